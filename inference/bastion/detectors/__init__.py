@@ -1,0 +1,64 @@
+"""Detectors and the one name→factory table used by configuration files.
+
+Factories import their module lazily so that ``import bastion`` stays cheap and
+loads no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bastion.detectors.base import Detector, DetectorKind
+from bastion.errors import ConfigError
+
+
+def _pii_regex(**kw: Any) -> Detector:
+    from bastion.detectors.pii_regex import RegexPIIDetector
+
+    return RegexPIIDetector(**kw)
+
+
+def _heuristic_injection(**kw: Any) -> Detector:
+    from bastion.detectors.heuristic import HeuristicInjectionDetector
+
+    return HeuristicInjectionDetector(**kw)
+
+
+def _onnx_injection(**kw: Any) -> Detector:
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+
+    return OnnxInjectionDetector.load(**kw)
+
+
+def _onnx_pii(**kw: Any) -> Detector:
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+
+    return OnnxNERDetector.load(**kw)
+
+
+FACTORIES: dict[str, Callable[..., Detector]] = {
+    "pii_regex": _pii_regex,
+    "heuristic_injection": _heuristic_injection,
+    "onnx_injection": _onnx_injection,
+    "onnx_pii": _onnx_pii,
+}
+
+
+def build_detector(name: str, **options: Any) -> Detector:
+    """Build a detector by its config name.
+
+    >>> build_detector("pii_regex").name
+    'regex'
+    """
+    try:
+        factory = FACTORIES[name]
+    except KeyError:
+        raise ConfigError(f"unknown detector {name!r}; known: {', '.join(sorted(FACTORIES))}") from None
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise ConfigError(f"bad options for detector {name!r}: {exc}") from exc
+
+
+__all__ = ["Detector", "DetectorKind", "FACTORIES", "build_detector"]

@@ -1,0 +1,110 @@
+"""Text normalisation with an offset map back to the original string.
+
+Detectors see the normalised text: NFKC (full-width digits, ligatures, compatibility
+forms), invisible characters removed (zero-width, soft hyphen, bidi controls, Unicode
+tag characters used for "ASCII smuggling"), and common Cyrillic/Greek homoglyphs
+folded to Latin. Attackers use exactly these tricks to slip past detectors, and
+users paste PII with full-width digits; normalising once here means every detector
+benefits. Findings are mapped back with :meth:`Normalized.to_original`, so offsets
+always point into the text the caller passed.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+_INVISIBLE = frozenset(
+    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
+    + list(range(0x200B, 0x2010))  # zero-width space/joiners, LRM/RLM
+    + list(range(0x202A, 0x202F))  # bidi embeddings and overrides
+    + list(range(0x2060, 0x2065))  # word joiner, invisible operators
+    + list(range(0x2066, 0x206A))  # bidi isolates
+    + list(range(0xFE00, 0xFE10))  # variation selectors
+    + list(range(0xE0000, 0xE0080))  # tag characters
+)
+
+# Cyrillic and Greek letters that render like Latin ones. Only unambiguous look-alikes:
+# folding is applied to every text, so real Russian or Greek words get Latin letters
+# mixed in; detectors see a lossy but harmless form, and offsets stay correct.
+_HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ɡ": "g", "ԛ": "q",
+    "ԝ": "w", "ɩ": "i", "ո": "n", "ս": "u",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J",
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "τ": "t", "ι": "i", "κ": "k", "υ": "u",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A normalised text plus, for each of its characters, the original span it came from."""
+
+    original: str
+    text: str
+    # starts[i], ends[i]: the original characters that produced normalised character i
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @property
+    def identity(self) -> bool:
+        return self.text is self.original
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map an end-exclusive span of the normalised text to one of the original text."""
+        if self.identity:
+            return start, end
+        n = len(self.text)
+        if n == 0:
+            return 0, 0
+        start = min(max(start, 0), n)
+        end = min(max(end, start), n)
+        if start == end:
+            pos = self.starts[start] if start < n else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+
+def _clusters(text: str):
+    """Yield (start, end) of each base character plus its combining marks."""
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        yield i, j
+        i = j
+
+
+def normalize(text: str, *, fold_homoglyphs: bool = True) -> Normalized:
+    """Normalise ``text`` for detection and keep an offset map to the original.
+
+    >>> n = normalize("ｊａｎｅ\u200b@example.com")
+    >>> n.text
+    'jane@example.com'
+    >>> n.to_original(0, 4)
+    (0, 4)
+    """
+    if text.isascii():
+        # The common case: NFKC, invisible-character removal and homoglyph folding are
+        # all no-ops on ASCII, so skip building the map.
+        return Normalized(text, text, (), ())
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for a, b in _clusters(text):
+        if b - a == 1 and ord(text[a]) in _INVISIBLE:
+            continue
+        piece = unicodedata.normalize("NFKC", text[a:b])
+        for ch in piece:
+            if ord(ch) in _INVISIBLE:
+                continue
+            if fold_homoglyphs:
+                ch = _HOMOGLYPHS.get(ch, ch)
+            out.append(ch)
+            starts.append(a)
+            ends.append(b)
+    return Normalized(text, "".join(out), tuple(starts), tuple(ends))

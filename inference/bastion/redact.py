@@ -1,0 +1,176 @@
+"""Redaction operators and reversible pseudonymisation.
+
+Operators turn one detected value into its replacement:
+
+- ``replace``: ``[REDACTED_<LABEL>]`` (or ``<LABEL>`` with ``style="angle"``)
+- ``mask``: keep the last ``keep`` characters, mask the rest with ``char``
+- ``hash``: keyed HMAC-SHA256 (never a bare hash: low-entropy values such as phone
+  numbers are trivially brute-forced from an unkeyed digest); key from the spec, or the
+  ``BASTION_HMAC_KEY`` environment variable
+- ``pseudonymize``: consistent ``<PERSON_1>`` tokens recorded in a :class:`Vault`, so
+  :func:`restore` can put the originals back (e.g. in the LLM's answer)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bastion.errors import ConfigError
+from bastion.types import Finding
+
+
+class Operator(Protocol):
+    def __call__(self, value: str, label: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Replace:
+    style: str = "bracket"
+
+    def __call__(self, value: str, label: str) -> str:
+        return f"<{label}>" if self.style == "angle" else f"[REDACTED_{label}]"
+
+
+@dataclass(frozen=True)
+class Mask:
+    keep: int = 4
+    char: str = "*"
+
+    def __call__(self, value: str, label: str) -> str:
+        keep = max(0, min(self.keep, len(value) // 2))
+        head = "".join(self.char if not c.isspace() else c for c in value[: len(value) - keep])
+        return head + value[len(value) - keep :]
+
+
+@dataclass(frozen=True)
+class Hash:
+    key: bytes
+    length: int = 16
+
+    def __call__(self, value: str, label: str) -> str:
+        digest = hmac.new(self.key, f"{label}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        return f"<{label}:{digest[: self.length]}>"
+
+
+def hmac_key_from_env(var: str = "BASTION_HMAC_KEY") -> bytes:
+    key = os.environ.get(var)
+    if not key:
+        raise ConfigError(f"the hash operator needs a key: set {var} or give 'key' in the operator spec")
+    return key.encode()
+
+
+class Vault:
+    """Token ↔ value store for reversible pseudonymisation (in memory, thread-safe).
+
+    The same value with the same label always gets the same token within one vault.
+    A persistent, encrypted vault lives in :mod:`bastion.store`.
+
+    >>> v = Vault()
+    >>> v.token_for("PERSON", "Jane Doe"), v.token_for("PERSON", "Jane Doe")
+    ('<PERSON_1>', '<PERSON_1>')
+    """
+
+    def __init__(self) -> None:
+        self._by_value: dict[tuple[str, str], str] = {}
+        self._by_token: dict[str, str] = {}
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def token_for(self, label: str, value: str) -> str:
+        with self._lock:
+            token = self._by_value.get((label, value))
+            if token is None:
+                n = self._counts.get(label, 0) + 1
+                self._counts[label] = n
+                token = f"<{label}_{n}>"
+                self._by_value[(label, value)] = token
+                self._by_token[token] = value
+            return token
+
+    def value_for(self, token: str) -> str | None:
+        return self._by_token.get(token)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._by_token.items())
+
+    def __len__(self) -> int:
+        return len(self._by_token)
+
+
+@dataclass(frozen=True)
+class Pseudonymize:
+    vault: Vault
+
+    def __call__(self, value: str, label: str) -> str:
+        return self.vault.token_for(label, value)
+
+
+_TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
+
+
+def restore(text: str, vault: Vault) -> str:
+    """Put pseudonymised values back.
+
+    >>> v = Vault(); t = redact_text("call Jane", [Finding("PERSON", 5, 9, 1, "x")], Pseudonymize(v))
+    >>> t, restore(t, v)
+    ('call <PERSON_1>', 'call Jane')
+    """
+    return _TOKEN.sub(lambda m: vault.value_for(m.group(0)) or m.group(0), text)
+
+
+def build_operator(spec: Any, *, vault: Vault | None = None) -> Operator:
+    """Build an operator from a config spec: a name or ``{"type": name, **options}``."""
+    if callable(spec) and not isinstance(spec, str | Mapping):
+        return spec
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    if not isinstance(spec, Mapping) or "type" not in spec:
+        raise ConfigError(f"invalid operator spec: {spec!r}")
+    opts = {k: v for k, v in spec.items() if k != "type"}
+    kind = spec["type"]
+    try:
+        if kind == "replace":
+            return Replace(**opts)
+        if kind == "mask":
+            return Mask(**opts)
+        if kind == "hash":
+            key = opts.pop("key", None)
+            return Hash(key=key.encode() if isinstance(key, str) else (key or hmac_key_from_env()), **opts)
+        if kind in ("pseudonymize", "pseudonymise"):
+            return Pseudonymize(vault if vault is not None else Vault())
+    except TypeError as exc:
+        raise ConfigError(f"bad options for operator {kind!r}: {exc}") from exc
+    raise ConfigError(f"unknown operator {kind!r}; known: replace, mask, hash, pseudonymize")
+
+
+def redact_text(
+    text: str,
+    findings: Iterable[Finding],
+    operator: Operator | Mapping[str, Operator],
+    default: Operator | None = None,
+) -> str:
+    """Replace every finding's span in ``text`` (spans must not overlap; merge first).
+
+    ``operator`` is one operator for all labels, or a label → operator mapping with
+    ``default`` for the rest.
+    """
+    pieces: list[str] = []
+    pos = 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < pos:
+            continue  # overlapping leftovers: the earlier span already covers it
+        op = operator.get(f.label, default) if isinstance(operator, Mapping) else operator
+        if op is None:
+            op = Replace()
+        pieces.append(text[pos : f.start])
+        pieces.append(op(text[f.start : f.end], f.label))
+        pos = f.end
+    pieces.append(text[pos:])
+    return "".join(pieces)

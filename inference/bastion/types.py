@@ -1,0 +1,117 @@
+"""Typed, frozen result objects shared by every detector, the Guard, the CLI and the API.
+
+All offsets are end-exclusive character offsets into the ORIGINAL string passed to
+``Guard.check`` (``text[f.start:f.end]`` is the detected value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+PII = "pii"
+INJECTION = "injection"
+
+
+class Action(str, Enum):
+    """What the guard decided for a text, in increasing order of severity."""
+
+    ALLOW = "allow"
+    REDACT = "redact"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Action.ALLOW: 0, Action.REDACT: 1, Action.BLOCK: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected span.
+
+    ``category`` is ``"pii"`` for personal data and secrets, ``"injection"`` for a
+    prompt-injection verdict (whose span covers the text or the window that triggered it).
+    ``validated`` is true when a checksum or structural validator confirmed the value
+    (Luhn, mod-97, SSN rules, phonenumbers), which makes it win overlap resolution.
+
+    >>> Finding("EMAIL_ADDRESS", 8, 19, 0.99, "regex").end
+    19
+    """
+
+    label: str
+    start: int
+    end: int
+    score: float
+    detector: str
+    category: str = PII
+    validated: bool = False
+
+    def __post_init__(self) -> None:
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"invalid span [{self.start}, {self.end})")
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def shifted(self, start: int, end: int) -> Finding:
+        """The same finding moved to other offsets (used to map normalised → original text)."""
+        return Finding(self.label, start, end, self.score, self.detector, self.category, self.validated)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "score": round(float(self.score), 4),
+            "detector": self.detector,
+            "category": self.category,
+            "validated": self.validated,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What ``Guard.check`` returns for one text.
+
+    >>> from bastion import Guard
+    >>> r = Guard.default().check("mail me at jane@example.com")
+    >>> r.action.value, [f.label for f in r.pii]
+    ('redact', ['EMAIL_ADDRESS'])
+    """
+
+    action: Action
+    injection_score: float | None
+    is_injection: bool
+    findings: tuple[Finding, ...]
+    redacted_text: str
+    degraded: bool
+    model_versions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    latency_ms: float = 0.0
+    degraded_reasons: tuple[str, ...] = ()
+
+    @property
+    def pii(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.category == PII)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict; the shape the CLI prints and the HTTP API returns."""
+        return {
+            "action": self.action.value,
+            "injection": {
+                "score": None if self.injection_score is None else round(float(self.injection_score), 4),
+                "is_injection": self.is_injection,
+            },
+            "pii": [f.to_dict() for f in self.pii],
+            "redacted_text": self.redacted_text,
+            "degraded": self.degraded,
+            "degraded_reasons": list(self.degraded_reasons),
+            "model_versions": dict(self.model_versions),
+            "latency_ms": round(self.latency_ms, 3),
+        }
