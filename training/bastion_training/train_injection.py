@@ -1,0 +1,177 @@
+"""Fine-tune MiniLM as the injection/jailbreak sequence classifier.
+
+    python -m bastion_training.train_injection --params params.yaml
+
+Reads ``data/processed/injection/{train,val}.parquet``; writes the best checkpoint
+(by validation AUC) to ``artifacts/injection/hf`` and the validation-calibrated
+thresholds to ``artifacts/injection/calibration.json``. Eval-only sets are never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bastion.normalize import normalize
+from bastion_training.common import (
+    REPO_ROOT,
+    base_model_path,
+    load_params,
+    log,
+    mlflow_run,
+    seed_everything,
+    write_json,
+)
+from bastion_training.metrics import binary_metrics, calibrate_thresholds
+
+
+def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
+    """Shuffled batches of similar-length rows: padding waste dominates CPU cost otherwise."""
+    idx = rng.permutation(len(lengths))
+    chunk = batch_size * 50
+    batches: list[list[int]] = []
+    for s in range(0, len(idx), chunk):
+        part = sorted(idx[s : s + chunk], key=lambda i: lengths[i])
+        batches += [list(part[j : j + batch_size]) for j in range(0, len(part), batch_size)]
+    order = rng.permutation(len(batches))
+    return [batches[i] for i in order]
+
+
+def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+    import torch
+
+    model.eval()
+    order = np.argsort([len(t) for t in texts])
+    out = np.zeros(len(texts), dtype=np.float32)
+    with torch.inference_mode():
+        for s in range(0, len(texts), batch_size):
+            ids = order[s : s + batch_size]
+            enc = tok([texts[i] for i in ids], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            logits = model(**enc).logits
+            out[ids] = torch.softmax(logits, dim=-1)[:, 1].numpy()
+    return out
+
+
+def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+
+    p = params["train_injection"]
+    seed_everything(int(params.get("seed", 13)))
+    torch.set_num_threads(int(p.get("threads", 2)))
+    train_df = pd.read_parquet(data_dir / "train.parquet")
+    val_df = pd.read_parquet(data_dir / "val.parquet")
+    if p.get("max_train_rows"):
+        train_df = train_df.sample(n=min(len(train_df), int(p["max_train_rows"])), random_state=int(params.get("seed", 13)))
+    # The runtime detector sees normalised text, so the model must be trained on it too.
+    train_texts = [normalize(t).text for t in train_df["text"].astype(str)]
+    val_texts = [normalize(t).text for t in val_df["text"].astype(str)]
+    y_train = train_df["label"].astype(int).to_numpy()
+    y_val = val_df["label"].astype(int).to_numpy()
+    log.info("train %d rows (%.1f%% positive), val %d rows", len(y_train), 100 * y_train.mean(), len(y_val))
+
+    base = p.get("base_model_dir") or base_model_path(params)
+    tok = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base, num_labels=2, id2label={0: "BENIGN", 1: "INJECTION"}, label2id={"BENIGN": 0, "INJECTION": 1}
+    )
+    max_length = int(p["max_length"])
+    enc = tok(train_texts, truncation=True, max_length=max_length)
+    lengths = [len(x) for x in enc["input_ids"]]
+
+    pos = max(1, int(y_train.sum()))
+    neg = max(1, len(y_train) - pos)
+    weights = torch.tensor([len(y_train) / (2 * neg), len(y_train) / (2 * pos)], dtype=torch.float32)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+
+    bs = int(p["batch_size"])
+    epochs = int(p["epochs"])
+    steps_per_epoch = math.ceil(len(y_train) / bs)
+    total = steps_per_epoch * epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=float(p["lr"]), weight_decay=float(p.get("weight_decay", 0.01)))
+    sched = get_linear_schedule_with_warmup(opt, int(total * float(p.get("warmup", 0.06))), total)
+    rng = np.random.default_rng(int(params.get("seed", 13)))
+    eval_every = int(p.get("eval_every", steps_per_epoch))
+    patience = int(p.get("patience", 2))
+    budget_s = float(p.get("max_minutes", 1e9)) * 60
+    best: dict[str, Any] = {"auc": -1.0}
+    bad_evals = 0
+    step = 0
+    t0 = time.time()
+    hf_dir = out_dir / "hf"
+    stop = False
+    with mlflow_run("injection", {"train_injection": p, "seed": params.get("seed")}) as mlf:
+        for epoch in range(epochs):
+            model.train()
+            for batch in length_bucketed_batches(lengths, bs, rng):
+                feats = tok.pad({"input_ids": [enc["input_ids"][i] for i in batch],
+                                 "attention_mask": [enc["attention_mask"][i] for i in batch]},
+                                return_tensors="pt")
+                logits = model(**feats).logits
+                loss = loss_fn(logits, torch.tensor(y_train[batch]))
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                opt.zero_grad()
+                step += 1
+                if step % 50 == 0:
+                    log.info("epoch %d step %d/%d loss %.4f (%.0fs)", epoch, step, total, loss.item(), time.time() - t0)
+                    if mlf:
+                        mlf.log_metric("train_loss", float(loss.item()), step=step)
+                over_budget = time.time() - t0 > budget_s
+                if step % eval_every == 0 or step == total or over_budget:
+                    probs = predict_proba(model, tok, val_texts, max_length)
+                    m = binary_metrics(y_val, probs)
+                    log.info("eval step %d: %s", step, {k: round(v, 4) for k, v in m.items()})
+                    if mlf:
+                        mlf.log_metrics({f"val_{k}": v for k, v in m.items()}, step=step)
+                    if (m["auc"], m["f1"]) > (best["auc"], best.get("f1", -1.0)):
+                        best = {**m, "step": step, "epoch": epoch}
+                        model.save_pretrained(hf_dir)
+                        tok.save_pretrained(hf_dir)
+                        np.save(out_dir / "val_probs.npy", probs)
+                        bad_evals = 0
+                    else:
+                        bad_evals += 1
+                    model.train()
+                    if bad_evals >= patience or over_budget:
+                        log.info("stopping: %s", "budget" if over_budget else "early stopping")
+                        stop = True
+                        break
+            if stop:
+                break
+        probs = np.load(out_dir / "val_probs.npy")
+        thresholds = calibrate_thresholds(y_val, probs, target_fpr=float(p.get("strict_fpr", 0.01)),
+                                          default_max_fpr=float(p.get("default_max_fpr", 0.03)))
+        summary = {"best": best, "thresholds": thresholds, "max_length": max_length,
+                   "train_rows": int(len(y_train)), "val_rows": int(len(y_val)),
+                   "train_seconds": round(time.time() - t0, 1), "steps": step}
+        write_json(out_dir / "calibration.json", summary)
+        if mlf:
+            mlf.log_metrics({f"best_val_{k}": v for k, v in best.items() if isinstance(v, float)})
+            mlf.log_dict(summary, "calibration.json")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--data", default=str(REPO_ROOT / "data/processed/injection"))
+    ap.add_argument("--out", default=str(REPO_ROOT / "artifacts/injection"))
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    summary = train(load_params(args.params), Path(args.data), Path(args.out))
+    log.info("done: %s", summary)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
