@@ -1,0 +1,124 @@
+"""Audit events: one structured JSON line per checked text, never the text itself.
+
+An event carries the request id, the API key id, a keyed HMAC-SHA256 fingerprint of the
+text (so repeated texts can be correlated without being readable, and low-entropy
+values cannot be brute-forced from an unkeyed digest), its length, the labels found
+with counts, the action and the latency. When a database URL is configured and the
+optional ``bastion.store`` package is installed, the same check is also recorded
+through ``PrivacyStore.record_check``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import sys
+from collections import Counter
+from typing import IO, Any
+
+import structlog
+
+from bastion.types import CheckResult
+
+log = logging.getLogger("bastion.api")
+
+
+def fingerprint(key: bytes, text: str) -> str:
+    """Keyed fingerprint of a text for logs.
+
+    >>> len(fingerprint(b"k", "hello"))
+    64
+    """
+    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def audit_fields(result: CheckResult) -> dict[str, Any]:
+    """The privacy-safe part of a result: labels and counts, never values or offsets' text."""
+    labels = Counter(f.label for f in result.findings)
+    return {
+        "action": result.action.value,
+        "is_injection": result.is_injection,
+        "injection_score": None
+        if result.injection_score is None
+        else round(float(result.injection_score), 4),
+        "labels": dict(sorted(labels.items())),
+        "findings": sum(labels.values()),
+        "degraded": result.degraded,
+    }
+
+
+def _load_store(url: str) -> Any | None:
+    try:
+        from bastion.store import PrivacyStore  # type: ignore[attr-defined]
+    except ImportError:
+        log.info("bastion.store is not installed; audit events go to the log only")
+        return None
+    return PrivacyStore(url)
+
+
+class AuditLogger:
+    """Writes audit events as JSON lines to ``stream`` (stderr by default).
+
+    Uses a logger wrapped for this instance instead of ``structlog.configure`` so the
+    app never changes process-wide logging.
+
+    >>> import io
+    >>> buf = io.StringIO(); a = AuditLogger(b"k", stream=buf)
+    >>> a.event("startup", detail="x"); '"event": "startup"' in buf.getvalue()
+    True
+    """
+
+    def __init__(
+        self, hmac_key: bytes, *, stream: IO[str] | None = None, store_url: str | None = None
+    ) -> None:
+        self.hmac_key = hmac_key
+        self.logger = structlog.wrap_logger(
+            structlog.PrintLogger(stream if stream is not None else sys.stderr),
+            processors=[
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.add_log_level,
+                structlog.processors.JSONRenderer(sort_keys=False),
+            ],
+        )
+        self.store = _load_store(store_url) if store_url else None
+
+    def event(self, name: str, **fields: Any) -> None:
+        self.logger.info(name, **fields)
+
+    def check(
+        self,
+        *,
+        request_id: str,
+        key_id: str | None,
+        route: str,
+        text: str,
+        result: CheckResult,
+        latency_ms: float,
+        index: int | None = None,
+    ) -> None:
+        """Log one checked text (and record it in the store when one is configured)."""
+        fields: dict[str, Any] = {
+            "request_id": request_id,
+            "key_id": key_id,
+            "route": route,
+            "text_hmac": fingerprint(self.hmac_key, text),
+            "length": len(text),
+            **audit_fields(result),
+            "latency_ms": round(latency_ms, 3),
+        }
+        if index is not None:
+            fields["index"] = index
+        self.logger.info("check", **fields)
+
+    def record(self, *, request_id: str, key_id: str | None, text: str, result: CheckResult) -> bool:
+        """Blocking store write (call it from a worker thread); ``False`` when it failed."""
+        if self.store is None:
+            return True
+        try:
+            self.store.record_check(result, user_id=key_id, text=text, request_id=request_id, key_id=key_id)
+        except Exception as exc:
+            # the message is the exception type only: driver errors can echo parameters (the text)
+            self.logger.error("audit_store_error", request_id=request_id, error=type(exc).__name__)
+            return False
+        return True

@@ -1,0 +1,215 @@
+"""Two ways to run the CPU-bound Guard without blocking the event loop.
+
+- :class:`MicroBatcher` queues texts from concurrent requests, waits at most
+  ``max_wait_s`` after the oldest one arrived (or until ``max_batch`` texts are queued),
+  and runs one ``guard.check_many`` per batch in a worker thread. Detectors are batch-first,
+  so a batch of N costs far less than N single calls once models are loaded.
+- :class:`ThreadPoolRunner` runs each request's ``check_many`` in a worker thread, at most
+  ``threads`` at a time.
+
+Both expose ``await runner.check(texts, policy, policy_key)``. ``policy_key`` groups texts
+that share a policy (``""`` for the Guard's own); texts with different keys never share a
+``check_many`` call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+import anyio
+import anyio.to_thread
+
+from bastion.guard import Guard
+from bastion.policy import Policy
+from bastion.types import CheckResult
+
+BatchObserver = Callable[[int], None]
+
+
+class Runner(Protocol):
+    async def check(
+        self, texts: Sequence[str], policy: Policy | None, policy_key: str
+    ) -> list[CheckResult]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _check_group(guard: Guard, texts: list[str], policy: Policy | None) -> list[CheckResult | BaseException]:
+    """One ``check_many``; if the batch fails (one bad text), retry text by text so the
+    failure stays with the text that caused it."""
+    try:
+        return list(guard.check_many(texts, policy=policy))
+    except Exception:
+        if len(texts) == 1:
+            raise
+    out: list[CheckResult | BaseException] = []
+    for t in texts:
+        try:
+            out.append(guard.check_many([t], policy=policy)[0])
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
+class ThreadPoolRunner:
+    """Each request runs in its own worker thread (bounded by ``threads``).
+
+    >>> import asyncio
+    >>> from bastion.types import Finding
+    >>> class D:
+    ...     name, category, version, kind = "d", "pii", "1", "rules"
+    ...     def detect(self, texts): return [[] for _ in texts]
+    >>> r = ThreadPoolRunner(Guard([D()]), threads=2)
+    >>> asyncio.run(r.check(["hi"], None, ""))[0].action.value
+    'allow'
+    """
+
+    def __init__(self, guard: Guard, threads: int = 1, on_batch: BatchObserver | None = None) -> None:
+        self.guard = guard
+        self.limiter = anyio.CapacityLimiter(threads)
+        self.on_batch = on_batch
+
+    async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
+        if self.on_batch is not None:
+            self.on_batch(len(texts))
+        results = await anyio.to_thread.run_sync(
+            partial(_check_group, self.guard, list(texts), policy), limiter=self.limiter
+        )
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+        return results  # type: ignore[return-value]
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass
+class _Item:
+    text: str
+    policy: Policy | None
+    key: str
+    future: asyncio.Future[CheckResult]
+    arrived: float
+
+
+class MicroBatcher:
+    """Gathers concurrent texts into batches for one ``check_many`` each.
+
+    Must be started inside the running event loop (``await batcher.start()``).
+
+    >>> import asyncio
+    >>> class D:
+    ...     name, category, version, kind = "d", "pii", "1", "rules"
+    ...     def detect(self, texts): return [[] for _ in texts]
+    >>> async def demo():
+    ...     b = MicroBatcher(Guard([D()]), max_batch=8, max_wait_s=0.001)
+    ...     await b.start()
+    ...     rs = await asyncio.gather(*(b.check([f"t{i}"], None, "") for i in range(5)))
+    ...     await b.aclose()
+    ...     return len(rs)
+    >>> asyncio.run(demo())
+    5
+    """
+
+    def __init__(
+        self,
+        guard: Guard,
+        *,
+        max_batch: int = 32,
+        max_wait_s: float = 0.001,
+        workers: int = 1,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
+        self.guard = guard
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self.workers = workers
+        self.on_batch = on_batch
+        self._pending: deque[_Item] = deque()
+        self._wake: asyncio.Event | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+
+    async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._worker(), name=f"bastion-batcher-{i}") for i in range(self.workers)
+        ]
+
+    async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
+        if self._wake is None or self._closed:
+            raise RuntimeError("MicroBatcher is not running")
+        loop = asyncio.get_running_loop()
+        now = time.perf_counter()
+        items = [_Item(t, policy, policy_key, loop.create_future(), now) for t in texts]
+        self._pending.extend(items)
+        self._wake.set()
+        done = await asyncio.gather(*(i.future for i in items), return_exceptions=True)
+        for r in done:
+            if isinstance(r, BaseException):
+                raise r
+        return list(done)  # type: ignore[arg-type]
+
+    def _take_batch(self) -> list[_Item]:
+        first = self._pending.popleft()
+        batch = [first]
+        # only texts with the same policy can share a check_many call; others stay queued in order
+        keep: list[_Item] = []
+        while self._pending and len(batch) < self.max_batch:
+            item = self._pending.popleft()
+            (batch if item.key == first.key else keep).append(item)
+        self._pending.extendleft(reversed(keep))
+        return [i for i in batch if not i.future.done()]
+
+    async def _worker(self) -> None:
+        assert self._wake is not None
+        while True:
+            while not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+            if len(self._pending) < self.max_batch and self.max_wait_s > 0:
+                # the oldest text waits at most max_wait_s; texts queued while a batch ran
+                # have already waited and go at once
+                delay = self._pending[0].arrived + self.max_wait_s - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            if not self._pending:
+                continue
+            batch = self._take_batch()
+            if not batch:
+                continue
+            if self.on_batch is not None:
+                self.on_batch(len(batch))
+            try:
+                results = await anyio.to_thread.run_sync(
+                    partial(_check_group, self.guard, [i.text for i in batch], batch[0].policy)
+                )
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for item, res in zip(batch, results, strict=True):
+                if item.future.done():
+                    continue  # the client went away
+                if isinstance(res, BaseException):
+                    item.future.set_exception(res)
+                else:
+                    item.future.set_result(res)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        while self._pending:
+            item = self._pending.popleft()
+            if not item.future.done():
+                item.future.cancel()

@@ -1,0 +1,221 @@
+"""API keys: creation, lookup, revocation, and the ``bastion keys`` command.
+
+A key looks like ``bst_<id>_<secret>``. Only ``id`` (for lookup), a per-key random salt
+and ``HMAC-SHA256(salt, secret)`` are stored; the secret is 256 random bits, so a fast
+keyed hash is enough (no password-style stretching needed) and verification stays
+cheap on every request.
+
+>>> store = KeyStore("sqlite://")
+>>> rec, key = store.create("ci")
+>>> store.verify(key).status, store.verify(key + "x").status
+('ok', 'unknown')
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import secrets
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import DateTime, String, create_engine, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
+
+from bastion.errors import ConfigError
+
+PREFIX = "bst"
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _KeyRow(_Base):
+    __tablename__ = "bastion_api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    salt: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A stored key's public metadata (never the secret)."""
+
+    id: str
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at.isoformat(),
+            "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of checking a presented key: ``ok``, ``unknown`` (401) or ``revoked`` (403)."""
+
+    status: Literal["ok", "unknown", "revoked"]
+    key_id: str | None = None
+
+
+def _digest(salt: bytes, secret: str) -> str:
+    return hmac.new(salt, secret.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """``bst_<id>_<secret>`` → ``(id, secret)``; ``None`` when malformed."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
+        return None
+    return parts[1], parts[2]
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not path or path == ":memory:":
+            # one shared connection, or every pooled connection would see its own empty DB
+            return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        return create_engine(url, connect_args={"check_same_thread": False})
+    return create_engine(url, pool_pre_ping=True)
+
+
+class KeyStore:
+    """API keys in any SQLAlchemy database (SQLite file by default).
+
+    >>> s = KeyStore("sqlite://"); rec, key = s.create("svc")
+    >>> s.revoke(rec.id), s.verify(key).status
+    (True, 'revoked')
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine = _engine(url)
+            _Base.metadata.create_all(self.engine)
+        except Exception as exc:  # sqlalchemy raises many types for bad URLs/paths
+            raise ConfigError(f"cannot open key database {url!r}: {exc}") from exc
+
+    def create(self, name: str) -> tuple[KeyRecord, str]:
+        """Create a key; returns its record and the plaintext key (shown once, never stored)."""
+        name = name.strip()
+        if not name:
+            raise ConfigError("a key needs a non-empty name")
+        key_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_bytes(16)
+        now = datetime.now(timezone.utc)
+        row = _KeyRow(id=key_id, name=name, salt=salt.hex(), digest=_digest(salt, secret), created_at=now)
+        with Session(self.engine) as s, s.begin():
+            s.add(row)
+        return KeyRecord(key_id, name, now, None), f"{PREFIX}_{key_id}_{secret}"
+
+    def list(self) -> list[KeyRecord]:
+        with Session(self.engine) as s:
+            rows = s.scalars(select(_KeyRow).order_by(_KeyRow.created_at)).all()
+            return [KeyRecord(r.id, r.name, _utc(r.created_at), _utc(r.revoked_at)) for r in rows]
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key by id; ``False`` when no such key exists."""
+        with Session(self.engine) as s, s.begin():
+            row = s.get(_KeyRow, key_id)
+            if row is None:
+                return False
+            if row.revoked_at is None:
+                row.revoked_at = datetime.now(timezone.utc)
+            return True
+
+    def verify(self, key: str) -> Verification:
+        parts = split_key(key)
+        if parts is None:
+            return Verification("unknown")
+        key_id, secret = parts
+        with Session(self.engine) as s:
+            row = s.get(_KeyRow, key_id)
+            if row is None:
+                return Verification("unknown")
+            expected, salt, revoked = row.digest, bytes.fromhex(row.salt), row.revoked_at is not None
+        if not hmac.compare_digest(expected, _digest(salt, secret)):
+            return Verification("unknown")
+        return Verification("revoked" if revoked else "ok", key_id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    # SQLite drops tzinfo on the way back
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt
+
+
+# CLI ---------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bastion.api.settings import default_db_url
+
+    store = KeyStore(args.db or default_db_url())
+    try:
+        if args.keys_command == "create":
+            rec, key = store.create(args.name)
+            print(key)
+            print(
+                f"created key {rec.id} ({rec.name}); store it now, it cannot be shown again", file=sys.stderr
+            )
+        elif args.keys_command == "list":
+            recs = store.list()
+            if args.json:
+                print(json.dumps([r.to_dict() for r in recs], indent=2))
+            else:
+                for r in recs:
+                    state = f"revoked {r.revoked_at:%Y-%m-%d %H:%M}" if r.revoked_at else "active"
+                    print(f"{r.id}\t{r.name}\t{r.created_at:%Y-%m-%d %H:%M}\t{state}")
+        elif args.keys_command == "revoke":
+            if not store.revoke(args.id):
+                print(f"no key with id {args.id!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.id}", file=sys.stderr)
+        else:
+            print("usage: bastion keys {create,list,revoke}", file=sys.stderr)
+            return 2
+    finally:
+        store.close()
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``bastion keys create|list|revoke``."""
+    p = subparsers.add_parser("keys", help="manage API keys for `bastion serve`")
+    p.add_argument("--db", help="database URL (default: $BASTION_DB_URL or a SQLite file)")
+    sub = p.add_subparsers(dest="keys_command", metavar="ACTION")
+    c = sub.add_parser("create", help="create a key and print it once")
+    c.add_argument("--name", required=True)
+    ls = sub.add_parser("list", help="list keys (ids and names, never secrets)")
+    ls.add_argument("--json", action="store_true")
+    r = sub.add_parser("revoke", help="revoke a key by id")
+    r.add_argument("id")
+    p.set_defaults(func=_run)

@@ -1,0 +1,61 @@
+"""``bastion serve``: run the HTTP API with uvicorn.
+
+bastion keys create --name my-service        # prints the key once
+bastion serve --host 127.0.0.1 --port 8000
+curl -H "Authorization: Bearer $KEY" -d '{"text": "hi"}' localhost:8000/v1/check
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bastion.api.settings import MODES
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bastion.api.app import create_app
+    from bastion.api.settings import Settings
+    from bastion.guard import Guard
+
+    settings = Settings.from_env(
+        auth_enabled=False if args.no_auth else None,
+        db_url=args.db,
+        rate_limit=args.rate_limit,
+        redis_url=args.redis_url,
+        mode=args.mode,
+        inference_threads=args.threads,
+        store_url=args.store_url,
+    )
+    if settings.rate_limit and settings.rate_limit.lower() in ("none", "off", "0"):
+        settings = settings.with_(rate_limit=None)
+    config = args.config
+
+    def factory() -> Guard:
+        return Guard.from_config(config) if config else Guard.default()
+
+    app = create_app(settings=settings, guard_factory=factory)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``bastion serve``."""
+    p = subparsers.add_parser("serve", help="run the HTTP API (needs the 'api' extra)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
+    p.add_argument("--db", help="API-key database URL (default: $BASTION_DB_URL or a SQLite file)")
+    p.add_argument("--no-auth", action="store_true", help="disable API keys (local development only)")
+    p.add_argument(
+        "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
+    )
+    p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
+    p.add_argument("--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)")
+    p.add_argument("--threads", type=int, help="inference worker threads")
+    p.add_argument("--store-url", help="also record checks with bastion.store at this database URL")
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    p.set_defaults(func=_run)

@@ -1,0 +1,88 @@
+"""Server settings: one frozen object, built from the environment and CLI flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bastion.errors import ConfigError
+
+DB_URL_ENV = "BASTION_DB_URL"
+AUDIT_KEY_ENV = "BASTION_AUDIT_HMAC_KEY"
+MODES = ("batcher", "threadpool")
+
+
+def default_db_url() -> str:
+    """``$BASTION_DB_URL``, else a SQLite file under ``$XDG_DATA_HOME/bastion`` (or ``~/.local/share``)."""
+    env = os.environ.get(DB_URL_ENV)
+    if env:
+        return env
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "bastion"
+    return f"sqlite:///{base / 'bastion.db'}"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API server can be tuned with.
+
+    ``audit_hmac_key`` keys the text fingerprint written to audit logs; when unset a
+    random per-process key is used, so fingerprints only correlate within one process.
+
+    >>> s = Settings(auth_enabled=False, rate_limit="5/second")
+    >>> s.mode, s.max_batch
+    ('batcher', 64)
+    """
+
+    auth_enabled: bool = True
+    db_url: str | None = None
+    rate_limit: str | None = "600/minute"
+    redis_url: str | None = None
+    mode: str = "batcher"
+    batch_max_size: int = 32
+    batch_max_wait_ms: float = 1.0
+    inference_threads: int = 1
+    max_body_bytes: int = 1_048_576
+    max_text_chars: int = 100_000
+    max_batch: int = 64
+    audit_hmac_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    store_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for name in ("batch_max_size", "inference_threads", "max_body_bytes", "max_text_chars", "max_batch"):
+            if int(getattr(self, name)) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        if self.batch_max_wait_ms < 0:
+            raise ConfigError("batch_max_wait_ms must be >= 0")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from ``BASTION_*`` environment variables, then explicit overrides
+        (``None`` overrides are ignored so unset CLI flags keep the environment's value)."""
+        env = os.environ
+        values: dict[str, Any] = {
+            "auth_enabled": _env_bool("BASTION_AUTH", True),
+            "db_url": default_db_url(),
+            "rate_limit": env.get("BASTION_RATE_LIMIT", cls.rate_limit) or None,
+            "redis_url": env.get("BASTION_REDIS_URL") or None,
+            "mode": env.get("BASTION_API_MODE", cls.mode),
+            "store_url": env.get("BASTION_STORE_URL") or None,
+        }
+        if env.get(AUDIT_KEY_ENV):
+            values["audit_hmac_key"] = env[AUDIT_KEY_ENV].encode()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
