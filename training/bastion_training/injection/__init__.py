@@ -1,0 +1,1 @@
+"""Prompt-injection training data: loaders, synthetic rows, augmentation, splits."""

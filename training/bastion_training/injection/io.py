@@ -1,0 +1,81 @@
+"""Tolerant readers for the file formats of the shared datasets.
+
+Every reader returns Python objects and logs (never raises) when a file is missing, so a
+partial datasets folder still yields a partial build.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("bastion_training.injection.io")
+
+# Some upstream JSONL files carry invalid backslash escapes or raw newlines inside strings.
+_BAD_ESCAPE = re.compile(r'\\(?!["\\/bfnrtu])')
+
+
+def exists(path: Path) -> bool:
+    if not path.exists():
+        log.warning("missing dataset file %s: skipped", path)
+        return False
+    return True
+
+
+def read_json(path: Path) -> Any:
+    if not exists(path):
+        return None
+    return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield one object per line; lines that need it are repaired, irreparable ones logged."""
+    if not exists(path):
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
+    buf = ""
+    bad = 0
+    for line in text.splitlines():
+        buf = f"{buf}\\n{line}" if buf else line
+        if not buf.strip():
+            buf = ""
+            continue
+        try:
+            obj = json.loads(buf)
+        except json.JSONDecodeError:
+            try:
+                obj = json.loads(_BAD_ESCAPE.sub(r"\\\\", buf))
+            except json.JSONDecodeError:
+                # A raw newline inside a string: keep accumulating lines, but give up
+                # after a few so one broken line cannot swallow the file.
+                if buf.count("\\n") > 20:
+                    bad += 1
+                    buf = ""
+                continue
+        buf = ""
+        if isinstance(obj, dict):
+            yield obj
+    if buf or bad:
+        log.warning("%s: %d unparseable line group(s) skipped", path, bad + bool(buf))
+
+
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    if not exists(path):
+        return []
+    # some prompts exceed csv's default 128 KiB field limit
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+def read_lines(path: Path) -> list[str]:
+    if not exists(path):
+        return []
+    return [
+        ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
+    ]
