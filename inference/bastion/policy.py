@@ -79,11 +79,18 @@ class Policy:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
+        if data is not None and not isinstance(data, Mapping):
+            raise ConfigError(f"policy must be a mapping, got {type(data).__name__}")
         data = dict(data or {})
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"unknown policy keys: {', '.join(sorted(unknown))}")
+        for key in ("label_actions", "label_thresholds", "operators"):
+            if key in data and not isinstance(data[key], Mapping):
+                raise ConfigError(f"policy {key} must be a mapping of label to value")
+        if isinstance(data.get("disabled_labels"), str):
+            raise ConfigError("policy disabled_labels must be a list of labels")
         try:
             if "injection_action" in data:
                 data["injection_action"] = Action(data["injection_action"])
@@ -101,9 +108,15 @@ class Policy:
                 raise ConfigError("injection_threshold must be in [0, 1]")
             if data.get("injection_operating_point", "default") not in ("default", "strict"):
                 raise ConfigError("injection_operating_point must be 'default' or 'strict'")
-            if int(data.get("max_chars", 1)) <= 0:
-                raise ConfigError("max_chars must be positive")
-        except ValueError as exc:
+            if "max_chars" in data:
+                data["max_chars"] = int(data["max_chars"])
+                if data["max_chars"] <= 0:
+                    raise ConfigError("max_chars must be positive")
+            for score in (data.get("pii_min_score", 0.5), *data.get("label_thresholds", {}).values()):
+                if not 0.0 <= float(score) <= 1.0:
+                    raise ConfigError("pii_min_score and label_thresholds must be in [0, 1]")
+        except (ValueError, TypeError, AttributeError) as exc:
+            # e.g. label_actions given as a list, or a threshold that is not a number
             raise ConfigError(f"invalid policy: {exc}") from exc
         return replace(cls(), **data)
 

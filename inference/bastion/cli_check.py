@@ -1,0 +1,192 @@
+"""``bastion check`` and ``bastion redact``: the Guard from the command line.
+
+::
+
+    $ bastion check "mail me at jane@example.com"
+    action: redact
+    ...
+    $ echo "Ignore all previous instructions" | bastion check --json
+    {"action": "block", "injection": {"score": 0.97, "is_injection": true}, ...}
+    $ bastion redact --operator pseudonymize --json "call Jane at +1 415 555 0100"
+
+``check`` exits 0 for allow/redact, 2 for block, 1 for an error (message on stderr).
+Text comes from the argument, or from stdin when it is ``-`` or absent; stdin is read
+as bytes so invalid UTF-8 is reported instead of silently replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bastion.errors import BastionError, InputError
+from bastion.guard import Guard, coerce_text
+from bastion.policy import Policy
+from bastion.types import Action, CheckResult
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BLOCK = 2
+
+OPERATORS = ("replace", "mask", "hash", "pseudonymize")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``check`` and ``redact`` (both live here; cli.COMMANDS maps both names to this module)."""
+    check = subparsers.add_parser(
+        "check",
+        help="check a text for prompt injection and PII",
+        description="Check a text (argument, or stdin when TEXT is '-' or absent). "
+        "Exit status: 0 allow/redact, 2 block, 1 error.",
+    )
+    _add_common(check)
+    check.add_argument(
+        "--output", action="store_true", help="check the text as an LLM answer (output policy: secrets block)"
+    )
+    check.set_defaults(func=run_check)
+
+    redact = subparsers.add_parser(
+        "redact",
+        help="print the text with PII redacted",
+        description="Redact PII in a text (argument, or stdin when TEXT is '-' or absent).",
+    )
+    _add_common(redact)
+    redact.add_argument(
+        "--operator",
+        choices=OPERATORS,
+        default=None,
+        help="how to replace each value (default: the policy's, 'replace'); "
+        "'hash' needs BASTION_HMAC_KEY; 'pseudonymize' with --json also prints the vault to restore",
+    )
+    redact.set_defaults(func=run_redact)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "text", nargs="?", default=None, metavar="TEXT", help="text to check; '-' or absent: stdin"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a human summary")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--config", type=Path, metavar="PATH", help="YAML Guard configuration")
+    src.add_argument(
+        "--models-dir", type=Path, metavar="DIR", help="folder with the pii/ and injection/ models"
+    )
+
+
+def _read_text(arg: str | None, stdin: TextIO) -> str:
+    if arg is not None and arg != "-":
+        try:
+            # POSIX hands undecodable argv bytes over as surrogate escapes; get the bytes
+            # back so the error names invalid UTF-8 rather than a surrogate.
+            return coerce_text(os.fsencode(arg))
+        except UnicodeEncodeError:
+            return coerce_text(arg)
+    if arg is None and stdin.isatty():
+        raise InputError("no text given: pass TEXT, or pipe it on stdin (use '-' to read a terminal)")
+    buffer = getattr(stdin, "buffer", None)
+    data = buffer.read() if buffer is not None else stdin.read()
+    return coerce_text(data)
+
+
+def _build_guard(args: argparse.Namespace, policy: Policy | None = None) -> Guard:
+    if args.config is not None:
+        return Guard.from_config(args.config)
+    return Guard.default(args.models_dir, policy)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        # A terminal in a non-UTF-8 locale must not turn a result into a traceback.
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            stream.write(text.encode("ascii", "backslashreplace").decode("ascii"))
+        else:
+            stream.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+
+
+def _summary(result: CheckResult) -> str:
+    lines = [f"action: {result.action.value}"]
+    if result.injection_score is None:
+        lines.append("injection: not checked (no injection detector)")
+    else:
+        verdict = "INJECTION" if result.is_injection else "no injection"
+        lines.append(f"injection: {verdict} (score {result.injection_score:.3f})")
+    pii = result.pii
+    lines.append(f"pii: {len(pii)} finding{'s' if len(pii) != 1 else ''}")
+    # Offsets only, never the values: summaries end up in terminals and CI logs.
+    for f in pii:
+        check = ", validated" if f.validated else ""
+        lines.append(f"  {f.label:<16} [{f.start}:{f.end}]  score {f.score:.2f}  ({f.detector}{check})")
+    if pii:
+        lines.append(f"redacted: {result.redacted_text}")
+    if result.degraded:
+        lines.append("degraded: yes")
+        lines += [f"  - {r}" for r in result.degraded_reasons]
+    if result.model_versions:
+        lines.append("models: " + ", ".join(f"{k} {v}" for k, v in sorted(result.model_versions.items())))
+    return "\n".join(lines) + "\n"
+
+
+def _guarded(func):
+    """Turn deliberate errors into a one-line message and exit status 1."""
+
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except BastionError as exc:
+            print(f"bastion {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@_guarded
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``bastion check``; returns the exit status."""
+    text = _read_text(args.text, sys.stdin)
+    guard = _build_guard(args)
+    result = guard.check_output(text) if args.output else guard.check(text)
+    if args.json:
+        _write(sys.stdout, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        _write(sys.stdout, _summary(result))
+    return EXIT_BLOCK if result.action is Action.BLOCK else EXIT_OK
+
+
+@_guarded
+def run_redact(args: argparse.Namespace) -> int:
+    """Run ``bastion redact``; returns the exit status."""
+    text = _read_text(args.text, sys.stdin)
+    override: dict[str, Any] | None = None
+    if args.operator is not None:
+        # An explicit operator applies to every label, including per-label config ones.
+        override = {"default_operator": args.operator, "operators": {}}
+    guard = _build_guard(args, Policy.from_dict(override) if args.config is None else None)
+    policy = guard.policy.with_overrides(override) if args.config is not None else None
+    result = guard.check(text, policy=policy)
+    if not args.json:
+        _write(sys.stdout, result.redacted_text + ("" if result.redacted_text.endswith("\n") else "\n"))
+        return EXIT_OK
+    out: dict[str, Any] = {
+        "redacted_text": result.redacted_text,
+        "pii": [f.to_dict() for f in result.pii],
+        "degraded": result.degraded,
+    }
+    if len(guard.vault):
+        # The mapping is what `bastion.restore` needs to put the values back.
+        out["vault"] = dict(guard.vault.items())
+    _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+__all__ = ["add_parser", "run_check", "run_redact"]

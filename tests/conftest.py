@@ -1,0 +1,121 @@
+"""Shared test fixtures: fake detectors (Guard-level tests never need a model) and
+skip-guards for the real recognizers."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Sequence
+from types import SimpleNamespace
+
+import pytest
+from bastion.detectors import FACTORIES
+from bastion.guard import Guard
+from bastion.types import INJECTION, Finding
+
+
+class FakePII:
+    """Regex stand-in for a PII detector. ASCII-only patterns, so a match on full-width
+    or homoglyph input proves the Guard normalised it. Records every batch it gets."""
+
+    PATTERNS = {
+        "EMAIL_ADDRESS": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+        "PHONE_NUMBER": r"(?<![0-9])[0-9]{3}-[0-9]{4}(?![0-9])",
+        "API_KEY": r"\bsk-[A-Za-z0-9]{16,}\b",
+    }
+
+    def __init__(self, name: str = "fake_pii", kind: str = "rules", score: float = 0.9, version: str = "1"):
+        self.name, self.kind, self.score, self.version = name, kind, score, version
+        self.category = "pii"
+        self.calls: list[list[str]] = []
+        self._res = {label: re.compile(p) for label, p in self.PATTERNS.items()}
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        self.calls.append(list(texts))
+        return [
+            [
+                Finding(label, m.start(), m.end(), self.score, self.name)
+                for label, rx in self._res.items()
+                for m in rx.finditer(t)
+            ]
+            for t in texts
+        ]
+
+
+class FakeInjection:
+    """Injection stand-in: ``hit`` score when the normalised text contains the trigger."""
+
+    def __init__(
+        self,
+        name: str = "fake_inj",
+        kind: str = "model",
+        hit: float = 0.9,
+        miss: float = 0.05,
+        thresholds: dict[str, float] | None = None,
+        trigger: str = "ignore previous",
+    ):
+        self.name, self.kind, self.hit, self.miss, self.trigger = name, kind, hit, miss, trigger
+        self.category, self.version = INJECTION, "inj-1"
+        if thresholds is not None:
+            self.thresholds = thresholds
+        self.calls: list[list[str]] = []
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        self.calls.append(list(texts))
+        return [
+            [
+                Finding(
+                    "INJECTION",
+                    0,
+                    len(t),
+                    self.hit if self.trigger in t.lower() else self.miss,
+                    self.name,
+                    INJECTION,
+                )
+            ]
+            for t in texts
+        ]
+
+
+@pytest.fixture
+def fakes() -> SimpleNamespace:
+    """The fake detector classes, to build guards with specific settings."""
+    return SimpleNamespace(PII=FakePII, Injection=FakeInjection)
+
+
+@pytest.fixture
+def fake_guard() -> Guard:
+    """A Guard with a fake PII detector and a fake injection model (thresholds 0.5 / 0.8)."""
+    return Guard([FakePII(), FakeInjection(thresholds={"default": 0.5, "strict": 0.8})])
+
+
+@pytest.fixture
+def fake_factories(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register ``fake_pii`` and ``fake_injection`` in the detector table (for config files)."""
+    monkeypatch.setitem(FACTORIES, "fake_pii", lambda **kw: FakePII(**kw))
+    monkeypatch.setitem(
+        FACTORIES,
+        "fake_injection",
+        lambda **kw: FakeInjection(**{"thresholds": {"default": 0.5, "strict": 0.8}, **kw}),
+    )
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:
+        return False
+
+
+@pytest.fixture
+def need_regex() -> None:
+    """Skip unless the real regex recognizers (detectors/pii_regex.py) exist."""
+    if not _have("bastion.detectors.pii_regex"):
+        pytest.skip("bastion.detectors.pii_regex not written yet")
+
+
+@pytest.fixture
+def need_default(need_regex: None) -> None:
+    """Skip unless Guard.default() can be built (regex recognizers + heuristic injection)."""
+    if not _have("bastion.detectors.heuristic"):
+        pytest.skip("bastion.detectors.heuristic not written yet")

@@ -1,0 +1,294 @@
+"""Log redaction: the structlog processor and the stdlib logging filter."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+
+import bastion.logredact as logredact
+import pytest
+from bastion import Guard
+from bastion.logredact import PLACEHOLDER, RedactingFilter, RedactingProcessor
+
+EMAIL = "jane@example.com"
+RED = "[REDACTED_EMAIL_ADDRESS]"
+
+
+@pytest.fixture
+def guard(fakes):
+    return Guard([fakes.PII()])
+
+
+@pytest.fixture
+def proc(guard):
+    return RedactingProcessor(guard)
+
+
+class _Boom:
+    name, category, version, kind = "boom", "pii", "1", "rules"
+
+    def detect(self, texts):
+        raise RuntimeError("detector crashed")
+
+
+class _Leaky:
+    def __str__(self) -> str:
+        return f"User(email={EMAIL})"
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise ValueError("no")
+
+
+# ------------------------------------------------------------------------ processor
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ({"event": f"mail {EMAIL}"}, {"event": f"mail {RED}"}),
+        ({"event": "x", "user": {"email": EMAIL, "id": 7}}, {"event": "x", "user": {"email": RED, "id": 7}}),
+        ({"event": "x", "to": [EMAIL, "bob"]}, {"event": "x", "to": [RED, "bob"]}),
+        ({"event": "x", "pair": (EMAIL, 1.5)}, {"event": "x", "pair": (RED, 1.5)}),
+        ({"event": "x", "deep": {"a": [{"b": (EMAIL,)}]}}, {"event": "x", "deep": {"a": [{"b": (RED,)}]}}),
+        ({"event": "x", "n": 3, "ok": True, "none": None}, {"event": "x", "n": 3, "ok": True, "none": None}),
+        (
+            {"event": "x", "timestamp": EMAIL, "level": "info"},
+            {"event": "x", "timestamp": EMAIL, "level": "info"},
+        ),
+        ({"event": "nothing here"}, {"event": "nothing here"}),
+        ({"event": "ｊａｎｅ@example.com"}, {"event": RED}),
+        ({"event": "x", "tags": {EMAIL}}, {"event": "x", "tags": {RED}}),
+        ({"event": "x", "obj": _Leaky()}, {"event": "x", "obj": f"User(email={RED})"}),
+        ({"event": "x", "err": ValueError(f"bad {EMAIL}")}, {"event": "x", "err": f"bad {RED}"}),
+        ({"event": "x", 5: EMAIL}, {"event": "x", 5: RED}),
+    ],
+)
+def test_processor_redacts_nested_values(proc, event, expected):
+    assert proc(None, "info", event) == expected
+
+
+def test_processor_keeps_clean_objects_and_does_not_mutate_input(proc):
+    ident = uuid.uuid4()
+    event = {"event": f"hi {EMAIL}", "id": ident, "nested": {"a": EMAIL}}
+    out = proc(None, "info", event)
+    assert out["id"] is ident  # nothing found in str(uuid): the object is kept
+    assert event == {"event": f"hi {EMAIL}", "id": ident, "nested": {"a": EMAIL}}
+
+
+def test_unprintable_object_does_not_break_logging(proc):
+    out = proc(None, "info", {"event": "x", "obj": _Unprintable()})
+    assert out["event"] == "x" and out["obj"] == "<unprintable _Unprintable>"
+
+
+def test_keys_to_skip_apply_at_any_depth(guard):
+    p = RedactingProcessor(guard, keys_to_skip={"request_id"})
+    out = p(None, "info", {"event": EMAIL, "request_id": EMAIL, "ctx": {"request_id": EMAIL, "who": EMAIL}})
+    assert out == {"event": RED, "request_id": EMAIL, "ctx": {"request_id": EMAIL, "who": RED}}
+
+
+def test_positional_args_are_formatted_first(proc):
+    # The address is split between format string and argument: only the formatted
+    # message contains it whole.
+    out = proc(None, "info", {"event": "mail jane@%s now", "positional_args": ("example.com",)})
+    assert out == {"event": f"mail {RED} now"}
+
+
+def test_bad_positional_args_are_kept_and_still_redacted(proc):
+    out = proc(None, "info", {"event": "%d items", "positional_args": (EMAIL,)})
+    assert out == {"event": "%d items", "positional_args": (RED,)}
+
+
+def test_exc_info_is_formatted_and_redacted(proc):
+    try:
+        raise ValueError(f"no account for {EMAIL}")
+    except ValueError:
+        out = proc(None, "error", {"event": "failed", "exc_info": True})
+    assert "exc_info" not in out
+    assert "Traceback" in out["exception"] and "ValueError: no account for " + RED in out["exception"]
+    assert EMAIL not in json.dumps(out)
+
+
+def test_exc_info_exception_instance(proc):
+    try:
+        raise KeyError(EMAIL)
+    except KeyError as exc:
+        err = exc
+    out = proc(None, "error", {"event": "failed", "exc_info": err})
+    assert "KeyError" in out["exception"] and EMAIL not in out["exception"]
+
+
+def test_exc_info_false_is_dropped(proc):
+    assert proc(None, "info", {"event": "x", "exc_info": False}) == {"event": "x"}
+
+
+def test_internal_error_gives_placeholder_not_raw(fakes):
+    p = RedactingProcessor(Guard([_Boom()]))
+    out = p(None, "info", {"event": f"mail {EMAIL}", "level": "info", "user": EMAIL})
+    assert out == {"event": PLACEHOLDER, "redaction_error": "RuntimeError", "level": "info"}
+
+
+def test_huge_values_are_truncated_not_rejected(fakes):
+    from bastion import Policy
+
+    p = RedactingProcessor(Guard([fakes.PII()], Policy(max_chars=100)))
+    out = p(None, "info", {"event": EMAIL + " " + "x" * 500})
+    assert out["event"].startswith(RED + " xxx") and "truncated 417 chars" in out["event"]
+
+
+def test_lone_surrogates_are_replaced_not_rejected(proc):
+    out = proc(None, "info", {"event": f"file \udcff {EMAIL}"})
+    assert out == {"event": f"file \ufffd {RED}"}
+
+
+def test_default_guard_is_built_lazily_once(monkeypatch, fakes):
+    built = []
+
+    def fake_default():
+        built.append(1)
+        return Guard([fakes.PII()])
+
+    monkeypatch.setattr(logredact, "_default_guard", fake_default)
+    p = RedactingProcessor()
+    f = RedactingFilter()
+    assert built == []
+    assert p(None, "info", {"event": EMAIL}) == {"event": RED}
+    p(None, "info", {"event": "again"})
+    assert built == [1]
+    f.filter(logging.makeLogRecord({"msg": EMAIL}))
+    assert built == [1, 1]
+
+
+def test_structlog_pipeline(proc):
+    structlog = pytest.importorskip("structlog")
+    out = io.StringIO()
+    log = structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[
+            structlog.processors.add_log_level,
+            proc,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    log.info("signup", email=EMAIL, plan="pro")
+    try:
+        raise RuntimeError(f"cannot mail {EMAIL}")
+    except RuntimeError:
+        log.exception("boom", user={"email": EMAIL})
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert EMAIL not in out.getvalue()
+    assert lines[0]["email"] == RED and lines[0]["plan"] == "pro" and lines[0]["level"] == "info"
+    assert "timestamp" in lines[0]
+    assert lines[1]["user"] == {"email": RED} and "RuntimeError: cannot mail " + RED in lines[1]["exception"]
+
+
+def test_processor_with_real_regex_detector(need_regex):
+    out = RedactingProcessor()(None, "info", {"event": "card 4111 1111 1111 1111", "email": EMAIL})
+    assert "4111 1111 1111 1111" not in out["event"] and EMAIL not in out["email"]
+
+
+# --------------------------------------------------------------------------- filter
+
+
+@pytest.fixture
+def logger_and_stream(guard, request):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter(guard))
+    log = logging.getLogger(f"bastion-test.{request.node.name}")
+    log.handlers = [handler]
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    yield log, stream
+    log.handlers = []
+
+
+def test_filter_formats_then_redacts(logger_and_stream):
+    log, stream = logger_and_stream
+    log.info("mail jane@%s, %d times", "example.com", 3)
+    assert stream.getvalue() == f"INFO mail {RED}, 3 times\n"
+
+
+def test_filter_dict_args(logger_and_stream):
+    log, stream = logger_and_stream
+    log.warning("to %(who)s", {"who": EMAIL})
+    assert stream.getvalue() == f"WARNING to {RED}\n"
+
+
+def test_filter_redacts_exception_and_drops_exc_info(logger_and_stream, guard):
+    log, stream = logger_and_stream
+    try:
+        raise ValueError(f"unknown user {EMAIL}")
+    except ValueError:
+        log.exception("lookup failed for %s", EMAIL)
+    text = stream.getvalue()
+    assert EMAIL not in text
+    assert f"lookup failed for {RED}" in text and f"ValueError: unknown user {RED}" in text
+    assert "Traceback" in text
+
+
+def test_filter_sets_record_fields(guard):
+    try:
+        raise ValueError(EMAIL)
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "who: %s", (EMAIL,), sys.exc_info())
+    record.stack_info = f"Stack (most recent call last):\n  user={EMAIL}"
+    assert RedactingFilter(guard).filter(record) is True
+    assert record.msg == f"who: {RED}" and record.args is None and record.exc_info is None
+    assert EMAIL not in record.exc_text and RED in record.exc_text
+    assert EMAIL not in record.stack_info
+    assert record.getMessage() == f"who: {RED}"
+
+
+def test_filter_redacts_extra_attributes(logger_and_stream):
+    log, stream = logger_and_stream
+    handler = log.handlers[0]
+    handler.setFormatter(logging.Formatter("%(message)s user=%(user)s n=%(n)s"))
+    log.info("signup", extra={"user": EMAIL, "n": 2})
+    assert stream.getvalue() == f"signup user={RED} n=2\n"
+
+
+def test_filter_is_idempotent_across_handlers(guard, fakes):
+    pii = fakes.PII()
+    f1, f2 = RedactingFilter(Guard([pii])), RedactingFilter(Guard([pii]))
+    record = logging.makeLogRecord({"msg": f"mail {EMAIL}"})
+    assert f1.filter(record) and f2.filter(record)
+    assert record.msg == f"mail {RED}" and len(pii.calls) == 1
+
+
+def test_filter_bad_format_args_do_not_crash(logger_and_stream):
+    log, stream = logger_and_stream
+    log.info("%d items for %s", EMAIL)  # wrong args: the stdlib would print a logging error
+    text = stream.getvalue()
+    assert EMAIL not in text and RED in text and "%d items" in text
+
+
+def test_filter_internal_error_gives_placeholder():
+    f = RedactingFilter(Guard([_Boom()]))
+    record = logging.makeLogRecord({"msg": "mail %s", "args": (EMAIL,), "user": EMAIL})
+    assert f.filter(record) is True
+    assert record.getMessage() == f"{PLACEHOLDER} (RuntimeError)"
+    assert record.user is None and record.exc_info is None
+
+
+@pytest.mark.parametrize(
+    "msg",
+    ["", "\x00\x01 binary \xff", "x" * 3000, "\udcff lone", "emoji \U0001f600 中文"],
+)
+def test_filter_odd_messages(guard, msg):
+    record = logging.makeLogRecord({"msg": msg})
+    assert RedactingFilter(guard).filter(record)
+    assert isinstance(record.msg, str) and PLACEHOLDER not in record.msg
+
+
+def test_filter_with_real_regex_detector(need_regex):
+    record = logging.makeLogRecord({"msg": "card %s", "args": ("4111 1111 1111 1111",)})
+    RedactingFilter().filter(record)
+    assert "4111 1111 1111 1111" not in record.getMessage()

@@ -1,0 +1,169 @@
+"""Overlap resolution and joining of PII findings: a table of cases, each checked under
+every input order."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from bastion.merge import merge_findings
+from bastion.types import Finding
+
+
+def F(label, start, end, score=0.9, detector="ner", validated=False):
+    return Finding(label, start, end, score, detector, validated=validated)
+
+
+def _key(findings):
+    return [(f.label, f.start, f.end, round(f.score, 6), f.detector, f.validated) for f in findings]
+
+
+TEXT = "Jane Doe lives at 12 Main St, card 4111 1111 1111 1111, Jane  Doe, Jane,Doe end."
+
+# (findings, text, expected kept findings in start order)
+CASES = [
+    pytest.param(
+        [F("CREDIT_CARD", 0, 16, 0.6, "regex", True), F("PHONE_NUMBER", 0, 10, 0.99)],
+        None,
+        [F("CREDIT_CARD", 0, 16, 0.6, "regex", True)],
+        id="validated-beats-higher-score",
+    ),
+    pytest.param(
+        [F("CREDIT_CARD", 0, 16, 0.6, "regex", True), F("PHONE_NUMBER", 0, 16, 0.99, "regex", True)],
+        None,
+        [F("PHONE_NUMBER", 0, 16, 0.99, "regex", True)],
+        id="both-validated-score-decides",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 10, 0.9), F("LOCATION", 0, 20, 0.8)],
+        None,
+        [F("PERSON", 0, 10, 0.9)],
+        id="score-beats-length",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 10, 0.8), F("LOCATION", 0, 20, 0.8)],
+        None,
+        [F("LOCATION", 0, 20, 0.8)],
+        id="length-breaks-score-tie",
+    ),
+    pytest.param(
+        [F("PERSON", 5, 15, 0.8), F("LOCATION", 0, 10, 0.8)],
+        None,
+        [F("LOCATION", 0, 10, 0.8)],
+        id="earlier-start-breaks-full-tie",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 10, 0.8, "b"), F("PERSON", 0, 10, 0.8, "a")],
+        None,
+        [F("PERSON", 0, 10, 0.8, "a")],
+        id="identical-spans-detector-name-decides",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4), F("EMAIL_ADDRESS", 10, 20)],
+        None,
+        [F("PERSON", 0, 4), F("EMAIL_ADDRESS", 10, 20)],
+        id="disjoint-kept",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4, detector="a"), F("LOCATION", 4, 8, detector="b")],
+        None,
+        [F("PERSON", 0, 4, detector="a"), F("LOCATION", 4, 8, detector="b")],
+        id="touching-is-not-overlap",
+    ),
+    pytest.param(
+        [F("LOCATION", 0, 10, 0.9), F("PERSON", 8, 20, 0.95), F("ADDRESS", 18, 30, 0.9)],
+        None,
+        [F("PERSON", 8, 20, 0.95)],
+        id="chain-middle-wins",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4, 0.7), F("PERSON", 5, 8, 0.9)],
+        TEXT,
+        [F("PERSON", 0, 8, 0.9)],
+        id="joined-across-one-space",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 3, 0.7), F("PERSON", 3, 8, 0.8)],
+        TEXT,
+        [F("PERSON", 0, 8, 0.8)],
+        id="joined-when-abutting",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 6, 0.7), F("PERSON", 3, 8, 0.8)],
+        TEXT,
+        [F("PERSON", 0, 8, 0.8)],
+        id="joined-when-overlapping",
+    ),
+    pytest.param(
+        [F("PERSON", 56, 60), F("PERSON", 62, 65)],
+        TEXT,
+        [F("PERSON", 56, 60), F("PERSON", 62, 65)],
+        id="not-joined-across-two-spaces",
+    ),
+    pytest.param(
+        [F("PERSON", 67, 71), F("PERSON", 72, 75)],
+        TEXT,
+        [F("PERSON", 67, 71), F("PERSON", 72, 75)],
+        id="not-joined-across-comma",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4, detector="a"), F("PERSON", 5, 8, detector="b")],
+        TEXT,
+        [F("PERSON", 0, 4, detector="a"), F("PERSON", 5, 8, detector="b")],
+        id="different-detectors-not-joined",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4), F("LOCATION", 5, 8)],
+        TEXT,
+        [F("PERSON", 0, 4), F("LOCATION", 5, 8)],
+        id="different-labels-not-joined",
+    ),
+    pytest.param(
+        [F("CREDIT_CARD", 35, 39, validated=True), F("CREDIT_CARD", 40, 44, validated=True)],
+        TEXT,
+        [F("CREDIT_CARD", 35, 39, validated=True), F("CREDIT_CARD", 40, 44, validated=True)],
+        id="validated-never-joined",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4), F("PERSON", 5, 8)],
+        None,
+        [F("PERSON", 0, 8)],
+        id="no-text-joins-one-char-gap",
+    ),
+    pytest.param(
+        [F("PERSON", 3, 3), F("PERSON", 5, 5, 1.0)],
+        None,
+        [],
+        id="empty-spans-dropped",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4, 0.4), F("PERSON", 5, 8, 0.4), F("ORGANIZATION", 0, 8, 0.5)],
+        TEXT,
+        [F("ORGANIZATION", 0, 8, 0.5)],
+        id="joined-piece-then-loses-on-score",
+    ),
+]
+
+
+@pytest.mark.parametrize(("findings", "text", "expected"), CASES)
+def test_merge_table(findings, text, expected):
+    assert _key(merge_findings(findings, text)) == _key(expected)
+
+
+@pytest.mark.parametrize(("findings", "text", "expected"), CASES)
+def test_merge_is_order_independent(findings, text, expected):
+    results = {tuple(_key(merge_findings(list(p), text))) for p in itertools.permutations(findings)}
+    assert results == {tuple(_key(expected))}
+
+
+def test_result_is_sorted_and_non_overlapping():
+    found = [F("A", 30, 40), F("B", 0, 5), F("C", 10, 20, 0.5), F("D", 15, 25, 0.95)]
+    out = merge_findings(found)
+    assert [f.start for f in out] == sorted(f.start for f in out)
+    for a, b in itertools.pairwise(out):
+        assert a.end <= b.start
+
+
+def test_merge_accepts_any_iterable():
+    assert _key(merge_findings(iter([F("PERSON", 0, 4)]))) == _key([F("PERSON", 0, 4)])
+    assert merge_findings([]) == []

@@ -1,0 +1,96 @@
+"""Normalisation table and offset round-trips."""
+
+from __future__ import annotations
+
+import pytest
+from bastion.normalize import normalize
+
+# (input, expected normalised text)
+CASES = [
+    pytest.param("plain ascii", "plain ascii", id="ascii"),
+    pytest.param("", "", id="empty"),
+    pytest.param("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｃｏｍ", "jane@example.com", id="fullwidth-letters"),
+    pytest.param("４１１１　１１１１", "4111 1111", id="fullwidth-digits-ideographic-space"),
+    pytest.param("a\u200bb\u200cc\u200dd\u2060e\ufeff", "abcde", id="zero-width"),
+    pytest.param("soft\u00adhyphen", "softhyphen", id="soft-hyphen"),
+    pytest.param("\u202eevil\u202c \u2066x\u2069", "evil x", id="bidi"),
+    pytest.param("hi\U000e0069\U000e0067\U000e006e", "hi", id="tag-chars"),
+    pytest.param("\u0440\u0430\u0443\u0440\u0430l", "paypal", id="cyrillic-homoglyphs"),
+    pytest.param("\u0391\u0392\u0395 \u03bf\u03c1", "ABE op", id="greek-homoglyphs"),
+    pytest.param("cafe\u0301", "caf\u00e9", id="combining-composes"),
+    pytest.param("\ufb01ne \ufb02ow", "fine flow", id="ligatures-expand"),
+    pytest.param("x\u00b2 \u2460", "x2 1", id="superscript-circled"),
+    pytest.param("\u2167", "VIII", id="roman-numeral-expands"),
+    pytest.param("\U0001f469\u200d\U0001f4bb", "\U0001f469\U0001f4bb", id="emoji-zwj"),
+    pytest.param("\u4e2d\u6587 \u65e5\u672c", "\u4e2d\u6587 \u65e5\u672c", id="cjk-unchanged"),
+    pytest.param("\ufe0fheart\u2764\ufe0f", "heart\u2764", id="variation-selectors"),
+    pytest.param("\u200b\u200b", "", id="only-invisible"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_normalised_text(text, expected):
+    assert normalize(text).text == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_every_normalised_char_maps_to_original_that_produces_it(text, expected):
+    n = normalize(text)
+    if n.identity:
+        assert n.to_original(0, len(n.text)) == (0, len(text))
+        return
+    assert len(n.starts) == len(n.ends) == len(n.text)
+    for i, ch in enumerate(n.text):
+        s, e = n.to_original(i, i + 1)
+        assert 0 <= s < e <= len(text)
+        assert ch in normalize(text[s:e]).text
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_offsets_are_monotonic(text, expected):
+    n = normalize(text)
+    if n.identity:
+        return
+    assert list(n.starts) == sorted(n.starts)
+    assert list(n.ends) == sorted(n.ends)
+
+
+# (input, normalised span, expected original span)
+SPANS = [
+    pytest.param("ｊａｎｅ@x", (0, 4), (0, 4), id="fullwidth-same-length"),
+    pytest.param("a\u200bb", (0, 2), (0, 3), id="zero-width-inside-span"),
+    pytest.param("a\u200bb", (1, 2), (2, 3), id="after-zero-width"),
+    pytest.param("\u200b\u200bab", (0, 1), (2, 3), id="leading-invisible-skipped"),
+    pytest.param("ab\u200b\u200b", (0, 2), (0, 2), id="trailing-invisible-excluded"),
+    pytest.param("\ufb01x", (0, 1), (0, 1), id="half-ligature-widens-to-char"),
+    pytest.param("\ufb01x", (1, 2), (0, 1), id="second-half-of-ligature"),
+    pytest.param("\ufb01x", (2, 3), (1, 2), id="after-ligature"),
+    pytest.param("cafe\u0301 x", (3, 4), (3, 5), id="composed-char-covers-mark"),
+    pytest.param("cafe\u0301 x", (5, 6), (6, 7), id="after-combining"),
+    pytest.param("\u00e9a", (0, 0), (0, 0), id="empty-span"),
+    pytest.param("\u00e9a", (2, 2), (2, 2), id="empty-span-at-end"),
+    pytest.param("\u00e9a", (-5, 99), (0, 2), id="clamped"),
+    pytest.param("\u200b", (0, 1), (0, 0), id="all-invisible"),
+]
+
+
+@pytest.mark.parametrize(("text", "span", "expected"), SPANS)
+def test_to_original(text, span, expected):
+    assert normalize(text).to_original(*span) == expected
+
+
+def test_ascii_fast_path_is_identity():
+    text = "mail jane@example.com"
+    n = normalize(text)
+    assert n.identity and n.text is text
+    assert n.to_original(5, 21) == (5, 21)
+
+
+def test_homoglyph_folding_can_be_disabled():
+    assert normalize("\u0440\u0430y", fold_homoglyphs=False).text == "\u0440\u0430y"
+    assert normalize("\u0440\u0430y").text == "pay"
+
+
+def test_non_latin_words_keep_their_length():
+    text = "\u041f\u0440\u0438\u0432\u0435\u0442 \u03ba\u03cc\u03c3\u03bc\u03b5"
+    assert len(normalize(text).text) == len(text)

@@ -1,0 +1,165 @@
+"""Redaction operators, the keyed hash, and pseudonymise → restore."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+import pytest
+from bastion import ConfigError, Guard, Policy, Vault, restore
+from bastion.redact import Hash, Mask, Pseudonymize, Replace, build_operator, redact_text
+from bastion.types import Finding
+
+
+@pytest.fixture
+def no_env_key(monkeypatch):
+    monkeypatch.delenv("BASTION_HMAC_KEY", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "label", "expected"),
+    [
+        (Replace(), "jane@example.com", "EMAIL_ADDRESS", "[REDACTED_EMAIL_ADDRESS]"),
+        (Replace(style="angle"), "jane@example.com", "EMAIL_ADDRESS", "<EMAIL_ADDRESS>"),
+        (Mask(), "4111111111111111", "CREDIT_CARD", "************1111"),
+        (Mask(), "4111 1111 1111 1111", "CREDIT_CARD", "**** **** **** 1111"),
+        (Mask(keep=2, char="#"), "555-1234", "PHONE_NUMBER", "######34"),
+        (Mask(keep=0), "secret", "PASSWORD", "******"),
+        (Mask(keep=4), "abc", "PASSWORD", "**c"),  # never reveals more than half
+        (Mask(keep=4), "a", "PASSWORD", "*"),
+        (Mask(), "", "PASSWORD", ""),
+    ],
+)
+def test_simple_operators(op, value, label, expected):
+    assert op(value, label) == expected
+
+
+def test_hash_needs_a_key(no_env_key):
+    with pytest.raises(ConfigError, match="BASTION_HMAC_KEY"):
+        build_operator("hash")
+    with pytest.raises(ConfigError, match="BASTION_HMAC_KEY"):
+        Guard([_Fixed()], Policy(default_operator="hash"))
+
+
+def test_hash_key_from_env(monkeypatch):
+    monkeypatch.setenv("BASTION_HMAC_KEY", "k1")
+    a = build_operator("hash")("jane@example.com", "EMAIL_ADDRESS")
+    monkeypatch.setenv("BASTION_HMAC_KEY", "k2")
+    b = build_operator("hash")("jane@example.com", "EMAIL_ADDRESS")
+    assert a.startswith("<EMAIL_ADDRESS:") and a != b
+
+
+def test_hash_is_keyed_deterministic_and_label_bound(no_env_key):
+    op = build_operator({"type": "hash", "key": "s3cret", "length": 12})
+    h = op("555-1234", "PHONE_NUMBER")
+    assert h == op("555-1234", "PHONE_NUMBER")
+    assert len(h) == len("<PHONE_NUMBER:>") + 12
+    assert h != op("555-1235", "PHONE_NUMBER")
+    assert h[-13:-1] != op("555-1234", "US_SSN")[-13:-1]
+    # Not a bare digest: an attacker cannot recompute it without the key.
+    assert hashlib.sha256(b"555-1234").hexdigest()[:12] not in h
+    assert Hash(key=b"other")("555-1234", "PHONE_NUMBER") != h
+
+
+def test_mask_keeps_last_n_via_spec():
+    assert build_operator({"type": "mask", "keep": 3})("123456789", "US_SSN") == "******789"
+
+
+def test_pseudonymize_is_consistent_per_value_and_label():
+    vault = Vault()
+    op = Pseudonymize(vault)
+    assert op("Jane", "PERSON") == "<PERSON_1>"
+    assert op("John", "PERSON") == "<PERSON_2>"
+    assert op("Jane", "PERSON") == "<PERSON_1>"
+    assert op("Jane", "USERNAME") == "<USERNAME_1>"
+    assert len(vault) == 3
+
+
+def test_pseudonymize_restore_round_trip():
+    text = "Jane Doe (jane@example.com) met John; Jane Doe paid."
+    findings = [
+        Finding("PERSON", 0, 8, 0.9, "x"),
+        Finding("EMAIL_ADDRESS", 10, 26, 0.9, "x"),
+        Finding("PERSON", 32, 36, 0.9, "x"),
+        Finding("PERSON", 38, 46, 0.9, "x"),
+    ]
+    vault = Vault()
+    redacted = redact_text(text, findings, Pseudonymize(vault))
+    assert redacted == "<PERSON_1> (<EMAIL_ADDRESS_1>) met <PERSON_2>; <PERSON_1> paid."
+    assert restore(redacted, vault) == text
+    # An LLM answer reusing the tokens is restored too; unknown tokens stay as they are.
+    assert restore("Dear <PERSON_1>, cc <PERSON_9>.", vault) == "Dear Jane Doe, cc <PERSON_9>."
+
+
+def test_restore_with_other_vault_changes_nothing():
+    assert restore("hi <PERSON_1>", Vault()) == "hi <PERSON_1>"
+
+
+def test_vault_is_thread_safe():
+    vault = Vault()
+    tokens: list[str] = []
+
+    def work():
+        tokens.extend(vault.token_for("PERSON", f"p{i}") for i in range(200))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(vault) == 200 and len(set(tokens)) == 200
+
+
+def test_guard_pseudonymize_then_restore():
+    guard = Guard([_Fixed()], Policy(default_operator="pseudonymize"))
+    text = "call Jane now"
+    redacted = guard.redact(text)
+    assert redacted == "call <PERSON_1> now"
+    assert restore(redacted, guard.vault) == text
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("shred", "unknown operator 'shred'"),
+        ({"type": "mask", "colour": "red"}, "bad options for operator 'mask'"),
+        ({"keep": 2}, "invalid operator spec"),
+        (42, "invalid operator spec"),
+    ],
+)
+def test_bad_operator_specs(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        build_operator(spec)
+
+
+def test_callable_operator_passes_through():
+    def upper(value, label):
+        return value.upper()
+
+    assert build_operator(upper) is upper
+
+
+def test_redact_text_label_mapping_and_default():
+    text = "a b c"
+    findings = [Finding("X", 0, 1, 1, "t"), Finding("Y", 2, 3, 1, "t"), Finding("Z", 4, 5, 1, "t")]
+    out = redact_text(text, findings, {"X": Replace(style="angle")}, Mask(keep=0))
+    assert out == "<X> * *"
+    assert redact_text(text, findings, {}) == "[REDACTED_X] [REDACTED_Y] [REDACTED_Z]"
+
+
+def test_redact_text_skips_overlapping_leftovers_and_keeps_rest():
+    text = "0123456789"
+    out = redact_text(text, [Finding("A", 2, 6, 1, "t"), Finding("B", 4, 8, 1, "t")], Replace(style="angle"))
+    assert out == "01<A>6789"
+    assert redact_text(text, [], Replace()) == text
+
+
+class _Fixed:
+    """Fake detector: the word 'Jane' is a PERSON."""
+
+    name, category, version, kind = "fixed", "pii", "1", "rules"
+
+    def detect(self, texts):
+        return [
+            [Finding("PERSON", i, i + 4, 0.9, self.name)] if (i := t.find("Jane")) >= 0 else [] for t in texts
+        ]
