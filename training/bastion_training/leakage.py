@@ -173,8 +173,10 @@ def find_leaks(
             near_df = pd.DataFrame(
                 {"cand_idx": a[keep], "ref_idx": b[keep], "kind": "near", "similarity": sim[keep]}
             )
-            exact_pairs = set(zip(exact["cand_idx"], exact["ref_idx"]))
-            near_df = near_df[[p not in exact_pairs for p in zip(near_df["cand_idx"], near_df["ref_idx"])]]
+            exact_pairs = set(zip(exact["cand_idx"], exact["ref_idx"], strict=True))
+            near_df = near_df[
+                [p not in exact_pairs for p in zip(near_df["cand_idx"], near_df["ref_idx"], strict=True)]
+            ]
             parts.append(near_df)
     out = (
         pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -214,8 +216,8 @@ def remove_leaks(
     pairs["eval_set"] = ref_set[pairs["ref_idx"].to_numpy(dtype=int)] if len(pairs) else []
     # a row with both an exact and a near match counts as exact
     first = pairs.sort_values("kind").drop_duplicates("cand_idx") if len(pairs) else pairs
-    kinds = dict(zip(first["cand_idx"], first["kind"]))
-    sets = dict(zip(first["cand_idx"], first["eval_set"]))
+    kinds = dict(zip(first["cand_idx"], first["kind"], strict=True))
+    sets = dict(zip(first["cand_idx"], first["eval_set"], strict=True))
     drop = {i for i, k in kinds.items() if (k == "exact" and remove_exact) or (k == "near" and remove_near)}
     remaining = {i: k for i, k in kinds.items() if i not in drop}
     if remaining:

@@ -103,7 +103,7 @@ def merge_near_duplicate_groups(df: pd.DataFrame, cfg: LeakageConfig) -> pd.Seri
     pairs = find_leaks(df["text"].tolist(), df["text"].tolist(), cfg)
     groups = df["group"].tolist()
     uf = _UnionFind(sorted(set(groups)))
-    for a, b in zip(pairs["cand_idx"], pairs["ref_idx"]):
+    for a, b in zip(pairs["cand_idx"], pairs["ref_idx"], strict=True):
         uf.union(groups[a], groups[b])
     return pd.Series([uf.find(g) for g in groups], index=df.index)
 
@@ -174,8 +174,8 @@ def bipia_train_rows(
         per_attack = cfg["bipia_docs_per_code_attack" if kind == "code" else "bipia_docs_per_text_attack"]
         for cat in cats:
             split = "val" if cat in val_cats else "train"
-            pool = [d for d, s in zip(docs, doc_split) if s == split] or docs
-            for a, attack in enumerate(attacks[cat]):
+            pool = [d for d, s in zip(docs, doc_split, strict=True) if s == split] or docs
+            for _a, attack in enumerate(attacks[cat]):
                 for doc in rng.sample(pool, k=min(per_attack, len(pool))):
                     pos = rng.choice(("start", "middle", "end"))
                     rows.append(

@@ -75,7 +75,7 @@ def load_deepset(root: Path, split: str = "train") -> pd.DataFrame:
         return frame([])
     df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
     rows = []
-    for i, (text, label) in enumerate(zip(df["text"], df["label"])):
+    for i, (text, label) in enumerate(zip(df["text"], df["label"], strict=True)):
         fam = "direct" if int(label) == 1 else "benign_query"
         group = "deepset:train" if split == "train" else f"deepset:{split}:{i}"
         rows.append(_row(text, label, f"deepset_{split}", fam, group, guess_en_de(str(text))))
