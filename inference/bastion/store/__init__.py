@@ -1,0 +1,50 @@
+"""Privacy store: tamper-evident audit trail, pseudonyms, consent, retention, erasure
+and an encrypted vault, on SQLite or PostgreSQL.
+
+Needs the ``store`` extra (SQLAlchemy, alembic, cryptography, psycopg); ``import bastion``
+never imports this package.
+
+>>> import tempfile, os
+>>> from bastion.store import PrivacyStore
+>>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "b.db"))
+>>> store.audit.append("startup").event_type, store.verify().ok
+('startup', True)
+"""
+
+from bastion.store.audit import (
+    GENESIS,
+    SEVERITIES,
+    AuditEvent,
+    AuditLog,
+    NewEvent,
+    PurgeReceipt,
+    SecurityStats,
+    VerifyReport,
+)
+from bastion.store.consent import ConsentRecord, ConsentRegistry
+from bastion.store.facade import ErasureReceipt, PrivacyStore, severity_of
+from bastion.store.keys import new_vault_key
+from bastion.store.metrics import AuditMetricsCollector, register_metrics
+from bastion.store.pseudonyms import Pseudonyms
+from bastion.store.vault import PersistentVault
+
+__all__ = [
+    "GENESIS",
+    "SEVERITIES",
+    "AuditEvent",
+    "AuditLog",
+    "AuditMetricsCollector",
+    "ConsentRecord",
+    "ConsentRegistry",
+    "ErasureReceipt",
+    "NewEvent",
+    "PersistentVault",
+    "PrivacyStore",
+    "Pseudonyms",
+    "PurgeReceipt",
+    "SecurityStats",
+    "VerifyReport",
+    "new_vault_key",
+    "register_metrics",
+    "severity_of",
+]

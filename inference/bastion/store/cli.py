@@ -1,0 +1,204 @@
+"""``bastion audit``: verify, stats, purge, erase, export, migrate.
+
+    bastion audit verify [--db URL]
+    bastion audit stats --since 7d
+    bastion audit purge --older-than 90d
+    bastion audit erase USER_ID
+    bastion audit export --since 2026-01-01 [--until 2026-02-01] [--out FILE]
+    bastion audit migrate [--to REVISION | --down-to REVISION]
+
+``--db`` defaults to ``$BASTION_DB_URL`` or ``sqlite:///bastion.db``. Exit status: 0 ok,
+1 chain broken (verify), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+from bastion.errors import BastionError, ConfigError
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90d``, ``12h``, ``30m``, ``45s``, ``2w``.
+
+    >>> parse_duration("90d")
+    datetime.timedelta(days=90)
+    """
+    m = _DURATION.match(text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 90d, 12h, 30m, 2w")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def parse_when(text: str) -> datetime:
+    """An ISO date/datetime (naive means UTC), or a duration meaning "that long ago".
+
+    >>> parse_when("2026-01-01").isoformat()
+    '2026-01-01T00:00:00+00:00'
+    """
+    from bastion.store.schema import UTC
+
+    if _DURATION.match(text):
+        return datetime.now(UTC) - parse_duration(text)
+    try:
+        ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid date {text!r}: use YYYY-MM-DD, an ISO datetime, or 7d"
+        ) from None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def add_parser(subparsers: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="SQLAlchemy URL (default: $BASTION_DB_URL or sqlite:///bastion.db)",
+    )
+
+    p = subparsers.add_parser(
+        "audit",
+        parents=[common],
+        help="audit trail: verify, stats, purge, erase, export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.set_defaults(func=_no_command, parser=p)
+    sub = p.add_subparsers(dest="audit_command", metavar="SUBCOMMAND")
+
+    s = sub.add_parser("verify", parents=[common], help="walk the hash chain; exit 1 if broken")
+    s.set_defaults(func=_verify)
+
+    s = sub.add_parser("stats", parents=[common], help="event counts by type and severity")
+    s.add_argument("--since", type=parse_when, default=None, help="ISO date or duration ago (default 24h)")
+    s.add_argument("--until", type=parse_when, default=None, help="ISO date (default now)")
+    s.set_defaults(func=_stats)
+
+    s = sub.add_parser("purge", parents=[common], help="retention: delete events older than a duration")
+    s.add_argument("--older-than", type=parse_duration, required=True, help="e.g. 90d")
+    s.set_defaults(func=_purge)
+
+    s = sub.add_parser("erase", parents=[common], help="right to erasure for one user id")
+    s.add_argument("user_id")
+    s.set_defaults(func=_erase)
+
+    s = sub.add_parser("export", parents=[common], help="events as JSON lines")
+    s.add_argument("--since", type=parse_when, default=None)
+    s.add_argument("--until", type=parse_when, default=None)
+    s.add_argument("--out", default=None, help="file to write (default stdout)")
+    s.set_defaults(func=_export)
+
+    s = sub.add_parser("migrate", parents=[common], help="create or upgrade the store schema")
+    s.add_argument("--to", default="head", help="revision to upgrade to (default head)")
+    s.add_argument(
+        "--down-to", default=None, help="downgrade to this revision instead ('base' drops the store)"
+    )
+    s.set_defaults(func=_migrate)
+
+
+def _db(args: argparse.Namespace) -> str:
+    from bastion.store.db import default_url
+
+    return getattr(args, "db", None) or default_url()
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from bastion.store import PrivacyStore
+
+    return PrivacyStore(_db(args), migrate=False)
+
+
+def _print(obj: Any, out: TextIO = sys.stdout) -> None:
+    out.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def _guarded(fn: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(fn(args))
+        except BastionError as exc:
+            print(f"bastion audit: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _no_command(args: argparse.Namespace) -> int:
+    args.parser.print_help(sys.stderr)
+    return 2
+
+
+@_guarded
+def _verify(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        report = store.verify()
+    _print(report.to_dict())
+    return 0 if report.ok else 1
+
+
+@_guarded
+def _stats(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        since = args.since or (store.audit._clock() - timedelta(hours=24))
+        _print(store.stats(since, args.until).to_dict())
+    return 0
+
+
+@_guarded
+def _purge(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        _print(store.purge(args.older_than).to_dict())
+    return 0
+
+
+@_guarded
+def _erase(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        _print(store.erase(args.user_id).to_dict())
+    return 0
+
+
+@_guarded
+def _export(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        if args.out:
+            try:
+                fh = open(args.out, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise ConfigError(f"cannot write {args.out}: {exc.strerror}") from None
+        else:
+            fh = sys.stdout
+        n = 0
+        try:
+            for ev in store.audit.events(args.since, args.until):
+                fh.write(json.dumps(ev.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+                n += 1
+        finally:
+            if fh is not sys.stdout:
+                fh.close()
+    if args.out:
+        print(f"exported {n} events to {args.out}", file=sys.stderr)
+    return 0
+
+
+@_guarded
+def _migrate(args: argparse.Namespace) -> int:
+    from bastion.store import migrate
+
+    url = _db(args)
+    before = migrate.current(url)
+    if args.down_to is not None:
+        migrate.downgrade(url, args.down_to)
+    else:
+        migrate.upgrade(url, args.to)
+    _print({"from": before, "to": migrate.current(url)})
+    return 0

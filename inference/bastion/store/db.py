@@ -1,0 +1,174 @@
+"""Engine creation and the transaction helpers every store component shares.
+
+SQLite and PostgreSQL need different tools for the same two guarantees:
+
+- one writer at a time on the audit chain: SQLite ``BEGIN IMMEDIATE`` (takes the write
+  lock when the transaction starts, so two appenders can never read the same chain tail),
+  PostgreSQL ``pg_advisory_xact_lock`` (released automatically at commit or rollback);
+- a maintenance switch the append-only triggers honour, scoped to the current
+  transaction: PostgreSQL ``set_config('bastion.maintenance', 'on', true)``; SQLite has
+  no session settings, so a one-row ``audit_maintenance`` table is flipped on and back off
+  inside the same write transaction (no other connection can ever observe it on).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import StaticPool
+
+from bastion.errors import ConfigError
+
+DB_URL_ENV = "BASTION_DB_URL"
+DEFAULT_DB_URL = "sqlite:///bastion.db"
+
+# pg_advisory_xact_lock key that serialises audit appends ("bastion" in ASCII).
+AUDIT_LOCK_KEY = 0x62617374696F6E
+# (class id, object id) pairs used for the vault's per-scope token counters.
+VAULT_LOCK_CLASS = 0x7661756C
+
+_READONLY = "bastion_readonly"
+
+
+def default_url() -> str:
+    """``$BASTION_DB_URL`` or ``sqlite:///bastion.db``."""
+    return os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a SQLAlchemy URL; a bare ``postgresql://`` gets the psycopg 3 driver (the
+    one the ``store`` extra installs) instead of SQLAlchemy's psycopg2 default."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+    return parsed
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL or in-memory SQLite)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_store_engine(url: str | URL, *, create: bool = True) -> Engine:
+    """An engine configured for the store's locking and maintenance rules. With
+    ``create=False`` a missing SQLite file is a :class:`ConfigError` instead of a new,
+    empty database.
+
+    >>> create_store_engine("sqlite://").dialect.name
+    'sqlite'
+    """
+    parsed = parse_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, create)
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigError(
+            f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}"
+        ) from None
+
+
+def _sqlite_engine(url: URL, create: bool) -> Engine:
+    path = sqlite_path(url)
+    if path is None:
+        # An in-memory database exists per connection: share one across threads.
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+    else:
+        if not path.parent.exists():
+            raise ConfigError(f"directory of SQLite database {path} does not exist")
+        if not path.exists() and not create:
+            raise ConfigError(f"no SQLite database at {path}")
+        if not path.exists():
+            # Audit metadata is still personal-data-adjacent: owner-only from the start
+            # (SQLite gives its -wal/-shm files the database file's permissions).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control away from pysqlite so the "begin" hook decides how
+        # transactions start (its implicit BEGIN is DEFERRED, which lets two writers
+        # read the same chain tail).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA foreign_keys = ON")
+        # Erasure must not leave the deleted user id or pseudonym in free pages.
+        cur.execute("PRAGMA secure_delete = ON")
+        if path is not None:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        readonly = conn.get_execution_options().get(_READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+def is_postgres(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the audit-chain write lock (SQLite: BEGIN IMMEDIATE)."""
+    with engine.begin() as conn:
+        if is_postgres(conn):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+        yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read transaction that does not block writers (SQLite: deferred BEGIN under WAL)."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{_READONLY: True})
+        with conn.begin():
+            yield conn
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the WAL into the database and truncate it, so pages that held erased
+    rows do not linger in the -wal file. Best effort: a busy reader only delays it."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def set_maintenance(conn: Connection, on: bool) -> None:
+    """Allow (or forbid again) DELETE on the audit tables for the rest of this transaction."""
+    if is_postgres(conn):
+        conn.execute(text("SELECT set_config('bastion.maintenance', :v, true)"), {"v": "on" if on else "off"})
+    else:
+        conn.execute(text("UPDATE audit_maintenance SET active = :v WHERE id = 1"), {"v": 1 if on else 0})
+
+
+@contextmanager
+def maintenance(conn: Connection) -> Iterator[Connection]:
+    """Maintenance mode for a block inside a write transaction; always switched back off,
+    so a later statement in the same transaction is guarded again. On an error the
+    enclosing transaction rolls back, which undoes the switch on both databases."""
+    set_maintenance(conn, True)
+    yield conn
+    set_maintenance(conn, False)

@@ -1,0 +1,273 @@
+"""``PrivacyStore``: one object bundling audit trail, pseudonyms, consent, vault,
+retention and erasure over one database."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import OperationalError
+
+from bastion.errors import ConfigError, InputError
+from bastion.store.audit import (
+    AuditEvent,
+    AuditLog,
+    Clock,
+    NewEvent,
+    PurgeReceipt,
+    SecurityStats,
+    VerifyReport,
+    utcnow,
+)
+from bastion.store.consent import ConsentRegistry
+from bastion.store.db import checkpoint, create_store_engine, default_url, parse_url, sqlite_path, write_tx
+from bastion.store.keys import audit_hmac_key, hmac_hex, parse_vault_key
+from bastion.store.keys import vault_key as load_vault_key
+from bastion.store.migrate import HEAD, current, upgrade
+from bastion.store.pseudonyms import Pseudonyms, check_user_id
+from bastion.store.schema import audit_events
+from bastion.store.vault import PersistentVault
+from bastion.types import INJECTION, Action, CheckResult
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReceipt:
+    """What :meth:`PrivacyStore.erase` removed. Audit rows are kept (the chain must
+    verify) but are unlinkable once the pseudonym link is gone; ``audit_events_unlinked``
+    counts them."""
+
+    user_found: bool
+    pseudonym_links: int
+    consent_records: int
+    vault_entries: int
+    audit_events_unlinked: int
+    event_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "user_found": self.user_found,
+            "pseudonym_links": self.pseudonym_links,
+            "consent_records": self.consent_records,
+            "vault_entries": self.vault_entries,
+            "audit_events_unlinked": self.audit_events_unlinked,
+            "event_id": self.event_id,
+        }
+
+
+def severity_of(result: CheckResult) -> str:
+    """Severity of a Guard result for the audit trail and the security metrics."""
+    if result.is_injection:
+        return "high" if result.action is Action.BLOCK else "medium"
+    if result.pii:
+        return "medium" if result.action is Action.BLOCK else "low"
+    return "info"
+
+
+class PrivacyStore:
+    """Audit trail, consent, vault, retention and erasure on SQLite or PostgreSQL.
+
+    Keys (only needed by the features that use them): the audit HMAC key from
+    ``audit_key``/``audit_key_file``/``$BASTION_AUDIT_HMAC_KEY``/``$BASTION_AUDIT_HMAC_KEY_FILE``;
+    the vault key from ``vault_key``/``vault_key_file``/``$BASTION_VAULT_KEY``/``$BASTION_VAULT_KEY_FILE``.
+
+    >>> import tempfile, os
+    >>> from bastion import Action, CheckResult
+    >>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "s.db"), audit_key=b"k" * 32)
+    >>> r = CheckResult(Action.ALLOW, 0.01, False, (), "hi", False)
+    >>> store.record_check(r, user_id="alice", text="hi").event_type
+    'clean'
+    >>> store.erase("alice").user_found, store.verify().ok
+    (True, True)
+    """
+
+    def __init__(
+        self,
+        url: str | URL | None = None,
+        *,
+        migrate: bool = True,
+        audit_key: bytes | str | None = None,
+        audit_key_file: str | os.PathLike[str] | None = None,
+        vault_key: bytes | str | None = None,
+        vault_key_file: str | os.PathLike[str] | None = None,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.url = parse_url(url if url is not None else default_url())
+        self._data_path: Path | None = sqlite_path(self.url)
+        self.engine = create_store_engine(self.url, create=migrate)
+        safe_url = self.url.render_as_string(hide_password=True)
+        try:
+            if migrate:
+                upgrade(self.engine)
+            else:
+                rev = current(self.engine)
+                if rev != HEAD:
+                    raise ConfigError(
+                        f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
+                        "run `bastion audit migrate` first"
+                    )
+        except OperationalError as exc:
+            self.engine.dispose()
+            raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
+        self._clock = clock
+        self.audit = AuditLog(self.engine, clock)
+        self.pseudonyms = Pseudonyms(self.engine, clock)
+        self.consent = ConsentRegistry(self.engine, self.audit, self.pseudonyms, clock)
+        self._audit_key_arg = (audit_key, audit_key_file)
+        self._vault_key_arg = (vault_key, vault_key_file)
+        self._audit_key: bytes | None = None
+        self._vault_key: bytes | None = None
+
+    # lifecycle
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> PrivacyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # keys, loaded on first use so that verify/stats/purge work without them
+
+    def _hmac_key(self) -> bytes:
+        if self._audit_key is None:
+            key, key_file = self._audit_key_arg
+            if key is not None:
+                key = key.encode() if isinstance(key, str) else bytes(key)
+                if len(key) < 16:
+                    raise ConfigError("the audit HMAC key must be at least 16 bytes")
+                self._audit_key = key
+            else:
+                self._audit_key = audit_hmac_key(key_file, data_path=self._data_path)
+        return self._audit_key
+
+    def _master_vault_key(self) -> bytes:
+        if self._vault_key is None:
+            key, key_file = self._vault_key_arg
+            if key is not None:
+                self._vault_key = parse_vault_key(key)
+            else:
+                self._vault_key = load_vault_key(key_file, data_path=self._data_path)
+        return self._vault_key
+
+    def text_hmac(self, text: str) -> str:
+        """Keyed HMAC-SHA256 of a text: lets an auditor confirm "this exact text was
+        checked" without the store ever holding the text."""
+        if not isinstance(text, str):
+            raise InputError(f"text must be str, got {type(text).__name__}")
+        return hmac_hex(self._hmac_key(), text)
+
+    # components
+
+    def vault(self, user_id: str | None = None, *, session: str | None = None) -> PersistentVault:
+        """The persistent vault of a user and/or session (at least one is required)."""
+        if user_id is None and session is None:
+            raise InputError("a vault needs a user_id, a session, or both")
+        scope = ""
+        if session is not None:
+            from bastion.store.audit import _check_str
+
+            scope = _check_str("session", session, 255, optional=False) or ""
+        owner = self.pseudonyms.get_or_create(user_id) if user_id is not None else ""
+        return PersistentVault(
+            self.engine, self._master_vault_key(), owner=owner, scope=scope, clock=self._clock
+        )
+
+    # audit shortcuts
+
+    def record_check(
+        self,
+        result: CheckResult,
+        *,
+        user_id: str | None,
+        text: str,
+        request_id: str | None = None,
+        key_id: str | None = None,
+        event_type: str | None = None,
+    ) -> AuditEvent:
+        """Log a Guard result: labels and counts, action, severity, HMAC of the text.
+
+        ``event_type`` defaults to ``injection`` / ``pii`` / ``clean``.
+        """
+        if not isinstance(result, CheckResult):
+            raise InputError(f"result must be a CheckResult, got {type(result).__name__}")
+        text_mac = self.text_hmac(text)
+        counts = Counter(f.label for f in result.findings)
+        if event_type is None:
+            event_type = "injection" if result.is_injection else ("pii" if result.pii else "clean")
+        details: dict[str, Any] = {
+            "counts": dict(sorted(counts.items())),
+            "injection_score": None
+            if result.injection_score is None
+            else round(float(result.injection_score), 4),
+            "degraded": result.degraded,
+        }
+        if any(f.category == INJECTION for f in result.findings):
+            details["injection_findings"] = sum(f.category == INJECTION for f in result.findings)
+        with write_tx(self.engine) as conn:
+            pseudonym = (
+                None if user_id is None else self.pseudonyms.get_or_create_on(conn, check_user_id(user_id))
+            )
+            ev = NewEvent(
+                event_type,
+                severity_of(result),
+                user_pseudonym=pseudonym,
+                labels=counts.keys(),
+                action=result.action.value,
+                text_hmac=text_mac,
+                request_id=request_id,
+                key_id=key_id,
+                details=details,
+            )
+            return self.audit.append_on(conn, [ev])[0]
+
+    def verify(self) -> VerifyReport:
+        return self.audit.verify()
+
+    def stats(self, since: datetime, until: datetime | None = None) -> SecurityStats:
+        return self.audit.stats(since, until)
+
+    def purge(self, older_than: timedelta, *, now: datetime | None = None) -> PurgeReceipt:
+        """Retention: see :meth:`AuditLog.purge`."""
+        return self.audit.purge(older_than, now=now)
+
+    def erase(self, user_id: str) -> ErasureReceipt:
+        """Right to erasure: remove the user's pseudonym link, consent records and vault
+        entries in one transaction, and log an ``erasure`` event under the pseudonym."""
+        user_id = check_user_id(user_id)
+        with write_tx(self.engine) as conn:
+            pseudonym = Pseudonyms.get_on(conn, user_id)
+            vault_n = consent_n = link_n = audit_n = 0
+            if pseudonym is not None:
+                vault_n = PersistentVault.delete_owner_on(conn, pseudonym)
+                consent_n = ConsentRegistry.delete_on(conn, pseudonym)
+                link_n = Pseudonyms.delete_on(conn, user_id)
+                audit_n = int(
+                    conn.execute(
+                        select(func.count())
+                        .select_from(audit_events)
+                        .where(audit_events.c.user_pseudonym == pseudonym)
+                    ).scalar_one()
+                )
+            counts = {
+                "pseudonym_links": link_n,
+                "consent_records": consent_n,
+                "vault_entries": vault_n,
+                "audit_events_unlinked": audit_n,
+            }
+            ev = NewEvent(
+                "erasure",
+                "info",
+                user_pseudonym=pseudonym,
+                details={"user_found": pseudonym is not None, **counts},
+            )
+            logged = self.audit.append_on(conn, [ev])[0]
+        checkpoint(self.engine)
+        return ErasureReceipt(pseudonym is not None, link_n, consent_n, vault_n, audit_n, logged.id)

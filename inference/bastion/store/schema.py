@@ -1,0 +1,135 @@
+"""Table definitions the runtime queries with (the migrations own the DDL).
+
+Keep in step with ``migrations/versions``: a column added there is added here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+
+UTC = timezone.utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases.
+
+    SQLite has no timezone type, so values are stored as naive UTC and come back aware;
+    PostgreSQL stores ``timestamptz``. Either way a value reads back equal to what was
+    written, to the microsecond, which the audit hash depends on.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store timestamps as timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+# The chain: ids are assigned by the appender under the chain lock (never by a sequence),
+# so the id is known before the row hash is computed and gaps mean deleted rows.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", UTCDateTime, nullable=False, index=True),
+    Column("user_pseudonym", String(64), nullable=True, index=True),
+    Column("event_type", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("labels", Text, nullable=False),
+    Column("action", String(16), nullable=True),
+    Column("text_hmac", String(64), nullable=True),
+    Column("request_id", String(128), nullable=True),
+    Column("key_id", String(128), nullable=True),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Where the chain starts after retention purges: the newest anchor wins.
+audit_chain_anchor = Table(
+    "audit_chain_anchor",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("first_id", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("purged", BigInteger, nullable=False),
+)
+
+audit_maintenance = Table(
+    "audit_maintenance",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("active", Integer, nullable=False),
+)
+
+pseudonyms = Table(
+    "privacy_pseudonyms",
+    metadata,
+    Column("user_id", String(255), primary_key=True),
+    Column("pseudonym", String(64), nullable=False, unique=True),
+    Column("created", UTCDateTime, nullable=False),
+)
+
+consent_records = Table(
+    "privacy_consent",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("user_pseudonym", String(64), nullable=False, index=True),
+    Column("purpose", String(128), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("policy_version", String(64), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+)
+
+vault_entries = Table(
+    "privacy_vault",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("scope", String(255), nullable=False),
+    Column("label", String(64), nullable=False),
+    Column("token", String(160), nullable=False),
+    Column("lookup", String(64), nullable=False, unique=True),
+    Column("nonce", LargeBinary(12), nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    UniqueConstraint("owner", "scope", "token", name="uq_privacy_vault_token"),
+)
+
+ALL_TABLES = (
+    "audit_events",
+    "audit_chain_anchor",
+    "audit_maintenance",
+    "privacy_pseudonyms",
+    "privacy_consent",
+    "privacy_vault",
+)

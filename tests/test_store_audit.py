@@ -1,0 +1,373 @@
+"""Audit chain: append, verify, tamper detection, append-only triggers, retention,
+concurrent appends, stats and export, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from bastion.errors import InputError
+from bastion.store import GENESIS, NewEvent, PrivacyStore
+from bastion.store.db import maintenance, write_tx
+from bastion.store.schema import audit_chain_anchor, audit_events
+from bastion.store.testing import SKIP_REASON, backend_url, pg_url
+from sqlalchemy import create_engine, delete, insert, text, update
+from sqlalchemy.exc import DBAPIError
+
+UTC = timezone.utc
+T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
+    ),
+]
+
+
+class FakeClock:
+    """Deterministic store clock: each call returns the current time, then moves on 1s."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            t = self.now
+            self.now += timedelta(seconds=1)
+            return t
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    with backend_url(request.param, tmp_path) as u:
+        yield u
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(url, clock):
+    s = PrivacyStore(url, clock=clock, audit_key=b"k" * 32)
+    yield s
+    s.close()
+
+
+def fill(store: PrivacyStore, n: int) -> None:
+    for i in range(n):
+        store.audit.append(
+            "pii" if i % 2 else "injection",
+            severity="low" if i % 2 else "high",
+            user_pseudonym=f"u_{i % 3}",
+            labels=["EMAIL_ADDRESS", "PERSON"] if i % 2 else [],
+            action="redact" if i % 2 else "block",
+            request_id=f"req-{i}",
+            details={"counts": {"EMAIL_ADDRESS": i}},
+        )
+
+
+def tamper(url: str, stmt, *, drop_triggers: bool = True) -> None:
+    """What an attacker with database access does: bypass the triggers, then write."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            elif drop_triggers:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_update")
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_events_no_delete")
+            conn.execute(stmt)
+    finally:
+        engine.dispose()
+
+
+# --- chain -----------------------------------------------------------------------------
+
+
+def test_empty_chain_verifies(store):
+    report = store.verify()
+    assert (report.ok, report.checked, report.head_id, report.head_hash) == (True, 0, None, GENESIS)
+
+
+def test_chain_links_and_verifies(store, clock):
+    fill(store, 10)
+    events = list(store.audit.events())
+    assert [e.id for e in events] == list(range(1, 11))
+    assert events[0].prev_hash == GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert events[1].labels == ("EMAIL_ADDRESS", "PERSON")
+    assert events[0].ts == T0 and events[0].ts.tzinfo is not None
+    report = store.verify()
+    assert report.ok and report.checked == 10
+    assert (report.head_id, report.head_hash) == (10, events[-1].hash) == store.audit.head()
+
+
+def test_append_returns_what_is_stored(store):
+    ev = store.audit.append("login", severity="medium", labels=["B", "A", "B"], details={"n": 1, "x": [1, 2]})
+    (stored,) = list(store.audit.events())
+    assert ev == stored
+    assert stored.labels == ("A", "B")
+    assert stored.to_dict()["details"] == {"n": 1, "x": [1, 2]}
+
+
+def test_append_many_is_one_chain(store):
+    out = store.audit.append_many([NewEvent("a"), NewEvent("b"), NewEvent("c")])
+    assert [e.id for e in out] == [1, 2, 3]
+    assert store.audit.append_many([]) == []
+    assert store.verify().ok and store.audit.count() == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"severity": "urgent"}, "severity"),
+        ({"labels": "EMAIL"}, "labels"),
+        ({"labels": [3]}, "label"),
+        ({"request_id": "a\x00b"}, "NUL"),
+        ({"request_id": "x" * 129}, "request_id"),
+        ({"key_id": ""}, "key_id"),
+        ({"user_pseudonym": "\ud800"}, "surrogate"),
+        ({"details": {"score": float("nan")}}, "details"),
+        ({"details": {"obj": object()}}, "details"),
+    ],
+)
+def test_bad_events_are_refused_and_nothing_is_written(store, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        store.audit.append("check", **kwargs)
+    with pytest.raises(InputError):
+        store.audit.append_many([NewEvent("ok"), NewEvent("bad", **kwargs)])
+    assert store.audit.count() == 0
+
+
+@pytest.mark.parametrize("event_type", ["", None, 7, "x" * 65])
+def test_bad_event_type(store, event_type):
+    with pytest.raises(InputError):
+        store.audit.append(event_type)
+
+
+# --- tamper evidence ---------------------------------------------------------------------
+
+
+TAMPERING = [
+    pytest.param(
+        update(audit_events).where(audit_events.c.id == 5).values(ts=T0 - timedelta(days=3)),
+        5,
+        "hash",
+        id="timestamp-edited",
+    ),
+    pytest.param(
+        update(audit_events).where(audit_events.c.id == 4).values(labels='["PERSON"]'),
+        4,
+        "hash",
+        id="labels-edited",
+    ),
+    pytest.param(
+        update(audit_events).where(audit_events.c.id == 6).values(action="allow", severity="info"),
+        6,
+        "hash",
+        id="action-downgraded",
+    ),
+    pytest.param(
+        update(audit_events).where(audit_events.c.id == 3).values(prev_hash="f" * 64),
+        3,
+        "hash",
+        id="link-edited",
+    ),
+    pytest.param(
+        delete(audit_events).where(audit_events.c.id == 5), 6, "expected id 5", id="middle-row-deleted"
+    ),
+    pytest.param(
+        delete(audit_events).where(audit_events.c.id <= 2), 3, "expected id 1", id="oldest-rows-deleted"
+    ),
+]
+
+
+@pytest.mark.parametrize(("stmt", "bad_id", "reason"), TAMPERING)
+def test_tampering_is_detected(store, url, stmt, bad_id, reason):
+    fill(store, 8)
+    assert store.verify().ok
+    tamper(url, stmt)
+    report = store.verify()
+    assert not report.ok
+    assert report.first_bad_id == bad_id
+    assert reason in report.reason
+    assert report.checked == (bad_id - 1 if reason == "hash" else (4 if bad_id == 6 else 0))
+
+
+def test_rows_swapped_with_valid_hashes_are_detected(store, url):
+    # Re-numbering rows keeps each row's own fields but breaks the hash (ids are hashed).
+    fill(store, 4)
+    tamper(url, update(audit_events).where(audit_events.c.id == 4).values(id=40))
+    tamper(url, update(audit_events).where(audit_events.c.id == 40).values(id=4), drop_triggers=True)
+    assert store.verify().ok  # restoring the original id restores the chain
+    tamper(url, update(audit_events).where(audit_events.c.id == 4).values(id=5))
+    report = store.verify()
+    assert (report.ok, report.first_bad_id) == (False, 5)
+
+
+# --- append-only enforcement by the database ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stmt",
+    [
+        update(audit_events).values(severity="info"),
+        update(audit_events).where(audit_events.c.id == 2).values(labels="[]"),
+        delete(audit_events).where(audit_events.c.id == 3),
+        delete(audit_events),
+        update(audit_chain_anchor).values(prev_hash="0" * 64),
+        insert(audit_chain_anchor).values(ts=T0, first_id=1, prev_hash="0" * 64, purged=0),
+    ],
+    ids=["update-all", "update-one", "delete-one", "delete-all", "anchor-update", "anchor-insert"],
+)
+def test_direct_writes_are_refused_by_the_database(store, stmt):
+    fill(store, 3)
+    assert store.purge(timedelta(seconds=1), now=T0 + timedelta(seconds=2)).deleted == 1  # makes an anchor
+    with pytest.raises(DBAPIError, match="append-only|refused"), write_tx(store.engine) as conn:
+        conn.execute(stmt)
+    assert store.audit.count() == 3 and store.verify().ok
+
+
+def test_update_is_refused_even_in_maintenance_mode(store):
+    fill(store, 2)
+    with pytest.raises(DBAPIError, match="refused"), write_tx(store.engine) as conn, maintenance(conn):
+        conn.execute(update(audit_events).values(severity="info"))
+    assert store.verify().ok
+
+
+def test_maintenance_mode_does_not_outlive_its_block(store):
+    fill(store, 3)
+    with pytest.raises(DBAPIError, match="refused"), write_tx(store.engine) as conn:
+        with maintenance(conn):
+            pass
+        conn.execute(delete(audit_events).where(audit_events.c.id == 1))
+    assert store.audit.count() == 3
+
+
+def test_truncate_is_refused_on_postgres(store):
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is PostgreSQL-only")
+    fill(store, 2)
+    with pytest.raises(DBAPIError, match="refused"), store.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events"))
+    assert store.audit.count() == 2
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def test_purge_keeps_the_chain_verifiable(store, clock):
+    fill(store, 10)  # ts = T0 .. T0+9s
+    receipt = store.purge(timedelta(seconds=5), now=T0 + timedelta(seconds=9))  # cutoff T0+4s
+    assert receipt.deleted == 4 and receipt.first_remaining_id == 5
+    ids = [e.id for e in store.audit.events()]
+    assert ids[:6] == [5, 6, 7, 8, 9, 10]
+    assert store.audit.events().__next__().prev_hash == receipt.anchor_hash
+    purge_event = list(store.audit.events())[-1]
+    assert (purge_event.id, purge_event.event_type) == (receipt.event_id, "retention_purge")
+    assert purge_event.details["deleted"] == 4
+    report = store.verify()
+    assert report.ok and report.checked == 7 and report.anchored_at == 5
+    fill(store, 2)
+    assert store.verify().ok
+
+
+def test_purge_twice_and_purge_everything(store, clock):
+    fill(store, 6)  # ts T0 .. T0+5s
+    assert store.purge(timedelta(seconds=3), now=T0 + timedelta(seconds=5)).deleted == 2  # ts < T0+2s
+    assert store.purge(timedelta(seconds=3), now=T0 + timedelta(seconds=5)).deleted == 0
+    everything = store.purge(timedelta(0), now=T0 + timedelta(days=1))
+    assert everything.deleted == 5  # 4 remaining fill rows + the first purge's event
+    assert [e.event_type for e in store.audit.events()] == ["retention_purge"]
+    assert store.verify().ok
+    store.audit.append("after")
+    assert store.verify().ok and store.audit.head()[0] == 9
+
+
+def test_purge_only_removes_a_prefix(store, url):
+    fill(store, 6)
+    # Row 3 is "new" (clock skew); rows 4..6 are older than the cutoff but after it.
+    tamper(url, update(audit_events).where(audit_events.c.id == 3).values(ts=T0 + timedelta(days=30)))
+    receipt = store.purge(timedelta(days=1), now=T0 + timedelta(days=10))
+    assert receipt.deleted == 2
+    assert [e.id for e in store.audit.events()][:4] == [3, 4, 5, 6]
+
+
+def test_purge_on_empty_store_and_bad_arguments(store):
+    assert store.purge(timedelta(days=1)).deleted == 0
+    with pytest.raises(InputError):
+        store.purge(timedelta(days=-1))
+    with pytest.raises(InputError):
+        store.purge(90)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="timezone"):
+        store.purge(timedelta(days=1), now=datetime(2026, 1, 1))
+
+
+def test_tampering_after_purge_is_still_detected(store, url):
+    fill(store, 6)
+    store.purge(timedelta(seconds=2), now=T0 + timedelta(seconds=5))
+    tamper(url, delete(audit_events).where(audit_events.c.id == 4))
+    report = store.verify()
+    assert not report.ok and report.first_bad_id == 5 and report.reason.startswith("expected id 4")
+
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+def test_concurrent_appends_keep_one_chain(url):
+    stores = [PrivacyStore(url, migrate=i == 0) for i in range(4)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def worker(s: PrivacyStore, n: int) -> None:
+        try:
+            start.wait()
+            for i in range(100):
+                s.audit.append("check", severity="info", request_id=f"w{n}-{i}")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        events = list(stores[0].audit.events())
+        assert [e.id for e in events] == list(range(1, 401))
+        assert len({e.request_id for e in events}) == 400
+        report = stores[0].verify()
+        assert report.ok and report.checked == 400
+    finally:
+        for s in stores:
+            s.close()
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+def test_stats_count_by_type_and_severity_in_window(store, clock):
+    fill(store, 10)  # even i: injection/high, odd i: pii/low; ts T0+i s
+    st = store.stats(T0 + timedelta(seconds=2), T0 + timedelta(seconds=7))  # i = 2..6
+    assert st.total == 5
+    assert dict(st.by_event_type) == {"injection": 3, "pii": 2}
+    assert dict(st.by_severity) == {"low": 2, "high": 3}
+    assert dict(st.by_type_and_severity) == {("injection", "high"): 3, ("pii", "low"): 2}
+    assert store.stats(T0 + timedelta(days=1), T0 + timedelta(days=2)).total == 0
+    with pytest.raises(InputError):
+        store.stats(datetime(2026, 1, 1))
+
+
+def test_events_filters(store):
+    fill(store, 9)
+    window = list(store.audit.events(T0 + timedelta(seconds=3), T0 + timedelta(seconds=5)))
+    assert [e.id for e in window] == [4, 5]
+    assert [e.id for e in store.audit.events(user_pseudonym="u_1")] == [2, 5, 8]
