@@ -186,6 +186,33 @@ def test_structlog_pipeline(proc):
     assert lines[1]["user"] == {"email": RED} and "RuntimeError: cannot mail " + RED in lines[1]["exception"]
 
 
+def test_structlog_processor_formatter_bridge(proc):
+    """Stdlib records routed through structlog's ProcessorFormatter: the ``_record`` meta
+    key must stay a LogRecord for the processors after ours."""
+    structlog = pytest.importorskip("structlog")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_log_level, proc, structlog.stdlib.ExtraAdder()],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    log = logging.getLogger("bastion-test.bridge")
+    log.handlers, log.propagate = [handler], False
+    try:
+        raise ValueError(f"bad {EMAIL}")
+    except ValueError:
+        log.error(f"user {EMAIL} failed", exc_info=True)  # PII in str(record) itself
+    log.handlers = []
+    line = json.loads(stream.getvalue())
+    assert EMAIL not in stream.getvalue()
+    assert line["event"] == f"user {RED} failed" and f"ValueError: bad {RED}" in line["exception"]
+
+
 def test_processor_with_real_regex_detector(need_regex):
     out = RedactingProcessor()(None, "info", {"event": "card 4111 1111 1111 1111", "email": EMAIL})
     assert "4111 1111 1111 1111" not in out["event"] and EMAIL not in out["email"]

@@ -10,7 +10,7 @@ from bastion.normalize import normalize
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Pieces that make detections likely, and the characters normalisation rewrites.
 PII_PIECES = [
@@ -53,11 +53,15 @@ def _occurs_outside(text: str, value: str, spans: list[tuple[int, int]]) -> bool
     return False
 
 
-@pytest.fixture(params=["fake", "regex"])
+@pytest.fixture(params=["fake", "regex", "default-no-models"])
 def guard(request, fakes):
-    """Each property runs against fake detectors, and against the real recognizers when present."""
+    """Each property runs against fake detectors, and against the real recognizers
+    (alone, and as the model-less default Guard with heuristics) when present."""
     if request.param == "fake":
         return Guard([fakes.PII(), fakes.Injection(thresholds={"default": 0.5})])
+    if request.param == "default-no-models":
+        request.getfixturevalue("need_default")
+        return Guard.default(models_dir=request.getfixturevalue("tmp_path"))
     request.getfixturevalue("need_regex")
     from bastion import build_detector
 

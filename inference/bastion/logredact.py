@@ -52,7 +52,9 @@ from bastion.guard import Guard
 PLACEHOLDER = "[bastion: log event withheld, redaction failed]"
 
 # Keys whose values are never scanned: they are set by the logging machinery, never
-# hold user data, and scanning them only risks corrupting them.
+# hold user data, and scanning them only risks corrupting them. ``_record`` and
+# ``_from_structlog`` are ProcessorFormatter's meta keys; later processors need the
+# LogRecord object itself, not its redacted str().
 DEFAULT_KEYS_TO_SKIP: frozenset[str] = frozenset(
     {
         "timestamp",
@@ -64,6 +66,8 @@ DEFAULT_KEYS_TO_SKIP: frozenset[str] = frozenset(
         "lineno",
         "filename",
         "pathname",
+        "_record",
+        "_from_structlog",
     }
 )
 
