@@ -25,6 +25,12 @@ def _heuristic_injection(**kw: Any) -> Detector:
     return HeuristicInjectionDetector(**kw)
 
 
+def _blocklist(**kw: Any) -> Detector:
+    from bastion.detectors.blocklist import PhraseBlocklistDetector
+
+    return PhraseBlocklistDetector(**kw)
+
+
 def _onnx_injection(**kw: Any) -> Detector:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
 
@@ -40,6 +46,7 @@ def _onnx_pii(**kw: Any) -> Detector:
 FACTORIES: dict[str, Callable[..., Detector]] = {
     "pii_regex": _pii_regex,
     "heuristic_injection": _heuristic_injection,
+    "blocklist": _blocklist,
     "onnx_injection": _onnx_injection,
     "onnx_pii": _onnx_pii,
 }
