@@ -1,0 +1,1 @@
+"""Integrations with data-processing frameworks (imported explicitly, never by ``import bastion``)."""
