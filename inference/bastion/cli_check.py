@@ -69,7 +69,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "text", nargs="?", default=None, metavar="TEXT", help="text to check; '-' or absent: stdin"
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a human summary")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--config", type=Path, metavar="PATH", help="YAML Guard configuration")
     src.add_argument(
