@@ -1,0 +1,481 @@
+"""PII data pipeline: loaders on tiny fixtures written here, the synthetic generator's span
+exactness, split disjointness, casing, checksum validity and determinism."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from bastion.errors import ConfigError
+from bastion.labels import NER_LABELS
+from bastion_training.pii import loaders
+from bastion_training.pii.build import build_pii_frames
+from bastion_training.pii.generator import (
+    SLOTS,
+    check_templates,
+    config,
+    generate_splits,
+    is_negative,
+    render,
+    split_templates,
+)
+from bastion_training.pii.schema import COLUMNS, assert_valid_spans, clean_spans
+from bastion_training.pii.templates import TEMPLATES, Template
+from bastion_training.pii.values import (
+    Identity,
+    build_pools,
+    iban_valid,
+    luhn_valid,
+    ssn_valid,
+)
+
+SMALL = {
+    "n_train": 300,
+    "n_val": 120,
+    "n_test": 120,
+    "pool_size": 120,
+    "locales": {"en_US": 0.5, "en_GB": 0.2, "de_DE": 0.15, "fr_FR": 0.15},
+}
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return generate_splits(SMALL, seed=7)
+
+
+def _values(frame, label):
+    return [
+        t[s["start"] : s["end"]]
+        for t, spans in zip(frame["text"], frame["spans"], strict=True)
+        for s in spans
+        if s["label"] == label
+    ]
+
+
+# --------------------------------------------------------------------------- CoNLL
+
+
+@pytest.mark.parametrize(
+    ("tokens", "tags", "expected"),
+    [
+        (["Hi", "Ann", "Lee", "!"], ["O", "B-person", "I-person", "O"], [("Ann Lee", "PERSON")]),
+        (["in", "New", "York"], ["O", "B-location", "I-location"], [("New York", "LOCATION")]),
+        # an I- that starts an entity (IOB1 style) still makes one
+        (["Bob", "went"], ["I-person", "O"], [("Bob", "PERSON")]),
+        # B-B is two entities; I- of a different type starts a new one
+        (
+            ["Ann", "Bob", "Acme"],
+            ["B-person", "B-person", "I-corporation"],
+            [("Ann", "PERSON"), ("Bob", "PERSON"), ("Acme", "ORGANIZATION")],
+        ),
+        # unmapped types are dropped
+        (["the", "iPhone", "X"], ["O", "B-product", "I-product"], []),
+        (["nothing", "here"], ["O", "O"], []),
+    ],
+)
+def test_conll_to_text_offsets(tokens, tags, expected):
+    text, spans, _ = loaders.conll_to_text(tokens, tags, loaders.LABEL_MAP["wnut17"])
+    assert text == " ".join(tokens)
+    assert [(text[s["start"] : s["end"]], s["label"]) for s in spans] == expected
+
+
+def test_read_conll_handles_tab_blanks_docstart_and_space_columns(tmp_path):
+    wnut = tmp_path / "w.conll"
+    wnut.write_text("@joe\tO\nsaw\tO\nAnn\tB-person\n\t\nin\tO\nParis\tB-location\n\n", encoding="utf-8")
+    assert loaders.read_conll(wnut) == [
+        (["@joe", "saw", "Ann"], ["O", "O", "B-person"]),
+        (["in", "Paris"], ["O", "B-location"]),
+    ]
+    conll = tmp_path / "c.txt"
+    conll.write_text(
+        "-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-PER\n",
+        encoding="utf-8",
+    )
+    assert loaders.read_conll(conll) == [(["EU", "rejects"], ["B-ORG", "O"]), (["Peter"], ["B-PER"])]
+
+
+def test_load_conll_handles_become_usernames_only_when_asked(tmp_path):
+    path = tmp_path / "w.conll"
+    path.write_text("@joe_92\tO\nsaw\tO\nAnn\tB-person\nand\tO\nme@x.com\tO\n", encoding="utf-8")
+    train = loaders.load_conll(path, "wnut17", "train", "wnut17", "social", handles_as_username=True)
+    row = train.iloc[0]
+    assert row["text"] == "@joe_92 saw Ann and me@x.com"
+    got = [(row["text"][s["start"] : s["end"]], s["label"]) for s in row["spans"]]
+    assert got == [("joe_92", "USERNAME"), ("Ann", "PERSON")]
+    evald = loaders.load_conll(path, "wnut17", "eval_wnut_dev", "wnut17", "social")
+    assert [s["label"] for s in evald.iloc[0]["spans"]] == ["PERSON"]
+    assert list(evald.columns) == list(COLUMNS)
+
+
+# --------------------------------------------------------------------------- span validation
+
+
+@pytest.mark.parametrize(
+    ("spans", "kept", "issue"),
+    [
+        ([{"start": 3, "end": 7, "label": "PERSON"}], [(3, 6)], "trimmed"),
+        ([{"start": 3, "end": 99, "label": "PERSON"}], [], "out_of_range"),
+        ([{"start": 5, "end": 3, "label": "PERSON"}], [], "out_of_range"),
+        ([{"start": 0, "end": 2, "label": "AGE"}], [], "unknown_label"),
+        ([{"start": 2, "end": 3, "label": "PERSON"}], [], "empty"),
+        ([{"start": "x", "end": 2, "label": "PERSON"}], [], "malformed"),
+        (
+            [{"start": 3, "end": 6, "label": "PERSON"}, {"start": 4, "end": 10, "label": "LOCATION"}],
+            [(3, 6)],
+            "overlap",
+        ),
+        ([{"start": 3, "end": 6, "label": "PERSON"}] * 2, [(3, 6)], "duplicate"),
+    ],
+)
+def test_clean_spans_drops_and_counts(spans, kept, issue):
+    text = "Hi Ann in Rome"
+    out, stats = clean_spans(text, spans)
+    assert [(s["start"], s["end"]) for s in out] == kept
+    assert stats[issue] == 1
+
+
+# --------------------------------------------------------------------------- JSON / DEID loaders
+
+
+def test_load_presidio(tmp_path):
+    text = "Call Ann Lee at 555-0100, age 42, in Paris"
+    records = [
+        {
+            "full_text": text,
+            "masked": "...",
+            "template_id": 3,
+            "spans": [
+                {"entity_type": "PERSON", "entity_value": "Ann Lee", "start_position": 5, "end_position": 12},
+                {
+                    "entity_type": "PHONE_NUMBER",
+                    "entity_value": "555-0100",
+                    "start_position": 16,
+                    "end_position": 24,
+                },
+                {"entity_type": "AGE", "entity_value": "42", "start_position": 30, "end_position": 32},
+                {"entity_type": "GPE", "entity_value": "Paris", "start_position": 37, "end_position": 42},
+                # wrong offsets for its value: dropped, not trusted
+                {"entity_type": "PERSON", "entity_value": "Bob", "start_position": 0, "end_position": 3},
+            ],
+        },
+        {"full_text": None, "spans": []},
+    ]
+    path = tmp_path / "synth.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    frame = loaders.load_presidio(path)
+    assert len(frame) == 1 and frame.iloc[0]["template_id"] == "3"
+    got = [(text[s["start"] : s["end"]], s["label"]) for s in frame.iloc[0]["spans"]]
+    assert got == [("Ann Lee", "PERSON"), ("555-0100", "PHONE_NUMBER"), ("Paris", "LOCATION")]
+    assert "AGE" in loaders.OUT_OF_SCOPE["presidio"]
+
+
+def test_load_presidio_rejects_non_list(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"a": 1}', encoding="utf-8")
+    with pytest.raises(Exception, match="expected a JSON list"):
+        loaders.load_presidio(path)
+
+
+def test_load_deid(tmp_path):
+    body1 = "Pt seen by Dr. Healey at CALVERT on 7/22.\nWife Mary called from 555-1234.\n"
+    body2 = "Lives at 12 Oak St with son.\n"
+    (tmp_path / "id.text").write_text(
+        f"START_OF_RECORD=1||||1||||\n{body1}||||END_OF_RECORD\n\nSTART_OF_RECORD=1||||2||||\n{body2}||||END_OF_RECORD\n",
+        encoding="utf-8",
+    )
+    s = body1.index
+    phrases = [
+        f"1 1 {s('Healey')} {s('Healey') + 6} HCPName Healey",
+        f"1 1 {s('CALVERT')} {s('CALVERT') + 7} Location CALVERT",
+        f"1 1 {s('7/22')} {s('7/22') + 4} Date 7/22",  # out of scope
+        f"1 1 {s('Mary') + 2} {s('Mary') + 6} RelativeProxyName Mary",  # off by 2: re-anchored
+        f"1 1 {s('555-1234')} {s('555-1234') + 8} Phone 555-1234",
+        "1 1 0 2 PTName Zed",  # wrong and not nearby: dropped
+        "1 2 9 18 Location 12 Oak St",
+        "garbage line",
+    ]
+    (tmp_path / "id-phi.phrase").write_text("\n".join(phrases) + "\n", encoding="utf-8")
+    frame = loaders.load_deid(tmp_path / "id.text", tmp_path / "id-phi.phrase")
+    assert list(frame["template_id"]) == ["1/1", "1/2"]
+    first = frame.iloc[0]
+    got = [(first["text"][x["start"] : x["end"]], x["label"]) for x in first["spans"]]
+    assert got == [
+        ("Healey", "PERSON"),
+        ("CALVERT", "LOCATION"),
+        ("Mary", "PERSON"),
+        ("555-1234", "PHONE_NUMBER"),
+    ]
+    second = frame.iloc[1]
+    assert [(second["text"][x["start"] : x["end"]], x["label"]) for x in second["spans"]] == [
+        ("12 Oak St", "ADDRESS")
+    ]
+
+
+def test_load_edge(tmp_path):
+    lines = [
+        json.dumps({"id": "u1", "text": "my name is anita patel from pune", "entities": [
+            {"start": 11, "end": 22, "label": "PERSON_NAME"}, {"start": 28, "end": 32, "label": "CITY"}]}),
+        "{not json",
+        json.dumps({"id": "u2", "text": "on 20/10/2026", "entities": [
+            {"start": 3, "end": 13, "label": "DATE"}, {"start": 3, "end": 99, "label": "PHONE"}]}),
+    ]  # fmt: skip
+    path = tmp_path / "stress.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame = loaders.load_edge([path])
+    assert list(frame["source"]) == ["edge_stress", "edge_stress"]
+    row = frame.iloc[0]
+    assert [(row["text"][s["start"] : s["end"]], s["label"]) for s in row["spans"]] == [
+        ("anita patel", "PERSON"),
+        ("pune", "LOCATION"),
+    ]
+    assert frame.iloc[1]["spans"] == []
+
+
+def test_load_pii_syn_locates_values_at_word_boundaries(tmp_path):
+    records = [
+        {"text": "Annual report: Ann emailed ann@x.io; Ann again.", "NER": [
+            {"entity": "Ann", "label": "PERSON"}, {"entity": "ann@x.io", "label": "EMAIL"},
+            {"entity": "Zoe", "label": "PERSON"}, {"entity": "hunter2", "label": "PASSWORD"}], "has_pii": True},
+        {"text": "nothing", "NER": None, "has_pii": False},
+    ]  # fmt: skip
+    path = tmp_path / "syn.json"
+    path.write_text(json.dumps(records), encoding="utf-8")
+    frame = loaders.load_pii_syn(path)
+    row = frame.iloc[0]
+    got = [(row["text"][s["start"] : s["end"]], s["start"], s["label"]) for s in row["spans"]]
+    assert got == [("Ann", 15, "PERSON"), ("ann@x.io", 27, "EMAIL_ADDRESS"), ("Ann", 37, "PERSON")]
+    assert frame.iloc[1]["spans"] == []
+
+
+# --------------------------------------------------------------------------- generator
+
+
+def test_templates_are_many_known_and_varied():
+    check_templates()
+    assert len(TEMPLATES) >= 200
+    assert {t.format for t in TEMPLATES} >= {
+        "chat",
+        "email",
+        "ticket",
+        "log",
+        "json",
+        "csv",
+        "code",
+        "form",
+        "note",
+    }
+    assert {t.lang for t in TEMPLATES} >= {"en", "de", "fr", "es", "it", "nl", "pt"}
+    assert sum(is_negative(t) for t in TEMPLATES) >= 30
+
+
+def test_check_templates_rejects_unknown_slot():
+    with pytest.raises(ConfigError, match="unknown slot"):
+        check_templates([Template("en-chat-999", "chat", "en", "hi {PERSN}")])
+
+
+def test_generated_spans_are_exact(frames):
+    for split, frame in frames.items():
+        assert list(frame.columns) == list(COLUMNS)
+        assert set(frame["split"]) == {split}
+        for text, spans in zip(frame["text"], frame["spans"], strict=True):
+            assert_valid_spans(text, spans)
+            assert not re.search(r"\{[A-Z_]+\}", text)
+    labels = {s["label"] for f in frames.values() for spans in f["spans"] for s in spans}
+    assert labels == set(NER_LABELS)
+
+
+def test_hard_negatives_and_casing_mix(frames):
+    train = frames["train"]
+    empty = (train["spans"].str.len() == 0).mean()
+    assert 0.07 < empty < 0.25
+    letters = train["text"].str.contains("[A-Za-z]")
+    lower = (train["text"] == train["text"].str.lower())[letters].mean()
+    upper = (train["text"] == train["text"].str.upper())[letters].mean()
+    assert 0.08 < lower < 0.3
+    assert 0.01 < upper < 0.12
+
+
+def test_splits_are_template_disjoint(frames):
+    ids = {split: set(f["template_id"]) for split, f in frames.items()}
+    assert not ids["train"] & ids["val"] and not ids["train"] & ids["test"] and not ids["val"] & ids["test"]
+    by_split = split_templates()
+    assert sum(len(v) for v in by_split.values()) == len(TEMPLATES)
+    for split in ("val", "test"):  # every format and language is represented
+        assert {t.format for t in by_split[split]} >= {"chat", "email", "log", "code"}
+        assert {t.lang for t in by_split[split]} >= {"de", "fr", "es", "it", "nl", "pt"}
+
+
+def _norm(label, value):
+    return re.sub(r"\W", "", value).lower()
+
+
+@pytest.mark.parametrize("label", ["EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "USERNAME"])
+def test_splits_share_no_identity_values(frames, label):
+    seen = {split: {_norm(label, v) for v in _values(f, label)} for split, f in frames.items()}
+    assert seen["train"] and seen["test"]
+    assert not seen["train"] & seen["val"]
+    assert not seen["train"] & seen["test"]
+    assert not seen["val"] & seen["test"]
+
+
+def test_build_pools_rejects_identities_seen_in_earlier_splits():
+    # the same seed and split would draw the very same people: the filter must reject them all
+    locales = {"en_US": 1.0}
+    first = build_pools(locales, 30, seed=5, split="train", exclude=set(), min_per_locale=30)["en_US"]
+    seen = set().union(*(p.keys() for p in first))
+    again = build_pools(locales, 30, seed=5, split="train", exclude=set(seen), min_per_locale=30)["en_US"]
+    assert len(again) == 30
+    assert not seen & set().union(*(p.keys() for p in again))
+    assert {p.full for p in first}.isdisjoint({p.full for p in again})
+
+
+def test_full_names_not_shared_across_splits(frames):
+    def full_names(frame):
+        return {v.lower() for v in _values(frame, "PERSON") if re.fullmatch(r"[^\W\d]+ [^\W\d]+", v)}
+
+    train, test = full_names(frames["train"]), full_names(frames["test"])
+    assert train and test
+    # a two-word PERSON can also be "GONZALEZ Rebecca"-style; compare as sets of words
+    assert not {frozenset(n.split()) for n in train} & {frozenset(n.split()) for n in test}
+
+
+def test_generated_numbers_pass_their_checksums(frames):
+    for frame in frames.values():
+        cards, ibans, ssns = (_values(frame, lab) for lab in ("CREDIT_CARD", "IBAN_CODE", "US_SSN"))
+        assert cards and ibans and ssns
+        assert all(luhn_valid(c) for c in cards), [c for c in cards if not luhn_valid(c)]
+        assert all(iban_valid(i) for i in ibans), [i for i in ibans if not iban_valid(i)]
+        assert all(ssn_valid(s) for s in ssns)
+    assert any(" " in c or "-" in c for c in _values(frames["train"], "CREDIT_CARD"))
+    assert any(" " in i for i in _values(frames["train"], "IBAN_CODE"))
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [
+        ("4111 1111 1111 1111", True),
+        ("4111 1111 1111 1112", False),
+        ("378282246310005", True),
+        ("378282246310006", False),
+        ("1234", False),
+    ],
+)
+def test_luhn_table(number, ok):
+    assert luhn_valid(number) is ok
+
+
+@pytest.mark.parametrize(
+    ("iban", "ok"),
+    [
+        ("DE89 3704 0044 0532 0130 00", True),
+        ("DE89 3704 0044 0532 0130 01", False),
+        ("GB82WEST12345698765432", True),
+        ("GB82WEST12345698765433", False),
+        ("XX", False),
+    ],
+)
+def test_iban_table(iban, ok):
+    assert iban_valid(iban) is ok
+
+
+@pytest.mark.parametrize(
+    ("ssn", "ok"),
+    [("123-45-6789", True), ("666-45-6789", False), ("123-00-6789", False), ("923-45-6789", False)],
+)
+def test_ssn_table(ssn, ok):
+    assert ssn_valid(ssn) is ok
+
+
+def test_bad_card_filler_fails_luhn():
+    rng = random.Random(0)
+    for _ in range(200):
+        ((value, label),) = SLOTS["BAD_CARD"](type("C", (), {"rng": rng})(), 0)
+        assert label is None and len(value) == 16 and not luhn_valid(value)
+
+
+def _identity(**kw):
+    from datetime import date
+
+    base = dict(
+        locale="de_DE", first="Jürgen", last="Straße", middle_initial="K", email="j.strasse@example.de",
+        username="jstrasse", phones=("+49 30 1234567",), dob=date(1980, 2, 29), street="Große Straße 5",
+        city="Gießen", postcode="35390", state="", country="Germany", address_lines=("Große Straße 5", "35390 Gießen"),
+        card="4111111111111111", iban="DE89370400440532013000", ssn="123456789", ipv4="10.0.0.1", ipv6="::1",
+        company="Weiß GmbH",
+    )  # fmt: skip
+    base.update(kw)
+    return Identity(**base)
+
+
+@pytest.mark.parametrize("case", ["none", "lower", "upper"])
+def test_casing_keeps_spans_exact_even_when_length_changes(case):
+    # "ß".upper() == "SS": the text grows, offsets computed after casing must still line up
+    template = Template(
+        "t",
+        "form",
+        "de",
+        "Name: {PERSON}\nOrt: {CITY}, {STREET}\nFirma: {ORGANIZATION} {FIRST_NAME} {LAST_NAME}",
+    )
+    ident = _identity()
+    for seed in range(20):
+        text, spans = render(template, [ident, ident, ident], random.Random(seed), {"de_DE": [ident]}, case)
+        assert_valid_spans(text, spans)
+        values = [text[s["start"] : s["end"]] for s in spans]
+        assert values[1] == {"none": "Gießen", "lower": "gießen", "upper": "GIESSEN"}[case]
+        assert (
+            values[-1] == {"none": "Jürgen Straße", "lower": "jürgen straße", "upper": "JÜRGEN STRASSE"}[case]
+        )
+
+
+def test_generation_is_deterministic():
+    params = {
+        "n_train": 60,
+        "n_val": 20,
+        "n_test": 20,
+        "pool_size": 40,
+        "locales": {"en_US": 0.7, "de_DE": 0.3},
+    }
+    a, b = generate_splits(params, seed=3), generate_splits(params, seed=3)
+    for split in a:
+        assert a[split].equals(b[split])
+    c = generate_splits(params, seed=4)
+    assert not a["train"]["text"].equals(c["train"]["text"])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"n_train": -1}, {"lower_frac": 1.5}, {"lower_frac": 0.8, "upper_frac": 0.5}, {"locales": {"xx_XX": 1.0}},
+     {"split_fractions": [1, 0]}, {"n_val": "many"}],
+)  # fmt: skip
+def test_bad_params_raise_config_error(bad):
+    with pytest.raises(ConfigError):
+        config(bad)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def test_build_pii_frames_with_partial_root(tmp_path):
+    wnut = tmp_path / "pii/emerging_entities_17"
+    wnut.mkdir(parents=True)
+    (wnut / "wnut17train.conll").write_text("Ann\tB-person\nrocks\tO\n\n@bo\tO\nhi\tO\n", encoding="utf-8")
+    (wnut / "emerging.dev.conll").write_text("in\tO\nRome\tB-location\n", encoding="utf-8")
+    edge = tmp_path / "pii/Edge-Optimized-PII-NER-System/data"
+    edge.mkdir(parents=True)
+    (edge / "test.jsonl").write_text(
+        json.dumps({"id": "a", "text": "hi", "entities": []}) + "\n", encoding="utf-8"
+    )
+    small = {"n_train": 30, "n_val": 10, "n_test": 10, "pool_size": 30, "locales": {"en_US": 1.0}}
+    params = {"pii": small}  # the whole params.yaml works too
+    frames = build_pii_frames(params, tmp_path, seed=1)
+    assert sorted(frames) == ["eval_edge", "eval_wnut_dev", "test", "train", "val"]
+    assert len(frames["train"]) == 32 and (frames["train"]["source"] == "wnut17").sum() == 2
+    assert len(frames["eval_edge"]) == 1
+    for frame in frames.values():
+        assert list(frame.columns) == list(COLUMNS)
+        for text, spans in zip(frame["text"], frame["spans"], strict=True):
+            assert_valid_spans(text, spans)
+    with pytest.raises(ConfigError):
+        build_pii_frames({**small, "eval_sets": ["eval_nope"]}, tmp_path, seed=1)

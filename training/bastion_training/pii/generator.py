@@ -1,0 +1,398 @@
+"""Synthetic PII text generator: fills the package's templates with per-split identity pools and
+records every span while writing it (never by searching the output).
+
+Splits are disjoint twice over: by template (70/15/15 by template-id hash, stratified by format,
+language and positive/negative) and by identity (each split draws from its own pool, filtered so
+no name, email, username, phone, card, IBAN, SSN, IP or street is shared).
+
+Example:
+    >>> frames = generate_splits({"n_train": 20, "n_val": 5, "n_test": 5, "pool_size": 60}, seed=1)
+    >>> sorted(frames), len(frames["train"])
+    (['test', 'train', 'val'], 20)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import string
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from bastion.errors import ConfigError
+
+from .schema import assert_valid_spans, make_frame
+from .templates import TEMPLATES, Template
+from .values import (
+    LOCALE_REGION,
+    Identity,
+    build_pools,
+    format_address,
+    format_card,
+    format_date,
+    format_iban,
+    format_person,
+    format_phone,
+    format_ssn,
+    stable_seed,
+)
+
+log = logging.getLogger(__name__)
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+DEFAULTS: dict[str, Any] = {
+    "n_train": 12000,
+    "n_val": 1500,
+    "n_test": 1500,
+    "split_fractions": [0.70, 0.15, 0.15],
+    "pool_size": 4000,  # identities for train; val/test get a quarter each
+    "locales": {
+        "en_US": 0.30, "en_GB": 0.10, "en_IN": 0.07, "en_CA": 0.03, "en_AU": 0.03, "de_DE": 0.07,
+        "de_AT": 0.02, "de_CH": 0.02, "fr_FR": 0.06, "fr_CH": 0.01, "es_ES": 0.05, "es_MX": 0.03,
+        "it_IT": 0.05, "nl_NL": 0.05, "nl_BE": 0.01, "pt_BR": 0.05, "pt_PT": 0.02,
+    },
+    "lower_frac": 0.15,
+    "upper_frac": 0.05,
+    "negative_frac": 0.15,
+}  # fmt: skip
+
+Segment = tuple[str, "str | None"]
+_SLOT = re.compile(r"\{([A-Z][A-Z0-9_]*?)(?:_([2-9]))?\}")
+# Two name parts written side by side ("{FIRST_NAME} {LAST_NAME}", "{LAST_NAME}, {FIRST_NAME}")
+# are one mention of one person.
+_PERSON_JOINERS = (" ", ", ")
+_NAME_PART = "PERSON/part"  # internal label of first/last-name slots; written out as PERSON
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    rng: random.Random
+    people: Sequence[Identity]  # index 0 = the template's first identity, 1 = "_2", ...
+    lang: str
+    pools: Mapping[str, Sequence[Identity]]
+
+
+def _id_slot(label: str, fn: Callable[[_Ctx, Identity], str]) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(fn(ctx, ctx.people[i]).strip(), label)]
+
+
+def _filler(fn: Callable[[random.Random], str]) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(fn(ctx.rng), None)]
+
+
+def _rand(rng: random.Random, alphabet: str, n: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def _some_date(rng: random.Random) -> date:
+    return date(2015, 1, 1) + timedelta(days=rng.randrange(12 * 365))
+
+
+def _bad_card(rng: random.Random) -> str:
+    from .values import luhn_check_digit
+
+    body = "4" + _rand(rng, string.digits, 14)
+    good = int(luhn_check_digit(body))
+    return body + str((good + rng.randint(1, 9)) % 10)
+
+
+def _ts(rng: random.Random) -> str:
+    d = _some_date(rng)
+    h, m, s = rng.randrange(24), rng.randrange(60), rng.randrange(60)
+    return rng.choice(
+        [
+            f"{d.isoformat()}T{h:02d}:{m:02d}:{s:02d}.{rng.randrange(1000):03d}Z",
+            f"{d.isoformat()} {h:02d}:{m:02d}:{s:02d},{rng.randrange(1000):03d}",
+            f"{d.strftime('%b')} {d.day:2d} {h:02d}:{m:02d}:{s:02d}",
+        ]
+    )
+
+
+_PRODUCTS = ["Nimbus", "DataGrid Pro", "SyncBox", "Acme Router X2", "PixelPad", "CloudVault", "Orion CLI",
+             "TaskFlow", "Quartz Watch", "EchoBuds", "Helix SDK", "Mango Pay", "Atlas Maps", "Zephyr Fan"]  # fmt: skip
+_COUNTRIES = ["Germany", "France", "Spain", "Italy", "Portugal", "Brazil", "India", "Canada", "Japan", "Kenya",
+              "Mexico", "the Netherlands", "Belgium", "Austria", "Switzerland", "Ireland", "Poland", "Chile"]  # fmt: skip
+
+
+def _loc(ctx: _Ctx, i: int) -> list[Segment]:
+    if ctx.rng.random() < 0.3:
+        return [(ctx.rng.choice(_COUNTRIES), "LOCATION")]
+    pool = ctx.pools[ctx.rng.choice(sorted(ctx.pools))]
+    return [(ctx.rng.choice(pool).city.strip(), "LOCATION")]
+
+
+def _ip(ctx: _Ctx, who: Identity) -> str:
+    return who.ipv6 if ctx.rng.random() < 0.1 else who.ipv4
+
+
+# Slot name -> filler(ctx, identity index) -> segments. Labelled slots read the identity so one
+# text stays consistent (the signature's name matches the email address).
+SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
+    "PERSON": lambda ctx, i: format_person(ctx.rng, ctx.people[i], ctx.lang),
+    "FULL_NAME": _id_slot("PERSON", lambda c, p: p.full),
+    "FIRST_NAME": _id_slot(_NAME_PART, lambda c, p: p.first),
+    "LAST_NAME": _id_slot(_NAME_PART, lambda c, p: p.last),
+    "EMAIL_ADDRESS": _id_slot("EMAIL_ADDRESS", lambda c, p: p.email),
+    "USERNAME": _id_slot("USERNAME", lambda c, p: p.username),
+    "PHONE_NUMBER": _id_slot("PHONE_NUMBER", lambda c, p: format_phone(c.rng, p)),
+    "DATE_OF_BIRTH": _id_slot(
+        "DATE_OF_BIRTH", lambda c, p: format_date(c.rng, p.dob, c.lang, LOCALE_REGION.get(p.locale) == "US")
+    ),
+    "ADDRESS": _id_slot("ADDRESS", lambda c, p: format_address(c.rng, p)),
+    "STREET": _id_slot("ADDRESS", lambda c, p: p.street),
+    "CITY": _id_slot("LOCATION", lambda c, p: p.city),
+    "COUNTRY": _id_slot("LOCATION", lambda c, p: p.country),
+    "CREDIT_CARD": _id_slot("CREDIT_CARD", lambda c, p: format_card(c.rng, p.card)),
+    "IBAN_CODE": _id_slot("IBAN_CODE", lambda c, p: format_iban(c.rng, p.iban)),
+    "US_SSN": _id_slot("US_SSN", lambda c, p: format_ssn(c.rng, p.ssn)),
+    "IP_ADDRESS": _id_slot("IP_ADDRESS", _ip),
+    "ORGANIZATION": _id_slot("ORGANIZATION", lambda c, p: p.company),
+    "LOC": _loc,
+    # Unlabelled filler: look like identifiers, are not PII.
+    "ORDER_ID": _filler(lambda r: r.choice([f"ORD-{r.randint(2019, 2026)}-{r.randint(10**5, 10**6 - 1)}",
+                                            f"#{_rand(r, string.ascii_uppercase + string.digits, 8)}",
+                                            f"{r.randint(10**7, 10**9)}"])),  # fmt: skip
+    "UUID": _filler(lambda r: "-".join(_rand(r, "0123456789abcdef", n) for n in (8, 4, 4, 4, 12))),
+    "VERSION": _filler(lambda r: r.choice([f"v{r.randint(0, 9)}.{r.randint(0, 30)}.{r.randint(0, 99)}",
+                                           f"{r.randint(1, 4)}.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(100, 9999)}",
+                                           f"{r.randint(1, 3)}.0.0-rc.{r.randint(1, 5)}"])),  # fmt: skip
+    "HASH": _filler(lambda r: _rand(r, "0123456789abcdef", r.choice([7, 12, 40, 64]))),
+    "EPOCH": _filler(lambda r: str(r.randint(1_400_000_000, 1_800_000_000) * (1000 if r.random() < 0.4 else 1))),
+    "BAD_CARD": _filler(_bad_card),
+    "DATE": _filler(lambda r: format_date(r, _some_date(r), "en", r.random() < 0.5)),
+    "TIME": _filler(lambda r: f"{r.randrange(24):02d}:{r.randrange(60):02d}"),
+    "TS": _filler(_ts),
+    "REQ_ID": _filler(lambda r: f"req_{_rand(r, string.ascii_lowercase + string.digits, 16)}"),
+    "AMOUNT": _filler(lambda r: r.choice([f"${r.randint(1, 5000)}.{r.randint(0, 99):02d}",
+                                          f"€{r.randint(1, 900)},{r.randint(0, 99):02d}",
+                                          f"{r.randint(5, 999)} EUR"])),  # fmt: skip
+    "INT": _filler(lambda r: str(r.randint(1, 99999))),
+    "MS": _filler(lambda r: str(r.randint(1, 30000))),
+    "PORT": _filler(lambda r: str(r.choice([22, 443, 5432, 3306, 8080, r.randint(1024, 65535)]))),
+    "STATUS": _filler(lambda r: str(r.choice([400, 401, 403, 404, 409, 429, 500, 502, 503]))),
+    "PRODUCT": _filler(lambda r: r.choice(_PRODUCTS)),
+    "SKU": _filler(lambda r: f"SKU-{_rand(r, string.ascii_uppercase, 3)}-{r.randint(100, 99999)}"),
+    "TRACKING": _filler(lambda r: f"1Z{_rand(r, string.ascii_uppercase + string.digits, 16)}"),
+    "HOST": _filler(lambda r: f"{r.choice(['api', 'db', 'web', 'auth', 'cache'])}-{r.randint(1, 40)}.{r.choice(['internal', 'prod.local', 'eu-west-1.example.net'])}"),
+    "TICKET": _filler(lambda r: r.choice([f"INC{r.randint(10**6, 10**7)}", f"SUP-{r.randint(100, 99999)}", f"#{r.randint(1000, 999999)}"])),
+    "SECRET": _filler(lambda r: r.choice(["sk_live_", "ghp_", "AKIA", "xoxb-"]) + _rand(r, string.ascii_letters + string.digits, 24)),
+    "PASSWORD": _filler(lambda r: _rand(r, string.ascii_letters + string.digits + "!#%&*", r.randint(8, 16))),
+    "LAST4": _filler(lambda r: f"{r.randint(0, 9999):04d}"),
+}  # fmt: skip
+
+
+def template_slots(template: Template) -> list[tuple[str, int]]:
+    """(slot name, identity index) for every slot in a template."""
+    return [(m.group(1), int(m.group(2) or 1) - 1) for m in _SLOT.finditer(template.text)]
+
+
+_FILLER_SLOTS = frozenset(
+    {"ORDER_ID", "UUID", "VERSION", "HASH", "EPOCH", "BAD_CARD", "DATE", "TIME", "TS", "REQ_ID", "AMOUNT", "INT",
+     "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4"}
+)  # fmt: skip
+
+
+def is_negative(template: Template) -> bool:
+    """A template without labelled slots: every text made from it is a hard negative."""
+    return all(name in _FILLER_SLOTS for name, _ in template_slots(template))
+
+
+def check_templates(templates: Sequence[Template] = TEMPLATES) -> None:
+    """Raise ConfigError on unknown slots or duplicate ids (a typo would silently emit ``{NAEM}``)."""
+    seen: set[str] = set()
+    for t in templates:
+        if t.template_id in seen:
+            raise ConfigError(f"duplicate template id {t.template_id}")
+        seen.add(t.template_id)
+        for name, _ in template_slots(t):
+            if name not in SLOTS:
+                raise ConfigError(f"template {t.template_id}: unknown slot {{{name}}}")
+
+
+def split_templates(
+    templates: Sequence[Template] = TEMPLATES, fractions: Sequence[float] = (0.7, 0.15, 0.15)
+) -> dict[str, list[Template]]:
+    """Assign every template to one split by the hash of its id, stratified by
+    (format for English | language otherwise, negative or not). Independent of the seed, so the
+    same template never moves between splits from one run to the next."""
+    groups: dict[tuple[str, bool], list[Template]] = {}
+    for t in templates:
+        key = (t.format if t.lang == "en" else f"intl-{t.lang}", is_negative(t))
+        groups.setdefault(key, []).append(t)
+    out: dict[str, list[Template]] = {s: [] for s in SPLITS}
+    total = sum(fractions)
+    for key in sorted(groups):
+        members = sorted(groups[key], key=lambda t: hashlib.sha1(t.template_id.encode()).hexdigest())
+        n = len(members)
+        n_val = round(n * fractions[1] / total)
+        n_test = round(n * fractions[2] / total)
+        if n >= 3:  # every stratum is represented in every split it can be
+            n_val, n_test = max(1, n_val), max(1, n_test)
+        n_train = n - n_val - n_test
+        out["train"] += members[:n_train]
+        out["val"] += members[n_train : n_train + n_val]
+        out["test"] += members[n_train + n_val :]
+    return out
+
+
+def _apply_case(text: str, mode: str) -> str:
+    if mode == "lower":
+        return text.lower()
+    if mode == "upper":
+        return text.upper()
+    return text
+
+
+def render(
+    template: Template,
+    people: Sequence[Identity],
+    rng: random.Random,
+    pools: Mapping[str, Sequence[Identity]],
+    case: str = "none",
+) -> tuple[str, list[dict[str, Any]]]:
+    """Fill one template. Case is applied per segment before offsets are computed, so a value whose
+    length changes with case (``ß`` -> ``SS``) still gets exact offsets."""
+    ctx = _Ctx(rng, people, template.lang, pools)
+    segments: list[Segment] = []
+    cache: dict[str, list[Segment]] = {}
+    pos = 0
+    for m in _SLOT.finditer(template.text):
+        segments.append((template.text[pos : m.start()], None))
+        token = m.group(0)
+        name, index = m.group(1), int(m.group(2) or 1) - 1
+        if name in _FILLER_SLOTS:
+            segments += SLOTS[name](ctx, index)
+        else:
+            if token not in cache:  # the same PII slot twice is the same value twice
+                cache[token] = SLOTS[name](ctx, index)
+            segments += cache[token]
+        pos = m.end()
+    segments.append((template.text[pos:], None))
+
+    parts: list[str] = []
+    spans: list[dict[str, Any]] = []
+    prev_part_end = -1  # end offset of the last first/last-name span, for joining name parts
+    offset = 0
+    for value, label in segments:
+        value = _apply_case(value, case)
+        end = offset + len(value)
+        if label == _NAME_PART and prev_part_end >= 0 and "".join(parts)[prev_part_end:] in _PERSON_JOINERS:
+            spans[-1] = {**spans[-1], "end": end}
+        elif label is not None:
+            spans.append({"start": offset, "end": end, "label": "PERSON" if label == _NAME_PART else label})
+        if label is not None:
+            prev_part_end = end if label == _NAME_PART else -1
+        parts.append(value)
+        offset = end
+    text = "".join(parts)
+    assert_valid_spans(text, spans)
+    return text, spans
+
+
+def _locales_for(
+    lang: str, pools: Mapping[str, Sequence[Identity]], weights: Mapping[str, float]
+) -> tuple[list[str], list[float]]:
+    names = [loc for loc in pools if pools[loc] and (lang == "en" or loc.startswith(lang + "_"))]
+    if not names:  # a language without a configured locale still renders, with any identity
+        names = [loc for loc in pools if pools[loc]]
+    return names, [weights.get(loc, 0.01) or 0.01 for loc in names]
+
+
+def generate_split(
+    split: str,
+    n: int,
+    templates: Sequence[Template],
+    pools: Mapping[str, Sequence[Identity]],
+    cfg: Mapping[str, Any],
+    seed: int,
+) -> pd.DataFrame:
+    """``n`` texts for one split from its own templates and identity pool."""
+    rng = random.Random(stable_seed(seed, split, "texts"))
+    negatives = [t for t in templates if is_negative(t)]
+    positives = [t for t in templates if not is_negative(t)]
+    if not positives:
+        raise ConfigError(f"split {split!r} has no templates with PII slots")
+    rows = []
+    for _ in range(n):
+        pick_neg = negatives and rng.random() < cfg["negative_frac"]
+        template = rng.choice(negatives if pick_neg else positives)
+        names, weights = _locales_for(template.lang, pools, cfg["locales"])
+        people: list[Identity] = []
+        while len(people) < 3:
+            pool = pools[rng.choices(names, weights)[0]]
+            who = pool[rng.randrange(len(pool))]
+            if all(who is not p for p in people) or sum(len(pools[x]) for x in names) < 3:
+                people.append(who)
+        r = rng.random()
+        case = (
+            "lower"
+            if r < cfg["lower_frac"]
+            else "upper"
+            if r < cfg["lower_frac"] + cfg["upper_frac"]
+            else "none"
+        )
+        text, spans = render(template, people, rng, pools, case)
+        rows.append(
+            {
+                "text": text,
+                "spans": spans,
+                "source": "synthetic",
+                "template_id": template.template_id,
+                "format": template.format,
+                "split": split,
+                "lang": template.lang,
+            }
+        )
+    return make_frame(rows)
+
+
+def config(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults overlaid with the ``pii:`` params section, with the numbers checked."""
+    cfg = {**DEFAULTS, **dict(params or {})}
+    for key in ("n_train", "n_val", "n_test", "pool_size"):
+        if not isinstance(cfg[key], int) or cfg[key] < 0:
+            raise ConfigError(f"pii.{key} must be a non-negative integer, got {cfg[key]!r}")
+    for key in ("lower_frac", "upper_frac", "negative_frac"):
+        if not 0 <= float(cfg[key]) <= 1:
+            raise ConfigError(f"pii.{key} must be in [0, 1], got {cfg[key]!r}")
+    if cfg["lower_frac"] + cfg["upper_frac"] > 1:
+        raise ConfigError("pii.lower_frac + pii.upper_frac must be <= 1")
+    fractions = list(cfg["split_fractions"])
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) <= 0:
+        raise ConfigError(f"pii.split_fractions must be three non-negative numbers, got {fractions!r}")
+    unknown = set(cfg["locales"]) - set(LOCALE_REGION)
+    if unknown or not cfg["locales"]:
+        raise ConfigError(
+            f"pii.locales: unsupported or empty ({sorted(unknown)}); known: {sorted(LOCALE_REGION)}"
+        )
+    return cfg
+
+
+def generate_splits(params: Mapping[str, Any] | None, seed: int) -> dict[str, pd.DataFrame]:
+    """Synthetic ``train``/``val``/``test`` frames. Deterministic given ``params`` and ``seed``."""
+    cfg = config(params)
+    check_templates()
+    started = time.monotonic()
+    by_split = split_templates(TEMPLATES, cfg["split_fractions"])
+    exclude: set[tuple[str, str]] = set()
+    frames = {}
+    for split in SPLITS:
+        size = cfg["pool_size"] if split == "train" else max(1, cfg["pool_size"] // 4)
+        pools = build_pools(cfg["locales"], size, seed, split, exclude, min_per_locale=min(40, size))
+        frames[split] = generate_split(split, cfg[f"n_{split}"], by_split[split], pools, cfg, seed)
+        log.info(
+            "synthetic %s: %d texts from %d templates, %d identities",
+            split,
+            len(frames[split]),
+            len(by_split[split]),
+            sum(len(p) for p in pools.values()),
+        )
+    log.info("synthetic generation took %.1fs", time.monotonic() - started)
+    return frames
