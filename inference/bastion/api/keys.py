@@ -209,13 +209,17 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     """Register ``bastion keys create|list|revoke``."""
+    db_help = "database URL (default: $BASTION_DB_URL or a SQLite file)"
     p = subparsers.add_parser("keys", help="manage API keys for `bastion serve`")
-    p.add_argument("--db", help="database URL (default: $BASTION_DB_URL or a SQLite file)")
+    p.add_argument("--db", help=db_help)
+    # --db also after the action (`bastion keys list --db URL`); SUPPRESS keeps the parent's value
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
     sub = p.add_subparsers(dest="keys_command", metavar="ACTION")
-    c = sub.add_parser("create", help="create a key and print it once")
+    c = sub.add_parser("create", parents=[common], help="create a key and print it once")
     c.add_argument("--name", required=True)
-    ls = sub.add_parser("list", help="list keys (ids and names, never secrets)")
+    ls = sub.add_parser("list", parents=[common], help="list keys (ids and names, never secrets)")
     ls.add_argument("--json", action="store_true")
-    r = sub.add_parser("revoke", help="revoke a key by id")
+    r = sub.add_parser("revoke", parents=[common], help="revoke a key by id")
     r.add_argument("id")
     p.set_defaults(func=_run)

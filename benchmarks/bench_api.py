@@ -1,0 +1,141 @@
+"""Benchmark the HTTP API: req/s and p50/p99 latency, micro-batcher vs thread pool.
+
+Starts a real ``bastion serve`` on a loopback port for each mode (``Guard.default()``:
+the shipped models, or regex + heuristics when they are missing) and drives it with a
+bounded httpx asyncio client at several concurrency levels.
+
+    python benchmarks/bench_api.py                       # 400 requests per level
+    python benchmarks/bench_api.py --requests 2000 --concurrency 1,8,32,64 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+# about 64 tokens for a BERT-style tokenizer, with some PII to find
+TEXT = (
+    "Hi, I'm Jane Doe and my email is jane.doe@example.com. Could you summarise the attached "
+    "quarterly report for the sales team, focusing on revenue growth in Europe and Asia, and draft "
+    "a short reply thanking them? My phone is +1 415 555 0132 if anything is unclear."
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(mode: str, threads: int, port: int, config: str | None) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bastion.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--no-auth",
+        "--rate-limit",
+        "none",
+    ]
+    cmd += ["--mode", mode, "--threads", str(threads), "--log-level", "warning", "--no-access-log"]
+    if config:
+        cmd += ["--config", config]
+    env = {**os.environ, "BASTION_DB_URL": "sqlite://"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("server did not become ready")
+
+
+async def drive(url: str, concurrency: int, n: int) -> tuple[float, list[float], int]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    lat: list[float] = []
+    errors = 0
+    todo = iter(range(n))
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        for _ in range(min(20, n)):  # warm-up: connections, first-call costs
+            await client.post("/v1/check", json={"text": TEXT})
+
+        async def worker() -> None:
+            nonlocal errors
+            for _ in todo:
+                t0 = time.perf_counter()
+                r = await client.post("/v1/check", json={"text": TEXT})
+                lat.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return elapsed, lat, errors
+
+
+def mean_batch_size(metrics: str) -> float:
+    vals = {}
+    for line in metrics.splitlines():
+        if line.startswith(("bastion_inference_batch_size_sum", "bastion_inference_batch_size_count")):
+            name, value = line.split()
+            vals[name.rsplit("_", 1)[1]] = float(value)
+    return vals.get("sum", 0.0) / max(1.0, vals.get("count", 0.0))
+
+
+def pct(xs: list[float], q: float) -> float:
+    return statistics.quantiles(xs, n=100, method="inclusive")[q - 1] if len(xs) > 1 else xs[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--modes", default="batcher,threadpool")
+    ap.add_argument("--concurrency", default="1,8,32")
+    ap.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
+    ap.add_argument("--threads", type=int, default=1, help="inference threads (batcher workers / pool size)")
+    ap.add_argument("--config", help="Guard YAML config (default: Guard.default())")
+    args = ap.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    rows = []
+    for mode in args.modes.split(","):
+        port = free_port()
+        proc = start_server(mode, args.threads, port, args.config)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            ready = httpx.get(url + "/readyz").json()
+            for c in levels:
+                elapsed, lat, errors = asyncio.run(drive(url, c, args.requests))
+                rows.append((mode, c, len(lat) / elapsed, pct(lat, 50) * 1e3, pct(lat, 99) * 1e3, errors))
+                print(f"  {mode:<10} c={c:<3} done", file=sys.stderr)
+            mean = mean_batch_size(httpx.get(url + "/metrics").text)
+            print(
+                f"  {mode}: degraded={ready['degraded']} mean texts per check_many={mean:.2f}",
+                file=sys.stderr,
+            )
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    print(f"\n{'mode':<11}{'conc':>5}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for mode, c, rps, p50, p99, err in rows:
+        print(f"{mode:<11}{c:>5}{rps:>9.1f}{p50:>9.2f}{p99:>9.2f}{err:>8}")
+    print(f"\n{args.requests} requests per level, {os.cpu_count()} CPUs, text {len(TEXT)} chars")
+
+
+if __name__ == "__main__":
+    main()
