@@ -117,8 +117,8 @@ def _open(args: argparse.Namespace) -> Any:
     return PrivacyStore(_db(args), migrate=False)
 
 
-def _print(obj: Any, out: TextIO = sys.stdout) -> None:
-    out.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+def _print(obj: Any, out: TextIO | None = None) -> None:
+    (out or sys.stdout).write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def _guarded(fn: Any) -> Any:

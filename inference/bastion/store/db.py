@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -94,7 +94,7 @@ def _sqlite_engine(url: URL, create: bool) -> Engine:
         if not path.parent.exists():
             raise ConfigError(f"directory of SQLite database {path} does not exist")
         if not path.exists() and not create:
-            raise ConfigError(f"no SQLite database at {path}")
+            raise ConfigError(f"no SQLite database at {path}: run `bastion audit migrate` first")
         if not path.exists():
             # Audit metadata is still personal-data-adjacent: owner-only from the start
             # (SQLite gives its -wal/-shm files the database file's permissions).
@@ -152,8 +152,14 @@ def checkpoint(engine: Engine) -> None:
     rows do not linger in the -wal file. Best effort: a busy reader only delays it."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return
+    import sqlite3
+
     with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # On the raw connection: through SQLAlchemy it would run inside BEGIN IMMEDIATE,
+        # and a checkpoint cannot run inside a transaction.
+        raw = conn.connection.driver_connection
+        with suppress(sqlite3.Error):
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def set_maintenance(conn: Connection, on: bool) -> None:

@@ -1,0 +1,241 @@
+"""Alembic migrations up/down/up and the ``bastion audit`` CLI, on SQLite and
+(when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from bastion.cli import main
+from bastion.errors import ConfigError
+from bastion.store import PrivacyStore, migrate
+from bastion.store.cli import parse_duration, parse_when
+from bastion.store.db import create_store_engine, parse_url
+from bastion.store.schema import ALL_TABLES, audit_events
+from bastion.store.testing import SKIP_REASON, backend_url, pg_url
+from sqlalchemy import inspect, text, update
+from sqlalchemy.exc import DBAPIError
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param(
+        "postgresql",
+        id="postgresql",
+        marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    with backend_url(request.param, tmp_path) as u:
+        yield u
+
+
+def tables(url: str) -> set[str]:
+    engine = create_store_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) & set(ALL_TABLES)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(url):
+    # PostgreSQL keeps the maintenance switch in a session setting, not a table.
+    store_tables = set(ALL_TABLES) - ({"audit_maintenance"} if url.startswith("postgresql") else set())
+    assert migrate.current(url) is None and tables(url) == set()
+    migrate.upgrade(url)
+    assert migrate.current(url) == migrate.HEAD and tables(url) == store_tables
+
+    # 0001 has the tables but not the triggers: UPDATE goes through
+    with PrivacyStore(url) as s:
+        s.audit.append("before-downgrade")
+    migrate.downgrade(url, "0001")
+    assert migrate.current(url) == "0001"
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.execute(update(audit_events).values(severity="low"))
+    engine.dispose()
+
+    migrate.downgrade(url, "base")
+    assert migrate.current(url) is None and tables(url) == set()
+
+    migrate.upgrade(url)
+    migrate.upgrade(url)  # idempotent at head
+    assert migrate.current(url) == migrate.HEAD and tables(url) == store_tables
+    with PrivacyStore(url, migrate=False) as s:
+        s.audit.append("after")
+        assert s.verify().ok and s.audit.count() == 1
+        with pytest.raises(DBAPIError, match="refused"), s.engine.begin() as conn:
+            conn.execute(update(audit_events).values(severity="low"))
+
+
+def test_store_without_schema_is_a_config_error(url):
+    with pytest.raises(ConfigError, match="bastion audit migrate"):
+        PrivacyStore(url, migrate=False)
+
+
+def test_schema_at_old_revision_is_a_config_error(url):
+    migrate.upgrade(url, "0001")
+    with pytest.raises(ConfigError, match="found 0001"):
+        PrivacyStore(url, migrate=False)
+    PrivacyStore(url).close()  # migrate=True brings it to head
+    assert migrate.current(url) == migrate.HEAD
+
+
+@pytest.mark.parametrize(
+    ("bad_url", "message"),
+    [
+        ("not a url", "invalid database URL"),
+        ("mysql://u@localhost/db", "unsupported database"),
+        ("sqlite:////nonexistent-dir-bastion/x.db", "does not exist"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot use database"),
+    ],
+)
+def test_bad_database_urls(bad_url, message):
+    with pytest.raises(ConfigError, match=message):
+        PrivacyStore(bad_url)
+
+
+def test_plain_postgresql_url_gets_psycopg3():
+    assert parse_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert parse_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+
+
+def test_sqlite_file_is_owner_only(tmp_path):
+    PrivacyStore(f"sqlite:///{tmp_path / 'p.db'}").close()
+    assert (tmp_path / "p.db").stat().st_mode & 0o777 == 0o600
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    rc = main(["audit", *argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_end_to_end(url, capsys, tmp_path):
+    rc, out, _ = run(capsys, "verify", "--db", url)
+    assert rc == 2  # no store yet
+    rc, out, _ = run(capsys, "migrate", "--db", url)
+    assert rc == 0 and json.loads(out) == {"from": None, "to": migrate.HEAD}
+
+    with PrivacyStore(url, audit_key=b"k" * 32) as s:
+        s.consent.grant("alice", "analytics", "v1")
+        for sev in ("high", "low", "low"):
+            s.audit.append("check", severity=sev, labels=["EMAIL_ADDRESS"])
+
+    rc, out, _ = run(capsys, "verify", "--db", url)
+    assert rc == 0 and json.loads(out)["ok"] and json.loads(out)["checked"] == 4
+
+    rc, out, _ = run(capsys, "stats", "--since", "1d", "--db", url)
+    stats = json.loads(out)
+    assert rc == 0 and stats["total"] == 4 and stats["by_severity"] == {"info": 1, "low": 2, "high": 1}
+
+    rc, out, _ = run(capsys, "export", "--since", "2000-01-01", "--db", url)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert rc == 0 and [e["id"] for e in lines] == [1, 2, 3, 4] and lines[1]["labels"] == ["EMAIL_ADDRESS"]
+    assert "alice" not in out
+
+    dest = tmp_path / "export.jsonl"
+    rc, out, err = run(capsys, "export", "--db", url, "--since", "2999-01-01", "--out", str(dest))
+    assert rc == 0 and dest.read_text() == "" and "exported 0 events" in err
+
+    rc, out, _ = run(capsys, "erase", "alice", "--db", url)
+    assert rc == 0 and json.loads(out)["consent_records"] == 1
+
+    rc, out, _ = run(capsys, "purge", "--older-than", "0s", "--db", url)
+    assert rc == 0 and json.loads(out)["deleted"] == 5
+    rc, out, _ = run(capsys, "--db", url, "verify")  # --db before the subcommand works too
+    assert rc == 0 and json.loads(out)["anchored_at"] == 6
+
+    rc, out, _ = run(capsys, "migrate", "--db", url, "--down-to", "base")
+    assert rc == 0 and json.loads(out)["to"] is None
+
+
+def test_cli_verify_fails_on_a_broken_chain(url, capsys):
+    with PrivacyStore(url) as s:
+        for _ in range(3):
+            s.audit.append("check")
+        with s.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            else:
+                conn.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+            conn.execute(update(audit_events).where(audit_events.c.id == 2).values(severity="low"))
+    rc, out, _ = run(capsys, "verify", "--db", url)
+    report = json.loads(out)
+    assert rc == 1 and report["first_bad_id"] == 2 and "edited" in report["reason"]
+
+
+def test_cli_uses_env_db_url(url, capsys, monkeypatch):
+    monkeypatch.setenv("BASTION_DB_URL", url)
+    assert run(capsys, "migrate")[0] == 0
+    rc, out, _ = run(capsys, "verify")
+    assert rc == 0 and json.loads(out)["ok"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["purge", "--older-than", "90"],
+        ["purge"],
+        ["stats", "--since", "yesterday"],
+        ["erase"],
+        ["frobnicate"],
+    ],
+)
+def test_cli_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["audit", *argv])
+    assert exc.value.code == 2
+
+
+def test_cli_without_subcommand_prints_help(capsys):
+    rc, _, err = run(capsys)
+    assert rc == 2 and "verify" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90d", timedelta(days=90)),
+        ("12h", timedelta(hours=12)),
+        ("2w", timedelta(weeks=2)),
+        (" 30m ", timedelta(minutes=30)),
+    ],
+)
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "90", "d", "-1d", "1.5d", "9x"])
+def test_parse_duration_rejects(text):
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration(text)
+
+
+def test_parse_when():
+    assert parse_when("2026-01-01T10:00:00Z").utcoffset() == timedelta(0)
+    assert parse_when("2026-01-01T10:00:00+02:00").hour == 10
+    assert parse_when("2026-01-01").tzinfo is not None
+
+
+def test_cli_on_missing_sqlite_file_does_not_create_it(tmp_path, capsys):
+    db = tmp_path / "missing.db"
+    rc, _, err = run(capsys, "verify", "--db", f"sqlite:///{db}")
+    assert rc == 2 and "no SQLite database" in err and not db.exists()
+
+
+def test_maintenance_flag_row_exists_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    PrivacyStore(url).close()
+    engine = create_store_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, active FROM audit_maintenance")).all() == [(1, 0)]
+    engine.dispose()
