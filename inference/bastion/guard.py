@@ -170,9 +170,10 @@ class Guard:
             output_policy=Policy.from_dict(raw["output_policy"]) if "output_policy" in raw else None,
         )
 
-    def _build_operators(self, policy: Policy) -> tuple[Operator, dict[str, Operator]]:
-        default = build_operator(policy.default_operator, vault=self.vault)
-        per_label = {k: build_operator(v, vault=self.vault) for k, v in policy.operators.items()}
+    def _build_operators(self, policy: Policy, vault: Vault | None = None) -> tuple[Operator, dict[str, Operator]]:
+        vault = vault if vault is not None else self.vault
+        default = build_operator(policy.default_operator, vault=vault)
+        per_label = {k: build_operator(v, vault=vault) for k, v in policy.operators.items()}
         return default, per_label
 
     # properties ---------------------------------------------------------------------
@@ -187,28 +188,36 @@ class Guard:
 
     # checking -------------------------------------------------------------------------
 
-    def check(self, text: str | bytes, *, policy: Policy | None = None) -> CheckResult:
-        """Check one prompt: injection verdict, PII findings, redacted text, action."""
-        return self.check_many([text], policy=policy)[0]
+    def check(self, text: str | bytes, *, policy: Policy | None = None, vault: Vault | None = None) -> CheckResult:
+        """Check one prompt: injection verdict, PII findings, redacted text, action.
+
+        ``vault`` scopes pseudonymisation (e.g. one vault per user session in a server, so
+        one user's tokens never restore another user's values); default: the Guard's own.
+        """
+        return self.check_many([text], policy=policy, vault=vault)[0]
 
     def check_output(self, text: str | bytes) -> CheckResult:
         """Check what an LLM answered: secrets block, PII is redacted, injection uses the strict point."""
         return self.check_many([text], policy=self.output_policy)[0]
 
-    def redact(self, text: str | bytes, *, policy: Policy | None = None) -> str:
+    def redact(self, text: str | bytes, *, policy: Policy | None = None, vault: Vault | None = None) -> str:
         """The text with every PII finding replaced according to the policy's operators."""
-        return self.check(text, policy=policy).redacted_text
+        return self.check(text, policy=policy, vault=vault).redacted_text
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
         """Raw merged findings (original offsets) for a batch, before the policy's actions."""
         return [list(r.findings) for r in self.check_many(texts)]
 
-    def check_many(self, texts: Sequence[str | bytes], *, policy: Policy | None = None) -> list[CheckResult]:
+    def check_many(
+        self, texts: Sequence[str | bytes], *, policy: Policy | None = None, vault: Vault | None = None
+    ) -> list[CheckResult]:
         """Check a batch; every detector sees the whole batch at once."""
         if isinstance(texts, str | bytes):
             raise InputError("check_many takes a sequence of texts, not a single text")
         pol = policy or self.policy
-        if pol is self.policy:
+        if vault is not None:
+            ops = self._build_operators(pol, vault)
+        elif pol is self.policy:
             ops = self._operators
         elif pol is self.output_policy:
             ops = self._output_operators
