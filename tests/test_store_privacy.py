@@ -281,6 +281,16 @@ def test_erasure_leaves_no_trace_in_the_sqlite_file(url, vkey):
     assert b"user-zq81-erasable" not in data and b"user-kept-55" in data
 
 
+def test_vault_opened_before_erasure_cannot_write_after_it(store):
+    v = store.vault("alice", session="s")
+    v.token_for("PERSON", "Jane")
+    store.erase("alice")
+    assert v.value_for("<PERSON_1>") is None and len(v) == 0
+    with pytest.raises(InputError, match="erased"):
+        v.token_for("PERSON", "Jane")
+    assert len(v) == 0
+
+
 def test_erasing_an_unknown_user_is_logged_and_harmless(store):
     store.consent.grant("bob", "analytics", "v1")
     receipt = store.erase("nobody")

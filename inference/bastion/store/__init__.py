@@ -2,7 +2,8 @@
 and an encrypted vault, on SQLite or PostgreSQL.
 
 Needs the ``store`` extra (SQLAlchemy, alembic, cryptography, psycopg); ``import bastion``
-never imports this package.
+never imports this package. ``register_metrics`` also needs ``prometheus-client`` (the
+``api`` extra) and imports it only when used.
 
 >>> import tempfile, os
 >>> from bastion.store import PrivacyStore
@@ -24,9 +25,18 @@ from bastion.store.audit import (
 from bastion.store.consent import ConsentRecord, ConsentRegistry
 from bastion.store.facade import ErasureReceipt, PrivacyStore, severity_of
 from bastion.store.keys import new_vault_key
-from bastion.store.metrics import AuditMetricsCollector, register_metrics
 from bastion.store.pseudonyms import Pseudonyms
 from bastion.store.vault import PersistentVault
+
+
+def __getattr__(name: str) -> object:
+    # The metrics module needs prometheus-client, which the store extra does not install.
+    if name in ("register_metrics", "AuditMetricsCollector"):
+        from bastion.store import metrics
+
+        return getattr(metrics, name)
+    raise AttributeError(f"module 'bastion.store' has no attribute {name!r}")
+
 
 __all__ = [
     "GENESIS",

@@ -213,7 +213,7 @@ def row_hash(
     return hashlib.sha256(payload.encode("ascii")).hexdigest()
 
 
-def _check_str(name: str, value: Any, max_len: int, *, optional: bool = True) -> str | None:
+def check_str(name: str, value: Any, max_len: int, *, optional: bool = True) -> str | None:
     if value is None:
         if optional:
             return None
@@ -252,20 +252,20 @@ def _prepare(ev: NewEvent) -> dict[str, Any]:
         raise InputError(f"severity must be one of {', '.join(SEVERITIES)}, got {ev.severity!r}")
     if isinstance(ev.labels, str):
         raise InputError("labels must be a list of label names, not a string")
-    labels = sorted({_check_str("label", lab, 64, optional=False) for lab in ev.labels})  # type: ignore[misc]
+    labels = sorted({check_str("label", lab, 64, optional=False) for lab in ev.labels})  # type: ignore[misc]
     try:
         details_json = _json(dict(ev.details or {}), sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise InputError(f"details must be JSON-serialisable without NaN/inf: {exc}") from None
     return {
-        "user_pseudonym": _check_str("user_pseudonym", ev.user_pseudonym, 64),
-        "event_type": _check_str("event_type", ev.event_type, 64, optional=False),
+        "user_pseudonym": check_str("user_pseudonym", ev.user_pseudonym, 64),
+        "event_type": check_str("event_type", ev.event_type, 64, optional=False),
         "severity": ev.severity,
         "labels": _json(labels),
-        "action": _check_str("action", ev.action, 16),
-        "text_hmac": _check_str("text_hmac", ev.text_hmac, 64),
-        "request_id": _check_str("request_id", ev.request_id, 128),
-        "key_id": _check_str("key_id", ev.key_id, 128),
+        "action": check_str("action", ev.action, 16),
+        "text_hmac": check_str("text_hmac", ev.text_hmac, 64),
+        "request_id": check_str("request_id", ev.request_id, 128),
+        "key_id": check_str("key_id", ev.key_id, 128),
         "details": details_json,
     }
 

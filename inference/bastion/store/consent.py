@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
-from bastion.store.audit import AuditLog, Clock, NewEvent, _check_str, _ts_text, utcnow
+from bastion.store.audit import AuditLog, Clock, NewEvent, _ts_text, check_str, utcnow
 from bastion.store.db import read_tx, write_tx
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
 from bastion.store.schema import consent_records
@@ -61,8 +61,8 @@ class ConsentRegistry:
 
     def _record(self, user_id: str, purpose: str, policy_version: str, granted: bool) -> ConsentRecord:
         user_id = check_user_id(user_id)
-        purpose = _check_str("purpose", purpose, 128, optional=False)  # type: ignore[assignment]
-        policy_version = _check_str("policy_version", policy_version, 64, optional=False)  # type: ignore[assignment]
+        purpose = check_str("purpose", purpose, 128, optional=False)  # type: ignore[assignment]
+        policy_version = check_str("policy_version", policy_version, 64, optional=False)  # type: ignore[assignment]
         with write_tx(self._engine) as conn:
             pseudonym = self._users.get_or_create_on(conn, user_id)
             ts = self._clock()

@@ -23,6 +23,7 @@ from bastion.store.audit import (
     PurgeReceipt,
     SecurityStats,
     VerifyReport,
+    check_str,
     utcnow,
 )
 from bastion.store.consent import ConsentRegistry
@@ -172,9 +173,7 @@ class PrivacyStore:
             raise InputError("a vault needs a user_id, a session, or both")
         scope = ""
         if session is not None:
-            from bastion.store.audit import _check_str
-
-            scope = _check_str("session", session, 255, optional=False) or ""
+            scope = check_str("session", session, 255, optional=False) or ""
         owner = self.pseudonyms.get_or_create(user_id) if user_id is not None else ""
         return PersistentVault(
             self.engine, self._master_vault_key(), owner=owner, scope=scope, clock=self._clock

@@ -13,13 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bastion.errors import InputError
-from bastion.store.audit import Clock, _check_str, utcnow
+from bastion.store.audit import Clock, check_str, utcnow
 from bastion.store.db import is_postgres, read_tx, write_tx
 from bastion.store.schema import pseudonyms
 
 
 def check_user_id(user_id: object) -> str:
-    return _check_str("user_id", user_id, 255, optional=False)  # type: ignore[return-value]
+    return check_str("user_id", user_id, 255, optional=False)  # type: ignore[return-value]
 
 
 def new_pseudonym() -> str:

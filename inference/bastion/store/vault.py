@@ -20,14 +20,14 @@ import zlib
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, insert, select, text
 
 from bastion.errors import ConfigError, InputError
 from bastion.redact import Vault
-from bastion.store.audit import Clock, _check_str, utcnow
+from bastion.store.audit import Clock, check_str, utcnow
 from bastion.store.db import VAULT_LOCK_CLASS, is_postgres, read_tx, write_tx
 from bastion.store.keys import derive, frame, hmac_hex
-from bastion.store.schema import vault_entries
+from bastion.store.schema import pseudonyms, vault_entries
 
 # restore() only recognises <LABEL_n> with an upper-case label.
 _LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -65,7 +65,7 @@ class PersistentVault(Vault):
     def _aad(self, label: str, token: str) -> bytes:
         return frame(self.owner, self.scope, label, token)
 
-    def _where(self):  # type: ignore[no-untyped-def]
+    def _where(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return (vault_entries.c.owner == self.owner, vault_entries.c.scope == self.scope)
 
     def token_for(self, label: str, value: str) -> str:
@@ -74,7 +74,7 @@ class PersistentVault(Vault):
             raise InputError(
                 f"vault labels must match [A-Z][A-Z0-9_]* (restore() relies on it), got {label!r}"
             )
-        value = _check_str("value", value, MAX_VALUE_CHARS, optional=False)  # type: ignore[assignment]
+        value = check_str("value", value, MAX_VALUE_CHARS, optional=False)  # type: ignore[assignment]
         lookup = hmac_hex(self._lookup_key, self.owner, self.scope, label, value)
         query = select(vault_entries.c.token).where(vault_entries.c.lookup == lookup)
         with read_tx(self._engine) as conn:
@@ -87,6 +87,8 @@ class PersistentVault(Vault):
                 # serialises this, PostgreSQL needs a lock to avoid handing out one number twice.
                 key = zlib.crc32(f"{self.owner}\x00{self.scope}".encode()) - 2**31
                 conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": VAULT_LOCK_CLASS, "b": key})
+            if self.owner and not self._owner_exists(conn):
+                raise InputError("this vault's user has been erased; get a new vault from the store")
             token = conn.execute(query).scalar()
             if token is not None:
                 return token
@@ -111,6 +113,17 @@ class PersistentVault(Vault):
                 )
             )
         return token
+
+    def _owner_exists(self, conn: Connection) -> bool:
+        # FOR SHARE (PostgreSQL): an erasure deleting this pseudonym either waits for this
+        # insert to commit (and then removes it too) or has committed and is seen here, so
+        # no entry can be written for a user after their erasure. SQLite serialises writers.
+        found = conn.execute(
+            select(pseudonyms.c.pseudonym)
+            .where(pseudonyms.c.pseudonym == self.owner)
+            .with_for_update(read=True)
+        ).first()
+        return found is not None
 
     def value_for(self, token: str) -> str | None:
         """The original value for a token of this scope, or None if unknown here."""
