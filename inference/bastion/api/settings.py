@@ -40,14 +40,17 @@ class Settings:
 
     >>> s = Settings(auth_enabled=False, rate_limit="5/second")
     >>> s.mode, s.max_batch
-    ('batcher', 64)
+    ('threadpool', 64)
     """
 
     auth_enabled: bool = True
     db_url: str | None = None
     rate_limit: str | None = "600/minute"
     redis_url: str | None = None
-    mode: str = "batcher"
+    # measured with benchmarks/bench_api.py on the degraded (regex + heuristics) Guard: the
+    # pure-Python detectors gain nothing from batching and the thread pool had the better
+    # throughput at concurrency 32; rerun it with the ONNX models before changing this
+    mode: str = "threadpool"
     batch_max_size: int = 32
     batch_max_wait_ms: float = 1.0
     inference_threads: int = 1
