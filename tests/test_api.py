@@ -27,6 +27,7 @@ from bastion.api.batcher import MicroBatcher
 from bastion.api.keys import KeyStore
 from bastion.api.settings import Settings
 from bastion.cli import main as cli_main
+from bastion.errors import ConfigError
 from bastion.policy import Policy
 from bastion.types import Finding
 
@@ -555,6 +556,9 @@ def test_audit_store_is_called_when_configured(monkeypatch):
         def __init__(self, url):
             self.url = url
 
+        def text_hmac(self, text):
+            return "0" * 64
+
         def record_check(self, result, **kw):
             calls.append((self.url, result.action.value, kw))
 
@@ -565,6 +569,43 @@ def test_audit_store_is_called_when_configured(monkeypatch):
     assert calls == [
         ("sqlite://", "redact", {"user_id": "k1", "text": "t", "request_id": "r1", "key_id": "k1"})
     ]
+
+
+def test_checks_recorded_in_real_store(tmp_path, monkeypatch, keys):
+    store_mod = pytest.importorskip("bastion.store", reason="bastion.store is not available")
+    monkeypatch.setenv("BASTION_AUDIT_HMAC_KEY", "test-audit-key-0123456789abcdef")
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    key_store, good, _ = keys
+    app = create_app(guard=fake_guard(), settings=Settings(store_url=url), key_store=key_store)
+    with Server(app) as srv:
+        auth = {"Authorization": f"Bearer {good}", "x-request-id": "store-1"}
+        assert (
+            httpx.post(srv.url + "/v1/check", json={"text": f"hi {EMAIL}"}, headers=auth).status_code == 200
+        )
+        r = httpx.post(srv.url + "/v1/check/batch", json={"texts": ["plain", CARD]}, headers=auth)
+        assert r.status_code == 200
+    store = store_mod.PrivacyStore(url)
+    events = list(store.audit.events())
+    store.close()
+    assert [(e.request_id, e.action, e.labels) for e in events] == [
+        ("store-1", "redact", ("EMAIL_ADDRESS",)),
+        ("store-1", "allow", ()),
+        ("store-1", "redact", ("CREDIT_CARD",)),
+    ]
+    assert all(e.key_id == good.split("_")[1] and e.user_pseudonym for e in events)
+    raw = (tmp_path / "audit.db").read_bytes()
+    assert EMAIL.encode() not in raw and CARD.encode() not in raw
+
+
+def test_store_without_hmac_key_fails_at_startup(tmp_path, monkeypatch):
+    pytest.importorskip("bastion.store", reason="bastion.store is not available")
+    monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY", raising=False)
+    monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY_FILE", raising=False)
+    with pytest.raises(ConfigError, match="audit store"):
+        create_app(
+            guard=fake_guard(),
+            settings=Settings(auth_enabled=False, store_url=f"sqlite:///{tmp_path / 'a.db'}"),
+        )
 
 
 def test_audit_store_missing_is_fine(monkeypatch):

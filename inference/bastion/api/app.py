@@ -228,6 +228,7 @@ def create_app(
                 await state.runner.aclose()
             if state.key_store is not None:
                 state.key_store.close()
+            audit.close()
 
     app = FastAPI(
         title="bastion",

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import structlog
 
+from bastion.errors import ConfigError
 from bastion.types import CheckResult
 
 log = logging.getLogger("bastion.api")
@@ -54,7 +55,13 @@ def _load_store(url: str) -> Any | None:
     except ImportError:
         log.info("bastion.store is not installed; audit events go to the log only")
         return None
-    return PrivacyStore(url)
+    try:
+        store = PrivacyStore(url)
+        # fail at startup, not on every request, when e.g. the store's HMAC key is missing
+        store.text_hmac("")
+    except Exception as exc:
+        raise ConfigError(f"audit store at {url!r} is unusable: {exc}") from exc
+    return store
 
 
 class AuditLogger:
@@ -110,6 +117,10 @@ class AuditLogger:
         if index is not None:
             fields["index"] = index
         self.logger.info("check", **fields)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
     def record(self, *, request_id: str, key_id: str | None, text: str, result: CheckResult) -> bool:
         """Blocking store write (call it from a worker thread); ``False`` when it failed."""
