@@ -227,6 +227,18 @@ def test_record_check_rejects_non_results(store, bad):
         store.record_check(bad, user_id="a", text="x")
 
 
+@pytest.mark.parametrize("bad_text", [b"\xff\xfe", None, 12, "lone \ud800 surrogate"])
+def test_record_check_rejects_bad_text(store, guard, bad_text):
+    with pytest.raises(InputError):
+        store.record_check(guard.check("hi"), user_id="a", text=bad_text)
+    assert store.audit.count() == 0
+
+
+def test_text_hmac_accepts_utf8_bytes_and_huge_text(store):
+    assert store.text_hmac("zoë".encode()) == store.text_hmac("zoë")
+    assert len(store.text_hmac("x" * 5_000_000)) == 64
+
+
 # --- erasure ---------------------------------------------------------------------------------
 
 

@@ -435,7 +435,7 @@ class AuditLog:
             cols.prev_hash,
             cols.hash,
         ).order_by(cols.id)
-        with read_tx(self._engine) as conn:
+        with read_tx(self._engine, snapshot=True) as conn:
             anchor = _latest_anchor(conn)
             expected_prev = anchor.prev_hash if anchor is not None else GENESIS
             expected_id = int(anchor.first_id) if anchor is not None else 1

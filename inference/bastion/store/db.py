@@ -139,10 +139,16 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def read_tx(engine: Engine) -> Iterator[Connection]:
-    """A read transaction that does not block writers (SQLite: deferred BEGIN under WAL)."""
+def read_tx(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
+    """A read transaction that does not block writers (SQLite: deferred BEGIN under WAL,
+    which already reads one snapshot). ``snapshot=True`` makes every statement on
+    PostgreSQL see the same snapshot too (REPEATABLE READ), for multi-query reads such as
+    verify's anchor + chain walk racing a purge."""
     with engine.connect() as conn:
-        conn = conn.execution_options(**{_READONLY: True})
+        opts: dict[str, object] = {_READONLY: True}
+        if snapshot and is_postgres(conn):
+            opts["isolation_level"] = "REPEATABLE READ"
+        conn = conn.execution_options(**opts)
         with conn.begin():
             yield conn
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import OperationalError
 
 from bastion.errors import ConfigError, InputError
+from bastion.guard import coerce_text
 from bastion.store.audit import (
     AuditEvent,
     AuditLog,
@@ -158,12 +159,11 @@ class PrivacyStore:
                 self._vault_key = load_vault_key(key_file, data_path=self._data_path)
         return self._vault_key
 
-    def text_hmac(self, text: str) -> str:
-        """Keyed HMAC-SHA256 of a text: lets an auditor confirm "this exact text was
-        checked" without the store ever holding the text."""
-        if not isinstance(text, str):
-            raise InputError(f"text must be str, got {type(text).__name__}")
-        return hmac_hex(self._hmac_key(), text)
+    def text_hmac(self, text: str | bytes) -> str:
+        """Keyed HMAC-SHA256 of a text (``str`` or UTF-8 ``bytes``, as the Guard takes it):
+        lets an auditor confirm "this exact text was checked" without the store ever
+        holding the text."""
+        return hmac_hex(self._hmac_key(), coerce_text(text))
 
     # components
 
@@ -186,7 +186,7 @@ class PrivacyStore:
         result: CheckResult,
         *,
         user_id: str | None,
-        text: str,
+        text: str | bytes,
         request_id: str | None = None,
         key_id: str | None = None,
         event_type: str | None = None,
