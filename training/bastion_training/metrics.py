@@ -78,3 +78,55 @@ def calibrate_thresholds(y: np.ndarray, probs: np.ndarray, *, target_fpr: float 
         if f1 > best_f1:
             best_t, best_f1 = float(t), f1
     return {"default": round(best_t, 6), "strict": round(max(strict, best_t), 6)}
+
+
+Span = tuple[int, int, str]
+
+
+def _iou(a: Span, b: Span) -> float:
+    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]))
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union else 0.0
+
+
+def span_counts(gold: list[list[Span]], pred: list[list[Span]], mode: str = "exact") -> dict[str, list[int]]:
+    """Per-label [tp, fp, fn] over a corpus. ``exact``: same offsets and label;
+    ``iou``: same label and IoU ≥ 0.5 (one-to-one, greedy by IoU)."""
+    counts: dict[str, list[int]] = {}
+    for g_spans, p_spans in zip(gold, pred, strict=True):
+        used: set[int] = set()
+        for p in p_spans:
+            best_j, best = -1, 0.0
+            for j, g in enumerate(g_spans):
+                if j in used or g[2] != p[2]:
+                    continue
+                score = 1.0 if (g[0], g[1]) == (p[0], p[1]) else (_iou(g, p) if mode == "iou" else 0.0)
+                if score > best:
+                    best_j, best = j, score
+            c = counts.setdefault(p[2], [0, 0, 0])
+            if best_j >= 0 and (best == 1.0 or (mode == "iou" and best >= 0.5)):
+                used.add(best_j)
+                c[0] += 1
+            else:
+                c[1] += 1
+        for j, g in enumerate(g_spans):
+            if j not in used:
+                counts.setdefault(g[2], [0, 0, 0])[2] += 1
+    return counts
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    f2 = 5 * p * r / (4 * p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f1, "f2": f2, "tp": tp, "fp": fp, "fn": fn}
+
+
+def span_report(gold: list[list[Span]], pred: list[list[Span]], mode: str = "exact") -> dict[str, dict[str, float]]:
+    """Per-label and micro precision/recall/F1/F2."""
+    counts = span_counts(gold, pred, mode)
+    out = {label: prf(*c) for label, c in sorted(counts.items())}
+    tot = [sum(c[i] for c in counts.values()) for i in range(3)]
+    out["micro"] = prf(*tot)
+    return out

