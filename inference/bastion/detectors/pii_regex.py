@@ -1,0 +1,890 @@
+"""Regex + checksum PII recognizers: the detector that always runs.
+
+Each label has one or more patterns with a base score; a context word (``"ssn"``,
+``"iban"``, ``"born"``...) within ``context_window`` characters before a match raises
+the score by a fixed boost, capped at 1.0, the way Presidio's context enhancer does.
+Values with a checksum or structural validator (Luhn, mod-97, SSN rules, phonenumbers)
+are reported with ``validated=True`` so they win overlap resolution. A few weak
+patterns (bare nine-digit SSNs, dates of birth) only fire with a context word.
+
+All patterns are bounded or anchored on a left-boundary look-behind so that a scan is
+linear in the text length: no input (a megabyte of digits, ``"a@"`` or dots) can make
+them backtrack catastrophically.
+
+>>> det = RegexPIIDetector()
+>>> [(f.label, f.start, f.end, f.validated) for f in det.detect(["card 4111 1111 1111 1111"])[0]]
+[('CREDIT_CARD', 5, 24, True)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from types import MappingProxyType
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from bastion.detectors.validators import (
+    IBAN_LENGTHS,
+    card_ok,
+    date_ok,
+    digits_only,
+    iban_ok,
+    jwt_ok,
+    shannon_entropy,
+    ssn_ok,
+)
+from bastion.errors import ConfigError, InputError
+from bastion.merge import merge_findings
+from bastion.types import PII, Finding
+
+RULE_LABELS: tuple[str, ...] = (
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "IP_ADDRESS",
+    "URL",
+    "MAC_ADDRESS",
+    "API_KEY",
+    "PRIVATE_KEY",
+    "PASSWORD",
+    "DATE_OF_BIRTH",
+)
+
+DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "AU")
+DEFAULT_CONTEXT_WINDOW = 48
+# phonenumbers' matcher is pure Python (~0.1 ms a call); this caps the calls per text so
+# a megabyte of phone-shaped digits stays well under a second. Real texts need one call
+# per phone number.
+DEFAULT_MAX_PHONE_CALLS = 256
+CONTEXT_BOOST = 0.2
+
+# Words that, shortly before a match, make it more likely to be what the pattern says.
+# Matched case-insensitively at a word start (so "ssn#" and "phonenumber" count, "hotel"
+# does not count as "tel").
+CONTEXT_WORDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "EMAIL_ADDRESS": ("email", "e-mail", "mail", "contact", "courriel", "correo"),
+        "PHONE_NUMBER": (
+            "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "number",
+            "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
+            "portable", "móvil", "movil", "ph", "mob",
+        ),
+        "US_SSN": ("ssn", "ssns", "social security", "social sec", "ss#", "ss #", "ssid", "ss number"),
+        "CREDIT_CARD": (
+            "credit", "card", "visa", "mastercard", "amex", "american express", "discover", "cc",
+            "debit", "cvv", "karte", "carte", "tarjeta", "carta", "pan",
+        ),
+        "IBAN_CODE": ("iban", "bank", "account", "acct", "konto", "compte", "cuenta", "conto", "sepa", "transfer", "wire"),
+        "IP_ADDRESS": ("ip", "ipv4", "ipv6", "address", "addr", "host", "server", "client", "from", "gateway"),
+        "URL": ("url", "link", "website", "site", "visit", "href", "page"),
+        "MAC_ADDRESS": ("mac", "hardware", "ethernet", "wifi", "wi-fi", "bssid", "device", "nic"),
+        "API_KEY": ("key", "token", "secret", "api", "credential", "auth", "bearer"),
+        "PRIVATE_KEY": (),
+        "PASSWORD": (),
+        "DATE_OF_BIRTH": (
+            "born", "birth", "birthday", "birthdate", "dob", "d.o.b", "b-day", "bday",
+            "date of birth", "geb.", "geboren", "geburtsdatum", "geburtstag", "né le", "née le",
+            "né", "née", "date de naissance", "naissance", "fecha de nacimiento", "nacimiento",
+            "nacido", "nacida", "data di nascita", "nato", "nata", "geboortedatum", "geboren op",
+        ),
+    }
+)  # fmt: skip
+
+# Base scores. Checksum-validated values score >= 0.95; patterns that need a context
+# word to fire at all get their score only with that word present.
+_S_EMAIL = 0.9
+_S_PHONE = 0.75
+_S_SSN_DASHED = 0.85
+_S_SSN_SPACED = 0.5
+_S_SSN_BARE = 0.6
+_S_CARD = 0.95
+_S_IBAN = 0.95
+_S_IPV4 = 0.8
+_S_IPV6 = 0.85
+_S_URL = 0.6
+_S_MAC = 0.8
+_S_API_KEY = 0.95
+_S_API_KEY_GENERIC = 0.85
+_S_PRIVATE_KEY = 1.0
+_S_PASSWORD = 0.8
+_S_DOB = 0.85
+
+# --- patterns (module-level compiled constants: immutable, compiled on first import of
+# this module only, which the detector factory imports lazily) ------------------------
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+# A run of characters a phone number is written with; the matcher then segments it.
+_PHONE_RUN = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
+_DIGIT_GROUPS = re.compile(r"[0-9]+")
+_ANY_DIGIT = re.compile(r"[0-9]")
+_DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
+
+# 3-2-4 digits with one consistent delimiter (the back-reference), or nine bare digits.
+_SSN = re.compile(r"(?<![\w\-.])[0-9]{3}([ \-.]?)[0-9]{2}\1[0-9]{4}(?![\w\-]|\.[0-9])")
+
+# A run of digit groups; card candidates are chosen among its contiguous groups.
+_DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19}){0,9}(?![\w\-]|\.[0-9])")
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+
+_IPV4 = re.compile(r"(?<![\w.\-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![\w\-]|\.[0-9])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
+    r"(?:%[A-Za-z0-9_.]{1,16})?(?![\w:])"
+)
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate)"
+    r"\s{0,3}[:#=]?\s{0,3}$"
+)
+
+_URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
+_URL_TRAIL = ".,;:!?'\"*"
+
+_MAC = re.compile(
+    r"(?<![\w:\-.])(?:[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:\-]|\.[0-9A-Za-z])"
+)
+
+# (pattern, literals one of which must occur, score, needs letters+digits+entropy).
+# The literal check skips the scan entirely for the vast majority of texts.
+_API_KEYS: tuple[tuple[re.Pattern[str], tuple[str, ...], float, bool], ...] = (
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA)[A-Z0-9]{16}(?![A-Za-z0-9])"
+        ),
+        ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA"),
+        _S_API_KEY,
+        False,
+    ),
+    (
+        re.compile(
+            r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])"
+        ),
+        ("gh", "github_pat_"),
+        _S_API_KEY,
+        False,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9]+(?:-[A-Za-z0-9]+){1,6}(?![A-Za-z0-9\-])"),
+        ("xox",),
+        _S_API_KEY,
+        True,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9_])(?:sk|rk)_live_[A-Za-z0-9]{16,247}(?![A-Za-z0-9])"),
+        ("_live_",),
+        _S_API_KEY,
+        False,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9_\-])sk-ant-[A-Za-z0-9_\-]{20,200}(?![A-Za-z0-9_\-])"),
+        ("sk-ant-",),
+        _S_API_KEY,
+        True,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9_\-])sk-(?!ant-)[A-Za-z0-9_\-]{20,200}(?![A-Za-z0-9_\-])"),
+        ("sk-",),
+        _S_API_KEY_GENERIC,
+        True,
+    ),
+    (
+        re.compile(r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])"),
+        ("AIza",),
+        _S_API_KEY,
+        False,
+    ),
+)
+_JWT = re.compile(
+    r"(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{5,4096}\.[A-Za-z0-9_\-]{2,8192}\.[A-Za-z0-9_\-]{0,4096}(?![A-Za-z0-9_\-])"
+)
+
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----")
+_PEM_BODY = re.compile(
+    r"(?:[ \t]*(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,30}:[^\n]{0,200})[ \t]*\r?\n?){0,4096}"
+)
+
+# key = value assignments of secrets; the finding covers the value only.
+_PASSWORD = re.compile(
+    r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|secret|api[_\-]?key|access[_\-]?key|"
+    r"auth[_\-]?token|access[_\-]?token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
+    r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
+    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
+)
+_QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
+_PASSWORD_HINTS = ("pass", "pwd", "secret", "key", "token")  # every keyword above contains one
+_PASSWORD_STOP = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "undefined",
+        "required",
+        "optional",
+        "string",
+        "str",
+        "int",
+        "bool",
+        "password",
+        "passwd",
+        "secret",
+        "changeme",
+        "example",
+        "redacted",
+        "hidden",
+        "masked",
+        "empty",
+        "your_password",
+        "yourpassword",
+        "mypassword",
+        "xxx",
+        "xxxx",
+        "xxxxxx",
+        "xxxxxxxx",
+        "todo",
+        "tbd",
+        "na",
+        "n/a",
+    }
+)  # values that name a secret rather than being one
+
+_PLACEHOLDER = re.compile(
+    r"^(?:\$\{?\w+\}?|\{\{.*\}\}|<[^>]*>|%\(?\w*\)?s|\*+|x+|\.+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$"
+)
+
+_MONTHS: MappingProxyType[str, int] = MappingProxyType(
+    {
+        **dict.fromkeys(["january", "jan", "januar", "janvier", "enero", "gennaio", "januari", "jänner"], 1),
+        **dict.fromkeys(["february", "feb", "februar", "février", "fevrier", "fév", "fev", "febrero", "febbraio", "februari"], 2),
+        **dict.fromkeys(["march", "mar", "märz", "marz", "mars", "marzo", "maart", "mär"], 3),
+        **dict.fromkeys(["april", "apr", "avril", "avr", "abril", "aprile"], 4),
+        **dict.fromkeys(["may", "mai", "mayo", "maggio", "mei"], 5),
+        **dict.fromkeys(["june", "jun", "juni", "juin", "junio", "giugno"], 6),
+        **dict.fromkeys(["july", "jul", "juli", "juillet", "juil", "julio", "luglio"], 7),
+        **dict.fromkeys(["august", "aug", "août", "aout", "agosto", "augustus"], 8),
+        **dict.fromkeys(["september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre"], 9),
+        **dict.fromkeys(["october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre"], 10),
+        **dict.fromkeys(["november", "nov", "novembre", "noviembre"], 11),
+        **dict.fromkeys(["december", "dec", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dicembre"], 12),
+    }
+)  # fmt: skip
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_MONTH_INITIALS = "".join(sorted({m[0] for m in _MONTHS} | {m[0].upper() for m in _MONTHS}))
+_DOB_NUMERIC = re.compile(
+    r"(?<![0-9.\-/])([0-9]{1,2})([./\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?![0-9]|[./\-][0-9])"
+)
+_DOB_ISO = re.compile(r"(?<![0-9.\-/])([0-9]{4})([./\-])([0-9]{1,2})\2([0-9]{1,2})(?![0-9]|[./\-][0-9])")
+_DOB_DAY_MONTH = re.compile(
+    rf"(?i)(?<![0-9])([0-9]{{1,2}})(?:st|nd|rd|th|er)?\.?[ \t]{{1,3}}(?:of[ \t]+|de[ \t]+)?(?=[{_MONTH_INITIALS}])({_MONTH_ALT})\.?,?"
+    rf"[ \t]{{1,3}}(?:de[ \t]+)?([0-9]{{4}})(?![0-9])"
+)
+_DOB_MONTH_DAY = re.compile(
+    rf"(?i)(?<![A-Za-z])(?=[{_MONTH_INITIALS}])({_MONTH_ALT})\.?[ \t]{{1,3}}([0-9]{{1,2}})(?:st|nd|rd|th)?,?[ \t]{{1,3}}([0-9]{{4}})(?![0-9])"
+)
+
+
+def _context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+    alts = sorted({re.escape(w).replace(r"\ ", r"\s+") for w in words}, key=len, reverse=True)
+    if not alts:
+        return None
+    return re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(alts) + ")")
+
+
+class RegexPIIDetector:
+    """Regex + checksum recognizers for structured PII and secrets.
+
+    ``regions``: phone-number regions (ISO 3166 codes as phonenumbers spells them, so
+    ``GB`` not ``UK``); numbers in international ``+CC`` form are found regardless.
+    ``labels``: the subset of :data:`RULE_LABELS` to report (default: all).
+    ``context_window``: how many characters before a match are searched for context
+    words (0 disables context, and with it the context-only patterns).
+    ``max_phone_calls``: cap on phonenumbers matcher calls per text (None: no cap);
+    phone numbers past the cap in one huge text are not reported.
+
+    >>> det = RegexPIIDetector(labels=["EMAIL_ADDRESS", "US_SSN"])
+    >>> [(f.label, f.score) for f in det.detect(["ssn 078-05-1121, write to jo@example.org"])[0]]
+    [('US_SSN', 1.0), ('EMAIL_ADDRESS', 0.9)]
+    """
+
+    name = "regex"
+    category = PII
+    version = "1"
+    kind = "rules"
+
+    def __init__(
+        self,
+        regions: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        context_window: int = DEFAULT_CONTEXT_WINDOW,
+        max_phone_calls: int | None = DEFAULT_MAX_PHONE_CALLS,
+    ) -> None:
+        regions = DEFAULT_REGIONS if regions is None else regions
+        if isinstance(regions, str):
+            regions = [regions]
+        bad = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if bad:
+            hint = " (use GB for the United Kingdom)" if "UK" in bad else ""
+            raise ConfigError(f"unknown phone region(s) {bad}{hint}")
+        self.regions: tuple[str, ...] = tuple(dict.fromkeys(regions))
+        labels = RULE_LABELS if labels is None else labels
+        if isinstance(labels, str):
+            labels = [labels]
+        unknown = [lb for lb in labels if lb not in RULE_LABELS]
+        if unknown:
+            raise ConfigError(f"regex detector cannot produce {unknown}; it knows {list(RULE_LABELS)}")
+        self.labels: frozenset[str] = frozenset(labels)
+        if isinstance(context_window, bool) or not isinstance(context_window, int) or context_window < 0:
+            raise ConfigError(f"context_window must be a non-negative int, got {context_window!r}")
+        self.context_window = context_window
+        if max_phone_calls is not None and (
+            isinstance(max_phone_calls, bool) or not isinstance(max_phone_calls, int) or max_phone_calls < 0
+        ):
+            raise ConfigError(f"max_phone_calls must be a non-negative int or None, got {max_phone_calls!r}")
+        self.max_phone_calls = max_phone_calls
+        self._plans: dict[str, _NumberingPlan] = {r: _NumberingPlan(r) for r in self.regions}
+        self._context_literals: dict[str, tuple[str, ...]] = {
+            label: tuple(w.lower().split()[0] for w in CONTEXT_WORDS.get(label, ())) for label in RULE_LABELS
+        }
+        self._context: dict[str, re.Pattern[str] | None] = {
+            label: _context_pattern(CONTEXT_WORDS.get(label, ())) for label in RULE_LABELS
+        }
+
+    def __repr__(self) -> str:
+        return f"RegexPIIDetector(regions={list(self.regions)}, labels={sorted(self.labels)}, context_window={self.context_window})"
+
+    # public ----------------------------------------------------------------------------
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """Findings for each text, overlaps resolved, sorted by start.
+
+        >>> RegexPIIDetector().detect(["no pii here", "ip 10.0.0.1"])[1][0].label
+        'IP_ADDRESS'
+        """
+        if isinstance(texts, str | bytes):
+            raise InputError("detect takes a sequence of texts, not a single text")
+        out: list[list[Finding]] = []
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise InputError(f"text {i} must be str, got {type(text).__name__}")
+            out.append(self._detect_one(text))
+        return out
+
+    # internals ---------------------------------------------------------------------------
+
+    def _has_context(self, label: str, text: str, start: int) -> bool:
+        pattern = self._context[label]
+        if pattern is None or self.context_window == 0:
+            return False
+        return pattern.search(text, max(0, start - self.context_window), start) is not None
+
+    def _any_context(self, label: str, text: str) -> bool:
+        """Whether any context word of ``label`` occurs anywhere (plain substring scans,
+        much faster than the word-boundary regex over a long text)."""
+        low = text.lower()
+        return any(w in low for w in self._context_literals[label])
+
+    def _finding(self, label: str, text: str, start: int, end: int, base: float, validated: bool) -> Finding:
+        score = base + CONTEXT_BOOST if self._has_context(label, text, start) else base
+        return Finding(label, start, end, min(1.0, round(score, 4)), self.name, PII, validated)
+
+    def _detect_one(self, text: str) -> list[Finding]:
+        on = self.labels
+        found: list[Finding] = []
+        if "EMAIL_ADDRESS" in on and "@" in text:
+            found += self._emails(text)
+        if "URL" in on and ("://" in text or "www." in text or "WWW." in text):
+            found += self._urls(text)
+        if "MAC_ADDRESS" in on and (":" in text or "-" in text or "." in text):
+            found += self._macs(text)
+        if "API_KEY" in on:
+            found += self._api_keys(text)
+        if "PRIVATE_KEY" in on and "PRIVATE KEY-----" in text:
+            found += self._private_keys(text)
+        if "PASSWORD" in on and any(k in text.lower() for k in _PASSWORD_HINTS):
+            found += self._passwords(text)
+        if "DATE_OF_BIRTH" in on and self.context_window and self._any_context("DATE_OF_BIRTH", text):
+            found += self._dates_of_birth(text)
+        if _ANY_DIGIT.search(text):
+            # Cards, IBANs, SSNs and IPs are computed whenever phones are on too: a phone
+            # match that overlaps one of them is a misreading (phonenumbers happily
+            # validates "078-05-1121" as a German number) and is suppressed.
+            numeric: list[Finding] = []
+            if on & {"CREDIT_CARD", "PHONE_NUMBER"}:
+                numeric += self._cards(text)
+            if on & {"IBAN_CODE", "PHONE_NUMBER"}:
+                numeric += self._ibans(text)
+            if on & {"US_SSN", "PHONE_NUMBER"}:
+                numeric += self._ssns(text)
+            if on & {"IP_ADDRESS", "PHONE_NUMBER"}:
+                numeric += self._ips(text)
+            if "PHONE_NUMBER" in on:
+                found += self._phones(text, numeric + found)
+            found += [f for f in numeric if f.label in on]
+        return self._resolve(found, text)
+
+    def _resolve(self, found: list[Finding], text: str) -> list[Finding]:
+        if len(found) < 2:
+            return found
+        # merge_findings joins same-detector, same-label neighbours one space apart
+        # (meant for model sub-word pieces); two e-mails in a row must stay two findings,
+        # so each finding gets a distinct detector tag for the merge and its name back
+        # after. Without joins, only overlapping findings interact, so merging each
+        # cluster of overlapping spans on its own gives the same answer in linear time
+        # (merge_findings compares every pair, which a 1 MB text with 30k hits cannot afford).
+        ordered = sorted(found, key=lambda f: (f.start, f.end))
+        out: list[Finding] = []
+        cluster: list[Finding] = []
+        reach = -1
+        for f in [*ordered, None]:
+            if f is None or (cluster and f.start >= reach):
+                if len(cluster) == 1:
+                    out.append(cluster[0])
+                elif cluster:
+                    tagged = [
+                        Finding(g.label, g.start, g.end, g.score, f"{self.name}#{i:04d}", PII, g.validated)
+                        for i, g in enumerate(cluster)
+                    ]
+                    out += [
+                        Finding(g.label, g.start, g.end, g.score, self.name, PII, g.validated)
+                        for g in merge_findings(tagged, text)
+                    ]
+                cluster, reach = [], -1
+            if f is not None:
+                cluster.append(f)
+                reach = max(reach, f.end)
+        return out
+
+    # recognizers -------------------------------------------------------------------------
+
+    def _emails(self, text: str) -> list[Finding]:
+        out = []
+        for m in _EMAIL.finditer(text):
+            local = m.group().split("@", 1)[0]
+            if ".." in local or local.endswith("."):
+                continue
+            out.append(self._finding("EMAIL_ADDRESS", text, m.start(), m.end(), _S_EMAIL, False))
+        return out
+
+    def _urls(self, text: str) -> list[Finding]:
+        out = []
+        for m in _URL.finditer(text):
+            s, e = m.start(), m.end()
+            # Trailing sentence punctuation and unbalanced closing brackets are not part
+            # of the URL ("see (https://x.org/a_(b))." keeps the inner pair).
+            while e > s:
+                ch = text[e - 1]
+                unbalanced = ch in ")]" and text.count("(["[")]".index(ch)], s, e) < text.count(ch, s, e)
+                if ch in _URL_TRAIL or unbalanced:
+                    e -= 1
+                else:
+                    break
+            value = text[s:e]
+            host = re.sub(r"(?i)^(?:https?://)?", "", value).split("/", 1)[0].split("?", 1)[0]
+            host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+            if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
+                continue
+            if value.lower().startswith("www.") and host.count(".") < 2:
+                continue
+            out.append(self._finding("URL", text, s, e, _S_URL, False))
+        return out
+
+    def _macs(self, text: str) -> list[Finding]:
+        out = []
+        for m in _MAC.finditer(text):
+            value = m.group()
+            if "." in value and not any(c in "abcdefABCDEF" for c in value):
+                continue  # "1234.5678.9012" is more often a number than a Cisco-style MAC
+            out.append(self._finding("MAC_ADDRESS", text, m.start(), m.end(), _S_MAC, False))
+        return out
+
+    def _api_keys(self, text: str) -> list[Finding]:
+        out = []
+        for pattern, literals, score, mixed in _API_KEYS:
+            if not any(lit in text for lit in literals):
+                continue
+            for m in pattern.finditer(text):
+                value = m.group()
+                if mixed and not (
+                    any(c.isdigit() for c in value)
+                    and any(c.isalpha() for c in value)
+                    and shannon_entropy(value) >= 3.0
+                ):
+                    continue
+                out.append(self._finding("API_KEY", text, m.start(), m.end(), score, False))
+        if "eyJ" in text:
+            for m in _JWT.finditer(text):
+                if jwt_ok(m.group()):
+                    out.append(self._finding("API_KEY", text, m.start(), m.end(), _S_API_KEY, True))
+        return out
+
+    def _private_keys(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        pos = 0
+        no_more_end = False
+        while True:
+            m = _PEM_BEGIN.search(text, pos)
+            if m is None:
+                break
+            end_m = None if no_more_end else _PEM_END.search(text, m.end())
+            if end_m is not None:
+                end = end_m.end()
+            else:
+                # A truncated block still leaks key material: cover the armour body.
+                no_more_end = True
+                body = _PEM_BODY.match(text, m.end())
+                end = body.end() if body else m.end()
+                while end > m.end() and text[end - 1] in "\r\n \t":
+                    end -= 1
+                if end - m.end() < 32:
+                    pos = m.end()
+                    continue  # a bare BEGIN line (docs, a template) carries no key material
+            # The BEGIN/END armour is a structural check, so validated: a stray
+            # "validated" match inside the base64 body must not knock the key out.
+            out.append(Finding("PRIVATE_KEY", m.start(), end, _S_PRIVATE_KEY, self.name, PII, True))
+            pos = end
+        return out
+
+    def _passwords(self, text: str) -> list[Finding]:
+        out = []
+        for m in _PASSWORD.finditer(text):
+            group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+            value = m.group(group)
+            s, e = m.start(group), m.end(group)
+            if group == 3:
+                # In a query string the value stops at the next "&name=".
+                cut = _QUERY_NEXT.search(value)
+                if cut is not None:
+                    value, e = value[: cut.start()], s + cut.start()
+                if value.endswith("."):
+                    value, e = value[:-1], e - 1
+            if not _looks_like_secret(value, quoted=group != 3):
+                continue
+            out.append(Finding("PASSWORD", s, e, _S_PASSWORD, self.name, PII, False))
+        return out
+
+    def _dates_of_birth(self, text: str) -> list[Finding]:
+        if not _ANY_DIGIT.search(text):
+            return []
+        out = []
+        for m in _DOB_NUMERIC.finditer(text):
+            a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+            if date_ok(y, b, a) or date_ok(y, a, b):
+                out.append((m.start(), m.end()))
+        for m in _DOB_ISO.finditer(text):
+            if date_ok(int(m.group(1)), int(m.group(3)), int(m.group(4))):
+                out.append((m.start(), m.end()))
+        for m in _DOB_DAY_MONTH.finditer(text):
+            month = _MONTHS.get(m.group(2).lower())
+            if month and date_ok(int(m.group(3)), month, int(m.group(1))):
+                out.append((m.start(), m.end()))
+        for m in _DOB_MONTH_DAY.finditer(text):
+            month = _MONTHS.get(m.group(1).lower())
+            if month and date_ok(int(m.group(3)), month, int(m.group(2))):
+                out.append((m.start(), m.end()))
+        return [
+            Finding("DATE_OF_BIRTH", s, e, _S_DOB, self.name, PII, False)
+            for s, e in out
+            if self._has_context("DATE_OF_BIRTH", text, s)
+        ]
+
+    def _cards(self, text: str) -> list[Finding]:
+        out = []
+        for m in _DIGIT_RUN.finditer(text):
+            run = m.group()
+            if len(run) - run.count(" ") - run.count("-") < 12:
+                continue
+            for s, e in _cards_in_run(run):
+                out.append(self._finding("CREDIT_CARD", text, m.start() + s, m.start() + e, _S_CARD, True))
+        return out
+
+    def _ibans(self, text: str) -> list[Finding]:
+        out = []
+        for m in _IBAN.finditer(text):
+            run = m.group()
+            expected = IBAN_LENGTHS.get(run[:2].upper())
+            if expected is None:
+                continue
+            end = _iban_end(run, expected)
+            if end is None:
+                continue
+            s, e = m.start(), m.start() + end
+            if e < len(text) and text[e].isalnum():
+                continue
+            if iban_ok(text[s:e]):
+                out.append(self._finding("IBAN_CODE", text, s, e, _S_IBAN, True))
+        return out
+
+    def _ssns(self, text: str) -> list[Finding]:
+        out = []
+        for m in _SSN.finditer(text):
+            value = m.group()
+            if not ssn_ok(value):
+                continue
+            delim = m.group(1)
+            if delim == "-":
+                out.append(self._finding("US_SSN", text, m.start(), m.end(), _S_SSN_DASHED, True))
+            elif self._has_context("US_SSN", text, m.start()):
+                base = _S_SSN_BARE if delim == "" else _S_SSN_SPACED + CONTEXT_BOOST
+                out.append(Finding("US_SSN", m.start(), m.end(), base, self.name, PII, False))
+        return out
+
+    def _ips(self, text: str) -> list[Finding]:
+        out = []
+        if "." in text:
+            for m in _IPV4.finditer(text):
+                if _VERSION_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+                    continue
+                try:
+                    ipaddress.IPv4Address(m.group())
+                except ValueError:
+                    continue
+                out.append(self._finding("IP_ADDRESS", text, m.start(), m.end(), _S_IPV4, False))
+        if "::" in text or text.count(":") >= 7:
+            for m in _IPV6.finditer(text):
+                value = m.group()
+                if not any("0" <= c <= "9" for c in value):
+                    continue  # "::", "dead::beef", "Foo::Bar" read as code, not addresses
+                try:
+                    ipaddress.IPv6Address(value)
+                except ValueError:
+                    continue
+                out.append(self._finding("IP_ADDRESS", text, m.start(), m.end(), _S_IPV6, False))
+        return out
+
+    def _phones(self, text: str, taken: list[Finding]) -> list[Finding]:
+        blocked = _Spans(taken)
+        spans: dict[tuple[int, int], None] = {}
+        budget = self.max_phone_calls
+        # Digits already claimed by a card, IBAN, SSN, IP, e-mail... are masked out, so
+        # they neither reach the (slow) matcher nor glue neighbouring numbers into one run.
+        for m in _PHONE_RUN.finditer(_mask(text, taken)):
+            if budget is not None and budget <= 0:
+                break
+            run = m.group()
+            groups = _DIGIT_GROUPS.findall(run)
+            digits = "".join(groups)
+            if len(digits) < 6 or len(set(digits)) == 1:
+                continue
+            # "1 2 3 4 5 6 7" is a list, not a phone number; real numbers have at most a
+            # one-digit country code and a "(0)" trunk prefix as single digits.
+            if sum(1 for g in groups if len(g) == 1) > 2:
+                continue
+            base = m.start()
+            covered = 0
+            for region in self._phone_regions(run, digits):
+                if budget is not None:
+                    if budget <= 0:
+                        break
+                    budget -= 1
+                for pm in PhoneNumberMatcher(run, region, leniency=Leniency.VALID):
+                    key = (base + pm.start, base + pm.end)
+                    if key not in spans:
+                        spans[key] = None
+                        covered += len(digits_only(pm.raw_string))
+                # Once every digit of the run belongs to a number, other regions can only
+                # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
+                if covered >= len(digits):
+                    break
+        out = []
+        for s, e in spans:
+            if blocked.overlaps(s, e) or _is_date(text[s:e]):
+                continue
+            out.append(self._finding("PHONE_NUMBER", text, s, e, _S_PHONE, True))
+        return out
+
+    def _phone_regions(self, run: str, digits: str) -> list[str]:
+        """The configured regions in which ``digits`` could be one national number.
+
+        A matcher call costs ~0.1 ms, so regions whose numbering plan cannot produce
+        this digit string (wrong length, wrong leading digits after stripping a trunk,
+        country or international prefix) are skipped. Runs that start with ``+`` are
+        international and parse the same in any region; runs too long for one number
+        may hold several, and get every region.
+        """
+        if run.lstrip("(").startswith("+"):
+            return list(self.regions[:1])
+        if len(digits) > 17:
+            return list(self.regions)
+        out = []
+        for region, plan in self._plans.items():
+            if plan.plausible(digits):
+                out.append(region)
+        return out
+
+
+class _NumberingPlan:
+    """The few facts of a region's numbering plan needed to rule it out cheaply."""
+
+    __slots__ = ("country_code", "prefixes", "lengths", "pattern")
+
+    def __init__(self, region: str) -> None:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.general_desc is None or not meta.general_desc.national_number_pattern:
+            raise ConfigError(f"no numbering plan metadata for phone region {region!r}")
+        self.country_code = str(meta.country_code)
+        trunk = meta.national_prefix or ""
+        idd = re.sub(r"[^0-9]", "", meta.preferred_international_prefix or meta.international_prefix or "")
+        prefixes = {"", self.country_code, "00" + self.country_code}
+        if trunk:
+            prefixes.add(trunk)
+            prefixes.add(self.country_code + trunk)
+        if idd:
+            prefixes.add(idd + self.country_code)
+        self.prefixes = tuple(sorted(prefixes))
+        self.lengths = frozenset(meta.general_desc.possible_length or ())
+        self.pattern = re.compile(meta.general_desc.national_number_pattern)
+
+    def plausible(self, digits: str) -> bool:
+        for prefix in self.prefixes:
+            if digits.startswith(prefix):
+                rest = digits[len(prefix) :]
+                if (not self.lengths or len(rest) in self.lengths) and self.pattern.fullmatch(rest):
+                    return True
+        return False
+
+
+class _Spans:
+    """Overlap and containment queries against a fixed set of spans in O(log n)."""
+
+    __slots__ = ("_starts", "_max_end")
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        spans = sorted((f.start, f.end) for f in findings)
+        self._starts = [s for s, _ in spans]
+        self._max_end: list[int] = []
+        reach = -1
+        for _, e in spans:
+            reach = max(reach, e)
+            self._max_end.append(reach)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end)
+        return i > 0 and self._max_end[i - 1] > start
+
+
+def _mask(text: str, findings: Sequence[Finding]) -> str:
+    """``text`` with every finding's span overwritten by "x" (same length, same offsets)."""
+    if not findings:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.end <= pos:
+            continue
+        start = max(pos, f.start)
+        parts.append(text[pos:start])
+        parts.append("x" * (f.end - start))
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _is_date(value: str) -> bool:
+    m = _DATE_LIKE.fullmatch(value)
+    if m is None:
+        return False
+    a, b, c = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    if len(m.group(1)) == 4:
+        return date_ok(a, b, c)
+    return date_ok(c, b, a) or date_ok(c, a, b)
+
+
+def _cards_in_run(run: str) -> list[tuple[int, int]]:
+    """Luhn-valid cards among contiguous digit groups of a run, as offsets into it.
+
+    Left to right, the longest valid card starting at each group wins. Separators must
+    be one kind (all spaces or all dashes) inside a card, and grouped numbers need
+    groups of 3-6 digits (the last may have up to 7), which is how every scheme prints
+    them; so a card spans at most a handful of groups and the scan is linear.
+    """
+    bounds: list[tuple[int, int]] = []
+    seps: list[str] = []
+    start = 0
+    for i, ch in enumerate(run):
+        if ch in " -":
+            bounds.append((start, i))
+            seps.append(ch)
+            start = i + 1
+    bounds.append((start, len(run)))
+    n = len(bounds)
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        best_j = -1
+        total = 0
+        for j in range(i, n):
+            size = bounds[j][1] - bounds[j][0]
+            total += size
+            if total > 19 or (j > i and seps[j - 1] != seps[i]):
+                break
+            shape_ok = size >= 12 if j == i else size <= 7
+            if shape_ok and total >= 12 and card_ok(run[bounds[i][0] : bounds[j][1]]):
+                best_j = j
+            if not 3 <= size <= 6:
+                break  # only a 3-6 digit group can be followed by another group of the card
+        if best_j >= 0:
+            out.append((bounds[i][0], bounds[best_j][1]))
+            i = best_j + 1
+        else:
+            i += 1
+    return out
+
+
+def _iban_end(run: str, expected: int) -> int | None:
+    """Offset in ``run`` just after its ``expected``-th alphanumeric character, when the
+    spacing is the printed 4-character grouping (or none)."""
+    count = 0
+    group = 0
+    spaced = False
+    for i, ch in enumerate(run):
+        if ch == " ":
+            if group != 4:
+                return None
+            spaced = True
+            group = 0
+            continue
+        count += 1
+        group += 1
+        if count == expected:
+            if spaced and group > 4:
+                return None
+            return i + 1
+    return None
+
+
+def _looks_like_secret(value: str, *, quoted: bool) -> bool:
+    v = value.strip()
+    if len(v) < 6 or v.lower() in _PASSWORD_STOP or _PLACEHOLDER.match(v):
+        return False
+    if len(set(v)) <= 2:
+        return False
+    entropy = shannon_entropy(v)
+    if entropy * len(v) < 18:
+        return False
+    if not quoted:
+        # Prose ("Password: Incorrect") is letters only; real unquoted secrets carry a
+        # digit or a symbol, or are long passphrases.
+        has_other = any(not c.isalpha() for c in v)
+        if not has_other and len(v) < 12:
+            return False
+    return True
+
+
+__all__ = ["CONTEXT_WORDS", "DEFAULT_REGIONS", "RULE_LABELS", "RegexPIIDetector"]

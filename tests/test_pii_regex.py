@@ -1,0 +1,506 @@
+"""Table tests for the regex + checksum PII recognizers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from bastion.detectors import build_detector
+from bastion.detectors.base import Detector
+from bastion.detectors.pii_regex import RULE_LABELS, RegexPIIDetector
+from bastion.errors import ConfigError, InputError
+from bastion.types import Finding
+
+
+@pytest.fixture(scope="module")
+def det() -> RegexPIIDetector:
+    return RegexPIIDetector()
+
+
+def found(det: RegexPIIDetector, text: str, label: str) -> list[str]:
+    return [text[f.start : f.end] for f in det.detect([text])[0] if f.label == label]
+
+
+def one(det: RegexPIIDetector, text: str, label: str) -> Finding:
+    hits = [f for f in det.detect([text])[0] if f.label == label]
+    assert len(hits) == 1, hits
+    return hits[0]
+
+
+def _b64(obj: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+
+JWT = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64({'sub': '1234567890', 'name': 'Jo'})}.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+JWT_NO_ALG = f"{_b64({'typ': 'JWT'})}.{_b64({'sub': '1'})}.dozjgNryP4J3jVmNHl0w5N"
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----"
+
+
+# --- positives: (label, text, exact value expected) ------------------------------------
+
+POSITIVES = [
+    ("EMAIL_ADDRESS", "mail jane.doe@example.co.uk today", "jane.doe@example.co.uk"),
+    ("EMAIL_ADDRESS", "<bob+tag@mail.example.org>", "bob+tag@mail.example.org"),
+    ("EMAIL_ADDRESS", "Contact: UtaKortig@jourrapide.com.", "UtaKortig@jourrapide.com"),
+    ("PHONE_NUMBER", "my phone number is (425) 882-9090", "(425) 882-9090"),
+    ("PHONE_NUMBER", "call +44 20 7946 0958.", "+44 20 7946 0958"),
+    ("PHONE_NUMBER", "Tel: 030 1234567", "030 1234567"),
+    ("PHONE_NUMBER", "appelez le 01 42 68 53 00", "01 42 68 53 00"),
+    ("PHONE_NUMBER", "ring 07700 900123 now", "07700 900123"),
+    ("PHONE_NUMBER", "+1-212-555-0123", "+1-212-555-0123"),
+    ("US_SSN", "ssn 078-05-1121", "078-05-1121"),
+    ("US_SSN", "my social security number is 078051121", "078051121"),
+    ("US_SSN", "SSN: 536 22 1234", "536 22 1234"),
+    ("CREDIT_CARD", "card 4111 1111 1111 1111 exp 5/27", "4111 1111 1111 1111"),
+    ("CREDIT_CARD", "pay with 5555-5555-5555-4444", "5555-5555-5555-4444"),
+    ("CREDIT_CARD", "amex 3782 822463 10005", "3782 822463 10005"),
+    ("CREDIT_CARD", "number 378282246310005.", "378282246310005"),
+    ("CREDIT_CARD", "discover 6011111111111117", "6011111111111117"),
+    ("CREDIT_CARD", "jcb 3530111333300000", "3530111333300000"),
+    ("CREDIT_CARD", "diners 30569309025904", "30569309025904"),
+    ("CREDIT_CARD", "mc 2221000000000009", "2221000000000009"),
+    ("IBAN_CODE", "iban DE89 3704 0044 0532 0130 00 thanks", "DE89 3704 0044 0532 0130 00"),
+    ("IBAN_CODE", "to GB82WEST12345698765432.", "GB82WEST12345698765432"),
+    ("IBAN_CODE", "FR1420041010050500013M02606", "FR1420041010050500013M02606"),
+    ("IBAN_CODE", "lower gb82west12345698765432 ok", "gb82west12345698765432"),
+    ("IP_ADDRESS", "my ip: 192.168.0.1.", "192.168.0.1"),
+    ("IP_ADDRESS", "from 8.8.8.8, then", "8.8.8.8"),
+    ("IP_ADDRESS", "v6 2001:db8::8a2e:370:7334 up", "2001:db8::8a2e:370:7334"),
+    ("IP_ADDRESS", "localhost ::1 only", "::1"),
+    ("IP_ADDRESS", "mapped ::ffff:10.0.0.1 here", "::ffff:10.0.0.1"),
+    ("URL", "see https://example.com/a?b=1). ok", "https://example.com/a?b=1"),
+    ("URL", "go to www.example.org, now", "www.example.org"),
+    ("URL", "wiki (https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)"),
+    ("URL", "http://localhost:8080/x", "http://localhost:8080/x"),
+    ("MAC_ADDRESS", "mac 00:1A:2B:3C:4D:5E", "00:1A:2B:3C:4D:5E"),
+    ("MAC_ADDRESS", "nic 00-1a-2b-3c-4d-5e.", "00-1a-2b-3c-4d-5e"),
+    ("MAC_ADDRESS", "cisco 001a.2b3c.4d5e", "001a.2b3c.4d5e"),
+    ("API_KEY", "aws AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ("API_KEY", "sts ASIAY34FZKBOKMUTVV7A key", "ASIAY34FZKBOKMUTVV7A"),
+    ("API_KEY", "token ghp_" + "a1B2" * 9, "ghp_" + "a1B2" * 9),
+    ("API_KEY", "gho_" + "Zz09" * 9, "gho_" + "Zz09" * 9),
+    (
+        "API_KEY",
+        "github_pat_11ABCDEFG0123456789abc_" + "x9Y8" * 14 + "abc",
+        "github_pat_11ABCDEFG0123456789abc_" + "x9Y8" * 14 + "abc",
+    ),
+    (
+        "API_KEY",
+        "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    ),
+    ("API_KEY", "stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc", "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    ("API_KEY", "rk_live_51H8xYz2eZvKYlo2C0a1b2c3", "rk_live_51H8xYz2eZvKYlo2C0a1b2c3"),
+    ("API_KEY", "OPENAI_KEY sk-proj-Ab3dEf9hIjKl0mNoPq7rSt2uVw", "sk-proj-Ab3dEf9hIjKl0mNoPq7rSt2uVw"),
+    ("API_KEY", "sk-ant-api03-" + "Ab3dEf9hIj" * 9, "sk-ant-api03-" + "Ab3dEf9hIj" * 9),
+    ("API_KEY", "maps AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY", "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"),
+    ("API_KEY", f"Authorization: Bearer {JWT}", JWT),
+    ("PRIVATE_KEY", f"key:\n{PEM}\nafter", PEM),
+    ("PASSWORD", "password=hunter2!", "hunter2!"),
+    ("PASSWORD", "passwd: Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ("PASSWORD", "secret: 9f8e7d6c5b4a", "9f8e7d6c5b4a"),
+    ("PASSWORD", "api_key = q8Zx-31pLmN", "q8Zx-31pLmN"),
+    ("PASSWORD", '{"password": "S3cr3t Pass!"}', "S3cr3t Pass!"),
+    ("PASSWORD", "DB_PASSWORD='Xk9#mPq2vL'", "Xk9#mPq2vL"),
+    ("PASSWORD", "GET /login?password=S3cr3t9x&user=jo", "S3cr3t9x"),
+    ("DATE_OF_BIRTH", "born on 12/05/1990", "12/05/1990"),
+    ("DATE_OF_BIRTH", "DOB: 1990-05-12", "1990-05-12"),
+    ("DATE_OF_BIRTH", "date of birth: March 3rd, 1985", "March 3rd, 1985"),
+    ("DATE_OF_BIRTH", "birthday 3 March 1985", "3 March 1985"),
+    ("DATE_OF_BIRTH", "geb. 3. März 1985 in Köln", "3. März 1985"),
+    ("DATE_OF_BIRTH", "née le 14 juillet 1972", "14 juillet 1972"),
+    ("DATE_OF_BIRTH", "fecha de nacimiento: 3 de mayo de 1990", "3 de mayo de 1990"),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "text", "value"), POSITIVES, ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)]
+)
+def test_positive(det: RegexPIIDetector, label: str, text: str, value: str) -> None:
+    assert found(det, text, label) == [value]
+
+
+# --- negatives: (label, text) that must NOT produce that label ----------------------------
+
+NEGATIVES = [
+    ("EMAIL_ADDRESS", "not an email: foo@bar"),
+    ("EMAIL_ADDRESS", "twitter @handle and a@b"),
+    ("EMAIL_ADDRESS", "double dot jane..doe@example.com"),
+    ("PHONE_NUMBER", "order 12345 shipped"),
+    ("PHONE_NUMBER", "born 05.12.1990"),  # a date phonenumbers calls a valid DE number
+    ("PHONE_NUMBER", "ssn 078-05-1121"),  # ditto for an SSN
+    ("PHONE_NUMBER", "card 4111 1111 1111 1111"),
+    ("PHONE_NUMBER", "ip 192.168.100.200"),
+    ("PHONE_NUMBER", "list 1 2 3 4 5 6 7 8 9"),
+    ("US_SSN", "000-12-3456"),
+    ("US_SSN", "666-12-3456"),
+    ("US_SSN", "ssn 912-34-5678"),
+    ("US_SSN", "123-00-4567"),
+    ("US_SSN", "123-45-0000"),
+    ("US_SSN", "SSN 123-45.6789"),  # mixed delimiters
+    ("US_SSN", "ssn 078-051121"),
+    ("US_SSN", "order number 078051121"),  # bare 9 digits without SSN context
+    ("US_SSN", "ssn 1078-05-1121"),  # part of a longer number
+    ("US_SSN", "ssn 078-05-11219"),
+    ("CREDIT_CARD", "card 4111 1111 1111 1112"),
+    ("CREDIT_CARD", "card 4111111111111121"),
+    ("CREDIT_CARD", "card 5555555555554445"),
+    ("CREDIT_CARD", "card 378282246310006"),
+    ("CREDIT_CARD", "card 6011111111111118"),
+    ("CREDIT_CARD", "card 3530111333300001"),
+    ("CREDIT_CARD", "card 1234567812345670"),  # Luhn-valid, no scheme
+    ("CREDIT_CARD", "card 4111-1111 1111-1111"),  # mixed separators
+    ("CREDIT_CARD", "id 41111111111111110"),  # Luhn-valid only as a prefix of a longer number
+    ("CREDIT_CARD", "ref 4111111111111111abc"),
+    ("IBAN_CODE", "DE89 3704 0044 0532 0130 01"),
+    ("IBAN_CODE", "DE8937040044053201300"),
+    ("IBAN_CODE", "XX89370400440532013000"),
+    ("IBAN_CODE", "GB82WEST12345698765432X"),
+    ("IP_ADDRESS", "version 1.2.3.4"),
+    ("IP_ADDRESS", "v1.2.3.4"),
+    ("IP_ADDRESS", "ver. 10.0.19041.1"),
+    ("IP_ADDRESS", "build 1.2.3.4 shipped"),
+    ("IP_ADDRESS", "1.2.3.4.5"),
+    ("IP_ADDRESS", "999.1.1.1"),
+    ("IP_ADDRESS", "01.02.03.04"),
+    ("IP_ADDRESS", "std::vector and Foo::Bar"),
+    ("IP_ADDRESS", "time 12:30:45"),
+    ("URL", "www.com"),
+    ("URL", "http:// nothing"),
+    ("MAC_ADDRESS", "1234.5678.9012"),
+    ("MAC_ADDRESS", "00:1A:2B:3C:4D"),
+    ("MAC_ADDRESS", "00:1A:2B-3C:4D:5E"),
+    ("API_KEY", "sk-learn-is-a-great-library-for-ml"),
+    ("API_KEY", "AKIA-not-a-key"),
+    ("API_KEY", "ghp_short"),
+    ("API_KEY", f"token {JWT_NO_ALG}"),
+    ("API_KEY", "eyJub3QganNvbg.eyJzdWIiOiIxIn0.sig"),
+    (
+        "PRIVATE_KEY",
+        "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----",
+    ),
+    ("PRIVATE_KEY", "docs mention -----BEGIN PRIVATE KEY----- as the header"),
+    ("PASSWORD", "password=password"),
+    ("PASSWORD", "secret: true"),
+    ("PASSWORD", "password: ********"),
+    ("PASSWORD", "password = ${DB_PASSWORD}"),
+    ("PASSWORD", "password: <your password>"),
+    ("PASSWORD", "Password: Incorrect"),
+    ("PASSWORD", "password = self.password"),
+    ("PASSWORD", "api_key = None"),
+    ("PASSWORD", "pwd: aaaaaaaa"),
+    ("PASSWORD", "the password is required"),
+    ("DATE_OF_BIRTH", "meeting on 12/05/1990"),
+    ("DATE_OF_BIRTH", "born on 31/02/1990"),
+    ("DATE_OF_BIRTH", "born on 13/13/1990"),
+    ("DATE_OF_BIRTH", "born in 1990"),
+    ("DATE_OF_BIRTH", "the invoice of March 3, 2021 mentions no birth"),  # context AFTER the date
+]
+
+
+@pytest.mark.parametrize(("label", "text"), NEGATIVES, ids=[f"{n[0]}-{i}" for i, n in enumerate(NEGATIVES)])
+def test_negative(det: RegexPIIDetector, label: str, text: str) -> None:
+    assert found(det, text, label) == []
+
+
+def test_every_label_has_positive_and_negative_cases() -> None:
+    assert {p[0] for p in POSITIVES} == set(RULE_LABELS)
+    assert {n[0] for n in NEGATIVES} == set(RULE_LABELS)
+
+
+# --- scores, validation, context ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "validated", "low", "high"),
+    [
+        ("4111 1111 1111 1111", "CREDIT_CARD", True, 0.95, 0.95),
+        ("credit card 4111 1111 1111 1111", "CREDIT_CARD", True, 1.0, 1.0),
+        ("DE89370400440532013000", "IBAN_CODE", True, 0.95, 0.95),
+        ("+44 20 7946 0958", "PHONE_NUMBER", True, 0.7, 0.8),
+        ("phone: +44 20 7946 0958", "PHONE_NUMBER", True, 0.9, 1.0),
+        ("078-05-1121", "US_SSN", True, 0.8, 0.9),
+        ("ssn 078-05-1121", "US_SSN", True, 1.0, 1.0),
+        ("social security 078051121", "US_SSN", False, 0.6, 0.6),
+        ("ssn 536 22 1234", "US_SSN", False, 0.6, 0.8),
+        ("192.168.0.1", "IP_ADDRESS", False, 0.75, 0.85),
+        ("server ip 192.168.0.1", "IP_ADDRESS", False, 0.95, 1.0),
+        ("born 1990-05-12", "DATE_OF_BIRTH", False, 0.8, 0.9),
+        (PEM, "PRIVATE_KEY", True, 1.0, 1.0),
+    ],
+)
+def test_scores(
+    det: RegexPIIDetector, text: str, label: str, validated: bool, low: float, high: float
+) -> None:
+    f = one(det, text, label)
+    assert f.validated is validated
+    assert low <= f.score <= high
+    assert f.detector == "regex" and f.category == "pii"
+
+
+def test_context_only_counts_within_window() -> None:
+    near = RegexPIIDetector(context_window=48)
+    far_text = "ssn" + " filler" * 20 + " 078051121"
+    assert found(near, "my ssn is 078051121", "US_SSN") == ["078051121"]
+    assert found(near, far_text, "US_SSN") == []
+    wide = RegexPIIDetector(context_window=500)
+    assert found(wide, far_text, "US_SSN") == ["078051121"]
+    off = RegexPIIDetector(context_window=0)
+    assert found(off, "my ssn is 078051121", "US_SSN") == []
+    assert found(off, "born on 12/05/1990", "DATE_OF_BIRTH") == []
+
+
+def test_context_word_needs_word_start(det: RegexPIIDetector) -> None:
+    # "hotel" contains "tel" but is not a phone context word
+    plain = one(det, "the +44 20 7946 0958", "PHONE_NUMBER").score
+    assert one(det, "hotel +44 20 7946 0958", "PHONE_NUMBER").score == plain
+    assert one(det, "tel +44 20 7946 0958", "PHONE_NUMBER").score > plain
+
+
+def test_password_span_is_value_only(det: RegexPIIDetector) -> None:
+    text = 'config: {"password": "S3cr3t!Pass", "user": "jo"}'
+    f = one(det, text, "PASSWORD")
+    assert text[f.start : f.end] == "S3cr3t!Pass"
+
+
+# --- overlaps -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Two e-mails one space apart stay two findings (merge_findings would join them).
+        (
+            "a@example.com b@example.org",
+            [("EMAIL_ADDRESS", "a@example.com"), ("EMAIL_ADDRESS", "b@example.org")],
+        ),
+        # e-mail inside a URL: the e-mail wins (higher score), the URL is dropped.
+        ("https://x.example.com/?u=jo@example.com", [("EMAIL_ADDRESS", "jo@example.com")]),
+        # An API key as a password value: reported once, as API_KEY.
+        ("api_key=AKIAIOSFODNN7EXAMPLE", [("API_KEY", "AKIAIOSFODNN7EXAMPLE")]),
+        # IPv4 inside an IPv6 address: the longer span wins.
+        ("::ffff:192.168.0.1", [("IP_ADDRESS", "::ffff:192.168.0.1")]),
+        # Two cards in one run of digit groups.
+        (
+            "4111 1111 1111 1111 5555 5555 5555 4444",
+            [("CREDIT_CARD", "4111 1111 1111 1111"), ("CREDIT_CARD", "5555 5555 5555 4444")],
+        ),
+        (
+            "dob 05.12.1990 tel +49 30 1234567",
+            [("DATE_OF_BIRTH", "05.12.1990"), ("PHONE_NUMBER", "+49 30 1234567")],
+        ),
+    ],
+)
+def test_overlaps(det: RegexPIIDetector, text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(f.label, text[f.start : f.end]) for f in det.detect([text])[0]] == expected
+
+
+def test_findings_are_sorted_and_disjoint(det: RegexPIIDetector) -> None:
+    text = (
+        "Jo (jo@example.com, +1 212-555-0123, ssn 078-05-1121) paid with 4111 1111 1111 1111 "
+        "to DE89 3704 0044 0532 0130 00 from 10.0.0.1; password=hunter2! see https://example.com"
+    )
+    fs = det.detect([text])[0]
+    assert {f.label for f in fs} == {
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "PASSWORD",
+        "URL",
+    }
+    for a, b in zip(fs, fs[1:], strict=False):
+        assert a.end <= b.start
+    assert det.detect([text]) == det.detect([text])  # deterministic
+
+
+# --- configuration and protocol -------------------------------------------------------------
+
+
+def test_protocol_and_factory() -> None:
+    d = build_detector("pii_regex", regions=["US", "GB"], labels=["EMAIL_ADDRESS"], context_window=10)
+    assert isinstance(d, Detector)
+    assert (d.name, d.category, d.kind, d.version) == ("regex", "pii", "rules", "1")
+
+
+def test_labels_subset() -> None:
+    d = RegexPIIDetector(labels=["EMAIL_ADDRESS"])
+    text = "jo@example.com 4111 1111 1111 1111"
+    assert [f.label for f in d.detect([text])[0]] == ["EMAIL_ADDRESS"]
+    # phones still yield to cards even when cards are not reported
+    p = RegexPIIDetector(labels=["PHONE_NUMBER"])
+    assert p.detect(["card 4111 1111 1111 1111"]) == [[]]
+
+
+def test_regions_limit_national_numbers() -> None:
+    us = RegexPIIDetector(regions=["US"])
+    de = RegexPIIDetector(regions=["DE"])
+    assert found(us, "Tel: 030 1234567", "PHONE_NUMBER") == []
+    assert found(de, "Tel: 030 1234567", "PHONE_NUMBER") == ["030 1234567"]
+    # international format is found whatever the regions
+    assert found(us, "call +49 30 1234567", "PHONE_NUMBER") == ["+49 30 1234567"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"regions": ["UK"]},
+        {"regions": ["XX"]},
+        {"labels": ["PERSON"]},
+        {"labels": ["NOPE"]},
+        {"context_window": -1},
+        {"context_window": "10"},
+        {"context_window": True},
+        {"max_phone_calls": -5},
+    ],
+)
+def test_bad_config(kwargs: dict) -> None:
+    with pytest.raises(ConfigError):
+        RegexPIIDetector(**kwargs)
+
+
+def test_uk_error_hints_gb() -> None:
+    with pytest.raises(ConfigError, match="GB"):
+        RegexPIIDetector(regions=["UK"])
+
+
+def test_factory_wraps_unknown_option() -> None:
+    with pytest.raises(ConfigError):
+        build_detector("pii_regex", colour="red")
+
+
+@pytest.mark.parametrize("bad", ["a single string", b"bytes"])
+def test_detect_rejects_a_bare_string(det: RegexPIIDetector, bad: object) -> None:
+    with pytest.raises(InputError):
+        det.detect(bad)  # type: ignore[arg-type]
+
+
+def test_detect_rejects_non_str_items(det: RegexPIIDetector) -> None:
+    with pytest.raises(InputError):
+        det.detect(["ok", 42])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\x00\x01\x02 binary \xff\xfe",
+        "٤١١١ ١١١١ ١١١١ ١١١١",  # Arabic-Indic digits: not matched, no crash
+        "ｊｏ＠ｅｘａｍｐｌｅ．ｃｏｍ",  # full-width (the Guard NFKC-normalises before detectors)
+        "\U0001f600" * 50 + " 4111 1111 1111 1111",
+        "\ud800 lone surrogate",
+        "\u202e\u200b mixed \u0301 marks",
+    ],
+)
+def test_odd_input_never_crashes(det: RegexPIIDetector, text: str) -> None:
+    for f in det.detect([text])[0]:
+        assert 0 <= f.start < f.end <= len(text)
+
+
+def test_emoji_offsets(det: RegexPIIDetector) -> None:
+    text = "\U0001f600" * 3 + " 4111 1111 1111 1111"
+    assert found(det, text, "CREDIT_CARD") == ["4111 1111 1111 1111"]
+
+
+def test_batch_keeps_order(det: RegexPIIDetector) -> None:
+    out = det.detect(["nothing", "jo@example.com", "", "10.0.0.1"])
+    assert [[f.label for f in fs] for fs in out] == [[], ["EMAIL_ADDRESS"], [], ["IP_ADDRESS"]]
+    assert det.detect([]) == []
+
+
+# --- pathological inputs --------------------------------------------------------------------
+
+MB = 1_000_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * MB,
+        "a@" * (MB // 2),
+        "." * MB,
+        "1." * (MB // 2),
+        "a" * MB,
+        "1 " * (MB // 2),
+        "12-" * (MB // 3),
+        "ab::" * (MB // 4),
+        "born " + "12 " * (MB // 3),
+        "password=" * (MB // 9),
+        "-----BEGIN PRIVATE KEY-----\n" * (MB // 28),
+    ],
+    ids=[
+        "digits",
+        "a@",
+        "dots",
+        "digit-dots",
+        "letters",
+        "spaced-digits",
+        "dashes",
+        "colons",
+        "dob-context",
+        "pw",
+        "pem",
+    ],
+)
+def test_megabyte_inputs_are_linear(det: RegexPIIDetector, text: str) -> None:
+    # Catastrophic backtracking would take minutes; linear scans take ~0.1-0.5 s even on a
+    # busy CI core. The bound is loose on purpose: it guards complexity, not speed.
+    t0 = time.perf_counter()
+    det.detect([text])
+    assert time.perf_counter() - t0 < 3.0
+
+
+def test_phone_call_budget_caps_work() -> None:
+    text = "(425) 882-9090 x " * 50
+    assert len(RegexPIIDetector(max_phone_calls=None).detect([text])[0]) == 50
+    assert len(RegexPIIDetector(max_phone_calls=5).detect([text])[0]) == 5
+
+
+# --- Presidio's context sentences (optional: read only when the shared dataset exists) ---------
+
+_PRESIDIO = (
+    Path(
+        os.environ.get(
+            "BASTION_DATASETS_ROOT", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+        )
+    )
+    / "pii/presidio/presidio-analyzer/tests/data/context_sentences_tests.txt"
+)
+
+# Sentences whose value our rules deliberately do not report, and why.
+_PRESIDIO_EXPECTED_MISSES = {
+    "my ssn is 078-051121": "3-6 grouping is not an SSN format",
+    "my social security number is 078051120": "the Woolworth sample number is not a real SSN",
+    "try one of these phones 052 5552606 074-7111234": "Israeli national numbers; IL is not a default region",
+}
+
+
+def _presidio_cases() -> list[tuple[str, str]]:
+    if not _PRESIDIO.is_file():
+        return []
+    lines = [ln.strip() for ln in _PRESIDIO.read_text(encoding="utf-8").splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    cases = list(zip(lines[0::2], lines[1::2], strict=False))
+    return [(label, sentence) for label, sentence in cases if label in RULE_LABELS]
+
+
+@pytest.mark.skipif(not _PRESIDIO.is_file(), reason="shared Presidio test data not available")
+def test_presidio_context_sentences(det: RegexPIIDetector) -> None:
+    cases = _presidio_cases()
+    assert len(cases) >= 8
+    for label, sentence in cases:
+        hits = [f for f in det.detect([sentence])[0] if f.label == label]
+        if sentence in _PRESIDIO_EXPECTED_MISSES:
+            continue
+        assert hits, f"{label} not found in {sentence!r}"
+        # every one of these sentences has a context word, so the score is boosted or context-only
+        no_ctx = [f for f in RegexPIIDetector(context_window=0).detect([sentence])[0] if f.label == label]
+        assert all(h.score >= 0.6 for h in hits)
+        assert not no_ctx or max(h.score for h in hits) > max(f.score for f in no_ctx)
