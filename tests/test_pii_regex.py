@@ -52,6 +52,9 @@ POSITIVES = [
     ("PHONE_NUMBER", "appelez le 01 42 68 53 00", "01 42 68 53 00"),
     ("PHONE_NUMBER", "ring 07700 900123 now", "07700 900123"),
     ("PHONE_NUMBER", "+1-212-555-0123", "+1-212-555-0123"),
+    ("PHONE_NUMBER", "Fax: 345-899-3560x4587", "345-899-3560x4587"),  # extension kept
+    ("PHONE_NUMBER", "reach 001-518-640-0854.", "001-518-640-0854"),  # 00 international prefix
+    ("PHONE_NUMBER", "call 011 44 20 7946 0958", "011 44 20 7946 0958"),  # US 011 prefix
     ("US_SSN", "ssn 078-05-1121", "078-05-1121"),
     ("US_SSN", "my social security number is 078051121", "078051121"),
     ("US_SSN", "SSN: 536 22 1234", "536 22 1234"),
@@ -136,6 +139,9 @@ NEGATIVES = [
     ("PHONE_NUMBER", "card 4111 1111 1111 1111"),
     ("PHONE_NUMBER", "ip 192.168.100.200"),
     ("PHONE_NUMBER", "list 1 2 3 4 5 6 7 8 9"),
+    ("PHONE_NUMBER", "Date: 1978-04-13 12:20:39"),  # date + hour is not a phone
+    ("PHONE_NUMBER", "Charge my card 4972174869351340 please"),  # Luhn-invalid 16 digits: > 15
+    ("IP_ADDRESS", "See section 8.13.1.11."),
     ("US_SSN", "000-12-3456"),
     ("US_SSN", "666-12-3456"),
     ("US_SSN", "ssn 912-34-5678"),
@@ -222,6 +228,10 @@ def test_every_label_has_positive_and_negative_cases() -> None:
         ("credit card 4111 1111 1111 1111", "CREDIT_CARD", True, 1.0, 1.0),
         ("DE89370400440532013000", "IBAN_CODE", True, 0.95, 0.95),
         ("+44 20 7946 0958", "PHONE_NUMBER", True, 0.7, 0.8),
+        ("meet at 0896 69 Farnell", "PHONE_NUMBER", True, 0.4, 0.49),  # short national: below 0.5
+        ("phone 0896 69", "PHONE_NUMBER", True, 0.6, 0.7),
+        ("Reference number 8090529086", "PHONE_NUMBER", True, 0.4, 0.49),  # bare digits, no context
+        ("my number is 8090529086", "PHONE_NUMBER", True, 0.6, 0.7),
         ("phone: +44 20 7946 0958", "PHONE_NUMBER", True, 0.9, 1.0),
         ("078-05-1121", "US_SSN", True, 0.8, 0.9),
         ("ssn 078-05-1121", "US_SSN", True, 1.0, 1.0),

@@ -71,7 +71,8 @@ CONTEXT_WORDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
     {
         "EMAIL_ADDRESS": ("email", "e-mail", "mail", "contact", "courriel", "correo"),
         "PHONE_NUMBER": (
-            "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "number",
+            "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "dial",
+            "my number", "number is", "reach me", "text me", "sms",
             "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
             "portable", "móvil", "movil", "ph", "mob",
         ),
@@ -100,6 +101,9 @@ CONTEXT_WORDS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
 # word to fire at all get their score only with that word present.
 _S_EMAIL = 0.9
 _S_PHONE = 0.75
+# National numbers under 8 digits (street numbers, codes) or written as a bare digit
+# string (order and reference numbers) are phones only with a context word nearby.
+_S_PHONE_WEAK = 0.45
 _S_SSN_DASHED = 0.85
 _S_SSN_SPACED = 0.5
 _S_SSN_BARE = 0.6
@@ -126,6 +130,7 @@ _EMAIL = re.compile(
 # A run of characters a phone number is written with; the matcher then segments it.
 _PHONE_RUN = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
+_DATE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])")
 _ANY_DIGIT = re.compile(r"[0-9]")
 _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
 
@@ -142,10 +147,14 @@ _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
     r"(?:%[A-Za-z0-9_.]{1,16})?(?![\w:])"
 )
-_VERSION_BEFORE = re.compile(
-    r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate)"
+# Dotted quads right after these words are versions or document numbering, not hosts.
+_NOT_IP_BEFORE = re.compile(
+    r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate"
+    r"|\bsection|\bsect?\.|\bchapter|\bch\.|\bclause|\barticle|\bart\.|\bfig(?:ure)?\.?|\btable|\bstep"
+    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§)"
     r"\s{0,3}[:#=]?\s{0,3}$"
 )
+_PHONE_EXTENSION = re.compile(r"[ \t]{0,2}(?:x|ext\.?|extension|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.I)
 
 _URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
 _URL_TRAIL = ".,;:!?'\"*"
@@ -649,7 +658,7 @@ class RegexPIIDetector:
         out = []
         if "." in text:
             for m in _IPV4.finditer(text):
-                if _VERSION_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+                if _NOT_IP_BEFORE.search(text, max(0, m.start() - 24), m.start()):
                     continue
                 try:
                     ipaddress.IPv4Address(m.group())
@@ -670,11 +679,17 @@ class RegexPIIDetector:
 
     def _phones(self, text: str, taken: list[Finding]) -> list[Finding]:
         blocked = _Spans(taken)
-        spans: dict[tuple[int, int], None] = {}
+        spans: dict[tuple[int, int], bool] = {}  # span -> written in national format
         budget = self.max_phone_calls
-        # Digits already claimed by a card, IBAN, SSN, IP, e-mail... are masked out, so
-        # they neither reach the (slow) matcher nor glue neighbouring numbers into one run.
-        for m in _PHONE_RUN.finditer(_mask(text, taken)):
+        # Digits already claimed by a card, IBAN, SSN, IP, e-mail... or forming a calendar
+        # date are masked out, so they neither reach the (slow) matcher, nor glue
+        # neighbouring numbers into one run, nor get read as a phone ("2015-12-22 04").
+        dates = [
+            Finding("DATE", m.start(), m.end(), 1.0, self.name)
+            for m in _DATE_IN_TEXT.finditer(text)
+            if _is_date(m.group())
+        ]
+        for m in _PHONE_RUN.finditer(_mask(text, [*taken, *dates])):
             if budget is not None and budget <= 0:
                 break
             run = m.group()
@@ -696,17 +711,26 @@ class RegexPIIDetector:
                 for pm in PhoneNumberMatcher(run, region, leniency=Leniency.VALID):
                     key = (base + pm.start, base + pm.end)
                     if key not in spans:
-                        spans[key] = None
+                        raw = pm.raw_string.lstrip("(")
+                        spans[key] = not raw.startswith(("+", "00", "011"))
                         covered += len(digits_only(pm.raw_string))
                 # Once every digit of the run belongs to a number, other regions can only
                 # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
                 if covered >= len(digits):
                     break
         out = []
-        for s, e in spans:
-            if blocked.overlaps(s, e) or _is_date(text[s:e]):
+        for (s, e), national in spans.items():
+            value = text[s:e]
+            n_digits = len(digits_only(value))
+            # E.164 caps a number at 15 digits; longer digit strings are cards or ids.
+            if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value):
                 continue
-            out.append(self._finding("PHONE_NUMBER", text, s, e, _S_PHONE, True))
+            ext = _PHONE_EXTENSION.match(text, e)
+            if ext is not None:
+                e = ext.end()
+            weak = national and (n_digits < 8 or value.isdigit())
+            base = _S_PHONE_WEAK if weak else _S_PHONE
+            out.append(self._finding("PHONE_NUMBER", text, s, e, base, True))
         return out
 
     def _phone_regions(self, run: str, digits: str) -> list[str]:
@@ -720,6 +744,13 @@ class RegexPIIDetector:
         """
         if run.lstrip("(").startswith("+"):
             return list(self.regions[:1])
+        if digits.startswith("0"):
+            # "00 44 ..." / "011 44 ...": international dialling, read by a region whose
+            # international prefix it is (the matcher does not know other regions' ones).
+            idd = [r for r, plan in self._plans.items() if plan.dials_out(digits)]
+            if idd:
+                rest = [r for r, plan in self._plans.items() if r != idd[0] and plan.plausible(digits)]
+                return [idd[0], *rest]
         if len(digits) > 17:
             return list(self.regions)
         out = []
@@ -732,7 +763,7 @@ class RegexPIIDetector:
 class _NumberingPlan:
     """The few facts of a region's numbering plan needed to rule it out cheaply."""
 
-    __slots__ = ("country_code", "prefixes", "lengths", "pattern")
+    __slots__ = ("country_code", "prefixes", "lengths", "pattern", "idd")
 
     def __init__(self, region: str) -> None:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
@@ -750,6 +781,15 @@ class _NumberingPlan:
         self.prefixes = tuple(sorted(prefixes))
         self.lengths = frozenset(meta.general_desc.possible_length or ())
         self.pattern = re.compile(meta.general_desc.national_number_pattern)
+        self.idd = re.compile(meta.international_prefix) if meta.international_prefix else None
+
+    def dials_out(self, digits: str) -> bool:
+        """Whether ``digits`` starts with this region's international prefix and a
+        plausible remainder (a country code plus at least six digits)."""
+        if self.idd is None:
+            return False
+        m = self.idd.match(digits)
+        return m is not None and m.end() > 0 and len(digits) - m.end() >= 8
 
     def plausible(self, digits: str) -> bool:
         for prefix in self.prefixes:
