@@ -16,10 +16,37 @@ from pathlib import Path
 from bastion import Guard
 from bastion.detectors import build_detector
 
-WORDS = (
-    "please summarise the quarterly report for the board and list the three main risks we face "
-    "together with proposed mitigations and owners for each item mentioned by the team"
-).split()
+WORDS = [
+    "please",
+    "summarise",
+    "the",
+    "quarterly",
+    "report",
+    "for",
+    "the",
+    "board",
+    "and",
+    "list",
+    "the",
+    "three",
+    "main",
+    "risks",
+    "we",
+    "face",
+    "together",
+    "with",
+    "proposed",
+    "mitigations",
+    "and",
+    "owners",
+    "for",
+    "each",
+    "item",
+    "mentioned",
+    "by",
+    "the",
+    "team",
+]
 
 
 def text_of_tokens(det, n: int) -> str:
@@ -56,7 +83,7 @@ def main() -> None:
     guards = {"injection model only": Guard([inj])}
     full = Guard.default(root, threads=args.threads)
     guards[f"Guard.default() ({', '.join(d.name for d in full.detectors)})"] = full
-    print(f"| guard | tokens | p50 ms | p95 ms |\n|---|---|---|---|")
+    print("| guard | tokens | p50 ms | p95 ms |\n|---|---|---|---|")
     for gname, g in guards.items():
         for n in (16, 64, 256, 1024):
             t = text_of_tokens(inj, n)

@@ -425,3 +425,12 @@ def test_result_to_dict_shape(fake_guard):
         "validated": False,
     }
     assert d["latency_ms"] >= 0
+
+
+def test_guard_does_not_join_neighbouring_regex_values():
+    from bastion.detectors import build_detector
+
+    g = Guard([build_detector("pii_regex")])
+    r = g.check("mail a@example.com b@example.org")
+    assert [(f.start, f.end) for f in r.pii] == [(5, 18), (19, 32)]
+    assert r.redacted_text.count("[REDACTED_EMAIL_ADDRESS]") == 2

@@ -167,3 +167,21 @@ def test_result_is_sorted_and_non_overlapping():
 def test_merge_accepts_any_iterable():
     assert _key(merge_findings(iter([F("PERSON", 0, 4)]))) == _key([F("PERSON", 0, 4)])
     assert merge_findings([]) == []
+
+
+def test_joinable_limits_joining_to_named_detectors():
+    text = "mail a@example.com b@example.org"
+    a, b = F("EMAIL_ADDRESS", 5, 18, 1.0, "regex"), F("EMAIL_ADDRESS", 19, 32, 1.0, "regex")
+    assert len(merge_findings([a, b], text, joinable={"ner"})) == 2
+    assert len(merge_findings([a, b], text)) == 1
+    p1, p2 = F("PERSON", 0, 4, 0.9, "ner"), F("PERSON", 5, 8, 0.9, "ner")
+    assert _key(merge_findings([p1, p2], "Jane Doe", joinable={"ner"})) == _key(
+        [F("PERSON", 0, 8, 0.9, "ner")]
+    )
+
+
+def test_many_findings_merge():
+    found = [F("EMAIL_ADDRESS", i * 10, i * 10 + 8, 0.9, "regex") for i in range(40_000)]
+    found += [F("PHONE_NUMBER", i * 10 + 4, i * 10 + 9, 0.8, "regex") for i in range(40_000)]
+    out = merge_findings(found, joinable=())
+    assert len(out) == 40_000 and all(f.label == "EMAIL_ADDRESS" for f in out)

@@ -86,6 +86,7 @@ class Guard:
         self.model_versions: Mapping[str, str] = MappingProxyType(
             {d.name: d.version for d in self.detectors if d.kind == "model"}
         )
+        self._joinable = frozenset(d.name for d in self.detectors if d.kind == "model")
         self._operators = self._build_operators(self.policy)
         self._output_operators = self._build_operators(self.output_policy)
 
@@ -135,13 +136,13 @@ class Guard:
     def from_config(cls, path: str | os.PathLike[str]) -> Guard:
         """Build a Guard from YAML::
 
-            detectors:
-              - name: pii_regex
-                options: {regions: [US, GB, DE]}
-              - name: onnx_injection
-                options: {path: models/injection}
-            policy:
-              label_actions: {API_KEY: block}
+        detectors:
+          - name: pii_regex
+            options: {regions: [US, GB, DE]}
+          - name: onnx_injection
+            options: {path: models/injection}
+        policy:
+          label_actions: {API_KEY: block}
         """
         import yaml
 
@@ -170,7 +171,9 @@ class Guard:
             output_policy=Policy.from_dict(raw["output_policy"]) if "output_policy" in raw else None,
         )
 
-    def _build_operators(self, policy: Policy, vault: Vault | None = None) -> tuple[Operator, dict[str, Operator]]:
+    def _build_operators(
+        self, policy: Policy, vault: Vault | None = None
+    ) -> tuple[Operator, dict[str, Operator]]:
         vault = vault if vault is not None else self.vault
         default = build_operator(policy.default_operator, vault=vault)
         per_label = {k: build_operator(v, vault=vault) for k, v in policy.operators.items()}
@@ -188,7 +191,9 @@ class Guard:
 
     # checking -------------------------------------------------------------------------
 
-    def check(self, text: str | bytes, *, policy: Policy | None = None, vault: Vault | None = None) -> CheckResult:
+    def check(
+        self, text: str | bytes, *, policy: Policy | None = None, vault: Vault | None = None
+    ) -> CheckResult:
         """Check one prompt: injection verdict, PII findings, redacted text, action.
 
         ``vault`` scopes pseudonymisation (e.g. one vault per user session in a server, so
@@ -242,7 +247,9 @@ class Guard:
             batch = [norms[i].text for i in active]
             results = det.detect(batch)
             if len(results) != len(batch):
-                raise RuntimeError(f"detector {det.name} returned {len(results)} results for {len(batch)} texts")
+                raise RuntimeError(
+                    f"detector {det.name} returned {len(results)} results for {len(batch)} texts"
+                )
             for i, found in zip(active, results, strict=True):
                 n = norms[i]
                 for f in found:
@@ -276,9 +283,11 @@ class Guard:
         pii = [
             f
             for f in found
-            if f.category == PII and f.label not in pol.disabled_labels and f.score >= pol.threshold_for_label(f.label)
+            if f.category == PII
+            and f.label not in pol.disabled_labels
+            and f.score >= pol.threshold_for_label(f.label)
         ]
-        pii = merge_findings(pii, text)
+        pii = merge_findings(pii, text, joinable=self._joinable)
         score = max((f.score for f in inj), default=0.0) if has_injection else None
         flagged = [f for f in inj if f.score >= thresholds.get(f.detector, 0.5)]
         action = Action.ALLOW

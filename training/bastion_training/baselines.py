@@ -24,8 +24,11 @@ class NaiveRegexDetector:
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
         return [
-            [Finding(label, m.start(), m.end(), 1.0, self.name) for label, rx in NAIVE_PATTERNS.items()
-             for m in rx.finditer(t)]
+            [
+                Finding(label, m.start(), m.end(), 1.0, self.name)
+                for label, rx in NAIVE_PATTERNS.items()
+                for m in rx.finditer(t)
+            ]
             for t in texts
         ]
 
@@ -70,6 +73,11 @@ class PresidioDetector:
         out = []
         for t in texts:
             res = self.engine.analyze(text=t, language="en")
-            out.append([Finding(PRESIDIO_TO_OURS[r.entity_type], r.start, r.end, float(r.score), self.name)
-                        for r in res if r.entity_type in PRESIDIO_TO_OURS])
+            out.append(
+                [
+                    Finding(PRESIDIO_TO_OURS[r.entity_type], r.start, r.end, float(r.score), self.name)
+                    for r in res
+                    if r.entity_type in PRESIDIO_TO_OURS
+                ]
+            )
         return out

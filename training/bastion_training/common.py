@@ -73,7 +73,7 @@ def mlflow_run(experiment: str, params: dict[str, Any], tracking_uri: str | None
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(experiment)
-    with mlflow.start_run() as run:
+    with mlflow.start_run():
         flat = {k: v for k, v in _flatten(params).items() if len(str(v)) < 500}
         mlflow.log_params(flat)
         yield mlflow

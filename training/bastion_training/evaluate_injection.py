@@ -82,16 +82,22 @@ def guard_scorer(guard) -> tuple[Scorer, Callable[[Sequence[str]], np.ndarray]]:
 
 
 def tfidf_system(train: pd.DataFrame, val: pd.DataFrame, max_fpr: float):
+    from bastion.normalize import normalize
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, make_pipeline
 
-    from bastion.normalize import normalize
-
-    feats = FeatureUnion([
-        ("w", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True)),
-        ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=200_000, sublinear_tf=True)),
-    ])
+    feats = FeatureUnion(
+        [
+            ("w", TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True)),
+            (
+                "c",
+                TfidfVectorizer(
+                    analyzer="char_wb", ngram_range=(3, 5), min_df=3, max_features=200_000, sublinear_tf=True
+                ),
+            ),
+        ]
+    )
     pipe = make_pipeline(feats, LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced"))
     norm = lambda xs: [normalize(str(x)).text for x in xs]  # noqa: E731
     pipe.fit(norm(train["text"]), train["label"].astype(int))
@@ -137,16 +143,21 @@ def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict
         total_t += time.perf_counter() - t0
         total_n += len(texts)
         acc = float((d.astype(int) == y).mean()) if len(y) else float("nan")
-        row: dict[str, Any] = {"n": int(len(y)), "positives": int(y.sum()), "accuracy": acc,
-                               "group": set_group(name)}
+        row: dict[str, Any] = {
+            "n": int(len(y)),
+            "positives": int(y.sum()),
+            "accuracy": acc,
+            "group": set_group(name),
+        }
         if y.sum():
             row["tpr"] = float(d[y == 1].mean())
         if (y == 0).sum():
             row["fpr"] = float(d[y == 0].mean())
         if "family" in df and y.sum():
             fam = df["family"].astype(str).to_numpy()
-            row["recall_by_family"] = {f: float(d[(fam == f) & (y == 1)].mean())
-                                       for f in sorted(set(fam[y == 1]))}
+            row["recall_by_family"] = {
+                f: float(d[(fam == f) & (y == 1)].mean()) for f in sorted(set(fam[y == 1]))
+            }
         per_set[name] = row
         if set_group(name) in ("over_defense", "benign", "malicious", "benign_wild", "in_distribution"):
             pooled_y.append(y)
@@ -161,10 +172,16 @@ def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict
 
     return {
         "per_set": per_set,
-        "piguard": {"notinject_accuracy": group_acc("over_defense"), "benign_accuracy": group_acc("benign"),
-                    "malicious_accuracy": group_acc("malicious")},
-        "pooled": {"n": int(len(yy)), "auc": roc_auc(yy, ss) if len(yy) else None,
-                   "tpr_at_1pct_fpr": tpr_at_fpr(yy, ss, 0.01) if len(yy) else None},
+        "piguard": {
+            "notinject_accuracy": group_acc("over_defense"),
+            "benign_accuracy": group_acc("benign"),
+            "malicious_accuracy": group_acc("malicious"),
+        },
+        "pooled": {
+            "n": int(len(yy)),
+            "auc": roc_auc(yy, ss) if len(yy) else None,
+            "tpr_at_1pct_fpr": tpr_at_fpr(yy, ss, 0.01) if len(yy) else None,
+        },
         "ms_per_text": 1000 * total_t / max(1, total_n),
         "_pooled_scores": (yy, ss),
     }
@@ -244,27 +261,49 @@ def _fmt(v) -> str:
 
 def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: dict[str, Any]) -> str:
     systems = list(results)
-    lines = ["# Injection classifier — evaluation", "",
-             f"Model: `models/injection` version `{meta['version']}` (int8 ONNX, run through `Guard`). "
-             f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on).", "",
-             "## PIGuard-style summary (accuracy, %)", "",
-             "| system | NotInject (over-defense) | benign (WildGuard + XSTest-safe) | malicious (BIPIA + JBB + Tensor Trust) | pooled AUC | pooled TPR @1% FPR | ms/text (batched) | ms single text |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Injection classifier — evaluation",
+        "",
+        f"Model: `models/injection` version `{meta['version']}` (int8 ONNX, run through `Guard`). "
+        f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on).",
+        "",
+        "## PIGuard-style summary (accuracy, %)",
+        "",
+        "| system | NotInject (over-defense) | benign (WildGuard + XSTest-safe) | malicious (BIPIA + JBB + Tensor Trust) | pooled AUC | pooled TPR @1% FPR | ms/text (batched) | ms single text |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for s in systems:
         r = results[s]
         pg = r["piguard"]
-        lines.append(f"| {s} | {_fmt(pg['notinject_accuracy'])} | {_fmt(pg['benign_accuracy'])} | "
-                     f"{_fmt(pg['malicious_accuracy'])} | {_fmt(r['pooled']['auc'])} | {_fmt(r['pooled']['tpr_at_1pct_fpr'])} | "
-                     f"{r['ms_per_text']:.2f} | {r.get('ms_single', float('nan')):.2f} |")
-    lines += ["", "Published for comparison (PIGuard paper): PIGuard 87.3 / 85.7 / 77.4; ProtectAI v2 NotInject 57.2; "
-              "Lakera Guard NotInject 87.6.", "", "## Per set", "",
-              "| set | group | n | " + " | ".join(f"{s} acc" for s in systems) + " |",
-              "|---|---|---|" + "---|" * len(systems)]
+        lines.append(
+            f"| {s} | {_fmt(pg['notinject_accuracy'])} | {_fmt(pg['benign_accuracy'])} | "
+            f"{_fmt(pg['malicious_accuracy'])} | {_fmt(r['pooled']['auc'])} | {_fmt(r['pooled']['tpr_at_1pct_fpr'])} | "
+            f"{r['ms_per_text']:.2f} | {r.get('ms_single', float('nan')):.2f} |"
+        )
+    lines += [
+        "",
+        "Published for comparison (PIGuard paper): PIGuard 87.3 / 85.7 / 77.4; ProtectAI v2 NotInject 57.2; "
+        "Lakera Guard NotInject 87.6.",
+        "",
+        "## Per set",
+        "",
+        "| set | group | n | " + " | ".join(f"{s} acc" for s in systems) + " |",
+        "|---|---|---|" + "---|" * len(systems),
+    ]
     for name, row in results[systems[0]]["per_set"].items():
-        lines.append(f"| {name} | {row['group']} | {row['n']} | "
-                     + " | ".join(_fmt(results[s]["per_set"][name]["accuracy"]) for s in systems) + " |")
-    lines += ["", "Harmful-request sets (label 0 by the label policy: content moderation, not injection) show the share "
-              "NOT flagged as injection.", "", "## Recall under obfuscation (eval attacks, %)", ""]
+        lines.append(
+            f"| {name} | {row['group']} | {row['n']} | "
+            + " | ".join(_fmt(results[s]["per_set"][name]["accuracy"]) for s in systems)
+            + " |"
+        )
+    lines += [
+        "",
+        "Harmful-request sets (label 0 by the label policy: content moderation, not injection) show the share "
+        "NOT flagged as injection.",
+        "",
+        "## Recall under obfuscation (eval attacks, %)",
+        "",
+    ]
     if obf:
         kinds = list(next(iter(obf.values())))
         lines += ["| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
@@ -273,7 +312,13 @@ def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: di
     main = results[systems[0]]["per_set"]
     fam_rows = [(n, f, v) for n, r in main.items() for f, v in (r.get("recall_by_family") or {}).items()]
     if fam_rows:
-        lines += ["", f"## Recall per attack family ({systems[0]})", "", "| set | family | recall |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## Recall per attack family ({systems[0]})",
+            "",
+            "| set | family | recall |",
+            "|---|---|---|",
+        ]
         lines += [f"| {n} | {f} | {_fmt(v)} |" for n, f, v in fam_rows]
     return "\n".join(lines) + "\n"
 
@@ -314,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     if ng:
         systems["metatronnanoguard"] = ng
     results, obf = {}, {}
-    probe = "Please summarise the following customer email and list any action items for the support team today."
+    probe = (
+        "Please summarise the following customer email and list any action items for the support team today."
+    )
     attacks = pd.concat([df[df["label"] == 1] for n, df in sets.items() if set_group(n) == "malicious"])
     attacks = attacks.sample(n=min(300, len(attacks)), random_state=0)["text"].astype(str).tolist()
     for name, run in systems.items():
@@ -327,11 +374,17 @@ def main(argv: list[str] | None = None) -> int:
         except (ImportError, AttributeError) as exc:
             log.warning("obfuscation eval skipped: %s", exc)
         log.info("%s: %s %s", name, results[name]["piguard"], results[name]["pooled"])
-    meta = {"version": manifest["version"], "thresholds": manifest.get("thresholds"), "tfidf_threshold": tfidf_thr,
-            "caps": {"default": args.cap, "slow": args.slow_cap}}
+    meta = {
+        "version": manifest["version"],
+        "thresholds": manifest.get("thresholds"),
+        "tfidf_threshold": tfidf_thr,
+        "caps": {"default": args.cap, "slow": args.slow_cap},
+    }
     files = plots(results, out_dir)
     clean = {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")} for k, v in results.items()}
-    write_json(out_dir / "metrics.json", {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files})
+    write_json(
+        out_dir / "metrics.json", {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files}
+    )
     md = markdown(results, obf, meta)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     try:

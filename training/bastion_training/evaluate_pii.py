@@ -29,14 +29,32 @@ from bastion_training.metrics import span_report
 # Which of our labels each set's annotation covers (set → labels scored there).
 SET_SCOPE: dict[str, tuple[str, ...] | None] = {
     "test": None,  # generator test split: every NER label
-    "eval_presidio": ("PERSON", "LOCATION", "ADDRESS", "ORGANIZATION", "EMAIL_ADDRESS", "PHONE_NUMBER",
-                      "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS"),
+    "eval_presidio": (
+        "PERSON",
+        "LOCATION",
+        "ADDRESS",
+        "ORGANIZATION",
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "US_SSN",
+        "IP_ADDRESS",
+    ),
     "eval_wnut_test": ("PERSON", "LOCATION"),
     "eval_conll_test": ("PERSON", "LOCATION"),
     "eval_deid": ("PERSON", "LOCATION", "PHONE_NUMBER"),
     "eval_edge": ("PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD"),
-    "eval_pii_syn": ("PERSON", "EMAIL_ADDRESS", "ORGANIZATION", "US_SSN", "PHONE_NUMBER", "IBAN_CODE",
-                     "CREDIT_CARD", "USERNAME"),
+    "eval_pii_syn": (
+        "PERSON",
+        "EMAIL_ADDRESS",
+        "ORGANIZATION",
+        "US_SSN",
+        "PHONE_NUMBER",
+        "IBAN_CODE",
+        "CREDIT_CARD",
+        "USERNAME",
+    ),
 }
 # Labels that count as the same entity for scoring a set whose annotation merges them.
 ALIASES: dict[str, dict[str, str]] = {
@@ -77,7 +95,11 @@ def card_checks(df: pd.DataFrame, pred: list[list[tuple[int, int, str]]]) -> dic
         g = [[x for x in row if x[2] == label] for row in gold_spans(df)]
         p = [[x for x in row if x[2] == label] for row in pred]
         r = span_report(g, p, "iou").get(label)
-        out[label] = None if r is None else {"recall": r["recall"], "precision": r["precision"], "n": r["tp"] + r["fn"]}
+        out[label] = (
+            None
+            if r is None
+            else {"recall": r["recall"], "precision": r["precision"], "n": r["tp"] + r["fn"]}
+        )
     return out
 
 
@@ -94,14 +116,22 @@ def luhn_invalid_hits(guard) -> dict[str, int]:
         grouped = " ".join(digits[i : i + 4] for i in range(0, 16, 4))
         texts.append(f"order ref {grouped if len(texts) % 2 else digits} was shipped")
     pred, _ = run_guard(guard, texts)
-    return {"texts": len(texts), "credit_card_hits": sum(1 for row in pred for x in row if x[2] == "CREDIT_CARD")}
+    return {
+        "texts": len(texts),
+        "credit_card_hits": sum(1 for row in pred for x in row if x[2] == "CREDIT_CARD"),
+    }
 
 
 def fp_per_1k_tokens(guard, texts: Sequence[str]) -> dict[str, float]:
     pred, _ = run_guard(guard, texts)
     toks = sum(len(t.split()) for t in texts)
     n = sum(len(r) for r in pred)
-    return {"texts": len(texts), "tokens": toks, "false_positives": n, "fp_per_1k_tokens": 1000 * n / max(1, toks)}
+    return {
+        "texts": len(texts),
+        "tokens": toks,
+        "false_positives": n,
+        "fp_per_1k_tokens": 1000 * n / max(1, toks),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     load_params(args.params)
     from bastion import Guard
     from bastion.detectors import build_detector
+
     from bastion_training.baselines import NaiveRegexDetector, PresidioDetector
 
     data_dir, out_dir = Path(args.data), Path(args.out)
@@ -166,8 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             scope = SET_SCOPE[set_name]
             g = scoped(gold_spans(df), set_name, scope)
             p = scoped(pred, set_name, scope)
-            r["sets"][set_name] = {"n": len(texts), "exact": span_report(g, p, "exact"),
-                                   "iou": span_report(g, p, "iou"), "texts_per_s": len(texts) / max(secs, 1e-9)}
+            r["sets"][set_name] = {
+                "n": len(texts),
+                "exact": span_report(g, p, "exact"),
+                "iou": span_report(g, p, "iou"),
+                "texts_per_s": len(texts) / max(secs, 1e-9),
+            }
             if set_name == "test":
                 r["cards_ibans_test_split"] = card_checks(df, pred)
         r["texts_per_s"] = r["texts"] / max(r["seconds"], 1e-9)
@@ -180,8 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         log.info("%s: %s", sys_name, {k: round(v["iou"]["micro"]["f1"], 3) for k, v in r["sets"].items()})
 
     manifest = json.loads((Path(args.models_dir) / "pii" / "manifest.json").read_text())
-    write_json(out_dir / "metrics.json", {"model_version": manifest["version"], "cap": args.cap, "systems": results,
-                                          "scope": {k: v for k, v in SET_SCOPE.items()}})
+    write_json(
+        out_dir / "metrics.json",
+        {
+            "model_version": manifest["version"],
+            "cap": args.cap,
+            "systems": results,
+            "scope": {k: v for k, v in SET_SCOPE.items()},
+        },
+    )
     md = markdown(results, manifest["version"], args.cap)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     print(md)
@@ -195,37 +237,67 @@ def _f(x: float | None) -> str:
 def markdown(results: dict[str, Any], version: str, cap: int | None) -> str:
     systems = list(results)
     first = results[systems[0]]
-    lines = ["# PII detection — evaluation", "",
-             f"NER model `models/pii` version `{version}` (int8 ONNX) + regex recognizers, run through `Guard`. "
-             f"Up to {cap} rows per set (seeded sample). Spans: end-exclusive character offsets; a prediction "
-             "matches when label and offsets are equal (exact) or label equal and IoU ≥ 0.5.", "",
-             "## Micro F1 per set (IoU ≥ 0.5 / exact)", "",
-             "| set | n | " + " | ".join(systems) + " |", "|---|---|" + "---|" * len(systems)]
+    lines = [
+        "# PII detection — evaluation",
+        "",
+        f"NER model `models/pii` version `{version}` (int8 ONNX) + regex recognizers, run through `Guard`. "
+        f"Up to {cap} rows per set (seeded sample). Spans: end-exclusive character offsets; a prediction "
+        "matches when label and offsets are equal (exact) or label equal and IoU ≥ 0.5.",
+        "",
+        "## Micro F1 per set (IoU ≥ 0.5 / exact)",
+        "",
+        "| set | n | " + " | ".join(systems) + " |",
+        "|---|---|" + "---|" * len(systems),
+    ]
     for set_name, row in first["sets"].items():
-        cells = [f"{_f(results[s]['sets'][set_name]['iou']['micro']['f1'])} / "
-                 f"{_f(results[s]['sets'][set_name]['exact']['micro']['f1'])}" for s in systems]
+        cells = [
+            f"{_f(results[s]['sets'][set_name]['iou']['micro']['f1'])} / "
+            f"{_f(results[s]['sets'][set_name]['exact']['micro']['f1'])}"
+            for s in systems
+        ]
         lines.append(f"| {set_name} | {row['n']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Micro F2 (IoU ≥ 0.5)", "", "| set | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+    lines += [
+        "",
+        "## Micro F2 (IoU ≥ 0.5)",
+        "",
+        "| set | " + " | ".join(systems) + " |",
+        "|---|" + "---|" * len(systems),
+    ]
     for set_name in first["sets"]:
-        lines.append(f"| {set_name} | " + " | ".join(_f(results[s]["sets"][set_name]["iou"]["micro"]["f2"])
-                                                   for s in systems) + " |")
-    lines += ["", "## Throughput and false positives", "",
-              "| system | texts/s (all sets) | FP / 1k tokens, PII-free generator texts | FP / 1k tokens, benign prompts | "
-              "Luhn-invalid card hits |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| {set_name} | "
+            + " | ".join(_f(results[s]["sets"][set_name]["iou"]["micro"]["f2"]) for s in systems)
+            + " |"
+        )
+    lines += [
+        "",
+        "## Throughput and false positives",
+        "",
+        "| system | texts/s (all sets) | FP / 1k tokens, PII-free generator texts | FP / 1k tokens, benign prompts | "
+        "Luhn-invalid card hits |",
+        "|---|---|---|---|---|",
+    ]
     for s in systems:
         r = results[s]
-        lines.append(f"| {s} | {r['texts_per_s']:.1f} | {_f(r.get('fp_pii_free_generator', {}).get('fp_per_1k_tokens'))} | "
-                     f"{_f(r.get('fp_benign_prompts', {}).get('fp_per_1k_tokens'))} | {r['luhn_invalid']['credit_card_hits']} / {r['luhn_invalid']['texts']} |")
+        lines.append(
+            f"| {s} | {r['texts_per_s']:.1f} | {_f(r.get('fp_pii_free_generator', {}).get('fp_per_1k_tokens'))} | "
+            f"{_f(r.get('fp_benign_prompts', {}).get('fp_per_1k_tokens'))} | {r['luhn_invalid']['credit_card_hits']} / {r['luhn_invalid']['texts']} |"
+        )
     lines += ["", f"## Per label ({systems[0]}, IoU ≥ 0.5)", ""]
     for set_name, row in first["sets"].items():
         lines += [f"### {set_name}", "", "| label | P | R | F1 | support |", "|---|---|---|---|---|"]
         for label, m in row["iou"].items():
-            lines.append(f"| {label} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['tp'] + m['fn']} |")
+            lines.append(
+                f"| {label} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['tp'] + m['fn']} |"
+            )
         lines.append("")
     cc = first.get("cards_ibans_test_split")
     if cc:
-        lines += ["Cards and IBANs on the generator test split: " + ", ".join(
-            f"{k} recall {_f(v['recall'])} (n={v['n']})" for k, v in cc.items() if v), ""]
+        lines += [
+            "Cards and IBANs on the generator test split: "
+            + ", ".join(f"{k} recall {_f(v['recall'])} (n={v['n']})" for k, v in cc.items() if v),
+            "",
+        ]
     return "\n".join(lines) + "\n"
 
 

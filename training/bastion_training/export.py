@@ -1,6 +1,6 @@
 """ONNX export (optimum) + int8 dynamic per-channel quantization + model folder writing.
 
-    python -m bastion_training.export --model injection --params params.yaml
+python -m bastion_training.export --model injection --params params.yaml
 """
 
 from __future__ import annotations
@@ -20,20 +20,33 @@ import pandas as pd
 from bastion_training.common import REPO_ROOT, load_params, log, sha256_file, write_json
 
 
-def optimum_export(hf_dir: Path, onnx_dir: Path, task: str, opset: int = 17, model=None,
-                   custom_onnx_configs: dict | None = None) -> Path:
+def optimum_export(
+    hf_dir: Path,
+    onnx_dir: Path,
+    task: str,
+    opset: int = 17,
+    model=None,
+    custom_onnx_configs: dict | None = None,
+) -> Path:
     """fp32 ONNX via optimum; returns the path of ``model.onnx``."""
     onnx_dir.mkdir(parents=True, exist_ok=True)
     if model is None:
         from optimum.exporters.onnx import main_export
 
-        main_export(str(hf_dir), output=str(onnx_dir), task=task, opset=opset, device="cpu",
-                    do_validation=True)
+        main_export(
+            str(hf_dir), output=str(onnx_dir), task=task, opset=opset, device="cpu", do_validation=True
+        )
     else:
         from optimum.exporters.onnx import onnx_export_from_model
 
-        onnx_export_from_model(model, output=str(onnx_dir), task=task, opset=opset,
-                               custom_onnx_configs=custom_onnx_configs, do_validation=True)
+        onnx_export_from_model(
+            model,
+            output=str(onnx_dir),
+            task=task,
+            opset=opset,
+            custom_onnx_configs=custom_onnx_configs,
+            do_validation=True,
+        )
     return onnx_dir / "model.onnx"
 
 
@@ -54,14 +67,19 @@ def quantize_int8(fp32_path: Path, out_path: Path, per_channel: bool = True) -> 
     return out_path
 
 
-def write_model_folder(out_dir: Path, onnx_path: Path, tokenizer_json: Path, manifest: dict[str, Any]) -> dict:
+def write_model_folder(
+    out_dir: Path, onnx_path: Path, tokenizer_json: Path, manifest: dict[str, Any]
+) -> dict:
     """Copy model + tokenizer into ``out_dir`` and write a manifest with their sha256."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
         shutil.copyfile(onnx_path, out_dir / "model.onnx")
     shutil.copyfile(tokenizer_json, out_dir / "tokenizer.json")
     files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
-    version = manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + files["model.onnx"][:8]
+    version = (
+        manifest.get("version")
+        or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + files["model.onnx"][:8]
+    )
     full = {**manifest, "version": version, "files": files}
     write_json(out_dir / "manifest.json", full)
     return full
@@ -70,11 +88,14 @@ def write_model_folder(out_dir: Path, onnx_path: Path, tokenizer_json: Path, man
 def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
     from bastion.normalize import normalize
+
     from bastion_training.metrics import binary_metrics
 
     cal = json.loads((art_dir / "calibration.json").read_text())
     p = params.get("export", {})
-    fp32 = optimum_export(art_dir / "hf", art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17)))
+    fp32 = optimum_export(
+        art_dir / "hf", art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17))
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         int8 = quantize_int8(fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)))
@@ -119,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
-    full = export_injection(params, REPO_ROOT / "artifacts/injection", REPO_ROOT / "models/injection",
-                            REPO_ROOT / "data/processed/injection")
+    full = export_injection(
+        params,
+        REPO_ROOT / "artifacts/injection",
+        REPO_ROOT / "models/injection",
+        REPO_ROOT / "data/processed/injection",
+    )
     log.info("wrote models/injection version %s", full["version"])
     return 0
 

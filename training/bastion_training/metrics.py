@@ -62,8 +62,9 @@ def tpr_at_fpr(y: np.ndarray, probs: np.ndarray, target_fpr: float) -> float:
     return float((p >= thr).mean()) if len(p) else float("nan")
 
 
-def calibrate_thresholds(y: np.ndarray, probs: np.ndarray, *, target_fpr: float = 0.01,
-                         default_max_fpr: float = 0.03) -> dict[str, float]:
+def calibrate_thresholds(
+    y: np.ndarray, probs: np.ndarray, *, target_fpr: float = 0.01, default_max_fpr: float = 0.03
+) -> dict[str, float]:
     """Validation-only operating points.
 
     ``default``: the best-F1 threshold among those keeping validation FPR ≤ default_max_fpr;
@@ -123,7 +124,9 @@ def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     return {"precision": p, "recall": r, "f1": f1, "f2": f2, "tp": tp, "fp": fp, "fn": fn}
 
 
-def span_report(gold: list[list[Span]], pred: list[list[Span]], mode: str = "exact") -> dict[str, dict[str, float]]:
+def span_report(
+    gold: list[list[Span]], pred: list[list[Span]], mode: str = "exact"
+) -> dict[str, dict[str, float]]:
     """Per-label and micro precision/recall/F1/F2."""
     counts = span_counts(gold, pred, mode)
     out = {label: prf(*c) for label, c in sorted(counts.items())}

@@ -1,6 +1,6 @@
 """Model cards written next to the shipped models from the manifest and the eval report.
 
-    python -m bastion_training.model_card --model injection
+python -m bastion_training.model_card --model injection
 """
 
 from __future__ import annotations
@@ -47,19 +47,28 @@ LIMITS = """
 def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     m = json.loads((model_dir / "manifest.json").read_text())
     th = m.get("thresholds", {})
-    text = INJECTION_INTRO.format(max_length=m["max_length"], stride=m.get("stride"), version=m["version"],
-                                  t_default=th.get("default", 0.5), t_strict=th.get("strict", 0.5))
+    text = INJECTION_INTRO.format(
+        max_length=m["max_length"],
+        stride=m.get("stride"),
+        version=m["version"],
+        t_default=th.get("default", 0.5),
+        t_strict=th.get("strict", 0.5),
+    )
     par = m.get("parity_fp32_vs_int8")
     if par:
-        text += ("\n## fp32 vs int8 (validation)\n\n| | AUC | accuracy |\n|---|---|---|\n"
-                 f"| fp32 | {par['fp32']['auc']:.4f} | {par['fp32']['accuracy']:.4f} |\n"
-                 f"| int8 (shipped) | {par['int8']['auc']:.4f} | {par['int8']['accuracy']:.4f} |\n")
+        text += (
+            "\n## fp32 vs int8 (validation)\n\n| | AUC | accuracy |\n|---|---|---|\n"
+            f"| fp32 | {par['fp32']['auc']:.4f} | {par['fp32']['accuracy']:.4f} |\n"
+            f"| int8 (shipped) | {par['int8']['auc']:.4f} | {par['int8']['accuracy']:.4f} |\n"
+        )
     if data_card.exists():
-        text += f"\n## Training data\n\nSee [`data/README.md`](../../data/README.md) (generated data card: rows per source, label, split, language and licence).\n"
+        text += "\n## Training data\n\nSee [`data/README.md`](../../data/README.md) (generated data card: rows per source, label, split, language and licence).\n"
     summary = report_dir / "summary.md"
     if summary.exists():
         body = summary.read_text(encoding="utf-8").split("\n", 1)[1]
-        text += "\n## Evaluation (eval-only sets, int8 model through Guard)\n" + body.replace("\n## ", "\n### ")
+        text += "\n## Evaluation (eval-only sets, int8 model through Guard)\n" + body.replace(
+            "\n## ", "\n### "
+        )
     text += LIMITS.format(max_length=m["max_length"])
     return text
 

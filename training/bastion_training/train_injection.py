@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from bastion.normalize import normalize
+
 from bastion_training.common import (
     REPO_ROOT,
     base_model_path,
@@ -53,7 +53,13 @@ def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int
     with torch.inference_mode():
         for s in range(0, len(texts), batch_size):
             ids = order[s : s + batch_size]
-            enc = tok([texts[i] for i in ids], truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+            enc = tok(
+                [texts[i] for i in ids],
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             logits = model(**enc).logits
             out[ids] = torch.softmax(logits, dim=-1)[:, 1].numpy()
     return out
@@ -61,7 +67,11 @@ def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int
 
 def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        get_linear_schedule_with_warmup,
+    )
 
     p = params["train_injection"]
     seed_everything(int(params.get("seed", 13)))
@@ -76,10 +86,14 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         parts = []
         for fam, grp in train_df.groupby(base_family):
             cap = caps.get(fam)
-            parts.append(grp.sample(n=cap, random_state=int(params.get("seed", 13))) if cap and len(grp) > cap else grp)
+            parts.append(
+                grp.sample(n=cap, random_state=int(params.get("seed", 13))) if cap and len(grp) > cap else grp
+            )
         train_df = pd.concat(parts).sort_index()
     if p.get("max_train_rows"):
-        train_df = train_df.sample(n=min(len(train_df), int(p["max_train_rows"])), random_state=int(params.get("seed", 13)))
+        train_df = train_df.sample(
+            n=min(len(train_df), int(p["max_train_rows"])), random_state=int(params.get("seed", 13))
+        )
     # The runtime detector sees normalised text, so the model must be trained on it too.
     train_texts = [normalize(t).text for t in train_df["text"].astype(str)]
     val_texts = [normalize(t).text for t in val_df["text"].astype(str)]
@@ -105,7 +119,9 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     epochs = int(p["epochs"])
     steps_per_epoch = math.ceil(len(y_train) / bs)
     total = steps_per_epoch * epochs
-    opt = torch.optim.AdamW(model.parameters(), lr=float(p["lr"]), weight_decay=float(p.get("weight_decay", 0.01)))
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=float(p["lr"]), weight_decay=float(p.get("weight_decay", 0.01))
+    )
     sched = get_linear_schedule_with_warmup(opt, int(total * float(p.get("warmup", 0.06))), total)
     rng = np.random.default_rng(int(params.get("seed", 13)))
     eval_every = int(p.get("eval_every", steps_per_epoch))
@@ -121,9 +137,13 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         for epoch in range(epochs):
             model.train()
             for batch in length_bucketed_batches(lengths, bs, rng):
-                feats = tok.pad({"input_ids": [enc["input_ids"][i] for i in batch],
-                                 "attention_mask": [enc["attention_mask"][i] for i in batch]},
-                                return_tensors="pt")
+                feats = tok.pad(
+                    {
+                        "input_ids": [enc["input_ids"][i] for i in batch],
+                        "attention_mask": [enc["attention_mask"][i] for i in batch],
+                    },
+                    return_tensors="pt",
+                )
                 logits = model(**feats).logits
                 loss = loss_fn(logits, torch.tensor(y_train[batch]))
                 loss.backward()
@@ -133,7 +153,14 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                 opt.zero_grad()
                 step += 1
                 if step % 50 == 0:
-                    log.info("epoch %d step %d/%d loss %.4f (%.0fs)", epoch, step, total, loss.item(), time.time() - t0)
+                    log.info(
+                        "epoch %d step %d/%d loss %.4f (%.0fs)",
+                        epoch,
+                        step,
+                        total,
+                        loss.item(),
+                        time.time() - t0,
+                    )
                     if mlf:
                         mlf.log_metric("train_loss", float(loss.item()), step=step)
                 over_budget = time.time() - t0 > budget_s
@@ -159,11 +186,21 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             if stop:
                 break
         probs = np.load(out_dir / "val_probs.npy")
-        thresholds = calibrate_thresholds(y_val, probs, target_fpr=float(p.get("strict_fpr", 0.01)),
-                                          default_max_fpr=float(p.get("default_max_fpr", 0.03)))
-        summary = {"best": best, "thresholds": thresholds, "max_length": max_length,
-                   "train_rows": int(len(y_train)), "val_rows": int(len(y_val)),
-                   "train_seconds": round(time.time() - t0, 1), "steps": step}
+        thresholds = calibrate_thresholds(
+            y_val,
+            probs,
+            target_fpr=float(p.get("strict_fpr", 0.01)),
+            default_max_fpr=float(p.get("default_max_fpr", 0.03)),
+        )
+        summary = {
+            "best": best,
+            "thresholds": thresholds,
+            "max_length": max_length,
+            "train_rows": int(len(y_train)),
+            "val_rows": int(len(y_val)),
+            "train_seconds": round(time.time() - t0, 1),
+            "steps": step,
+        }
         write_json(out_dir / "calibration.json", summary)
         if mlf:
             mlf.log_metrics({f"best_val_{k}": v for k, v in best.items() if isinstance(v, float)})
