@@ -27,6 +27,7 @@ _INVISIBLE = frozenset(
 # Cyrillic and Greek letters that render like Latin ones. Only unambiguous look-alikes:
 # folding is applied to every text, so real Russian or Greek words get Latin letters
 # mixed in; detectors see a lossy but harmless form, and offsets stay correct.
+# fmt: off
 _HOMOGLYPHS = {
     "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
     "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ј": "j", "ԁ": "d", "ɡ": "g", "ԛ": "q",
@@ -37,6 +38,7 @@ _HOMOGLYPHS = {
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }
+# fmt: on
 
 
 @dataclass(frozen=True, slots=True)

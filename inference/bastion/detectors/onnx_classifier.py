@@ -38,7 +38,12 @@ class OnnxInjectionDetector:
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike[str], *, threads: int | None = None, batch_size: int = 32, verify: bool = True
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+        verify: bool = True,
     ) -> OnnxInjectionDetector:
         return cls(OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size)
 

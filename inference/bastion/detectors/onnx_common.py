@@ -88,7 +88,9 @@ class OnnxTextModel:
     ``stride`` tokens, so nothing at the end of a long document is truncated away.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], *, threads: int | None = None, verify: bool = True) -> None:
+    def __init__(
+        self, folder: str | os.PathLike[str], *, threads: int | None = None, verify: bool = True
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
