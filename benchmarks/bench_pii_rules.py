@@ -37,35 +37,13 @@ from bastion.detectors.pii_regex import RegexPIIDetector
 from bastion.detectors.validators import luhn_ok
 from bastion.evaluation import MICRO, span_prf
 from bastion.types import Finding
+from bastion_training.baselines import NaiveRegexDetector  # the verbatim 5-regex baseline
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LABELS = ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS")
 SYNTH = "pii/presidio-research/data/synth_dataset_v2.json"
 # synth_dataset_v2 already uses our names for these; other types (PERSON, DATE_TIME...) are dropped.
 SYNTH_LABEL_MAP = {label: label for label in LABELS}
-
-
-class NaiveRegexDetector:
-    """The baseline: five bare regexes, no checksums, no context, no overlap resolution."""
-
-    name, category, version, kind = "naive", "pii", "0", "rules"
-    PATTERNS = (
-        ("EMAIL_ADDRESS", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,}\b")),
-        ("PHONE_NUMBER", re.compile(r"\b\d{3}[-.]?\d{3}[-.]?\d{4}\b")),
-        ("US_SSN", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
-        ("CREDIT_CARD", re.compile(r"\b\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b")),
-        ("IP_ADDRESS", re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")),
-    )
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        return [
-            [
-                Finding(label, m.start(), m.end(), 0.5, self.name)
-                for label, p in self.PATTERNS
-                for m in p.finditer(t)
-            ]
-            for t in texts
-        ]
 
 
 def datasets_root(cli: str | None) -> Path:

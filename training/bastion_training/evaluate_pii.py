@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from bastion_training.common import REPO_ROOT, load_params, log, write_json
-from bastion_training.metrics import span_report
 
 # Which of our labels each set's annotation covers (set → labels scored there).
 SET_SCOPE: dict[str, tuple[str, ...] | None] = {
@@ -64,6 +63,29 @@ ALIASES: dict[str, dict[str, str]] = {
     "eval_deid": {"ADDRESS": "LOCATION"},
     "eval_edge": {"ADDRESS": "LOCATION"},
 }
+
+
+def span_report(gold, pred, mode: str) -> dict[str, dict[str, float]]:
+    """Per-label + micro P/R/F1/F2 via the runtime package's span matcher."""
+    from bastion.evaluation import span_prf
+
+    res = span_prf(
+        [[(lab, s, e) for s, e, lab in row] for row in gold],
+        [[(lab, s, e) for s, e, lab in row] for row in pred],
+        mode,
+    )
+    return {
+        k: {
+            "precision": v.precision,
+            "recall": v.recall,
+            "f1": v.f1,
+            "f2": v.fbeta(2.0),
+            "tp": v.tp,
+            "fp": v.fp,
+            "fn": v.fn,
+        }
+        for k, v in res.items()
+    }
 
 
 def gold_spans(df: pd.DataFrame) -> list[list[tuple[int, int, str]]]:
