@@ -73,12 +73,72 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     return text
 
 
+PII_INTRO = """# bastion PII NER
+
+- **What it is**: all-MiniLM-L6-v2 (uncased) fine-tuned as a BIO token classifier, with a
+  case-feature embedding (per token: lower / Title / UPPER / mixed / digit / punctuation / other,
+  computed from the original text through the tokenizer's offsets) added to the input embeddings,
+  because the uncased tokenizer throws away capitalisation — the strongest cue for names. Exported
+  with optimum to ONNX (extra input `case_ids`) and quantized to int8 (dynamic, per-channel).
+- **Runs inside `bastion.Guard`** together with the regex + checksum recognizers; the merge is
+  deterministic (a checksum-validated regex finding beats a model finding on the same span; then
+  higher score, then longer span; adjacent same-label model pieces are joined).
+- **Labels**: {labels}.
+- **Windows**: {max_length} tokens, stride {stride}; spans are end-exclusive character offsets into
+  the text.
+- **Version**: `{version}`; sha256 of every file in `manifest.json`, verified at load.
+- **Training data**: the project's own synthetic generator (261 templates in chat, e-mail, ticket,
+  log, JSON/CSV, code/.env, form, HR/medical and six non-English formats; Faker values in 17 locales
+  with valid checksums; lower/upper-case variants; hard negatives), split by template and identity,
+  plus WNUT-17 train. Presidio's evaluation set and its templates were never used for training.
+"""
+
+PII_LIMITS = """
+## Limits
+
+- Synthetic-heavy training data: real text (clinical notes, speech transcripts, social media) is
+  harder than the generator's own test split, as the eval-only sets above show.
+- English-centric base model; names in non-Latin scripts and many non-English address formats are
+  weak spots.
+- Dates are tagged only as DATE_OF_BIRTH when the context says so; other dates, ages, titles,
+  nationalities and ZIP codes are out of scope.
+- Structured identifiers (cards, IBANs, SSNs, phones, e-mails, IPs) are primarily the regex
+  recognizers' job; the model adds recall for odd formats.
+"""
+
+
+def pii_card(model_dir: Path, report_dir: Path) -> str:
+    m = json.loads((model_dir / "manifest.json").read_text())
+    labels = sorted({t.split("-", 1)[1] for t in m["labels"] if "-" in t})
+    text = PII_INTRO.format(
+        labels=", ".join(labels), max_length=m["max_length"], stride=m.get("stride"), version=m["version"]
+    )
+    for key in ("ablation", "case_feature_ablation"):
+        if key in m:
+            text += (
+                "\n## Case-feature ablation (validation)\n\n```json\n"
+                + json.dumps(m[key], indent=2)
+                + "\n```\n"
+            )
+    par = m.get("parity_fp32_vs_int8") or m.get("parity")
+    if par:
+        text += "\n## fp32 vs int8 (validation)\n\n```json\n" + json.dumps(par, indent=2)[:3000] + "\n```\n"
+    summary = report_dir / "summary.md"
+    if summary.exists():
+        body = summary.read_text(encoding="utf-8").split("\n", 1)[1]
+        text += "\n## Evaluation (int8 model + regex through Guard)\n" + body.replace("\n## ", "\n### ")
+    return text + PII_LIMITS
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", choices=["injection"], default="injection")
+    ap.add_argument("--model", choices=["injection", "pii"], default="injection")
     args = ap.parse_args(argv)
     model_dir = REPO_ROOT / "models" / args.model
-    card = injection_card(model_dir, REPO_ROOT / "reports" / args.model, REPO_ROOT / "data/README.md")
+    if args.model == "pii":
+        card = pii_card(model_dir, REPO_ROOT / "reports" / "pii")
+    else:
+        card = injection_card(model_dir, REPO_ROOT / "reports" / args.model, REPO_ROOT / "data/README.md")
     (model_dir / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {model_dir / 'README.md'}")
     return 0
