@@ -162,6 +162,10 @@ NEGATIVES = [
     ("CREDIT_CARD", "card 4111-1111 1111-1111"),  # mixed separators
     ("CREDIT_CARD", "id 41111111111111110"),  # Luhn-valid only as a prefix of a longer number
     ("CREDIT_CARD", "ref 4111111111111111abc"),
+    # Luhn-invalid 16-digit ids whose last 12 digits pass Luhn with a card prefix
+    ("CREDIT_CARD", "order ref 4943 6406 7294 8786 was shipped"),
+    ("CREDIT_CARD", "order ref 4438-6638-3564-7715 was shipped"),
+    ("CREDIT_CARD", "order ref 5054 2975 5760 4123 was shipped"),
     ("IBAN_CODE", "DE89 3704 0044 0532 0130 01"),
     ("IBAN_CODE", "DE8937040044053201300"),
     ("IBAN_CODE", "XX89370400440532013000"),

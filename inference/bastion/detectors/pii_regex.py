@@ -879,6 +879,13 @@ def _cards_in_run(run: str) -> list[tuple[int, int]]:
                 best_j = j
             if not 3 <= size <= 6:
                 break  # only a 3-6 digit group can be followed by another group of the card
+        # A grouped card must not be the tail or head of a longer, uniformly grouped
+        # number: in "4943 6406 7294 8786" (Luhn-invalid) the last 12 digits happen to
+        # pass Luhn with a card prefix, but they are part of one 16-digit id.
+        if best_j > i:
+            sep = seps[i]
+            if (i > 0 and seps[i - 1] == sep) or (best_j < n - 1 and seps[best_j] == sep):
+                best_j = -1
         if best_j >= 0:
             out.append((bounds[i][0], bounds[best_j][1]))
             i = best_j + 1
