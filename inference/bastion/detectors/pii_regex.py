@@ -865,6 +865,7 @@ def _cards_in_run(run: str) -> list[tuple[int, int]]:
     bounds.append((start, len(run)))
     n = len(bounds)
     out: list[tuple[int, int]] = []
+    cands: list[tuple[int, int]] = []
     i = 0
     while i < n:
         best_j = -1
@@ -879,18 +880,24 @@ def _cards_in_run(run: str) -> list[tuple[int, int]]:
                 best_j = j
             if not 3 <= size <= 6:
                 break  # only a 3-6 digit group can be followed by another group of the card
-        # A grouped card must not be the tail or head of a longer, uniformly grouped
-        # number: in "4943 6406 7294 8786" (Luhn-invalid) the last 12 digits happen to
-        # pass Luhn with a card prefix, but they are part of one 16-digit id.
-        if best_j > i:
-            sep = seps[i]
-            if (i > 0 and seps[i - 1] == sep) or (best_j < n - 1 and seps[best_j] == sep):
-                best_j = -1
         if best_j >= 0:
-            out.append((bounds[i][0], bounds[best_j][1]))
+            cands.append((i, best_j))
             i = best_j + 1
         else:
             i += 1
+    # A grouped card must not be the head or tail of a longer, uniformly grouped number:
+    # in "4943 6406 7294 8786" (Luhn-invalid) the last 12 digits happen to pass Luhn with a
+    # card prefix, but they are part of one 16-digit id. Groups joined to the card by the
+    # same separator must themselves belong to a card (two cards pasted back to back).
+    covered = {g for a, b in cands for g in range(a, b + 1)}
+    for a, b in cands:
+        if b > a:
+            sep = seps[a]
+            if (a > 0 and seps[a - 1] == sep and a - 1 not in covered) or (
+                b < n - 1 and seps[b] == sep and b + 1 not in covered
+            ):
+                continue
+        out.append((bounds[a][0], bounds[b][1]))
     return out
 
 
