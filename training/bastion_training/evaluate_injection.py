@@ -33,14 +33,14 @@ def set_group(name: str) -> str:
     n = name.lower()
     if "notinject" in n:
         return "over_defense"
+    if "harm" in n:
+        return "harmful_request"
     if "wildguard" in n or "xstest" in n:
         return "benign"
     if "jbc" in n:
-        return "jbc_reused_template"
+        return "jbc_separate"
     if any(k in n for k in ("bipia", "jbb", "jailbreakbench", "tensor")):
         return "malicious"
-    if "harm" in n:
-        return "harmful_request"
     if "instructionwild" in n:
         return "benign_wild"
     if "deepset" in n:
@@ -154,7 +154,8 @@ def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict
         if (y == 0).sum():
             row["fpr"] = float(d[y == 0].mean())
         if "family" in df and y.sum():
-            fam = df["family"].astype(str).to_numpy()
+            # BIPIA families carry the attack category; report at task level (email/table/code).
+            fam = df["family"].astype(str).map(lambda f: ":".join(f.split(":")[:2])).to_numpy()
             row["recall_by_family"] = {
                 f: float(d[(fam == f) & (y == 1)].mean()) for f in sorted(set(fam[y == 1]))
             }
@@ -191,9 +192,8 @@ def obfuscation_recall(run, attacks: list[str], seed: int) -> dict[str, float]:
     from bastion_training.injection import augment
 
     out = {}
-    rng = np.random.default_rng(seed)
-    for kind in augment.KINDS:
-        texts = [augment.apply(kind, t, rng) for t in attacks]
+    for kind in augment.AUGMENTERS:
+        texts = [augment.augment_text(t, kind, seed + i) for i, t in enumerate(attacks)]
         _, d = run(texts)
         out[kind] = float(d.mean())
     _, d = run(attacks)
@@ -345,9 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no eval_*.parquet in {data_dir}: run the prepare stage first")
     train = pd.read_parquet(data_dir / "train.parquet")
     val = pd.read_parquet(data_dir / "val.parquet")
-    model_guard = Guard.default(models_dir=Path(args.model).parent, on_model_error="raise")
-    if not model_guard.has_injection_model:
-        raise SystemExit(f"no injection model in {args.model}")
+    # The shipped int8 model through the same Guard class and thresholds the runtime uses;
+    # PII detectors are left out so the latency column compares injection detectors only.
+    model_guard = Guard([build_detector("onnx_injection", path=Path(args.model))])
     manifest = json.loads((Path(args.model) / "manifest.json").read_text())
     systems: dict[str, Any] = {"bastion int8 (Guard)": guard_scorer(model_guard)}
     systems["heuristic fallback"] = guard_scorer(Guard([build_detector("heuristic_injection")]))
