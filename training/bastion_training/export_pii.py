@@ -192,11 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         "--no-case-features", action="store_true", help="export the ablation (artifacts/pii_nocase)"
     )
     ap.add_argument("--out", default=None, help="default models/pii (models/pii_nocase for the ablation)")
+    ap.add_argument(
+        "--art", default=None, help="training output to export; default artifacts/pii (or pii_nocase)"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     suffix = "pii_nocase" if args.no_case_features else "pii"
     out = Path(args.out) if args.out else REPO_ROOT / "models" / suffix
-    full = export_pii(load_params(args.params), REPO_ROOT / "artifacts" / suffix, out, Path(args.data))
+    art = Path(args.art) if args.art else REPO_ROOT / "artifacts" / suffix
+    full = export_pii(load_params(args.params), art, out, Path(args.data))
     log.info("wrote %s version %s", out, full["version"])
     return 0
 
