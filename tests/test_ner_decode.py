@@ -206,3 +206,30 @@ def test_odd_input_gives_sane_results(text: str) -> None:
 def test_non_str_is_an_input_error() -> None:
     with pytest.raises(InputError):
         _det().detect([None])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("label", "value", "keep"),
+    [
+        ("CREDIT_CARD", "4111 1111 1111 1111", True),
+        ("CREDIT_CARD", "4111 1111 1111 1112", False),  # Luhn-invalid digits never pass
+        ("CREDIT_CARD", "4943640672948786", False),
+        ("CREDIT_CARD", "three four eight eight eight one zero seven", True),  # spelled out
+        ("IBAN_CODE", "DE89 3704 0044 0532 0130 00", True),
+        ("IBAN_CODE", "DE89 3704 0044 0532 0130 01", False),  # mod-97 fails
+        ("IBAN_CODE", "sha256 a1d5757966e8", False),
+        ("US_SSN", "536-22-1987", True),
+        ("US_SSN", "666-12-3456", False),
+        ("US_SSN", "one two three", True),
+        ("PHONE_NUMBER", "61677", False),  # too short for any phone
+        ("PHONE_NUMBER", "+44 20 7946 0958", True),
+        ("PHONE_NUMBER", "nine eight nine four two one", True),
+        ("IP_ADDRESS", "10.0.0.300", False),
+        ("IP_ADDRESS", "2001:db8::1", True),
+        ("PERSON", "Jane Doe", True),
+    ],
+)
+def test_plausible_structured_values(label, value, keep):
+    from bastion.detectors.onnx_ner import plausible
+
+    assert plausible(label, value) is keep

@@ -293,7 +293,14 @@ def train(
         {tags[k]: v for k, v in sorted(label_counts.items())},
     )
 
-    model = from_base(base, tags, use_case_features=use_case_features)
+    if p.get("init_from"):
+        # Continue from an earlier fine-tuned checkpoint (e.g. a run cut short by its time
+        # budget), keeping its learned case embedding.
+        from bastion_training.ner_model import load as load_checkpoint
+
+        model = load_checkpoint(REPO_ROOT / p["init_from"])
+    else:
+        model = from_base(base, tags, use_case_features=use_case_features)
     weights = torch.ones(len(tags))
     weights[0] = float(p.get("o_weight", 1.0))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)

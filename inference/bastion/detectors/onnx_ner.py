@@ -12,6 +12,7 @@ exactly the runtime's post-processing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ import numpy as np
 
 from bastion.casefeatures import case_ids
 from bastion.detectors.onnx_common import OnnxTextModel, softmax
+from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
 
@@ -164,13 +166,16 @@ class OnnxNERDetector:
     category = PII
     kind = "model"
 
-    def __init__(self, model: OnnxTextModel, *, batch_size: int = 16, name: str = "pii_model") -> None:
+    def __init__(
+        self, model: OnnxTextModel, *, batch_size: int = 16, name: str = "pii_model", validate: bool = True
+    ) -> None:
         tags = tuple(model.manifest.labels)
         if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
             raise ModelLoadError(
                 f"{model.folder}: manifest labels must be 'O' then B-/I- tags, got {tags[:5]}"
             )
         self.model = model
+        self.validate = validate
         self.tags = tags
         self.name = name
         self.version = model.manifest.version
@@ -193,8 +198,11 @@ class OnnxNERDetector:
         threads: int | None = None,
         batch_size: int = 16,
         verify: bool = True,
+        validate: bool = True,
     ) -> OnnxNERDetector:
-        return cls(OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size)
+        return cls(
+            OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size, validate=validate
+        )
 
     def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
         """Per text: the tokenizer encoding and merged per-token tag probabilities."""
@@ -234,6 +242,44 @@ class OnnxNERDetector:
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
         return [
-            [Finding(s.label, s.start, s.end, round(s.score, 6), self.name, PII) for s in spans]
-            for spans in self.predict(texts)
+            [
+                Finding(s.label, s.start, s.end, round(s.score, 6), self.name, PII)
+                for s in spans
+                if not self.validate or plausible(s.label, text[s.start : s.end])
+            ]
+            for text, spans in zip(texts, self.predict(texts), strict=True)
         ]
+
+
+_NUMERIC_FORM = re.compile(r"[0-9+()\s./-]+")
+
+
+def plausible(label: str, value: str) -> bool:
+    """Structural checks on the model's structured-value spans.
+
+    A model tags "number-looking" things by shape, so it would happily call a
+    Luhn-invalid order id a card or a hash an IBAN. Where a value is written in digits, the
+    same validators the regex recognizers use must pass; spelled-out values ("four one one
+    one ...", "jane dot doe at ...") are the model's own territory and are kept.
+
+    >>> plausible("CREDIT_CARD", "4111 1111 1111 1112"), plausible("CREDIT_CARD", "4111 1111 1111 1111")
+    (False, True)
+    >>> plausible("IBAN_CODE", "sha256 a1d5757966e8"), plausible("PHONE_NUMBER", "61677")
+    (False, False)
+    """
+    numeric = _NUMERIC_FORM.fullmatch(value) is not None
+    digits = digits_only(value)
+    if label == "CREDIT_CARD":
+        return not numeric or (12 <= len(digits) <= 19 and luhn_ok(digits))
+    if label == "IBAN_CODE":
+        return iban_ok(re.sub(r"[\s-]", "", value))
+    if label == "US_SSN":
+        return not numeric or (len(digits) == 9 and ssn_ok(digits))
+    if label == "PHONE_NUMBER":
+        return not numeric or 7 <= len(digits) <= 15
+    if label == "IP_ADDRESS":
+        try:
+            ipaddress.ip_address(value.strip("[]"))
+        except ValueError:
+            return False
+    return True
