@@ -142,16 +142,7 @@ class OnnxTextModel:
 
     def windows(self, n_tokens: int) -> list[tuple[int, int]]:
         """Token ranges [s, e) covering ``n_tokens`` content tokens."""
-        size, stride = self.content_length, self.manifest.stride
-        if n_tokens <= size:
-            return [(0, n_tokens)]
-        out, s = [], 0
-        while True:
-            e = min(s + size, n_tokens)
-            out.append((s, e))
-            if e == n_tokens:
-                return out
-            s += stride
+        return sliding_windows(n_tokens, self.content_length, self.manifest.stride)
 
     def feeds(self, rows: Sequence[Sequence[int]], extra: dict[str, Sequence[Sequence[int]]] | None = None):
         """Pad content-token rows to one batch, adding [CLS]/[SEP]; ``extra`` inputs get 0 at specials."""
@@ -176,6 +167,23 @@ class OnnxTextModel:
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+
+
+def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
+    """Token ranges ``[s, e)`` of at most ``size`` tokens advancing by ``stride``.
+
+    >>> sliding_windows(10, 4, 2)
+    [(0, 4), (2, 6), (4, 8), (6, 10)]
+    """
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    out, s = [], 0
+    while True:
+        e = min(s + size, n_tokens)
+        out.append((s, e))
+        if e == n_tokens:
+            return out
+        s += stride
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bastion.casefeatures import case_ids
-from bastion.detectors.onnx_common import OnnxTextModel, softmax
+from bastion.detectors.onnx_common import OnnxTextModel, sliding_windows, softmax
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
@@ -41,24 +41,6 @@ class SpanPrediction:
     start: int
     end: int
     score: float
-
-
-def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """Token ranges ``[s, e)`` of at most ``size`` tokens advancing by ``stride``
-    (the same windows as :meth:`OnnxTextModel.windows`).
-
-    >>> sliding_windows(10, 4, 2)
-    [(0, 4), (2, 6), (4, 8), (6, 10)]
-    """
-    if n_tokens <= size:
-        return [(0, n_tokens)]
-    out, s = [], 0
-    while True:
-        e = min(s + size, n_tokens)
-        out.append((s, e))
-        if e == n_tokens:
-            return out
-        s += stride
 
 
 def merge_windows(n_tokens: int, n_tags: int, parts: Sequence[tuple[int, int, np.ndarray]]) -> np.ndarray:
