@@ -333,7 +333,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--slow-cap", type=int, default=200, help="rows per set for slow baselines")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("root").setLevel(logging.WARNING)
     params = load_params(args.params)
     from bastion import Guard
     from bastion.detectors import build_detector
