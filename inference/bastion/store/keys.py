@@ -45,7 +45,10 @@ def read_key_file(path: str | os.PathLike[str], *, data_path: Path | None = None
             f"key file {p} is in the same directory as the database {data_path}; keep them apart"
         )
     try:
-        return p.read_bytes().strip()
+        data = p.read_bytes()
+        # A 32-byte file is a raw binary key: stripping would eat key bytes that happen to be
+        # whitespace (\t, \r, \x0b, \x0c); text keys (base64) end with a newline instead.
+        return data if len(data) == 32 else data.strip()
     except OSError as exc:
         raise ConfigError(f"cannot read key file {p}: {exc.strerror}") from None
 
