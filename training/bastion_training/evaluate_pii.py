@@ -111,16 +111,32 @@ def scoped(spans: list[list[tuple[int, int, str]]], set_name: str, scope: tuple[
 
 
 def card_checks(df: pd.DataFrame, pred: list[list[tuple[int, int, str]]]) -> dict[str, Any]:
-    """Recall on cards and IBANs of the generator test split (target ≥ 0.99)."""
+    """Recall on cards and IBANs of the generator test split (target ≥ 0.99).
+
+    Gold values that fail their own checksum/length rule are counted apart: the generator
+    of this data version took some 21-character "GB" IBANs from Faker (real ones have 22),
+    which the guard is right not to report.
+    """
+    from bastion.detectors.validators import card_ok, iban_ok
+
+    check = {"CREDIT_CARD": card_ok, "IBAN_CODE": lambda v: iban_ok(v.replace("-", " "))}
     out = {}
-    for label in ("CREDIT_CARD", "IBAN_CODE"):
-        g = [[x for x in row if x[2] == label] for row in gold_spans(df)]
+    texts = df["text"].astype(str).tolist()
+    for label, ok in check.items():
+        g_all = [[x for x in row if x[2] == label] for row in gold_spans(df)]
+        g = [[x for x in row if ok(t[x[0] : x[1]])] for t, row in zip(texts, g_all, strict=True)]
+        invalid = sum(len(a) - len(b) for a, b in zip(g_all, g, strict=True))
         p = [[x for x in row if x[2] == label] for row in pred]
         r = span_report(g, p, "iou").get(label)
         out[label] = (
             None
             if r is None
-            else {"recall": r["recall"], "precision": r["precision"], "n": r["tp"] + r["fn"]}
+            else {
+                "recall": r["recall"],
+                "precision": r["precision"],
+                "n": r["tp"] + r["fn"],
+                "invalid_gold_excluded": invalid,
+            }
         )
     return out
 
@@ -317,7 +333,12 @@ def markdown(results: dict[str, Any], version: str, cap: int | None) -> str:
     if cc:
         lines += [
             "Cards and IBANs on the generator test split: "
-            + ", ".join(f"{k} recall {_f(v['recall'])} (n={v['n']})" for k, v in cc.items() if v),
+            + ", ".join(
+                f"{k} recall {_f(v['recall'])} (n={v['n']} valid values; {v['invalid_gold_excluded']} "
+                "checksum/length-invalid gold values excluded)"
+                for k, v in cc.items()
+                if v
+            ),
             "",
         ]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
+from bastion.detectors.validators import iban_ok
 from faker import Faker
 
 # Locale -> phone region and country name written in addresses.
@@ -179,7 +180,11 @@ def _make_iban(rng: random.Random, fake: Faker, region: str) -> str:
         except AttributeError:
             raw = ""
         if len(raw) >= 15 and raw[:2].isalpha():
-            return raw[:2] + iban_check_digits(raw[:2], raw[4:]) + raw[4:]
+            fixed = raw[:2] + iban_check_digits(raw[:2], raw[4:]) + raw[4:]
+            # Faker's generic provider emits 21-character "GB" IBANs (real ones have 22):
+            # keep only values the runtime's country-length + mod-97 validator accepts.
+            if iban_ok(fixed):
+                return fixed
         region, shape = "DE", _IBAN_SHAPES["DE"]
     bban = "".join(
         "".join(rng.choice(string.digits if kind == "d" else string.ascii_uppercase) for _ in range(n))
