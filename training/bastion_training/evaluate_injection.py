@@ -129,6 +129,25 @@ def nanoguard_system():
 # -- metrics -------------------------------------------------------------------------
 
 
+def piguard_summary(per_set: dict[str, Any]) -> dict[str, float | None]:
+    """PIGuard's three numbers: accuracy on the over-defense and benign sets (all rows
+    benign), and on the malicious sets the share of ATTACK rows caught (BIPIA-test also holds
+    its clean documents; their false positives show in the per-set table)."""
+
+    def weighted(group: str, key: str, weight: str) -> float | None:
+        rows = [
+            (r[key], r[weight]) for r in per_set.values() if r["group"] == group and key in r and r[weight]
+        ]
+        n = sum(w for _, w in rows)
+        return sum(v * w for v, w in rows) / n if n else None
+
+    return {
+        "notinject_accuracy": weighted("over_defense", "accuracy", "n"),
+        "benign_accuracy": weighted("benign", "accuracy", "n"),
+        "malicious_accuracy": weighted("malicious", "tpr", "positives"),
+    }
+
+
 def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict[str, Any]:
     per_set: dict[str, Any] = {}
     pooled_y, pooled_s = [], []
@@ -166,18 +185,9 @@ def evaluate_system(run, sets: dict[str, pd.DataFrame], cap: int | None) -> dict
     yy = np.concatenate(pooled_y) if pooled_y else np.zeros(0)
     ss = np.concatenate(pooled_s) if pooled_s else np.zeros(0)
 
-    def group_acc(group: str) -> float | None:
-        rows = [(r["accuracy"], r["n"]) for r in per_set.values() if r["group"] == group]
-        n = sum(k for _, k in rows)
-        return sum(a * k for a, k in rows) / n if n else None
-
     return {
         "per_set": per_set,
-        "piguard": {
-            "notinject_accuracy": group_acc("over_defense"),
-            "benign_accuracy": group_acc("benign"),
-            "malicious_accuracy": group_acc("malicious"),
-        },
+        "piguard": piguard_summary(per_set),
         "pooled": {
             "n": int(len(yy)),
             "auc": roc_auc(yy, ss) if len(yy) else None,
@@ -265,7 +275,9 @@ def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: di
         "# Injection classifier — evaluation",
         "",
         f"Model: `models/injection` version `{meta['version']}` (int8 ONNX, run through `Guard`). "
-        f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on).",
+        f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on). "
+        f"Rows per set: up to {meta['caps']['default'] or 'all'}; the slow baseline (metatronnanoguard) is "
+        f"scored on a seeded sample of up to {meta['caps']['slow']} rows per set.",
         "",
         "## PIGuard-style summary (accuracy, %)",
         "",
@@ -323,6 +335,16 @@ def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: di
     return "\n".join(lines) + "\n"
 
 
+def rewrite_summary(out_dir: Path) -> int:
+    data = json.loads((out_dir / "metrics.json").read_text())
+    for r in data["systems"].values():
+        r["piguard"] = piguard_summary(r["per_set"])
+    write_json(out_dir / "metrics.json", data)
+    md = markdown(data["systems"], data["obfuscation_recall"], data["meta"])
+    (out_dir / "summary.md").write_text(md, encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
@@ -331,7 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO_ROOT / "reports/injection"))
     ap.add_argument("--cap", type=int, default=None, help="max rows per set (all by default)")
     ap.add_argument("--slow-cap", type=int, default=200, help="rows per set for slow baselines")
+    ap.add_argument(
+        "--rewrite-summary",
+        action="store_true",
+        help="recompute the summary and markdown from an existing metrics.json (no scoring)",
+    )
     args = ap.parse_args(argv)
+    if args.rewrite_summary:
+        return rewrite_summary(Path(args.out))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
     from bastion import Guard
