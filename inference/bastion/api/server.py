@@ -53,9 +53,7 @@ def add_parser(subparsers: Any) -> None:
         "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
     )
     p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
-    p.add_argument(
-        "--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)"
-    )
+    p.add_argument("--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)")
     p.add_argument("--threads", type=int, help="inference worker threads")
     p.add_argument("--store-url", help="also record checks with bastion.store at this database URL")
     p.add_argument("--log-level", default="info")
