@@ -11,21 +11,14 @@ from bastion.errors import InputError
 from bastion.store import GENESIS, NewEvent, PrivacyStore
 from bastion.store.db import maintenance, write_tx
 from bastion.store.schema import audit_chain_anchor, audit_events
-from bastion.store.testing import SKIP_REASON, backend_url, pg_url
+from bastion.store.testing import backend_params, backend_url
 from sqlalchemy import create_engine, delete, insert, text, update
 from sqlalchemy.exc import DBAPIError
 
 UTC = timezone.utc
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
-    ),
-]
+BACKENDS = backend_params()
 
 
 class FakeClock:

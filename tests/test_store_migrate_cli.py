@@ -13,18 +13,11 @@ from bastion.store import PrivacyStore, migrate
 from bastion.store.cli import parse_duration, parse_when
 from bastion.store.db import create_store_engine, parse_url
 from bastion.store.schema import ALL_TABLES, audit_events
-from bastion.store.testing import SKIP_REASON, backend_url, pg_url
+from bastion.store.testing import backend_params, backend_url
 from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
-    ),
-]
+BACKENDS = backend_params()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -14,7 +14,7 @@ from bastion.errors import ConfigError, InputError
 from bastion.redact import Pseudonymize, redact_text
 from bastion.store import PrivacyStore, new_vault_key, register_metrics
 from bastion.store.schema import ALL_TABLES, vault_entries
-from bastion.store.testing import SKIP_REASON, backend_url, pg_url
+from bastion.store.testing import backend_params, backend_url
 from bastion.types import Finding
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import select, text, update
@@ -22,14 +22,7 @@ from sqlalchemy import select, text, update
 UTC = timezone.utc
 HMAC_KEY = b"audit-test-key-0123456789abcdef"
 
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param(
-        "postgresql",
-        id="postgresql",
-        marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
-    ),
-]
+BACKENDS = backend_params()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -54,3 +54,18 @@ def backend_url(backend: str, tmp_path: Path) -> Iterator[str]:
         raise RuntimeError(SKIP_REASON)
     with temporary_pg_schema(base) as url:
         yield url
+
+
+def backend_params() -> list:
+    """pytest parameters for the two backends; PostgreSQL is skipped, with the reason,
+    when no server URL is configured. (pytest is imported here only: tests call this.)"""
+    import pytest
+
+    return [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param(
+            "postgresql",
+            id="postgresql",
+            marks=[pytest.mark.postgres, pytest.mark.skipif(pg_url() is None, reason=SKIP_REASON)],
+        ),
+    ]
