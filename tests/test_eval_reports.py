@@ -1,0 +1,71 @@
+"""The evaluation scripts' bookkeeping: which bucket a set feeds, how the PIGuard numbers
+are weighted, label scoping per PII set, and the baselines."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pandas")
+
+from bastion_training.baselines import NaiveRegexDetector  # noqa: E402
+from bastion_training.evaluate_injection import piguard_summary, set_group  # noqa: E402
+from bastion_training.evaluate_pii import scoped, span_report  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("name", "group"),
+    [
+        ("notinject_one", "over_defense"),
+        ("wildguard", "benign"),
+        ("xstest_safe", "benign"),
+        ("xstest_unsafe_harmful", "harmful_request"),  # harmful beats the xstest prefix
+        ("harmful_requests", "harmful_request"),
+        ("bipia_test", "malicious"),
+        ("jbb", "malicious"),
+        ("jbb_jbc", "jbc_separate"),
+        ("tensor_trust", "malicious"),
+        ("instructionwild", "benign_wild"),
+        ("deepset_test", "in_distribution"),
+    ],
+)
+def test_set_groups(name, group):
+    assert set_group(name) == group
+
+
+def test_piguard_malicious_counts_attack_rows_only():
+    per_set = {
+        # BIPIA-test mixes attacks and clean documents: only the attack rows count here.
+        "bipia_test": {
+            "group": "malicious",
+            "n": 10,
+            "positives": 4,
+            "accuracy": 0.5,
+            "tpr": 1.0,
+            "fpr": 0.83,
+        },
+        "jbb": {"group": "malicious", "n": 6, "positives": 6, "accuracy": 0.5, "tpr": 0.5},
+        "notinject_one": {"group": "over_defense", "n": 10, "positives": 0, "accuracy": 0.9, "fpr": 0.1},
+        "notinject_two": {"group": "over_defense", "n": 30, "positives": 0, "accuracy": 0.5, "fpr": 0.5},
+    }
+    s = piguard_summary(per_set)
+    assert s["malicious_accuracy"] == pytest.approx((4 * 1.0 + 6 * 0.5) / 10)
+    assert s["notinject_accuracy"] == pytest.approx((10 * 0.9 + 30 * 0.5) / 40)
+    assert s["benign_accuracy"] is None
+
+
+def test_scoping_maps_aliases_and_drops_out_of_scope_labels():
+    spans = [[(0, 4, "PERSON"), (5, 10, "ADDRESS"), (11, 20, "EMAIL_ADDRESS")]]
+    out = scoped(spans, "eval_conll_test", ("PERSON", "LOCATION"))
+    assert out == [[(0, 4, "PERSON"), (5, 10, "LOCATION")]]
+
+
+def test_span_report_counts_iou_matches():
+    gold = [[(0, 10, "PERSON")]]
+    assert span_report(gold, [[(0, 8, "PERSON")]], "exact")["micro"]["f1"] == 0.0
+    assert span_report(gold, [[(0, 8, "PERSON")]], "iou")["micro"]["f1"] == 1.0
+
+
+def test_naive_baseline_matches_luhn_invalid_cards():
+    # The point of the baseline: no checksum, so invalid numbers match (bastion's never do).
+    found = NaiveRegexDetector().detect(["card 4111 1111 1111 1112"])[0]
+    assert [f.label for f in found] == ["CREDIT_CARD"]
