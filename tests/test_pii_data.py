@@ -265,6 +265,9 @@ def test_templates_are_many_known_and_varied():
         "code",
         "form",
         "note",
+        "news",
+        "prose",
+        "postal",
     }
     assert {t.lang for t in TEMPLATES} >= {"en", "de", "fr", "es", "it", "nl", "pt"}
     assert sum(is_negative(t) for t in TEMPLATES) >= 30
@@ -303,7 +306,15 @@ def test_splits_are_template_disjoint(frames):
     by_split = split_templates()
     assert sum(len(v) for v in by_split.values()) == len(TEMPLATES)
     for split in ("val", "test"):  # every format and language is represented
-        assert {t.format for t in by_split[split]} >= {"chat", "email", "log", "code"}
+        assert {t.format for t in by_split[split]} >= {
+            "chat",
+            "email",
+            "log",
+            "code",
+            "news",
+            "prose",
+            "postal",
+        }
         assert {t.lang for t in by_split[split]} >= {"de", "fr", "es", "it", "nl", "pt"}
 
 
@@ -452,6 +463,189 @@ def test_generation_is_deterministic():
 def test_bad_params_raise_config_error(bad):
     with pytest.raises(ConfigError):
         config(bad)
+
+
+# --------------------------------------------------------------------------- news, prose, postal
+
+
+def _us_identity(**kw):
+    base = dict(
+        locale="en_US", street="123 Main St", city="Springfield", state="IL", postcode="62704",
+        country="USA", address_lines=("123 Main St", "Springfield, IL 62704"), company="Acme Inc.",
+        first="Ann", last="Lee", phones=("(217) 555-0100",),
+    )  # fmt: skip
+    base.update(kw)
+    return _identity(**base)
+
+
+def _render(text, people, seed=0, case="none", lang="en"):
+    pools = {"en_US": [p for p in people if p.locale == "en_US"] or list(people)}
+    out, spans = render(Template("t", "news", lang, text), people, random.Random(seed), pools, case)
+    return out, [(out[s["start"] : s["end"]], s["label"]) for s in spans]
+
+
+_ANN, _BOB, _CY = (
+    _us_identity(first="Ann", last="Lee"),
+    _us_identity(first="Bob", last="Okafor", street="9 Elm Rd"),
+    _us_identity(first="Cy", last="Brandt", street="1 Oak Ave"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"We won," {SURNAME} said.', [("Lee", "PERSON")]),
+        ("{FULL_NAME} scored. {SURNAME} said", [("Ann Lee", "PERSON"), ("Lee", "PERSON")]),
+        # a list of surnames is three people, never one joined name
+        (
+            "{SURNAME}, {SURNAME_2} and {SURNAME_3} scored",
+            [("Lee", "PERSON"), ("Okafor", "PERSON"), ("Brandt", "PERSON")],
+        ),
+        ("{SURNAME} {SURNAME_2}", [("Lee", "PERSON"), ("Okafor", "PERSON")]),
+        # whereas first + last name parts side by side are one person
+        ("{LAST_NAME}, {FIRST_NAME} said", [("Lee, Ann", "PERSON")]),
+        ("{SURNAME_UPPER} WINS", [("LEE", "PERSON")]),
+        ("{SURNAME} (USA) beat {SURNAME_2} 6-3 6-4", [("Lee", "PERSON"), ("Okafor", "PERSON")]),
+        ("Results on Monday: 2-1, 0-0", []),
+    ],
+)
+def test_news_surname_mentions_are_person_spans(text, expected):
+    assert _render(text, [_ANN, _BOB, _CY])[1] == expected
+
+
+def test_surnames_beyond_the_texts_people_come_from_the_pool():
+    # four players in a results line: the fourth is drawn from the split's own pool
+    out, got = _render("{SURNAME} beat {SURNAME_2}; {SURNAME_3} beat {SURNAME_4}", [_ANN, _BOB, _CY])
+    assert [lab for _, lab in got] == ["PERSON"] * 4
+    assert got[3][0] in {"Lee", "Okafor", "Brandt"}
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_upper_datelines_label_the_city_only(seed):
+    out, got = _render("{WORLD_CITY_UPPER} {NEWS_DATE}\n{CITY} fans cheered in {CITY_UPPER}", [_ANN], seed)
+    city, label = got[0]
+    assert label == "LOCATION" and out.startswith(city + " ") and city == city.upper()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", out.split("\n")[0][len(city) + 1 :])  # date unlabelled
+    assert got[1:] == [("Springfield", "LOCATION"), ("SPRINGFIELD", "LOCATION")]  # same value, capitals
+
+
+def test_every_news_dateline_template_starts_with_an_upper_location():
+    datelines = [t for t in TEMPLATES if t.format == "news" and re.match(r"\{(WORLD_)?CITY_UPPER\}", t.text)]
+    assert len(datelines) >= 5
+    for i, t in enumerate(datelines):
+        out, spans = render(t, [_ANN, _BOB, _CY], random.Random(i), {"en_US": [_ANN, _BOB, _CY]})
+        first = spans[0]
+        assert first["start"] == 0 and first["label"] == "LOCATION"
+        assert out[: first["end"]] == out[: first["end"]].upper()
+        assert out[first["end"]] in " ,"
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize(
+    ("text", "head", "tail"),
+    [
+        ("ship it to {ADDRESS_US} please", "ship it to ", " please"),
+        ("She lives at {ADDRESS_US}.", "She lives at ", "."),
+        ("Return address: {PO_BOX}", "Return address: ", ""),
+        ("{FULL_NAME}\n{ADDRESS_BLOCK}", "Ann Lee\n", ""),
+    ],
+)
+def test_a_full_us_address_is_one_address_span(seed, text, head, tail):
+    out, got = _render(text, [_ANN, _BOB, _CY], seed)
+    addresses = [v for v, lab in got if lab == "ADDRESS"]
+    assert addresses == [out[len(head) : len(out) - len(tail)]]
+    assert "Springfield, IL 62704" in addresses[0]
+    assert not [v for v, lab in got if lab == "LOCATION"]  # the town inside it is not a second span
+
+
+@pytest.mark.parametrize(
+    ("ident", "slot", "must_have"),
+    [
+        (_identity(), "PO_BOX", ["Postfach ", "35390 Gießen"]),
+        (_identity(), "ADDRESS_BLOCK", ["Große Straße 5\n35390 Gießen"]),
+        (_identity(), "ADDRESS_US", ["Große Straße 5", "35390 Gießen"]),  # no US pool: own format
+        (
+            _us_identity(locale="en_GB", street="8 Mill Lane", city="Leeds", postcode="LS1 4AB", state=""),
+            "ADDRESS_BLOCK",
+            ["8 Mill Lane\n", "LS1 4AB"],
+        ),
+    ],
+)
+def test_foreign_postal_formats_are_one_span(ident, slot, must_have):
+    for seed in range(10):
+        out, spans = render(
+            Template("t", "postal", "en", f"to {{{slot}}}, thanks"),
+            [ident],
+            random.Random(seed),
+            {"x": [ident]},
+        )
+        ((span),) = spans
+        value = out[span["start"] : span["end"]]
+        assert span["label"] == "ADDRESS" and out == f"to {value}, thanks"
+        assert all(piece in value or piece.upper() in value for piece in must_have), value
+
+
+def test_geo_article_stays_outside_the_span_and_acronyms_are_their_own_span():
+    seen_article = False
+    for seed in range(60):
+        out, got = _render("floods across {GEO}", [_ANN], seed)
+        ((value, label),) = got
+        assert label == "LOCATION" and not value.lower().startswith("the ")
+        seen_article |= out.startswith("floods across the ")
+    assert seen_article
+    out, got = _render("report by the {ORG_ACRONYM}.", [_ANN], 3)
+    (name, l1), (acr, l2) = got
+    assert l1 == l2 == "ORGANIZATION" and out.endswith(f"{name} ({acr}).")
+    assert acr == "".join(w[0] for w in name.split() if w[0].isupper())
+
+
+def test_hard_negative_news_lines_have_no_spans():
+    negatives = [t for t in TEMPLATES if t.format == "news" and is_negative(t)]
+    assert len(negatives) >= 8
+    for t in negatives:
+        for seed in range(5):
+            out, spans = render(t, [_ANN, _BOB, _CY], random.Random(seed), {"en_US": [_ANN]})
+            assert spans == [] and out.strip()
+
+
+_NOT_ENTITIES = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January",
+                 "May", "June", "August", "December", "Council", "City", "the"}  # fmt: skip
+
+
+def test_news_fillers_stay_outside_spans(frames):
+    rows = [r for f in frames.values() for r in f.itertuples() if r.format in ("news", "prose", "postal")]
+    assert len(rows) > 20
+    labels = set()
+    for r in rows:
+        for s in r.spans:
+            value = r.text[s["start"] : s["end"]]
+            labels.add(s["label"])
+            assert value.title() not in _NOT_ENTITIES and value not in _NOT_ENTITIES, (r.template_id, value)
+            if s["label"] in ("PERSON", "LOCATION", "ORGANIZATION", "ADDRESS"):  # not a score or date
+                assert not re.fullmatch(r"[\d\W]+", value), (r.template_id, value)
+    assert {"PERSON", "LOCATION", "ORGANIZATION", "ADDRESS"} <= labels
+
+
+def test_new_formats_moved_no_existing_template_between_splits():
+    later = {"news", "prose", "postal"}
+    before = split_templates([t for t in TEMPLATES if t.format not in later])
+    after = split_templates(TEMPLATES)
+    for split in before:
+        assert before[split] == [t for t in after[split] if t.format not in later]
+
+
+def test_compositional_org_names_vary():
+    fake_pool = build_pools({"en_US": 1.0, "de_DE": 1.0}, 40, seed=2, split="train", exclude=set())
+    names = set()
+    for seed in range(80):
+        people = fake_pool["en_US"][:3]
+        out, spans = render(Template("t", "prose", "en", "{COMPANY} / {BANK} / {UNIVERSITY} / {HOSPITAL} / {CLUB}"),
+                            people, random.Random(seed), fake_pool)  # fmt: skip
+        assert [s["label"] for s in spans] == ["ORGANIZATION"] * 5
+        names.update(out[s["start"] : s["end"]] for s in spans)
+    assert len(names) > 250  # built from parts, not a short memorisable list
+    suffixes = ("Inc.", "Ltd", "LLC", "GmbH", "S.A.", "plc", "LLP")
+    assert sum(any(n.endswith(x) for x in suffixes) for n in names) >= 10
 
 
 # --------------------------------------------------------------------------- build

@@ -30,17 +30,35 @@ from bastion.errors import ConfigError
 from .schema import assert_valid_spans, make_frame
 from .templates import TEMPLATES, Template
 from .values import (
+    GEO_FEATURES,
     LOCALE_REGION,
+    NATIONALITIES,
+    NATIONS,
+    NEWS_AGENCIES,
+    REGIONS,
     Identity,
+    agency_name,
+    any_state,
+    association_with_acronym,
+    bank_name,
     build_pools,
+    club_name,
+    company_name,
     format_address,
+    format_address_block,
     format_card,
     format_date,
     format_iban,
     format_person,
     format_phone,
+    format_po_box,
     format_ssn,
+    format_us_address,
+    hospital_name,
+    party_name,
     stable_seed,
+    university_name,
+    world_city,
 )
 
 log = logging.getLogger(__name__)
@@ -121,6 +139,11 @@ _COUNTRIES = ["Germany", "France", "Spain", "Italy", "Portugal", "Brazil", "Indi
               "Mexico", "the Netherlands", "Belgium", "Austria", "Switzerland", "Ireland", "Poland", "Chile"]  # fmt: skip
 
 
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")  # fmt: skip
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def _loc(ctx: _Ctx, i: int) -> list[Segment]:
     if ctx.rng.random() < 0.3:
         return [(ctx.rng.choice(_COUNTRIES), "LOCATION")]
@@ -132,9 +155,67 @@ def _ip(ctx: _Ctx, who: Identity) -> str:
     return who.ipv6 if ctx.rng.random() < 0.1 else who.ipv4
 
 
+def _who(ctx: _Ctx, i: int) -> Identity:
+    """Identity ``i`` of the text; a results table may name more people than a text carries, so
+    later indices draw another identity from the split's own pool (disjointness is kept)."""
+    if i < len(ctx.people):
+        return ctx.people[i]
+    pool = ctx.pools[ctx.rng.choice([k for k in sorted(ctx.pools) if ctx.pools[k]])]
+    return ctx.rng.choice(pool)
+
+
+def _named(
+    label: str, fn: Callable[[_Ctx, Identity], str], offset: int = 0
+) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(fn(ctx, _who(ctx, i + offset)).strip(), label)]
+
+
+# Organisations and cities built from an identity's surname or town use identities other than the
+# text's people, so "{FULL_NAME} studied at {UNIVERSITY}" does not keep naming "Smith College"
+# after Ann Smith.
+_OTHER = 3
+
+
+def _us_address(ctx: _Ctx, who: Identity) -> str:
+    # en templates draw people from every locale; half of the non-US ones write a US address
+    # anyway, so the one-line US form is common whatever the people mix.
+    us = ctx.pools.get("en_US")
+    if LOCALE_REGION.get(who.locale) not in ("US", "CA", "AU") and us and ctx.rng.random() < 0.5:
+        who = ctx.rng.choice(us)
+    return format_us_address(ctx.rng, who)
+
+
+def _gazetteer(label: str, fn: Callable[[random.Random], str]) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(fn(ctx.rng), label)]
+
+
+def _geo(ctx: _Ctx, i: int) -> list[Segment]:
+    article, name = ctx.rng.choice(GEO_FEATURES)
+    return [(article, None), (name, "LOCATION")] if article else [(name, "LOCATION")]
+
+
+def _org_acronym(ctx: _Ctx, i: int) -> list[Segment]:
+    name, acronym = association_with_acronym(ctx.rng)
+    return [(name, "ORGANIZATION"), (" (", None), (acronym, "ORGANIZATION"), (")", None)]
+
+
+def _sets(rng: random.Random) -> str:
+    def one() -> str:
+        a = rng.choice([6, 6, 6, 7])
+        return f"{a}-{rng.randint(0, 4) if a == 6 else rng.choice([5, 6])}"
+
+    return " ".join(one() for _ in range(rng.choice([2, 2, 3])))
+
+
+def _race_time(rng: random.Random) -> str:
+    return rng.choice([f"{rng.randint(9, 11)}.{rng.randint(0, 99):02d}",
+                       f"{rng.randint(1, 4)}:{rng.randint(0, 59):02d}.{rng.randint(0, 99):02d}",
+                       f"{rng.randint(2, 5)} hours {rng.randint(0, 59)} minutes {rng.randint(0, 59)} seconds"])  # fmt: skip
+
+
 # Slot name -> filler(ctx, identity index) -> segments. Labelled slots read the identity so one
 # text stays consistent (the signature's name matches the email address).
-SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
+_BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "PERSON": lambda ctx, i: format_person(ctx.rng, ctx.people[i], ctx.lang),
     "FULL_NAME": _id_slot("PERSON", lambda c, p: p.full),
     "FIRST_NAME": _id_slot(_NAME_PART, lambda c, p: p.first),
@@ -155,6 +236,25 @@ SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "IP_ADDRESS": _id_slot("IP_ADDRESS", _ip),
     "ORGANIZATION": _id_slot("ORGANIZATION", lambda c, p: p.company),
     "LOC": _loc,
+    # Newswire and prose: surnames alone, real places, organisations built from parts.
+    "SURNAME": _named("PERSON", lambda c, p: p.last),  # never joined with a neighbouring name
+    "WORLD_CITY": _named("LOCATION", lambda c, p: world_city(c.rng, p), _OTHER),
+    "NATION": _gazetteer("LOCATION", lambda r: r.choice(NATIONS)),
+    "STATE": _gazetteer("LOCATION", any_state),
+    "REGION": _gazetteer("LOCATION", lambda r: r.choice(REGIONS)),
+    "GEO": _geo,  # rivers, ranges, seas; "the " stays outside the span
+    "COMPANY": _named("ORGANIZATION", lambda c, p: company_name(c.rng, p, _who(c, len(c.people))), _OTHER),
+    "BANK": _named("ORGANIZATION", lambda c, p: bank_name(c.rng, p), _OTHER),
+    "UNIVERSITY": _named("ORGANIZATION", lambda c, p: university_name(c.rng, p), _OTHER),
+    "HOSPITAL": _named("ORGANIZATION", lambda c, p: hospital_name(c.rng, p), _OTHER),
+    "AGENCY": _gazetteer("ORGANIZATION", agency_name),
+    "CLUB": _named("ORGANIZATION", lambda c, p: club_name(c.rng, p), _OTHER),
+    "PARTY": _gazetteer("ORGANIZATION", party_name),
+    "WIRE": _gazetteer("ORGANIZATION", lambda r: r.choice(NEWS_AGENCIES)),
+    "ORG_ACRONYM": _org_acronym,  # "National Council of Wine Growers (NCWG)": two spans
+    "ADDRESS_US": _named("ADDRESS", _us_address),
+    "PO_BOX": _named("ADDRESS", lambda c, p: format_po_box(c.rng, p)),
+    "ADDRESS_BLOCK": _named("ADDRESS", lambda c, p: format_address_block(c.rng, p)),
     # Unlabelled filler: look like identifiers, are not PII.
     "ORDER_ID": _filler(lambda r: r.choice([f"ORD-{r.randint(2019, 2026)}-{r.randint(10**5, 10**6 - 1)}",
                                             f"#{_rand(r, string.ascii_uppercase + string.digits, 8)}",
@@ -185,7 +285,39 @@ SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "SECRET": _filler(lambda r: r.choice(["sk_live_", "ghp_", "AKIA", "xoxb-"]) + _rand(r, string.ascii_letters + string.digits, 24)),
     "PASSWORD": _filler(lambda r: _rand(r, string.ascii_letters + string.digits + "!#%&*", r.randint(8, 16))),
     "LAST4": _filler(lambda r: f"{r.randint(0, 9999):04d}"),
+    "NEWS_DATE": _filler(lambda r: (date(1990, 1, 1) + timedelta(days=r.randrange(35 * 365))).isoformat()),
+    "YEAR": _filler(lambda r: str(r.randint(1950, 2025))),
+    "DAY": _filler(lambda r: str(r.randint(1, 28))),
+    "MONTH": _filler(lambda r: r.choice(_MONTH_NAMES)),
+    "WEEKDAY": _filler(lambda r: r.choice(_WEEKDAYS)),
+    "SCORE": _filler(lambda r: f"{r.choice([0, 0, 1, 1, 1, 2, 2, 3, 4])}-{r.choice([0, 0, 1, 1, 2, 2, 3])}"),
+    "SETS": _filler(_sets),
+    "RACE_TIME": _filler(_race_time),
+    "PCT": _filler(lambda r: r.choice([f"{r.randint(0, 15)}.{r.randint(0, 9)} percent", f"{r.randint(1, 60)}%",
+                                       f"{r.randint(0, 9)}.{r.randint(0, 99):02d} pct"])),
+    "FIGURE": _filler(lambda r: r.choice([f"{r.randint(1, 999)} million", f"${r.randint(1, 90)}.{r.randint(1, 9)} billion",
+                                          f"{r.randint(2, 900)},{r.randint(0, 999):03d}", f"{r.randint(1, 40)} billion euros"])),
+    "NATIONALITY": _filler(lambda r: r.choice(NATIONALITIES)),
+    "NUM": _filler(lambda r: str(r.randint(1, 40))),
+    "PTS": _filler(lambda r: str(r.randint(60, 130))),
 }  # fmt: skip
+
+# "{X_UPPER}" writes slot X in capitals (datelines, headlines) and shares X's value within a text.
+_UPPER_OF: dict[str, str] = {
+    f"{name}_UPPER": name
+    for name in ("CITY", "COUNTRY", "WORLD_CITY", "NATION", "STATE", "REGION", "SURNAME", "LAST_NAME",
+                 "COMPANY", "CLUB", "PARTY", "AGENCY", "BANK", "ORGANIZATION")
+}  # fmt: skip
+
+
+def _upper(fill: Callable[[_Ctx, int], list[Segment]]) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(value.upper(), label) for value, label in fill(ctx, i)]
+
+
+SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
+    **_BASE_SLOTS,
+    **{upper: _upper(_BASE_SLOTS[base]) for upper, base in _UPPER_OF.items()},
+}
 
 
 def template_slots(template: Template) -> list[tuple[str, int]]:
@@ -195,7 +327,9 @@ def template_slots(template: Template) -> list[tuple[str, int]]:
 
 _FILLER_SLOTS = frozenset(
     {"ORDER_ID", "UUID", "VERSION", "HASH", "EPOCH", "BAD_CARD", "DATE", "TIME", "TS", "REQ_ID", "AMOUNT", "INT",
-     "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4"}
+     "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4",
+     "NEWS_DATE", "YEAR", "DAY", "MONTH", "WEEKDAY", "SCORE", "SETS", "RACE_TIME", "PCT", "FIGURE", "NATIONALITY",
+     "NUM", "PTS"}
 )  # fmt: skip
 
 
@@ -216,6 +350,11 @@ def check_templates(templates: Sequence[Template] = TEMPLATES) -> None:
                 raise ConfigError(f"template {t.template_id}: unknown slot {{{name}}}")
 
 
+# Formats added after the first trained model. Their non-English lines form their own strata so
+# that adding them moved no existing template to another split (comparable test sets over time).
+_LATER_FORMATS = frozenset({"news", "prose", "postal"})
+
+
 def split_templates(
     templates: Sequence[Template] = TEMPLATES, fractions: Sequence[float] = (0.7, 0.15, 0.15)
 ) -> dict[str, list[Template]]:
@@ -224,7 +363,13 @@ def split_templates(
     same template never moves between splits from one run to the next."""
     groups: dict[tuple[str, bool], list[Template]] = {}
     for t in templates:
-        key = (t.format if t.lang == "en" else f"intl-{t.lang}", is_negative(t))
+        if t.lang == "en":
+            stratum = t.format
+        elif t.format in _LATER_FORMATS:  # few lines per language: pooled across languages
+            stratum = f"intl-{t.format}"
+        else:
+            stratum = f"intl-{t.lang}"
+        key = (stratum, is_negative(t))
         groups.setdefault(key, []).append(t)
     out: dict[str, list[Template]] = {s: [] for s in SPLITS}
     total = sum(fractions)
@@ -261,18 +406,19 @@ def render(
     length changes with case (``ß`` -> ``SS``) still gets exact offsets."""
     ctx = _Ctx(rng, people, template.lang, pools)
     segments: list[Segment] = []
-    cache: dict[str, list[Segment]] = {}
+    cache: dict[tuple[str, int], list[Segment]] = {}  # "{CITY}" and "{CITY_UPPER}" share one entry
     pos = 0
     for m in _SLOT.finditer(template.text):
         segments.append((template.text[pos : m.start()], None))
-        token = m.group(0)
         name, index = m.group(1), int(m.group(2) or 1) - 1
         if name in _FILLER_SLOTS:
             segments += SLOTS[name](ctx, index)
         else:
-            if token not in cache:  # the same PII slot twice is the same value twice
-                cache[token] = SLOTS[name](ctx, index)
-            segments += cache[token]
+            base = _UPPER_OF.get(name, name)
+            key = (base, index)
+            if key not in cache:  # the same PII slot twice is the same value twice
+                cache[key] = SLOTS[base](ctx, index)
+            segments += [(v.upper(), lab) for v, lab in cache[key]] if base != name else cache[key]
         pos = m.end()
     segments.append((template.text[pos:], None))
 

@@ -1,5 +1,7 @@
-"""The generator's own templates (none derived from any eval set). A slot is ``{NAME}`` or
-``{NAME_2}`` (a second person/identity); anything else in braces (JSON, code) is literal text.
+"""The generator's own templates, written for it from general knowledge: none is derived from
+any eval set (the newswire, prose and postal blocks included; no eval text, template or gazetteer
+was opened to write them). A slot is ``{NAME}`` or ``{NAME_2}`` (a second person/identity),
+``{NAME_UPPER}`` writes a slot in capitals; anything else in braces (JSON, code) is literal text.
 A template with no labelled slot is a hard negative. Slots are defined in ``generator.SLOTS``.
 
 Template ids are ``<lang>-<format>-<index>``; the split into train/val/test is by id (see
@@ -237,7 +239,7 @@ Permit for vehicle registered to {PERSON}, {ADDRESS}.
 %%
 Hello {PERSON},
 
-your parcel {TRACKING} could not be delivered to {STREET}, {CITY}. Please reschedule at our website.
+your parcel {TRACKING} could not be delivered to {ADDRESS}. Please reschedule at our website.
 
 Kind regards, {ORGANIZATION}
 %%
@@ -278,7 +280,7 @@ IBAN: {IBAN_CODE}
 Reason: SEPA direct debit rejected ({ORDER_ID})
 Assigned to: {USERNAME_2}
 %%
-Customer {PERSON} called from {PHONE_NUMBER} about order {ORDER_ID}; wants delivery to her office at {ORGANIZATION}, {STREET}, {CITY}.
+Customer {PERSON} called from {PHONE_NUMBER} about order {ORDER_ID}; wants delivery to her office at {ORGANIZATION}, {ADDRESS}.
 %%
 #{INT} [bug] login fails for {EMAIL_ADDRESS} since {VERSION}
 assignee: @{USERNAME}
@@ -975,6 +977,313 @@ Order: {ORDER_ID}
 Items: {INT}
 Total: {AMOUNT}
 Status: paid
+""",
+)
+
+
+# ----------------------------------------------------------------------------- news (en)
+# Newswire, sports results and headlines, written for this generator. Surnames alone are people,
+# datelines name the city only, clubs / companies / agencies / parties are organisations; scores,
+# dates, figures, weekdays and capitalised headline words stay unlabelled.
+_multi(
+    "news",
+    "en",
+    """\
+{WORLD_CITY_UPPER} {NEWS_DATE}
+{NATIONALITY} striker {SURNAME} scored twice as {CLUB} beat {CLUB_2} {SCORE} on {WEEKDAY} to go top of the table.
+%%
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Shares in {COMPANY} fell {PCT} on {WEEKDAY} after the group cut its profit forecast. Chief executive {FULL_NAME} told analysts that demand in {NATION} had slowed.
+%%
+{WORLD_CITY_UPPER} ({WIRE}) - {NATION} and {NATION_2} agreed on {WEEKDAY} to resume border talks, foreign minister {FULL_NAME} said after meeting his counterpart in {WORLD_CITY_2}.
+%%
+TENNIS - RESULTS IN {WORLD_CITY_UPPER}
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Results of second-round matches on {WEEKDAY} (prefix number denotes seeding):
+1 - {SURNAME} ({NATION}) beat {SURNAME_2} ({NATION_2}) {SETS}
+{SURNAME_3} ({NATION_3}) beat {SURNAME_4} ({NATION_4}) {SETS}
+%%
+SOCCER - LEAGUE RESULTS FROM {NATION_UPPER}
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Results of league matches played on {WEEKDAY}:
+{CLUB} {SCORE} {CLUB_2}
+{CLUB_3} {SCORE} {CLUB_4}
+%%
+{SURNAME} ({NATION}) {RACE_TIME}
+%%
+ATHLETICS - {SURNAME_UPPER} WINS IN {WORLD_CITY_UPPER}
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Leading results in the men's 100 metres: 1. {SURNAME} ({NATION}) {RACE_TIME} 2. {SURNAME_2} ({NATION_2}) {RACE_TIME} 3. {SURNAME_3} ({NATION_3}) {RACE_TIME}
+%%
+{PARTY} leader {FULL_NAME} said on {WEEKDAY} the party would vote against the budget. "We cannot support cuts of this size," {SURNAME} told reporters in {WORLD_CITY}.
+%%
+The {COMPANY} chairman {FULL_NAME} told shareholders in {WORLD_CITY} that the company would cut {INT} jobs by {YEAR}.
+%%
+"We are very happy with the result and now we look to the next game," {SURNAME} said.
+%%
+{NATION}'s central bank left interest rates unchanged on {WEEKDAY}, and governor {FULL_NAME} said inflation of {PCT} was within the target range.
+%%
+Heavy fighting was reported in the {REGION} region of {NATION} on {WEEKDAY}, a spokesman for the {AGENCY} in {WORLD_CITY} said.
+%%
+Police in {WORLD_CITY} said on {WEEKDAY} they had arrested {NUM} people after clashes outside the {NATION_2} embassy.
+%%
+{COMPANY} said on {WEEKDAY} it would buy {COMPANY_2} for {FIGURE} in cash, creating the largest group of its kind in {REGION}.
+%%
+{BANK} raised its growth forecast for {NATION} to {PCT} for {YEAR}, citing strong exports to {NATION_2}.
+%%
+{AGENCY} inspectors arrived in {WORLD_CITY} on {WEEKDAY}, {NUM} days after the government of {NATION} agreed to the visit.
+%%
+{SURNAME}'s {PARTY} won {PCT} of the vote in {STATE}, against {PCT} for {SURNAME_2}'s {PARTY_2}.
+%%
+{NATION_UPPER} BEAT {NATION_UPPER_2} {SCORE} TO REACH FINAL
+%%
+{COMPANY_UPPER} SHARES SLUMP AFTER PROFIT WARNING
+%%
+{PARTY_UPPER} CLAIMS VICTORY IN {STATE_UPPER} ELECTION
+%%
+{SURNAME_UPPER} LEADS {CLUB_UPPER} TO {SCORE} WIN OVER {CLUB_UPPER_2}
+%%
+{FULL_NAME}, who was born in {WORLD_CITY} in {YEAR}, died on {WEEKDAY} at his home in {WORLD_CITY_2}, his family said. He was {NUM}.
+%%
+CRICKET - {NATION_UPPER} V {NATION_UPPER_2} SCOREBOARD
+{WORLD_CITY_UPPER} {NEWS_DATE}
+{NATION} first innings 245 for 6 ({SURNAME} 87, {SURNAME_2} 45) v {NATION_2}
+%%
+CYCLING - STAGE RESULTS
+Leading results of stage {NUM} from {WORLD_CITY} to {WORLD_CITY_2}:
+1. {SURNAME} ({NATION}) {CLUB} {RACE_TIME}
+2. {SURNAME_2} ({NATION_2}) {CLUB_2} same time
+%%
+BASKETBALL - LEAGUE RESULTS
+Results of games played on {WEEKDAY}:
+{CLUB} {PTS} {CLUB_2} {PTS}
+{CLUB_3} {PTS} {CLUB_4} {PTS} (OT)
+%%
+A court in {WORLD_CITY} sentenced {FULL_NAME} to {NUM} years in prison on {WEEKDAY} for fraud at {COMPANY}, where {SURNAME} had been finance director.
+%%
+Floods across {GEO} forced thousands from their homes in {REGION}, and officials in {WORLD_CITY} warned that more rain was expected.
+%%
+{NATIONALITY} President {FULL_NAME} arrived in {WORLD_CITY} on {WEEKDAY} for two days of talks with Prime Minister {FULL_NAME_2} of {NATION}.
+%%
+{SURNAME}, {NUM}, joined {CLUB} from {CLUB_2} on a three-year contract, the club said on {WEEKDAY}.
+%%
+"The situation is very serious," {SURNAME} told {WIRE} by telephone from {WORLD_CITY}.
+%%
+Gold closed at {AMOUNT} an ounce in {WORLD_CITY} on {WEEKDAY}, while the dollar slipped against the euro.
+%%
+Workers at {COMPANY}'s plant in {CITY}, {STATE} walked out on {WEEKDAY} over pay, union official {FULL_NAME} said.
+%%
+Senator {FULL_NAME} of {STATE} said the {AGENCY} had failed to answer questions about the contract.
+%%
+{SURNAME} and {SURNAME_2} shared the lead on {NUM} under par after the first round in {WORLD_CITY}, two shots ahead of {SURNAME_3}.
+%%
+{WORLD_CITY_UPPER}, {MONTH} {DAY} ({WIRE}) - {COMPANY} posted a {PCT} rise in quarterly profit on {WEEKDAY}, beating forecasts, and said {SURNAME} would step down as chairman.
+%%
+{SURNAME} Leads {CLUB} to Victory Over {CLUB_2}
+%%
+{AGENCY} officials met {PARTY} lawmakers in {WORLD_CITY} to discuss aid for {NATION} and {NATION_2}.
+%%
+{CLUB} coach {FULL_NAME} was fined by {AGENCY} for comments about the referee after the {SCORE} defeat by {CLUB_2}.
+%%
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Researchers at {UNIVERSITY} said on {WEEKDAY} that a trial of the vaccine at {HOSPITAL} had produced encouraging results. "It is an important step," said {SURNAME}, who led the study.
+%%
+{FULL_NAME} ({NATION}) retained the world title, with {SURNAME_2} of {NATION_2} second and {SURNAME_3} ({NATION_3}) third.
+%%
+Troops were moved toward {GEO} after {NATION} accused {NATION_2} of violating the ceasefire, the {AGENCY} said in a statement issued in {WORLD_CITY}.
+%%
+{STATE} Governor {FULL_NAME} declared a state of emergency on {WEEKDAY} as wildfires spread toward {CITY}.
+%%
+SOCCER - {CLUB_UPPER} SIGN {SURNAME_UPPER} FROM {CLUB_UPPER_2}
+""",
+)
+# News lines without any entity: the numbers, dates and capitalised headline words stay unlabelled.
+_multi(
+    "news",
+    "en",
+    """\
+SOCCER - RESULTS AND STANDINGS AFTER WEEKEND MATCHES
+%%
+Stocks closed {PCT} higher on {WEEKDAY} as technology shares rallied; the main index gained {INT} points.
+%%
+MARKETS RALLY AS RATES FALL
+Bonds gained for a third day on {WEEKDAY}, with yields down {PCT} and trading volume at {FIGURE} shares.
+%%
+Results on {WEEKDAY}: {SCORE}, {SCORE}, {SCORE} after extra time, {SCORE} on penalties.
+%%
+The {PRODUCT} launch was pushed back to {MONTH} {YEAR}; pre-orders had reached {FIGURE}.
+%%
+Unemployment fell to {PCT} in {MONTH} from {PCT} a year earlier, the statistics office said on {WEEKDAY}.
+%%
+Oil Prices Climb As Supply Fears Grow Ahead Of Winter
+%%
+Attendance: {INT}. Half-time: {SCORE}. Man of the Match: the home goalkeeper.
+%%
+Quarterly Earnings Beat Forecasts; Dividend Raised To {AMOUNT} Per Share
+%%
+{MONTH} {DAY}, {YEAR}: City Council Approves Budget Of {FIGURE}
+%%
+FINAL SCORE: {SCORE} - MATCH REPORT TO FOLLOW
+%%
+Standings (tabulate under played, won, drawn, lost, goals for, against, points):
+{NUM} {NUM} {NUM} {NUM} {NUM} {NUM} {PTS}
+""",
+)
+
+# ----------------------------------------------------------------------------- news (de, fr, es)
+_multi(
+    "news",
+    "de",
+    """\
+{CITY_UPPER} {NEWS_DATE}
+Der Vorstandschef von {COMPANY}, {FULL_NAME}, kündigte am Dienstag in {CITY} den Abbau von {INT} Stellen an. {SURNAME} sagte, die Lage in {COUNTRY} bleibe schwierig.
+%%
+{SURNAME} erzielte in der {NUM}. Minute das Siegtor für {CLUB} beim {SCORE} gegen {CLUB_2}.
+""",
+)
+_multi(
+    "news",
+    "fr",
+    """\
+{CITY_UPPER}, {NEWS_DATE} - Le président de {COMPANY}, {FULL_NAME}, a annoncé mardi à {CITY} la fermeture de deux usines. « Nous n'avions pas le choix », a déclaré {SURNAME}.
+%%
+{SURNAME} a battu {SURNAME_2} {SETS} mardi à {CITY} et affrontera {SURNAME_3} en demi-finale.
+""",
+)
+_multi(
+    "news",
+    "es",
+    """\
+{CITY_UPPER}, {NEWS_DATE} - El presidente de {COMPANY}, {FULL_NAME}, anunció el martes en {CITY} una inversión de {FIGURE}, dijo {SURNAME} a los periodistas.
+%%
+{SURNAME} marcó dos goles y {CLUB} venció {SCORE} a {CLUB_2} el domingo en {CITY}.
+""",
+)
+
+# ----------------------------------------------------------------------------- prose (en): places
+_multi(
+    "prose",
+    "en",
+    """\
+{FULL_NAME} was born in {CITY}, {STATE}, and moved to {WORLD_CITY} in {YEAR} to work as a teacher.
+%%
+We spent two weeks driving through {REGION} before flying home from {WORLD_CITY}.
+%%
+The {NATION} government announced new visa rules for students from {NATION_2} on {WEEKDAY}.
+%%
+She grew up on a farm in {STATE} and studied in {WORLD_CITY} before settling in {NATION}.
+%%
+Our company is based in {WORLD_CITY}, with smaller offices in {NATION} and {NATION_2}.
+%%
+The trail crosses {REGION} for about {NUM} kilometres before climbing into the hills above {WORLD_CITY}.
+%%
+My grandparents emigrated from {NATION} to {STATE} in {YEAR} and opened a bakery there.
+%%
+Flights between {WORLD_CITY} and {WORLD_CITY_2} were cancelled because of storms over {GEO}.
+%%
+He has lived in {CITY} for most of his life, apart from three years in {REGION}.
+%%
+Itinerary: day 1 {WORLD_CITY}, days 2-3 {REGION}, day 4 {WORLD_CITY_2}, flying back via {WORLD_CITY_3}.
+%%
+The wine comes from small vineyards in {REGION}, close to the border with {NATION}.
+%%
+I'm thinking of moving from {STATE} to {STATE_2} for a new job. Is the cost of living much higher there?
+%%
+{NATIONALITY}-born author {FULL_NAME} now lives in {WORLD_CITY} with her family.
+%%
+Can you plan a 5-day trip to {NATION} for me? I land in {WORLD_CITY} on {DATE} and leave from {WORLD_CITY_2}.
+%%
+Snow closed several passes in {GEO}, cutting off villages in {REGION} for {NUM} days.
+%%
+The storm made landfall in {STATE} on {WEEKDAY} and moved inland toward {WORLD_CITY}.
+""",
+)
+
+# ----------------------------------------------------------------------------- prose (en): organisations
+_multi(
+    "prose",
+    "en",
+    """\
+{FULL_NAME} studied economics at {UNIVERSITY} and then joined {BANK} as an analyst.
+%%
+After the accident she was taken to {HOSPITAL}, where doctors said her condition was stable.
+%%
+{COMPANY} has agreed to acquire {COMPANY_2}, the two firms said in a joint statement on {WEEKDAY}.
+%%
+The report was prepared by the {ORG_ACRONYM} and published with support from {AGENCY}.
+%%
+I've been a {CLUB} fan since I was a kid; my dad took me to every home game.
+%%
+My mortgage is with {BANK} but I want to move my savings to {BANK_2}. Which one has better rates?
+%%
+He left {COMPANY} in {YEAR} to found a start-up, which was later bought by {COMPANY_2}.
+%%
+The study, led by researchers at {UNIVERSITY} and {HOSPITAL}, followed {INT} patients for five years.
+%%
+The {PARTY} has called for an inquiry into the contract awarded to {COMPANY}.
+%%
+Please send the signed contract to our lawyers at {COMPANY} by the end of the week.
+%%
+The {ORG_ACRONYM} warned that prices would keep rising. A spokesperson for the group declined to comment.
+%%
+I applied for internships at {COMPANY}, {COMPANY_2} and {BANK}; only {COMPANY} replied so far.
+%%
+{FULL_NAME}, a professor at {UNIVERSITY}, told {WIRE} that the findings were "worrying".
+%%
+She works night shifts as a nurse at {HOSPITAL} and coaches a youth team at {CLUB} on weekends.
+%%
+A grant from {AGENCY} will fund a new research lab at {UNIVERSITY}.
+%%
+{COMPANY} shares rose {PCT} after analysts at {BANK} upgraded the stock to "buy".
+""",
+)
+
+# ----------------------------------------------------------------------------- postal addresses (en)
+# A whole postal address (street through postcode, and country when written) is one ADDRESS span;
+# a town named on its own elsewhere in the text is a LOCATION.
+_multi(
+    "postal",
+    "en",
+    """\
+ship it to {ADDRESS_US} please, that's my work address
+%%
+She lives at {ADDRESS_US} with her two kids and a very loud dog.
+%%
+Our office at {ADDRESS} is closed on public holidays; please send mail to {PO_BOX} instead.
+%%
+{PERSON}
+{ADDRESS_BLOCK}
+%%
+Please send payment to:
+{COMPANY}
+{ADDRESS_BLOCK}
+%%
+Return address: {PO_BOX}
+%%
+Bill to: {PERSON}, {ADDRESS_US}
+Ship to: {PERSON_2}, {ADDRESS_US_2}
+%%
+The courier left the package at {ADDRESS_US} instead of my place at {ADDRESS_US_2}.
+%%
+change of address: from {ADDRESS} to {ADDRESS_2}, effective {DATE}
+%%
+We're hosting the party at our new house, {ADDRESS_US}. Parking is on the street.
+%%
+Correspondence for {COMPANY} should be addressed to {PO_BOX}.
+%%
+Sender: {PERSON}, {ADDRESS_BLOCK}
+%%
+I moved out of {ADDRESS_2} last month; my new address is {ADDRESS_US}.
+%%
+Deliveries: {ADDRESS_US}. The buzzer is broken, please call {PHONE_NUMBER} when you arrive.
+%%
+{FULL_NAME}, of {ADDRESS_US}, was charged with driving without a licence, police in {CITY} said.
+%%
+Visit our showroom at {ADDRESS}, a short walk from {CITY} central station.
+%%
+Registered office:
+{ADDRESS_BLOCK}
+Registered in {COUNTRY}, company number {INT}
 """,
 )
 

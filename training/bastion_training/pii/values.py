@@ -418,3 +418,330 @@ def format_address(rng: random.Random, ident: Identity) -> str:
 def pick(rng: random.Random, items: Iterable[str]) -> str:
     seq = list(items)
     return seq[rng.randrange(len(seq))]
+
+
+# --------------------------------------------------------------------------- places and organisations
+# Gazetteers written for this generator from general knowledge. They are shared by all splits (a
+# country is not an identity); the names inside compositional organisations come from the split's
+# own identities, so those stay disjoint with the people.
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+WORLD_CITIES: tuple[str, ...] = _words(
+    """London Paris Berlin Madrid Rome Lisbon Dublin Amsterdam Brussels Vienna Zurich Geneva Frankfurt
+    Munich Hamburg Cologne Stuttgart Milan Naples Turin Barcelona Seville Valencia Bilbao Lyon Marseille
+    Toulouse Nice Copenhagen Stockholm Oslo Helsinki Warsaw Krakow Prague Budapest Bucharest Sofia Athens
+    Istanbul Ankara Moscow Kiev Minsk Riga Vilnius Tallinn Belgrade Zagreb Sarajevo Ljubljana Bratislava
+    Edinburgh Glasgow Manchester Liverpool Birmingham Leeds Cardiff Belfast Rotterdam Antwerp Basel
+    Chicago Boston Houston Dallas Atlanta Miami Seattle Denver Detroit Philadelphia Phoenix Baltimore
+    Toronto Montreal Vancouver Ottawa Calgary Guadalajara Monterrey Havana Bogota Lima Santiago Montevideo
+    Brasilia Caracas Quito Cairo Lagos Nairobi Johannesburg Accra Dakar Casablanca Algiers Tunis Kinshasa
+    Kampala Harare Khartoum Jerusalem Beirut Amman Damascus Baghdad Tehran Riyadh Dubai Doha Karachi
+    Islamabad Lahore Mumbai Bangalore Chennai Kolkata Dhaka Colombo Kathmandu Kabul Tashkent Almaty
+    Beijing Shanghai Taipei Seoul Tokyo Osaka Manila Jakarta Bangkok Hanoi Singapore Sydney Melbourne
+    Brisbane Perth Auckland Wellington"""
+) + (
+    "New York", "Washington", "Los Angeles", "San Francisco", "New Orleans", "Las Vegas", "St. Louis",
+    "Mexico City", "Buenos Aires", "Sao Paulo", "Rio de Janeiro", "La Paz", "Cape Town", "Addis Ababa",
+    "Tel Aviv", "Kuwait City", "New Delhi", "Hong Kong", "Kuala Lumpur", "Abu Dhabi", "Ho Chi Minh City",
+    "Frankfurt am Main", "The Hague", "Rio",
+)  # fmt: skip
+
+NATIONS: tuple[str, ...] = _words(
+    """Germany France Spain Italy Portugal Britain England Scotland Wales Ireland Belgium Austria
+    Switzerland Poland Sweden Norway Denmark Finland Iceland Greece Turkey Russia Ukraine Belarus
+    Romania Bulgaria Hungary Serbia Croatia Bosnia Slovenia Slovakia Albania Estonia Latvia Lithuania
+    Moldova Georgia Armenia Azerbaijan Kazakhstan Uzbekistan Israel Lebanon Syria Jordan Iraq Iran
+    Egypt Libya Tunisia Algeria Morocco Nigeria Ghana Senegal Kenya Ethiopia Uganda Tanzania Rwanda
+    Zimbabwe Zambia Angola Mozambique Sudan Somalia Cameroon Mali Pakistan Afghanistan India Bangladesh
+    Nepal China Japan Taiwan Mongolia Vietnam Thailand Cambodia Indonesia Malaysia Singapore Australia
+    Canada Mexico Cuba Jamaica Haiti Colombia Venezuela Ecuador Peru Bolivia Chile Argentina Uruguay
+    Paraguay Brazil USA Luxembourg Cyprus Malta Qatar Kuwait Bahrain Oman Yemen"""
+) + (
+    "South Africa", "Saudi Arabia", "South Korea", "North Korea", "New Zealand", "Sri Lanka",
+    "Costa Rica", "Ivory Coast", "Czech Republic", "Northern Ireland", "Puerto Rico", "Hong Kong",
+)  # fmt: skip
+
+US_STATES: tuple[str, ...] = (
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware",
+    "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky",
+    "Louisiana", "Maine", "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi",
+    "Missouri", "Montana", "Nebraska", "Nevada", "New Hampshire", "New Jersey", "New Mexico",
+    "New York", "North Carolina", "North Dakota", "Ohio", "Oklahoma", "Oregon", "Pennsylvania",
+    "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas", "Utah", "Vermont",
+    "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
+)  # fmt: skip
+
+# States and provinces outside the US (written where a sentence says "state" or "province").
+OTHER_STATES: tuple[str, ...] = (
+    "Ontario", "Quebec", "Alberta", "British Columbia", "Manitoba", "Nova Scotia", "Queensland",
+    "New South Wales", "Tasmania", "Bavaria", "Saxony", "Hesse", "Brandenburg", "Lower Saxony",
+    "North Rhine-Westphalia", "Baden-Wuerttemberg", "Maharashtra", "Kerala", "Gujarat", "Rajasthan",
+    "Jalisco", "Chiapas", "Oaxaca", "Bahia", "Minas Gerais", "Tyrol", "Styria", "Ticino",
+)  # fmt: skip
+
+REGIONS: tuple[str, ...] = (
+    "Catalonia", "Andalusia", "Galicia", "Tuscany", "Lombardy", "Sicily", "Sardinia", "Provence",
+    "Brittany", "Normandy", "Alsace", "Flanders", "Wallonia", "Yorkshire", "Cornwall", "Siberia",
+    "Patagonia", "Kashmir", "Punjab", "Bengal", "Tibet", "Crimea", "Transylvania", "Bohemia",
+    "Silesia", "Anatolia", "Lapland", "Darfur", "Kosovo", "Chechnya", "Corsica", "Crete", "Bavaria",
+    "Gaza", "Kurdistan", "Scania", "Jutland", "Asturias", "Umbria", "Burgundy", "Limburg", "Kent",
+)  # fmt: skip
+
+# Rivers, ranges, seas, continents and the countries written with an article, as (article, name):
+# the article stays outside the span ("across the Alps"). Templates write them after in/across/over.
+GEO_FEATURES: tuple[tuple[str, str], ...] = tuple(
+    ("the ", n) for n in (
+        "Rhine", "Danube", "Thames", "Seine", "Nile", "Amazon", "Mississippi", "Volga", "Ganges",
+        "Yangtze", "Mekong", "Rhone", "Elbe", "Hudson", "Alps", "Andes", "Rockies", "Himalayas",
+        "Pyrenees", "Urals", "Carpathians", "Dolomites", "Balkans", "Middle East", "Caribbean", "Midwest",
+        "Sahara", "Mediterranean", "Baltic", "Black Sea", "North Sea", "Persian Gulf", "Gulf of Mexico",
+        "Netherlands", "United States", "United Kingdom", "Philippines", "U.S.", "West Bank",
+        "Golan Heights", "Great Lakes", "Scottish Highlands", "Ruhr", "Outback",
+    )
+) + tuple(
+    ("", n) for n in (
+        "Mount Everest", "Mont Blanc", "Kilimanjaro", "Mount Fuji", "Lake Geneva", "Lake Como",
+        "Lake Victoria", "Lake Tahoe", "Loch Ness", "Ben Nevis", "Mount Kenya", "Lake Baikal",
+        "Death Valley", "Yosemite", "Lake Constance", "Cape Horn", "Tierra del Fuego", "Europe", "Asia",
+        "Africa", "Latin America", "North America", "Southeast Asia", "East Africa", "Eastern Europe",
+        "Central Europe", "Scandinavia", "Siberia", "Patagonia",
+    )
+)  # fmt: skip
+
+# Adjectives of nationality are not places: written unlabelled next to labelled places.
+NATIONALITIES: tuple[str, ...] = _words(
+    """American British German French Spanish Italian Dutch Belgian Swiss Austrian Swedish Norwegian
+    Danish Finnish Polish Czech Russian Ukrainian Greek Turkish Israeli Egyptian Kenyan Nigerian
+    Brazilian Argentine Mexican Canadian Australian Japanese Chinese Indian Pakistani Korean Irish
+    Portuguese Scottish Welsh Hungarian Romanian Serbian Croatian Iranian Iraqi Moroccan Ethiopian
+    European Asian African"""
+)  # fmt: skip
+
+NEWS_AGENCIES: tuple[str, ...] = ("Reuters", "AP", "AFP", "dpa", "Bloomberg", "Xinhua", "ANSA", "EFE",
+                                  "Kyodo", "Interfax", "PTI", "Itar-Tass", "Associated Press")  # fmt: skip
+
+AGENCIES: tuple[str, ...] = (
+    "EPA", "FBI", "CIA", "NASA", "FDA", "SEC", "IRS", "UN", "EU", "NATO", "WHO", "IMF", "OPEC",
+    "UNICEF", "UNESCO", "World Bank", "Federal Reserve", "European Central Bank", "Bundesbank",
+    "Bank of England", "Bank of Japan", "Interpol", "Europol", "Red Cross", "FIFA", "UEFA", "IOC",
+    "European Commission", "European Parliament", "Security Council", "Pentagon", "State Department",
+    "Justice Department", "Treasury", "Bundestag", "Senate", "House of Commons", "Kremlin", "WTO",
+    "Amnesty International", "Greenpeace", "Medecins Sans Frontieres", "Supreme Court",
+    "Environmental Protection Agency", "Food and Drug Administration", "National Health Service",
+    "Finance Ministry", "Defence Ministry", "Foreign Ministry", "Interior Ministry", "Health Ministry",
+)  # fmt: skip
+
+PARTIES: tuple[str, ...] = (
+    "Democratic Party", "Republican Party", "Democrats", "Republicans", "Labour", "Labour Party",
+    "Conservative Party", "Conservatives", "Tories", "Liberal Democrats", "Social Democrats",
+    "Christian Democrats", "Social Democratic Party", "Christian Democratic Union", "Greens",
+    "Green Party", "Socialist Party", "Communist Party", "People's Party", "Liberal Party",
+    "National Front", "Free Democrats", "Workers' Party", "Pirate Party",
+)  # fmt: skip
+
+_COMPANY_WORDS = ("Holdings", "Group", "Industries", "Capital", "Partners", "Systems", "Foods", "Motors",
+                  "Energy", "Pharma", "Logistics", "Media", "Steel", "Airlines", "Insurance", "Mining",
+                  "Chemicals", "Telecom", "Software", "Retail", "Textiles", "Shipping", "Brewing")  # fmt: skip
+_COMPANY_SUFFIXES = ("Inc.", "Inc", "Ltd", "Ltd.", "LLC", "GmbH", "S.A.", "plc", "PLC", "AG", "Corp.",
+                     "Corporation", "N.V.", "SpA", "Co.", "S.p.A.", "B.V.", "SE", "Pty Ltd", "KG", "SARL")  # fmt: skip
+_SYLLABLES = ("nor", "vel", "tek", "ari", "lux", "gen", "tra", "mex", "dyn", "vo", "sol", "quin", "zen",
+              "cor", "ax", "bri", "lan", "ome", "ter", "pix", "sta", "ver", "on", "ium", "ka", "ro")  # fmt: skip
+_CLUB_AFTER = ("United", "City", "Rovers", "Athletic", "Wanderers", "Albion", "Rangers", "Town",
+               "County", "Tigers", "Bears", "Eagles", "Hawks", "Sharks", "Lions", "Giants", "Kings",
+               "Warriors", "Stars", "Red Wings", "Dynamos")  # fmt: skip
+_CLUB_BEFORE = ("FC", "Real", "Sporting", "AS", "SC", "Olympique", "Dynamo", "Inter", "Atletico",
+                "Racing", "AC", "SV", "VfB", "Borussia", "Union", "CSKA", "Hapoel", "Red Star")  # fmt: skip
+_SAINTS = ("Mary", "Thomas", "Luke", "James", "Joseph", "Anne", "George", "Vincent", "Francis", "Jude")
+_AGENCY_TOPICS = ("Transportation", "Health", "Education", "Revenue", "Labor", "Justice", "Agriculture",
+                  "Environmental Protection", "Motor Vehicles", "Public Safety", "Corrections")  # fmt: skip
+_ASSOC_KINDS = ("Association", "Federation", "Council", "Institute", "Union", "League", "Society",
+                "Alliance", "Board", "Commission")  # fmt: skip
+_ASSOC_OF = ("Steel Producers", "Independent Retailers", "Airline Pilots", "Family Physicians",
+             "Software Engineers", "Dairy Farmers", "Road Hauliers", "Insurance Brokers",
+             "Chartered Accountants", "Civil Engineers", "Small Businesses", "Credit Unions",
+             "Independent Schools", "Public Broadcasters", "Wine Growers", "Port Operators")  # fmt: skip
+
+
+def world_city(rng: random.Random, ident: Identity) -> str:
+    """A real city most of the time (newswire names real places), else the identity's own city."""
+    return rng.choice(WORLD_CITIES) if rng.random() < 0.7 else ident.city
+
+
+def any_state(rng: random.Random) -> str:
+    return rng.choice(US_STATES) if rng.random() < 0.7 else rng.choice(OTHER_STATES)
+
+
+def _coined(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+def _place(rng: random.Random, ident: Identity) -> str:
+    return world_city(rng, ident) if rng.random() < 0.8 else any_state(rng)
+
+
+def company_name(rng: random.Random, ident: Identity, other: Identity) -> str:
+    """A company written the ways companies appear in text: Faker's own names, surname firms,
+    coined brands, acronyms, with and without a legal suffix."""
+    r = rng.random()
+    suffix = rng.choice(_COMPANY_SUFFIXES)
+    if r < 0.25:
+        return ident.company
+    if r < 0.4:
+        return f"{ident.last} {rng.choice(_COMPANY_WORDS)}" + (f" {suffix}" if rng.random() < 0.5 else "")
+    if r < 0.52:
+        joiner = rng.choice([" & ", " and "])
+        return f"{ident.last}{joiner}{other.last}" + rng.choice(["", " LLP", " LLP", " & Co.", " Partners"])
+    if r < 0.7:
+        return f"{_coined(rng)}" + rng.choice(["", f" {rng.choice(_COMPANY_WORDS)}", f" {suffix}"])
+    if r < 0.8:
+        letters = "".join(rng.choice(string.ascii_uppercase) for _ in range(rng.randint(2, 4)))
+        return f"{letters} {rng.choice(['Corp', 'Group', 'Holdings', 'Inc.', 'Industries', 'Ltd'])}"
+    if r < 0.9:
+        return f"{_place(rng, ident)} {rng.choice(_COMPANY_WORDS)}" + (
+            f" {suffix}" if rng.random() < 0.4 else ""
+        )
+    return f"{ident.last} {suffix}"
+
+
+def bank_name(rng: random.Random, ident: Identity) -> str:
+    return rng.choice(
+        [
+            f"First National Bank of {any_state(rng)}",
+            f"{world_city(rng, ident)} Savings Bank",
+            f"Bank of {rng.choice(NATIONS)}",
+            f"{ident.last} Trust",
+            f"{ident.last} Brothers",
+            f"{world_city(rng, ident)} Credit Union",
+            f"Central Bank of {rng.choice(NATIONS)}",
+            f"{ident.last} Bank",
+            f"{_coined(rng)} Bank",
+            f"Banco {ident.last}",
+            f"{any_state(rng)} Community Bank",
+            f"{ident.last} Private Bank AG",
+        ]
+    )
+
+
+def university_name(rng: random.Random, ident: Identity) -> str:
+    return rng.choice(
+        [
+            f"University of {world_city(rng, ident)}",
+            f"{world_city(rng, ident)} State University",
+            f"{any_state(rng)} Institute of Technology",
+            f"{ident.last} College",
+            f"{any_state(rng)} State University",
+            f"University of {any_state(rng)}",
+            f"Technical University of {world_city(rng, ident)}",
+            f"{world_city(rng, ident)} School of Economics",
+            f"{ident.last} University",
+            f"Universidad de {world_city(rng, ident)}",
+            f"{world_city(rng, ident)} Business School",
+        ]
+    )
+
+
+def hospital_name(rng: random.Random, ident: Identity) -> str:
+    return rng.choice(
+        [
+            f"{world_city(rng, ident)} General Hospital",
+            f"St. {rng.choice(_SAINTS)}'s Hospital",
+            f"{ident.last} Memorial Hospital",
+            f"{world_city(rng, ident)} Children's Hospital",
+            f"{world_city(rng, ident)} Medical Center",
+            f"University Hospital {world_city(rng, ident)}",
+            f"{ident.last} Clinic",
+            f"{any_state(rng)} Cancer Institute",
+            f"Royal {world_city(rng, ident)} Infirmary",
+        ]
+    )
+
+
+def agency_name(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.6:
+        return rng.choice(AGENCIES)
+    if r < 0.8:
+        return f"{any_state(rng)} Department of {rng.choice(_AGENCY_TOPICS)}"
+    return f"{rng.choice(NATIONS)} {rng.choice(['Football Association', 'Olympic Committee', 'Red Cross', 'Tourist Board', 'Central Bank', 'Coast Guard'])}"
+
+
+def club_name(rng: random.Random, ident: Identity) -> str:
+    """A sports club; a bare city name written as a club is an organisation too."""
+    city = world_city(rng, ident)
+    r = rng.random()
+    if r < 0.25:
+        return city
+    if r < 0.65:
+        return f"{city} {rng.choice(_CLUB_AFTER)}"
+    return f"{rng.choice(_CLUB_BEFORE)} {city}"
+
+
+def party_name(rng: random.Random) -> str:
+    if rng.random() < 0.75:
+        return rng.choice(PARTIES)
+    return f"{rng.choice(NATIONS)} {rng.choice(['National Party', 'Freedom Party', 'Labour Party', 'Green Party', 'Progressive Party'])}"
+
+
+def association_with_acronym(rng: random.Random) -> tuple[str, str]:
+    """("International Federation of Dairy Farmers", "IFDF"): a long name and its initials."""
+    lead = rng.choice(["International", "National", "European", "American", "Royal", "Federal", "World"])
+    name = f"{lead} {rng.choice(_ASSOC_KINDS)} of {rng.choice(_ASSOC_OF)}"
+    acronym = "".join(w[0] for w in name.split() if w[0].isupper())
+    return name, acronym
+
+
+def _unit(rng: random.Random) -> str:
+    n = rng.randint(1, 2400)
+    return rng.choice([f"Apt {n}", f"Apt. {rng.randint(1, 40)}{rng.choice('ABCDEF')}", f"Suite {n}",
+                       f"Unit {rng.randint(1, 120)}", f"#{n}", f"Ste {n}", f"Floor {rng.randint(2, 40)}"])  # fmt: skip
+
+
+def format_us_address(rng: random.Random, ident: Identity) -> str:
+    """One-line US/CA/AU style: "123 Main St, Apt 4B, Springfield, IL 62704"; other identities get
+    their own country's one-line form."""
+    region = LOCALE_REGION.get(ident.locale, "US")
+    street = ident.street.replace("\n", " ")
+    if region not in ("US", "CA", "AU"):
+        return format_address(rng, ident).replace("\n", ", ")
+    has_unit = any(k in street for k in ("Apt", "Suite", "Unit", "/"))
+    if not has_unit and rng.random() < 0.6:
+        street = f"{street}{rng.choice([', ', ' '])}{_unit(rng)}"
+    state = f" {ident.state}" if ident.state else ""
+    line = f"{street}, {ident.city},{state} {ident.postcode}".replace(", ,", ",")
+    return f"{line}, {ident.country}" if rng.random() < 0.15 else line
+
+
+def format_po_box(rng: random.Random, ident: Identity) -> str:
+    """A post-office box written the way the identity's country writes it, with its town."""
+    region = LOCALE_REGION.get(ident.locale, "US")
+    n = rng.randint(1, 99999)
+    if region in ("US", "CA", "AU"):
+        box = rng.choice([f"PO Box {n}", f"P.O. Box {n}", f"P O Box {n}", f"POB {n}"])
+        return f"{box}, {ident.city}, {ident.state} {ident.postcode}".replace(",  ", ", ")
+    if region in ("GB", "IN"):
+        return f"{rng.choice(['PO Box', 'P.O. Box'])} {n}, {ident.city} {ident.postcode}"
+    box = {
+        "DE": f"Postfach {n}", "AT": f"Postfach {n}", "CH": f"Postfach {n}", "FR": f"BP {n}",
+        "ES": f"Apartado de Correos {n}", "MX": f"Apartado Postal {n}", "IT": f"Casella Postale {n}",
+        "NL": f"Postbus {n}", "BE": f"Postbus {n}", "BR": f"Caixa Postal {n}", "PT": f"Apartado {n}",
+    }.get(region, f"PO Box {n}")  # fmt: skip
+    return f"{box}, {ident.postcode} {ident.city}"
+
+
+def format_address_block(rng: random.Random, ident: Identity) -> str:
+    """A multi-line postal block (street, town line, sometimes the country in capitals)."""
+    region = LOCALE_REGION.get(ident.locale, "US")
+    if region in ("US", "CA", "AU"):
+        lines = [ident.street, f"{ident.city}, {ident.state} {ident.postcode}".replace(",  ", ", ")]
+    elif region in ("GB", "IN"):
+        city = ident.city.upper() if rng.random() < 0.4 else ident.city
+        lines = [ident.street, city, ident.postcode]
+    else:
+        lines = [ident.street, f"{ident.postcode} {ident.city}"]
+    if rng.random() < 0.4:
+        lines.append(ident.country.upper() if rng.random() < 0.6 else ident.country)
+    return "\n".join(line.strip() for line in lines if line.strip())
