@@ -255,3 +255,18 @@ def test_subprocess_check_blocks_injection(need_default, tmp_path):
 def test_subprocess_redact(need_default, tmp_path):
     proc = _bastion("redact", "--models-dir", str(tmp_path), "card 4111 1111 1111 1111")
     assert proc.returncode == 0 and proc.stdout == b"card [REDACTED_CREDIT_CARD]\n"
+
+
+def test_broken_pipe_exits_quietly(monkeypatch, capsys):
+    import types
+
+    from bastion import cli
+
+    def add_parser(sub):
+        p = sub.add_parser("boom")
+        p.set_defaults(func=lambda args: (_ for _ in ()).throw(BrokenPipeError()))
+
+    monkeypatch.setitem(sys.modules, "fake_boom_cmd", types.SimpleNamespace(add_parser=add_parser))
+    monkeypatch.setattr(cli, "COMMANDS", {"boom": "fake_boom_cmd"})
+    assert cli.main(["boom"]) == 141
+    assert capsys.readouterr().err == ""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from bastion import Action, ConfigError, Guard, InputError, Policy
+from bastion.detectors import FACTORIES
 from bastion.types import INJECTION
+from conftest import FakePII
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
@@ -379,6 +382,34 @@ def test_from_config_without_detectors_uses_default(need_default, tmp_path):
     guard = Guard.from_config(path)
     assert guard.degraded
     assert guard.check("mail jane@example.com").action is Action.BLOCK
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_from_config_paths_are_relative_to_the_config_file(tmp_path, monkeypatch, relative):
+    seen = {}
+
+    def factory(path="", **kw):
+        seen["path"] = path
+        return FakePII()
+
+    monkeypatch.setitem(FACTORIES, "pathy", factory)
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    target = "models/pii" if relative else str(tmp_path / "elsewhere")
+    (conf_dir / "bastion.yaml").write_text(f"detectors:\n  - name: pathy\n    options: {{path: {target}}}\n")
+    monkeypatch.chdir(tmp_path)  # a different working directory must not matter
+    Guard.from_config("conf/bastion.yaml")
+    expected = conf_dir / "models/pii" if relative else tmp_path / "elsewhere"
+    assert Path(seen["path"]) == expected
+
+
+def test_from_config_models_dir_relative_to_config(need_default, tmp_path, monkeypatch):
+    conf_dir = tmp_path / "conf"
+    (conf_dir / "empty_models").mkdir(parents=True)
+    (conf_dir / "bastion.yaml").write_text("models_dir: empty_models\n")
+    monkeypatch.chdir(tmp_path)
+    guard = Guard.from_config(conf_dir / "bastion.yaml")
+    assert any(str(conf_dir / "empty_models") in r for r in guard.degraded_reasons)
 
 
 # ---------------------------------------------------------------------------- output

@@ -9,7 +9,10 @@ sets ``func`` (called with the parsed args, returning the exit status).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import os
 import sys
 from collections.abc import Sequence
 
@@ -50,7 +53,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 1
-    return int(func(args) or 0)
+    try:
+        return int(func(args) or 0)
+    except BrokenPipeError:
+        # `bastion scan ... | head`: the reader left; exit quietly like other Unix tools, and
+        # point stdout at devnull so the interpreter's final flush does not raise again
+        # (stdout may not be a real file in embedded use or tests: then nothing is left to flush)
+        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -143,6 +143,9 @@ class Guard:
             options: {path: models/injection}
         policy:
           label_actions: {API_KEY: block}
+
+        Relative paths (``models_dir``, a detector's ``path`` option) are resolved against
+        the config file's folder, so a config works from any working directory.
         """
         import yaml
 
@@ -152,10 +155,17 @@ class Guard:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
         if not isinstance(raw, dict):
             raise ConfigError(f"config {path} must be a mapping")
+        base = Path(path).resolve().parent
+
+        def anchored(value: Any) -> Any:
+            if isinstance(value, str | os.PathLike) and not Path(value).is_absolute():
+                return str(base / value)
+            return value
+
         specs = raw.get("detectors")
         if specs is None:
             models = raw.get("models_dir")
-            return cls.default(models, Policy.from_dict(raw.get("policy")))
+            return cls.default(anchored(models) if models else None, Policy.from_dict(raw.get("policy")))
         if not isinstance(specs, list) or not specs:
             raise ConfigError("'detectors' must be a non-empty list")
         detectors = []
@@ -164,7 +174,10 @@ class Guard:
                 spec = {"name": spec}
             if not isinstance(spec, dict) or "name" not in spec:
                 raise ConfigError(f"invalid detector entry: {spec!r}")
-            detectors.append(build_detector(spec["name"], **(spec.get("options") or {})))
+            options = dict(spec.get("options") or {})
+            if "path" in options:
+                options["path"] = anchored(options["path"])
+            detectors.append(build_detector(spec["name"], **options))
         return cls(
             detectors,
             Policy.from_dict(raw.get("policy")),
