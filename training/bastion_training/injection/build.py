@@ -23,6 +23,14 @@ import pandas as pd
 
 from bastion_training.injection import sources as S
 from bastion_training.injection.augment import augment_text
+from bastion_training.injection.long_prompts import (
+    generator_documents,
+    long_benign_prompts,
+    persuasion_jailbreaks,
+    suffix_attacks,
+    wrap_documents,
+    xquad_passages,
+)
 from bastion_training.injection.synthetic import direct_injections, fill_templates, hard_negatives
 from bastion_training.leakage import LeakageConfig, canonical, find_leaks, remove_leaks
 
@@ -53,6 +61,13 @@ DEFAULTS: dict[str, Any] = {
     "augment_fraction": 0.15,
     "augment_kinds": ["zero_width", "homoglyph", "base64", "leetspeak", "spacing"],
     "max_chars": 20000,
+    # long benign prompts and documents, persuasion and suffix attacks (long_prompts.py)
+    "long_benign": 0,
+    "xquad_passages": False,
+    "persuasion": 0,
+    "suffix": 0,
+    "generator_docs": {"train": 0, "val": 0},
+    "bipia_clean_copies": 0,
     "leakage": {
         "remove_exact": True,
         "remove_near": True,
@@ -166,6 +181,14 @@ def bipia_train_rows(
                     "split": doc_split[i],
                 }
             )
+        # the same clean documents inside everyday requests: a pasted e-mail or table with a
+        # question around it is the common benign case, not a sign of injection
+        for c in range(int(cfg.get("bipia_clean_copies", 0))):
+            wrapped = wrap_documents(
+                [(f"bipia-doc:{task}:{i}", d) for i, d in enumerate(docs)], "bipia_train", seed + 101 * (c + 1)
+            )
+            for row, split in zip(wrapped.to_dict("records"), doc_split, strict=True):
+                rows.append({**row, "family": f"bipia_clean:{task}", "split": split})
         attacks = S.bipia_attacks(root, kind, "train")
         cats = sorted(attacks)
         rng_c = random.Random(f"{seed}:{kind}")
@@ -253,6 +276,14 @@ def build_injection_frames(
         parts.append(load_hub_sets(cfg.get("hub") or []))
     parts.append(hard_negatives(seed, cfg["hard_negatives_per_template"]))
     parts.append(direct_injections(seed, cfg["direct_per_template"]))
+    if cfg["long_benign"]:
+        parts.append(long_benign_prompts(seed, int(cfg["long_benign"])))
+    if cfg["xquad_passages"]:
+        parts.append(xquad_passages(root, seed))
+    if cfg["persuasion"]:
+        parts.append(persuasion_jailbreaks(seed, int(cfg["persuasion"])))
+    if cfg["suffix"]:
+        parts.append(suffix_attacks(seed, int(cfg["suffix"])))
     pool = pd.concat([p for p in parts if len(p)], ignore_index=True)
     pool = pool[pool["text"].str.len() <= cfg["max_chars"]]
     pool = cap_sources(pool, cfg["benign_capped_sources"], cfg["benign_cap_per_source"], seed)
@@ -263,7 +294,11 @@ def build_injection_frames(
     pool["split"] = assign_splits(pool, cfg["val_fraction"], seed, set(cfg["force_train_sources"]))
 
     bipia = bipia_train_rows(root, cfg, seed, lcfg, stats)
-    pool = pd.concat([pool, bipia], ignore_index=True)
+    gen = cfg.get("generator_docs") or {}
+    # the PII generator already splits by template: keep its train/val assignment
+    gdocs = generator_documents(seed, int(gen.get("train", 0)), int(gen.get("val", 0))) if gen.get("train") else {}
+    gparts = [df.assign(split=split) for split, df in gdocs.items()]
+    pool = pd.concat([pool, bipia, *gparts], ignore_index=True)
     pool, n_dup = _dedup(pool)
     stats["exact_duplicates_dropped"] = n_dup
 
