@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("pandas")
 
 from bastion_training.baselines import NaiveRegexDetector  # noqa: E402
-from bastion_training.evaluate_injection import piguard_summary, set_group  # noqa: E402
+from bastion_training.evaluate_injection import history_rows, markdown, piguard_summary, set_group  # noqa: E402
 from bastion_training.evaluate_pii import scoped, span_report  # noqa: E402
 
 
@@ -69,3 +69,46 @@ def test_naive_baseline_matches_luhn_invalid_cards():
     # The point of the baseline: no checksum, so invalid numbers match (bastion's never do).
     found = NaiveRegexDetector().detect(["card 4111 1111 1111 1112"])[0]
     assert [f.label for f in found] == ["CREDIT_CARD"]
+
+
+def _system(acc: float) -> dict:
+    per_set = {
+        "wildguard": {"group": "benign", "n": 10, "positives": 0, "accuracy": acc, "fpr": 1 - acc},
+        "jbb": {"group": "malicious", "n": 10, "positives": 10, "accuracy": acc, "tpr": acc},
+        "bipia_test": {
+            "group": "malicious",
+            "n": 4,
+            "positives": 2,
+            "accuracy": 0.5,
+            "tpr": 1.0,
+            "fpr": 0.25,
+        },
+    }
+    return {
+        "per_set": per_set,
+        "piguard": piguard_summary(per_set),
+        "pooled": {"auc": 0.9, "tpr_at_1pct_fpr": 0.4},
+        "ms_per_text": 1.0,
+    }
+
+
+def test_history_rows_compare_earlier_versions(tmp_path):
+    import json
+
+    hist = tmp_path / "history"
+    hist.mkdir()
+    (hist / "v1.metrics.json").write_text(
+        json.dumps({"meta": {"version": "v1"}, "systems": {"bastion": _system(0.6)}})
+    )
+    rows = history_rows(hist)
+    assert len(rows) == 1 and rows[0].startswith("| v1 | – | 60.0 | 60.0 |")
+    assert "| 25.0 |" in rows[0]  # BIPIA clean-document FPR
+    md = markdown(
+        {"bastion": _system(0.9)},
+        {},
+        {"version": "v2", "thresholds": {}, "caps": {"default": None, "slow": 1}},
+        rows,
+    )
+    assert "| v2 (this model) | – | 90.0 | 90.0 |" in md
+    assert md.index("| v1 |") < md.index("| v2 (this model)")
+    assert history_rows(tmp_path / "absent") == []

@@ -269,7 +269,32 @@ def _fmt(v) -> str:
     return f"{100 * v:.1f}" if isinstance(v, float) else str(v)
 
 
-def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: dict[str, Any]) -> str:
+def history_rows(history_dir: Path) -> list[str]:
+    """One summary row per earlier shipped version (``history/<version>.metrics.json``).
+
+    Kept so each retrain shows what changed against the model it replaces, on the same sets.
+    """
+    rows = []
+    for f in sorted(history_dir.glob("*.metrics.json")) if history_dir.exists() else []:
+        data = json.loads(f.read_text(encoding="utf-8"))
+        r = next(iter(data["systems"].values()))
+        pg, per = r["piguard"], r["per_set"]
+        rows.append(
+            f"| {data['meta'].get('version', f.name)} | {_fmt(pg['notinject_accuracy'])} | "
+            f"{_fmt(pg['benign_accuracy'])} | {_fmt(per.get('wildguard', {}).get('accuracy'))} | "
+            f"{_fmt(pg['malicious_accuracy'])} | {_fmt(per.get('jbb', {}).get('accuracy'))} | "
+            f"{_fmt(per.get('bipia_test', {}).get('fpr'))} | {_fmt(r['pooled']['auc'])} | "
+            f"{_fmt(r['pooled']['tpr_at_1pct_fpr'])} |"
+        )
+    return rows
+
+
+def markdown(
+    results: dict[str, Any],
+    obf: dict[str, dict[str, float]],
+    meta: dict[str, Any],
+    history: list[str] | None = None,
+) -> str:
     systems = list(results)
     lines = [
         "# Injection classifier — evaluation",
@@ -297,6 +322,26 @@ def markdown(results: dict[str, Any], obf: dict[str, dict[str, float]], meta: di
         "Published for comparison (PIGuard paper): PIGuard 87.3 / 85.7 / 77.4; ProtectAI v2 NotInject 57.2; "
         "Lakera Guard NotInject 87.6.",
         "",
+    ]
+    if history:
+        r0 = results[systems[0]]
+        pg0, per0 = r0["piguard"], r0["per_set"]
+        current = (
+            f"| {meta['version']} (this model) | {_fmt(pg0['notinject_accuracy'])} | {_fmt(pg0['benign_accuracy'])} | "
+            f"{_fmt(per0.get('wildguard', {}).get('accuracy'))} | {_fmt(pg0['malicious_accuracy'])} | "
+            f"{_fmt(per0.get('jbb', {}).get('accuracy'))} | {_fmt(per0.get('bipia_test', {}).get('fpr'))} | "
+            f"{_fmt(r0['pooled']['auc'])} | {_fmt(r0['pooled']['tpr_at_1pct_fpr'])} |"
+        )
+        lines += [
+            "## Against earlier shipped versions (same sets, %)",
+            "",
+            "| version | NotInject | benign | WildGuard | malicious | JBB | BIPIA clean-doc FPR | pooled AUC | TPR @1% FPR |",
+            "|---|---|---|---|---|---|---|---|---|",
+            *history,
+            current,
+            "",
+        ]
+    lines += [
         "## Per set",
         "",
         "| set | group | n | " + " | ".join(f"{s} acc" for s in systems) + " |",
@@ -340,7 +385,9 @@ def rewrite_summary(out_dir: Path) -> int:
     for r in data["systems"].values():
         r["piguard"] = piguard_summary(r["per_set"])
     write_json(out_dir / "metrics.json", data)
-    md = markdown(data["systems"], data["obfuscation_recall"], data["meta"])
+    md = markdown(
+        data["systems"], data["obfuscation_recall"], data["meta"], history_rows(out_dir / "history")
+    )
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     return 0
 
@@ -413,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(
         out_dir / "metrics.json", {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files}
     )
-    md = markdown(results, obf, meta)
+    md = markdown(results, obf, meta, history_rows(out_dir / "history"))
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     try:
         import mlflow  # noqa: F401

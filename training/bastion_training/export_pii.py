@@ -156,6 +156,9 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "validation": {k: summary["best"].get(k) for k in ("precision", "recall", "f1", "step")},
     }
+    if p.get("history"):
+        # how the checkpoint came to be when it continues earlier runs (train_pii.init_from)
+        manifest["training"] = {"runs": list(p["history"])}
     tok_json = hf_dir / "tokenizer.json"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)

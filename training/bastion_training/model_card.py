@@ -35,9 +35,11 @@ LIMITS = """
 - English-centric base model (MiniLM trained on English); other languages are covered only by the
   multilingual benign utterances and German deepset rows in training — expect lower recall on
   non-English attacks and more false positives on unusual non-English text.
-- Trained on public attack corpora (2023–2024 jailbreak templates, BIPIA, deepset); novel attack
-  styles (e.g. optimisation-based suffixes, multi-turn escalation) may be missed. The evaluation
-  below uses attack methods and human-written attacks never seen in training.
+- Trained on public attack corpora (2023–2024 jailbreak templates, BIPIA, deepset) plus the
+  project's own synthetic persuasion wrappers and random adversarial-looking suffixes; real
+  optimisation-based attacks (GCG/DSN suffixes searched against a target model), persuasive
+  paraphrases (PAIR) and multi-turn escalation are only approximated. The evaluation below uses
+  attack methods and human-written attacks never seen in training.
 - The score is per window of {max_length} tokens; an attack split across many windows of a very long
   document can be diluted.
 - Not a content-moderation model: harmful requests without an override attempt are label 0 by policy.
@@ -87,10 +89,11 @@ PII_INTRO = """# bastion PII NER
 - **Windows**: {max_length} tokens, stride {stride}; spans are end-exclusive character offsets into
   the text.
 - **Version**: `{version}`; sha256 of every file in `manifest.json`, verified at load.
-- **Training data**: the project's own synthetic generator (261 templates in chat, e-mail, ticket,
-  log, JSON/CSV, code/.env, form, HR/medical and six non-English formats; Faker values in 17 locales
-  with valid checksums; lower/upper-case variants; hard negatives), split by template and identity,
-  plus WNUT-17 train. Presidio's evaluation set and its templates were never used for training.
+- **Training data**: the project's own synthetic generator ({n_templates} templates: {formats};
+  {n_langs} languages; Faker values in 17 locales with valid checksums; lower/upper-case variants;
+  hard negatives), split by template and identity, plus WNUT-17 train. Presidio's evaluation set,
+  its templates and gazetteers, and every other eval-only set were never used for training or for
+  writing templates.
 """
 
 PII_LIMITS = """
@@ -110,9 +113,23 @@ PII_LIMITS = """
 def pii_card(model_dir: Path, report_dir: Path) -> str:
     m = json.loads((model_dir / "manifest.json").read_text())
     labels = sorted({t.split("-", 1)[1] for t in m["labels"] if "-" in t})
+    from collections import Counter
+
+    from bastion_training.pii.templates import TEMPLATES
+
+    formats = Counter(t.format for t in TEMPLATES)
     text = PII_INTRO.format(
-        labels=", ".join(labels), max_length=m["max_length"], stride=m.get("stride"), version=m["version"]
+        labels=", ".join(labels),
+        max_length=m["max_length"],
+        stride=m.get("stride"),
+        version=m["version"],
+        n_templates=len(TEMPLATES),
+        formats=", ".join(f"{k} {v}" for k, v in formats.most_common()),
+        n_langs=len({t.lang for t in TEMPLATES}),
     )
+    runs = (m.get("training") or {}).get("runs")
+    if runs:
+        text += "\n## Training runs\n\n" + "\n".join(f"- {r}" for r in runs) + "\n"
     for key in ("ablation", "case_feature_ablation"):
         if key in m:
             text += (

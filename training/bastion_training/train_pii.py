@@ -298,7 +298,13 @@ def train(
         # budget), keeping its learned case embedding.
         from bastion_training.ner_model import load as load_checkpoint
 
-        model = load_checkpoint(REPO_ROOT / p["init_from"])
+        init = REPO_ROOT / p["init_from"]
+        if not (init / "config.json").exists():
+            raise SystemExit(
+                f"train_pii.init_from={p['init_from']!r} has no checkpoint here; set it to null in "
+                "params.yaml to train from the base model instead"
+            )
+        model = load_checkpoint(init)
     else:
         model = from_base(base, tags, use_case_features=use_case_features)
     weights = torch.ones(len(tags))
