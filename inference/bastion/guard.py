@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +19,9 @@ from bastion.redact import Operator, Replace, Vault, build_operator, redact_text
 from bastion.types import INJECTION, PII, Action, CheckResult, Finding
 
 log = logging.getLogger("bastion")
+
+# what Guard.default can run; a PII-only scan skips the injection model entirely
+TASKS: tuple[str, ...] = ("pii", "injection")
 
 MODELS_ENV = "BASTION_MODELS_DIR"
 
@@ -100,14 +103,23 @@ class Guard:
         *,
         on_model_error: str = "degrade",
         threads: int | None = None,
+        tasks: Collection[str] = TASKS,
     ) -> Guard:
         """Shipped models when present, else regex + heuristics with ``degraded=True``.
 
         ``on_model_error="raise"`` turns a corrupt model (sha256 mismatch, bad file)
-        into a :class:`ModelLoadError` instead of a degraded fallback.
+        into a :class:`ModelLoadError` instead of a degraded fallback. ``tasks`` picks what
+        runs: ``("pii",)`` for PII-only scans (no injection model cost; ``injection_score``
+        is then ``None``), ``("injection",)`` for an injection-only screen.
+
+        >>> Guard.default(tasks=("pii",)).check("mail jane@example.com").injection_score is None
+        True
         """
+        wanted = set(tasks)
+        if not wanted or not wanted <= set(TASKS):
+            raise ConfigError(f"tasks must be a non-empty subset of {list(TASKS)}, got {sorted(wanted)}")
         root = Path(models_dir) if models_dir is not None else default_models_dir()
-        detectors: list[Detector] = [build_detector("pii_regex")]
+        detectors: list[Detector] = [build_detector("pii_regex")] if "pii" in wanted else []
         reasons: list[str] = []
         opts: dict[str, Any] = {} if threads is None else {"threads": threads}
 
@@ -125,11 +137,13 @@ class Guard:
                 reasons.append(f"{sub} model unusable: {exc}")
                 return None
 
-        pii_model = _try("onnx_pii", "pii")
-        if pii_model is not None:
-            detectors.append(pii_model)
-        inj_model = _try("onnx_injection", "injection")
-        detectors.append(inj_model if inj_model is not None else build_detector("heuristic_injection"))
+        if "pii" in wanted:
+            pii_model = _try("onnx_pii", "pii")
+            if pii_model is not None:
+                detectors.append(pii_model)
+        if "injection" in wanted:
+            inj_model = _try("onnx_injection", "injection")
+            detectors.append(inj_model if inj_model is not None else build_detector("heuristic_injection"))
         return cls(detectors, policy, degraded_reasons=reasons)
 
     @classmethod
@@ -165,7 +179,12 @@ class Guard:
         specs = raw.get("detectors")
         if specs is None:
             models = raw.get("models_dir")
-            return cls.default(anchored(models) if models else None, Policy.from_dict(raw.get("policy")))
+            tasks = raw.get("tasks", TASKS)
+            if isinstance(tasks, str) or not isinstance(tasks, list | tuple):
+                raise ConfigError(f"'tasks' must be a list such as [pii], got {tasks!r}")
+            return cls.default(
+                anchored(models) if models else None, Policy.from_dict(raw.get("policy")), tasks=tasks
+            )
         if not isinstance(specs, list) or not specs:
             raise ConfigError("'detectors' must be a non-empty list")
         detectors = []
