@@ -9,7 +9,8 @@ pytest.importorskip("pandas")
 
 from bastion_training.baselines import NaiveRegexDetector  # noqa: E402
 from bastion_training.evaluate_injection import history_rows, markdown, piguard_summary, set_group  # noqa: E402
-from bastion_training.evaluate_pii import scoped, span_report  # noqa: E402
+from bastion_training.evaluate_pii import markdown as pii_markdown  # noqa: E402
+from bastion_training.evaluate_pii import measure_throughput, scoped, span_report  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -112,3 +113,32 @@ def test_history_rows_compare_earlier_versions(tmp_path):
     assert "| v2 (this model) | – | 90.0 | 90.0 |" in md
     assert md.index("| v1 |") < md.index("| v2 (this model)")
     assert history_rows(tmp_path / "absent") == []
+
+
+class _CountingGuard:
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def check_many(self, texts):
+        from types import SimpleNamespace
+
+        self.seen += len(texts)
+        return [SimpleNamespace(pii=()) for _ in texts]
+
+
+def test_measure_throughput_runs_every_guard_on_the_same_texts():
+    a, b = _CountingGuard(), _CountingGuard()
+    out = measure_throughput({"a": a, "b": b, "absent": None}, ["x"] * 40, repeats=2)
+    assert set(out) == {"a", "b"} and all(v > 0 for v in out.values())
+    assert a.seen == b.seen == 32 + 2 * 40  # warm-up, then two timed passes
+    assert measure_throughput({"a": a}, []) == {}
+
+
+def test_pii_markdown_reports_ratio_to_presidio():
+    r = {
+        "sets": {},
+        "texts_per_s": 1.0,
+        "luhn_invalid": {"credit_card_hits": 0, "texts": 1},
+    }
+    md = pii_markdown({"bastion": r}, "v", 10, {"bastion full": 90.0, "presidio (spaCy sm)": 60.0})
+    assert "| bastion full | 90.0 | 1.50 |" in md

@@ -252,6 +252,16 @@ def main(argv: list[str] | None = None) -> int:
         results[sys_name] = r
         log.info("%s: %s", sys_name, {k: round(v["iou"]["micro"]["f1"], 3) for k, v in r["sets"].items()})
 
+    throughput = measure_throughput(
+        {
+            "bastion, both models + regex (Guard.default)": full,
+            "bastion, PII only: NER + regex (Guard.default(tasks=('pii',)))": Guard.default(
+                models_dir=args.models_dir, on_model_error="raise", tasks=("pii",)
+            ),
+            "presidio (spaCy sm)": systems.get("presidio (spaCy sm)"),
+        },
+        sets["eval_presidio"]["text"].astype(str).tolist() if "eval_presidio" in sets else [],
+    )
     manifest = json.loads((Path(args.models_dir) / "pii" / "manifest.json").read_text())
     write_json(
         out_dir / "metrics.json",
@@ -260,19 +270,37 @@ def main(argv: list[str] | None = None) -> int:
             "cap": args.cap,
             "systems": results,
             "scope": {k: v for k, v in SET_SCOPE.items()},
+            "throughput_eval_presidio": throughput,
         },
     )
-    md = markdown(results, manifest["version"], args.cap)
+    md = markdown(results, manifest["version"], args.cap, throughput)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     return 0
+
+
+def measure_throughput(guards: dict[str, Any], texts: Sequence[str], repeats: int = 2) -> dict[str, float]:
+    """texts/s of each guard on the same texts, back to back in one process (best of
+    ``repeats`` after a warm-up), so the ratio to Presidio is measured, not estimated."""
+    out: dict[str, float] = {}
+    if not texts:
+        return out
+    for name, guard in guards.items():
+        if guard is None:
+            continue
+        run_guard(guard, texts[:32])
+        best = min(run_guard(guard, texts)[1] for _ in range(repeats))
+        out[name] = len(texts) / max(best, 1e-9)
+    return out
 
 
 def _f(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
-def markdown(results: dict[str, Any], version: str, cap: int | None) -> str:
+def markdown(
+    results: dict[str, Any], version: str, cap: int | None, throughput: dict[str, float] | None = None
+) -> str:
     systems = list(results)
     first = results[systems[0]]
     lines = [
@@ -321,6 +349,17 @@ def markdown(results: dict[str, Any], version: str, cap: int | None) -> str:
             f"| {s} | {r['texts_per_s']:.1f} | {_f(r.get('fp_pii_free_generator', {}).get('fp_per_1k_tokens'))} | "
             f"{_f(r.get('fp_benign_prompts', {}).get('fp_per_1k_tokens'))} | {r['luhn_invalid']['credit_card_hits']} / {r['luhn_invalid']['texts']} |"
         )
+    if throughput:
+        ref = next((v for k, v in throughput.items() if k.startswith("presidio")), None)
+        lines += [
+            "",
+            "Throughput on the same texts (eval_presidio sample, batches of 16, best of 2 runs, one process):",
+            "",
+            "| system | texts/s | × Presidio |",
+            "|---|---|---|",
+        ]
+        for k, v in throughput.items():
+            lines.append(f"| {k} | {v:.1f} | {f'{v / ref:.2f}' if ref else '–'} |")
     lines += ["", f"## Per label ({systems[0]}, IoU ≥ 0.5)", ""]
     for set_name, row in first["sets"].items():
         lines += [f"### {set_name}", "", "| label | P | R | F1 | support |", "|---|---|---|---|---|"]
