@@ -9,6 +9,7 @@ pytest.importorskip("pandas")
 
 from bastion_training.baselines import NaiveRegexDetector  # noqa: E402
 from bastion_training.evaluate_injection import history_rows, markdown, piguard_summary, set_group  # noqa: E402
+from bastion_training.evaluate_pii import history_rows as pii_history_rows  # noqa: E402
 from bastion_training.evaluate_pii import markdown as pii_markdown  # noqa: E402
 from bastion_training.evaluate_pii import measure_throughput, scoped, span_report  # noqa: E402
 
@@ -142,3 +143,17 @@ def test_pii_markdown_reports_ratio_to_presidio():
     }
     md = pii_markdown({"bastion": r}, "v", 10, {"bastion full": 90.0, "presidio (spaCy sm)": 60.0})
     assert "| bastion full | 90.0 | 1.50 |" in md
+
+
+def test_pii_history_rows(tmp_path):
+    import json
+
+    (tmp_path / "old.metrics.json").write_text(
+        json.dumps(
+            {
+                "model_version": "v1",
+                "systems": {"bastion": {"sets": {"eval_presidio": {"iou": {"micro": {"f1": 0.5}}}}}},
+            }
+        )
+    )
+    assert pii_history_rows(tmp_path, ["eval_presidio", "eval_new"]) == ["| v1 | 0.500 | – |"]

@@ -273,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             "throughput_eval_presidio": throughput,
         },
     )
-    md = markdown(results, manifest["version"], args.cap, throughput)
+    first_sets = list(next(iter(results.values()))["sets"]) if results else []
+    md = markdown(
+        results, manifest["version"], args.cap, throughput, history_rows(out_dir / "history", first_sets)
+    )
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     print(md)
     return 0
@@ -298,8 +301,27 @@ def _f(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def history_rows(history_dir: Path, set_names: Sequence[str]) -> list[str]:
+    """Micro F1 (IoU ≥ 0.5) per set of each earlier shipped version (``history/*.metrics.json``).
+
+    The generator's own ``test`` split changes when templates are added, so only the eval-only
+    sets are strictly comparable across versions.
+    """
+    rows = []
+    for f in sorted(history_dir.glob("*.metrics.json")) if history_dir.exists() else []:
+        data = json.loads(f.read_text(encoding="utf-8"))
+        r = next(iter(data["systems"].values()))
+        cells = [_f(r["sets"][n]["iou"]["micro"]["f1"]) if n in r["sets"] else "–" for n in set_names]
+        rows.append(f"| {data.get('model_version', f.name)} | " + " | ".join(cells) + " |")
+    return rows
+
+
 def markdown(
-    results: dict[str, Any], version: str, cap: int | None, throughput: dict[str, float] | None = None
+    results: dict[str, Any],
+    version: str,
+    cap: int | None,
+    throughput: dict[str, float] | None = None,
+    history: list[str] | None = None,
 ) -> str:
     systems = list(results)
     first = results[systems[0]]
@@ -322,6 +344,22 @@ def markdown(
             for s in systems
         ]
         lines.append(f"| {set_name} | {row['n']} | " + " | ".join(cells) + " |")
+    if history:
+        names = list(first["sets"])
+        lines += [
+            "",
+            f"## Against earlier shipped versions (micro F1, IoU ≥ 0.5, {systems[0]})",
+            "",
+            "| version | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+            *history,
+            f"| {version} (this model) | "
+            + " | ".join(_f(first["sets"][n]["iou"]["micro"]["f1"]) for n in names)
+            + " |",
+            "",
+            "The generator `test` split gained the newswire / prose / postal templates, so only the "
+            "eval-only sets compare like for like.",
+        ]
     lines += [
         "",
         "## Micro F2 (IoU ≥ 0.5)",
