@@ -97,7 +97,7 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
     from bastion.normalize import normalize
 
-    from bastion_training.metrics import binary_metrics
+    from bastion_training.metrics import binary_metrics, calibrate_thresholds
 
     cal = json.loads((art_dir / "calibration.json").read_text())
     p = params.get("export", {})
@@ -129,11 +129,23 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
         val = pd.read_parquet(data_dir / "val.parquet")
         texts = [normalize(t).text for t in val["text"].astype(str)]
         y = val["label"].astype(int).to_numpy()
-        parity = {}
+        scores = {}
         for tag, folder in (("fp32", fp32_dir), ("int8", staged)):
             det = OnnxInjectionDetector.load(folder)
-            s = np.array([max(sc, 0.0) for sc, _, _ in det.scores(texts)])
-            parity[tag] = binary_metrics(y, s, cal["thresholds"]["default"])
+            scores[tag] = np.array([max(sc, 0.0) for sc, _, _ in det.scores(texts)])
+        # Operating points come from what ships: the int8 model through the runtime detector
+        # (normalised text, sliding windows), on validation only. Training's own calibration
+        # (fp32, truncated to one window) is kept for reference.
+        tp = params.get("train_injection", {})
+        thresholds = calibrate_thresholds(
+            y,
+            scores["int8"],
+            target_fpr=float(tp.get("strict_fpr", 0.01)),
+            default_max_fpr=float(tp.get("default_max_fpr", 0.03)),
+        )
+        manifest["thresholds"] = thresholds
+        manifest["thresholds_training_fp32"] = cal["thresholds"]
+        parity = {tag: binary_metrics(y, sc, thresholds["default"]) for tag, sc in scores.items()}
         parity["auc_delta"] = parity["int8"]["auc"] - parity["fp32"]["auc"]
         parity["accuracy_delta"] = parity["int8"]["accuracy"] - parity["fp32"]["accuracy"]
         log.info("parity fp32 vs int8: %s", parity)
