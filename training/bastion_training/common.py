@@ -88,3 +88,28 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[key] = v
     return out
+
+
+def register_model_folder(mlf: Any, folder: Path, name: str, version: str) -> str | None:
+    """Log a shipped model folder to the active MLflow run and register it as a new version
+    of ``name`` in the model registry, tagged with the bastion version string.
+
+    The folder is ONNX + tokenizer + manifest, not an MLflow flavour, so the version is
+    created from the run's artifact path directly. Returns the registry version number.
+    """
+    from mlflow.tracking import MlflowClient
+
+    mlf.log_artifacts(str(folder), artifact_path="model")
+    run = mlf.active_run()
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except Exception:  # not registered yet (MLflow raises its own RestException)
+        client.create_registered_model(name, description=f"bastion {name} model (int8 ONNX)")
+    mv = client.create_model_version(
+        name,
+        source=f"{run.info.artifact_uri}/model",
+        run_id=run.info.run_id,
+        tags={"bastion_version": version},
+    )
+    return str(mv.version)

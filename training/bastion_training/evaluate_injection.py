@@ -465,13 +465,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import mlflow  # noqa: F401
 
-        from bastion_training.common import mlflow_run
+        from bastion_training.common import mlflow_run, register_model_folder
 
         with mlflow_run("injection-eval", {"model_version": manifest["version"]}) as mlf:
             if mlf:
                 pg = clean["bastion int8 (Guard)"]["piguard"]
                 mlf.log_metrics({k: v for k, v in pg.items() if v is not None})
-                mlf.log_artifacts(str(out_dir))
+                mlf.log_artifacts(str(out_dir), artifact_path="report")
+                reg = register_model_folder(mlf, Path(args.model), "bastion-injection", manifest["version"])
+                log.info("registered bastion-injection version %s (%s)", reg, manifest["version"])
     except Exception as exc:  # tracking must never fail the evaluation
         log.warning("mlflow logging failed: %s", exc)
     print(md)
