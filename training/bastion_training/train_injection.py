@@ -10,6 +10,7 @@ thresholds to ``artifacts/injection/calibration.json``. Eval-only sets are never
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import time
@@ -133,7 +134,12 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     t0 = time.time()
     hf_dir = out_dir / "hf"
     stop = False
-    with mlflow_run("injection", {"train_injection": p, "seed": params.get("seed")}) as mlf:
+    tracker = (
+        mlflow_run("injection", {"train_injection": p, "seed": params.get("seed")})
+        if p.get("track", True)
+        else contextlib.nullcontext(None)
+    )
+    with tracker as mlf:
         for epoch in range(epochs):
             model.train()
             for batch in length_bucketed_batches(lengths, bs, rng):
