@@ -185,7 +185,9 @@ def bipia_train_rows(
         # question around it is the common benign case, not a sign of injection
         for c in range(int(cfg.get("bipia_clean_copies", 0))):
             wrapped = wrap_documents(
-                [(f"bipia-doc:{task}:{i}", d) for i, d in enumerate(docs)], "bipia_train", seed + 101 * (c + 1)
+                [(f"bipia-doc:{task}:{i}", d) for i, d in enumerate(docs)],
+                "bipia_train",
+                seed + 101 * (c + 1),
             )
             for row, split in zip(wrapped.to_dict("records"), doc_split, strict=True):
                 rows.append({**row, "family": f"bipia_clean:{task}", "split": split})
@@ -296,7 +298,11 @@ def build_injection_frames(
     bipia = bipia_train_rows(root, cfg, seed, lcfg, stats)
     gen = cfg.get("generator_docs") or {}
     # the PII generator already splits by template: keep its train/val assignment
-    gdocs = generator_documents(seed, int(gen.get("train", 0)), int(gen.get("val", 0))) if gen.get("train") else {}
+    gdocs = (
+        generator_documents(seed, int(gen.get("train", 0)), int(gen.get("val", 0)))
+        if gen.get("train")
+        else {}
+    )
     gparts = [df.assign(split=split) for split, df in gdocs.items()]
     pool = pd.concat([pool, bipia, *gparts], ignore_index=True)
     pool, n_dup = _dedup(pool)
