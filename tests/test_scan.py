@@ -255,3 +255,24 @@ def test_cli(csv_file, tmp_path, capsys):
 def test_default_output_name(jsonl_file):
     s = scan(jsonl_file, guard_spec=SPEC)
     assert Path(s.output).name == "in.scanned.jsonl" and Path(s.output).exists()
+
+
+@pytest.mark.parametrize(
+    ("spec", "pii", "injection"),
+    [("tasks=pii", True, False), ("tasks=injection", False, True), ("tasks=pii, injection", True, True)],
+)
+def test_load_guard_tasks_spec(need_default, spec, pii, injection):
+    guard = load_guard(spec)
+    assert any(d.category == "pii" for d in guard.detectors) is pii
+    assert any(d.category == "injection" for d in guard.detectors) is injection
+
+
+def test_load_guard_bad_tasks_spec(need_default):
+    with pytest.raises(ConfigError, match="tasks"):
+        load_guard("tasks=moderation")
+
+
+def test_cli_tasks_conflicts_with_guard(csv_file, tmp_path, capsys):
+    code = cli_main(["scan", str(csv_file), "-o", str(tmp_path / "o.csv"), "--guard", SPEC, "--tasks", "pii"])
+    assert code == 2
+    assert "--tasks" in capsys.readouterr().err

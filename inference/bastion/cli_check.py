@@ -23,8 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bastion.errors import BastionError, InputError
-from bastion.guard import Guard, coerce_text
+from bastion.errors import BastionError, ConfigError, InputError
+from bastion.guard import TASKS, Guard, coerce_text
 from bastion.policy import Policy
 from bastion.types import Action, CheckResult
 
@@ -75,6 +75,20 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--models-dir", type=Path, metavar="DIR", help="folder with the pii/ and injection/ models"
     )
+    p.add_argument(
+        "--tasks",
+        type=_tasks,
+        default=None,
+        metavar="LIST",
+        help="what the default guard runs: 'pii', 'injection' or 'pii,injection' (default: both)",
+    )
+
+
+def _tasks(value: str) -> tuple[str, ...]:
+    tasks = tuple(t.strip() for t in value.split(",") if t.strip())
+    if not tasks or not set(tasks) <= set(TASKS):
+        raise argparse.ArgumentTypeError(f"expected a comma list of {', '.join(TASKS)}, got {value!r}")
+    return tasks
 
 
 def _read_text(arg: str | None, stdin: TextIO) -> str:
@@ -94,8 +108,10 @@ def _read_text(arg: str | None, stdin: TextIO) -> str:
 
 def _build_guard(args: argparse.Namespace, policy: Policy | None = None) -> Guard:
     if args.config is not None:
+        if args.tasks is not None:
+            raise ConfigError("--tasks applies to the default guard; set 'tasks' in the config instead")
         return Guard.from_config(args.config)
-    return Guard.default(args.models_dir, policy)
+    return Guard.default(args.models_dir, policy, tasks=args.tasks or TASKS)
 
 
 def _write(stream: TextIO, text: str) -> None:

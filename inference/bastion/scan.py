@@ -43,7 +43,8 @@ _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet":
 
 
 def load_guard(spec: str | None = None) -> Guard:
-    """Build a Guard from a spec: ``None`` → :meth:`Guard.default`; a YAML path →
+    """Build a Guard from a spec: ``None`` → :meth:`Guard.default`; ``"tasks=pii"`` (or
+    ``"tasks=pii,injection"``) → :meth:`Guard.default` with those tasks; a YAML path →
     :meth:`Guard.from_config`; ``"package.module:function"`` → that zero-argument factory.
 
     >>> load_guard("no/such/file.yaml")
@@ -53,6 +54,8 @@ def load_guard(spec: str | None = None) -> Guard:
     """
     if spec is None or spec == "default":
         return Guard.default()
+    if spec.startswith("tasks="):
+        return Guard.default(tasks=tuple(t.strip() for t in spec[len("tasks=") :].split(",") if t.strip()))
     if os.path.isfile(spec):
         return Guard.from_config(spec)
     module, sep, attr = spec.partition(":")
@@ -495,7 +498,12 @@ def _progress(total: int | None, wanted: bool | None) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    guard_spec = args.guard or args.config
+    if args.tasks and (args.guard or args.config):
+        print(
+            "bastion scan: --tasks applies to the default guard, not with --guard/--config", file=sys.stderr
+        )
+        return 2
+    guard_spec = args.guard or args.config or (f"tasks={args.tasks}" if args.tasks else None)
     try:
         summary = scan(
             args.input,
@@ -534,5 +542,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--config", help="Guard YAML config (default: shipped models)")
     p.add_argument("--guard", help="advanced: 'module:function' returning a Guard")
+    p.add_argument(
+        "--tasks",
+        help="default guard only: 'pii' for PII-only scans (no injection model), 'injection', or both",
+    )
     p.add_argument("--json", action="store_true", help="also print the summary as JSON on stdout")
     p.set_defaults(func=_run)
