@@ -20,7 +20,8 @@ class FakePII:
 
     PATTERNS = {
         "EMAIL_ADDRESS": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
-        "PHONE_NUMBER": r"(?<![0-9])[0-9]{3}-[0-9]{4}(?![0-9])",
+        # word boundaries: digits inside hex ids (UUIDs, hashes) are not phones
+        "PHONE_NUMBER": r"(?<![\w-])[0-9]{3}-[0-9]{4}(?![\w-])",
         "API_KEY": r"\bsk-[A-Za-z0-9]{16,}\b",
     }
 

@@ -9,6 +9,7 @@ calibration, export, quantization, manifest, sliding windows and sha256 checks.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -64,6 +65,11 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
     rows = []
     for k in range(n):
         prefix = " ".join(rng.sample(FILLER, rng.randint(0, 4)))
+        # Half the rows lead with an everyday request, so the label depends on whether an
+        # attack phrase is present, not on where the text starts: a window that holds the
+        # tail of a request and then an attack must score as an attack.
+        if rng.random() < 0.5:
+            prefix = f"{prefix} {rng.choice(BENIGN)}"
         if k % 2:
             text, label = f"{prefix} {rng.choice(ATTACKS)}".strip(), 1
         else:
@@ -110,7 +116,7 @@ def tiny_inj(tmp_path_factory: pytest.TempPathFactory) -> dict:
     val_df.to_parquet(data / "val.parquet")
     base = _tiny_base(root / "base", train_df["text"].tolist() + FILLER)
     params = {
-        "seed": 5,
+        "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", "5")),
         "train_injection": {
             "base_model_dir": str(base),
             "max_length": 24,  # short windows, so a long text needs several

@@ -71,8 +71,13 @@ def test_processor_redacts_nested_values(proc, event, expected):
     assert proc(None, "info", event) == expected
 
 
-def test_processor_keeps_clean_objects_and_does_not_mutate_input(proc):
-    ident = uuid.uuid4()
+# The first UUID once read as containing a phone number ("a523-4544"): random UUIDs made
+# this test flaky, so it runs on fixed ones.
+@pytest.mark.parametrize(
+    "ident",
+    [uuid.UUID("4c17492b-a523-4544-89da-0354296aa753"), uuid.UUID("12345678-1234-5678-1234-567812345678")],
+)
+def test_processor_keeps_clean_objects_and_does_not_mutate_input(proc, ident):
     event = {"event": f"hi {EMAIL}", "id": ident, "nested": {"a": EMAIL}}
     out = proc(None, "info", event)
     assert out["id"] is ident  # nothing found in str(uuid): the object is kept

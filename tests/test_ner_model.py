@@ -8,6 +8,7 @@ is enough to check that the whole chain keeps offsets, case features and labels 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -112,7 +113,7 @@ def tiny_ner(tmp_path_factory: pytest.TempPathFactory) -> dict:
     val_df.to_parquet(data / "val.parquet")
     base = _tiny_base(root / "base", train_df["text"].tolist())
     params = {
-        "seed": 3,
+        "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", "3")),
         "train_pii": {
             "base_model_dir": str(base),
             "max_length": 24,

@@ -44,15 +44,39 @@ def binary_metrics(y: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> 
     }
 
 
+def _logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
+def _cut_between(lo: float, hi: float) -> float:
+    """A threshold in (lo, hi], halfway in logit space.
+
+    Scores of a fine-tuned classifier crowd near 0 and 1, where a linear midpoint (or the
+    next float above ``lo``) leaves no margin: a new benign text scoring a hair above the
+    highest validation benign score would flip. Halfway in logit space keeps the same
+    validation decisions with the widest margin on both sides.
+    """
+    mid = float(1.0 / (1.0 + np.exp(-(_logit(lo) + _logit(hi)) / 2)))
+    if not lo < mid <= hi:  # scores closer than float precision
+        mid = float(np.nextafter(lo, np.inf))
+    return mid
+
+
 def threshold_at_fpr(y: np.ndarray, probs: np.ndarray, target_fpr: float) -> float:
-    """Smallest threshold whose FPR on the negatives is ≤ target_fpr."""
-    neg = np.sort(np.asarray(probs)[np.asarray(y) == 0])[::-1]
+    """The lowest cut (``score >= t`` flags) whose FPR on the negatives is ≤ target_fpr,
+    placed halfway (logit space) to the next higher score so it has a margin."""
+    probs = np.asarray(probs, dtype=np.float64)
+    neg = np.sort(probs[np.asarray(y) == 0])[::-1]
     if len(neg) == 0:
         return 0.5
     k = int(np.floor(target_fpr * len(neg)))  # negatives allowed above the threshold
     if k >= len(neg):
         return float(neg[-1])
-    return float(np.nextafter(np.float32(neg[k]), np.float32(1.0)))
+    above = probs[probs > neg[k]]
+    if len(above) == 0:
+        return float(np.nextafter(neg[k], np.inf))
+    return _cut_between(float(neg[k]), float(above.min()))
 
 
 def tpr_at_fpr(y: np.ndarray, probs: np.ndarray, target_fpr: float) -> float:
@@ -67,15 +91,28 @@ def calibrate_thresholds(
 ) -> dict[str, float]:
     """Validation-only operating points.
 
-    ``default``: the best-F1 threshold among those keeping validation FPR ≤ default_max_fpr;
-    ``strict``: the threshold giving ``target_fpr`` on validation benign rows.
+    ``default``: the best-F1 cut among those keeping validation FPR ≤ default_max_fpr;
+    ``strict``: the cut giving ``target_fpr`` on validation benign rows. Every cut
+    between two adjacent validation scores is a candidate (no fixed grid, so a model whose
+    best cut is above 0.99 gets it), placed halfway between them in logit space.
+
+    >>> calibrate_thresholds(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.8, 0.9]))["default"]
+    0.5
     """
     y = np.asarray(y).astype(int)
+    probs = np.asarray(probs, dtype=np.float64)
     strict = threshold_at_fpr(y, probs, target_fpr)
     floor = threshold_at_fpr(y, probs, default_max_fpr)
-    best_t, best_f1 = max(floor, 0.5), -1.0
-    for t in np.unique(np.clip(np.concatenate([np.linspace(0.05, 0.99, 95), [floor]]), floor, 1.0)):
-        f1 = binary_metrics(y, probs, float(t))["f1"]
-        if f1 > best_f1:
-            best_t, best_f1 = float(t), f1
+    values = np.unique(probs)  # ascending
+    cuts = [floor] + [_cut_between(a, b) for a, b in zip(values[:-1], values[1:], strict=True) if b > floor]
+    cuts = np.unique(np.clip(cuts, floor, 1.0))
+    pos = np.sort(probs[y == 1])
+    n_pos = len(pos)
+    # counts of flagged rows per cut, vectorised: rows with score >= cut
+    tp = n_pos - np.searchsorted(pos, cuts, side="left")
+    flagged = len(probs) - np.searchsorted(np.sort(probs), cuts, side="left")
+    prec = np.divide(tp, flagged, out=np.zeros(len(cuts)), where=flagged > 0)
+    rec = tp / n_pos if n_pos else np.zeros(len(cuts))
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(len(cuts)), where=(prec + rec) > 0)
+    best_t = float(cuts[int(np.argmax(f1))])
     return {"default": round(best_t, 6), "strict": round(max(strict, best_t), 6)}

@@ -1,0 +1,69 @@
+"""Threshold calibration: validation-only operating points with a margin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from bastion_training.metrics import binary_metrics, calibrate_thresholds, threshold_at_fpr, tpr_at_fpr
+
+
+def _scores(seed: int, n_neg: int = 2000, n_pos: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n_neg), np.ones(n_pos)].astype(int)
+    return y, np.r_[rng.beta(1, 30, n_neg), rng.beta(30, 1, n_pos)]
+
+
+@pytest.mark.parametrize("target", [0.0, 0.01, 0.03, 0.1])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_threshold_at_fpr_keeps_the_validation_fpr(target, seed):
+    y, p = _scores(seed)
+    t = threshold_at_fpr(y, p, target)
+    assert binary_metrics(y, p, t)["fpr"] <= target
+    # and it is the lowest such cut: no validation score lies between it and the next negative
+    neg = np.sort(p[y == 0])[::-1]
+    k = int(np.floor(target * len(neg)))
+    assert neg[k] < t and not np.any((p > neg[k]) & (p < t))
+
+
+def test_separable_scores_get_a_cut_with_a_margin_on_both_sides():
+    # all benign below 0.05, all attacks above 0.995: the old grid stopped at 0.99 and the
+    # old strict cut sat one float above the top benign score
+    y = np.array([0] * 5 + [1] * 5)
+    p = np.array([0.001, 0.01, 0.02, 0.03, 0.05, 0.995, 0.996, 0.997, 0.998, 0.999])
+    th = calibrate_thresholds(y, p, target_fpr=0.0, default_max_fpr=0.0)
+    for name in ("default", "strict"):
+        t = th[name]
+        assert binary_metrics(y, p, t)["f1"] == 1.0
+        logit = np.log(t / (1 - t))
+        assert abs(logit - (np.log(0.05 / 0.95) + np.log(0.995 / 0.005)) / 2) < 1e-3
+
+
+def test_best_cut_above_099_is_reachable():
+    # benign scores up to 0.992 (most of them low); attacks 0.993–0.9999: the best cut is above 0.99
+    y = np.array([0] * 50 + [1] * 20)
+    p = np.r_[np.linspace(0.01, 0.5, 45), [0.97, 0.98, 0.985, 0.99, 0.992], np.linspace(0.993, 0.9999, 20)]
+    th = calibrate_thresholds(y, p, target_fpr=0.0, default_max_fpr=0.1)
+    assert 0.992 < th["default"] <= 0.993
+    assert binary_metrics(y, p, th["default"])["f1"] == 1.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_default_is_the_best_f1_cut_within_the_fpr_budget(seed):
+    y, p = _scores(seed)
+    p = np.clip(p + np.random.default_rng(seed).normal(0, 0.15, len(p)), 0, 1)  # overlapping classes
+    th = calibrate_thresholds(y, p, target_fpr=0.01, default_max_fpr=0.03)
+    best = binary_metrics(y, p, th["default"])
+    assert best["fpr"] <= 0.03
+    assert th["strict"] >= th["default"]
+    assert binary_metrics(y, p, th["strict"])["fpr"] <= 0.01
+    # no cut on a fine grid does better under the same FPR budget
+    for t in np.linspace(0, 1, 401):
+        m = binary_metrics(y, p, float(t))
+        if m["fpr"] <= 0.03:
+            assert m["f1"] <= best["f1"] + 1e-9
+
+
+def test_no_negatives_and_tpr():
+    assert threshold_at_fpr(np.array([1, 1]), np.array([0.2, 0.9]), 0.01) == 0.5
+    y, p = _scores(0)
+    assert 0.9 < tpr_at_fpr(y, p, 0.01) <= 1.0
