@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from bastion.casefeatures import TITLE
-from bastion.detectors.onnx_common import Manifest, OnnxTextModel
+from bastion.detectors.onnx_common import Manifest, OnnxTextModel, length_batches
 from bastion.detectors.onnx_ner import (
     OnnxNERDetector,
     SpanPrediction,
@@ -233,3 +233,30 @@ def test_plausible_structured_values(label, value, keep):
     from bastion.detectors.onnx_ner import plausible
 
     assert plausible(label, value) is keep
+
+
+@pytest.mark.parametrize(
+    ("lengths", "max_batch", "expected"),
+    [
+        ([], 8, []),
+        ([7], 8, [[0]]),
+        ([5, 50, 6, 52, 5], 8, [[0, 4, 2], [1, 3]]),
+        ([10] * 5, 2, [[0, 1], [2, 3], [4]]),
+        ([0, 0, 3], 4, [[0, 1], [2]]),  # empty rows still take a position
+    ],
+)
+def test_length_batches_table(lengths, max_batch, expected):
+    assert length_batches(lengths, max_batch) == expected
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_length_batches_cover_every_row_once_and_bound_padding(seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 256, size=200).tolist()
+    batches = length_batches(lengths, 16, max_padding=0.15)
+    assert sorted(i for b in batches for i in b) == list(range(200))
+    for b in batches:
+        assert 1 <= len(b) <= 16
+        width = max(lengths[i] for i in b)
+        real = sum(lengths[i] for i in b)
+        assert len(b) == 1 or real >= (1 - 0.15) * width * len(b)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bastion.detectors.onnx_common import OnnxTextModel, softmax
+from bastion.detectors.onnx_common import OnnxTextModel, length_batches, softmax
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, Finding
@@ -57,9 +57,8 @@ class OnnxInjectionDetector:
                 if e > s:
                     jobs.append((ti, ids[s:e], offs[s][0], offs[e - 1][1]))
         best: list[tuple[float, int, int]] = [(-1.0, 0, 0)] * len(texts)
-        order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][1]))
-        for b in range(0, len(order), self.batch_size):
-            chunk = [jobs[j] for j in order[b : b + self.batch_size]]
+        for batch in length_batches([len(j[1]) for j in jobs], self.batch_size):
+            chunk = [jobs[j] for j in batch]
             logits = self.model.run(self.model.feeds([c[1] for c in chunk]))
             probs = softmax(logits.astype(np.float64))[:, self._pos]
             for (ti, _, cs, ce), p in zip(chunk, probs, strict=True):

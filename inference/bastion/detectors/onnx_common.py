@@ -115,6 +115,10 @@ class OnnxTextModel:
         if threads:
             opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
+        # A Guard runs two sessions back to back. With spinning on, the idle session's
+        # threads keep busy-waiting while the other runs: on 2 cores both models were ~1.7x
+        # slower together than alone.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(
                 str(self.folder / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"]
@@ -184,6 +188,34 @@ def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, in
         if e == n_tokens:
             return out
         s += stride
+
+
+def length_batches(lengths: Sequence[int], max_batch: int, max_padding: float = 0.15) -> list[list[int]]:
+    """Indices of ``lengths`` grouped into batches of similar length, shortest first.
+
+    A padded position costs as much as a real token (the matmuls run over the whole
+    padded batch), and on a CPU a bigger batch buys little: on eval texts of 10–100
+    tokens, batches of 16 were ~60% padding and ran at half the speed of batches cut
+    by length. A batch is closed when adding the next (longer) row would make more than
+    ``max_padding`` of its positions padding, or at ``max_batch`` rows.
+
+    >>> length_batches([5, 50, 6, 52, 5], max_batch=8)
+    [[0, 4, 2], [1, 3]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    out: list[list[int]] = []
+    cur: list[int] = []
+    real = 0
+    for i in order:
+        n = max(int(lengths[i]), 1)
+        if cur and (len(cur) >= max_batch or (real + n) < (1 - max_padding) * n * (len(cur) + 1)):
+            out.append(cur)
+            cur, real = [], 0
+        cur.append(i)
+        real += n
+    if cur:
+        out.append(cur)
+    return out
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

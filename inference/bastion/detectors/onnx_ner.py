@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bastion.casefeatures import case_ids
-from bastion.detectors.onnx_common import OnnxTextModel, sliding_windows, softmax
+from bastion.detectors.onnx_common import OnnxTextModel, length_batches, sliding_windows, softmax
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
@@ -203,9 +203,8 @@ class OnnxNERDetector:
                 if e > s:
                     jobs.append((ti, s, e))
         parts: list[list[tuple[int, int, np.ndarray]]] = [[] for _ in texts]
-        order = sorted(range(len(jobs)), key=lambda j: jobs[j][2] - jobs[j][1])
-        for b in range(0, len(order), self.batch_size):
-            chunk = [jobs[j] for j in order[b : b + self.batch_size]]
+        for batch in length_batches([e - s for _, s, e in jobs], self.batch_size):
+            chunk = [jobs[j] for j in batch]
             rows = [encs[ti].ids[s:e] for ti, s, e in chunk]
             extra = {"case_ids": [cases[ti][s:e] for ti, s, e in chunk]} if self.use_case else None
             logits = self.model.run(self.model.feeds(rows, extra))
