@@ -67,3 +67,42 @@ def test_no_negatives_and_tpr():
     assert threshold_at_fpr(np.array([1, 1]), np.array([0.2, 0.9]), 0.01) == 0.5
     y, p = _scores(0)
     assert 0.9 < tpr_at_fpr(y, p, 0.01) <= 1.0
+
+
+# --- per-label span thresholds (PII export) -----------------------------------------------
+choose = pytest.importorskip("bastion_training.export_pii").choose_label_thresholds
+
+
+@pytest.mark.parametrize(
+    ("gold", "scored", "expected"),
+    [
+        # low-score false positives of one label: its threshold rises just past them
+        (
+            [[(0, 3, "ORGANIZATION")], [], []],
+            [[(0, 3, "ORGANIZATION", 0.95)], [(4, 9, "ORGANIZATION", 0.6)], [(1, 2, "ORGANIZATION", 0.55)]],
+            {"default": 0.5, "ORGANIZATION": 0.65},
+        ),
+        # true spans with low scores: raising would lose them, so the default stays
+        (
+            [[(0, 3, "PERSON")], [(2, 5, "PERSON")]],
+            [[(0, 3, "PERSON", 0.55)], [(2, 5, "PERSON", 0.6)]],
+            {"default": 0.5},
+        ),
+        # a span that only overlaps (IoU >= 0.5) still counts as found
+        ([[(0, 10, "ADDRESS")]], [[(0, 8, "ADDRESS", 0.7)]], {"default": 0.5}),
+        # nothing predicted, nothing gold
+        ([[], []], [[], []], {"default": 0.5}),
+    ],
+)
+def test_choose_label_thresholds_table(gold, scored, expected):
+    thresholds, report = choose(gold, scored)
+    assert thresholds == expected
+    assert set(report) == {lab for row in gold for *_, lab in row} | {r[2] for row in scored for r in row}
+
+
+def test_small_gains_do_not_move_a_label():
+    # one FP in 300 true spans: F1 gain from dropping it is < 0.005
+    gold = [[(0, 3, "PERSON")] for _ in range(300)] + [[]]
+    scored = [[(0, 3, "PERSON", 0.9)] for _ in range(300)] + [[(0, 3, "PERSON", 0.55)]]
+    assert choose(gold, scored)[0] == {"default": 0.5}
+    assert choose(gold, scored, min_gain=0.0)[0] == {"default": 0.5, "PERSON": 0.6}

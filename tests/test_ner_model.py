@@ -157,6 +157,15 @@ def test_manifest_fields(tiny_ner: dict) -> None:
     par = m["parity_fp32_vs_int8"]
     assert "PERSON" in par["fp32_f1"] and "PERSON" in par["int8_f1"]
     assert abs(par["micro_f1_delta"]) < 0.2
+    # per-label thresholds chosen on validation: the default stays min_score, any moved
+    # label sits on the grid and did not lose validation F1
+    th, cal = m["thresholds"], m["threshold_calibration"]
+    assert th["default"] == 0.3 and cal["rows"] == 40
+    for label, t in th.items():
+        if label != "default":
+            assert 0.4 <= t <= 0.9 and cal["labels"][label]["threshold"] == t
+    for r in cal["labels"].values():
+        assert r["f1_at_chosen"] >= r["f1_at_default"]
 
 
 def test_onnx_graph_takes_case_ids(tiny_det: OnnxNERDetector) -> None:

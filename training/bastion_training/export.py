@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import logging
 import shutil
@@ -86,9 +87,12 @@ def write_model_folder(
         shutil.copyfile(onnx_path, out_dir / "model.onnx")
     shutil.copyfile(tokenizer_json, out_dir / "tokenizer.json")
     files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
+    # The version hashes everything that changes a decision, not just the weights: a
+    # recalibration of the same ONNX file is a new version.
+    behaviour = {k: manifest.get(k) for k in ("labels", "tags", "max_length", "stride", "thresholds")}
+    digest = hashlib.sha256(json.dumps([files, behaviour], sort_keys=True).encode()).hexdigest()
     version = (
-        manifest.get("version")
-        or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + files["model.onnx"][:8]
+        manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + digest[:8]
     )
     full = {**manifest, "version": version, "files": files}
     write_json(out_dir / "manifest.json", full)

@@ -6,7 +6,8 @@ optimum has no config for a BERT that takes ``case_ids``, so :class:`CaseBertOnn
 extends its ``BertOnnxConfig`` with that input (dynamic batch/sequence axes) and a dummy
 generator producing valid case classes. The fp32 graph is quantized to int8 (dynamic,
 per-channel), both are run through the runtime detector on validation, and the int8
-model is written to ``models/pii`` with per-label F1 of both in the manifest.
+model is written to ``models/pii`` with per-label F1 of both in the manifest. Per-label
+span thresholds are then chosen on validation from the int8 model's own spans.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from bastion.casefeatures import NUM_CASE_CLASSES
 from optimum.exporters.onnx.model_configs import BertOnnxConfig
 from optimum.utils.input_generators import DummyTextInputGenerator
@@ -131,6 +133,72 @@ def parity(
     return out
 
 
+def choose_label_thresholds(
+    gold: list[list[tuple[int, int, str]]],
+    scored: list[list[tuple[int, int, str, float]]],
+    *,
+    grid: tuple[float, float, float] = (0.4, 0.9, 0.05),
+    min_gain: float = 0.005,
+    default: float = 0.5,
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per-label span-score thresholds that maximise that label's F1 (IoU ≥ 0.5, the
+    evaluation's headline match) on validation spans.
+
+    A label keeps ``default`` unless another grid value gains at least ``min_gain`` F1, so
+    labels with few validation spans do not move on noise. Returns (thresholds, report).
+
+    >>> gold = [[(0, 3, "ORGANIZATION")], [], []]
+    >>> scored = [[(0, 3, "ORGANIZATION", 0.95)], [(4, 9, "ORGANIZATION", 0.6)], [(1, 2, "ORGANIZATION", 0.55)]]
+    >>> choose_label_thresholds(gold, scored)[0]
+    {'default': 0.5, 'ORGANIZATION': 0.65}
+    """
+    from bastion.evaluation import span_prf as iou_prf
+
+    g = [[(lab, s, e) for s, e, lab in row] for row in gold]
+
+    def f1(th: dict[str, float], label: str) -> float:
+        pred = [[(lab, s, e) for s, e, lab, sc in row if sc >= th.get(lab, default)] for row in scored]
+        res = iou_prf(g, pred, "iou")
+        return res[label].f1 if label in res else 0.0
+
+    labels = sorted(
+        {lab for row in gold for _, _, lab in row} | {lab for row in scored for _, _, lab, _ in row}
+    )
+    lo, hi, step = grid
+    values = [round(float(v), 4) for v in np.arange(lo, hi + step / 2, step)]
+    thresholds: dict[str, float] = {"default": default}
+    report: dict[str, dict[str, float]] = {}
+    for label in labels:
+        base = f1({}, label)
+        # ties go to the value nearest the default
+        best_f1, best_t = max(
+            ((f1({label: t}, label), t) for t in values), key=lambda r: (round(r[0], 6), -abs(r[1] - default))
+        )
+        chosen = best_t if best_f1 - base >= min_gain else default
+        if chosen != default:
+            thresholds[label] = chosen
+        report[label] = {
+            "f1_at_default": round(base, 4),
+            "f1_at_chosen": round(max(base, best_f1) if chosen != default else base, 4),
+            "threshold": chosen,
+        }
+    return thresholds, report
+
+
+def calibrate_label_thresholds(
+    folder: Path, docs: list, threads: int | None = None, **kwargs: Any
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """:func:`choose_label_thresholds` on the runtime detector's spans for ``docs`` (what ships:
+    int8 ONNX, windows, case features), scored with every threshold at 0."""
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+
+    det = OnnxNERDetector.load(folder, threads=threads)
+    det.thresholds = {"default": 0.0}
+    preds = det.predict([d.text for d in docs])
+    scored = [[(p.start, p.end, p.label, p.score) for p in ps] for ps in preds]
+    return choose_label_thresholds([list(d.spans) for d in docs], scored, **kwargs)
+
+
 def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
     """Export ``art_dir/hf`` to the runtime model folder ``out_dir``; returns the manifest."""
     from bastion_training.ner_model import load
@@ -184,6 +252,26 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
             "int8_f1": {k: round(v["f1"], 4) for k, v in par["int8"]["per_label"].items()},
             "micro_f1_delta": par["micro_f1_delta"],
         }
+        cal = p.get("label_thresholds") or {}
+        if cal.get("enabled", True):
+            # Operating points per label from what ships (the int8 model through the runtime
+            # detector), on validation only; parity above is at the training threshold.
+            all_docs = load_docs(data_dir / "val.parquet", p.get("max_val_rows"), int(params.get("seed", 13)))
+            thresholds, report = calibrate_label_thresholds(
+                folders["int8"],
+                all_docs,
+                p.get("threads"),
+                grid=tuple(cal.get("grid", (0.4, 0.9, 0.05))),
+                min_gain=float(cal.get("min_gain", 0.005)),
+                default=float(manifest["thresholds"].get("default", 0.5)),
+            )
+            log.info("per-label thresholds on validation: %s", thresholds)
+            manifest["thresholds"] = thresholds
+            manifest["threshold_calibration"] = {
+                "rows": len(all_docs),
+                "metric": "span F1, IoU >= 0.5",
+                "labels": report,
+            }
         full = write_model_folder(out_dir, int8, tok_json, manifest)
     write_json(art_dir / "parity.json", par)
     return full
