@@ -274,3 +274,25 @@ def test_manifest_without_case_features_is_rejected(tiny_ner: dict, tmp_path: Pa
     (folder / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(ModelLoadError, match="case_ids"):
         OnnxNERDetector.load(folder)
+
+
+@pytest.mark.parametrize(("keep", "ok"), [(1, True), (2, True), (0, False), (3, False)])
+def test_keep_encoder_layers_builds_a_shallower_student(tmp_path: Path, keep: int, ok: bool) -> None:
+    import torch
+    from bastion.labels import bio_tags
+    from bastion_training.ner_model import from_base, load
+    from bastion_training.train_pii import keep_encoder_layers
+
+    base = _tiny_base(tmp_path / "base", ["John Smith lives in Paris"])  # 2 layers
+    model = from_base(base, tuple(bio_tags()), use_case_features=True)
+    if not ok:
+        with pytest.raises(ValueError, match="keep_layers"):
+            keep_encoder_layers(model, keep)
+        return
+    keep_encoder_layers(model, keep)
+    assert len(model.bert.encoder.layer) == keep == model.config.num_hidden_layers
+    model.save_pretrained(tmp_path / "student")
+    again = load(tmp_path / "student").eval()
+    ids = torch.ones((1, 6), dtype=torch.long)
+    out = again(input_ids=ids, attention_mask=ids, case_ids=torch.zeros_like(ids))
+    assert out.logits.shape == (1, 6, len(bio_tags()))

@@ -252,7 +252,7 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
             "int8_f1": {k: round(v["f1"], 4) for k, v in par["int8"]["per_label"].items()},
             "micro_f1_delta": par["micro_f1_delta"],
         }
-        cal = p.get("label_thresholds") or {}
+        cal = params.get("pii_label_thresholds") or {}
         if cal.get("enabled", True):
             # Operating points per label from what ships (the int8 model through the runtime
             # detector), on validation only; parity above is at the training threshold.

@@ -82,6 +82,18 @@ def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequenc
     return Doc(norm.text, tuple(sorted(out)))
 
 
+def keep_encoder_layers(model, n: int) -> None:
+    """Keep the first ``n`` transformer layers (a smaller, faster student that starts from
+    the fine-tuned or base weights): inference cost is about proportional to depth."""
+    import torch
+
+    layers = model.bert.encoder.layer
+    if not 0 < n <= len(layers):
+        raise ValueError(f"keep_layers must be in 1..{len(layers)}, got {n}")
+    model.bert.encoder.layer = torch.nn.ModuleList(list(layers)[:n])
+    model.config.num_hidden_layers = n
+
+
 def load_docs(path: Path, max_rows: int | None = None, seed: int = 13) -> list[Doc]:
     df = pd.read_parquet(path, columns=["text", "spans"])
     if max_rows and len(df) > max_rows:
@@ -307,6 +319,8 @@ def train(
         model = load_checkpoint(init)
     else:
         model = from_base(base, tags, use_case_features=use_case_features)
+    if p.get("keep_layers"):
+        keep_encoder_layers(model, int(p["keep_layers"]))
     weights = torch.ones(len(tags))
     weights[0] = float(p.get("o_weight", 1.0))
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)
