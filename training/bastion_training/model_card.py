@@ -137,6 +137,20 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
                 + json.dumps(m[key], indent=2)
                 + "\n```\n"
             )
+    cal = m.get("threshold_calibration")
+    if cal:
+        rows = "\n".join(
+            f"| {lab} | {r['threshold']} | {r['f1_at_default']:.3f} | {r['f1_at_chosen']:.3f} |"
+            for lab, r in sorted(cal["labels"].items())
+        )
+        text += (
+            f"\n## Span thresholds (chosen on validation, {cal['rows']} rows, {cal['metric']})\n\n"
+            f"A span is kept when its mean token confidence reaches its label's threshold (default "
+            f"{m['thresholds'].get('default')}); a label moves off the default only for a validation gain. F1 here is the NER spans alone, before the regex recognizers join them in `Guard`.\n\n"
+            "| label | threshold | val F1 at default | val F1 at threshold |\n|---|---|---|---|\n"
+            + rows
+            + "\n"
+        )
     par = m.get("parity_fp32_vs_int8") or m.get("parity")
     if par:
         text += "\n## fp32 vs int8 (validation)\n\n```json\n" + json.dumps(par, indent=2)[:3000] + "\n```\n"
