@@ -280,8 +280,8 @@ def test_manifest_without_case_features_is_rejected(tiny_ner: dict, tmp_path: Pa
 def test_keep_encoder_layers_builds_a_shallower_student(tmp_path: Path, keep: int, ok: bool) -> None:
     import torch
     from bastion.labels import bio_tags
+    from bastion_training.common import keep_encoder_layers
     from bastion_training.ner_model import from_base, load
-    from bastion_training.train_pii import keep_encoder_layers
 
     base = _tiny_base(tmp_path / "base", ["John Smith lives in Paris"])  # 2 layers
     model = from_base(base, tuple(bio_tags()), use_case_features=True)

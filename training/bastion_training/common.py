@@ -113,3 +113,15 @@ def register_model_folder(mlf: Any, folder: Path, name: str, version: str) -> st
         tags={"bastion_version": version},
     )
     return str(mv.version)
+
+
+def keep_encoder_layers(model, n: int) -> None:
+    """Keep the first ``n`` transformer layers (a smaller, faster student that starts from
+    the fine-tuned or base weights): inference cost is about proportional to depth."""
+    import torch
+
+    layers = model.base_model.encoder.layer
+    if not 0 < n <= len(layers):
+        raise ValueError(f"keep_layers must be in 1..{len(layers)}, got {n}")
+    model.base_model.encoder.layer = torch.nn.ModuleList(list(layers)[:n])
+    model.config.num_hidden_layers = n

@@ -24,6 +24,7 @@ from bastion.normalize import normalize
 from bastion_training.common import (
     REPO_ROOT,
     base_model_path,
+    keep_encoder_layers,
     load_params,
     log,
     mlflow_run,
@@ -104,9 +105,19 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
 
     base = p.get("base_model_dir") or base_model_path(params)
     tok = AutoTokenizer.from_pretrained(base)
+    # init_from: continue a fine-tuned checkpoint (with keep_layers: a shallower student
+    # initialised from its first layers) instead of starting from the base encoder
+    init = REPO_ROOT / p["init_from"] if p.get("init_from") else None
+    if init is not None and not (init / "config.json").exists():
+        raise SystemExit(f"train_injection.init_from={p['init_from']!r} has no checkpoint here")
     model = AutoModelForSequenceClassification.from_pretrained(
-        base, num_labels=2, id2label={0: "BENIGN", 1: "INJECTION"}, label2id={"BENIGN": 0, "INJECTION": 1}
+        init or base,
+        num_labels=2,
+        id2label={0: "BENIGN", 1: "INJECTION"},
+        label2id={"BENIGN": 0, "INJECTION": 1},
     )
+    if p.get("keep_layers"):
+        keep_encoder_layers(model, int(p["keep_layers"]))
     max_length = int(p["max_length"])
     enc = tok(train_texts, truncation=True, max_length=max_length)
     lengths = [len(x) for x in enc["input_ids"]]

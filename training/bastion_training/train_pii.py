@@ -35,6 +35,7 @@ from bastion.normalize import normalize
 from bastion_training.common import (
     REPO_ROOT,
     base_model_path,
+    keep_encoder_layers,
     load_params,
     log,
     mlflow_run,
@@ -80,18 +81,6 @@ def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequenc
         if e > s:
             out.append((s, e, label))
     return Doc(norm.text, tuple(sorted(out)))
-
-
-def keep_encoder_layers(model, n: int) -> None:
-    """Keep the first ``n`` transformer layers (a smaller, faster student that starts from
-    the fine-tuned or base weights): inference cost is about proportional to depth."""
-    import torch
-
-    layers = model.bert.encoder.layer
-    if not 0 < n <= len(layers):
-        raise ValueError(f"keep_layers must be in 1..{len(layers)}, got {n}")
-    model.bert.encoder.layer = torch.nn.ModuleList(list(layers)[:n])
-    model.config.num_hidden_layers = n
 
 
 def load_docs(path: Path, max_rows: int | None = None, seed: int = 13) -> list[Doc]:
