@@ -405,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="recompute the summary and markdown from an existing metrics.json (no scoring)",
     )
+    ap.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="score only the model (for experiments: the baselines' numbers do not change)",
+    )
     args = ap.parse_args(argv)
     if args.rewrite_summary:
         return rewrite_summary(Path(args.out))
@@ -425,14 +430,18 @@ def main(argv: list[str] | None = None) -> int:
     model_guard = Guard([build_detector("onnx_injection", path=Path(args.model))])
     manifest = json.loads((Path(args.model) / "manifest.json").read_text())
     systems: dict[str, Any] = {"bastion int8 (Guard)": guard_scorer(model_guard)}
-    systems["heuristic fallback"] = guard_scorer(Guard([build_detector("heuristic_injection")]))
-    systems["phrase blocklist"] = guard_scorer(Guard([build_detector("blocklist")]))
-    tfidf, tfidf_thr = tfidf_system(train, val, float(params["train_injection"].get("default_max_fpr", 0.03)))
-    systems["tfidf+logreg"] = tfidf
-    ng = nanoguard_system()
-    slow = {"metatronnanoguard"} if ng else set()
-    if ng:
-        systems["metatronnanoguard"] = ng
+    tfidf_thr, slow = None, set()
+    if not args.no_baselines:
+        systems["heuristic fallback"] = guard_scorer(Guard([build_detector("heuristic_injection")]))
+        systems["phrase blocklist"] = guard_scorer(Guard([build_detector("blocklist")]))
+        tfidf, tfidf_thr = tfidf_system(
+            train, val, float(params["train_injection"].get("default_max_fpr", 0.03))
+        )
+        systems["tfidf+logreg"] = tfidf
+        ng = nanoguard_system()
+        if ng:
+            slow = {"metatronnanoguard"}
+            systems["metatronnanoguard"] = ng
     results, obf = {}, {}
     probe = (
         "Please summarise the following customer email and list any action items for the support team today."
