@@ -165,16 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", choices=["injection"], default="injection")
     ap.add_argument("--params", default="params.yaml")
+    ap.add_argument("--art", default=str(REPO_ROOT / "artifacts/injection"), help="training output to export")
+    ap.add_argument(
+        "--out", default=str(REPO_ROOT / "models/injection"), help="runtime model folder to write"
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
-    full = export_injection(
-        params,
-        REPO_ROOT / "artifacts/injection",
-        REPO_ROOT / "models/injection",
-        REPO_ROOT / "data/processed/injection",
-    )
-    log.info("wrote models/injection version %s", full["version"])
+    full = export_injection(params, Path(args.art), Path(args.out), REPO_ROOT / "data/processed/injection")
+    log.info("wrote %s version %s", args.out, full["version"])
     return 0
 
 
