@@ -16,6 +16,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bastion import exitcodes
+from bastion.errors import BastionError
+
 # command name -> module that implements it
 COMMANDS: dict[str, str] = {
     "check": "bastion.cli_check",
@@ -39,10 +42,55 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         try:
             mod = importlib.import_module(module)
         except ImportError as exc:
-            sub.add_parser(name, help=f"(unavailable: {exc.name} is not installed)")
+            for alias in [n for n, m in COMMANDS.items() if m == module]:
+                _unavailable(sub, alias, exc.name or module)
             continue
         mod.add_parser(sub)
     return parser
+
+
+# third-party module -> the extra that installs it, for one-line "install ..." messages
+EXTRAS: dict[str, str] = {
+    "fastapi": "api",
+    "uvicorn": "api",
+    "prometheus_client": "api",
+    "structlog": "api",
+    "limits": "api",
+    "redis": "api",
+    "sqlalchemy": "store",
+    "alembic": "store",
+    "cryptography": "store",
+    "psycopg": "store",
+    "pyarrow": "scan",
+    "tqdm": "scan",
+    "pyspark": "spark",
+    "pandas": "spark",
+}
+
+
+def install_hint(missing: str) -> str:
+    """The one line a user needs when an optional dependency is missing.
+
+    >>> install_hint("uvicorn")
+    "needs the 'uvicorn' package: pip install 'bastion[api]'"
+    """
+    top = missing.split(".")[0]
+    extra = EXTRAS.get(top)
+    if extra is None:
+        return f"needs the '{top}' package: pip install {top}"
+    return f"needs the '{top}' package: pip install 'bastion[{extra}]'"
+
+
+def _unavailable(sub: argparse._SubParsersAction, name: str, missing: str) -> None:
+    # Accept any arguments: "unrecognized arguments" would hide the real problem.
+    p = sub.add_parser(name, help=f"(unavailable: {install_hint(missing)})", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    def run(args: argparse.Namespace) -> int:
+        print(f"bastion {name}: {install_hint(missing)}", file=sys.stderr)
+        return exitcodes.ERROR
+
+    p.set_defaults(func=run)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,9 +100,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
-        return 1
+        return exitcodes.USAGE
+    command = getattr(args, "command", None) or "bastion"
     try:
         return int(func(args) or 0)
+    except BastionError as exc:
+        # expected failures (bad input, bad config, unusable model): one line, no traceback
+        print(f"bastion {command}: error: {exc}", file=sys.stderr)
+        return exitcodes.ERROR
+    except ModuleNotFoundError as exc:
+        print(f"bastion {command}: {install_hint(exc.name or str(exc))}", file=sys.stderr)
+        return exitcodes.ERROR
+    except KeyboardInterrupt:
+        print(f"bastion {command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # `bastion scan ... | head`: the reader left; exit quietly like other Unix tools, and
         # point stdout at devnull so the interpreter's final flush does not raise again

@@ -9,7 +9,8 @@
     {"action": "block", "injection": {"score": 0.97, "is_injection": true}, ...}
     $ bastion redact --operator pseudonymize --json "call Jane at +1 415 555 0100"
 
-``check`` exits 0 for allow/redact, 2 for block, 1 for an error (message on stderr).
+``check`` exits 0 for allow/redact, 3 for block, 1 for an error (message on stderr), 2 for
+a usage error (see :mod:`bastion.exitcodes`).
 Text comes from the argument, or from stdin when it is ``-`` or absent; stdin is read
 as bytes so invalid UTF-8 is reported instead of silently replaced.
 """
@@ -23,14 +24,15 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from bastion import exitcodes
 from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import TASKS, Guard, coerce_text
 from bastion.policy import Policy
 from bastion.types import Action, CheckResult
 
-EXIT_OK = 0
-EXIT_ERROR = 1
-EXIT_BLOCK = 2
+EXIT_OK = exitcodes.OK
+EXIT_ERROR = exitcodes.ERROR
+EXIT_BLOCK = exitcodes.BLOCKED
 
 OPERATORS = ("replace", "mask", "hash", "pseudonymize")
 
@@ -41,7 +43,7 @@ def add_parser(subparsers: Any) -> None:
         "check",
         help="check a text for prompt injection and PII",
         description="Check a text (argument, or stdin when TEXT is '-' or absent). "
-        "Exit status: 0 allow/redact, 2 block, 1 error.",
+        "Exit status: 0 allow/redact, 3 block, 1 error, 2 usage error.",
     )
     _add_common(check)
     check.add_argument(

@@ -1,0 +1,24 @@
+"""Exit statuses shared by every ``bastion`` subcommand.
+
+A script must be able to tell "the guard blocked this" from "I typed the command wrong",
+so a block never shares a status with argparse's usage error (2).
+
+=====  ==========================================================================
+ 0     ok (check/redact: allowed or redacted; scan/audit: the run completed)
+ 1     runtime error (bad input, bad config, missing extra, unreadable file, ...)
+ 2     usage error (unknown option, bad option value: argparse)
+ 3     blocked (check: the text was blocked; audit verify: the trail is broken)
+=====  ==========================================================================
+
+>>> BLOCKED
+3
+"""
+
+from __future__ import annotations
+
+OK = 0
+ERROR = 1
+USAGE = 2
+BLOCKED = 3
+
+__all__ = ["BLOCKED", "ERROR", "OK", "USAGE"]
