@@ -35,7 +35,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
     seen: set[str] = set()
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         if module in seen or (wanted is not None and COMMANDS[wanted] != module):
             continue
         seen.add(module)
