@@ -1,0 +1,36 @@
+"""Packaging: the wheel carries the models; an editable install does not copy them."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _hook():
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.EditableWithoutModels
+
+
+@pytest.mark.parametrize(("version", "copies_models"), [("editable", False), ("standard", True)])
+def test_editable_build_skips_models(version, copies_models):
+    hook_cls = _hook()
+    data: dict = {"force_include_editable": {}}
+    hook_cls.initialize(object.__new__(hook_cls), version, data)
+    # an empty map means hatchling falls back to force-include, which copies models/
+    assert (not data["force_include_editable"]) is copies_models
+    assert all("models" not in src for src in data["force_include_editable"])
+
+
+def test_pyproject_force_includes_models_for_wheels():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"models" = "bastion/_models"' in text and 'path = "hatch_build.py"' in text
+
+
+def test_py_typed_marker_ships():
+    assert (ROOT / "inference" / "bastion" / "py.typed").is_file()
