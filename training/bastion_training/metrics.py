@@ -116,3 +116,91 @@ def calibrate_thresholds(
     f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(len(cuts)), where=(prec + rec) > 0)
     best_t = float(cuts[int(np.argmax(f1))])
     return {"default": round(best_t, 6), "strict": round(max(strict, best_t), 6)}
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def nll(logits: np.ndarray, y: np.ndarray, temperature: float = 1.0) -> float:
+    """Mean negative log-likelihood of labels ``y`` under ``softmax(logits / T)``."""
+    z = np.asarray(logits, dtype=np.float64) / float(temperature)
+    y = np.asarray(y).astype(int)
+    return float(-_log_softmax(z)[np.arange(len(y)), y].mean()) if len(y) else float("nan")
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.05, 20.0)) -> float:
+    """The temperature ``T`` minimising validation NLL of ``softmax(logits / T)``.
+
+    NLL is convex in the inverse temperature, so a golden-section search over it finds the
+    optimum; ``T`` is clipped to ``bounds``. Dividing by ``T`` keeps every argmax and
+    ranking (so AUC and the chosen decisions are unchanged); it only makes the scores mean
+    what they say.
+
+    >>> z = np.array([[0.0, 8.0], [0.0, -8.0], [0.0, 8.0], [0.0, -8.0]])
+    >>> fit_temperature(z, np.array([1, 0, 0, 1])) > 5   # confidently wrong half the time
+    True
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(y).astype(int)
+    if z.ndim != 2 or len(z) != len(y) or len(y) == 0:
+        raise ValueError("logits must be (n, k) with one label per row")
+    lo, hi = 1.0 / bounds[1], 1.0 / bounds[0]
+    g = (np.sqrt(5) - 1) / 2
+    f = lambda b: nll(z * b, y)  # noqa: E731
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(80):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    beta = (a + b) / 2
+    return float(1.0 / beta)
+
+
+def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Top-label ECE with ``bins`` equal-width confidence bins: the bin-size weighted mean
+    of |accuracy − mean confidence|. ``probs`` is (n, k) class probabilities, or (n,)
+    positive-class probabilities of a binary task.
+
+    >>> round(expected_calibration_error(np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 0, 0, 0])), 3)
+    0.15
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim == 1:
+        p = np.stack([1 - p, p], axis=1)
+    y = np.asarray(y).astype(int)
+    if len(y) == 0:
+        return float("nan")
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    idx = np.minimum((conf * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            total += m.sum() * abs(correct[m].mean() - conf[m].mean())
+    return float(total / len(y))
+
+
+def temperature_report(logits: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Fit ``T`` on validation logits and report NLL and ECE before and after it."""
+    z = np.asarray(logits, dtype=np.float64)
+    t = fit_temperature(z, y)
+    soft = lambda x: np.exp(_log_softmax(x))  # noqa: E731
+    return {
+        "temperature": round(t, 6),
+        "nll_before": nll(z, y),
+        "nll_after": nll(z, y, t),
+        "ece_before": expected_calibration_error(soft(z), y, bins),
+        "ece_after": expected_calibration_error(soft(z / t), y, bins),
+        "bins": bins,
+        "rows": int(len(y)),
+    }

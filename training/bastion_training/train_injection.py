@@ -1,10 +1,13 @@
-"""Fine-tune MiniLM as the injection/jailbreak sequence classifier.
+"""Fine-tune a base encoder (``train_injection.base``: ``minilm`` or ``e5``) as the
+injection/jailbreak sequence classifier.
 
-    python -m bastion_training.train_injection --params params.yaml
+    python -m bastion_training.train_injection --params params.yaml [--base e5]
 
 Reads ``data/processed/injection/{train,val}.parquet``; writes the best checkpoint
-(by validation AUC) to ``artifacts/injection/hf`` and the validation-calibrated
-thresholds to ``artifacts/injection/calibration.json``. Eval-only sets are never read.
+(by validation AUC) to ``artifacts/injection/hf`` and, to ``calibration.json``, the
+temperature fitted on the validation logits (NLL) with ECE before/after, and the
+operating points chosen on the temperature-scaled validation scores. Eval-only sets are
+never read.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from bastion.normalize import normalize
 
 from bastion_training.common import (
     REPO_ROOT,
-    base_model_path,
     keep_encoder_layers,
     load_params,
     log,
@@ -31,7 +33,8 @@ from bastion_training.common import (
     seed_everything,
     write_json,
 )
-from bastion_training.metrics import binary_metrics, calibrate_thresholds
+from bastion_training.encoders import resolve_base
+from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
 
 
 def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
@@ -46,12 +49,13 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.
     return [batches[i] for i in order]
 
 
-def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+def predict_logits(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+    """(n, 2) logits, first window of each text (truncated to ``max_length``)."""
     import torch
 
     model.eval()
     order = np.argsort([len(t) for t in texts])
-    out = np.zeros(len(texts), dtype=np.float32)
+    out = np.zeros((len(texts), 2), dtype=np.float32)
     with torch.inference_mode():
         for s in range(0, len(texts), batch_size):
             ids = order[s : s + batch_size]
@@ -62,9 +66,18 @@ def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int
                 padding=True,
                 return_tensors="pt",
             )
-            logits = model(**enc).logits
-            out[ids] = torch.softmax(logits, dim=-1)[:, 1].numpy()
+            out[ids] = model(**enc).logits.float().numpy()
     return out
+
+
+def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
+    return _softmax1(predict_logits(model, tok, texts, max_length, batch_size))
+
+
+def _softmax1(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """P(class 1) of 2-class logits divided by ``temperature``."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    return (1.0 / (1.0 + np.exp(z[:, 0] - z[:, 1]))).astype(np.float32)
 
 
 def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
@@ -103,7 +116,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     y_val = val_df["label"].astype(int).to_numpy()
     log.info("train %d rows (%.1f%% positive), val %d rows", len(y_train), 100 * y_train.mean(), len(y_val))
 
-    base = p.get("base_model_dir") or base_model_path(params)
+    base, base_desc = resolve_base(p, params)
     tok = AutoTokenizer.from_pretrained(base)
     # init_from: continue a fine-tuned checkpoint (with keep_layers: a shallower student
     # initialised from its first layers) instead of starting from the base encoder
@@ -182,7 +195,8 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                         mlf.log_metric("train_loss", float(loss.item()), step=step)
                 over_budget = time.time() - t0 > budget_s
                 if step % eval_every == 0 or step == total or over_budget:
-                    probs = predict_proba(model, tok, val_texts, max_length)
+                    val_logits = predict_logits(model, tok, val_texts, max_length)
+                    probs = _softmax1(val_logits)
                     m = binary_metrics(y_val, probs)
                     log.info("eval step %d: %s", step, {k: round(v, 4) for k, v in m.items()})
                     if mlf:
@@ -192,6 +206,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                         model.save_pretrained(hf_dir)
                         tok.save_pretrained(hf_dir)
                         np.save(out_dir / "val_probs.npy", probs)
+                        np.save(out_dir / "val_logits.npy", val_logits)
                         bad_evals = 0
                     else:
                         bad_evals += 1
@@ -202,7 +217,12 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                         break
             if stop:
                 break
-        probs = np.load(out_dir / "val_probs.npy")
+        # Temperature scaling on the best checkpoint's validation logits: the export folds
+        # 1/T into the classifier head, so the operating points below are on scaled scores.
+        val_logits = np.load(out_dir / "val_logits.npy")
+        temp = temperature_report(val_logits, y_val)
+        log.info("temperature on validation: %s", temp)
+        probs = _softmax1(val_logits, temp["temperature"])
         thresholds = calibrate_thresholds(
             y_val,
             probs,
@@ -212,6 +232,10 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         summary = {
             "best": best,
             "thresholds": thresholds,
+            "temperature": temp["temperature"],
+            "calibration_val": temp,
+            "base": str(p.get("base") or "minilm"),
+            "base_model": base_desc,
             "max_length": max_length,
             "train_rows": int(len(y_train)),
             "val_rows": int(len(y_val)),
@@ -221,6 +245,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         write_json(out_dir / "calibration.json", summary)
         if mlf:
             mlf.log_metrics({f"best_val_{k}": v for k, v in best.items() if isinstance(v, float)})
+            mlf.log_metrics({f"val_{k}": float(v) for k, v in temp.items()})
             mlf.log_dict(summary, "calibration.json")
     return summary
 
@@ -230,9 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--data", default=str(REPO_ROOT / "data/processed/injection"))
     ap.add_argument("--out", default=str(REPO_ROOT / "artifacts/injection"))
+    ap.add_argument("--base", default=None, help="override train_injection.base (minilm, e5, e5-full)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    summary = train(load_params(args.params), Path(args.data), Path(args.out))
+    params = load_params(args.params)
+    if args.base:
+        params = {**params, "train_injection": {**params["train_injection"], "base": args.base}}
+    summary = train(params, Path(args.data), Path(args.out))
     log.info("done: %s", summary)
     return 0
 

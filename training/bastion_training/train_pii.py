@@ -1,6 +1,12 @@
-"""Fine-tune MiniLM as the PII token classifier (BIO over ``NER_LABELS``) with case features.
+"""Fine-tune a base encoder (``train_pii.base``: ``minilm`` or ``e5``) as the PII token
+classifier (BIO over ``NER_LABELS``), with case features for an uncased base.
 
-    python -m bastion_training.train_pii --params params.yaml [--no-case-features]
+    python -m bastion_training.train_pii --params params.yaml [--no-case-features] [--base e5]
+
+Case features (``train_pii.case_features``) default to on for an uncased base (MiniLM
+lowercases, so capitalisation must come in separately) and off for a cased one (e5).
+After training, a temperature is fitted on the best checkpoint's validation token logits
+(NLL) and stored in ``val_metrics.json``; the export folds it into the tagging head.
 
 Reads ``data/processed/pii/{train,val}.parquet`` (never the ``eval_*`` files). Texts are
 normalised exactly as the Guard does before detection and the spans are mapped through
@@ -34,7 +40,6 @@ from bastion.normalize import normalize
 
 from bastion_training.common import (
     REPO_ROOT,
-    base_model_path,
     keep_encoder_layers,
     load_params,
     log,
@@ -42,6 +47,8 @@ from bastion_training.common import (
     seed_everything,
     write_json,
 )
+from bastion_training.encoders import is_cased, resolve_base
+from bastion_training.metrics import temperature_report
 from bastion_training.train_injection import length_bucketed_batches
 
 IGNORE = -100
@@ -153,6 +160,19 @@ def build_windows(
     return rows
 
 
+def special_ids(tokenizer) -> tuple[int, int, int]:
+    """(cls, sep, pad) ids of a ``tokenizers.Tokenizer``: BERT's [CLS]/[SEP]/[PAD] or
+    XLM-R's <s>/</s>/<pad>, the same lookup the runtime does."""
+    out = []
+    for names in (("[CLS]", "<s>"), ("[SEP]", "</s>"), ("[PAD]", "<pad>")):
+        ids = [tokenizer.token_to_id(n) for n in names]
+        found = [i for i in ids if i is not None]
+        if not found:
+            raise ValueError(f"tokenizer lacks special token {names[0]} / {names[1]}")
+        out.append(int(found[0]))
+    return out[0], out[1], out[2]
+
+
 def collate(
     rows: Sequence[tuple[list[int], list[int], list[int] | None]], cls_id: int, sep_id: int, pad_id: int
 ):
@@ -190,7 +210,7 @@ def predict_docs(
     import torch
 
     encs = encode_docs(tokenizer, texts)
-    ids = [tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")]
+    ids = special_ids(tokenizer)
     jobs = [
         (ti, s, e)
         for ti, enc in enumerate(encs)
@@ -253,14 +273,38 @@ def span_prf(
     return {"micro": prf(sum(tp.values()), sum(fp.values()), sum(fn.values())), "per_label": per}
 
 
+def val_token_logits(model, rows, specials, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, tags) of every labelled content token of ``rows`` (validation windows)."""
+    import torch
+
+    use_case = bool(getattr(model, "use_case_features", False))
+    model.eval()
+    zs, ys = [], []
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i][0]))
+    with torch.inference_mode():
+        for b in range(0, len(order), batch_size):
+            x, mask, case, y = collate([rows[i] for i in order[b : b + batch_size]], *specials)
+            kw = {"case_ids": case} if use_case else {}
+            logits = model(input_ids=x, attention_mask=mask, **kw).logits.float()
+            keep = y != IGNORE
+            zs.append(logits[keep].numpy())
+            ys.append(y[keep].numpy())
+    if not zs:
+        return np.zeros((0, 0), dtype=np.float32), np.zeros(0, dtype=np.int64)
+    return np.concatenate(zs), np.concatenate(ys)
+
+
 def evaluate(model, tokenizer, docs: Sequence[Doc], tags, size, stride, thresholds=None) -> dict[str, Any]:
     preds = predict_docs(model, tokenizer, [d.text for d in docs], tags, size, stride, thresholds)
     return span_prf([d.spans for d in docs], [[(p.start, p.end, p.label) for p in ps] for ps in preds])
 
 
 def train(
-    params: dict[str, Any], data_dir: Path, out_dir: Path, *, use_case_features: bool = True
+    params: dict[str, Any], data_dir: Path, out_dir: Path, *, use_case_features: bool | None = None
 ) -> dict[str, Any]:
+    """Train and keep the best validation checkpoint; returns the summary written to
+    ``val_metrics.json``. ``use_case_features`` None: ``train_pii.case_features``, else
+    on exactly when the base is uncased."""
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -278,12 +322,15 @@ def train(
 
     train_docs = load_docs(data_dir / "train.parquet", p.get("max_train_rows"), seed)
     val_docs = load_docs(data_dir / "val.parquet", p.get("max_val_rows"), seed)
-    base = p.get("base_model_dir") or base_model_path(params)
+    base, base_desc = resolve_base(p, params)
+    if use_case_features is None:
+        cf = p.get("case_features", "auto")
+        use_case_features = (not is_cased(base)) if cf in (None, "auto") else bool(cf)
     hf_tok = AutoTokenizer.from_pretrained(base)
     tok = hf_tok.backend_tokenizer
     tok.no_truncation()
     tok.no_padding()
-    specials = [tok.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")]
+    specials = special_ids(tok)
     rows = build_windows(train_docs, encode_docs(tok, [d.text for d in train_docs]), tags, size, stride)
     label_counts = Counter(t for r in rows for t in r[2])
     log.info(
@@ -306,6 +353,13 @@ def train(
                 "params.yaml to train from the base model instead"
             )
         model = load_checkpoint(init)
+        use_case_features = bool(model.use_case_features)
+        if model.config.vocab_size != len(hf_tok):
+            raise SystemExit(
+                f"train_pii.init_from={p['init_from']!r} has a {model.config.vocab_size}-token vocabulary "
+                f"but base {p.get('base') or 'minilm'} has {len(hf_tok)}: set init_from: null to train "
+                "from this base"
+            )
     else:
         model = from_base(base, tags, use_case_features=use_case_features)
     if p.get("keep_layers"):
@@ -334,7 +388,7 @@ def train(
     stop = False
     run_params = {"train_pii": p, "seed": seed, "use_case_features": use_case_features}
     tracker = (
-        mlflow_run("pii" if use_case_features else "pii_nocase", run_params)
+        mlflow_run("pii_nocase" if not use_case_features and not is_cased(base) else "pii", run_params)
         if p.get("track", True)
         else contextlib.nullcontext()
     )
@@ -399,8 +453,19 @@ def train(
                         break
             if stop:
                 break
+        # Temperature scaling on the best checkpoint's validation token logits (labelled
+        # content tokens of the runtime windows); the export folds 1/T into the head.
+        from bastion_training.ner_model import load as load_best
+
+        val_rows = build_windows(val_docs, encode_docs(tok, [d.text for d in val_docs]), tags, size, stride)
+        z, y_tok = val_token_logits(load_best(hf_dir), val_rows, specials)
+        temp = temperature_report(z, y_tok) if len(y_tok) else {"temperature": 1.0}
+        log.info("temperature on validation tokens: %s", temp)
         summary = {
             "best": best,
+            "temperature": temp["temperature"],
+            "calibration_val": temp,
+            "base": str(p.get("base") or "minilm"),
             "max_length": max_length,
             "stride": stride,
             "case_features": use_case_features,
@@ -411,11 +476,13 @@ def train(
             "val_docs": len(val_docs),
             "train_seconds": round(time.time() - t0, 1),
             "steps": step,
-            "base_model": str(base),
+            "base_model": base_desc,
+            "base_model_dir": str(base),
         }
         write_json(out_dir / "val_metrics.json", summary)
         if mlf:
             mlf.log_metrics({f"best_val_{k}": float(v) for k, v in best.items() if isinstance(v, float)})
+            mlf.log_metrics({f"val_{k}": float(v) for k, v in temp.items()})
             mlf.log_dict(summary, "val_metrics.json")
     return summary
 
@@ -430,15 +497,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-case-features", action="store_true", help="ablation: train without the case_ids input"
     )
+    ap.add_argument("--base", default=None, help="override train_pii.base (minilm, e5, e5-full)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
-    use_case = not args.no_case_features
-    if not use_case and params["train_pii"].get("ablation"):
+    if args.base:
+        params = {**params, "train_pii": {**params["train_pii"], "base": args.base}}
+    use_case = False if args.no_case_features else None
+    if args.no_case_features and params["train_pii"].get("ablation"):
         # The ablation's own overrides (a shorter budget), same data and seed.
         params = {**params, "train_pii": {**params["train_pii"], **params["train_pii"]["ablation"]}}
     out = (
-        Path(args.out) if args.out else REPO_ROOT / ("artifacts/pii" if use_case else "artifacts/pii_nocase")
+        Path(args.out)
+        if args.out
+        else REPO_ROOT / ("artifacts/pii_nocase" if args.no_case_features else "artifacts/pii")
     )
     summary = train(params, Path(args.data), out, use_case_features=use_case)
     log.info("done: %s", {k: v for k, v in summary.items() if k != "tags"})
