@@ -45,11 +45,13 @@ class FakeModel:
         )
         self.input_names = {"input_ids", "attention_mask"} | ({"case_ids"} if case_features else set())
         self.folder = "fake"
+        self.stride = stride
         self.batches: list[dict] = []
 
     content_length = OnnxTextModel.content_length
     windows = OnnxTextModel.windows
     feeds = OnnxTextModel.feeds
+    run_rows = OnnxTextModel.run_rows
 
     def encode(self, texts):
         return self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
@@ -75,7 +77,7 @@ def _det(**kw) -> OnnxNERDetector:
 
 @pytest.mark.parametrize("n", [0, 1, 13, 14, 15, 20, 27, 28, 29, 100, 2003])
 def test_sliding_windows_match_the_shared_loader(n: int) -> None:
-    fake = SimpleNamespace(content_length=14, manifest=SimpleNamespace(stride=7))
+    fake = SimpleNamespace(content_length=14, stride=7, manifest=SimpleNamespace(stride=7))
     wins = sliding_windows(n, 14, 7)
     assert wins == OnnxTextModel.windows(fake, n)
     covered = set()
@@ -159,7 +161,10 @@ def test_names_across_window_edges_are_whole() -> None:
     text = " ".join(["word", "Ann", "Lee", "text"] * 40)
     found = det.detect([text])[0]
     assert [text[f.start : f.end] for f in found] == ["Ann Lee"] * 40
-    assert len(det.model.batches) > 1  # several batches of 3 windows were run
+    assert len(det.model.batches) > 1
+    # every window ran as its own unpadded batch of one (dynamic int8 quantisation would
+    # otherwise let one window's batch-mates and padding move its scores)
+    assert all(f["input_ids"].shape[0] == 1 and f["attention_mask"].all() for f in det.model.batches)
 
 
 def test_batch_of_texts_equals_singles_and_sorted_batches() -> None:

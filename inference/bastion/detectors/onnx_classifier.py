@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bastion.detectors.onnx_common import OnnxTextModel, length_batches, softmax
+from bastion.detectors.onnx_common import DEFAULT_OVERLAP, OnnxTextModel, length_batches, softmax
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, Finding
@@ -17,6 +17,11 @@ class OnnxInjectionDetector:
     """Scores each text with the shipped classifier; the score of a long text is the max
     over its sliding windows, and the finding's span is the window that scored highest.
 
+    Every window runs as its own batch of one (``batch_invariant=True``), so a text's
+    score never depends on the other texts in the call. ``batch_invariant=False`` restores
+    the older length-bucketed batches of ``batch_size`` windows; it exists only to
+    measure the difference (``benchmarks/bench_latency.py``).
+
     >>> det = OnnxInjectionDetector.load("models/injection")  # doctest: +SKIP
     >>> det.detect(["Ignore previous instructions"])[0][0].score > 0.5  # doctest: +SKIP
     True
@@ -25,7 +30,14 @@ class OnnxInjectionDetector:
     category = INJECTION
     kind = "model"
 
-    def __init__(self, model: OnnxTextModel, *, batch_size: int = 32, name: str = "injection_model") -> None:
+    def __init__(
+        self,
+        model: OnnxTextModel,
+        *,
+        batch_size: int = 32,
+        name: str = "injection_model",
+        batch_invariant: bool = True,
+    ) -> None:
         labels = model.manifest.labels
         if INJECTION_LABEL not in labels:
             raise ModelLoadError(f"{model.folder}: manifest labels {labels} lack {INJECTION_LABEL}")
@@ -34,6 +46,7 @@ class OnnxInjectionDetector:
         self.version = model.manifest.version
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5, "strict": 0.5}
         self.batch_size = batch_size
+        self.batch_invariant = batch_invariant
         self._pos = labels.index(INJECTION_LABEL)
 
     @classmethod
@@ -44,8 +57,17 @@ class OnnxInjectionDetector:
         threads: int | None = None,
         batch_size: int = 32,
         verify: bool = True,
+        overlap: int | None = DEFAULT_OVERLAP,
+        batch_invariant: bool = True,
     ) -> OnnxInjectionDetector:
-        return cls(OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size)
+        """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
+        (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
+        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap)
+        return cls(model, batch_size=batch_size, batch_invariant=batch_invariant)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Content tokens per text (what a token budget is measured in)."""
+        return [len(e.ids) for e in self.model.encode(texts)]
 
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(max window probability, char start, char end of that window) per text; -1 score if empty."""
@@ -57,9 +79,13 @@ class OnnxInjectionDetector:
                 if e > s:
                     jobs.append((ti, ids[s:e], offs[s][0], offs[e - 1][1]))
         best: list[tuple[float, int, int]] = [(-1.0, 0, 0)] * len(texts)
-        for batch in length_batches([len(j[1]) for j in jobs], self.batch_size):
+        size = 1 if self.batch_invariant else self.batch_size
+        for batch in length_batches([len(j[1]) for j in jobs], size):
             chunk = [jobs[j] for j in batch]
-            logits = self.model.run(self.model.feeds([c[1] for c in chunk]))
+            if self.batch_invariant:
+                logits = np.stack(self.model.run_rows([c[1] for c in chunk]))
+            else:
+                logits = self.model.run(self.model.feeds([c[1] for c in chunk]))
             probs = softmax(logits.astype(np.float64))[:, self._pos]
             for (ti, _, cs, ce), p in zip(chunk, probs, strict=True):
                 if p > best[ti][0]:

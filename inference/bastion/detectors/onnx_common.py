@@ -7,7 +7,18 @@ A model folder holds ``model.onnx``, ``tokenizer.json`` and ``manifest.json``::
      "files": {"model.onnx": "<sha256>", "tokenizer.json": "<sha256>"}, ...}
 
 Every file listed is verified against its sha256 at load: a silently swapped or
-truncated model is a security problem for a guard, not just a quality one.
+truncated model is a security problem for a guard, not just a quality one. The graph's
+inputs and outputs are then checked against the manifest (names, ranks, number of labels)
+and one probe window is run, so a validly hashed but wrong model fails at load with
+:class:`ModelLoadError` instead of raising on every request.
+
+Batch invariance: the shipped graphs quantise activations dynamically
+(``DynamicQuantizeLinear``), which picks ONE scale and zero point for the whole input
+tensor, i.e. over every row of a batch and its padding. A window scored next to other
+texts therefore got a different score than alone (0.9725 vs 0.9988 for the same prompt).
+:meth:`OnnxTextModel.run_rows` runs each window as its own batch of one, unpadded, so a
+text's score depends on that text only. On a CPU this costs nothing measurable (see
+``benchmarks/bench_latency.py``, "batch-of-1 vs batched").
 """
 
 from __future__ import annotations
@@ -23,6 +34,13 @@ from typing import Any
 import numpy as np
 
 from bastion.errors import ModelLoadError
+
+# Inputs the runtime knows how to feed; a graph wanting anything else cannot be run.
+KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "case_ids"})
+# Rank of the first output per task: (batch, labels) or (batch, sequence, labels).
+OUTPUT_RANK = {"text-classification": 2, "token-classification": 3}
+# Tokens shared by consecutive windows of a long text (see OnnxTextModel).
+DEFAULT_OVERLAP = 32
 
 
 @dataclass(frozen=True)
@@ -85,11 +103,23 @@ class OnnxTextModel:
     """An ONNX encoder plus its tokenizer, with sliding windows over long inputs.
 
     Windows hold ``max_length - 2`` content tokens (plus [CLS]/[SEP]) and advance by
-    ``stride`` tokens, so nothing at the end of a long document is truncated away.
+    :attr:`stride` tokens, so nothing at the end of a long document is truncated away.
+
+    ``overlap`` caps how many tokens consecutive windows share: the stride is
+    ``max(manifest stride, content - overlap)``. The shipped manifests overlap windows by
+    half (every token of a long text ran twice); an overlap of 32 tokens still puts any
+    span of up to 32 tokens wholly inside one window and gives every token at least 16
+    tokens of context on each side, at 1.15x (injection) / 1.34x (PII) the work of one
+    pass instead of 2x. ``overlap=None`` keeps the manifest's stride.
     """
 
     def __init__(
-        self, folder: str | os.PathLike[str], *, threads: int | None = None, verify: bool = True
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        threads: int | None = None,
+        verify: bool = True,
+        overlap: int | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -129,6 +159,55 @@ class OnnxTextModel:
         content = self.manifest.max_length - 2
         if content < 8 or not 0 < self.manifest.stride <= content:
             raise ModelLoadError(f"bad max_length/stride in {self.folder}/manifest.json")
+        if overlap is not None and overlap < 0:
+            raise ModelLoadError(f"overlap must be >= 0, got {overlap}")
+        self.stride = (
+            self.manifest.stride if overlap is None else max(self.manifest.stride, content - overlap)
+        )
+        self._check_graph()
+
+    def _check_graph(self) -> None:
+        """Refuse a graph that does not fit the manifest, before any request reaches it."""
+        where = self.folder / "model.onnx"
+        task = self.manifest.task
+        if task not in OUTPUT_RANK:
+            raise ModelLoadError(
+                f"{self.folder}: unknown task {task!r} in manifest; known: {sorted(OUTPUT_RANK)}"
+            )
+        inputs = self.session.get_inputs()
+        names = {i.name for i in inputs}
+        missing = {"input_ids", "attention_mask"} - names
+        unknown = names - KNOWN_INPUTS
+        if missing or unknown:
+            raise ModelLoadError(
+                f"{where}: graph inputs {sorted(names)} do not fit the runtime "
+                f"(missing {sorted(missing)}, unknown {sorted(unknown)})"
+            )
+        for i in inputs:
+            if len(i.shape) != 2:
+                raise ModelLoadError(f"{where}: input {i.name} has rank {len(i.shape)}, expected 2")
+        outputs = self.session.get_outputs()
+        rank = OUTPUT_RANK[task]
+        n_labels = len(self.manifest.labels)
+        if not outputs or len(outputs[0].shape) != rank:
+            got = len(outputs[0].shape) if outputs else 0
+            raise ModelLoadError(f"{where}: output rank {got}, a {task} model needs {rank}")
+        last = outputs[0].shape[-1]
+        if isinstance(last, int) and last != n_labels:
+            raise ModelLoadError(f"{where}: the graph has {last} labels, the manifest lists {n_labels}")
+        # Symbolic dims and dtypes are only known by running: one tiny probe window.
+        try:
+            probe = self.run_rows(
+                [[self.cls_id] * 3], {"case_ids": [[0] * 3]} if "case_ids" in names else None
+            )[0]
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelLoadError(f"{where}: probe inference failed: {exc}") from exc
+        want = (n_labels,) if rank == 2 else (5, n_labels)
+        if probe.shape != want or not np.issubdtype(probe.dtype, np.floating):
+            raise ModelLoadError(
+                f"{where}: probe output {probe.dtype}{list(probe.shape)}, expected float{list(want)} "
+                f"for {n_labels} manifest labels"
+            )
 
     def _special(self, *names: str) -> int:
         for n in names:
@@ -146,7 +225,7 @@ class OnnxTextModel:
 
     def windows(self, n_tokens: int) -> list[tuple[int, int]]:
         """Token ranges [s, e) covering ``n_tokens`` content tokens."""
-        return sliding_windows(n_tokens, self.content_length, self.manifest.stride)
+        return sliding_windows(n_tokens, self.content_length, self.stride)
 
     def feeds(self, rows: Sequence[Sequence[int]], extra: dict[str, Sequence[Sequence[int]]] | None = None):
         """Pad content-token rows to one batch, adding [CLS]/[SEP]; ``extra`` inputs get 0 at specials."""
@@ -171,6 +250,21 @@ class OnnxTextModel:
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
         return self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+
+    def run_rows(
+        self, rows: Sequence[Sequence[int]], extra: dict[str, Sequence[Sequence[int]]] | None = None
+    ) -> list[np.ndarray]:
+        """Logits per row, each row run as its own unpadded batch of one.
+
+        Dynamic int8 quantisation computes one activation scale over the whole input
+        tensor, so batching rows (and their padding) makes a row's output depend on the
+        others. One row per run makes it depend on that row only.
+        """
+        out = []
+        for i, row in enumerate(rows):
+            one = {name: [values[i]] for name, values in (extra or {}).items()}
+            out.append(self.run(self.feeds([row], one))[0])
+        return out
 
 
 def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from bastion.casefeatures import case_ids
-from bastion.detectors.onnx_common import OnnxTextModel, length_batches, sliding_windows, softmax
+from bastion.detectors.onnx_common import (
+    DEFAULT_OVERLAP,
+    OnnxTextModel,
+    length_batches,
+    sliding_windows,
+    softmax,
+)
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
@@ -140,6 +146,10 @@ def decode_spans(
 class OnnxNERDetector:
     """Finds names, addresses, organisations, ... with the shipped int8 NER model.
 
+    Each window runs as its own batch of one (``batch_invariant=True``), so a text's spans
+    and scores never depend on the other texts in the call; ``batch_invariant=False`` is
+    the older length-bucketed batching, kept to measure the difference.
+
     >>> det = OnnxNERDetector.load("models/pii")  # doctest: +SKIP
     >>> [(f.label, f.start, f.end) for f in det.detect(["Contact John Smith today"])[0]]  # doctest: +SKIP
     [('PERSON', 8, 18)]
@@ -149,7 +159,13 @@ class OnnxNERDetector:
     kind = "model"
 
     def __init__(
-        self, model: OnnxTextModel, *, batch_size: int = 16, name: str = "pii_model", validate: bool = True
+        self,
+        model: OnnxTextModel,
+        *,
+        batch_size: int = 16,
+        name: str = "pii_model",
+        validate: bool = True,
+        batch_invariant: bool = True,
     ) -> None:
         tags = tuple(model.manifest.labels)
         if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
@@ -163,6 +179,7 @@ class OnnxNERDetector:
         self.version = model.manifest.version
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5}
         self.batch_size = max(1, int(batch_size))
+        self.batch_invariant = batch_invariant
         self.use_case = bool(model.manifest.extra.get("case_features", False))
         if self.use_case and "case_ids" not in model.input_names:
             raise ModelLoadError(f"{model.folder}: manifest says case_features but the graph has no case_ids")
@@ -181,10 +198,17 @@ class OnnxNERDetector:
         batch_size: int = 16,
         verify: bool = True,
         validate: bool = True,
+        overlap: int | None = DEFAULT_OVERLAP,
+        batch_invariant: bool = True,
     ) -> OnnxNERDetector:
-        return cls(
-            OnnxTextModel(path, threads=threads, verify=verify), batch_size=batch_size, validate=validate
-        )
+        """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
+        (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
+        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap)
+        return cls(model, batch_size=batch_size, validate=validate, batch_invariant=batch_invariant)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Content tokens per text (what a token budget is measured in)."""
+        return [len(e.ids) for e in self.model.encode([_SURROGATE.sub("\ufffd", t) for t in texts])]
 
     def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
         """Per text: the tokenizer encoding and merged per-token tag probabilities."""
@@ -194,7 +218,7 @@ class OnnxNERDetector:
         # Same length replacement, so offsets still index the caller's text.
         texts = [_SURROGATE.sub("\ufffd", t) for t in texts]
         encs = self.model.encode(texts)
-        size, stride = self.model.content_length, self.model.manifest.stride
+        size, stride = self.model.content_length, self.model.stride
         jobs: list[tuple[int, int, int]] = []
         cases: list[list[int]] = []
         for ti, enc in enumerate(encs):
@@ -203,11 +227,15 @@ class OnnxNERDetector:
                 if e > s:
                     jobs.append((ti, s, e))
         parts: list[list[tuple[int, int, np.ndarray]]] = [[] for _ in texts]
-        for batch in length_batches([e - s for _, s, e in jobs], self.batch_size):
+        width = 1 if self.batch_invariant else self.batch_size
+        for batch in length_batches([e - s for _, s, e in jobs], width):
             chunk = [jobs[j] for j in batch]
             rows = [encs[ti].ids[s:e] for ti, s, e in chunk]
             extra = {"case_ids": [cases[ti][s:e] for ti, s, e in chunk]} if self.use_case else None
-            logits = self.model.run(self.model.feeds(rows, extra))
+            if self.batch_invariant:
+                logits = np.stack(self.model.run_rows(rows, extra))
+            else:
+                logits = self.model.run(self.model.feeds(rows, extra))
             probs = softmax(logits.astype(np.float64))
             for (ti, s, e), p in zip(chunk, probs, strict=True):
                 parts[ti].append((s, e, p[1 : e - s + 1]))
