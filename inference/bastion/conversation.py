@@ -1,0 +1,302 @@
+"""Checks for whole conversations and for answers that may leak the system prompt.
+
+``check_messages`` takes a chat array in OpenAI or Anthropic shape and checks each
+message by its role:
+
+- ``system``: trusted; not flagged, but remembered so answers can be checked for leaks;
+- ``user``: direct injection and PII, with the guard's policy;
+- ``tool`` (OpenAI ``tool``/``function`` messages, Anthropic ``tool_result`` parts):
+  indirect injection, at the ``indirect`` operating point when the model has one;
+- ``assistant``: as output (secrets block, strict injection point, canaries, prompt leak).
+
+>>> from bastion import Guard
+>>> g = Guard.default(tasks=("pii",))
+>>> r = check_messages(g, [{"role": "system", "content": "You are terse."},
+...                        {"role": "user", "content": "mail jane@example.com"}])
+>>> r.action.value, [m.checked_as for m in r.messages]
+('redact', ['trusted', 'input'])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bastion.canary import CANARY_LABEL, Canary, find_canaries
+from bastion.errors import InputError
+from bastion.leak import LEAK_LABEL, LeakConfig, find_leaks
+from bastion.policy import Policy
+from bastion.redact import Replace, Vault, redact_text
+from bastion.types import Action, CheckResult, Finding
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
+
+ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+# what each role is checked as
+CHECKED_AS = {
+    "system": "trusted",
+    "developer": "trusted",
+    "user": "input",
+    "tool": "indirect",
+    "function": "indirect",
+    "assistant": "output",
+}
+INDIRECT_POINT = "indirect"
+MAX_MESSAGES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One checkable piece of a conversation: the text of a message (or of one
+    ``tool_result`` part) with the role it is checked as.
+
+    >>> ChatMessage(0, "user", "hi").checked_as
+    'input'
+    """
+
+    index: int
+    role: str
+    text: str
+
+    @property
+    def checked_as(self) -> str:
+        return CHECKED_AS[self.role]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageResult:
+    """The verdict for one message; ``result`` is ``None`` for trusted (system) messages."""
+
+    index: int
+    role: str
+    checked_as: str
+    result: CheckResult | None
+
+    @property
+    def action(self) -> Action:
+        return Action.ALLOW if self.result is None else self.result.action
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "role": self.role,
+            "checked_as": self.checked_as,
+            "result": None if self.result is None else self.result.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesResult:
+    """Per-message results plus the overall action (the most severe one)."""
+
+    messages: tuple[MessageResult, ...]
+    action: Action
+
+    @property
+    def blocked(self) -> tuple[MessageResult, ...]:
+        return tuple(m for m in self.messages if m.action is Action.BLOCK)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action.value, "messages": [m.to_dict() for m in self.messages]}
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def _part_text(part: Any) -> str | None:
+    """Text of one content part (OpenAI ``text``, Anthropic ``text``); images etc. → None."""
+    if isinstance(part, str):
+        return part
+    if not isinstance(part, Mapping):
+        raise InputError(f"a content part must be a string or an object, got {type(part).__name__}")
+    kind = part.get("type")
+    if kind in ("text", "input_text", "output_text"):
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise InputError("a text part needs a string 'text'")
+        return text
+    return None
+
+
+def _content_texts(content: Any) -> list[str]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
+        return [t for t in (_part_text(p) for p in content) if t is not None]
+    raise InputError(f"message content must be a string or a list of parts, got {type(content).__name__}")
+
+
+def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
+    """Flatten OpenAI / Anthropic chat arrays into :class:`ChatMessage` pieces.
+
+    Anthropic ``tool_result`` parts inside a user message become ``tool`` pieces, and
+    ``tool_use`` parts / OpenAI ``tool_calls`` arguments are checked as assistant output.
+
+    >>> [(m.role, m.text) for m in parse_messages([{"role": "user", "content": [
+    ...     {"type": "text", "text": "see result"},
+    ...     {"type": "tool_result", "tool_use_id": "t1", "content": "42 °C"}]}])]
+    [('user', 'see result'), ('tool', '42 °C')]
+    """
+    if isinstance(messages, str | bytes) or not isinstance(messages, Sequence):
+        raise InputError("messages must be a list of {'role': ..., 'content': ...} objects")
+    if len(messages) > MAX_MESSAGES:
+        raise InputError(f"too many messages ({len(messages)}); the limit is {MAX_MESSAGES}")
+    out: list[ChatMessage] = []
+    for i, msg in enumerate(messages):
+        if not isinstance(msg, Mapping):
+            raise InputError(f"message {i} must be an object with 'role' and 'content'")
+        role = msg.get("role")
+        if role not in ROLES:
+            raise InputError(f"message {i} has role {role!r}; expected one of {', '.join(ROLES)}")
+        content = msg.get("content")
+        own: list[str] = []
+        tool_parts: list[str] = []
+        if isinstance(content, Sequence) and not isinstance(content, str | bytes | bytearray):
+            for part in content:
+                if isinstance(part, Mapping) and part.get("type") == "tool_result":
+                    tool_parts += _content_texts(part.get("content"))
+                elif isinstance(part, Mapping) and part.get("type") == "tool_use":
+                    own.append(json.dumps(part.get("input"), ensure_ascii=False))
+                else:
+                    text = _part_text(part)
+                    if text is not None:
+                        own.append(text)
+        else:
+            own = _content_texts(content)
+        for call in msg.get("tool_calls") or ():
+            fn = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str):
+                own.append(fn["arguments"])
+        if own:
+            out.append(ChatMessage(i, role, "\n".join(own)))
+        out += [ChatMessage(i, "tool", t) for t in tool_parts]
+    return out
+
+
+# -- output checks ---------------------------------------------------------------------------
+
+
+def _union(findings: list[Finding]) -> list[Finding]:
+    """Overlapping findings become one span (labelled by the most severe: leaks first),
+    so redaction never leaves part of any of them in clear."""
+    rank = {CANARY_LABEL: 0, LEAK_LABEL: 1}
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if out and f.start < out[-1].end:
+            last = out[-1]
+            keep = last if rank.get(last.label, 9) <= rank.get(f.label, 9) else f
+            out[-1] = dataclasses.replace(keep, start=last.start, end=max(last.end, f.end))
+        else:
+            out.append(f)
+    return out
+
+
+def add_output_findings(
+    result: CheckResult,
+    text: str,
+    *,
+    system_prompt: str | None = None,
+    canaries: Sequence[Canary | str] = (),
+    leak_config: LeakConfig | None = None,
+) -> CheckResult:
+    """``result`` (of ``text`` checked as output) plus canary and system-prompt-leak
+    findings; either kind blocks, and its span is redacted."""
+    extra = find_canaries(text, canaries) if canaries else []
+    if system_prompt:
+        extra += find_leaks(text, system_prompt, leak_config)
+    if not extra:
+        return result
+    spans = _union([*result.pii, *extra])
+    # a leak blocks the answer, so operators (pseudonyms, masks) no longer matter: plain
+    # [REDACTED_<LABEL>] over the union of spans, leaving no part of any of them in clear
+    redacted = redact_text(text, spans, Replace())
+    inj = tuple(f for f in result.findings if f.category != "pii")
+    return dataclasses.replace(
+        result, action=Action.BLOCK, findings=inj + tuple(spans), redacted_text=redacted
+    )
+
+
+def check_output(
+    guard: Guard,
+    text: str | bytes,
+    *,
+    system_prompt: str | None = None,
+    canaries: Sequence[Canary | str] = (),
+    leak_config: LeakConfig | None = None,
+) -> CheckResult:
+    """``guard.check_output`` plus canary and system-prompt-leak checks."""
+    result = guard.check_output(text)
+    if not (system_prompt or canaries):
+        return result
+    raw = text if isinstance(text, str) else bytes(text).decode("utf-8")
+    return add_output_findings(
+        result, raw, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
+    )
+
+
+# -- conversations ---------------------------------------------------------------------------
+
+
+def indirect_policy(guard: Guard, policy: Policy | None = None) -> Policy:
+    """The policy for tool outputs and retrieved documents: ``policy`` (default: the
+    guard's) at the model's ``indirect`` operating point when it has one."""
+    base = policy or guard.policy
+    if base.injection_threshold is not None:
+        return base  # a fixed threshold set by the user applies to every role
+    for det in guard.detectors:
+        table = getattr(det, "thresholds", None) or {}
+        if INDIRECT_POINT in table:
+            return base.with_overrides({"injection_threshold": float(table[INDIRECT_POINT])})
+    return base
+
+
+def check_messages(
+    guard: Guard,
+    messages: Sequence[Mapping[str, Any]],
+    *,
+    system: str | None = None,
+    canaries: Sequence[Canary | str] = (),
+    leak_config: LeakConfig | None = None,
+    policy: Policy | None = None,
+    vault: Vault | None = None,
+) -> MessagesResult:
+    """Check a chat array role by role (see the module docstring). ``system`` is the
+    Anthropic-style top-level system prompt, if any. ``policy`` / ``vault`` apply to the
+    user and tool messages (e.g. a pseudonymising policy with a per-call vault)."""
+    pieces = parse_messages(messages)
+    system_texts = [system] if system else []
+    system_texts += [p.text for p in pieces if p.checked_as == "trusted"]
+    system_prompt = "\n".join(system_texts) or None
+    results: dict[int, CheckResult] = {}
+    base = policy or guard.policy
+    for kind, pol in (("input", base), ("indirect", indirect_policy(guard, base))):
+        idx = [k for k, p in enumerate(pieces) if p.checked_as == kind]
+        if idx:
+            batch = guard.check_many([pieces[k].text for k in idx], policy=pol, vault=vault)
+            results.update(zip(idx, batch, strict=True))
+    for k, p in enumerate(pieces):
+        if p.checked_as == "output":
+            results[k] = check_output(
+                guard, p.text, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
+            )
+    out = tuple(MessageResult(p.index, p.role, p.checked_as, results.get(k)) for k, p in enumerate(pieces))
+    action = max((m.action for m in out), key=lambda a: a.severity, default=Action.ALLOW)
+    return MessagesResult(out, action)
+
+
+__all__ = [
+    "ChatMessage",
+    "MessageResult",
+    "MessagesResult",
+    "add_output_findings",
+    "check_messages",
+    "check_output",
+    "indirect_policy",
+    "parse_messages",
+]

@@ -1,0 +1,209 @@
+"""Wrap an LLM call with the guard on both sides.
+
+``protect(guard, call)`` returns a callable with the same keyword signature as the
+OpenAI client's ``chat.completions.create`` (``messages=[...]`` plus anything else,
+passed through) or any callable taking ``messages``. Per call it:
+
+1. checks the input messages by role (:func:`bastion.conversation.check_messages`);
+   a block stops here and the model is never called;
+2. pseudonymises PII in user and tool messages with a vault of its own (``<PERSON_1>``),
+   so the model provider never sees the values;
+3. calls the model with the pseudonymised messages;
+4. checks the answer as output: secrets, PII, strict injection point, canaries and
+   system-prompt leaks; a block withholds the answer;
+5. restores the pseudonyms in the answer, so the user reads their own values back.
+
+>>> from bastion import Guard
+>>> g = Guard.default(tasks=("pii",))
+>>> seen = []
+>>> def llm(messages, **kw):
+...     seen.append(messages[-1]["content"])
+...     return "Hello " + messages[-1]["content"].split()[-1]
+>>> r = protect(g, llm)(messages=[{"role": "user", "content": "my email is jane@example.com"}])
+>>> seen[0], r.answer
+('my email is <EMAIL_ADDRESS_1>', 'Hello jane@example.com')
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bastion.canary import Canary
+from bastion.conversation import MessagesResult, check_messages, check_output
+from bastion.errors import InputError
+from bastion.leak import LeakConfig
+from bastion.redact import Vault, restore
+from bastion.types import Action, CheckResult
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
+
+_PSEUDONYMISED_ROLES = ("user", "tool", "function")
+
+
+@dataclass(frozen=True, slots=True)
+class ProtectedResponse:
+    """The guarded outcome of one LLM call.
+
+    ``answer`` is the checked, restored answer text (``None`` when the input or the
+    output was blocked); ``response`` is what the wrapped call returned (``None`` when
+    the call was not made); ``input`` / ``output`` are the two checks.
+    """
+
+    action: Action
+    answer: str | None
+    input: MessagesResult
+    output: CheckResult | None
+    response: Any = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.action is Action.BLOCK
+
+
+def answer_text(response: Any) -> str:
+    """The answer text of an OpenAI-style response object or dict, or a plain string."""
+    if isinstance(response, str):
+        return response
+    try:
+        choice = response["choices"][0] if isinstance(response, Mapping) else response.choices[0]
+        message = choice["message"] if isinstance(choice, Mapping) else choice.message
+        content = message["content"] if isinstance(message, Mapping) else message.content
+    except (AttributeError, IndexError, KeyError, TypeError) as exc:
+        raise InputError(f"cannot find the answer text in a {type(response).__name__} response") from exc
+    return content or ""
+
+
+def _pseudonymise(
+    guard: Guard, messages: Sequence[Mapping[str, Any]], checked: MessagesResult, policy, vault: Vault
+) -> list:
+    # a plain-string message was checked whole with this policy and vault: reuse its text
+    done = {m.index: m.result for m in checked.messages if m.result is not None}
+    out = []
+    for i, msg in enumerate(messages):
+        msg = dict(msg)
+        if msg.get("role") in _PSEUDONYMISED_ROLES:
+            content = msg.get("content")
+            if isinstance(content, str) and i in done:
+                msg["content"] = done[i].redacted_text
+            elif isinstance(content, str):
+                msg["content"] = guard.check(content, policy=policy, vault=vault).redacted_text
+            elif isinstance(content, list):
+                parts = copy.deepcopy(content)
+                for part in parts:
+                    if isinstance(part, dict) and isinstance(part.get("text"), str):
+                        part["text"] = guard.check(part["text"], policy=policy, vault=vault).redacted_text
+                    elif isinstance(part, dict) and isinstance(part.get("content"), str):
+                        part["content"] = guard.check(
+                            part["content"], policy=policy, vault=vault
+                        ).redacted_text
+                msg["content"] = parts
+        out.append(msg)
+    return out
+
+
+class _Call:
+    """Shared steps of the sync and async wrappers."""
+
+    def __init__(self, guard, system, canaries, leak_config, pseudonymize) -> None:
+        self.guard = guard
+        self.system = system
+        self.canaries = tuple(canaries)
+        self.leak_config = leak_config
+        self.pseudonymize = pseudonymize
+
+    def before(self, kwargs: dict[str, Any]) -> tuple[MessagesResult, Vault, dict[str, Any], str | None]:
+        if kwargs.get("stream"):
+            raise InputError("protect() checks whole answers; use guard.stream() for streamed output")
+        messages = kwargs.get("messages")
+        if messages is None:
+            raise InputError("the protected call needs messages=[...]")
+        vault = Vault()
+        policy = self.guard.policy
+        if self.pseudonymize:
+            policy = policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
+        result = check_messages(
+            self.guard,
+            messages,
+            system=self.system,
+            canaries=self.canaries,
+            leak_config=self.leak_config,
+            policy=policy,
+            vault=vault,
+        )
+        system_texts = [self.system] if self.system else []
+        system_texts += [
+            m["content"]
+            for m in messages
+            if isinstance(m, Mapping)
+            and m.get("role") in ("system", "developer")
+            and isinstance(m.get("content"), str)
+        ]
+        if self.pseudonymize and result.action is not Action.BLOCK:
+            kwargs = {**kwargs, "messages": _pseudonymise(self.guard, messages, result, policy, vault)}
+        return result, vault, kwargs, "\n".join(system_texts) or None
+
+    def after(self, response: Any, checked: MessagesResult, vault: Vault, system_prompt: str | None):
+        text = answer_text(response)
+        out = check_output(
+            self.guard,
+            text,
+            system_prompt=system_prompt,
+            canaries=self.canaries,
+            leak_config=self.leak_config,
+        )
+        if out.action is Action.BLOCK:
+            return ProtectedResponse(Action.BLOCK, None, checked, out, response)
+        action = max((checked.action, out.action), key=lambda a: a.severity)
+        return ProtectedResponse(action, restore(out.redacted_text, vault), checked, out, response)
+
+
+def protect(
+    guard: Guard,
+    call: Callable[..., Any],
+    *,
+    system: str | None = None,
+    canaries: Sequence[Canary | str] = (),
+    leak_config: LeakConfig | None = None,
+    pseudonymize: bool = True,
+) -> Callable[..., Any]:
+    """Wrap ``call`` (sync or async) so every call is guarded; see the module docstring.
+
+    The wrapper takes keyword arguments only (as the OpenAI client does) and returns a
+    :class:`ProtectedResponse` (awaitable when ``call`` is a coroutine function).
+    """
+    steps = _Call(guard, system, canaries, leak_config, pseudonymize)
+
+    if inspect.iscoroutinefunction(call):
+
+        @functools.wraps(call)
+        async def aguarded(**kwargs: Any) -> ProtectedResponse:
+            import asyncio
+
+            checked, vault, kwargs, sp = await asyncio.to_thread(steps.before, kwargs)
+            if checked.action is Action.BLOCK:
+                return ProtectedResponse(Action.BLOCK, None, checked, None, None)
+            response = await call(**kwargs)
+            return await asyncio.to_thread(steps.after, response, checked, vault, sp)
+
+        return aguarded
+
+    @functools.wraps(call)
+    def guarded(**kwargs: Any) -> ProtectedResponse:
+        checked, vault, kwargs, sp = steps.before(kwargs)
+        if checked.action is Action.BLOCK:
+            return ProtectedResponse(Action.BLOCK, None, checked, None, None)
+        response = call(**kwargs)
+        if isinstance(response, Awaitable):
+            raise InputError("the wrapped call returned an awaitable: pass an async function instead")
+        return steps.after(response, checked, vault, sp)
+
+    return guarded
+
+
+__all__ = ["ProtectedResponse", "answer_text", "protect"]

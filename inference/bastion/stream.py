@@ -1,0 +1,182 @@
+"""Streaming output guard: release an LLM's answer chunk by chunk, redacted, and stop it on block.
+
+Text is held back until it can no longer change a decision: the last ``holdback``
+characters stay buffered, so a value up to that long (card, IBAN, e-mail, canary) is
+always seen whole before any of it is released, and a release never cuts through a
+finding. Each step re-checks only the unreleased tail plus ``holdback`` characters of
+context, so the cost per chunk stays flat however long the answer gets. Canaries and
+system-prompt leaks are looked for in the whole text so far (cheap, no model).
+
+Values longer than ``holdback`` (a long JWT, a PEM block) can be partly released before
+they are recognised; raise ``holdback`` if that matters more than latency.
+
+>>> from bastion import Guard
+>>> g = Guard.default(tasks=("pii",))
+>>> events = list(guard_stream(g, ["mail me at jane.d", "oe@example.com please"], holdback=32))
+>>> "".join(e.text for e in events if e.kind == "text")
+'mail me at [REDACTED_EMAIL_ADDRESS] please'
+>>> events[-1].kind, events[-1].result.action.value
+('end', 'redact')
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bastion.canary import Canary, find_canaries
+from bastion.conversation import check_output
+from bastion.errors import InputError
+from bastion.leak import LeakConfig, find_leaks
+from bastion.redact import Replace, redact_text
+from bastion.types import Action, CheckResult
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
+
+DEFAULT_HOLDBACK = 128
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """``text``: redacted text to send on; ``block``: stop, nothing more is released
+    (``result`` says why); ``end``: the stream finished (``result`` is the whole answer's)."""
+
+    kind: str
+    text: str = ""
+    result: CheckResult | None = None
+
+
+class StreamGuard:
+    """Incremental guard over one answer: :meth:`feed` chunks, then :meth:`close`.
+
+    >>> from bastion import Guard
+    >>> s = StreamGuard(Guard.default(tasks=("pii",)), holdback=16)
+    >>> [e.kind for e in s.feed("hello there, this is fine ")] + [e.kind for e in s.close()]
+    ['text', 'text', 'end']
+    """
+
+    def __init__(
+        self,
+        guard: Guard,
+        *,
+        holdback: int = DEFAULT_HOLDBACK,
+        system_prompt: str | None = None,
+        canaries: Sequence[Canary | str] = (),
+        leak_config: LeakConfig | None = None,
+    ) -> None:
+        if holdback < 1:
+            raise InputError("holdback must be at least 1 character")
+        self.guard = guard
+        self.holdback = holdback
+        self.system_prompt = system_prompt
+        self.canaries = tuple(canaries)
+        self.leak_config = leak_config
+        self._text = ""
+        self._released = 0  # offset into the original text released so far
+        self._done = False
+
+    @property
+    def released_chars(self) -> int:
+        return self._released
+
+    def feed(self, chunk: str) -> list[StreamEvent]:
+        """Add one chunk; returns the events it makes releasable (possibly none)."""
+        if self._done:
+            return []
+        if not isinstance(chunk, str):
+            raise InputError(f"stream chunks must be str, got {type(chunk).__name__}")
+        self._text += chunk
+        return self._step(final=False)
+
+    def close(self) -> list[StreamEvent]:
+        """End of stream: release the rest and report the whole answer's result."""
+        if self._done:
+            return []
+        events = self._step(final=True)
+        if self._done:  # blocked on the last step
+            return events
+        self._done = True
+        result = check_output(
+            self.guard,
+            self._text,
+            system_prompt=self.system_prompt,
+            canaries=self.canaries,
+            leak_config=self.leak_config,
+        )
+        return [*events, StreamEvent("end", "", result)]
+
+    def _leaked(self) -> bool:
+        if self.canaries and find_canaries(self._text, self.canaries):
+            return True
+        return bool(self.system_prompt and find_leaks(self._text, self.system_prompt, self.leak_config))
+
+    def _step(self, *, final: bool) -> list[StreamEvent]:
+        text = self._text
+        limit = len(text) if final else len(text) - self.holdback
+        if limit <= self._released and not final:
+            return []
+        ctx = max(0, self._released - self.holdback)
+        result = self.guard.check_output(text[ctx:])
+        if result.action is Action.BLOCK or self._leaked():
+            self._done = True
+            if result.action is not Action.BLOCK:
+                result = check_output(
+                    self.guard,
+                    text,
+                    system_prompt=self.system_prompt,
+                    canaries=self.canaries,
+                    leak_config=self.leak_config,
+                )
+            return [StreamEvent("block", "", result)]
+        spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.pii]
+        cut = limit
+        for f in spans:
+            if f.start < cut < f.end:
+                cut = f.start
+        if not final:
+            # prefer to stop after whitespace so words are not split between events
+            ws = max(text.rfind(" ", self._released, cut), text.rfind("\n", self._released, cut))
+            if ws >= self._released:
+                cut = ws + 1
+        if cut <= self._released:
+            return []
+        part = [
+            f.shifted(f.start - self._released, f.end - self._released)
+            for f in spans
+            if f.start >= self._released and f.end <= cut
+        ]
+        piece = text[self._released : cut]
+        out = redact_text(piece, part, Replace()) if part else piece
+        self._released = cut
+        return [StreamEvent("text", out)]
+
+
+def guard_stream(guard: Guard, chunks: Iterable[str], **options) -> Iterator[StreamEvent]:
+    """Guard a synchronous stream of text chunks (see :class:`StreamGuard` for options)."""
+    sg = StreamGuard(guard, **options)
+    for chunk in chunks:
+        events = sg.feed(chunk)
+        yield from events
+        if any(e.kind == "block" for e in events):
+            return
+    yield from sg.close()
+
+
+async def aguard_stream(guard: Guard, chunks: AsyncIterable[str], **options) -> AsyncIterator[StreamEvent]:
+    """Guard an async stream (``async for``); model work runs off the event loop."""
+    import asyncio
+
+    sg = StreamGuard(guard, **options)
+    async for chunk in chunks:
+        events = await asyncio.to_thread(sg.feed, chunk)
+        for e in events:
+            yield e
+        if any(e.kind == "block" for e in events):
+            return
+    for e in await asyncio.to_thread(sg.close):
+        yield e
+
+
+__all__ = ["DEFAULT_HOLDBACK", "StreamEvent", "StreamGuard", "aguard_stream", "guard_stream"]
