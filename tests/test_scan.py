@@ -134,16 +134,23 @@ def test_csv_no_row_lost(csv_file, tmp_path):
     rows, errors = read_output(out), read_errors(out)
     assert (s.rows, s.errors, len(rows), len(errors)) == (7, 2, 5, 2)
     assert [r["id"] for r in rows] == ["1", "2", "3", "6", "7"]
-    assert {e["row"]: e["error"] for e in errors} == {4: "value is not valid UTF-8", 5: "value is null"}
+    assert {e["row"]: e["error"] for e in errors} == {
+        4: "value is not valid UTF-8",
+        5: "record has 1 fields, the header 3",
+    }
     by_id = {r["id"]: r for r in rows}
     assert (
-        by_id["2"]["action"] == "redact"
-        and by_id["2"]["redacted_text"] == "write to [REDACTED_EMAIL_ADDRESS]"
+        by_id["2"]["bastion_action"] == "redact"
+        and by_id["2"]["bastion_redacted_text"] == "write to [REDACTED_EMAIL_ADDRESS]"
     )
-    assert json.loads(by_id["2"]["pii"]) == [{"label": "EMAIL_ADDRESS", "start": 9, "end": 9 + len(EMAIL)}]
-    assert by_id["3"]["action"] == "block" and float(by_id["3"]["injection_score"]) == pytest.approx(0.95)
-    assert by_id["6"]["redacted_text"] == "multi\nline [REDACTED_EMAIL_ADDRESS]"
-    assert by_id["1"]["action"] == "allow" and by_id["1"]["pii"] == "[]"
+    assert json.loads(by_id["2"]["bastion_pii"]) == [
+        {"label": "EMAIL_ADDRESS", "start": 9, "end": 9 + len(EMAIL)}
+    ]
+    assert by_id["3"]["bastion_action"] == "block" and float(
+        by_id["3"]["bastion_injection_score"]
+    ) == pytest.approx(0.95)
+    assert by_id["6"]["bastion_redacted_text"] == "multi\nline [REDACTED_EMAIL_ADDRESS]"
+    assert by_id["1"]["bastion_action"] == "allow" and by_id["1"]["bastion_pii"] == "[]"
     assert b"n\xffote" in out.read_bytes()  # other columns byte for byte
     assert (s.allowed, s.redacted, s.blocked) == (2, 2, 1)
 
@@ -154,10 +161,11 @@ def test_jsonl_no_row_lost(jsonl_file, tmp_path):
     rows, errors = read_output(out), read_errors(out)
     assert s.rows == 9 and len(rows) + len(errors) == 9  # the blank line is not a row
     assert [r["id"] for r in rows] == [1, 9, 10]
-    assert rows[1]["meta"] == {"k": [1]} and rows[1]["action"] == "redact"
-    assert rows[2]["action"] == "block"
-    msgs = {e["row"]: e["error"] for e in errors}
+    assert rows[1]["meta"] == {"k": [1]} and rows[1]["bastion_action"] == "redact"
+    assert rows[2]["bastion_action"] == "block"
+    msgs = {e["line"]: e["error"] for e in errors}
     assert set(msgs) == {2, 3, 4, 5, 7, 8}
+    assert [e["row"] for e in errors] == [2, 3, 4, 5, 6, 7]  # records: the blank line is not one
     assert msgs[2] == "value is null"
     assert "got int" in msgs[3]
     assert "not valid UTF-8" in msgs[4]
@@ -173,7 +181,7 @@ def test_parquet_no_row_lost(parquet_file, tmp_path):
     assert (s.rows, len(rows), len(errors)) == (6, 4, 2)
     assert [r["id"] for r in rows] == [0, 3, 4, 5]
     assert {e["row"] for e in errors} == {2, 3}
-    assert [r["action"] for r in rows] == ["allow", "redact", "allow", "block"]
+    assert [r["bastion_action"] for r in rows] == ["allow", "redact", "allow", "block"]
     assert pq.read_schema(out).field("id").type == pa.int64()  # input types are kept
 
 
@@ -186,8 +194,8 @@ def test_format_conversion_keeps_rows(src, fmt, csv_file, jsonl_file, parquet_fi
     s = scan(inp, out, fmt=fmt, guard_spec=SPEC)
     rows = read_output(out)
     assert len(rows) + len(read_errors(out)) == s.rows
-    assert all(r["action"] in ("allow", "redact", "block") for r in rows)
-    assert sum(r["action"] == "redact" for r in rows) == s.redacted >= 1
+    assert all(r["bastion_action"] in ("allow", "redact", "block") for r in rows)
+    assert sum(r["bastion_action"] == "redact" for r in rows) == s.redacted >= 1
 
 
 def test_two_workers_same_output_in_order(tmp_path):
@@ -200,7 +208,9 @@ def test_two_workers_same_output_in_order(tmp_path):
     s2 = scan(inp, two, guard_spec=SPEC, batch_size=16, workers=2)
     assert one.read_text() == two.read_text()
     assert [r["n"] for r in read_output(two)] == [i for i in range(300) if i != 13]
-    assert read_errors(two) == [{"row": 14, "column": "text", "error": "value is null"}]
+    assert [(e["row"], e["line"], e["error"], e["record"]) for e in read_errors(two)] == [
+        (14, 14, "value is null", {"n": 13, "text": None})
+    ]
     assert (s1.redacted, s1.errors) == (s2.redacted, s2.errors) == (43, 1)
 
 
@@ -209,7 +219,11 @@ def test_empty_and_header_only(tmp_path):
     inp.write_text("id,text\n")
     out = tmp_path / "h.out.csv"
     s = scan(inp, out, guard_spec=SPEC)
-    assert s.rows == 0 and out.read_text().strip() == "id,text,action,injection_score,pii,redacted_text"
+    assert s.rows == 0
+    assert (
+        out.read_text().strip()
+        == "id,text,bastion_action,bastion_injection_score,bastion_pii,bastion_redacted_text"
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,22 @@
 """``bastion scan``: score a CSV, JSONL or Parquet file in streaming batches.
 
-Every input row ends up either in the output (its columns plus ``action``,
-``injection_score``, ``pii`` and ``redacted_text``) or in ``OUT.errors.jsonl`` (its row
-number and why: null, not text, invalid UTF-8, unparseable line). Rows are read, scored
-and written batch by batch, so memory stays flat however large the file is.
+Every input record ends up either in the output or in ``OUT.errors.jsonl``, never in
+neither: ``rows in = rows out + rows in the errors file``. Output rows keep every input
+column and add the result columns, namespaced so they cannot collide with input columns:
+``bastion_action``, ``bastion_injection_score``, ``bastion_pii`` (a list of
+``{label, start, end}``: nested in JSONL and Parquet, a JSON string in CSV) and
+``bastion_redacted_text`` (``--prefix`` changes ``bastion_``). With ``redact=True`` the
+scanned column itself holds the redacted text and no raw copy is written anywhere.
 
-Row numbers are 1-based: the record number after the header for CSV, the line number
-for JSONL, the row index for Parquet.
+Error rows say which record and why: ``row`` (1-based record number; blank lines and the
+CSV header are not records), ``line`` (1-based line where the record starts; null for
+Parquet), ``id`` (the ``id_column`` value), ``error``, ``message`` (the same in words) and
+the parsed ``record`` or, when the record could not be parsed, its ``raw`` text.
+
+The output is written to ``OUT.partial`` (Parquet: parts in ``OUT.parts/``) and renamed
+when complete, so an interrupted run never leaves a truncated file at ``OUT``. After each
+batch ``OUT.progress.json`` records how far the run got; ``resume=True`` continues from
+there, and the result equals an uninterrupted run.
 
     bastion scan prompts.csv --column text --output scored.csv --workers 2
 
@@ -17,26 +27,40 @@ for JSONL, the row index for Parquet.
 from __future__ import annotations
 
 import argparse
-import csv
 import functools
 import importlib
+import itertools
 import json
 import os
+import shutil
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bastion.errors import ConfigError, InputError
+from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
+from bastion.scan_io import (
+    CsvEncoder,
+    Row,
+    Source,
+    jsonl_columns,
+    jsonl_line,
+    parquet_schema,
+    parquet_table,
+    read_rows,
+    serialise_each,
+)
 from bastion.types import Action, CheckResult
 
 FORMATS = ("csv", "jsonl", "parquet")
 RESULT_COLUMNS = ("action", "injection_score", "pii", "redacted_text")
+DEFAULT_PREFIX = "bastion_"
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_PROGRESS_VERSION = 1
 
 
 # guard loading --------------------------------------------------------------------------------
@@ -81,16 +105,23 @@ def cached_guard(spec: str | None) -> Guard:
 # scoring --------------------------------------------------------------------------------------------
 
 
-def result_fields(result: CheckResult) -> dict[str, Any]:
-    """The columns a scored row gets (``pii`` is a JSON list of {label, start, end})."""
+def _result_record(result: CheckResult) -> dict[str, Any]:
     return {
         "action": result.action.value,
         "injection_score": None
         if result.injection_score is None
         else round(float(result.injection_score), 6),
-        "pii": json.dumps([{"label": f.label, "start": f.start, "end": f.end} for f in result.pii]),
+        "pii": [{"label": f.label, "start": f.start, "end": f.end} for f in result.pii],
         "redacted_text": result.redacted_text,
     }
+
+
+def result_fields(result: CheckResult) -> dict[str, Any]:
+    """The result columns for one row, unprefixed, with ``pii`` as a JSON string (the
+    shape the Spark integration writes)."""
+    out = _result_record(result)
+    out["pii"] = json.dumps(out["pii"])
+    return out
 
 
 def _as_text(value: Any) -> str:
@@ -102,16 +133,12 @@ def _as_text(value: Any) -> str:
     return coerce_text(value)
 
 
-def score_values(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
-    """Score a batch of raw column values; each entry is the result columns or an error message.
+def _why(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
 
-    >>> from bastion.types import Finding
-    >>> class D:
-    ...     name, category, version, kind = "d", "pii", "1", "rules"
-    ...     def detect(self, texts): return [[] for _ in texts]
-    >>> [r if isinstance(r, str) else r["action"] for r in score_values(Guard([D()]), ["hi", None, 3])]
-    ['allow', 'value is null', 'input must be str or UTF-8 bytes, got int']
-    """
+
+def _score(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
+    """Result records (``pii`` as a list) or error messages, one per value."""
     out: list[dict[str, Any] | str] = [""] * len(values)
     texts: list[str] = []
     where: list[int] = []
@@ -125,194 +152,73 @@ def score_values(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
         return out
     try:
         results: list[CheckResult | str] = list(guard.check_many(texts))
-    except InputError:
-        # one bad text (e.g. over policy.max_chars) must not fail the whole batch
+    except Exception:
+        # one bad text (over policy.max_chars, or one a detector chokes on) must not fail
+        # the batch: score one by one so only the bad rows go to the errors file
         results = []
         for t in texts:
             try:
                 results.append(guard.check(t))
-            except InputError as exc:
-                results.append(str(exc))
+            except Exception as exc:
+                results.append(_why(exc))
     for i, r in zip(where, results, strict=True):
-        out[i] = r if isinstance(r, str) else result_fields(r)
+        out[i] = r if isinstance(r, str) else _result_record(r)
     return out
 
 
+def score_values(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
+    """Score a batch of raw column values; each entry is :func:`result_fields` or an error message.
+
+    >>> from bastion.types import Finding
+    >>> class D:
+    ...     name, category, version, kind = "d", "pii", "1", "rules"
+    ...     def detect(self, texts): return [[] for _ in texts]
+    >>> [r if isinstance(r, str) else r["action"] for r in score_values(Guard([D()]), ["hi", None, 3])]
+    ['allow', 'value is null', 'input must be str or UTF-8 bytes, got int']
+    """
+    return [s if isinstance(s, str) else {**s, "pii": json.dumps(s["pii"])} for s in _score(guard, values)]
+
+
 def _score_in_worker(spec: str | None, values: list[Any]) -> list[dict[str, Any] | str]:
-    return score_values(cached_guard(spec), values)
+    return _score(cached_guard(spec), values)
 
 
-# reading ------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Row:
-    number: int
-    record: dict[str, Any] | None  # None: the row could not be parsed at all
-    value: Any = None
-    error: str | None = None
-
-
-def detect_format(path: str | os.PathLike[str]) -> str:
-    fmt = _EXTENSIONS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ConfigError(f"cannot tell the format of {path}; pass --input-format ({', '.join(FORMATS)})")
-    return fmt
-
-
-def _batched(rows: Iterator[_Row], size: int) -> Iterator[list[_Row]]:
-    batch: list[_Row] = []
-    for r in rows:
-        batch.append(r)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while batch := list(itertools.islice(rows, size)):
         yield batch
 
 
-def _read_csv(path: Path, column: str, columns_out: list[str]) -> Iterator[_Row]:
-    # surrogateescape keeps invalid bytes instead of failing the whole file; the scored
-    # column rejects them, other columns are written back byte for byte
-    with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            return
-        if column not in header:
-            raise ConfigError(f"column {column!r} not in {path} (columns: {', '.join(header)})")
-        columns_out.extend(header)
-        idx = header.index(column)
-        for n, fields in enumerate(reader, start=1):
-            record = {h: (fields[i] if i < len(fields) else None) for i, h in enumerate(header)}
-            yield _Row(n, record, fields[idx] if idx < len(fields) else None)
+def _scored_batches(
+    batches: Iterator[list[Row]], column: str, guard_spec: str | None, workers: int
+) -> Iterator[tuple[list[Row], list[dict[str, Any] | str]]]:
+    """Batches with their scores, in input order; with workers > 1 a bounded window of
+    batches is in flight so reading never runs far ahead of scoring."""
 
+    def values(batch: list[Row]) -> list[Any]:
+        return [r.record[column] for r in batch if r.error is None and r.record is not None]
 
-def _read_jsonl(path: Path, column: str, columns_out: list[str]) -> Iterator[_Row]:
-    seen: set[str] = set()
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield _Row(n, None, error=f"line is not valid UTF-8 (byte {exc.start})")
-                continue
-            except json.JSONDecodeError as exc:
-                yield _Row(n, None, error=f"line is not valid JSON: {exc.msg}")
-                continue
-            if not isinstance(obj, dict):
-                yield _Row(n, None, error=f"line is a JSON {type(obj).__name__}, not an object")
-                continue
-            for k in obj:
-                if k not in seen:
-                    seen.add(k)
-                    columns_out.append(k)
-            if column not in obj:
-                yield _Row(n, obj, error=f"column {column!r} is missing")
-                continue
-            yield _Row(n, obj, obj[column])
+    if workers <= 1:
+        guard = cached_guard(guard_spec)
+        for batch in batches:
+            yield batch, _score(guard, values(batch))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-
-def _read_parquet(path: Path, column: str, columns_out: list[str], batch_size: int, schema_out: list[Any]):
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
-    names = pf.schema_arrow.names
-    if column not in names:
-        raise ConfigError(f"column {column!r} not in {path} (columns: {', '.join(names)})")
-    columns_out.extend(names)
-    schema_out.append(pf.schema_arrow)
-    n = 0
-    for batch in pf.iter_batches(batch_size=batch_size):
-        for record in batch.to_pylist():
-            n += 1
-            yield _Row(n, record, record[column])
-
-
-# writing -------------------------------------------------------------------------------------------------
-
-
-class _Writer:
-    def __init__(self, path: Path, fmt: str, columns: list[str], in_schema: Any | None) -> None:
-        self.path, self.fmt, self.columns = path, fmt, columns
-        self.fields = columns + [c for c in RESULT_COLUMNS if c not in columns]
-        self._fh: IO[str] | None = None
-        self._csv: Any = None
-        self._pq: Any = None
-        self._schema: Any = None
-        self.in_schema = in_schema
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        if self.fmt == "csv":
-            if self._fh is None:
-                self._fh = open(self.path, "w", newline="", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
-                self._csv = csv.DictWriter(self._fh, self.fields, extrasaction="ignore")
-                self._csv.writeheader()
-            self._csv.writerows({k: _csv_value(v) for k, v in r.items()} for r in rows)
-        elif self.fmt == "jsonl":
-            if self._fh is None:
-                self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
-            for r in rows:
-                line = json.dumps(r, ensure_ascii=False, default=str) + "\n"
-                try:
-                    self._fh.write(line)
-                except UnicodeEncodeError:
-                    # invalid bytes carried from a CSV column: JSONL output stays valid UTF-8
-                    self._fh.write(_text_value(line) or "")
-        else:
-            self._write_parquet(rows)
-
-    def _write_parquet(self, rows: list[dict[str, Any]]) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        if self._schema is None:
-            if self.in_schema is not None:
-                base = [f for f in self.in_schema if f.name not in RESULT_COLUMNS]
-            else:
-                # rows from CSV/JSONL have no fixed types: store every input column as text
-                base = [pa.field(c, pa.string()) for c in self.columns if c not in RESULT_COLUMNS]
-            self._schema = pa.schema(
-                [
-                    *base,
-                    pa.field("action", pa.string()),
-                    pa.field("injection_score", pa.float64()),
-                    pa.field("pii", pa.string()),
-                    pa.field("redacted_text", pa.string()),
-                ]
-            )
-            self._pq = pq.ParquetWriter(self.path, self._schema)
-        if self.in_schema is None:
-            rows = [{k: (v if k in RESULT_COLUMNS else _text_value(v)) for k, v in r.items()} for r in rows]
-        self._pq.write_table(pa.Table.from_pylist(rows, schema=self._schema))
-
-    def close(self) -> None:
-        if self._fh is None and self._pq is None:
-            self.write([])  # no scored row at all: still leave a valid, empty output
-        if self._fh is not None:
-            self._fh.close()
-        if self._pq is not None:
-            self._pq.close()
-
-
-def _csv_value(v: Any) -> Any:
-    if isinstance(v, dict | list):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "surrogateescape")
-    return v
-
-
-def _text_value(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bytes):
-        return v.decode("utf-8", "replace")
-    if not isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False, default=str)
-    return v.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    # spawn: forking a process that may hold ONNX sessions and threads is unsafe
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=cached_guard, initargs=(guard_spec,)
+    ) as pool:
+        window: deque[tuple[list[Row], Any]] = deque()
+        for batch in batches:
+            window.append((batch, pool.submit(_score_in_worker, guard_spec, values(batch))))
+            if len(window) >= 2 * workers:
+                b, fut = window.popleft()
+                yield b, fut.result()
+        while window:
+            b, fut = window.popleft()
+            yield b, fut.result()
 
 
 # the run ------------------------------------------------------------------------------------------------------
@@ -320,7 +226,8 @@ def _text_value(v: Any) -> str | None:
 
 @dataclass(frozen=True)
 class ScanSummary:
-    """What a scan did. ``rows`` counts every input row (scored + errors)."""
+    """What a scan did. ``rows`` counts every input record (output + errors), including
+    the ``resumed`` ones an earlier, interrupted run had already done."""
 
     rows: int
     allowed: int
@@ -330,10 +237,13 @@ class ScanSummary:
     seconds: float
     output: str
     errors_path: str | None
+    labels: tuple[tuple[str, int], ...] = ()  # PII label counts, most frequent first
+    resumed: int = 0
 
     @property
     def rows_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
+        done = self.rows - self.resumed
+        return done / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -346,7 +256,16 @@ class ScanSummary:
             "rows_per_s": round(self.rows_per_s, 1),
             "output": self.output,
             "errors_path": self.errors_path,
+            "labels": dict(self.labels),
+            "resumed": self.resumed,
         }
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    fmt = _EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ConfigError(f"cannot tell the format of {path}; pass --input-format ({', '.join(FORMATS)})")
+    return fmt
 
 
 def default_output(input_path: str | os.PathLike[str], fmt: str) -> Path:
@@ -355,34 +274,173 @@ def default_output(input_path: str | os.PathLike[str], fmt: str) -> Path:
     return p.with_name(f"{p.stem}.scanned{ext}")
 
 
-def _scored_batches(
-    batches: Iterator[list[_Row]], guard_spec: str | None, workers: int
-) -> Iterator[tuple[list[_Row], list[dict[str, Any] | str]]]:
-    """Batches with their scores, in input order; with workers > 1 a bounded window of
-    batches is in flight so reading never runs far ahead of scoring."""
-    if workers <= 1:
-        guard = cached_guard(guard_spec)
-        for batch in batches:
-            yield batch, score_values(guard, [r.value for r in batch if r.error is None])
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+def result_names(prefix: str = DEFAULT_PREFIX, redact: bool = False) -> dict[str, str]:
+    """Result column kind → output column name.
 
-    # spawn: forking a process that may hold ONNX sessions and threads is unsafe
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=cached_guard, initargs=(guard_spec,)
-    ) as pool:
-        window: deque[tuple[list[_Row], Any]] = deque()
-        for batch in batches:
-            values = [r.value for r in batch if r.error is None]
-            window.append((batch, pool.submit(_score_in_worker, guard_spec, values)))
-            if len(window) >= 2 * workers:
-                b, fut = window.popleft()
-                yield b, fut.result()
-        while window:
-            b, fut = window.popleft()
-            yield b, fut.result()
+    >>> result_names()["action"], list(result_names("r_", redact=True))
+    ('bastion_action', ['action', 'injection_score', 'pii'])
+    """
+    return {k: f"{prefix}{k}" for k in RESULT_COLUMNS if not (redact and k == "redacted_text")}
+
+
+@dataclass
+class _State:
+    """Progress of a run, saved after every batch to ``OUT.progress.json``."""
+
+    rows: int = 0
+    out_bytes: int = 0
+    err_bytes: int = 0
+    parts: int = 0
+    errors: int = 0
+    counts: dict[str, int] | None = None
+    labels: dict[str, int] | None = None
+
+
+class _Run:
+    """Temp output + temp errors file + progress sidecar of one scan."""
+
+    def __init__(self, out: Path, out_fmt: str, fingerprint: dict[str, Any], resume: bool) -> None:
+        self.out, self.fmt, self.fingerprint = out, out_fmt, fingerprint
+        self.errors_path = Path(f"{out}.errors.jsonl")
+        self.partial = Path(f"{out}.partial")
+        self.err_partial = Path(f"{self.errors_path}.partial")
+        self.parts = Path(f"{out}.parts")
+        self.progress = Path(f"{out}.progress.json")
+        self.state = _State(counts={a.value: 0 for a in Action}, labels={})
+        self.resumed = False
+        if resume and self.progress.exists():
+            saved = json.loads(self.progress.read_text(encoding="utf-8"))
+            if saved.get("version") != _PROGRESS_VERSION or saved.get("fingerprint") != fingerprint:
+                raise ConfigError(
+                    f"{self.progress} is from a run with another input or options; "
+                    "rerun without --resume to start over"
+                )
+            self.state = _State(**saved["state"])
+            self.resumed = True
+        else:
+            for p in (self.partial, self.err_partial, self.progress):
+                p.unlink(missing_ok=True)
+            shutil.rmtree(self.parts, ignore_errors=True)
+        self.out_fh: IO[bytes] | None = None
+        if out_fmt == "parquet":
+            self.parts.mkdir(exist_ok=True)
+            for part in self.parts.glob("part-*.parquet"):
+                if int(part.stem.split("-")[1]) >= self.state.parts:
+                    part.unlink()  # written after the last saved checkpoint
+        else:
+            self.out_fh = self._open(self.partial, self.state.out_bytes)
+        self.err_fh = self._open(self.err_partial, self.state.err_bytes)
+
+    def _open(self, path: Path, size: int) -> IO[bytes]:
+        if self.resumed:
+            fh = open(path, "r+b")  # noqa: SIM115
+            fh.truncate(size)  # drop what a killed run wrote after its last checkpoint
+            fh.seek(size)
+            return fh
+        return open(path, "wb")  # noqa: SIM115
+
+    def write_out(self, data: bytes) -> None:
+        assert self.out_fh is not None
+        self.out_fh.write(data)
+        self.state.out_bytes += len(data)
+
+    def write_part(self, table: Any) -> None:
+        import pyarrow.parquet as pq
+
+        path = self.parts / f"part-{self.state.parts:07d}.parquet"
+        pq.write_table(table, path)
+        self.state.parts += 1
+
+    def write_errors(self, lines: list[bytes]) -> None:
+        data = b"".join(lines)
+        self.err_fh.write(data)
+        self.state.err_bytes += len(data)
+        self.state.errors += len(lines)
+
+    def checkpoint(self) -> None:
+        """Everything up to ``state.rows`` is in the temp files; say so atomically."""
+        if self.out_fh is not None:
+            self.out_fh.flush()
+        self.err_fh.flush()
+        tmp = Path(f"{self.progress}.tmp")
+        tmp.write_text(
+            json.dumps(
+                {"version": _PROGRESS_VERSION, "fingerprint": self.fingerprint, "state": vars(self.state)}
+            ),
+            encoding="utf-8",
+        )
+        os.replace(tmp, self.progress)
+
+    def finish(self, schema: Any) -> None:
+        if self.fmt == "parquet":
+            self._merge_parts(schema)
+        else:
+            assert self.out_fh is not None
+            self.out_fh.flush()
+            os.fsync(self.out_fh.fileno())
+            self.out_fh.close()
+        self.err_fh.flush()
+        os.fsync(self.err_fh.fileno())
+        self.err_fh.close()
+        if self.state.errors:
+            os.replace(self.err_partial, self.errors_path)
+        else:
+            self.err_partial.unlink(missing_ok=True)
+            self.errors_path.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+        os.replace(self.partial, self.out)
+        self.progress.unlink(missing_ok=True)
+        shutil.rmtree(self.parts, ignore_errors=True)
+
+    def close(self) -> None:
+        for fh in (self.out_fh, self.err_fh):
+            if fh is not None and not fh.closed:
+                fh.close()
+
+    def _merge_parts(self, schema: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with pq.ParquetWriter(self.partial, schema) as writer:
+            pending: list[Any] = []
+            n = 0
+            for i in range(self.state.parts):
+                t = pq.read_table(self.parts / f"part-{i:07d}.parquet", schema=schema)
+                pending.append(t)
+                n += t.num_rows
+                if n >= 65_536:  # row groups of a sensible size, not one per batch
+                    writer.write_table(pa.concat_tables(pending))
+                    pending, n = [], 0
+            if pending:
+                writer.write_table(pa.concat_tables(pending))
+
+
+def _where(row: Row, id_value: Any, has_id: bool) -> str:
+    bits = [f"row {row.number}"]
+    if row.line is not None:
+        bits.append(f"line {row.line}")
+    if has_id:
+        bits.append(f"id {id_value!r}" if id_value is not None else "no id")
+    return bits[0] + (f" ({', '.join(bits[1:])})" if len(bits) > 1 else "")
+
+
+def _error_line(row: Row, reason: str, column: str, id_column: str | None, redact: bool) -> bytes:
+    id_value = row.record.get(id_column) if (id_column and row.record is not None) else None
+    rec: dict[str, Any] = {"row": row.number, "line": row.line, "column": column}
+    if id_column:
+        rec["id"] = id_value
+    rec["error"] = reason
+    rec["message"] = f"{_where(row, id_value, bool(id_column))}: {reason}"
+    if row.record is not None:
+        # with --redact the raw text never leaves the input file, not even for a bad row
+        rec["record"] = {k: v for k, v in row.record.items() if not (redact and k == column)}
+    elif not redact:
+        rec["raw"] = row.raw
+    try:
+        return jsonl_line(rec)
+    except (ValueError, TypeError, RecursionError):
+        rec.pop("record", None)
+        rec["message"] += " (the record itself could not be written)"
+        return jsonl_line(rec)
 
 
 def scan(
@@ -396,93 +454,192 @@ def scan(
     batch_size: int = 256,
     guard_spec: str | None = None,
     progress: bool | None = None,
+    redact: bool = False,
+    id_column: str | None = None,
+    prefix: str = DEFAULT_PREFIX,
+    resume: bool = False,
 ) -> ScanSummary:
-    """Score every row of a file; see the module docstring.
+    """Score every record of a file; see the module docstring.
 
-    ``fmt`` is the output format (default: the input's). ``guard_spec`` is passed to
-    :func:`load_guard` (in every worker process when ``workers > 1``).
+    ``fmt`` is the output format (default: from the output's extension, else the
+    input's). ``guard_spec`` is passed to :func:`load_guard` (in every worker process
+    when ``workers > 1``). ``resume`` continues an interrupted run with the same input
+    and options from its last complete batch.
     """
     src = Path(input_path)
     if not src.is_file():
         raise ConfigError(f"input file not found: {src}")
     in_fmt = input_format or detect_format(src)
-    out_fmt = fmt or in_fmt
+    out_fmt = fmt or (_EXTENSIONS.get(Path(output).suffix.lower()) if output is not None else None) or in_fmt
     for f in (in_fmt, out_fmt):
         if f not in FORMATS:
             raise ConfigError(f"unknown format {f!r}; known: {', '.join(FORMATS)}")
     if batch_size <= 0 or workers <= 0:
         raise ConfigError("batch size and workers must be positive")
+    if not prefix:
+        raise ConfigError("the result column prefix must not be empty")
     out = Path(output) if output is not None else default_output(src, out_fmt)
     if out.resolve() == src.resolve():
         raise ConfigError("output must not overwrite the input")
-    errors_path = Path(f"{out}.errors.jsonl")
-    errors_path.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+    if not out.parent.is_dir():
+        raise ConfigError(f"output directory not found: {out.parent}")
+    names = result_names(prefix, redact)
+    reserved = list(names.values())
 
-    columns: list[str] = []
-    schema: list[Any] = []
-    if in_fmt == "csv":
-        rows = _read_csv(src, column, columns)
-    elif in_fmt == "jsonl":
-        rows = _read_jsonl(src, column, columns)
-    else:
-        rows = _read_parquet(src, column, columns, batch_size, schema)
+    source = Source()
+    if in_fmt == "jsonl" and out_fmt != "jsonl":
+        # CSV and Parquet need every column up front; JSONL keys may first appear anywhere
+        source.columns, source.arrow_schema = jsonl_columns(src)
+        source.columns = [c for c in source.columns if c not in reserved]
+    rows = read_rows(src, in_fmt, column, reserved, source, batch_size)
+    first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
+    if id_column and in_fmt != "jsonl" and id_column not in source.columns:
+        raise ConfigError(f"id column {id_column!r} not in the input (columns: {', '.join(source.columns)})")
+    rows = itertools.chain([first] if first is not None else [], rows)
 
-    total = None
-    if in_fmt == "parquet":
-        import pyarrow.parquet as pq
+    if workers <= 1:
+        cached_guard(guard_spec)  # a bad guard spec or a missing model fails before any output
+    stat = src.stat()
+    fingerprint = {
+        "input": str(src.resolve()),
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "input_format": in_fmt,
+        "format": out_fmt,
+        "column": column,
+        "id_column": id_column,
+        "redact": redact,
+        "prefix": prefix,
+        "guard": guard_spec,
+    }
+    run = _Run(out, out_fmt, fingerprint, resume)
+    st = run.state
+    resumed = st.rows
+    assert st.counts is not None and st.labels is not None
+    rows = itertools.islice(rows, resumed, None)
 
-        total = pq.ParquetFile(src).metadata.num_rows
-    bar = _progress(total, progress)
-    counts = {a: 0 for a in Action}
-    n_rows = n_err = 0
-    err_fh: IO[str] | None = None
-    writer: _Writer | None = None
+    fields = list(source.columns) + list(names.values())
+    encoder: Any = None
+    schema: Any = None
+    text_cols: set[str] = set()
+    if out_fmt == "csv":
+        encoder = CsvEncoder(fields)
+        if not run.resumed:
+            run.write_out(encoder.header())
+    elif out_fmt == "parquet":
+        typed = source.arrow_schema if in_fmt != "csv" else None
+        schema = parquet_schema(
+            list(source.columns),
+            typed,
+            [(name, kind) for kind, name in names.items()],
+            column if redact else None,
+        )
+        known = {f.name for f in typed} if in_fmt == "parquet" else set()
+        text_cols = {
+            f.name
+            for f in schema
+            if str(f.type) == "string" and f.name not in known and f.name in source.columns
+        }
+    run.checkpoint()
+
+    total = _total(src, in_fmt)
+    bar = _progress(total, in_fmt, progress)
+    if bar is not None:
+        bar.update(resumed if in_fmt == "parquet" else 0)
     t0 = time.perf_counter()
     try:
-        for batch, scores in _scored_batches(_batched(rows, batch_size), guard_spec, workers):
-            if writer is None:
-                writer = _Writer(
-                    out, out_fmt, list(columns), schema[0] if schema and out_fmt == "parquet" else None
-                )
+        batches = _scored_batches(_batched(rows, batch_size), column, guard_spec, workers)
+        for batch, scores in batches:
+            errs: list[bytes] = []
+            good: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []
             it = iter(scores)
-            good: list[dict[str, Any]] = []
             for row in batch:
                 score = row.error if row.error is not None else next(it)
                 if isinstance(score, str):
-                    if err_fh is None:
-                        err_fh = open(errors_path, "w", encoding="utf-8")  # noqa: SIM115
-                    err_fh.write(json.dumps({"row": row.number, "column": column, "error": score}) + "\n")
-                    n_err += 1
-                else:
-                    counts[Action(score["action"])] += 1
-                    good.append({**(row.record or {}), **score})
-            n_rows += len(batch)
-            writer.write(good)
+                    errs.append(_error_line(row, score, column, id_column, redact))
+                    continue
+                rec = dict(row.record or {})
+                if redact:
+                    rec[column] = score["redacted_text"]
+                for kind, name in names.items():
+                    rec[name] = score[kind]
+                good.append((row, rec, score))
+            written = _write_good(run, out_fmt, good, encoder, schema, text_cols)
+            for (row, _, score), why in zip(good, written, strict=True):
+                if why is not None:
+                    errs.append(_error_line(row, why, column, id_column, redact))
+                    continue
+                st.counts[score["action"]] += 1
+                for f in score["pii"]:
+                    st.labels[f["label"]] = st.labels.get(f["label"], 0) + 1
+            run.write_errors(errs)
+            st.rows += len(batch)
+            run.checkpoint()
             if bar is not None:
-                bar.update(len(batch))
-        if writer is None:
-            writer = _Writer(
-                out, out_fmt, list(columns), schema[0] if schema and out_fmt == "parquet" else None
-            )
-        writer.close()
+                bar.update(len(batch) if in_fmt == "parquet" else source.bytes_read - bar.n)
+        run.finish(schema)
     finally:
-        if err_fh is not None:
-            err_fh.close()
+        run.close()
         if bar is not None:
             bar.close()
     return ScanSummary(
-        rows=n_rows,
-        allowed=counts[Action.ALLOW],
-        redacted=counts[Action.REDACT],
-        blocked=counts[Action.BLOCK],
-        errors=n_err,
+        rows=st.rows,
+        allowed=st.counts[Action.ALLOW.value],
+        redacted=st.counts[Action.REDACT.value],
+        blocked=st.counts[Action.BLOCK.value],
+        errors=st.errors,
         seconds=time.perf_counter() - t0,
         output=str(out),
-        errors_path=str(errors_path) if n_err else None,
+        errors_path=str(run.errors_path) if st.errors else None,
+        labels=tuple(Counter(st.labels).most_common()),
+        resumed=resumed,
     )
 
 
-def _progress(total: int | None, wanted: bool | None) -> Any:
+def _write_good(
+    run: _Run,
+    out_fmt: str,
+    good: list[tuple[Row, dict[str, Any], dict[str, Any]]],
+    encoder: Any,
+    schema: Any,
+    text_cols: set[str],
+) -> list[str | None]:
+    """Write the scored rows; returns, per row, None or why it could not be written."""
+    records = [rec for _, rec, _ in good]
+    if out_fmt == "parquet":
+        if not records:
+            return []
+        try:
+            run.write_part(parquet_table(records, schema, text_cols))
+            return [None] * len(records)
+        except Exception:
+            pass  # find the rows Arrow cannot take; write the others
+        ok: list[dict[str, Any]] = []
+        why: list[str | None] = []
+        for r in records:
+            try:
+                parquet_table([r], schema, text_cols)
+                ok.append(r)
+                why.append(None)
+            except Exception as exc:
+                why.append(f"row cannot be written as Parquet: {type(exc).__name__}: {exc}")
+        if ok:
+            run.write_part(parquet_table(ok, schema, text_cols))
+        return why
+    data, why = serialise_each(records, encoder.row if out_fmt == "csv" else jsonl_line)
+    run.write_out(b"".join(d for d in data if d is not None))
+    return why
+
+
+def _total(src: Path, in_fmt: str) -> int | None:
+    if in_fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(src).metadata.num_rows
+    return src.stat().st_size  # CSV/JSONL: progress in bytes read
+
+
+def _progress(total: int | None, in_fmt: str, wanted: bool | None) -> Any:
     if wanted is None:
         wanted = sys.stderr.isatty()
     if not wanted:
@@ -491,10 +648,58 @@ def _progress(total: int | None, wanted: bool | None) -> Any:
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, unit="rows", file=sys.stderr)
+    if in_fmt == "parquet":
+        return tqdm(total=total, unit="rows", file=sys.stderr)
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
+
+
+def summary_table(s: ScanSummary, top: int = 5) -> str:
+    """The table ``bastion scan`` prints at the end.
+
+    >>> print(summary_table(ScanSummary(3, 1, 1, 0, 1, 2.0, "o.csv", "o.csv.errors.jsonl", (("EMAIL", 2),))))
+    rows        3  (1.5 rows/s, 2.0 s)
+    allowed     1
+    redacted    1
+    blocked     0
+    errors      1  -> o.csv.errors.jsonl
+    top labels  EMAIL 2
+    output      o.csv
+    """
+    labels = ", ".join(f"{k} {v}" for k, v in s.labels[:top]) or "-"
+    lines = [
+        f"rows        {s.rows}  ({s.rows_per_s:.1f} rows/s, {s.seconds:.1f} s"
+        + (f", {s.resumed} done by the earlier run" if s.resumed else "")
+        + ")",
+        f"allowed     {s.allowed}",
+        f"redacted    {s.redacted}",
+        f"blocked     {s.blocked}",
+        f"errors      {s.errors}" + (f"  -> {s.errors_path}" if s.errors_path else ""),
+        f"top labels  {labels}",
+        f"output      {s.output}",
+    ]
+    return "\n".join(lines)
 
 
 # CLI -------------------------------------------------------------------------------------------------------------
+
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
+
+_EPILOG = """\
+output columns:
+  every input column, plus bastion_action (allow|redact|block), bastion_injection_score,
+  bastion_pii (list of {label, start, end}; a JSON string in CSV) and bastion_redacted_text.
+  --prefix changes "bastion_". With --redact the scanned column holds the redacted text
+  and bastion_redacted_text is not written. Duplicate CSV header names get .1, .2, ...
+  Records that cannot be scored or parsed go to OUTPUT.errors.jsonl (row, line, id,
+  error, message, and the record or raw line; never the raw text with --redact).
+
+exit codes:
+  0  the run completed (also when rows were blocked or went to the errors file)
+  1  runtime error (model failed to load, I/O error, worker crashed); the finished
+     batches are kept: rerun with --resume to continue
+  2  usage error (bad option, missing file or column, bad guard spec)
+  (3, "blocked", is used by bastion check, not by scan)
+"""
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -502,7 +707,7 @@ def _run(args: argparse.Namespace) -> int:
         print(
             "bastion scan: --tasks applies to the default guard, not with --guard/--config", file=sys.stderr
         )
-        return 2
+        return EXIT_USAGE
     guard_spec = args.guard or args.config or (f"tasks={args.tasks}" if args.tasks else None)
     try:
         summary = scan(
@@ -514,37 +719,96 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             batch_size=args.batch_size,
             guard_spec=guard_spec,
+            progress=args.progress,
+            redact=args.redact,
+            id_column=args.id_column,
+            prefix=args.prefix,
+            resume=args.resume,
         )
-    except (ConfigError, OSError) as exc:
+    except ConfigError as exc:
         print(f"bastion scan: {exc}", file=sys.stderr)
-        return 2
-    s = summary
-    print(
-        f"rows {s.rows}  allowed {s.allowed}  redacted {s.redacted}  blocked {s.blocked}  errors {s.errors}  "
-        f"{s.seconds:.1f}s  {s.rows_per_s:.0f} rows/s\noutput: {s.output}"
-        + (f"\nerrors: {s.errors_path}" if s.errors_path else ""),
-        file=sys.stderr,
-    )
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("bastion scan: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
+    except (BastionError, OSError, Exception) as exc:  # noqa: BLE001 - report, never a traceback
+        print(
+            f"bastion scan: error: {type(exc).__name__}: {exc}\n"
+            "finished batches are kept; rerun with --resume to continue",
+            file=sys.stderr,
+        )
+        return EXIT_RUNTIME
+    print(summary_table(summary), file=sys.stderr)
     if args.json:
-        print(json.dumps(s.to_dict()))
-    return 0
+        print(json.dumps(summary.to_dict()))
+    return EXIT_OK
 
 
 def add_parser(subparsers: Any) -> None:
     """Register ``bastion scan``."""
-    p = subparsers.add_parser("scan", help="score a CSV/JSONL/Parquet file in batches")
-    p.add_argument("input")
-    p.add_argument("--column", default="text", help="the column holding the text (default: text)")
-    p.add_argument("--output", "-o", help="output file (default: INPUT.scanned.<format>)")
-    p.add_argument("--format", choices=FORMATS, help="output format (default: the input's)")
-    p.add_argument("--input-format", choices=FORMATS, help="input format (default: from the extension)")
-    p.add_argument("--workers", type=int, default=1, help="processes, each with its own Guard (default 1)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--config", help="Guard YAML config (default: shipped models)")
+    p = subparsers.add_parser(
+        "scan",
+        help="score every row of a CSV/JSONL/Parquet file (injection + PII), streaming in batches",
+        description="Score every row of a CSV, JSONL or Parquet file in streaming batches. "
+        "Every input row ends up in the output or in OUTPUT.errors.jsonl; the output appears "
+        "at its final name only when complete.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("input", help="the file to scan (.csv, .jsonl/.ndjson, .parquet/.pq)")
+    p.add_argument("--column", default="text", help="the column holding the text to score (default: text)")
+    p.add_argument(
+        "--output",
+        "-o",
+        help="output file (default: INPUT.scanned.<format>); its extension sets the format unless --format",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from --output's extension, else the input's)",
+    )
+    p.add_argument(
+        "--input-format", choices=FORMATS, help="input format (default: from the input's extension)"
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="scoring processes, each loading its own Guard (default: 1)"
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="rows scored together and written per checkpoint (default: 256); larger is faster, "
+        "--resume restarts from the last complete batch",
+    )
+    p.add_argument("--config", help="Guard YAML config (default: the shipped models)")
     p.add_argument("--guard", help="advanced: 'module:function' returning a Guard")
     p.add_argument(
         "--tasks",
         help="default guard only: 'pii' for PII-only scans (no injection model), 'injection', or both",
+    )
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace the scanned column with the redacted text; no raw copy anywhere in the "
+        "output or the errors file",
+    )
+    p.add_argument("--id-column", help="a column whose value identifies the row in the errors file (e.g. id)")
+    p.add_argument(
+        "--prefix",
+        default=DEFAULT_PREFIX,
+        help=f"prefix of the result columns (default: {DEFAULT_PREFIX}); change it if the input has such columns",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run with the same input, output and options "
+        "(from OUTPUT.progress.json); without it a new run starts over",
+    )
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar with total and ETA (default: when stderr is a terminal)",
     )
     p.add_argument("--json", action="store_true", help="also print the summary as JSON on stdout")
     p.set_defaults(func=_run)
