@@ -17,3 +17,13 @@ class ModelLoadError(BastionError):
 
 class InputError(BastionError):
     """The input cannot be checked: wrong type, invalid UTF-8, or over the size cap."""
+
+
+class BlockedError(BastionError):
+    """Raised by integrations that must stop a pipeline (LangChain, LiteLLM) when the guard
+    blocks; ``result`` is the :class:`~bastion.types.CheckResult` (or messages result) that
+    blocked, so callers can log labels and scores without the text."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
