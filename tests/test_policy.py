@@ -30,6 +30,10 @@ def test_defaults():
         ({"injection_threshold": 0.7}, lambda p: p.injection_threshold == 0.7),
         ({"injection_operating_point": "strict"}, lambda p: p.injection_operating_point == "strict"),
         ({"max_chars": "100"}, lambda p: p.max_chars == 100),
+        ({"max_tokens": 20000}, lambda p: p.max_tokens == 20000),
+        ({"max_tokens": "500"}, lambda p: p.max_tokens == 500),
+        ({"max_tokens": None}, lambda p: p.max_tokens is None),
+        ({}, lambda p: p.max_tokens is None),  # no budget unless asked for
         (None, lambda p: p == Policy()),
         ({}, lambda p: p == Policy()),
     ],
@@ -53,6 +57,11 @@ def test_from_dict(data, check):
         ({"injection_operating_point": "lax"}, "operating_point"),
         ({"max_chars": 0}, "max_chars must be positive"),
         ({"max_chars": "lots"}, "invalid policy"),
+        ({"max_tokens": 0}, "max_tokens must be positive"),
+        ({"max_tokens": -5}, "max_tokens must be positive"),
+        ({"max_tokens": 2.5}, "max_tokens must be a whole number"),
+        ({"max_tokens": True}, "max_tokens must be a whole number"),
+        ({"max_tokens": "lots"}, "invalid policy"),
         ({"pii_min_score": 2}, "pii_min_score"),
         ({"label_thresholds": {"PERSON": "x"}}, "invalid policy"),
         ([("pii_action", "allow")], "policy must be a mapping"),
@@ -73,6 +82,7 @@ def test_round_trip_through_dict():
             "disabled_labels": ["URL"],
             "operators": {"PERSON": {"type": "mask", "keep": 2}},
             "max_chars": 5000,
+            "max_tokens": 20000,
         }
     )
     assert Policy.from_dict(p.to_dict()) == p

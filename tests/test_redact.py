@@ -163,3 +163,70 @@ class _Fixed:
         return [
             [Finding("PERSON", i, i + 4, 0.9, self.name)] if (i := t.find("Jane")) >= 0 else [] for t in texts
         ]
+
+
+class _Names:
+    """Fake detector: every capitalised word from a fixed list is a PERSON."""
+
+    name, category, version, kind = "names", "pii", "1", "rules"
+    NAMES = ("Jane", "Bob", "Ann")
+
+    def detect(self, texts):
+        out = []
+        for t in texts:
+            found = []
+            for n in self.NAMES:
+                i = t.find(n)
+                while i >= 0:
+                    found.append(Finding("PERSON", i, i + len(n), 0.9, self.name))
+                    i = t.find(n, i + 1)
+            out.append(found)
+        return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jane wrote to <PERSON_1>",  # the literal is what Jane's first token would be
+        "<PERSON_1> and <PERSON_2> met Jane and Bob",
+        "Jane, <PERSON_1>, Jane again, <PERSON_3>",
+        "Ann <PERSON_1><PERSON_2> Bob <person_1> <PERSON_1 > <PERSON_01>",
+        "nothing to see <EMAIL_ADDRESS_1>",
+    ],
+)
+def test_restore_is_exact_when_the_text_already_holds_token_shaped_strings(text):
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    r = guard.check(text)
+    redacted = r.redacted_text
+    for name in _Names.NAMES:
+        assert name not in redacted
+    # no issued token collides with a literal already in the text
+    assert all(tok not in text for tok in r.pseudonyms)
+    assert restore(redacted, guard.vault, tokens=r.pseudonyms) == text
+    assert restore(redacted, guard.vault) == text  # nothing else in this vault to confuse it
+
+
+def test_restore_only_this_texts_tokens_in_a_shared_vault():
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    first = guard.check("Bob called")  # Bob gets <PERSON_1> in the shared vault
+    assert first.redacted_text == "Bob called".replace("Bob", first.pseudonyms[0])
+    text = "Jane asked who <PERSON_1> is"  # another user types Bob's token literally
+    r = guard.check(text)
+    assert r.pseudonyms and "<PERSON_1>" not in r.pseudonyms
+    # scoped to this text's tokens, the literal stays literal (no leak of Bob's name)
+    assert restore(r.redacted_text, guard.vault, tokens=r.pseudonyms) == text
+    answer = f"Hello {r.pseudonyms[0]}, I do not know <PERSON_1>."
+    assert restore(answer, guard.vault, tokens=r.pseudonyms) == "Hello Jane, I do not know <PERSON_1>."
+    # the unscoped form still resolves every token of the vault (documented, old behaviour)
+    assert "Bob" in restore(r.redacted_text, guard.vault)
+
+
+def test_vault_avoid_keeps_one_value_restorable_from_all_its_tokens():
+    v = Vault()
+    a = v.token_for("PERSON", "Jane")
+    b = v.token_for("PERSON", "Jane", avoid=f"see {a}")
+    assert (a, b) == ("<PERSON_1>", "<PERSON_2>")
+    assert v.token_for("PERSON", "Jane") == a  # consistent when there is no clash
+    assert v.token_for("PERSON", "Jane", avoid=a) == b  # and the alternative is reused
+    assert v.token_for("PERSON", "Bob", avoid="<PERSON_3> <PERSON_4>") == "<PERSON_5>"
+    assert {v.value_for(t) for t in (a, b)} == {"Jane"}

@@ -8,14 +8,14 @@ import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal, overload
 
 from bastion.detectors import Detector, build_detector
 from bastion.errors import ConfigError, InputError, ModelLoadError
 from bastion.merge import merge_findings
-from bastion.normalize import normalize
+from bastion.normalize import Normalized, normalize
 from bastion.policy import OUTPUT_POLICY, Policy
-from bastion.redact import Operator, Replace, Vault, build_operator, redact_text
+from bastion.redact import Operator, Replace, Vault, build_operator, redact_with_tokens
 from bastion.types import INJECTION, PII, Action, CheckResult, Finding
 
 log = logging.getLogger("bastion")
@@ -24,6 +24,9 @@ log = logging.getLogger("bastion")
 TASKS: tuple[str, ...] = ("pii", "injection")
 
 MODELS_ENV = "BASTION_MODELS_DIR"
+
+ON_MODEL_ERROR = ("degrade", "raise")
+ERRORS = ("raise", "return")
 
 
 def default_models_dir() -> Path:
@@ -107,14 +110,17 @@ class Guard:
     ) -> Guard:
         """Shipped models when present, else regex + heuristics with ``degraded=True``.
 
-        ``on_model_error="raise"`` turns a corrupt model (sha256 mismatch, bad file)
-        into a :class:`ModelLoadError` instead of a degraded fallback. ``tasks`` picks what
+        ``on_model_error="raise"`` turns a missing or corrupt model (no manifest, sha256
+        mismatch, a graph that does not fit its manifest) into a :class:`ModelLoadError`
+        instead of a degraded fallback. ``tasks`` picks what
         runs: ``("pii",)`` for PII-only scans (no injection model cost; ``injection_score``
         is then ``None``), ``("injection",)`` for an injection-only screen.
 
         >>> Guard.default(tasks=("pii",)).check("mail jane@example.com").injection_score is None
         True
         """
+        if on_model_error not in ON_MODEL_ERROR:
+            raise ConfigError(f"on_model_error must be one of {list(ON_MODEL_ERROR)}, got {on_model_error!r}")
         wanted = set(tasks)
         if not wanted or not wanted <= set(TASKS):
             raise ConfigError(f"tasks must be a non-empty subset of {list(TASKS)}, got {sorted(wanted)}")
@@ -126,6 +132,8 @@ class Guard:
         def _try(name: str, sub: str) -> Detector | None:
             path = root / sub
             if not (path / "manifest.json").is_file():
+                if on_model_error == "raise":
+                    raise ModelLoadError(f"{sub} model not found: no manifest.json in {path}")
                 reasons.append(f"{sub} model not found at {path}")
                 return None
             try:
@@ -245,12 +253,50 @@ class Guard:
         """Raw merged findings (original offsets) for a batch, before the policy's actions."""
         return [list(r.findings) for r in self.check_many(texts)]
 
+    @overload
     def check_many(
-        self, texts: Sequence[str | bytes], *, policy: Policy | None = None, vault: Vault | None = None
-    ) -> list[CheckResult]:
-        """Check a batch; every detector sees the whole batch at once."""
+        self,
+        texts: Sequence[str | bytes],
+        *,
+        policy: Policy | None = None,
+        vault: Vault | None = None,
+        errors: Literal["raise"] = "raise",
+    ) -> list[CheckResult]: ...
+
+    @overload
+    def check_many(
+        self,
+        texts: Sequence[str | bytes],
+        *,
+        policy: Policy | None = None,
+        vault: Vault | None = None,
+        errors: Literal["return"],
+    ) -> list[CheckResult | InputError]: ...
+
+    def check_many(
+        self,
+        texts: Sequence[str | bytes],
+        *,
+        policy: Policy | None = None,
+        vault: Vault | None = None,
+        errors: str = "raise",
+    ) -> list[CheckResult] | list[CheckResult | InputError]:
+        """Check a batch; every detector sees the whole batch at once.
+
+        A text's result never depends on the other texts in the batch. With
+        ``errors="raise"`` (default) the first bad text (not str/UTF-8, over
+        ``policy.max_chars`` or ``policy.max_tokens``) raises :class:`InputError` for the
+        whole call; with ``errors="return"`` the other texts are checked and the bad one's
+        place holds its :class:`InputError` instead of a :class:`CheckResult`.
+
+        >>> g = Guard.default(tasks=("pii",))
+        >>> [type(r).__name__ for r in g.check_many(["hi", b"\\xff"], errors="return")]
+        ['CheckResult', 'InputError']
+        """
         if isinstance(texts, str | bytes):
             raise InputError("check_many takes a sequence of texts, not a single text")
+        if errors not in ERRORS:
+            raise ConfigError(f"errors must be one of {list(ERRORS)}, got {errors!r}")
         pol = policy or self.policy
         if vault is not None:
             ops = self._build_operators(pol, vault)
@@ -261,14 +307,25 @@ class Guard:
         else:
             ops = self._build_operators(pol)
         t0 = time.perf_counter()
-        originals = [coerce_text(t) for t in texts]
-        for i, t in enumerate(originals):
-            if len(t) > pol.max_chars:
-                raise InputError(
-                    f"text {i} has {len(t)} characters, over the cap of {pol.max_chars} (policy.max_chars)"
-                )
+        failed: dict[int, InputError] = {}
+        originals: list[str] = []
+        for i, t in enumerate(texts):
+            try:
+                text = coerce_text(t)
+                if len(text) > pol.max_chars:
+                    raise InputError(
+                        f"text {i} has {len(text)} characters, over the cap of {pol.max_chars} (policy.max_chars)"
+                    )
+            except InputError as exc:
+                if errors == "raise":
+                    raise
+                failed[i] = exc
+                text = ""
+            originals.append(text)
         norms = [normalize(t) for t in originals]
-        active = [i for i, n in enumerate(norms) if n.text.strip()]
+        if pol.max_tokens is not None:
+            self._check_budget(norms, failed, pol.max_tokens, errors)
+        active = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
         raw: list[list[Finding]] = [[] for _ in originals]
         thresholds: dict[str, float] = {}
         for det in self.detectors:
@@ -291,9 +348,36 @@ class Guard:
         elapsed = (time.perf_counter() - t0) * 1000.0
         per_text_ms = elapsed / max(1, len(originals))
         return [
-            self._decide(originals[i], raw[i], pol, ops, thresholds, has_injection, per_text_ms)
+            failed[i]  # only with errors="return"
+            if i in failed
+            else self._decide(originals[i], raw[i], pol, ops, thresholds, has_injection, per_text_ms)
             for i in range(len(originals))
         ]
+
+    def _check_budget(
+        self, norms: Sequence[Normalized], failed: dict[int, InputError], budget: int, errors: str
+    ) -> None:
+        """Refuse texts whose model token count is over ``policy.max_tokens``, before any
+        model runs (a text is checked whole or not at all)."""
+        todo = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
+        if not todo:
+            return
+        worst = [0] * len(norms)
+        for det in self.detectors:
+            count = getattr(det, "count_tokens", None)
+            if count is None:
+                continue
+            for i, n in zip(todo, count([norms[i].text for i in todo]), strict=True):
+                worst[i] = max(worst[i], int(n))
+        for i in todo:
+            if worst[i] > budget:
+                exc = InputError(
+                    f"text {i} has {worst[i]} model tokens, over the compute budget of {budget} "
+                    "(policy.max_tokens)"
+                )
+                if errors == "raise":
+                    raise exc
+                failed[i] = exc
 
     def _injection_threshold(self, det: Detector, pol: Policy) -> float:
         if pol.injection_threshold is not None:
@@ -330,7 +414,9 @@ class Guard:
             if a.severity > action.severity:
                 action = a
         default_op, per_label = ops
-        redacted = redact_text(text, pii, per_label, default_op or Replace()) if pii else text
+        redacted, tokens = (
+            redact_with_tokens(text, pii, per_label, default_op or Replace()) if pii else (text, ())
+        )
         return CheckResult(
             action=action,
             injection_score=score,
@@ -341,4 +427,5 @@ class Guard:
             model_versions=self.model_versions,
             latency_ms=latency_ms,
             degraded_reasons=self.degraded_reasons,
+            pseudonyms=tokens,
         )

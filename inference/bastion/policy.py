@@ -27,6 +27,15 @@ class Policy:
     - ``operators``: label → operator spec (``"replace"``, ``"mask"``, ``"hash"``,
       ``"pseudonymize"`` or a dict with ``type`` and options); ``default_operator`` otherwise.
     - ``max_chars``: inputs longer than this raise :class:`~bastion.errors.InputError`.
+    - ``max_tokens``: compute budget per text, in model tokens (the largest count among
+      the Guard's model detectors, each with its own tokenizer). A text over it is never
+      checked partially: it raises :class:`~bastion.errors.InputError` naming the budget
+      (``check_many(errors="return")`` puts that error in the text's place), so
+      unchecked text is never allowed. ``None``: no budget beyond ``max_chars``. Model
+      time is linear in tokens; on a 2-core CPU both models take about 0.1 s per 1,000
+      tokens (``benchmarks/bench_long_text.py``), so ``max_tokens=20_000`` bounds a
+      request to roughly 2 s. A token budget rather than a wall-clock one: the same
+      text gets the same answer however loaded the server is.
 
     >>> p = Policy.from_dict({"label_actions": {"API_KEY": "block"}})
     >>> p.action_for_label("API_KEY").value
@@ -44,6 +53,7 @@ class Policy:
     default_operator: Any = "replace"
     operators: Mapping[str, Any] = field(default_factory=lambda: _frozen({}))
     max_chars: int = 1_000_000
+    max_tokens: int | None = None
 
     def threshold_for_label(self, label: str) -> float:
         return float(self.label_thresholds.get(label, self.pii_min_score))
@@ -75,6 +85,7 @@ class Policy:
             "default_operator": self.default_operator,
             "operators": dict(self.operators),
             "max_chars": self.max_chars,
+            "max_tokens": self.max_tokens,
         }
 
     @classmethod
@@ -112,6 +123,13 @@ class Policy:
                 data["max_chars"] = int(data["max_chars"])
                 if data["max_chars"] <= 0:
                     raise ConfigError("max_chars must be positive")
+            if data.get("max_tokens") is not None:
+                v = data["max_tokens"]
+                if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+                    raise ConfigError("max_tokens must be a whole number or null")
+                data["max_tokens"] = int(v)
+                if data["max_tokens"] <= 0:
+                    raise ConfigError("max_tokens must be positive")
             for score in (data.get("pii_min_score", 0.5), *data.get("label_thresholds", {}).values()):
                 if not 0.0 <= float(score) <= 1.0:
                     raise ConfigError("pii_min_score and label_thresholds must be in [0, 1]")

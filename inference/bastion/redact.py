@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -69,29 +70,38 @@ def hmac_key_from_env(var: str = "BASTION_HMAC_KEY") -> bytes:
 class Vault:
     """Token ↔ value store for reversible pseudonymisation (in memory, thread-safe).
 
-    The same value with the same label always gets the same token within one vault.
-    A persistent, encrypted vault lives in :mod:`bastion.store`.
+    The same value with the same label gets the same token within one vault, unless that
+    token already occurs literally in the text being redacted (``avoid``): then the value
+    gets another token that does not, so :func:`restore` cannot mistake the literal for a
+    pseudonym. A persistent, encrypted vault lives in :mod:`bastion.store`.
 
     >>> v = Vault()
     >>> v.token_for("PERSON", "Jane Doe"), v.token_for("PERSON", "Jane Doe")
     ('<PERSON_1>', '<PERSON_1>')
+    >>> v.token_for("PERSON", "Jane Doe", avoid="who is <PERSON_1>?")
+    '<PERSON_2>'
     """
 
     def __init__(self) -> None:
-        self._by_value: dict[tuple[str, str], str] = {}
+        self._by_value: dict[tuple[str, str], list[str]] = {}
         self._by_token: dict[str, str] = {}
         self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def token_for(self, label: str, value: str) -> str:
+    def token_for(self, label: str, value: str, avoid: str = "") -> str:
+        """The token for ``value``; never one that occurs in ``avoid``."""
         with self._lock:
-            token = self._by_value.get((label, value))
-            if token is None:
-                n = self._counts.get(label, 0) + 1
-                self._counts[label] = n
-                token = f"<{label}_{n}>"
-                self._by_value[(label, value)] = token
-                self._by_token[token] = value
+            tokens = self._by_value.setdefault((label, value), [])
+            for token in tokens:
+                if token not in avoid:
+                    return token
+            n = self._counts.get(label, 0) + 1
+            while f"<{label}_{n}>" in avoid:
+                n += 1
+            self._counts[label] = n
+            token = f"<{label}_{n}>"
+            tokens.append(token)
+            self._by_token[token] = value
             return token
 
     def value_for(self, token: str) -> str | None:
@@ -111,18 +121,38 @@ class Pseudonymize:
     def __call__(self, value: str, label: str) -> str:
         return self.vault.token_for(label, value)
 
+    def token_in(self, text: str, value: str, label: str) -> str:
+        """The token for ``value`` inside ``text``: one that does not already occur in it
+        (when the vault supports ``avoid``; the persistent vault may not yet)."""
+        if "avoid" in inspect.signature(self.vault.token_for).parameters:
+            return self.vault.token_for(label, value, avoid=text)
+        return self.vault.token_for(label, value)
+
 
 _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
 
 
-def restore(text: str, vault: Vault) -> str:
+def restore(text: str, vault: Vault, tokens: Collection[str] | None = None) -> str:
     """Put pseudonymised values back.
+
+    ``tokens`` limits it to the tokens issued for one text (``CheckResult.pseudonyms``):
+    token-shaped strings that were already in that text, or were issued for someone
+    else's text in a shared vault, then stay as they are.
 
     >>> v = Vault(); t = redact_text("call Jane", [Finding("PERSON", 5, 9, 1, "x")], Pseudonymize(v))
     >>> t, restore(t, v)
     ('call <PERSON_1>', 'call Jane')
     """
-    return _TOKEN.sub(lambda m: vault.value_for(m.group(0)) or m.group(0), text)
+    allowed = None if tokens is None else frozenset(tokens)
+
+    def put_back(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if allowed is not None and token not in allowed:
+            return token
+        value = vault.value_for(token)
+        return token if value is None else value
+
+    return _TOKEN.sub(put_back, text)
 
 
 def build_operator(spec: Any, *, vault: Vault | None = None) -> Operator:
@@ -161,7 +191,26 @@ def redact_text(
     ``operator`` is one operator for all labels, or a label → operator mapping with
     ``default`` for the rest.
     """
+    return redact_with_tokens(text, findings, operator, default)[0]
+
+
+def redact_with_tokens(
+    text: str,
+    findings: Iterable[Finding],
+    operator: Operator | Mapping[str, Operator],
+    default: Operator | None = None,
+) -> tuple[str, tuple[str, ...]]:
+    """:func:`redact_text` plus the pseudonym tokens it issued, in order of appearance.
+
+    Pseudonyms never reuse a token-shaped string already present in ``text``, so
+    ``restore(redacted, vault, tokens)`` gives back exactly ``text``.
+
+    >>> v = Vault(); f = [Finding("PERSON", 0, 4, 1, "x")]
+    >>> redact_with_tokens("Jane wrote <PERSON_1>", f, Pseudonymize(v))
+    ('<PERSON_2> wrote <PERSON_1>', ('<PERSON_2>',))
+    """
     pieces: list[str] = []
+    issued: list[str] = []
     pos = 0
     for f in sorted(findings, key=lambda f: f.start):
         if f.start < pos:
@@ -170,7 +219,13 @@ def redact_text(
         if op is None:
             op = Replace()
         pieces.append(text[pos : f.start])
-        pieces.append(op(text[f.start : f.end], f.label))
+        value = text[f.start : f.end]
+        if isinstance(op, Pseudonymize):
+            token = op.token_in(text, value, f.label)
+            issued.append(token)
+            pieces.append(token)
+        else:
+            pieces.append(op(value, f.label))
         pos = f.end
     pieces.append(text[pos:])
-    return "".join(pieces)
+    return "".join(pieces), tuple(dict.fromkeys(issued))

@@ -95,6 +95,9 @@ class CheckResult:
     model_versions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     latency_ms: float = 0.0
     degraded_reasons: tuple[str, ...] = ()
+    # Pseudonym tokens issued for THIS text (``pseudonymize`` operator), for
+    # ``bastion.restore(answer, vault, tokens=result.pseudonyms)``.
+    pseudonyms: tuple[str, ...] = ()
 
     @property
     def pii(self) -> tuple[Finding, ...]:
