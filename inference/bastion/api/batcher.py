@@ -61,6 +61,9 @@ def _check_group(guard: Guard, texts: list[str], policy: Policy | None) -> list[
 class ThreadPoolRunner:
     """Each request runs in its own worker thread (bounded by ``threads``).
 
+    A request whose texts total more than ``large_request_chars`` characters waits for
+    its own single thread instead, so large requests never hold every worker.
+
     >>> import asyncio
     >>> from bastion.types import Finding
     >>> class D:
@@ -71,16 +74,27 @@ class ThreadPoolRunner:
     'allow'
     """
 
-    def __init__(self, guard: Guard, threads: int = 1, on_batch: BatchObserver | None = None) -> None:
+    def __init__(
+        self,
+        guard: Guard,
+        threads: int = 1,
+        on_batch: BatchObserver | None = None,
+        *,
+        large_request_chars: int | None = None,
+    ) -> None:
         self.guard = guard
         self.limiter = anyio.CapacityLimiter(threads)
+        self.large_limiter = anyio.CapacityLimiter(1)
+        self.large_request_chars = large_request_chars
         self.on_batch = on_batch
 
     async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
         if self.on_batch is not None:
             self.on_batch(len(texts))
+        large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
         results = await anyio.to_thread.run_sync(
-            partial(_check_group, self.guard, list(texts), policy), limiter=self.limiter
+            partial(_check_group, self.guard, list(texts), policy),
+            limiter=self.large_limiter if large else self.limiter,
         )
         for r in results:
             if isinstance(r, BaseException):
@@ -89,6 +103,10 @@ class ThreadPoolRunner:
 
     async def aclose(self) -> None:
         return None
+
+
+def _size(texts: Sequence[str]) -> int:
+    return sum(len(t) for t in texts)
 
 
 @dataclass
@@ -100,8 +118,23 @@ class _Item:
     arrived: float
 
 
+class _Lane:
+    """A queue of texts with its own worker tasks."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        self.name, self.workers = name, workers
+        self.pending: deque[_Item] = deque()
+        self.wake = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+
 class MicroBatcher:
     """Gathers concurrent texts into batches for one ``check_many`` each.
+
+    A batch holds at most ``max_batch`` texts and, past its first text, at most
+    ``max_chars`` characters. Requests whose texts total more than
+    ``large_request_chars`` go to a separate lane with one worker, so small requests keep
+    flowing while a huge one is being checked (detectors cannot be interrupted mid-call).
 
     Must be started inside the running event loop (``await batcher.start()``).
 
@@ -127,63 +160,85 @@ class MicroBatcher:
         max_wait_s: float = 0.001,
         workers: int = 1,
         on_batch: BatchObserver | None = None,
+        max_chars: int | None = None,
+        large_request_chars: int | None = None,
     ) -> None:
         self.guard = guard
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
+        self.max_chars = max_chars
+        self.large_request_chars = large_request_chars
         self.workers = workers
         self.on_batch = on_batch
-        self._pending: deque[_Item] = deque()
-        self._wake: asyncio.Event | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._small = _Lane("small", workers)
+        self._large = _Lane("large", 1)
+        self._started = False
         self._closed = False
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._tasks = [
-            asyncio.create_task(self._worker(), name=f"bastion-batcher-{i}") for i in range(self.workers)
-        ]
+        for lane in (self._small, self._large):
+            lane.wake = asyncio.Event()
+            lane.tasks = [
+                asyncio.create_task(self._worker(lane), name=f"bastion-batcher-{lane.name}-{i}")
+                for i in range(lane.workers)
+            ]
+        self._started = True
 
     async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
-        if self._wake is None or self._closed:
+        if not self._started or self._closed:
             raise RuntimeError("MicroBatcher is not running")
         loop = asyncio.get_running_loop()
         now = time.perf_counter()
+        large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
+        lane = self._large if large else self._small
         items = [_Item(t, policy, policy_key, loop.create_future(), now) for t in texts]
-        self._pending.extend(items)
-        self._wake.set()
-        done = await asyncio.gather(*(i.future for i in items), return_exceptions=True)
+        lane.pending.extend(items)
+        lane.wake.set()
+        try:
+            done = await asyncio.gather(*(i.future for i in items), return_exceptions=True)
+        except asyncio.CancelledError:
+            for i in items:
+                i.future.cancel()  # queued texts of a cancelled request are skipped
+            raise
         for r in done:
             if isinstance(r, BaseException):
                 raise r
         return list(done)  # type: ignore[arg-type]
 
-    def _take_batch(self) -> list[_Item]:
-        first = self._pending.popleft()
+    def _take_batch(self, pending: deque[_Item]) -> list[_Item]:
+        first = pending.popleft()
         batch = [first]
+        chars = len(first.text)
         # only texts with the same policy can share a check_many call; others stay queued in order
         keep: list[_Item] = []
-        while self._pending and len(batch) < self.max_batch:
-            item = self._pending.popleft()
-            (batch if item.key == first.key else keep).append(item)
-        self._pending.extendleft(reversed(keep))
+        while pending and len(batch) < self.max_batch:
+            item = pending.popleft()
+            if item.key != first.key:
+                keep.append(item)
+                continue
+            if self.max_chars is not None and chars + len(item.text) > self.max_chars:
+                keep.append(item)
+                break
+            batch.append(item)
+            chars += len(item.text)
+        pending.extendleft(reversed(keep))
         return [i for i in batch if not i.future.done()]
 
-    async def _worker(self) -> None:
-        assert self._wake is not None
+    async def _worker(self, lane: _Lane) -> None:
+        pending = lane.pending
         while True:
-            while not self._pending:
-                self._wake.clear()
-                await self._wake.wait()
-            if len(self._pending) < self.max_batch and self.max_wait_s > 0:
+            while not pending:
+                lane.wake.clear()
+                await lane.wake.wait()
+            if len(pending) < self.max_batch and self.max_wait_s > 0:
                 # the oldest text waits at most max_wait_s; texts queued while a batch ran
                 # have already waited and go at once
-                delay = self._pending[0].arrived + self.max_wait_s - time.perf_counter()
+                delay = pending[0].arrived + self.max_wait_s - time.perf_counter()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            if not self._pending:
+            if not pending:
                 continue
-            batch = self._take_batch()
+            batch = self._take_batch(pending)
             if not batch:
                 continue
             if self.on_batch is not None:
@@ -204,12 +259,15 @@ class MicroBatcher:
 
     async def aclose(self) -> None:
         self._closed = True
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        while self._pending:
-            item = self._pending.popleft()
-            if not item.future.done():
-                item.future.cancel()
+        lanes = (self._small, self._large)
+        for lane in lanes:
+            for t in lane.tasks:
+                t.cancel()
+        for lane in lanes:
+            for t in lane.tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            while lane.pending:
+                item = lane.pending.popleft()
+                if not item.future.done():
+                    item.future.cancel()

@@ -46,6 +46,9 @@ class Metrics:
         self.rate_limited = Counter(
             "bastion_rate_limited", "Requests rejected by the rate limiter", registry=r
         )
+        self.auth_failures = Counter(
+            "bastion_auth_failures", "Requests with a missing, unknown or revoked API key", registry=r
+        )
         self.batch_size = Histogram(
             "bastion_inference_batch_size",
             "Texts per Guard.check_many call",

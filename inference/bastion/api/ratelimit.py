@@ -56,5 +56,13 @@ class RateLimiter:
         stats = await self.limiter.get_window_stats(self.item, self.namespace, identifier)
         return RateDecision(False, max(1, math.ceil(stats.reset_time - time.time())), 0)
 
+    async def blocked(self, identifier: str) -> RateDecision | None:
+        """The 429 decision when ``identifier`` has used up its budget, else ``None``;
+        charges nothing (for limits that only count failures, e.g. failed authentication)."""
+        if await self.limiter.test(self.item, self.namespace, identifier):
+            return None
+        stats = await self.limiter.get_window_stats(self.item, self.namespace, identifier)
+        return RateDecision(False, max(1, math.ceil(stats.reset_time - time.time())), 0)
+
     async def reset(self) -> None:
         await self.storage.reset()

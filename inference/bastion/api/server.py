@@ -17,6 +17,7 @@ def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bastion.api.app import create_app
+    from bastion.api.serving import uvicorn_config
     from bastion.api.settings import Settings
     from bastion.guard import Guard
 
@@ -28,16 +29,24 @@ def _run(args: argparse.Namespace) -> int:
         mode=args.mode,
         inference_threads=args.threads,
         store_url=args.store_url,
+        max_text_chars=args.max_text_chars,
+        max_body_bytes=args.max_body_bytes,
+        large_request_chars=args.large_request_chars,
     )
-    if settings.rate_limit and settings.rate_limit.lower() in ("none", "off", "0"):
-        settings = settings.with_(rate_limit=None)
-    config = args.config
+    for name in ("rate_limit", "auth_failure_limit"):
+        value = getattr(settings, name)
+        if value and value.lower() in ("none", "off", "0"):
+            settings = settings.with_(**{name: None})
+    guard_config = args.config
 
     def factory() -> Guard:
-        return Guard.from_config(config) if config else Guard.default()
+        return Guard.from_config(guard_config) if guard_config else Guard.default()
 
     app = create_app(settings=settings, guard_factory=factory)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log)
+    config = uvicorn_config(
+        app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
+    )
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -55,6 +64,13 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
     p.add_argument("--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)")
     p.add_argument("--threads", type=int, help="inference worker threads")
+    p.add_argument("--max-text-chars", type=int, help="longest text accepted (default 100000)")
+    p.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default 1 MiB)")
+    p.add_argument(
+        "--large-request-chars",
+        type=int,
+        help="requests over this many characters run in their own lane (default 20000)",
+    )
     p.add_argument("--store-url", help="also record checks with bastion.store at this database URL")
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)

@@ -57,14 +57,39 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_text_chars: int = 100_000
     max_batch: int = 64
+    # a request whose texts total more characters than this runs in its own lane (one
+    # worker), so a few huge requests never queue small ones behind them
+    large_request_chars: int = 20_000
+    # texts per check_many call are also bounded by their total size, so one batch stays short
+    batch_max_chars: int = 50_000
+    # failed authentications allowed per client IP before 429 (None: unlimited)
+    auth_failure_limit: str | None = "30/minute"
+    # connection timeouts (seconds): request head, request body, idle keep-alive
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_timeout_s: float = 5.0
+    max_header_bytes: int = 16_384
     audit_hmac_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     store_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        for name in ("batch_max_size", "inference_threads", "max_body_bytes", "max_text_chars", "max_batch"):
-            if int(getattr(self, name)) <= 0:
+        positive = (
+            "batch_max_size",
+            "inference_threads",
+            "max_body_bytes",
+            "max_text_chars",
+            "max_batch",
+            "large_request_chars",
+            "batch_max_chars",
+            "header_timeout_s",
+            "body_timeout_s",
+            "keep_alive_timeout_s",
+            "max_header_bytes",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be positive")
         if self.batch_max_wait_ms < 0:
             raise ConfigError("batch_max_wait_ms must be >= 0")
@@ -78,10 +103,21 @@ class Settings:
             "auth_enabled": _env_bool("BASTION_AUTH", True),
             "db_url": default_db_url(),
             "rate_limit": env.get("BASTION_RATE_LIMIT", cls.rate_limit) or None,
+            "auth_failure_limit": env.get("BASTION_AUTH_FAILURE_LIMIT", cls.auth_failure_limit) or None,
             "redis_url": env.get("BASTION_REDIS_URL") or None,
             "mode": env.get("BASTION_API_MODE", cls.mode),
             "store_url": env.get("BASTION_STORE_URL") or None,
         }
+        for name, var in (
+            ("header_timeout_s", "BASTION_HEADER_TIMEOUT_S"),
+            ("body_timeout_s", "BASTION_BODY_TIMEOUT_S"),
+            ("keep_alive_timeout_s", "BASTION_KEEP_ALIVE_TIMEOUT_S"),
+        ):
+            if env.get(var):
+                try:
+                    values[name] = float(env[var])
+                except ValueError:
+                    raise ConfigError(f"{var} must be a number of seconds, got {env[var]!r}") from None
         if env.get(AUDIT_KEY_ENV):
             values["audit_hmac_key"] = env[AUDIT_KEY_ENV].encode()
         values.update({k: v for k, v in overrides.items() if v is not None})

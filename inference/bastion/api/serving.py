@@ -1,0 +1,156 @@
+"""uvicorn wiring for the API: connection timeouts and an access log without secrets.
+
+uvicorn (h11) bounds the size of a request head but not the time it takes to arrive, so a
+client trickling header bytes (or the body of a request that was already answered) keeps a
+connection and its buffers forever. :func:`uvicorn_config` uses an h11 protocol that closes
+a connection whose request head is not complete within ``Settings.header_timeout_s``; the
+app itself bounds how long it waits for a body (``Settings.body_timeout_s``, 408).
+
+>>> from bastion.api.settings import Settings
+>>> cfg = uvicorn_config(object(), Settings(auth_enabled=False), port=0)  # doctest: +SKIP
+>>> uvicorn.Server(cfg).run()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from bastion.api.settings import Settings
+
+# query parameters that carry credentials; their values never reach a log line
+KEY_PARAMS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "api-key",
+        "key",
+        "token",
+        "access_token",
+        "auth",
+        "authorization",
+        "bearer",
+        "secret",
+        "password",
+        "x-api-key",
+    }
+)
+_PARAM = re.compile(r"(?P<name>[^&=;]*)=(?P<value>[^&;]*)")
+# a bastion key anywhere in a query string, under any parameter name
+_BASTION_KEY = re.compile(r"bst_[A-Za-z0-9]+_[A-Za-z0-9_\-%]+")
+
+
+def _is_key_param(name: str) -> bool:
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(name).strip().lower() in KEY_PARAMS
+
+
+def has_key_param(query: str) -> bool:
+    """Whether a query string carries something that looks like an API key.
+
+    >>> has_key_param("a=1&api_key=bst_x_y"), has_key_param("q=hello")
+    (True, False)
+    """
+    if _BASTION_KEY.search(query):
+        return True
+    return any(_is_key_param(m.group("name")) for m in _PARAM.finditer(query))
+
+
+def scrub_query(query: str) -> str:
+    """The query string with the values of key-like parameters replaced.
+
+    >>> scrub_query("x=1&api_key=bst_ab_cd&token=t")
+    'x=1&api_key=REDACTED&token=REDACTED'
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        return f"{m.group('name')}=REDACTED" if _is_key_param(m.group("name")) else m.group(0)
+
+    return _BASTION_KEY.sub("REDACTED", _PARAM.sub(sub, query))
+
+
+def scrub_target(target: str) -> str:
+    """A request target (``/path?query``) with key-like query values replaced."""
+    path, sep, query = target.partition("?")
+    return path + sep + scrub_query(query) if sep else target
+
+
+class ScrubQueryFilter(logging.Filter):
+    """Rewrites uvicorn access-log records so a key sent as ``?api_key=`` is never logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn.access: (client_addr, method, full_path, http_version, status_code)
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], scrub_target(args[2]), *args[3:])
+        return True
+
+
+def timed_h11(header_timeout_s: float) -> type[H11Protocol]:
+    """An h11 protocol class that closes connections whose request head is too slow.
+
+    The deadline runs from the connection's start and from the end of each response; it
+    also closes a connection still sending the body of a request that was already answered
+    (e.g. a 401 for a slow upload), which uvicorn would otherwise keep open.
+    """
+
+    class TimedH11Protocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._head_timer = self.loop.call_later(header_timeout_s, self._head_deadline)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_deadline(self) -> None:
+            self._head_timer = None
+            if self.transport is None or self.transport.is_closing():
+                return
+            waiting_for_head = self.conn.their_state is h11.IDLE
+            answered = self.cycle is not None and self.cycle.response_complete
+            leftover_body = answered and self.conn.their_state is h11.SEND_BODY
+            if waiting_for_head or leftover_body:
+                self.transport.close()
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    return TimedH11Protocol
+
+
+def uvicorn_config(app: Any, settings: Settings, **kwargs: Any) -> uvicorn.Config:
+    """A ``uvicorn.Config`` with the settings' timeouts and size limits and a scrubbed access log.
+
+    ``kwargs`` go to ``uvicorn.Config`` (host, port, log_level, access_log, ...).
+    """
+    cfg = uvicorn.Config(
+        app,
+        http=timed_h11(settings.header_timeout_s),
+        timeout_keep_alive=max(1, round(settings.keep_alive_timeout_s)),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        **kwargs,
+    )
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, ScrubQueryFilter) for f in access.filters):
+        access.addFilter(ScrubQueryFilter())
+    return cfg

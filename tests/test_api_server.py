@@ -1,0 +1,198 @@
+"""``bastion serve`` as a real process (issue 11): slow request heads and bodies time out,
+a client that disconnects mid-body and an unexpected exception each log one line without a
+traceback, and an API key sent in the URL never reaches the access log.
+
+The server runs the real ``bastion serve`` command with ``Guard.default`` swapped for fake
+detectors, and short timeouts from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from test_api import wait_ready_proc
+
+_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, {tests!r})
+    import bastion.guard
+    from test_api import FakeInjection, FakePII
+
+
+    class Exploding:
+        name, category, version, kind = "exploding", "pii", "1", "rules"
+
+        def detect(self, texts):
+            if any("boom" in t for t in texts):
+                raise ValueError("model /opt/secret/models/pii.onnx is broken for jane.doe@example.com")
+            return [[] for _ in texts]
+
+
+    def fake_default(cls, *args, **kwargs):
+        return bastion.guard.Guard([Exploding(), FakePII(), FakeInjection()])
+
+
+    bastion.guard.Guard.default = classmethod(fake_default)
+    from bastion.cli import main
+
+    sys.exit(main(["serve", "--port", "{port}", "--no-auth", "--rate-limit", "none", "--log-level", "info"]))
+    """
+)
+
+TIMEOUT_S = 1.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    def __init__(self, url: str, port: int, log: Path) -> None:
+        self.url, self.port, self.log = url, port, log
+        self.mark = 0
+
+    def new_output(self, settle: float = 0.3) -> str:
+        """Server output written since the last call."""
+        time.sleep(settle)
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        out, self.mark = text[self.mark :], len(text)
+        return out
+
+    def connect(self) -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return s
+
+
+@pytest.fixture(scope="module")
+def proc(tmp_path_factory) -> Iterator[Proc]:
+    tmp = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    script = tmp / "serve.py"
+    script.write_text(_SCRIPT.format(tests=str(Path(__file__).parent), port=port))
+    log_path = tmp / "out.log"
+    env = {
+        **os.environ,
+        "BASTION_HEADER_TIMEOUT_S": str(TIMEOUT_S),
+        "BASTION_BODY_TIMEOUT_S": str(TIMEOUT_S),
+        "BASTION_KEEP_ALIVE_TIMEOUT_S": "1",
+        "BASTION_DB_URL": "sqlite://",
+    }
+    with open(log_path, "wb") as log:
+        p = subprocess.Popen([sys.executable, str(script)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_ready_proc(url, p)
+            srv = Proc(url, port, log_path)
+            srv.new_output(0)
+            yield srv
+        finally:
+            p.terminate()
+            p.wait(10)
+
+
+def _closed_within(s: socket.socket, seconds: float, trickle: bytes = b"") -> float | None:
+    """Seconds until the server closed the connection (None if it was still open after
+    ``seconds``), sending ``trickle`` every 0.2 s meanwhile."""
+    t0 = time.monotonic()
+    s.settimeout(0.2)
+    while time.monotonic() - t0 < seconds:
+        try:
+            if trickle:
+                s.sendall(trickle)
+            data = s.recv(65536)
+            if not data:
+                return time.monotonic() - t0
+        except TimeoutError:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            return time.monotonic() - t0
+    return None
+
+
+def test_slow_request_head_is_closed(proc):
+    with proc.connect() as s:
+        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n")
+        took = _closed_within(s, 6 * TIMEOUT_S, trickle=b"X-a: b\r\n")
+    assert took is not None, "a request head trickling in was never timed out"
+
+
+def test_idle_connection_without_a_request_is_closed(proc):
+    with proc.connect() as s:
+        took = _closed_within(s, 6 * TIMEOUT_S)
+    assert took is not None
+
+
+def test_slow_body_gets_408_and_is_closed(proc):
+    with proc.connect() as s:
+        s.sendall(
+            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        s.sendall(b'{"text": "')
+        s.settimeout(6 * TIMEOUT_S)
+        data = b""
+        try:
+            while chunk := s.recv(65536):
+                data += chunk
+        except TimeoutError:
+            pass
+    assert data.startswith(b"HTTP/1.1 408"), data[:200]
+    assert b"not received within" in data
+    assert b"connection: close" in data.lower()
+
+
+def test_client_disconnect_logs_one_line(proc):
+    proc.new_output(0)
+    with proc.connect() as s:
+        s.sendall(b'POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"text": ')
+        time.sleep(0.2)
+    out = proc.new_output(0.5)
+    assert "Traceback" not in out and "Exception in ASGI application" not in out, out
+    assert "client disconnected" in out
+
+
+def test_unexpected_exception_logs_one_line_and_answers_json(proc):
+    proc.new_output(0)
+    with httpx.Client(base_url=proc.url) as c:
+        r = c.post("/v1/check", json={"text": "boom"})
+        assert r.status_code == 500 and r.json()["detail"] == "internal server error"
+        assert c.post("/v1/check", json={"text": "fine"}).status_code == 200
+    out = proc.new_output()
+    assert "Traceback" not in out and "Exception in ASGI application" not in out, out
+    assert "unhandled ValueError" in out
+    for leak in ("/opt/secret", "jane.doe"):
+        assert leak not in out and leak not in r.text
+
+
+@pytest.mark.parametrize("param", ["api_key", "token", "key", "whatever"])
+def test_key_in_url_is_refused_and_not_logged(proc, param):
+    secret = "bst_0a1b2c3d4e5f_S3cr3tValueThatMustNotBeLogged"
+    proc.new_output(0)
+    r = httpx.post(f"{proc.url}/v1/check?{param}={secret}&lang=en", json={"text": "hi"})
+    assert r.status_code == 400 and "Authorization" in r.json()["detail"]
+    out = proc.new_output()
+    assert '"POST /v1/check?' in out  # the access log line is there ...
+    assert "S3cr3tValue" not in out  # ... without the key
+    assert "lang=en" in out
+
+
+def test_access_log_keeps_ordinary_queries(proc):
+    proc.new_output(0)
+    httpx.get(f"{proc.url}/healthz?probe=1")
+    assert "/healthz?probe=1" in proc.new_output()
+
+
+def test_readyz_is_json(proc):
+    r = httpx.get(proc.url + "/readyz")
+    assert r.status_code == 200 and json.loads(r.text)["status"] == "ready"
