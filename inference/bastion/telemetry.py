@@ -1,0 +1,94 @@
+"""OpenTelemetry spans for guard calls: off by default, attributes only, never text.
+
+``Guard(..., telemetry=True)`` (or a tracer) wraps ``check`` / ``check_many`` /
+``check_output`` in a span named ``bastion.check_many`` with:
+
+- ``bastion.texts``: how many texts; ``bastion.action.<allow|redact|block>``: counts;
+- ``bastion.labels``: sorted distinct PII labels; ``bastion.label.<LABEL>``: counts;
+- ``bastion.injection.max_score``, ``bastion.injection.flagged``: the injection side;
+- ``bastion.model.<name>``: model versions; ``bastion.degraded``; ``bastion.latency_ms``.
+
+Only ``opentelemetry-api`` is needed (``pip install 'bastion[otel]'``); without an SDK
+configured the spans are no-ops, as OpenTelemetry intends.
+
+>>> Telemetry.disabled().enabled
+False
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from bastion.errors import ConfigError
+from bastion.types import CheckResult
+
+
+class Telemetry:
+    """A tracer plus the attribute schema above; ``Telemetry.disabled()`` does nothing."""
+
+    def __init__(self, tracer: Any = None) -> None:
+        self._tracer = tracer
+
+    @classmethod
+    def disabled(cls) -> Telemetry:
+        return cls(None)
+
+    @classmethod
+    def from_option(cls, option: Any) -> Telemetry:
+        """``False``/``None`` → disabled; ``True`` → the global tracer provider's
+        ``bastion`` tracer; anything else is taken as a tracer."""
+        if option is None or option is False:
+            return cls.disabled()
+        if option is True:
+            try:
+                from opentelemetry import trace
+            except ImportError as exc:
+                raise ConfigError("telemetry needs opentelemetry-api: pip install 'bastion[otel]'") from exc
+            from bastion import __version__
+
+            return cls(trace.get_tracer("bastion", __version__))
+        if not hasattr(option, "start_as_current_span"):
+            raise ConfigError("telemetry must be True, False or an OpenTelemetry tracer")
+        return cls(option)
+
+    @property
+    def enabled(self) -> bool:
+        return self._tracer is not None
+
+    @contextlib.contextmanager
+    def span(self, name: str) -> Iterator[Any]:
+        if self._tracer is None:
+            yield None
+            return
+        with self._tracer.start_as_current_span(name) as span:
+            yield span
+
+    @staticmethod
+    def record(span: Any, results: Sequence[CheckResult], started: float) -> None:
+        """Set the attributes of one guard call on ``span`` (a no-op for ``None``)."""
+        if span is None:
+            return
+        actions = Counter(r.action.value for r in results)
+        labels = Counter(f.label for r in results for f in r.pii)
+        scores = [r.injection_score for r in results if r.injection_score is not None]
+        attrs: dict[str, Any] = {
+            "bastion.texts": len(results),
+            "bastion.labels": sorted(labels),
+            "bastion.injection.flagged": sum(1 for r in results if r.is_injection),
+            "bastion.degraded": any(r.degraded for r in results),
+            "bastion.latency_ms": round((time.perf_counter() - started) * 1000.0, 3),
+        }
+        attrs.update({f"bastion.action.{k}": v for k, v in actions.items()})
+        attrs.update({f"bastion.label.{k}": v for k, v in labels.items()})
+        if scores:
+            attrs["bastion.injection.max_score"] = float(max(scores))
+        if results:
+            attrs.update({f"bastion.model.{k}": v for k, v in results[0].model_versions.items()})
+        span.set_attributes(attrs)
+
+
+__all__ = ["Telemetry"]
