@@ -106,3 +106,46 @@ def test_small_gains_do_not_move_a_label():
     scored = [[(0, 3, "PERSON", 0.9)] for _ in range(300)] + [[(0, 3, "PERSON", 0.55)]]
     assert choose(gold, scored)[0] == {"default": 0.5}
     assert choose(gold, scored, min_gain=0.0)[0] == {"default": 0.5, "PERSON": 0.6}
+
+
+@pytest.mark.parametrize("true_t", [0.5, 1.0, 3.0])
+def test_fit_temperature_recovers_the_generating_temperature(true_t: float) -> None:
+    """Labels drawn from softmax(z / T): the NLL fit finds T and ECE does not get worse."""
+    from bastion_training.metrics import expected_calibration_error, fit_temperature, temperature_report
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 4, (20000, 3))
+    p = np.exp(z / true_t)
+    p /= p.sum(1, keepdims=True)
+    y = np.array([rng.choice(3, p=row) for row in p])
+    t = fit_temperature(z, y)
+    assert t == pytest.approx(true_t, rel=0.05)
+    rep = temperature_report(z, y)
+    assert rep["nll_after"] <= rep["nll_before"] + 1e-12
+    assert rep["ece_after"] < 0.02
+    if true_t != 1.0:
+        assert rep["ece_before"] > 2 * rep["ece_after"]
+    assert expected_calibration_error(p, y) < 0.02  # the generating probabilities are calibrated
+
+
+@pytest.mark.parametrize(
+    ("probs", "y", "expected"),
+    [
+        (np.array([0.9, 0.9, 0.1, 0.1]), np.array([1, 1, 0, 0]), 0.1),  # under-confident by 0.1
+        (np.array([0.75, 0.75, 0.75, 0.75]), np.array([1, 1, 1, 0]), 0.0),
+        (np.array([[0.2, 0.8], [0.6, 0.4]]), np.array([1, 1]), 0.5 * 0.2 + 0.5 * 0.6),
+    ],
+)
+def test_expected_calibration_error(probs, y, expected: float) -> None:
+    from bastion_training.metrics import expected_calibration_error
+
+    assert expected_calibration_error(probs, y) == pytest.approx(expected)
+
+
+def test_fit_temperature_rejects_bad_shapes() -> None:
+    from bastion_training.metrics import fit_temperature
+
+    with pytest.raises(ValueError):
+        fit_temperature(np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError):
+        fit_temperature(np.zeros((0, 2)), np.zeros(0))
