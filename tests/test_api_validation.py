@@ -19,6 +19,7 @@ from bastion.api.app import PolicyOverride, create_app, public_message
 from bastion.api.batcher import MicroBatcher
 from bastion.api.keys import KeyStore
 from bastion.api.settings import Settings
+from bastion.policy import Policy
 from bastion.types import Finding
 from test_api import EMAIL, FakeInjection, FakePII, Server, fake_guard, wait_ready
 
@@ -80,6 +81,9 @@ _BAD_OVERRIDES = [
     ('{"disabled_labels": [' + ",".join(['"A"'] * 65) + "]}", 422, "disabled_labels"),
     ('{"label_actions": {' + ",".join(f'"L{i}": "block"' for i in range(65)) + "}}", 422, "label_actions"),
     ('{"injection_operating_point": "lax"}', 422, "injection_operating_point"),
+    ('{"default_operator": {"type": "' + "#" * 5000 + '"}}', 422, "default_operator"),
+    ('{"default_operator": "' + "#" * 5000 + '"}', 422, "default_operator"),
+    ('{"label_thresholds": {"' + "A" * 5000 + '": 0.5}}', 422, "label_thresholds"),
     ("[" * 5000 + "]" * 5000, 422, "nested too deeply"),
     ('{"operators": ' + '{"A": ' * 5000 + '"mask"' + "}" * 5000 + "}", 422, "nested too deeply"),
     ('{"operators": ' + '{"A": ' * 50 + '"mask"' + "}" * 50 + "}", 422, "operators"),
@@ -369,3 +373,18 @@ def test_microbatcher_bounds_characters_per_batch():
 
     asyncio.run(go())
     assert sum(sizes) == 10 and max(sizes) <= 3
+
+
+@pytest.mark.skipif(
+    "max_tokens" not in Policy.__dataclass_fields__, reason="Policy has no max_tokens budget yet"
+)
+@pytest.mark.parametrize(
+    "server_budget, override, status",
+    [(100, 50, 200), (100, 100, 200), (100, 101, 422), (100, None, 422), (None, 10**6, 200), (None, 0, 422)],
+)
+def test_max_tokens_override_cannot_lift_the_server_budget(server_budget, override, status):
+    guard = Guard([FakePII(), FakeInjection()], Policy(max_tokens=server_budget))
+    app = create_app(guard=guard, settings=Settings(auth_enabled=False, rate_limit=None))
+    with Server(app) as s:
+        r = httpx.post(s.url + "/v1/check", json={"text": "hi", "policy": {"max_tokens": override}})
+    assert r.status_code == status, r.text

@@ -275,9 +275,11 @@ def _parse(body: bytes, model: type[BaseModel]) -> Any:
         return model.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False, include_context=False)
-        # locations can hold caller-chosen keys: clip them, and list a bounded number of errors
+        # locations and messages can hold caller-chosen keys and values: clip them, and list a
+        # bounded number of errors
         parts = [
-            f"{'.'.join(_clip(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in errors[:MAX_ERRORS_SHOWN]
+            f"{'.'.join(_clip(p) for p in e['loc']) or 'body'}: {_clip(e['msg'], 200)}"
+            for e in errors[:MAX_ERRORS_SHOWN]
         ]
         if len(errors) > MAX_ERRORS_SHOWN:
             parts.append(f"and {len(errors) - MAX_ERRORS_SHOWN} more errors")
