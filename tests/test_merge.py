@@ -37,8 +37,8 @@ CASES = [
     pytest.param(
         [F("PERSON", 0, 10, 0.9), F("LOCATION", 0, 20, 0.8)],
         None,
-        [F("PERSON", 0, 10, 0.9)],
-        id="score-beats-length",
+        [F("PERSON", 0, 20, 0.9)],
+        id="score-beats-length-span-is-union",
     ),
     pytest.param(
         [F("PERSON", 0, 10, 0.8), F("LOCATION", 0, 20, 0.8)],
@@ -49,8 +49,8 @@ CASES = [
     pytest.param(
         [F("PERSON", 5, 15, 0.8), F("LOCATION", 0, 10, 0.8)],
         None,
-        [F("LOCATION", 0, 10, 0.8)],
-        id="earlier-start-breaks-full-tie",
+        [F("LOCATION", 0, 15, 0.8)],
+        id="earlier-start-breaks-full-tie-span-is-union",
     ),
     pytest.param(
         [F("PERSON", 0, 10, 0.8, "b"), F("PERSON", 0, 10, 0.8, "a")],
@@ -73,8 +73,8 @@ CASES = [
     pytest.param(
         [F("LOCATION", 0, 10, 0.9), F("PERSON", 8, 20, 0.95), F("ADDRESS", 18, 30, 0.9)],
         None,
-        [F("PERSON", 8, 20, 0.95)],
-        id="chain-middle-wins",
+        [F("PERSON", 0, 30, 0.95)],
+        id="chain-middle-wins-span-is-union",
     ),
     pytest.param(
         [F("PERSON", 0, 4, 0.7), F("PERSON", 5, 8, 0.9)],
@@ -142,6 +142,24 @@ CASES = [
         [F("ORGANIZATION", 0, 8, 0.5)],
         id="joined-piece-then-loses-on-score",
     ),
+    pytest.param(
+        [F("A", 0, 10, 0.9), F("B", 20, 30, 0.9), F("C", 5, 25, 0.5)],
+        None,
+        [F("A", 0, 20, 0.9), F("B", 20, 30, 0.9)],
+        id="loser-bridging-two-winners-fills-the-gap",
+    ),
+    pytest.param(
+        [F("A", 10, 20, 0.9), F("B", 0, 12, 0.5), F("C", 18, 40, 0.5), F("D", 40, 45, 0.4)],
+        None,
+        [F("A", 0, 40, 0.9), F("D", 40, 45, 0.4)],
+        id="both-overhangs-covered-touching-kept",
+    ),
+    pytest.param(
+        [F("DATE_OF_BIRTH", 8, 15, 0.99, "ner"), F("DATE_OF_BIRTH", 8, 18, 0.85, "regex")],
+        None,
+        [F("DATE_OF_BIRTH", 8, 18, 0.99, "ner")],
+        id="no-joinable-partial-model-wins-but-covers-union",
+    ),
 ]
 
 
@@ -185,3 +203,69 @@ def test_many_findings_merge():
     found += [F("PHONE_NUMBER", i * 10 + 4, i * 10 + 9, 0.8, "regex") for i in range(40_000)]
     out = merge_findings(found, joinable=())
     assert len(out) == 40_000 and all(f.label == "EMAIL_ADDRESS" for f in out)
+
+
+# Issue 11 item 5: a model finding inside a rule finding gives way to it (label and span),
+# and whatever wins, the kept spans cover every detected span.
+# (findings, expected) with joinable={"ner"}: "ner" is the model, "regex" the rules.
+MODEL_VS_RULES = [
+    pytest.param(
+        [F("DATE_OF_BIRTH", 8, 15, 0.99, "ner"), F("DATE_OF_BIRTH", 8, 18, 0.85, "regex")],
+        [F("DATE_OF_BIRTH", 8, 18, 0.85, "regex")],
+        id="dob-partial-model-loses",
+    ),
+    pytest.param(
+        [F("USERNAME", 9, 18, 0.97, "ner"), F("PASSWORD", 9, 21, 0.8, "regex")],
+        [F("PASSWORD", 9, 21, 0.8, "regex")],
+        id="password-partial-username-loses",
+    ),
+    pytest.param(
+        [F("PERSON", 3, 7, 0.95, "ner"), F("EMAIL_ADDRESS", 3, 23, 0.9, "regex")],
+        [F("EMAIL_ADDRESS", 3, 23, 0.9, "regex")],
+        id="person-inside-email-loses",
+    ),
+    pytest.param(
+        [
+            F("PERSON", 3, 7, 0.95, "ner"),
+            F("EMAIL_ADDRESS", 8, 23, 0.99, "ner"),
+            F("EMAIL_ADDRESS", 3, 23, 0.9, "regex"),
+        ],
+        [F("EMAIL_ADDRESS", 3, 23, 0.9, "regex")],
+        id="split-model-pieces-inside-email-lose",
+    ),
+    pytest.param(
+        [F("CREDIT_CARD", 5, 24, 0.95, "regex", True), F("PHONE_NUMBER", 0, 14, 0.99, "ner")],
+        [F("CREDIT_CARD", 0, 24, 0.95, "regex", True)],
+        id="validated-wins-model-overhang-still-covered",
+    ),
+    pytest.param(
+        [F("ADDRESS", 0, 30, 0.9, "ner"), F("PHONE_NUMBER", 25, 35, 0.8, "regex")],
+        [F("ADDRESS", 0, 35, 0.9, "ner")],
+        id="model-beats-overlapping-rule-but-covers-it",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 10, 0.9, "ner"), F("PERSON", 0, 10, 0.6, "regex")],
+        [F("PERSON", 0, 10, 0.6, "regex")],
+        id="equal-span-rule-wins",
+    ),
+]
+
+
+@pytest.mark.parametrize(("findings", "expected"), MODEL_VS_RULES)
+def test_model_vs_rules(findings, expected):
+    for perm in itertools.permutations(findings):
+        assert _key(merge_findings(list(perm), joinable={"ner"})) == _key(expected)
+
+
+def test_union_can_be_turned_off():
+    found = [F("PERSON", 0, 10, 0.9), F("LOCATION", 0, 20, 0.8)]
+    assert _key(merge_findings(found, union=False)) == _key([F("PERSON", 0, 10, 0.9)])
+
+
+def test_union_with_many_wide_losers_is_fast_and_covering():
+    kept = [F("EMAIL_ADDRESS", i * 10, i * 10 + 5, 0.99, "regex") for i in range(20_000)]
+    wide = [F("PERSON", i, 200_000 - i, 0.1, "ner") for i in range(0, 2_000, 7)]
+    out = merge_findings(kept + wide, joinable={"ner"})
+    assert out[0].start == 0 and out[-1].end == 200_000
+    for a, b in itertools.pairwise(out):
+        assert a.end == b.start

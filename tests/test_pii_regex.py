@@ -292,8 +292,12 @@ def test_password_span_is_value_only(det: RegexPIIDetector) -> None:
             "a@example.com b@example.org",
             [("EMAIL_ADDRESS", "a@example.com"), ("EMAIL_ADDRESS", "b@example.org")],
         ),
-        # e-mail inside a URL: the e-mail wins (higher score), the URL is dropped.
-        ("https://x.example.com/?u=jo@example.com", [("EMAIL_ADDRESS", "jo@example.com")]),
+        # e-mail inside a URL: the e-mail wins (higher score) and covers the URL too,
+        # so no part of a detected span is left in clear.
+        (
+            "https://x.example.com/?u=jo@example.com",
+            [("EMAIL_ADDRESS", "https://x.example.com/?u=jo@example.com")],
+        ),
         # An API key as a password value: reported once, as API_KEY.
         ("api_key=AKIAIOSFODNN7EXAMPLE", [("API_KEY", "AKIAIOSFODNN7EXAMPLE")]),
         # IPv4 inside an IPv6 address: the longer span wins.
@@ -518,3 +522,125 @@ def test_presidio_context_sentences(det: RegexPIIDetector) -> None:
         no_ctx = [f for f in RegexPIIDetector(context_window=0).detect([sentence])[0] if f.label == label]
         assert all(h.score >= 0.6 for h in hits)
         assert not no_ctx or max(h.score for h in hits) > max(f.score for f in no_ctx)
+
+
+# --- recognizers that trim a match rescan from the trim point (issue 11, item 2) ---------
+
+_VALID_IBANS = (
+    "DE89 3704 0044 0532 0130 00",
+    "GB29 NWBK 6016 1331 9268 19",
+    "FR14 2004 1010 0505 0001 3M02 606",
+    "NO93 8601 1117 947",
+    "IT60 X054 2811 1010 0000 0123 456",
+    "BE68 5390 0754 7034",
+)
+# The same IBANs with one character changed: the mod-97 check fails.
+_INVALID_IBANS = (
+    "DE89 3704 0044 0532 0130 01",
+    "GB29 NWBK 6016 1331 9268 18",
+    "FR14 2004 1010 0505 0001 3M02 607",
+    "NO93 8601 1117 948",
+)
+_IBAN_FORMATS = {
+    "spaced": lambda v: v,
+    "compact": lambda v: v.replace(" ", ""),
+    "lower": lambda v: v.replace(" ", "").lower(),
+}
+_IBAN_SEPS = (" ", "  ", ", ", " or ", " and ", "\n", "; ", " / ", " | ")
+
+
+def _ibans_found(det: RegexPIIDetector, text: str) -> list[str]:
+    return [text[f.start : f.end] for f in det.detect([text])[0] if f.label == "IBAN_CODE"]
+
+
+@pytest.mark.parametrize("sep", _IBAN_SEPS)
+@pytest.mark.parametrize("fmt_b", sorted(_IBAN_FORMATS))
+@pytest.mark.parametrize("fmt_a", sorted(_IBAN_FORMATS))
+def test_iban_pairs_and_triples_all_found(det: RegexPIIDetector, fmt_a: str, fmt_b: str, sep: str) -> None:
+    fa, fb = _IBAN_FORMATS[fmt_a], _IBAN_FORMATS[fmt_b]
+    for a in _VALID_IBANS:
+        for b in _VALID_IBANS:
+            values = [fa(a), fb(b), fa(b)]
+            for n in (2, 3):
+                text = "IBANs: " + sep.join(values[:n]) + " thanks"
+                assert _ibans_found(det, text) == values[:n], text
+
+
+@pytest.mark.parametrize("fmt", ["compact", "lower"])
+def test_glued_compact_ibans_all_found(det: RegexPIIDetector, fmt: str) -> None:
+    f = _IBAN_FORMATS[fmt]
+    for a in _VALID_IBANS:
+        for b in _VALID_IBANS:
+            values = [f(a), f(b), f(a)]
+            text = "to " + "".join(values) + "."
+            assert _ibans_found(det, text) == values, text
+
+
+@pytest.mark.parametrize("sep", _IBAN_SEPS)
+@pytest.mark.parametrize("fmt", sorted(_IBAN_FORMATS))
+def test_checksum_invalid_ibans_never_match(det: RegexPIIDetector, fmt: str, sep: str) -> None:
+    f = _IBAN_FORMATS[fmt]
+    for bad in _INVALID_IBANS:
+        assert _ibans_found(det, "iban " + f(bad)) == []
+        assert _ibans_found(det, "iban " + sep.join([f(bad), f(bad)])) == []
+        for good in _VALID_IBANS:
+            # an invalid neighbour neither hides the valid IBAN nor is reported itself
+            assert _ibans_found(det, sep.join([f(bad), f(good)])) == [f(good)]
+            assert _ibans_found(det, sep.join([f(good), f(bad)])) == [f(good)]
+        # glued: a valid IBAN followed by an invalid one is a prefix of a longer token
+        assert _ibans_found(det, f(_VALID_IBANS[0]).replace(" ", "") + f(bad).replace(" ", "")) == []
+
+
+_CARDS = ("4111 1111 1111 1111", "5555 5555 5555 4444", "4012 8888 8888 1881", "3782 822463 10005")
+
+
+@pytest.mark.parametrize("count", [3, 4, 6])
+@pytest.mark.parametrize("sep", [" ", "-", ""])
+def test_many_cards_in_one_run_all_found(det: RegexPIIDetector, sep: str, count: int) -> None:
+    cards = [_CARDS[i % 3].replace(" ", sep) for i in range(count)]
+    text = "cards " + " ".join(cards) + " end"
+    assert [text[f.start : f.end] for f in det.detect([text])[0] if f.label == "CREDIT_CARD"] == cards
+
+
+@pytest.mark.parametrize(
+    "phones",
+    [
+        [
+            "(415) 555-2671",
+            "(415) 555-2672",
+            "(415) 555-2673",
+            "(415) 555-2674",
+            "(415) 555-2675",
+            "(415) 555-2676",
+        ],
+        ["415-555-2671", "415-555-2672", "415-555-2673", "415-555-2674", "415-555-2675", "415-555-2676"],
+        ["+1 415 555 2671", "+1 415 555 2672", "+1 415 555 2673", "+1 415 555 2674", "+44 20 7946 0958"],
+        ["415.555.2671", "415.555.2672", "415.555.2673", "415.555.2674", "415.555.2675", "415.555.2676"],
+    ],
+    ids=["paren", "dashed", "international", "dotted"],
+)
+def test_long_phone_lists_all_found(phones: list[str]) -> None:
+    det = RegexPIIDetector(regions=["US", "DE"])
+    text = "call " + " ".join(phones) + " today"
+    assert [text[f.start : f.end] for f in det.detect([text])[0]] == phones
+
+
+def test_phone_after_a_list_of_single_digits(det: RegexPIIDetector) -> None:
+    text = "steps 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9 1 2 3 4 5 6 7 8 9 1 2 3 call 415-555-2671"
+    assert found(det, text, "PHONE_NUMBER") == ["415-555-2671"]
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("password=abc123x&auth_token=xyz789q9", ["abc123x", "xyz789q9"]),
+        (
+            "?pwd=s3cr3tpw&access_token=Zm9vYmFy9&client_secret=q1w2e3r4t5",
+            ["s3cr3tpw", "Zm9vYmFy9", "q1w2e3r4t5"],
+        ),
+    ],
+)
+def test_query_string_secrets_after_a_cut_are_found(
+    det: RegexPIIDetector, text: str, values: list[str]
+) -> None:
+    assert found(det, text, "PASSWORD") == values

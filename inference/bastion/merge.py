@@ -6,10 +6,17 @@ Rules, in order:
    "Doe" separately still yields one PERSON span). Validated findings are never joined,
    and ``joinable`` limits joining to some detectors: the Guard joins only model pieces,
    since two regex e-mails one space apart are two values, not one.
-2. Overlapping findings are resolved greedily by priority: a validated finding
+2. When ``joinable`` names the model detectors, a model finding lying entirely inside a
+   rule finding (regex + validator) is dropped: the model tagged part of a value the
+   rules saw whole ("1952-11" of "1952-11-21", "Tr0ub4dor" of "Tr0ub4dor&3x", "jane" of
+   "jane+tag@example.com"), so the rule's label and span are the better answer.
+3. Overlapping findings are resolved greedily by priority: a validated finding
    (checksum, structural rule) beats an unvalidated one; then the higher score; then
    the longer span; then the earlier start, label and detector name (total order, so the
    result never depends on input order).
+4. The losers' characters are not given back: each kept finding grows to cover the parts
+   of the findings it beat that no other kept finding covers, so redacting the result
+   covers the union of every detected span. Kept findings stay disjoint.
 """
 
 from __future__ import annotations
@@ -57,31 +64,103 @@ def _priority(f: Finding) -> tuple:
     return (not f.validated, -f.score, -f.length, f.start, f.label, f.detector)
 
 
-def merge_findings(
-    findings: Iterable[Finding], text: str | None = None, *, joinable: Collection[str] | None = None
-) -> list[Finding]:
-    """Join same-label pieces, then drop every finding that overlaps a higher-priority one.
+def _drop_contained_model(findings: list[Finding], joinable: Collection[str]) -> list[Finding]:
+    """Drop model findings that lie entirely inside a rule finding (O(n log n))."""
+    rules = sorted((f.start, f.end) for f in findings if f.detector not in joinable)
+    if not rules or len(rules) == len(findings):
+        return findings
+    starts = [s for s, _ in rules]
+    reach: list[int] = []
+    far = -1
+    for _, e in rules:
+        far = max(far, e)
+        reach.append(far)
+    out = []
+    for f in findings:
+        if f.detector in joinable:
+            i = bisect.bisect_right(starts, f.start)
+            if i > 0 and reach[i - 1] >= f.end:
+                continue
+        out.append(f)
+    return out
 
-    Returns findings sorted by start offset.
+
+def _cover_losers(kept: list[Finding], losers: list[Finding]) -> list[Finding]:
+    """Grow the (disjoint, start-sorted) kept findings over the uncovered parts of losers.
+
+    A loser overlapping kept[i..j] hands its left overhang to kept[i], its right overhang
+    to kept[j], and the gaps between kept[i..j] to the finding left of each gap. Gap
+    fills are counted with a difference array, so many wide losers stay O(n log n).
+    """
+    if not losers or not kept:
+        return kept
+    n = len(kept)
+    starts = [f.start for f in kept]
+    ends = [f.end for f in kept]
+    new_start = starts[:]
+    new_end = ends[:]
+    fill = [0] * (n + 1)
+    for d in losers:
+        i = bisect.bisect_right(ends, d.start)  # first kept ending after d starts
+        j = bisect.bisect_left(starts, d.end) - 1  # last kept starting before d ends
+        if i > j:
+            continue  # cannot happen for a loser (it overlapped a kept finding); be safe
+        new_start[i] = min(new_start[i], d.start)
+        new_end[j] = max(new_end[j], d.end)
+        if j > i:
+            fill[i] += 1
+            fill[j] -= 1
+    out: list[Finding] = []
+    running = 0
+    prev_end = -1
+    for k, f in enumerate(kept):
+        running += fill[k]
+        end = max(new_end[k], starts[k + 1]) if running > 0 and k + 1 < n else new_end[k]
+        start = max(new_start[k], prev_end)
+        if start != f.start or end != f.end:
+            f = f.shifted(start, end)
+        out.append(f)
+        prev_end = end
+    return out
+
+
+def merge_findings(
+    findings: Iterable[Finding],
+    text: str | None = None,
+    *,
+    joinable: Collection[str] | None = None,
+    union: bool = True,
+) -> list[Finding]:
+    """Join same-label pieces, drop every finding that overlaps a higher-priority one,
+    and (``union``) grow the winners over what the losers covered.
+
+    Returns disjoint findings sorted by start offset; with ``union`` their spans cover
+    every input span.
 
     >>> a = Finding("CREDIT_CARD", 0, 16, 0.9, "regex", validated=True)
     >>> b = Finding("PHONE_NUMBER", 0, 10, 0.95, "ner")
     >>> [f.label for f in merge_findings([a, b])]
     ['CREDIT_CARD']
+    >>> dob = Finding("DATE_OF_BIRTH", 8, 18, 0.85, "regex")
+    >>> part = Finding("DATE_OF_BIRTH", 8, 15, 0.99, "ner")
+    >>> [(f.start, f.end, f.detector) for f in merge_findings([dob, part], joinable={"ner"})]
+    [(8, 18, 'regex')]
     """
     items = [f for f in findings if f.end > f.start]
     items = _join_adjacent(items, text, joinable)
+    if joinable is not None:
+        items = _drop_contained_model(items, joinable)
     # Kept spans never overlap, so sorted by start they are also sorted by end: a new
     # candidate only needs checking against its two neighbours (O(n log n), not O(n²),
     # which matters for a megabyte of log lines with tens of thousands of findings).
     starts: list[int] = []
     kept: list[Finding] = []
+    losers: list[Finding] = []
     for f in sorted(items, key=_priority):
         i = bisect.bisect_left(starts, f.start)
-        if i < len(kept) and kept[i].start < f.end:
-            continue
-        if i > 0 and kept[i - 1].end > f.start:
+        if (i < len(kept) and kept[i].start < f.end) or (i > 0 and kept[i - 1].end > f.start):
+            losers.append(f)
             continue
         starts.insert(i, f.start)
         kept.insert(i, f)
-    return kept
+    return _cover_losers(kept, losers) if union else kept

@@ -67,6 +67,11 @@ def _rule(family: str, weight: float, pattern: str) -> _Rule:
     return _Rule(family, weight, re.compile(pattern, _FLAGS))
 
 
+# Whitespace inside one line. Line-anchored rules use it instead of ``\s*``: under
+# re.MULTILINE ``^\s*`` starts at every line break and runs across all the following
+# ones, so a text of n newlines cost O(n²) (8,000 newlines took 8 s).
+_HS = r"[^\S\n]*"
+
 # --- vocabulary -------------------------------------------------------------------------
 # Separators between words: any run of non-word characters, so "ignore-all_previous"
 # and "ignore...all previous" match too. ``_GAP`` lets a few filler words in between.
@@ -364,7 +369,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "persona",
         0.9,
-        r"\bdan\W+(?:mode|prompt|jailbreak|\d+(?:\.\d+)?)\b|\bdan\W+(?:\w+\W+){0,3}?do\W+anything\W+now\b|\[\W*(?:dan|jailbreak|jailbroken|🔓\w*)\W*\]|\bstay\W+(?:as\W+)?dan\b",
+        r"\bdan\W+(?:mode|prompt|jailbreak|\d+(?:\.\d+)?)\b|\bdan\W+(?:\w+\W+){0,3}?do\W+anything\W+now\b|\[\W{0,8}(?:dan|jailbreak|jailbroken|🔓\w{0,16})\W{0,8}\]|\bstay\W+(?:as\W+)?dan\b",
     ),
     _rule(
         "persona",
@@ -468,14 +473,16 @@ _RULES: tuple[_Rule, ...] = (
         0.85,
         r"<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|end_header_id|eot_id)\s*\|>|<</?sys>>",
     ),
-    _rule("role_marker", 0.7, r"\[/?inst\]|^\s*#{2,}\s*(?:instruction|system|new\s+instructions?)s?\b"),
-    _rule("role_marker", 0.5, r"</s>|^\s*\[(?:system|admin|developer)\]|<\s*/?\s*system\s*>"),
+    _rule(
+        "role_marker", 0.7, rf"\[/?inst\]|^{_HS}#{{2,}}{_HS}(?:instruction|system|new\s+instructions?)s?\b"
+    ),
+    _rule("role_marker", 0.5, rf"</s>|^{_HS}\[(?:system|admin|developer)\]|<\s*(?:/\s*)?system\s*>"),
     _rule(
         "role_marker",
         0.75,
-        r"^\s*\W{0,3}(?:system|sys|admin|developer|root)\W{0,3}\s*:\s*(?=.{0,60}\b(?:you|your|ignore|new|override|assistant|instruction|from\s+now|must|always|never|do\s+not|don't|disregard|forget)\b)",
+        rf"^{_HS}\W{{0,3}}(?:system|sys|admin|developer|root)\W{{0,3}}{_HS}:\s{{0,16}}(?=.{{0,60}}\b(?:you|your|ignore|new|override|assistant|instruction|from\s+now|must|always|never|do\s+not|don't|disregard|forget)\b)",
     ),
-    _rule("role_marker", 0.4, r"^\s*\W{0,3}system\W{0,3}\s*:"),
+    _rule("role_marker", 0.4, rf"^{_HS}\W{{0,3}}system\W{{0,3}}{_HS}:"),
     # hidden instructions in documents --------------------------------------------------
     _rule(
         "indirect",

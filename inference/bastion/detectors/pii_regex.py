@@ -128,7 +128,14 @@ _EMAIL = re.compile(
 )
 
 # A run of characters a phone number is written with; the matcher then segments it.
-_PHONE_RUN = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
+# A maximal stretch of phone characters, and the run of it one matcher call reads.
+_PHONE_REGION = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])")
+_PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
+# Longest written phone number ("+44 (0) 20 7946 0958 " and a bit): a run that found no
+# number is re-read from this far before its end.
+_PHONE_TAIL = 28
+# Where the next run of a region may start: a digit group, or its "+" / "(" prefix.
+_PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
 _DATE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])")
 _ANY_DIGIT = re.compile(r"[0-9]")
@@ -137,8 +144,11 @@ _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
 # 3-2-4 digits with one consistent delimiter (the back-reference), or nine bare digits.
 _SSN = re.compile(r"(?<![\w\-.])[0-9]{3}([ \-.]?)[0-9]{2}\1[0-9]{4}(?![\w\-]|\.[0-9])")
 
-# A run of digit groups; card candidates are chosen among its contiguous groups.
-_DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19}){0,9}(?![\w\-]|\.[0-9])")
+# A run of digit groups; card candidates are chosen among its contiguous groups. The
+# run is not capped: a cap cut "card card card" mid-card and the scan resumed after the
+# cut, so the cards on either side of it were lost. Groups are digits between single
+# separators (no ambiguity), so the match stays linear.
+_DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
 
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
 
@@ -572,15 +582,19 @@ class RegexPIIDetector:
 
     def _passwords(self, text: str) -> list[Finding]:
         out = []
-        for m in _PASSWORD.finditer(text):
+        pos = 0
+        while (m := _PASSWORD.search(text, pos)) is not None:
+            pos = m.end()
             group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
             value = m.group(group)
             s, e = m.start(group), m.end(group)
             if group == 3:
-                # In a query string the value stops at the next "&name=".
+                # In a query string the value stops at the next "&name=", and the scan
+                # resumes there: "&token=..." is the next assignment, not this value.
                 cut = _QUERY_NEXT.search(value)
                 if cut is not None:
                     value, e = value[: cut.start()], s + cut.start()
+                    pos = e
                 if value.endswith("."):
                     value, e = value[:-1], e - 1
             if not _looks_like_secret(value, quoted=group != 3):
@@ -624,20 +638,20 @@ class RegexPIIDetector:
         return out
 
     def _ibans(self, text: str) -> list[Finding]:
+        # The candidate pattern over-matches into whatever follows (often the next
+        # IBAN), so the scan resumes where the accepted IBAN ends, or one character
+        # after a rejected start, never after the whole candidate. A candidate is at
+        # most ~64 characters, so restarting keeps the scan linear.
         out = []
-        for m in _IBAN.finditer(text):
-            run = m.group()
-            expected = IBAN_LENGTHS.get(run[:2].upper())
-            if expected is None:
+        pos = 0
+        while (m := _IBAN.search(text, pos)) is not None:
+            spans = _iban_chain(text, m.start())
+            if not spans:
+                pos = m.start() + 1
                 continue
-            end = _iban_end(run, expected)
-            if end is None:
-                continue
-            s, e = m.start(), m.start() + end
-            if e < len(text) and text[e].isalnum():
-                continue
-            if iban_ok(text[s:e]):
+            for s, e in spans:
                 out.append(self._finding("IBAN_CODE", text, s, e, _S_IBAN, True))
+            pos = spans[-1][1]
         return out
 
     def _ssns(self, text: str) -> list[Finding]:
@@ -689,35 +703,34 @@ class RegexPIIDetector:
             for m in _DATE_IN_TEXT.finditer(text)
             if _is_date(m.group())
         ]
-        for m in _PHONE_RUN.finditer(_mask(text, [*taken, *dates])):
-            if budget is not None and budget <= 0:
-                break
-            run = m.group()
-            groups = _DIGIT_GROUPS.findall(run)
-            digits = "".join(groups)
-            if len(digits) < 6 or len(set(digits)) == 1:
-                continue
-            # "1 2 3 4 5 6 7" is a list, not a phone number; real numbers have at most a
-            # one-digit country code and a "(0)" trunk prefix as single digits.
-            if sum(1 for g in groups if len(g) == 1) > 2:
-                continue
-            base = m.start()
-            covered = 0
-            for region in self._phone_regions(run, digits):
-                if budget is not None:
-                    if budget <= 0:
+        masked = _mask(text, [*taken, *dates])
+        for m in _PHONE_REGION.finditer(masked):
+            # A region longer than one run is read in runs of at most _PHONE_RUN's
+            # length; each next run starts after the last number found, or (none found)
+            # late enough to hold any number cut off at the end of the run. Resuming
+            # after the whole cut run lost the number that straddled the cut.
+            pos, region_end = m.start(), m.end()
+            while pos < region_end and (budget is None or budget > 0):
+                piece = _PHONE_RUN.match(masked, pos, region_end)
+                if piece is None:
+                    nxt = _next_group(masked, pos + 1, region_end)
+                else:
+                    run = piece.group()
+                    found_end, budget = self._phones_in_run(run, piece.start(), spans, budget)
+                    singles = [g.end() for g in _DIGIT_GROUPS.finditer(run) if g.end() - g.start() == 1]
+                    if found_end < 0 and len(singles) > 2:
+                        # rejected as a list of single digits: a number may follow the list
+                        nxt = piece.start() + singles[-1]
+                    elif piece.end() >= region_end:
                         break
-                    budget -= 1
-                for pm in PhoneNumberMatcher(run, region, leniency=Leniency.VALID):
-                    key = (base + pm.start, base + pm.end)
-                    if key not in spans:
-                        raw = pm.raw_string.lstrip("(")
-                        spans[key] = not raw.startswith(("+", "00", "011"))
-                        covered += len(digits_only(pm.raw_string))
-                # Once every digit of the run belongs to a number, other regions can only
-                # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
-                if covered >= len(digits):
+                    elif found_end > pos:
+                        nxt = found_end
+                    else:
+                        nxt = piece.start() + max(1, len(run) - _PHONE_TAIL)
+                    nxt = _next_group(masked, nxt, region_end)
+                if nxt <= pos:
                     break
+                pos = nxt
         out = []
         for (s, e), national in spans.items():
             value = text[s:e]
@@ -732,6 +745,39 @@ class RegexPIIDetector:
             base = _S_PHONE_WEAK if weak else _S_PHONE
             out.append(self._finding("PHONE_NUMBER", text, s, e, base, True))
         return out
+
+    def _phones_in_run(
+        self, run: str, base: int, spans: dict[tuple[int, int], bool], budget: int | None
+    ) -> tuple[int, int | None]:
+        """Phone numbers in one run, added to ``spans``; returns the end of the last one
+        found (``-1`` if none) and the remaining matcher-call budget."""
+        last_end = -1
+        groups = _DIGIT_GROUPS.findall(run)
+        digits = "".join(groups)
+        if len(digits) < 6 or len(set(digits)) == 1:
+            return last_end, budget
+        # "1 2 3 4 5 6 7" is a list, not a phone number; real numbers have at most a
+        # one-digit country code and a "(0)" trunk prefix as single digits.
+        if sum(1 for g in groups if len(g) == 1) > 2:
+            return last_end, budget
+        covered = 0
+        for region in self._phone_regions(run, digits):
+            if budget is not None:
+                if budget <= 0:
+                    break
+                budget -= 1
+            for pm in PhoneNumberMatcher(run, region, leniency=Leniency.VALID):
+                key = (base + pm.start, base + pm.end)
+                last_end = max(last_end, key[1])
+                if key not in spans:
+                    raw = pm.raw_string.lstrip("(")
+                    spans[key] = not raw.startswith(("+", "00", "011"))
+                    covered += len(digits_only(pm.raw_string))
+            # Once every digit of the run belongs to a number, other regions can only
+            # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
+            if covered >= len(digits):
+                break
+        return last_end, budget
 
     def _phone_regions(self, run: str, digits: str) -> list[str]:
         """The configured regions in which ``digits`` could be one national number.
@@ -836,6 +882,12 @@ def _mask(text: str, findings: Sequence[Finding]) -> str:
     return "".join(parts)
 
 
+def _next_group(text: str, pos: int, end: int) -> int:
+    """Start of the first digit group (with its "+"/"(" prefix) at or after ``pos``."""
+    m = _PHONE_GROUP_START.search(text, pos, end)
+    return end if m is None else m.start()
+
+
 def _is_date(value: str) -> bool:
     m = _DATE_LIKE.fullmatch(value)
     if m is None:
@@ -899,6 +951,43 @@ def _cards_in_run(run: str) -> list[tuple[int, int]]:
                 continue
         out.append((bounds[a][0], bounds[b][1]))
     return out
+
+
+# The same shape without the left boundary: the next IBAN of a glued chain.
+_IBAN_AT = re.compile(r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_MAX_IBAN_CHAIN = 8
+
+
+def _iban_at(text: str, start: int) -> int | None:
+    """End of the checksum-valid IBAN starting at ``start`` (right boundary unchecked)."""
+    m = _IBAN_AT.match(text, start)
+    if m is None:
+        return None
+    run = m.group()
+    expected = IBAN_LENGTHS.get(run[:2].upper())
+    if expected is None:
+        return None
+    end = _iban_end(run, expected)
+    if end is None or not iban_ok(run[:end]):
+        return None
+    return start + end
+
+
+def _iban_chain(text: str, start: int) -> list[tuple[int, int]]:
+    """Valid IBANs from ``start``: one ending at a word boundary, or several glued
+    back to back ("DE89...3000GB29...") each valid. An IBAN followed by other letters
+    or digits is a prefix of a longer token, not an IBAN."""
+    spans: list[tuple[int, int]] = []
+    s = start
+    while len(spans) < _MAX_IBAN_CHAIN:
+        e = _iban_at(text, s)
+        if e is None:
+            return []
+        spans.append((s, e))
+        if e >= len(text) or not text[e].isalnum():
+            return spans
+        s = e
+    return []
 
 
 def _iban_end(run: str, expected: int) -> int | None:
