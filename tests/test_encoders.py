@@ -246,3 +246,23 @@ def test_convert_with_keep_pieces_equals_trimming(tiny_e5: dict, tmp_path: Path)
     assert json.loads((small / "config.json").read_text())["vocab_size"] == len(set(keep))
     a, b = _hidden(tiny_e5["hf"], ["hello world"])[0], _hidden(small, ["hello world"])[0]
     np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_registry_e5_is_trimmed_to_the_train_texts_and_rebuilt_when_they_change(
+    tiny_e5: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bastion_training.encoders as enc
+
+    texts = ["hello world"]
+    monkeypatch.setattr(enc, "BASES_ROOT", tmp_path)
+    monkeypatch.setattr(enc, "_e5_full", lambda params=None: tiny_e5["hf"])
+    monkeypatch.setattr(enc, "train_texts", lambda data_root=None: list(texts))
+    first = base_dir("e5")
+    size = json.loads((first / "config.json").read_text())["vocab_size"]
+    stamp = (first / "model.safetensors").stat().st_mtime_ns
+    assert base_dir("e5") == first and (first / "model.safetensors").stat().st_mtime_ns == stamp
+    texts.append("Привет, как дела?")
+    assert json.loads((base_dir("e5") / "config.json").read_text())["vocab_size"] > size
+    texts.clear()
+    with pytest.raises(FileNotFoundError, match="prepare"):
+        base_dir("e5")

@@ -20,6 +20,7 @@ it uses) so training and the shipped ONNX file carry only those rows.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import shutil
@@ -498,17 +499,24 @@ def train_texts(data_root: Path | None = None) -> list[str]:
 
 def _e5_trimmed(params: dict[str, Any] | None = None) -> Path:
     out = BASES_ROOT / "e5"
-    if (out / "model.safetensors").exists():
-        return out
     texts = train_texts()
     if not texts:
         raise FileNotFoundError(
             "base e5 is trimmed to the train texts of data/processed (run the prepare stage), "
             "or use base e5-full"
         )
+    # rebuilt whenever the train texts change (a new prepare run), never silently stale
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()[:16]
+    cfg_path = out / "config.json"
+    built = (out / "model.safetensors").exists() and cfg_path.exists()
+    if built and json.loads(cfg_path.read_text(encoding="utf-8")).get("bastion_trim_corpus") == digest:
+        return out
     t0 = time.time()
     trim_vocab(_e5_full(params), texts, out)
-    log.info("trimmed e5 to %s in %.1fs", out, time.time() - t0)
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["bastion_trim_corpus"] = digest
+    cfg_path.write_text(json.dumps(cfg, indent=2), encoding="utf-8")
+    log.info("trimmed e5 to %s (%d pieces) in %.1fs", out, cfg["vocab_size"], time.time() - t0)
     return out
 
 
