@@ -6,6 +6,13 @@ bounded httpx asyncio client at several concurrency levels.
 
     python benchmarks/bench_api.py                       # 400 requests per level
     python benchmarks/bench_api.py --requests 2000 --concurrency 1,8,32,64 --threads 2
+
+``--fairness``: latency of small requests alone and while a huge request (``--big-chars``,
+200,000 by default) is being checked, with the large-request lane on and off
+(``Settings.large_request_chars``). Run it with ``PYTHONPATH`` pointing at an older
+checkout's ``inference/`` to compare with code that predates the lane.
+
+    python benchmarks/bench_api.py --fairness --seconds 15
 """
 
 from __future__ import annotations
@@ -90,6 +97,125 @@ async def drive(url: str, concurrency: int, n: int) -> tuple[float, list[float],
     return elapsed, lat, errors
 
 
+_APP_SERVER = """
+import sys, uvicorn
+from bastion.api.app import create_app
+from bastion.api.settings import Settings
+from bastion.guard import Guard
+kw = {kw!r}
+kw = {{k: v for k, v in kw.items() if k in Settings.__dataclass_fields__}}  # older Settings lack some
+config = {config!r}
+app = create_app(
+    settings=Settings(auth_enabled=False, rate_limit=None, **kw),
+    guard_factory=(lambda: Guard.from_config(config)) if config else Guard.default,
+)
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+"""
+
+
+def start_app_server(port: int, kw: dict, config: str | None) -> subprocess.Popen:
+    code = _APP_SERVER.format(kw=kw, config=config, port=port)
+    env = {**os.environ, "BASTION_DB_URL": "sqlite://"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("server did not become ready")
+
+
+async def small_latencies(
+    client: httpx.AsyncClient, seconds: float, concurrency: int
+) -> tuple[list[float], int]:
+    lat: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            r = await client.post("/v1/check", json={"text": TEXT})
+            lat.append(time.perf_counter() - t0)
+            errors += r.status_code != 200
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return lat, errors
+
+
+async def fairness_run(url: str, seconds: float, concurrency: int, big_chars: int) -> dict[str, float]:
+    big = (TEXT + " ") * (big_chars // (len(TEXT) + 1) + 1)
+    big = big[:big_chars]
+    limits = httpx.Limits(max_connections=concurrency + 2)
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+        for _ in range(10):
+            await client.post("/v1/check", json={"text": TEXT})
+        alone, err_a = await small_latencies(client, seconds, concurrency)
+        bigs: list[float] = []
+
+        async def big_loop() -> None:
+            while True:
+                t0 = time.perf_counter()
+                r = await client.post("/v1/check", json={"text": big})
+                if r.status_code != 200:
+                    raise RuntimeError(f"big request failed: {r.status_code} {r.text[:200]}")
+                bigs.append(time.perf_counter() - t0)
+
+        task = asyncio.create_task(big_loop())
+        await asyncio.sleep(0.5)  # the big one is in the detectors
+        busy, err_b = await small_latencies(client, seconds, concurrency)
+        task.cancel()
+    return {
+        "alone_p50": pct(alone, 50) * 1e3,
+        "busy_p50": pct(busy, 50) * 1e3,
+        "busy_p99": pct(busy, 99) * 1e3 if len(busy) > 1 else busy[0] * 1e3,
+        "busy_n": len(busy),
+        "big_s": statistics.median(bigs) if bigs else float("nan"),
+        "errors": err_a + err_b,
+    }
+
+
+def fairness(args: argparse.Namespace) -> None:
+    known = {"on": ("lane on", {}), "off": ("lane off", {"large_request_chars": 10**9})}
+    variants = [known[v] for v in args.variants.split(",")]
+    rows = []
+    for name, extra in variants:
+        kw = {"max_text_chars": args.big_chars + 1000, "max_body_bytes": 4 * args.big_chars + 10_000, **extra}
+        port = free_port()
+        proc = start_app_server(port, kw, args.config)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            degraded = httpx.get(url + "/readyz").json()["degraded"]
+            res = asyncio.run(fairness_run(url, args.seconds, 2, args.big_chars))
+            rows.append((name, degraded, res))
+            print(f"  {name} done", file=sys.stderr)
+        finally:
+            proc.kill()  # a huge request may still be running; no graceful shutdown needed
+            proc.wait(10)
+    print(
+        f"\n{'variant':<10}{'degraded':>9}{'alone p50':>11}{'busy p50':>10}{'busy p99':>10}{'ratio':>7}{'n':>5}{'big s':>7}"
+    )
+    for name, degraded, r in rows:
+        ratio = r["busy_p50"] / r["alone_p50"]
+        print(
+            f"{name:<10}{degraded!s:>9}{r['alone_p50']:>11.1f}{r['busy_p50']:>10.1f}{r['busy_p99']:>10.1f}"
+            f"{ratio:>7.1f}{r['busy_n']:>5}{r['big_s']:>7.2f}"
+        )
+    print(
+        f"\nsmall requests ({len(TEXT)} chars, concurrency 2, {args.seconds:g} s per phase) alone and while "
+        f"{args.big_chars}-char requests run back to back; ms; {os.cpu_count()} CPUs"
+    )
+
+
 def mean_batch_size(metrics: str) -> float:
     vals = {}
     for line in metrics.splitlines():
@@ -110,7 +236,14 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400, help="requests per concurrency level")
     ap.add_argument("--threads", type=int, default=1, help="inference threads (batcher workers / pool size)")
     ap.add_argument("--config", help="Guard YAML config (default: Guard.default())")
+    ap.add_argument("--fairness", action="store_true", help="small-request latency while a huge one runs")
+    ap.add_argument("--big-chars", type=int, default=200_000)
+    ap.add_argument("--variants", default="on,off", help="--fairness: large-request lane on, off")
+    ap.add_argument("--seconds", type=float, default=10.0, help="--fairness: seconds per phase")
     args = ap.parse_args()
+    if args.fairness:
+        fairness(args)
+        return
     levels = [int(c) for c in args.concurrency.split(",")]
     rows = []
     for mode in args.modes.split(","):

@@ -8,6 +8,7 @@ detectors, and short timeouts from the environment."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bastion.api.scrub import ScrubQueryFilter, has_key_param, scrub_query
 from test_api import wait_ready_proc
 
 _SCRIPT = textwrap.dedent(
@@ -196,3 +198,36 @@ def test_access_log_keeps_ordinary_queries(proc):
 def test_readyz_is_json(proc):
     r = httpx.get(proc.url + "/readyz")
     assert r.status_code == 200 and json.loads(r.text)["status"] == "ready"
+
+
+@pytest.mark.parametrize(
+    "query, has_key, scrubbed",
+    [
+        ("api_key=abc", True, "api_key=REDACTED"),
+        ("API_KEY=abc&x=1", True, "API_KEY=REDACTED&x=1"),
+        ("x=1&token=t&y=2", True, "x=1&token=REDACTED&y=2"),
+        ("api%5Fkey=abc", True, "api%5Fkey=REDACTED"),
+        ("q=bst_0a1b_secretvalue", True, "q=REDACTED"),
+        ("access_token=", True, "access_token=REDACTED"),
+        ("lang=en&page=2", False, "lang=en&page=2"),
+        ("keyboard=1", False, "keyboard=1"),
+        ("", False, ""),
+    ],
+)
+def test_query_key_detection_and_scrubbing(query, has_key, scrubbed):
+    assert has_key_param(query) is has_key
+    assert scrub_query(query) == scrubbed
+
+
+def test_access_log_filter_scrubs_uvicorn_records():
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/healthz?api_key=bst_a_b&x=1", "1.1", 400),
+        None,
+    )
+    assert ScrubQueryFilter().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /healthz?api_key=REDACTED&x=1 HTTP/1.1" 400'

@@ -37,6 +37,7 @@ from bastion.api.audit_log import AuditLogger
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
 from bastion.api.metrics import CONTENT_TYPE_LATEST, Metrics
 from bastion.api.ratelimit import RateLimiter
+from bastion.api.scrub import has_key_param, scrub_query
 from bastion.api.settings import Settings, default_db_url
 from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
@@ -63,6 +64,7 @@ def _no_surrogates(value: str) -> str:
 
 
 def _visible_char(value: str) -> str:
+    # also refuses lone surrogates (Cs), which cannot be encoded into the response
     if unicodedata.category(value) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
         raise ValueError("must be a visible character")
     return value
@@ -100,10 +102,7 @@ class MaskOperator(_Strict):
 
     type: Literal["mask"]
     keep: int = Field(4, ge=0, le=MAX_MASK_KEEP)
-    char: Annotated[str, Field(min_length=1, max_length=1), AfterValidator(_no_surrogates)] = "*"
-
-    def model_post_init(self, context: Any) -> None:
-        _visible_char(self.char)
+    char: Annotated[str, Field(min_length=1, max_length=1), AfterValidator(_visible_char)] = "*"
 
 
 class HashOperator(_Strict):
@@ -341,8 +340,6 @@ class _Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        from bastion.api.serving import has_key_param, scrub_query
-
         t0 = time.perf_counter()
         rid = ""
         for k, v in scope.get("headers", ()):
