@@ -32,9 +32,10 @@ class Policy:
       checked partially: it raises :class:`~bastion.errors.InputError` naming the budget
       (``check_many(errors="return")`` puts that error in the text's place), so
       unchecked text is never allowed. ``None``: no budget beyond ``max_chars``. Model
-      time is linear in tokens; on a 2-core CPU both models take about 0.1 s per 1,000
-      tokens (``benchmarks/bench_long_text.py``), so ``max_tokens=20_000`` bounds a
-      request to roughly 2 s. A token budget rather than a wall-clock one: the same
+      time is linear in tokens: on an idle 2-core CPU the default Guard takes about
+      0.15 s per 1,000 tokens (100 KB of English prose is ~19,000 tokens, ~3 s; see
+      ``benchmarks/bench_long_text.py``), so ``max_tokens=20_000`` bounds a request to a
+      few seconds. A token budget rather than a wall-clock one: the same
       text gets the same answer however loaded the server is.
 
     >>> p = Policy.from_dict({"label_actions": {"API_KEY": "block"}})
