@@ -25,6 +25,7 @@ def _run(args: argparse.Namespace) -> int:
         auth_enabled=False if args.no_auth else None,
         db_url=args.db,
         rate_limit=args.rate_limit,
+        auth_failure_limit=args.auth_failure_limit,
         redis_url=args.redis_url,
         mode=args.mode,
         inference_threads=args.threads,
@@ -60,6 +61,11 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--no-auth", action="store_true", help="disable API keys (local development only)")
     p.add_argument(
         "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
+    )
+    p.add_argument(
+        "--auth-failure-limit",
+        help="failed authentications allowed per client IP, e.g. '30/minute' (the default), or 'none' "
+        "(env BASTION_AUTH_FAILURE_LIMIT)",
     )
     p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
     p.add_argument("--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)")
