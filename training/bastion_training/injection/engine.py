@@ -125,13 +125,14 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     from bastion_training.injection.attacks import template_split
 
     cv = float(e["carrier_val_fraction"])
+    carrier_stats: list[pd.DataFrame] = []
     for split, frac in (("train", 1 - cv), ("val", cv)):
         want = split
 
         def ok(t: str, want: str = want) -> bool:
             return template_split(t, seed, vf) == want
 
-        parts[f"carriers_{split}"] = carrier_rows(
+        rows = carrier_rows(
             int(e["carrier_pos"] * frac),
             int(e["carrier_neg"] * frac),
             split,
@@ -139,7 +140,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
             seed,
             template_ok=ok,
             lang_weights=e["lang_weights"],
-        ).drop(columns=["carrier", "position"])
+        )
+        carrier_stats.append(rows)
+        parts[f"carriers_{split}"] = rows.drop(columns=["carrier", "position"])
     ia = A.injecagent_rows(
         root,
         seed,
@@ -169,4 +172,49 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     for k, v in parts.items():
         stats[k] = v.groupby(["split", "label"]).size().to_dict() if len(v) else {}
     out = pd.concat([p for p in parts.values() if len(p)], ignore_index=True)
+    crs = pd.concat(carrier_stats, ignore_index=True)
+    # a leading blank line lets the table render inside prepare's "Other build steps" list
+    stats["carrier_table"] = "\n\n" + carrier_table(crs) + "\n"
     return out, stats
+
+
+def _md(df: pd.DataFrame) -> str:
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def carrier_table(rows: pd.DataFrame) -> str:
+    """Markdown counts of the composed carrier rows: carrier × label, attack kind ×
+    position, and language × label (the per-family table of the data card).
+
+    >>> t = carrier_table(pd.DataFrame({"carrier": ["csv"], "label": [1], "family": ["carrier:override"],
+    ...                                 "position": ["end"], "lang": ["de"], "split": ["train"]}))
+    >>> "| csv |" in t
+    True
+    """
+    if rows.empty:
+        return "(no carrier rows)"
+    by_carrier = rows.groupby(["carrier", "label"]).size().unstack(fill_value=0).reset_index()
+    pos = rows[rows["label"] == 1]
+    by_kind = pos.groupby(["family", "position"]).size().unstack(fill_value=0).reset_index()
+    by_lang = rows.groupby(["lang", "label"]).size().unstack(fill_value=0).reset_index()
+    return "\n\n".join(
+        [
+            "Carrier × label:\n\n" + _md(by_carrier),
+            "Attack kind × position (label 1):\n\n" + _md(by_kind),
+            "Attack language × label:\n\n" + _md(by_lang),
+        ]
+    )
+
+
+def family_table(frames: dict[str, pd.DataFrame]) -> str:
+    """Markdown rows per family × label for each frame (train, val, held-out)."""
+    parts = []
+    for name, df in frames.items():
+        if df.empty:
+            continue
+        t = df.groupby(["family", "label"]).size().unstack(fill_value=0).reset_index()
+        parts.append(f"### {name}\n\n" + _md(t))
+    return "\n\n".join(parts)

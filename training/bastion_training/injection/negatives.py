@@ -467,7 +467,7 @@ def roleplay_fiction_rows(seed: int, n: int) -> pd.DataFrame:
                 "synthetic_roleplay",
                 f"benign_{'roleplay' if kind == 'rp' else 'fiction'}",
                 f"{kind}:{i}",
-                "train",
+                "val" if i % 5 == seed % 5 else "train",  # split by item, never by row
                 lang,
             )
         )
