@@ -45,12 +45,11 @@ from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
 from bastion.scan_io import (
     CsvEncoder,
+    ParquetLayout,
     Row,
     Source,
     jsonl_columns,
     jsonl_line,
-    parquet_schema,
-    parquet_table,
     read_rows,
     serialise_each,
 )
@@ -489,7 +488,7 @@ def scan(
     source = Source()
     if in_fmt == "jsonl" and out_fmt != "jsonl":
         # CSV and Parquet need every column up front; JSONL keys may first appear anywhere
-        source.columns, source.arrow_schema = jsonl_columns(src)
+        source.columns, source.types = jsonl_columns(src)
         source.columns = [c for c in source.columns if c not in reserved]
     rows = read_rows(src, in_fmt, column, reserved, source, batch_size)
     first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
@@ -520,26 +519,14 @@ def scan(
 
     fields = list(source.columns) + list(names.values())
     encoder: Any = None
-    schema: Any = None
-    text_cols: set[str] = set()
+    layout: ParquetLayout | None = None
     if out_fmt == "csv":
         encoder = CsvEncoder(fields)
         if not run.resumed:
             run.write_out(encoder.header())
     elif out_fmt == "parquet":
-        typed = source.arrow_schema if in_fmt != "csv" else None
-        schema = parquet_schema(
-            list(source.columns),
-            typed,
-            [(name, kind) for kind, name in names.items()],
-            column if redact else None,
-        )
-        known = {f.name for f in typed} if in_fmt == "parquet" else set()
-        text_cols = {
-            f.name
-            for f in schema
-            if str(f.type) == "string" and f.name not in known and f.name in source.columns
-        }
+        result = [(name, kind) for kind, name in names.items()]
+        layout = ParquetLayout.build(list(source.columns), source.types, result, column if redact else None)
     run.checkpoint()
 
     total = _total(src, in_fmt)
@@ -564,7 +551,7 @@ def scan(
                 for kind, name in names.items():
                     rec[name] = score[kind]
                 good.append((row, rec, score))
-            written = _write_good(run, out_fmt, good, encoder, schema, text_cols)
+            written = _write_good(run, out_fmt, good, encoder, layout)
             for (row, _, score), why in zip(good, written, strict=True):
                 if why is not None:
                     errs.append(_error_line(row, why, column, id_column, redact))
@@ -577,7 +564,7 @@ def scan(
             run.checkpoint()
             if bar is not None:
                 bar.update(len(batch) if in_fmt == "parquet" else source.bytes_read - bar.n)
-        run.finish(schema)
+        run.finish(layout.schema if layout is not None else None)
     finally:
         run.close()
         if bar is not None:
@@ -601,16 +588,15 @@ def _write_good(
     out_fmt: str,
     good: list[tuple[Row, dict[str, Any], dict[str, Any]]],
     encoder: Any,
-    schema: Any,
-    text_cols: set[str],
+    layout: ParquetLayout | None,
 ) -> list[str | None]:
     """Write the scored rows; returns, per row, None or why it could not be written."""
     records = [rec for _, rec, _ in good]
-    if out_fmt == "parquet":
+    if layout is not None:
         if not records:
             return []
         try:
-            run.write_part(parquet_table(records, schema, text_cols))
+            run.write_part(layout.table(records))
             return [None] * len(records)
         except Exception:
             pass  # find the rows Arrow cannot take; write the others
@@ -618,13 +604,13 @@ def _write_good(
         why: list[str | None] = []
         for r in records:
             try:
-                parquet_table([r], schema, text_cols)
+                layout.table([r])
                 ok.append(r)
                 why.append(None)
             except Exception as exc:
                 why.append(f"row cannot be written as Parquet: {type(exc).__name__}: {exc}")
         if ok:
-            run.write_part(parquet_table(ok, schema, text_cols))
+            run.write_part(layout.table(ok))
         return why
     data, why = serialise_each(records, encoder.row if out_fmt == "csv" else jsonl_line)
     run.write_out(b"".join(d for d in data if d is not None))

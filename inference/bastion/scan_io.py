@@ -51,7 +51,9 @@ class Source:
     """What a reader learns about its input while it runs (columns, types, bytes read)."""
 
     columns: list[str] = field(default_factory=list)
-    arrow_schema: Any = None  # Parquet input: its schema; JSONL pre-pass: inferred types
+    # Arrow types of input columns whose values need no conversion for Parquet output
+    # (Parquet input: all; JSONL pre-pass: keys holding only numbers or only booleans)
+    types: dict[str, Any] = field(default_factory=dict)
     bytes_read: int = 0
 
 
@@ -110,10 +112,6 @@ def _csv_records(fh: IO[bytes], source: Source) -> Iterator[tuple[int, list[str]
         try:
             fields = next(reader)
             taken = lines.taken
-            if len(taken) > 1 and width is not None and len(fields) != width:
-                # a quote that opened a field and closed lines later, leaving the wrong
-                # field count: the records in between were swallowed, not one long field
-                raise _StrayQuote(f"record starting here has {len(fields)} fields across {len(taken)} lines")
         except StopIteration:
             return
         except (csv.Error, _StrayQuote) as exc:
@@ -127,9 +125,24 @@ def _csv_records(fh: IO[bytes], source: Source) -> Iterator[tuple[int, list[str]
             continue
         if not fields and len(taken) == 1 and not taken[0][1].strip("\r\n"):
             continue  # a blank line is not a record
+        raw = "".join(t for _, t in taken)
         if width is None:
             width = len(fields)
-        yield taken[0][0], fields, "".join(t for _, t in taken), None
+        elif len(taken) > 1 and len(fields) != width:
+            # a quoted field over several lines and the wrong field count: most likely a
+            # stray quote that closed lines later and swallowed the records in between.
+            # Say so, and keep the whole span (one record to the csv module) as one row
+            yield (
+                taken[0][0],
+                None,
+                raw,
+                (
+                    f"malformed CSV: a quoted field runs over {len(taken)} lines and the record has "
+                    f"{len(fields)} fields, the header {width} (a stray quote may have merged records)"
+                ),
+            )
+            continue
+        yield taken[0][0], fields, raw, None
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -226,9 +239,9 @@ def _jsonl_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source)
         yield Row(n, line_no, obj, error=None if column in obj else f"column {column!r} is missing")
 
 
-def jsonl_columns(path: Path) -> tuple[list[str], Any]:
+def jsonl_columns(path: Path) -> tuple[list[str], dict[str, Any]]:
     """Pre-pass for CSV/Parquet output from JSONL: every top-level key in first-seen order,
-    and an Arrow schema with the narrowest type that holds every value of each key."""
+    and the Arrow type of each key that holds only numbers or only booleans."""
     import pyarrow as pa
 
     columns: dict[str, set[str]] = {}
@@ -246,10 +259,12 @@ def jsonl_columns(path: Path) -> tuple[list[str], Any]:
         frozenset({"float"}): pa.float64(),
         frozenset({"bool"}): pa.bool_(),
     }
-    fields = [
-        pa.field(k, types.get(frozenset(kinds - {"null"}), pa.string())) for k, kinds in columns.items()
-    ]
-    return list(columns), pa.schema(fields)
+    typed = {
+        k: types[frozenset(kinds - {"null"})]
+        for k, kinds in columns.items()
+        if frozenset(kinds - {"null"}) in types
+    }
+    return list(columns), typed
 
 
 def _kind(v: Any) -> str:
@@ -282,7 +297,7 @@ def _parquet_rows(
     if clash:
         raise ConfigError(f"input column(s) {', '.join(clash)} collide with result columns; pass --prefix")
     source.columns.extend(names)
-    source.arrow_schema = pf.schema_arrow
+    source.types = {f.name: f.type for f in pf.schema_arrow}
     n = 0
     for batch in pf.iter_batches(batch_size=batch_size):
         for record in batch.to_pylist():
@@ -392,34 +407,51 @@ class CsvEncoder:
         return self._buf.getvalue().encode("utf-8", "surrogateescape")
 
 
-def parquet_schema(
-    columns: list[str], in_schema: Any, result: list[tuple[str, str]], text_column: str | None
-) -> Any:
-    """Input columns (their own types when known, else text) plus the typed result columns.
-    ``text_column``: the scanned column when ``--redact`` puts the redacted str in it."""
-    import pyarrow as pa
+@dataclass(frozen=True)
+class ParquetLayout:
+    """How rows become Parquet: the schema, input names that are not valid UTF-8 (Arrow
+    needs valid names) renamed, and which columns are stored as text (non-str → JSON)."""
 
-    typed = {f.name: f for f in in_schema} if in_schema is not None else {}
-    base = []
-    for c in columns:
-        f = typed.get(c, pa.field(c, pa.string()))
-        base.append(pa.field(c, pa.string()) if c == text_column else f)
-    kinds = {
-        "action": pa.string(),
-        "injection_score": pa.float64(),
-        "pii": pa.list_(pa.struct([("label", pa.string()), ("start", pa.int64()), ("end", pa.int64())])),
-        "redacted_text": pa.string(),
-    }
-    return pa.schema([*base, *(pa.field(name, kinds[kind]) for name, kind in result)])
+    schema: Any
+    rename: dict[str, str]
+    text_columns: frozenset[str]
 
+    @classmethod
+    def build(
+        cls, columns: list[str], types: dict[str, Any], result: list[tuple[str, str]], redacted: str | None
+    ) -> ParquetLayout:
+        """``result``: (output name, kind) of the result columns; ``redacted``: the scanned
+        column when ``--redact`` puts the redacted str in it."""
+        import pyarrow as pa
 
-def parquet_table(rows: list[dict[str, Any]], schema: Any, text_columns: set[str]) -> Any:
-    """An Arrow table of ``rows``; ``text_columns`` are stored as text (non-str → JSON)."""
-    import pyarrow as pa
+        names = unique_names([_clean(c, raw_bytes=False) for c in columns])
+        fields, text = [], set()
+        for c, n in zip(columns, names, strict=True):
+            if c in types and c != redacted:
+                fields.append(pa.field(n, types[c]))
+            else:
+                fields.append(pa.field(n, pa.string()))
+                text.add(n)
+        kinds = {
+            "action": pa.string(),
+            "injection_score": pa.float64(),
+            "pii": pa.list_(pa.struct([("label", pa.string()), ("start", pa.int64()), ("end", pa.int64())])),
+            "redacted_text": pa.string(),
+        }
+        fields += [pa.field(name, kinds[kind]) for name, kind in result]
+        rename = {c: n for c, n in zip(columns, names, strict=True) if c != n}
+        return cls(pa.schema(fields), rename, frozenset(text))
 
-    if text_columns:
-        rows = [{k: (_text_cell(v) if k in text_columns else v) for k, v in r.items()} for r in rows]
-    return pa.Table.from_pylist(rows, schema=schema)
+    def table(self, rows: list[dict[str, Any]]) -> Any:
+        import pyarrow as pa
+
+        ren, text = self.rename, self.text_columns
+        if ren or text:
+            rows = [
+                {(n := ren.get(k, k)): (_text_cell(v) if n in text else v) for k, v in r.items()}
+                for r in rows
+            ]
+        return pa.Table.from_pylist(rows, schema=self.schema)
 
 
 def serialise_each(
