@@ -28,7 +28,8 @@ class Policy:
       ``"pseudonymize"`` or a dict with ``type`` and options); ``default_operator`` otherwise.
     - ``max_chars``: inputs longer than this raise :class:`~bastion.errors.InputError`.
     - ``max_tokens``: compute budget per text, in model tokens (the largest count among
-      the Guard's model detectors, each with its own tokenizer). A text over it is never
+      the Guard's model detectors, each with its own tokenizer; a Guard without a model
+      detector is not limited by it). A text over it is never
       checked partially: it raises :class:`~bastion.errors.InputError` naming the budget
       (``check_many(errors="return")`` puts that error in the text's place), so
       unchecked text is never allowed. ``None``: no budget beyond ``max_chars``. Model
