@@ -24,6 +24,9 @@ from pathlib import Path
 from bastion.store import NewEvent, PrivacyStore
 from bastion.store.testing import temporary_pg_schema
 
+# The chain is MAC'd: appends and verify need the audit key (a fixed one is fine here).
+BENCH_KEY = b"bench-audit-key-0123456789abcdef"
+
 
 def _event(i: int) -> NewEvent:
     return NewEvent(
@@ -39,7 +42,7 @@ def _event(i: int) -> NewEvent:
 
 
 def appends_per_s(url: str, total: int, writers: int) -> float:
-    stores = [PrivacyStore(url) for _ in range(writers)]
+    stores = [PrivacyStore(url, audit_key=BENCH_KEY) for _ in range(writers)]
     per = total // writers
     start = threading.Barrier(writers + 1)
 
@@ -75,7 +78,7 @@ def appends_per_s(url: str, total: int, writers: int) -> float:
 
 def verify_seconds(url: str, n: int) -> tuple[float, float, float]:
     """(bulk append s, verify s, events/s verified) over a fresh n-event chain."""
-    with PrivacyStore(url) as s:
+    with PrivacyStore(url, audit_key=BENCH_KEY) as s:
         t0 = time.perf_counter()
         for lo in range(0, n, 5000):
             s.audit.append_many([_event(i) for i in range(lo, min(n, lo + 5000))])

@@ -10,7 +10,7 @@ import pytest
 from bastion.cli import main
 from bastion.errors import ConfigError
 from bastion.store import PrivacyStore, migrate
-from bastion.store.cli import parse_duration, parse_when
+from bastion.store.cli import parse_duration, parse_head, parse_when
 from bastion.store.db import create_store_engine, parse_url
 from bastion.store.schema import ALL_TABLES, audit_events
 from bastion.store.testing import backend_params, backend_url
@@ -18,6 +18,13 @@ from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
 BACKENDS = backend_params()
+
+
+@pytest.fixture(autouse=True)
+def audit_key(monkeypatch):
+    # The CLI reads the key from the environment, like a deployment would.
+    monkeypatch.setenv("BASTION_AUDIT_HMAC_KEY", "k" * 32)
+    monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY_FILE", raising=False)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,8 +42,7 @@ def tables(url: str) -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade(url):
-    # PostgreSQL keeps the maintenance switch in a session setting, not a table.
-    store_tables = set(ALL_TABLES) - ({"audit_maintenance"} if url.startswith("postgresql") else set())
+    store_tables = set(ALL_TABLES)
     assert migrate.current(url) is None and tables(url) == set()
     migrate.upgrade(url)
     assert migrate.current(url) == migrate.HEAD and tables(url) == store_tables
@@ -137,20 +143,35 @@ def test_cli_end_to_end(url, capsys, tmp_path):
     rc, out, err = run(capsys, "export", "--db", url, "--since", "2999-01-01", "--out", str(dest))
     assert rc == 0 and dest.read_text() == "" and "exported 0 events" in err
 
-    rc, out, _ = run(capsys, "erase", "alice", "--db", url)
+    assert dest.stat().st_mode & 0o777 == 0o600
+    loose = tmp_path / "loose.jsonl"
+    loose.write_text("old")
+    loose.chmod(0o644)
+    rc, _, _ = run(capsys, "export", "--db", url, "--out", str(loose))
+    assert rc == 0 and loose.stat().st_mode & 0o777 == 0o600 and "old" not in loose.read_text()
+
+    rc, out, _ = run(capsys, "erase", "alice", "--vacuum", "--db", url)
     assert rc == 0 and json.loads(out)["consent_records"] == 1
+
+    rc, out, _ = run(capsys, "seal", "--db", url)  # a new store is sealed by its first write
+    assert rc == 0 and json.loads(out) == {"sealed": False, "event_id": None}
+    rc, out, _ = run(capsys, "verify", "--db", url)
+    head = json.loads(out)
+    expect = f"{head['head_id']}:{head['head_hash']}"
 
     rc, out, _ = run(capsys, "purge", "--older-than", "0s", "--db", url)
     assert rc == 0 and json.loads(out)["deleted"] == 5
-    rc, out, _ = run(capsys, "--db", url, "verify")  # --db before the subcommand works too
+    rc, out, _ = run(capsys, "--db", url, "verify", "--expect-head", expect)  # --db first works too
     assert rc == 0 and json.loads(out)["anchored_at"] == 6
+    rc, out, _ = run(capsys, "verify", "--db", url, "--expect-head", f"7:{'0' * 64}")
+    assert rc == 1 and "rolled back" in json.loads(out)["reason"]
 
     rc, out, _ = run(capsys, "migrate", "--db", url, "--down-to", "base")
     assert rc == 0 and json.loads(out)["to"] is None
 
 
 def test_cli_verify_fails_on_a_broken_chain(url, capsys):
-    with PrivacyStore(url) as s:
+    with PrivacyStore(url, audit_key=b"k" * 32) as s:
         for _ in range(3):
             s.audit.append("check")
         with s.engine.begin() as conn:
@@ -162,6 +183,15 @@ def test_cli_verify_fails_on_a_broken_chain(url, capsys):
     rc, out, _ = run(capsys, "verify", "--db", url)
     report = json.loads(out)
     assert rc == 1 and report["first_bad_id"] == 2 and "edited" in report["reason"]
+    rc, _, err = run(capsys, "purge", "--older-than", "0s", "--db", url)
+    assert rc == 1 and "refusing to purge a broken chain" in err
+
+
+def test_cli_verify_needs_the_key(url, capsys, monkeypatch):
+    migrate.upgrade(url)
+    monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY")
+    rc, _, err = run(capsys, "verify", "--db", url)
+    assert rc == 2 and "BASTION_AUDIT_HMAC_KEY" in err
 
 
 def test_cli_uses_env_db_url(url, capsys, monkeypatch):
@@ -225,10 +255,34 @@ def test_cli_on_missing_sqlite_file_does_not_create_it(tmp_path, capsys):
     assert rc == 2 and "no SQLite database" in err and not db.exists()
 
 
-def test_maintenance_flag_row_exists_on_sqlite(tmp_path):
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    PrivacyStore(url).close()
+def test_no_maintenance_switch_is_left_and_the_head_row_exists(url):
+    migrate.upgrade(url)
     engine = create_store_engine(url)
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT id, active FROM audit_maintenance")).all() == [(1, 0)]
-    engine.dispose()
+    try:
+        names = set(inspect(engine).get_table_names())
+        assert "audit_maintenance" not in names and "audit_chain_anchor" not in names
+        with engine.connect() as conn:
+            head = conn.execute(text("SELECT id, start_id, last_id, mac FROM audit_chain_head")).all()
+        assert head == [(1, 1, 0, None)]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("3:" + "a" * 64, True),
+        ("3:" + "A" * 64, False),
+        ("3", False),
+        ("x:" + "a" * 64, False),
+        ("3:ab", False),
+    ],
+)
+def test_parse_head(text, ok):
+    import argparse
+
+    if ok:
+        assert parse_head(text) == (3, "a" * 64)
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_head(text)

@@ -7,7 +7,7 @@ never imports this package. ``register_metrics`` also needs ``prometheus-client`
 
 >>> import tempfile, os
 >>> from bastion.store import PrivacyStore
->>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "b.db"))
+>>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "b.db"), audit_key=b"k" * 32)
 >>> store.audit.append("startup").event_type, store.verify().ok
 ('startup', True)
 """
@@ -16,6 +16,7 @@ from bastion.store.audit import (
     GENESIS,
     SEVERITIES,
     AuditEvent,
+    AuditIntegrityError,
     AuditLog,
     NewEvent,
     PurgeReceipt,
@@ -42,6 +43,7 @@ __all__ = [
     "GENESIS",
     "SEVERITIES",
     "AuditEvent",
+    "AuditIntegrityError",
     "AuditLog",
     "AuditMetricsCollector",
     "ConsentRecord",

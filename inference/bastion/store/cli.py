@@ -1,21 +1,26 @@
 """``bastion audit``: verify, stats, purge, erase, export, migrate.
 
-    bastion audit verify [--db URL]
+    bastion audit verify [--db URL] [--expect-head ID:MAC]
+    bastion audit seal
     bastion audit stats --since 7d
     bastion audit purge --older-than 90d
-    bastion audit erase USER_ID
+    bastion audit erase USER_ID [--vacuum]
     bastion audit export --since 2026-01-01 [--until 2026-02-01] [--out FILE]
     bastion audit migrate [--to REVISION | --down-to REVISION]
 
-``--db`` defaults to ``$BASTION_DB_URL`` or ``sqlite:///bastion.db``. Exit status: 0 ok,
-1 chain broken (verify), 2 usage or configuration error.
+``--db`` defaults to ``$BASTION_DB_URL`` or ``sqlite:///bastion.db``. verify, seal, purge
+and erase need the audit key (``$BASTION_AUDIT_HMAC_KEY`` or ``$BASTION_AUDIT_HMAC_KEY_FILE``):
+the chain is MAC'd with it. Exit status: 0 ok, 1 chain broken (verify, or a purge/seal
+refused because of it), 2 usage or configuration error. Export files are created 0600.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import stat
 import sys
 from datetime import datetime, timedelta
 from typing import Any, TextIO
@@ -57,6 +62,18 @@ def parse_when(text: str) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
 
 
+def parse_head(text: str) -> tuple[int, str]:
+    """``ID:MAC`` as printed by ``verify`` (``head_id``, ``head_hash``).
+
+    >>> parse_head("12:" + "ab" * 32)[0]
+    12
+    """
+    m = re.fullmatch(r"\s*(\d+):([0-9a-f]{64})\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid head {text!r}: use ID:MAC (head_id:head_hash from verify)")
+    return int(m.group(1)), m.group(2)
+
+
 def add_parser(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -75,8 +92,19 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=_no_command, parser=p)
     sub = p.add_subparsers(dest="audit_command", metavar="SUBCOMMAND")
 
-    s = sub.add_parser("verify", parents=[common], help="walk the hash chain; exit 1 if broken")
+    s = sub.add_parser("verify", parents=[common], help="check the keyed audit chain; exit 1 if broken")
+    s.add_argument(
+        "--expect-head",
+        type=parse_head,
+        default=None,
+        metavar="ID:MAC",
+        help="head_id:head_hash from an earlier verify, kept outside the database: "
+        "also fail if the chain was rolled back past it",
+    )
     s.set_defaults(func=_verify)
+
+    s = sub.add_parser("seal", parents=[common], help="seal a chain written before keyed MACs (schema 0002)")
+    s.set_defaults(func=_seal)
 
     s = sub.add_parser("stats", parents=[common], help="event counts by type and severity")
     s.add_argument("--since", type=parse_when, default=None, help="ISO date or duration ago (default 24h)")
@@ -89,6 +117,11 @@ def add_parser(subparsers: Any) -> None:
 
     s = sub.add_parser("erase", parents=[common], help="right to erasure for one user id")
     s.add_argument("user_id")
+    s.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then VACUUM (FULL) the affected tables, so PostgreSQL heap pages no longer hold the user id",
+    )
     s.set_defaults(func=_erase)
 
     s = sub.add_parser("export", parents=[common], help="events as JSON lines")
@@ -103,6 +136,23 @@ def add_parser(subparsers: Any) -> None:
         "--down-to", default=None, help="downgrade to this revision instead ('base' drops the store)"
     )
     s.set_defaults(func=_migrate)
+
+
+def open_private(path: str | os.PathLike[str]) -> TextIO:
+    """Open ``path`` for writing, owner-only (0600) from the moment it exists: audit
+    exports are pseudonymous but still personal-data-adjacent. An existing file is
+    truncated and tightened to 0600 too."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+        return open(fd, "w", encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _db(args: argparse.Namespace) -> str:
@@ -122,9 +172,14 @@ def _print(obj: Any, out: TextIO | None = None) -> None:
 
 
 def _guarded(fn: Any) -> Any:
+    from bastion.store.audit import AuditIntegrityError
+
     def run(args: argparse.Namespace) -> int:
         try:
             return int(fn(args))
+        except AuditIntegrityError as exc:
+            print(f"bastion audit: {exc}", file=sys.stderr)
+            return 1
         except BastionError as exc:
             print(f"bastion audit: {exc}", file=sys.stderr)
             return 2
@@ -140,9 +195,17 @@ def _no_command(args: argparse.Namespace) -> int:
 @_guarded
 def _verify(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        report = store.verify()
+        report = store.verify(known_head=args.expect_head)
     _print(report.to_dict())
     return 0 if report.ok else 1
+
+
+@_guarded
+def _seal(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        event_id = store.seal()
+    _print({"sealed": event_id is not None, "event_id": event_id})
+    return 0
 
 
 @_guarded
@@ -163,20 +226,14 @@ def _purge(args: argparse.Namespace) -> int:
 @_guarded
 def _erase(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        _print(store.erase(args.user_id).to_dict())
+        _print(store.erase(args.user_id, vacuum=args.vacuum).to_dict())
     return 0
 
 
 @_guarded
 def _export(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        if args.out:
-            try:
-                fh = open(args.out, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-            except OSError as exc:
-                raise ConfigError(f"cannot write {args.out}: {exc.strerror}") from None
-        else:
-            fh = sys.stdout
+        fh = open_private(args.out) if args.out else sys.stdout
         n = 0
         try:
             for ev in store.audit.events(args.since, args.until):

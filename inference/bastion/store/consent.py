@@ -40,7 +40,7 @@ class ConsentRegistry:
 
     >>> import tempfile, os
     >>> from bastion.store import PrivacyStore
-    >>> c = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "c.db")).consent
+    >>> c = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "c.db"), audit_key=b"k" * 32).consent
     >>> _ = c.grant("alice", "analytics", "2026-01"); c.has_consent("alice", "analytics")
     True
     >>> _ = c.withdraw("alice", "analytics", "2026-01"); c.has_consent("alice", "analytics")

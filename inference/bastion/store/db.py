@@ -5,10 +5,13 @@ SQLite and PostgreSQL need different tools for the same two guarantees:
 - one writer at a time on the audit chain: SQLite ``BEGIN IMMEDIATE`` (takes the write
   lock when the transaction starts, so two appenders can never read the same chain tail),
   PostgreSQL ``pg_advisory_xact_lock`` (released automatically at commit or rollback);
-- a maintenance switch the append-only triggers honour, scoped to the current
-  transaction: PostgreSQL ``set_config('bastion.maintenance', 'on', true)``; SQLite has
-  no session settings, so a one-row ``audit_maintenance`` table is flipped on and back off
-  inside the same write transaction (no other connection can ever observe it on).
+- removing personal data for good after an erasure: SQLite ``secure_delete`` plus a WAL
+  checkpoint; PostgreSQL keeps deleted tuples in heap pages until VACUUM, so
+  :func:`vacuum_tables` rewrites the affected tables (``VACUUM (FULL)``).
+
+There is deliberately no "maintenance mode": schema 0002 had one, and anyone who could
+write to the database could switch it on. The audit triggers now only check the chain
+head's counters, and the chain's MACs need a key the database never sees.
 """
 
 from __future__ import annotations
@@ -168,19 +171,20 @@ def checkpoint(engine: Engine) -> None:
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def set_maintenance(conn: Connection, on: bool) -> None:
-    """Allow (or forbid again) DELETE on the audit tables for the rest of this transaction."""
-    if is_postgres(conn):
-        conn.execute(text("SELECT set_config('bastion.maintenance', :v, true)"), {"v": "on" if on else "off"})
-    else:
-        conn.execute(text("UPDATE audit_maintenance SET active = :v WHERE id = 1"), {"v": 1 if on else 0})
-
-
-@contextmanager
-def maintenance(conn: Connection) -> Iterator[Connection]:
-    """Maintenance mode for a block inside a write transaction; always switched back off,
-    so a later statement in the same transaction is guarded again. On an error the
-    enclosing transaction rolls back, which undoes the switch on both databases."""
-    set_maintenance(conn, True)
-    yield conn
-    set_maintenance(conn, False)
+def vacuum_tables(engine: Engine, tables: tuple[str, ...]) -> None:
+    """Physically remove deleted rows: PostgreSQL ``VACUUM (FULL)`` on ``tables`` (the
+    table is rewritten into new files; it holds an ACCESS EXCLUSIVE lock while it runs,
+    and the old tuples may survive in WAL segments until they are recycled); SQLite
+    ``VACUUM`` of the whole file (``secure_delete`` already zeroes freed cells)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            for table in tables:
+                conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
+        return
+    if engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as conn:
+        # Like checkpoint(): VACUUM cannot run inside the BEGIN IMMEDIATE the engine issues.
+        conn.connection.driver_connection.execute("VACUUM")
+    checkpoint(engine)

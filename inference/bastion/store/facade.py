@@ -28,12 +28,21 @@ from bastion.store.audit import (
     utcnow,
 )
 from bastion.store.consent import ConsentRegistry
-from bastion.store.db import checkpoint, create_store_engine, default_url, parse_url, sqlite_path, write_tx
+from bastion.store.db import (
+    checkpoint,
+    create_store_engine,
+    default_url,
+    parse_url,
+    sqlite_path,
+    vacuum_tables,
+    write_tx,
+)
 from bastion.store.keys import audit_hmac_key, hmac_hex, parse_vault_key
 from bastion.store.keys import vault_key as load_vault_key
 from bastion.store.migrate import HEAD, current, upgrade
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
-from bastion.store.schema import audit_events
+from bastion.store.schema import audit_events, consent_records, vault_entries
+from bastion.store.schema import pseudonyms as pseudonym_links
 from bastion.store.vault import PersistentVault
 from bastion.types import INJECTION, Action, CheckResult
 
@@ -74,8 +83,10 @@ def severity_of(result: CheckResult) -> str:
 class PrivacyStore:
     """Audit trail, consent, vault, retention and erasure on SQLite or PostgreSQL.
 
-    Keys (only needed by the features that use them): the audit HMAC key from
-    ``audit_key``/``audit_key_file``/``$BASTION_AUDIT_HMAC_KEY``/``$BASTION_AUDIT_HMAC_KEY_FILE``;
+    Keys (loaded on first use, never stored in the database): the audit HMAC key from
+    ``audit_key``/``audit_key_file``/``$BASTION_AUDIT_HMAC_KEY``/``$BASTION_AUDIT_HMAC_KEY_FILE``
+    keys the text fingerprints and, through a derived subkey, the audit chain's MACs, so
+    every audit write and :meth:`verify` need it (reading events and stats do not);
     the vault key from ``vault_key``/``vault_key_file``/``$BASTION_VAULT_KEY``/``$BASTION_VAULT_KEY_FILE``.
 
     >>> import tempfile, os
@@ -117,7 +128,7 @@ class PrivacyStore:
             self.engine.dispose()
             raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
         self._clock = clock
-        self.audit = AuditLog(self.engine, clock)
+        self.audit = AuditLog(self.engine, clock, key=self._hmac_key)
         self.pseudonyms = Pseudonyms(self.engine, clock)
         self.consent = ConsentRegistry(self.engine, self.audit, self.pseudonyms, clock)
         self._audit_key_arg = (audit_key, audit_key_file)
@@ -227,8 +238,13 @@ class PrivacyStore:
             )
             return self.audit.append_on(conn, [ev])[0]
 
-    def verify(self) -> VerifyReport:
-        return self.audit.verify()
+    def verify(self, *, known_head: tuple[int, str] | None = None) -> VerifyReport:
+        """Check the audit chain (needs the audit key): see :meth:`AuditLog.verify`."""
+        return self.audit.verify(known_head=known_head)
+
+    def seal(self) -> int | None:
+        """Seal a chain written before schema 0003 with the audit key: see :meth:`AuditLog.seal`."""
+        return self.audit.seal()
 
     def stats(self, since: datetime, until: datetime | None = None) -> SecurityStats:
         return self.audit.stats(since, until)
@@ -237,9 +253,17 @@ class PrivacyStore:
         """Retention: see :meth:`AuditLog.purge`."""
         return self.audit.purge(older_than, now=now)
 
-    def erase(self, user_id: str) -> ErasureReceipt:
+    def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:
         """Right to erasure: remove the user's pseudonym link, consent records and vault
-        entries in one transaction, and log an ``erasure`` event under the pseudonym."""
+        entries in one transaction, and log an ``erasure`` event under the pseudonym.
+
+        On PostgreSQL a DELETE only marks tuples dead: the user id stays readable in the
+        table's heap pages (and in WAL) until VACUUM reuses them. ``vacuum=True`` then runs
+        ``VACUUM (FULL)`` on the three affected tables, which rewrites them and takes an
+        ACCESS EXCLUSIVE lock on each while it runs (run it off-peak, or batch erasures).
+        On SQLite ``secure_delete`` already zeroes the freed cells; ``vacuum=True`` also
+        runs ``VACUUM``.
+        """
         user_id = check_user_id(user_id)
         with write_tx(self.engine) as conn:
             pseudonym = Pseudonyms.get_on(conn, user_id)
@@ -269,4 +293,6 @@ class PrivacyStore:
             )
             logged = self.audit.append_on(conn, [ev])[0]
         checkpoint(self.engine)
+        if vacuum:  # even for an unknown user: it may be the retry of an erase without vacuum
+            vacuum_tables(self.engine, (pseudonym_links.name, consent_records.name, vault_entries.name))
         return ErasureReceipt(pseudonym is not None, link_n, consent_n, vault_n, audit_n, logged.id)

@@ -3,7 +3,7 @@
 >>> import tempfile, os
 >>> from prometheus_client import CollectorRegistry, generate_latest
 >>> from bastion.store import PrivacyStore
->>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "m.db"))
+>>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "m.db"), audit_key=b"k" * 32)
 >>> _ = store.audit.append("injection", severity="high")
 >>> reg = CollectorRegistry(); _ = register_metrics(store, reg)
 >>> b'bastion_audit_events{event_type="injection",severity="high"} 1.0' in generate_latest(reg)

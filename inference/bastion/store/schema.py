@@ -54,7 +54,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 # The chain: ids are assigned by the appender under the chain lock (never by a sequence),
-# so the id is known before the row hash is computed and gaps mean deleted rows.
+# so the id is known before the row MAC is computed and gaps mean deleted rows. ``prev_hash``
+# and ``hash`` keep their schema-0001 names but hold keyed HMAC-SHA256 values since 0003.
 audit_events = Table(
     "audit_events",
     metadata,
@@ -73,22 +74,21 @@ audit_events = Table(
     Column("hash", String(64), nullable=False, unique=True),
 )
 
-# Where the chain starts after retention purges: the newest anchor wins.
-audit_chain_anchor = Table(
-    "audit_chain_anchor",
+# One row (id = 1) describing the chain: where it starts (after retention purges), its
+# newest row, the key id it is MAC'd with and a MAC over all of that. The triggers only let
+# the counters move forward, so a DML-only attacker can neither roll the head back to hide
+# deleted newest rows nor re-open purged ids; forging a new head needs the key.
+audit_chain_head = Table(
+    "audit_chain_head",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ts", UTCDateTime, nullable=False),
-    Column("first_id", BigInteger, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("purged", BigInteger, nullable=False),
-)
-
-audit_maintenance = Table(
-    "audit_maintenance",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("active", Integer, nullable=False),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("start_id", BigInteger, nullable=False),
+    Column("start_prev", String(64), nullable=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("last_mac", String(64), nullable=False),
+    Column("legacy_through", BigInteger, nullable=False),
+    Column("key_id", String(32), nullable=True),
+    Column("mac", String(64), nullable=True),
 )
 
 pseudonyms = Table(
@@ -127,8 +127,7 @@ vault_entries = Table(
 
 ALL_TABLES = (
     "audit_events",
-    "audit_chain_anchor",
-    "audit_maintenance",
+    "audit_chain_head",
     "privacy_pseudonyms",
     "privacy_consent",
     "privacy_vault",

@@ -42,7 +42,7 @@ class PersistentVault(Vault):
     >>> from bastion.store import PrivacyStore, new_vault_key
     >>> from bastion.redact import Pseudonymize, redact_text, restore
     >>> from bastion.types import Finding
-    >>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "v.db"), vault_key=new_vault_key())
+    >>> store = PrivacyStore("sqlite:///" + os.path.join(tempfile.mkdtemp(), "v.db"), audit_key=b"k" * 32, vault_key=new_vault_key())
     >>> v = store.vault("alice", session="s1")
     >>> t = redact_text("call Jane", [Finding("PERSON", 5, 9, 1.0, "x")], Pseudonymize(v))
     >>> t, restore(t, store.vault("alice", session="s1"))
