@@ -3,6 +3,10 @@ for Spark local mode, on a generated file (``Guard.default()``, or ``--guard``).
 
     python benchmarks/bench_scan.py                 # 100k rows
     python benchmarks/bench_scan.py --rows 20000 --no-spark
+    python benchmarks/bench_scan.py --io-only --rows 50000   # reading/writing cost alone
+
+``--io-only`` scores with a no-op detector, so the table shows what the file handling
+itself costs (parsing, per-batch checkpoints, atomic rename) per format and batch size.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from bastion import Guard
 from bastion.scan import scan
 
 TEMPLATES = [
@@ -57,6 +62,45 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
         writer.close()
 
 
+class _NoOp:
+    name, category, version, kind = "noop", "pii", "1", "rules"
+
+    def detect(self, texts):
+        return [[] for _ in texts]
+
+
+def noop_guard() -> Guard:
+    """Referenced as 'bench_scan:noop_guard'."""
+    return Guard([_NoOp()])
+
+
+def bench_io(src: Path, tmp: Path, batch_sizes: tuple[int, ...], rounds: int = 3) -> None:
+    """Rows/s of scan's file handling alone, formats and batch sizes interleaved per round."""
+    import pyarrow.csv as pacsv
+
+    table = pq.read_table(src)
+    inputs = {"parquet": src, "csv": tmp / "in.csv", "jsonl": tmp / "in.jsonl"}
+    pacsv.write_csv(table, inputs["csv"])
+    with open(inputs["jsonl"], "w", encoding="utf-8") as fh:
+        import json
+
+        for r in table.to_pylist():
+            fh.write(json.dumps(r) + "\n")
+    cases = [(fmt, bs) for fmt in inputs for bs in batch_sizes]
+    times: dict[tuple[str, int], list[float]] = {c: [] for c in cases}
+    for _ in range(rounds):
+        for fmt, bs in cases:
+            t0 = time.perf_counter()
+            scan(inputs[fmt], tmp / f"io.{fmt}", batch_size=bs, guard_spec="bench_scan:noop_guard")
+            times[(fmt, bs)].append(time.perf_counter() - t0)
+    rows = table.num_rows
+    print(f"\n{'format (in = out)':<20}{'batch':>7}{'rows/s (median)':>17}")
+    for fmt, bs in cases:
+        secs = sorted(times[(fmt, bs)])[len(times[(fmt, bs)]) // 2]
+        print(f"{fmt:<20}{bs:>7}{rows / secs:>17.0f}")
+    print(f"\n{rows} rows, {rounds} rounds interleaved, no-op detector")
+
+
 def bench_spark(path: Path, out: Path, guard: str | None, batch_size: int) -> tuple[float, float]:
     from bastion.integrations.spark import scan_dataframe
     from pyspark.sql import SparkSession
@@ -90,11 +134,15 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=256)
     ap.add_argument("--guard", help="guard spec for load_guard (default: Guard.default())")
     ap.add_argument("--no-spark", action="store_true")
+    ap.add_argument("--io-only", action="store_true", help="file handling alone, no-op detector")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bastion-bench-"))
     try:
         src = tmp / "prompts.parquet"
         generate(src, args.rows)
+        if args.io_only:
+            bench_io(src, tmp, (64, 256, 1024))
+            return
         results = []
         for workers in (1, 2):
             s = scan(

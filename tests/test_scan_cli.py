@@ -50,6 +50,7 @@ def csv_in(tmp_path) -> Path:
         (["--guard", "nonsense"], 2, "neither a config file"),
         (["--guard", FAKE, "--tasks", "pii"], 2, "--tasks"),
         (["--guard", FAKE, "-o", "/no/such/dir/o.csv"], 2, "output directory not found"),
+        (["--guard", FAKE, "--redact", "--id-column", "text"], 2, "would copy the raw text"),
         (["--guard", "test_scan_cli:broken_guard"], 1, "ModelLoadError: model file is corrupt"),
     ],
     ids=[
@@ -61,6 +62,7 @@ def csv_in(tmp_path) -> Path:
         "guard-spec",
         "tasks-and-guard",
         "out-dir",
+        "redact-id",
         "model",
     ],
 )

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bastion.errors import BastionError, ConfigError, InputError
+from bastion.errors import ConfigError, InputError
 from bastion.guard import Guard, coerce_text
 from bastion.scan_io import (
     CsvEncoder,
@@ -51,7 +51,7 @@ from bastion.scan_io import (
     jsonl_columns,
     jsonl_line,
     read_rows,
-    serialise_each,
+    serialise,
 )
 from bastion.types import Action, CheckResult
 
@@ -126,9 +126,13 @@ def result_fields(result: CheckResult) -> dict[str, Any]:
 def _as_text(value: Any) -> str:
     if value is None:
         raise InputError("value is null")
-    if isinstance(value, str) and any("\udc80" <= c <= "\udcff" for c in value):
-        # CSV is read with surrogateescape, which turns invalid UTF-8 bytes into these
-        raise InputError("value is not valid UTF-8")
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            if any("\udc80" <= c <= "\udcff" for c in value):
+                # CSV is read with surrogateescape, which turns invalid UTF-8 bytes into these
+                raise InputError("value is not valid UTF-8") from None
     return coerce_text(value)
 
 
@@ -320,6 +324,8 @@ class _Run:
             for p in (self.partial, self.err_partial, self.progress):
                 p.unlink(missing_ok=True)
             shutil.rmtree(self.parts, ignore_errors=True)
+        self._progress_fd: int | None = None
+        self._progress_len = 0
         self.out_fh: IO[bytes] | None = None
         if out_fmt == "parquet":
             self.parts.mkdir(exist_ok=True)
@@ -361,14 +367,17 @@ class _Run:
         if self.out_fh is not None:
             self.out_fh.flush()
         self.err_fh.flush()
-        tmp = Path(f"{self.progress}.tmp")
-        tmp.write_text(
-            json.dumps(
-                {"version": _PROGRESS_VERSION, "fingerprint": self.fingerprint, "state": vars(self.state)}
-            ),
-            encoding="utf-8",
-        )
-        os.replace(tmp, self.progress)
+        data = json.dumps(
+            {"version": _PROGRESS_VERSION, "fingerprint": self.fingerprint, "state": vars(self.state)}
+        ).encode("utf-8")
+        # one pwrite at offset 0, padded with spaces (JSON ignores them) to never shrink:
+        # a killed process cannot leave it half-written, and it costs a fraction of the
+        # write-and-rename this would otherwise take (milliseconds per batch on overlayfs)
+        if self._progress_fd is None:
+            self._progress_fd = os.open(self.progress, os.O_RDWR | os.O_CREAT, 0o644)
+            self._progress_len = os.fstat(self._progress_fd).st_size  # a resumed run's file
+        self._progress_len = max(self._progress_len, len(data))
+        os.pwrite(self._progress_fd, data.ljust(self._progress_len), 0)
 
     def finish(self, schema: Any) -> None:
         if self.fmt == "parquet":
@@ -391,6 +400,9 @@ class _Run:
         shutil.rmtree(self.parts, ignore_errors=True)
 
     def close(self) -> None:
+        if self._progress_fd is not None:
+            os.close(self._progress_fd)
+            self._progress_fd = None
         for fh in (self.out_fh, self.err_fh):
             if fh is not None and not fh.closed:
                 fh.close()
@@ -477,6 +489,10 @@ def scan(
         raise ConfigError("batch size and workers must be positive")
     if not prefix:
         raise ConfigError("the result column prefix must not be empty")
+    if redact and id_column == column:
+        raise ConfigError(
+            "--id-column must not be the scanned column with --redact (it would copy the raw text)"
+        )
     out = Path(output) if output is not None else default_output(src, out_fmt)
     if out.resolve() == src.resolve():
         raise ConfigError("output must not overwrite the input")
@@ -612,8 +628,11 @@ def _write_good(
         if ok:
             run.write_part(layout.table(ok))
         return why
-    data, why = serialise_each(records, encoder.row if out_fmt == "csv" else jsonl_line)
-    run.write_out(b"".join(d for d in data if d is not None))
+    if out_fmt == "csv":
+        data, why = serialise(records, encoder.rows, encoder.row)
+    else:
+        data, why = serialise(records, lambda rs: b"".join(map(jsonl_line, rs)), jsonl_line)
+    run.write_out(data)
     return why
 
 
@@ -717,7 +736,7 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("bastion scan: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130
-    except (BastionError, OSError, Exception) as exc:  # noqa: BLE001 - report, never a traceback
+    except Exception as exc:  # noqa: BLE001 - a message and exit 1, never a traceback
         print(
             f"bastion scan: error: {type(exc).__name__}: {exc}\n"
             "finished batches are kept; rerun with --resume to continue",

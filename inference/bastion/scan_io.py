@@ -364,6 +364,8 @@ def jsonl_line(record: dict[str, Any]) -> bytes:
 
 
 def _csv_cell(v: Any) -> Any:
+    if type(v) is str:
+        return v if v.isascii() else _clean(v, raw_bytes=True)
     if v is None:
         return ""
     if isinstance(v, str):
@@ -398,7 +400,14 @@ class CsvEncoder:
         return self._encode([_csv_cell(f) for f in self.fields])
 
     def row(self, record: dict[str, Any]) -> bytes:
-        return self._encode([_csv_cell(record.get(f)) for f in self.fields])
+        return self.rows([record])
+
+    def rows(self, records: list[dict[str, Any]]) -> bytes:
+        self._buf.seek(0)
+        self._buf.truncate()
+        fields, cell = self.fields, _csv_cell
+        self._w.writerows([cell(r.get(f)) for f in fields] for r in records)
+        return self._buf.getvalue().encode("utf-8", "surrogateescape")
 
     def _encode(self, cells: list[Any]) -> bytes:
         self._buf.seek(0)
@@ -454,6 +463,24 @@ class ParquetLayout:
         return pa.Table.from_pylist(rows, schema=self.schema)
 
 
+_UNWRITABLE = (ValueError, TypeError, RecursionError, OverflowError, UnicodeError)
+
+
+def serialise(
+    rows: list[dict[str, Any]],
+    encode_all: Callable[[list[dict[str, Any]]], bytes],
+    encode: Callable[[dict[str, Any]], bytes],
+) -> tuple[bytes, list[str | None]]:
+    """The bytes of every row that can be encoded, and per row None or why it cannot.
+    The whole batch is tried at once; only a batch with a bad row is done row by row."""
+    try:
+        return encode_all(rows), [None] * len(rows)
+    except _UNWRITABLE:
+        pass
+    data, why = serialise_each(rows, encode)
+    return b"".join(d for d in data if d is not None), why
+
+
 def serialise_each(
     rows: list[dict[str, Any]], encode: Callable[[dict[str, Any]], bytes]
 ) -> tuple[list[bytes | None], list[str | None]]:
@@ -464,7 +491,7 @@ def serialise_each(
         try:
             out.append(encode(r))
             why.append(None)
-        except (ValueError, TypeError, RecursionError, OverflowError) as exc:
+        except _UNWRITABLE as exc:
             out.append(None)
             why.append(f"row cannot be written: {type(exc).__name__}: {exc}")
     return out, why
