@@ -59,8 +59,8 @@ def content(path: Path) -> object:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
-def test_killed_run_leaves_no_output_and_resume_equals_an_uninterrupted_run(tmp_path, fmt):
+@pytest.mark.parametrize("fmt, workers", [("jsonl", "1"), ("csv", "1"), ("parquet", "1"), ("jsonl", "2")])
+def test_killed_run_leaves_no_output_and_resume_equals_an_uninterrupted_run(tmp_path, fmt, workers):
     inp = tmp_path / "in.jsonl"
     write_input(inp)
     ref, out = tmp_path / f"ref.{fmt}", tmp_path / f"out.{fmt}"
@@ -78,7 +78,9 @@ def test_killed_run_leaves_no_output_and_resume_equals_an_uninterrupted_run(tmp_
         with open(f"{out}.partial", "ab") as fh:
             fh.write(b'{"half a ro')
 
-    resumed = bastion_scan(str(inp), "-o", str(out), "--batch-size", "7", "--resume", "--json")
+    resumed = bastion_scan(
+        str(inp), "-o", str(out), "--batch-size", "7", "--resume", "--json", "--workers", workers
+    )
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["resumed"] == 50 and summary["rows"] == 95 and summary["errors"] == 2

@@ -703,6 +703,7 @@ exit codes:
   1  runtime error (model failed to load, I/O error, worker crashed); the finished
      batches are kept: rerun with --resume to continue
   2  usage error (bad option, missing file or column, bad guard spec)
+  130  interrupted (Ctrl-C); rerun with --resume to continue
   (3, "blocked", is used by bastion check, not by scan)
 """
 
@@ -754,9 +755,9 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "scan",
         help="score every row of a CSV/JSONL/Parquet file (injection + PII), streaming in batches",
-        description="Score every row of a CSV, JSONL or Parquet file in streaming batches. "
-        "Every input row ends up in the output or in OUTPUT.errors.jsonl; the output appears "
-        "at its final name only when complete.",
+        description="Score every row of a CSV, JSONL or Parquet file in streaming batches.\n"
+        "Every input row ends up in the output or in OUTPUT.errors.jsonl; the output appears\n"
+        "at its final name only when complete (see docs/scan.md).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
