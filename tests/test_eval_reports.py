@@ -8,7 +8,19 @@ import pytest
 pytest.importorskip("pandas")
 
 from bastion_training.baselines import NaiveRegexDetector  # noqa: E402
-from bastion_training.evaluate_injection import history_rows, markdown, piguard_summary, set_group  # noqa: E402
+from bastion_training.evaluate_injection import (  # noqa: E402
+    archive_previous_report,
+    expected_calibration_error,
+    history_rows,
+    markdown,
+    per_language_table,
+    piguard_summary,
+    previous_version,
+    sample_set,
+    set_group,
+    target_metrics,
+    target_table,
+)
 from bastion_training.evaluate_pii import history_rows as pii_history_rows  # noqa: E402
 from bastion_training.evaluate_pii import markdown as pii_markdown  # noqa: E402
 from bastion_training.evaluate_pii import measure_throughput, scoped, span_report  # noqa: E402
@@ -28,6 +40,21 @@ from bastion_training.evaluate_pii import measure_throughput, scoped, span_repor
         ("tensor_trust", "malicious"),
         ("instructionwild", "benign_wild"),
         ("deepset_test", "in_distribution"),
+        ("cyberseceval", "multilingual_injection"),
+        ("cyberseceval_system_prompts", "benign_docs"),
+        ("cyberseceval_frr", "benign_docs"),
+        ("xsafety_hijack_leak", "multilingual_injection"),
+        ("xsafety_harmful", "harmful_request"),
+        ("multijail", "harmful_request"),
+        ("promptmap_harmful", "harmful_request"),
+        ("promptmap_attacks", "extraction"),
+        ("raccoon_attacks", "extraction"),
+        ("raccoon_system_prompts", "benign_docs"),
+        ("injecagent_wrappers", "tool_output"),
+        ("injecagent_heldout", "tool_output"),
+        ("tool_outputs_heldout", "tool_output"),
+        ("wasp", "malicious_other"),
+        ("cl4r1t4s", "benign_docs"),
     ],
 )
 def test_set_groups(name, group):
@@ -157,3 +184,181 @@ def test_pii_history_rows(tmp_path):
         )
     )
     assert pii_history_rows(tmp_path, ["eval_presidio", "eval_new"]) == ["| v1 | 0.500 | – |"]
+
+
+# --- issue 12: sampling, calibration, target table -------------------------------------------
+
+
+def _multi(n_en: int, n_de: int):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "text": [f"t{i}" for i in range(n_en + n_de)],
+            "label": [i % 2 for i in range(n_en + n_de)],
+            "lang": ["en"] * n_en + ["de"] * n_de,
+        }
+    )
+
+
+def test_sample_set_is_seeded_and_keeps_every_language():
+    df = _multi(980, 20)
+    a, b = sample_set(df, 100), sample_set(df, 100)
+    assert a.index.tolist() == b.index.tolist()  # deterministic
+    assert 95 <= len(a) <= 105
+    counts = a.groupby(["lang", "label"]).size().to_dict()
+    assert counts[("de", 0)] == counts[("de", 1)] == 1  # 2% stratum still present
+    assert sample_set(df, None) is df and sample_set(df, 5000) is df
+
+
+@pytest.mark.parametrize(
+    ("y", "p", "ece"),
+    [
+        ([0, 1], [0.0, 1.0], 0.0),
+        ([0, 0], [0.9, 0.9], 0.9),
+        ([0, 1, 0, 1], [0.55, 0.55, 0.55, 0.55], 0.05),  # one bin: |0.5 - 0.55|
+        ([1, 1, 0, 0], [0.95, 0.85, 0.05, 0.15], 0.1),  # two bins, each 0.1 off
+        ([], [], None),
+    ],
+)
+def test_expected_calibration_error(y, p, ece):
+    import numpy as np
+
+    got = expected_calibration_error(np.array(y), np.array(p))
+    assert got == pytest.approx(ece) if ece is not None else got is None
+
+
+def _new_sets_system(cse_en: float, fpr_cl4: float) -> dict:
+    per_set = {
+        "cyberseceval": {
+            "group": "multilingual_injection",
+            "n": 30,
+            "positives": 30,
+            "accuracy": 0.7,
+            "tpr": 0.7,
+            "by_lang": {
+                "en": {"n": 10, "positives": 10, "tpr": cse_en},
+                "de": {"n": 10, "positives": 10, "tpr": 0.6},
+                "hi": {"n": 10, "positives": 10, "tpr": 0.4},
+            },
+        },
+        "raccoon_attacks": {
+            "group": "extraction",
+            "n": 10,
+            "positives": 10,
+            "tpr": 0.9,
+            "by_family": {"extraction:raccoon:singular_attacks": {"n": 10, "positives": 10, "tpr": 0.9}},
+        },
+        "promptmap_attacks": {
+            "group": "extraction",
+            "n": 20,
+            "positives": 20,
+            "tpr": 0.5,
+            "by_family": {
+                "extraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.6},
+                "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
+            },
+        },
+        "cl4r1t4s": {
+            "group": "benign_docs",
+            "n": 100,
+            "positives": 0,
+            "accuracy": 1 - fpr_cl4,
+            "fpr": fpr_cl4,
+        },
+        "instructionwild": {
+            "group": "benign_wild",
+            "n": 100,
+            "positives": 0,
+            "accuracy": 0.995,
+            "fpr": 0.005,
+        },
+    }
+    return {
+        "per_set": per_set,
+        "piguard": piguard_summary(per_set),
+        "pooled": {"auc": 0.9, "tpr_at_1pct_fpr": 0.5},
+        "pooled_all": {"auc": 0.9, "tpr_at_1pct_fpr": 0.45, "ece": 0.12},
+        "ms_per_text": 1.0,
+    }
+
+
+def test_target_metrics_pool_by_language_and_family():
+    t = target_metrics(_new_sets_system(0.8, 0.01))
+    assert t["cse_en_tpr"] == 0.8
+    assert t["cse_other_tpr"] == pytest.approx(0.5) and t["cse_other_min_tpr"] == 0.4
+    # extraction pools the extraction:* families only: (10*0.9 + 10*0.6) / 20
+    assert t["extraction_tpr"] == pytest.approx(0.75)
+    assert t["other_attacks_tpr"] == pytest.approx(0.4)
+    assert t["fpr:cl4r1t4s"] == 0.01 and t["fpr:instructionwild"] == 0.005
+    assert t["ece_eval"] == 0.12 and t["ece_val"] is None and t["jbb_pair_tpr"] is None
+
+
+def test_target_table_columns_previous_and_met():
+    results = {"bastion": _new_sets_system(0.85, 0.01), "heuristic fallback": _new_sets_system(0.3, 0.05)}
+    meta = {"version": "v2", "thresholds": {}, "caps": {"default": None, "slow": 1}}
+    lines = target_table(results, meta, ("v1", _new_sets_system(0.5, 0.03)))
+    text = "\n".join(lines)
+    assert "| metric | this model | previous | heuristic fallback | target | met? |" in text
+    assert "| CyberSecEval EN recall | 85.0 | 50.0 | 30.0 | ≥ 80.0 | yes |" in text
+    assert "| FPR cl4r1t4s | 1.0 | 3.0 | 5.0 | ≤ 2.0 | yes |" in text
+    assert "| FPR instructionwild (label-0 rows) | 0.5 | 0.5 | 0.5 | ≤ 1.0 | yes |" in text
+    assert "| CyberSecEval 17 other languages, mean recall | 50.0 | 50.0 | 50.0 | ≥ 70.0 | **no** |" in text
+    assert "FPR owasp_llm_top10" not in text  # a set this run does not have: no row
+    # a target can be overridden (params: evaluate_injection.targets)
+    text = "\n".join(target_table(results, meta, None, {"cse_en_tpr": 0.9}))
+    assert "| CyberSecEval EN recall | 85.0 | – | 30.0 | ≥ 90.0 | **no** |" in text
+
+
+def test_per_language_table_shows_recall_and_flag_rate():
+    results = {"bastion": _new_sets_system(0.85, 0.01)}
+    lines = per_language_table(results)
+    assert "| cyberseceval | hi | 10 | 10 | 40.0 |" in lines
+    md = markdown(results, {}, {"version": "v2", "thresholds": {}, "caps": {"default": None, "slow": 1}})
+    assert md.index("## Targets") < md.index("## PIGuard-style summary") < md.index("## Per language")
+
+
+def test_archive_and_previous_version(tmp_path):
+    import json
+
+    (tmp_path / "metrics.json").write_text(
+        json.dumps({"meta": {"version": "v1", "created": "2026-11-30"}, "systems": {"b": _system(0.6)}})
+    )
+    assert archive_previous_report(tmp_path, "v1") is None  # same version: overwritten, not archived
+    dest = archive_previous_report(tmp_path, "v2")
+    assert dest == tmp_path / "history" / "v1.metrics.json" and dest.exists()
+    (tmp_path / "history" / "v0.metrics.json").write_text(
+        json.dumps({"meta": {"version": "v0", "created": "2026-11-01"}, "systems": {"b": _system(0.5)}})
+    )
+    version, r = previous_version(tmp_path / "history", "v2")
+    assert version == "v1" and r["per_set"]["wildguard"]["accuracy"] == 0.6
+    assert previous_version(tmp_path / "history", "v1")[0] == "v0"  # never the model itself
+    assert previous_version(tmp_path / "absent", "v2") is None
+
+
+def test_injection_card_embeds_summary_but_links_the_long_tables(tmp_path):
+    import json
+
+    from bastion_training.model_card import injection_card
+
+    model, report = tmp_path / "model", tmp_path / "report"
+    model.mkdir()
+    report.mkdir()
+    (model / "manifest.json").write_text(
+        json.dumps(
+            {
+                "max_length": 256,
+                "stride": 128,
+                "version": "v9",
+                "thresholds": {"default": 0.9, "strict": 0.95},
+            }
+        )
+    )
+    (report / "summary.md").write_text(
+        "# title\n\n## Targets (issue 12)\n\n| a | b |\n\n## Per set\n\n| s |\n\n"
+        "## Per language (x)\n\n| cyberseceval | hi |\n\n## Per family (x)\n\n| cse |\n",
+        encoding="utf-8",
+    )
+    card = injection_card(model, report, tmp_path / "absent.md")
+    assert "### Targets (issue 12)" in card and "### Per set" in card
+    assert "| cyberseceval | hi |" not in card and "reports/injection/summary.md" in card

@@ -126,3 +126,41 @@ def test_disabled_removal_without_leaks_is_fine() -> None:
     clean = _trainval().iloc[2:]
     res = remove_leaks(clean, EVALS, remove_exact=False, remove_near=False)
     assert len(res.kept) == 2 and res.removed.empty
+
+
+# --- every eval-only set added 2026-12 is guarded (loaded the way build.py loads them) ------
+
+from bastion_training.injection import build  # noqa: E402
+from bastion_training.injection import sources as S  # noqa: E402
+from bastion_training.injection.eval_sets import EVAL_SETS_V4  # noqa: E402
+from eval_sets_root import make_eval_root  # noqa: E402
+
+NEW_SETS = sorted(es.name for es in EVAL_SETS_V4)
+
+
+@pytest.fixture(scope="module")
+def mini_evals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    return build.load_eval_sets(make_eval_root(tmp_path_factory.mktemp("datasets")), 13)
+
+
+def test_new_eval_sets_are_in_eval_sets() -> None:
+    assert set(NEW_SETS) <= {es.name for es in S.EVAL_SETS}
+
+
+@pytest.mark.parametrize("name", NEW_SETS)
+def test_train_row_copied_from_new_eval_set_is_removed(
+    mini_evals: dict[str, pd.DataFrame], name: str
+) -> None:
+    assert len(mini_evals[name]), f"{name}: no rows loaded from the miniature root"
+    copied = mini_evals[name]["text"].iloc[0]
+    trainval = pd.DataFrame(
+        {
+            "text": ["  " + copied.upper() + " ", "book a table for two at the harbour restaurant"],
+            "label": [1, 0],
+            "source": ["somewhere", "polyai"],
+            "split": ["train", "train"],
+        }
+    )
+    res = remove_leaks(trainval, mini_evals)
+    assert res.kept["text"].tolist() == ["book a table for two at the harbour restaurant"]
+    assert res.removed["eval_set"].tolist() == [name]

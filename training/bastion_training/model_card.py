@@ -68,6 +68,13 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     summary = report_dir / "summary.md"
     if summary.exists():
         body = summary.read_text(encoding="utf-8").split("\n", 1)[1]
+        # the per-language and per-family tables run to hundreds of rows: the card links them
+        for long_table in ("\n## Per language", "\n## Per family"):
+            if long_table in body:
+                body = body.split(long_table, 1)[0].rstrip() + (
+                    "\n\nPer-language and per-family tables: "
+                    "[`reports/injection/summary.md`](../../reports/injection/summary.md).\n"
+                )
         text += "\n## Evaluation (eval-only sets, int8 model through Guard)\n" + body.replace(
             "\n## ", "\n### "
         )

@@ -515,3 +515,16 @@ TRAIN_LOADERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 }
 
 __all__ = ["COLUMNS", "EVAL_SETS", "TRAIN_LOADERS", "exists", "frame", "insert_attack"]
+
+# Eval-only sets added 2026-12 live in eval_sets.py, which imports this module; EVAL_SETS is
+# resolved on first access (PEP 562) so either module can be imported first.
+_EVAL_SETS_V1 = EVAL_SETS
+del EVAL_SETS
+
+
+def __getattr__(name: str):
+    if name == "EVAL_SETS":
+        from bastion_training.injection.eval_sets import EVAL_SETS_V4
+
+        return _EVAL_SETS_V1 + EVAL_SETS_V4
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
