@@ -779,3 +779,17 @@ def test_mine_hard_negatives_top_k() -> None:
     assert out["score"].is_monotonic_decreasing
     with pytest.raises(ValueError):
         mine_hard_negatives(["a"], [0.1, 0.2], k=1)
+
+
+def test_mining_pool_only_train_groups_and_hook(root: Path) -> None:
+    from bastion_training.injection.engine import mining_pool
+
+    frames, _ = build_injection_frames({"injection": {"benign_cap_per_source": 1}}, root, seed=13)
+    pool = mining_pool({"injection": {}}, root, 13)
+    assert len(pool) and set(pool.columns) == {"text", "source", "lang", "group"}
+    val_keys = {canonical(t) for t in frames["val"]["text"]}
+    assert not val_keys & {canonical(t) for t in pool["text"]}
+    scores = [0.9] * len(pool)
+    mined = mine_hard_negatives(pool["text"].tolist(), scores, k=2, exclude=frames["train"]["text"])
+    assert len(mined) <= 2 and (mined["label"] == 0).all()
+    assert not {canonical(t) for t in mined["text"]} & {canonical(t) for t in frames["train"]["text"]}

@@ -67,6 +67,18 @@ _SITES = (
     "docs.example.dev",
     "forum.example.com",
 )
+_SUBJECTS = (
+    "Update",
+    "Re: next steps",
+    "Notes",
+    "Weekly summary",
+    "Fwd: info",
+    "Reminder",
+    "Q3 review",
+    "Overview",
+    "Follow-up",
+    "Details",
+)
 _SYSTEMS = (
     "You are a helpful assistant for Contoso Travel. Answer questions about bookings politely.",
     "You are a summarisation assistant. Summarise the user's document in three bullet points.",
@@ -182,7 +194,7 @@ def _system_user(units, lang, rng):
 
 def _email(units, lang, rng):
     sender = rng.choice(_NAMES)
-    subj = units[0][:60] if units else "Update"
+    subj = rng.choice(_SUBJECTS)
     return (
         f"From: {sender} <{sender.split()[0].lower()}@example.com>\nTo: me@example.com\n"
         f"Subject: {subj}\nDate: 2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}\n\n"
@@ -212,7 +224,7 @@ def _html(units, lang, rng):
 
 
 def _markdown(units, lang, rng):
-    parts = [f"# {units[0][:50]}" if units else "# Notes"]
+    parts = [f"# {rng.choice(_SUBJECTS)}"]
     for u in units:
         style = rng.random()
         parts.append(u if style < 0.7 else (f"> {u}" if style < 0.85 else f"- {u}"))
@@ -381,6 +393,10 @@ def carrier_rows(
             imps = imps or list(PHRASES[lang]["benign_imp"])
             k = 0 if rng.random() < 0.3 else (2 if position == "split" else 1)
             planted = rng.sample(imps, k=min(k, len(imps)))
+            if planted and rng.random() < 0.25:
+                # alarm-style markers alone are not attacks ("IMPORTANT!!! The office is closed")
+                marker = rng.choice((PHRASES[lang]["urgent"][0], PHRASES[lang]["urgent"][3]))
+                planted[0] = f"{marker} {planted[0]}"
             family, group = "carrier_negative", f"neg:{lang}:{carrier}"
         text = render(carrier, place(units, planted, position, rng), doc_lang, rng)
         rows.append(

@@ -29,6 +29,7 @@ from bastion_training.injection.io import read_json, read_lines
 from bastion_training.injection.multilingual import PHRASES
 from bastion_training.injection.negatives import (
     discussion_rows,
+    native_benign_rows,
     roleplay_fiction_rows,
     secrets_code_rows,
     system_prompt_rows,
@@ -55,6 +56,7 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "discussion": 700,
     "system_prompts": 400,
     "roleplay_fiction": 250,
+    "native_benign_per_lang": 80,
 }
 
 _SENT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
@@ -169,6 +171,7 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["discussion"] = discussion_rows(seed, int(e["discussion"]), vf)
     parts["system_prompts"] = system_prompt_rows(seed, int(e["system_prompts"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
+    parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
         stats[k] = v.groupby(["split", "label"]).size().to_dict() if len(v) else {}
     out = pd.concat([p for p in parts.values() if len(p)], ignore_index=True)
@@ -218,3 +221,49 @@ def family_table(frames: dict[str, pd.DataFrame]) -> str:
         t = df.groupby(["family", "label"]).size().unstack(fill_value=0).reset_index()
         parts.append(f"### {name}\n\n" + _md(t))
     return "\n\n".join(parts)
+
+
+def mining_pool(params: dict[str, Any], root: Path, seed: int) -> pd.DataFrame:
+    """Train-role benign texts of **train-split groups** for hard-negative mining between
+    training rounds: score them with the current model, then pass texts and scores to
+    :func:`~bastion_training.injection.negatives.mine_hard_negatives` (with the current
+    train and every eval-only text as ``exclude``) and append the result to train.
+
+    Sources: the benign utterance sets (all rows, not just the capped sample), every SEP
+    data text, both salesforce documents of each triplet, tau-bench / ToolTalk / InjecAgent
+    simulated tool outputs. Val and held-out groups are left out, so mining never moves a
+    val text into train.
+    """
+    from bastion_training.injection import sources as S
+    from bastion_training.injection.build import assign_splits, settings
+
+    cfg = settings(params)
+    vf = float(cfg["val_fraction"])
+    parts = []
+    ben = S.TRAIN_LOADERS["benign_utterances"](root)
+    if len(ben):
+        ben = ben[assign_splits(ben, vf, seed, set()) == "train"]
+        parts.append(ben[["text", "source", "lang", "group"]])
+    rows = []
+    for st in A._sep_subtasks(root):
+        if A.split_of(st["_key"], seed, vf) == "train":
+            rows += [{"text": str(d), "source": "sep", "lang": "en", "group": st["_key"]} for d in st["data"]]
+    base = root / "injection/salesforce-prompt-leakage/data"
+    for f in sorted(base.glob("*/*_triplets_trunc_200.json")) if base.exists() else []:
+        for i, t in enumerate(read_json(f) or []):
+            g = f"sf:{f.parent.name}:{i}"
+            if A.split_of(g, seed, vf) == "train":
+                rows += [
+                    {"text": str(t.get(k, "")), "source": "salesforce_docs", "lang": "en", "group": g}
+                    for k in ("doc1", "doc2")
+                ]
+    parts.append(pd.DataFrame(rows, columns=["text", "source", "lang", "group"]))
+
+    def never(rng, split):  # tool outputs only: no attack is drawn with pos_fraction 0
+        raise AssertionError("unreachable")
+
+    tools = A.tool_output_rows(root, seed, never, pos_fraction=0.0)
+    parts.append(tools[tools["split"] == "train"][["text", "source", "lang", "group"]])
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    out = out[out["text"].str.strip().str.len() > 0]
+    return out.drop_duplicates("text").reset_index(drop=True)

@@ -524,3 +524,28 @@ def mine_hard_negatives(
             }
         )
     return pd.DataFrame(rows, columns=[*OUT, "score"]).astype({"label": "int64"})
+
+
+def native_benign_rows(seed: int, per_lang: int, val_fraction: float) -> pd.DataFrame:
+    """Short benign notes in every attack language from our own native sentences, benign
+    imperatives included ("Ignorez la première ligne du CSV"); split by sentence set."""
+    r = random.Random(f"{seed}:native")
+    rows = []
+    for lang, p in PHRASES.items():
+        pool = list(p["benign"]) + list(p["benign_imp"])
+        # the same sentence split as engine.benign_units, so no sentence crosses train/val
+        by_split: dict[str, list[str]] = {"train": [], "val": []}
+        for j, s in enumerate(pool):
+            h = int.from_bytes(
+                hashlib.blake2b(f"{seed}:own:{lang}:{j}".encode(), digest_size=8).digest(), "big"
+            )
+            by_split["val" if h / 2**64 < val_fraction else "train"].append(s)
+        by_split["val"] = by_split["val"] or pool[:1]
+        for i in range(per_lang):
+            split = "val" if i < per_lang * val_fraction else "train"
+            src = by_split[split]
+            text = " ".join(r.sample(src, k=min(len(src), r.randint(1, 4))))
+            rows.append(
+                _row(text, "synthetic_native_benign", "benign_native", f"native:{lang}:{split}", split, lang)
+            )
+    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
