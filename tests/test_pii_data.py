@@ -33,8 +33,8 @@ from bastion_training.pii.values import (
 
 SMALL = {
     "n_train": 300,
-    "n_val": 120,
-    "n_test": 120,
+    "n_val": 250,
+    "n_test": 250,
     "pool_size": 120,
     "locales": {"en_US": 0.5, "en_GB": 0.2, "de_DE": 0.15, "fr_FR": 0.15},
 }

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 from bastion.errors import ConfigError
 
-from . import loaders
+from . import corpora, loaders
+from .corpora import CorpusFile
 from .generator import generate_splits
 from .schema import COLUMNS, label_counts
 
@@ -62,7 +63,170 @@ EVAL_SETS: dict[str, tuple[tuple[str, ...], Callable[[list[Path]], pd.DataFrame]
     ),
 }
 
-_BUILD_KEYS = {"wnut_train", "wnut_handles_as_username", "eval_sets"}
+
+def _uner_files(root: Path, pattern: str) -> list[CorpusFile]:
+    """UNER treebank files matching ``pattern`` (``*-train.iob2`` / ``*-dev.iob2`` /
+    ``*-test.iob2``); the language is the file-name prefix (``pt_bosque-ud-train`` → pt)."""
+    files = sorted((root / "pii/UNER").glob(f"*/{pattern}"))
+    return [
+        CorpusFile(
+            str(p.relative_to(root)), "uner", p.name.split("_")[0], "uner", f"uner_{p.name.split('-')[0]}"
+        )
+        for p in files
+    ]
+
+
+# Train-role corpora (datasets README, "Added 2026-12"). Each is capped (``pii.corpus_caps``)
+# so the generator stays the core of the mix; keys are the cap names.
+TRAIN_CORPORA: dict[str, Callable[[Path], list[CorpusFile]]] = {
+    "uner_train": lambda root: _uner_files(root, "*-train.iob2"),
+    "germeval_dev": lambda root: [
+        CorpusFile(
+            "pii/GermEval2014/GermEval2014/NER-de-dev.tsv", "germeval", "de", "germeval", "germeval_dev"
+        )
+    ],
+    "lener_train": lambda root: [
+        CorpusFile("pii/leNER-Br/leNER-Br/train/train.conll", "lener", "pt", "space2", "lener_train")
+    ],
+    # capped per file: three German libraries, one French, one Dutch
+    "europeana": lambda root: [
+        CorpusFile(
+            f"pii/europeana-ner-corpora/enp_{name}.bio/enp_{name}.bio",
+            "europeana",
+            lang,
+            "europeana",
+            f"europeana_{name.split('.')[1]}",
+        )
+        for name, lang in (
+            ("DE.lft", "de"),
+            ("DE.onb", "de"),
+            ("DE.sbb", "de"),
+            ("FR.bnf", "fr"),
+            ("NL.kb", "nl"),
+        )
+    ],  # fmt: skip
+}
+FACTRU_TRAIN = "pii/factRuEval-2016/devset"
+LENER_VAL = CorpusFile("pii/leNER-Br/leNER-Br/dev/dev.conll", "lener", "pt", "space2", "lener_dev")
+
+CORPUS_CAPS: dict[str, int] = {
+    "uner_train": 2500,
+    "germeval_dev": 2200,
+    "lener_train": 1500,
+    "europeana": 400,
+    "factru_dev": 1800,
+    "lener_dev_val": 400,
+}
+
+# Eval-only multilingual sets: frame key -> files (per-language ``lang``). Never read by the
+# train builder (tests/test_pii_loaders.py checks which files a train-only build opens).
+_WN = ("de", "es", "fr", "it", "nl", "pl", "pt", "ru")
+EVAL_CORPORA: dict[str, Callable[[Path], list[CorpusFile]]] = {
+    "eval_uner": lambda root: _uner_files(root, "*-dev.iob2") + _uner_files(root, "*-test.iob2"),
+    "eval_germeval_test": lambda root: [
+        CorpusFile(
+            "pii/GermEval2014/GermEval2014/NER-de-test.tsv", "germeval", "de", "germeval", "germeval_test"
+        )
+    ],
+    "eval_conll2002": lambda root: [
+        CorpusFile(
+            f"pii/conll2002-es-nl/data/conll/{lang}/test.conllu",
+            "conll2002",
+            lang,
+            "conllu3",
+            f"conll2002_{lang}",
+        )
+        for lang in ("es", "nl")
+    ],  # fmt: skip
+    "eval_kind": lambda root: [
+        CorpusFile(f"pii/KIND/dataset/{name}_test.tsv", "kind", "it", "kind", f"kind_{name}")
+        for name in ("wikinews", "fiction", "degasperi")
+    ],
+    "eval_wikineural": lambda root: [
+        CorpusFile(
+            f"pii/wikineural/data/wikineural/{lang}/test.conllu",
+            "wikineural",
+            lang,
+            "conllu3",
+            f"wikineural_{lang}",
+        )
+        for lang in _WN
+    ],  # fmt: skip
+    "eval_bsnlp": lambda root: [
+        CorpusFile(
+            f"pii/bsnlp/data/bsnlp/{lang}/{topic}.conllu", "bsnlp", lang, "conllu3", f"bsnlp_{lang}_{topic}"
+        )
+        for lang in ("pl", "ru")
+        for topic in ("ec", "trump")
+    ],
+    "eval_ler": lambda root: [
+        CorpusFile("pii/german-LER/data/ler_test.conll", "ler", "de", "space2", "ler_test")
+    ],
+    "eval_lener_test": lambda root: [
+        CorpusFile("pii/leNER-Br/leNER-Br/test/test.conll", "lener", "pt", "space2", "lener_test")
+    ],
+}
+FACTRU_EVAL = "pii/factRuEval-2016/testset"
+EVAL_MULTILINGUAL = (*EVAL_CORPORA, "eval_factru_test")
+
+_BUILD_KEYS = {
+    "wnut_train",
+    "wnut_handles_as_username",
+    "eval_sets",
+    "corpora",
+    "corpus_caps",
+    "eval_cap_per_file",
+    "gazetteers",
+}
+
+
+def build_train_corpora(
+    params: Mapping[str, Any], root: Path, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The capped train-role NER corpora (train frame) and the leNER-Br dev sample (validation).
+    Missing files are skipped with a warning. Opens only train-role paths."""
+    caps = {**CORPUS_CAPS, **dict(params.get("corpus_caps") or {})}
+    frames: list[pd.DataFrame] = []
+    for key, files in TRAIN_CORPORA.items():
+        for spec in files(root):
+            if not (root / spec.rel).is_file():
+                log.warning("train corpus %s missing at %s", key, root / spec.rel)
+                continue
+            frames.append(corpora.load_tagged(root, spec, "train", caps.get(key), seed))
+    if (root / FACTRU_TRAIN).is_dir():
+        frames.append(corpora.load_factru(root, FACTRU_TRAIN, "train", caps.get("factru_dev"), seed))
+    else:
+        log.warning("factRuEval devset missing at %s", root / FACTRU_TRAIN)
+    val = pd.DataFrame(columns=list(COLUMNS))
+    if (root / LENER_VAL.rel).is_file():
+        val = corpora.load_tagged(root, LENER_VAL, "val", caps.get("lener_dev_val"), seed)
+    train = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
+    return train, val
+
+
+def build_eval_corpora(
+    wanted: list[str], root: Path, seed: int, cap_per_file: int | None
+) -> dict[str, pd.DataFrame]:
+    """The multilingual eval-only frames in ``wanted`` (uniform seeded sample per file)."""
+    out: dict[str, pd.DataFrame] = {}
+    for key in wanted:
+        if key == "eval_factru_test":
+            if (root / FACTRU_EVAL).is_dir():
+                out[key] = corpora.load_factru(
+                    root, FACTRU_EVAL, key, cap_per_file, seed, prefer_entities=False
+                )
+            else:
+                log.warning("%s: skipped, missing %s", key, root / FACTRU_EVAL)
+            continue
+        parts = []
+        for spec in EVAL_CORPORA[key](root):
+            if not (root / spec.rel).is_file():
+                log.warning("%s: skipping missing %s", key, root / spec.rel)
+                continue
+            parts.append(corpora.load_tagged(root, spec, key, cap_per_file, seed, prefer_entities=False))
+        if parts:
+            out[key] = pd.concat(parts, ignore_index=True)
+    return out
 
 
 def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) -> dict[str, pd.DataFrame]:
@@ -79,9 +243,10 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
     if isinstance(params.get("pii"), Mapping):  # tolerate being handed the whole params.yaml
         params = dict(params["pii"])
     gen_params = {k: v for k, v in params.items() if k not in _BUILD_KEYS}
-    frames = generate_splits(gen_params, seed)
-
     root = Path(root)
+    gazetteers = corpora.load_gazetteers(root, seed=seed) if params.get("gazetteers", True) else None
+    frames = generate_splits(gen_params, seed, gazetteers or None)
+
     if params.get("wnut_train", True):
         path = root / WNUT_TRAIN
         if path.is_file():
@@ -99,11 +264,22 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
         else:
             log.warning("WNUT-17 train missing at %s: train is synthetic only", path)
 
-    wanted = params.get("eval_sets", list(EVAL_SETS))
-    unknown = set(wanted) - set(EVAL_SETS)
+    if params.get("corpora", True):
+        extra, lener_val = build_train_corpora(params, root, seed)
+        if len(extra):
+            train = pd.concat([frames["train"], extra], ignore_index=True)
+            frames["train"] = train.sample(frac=1.0, random_state=seed % 2**32).reset_index(drop=True)
+        if len(lener_val):
+            frames["val"] = pd.concat([frames["val"], lener_val], ignore_index=True)
+
+    known = [*EVAL_SETS, *EVAL_MULTILINGUAL]
+    wanted = list(params.get("eval_sets", known))
+    unknown = set(wanted) - set(known)
     if unknown:
-        raise ConfigError(f"pii.eval_sets: unknown {sorted(unknown)}; known: {sorted(EVAL_SETS)}")
-    for key in wanted:
+        raise ConfigError(f"pii.eval_sets: unknown {sorted(unknown)}; known: {sorted(known)}")
+    cap = params.get("eval_cap_per_file", 2000)
+    frames.update(build_eval_corpora([k for k in wanted if k in EVAL_MULTILINGUAL], root, seed, cap))
+    for key in (k for k in wanted if k in EVAL_SETS):
         rels, load = EVAL_SETS[key]
         paths = [root / rel for rel in rels]
         present = [p for p in paths if p.is_file()]

@@ -26,9 +26,11 @@ from typing import Any
 
 import pandas as pd
 from bastion.errors import ConfigError
+from bastion.labels import NER_LABELS
 
 from .schema import assert_valid_spans, make_frame
 from .templates import TEMPLATES, Template
+from .templates_intl import CAPITALS
 from .values import (
     GEO_FEATURES,
     LOCALE_REGION,
@@ -213,6 +215,114 @@ def _race_time(rng: random.Random) -> str:
                        f"{rng.randint(2, 5)} hours {rng.randint(0, 59)} minutes {rng.randint(0, 59)} seconds"])  # fmt: skip
 
 
+# Identifier kinds that get a label only when bastion.labels.NER_LABELS has one (another change
+# may add identifier labels); the first candidate present wins, otherwise the value stays O.
+CONDITIONAL_LABELS: dict[str, tuple[str, ...]] = {
+    "PASSWORD_P": ("PASSWORD",),
+    "PASSPORT": ("PASSPORT", "PASSPORT_NUMBER"),
+    "DRIVER_LICENSE": ("DRIVER_LICENSE", "DRIVERS_LICENSE", "DRIVER_LICENSE_NUMBER"),
+    "NATIONAL_ID": ("NATIONAL_ID", "NATIONAL_ID_NUMBER"),
+    "MRN": ("MEDICAL_RECORD_NUMBER", "MRN", "MEDICAL_RECORD"),
+    "BANK_ACCOUNT": ("BANK_ACCOUNT", "BANK_ACCOUNT_NUMBER"),
+}
+
+
+def conditional_label(slot: str, labels: Sequence[str] = NER_LABELS) -> str | None:
+    """The NER label a conditional identifier slot is written with, or None (left O)."""
+    return next((lab for lab in CONDITIONAL_LABELS[slot] if lab in labels), None)
+
+
+def _cond(slot: str, fn: Callable[[random.Random, str], str]) -> Callable[[_Ctx, int], list[Segment]]:
+    return lambda ctx, i: [(fn(ctx.rng, ctx.lang), conditional_label(slot))]
+
+
+def _password(rng: random.Random, lang: str) -> str:
+    # Prose passwords are memorable words more often than random strings.
+    words = ["hunter2", "sommer2024", "Passw0rd!", "letmein", "qwerty123", "Fluffy#7", "ilovecats", "Bonjour123",
+             "contraseña1", "Kotek2020", "tr0ub4dor&3", "Admin@123", "welkom01", "Rosa1987"]  # fmt: skip
+    if rng.random() < 0.5:
+        return rng.choice(words)
+    return _rand(rng, string.ascii_letters + string.digits + "!#%&*", rng.randint(8, 14))
+
+
+def _passport(rng: random.Random, lang: str) -> str:
+    if lang == "ru":
+        return f"{rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(100000, 999999)}"
+    if lang == "de":
+        return "C" + _rand(rng, "CFGHJKLMNPRTVWXYZ0123456789", 8)
+    return _rand(rng, string.ascii_uppercase, rng.choice([1, 2])) + _rand(rng, string.digits, 7)
+
+
+def _national_id(rng: random.Random, lang: str) -> str:
+    if lang == "es":  # DNI: 8 digits + check letter
+        n = rng.randint(10**7, 10**8 - 1)
+        return f"{n}{'TRWAGMYFPDXBNJZSQVHLCKE'[n % 23]}"
+    if lang == "pl":  # PESEL with its weighted check digit
+        body = [rng.randint(0, 9) for _ in range(10)]
+        check = (10 - sum(d * w for d, w in zip(body, (1, 3, 7, 9, 1, 3, 7, 9, 1, 3), strict=True)) % 10) % 10
+        return "".join(map(str, body)) + str(check)
+    if lang == "nl":  # BSN: 11-proof
+        while True:
+            d = [rng.randint(0, 9) for _ in range(9)]
+            if d[0] and (sum(x * w for x, w in zip(d, (9, 8, 7, 6, 5, 4, 3, 2, -1), strict=True)) % 11 == 0):
+                return "".join(map(str, d))
+    if lang == "pt":  # CPF with both check digits
+        d = [rng.randint(0, 9) for _ in range(9)]
+        for n in (10, 11):
+            r = sum(x * w for x, w in zip(d, range(n, 1, -1), strict=False)) * 10 % 11
+            d.append(0 if r == 10 else r)
+        s = "".join(map(str, d))
+        return f"{s[:3]}.{s[3:6]}.{s[6:9]}-{s[9:]}"
+    if lang == "fr":  # NIR: sex, year, month, department, commune, order, key
+        body = f"{rng.choice('12')}{rng.randint(50, 99)}{rng.randint(1, 12):02d}{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
+        return f"{body} {97 - int(body) % 97:02d}"
+    return _rand(rng, string.digits, 9)
+
+
+def _mrn(rng: random.Random, lang: str) -> str:
+    return rng.choice(
+        [
+            f"{rng.randint(10**6, 10**8)}",
+            f"MRN-{rng.randint(10**5, 10**7)}",
+            f"{rng.randint(100, 999)}-{rng.randint(10**4, 10**5 - 1)}",
+        ]
+    )
+
+
+def _bank_account(rng: random.Random, lang: str) -> str:
+    return rng.choice([f"{rng.randint(10**7, 10**8 - 1)}, sort code {rng.randint(10, 99)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+                       f"{rng.randint(10**8, 10**10)}", f"{rng.randint(100, 999)}-{rng.randint(10**6, 10**7 - 1)}-{rng.randint(10, 99)}"])  # fmt: skip
+
+
+def _driver_license(rng: random.Random, lang: str) -> str:
+    return rng.choice([f"{rng.choice(string.ascii_uppercase)}{rng.randint(10**6, 10**7 - 1)}",
+                       f"{rng.choice(string.ascii_uppercase)}{rng.randint(100, 999)}-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"])  # fmt: skip
+
+
+def _user_agent(rng: random.Random) -> str:
+    major = rng.randint(90, 131)
+    return rng.choice([
+        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.{rng.randint(1000, 6999)}.{rng.randint(10, 200)} Safari/537.36",
+        f"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{rng.randint(14, 18)}.{rng.randint(0, 6)} Safari/605.1.15",
+        f"Mozilla/5.0 (X11; Linux x86_64; rv:{major}.0) Gecko/20100101 Firefox/{major}.0",
+        f"Mozilla/5.0 (iPhone; CPU iPhone OS 17_{rng.randint(0, 6)} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
+        f"curl/8.{rng.randint(0, 11)}.{rng.randint(0, 3)}", f"python-requests/2.{rng.randint(20, 32)}.{rng.randint(0, 3)}",
+    ])  # fmt: skip
+
+
+def _capital(ctx: _Ctx, i: int, which: int) -> list[Segment]:
+    """One true (capital, country) pair per text, chosen from the first identity so that
+    ``{CAPITAL}`` and ``{CAPITAL_COUNTRY}`` agree without shared state."""
+    pairs = CAPITALS.get(ctx.lang, CAPITALS["en"])
+    seed = stable_seed(ctx.people[0].full if ctx.people else "", ctx.lang)
+    value = pairs[seed % len(pairs)][which]
+    # "la France" / "der Schweiz": the article stays outside the span
+    for article in ("la ", "le ", "l'", "der "):
+        if value.startswith(article):
+            return [(article, None), (value[len(article) :], "LOCATION")]
+    return [(value, "LOCATION")]
+
+
 # Slot name -> filler(ctx, identity index) -> segments. Labelled slots read the identity so one
 # text stays consistent (the signature's name matches the email address).
 _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
@@ -235,6 +345,16 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "US_SSN": _id_slot("US_SSN", lambda c, p: format_ssn(c.rng, p.ssn)),
     "IP_ADDRESS": _id_slot("IP_ADDRESS", _ip),
     "ORGANIZATION": _id_slot("ORGANIZATION", lambda c, p: p.company),
+    "LAND": _id_slot("LOCATION", lambda c, p: p.country_native),
+    "CAPITAL": lambda ctx, i: _capital(ctx, i, 0),
+    "CAPITAL_COUNTRY": lambda ctx, i: _capital(ctx, i, 1),
+    "PASSWORD_P": _cond("PASSWORD_P", _password),
+    "PASSPORT": _cond("PASSPORT", _passport),
+    "DRIVER_LICENSE": _cond("DRIVER_LICENSE", _driver_license),
+    "NATIONAL_ID": _cond("NATIONAL_ID", _national_id),
+    "MRN": _cond("MRN", _mrn),
+    "BANK_ACCOUNT": _cond("BANK_ACCOUNT", _bank_account),
+    "USER_AGENT": _filler(_user_agent),
     "LOC": _loc,
     # Newswire and prose: surnames alone, real places, organisations built from parts.
     "SURNAME": _named("PERSON", lambda c, p: p.last),  # never joined with a neighbouring name
@@ -329,7 +449,7 @@ _FILLER_SLOTS = frozenset(
     {"ORDER_ID", "UUID", "VERSION", "HASH", "EPOCH", "BAD_CARD", "DATE", "TIME", "TS", "REQ_ID", "AMOUNT", "INT",
      "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4",
      "NEWS_DATE", "YEAR", "DAY", "MONTH", "WEEKDAY", "SCORE", "SETS", "RACE_TIME", "PCT", "FIGURE", "NATIONALITY",
-     "NUM", "PTS"}
+     "NUM", "PTS", "USER_AGENT"}
 )  # fmt: skip
 
 
@@ -363,7 +483,9 @@ def split_templates(
     same template never moves between splits from one run to the next."""
     groups: dict[tuple[str, bool], list[Template]] = {}
     for t in templates:
-        if t.lang == "en":
+        if t.stratum:
+            stratum = t.stratum
+        elif t.lang == "en":
             stratum = t.format
         elif t.format in _LATER_FORMATS:  # few lines per language: pooled across languages
             stratum = f"intl-{t.format}"
@@ -521,8 +643,11 @@ def config(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return cfg
 
 
-def generate_splits(params: Mapping[str, Any] | None, seed: int) -> dict[str, pd.DataFrame]:
-    """Synthetic ``train``/``val``/``test`` frames. Deterministic given ``params`` and ``seed``."""
+def generate_splits(
+    params: Mapping[str, Any] | None, seed: int, gazetteers: Any | None = None
+) -> dict[str, pd.DataFrame]:
+    """Synthetic ``train``/``val``/``test`` frames. Deterministic given ``params``, ``seed`` and
+    ``gazetteers`` (``corpora.Gazetteers``: German values mixed into de identities)."""
     cfg = config(params)
     check_templates()
     started = time.monotonic()
@@ -531,7 +656,9 @@ def generate_splits(params: Mapping[str, Any] | None, seed: int) -> dict[str, pd
     frames = {}
     for split in SPLITS:
         size = cfg["pool_size"] if split == "train" else max(1, cfg["pool_size"] // 4)
-        pools = build_pools(cfg["locales"], size, seed, split, exclude, min_per_locale=min(40, size))
+        pools = build_pools(
+            cfg["locales"], size, seed, split, exclude, min_per_locale=min(40, size), gazetteers=gazetteers
+        )
         frames[split] = generate_split(split, cfg[f"n_{split}"], by_split[split], pools, cfg, seed)
         log.info(
             "synthetic %s: %d texts from %d templates, %d identities",

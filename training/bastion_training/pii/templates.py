@@ -24,6 +24,7 @@ class Template:
     format: str
     lang: str
     text: str
+    stratum: str = ""  # split stratum override (templates_intl: "v3-<lang>"); "" = by format/language
 
 
 _BLOCKS: list[tuple[str, str, str, str]] = []  # (format, lang, separator, body)
@@ -1301,4 +1302,19 @@ def _build() -> tuple[Template, ...]:
     return tuple(out)
 
 
-TEMPLATES: tuple[Template, ...] = _build()
+def _build_intl() -> tuple[Template, ...]:
+    from .templates_intl import INTL_BLOCKS
+
+    out: list[Template] = []
+    counters: dict[tuple[str, str], int] = {}
+    for fmt, lang, sep, body in INTL_BLOCKS:
+        for text in body.strip("\n").split(sep):
+            if not text.strip():
+                continue
+            n = counters.get((lang, fmt), 0)
+            counters[(lang, fmt)] = n + 1
+            out.append(Template(f"{lang}-v3{fmt}-{n:03d}", fmt, lang, text, stratum=f"v3-{lang}"))
+    return tuple(out)
+
+
+TEMPLATES: tuple[Template, ...] = _build() + _build_intl()

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import phonenumbers
 from bastion.detectors.validators import iban_ok
@@ -26,13 +27,25 @@ LOCALE_REGION: dict[str, str] = {
     "en_US": "US", "en_GB": "GB", "en_IN": "IN", "en_CA": "CA", "en_AU": "AU", "de_DE": "DE",
     "de_AT": "AT", "de_CH": "CH", "fr_FR": "FR", "fr_CH": "CH", "es_ES": "ES", "es_MX": "MX",
     "it_IT": "IT", "nl_NL": "NL", "nl_BE": "BE", "pt_BR": "BR", "pt_PT": "PT",
+    "pl_PL": "PL", "ru_RU": "RU", "zh_CN": "CN", "ja_JP": "JP",
 }  # fmt: skip
+
+# Country names as the identity's own language writes them ({LAND} in native templates).
+COUNTRY_NATIVE: dict[tuple[str, str], str] = {
+    ("DE", "de"): "Deutschland", ("AT", "de"): "Österreich", ("CH", "de"): "Schweiz", ("CH", "fr"): "Suisse",
+    ("FR", "fr"): "France", ("ES", "es"): "España", ("MX", "es"): "México", ("IT", "it"): "Italia",
+    ("NL", "nl"): "Nederland", ("BE", "nl"): "België", ("BR", "pt"): "Brasil", ("PT", "pt"): "Portugal",
+    ("PL", "pl"): "Polska", ("RU", "ru"): "Россия", ("CN", "zh"): "中国", ("JP", "ja"): "日本",
+}  # fmt: skip
+
+# Languages that write a full name family-name first with no space, and titles after it.
+NAME_FIRST_FAMILY = frozenset({"zh", "ja"})
 
 COUNTRY_NAME: dict[str, str] = {
     "US": "USA", "GB": "United Kingdom", "IN": "India", "CA": "Canada", "AU": "Australia",
     "DE": "Germany", "AT": "Austria", "CH": "Switzerland", "FR": "France", "ES": "Spain",
     "MX": "Mexico", "IT": "Italy", "NL": "Netherlands", "BE": "Belgium", "BR": "Brazil",
-    "PT": "Portugal",
+    "PT": "Portugal", "PL": "Polska", "RU": "Россия", "CN": "中国", "JP": "日本",
 }  # fmt: skip
 
 # BBAN shapes for IBANs: (length, alphabet) pieces. Used when Faker's locale has no own IBAN.
@@ -50,7 +63,11 @@ _TITLES = {
     "it": ["Sig.", "Sig.ra", "Dott.", "Dott.ssa"],
     "nl": ["dhr.", "mevr.", "dr."],
     "pt": ["Sr.", "Sra.", "Dr.", "Dra."],
+    "pl": ["Pan", "Pani", "dr", "prof.", "mgr"],
+    "ru": ["г-н", "г-жа", "д-р", "проф."],
 }
+# Written after the name, outside the span ("王先生", "田中様").
+_TITLES_AFTER = {"zh": ["先生", "女士", "经理", "老师", "医生"], "ja": ["さん", "様", "氏", "先生", "部長"]}
 
 _MONTHS = {
     "en": "January February March April May June July August September October November December",
@@ -60,6 +77,8 @@ _MONTHS = {
     "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
     "nl": "januari februari maart april mei juni juli augustus september oktober november december",
     "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "pl": "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia",
+    "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
 }
 
 _CARD_PREFIXES = [("4", 16), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15),
@@ -145,7 +164,14 @@ class Identity:
 
     @property
     def full(self) -> str:
+        if self.lang in NAME_FIRST_FAMILY:
+            return f"{self.last}{self.first}"
         return f"{self.first} {self.last}"
+
+    @property
+    def country_native(self) -> str:
+        region = LOCALE_REGION.get(self.locale, "US")
+        return COUNTRY_NATIVE.get((region, self.lang), self.country)
 
     def keys(self) -> set[tuple[str, str]]:
         """Values that must never be shared between the train, val and test pools."""
@@ -255,19 +281,68 @@ def _email_and_username(
     return f"{local}@{domain}", user
 
 
-def make_identity(fake: Faker, rng: random.Random, locale: str) -> Identity:
+def _cjk_address(fake: Faker, rng: random.Random, region: str) -> tuple[str, str, str, tuple[str, ...]]:
+    """(street, city, postcode, lines) written the way China and Japan write them: from the
+    largest unit to the smallest, no spaces."""
+    if region == "JP":
+        city = f"{fake.prefecture()}{fake.city()}"
+        street = f"{fake.town()}{fake.chome()}{fake.ban()}{fake.gou()}"
+        if rng.random() < 0.4:
+            street += f" {fake.building_name()}{rng.randint(101, 1208)}"
+        postcode = fake.zipcode()
+        return street, city, postcode, (f"〒{postcode}", f"{city}{street}")
+    city = f"{fake.province()}{fake.city_name()}市"
+    street = f"{fake.district()}区{fake.street_name()}{rng.randint(1, 999)}号"
+    if rng.random() < 0.4:
+        street += f"{rng.randint(1, 30)}栋{rng.randint(101, 2808)}室"
+    postcode = fake.postcode()
+    return street, city, postcode, (f"{city}{street}", postcode)
+
+
+def _names(fake: Faker, rng: random.Random, lang: str) -> tuple[str, str]:
+    # Polish and Russian surnames agree with the person's gender (Kowalski / Kowalska).
+    if lang in ("pl", "ru") and hasattr(fake, "first_name_male"):
+        if rng.random() < 0.5:
+            return fake.first_name_male(), fake.last_name_male()
+        return fake.first_name_female(), fake.last_name_female()
+    return fake.first_name(), fake.last_name()
+
+
+def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any | None = None) -> Identity:
     region = LOCALE_REGION.get(locale, "US")
-    first, last = fake.first_name(), fake.last_name()
+    lang = locale.split("_")[0]
+    first, last = _names(fake, rng, lang)
     company = fake.company()
-    email, user = _email_and_username(rng, fake, first, last, company)
     street, city, postcode = fake.street_address(), fake.city(), fake.postcode()
+    cjk_lines: tuple[str, ...] = ()
+    if region in ("CN", "JP"):
+        street, city, postcode, cjk_lines = _cjk_address(fake, rng, region)
+    if gazetteers and lang == "de" and rng.random() < 0.5:
+        # German LER gazetteers (OSM streets, cities, companies; GermaNER surnames): real-world
+        # spellings Faker's short de_DE lists lack ("Am Hinterrasen", "Aach").
+        if gazetteers.surnames:
+            last = rng.choice(gazetteers.surnames)
+        if gazetteers.streets:
+            street = (
+                f"{rng.choice(gazetteers.streets)} {rng.randint(1, 180)}{rng.choice(['', '', '', 'a', 'b'])}"
+            )
+        if gazetteers.cities:
+            city = rng.choice(gazetteers.cities)
+        if gazetteers.companies and rng.random() < 0.6:
+            company = rng.choice(gazetteers.companies)
+    if lang in NAME_FIRST_FAMILY:
+        rom_first = getattr(fake, "first_romanized_name", fake.first_name)()
+        rom_last = getattr(fake, "last_romanized_name", fake.last_name)()
+        email, user = _email_and_username(rng, fake, rom_first, rom_last, "corp")
+    else:
+        email, user = _email_and_username(rng, fake, first, last, company)
     state = ""
     if region in ("US", "CA", "AU", "IN", "MX", "BR"):
         try:
             state = fake.state_abbr() if region in ("US", "CA", "AU") else fake.state()
         except AttributeError:
             state = ""
-    address_lines = tuple(line.strip() for line in fake.address().split("\n") if line.strip())
+    address_lines = cjk_lines or tuple(line.strip() for line in fake.address().split("\n") if line.strip())
     return Identity(
         locale=locale,
         first=first,
@@ -299,6 +374,7 @@ def build_pools(
     split: str,
     exclude: set[tuple[str, str]],
     min_per_locale: int = 40,
+    gazetteers: Any | None = None,
 ) -> dict[str, list[Identity]]:
     """Identity pool per locale for one split. Identities sharing any key with ``exclude`` (the
     pools of earlier splits) or with one already drawn are rejected, so splits never share a
@@ -314,7 +390,7 @@ def build_pools(
         attempts = 0
         while len(pool) < want and attempts < want * 20:
             attempts += 1
-            ident = make_identity(fake, rng, locale)
+            ident = make_identity(fake, rng, locale, gazetteers)
             keys = ident.keys()
             if keys & exclude:
                 continue
@@ -330,6 +406,12 @@ def build_pools(
 def format_person(rng: random.Random, ident: Identity, lang: str) -> list[tuple[str, str | None]]:
     """A name in one of its written forms; a title stays outside the span."""
     r = rng.random()
+    if lang in NAME_FIRST_FAMILY and ident.lang in NAME_FIRST_FAMILY:
+        if r < 0.6:
+            return [(ident.full, "PERSON")]
+        if r < 0.8:
+            return [(ident.last, "PERSON"), (rng.choice(_TITLES_AFTER[lang]), None)]
+        return [(ident.full, "PERSON"), (rng.choice(_TITLES_AFTER[lang]), None)]
     if r < 0.45:
         return [(ident.full, "PERSON")]
     if r < 0.55:
@@ -377,6 +459,10 @@ def format_ssn(rng: random.Random, ssn: str) -> str:
 
 
 def format_date(rng: random.Random, d: date, lang: str, us_order: bool) -> str:
+    if lang in NAME_FIRST_FAMILY:
+        return rng.choice(
+            [f"{d.year}年{d.month}月{d.day}日", d.isoformat(), f"{d.year}/{d.month:02d}/{d.day:02d}"]
+        )
     months = _MONTHS.get(lang, _MONTHS["en"]).split()
     month = months[d.month - 1]
     choices = [
@@ -393,6 +479,8 @@ def format_date(rng: random.Random, d: date, lang: str, us_order: bool) -> str:
         ]
     elif lang == "de":
         choices += [f"{d.day}. {month} {d.year}"]
+    elif lang in ("pl", "ru"):
+        choices += [f"{d.day} {month} {d.year}" + (" г." if lang == "ru" and rng.random() < 0.5 else "")]
     else:
         choices += [
             f"{d.day} {'de ' if lang in ('es', 'pt') else ''}{month}{' de' if lang in ('es', 'pt') else ''} {d.year}"
@@ -403,6 +491,12 @@ def format_date(rng: random.Random, d: date, lang: str, us_order: bool) -> str:
 def format_address(rng: random.Random, ident: Identity) -> str:
     region = LOCALE_REGION.get(ident.locale, "US")
     r = rng.random()
+    if region in ("CN", "JP"):
+        if region == "JP":
+            return (
+                f"〒{ident.postcode} {ident.city}{ident.street}" if r < 0.5 else f"{ident.city}{ident.street}"
+            )
+        return f"{ident.city}{ident.street}" + (f"，邮编{ident.postcode}" if r < 0.3 else "")
     if r < 0.3 and ident.address_lines:
         return rng.choice([", ", "\n"]).join(ident.address_lines)
     if region in ("US", "CA", "AU"):
@@ -735,6 +829,16 @@ def format_po_box(rng: random.Random, ident: Identity) -> str:
 def format_address_block(rng: random.Random, ident: Identity) -> str:
     """A multi-line postal block (street, town line, sometimes the country in capitals)."""
     region = LOCALE_REGION.get(ident.locale, "US")
+    if region == "JP":
+        return "\n".join([f"〒{ident.postcode}", f"{ident.city}{ident.street}"])
+    if region == "CN":
+        return "\n".join(
+            [ident.city, ident.street, ident.postcode] + (["中国"] if rng.random() < 0.3 else [])
+        )
+    if region == "RU":
+        return "\n".join(
+            [ident.street, ident.city, ident.postcode] + (["Россия"] if rng.random() < 0.4 else [])
+        )
     if region in ("US", "CA", "AU"):
         lines = [ident.street, f"{ident.city}, {ident.state} {ident.postcode}".replace(",  ", ", ")]
     elif region in ("GB", "IN"):

@@ -1,0 +1,580 @@
+"""Native templates (issue 13) in de, fr, es, it, pt, nl, pl, ru, zh and ja, plus hard negatives
+and identifier lines. Each language's lines were written for that language (chat, e-mail
+signatures, letters with postal blocks, forms, prose about places), not translated from one
+English line; none is derived from an eval set.
+
+Conventions specific to these lines:
+
+* Name after a verb ("je m'appelle {FULL_NAME}", "ich heiße {FULL_NAME}", "我叫{FULL_NAME}"):
+  the span is the name only.
+* Coordinated names ("{FULL_NAME} und {FULL_NAME_2}") are two PERSON spans.
+* ``{CAPITAL} ... {CAPITAL_COUNTRY}`` is a true general-knowledge pair in the template's language;
+  both are LOCATION (detected, not redacted by the default policy).
+* ``{PASSWORD_P}``, ``{PASSPORT}``, ``{DRIVER_LICENSE}``, ``{NATIONAL_ID}``, ``{MRN}``,
+  ``{BANK_ACCOUNT}`` carry a label only when ``bastion.labels.NER_LABELS`` has one for them
+  (see ``generator.CONDITIONAL_LABELS``); otherwise their text is O.
+* Hard-negative lines (no labelled slot) are product names, UI labels, log fields, user agents,
+  medical abbreviations, table headers and capitalised common nouns.
+
+Blocks are ``(format, lang, separator, body)`` like ``templates._BLOCKS``; ids are
+``<lang>-v3<format>-<n>`` and they form their own split strata, so adding them moved no earlier
+template between splits.
+"""
+
+from __future__ import annotations
+
+INTL_BLOCKS: list[tuple[str, str, str, str]] = []
+
+
+def _lines(fmt: str, lang: str, body: str) -> None:
+    INTL_BLOCKS.append((fmt, lang, "\n", body))
+
+
+def _multi(fmt: str, lang: str, body: str) -> None:
+    INTL_BLOCKS.append((fmt, lang, "\n%%\n", body))
+
+
+# ----------------------------------------------------------------------------- German
+_lines(
+    "chat",
+    "de",
+    """\
+Hallo, ich heiße {FULL_NAME} und komme aus {CITY}.
+ich heiße {FIRST_NAME} {LAST_NAME}, meine Kundennummer ist {INT}
+Mein Name ist {PERSON}, bitte rufen Sie mich unter {PHONE_NUMBER} zurück.
+Können Sie die Rechnung an {EMAIL_ADDRESS} schicken? Danke, {FIRST_NAME}
+Ich bin umgezogen, neue Anschrift: {ADDRESS}
+{FULL_NAME} und {FULL_NAME_2} haben den Vertrag gestern unterschrieben.
+Frag mal {FIRST_NAME}, die hat die Nummer von {FULL_NAME_2}: {PHONE_NUMBER_2}
+Wir treffen uns um {TIME} bei {FULL_NAME} in der {STREET}.
+Schreib {FIRST_NAME} eine Mail an {EMAIL_ADDRESS}, sie arbeitet jetzt bei {ORGANIZATION}.
+Die Lieferung an {FULL_NAME}, {ADDRESS} kam beschädigt an.
+{CAPITAL} ist die Hauptstadt von {CAPITAL_COUNTRY}.
+Meine Tochter studiert seit Oktober in {CITY}, {LAND}.
+Herr {LAST_NAME} von {ORGANIZATION} hat angerufen, Rückruf unter {PHONE_NUMBER}.
+Bitte überweise den Betrag auf das Konto von {FULL_NAME}, IBAN {IBAN_CODE}.
+Geburtsdatum: {DATE_OF_BIRTH}, geboren in {CITY}
+Das neue Passwort für den Router lautet {PASSWORD_P}
+Mein Reisepass ({PASSPORT}) läuft im März ab, wo kann ich ihn verlängern?
+""",
+)
+_multi(
+    "email",
+    "de",
+    """\
+Sehr geehrte Frau {LAST_NAME},
+
+anbei sende ich Ihnen die unterschriebenen Unterlagen zurück.
+
+Mit freundlichen Grüßen
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+Tel. {PHONE_NUMBER_2}
+%%
+Hallo {FIRST_NAME},
+
+kannst du bitte das Paket an folgende Adresse schicken:
+
+{FULL_NAME_2}
+{ADDRESS_BLOCK_2}
+
+Danke und viele Grüße
+{FIRST_NAME_3}
+%%
+Absender: {FULL_NAME}, {ADDRESS}
+Empfänger: {FULL_NAME_2}, {ADDRESS_2}
+Betreff: Kündigung Mitgliedsnummer {INT}
+""",
+)
+_lines(
+    "negative",
+    "de",
+    """\
+Bitte die Rechnung, den Lieferschein und die Gutschrift bis Freitag im Ordner Buchhaltung ablegen.
+Die Besprechung zum Thema Datenschutz wurde auf {WEEKDAY} verschoben.
+Der Antrag auf Kurzarbeit muss bei der Agentur eingereicht werden, sagt die Abteilung Personal.
+Zum Abendessen gibt es Kartoffelsalat mit Würstchen und danach Apfelkuchen.
+Menü: Datei, Bearbeiten, Ansicht, Einstellungen, Hilfe
+Die Stornierung der Bestellung {ORDER_ID} wurde am {DATE} bestätigt.
+Haftpflichtversicherung, Hausratversicherung und Rechtsschutz im Vergleich
+Der Wagen braucht neue Bremsbeläge, die Werkstatt meldet sich morgen.
+Sachbearbeitung: Abteilung Einkauf, Bearbeitungsstatus: offen, Priorität: hoch
+""",
+)
+
+# ----------------------------------------------------------------------------- French
+_lines(
+    "chat",
+    "fr",
+    """\
+Bonjour, je m'appelle {FULL_NAME} et j'habite à {CITY}.
+je m'appelle {FIRST_NAME} {LAST_NAME}, mon numéro de client est le {INT}
+Pouvez-vous me rappeler au {PHONE_NUMBER} ? Merci, {PERSON}
+Mon adresse e-mail est {EMAIL_ADDRESS}, envoyez-moi la facture.
+J'ai déménagé, ma nouvelle adresse : {ADDRESS}
+{FULL_NAME} et {FULL_NAME_2} arrivent demain à la gare de {CITY}.
+Demande à {FIRST_NAME}, elle a le numéro de {FULL_NAME_2}.
+Le colis pour {FULL_NAME} ({ADDRESS}) est bloqué au dépôt.
+{CAPITAL} est la capitale de {CAPITAL_COUNTRY}.
+Mme {LAST_NAME} de chez {ORGANIZATION} a appelé, rappeler au {PHONE_NUMBER}.
+Virement au nom de {FULL_NAME}, IBAN {IBAN_CODE}, référence {ORDER_ID}.
+Né le {DATE_OF_BIRTH} à {CITY} ({LAND}).
+mon nouveau mot de passe est {PASSWORD_P}, ne le dis à personne
+Numéro de sécurité sociale : {NATIONAL_ID}
+""",
+)
+_multi(
+    "email",
+    "fr",
+    """\
+Madame, Monsieur,
+
+Veuillez trouver ci-joint mon dossier de candidature.
+
+Cordialement,
+{FULL_NAME}
+{ADDRESS_BLOCK}
+Tél. : {PHONE_NUMBER}
+%%
+Cher {FIRST_NAME},
+
+Merci d'envoyer les échantillons à :
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+
+Bien à vous,
+{FULL_NAME_3}
+""",
+)
+_lines(
+    "negative",
+    "fr",
+    """\
+Fichier, Édition, Affichage, Paramètres, Aide
+La Réunion de service est reportée à {WEEKDAY}, merci de prévenir l'Équipe.
+Le Conseil d'administration a validé le Budget de l'année {YEAR}.
+Commande {ORDER_ID} : Livraison prévue le {DATE}, Statut : en cours
+Ajouter au panier, Passer la commande, Mot de passe oublié ?
+""",
+)
+
+# ----------------------------------------------------------------------------- Spanish
+_lines(
+    "chat",
+    "es",
+    """\
+Hola, me llamo {FULL_NAME} y vivo en {CITY}.
+me llamo {FIRST_NAME} {LAST_NAME} y quiero cambiar mi dirección
+Mi nombre es {PERSON}, mi teléfono es {PHONE_NUMBER}.
+Envíe la factura a {EMAIL_ADDRESS}, por favor.
+Mi nueva dirección es {ADDRESS}.
+{FULL_NAME} y {FULL_NAME_2} firmaron el contrato ayer en {CITY}.
+Pregúntale a {FIRST_NAME}, tiene el número de {FULL_NAME_2}.
+El paquete para {FULL_NAME} sigue en la oficina de {CITY}.
+{CAPITAL} es la capital de {CAPITAL_COUNTRY}.
+La Sra. {LAST_NAME}, de {ORGANIZATION}, llamó; devolver la llamada al {PHONE_NUMBER}.
+Transferencia a {FULL_NAME}, IBAN {IBAN_CODE}.
+Nací el {DATE_OF_BIRTH} en {CITY}, {LAND}.
+mi contraseña nueva es {PASSWORD_P}
+Mi DNI es {NATIONAL_ID} y mi pasaporte {PASSPORT}.
+""",
+)
+_multi(
+    "email",
+    "es",
+    """\
+Estimado Sr. {LAST_NAME}:
+
+Le adjunto el presupuesto solicitado.
+
+Un saludo,
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+Tel.: {PHONE_NUMBER_2}
+""",
+)
+_lines(
+    "negative",
+    "es",
+    """\
+Archivo, Editar, Ver, Configuración, Ayuda
+El Ayuntamiento publicará el Calendario de Recogida el próximo {WEEKDAY}.
+Pedido {ORDER_ID}: Estado: enviado, Fecha de entrega: {DATE}
+Iniciar sesión, Registrarse, Olvidé mi contraseña
+""",
+)
+
+# ----------------------------------------------------------------------------- Italian
+_lines(
+    "chat",
+    "it",
+    """\
+Ciao, mi chiamo {FULL_NAME} e abito a {CITY}.
+mi chiamo {FIRST_NAME} {LAST_NAME}, il mio numero cliente è {INT}
+Sono {PERSON}, potete richiamarmi al {PHONE_NUMBER}?
+Mandate la fattura a {EMAIL_ADDRESS}, grazie.
+Il mio nuovo indirizzo è {ADDRESS}.
+{FULL_NAME} e {FULL_NAME_2} sono arrivati ieri sera a {CITY}.
+Chiedi a {FIRST_NAME}, ha il numero di {FULL_NAME_2}.
+{CAPITAL} è la capitale di {CAPITAL_COUNTRY}.
+La dott.ssa {LAST_NAME} di {ORGANIZATION} ha chiamato, richiamare al {PHONE_NUMBER}.
+Bonifico intestato a {FULL_NAME}, IBAN {IBAN_CODE}.
+Nato il {DATE_OF_BIRTH} a {CITY}, {LAND}.
+la mia nuova password è {PASSWORD_P}
+""",
+)
+_multi(
+    "email",
+    "it",
+    """\
+Gentile {FULL_NAME},
+
+le confermiamo l'appuntamento di {WEEKDAY}.
+
+Cordiali saluti
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+""",
+)
+_lines(
+    "negative",
+    "it",
+    """\
+File, Modifica, Visualizza, Impostazioni, Aiuto
+Ordine {ORDER_ID}: Stato: spedito, Consegna prevista: {DATE}
+Il Consiglio comunale discuterà il Bilancio di previsione {YEAR}.
+""",
+)
+
+# ----------------------------------------------------------------------------- Portuguese
+_lines(
+    "chat",
+    "pt",
+    """\
+Olá, o meu nome é {FULL_NAME} e moro em {CITY}.
+Oi, me chamo {FIRST_NAME} {LAST_NAME}, preciso atualizar meu cadastro
+Sou {PERSON}, pode me ligar no {PHONE_NUMBER}?
+Mande a nota fiscal para {EMAIL_ADDRESS}, por favor.
+Meu novo endereço é {ADDRESS}.
+{FULL_NAME} e {FULL_NAME_2} assinaram o contrato em {CITY}.
+Pergunta para a {FIRST_NAME}, ela tem o telefone do {FULL_NAME_2}.
+{CAPITAL} é a capital de {CAPITAL_COUNTRY}.
+A Dra. {LAST_NAME}, da {ORGANIZATION}, ligou; retornar no {PHONE_NUMBER}.
+Nasci em {DATE_OF_BIRTH} em {CITY}, {LAND}.
+minha senha nova é {PASSWORD_P}
+Meu CPF é {NATIONAL_ID}.
+""",
+)
+_multi(
+    "email",
+    "pt",
+    """\
+Prezado(a) {FULL_NAME},
+
+segue em anexo o contrato assinado.
+
+Atenciosamente,
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+""",
+)
+_lines(
+    "negative",
+    "pt",
+    """\
+Arquivo, Editar, Exibir, Configurações, Ajuda
+Pedido {ORDER_ID}: Situação: em trânsito, Previsão de entrega: {DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- Dutch
+_lines(
+    "chat",
+    "nl",
+    """\
+Hoi, ik heet {FULL_NAME} en ik woon in {CITY}.
+ik heet {FIRST_NAME} {LAST_NAME} en ik wil mijn adres wijzigen
+Mijn naam is {PERSON}, u kunt mij bereiken op {PHONE_NUMBER}.
+Stuur de factuur naar {EMAIL_ADDRESS} alstublieft.
+Mijn nieuwe adres is {ADDRESS}.
+{FULL_NAME} en {FULL_NAME_2} komen morgen naar {CITY}.
+{CAPITAL} is de hoofdstad van {CAPITAL_COUNTRY}.
+Mevrouw {LAST_NAME} van {ORGANIZATION} belde, terugbellen op {PHONE_NUMBER}.
+Geboren op {DATE_OF_BIRTH} in {CITY}.
+mijn nieuwe wachtwoord is {PASSWORD_P}
+Mijn BSN is {NATIONAL_ID}.
+""",
+)
+_multi(
+    "email",
+    "nl",
+    """\
+Beste {FIRST_NAME},
+
+Kun je het pakket naar dit adres sturen?
+
+{FULL_NAME_2}
+{ADDRESS_BLOCK_2}
+
+Groeten,
+{FULL_NAME_3}
+""",
+)
+_lines(
+    "negative",
+    "nl",
+    """\
+Bestand, Bewerken, Beeld, Instellingen, Help
+Bestelling {ORDER_ID}: Status: verzonden, Verwachte levering: {DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- Polish
+_lines(
+    "chat",
+    "pl",
+    """\
+Dzień dobry, nazywam się {FULL_NAME} i mieszkam w {CITY}.
+nazywam się {FIRST_NAME} {LAST_NAME}, proszę o kontakt
+Jestem {PERSON}, proszę oddzwonić pod numer {PHONE_NUMBER}.
+Proszę wysłać fakturę na adres {EMAIL_ADDRESS}.
+Mój nowy adres to {ADDRESS}.
+{FULL_NAME} i {FULL_NAME_2} podpisali wczoraj umowę.
+Zapytaj {FIRST_NAME}, ma numer do {FULL_NAME_2}.
+{CAPITAL} jest stolicą {CAPITAL_COUNTRY}.
+Pani {LAST_NAME} z firmy {ORGANIZATION} dzwoniła, numer {PHONE_NUMBER}.
+Urodziłem się {DATE_OF_BIRTH} w {CITY}.
+moje nowe hasło to {PASSWORD_P}
+Mój PESEL: {NATIONAL_ID}
+""",
+)
+_multi(
+    "email",
+    "pl",
+    """\
+Szanowna Pani,
+
+w załączniku przesyłam podpisaną umowę.
+
+Z poważaniem
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+tel. {PHONE_NUMBER_2}
+""",
+)
+_lines(
+    "negative",
+    "pl",
+    """\
+Plik, Edycja, Widok, Ustawienia, Pomoc
+Zamówienie {ORDER_ID}: Status: wysłane, Data dostawy: {DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- Russian
+_lines(
+    "chat",
+    "ru",
+    """\
+Здравствуйте, меня зовут {FULL_NAME}, я живу в городе {CITY}.
+меня зовут {FIRST_NAME} {LAST_NAME}, хочу изменить адрес доставки
+Я {PERSON}, перезвоните мне, пожалуйста, по номеру {PHONE_NUMBER}.
+Пришлите счёт на {EMAIL_ADDRESS}.
+Мой новый адрес: {ADDRESS}.
+{FULL_NAME} и {FULL_NAME_2} вчера подписали договор.
+Спроси у {FIRST_NAME}, у неё есть номер {FULL_NAME_2}.
+{CAPITAL} — столица {CAPITAL_COUNTRY}.
+Звонила {FULL_NAME} из компании {ORGANIZATION}, телефон {PHONE_NUMBER}.
+Дата рождения: {DATE_OF_BIRTH}, место рождения: {CITY}.
+мой новый пароль {PASSWORD_P}
+Серия и номер паспорта: {PASSPORT}
+""",
+)
+_multi(
+    "email",
+    "ru",
+    """\
+Уважаемый {FULL_NAME}!
+
+Направляем вам подписанный экземпляр договора.
+
+С уважением,
+{FULL_NAME_2}
+{ORGANIZATION_2}
+{ADDRESS_BLOCK_2}
+тел. {PHONE_NUMBER_2}
+""",
+)
+_lines(
+    "negative",
+    "ru",
+    """\
+Файл, Правка, Вид, Настройки, Справка
+Заказ {ORDER_ID}: статус: отправлен, дата доставки: {DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- Chinese
+_lines(
+    "chat",
+    "zh",
+    """\
+你好，我叫{FULL_NAME}，住在{CITY}。
+我是{PERSON}，请回电{PHONE_NUMBER}。
+请把发票发到我的邮箱{EMAIL_ADDRESS}。
+我的新地址是{ADDRESS}。
+{FULL_NAME}和{FULL_NAME_2}昨天签了合同。
+你问一下{FULL_NAME}，他有{FULL_NAME_2}的电话：{PHONE_NUMBER_2}
+{CAPITAL}是{CAPITAL_COUNTRY}的首都。
+{ORGANIZATION}的{PERSON}来电，请回拨{PHONE_NUMBER}。
+出生日期：{DATE_OF_BIRTH}
+收件人：{FULL_NAME}，电话：{PHONE_NUMBER}，地址：{ADDRESS}
+我的新密码是{PASSWORD_P}
+""",
+)
+_multi(
+    "form",
+    "zh",
+    """\
+收货人：{FULL_NAME}
+手机：{PHONE_NUMBER}
+地址：
+{ADDRESS_BLOCK}
+%%
+{FULL_NAME}您好：
+
+您的订单{ORDER_ID}已发货。
+
+{ORGANIZATION_2}客服部
+""",
+)
+_lines(
+    "negative",
+    "zh",
+    """\
+文件、编辑、视图、设置、帮助
+订单{ORDER_ID}：状态：已发货，预计送达：{DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- Japanese
+_lines(
+    "chat",
+    "ja",
+    """\
+はじめまして、{FULL_NAME}と申します。{CITY}に住んでいます。
+私は{PERSON}です。{PHONE_NUMBER}までお電話ください。
+請求書は{EMAIL_ADDRESS}に送ってください。
+新しい住所は{ADDRESS}です。
+{FULL_NAME}と{FULL_NAME_2}が昨日契約に署名しました。
+{CAPITAL}は{CAPITAL_COUNTRY}の首都です。
+{ORGANIZATION}の{PERSON}から電話がありました。折り返しは{PHONE_NUMBER}へ。
+生年月日：{DATE_OF_BIRTH}
+お届け先：{FULL_NAME}、電話：{PHONE_NUMBER}、住所：{ADDRESS}
+新しいパスワードは{PASSWORD_P}です
+""",
+)
+_multi(
+    "form",
+    "ja",
+    """\
+お名前：{FULL_NAME}
+電話番号：{PHONE_NUMBER}
+ご住所：
+{ADDRESS_BLOCK}
+%%
+{FULL_NAME}様
+
+ご注文{ORDER_ID}を発送いたしました。
+
+{ORGANIZATION_2}
+""",
+)
+_lines(
+    "negative",
+    "ja",
+    """\
+ファイル、編集、表示、設定、ヘルプ
+注文番号{ORDER_ID}：ステータス：発送済み、お届け予定日：{DATE}
+""",
+)
+
+# ----------------------------------------------------------------------------- English additions
+_lines(
+    "chat",
+    "en",
+    """\
+{FULL_NAME} and {FULL_NAME_2} will join the call at {TIME}.
+please add {FULL_NAME}, {FULL_NAME_2} and {FULL_NAME_3} to the guest list
+{CAPITAL} is the capital of {CAPITAL_COUNTRY}.
+my new password is {PASSWORD_P}
+the wifi password is {PASSWORD_P} btw
+My passport number is {PASSPORT}, expiring next spring.
+driver's license {DRIVER_LICENSE}, issued in {CITY}
+Patient MRN {MRN}, seen by Dr. {LAST_NAME} on {DATE}
+Please wire it to account {BANK_ACCOUNT} in the name of {FULL_NAME}
+connect with postgres://{USERNAME}:{PASSWORD_P}@{HOST}:5432/billing
+DATABASE_URL=mysql://{USERNAME}:{PASSWORD_P}@{IP_ADDRESS}:3306/app
+""",
+)
+_lines(
+    "negative",
+    "en",
+    """\
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{VERSION} Safari/537.36
+{TS} GET /api/v2/orders 200 {MS}ms ua="{USER_AGENT}"
+user_agent={USER_AGENT} status={STATUS} latency_ms={MS}
+HbA1c 7.2%, eGFR 68, LDL 3.1 mmol/L, BP 128/82, BMI 27.4
+Dx: T2DM, HTN, CKD stage 3a; continue ACE-I, recheck HbA1c in 3 months
+Amount | Batch | SKU | Idempotency-Key | Status
+Batch {INT} | SKU {SKU} | Amount {AMOUNT} | Idempotency-Key {UUID}
+Settings > Account > Security > Two-Factor Authentication
+Click Save Changes, then Sign Out and Sign In again.
+{PRODUCT} {VERSION} release notes: Dark Mode, Quick Search and Smart Folders
+level=info msg="cache warm" service=checkout region=primary duration_ms={MS}
+Name, Email, Phone, Address, Company, Notes
+First Name | Last Name | Email | Phone
+The Board approved the Budget and the Annual Report on {WEEKDAY}.
+Error: Connection Refused (Code {STATUS}) at Socket.connect
+""",
+)
+
+
+# General-knowledge pairs per language (capital, country), written as that language writes them.
+CAPITALS: dict[str, tuple[tuple[str, str], ...]] = {
+    "en": (("Paris", "France"), ("Berlin", "Germany"), ("Madrid", "Spain"), ("Rome", "Italy"), ("Lisbon", "Portugal"),
+           ("Warsaw", "Poland"), ("Moscow", "Russia"), ("Beijing", "China"), ("Tokyo", "Japan"), ("Ottawa", "Canada"),
+           ("Canberra", "Australia"), ("Nairobi", "Kenya"), ("Lima", "Peru"), ("Vienna", "Austria")),
+    "de": (("Paris", "Frankreich"), ("Berlin", "Deutschland"), ("Wien", "Österreich"), ("Prag", "Tschechien"),
+           ("Rom", "Italien"), ("Warschau", "Polen"), ("Moskau", "Russland"), ("Peking", "China"),
+           ("Tokio", "Japan"), ("Madrid", "Spanien"), ("Lissabon", "Portugal")),
+    "fr": (("Paris", "la France"), ("Berlin", "l'Allemagne"), ("Madrid", "l'Espagne"), ("Rome", "l'Italie"),
+           ("Bruxelles", "la Belgique"), ("Varsovie", "la Pologne"), ("Moscou", "la Russie"), ("Pékin", "la Chine"),
+           ("Tokyo", "le Japon"), ("Lisbonne", "le Portugal")),
+    "es": (("Madrid", "España"), ("París", "Francia"), ("Berlín", "Alemania"), ("Roma", "Italia"), ("Lima", "Perú"),
+           ("Bogotá", "Colombia"), ("Santiago", "Chile"), ("Varsovia", "Polonia"), ("Moscú", "Rusia"),
+           ("Pekín", "China"), ("Tokio", "Japón"), ("Lisboa", "Portugal")),
+    "it": (("Roma", "Italia"), ("Parigi", "Francia"), ("Berlino", "Germania"), ("Madrid", "Spagna"),
+           ("Varsavia", "Polonia"), ("Mosca", "Russia"), ("Pechino", "Cina"), ("Tokyo", "Giappone"),
+           ("Lisbona", "Portogallo"), ("Vienna", "Austria")),
+    "pt": (("Lisboa", "Portugal"), ("Brasília", "Brasil"), ("Paris", "França"), ("Berlim", "Alemanha"),
+           ("Madri", "Espanha"), ("Roma", "Itália"), ("Varsóvia", "Polônia"), ("Moscou", "Rússia"),
+           ("Pequim", "China"), ("Tóquio", "Japão")),
+    "nl": (("Amsterdam", "Nederland"), ("Brussel", "België"), ("Parijs", "Frankrijk"), ("Berlijn", "Duitsland"),
+           ("Madrid", "Spanje"), ("Rome", "Italië"), ("Warschau", "Polen"), ("Moskou", "Rusland"),
+           ("Peking", "China"), ("Tokio", "Japan")),
+    "pl": (("Warszawa", "Polski"), ("Paryż", "Francji"), ("Berlin", "Niemiec"), ("Madryt", "Hiszpanii"),
+           ("Rzym", "Włoch"), ("Moskwa", "Rosji"), ("Pekin", "Chin"), ("Tokio", "Japonii"), ("Praga", "Czech")),
+    "ru": (("Москва", "России"), ("Париж", "Франции"), ("Берлин", "Германии"), ("Мадрид", "Испании"),
+           ("Рим", "Италии"), ("Варшава", "Польши"), ("Пекин", "Китая"), ("Токио", "Японии"), ("Киев", "Украины")),
+    "zh": (("北京", "中国"), ("东京", "日本"), ("巴黎", "法国"), ("柏林", "德国"), ("伦敦", "英国"), ("莫斯科", "俄罗斯"),
+           ("华盛顿", "美国"), ("首尔", "韩国")),
+    "ja": (("東京", "日本"), ("北京", "中国"), ("パリ", "フランス"), ("ベルリン", "ドイツ"), ("ロンドン", "イギリス"),
+           ("モスクワ", "ロシア"), ("ワシントン", "アメリカ"), ("ソウル", "韓国")),
+}  # fmt: skip
