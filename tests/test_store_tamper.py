@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from bastion.errors import ConfigError
 from bastion.store import GENESIS, PrivacyStore
 from bastion.store.audit import AuditIntegrityError, ChainHead, chain_key, read_head, row_hash
 from bastion.store.schema import audit_chain_head, audit_events
@@ -403,6 +404,7 @@ def test_postgres_data_role_cannot_bypass_the_triggers(store, url):
         conn.exec_driver_sql(f'GRANT SELECT, INSERT, DELETE ON audit_events TO "{role}"')
         conn.exec_driver_sql(f'GRANT SELECT, UPDATE ON audit_chain_head TO "{role}"')
         conn.exec_driver_sql(f'GRANT SELECT ON bastion_store_version TO "{role}"')
+        conn.exec_driver_sql(f'GRANT SELECT ON privacy_pseudonyms TO "{role}"')
     app_url = make_url(url).set(username=role).render_as_string(hide_password=False)
     try:
         with pytest.raises(DBAPIError, match="refused"):
@@ -420,6 +422,10 @@ def test_postgres_data_role_cannot_bypass_the_triggers(store, url):
             app.audit.append("as-app")
             assert app.verify().ok
             assert app.purge(timedelta(0)).deleted == N + 1 and app.verify().ok
+            # VACUUM by a non-owner would be a silent no-op (a WARNING): it is an error instead
+            with pytest.raises(ConfigError, match="does not own"):
+                app.erase("someone", vacuum=True)
+            assert app.verify().ok
     finally:
         with store.engine.begin() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')

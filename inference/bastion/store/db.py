@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from bastion.errors import ConfigError
@@ -179,8 +179,31 @@ def vacuum_tables(engine: Engine, tables: tuple[str, ...]) -> None:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            # A non-owner's VACUUM is only a WARNING and skips the table: check first.
+            not_owned = [
+                table
+                for table in tables
+                if not conn.execute(
+                    text(
+                        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class "
+                        "WHERE oid = to_regclass(:t)"
+                    ),
+                    {"t": table},
+                ).scalar()
+            ]
+            if not_owned:
+                raise ConfigError(
+                    f"the erasure is committed, but this role does not own {', '.join(not_owned)}: "
+                    f"run VACUUM (FULL) {', '.join(tables)} as the owner (or erase --vacuum as the owner)"
+                )
             for table in tables:
-                conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
+                try:
+                    conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
+                except DBAPIError as exc:
+                    raise ConfigError(
+                        f"the erasure is committed, but VACUUM (FULL) {table} failed ({exc.orig}): "
+                        f"run it as the table's owner: VACUUM (FULL) {', '.join(tables)}"
+                    ) from None
         return
     if engine.url.database in (None, "", ":memory:"):
         return
