@@ -29,25 +29,49 @@ from typing import IO, Annotated, Any, Literal
 import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from starlette.requests import ClientDisconnect
 
 from bastion.api.audit_log import AuditLogger
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
+from bastion.api.docs import add_offline_docs, hoist_defs
 from bastion.api.metrics import CONTENT_TYPE_LATEST, Metrics
+from bastion.api.models import (
+    MAX_CANARIES,
+    MAX_CANARY_CHARS,
+    MAX_MESSAGES,
+    USER_ID_PATTERN,
+    BatchResultOut,
+    ChatMessageIn,
+    CheckResultOut,
+    ErrorOut,
+    HealthOut,
+    MessagesResultOut,
+    ReadyOut,
+    RestoreOut,
+    RestoreRequest,
+    SessionId,
+    UserId,
+)
 from bastion.api.ratelimit import RateLimiter
 from bastion.api.scrub import has_key_param, scrub_query
+from bastion.api.sessions import SessionVaults
 from bastion.api.settings import Settings, default_db_url
+from bastion.conversation import check_messages, parse_messages
 from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
 from bastion.policy import Policy
-from bastion.redact import build_operator
+from bastion.redact import Vault, build_operator
+from bastion.telemetry import Telemetry
 from bastion.types import CheckResult
 
 log = logging.getLogger("bastion.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_USER_ID = re.compile(USER_ID_PATTERN)
+USER_HEADER = "x-bastion-user"
 # the bounds of a policy override: every value a request can set is small and flat
 MAX_OVERRIDE_ENTRIES = 64
 MAX_MASK_KEEP = 64
@@ -74,10 +98,8 @@ def _operator_spec(value: Any) -> Any:
     # "mask" is short for {"type": "mask"}: one shape to validate, one set of error messages
     if isinstance(value, str):
         value = {"type": value}
-    kind = value.get("type") if isinstance(value, Mapping) else None
-    if isinstance(kind, str) and kind.startswith("pseudonym"):
-        # the vault would keep every value seen by the server, and the caller could not restore anyway
-        raise ValueError("the pseudonymize operator is not available over the HTTP API")
+    if isinstance(value, Mapping) and value.get("type") == "pseudonymise":
+        value = {**value, "type": "pseudonymize"}
     return value
 
 
@@ -116,8 +138,15 @@ class HashOperator(_Strict):
     length: int = Field(16, ge=8, le=64)
 
 
+class PseudonymizeOperator(_Strict):
+    """``<LABEL_n>`` tokens kept in the session's encrypted vault (needs ``session_id`` and a
+    server with a privacy store); ``POST /v1/restore`` puts the values back."""
+
+    type: Literal["pseudonymize"]
+
+
 OperatorSpec = Annotated[
-    ReplaceOperator | MaskOperator | HashOperator,
+    ReplaceOperator | MaskOperator | HashOperator | PseudonymizeOperator,
     Field(discriminator="type"),
     BeforeValidator(_operator_spec),
 ]
@@ -149,12 +178,28 @@ class PolicyOverride(_Strict):
         """Only the fields the request set, as plain JSON values for ``Policy.with_overrides``."""
         return self.model_dump(mode="json", exclude_unset=True)
 
+    def pseudonymizes(self) -> bool:
+        return any(
+            isinstance(spec, PseudonymizeOperator)
+            for spec in (self.default_operator, *self.operators.values())
+        )
+
+
+def _policy_pseudonymizes(policy: Policy) -> bool:
+    for spec in (policy.default_operator, *policy.operators.values()):
+        kind = spec.get("type") if isinstance(spec, Mapping) else spec
+        if isinstance(kind, str) and kind.startswith("pseudonym"):
+            return True
+    return False
+
 
 class CheckRequest(_Strict):
     """Body of ``POST /v1/check`` and ``POST /v1/redact``."""
 
     text: str = Field(description="the prompt to check")
     policy: PolicyOverride | None = Field(default=None, description="Policy field overrides for this request")
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
 
 
 class BatchRequest(_Strict):
@@ -162,6 +207,27 @@ class BatchRequest(_Strict):
 
     texts: list[str] = Field(min_length=1, description="prompts to check (bounded, see Settings.max_batch)")
     policy: PolicyOverride | None = None
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
+
+
+class MessagesRequest(_Strict):
+    """Body of ``POST /v1/check/messages``: a chat array in OpenAI or Anthropic shape."""
+
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
+    system: str | None = Field(default=None, description="Anthropic-style top-level system prompt")
+    canaries: list[Annotated[str, Field(min_length=8, max_length=MAX_CANARY_CHARS, pattern=r"^\S+$")]] = (
+        Field(
+            default_factory=list,
+            max_length=MAX_CANARIES,
+            description="canary tokens planted in the system prompt; an answer revealing one is blocked",
+        )
+    )
+    policy: PolicyOverride | None = Field(
+        default=None, description="overrides for the user and tool messages (answers use the output policy)"
+    )
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
 
 
 @dataclass
@@ -176,16 +242,34 @@ class _State:
     key_store: Any = None
     limiter: RateLimiter | None = None
     auth_failures: RateLimiter | None = None
+    sessions: SessionVaults | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry.disabled)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
+_REF = "#/components/schemas/{model}"
+
+
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    # a reference into components: the schema itself is added by the app's openapi()
+    ref = {"$ref": _REF.format(model=model.__name__)}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": what}
+    for code, what in (
+        (400, "not JSON / not UTF-8, or an API key in the URL"),
+        (401, "missing or unknown API key"),
+        (403, "revoked API key"),
+        (408, "request body too slow"),
+        (413, "body, text or batch over the server's limits"),
+        (422, "invalid request (the detail names the field)"),
+        (429, "rate limit or failed-auth limit; see Retry-After"),
+        (503, "models still loading"),
+    )
+}
+_SECURED = {"security": [{"bearerAuth": []}]}
 
 
 def _error(status: int, detail: str, headers: Mapping[str, str] | None = None) -> HTTPException:
@@ -330,11 +414,15 @@ async def _send_json(send: Any, status: int, body: dict[str, Any], close: bool =
 class _Edge:
     """ASGI middleware around every route: request id, bounded-label metrics, API keys in
     the URL refused (and scrubbed from the scope the access log reads), client disconnects
-    logged as one line, and any unexpected exception answered with a JSON 500 that carries
-    no traceback (the connection stays usable)."""
+    logged as one line, any unexpected exception answered with a JSON 500 that carries
+    no traceback (the connection stays usable), and, when telemetry is on, one span per
+    request with attributes only (route, status, action and label counts, never text)."""
 
-    def __init__(self, app: Any, metrics: Metrics, routes: frozenset[str]) -> None:
+    def __init__(
+        self, app: Any, metrics: Metrics, routes: frozenset[str], telemetry: Telemetry | None = None
+    ) -> None:
         self.app, self.metrics, self.routes = app, metrics, routes
+        self.telemetry = telemetry or Telemetry.disabled()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -351,6 +439,7 @@ class _Edge:
         state["request_id"], state["t0"] = rid, t0
         status = 500
         started = False
+        reraise: BaseException | None = None
 
         async def send_wrapper(message: dict[str, Any]) -> None:
             nonlocal status, started
@@ -359,35 +448,74 @@ class _Edge:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
-        try:
-            query = scope.get("query_string", b"").decode("latin-1")
-            if query and has_key_param(query):
-                # servers log the scope's query string; the key must not end up there
-                scope["query_string"] = scrub_query(query).encode("latin-1")
-                await _send_json(
-                    send_wrapper,
-                    400,
-                    {"detail": "API keys are not accepted in the URL; send 'Authorization: Bearer <key>'"},
-                )
-                return
-            await self.app(scope, receive, send_wrapper)
-        except ClientDisconnect:
-            status = 499  # nginx's code for "client closed request"; nothing is sent
-            log.warning("client disconnected before its request was read (request %s)", rid)
-        except Exception as exc:
-            # the type only: messages and tracebacks can carry request text
-            log.error("unhandled %s in request %s on %s", type(exc).__name__, rid, scope.get("path", ""))
-            if started:
-                raise
-            await _send_json(send_wrapper, 500, {"detail": "internal server error", "request_id": rid})
-        finally:
-            route_obj = scope.get("route")
-            path = getattr(route_obj, "path", None) or scope.get("path", "")
-            route = path if path in self.routes else "other"
-            method = scope.get("method", "")
-            method = method if method in _METHODS else "other"
-            self.metrics.requests.labels(route, method, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
+        # the span never sees an exception: OpenTelemetry would record its message, which
+        # can quote request text
+        with self.telemetry.span("bastion.http") as span:
+            try:
+                query = scope.get("query_string", b"").decode("latin-1")
+                if query and has_key_param(query):
+                    # servers log the scope's query string; the key must not end up there
+                    scope["query_string"] = scrub_query(query).encode("latin-1")
+                    await _send_json(
+                        send_wrapper,
+                        400,
+                        {
+                            "detail": "API keys are not accepted in the URL; send 'Authorization: Bearer <key>'"
+                        },
+                    )
+                    return
+                await self.app(scope, receive, send_wrapper)
+            except ClientDisconnect:
+                status = 499  # nginx's code for "client closed request"; nothing is sent
+                log.warning("client disconnected before its request was read (request %s)", rid)
+            except Exception as exc:
+                # the type only: messages and tracebacks can carry request text
+                log.error("unhandled %s in request %s on %s", type(exc).__name__, rid, scope.get("path", ""))
+                if started:
+                    reraise = exc
+                else:
+                    await _send_json(
+                        send_wrapper, 500, {"detail": "internal server error", "request_id": rid}
+                    )
+            finally:
+                route_obj = scope.get("route")
+                path = getattr(route_obj, "path", None) or scope.get("path", "")
+                route = path if path in self.routes else "other"
+                method = scope.get("method", "")
+                method = method if method in _METHODS else "other"
+                self.metrics.requests.labels(route, method, str(status)).inc()
+                self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
+                if span is not None:
+                    _span_attributes(span, state, route, method, status, t0)
+        if reraise is not None:
+            raise reraise
+
+
+def _span_attributes(
+    span: Any, state: dict[str, Any], route: str, method: str, status: int, t0: float
+) -> None:
+    results: list[CheckResult] = state.get("results") or []
+    # Telemetry.record: action / label counts, max injection score, model versions, latency
+    Telemetry.record(span, results, t0)
+    attrs: dict[str, Any] = {
+        "http.route": route,
+        "http.request.method": method,
+        "http.response.status_code": status,
+        "bastion.request_id": state.get("request_id", ""),
+    }
+    if state.get("key_id"):
+        attrs["bastion.key_id"] = state["key_id"]
+    if state.get("overall_action"):
+        attrs["bastion.action"] = state["overall_action"]
+    elif len(results) == 1:
+        attrs["bastion.action"] = results[0].action.value
+    span.set_attributes(attrs)
+
+
+def _open_store(url: str) -> Any:
+    from bastion.api.audit_log import _load_store
+
+    return _load_store(url)
 
 
 def create_app(
@@ -397,18 +525,33 @@ def create_app(
     guard_factory: Callable[[], Guard] | None = None,
     key_store: Any = None,
     audit_stream: IO[str] | None = None,
+    privacy_store: Any = None,
+    telemetry: Any = None,
 ) -> FastAPI:
     """Build the API app.
 
     ``guard``: an already-built Guard (tests inject one made of fake detectors);
     otherwise ``guard_factory`` (default ``Guard.default``) runs in a thread at startup.
     ``key_store``: a :class:`~bastion.api.keys.KeyStore`; by default one is opened on
-    ``settings.db_url`` when auth is enabled.
+    ``settings.db_url`` when auth is enabled. ``privacy_store``: a
+    :class:`bastion.store.PrivacyStore` for the audit trail and pseudonymisation sessions
+    (default: one opened on ``settings.store_url``, if set). ``telemetry``: ``True`` or an
+    OpenTelemetry tracer for one span per request (default: ``settings.otel``).
     """
     settings = settings or Settings()
     metrics = Metrics()
-    audit = AuditLogger(settings.audit_hmac_key, stream=audit_stream, store_url=settings.store_url)
+    store = privacy_store
+    if store is None and settings.store_url:
+        store = _open_store(settings.store_url)
+    audit = AuditLogger(settings.audit_hmac_key, stream=audit_stream, store=store)
     state = _State(settings, metrics, audit, guard_factory or Guard.default, guard=guard)
+    state.telemetry = Telemetry.from_option(telemetry if telemetry is not None else settings.otel)
+    if store is not None:
+        try:
+            state.sessions = SessionVaults(store, ttl_s=settings.session_ttl_s)
+        except BastionError as exc:
+            # the audit trail works without a vault key; only sessions are off
+            log.warning("pseudonymisation sessions are off: %s", public_message(str(exc)))
     if settings.auth_enabled and key_store is None:
         from bastion.api.keys import KeyStore
 
@@ -453,6 +596,17 @@ def create_app(
             await state.runner.start()
         audit.event("ready", degraded=g.degraded, model_versions=dict(g.model_versions), mode=settings.mode)
 
+    async def _purge_sessions(sessions: SessionVaults) -> None:
+        every = min(600.0, max(1.0, settings.session_ttl_s / 4))
+        while True:
+            try:
+                n = await anyio.to_thread.run_sync(sessions.purge_expired)
+                if n:
+                    audit.event("sessions_expired", vault_entries=n)
+            except Exception as exc:
+                log.error("session purge failed: %s", type(exc).__name__)
+            await asyncio.sleep(every)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if state.guard is not None:
@@ -461,6 +615,8 @@ def create_app(
                 await state.runner.start()
         else:
             state.tasks.append(asyncio.create_task(_load()))
+        if state.sessions is not None:
+            state.tasks.append(asyncio.create_task(_purge_sessions(state.sessions)))
         try:
             yield
         finally:
@@ -476,8 +632,10 @@ def create_app(
         title="bastion",
         version="0.1.0",
         description="Prompt-injection and PII guard. Every /v1 route needs `Authorization: Bearer <key>` "
-        "unless auth is disabled.",
+        "unless auth is disabled. See docs/api.md for limits, errors and examples.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.bastion = state
 
@@ -534,6 +692,7 @@ def create_app(
                     f"rate limit {state.limiter.spec} exceeded; retry in {decision.retry_after_s}s",
                     {"Retry-After": str(decision.retry_after_s)},
                 )
+        request.state.key_id = key_id
         return key_id
 
     def runner() -> Runner:
@@ -544,6 +703,17 @@ def create_app(
                 {"Retry-After": "1"},
             )
         return state.runner
+
+    def user_for(request: Request, body_user: str | None) -> str | None:
+        """The end user: ``X-Bastion-User`` or the body's ``user_id`` (they must agree)."""
+        header = request.headers.get(USER_HEADER)
+        if header is not None and not _USER_ID.match(header):
+            raise _error(
+                422, f"invalid {USER_HEADER} header: 1-128 characters of A-Z a-z 0-9 . _ @ : + / = -"
+            )
+        if header is not None and body_user is not None and header != body_user:
+            raise _error(422, f"the {USER_HEADER} header and the body's user_id differ")
+        return header if header is not None else body_user
 
     def policy_for(override: PolicyOverride | None) -> tuple[Policy | None, str]:
         if override is None:
@@ -581,6 +751,33 @@ def create_app(
             raise ConfigError(str(exc)) from exc
         return pol, json.dumps(overrides, sort_keys=True)
 
+    async def vault_for(
+        override: PolicyOverride | None,
+        pol: Policy | None,
+        key_id: str | None,
+        user_id: str | None,
+        session_id: str | None,
+    ) -> tuple[Vault | None, str]:
+        """The session vault when the request pseudonymises (else ``None``) and the part
+        of the batching key that keeps other sessions' texts out of its batch."""
+        asked = override is not None and override.pseudonymizes()
+        if asked and state.sessions is None:
+            raise _error(
+                422,
+                "the pseudonymize operator needs a privacy store on the server (bastion serve "
+                "--store-url, with BASTION_VAULT_KEY set); use replace, mask or hash instead",
+            )
+        if asked and session_id is None:
+            raise _error(422, "the pseudonymize operator needs a session_id (POST /v1/restore takes it back)")
+        effective = pol or (state.guard.policy if state.guard else None)
+        if session_id is None or state.sessions is None or effective is None:
+            return None, ""
+        if not _policy_pseudonymizes(effective):
+            return None, ""
+        sessions = state.sessions
+        vault = await anyio.to_thread.run_sync(sessions.vault, key_id, user_id or key_id, session_id)
+        return vault, f"|vault:{vault.owner}/{vault.scope}"
+
     def validate_texts(texts: list[str]) -> list[str]:
         cap = settings.max_text_chars
         out = []
@@ -592,9 +789,16 @@ def create_app(
         return out
 
     async def finish(
-        request: Request, route: str, key_id: str | None, texts: list[str], results: list[CheckResult]
+        request: Request,
+        route: str,
+        key_id: str | None,
+        texts: list[str],
+        results: list[CheckResult],
+        user_id: str | None = None,
+        roles: list[str] | None = None,
     ) -> None:
         rid = request.state.request_id
+        request.state.results = results
         latency_ms = (time.perf_counter() - request.state.t0) * 1000.0
         for i, (t, r) in enumerate(zip(texts, results, strict=True)):
             metrics.observe_result(r)
@@ -605,13 +809,15 @@ def create_app(
                 text=t,
                 result=r,
                 latency_ms=latency_ms,
-                index=i if len(texts) > 1 else None,
+                index=i if len(texts) > 1 or roles is not None else None,
+                user_id=user_id,
+                role=None if roles is None else roles[i],
             )
         if audit.store is not None:
 
             def _record() -> int:
                 return sum(
-                    not audit.record(request_id=rid, key_id=key_id, text=t, result=r)
+                    not audit.record(request_id=rid, key_id=key_id, text=t, result=r, user_id=user_id)
                     for t, r in zip(texts, results, strict=True)
                 )
 
@@ -619,16 +825,30 @@ def create_app(
             if failed:
                 metrics.audit_errors.inc(failed)
 
+    def public(result: CheckResult, vault: Vault | None) -> dict[str, Any]:
+        d = _public_result(result)
+        if vault is not None:
+            d["pseudonyms"] = list(result.pseudonyms)
+        return d
+
     async def _single(request: Request, route: str, key_id: str | None, run: Runner) -> JSONResponse:
         body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
         req = _parse(body, CheckRequest)
+        user = user_for(request, req.user_id)
         texts = validate_texts([req.text])
         pol, key = policy_for(req.policy)
-        results = await run.check(texts, pol, key)
-        await finish(request, route, key_id, texts, results)
-        return JSONResponse(_public_result(results[0]))
+        vault, vkey = await vault_for(req.policy, pol, key_id, user, req.session_id)
+        results = await run.check(texts, pol, key + vkey, vault=vault)
+        await finish(request, route, key_id, texts, results, user)
+        return JSONResponse(public(results[0], vault))
 
-    @app.post("/v1/check", openapi_extra=_body_schema(CheckRequest), tags=["guard"])
+    guard_routes = {"tags": ["guard"], "responses": _ERRORS, "openapi_extra": None}
+
+    @app.post(
+        "/v1/check",
+        response_model=CheckResultOut,
+        **{**guard_routes, "openapi_extra": {**_body_schema(CheckRequest), **_SECURED}},
+    )
     async def check(
         request: Request,
         key_id: Annotated[str | None, Depends(authorize)],
@@ -637,7 +857,11 @@ def create_app(
         """Check one prompt; returns ``CheckResult.to_dict()``."""
         return await _single(request, "/v1/check", key_id, run)
 
-    @app.post("/v1/redact", openapi_extra=_body_schema(CheckRequest), tags=["guard"])
+    @app.post(
+        "/v1/redact",
+        response_model=CheckResultOut,
+        **{**guard_routes, "openapi_extra": {**_body_schema(CheckRequest), **_SECURED}},
+    )
     async def redact(
         request: Request,
         key_id: Annotated[str | None, Depends(authorize)],
@@ -646,7 +870,11 @@ def create_app(
         """Redact one text; the same result shape as /v1/check, the redacted text is ``redacted_text``."""
         return await _single(request, "/v1/redact", key_id, run)
 
-    @app.post("/v1/check/batch", openapi_extra=_body_schema(BatchRequest), tags=["guard"])
+    @app.post(
+        "/v1/check/batch",
+        response_model=BatchResultOut,
+        **{**guard_routes, "openapi_extra": {**_body_schema(BatchRequest), **_SECURED}},
+    )
     async def check_batch(
         request: Request,
         key_id: Annotated[str | None, Depends(authorize)],
@@ -655,20 +883,117 @@ def create_app(
         """Check up to ``max_batch`` prompts; returns ``{"results": [CheckResult.to_dict(), ...]}``."""
         body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
         req = _parse(body, BatchRequest)
+        user = user_for(request, req.user_id)
         if len(req.texts) > settings.max_batch:
             raise _error(413, f"batch has {len(req.texts)} texts, over the limit of {settings.max_batch}")
         texts = validate_texts(req.texts)
         pol, key = policy_for(req.policy)
-        results = await run.check(texts, pol, key)
-        await finish(request, "/v1/check/batch", key_id, texts, results)
-        return JSONResponse({"results": [_public_result(r) for r in results]})
+        vault, vkey = await vault_for(req.policy, pol, key_id, user, req.session_id)
+        results = await run.check(texts, pol, key + vkey, vault=vault)
+        await finish(request, "/v1/check/batch", key_id, texts, results, user)
+        return JSONResponse({"results": [public(r, vault) for r in results]})
 
-    @app.get("/healthz", tags=["ops"])
+    @app.post(
+        "/v1/check/messages",
+        response_model=MessagesResultOut,
+        **{**guard_routes, "openapi_extra": {**_body_schema(MessagesRequest), **_SECURED}},
+    )
+    async def check_messages_route(
+        request: Request,
+        key_id: Annotated[str | None, Depends(authorize)],
+        run: Annotated[Runner, Depends(runner)],
+    ) -> JSONResponse:
+        """Check a chat array (OpenAI or Anthropic shape) role by role: user messages as
+        input, tool results as indirect input, assistant messages as output (with canaries
+        and system-prompt leaks); returns ``MessagesResult.to_dict()``."""
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+        req = _parse(body, MessagesRequest)
+        user = user_for(request, req.user_id)
+        messages = [m.model_dump(mode="python", exclude_unset=True) for m in req.messages]
+        pieces = parse_messages(messages)
+        validate_texts([p.text for p in pieces] or [""])
+        if req.system is not None:
+            validate_texts([req.system])
+        pol, _ = policy_for(req.policy)
+        vault, _ = await vault_for(req.policy, pol, key_id, user, req.session_id)
+        assert state.guard is not None
+        guard = state.guard
+        size = sum(len(p.text) for p in pieces)
+
+        def _run() -> Any:
+            return check_messages(
+                guard, messages, system=req.system, canaries=req.canaries, policy=pol, vault=vault
+            )
+
+        result = await run.call(_run, size)
+        metrics.batch_size.observe(len(pieces))
+        checked = [(p, m) for p, m in zip(pieces, result.messages, strict=True) if m.result is not None]
+        request.state.overall_action = result.action.value
+        await finish(
+            request,
+            "/v1/check/messages",
+            key_id,
+            [p.text for p, _ in checked],
+            [m.result for _, m in checked],  # type: ignore[misc]
+            user,
+            roles=[m.role for _, m in checked],
+        )
+        out = result.to_dict()
+        for d, m in zip(out["messages"], result.messages, strict=True):
+            if m.result is not None:
+                d["result"] = public(m.result, vault)
+        return JSONResponse(out)
+
+    @app.post(
+        "/v1/restore",
+        response_model=RestoreOut,
+        tags=["guard"],
+        responses={**_ERRORS, 404: {"model": ErrorOut, "description": "unknown or expired session"}},
+        openapi_extra={**_body_schema(RestoreRequest), **_SECURED},
+    )
+    async def restore_route(
+        request: Request, key_id: Annotated[str | None, Depends(authorize)]
+    ) -> JSONResponse:
+        """Put a session's pseudonymised values back into a text (an LLM's answer): only
+        for the API key and user that created the session, until the session expires."""
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_s)
+        req = _parse(body, RestoreRequest)
+        user = user_for(request, req.user_id)
+        if state.sessions is None:
+            raise _error(
+                422,
+                "restore needs a privacy store on the server (bastion serve --store-url, with "
+                "BASTION_VAULT_KEY set); the pseudonymize operator is refused without one",
+            )
+        (text,) = validate_texts([req.text])
+        sessions = state.sessions
+        out = await anyio.to_thread.run_sync(
+            sessions.restore, key_id, user or key_id, req.session_id, text, req.tokens
+        )
+        if out is None:
+            raise _error(404, "unknown or expired session for this API key and user")
+        audit.event(
+            "restore",
+            request_id=request.state.request_id,
+            key_id=key_id,
+            user_hmac=audit.user_hmac(user),
+            restored=out.restored,
+            unknown=out.unknown,
+            length=len(text),
+        )
+        return JSONResponse({"text": out.text, "restored": out.restored, "unknown": out.unknown})
+
+    @app.get("/healthz", tags=["ops"], response_model=HealthOut)
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        response_model=ReadyOut,
+        responses={503: {"model": ReadyOut, "description": "starting, or the Guard failed to load"}},
+    )
     async def readyz() -> JSONResponse:
         """Readiness: 200 with model versions once the Guard is loaded, 503 before (or if it failed)."""
         g = state.guard
@@ -686,13 +1011,43 @@ def create_app(
             }
         )
 
-    @app.get("/metrics", tags=["ops"])
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}},
+    )
     async def metrics_endpoint() -> Response:
         """Prometheus metrics of this app instance."""
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    if settings.docs:
+        add_offline_docs(app)
+
+    request_models = (CheckRequest, BatchRequest, MessagesRequest, RestoreRequest)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = doc.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for model in request_models:
+            schemas[model.__name__] = hoist_defs(model.model_json_schema(ref_template=_REF), schemas)
+        components.setdefault("securitySchemes", {})["bearerAuth"] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "an API key from `bastion keys create` (keys in the URL are refused)",
+        }
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     routes = frozenset(r.path for r in app.routes if hasattr(r, "path"))
-    app.add_middleware(_Edge, metrics=metrics, routes=routes)
+    app.add_middleware(_Edge, metrics=metrics, routes=routes, telemetry=state.telemetry)
     return app
 
 
@@ -700,6 +1055,7 @@ __all__ = [
     "BastionError",
     "BatchRequest",
     "CheckRequest",
+    "MessagesRequest",
     "PolicyOverride",
     "Settings",
     "create_app",

@@ -1,11 +1,13 @@
 """Audit events: one structured JSON line per checked text, never the text itself.
 
-An event carries the request id, the API key id, a keyed HMAC-SHA256 fingerprint of the
+An event carries the request id, the API key id, a keyed fingerprint of the end user's
+id when the request named one (``user_hmac``), a keyed HMAC-SHA256 fingerprint of the
 text (so repeated texts can be correlated without being readable, and low-entropy
 values cannot be brute-forced from an unkeyed digest), its length, the labels found
 with counts, the action and the latency. When a database URL is configured and the
 optional ``bastion.store`` package is installed, the same check is also recorded
-through ``PrivacyStore.record_check``.
+through ``PrivacyStore.record_check``, with the end user's id (which the store replaces
+by its pseudonym; the API key id when the request named no user) and the key id apart.
 """
 
 from __future__ import annotations
@@ -77,7 +79,12 @@ class AuditLogger:
     """
 
     def __init__(
-        self, hmac_key: bytes, *, stream: IO[str] | None = None, store_url: str | None = None
+        self,
+        hmac_key: bytes,
+        *,
+        stream: IO[str] | None = None,
+        store_url: str | None = None,
+        store: Any = None,
     ) -> None:
         self.hmac_key = hmac_key
         self.logger = structlog.wrap_logger(
@@ -88,10 +95,14 @@ class AuditLogger:
                 structlog.processors.JSONRenderer(sort_keys=False),
             ],
         )
-        self.store = _load_store(store_url) if store_url else None
+        self.store = store if store is not None else (_load_store(store_url) if store_url else None)
 
     def event(self, name: str, **fields: Any) -> None:
         self.logger.info(name, **fields)
+
+    def user_hmac(self, user_id: str | None) -> str | None:
+        """A keyed fingerprint of an end user's id for log lines (never the id itself)."""
+        return None if user_id is None else fingerprint(self.hmac_key, "user\x00" + user_id)[:32]
 
     def check(
         self,
@@ -103,8 +114,10 @@ class AuditLogger:
         result: CheckResult,
         latency_ms: float,
         index: int | None = None,
+        user_id: str | None = None,
+        role: str | None = None,
     ) -> None:
-        """Log one checked text (and record it in the store when one is configured)."""
+        """Log one checked text (the store write is :meth:`record`)."""
         fields: dict[str, Any] = {
             "request_id": request_id,
             "key_id": key_id,
@@ -116,18 +129,35 @@ class AuditLogger:
         }
         if index is not None:
             fields["index"] = index
+        if user_id is not None:
+            fields["user_hmac"] = self.user_hmac(user_id)
+        if role is not None:
+            fields["role"] = role
         self.logger.info("check", **fields)
 
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
 
-    def record(self, *, request_id: str, key_id: str | None, text: str, result: CheckResult) -> bool:
-        """Blocking store write (call it from a worker thread); ``False`` when it failed."""
+    def record(
+        self,
+        *,
+        request_id: str,
+        key_id: str | None,
+        text: str,
+        result: CheckResult,
+        user_id: str | None = None,
+    ) -> bool:
+        """Blocking store write (call it from a worker thread); ``False`` when it failed.
+
+        ``user_id`` is the end user; without one the key id stands in for the user, as
+        before ``X-Bastion-User`` existed.
+        """
         if self.store is None:
             return True
+        user = user_id if user_id is not None else key_id
         try:
-            self.store.record_check(result, user_id=key_id, text=text, request_id=request_id, key_id=key_id)
+            self.store.record_check(result, user_id=user, text=text, request_id=request_id, key_id=key_id)
         except Exception as exc:
             # the message is the exception type only: driver errors can echo parameters (the text)
             self.logger.error("audit_store_error", request_id=request_id, error=type(exc).__name__)

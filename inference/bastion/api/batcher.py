@@ -7,9 +7,10 @@
 - :class:`ThreadPoolRunner` runs each request's ``check_many`` in a worker thread, at most
   ``threads`` at a time.
 
-Both expose ``await runner.check(texts, policy, policy_key)``. ``policy_key`` groups texts
-that share a policy (``""`` for the Guard's own); texts with different keys never share a
-``check_many`` call.
+Both expose ``await runner.check(texts, policy, policy_key, vault=None)``. ``policy_key``
+groups texts that share a policy and vault (``""`` for the Guard's own); texts with
+different keys never share a ``check_many`` call. ``await runner.call(fn, size)`` runs any
+other Guard work (a whole conversation) in a worker thread under the same lanes.
 """
 
 from __future__ import annotations
@@ -21,38 +22,44 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from bastion.guard import Guard
 from bastion.policy import Policy
+from bastion.redact import Vault
 from bastion.types import CheckResult
 
 BatchObserver = Callable[[int], None]
+T = TypeVar("T")
 
 
 class Runner(Protocol):
     async def check(
-        self, texts: Sequence[str], policy: Policy | None, policy_key: str
+        self, texts: Sequence[str], policy: Policy | None, policy_key: str, *, vault: Vault | None = None
     ) -> list[CheckResult]: ...
+
+    async def call(self, fn: Callable[[], T], size: int) -> T: ...
 
     async def aclose(self) -> None: ...
 
 
-def _check_group(guard: Guard, texts: list[str], policy: Policy | None) -> list[CheckResult | BaseException]:
+def _check_group(
+    guard: Guard, texts: list[str], policy: Policy | None, vault: Vault | None = None
+) -> list[CheckResult | BaseException]:
     """One ``check_many``; if the batch fails (one bad text), retry text by text so the
     failure stays with the text that caused it."""
     try:
-        return list(guard.check_many(texts, policy=policy))
+        return list(guard.check_many(texts, policy=policy, vault=vault))
     except Exception:
         if len(texts) == 1:
             raise
     out: list[CheckResult | BaseException] = []
     for t in texts:
         try:
-            out.append(guard.check_many([t], policy=policy)[0])
+            out.append(guard.check_many([t], policy=policy, vault=vault)[0])
         except Exception as exc:
             out.append(exc)
     return out
@@ -88,18 +95,25 @@ class ThreadPoolRunner:
         self.large_request_chars = large_request_chars
         self.on_batch = on_batch
 
-    async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
+    async def check(
+        self, texts: Sequence[str], policy: Policy | None, policy_key: str, *, vault: Vault | None = None
+    ) -> list[CheckResult]:
         if self.on_batch is not None:
             self.on_batch(len(texts))
         large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
         results = await anyio.to_thread.run_sync(
-            partial(_check_group, self.guard, list(texts), policy),
+            partial(_check_group, self.guard, list(texts), policy, vault),
             limiter=self.large_limiter if large else self.limiter,
         )
         for r in results:
             if isinstance(r, BaseException):
                 raise r
         return results  # type: ignore[return-value]
+
+    async def call(self, fn: Callable[[], T], size: int) -> T:
+        """Run ``fn`` in a worker thread; ``size`` (characters) picks the lane."""
+        large = self.large_request_chars is not None and size > self.large_request_chars
+        return await anyio.to_thread.run_sync(fn, limiter=self.large_limiter if large else self.limiter)
 
     async def aclose(self) -> None:
         return None
@@ -116,6 +130,7 @@ class _Item:
     key: str
     future: asyncio.Future[CheckResult]
     arrived: float
+    vault: Vault | None = None
 
 
 class _Lane:
@@ -172,6 +187,8 @@ class MicroBatcher:
         self.on_batch = on_batch
         self._small = _Lane("small", workers)
         self._large = _Lane("large", 1)
+        # work that is not a batch of texts (a conversation) runs beside the batch workers
+        self._call_limiters: dict[bool, Any] = {}
         self._started = False
         self._closed = False
 
@@ -184,14 +201,18 @@ class MicroBatcher:
             ]
         self._started = True
 
-    async def check(self, texts: Sequence[str], policy: Policy | None, policy_key: str) -> list[CheckResult]:
+    async def check(
+        self, texts: Sequence[str], policy: Policy | None, policy_key: str, *, vault: Vault | None = None
+    ) -> list[CheckResult]:
+        """Check ``texts``; the caller must make ``policy_key`` differ for different
+        policies or vaults (texts of one key share a ``check_many`` call)."""
         if not self._started or self._closed:
             raise RuntimeError("MicroBatcher is not running")
         loop = asyncio.get_running_loop()
         now = time.perf_counter()
         large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
         lane = self._large if large else self._small
-        items = [_Item(t, policy, policy_key, loop.create_future(), now) for t in texts]
+        items = [_Item(t, policy, policy_key, loop.create_future(), now, vault) for t in texts]
         lane.pending.extend(items)
         lane.wake.set()
         try:
@@ -204,6 +225,16 @@ class MicroBatcher:
             if isinstance(r, BaseException):
                 raise r
         return list(done)  # type: ignore[arg-type]
+
+    async def call(self, fn: Callable[[], T], size: int) -> T:
+        """Run ``fn`` in a worker thread, at most ``workers`` at a time (one at a time for
+        ``size`` over ``large_request_chars``)."""
+        if not self._started or self._closed:
+            raise RuntimeError("MicroBatcher is not running")
+        large = self.large_request_chars is not None and size > self.large_request_chars
+        if large not in self._call_limiters:
+            self._call_limiters[large] = anyio.CapacityLimiter(1 if large else self.workers)
+        return await anyio.to_thread.run_sync(fn, limiter=self._call_limiters[large])
 
     def _take_batch(self, pending: deque[_Item]) -> list[_Item]:
         first = pending.popleft()
@@ -245,7 +276,9 @@ class MicroBatcher:
                 self.on_batch(len(batch))
             try:
                 results = await anyio.to_thread.run_sync(
-                    partial(_check_group, self.guard, [i.text for i in batch], batch[0].policy)
+                    partial(
+                        _check_group, self.guard, [i.text for i in batch], batch[0].policy, batch[0].vault
+                    )
                 )
             except Exception as exc:
                 results = [exc] * len(batch)

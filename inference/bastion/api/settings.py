@@ -71,6 +71,13 @@ class Settings:
     max_header_bytes: int = 16_384
     audit_hmac_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     store_url: str | None = None
+    # pseudonymisation sessions (need store_url and a vault key): absolute lifetime of a
+    # session from its first stored value
+    session_ttl_s: float = 86_400.0
+    # OpenTelemetry spans around requests (attributes only, never text)
+    otel: bool = False
+    # /docs and /redoc from local assets (the fastapi-offline package)
+    docs: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -87,6 +94,7 @@ class Settings:
             "body_timeout_s",
             "keep_alive_timeout_s",
             "max_header_bytes",
+            "session_ttl_s",
         )
         for name in positive:
             if not getattr(self, name) > 0:
@@ -107,11 +115,13 @@ class Settings:
             "redis_url": env.get("BASTION_REDIS_URL") or None,
             "mode": env.get("BASTION_API_MODE", cls.mode),
             "store_url": env.get("BASTION_STORE_URL") or None,
+            "otel": _env_bool("BASTION_OTEL", False),
         }
         for name, var in (
             ("header_timeout_s", "BASTION_HEADER_TIMEOUT_S"),
             ("body_timeout_s", "BASTION_BODY_TIMEOUT_S"),
             ("keep_alive_timeout_s", "BASTION_KEEP_ALIVE_TIMEOUT_S"),
+            ("session_ttl_s", "BASTION_SESSION_TTL_S"),
         ):
             if env.get(var):
                 try:

@@ -1,0 +1,91 @@
+"""Offline API docs: ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) from local files.
+
+FastAPI's own pages load their JavaScript, CSS, favicon and fonts from public CDNs, so
+they are blank on an air-gapped host. Here the assets come from the ``fastapi-offline``
+package (Swagger UI's ``swagger-ui-bundle.js`` / ``swagger-ui.css`` and ReDoc's
+``redoc.standalone.js``) and are served under ``/docs/static``; the pages reference
+nothing but relative URLs.
+
+>>> from fastapi import FastAPI
+>>> app = FastAPI(docs_url=None, redoc_url=None)
+>>> add_offline_docs(app)  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from starlette.staticfiles import StaticFiles
+
+log = logging.getLogger("bastion.api")
+
+STATIC_PATH = "/docs/static"
+ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js")
+# a blank favicon: the defaults point at fastapi.tiangolo.com
+_FAVICON = "data:,"
+
+
+def asset_dir() -> Path | None:
+    """The folder holding the Swagger UI and ReDoc assets, or ``None`` when
+    ``fastapi-offline`` is not installed (or lacks one of them)."""
+    try:
+        folder = Path(str(resources.files("fastapi_offline") / "static"))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return folder if all((folder / a).is_file() for a in ASSETS) else None
+
+
+def add_offline_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> bool:
+    """Add ``/docs``, ``/redoc`` and ``/docs/static/*`` to ``app`` (created with
+    ``docs_url=None, redoc_url=None``); ``False`` (and no routes) without the assets."""
+    folder = asset_dir()
+    if folder is None:
+        log.info("fastapi-offline is not installed: /docs and /redoc are off (openapi.json still works)")
+        return False
+    title = f"{app.title} API"
+    # relative to the page, so the docs also work behind a reverse proxy that adds a prefix
+    spec = "." + openapi_url if openapi_url.startswith("/") else openapi_url
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=spec,
+            title=title,
+            swagger_js_url="./docs/static/swagger-ui-bundle.js",
+            swagger_css_url="./docs/static/swagger-ui.css",
+            swagger_favicon_url=_FAVICON,
+            # the default validator badge calls validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=spec,
+            title=title,
+            redoc_js_url="./docs/static/redoc.standalone.js",
+            redoc_favicon_url=_FAVICON,
+            with_google_fonts=False,
+        )
+
+    app.mount(STATIC_PATH, StaticFiles(directory=folder), name="docs-static")
+    return True
+
+
+def hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    """Move a pydantic schema's ``$defs`` into OpenAPI ``components.schemas`` (its refs
+    must already use ``#/components/schemas/{model}``); returns the schema without them."""
+    schema = dict(schema)
+    for name, sub in schema.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    return schema
+
+
+__all__ = ["ASSETS", "STATIC_PATH", "add_offline_docs", "asset_dir", "hoist_defs"]
