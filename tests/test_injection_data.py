@@ -758,7 +758,7 @@ def test_engine_end_to_end_on_fixture(root: Path) -> None:
     keys = {canonical(t) for t in trainval["text"]}
     assert not keys & {canonical(t) for t in frames["eval_injecagent_heldout"]["text"]}
     assert (frames["train"]["source"] == "synthetic_carrier").any()
-    assert "| json_tool |" in stats["engine"]["carrier_table"]
+    assert "| json_tool |" in stats["engine_carrier_table"]
 
 
 def test_counts_tables_render() -> None:

@@ -322,7 +322,10 @@ def build_injection_frames(
     gparts = [df.assign(split=split) for split, df in gdocs.items()]
     heldout = pd.DataFrame(columns=[*S.COLUMNS, "split"])
     if engine_on:
-        eng, stats["engine"] = engine_frames(cfg, root, seed)
+        eng, estats = engine_frames(cfg, root, seed)
+        stats["engine_carrier_table"] = estats.pop("carrier_table", "")
+        stats["engine_parts"] = {k: v for k, v in estats.items() if k != "benign_units"}
+        stats["engine_benign_units"] = estats.get("benign_units", {})
         eng = eng[eng["text"].str.len() <= cfg["max_chars"]]
         heldout = eng[eng["split"] == "test_heldout"]
         gparts.append(eng[eng["split"].isin(["train", "val"])])

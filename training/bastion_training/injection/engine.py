@@ -59,7 +59,7 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "native_benign_per_lang": 80,
 }
 
-_SENT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
 
 
 def _bucket(key: str, seed: int) -> float:
