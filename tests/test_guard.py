@@ -224,7 +224,7 @@ def test_injection_score_is_none_without_injection_detector(fakes):
 def test_injection_score_reported_even_when_benign(fake_guard):
     result = fake_guard.check("what is the weather")
     assert result.injection_score == pytest.approx(0.05)
-    assert result.to_dict()["injection"] == {"score": 0.05, "is_injection": False}
+    assert result.to_dict()["injection"] == {"score": 0.05, "threshold": 0.5, "is_injection": False}
 
 
 # --------------------------------------------------------------------------- actions

@@ -405,3 +405,64 @@ def test_protect_with_the_real_openai_client(fake_guard, fake_openai_server):
     assert _FakeOpenAI.requests[0]["messages"][0]["content"] == "write to <EMAIL_ADDRESS_1>"
     assert r.answer == "You said: write to jane@example.com"
     assert r.response.choices[0].message.content == "You said: write to <EMAIL_ADDRESS_1>"
+
+
+# -- Guard methods and async ------------------------------------------------------------------------
+
+
+def test_guard_methods_delegate(fake_guard):
+    c = fake_guard.canary()
+    assert fake_guard.check_output(f"x {c.token}", canaries=[c]).action is Action.BLOCK
+    assert fake_guard.check_output("fine", canaries=[c]).action is Action.ALLOW
+    r = fake_guard.check_messages([{"role": "user", "content": "a@b.example"}])
+    assert r.action is Action.REDACT
+    assert [e.kind for e in fake_guard.stream(["hello ", "world"], holdback=4)][-1] == "end"
+    wrapped = fake_guard.protect(lambda *, messages: "ok")
+    assert wrapped(messages=[{"role": "user", "content": "hi"}]).answer == "ok"
+
+
+def test_async_checks_run_concurrently_off_the_loop(fakes):
+    import threading
+    import time
+
+    class Slow(fakes.PII):
+        def detect(self, texts):
+            time.sleep(0.2)
+            return super().detect(texts)
+
+    g = Guard([Slow(), fakes.Injection(thresholds={"default": 0.5, "strict": 0.8})], max_workers=4)
+    loop_thread = []
+
+    async def main():
+        loop_thread.append(threading.get_ident())
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        t = asyncio.create_task(ticker())
+        start = time.perf_counter()
+        results = await asyncio.gather(
+            g.acheck("mail a@b.example"),
+            g.acheck_many(["x", "y"]),
+            g.acheck_output("sk-abcdefghijklmnop1234"),
+            g.acheck_messages([{"role": "user", "content": "hi"}]),
+        )
+        took = time.perf_counter() - start
+        t.cancel()
+        return results, took, ticks
+
+    results, took, ticks = asyncio.run(main())
+    assert results[0].action is Action.REDACT and len(results[1]) == 2
+    assert results[2].action is Action.BLOCK and results[3].action is Action.ALLOW
+    assert took < 0.2 * 4 * 0.75  # four 0.2 s checks overlapped in the pool
+    assert ticks >= 5  # the event loop kept running meanwhile
+    g.close()
+
+
+def test_bad_max_workers(fakes):
+    with pytest.raises(ConfigError):
+        Guard([fakes.PII()], max_workers=0)

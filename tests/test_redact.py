@@ -113,9 +113,24 @@ def test_vault_is_thread_safe():
 def test_guard_pseudonymize_then_restore():
     guard = Guard([_Fixed()], Policy(default_operator="pseudonymize"))
     text = "call Jane now"
-    redacted = guard.redact(text)
-    assert redacted == "call <PERSON_1> now"
-    assert restore(redacted, guard.vault) == text
+    r = guard.check(text)
+    assert r.redacted_text == "call <PERSON_1> now"
+    assert restore(r.redacted_text, r.vault) == text
+    assert guard.vault is None  # nothing is kept on the guard
+
+
+def test_each_call_gets_its_own_vault_unless_one_is_shared():
+    """Issue 15: user B must not restore user A's values from a vault shared by default."""
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    a = guard.check("Bob called")
+    b = guard.check("Jane called")
+    assert a.vault is not b.vault and a.pseudonyms == b.pseudonyms == ("<PERSON_1>",)
+    assert restore("Hello <PERSON_1>", b.vault) == "Hello Jane"  # B's own vault: B's value only
+    assert a.vault.value_for("<PERSON_1>") == "Bob" and b.vault.value_for("<PERSON_1>") == "Jane"
+    shared = Vault()
+    g2 = Guard([_Names()], Policy(default_operator="pseudonymize"), vault=shared)
+    assert g2.check("Bob called").vault is shared and g2.check("Jane x").vault is shared
+    assert guard.check("no names here").vault is None
 
 
 @pytest.mark.parametrize(
@@ -202,12 +217,13 @@ def test_restore_is_exact_when_the_text_already_holds_token_shaped_strings(text)
         assert name not in redacted
     # no issued token collides with a literal already in the text
     assert all(tok not in text for tok in r.pseudonyms)
-    assert restore(redacted, guard.vault, tokens=r.pseudonyms) == text
-    assert restore(redacted, guard.vault) == text  # nothing else in this vault to confuse it
+    vault = r.vault if r.vault is not None else Vault()  # None: nothing was pseudonymised
+    assert restore(redacted, vault, tokens=r.pseudonyms) == text
+    assert restore(redacted, vault) == text  # nothing else in this vault to confuse it
 
 
 def test_restore_only_this_texts_tokens_in_a_shared_vault():
-    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"), vault=Vault())  # sharing opted into
     first = guard.check("Bob called")  # Bob gets <PERSON_1> in the shared vault
     assert first.redacted_text == "Bob called".replace("Bob", first.pseudonyms[0])
     text = "Jane asked who <PERSON_1> is"  # another user types Bob's token literally

@@ -136,7 +136,8 @@ def _summary(result: CheckResult) -> str:
         lines.append("injection: not checked (no injection detector)")
     else:
         verdict = "INJECTION" if result.is_injection else "no injection"
-        lines.append(f"injection: {verdict} (score {result.injection_score:.3f})")
+        cut = "" if result.injection_threshold is None else f", threshold {result.injection_threshold:.3f}"
+        lines.append(f"injection: {verdict} (score {result.injection_score:.3f}{cut})")
     pii = result.pii
     lines.append(f"pii: {len(pii)} finding{'s' if len(pii) != 1 else ''}")
     # Offsets only, never the values: summaries end up in terminals and CI logs.
@@ -200,9 +201,9 @@ def run_redact(args: argparse.Namespace) -> int:
         "pii": [f.to_dict() for f in result.pii],
         "degraded": result.degraded,
     }
-    if len(guard.vault):
+    if result.vault is not None and len(result.vault):
         # The mapping is what `bastion.restore` needs to put the values back.
-        out["vault"] = dict(guard.vault.items())
+        out["vault"] = dict(result.vault.items())
     _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
     return EXIT_OK
 

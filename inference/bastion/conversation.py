@@ -230,14 +230,9 @@ def check_output(
     canaries: Sequence[Canary | str] = (),
     leak_config: LeakConfig | None = None,
 ) -> CheckResult:
-    """``guard.check_output`` plus canary and system-prompt-leak checks."""
-    result = guard.check_output(text)
-    if not (system_prompt or canaries):
-        return result
-    raw = text if isinstance(text, str) else bytes(text).decode("utf-8")
-    return add_output_findings(
-        result, raw, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
-    )
+    """``guard.check_output`` with canary and system-prompt-leak checks (kept for callers
+    that hold a guard-like object; :meth:`Guard.check_output` takes the same options)."""
+    return guard.check_output(text, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config)
 
 
 # -- conversations ---------------------------------------------------------------------------

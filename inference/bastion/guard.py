@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
+import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, overload
 
+from bastion.canary import Canary, make_canary
+from bastion.conversation import MessagesResult, add_output_findings, check_messages
 from bastion.detectors import Detector, build_detector
 from bastion.errors import ConfigError, InputError, ModelLoadError
+from bastion.leak import LeakConfig
 from bastion.merge import merge_findings
 from bastion.normalize import Normalized, normalize
 from bastion.policy import OUTPUT_POLICY, Policy
-from bastion.redact import Operator, Replace, Vault, build_operator, redact_with_tokens
+from bastion.protect import protect
+from bastion.redact import Operator, Pseudonymize, Replace, Vault, build_operator, redact_with_tokens
+from bastion.stream import StreamEvent, aguard_stream, guard_stream
+from bastion.telemetry import Telemetry
 from bastion.types import INJECTION, PII, Action, CheckResult, Finding
 
 log = logging.getLogger("bastion")
@@ -40,6 +59,15 @@ def default_models_dir() -> Path:
         if cand.is_dir():
             return cand
     return here.parent.parent / "models"
+
+
+def _pseudonymises(policy: Policy) -> bool:
+    specs = [policy.default_operator, *policy.operators.values()]
+    return any(
+        (spec.get("type") if isinstance(spec, Mapping) else spec) in ("pseudonymize", "pseudonymise")
+        or isinstance(spec, Pseudonymize)
+        for spec in specs
+    )
 
 
 def coerce_text(value: Any) -> str:
@@ -79,13 +107,24 @@ class Guard:
         output_policy: Policy | None = None,
         vault: Vault | None = None,
         degraded_reasons: Sequence[str] = (),
+        telemetry: Any = False,
+        max_workers: int = 2,
     ) -> None:
         if not detectors:
             raise ConfigError("a Guard needs at least one detector")
+        if not 1 <= int(max_workers) <= 64:
+            raise ConfigError("max_workers must be between 1 and 64")
         self.detectors: tuple[Detector, ...] = tuple(detectors)
         self.policy = policy or Policy()
         self.output_policy = output_policy or OUTPUT_POLICY
-        self.vault = vault if vault is not None else Vault()
+        # None: every call pseudonymises into a fresh vault of its own (result.vault), so one
+        # caller's tokens can never restore another caller's values; a vault given here is
+        # shared by every call on purpose.
+        self.vault: Vault | None = vault
+        self._telemetry = Telemetry.from_option(telemetry)
+        self._max_workers = int(max_workers)
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
         reasons = list(degraded_reasons)
         reasons += [f"{d.name}: fallback detector in use" for d in self.detectors if d.kind == "fallback"]
         self.degraded_reasons: tuple[str, ...] = tuple(reasons)
@@ -214,7 +253,7 @@ class Guard:
     def _build_operators(
         self, policy: Policy, vault: Vault | None = None
     ) -> tuple[Operator, dict[str, Operator]]:
-        vault = vault if vault is not None else self.vault
+        vault = vault if vault is not None else (self.vault if self.vault is not None else Vault())
         default = build_operator(policy.default_operator, vault=vault)
         per_label = {k: build_operator(v, vault=vault) for k, v in policy.operators.items()}
         return default, per_label
@@ -241,9 +280,95 @@ class Guard:
         """
         return self.check_many([text], policy=policy, vault=vault)[0]
 
-    def check_output(self, text: str | bytes) -> CheckResult:
-        """Check what an LLM answered: secrets block, PII is redacted, injection uses the strict point."""
-        return self.check_many([text], policy=self.output_policy)[0]
+    def check_output(
+        self,
+        text: str | bytes,
+        *,
+        system_prompt: str | None = None,
+        canaries: Sequence[Canary | str] = (),
+        leak_config: LeakConfig | None = None,
+    ) -> CheckResult:
+        """Check what an LLM answered: secrets block, PII is redacted, injection uses the
+        strict point; with ``canaries`` / ``system_prompt`` a canary token or a copy of the
+        system prompt in the answer blocks it (labels ``CANARY_LEAK``, ``SYSTEM_PROMPT_LEAK``).
+
+        >>> g = Guard.default(tasks=("pii",))
+        >>> c = g.canary()
+        >>> g.check_output(f"the marker is {c.token}", canaries=[c]).action.value
+        'block'
+        """
+        result = self.check_many([text], policy=self.output_policy)[0]
+        if not (system_prompt or canaries):
+            return result
+        return add_output_findings(
+            result, coerce_text(text), system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
+        )
+
+    # conversations, streams and wrapped calls (bastion.conversation / stream / protect) ---------
+
+    @staticmethod
+    def canary(prefix: str = "bastion-canary") -> Canary:
+        """A fresh random canary; put ``canary.instruction`` in the system prompt and pass the
+        canary to :meth:`check_output` / :meth:`check_messages` / :meth:`stream`."""
+        return make_canary(prefix)
+
+    def check_messages(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> MessagesResult:
+        """Check a chat array (OpenAI or Anthropic shape) role by role; see
+        :func:`bastion.conversation.check_messages` for the options.
+
+        >>> g = Guard.default(tasks=("pii",))
+        >>> g.check_messages([{"role": "user", "content": "I am jane@example.com"}]).action.value
+        'redact'
+        """
+        return check_messages(self, messages, **options)
+
+    def stream(self, chunks: Iterable[str], **options: Any) -> Iterator[StreamEvent]:
+        """Guard a streamed answer chunk by chunk (see :class:`bastion.stream.StreamGuard`)."""
+        return guard_stream(self, chunks, **options)
+
+    def astream(self, chunks: AsyncIterable[str], **options: Any) -> AsyncIterator[StreamEvent]:
+        """``async for event in guard.astream(chunks)``: :meth:`stream` for async iterators."""
+        return aguard_stream(self, chunks, **options)
+
+    def protect(self, call: Callable[..., Any], **options: Any) -> Callable[..., Any]:
+        """Wrap an LLM call (sync or async) with checks on both sides; see :mod:`bastion.protect`."""
+        return protect(self, call, **options)
+
+    # async -------------------------------------------------------------------------------------
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                # bounded: concurrent callers queue here instead of oversubscribing the CPU
+                self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="bastion")
+            return self._executor
+
+    async def _off_loop(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), functools.partial(func, *args, **kwargs))
+
+    async def acheck(self, text: str | bytes, **options: Any) -> CheckResult:
+        """:meth:`check` without blocking the event loop (runs in the guard's bounded pool)."""
+        return await self._off_loop(self.check, text, **options)
+
+    async def acheck_many(self, texts: Sequence[str | bytes], **options: Any) -> list:
+        """:meth:`check_many` without blocking the event loop."""
+        return await self._off_loop(self.check_many, texts, **options)
+
+    async def acheck_output(self, text: str | bytes, **options: Any) -> CheckResult:
+        """:meth:`check_output` without blocking the event loop."""
+        return await self._off_loop(self.check_output, text, **options)
+
+    async def acheck_messages(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> MessagesResult:
+        """:meth:`check_messages` without blocking the event loop."""
+        return await self._off_loop(self.check_messages, messages, **options)
+
+    def close(self) -> None:
+        """Stop the async worker pool (if one was started)."""
+        with self._executor_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+                self._executor = None
 
     def redact(self, text: str | bytes, *, policy: Policy | None = None, vault: Vault | None = None) -> str:
         """The text with every PII finding replaced according to the policy's operators."""
@@ -297,7 +422,18 @@ class Guard:
             raise InputError("check_many takes a sequence of texts, not a single text")
         if errors not in ERRORS:
             raise ConfigError(f"errors must be one of {list(ERRORS)}, got {errors!r}")
+        with self._telemetry.span("bastion.check_many") as span:
+            t0 = time.perf_counter()
+            results = self._check_many(texts, policy, vault, errors)
+            self._telemetry.record(span, [r for r in results if isinstance(r, CheckResult)], t0)
+        return results
+
+    def _check_many(self, texts, policy, vault, errors):
         pol = policy or self.policy
+        if vault is None and self.vault is None and _pseudonymises(pol):
+            vault = Vault()  # a fresh vault for this call only (see __init__)
+        if vault is None:
+            vault = self.vault
         if vault is not None:
             ops = self._build_operators(pol, vault)
         elif pol is self.policy:
@@ -350,7 +486,7 @@ class Guard:
         return [
             failed[i]  # only with errors="return"
             if i in failed
-            else self._decide(originals[i], raw[i], pol, ops, thresholds, has_injection, per_text_ms)
+            else self._decide(originals[i], raw[i], pol, ops, thresholds, has_injection, per_text_ms, vault)
             for i in range(len(originals))
         ]
 
@@ -394,6 +530,7 @@ class Guard:
         thresholds: Mapping[str, float],
         has_injection: bool,
         latency_ms: float,
+        vault: Vault | None = None,
     ) -> CheckResult:
         inj = [f for f in found if f.category == INJECTION]
         pii = [
@@ -406,6 +543,13 @@ class Guard:
         pii = merge_findings(pii, text, joinable=self._joinable)
         score = max((f.score for f in inj), default=0.0) if has_injection else None
         flagged = [f for f in inj if f.score >= thresholds.get(f.detector, 0.5)]
+        # the cut the top score was compared with, so a caller can read "0.990 of 0.994"
+        top = max(inj, key=lambda f: f.score, default=None)
+        cut = (
+            thresholds.get(top.detector, 0.5)
+            if top is not None
+            else (min(thresholds.values()) if thresholds else None)
+        )
         action = Action.ALLOW
         if flagged:
             action = pol.injection_action
@@ -428,4 +572,6 @@ class Guard:
             latency_ms=latency_ms,
             degraded_reasons=self.degraded_reasons,
             pseudonyms=tokens,
+            injection_threshold=cut if has_injection else None,
+            vault=vault if tokens else None,
         )

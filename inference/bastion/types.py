@@ -98,6 +98,11 @@ class CheckResult:
     # Pseudonym tokens issued for THIS text (``pseudonymize`` operator), for
     # ``bastion.restore(answer, vault, tokens=result.pseudonyms)``.
     pseudonyms: tuple[str, ...] = ()
+    # the cut injection_score was compared with (None when no injection detector ran)
+    injection_threshold: float | None = None
+    # the vault holding this call's pseudonyms (None when nothing was pseudonymised); it is
+    # the caller's: ``bastion.restore(answer, result.vault)``. Not part of equality or to_dict.
+    vault: Any = field(default=None, compare=False, repr=False)
 
     @property
     def pii(self) -> tuple[Finding, ...]:
@@ -109,6 +114,9 @@ class CheckResult:
             "action": self.action.value,
             "injection": {
                 "score": None if self.injection_score is None else round(float(self.injection_score), 4),
+                "threshold": None
+                if self.injection_threshold is None
+                else round(float(self.injection_threshold), 4),
                 "is_injection": self.is_injection,
             },
             "pii": [f.to_dict() for f in self.pii],
