@@ -218,6 +218,33 @@ def test_tampering_is_detected(store, url, fn, who, bad_id, reason):
             store.audit.append("after")
 
 
+GARBLED = [
+    pytest.param(
+        "UPDATE audit_events SET hash = 'é' || substr(hash, 2) WHERE id = 5",
+        5,
+        "MAC",
+        False,
+        id="non-ascii-mac",
+    ),
+    pytest.param(
+        "UPDATE audit_events SET ts = 'not a time' WHERE id = 5", 5, "malformed", True, id="ts-garbage"
+    ),
+    pytest.param("UPDATE audit_events SET id = 'x' WHERE id = 20", 20, "malformed", True, id="id-garbage"),
+    pytest.param("UPDATE audit_chain_head SET last_id = 'x'", None, "malformed", True, id="head-garbage"),
+]
+
+
+@pytest.mark.parametrize(("sql", "bad_id", "reason", "sqlite_only"), GARBLED)
+def test_garbled_values_read_as_tampering_not_a_crash(store, url, sql, bad_id, reason, sqlite_only):
+    if sqlite_only and store.engine.dialect.name != "sqlite":
+        pytest.skip("only SQLite stores a value of another type in a typed column")
+    attack(url, lambda c: c.exec_driver_sql(sql), ddl=True)
+    report = store.verify()
+    assert (report.ok, report.first_bad_id) == (False, bad_id) and reason in report.reason
+    with pytest.raises(AuditIntegrityError):
+        store.purge(timedelta(0))
+
+
 def old_maintenance_exploit(conn):
     """Issue 11 #3 as written: switch maintenance mode on, delete, anchor, switch off."""
     if conn.dialect.name == "postgresql":

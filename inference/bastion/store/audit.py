@@ -126,7 +126,9 @@ class AuditEvent:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """Outcome of walking the chain. ``first_bad_id``/``reason`` name the first broken link."""
+    """Outcome of :meth:`AuditLog.verify`. ``first_bad_id``/``reason`` name the first
+    problem (``first_bad_id`` is None when it is the head record itself); ``head_hash`` is
+    the newest row's MAC and ``anchored_at`` the first id after a retention purge."""
 
     ok: bool
     checked: int
@@ -150,7 +152,9 @@ class VerifyReport:
 
 @dataclass(frozen=True, slots=True)
 class PurgeReceipt:
-    """What a retention purge removed and where the chain now starts."""
+    """What a retention purge removed and where the chain now starts: ``anchor_hash`` is
+    the MAC of the last removed row (the first remaining row links to it), ``event_id``
+    the MAC'd ``retention_purge`` receipt that vouches for the new start."""
 
     cutoff: datetime
     deleted: int
@@ -300,7 +304,10 @@ def read_head(conn: Connection) -> ChainHead | None:
     ).first()
     if row is None:
         return None
-    return ChainHead(int(row[0]), row[1], int(row[2]), row[3], int(row[4]), row[5], row[6])
+    try:
+        return ChainHead(int(row[0]), str(row[1]), int(row[2]), str(row[3]), int(row[4]), row[5], row[6])
+    except (TypeError, ValueError, OverflowError):
+        raise AuditIntegrityError("the audit chain head record is malformed (edited)") from None
 
 
 def _write_head(conn: Connection, head: ChainHead) -> None:
@@ -440,14 +447,19 @@ def _scan(
     expected_id, expected_prev = head.start_id, head.start_prev
     # Options on the statement, not the connection: purge keeps writing on this connection.
     result = conn.execute(query.execution_options(stream_results=True, yield_per=batch))
-    for row in result:
-        rid, event_type, prev, stored = int(row[0]), row[3], row[11], row[12]
-        reason = None
-        if rid <= head.legacy_through:
-            if row_hash(*row[:12]) != stored:
-                reason = "row contents do not match its legacy hash (row edited)"
-        elif key is None or not hmac.compare_digest(row_mac(key, *row[:12]), stored):
-            reason = "row contents do not match its MAC (row edited, or written without the key)"
+    rows = iter(result)
+    while True:
+        rid = expected_id
+        try:
+            row = next(rows, None)
+            if row is None:
+                break
+            rid, event_type, prev, stored = int(row[0]), row[3], row[11], row[12]
+            reason = _row_problem(row, rid, head, key)
+        except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+            # SQLite keeps whatever type was written: a garbled row must read as tampering,
+            # not crash verify
+            reason = f"row has malformed fields ({type(exc).__name__}: row edited)"
         if reason is None and rid != expected_id:
             if checked == 0:
                 reason = (
@@ -475,6 +487,22 @@ def _scan(
     return _Scan(
         None, None, checked, last, expected_prev if checked else None, frozenset(vouched), sealed_through
     )
+
+
+def _same(expected: str, stored: Any) -> bool:
+    """Constant-time comparison that also survives non-ASCII or non-string stored values."""
+    return isinstance(stored, str) and hmac.compare_digest(
+        expected.encode("ascii"), stored.encode("utf-8", "surrogatepass")
+    )
+
+
+def _row_problem(row: Any, rid: int, head: ChainHead, key: bytes | None) -> str | None:
+    if rid <= head.legacy_through:
+        if not _same(row_hash(*row[:12]), row[12]):
+            return "row contents do not match its legacy hash (row edited)"
+    elif key is None or not _same(row_mac(key, *row[:12]), row[12]):
+        return "row contents do not match its MAC (row edited, or written without the key)"
+    return None
 
 
 class AuditLog:
@@ -686,7 +714,10 @@ class AuditLog:
         """
         key = self._chain_key()
         with read_tx(self._engine, snapshot=True) as conn:
-            head = read_head(conn)
+            try:
+                head = read_head(conn)
+            except AuditIntegrityError as exc:
+                return VerifyReport(False, 0, None, str(exc), None, "")
             if head is None:
                 return VerifyReport(False, 0, None, "the audit chain head record is missing", None, "")
             anchored = head.start_id if (head.start_id, head.start_prev) != (1, GENESIS) else None
@@ -854,7 +885,7 @@ def _head_problem(head: ChainHead, key: bytes) -> str | None:
             f"the chain is MAC'd with another key (key id {head.key_id}, this key is {kid}): "
             "use the audit key the chain was written with"
         )
-    if head.mac is None or not hmac.compare_digest(head.mac, head.expected_mac(key)):
+    if not _same(head.expected_mac(key), head.mac):
         return "the chain head record was altered (its MAC does not match)"
     return None
 
