@@ -55,6 +55,7 @@ from bastion_training.evaluate_pii import measure_throughput, scoped, span_repor
         ("tool_outputs_heldout", "tool_output"),
         ("wasp", "malicious_other"),
         ("cl4r1t4s", "benign_docs"),
+        ("secrets_code", "benign_docs"),
     ],
 )
 def test_set_groups(name, group):

@@ -49,6 +49,7 @@ SET_GROUPS: dict[str, str] = {
     "raccoon_system_prompts": "benign_docs",
     "owasp_llm_top10": "benign_docs",
     "injection_defenses_doc": "benign_docs",
+    "secrets_code": "benign_docs",
     "multijail": "harmful_request",
     "xsafety_harmful": "harmful_request",
     "promptmap_harmful": "harmful_request",
@@ -334,6 +335,7 @@ BENIGN_FPR_SETS = (
     "xsafety_hijack_leak",
     "injecagent_heldout",
     "tool_outputs_heldout",
+    "secrets_code",
 )
 HARMFUL_REPORT_SETS = (
     "multijail",
@@ -346,6 +348,8 @@ BENIGN_NOTES = {
     "bipia_test": "clean documents",
     "xsafety_hijack_leak": "questions about leaking, repeat-this requests",
     "instructionwild": "label-0 rows",
+    "injecagent_heldout": "benign fills",
+    "tool_outputs_heldout": "benign tool outputs",
 }
 
 TARGETS: tuple[tuple[str, str, float | None, str | None], ...] = (
