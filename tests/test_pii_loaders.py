@@ -324,6 +324,25 @@ def test_native_templates_moved_no_earlier_template_between_splits():
     assert all(after[k] == v for k, v in before.items())
 
 
+@pytest.mark.parametrize("batch", ["v3b", "v3c"])
+def test_later_batches_moved_no_earlier_template_between_splits(batch):
+    order = ["v3", "v3b", "v3c"]
+    later = tuple(order[order.index(batch) :])
+    earlier = tuple(t for t in TEMPLATES if t.stratum.split("-")[0] not in later)
+    before = {t.template_id: s for s, ts in split_templates(earlier).items() for t in ts}
+    after = {t.template_id: s for s, ts in split_templates(TEMPLATES).items() for t in ts}
+    assert any(t.stratum.startswith(batch + "-") for t in TEMPLATES)
+    assert all(after[k] == v for k, v in before.items())
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es", "it", "pt", "nl", "pl", "ru", "zh", "ja"])
+def test_train_templates_of_each_language_cover_names_addresses_phones_and_emails(lang):
+    train = [t for t in split_templates(TEMPLATES)["train"] if t.lang == lang and t.stratum]
+    text = " ".join(t.text for t in train)
+    for slot in ("{FULL_NAME", "{PHONE_NUMBER", "{EMAIL_ADDRESS", "{ADDRESS", "{CITY", "{CAPITAL"):
+        assert slot in text, (lang, slot)
+
+
 def _ident(locale: str, first: str, last: str) -> Identity:
     return Identity(locale=locale, first=first, last=last, middle_initial="Q", email="a@b.de", username="ab",
                     phones=("+49 30 1234567",), dob=date(1980, 5, 17), street="Hauptstraße 5", city="Köln",

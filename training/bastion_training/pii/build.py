@@ -236,8 +236,11 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
     absent; for ``eval_edge`` only the missing files are skipped). Deterministic given ``seed``.
 
     ``params`` is the ``pii:`` section of params.yaml; see ``generator.DEFAULTS`` for the
-    generator keys, plus ``wnut_train`` (bool), ``wnut_handles_as_username`` (bool) and
-    ``eval_sets`` (list of ``eval_*`` keys to build; default all).
+    generator keys, plus ``wnut_train`` (bool), ``wnut_handles_as_username`` (bool),
+    ``corpora`` (bool: the capped train-role NER corpora of ``TRAIN_CORPORA``, leNER-Br dev
+    into ``val``), ``corpus_caps`` (rows per corpus, see ``CORPUS_CAPS``), ``gazetteers``
+    (bool: German LER values in de identities), ``eval_cap_per_file`` (uniform sample per
+    multilingual eval file) and ``eval_sets`` (list of ``eval_*`` keys to build; default all).
     """
     params = dict(params or {})
     if isinstance(params.get("pii"), Mapping):  # tolerate being handed the whole params.yaml

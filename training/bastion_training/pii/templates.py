@@ -1303,17 +1303,18 @@ def _build() -> tuple[Template, ...]:
 
 
 def _build_intl() -> tuple[Template, ...]:
-    from .templates_intl import INTL_BLOCKS
+    from .templates_intl import INTL_BLOCKS, INTL_BLOCKS_B, INTL_BLOCKS_C
 
     out: list[Template] = []
-    counters: dict[tuple[str, str], int] = {}
-    for fmt, lang, sep, body in INTL_BLOCKS:
-        for text in body.strip("\n").split(sep):
-            if not text.strip():
-                continue
-            n = counters.get((lang, fmt), 0)
-            counters[(lang, fmt)] = n + 1
-            out.append(Template(f"{lang}-v3{fmt}-{n:03d}", fmt, lang, text, stratum=f"v3-{lang}"))
+    for tag, blocks in (("v3", INTL_BLOCKS), ("v3b", INTL_BLOCKS_B), ("v3c", INTL_BLOCKS_C)):
+        counters: dict[tuple[str, str], int] = {}
+        for fmt, lang, sep, body in blocks:
+            for text in body.strip("\n").split(sep):
+                if not text.strip():
+                    continue
+                n = counters.get((lang, fmt), 0)
+                counters[(lang, fmt)] = n + 1
+                out.append(Template(f"{lang}-{tag}{fmt}-{n:03d}", fmt, lang, text, stratum=f"{tag}-{lang}"))
     return tuple(out)
 
 

@@ -578,3 +578,349 @@ CAPITALS: dict[str, tuple[tuple[str, str], ...]] = {
     "ja": (("東京", "日本"), ("北京", "中国"), ("パリ", "フランス"), ("ベルリン", "ドイツ"), ("ロンドン", "イギリス"),
            ("モスクワ", "ロシア"), ("ワシントン", "アメリカ"), ("ソウル", "韓国")),
 }  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- second batch
+# Added after the first data build: their own strata ("v3b-<lang>"), so the first batch kept its
+# split assignment.
+INTL_BLOCKS_B: list[tuple[str, str, str, str]] = []
+
+
+def _lines_b(fmt: str, lang: str, body: str) -> None:
+    INTL_BLOCKS_B.append((fmt, lang, "\n", body))
+
+
+def _multi_b(fmt: str, lang: str, body: str) -> None:
+    INTL_BLOCKS_B.append((fmt, lang, "\n%%\n", body))
+
+
+_lines_b(
+    "chat",
+    "de",
+    """\
+Kannst du {FIRST_NAME} sagen, dass das Treffen in {CITY} ausfällt?
+Laut {FULL_NAME} (Tel. {PHONE_NUMBER}) ist die Wohnung in der {STREET} noch frei.
+Bitte bei Rückfragen an {EMAIL_ADDRESS} wenden – {FULL_NAME}, {ORGANIZATION}
+Die Kinder von {FULL_NAME} und {FULL_NAME_2} gehen in {CITY} zur Schule.
+""",
+)
+_lines_b(
+    "negative",
+    "de",
+    """\
+Die Heizung im Büro ist kaputt, der Hausmeister kommt am Nachmittag.
+Stichwort, Beschreibung, Menge, Einzelpreis, Gesamtpreis
+Die Aufsichtsbehörde prüft den Jahresabschluss und die Bilanz.
+Bei Fieber und Husten bitte die Praxis vorher telefonisch informieren.
+""",
+)
+_lines_b(
+    "chat",
+    "fr",
+    """\
+Dis à {FIRST_NAME} que la réunion à {CITY} est annulée.
+D'après {FULL_NAME} ({PHONE_NUMBER}), l'appartement près de la gare est encore libre.
+Les enfants de {FULL_NAME} et de {FULL_NAME_2} vont à l'école à {CITY}.
+""",
+)
+_lines_b(
+    "negative",
+    "fr",
+    """\
+La Direction des Ressources humaines publiera le Planning des congés lundi.
+Référence, Désignation, Quantité, Prix unitaire, Total
+""",
+)
+_lines_b(
+    "chat",
+    "es",
+    """\
+Dile a {FIRST_NAME} que la reunión en {CITY} se cancela.
+Según {FULL_NAME} ({PHONE_NUMBER}), el piso sigue libre.
+Los hijos de {FULL_NAME} y {FULL_NAME_2} estudian en {CITY}.
+""",
+)
+_lines_b(
+    "negative",
+    "es",
+    """\
+La Junta Directiva aprobó el Presupuesto y el Informe Anual.
+Referencia, Descripción, Cantidad, Precio unitario, Importe
+""",
+)
+_lines_b(
+    "chat",
+    "it",
+    """\
+Di' a {FIRST_NAME} che la riunione a {CITY} è annullata.
+Secondo {FULL_NAME} ({PHONE_NUMBER}) l'appartamento è ancora libero.
+I figli di {FULL_NAME} e {FULL_NAME_2} vanno a scuola a {CITY}.
+""",
+)
+_lines_b(
+    "negative",
+    "it",
+    """\
+La Direzione Generale ha approvato il Piano Ferie e il Regolamento Interno.
+Codice, Descrizione, Quantità, Prezzo unitario, Totale
+""",
+)
+_lines_b(
+    "chat",
+    "pt",
+    """\
+Avisa a {FIRST_NAME} que a reunião em {CITY} foi cancelada.
+Segundo {FULL_NAME} ({PHONE_NUMBER}), o apartamento ainda está livre.
+Os filhos de {FULL_NAME} e {FULL_NAME_2} estudam em {CITY}.
+""",
+)
+_lines_b(
+    "negative",
+    "pt",
+    """\
+A Diretoria aprovou o Orçamento e o Relatório Anual na Assembleia Geral.
+Código, Descrição, Quantidade, Preço unitário, Total
+A Prefeitura divulgou o Calendário de Vacinação da Campanha de Inverno.
+""",
+)
+_lines_b(
+    "chat",
+    "nl",
+    """\
+Zeg tegen {FIRST_NAME} dat de vergadering in {CITY} niet doorgaat.
+Volgens {FULL_NAME} ({PHONE_NUMBER}) is het appartement nog vrij.
+De kinderen van {FULL_NAME} en {FULL_NAME_2} gaan in {CITY} naar school.
+""",
+)
+_lines_b(
+    "negative",
+    "nl",
+    """\
+De Raad van Bestuur keurde de Begroting en het Jaarverslag goed.
+Artikelnummer, Omschrijving, Aantal, Stukprijs, Totaal
+De Gemeente publiceert de Afvalkalender voor volgend jaar.
+""",
+)
+_lines_b(
+    "chat",
+    "pl",
+    """\
+Powiedz {FIRST_NAME}, że spotkanie w {CITY} jest odwołane.
+Według {FULL_NAME} (tel. {PHONE_NUMBER}) mieszkanie jest jeszcze wolne.
+Paczka dla {FULL_NAME}, adres: {ADDRESS}, czeka w punkcie odbioru.
+Napisz do {FULL_NAME} na {EMAIL_ADDRESS}, ona pracuje teraz w {ORGANIZATION}.
+{FULL_NAME}, {FULL_NAME_2} i {FULL_NAME_3} będą na spotkaniu o {TIME}.
+""",
+)
+_multi_b(
+    "email",
+    "pl",
+    """\
+Cześć {FIRST_NAME},
+
+wyślij proszę dokumenty na adres:
+
+{FULL_NAME_2}
+{ADDRESS_BLOCK_2}
+
+Pozdrawiam
+{FULL_NAME_3}
+""",
+)
+_lines_b(
+    "chat",
+    "ru",
+    """\
+Передай {FIRST_NAME}, что встреча в {CITY} отменяется.
+По словам {FULL_NAME} (тел. {PHONE_NUMBER}), квартира ещё свободна.
+Посылка для {FULL_NAME} по адресу {ADDRESS} ждёт в пункте выдачи.
+Напиши {FULL_NAME} на {EMAIL_ADDRESS}, она теперь работает в {ORGANIZATION}.
+{FULL_NAME}, {FULL_NAME_2} и {FULL_NAME_3} будут на встрече в {TIME}.
+""",
+)
+_multi_b(
+    "email",
+    "ru",
+    """\
+Привет, {FIRST_NAME}!
+
+Отправь, пожалуйста, документы по адресу:
+
+{FULL_NAME_2}
+{ADDRESS_BLOCK_2}
+
+Спасибо,
+{FULL_NAME_3}
+""",
+)
+_lines_b(
+    "chat",
+    "zh",
+    """\
+麻烦转告{FULL_NAME}，明天在{CITY}的会议取消了。
+{FULL_NAME}的邮箱是{EMAIL_ADDRESS}，手机{PHONE_NUMBER}。
+请把合同寄给{ORGANIZATION}的{FULL_NAME}，地址是{ADDRESS}。
+{FULL_NAME}、{FULL_NAME_2}和{FULL_NAME_3}下午三点开会。
+我朋友{FULL_NAME}刚搬到{CITY}。
+""",
+)
+_lines_b(
+    "chat",
+    "ja",
+    """\
+{FULL_NAME}さんに、明日の{CITY}での会議は中止だと伝えてください。
+{FULL_NAME}のメールアドレスは{EMAIL_ADDRESS}、携帯は{PHONE_NUMBER}です。
+契約書を{ORGANIZATION}の{FULL_NAME}様宛に{ADDRESS}まで送ってください。
+{FULL_NAME}、{FULL_NAME_2}、{FULL_NAME_3}の三名が参加します。
+友人の{FULL_NAME}が{CITY}に引っ越しました。
+""",
+)
+_lines_b(
+    "negative",
+    "zh",
+    """\
+登录、注册、忘记密码、个人中心、退出
+商品编号、名称、数量、单价、金额
+""",
+)
+_lines_b(
+    "negative",
+    "ja",
+    """\
+ログイン、新規登録、パスワードを忘れた方、マイページ、ログアウト
+商品番号、品名、数量、単価、金額
+""",
+)
+_lines_b(
+    "negative",
+    "en",
+    """\
+Product Name | Unit Price | Qty | Batch | Expiry
+HbA1c, CBC, CRP and TSH ordered; follow-up with GP in 6 weeks
+Chrome/{VERSION} (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)
+Request-Id: {REQ_ID}  Idempotency-Key: {UUID}  X-RateLimit-Remaining: {INT}
+""",
+)
+
+
+# ----------------------------------------------------------------------------- third batch
+# Addresses and e-mail addresses in the languages whose small first strata left them out of
+# train (ja addresses, pl e-mails...). Own strata ("v3c-<lang>").
+INTL_BLOCKS_C: list[tuple[str, str, str, str]] = []
+
+
+def _lines_c(fmt: str, lang: str, body: str) -> None:
+    INTL_BLOCKS_C.append((fmt, lang, "\n", body))
+
+
+_lines_c(
+    "chat",
+    "ja",
+    """\
+住所変更をお願いします。新住所：{ADDRESS}
+配送先を{ADDRESS}に変更したいのですが、可能でしょうか。
+{FULL_NAME}様の連絡先：{EMAIL_ADDRESS}、{PHONE_NUMBER}
+ご請求書は{ADDRESS} {FULL_NAME}宛にお送りください。
+引っ越し先は{ADDRESS}です。メールは{EMAIL_ADDRESS}まで。
+{CITY}の{FULL_NAME}さんから荷物が届きました。
+""",
+)
+_lines_c(
+    "chat",
+    "zh",
+    """\
+我搬家了，新地址：{ADDRESS}
+请把快递改寄到{ADDRESS}，收件人{FULL_NAME}。
+{FULL_NAME}的联系方式：{EMAIL_ADDRESS}，{PHONE_NUMBER}
+发票请寄到{ADDRESS}，{ORGANIZATION}财务部{FULL_NAME}收。
+有问题请发邮件到{EMAIL_ADDRESS}。
+{CITY}的{FULL_NAME}给你寄了一个包裹。
+""",
+)
+_lines_c(
+    "chat",
+    "pl",
+    """\
+Proszę o zmianę adresu dostawy na: {ADDRESS}
+Kontakt do {FULL_NAME}: {EMAIL_ADDRESS}, tel. {PHONE_NUMBER}
+Fakturę proszę wysłać na {EMAIL_ADDRESS} albo pocztą na adres {ADDRESS}.
+Przeprowadziłam się do {CITY}, mój nowy adres: {ADDRESS}
+W razie pytań proszę pisać na {EMAIL_ADDRESS}. {FULL_NAME}
+{FULL_NAME} z {CITY} przysłał paczkę.
+""",
+)
+_lines_c(
+    "chat",
+    "ru",
+    """\
+Прошу изменить адрес доставки на: {ADDRESS}
+Контакты {FULL_NAME}: {EMAIL_ADDRESS}, тел. {PHONE_NUMBER}
+Счёт пришлите на {EMAIL_ADDRESS} или почтой по адресу {ADDRESS}.
+Я переехала в {CITY}, новый адрес: {ADDRESS}
+По всем вопросам пишите на {EMAIL_ADDRESS}. {FULL_NAME}
+{FULL_NAME} из города {CITY} прислал посылку.
+""",
+)
+_lines_c(
+    "chat",
+    "it",
+    """\
+Vorrei cambiare l'indirizzo di consegna: {ADDRESS}
+Contatti di {FULL_NAME}: {EMAIL_ADDRESS}, tel. {PHONE_NUMBER}
+Mi sono trasferita a {CITY}, il nuovo indirizzo è {ADDRESS}.
+Per domande scrivete a {EMAIL_ADDRESS}. {FULL_NAME}
+Spedite la fattura a {FULL_NAME}, {ADDRESS}.
+""",
+)
+_lines_c(
+    "chat",
+    "es",
+    """\
+Quiero cambiar la dirección de envío a: {ADDRESS}
+Datos de contacto de {FULL_NAME}: {EMAIL_ADDRESS}, tel. {PHONE_NUMBER}
+Me mudé a {CITY}, mi nueva dirección es {ADDRESS}.
+Para cualquier duda, escriba a {EMAIL_ADDRESS}. {FULL_NAME}
+Envíen la factura a {FULL_NAME}, {ADDRESS}.
+""",
+)
+_lines_c(
+    "chat",
+    "fr",
+    """\
+Pour toute question, écrivez à {EMAIL_ADDRESS}. {FULL_NAME}
+Coordonnées de {FULL_NAME} : {EMAIL_ADDRESS}, tél. {PHONE_NUMBER}
+Envoyez la facture par e-mail à {EMAIL_ADDRESS} ou par courrier à {ADDRESS}.
+Je suis partie vivre à {CITY}, écris-moi sur {EMAIL_ADDRESS}.
+Savais-tu que {CAPITAL} est la capitale de {CAPITAL_COUNTRY} ?
+""",
+)
+_lines_c(
+    "chat",
+    "pt",
+    """\
+Você sabia que {CAPITAL} é a capital de {CAPITAL_COUNTRY}?
+A capital de {CAPITAL_COUNTRY} é {CAPITAL}, não é?
+Para dúvidas, escreva para {EMAIL_ADDRESS}. {FULL_NAME}
+Mudei para {CITY}, meu endereço novo é {ADDRESS}.
+Dados de contato de {FULL_NAME}: {EMAIL_ADDRESS}, tel. {PHONE_NUMBER}
+""",
+)
+_lines_c(
+    "chat",
+    "nl",
+    """\
+Wist je dat {CAPITAL} de hoofdstad van {CAPITAL_COUNTRY} is?
+De hoofdstad van {CAPITAL_COUNTRY} is {CAPITAL}, toch?
+Voor vragen kunt u mailen naar {EMAIL_ADDRESS}. {FULL_NAME}
+Ik ben verhuisd naar {CITY}, mijn nieuwe adres is {ADDRESS}.
+Contactgegevens van {FULL_NAME}: {EMAIL_ADDRESS}, tel. {PHONE_NUMBER}
+""",
+)
+_lines_c(
+    "chat",
+    "zh",
+    """\
+你知道{CAPITAL}是{CAPITAL_COUNTRY}的首都吗？
+{CAPITAL_COUNTRY}的首都是{CAPITAL}。
+""",
+)
