@@ -209,6 +209,20 @@ def test_factru_standoff_person_inside_a_place_wins(tmp_path):
     ]
 
 
+def test_malformed_corpus_lines_are_skipped_not_fatal(tmp_path):
+    _write(tmp_path / "bad.conll", "\x00\xff O\nAna B-PESSOA\nonly-token\nX Y-Z\n\ufeffvive O\n\n\n")
+    frame = corpora.load_tagged(tmp_path, CorpusFile("bad.conll", "lener", "pt", "space2", "s"), "train")
+    assert list(frame["text"]) == ["\x00\xff Ana vive"]
+    assert _spans(frame.iloc[0]["text"], frame.iloc[0]["spans"]) == [("Ana", "PERSON")]
+    d = tmp_path / "fr"
+    _write(d / "b.txt", "Ana .")
+    _write(d / "b.tokens", "1 0 3 Ana\nx y z w\n2 4 1 .\n")
+    _write(d / "b.spans", "5 name 0 3 1 x\n6 name 0 3 1 1\n")
+    _write(d / "b.objects", "9 Person 5 6\nbroken\n")
+    frame = corpora.load_factru(tmp_path, "fr", "train")
+    assert _spans(frame.iloc[0]["text"], frame.iloc[0]["spans"]) == [("Ana", "PERSON")]
+
+
 @pytest.mark.parametrize("prefer_entities", [True, False])
 def test_cap_rows_is_seeded_and_prefers_entities_only_for_training(prefer_entities):
     rows = [{"spans": [1] if i % 10 == 0 else []} for i in range(1000)]

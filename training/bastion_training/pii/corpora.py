@@ -382,9 +382,11 @@ def load_factru(
         token_pos: dict[str, tuple[int, int]] = {}
         for line in tok_path.read_text(encoding="utf-8", errors="replace").splitlines():
             parts = line.split(" ", 3)
-            if len(parts) < 4:
-                if sentences[-1]:
+            if len(parts) < 4 or not (parts[1].isdigit() and parts[2].isdigit()):
+                if not line.strip() and sentences[-1]:
                     sentences.append([])
+                elif line.strip():
+                    stats["bad_token_line"] += 1
                 continue
             tid, start, length = parts[0], int(parts[1]), int(parts[2])
             if doc[start : start + length] != parts[3]:
@@ -397,7 +399,7 @@ def load_factru(
         index = {t: i for i, t in enumerate(token_ids)}
         for line in span_path.read_text(encoding="utf-8", errors="replace").splitlines():
             parts = line.split("#")[0].split()
-            if len(parts) < 6 or parts[4] not in index:
+            if len(parts) < 6 or parts[4] not in index or not parts[5].isdigit():
                 continue
             first, count = index[parts[4]], int(parts[5])
             span_tokens[parts[0]] = token_ids[first : first + count]
