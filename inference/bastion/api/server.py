@@ -33,6 +33,8 @@ def _run(args: argparse.Namespace) -> int:
         max_text_chars=args.max_text_chars,
         max_body_bytes=args.max_body_bytes,
         large_request_chars=args.large_request_chars,
+        session_ttl_s=args.session_ttl_s,
+        otel=True if args.otel else None,
     )
     for name in ("rate_limit", "auth_failure_limit"):
         value = getattr(settings, name)
@@ -77,7 +79,22 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         help="requests over this many characters run in their own lane (default 20000)",
     )
-    p.add_argument("--store-url", help="also record checks with bastion.store at this database URL")
+    p.add_argument(
+        "--store-url",
+        help="privacy store database URL: records checks in its audit trail and, with BASTION_VAULT_KEY, "
+        "enables pseudonymisation sessions and /v1/restore (env BASTION_STORE_URL)",
+    )
+    p.add_argument(
+        "--session-ttl-s",
+        type=float,
+        help="lifetime of a pseudonymisation session from its first value (default 86400; "
+        "env BASTION_SESSION_TTL_S)",
+    )
+    p.add_argument(
+        "--otel",
+        action="store_true",
+        help="OpenTelemetry spans per request, attributes only (env BASTION_OTEL=1; needs the otel extra)",
+    )
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     p.set_defaults(func=_run)
