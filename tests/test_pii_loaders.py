@@ -319,6 +319,23 @@ def test_train_build_opens_no_eval_only_file(tmp_path, monkeypatch):
     assert set(frames["eval_uner"]["lang"]) == {"xx"}
 
 
+def test_train_rows_repeating_an_eval_row_are_removed():
+    import pandas as pd
+
+    def frame(texts, source):
+        return pd.DataFrame({"text": texts, "spans": [[] for _ in texts], "source": source})
+
+    frames = {
+        "train": frame(["EMENTA :", "Ana vive", "unique"], "lener_train"),
+        "val": frame(["ementa  :", "other"], "lener_dev"),
+        "eval_lener_test": frame(["Ementa :", "Ana vive "], "lener_test"),
+    }
+    removed = build.drop_eval_duplicates(frames)
+    assert list(frames["train"]["text"]) == ["unique"] and list(frames["val"]["text"]) == ["other"]
+    assert removed == {"train/lener_train": 2, "val/lener_dev": 1}
+    assert len(frames["eval_lener_test"]) == 2
+
+
 # --------------------------------------------------------------------------- splits and templates
 
 

@@ -180,6 +180,31 @@ _BUILD_KEYS = {
 }
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def drop_eval_duplicates(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Remove train/val rows whose text (casefolded, whitespace collapsed) equals a row of any
+    eval-only frame built in the same run (leNER-Br repeats legal boilerplate across its own
+    train and test). Works on frames already loaded, so the train loaders still never open an
+    eval-only file. Returns rows removed per ``split/source``."""
+    seen = {_norm(t) for key, f in frames.items() if key.startswith("eval_") for t in f["text"].astype(str)}
+    removed: dict[str, int] = {}
+    if not seen:
+        return removed
+    for key in ("train", "val"):
+        if key not in frames:
+            continue
+        frame = frames[key]
+        dup = frame["text"].astype(str).map(_norm).isin(seen)
+        for source, n in frame[dup].groupby("source").size().items():
+            removed[f"{key}/{source}"] = int(n)
+        frames[key] = frame[~dup].reset_index(drop=True)
+    log.info("rows removed from train/val because an eval-only set has the same text: %s", removed or "none")
+    return removed
+
+
 def build_train_corpora(
     params: Mapping[str, Any], root: Path, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -297,6 +322,7 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
         else:
             frames[key] = load(paths)
 
+    drop_eval_duplicates(frames)
     for key, frame in frames.items():
         assert list(frame.columns) == list(COLUMNS), key
         log.info("pii frame %s: %d rows, spans %s", key, len(frame), dict(label_counts(frame)))
