@@ -191,12 +191,13 @@ def test_messages_audit_and_metrics_never_hold_text(api, keys):
     r = client.post("/v1/check/messages", json={"messages": OPENAI}, headers={**auth, "x-request-id": rid})
     assert r.status_code == 200
     events = _events(audit, rid)
-    # one event per checked piece (the system message is trusted, not checked)
+    # one event per checked message, by its index in the request (the system message is
+    # trusted, not checked)
     assert [(e["route"], e["role"], e["index"], e["action"]) for e in events] == [
-        ("/v1/check/messages", "user", 0, "redact"),
-        ("/v1/check/messages", "assistant", 1, "allow"),
-        ("/v1/check/messages", "tool", 2, "block"),
-        ("/v1/check/messages", "assistant", 3, "block"),
+        ("/v1/check/messages", "user", 1, "redact"),
+        ("/v1/check/messages", "assistant", 2, "allow"),
+        ("/v1/check/messages", "tool", 3, "block"),
+        ("/v1/check/messages", "assistant", 4, "block"),
     ]
     assert all(e["key_id"] == key_id and len(e["text_hmac"]) == 64 for e in events)
     logged = json.dumps(events)

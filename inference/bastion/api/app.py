@@ -795,8 +795,10 @@ def create_app(
         texts: list[str],
         results: list[CheckResult],
         user_id: str | None = None,
-        roles: list[str] | None = None,
+        where: list[tuple[int, str]] | None = None,
     ) -> None:
+        """Metrics and audit for checked texts; ``where`` is (message index, role) per
+        text of a conversation."""
         rid = request.state.request_id
         request.state.results = results
         latency_ms = (time.perf_counter() - request.state.t0) * 1000.0
@@ -809,9 +811,9 @@ def create_app(
                 text=t,
                 result=r,
                 latency_ms=latency_ms,
-                index=i if len(texts) > 1 or roles is not None else None,
+                index=where[i][0] if where is not None else (i if len(texts) > 1 else None),
                 user_id=user_id,
-                role=None if roles is None else roles[i],
+                role=None if where is None else where[i][1],
             )
         if audit.store is not None:
 
@@ -936,7 +938,7 @@ def create_app(
             [p.text for p, _ in checked],
             [m.result for _, m in checked],  # type: ignore[misc]
             user,
-            roles=[m.role for _, m in checked],
+            where=[(m.index, m.role) for _, m in checked],
         )
         out = result.to_dict()
         for d, m in zip(out["messages"], result.messages, strict=True):
