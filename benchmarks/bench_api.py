@@ -13,12 +13,20 @@ bounded httpx asyncio client at several concurrency levels.
 checkout's ``inference/`` to compare with code that predates the lane.
 
     python benchmarks/bench_api.py --fairness --seconds 15
+
+``--overhead``: in-process (ASGI, no sockets), calls interleaved in one loop: a
+``/v1/check`` with OpenTelemetry spans off vs on (in-memory exporter), and one
+``/v1/check/messages`` with ``--messages`` user messages vs the same texts as that many
+``/v1/check`` calls.
+
+    python benchmarks/bench_api.py --overhead --requests 200
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import socket
 import statistics
@@ -225,6 +233,61 @@ def mean_batch_size(metrics: str) -> float:
     return vals.get("sum", 0.0) / max(1.0, vals.get("count", 0.0))
 
 
+async def overhead_run(args: argparse.Namespace) -> None:
+    from bastion.api.app import create_app
+    from bastion.api.settings import Settings
+    from bastion.guard import Guard
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    guard = Guard.from_config(args.config) if args.config else Guard.default()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    settings = Settings(auth_enabled=False, rate_limit=None, mode="threadpool")
+    plain = create_app(guard=guard, settings=settings, audit_stream=io.StringIO())
+    traced = create_app(
+        guard=guard, settings=settings, audit_stream=io.StringIO(), telemetry=provider.get_tracer("bench")
+    )
+    texts = [f"{TEXT} ({i})" for i in range(args.messages)]
+    conversation = {"messages": [{"role": "user", "content": t} for t in texts]}
+    times: dict[str, list[float]] = {k: [] for k in ("check", "check+otel", "messages", "n x check")}
+    async with (
+        plain.router.lifespan_context(plain),
+        traced.router.lifespan_context(traced),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=plain), base_url="http://p") as a,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=traced), base_url="http://t") as b,
+    ):
+
+        async def timed(name: str, fn) -> None:  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            await fn()
+            times[name].append(time.perf_counter() - t0)
+
+        async def singles() -> None:
+            for t in texts:
+                (await a.post("/v1/check", json={"text": t})).raise_for_status()
+
+        for _ in range(args.requests):
+            await timed("check", lambda: a.post("/v1/check", json={"text": TEXT}))
+            await timed("check+otel", lambda: b.post("/v1/check", json={"text": TEXT}))
+            await timed("messages", lambda: a.post("/v1/check/messages", json=conversation))
+            await timed("n x check", singles)
+            exporter.clear()
+    med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+    print(f"\n{'call':<14}{'p50 ms':>9}{'p90 ms':>9}")
+    for k, v in times.items():
+        print(f"{k:<14}{med[k]:>9.2f}{pct(v, 90) * 1e3:>9.2f}")
+    ratio_otel = statistics.median(b / a for a, b in zip(times["check"], times["check+otel"], strict=True))
+    ratio_msgs = statistics.median(m / s for m, s in zip(times["messages"], times["n x check"], strict=True))
+    print(f"\nmedian per-iteration ratio check+otel / check: {ratio_otel:.3f}")
+    print(f"median per-iteration ratio messages / {args.messages} x check: {ratio_msgs:.3f}")
+    print(
+        f"{args.requests} iterations, degraded={guard.degraded}, {os.cpu_count()} CPUs, text {len(TEXT)} chars"
+    )
+
+
 def pct(xs: list[float], q: float) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[q - 1] if len(xs) > 1 else xs[0]
 
@@ -240,7 +303,12 @@ def main() -> None:
     ap.add_argument("--big-chars", type=int, default=200_000)
     ap.add_argument("--variants", default="on,off", help="--fairness: large-request lane on, off")
     ap.add_argument("--seconds", type=float, default=10.0, help="--fairness: seconds per phase")
+    ap.add_argument("--overhead", action="store_true", help="OpenTelemetry and /v1/check/messages overhead")
+    ap.add_argument("--messages", type=int, default=4, help="--overhead: user messages per conversation")
     args = ap.parse_args()
+    if args.overhead:
+        asyncio.run(overhead_run(args))
+        return
     if args.fairness:
         fairness(args)
         return
