@@ -901,6 +901,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--val-cap", type=int, default=2000, help="validation rows scored for the ECE")
     ap.add_argument("--no-latency", action="store_true", help="skip the latency-ratio measurement")
+    ap.add_argument("--no-obfuscation", action="store_true", help="skip the recall-under-obfuscation table")
     ap.add_argument(
         "--rewrite-summary",
         action="store_true",
@@ -962,6 +963,8 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = evaluate_system(run, sets, cap)
         results[name]["ms_single"] = single_latency(run, probe, 10 if name in slow else 30)
         try:
+            if args.no_obfuscation:
+                raise ImportError("--no-obfuscation")
             obf[name] = obfuscation_recall(run, attacks[: (30 if name in slow else len(attacks))], 0)
         except (ImportError, AttributeError) as exc:
             log.warning("obfuscation eval skipped: %s", exc)
