@@ -1,0 +1,132 @@
+"""``bastion proxy --upstream URL``: run the guard proxy with uvicorn.
+
+bastion keys create --name my-app                       # the clients' key
+export OPENAI_API_KEY=sk-...                           # the proxy's own upstream key
+bastion proxy --upstream https://api.openai.com/v1 --port 8080
+# clients: OpenAI(base_url="http://127.0.0.1:8080/v1", api_key="<bastion key>")
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import Any
+
+from bastion.api.settings import Settings
+from bastion.stream import DEFAULT_HOLDBACK
+
+log = logging.getLogger("bastion.proxy")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env(
+        auth_enabled=False if args.no_auth else None,
+        db_url=args.db,
+        rate_limit=args.rate_limit,
+        auth_failure_limit=args.auth_failure_limit,
+        redis_url=args.redis_url,
+        inference_threads=args.threads,
+        store_url=args.store_url,
+        max_text_chars=args.max_text_chars,
+        max_body_bytes=args.max_body_bytes,
+    )
+    for name in ("rate_limit", "auth_failure_limit"):
+        value = getattr(settings, name)
+        if value and value.lower() in ("none", "off", "0"):
+            settings = settings.with_(**{name: None})
+    return settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bastion.api.serving import uvicorn_config
+    from bastion.guard import Guard
+    from bastion.proxy.app import ProxyConfig, create_proxy_app
+
+    key = os.environ.get(args.upstream_key_env) or None
+    if key is None:
+        # local upstreams (vLLM, Ollama, a test server) often need no key
+        log.warning("%s is not set: calling the upstream without an API key", args.upstream_key_env)
+    config = ProxyConfig(
+        args.upstream,
+        upstream_key=key,
+        upstream_timeout_s=args.upstream_timeout_s,
+        holdback=args.holdback,
+        canary=args.canary,
+    )
+    settings = _settings(args)
+    guard_config = args.config
+
+    def factory() -> Guard:
+        return Guard.from_config(guard_config) if guard_config else Guard.default()
+
+    app = create_proxy_app(config, settings=settings, guard_factory=factory)
+    cfg = uvicorn_config(
+        app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
+    )
+    uvicorn.Server(cfg).run()
+    return 0
+
+
+def _holdback(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``bastion proxy``."""
+    p = subparsers.add_parser(
+        "proxy", help="OpenAI-compatible guard proxy in front of an LLM API (needs the 'api' extra and httpx)"
+    )
+    p.add_argument(
+        "--upstream", required=True, help="upstream OpenAI base URL, e.g. https://api.openai.com/v1"
+    )
+    p.add_argument(
+        "--upstream-key-env",
+        default="OPENAI_API_KEY",
+        help="environment variable holding the proxy's upstream API key (default OPENAI_API_KEY)",
+    )
+    p.add_argument(
+        "--upstream-timeout-s",
+        type=float,
+        default=600.0,
+        help="read timeout for upstream answers (default 600)",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
+    p.add_argument(
+        "--holdback",
+        type=_holdback,
+        default=DEFAULT_HOLDBACK,
+        help=f"characters of a streamed answer held back until they are checked (default {DEFAULT_HOLDBACK})",
+    )
+    p.add_argument(
+        "--canary", action="store_true", help="plant a fresh canary in each request's system prompt"
+    )
+    p.add_argument("--db", help="API-key database URL (default: $BASTION_DB_URL or a SQLite file)")
+    p.add_argument("--no-auth", action="store_true", help="no bastion API keys (local development only)")
+    p.add_argument(
+        "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
+    )
+    p.add_argument(
+        "--auth-failure-limit",
+        help="failed authentications allowed per client IP (default '30/minute'), or 'none'",
+    )
+    p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
+    p.add_argument("--threads", type=int, help="guard worker threads (default 1)")
+    p.add_argument("--max-text-chars", type=int, help="longest message accepted (default 100000)")
+    p.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default 1 MiB)")
+    p.add_argument(
+        "--store-url", help="privacy store database URL for the audit trail (env BASTION_STORE_URL)"
+    )
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
+    p.set_defaults(func=_run)
+
+
+__all__ = ["add_parser"]

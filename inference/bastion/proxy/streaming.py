@@ -1,0 +1,235 @@
+"""The streaming half of the proxy: upstream SSE in, guarded OpenAI-format SSE out.
+
+Each choice of a streamed answer gets a :class:`~bastion.stream.StreamGuard` (hold-back
+release, redaction, block) and a :class:`TokenRestorer` that puts the request's pseudonyms
+back into the released text. A release may end inside a ``<PERSON_1>`` token (the guard cuts
+on whitespace or at its hold-back limit, not on tokens), so the restorer keeps an
+unfinished token back until its ``>`` arrives. Tool-call arguments are never streamed:
+they are collected whole, checked and restored when the choice finishes.
+
+>>> from bastion.redact import Vault
+>>> v = Vault(); tok = v.token_for("PERSON", "Jane Doe")
+>>> r = TokenRestorer(v)
+>>> r.feed("Dear <PERS"), r.feed("ON_1>, hello"), r.close()
+('Dear ', 'Jane Doe, hello', '')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bastion.canary import Canary
+from bastion.redact import Vault, restore
+from bastion.stream import StreamEvent, StreamGuard
+from bastion.types import Action, CheckResult
+
+# the start of a pseudonym token (see bastion.redact._TOKEN) with no closing ">" yet
+_PARTIAL_TOKEN = re.compile(r"<(?:[A-Z][A-Z0-9_]*)?$")
+# longer than any token a vault makes (label up to 64 chars + "_" + counter)
+MAX_TOKEN_CHARS = 96
+
+
+class TokenRestorer:
+    """Restores pseudonyms in a stream of text pieces, holding back a token cut in two."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self._pending = ""
+
+    def feed(self, text: str) -> str:
+        buf = self._pending + text
+        m = _PARTIAL_TOKEN.search(buf)
+        cut = m.start() if m is not None and len(buf) - m.start() <= MAX_TOKEN_CHARS else len(buf)
+        self._pending = buf[cut:]
+        return restore(buf[:cut], self.vault)
+
+    def close(self) -> str:
+        out, self._pending = restore(self._pending, self.vault), ""
+        return out
+
+
+def restore_arguments(text: str, vault: Vault) -> str:
+    """Restore pseudonyms inside tool-call arguments, JSON-aware when they are JSON (a
+    restored value with a quote or backslash must not break the JSON).
+
+    >>> v = Vault(); t = v.token_for("PERSON", 'Jo "JJ" Doe')
+    >>> json.loads(restore_arguments('{"to": "<PERSON_1>"}', v))["to"]
+    'Jo "JJ" Doe'
+    """
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return restore(text, vault)
+
+    def walk(o: Any) -> Any:
+        if isinstance(o, str):
+            return restore(o, vault)
+        if isinstance(o, list):
+            return [walk(x) for x in o]
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        return o
+
+    return json.dumps(walk(obj), ensure_ascii=False)
+
+
+@dataclass
+class ChoiceStream:
+    """The guarded state of one streamed choice (one ``index``)."""
+
+    guard: StreamGuard
+    restorer: TokenRestorer
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    answer: str = ""  # the raw answer so far (for the audit fingerprint)
+    finished: bool = False
+    result: CheckResult | None = None  # the whole answer's result, once finished or blocked
+
+    @classmethod
+    def new(
+        cls,
+        guard: Any,
+        vault: Vault,
+        *,
+        holdback: int,
+        system_prompt: str | None,
+        canaries: Sequence[Canary],
+    ) -> ChoiceStream:
+        sg = StreamGuard(guard, holdback=holdback, system_prompt=system_prompt, canaries=canaries)
+        return cls(sg, TokenRestorer(vault))
+
+    def add_tool_delta(self, delta: Any) -> None:
+        """Merge one streamed ``tool_calls`` delta entry (arguments arrive in pieces)."""
+        if not isinstance(delta, dict):
+            return
+        idx = delta.get("index", 0)
+        idx = idx if isinstance(idx, int) else 0
+        call = self.tool_calls.setdefault(idx, {"index": idx, "function": {"arguments": ""}})
+        for key in ("id", "type"):
+            if delta.get(key) is not None:
+                call[key] = delta[key]
+        fn = delta.get("function")
+        if isinstance(fn, dict):
+            if fn.get("name") is not None:
+                call["function"]["name"] = fn["name"]
+            if isinstance(fn.get("arguments"), str):
+                call["function"]["arguments"] += fn["arguments"]
+
+    def released(self, events: list[StreamEvent]) -> tuple[str, CheckResult | None]:
+        """Text released by ``events`` (pseudonyms restored) and the block result, if any."""
+        text = ""
+        for e in events:
+            if e.kind == "text":
+                text += self.restorer.feed(e.text)
+            elif e.kind == "block":
+                self.finished, self.result = True, e.result
+                return text, e.result
+            elif e.kind == "end":
+                self.finished, self.result = True, e.result
+        if self.finished:
+            text += self.restorer.close()
+        return text, None
+
+
+def blocked_labels(result: CheckResult) -> list[str]:
+    """The labels that explain a block: PII / leak labels found, plus ``INJECTION``."""
+    labels = {f.label for f in result.pii}
+    if result.is_injection:
+        labels.add("INJECTION")
+    return sorted(labels)
+
+
+def block_error(labels: Sequence[str], stage: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An OpenAI-style error object for a blocked request or answer."""
+    what = "request" if stage == "input" else "answer"
+    return {
+        "error": {
+            "message": f"the {what} was blocked by bastion ({', '.join(labels) or 'policy'})",
+            "type": "invalid_request_error",
+            "param": "messages" if stage == "input" else None,
+            "code": "content_blocked",
+            "labels": list(labels),
+            "stage": stage,
+            **(extra or {}),
+        }
+    }
+
+
+def sse(data: Any) -> bytes:
+    """One server-sent event carrying ``data`` as JSON (or a literal such as ``[DONE]``)."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return f"data: {payload}\n\n".encode()
+
+
+DONE = sse("[DONE]")
+
+
+async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The ``data`` payloads of an SSE stream, one per event (multi-line data joined by
+    newlines; comments, ``event:`` and ``id:`` fields ignored)."""
+    parts: list[str] = []
+    async for line in lines:
+        if line == "":
+            if parts:
+                yield "\n".join(parts)
+                parts = []
+            continue
+        if line.startswith("data:"):
+            value = line[5:]
+            parts.append(value[1:] if value.startswith(" ") else value)
+    if parts:
+        yield "\n".join(parts)
+
+
+def merge_chunk(
+    chunk: dict[str, Any],
+    states: dict[int, ChoiceStream],
+    new_state: Callable[[], ChoiceStream],
+    incoming: dict[int, dict[str, Any]],
+) -> None:
+    """Fold one upstream chunk's choices into ``incoming`` (per choice index: content to
+    feed, other delta keys, finish reason), creating per-choice state as needed."""
+    for ch in chunk.get("choices") or ():
+        if not isinstance(ch, dict):
+            continue
+        idx = ch.get("index", 0)
+        idx = idx if isinstance(idx, int) else 0
+        st = states.get(idx)
+        if st is None:
+            st = states[idx] = new_state()
+        slot = incoming.setdefault(idx, {"content": "", "delta": {}, "finish_reason": None, "extra": {}})
+        delta = ch.get("delta") or {}
+        if isinstance(delta, dict):
+            if isinstance(delta.get("content"), str):
+                slot["content"] += delta["content"]
+            for call in delta.get("tool_calls") or ():
+                st.add_tool_delta(call)
+            for k, v in delta.items():
+                if k not in ("content", "tool_calls") and v is not None:
+                    slot["delta"][k] = v
+        if ch.get("finish_reason") is not None:
+            slot["finish_reason"] = ch["finish_reason"]
+        for k, v in ch.items():
+            if k not in ("index", "delta", "finish_reason"):
+                slot["extra"][k] = v
+
+
+def is_block(result: CheckResult | None) -> bool:
+    return result is not None and result.action is Action.BLOCK
+
+
+__all__ = [
+    "DONE",
+    "MAX_TOKEN_CHARS",
+    "ChoiceStream",
+    "TokenRestorer",
+    "block_error",
+    "blocked_labels",
+    "merge_chunk",
+    "restore_arguments",
+    "sse",
+    "sse_data",
+]
