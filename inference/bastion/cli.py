@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "redact": "bastion.cli_check",
     "scan": "bastion.scan",
     "serve": "bastion.api.server",
+    "proxy": "bastion.proxy.cli",
     "keys": "bastion.api.keys",
     "audit": "bastion.store.cli",
 }
