@@ -21,10 +21,14 @@ BACKENDS = backend_params()
 
 
 @pytest.fixture(autouse=True)
-def audit_key(monkeypatch):
-    # The CLI reads the key from the environment, like a deployment would.
+def audit_key(monkeypatch, tmp_path):
+    # The CLI reads the key from the environment, like a deployment would; an empty
+    # BASTION_HOME keeps a real ~/.local/share/bastion/audit.key out of the tests.
     monkeypatch.setenv("BASTION_AUDIT_HMAC_KEY", "k" * 32)
     monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY_FILE", raising=False)
+    monkeypatch.delenv("BASTION_DB_URL", raising=False)
+    monkeypatch.delenv("BASTION_STORE_URL", raising=False)
+    monkeypatch.setenv("BASTION_HOME", str(tmp_path / "home"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -71,7 +75,7 @@ def test_upgrade_downgrade_upgrade(url):
 
 
 def test_store_without_schema_is_a_config_error(url):
-    with pytest.raises(ConfigError, match="bastion audit migrate"):
+    with pytest.raises(ConfigError, match="bastion audit init"):
         PrivacyStore(url, migrate=False)
 
 
@@ -117,8 +121,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_cli_end_to_end(url, capsys, tmp_path):
-    rc, out, _ = run(capsys, "verify", "--db", url)
-    assert rc == 2  # no store yet
+    rc, out, err = run(capsys, "verify", "--db", url)
+    assert rc == 1 and "bastion audit init" in err  # no store yet: a runtime error, with the fix
     rc, out, _ = run(capsys, "migrate", "--db", url)
     assert rc == 0 and json.loads(out) == {"from": None, "to": migrate.HEAD}
 
@@ -164,7 +168,7 @@ def test_cli_end_to_end(url, capsys, tmp_path):
     rc, out, _ = run(capsys, "--db", url, "verify", "--expect-head", expect)  # --db first works too
     assert rc == 0 and json.loads(out)["anchored_at"] == 6
     rc, out, _ = run(capsys, "verify", "--db", url, "--expect-head", f"7:{'0' * 64}")
-    assert rc == 1 and "rolled back" in json.loads(out)["reason"]
+    assert rc == 3 and "rolled back" in json.loads(out)["reason"]
 
     rc, out, _ = run(capsys, "migrate", "--db", url, "--down-to", "base")
     assert rc == 0 and json.loads(out)["to"] is None
@@ -182,16 +186,19 @@ def test_cli_verify_fails_on_a_broken_chain(url, capsys):
             conn.execute(update(audit_events).where(audit_events.c.id == 2).values(severity="low"))
     rc, out, _ = run(capsys, "verify", "--db", url)
     report = json.loads(out)
-    assert rc == 1 and report["first_bad_id"] == 2 and "edited" in report["reason"]
+    assert rc == 3 and report["first_bad_id"] == 2 and "edited" in report["reason"]
     rc, _, err = run(capsys, "purge", "--older-than", "0s", "--db", url)
-    assert rc == 1 and "refusing to purge a broken chain" in err
+    assert rc == 3 and "refusing to purge a broken chain" in err
 
 
-def test_cli_verify_needs_the_key(url, capsys, monkeypatch):
+def test_cli_verify_needs_the_key(url, capsys, monkeypatch, tmp_path):
     migrate.upgrade(url)
     monkeypatch.delenv("BASTION_AUDIT_HMAC_KEY")
     rc, _, err = run(capsys, "verify", "--db", url)
-    assert rc == 2 and "BASTION_AUDIT_HMAC_KEY" in err
+    # a runtime error (1, not the usage status 2), naming both fixes; no key is generated
+    # for a store named explicitly
+    assert rc == 1 and "BASTION_AUDIT_HMAC_KEY" in err and "bastion audit init" in err
+    assert not (tmp_path / "home" / "audit.key").exists()
 
 
 def test_cli_uses_env_db_url(url, capsys, monkeypatch):
@@ -252,7 +259,7 @@ def test_parse_when():
 def test_cli_on_missing_sqlite_file_does_not_create_it(tmp_path, capsys):
     db = tmp_path / "missing.db"
     rc, _, err = run(capsys, "verify", "--db", f"sqlite:///{db}")
-    assert rc == 2 and "no SQLite database" in err and not db.exists()
+    assert rc == 1 and "no SQLite database" in err and not db.exists()
 
 
 def test_no_maintenance_switch_is_left_and_the_head_row_exists(url):

@@ -26,6 +26,12 @@ HMAC_KEY = b"audit-test-key-0123456789abcdef"
 BACKENDS = backend_params()
 
 
+@pytest.fixture(autouse=True)
+def empty_home(monkeypatch, tmp_path):
+    # a real ~/.local/share/bastion/audit.key would otherwise stand in for a missing key
+    monkeypatch.setenv("BASTION_HOME", str(tmp_path / "bastion-home"))
+
+
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path):
     with backend_url(request.param, tmp_path) as u:

@@ -5,6 +5,10 @@ and ``HMAC-SHA256(salt, secret)`` are stored; the secret is 256 random bits, so 
 keyed hash is enough (no password-style stretching needed) and verification stays
 cheap on every request.
 
+Keys live in the store's database (table ``bastion_api_keys``, created by the store's
+Alembic migration 0004), by default ``$BASTION_HOME/bastion.db`` or ``$BASTION_DB_URL``:
+the same database as the audit trail (:mod:`bastion.home`).
+
 >>> store = KeyStore("sqlite://")
 >>> rec, key = store.create("ci")
 >>> store.verify(key).status, store.verify(key + "x").status
@@ -21,32 +25,14 @@ import secrets
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, String, create_engine, select
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from bastion.errors import ConfigError
+from bastion.errors import BastionError, ConfigError
 
 PREFIX = "bst"
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class _KeyRow(_Base):
-    __tablename__ = "bastion_api_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    salt: Mapped[str] = mapped_column(String(64))
-    digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -91,20 +77,10 @@ def split_key(key: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if not path or path == ":memory:":
-            # one shared connection, or every pooled connection would see its own empty DB
-            return create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
-        return create_engine(url, connect_args={"check_same_thread": False})
-    return create_engine(url, pool_pre_ping=True)
-
-
 class KeyStore:
-    """API keys in any SQLAlchemy database (SQLite file by default).
+    """API keys in the store's database (SQLite or PostgreSQL), migrated to the current
+    schema on open. A new SQLite file is created 0600; reads (``verify`` on every request)
+    never take the write lock.
 
     >>> s = KeyStore("sqlite://"); rec, key = s.create("svc")
     >>> s.revoke(rec.id), s.verify(key).status
@@ -112,51 +88,89 @@ class KeyStore:
     """
 
     def __init__(self, url: str) -> None:
+        from bastion.store.db import create_store_engine, parse_url
+        from bastion.store.migrate import upgrade
+
+        safe = parse_url(url).render_as_string(hide_password=True)
+        self.engine = create_store_engine(url)
         try:
-            self.engine = _engine(url)
-            _Base.metadata.create_all(self.engine)
-        except Exception as exc:  # sqlalchemy raises many types for bad URLs/paths
-            raise ConfigError(f"cannot open key database {url!r}: {exc}") from exc
+            upgrade(self.engine)
+        except BastionError:
+            self.engine.dispose()
+            raise
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            # the driver's message (not the URL, whose password it would show)
+            raise ConfigError(
+                f"cannot open key database {safe}: {getattr(exc, 'orig', None) or exc}"
+            ) from None
 
     def create(self, name: str) -> tuple[KeyRecord, str]:
         """Create a key; returns its record and the plaintext key (shown once, never stored)."""
         name = name.strip()
         if not name:
             raise ConfigError("a key needs a non-empty name")
+        if len(name) > 200:
+            raise ConfigError("a key name must be at most 200 characters")
+        from bastion.store.db import write_tx
+        from bastion.store.schema import api_keys
+
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)
         now = datetime.now(timezone.utc)
-        row = _KeyRow(id=key_id, name=name, salt=salt.hex(), digest=_digest(salt, secret), created_at=now)
-        with Session(self.engine) as s, s.begin():
-            s.add(row)
+        row = {
+            "id": key_id,
+            "name": name,
+            "salt": salt.hex(),
+            "digest": _digest(salt, secret),
+            "created_at": now,
+        }
+        with write_tx(self.engine) as conn:
+            conn.execute(insert(api_keys).values(**row))
         return KeyRecord(key_id, name, now, None), f"{PREFIX}_{key_id}_{secret}"
 
     def list(self) -> list[KeyRecord]:
-        with Session(self.engine) as s:
-            rows = s.scalars(select(_KeyRow).order_by(_KeyRow.created_at)).all()
-            return [KeyRecord(r.id, r.name, _utc(r.created_at), _utc(r.revoked_at)) for r in rows]
+        from bastion.store.db import read_tx
+        from bastion.store.schema import api_keys
+
+        c = api_keys.c
+        with read_tx(self.engine) as conn:
+            rows = conn.execute(
+                select(c.id, c.name, c.created_at, c.revoked_at).order_by(c.created_at, c.id)
+            ).all()
+        return [KeyRecord(r.id, r.name, _utc(r.created_at), _utc(r.revoked_at)) for r in rows]
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key by id; ``False`` when no such key exists."""
-        with Session(self.engine) as s, s.begin():
-            row = s.get(_KeyRow, key_id)
-            if row is None:
+        from bastion.store.db import write_tx
+        from bastion.store.schema import api_keys
+
+        c = api_keys.c
+        with write_tx(self.engine) as conn:
+            if conn.execute(select(c.id).where(c.id == key_id)).first() is None:
                 return False
-            if row.revoked_at is None:
-                row.revoked_at = datetime.now(timezone.utc)
+            conn.execute(
+                update(api_keys)
+                .where(c.id == key_id, c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(timezone.utc))
+            )
             return True
 
     def verify(self, key: str) -> Verification:
+        from bastion.store.db import read_tx
+        from bastion.store.schema import api_keys
+
         parts = split_key(key)
         if parts is None:
             return Verification("unknown")
         key_id, secret = parts
-        with Session(self.engine) as s:
-            row = s.get(_KeyRow, key_id)
-            if row is None:
-                return Verification("unknown")
-            expected, salt, revoked = row.digest, bytes.fromhex(row.salt), row.revoked_at is not None
+        c = api_keys.c
+        with read_tx(self.engine) as conn:
+            row = conn.execute(select(c.digest, c.salt, c.revoked_at).where(c.id == key_id)).first()
+        if row is None:
+            return Verification("unknown")
+        expected, salt, revoked = row.digest, bytes.fromhex(row.salt), row.revoked_at is not None
         if not hmac.compare_digest(expected, _digest(salt, secret)):
             return Verification("unknown")
         return Verification("revoked" if revoked else "ok", key_id)
@@ -166,7 +180,7 @@ class KeyStore:
 
 
 def _utc(dt: datetime | None) -> datetime | None:
-    # SQLite drops tzinfo on the way back
+    # the schema's UTCDateTime already returns aware values; kept for rows read elsewhere
     if dt is not None and dt.tzinfo is None:
         return dt.replace(tzinfo=timezone.utc)
     return dt
@@ -176,9 +190,12 @@ def _utc(dt: datetime | None) -> datetime | None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bastion.api.settings import default_db_url
+    from bastion.home import ensure_home, resolve_db_url
 
-    store = KeyStore(args.db or default_db_url())
+    loc = resolve_db_url(args.db)
+    if loc.is_default:
+        ensure_home()
+    store = KeyStore(loc.url)
     try:
         if args.keys_command == "create":
             rec, key = store.create(args.name)
@@ -209,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: Any) -> None:
     """Register ``bastion keys create|list|revoke``."""
-    db_help = "database URL (default: $BASTION_DB_URL or a SQLite file)"
+    db_help = "database URL (default: $BASTION_DB_URL or $BASTION_HOME/bastion.db)"
     p = subparsers.add_parser("keys", help="manage API keys for `bastion serve`")
     p.add_argument("--db", help=db_help)
     # --db also after the action (`bastion keys list --db URL`); SUPPRESS keeps the parent's value

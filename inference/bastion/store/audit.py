@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from bastion.errors import BastionError, ConfigError, InputError
+from bastion.home import NO_AUDIT_KEY
 from bastion.store.db import read_tx, write_tx
 from bastion.store.keys import derive
 from bastion.store.schema import UTC, audit_chain_head, audit_events
@@ -528,10 +529,7 @@ class AuditLog:
             source = self._key_source
             raw = source() if callable(source) else source
             if raw is None:
-                raise ConfigError(
-                    "the audit chain needs the audit HMAC key: set BASTION_AUDIT_HMAC_KEY or "
-                    "BASTION_AUDIT_HMAC_KEY_FILE (or pass audit_key)"
-                )
+                raise ConfigError(f"the audit chain needs the audit HMAC key ({NO_AUDIT_KEY}; or pass key=)")
             self._key = chain_key(bytes(raw))
         return self._key
 

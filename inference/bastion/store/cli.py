@@ -1,5 +1,6 @@
-"""``bastion audit``: verify, stats, purge, erase, export, migrate.
+"""``bastion audit``: init, verify, stats, purge, erase, export, migrate.
 
+    bastion audit init [--db URL]
     bastion audit verify [--db URL] [--expect-head ID:MAC]
     bastion audit seal
     bastion audit stats --since 7d
@@ -8,10 +9,17 @@
     bastion audit export --since 2026-01-01 [--until 2026-02-01] [--out FILE]
     bastion audit migrate [--to REVISION | --down-to REVISION]
 
-``--db`` defaults to ``$BASTION_DB_URL`` or ``sqlite:///bastion.db``. verify, seal, purge
-and erase need the audit key (``$BASTION_AUDIT_HMAC_KEY`` or ``$BASTION_AUDIT_HMAC_KEY_FILE``):
-the chain is MAC'd with it. Exit status: 0 ok, 1 chain broken (verify, or a purge/seal
-refused because of it), 2 usage or configuration error. Export files are created 0600.
+``--db`` defaults to ``$BASTION_DB_URL``, else ``$BASTION_HOME/bastion.db`` (default
+``~/.local/share/bastion``; the same database ``bastion keys`` and ``bastion serve`` use).
+That default store is created and migrated on first use, and its audit key generated into
+``$BASTION_HOME/audit.key`` (0600); a store named with ``--db`` or ``$BASTION_DB_URL`` must
+be set up first with ``bastion audit init`` (or ``migrate``). verify, seal, purge and
+erase need the audit key (``$BASTION_AUDIT_HMAC_KEY``, ``$BASTION_AUDIT_HMAC_KEY_FILE``
+or the home's ``audit.key``): the chain is MAC'd with it.
+
+Exit status: 0 ok; 1 runtime error (no store, no key, unreachable database); 2 usage
+error; 3 the trail is broken (verify, or a purge/seal/erase refused because of it).
+Export files are created 0600.
 """
 
 from __future__ import annotations
@@ -22,10 +30,14 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
+from bastion import exitcodes
 from bastion.errors import BastionError, ConfigError
+from bastion.home import DbLocation
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -79,7 +91,7 @@ def add_parser(subparsers: Any) -> None:
     common.add_argument(
         "--db",
         default=argparse.SUPPRESS,
-        help="SQLAlchemy URL (default: $BASTION_DB_URL or sqlite:///bastion.db)",
+        help="SQLAlchemy URL (default: $BASTION_DB_URL or $BASTION_HOME/bastion.db)",
     )
 
     p = subparsers.add_parser(
@@ -92,7 +104,14 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=_no_command, parser=p)
     sub = p.add_subparsers(dest="audit_command", metavar="SUBCOMMAND")
 
-    s = sub.add_parser("verify", parents=[common], help="check the keyed audit chain; exit 1 if broken")
+    s = sub.add_parser(
+        "init",
+        parents=[common],
+        help="create and migrate the store and set up the audit key (generated if none is configured)",
+    )
+    s.set_defaults(func=_init)
+
+    s = sub.add_parser("verify", parents=[common], help="check the keyed audit chain; exit 3 if broken")
     s.add_argument(
         "--expect-head",
         type=parse_head,
@@ -155,16 +174,35 @@ def open_private(path: str | os.PathLike[str]) -> TextIO:
         raise
 
 
-def _db(args: argparse.Namespace) -> str:
-    from bastion.store.db import default_url
+def _location(args: argparse.Namespace) -> DbLocation:
+    from pathlib import Path
 
-    return getattr(args, "db", None) or default_url()
+    from bastion.home import ensure_home, resolve_db_url
+
+    loc = resolve_db_url(getattr(args, "db", None))
+    if loc.is_default:
+        home = ensure_home()
+        old = Path("bastion.db")
+        if old.is_file() and old.resolve() != (home / "bastion.db").resolve():
+            # sqlite:///bastion.db in the working directory was the default before 0004
+            print(
+                f"bastion audit: note: using {home / 'bastion.db'}; ./bastion.db (the old default) "
+                "is not read: pass --db sqlite:///bastion.db to use it",
+                file=sys.stderr,
+            )
+    return loc
 
 
 def _open(args: argparse.Namespace) -> Any:
+    """The store: the default one is created, migrated and given a generated audit key on
+    first use; one named explicitly must already be at the current schema (a typo in a URL
+    must not yield a fresh, empty store that verifies as ok)."""
     from bastion.store import PrivacyStore
 
-    return PrivacyStore(_db(args), migrate=False)
+    loc = _location(args)
+    if loc.is_default:
+        return PrivacyStore(loc.url, migrate=True, create_audit_key=True)
+    return PrivacyStore(loc.url, migrate=False)
 
 
 def _print(obj: Any, out: TextIO | None = None) -> None:
@@ -179,17 +217,17 @@ def _guarded(fn: Any) -> Any:
             return int(fn(args))
         except AuditIntegrityError as exc:
             print(f"bastion audit: {exc}", file=sys.stderr)
-            return 1
+            return exitcodes.BLOCKED
         except BastionError as exc:
-            print(f"bastion audit: {exc}", file=sys.stderr)
-            return 2
+            print(f"bastion audit: error: {exc}", file=sys.stderr)
+            return exitcodes.ERROR
 
     return run
 
 
 def _no_command(args: argparse.Namespace) -> int:
     args.parser.print_help(sys.stderr)
-    return 2
+    return exitcodes.USAGE
 
 
 @_guarded
@@ -197,7 +235,7 @@ def _verify(args: argparse.Namespace) -> int:
     with _open(args) as store:
         report = store.verify(known_head=args.expect_head)
     _print(report.to_dict())
-    return 0 if report.ok else 1
+    return exitcodes.OK if report.ok else exitcodes.BLOCKED
 
 
 @_guarded
@@ -251,11 +289,84 @@ def _export(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from bastion.store import migrate
 
-    url = _db(args)
-    before = migrate.current(url)
-    if args.down_to is not None:
-        migrate.downgrade(url, args.down_to)
-    else:
-        migrate.upgrade(url, args.to)
-    _print({"from": before, "to": migrate.current(url)})
+    url = _location(args).url
+    with _database_errors(url):
+        before = migrate.current(url)
+        if args.down_to is not None:
+            migrate.downgrade(url, args.down_to)
+        else:
+            migrate.upgrade(url, args.to)
+        _print({"from": before, "to": migrate.current(url)})
     return 0
+
+
+@_guarded
+def _init(args: argparse.Namespace) -> int:
+    """Create and migrate the store, then make sure an audit key is configured that fits
+    the chain already in it: generated into ``$BASTION_HOME/audit.key`` only when none is
+    configured and the chain is not keyed yet (a new key could never verify an old chain)."""
+    from bastion import home
+    from bastion.store import migrate
+    from bastion.store.audit import chain_key, key_id_of, read_head
+    from bastion.store.db import create_store_engine, parse_url, read_tx, sqlite_path
+
+    loc = _location(args)
+    safe = parse_url(loc.url).render_as_string(hide_password=True)
+    engine = create_store_engine(loc.url)
+    try:
+        with _database_errors(loc.url):
+            before = migrate.current(engine)
+            migrate.upgrade(engine)
+            with read_tx(engine) as conn:
+                head = read_head(conn)
+    finally:
+        engine.dispose()
+    chain_kid = head.key_id if head is not None else None
+    key = home.configured_audit_key(data_path=sqlite_path(loc.url))
+    generated = key is None
+    if key is None:
+        if chain_kid is not None:
+            raise ConfigError(
+                f"the audit chain in {safe} is MAC'd with key id {chain_kid} and no audit key is "
+                f"configured: set {home.AUDIT_KEY_ENV} or {home.AUDIT_KEY_FILE_ENV} to that key "
+                "(a new key could not verify it, so none is generated)"
+            )
+        key = home.load_audit_key(create=True)
+    kid = key_id_of(chain_key(key))
+    if chain_kid is not None and chain_kid != kid:
+        raise ConfigError(
+            f"the configured audit key (key id {kid}) is not the one the chain in {safe} is MAC'd "
+            f"with (key id {chain_kid})"
+        )
+    _print(
+        {
+            "db": safe,
+            "schema": {"from": before, "to": migrate.HEAD},
+            "audit_key": _key_source(),
+            "audit_key_id": kid,
+            "generated_key": generated,
+        }
+    )
+    return 0
+
+
+def _key_source() -> str:
+    from bastion import home
+
+    if os.environ.get(home.AUDIT_KEY_ENV):
+        return f"${home.AUDIT_KEY_ENV}"
+    return os.environ.get(home.AUDIT_KEY_FILE_ENV) or str(home.audit_key_path())
+
+
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """Turn "cannot connect" driver errors into one-line :class:`ConfigError` messages."""
+    from sqlalchemy.exc import OperationalError
+
+    from bastion.store.db import parse_url
+
+    try:
+        yield
+    except OperationalError as exc:
+        safe = parse_url(url).render_as_string(hide_password=True)
+        raise ConfigError(f"cannot use database {safe}: {exc.orig or exc}") from None

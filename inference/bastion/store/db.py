@@ -28,9 +28,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from bastion.errors import ConfigError
-
-DB_URL_ENV = "BASTION_DB_URL"
-DEFAULT_DB_URL = "sqlite:///bastion.db"
+from bastion.home import DB_URL_ENV as DB_URL_ENV  # the one URL variable
+from bastion.home import ensure_home, resolve_db_url
 
 # pg_advisory_xact_lock key that serialises audit appends ("bastion" in ASCII).
 AUDIT_LOCK_KEY = 0x62617374696F6E
@@ -41,8 +40,13 @@ _READONLY = "bastion_readonly"
 
 
 def default_url() -> str:
-    """``$BASTION_DB_URL`` or ``sqlite:///bastion.db``."""
-    return os.environ.get(DB_URL_ENV) or DEFAULT_DB_URL
+    """``$BASTION_DB_URL``, else ``sqlite:///$BASTION_HOME/bastion.db`` (see
+    :func:`bastion.home.resolve_db_url`; the home directory is created when that is the
+    answer, so the first use of the default store just works)."""
+    loc = resolve_db_url()
+    if loc.is_default:
+        ensure_home()
+    return loc.url
 
 
 def parse_url(url: str | URL) -> URL:
@@ -97,7 +101,10 @@ def _sqlite_engine(url: URL, create: bool) -> Engine:
         if not path.parent.exists():
             raise ConfigError(f"directory of SQLite database {path} does not exist")
         if not path.exists() and not create:
-            raise ConfigError(f"no SQLite database at {path}: run `bastion audit migrate` first")
+            raise ConfigError(
+                f"no SQLite database at {path}: run `bastion audit init --db {url.render_as_string()}` "
+                "to create it (or check the path)"
+            )
         if not path.exists():
             # Audit metadata is still personal-data-adjacent: owner-only from the start
             # (SQLite gives its -wal/-shm files the database file's permissions).

@@ -15,6 +15,7 @@ from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import OperationalError
 
 from bastion.errors import ConfigError, InputError
+from bastion.fingerprint import text_fingerprint
 from bastion.guard import coerce_text
 from bastion.store.audit import (
     AuditEvent,
@@ -37,7 +38,7 @@ from bastion.store.db import (
     vacuum_tables,
     write_tx,
 )
-from bastion.store.keys import audit_hmac_key, hmac_hex, parse_vault_key
+from bastion.store.keys import audit_hmac_key, parse_vault_key
 from bastion.store.keys import vault_key as load_vault_key
 from bastion.store.migrate import HEAD, current, upgrade
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
@@ -83,8 +84,12 @@ def severity_of(result: CheckResult) -> str:
 class PrivacyStore:
     """Audit trail, consent, vault, retention and erasure on SQLite or PostgreSQL.
 
+    ``url`` defaults to ``$BASTION_DB_URL`` or ``$BASTION_HOME/bastion.db`` (the database the
+    API keys live in too: :mod:`bastion.home`).
+
     Keys (loaded on first use, never stored in the database): the audit HMAC key from
-    ``audit_key``/``audit_key_file``/``$BASTION_AUDIT_HMAC_KEY``/``$BASTION_AUDIT_HMAC_KEY_FILE``
+    ``audit_key``/``audit_key_file``/``$BASTION_AUDIT_HMAC_KEY``/``$BASTION_AUDIT_HMAC_KEY_FILE``/
+    ``$BASTION_HOME/audit.key`` (generated there on first use when ``create_audit_key``)
     keys the text fingerprints and, through a derived subkey, the audit chain's MACs, so
     every audit write and :meth:`verify` need it (reading events and stats do not);
     the vault key from ``vault_key``/``vault_key_file``/``$BASTION_VAULT_KEY``/``$BASTION_VAULT_KEY_FILE``.
@@ -108,6 +113,7 @@ class PrivacyStore:
         audit_key_file: str | os.PathLike[str] | None = None,
         vault_key: bytes | str | None = None,
         vault_key_file: str | os.PathLike[str] | None = None,
+        create_audit_key: bool = False,
         clock: Clock = utcnow,
     ) -> None:
         self.url = parse_url(url if url is not None else default_url())
@@ -122,7 +128,7 @@ class PrivacyStore:
                 if rev != HEAD:
                     raise ConfigError(
                         f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
-                        "run `bastion audit migrate` first"
+                        "run `bastion audit init` (or `bastion audit migrate`) with this URL first"
                     )
         except OperationalError as exc:
             self.engine.dispose()
@@ -132,6 +138,7 @@ class PrivacyStore:
         self.pseudonyms = Pseudonyms(self.engine, clock)
         self.consent = ConsentRegistry(self.engine, self.audit, self.pseudonyms, clock)
         self._audit_key_arg = (audit_key, audit_key_file)
+        self._create_audit_key = create_audit_key
         self._vault_key_arg = (vault_key, vault_key_file)
         self._audit_key: bytes | None = None
         self._vault_key: bytes | None = None
@@ -158,7 +165,9 @@ class PrivacyStore:
                     raise ConfigError("the audit HMAC key must be at least 16 bytes")
                 self._audit_key = key
             else:
-                self._audit_key = audit_hmac_key(key_file, data_path=self._data_path)
+                self._audit_key = audit_hmac_key(
+                    key_file, data_path=self._data_path, create=self._create_audit_key
+                )
         return self._audit_key
 
     def _master_vault_key(self) -> bytes:
@@ -174,7 +183,7 @@ class PrivacyStore:
         """Keyed HMAC-SHA256 of a text (``str`` or UTF-8 ``bytes``, as the Guard takes it):
         lets an auditor confirm "this exact text was checked" without the store ever
         holding the text."""
-        return hmac_hex(self._hmac_key(), coerce_text(text))
+        return text_fingerprint(self._hmac_key(), coerce_text(text))
 
     # components
 

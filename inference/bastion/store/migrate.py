@@ -3,7 +3,7 @@
 >>> import tempfile, os
 >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "m.db")
 >>> upgrade(url); current(url)
-'0003'
+'0004'
 >>> downgrade(url, "base"); current(url) is None
 True
 """
@@ -19,7 +19,7 @@ from bastion.store.db import AUDIT_LOCK_KEY, create_store_engine, is_postgres
 
 # Own version table, so the store can share a database with other alembic-managed apps.
 VERSION_TABLE = "bastion_store_version"
-HEAD = "0003"
+HEAD = "0004"
 _SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
 

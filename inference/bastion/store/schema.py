@@ -125,10 +125,24 @@ vault_entries = Table(
     UniqueConstraint("owner", "scope", "token", name="uq_privacy_vault_token"),
 )
 
+# API keys (schema 0004; bastion.api.keys maps the same columns with the ORM): the key id,
+# a per-key random salt and HMAC-SHA256(salt, secret), never the secret.
+api_keys = Table(
+    "bastion_api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("salt", String(64), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
 ALL_TABLES = (
     "audit_events",
     "audit_chain_head",
     "privacy_pseudonyms",
     "privacy_consent",
     "privacy_vault",
+    "bastion_api_keys",
 )
