@@ -9,6 +9,7 @@ import pytest
 from bastion import Action, ConfigError, Guard, InputError, Policy
 from bastion.detectors import FACTORIES
 from bastion.types import INJECTION
+
 from conftest import FakePII
 
 EMAIL = "EMAIL_ADDRESS"
@@ -483,7 +484,10 @@ def test_result_to_dict_shape(fake_guard):
         "detector": "fake_pii",
         "category": "pii",
         "validated": False,
+        "action": "redact",  # what the policy did, and which setting decided it
+        "rule": "pii_action",
     }
+    assert "allowed_by" not in d["injection"]  # only when policy.injection_allow_list matched
     assert d["latency_ms"] >= 0
 
 

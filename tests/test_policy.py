@@ -29,7 +29,7 @@ def test_defaults():
         ({"disabled_labels": ["URL"]}, lambda p: p.disabled_labels == frozenset({"URL"})),
         ({"injection_threshold": 0.7}, lambda p: p.injection_threshold == 0.7),
         ({"injection_operating_point": "strict"}, lambda p: p.injection_operating_point == "strict"),
-        ({"max_chars": "100"}, lambda p: p.max_chars == 100),
+        ({"max_chars": 100}, lambda p: p.max_chars == 100),
         ({"max_tokens": 20000}, lambda p: p.max_tokens == 20000),
         ({"max_tokens": "500"}, lambda p: p.max_tokens == 500),
         ({"max_tokens": None}, lambda p: p.max_tokens is None),
@@ -56,7 +56,23 @@ def test_from_dict(data, check):
         ({"injection_threshold": "high"}, "invalid policy"),
         ({"injection_operating_point": "lax"}, "operating_point"),
         ({"max_chars": 0}, "max_chars must be positive"),
-        ({"max_chars": "lots"}, "invalid policy"),
+        ({"max_chars": "lots"}, "max_chars must be a whole number"),
+        ({"max_chars": "100"}, "max_chars must be a whole number"),  # YAML gives ints; a string is a typo
+        ({"max_chars": 1.5}, "max_chars must be a whole number"),
+        ({"max_chars": True}, "max_chars must be a whole number"),
+        ({"max_chars": -3}, "max_chars must be positive"),
+        ({"max_tokens": float("inf")}, "max_tokens must be a whole number"),
+        ({"max_tokens": float("nan")}, "max_tokens must be a whole number"),
+        ({"injection_operating_point": "lenient"}, "default, strict, indirect"),
+        ({"label_thresholds": {"PERSON": float("nan")}}, r"must be in \[0, 1\]"),
+        ({"label_thresholds": {"PERSON": True}}, "must be a number"),
+        ({"label_actions": {"bad label": "block"}}, "label 'bad label'"),
+        ({"disabled_labels": ["URL", 3]}, "label 3"),
+        ({"operators": {"PERSON": {"type": "mask", "keep": -1}}}, "operators.PERSON: mask keep"),
+        ({"operators": {"PERSON": {"type": "mask", "char": "##"}}}, "mask char must be exactly one"),
+        ({"default_operator": {"type": "hash", "key": "k", "length": 99}}, "default_operator: hash length"),
+        ({"default_operator": {"type": "hash", "key": ""}}, "hash key must be a non-empty"),
+        ({"default_operator": "explode"}, "unknown operator 'explode'"),
         ({"max_tokens": 0}, "max_tokens must be positive"),
         ({"max_tokens": -5}, "max_tokens must be positive"),
         ({"max_tokens": 2.5}, "max_tokens must be a whole number"),
@@ -113,8 +129,112 @@ def test_policy_is_immutable():
         ("PRIVATE_KEY", Action.BLOCK),
         ("PASSWORD", Action.BLOCK),
         ("PERSON", Action.REDACT),
+        ("LOCATION", Action.ALLOW),  # the same label semantics on the way out
+        ("ORGANIZATION", Action.ALLOW),
     ],
 )
 def test_output_policy(label, action):
     assert OUTPUT_POLICY.action_for_label(label) is action
     assert OUTPUT_POLICY.injection_operating_point == "strict"
+
+
+# ------------------------------------------------------------ issue 14: Policy(...) validates
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_chars": -3}, "max_chars must be positive"),
+        ({"max_chars": 0}, "max_chars must be positive"),
+        ({"max_chars": 2.0}, "max_chars must be a whole number"),
+        ({"max_chars": False}, "max_chars must be a whole number"),
+        ({"max_tokens": 0}, "max_tokens must be positive"),
+        ({"max_tokens": True}, "max_tokens must be a whole number"),
+        ({"max_tokens": float("inf")}, "max_tokens must be a whole number"),
+        ({"injection_threshold": 1.01}, r"injection_threshold must be in \[0, 1\]"),
+        ({"injection_threshold": float("nan")}, "injection_threshold must be in"),
+        ({"injection_threshold": "0.5"}, "injection_threshold must be a number"),
+        ({"injection_operating_point": "lax"}, "injection_operating_point must be one of"),
+        ({"pii_min_score": -0.5}, "pii_min_score must be in"),
+        ({"pii_action": "nuke"}, "pii_action must be allow, redact or block"),
+        ({"injection_action": None}, "injection_action must be"),
+        ({"label_actions": {"API_KEY": "explode"}}, "label_actions.API_KEY must be"),
+        ({"label_actions": {"api_key": "block"}}, "label 'api_key'"),
+        ({"label_actions": ["API_KEY"]}, "label_actions must be a mapping"),
+        ({"label_thresholds": {"PERSON": 2}}, "must be in"),
+        ({"disabled_labels": "URL"}, "disabled_labels must be a list"),
+        ({"operators": {"PERSON": {"type": "mask", "keep": "2"}}}, "mask keep must be a whole number"),
+        ({"default_operator": {"type": "nope"}}, "unknown operator"),
+        ({"deny_label": "deny"}, "label 'deny'"),
+    ],
+)
+def test_constructor_validates_like_from_dict(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        Policy(**kwargs)
+    # the same check, and the same message, from a config mapping
+    with pytest.raises(ConfigError, match=message):
+        Policy.from_dict(kwargs)
+
+
+@pytest.mark.parametrize("point", ["default", "strict", "indirect"])
+def test_operating_points(point):
+    assert Policy(injection_operating_point=point).injection_operating_point == point
+
+
+def test_constructor_coerces_strings_to_actions():
+    p = Policy(pii_action="block", label_actions={"API_KEY": "allow"})
+    assert p.pii_action is Action.BLOCK and p.action_for_label("API_KEY") is Action.ALLOW
+
+
+# ------------------------------------------------------------ issue 13: label semantics
+
+
+@pytest.mark.parametrize(
+    ("data", "label", "action", "rule"),
+    [
+        ({}, "LOCATION", Action.ALLOW, "label_actions.LOCATION"),
+        ({}, "ORGANIZATION", Action.ALLOW, "label_actions.ORGANIZATION"),
+        ({}, "PERSON", Action.REDACT, "pii_action"),
+        ({}, "ADDRESS", Action.REDACT, "pii_action"),
+        ({"pii_action": "block"}, "LOCATION", Action.ALLOW, "label_actions.LOCATION"),
+        ({"pii_action": "block"}, "ADDRESS", Action.BLOCK, "pii_action"),
+        # giving label_actions keeps the defaults for the labels it does not name
+        ({"label_actions": {"API_KEY": "block"}}, "LOCATION", Action.ALLOW, "label_actions.LOCATION"),
+        # the opt-in
+        ({"label_actions": {"LOCATION": "redact"}}, "LOCATION", Action.REDACT, "label_actions.LOCATION"),
+        (
+            {"label_actions": {"ORGANIZATION": "block"}},
+            "ORGANIZATION",
+            Action.BLOCK,
+            "label_actions.ORGANIZATION",
+        ),
+    ],
+)
+def test_default_label_actions(data, label, action, rule):
+    p = Policy.from_dict(data)
+    assert p.action_for_label(label) is action
+    assert p.rule_for_label(label) == rule
+
+
+def test_round_trip_with_lists_and_opt_in():
+    p = Policy.from_dict(
+        {
+            "label_actions": {"LOCATION": "redact"},
+            "allow_list": {
+                "ORGANIZATION": ["Acme Corp"],
+                "EMAIL_ADDRESS": ["*@example.com"],
+                "*": [{"regex": "x\\d"}],
+            },
+            "deny_terms": [
+                "Project Falcon",
+                {"regex": "FALCON-\\d{4}", "label": "CODENAME"},
+                {"exact": "a*b"},
+            ],
+            "injection_allow_list": [{"sha256": "A" * 64}, {"regex": "Summarise: .{1,200}"}],
+        }
+    )
+    again = Policy.from_dict(p.to_dict())
+    assert again == p
+    assert again.action_for_label("LOCATION") is Action.REDACT
+    assert again.to_dict()["injection_allow_list"][0] == {"sha256": "a" * 64}
+    assert p.with_overrides({"pii_action": "block"}).deny_terms == p.deny_terms

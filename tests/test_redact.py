@@ -246,3 +246,79 @@ def test_vault_avoid_keeps_one_value_restorable_from_all_its_tokens():
     assert v.token_for("PERSON", "Jane", avoid=a) == b  # and the alternative is reused
     assert v.token_for("PERSON", "Bob", avoid="<PERSON_3> <PERSON_4>") == "<PERSON_5>"
     assert {v.value_for(t) for t in (a, b)} == {"Jane"}
+
+
+# ------------------------------------------------ mask defaults per label (issue 13 item 2)
+
+
+@pytest.mark.parametrize(
+    ("value", "label", "expected"),
+    [
+        # people, places, addresses, e-mails: nothing kept in clear
+        ("Jane Doe", "PERSON", "**** ***"),
+        ("221B Baker Street", "ADDRESS", "**** ***** ******"),
+        ("Paris", "LOCATION", "*****"),
+        ("jane@example.com", "EMAIL_ADDRESS", "****************"),
+        ("1990-01-31", "DATE_OF_BIRTH", "**********"),
+        ("hunter2hunter2", "PASSWORD", "**************"),
+        # numbers shown as "ending in 1234": the last 4 stay
+        ("4111 1111 1111 1111", "CREDIT_CARD", "**** **** **** 1111"),
+        ("DE89370400440532013000", "IBAN_CODE", "******************3000"),
+        ("+1 415-555-1234", "PHONE_NUMBER", "** ********1234"),
+        ("078-05-1120", "US_SSN", "*******1120"),
+        ("1234567", "PHONE_NUMBER", "****567"),  # never more than half
+    ],
+)
+def test_mask_default_keeps_nothing_of_names_and_last_4_of_numbers(value, label, expected):
+    assert Mask()(value, label) == expected
+    assert build_operator("mask")(value, label) == expected
+    assert build_operator({"type": "mask"})(value, label) == expected
+
+
+@pytest.mark.parametrize("label", ["PERSON", "CREDIT_CARD", "EMAIL_ADDRESS"])
+def test_mask_explicit_keep_applies_to_every_label(label):
+    assert Mask(keep=0)("12345678", label) == "********"
+    assert Mask(keep=2)("12345678", label) == "******78"
+
+
+def test_guard_masks_a_whole_name():
+    guard = Guard([_Names()], Policy(default_operator="mask"))
+    assert guard.redact("Jane wrote") == "**** wrote"
+
+
+# ----------------------------------------------------- operator specs fail when made
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"type": "mask", "keep": -1}, "mask keep must be a whole number >= 0"),
+        ({"type": "mask", "keep": 1.5}, "mask keep"),
+        ({"type": "mask", "keep": True}, "mask keep"),
+        ({"type": "mask", "keep": "2"}, "mask keep"),
+        ({"type": "mask", "char": ""}, "mask char must be exactly one character"),
+        ({"type": "mask", "char": "##"}, "mask char must be exactly one character"),
+        ({"type": "mask", "char": 5}, "mask char must be exactly one character"),
+        ({"type": "mask", "char": " "}, "mask char must be a visible character"),
+        ({"type": "mask", "char": "\x00"}, "mask char must be a visible character"),
+        ({"type": "mask", "char": "\ud800"}, "mask char must be a visible character"),
+        ({"type": "hash", "key": ""}, "hash key must be a non-empty"),
+        ({"type": "hash", "key": b""}, "hash key must be a non-empty"),
+        ({"type": "hash", "key": 123}, "hash key must be a non-empty"),
+        ({"type": "hash", "key": "k", "length": 0}, "hash length must be a whole number in 1..64"),
+        ({"type": "hash", "key": "k", "length": 65}, "hash length"),
+        ({"type": "hash", "key": "k", "length": True}, "hash length"),
+        ({"type": "hash", "key": "k", "length": "8"}, "hash length"),
+    ],
+)
+def test_operator_options_are_checked_eagerly(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        build_operator(spec)
+    with pytest.raises(ConfigError, match=message):  # and at policy load, naming where
+        Policy.from_dict({"operators": {"PERSON": spec}})
+
+
+@pytest.mark.parametrize(("key", "length"), [("k", 1), (b"k", 64), ("ключ", 16)])
+def test_valid_hash_options(key, length):
+    out = build_operator({"type": "hash", "key": key, "length": length})("x", "PERSON")
+    assert len(out) == len("<PERSON:>") + length

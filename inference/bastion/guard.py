@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import functools
 import logging
 import os
@@ -30,7 +31,7 @@ from bastion.errors import ConfigError, InputError, ModelLoadError
 from bastion.leak import LeakConfig
 from bastion.merge import merge_findings
 from bastion.normalize import Normalized, normalize
-from bastion.policy import OUTPUT_POLICY, Policy
+from bastion.policy import DENY_DETECTOR, OUTPUT_POLICY, Policy
 from bastion.protect import protect
 from bastion.redact import Operator, Pseudonymize, Replace, Vault, build_operator, redact_with_tokens
 from bastion.stream import StreamEvent, aguard_stream, guard_stream
@@ -68,6 +69,18 @@ def _pseudonymises(policy: Policy) -> bool:
         or isinstance(spec, Pseudonymize)
         for spec in specs
     )
+
+
+class _Spans:
+    """Disjoint spans (sorted by start) with an O(log n) overlap test."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self._starts = [f.start for f in findings]
+        self._ends = [f.end for f in findings]
+
+    def overlaps(self, f: Finding) -> bool:
+        i = bisect.bisect_left(self._starts, f.end) - 1  # last span starting before f ends
+        return i >= 0 and self._ends[i] > f.start
 
 
 def coerce_text(value: Any) -> str:
@@ -480,6 +493,14 @@ class Guard:
                 for f in found:
                     s, e = n.to_original(f.start, f.end)
                     raw[i].append(f if (s, e) == (f.start, f.end) else f.shifted(s, e))
+        if pol.deny_terms:
+            # deny terms are matched on the normalised text like every detector, so a
+            # zero-width space or a homoglyph does not hide one
+            for i in active:
+                n = norms[i]
+                for f in pol.deny_findings(n.text):
+                    s, e = n.to_original(f.start, f.end)
+                    raw[i].append(f if (s, e) == (f.start, f.end) else f.shifted(s, e))
         has_injection = bool(thresholds)
         elapsed = (time.perf_counter() - t0) * 1000.0
         per_text_ms = elapsed / max(1, len(originals))
@@ -533,14 +554,44 @@ class Guard:
         vault: Vault | None = None,
     ) -> CheckResult:
         inj = [f for f in found if f.category == INJECTION]
-        pii = [
+        detected = [
             f
             for f in found
             if f.category == PII
-            and f.label not in pol.disabled_labels
-            and f.score >= pol.threshold_for_label(f.label)
+            and (
+                f.detector == DENY_DETECTOR  # deny terms skip thresholds and disabled labels
+                or (f.label not in pol.disabled_labels and f.score >= pol.threshold_for_label(f.label))
+            )
         ]
-        pii = merge_findings(pii, text, joinable=self._joinable)
+        # Allowed labels (LOCATION, ORGANIZATION by default) are merged apart from the rest:
+        # merging grows a winner over its losers, and an allowed winner must never swallow
+        # (and so leave in clear) a PERSON it overlapped.
+        hide = merge_findings(
+            [f for f in detected if self._finding_action(f, pol) is not Action.ALLOW],
+            text,
+            joinable=self._joinable,
+        )
+        keep = merge_findings(
+            [f for f in detected if self._finding_action(f, pol) is Action.ALLOW],
+            text,
+            joinable=self._joinable,
+        )
+        denied = _Spans(merge_findings([f for f in detected if f.detector == DENY_DETECTOR]))
+        redacted_pii: list[Finding] = []
+        allowed_pii = [f.decided(Action.ALLOW, pol.rule_for_label(f.label)) for f in keep]
+        for f in hide:
+            entry = None
+            if f.detector != DENY_DETECTOR and not denied.overlaps(f):
+                entry = pol.allow_entry(f.label, text[f.start : f.end])
+            if entry is not None:
+                allowed_pii.append(f.decided(Action.ALLOW, entry.describe()))
+            else:
+                rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
+                redacted_pii.append(f.decided(self._finding_action(f, pol), rule))
+        # an allowed span never overlaps a redacted one: the redaction wins
+        hidden = _Spans(redacted_pii)
+        allowed_pii = [f for f in allowed_pii if not hidden.overlaps(f)]
+        pii = sorted(redacted_pii + allowed_pii, key=lambda f: (f.start, f.end))
         score = max((f.score for f in inj), default=0.0) if has_injection else None
         flagged = [f for f in inj if f.score >= thresholds.get(f.detector, 0.5)]
         # the cut the top score was compared with, so a caller can read "0.990 of 0.994"
@@ -550,22 +601,30 @@ class Guard:
             if top is not None
             else (min(thresholds.values()) if thresholds else None)
         )
+        inj_entry = pol.injection_allow_entry(text) if flagged and pol.injection_allow_list else None
+        shown = sorted(flagged, key=lambda f: -f.score)[:1]
+        if inj_entry is not None:
+            shown = [f.decided(Action.ALLOW, inj_entry.describe()) for f in shown]
+            flagged = []
+        else:
+            shown = [f.decided(pol.injection_action, "injection_action") for f in shown]
         action = Action.ALLOW
         if flagged:
             action = pol.injection_action
-        for f in pii:
-            a = pol.action_for_label(f.label)
-            if a.severity > action.severity:
-                action = a
+        for f in redacted_pii:
+            if f.action is not None and f.action.severity > action.severity:
+                action = f.action
         default_op, per_label = ops
         redacted, tokens = (
-            redact_with_tokens(text, pii, per_label, default_op or Replace()) if pii else (text, ())
+            redact_with_tokens(text, redacted_pii, per_label, default_op or Replace())
+            if redacted_pii
+            else (text, ())
         )
         return CheckResult(
             action=action,
             injection_score=score,
             is_injection=bool(flagged),
-            findings=tuple(sorted(flagged, key=lambda f: -f.score)[:1]) + tuple(pii),
+            findings=tuple(shown) + tuple(pii),
             redacted_text=redacted,
             degraded=self.degraded,
             model_versions=self.model_versions,
@@ -574,4 +633,12 @@ class Guard:
             pseudonyms=tokens,
             injection_threshold=cut if has_injection else None,
             vault=vault if tokens else None,
+            injection_allowed_by=None if inj_entry is None else inj_entry.describe(),
         )
+
+    @staticmethod
+    def _finding_action(f: Finding, pol: Policy) -> Action:
+        action = pol.action_for_label(f.label)
+        if f.detector == DENY_DETECTOR and action is Action.ALLOW:
+            return Action.REDACT  # a deny term is always redacted
+        return action

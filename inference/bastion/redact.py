@@ -3,7 +3,11 @@
 Operators turn one detected value into its replacement:
 
 - ``replace``: ``[REDACTED_<LABEL>]`` (or ``<LABEL>`` with ``style="angle"``)
-- ``mask``: keep the last ``keep`` characters, mask the rest with ``char``
+- ``mask``: replace every character with ``char`` (whitespace kept), except the last
+  ``keep``. By default (``keep=None``) the whole value is masked, except the last 4
+  characters of card, IBAN, phone, SSN and account numbers (:data:`MASK_KEEP_LAST`),
+  which is the common "ending in 1111" display; a name or an address never keeps a
+  part in clear. Never more than half of a value is kept.
 - ``hash``: keyed HMAC-SHA256 (never a bare hash: low-entropy values such as phone
   numbers are trivially brute-forced from an unkeyed digest); key from the spec, or the
   ``BASTION_HMAC_KEY`` environment variable
@@ -39,21 +43,71 @@ class Replace:
         return f"<{label}>" if self.style == "angle" else f"[REDACTED_{label}]"
 
 
+# Labels whose last 4 characters ``mask`` keeps by default: a number that is commonly
+# shown as "ending in 1234" so a person can tell their own accounts apart.
+MASK_KEEP_LAST: dict[str, int] = {
+    "CREDIT_CARD": 4,
+    "IBAN_CODE": 4,
+    "PHONE_NUMBER": 4,
+    "US_SSN": 4,
+    "BANK_ACCOUNT": 4,
+}
+
+
 @dataclass(frozen=True)
 class Mask:
-    keep: int = 4
+    """Mask a value with ``char``; ``keep`` last characters stay (default: per label).
+
+    >>> Mask()("Jane Doe", "PERSON"), Mask()("4111 1111 1111 1111", "CREDIT_CARD")
+    ('**** ***', '**** **** **** 1111')
+    >>> Mask(keep=2, char="#")("555-1234", "PHONE_NUMBER")
+    '######34'
+    """
+
+    keep: int | None = None
     char: str = "*"
 
+    def __post_init__(self) -> None:
+        if self.keep is not None and (
+            not isinstance(self.keep, int) or isinstance(self.keep, bool) or self.keep < 0
+        ):
+            raise ConfigError(f"mask keep must be a whole number >= 0, got {self.keep!r}")
+        if not isinstance(self.char, str) or len(self.char) != 1:
+            raise ConfigError(f"mask char must be exactly one character, got {self.char!r}")
+        if not self.char.isprintable() or self.char.isspace():
+            raise ConfigError(f"mask char must be a visible character, got {self.char!r}")
+        try:
+            self.char.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"mask char must be a visible character, got {self.char!r}") from None
+
+    def keep_for(self, label: str) -> int:
+        return MASK_KEEP_LAST.get(label, 0) if self.keep is None else self.keep
+
     def __call__(self, value: str, label: str) -> str:
-        keep = max(0, min(self.keep, len(value) // 2))
+        keep = max(0, min(self.keep_for(label), len(value) // 2))
         head = "".join(self.char if not c.isspace() else c for c in value[: len(value) - keep])
         return head + value[len(value) - keep :]
 
 
 @dataclass(frozen=True)
 class Hash:
+    """Keyed HMAC-SHA256, the first ``length`` (1..64) hex digits.
+
+    >>> Hash(key=b"k", length=8)("jane@example.com", "EMAIL_ADDRESS")
+    '<EMAIL_ADDRESS:544793c0>'
+    """
+
     key: bytes
     length: int = 16
+
+    def __post_init__(self) -> None:
+        if isinstance(self.key, str):
+            object.__setattr__(self, "key", self.key.encode("utf-8"))
+        if not isinstance(self.key, bytes | bytearray) or not self.key:
+            raise ConfigError("hash key must be a non-empty string or bytes")
+        if not isinstance(self.length, int) or isinstance(self.length, bool) or not 1 <= self.length <= 64:
+            raise ConfigError(f"hash length must be a whole number in 1..64, got {self.length!r}")
 
     def __call__(self, value: str, label: str) -> str:
         digest = hmac.new(self.key, f"{label}\x00{value}".encode(), hashlib.sha256).hexdigest()
@@ -172,7 +226,7 @@ def build_operator(spec: Any, *, vault: Vault | None = None) -> Operator:
             return Mask(**opts)
         if kind == "hash":
             key = opts.pop("key", None)
-            return Hash(key=key.encode() if isinstance(key, str) else (key or hmac_key_from_env()), **opts)
+            return Hash(key=hmac_key_from_env() if key is None else key, **opts)
         if kind in ("pseudonymize", "pseudonymise"):
             return Pseudonymize(vault if vault is not None else Vault())
     except TypeError as exc:

@@ -40,6 +40,12 @@ class Finding:
     ``validated`` is true when a checksum or structural validator confirmed the value
     (Luhn, mod-97, SSN rules, phonenumbers), which makes it win overlap resolution.
 
+    ``action`` and ``rule`` are what the Guard's policy decided for the finding and why
+    (``None`` in raw detector output): ``action="allow"`` findings are reported but left in
+    ``redacted_text``. ``rule`` names the policy entry that decided, e.g.
+    ``"label_actions.LOCATION"``, ``"pii_action"``, ``"allow_list.ORGANIZATION[0]"`` or
+    ``"deny_terms[1]"``. Neither takes part in equality: they annotate the same span.
+
     >>> Finding("EMAIL_ADDRESS", 8, 19, 0.99, "regex").end
     19
     """
@@ -51,6 +57,8 @@ class Finding:
     detector: str
     category: str = PII
     validated: bool = False
+    action: Action | None = field(default=None, compare=False)
+    rule: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.start < 0 or self.end < self.start:
@@ -62,7 +70,31 @@ class Finding:
 
     def shifted(self, start: int, end: int) -> Finding:
         """The same finding moved to other offsets (used to map normalised → original text)."""
-        return Finding(self.label, start, end, self.score, self.detector, self.category, self.validated)
+        return Finding(
+            self.label,
+            start,
+            end,
+            self.score,
+            self.detector,
+            self.category,
+            self.validated,
+            self.action,
+            self.rule,
+        )
+
+    def decided(self, action: Action, rule: str) -> Finding:
+        """The same finding annotated with the policy's decision."""
+        return Finding(
+            self.label,
+            self.start,
+            self.end,
+            self.score,
+            self.detector,
+            self.category,
+            self.validated,
+            action,
+            rule,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,7 +105,7 @@ class Finding:
             "detector": self.detector,
             "category": self.category,
             "validated": self.validated,
-        }
+        } | ({} if self.action is None else {"action": self.action.value, "rule": self.rule})
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +135,25 @@ class CheckResult:
     # the vault holding this call's pseudonyms (None when nothing was pseudonymised); it is
     # the caller's: ``bastion.restore(answer, result.vault)``. Not part of equality or to_dict.
     vault: Any = field(default=None, compare=False, repr=False)
+    # the policy.injection_allow_list entry that matched this text (then is_injection is
+    # False whatever the score), e.g. "injection_allow_list[0] (sha256)"
+    injection_allowed_by: str | None = None
 
     @property
     def pii(self) -> tuple[Finding, ...]:
+        """Every PII finding, redacted or allowed (see ``Finding.action``)."""
         return tuple(f for f in self.findings if f.category == PII)
+
+    @property
+    def redactions(self) -> tuple[Finding, ...]:
+        """The PII findings replaced in ``redacted_text`` (action redact or block).
+
+        >>> from bastion import Guard
+        >>> r = Guard.default(tasks=("pii",)).check("Jane moved to Paris")
+        >>> [(f.label, f.action.value) for f in r.pii], [f.label for f in r.redactions]
+        ([('PERSON', 'redact'), ('LOCATION', 'allow')], ['PERSON'])
+        """
+        return tuple(f for f in self.pii if f.action is not Action.ALLOW)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict; the shape the CLI prints and the HTTP API returns."""
@@ -118,7 +165,9 @@ class CheckResult:
                 if self.injection_threshold is None
                 else round(float(self.injection_threshold), 4),
                 "is_injection": self.is_injection,
-            },
+            }
+            # only when policy.injection_allow_list matched, like a finding's action/rule
+            | ({} if self.injection_allowed_by is None else {"allowed_by": self.injection_allowed_by}),
             "pii": [f.to_dict() for f in self.pii],
             "redacted_text": self.redacted_text,
             "degraded": self.degraded,
