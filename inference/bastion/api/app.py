@@ -120,10 +120,13 @@ class ReplaceOperator(_Strict):
 
 
 class MaskOperator(_Strict):
-    """Keep the last ``keep`` characters (0..64), mask the rest with one visible ``char``."""
+    """Keep the last ``keep`` characters (0..64), mask the rest with one visible ``char``;
+    without ``keep``, :class:`bastion.redact.Mask`'s own default applies."""
 
     type: Literal["mask"]
-    keep: int = Field(4, ge=0, le=MAX_MASK_KEEP)
+    # unset leaves the choice to bastion.redact.Mask, so the API never documents a default
+    # the library does not apply; an explicit null is refused like any non-integer
+    keep: int = Field(None, ge=0, le=MAX_MASK_KEEP, validate_default=False)  # type: ignore[assignment]
     char: Annotated[str, Field(min_length=1, max_length=1), AfterValidator(_visible_char)] = "*"
 
 
@@ -743,7 +746,7 @@ def create_app(
         # build the operators now, so a spec the server cannot honour (e.g. hash without any
         # key configured) is a 422 here, not an error inside the batch it would share
         for spec in (override.default_operator, *override.operators.values()):
-            build_operator(spec.model_dump())
+            build_operator(spec.model_dump(exclude_unset=True))
         assert state.guard is not None
         try:
             pol = state.guard.policy.with_overrides(overrides)
@@ -844,12 +847,14 @@ def create_app(
         await finish(request, route, key_id, texts, results, user)
         return JSONResponse(public(results[0], vault))
 
-    guard_routes = {"tags": ["guard"], "responses": _ERRORS, "openapi_extra": None}
+    def guarded(body: type[BaseModel]) -> dict[str, Any]:
+        """Route options of a /v1 route: tag, error responses, body schema, bearer auth."""
+        return {"tags": ["guard"], "responses": _ERRORS, "openapi_extra": {**_body_schema(body), **_SECURED}}
 
     @app.post(
         "/v1/check",
         response_model=CheckResultOut,
-        **{**guard_routes, "openapi_extra": {**_body_schema(CheckRequest), **_SECURED}},
+        **guarded(CheckRequest),
     )
     async def check(
         request: Request,
@@ -862,7 +867,7 @@ def create_app(
     @app.post(
         "/v1/redact",
         response_model=CheckResultOut,
-        **{**guard_routes, "openapi_extra": {**_body_schema(CheckRequest), **_SECURED}},
+        **guarded(CheckRequest),
     )
     async def redact(
         request: Request,
@@ -875,7 +880,7 @@ def create_app(
     @app.post(
         "/v1/check/batch",
         response_model=BatchResultOut,
-        **{**guard_routes, "openapi_extra": {**_body_schema(BatchRequest), **_SECURED}},
+        **guarded(BatchRequest),
     )
     async def check_batch(
         request: Request,
@@ -898,7 +903,7 @@ def create_app(
     @app.post(
         "/v1/check/messages",
         response_model=MessagesResultOut,
-        **{**guard_routes, "openapi_extra": {**_body_schema(MessagesRequest), **_SECURED}},
+        **guarded(MessagesRequest),
     )
     async def check_messages_route(
         request: Request,
