@@ -278,6 +278,8 @@ def test_stream_guard_holdback_and_close(fake_guard):
     with pytest.raises(InputError):
         StreamGuard(fake_guard, holdback=0)
     with pytest.raises(InputError):
+        StreamGuard(fake_guard, check_every=0)
+    with pytest.raises(InputError):
         StreamGuard(fake_guard).feed(b"bytes")
 
 
@@ -466,3 +468,14 @@ def test_async_checks_run_concurrently_off_the_loop(fakes):
 def test_bad_max_workers(fakes):
     with pytest.raises(ConfigError):
         Guard([fakes.PII()], max_workers=0)
+
+
+def test_stream_checks_every_n_characters_not_every_chunk(fakes):
+    pii = fakes.PII()
+    g = Guard([pii])
+    text = "word " * 80 + "mail jane@example.com end"
+    chunks = [text[i : i + 4] for i in range(0, len(text), 4)]
+    events = list(guard_stream(g, chunks, holdback=32, check_every=48))
+    assert _released(events) == g.check_output(text).redacted_text
+    # one model pass per 48 new characters (plus the close and the final whole-answer check)
+    assert len(pii.calls) <= len(text) // 48 + 3 < len(chunks)

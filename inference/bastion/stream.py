@@ -3,8 +3,9 @@
 Text is held back until it can no longer change a decision: the last ``holdback``
 characters stay buffered, so a value up to that long (card, IBAN, e-mail, canary) is
 always seen whole before any of it is released, and a release never cuts through a
-finding. Each step re-checks only the unreleased tail plus ``holdback`` characters of
-context, so the cost per chunk stays flat however long the answer gets. Canaries and
+finding. A check runs once ``check_every`` new characters have arrived (not per token:
+each check is a model pass) and covers only the unreleased tail plus ``holdback``
+characters of context, so the cost stays flat however long the answer gets. Canaries and
 system-prompt leaks are looked for in the whole text so far (cheap, no model).
 
 Values longer than ``holdback`` (a long JWT, a PEM block) can be partly released before
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from bastion.guard import Guard
 
 DEFAULT_HOLDBACK = 128
+DEFAULT_CHECK_EVERY = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class StreamGuard:
     """Incremental guard over one answer: :meth:`feed` chunks, then :meth:`close`.
 
     >>> from bastion import Guard
-    >>> s = StreamGuard(Guard.default(tasks=("pii",)), holdback=16)
+    >>> s = StreamGuard(Guard.default(tasks=("pii",)), holdback=16, check_every=8)
     >>> [e.kind for e in s.feed("hello there, this is fine ")] + [e.kind for e in s.close()]
     ['text', 'text', 'end']
     """
@@ -62,14 +64,19 @@ class StreamGuard:
         guard: Guard,
         *,
         holdback: int = DEFAULT_HOLDBACK,
+        check_every: int = DEFAULT_CHECK_EVERY,
         system_prompt: str | None = None,
         canaries: Sequence[Canary | str] = (),
         leak_config: LeakConfig | None = None,
     ) -> None:
         if holdback < 1:
             raise InputError("holdback must be at least 1 character")
+        if check_every < 1:
+            raise InputError("check_every must be at least 1 character")
         self.guard = guard
         self.holdback = holdback
+        self.check_every = check_every
+        self._checked = 0  # length of the text at the last check
         self.system_prompt = system_prompt
         self.canaries = tuple(canaries)
         self.leak_config = leak_config
@@ -88,6 +95,9 @@ class StreamGuard:
         if not isinstance(chunk, str):
             raise InputError(f"stream chunks must be str, got {type(chunk).__name__}")
         self._text += chunk
+        # a model pass per token would cost ~10 ms each: check once enough new text is in
+        if len(self._text) - self._checked < self.check_every:
+            return []
         return self._step(final=False)
 
     def close(self) -> list[StreamEvent]:
@@ -114,6 +124,7 @@ class StreamGuard:
 
     def _step(self, *, final: bool) -> list[StreamEvent]:
         text = self._text
+        self._checked = len(text)
         limit = len(text) if final else len(text) - self.holdback
         if limit <= self._released and not final:
             return []
@@ -179,4 +190,11 @@ async def aguard_stream(guard: Guard, chunks: AsyncIterable[str], **options) -> 
         yield e
 
 
-__all__ = ["DEFAULT_HOLDBACK", "StreamEvent", "StreamGuard", "aguard_stream", "guard_stream"]
+__all__ = [
+    "DEFAULT_CHECK_EVERY",
+    "DEFAULT_HOLDBACK",
+    "StreamEvent",
+    "StreamGuard",
+    "aguard_stream",
+    "guard_stream",
+]
