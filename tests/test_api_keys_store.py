@@ -162,3 +162,13 @@ def test_bad_key_names(name):
             ks.create(name)
     finally:
         ks.close()
+
+
+def test_the_default_location_is_created_on_first_use(monkeypatch, tmp_path):
+    # what `bastion serve` passes on a fresh machine (settings.db_url is the home's file)
+    monkeypatch.delenv("BASTION_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    home = tmp_path / "user" / ".local" / "share" / "bastion"
+    KeyStore(f"sqlite:///{home / 'bastion.db'}").close()
+    assert home.stat().st_mode & 0o777 == 0o700 and (home / "bastion.db").stat().st_mode & 0o777 == 0o600

@@ -88,10 +88,14 @@ class KeyStore:
     """
 
     def __init__(self, url: str) -> None:
-        from bastion.store.db import create_store_engine, parse_url
+        from bastion.home import default_db_path, ensure_home
+        from bastion.store.db import create_store_engine, parse_url, sqlite_path
         from bastion.store.migrate import upgrade
 
         safe = parse_url(url).render_as_string(hide_password=True)
+        path = sqlite_path(url)
+        if path is not None and path.absolute() == default_db_path():
+            ensure_home()  # the default location is created on first use, 0700
         self.engine = create_store_engine(url)
         try:
             upgrade(self.engine)
