@@ -309,6 +309,10 @@ def test_target_table_columns_previous_and_met():
     # a target can be overridden (params: evaluate_injection.targets)
     text = "\n".join(target_table(results, meta, None, {"cse_en_tpr": 0.9}))
     assert "| CyberSecEval EN recall | 85.0 | – | 30.0 | ≥ 90.0 | **no** |" in text
+    # without baselines: no empty column
+    alone = "\n".join(target_table({"bastion": results["bastion"]}, meta, None))
+    assert "| metric | this model | previous | target | met? |" in alone
+    assert "| CyberSecEval EN recall | 85.0 | – | ≥ 80.0 | yes |" in alone
 
 
 def test_per_language_table_shows_recall_and_flag_rate():

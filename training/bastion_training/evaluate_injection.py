@@ -521,7 +521,7 @@ def target_table(
         "(its report in `history/`; – where it was not evaluated on that set). Baselines are scored on the "
         "same rows (metatronnanoguard on its smaller seeded sample).",
         "",
-        "| metric | this model | previous | " + " | ".join(base) + " | target | met? |",
+        "| metric | this model | previous | " + "".join(f"{b} | " for b in base) + "target | met? |",
         "|---|---|---|" + "---|" * len(base) + "---|---|",
     ]
     overrides = overrides or {}
@@ -543,8 +543,8 @@ def target_table(
         )
         lines.append(
             f"| {label} | {_fmt_metric(key, v)} | {_fmt_metric(key, prev.get(key))} | "
-            + " | ".join(_fmt_metric(key, vals[b].get(key)) for b in base)
-            + f" | {tgt} | {_met(v, target, direction)} |"
+            + "".join(f"{_fmt_metric(key, vals[b].get(key))} | " for b in base)
+            + f"{tgt} | {_met(v, target, direction)} |"
         )
     lat = meta.get("latency")
     if lat:
