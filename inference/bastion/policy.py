@@ -160,12 +160,7 @@ def compile_safe_regex(
         compiled = re.compile(pattern, re.IGNORECASE)
     except (re.error, RecursionError, OverflowError) as exc:
         raise ConfigError(f"{name}: invalid regex: {exc}") from None
-    cost = _regex_cost(list(parsed), cap, name)
-    if cost > budget:
-        raise ConfigError(
-            f"{name}: regex may backtrack too much (about {cost} paths per position, budget {budget}); "
-            "use bounded quantifiers such as {1,20} and fewer of them"
-        )
+    cost = _regex_cost(list(parsed), cap, name)  # first: it rejects the dangerous shapes
     lo, hi = parsed.getwidth()
     if lo == 0:
         raise ConfigError(f"{name}: regex matches the empty string")
@@ -173,6 +168,11 @@ def compile_safe_regex(
         raise ConfigError(
             f"{name}: a deny regex needs a bounded match length (at most {max_width} characters): "
             "use {m,n} instead of * or +"
+        )
+    if cost > budget:
+        raise ConfigError(
+            f"{name}: regex may backtrack too much (about {cost} paths per position, budget {budget}); "
+            "use bounded quantifiers such as {1,20} and fewer of them"
         )
     return compiled
 
