@@ -92,15 +92,24 @@ def fake_upstream(up: Upstream) -> FastAPI:
                 message["tool_calls"] = [
                     {"id": "c1", "type": "function", "function": {"name": "send", "arguments": up.tool_args}}
                 ]
-            choice = {"index": 0, "message": message, "finish_reason": "stop"}
-            return {**base, "object": "chat.completion", "choices": [choice]}
+            choices = [
+                {
+                    "index": i,
+                    "message": {**message, "content": f"{i}: {text}" if i else text},
+                    "finish_reason": "stop",
+                }
+                for i in range(body.get("n", 1))
+            ]
+            return {**base, "object": "chat.completion", "choices": choices}
 
         def events() -> Iterator[bytes]:
             def ev(delta: dict[str, Any], finish: str | None = None) -> bytes:
                 chunk = {
                     **base,
                     "object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                    "choices": [
+                        {"index": i, "delta": delta, "finish_reason": finish} for i in range(body.get("n", 1))
+                    ],
                 }
                 return f"data: {json.dumps(chunk)}\n\n".encode()
 
@@ -155,11 +164,13 @@ def _guard(fakes: Any) -> Guard:
     return Guard([name_pii(), fakes.Injection(thresholds={"default": 0.5, "strict": 0.8})])
 
 
-def _start_proxy(upstream_url: str, guard: Guard, **config: Any) -> tuple[Served, str, io.StringIO]:
+def _start_proxy(
+    upstream_url: str, guard: Guard, settings: Settings | None = None, **config: Any
+) -> tuple[Served, str, io.StringIO]:
     store = KeyStore("sqlite://")
     _, key = store.create("tests")
     audit = io.StringIO()
-    settings = Settings(auth_enabled=True, rate_limit=None, auth_failure_limit=None)
+    settings = settings or Settings(auth_enabled=True, rate_limit=None, auth_failure_limit=None)
     app = create_proxy_app(
         ProxyConfig(upstream_url + "/v1", upstream_key=UPSTREAM_KEY, **config),
         guard=guard,
@@ -212,6 +223,24 @@ def test_pii_is_pseudonymised_upstream_and_restored_for_the_client(proxy: Proxy)
     assert proxy.key not in json.dumps(headers)
     # audit lines carry fingerprints, never the text
     assert proxy.audit.getvalue() and EMAIL not in proxy.audit.getvalue()
+
+
+def test_earlier_turns_are_pseudonymised_too(proxy: Proxy) -> None:
+    # the client sends back the restored answer of an earlier turn: its values must not
+    # reach the upstream either
+    history = [
+        {"role": "user", "content": f"write to {EMAIL}"},
+        {"role": "assistant", "content": f"Done, I wrote to {EMAIL} for {NAME}."},
+        {"role": "assistant", "content": [{"type": "text", "text": f"cc {EMAIL}"}]},
+        {"role": "user", "content": "thanks, and to me?"},
+    ]
+    r = proxy.client().chat.completions.create(model="m", messages=history, extra_body={})
+    sent = json.dumps(proxy.up.seen[-1][1])
+    assert EMAIL not in sent and NAME not in sent
+    assert (
+        proxy.up.seen[-1][1]["messages"][1]["content"] == "Done, I wrote to <EMAIL_ADDRESS_1> for <PERSON_1>."
+    )
+    assert r.choices[0].message.content == "Hello thanks, and to me?. Bye."
 
 
 def test_blocked_request_is_an_openai_400_with_labels_and_never_reaches_upstream(proxy: Proxy) -> None:
@@ -281,6 +310,31 @@ def test_stream_restores_tokens_the_guard_releases_in_two_pieces(proxy: Proxy, g
     assert "".join(pieces) == glue.join(["x" * 30, EMAIL, "y" * 30])
 
 
+def test_several_choices_are_each_guarded(proxy: Proxy) -> None:
+    r = proxy.client().chat.completions.create(model="m", messages=_ask(PROMPT), n=2)
+    assert [c.message.content for c in r.choices] == [f"Hello {PROMPT}. Bye.", f"1: Hello {PROMPT}. Bye."]
+    stream = proxy.client().chat.completions.create(model="m", messages=_ask(PROMPT), n=2, stream=True)
+    got = {0: "", 1: ""}
+    for c in stream:
+        for ch in c.choices:
+            got[ch.index] += ch.delta.content or ""
+    assert got == {0: f"Hello {PROMPT}. Bye.", 1: f"Hello {PROMPT}. Bye."}
+
+
+def test_a_client_leaving_mid_stream_is_harmless(proxy: Proxy) -> None:
+    import httpx
+
+    proxy.up.answer = lambda body: "word " * 400
+    auth = {"Authorization": f"Bearer {proxy.key}"}
+    body = {"model": "m", "stream": True, "messages": _ask("hi")}
+    with httpx.stream("POST", proxy.url + "/v1/chat/completions", json=body, headers=auth) as r:
+        assert r.status_code == 200
+        next(r.iter_lines())
+    proxy.up.answer = Upstream().answer
+    r2 = proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
+    assert r2.choices[0].message.content == "Hello hi. Bye."
+
+
 def test_stream_block_mid_stream_ends_with_an_error_and_never_sends_the_secret(proxy: Proxy) -> None:
     benign = "All good here, nothing to worry about. " * 4
     proxy.up.answer = lambda body: benign + f"The key is {SECRET} ok"
@@ -325,6 +379,22 @@ def test_a_bastion_key_is_required(proxy: Proxy, key: str) -> None:
     assert proxy.up.seen == []
 
 
+def test_no_auth_mode_still_applies_rate_limits(upstream: tuple[Upstream, Served], fakes: Any) -> None:
+    up, up_served = upstream
+    up.error, up.tool_args = None, None
+    settings = Settings(auth_enabled=False, rate_limit="2/minute")
+    served, _, _ = _start_proxy(up_served.url, _guard(fakes), settings)
+    try:
+        client = openai.OpenAI(base_url=served.url + "/v1", api_key="anything", max_retries=0)
+        for _ in range(2):
+            client.chat.completions.create(model="m", messages=_ask("hi"))
+        with pytest.raises(openai.RateLimitError) as err:
+            client.chat.completions.create(model="m", messages=_ask("hi"))
+        assert err.value.code == "rate_limit_exceeded"
+    finally:
+        served.stop()
+
+
 def test_upstream_errors_pass_through_with_their_status(proxy: Proxy) -> None:
     proxy.up.error = (
         429,
@@ -337,6 +407,21 @@ def test_upstream_errors_pass_through_with_their_status(proxy: Proxy) -> None:
     with pytest.raises(openai.InternalServerError) as err5:
         proxy.client().chat.completions.create(model="m", messages=_ask("hi"), stream=True)
     assert err5.value.status_code == 500 and "boom" in err5.value.message
+
+
+def test_upstream_auth_errors_never_show_the_proxy_key(proxy: Proxy) -> None:
+    msg = f"Incorrect API key provided: {UPSTREAM_KEY[:8]}***{UPSTREAM_KEY[-4:]}"
+    proxy.up.error = (
+        401,
+        {"error": {"message": msg, "type": "invalid_request_error", "code": "invalid_api_key"}},
+    )
+    with pytest.raises(openai.AuthenticationError) as err:
+        proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
+    assert err.value.code == "upstream_auth_failed" and UPSTREAM_KEY[-4:] not in json.dumps(err.value.body)
+    proxy.up.error = (400, {"error": {"message": f"bad key {UPSTREAM_KEY}", "type": "x", "code": None}})
+    with pytest.raises(openai.BadRequestError) as err4:
+        proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
+    assert UPSTREAM_KEY not in json.dumps(err4.value.body)
 
 
 def test_unreachable_upstream_is_a_502(fakes: Any) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import logging
 import time
@@ -281,6 +282,35 @@ def _with_canary(messages: list[Any], canary: Canary) -> list[Any]:
     return out
 
 
+def _pseudonymise_history(guard: Guard, messages: list[Any], vault: Vault) -> list[Any]:
+    """``messages`` with PII in earlier assistant turns (text and tool-call arguments)
+    pseudonymised into ``vault`` too. Clients send back the answers the proxy restored,
+    and ``bastion.protect`` only pseudonymises user and tool messages."""
+    slots: list[tuple[dict[str, Any], str]] = []  # (object holding the text, key)
+    out = []
+    for msg in messages:
+        if isinstance(msg, dict) and msg.get("role") == "assistant":
+            msg = copy.deepcopy(msg)
+            content = msg.get("content")
+            if isinstance(content, str):
+                slots.append((msg, "content"))
+            elif isinstance(content, list):
+                slots += [
+                    (p, "text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
+                ]
+            for call in msg.get("tool_calls") or ():
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                    slots.append((fn, "arguments"))
+        out.append(msg)
+    if slots:
+        policy = guard.policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
+        results = guard.check_many([holder[key] for holder, key in slots], policy=policy, vault=vault)
+        for (holder, key), result in zip(slots, results, strict=True):
+            holder[key] = result.redacted_text
+    return out
+
+
 def _input_block(checked: MessagesResult) -> dict[str, Any]:
     labels: set[str] = set()
     where = []
@@ -292,22 +322,33 @@ def _input_block(checked: MessagesResult) -> dict[str, Any]:
     return block_error(sorted(labels), "input", {"messages": where})
 
 
-def _upstream_error(resp_status: int, raw: bytes) -> JSONResponse:
-    """An upstream error passed on with its status, in the OpenAI shape."""
+def _upstream_error(resp_status: int, raw: bytes, upstream_key: str | None) -> JSONResponse:
+    """An upstream error passed on with its status, in the OpenAI shape.
+
+    A 401/403 is about the proxy's own upstream key: its message (which may quote part of
+    that key) is replaced, and the key itself is cut from any other message.
+    """
+    if resp_status in (401, 403):
+        return _error_response(
+            resp_status,
+            ProxyError(
+                resp_status,
+                f"the upstream refused the proxy's credentials (upstream status {resp_status})",
+                code="upstream_auth_failed",
+                type_="upstream_error",
+            ).body(),
+        )
+    text = raw.decode("utf-8", "replace")
+    if upstream_key:
+        text = text.replace(upstream_key, "[REDACTED]")
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        body = json.loads(text)
+    except ValueError:
         body = None
     if not (isinstance(body, dict) and isinstance(body.get("error"), dict)):
-        text = raw[:500].decode("utf-8", "replace")
-        body = {
-            "error": {
-                "message": f"upstream error {resp_status}: {text}",
-                "type": "upstream_error",
-                "param": None,
-                "code": None,
-            }
-        }
+        body = ProxyError(
+            resp_status, f"upstream error {resp_status}: {text[:500]}", type_="upstream_error"
+        ).body()
     return _error_response(resp_status, body)
 
 
@@ -517,7 +558,9 @@ def create_proxy_app(
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise ProxyError(400, "'messages' must be a non-empty array")
-        stream = bool(body.get("stream"))
+        if not isinstance(body.get("stream", False), bool):
+            raise ProxyError(400, "'stream' must be true or false")
+        stream = body.get("stream") is True
         pieces = parse_messages(messages)
         for p in pieces:
             if len(p.text) > settings.max_text_chars:
@@ -531,6 +574,8 @@ def create_proxy_app(
         plain = {k: v for k, v in body.items() if k != "stream"}
         tg = time.perf_counter()
         checked, vault, outgoing, system_prompt = await off_loop(steps.before, plain)
+        if checked.action is not Action.BLOCK:
+            outgoing["messages"] = await off_loop(_pseudonymise_history, guard, outgoing["messages"], vault)
         metrics.guard_seconds.labels("input").observe(time.perf_counter() - tg)
         await record(request, key_id, input_items(messages, checked), t0)
         if checked.action is Action.BLOCK:
@@ -543,7 +588,7 @@ def create_proxy_app(
             return await _stream(request, key_id, steps, vault, system_prompt, outgoing, t0)
         resp = await _post_upstream(request, outgoing, stream=False)
         if resp.status_code != 200:
-            return _upstream_error(resp.status_code, resp.content)
+            return _upstream_error(resp.status_code, resp.content, config.upstream_key)
         try:
             data = resp.json()
             choices = data["choices"]
@@ -600,7 +645,15 @@ def create_proxy_app(
         if resp.status_code != 200:
             raw = await resp.aread()
             await resp.aclose()
-            return _upstream_error(resp.status_code, raw)
+            return _upstream_error(resp.status_code, raw, config.upstream_key)
+        if not resp.headers.get("content-type", "").startswith("text/event-stream"):
+            await resp.aclose()
+            raise ProxyError(
+                502,
+                "upstream answered a stream request without an event stream",
+                code="bad_upstream",
+                type_="upstream_error",
+            )
         guard = steps.guard
 
         def new_state() -> ChoiceStream:
@@ -738,7 +791,7 @@ def create_proxy_app(
                 type_="upstream_error",
             ) from None
         if resp.status_code != 200:
-            return _upstream_error(resp.status_code, resp.content)
+            return _upstream_error(resp.status_code, resp.content, config.upstream_key)
         return Response(resp.content, media_type="application/json")
 
     @app.get("/healthz")
