@@ -1,12 +1,18 @@
 """Heuristic injection detector vs the naive phrase blocklist on the eval-only sets.
 
     python benchmarks/bench_injection_rules.py [--datasets-root PATH] [--batch 64]
+    python benchmarks/bench_injection_rules.py --growth [--n 50000]
 
 Every text goes through ``bastion.Guard([detector])`` so the numbers include the
 normalisation and policy that ship. Reports the flag rate per set: false-positive rate
 on benign sets (NotInject, XSTest safe rows, deepset label 0) and recall on attack sets
 (deepset label 1, JailbreakBench PAIR / GCG / random search / DSN prompts), plus
 throughput in texts/s. These sets are eval-only: never tune rules on their rows.
+
+``--growth`` instead times each detector on adversarial texts (newlines, digit runs,
+repeated keywords...) of n and 2n characters, calls interleaved, min of 3, and prints
+the ratio: ~2 is linear, ~4 quadratic (issue 11: 8,000 newlines took 8 s before the
+role-marker rules were made linear).
 
 Datasets root: ``$BASTION_DATASETS_ROOT``, else ``datasets_root`` in params.yaml, else
 ``../shared/datasets``; relative paths are relative to the repository root.
@@ -115,11 +121,65 @@ def flag_rate(guard: Guard, texts: Sequence[str], batch: int) -> tuple[float, fl
     return flagged / max(1, len(texts)), time.process_time() - t0
 
 
+GROWTH_SHAPES: dict[str, str] = {
+    "newlines": "\n",
+    "x+newlines": "x" + "\n" * 63,
+    "spaces": " ",
+    "digits": "7",
+    "digit-space": "1 ",
+    "at-dot": "@.",
+    "a": "a",
+    "base64ish": "QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+    "brackets": "[",
+    "nl-bracket": "\n[",
+    "angle-space": "< ",
+    "ignore": "ignore ",
+    "system:": "system:",
+    "password=": "password= ",
+    "iban-head": "DE89 ",
+    "card-groups": "4111 ",
+    "phone-ish": "(415) 555-",
+}
+
+
+def growth_table(
+    fns: dict[str, Callable[[str], object]], n: int, shapes: dict[str, str] = GROWTH_SHAPES
+) -> None:
+    """Print seconds at n and 2n characters and their ratio, per shape and detector."""
+    import gc
+
+    print(f"{'shape':<14} {'detector':<10} {'t(n) ms':>9} {'t(2n) ms':>9} {'ratio':>6}   (n={n})")
+    for shape, unit in shapes.items():
+        small = (unit * (n // len(unit) + 1))[:n]
+        big = (unit * (2 * n // len(unit) + 1))[: 2 * n]
+        for name, fn in fns.items():
+            best = [float("inf"), float("inf")]
+            gc.disable()
+            try:
+                for _ in range(3):
+                    for k, text in enumerate((small, big)):
+                        t0 = time.perf_counter()
+                        fn(text)
+                        best[k] = min(best[k], time.perf_counter() - t0)
+            finally:
+                gc.enable()
+            ratio = best[1] / max(best[0], 1e-9)
+            print(f"{shape:<14} {name:<10} {best[0] * 1e3:>9.2f} {best[1] * 1e3:>9.2f} {ratio:>6.2f}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets-root", default=None)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--growth", action="store_true", help="time growth on adversarial texts instead")
+    ap.add_argument("--n", type=int, default=50_000, help="--growth: base text length")
     args = ap.parse_args(argv)
+    if args.growth:
+        heur, block = HeuristicInjectionDetector(), PhraseBlocklistDetector()
+        growth_table(
+            {"heuristic": lambda t: heur.detect([t]), "blocklist": lambda t: block.detect([t])}, args.n
+        )
+        return 0
 
     root = resolve_root(args.datasets_root)
     sets: list[EvalSet] = []

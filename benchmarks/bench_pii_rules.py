@@ -1,6 +1,10 @@
 """Regex + checksum PII recognizers vs a naive regex baseline: span P/R/F1 and speed.
 
     python benchmarks/bench_pii_rules.py [--datasets-root PATH] [--n 3000] [--seed 13]
+    python benchmarks/bench_pii_rules.py --growth [--growth-n 50000]
+
+``--growth`` times the regex detector on adversarial texts of n and 2n characters (the
+table of bench_injection_rules.py): ~2 is linear, ~4 quadratic.
 
 Two corpora:
 
@@ -244,7 +248,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=3000, help="generated texts")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--min-score", type=float, default=0.5, help="drop findings below (Guard default 0.5)")
+    ap.add_argument("--growth", action="store_true", help="time growth on adversarial texts instead")
+    ap.add_argument("--growth-n", type=int, default=50_000, help="--growth: base text length")
     args = ap.parse_args(argv)
+    if args.growth:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_injection_rules import growth_table
+
+        det = RegexPIIDetector()
+        growth_table({"regex": lambda t: det.detect([t])}, args.growth_n)
+        return 0
 
     texts, gold = generate(args.n, args.seed)
     report(f"generated (seed {args.seed})", texts, gold, args.min_score)

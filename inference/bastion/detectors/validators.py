@@ -119,6 +119,9 @@ def card_ok(value: str) -> bool:
     return card_brand(value) is not None and luhn_ok(value)
 
 
+_IBAN_LETTERS = str.maketrans({c: str(ord(c) - ord("A") + 10) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
 def iban_ok(value: str) -> bool:
     """ISO 13616 check: known country, that country's length, alphanumeric BBAN, mod-97 == 1.
 
@@ -134,9 +137,10 @@ def iban_ok(value: str) -> bool:
     if expected is None or len(compact) != expected or not compact[2:4].isdigit():
         return False
     rearranged = compact[4:] + compact[:4]
-    # int() of the letter-expanded string is exact and far faster than chunked mod in Python.
-    numeric = "".join(str(int(c, 36)) for c in rearranged)
-    return int(numeric) % 97 == 1
+    # int() of the letter-expanded string is exact and far faster than chunked mod in
+    # Python; translate() expands the letters in C (the IBAN scan calls this once per
+    # candidate, which hostile input makes one per five characters).
+    return int(rearranged.translate(_IBAN_LETTERS)) % 97 == 1
 
 
 def ssn_ok(value: str) -> bool:
