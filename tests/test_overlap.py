@@ -14,6 +14,7 @@ import pytest
 from bastion.detectors.pii_regex import RegexPIIDetector
 from bastion.guard import Guard
 from bastion.merge import merge_findings
+from bastion.policy import Policy
 from bastion.types import PII, Finding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,7 +39,10 @@ _REGEX = RegexPIIDetector()
 
 
 def _guard(spans_for: Callable[[str], list[tuple[str, int, int, float]]]) -> Guard:
-    return Guard([_REGEX, FakeModel(spans_for)])
+    # every label redacted: LOCATION/ORGANIZATION are only reported by default, and this
+    # property is about the redacted region covering every detected span
+    policy = Policy(label_actions={"LOCATION": "redact", "ORGANIZATION": "redact"})
+    return Guard([_REGEX, FakeModel(spans_for)], policy)
 
 
 def _at(

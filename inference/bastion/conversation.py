@@ -212,13 +212,26 @@ def add_output_findings(
         extra += find_leaks(text, system_prompt, leak_config)
     if not extra:
         return result
-    spans = _union([*result.pii, *extra])
+    spans = _union([*result.redactions, *extra])
     # a leak blocks the answer, so operators (pseudonyms, masks) no longer matter: plain
     # [REDACTED_<LABEL>] over the union of spans, leaving no part of any of them in clear
     redacted = redact_text(text, spans, Replace())
+    # allowed findings (e.g. LOCATION) stay reported, unless a leak span swallowed them
+    kept = tuple(
+        f
+        for f in result.pii
+        if f.action is Action.ALLOW and not any(f.start < s.end and s.start < f.end for s in spans)
+    )
     inj = tuple(f for f in result.findings if f.category != "pii")
+    leaks = tuple(
+        dataclasses.replace(f, action=Action.BLOCK) if f.label in (CANARY_LABEL, LEAK_LABEL) else f
+        for f in spans
+    )
     return dataclasses.replace(
-        result, action=Action.BLOCK, findings=inj + tuple(spans), redacted_text=redacted
+        result,
+        action=Action.BLOCK,
+        findings=inj + tuple(sorted(kept + leaks, key=lambda f: (f.start, f.end))),
+        redacted_text=redacted,
     )
 
 

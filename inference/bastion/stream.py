@@ -141,7 +141,8 @@ class StreamGuard:
                     leak_config=self.leak_config,
                 )
             return [StreamEvent("block", "", result)]
-        spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.pii]
+        # only what the policy redacts: allowed findings (LOCATION by default) stay in clear
+        spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.redactions]
         cut = limit
         for f in spans:
             if f.start < cut < f.end:
