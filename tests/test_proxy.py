@@ -184,7 +184,7 @@ def _start_proxy(
 @pytest.fixture(scope="module")
 def served_proxy(upstream: tuple[Upstream, Served]) -> Iterator[tuple[Served, str, io.StringIO]]:
     fakes = type("F", (), {"PII": FakePII, "Injection": FakeInjection})
-    served, key, audit = _start_proxy(upstream[1].url, _guard(fakes), holdback=16)
+    served, key, audit = _start_proxy(upstream[1].url, _guard(fakes), holdback=16, check_every=8)
     yield served, key, audit
     served.stop()
 
@@ -474,7 +474,66 @@ def test_bad_requests_are_openai_400s(proxy: Proxy) -> None:
         r = httpx.post(proxy.url + "/v1/chat/completions", content=body, headers=auth)
         assert r.status_code == 400, body
         assert r.json()["error"]["type"] == "invalid_request_error"
+    r = httpx.post(proxy.url + f"/v1/chat/completions?api_key={proxy.key}", content=b"{}")
+    assert r.status_code == 400 and "not accepted in the URL" in r.json()["error"]["message"]
     assert proxy.up.seen == []
+
+
+def test_the_bastion_proxy_command(upstream: tuple[Upstream, Served], tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    up, up_served = upstream
+    up.error, up.tool_args, up.chunk_chars = None, None, 3
+    up.answer = Upstream().answer
+    cfg = tmp_path / "guard.yaml"
+    cfg.write_text("detectors: [pii_regex, heuristic_injection]\n")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "BASTION_TEST_UPSTREAM_KEY": UPSTREAM_KEY, "XDG_DATA_HOME": str(tmp_path)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "bastion.cli",
+        "proxy",
+        "--upstream",
+        up_served.url + "/v1",
+        "--port",
+        str(port),
+    ]
+    cmd += ["--no-auth", "--config", str(cfg), "--upstream-key-env", "BASTION_TEST_UPSTREAM_KEY"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            try:
+                if httpx.get(url + "/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "bastion proxy did not become ready"
+            time.sleep(0.2)
+        client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        prompt = f"write to {EMAIL}"
+        assert client.chat.completions.create(model="m", messages=_ask(prompt)).choices[
+            0
+        ].message.content == (f"Hello {prompt}. Bye.")
+        stream = client.chat.completions.create(model="m", messages=_ask(prompt), stream=True)
+        assert (
+            "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == f"Hello {prompt}. Bye."
+        )
+        assert all(EMAIL not in json.dumps(body) for _, body in up.seen)
+        assert {h["authorization"] for h, _ in up.seen} == {f"Bearer {UPSTREAM_KEY}"}
+    finally:
+        proc.terminate()
+        proc.wait(20)
 
 
 # -- the real PII model ----------------------------------------------------------------------

@@ -58,7 +58,7 @@ from bastion.proxy.streaming import (
     sse_data,
 )
 from bastion.redact import Vault
-from bastion.stream import DEFAULT_HOLDBACK
+from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
 from bastion.types import Action, CheckResult
 
 log = logging.getLogger("bastion.proxy")
@@ -75,8 +75,8 @@ class ProxyConfig:
     ``upstream``: the upstream's OpenAI base URL (what you would give the ``openai`` client
     as ``base_url``, usually ending in ``/v1``). ``upstream_key``: sent upstream as
     ``Authorization: Bearer``; the client's bastion key never leaves the proxy.
-    ``holdback``: characters a streamed answer is held back (see
-    :class:`~bastion.stream.StreamGuard`). ``canary``: plant a fresh canary in each
+    ``holdback``: characters a streamed answer is held back; ``check_every``: new
+    characters between two checks of a stream (see :class:`~bastion.stream.StreamGuard`). ``canary``: plant a fresh canary in each
     request's system prompt and block answers that reveal it.
     """
 
@@ -85,13 +85,14 @@ class ProxyConfig:
     upstream_timeout_s: float = 600.0
     connect_timeout_s: float = 10.0
     holdback: int = DEFAULT_HOLDBACK
+    check_every: int = DEFAULT_CHECK_EVERY
     canary: bool = False
 
     def __post_init__(self) -> None:
         if not self.upstream.startswith(("http://", "https://")):
             raise ConfigError(f"--upstream must be an http(s) URL, got {self.upstream!r}")
-        if self.holdback < 1:
-            raise ConfigError("holdback must be at least 1 character")
+        if self.holdback < 1 or self.check_every < 1:
+            raise ConfigError("holdback and check_every must be at least 1 character")
         if not (self.upstream_timeout_s > 0 and self.connect_timeout_s > 0):
             raise ConfigError("upstream timeouts must be positive")
 
@@ -658,7 +659,12 @@ def create_proxy_app(
 
         def new_state() -> ChoiceStream:
             return ChoiceStream.new(
-                guard, vault, holdback=config.holdback, system_prompt=system_prompt, canaries=steps.canaries
+                guard,
+                vault,
+                holdback=config.holdback,
+                check_every=config.check_every,
+                system_prompt=system_prompt,
+                canaries=steps.canaries,
             )
 
         return StreamingResponse(

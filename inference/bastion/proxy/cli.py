@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from bastion.api.settings import Settings
-from bastion.stream import DEFAULT_HOLDBACK
+from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
 
 log = logging.getLogger("bastion.proxy")
 
@@ -54,6 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         upstream_key=key,
         upstream_timeout_s=args.upstream_timeout_s,
         holdback=args.holdback,
+        check_every=args.check_every,
         canary=args.canary,
     )
     settings = _settings(args)
@@ -70,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _holdback(value: str) -> int:
+def _positive(value: str) -> int:
     n = int(value)
     if n < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
@@ -101,9 +102,15 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
     p.add_argument(
         "--holdback",
-        type=_holdback,
+        type=_positive,
         default=DEFAULT_HOLDBACK,
         help=f"characters of a streamed answer held back until they are checked (default {DEFAULT_HOLDBACK})",
+    )
+    p.add_argument(
+        "--check-every",
+        type=_positive,
+        default=DEFAULT_CHECK_EVERY,
+        help=f"new characters of a streamed answer between two checks (default {DEFAULT_CHECK_EVERY})",
     )
     p.add_argument(
         "--canary", action="store_true", help="plant a fresh canary in each request's system prompt"

@@ -95,10 +95,13 @@ class ChoiceStream:
         vault: Vault,
         *,
         holdback: int,
+        check_every: int,
         system_prompt: str | None,
         canaries: Sequence[Canary],
     ) -> ChoiceStream:
-        sg = StreamGuard(guard, holdback=holdback, system_prompt=system_prompt, canaries=canaries)
+        sg = StreamGuard(
+            guard, holdback=holdback, check_every=check_every, system_prompt=system_prompt, canaries=canaries
+        )
         return cls(sg, TokenRestorer(vault))
 
     def add_tool_delta(self, delta: Any) -> None:
