@@ -139,6 +139,33 @@ def write_model_folder(
     return full
 
 
+# validation families that are documents or tool outputs (label 0 and label 1 alike)
+INDIRECT_FAMILIES = (
+    "agentdojo",
+    "benign_document",
+    "bipia_clean",
+    "carrier",
+    "garak",
+    "indirect_bipia",
+    "injecagent",
+    "rag_",
+    "sep_",
+    "tasktracker",
+    "tool_output",
+    "whois",
+)
+
+
+def indirect_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Mask of rows whose family is a document or tool-output carrier.
+
+    >>> indirect_rows(pd.DataFrame({"family": ["carrier:override+obf:hex", "benign_question", "tool_output_benign"]}))
+    array([ True, False,  True])
+    """
+    fam = frame["family"].astype(str)
+    return fam.str.startswith(INDIRECT_FAMILIES).to_numpy()
+
+
 def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
     from bastion.normalize import normalize
@@ -196,6 +223,16 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             target_fpr=float(tp.get("strict_fpr", 0.01)),
             default_max_fpr=float(tp.get("default_max_fpr", 0.03)),
         )
+        # "indirect": the same rule on the validation rows that are documents and tool outputs
+        # (what bastion.conversation checks tool messages at), when both classes are there
+        indirect = indirect_rows(val)
+        if indirect.any() and 0 < y[indirect].sum() < indirect.sum():
+            thresholds["indirect"] = calibrate_thresholds(
+                y[indirect],
+                scores["int8"][indirect],
+                target_fpr=float(tp.get("strict_fpr", 0.01)),
+                default_max_fpr=float(tp.get("default_max_fpr", 0.03)),
+            )["default"]
         manifest["thresholds"] = thresholds
         manifest["thresholds_training_fp32"] = cal["thresholds"]
         parity = {tag: binary_metrics(y, sc, thresholds["default"]) for tag, sc in scores.items()}
