@@ -644,3 +644,19 @@ def test_query_string_secrets_after_a_cut_are_found(
     det: RegexPIIDetector, text: str, values: list[str]
 ) -> None:
     assert found(det, text, "PASSWORD") == values
+
+
+@pytest.mark.parametrize(
+    ("text", "card"),
+    [
+        # a grouped card followed by a number of another shape is still the card
+        ("card 4111 1111 1111 1111 0", "4111 1111 1111 1111"),
+        ("card 4111 1111 1111 1111 12/28", "4111 1111 1111 1111"),
+        ("card 4111 1111 1111 1111 7 items", "4111 1111 1111 1111"),
+        ("card 4111-1111-1111-1111-42", "4111-1111-1111-1111"),
+        ("3 4111 1111 1111 1111", "4111 1111 1111 1111"),
+        ("card 3782 822463 10005 99", "3782 822463 10005"),
+    ],
+)
+def test_card_next_to_a_shorter_group_is_found(det: RegexPIIDetector, text: str, card: str) -> None:
+    assert found(det, text, "CREDIT_CARD") == [card]

@@ -941,12 +941,18 @@ def _cards_in_run(run: str) -> list[tuple[int, int]]:
     # in "4943 6406 7294 8786" (Luhn-invalid) the last 12 digits happen to pass Luhn with a
     # card prefix, but they are part of one 16-digit id. Groups joined to the card by the
     # same separator must themselves belong to a card (two cards pasted back to back).
+    # Only a neighbour group as long as the card's own edge group continues the grouping:
+    # "4111 1111 1111 1111 0" or "... 1111 12/28" is a card followed by another number.
     covered = {g for a, b in cands for g in range(a, b + 1)}
+
+    def size(g: int) -> int:
+        return bounds[g][1] - bounds[g][0]
+
     for a, b in cands:
         if b > a:
             sep = seps[a]
-            if (a > 0 and seps[a - 1] == sep and a - 1 not in covered) or (
-                b < n - 1 and seps[b] == sep and b + 1 not in covered
+            if (a > 0 and seps[a - 1] == sep and a - 1 not in covered and size(a - 1) == size(a)) or (
+                b < n - 1 and seps[b] == sep and b + 1 not in covered and size(b + 1) == size(b)
             ):
                 continue
         out.append((bounds[a][0], bounds[b][1]))
