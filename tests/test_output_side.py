@@ -479,3 +479,21 @@ def test_stream_checks_every_n_characters_not_every_chunk(fakes):
     assert _released(events) == g.check_output(text).redacted_text
     # one model pass per 48 new characters (plus the close and the final whole-answer check)
     assert len(pii.calls) <= len(text) // 48 + 3 < len(chunks)
+
+
+def test_protect_pseudonymises_earlier_assistant_turns(fake_guard):
+    """A multi-turn client sends back the answers it got, with the values restored."""
+    seen = {}
+
+    def llm(*, messages):
+        seen["messages"] = messages
+        return "ok"
+
+    msgs = [
+        {"role": "user", "content": "mail jane@example.com"},
+        {"role": "assistant", "content": "I wrote to jane@example.com."},
+        {"role": "user", "content": "thanks"},
+    ]
+    protect(fake_guard, llm)(messages=msgs)
+    sent = " ".join(m["content"] for m in seen["messages"])
+    assert "jane@example.com" not in sent and sent.count("<EMAIL_ADDRESS_1>") == 2

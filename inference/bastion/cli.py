@@ -66,6 +66,7 @@ EXTRAS: dict[str, str] = {
     "tqdm": "scan",
     "pyspark": "spark",
     "pandas": "spark",
+    "httpx": "proxy",
 }
 
 

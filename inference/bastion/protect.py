@@ -43,7 +43,8 @@ from bastion.types import Action, CheckResult
 if TYPE_CHECKING:
     from bastion.guard import Guard
 
-_PSEUDONYMISED_ROLES = ("user", "tool", "function")
+# earlier assistant turns too: a client sends back the answers it got, values restored
+_PSEUDONYMISED_ROLES = ("user", "tool", "function", "assistant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,11 @@ def _pseudonymise(
     guard: Guard, messages: Sequence[Mapping[str, Any]], checked: MessagesResult, policy, vault: Vault
 ) -> list:
     # a plain-string message was checked whole with this policy and vault: reuse its text
-    done = {m.index: m.result for m in checked.messages if m.result is not None}
+    done = {
+        m.index: m.result
+        for m in checked.messages
+        if m.result is not None and m.checked_as in ("input", "indirect")  # checked with `policy`
+    }
     out = []
     for i, msg in enumerate(messages):
         msg = dict(msg)
@@ -206,4 +211,7 @@ def protect(
     return guarded
 
 
-__all__ = ["ProtectedResponse", "answer_text", "protect"]
+# the steps of one guarded call, for wrappers that drive them themselves (bastion.proxy)
+Protector = _Call
+
+__all__ = ["ProtectedResponse", "Protector", "answer_text", "protect"]
