@@ -383,3 +383,12 @@ def test_readme_detector_names_work_in_yaml(tmp_path):
     assert not g.degraded
     assert sorted(g.model_versions) == sorted(d.name for d in g.detectors if d.kind == "model")
     assert len(g.model_versions) == 2
+
+
+@pytest.mark.parametrize("command", ["check", "redact", "scan", "audit", "keys", "serve", "proxy"])
+def test_every_subcommand_has_plain_help(command):
+    proc = _bastion(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "``" not in out  # no raw reST quoting
+    assert "usage: bastion " + command in out

@@ -98,7 +98,8 @@ def add_parser(subparsers: Any) -> None:
         "audit",
         parents=[common],
         help="audit trail: verify, stats, purge, erase, export",
-        description=__doc__,
+        # the module docstring is reST (for the API docs); a terminal wants plain backticks
+        description=(__doc__ or "").replace("``", "`"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.set_defaults(func=_no_command, parser=p)
