@@ -368,8 +368,13 @@ def main(argv: list[str] | None = None) -> int:
         "--nq-cap", type=int, default=1000, help="Natural Questions rows for the default-policy count"
     )
     ap.add_argument("--no-presidio", action="store_true")
+    ap.add_argument("--plots-only", action="store_true", help="redraw the plots from OUT/metrics.json")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if args.plots_only:
+        out = Path(args.out)
+        log.info("wrote %s", plots(json.loads((out / "metrics.json").read_text()), out))
+        return 0
     params = load_params(args.params)
     from bastion import Guard
     from bastion.detectors import build_detector
@@ -472,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             "throughput_eval_presidio": throughput,
         },
     )
+    plots(json.loads((out_dir / "metrics.json").read_text()), out_dir)
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
     md = markdown(
         results, manifest["version"], args.cap, throughput, history_rows(out_dir / "history", first_sets)
@@ -498,6 +504,57 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("mlflow logging failed: %s", exc)
     print(md)
     return 0
+
+
+PLOT_FILES = ("per_set_f1.png", "per_label_f1.png")
+
+
+def plots(metrics: dict[str, Any], out_dir: Path) -> list[str]:
+    """The report's two figures from ``metrics.json``: micro F1 (IoU ≥ 0.5) per eval set for
+    every system side by side (bastion vs Presidio and the regex baselines), and bastion's
+    F1 per label on each set. Returns the files written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    systems = metrics.get("systems") or {}
+    if not systems:
+        return []
+    sets = [s for s in next(iter(systems.values()))["sets"]]
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(sets)), 3.6))
+    width = 0.8 / max(1, len(systems))
+    for k, (name, r) in enumerate(systems.items()):
+        vals = [(r["sets"].get(s) or {}).get("iou", {}).get("micro", {}).get("f1", 0.0) for s in sets]
+        ax.bar([i + k * width for i in range(len(sets))], vals, width, label=name)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(sets))])
+    ax.set_xticklabels([s.removeprefix("eval_") for s in sets], rotation=20, ha="right")
+    ax.set_ylabel("micro F1 (IoU ≥ 0.5)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7)
+    ax.set_title(f"PII span F1 per eval set, model {metrics.get('model_version', '?')}")
+    fig.tight_layout()
+    fig.savefig(out_dir / PLOT_FILES[0], dpi=110)
+    plt.close(fig)
+
+    main = next(iter(systems.values()))
+    labels = sorted({lb for r in main["sets"].values() for lb in r.get("iou", {}) if lb != "micro"})
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels)), 3.6))
+    width = 0.8 / max(1, len(sets))
+    for k, s in enumerate(sets):
+        rep = main["sets"][s].get("iou", {})
+        vals = [(rep.get(lb) or {}).get("f1", float("nan")) for lb in labels]
+        ax.bar([i + k * width for i in range(len(labels))], vals, width, label=s.removeprefix("eval_"))
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))])
+    ax.set_xticklabels(labels, rotation=30, ha="right")
+    ax.set_ylabel("F1 (IoU ≥ 0.5)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("bastion PII F1 per label (labels a set does not annotate are absent)")
+    fig.tight_layout()
+    fig.savefig(out_dir / PLOT_FILES[1], dpi=110)
+    plt.close(fig)
+    return [str(out_dir / f) for f in PLOT_FILES]
 
 
 def measure_throughput(guards: dict[str, Any], texts: Sequence[str], repeats: int = 2) -> dict[str, float]:

@@ -168,6 +168,15 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
     return text + PII_LIMITS
 
 
+def plot_links(report_dir: Path, name: str) -> str:
+    """A "Plots" section linking the report's PNGs (relative to models/<name>/)."""
+    pngs = sorted(report_dir.glob("*.png"))
+    if not pngs:
+        return ""
+    lines = [f"- [`{p.name}`](../../reports/{name}/{p.name})" for p in pngs]
+    return "\n## Plots\n\n" + "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=["injection", "pii"], default="injection")
@@ -177,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         card = pii_card(model_dir, REPO_ROOT / "reports" / "pii")
     else:
         card = injection_card(model_dir, REPO_ROOT / "reports" / args.model, REPO_ROOT / "data/README.md")
+    card += plot_links(REPO_ROOT / "reports" / args.model, args.model)
     (model_dir / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {model_dir / 'README.md'}")
     return 0
