@@ -379,7 +379,7 @@ TARGETS: tuple[tuple[str, str, float | None, str | None], ...] = (
     *((f"flag:{n}", f"flagged: {n} (harmful, label 0)", None, None) for n in HARMFUL_REPORT_SETS),
     ("ece_val", "ECE (10 bins), validation", None, None),
     ("ece_eval", "ECE (10 bins), pooled eval", None, None),
-    ("latency_ratio", "Guard.check p50 @64 tok ÷ MiniLM-L6 int8 forward", 5.0, "max"),
+    ("latency_ratio", "full Guard.check p50 @64 tok ÷ MiniLM-L6 int8 forward", 5.0, "max"),
 )
 
 
@@ -512,7 +512,7 @@ def target_table(
     main = systems[0]
     vals = {s: results[s].get("targets") or target_metrics(results[s]) for s in systems}
     if meta.get("latency"):
-        vals[main]["latency_ratio"] = meta["latency"].get("ratio")
+        vals[main]["latency_ratio"] = meta["latency"].get("ratio_default", meta["latency"].get("ratio"))
     prev = target_metrics(previous[1]) if previous else {}
     base = [b for b in TABLE_BASELINES if b in results]
     lines = [
@@ -660,7 +660,16 @@ def latency_ratio(
         }
         feeds = {i.name: feeds[i.name] for i in sess.get_inputs() if i.name in feeds}
         guard = Guard([build_detector("onnx_injection", path=model_dir)])
-        full = Guard.default()
+        from bastion.guard import default_models_dir
+
+        # the full check as it ships: regex + the shipped PII model + the model under test
+        full = Guard(
+            [
+                build_detector("pii_regex"),
+                build_detector("onnx_pii", path=default_models_dir() / "pii"),
+                build_detector("onnx_injection", path=model_dir),
+            ]
+        )
         t_g, t_r, t_f = [], [], []
         for i in range(rounds + 5):
             t0 = time.perf_counter()
@@ -985,7 +994,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results.values():
         r["targets"] = target_metrics(r)
     if latency:
-        results[main_name]["targets"]["latency_ratio"] = latency["ratio"]
+        results[main_name]["targets"]["latency_ratio"] = latency.get("ratio_default", latency["ratio"])
     meta = {
         "version": manifest["version"],
         "thresholds": manifest.get("thresholds"),
