@@ -263,7 +263,7 @@ def test_without_a_store_pseudonymize_is_refused(route, body, words):
     with TestClient(app) as client:
         r = client.post(route, json=body)
     assert r.status_code == 422, r.text
-    assert words in r.json()["detail"] and "store-url" in r.json()["detail"]
+    assert words in r.json()["detail"] and "--audit-store" in r.json()["detail"]
 
 
 def test_store_without_vault_key_keeps_audit_but_refuses_sessions(tmp_path, monkeypatch):

@@ -31,10 +31,18 @@ import anyio.to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from starlette.requests import ClientDisconnect
 
-from bastion.api.audit_log import AuditLogger
+from bastion.api.audit_log import AuditLogger, fingerprint
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
 from bastion.api.docs import add_offline_docs, hoist_defs
 from bastion.api.metrics import CONTENT_TYPE_LATEST, Metrics
@@ -78,6 +86,9 @@ MAX_MASK_KEEP = 64
 MAX_HASH_KEY_CHARS = 256
 MAX_INT_DIGITS = 18
 MAX_ERRORS_SHOWN = 10
+# allow / deny / injection-allow entries a request may add, in all its lists together
+MAX_LIST_ENTRIES = 64
+MAX_ENTRY_CHARS = 256
 
 
 def _no_surrogates(value: str) -> str:
@@ -154,6 +165,24 @@ OperatorSpec = Annotated[
     BeforeValidator(_operator_spec),
 ]
 
+# A list entry's text: short, and encodable (a decision's ``rule`` quotes it in the response).
+EntryText = Annotated[str, Field(min_length=1, max_length=MAX_ENTRY_CHARS), AfterValidator(_no_surrogates)]
+
+
+class ListEntryIn(_Strict):
+    """``{"exact": ...}``, ``{"glob": ...}``, ``{"regex": ...}`` or ``{"sha256": ...}`` (one
+    key; which kinds a list takes, and the regex safety rules, are Policy's). No ``label``:
+    a deny term found under a caller-chosen label would be a new metrics label per request."""
+
+    exact: EntryText | None = None
+    glob: EntryText | None = None
+    regex: EntryText | None = None
+    sha256: EntryText | None = None
+
+
+ListEntrySpec = EntryText | ListEntryIn
+AllowLabel = Annotated[str, Field(pattern=r"^(?:\*|[A-Za-z][A-Za-z0-9_]{0,63})$")]
+
 
 class PolicyOverride(_Strict):
     """Per-request policy overrides (a bounded subset of :class:`~bastion.policy.Policy`).
@@ -163,7 +192,7 @@ class PolicyOverride(_Strict):
     """
 
     injection_threshold: Score | None = None
-    injection_operating_point: Literal["default", "strict"] = "default"
+    injection_operating_point: Literal["default", "strict", "indirect"] = "default"
     injection_action: ActionName = "block"
     pii_min_score: Score = 0.5
     label_thresholds: dict[Label, Score] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
@@ -176,16 +205,43 @@ class PolicyOverride(_Strict):
     max_chars: int = Field(1_000_000, ge=1, le=10**9)
     # compute budget per text in model tokens (Policy.max_tokens); never above the server's own
     max_tokens: int | None = Field(None, ge=1, le=10**9)
+    # each list, when set, replaces the server's list of that name (like every field here)
+    allow_list: dict[AllowLabel, list[ListEntrySpec]] = Field(
+        default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES
+    )
+    deny_terms: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+    injection_allow_list: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+
+    @model_validator(mode="after")
+    def _bounded_lists(self) -> "PolicyOverride":
+        n = sum(map(len, self.allow_list.values())) + len(self.deny_terms) + len(self.injection_allow_list)
+        if n > MAX_LIST_ENTRIES:
+            raise ValueError(
+                f"allow_list, deny_terms and injection_allow_list hold {n} entries together, "
+                f"over the limit of {MAX_LIST_ENTRIES}"
+            )
+        return self
 
     def overrides(self) -> dict[str, Any]:
         """Only the fields the request set, as plain JSON values for ``Policy.with_overrides``."""
-        return self.model_dump(mode="json", exclude_unset=True)
+        out = self.model_dump(mode="json", exclude_unset=True)
+        # a mapping entry keeps only the key the caller sent (Policy checks there is one)
+        for key in ("deny_terms", "injection_allow_list"):
+            if key in out:
+                out[key] = [_entry(e) for e in getattr(self, key)]
+        if "allow_list" in out:
+            out["allow_list"] = {k: [_entry(e) for e in v] for k, v in self.allow_list.items()}
+        return out
 
     def pseudonymizes(self) -> bool:
         return any(
             isinstance(spec, PseudonymizeOperator)
             for spec in (self.default_operator, *self.operators.values())
         )
+
+
+def _entry(spec: str | ListEntryIn) -> Any:
+    return spec if isinstance(spec, str) else spec.model_dump(exclude_unset=True)
 
 
 def _policy_pseudonymizes(policy: Policy) -> bool:
@@ -538,15 +594,22 @@ def create_app(
     ``key_store``: a :class:`~bastion.api.keys.KeyStore`; by default one is opened on
     ``settings.db_url`` when auth is enabled. ``privacy_store``: a
     :class:`bastion.store.PrivacyStore` for the audit trail and pseudonymisation sessions
-    (default: one opened on ``settings.store_url``, if set). ``telemetry``: ``True`` or an
+    (default: one opened on ``settings.audit_store_url``, i.e. ``settings.db_url`` when
+    ``settings.audit_store`` is on). ``telemetry``: ``True`` or an
     OpenTelemetry tracer for one span per request (default: ``settings.otel``).
     """
     settings = settings or Settings()
     metrics = Metrics()
     store = privacy_store
-    if store is None and settings.store_url:
-        store = _open_store(settings.store_url)
+    if store is None and settings.audit_store_url:
+        store = _open_store(settings.audit_store_url)
     audit = AuditLogger(settings.audit_hmac_key, stream=audit_stream, store=store)
+    if store is not None and store.text_hmac("") != fingerprint(settings.audit_hmac_key, ""):
+        # e.g. Settings() built by hand with its random key: both still work, apart
+        log.warning(
+            "the audit log and the audit store use different audit keys: their text_hmac "
+            "values will not match (set BASTION_AUDIT_HMAC_KEY or use Settings.from_env)"
+        )
     state = _State(settings, metrics, audit, guard_factory or Guard.default, guard=guard)
     state.telemetry = Telemetry.from_option(telemetry if telemetry is not None else settings.otel)
     if store is not None:
@@ -768,7 +831,7 @@ def create_app(
             raise _error(
                 422,
                 "the pseudonymize operator needs a privacy store on the server (bastion serve "
-                "--store-url, with BASTION_VAULT_KEY set); use replace, mask or hash instead",
+                "--audit-store, with BASTION_VAULT_KEY set); use replace, mask or hash instead",
             )
         if asked and session_id is None:
             raise _error(422, "the pseudonymize operator needs a session_id (POST /v1/restore takes it back)")
@@ -969,7 +1032,7 @@ def create_app(
         if state.sessions is None:
             raise _error(
                 422,
-                "restore needs a privacy store on the server (bastion serve --store-url, with "
+                "restore needs a privacy store on the server (bastion serve --audit-store, with "
                 "BASTION_VAULT_KEY set); the pseudonymize operator is refused without one",
             )
         (text,) = validate_texts([req.text])

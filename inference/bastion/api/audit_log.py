@@ -3,17 +3,19 @@
 An event carries the request id, the API key id, a keyed fingerprint of the end user's
 id when the request named one (``user_hmac``), a keyed HMAC-SHA256 fingerprint of the
 text (so repeated texts can be correlated without being readable, and low-entropy
-values cannot be brute-forced from an unkeyed digest), its length, the labels found
-with counts, the action and the latency. When a database URL is configured and the
-optional ``bastion.store`` package is installed, the same check is also recorded
-through ``PrivacyStore.record_check``, with the end user's id (which the store replaces
-by its pseudonym; the API key id when the request named no user) and the key id apart.
+values cannot be brute-forced from an unkeyed digest), its length, the labels found and
+the labels redacted with counts (a LOCATION allowed by the policy is found, not
+redacted), the action and the latency. With the audit store on (``bastion serve
+--audit-store``) and the optional ``bastion.store`` package installed, the same check is
+also recorded through ``PrivacyStore.record_check``, with the end user's id (which the
+store replaces by its pseudonym; the API key id when the request named no user) and the
+key id apart. The text fingerprint is :func:`bastion.fingerprint.text_fingerprint`, the
+store's own, so with the same audit key a log line and its audit row carry the same
+``text_hmac``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import sys
 from collections import Counter
@@ -22,24 +24,39 @@ from typing import IO, Any
 import structlog
 
 from bastion.errors import ConfigError
+from bastion.fingerprint import hmac_hex, text_fingerprint
 from bastion.types import CheckResult
 
 log = logging.getLogger("bastion.api")
 
 
 def fingerprint(key: bytes, text: str) -> str:
-    """Keyed fingerprint of a text for logs.
+    """Keyed fingerprint of a text for logs: the audit trail's ``text_hmac`` of it.
 
-    >>> len(fingerprint(b"k", "hello"))
-    64
+    >>> fingerprint(b"k" * 32, "hello") == text_fingerprint(b"k" * 32, "hello")
+    True
     """
-    return hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return text_fingerprint(key, text)
+
+
+def user_fingerprint(key: bytes, user_id: str) -> str:
+    """Keyed fingerprint of an end user's id for log lines (a different domain from texts,
+    so a user id never fingerprints like the same string sent as a prompt).
+
+    >>> k = b"k" * 32
+    >>> len(user_fingerprint(k, "alice")), user_fingerprint(k, "alice") == fingerprint(k, "alice")[:32]
+    (32, False)
+    """
+    return hmac_hex(key, "user", user_id)[:32]
 
 
 def audit_fields(result: CheckResult) -> dict[str, Any]:
     """The privacy-safe part of a result: labels and counts, never values or offsets' text."""
     labels = Counter(f.label for f in result.findings)
-    return {
+    # what was found and what was replaced differ: allowed findings (LOCATION/ORGANIZATION
+    # by default, allow-listed values) are reported but stay in the text
+    redacted = Counter(f.label for f in result.redactions)
+    fields: dict[str, Any] = {
         "action": result.action.value,
         "is_injection": result.is_injection,
         "injection_score": None
@@ -47,8 +64,39 @@ def audit_fields(result: CheckResult) -> dict[str, Any]:
         else round(float(result.injection_score), 4),
         "labels": dict(sorted(labels.items())),
         "findings": sum(labels.values()),
+        "redacted": dict(sorted(redacted.items())),
+        "redactions": sum(redacted.values()),
         "degraded": result.degraded,
     }
+    if result.injection_allowed_by is not None:
+        # the entry's name only: an exact entry's value is the checked text itself
+        fields["injection_allowed_by"] = result.injection_allowed_by.split(" ", 1)[0]
+    return fields
+
+
+def safe_url(url: str) -> str:
+    """``url`` with its password hidden, for messages.
+
+    >>> safe_url("postgresql://app:s3cret@db:5432/bastion")
+    'postgresql://app:***@db:5432/bastion'
+    """
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        # not a URL SQLAlchemy parses (or no SQLAlchemy): cut any userinfo instead
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if sep and "@" in rest else url
+
+
+def _password(url: str) -> str | None:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).password or None
+    except Exception:
+        return None
 
 
 def _load_store(url: str) -> Any | None:
@@ -57,12 +105,19 @@ def _load_store(url: str) -> Any | None:
     except ImportError:
         log.info("bastion.store is not installed; audit events go to the log only")
         return None
+    shown = safe_url(url)
     try:
         store = PrivacyStore(url)
         # fail at startup, not on every request, when e.g. the store's HMAC key is missing
         store.text_hmac("")
     except Exception as exc:
-        raise ConfigError(f"audit store at {url!r} is unusable: {exc}") from exc
+        # the message may quote the URL (a parse error does): never its password; and no
+        # chained exception, whose traceback would carry the URL again
+        detail = str(exc).replace(url, shown)
+        password = _password(url)
+        if password:
+            detail = detail.replace(password, "***")
+        raise ConfigError(f"audit store at {shown} is unusable: {detail}") from None
     return store
 
 
@@ -102,7 +157,7 @@ class AuditLogger:
 
     def user_hmac(self, user_id: str | None) -> str | None:
         """A keyed fingerprint of an end user's id for log lines (never the id itself)."""
-        return None if user_id is None else fingerprint(self.hmac_key, "user\x00" + user_id)[:32]
+        return None if user_id is None else user_fingerprint(self.hmac_key, user_id)
 
     def check(
         self,

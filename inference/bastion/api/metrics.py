@@ -40,6 +40,14 @@ class Metrics:
         self.findings = Counter(
             "bastion_findings", "PII findings and injection verdicts by label", ["label"], registry=r
         )
+        # found is not redacted: LOCATION / ORGANIZATION (allowed by default) and allow-listed
+        # values are counted in bastion_findings only
+        self.redactions = Counter(
+            "bastion_redactions",
+            "PII findings replaced in the redacted text, by label",
+            ["label"],
+            registry=r,
+        )
         self.degraded = Counter(
             "bastion_degraded_results", "Results produced by a degraded Guard", registry=r
         )
@@ -61,6 +69,8 @@ class Metrics:
         self.decisions.labels(result.action.value).inc()
         for f in result.findings:
             self.findings.labels(f.label).inc()
+        for f in result.redactions:
+            self.redactions.labels(f.label).inc()
         if result.degraded:
             self.degraded.inc()
 

@@ -76,7 +76,14 @@ class RestoreRequest(_Strict):
 # -- responses ---------------------------------------------------------------------------------
 
 
-class FindingOut(BaseModel):
+class _Out(BaseModel):
+    # extra="forbid": the tests validate real responses against these models, so a field
+    # the library adds to ``to_dict()`` without a line here fails them instead of going
+    # undocumented
+    model_config = ConfigDict(extra="forbid")
+
+
+class FindingOut(_Out):
     label: str
     start: int = Field(description="end-exclusive character offsets into the text sent")
     end: int
@@ -84,14 +91,32 @@ class FindingOut(BaseModel):
     detector: str
     category: str
     validated: bool
+    action: Literal["allow", "redact", "block"] | None = Field(
+        default=None,
+        description="what the policy decided for this finding: `allow` findings are reported but "
+        "left in `redacted_text` (LOCATION and ORGANIZATION by default)",
+    )
+    rule: str | None = Field(
+        default=None,
+        description="the policy entry that decided, e.g. `label_actions.LOCATION`, `pii_action`, "
+        "`allow_list.ORGANIZATION[0] exact 'Acme'`, `deny_terms[0]`",
+    )
 
 
-class InjectionOut(BaseModel):
+class InjectionOut(_Out):
     score: float | None
+    threshold: float | None = Field(
+        default=None, description="the cut `score` was compared with (null when no injection detector ran)"
+    )
     is_injection: bool
+    allowed_by: str | None = Field(
+        default=None,
+        description="the `injection_allow_list` entry that matched the text (then `is_injection` is "
+        "false whatever the score); absent otherwise",
+    )
 
 
-class CheckResultOut(BaseModel):
+class CheckResultOut(_Out):
     """``CheckResult.to_dict()``; ``pseudonyms`` only with a pseudonymisation session."""
 
     action: Literal["allow", "redact", "block"]
@@ -107,23 +132,23 @@ class CheckResultOut(BaseModel):
     )
 
 
-class BatchResultOut(BaseModel):
+class BatchResultOut(_Out):
     results: list[CheckResultOut]
 
 
-class MessageResultOut(BaseModel):
+class MessageResultOut(_Out):
     index: int = Field(description="position of the message in the request's `messages`")
     role: str
     checked_as: Literal["trusted", "input", "indirect", "output"]
     result: CheckResultOut | None = Field(description="null for trusted (system/developer) messages")
 
 
-class MessagesResultOut(BaseModel):
+class MessagesResultOut(_Out):
     action: Literal["allow", "redact", "block"]
     messages: list[MessageResultOut]
 
 
-class RestoreOut(BaseModel):
+class RestoreOut(_Out):
     text: str
     restored: int = Field(description="tokens put back")
     unknown: int = Field(description="token-shaped strings this session does not know (left as they are)")

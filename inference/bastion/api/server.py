@@ -8,9 +8,48 @@ curl -H "Authorization: Bearer $KEY" -d '{"text": "hi"}' localhost:8000/v1/check
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from bastion.api.settings import MODES
+from bastion.errors import ConfigError
+
+STORE_URL_DEPRECATED = "bastion serve: --store-url is deprecated: use --db URL --audit-store (one database)"
+
+
+def store_flags(args: argparse.Namespace) -> tuple[str | None, bool | None, str | None]:
+    """``(db_url, audit_store, notice)`` from ``--db``, ``--audit-store`` and the deprecated
+    ``--store-url URL`` (an alias of ``--db URL --audit-store``; a different ``--db`` is an
+    error: keys and audit trail share one database now).
+
+    >>> store_flags(argparse.Namespace(db=None, audit_store=False, store_url="sqlite:///a.db"))[:2]
+    ('sqlite:///a.db', True)
+    """
+    db, audit = args.db, True if args.audit_store else None
+    if not args.store_url:
+        return db, audit, None
+    if db and db != args.store_url:
+        raise ConfigError(
+            f"--store-url ({args.store_url}) and --db ({db}) differ: API keys, audit trail and "
+            "sessions share one database now; use --db URL --audit-store"
+        )
+    return args.store_url, True, STORE_URL_DEPRECATED
+
+
+def ui_default(host: str) -> bool:
+    """Whether ``/ui`` is on without ``--ui/--no-ui``: only when serving on loopback.
+
+    >>> ui_default("127.0.0.1"), ui_default("::1"), ui_default("localhost"), ui_default("0.0.0.0")
+    (True, True, True, False)
+    """
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -19,17 +58,19 @@ def _run(args: argparse.Namespace) -> int:
     from bastion.api.app import create_app
     from bastion.api.serving import uvicorn_config
     from bastion.api.settings import Settings
+    from bastion.api.ui import set_enabled as set_ui_enabled
     from bastion.guard import Guard
 
+    db_url, audit_store, notice = store_flags(args)
     settings = Settings.from_env(
         auth_enabled=False if args.no_auth else None,
-        db_url=args.db,
+        db_url=db_url,
+        audit_store=audit_store,
         rate_limit=args.rate_limit,
         auth_failure_limit=args.auth_failure_limit,
         redis_url=args.redis_url,
         mode=args.mode,
         inference_threads=args.threads,
-        store_url=args.store_url,
         max_text_chars=args.max_text_chars,
         max_body_bytes=args.max_body_bytes,
         large_request_chars=args.large_request_chars,
@@ -46,6 +87,10 @@ def _run(args: argparse.Namespace) -> int:
         return Guard.from_config(guard_config) if guard_config else Guard.default()
 
     app = create_app(settings=settings, guard_factory=factory)
+    set_ui_enabled(app, ui_default(args.host) if args.ui is None else args.ui)
+    if notice:
+        # after the app (and its store) opened: a failing start shows its one error line only
+        print(notice, file=sys.stderr)
     config = uvicorn_config(
         app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
@@ -59,7 +104,18 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
-    p.add_argument("--db", help="API-key database URL (default: $BASTION_DB_URL or a SQLite file)")
+    p.add_argument(
+        "--db",
+        help="database URL for API keys and, with --audit-store, the audit trail and sessions "
+        "(default: $BASTION_DB_URL, else $BASTION_HOME/bastion.db)",
+    )
+    p.add_argument(
+        "--audit-store",
+        action="store_true",
+        help="record every check in the database's hash-chained audit trail (needs the store extra "
+        "and an audit key: BASTION_AUDIT_HMAC_KEY or `bastion audit init`); with BASTION_VAULT_KEY "
+        "also enables pseudonymisation sessions and /v1/restore (env BASTION_AUDIT_STORE=1)",
+    )
     p.add_argument("--no-auth", action="store_true", help="disable API keys (local development only)")
     p.add_argument(
         "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
@@ -79,11 +135,7 @@ def add_parser(subparsers: Any) -> None:
         type=int,
         help="requests over this many characters run in their own lane (default 20000)",
     )
-    p.add_argument(
-        "--store-url",
-        help="privacy store database URL: records checks in its audit trail and, with BASTION_VAULT_KEY, "
-        "enables pseudonymisation sessions and /v1/restore (env BASTION_STORE_URL)",
-    )
+    p.add_argument("--store-url", metavar="URL", help="deprecated: the same as --db URL --audit-store")
     p.add_argument(
         "--session-ttl-s",
         type=float,
@@ -94,6 +146,13 @@ def add_parser(subparsers: Any) -> None:
         "--otel",
         action="store_true",
         help="OpenTelemetry spans per request, attributes only (env BASTION_OTEL=1; needs the otel extra)",
+    )
+    p.add_argument(
+        "--ui",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the browser playground at /ui and dashboard at /ui/dashboard (default: on when --host "
+        "is a loopback address, off otherwise)",
     )
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)

@@ -1,27 +1,33 @@
-"""Server settings: one frozen object, built from the environment and CLI flags."""
+"""Server settings: one frozen object, built from the environment and CLI flags.
+
+Where the database is and which audit key fingerprints texts come from
+:mod:`bastion.home`, as for every other command: ``--db`` / ``$BASTION_DB_URL`` /
+``$BASTION_HOME/bastion.db`` holds the API keys and, with ``audit_store`` on, the audit
+trail and pseudonymisation sessions.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from bastion.errors import ConfigError
+from bastion.home import LEGACY_STORE_URL_ENV, configured_audit_key, ensure_home, resolve_db_url
 
-DB_URL_ENV = "BASTION_DB_URL"
-AUDIT_KEY_ENV = "BASTION_AUDIT_HMAC_KEY"
 MODES = ("batcher", "threadpool")
+AUDIT_STORE_ENV = "BASTION_AUDIT_STORE"
 
 
-def default_db_url() -> str:
-    """``$BASTION_DB_URL``, else a SQLite file under ``$XDG_DATA_HOME/bastion`` (or ``~/.local/share``)."""
-    env = os.environ.get(DB_URL_ENV)
-    if env:
-        return env
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "bastion"
-    return f"sqlite:///{base / 'bastion.db'}"
+def default_db_url(explicit: str | None = None) -> str:
+    """The one database URL (:func:`bastion.home.resolve_db_url`): ``explicit``, else
+    ``$BASTION_DB_URL`` (or the deprecated ``$BASTION_STORE_URL``), else
+    ``$BASTION_HOME/bastion.db``, whose directory is created (0700) here."""
+    loc = resolve_db_url(explicit)
+    if loc.is_default:
+        ensure_home()
+    return loc.url
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -35,8 +41,14 @@ def _env_bool(name: str, default: bool) -> bool:
 class Settings:
     """Everything the API server can be tuned with.
 
-    ``audit_hmac_key`` keys the text fingerprint written to audit logs; when unset a
-    random per-process key is used, so fingerprints only correlate within one process.
+    ``audit_hmac_key`` keys the text fingerprint written to audit logs. ``from_env`` takes
+    the configured audit key (:func:`bastion.home.configured_audit_key`: the one the audit
+    trail uses, so log lines and audit rows fingerprint a text alike); with none configured
+    a random per-process key is used, so fingerprints only correlate within one process.
+
+    ``audit_store``: record every check in the audit trail of ``db_url`` (and enable
+    pseudonymisation sessions when a vault key is set). ``store_url`` is the older way to
+    name that database apart; it wins over ``db_url`` for the audit trail when set.
 
     >>> s = Settings(auth_enabled=False, rate_limit="5/second")
     >>> s.mode, s.max_batch
@@ -70,8 +82,9 @@ class Settings:
     keep_alive_timeout_s: float = 5.0
     max_header_bytes: int = 16_384
     audit_hmac_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    audit_store: bool = False
     store_url: str | None = None
-    # pseudonymisation sessions (need store_url and a vault key): absolute lifetime of a
+    # pseudonymisation sessions (need the audit store and a vault key): absolute lifetime of a
     # session from its first stored value
     session_ttl_s: float = 86_400.0
     # OpenTelemetry spans around requests (attributes only, never text)
@@ -102,19 +115,34 @@ class Settings:
         if self.batch_max_wait_ms < 0:
             raise ConfigError("batch_max_wait_ms must be >= 0")
 
+    @property
+    def audit_store_url(self) -> str | None:
+        """The database the audit trail (and sessions) use, or ``None`` when off."""
+        if self.store_url:
+            return self.store_url
+        if self.audit_store:
+            return self.db_url or default_db_url()
+        return None
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Settings from ``BASTION_*`` environment variables, then explicit overrides
-        (``None`` overrides are ignored so unset CLI flags keep the environment's value)."""
+        (``None`` overrides are ignored so unset CLI flags keep the environment's value).
+
+        ``$BASTION_AUDIT_STORE=1`` turns the audit store on; so does the deprecated
+        ``$BASTION_STORE_URL``, which named the audit database (it is now an alias of
+        ``$BASTION_DB_URL``, see :mod:`bastion.home`)."""
         env = os.environ
         values: dict[str, Any] = {
             "auth_enabled": _env_bool("BASTION_AUTH", True),
-            "db_url": default_db_url(),
+            # resolved once, with the explicit --db first: a flag must win over (and not
+            # trip on) the environment
+            "db_url": default_db_url(overrides.pop("db_url", None)),
             "rate_limit": env.get("BASTION_RATE_LIMIT", cls.rate_limit) or None,
             "auth_failure_limit": env.get("BASTION_AUTH_FAILURE_LIMIT", cls.auth_failure_limit) or None,
             "redis_url": env.get("BASTION_REDIS_URL") or None,
             "mode": env.get("BASTION_API_MODE", cls.mode),
-            "store_url": env.get("BASTION_STORE_URL") or None,
+            "audit_store": _env_bool(AUDIT_STORE_ENV, False) or bool(env.get(LEGACY_STORE_URL_ENV)),
             "otel": _env_bool("BASTION_OTEL", False),
         }
         for name, var in (
@@ -128,8 +156,9 @@ class Settings:
                     values[name] = float(env[var])
                 except ValueError:
                     raise ConfigError(f"{var} must be a number of seconds, got {env[var]!r}") from None
-        if env.get(AUDIT_KEY_ENV):
-            values["audit_hmac_key"] = env[AUDIT_KEY_ENV].encode()
+        key = configured_audit_key()
+        if key is not None:
+            values["audit_hmac_key"] = key
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
