@@ -67,6 +67,7 @@ from bastion.api.ratelimit import RateLimiter
 from bastion.api.scrub import has_key_param, scrub_query
 from bastion.api.sessions import SessionVaults
 from bastion.api.settings import Settings, default_db_url
+from bastion.api.ui import ui_router
 from bastion.conversation import check_messages, parse_messages
 from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
@@ -1093,6 +1094,8 @@ def create_app(
 
     if settings.docs:
         add_offline_docs(app)
+    # /ui (playground) and /ui/dashboard: static pages on the same JSON API and bearer auth
+    app.include_router(ui_router(authorize, state))
 
     request_models = (CheckRequest, BatchRequest, MessagesRequest, RestoreRequest)
 

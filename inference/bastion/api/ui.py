@@ -1,0 +1,463 @@
+"""Browser playground (``/ui``) and dashboard (``/ui/dashboard``), served from local files.
+
+The pages are static HTML, CSS and JavaScript from ``ui_static/`` (no framework, no CDN,
+no build step) under a ``default-src 'self'`` Content-Security-Policy, so they work on an
+air-gapped host and cannot send a byte anywhere but this server. The playground calls the
+public JSON API (``POST /v1/check``, ``POST /v1/check/messages``) with the API key the user
+types in, kept in the tab's ``sessionStorage`` only. The dashboard's numbers come from
+``GET /ui/api/dashboard``, behind the same bearer auth as ``/v1``: counts from the privacy
+store (``PrivacyStore.stats``, the numbers ``bastion audit stats`` prints), a walk over the
+period's audit events for actions, labels and injection scores, the chain's ``verify``
+report, and the charts, drawn here as SVG.
+
+>>> since, until = parse_period("24h", None, None, now=datetime(2026, 1, 2, tzinfo=UTC))
+>>> since.isoformat(), until.isoformat()
+('2026-01-01T00:00:00+00:00', '2026-01-02T00:00:00+00:00')
+>>> bucket_seconds(timedelta(hours=24))
+3600
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+
+from bastion.errors import BastionError, InputError
+
+log = logging.getLogger("bastion.api")
+
+PREFIX = "/ui"
+STATIC_DIR = Path(__file__).with_name("ui_static")
+# the only files served from STATIC_DIR, with their types: nothing else is reachable
+ASSETS: Mapping[str, str] = {
+    "playground.html": "text/html; charset=utf-8",
+    "dashboard.html": "text/html; charset=utf-8",
+    "ui.css": "text/css; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
+    "playground.js": "text/javascript; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+# 'self' only: no CDN, no inline script or style, no frames, no form posts elsewhere
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: Mapping[str, str] = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+PERIODS: Mapping[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "365d": timedelta(days=365),
+}
+MAX_SPAN = timedelta(days=3660)
+# the dashboard walks the period's events once; past this many it stops and says so
+MAX_EVENTS = 200_000
+MAX_BUCKETS = 48
+_BUCKETS = (60, 300, 900, 3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400)
+SCORE_BINS = 10
+# the operating points a request may pick (PolicyOverride.injection_operating_point)
+OPERATING_POINTS = ("default", "strict", "indirect")
+TOP_LABELS = 10
+_ENABLED = "bastion_ui"
+
+Authorize = Callable[[Request], Awaitable[str | None]]
+
+
+# -- period ------------------------------------------------------------------------------------
+
+
+def _parse_time(value: str, name: str) -> datetime:
+    try:
+        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{name} must be an ISO 8601 date or time, got {value[:40]!r}") from None
+    # a browser's datetime-local has no zone: the page shows and sends UTC
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def parse_period(
+    period: str | None, since: str | None, until: str | None, *, now: datetime
+) -> tuple[datetime, datetime]:
+    """``[since, until)`` from a preset (``1h`` ``24h`` ``7d`` ``30d`` ``365d``) ending now, or
+    explicit ISO times (``until`` defaults to now); ``InputError`` names what is wrong."""
+    end = _parse_time(until, "until") if until else now
+    if since:
+        start = _parse_time(since, "since")
+    else:
+        key = period or "24h"
+        if key not in PERIODS:
+            raise InputError(f"period must be one of {', '.join(PERIODS)}, got {key[:20]!r}")
+        start = end - PERIODS[key]
+    if start >= end:
+        raise InputError("the period is empty: since must be before until")
+    if end - start > MAX_SPAN:
+        raise InputError(f"the period is over {MAX_SPAN.days} days")
+    return start, end
+
+
+def bucket_seconds(span: timedelta) -> int:
+    """The smallest round bucket width giving at most ``MAX_BUCKETS`` buckets."""
+    total = span.total_seconds()
+    for width in _BUCKETS:
+        if total / width <= MAX_BUCKETS:
+            return width
+    return math.ceil(total / MAX_BUCKETS)
+
+
+# -- aggregation -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    since: datetime
+    until: datetime
+    width: int
+    checks: int = 0
+    events: int = 0
+    truncated: bool = False
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_check_severity: Counter[str] = field(default_factory=Counter)
+    label_checks: Counter[str] = field(default_factory=Counter)
+    label_findings: Counter[str] = field(default_factory=Counter)
+    scores: list[int] = field(default_factory=lambda: [0] * SCORE_BINS)
+    scored: int = 0
+    series: dict[int, list[int]] = field(default_factory=dict)
+
+    def bucket(self, ts: datetime) -> int:
+        return int((ts - self.since).total_seconds() // self.width)
+
+    def add(self, ev: Any) -> None:
+        self.events += 1
+        if ev.action is None:  # consent, erasure, purge receipts, seals: not checks
+            return
+        self.checks += 1
+        self.by_action[ev.action] += 1
+        self.by_check_severity[ev.severity] += 1
+        row = self.series.setdefault(self.bucket(ev.ts), [0, 0, 0])
+        row[0] += 1
+        row[1] += ev.action == "block"
+        row[2] += ev.action == "redact"
+        counts = ev.details.get("counts") if isinstance(ev.details, Mapping) else None
+        for label in ev.labels:
+            self.label_checks[label] += 1
+            n = counts.get(label) if isinstance(counts, Mapping) else None
+            self.label_findings[label] += n if isinstance(n, int) and n > 0 else 1
+        score = ev.details.get("injection_score") if isinstance(ev.details, Mapping) else None
+        if isinstance(score, int | float) and 0.0 <= score <= 1.0:
+            self.scores[min(SCORE_BINS - 1, int(score * SCORE_BINS))] += 1
+            self.scored += 1
+
+
+def dashboard_data(
+    store: Any, since: datetime, until: datetime, *, max_events: int = MAX_EVENTS
+) -> dict[str, Any]:
+    """Everything the dashboard shows for ``[since, until)`` (blocking: run it in a thread).
+
+    ``stats`` is ``store.stats(since, until).to_dict()`` unchanged, so the page's event
+    totals are the ones ``bastion audit stats`` prints; the rest comes from one walk over
+    the period's events (at most ``max_events``; ``truncated`` says when it stopped).
+    """
+    stats = store.stats(since, until)
+    tally = _Tally(since, until, bucket_seconds(until - since))
+    for ev in store.audit.events(since, until):
+        if tally.events >= max_events:
+            tally.truncated = True
+            break
+        tally.add(ev)
+    try:
+        verify: dict[str, Any] = store.verify().to_dict()
+    except BastionError as exc:  # no audit key on this server: the chain cannot be checked
+        verify = {"ok": None, "reason": f"not checked: {exc}"}
+    n_buckets = max(1, math.ceil((until - since).total_seconds() / tally.width))
+    series = [
+        {
+            "start": _iso(since + timedelta(seconds=i * tally.width)),
+            "checks": tally.series.get(i, [0, 0, 0])[0],
+            "blocks": tally.series.get(i, [0, 0, 0])[1],
+            "redactions": tally.series.get(i, [0, 0, 0])[2],
+        }
+        for i in range(n_buckets)
+    ]
+    labels = [
+        {"label": label, "checks": n, "findings": tally.label_findings[label]}
+        for label, n in sorted(tally.label_checks.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    bins = [
+        {"from": i / SCORE_BINS, "to": (i + 1) / SCORE_BINS, "count": n} for i, n in enumerate(tally.scores)
+    ]
+    actions = {a: tally.by_action.get(a, 0) for a in ("allow", "redact", "block")}
+    actions.update({a: n for a, n in sorted(tally.by_action.items()) if a not in actions})
+    return {
+        "since": _iso(since),
+        "until": _iso(until),
+        "stats": stats.to_dict(),
+        "checks": tally.checks,
+        "blocks": tally.by_action.get("block", 0),
+        "events_walked": tally.events,
+        "truncated": tally.truncated,
+        "by_action": actions,
+        "by_check_severity": dict(tally.by_check_severity),
+        "labels": labels,
+        "injection_scores": {"scored": tally.scored, "bins": bins},
+        "bucket_seconds": tally.width,
+        "series": series,
+        "verify": verify,
+        "charts": {
+            "series": svg_series(series, tally.width),
+            "actions": svg_bars(list(actions.items()), "Checks by action", kind="action"),
+            "severity": svg_bars(list(stats.by_severity.items()), "Events by severity", kind="severity"),
+            "labels": svg_bars(
+                [(d["label"], d["checks"]) for d in labels[:TOP_LABELS]], "Top labels (checks)", kind="label"
+            ),
+            "scores": svg_histogram(bins, tally.scored),
+        },
+    }
+
+
+def _next_second(ts: datetime) -> datetime:
+    # a round "until" that still covers events written in the current second (until is exclusive)
+    return ts if ts.microsecond == 0 else ts.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def _iso(ts: datetime) -> str:
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# -- SVG ---------------------------------------------------------------------------------------
+# Drawn here so the page needs no chart library; colours come from classes in ui.css, so
+# they follow the light / dark theme. Every chart has a <title> and the page shows the
+# same numbers in tables.
+
+
+def _svg(width: int, height: int, title: str, body: Iterable[str]) -> str:
+    t = escape(title)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'class="chart" preserveAspectRatio="xMinYMin meet"><title>{t}</title>{"".join(body)}</svg>'
+    )
+
+
+def _cls(kind: str, name: str) -> str:
+    safe = "".join(c if c.isalnum() else "-" for c in name.lower())[:40]
+    return f"bar {kind} {kind}-{safe}"
+
+
+def svg_bars(items: list[tuple[str, int]], title: str, *, kind: str = "plain") -> str:
+    """Horizontal bars, one row per ``(name, count)``.
+
+    >>> "OK" in svg_bars([("OK", 3)], "t")
+    True
+    """
+    if not items:
+        return _svg(360, 40, title, ['<text x="8" y="24" class="muted">no data in this period</text>'])
+    top = max(n for _, n in items) or 1
+    row, label_w, bar_w = 26, 130, 170
+    parts = []
+    for i, (name, n) in enumerate(items):
+        y = 6 + i * row
+        w = round(bar_w * n / top, 1)
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="lbl">{escape(name[:18])}</text>'
+            f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="{row - 8}" rx="2" class="{_cls(kind, name)}"/>'
+            f'<text x="{label_w + w + 4}" y="{y + 15}" class="num">{n}</text>'
+        )
+    return _svg(360, 12 + row * len(items), title, parts)
+
+
+def svg_series(series: list[dict[str, Any]], width_s: int) -> str:
+    """Checks (and blocks, drawn over them) per time bucket."""
+    w, h, left, bottom = 360, 160, 34, 22
+    top = max((b["checks"] for b in series), default=0)
+    title = f"Checks and blocks per {_width_name(width_s)}"
+    if top == 0:
+        return _svg(w, 40, title, ['<text x="8" y="24" class="muted">no checks in this period</text>'])
+    n = len(series)
+    step = (w - left - 4) / n
+    scale = (h - bottom - 8) / top
+    parts = [
+        f'<line x1="{left}" y1="{h - bottom}" x2="{w - 2}" y2="{h - bottom}" class="axis"/>',
+        f'<text x="{left - 4}" y="14" text-anchor="end" class="num">{top}</text>',
+        f'<text x="{left - 4}" y="{h - bottom}" text-anchor="end" class="num">0</text>',
+        f'<text x="{left}" y="{h - 6}" class="lbl">{escape(series[0]["start"][:16].replace("T", " "))}</text>',
+        f'<text x="{w - 2}" y="{h - 6}" text-anchor="end" class="lbl">UTC</text>',
+    ]
+    bar = max(1.0, step - 1)
+    for i, b in enumerate(series):
+        x = round(left + i * step, 2)
+        for key, cls in (("checks", "bar series-checks"), ("blocks", "bar series-blocks")):
+            if b[key]:
+                bh = round(b[key] * scale, 2)
+                parts.append(
+                    f'<rect x="{x}" y="{round(h - bottom - bh, 2)}" width="{round(bar, 2)}" height="{bh}" '
+                    f'class="{cls}"><title>{escape(b["start"])}: {b[key]} {key}</title></rect>'
+                )
+    return _svg(w, h, title, parts)
+
+
+def svg_histogram(bins: list[dict[str, Any]], scored: int) -> str:
+    """Checks per injection-score tenth."""
+    w, h, left, bottom = 360, 150, 34, 22
+    title = "Injection score distribution"
+    top = max((b["count"] for b in bins), default=0)
+    if top == 0:
+        return _svg(w, 40, title, ['<text x="8" y="24" class="muted">no scored checks in this period</text>'])
+    step = (w - left - 4) / len(bins)
+    scale = (h - bottom - 8) / top
+    parts = [
+        f'<line x1="{left}" y1="{h - bottom}" x2="{w - 2}" y2="{h - bottom}" class="axis"/>',
+        f'<text x="{left - 4}" y="14" text-anchor="end" class="num">{top}</text>',
+    ]
+    for i, b in enumerate(bins):
+        x = round(left + i * step, 2)
+        bh = round(b["count"] * scale, 2)
+        parts.append(
+            f'<rect x="{x + 1}" y="{round(h - bottom - bh, 2)}" width="{round(step - 2, 2)}" height="{bh}" '
+            f'class="bar score"><title>{b["from"]:.1f}-{b["to"]:.1f}: {b["count"]}</title></rect>'
+        )
+        if i % 2 == 0:
+            parts.append(f'<text x="{x}" y="{h - 6}" class="lbl">{b["from"]:.1f}</text>')
+    parts.append(f'<text x="{w - 2}" y="{h - 6}" text-anchor="end" class="lbl">1.0</text>')
+    return _svg(w, h, title, parts)
+
+
+def _width_name(seconds: int) -> str:
+    for unit, n in (("week", 7 * 86_400), ("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds % n == 0:
+            k = seconds // n
+            return unit if k == 1 else f"{k} {unit}s"
+    return f"{seconds} s"
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+def _asset(name: str) -> Response:
+    media = ASSETS.get(name)
+    if media is None:
+        raise HTTPException(status_code=404, detail="not found")
+    return Response((STATIC_DIR / name).read_bytes(), media_type=media, headers=dict(SECURITY_HEADERS))
+
+
+def set_enabled(app: FastAPI, enabled: bool) -> None:
+    """Turn the ``/ui`` pages on or off on an app built by ``create_app`` (``bastion serve
+    --ui/--no-ui``); off, every ``/ui`` path answers 404."""
+    setattr(app.state, _ENABLED, bool(enabled))
+
+
+def _enabled(request: Request) -> None:
+    if not getattr(request.app.state, _ENABLED, True):
+        raise HTTPException(
+            status_code=404, detail="the browser UI is off on this server (bastion serve --ui)"
+        )
+
+
+def ui_router(authorize: Authorize, state: Any) -> APIRouter:
+    """The ``/ui`` routes. ``authorize`` is the app's bearer-key dependency (the same 401 /
+    403 / 429 answers as ``/v1``); ``state`` the app's state (``guard``, ``settings`` and
+    ``audit.store`` are read per request, as they appear after startup)."""
+    router = APIRouter(prefix=PREFIX, include_in_schema=False, dependencies=[Depends(_enabled)])
+
+    @router.get("")
+    async def playground() -> Response:
+        return _asset("playground.html")
+
+    @router.get("/dashboard")
+    async def dashboard() -> Response:
+        return _asset("dashboard.html")
+
+    @router.get("/static/{name}")
+    async def static(name: str) -> Response:
+        return _asset(name)
+
+    @router.get("/api/config")
+    async def config() -> JSONResponse:
+        """What the playground needs before a check: limits, whether a key is needed, and
+        the injection thresholds of each operating point (no secrets: ``/readyz`` says as much)."""
+        settings = state.settings
+        body: dict[str, Any] = {
+            "auth": settings.auth_enabled,
+            "max_text_chars": settings.max_text_chars,
+            "max_body_bytes": settings.max_body_bytes,
+            "store": getattr(state.audit, "store", None) is not None,
+            "ready": state.guard is not None,
+        }
+        g = state.guard
+        if g is not None:
+            points: dict[str, dict[str, float]] = {}
+            labels: set[str] = set()
+            for det in g.detectors:
+                table = getattr(det, "thresholds", None)
+                if det.category == "injection":
+                    for point in OPERATING_POINTS:
+                        default = table.get("default", 0.5) if isinstance(table, Mapping) else 0.5
+                        value = table.get(point, default) if isinstance(table, Mapping) else default
+                        points.setdefault(point, {})[det.name] = float(value)
+                else:
+                    labels.update(str(x) for x in getattr(det, "labels", ()) or ())
+            body |= {
+                "operating_points": points,
+                "injection_threshold": g.policy.injection_threshold,
+                "labels": sorted(labels),
+                "disabled_labels": sorted(getattr(g.policy, "disabled_labels", ()) or ()),
+                "model_versions": dict(g.model_versions),
+                "degraded": g.degraded,
+            }
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    # the dependency is passed by value: annotations here are strings (PEP 563) that
+    # FastAPI could not resolve to this closure's ``authorize``
+    @router.get("/api/dashboard", dependencies=[Depends(authorize)])
+    async def dashboard_api(
+        period: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> JSONResponse:
+        store = getattr(state.audit, "store", None)
+        if store is None:
+            raise HTTPException(
+                status_code=404,
+                detail="no audit store on this server: start bastion serve with --audit-store "
+                "(env BASTION_AUDIT_STORE=1) to record checks for the dashboard",
+            )
+        try:
+            start, end = parse_period(period, since, until, now=_next_second(datetime.now(UTC)))
+        except InputError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from None
+        data = await anyio.to_thread.run_sync(dashboard_data, store, start, end)
+        return JSONResponse(data, headers={"Cache-Control": "no-store"})
+
+    return router
+
+
+__all__ = [
+    "ASSETS",
+    "CSP",
+    "PERIODS",
+    "bucket_seconds",
+    "dashboard_data",
+    "parse_period",
+    "set_enabled",
+    "svg_bars",
+    "svg_histogram",
+    "svg_series",
+    "ui_router",
+]
