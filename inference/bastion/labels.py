@@ -26,7 +26,30 @@ REGEX_ONLY_LABELS: tuple[str, ...] = (
     "API_KEY",
     "PRIVATE_KEY",
     "PASSWORD",
+    # national identifiers, each checked by its check digit or structure
+    "UK_NINO",
+    "UK_NHS",
+    "DE_TAX_ID",
+    "FR_NIR",
+    "ES_NIF",
+    "IT_FISCAL_CODE",
+    "NL_BSN",
+    "IN_AADHAAR",
+    "CA_SIN",
+    "AU_TFN",
+    # banking and payment identifiers
+    "US_ROUTING",
+    "BANK_ACCOUNT",
+    "SWIFT_BIC",
+    "CRYPTO_ADDRESS",
+    # documents and records (reported only next to a context word)
+    "PASSPORT",
+    "DRIVER_LICENSE",
+    "MEDICAL_RECORD_NUMBER",
 )
+
+# Labels whose values are credentials: check_output blocks them (policy.OUTPUT_POLICY).
+SECRET_LABELS: tuple[str, ...] = ("API_KEY", "PRIVATE_KEY", "PASSWORD")
 
 ALL_PII_LABELS: tuple[str, ...] = NER_LABELS + REGEX_ONLY_LABELS
 

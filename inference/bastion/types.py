@@ -46,6 +46,11 @@ class Finding:
     ``"label_actions.LOCATION"``, ``"pii_action"``, ``"allow_list.ORGANIZATION[0]"`` or
     ``"deny_terms[1]"``. Neither takes part in equality: they annotate the same span.
 
+    ``explanation`` (``None`` unless the detector gives one) says why the span was
+    reported: for the rules the recognizer, the validator that accepted the value and
+    the context word that raised the score; for a model the window it read
+    (``{"model": "pii", "window": "[0:512)"}``). It takes no part in equality either.
+
     >>> Finding("EMAIL_ADDRESS", 8, 19, 0.99, "regex").end
     19
     """
@@ -59,6 +64,7 @@ class Finding:
     validated: bool = False
     action: Action | None = field(default=None, compare=False)
     rule: str | None = field(default=None, compare=False)
+    explanation: Mapping[str, Any] | str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.start < 0 or self.end < self.start:
@@ -80,6 +86,7 @@ class Finding:
             self.validated,
             self.action,
             self.rule,
+            self.explanation,
         )
 
     def decided(self, action: Action, rule: str) -> Finding:
@@ -94,18 +101,34 @@ class Finding:
             self.validated,
             action,
             rule,
+            self.explanation,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "start": self.start,
-            "end": self.end,
-            "score": round(float(self.score), 4),
-            "detector": self.detector,
-            "category": self.category,
-            "validated": self.validated,
-        } | ({} if self.action is None else {"action": self.action.value, "rule": self.rule})
+    def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
+        """JSON-safe dict; ``explanation`` only when set (and ``explain``)."""
+        return (
+            {
+                "label": self.label,
+                "start": self.start,
+                "end": self.end,
+                "score": round(float(self.score), 4),
+                "detector": self.detector,
+                "category": self.category,
+                "validated": self.validated,
+            }
+            | ({} if self.action is None else {"action": self.action.value, "rule": self.rule})
+            | ({} if self.explanation is None or not explain else {"explanation": _plain(self.explanation)})
+        )
+
+
+def _plain(explanation: Mapping[str, Any] | str) -> dict[str, Any] | str:
+    """A JSON-safe copy of an explanation (mappings become dicts)."""
+    if isinstance(explanation, str):
+        return explanation
+    return {
+        str(k): v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        for k, v in explanation.items()
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +178,11 @@ class CheckResult:
         """
         return tuple(f for f in self.pii if f.action is not Action.ALLOW)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict; the shape the CLI prints and the HTTP API returns."""
+    def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
+        """JSON-safe dict; the shape the CLI prints and the HTTP API returns.
+
+        ``explain`` adds each finding's ``explanation`` (where its detector gave one);
+        off by default, so responses keep their documented shape."""
         return {
             "action": self.action.value,
             "injection": {
@@ -168,7 +194,7 @@ class CheckResult:
             }
             # only when policy.injection_allow_list matched, like a finding's action/rule
             | ({} if self.injection_allowed_by is None else {"allowed_by": self.injection_allowed_by}),
-            "pii": [f.to_dict() for f in self.pii],
+            "pii": [f.to_dict(explain=explain) for f in self.pii],
             "redacted_text": self.redacted_text,
             "degraded": self.degraded,
             "degraded_reasons": list(self.degraded_reasons),

@@ -21,12 +21,23 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
+from typing import Any
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
+from bastion.detectors.recognizers import (
+    CONN_STRING_USER_BEFORE,
+    CONTEXT_BOOST,
+    DEFAULT_CONTEXT_WINDOW,
+    NATIONAL_ID_RECOGNIZERS,
+    SECRET_RECOGNIZERS,
+    Recognizer,
+    Span,
+    custom_recognizer,
+)
 from bastion.detectors.validators import (
     IBAN_LENGTHS,
     card_ok,
@@ -34,6 +45,7 @@ from bastion.detectors.validators import (
     digits_only,
     iban_ok,
     jwt_ok,
+    looks_like_secret,
     shannon_entropy,
     ssn_ok,
 )
@@ -41,28 +53,11 @@ from bastion.errors import ConfigError, InputError
 from bastion.merge import merge_findings
 from bastion.types import PII, Finding
 
-RULE_LABELS: tuple[str, ...] = (
-    "EMAIL_ADDRESS",
-    "PHONE_NUMBER",
-    "US_SSN",
-    "CREDIT_CARD",
-    "IBAN_CODE",
-    "IP_ADDRESS",
-    "URL",
-    "MAC_ADDRESS",
-    "API_KEY",
-    "PRIVATE_KEY",
-    "PASSWORD",
-    "DATE_OF_BIRTH",
-)
-
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "AU")
-DEFAULT_CONTEXT_WINDOW = 48
 # phonenumbers' matcher is pure Python (~0.1 ms a call); this caps the calls per text so
 # a megabyte of phone-shaped digits stays well under a second. Real texts need one call
 # per phone number.
 DEFAULT_MAX_PHONE_CALLS = 256
-CONTEXT_BOOST = 0.2
 
 # Words that, shortly before a match, make it more likely to be what the pattern says.
 # Matched case-insensitively at a word start (so "ssn#" and "phonenumber" count, "hotel"
@@ -141,8 +136,11 @@ _DATE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(
 _ANY_DIGIT = re.compile(r"[0-9]")
 _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
 
-# 3-2-4 digits with one consistent delimiter (the back-reference), or nine bare digits.
-_SSN = re.compile(r"(?<![\w\-.])[0-9]{3}([ \-.]?)[0-9]{2}\1[0-9]{4}(?![\w\-]|\.[0-9])")
+# 3-2-4 digits with dashes; with one consistent space or dot (the back-reference); or
+# nine bare digits.
+_SSN_DASHED = re.compile(r"(?<![\w\-.])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![\w\-]|\.[0-9])")
+_SSN_SPACED = re.compile(r"(?<![\w\-.])[0-9]{3}([ .])[0-9]{2}\1[0-9]{4}(?![\w\-]|\.[0-9])")
+_SSN_BARE = re.compile(r"(?<![\w\-.])[0-9]{9}(?![\w\-]|\.[0-9])")
 
 # A run of digit groups; card candidates are chosen among its contiguous groups. The
 # run is not capped: a cap cut "card card card" mid-card and the scan resumed after the
@@ -243,51 +241,6 @@ _PASSWORD = re.compile(
 )
 _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
 _PASSWORD_HINTS = ("pass", "pwd", "secret", "key", "token")  # every keyword above contains one
-_PASSWORD_STOP = frozenset(
-    {
-        "true",
-        "false",
-        "null",
-        "none",
-        "nil",
-        "yes",
-        "no",
-        "on",
-        "off",
-        "undefined",
-        "required",
-        "optional",
-        "string",
-        "str",
-        "int",
-        "bool",
-        "password",
-        "passwd",
-        "secret",
-        "changeme",
-        "example",
-        "redacted",
-        "hidden",
-        "masked",
-        "empty",
-        "your_password",
-        "yourpassword",
-        "mypassword",
-        "xxx",
-        "xxxx",
-        "xxxxxx",
-        "xxxxxxxx",
-        "todo",
-        "tbd",
-        "na",
-        "n/a",
-    }
-)  # values that name a secret rather than being one
-
-_PLACEHOLDER = re.compile(
-    r"^(?:\$\{?\w+\}?|\{\{.*\}\}|<[^>]*>|%\(?\w*\)?s|\*+|x+|\.+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$"
-)
-
 _MONTHS: MappingProxyType[str, int] = MappingProxyType(
     {
         **dict.fromkeys(["january", "jan", "januar", "janvier", "enero", "gennaio", "januari", "jänner"], 1),
@@ -319,15 +272,248 @@ _DOB_MONTH_DAY = re.compile(
 )
 
 
-def _context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
-    alts = sorted({re.escape(w).replace(r"\ ", r"\s+") for w in words}, key=len, reverse=True)
-    if not alts:
-        return None
-    return re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(alts) + ")")
+def _find_emails(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    for m in _EMAIL.finditer(text):
+        local = m.group().split("@", 1)[0]
+        if ".." in local or local.endswith("."):
+            continue
+        if (
+            m.start() > 0
+            and text[m.start() - 1] == ":"
+            and CONN_STRING_USER_BEFORE.search(text, max(0, m.start() - 160), m.start())
+        ):
+            continue  # "scheme://user:PASSWORD@host": the password recognizer's, not an address
+        yield m.start(), m.end()
+
+
+def _find_urls(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if not ("://" in text or "www." in text or "WWW." in text):
+        return
+    for m in _URL.finditer(text):
+        s, e = m.start(), m.end()
+        # Trailing sentence punctuation and unbalanced closing brackets are not part
+        # of the URL ("see (https://x.org/a_(b))." keeps the inner pair).
+        while e > s:
+            ch = text[e - 1]
+            unbalanced = ch in ")]" and text.count("(["[")]".index(ch)], s, e) < text.count(ch, s, e)
+            if ch in _URL_TRAIL or unbalanced:
+                e -= 1
+            else:
+                break
+        value = text[s:e]
+        host = re.sub(r"(?i)^(?:https?://)?", "", value).split("/", 1)[0].split("?", 1)[0]
+        host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+        if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
+            continue
+        if value.lower().startswith("www.") and host.count(".") < 2:
+            continue
+        yield s, e
+
+
+def _mac_ok(value: str) -> bool:
+    # "1234.5678.9012" is more often a number than a Cisco-style MAC
+    return "." not in value or any(c in "abcdefABCDEF" for c in value)
+
+
+def _mixed_key(value: str) -> bool:
+    """Letters and digits and some entropy: a generated token, not a word with a prefix."""
+    return (
+        any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and shannon_entropy(value) >= 3.0
+    )
+
+
+def _find_private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    pos = 0
+    no_more_end = False
+    while True:
+        m = _PEM_BEGIN.search(text, pos)
+        if m is None:
+            break
+        end_m = None if no_more_end else _PEM_END.search(text, m.end())
+        if end_m is not None:
+            end = end_m.end()
+        else:
+            # A truncated block still leaks key material: cover the armour body.
+            no_more_end = True
+            body = _PEM_BODY.match(text, m.end())
+            end = body.end() if body else m.end()
+            while end > m.end() and text[end - 1] in "\r\n \t":
+                end -= 1
+            if end - m.end() < 32:
+                pos = m.end()
+                continue  # a bare BEGIN line (docs, a template) carries no key material
+        yield m.start(), end
+        pos = end
+
+
+def _find_passwords(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    low = text.lower()
+    if not any(k in low for k in _PASSWORD_HINTS):
+        return
+    pos = 0
+    while (m := _PASSWORD.search(text, pos)) is not None:
+        pos = m.end()
+        group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+        value = m.group(group)
+        s, e = m.start(group), m.end(group)
+        if group == 3:
+            # In a query string the value stops at the next "&name=", and the scan
+            # resumes there: "&token=..." is the next assignment, not this value.
+            cut = _QUERY_NEXT.search(value)
+            if cut is not None:
+                value, e = value[: cut.start()], s + cut.start()
+                pos = e
+            if value.endswith("."):
+                value, e = value[:-1], e - 1
+        if looks_like_secret(value, quoted=group != 3):
+            yield s, e
+
+
+def _find_dates_of_birth(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if not _ANY_DIGIT.search(text):
+        return
+    for m in _DOB_NUMERIC.finditer(text):
+        a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+        if date_ok(y, b, a) or date_ok(y, a, b):
+            yield m.start(), m.end()
+    for m in _DOB_ISO.finditer(text):
+        if date_ok(int(m.group(1)), int(m.group(3)), int(m.group(4))):
+            yield m.start(), m.end()
+    for m in _DOB_DAY_MONTH.finditer(text):
+        month = _MONTHS.get(m.group(2).lower())
+        if month and date_ok(int(m.group(3)), month, int(m.group(1))):
+            yield m.start(), m.end()
+    for m in _DOB_MONTH_DAY.finditer(text):
+        month = _MONTHS.get(m.group(1).lower())
+        if month and date_ok(int(m.group(3)), month, int(m.group(2))):
+            yield m.start(), m.end()
+
+
+def _find_cards(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group()
+        if len(run) - run.count(" ") - run.count("-") < 12:
+            continue
+        for s, e in _cards_in_run(run):
+            yield m.start() + s, m.start() + e
+
+
+def _find_ibans(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    # The candidate pattern over-matches into whatever follows (often the next IBAN),
+    # so the scan resumes where the accepted IBAN ends, or one character after a
+    # rejected start, never after the whole candidate. A candidate is at most ~64
+    # characters, so restarting keeps the scan linear.
+    pos = 0
+    while (m := _IBAN.search(text, pos)) is not None:
+        spans = _iban_chain(text, m.start())
+        if not spans:
+            pos = m.start() + 1
+            continue
+        yield from spans
+        pos = spans[-1][1]
+
+
+def _find_ipv4(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if "." not in text:
+        return
+    for m in _IPV4.finditer(text):
+        if _NOT_IP_BEFORE.search(text, max(0, m.start() - 24), m.start()):
+            continue
+        try:
+            ipaddress.IPv4Address(m.group())
+        except ValueError:
+            continue
+        yield m.start(), m.end()
+
+
+def _find_ipv6(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if "::" not in text and text.count(":") < 7:
+        return
+    for m in _IPV6.finditer(text):
+        value = m.group()
+        if not any("0" <= c <= "9" for c in value):
+            continue  # "::", "dead::beef", "Foo::Bar" read as code, not addresses
+        try:
+            ipaddress.IPv6Address(value)
+        except ValueError:
+            continue
+        yield m.start(), m.end()
+
+
+def _rule(name: str, label: str, regex: re.Pattern[str] | None, score: float, **kw: Any) -> Recognizer:
+    """A built-in recognizer with its label's shared context words."""
+    return Recognizer(name, label, regex, score, CONTEXT_WORDS.get(label, ()), **kw)
+
+
+_API_KEY_RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...], float, bool], ...] = (
+    ("aws_access_key_id", _API_KEYS[0][0], *_API_KEYS[0][1:]),
+    ("github_token", _API_KEYS[1][0], *_API_KEYS[1][1:]),
+    ("slack_token", _API_KEYS[2][0], *_API_KEYS[2][1:]),
+    ("stripe_key", _API_KEYS[3][0], *_API_KEYS[3][1:]),
+    ("anthropic_key", _API_KEYS[4][0], *_API_KEYS[4][1:]),
+    ("openai_style_key", _API_KEYS[5][0], *_API_KEYS[5][1:]),
+    ("google_api_key", _API_KEYS[6][0], *_API_KEYS[6][1:]),
+)  # type: ignore[assignment]
+
+# The rule families, in scan order. Phones come last (``after``): they read every other
+# finding, since a phone match over a card, IBAN, SSN, IP, e-mail... is a misreading
+# (phonenumbers happily validates "078-05-1121" as a German number).
+CORE_RECOGNIZERS: tuple[Recognizer, ...] = (
+    _rule("email", "EMAIL_ADDRESS", None, _S_EMAIL, find=_find_emails, literals=("@",)),
+    _rule("url", "URL", None, _S_URL, find=_find_urls),
+    _rule("mac", "MAC_ADDRESS", _MAC, _S_MAC, validator=_mac_ok, literals=(":", "-", ".")),
+    *(
+        _rule(name, "API_KEY", pattern, score, validator=_mixed_key if mixed else None, literals=literals)
+        for name, pattern, literals, score, mixed in _API_KEY_RULES
+    ),
+    _rule("jwt", "API_KEY", _JWT, _S_API_KEY, validator=jwt_ok, validator_name="jwt", validated=True, literals=("eyJ",)),
+    # The BEGIN/END armour is a structural check, so validated: a stray "validated"
+    # match inside the base64 body must not knock the key out.
+    _rule(
+        "private_key", "PRIVATE_KEY", None, _S_PRIVATE_KEY, find=_find_private_keys,
+        validator_name="pem_armour", validated=True, literals=("PRIVATE KEY-----",),
+    ),
+    _rule("password_assignment", "PASSWORD", None, _S_PASSWORD, find=_find_passwords),
+    _rule("date_of_birth", "DATE_OF_BIRTH", None, _S_DOB, find=_find_dates_of_birth, context_required=True, needs_digit=True),
+    _rule(
+        "credit_card", "CREDIT_CARD", None, _S_CARD, find=_find_cards, validator_name="luhn",
+        validated=True, shields_phones=True, needs_digit=True,
+    ),
+    _rule(
+        "iban", "IBAN_CODE", None, _S_IBAN, find=_find_ibans, validator_name="mod97",
+        validated=True, shields_phones=True, needs_digit=True,
+    ),
+    _rule(
+        "us_ssn", "US_SSN", _SSN_DASHED, _S_SSN_DASHED, validator=ssn_ok, validator_name="ssn",
+        validated=True, shields_phones=True, needs_digit=True,
+    ),
+    # Spaced, dotted or bare nine digits are SSNs only next to a context word.
+    _rule(
+        "us_ssn_spaced", "US_SSN", _SSN_SPACED, _S_SSN_SPACED + CONTEXT_BOOST, validator=ssn_ok,
+        validator_name="ssn", context_required=True, shields_phones=True, needs_digit=True,
+    ),
+    _rule(
+        "us_ssn_bare", "US_SSN", _SSN_BARE, _S_SSN_BARE, validator=ssn_ok, validator_name="ssn",
+        context_required=True, shields_phones=True, needs_digit=True,
+    ),
+    _rule("ipv4", "IP_ADDRESS", None, _S_IPV4, find=_find_ipv4, shields_phones=True, needs_digit=True),
+    _rule("ipv6", "IP_ADDRESS", None, _S_IPV6, find=_find_ipv6, shields_phones=True, needs_digit=True),
+)  # fmt: skip
+
+BUILTIN_RECOGNIZERS: tuple[Recognizer, ...] = CORE_RECOGNIZERS + NATIONAL_ID_RECOGNIZERS + SECRET_RECOGNIZERS
+
+_CORE_LABELS = (
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "URL",
+    "MAC_ADDRESS", "API_KEY", "PRIVATE_KEY", "PASSWORD", "DATE_OF_BIRTH",
+)  # fmt: skip
+RULE_LABELS: tuple[str, ...] = tuple(dict.fromkeys([*_CORE_LABELS, *(r.label for r in BUILTIN_RECOGNIZERS)]))
 
 
 class RegexPIIDetector:
     """Regex + checksum recognizers for structured PII and secrets.
+
+    Composes :data:`BUILTIN_RECOGNIZERS` (one :class:`~bastion.detectors.recognizers.Recognizer`
+    per family), a phone recognizer built for ``regions``, and any ``custom`` ones.
 
     ``regions``: phone-number regions (ISO 3166 codes as phonenumbers spells them, so
     ``GB`` not ``UK``); numbers in international ``+CC`` form are found regardless.
@@ -336,15 +522,21 @@ class RegexPIIDetector:
     words (0 disables context, and with it the context-only patterns).
     ``max_phone_calls``: cap on phonenumbers matcher calls per text (None: no cap);
     phone numbers past the cap in one huge text are not reported.
+    ``custom``: extra recognizers from configuration, each a mapping as
+    :func:`~bastion.detectors.recognizers.custom_recognizer` reads it; their labels are
+    always reported.
 
     >>> det = RegexPIIDetector(labels=["EMAIL_ADDRESS", "US_SSN"])
     >>> [(f.label, f.score) for f in det.detect(["ssn 078-05-1121, write to jo@example.org"])[0]]
     [('US_SSN', 1.0), ('EMAIL_ADDRESS', 0.9)]
+    >>> det = RegexPIIDetector(custom=[{"name": "employee_id", "label": "EMPLOYEE_ID", "regex": r"EMP-\\d{6}"}])
+    >>> [f.label for f in det.detect(["badge EMP-004211"])[0]]
+    ['EMPLOYEE_ID']
     """
 
     name = "regex"
     category = PII
-    version = "1"
+    version = "2"
     kind = "rules"
 
     def __init__(
@@ -353,6 +545,7 @@ class RegexPIIDetector:
         labels: Sequence[str] | None = None,
         context_window: int = DEFAULT_CONTEXT_WINDOW,
         max_phone_calls: int | None = DEFAULT_MAX_PHONE_CALLS,
+        custom: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         regions = DEFAULT_REGIONS if regions is None else regions
         if isinstance(regions, str):
@@ -368,7 +561,6 @@ class RegexPIIDetector:
         unknown = [lb for lb in labels if lb not in RULE_LABELS]
         if unknown:
             raise ConfigError(f"regex detector cannot produce {unknown}; it knows {list(RULE_LABELS)}")
-        self.labels: frozenset[str] = frozenset(labels)
         if isinstance(context_window, bool) or not isinstance(context_window, int) or context_window < 0:
             raise ConfigError(f"context_window must be a non-negative int, got {context_window!r}")
         self.context_window = context_window
@@ -378,12 +570,23 @@ class RegexPIIDetector:
             raise ConfigError(f"max_phone_calls must be a non-negative int or None, got {max_phone_calls!r}")
         self.max_phone_calls = max_phone_calls
         self._plans: dict[str, _NumberingPlan] = {r: _NumberingPlan(r) for r in self.regions}
-        self._context_literals: dict[str, tuple[str, ...]] = {
-            label: tuple(w.lower().split()[0] for w in CONTEXT_WORDS.get(label, ())) for label in RULE_LABELS
-        }
-        self._context: dict[str, re.Pattern[str] | None] = {
-            label: _context_pattern(CONTEXT_WORDS.get(label, ())) for label in RULE_LABELS
-        }
+        if custom is None:
+            custom = ()
+        if isinstance(custom, str | bytes) or not isinstance(custom, Sequence):
+            raise ConfigError(f"pii_regex custom: a list of recognizers, got {type(custom).__name__}")
+        extra = tuple(custom_recognizer(spec, f"custom[{i}]") for i, spec in enumerate(custom))
+        taken = {r.name for r in BUILTIN_RECOGNIZERS} | {"phone"}
+        for i, r in enumerate(extra):
+            if r.name in taken:
+                raise ConfigError(f"pii_regex custom[{i}] ({r.name}): the name is already used")
+            taken.add(r.name)
+        self.custom: tuple[Recognizer, ...] = extra
+        self.labels: frozenset[str] = frozenset(labels) | {r.label for r in extra}
+        phone = _rule(
+            "phone", "PHONE_NUMBER", None, _S_PHONE, find=self._phone_spans, validator_name="phonenumbers",
+            validated=True, after=True,
+        )  # fmt: skip
+        self.recognizers: tuple[Recognizer, ...] = (*BUILTIN_RECOGNIZERS, *extra, phone)
 
     def __repr__(self) -> str:
         return f"RegexPIIDetector(regions={list(self.regions)}, labels={sorted(self.labels)}, context_window={self.context_window})"
@@ -407,66 +610,26 @@ class RegexPIIDetector:
 
     # internals ---------------------------------------------------------------------------
 
-    def _has_context(self, label: str, text: str, start: int) -> bool:
-        pattern = self._context[label]
-        if pattern is None or self.context_window == 0:
-            return False
-        return pattern.search(text, max(0, start - self.context_window), start) is not None
-
-    def _any_context(self, label: str, text: str) -> bool:
-        """Whether any context word of ``label`` occurs anywhere (plain substring scans,
-        much faster than the word-boundary regex over a long text)."""
-        low = text.lower()
-        return any(w in low for w in self._context_literals[label])
-
-    def _finding(self, label: str, text: str, start: int, end: int, base: float, validated: bool) -> Finding:
-        score = base + CONTEXT_BOOST if self._has_context(label, text, start) else base
-        return Finding(label, start, end, min(1.0, round(score, 4)), self.name, PII, validated)
-
     def _detect_one(self, text: str) -> list[Finding]:
         on = self.labels
+        phones = "PHONE_NUMBER" in on
+        low = text.lower()
+        seen: dict[str, bool] = {}
+        window = self.context_window
         found: list[Finding] = []
-        if "EMAIL_ADDRESS" in on and "@" in text:
-            found += self._emails(text)
-        if "URL" in on and ("://" in text or "www." in text or "WWW." in text):
-            found += self._urls(text)
-        if "MAC_ADDRESS" in on and (":" in text or "-" in text or "." in text):
-            found += self._macs(text)
-        if "API_KEY" in on:
-            found += self._api_keys(text)
-        if "PRIVATE_KEY" in on and "PRIVATE KEY-----" in text:
-            found += self._private_keys(text)
-        if "PASSWORD" in on and any(k in text.lower() for k in _PASSWORD_HINTS):
-            found += self._passwords(text)
-        if "DATE_OF_BIRTH" in on and self.context_window and self._any_context("DATE_OF_BIRTH", text):
-            found += self._dates_of_birth(text)
-        if _ANY_DIGIT.search(text):
-            # Cards, IBANs, SSNs and IPs are computed whenever phones are on too: a phone
-            # match that overlaps one of them is a misreading (phonenumbers happily
-            # validates "078-05-1121" as a German number) and is suppressed.
-            numeric: list[Finding] = []
-            if on & {"CREDIT_CARD", "PHONE_NUMBER"}:
-                numeric += self._cards(text)
-            if on & {"IBAN_CODE", "PHONE_NUMBER"}:
-                numeric += self._ibans(text)
-            if on & {"US_SSN", "PHONE_NUMBER"}:
-                numeric += self._ssns(text)
-            if on & {"IP_ADDRESS", "PHONE_NUMBER"}:
-                numeric += self._ips(text)
-            if "PHONE_NUMBER" in on:
-                found += self._phones(text, numeric + found)
-            found += [f for f in numeric if f.label in on]
-        return self._resolve(found, text)
+        for rec in self.recognizers:
+            if rec.label in on or (phones and rec.shields_phones):
+                taken = found if rec.after else ()
+                found += rec.scan(text, window=window, detector=self.name, taken=taken, low=low, seen=seen)
+        return self._resolve([f for f in found if f.label in on], text)
 
     def _resolve(self, found: list[Finding], text: str) -> list[Finding]:
         if len(found) < 2:
             return found
-        # merge_findings joins same-detector, same-label neighbours one space apart
-        # (meant for model sub-word pieces); two e-mails in a row must stay two findings,
-        # so each finding gets a distinct detector tag for the merge and its name back
-        # after. Without joins, only overlapping findings interact, so merging each
-        # cluster of overlapping spans on its own gives the same answer in linear time
-        # (merge_findings compares every pair, which a 1 MB text with 30k hits cannot afford).
+        # Without joins (joinable=(): two e-mails one space apart stay two findings),
+        # only overlapping findings interact, so merging each cluster of overlapping
+        # spans on its own gives the same answer in linear time (merge_findings compares
+        # neighbours, but a 1 MB text with 30k hits should not pay for one big sort per hit).
         ordered = sorted(found, key=lambda f: (f.start, f.end))
         out: list[Finding] = []
         cluster: list[Finding] = []
@@ -476,225 +639,19 @@ class RegexPIIDetector:
                 if len(cluster) == 1:
                     out.append(cluster[0])
                 elif cluster:
-                    tagged = [
-                        Finding(g.label, g.start, g.end, g.score, f"{self.name}#{i:04d}", PII, g.validated)
-                        for i, g in enumerate(cluster)
-                    ]
-                    out += [
-                        Finding(g.label, g.start, g.end, g.score, self.name, PII, g.validated)
-                        for g in merge_findings(tagged, text)
-                    ]
+                    out += merge_findings(cluster, text, joinable=())
                 cluster, reach = [], -1
             if f is not None:
                 cluster.append(f)
                 reach = max(reach, f.end)
         return out
 
-    # recognizers -------------------------------------------------------------------------
-
-    def _emails(self, text: str) -> list[Finding]:
-        out = []
-        for m in _EMAIL.finditer(text):
-            local = m.group().split("@", 1)[0]
-            if ".." in local or local.endswith("."):
-                continue
-            out.append(self._finding("EMAIL_ADDRESS", text, m.start(), m.end(), _S_EMAIL, False))
-        return out
-
-    def _urls(self, text: str) -> list[Finding]:
-        out = []
-        for m in _URL.finditer(text):
-            s, e = m.start(), m.end()
-            # Trailing sentence punctuation and unbalanced closing brackets are not part
-            # of the URL ("see (https://x.org/a_(b))." keeps the inner pair).
-            while e > s:
-                ch = text[e - 1]
-                unbalanced = ch in ")]" and text.count("(["[")]".index(ch)], s, e) < text.count(ch, s, e)
-                if ch in _URL_TRAIL or unbalanced:
-                    e -= 1
-                else:
-                    break
-            value = text[s:e]
-            host = re.sub(r"(?i)^(?:https?://)?", "", value).split("/", 1)[0].split("?", 1)[0]
-            host = host.rsplit("@", 1)[-1].split(":", 1)[0]
-            if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
-                continue
-            if value.lower().startswith("www.") and host.count(".") < 2:
-                continue
-            out.append(self._finding("URL", text, s, e, _S_URL, False))
-        return out
-
-    def _macs(self, text: str) -> list[Finding]:
-        out = []
-        for m in _MAC.finditer(text):
-            value = m.group()
-            if "." in value and not any(c in "abcdefABCDEF" for c in value):
-                continue  # "1234.5678.9012" is more often a number than a Cisco-style MAC
-            out.append(self._finding("MAC_ADDRESS", text, m.start(), m.end(), _S_MAC, False))
-        return out
-
-    def _api_keys(self, text: str) -> list[Finding]:
-        out = []
-        for pattern, literals, score, mixed in _API_KEYS:
-            if not any(lit in text for lit in literals):
-                continue
-            for m in pattern.finditer(text):
-                value = m.group()
-                if mixed and not (
-                    any(c.isdigit() for c in value)
-                    and any(c.isalpha() for c in value)
-                    and shannon_entropy(value) >= 3.0
-                ):
-                    continue
-                out.append(self._finding("API_KEY", text, m.start(), m.end(), score, False))
-        if "eyJ" in text:
-            for m in _JWT.finditer(text):
-                if jwt_ok(m.group()):
-                    out.append(self._finding("API_KEY", text, m.start(), m.end(), _S_API_KEY, True))
-        return out
-
-    def _private_keys(self, text: str) -> list[Finding]:
-        out: list[Finding] = []
-        pos = 0
-        no_more_end = False
-        while True:
-            m = _PEM_BEGIN.search(text, pos)
-            if m is None:
-                break
-            end_m = None if no_more_end else _PEM_END.search(text, m.end())
-            if end_m is not None:
-                end = end_m.end()
-            else:
-                # A truncated block still leaks key material: cover the armour body.
-                no_more_end = True
-                body = _PEM_BODY.match(text, m.end())
-                end = body.end() if body else m.end()
-                while end > m.end() and text[end - 1] in "\r\n \t":
-                    end -= 1
-                if end - m.end() < 32:
-                    pos = m.end()
-                    continue  # a bare BEGIN line (docs, a template) carries no key material
-            # The BEGIN/END armour is a structural check, so validated: a stray
-            # "validated" match inside the base64 body must not knock the key out.
-            out.append(Finding("PRIVATE_KEY", m.start(), end, _S_PRIVATE_KEY, self.name, PII, True))
-            pos = end
-        return out
-
-    def _passwords(self, text: str) -> list[Finding]:
-        out = []
-        pos = 0
-        while (m := _PASSWORD.search(text, pos)) is not None:
-            pos = m.end()
-            group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
-            value = m.group(group)
-            s, e = m.start(group), m.end(group)
-            if group == 3:
-                # In a query string the value stops at the next "&name=", and the scan
-                # resumes there: "&token=..." is the next assignment, not this value.
-                cut = _QUERY_NEXT.search(value)
-                if cut is not None:
-                    value, e = value[: cut.start()], s + cut.start()
-                    pos = e
-                if value.endswith("."):
-                    value, e = value[:-1], e - 1
-            if not _looks_like_secret(value, quoted=group != 3):
-                continue
-            out.append(Finding("PASSWORD", s, e, _S_PASSWORD, self.name, PII, False))
-        return out
-
-    def _dates_of_birth(self, text: str) -> list[Finding]:
-        if not _ANY_DIGIT.search(text):
-            return []
-        out = []
-        for m in _DOB_NUMERIC.finditer(text):
-            a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
-            if date_ok(y, b, a) or date_ok(y, a, b):
-                out.append((m.start(), m.end()))
-        for m in _DOB_ISO.finditer(text):
-            if date_ok(int(m.group(1)), int(m.group(3)), int(m.group(4))):
-                out.append((m.start(), m.end()))
-        for m in _DOB_DAY_MONTH.finditer(text):
-            month = _MONTHS.get(m.group(2).lower())
-            if month and date_ok(int(m.group(3)), month, int(m.group(1))):
-                out.append((m.start(), m.end()))
-        for m in _DOB_MONTH_DAY.finditer(text):
-            month = _MONTHS.get(m.group(1).lower())
-            if month and date_ok(int(m.group(3)), month, int(m.group(2))):
-                out.append((m.start(), m.end()))
-        return [
-            Finding("DATE_OF_BIRTH", s, e, _S_DOB, self.name, PII, False)
-            for s, e in out
-            if self._has_context("DATE_OF_BIRTH", text, s)
-        ]
-
-    def _cards(self, text: str) -> list[Finding]:
-        out = []
-        for m in _DIGIT_RUN.finditer(text):
-            run = m.group()
-            if len(run) - run.count(" ") - run.count("-") < 12:
-                continue
-            for s, e in _cards_in_run(run):
-                out.append(self._finding("CREDIT_CARD", text, m.start() + s, m.start() + e, _S_CARD, True))
-        return out
-
-    def _ibans(self, text: str) -> list[Finding]:
-        # The candidate pattern over-matches into whatever follows (often the next
-        # IBAN), so the scan resumes where the accepted IBAN ends, or one character
-        # after a rejected start, never after the whole candidate. A candidate is at
-        # most ~64 characters, so restarting keeps the scan linear.
-        out = []
-        pos = 0
-        while (m := _IBAN.search(text, pos)) is not None:
-            spans = _iban_chain(text, m.start())
-            if not spans:
-                pos = m.start() + 1
-                continue
-            for s, e in spans:
-                out.append(self._finding("IBAN_CODE", text, s, e, _S_IBAN, True))
-            pos = spans[-1][1]
-        return out
-
-    def _ssns(self, text: str) -> list[Finding]:
-        out = []
-        for m in _SSN.finditer(text):
-            value = m.group()
-            if not ssn_ok(value):
-                continue
-            delim = m.group(1)
-            if delim == "-":
-                out.append(self._finding("US_SSN", text, m.start(), m.end(), _S_SSN_DASHED, True))
-            elif self._has_context("US_SSN", text, m.start()):
-                base = _S_SSN_BARE if delim == "" else _S_SSN_SPACED + CONTEXT_BOOST
-                out.append(Finding("US_SSN", m.start(), m.end(), base, self.name, PII, False))
-        return out
-
-    def _ips(self, text: str) -> list[Finding]:
-        out = []
-        if "." in text:
-            for m in _IPV4.finditer(text):
-                if _NOT_IP_BEFORE.search(text, max(0, m.start() - 24), m.start()):
-                    continue
-                try:
-                    ipaddress.IPv4Address(m.group())
-                except ValueError:
-                    continue
-                out.append(self._finding("IP_ADDRESS", text, m.start(), m.end(), _S_IPV4, False))
-        if "::" in text or text.count(":") >= 7:
-            for m in _IPV6.finditer(text):
-                value = m.group()
-                if not any("0" <= c <= "9" for c in value):
-                    continue  # "::", "dead::beef", "Foo::Bar" read as code, not addresses
-                try:
-                    ipaddress.IPv6Address(value)
-                except ValueError:
-                    continue
-                out.append(self._finding("IP_ADDRESS", text, m.start(), m.end(), _S_IPV6, False))
-        return out
-
-    def _phones(self, text: str, taken: list[Finding]) -> list[Finding]:
+    def _phone_spans(self, text: str, taken: Sequence[Finding]) -> list[Span]:
         blocked = _Spans(taken)
         spans: dict[tuple[int, int], bool] = {}  # span -> written in national format
         budget = self.max_phone_calls
+        if not _ANY_DIGIT.search(text):
+            return []
         # Digits already claimed by a card, IBAN, SSN, IP, e-mail... or forming a calendar
         # date are masked out, so they neither reach the (slow) matcher, nor glue
         # neighbouring numbers into one run, nor get read as a phone ("2015-12-22 04").
@@ -731,7 +688,7 @@ class RegexPIIDetector:
                 if nxt <= pos:
                     break
                 pos = nxt
-        out = []
+        out: list[Span] = []
         for (s, e), national in spans.items():
             value = text[s:e]
             n_digits = len(digits_only(value))
@@ -742,8 +699,7 @@ class RegexPIIDetector:
             if ext is not None:
                 e = ext.end()
             weak = national and (n_digits < 8 or value.isdigit())
-            base = _S_PHONE_WEAK if weak else _S_PHONE
-            out.append(self._finding("PHONE_NUMBER", text, s, e, base, True))
+            out.append((s, e, _S_PHONE_WEAK if weak else _S_PHONE))
         return out
 
     def _phones_in_run(
@@ -1013,22 +969,11 @@ def _iban_end(run: str, expected: int) -> int | None:
     return end
 
 
-def _looks_like_secret(value: str, *, quoted: bool) -> bool:
-    v = value.strip()
-    if len(v) < 6 or v.lower() in _PASSWORD_STOP or _PLACEHOLDER.match(v):
-        return False
-    if len(set(v)) <= 2:
-        return False
-    entropy = shannon_entropy(v)
-    if entropy * len(v) < 18:
-        return False
-    if not quoted:
-        # Prose ("Password: Incorrect") is letters only; real unquoted secrets carry a
-        # digit or a symbol, or are long passphrases.
-        has_other = any(not c.isalpha() for c in v)
-        if not has_other and len(v) < 12:
-            return False
-    return True
-
-
-__all__ = ["CONTEXT_WORDS", "DEFAULT_REGIONS", "RULE_LABELS", "RegexPIIDetector"]
+__all__ = [
+    "BUILTIN_RECOGNIZERS",
+    "CONTEXT_WORDS",
+    "DEFAULT_REGIONS",
+    "RULE_LABELS",
+    "RegexPIIDetector",
+    "Recognizer",
+]

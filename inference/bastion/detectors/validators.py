@@ -17,7 +17,10 @@ import binascii
 import datetime as _dt
 import json
 import math
+import re
 from collections import Counter
+from collections.abc import Callable
+from types import MappingProxyType
 
 # ISO 13616 registry: country code -> total IBAN length. Every SEPA country plus the
 # non-SEPA members of the SWIFT registry that show up in practice.
@@ -220,8 +223,457 @@ def date_ok(year: int, month: int, day: int) -> bool:
     return True
 
 
+_PASSWORD_STOP = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "none",
+        "nil",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "undefined",
+        "required",
+        "optional",
+        "string",
+        "str",
+        "int",
+        "bool",
+        "password",
+        "passwd",
+        "secret",
+        "changeme",
+        "example",
+        "redacted",
+        "hidden",
+        "masked",
+        "empty",
+        "your_password",
+        "yourpassword",
+        "mypassword",
+        "xxx",
+        "xxxx",
+        "xxxxxx",
+        "xxxxxxxx",
+        "todo",
+        "tbd",
+        "na",
+        "n/a",
+    }
+)  # values that name a secret rather than being one
+
+_PLACEHOLDER = re.compile(
+    r"^(?:\$\{?\w+\}?|\{\{.*\}\}|<[^>]*>|%\(?\w*\)?s|\*+|x+|\.+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$"
+)
+
+
+def looks_like_secret(value: str, *, quoted: bool) -> bool:
+    """Whether an assigned or stated value is plausibly a real secret: not a placeholder
+    (``${PW}``, ``<password>``, ``xxxx``), not a word naming a secret, enough entropy;
+    unquoted letters-only values under 12 characters read as prose ("Password: Incorrect").
+
+    >>> looks_like_secret("hunter2!", quoted=False), looks_like_secret("incorrect", quoted=False)
+    (True, False)
+    """
+    v = value.strip()
+    if len(v) < 6 or v.lower() in _PASSWORD_STOP or _PLACEHOLDER.match(v):
+        return False
+    if len(set(v)) <= 2:
+        return False
+    entropy = shannon_entropy(v)
+    if entropy * len(v) < 18:
+        return False
+    if not quoted:
+        # Prose ("Password: Incorrect") is letters only; real unquoted secrets carry a
+        # digit or a symbol, or are long passphrases.
+        has_other = any(not c.isalpha() for c in v)
+        if not has_other and len(v) < 12:
+            return False
+    return True
+
+
+# --- national identifiers (python-stdnum does the arithmetic; imported on first use) ----
+
+
+def _stdnum_ok(module: str, value: str) -> bool:
+    import importlib
+
+    try:
+        return bool(importlib.import_module(f"stdnum.{module}").is_valid(value))
+    except Exception:  # noqa: BLE001 - a validator never raises on odd input
+        return False
+
+
+_NINO_BAD_PREFIXES = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
+
+
+def nino_ok(value: str) -> bool:
+    """UK National Insurance number: two prefix letters (D, F, I, Q, U, V never; O never
+    second; BG/GB/KN/NK/NT/TN/ZZ never), six digits, suffix A-D. There is no checksum.
+
+    >>> nino_ok("AB 12 34 56 C"), nino_ok("GB123456A"), nino_ok("QQ123456C")
+    (True, False, False)
+    """
+    v = value.replace(" ", "").replace("-", "").upper()
+    if len(v) != 9 or not v.isascii() or not v[2:8].isdigit() or v[8] not in "ABCD":
+        return False
+    a, b = v[0], v[1]
+    if a in "DFIQUV" or b in "DFIQUVO" or not (a.isalpha() and b.isalpha()):
+        return False
+    return v[:2] not in _NINO_BAD_PREFIXES
+
+
+def nhs_ok(value: str) -> bool:
+    """UK NHS number: ten digits, mod-11 check digit (python-stdnum).
+
+    >>> nhs_ok("943 476 5919"), nhs_ok("943 476 5918")
+    (True, False)
+    """
+    return _stdnum_ok("gb.nhs", value)
+
+
+def de_tax_id_ok(value: str) -> bool:
+    """German Steuerliche Identifikationsnummer: 11 digits, one digit repeated 2-3 times
+    in the first ten, ISO 7064 mod 11,10 check digit.
+
+    >>> de_tax_id_ok("36 574 261 809"), de_tax_id_ok("36 574 261 808")
+    (True, False)
+    """
+    return _stdnum_ok("de.idnr", value)
+
+
+def fr_nir_ok(value: str) -> bool:
+    """French NIR (numéro de sécurité sociale): 13 characters (2A/2B for Corsica) and a
+    two-digit key, 97 - (number mod 97).
+
+    >>> fr_nir_ok("2 95 10 99 126 111 93"), fr_nir_ok("2 95 10 99 126 111 94")
+    (True, False)
+    """
+    return _stdnum_ok("fr.nir", value)
+
+
+def es_nif_ok(value: str) -> bool:
+    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter), mod-23 letter.
+
+    >>> es_nif_ok("12345678Z"), es_nif_ok("X1234567L"), es_nif_ok("12345678A")
+    (True, True, False)
+    """
+    v = value.replace(" ", "").replace("-", "").upper()
+    return _stdnum_ok("es.dni", v) or _stdnum_ok("es.nie", v)
+
+
+def it_fiscal_code_ok(value: str) -> bool:
+    """Italian codice fiscale (16 characters, check letter; omocodia letters allowed).
+
+    >>> it_fiscal_code_ok("RCCMNL83S18D969H"), it_fiscal_code_ok("RCCMNL83S18D969A")
+    (True, False)
+    """
+    return len(value.replace(" ", "")) == 16 and _stdnum_ok("it.codicefiscale", value)
+
+
+def nl_bsn_ok(value: str) -> bool:
+    """Dutch BSN: nine digits passing the 11-proof (weights 9..2, -1).
+
+    >>> nl_bsn_ok("111222333"), nl_bsn_ok("111222334")
+    (True, False)
+    """
+    return len(digits_only(value)) == 9 and _stdnum_ok("nl.bsn", value)
+
+
+def verhoeff_ok(value: str) -> bool:
+    """Verhoeff check over the digits of ``value`` (separators ignored).
+
+    >>> verhoeff_ok("2363"), verhoeff_ok("2364")
+    (True, False)
+    """
+    d = digits_only(value)
+    return bool(d) and len(d) == len(value.replace(" ", "").replace("-", "")) and _stdnum_ok("verhoeff", d)
+
+
+def aadhaar_ok(value: str) -> bool:
+    """Indian Aadhaar: 12 digits, first digit 2-9, not a palindrome, Verhoeff check digit.
+
+    >>> aadhaar_ok("2345 6789 0124"), aadhaar_ok("2345 6789 0123")
+    (True, False)
+    """
+    return _stdnum_ok("in_.aadhaar", value)
+
+
+def ca_sin_ok(value: str) -> bool:
+    """Canadian Social Insurance Number: nine digits, Luhn, first digit not 0 or 8.
+
+    >>> ca_sin_ok("130 692 544"), ca_sin_ok("130 692 545")
+    (True, False)
+    """
+    return _stdnum_ok("ca.sin", value)
+
+
+def au_tfn_ok(value: str) -> bool:
+    """Australian Tax File Number: eight or nine digits, weighted mod-11 check.
+
+    >>> au_tfn_ok("123 456 782"), au_tfn_ok("123 456 783")
+    (True, False)
+    """
+    return _stdnum_ok("au.tfn", value)
+
+
+def aba_ok(value: str) -> bool:
+    """US ABA routing transit number: nine digits, 3-7-1 weighted mod-10 check, a
+    Federal Reserve prefix (00-12, 21-32, 61-72, 80).
+
+    >>> aba_ok("011000015"), aba_ok("011000016")
+    (True, False)
+    """
+    d = digits_only(value)
+    if len(d) != 9 or len(d) != len(value):
+        return False
+    prefix = int(d[:2])
+    if not (prefix <= 12 or 21 <= prefix <= 32 or 61 <= prefix <= 72 or prefix == 80):
+        return False
+    return _stdnum_ok("us.rtn", d)
+
+
+def bic_ok(value: str) -> bool:
+    """SWIFT/BIC: 4 bank letters, an ISO country code, 2 location characters and an
+    optional 3-character branch (python-stdnum checks the country).
+
+    >>> bic_ok("DEUTDEFF"), bic_ok("DEUTDEFF500"), bic_ok("DEUTXXFF")
+    (True, True, False)
+    """
+    return value.isupper() and _stdnum_ok("bic", value)
+
+
+def mod97_ok(value: str) -> bool:
+    """ISO 7064 mod 97-10 over the alphanumerics of ``value`` (letters count 10-35), as
+    IBANs use once rearranged.
+
+    >>> mod97_ok("370400440532013000131489"), mod97_ok("370400440532013000131488")
+    (True, False)
+    """
+    compact = value.replace(" ", "").replace("-", "").upper()
+    if not compact or not compact.isascii() or not compact.isalnum():
+        return False
+    return int(compact.translate(_IBAN_LETTERS)) % 97 == 1
+
+
+# --- crypto-currency addresses --------------------------------------------------------
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+
+
+def base58check_ok(value: str) -> bool:
+    """Base58Check: the last four bytes are the first four of double SHA-256 of the rest.
+
+    >>> base58check_ok("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"), base58check_ok("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3")
+    (True, False)
+    """
+    import hashlib
+
+    if not 25 <= len(value) <= 35:
+        return False
+    n = 0
+    for c in value:
+        i = _B58_INDEX.get(c)
+        if i is None:
+            return False
+        n = n * 58 + i
+    pad = len(value) - len(value.lstrip("1"))
+    try:
+        raw = b"\0" * pad + n.to_bytes(25 - pad, "big")
+    except OverflowError:
+        return False
+    if len(raw) != 25:
+        return False
+    body, check = raw[:-4], raw[-4:]
+    return hashlib.sha256(hashlib.sha256(body).digest()).digest()[:4] == check
+
+
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_BECH32M_CONST = 0x2BC830A3
+
+
+def _bech32_polymod(values: list[int]) -> int:
+    gen = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if (top >> i) & 1 else 0
+    return chk
+
+
+def bech32_ok(value: str, hrp: str = "bc") -> bool:
+    """BIP-173 / BIP-350 address: ``hrp`` + "1" + data with a bech32 (witness v0) or
+    bech32m (v1+) checksum; one case only.
+
+    >>> bech32_ok("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"), bech32_ok("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5")
+    (True, False)
+    """
+    if value.lower() != value and value.upper() != value:
+        return False
+    v = value.lower()
+    pos = v.rfind("1")
+    if v[:pos] != hrp or not 14 <= len(v) <= 90 or len(v) - pos - 1 < 7:
+        return False
+    try:
+        data = [_BECH32.index(c) for c in v[pos + 1 :]]
+    except ValueError:
+        return False
+    polymod = _bech32_polymod([ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + data)
+    witver = data[0]
+    return (witver == 0 and polymod == 1) or (1 <= witver <= 16 and polymod == _BECH32M_CONST)
+
+
+def btc_address_ok(value: str) -> bool:
+    """A Bitcoin address: legacy/P2SH Base58Check (version 0x00 or 0x05) or bech32(m).
+
+    >>> btc_address_ok("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"), btc_address_ok("3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLz")
+    (True, False)
+    """
+    if value[:3].lower() == "bc1":
+        return bech32_ok(value)
+    return value[:1] in ("1", "3") and base58check_ok(value)
+
+
+def _rol64(a: int, n: int) -> int:
+    return ((a >> (64 - n)) | (a << n)) & 0xFFFFFFFFFFFFFFFF if n else a
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 (the pre-FIPS padding Ethereum uses; hashlib only has SHA3-256).
+
+    >>> keccak256(b"").hex()[:16]
+    'c5d2460186f7233c'
+    """
+    rate = 136
+    msg = bytearray(data) + b"\x01" + b"\x00" * ((-len(data) - 1) % rate)
+    msg[-1] |= 0x80
+    lanes = [[0] * 5 for _ in range(5)]
+    for off in range(0, len(msg), rate):
+        block = msg[off : off + rate]
+        for i in range(rate // 8):
+            lanes[i % 5][i // 5] ^= int.from_bytes(block[8 * i : 8 * i + 8], "little")
+        r = 1
+        for _ in range(24):
+            c = [lanes[x][0] ^ lanes[x][1] ^ lanes[x][2] ^ lanes[x][3] ^ lanes[x][4] for x in range(5)]
+            d = [c[(x + 4) % 5] ^ _rol64(c[(x + 1) % 5], 1) for x in range(5)]
+            lanes = [[lanes[x][y] ^ d[x] for y in range(5)] for x in range(5)]
+            x, y = 1, 0
+            cur = lanes[x][y]
+            for t in range(24):
+                x, y = y, (2 * x + 3 * y) % 5
+                cur, lanes[x][y] = lanes[x][y], _rol64(cur, ((t + 1) * (t + 2) // 2) % 64)
+            for y in range(5):
+                row = [lanes[x][y] for x in range(5)]
+                for x in range(5):
+                    lanes[x][y] = row[x] ^ (~row[(x + 1) % 5] & row[(x + 2) % 5])
+            for j in range(7):
+                r = ((r << 1) ^ ((r >> 7) * 0x71)) % 256
+                if r & 2:
+                    lanes[0][0] ^= 1 << ((1 << j) - 1)
+    out = b"".join(lanes[i % 5][i // 5].to_bytes(8, "little") for i in range(25))
+    return out[:32]
+
+
+def eth_address_ok(value: str) -> bool:
+    """``0x`` + 40 hex digits; a mixed-case address must carry a valid EIP-55 checksum
+    (all-lower and all-upper addresses have none to check).
+
+    >>> eth_address_ok("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), eth_address_ok("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD")
+    (True, False)
+    """
+    if len(value) != 42 or value[:2] not in ("0x", "0X"):
+        return False
+    body = value[2:]
+    if not all(c in "0123456789abcdefABCDEF" for c in body):
+        return False
+    if body == body.lower() or body == body.upper():
+        return len(set(body.lower())) > 2  # "0x000...0" is a placeholder, not an address
+    digest = keccak256(body.lower().encode()).hex()
+    return all(
+        (c.upper() if int(h, 16) >= 8 else c.lower()) == c for c, h in zip(body, digest[:40], strict=True)
+    )
+
+
+def nonempty(value: str) -> bool:
+    """The trivial validator: any non-blank match passes (a shape-only recognizer)."""
+    return bool(value.strip())
+
+
+def on_digits(check: Callable[[str], bool]) -> Callable[[str], bool]:
+    """``check`` applied to the digits of a value only (a custom ``EMP-123456`` pattern
+    with ``validator: luhn`` checks ``123456``); a value without digits fails.
+
+    >>> on_digits(luhn_ok)("EMP-79927398713"), on_digits(luhn_ok)("EMP-")
+    (True, False)
+    """
+
+    def digits_check(value: str) -> bool:
+        digits = digits_only(value)
+        return bool(digits) and check(digits)
+
+    digits_check.__name__ = f"on_digits({getattr(check, '__name__', 'check')})"
+    return digits_check
+
+
+# name -> validator, for custom recognizers in configuration files. Numeric checksums
+# read the digits of the match (so a pattern may carry a prefix); the others read the
+# match as written.
+VALIDATORS: MappingProxyType[str, Callable[[str], bool]] = MappingProxyType(
+    {
+        "luhn": on_digits(luhn_ok),
+        "card": on_digits(card_ok),
+        "mod97": mod97_ok,
+        "iban": iban_ok,
+        "verhoeff": on_digits(verhoeff_ok),
+        "aba": on_digits(aba_ok),
+        "nhs": on_digits(nhs_ok),
+        "nino": nino_ok,
+        "ssn": on_digits(ssn_ok),
+        "de_tax_id": on_digits(de_tax_id_ok),
+        "fr_nir": fr_nir_ok,
+        "es_nif": es_nif_ok,
+        "it_fiscal_code": it_fiscal_code_ok,
+        "nl_bsn": on_digits(nl_bsn_ok),
+        "aadhaar": on_digits(aadhaar_ok),
+        "ca_sin": on_digits(ca_sin_ok),
+        "au_tfn": on_digits(au_tfn_ok),
+        "bic": bic_ok,
+        "btc": btc_address_ok,
+        "eth": eth_address_ok,
+        "jwt": jwt_ok,
+    }
+)
+
 __all__ = [
     "IBAN_LENGTHS",
+    "VALIDATORS",
+    "aadhaar_ok",
+    "aba_ok",
+    "au_tfn_ok",
+    "base58check_ok",
+    "bech32_ok",
+    "bic_ok",
+    "btc_address_ok",
+    "ca_sin_ok",
+    "de_tax_id_ok",
+    "es_nif_ok",
+    "eth_address_ok",
+    "fr_nir_ok",
+    "it_fiscal_code_ok",
+    "keccak256",
+    "looks_like_secret",
+    "mod97_ok",
+    "nhs_ok",
+    "nino_ok",
+    "nl_bsn_ok",
+    "nonempty",
+    "on_digits",
+    "verhoeff_ok",
     "card_brand",
     "card_ok",
     "date_ok",
