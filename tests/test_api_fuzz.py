@@ -63,6 +63,25 @@ operator = (
     | awkward
 )
 action = st.sampled_from(["allow", "redact", "block", "nope"]) | anything
+# list entries: strings, one-key mappings, regexes made of backtracking-prone pieces (the
+# policy refuses the unsafe ones with a 422, never a 500 or a hang)
+regex_text = st.lists(
+    st.sampled_from(
+        ["a", "(", ")", "+", "*", "?", "{2,5}", "{1,}", "[a-z]", "\\d", "|", ".", "^", "$", "(?<=a)", "\\1"]
+    ),
+    max_size=10,
+).map("".join)
+entry = (
+    st.text(max_size=12)
+    | st.sampled_from(["jane doe", "*@example.com", "*", "Project Falcon", "x" * 300])
+    | st.dictionaries(
+        st.sampled_from(["exact", "glob", "regex", "sha256", "label", "nope"]),
+        regex_text | st.text(max_size=8) | awkward,
+        max_size=2,
+    )
+    | awkward
+)
+entries = st.lists(entry, max_size=4) | anything
 score = st.floats(-1, 2, allow_nan=False) | anything
 policy = st.fixed_dictionaries(
     {},
@@ -77,8 +96,11 @@ policy = st.fixed_dictionaries(
         "label_thresholds": st.dictionaries(label, score, max_size=3) | anything,
         "pii_min_score": score,
         "injection_threshold": score,
-        "injection_operating_point": st.sampled_from(["default", "strict", "lax"]),
+        "injection_operating_point": st.sampled_from(["default", "strict", "indirect", "lax"]),
         "disabled_labels": st.lists(label, max_size=3) | anything,
+        "allow_list": st.dictionaries(label | st.just("*"), entries, max_size=3) | anything,
+        "deny_terms": entries,
+        "injection_allow_list": entries,
         "nope": anything,
     },
 )
@@ -107,6 +129,13 @@ valid_policy = st.fixed_dictionaries(
         "label_thresholds": st.dictionaries(valid_label, st.floats(0, 1), max_size=2),
         "disabled_labels": st.lists(valid_label, max_size=2),
         "injection_threshold": st.floats(0, 1) | st.none(),
+        "injection_operating_point": st.sampled_from(["default", "strict", "indirect"]),
+        "allow_list": st.dictionaries(
+            valid_label | st.just("*"),
+            st.lists(st.sampled_from([NAME.lower(), "*@example.com", {"glob": "4111*"}]), max_size=2),
+            max_size=2,
+        ),
+        "deny_terms": st.lists(st.sampled_from(["Doe", "previous", {"regex": r"\d{4}"}]), max_size=2),
     },
 )
 fuzzy_body = st.fixed_dictionaries(
