@@ -350,21 +350,7 @@ def _calls_registry(module: str) -> list[str]:
     return hits
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(
-                n in {"evaluate_injection", "evaluate_pii"},
-                strict=True,
-                reason="issue 14: evaluate_*.main still registers the model (docs/pipeline.md)",
-            ),
-        )
-        for n in sorted(_stages())
-        if not n.startswith("register")
-    ],
-)
+@pytest.mark.parametrize("name", [n for n in sorted(_stages()) if not n.startswith("register")])
 def test_only_register_stages_write_the_model_registry(name):
     hits = [h for argv in _commands(_stages()[name]) for h in _calls_registry(argv[0])]
     assert not hits, f"stage {name} writes the MLflow registry as a side effect: {hits}"

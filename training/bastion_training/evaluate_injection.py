@@ -1019,7 +1019,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import mlflow  # noqa: F401
 
-        from bastion_training.common import mlflow_run, register_model_folder
+        from bastion_training.common import mlflow_run
 
         with mlflow_run("injection-eval", {"model_version": manifest["version"]}) as mlf:
             if mlf:
@@ -1028,9 +1028,8 @@ def main(argv: list[str] | None = None) -> int:
                 mlf.log_metrics(
                     {k.replace(":", "_"): v for k, v in clean[main_name]["targets"].items() if v is not None}
                 )
+                # registering the model folder is the register_injection stage's job
                 mlf.log_artifacts(str(out_dir), artifact_path="report")
-                reg = register_model_folder(mlf, Path(args.model), "bastion-injection", manifest["version"])
-                log.info("registered bastion-injection version %s (%s)", reg, manifest["version"])
     except Exception as exc:  # tracking must never fail the evaluation
         log.warning("mlflow logging failed: %s", exc)
     print(md)

@@ -487,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import mlflow  # noqa: F401
 
-        from bastion_training.common import mlflow_run, register_model_folder
+        from bastion_training.common import mlflow_run
 
         with mlflow_run("pii-eval", {"model_version": manifest["version"], "cap": args.cap}) as mlf:
             if mlf:
@@ -496,10 +496,8 @@ def main(argv: list[str] | None = None) -> int:
                     {f"f1_iou_{k}": v["iou"]["micro"]["f1"] for k, v in first["sets"].items()}
                     | {f"texts_per_s_{i}": v for i, v in enumerate(throughput.values())}
                 )
+                # registering the model folder is the register_pii stage's job
                 mlf.log_artifacts(str(out_dir), artifact_path="report")
-                folder = Path(args.models_dir) / "pii"
-                reg = register_model_folder(mlf, folder, "bastion-pii", manifest["version"])
-                log.info("registered bastion-pii version %s (%s)", reg, manifest["version"])
     except Exception as exc:  # tracking must never fail the evaluation
         log.warning("mlflow logging failed: %s", exc)
     print(md)
