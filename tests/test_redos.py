@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from bastion.detectors import blocklist, heuristic, pii_regex
+from bastion.detectors import blocklist, heuristic, pii_regex, recognizers
 from bastion.detectors.blocklist import PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
 from bastion.detectors.pii_regex import RegexPIIDetector
@@ -118,6 +118,31 @@ SHAPES: dict[str, str] = {
     "emoji": "🔓",
     "zero_width": "a\u200b",
     "fullwidth": "ｉｇｎｏｒｅ ",
+    # the identifier and secret recognizers of issue 13
+    "ones": "1",
+    "nino_like": "AB 12 34 56 ",
+    "nine_digits": "123456789 ",
+    "digit_groups_3": "943 476 ",
+    "nhs_context": "NHS 943 476 ",
+    "account_digits": "account 1-2 ",
+    "passport_alnum": "passport A1B2C3 ",
+    "upper": "ABCDEFGH",
+    "cf_like": "RSSMRA85T10",
+    "nie_like": "X1234567",
+    "bc1": "bc1q",
+    "hex_0x": "0x",
+    "base58": "1BvBMSEYstWetqTF",
+    "conn_string": "postgres://a:",
+    "conn_user": "mysql://user",
+    "prose_password": "password is ",
+    "prose_password_fr": "mot de passe est ",
+    "glpat": "glpat-",
+    "sendgrid": "SG.",
+    "ya29": "ya29.",
+    "account_key": "AccountKey=",
+    "azure_secret": "abc1Q~",
+    "aws_secret_ctx": "aws_secret_access_key A/",
+    "sk_hex": "SK0123",
 }
 
 
@@ -199,11 +224,14 @@ def _runtime_patterns() -> dict[str, re.Pattern[str]]:
                 out[f"{short}.{name}"] = value
     for i, rule in enumerate(heuristic._RULES):
         out[f"heuristic._RULES[{i}]:{rule.family}"] = rule.pattern
-    for i, (pattern, *_rest) in enumerate(pii_regex._API_KEYS):
-        out[f"pii_regex._API_KEYS[{i}]"] = pattern
-    for label, pattern in _REGEX._context.items():
-        if pattern is not None:
-            out[f"pii_regex.context[{label}]"] = pattern
+    for name, value in vars(recognizers).items():
+        if isinstance(value, re.Pattern):
+            out[f"recognizers.{name}"] = value
+    for rec in _REGEX.recognizers:
+        if rec.regex is not None:
+            out[f"recognizer[{rec.name}].regex"] = rec.regex
+        if rec._context_re is not None:
+            out[f"recognizer[{rec.name}].context"] = rec._context_re
     return out
 
 
@@ -220,6 +248,9 @@ def test_the_audit_sees_the_rules() -> None:
     assert {"pii_regex._IBAN", "pii_regex._DIGIT_RUN", "pii_regex._PHONE_REGION", "pii_regex._EMAIL"} <= set(
         PATTERNS
     )
+    # every recognizer's pattern and context words, built-in and new
+    assert sum(k.startswith("recognizer[") and k.endswith(".regex") for k in PATTERNS) >= 35
+    assert {"recognizers._CONN_STRING", "recognizers._PASSWORD_PROSE", "recognizers._BTC"} <= set(PATTERNS)
 
 
 @pytest.mark.slow
