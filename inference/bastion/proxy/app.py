@@ -374,10 +374,10 @@ def create_proxy_app(
     settings = settings or Settings()
     metrics = _ProxyMetrics()
     store = privacy_store
-    if store is None and settings.store_url:
+    if store is None and settings.audit_store_url:
         from bastion.api.audit_log import _load_store
 
-        store = _load_store(settings.store_url)
+        store = _load_store(settings.audit_store_url)
     audit = AuditLogger(settings.audit_hmac_key, stream=audit_stream, store=store)
     state = _State(config, settings, metrics, audit, guard_factory or Guard.default, guard=guard)
     if settings.auth_enabled and key_store is None:

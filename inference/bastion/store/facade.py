@@ -230,6 +230,10 @@ class PrivacyStore:
         }
         if any(f.category == INJECTION for f in result.findings):
             details["injection_findings"] = sum(f.category == INJECTION for f in result.findings)
+        # found vs replaced: LOCATION/ORGANIZATION are reported but allowed by default
+        redacted = Counter(f.label for f in getattr(result, "redactions", result.pii))
+        if redacted:
+            details["redacted"] = dict(sorted(redacted.items()))
         with write_tx(self.engine) as conn:
             pseudonym = (
                 None if user_id is None else self.pseudonyms.get_or_create_on(conn, check_user_id(user_id))
