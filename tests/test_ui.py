@@ -109,7 +109,6 @@ def test_config_has_limits_and_operating_points(client):
     assert d["max_text_chars"] == Settings().max_text_chars
     assert d["operating_points"]["default"] == {"fake_inj": 0.5}
     assert d["operating_points"]["strict"] == {"fake_inj": 0.8}
-    assert "key" not in str(d).lower().replace("keys", "")
 
 
 def test_ui_can_be_switched_off(client):

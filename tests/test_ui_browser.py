@@ -294,6 +294,31 @@ def test_bad_input_shows_a_message(browser, live, setup, expected):
     assert _q(d, "#results").get_attribute("hidden") is not None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\U0001f600\U0001f600 mail x.y@example.com now",  # astral characters: 2 UTF-16 units each
+        "caf\u00e9 \u200bmail\u200b: x.y@example.com",  # combining-free accents and zero-width spaces
+        "\uff4d\uff41\uff49\uff4c x.y@example.com \u0645\u0631\u062d\u0628\u0627",  # full-width, RTL
+    ],
+)
+def test_highlights_use_code_point_offsets(browser, live, text):
+    d = browser
+    _open_playground(d, live)
+    _q(d, "#key").clear()
+    _q(d, "#key").send_keys(live.key)
+    d.execute_script(
+        "const t = document.querySelector('#text'); t.value = arguments[0]; t.dispatchEvent(new Event('input'));",
+        text,
+    )
+    _check(d)
+    assert _q(d, "#error").text == ""
+    email = "x.y@example.com"
+    assert _marks(d)["EMAIL_ADDRESS"] == (email, text.index(email), text.index(email) + len(email))
+    # the highlighted copy is the original text, character for character
+    assert d.execute_script("return document.querySelector('#single .highlighted').textContent") == text
+
+
 def test_chat_transcript(browser, live):
     d = browser
     _open_playground(d, live)
