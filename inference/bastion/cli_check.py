@@ -49,6 +49,11 @@ def add_parser(subparsers: Any) -> None:
     check.add_argument(
         "--output", action="store_true", help="check the text as an LLM answer (output policy: secrets block)"
     )
+    check.add_argument(
+        "--explain",
+        action="store_true",
+        help="say why each finding was reported (recognizer, validator, context word; a model's window)",
+    )
     check.set_defaults(func=run_check)
 
     redact = subparsers.add_parser(
@@ -130,7 +135,17 @@ def _write(stream: TextIO, text: str) -> None:
             buffer.flush()
 
 
-def _summary(result: CheckResult) -> str:
+def _explanation(f: Any) -> str:
+    """One line for a finding's explanation: ``key=value`` pairs in the detector's order."""
+    why = f.explanation
+    if why is None:
+        return "no explanation"
+    if isinstance(why, str):
+        return why
+    return "  ".join(f"{k}={v}" for k, v in why.items())
+
+
+def _summary(result: CheckResult, explain: bool = False) -> str:
     lines = [f"action: {result.action.value}"]
     if result.injection_score is None:
         lines.append("injection: not checked (no injection detector)")
@@ -144,6 +159,8 @@ def _summary(result: CheckResult) -> str:
     for f in pii:
         check = ", validated" if f.validated else ""
         lines.append(f"  {f.label:<16} [{f.start}:{f.end}]  score {f.score:.2f}  ({f.detector}{check})")
+        if explain:
+            lines.append(f"    why: {_explanation(f)}")
     if pii:
         lines.append(f"redacted: {result.redacted_text}")
     if result.degraded:
@@ -176,9 +193,9 @@ def run_check(args: argparse.Namespace) -> int:
     guard = _build_guard(args)
     result = guard.check_output(text) if args.output else guard.check(text)
     if args.json:
-        _write(sys.stdout, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        _write(sys.stdout, json.dumps(result.to_dict(explain=args.explain), ensure_ascii=False) + "\n")
     else:
-        _write(sys.stdout, _summary(result))
+        _write(sys.stdout, _summary(result, explain=args.explain))
     return EXIT_BLOCK if result.action is Action.BLOCK else EXIT_OK
 
 
@@ -198,7 +215,7 @@ def run_redact(args: argparse.Namespace) -> int:
         return EXIT_OK
     out: dict[str, Any] = {
         "redacted_text": result.redacted_text,
-        "pii": [f.to_dict() for f in result.pii],
+        "pii": [f.to_dict(explain=False) for f in result.pii],
         "degraded": result.degraded,
     }
     if result.vault is not None and len(result.vault):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -98,5 +99,6 @@ class OnnxInjectionDetector:
             if score < 0:
                 out.append([])
             else:
-                out.append([Finding(INJECTION_LABEL, s, e, score, self.name, INJECTION)])
+                why = MappingProxyType({"model": self.name, "window": f"[{s}:{e})"})
+                out.append([Finding(INJECTION_LABEL, s, e, score, self.name, INJECTION, explanation=why)])
         return out

@@ -15,8 +15,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -250,14 +252,50 @@ class OnnxNERDetector:
         ]
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        out: list[list[Finding]] = []
+        for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True):
+            spans = decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self.thresholds)
+            windows = self._char_windows(enc)
+            out.append(
+                [
+                    Finding(
+                        s.label,
+                        s.start,
+                        s.end,
+                        round(s.score, 6),
+                        self.name,
+                        PII,
+                        explanation=model_explanation(self.name, windows, s.start, s.end),
+                    )
+                    for s in spans
+                    if not self.validate or plausible(s.label, text[s.start : s.end])
+                ]
+            )
+        return out
+
+    def _char_windows(self, enc: Any) -> list[tuple[int, int]]:
+        """The character range each model window of ``enc`` read."""
+        offs = enc.offsets
         return [
-            [
-                Finding(s.label, s.start, s.end, round(s.score, 6), self.name, PII)
-                for s in spans
-                if not self.validate or plausible(s.label, text[s.start : s.end])
-            ]
-            for text, spans in zip(texts, self.predict(texts), strict=True)
+            (offs[s][0], offs[e - 1][1])
+            for s, e in sliding_windows(len(enc.ids), self.model.content_length, self.model.stride)
+            if e > s
         ]
+
+
+def model_explanation(
+    model: str, windows: Sequence[tuple[int, int]], start: int, end: int
+) -> Mapping[str, str]:
+    """``{"model": ..., "window": "[a:b)"}``: the first model window holding the whole span
+    (else the one it starts in), as end-exclusive character offsets.
+
+    >>> dict(model_explanation("pii", [(0, 40), (30, 70)], 35, 50))
+    {'model': 'pii', 'window': '[30:70)'}
+    """
+    chosen = next((w for w in windows if w[0] <= start and end <= w[1]), None)
+    if chosen is None:
+        chosen = next((w for w in windows if w[0] <= start < w[1]), (start, end))
+    return MappingProxyType({"model": model, "window": f"[{chosen[0]}:{chosen[1]})"})
 
 
 _NUMERIC_FORM = re.compile(r"[0-9+()\s./-]+")
