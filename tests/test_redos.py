@@ -232,6 +232,8 @@ def _runtime_patterns() -> dict[str, re.Pattern[str]]:
             out[f"recognizer[{rec.name}].regex"] = rec.regex
         if rec._context_re is not None:
             out[f"recognizer[{rec.name}].context"] = rec._context_re
+    if _REGEX._gate is not None:
+        out["pii_regex.context_gate"] = _REGEX._gate
     return out
 
 

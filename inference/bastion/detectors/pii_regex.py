@@ -587,6 +587,21 @@ class RegexPIIDetector:
             validated=True, after=True,
         )  # fmt: skip
         self.recognizers: tuple[Recognizer, ...] = (*BUILTIN_RECOGNIZERS, *extra, phone)
+        # One pass finds which context words of the context-only recognizers occur at all
+        # (a word found also vouches for the shorter words inside it: "ssn" for "ss").
+        words = sorted(
+            {w for r in self.recognizers if r.context_required for w in r._context_literals},
+            key=len,
+            reverse=True,
+        )
+        self._gate = re.compile("|".join(re.escape(w) for w in words)) if words else None
+        self._gate_closure = {w: frozenset(x for x in words if x in w) for w in words}
+        # The labels are fixed, so which recognizers run is too: the reported ones, and
+        # (phones on) the ones whose spans a phone reading must not take.
+        phones = "PHONE_NUMBER" in self.labels
+        self._active: tuple[Recognizer, ...] = tuple(
+            r for r in self.recognizers if r.label in self.labels or (phones and r.shields_phones)
+        )
 
     def __repr__(self) -> str:
         return f"RegexPIIDetector(regions={list(self.regions)}, labels={sorted(self.labels)}, context_window={self.context_window})"
@@ -612,15 +627,27 @@ class RegexPIIDetector:
 
     def _detect_one(self, text: str) -> list[Finding]:
         on = self.labels
-        phones = "PHONE_NUMBER" in on
-        low = text.lower()
-        seen: dict[str, bool] = {}
         window = self.context_window
+        present: set[str] = set()
+        if window and self._gate is not None:
+            for w in set(self._gate.findall(text.lower())):
+                present |= self._gate_closure[w]
+        has_digit = _ANY_DIGIT.search(text) is not None
         found: list[Finding] = []
-        for rec in self.recognizers:
-            if rec.label in on or (phones and rec.shields_phones):
-                taken = found if rec.after else ()
-                found += rec.scan(text, window=window, detector=self.name, taken=taken, low=low, seen=seen)
+        # The gates are checked here rather than through Recognizer.scan: ~60 recognizers
+        # a text, and on short texts the calls would cost more than the scans.
+        for rec in self._active:
+            if rec.needs_digit and not has_digit:
+                continue
+            if rec.literals:
+                for lit in rec.literals:
+                    if lit in text:
+                        break
+                else:
+                    continue
+            if rec.context_required and (not window or present.isdisjoint(rec._context_literals)):
+                continue
+            found += rec.findings(text, window=window, detector=self.name, taken=found if rec.after else ())
         return self._resolve([f for f in found if f.label in on], text)
 
     def _resolve(self, found: list[Finding], text: str) -> list[Finding]:
