@@ -128,3 +128,13 @@ def test_cli_check_explain_json(regex_config: Path, tmp_path: Path) -> None:
         "check", "--config", str(regex_config), "--json", "NHS number 943 476 5919", cwd=tmp_path
     )
     assert "explanation" not in json.loads(plain.stdout)["pii"][0]
+
+
+def test_findings_with_explanations_pickle() -> None:
+    # bastion scan runs detectors in worker processes: findings must cross the boundary
+    import pickle
+
+    f = build_detector("pii_regex").detect(["card 4111 1111 1111 1111"])[0][0]
+    g = pickle.loads(pickle.dumps(f))
+    assert g == f and g.explanation == f.explanation
+    assert dict(g.explanation)["validator"] == "luhn"

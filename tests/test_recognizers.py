@@ -349,3 +349,17 @@ def test_custom_pattern_is_case_sensitive_and_bounded_by_default() -> None:
     assert [f.start for f in r.scan("EMP-123 emp-123 XEMP-123 EMP-1234")] == [0]
     loose = custom_recognizer({"name": "emp", "label": "EMP", "regex": r"EMP-\d{3}", "boundary": False})
     assert [f.start for f in loose.scan("XEMP-123")] == [1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DATABASE_URL=postgres://admin:s3cretPW@db.example.com:5432/app",
+        "my new password is hunter2",
+        "token glpat-xYz12AbC34dEf56GhI78jK",
+        "aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ],
+)
+def test_check_output_blocks_the_new_secrets(text: str) -> None:
+    result = Guard([build_detector("pii_regex")]).check_output(text)
+    assert result.action.value == "block"

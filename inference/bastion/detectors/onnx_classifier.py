@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from types import MappingProxyType
 
 import numpy as np
 
+from bastion.detectors.explanation import Explanation
 from bastion.detectors.onnx_common import DEFAULT_OVERLAP, OnnxTextModel, length_batches, softmax
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
@@ -99,6 +99,6 @@ class OnnxInjectionDetector:
             if score < 0:
                 out.append([])
             else:
-                why = MappingProxyType({"model": self.name, "window": f"[{s}:{e})"})
+                why = Explanation({"model": self.name, "window": f"[{s}:{e})"})
                 out.append([Finding(INJECTION_LABEL, s, e, score, self.name, INJECTION, explanation=why)])
         return out

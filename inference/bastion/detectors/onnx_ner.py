@@ -17,12 +17,12 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from bastion.casefeatures import case_ids
+from bastion.detectors.explanation import Explanation
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
     OnnxTextModel,
@@ -295,7 +295,7 @@ def model_explanation(
     chosen = next((w for w in windows if w[0] <= start and end <= w[1]), None)
     if chosen is None:
         chosen = next((w for w in windows if w[0] <= start < w[1]), (start, end))
-    return MappingProxyType({"model": model, "window": f"[{chosen[0]}:{chosen[1]})"})
+    return Explanation({"model": model, "window": f"[{chosen[0]}:{chosen[1]})"})
 
 
 _NUMERIC_FORM = re.compile(r"[0-9+()\s./-]+")

@@ -29,9 +29,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
+from bastion.detectors.explanation import Explanation
 from bastion.detectors.validators import (
     VALIDATORS,
     aadhaar_ok,
@@ -231,7 +231,7 @@ class Recognizer:
             info["valid"] = True
         if word is not None:
             info["context"] = word
-        return MappingProxyType(info)
+        return Explanation(info)
 
 
 # --- context words ---------------------------------------------------------------------
@@ -250,10 +250,12 @@ _CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार")
 _CTX_SIN = ("sin", "social insurance", "nas", "assurance sociale", "numéro d'assurance")
 _CTX_TFN = ("tfn", "tax file")
 _CTX_ROUTING = ("routing", "aba", "rtn", "transit", "routing number", "routing no")
+# Phrases, not the bare word: "account" starts "Accountant", and a context word only has
+# to start a word. The recognizer wins over a phone reading of the same digits.
 _CTX_ACCOUNT = (
-    "account number", "account no", "account #", "acct", "a/c", "bank account", "checking account",
-    "savings account", "kontonummer", "konto", "numéro de compte", "número de cuenta", "numero di conto",
-    "rekeningnummer", "account",
+    "account number", "account no", "account #", "account:", "account is", "acct", "a/c",
+    "bank account", "checking account", "savings account", "kontonummer", "konto:", "konto-nr",
+    "numéro de compte", "número de cuenta", "numero di conto", "rekeningnummer",
 )  # fmt: skip
 _CTX_BIC = ("swift", "bic", "bank identifier", "swift code", "bic code", "swift/bic")
 _CTX_PASSPORT = (
