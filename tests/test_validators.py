@@ -199,3 +199,74 @@ def test_date_ok(ymd: tuple[int, int, int], ok: bool) -> None:
 
 def test_digits_only() -> None:
     assert digits_only("+1 (212) 555-0100 x٣") == "12125550100"
+
+
+# --- identifier validators (issue 13 item 4) ---------------------------------------------------
+
+from bastion.detectors import validators as V  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("check", "valid", "invalid"),
+    [
+        (V.nino_ok, "AB 12 34 56 C", "GB 12 34 56 C"),
+        (V.nino_ok, "JG103759A", "JG103759E"),
+        (V.nhs_ok, "943 476 5919", "943 476 5918"),
+        (V.de_tax_id_ok, "36 574 261 809", "36 574 261 808"),
+        (V.fr_nir_ok, "2 95 10 99 126 111 93", "2 95 10 99 126 111 94"),
+        (V.es_nif_ok, "12345678Z", "12345678A"),
+        (V.es_nif_ok, "X1234567L", "X1234567A"),
+        (V.it_fiscal_code_ok, "RCCMNL83S18D969H", "RCCMNL83S18D969A"),
+        (V.nl_bsn_ok, "111222333", "111222334"),
+        (V.verhoeff_ok, "2363", "2364"),
+        (V.aadhaar_ok, "2345 6789 0124", "2345 6789 0123"),
+        (V.ca_sin_ok, "130 692 544", "130 692 545"),
+        (V.au_tfn_ok, "123 456 782", "123 456 783"),
+        (V.aba_ok, "011000015", "011000016"),
+        (V.aba_ok, "021000021", "991000010"),  # 99: no Federal Reserve district
+        (V.bic_ok, "DEUTDEFF500", "DEUTXXFF500"),
+        (V.mod97_ok, "370400440532013000131489", "370400440532013000131488"),
+        (V.base58check_ok, "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3"),
+        (
+            V.bech32_ok,
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",
+        ),
+        (
+            V.bech32_ok,
+            "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xW7kv8f3t4",
+        ),
+        (V.btc_address_ok, "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy", "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLz"),
+        (
+            V.eth_address_ok,
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+            "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD",
+        ),
+        (V.eth_address_ok, "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", "0x" + "0" * 40),
+    ],
+)
+def test_identifier_validators(check, valid: str, invalid: str) -> None:
+    assert check(valid) is True
+    assert check(invalid) is False
+
+
+@pytest.mark.parametrize("junk", ["", " ", "\x00", "é" * 40, "0x", "bc1", "1" * 200, "ABCD", "-" * 12])
+@pytest.mark.parametrize("name", sorted(V.VALIDATORS))
+def test_named_validators_never_raise(name: str, junk: str) -> None:
+    assert V.VALIDATORS[name](junk) in (True, False)
+
+
+def test_keccak_matches_the_known_vectors() -> None:
+    assert V.keccak256(b"").hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+    assert V.keccak256(b"abc").hex() == "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45"
+    # more than one 136-byte block
+    assert V.keccak256(b"a" * 200).hex() != V.keccak256(b"a" * 199).hex()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("EMP-79927398713", True), ("EMP-79927398710", False), ("EMP-", False)],
+)
+def test_named_numeric_validators_read_the_digits(value: str, expected: bool) -> None:
+    assert V.VALIDATORS["luhn"](value) is expected
