@@ -14,6 +14,8 @@ from bastion.errors import ConfigError
 
 
 def _pii_regex(**kw: Any) -> Detector:
+    """Options: ``regions``, ``labels``, ``context_window``, ``max_phone_calls`` and
+    ``custom`` (a list of recognizers, see :func:`bastion.detectors.recognizers.custom_recognizer`)."""
     from bastion.detectors.pii_regex import RegexPIIDetector
 
     return RegexPIIDetector(**kw)

@@ -1,6 +1,13 @@
 """Regex + checksum PII recognizers: the detector that always runs.
 
-Each label has one or more patterns with a base score; a context word (``"ssn"``,
+The detector composes one :class:`~bastion.detectors.recognizers.Recognizer` per family:
+:data:`CORE_RECOGNIZERS` here (e-mail, URL, MAC, API keys, JWT, PEM keys, password
+assignments, dates of birth, cards, IBANs, SSNs, IPs), the national / bank / crypto
+identifiers and secrets of :mod:`bastion.detectors.recognizers`, any ``custom`` ones from
+the config, and last the phone recognizer, which reads every other finding. Overlaps
+are resolved with :func:`bastion.merge.merge_findings` without joins.
+
+Each recognizer has a pattern (or a ``find`` hook) with a base score; a context word (``"ssn"``,
 ``"iban"``, ``"born"``...) within ``context_window`` characters before a match raises
 the score by a fixed boost, capped at 1.0, the way Presidio's context enhancer does.
 Values with a checksum or structural validator (Luhn, mod-97, SSN rules, phonenumbers)
