@@ -471,11 +471,12 @@ MB = 1_000_000
     ],
 )
 def test_megabyte_inputs_are_linear(det: RegexPIIDetector, text: str) -> None:
-    # Catastrophic backtracking would take minutes; linear scans take ~0.1-0.5 s even on a
-    # busy CI core. The bound is loose on purpose: it guards complexity, not speed.
+    # Catastrophic backtracking would take minutes; linear scans take ~0.1-0.5 s on an idle
+    # core (and up to ~4 s on one shared with training runs). The bound is loose on purpose:
+    # it guards complexity, not speed (tests/test_redos.py checks growth ratios).
     t0 = time.perf_counter()
     det.detect([text])
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < 15.0
 
 
 def test_phone_call_budget_caps_work() -> None:
