@@ -347,8 +347,10 @@ def test_stream_block_mid_stream_ends_with_an_error_and_never_sends_the_secret(p
     assert err.value.code == "content_blocked"
     assert err.value.body["labels"] == ["API_KEY"] and err.value.body["stage"] == "stream"
     text = "".join(got)
-    # the benign start was streamed before the block, and nothing of the secret
-    assert text.startswith(benign[:40]) and (benign + "The key is ").startswith(text)
+    # at most the benign start was streamed before the block (how much depends on how far the
+    # upstream got ahead of the guard: on a loaded machine all chunks can arrive before the
+    # first check), and nothing of the secret
+    assert (benign + "The key is ").startswith(text)
     assert "sk-" not in text
 
 
