@@ -49,25 +49,89 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.
     return [batches[i] for i in order]
 
 
-def predict_logits(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
-    """(n, 2) logits, first window of each text (truncated to ``max_length``)."""
+def text_windows(
+    n: int, size: int, cap: int, rng: np.random.Generator | None = None
+) -> list[tuple[int, int]]:
+    """Content windows ``[a, b)`` of at most ``size`` tokens over ``n`` tokens, overlapping by
+    half (as the runtime's sliding windows do); at most ``cap`` of them: the first, the last
+    and random others (``rng``) or evenly spaced ones (no ``rng``).
+
+    >>> text_windows(10, 4, 8)
+    [(0, 4), (2, 6), (4, 8), (6, 10)]
+    >>> text_windows(3, 4, 8)
+    [(0, 3)]
+    """
+    if n <= size:
+        return [(0, n)]
+    stride = max(1, size // 2)
+    starts = list(range(0, n - size + 1, stride))
+    if starts[-1] != n - size:
+        starts.append(n - size)
+    if len(starts) > cap:
+        inner = starts[1:-1]
+        k = max(0, cap - 2)
+        if rng is not None:
+            pick = sorted(rng.choice(len(inner), size=k, replace=False).tolist()) if k else []
+        else:
+            pick = [round((j + 1) * (len(inner) - 1) / (k + 1)) for j in range(k)]
+        starts = [starts[0], *[inner[i] for i in pick], starts[-1]]
+    return [(a, a + size) for a in starts]
+
+
+def _window_rows(tok, content: list[list[int]], max_length: int, cap: int, rng=None):
+    """Model inputs for every window of every text, and the text each belongs to."""
+    size = max_length - tok.num_special_tokens_to_add(pair=False)
+    rows, owner = [], []
+    for i, ids in enumerate(content):
+        for a, b in text_windows(len(ids), size, cap, rng):
+            rows.append(tok.build_inputs_with_special_tokens(ids[a:b]))
+            owner.append(i)
+    return rows, owner
+
+
+def _forward(model, tok, rows: list[list[int]], batch_size: int) -> np.ndarray:
     import torch
 
-    model.eval()
-    order = np.argsort([len(t) for t in texts])
-    out = np.zeros((len(texts), 2), dtype=np.float32)
+    out = np.zeros((len(rows), 2), dtype=np.float32)
+    order = np.argsort([len(r) for r in rows])
     with torch.inference_mode():
-        for s in range(0, len(texts), batch_size):
+        for s in range(0, len(rows), batch_size):
             ids = order[s : s + batch_size]
-            enc = tok(
-                [texts[i] for i in ids],
-                truncation=True,
-                max_length=max_length,
-                padding=True,
+            feats = tok.pad(
+                {"input_ids": [rows[i] for i in ids], "attention_mask": [[1] * len(rows[i]) for i in ids]},
                 return_tensors="pt",
             )
-            out[ids] = model(**enc).logits.float().numpy()
+            out[ids] = model(**feats).logits.float().numpy()
     return out
+
+
+def max_window_logits(
+    model, tok, content: list[list[int]], max_length: int, cap: int, batch_size: int = 64
+) -> tuple[np.ndarray, list[int]]:
+    """(n, 2) logits of each text's highest-scoring window (the runtime's max over windows),
+    and that window's index among the text's windows."""
+    model.eval()
+    rows, owner = _window_rows(tok, content, max_length, cap)
+    logits = _forward(model, tok, rows, batch_size)
+    margin = logits[:, 1] - logits[:, 0]
+    out = np.zeros((len(content), 2), dtype=np.float32)
+    best = [-1] * len(content)
+    best_m = np.full(len(content), -np.inf)
+    seen = [0] * len(content)
+    for r, i in enumerate(owner):
+        if margin[r] > best_m[i]:
+            best_m[i], best[i], out[i] = margin[r], seen[i], logits[r]
+        seen[i] += 1
+    return out, best
+
+
+def predict_logits(
+    model, tok, texts: list[str], max_length: int, batch_size: int = 64, cap: int = 1
+) -> np.ndarray:
+    """(n, 2) logits: the first window of each text (``cap=1``), or the highest-scoring of up
+    to ``cap`` windows (what the runtime does with its sliding windows)."""
+    content = tok(texts, add_special_tokens=False, truncation=False)["input_ids"]
+    return max_window_logits(model, tok, content, max_length, cap, batch_size)[0]
 
 
 def predict_proba(model, tok, texts: list[str], max_length: int, batch_size: int = 64) -> np.ndarray:
@@ -78,6 +142,37 @@ def _softmax1(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """P(class 1) of 2-class logits divided by ``temperature``."""
     z = np.asarray(logits, dtype=np.float64) / temperature
     return (1.0 / (1.0 + np.exp(z[:, 0] - z[:, 1]))).astype(np.float32)
+
+
+def _train_inputs(model, tok, content: list[list[int]], size: int, cap: int, rng) -> list[list[int]]:
+    """One window per row: the only one, or (``cap`` > 1) the one the model scores highest."""
+    chosen: list[list[int] | None] = [None] * len(content)
+    long_rows = []
+    for k, ids in enumerate(content):
+        if len(ids) <= size or cap <= 1:
+            chosen[k] = tok.build_inputs_with_special_tokens(ids[:size])
+        else:
+            long_rows.append(k)
+    if long_rows:
+        sub = [content[k] for k in long_rows]
+        wins = [text_windows(len(ids), size, cap, rng) for ids in sub]
+        rows = [
+            tok.build_inputs_with_special_tokens(ids[a:b])
+            for ids, w in zip(sub, wins, strict=True)
+            for a, b in w
+        ]
+        was_training = model.training
+        model.eval()
+        logits = _forward(model, tok, rows, 32)
+        if was_training:
+            model.train()
+        margin = logits[:, 1] - logits[:, 0]
+        r = 0
+        for k, w in zip(long_rows, wins, strict=True):
+            j = int(np.argmax(margin[r : r + len(w)]))
+            chosen[k] = rows[r + j]
+            r += len(w)
+    return chosen  # type: ignore[return-value]
 
 
 def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
@@ -93,6 +188,10 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     torch.set_num_threads(int(p.get("threads", 2)))
     train_df = pd.read_parquet(data_dir / "train.parquet")
     val_df = pd.read_parquet(data_dir / "val.parquet")
+    if p.get("max_val_rows") and len(val_df) > int(p["max_val_rows"]):
+        # a fixed, seeded subset keeps periodic evaluation affordable; the export recalibrates
+        # the operating points on the whole validation split through the int8 runtime
+        val_df = val_df.sample(n=int(p["max_val_rows"]), random_state=int(params.get("seed", 13)))
     caps = p.get("family_caps") or {}
     if caps:
         # Cap over-represented families (BIPIA insertions reuse a few documents many times)
@@ -132,8 +231,18 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     if p.get("keep_layers"):
         keep_encoder_layers(model, int(p["keep_layers"]))
     max_length = int(p["max_length"])
-    enc = tok(train_texts, truncation=True, max_length=max_length)
-    lengths = [len(x) for x in enc["input_ids"]]
+    # Long documents carry their attack anywhere: training on the first window only would
+    # label windows that hold no attack as injections (and teach "long = injection"). With
+    # window_selection "max", each long row trains on its highest-scoring window under the
+    # current model (multiple-instance learning), matching the runtime's max over windows.
+    selection = str(p.get("window_selection", "first"))
+    if selection not in ("first", "max"):
+        raise SystemExit(f"train_injection.window_selection must be 'first' or 'max', got {selection!r}")
+    mil_cap = int(p.get("max_windows", 6)) if selection == "max" else 1
+    content = tok(train_texts, add_special_tokens=False, truncation=False)["input_ids"]
+    size = max_length - tok.num_special_tokens_to_add(pair=False)
+    lengths = [min(len(x), size) + 2 for x in content]
+    val_content = tok(val_texts, add_special_tokens=False, truncation=False)["input_ids"]
 
     pos = max(1, int(y_train.sum()))
     neg = max(1, len(y_train) - pos)
@@ -167,11 +276,9 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         for epoch in range(epochs):
             model.train()
             for batch in length_bucketed_batches(lengths, bs, rng):
+                inputs = _train_inputs(model, tok, [content[i] for i in batch], size, mil_cap, rng)
                 feats = tok.pad(
-                    {
-                        "input_ids": [enc["input_ids"][i] for i in batch],
-                        "attention_mask": [enc["attention_mask"][i] for i in batch],
-                    },
+                    {"input_ids": inputs, "attention_mask": [[1] * len(r) for r in inputs]},
                     return_tensors="pt",
                 )
                 logits = model(**feats).logits
@@ -195,7 +302,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                         mlf.log_metric("train_loss", float(loss.item()), step=step)
                 over_budget = time.time() - t0 > budget_s
                 if step % eval_every == 0 or step == total or over_budget:
-                    val_logits = predict_logits(model, tok, val_texts, max_length)
+                    val_logits = max_window_logits(model, tok, val_content, max_length, mil_cap)[0]
                     probs = _softmax1(val_logits)
                     m = binary_metrics(y_val, probs)
                     log.info("eval step %d: %s", step, {k: round(v, 4) for k, v in m.items()})
@@ -237,6 +344,8 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             "base": str(p.get("base") or "minilm"),
             "base_model": base_desc,
             "max_length": max_length,
+            "window_selection": selection,
+            "max_windows": mil_cap,
             "train_rows": int(len(y_train)),
             "val_rows": int(len(y_val)),
             "train_seconds": round(time.time() - t0, 1),
