@@ -304,7 +304,10 @@ def test_target_table_columns_previous_and_met():
     assert "| CyberSecEval EN recall | 85.0 | 50.0 | 30.0 | ≥ 90.0 | **no** |" in text
     assert "| FPR cl4r1t4s | 1.0 | 3.0 | 5.0 | ≤ 2.0 | yes |" in text
     assert "| FPR instructionwild (label-0 rows) | 0.5 | 0.5 | 0.5 | ≤ 1.0 | yes |" in text
-    assert "| CyberSecEval, worst language recall (each language ≥ 80) | 40.0 | 40.0 | 40.0 | ≥ 80.0 | **no** |" in text
+    assert (
+        "| CyberSecEval, worst language recall (each language ≥ 80) | 40.0 | 40.0 | 40.0 | ≥ 80.0 | **no** |"
+        in text
+    )
     assert "FPR owasp_llm_top10" not in text  # a set this run does not have: no row
     # a target can be overridden (params: evaluate_injection.targets)
     text = "\n".join(target_table(results, meta, None, {"cse_en_tpr": 0.8}))
