@@ -234,8 +234,9 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         manifest["temperature"] = float(temperature)
         manifest["temperature_applied"] = "in graph: tagging head weight and bias divided by T"
         manifest["calibration_val"] = summary.get("calibration_val")
-    if p.get("history"):
-        # how the checkpoint came to be when it continues earlier runs (train_pii.init_from)
+    if p.get("history") and p.get("init_from"):
+        # how the checkpoint came to be when it continues earlier runs (train_pii.init_from); a
+        # run from the base model must not ship a manifest describing continued runs
         manifest["training"] = {"runs": list(p["history"])}
     tok_json = hf_dir / "tokenizer.json"
     with tempfile.TemporaryDirectory() as tmp:
