@@ -253,6 +253,10 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     epochs = int(p["epochs"])
     steps_per_epoch = math.ceil(len(y_train) / bs)
     total = steps_per_epoch * epochs
+    # max_steps sizes the LR schedule to the run that fits the time budget, so the rate
+    # decays to zero at the end instead of being cut off near its peak
+    if p.get("max_steps"):
+        total = min(total, int(p["max_steps"]))
     opt = torch.optim.AdamW(
         model.parameters(), lr=float(p["lr"]), weight_decay=float(p.get("weight_decay", 0.01))
     )
@@ -318,8 +322,9 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
                     else:
                         bad_evals += 1
                     model.train()
-                    if bad_evals >= patience or over_budget:
-                        log.info("stopping: %s", "budget" if over_budget else "early stopping")
+                    if bad_evals >= patience or over_budget or step >= total:
+                        why = "budget" if over_budget else "max_steps" if step >= total else "early stopping"
+                        log.info("stopping: %s", why)
                         stop = True
                         break
             if stop:

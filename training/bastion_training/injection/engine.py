@@ -28,6 +28,7 @@ from bastion_training.injection.carriers import carrier_rows
 from bastion_training.injection.io import read_json, read_lines
 from bastion_training.injection.multilingual import PHRASES
 from bastion_training.injection.negatives import (
+    composed_system_prompt_rows,
     discussion_rows,
     native_benign_rows,
     roleplay_fiction_rows,
@@ -55,6 +56,7 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "secrets_per_template": 60,
     "discussion": 700,
     "system_prompts": 400,
+    "system_prompts_composed": 2000,
     "roleplay_fiction": 250,
     "native_benign_per_lang": 80,
 }
@@ -170,6 +172,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["secrets_code"] = secrets_code_rows(seed, int(e["secrets_per_template"]))
     parts["discussion"] = discussion_rows(seed, int(e["discussion"]), vf)
     parts["system_prompts"] = system_prompt_rows(seed, int(e["system_prompts"]), vf)
+    parts["system_prompts_composed"] = composed_system_prompt_rows(
+        seed, int(e["system_prompts_composed"]), vf, _awesome_roles(root)
+    )
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
@@ -179,6 +184,18 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     # a leading blank line lets the table render inside prepare's "Other build steps" list
     stats["carrier_table"] = "\n\n" + carrier_table(crs) + "\n"
     return out, stats
+
+
+def _awesome_roles(root: Path) -> list[tuple[str, str]]:
+    """awesome-chatgpt-prompts role rows (not the relabelled jailbreaks) as system-prompt personas."""
+    from bastion_training.injection.sources import load_awesome
+
+    try:
+        df = load_awesome(root)
+    except FileNotFoundError:
+        return []
+    df = df[(df["label"] == 0) & (df["text"].str.len() < 1500)]
+    return list(zip(df["group"], df["text"], strict=True))
 
 
 def _md(df: pd.DataFrame) -> str:
