@@ -105,30 +105,10 @@ class Finding:
         )
 
     def to_dict(self, *, explain: bool = True) -> dict[str, Any]:
-        """JSON-safe dict; ``explanation`` only when set (and ``explain``)."""
-        return (
-            {
-                "label": self.label,
-                "start": self.start,
-                "end": self.end,
-                "score": round(float(self.score), 4),
-                "detector": self.detector,
-                "category": self.category,
-                "validated": self.validated,
-            }
-            | ({} if self.action is None else {"action": self.action.value, "rule": self.rule})
-            | ({} if self.explanation is None or not explain else {"explanation": _plain(self.explanation)})
-        )
+        """JSON-safe dict; ``explanation`` only when set (and ``explain``): :func:`bastion.results.finding_dict`."""
+        from bastion.results import finding_dict
 
-
-def _plain(explanation: Mapping[str, Any] | str) -> dict[str, Any] | str:
-    """A JSON-safe copy of an explanation (mappings become dicts)."""
-    if isinstance(explanation, str):
-        return explanation
-    return {
-        str(k): v if isinstance(v, str | int | float | bool) or v is None else str(v)
-        for k, v in explanation.items()
-    }
+        return finding_dict(self, explain=explain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,25 +159,11 @@ class CheckResult:
         return tuple(f for f in self.pii if f.action is not Action.ALLOW)
 
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
-        """JSON-safe dict; the shape the CLI prints and the HTTP API returns.
+        """JSON-safe dict; the shape the CLI prints and the HTTP API returns
+        (:func:`bastion.results.result_dict`, where every other shape of a result lives too).
 
         ``explain`` adds each finding's ``explanation`` (where its detector gave one);
         off by default, so responses keep their documented shape."""
-        return {
-            "action": self.action.value,
-            "injection": {
-                "score": None if self.injection_score is None else round(float(self.injection_score), 4),
-                "threshold": None
-                if self.injection_threshold is None
-                else round(float(self.injection_threshold), 4),
-                "is_injection": self.is_injection,
-            }
-            # only when policy.injection_allow_list matched, like a finding's action/rule
-            | ({} if self.injection_allowed_by is None else {"allowed_by": self.injection_allowed_by}),
-            "pii": [f.to_dict(explain=explain) for f in self.pii],
-            "redacted_text": self.redacted_text,
-            "degraded": self.degraded,
-            "degraded_reasons": list(self.degraded_reasons),
-            "model_versions": dict(self.model_versions),
-            "latency_ms": round(self.latency_ms, 3),
-        }
+        from bastion.results import result_dict
+
+        return result_dict(self, explain=explain)

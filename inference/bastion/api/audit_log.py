@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import Counter
 from typing import IO, Any
 
 import structlog
 
 from bastion.errors import ConfigError
 from bastion.fingerprint import hmac_hex, text_fingerprint
+from bastion.results import audit_fields
 from bastion.types import CheckResult
 
 log = logging.getLogger("bastion.api")
@@ -48,30 +48,6 @@ def user_fingerprint(key: bytes, user_id: str) -> str:
     (32, False)
     """
     return hmac_hex(key, "user", user_id)[:32]
-
-
-def audit_fields(result: CheckResult) -> dict[str, Any]:
-    """The privacy-safe part of a result: labels and counts, never values or offsets' text."""
-    labels = Counter(f.label for f in result.findings)
-    # what was found and what was replaced differ: allowed findings (LOCATION/ORGANIZATION
-    # by default, allow-listed values) are reported but stay in the text
-    redacted = Counter(f.label for f in result.redactions)
-    fields: dict[str, Any] = {
-        "action": result.action.value,
-        "is_injection": result.is_injection,
-        "injection_score": None
-        if result.injection_score is None
-        else round(float(result.injection_score), 4),
-        "labels": dict(sorted(labels.items())),
-        "findings": sum(labels.values()),
-        "redacted": dict(sorted(redacted.items())),
-        "redactions": sum(redacted.values()),
-        "degraded": result.degraded,
-    }
-    if result.injection_allowed_by is not None:
-        # the entry's name only: an exact entry's value is the checked text itself
-        fields["injection_allowed_by"] = result.injection_allowed_by.split(" ", 1)[0]
-    return fields
 
 
 def safe_url(url: str) -> str:

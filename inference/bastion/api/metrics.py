@@ -6,6 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bastion.results import metric_labels
 from bastion.types import CheckResult
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -66,12 +67,13 @@ class Metrics:
         self.audit_errors = Counter("bastion_audit_store_errors", "Failed audit-store writes", registry=r)
 
     def observe_result(self, result: CheckResult) -> None:
-        self.decisions.labels(result.action.value).inc()
-        for f in result.findings:
-            self.findings.labels(f.label).inc()
-        for f in result.redactions:
-            self.redactions.labels(f.label).inc()
-        if result.degraded:
+        m = metric_labels(result)
+        self.decisions.labels(m.action).inc()
+        for label in m.found:
+            self.findings.labels(label).inc()
+        for label in m.redacted:
+            self.redactions.labels(label).inc()
+        if m.degraded:
             self.degraded.inc()
 
     def render(self) -> bytes:

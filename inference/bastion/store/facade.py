@@ -4,7 +4,6 @@ retention and erasure over one database."""
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,8 @@ from sqlalchemy.exc import OperationalError
 from bastion.errors import ConfigError, InputError
 from bastion.fingerprint import text_fingerprint
 from bastion.guard import coerce_text
+from bastion.results import audit_details, severity_of
+from bastion.results import event_type as result_event_type
 from bastion.store.audit import (
     AuditEvent,
     AuditLog,
@@ -45,7 +46,7 @@ from bastion.store.pseudonyms import Pseudonyms, check_user_id
 from bastion.store.schema import audit_events, consent_records, vault_entries
 from bastion.store.schema import pseudonyms as pseudonym_links
 from bastion.store.vault import PersistentVault
-from bastion.types import INJECTION, Action, CheckResult
+from bastion.types import CheckResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +71,6 @@ class ErasureReceipt:
             "audit_events_unlinked": self.audit_events_unlinked,
             "event_id": self.event_id,
         }
-
-
-def severity_of(result: CheckResult) -> str:
-    """Severity of a Guard result for the audit trail and the security metrics."""
-    if result.is_injection:
-        return "high" if result.action is Action.BLOCK else "medium"
-    if result.pii:
-        return "medium" if result.action is Action.BLOCK else "low"
-    return "info"
 
 
 class PrivacyStore:
@@ -218,31 +210,16 @@ class PrivacyStore:
         if not isinstance(result, CheckResult):
             raise InputError(f"result must be a CheckResult, got {type(result).__name__}")
         text_mac = self.text_hmac(text)
-        counts = Counter(f.label for f in result.findings)
-        if event_type is None:
-            event_type = "injection" if result.is_injection else ("pii" if result.pii else "clean")
-        details: dict[str, Any] = {
-            "counts": dict(sorted(counts.items())),
-            "injection_score": None
-            if result.injection_score is None
-            else round(float(result.injection_score), 4),
-            "degraded": result.degraded,
-        }
-        if any(f.category == INJECTION for f in result.findings):
-            details["injection_findings"] = sum(f.category == INJECTION for f in result.findings)
-        # found vs replaced: LOCATION/ORGANIZATION are reported but allowed by default
-        redacted = Counter(f.label for f in getattr(result, "redactions", result.pii))
-        if redacted:
-            details["redacted"] = dict(sorted(redacted.items()))
+        details = audit_details(result)
         with write_tx(self.engine) as conn:
             pseudonym = (
                 None if user_id is None else self.pseudonyms.get_or_create_on(conn, check_user_id(user_id))
             )
             ev = NewEvent(
-                event_type,
+                result_event_type(result) if event_type is None else event_type,
                 severity_of(result),
                 user_pseudonym=pseudonym,
-                labels=counts.keys(),
+                labels=details["counts"].keys(),
                 action=result.action.value,
                 text_hmac=text_mac,
                 request_id=request_id,
