@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
+import anyio.to_thread
 import structlog
 
 from bastion.errors import ConfigError
@@ -128,6 +131,19 @@ class AuditLogger:
         )
         self.store = store if store is not None else (_load_store(store_url) if store_url else None)
 
+    @classmethod
+    def from_settings(cls, settings: Any, *, stream: IO[str] | None = None, store: Any = None) -> AuditLogger:
+        """The audit logger of an app: ``settings.audit_hmac_key``, and ``store`` or one
+        opened on ``settings.audit_store_url`` (none when that is unset)."""
+        audit = cls(settings.audit_hmac_key, stream=stream, store=store, store_url=settings.audit_store_url)
+        if audit.store is not None and audit.store.text_hmac("") != fingerprint(settings.audit_hmac_key, ""):
+            # e.g. Settings() built by hand with its random key: both still work, apart
+            log.warning(
+                "the audit log and the audit store use different audit keys: their text_hmac "
+                "values will not match (set BASTION_AUDIT_HMAC_KEY or use Settings.from_env)"
+            )
+        return audit
+
     def event(self, name: str, **fields: Any) -> None:
         self.logger.info(name, **fields)
 
@@ -194,3 +210,56 @@ class AuditLogger:
             self.logger.error("audit_store_error", request_id=request_id, error=type(exc).__name__)
             return False
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One checked text of a request, for :func:`record_checks`: its position (``index``:
+    in the batch, or the message's in a conversation) and its chat ``role`` when it has one."""
+
+    text: str
+    result: CheckResult
+    index: int | None = None
+    role: str | None = None
+
+
+async def record_checks(
+    audit: AuditLogger,
+    metrics: Any,
+    checked: Sequence[Checked],
+    *,
+    request_id: str,
+    key_id: str | None,
+    route: str,
+    latency_ms: float,
+    user_id: str | None = None,
+) -> None:
+    """Metrics, one audit log line per checked text, and (with a store) the audit rows,
+    written from a worker thread; failed store writes are counted in ``metrics.audit_errors``."""
+    for c in checked:
+        metrics.observe_result(c.result)
+        audit.check(
+            request_id=request_id,
+            key_id=key_id,
+            route=route,
+            text=c.text,
+            result=c.result,
+            latency_ms=latency_ms,
+            index=c.index,
+            user_id=user_id,
+            role=c.role,
+        )
+    if audit.store is None or not checked:
+        return
+
+    def write() -> int:
+        return sum(
+            not audit.record(
+                request_id=request_id, key_id=key_id, text=c.text, result=c.result, user_id=user_id
+            )
+            for c in checked
+        )
+
+    failed = await anyio.to_thread.run_sync(write)
+    if failed:
+        metrics.audit_errors.inc(failed)

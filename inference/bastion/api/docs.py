@@ -1,4 +1,5 @@
-"""Offline API docs: ``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) from local files.
+"""API docs: the OpenAPI document's request bodies and security schemes, and offline
+``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) pages from local files.
 
 FastAPI's own pages load their JavaScript, CSS, favicon and fonts from public CDNs, so
 they are blank on an air-gapped host. Here the assets come from the ``fastapi-offline``
@@ -21,7 +22,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 
 log = logging.getLogger("bastion.api")
@@ -79,6 +82,44 @@ def add_offline_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> boo
     return True
 
 
+REF = "#/components/schemas/{model}"
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """A route's ``openapi_extra`` for a body read by a dependency (FastAPI documents only
+    body parameters): a reference to ``model``, which :func:`install_openapi` adds to the
+    components.
+
+    >>> request_body(BaseModel)["requestBody"]["content"]["application/json"]["schema"]
+    {'$ref': '#/components/schemas/BaseModel'}
+    """
+    ref = {"$ref": REF.format(model=model.__name__)}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def install_openapi(
+    app: FastAPI, request_models: tuple[type[BaseModel], ...], security_schemes: dict[str, Any]
+) -> None:
+    """Make ``app.openapi()`` (built once, on first use) add the schemas of the bodies
+    :func:`request_body` refers to and ``security_schemes`` to FastAPI's document."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = doc.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for model in request_models:
+            schemas[model.__name__] = hoist_defs(model.model_json_schema(ref_template=REF), schemas)
+        components.setdefault("securitySchemes", {}).update(security_schemes)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     """Move a pydantic schema's ``$defs`` into OpenAPI ``components.schemas`` (its refs
     must already use ``#/components/schemas/{model}``); returns the schema without them."""
@@ -88,4 +129,13 @@ def hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, 
     return schema
 
 
-__all__ = ["ASSETS", "STATIC_PATH", "add_offline_docs", "asset_dir", "hoist_defs"]
+__all__ = [
+    "ASSETS",
+    "REF",
+    "STATIC_PATH",
+    "add_offline_docs",
+    "asset_dir",
+    "hoist_defs",
+    "install_openapi",
+    "request_body",
+]

@@ -1,18 +1,25 @@
-"""Request and response models of the newer routes, and the documented response shapes.
+"""The API's request bodies and documented response shapes.
 
-The response models describe what ``CheckResult.to_dict()`` / ``MessagesResult.to_dict()``
-return; they feed the OpenAPI document (and the tests validate real responses against
-them), while the handlers still return the dicts directly.
+Request bodies (``CheckRequest``, ``BatchRequest``, ``MessagesRequest``, ``RestoreRequest``
+and the ``PolicyOverride`` they carry) are what the routes parse each body into
+(:class:`bastion.api.body.JsonBody`) and what the OpenAPI document shows. The response
+models describe what ``CheckResult.to_dict()`` / ``MessagesResult.to_dict()`` return; they
+feed the OpenAPI document (and the tests validate real responses against them), while the
+handlers still return the dicts directly.
 
 >>> ChatMessageIn.model_validate({"role": "user", "content": "hi"}).role
 'user'
+>>> CheckRequest.model_validate({"text": "hi", "policy": {"pii_action": "block"}}).policy.pii_action
+'block'
 """
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bastion.api.sessions import SESSION_ID_PATTERN
 from bastion.conversation import ROLES
@@ -25,6 +32,13 @@ MAX_PARTS = 64
 MAX_CANARIES = 32
 MAX_CANARY_CHARS = 256
 MAX_RESTORE_TOKENS = 1024
+# the bounds of a policy override: every value a request can set is small and flat
+MAX_OVERRIDE_ENTRIES = 64
+MAX_MASK_KEEP = 64
+MAX_HASH_KEY_CHARS = 256
+# allow / deny / injection-allow entries a request may add, in all its lists together
+MAX_LIST_ENTRIES = 64
+MAX_ENTRY_CHARS = 256
 
 UserId = Annotated[
     str, Field(pattern=USER_ID_PATTERN, description="the end user (pseudonymised in the audit)")
@@ -71,6 +85,195 @@ class RestoreRequest(_Strict):
         description="restore only these tokens (a result's `pseudonyms`); default: every token of the session",
     )
     user_id: UserId | None = None
+
+
+# -- policy overrides and request bodies ------------------------------------------------------
+
+
+def _no_surrogates(value: str) -> str:
+    # a lone surrogate cannot be encoded into the UTF-8 response (or an HMAC key)
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise ValueError("contains an unpaired surrogate")
+    return value
+
+
+def _visible_char(value: str) -> str:
+    # also refuses lone surrogates (Cs), which cannot be encoded into the response
+    if unicodedata.category(value) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        raise ValueError("must be a visible character")
+    return value
+
+
+def _operator_spec(value: Any) -> Any:
+    # "mask" is short for {"type": "mask"}: one shape to validate, one set of error messages
+    if isinstance(value, str):
+        value = {"type": value}
+    if isinstance(value, Mapping) and value.get("type") == "pseudonymise":
+        value = {**value, "type": "pseudonymize"}
+    return value
+
+
+Label = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+Score = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+ActionName = Literal["allow", "redact", "block"]
+
+
+class ReplaceOperator(_Strict):
+    """``[REDACTED_<LABEL>]`` (``style="bracket"``) or ``<LABEL>`` (``style="angle"``)."""
+
+    type: Literal["replace"]
+    style: Literal["bracket", "angle"] = "bracket"
+
+
+class MaskOperator(_Strict):
+    """Keep the last ``keep`` characters (0..64), mask the rest with one visible ``char``;
+    without ``keep``, :class:`bastion.redact.Mask`'s own default applies."""
+
+    type: Literal["mask"]
+    # unset leaves the choice to bastion.redact.Mask, so the API never documents a default
+    # the library does not apply; an explicit null is refused like any non-integer
+    keep: int = Field(None, ge=0, le=MAX_MASK_KEEP, validate_default=False)  # type: ignore[assignment]
+    char: Annotated[str, Field(min_length=1, max_length=1), AfterValidator(_visible_char)] = "*"
+
+
+class HashOperator(_Strict):
+    """Keyed HMAC-SHA256 with ``key`` (else the server's ``BASTION_HMAC_KEY``), ``length`` hex digits."""
+
+    type: Literal["hash"]
+    key: (
+        Annotated[str, Field(min_length=1, max_length=MAX_HASH_KEY_CHARS), AfterValidator(_no_surrogates)]
+        | None
+    ) = None
+    length: int = Field(16, ge=8, le=64)
+
+
+class PseudonymizeOperator(_Strict):
+    """``<LABEL_n>`` tokens kept in the session's encrypted vault (needs ``session_id`` and a
+    server with a privacy store); ``POST /v1/restore`` puts the values back."""
+
+    type: Literal["pseudonymize"]
+
+
+OperatorSpec = Annotated[
+    ReplaceOperator | MaskOperator | HashOperator | PseudonymizeOperator,
+    Field(discriminator="type"),
+    BeforeValidator(_operator_spec),
+]
+
+# A list entry's text: short, and encodable (a decision's ``rule`` quotes it in the response).
+EntryText = Annotated[str, Field(min_length=1, max_length=MAX_ENTRY_CHARS), AfterValidator(_no_surrogates)]
+
+
+class ListEntryIn(_Strict):
+    """``{"exact": ...}``, ``{"glob": ...}``, ``{"regex": ...}`` or ``{"sha256": ...}`` (one
+    key; which kinds a list takes, and the regex safety rules, are Policy's). No ``label``:
+    a deny term found under a caller-chosen label would be a new metrics label per request."""
+
+    exact: EntryText | None = None
+    glob: EntryText | None = None
+    regex: EntryText | None = None
+    sha256: EntryText | None = None
+
+
+ListEntrySpec = EntryText | ListEntryIn
+AllowLabel = Annotated[str, Field(pattern=r"^(?:\*|[A-Za-z][A-Za-z0-9_]{0,63})$")]
+
+
+class PolicyOverride(_Strict):
+    """Per-request policy overrides (a bounded subset of :class:`~bastion.policy.Policy`).
+
+    >>> PolicyOverride.model_validate({"pii_action": "block"}).pii_action
+    'block'
+    """
+
+    injection_threshold: Score | None = None
+    injection_operating_point: Literal["default", "strict", "indirect"] = "default"
+    injection_action: ActionName = "block"
+    pii_min_score: Score = 0.5
+    label_thresholds: dict[Label, Score] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
+    pii_action: ActionName = "redact"
+    label_actions: dict[Label, ActionName] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
+    disabled_labels: list[Label] = Field(default_factory=list, max_length=MAX_OVERRIDE_ENTRIES)
+    default_operator: OperatorSpec = ReplaceOperator(type="replace")
+    operators: dict[Label, OperatorSpec] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
+    # checked against the server's Settings.max_text_chars when the request is handled
+    max_chars: int = Field(1_000_000, ge=1, le=10**9)
+    # compute budget per text in model tokens (Policy.max_tokens); never above the server's own
+    max_tokens: int | None = Field(None, ge=1, le=10**9)
+    # each list, when set, replaces the server's list of that name (like every field here)
+    allow_list: dict[AllowLabel, list[ListEntrySpec]] = Field(
+        default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES
+    )
+    deny_terms: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+    injection_allow_list: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+
+    @model_validator(mode="after")
+    def _bounded_lists(self) -> PolicyOverride:
+        n = sum(map(len, self.allow_list.values())) + len(self.deny_terms) + len(self.injection_allow_list)
+        if n > MAX_LIST_ENTRIES:
+            raise ValueError(
+                f"allow_list, deny_terms and injection_allow_list hold {n} entries together, "
+                f"over the limit of {MAX_LIST_ENTRIES}"
+            )
+        return self
+
+    def overrides(self) -> dict[str, Any]:
+        """Only the fields the request set, as plain JSON values for ``Policy.with_overrides``."""
+        out = self.model_dump(mode="json", exclude_unset=True)
+        # a mapping entry keeps only the key the caller sent (Policy checks there is one)
+        for key in ("deny_terms", "injection_allow_list"):
+            if key in out:
+                out[key] = [_entry(e) for e in getattr(self, key)]
+        if "allow_list" in out:
+            out["allow_list"] = {k: [_entry(e) for e in v] for k, v in self.allow_list.items()}
+        return out
+
+    def pseudonymizes(self) -> bool:
+        return any(
+            isinstance(spec, PseudonymizeOperator)
+            for spec in (self.default_operator, *self.operators.values())
+        )
+
+
+def _entry(spec: str | ListEntryIn) -> Any:
+    return spec if isinstance(spec, str) else spec.model_dump(exclude_unset=True)
+
+
+class CheckRequest(_Strict):
+    """Body of ``POST /v1/check`` and ``POST /v1/redact``."""
+
+    text: str = Field(description="the prompt to check")
+    policy: PolicyOverride | None = Field(default=None, description="Policy field overrides for this request")
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
+
+
+class BatchRequest(_Strict):
+    """Body of ``POST /v1/check/batch``."""
+
+    texts: list[str] = Field(min_length=1, description="prompts to check (bounded, see Settings.max_batch)")
+    policy: PolicyOverride | None = None
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
+
+
+class MessagesRequest(_Strict):
+    """Body of ``POST /v1/check/messages``: a chat array in OpenAI or Anthropic shape."""
+
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
+    system: str | None = Field(default=None, description="Anthropic-style top-level system prompt")
+    canaries: list[Annotated[str, Field(min_length=8, max_length=MAX_CANARY_CHARS, pattern=r"^\S+$")]] = (
+        Field(
+            default_factory=list,
+            max_length=MAX_CANARIES,
+            description="canary tokens planted in the system prompt; an answer revealing one is blocked",
+        )
+    )
+    policy: PolicyOverride | None = Field(
+        default=None, description="overrides for the user and tool messages (answers use the output policy)"
+    )
+    user_id: UserId | None = None
+    session_id: SessionId | None = None
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -175,18 +378,32 @@ class ReadyOut(BaseModel):
 
 __all__ = [
     "MAX_CANARIES",
+    "MAX_ENTRY_CHARS",
+    "MAX_HASH_KEY_CHARS",
+    "MAX_LIST_ENTRIES",
+    "MAX_MASK_KEEP",
+    "MAX_OVERRIDE_ENTRIES",
     "MAX_CANARY_CHARS",
     "MAX_MESSAGES",
     "USER_ID_PATTERN",
+    "BatchRequest",
     "BatchResultOut",
     "ChatMessageIn",
+    "CheckRequest",
     "CheckResultOut",
     "ContentPart",
     "ErrorOut",
+    "HashOperator",
     "HealthOut",
+    "ListEntryIn",
+    "MaskOperator",
     "MessageResultOut",
+    "MessagesRequest",
     "MessagesResultOut",
+    "PolicyOverride",
+    "PseudonymizeOperator",
     "ReadyOut",
+    "ReplaceOperator",
     "RestoreOut",
     "RestoreRequest",
     "SessionId",

@@ -1,0 +1,266 @@
+"""The ``/v1`` routes: check, redact, batch, messages and restore.
+
+Every route takes the API key (:func:`~bastion.api.deps.authorize`), the body parsed into
+its request model (:class:`~bastion.api.body.JsonBody`) and, for the checks, the ready
+runner; then it checks the user, the texts and the policy override, runs the Guard off the
+event loop, and records metrics and audit events for each checked text.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from bastion.api.audit_log import Checked, record_checks
+from bastion.api.body import JsonBody
+from bastion.api.deps import (
+    AppState,
+    KeyId,
+    ReadyRunner,
+    State,
+    http_error,
+    policy_for,
+    public_message,
+    user_for,
+    validate_texts,
+    vault_for,
+)
+from bastion.api.docs import request_body
+from bastion.api.models import (
+    BatchRequest,
+    BatchResultOut,
+    CheckRequest,
+    CheckResultOut,
+    ErrorOut,
+    MessagesRequest,
+    MessagesResultOut,
+    RestoreOut,
+    RestoreRequest,
+)
+from bastion.conversation import check_messages, parse_messages
+from bastion.redact import Vault
+from bastion.results import result_dict
+from bastion.types import CheckResult
+
+REQUEST_MODELS = (CheckRequest, BatchRequest, MessagesRequest, RestoreRequest)
+BEARER_AUTH = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "an API key from `bastion keys create` (keys in the URL are refused)",
+    }
+}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": what}
+    for code, what in (
+        (400, "not JSON / not UTF-8, or an API key in the URL"),
+        (401, "missing or unknown API key"),
+        (403, "revoked API key"),
+        (408, "request body too slow"),
+        (413, "body, text or batch over the server's limits"),
+        (422, "invalid request (the detail names the field)"),
+        (429, "rate limit or failed-auth limit; see Retry-After"),
+        (503, "models still loading"),
+    )
+}
+_SECURED = {"security": [{"bearerAuth": []}]}
+
+router = APIRouter(tags=["guard"], responses=ERRORS)
+
+
+def _documents(body: type[Any]) -> dict[str, Any]:
+    """``openapi_extra`` of a /v1 route: its body's schema and bearer auth."""
+    return {"openapi_extra": {**request_body(body), **_SECURED}}
+
+
+def public_result(result: CheckResult, vault: Vault | None) -> dict[str, Any]:
+    """A result as the API returns it: no server paths in ``degraded_reasons``, and the
+    issued ``pseudonyms`` when the request had a session vault."""
+    d = result_dict(result)
+    if d["degraded_reasons"]:
+        d["degraded_reasons"] = [public_message(r) for r in d["degraded_reasons"]]
+    if vault is not None:
+        d["pseudonyms"] = list(result.pseudonyms)
+    return d
+
+
+async def _finish(
+    request: Request,
+    state: AppState,
+    route: str,
+    key_id: str | None,
+    checked: list[Checked],
+    user_id: str | None,
+) -> None:
+    """Metrics and audit for the checked texts (and their results for the request's span)."""
+    request.state.results = [c.result for c in checked]
+    await record_checks(
+        state.audit,
+        state.metrics,
+        checked,
+        request_id=request.state.request_id,
+        key_id=key_id,
+        route=route,
+        latency_ms=(time.perf_counter() - request.state.t0) * 1000.0,
+        user_id=user_id,
+    )
+
+
+async def _check(
+    request: Request,
+    state: AppState,
+    route: str,
+    key_id: str | None,
+    run: Any,
+    req: CheckRequest | BatchRequest,
+    texts: list[str],
+    user: str | None,
+) -> list[dict[str, Any]]:
+    """Check ``texts`` (the body's) for ``user`` and return their public results."""
+    texts = validate_texts(texts, state.settings.max_text_chars)
+    pol, key = policy_for(state, req.policy)
+    vault, vkey = await vault_for(state, req.policy, pol, key_id, user, req.session_id)
+    results = await run.check(texts, pol, key + vkey, vault=vault)
+    indexed = len(texts) > 1
+    checked = [
+        Checked(t, r, i if indexed else None) for i, (t, r) in enumerate(zip(texts, results, strict=True))
+    ]
+    await _finish(request, state, route, key_id, checked, user)
+    return [public_result(r, vault) for r in results]
+
+
+@router.post("/v1/check", response_model=CheckResultOut, **_documents(CheckRequest))
+async def check(
+    request: Request,
+    key_id: KeyId,
+    run: ReadyRunner,
+    req: Annotated[CheckRequest, Depends(JsonBody(CheckRequest))],
+    state: State,
+) -> JSONResponse:
+    """Check one prompt; returns ``CheckResult.to_dict()``."""
+    user = user_for(request, req.user_id)
+    (out,) = await _check(request, state, "/v1/check", key_id, run, req, [req.text], user)
+    return JSONResponse(out)
+
+
+@router.post("/v1/redact", response_model=CheckResultOut, **_documents(CheckRequest))
+async def redact(
+    request: Request,
+    key_id: KeyId,
+    run: ReadyRunner,
+    req: Annotated[CheckRequest, Depends(JsonBody(CheckRequest))],
+    state: State,
+) -> JSONResponse:
+    """Redact one text; the same result shape as /v1/check, the redacted text is ``redacted_text``."""
+    user = user_for(request, req.user_id)
+    (out,) = await _check(request, state, "/v1/redact", key_id, run, req, [req.text], user)
+    return JSONResponse(out)
+
+
+@router.post("/v1/check/batch", response_model=BatchResultOut, **_documents(BatchRequest))
+async def check_batch(
+    request: Request,
+    key_id: KeyId,
+    run: ReadyRunner,
+    req: Annotated[BatchRequest, Depends(JsonBody(BatchRequest))],
+    state: State,
+) -> JSONResponse:
+    """Check up to ``max_batch`` prompts; returns ``{"results": [CheckResult.to_dict(), ...]}``."""
+    user = user_for(request, req.user_id)
+    cap = state.settings.max_batch
+    if len(req.texts) > cap:
+        raise http_error(413, f"batch has {len(req.texts)} texts, over the limit of {cap}")
+    results = await _check(request, state, "/v1/check/batch", key_id, run, req, req.texts, user)
+    return JSONResponse({"results": results})
+
+
+@router.post("/v1/check/messages", response_model=MessagesResultOut, **_documents(MessagesRequest))
+async def check_messages_route(
+    request: Request,
+    key_id: KeyId,
+    run: ReadyRunner,
+    req: Annotated[MessagesRequest, Depends(JsonBody(MessagesRequest))],
+    state: State,
+) -> JSONResponse:
+    """Check a chat array (OpenAI or Anthropic shape) role by role: user messages as
+    input, tool results as indirect input, assistant messages as output (with canaries
+    and system-prompt leaks); returns ``MessagesResult.to_dict()``."""
+    user = user_for(request, req.user_id)
+    messages = [m.model_dump(mode="python", exclude_unset=True) for m in req.messages]
+    pieces = parse_messages(messages)
+    cap = state.settings.max_text_chars
+    validate_texts([p.text for p in pieces] or [""], cap)
+    if req.system is not None:
+        validate_texts([req.system], cap)
+    pol, _ = policy_for(state, req.policy)
+    vault, _ = await vault_for(state, req.policy, pol, key_id, user, req.session_id)
+    assert state.guard is not None
+    guard = state.guard
+
+    def run_checks() -> Any:
+        return check_messages(
+            guard, messages, system=req.system, canaries=req.canaries, policy=pol, vault=vault
+        )
+
+    result = await run.call(run_checks, sum(len(p.text) for p in pieces))
+    state.metrics.batch_size.observe(len(pieces))
+    request.state.overall_action = result.action.value
+    checked = [
+        Checked(p.text, m.result, m.index, m.role)
+        for p, m in zip(pieces, result.messages, strict=True)
+        if m.result is not None
+    ]
+    await _finish(request, state, "/v1/check/messages", key_id, checked, user)
+    out = result.to_dict()
+    for d, m in zip(out["messages"], result.messages, strict=True):
+        if m.result is not None:
+            d["result"] = public_result(m.result, vault)
+    return JSONResponse(out)
+
+
+@router.post(
+    "/v1/restore",
+    response_model=RestoreOut,
+    responses={404: {"model": ErrorOut, "description": "unknown or expired session"}},
+    **_documents(RestoreRequest),
+)
+async def restore_route(
+    request: Request,
+    key_id: KeyId,
+    req: Annotated[RestoreRequest, Depends(JsonBody(RestoreRequest))],
+    state: State,
+) -> JSONResponse:
+    """Put a session's pseudonymised values back into a text (an LLM's answer): only
+    for the API key and user that created the session, until the session expires."""
+    user = user_for(request, req.user_id)
+    if state.sessions is None:
+        raise http_error(
+            422,
+            "restore needs a privacy store on the server (bastion serve --audit-store, with "
+            "BASTION_VAULT_KEY set); the pseudonymize operator is refused without one",
+        )
+    (text,) = validate_texts([req.text], state.settings.max_text_chars)
+    sessions = state.sessions
+    out = await anyio.to_thread.run_sync(
+        sessions.restore, key_id, user or key_id, req.session_id, text, req.tokens
+    )
+    if out is None:
+        raise http_error(404, "unknown or expired session for this API key and user")
+    state.audit.event(
+        "restore",
+        request_id=request.state.request_id,
+        key_id=key_id,
+        user_hmac=state.audit.user_hmac(user),
+        restored=out.restored,
+        unknown=out.unknown,
+        length=len(text),
+    )
+    return JSONResponse({"text": out.text, "restored": out.restored, "unknown": out.unknown})
+
+
+__all__ = ["BEARER_AUTH", "ERRORS", "REQUEST_MODELS", "public_result", "router"]
