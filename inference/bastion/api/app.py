@@ -19,15 +19,14 @@ middleware in :mod:`bastion.api.edge`; this module only assembles them.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import IO, Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from bastion.api.audit_log import AuditLogger
-from bastion.api.deps import AppState, BearerAuth, authorize, public_message
+from bastion.api.deps import AppState, BearerAuth, authorize, lifespan, public_message
 from bastion.api.docs import add_offline_docs, install_openapi
 from bastion.api.edge import Edge
 from bastion.api.metrics import Metrics
@@ -48,16 +47,6 @@ from bastion.guard import Guard
 from bastion.telemetry import Telemetry
 
 log = logging.getLogger("bastion.api")
-
-
-@asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    state: AppState = app.state.bastion
-    await state.start()
-    try:
-        yield
-    finally:
-        await state.stop()
 
 
 async def _input_error(request: Request, exc: Exception) -> JSONResponse:
@@ -126,7 +115,7 @@ def create_app(
         version="0.1.0",
         description="Prompt-injection and PII guard. Every /v1 route needs `Authorization: Bearer <key>` "
         "unless auth is disabled. See docs/api.md for limits, errors and examples.",
-        lifespan=_lifespan,
+        lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
     )

@@ -18,7 +18,8 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePath, PureWindowsPath
@@ -26,7 +27,7 @@ from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 
 from bastion.api.audit_log import AuditLogger
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
@@ -192,7 +193,7 @@ class AppState:
     """One app's Guard, runner, auth, audit, metrics and sessions (``app.state.bastion``).
 
     ``guard`` and ``runner`` are ``None`` until the Guard is loaded (``error`` says why
-    when it failed); :meth:`start` / :meth:`stop` are the app's lifespan.
+    when it failed); :meth:`start` / :meth:`stop` run in the app's :func:`lifespan`.
     """
 
     settings: Settings
@@ -241,12 +242,9 @@ class AppState:
             self.tasks.append(asyncio.create_task(self._purge_sessions(self.sessions)))
 
     async def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
+        """Lifespan end (after :func:`lifespan` cancelled the tasks): drain the runner."""
         if self.runner is not None:
             await self.runner.aclose()
-        self.auth.close()
-        self.audit.close()
 
     async def _serve(self, guard: Guard) -> None:
         self.activate(guard)
@@ -275,6 +273,23 @@ class AppState:
             except Exception as exc:
                 log.error("session purge failed: %s", type(exc).__name__)
             await asyncio.sleep(every)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The lifespan of an app whose ``app.state.bastion`` (the API's :class:`AppState`, the
+    proxy's state) has ``start()`` / ``stop()``, ``tasks``, ``auth`` and ``audit``: on the way
+    out the background tasks are cancelled and the key store and audit store closed."""
+    state = app.state.bastion
+    await state.start()
+    try:
+        yield
+    finally:
+        for t in state.tasks:
+            t.cancel()
+        await state.stop()
+        state.auth.close()
+        state.audit.close()
 
 
 def app_state(request: Request) -> AppState:
@@ -411,6 +426,7 @@ __all__ = [
     "State",
     "app_state",
     "authorize",
+    "lifespan",
     "http_error",
     "policy_for",
     "public_message",

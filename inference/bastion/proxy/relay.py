@@ -1,0 +1,277 @@
+"""The guarded way back: a whole answer's choices (:func:`guard_choices`) or an upstream
+SSE stream relayed choice by choice through :class:`~bastion.stream.StreamGuard`
+(:class:`Relay`), pseudonyms restored, a block ending the answer with an OpenAI-style error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from bastion.protect import ProtectedResponse, _Call
+from bastion.proxy.errors import upstream_failed
+from bastion.proxy.streaming import (
+    DONE,
+    ChoiceStream,
+    block_error,
+    blocked_labels,
+    merge_chunk,
+    restore_arguments,
+    sse,
+    sse_data,
+)
+from bastion.redact import Vault
+from bastion.types import Action, CheckResult
+
+if TYPE_CHECKING:
+    from bastion.proxy.app import ProxyState
+
+# (role, text, result) of each checked text, for the audit
+Items = list[tuple[str, str, CheckResult]]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One guarded request on its way back: the app's state, the request and its key, the
+    protect steps (guard, canaries), the request's vault and system prompt, its start time."""
+
+    state: ProxyState
+    request: Any
+    key_id: str | None
+    steps: _Call
+    vault: Vault
+    system_prompt: str | None
+    t0: float
+
+    async def record(self, items: Items) -> None:
+        await self.state.record(self.request, self.key_id, items, self.t0)
+
+
+def guard_choices(
+    steps: _Call, checked: Any, vault: Vault, system_prompt: str | None, choices: list[Any]
+) -> tuple[Items, dict[str, Any] | None]:
+    """Check and restore every choice of a whole answer in place (content and tool-call
+    arguments); returns the audit items and the block error, if any."""
+    items: Items = []
+    for n, choice in enumerate(choices):
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            r: ProtectedResponse = steps.after(content, checked, vault, system_prompt)
+            assert r.output is not None
+            items.append(("assistant", content, r.output))
+            if r.blocked:
+                return items, block_error(blocked_labels(r.output), "output", {"choice": n})
+            message["content"] = r.answer
+        for call in message.get("tool_calls") or ():
+            fn = call.get("function") if isinstance(call, dict) else None
+            if not (isinstance(fn, dict) and isinstance(fn.get("arguments"), str)):
+                continue
+            r = steps.after(fn["arguments"], checked, vault, system_prompt)
+            assert r.output is not None
+            items.append(("assistant", fn["arguments"], r.output))
+            if r.blocked:
+                return items, block_error(blocked_labels(r.output), "output", {"choice": n})
+            fn["arguments"] = restore_arguments(r.output.redacted_text, vault)
+    return items, None
+
+
+def _released_tool_calls(
+    st: ChoiceStream, vault: Vault, steps: _Call, system_prompt: str | None, idx: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """A finished choice's tool calls, each checked whole as output and restored; or the block."""
+    calls = []
+    for call in (st.tool_calls[k] for k in sorted(st.tool_calls)):
+        args = call["function"]["arguments"]
+        res = steps.guard.check_output(args, system_prompt=system_prompt, canaries=steps.canaries)
+        if res.action is Action.BLOCK:
+            st.result = res
+            return [], block_error(blocked_labels(res), "stream", {"choice": idx})
+        calls.append(
+            {
+                **call,
+                "function": {**call["function"], "arguments": restore_arguments(res.redacted_text, vault)},
+            }
+        )
+    return calls, None
+
+
+def step_choices(
+    states: dict[int, ChoiceStream],
+    incoming: dict[int, dict[str, Any]],
+    vault: Vault,
+    steps: _Call,
+    system_prompt: str | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Feed each choice's new content to its StreamGuard (and close finished ones); the
+    output choices to send, or the block error that ends the stream."""
+    out: list[dict[str, Any]] = []
+    for idx in sorted(incoming):
+        slot, st = incoming[idx], states[idx]
+        if st.finished:
+            continue
+        st.answer += slot["content"]
+        events = st.guard.feed(slot["content"]) if slot["content"] else []
+        text, block = st.released(events)
+        finish = slot["finish_reason"]
+        if block is None and (finish is not None or slot.get("close")):
+            more, block = st.released(st.guard.close())
+            text += more
+        if block is not None:
+            return [], block_error(blocked_labels(block), "stream", {"choice": idx})
+        delta = dict(slot["delta"])
+        if text:
+            delta["content"] = text
+        if st.finished and st.tool_calls:
+            delta["tool_calls"], error = _released_tool_calls(st, vault, steps, system_prompt, idx)
+            if error is not None:
+                return [], error
+        if delta or finish is not None:
+            out.append({"index": idx, "delta": delta, **slot["extra"], "finish_reason": finish})
+    return out, None
+
+
+class _Stop(Exception):
+    """Ends the relay with these SSE events (an error, then ``[DONE]``)."""
+
+    def __init__(self, *events: bytes) -> None:
+        super().__init__()
+        self.events = events
+
+
+_END = object()
+
+
+class Relay:
+    """Upstream SSE → guarded SSE for one request. A reader task queues upstream events;
+    each step takes everything queued so far, so when the guard is slower than the upstream,
+    chunks coalesce instead of queueing one guard call each. The checked answers are
+    recorded (metrics, audit) when the relay ends, however it ends."""
+
+    def __init__(self, ex: Exchange, resp: httpx.Response) -> None:
+        self.ex, self.resp = ex, resp
+        self.states: dict[int, ChoiceStream] = {}
+        self.items: Items = []
+        self.template: dict[str, Any] = {}
+
+    def _new_choice(self) -> ChoiceStream:
+        ex = self.ex
+        return ChoiceStream.new(
+            ex.steps.guard,
+            ex.vault,
+            holdback=ex.state.config.holdback,
+            check_every=ex.state.config.check_every,
+            system_prompt=ex.system_prompt,
+            canaries=ex.steps.canaries,
+        )
+
+    async def _read(self, queue: asyncio.Queue[Any]) -> None:
+        try:
+            async for data in sse_data(self.resp.aiter_lines()):
+                await queue.put(data)
+        except httpx.HTTPError as exc:
+            await queue.put(exc)
+        finally:
+            await queue.put(_END)
+
+    def _answers(self) -> None:
+        self.items += [
+            ("assistant", st.answer, st.result) for st in self.states.values() if st.result is not None
+        ]
+
+    async def events(self) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        task = asyncio.create_task(self._read(queue))
+        try:
+            done = False
+            while not done:
+                batch = [await queue.get()]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                incoming: dict[int, dict[str, Any]] = {}
+                passthrough: list[dict[str, Any]] = []
+                done = self._take(batch, incoming, passthrough)
+                for event in await self._step(incoming, passthrough, done):
+                    yield event
+            self._answers()
+            yield DONE
+        except _Stop as stop:
+            for event in stop.events:
+                yield event
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            await self.resp.aclose()
+            await self.ex.record(self.items)
+
+    def _take(
+        self, batch: list[Any], incoming: dict[int, dict[str, Any]], passthrough: list[dict[str, Any]]
+    ) -> bool:
+        """Fold queued upstream events into ``incoming`` / ``passthrough``; true at the end."""
+        for data in batch:
+            if data is _END or (isinstance(data, str) and data.strip() == "[DONE]"):
+                return True
+            if isinstance(data, Exception):
+                error = upstream_failed(
+                    f"upstream stream broke ({type(data).__name__})", "upstream_unreachable"
+                )
+                raise _Stop(sse(error.body()), DONE)
+            try:
+                chunk = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(chunk, dict):
+                continue
+            if isinstance(chunk.get("error"), dict):
+                raise _Stop(sse(chunk), DONE)  # an upstream error mid-stream passes through
+            self.template = {k: v for k, v in chunk.items() if k not in ("choices", "usage")}
+            if not chunk.get("choices"):
+                passthrough.append(chunk)  # e.g. the usage chunk of stream_options
+                continue
+            merge_chunk(chunk, self.states, self._new_choice, incoming)
+        return False
+
+    async def _step(
+        self, incoming: dict[int, dict[str, Any]], passthrough: list[dict[str, Any]], done: bool
+    ) -> list[bytes]:
+        """Guard the new content; the SSE events to send (or :class:`_Stop` on a block)."""
+        ex = self.ex
+        metrics = ex.state.metrics
+        if done:
+            # an upstream that ends without finish_reason still gets its tail checked
+            for idx, st in self.states.items():
+                if not st.finished:
+                    incoming.setdefault(
+                        idx, {"content": "", "delta": {}, "finish_reason": None, "extra": {}}
+                    )["close"] = True
+        out: list[bytes] = []
+        if incoming:
+            tg = time.perf_counter()
+            choices, blocked = await ex.state.off_loop(
+                step_choices, self.states, incoming, ex.vault, ex.steps, ex.system_prompt
+            )
+            metrics.guard_seconds.labels("stream_step").observe(time.perf_counter() - tg)
+            if blocked is not None:
+                metrics.blocked.labels("stream").inc()
+                self._answers()
+                raise _Stop(sse(blocked), DONE)
+            if choices:
+                metrics.chunks.inc()
+                out.append(sse({**self.template, "choices": choices}))
+        for chunk in passthrough:
+            metrics.chunks.inc()
+            out.append(sse(chunk))
+        return out
+
+
+__all__ = ["Exchange", "Relay", "guard_choices", "step_choices"]
