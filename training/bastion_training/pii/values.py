@@ -2,9 +2,15 @@
 locales, with checksum-valid cards/IBANs and structurally valid SSNs, plus the formatting variants
 (name forms, phone/card/IBAN/DOB formats) chosen each time a value is written.
 
+"Valid" means valid to the runtime: every generated card, IBAN and SSN passes
+:mod:`bastion.detectors.validators` (the checks the regex recognizers apply), so a value the
+data labels as PII is one the Guard would report.
+
 Example:
-    >>> luhn_valid("4111111111111111"), iban_valid("DE89370400440532013000")
-    (True, True)
+    >>> import random
+    >>> from bastion.detectors.validators import card_ok
+    >>> card_ok(_make_card(random.Random(0)))
+    True
 """
 
 from __future__ import annotations
@@ -13,13 +19,13 @@ import hashlib
 import random
 import string
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import phonenumbers
-from bastion.detectors.validators import iban_ok
+from bastion.detectors.validators import card_ok, iban_ok, ssn_ok
 from faker import Faker
 
 # Locale -> phone region and country name written in addresses.
@@ -101,31 +107,10 @@ def luhn_check_digit(body: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def luhn_valid(number: str) -> bool:
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return len(digits) >= 12 and luhn_check_digit(digits[:-1]) == digits[-1]
-
-
 def iban_check_digits(country: str, bban: str) -> str:
     moved = bban + country + "00"
     numeric = "".join(str(int(ch, 36)) for ch in moved)
     return f"{98 - int(numeric) % 97:02d}"
-
-
-def iban_valid(iban: str) -> bool:
-    compact = iban.replace(" ", "").upper()
-    if len(compact) < 15 or not compact[:2].isalpha() or not compact[2:4].isdigit():
-        return False
-    numeric = "".join(str(int(ch, 36)) for ch in compact[4:] + compact[:4])
-    return int(numeric) % 97 == 1
-
-
-def ssn_valid(ssn: str) -> bool:
-    digits = "".join(ch for ch in ssn if ch.isdigit())
-    if len(digits) != 9:
-        return False
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
-    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
 
 
 def ascii_fold(text: str) -> str:
@@ -192,10 +177,20 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _valid(make: Callable[[], str], ok: Callable[[str], bool]) -> str:
+    """The first value ``make`` draws that the runtime's validator ``ok`` accepts."""
+    while not ok(value := make()):
+        pass
+    return value
+
+
 def _make_card(rng: random.Random) -> str:
-    prefix, length = rng.choice(_CARD_PREFIXES)
-    body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
-    return body + luhn_check_digit(body)
+    def draw() -> str:
+        prefix, length = rng.choice(_CARD_PREFIXES)
+        body = prefix + "".join(rng.choice(string.digits) for _ in range(length - len(prefix) - 1))
+        return body + luhn_check_digit(body)
+
+    return _valid(draw, card_ok)
 
 
 def _make_iban(rng: random.Random, fake: Faker, region: str) -> str:
@@ -212,16 +207,24 @@ def _make_iban(rng: random.Random, fake: Faker, region: str) -> str:
             if iban_ok(fixed):
                 return fixed
         region, shape = "DE", _IBAN_SHAPES["DE"]
-    bban = "".join(
-        "".join(rng.choice(string.digits if kind == "d" else string.ascii_uppercase) for _ in range(n))
-        for n, kind in shape
-    )
-    return region + iban_check_digits(region, bban) + bban
+
+    def draw() -> str:
+        bban = "".join(
+            "".join(rng.choice(string.digits if kind == "d" else string.ascii_uppercase) for _ in range(n))
+            for n, kind in shape
+        )
+        return region + iban_check_digits(region, bban) + bban
+
+    return _valid(draw, iban_ok)
 
 
 def _make_ssn(rng: random.Random) -> str:
-    area = rng.choice([a for a in range(1, 900) if a != 666])
-    return f"{area:03d}{rng.randint(1, 99):02d}{rng.randint(1, 9999):04d}"
+    def draw() -> str:
+        area = rng.choice([a for a in range(1, 900) if a != 666])
+        return f"{area:03d}{rng.randint(1, 99):02d}{rng.randint(1, 9999):04d}"
+
+    # ssn_ok also rejects repeated digits and published sample numbers (123-45-6789)
+    return _valid(draw, ssn_ok)
 
 
 def _make_ipv4(rng: random.Random) -> str:
