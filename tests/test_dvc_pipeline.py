@@ -20,10 +20,12 @@ PACKAGES = {"bastion": ROOT / "inference", "bastion_training": ROOT / "training"
 
 # A flag that makes a module skip a lazily imported part, with the functions whose imports it
 # skips: ``prepare --skip-pii`` never calls ``build_pii`` (the only importer of the PII builder),
-# so the PII loaders are not deps of prepare_injection. The closure still follows every other
-# import, so moving that import out of ``build_pii`` fails the deps test again.
+# so the PII loaders are not deps of prepare_injection; ``--skip-injection`` never calls
+# ``build_injection``. The closure still follows every other import, so moving such an import
+# out of its function fails the deps test again.
 SKIPPED_IMPORT_SITES = {
     "--skip-pii": {("training/bastion_training/prepare.py", "build_pii")},
+    "--skip-injection": {("training/bastion_training/prepare.py", "build_injection")},
 }
 
 # params.yaml keys no stage reads: the ablation run is outside the pipeline (train_pii
@@ -178,10 +180,11 @@ def test_closure_follows_lazy_imports_and_skips_only_the_named_sites():
     pii_build = ROOT / "training/bastion_training/pii/build.py"
     assert pii_build in closure(prepare)  # imported inside build_pii
     assert pii_build not in closure(prepare, SKIPPED_IMPORT_SITES["--skip-pii"])
-    # the injection builder (imported inside main) is still followed
-    assert ROOT / "training/bastion_training/injection/build.py" in closure(
-        prepare, SKIPPED_IMPORT_SITES["--skip-pii"]
-    )
+    # the injection builder (imported inside build_injection) is followed unless skipped
+    inj_build = ROOT / "training/bastion_training/injection/build.py"
+    assert inj_build in closure(prepare, SKIPPED_IMPORT_SITES["--skip-pii"])
+    assert inj_build not in closure(prepare, SKIPPED_IMPORT_SITES["--skip-injection"])
+    assert pii_build in closure(prepare, SKIPPED_IMPORT_SITES["--skip-injection"])
 
 
 @pytest.mark.parametrize("name", sorted(_stages()))
@@ -272,8 +275,7 @@ def test_a_default_remote_is_configured():
         assert not path.is_relative_to(ROOT), f"remote {remote} ({path}) is inside the repository"
 
 
-# --- defects whose fix is in the training modules (issue 14): strict xfails, so the fix
-# --- turns them into failures that ask for the marker to be removed.
+# --- wall-clock numbers live in timing.json files (bastion_training.timing), never in metrics.
 
 WALL_CLOCK_KEY = re.compile(r"(^|_)(ms|seconds|secs|latency|throughput|per_s|created|elapsed)($|_)")
 
@@ -300,31 +302,7 @@ def test_wall_clock_key_pattern():
     assert _wall_clock_keys(data) == ["train_seconds", "meta.latency", "meta.created", "sys[0].ms_per_text"]
 
 
-KNOWN_WALL_CLOCK = {
-    # written by evaluate_injection.main: systems.*.ms_per_text / ms_single, meta.latency, meta.created
-    "reports/injection/metrics.json",
-    # written by evaluate_pii.main: systems.*.seconds / texts_per_s, throughput_eval_presidio
-    "reports/pii/metrics.json",
-    # train_seconds in train_injection.train / train_pii.train summaries
-    "artifacts/injection/calibration.json",
-    "artifacts/pii/val_metrics.json",
-}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=pytest.mark.xfail(
-                p in KNOWN_WALL_CLOCK,
-                strict=True,
-                reason="issue 14: the writer still puts timings in its metrics file (docs/pipeline.md)",
-            ),
-        )
-        for p in _metrics_files()
-    ],
-)
+@pytest.mark.parametrize("path", _metrics_files())
 def test_metrics_files_hold_no_wall_clock_numbers(path):
     # timings differ run to run: in a metrics file they make every `dvc metrics diff` noisy
     file = ROOT / path

@@ -84,15 +84,37 @@ def test_piguard_malicious_counts_attack_rows_only():
 
 
 def test_scoping_maps_aliases_and_drops_out_of_scope_labels():
-    spans = [[(0, 4, "PERSON"), (5, 10, "ADDRESS"), (11, 20, "EMAIL_ADDRESS")]]
+    spans = [[("PERSON", 0, 4), ("ADDRESS", 5, 10), ("EMAIL_ADDRESS", 11, 20)]]
     out = scoped(spans, "eval_conll_test", ("PERSON", "LOCATION"))
-    assert out == [[(0, 4, "PERSON"), (5, 10, "LOCATION")]]
+    assert out == [[("PERSON", 0, 4), ("LOCATION", 5, 10)]]
 
 
 def test_span_report_counts_iou_matches():
-    gold = [[(0, 10, "PERSON")]]
-    assert span_report(gold, [[(0, 8, "PERSON")]], "exact")["micro"]["f1"] == 0.0
-    assert span_report(gold, [[(0, 8, "PERSON")]], "iou")["micro"]["f1"] == 1.0
+    gold = [[("PERSON", 0, 10)]]
+    assert span_report(gold, [[("PERSON", 0, 8)]], "exact")["micro"]["f1"] == 0.0
+    assert span_report(gold, [[("PERSON", 0, 8)]], "iou")["micro"]["f1"] == 1.0
+
+
+def test_card_checks_score_valid_gold_and_count_invalid_apart():
+    import pandas as pd
+    from bastion_training.evaluate_pii import card_checks, gold_spans
+
+    texts = [
+        "card 4111 1111 1111 1111 ok",
+        "card 4111 1111 1111 1112 bad",
+        "iban GB82 WEST 1234 5698 7654 32",
+    ]
+    spans = [
+        [{"label": "CREDIT_CARD", "start": 5, "end": 24}],
+        [{"label": "CREDIT_CARD", "start": 5, "end": 24}],
+        [{"label": "IBAN_CODE", "start": 5, "end": 32}],
+    ]
+    df = pd.DataFrame({"text": texts, "spans": spans})
+    gold = gold_spans(df)
+    assert gold[0] == [("CREDIT_CARD", 5, 24)]  # the runtime's (label, start, end)
+    out = card_checks(df, [gold[0], [], []])  # the card found, the IBAN missed
+    assert out["CREDIT_CARD"] == {"recall": 1.0, "precision": 1.0, "n": 1, "invalid_gold_excluded": 1}
+    assert out["IBAN_CODE"]["recall"] == 0.0 and out["IBAN_CODE"]["n"] == 1
 
 
 def test_naive_baseline_matches_luhn_invalid_cards():
@@ -329,12 +351,19 @@ def test_per_language_table_shows_recall_and_flag_rate():
 def test_archive_and_previous_version(tmp_path):
     import json
 
-    (tmp_path / "metrics.json").write_text(
-        json.dumps({"meta": {"version": "v1", "created": "2026-11-30"}, "systems": {"b": _system(0.6)}})
+    from bastion_training.timing import write_report
+
+    # the report as evaluate_injection writes it: timings (created, ms_per_text) in timing.json
+    write_report(
+        tmp_path, {"meta": {"version": "v1", "created": "2026-11-30"}, "systems": {"b": _system(0.6)}}
     )
+    assert "created" not in json.loads((tmp_path / "metrics.json").read_text())["meta"]
     assert archive_previous_report(tmp_path, "v1") is None  # same version: overwritten, not archived
     dest = archive_previous_report(tmp_path, "v2")
     assert dest == tmp_path / "history" / "v1.metrics.json" and dest.exists()
+    # the archived report is whole again: history orders versions by their creation stamp
+    archived = json.loads(dest.read_text())
+    assert archived["meta"]["created"] == "2026-11-30" and archived["systems"]["b"]["ms_per_text"] == 1.0
     (tmp_path / "history" / "v0.metrics.json").write_text(
         json.dumps({"meta": {"version": "v0", "created": "2026-11-01"}, "systems": {"b": _system(0.5)}})
     )

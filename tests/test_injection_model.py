@@ -146,6 +146,15 @@ def test_training_learns_the_toy_task(tiny_inj: dict) -> None:
     assert tiny_inj["summary"]["best"]["auc"] > 0.95
 
 
+def test_run_time_is_kept_apart_from_the_metrics(tiny_inj: dict) -> None:
+    art = tiny_inj["root"] / "art"
+    assert json.loads((art / "calibration.json").read_text()) == tiny_inj["summary"]
+    assert "train_seconds" not in tiny_inj["summary"] and tiny_inj["summary"]["steps"] > 0
+    timing = json.loads((art / "timing.json").read_text())
+    # patience 50 and no budget: the run ends with its schedule
+    assert timing["train_seconds"] > 0 and timing["stopped_by"] == "epochs"
+
+
 def test_manifest_fields_and_parity(tiny_inj: dict) -> None:
     m = json.loads((tiny_inj["model"] / "manifest.json").read_text())
     assert m["labels"] == ["BENIGN", "INJECTION"]

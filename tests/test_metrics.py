@@ -78,18 +78,18 @@ choose = pytest.importorskip("bastion_training.export_pii").choose_label_thresho
     [
         # low-score false positives of one label: its threshold rises just past them
         (
-            [[(0, 3, "ORGANIZATION")], [], []],
-            [[(0, 3, "ORGANIZATION", 0.95)], [(4, 9, "ORGANIZATION", 0.6)], [(1, 2, "ORGANIZATION", 0.55)]],
+            [[("ORGANIZATION", 0, 3)], [], []],
+            [[("ORGANIZATION", 0, 3, 0.95)], [("ORGANIZATION", 4, 9, 0.6)], [("ORGANIZATION", 1, 2, 0.55)]],
             {"default": 0.5, "ORGANIZATION": 0.65},
         ),
         # true spans with low scores: raising would lose them, so the default stays
         (
-            [[(0, 3, "PERSON")], [(2, 5, "PERSON")]],
-            [[(0, 3, "PERSON", 0.55)], [(2, 5, "PERSON", 0.6)]],
+            [[("PERSON", 0, 3)], [("PERSON", 2, 5)]],
+            [[("PERSON", 0, 3, 0.55)], [("PERSON", 2, 5, 0.6)]],
             {"default": 0.5},
         ),
         # a span that only overlaps (IoU >= 0.5) still counts as found
-        ([[(0, 10, "ADDRESS")]], [[(0, 8, "ADDRESS", 0.7)]], {"default": 0.5}),
+        ([[("ADDRESS", 0, 10)]], [[("ADDRESS", 0, 8, 0.7)]], {"default": 0.5}),
         # nothing predicted, nothing gold
         ([[], []], [[], []], {"default": 0.5}),
     ],
@@ -97,13 +97,22 @@ choose = pytest.importorskip("bastion_training.export_pii").choose_label_thresho
 def test_choose_label_thresholds_table(gold, scored, expected):
     thresholds, report = choose(gold, scored)
     assert thresholds == expected
-    assert set(report) == {lab for row in gold for *_, lab in row} | {r[2] for row in scored for r in row}
+    assert set(report) == {row[0] for doc in gold for row in doc} | {r[0] for doc in scored for r in doc}
+
+
+def test_choose_label_thresholds_takes_runtime_predictions():
+    from bastion.detectors.onnx_ner import SpanPrediction
+
+    gold = [[("ORGANIZATION", 0, 3)], [], []]
+    tuples = [[("ORGANIZATION", 0, 3, 0.95)], [("ORGANIZATION", 4, 9, 0.6)], [("ORGANIZATION", 1, 2, 0.55)]]
+    preds = [[SpanPrediction(start=s, end=e, label=lab, score=sc) for lab, s, e, sc in row] for row in tuples]
+    assert choose(gold, preds) == choose(gold, tuples)
 
 
 def test_small_gains_do_not_move_a_label():
     # one FP in 300 true spans: F1 gain from dropping it is < 0.005
-    gold = [[(0, 3, "PERSON")] for _ in range(300)] + [[]]
-    scored = [[(0, 3, "PERSON", 0.9)] for _ in range(300)] + [[(0, 3, "PERSON", 0.55)]]
+    gold = [[("PERSON", 0, 3)] for _ in range(300)] + [[]]
+    scored = [[("PERSON", 0, 3, 0.9)] for _ in range(300)] + [[("PERSON", 0, 3, 0.55)]]
     assert choose(gold, scored)[0] == {"default": 0.5}
     assert choose(gold, scored, min_gain=0.0)[0] == {"default": 0.5, "PERSON": 0.6}
 

@@ -147,6 +147,13 @@ def test_training_learns_the_fixture(tiny_ner: dict) -> None:
     assert (tiny_ner["root"] / "art" / "val_metrics.json").is_file()
 
 
+def test_run_time_is_kept_apart_from_the_metrics(tiny_ner: dict) -> None:
+    art = tiny_ner["root"] / "art"
+    assert "train_seconds" not in json.loads((art / "val_metrics.json").read_text())
+    timing = json.loads((art / "timing.json").read_text())
+    assert timing["train_seconds"] > 0 and timing["stopped_by"] == "epochs"
+
+
 def test_manifest_fields(tiny_ner: dict) -> None:
     m = json.loads((tiny_ner["model"] / "manifest.json").read_text())
     assert m["name"] == "pii" and m["task"] == "token-classification"

@@ -1,4 +1,4 @@
-"""Shared pieces of the training stages: params, seeding, base weights, MLflow."""
+"""Shared pieces of the training stages: seeding, base weights, files, MLflow."""
 
 from __future__ import annotations
 
@@ -12,25 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# load_params lives in config with the params classes; importable here too for older callers
+from bastion_training.config import REPO_ROOT, load_params  # noqa: F401
+
 log = logging.getLogger("bastion_training")
 
 
-def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_absolute() and not p.exists():
-        p = REPO_ROOT / p
-    return yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-
-
-def seed_everything(seed: int) -> None:
+def seed_everything(seed: int, threads: int | None = None) -> None:
+    """Seed Python, numpy and torch (and set torch's intra-op threads when given)."""
     import torch
 
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+    if threads:
+        torch.set_num_threads(threads)
 
 
 def base_model_path(params: dict[str, Any] | None = None) -> str:
@@ -62,8 +59,14 @@ def write_json(path: Path, obj: Any) -> None:
 
 
 @contextlib.contextmanager
-def mlflow_run(experiment: str, params: dict[str, Any], tracking_uri: str | None = None):
-    """An MLflow run on the local SQLite store; a no-op context if MLflow is unavailable."""
+def mlflow_run(
+    experiment: str, params: dict[str, Any], tracking_uri: str | None = None, *, enabled: bool = True
+):
+    """An MLflow run on the local SQLite store, yielding the ``mlflow`` module; yields None
+    when ``enabled`` is false or MLflow is not installed."""
+    if not enabled:
+        yield None
+        return
     try:
         import mlflow
     except ImportError:  # the train extra is missing: still train, just untracked

@@ -28,7 +28,7 @@ import struct
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -543,12 +543,14 @@ def base_dir(name: str = "minilm", params: dict[str, Any] | None = None) -> Path
     return builder(params)
 
 
-def resolve_base(section: dict[str, Any], params: dict[str, Any]) -> tuple[Path, str]:
+def resolve_base(section: Any, params: dict[str, Any] | None = None) -> tuple[Path, str]:
     """(folder, description) of a training section's base: an explicit ``base_model_dir``
-    wins, else ``base`` from the registry (default ``minilm``, today's behaviour)."""
-    if section.get("base_model_dir"):
-        return Path(section["base_model_dir"]), str(section["base_model_dir"])
-    name = str(section.get("base") or "minilm")
+    wins, else ``base`` from the registry (default ``minilm``). ``section`` is a params
+    section class (:class:`bastion_training.config.EncoderParams`) or a mapping."""
+    get = section.get if isinstance(section, Mapping) else lambda key: getattr(section, key, None)
+    if get("base_model_dir"):
+        return Path(get("base_model_dir")), str(get("base_model_dir"))
+    name = str(get("base") or "minilm")
     return base_dir(name, params), BASE_DESCRIPTIONS.get(name, name)
 
 

@@ -22,8 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.common import log
+from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params
 from bastion_training.metrics import roc_auc, threshold_at_fpr, tpr_at_fpr
+from bastion_training.timing import read_report, write_report
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 
@@ -463,12 +465,12 @@ def previous_version(history_dir: Path, current: str) -> tuple[str, dict[str, An
 
 def archive_previous_report(out_dir: Path, version: str) -> Path | None:
     """Before a report for a NEW model version replaces ``metrics.json``, keep the old one as
-    ``history/<its version>.metrics.json`` (the "previous shipped version" column)."""
-    cur = out_dir / "metrics.json"
-    if not cur.exists():
+    ``history/<its version>.metrics.json`` (the "previous shipped version" column), with its
+    timings (``timing.json``) joined in again."""
+    if not (out_dir / "metrics.json").exists():
         return None
     try:
-        old = json.loads(cur.read_text(encoding="utf-8"))
+        old = read_report(out_dir)
     except json.JSONDecodeError:
         return None
     old_version = old.get("meta", {}).get("version")
@@ -478,7 +480,7 @@ def archive_previous_report(out_dir: Path, version: str) -> Path | None:
     if dest.exists():
         return None
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(cur.read_text(encoding="utf-8"), encoding="utf-8")
+    dest.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return dest
 
 
@@ -872,7 +874,7 @@ def markdown(
 
 
 def rewrite_summary(out_dir: Path) -> int:
-    data = json.loads((out_dir / "metrics.json").read_text())
+    data = read_report(out_dir)
     meta = data["meta"]
     for r in data["systems"].values():
         r["piguard"] = piguard_summary(r["per_set"])
@@ -880,7 +882,7 @@ def rewrite_summary(out_dir: Path) -> int:
             **target_metrics(r),
             **{k: v for k, v in (r.get("targets") or {}).items() if k == "latency_ratio"},
         }
-    write_json(out_dir / "metrics.json", data)
+    write_report(out_dir, data)
     md = markdown(
         data["systems"],
         data["obfuscation_recall"],
@@ -950,7 +952,7 @@ def main(argv: list[str] | None = None) -> int:
         systems["phrase blocklist"] = guard_scorer(Guard([build_detector("blocklist")]))
         if train is not None and val is not None:
             tfidf, tfidf_thr = tfidf_system(
-                train, val, float(params["train_injection"].get("default_max_fpr", 0.03))
+                train, val, TrainInjectionParams.from_params(params).default_max_fpr
             )
             systems["tfidf+logreg"] = tfidf
         else:
@@ -1011,9 +1013,8 @@ def main(argv: list[str] | None = None) -> int:
     previous = previous_version(out_dir / "history", manifest["version"])
     files = plots(results, out_dir)
     clean = {k: {kk: vv for kk, vv in v.items() if not kk.startswith("_")} for k, v in results.items()}
-    write_json(
-        out_dir / "metrics.json", {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files}
-    )
+    # timings (latency, ms/text, the creation stamp) go to timing.json, apart from the metrics
+    write_report(out_dir, {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files})
     md = markdown(results, obf, meta, history_rows(out_dir / "history"), previous, overrides)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
     try:

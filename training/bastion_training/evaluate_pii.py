@@ -38,7 +38,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.common import log
+from bastion_training.config import REPO_ROOT, datasets_root, load_params
+from bastion_training.spans import Span
+from bastion_training.timing import read_report, write_report
 
 # Which of our labels each set's annotation covers (set → labels scored there).
 SET_SCOPE: dict[str, tuple[str, ...] | None] = {
@@ -110,11 +113,7 @@ def span_report(gold, pred, mode: str) -> dict[str, dict[str, float]]:
     """Per-label + micro P/R/F1/F2 via the runtime package's span matcher."""
     from bastion.evaluation import span_prf
 
-    res = span_prf(
-        [[(lab, s, e) for s, e, lab in row] for row in gold],
-        [[(lab, s, e) for s, e, lab in row] for row in pred],
-        mode,
-    )
+    res = span_prf(gold, pred, mode)
     return {
         k: {
             "precision": v.precision,
@@ -129,29 +128,29 @@ def span_report(gold, pred, mode: str) -> dict[str, dict[str, float]]:
     }
 
 
-def gold_spans(df: pd.DataFrame) -> list[list[tuple[int, int, str]]]:
-    return [[(int(s["start"]), int(s["end"]), str(s["label"])) for s in spans] for spans in df["spans"]]
+def gold_spans(df: pd.DataFrame) -> list[list[Span]]:
+    return [[(str(s["label"]), int(s["start"]), int(s["end"])) for s in spans] for spans in df["spans"]]
 
 
-def run_guard(guard, texts: Sequence[str], batch: int = 16) -> tuple[list[list[tuple[int, int, str]]], float]:
-    out: list[list[tuple[int, int, str]]] = []
+def run_guard(guard, texts: Sequence[str], batch: int = 16) -> tuple[list[list[Span]], float]:
+    out: list[list[Span]] = []
     t0 = time.perf_counter()
     for b in range(0, len(texts), batch):
         for r in guard.check_many(list(texts[b : b + batch])):
-            out.append([(f.start, f.end, f.label) for f in r.pii])
+            out.append([(f.label, f.start, f.end) for f in r.pii])
     return out, time.perf_counter() - t0
 
 
-def scoped(spans: list[list[tuple[int, int, str]]], set_name: str, scope: tuple[str, ...] | None):
+def scoped(spans: list[list[Span]], set_name: str, scope: tuple[str, ...] | None) -> list[list[Span]]:
     alias = ALIASES.get(set_name, {})
     res = []
     for row in spans:
-        mapped = [(s, e, alias.get(lab, lab)) for s, e, lab in row]
-        res.append([x for x in mapped if scope is None or x[2] in scope])
+        mapped = [(alias.get(lab, lab), s, e) for lab, s, e in row]
+        res.append([x for x in mapped if scope is None or x[0] in scope])
     return res
 
 
-def card_checks(df: pd.DataFrame, pred: list[list[tuple[int, int, str]]]) -> dict[str, Any]:
+def card_checks(df: pd.DataFrame, pred: list[list[Span]]) -> dict[str, Any]:
     """Recall on cards and IBANs of the generator test split (target ≥ 0.99).
 
     Gold values that fail their own checksum/length rule are counted apart: the generator
@@ -164,10 +163,10 @@ def card_checks(df: pd.DataFrame, pred: list[list[tuple[int, int, str]]]) -> dic
     out = {}
     texts = df["text"].astype(str).tolist()
     for label, ok in check.items():
-        g_all = [[x for x in row if x[2] == label] for row in gold_spans(df)]
-        g = [[x for x in row if ok(t[x[0] : x[1]])] for t, row in zip(texts, g_all, strict=True)]
+        g_all = [[x for x in row if x[0] == label] for row in gold_spans(df)]
+        g = [[x for x in row if ok(t[x[1] : x[2]])] for t, row in zip(texts, g_all, strict=True)]
         invalid = sum(len(a) - len(b) for a, b in zip(g_all, g, strict=True))
-        p = [[x for x in row if x[2] == label] for row in pred]
+        p = [[x for x in row if x[0] == label] for row in pred]
         r = span_report(g, p, "iou").get(label)
         out[label] = (
             None
@@ -197,7 +196,7 @@ def luhn_invalid_hits(guard) -> dict[str, int]:
     pred, _ = run_guard(guard, texts)
     return {
         "texts": len(texts),
-        "credit_card_hits": sum(1 for row in pred for x in row if x[2] == "CREDIT_CARD"),
+        "credit_card_hits": sum(1 for row in pred for x in row if x[0] == "CREDIT_CARD"),
     }
 
 
@@ -225,7 +224,7 @@ def fp_per_1k_tokens(guard, texts: Sequence[str]) -> dict[str, Any]:
     n = sum(len(r) for r in pred)
     by_label: dict[str, int] = {}
     for row in pred:
-        for _, _, lab in row:
+        for lab, _, _ in row:
             by_label[lab] = by_label.get(lab, 0) + 1
     return {
         "texts": len(texts),
@@ -245,7 +244,7 @@ def sample_per_lang(df: pd.DataFrame, cap: int | None, seed: int = 0) -> pd.Data
 
 
 def person_by_lang(
-    sets: dict[str, pd.DataFrame], preds: dict[str, list[list[tuple[int, int, str]]]]
+    sets: dict[str, pd.DataFrame], preds: dict[str, list[list[Span]]]
 ) -> dict[str, dict[str, Any]]:
     """PERSON precision/recall/F1 (IoU ≥ 0.5 and exact) per language, per set and pooled over
     every eval-only set whose annotation covers PERSON. Keys: ``"<lang>"`` (pooled) and
@@ -258,8 +257,8 @@ def person_by_lang(
         if name not in preds or (scope is not None and "PERSON" not in scope):
             continue
         langs = df["lang"].astype(str).tolist() if "lang" in df else ["en"] * len(df)
-        g = [[x for x in row if x[2] == "PERSON"] for row in gold_spans(df)]
-        p = [[x for x in row if x[2] == "PERSON"] for row in preds[name]]
+        g = [[x for x in row if x[0] == "PERSON"] for row in gold_spans(df)]
+        p = [[x for x in row if x[0] == "PERSON"] for row in preds[name]]
         for lang in sorted(set(langs)):
             idx = [i for i, lg in enumerate(langs) if lg == lang]
             gl, pl = [g[i] for i in idx], [p[i] for i in idx]
@@ -373,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if args.plots_only:
         out = Path(args.out)
-        log.info("wrote %s", plots(json.loads((out / "metrics.json").read_text()), out))
+        log.info("wrote %s", plots(read_report(out), out))
         return 0
     params = load_params(args.params)
     from bastion import Guard
@@ -410,8 +409,6 @@ def main(argv: list[str] | None = None) -> int:
     pii_free = []
     if (data_dir / "test.parquet").exists():
         pii_free = hard_negative_texts(pd.read_parquet(data_dir / "test.parquet"))
-    from bastion_training.config import datasets_root
-
     root = datasets_root(params)
     benign_prompts = load_frr(root)
     policy_texts = {"paris": [PARIS], "natural_questions": load_nq(root, args.nq_cap)}
@@ -420,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     for sys_name, guard in systems.items():
         log.info("evaluating %s", sys_name)
         r: dict[str, Any] = {"sets": {}, "seconds": 0.0, "texts": 0}
-        raw_preds: dict[str, list[list[tuple[int, int, str]]]] = {}
+        raw_preds: dict[str, list[list[Span]]] = {}
         for set_name, df in sets.items():
             texts = df["text"].astype(str).tolist()
             pred, secs = run_guard(guard, texts)
@@ -462,22 +459,21 @@ def main(argv: list[str] | None = None) -> int:
         sets["eval_presidio"]["text"].astype(str).tolist() if "eval_presidio" in sets else [],
     )
     manifest = json.loads((Path(args.models_dir) / "pii" / "manifest.json").read_text())
-    write_json(
-        out_dir / "metrics.json",
-        {
-            "model_version": manifest["version"],
-            "cap": args.cap,
-            "systems": results,
-            "lang_cap": args.lang_cap,
-            "fp_sets": {
-                "benign_prompts": "CyberSecEval-FRR (mitre_frr.json + frr_multilingual_machine_translated.json)",
-                "pii_free_generator": "generator test split, hard-negative templates only",
-            },
-            "scope": {k: v for k, v in SET_SCOPE.items()},
-            "throughput_eval_presidio": throughput,
+    # timings (seconds, texts/s, throughput) go to timing.json, apart from the metrics
+    report = {
+        "model_version": manifest["version"],
+        "cap": args.cap,
+        "systems": results,
+        "lang_cap": args.lang_cap,
+        "fp_sets": {
+            "benign_prompts": "CyberSecEval-FRR (mitre_frr.json + frr_multilingual_machine_translated.json)",
+            "pii_free_generator": "generator test split, hard-negative templates only",
         },
-    )
-    plots(json.loads((out_dir / "metrics.json").read_text()), out_dir)
+        "scope": {k: v for k, v in SET_SCOPE.items()},
+        "throughput_eval_presidio": throughput,
+    }
+    write_report(out_dir, report)
+    plots(read_report(out_dir), out_dir)
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
     md = markdown(
         results, manifest["version"], args.cap, throughput, history_rows(out_dir / "history", first_sets)

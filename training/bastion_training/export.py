@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import REPO_ROOT, load_params, log, sha256_file, write_json
+from bastion_training.common import log, sha256_file, write_json
+from bastion_training.config import REPO_ROOT, ExportParams, TrainInjectionParams, load_params
 
 
 def optimum_export(
@@ -173,15 +174,14 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
     from bastion_training.metrics import binary_metrics, calibrate_thresholds
 
     cal = json.loads((art_dir / "calibration.json").read_text())
-    p = params.get("export", {})
+    p = ExportParams.from_params(params)
+    tp = TrainInjectionParams.from_params(params)
     temperature = cal.get("temperature")
     src = scaled_checkpoint(art_dir / "hf", art_dir / "hf_temperature", temperature)
-    fp32 = optimum_export(src, art_dir / "onnx_fp32", "text-classification", int(p.get("opset", 17)))
+    fp32 = optimum_export(src, art_dir / "onnx_fp32", "text-classification", p.opset)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        int8 = quantize_int8(
-            fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)), bool(p.get("reduce_range", True))
-        )
+        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", p.per_channel, p.reduce_range)
         manifest = {
             "name": "injection",
             "task": "text-classification",
@@ -216,12 +216,8 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
         # Operating points come from what ships: the int8 model through the runtime detector
         # (normalised text, sliding windows), on validation only. Training's own calibration
         # (fp32, truncated to one window) is kept for reference.
-        tp = params.get("train_injection", {})
         thresholds = calibrate_thresholds(
-            y,
-            scores["int8"],
-            target_fpr=float(tp.get("strict_fpr", 0.01)),
-            default_max_fpr=float(tp.get("default_max_fpr", 0.03)),
+            y, scores["int8"], target_fpr=tp.strict_fpr, default_max_fpr=tp.default_max_fpr
         )
         # "indirect": the same rule on the validation rows that are documents and tool outputs
         # (what bastion.conversation checks tool messages at), when both classes are there
@@ -230,8 +226,8 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             thresholds["indirect"] = calibrate_thresholds(
                 y[indirect],
                 scores["int8"][indirect],
-                target_fpr=float(tp.get("strict_fpr", 0.01)),
-                default_max_fpr=float(tp.get("default_max_fpr", 0.03)),
+                target_fpr=tp.strict_fpr,
+                default_max_fpr=tp.default_max_fpr,
             )["default"]
         manifest["thresholds"] = thresholds
         manifest["thresholds_training_fp32"] = cal["thresholds"]

@@ -26,9 +26,11 @@ from bastion.casefeatures import NUM_CASE_CLASSES
 from optimum.exporters.onnx.model_configs import BertOnnxConfig
 from optimum.utils.input_generators import DummyTextInputGenerator
 
-from bastion_training.common import REPO_ROOT, load_params, log, write_json
+from bastion_training.common import log, write_json
+from bastion_training.config import REPO_ROOT, LabelThresholdParams, TrainPIIParams, load_params, seed_of
 from bastion_training.export import fold_temperature, optimum_export, quantize_int8, write_model_folder
-from bastion_training.train_pii import load_docs, span_prf
+from bastion_training.spans import Span, span_scores
+from bastion_training.train_pii import load_docs
 
 TASK = "token-classification"
 
@@ -122,8 +124,7 @@ def parity(
     out: dict[str, Any] = {}
     for tag, folder in folders.items():
         det = OnnxNERDetector.load(folder, threads=threads)
-        preds = det.predict(texts)
-        out[tag] = span_prf(gold, [[(p.start, p.end, p.label) for p in ps] for ps in preds])
+        out[tag] = span_scores(gold, det.predict(texts))
     if "fp32" in out and "int8" in out:
         out["micro_f1_delta"] = out["int8"]["micro"]["f1"] - out["fp32"]["micro"]["f1"]
         out["per_label_f1_delta"] = {
@@ -134,8 +135,8 @@ def parity(
 
 
 def choose_label_thresholds(
-    gold: list[list[tuple[int, int, str]]],
-    scored: list[list[tuple[int, int, str, float]]],
+    gold: list[list[Span]],
+    scored: list[list[Any]],
     *,
     grid: tuple[float, float, float] = (0.4, 0.9, 0.05),
     min_gain: float = 0.005,
@@ -145,25 +146,25 @@ def choose_label_thresholds(
     evaluation's headline match) on validation spans.
 
     A label keeps ``default`` unless another grid value gains at least ``min_gain`` F1, so
-    labels with few validation spans do not move on noise. Returns (thresholds, report).
+    labels with few validation spans do not move on noise. ``gold`` spans are
+    ``(label, start, end)``; ``scored`` spans are ``(label, start, end, score)`` or objects
+    with those attributes (the runtime's ``SpanPrediction``). Returns (thresholds, report).
 
-    >>> gold = [[(0, 3, "ORGANIZATION")], [], []]
-    >>> scored = [[(0, 3, "ORGANIZATION", 0.95)], [(4, 9, "ORGANIZATION", 0.6)], [(1, 2, "ORGANIZATION", 0.55)]]
+    >>> gold = [[("ORGANIZATION", 0, 3)], [], []]
+    >>> scored = [[("ORGANIZATION", 0, 3, 0.95)], [("ORGANIZATION", 4, 9, 0.6)], [("ORGANIZATION", 1, 2, 0.55)]]
     >>> choose_label_thresholds(gold, scored)[0]
     {'default': 0.5, 'ORGANIZATION': 0.65}
     """
-    from bastion.evaluation import span_prf as iou_prf
+    from bastion.evaluation import span_prf
 
-    g = [[(lab, s, e) for s, e, lab in row] for row in gold]
+    scored = [[_scored_span(x) for x in row] for row in scored]
 
     def f1(th: dict[str, float], label: str) -> float:
-        pred = [[(lab, s, e) for s, e, lab, sc in row if sc >= th.get(lab, default)] for row in scored]
-        res = iou_prf(g, pred, "iou")
+        pred = [[(lab, s, e) for lab, s, e, sc in row if sc >= th.get(lab, default)] for row in scored]
+        res = span_prf(gold, pred, "iou")
         return res[label].f1 if label in res else 0.0
 
-    labels = sorted(
-        {lab for row in gold for _, _, lab in row} | {lab for row in scored for _, _, lab, _ in row}
-    )
+    labels = sorted({row[0] for doc in gold for row in doc} | {row[0] for doc in scored for row in doc})
     lo, hi, step = grid
     values = [round(float(v), 4) for v in np.arange(lo, hi + step / 2, step)]
     thresholds: dict[str, float] = {"default": default}
@@ -185,6 +186,13 @@ def choose_label_thresholds(
     return thresholds, report
 
 
+def _scored_span(item: Any) -> tuple[str, int, int, float]:
+    if isinstance(item, tuple):
+        label, start, end, score = item
+        return str(label), int(start), int(end), float(score)
+    return str(item.label), int(item.start), int(item.end), float(item.score)
+
+
 def calibrate_label_thresholds(
     folder: Path, docs: list, threads: int | None = None, **kwargs: Any
 ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
@@ -195,15 +203,15 @@ def calibrate_label_thresholds(
     det = OnnxNERDetector.load(folder, threads=threads)
     det.thresholds = {"default": 0.0}
     preds = det.predict([d.text for d in docs])
-    scored = [[(p.start, p.end, p.label, p.score) for p in ps] for ps in preds]
-    return choose_label_thresholds([list(d.spans) for d in docs], scored, **kwargs)
+    return choose_label_thresholds([list(d.spans) for d in docs], preds, **kwargs)
 
 
 def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
     """Export ``art_dir/hf`` to the runtime model folder ``out_dir``; returns the manifest."""
     from bastion_training.ner_model import load
 
-    p = params.get("train_pii", {})
+    p = TrainPIIParams.from_params(params)
+    seed = seed_of(params)
     summary = json.loads((art_dir / "val_metrics.json").read_text(encoding="utf-8"))
     hf_dir = art_dir / "hf"
     model = load(hf_dir).eval()
@@ -212,7 +220,7 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
     if temperature:
         # the graph outputs logits / T: the runtime's softmax gives calibrated token scores
         fold_temperature(model, float(temperature))
-    fp32, exporter = export_fp32(model, hf_dir, art_dir / "onnx_fp32", int(p.get("opset", 17)))
+    fp32, exporter = export_fp32(model, hf_dir, art_dir / "onnx_fp32", p.opset)
     tags = list(summary["tags"])
     manifest: dict[str, Any] = {
         "name": "pii",
@@ -234,24 +242,19 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         manifest["temperature"] = float(temperature)
         manifest["temperature_applied"] = "in graph: tagging head weight and bias divided by T"
         manifest["calibration_val"] = summary.get("calibration_val")
-    if p.get("history") and p.get("init_from"):
+    if p.history and p.init_from:
         # how the checkpoint came to be when it continues earlier runs (train_pii.init_from); a
         # run from the base model must not ship a manifest describing continued runs
-        manifest["training"] = {"runs": list(p["history"])}
+        manifest["training"] = {"runs": list(p.history)}
     tok_json = hf_dir / "tokenizer.json"
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        int8 = quantize_int8(
-            fp32, tmp_dir / "model.onnx", bool(p.get("per_channel", True)), bool(p.get("reduce_range", True))
-        )
-        folders = {
-            "fp32": tmp_dir / "fp32",
-            "int8": tmp_dir / "int8",
-        }
+        int8 = quantize_int8(fp32, tmp_dir / "model.onnx", p.per_channel, p.reduce_range)
+        folders = {"fp32": tmp_dir / "fp32", "int8": tmp_dir / "int8"}
         write_model_folder(folders["fp32"], fp32, tok_json, {**manifest, "version": "fp32"})
         write_model_folder(folders["int8"], int8, tok_json, {**manifest, "version": "int8"})
-        docs = load_docs(data_dir / "val.parquet", p.get("parity_max_rows"), int(params.get("seed", 13)))
-        par = parity(folders, [d.text for d in docs], [d.spans for d in docs], p.get("threads"))
+        docs = load_docs(data_dir / "val.parquet", p.parity_max_rows, seed)
+        par = parity(folders, [d.text for d in docs], [d.spans for d in docs], p.threads)
         log.info(
             "parity micro F1 fp32 %.4f int8 %.4f", par["fp32"]["micro"]["f1"], par["int8"]["micro"]["f1"]
         )
@@ -263,17 +266,17 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
             "int8_f1": {k: round(v["f1"], 4) for k, v in par["int8"]["per_label"].items()},
             "micro_f1_delta": par["micro_f1_delta"],
         }
-        cal = params.get("pii_label_thresholds") or {}
-        if cal.get("enabled", True):
+        cal = LabelThresholdParams.from_params(params)
+        if cal.enabled:
             # Operating points per label from what ships (the int8 model through the runtime
             # detector), on validation only; parity above is at the training threshold.
-            all_docs = load_docs(data_dir / "val.parquet", p.get("max_val_rows"), int(params.get("seed", 13)))
+            all_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
             thresholds, report = calibrate_label_thresholds(
                 folders["int8"],
                 all_docs,
-                p.get("threads"),
-                grid=tuple(cal.get("grid", (0.4, 0.9, 0.05))),
-                min_gain=float(cal.get("min_gain", 0.005)),
+                p.threads,
+                grid=cal.grid,
+                min_gain=cal.min_gain,
                 default=float(manifest["thresholds"].get("default", 0.5)),
             )
             log.info("per-label thresholds on validation: %s", thresholds)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from bastion_training.config import REPO_ROOT, datasets_root, load_params
+from bastion_training.config import REPO_ROOT, datasets_root, load_params, seed_of
 from bastion_training.leakage import LeakageError
 
 log = logging.getLogger("bastion_training.prepare")
@@ -225,6 +225,16 @@ def build_pii(params: dict[str, Any], root: Path, seed: int) -> tuple[dict[str, 
     return build_pii_frames(params, root, seed), ""
 
 
+def build_injection(
+    params: dict[str, Any], root: Path, seed: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The injection frames; the builder (and the sources it reads) is imported only here, so
+    ``--skip-injection`` never loads it (dvc.yaml's prepare_pii does not depend on it)."""
+    from bastion_training.injection.build import build_injection_frames
+
+    return build_injection_frames(params, root, seed)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bastion_training.prepare", description=__doc__.split("\n")[0])
     ap.add_argument("--params", default="params.yaml")
@@ -242,10 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--skip-pii and --skip-injection together build nothing")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from bastion_training.injection.build import build_injection_frames
-
     params = load_params(args.params)
-    seed = int(params.get("seed", 13))
+    seed = seed_of(params)
     root = datasets_root(params)
     out = Path(args.out)
     t0 = time.time()
@@ -258,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("PII frames written in %.1fs (injection skipped)", time.time() - t0)
         return 0
     try:
-        inj, inj_stats = build_injection_frames(params, root, seed)
+        inj, inj_stats = build_injection(params, root, seed)
     except LeakageError as exc:
         log.error("%s", exc)
         return 2

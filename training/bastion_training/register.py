@@ -24,7 +24,7 @@ from typing import Any
 
 from bastion_training.common import REPO_ROOT, log, mlflow_run, register_model_folder, sha256_file, write_json
 
-REPORT_FILES = ("metrics.json", "summary.md")
+REPORT_FILES = ("metrics.json", "timing.json", "summary.md")
 
 
 def tracking_uri(explicit: str | None = None) -> str:

@@ -13,10 +13,7 @@ never read.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import math
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,29 +21,11 @@ import numpy as np
 import pandas as pd
 from bastion.normalize import normalize
 
-from bastion_training.common import (
-    REPO_ROOT,
-    keep_encoder_layers,
-    load_params,
-    log,
-    mlflow_run,
-    seed_everything,
-    write_json,
-)
+from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything, write_json
+from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params, section, seed_of
 from bastion_training.encoders import resolve_base
+from bastion_training.loop import Evaluation, fit, log_summary, write_timing
 from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
-
-
-def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[list[int]]:
-    """Shuffled batches of similar-length rows: padding waste dominates CPU cost otherwise."""
-    idx = rng.permutation(len(lengths))
-    chunk = batch_size * 50
-    batches: list[list[int]] = []
-    for s in range(0, len(idx), chunk):
-        part = sorted(idx[s : s + chunk], key=lambda i: lengths[i])
-        batches += [list(part[j : j + batch_size]) for j in range(0, len(part), batch_size)]
-    order = rng.permutation(len(batches))
-    return [batches[i] for i in order]
 
 
 def text_windows(
@@ -175,39 +154,56 @@ def _train_inputs(model, tok, content: list[list[int]], size: int, cap: int, rng
     return chosen  # type: ignore[return-value]
 
 
-def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
-    import torch
-    from transformers import (
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-        get_linear_schedule_with_warmup,
-    )
-
-    p = params["train_injection"]
-    seed_everything(int(params.get("seed", 13)))
-    torch.set_num_threads(int(p.get("threads", 2)))
+def _frames(p: TrainInjectionParams, seed: int, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and validation rows after ``family_caps``, ``max_train_rows`` and
+    ``max_val_rows`` (fixed, seeded subsets)."""
     train_df = pd.read_parquet(data_dir / "train.parquet")
     val_df = pd.read_parquet(data_dir / "val.parquet")
-    if p.get("max_val_rows") and len(val_df) > int(p["max_val_rows"]):
+    if p.max_val_rows and len(val_df) > p.max_val_rows:
         # a fixed, seeded subset keeps periodic evaluation affordable; the export recalibrates
         # the operating points on the whole validation split through the int8 runtime
-        val_df = val_df.sample(n=int(p["max_val_rows"]), random_state=int(params.get("seed", 13)))
-    caps = p.get("family_caps") or {}
-    if caps:
+        val_df = val_df.sample(n=p.max_val_rows, random_state=seed)
+    if p.family_caps:
         # Cap over-represented families (BIPIA insertions reuse a few documents many times)
         # so the model does not learn "a table or e-mail with an odd line" as the concept.
         base_family = train_df["family"].astype(str).str.split("+").str[0]
         parts = []
         for fam, grp in train_df.groupby(base_family):
-            cap = caps.get(fam)
-            parts.append(
-                grp.sample(n=cap, random_state=int(params.get("seed", 13))) if cap and len(grp) > cap else grp
-            )
+            cap = p.family_caps.get(fam)
+            parts.append(grp.sample(n=cap, random_state=seed) if cap and len(grp) > cap else grp)
         train_df = pd.concat(parts).sort_index()
-    if p.get("max_train_rows"):
-        train_df = train_df.sample(
-            n=min(len(train_df), int(p["max_train_rows"])), random_state=int(params.get("seed", 13))
-        )
+    if p.max_train_rows:
+        train_df = train_df.sample(n=min(len(train_df), p.max_train_rows), random_state=seed)
+    return train_df, val_df
+
+
+def _model(p: TrainInjectionParams, base: Path):
+    """The classifier to fine-tune: the base encoder with a fresh 2-class head, or the
+    ``init_from`` checkpoint (with ``keep_layers``: a shallower student of it)."""
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(
+        p.init_checkpoint() or base,
+        num_labels=2,
+        id2label={0: "BENIGN", 1: "INJECTION"},
+        label2id={"BENIGN": 0, "INJECTION": 1},
+    )
+    if p.keep_layers:
+        keep_encoder_layers(model, p.keep_layers)
+    return model
+
+
+def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Fine-tune, keep the best validation checkpoint in ``out_dir/hf``, fit the temperature
+    and the operating points; returns the summary written to ``calibration.json`` (the
+    run's wall-clock time goes to ``timing.json``)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    p = TrainInjectionParams.from_params(params)
+    seed = seed_of(params)
+    seed_everything(seed, p.threads)
+    train_df, val_df = _frames(p, seed, data_dir)
     # The runtime detector sees normalised text, so the model must be trained on it too.
     train_texts = [normalize(t).text for t in train_df["text"].astype(str)]
     val_texts = [normalize(t).text for t in val_df["text"].astype(str)]
@@ -217,118 +213,45 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
 
     base, base_desc = resolve_base(p, params)
     tok = AutoTokenizer.from_pretrained(base)
-    # init_from: continue a fine-tuned checkpoint (with keep_layers: a shallower student
-    # initialised from its first layers) instead of starting from the base encoder
-    init = REPO_ROOT / p["init_from"] if p.get("init_from") else None
-    if init is not None and not (init / "config.json").exists():
-        raise SystemExit(f"train_injection.init_from={p['init_from']!r} has no checkpoint here")
-    model = AutoModelForSequenceClassification.from_pretrained(
-        init or base,
-        num_labels=2,
-        id2label={0: "BENIGN", 1: "INJECTION"},
-        label2id={"BENIGN": 0, "INJECTION": 1},
-    )
-    if p.get("keep_layers"):
-        keep_encoder_layers(model, int(p["keep_layers"]))
-    max_length = int(p["max_length"])
+    model = _model(p, base)
     # Long documents carry their attack anywhere: training on the first window only would
     # label windows that hold no attack as injections (and teach "long = injection"). With
     # window_selection "max", each long row trains on its highest-scoring window under the
     # current model (multiple-instance learning), matching the runtime's max over windows.
-    selection = str(p.get("window_selection", "first"))
-    if selection not in ("first", "max"):
-        raise SystemExit(f"train_injection.window_selection must be 'first' or 'max', got {selection!r}")
-    mil_cap = int(p.get("max_windows", 6)) if selection == "max" else 1
+    mil_cap = p.windows_per_row
     content = tok(train_texts, add_special_tokens=False, truncation=False)["input_ids"]
-    size = max_length - tok.num_special_tokens_to_add(pair=False)
-    lengths = [min(len(x), size) + 2 for x in content]
+    size = p.max_length - tok.num_special_tokens_to_add(pair=False)
     val_content = tok(val_texts, add_special_tokens=False, truncation=False)["input_ids"]
-
     pos = max(1, int(y_train.sum()))
     neg = max(1, len(y_train) - pos)
     weights = torch.tensor([len(y_train) / (2 * neg), len(y_train) / (2 * pos)], dtype=torch.float32)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-
-    bs = int(p["batch_size"])
-    epochs = int(p["epochs"])
-    steps_per_epoch = math.ceil(len(y_train) / bs)
-    total = steps_per_epoch * epochs
-    # max_steps sizes the LR schedule to the run that fits the time budget, so the rate
-    # decays to zero at the end instead of being cut off near its peak
-    if p.get("max_steps"):
-        total = min(total, int(p["max_steps"]))
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=float(p["lr"]), weight_decay=float(p.get("weight_decay", 0.01))
-    )
-    sched = get_linear_schedule_with_warmup(opt, int(total * float(p.get("warmup", 0.06))), total)
-    rng = np.random.default_rng(int(params.get("seed", 13)))
-    eval_every = int(p.get("eval_every", steps_per_epoch))
-    patience = int(p.get("patience", 2))
-    budget_s = float(p.get("max_minutes", 1e9)) * 60
-    best: dict[str, Any] = {"auc": -1.0}
-    bad_evals = 0
-    step = 0
-    t0 = time.time()
+    rng = np.random.default_rng(seed)
     hf_dir = out_dir / "hf"
-    stop = False
-    tracker = (
-        mlflow_run("injection", {"train_injection": p, "seed": params.get("seed")})
-        if p.get("track", True)
-        else contextlib.nullcontext(None)
-    )
-    with tracker as mlf:
-        for epoch in range(epochs):
-            model.train()
-            for batch in length_bucketed_batches(lengths, bs, rng):
-                inputs = _train_inputs(model, tok, [content[i] for i in batch], size, mil_cap, rng)
-                feats = tok.pad(
-                    {"input_ids": inputs, "attention_mask": [[1] * len(r) for r in inputs]},
-                    return_tensors="pt",
-                )
-                logits = model(**feats).logits
-                loss = loss_fn(logits, torch.tensor(y_train[batch]))
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                opt.zero_grad()
-                step += 1
-                if step % 50 == 0:
-                    log.info(
-                        "epoch %d step %d/%d loss %.4f (%.0fs)",
-                        epoch,
-                        step,
-                        total,
-                        loss.item(),
-                        time.time() - t0,
-                    )
-                    if mlf:
-                        mlf.log_metric("train_loss", float(loss.item()), step=step)
-                over_budget = time.time() - t0 > budget_s
-                if step % eval_every == 0 or step == total or over_budget:
-                    val_logits = max_window_logits(model, tok, val_content, max_length, mil_cap)[0]
-                    probs = _softmax1(val_logits)
-                    m = binary_metrics(y_val, probs)
-                    log.info("eval step %d: %s", step, {k: round(v, 4) for k, v in m.items()})
-                    if mlf:
-                        mlf.log_metrics({f"val_{k}": v for k, v in m.items()}, step=step)
-                    if (m["auc"], m["f1"]) > (best["auc"], best.get("f1", -1.0)):
-                        best = {**m, "step": step, "epoch": epoch}
-                        model.save_pretrained(hf_dir)
-                        tok.save_pretrained(hf_dir)
-                        np.save(out_dir / "val_probs.npy", probs)
-                        np.save(out_dir / "val_logits.npy", val_logits)
-                        bad_evals = 0
-                    else:
-                        bad_evals += 1
-                    model.train()
-                    if bad_evals >= patience or over_budget or step >= total:
-                        why = "budget" if over_budget else "max_steps" if step >= total else "early stopping"
-                        log.info("stopping: %s", why)
-                        stop = True
-                        break
-            if stop:
-                break
+
+    def batch_loss(batch: list[int]):
+        inputs = _train_inputs(model, tok, [content[i] for i in batch], size, mil_cap, rng)
+        feats = tok.pad(
+            {"input_ids": inputs, "attention_mask": [[1] * len(r) for r in inputs]}, return_tensors="pt"
+        )
+        return loss_fn(model(**feats).logits, torch.tensor(y_train[batch]))
+
+    def evaluate() -> Evaluation:
+        val_logits = max_window_logits(model, tok, val_content, p.max_length, mil_cap)[0]
+        probs = _softmax1(val_logits)
+        m = binary_metrics(y_val, probs)
+        return Evaluation((m["auc"], m["f1"]), m, m, (probs, val_logits))
+
+    def save_best(ev: Evaluation) -> None:
+        model.save_pretrained(hf_dir)
+        tok.save_pretrained(hf_dir)
+        np.save(out_dir / "val_probs.npy", ev.outputs[0])
+        np.save(out_dir / "val_logits.npy", ev.outputs[1])
+
+    run_params = {"train_injection": p.to_dict(), "seed": seed}
+    with mlflow_run("injection", run_params, enabled=p.track) as mlf:
+        lengths = [min(len(x), size) + 2 for x in content]
+        result = fit(model, p, lengths, batch_loss, evaluate, save_best, rng=rng, tracker=mlf)
         # Temperature scaling on the best checkpoint's validation logits: the export folds
         # 1/T into the classifier head, so the operating points below are on scaled scores.
         val_logits = np.load(out_dir / "val_logits.npy")
@@ -336,31 +259,25 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         log.info("temperature on validation: %s", temp)
         probs = _softmax1(val_logits, temp["temperature"])
         thresholds = calibrate_thresholds(
-            y_val,
-            probs,
-            target_fpr=float(p.get("strict_fpr", 0.01)),
-            default_max_fpr=float(p.get("default_max_fpr", 0.03)),
+            y_val, probs, target_fpr=p.strict_fpr, default_max_fpr=p.default_max_fpr
         )
         summary = {
-            "best": best,
+            "best": result.best,
             "thresholds": thresholds,
             "temperature": temp["temperature"],
             "calibration_val": temp,
-            "base": str(p.get("base") or "minilm"),
+            "base": p.base,
             "base_model": base_desc,
-            "max_length": max_length,
-            "window_selection": selection,
+            "max_length": p.max_length,
+            "window_selection": p.window_selection,
             "max_windows": mil_cap,
             "train_rows": int(len(y_train)),
             "val_rows": int(len(y_val)),
-            "train_seconds": round(time.time() - t0, 1),
-            "steps": step,
+            "steps": result.steps,
         }
         write_json(out_dir / "calibration.json", summary)
-        if mlf:
-            mlf.log_metrics({f"best_val_{k}": v for k, v in best.items() if isinstance(v, float)})
-            mlf.log_metrics({f"val_{k}": float(v) for k, v in temp.items()})
-            mlf.log_dict(summary, "calibration.json")
+        write_timing(out_dir, result)
+        log_summary(mlf, "calibration.json", summary, temp)
     return summary
 
 
@@ -374,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
     if args.base:
-        params = {**params, "train_injection": {**params["train_injection"], "base": args.base}}
+        params = {**params, "train_injection": {**section(params, "train_injection"), "base": args.base}}
     summary = train(params, Path(args.data), Path(args.out))
     log.info("done: %s", summary)
     return 0

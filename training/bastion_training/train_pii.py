@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import contextlib
 import logging
-import math
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,24 +32,18 @@ import numpy as np
 import pandas as pd
 from bastion.casefeatures import case_ids
 from bastion.detectors.onnx_ner import SpanPrediction, decode_spans, merge_windows, sliding_windows
+from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS, bio_tags
 from bastion.normalize import normalize
 
-from bastion_training.common import (
-    REPO_ROOT,
-    keep_encoder_layers,
-    load_params,
-    log,
-    mlflow_run,
-    seed_everything,
-    write_json,
-)
+from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything, write_json
+from bastion_training.config import REPO_ROOT, TrainPIIParams, load_params, section, seed_of
 from bastion_training.encoders import is_cased, resolve_base
+from bastion_training.loop import Evaluation, fit, log_summary, write_timing
 from bastion_training.metrics import temperature_report
-from bastion_training.train_injection import length_bucketed_batches
+from bastion_training.spans import Span, span_scores
 
 IGNORE = -100
-Span = tuple[int, int, str]
 
 
 @dataclass(frozen=True)
@@ -73,7 +64,7 @@ def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequenc
     """Normalise ``text`` like the Guard and carry the gold spans over to the new offsets.
 
     >>> normalise_doc("Hi\u200b Ann", [{"start": 4, "end": 7, "label": "PERSON"}])
-    Doc(text='Hi Ann', spans=((3, 6, 'PERSON'),))
+    Doc(text='Hi Ann', spans=(('PERSON', 3, 6),))
     """
     norm = normalize(text)
     out: list[Span] = []
@@ -86,7 +77,7 @@ def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequenc
             # wholly inside the original span.
             s, e = bisect.bisect_left(norm.starts, s), bisect.bisect_right(norm.ends, e)
         if e > s:
-            out.append((s, e, label))
+            out.append((label, s, e))
     return Doc(norm.text, tuple(sorted(out)))
 
 
@@ -104,11 +95,11 @@ def token_tags(
     ``B-`` for the first token of each span, ``I-`` for the rest.
 
     >>> idx = {t: i for i, t in enumerate(bio_tags(("PERSON",)))}
-    >>> token_tags([(0, 2), (3, 6), (7, 10), (10, 11)], 11, [(3, 10, "PERSON")], idx)
+    >>> token_tags([(0, 2), (3, 6), (7, 10), (10, 11)], 11, [("PERSON", 3, 10)], idx)
     [0, 1, 2, 0]
     """
     owner = np.full(n_chars + 1, -1, dtype=np.int64)
-    for k, (s, e, _) in enumerate(spans):
+    for k, (_, s, e) in enumerate(spans):
         owner[s:e] = k
     out: list[int] = []
     prev = -1
@@ -122,7 +113,7 @@ def token_tags(
         if k < 0:
             out.append(tag_index["O"])
         else:
-            label = spans[k][2]
+            label = spans[k][0]
             out.append(tag_index[("I-" if k == prev else "B-") + label])
         prev = k
     return out
@@ -238,41 +229,6 @@ def predict_docs(
     ]
 
 
-def span_prf(
-    gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]], labels: Sequence[str] = NER_LABELS
-) -> dict[str, Any]:
-    """Exact-match span precision/recall/F1, micro over all labels and per label.
-
-    >>> m = span_prf([[(0, 3, "PERSON")]], [[(0, 3, "PERSON"), (5, 7, "LOCATION")]])
-    >>> round(m["micro"]["precision"], 2), m["per_label"]["PERSON"]["f1"]
-    (0.5, 1.0)
-    """
-    tp: Counter[str] = Counter()
-    fp: Counter[str] = Counter()
-    fn: Counter[str] = Counter()
-    for g, p in zip(gold, pred, strict=True):
-        gs, ps = set(g), set(p)
-        for s in gs & ps:
-            tp[s[2]] += 1
-        for s in ps - gs:
-            fp[s[2]] += 1
-        for s in gs - ps:
-            fn[s[2]] += 1
-
-    def prf(t: int, f_p: int, f_n: int) -> dict[str, float]:
-        prec = t / (t + f_p) if t + f_p else 0.0
-        rec = t / (t + f_n) if t + f_n else 0.0
-        return {
-            "precision": prec,
-            "recall": rec,
-            "f1": 2 * prec * rec / (prec + rec) if prec + rec else 0.0,
-            "support": t + f_n,
-        }
-
-    per = {lab: prf(tp[lab], fp[lab], fn[lab]) for lab in labels if tp[lab] + fp[lab] + fn[lab]}
-    return {"micro": prf(sum(tp.values()), sum(fp.values()), sum(fn.values())), "per_label": per}
-
-
 def val_token_logits(model, rows, specials, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(logits, tags) of every labelled content token of ``rows`` (validation windows)."""
     import torch
@@ -295,37 +251,55 @@ def val_token_logits(model, rows, specials, batch_size: int = 64) -> tuple[np.nd
 
 
 def evaluate(model, tokenizer, docs: Sequence[Doc], tags, size, stride, thresholds=None) -> dict[str, Any]:
+    """Exact-match span scores of the model's spans on ``docs`` (the runtime's decoding)."""
     preds = predict_docs(model, tokenizer, [d.text for d in docs], tags, size, stride, thresholds)
-    return span_prf([d.spans for d in docs], [[(p.start, p.end, p.label) for p in ps] for ps in preds])
+    return span_scores([d.spans for d in docs], preds)
+
+
+def _model(p: TrainPIIParams, base: Path, tags: Sequence[str], vocab: int, use_case_features: bool):
+    """The tagger to fine-tune: the base encoder with a fresh head, or the ``init_from``
+    checkpoint (a run cut short by its budget), which keeps its own case embedding."""
+    from bastion_training.ner_model import from_base, load
+
+    init = p.init_checkpoint()
+    if init is None:
+        model = from_base(base, tags, use_case_features=use_case_features)
+    else:
+        model = load(init)
+        if model.config.vocab_size != vocab:
+            raise ConfigError(
+                f"train_pii.init_from={p.init_from!r} has a {model.config.vocab_size}-token vocabulary "
+                f"but base {p.base} has {vocab}: set init_from: null to train from this base"
+            )
+    if p.keep_layers:
+        keep_encoder_layers(model, p.keep_layers)
+    return model
 
 
 def train(
     params: dict[str, Any], data_dir: Path, out_dir: Path, *, use_case_features: bool | None = None
 ) -> dict[str, Any]:
     """Train and keep the best validation checkpoint; returns the summary written to
-    ``val_metrics.json``. ``use_case_features`` None: ``train_pii.case_features``, else
-    on exactly when the base is uncased."""
+    ``val_metrics.json`` (the run's wall-clock time goes to ``timing.json``).
+    ``use_case_features`` None: ``train_pii.case_features``, else on exactly when the base
+    is uncased."""
     import torch
-    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoTokenizer
 
-    from bastion_training.ner_model import from_base
+    from bastion_training.ner_model import load as load_best
 
-    p = params["train_pii"]
-    seed = int(params.get("seed", 13))
-    seed_everything(seed)
-    torch.set_num_threads(int(p.get("threads", 1)))
+    p = TrainPIIParams.from_params(params)
+    seed = seed_of(params)
+    seed_everything(seed, p.threads)
     tags = bio_tags()
-    max_length = int(p.get("max_length", 128))
-    size = max_length - 2
-    stride = int(p.get("stride") or size // 2)
-    thresholds = {"default": float(p.get("min_score", 0.5))}
-
-    train_docs = load_docs(data_dir / "train.parquet", p.get("max_train_rows"), seed)
-    val_docs = load_docs(data_dir / "val.parquet", p.get("max_val_rows"), seed)
+    size, stride = p.max_length - 2, p.window_stride
+    thresholds = {"default": p.min_score}
+    train_docs = load_docs(data_dir / "train.parquet", p.max_train_rows, seed)
+    val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
     base, base_desc = resolve_base(p, params)
     if use_case_features is None:
-        cf = p.get("case_features", "auto")
-        use_case_features = (not is_cased(base)) if cf in (None, "auto") else bool(cf)
+        cf = p.case_features
+        use_case_features = (not is_cased(base)) if cf == "auto" else bool(cf)
     hf_tok = AutoTokenizer.from_pretrained(base)
     tok = hf_tok.backend_tokenizer
     tok.no_truncation()
@@ -340,133 +314,49 @@ def train(
         len(val_docs),
         {tags[k]: v for k, v in sorted(label_counts.items())},
     )
-
-    if p.get("init_from"):
-        # Continue from an earlier fine-tuned checkpoint (e.g. a run cut short by its time
-        # budget), keeping its learned case embedding.
-        from bastion_training.ner_model import load as load_checkpoint
-
-        init = REPO_ROOT / p["init_from"]
-        if not (init / "config.json").exists():
-            raise SystemExit(
-                f"train_pii.init_from={p['init_from']!r} has no checkpoint here; set it to null in "
-                "params.yaml to train from the base model instead"
-            )
-        model = load_checkpoint(init)
-        use_case_features = bool(model.use_case_features)
-        if model.config.vocab_size != len(hf_tok):
-            raise SystemExit(
-                f"train_pii.init_from={p['init_from']!r} has a {model.config.vocab_size}-token vocabulary "
-                f"but base {p.get('base') or 'minilm'} has {len(hf_tok)}: set init_from: null to train "
-                "from this base"
-            )
-    else:
-        model = from_base(base, tags, use_case_features=use_case_features)
-    if p.get("keep_layers"):
-        keep_encoder_layers(model, int(p["keep_layers"]))
+    model = _model(p, base, tags, len(hf_tok), use_case_features)
+    use_case_features = bool(model.use_case_features)
     weights = torch.ones(len(tags))
-    weights[0] = float(p.get("o_weight", 1.0))
+    weights[0] = p.o_weight
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights, ignore_index=IGNORE)
-    bs = int(p.get("batch_size", 16))
-    epochs = int(p.get("epochs", 3))
-    steps_per_epoch = math.ceil(len(rows) / bs)
-    total = max(1, steps_per_epoch * epochs)
-    if p.get("max_steps"):
-        total = min(total, int(p["max_steps"]))
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=float(p.get("lr", 5e-5)), weight_decay=float(p.get("weight_decay", 0.01))
-    )
-    sched = get_linear_schedule_with_warmup(opt, int(total * float(p.get("warmup", 0.06))), total)
-    rng = np.random.default_rng(seed)
-    eval_every = int(p.get("eval_every", steps_per_epoch))
-    patience = int(p.get("patience", 3))
-    budget_s = float(p.get("max_minutes", 1e9)) * 60
-    lengths = [len(r[0]) for r in rows]
-    best: dict[str, Any] = {"f1": -1.0}
-    bad_evals, step, t0 = 0, 0, time.time()
     hf_dir = out_dir / "hf"
-    stop = False
-    run_params = {"train_pii": p, "seed": seed, "use_case_features": use_case_features}
-    tracker = (
-        mlflow_run("pii_nocase" if not use_case_features and not is_cased(base) else "pii", run_params)
-        if p.get("track", True)
-        else contextlib.nullcontext()
-    )
-    with tracker as mlf:
-        for epoch in range(epochs):
-            model.train()
-            for batch in length_bucketed_batches(lengths, bs, rng):
-                x, mask, case, y = collate([rows[i] for i in batch], *specials)
-                kw = {"case_ids": case} if use_case_features else {}
-                logits = model(input_ids=x, attention_mask=mask, **kw).logits
-                loss = loss_fn(logits.reshape(-1, len(tags)), y.reshape(-1))
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-                sched.step()
-                opt.zero_grad()
-                step += 1
-                if step % 50 == 0:
-                    log.info(
-                        "epoch %d step %d/%d loss %.4f (%.0fs)",
-                        epoch,
-                        step,
-                        total,
-                        loss.item(),
-                        time.time() - t0,
-                    )
-                    if mlf:
-                        mlf.log_metric("train_loss", float(loss.item()), step=step)
-                over_budget = time.time() - t0 > budget_s
-                if step % eval_every == 0 or step >= total or over_budget:
-                    m = evaluate(model, tok, val_docs, tags, size, stride, thresholds)
-                    micro = m["micro"]
-                    log.info(
-                        "eval step %d: micro %s; per label f1 %s",
-                        step,
-                        {k: round(v, 4) for k, v in micro.items()},
-                        {k: round(v["f1"], 3) for k, v in m["per_label"].items()},
-                    )
-                    if mlf:
-                        mlf.log_metrics({f"val_{k}": float(v) for k, v in micro.items()}, step=step)
-                        mlf.log_metrics(
-                            {f"val_f1_{k}": v["f1"] for k, v in m["per_label"].items()}, step=step
-                        )
-                    if micro["f1"] > best["f1"]:
-                        best = {**micro, "per_label": m["per_label"], "step": step, "epoch": epoch}
-                        model.save_pretrained(hf_dir)
-                        hf_tok.save_pretrained(hf_dir)
-                        bad_evals = 0
-                    else:
-                        bad_evals += 1
-                    model.train()
-                    if bad_evals >= patience or over_budget or step >= total:
-                        log.info(
-                            "stopping: %s",
-                            "budget"
-                            if over_budget
-                            else "early stopping"
-                            if bad_evals >= patience
-                            else "done",
-                        )
-                        stop = True
-                        break
-            if stop:
-                break
+
+    def batch_loss(batch: list[int]):
+        x, mask, case, y = collate([rows[i] for i in batch], *specials)
+        kw = {"case_ids": case} if use_case_features else {}
+        logits = model(input_ids=x, attention_mask=mask, **kw).logits
+        return loss_fn(logits.reshape(-1, len(tags)), y.reshape(-1))
+
+    def validate() -> Evaluation:
+        m = evaluate(model, tok, val_docs, tags, size, stride, thresholds)
+        per_label = {f"f1_{k}": v["f1"] for k, v in m["per_label"].items()}
+        return Evaluation(
+            (m["micro"]["f1"],), {**m["micro"], **per_label}, {**m["micro"], "per_label": m["per_label"]}
+        )
+
+    def save_best(_: Evaluation) -> None:
+        model.save_pretrained(hf_dir)
+        hf_tok.save_pretrained(hf_dir)
+
+    run_params = {"train_pii": p.to_dict(), "seed": seed, "use_case_features": use_case_features}
+    experiment = "pii_nocase" if not use_case_features and not is_cased(base) else "pii"
+    with mlflow_run(experiment, run_params, enabled=p.track) as mlf:
+        lengths = [len(r[0]) for r in rows]
+        result = fit(
+            model, p, lengths, batch_loss, validate, save_best, rng=np.random.default_rng(seed), tracker=mlf
+        )
         # Temperature scaling on the best checkpoint's validation token logits (labelled
         # content tokens of the runtime windows); the export folds 1/T into the head.
-        from bastion_training.ner_model import load as load_best
-
         val_rows = build_windows(val_docs, encode_docs(tok, [d.text for d in val_docs]), tags, size, stride)
         z, y_tok = val_token_logits(load_best(hf_dir), val_rows, specials)
         temp = temperature_report(z, y_tok) if len(y_tok) else {"temperature": 1.0}
         log.info("temperature on validation tokens: %s", temp)
         summary = {
-            "best": best,
+            "best": result.best,
             "temperature": temp["temperature"],
             "calibration_val": temp,
-            "base": str(p.get("base") or "minilm"),
-            "max_length": max_length,
+            "base": p.base,
+            "max_length": p.max_length,
             "stride": stride,
             "case_features": use_case_features,
             "thresholds": thresholds,
@@ -474,16 +364,13 @@ def train(
             "train_docs": len(train_docs),
             "train_windows": len(rows),
             "val_docs": len(val_docs),
-            "train_seconds": round(time.time() - t0, 1),
-            "steps": step,
+            "steps": result.steps,
             "base_model": base_desc,
             "base_model_dir": str(base),
         }
         write_json(out_dir / "val_metrics.json", summary)
-        if mlf:
-            mlf.log_metrics({f"best_val_{k}": float(v) for k, v in best.items() if isinstance(v, float)})
-            mlf.log_metrics({f"val_{k}": float(v) for k, v in temp.items()})
-            mlf.log_dict(summary, "val_metrics.json")
+        write_timing(out_dir, result)
+        log_summary(mlf, "val_metrics.json", summary, temp)
     return summary
 
 
@@ -502,11 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     params = load_params(args.params)
     if args.base:
-        params = {**params, "train_pii": {**params["train_pii"], "base": args.base}}
+        params = {**params, "train_pii": {**section(params, "train_pii"), "base": args.base}}
     use_case = False if args.no_case_features else None
-    if args.no_case_features and params["train_pii"].get("ablation"):
+    if args.no_case_features:
         # The ablation's own overrides (a shorter budget), same data and seed.
-        params = {**params, "train_pii": {**params["train_pii"], **params["train_pii"]["ablation"]}}
+        params = {**params, "train_pii": TrainPIIParams.from_params(params).with_ablation().to_dict()}
     out = (
         Path(args.out)
         if args.out
