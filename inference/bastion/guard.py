@@ -27,6 +27,7 @@ from typing import Any, Literal, overload
 from bastion.canary import Canary, make_canary
 from bastion.conversation import MessagesResult, add_output_findings, check_messages
 from bastion.detectors import Detector, build_detector
+from bastion.detectors.base import calibration, token_counters
 from bastion.errors import ConfigError, InputError, ModelLoadError
 from bastion.leak import LeakConfig
 from bastion.merge import merge_findings
@@ -128,8 +129,12 @@ class Guard:
         if not 1 <= int(max_workers) <= 64:
             raise ConfigError("max_workers must be between 1 and 64")
         self.detectors: tuple[Detector, ...] = tuple(detectors)
-        self.policy = policy or Policy()
-        self.output_policy = output_policy or OUTPUT_POLICY
+        # the detectors' calibrated cut-offs (model manifests) are the policies' defaults:
+        # from here on the policy alone says which threshold applies
+        self._calibration = calibration(self.detectors)
+        self._token_counters = token_counters(self.detectors)
+        self.policy = self.resolve_policy(policy or Policy())
+        self.output_policy = self.resolve_policy(output_policy or OUTPUT_POLICY)
         # None: every call pseudonymises into a fresh vault of its own (result.vault), so one
         # caller's tokens can never restore another caller's values; a vault given here is
         # shared by every call on purpose.
@@ -263,6 +268,12 @@ class Guard:
             output_policy=Policy.from_dict(raw["output_policy"]) if "output_policy" in raw else None,
         )
 
+    def resolve_policy(self, policy: Policy) -> Policy:
+        """``policy`` with this Guard's detector calibration as its ``model_thresholds``
+        defaults (what a ``check(..., policy=p)`` call applies; see
+        :meth:`Policy.with_model_defaults`)."""
+        return policy.with_model_defaults(self._calibration)
+
     def _build_operators(
         self, policy: Policy, vault: Vault | None = None
     ) -> tuple[Operator, dict[str, Operator]]:
@@ -388,7 +399,8 @@ class Guard:
         return self.check(text, policy=policy, vault=vault).redacted_text
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """Raw merged findings (original offsets) for a batch, before the policy's actions."""
+        """Merged findings (original offsets) for a batch, as :meth:`check_many` decided them:
+        the policy's thresholds, disabled labels and actions applied (``Finding.action``)."""
         return [list(r.findings) for r in self.check_many(texts)]
 
     @overload
@@ -442,7 +454,7 @@ class Guard:
         return results
 
     def _check_many(self, texts, policy, vault, errors):
-        pol = policy or self.policy
+        pol = self.policy if policy is None else self.resolve_policy(policy)
         if vault is None and self.vault is None and _pseudonymises(pol):
             vault = Vault()  # a fresh vault for this call only (see __init__)
         if vault is None:
@@ -479,7 +491,7 @@ class Guard:
         thresholds: dict[str, float] = {}
         for det in self.detectors:
             if det.category == INJECTION:
-                thresholds[det.name] = self._injection_threshold(det, pol)
+                thresholds[det.name] = pol.injection_threshold_for(det.name)
             if not active:
                 continue
             batch = [norms[i].text for i in active]
@@ -520,11 +532,8 @@ class Guard:
         if not todo:
             return
         worst = [0] * len(norms)
-        for det in self.detectors:
-            count = getattr(det, "count_tokens", None)
-            if count is None:
-                continue
-            for i, n in zip(todo, count([norms[i].text for i in todo]), strict=True):
+        for det in self._token_counters:
+            for i, n in zip(todo, det.count_tokens([norms[i].text for i in todo]), strict=True):
                 worst[i] = max(worst[i], int(n))
         for i in todo:
             if worst[i] > budget:
@@ -535,12 +544,6 @@ class Guard:
                 if errors == "raise":
                     raise exc
                 failed[i] = exc
-
-    def _injection_threshold(self, det: Detector, pol: Policy) -> float:
-        if pol.injection_threshold is not None:
-            return float(pol.injection_threshold)
-        table = getattr(det, "thresholds", None) or {}
-        return float(table.get(pol.injection_operating_point, table.get("default", 0.5)))
 
     def _decide(
         self,
@@ -560,7 +563,10 @@ class Guard:
             if f.category == PII
             and (
                 f.detector == DENY_DETECTOR  # deny terms skip thresholds and disabled labels
-                or (f.label not in pol.disabled_labels and f.score >= pol.threshold_for_label(f.label))
+                or (
+                    f.label not in pol.disabled_labels
+                    and f.score >= pol.threshold_for_label(f.label, f.detector)
+                )
             )
         ]
         # Allowed labels (LOCATION, ORGANIZATION by default) are merged apart from the rest:

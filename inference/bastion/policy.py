@@ -34,7 +34,7 @@ import hashlib
 import math
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -70,6 +70,7 @@ FULLMATCH_BUDGET = 100_000
 DENY_BUDGET = 64
 
 _LABEL_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_KEY_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")  # a label or an operating point
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 _REPEATS = {_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, getattr(_sre_c, "POSSESSIVE_REPEAT", _sre_c.MAX_REPEAT)}
 _FORBIDDEN = {
@@ -298,6 +299,23 @@ def _score(value: Any, what: str) -> float:
     return float(value)
 
 
+def _model_tables(value: Any, where: str) -> Mapping[str, Mapping[str, float]]:
+    """``{detector name: {point or label: score}}``, checked and frozen."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"policy {where} must be a mapping of detector name to thresholds")
+    out: dict[str, Mapping[str, float]] = {}
+    for name, table in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"policy {where}: detector name {name!r} must be a non-empty string")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"policy {where}.{name} must be a mapping of operating point or label to score")
+        for key in table:
+            if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+                raise ConfigError(f"policy {where}.{name}: key {key!r} must be a label or an operating point")
+        out[name] = _frozen({k: _score(v, f"{where}.{name}.{k}") for k, v in table.items()})
+    return _frozen(out)
+
+
 def _action(value: Any, what: str) -> Action:
     try:
         return Action(value)
@@ -314,10 +332,17 @@ class Policy:
     ``PHONE_NUMBER``, ``CREDIT_CARD``, ``IBAN_CODE``, ``US_SSN``, ``API_KEY``...).
 
     - ``injection_threshold``: fixed threshold; ``None`` uses the injection detector's
-      calibrated threshold for ``injection_operating_point`` ("default", "strict", or
-      "indirect" for tool outputs, see :mod:`bastion.conversation`; a detector without
-      that point uses its "default").
-    - ``pii_min_score`` / ``label_thresholds``: PII findings below are dropped.
+      threshold (``model_thresholds``) for ``injection_operating_point`` ("default",
+      "strict", or "indirect" for tool outputs, see :mod:`bastion.conversation`; a
+      detector without that point uses its "default", one without any 0.5).
+    - ``model_thresholds``: detector name → its cut-offs (operating points of an
+      injection detector, labels and ``"default"`` of a PII model). The Guard fills in
+      what the policy leaves out from its detectors' calibration (the shipped models'
+      manifests), so ``guard.policy.model_thresholds`` shows what is in force;
+      ``{"injection_model": {"default": 0.99}}`` overrides one value.
+    - ``pii_min_score`` / ``label_thresholds``: PII findings below are dropped. A label in
+      ``label_thresholds`` has exactly that cut; any other label's cut is the higher of
+      ``pii_min_score`` and the finding's model cut-off for it (``model_thresholds``).
     - ``pii_action`` when PII is found; ``label_actions`` override it per label
       (e.g. ``{"PRIVATE_KEY": "block"}``). By default ``LOCATION`` and ``ORGANIZATION``
       are ``allow`` (:data:`DEFAULT_LABEL_ACTIONS`): reported in ``result.pii`` but left
@@ -362,6 +387,7 @@ class Policy:
 
     injection_threshold: float | None = None
     injection_operating_point: str = "default"
+    model_thresholds: Mapping[str, Mapping[str, float]] = field(default_factory=lambda: _frozen({}))
     injection_action: Action = Action.BLOCK
     pii_min_score: float = 0.5
     label_thresholds: Mapping[str, float] = field(default_factory=lambda: _frozen({}))
@@ -397,6 +423,7 @@ class Policy:
         for key in ("label_thresholds", "label_actions", "operators", "allow_list"):
             if not isinstance(getattr(self, key), Mapping):
                 raise ConfigError(f"policy {key} must be a mapping of label to value")
+        set_(self, "model_thresholds", _model_tables(self.model_thresholds, "model_thresholds"))
         set_(
             self,
             "label_thresholds",
@@ -475,8 +502,49 @@ class Policy:
 
     # lookups ------------------------------------------------------------------------
 
-    def threshold_for_label(self, label: str) -> float:
-        return float(self.label_thresholds.get(label, self.pii_min_score))
+    def threshold_for_label(self, label: str, detector: str | None = None) -> float:
+        """The cut a PII finding of ``label`` from ``detector`` must reach (class docstring).
+
+        >>> p = Policy(model_thresholds={"ner": {"ADDRESS": 0.9, "default": 0.5}}, label_thresholds={"IBAN_CODE": 0.3})
+        >>> p.threshold_for_label("ADDRESS", "ner"), p.threshold_for_label("ADDRESS", "regex"), p.threshold_for_label("IBAN_CODE", "ner")
+        (0.9, 0.5, 0.3)
+        """
+        if label in self.label_thresholds:
+            return float(self.label_thresholds[label])
+        table = self.model_thresholds.get(detector) if detector is not None else None
+        if not table:
+            return float(self.pii_min_score)
+        return max(float(self.pii_min_score), float(table.get(label, table.get("default", 0.0))))
+
+    def injection_threshold_for(self, detector: str) -> float:
+        """The cut an injection score from ``detector`` must reach: ``injection_threshold``
+        when set, else the detector's ``injection_operating_point`` (its "default" when it
+        has no such point; 0.5 for a detector without thresholds).
+
+        >>> p = Policy(injection_operating_point="strict", model_thresholds={"m": {"default": 0.9, "strict": 0.95}})
+        >>> p.injection_threshold_for("m"), p.injection_threshold_for("other")
+        (0.95, 0.5)
+        """
+        if self.injection_threshold is not None:
+            return float(self.injection_threshold)
+        table = self.model_thresholds.get(detector) or {}
+        return float(table.get(self.injection_operating_point, table.get("default", 0.5)))
+
+    def with_model_defaults(self, tables: Mapping[str, Mapping[str, float]]) -> Policy:
+        """This policy with ``tables`` (detector name → cut-offs, e.g. a model manifest's
+        ``thresholds``) filled in under ``model_thresholds``: a value this policy sets
+        wins. The Guard calls it with its detectors' calibration; ``self`` when nothing is
+        missing, so a resolved policy costs nothing the second time.
+
+        >>> p = Policy(model_thresholds={"m": {"strict": 0.97}}).with_model_defaults({"m": {"default": 0.9, "strict": 0.95}})
+        >>> dict(p.model_thresholds["m"])
+        {'default': 0.9, 'strict': 0.97}
+        """
+        own = self.model_thresholds
+        if all(set(table) <= set(own.get(name, ())) for name, table in tables.items()):
+            return self
+        merged = {name: {**tables.get(name, {}), **own.get(name, {})} for name in {*tables, *own}}
+        return replace(self, model_thresholds=merged)
 
     def action_for_label(self, label: str) -> Action:
         return self.label_actions.get(label, self.pii_action)
@@ -542,6 +610,7 @@ class Policy:
         return {
             "injection_threshold": self.injection_threshold,
             "injection_operating_point": self.injection_operating_point,
+            "model_thresholds": {k: dict(v) for k, v in self.model_thresholds.items()},
             "injection_action": self.injection_action.value,
             "pii_min_score": self.pii_min_score,
             "label_thresholds": dict(self.label_thresholds),
@@ -574,7 +643,7 @@ class Policy:
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"unknown policy keys: {', '.join(sorted(map(str, unknown)))}")
-        for key in ("label_actions", "label_thresholds", "operators", "allow_list"):
+        for key in ("label_actions", "label_thresholds", "operators", "allow_list", "model_thresholds"):
             if key in data and not isinstance(data[key], Mapping):
                 raise ConfigError(f"policy {key} must be a mapping of label to value")
         if isinstance(data.get("disabled_labels"), str):
