@@ -320,6 +320,19 @@ def test_overlaps(det: RegexPIIDetector, text: str, expected: list[tuple[str, st
     assert [(f.label, text[f.start : f.end]) for f in det.detect([text])[0]] == expected
 
 
+def test_the_guard_keeps_regex_findings_apart_under_their_detector_name(det: RegexPIIDetector) -> None:
+    # The Guard joins adjacent pieces of model detectors only, so the rules need no
+    # renamed detector ("regex#0001") to keep two e-mails one space apart as two.
+    from bastion import Guard
+
+    text = "a@example.com b@example.org"
+    pii = Guard([det]).check(text).pii
+    assert [(f.label, text[f.start : f.end], f.detector) for f in pii] == [
+        ("EMAIL_ADDRESS", "a@example.com", "regex"),
+        ("EMAIL_ADDRESS", "b@example.org", "regex"),
+    ]
+
+
 def test_findings_are_sorted_and_disjoint(det: RegexPIIDetector) -> None:
     text = (
         "Jo (jo@example.com, +1 212-555-0123, ssn 078-05-1121) paid with 4111 1111 1111 1111 "

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from bastion import Guard
 from bastion.detectors import build_detector
-from bastion.detectors.pii_regex import BUILTIN_RECOGNIZERS, RULE_LABELS, RegexPIIDetector
-from bastion.detectors.recognizers import SECRET_RECOGNIZERS, Recognizer, custom_recognizer
+from bastion.detectors.pii_regex import RegexPIIDetector
+from bastion.detectors.recognizers import Recognizer, custom_recognizer
+from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS, secrets
 from bastion.errors import ConfigError
 from bastion.labels import REGEX_ONLY_LABELS, SECRET_LABELS
 from bastion.policy import OUTPUT_POLICY
@@ -198,9 +199,10 @@ def test_every_secret_label_is_blocked_on_output() -> None:
     # check_output blocks what leaks credentials; every label a secret recognizer emits
     # must be one the output policy blocks.
     secret_labels = set(SECRET_LABELS)
-    secret_recognizers = [
-        r for r in BUILTIN_RECOGNIZERS if r in SECRET_RECOGNIZERS or r.label in secret_labels
-    ]
+    in_module = {v.name for v in vars(secrets).values() if isinstance(v, Recognizer)}
+    in_module |= {r.name for r in (*secrets.API_KEYS, *secrets.CLOUD_KEYS)}
+    secret_recognizers = [r for r in RECOGNIZERS if r.name in in_module or r.label in secret_labels]
+    assert len(secret_recognizers) >= 20
     assert {r.label for r in secret_recognizers} <= secret_labels
     for label in secret_labels:
         assert OUTPUT_POLICY.action_for_label(label).value == "block"
@@ -219,7 +221,7 @@ def test_national_id_beats_the_phone_reading(det: RegexPIIDetector) -> None:
 
 
 def test_recognizer_names_are_unique() -> None:
-    names = [r.name for r in BUILTIN_RECOGNIZERS]
+    names = [r.name for r in RECOGNIZERS]
     assert len(names) == len(set(names))
 
 
@@ -227,6 +229,46 @@ def test_one_recognizer_adds_a_label() -> None:
     rec = Recognizer("ticket", "TICKET_ID", re.compile(r"TCK-[0-9]{5}"), 0.7, context=("ticket",))
     assert [(f.label, f.score) for f in rec.scan("ticket TCK-12345")] == [("TICKET_ID", 0.9)]
     assert [(f.label, f.score) for f in rec.scan("see TCK-12345")] == [("TICKET_ID", 0.7)]
+
+
+def test_the_registry_is_the_one_list_of_labels() -> None:
+    # RULE_LABELS and the detector follow the table: a label is added in one place
+    det = RegexPIIDetector()
+    assert len(RULE_LABELS) == len(set(RULE_LABELS)) == len({r.label for r in det.recognizers})
+    assert set(RULE_LABELS) == {r.label for r in det.recognizers}
+    assert det.recognizers[: len(RECOGNIZERS)] == RECOGNIZERS
+    assert [r.name for r in det.recognizers[len(RECOGNIZERS) :]] == ["phone"]
+
+
+# A pattern that over-matches a run of ids; the trim keeps the first six characters.
+_OVER = re.compile(r"[A-Z]{2}[0-9A-Z]{4,40}")
+
+
+def _first_six(_text: str, start: int, end: int) -> tuple[int, int] | None:
+    return (start, start + 6) if end - start >= 6 else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("AB1234", ["AB1234"]),
+        # glued: what the trim cut off is the next value (issue 11's IBAN bug, in general)
+        ("AB1234CD5678", ["AB1234", "CD5678"]),
+        ("AB1234CD5678EF9012 and GH3456", ["AB1234", "CD5678", "EF9012", "GH3456"]),
+        # the cut-off rest is rescanned, and skipped where it is no value
+        ("AB12345 x", ["AB1234"]),
+    ],
+)
+def test_a_trimming_recognizer_rescans_from_the_trim_point(text: str, expected: list[str]) -> None:
+    rec = Recognizer("glued", "GLUED_ID", _OVER, 0.8, trim=_first_six)
+    assert [text[f.start : f.end] for f in rec.scan(text)] == expected
+
+
+def test_a_rejecting_trim_resumes_after_the_match() -> None:
+    rec = Recognizer(
+        "odd", "ODD", re.compile(r"[0-9]+"), 0.8, trim=lambda t, s, e: (s, e) if int(t[s:e]) % 2 else None
+    )
+    assert [f.start for f in rec.scan("12 13 14 15")] == [3, 9]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,142 @@
+"""Contact and network families: e-mail, URL, MAC and IP addresses.
+
+>>> [(f.label, f.start, f.end) for f in EMAIL.scan("mail jo@example.org")]
+[('EMAIL_ADDRESS', 5, 19)]
+>>> [f.label for f in IPV4.scan("version 1.2.3.4")], [f.label for f in IPV4.scan("from 8.8.8.8")]
+([], ['IP_ADDRESS'])
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Sequence
+
+from bastion.detectors.recognizers import Recognizer, Span
+from bastion.types import Finding
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+# "scheme://user:" right before an e-mail match: it is the "PASSWORD@host" of a
+# connection string (the password recognizer's), not an address.
+_CONN_STRING_USER_BEFORE = re.compile(r"://[^\s:/@]{1,128}:$")
+
+
+def _not_in_conn_string(text: str, start: int, end: int) -> tuple[int, int] | None:
+    if (
+        start > 0
+        and text[start - 1] == ":"
+        and _CONN_STRING_USER_BEFORE.search(text, max(0, start - 160), start)
+    ):
+        return None
+    return start, end
+
+
+def _local_part_ok(value: str) -> bool:
+    local = value.split("@", 1)[0]
+    return ".." not in local and not local.endswith(".")
+
+
+EMAIL = Recognizer(
+    "email", "EMAIL_ADDRESS", _EMAIL, 0.9,
+    ("email", "e-mail", "mail", "contact", "courriel", "correo"),
+    validator=_local_part_ok, literals=("@",), trim=_not_in_conn_string,
+)  # fmt: skip
+
+_URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
+_URL_TRAIL = ".,;:!?'\"*"
+
+
+def _url_trim(text: str, s: int, e: int) -> tuple[int, int]:
+    # Trailing sentence punctuation and unbalanced closing brackets are not part of the
+    # URL ("see (https://x.org/a_(b))." keeps the inner pair).
+    while e > s:
+        ch = text[e - 1]
+        unbalanced = ch in ")]" and text.count("(["[")]".index(ch)], s, e) < text.count(ch, s, e)
+        if ch not in _URL_TRAIL and not unbalanced:
+            break
+        e -= 1
+    return s, e
+
+
+def _url_host_ok(value: str) -> bool:
+    host = re.sub(r"(?i)^(?:https?://)?", "", value).split("/", 1)[0].split("?", 1)[0]
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
+    if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
+        return False
+    return not (value.lower().startswith("www.") and host.count(".") < 2)
+
+
+URL = Recognizer(
+    "url", "URL", _URL, 0.6, ("url", "link", "website", "site", "visit", "href", "page"),
+    validator=_url_host_ok, literals=("://", "www.", "WWW."), trim=_url_trim,
+)  # fmt: skip
+
+_MAC = re.compile(
+    r"(?<![\w:\-.])(?:[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}"
+    r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?![\w:\-]|\.[0-9A-Za-z])"
+)
+
+
+def _mac_ok(value: str) -> bool:
+    # "1234.5678.9012" is more often a number than a Cisco-style MAC
+    return "." not in value or any(c in "abcdefABCDEF" for c in value)
+
+
+MAC = Recognizer(
+    "mac", "MAC_ADDRESS", _MAC, 0.8, ("mac", "hardware", "ethernet", "wifi", "wi-fi", "bssid", "device", "nic"),
+    validator=_mac_ok, literals=(":", "-", "."),
+)  # fmt: skip
+
+_CTX_IP = ("ip", "ipv4", "ipv6", "address", "addr", "host", "server", "client", "from", "gateway")
+_IPV4 = re.compile(r"(?<![\w.\-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![\w\-]|\.[0-9])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
+    r"(?:%[A-Za-z0-9_.]{1,16})?(?![\w:])"
+)
+# Dotted quads right after these words are versions or document numbering, not hosts.
+_NOT_IP_BEFORE = re.compile(
+    r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate"
+    r"|\bsection|\bsect?\.|\bchapter|\bch\.|\bclause|\barticle|\bart\.|\bfig(?:ure)?\.?|\btable|\bstep"
+    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§)"
+    r"\s{0,3}[:#=]?\s{0,3}$"
+)
+
+
+def _not_a_version(text: str, start: int, end: int) -> tuple[int, int] | None:
+    return None if _NOT_IP_BEFORE.search(text, max(0, start - 24), start) else (start, end)
+
+
+def _ipv4_ok(value: str) -> bool:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _ipv6_candidates(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if "::" in text or text.count(":") >= 7:
+        yield from (m.span() for m in _IPV6.finditer(text))
+
+
+def _ipv6_ok(value: str) -> bool:
+    if not any("0" <= c <= "9" for c in value):
+        return False  # "::", "dead::beef", "Foo::Bar" read as code, not addresses
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+IPV4 = Recognizer(
+    "ipv4", "IP_ADDRESS", _IPV4, 0.8, _CTX_IP, validator=_ipv4_ok, literals=(".",), trim=_not_a_version,
+    shields_phones=True, needs_digit=True,
+)  # fmt: skip
+IPV6 = Recognizer(
+    "ipv6", "IP_ADDRESS", None, 0.85, _CTX_IP, validator=_ipv6_ok, find=_ipv6_candidates,
+    shields_phones=True, needs_digit=True,
+)  # fmt: skip

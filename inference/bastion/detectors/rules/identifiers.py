@@ -1,0 +1,148 @@
+"""National, bank and crypto identifiers: one recognizer each, checked with python-stdnum
+or the scheme's own checksum where there is one.
+
+Most need a context word nearby to outrank another reading of the same digits (a card,
+a phone); those without a checksum (bank account, driver licence, MRN) are reported only
+with one.
+
+>>> [(f.label, f.score) for f in IDENTIFIERS[1].scan("NHS number 943 476 5919")]
+[('UK_NHS', 0.96)]
+"""
+
+from __future__ import annotations
+
+import re
+
+from bastion.detectors.recognizers import Recognizer
+from bastion.detectors.validators import (
+    aadhaar_ok,
+    aba_ok,
+    au_tfn_ok,
+    bic_ok,
+    btc_address_ok,
+    ca_sin_ok,
+    de_tax_id_ok,
+    es_nif_ok,
+    eth_address_ok,
+    fr_nir_ok,
+    it_fiscal_code_ok,
+    nhs_ok,
+    nino_ok,
+    nl_bsn_ok,
+)
+
+_CTX_NINO = ("national insurance", "nino", "ni number", "ni no", "nat ins", "insurance number")
+_CTX_NHS = ("nhs", "national health", "health service", "patient")
+_CTX_DE_TAX = (
+    "steuer-id", "steuerid", "steuer id", "steuernummer", "steueridentifikationsnummer",
+    "identifikationsnummer", "idnr", "tax id", "tin", "steuer",
+)  # fmt: skip
+_CTX_FR_NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "numéro de sécu", "social security")
+_CTX_ES = ("dni", "nie", "nif", "documento", "identidad", "d.n.i")
+_CTX_IT = ("codice fiscale", "cf", "c.f", "fiscale", "tax code")
+_CTX_BSN = ("bsn", "burgerservicenummer", "sofinummer", "sofi", "citizen service")
+_CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार")
+_CTX_SIN = ("sin", "social insurance", "nas", "assurance sociale", "numéro d'assurance")
+_CTX_TFN = ("tfn", "tax file")
+_CTX_ROUTING = ("routing", "aba", "rtn", "transit", "routing number", "routing no")
+# Phrases, not the bare word: "account" starts "Accountant", and a context word only has
+# to start a word. The recognizer wins over a phone reading of the same digits.
+_CTX_ACCOUNT = (
+    "account number", "account no", "account #", "account:", "account is", "acct", "a/c",
+    "bank account", "checking account", "savings account", "kontonummer", "konto:", "konto-nr",
+    "numéro de compte", "número de cuenta", "numero di conto", "rekeningnummer",
+)  # fmt: skip
+_CTX_BIC = ("swift", "bic", "bank identifier", "swift code", "bic code", "swift/bic")
+_CTX_PASSPORT = (
+    "passport", "passport no", "passport number", "reisepass", "pass-nr", "passnummer", "passeport",
+    "pasaporte", "passaporto", "paspoort", "paspoortnummer",
+)  # fmt: skip
+_CTX_DL = (
+    "driver's license", "drivers license", "driver license", "driver's licence", "drivers licence",
+    "driving licence", "driving license", "license number", "licence number", "license no", "licence no",
+    "dl", "dl#", "dln", "führerschein", "permis de conduire", "carnet de conducir", "licencia de conducir",
+)  # fmt: skip
+_CTX_MRN = (
+    "mrn", "medical record", "medical record number", "patient id", "patient number", "patient no",
+    "chart number", "hospital number", "record number", "health record", "patientennummer",
+)  # fmt: skip
+_CTX_CRYPTO = ("bitcoin", "btc", "wallet", "ethereum", "eth", "address", "send", "crypto")
+
+
+# Digit-run boundaries shared by the numeric identifiers: no word character, dash or dot
+# glued on either side (so a number inside a longer number, a version or a date is not
+# read). The left check sits after the first character (a two-character look-behind):
+# a pattern that starts with a character class lets the regex engine skip ahead to the
+# next candidate character instead of testing a look-behind at every position.
+_D = r"[0-9](?<![\w\-.][0-9])"  # one digit, not glued to what precedes it
+_R = r"(?![\w\-]|\.[0-9])"
+
+_NINO = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?![A-Za-z0-9])")
+_NHS = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{4}" + _R)
+_DE_TAX = re.compile(_D + r"[0-9] ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}" + _R)
+_FR_NIR = re.compile(
+    r"[12](?<![\w\-.][12]) ?[0-9]{2} ?(?:0[1-9]|1[0-2]|[2-9][0-9]) ?(?:[0-9]{2}|2[AB]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"
+    + _R
+)
+_ES_NIF = re.compile(
+    r"[0-9XYZ](?<![\w\-][0-9XYZ])(?:(?<=[0-9])[0-9]{7}|(?<=[XYZ])-?[0-9]{7})-?[A-Z](?![\w\-])"
+)
+_IT_CF = re.compile(
+    r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{5}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]"
+    r"(?![A-Za-z0-9])"
+)
+_NL_BSN = re.compile(_D + r"(?:[0-9]{3}\.?[0-9]{2}\.?[0-9]{3}|[0-9]{2} [0-9]{3} [0-9]{3})" + _R)
+_AADHAAR = re.compile(r"[2-9](?<![\w\-.][2-9])[0-9]{3}([ \-]?)[0-9]{4}\1[0-9]{4}" + _R)
+_CA_SIN = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{3}" + _R)
+_AU_TFN = re.compile(_D + r"[0-9]{2} ?[0-9]{3} ?[0-9]{2,3}" + _R)
+_ABA = re.compile(_D + r"[0-9]{8}" + _R)
+_BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,16}" + _R)
+_BIC = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{3}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")
+_PASSPORT = re.compile(r"[A-Z0-9](?<![A-Za-z0-9][A-Z0-9])[A-Z0-9]{5,8}(?![A-Za-z0-9])")
+_DRIVER_LICENSE = re.compile(
+    r"[A-Z0-9](?<![A-Za-z0-9\-][A-Z0-9])"
+    r"(?:(?<=[A-Z])[A-Z]{0,2}[0-9](?:[ \-]?[0-9]){3,13}|(?<=[0-9])(?:[ \-]?[0-9]){3,13})"
+    r"(?![A-Za-z0-9]|-[0-9])"
+    r"|[A-Z](?<![A-Za-z0-9\-][A-Z])[0-9]{3}-[0-9]{4}-[0-9]{4}(?:-[0-9]{1,3})?(?![A-Za-z0-9\-])"
+)
+_MRN = re.compile(
+    r"[A-Z0-9](?<![A-Za-z0-9\-][A-Z0-9])"
+    r"(?:(?<=[A-Z])[A-Z]{0,2}-?[0-9]{5,10}|(?<=[0-9])[0-9]{4,9})(?![A-Za-z0-9]|-[0-9])"
+)
+_BTC = re.compile(
+    r"[13bB](?<![A-Za-z0-9][13bB])"
+    r"(?:(?<=[13])[1-9A-HJ-NP-Za-km-z]{24,33}|(?<=[bB])[cC]1[02-9AC-HJ-NP-Zac-hj-np-z]{11,71})(?![A-Za-z0-9])"
+)
+_ETH = re.compile(r"0(?<![A-Za-z0-9]0)[xX][0-9A-Fa-f]{40}(?![A-Za-z0-9])")
+
+
+def _passport_ok(value: str) -> bool:
+    return sum(c.isdigit() for c in value) >= 5
+
+
+# A checksum-valid number right after its own context word ("Aadhaar 6524 6141 6388")
+# outranks the context-free reading of the same digits by another family (a 12-digit
+# Maestro card at 0.95, a phone at 0.95), but not one that has its own context (1.0).
+_S_ID_WITH_CONTEXT = 0.96
+
+
+IDENTIFIERS: tuple[Recognizer, ...] = (
+    Recognizer("uk_nino", "UK_NINO", _NINO, 0.8, _CTX_NINO, nino_ok, "nino", True, needs_digit=True),
+    Recognizer("uk_nhs", "UK_NHS", _NHS, _S_ID_WITH_CONTEXT, _CTX_NHS, nhs_ok, "nhs", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("de_tax_id", "DE_TAX_ID", _DE_TAX, _S_ID_WITH_CONTEXT, _CTX_DE_TAX, de_tax_id_ok, "de_tax_id", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("fr_nir", "FR_NIR", _FR_NIR, 0.85, _CTX_FR_NIR, fr_nir_ok, "fr_nir", True, shields_phones=True, needs_digit=True),
+    Recognizer("es_nif", "ES_NIF", _ES_NIF, 0.85, _CTX_ES, es_nif_ok, "es_nif", True, needs_digit=True),
+    Recognizer("it_fiscal_code", "IT_FISCAL_CODE", _IT_CF, 0.95, _CTX_IT, it_fiscal_code_ok, "it_fiscal_code", True, needs_digit=True),
+    Recognizer("nl_bsn", "NL_BSN", _NL_BSN, _S_ID_WITH_CONTEXT, _CTX_BSN, nl_bsn_ok, "nl_bsn", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("in_aadhaar", "IN_AADHAAR", _AADHAAR, _S_ID_WITH_CONTEXT, _CTX_AADHAAR, aadhaar_ok, "verhoeff", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("ca_sin", "CA_SIN", _CA_SIN, _S_ID_WITH_CONTEXT, _CTX_SIN, ca_sin_ok, "luhn", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("au_tfn", "AU_TFN", _AU_TFN, _S_ID_WITH_CONTEXT, _CTX_TFN, au_tfn_ok, "au_tfn", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("us_routing", "US_ROUTING", _ABA, _S_ID_WITH_CONTEXT, _CTX_ROUTING, aba_ok, "aba", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
+    Recognizer("passport", "PASSPORT", _PASSPORT, 0.85, _CTX_PASSPORT, _passport_ok, None, False, True, shields_phones=True, needs_digit=True),
+    Recognizer("us_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("medical_record_number", "MEDICAL_RECORD_NUMBER", _MRN, 0.8, _CTX_MRN, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("btc_address", "CRYPTO_ADDRESS", _BTC, 0.95, _CTX_CRYPTO, btc_address_ok, "btc", True, needs_digit=True),
+    Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), needs_digit=True),
+)  # fmt: skip

@@ -1,0 +1,180 @@
+"""Payment families: card numbers (issuer prefix + Luhn) and IBANs (mod-97).
+
+Both are checksum-validated, so they win overlaps, and both read runs of digit groups
+the way people print them (``4111 1111 1111 1111``, ``DE89 3704 0044 0532 0130 00``).
+
+>>> [(f.label, f.start, f.end, f.validated) for f in CREDIT_CARD.scan("card 4111 1111 1111 1111")]
+[('CREDIT_CARD', 5, 24, True)]
+>>> [(f.start, f.end) for f in IBAN.scan("DE89370400440532013000GB82WEST12345698765432")]
+[(0, 22), (22, 44)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from bastion.detectors.recognizers import Recognizer, Span, rescan
+from bastion.detectors.validators import IBAN_LENGTHS, card_ok, iban_ok
+from bastion.types import Finding
+
+# A run of digit groups; card candidates are chosen among its contiguous groups. The
+# run is not capped: a cap cut "card card card" mid-card and the scan resumed after the
+# cut, so the cards on either side of it were lost. Groups are digits between single
+# separators (no ambiguity), so the match stays linear.
+_DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
+
+
+def _cards(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    for m in _DIGIT_RUN.finditer(text):
+        run = m.group()
+        if len(run) - run.count(" ") - run.count("-") < 12:
+            continue
+        for s, e in _cards_in_run(run):
+            yield m.start() + s, m.start() + e
+
+
+def _cards_in_run(run: str) -> list[tuple[int, int]]:
+    """Luhn-valid cards among contiguous digit groups of a run, as offsets into it.
+
+    Left to right, the longest valid card starting at each group wins. Separators must
+    be one kind (all spaces or all dashes) inside a card, and grouped numbers need
+    groups of 3-6 digits (the last may have up to 7), which is how every scheme prints
+    them; so a card spans at most a handful of groups and the scan is linear.
+    """
+    bounds: list[tuple[int, int]] = []
+    seps: list[str] = []
+    start = 0
+    for i, ch in enumerate(run):
+        if ch in " -":
+            bounds.append((start, i))
+            seps.append(ch)
+            start = i + 1
+    bounds.append((start, len(run)))
+    n = len(bounds)
+    out: list[tuple[int, int]] = []
+    cands: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        best_j = -1
+        total = 0
+        for j in range(i, n):
+            size = bounds[j][1] - bounds[j][0]
+            total += size
+            if total > 19 or (j > i and seps[j - 1] != seps[i]):
+                break
+            shape_ok = size >= 12 if j == i else size <= 7
+            if shape_ok and total >= 12 and card_ok(run[bounds[i][0] : bounds[j][1]]):
+                best_j = j
+            if not 3 <= size <= 6:
+                break  # only a 3-6 digit group can be followed by another group of the card
+        if best_j >= 0:
+            cands.append((i, best_j))
+            i = best_j + 1
+        else:
+            i += 1
+    # A grouped card must not be the head or tail of a longer, uniformly grouped number:
+    # in "4943 6406 7294 8786" (Luhn-invalid) the last 12 digits happen to pass Luhn with a
+    # card prefix, but they are part of one 16-digit id. Groups joined to the card by the
+    # same separator must themselves belong to a card (two cards pasted back to back).
+    # Only a neighbour group as long as the card's own edge group continues the grouping:
+    # "4111 1111 1111 1111 0" or "... 1111 12/28" is a card followed by another number.
+    covered = {g for a, b in cands for g in range(a, b + 1)}
+
+    def size(g: int) -> int:
+        return bounds[g][1] - bounds[g][0]
+
+    for a, b in cands:
+        if b > a:
+            sep = seps[a]
+            if (a > 0 and seps[a - 1] == sep and a - 1 not in covered and size(a - 1) == size(a)) or (
+                b < n - 1 and seps[b] == sep and b + 1 not in covered and size(b + 1) == size(b)
+            ):
+                continue
+        out.append((bounds[a][0], bounds[b][1]))
+    return out
+
+
+CREDIT_CARD = Recognizer(
+    "credit_card", "CREDIT_CARD", None, 0.95,
+    (
+        "credit", "card", "visa", "mastercard", "amex", "american express", "discover", "cc",
+        "debit", "cvv", "karte", "carte", "tarjeta", "carta", "pan",
+    ),
+    find=_cards, validator_name="luhn", validated=True, shields_phones=True, needs_digit=True,
+)  # fmt: skip
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+
+
+def _ibans(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+    # The candidate pattern over-matches into whatever follows (often the next IBAN),
+    # so the scan resumes where the accepted IBAN ends, or one character after a
+    # rejected start, never after the whole candidate. A candidate is at most ~64
+    # characters, so restarting keeps the scan linear.
+    def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
+        spans = _iban_chain(text, m.start())
+        return spans, spans[-1][1] if spans else m.start() + 1
+
+    return rescan(_IBAN, text, step)
+
+
+# The same shape without the left boundary: the next IBAN of a glued chain.
+_IBAN_AT = re.compile(r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_MAX_IBAN_CHAIN = 8
+
+
+def _iban_at(text: str, start: int) -> int | None:
+    """End of the checksum-valid IBAN starting at ``start`` (right boundary unchecked)."""
+    m = _IBAN_AT.match(text, start)
+    if m is None:
+        return None
+    run = m.group()
+    expected = IBAN_LENGTHS.get(run[:2].upper())
+    if expected is None:
+        return None
+    end = _iban_end(run, expected)
+    if end is None or not iban_ok(run[:end]):
+        return None
+    return start + end
+
+
+def _iban_chain(text: str, start: int) -> list[tuple[int, int]]:
+    """Valid IBANs from ``start``: one ending at a word boundary, or several glued
+    back to back ("DE89...3000GB29...") each valid. An IBAN followed by other letters
+    or digits is a prefix of a longer token, not an IBAN."""
+    spans: list[tuple[int, int]] = []
+    s = start
+    while len(spans) < _MAX_IBAN_CHAIN:
+        e = _iban_at(text, s)
+        if e is None:
+            return []
+        spans.append((s, e))
+        if e >= len(text) or not text[e].isalnum():
+            return spans
+        s = e
+    return []
+
+
+def _iban_end(run: str, expected: int) -> int | None:
+    """Offset in ``run`` just after its ``expected``-th alphanumeric character, when the
+    spacing is the printed 4-character grouping (or none).
+
+    Slicing, not a character loop: the scan tries a candidate at every "CCdd" after a
+    space, so this runs up to once per five characters of hostile input.
+    """
+    if len(run) >= expected and " " not in run[:expected]:
+        return expected
+    spaces = (expected - 1) // 4
+    end = expected + spaces
+    head = run[:end]
+    if len(head) < end or head.count(" ") != spaces or head[4::5].strip(" "):
+        return None
+    return end
+
+
+IBAN = Recognizer(
+    "iban", "IBAN_CODE", None, 0.95,
+    ("iban", "bank", "account", "acct", "konto", "compte", "cuenta", "conto", "sepa", "transfer", "wire"),
+    find=_ibans, validator_name="mod97", validated=True, shields_phones=True, needs_digit=True,
+)  # fmt: skip

@@ -1,0 +1,300 @@
+"""Phone numbers, read by Google's libphonenumber (``phonenumbers``) for a set of regions.
+
+The phone recognizer runs last (``after``): it reads every other finding, since a phone
+match over a card, IBAN, SSN, IP, e-mail... is a misreading (phonenumbers happily
+validates "078-05-1121" as a German number). Its ``find`` hook is a :class:`PhoneFinder`
+built per detector, because the regions and the call budget are the detector's options.
+
+>>> rec = phone_recognizer(("US", "GB"))
+>>> [(f.label, f.start, f.end, f.score) for f in rec.scan("call +44 20 7946 0958.")]
+[('PHONE_NUMBER', 5, 21, 0.95)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Sequence
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from bastion.detectors.recognizers import ANY_DIGIT, Recognizer, Span
+from bastion.detectors.validators import date_ok, digits_only
+from bastion.errors import ConfigError
+from bastion.types import Finding
+
+DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "AU")
+# phonenumbers' matcher is pure Python (~0.1 ms a call); this caps the calls per text so
+# a megabyte of phone-shaped digits stays well under a second. Real texts need one call
+# per phone number.
+DEFAULT_MAX_PHONE_CALLS = 256
+
+PHONE_LABEL = "PHONE_NUMBER"
+CONTEXT = (
+    "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "dial",
+    "my number", "number is", "reach me", "text me", "sms",
+    "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
+    "portable", "móvil", "movil", "ph", "mob",
+)  # fmt: skip
+SCORE = 0.75
+# National numbers under 8 digits (street numbers, codes) or written as a bare digit
+# string (order and reference numbers) are phones only with a context word nearby.
+SCORE_WEAK = 0.45
+
+# A maximal stretch of phone characters, and the run of it one matcher call reads.
+_PHONE_REGION = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])")
+_PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
+# Longest written phone number ("+44 (0) 20 7946 0958 " and a bit): a run that found no
+# number is re-read from this far before its end.
+_PHONE_TAIL = 28
+# Where the next run of a region may start: a digit group, or its "+" / "(" prefix.
+_PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
+_DIGIT_GROUPS = re.compile(r"[0-9]+")
+_DATE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])")
+_DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
+_PHONE_EXTENSION = re.compile(r"[ \t]{0,2}(?:x|ext\.?|extension|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.I)
+
+
+def check_regions(regions: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The regions as a tuple, default :data:`DEFAULT_REGIONS`; an unknown one is a ConfigError."""
+    regions = DEFAULT_REGIONS if regions is None else [regions] if isinstance(regions, str) else regions
+    bad = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if bad:
+        hint = " (use GB for the United Kingdom)" if "UK" in bad else ""
+        raise ConfigError(f"unknown phone region(s) {bad}{hint}")
+    return tuple(dict.fromkeys(regions))
+
+
+def phone_recognizer(
+    regions: Sequence[str] = DEFAULT_REGIONS, max_calls: int | None = DEFAULT_MAX_PHONE_CALLS
+) -> Recognizer:
+    """The phone recognizer for ``regions`` (numbers in ``+CC`` form are found regardless),
+    with at most ``max_calls`` matcher calls per text (None: no cap)."""
+    return Recognizer(
+        "phone", PHONE_LABEL, None, SCORE, CONTEXT, find=PhoneFinder(check_regions(regions), max_calls),
+        validator_name="phonenumbers", validated=True, after=True,
+    )  # fmt: skip
+
+
+class PhoneFinder:
+    """Phone numbers in a text, as spans with their score, past the spans of ``taken``.
+
+    Runs of phone characters are cut into pieces one matcher call can read, and only the
+    regions whose numbering plan fits a piece's digits are asked.
+    """
+
+    __slots__ = ("regions", "max_calls", "_plans")
+
+    def __init__(self, regions: Sequence[str], max_calls: int | None) -> None:
+        self.regions = tuple(regions)
+        self.max_calls = max_calls
+        self._plans = {r: _NumberingPlan(r) for r in self.regions}
+
+    def __call__(self, text: str, taken: Sequence[Finding]) -> list[Span]:
+        if not ANY_DIGIT.search(text):
+            return []
+        # Digits already claimed by a card, IBAN, SSN, IP, e-mail... or forming a calendar
+        # date are masked out, so they neither reach the (slow) matcher, nor glue
+        # neighbouring numbers into one run, nor get read as a phone ("2015-12-22 04").
+        dates = [m.span() for m in _DATE_IN_TEXT.finditer(text) if _is_date(m.group())]
+        blocked = [(f.start, f.end) for f in taken]
+        spans = self._read(_mask(text, [*blocked, *dates]))
+        return _kept(text, spans, _Spans(blocked))
+
+    def _read(self, masked: str) -> dict[tuple[int, int], bool]:
+        """Every number the matcher finds, span -> written in national format."""
+        spans: dict[tuple[int, int], bool] = {}
+        budget = self.max_calls
+        for m in _PHONE_REGION.finditer(masked):
+            # A region longer than one run is read in runs of at most _PHONE_RUN's
+            # length; each next run starts after the last number found, or (none found)
+            # late enough to hold any number cut off at the end of the run. Resuming
+            # after the whole cut run lost the number that straddled the cut.
+            pos, region_end = m.start(), m.end()
+            while pos < region_end and (budget is None or budget > 0):
+                piece = _PHONE_RUN.match(masked, pos, region_end)
+                if piece is None:
+                    nxt = _next_group(masked, pos + 1, region_end)
+                else:
+                    run = piece.group()
+                    found_end, budget = self._phones_in_run(run, piece.start(), spans, budget)
+                    singles = [g.end() for g in _DIGIT_GROUPS.finditer(run) if g.end() - g.start() == 1]
+                    if found_end < 0 and len(singles) > 2:
+                        # rejected as a list of single digits: a number may follow the list
+                        nxt = piece.start() + singles[-1]
+                    elif piece.end() >= region_end:
+                        break
+                    elif found_end > pos:
+                        nxt = found_end
+                    else:
+                        nxt = piece.start() + max(1, len(run) - _PHONE_TAIL)
+                    nxt = _next_group(masked, nxt, region_end)
+                if nxt <= pos:
+                    break
+                pos = nxt
+        return spans
+
+    def _phones_in_run(
+        self, run: str, base: int, spans: dict[tuple[int, int], bool], budget: int | None
+    ) -> tuple[int, int | None]:
+        """Phone numbers in one run, added to ``spans``; returns the end of the last one
+        found (``-1`` if none) and the remaining matcher-call budget."""
+        last_end = -1
+        groups = _DIGIT_GROUPS.findall(run)
+        digits = "".join(groups)
+        if len(digits) < 6 or len(set(digits)) == 1:
+            return last_end, budget
+        # "1 2 3 4 5 6 7" is a list, not a phone number; real numbers have at most a
+        # one-digit country code and a "(0)" trunk prefix as single digits.
+        if sum(1 for g in groups if len(g) == 1) > 2:
+            return last_end, budget
+        covered = 0
+        for region in self._regions_for(run, digits):
+            if budget is not None:
+                if budget <= 0:
+                    break
+                budget -= 1
+            for pm in PhoneNumberMatcher(run, region, leniency=Leniency.VALID):
+                key = (base + pm.start, base + pm.end)
+                last_end = max(last_end, key[1])
+                if key not in spans:
+                    raw = pm.raw_string.lstrip("(")
+                    spans[key] = not raw.startswith(("+", "00", "011"))
+                    covered += len(digits_only(pm.raw_string))
+            # Once every digit of the run belongs to a number, other regions can only
+            # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
+            if covered >= len(digits):
+                break
+        return last_end, budget
+
+    def _regions_for(self, run: str, digits: str) -> list[str]:
+        """The configured regions in which ``digits`` could be one national number.
+
+        A matcher call costs ~0.1 ms, so regions whose numbering plan cannot produce
+        this digit string (wrong length, wrong leading digits after stripping a trunk,
+        country or international prefix) are skipped. Runs that start with ``+`` are
+        international and parse the same in any region; runs too long for one number
+        may hold several, and get every region.
+        """
+        if run.lstrip("(").startswith("+"):
+            return list(self.regions[:1])
+        if digits.startswith("0"):
+            # "00 44 ..." / "011 44 ...": international dialling, read by a region whose
+            # international prefix it is (the matcher does not know other regions' ones).
+            idd = [r for r, plan in self._plans.items() if plan.dials_out(digits)]
+            if idd:
+                rest = [r for r, plan in self._plans.items() if r != idd[0] and plan.plausible(digits)]
+                return [idd[0], *rest]
+        if len(digits) > 17:
+            return list(self.regions)
+        return [region for region, plan in self._plans.items() if plan.plausible(digits)]
+
+
+def _kept(text: str, spans: dict[tuple[int, int], bool], blocked: _Spans) -> list[Span]:
+    """The numbers worth reporting, with a trailing extension and their score."""
+    out: list[Span] = []
+    for (s, e), national in spans.items():
+        value = text[s:e]
+        n_digits = len(digits_only(value))
+        # E.164 caps a number at 15 digits; longer digit strings are cards or ids.
+        if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value):
+            continue
+        ext = _PHONE_EXTENSION.match(text, e)
+        if ext is not None:
+            e = ext.end()
+        weak = national and (n_digits < 8 or value.isdigit())
+        out.append((s, e, SCORE_WEAK if weak else SCORE))
+    return out
+
+
+class _NumberingPlan:
+    """The few facts of a region's numbering plan needed to rule it out cheaply."""
+
+    __slots__ = ("country_code", "prefixes", "lengths", "pattern", "idd")
+
+    def __init__(self, region: str) -> None:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        if meta is None or meta.general_desc is None or not meta.general_desc.national_number_pattern:
+            raise ConfigError(f"no numbering plan metadata for phone region {region!r}")
+        self.country_code = str(meta.country_code)
+        trunk = meta.national_prefix or ""
+        idd = re.sub(r"[^0-9]", "", meta.preferred_international_prefix or meta.international_prefix or "")
+        prefixes = {"", self.country_code, "00" + self.country_code}
+        if trunk:
+            prefixes.add(trunk)
+            prefixes.add(self.country_code + trunk)
+        if idd:
+            prefixes.add(idd + self.country_code)
+        self.prefixes = tuple(sorted(prefixes))
+        self.lengths = frozenset(meta.general_desc.possible_length or ())
+        self.pattern = re.compile(meta.general_desc.national_number_pattern)
+        self.idd = re.compile(meta.international_prefix) if meta.international_prefix else None
+
+    def dials_out(self, digits: str) -> bool:
+        """Whether ``digits`` starts with this region's international prefix and a
+        plausible remainder (a country code plus at least six digits)."""
+        if self.idd is None:
+            return False
+        m = self.idd.match(digits)
+        return m is not None and m.end() > 0 and len(digits) - m.end() >= 8
+
+    def plausible(self, digits: str) -> bool:
+        for prefix in self.prefixes:
+            if digits.startswith(prefix):
+                rest = digits[len(prefix) :]
+                if (not self.lengths or len(rest) in self.lengths) and self.pattern.fullmatch(rest):
+                    return True
+        return False
+
+
+class _Spans:
+    """Overlap and containment queries against a fixed set of spans in O(log n)."""
+
+    __slots__ = ("_starts", "_max_end")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [s for s, _ in spans]
+        self._max_end: list[int] = []
+        reach = -1
+        for _, e in spans:
+            reach = max(reach, e)
+            self._max_end.append(reach)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end)
+        return i > 0 and self._max_end[i - 1] > start
+
+
+def _mask(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with every span overwritten by "x" (same length, same offsets)."""
+    if not spans:
+        return text
+    parts: list[str] = []
+    pos = 0
+    for s, e in sorted(spans):
+        if e <= pos:
+            continue
+        start = max(pos, s)
+        parts.append(text[pos:start])
+        parts.append("x" * (e - start))
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _next_group(text: str, pos: int, end: int) -> int:
+    """Start of the first digit group (with its "+"/"(" prefix) at or after ``pos``."""
+    m = _PHONE_GROUP_START.search(text, pos, end)
+    return end if m is None else m.start()
+
+
+def _is_date(value: str) -> bool:
+    m = _DATE_LIKE.fullmatch(value)
+    if m is None:
+        return False
+    a, b, c = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    if len(m.group(1)) == 4:
+        return date_ok(a, b, c)
+    return date_ok(c, b, a) or date_ok(c, a, b)

@@ -1,0 +1,230 @@
+"""Secrets: API keys and tokens, JWTs, PEM private keys, and passwords (assignments,
+connection strings, prose).
+
+Password findings cover the value only, so the text around it stays readable.
+
+>>> [(f.label, f.start, f.end) for f in PASSWORD_ASSIGNMENT.scan("GET /a?password=S3cr3t9x&user=jo")]
+[('PASSWORD', 16, 24)]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from bastion.detectors.recognizers import Recognizer, Span, rescan
+from bastion.detectors.validators import jwt_ok, looks_like_secret, shannon_entropy
+from bastion.types import Finding
+
+_CTX_KEY = ("key", "token", "secret", "api", "credential", "auth", "bearer")
+_CTX_AWS_SECRET = (
+    "aws_secret_access_key", "aws secret", "secret access key", "secret_access_key", "aws_secret",
+    "secretaccesskey", "aws secret key",
+)  # fmt: skip
+_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA")
+
+
+def _mixed_key(value: str) -> bool:
+    """Letters and digits and some entropy: a generated token, not a word with a prefix."""
+    return (
+        any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and shannon_entropy(value) >= 3.0
+    )
+
+
+def _mixed_secret(value: str) -> bool:
+    """Upper, lower and a digit, and high entropy: a generated key, not a word or a hash."""
+    return (
+        any(c.isdigit() for c in value)
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and shannon_entropy(value) >= 4.0
+    )
+
+
+def _key(name: str, pattern: str, literals: tuple[str, ...], score: float = 0.95, **kw: object) -> Recognizer:
+    """An API_KEY recognizer; ``literals``, one of which must occur, skip the scan for
+    the vast majority of texts."""
+    return Recognizer(name, "API_KEY", re.compile(pattern), score, _CTX_KEY, literals=literals, **kw)  # type: ignore[arg-type]
+
+
+_A = r"A-Za-z0-9"
+# Vendor keys with a fixed prefix, in scan order. The generic "sk-" reading scores lower:
+# other vendors use the prefix too.
+API_KEYS: tuple[Recognizer, ...] = (
+    _key("aws_access_key_id", rf"(?<![{_A}])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}(?![{_A}])", _AWS_PREFIXES),
+    _key(
+        "github_token", rf"(?<![{_A}_])(?:gh[pousr]_[{_A}]{{36,251}}|github_pat_[{_A}_]{{22,244}})(?![{_A}_])",
+        ("gh", "github_pat_"),
+    ),
+    _key("slack_token", rf"(?<![{_A}])xox[baprs]-[{_A}]+(?:-[{_A}]+){{1,6}}(?![{_A}\-])", ("xox",), validator=_mixed_key),
+    _key("stripe_key", rf"(?<![{_A}_])(?:sk|rk)_live_[{_A}]{{16,247}}(?![{_A}])", ("_live_",)),
+    _key("anthropic_key", rf"(?<![{_A}_\-])sk-ant-[{_A}_\-]{{20,200}}(?![{_A}_\-])", ("sk-ant-",), validator=_mixed_key),
+    _key(
+        "openai_style_key", rf"(?<![{_A}_\-])sk-(?!ant-)[{_A}_\-]{{20,200}}(?![{_A}_\-])", ("sk-",), 0.85,
+        validator=_mixed_key,
+    ),
+    _key("google_api_key", r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])", ("AIza",)),
+)  # fmt: skip
+
+JWT = _key(
+    "jwt",
+    r"(?<![A-Za-z0-9_\-.])eyJ[A-Za-z0-9_\-]{5,4096}\.[A-Za-z0-9_\-]{2,8192}\.[A-Za-z0-9_\-]{0,4096}(?![A-Za-z0-9_\-])",
+    ("eyJ",), validator=jwt_ok, validator_name="jwt", validated=True,
+)  # fmt: skip
+
+# Keys of cloud vendors without a telling prefix, or inside a larger string.
+CLOUD_KEYS: tuple[Recognizer, ...] = (
+    Recognizer(
+        "aws_secret_access_key", "API_KEY", re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+        0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True,
+    ),
+    _key("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", ("ccountKey=", "CCOUNTKEY="), group=1),
+    _key(
+        "azure_client_secret",
+        r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", ("Q~",), 0.9,
+    ),
+    _key("gcp_oauth_client_secret", r"(?<![A-Za-z0-9_\-])GOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])", ("GOCSPX-",)),
+    _key("gcp_access_token", r"(?<![A-Za-z0-9_\-.])ya29\.[0-9A-Za-z_\-]{20,2048}(?![A-Za-z0-9_\-])", ("ya29.",)),
+    _key("twilio_api_key", r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])", ("SK",), 0.9),
+    _key(
+        "sendgrid_api_key", r"(?<![A-Za-z0-9_\-.])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
+        ("SG.",),
+    ),
+    _key(
+        "gitlab_token", r"(?<![A-Za-z0-9_\-])gl(?:pat|dt|rt|ptt|soat|cbt|ft)-[0-9A-Za-z_\-]{20,64}(?![A-Za-z0-9_\-])",
+        ("gl",),
+    ),
+)  # fmt: skip
+
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----")
+_PEM_BODY = re.compile(
+    r"(?:[ \t]*(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,30}:[^\n]{0,200})[ \t]*\r?\n?){0,4096}"
+)
+
+
+def _private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    pos = 0
+    no_more_end = False
+    while (m := _PEM_BEGIN.search(text, pos)) is not None:
+        end_m = None if no_more_end else _PEM_END.search(text, m.end())
+        if end_m is not None:
+            end = end_m.end()
+        else:
+            # A truncated block still leaks key material: cover the armour body.
+            no_more_end = True
+            body = _PEM_BODY.match(text, m.end())
+            end = body.end() if body else m.end()
+            while end > m.end() and text[end - 1] in "\r\n \t":
+                end -= 1
+            if end - m.end() < 32:
+                pos = m.end()
+                continue  # a bare BEGIN line (docs, a template) carries no key material
+        yield m.start(), end
+        pos = end
+
+
+# The BEGIN/END armour is a structural check, so validated: a stray "validated" match
+# inside the base64 body must not knock the key out.
+PRIVATE_KEY = Recognizer(
+    "private_key", "PRIVATE_KEY", None, 1.0, find=_private_keys, validator_name="pem_armour", validated=True,
+    literals=("PRIVATE KEY-----",),
+)  # fmt: skip
+
+# key = value assignments of secrets. Groups 1-3: the value, double-quoted, single-quoted, bare.
+_PASSWORD = re.compile(
+    r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|secret|api[_\-]?key|access[_\-]?key|"
+    r"auth[_\-]?token|access[_\-]?token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
+    r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
+    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
+)
+_QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
+_PASSWORD_HINTS = ("pass", "pwd", "secret", "key", "token")  # every keyword above contains one
+
+
+def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+    low = text.lower()
+    if not any(k in low for k in _PASSWORD_HINTS):
+        return ()
+
+    def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
+        group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+        s, e = m.span(group)
+        resume = m.end()
+        if group == 3:
+            # In a query string the value stops at the next "&name=", and the scan
+            # resumes there: "&token=..." is the next assignment, not this value.
+            cut = _QUERY_NEXT.search(text, s, e)
+            if cut is not None:
+                e = resume = cut.start()
+            if text[e - 1 : e] == "." and e > s:
+                e -= 1
+        ok = looks_like_secret(text[s:e], quoted=group != 3)
+        return ([(s, e)] if ok else []), resume
+
+    return rescan(_PASSWORD, text, step)
+
+
+PASSWORD_ASSIGNMENT = Recognizer("password_assignment", "PASSWORD", None, 0.8, find=_assigned_passwords)
+
+# scheme://user:PASSWORD@host: the finding is the password only (user and host are kept,
+# so the text stays readable and the password is what leaks).
+_CONN_STRING = re.compile(
+    r"(?i)(?<![A-Za-z0-9+.\-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|"
+    r"sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]{2,12}|s?ftp|smtps?|ldaps?|nats|kafka)"
+    r"://[^\s:/@]{1,128}:([^\s@/]{1,256})@[A-Za-z0-9\[]"
+)
+CONN_STRING_PASSWORD = Recognizer(
+    "connection_string_password",
+    "PASSWORD",
+    _CONN_STRING,
+    0.95,
+    (),
+    validated=True,
+    literals=("://",),
+    group=1,
+)
+
+# Passwords in prose, several languages: "my new password is hunter2", "mein Passwort ist
+# ...", "mon mot de passe est ...", "mi contraseña es ...". Groups 1-4: the value.
+_PASSWORD_PROSE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:password|passcode|passwort|kennwort|mot[ \t]de[ \t]passe|contraseña|contrasena|"
+    r"clave|wachtwoord|senha|parola[ \t]d'ordine)"
+    r"(?:[ \t]{1,3}(?:is|was|ist|war|lautet|est|était|etait|es|era|è|é|e|is[ \t]now|now|jetzt|nu|ora|"
+    r"will[ \t]be|sera|será|sarà)){1,2}"
+    r"[ \t]{0,3}[:=]?[ \t]{1,4}"
+    r"(?:\"([^\"\n]{1,128})\"|'([^'\n]{1,128})'|«[ \t]?([^»\n]{1,128})»|([^\s\"'«]{1,128}))"
+)
+_PROSE_LITERALS = ("pass", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola")
+# Words that follow "the password is" in a sentence about a password, not a password.
+_PROSE_STOP = frozenset(
+    (
+        "the", "a", "an", "not", "wrong", "incorrect", "invalid", "required", "expired", "too", "weak",
+        "strong", "correct", "set", "reset", "changed", "missing", "empty", "secret", "same", "different",
+        "now", "still", "mandatory", "case-sensitive", "falsch", "abgelaufen", "ungültig", "korrekt",
+        "erforderlich", "incorrecte", "invalide", "expiré", "requis", "incorrecto", "incorrecta",
+        "inválido", "invalida", "errata", "sbagliata", "obbligatoria", "onjuist", "verkeerd", "verlopen",
+    )
+)  # fmt: skip
+
+
+def _prose_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+    if not any(k in text.lower() for k in _PROSE_LITERALS):
+        return ()
+
+    def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
+        group = next(g for g in (1, 2, 3, 4) if m.group(g) is not None)
+        s, e = m.span(group)
+        resume = m.end()
+        if group == 4:
+            while e > s and text[e - 1] in ".,;:)]}":
+                e -= 1
+            resume = e
+        value = text[s:e]
+        ok = value.lower() not in _PROSE_STOP and looks_like_secret(value, quoted=group != 4)
+        return ([(s, e)] if ok else []), resume
+
+    return rescan(_PASSWORD_PROSE, text, step)
+
+
+PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
