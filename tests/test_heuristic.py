@@ -7,7 +7,7 @@ import base64
 import pytest
 from bastion import Guard, InputError
 from bastion.detectors import FACTORIES, Detector, build_detector
-from bastion.detectors.blocklist import PhraseBlocklistDetector
+from bastion.detectors.blocklist import PHRASES, PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
 from bastion.types import INJECTION, Action
 
@@ -304,14 +304,7 @@ def test_blocklist(text: str, flagged: bool) -> None:
     if found:
         f = found[0]
         assert f.score == 1.0 and f.category == INJECTION and f.detector == "blocklist"
-        assert text[f.start : f.end].lower() in {
-            "ignore previous instructions",
-            "ignore all previous",
-            "disregard",
-            "you are now",
-            "system:",
-            "jailbreak",
-        }
+        assert text[f.start : f.end].lower() in PHRASES
 
 
 def test_blocklist_offsets_with_length_changing_lowercase() -> None:

@@ -67,6 +67,11 @@ def _rule(family: str, weight: float, pattern: str) -> _Rule:
     return _Rule(family, weight, re.compile(pattern, _FLAGS))
 
 
+def _family(family: str, *rules: tuple[float, str]) -> tuple[_Rule, ...]:
+    """One family's rules, as (weight, pattern) pairs."""
+    return tuple(_rule(family, weight, pattern) for weight, pattern in rules)
+
+
 # Whitespace inside one line. Line-anchored rules use it instead of ``\s*``: under
 # re.MULTILINE ``^\s*`` starts at every line break and runs across all the following
 # ones, so a text of n newlines cost O(n²) (8,000 newlines took 8 s).
@@ -290,50 +295,39 @@ _SYSPROMPT = _alt(
 
 # --- rules -------------------------------------------------------------------------------
 
-_RULES: tuple[_Rule, ...] = (
-    # instruction override --------------------------------------------------------------
-    _rule("override", 0.92, rf"\b{_VERB}{_gap(3)}{_SCOPE}{_gap(2)}{_OBJECT}\b"),
-    _rule("override", 0.92, rf"\b{_VERB}{_gap(3)}{_OBJECT}{_gap(1)}{_SCOPE}\b"),
-    _rule(
-        "override",
-        0.8,
-        rf"\b{_VERB}{_S}(?:{_ALL}{_S})(?:(?:of\W+)?(?:the|your|my|these|those)\W+)?{_OBJECT}\b",
-    ),
-    _rule("override", 0.85, rf"\b{_VERB}{_S}(?:all\W+)?(?:of\W+)?your{_S}{_OBJECT}\b"),
-    _rule(
-        "override",
+# instruction override: ignore / forget / replace what came before
+_OVERRIDE = _family(
+    "override",
+    (0.92, rf"\b{_VERB}{_gap(3)}{_SCOPE}{_gap(2)}{_OBJECT}\b"),
+    (0.92, rf"\b{_VERB}{_gap(3)}{_OBJECT}{_gap(1)}{_SCOPE}\b"),
+    (0.8, rf"\b{_VERB}{_S}(?:{_ALL}{_S})(?:(?:of\W+)?(?:the|your|my|these|those)\W+)?{_OBJECT}\b"),
+    (0.85, rf"\b{_VERB}{_S}(?:all\W+)?(?:of\W+)?your{_S}{_OBJECT}\b"),
+    (
         0.85,
         r"\b(?:ignore|disregard|forget)\W+(?:about\W+)?(?:everything|all\W+(?:of\W+)?(?:that|this|the\W+above))"
         r"\W+(?:(?:you(?:'ve|\W+have|\W+were)?\W+(?:been\W+)?(?:told|taught|instructed|learned|know|said))"
         r"|above|before|previously|prior|so\W+far|up\W+to\W+(?:now|this\W+point))",
     ),
-    _rule(
-        "override", 0.75, r"\b(?:ignore|disregard)\W+(?:all\W+)?(?:of\W+)?the\W+above\s*(?:[,.;:!]|and\b|$)"
-    ),
-    _rule(
-        "override",
+    (0.75, r"\b(?:ignore|disregard)\W+(?:all\W+)?(?:of\W+)?the\W+above\s*(?:[,.;:!]|and\b|$)"),
+    (
         0.8,
         r"\b(?:vergiss|ignoriere?)\W+alles\W+(?:davor|zuvor|vorher|bisherige|bisher|oben|was\W+(?:dir|man\W+dir)\W+(?:gesagt|befohlen))",
     ),
-    _rule(
-        "override",
+    (
         0.8,
         r"\b(?:oublie[rz]?|olvida|dimentica|esque(?:ça|ca|ce))\W+(?:tout|todo|tutto|tudo)\W+(?:ce\W+qui\W+pr(?:é|e)c(?:è|e)de|lo\W+anterior|quello\W+che\W+ti\W+(?:è|e)\W+stato\W+detto|o\W+que\W+(?:foi|te\W+foi)\W+dito|lo\W+que\W+te\W+(?:dijeron|han\W+dicho)|ci-dessus|(?:lo\W+)?de\W+arriba|sopra|acima)",
     ),
-    _rule(
-        "override",
+    (
         0.75,
         r"\b(?:new|updated|revised|real|actual|true)\W+(?:system\W+)?(?:instructions?|rules|directives?|task|prompt)\s*:"
         r"|\b(?:neue\W+anweisungen?|nouvelles?\W+(?:instructions?|consignes)|nuevas\W+instrucciones|nuove\W+istruzioni|novas\W+instru(?:ç|c)(?:õ|o)es)\s*:",
     ),
-    _rule(
-        "override",
+    (
         0.85,
         r"\byour\W+(?:previous|prior|original|initial|old|earlier)\W+(?:instructions|rules|programming|directives|guidelines)"
         r"\W+(?:are|were|have\W+been|has\W+been|is)\W+(?:now\W+)?(?:void|cancel+ed|revoked|overridden|replaced|null|obsolete|no\W+longer|lifted|suspended|deprecated|invalid)",
     ),
-    _rule(
-        "override",
+    (
         0.45,
         r"\bfrom\W+now\W+on\W+(?:you|you're|you\W+are|you\W+will|you\W+must|you\W+shall)\b"
         r"|\bab\W+(?:jetzt|sofort)\W+(?:bist|wirst|sollst|musst)\W+du\b"
@@ -342,88 +336,78 @@ _RULES: tuple[_Rule, ...] = (
         r"|\bd'ora\W+in\W+(?:poi|avanti)\W+(?:sei|tu|devi|sarai)\b"
         r"|\ba\W+partir\W+de\W+agora\W+(?:voc(?:ê|e)|tu)\b",
     ),
-    _rule(
-        "override",
+    (
         0.65,
         r"\b(?:your|the)\W+(?:new|next|real|actual|only)\W+(?:task|job|goal|mission|objective|instruction)\W+(?:is|will\W+be)\b"
         r"|\bnew\W+task\s*:|\bneue\W+aufgabe\s*:|\bnouvelle\W+t(?:â|a)che\s*:|\bnueva\W+tarea\s*:|\bnuovo\W+compito\s*:|\bnova\W+tarefa\s*:"
         r"|\bnow\W+(?:focus|concentrate)\W+on\W+(?:your|the|a|this)\W+new\W+(?:task|assignment|instructions?)\b",
     ),
-    _rule(
-        "override",
+    (
         0.45,
         r"\b(?:well\W+done|good\W+job|great|perfect|excellent|very\W+good|congratulations)\W+(?:\w+\W+){0,4}?(?:done|finished|completed|over)\W+(?:\w+\W+){0,3}?now\W+(?:\w+\W+){0,2}?(?:write|say|print|tell|give|answer|output|respond|focus)\b",
     ),
-    _rule(
-        "override",
+    (
         0.55,
         r"\byou\W+(?:must|will|shall)\W+(?:now\W+)?(?:only\W+)?(?:obey|follow)\W+(?:only\W+)?(?:me|my\W+(?:instructions|commands|orders|rules))\b",
     ),
-    _rule(
-        "override",
+    (
         0.6,
         r"\b(?:override|bypass|disable|deactivate|turn\W+off|circumvent)\W+(?:all\W+)?(?:of\W+)?(?:your|the|its)\W+(?:safety|content|ethical|moral|security)\W+\w+",
     ),
-    # persona / jailbreak framing -------------------------------------------------------
-    _rule("persona", 0.6, r"\bdo\W+anything\W+now\b"),
-    _rule(
-        "persona",
+)
+
+# persona and jailbreak framing
+_PERSONA = _family(
+    "persona",
+    (0.6, r"\bdo\W+anything\W+now\b"),
+    (
         0.9,
         r"\bdan\W+(?:mode|prompt|jailbreak|\d+(?:\.\d+)?)\b|\bdan\W+(?:\w+\W+){0,3}?do\W+anything\W+now\b|\[\W{0,8}(?:dan|jailbreak|jailbroken|🔓\w{0,16})\W{0,8}\]|\bstay\W+(?:as\W+)?dan\b",
     ),
-    _rule(
-        "persona",
+    (
         0.85,
         r"\b(?:god|unrestricted|jailbreak|jailbroken|evil|unfiltered|dan)\W+mode\W+(?:enabled|activated|on|output|response)\b"
         r"|\b(?:developer|dev)\W+mode\W+(?:output|response)s?\b"
         r"|\b(?:you|chatgpt|assistant|ai)\W+(?:with|in)\W+(?:developer|dev)\W+mode\b"
         r"|\b(?:enable|activate|enter|simulate|switch\W+to)\W+(?:god|jailbreak|unrestricted|evil|unfiltered|dan)\W+mode\b",
     ),
-    _rule(
-        "persona",
+    (
         0.85,
         r"\b(?:you\W+are|you're|you)\W+(?:now\W+)?no\W+longer\W+(?:bound|restricted|limited|constrained|governed|held|subject|required|an?\W+ai|chatgpt|an?\W+assistant|an?\W+language\W+model)\b"
         r"|\bno\W+longer\W+(?:bound|restricted|constrained)\W+by\b"
         r"|\b(?:freed|released|liberated|broken\W+free)\W+from\W+(?:the\W+)?(?:typical\W+)?(?:confines|restrictions|rules|shackles|limitations)\b",
     ),
-    _rule(
-        "persona",
+    (
         0.8,
         rf"\b(?:you|you're|yourself|{_AI}|it|he|she|character|persona)\W+(?:\w+\W+){{0,4}}?"
         rf"(?:have|has|with|are|is|be|without|by)\W+(?:absolutely\W+)?(?:no|zero|without|free\W+(?:of|from)|not\W+bound\W+by|devoid\W+of|unbound\W+by)\W+(?:any\W+)?(?:\w+\W+)?{_NORULES}\b",
     ),
-    _rule(
-        "persona",
+    (
         0.8,
         rf"\b(?:pretend|imagine|act|behave|roleplay|role-play|play\W+the\W+role|simulate|you\W+are|you're|become|be)\W+(?:\w+\W+){{0,6}}?"
         rf"(?:an?\W+)?(?:evil|unfiltered|uncensored|unrestricted|amoral|unethical|immoral|rogue|unhinged|unaligned|jailbroken|malicious|unbound|lawless)\W+"
         rf"(?:\w+\W+)?(?:{_AI}|version|twin|persona|character|alter\W+ego|confidant|entity)\b",
     ),
-    _rule(
-        "persona",
+    (
         0.3,
         rf"\b(?:evil|unfiltered|uncensored|unrestricted|amoral|jailbroken|unaligned)\W+(?:\w+\W+)?{_AI}\b|\bjailbreak\w*\b",
     ),
-    _rule(
-        "persona",
+    (
         0.45,
         r"\b(?:stay|remain|keep)\W+in\W+character\b|\b(?:never|don'?t|do\W+not)\W+break\W+character\b|\bbreak(?:ing)?\W+character\b",
     ),
-    _rule(
-        "persona",
+    (
         0.75,
         r"\b(?:(?:does|do)\W*n[o']?t|never|won'?t|will\W+not|not)\W+(?:have\W+to\W+|need\W+to\W+)?(?:follow|abide\W+by|adhere\W+to|obey|care\W+about|comply\W+with|respect)"
         r"\W+(?:any\W+)?(?:of\W+)?(?:the\W+|your\W+|its\W+|their\W+)?(?:openai|anthropic|content|ethical|moral|safety|usage)\W+(?:\w+\W+)?(?:rules|guidelines|policies|policy|restrictions|ethics|standards|principles)\b",
     ),
-    _rule(
-        "persona",
+    (
         0.45,
         r"\b(?:never|don'?t|do\W+not|cannot|can'?t|won'?t|must\W+not|will\W+not)\W+(?:ever\W+)?(?:refuse|decline|reject|say\W+no)\b"
         r"|\bwithout\W+(?:any\W+)?(?:refusals?|refusing|disclaimers?|warnings?|censorship|moral\W+judg(?:e)?ments?)\b"
         r"|\bno\W+(?:disclaimers|warnings|refusals)\b",
     ),
-    _rule(
-        "persona",
+    (
         0.75,
         r"\b(?:begin|start)\w*\W+(?:\w+\W+){0,6}?(?:with|using|by)\W+(?:\w+\W+){0,8}?sure\W+(?:here|i\W+can|thing)\b"
         r"|\bnever\W+(?:ever\W+)?deviate\b"
@@ -431,35 +415,34 @@ _RULES: tuple[_Rule, ...] = (
         r"|\b(?:even\W+if|regardless\W+of\W+whether|no\W+matter\W+(?:if|how))\W+(?:it\W+is|it's|the\W+request\W+is|they\W+are)\W+(?:\w+\W+)?(?:illegal|unethical|harmful|immoral|dangerous|questionable|offensive|inappropriate)\b"
         r"|\b(?:ignoring|without\W+(?:any\W+)?(?:regard\W+for|considering))\W+(?:any\W+)?(?:the\W+)?(?:ethical|moral|legal)\W+(?:implications|considerations|concerns|consequences|guidelines)\b",
     ),
-    _rule(
-        "persona",
+    (
         0.35,
         r"\b(?:openai|anthropic)(?:'s)?\W+(?:content\W+)?(?:polic(?:y|ies)|guidelines|rules)\b|\bhypothetical(?:ly)?\W+(?:\w+\W+){0,3}?(?:ai|scenario|response)\b",
     ),
-    # system prompt extraction ----------------------------------------------------------
-    _rule(
-        "extraction",
+)
+
+# system prompt extraction
+_EXTRACTION = _family(
+    "extraction",
+    (
         0.88,
         rf"\b{_REVEAL}\W+(?:me\W+|us\W+)?(?:back\W+)?(?:all\W+|everything\W+(?:in\W+)?)?(?:of\W+)?(?:your|the|my|this|its)\W+"
         rf"(?:(?:entire|full|complete|exact|original|initial|hidden|secret|verbatim|whole|current|actual)\W+)*{_SYSPROMPT}",
     ),
-    _rule(
-        "extraction",
+    (
         0.8,
         rf"\b(?:what|which)\W+(?:is|are|was|were|'s)\W+your\W+(?:(?:exact|full|original|initial|hidden|secret|actual)\W+)*{_SYSPROMPT}"
         r"|\bwhat\W+(?:were|have)\W+you\W+(?:been\W+)?(?:told|instructed|programmed|prompted)\b"
         r"|\bwhat\W+(?:instructions|rules|guidelines)\W+(?:were|have)\W+you\W+(?:been\W+)?given\b"
         r"|\bwhat\W+did\W+(?:they|the\W+developers?|your\W+(?:creators?|developers?)|openai)\W+(?:tell|instruct)\W+you\b",
     ),
-    _rule(
-        "extraction",
+    (
         0.8,
         r"\b(?:repeat|print|output|copy|echo|recite|write)\W+(?:out\W+)?(?:back\W+)?(?:everything|all(?:\W+(?:the\W+)?(?:text|words))?|the\W+(?:text|words|content|lines?)|all\W+of\W+it)\W+"
         r"(?:(?:written|that\W+(?:is|was)|you\W+(?:were|have\W+been)\W+given)\W+)?(?:above|before\W+this|prior\W+to\W+this|preceding)"
         r"|\b(?:starting|beginning)\W+with\W+(?:the\W+words?\W+)?\W*you\W+are\b",
     ),
-    _rule(
-        "extraction",
+    (
         0.85,
         r"\b(?:zeige?|gib|nenne|wiederhole|verrate|drucke|schreibe?)\W+(?:mir\W+)?(?:deinen|deine|den|die|dein)\W+(?:system\W*prompt|system\W*anweisungen|(?:urspr(?:ü|ue|u)nglichen|anf(?:ä|ae|a)nglichen|geheimen|versteckten)\W+(?:anweisungen|instruktionen|prompt))"
         r"|\b(?:r(?:é|e)v(?:è|e)le|affiche|montre|r(?:é|e)p(?:è|e)te|donne|imprime|(?:é|e)cris)[\W]*(?:moi\W+)?(?:ton|votre|le|tes|vos|les)\W+(?:prompt\W+syst(?:è|e)me|invite\W+syst(?:è|e)me|message\W+syst(?:è|e)me|instructions\W+(?:initiales|d'origine|syst(?:è|e)me|cach(?:é|e)es|secr(?:è|e)tes))"
@@ -467,54 +450,55 @@ _RULES: tuple[_Rule, ...] = (
         r"|\b(?:rivela|mostra|ripeti|stampa|dimmi|scrivi)\w*\W+(?:il\W+tuo|il|le\W+tue|le|i\W+tuoi)\W+(?:prompt\W+di\W+sistema|messaggio\W+di\W+sistema|istruzioni\W+(?:iniziali|originali|di\W+sistema|nascoste|segrete))"
         r"|\b(?:revele|mostre|repita|imprima|diga|escreva)\w*\W+(?:(?:o\W+)?seu|o|as\W+suas|suas|as)\W+(?:prompt\W+do\W+sistema|mensagem\W+do\W+sistema|instru(?:ç|c)(?:õ|o)es\W+(?:iniciais|originais|do\W+sistema|ocultas|secretas))",
     ),
-    # fake role markers -----------------------------------------------------------------
-    _rule(
-        "role_marker",
+)
+
+# fake role markers
+_ROLE_MARKERS = _family(
+    "role_marker",
+    (
         0.85,
         r"<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|begin_of_text|start_header_id|end_header_id|eot_id)\s*\|>|<</?sys>>",
     ),
-    _rule(
-        "role_marker", 0.7, rf"\[/?inst\]|^{_HS}#{{2,}}{_HS}(?:instruction|system|new\s+instructions?)s?\b"
-    ),
-    _rule("role_marker", 0.5, rf"</s>|^{_HS}\[(?:system|admin|developer)\]|<\s*(?:/\s*)?system\s*>"),
-    _rule(
-        "role_marker",
+    (0.7, rf"\[/?inst\]|^{_HS}#{{2,}}{_HS}(?:instruction|system|new\s+instructions?)s?\b"),
+    (0.5, rf"</s>|^{_HS}\[(?:system|admin|developer)\]|<\s*(?:/\s*)?system\s*>"),
+    (
         0.75,
         rf"^{_HS}\W{{0,3}}(?:system|sys|admin|developer|root)\W{{0,3}}{_HS}:\s{{0,16}}(?=.{{0,60}}\b(?:you|your|ignore|new|override|assistant|instruction|from\s+now|must|always|never|do\s+not|don't|disregard|forget)\b)",
     ),
-    _rule("role_marker", 0.4, rf"^{_HS}\W{{0,3}}system\W{{0,3}}{_HS}:"),
-    # hidden instructions in documents --------------------------------------------------
-    _rule(
-        "indirect",
+    (0.4, rf"^{_HS}\W{{0,3}}system\W{{0,3}}{_HS}:"),
+)
+
+# hidden instructions in documents
+_INDIRECT = _family(
+    "indirect",
+    (
         0.8,
         rf"\b(?:(?:dear|hey|attention|hello|hi)\W+)?{_AI}(?:\W+assistant)?s?\W+(?:who\W+is\W+|that\W+is\W+)?(?:reading|processing|summari[sz]ing|analy[sz]ing|parsing|reviewing|scanning|viewing|seeing)\W+(?:this|these)\b",
     ),
-    _rule(
-        "indirect",
+    (
         0.75,
         rf"\b(?:note|message|instructions?|attention|important|notice|reminder|p\.?s\.?|memo)\W+(?:to|for)\W+(?:the\W+|any\W+|all\W+)?(?:{_AI}|ai\W+assistants?|summari[sz]ers?|(?:language\W+)?models)\b"
         rf"|\b(?:if|when)\W+you\W+are\W+an?\W+(?:{_AI}|automated\W+system)\b",
     ),
-    _rule(
-        "indirect",
+    (
         0.7,
         r"\b(?:do\W+not|don'?t|never)\W+(?:tell|inform|mention|reveal|disclose|let|show)\W+(?:this\W+|it\W+|anything\W+)?(?:to\W+)?the\W+user\b"
         r"|\bwithout\W+(?:telling|informing|notifying|alerting|asking)\W+the\W+user\b"
         r"|\b(?:hide|conceal|keep)\W+(?:this|it)\W+(?:secret\W+)?from\W+the\W+user\b",
     ),
-    _rule(
-        "indirect",
+    (
         0.55,
         r"\bwhen\W+(?:you\W+are\W+)?(?:summari[sz]ing|reading|processing|analy[sz]ing|asked\W+about)\W+(?:this|the)\W+(?:document|email|page|text|website|file|message|article|review)\b"
         r"|\b(?:include|insert|add|append|embed)\W+(?:the\W+following|this)\W+(?:\w+\W+)?(?:in|to|into|at\W+the\W+end\W+of)\W+(?:your|the|every)\W+(?:response|reply|answer|summary|output)\b"
         r"|\b(?:instead|rather)\W+(?:\w+\W+)?(?:tell|inform|respond\W+to|reply\W+to|say\W+to)\W+the\W+user\b",
     ),
-    _rule(
-        "indirect",
+    (
         0.45,
         r"\b(?:send|forward|email|exfiltrate|upload|post|leak)\W+(?:all\W+|the\W+)?(?:user'?s?\W+)?(?:conversation|chat\W+history|passwords?|credentials|api\W+keys?|emails|contacts|personal\W+(?:data|information))\W+to\b",
     ),
 )
+
+_RULES: tuple[_Rule, ...] = (*_OVERRIDE, *_PERSONA, *_EXTRACTION, *_ROLE_MARKERS, *_INDIRECT)
 
 # DAN is matched case-sensitively: lower-cased it is also a common first name.
 _DAN = _rule("dan", 0.55, r"(?-i:\bDAN\b)")
