@@ -36,6 +36,7 @@ from bastion.detectors.rules.phone import (
     DEFAULT_MAX_PHONE_CALLS,
     DEFAULT_REGIONS,
     PHONE_LABEL,
+    check_regions,
     phone_recognizer,
 )
 from bastion.errors import ConfigError, InputError
@@ -81,6 +82,7 @@ class RegexPIIDetector:
         max_phone_calls: int | None = DEFAULT_MAX_PHONE_CALLS,
         custom: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
+        self.regions: tuple[str, ...] = check_regions(regions)
         labels = _known_labels(labels)
         if isinstance(context_window, bool) or not isinstance(context_window, int) or context_window < 0:
             raise ConfigError(f"context_window must be a non-negative int, got {context_window!r}")
@@ -88,8 +90,7 @@ class RegexPIIDetector:
             isinstance(max_phone_calls, bool) or not isinstance(max_phone_calls, int) or max_phone_calls < 0
         ):
             raise ConfigError(f"max_phone_calls must be a non-negative int or None, got {max_phone_calls!r}")
-        phone = phone_recognizer(DEFAULT_REGIONS if regions is None else regions, max_phone_calls)
-        self.regions: tuple[str, ...] = phone.find.regions  # type: ignore[union-attr]
+        phone = phone_recognizer(self.regions, max_phone_calls)
         self.context_window = context_window
         self.max_phone_calls = max_phone_calls
         self.custom: tuple[Recognizer, ...] = _custom_recognizers(custom)
