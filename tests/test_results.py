@@ -82,66 +82,34 @@ RESULTS = {
 # -- JSON -----------------------------------------------------------------------------------------
 
 
+PLAIN = {"start": 0, "end": 1, "score": 1.0, "category": "pii", "validated": False}
+MAIL_DICT = {
+    "label": "EMAIL_ADDRESS",
+    "start": 10,
+    "end": 26,
+    "score": 0.9877,
+    "detector": "fake",
+    "category": "pii",
+    "validated": True,
+    "action": "redact",
+    "rule": "r",
+}
+
+
 @pytest.mark.parametrize(
     ("finding", "explain", "expected"),
     [
         (
-            Finding("PERSON", 0, 8, 0.987654, "fake"),
+            Finding("PERSON", 0, 1, 0.987654, "fake"),
             True,
-            {
-                "label": "PERSON",
-                "start": 0,
-                "end": 8,
-                "score": 0.9877,
-                "detector": "fake",
-                "category": "pii",
-                "validated": False,
-            },
+            PLAIN | {"label": "PERSON", "detector": "fake", "score": 0.9877},
         ),
-        (
-            MAIL,
-            True,
-            {
-                "label": "EMAIL_ADDRESS",
-                "start": 10,
-                "end": 26,
-                "score": 0.9877,
-                "detector": "fake",
-                "category": "pii",
-                "validated": True,
-                "action": "redact",
-                "rule": "r",
-                "explanation": {"validator": "email", "n": 3},
-            },
-        ),
-        (
-            MAIL,
-            False,
-            {
-                "label": "EMAIL_ADDRESS",
-                "start": 10,
-                "end": 26,
-                "score": 0.9877,
-                "detector": "fake",
-                "category": "pii",
-                "validated": True,
-                "action": "redact",
-                "rule": "r",
-            },
-        ),
+        (MAIL, True, MAIL_DICT | {"explanation": {"validator": "email", "n": 3}}),
+        (MAIL, False, MAIL_DICT),
         (
             Finding("X", 0, 1, 1.0, "d", explanation={"window": range(2)}),
             True,
-            {
-                "label": "X",
-                "start": 0,
-                "end": 1,
-                "score": 1.0,
-                "detector": "d",
-                "category": "pii",
-                "validated": False,
-                "explanation": {"window": "range(0, 2)"},
-            },
+            PLAIN | {"label": "X", "detector": "d", "explanation": {"window": "range(0, 2)"}},
         ),
     ],
 )

@@ -26,9 +26,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from bastion.api.audit_log import AuditLogger
-from bastion.api.deps import AppState, BearerAuth, authorize, lifespan, public_message
+from bastion.api.deps import AppState, BearerAuth, authorize, public_message, serving_app
 from bastion.api.docs import add_offline_docs, install_openapi
-from bastion.api.edge import Edge
+from bastion.api.edge import install_edge
 from bastion.api.metrics import Metrics
 from bastion.api.models import (
     MAX_LIST_ENTRIES,
@@ -110,16 +110,12 @@ def create_app(
     """
     settings = settings or Settings()
     state = _state(settings, guard, guard_factory, key_store, audit_stream, privacy_store, telemetry)
-    app = FastAPI(
+    app = serving_app(
+        state,
         title="bastion",
-        version="0.1.0",
         description="Prompt-injection and PII guard. Every /v1 route needs `Authorization: Bearer <key>` "
         "unless auth is disabled. See docs/api.md for limits, errors and examples.",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
     )
-    app.state.bastion = state
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ConfigError, _config_error)
     app.include_router(guard_routes.router)
@@ -129,10 +125,7 @@ def create_app(
     # /ui (playground) and /ui/dashboard: static pages on the same JSON API and bearer auth
     app.include_router(ui_router(authorize, state))
     install_openapi(app, guard_routes.REQUEST_MODELS, guard_routes.BEARER_AUTH)
-    # the metrics' route labels: the app's own routes and the API routers' (not /ui's)
-    own = (*app.routes, *guard_routes.router.routes, *ops_routes.router.routes)
-    routes = frozenset(r.path for r in own if hasattr(r, "path"))
-    app.add_middleware(Edge, metrics=state.metrics, routes=routes, telemetry=state.telemetry)
+    install_edge(app, state.metrics, (guard_routes.router, ops_routes.router), telemetry=state.telemetry)
     return app
 
 

@@ -189,12 +189,11 @@ class BearerAuth:
 
 
 @dataclass
-class AppState:
-    """One app's Guard, runner, auth, audit, metrics and sessions (``app.state.bastion``).
-
-    ``guard`` and ``runner`` are ``None`` until the Guard is loaded (``error`` says why
-    when it failed); :meth:`start` / :meth:`stop` run in the app's :func:`lifespan`.
-    """
+class ServingState:
+    """What the API and the proxy share (``app.state.bastion``): settings, metrics, audit,
+    auth, and the Guard (``None`` until loaded; ``error`` says why when loading failed).
+    Each kind adds its own resources, opened in ``start()`` and released in ``stop()``,
+    which run in :func:`lifespan`."""
 
     settings: Settings
     metrics: Metrics
@@ -202,15 +201,27 @@ class AppState:
     auth: BearerAuth
     guard_factory: Callable[[], Guard]
     guard: Guard | None = None
-    runner: Runner | None = None
     error: str | None = None
-    sessions: SessionVaults | None = None
-    telemetry: Telemetry = field(default_factory=Telemetry.disabled)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @property
     def key_store(self) -> Any:
         return self.auth.key_store
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class AppState(ServingState):
+    """The API's state: the runner (``None`` until the Guard is loaded), sessions, telemetry."""
+
+    runner: Runner | None = None
+    sessions: SessionVaults | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry.disabled)
 
     def activate(self, guard: Guard) -> None:
         """Serve with ``guard``: the runner ``Settings.mode`` names."""
@@ -277,10 +288,10 @@ class AppState:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The lifespan of an app whose ``app.state.bastion`` (the API's :class:`AppState`, the
-    proxy's state) has ``start()`` / ``stop()``, ``tasks``, ``auth`` and ``audit``: on the way
-    out the background tasks are cancelled and the key store and audit store closed."""
-    state = app.state.bastion
+    """The lifespan of an app serving a :class:`ServingState` (the API's, the proxy's): its
+    ``start()``; on the way out its background tasks cancelled, its ``stop()``, and the key
+    store and audit store closed."""
+    state: ServingState = app.state.bastion
     await state.start()
     try:
         yield
@@ -290,6 +301,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.stop()
         state.auth.close()
         state.audit.close()
+
+
+def serving_app(state: ServingState, *, title: str, description: str) -> FastAPI:
+    """A FastAPI app serving ``state``: its lifespan, no CDN-backed docs pages."""
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        description=description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.bastion = state
+    return app
 
 
 def app_state(request: Request) -> AppState:
@@ -423,6 +448,7 @@ __all__ = [
     "BearerAuth",
     "KeyId",
     "ReadyRunner",
+    "ServingState",
     "State",
     "app_state",
     "authorize",
@@ -431,6 +457,7 @@ __all__ = [
     "policy_for",
     "public_message",
     "ready_runner",
+    "serving_app",
     "user_for",
     "validate_texts",
     "vault_for",

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.requests import ClientDisconnect
@@ -132,6 +132,16 @@ class Edge:
         return path if path in self.routes else "other", method if method in _METHODS else "other"
 
 
+def install_edge(app: Any, metrics: Metrics, routers: Sequence[Any], **kw: Any) -> None:
+    """Wrap ``app`` in :class:`Edge`, after every route is added: the app's own routes and
+    ``routers``' get metrics labels of their own (routers not named, e.g. ``/ui``, count as
+    ``other``; FastAPI keeps an included router's routes out of ``app.routes``)."""
+    own = (*app.routes, *(r for router in routers for r in router.routes))
+    app.add_middleware(
+        Edge, metrics=metrics, routes=frozenset(r.path for r in own if hasattr(r, "path")), **kw
+    )
+
+
 def span_attributes(
     span: Any, state: dict[str, Any], route: str, method: str, status: int, t0: float
 ) -> None:
@@ -154,4 +164,13 @@ def span_attributes(
     span.set_attributes(attrs)
 
 
-__all__ = ["KEY_IN_URL", "Edge", "ErrorBody", "detail_body", "request_id", "send_json", "span_attributes"]
+__all__ = [
+    "KEY_IN_URL",
+    "Edge",
+    "ErrorBody",
+    "detail_body",
+    "install_edge",
+    "request_id",
+    "send_json",
+    "span_attributes",
+]

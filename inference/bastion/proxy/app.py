@@ -36,8 +36,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.api.audit_log import AuditLogger, Checked, record_checks
 from bastion.api.body import BodyError, read_body, reject_constant
-from bastion.api.deps import BearerAuth, authorize, lifespan
-from bastion.api.edge import Edge
+from bastion.api.deps import BearerAuth, ServingState, authorize, serving_app
+from bastion.api.edge import install_edge
 from bastion.api.metrics import CONTENT_TYPE_LATEST, Metrics
 from bastion.api.settings import Settings
 from bastion.canary import Canary, make_canary
@@ -132,24 +132,13 @@ class _ProxyMetrics(Metrics):
 
 
 @dataclass
-class ProxyState:
-    """One proxy app's Guard, upstream client, auth, audit and metrics (``app.state.bastion``)."""
+class ProxyState(ServingState):
+    """The proxy's state: its config, the upstream client and the inference threads."""
 
-    config: ProxyConfig
-    settings: Settings
     metrics: _ProxyMetrics
-    audit: AuditLogger
-    auth: BearerAuth
-    guard_factory: Callable[[], Guard]
-    guard: Guard | None = None
-    error: str | None = None
+    config: ProxyConfig = field(kw_only=True)
     client: httpx.AsyncClient | None = None
     threads: anyio.CapacityLimiter | None = None
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-
-    @property
-    def key_store(self) -> Any:
-        return self.auth.key_store
 
     async def start(self) -> None:
         """Lifespan start: the upstream client, and the Guard loaded in a thread unless given."""
@@ -505,22 +494,19 @@ def create_proxy_app(
         error=auth_error,
         missing="missing API key: send 'Authorization: Bearer <bastion key>'",
     )
-    state = ProxyState(config, settings, metrics, audit, auth, guard_factory or Guard.default, guard=guard)
-    app = FastAPI(
-        title="bastion proxy",
-        version="0.1.0",
-        description="OpenAI-compatible guard proxy: /v1/chat/completions checked on the way up and down.",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
+    state = ProxyState(
+        settings, metrics, audit, auth, guard_factory or Guard.default, guard=guard, config=config
     )
-    app.state.bastion = state
+    app = serving_app(
+        state,
+        title="bastion proxy",
+        description="OpenAI-compatible guard proxy: /v1/chat/completions checked on the way up and down.",
+    )
     app.add_exception_handler(ProxyError, _proxy_error)
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(router)
-    routes = frozenset(r.path for r in (*app.routes, *router.routes) if hasattr(r, "path"))
-    app.add_middleware(Edge, metrics=metrics, routes=routes, error_body=error_body)
+    install_edge(app, metrics, (router,), error_body=error_body)
     return app
 
 

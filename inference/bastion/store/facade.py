@@ -4,7 +4,7 @@ retention and erasure over one database."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,14 +63,7 @@ class ErasureReceipt:
     event_id: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "user_found": self.user_found,
-            "pseudonym_links": self.pseudonym_links,
-            "consent_records": self.consent_records,
-            "vault_entries": self.vault_entries,
-            "audit_events_unlinked": self.audit_events_unlinked,
-            "event_id": self.event_id,
-        }
+        return asdict(self)
 
 
 class PrivacyStore:

@@ -9,6 +9,7 @@ event loop, and records metrics and audit events for each checked text.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from bastion.api.audit_log import Checked, record_checks
+from bastion.api.batcher import Runner
 from bastion.api.body import JsonBody
 from bastion.api.deps import (
     AppState,
@@ -89,108 +91,103 @@ def public_result(result: CheckResult, vault: Vault | None) -> dict[str, Any]:
     return d
 
 
-async def _finish(
-    request: Request,
-    state: AppState,
-    route: str,
-    key_id: str | None,
-    checked: list[Checked],
-    user_id: str | None,
-) -> None:
-    """Metrics and audit for the checked texts (and their results for the request's span)."""
-    request.state.results = [c.result for c in checked]
-    await record_checks(
-        state.audit,
-        state.metrics,
-        checked,
-        request_id=request.state.request_id,
-        key_id=key_id,
-        route=route,
-        latency_ms=(time.perf_counter() - request.state.t0) * 1000.0,
-        user_id=user_id,
-    )
+@dataclass(frozen=True)
+class Call:
+    """One /v1 request after auth: the request, the app's state, the API key id and, for
+    the checking routes, the ready runner. Its methods are the steps every route shares."""
+
+    request: Request
+    state: AppState
+    key_id: str | None
+    run: Runner | None = None
+
+    def user(self, body_user: str | None) -> str | None:
+        """The end user (``X-Bastion-User`` or the body's ``user_id``)."""
+        return user_for(self.request, body_user)
+
+    async def check(
+        self, req: CheckRequest | BatchRequest, texts: list[str], user: str | None
+    ) -> list[dict[str, Any]]:
+        """Check ``texts`` (the body's) for ``user``, record them, and return their public results."""
+        assert self.run is not None
+        state = self.state
+        texts = validate_texts(texts, state.settings.max_text_chars)
+        pol, key = policy_for(state, req.policy)
+        vault, vkey = await vault_for(state, req.policy, pol, self.key_id, user, req.session_id)
+        results = await self.run.check(texts, pol, key + vkey, vault=vault)
+        indexed = len(texts) > 1
+        await self.record(
+            [
+                Checked(t, r, i if indexed else None)
+                for i, (t, r) in enumerate(zip(texts, results, strict=True))
+            ],
+            user,
+        )
+        return [public_result(r, vault) for r in results]
+
+    async def record(self, checked: list[Checked], user: str | None) -> None:
+        """Metrics and audit for the checked texts (and their results for the request's span)."""
+        request = self.request
+        request.state.results = [c.result for c in checked]
+        await record_checks(
+            self.state.audit,
+            self.state.metrics,
+            checked,
+            request_id=request.state.request_id,
+            key_id=self.key_id,
+            route=request.scope["route"].path,
+            latency_ms=(time.perf_counter() - request.state.t0) * 1000.0,
+            user_id=user,
+        )
 
 
-async def _check(
-    request: Request,
-    state: AppState,
-    route: str,
-    key_id: str | None,
-    run: Any,
-    req: CheckRequest | BatchRequest,
-    texts: list[str],
-    user: str | None,
-) -> list[dict[str, Any]]:
-    """Check ``texts`` (the body's) for ``user`` and return their public results."""
-    texts = validate_texts(texts, state.settings.max_text_chars)
-    pol, key = policy_for(state, req.policy)
-    vault, vkey = await vault_for(state, req.policy, pol, key_id, user, req.session_id)
-    results = await run.check(texts, pol, key + vkey, vault=vault)
-    indexed = len(texts) > 1
-    checked = [
-        Checked(t, r, i if indexed else None) for i, (t, r) in enumerate(zip(texts, results, strict=True))
-    ]
-    await _finish(request, state, route, key_id, checked, user)
-    return [public_result(r, vault) for r in results]
+def _call(request: Request, key_id: KeyId, state: State) -> Call:
+    return Call(request, state, key_id)
+
+
+def _checking_call(request: Request, key_id: KeyId, run: ReadyRunner, state: State) -> Call:
+    return Call(request, state, key_id, run)
+
+
+# route parameters: the call first (auth, then 503 while loading), then the body
+ApiCall = Annotated[Call, Depends(_call)]
+CheckingCall = Annotated[Call, Depends(_checking_call)]
+CheckBody = Annotated[CheckRequest, Depends(JsonBody(CheckRequest))]
+BatchBody = Annotated[BatchRequest, Depends(JsonBody(BatchRequest))]
+MessagesBody = Annotated[MessagesRequest, Depends(JsonBody(MessagesRequest))]
+RestoreBody = Annotated[RestoreRequest, Depends(JsonBody(RestoreRequest))]
 
 
 @router.post("/v1/check", response_model=CheckResultOut, **_documents(CheckRequest))
-async def check(
-    request: Request,
-    key_id: KeyId,
-    run: ReadyRunner,
-    req: Annotated[CheckRequest, Depends(JsonBody(CheckRequest))],
-    state: State,
-) -> JSONResponse:
+async def check(call: CheckingCall, req: CheckBody) -> JSONResponse:
     """Check one prompt; returns ``CheckResult.to_dict()``."""
-    user = user_for(request, req.user_id)
-    (out,) = await _check(request, state, "/v1/check", key_id, run, req, [req.text], user)
+    (out,) = await call.check(req, [req.text], call.user(req.user_id))
     return JSONResponse(out)
 
 
 @router.post("/v1/redact", response_model=CheckResultOut, **_documents(CheckRequest))
-async def redact(
-    request: Request,
-    key_id: KeyId,
-    run: ReadyRunner,
-    req: Annotated[CheckRequest, Depends(JsonBody(CheckRequest))],
-    state: State,
-) -> JSONResponse:
+async def redact(call: CheckingCall, req: CheckBody) -> JSONResponse:
     """Redact one text; the same result shape as /v1/check, the redacted text is ``redacted_text``."""
-    user = user_for(request, req.user_id)
-    (out,) = await _check(request, state, "/v1/redact", key_id, run, req, [req.text], user)
+    (out,) = await call.check(req, [req.text], call.user(req.user_id))
     return JSONResponse(out)
 
 
 @router.post("/v1/check/batch", response_model=BatchResultOut, **_documents(BatchRequest))
-async def check_batch(
-    request: Request,
-    key_id: KeyId,
-    run: ReadyRunner,
-    req: Annotated[BatchRequest, Depends(JsonBody(BatchRequest))],
-    state: State,
-) -> JSONResponse:
+async def check_batch(call: CheckingCall, req: BatchBody) -> JSONResponse:
     """Check up to ``max_batch`` prompts; returns ``{"results": [CheckResult.to_dict(), ...]}``."""
-    user = user_for(request, req.user_id)
-    cap = state.settings.max_batch
+    user = call.user(req.user_id)
+    cap = call.state.settings.max_batch
     if len(req.texts) > cap:
         raise http_error(413, f"batch has {len(req.texts)} texts, over the limit of {cap}")
-    results = await _check(request, state, "/v1/check/batch", key_id, run, req, req.texts, user)
-    return JSONResponse({"results": results})
+    return JSONResponse({"results": await call.check(req, req.texts, user)})
 
 
 @router.post("/v1/check/messages", response_model=MessagesResultOut, **_documents(MessagesRequest))
-async def check_messages_route(
-    request: Request,
-    key_id: KeyId,
-    run: ReadyRunner,
-    req: Annotated[MessagesRequest, Depends(JsonBody(MessagesRequest))],
-    state: State,
-) -> JSONResponse:
+async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONResponse:
     """Check a chat array (OpenAI or Anthropic shape) role by role: user messages as
     input, tool results as indirect input, assistant messages as output (with canaries
     and system-prompt leaks); returns ``MessagesResult.to_dict()``."""
-    user = user_for(request, req.user_id)
+    user, state = call.user(req.user_id), call.state
     messages = [m.model_dump(mode="python", exclude_unset=True) for m in req.messages]
     pieces = parse_messages(messages)
     cap = state.settings.max_text_chars
@@ -198,8 +195,8 @@ async def check_messages_route(
     if req.system is not None:
         validate_texts([req.system], cap)
     pol, _ = policy_for(state, req.policy)
-    vault, _ = await vault_for(state, req.policy, pol, key_id, user, req.session_id)
-    assert state.guard is not None
+    vault, _ = await vault_for(state, req.policy, pol, call.key_id, user, req.session_id)
+    assert state.guard is not None and call.run is not None
     guard = state.guard
 
     def run_checks() -> Any:
@@ -207,15 +204,15 @@ async def check_messages_route(
             guard, messages, system=req.system, canaries=req.canaries, policy=pol, vault=vault
         )
 
-    result = await run.call(run_checks, sum(len(p.text) for p in pieces))
+    result = await call.run.call(run_checks, sum(len(p.text) for p in pieces))
     state.metrics.batch_size.observe(len(pieces))
-    request.state.overall_action = result.action.value
+    call.request.state.overall_action = result.action.value
     checked = [
         Checked(p.text, m.result, m.index, m.role)
         for p, m in zip(pieces, result.messages, strict=True)
         if m.result is not None
     ]
-    await _finish(request, state, "/v1/check/messages", key_id, checked, user)
+    await call.record(checked, user)
     out = result.to_dict()
     for d, m in zip(out["messages"], result.messages, strict=True):
         if m.result is not None:
@@ -229,15 +226,10 @@ async def check_messages_route(
     responses={404: {"model": ErrorOut, "description": "unknown or expired session"}},
     **_documents(RestoreRequest),
 )
-async def restore_route(
-    request: Request,
-    key_id: KeyId,
-    req: Annotated[RestoreRequest, Depends(JsonBody(RestoreRequest))],
-    state: State,
-) -> JSONResponse:
+async def restore_route(call: ApiCall, req: RestoreBody) -> JSONResponse:
     """Put a session's pseudonymised values back into a text (an LLM's answer): only
     for the API key and user that created the session, until the session expires."""
-    user = user_for(request, req.user_id)
+    user, state, key_id = call.user(req.user_id), call.state, call.key_id
     if state.sessions is None:
         raise http_error(
             422,
@@ -253,7 +245,7 @@ async def restore_route(
         raise http_error(404, "unknown or expired session for this API key and user")
     state.audit.event(
         "restore",
-        request_id=request.state.request_id,
+        request_id=call.request.state.request_id,
         key_id=key_id,
         user_hmac=state.audit.user_hmac(user),
         restored=out.restored,
@@ -263,4 +255,4 @@ async def restore_route(
     return JSONResponse({"text": out.text, "restored": out.restored, "unknown": out.unknown})
 
 
-__all__ = ["BEARER_AUTH", "ERRORS", "REQUEST_MODELS", "public_result", "router"]
+__all__ = ["BEARER_AUTH", "ERRORS", "REQUEST_MODELS", "Call", "public_result", "router"]
