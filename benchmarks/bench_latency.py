@@ -13,6 +13,25 @@ batches (``batch_invariant=False``, the old path), calls interleaved. Prints thr
 each, their ratio, and for each path the largest score change of a text between being
 scored alone and inside the whole batch (injection probability; PII per-token tag
 probabilities).
+
+    python benchmarks/bench_latency.py --only onepass [--reps 100] [--onepass-variants DIR]
+
+One encoder pass for both tasks (issue 17), as ratios measured in ONE loop: per input
+length (64 and 256 tokens), the calls below run interleaved, in a rotating order, so
+machine noise hits them alike; each p50 is divided by the reference's p50.
+
+* reference: one forward pass of the first shipped injection model (``git show
+  2c8db24:models/injection/model.onnx``, MiniLM-L6 int8) on the same text, plain
+  onnxruntime session with 2 threads;
+* separate: full ``Guard.check`` with the regex recognizers and the two separate models;
+* one-pass: full ``Guard.check`` with the regex recognizers and the one-pass detectors
+  (``models/onepass``), the output cache emptied before every call (outside the timer) so
+  that every check pays its encoder pass;
+* one-pass forward: one forward of the one-pass graph alone (plain session, 2 threads);
+* one more one-pass Guard per quantisation variant folder in ``--onepass-variants``
+  (default ``artifacts/onepass/variants`` when it exists; see ``export_onepass --variants``).
+
+Skips with a message, exit 0, when ``models/onepass`` (or the reference revision) is absent.
 """
 
 from __future__ import annotations
@@ -20,6 +39,8 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -137,18 +158,154 @@ def invariance(root: Path, threads: int | None, n_texts: int, rounds: int) -> No
             print(f"| {model} | {name} | {len(texts) / t:.0f} | {ratio:.3f} | {delta:.4g} |")
 
 
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_REV = "2c8db24"
+
+
+def _git_blob(rev: str, path: str) -> bytes | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{rev}:{path}"], capture_output=True, check=True, timeout=120
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout
+
+
+def _plain_session(path: Path, threads: int = 2):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _one_forward(session, tokenizer, text: str, max_length: int = 256):
+    """A closure running ONE forward of ``session`` on ``text`` ([CLS] text [SEP], truncated)."""
+    ids = [tokenizer.token_to_id("[CLS]")]
+    ids += tokenizer.encode(text, add_special_tokens=False).ids[: max_length - 2]
+    ids.append(tokenizer.token_to_id("[SEP]"))
+    arr = np.array([ids], dtype=np.int64)
+    feeds = {"input_ids": arr, "attention_mask": np.ones_like(arr), "token_type_ids": np.zeros_like(arr)}
+    names = {i.name for i in session.get_inputs()}
+    if "case_ids" in names:
+        feeds["case_ids"] = np.zeros_like(arr)
+    feeds = {k: v for k, v in feeds.items() if k in names}
+    return lambda: session.run(None, feeds)
+
+
+def onepass_ratios(
+    root: Path, threads: int | None, reps: int, variants_dir: Path | None, rev: str = REFERENCE_REV
+) -> None:
+    """The one-pass mode (see the module docstring)."""
+    if not (root / "onepass" / "manifest.json").is_file():
+        print(
+            f"skipped: no one-pass model at {root / 'onepass'} (build one with python -m "
+            "bastion_training.distill and python -m bastion_training.export_onepass)"
+        )
+        return
+    from bastion.detectors.onepass import OnePassModel
+    from tokenizers import Tokenizer
+
+    blobs = {n: _git_blob(rev, f"models/injection/{n}") for n in ("model.onnx", "tokenizer.json")}
+    if not all(blobs.values()):
+        print(
+            f"skipped: the reference model {rev}:models/injection/model.onnx is not in this clone's git history"
+        )
+        return
+    opts = {} if threads is None else {"threads": threads}
+    tmp = tempfile.TemporaryDirectory()
+    ref_dir = Path(tmp.name)
+    for name, blob in blobs.items():
+        (ref_dir / name).write_bytes(blob)
+    ref_session = _plain_session(ref_dir / "model.onnx")
+    ref_tok = Tokenizer.from_file(str(ref_dir / "tokenizer.json"))
+    ref_tok.no_truncation()
+    ref_tok.no_padding()
+    regex = build_detector("pii_regex")
+    separate = Guard(
+        [
+            regex,
+            OnnxNERDetector.load(root / "pii", **opts),
+            OnnxInjectionDetector.load(root / "injection", **opts),
+        ]
+    )
+    folders = {"one-pass": root / "onepass"}
+    if variants_dir is not None and variants_dir.is_dir():
+        for sub in sorted(variants_dir.iterdir()):
+            if (sub / "manifest.json").is_file():
+                folders[f"one-pass [{sub.name}]"] = sub
+    onepass: dict[str, tuple[OnePassModel, Guard]] = {}
+    for name, folder in folders.items():
+        model = OnePassModel.load(folder, **opts)
+        inj, pii = model.detectors()
+        onepass[name] = (model, Guard([regex, pii, inj]))
+    main_model = onepass["one-pass"][0]
+    one_session = _plain_session(root / "onepass" / "model.onnx")
+    print(
+        f"one-pass model {main_model.manifest.version}: {main_model.manifest.extra.get('layers')} layers, "
+        f"quantisation {main_model.manifest.extra.get('quantization')}"
+    )
+    print(f"reference: {rev}:models/injection/model.onnx, plain onnxruntime session, 2 threads\n")
+    print("| tokens | call | p50 ms | p95 ms | p50 / reference |\n|---|---|---|---|---|")
+    for n in (64, 256):
+        text = text_of_tokens(separate.detectors[2], n)  # the injection model's tokens, as issue 17 measured
+        calls = {
+            "reference: one forward (first injection model)": _one_forward(ref_session, ref_tok, text),
+            "one-pass graph: one forward": _one_forward(
+                one_session, main_model.tokenizer, text, main_model.manifest.max_length
+            ),
+            "separate models: Guard.check": lambda g=separate, t=text: g.check(t),
+        }
+        for name, (_, guard) in onepass.items():
+            calls[f"{name}: Guard.check"] = lambda g=guard, t=text: g.check(t)
+        resets = {f"{name}: Guard.check": model.clear_cache for name, (model, _) in onepass.items()}
+        times: dict[str, list[float]] = {k: [] for k in calls}
+        names = list(calls)
+        for k in names:  # warm-up
+            resets.get(k, lambda: None)()
+            calls[k]()
+        for rep in range(reps):
+            for k in names[rep % len(names) :] + names[: rep % len(names)]:
+                resets.get(k, lambda: None)()
+                t0 = time.perf_counter()
+                calls[k]()
+                times[k].append((time.perf_counter() - t0) * 1000)
+        ref = statistics.median(times[names[0]])
+        for k in names:
+            ts = sorted(times[k])
+            p50, p95 = statistics.median(ts), ts[min(len(ts) - 1, int(0.95 * len(ts)))]
+            print(f"| {n} | {k} | {p50:.2f} | {p95:.2f} | {p50 / ref:.2f}x |")
+        sep = statistics.median(times["separate models: Guard.check"])
+        for name in onepass:
+            print(
+                f"| {n} | {name} Guard.check / separate Guard.check | | | {statistics.median(times[f'{name}: Guard.check']) / sep:.2f}x |"
+            )
+    tmp.cleanup()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models-dir", default=str(Path(__file__).resolve().parents[1] / "models"))
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--reps", type=int, default=100)
-    ap.add_argument("--only", choices=["all", "invariance"], default="all")
+    ap.add_argument("--only", choices=["all", "invariance", "onepass"], default="all")
+    ap.add_argument(
+        "--onepass-variants",
+        default=str(REPO / "artifacts" / "onepass" / "variants"),
+        help="folder of one-pass quantisation variants to time too (--only onepass)",
+    )
     ap.add_argument("--texts", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     root = Path(args.models_dir)
     if args.only == "invariance":
         invariance(root, args.threads, args.texts, args.rounds)
+        return
+    if args.only == "onepass":
+        onepass_ratios(
+            root, args.threads, args.reps, Path(args.onepass_variants) if args.onepass_variants else None
+        )
         return
     opts = {} if args.threads is None else {"threads": args.threads}
     inj = build_detector("onnx_injection", path=root / "injection", **opts)

@@ -1,0 +1,302 @@
+"""Distillation on tiny random teachers: the pool reads train-role files only, teacher targets
+line up with what the runtime teachers say, a few steps reduce the KL, and the CLI output
+exports to a one-pass folder the runtime loads."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+pytest.importorskip("torch")
+pytest.importorskip("onnxruntime.quantization")
+
+import torch  # noqa: E402
+from bastion.errors import ConfigError  # noqa: E402
+from bastion_training import distill as D  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from onepass_tiny import CORPUS, SEQ_LABELS, TAGS, tiny_base, tiny_injection_teacher, tiny_pii_teacher  # noqa: E402
+
+EVAL_MARK = "HELD-OUT-EVAL-ROW"
+VAL_MARK = "VALIDATION-ROW"
+
+
+def _texts(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        k = int(rng.integers(1, 4))
+        out.append(
+            " ".join(CORPUS[int(i)] for i in rng.choice(len(CORPUS), k)) + f" {int(rng.integers(1000))}"
+        )
+    return out
+
+
+def _data(root: Path) -> dict[str, Path]:
+    inj, pii = root / "injection", root / "pii"
+    inj.mkdir(parents=True)
+    pii.mkdir(parents=True)
+    texts = _texts(70, 1)
+    pd.DataFrame(
+        {"text": texts + ["a row of another split"], "label": [0] * 71, "split": ["train"] * 70 + ["val"]}
+    ).to_parquet(inj / "train.parquet")
+    pd.DataFrame({"text": [EVAL_MARK] * 3, "label": [1] * 3}).to_parquet(inj / "eval_jbb.parquet")
+    pd.DataFrame({"text": [VAL_MARK] * 3, "label": [1] * 3}).to_parquet(inj / "val.parquet")
+    pd.DataFrame({"text": _texts(30, 2), "spans": [[] for _ in range(30)]}).to_parquet(pii / "train.parquet")
+    pd.DataFrame({"text": [EVAL_MARK], "spans": [[]]}).to_parquet(pii / "eval_conll_test.parquet")
+    return {"injection": inj / "train.parquet", "pii": pii / "train.parquet"}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("distill")
+    base = tiny_base(root / "base")
+    return {
+        "root": root,
+        "base": base,
+        "injection": tiny_injection_teacher(root / "teachers" / "injection", base),
+        "pii": tiny_pii_teacher(root / "teachers" / "pii", base),
+        "sources": _data(root / "data"),
+    }
+
+
+def _params(tiny: dict, **over) -> dict:
+    d = {
+        "teachers": {"injection": str(tiny["injection"]), "pii": str(tiny["pii"])},
+        "init_from": str(tiny["base"]),
+        "layers": 1,
+        "max_length": 32,
+        "overlap": 8,
+        "steps": 60,
+        "max_minutes": 5,
+        "lr": 3e-3,
+        "batch_size": 16,
+        "warmup": 0.0,
+        "eval_every": 30,
+        "threads": 1,
+        "pool": {
+            "sources": [str(tiny["sources"]["injection"]), str(tiny["sources"]["pii"])],
+            "heldout": 0.15,
+            "max_windows_per_text": 3,
+        },
+        "export": {"calibrate": False},
+    }
+    d.update(over)
+    return {"seed": 5, "distill": d}
+
+
+@pytest.fixture(scope="module")
+def run(tiny: dict) -> dict:
+    """The CLI, once: params.yaml → artifacts (hf/, summary, cached targets)."""
+    params = tiny["root"] / "params.yaml"
+    params.write_text(yaml.safe_dump(_params(tiny)))
+    out = tiny["root"] / "art"
+    assert D.main(["--params", str(params), "--out", str(out)]) == 0
+    return {"out": out, "params": params, "summary": json.loads((out / "distill_summary.json").read_text())}
+
+
+def test_pool_reads_train_files_only(tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow.parquet as pq
+
+    read: list[str] = []
+    real_read, real_schema = pd.read_parquet, pq.read_schema
+    monkeypatch.setattr(pd, "read_parquet", lambda p, *a, **k: read.append(str(p)) or real_read(p, *a, **k))
+    monkeypatch.setattr(pq, "read_schema", lambda p, *a, **k: read.append(str(p)) or real_schema(p, *a, **k))
+    texts = D.gather_pool(
+        [
+            tiny["sources"]["injection"],
+            tiny["sources"]["pii"],
+            tiny["root"] / "data" / "nowhere" / "train.parquet",
+        ]
+    )
+    assert read and all(Path(p).name == "train.parquet" for p in read)
+    assert not any(EVAL_MARK in t or VAL_MARK in t for t in texts)
+    assert "a row of another split" not in texts  # rows of another split in a train file are dropped
+    assert len(texts) == len(set(texts)) > 50
+
+
+@pytest.mark.parametrize(
+    "name", ["eval_jbb.parquet", "val.parquet", "test.parquet", "eval_conll_test.parquet"]
+)
+def test_pool_refuses_held_out_files(tiny: dict, name: str) -> None:
+    with pytest.raises(ValueError, match="train-role"):
+        D.gather_pool([tiny["sources"]["injection"], tiny["root"] / "data" / "injection" / name])
+
+
+@pytest.mark.parametrize(
+    ("caps", "total", "expected"),
+    [({"injection": 10}, None, 10 + 30), ({"injection": 10, "pii": 5}, None, 15), ({}, 12, 12)],
+)
+def test_pool_caps(tiny: dict, caps: dict, total: int | None, expected: int) -> None:
+    texts = D.gather_pool(list(tiny["sources"].values()), caps=caps, total_cap=total)
+    assert len(texts) == expected
+
+
+def test_teacher_targets_are_the_runtime_teachers(tiny: dict) -> None:
+    from bastion.detectors.onnx_common import softmax
+
+    t = D.Teachers(tiny["injection"], tiny["pii"], threads=1)
+    assert t.same_vocab and t.use_case and t.seq_labels == SEQ_LABELS and t.tags == TAGS
+    text = " ".join(CORPUS[:3])
+    windows = t.targets([text], content=30, stride=22, max_windows=10, rng=np.random.default_rng(0))
+    enc, probs = t.pii.token_probs([text])[0]
+    spans = D.sliding_windows(len(enc.ids), 30, 22)
+    assert len(windows) == len(spans) > 1
+    for w, (s, e) in zip(windows, spans, strict=True):
+        assert w.ids.tolist() == enc.ids[s:e]
+        assert np.allclose(np.exp(w.tok.astype(np.float32)), np.clip(probs[s:e], 1e-6, 1), atol=2e-3)
+        # the window's own text re-tokenises to the same ids when it starts and ends on word edges
+        starts = s == 0 or enc.word_ids[s] != enc.word_ids[s - 1]
+        ends = e == len(enc.ids) or enc.word_ids[e] != enc.word_ids[e - 1]
+        if starts and ends:
+            inj_p = t.inj.scores([text[enc.offsets[s][0] : enc.offsets[e - 1][1]]])[0][0]
+            assert abs(float(softmax(w.seq.astype(np.float64))[1]) - inj_p) < 1e-3
+    single = t.targets([CORPUS[0]], content=30, stride=22, max_windows=10, rng=np.random.default_rng(0))
+    assert len(single) == 1  # one window, the whole text: always on word edges
+    assert abs(float(softmax(single[0].seq.astype(np.float64))[1]) - t.inj.scores([CORPUS[0]])[0][0]) < 1e-3
+    # without a shared vocabulary the injection teacher re-tokenises each window's text
+    t.same_vocab = False
+    again = t.targets([text], content=30, stride=22, max_windows=10, rng=np.random.default_rng(0))
+    assert np.allclose(
+        softmax(again[0].seq.astype(np.float64)), softmax(windows[0].seq.astype(np.float64)), atol=1e-3
+    )
+
+
+def test_targets_roundtrip_through_the_cache_file(tiny: dict, tmp_path: Path) -> None:
+    t = D.Teachers(tiny["injection"], tiny["pii"], threads=1)
+    windows = t.targets(CORPUS[:4], content=30, stride=22, max_windows=2, rng=np.random.default_rng(0))
+    D.save_windows(tmp_path / "t.npz", windows, "k1")
+    back = D.load_windows(tmp_path / "t.npz", "k1")
+    assert back is not None and len(back) == len(windows)
+    for a, b in zip(windows, back, strict=True):
+        assert np.array_equal(a.ids, b.ids) and np.array_equal(a.case, b.case)
+        assert np.array_equal(a.seq, b.seq) and np.array_equal(a.tok, b.tok)
+    assert D.load_windows(tmp_path / "t.npz", "other key") is None
+
+
+@pytest.mark.parametrize(
+    ("same", "expect_zero"),
+    [(True, True), (False, False)],
+)
+def test_kl_terms(same: bool, expect_zero: bool) -> None:
+    torch.manual_seed(0)
+    seq_t, tok_t = torch.randn(3, 2), torch.log_softmax(torch.randn(3, 5, 4), -1)
+    batch = {"seq": seq_t, "tok": tok_t, "content": torch.tensor([[False, True, True, True, False]] * 3)}
+    seq_s, tok_s = (seq_t, tok_t) if same else (torch.randn(3, 2), torch.randn(3, 5, 4))
+    s, t = D.kl_terms(seq_s, tok_s, batch, temperature=2.0)
+    assert (float(s) < 1e-6 and float(t) < 1e-6) == expect_zero
+    assert float(s) >= -1e-7 and float(t) >= -1e-7
+
+
+def test_build_student_copies_the_first_layers(tiny: dict, tmp_path: Path) -> None:
+    from transformers import BertModel
+
+    base = BertModel.from_pretrained(tiny["base"])
+    student, report = D.build_student(tiny["base"], 1, SEQ_LABELS, TAGS, use_case_features=True)
+    assert len(student.bert.encoder.layer) == 1 == student.config.num_hidden_layers
+    got = student.bert.encoder.layer[0].attention.self.query.weight
+    assert torch.equal(got, base.encoder.layer[0].attention.self.query.weight)
+    assert torch.equal(student.bert.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+    assert float(student.case_embeddings.weight.abs().sum()) == 0.0
+    assert "encoder" in report["copied"]
+    with pytest.raises(ValueError, match="layers"):
+        D.build_student(tiny["base"], 3, SEQ_LABELS, TAGS, use_case_features=True)
+
+
+def test_build_student_takes_a_pii_teacher_head(tiny: dict, tmp_path: Path) -> None:
+    from bastion_training.ner_model import CaseBertForTokenClassification
+    from transformers import BertConfig
+
+    cfg = BertConfig.from_pretrained(tiny["base"], num_labels=len(TAGS), id2label=dict(enumerate(TAGS)))
+    cfg.use_case_features = True
+    teacher = CaseBertForTokenClassification(cfg)
+    with torch.no_grad():
+        teacher.case_embeddings.weight.normal_()
+    teacher.save_pretrained(tmp_path / "pii_hf")
+    student, report = D.build_student(tmp_path / "pii_hf", 2, SEQ_LABELS, TAGS, use_case_features=True)
+    assert torch.equal(student.token_classifier.weight, teacher.classifier.weight)
+    assert torch.equal(student.case_embeddings.weight, teacher.case_embeddings.weight)
+    assert {"token_classifier", "case_embeddings"} <= set(report["copied"])
+
+
+def test_a_few_steps_reduce_the_kl(run: dict) -> None:
+    s = run["summary"]
+    assert s["steps"] == 60 and s["pool"]["train_windows"] > 50 and s["pool"]["heldout_windows"] > 0
+    assert s["best"]["seq_kl"] < 0.7 * s["initial"]["seq_kl"], s["history"]
+    assert s["best"]["tok_kl"] < 0.7 * s["initial"]["tok_kl"], s["history"]
+    assert s["teachers"]["injection"]["version"] == "tiny-inj-1"
+    assert s["case_features"] is True and s["stride"] == 32 - 2 - 8
+
+
+def test_saved_student_reloads_with_the_same_outputs(run: dict) -> None:
+    student = D.load_student(run["out"] / "hf")
+    assert student.seq_labels == SEQ_LABELS and student.token_labels == TAGS and student.use_case_features
+    again = D.load_student(run["out"] / "hf")
+    ids = torch.tensor([[2, 10, 11, 12, 3]])
+    with torch.no_grad():
+        a, b = student(ids, torch.ones_like(ids)), again(ids, torch.ones_like(ids))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert (run["out"] / "hf" / "tokenizer.json").is_file()
+
+
+def test_second_run_reuses_targets_and_hidden_mse_trains(
+    tiny: dict, run: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = run["out"].parent / "art2"
+    out.mkdir()
+    for name in ("teacher_targets.npz", "teacher_targets.split.json"):
+        (out / name).write_bytes((run["out"] / name).read_bytes())
+
+    def no_teacher(*a, **k):
+        raise AssertionError("teacher targets were recomputed instead of read from the cache")
+
+    monkeypatch.setattr(D.Teachers, "targets", no_teacher)
+    params = _params(tiny, steps=4, eval_every=2, hidden_weight=1.0, hidden_teacher=str(tiny["base"]))
+    summary = D.distill(params, out)
+    assert (
+        summary["steps"] == 4 and summary["pool"]["train_windows"] == run["summary"]["pool"]["train_windows"]
+    )
+    mse = [h["hidden_mse"] for h in summary["history"] if "hidden_mse" in h]
+    assert mse and all(np.isfinite(mse))
+
+
+@pytest.mark.parametrize(
+    ("over", "match"),
+    [({"layer": 2}, "unknown"), ({"lr": "fast"}, "lr"), ({"overlap": 40}, "overlap"), ({"steps": 0}, "> 0")],
+)
+def test_bad_params_are_config_errors(tiny: dict, over: dict, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        D.DistillConfig.from_params(_params(tiny, **over))
+
+
+def test_end_to_end_export_loads_in_the_runtime(run: dict) -> None:
+    from bastion.detectors.onepass import load_onepass_detectors
+    from bastion_training.export_onepass import main as export_main
+
+    models = run["out"].parent / "models"
+    rc = export_main(
+        [
+            "--params",
+            str(run["params"]),
+            "--art",
+            str(run["out"]),
+            "--out",
+            str(models / "onepass"),
+            "--variants",
+            "u8s8",
+        ]
+    )
+    assert rc == 0
+    inj, pii = load_onepass_detectors(models, threads=1)
+    manifest = json.loads((models / "onepass" / "manifest.json").read_text())
+    assert manifest["teachers"]["pii"]["version"] == "tiny-pii-2" and manifest["layers"] == 1
+    assert manifest["distillation"]["steps"] == 60
+    scores = inj.scores(CORPUS)
+    assert all(0.0 <= s <= 1.0 for s, _, _ in scores)
+    assert len(pii.detect(CORPUS)) == len(CORPUS)
