@@ -14,7 +14,7 @@ import pytest
 from bastion import Guard
 from bastion.cli import main as cli_main
 from bastion.errors import ConfigError
-from bastion.scan import load_guard, scan
+from bastion.scan import scan
 from bastion.types import Finding
 
 EMAIL = "bob@example.org"
@@ -246,11 +246,6 @@ def test_refuses_to_overwrite_input(csv_file):
         scan(csv_file, csv_file, guard_spec=SPEC)
 
 
-def test_load_guard_rejects_non_guard():
-    with pytest.raises(ConfigError, match="not a Guard"):
-        load_guard("os:getcwd")
-
-
 def test_cli(csv_file, tmp_path, capsys):
     out = tmp_path / "cli.csv"
     code = cli_main(
@@ -269,21 +264,6 @@ def test_cli(csv_file, tmp_path, capsys):
 def test_default_output_name(jsonl_file):
     s = scan(jsonl_file, guard_spec=SPEC)
     assert Path(s.output).name == "in.scanned.jsonl" and Path(s.output).exists()
-
-
-@pytest.mark.parametrize(
-    ("spec", "pii", "injection"),
-    [("tasks=pii", True, False), ("tasks=injection", False, True), ("tasks=pii, injection", True, True)],
-)
-def test_load_guard_tasks_spec(need_default, spec, pii, injection):
-    guard = load_guard(spec)
-    assert any(d.category == "pii" for d in guard.detectors) is pii
-    assert any(d.category == "injection" for d in guard.detectors) is injection
-
-
-def test_load_guard_bad_tasks_spec(need_default):
-    with pytest.raises(ConfigError, match="tasks"):
-        load_guard("tasks=moderation")
 
 
 def test_cli_tasks_conflicts_with_guard(csv_file, tmp_path, capsys):

@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bastion import exitcodes
+from bastion.config import TASKS, GuardSpec, parse_tasks
 from bastion.errors import BastionError, ConfigError, InputError
-from bastion.guard import TASKS, Guard, coerce_text
-from bastion.policy import Policy
-from bastion.types import Action, CheckResult
+from bastion.guard import Guard, coerce_text
+from bastion.results import redact_dict, summary_text
+from bastion.types import Action
 
 EXIT_OK = exitcodes.OK
 EXIT_ERROR = exitcodes.ERROR
@@ -92,10 +93,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def _tasks(value: str) -> tuple[str, ...]:
-    tasks = tuple(t.strip() for t in value.split(",") if t.strip())
-    if not tasks or not set(tasks) <= set(TASKS):
-        raise argparse.ArgumentTypeError(f"expected a comma list of {', '.join(TASKS)}, got {value!r}")
-    return tasks
+    try:
+        return parse_tasks(value)
+    except ConfigError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma list of {', '.join(TASKS)}, got {value!r}"
+        ) from None
 
 
 def _read_text(arg: str | None, stdin: TextIO) -> str:
@@ -113,12 +116,8 @@ def _read_text(arg: str | None, stdin: TextIO) -> str:
     return coerce_text(data)
 
 
-def _build_guard(args: argparse.Namespace, policy: Policy | None = None) -> Guard:
-    if args.config is not None:
-        if args.tasks is not None:
-            raise ConfigError("--tasks applies to the default guard; set 'tasks' in the config instead")
-        return Guard.from_config(args.config)
-    return Guard.default(args.models_dir, policy, tasks=args.tasks or TASKS)
+def _build_guard(args: argparse.Namespace) -> Guard:
+    return Guard.from_spec(GuardSpec(config=args.config, models_dir=args.models_dir, tasks=args.tasks))
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -133,42 +132,6 @@ def _write(stream: TextIO, text: str) -> None:
             stream.flush()
             buffer.write(text.encode("utf-8"))
             buffer.flush()
-
-
-def _explanation(f: Any) -> str:
-    """One line for a finding's explanation: ``key=value`` pairs in the detector's order."""
-    why = f.explanation
-    if why is None:
-        return "no explanation"
-    if isinstance(why, str):
-        return why
-    return "  ".join(f"{k}={v}" for k, v in why.items())
-
-
-def _summary(result: CheckResult, explain: bool = False) -> str:
-    lines = [f"action: {result.action.value}"]
-    if result.injection_score is None:
-        lines.append("injection: not checked (no injection detector)")
-    else:
-        verdict = "INJECTION" if result.is_injection else "no injection"
-        cut = "" if result.injection_threshold is None else f", threshold {result.injection_threshold:.3f}"
-        lines.append(f"injection: {verdict} (score {result.injection_score:.3f}{cut})")
-    pii = result.pii
-    lines.append(f"pii: {len(pii)} finding{'s' if len(pii) != 1 else ''}")
-    # Offsets only, never the values: summaries end up in terminals and CI logs.
-    for f in pii:
-        check = ", validated" if f.validated else ""
-        lines.append(f"  {f.label:<16} [{f.start}:{f.end}]  score {f.score:.2f}  ({f.detector}{check})")
-        if explain:
-            lines.append(f"    why: {_explanation(f)}")
-    if pii:
-        lines.append(f"redacted: {result.redacted_text}")
-    if result.degraded:
-        lines.append("degraded: yes")
-        lines += [f"  - {r}" for r in result.degraded_reasons]
-    if result.model_versions:
-        lines.append("models: " + ", ".join(f"{k} {v}" for k, v in sorted(result.model_versions.items())))
-    return "\n".join(lines) + "\n"
 
 
 def _guarded(func):
@@ -195,7 +158,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         _write(sys.stdout, json.dumps(result.to_dict(explain=args.explain), ensure_ascii=False) + "\n")
     else:
-        _write(sys.stdout, _summary(result, explain=args.explain))
+        _write(sys.stdout, summary_text(result, explain=args.explain))
     return EXIT_BLOCK if result.action is Action.BLOCK else EXIT_OK
 
 
@@ -203,25 +166,16 @@ def run_check(args: argparse.Namespace) -> int:
 def run_redact(args: argparse.Namespace) -> int:
     """Run ``bastion redact``; returns the exit status."""
     text = _read_text(args.text, sys.stdin)
-    override: dict[str, Any] | None = None
+    guard = _build_guard(args)
+    policy = None
     if args.operator is not None:
         # An explicit operator applies to every label, including per-label config ones.
-        override = {"default_operator": args.operator, "operators": {}}
-    guard = _build_guard(args, Policy.from_dict(override) if args.config is None else None)
-    policy = guard.policy.with_overrides(override) if args.config is not None else None
+        policy = guard.policy.with_overrides({"default_operator": args.operator, "operators": {}})
     result = guard.check(text, policy=policy)
     if not args.json:
         _write(sys.stdout, result.redacted_text + ("" if result.redacted_text.endswith("\n") else "\n"))
         return EXIT_OK
-    out: dict[str, Any] = {
-        "redacted_text": result.redacted_text,
-        "pii": [f.to_dict(explain=False) for f in result.pii],
-        "degraded": result.degraded,
-    }
-    if result.vault is not None and len(result.vault):
-        # The mapping is what `bastion.restore` needs to put the values back.
-        out["vault"] = dict(result.vault.items())
-    _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
+    _write(sys.stdout, json.dumps(redact_dict(result), ensure_ascii=False) + "\n")
     return EXIT_OK
 
 

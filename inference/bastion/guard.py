@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import functools
-import logging
 import os
 import threading
 import time
@@ -20,15 +19,15 @@ from collections.abc import (
     Sequence,
 )
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, overload
 
 from bastion.canary import Canary, make_canary
+from bastion.config import TASKS, GuardParts, GuardSpec, shipped_parts, yaml_parts
+from bastion.config import default_models_dir as default_models_dir  # older imports name it here
 from bastion.conversation import MessagesResult, add_output_findings, check_messages
-from bastion.detectors import Detector, build_detector
-from bastion.detectors.base import calibration, token_counters
-from bastion.errors import ConfigError, InputError, ModelLoadError
+from bastion.detectors.base import Detector, calibration, token_counters
+from bastion.errors import ConfigError, InputError
 from bastion.leak import LeakConfig
 from bastion.merge import merge_findings
 from bastion.normalize import Normalized, normalize
@@ -39,28 +38,7 @@ from bastion.stream import StreamEvent, aguard_stream, guard_stream
 from bastion.telemetry import Telemetry
 from bastion.types import INJECTION, PII, Action, CheckResult, Finding
 
-log = logging.getLogger("bastion")
-
-# what Guard.default can run; a PII-only scan skips the injection model entirely
-TASKS: tuple[str, ...] = ("pii", "injection")
-
-MODELS_ENV = "BASTION_MODELS_DIR"
-
-ON_MODEL_ERROR = ("degrade", "raise")
 ERRORS = ("raise", "return")
-
-
-def default_models_dir() -> Path:
-    """Where the shipped models are: ``$BASTION_MODELS_DIR``, else the package's bundled
-    copy (wheel installs), else the repository's ``models/`` (editable installs)."""
-    env = os.environ.get(MODELS_ENV)
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    for cand in (here / "_models", here.parent.parent / "models"):
-        if cand.is_dir():
-            return cand
-    return here.parent.parent / "models"
 
 
 def _pseudonymises(policy: Policy) -> bool:
@@ -168,52 +146,21 @@ class Guard:
         """Shipped models when present, else regex + heuristics with ``degraded=True``.
 
         ``on_model_error="raise"`` turns a missing or corrupt model (no manifest, sha256
-        mismatch, a graph that does not fit its manifest) into a :class:`ModelLoadError`
+        mismatch, a graph that does not fit its manifest) into a :class:`~bastion.errors.ModelLoadError`
         instead of a degraded fallback. ``tasks`` picks what
         runs: ``("pii",)`` for PII-only scans (no injection model cost; ``injection_score``
-        is then ``None``), ``("injection",)`` for an injection-only screen.
+        is then ``None``), ``("injection",)`` for an injection-only screen. See
+        :func:`bastion.config.shipped_parts`.
 
         >>> Guard.default(tasks=("pii",)).check("mail jane@example.com").injection_score is None
         True
         """
-        if on_model_error not in ON_MODEL_ERROR:
-            raise ConfigError(f"on_model_error must be one of {list(ON_MODEL_ERROR)}, got {on_model_error!r}")
-        wanted = set(tasks)
-        if not wanted or not wanted <= set(TASKS):
-            raise ConfigError(f"tasks must be a non-empty subset of {list(TASKS)}, got {sorted(wanted)}")
-        root = Path(models_dir) if models_dir is not None else default_models_dir()
-        detectors: list[Detector] = [build_detector("pii_regex")] if "pii" in wanted else []
-        reasons: list[str] = []
-        opts: dict[str, Any] = {} if threads is None else {"threads": threads}
-
-        def _try(name: str, sub: str) -> Detector | None:
-            path = root / sub
-            if not (path / "manifest.json").is_file():
-                if on_model_error == "raise":
-                    raise ModelLoadError(f"{sub} model not found: no manifest.json in {path}")
-                reasons.append(f"{sub} model not found at {path}")
-                return None
-            try:
-                return build_detector(name, path=path, **opts)
-            except ModelLoadError as exc:
-                if on_model_error == "raise":
-                    raise
-                log.warning("bastion: %s model unusable, running degraded: %s", sub, exc)
-                reasons.append(f"{sub} model unusable: {exc}")
-                return None
-
-        if "pii" in wanted:
-            pii_model = _try("onnx_pii", "pii")
-            if pii_model is not None:
-                detectors.append(pii_model)
-        if "injection" in wanted:
-            inj_model = _try("onnx_injection", "injection")
-            detectors.append(inj_model if inj_model is not None else build_detector("heuristic_injection"))
-        return cls(detectors, policy, degraded_reasons=reasons)
+        parts = shipped_parts(models_dir, policy, on_model_error=on_model_error, threads=threads, tasks=tasks)
+        return cls.from_parts(parts)
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Guard:
-        """Build a Guard from YAML::
+        """Build a Guard from a YAML file (the format: :func:`bastion.config.yaml_parts`)::
 
         detectors:
           - name: pii_regex
@@ -222,50 +169,37 @@ class Guard:
             options: {path: models/injection}
         policy:
           label_actions: {API_KEY: block}
-
-        Relative paths (``models_dir``, a detector's ``path`` option) are resolved against
-        the config file's folder, so a config works from any working directory.
         """
-        import yaml
+        return cls.from_parts(yaml_parts(path))
 
-        try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read config {path}: {exc}") from exc
-        if not isinstance(raw, dict):
-            raise ConfigError(f"config {path} must be a mapping")
-        base = Path(path).resolve().parent
+    @classmethod
+    def from_spec(cls, spec: GuardSpec | str | os.PathLike[str] | None = None) -> Guard:
+        """Build the Guard a :class:`~bastion.config.GuardSpec` (or its string form:
+        ``"default"``, ``"tasks=pii"``, a YAML path, ``"module:function"``) names.
 
-        def anchored(value: Any) -> Any:
-            if isinstance(value, str | os.PathLike) and not Path(value).is_absolute():
-                return str(base / value)
-            return value
+        >>> Guard.from_spec("tasks=pii").check("hi").injection_score is None
+        True
+        """
+        spec = GuardSpec.parse(spec)
+        if spec.config is not None:
+            return cls.from_config(spec.config)
+        if spec.factory is None:
+            return cls.default(spec.models_dir, tasks=spec.tasks or TASKS)
+        guard = spec.load_factory()()
+        if not isinstance(guard, Guard):
+            raise ConfigError(f"guard factory {spec.factory!r} returned {type(guard).__name__}, not a Guard")
+        return guard
 
-        specs = raw.get("detectors")
-        if specs is None:
-            models = raw.get("models_dir")
-            tasks = raw.get("tasks", TASKS)
-            if isinstance(tasks, str) or not isinstance(tasks, list | tuple):
-                raise ConfigError(f"'tasks' must be a list such as [pii], got {tasks!r}")
-            return cls.default(
-                anchored(models) if models else None, Policy.from_dict(raw.get("policy")), tasks=tasks
-            )
-        if not isinstance(specs, list) or not specs:
-            raise ConfigError("'detectors' must be a non-empty list")
-        detectors = []
-        for spec in specs:
-            if isinstance(spec, str):
-                spec = {"name": spec}
-            if not isinstance(spec, dict) or "name" not in spec:
-                raise ConfigError(f"invalid detector entry: {spec!r}")
-            options = dict(spec.get("options") or {})
-            if "path" in options:
-                options["path"] = anchored(options["path"])
-            detectors.append(build_detector(spec["name"], **options))
+    @classmethod
+    def from_parts(cls, parts: GuardParts, **options: Any) -> Guard:
+        """A Guard of the detectors and policies :mod:`bastion.config` decided; ``options``
+        are the constructor's keyword options (``vault``, ``telemetry``, ``max_workers``)."""
         return cls(
-            detectors,
-            Policy.from_dict(raw.get("policy")),
-            output_policy=Policy.from_dict(raw["output_policy"]) if "output_policy" in raw else None,
+            parts.detectors,
+            parts.policy,
+            output_policy=parts.output_policy,
+            degraded_reasons=parts.degraded_reasons,
+            **options,
         )
 
     def resolve_policy(self, policy: Policy) -> Policy:

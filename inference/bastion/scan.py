@@ -27,8 +27,6 @@ there, and the result equals an uninterrupted run.
 from __future__ import annotations
 
 import argparse
-import functools
-import importlib
 import itertools
 import json
 import os
@@ -41,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bastion.errors import ConfigError, InputError
-from bastion.guard import Guard, coerce_text
+from bastion.errors import ConfigError
+from bastion.results import row_columns
 from bastion.scan_io import (
     CsvEncoder,
     ParquetLayout,
@@ -53,137 +51,17 @@ from bastion.scan_io import (
     read_rows,
     serialise,
 )
-from bastion.types import Action, CheckResult
+from bastion.scoring import cached_guard, score_values
+from bastion.types import Action
 
 FORMATS = ("csv", "jsonl", "parquet")
-RESULT_COLUMNS = ("action", "injection_score", "pii", "redacted_text")
 DEFAULT_PREFIX = "bastion_"
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 _PROGRESS_VERSION = 1
 
 
-# guard loading --------------------------------------------------------------------------------
-
-
-def load_guard(spec: str | None = None) -> Guard:
-    """Build a Guard from a spec: ``None`` → :meth:`Guard.default`; ``"tasks=pii"`` (or
-    ``"tasks=pii,injection"``) → :meth:`Guard.default` with those tasks; a YAML path →
-    :meth:`Guard.from_config`; ``"package.module:function"`` → that zero-argument factory.
-
-    >>> load_guard("no/such/file.yaml")
-    Traceback (most recent call last):
-    ...
-    bastion.errors.ConfigError: guard spec 'no/such/file.yaml' is neither a config file nor 'module:function'
-    """
-    if spec is None or spec == "default":
-        return Guard.default()
-    if spec.startswith("tasks="):
-        return Guard.default(tasks=tuple(t.strip() for t in spec[len("tasks=") :].split(",") if t.strip()))
-    if os.path.isfile(spec):
-        return Guard.from_config(spec)
-    module, sep, attr = spec.partition(":")
-    if not sep or not module or not attr.isidentifier():
-        raise ConfigError(f"guard spec {spec!r} is neither a config file nor 'module:function'")
-    try:
-        factory = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot import guard factory {spec!r}: {exc}") from exc
-    guard = factory()
-    if not isinstance(guard, Guard):
-        raise ConfigError(f"guard factory {spec!r} returned {type(guard).__name__}, not a Guard")
-    return guard
-
-
-@functools.lru_cache(maxsize=4)
-def cached_guard(spec: str | None) -> Guard:
-    """One Guard per process and spec: worker processes and Spark executors call this
-    for every batch, and must not reload models each time."""
-    return load_guard(spec)
-
-
-# scoring --------------------------------------------------------------------------------------------
-
-
-def _result_record(result: CheckResult) -> dict[str, Any]:
-    return {
-        "action": result.action.value,
-        "injection_score": None
-        if result.injection_score is None
-        else round(float(result.injection_score), 6),
-        "pii": [{"label": f.label, "start": f.start, "end": f.end} for f in result.pii],
-        "redacted_text": result.redacted_text,
-    }
-
-
-def result_fields(result: CheckResult) -> dict[str, Any]:
-    """The result columns for one row, unprefixed, with ``pii`` as a JSON string (the
-    shape the Spark integration writes)."""
-    out = _result_record(result)
-    out["pii"] = json.dumps(out["pii"])
-    return out
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        raise InputError("value is null")
-    if isinstance(value, str) and not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            if any("\udc80" <= c <= "\udcff" for c in value):
-                # CSV is read with surrogateescape, which turns invalid UTF-8 bytes into these
-                raise InputError("value is not valid UTF-8") from None
-    return coerce_text(value)
-
-
-def _why(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
-
-
-def _score(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
-    """Result records (``pii`` as a list) or error messages, one per value."""
-    out: list[dict[str, Any] | str] = [""] * len(values)
-    texts: list[str] = []
-    where: list[int] = []
-    for i, v in enumerate(values):
-        try:
-            texts.append(_as_text(v))
-            where.append(i)
-        except InputError as exc:
-            out[i] = str(exc)
-    if not texts:
-        return out
-    try:
-        results: list[CheckResult | str] = list(guard.check_many(texts))
-    except Exception:
-        # one bad text (over policy.max_chars, or one a detector chokes on) must not fail
-        # the batch: score one by one so only the bad rows go to the errors file
-        results = []
-        for t in texts:
-            try:
-                results.append(guard.check(t))
-            except Exception as exc:
-                results.append(_why(exc))
-    for i, r in zip(where, results, strict=True):
-        out[i] = r if isinstance(r, str) else _result_record(r)
-    return out
-
-
-def score_values(guard: Guard, values: list[Any]) -> list[dict[str, Any] | str]:
-    """Score a batch of raw column values; each entry is :func:`result_fields` or an error message.
-
-    >>> from bastion.types import Finding
-    >>> class D:
-    ...     name, category, version, kind = "d", "pii", "1", "rules"
-    ...     def detect(self, texts): return [[] for _ in texts]
-    >>> [r if isinstance(r, str) else r["action"] for r in score_values(Guard([D()]), ["hi", None, 3])]
-    ['allow', 'value is null', 'input must be str or UTF-8 bytes, got int']
-    """
-    return [s if isinstance(s, str) else {**s, "pii": json.dumps(s["pii"])} for s in _score(guard, values)]
-
-
 def _score_in_worker(spec: str | None, values: list[Any]) -> list[dict[str, Any] | str]:
-    return _score(cached_guard(spec), values)
+    return score_values(cached_guard(spec), values)
 
 
 def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -203,7 +81,7 @@ def _scored_batches(
     if workers <= 1:
         guard = cached_guard(guard_spec)
         for batch in batches:
-            yield batch, _score(guard, values(batch))
+            yield batch, score_values(guard, values(batch))
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -283,7 +161,7 @@ def result_names(prefix: str = DEFAULT_PREFIX, redact: bool = False) -> dict[str
     >>> result_names()["action"], list(result_names("r_", redact=True))
     ('bastion_action', ['action', 'injection_score', 'pii'])
     """
-    return {k: f"{prefix}{k}" for k in RESULT_COLUMNS if not (redact and k == "redacted_text")}
+    return row_columns(prefix, redacted_text=not redact)
 
 
 @dataclass
@@ -473,9 +351,9 @@ def scan(
     """Score every record of a file; see the module docstring.
 
     ``fmt`` is the output format (default: from the output's extension, else the
-    input's). ``guard_spec`` is passed to :func:`load_guard` (in every worker process
-    when ``workers > 1``). ``resume`` continues an interrupted run with the same input
-    and options from its last complete batch.
+    input's). ``guard_spec`` names the Guard (a :class:`bastion.config.GuardSpec` string;
+    every worker process builds its own when ``workers > 1``). ``resume`` continues an
+    interrupted run with the same input and options from its last complete batch.
     """
     src = Path(input_path)
     if not src.is_file():

@@ -8,6 +8,7 @@ curl -H "Authorization: Bearer $KEY" -d '{"text": "hi"}' localhost:8000/v1/check
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
@@ -59,6 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     from bastion.api.serving import uvicorn_config
     from bastion.api.settings import Settings
     from bastion.api.ui import set_enabled as set_ui_enabled
+    from bastion.config import GuardSpec
     from bastion.guard import Guard
 
     db_url, audit_store, notice = store_flags(args)
@@ -81,12 +83,8 @@ def _run(args: argparse.Namespace) -> int:
         value = getattr(settings, name)
         if value and value.lower() in ("none", "off", "0"):
             settings = settings.with_(**{name: None})
-    guard_config = args.config
-
-    def factory() -> Guard:
-        return Guard.from_config(guard_config) if guard_config else Guard.default()
-
-    app = create_app(settings=settings, guard_factory=factory)
+    spec = GuardSpec(config=args.config or None)  # checked now, built when the app starts
+    app = create_app(settings=settings, guard_factory=functools.partial(Guard.from_spec, spec))
     set_ui_enabled(app, ui_default(args.host) if args.ui is None else args.ui)
     if notice:
         # after the app (and its store) opened: a failing start shows its one error line only

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bastion.errors import ConfigError
-from bastion.scan import cached_guard, score_values
+from bastion.scoring import cached_guard, score_values
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -53,9 +53,9 @@ def output_schema(input_schema: Any) -> Any:
 class GuardScorer:
     """A picklable ``mapInArrow`` function: ``Iterator[RecordBatch] -> Iterator[RecordBatch]``.
 
-    ``guard`` is a spec for :func:`bastion.scan.load_guard` (``None``: shipped models; a
-    YAML path that exists on the executors; or ``"module:function"``). Only the spec
-    travels to executors, never a built Guard.
+    ``guard`` is a :class:`bastion.config.GuardSpec` string (``None``: shipped models;
+    ``"tasks=pii"``; a YAML path that exists on the executors; or ``"module:function"``).
+    Only the spec travels to executors, never a built Guard.
     """
 
     column: str = "text"
@@ -74,7 +74,7 @@ class GuardScorer:
     def _score(self, guard: Any, batch: pa.RecordBatch) -> pa.RecordBatch:
         import pyarrow as pa
 
-        scores = score_values(guard, batch.column(self.column).to_pylist())
+        scores = score_values(guard, batch.column(self.column).to_pylist(), pii_as_json=True)
         cols: dict[str, list[Any]] = {k: [] for k in RESULT_FIELDS}
         for s in scores:
             if isinstance(s, str):

@@ -1,0 +1,209 @@
+"""bastion.config: where a Guard's parts come from (models dir, YAML, tasks, spec strings),
+and the front ends that name a guard by its spec."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from bastion import ConfigError, Guard
+from bastion.config import GuardSpec, default_models_dir, parse_tasks, yaml_parts
+from bastion.detectors import FACTORIES
+from bastion.scoring import cached_guard
+from bastion.types import Action
+
+from conftest import FakePII
+
+# ---------------------------------------------------------------------------- tasks
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("pii", ("pii",)),
+        ("pii, injection", ("pii", "injection")),
+        ("injection,", ("injection",)),
+        (["injection", "pii"], ("injection", "pii")),
+        (("pii",), ("pii",)),
+        ("", None),
+        ("moderation", None),
+        ("PII", None),
+        ([], None),
+        ({"pii": 1}, None),
+        (3, None),
+    ],
+)
+def test_parse_tasks(value, expected):
+    if expected is None:
+        with pytest.raises(ConfigError, match="tasks"):
+            parse_tasks(value)
+    else:
+        assert parse_tasks(value) == expected
+
+
+# ---------------------------------------------------------------------------- specs
+
+
+@pytest.fixture
+def yaml_file(tmp_path):
+    path = tmp_path / "guard.yaml"
+    path.write_text("detectors: [fake_pii]\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        (None, {}),
+        ("default", {}),
+        ("tasks=pii", {"tasks": ("pii",)}),
+        ("tasks=pii, injection", {"tasks": ("pii", "injection")}),
+        ("{yaml}", {"config": "{yaml}"}),
+        ("package.module:make_guard", {"factory": "package.module:make_guard"}),
+    ],
+)
+def test_spec_strings(yaml_file, text, fields):
+    text = None if text is None else text.replace("{yaml}", yaml_file)
+    fields = {k: v.replace("{yaml}", yaml_file) if isinstance(v, str) else v for k, v in fields.items()}
+    assert GuardSpec.parse(text) == GuardSpec(**fields)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nonsense", "neither a config file"),
+        ("no/such/file.yaml", "neither a config file"),
+        ("module:", "neither a config file"),
+        (":function", "neither a config file"),
+        ("module:not-an-identifier", "neither a config file"),
+        ("tasks=moderation", "tasks"),
+        ("tasks=", "tasks"),
+    ],
+)
+def test_bad_spec_strings(text, message):
+    with pytest.raises(ConfigError, match=message):
+        GuardSpec.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"config": "g.yaml", "tasks": ("pii",)}, "--tasks"),
+        ({"factory": "m:f", "tasks": "pii"}, "--tasks"),
+        ({"config": "g.yaml", "factory": "m:f"}, "not both"),
+        ({"config": "g.yaml", "models_dir": "models"}, "models_dir"),
+        ({"tasks": ("pii", "chat")}, "tasks"),
+    ],
+)
+def test_spec_combinations_that_make_no_sense(fields, message):
+    with pytest.raises(ConfigError, match=message):
+        GuardSpec(**fields)
+
+
+def test_spec_is_hashable_and_normalised(tmp_path):
+    a = GuardSpec(models_dir=tmp_path, tasks="pii")
+    assert a == GuardSpec(models_dir=str(tmp_path), tasks=("pii",))
+    assert hash(a) == hash(GuardSpec(models_dir=str(tmp_path), tasks=("pii",)))
+
+
+def make_fake_guard() -> Guard:
+    """Referenced as 'test_guard_config:make_fake_guard'."""
+    return Guard([FakePII()])
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("os:getcwd", "not a Guard"),
+        ("no_such_module_xyz:make", "cannot import guard factory"),
+        ("test_guard_config:no_such_function", "cannot import guard factory"),
+    ],
+)
+def test_from_spec_bad_factories(spec, message):
+    with pytest.raises(ConfigError, match=message):
+        Guard.from_spec(spec)
+
+
+def test_from_spec_factory_and_config(yaml_file, fake_factories):
+    assert [d.name for d in Guard.from_spec("test_guard_config:make_fake_guard").detectors] == ["fake_pii"]
+    assert [d.name for d in Guard.from_spec(yaml_file).detectors] == ["fake_pii"]
+    assert [d.name for d in Guard.from_spec(GuardSpec(config=yaml_file)).detectors] == ["fake_pii"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "pii", "injection"),
+    [
+        ("tasks=pii", True, False),
+        ("tasks=injection", False, True),
+        ("tasks=pii, injection", True, True),
+        ("default", True, True),
+    ],
+)
+def test_from_spec_tasks(need_default, tmp_path, monkeypatch, spec, pii, injection):
+    monkeypatch.setenv("BASTION_MODELS_DIR", str(tmp_path))  # no models: fast, degraded
+    guard = Guard.from_spec(spec)
+    assert any(d.category == "pii" for d in guard.detectors) is pii
+    assert any(d.category == "injection" for d in guard.detectors) is injection
+    assert guard.degraded
+
+
+def test_cached_guard_builds_once_per_spec():
+    spec = "test_guard_config:make_fake_guard"
+    assert cached_guard(spec) is cached_guard(spec)
+    assert cached_guard(GuardSpec(factory=spec)) is not cached_guard(spec)  # another key
+
+
+def test_models_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BASTION_MODELS_DIR", str(tmp_path))
+    assert default_models_dir() == tmp_path
+
+
+# ---------------------------------------------------------------------------- YAML
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "bastion.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_yaml_shipped_detector_names_get_the_shipped_folder(tmp_path, monkeypatch):
+    seen: dict[str, object] = {}
+
+    def recorder(sub):
+        def factory(path=None, **kw):
+            seen[sub] = path
+            return FakePII(name=sub)
+
+        return factory
+
+    monkeypatch.setitem(FACTORIES, "onnx_pii", recorder("pii"))
+    monkeypatch.setitem(FACTORIES, "onnx_injection", recorder("injection"))
+    monkeypatch.setenv("BASTION_MODELS_DIR", str(tmp_path / "shipped"))
+    path = _write(tmp_path, "detectors:\n  - onnx_pii\n  - name: onnx_injection\n    options: {path: mine}\n")
+    yaml_parts(path)
+    assert seen == {"pii": tmp_path / "shipped" / "pii", "injection": str(tmp_path / "mine")}
+
+
+def test_yaml_output_policy_applies_to_the_shipped_models_too(need_default, tmp_path):
+    path = _write(
+        tmp_path, f"models_dir: {tmp_path}\noutput_policy: {{label_actions: {{EMAIL_ADDRESS: block}}}}\n"
+    )
+    guard = Guard.from_config(path)
+    assert guard.check("mail jane@example.com").action is Action.REDACT
+    assert guard.check_output("mail jane@example.com").action is Action.BLOCK
+
+
+# ---------------------------------------------------------------------------- package
+
+
+@pytest.mark.parametrize("module", ["bastion.integrations.spark", "bastion.cli_check", "bastion.api.server"])
+def test_front_ends_do_not_import_the_scan_cli(module):
+    code = f"import sys, {module}; print('bastion.scan' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
