@@ -300,3 +300,28 @@ def test_end_to_end_export_loads_in_the_runtime(run: dict) -> None:
     scores = inj.scores(CORPUS)
     assert all(0.0 <= s <= 1.0 for s, _, _ in scores)
     assert len(pii.detect(CORPUS)) == len(CORPUS)
+
+
+def test_export_calibrates_thresholds_on_validation_files(run: dict, tmp_path: Path) -> None:
+    """With the data builds' val files present, both heads' thresholds come from validation."""
+    from bastion_training.export_onepass import export_onepass
+
+    inj_dir, pii_dir = tmp_path / "injection", tmp_path / "pii"
+    inj_dir.mkdir()
+    pii_dir.mkdir()
+    texts = _texts(40, 7)
+    pd.DataFrame(
+        {"text": texts, "label": [i % 2 for i in range(40)], "family": ["benign_question", "carrier:x"] * 20}
+    ).to_parquet(inj_dir / "val.parquet")
+    docs = [(t, [{"start": 8, "end": 18, "label": "PERSON"}]) for t in [CORPUS[0]] * 5]
+    docs += [(t, []) for t in CORPUS[1:4]]
+    pd.DataFrame({"text": [d[0] for d in docs], "spans": [d[1] for d in docs]}).to_parquet(
+        pii_dir / "val.parquet"
+    )
+    params = _params({"injection": "x", "pii": "x", "base": "x", "sources": {"injection": "x", "pii": "x"}})
+    params["distill"]["export"] = {"calibrate": True}
+    m = export_onepass(params, run["out"], tmp_path / "onepass", injection_data=inj_dir, pii_data=pii_dir)
+    inj, pii = m["heads"]["injection"], m["heads"]["pii"]
+    assert inj["thresholds_source"].startswith("validation (40 rows")
+    assert {"default", "strict"} <= set(inj["thresholds"])
+    assert pii["thresholds_source"].startswith("validation (8 docs") and "default" in pii["thresholds"]

@@ -284,9 +284,8 @@ def calibrate(
         p, cal = params.get("train_pii", {}), params.get("pii_label_thresholds") or {}
         docs = load_docs(val, p.get("max_val_rows"), int(params.get("seed", 13)))
         pii.thresholds = {"default": 0.0}
-        scored = [
-            [(s.start, s.end, s.label, s.score) for s in ps] for ps in pii.predict([d.text for d in docs])
-        ]
+        # SpanPrediction objects: choose_label_thresholds reads their label/start/end/score
+        scored = pii.predict([d.text for d in docs])
         th, report = choose_label_thresholds(
             [list(d.spans) for d in docs],
             scored,
