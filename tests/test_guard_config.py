@@ -200,6 +200,16 @@ def test_yaml_output_policy_applies_to_the_shipped_models_too(need_default, tmp_
 # ---------------------------------------------------------------------------- package
 
 
+def test_version_comes_from_the_installed_metadata():
+    import importlib.metadata
+
+    import bastion
+
+    assert bastion.__version__ == importlib.metadata.version("bastion")
+    with pytest.raises(AttributeError):
+        bastion.no_such_name  # noqa: B018
+
+
 @pytest.mark.parametrize("module", ["bastion.integrations.spark", "bastion.cli_check", "bastion.api.server"])
 def test_front_ends_do_not_import_the_scan_cli(module):
     code = f"import sys, {module}; print('bastion.scan' in sys.modules)"
