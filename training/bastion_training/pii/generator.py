@@ -28,6 +28,8 @@ import pandas as pd
 from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS
 
+from bastion_training.config import PIIDataParams
+
 from .schema import assert_valid_spans, make_frame
 from .templates import TEMPLATES, Template
 from .templates_intl import CAPITALS
@@ -67,21 +69,6 @@ log = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 
-DEFAULTS: dict[str, Any] = {
-    "n_train": 12000,
-    "n_val": 1500,
-    "n_test": 1500,
-    "split_fractions": [0.70, 0.15, 0.15],
-    "pool_size": 4000,  # identities for train; val/test get a quarter each
-    "locales": {
-        "en_US": 0.30, "en_GB": 0.10, "en_IN": 0.07, "en_CA": 0.03, "en_AU": 0.03, "de_DE": 0.07,
-        "de_AT": 0.02, "de_CH": 0.02, "fr_FR": 0.06, "fr_CH": 0.01, "es_ES": 0.05, "es_MX": 0.03,
-        "it_IT": 0.05, "nl_NL": 0.05, "nl_BE": 0.01, "pt_BR": 0.05, "pt_PT": 0.02,
-    },
-    "lower_frac": 0.15,
-    "upper_frac": 0.05,
-    "negative_frac": 0.15,
-}  # fmt: skip
 
 Segment = tuple[str, "str | None"]
 _SLOT = re.compile(r"\{([A-Z][A-Z0-9_]*?)(?:_([2-9]))?\}")
@@ -622,19 +609,11 @@ def generate_split(
 
 
 def config(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Defaults overlaid with the ``pii:`` params section, with the numbers checked."""
-    cfg = {**DEFAULTS, **dict(params or {})}
-    for key in ("n_train", "n_val", "n_test", "pool_size"):
-        if not isinstance(cfg[key], int) or cfg[key] < 0:
-            raise ConfigError(f"pii.{key} must be a non-negative integer, got {cfg[key]!r}")
-    for key in ("lower_frac", "upper_frac", "negative_frac"):
-        if not 0 <= float(cfg[key]) <= 1:
-            raise ConfigError(f"pii.{key} must be in [0, 1], got {cfg[key]!r}")
-    if cfg["lower_frac"] + cfg["upper_frac"] > 1:
-        raise ConfigError("pii.lower_frac + pii.upper_frac must be <= 1")
-    fractions = list(cfg["split_fractions"])
-    if len(fractions) != 3 or any(f < 0 for f in fractions) or sum(fractions) <= 0:
-        raise ConfigError(f"pii.split_fractions must be three non-negative numbers, got {fractions!r}")
+    """The generator's settings from the ``pii:`` params section
+    (:class:`bastion_training.config.PIIDataParams`: unknown keys and bad values are a
+    ``ConfigError``), with the locales checked against the ones it can draw."""
+    p = PIIDataParams.from_mapping(params)
+    cfg = {k: v for k, v in p.to_dict().items() if k in PIIDataParams.GENERATOR_KEYS}
     unknown = set(cfg["locales"]) - set(LOCALE_REGION)
     if unknown or not cfg["locales"]:
         raise ConfigError(
