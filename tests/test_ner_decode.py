@@ -7,6 +7,8 @@ trained network.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -20,6 +22,7 @@ from bastion.detectors.onnx_ner import (
     merge_windows,
     sliding_windows,
 )
+from bastion.detectors.spans import NAME_LABELS, WordIndex
 from bastion.errors import InputError, ModelLoadError
 from bastion.labels import bio_tags
 from tokenizers import BertWordPieceTokenizer
@@ -265,3 +268,439 @@ def test_length_batches_cover_every_row_once_and_bound_padding(seed):
         width = max(lengths[i] for i in b)
         real = sum(lengths[i] for i in b)
         assert len(b) == 1 or real >= (1 - 0.15) * width * len(b)
+
+
+# --- word-aware span decoding (issue 13, item 2) ------------------------------------------
+#
+# Each case is a text and its tokens as (piece, tag) or (piece, tag, probability): a piece
+# written "##x" continues the previous word (a WordPiece continuation), any other piece
+# starts a new tokenizer word. Offsets are found left to right in the text.
+
+
+def _tokens(text: str, spec: list[tuple]) -> tuple[list[tuple[int, int]], list[int], np.ndarray]:
+    offsets: list[tuple[int, int]] = []
+    word_ids: list[int] = []
+    probs = np.full((len(spec), len(TAGS)), 0.0, dtype=np.float64)
+    pos, word = 0, -1
+    for i, (piece, tag, *p) in enumerate(spec):
+        cont = piece.startswith("##")
+        piece = piece[2:] if cont else piece
+        start = text.index(piece, pos)
+        assert not cont or start == pos, f"continuation {piece!r} must follow its word"
+        word += 0 if cont else 1
+        offsets.append((start, start + len(piece)))
+        word_ids.append(word)
+        pos = start + len(piece)
+        conf = p[0] if p else 0.9
+        probs[i, :] = (1.0 - conf) / (len(TAGS) - 1)
+        probs[i, TAGS.index(tag)] = conf
+    return offsets, word_ids, probs
+
+
+def _decode(text: str, spec: list[tuple], thresholds: dict[str, float] | None = None):
+    offsets, word_ids, probs = _tokens(text, spec)
+    return decode_spans(text, offsets, word_ids, probs, TAGS, thresholds)
+
+
+def _spans(text: str, spec: list[tuple]) -> list[tuple[str, str]]:
+    return [(s.label, text[s.start : s.end]) for s in _decode(text, spec)]
+
+
+NO, BP, IP = "O", "B-PERSON", "I-PERSON"
+BL, IL = "B-LOCATION", "I-LOCATION"
+BO, IO = "B-ORGANIZATION", "I-ORGANIZATION"
+BA, IA = "B-ADDRESS", "I-ADDRESS"
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "expected"),
+    [
+        # the surname's last piece tagged O: the whole word is the name
+        (
+            "Ask Jane Doe.",
+            [("Ask", NO), ("Jane", BP), ("Do", IP), ("##e", NO), (".", NO)],
+            [("PERSON", "Jane Doe")],
+        ),
+        # a span that starts on a continuation piece is widened back to its word
+        ("Hi Annalee", [("Hi", NO), ("Anna", NO), ("##lee", IP)], [("PERSON", "Annalee")]),
+        (
+            "call Janeway now",
+            [("call", NO), ("Jane", BP), ("##way", NO), ("now", NO)],
+            [("PERSON", "Janeway")],
+        ),
+        # apostrophes and capitalised hyphen parts are inside one word of the text
+        (
+            "Call O'Brien-Smith now",
+            [("Call", NO), ("O", BP), ("'", IP), ("Brien", IP), ("-", NO), ("Smith", BP), ("now", NO)],
+            [("PERSON", "O'Brien-Smith")],
+        ),
+        (
+            "Talk to Jean-Luc.",
+            [("Talk", NO), ("to", NO), ("Jean", NO), ("-", NO), ("Luc", BP), (".", NO)],
+            [("PERSON", "Jean-Luc")],
+        ),
+        # ... but a lower-case part after a hyphen is another word
+        (
+            "a Paris-based firm",
+            [("a", NO), ("Paris", BL), ("-", NO), ("based", NO), ("firm", NO)],
+            [("LOCATION", "Paris")],
+        ),
+        # initialisms keep their dots, the last one included
+        (
+            "in the U.S. today",
+            [("in", NO), ("the", NO), ("U", BL), (".", NO), ("S", BL), (".", NO), ("today", NO)],
+            [("LOCATION", "U.S.")],
+        ),
+        # pieces of one word tagged with two labels: one span, the label with more probability
+        (
+            "Meet Johansson.",
+            [("Meet", NO), ("Johan", BP, 0.95), ("##ss", IL, 0.5), ("##on", IP, 0.95), (".", NO)],
+            [("PERSON", "Johansson")],
+        ),
+        # each CJK ideograph is a word: no widening across them
+        ("见张伟", [("见", NO), ("张", BP), ("伟", IP)], [("PERSON", "张伟")]),
+        # a middle initial the model left out joins the two parts of the name
+        (
+            "Juliusz A Kwiatkowski lives here",
+            [("Juliusz", BP), ("A", NO), ("Kwiatkowski", BP), ("lives", NO), ("here", NO)],
+            [("PERSON", "Juliusz A Kwiatkowski")],
+        ),
+        # two B- of the same label over words are still two spans without an initial between
+        ("Ann Lee", [("Ann", BP), ("Lee", BP)], [("PERSON", "Ann"), ("PERSON", "Lee")]),
+    ],
+)
+def test_spans_are_whole_words(text, spec, expected) -> None:
+    assert _spans(text, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "expected"),
+    [
+        # elision + verb of naming swallowed by the model
+        (
+            "je m'appelle Marie Dupont",
+            [("je", NO), ("m", BP), ("'", IP), ("appelle", IP), ("Marie", IP), ("Dupont", IP)],
+            [("PERSON", "Marie Dupont")],
+        ),
+        (
+            "ich heiße Hans Müller",
+            [("ich", NO), ("heiße", BP), ("Hans", IP), ("Müller", IP)],
+            [("PERSON", "Hans Müller")],
+        ),
+        # sentence-initial imperative
+        ("Ask Jane Doe.", [("Ask", BP), ("Jane", IP), ("Doe", IP), (".", NO)], [("PERSON", "Jane Doe")]),
+        (
+            "me llamo Carlos García",
+            [("me", BP), ("llamo", IP), ("Carlos", IP), ("García", IP)],
+            [("PERSON", "Carlos García")],
+        ),
+        (
+            "mi chiamo Giulia Rossi",
+            [("mi", NO), ("chiamo", BP), ("Giulia", IP), ("Rossi", IP)],
+            [("PERSON", "Giulia Rossi")],
+        ),
+        (
+            "eu sou João Silva",
+            [("eu", NO), ("sou", BP), ("João", IP), ("Silva", IP)],
+            [("PERSON", "João Silva")],
+        ),
+        ("ik heet Jan Smit", [("ik", NO), ("heet", BP), ("Jan", IP), ("Smit", IP)], [("PERSON", "Jan Smit")]),
+        (
+            "benim adım Ali Kaya",
+            [("benim", BP), ("adım", IP), ("Ali", IP), ("Kaya", IP)],
+            [("PERSON", "Ali Kaya")],
+        ),
+        (
+            "My name is Jane Doe",
+            [("My", BP), ("name", IP), ("is", IP), ("Jane", IP), ("Doe", IP)],
+            [("PERSON", "Jane Doe")],
+        ),
+        # trailing copula
+        ("Jane Doe is here", [("Jane", BP), ("Doe", IP), ("is", IP), ("here", NO)], [("PERSON", "Jane Doe")]),
+        # lower-cased text: the table still applies, case cannot
+        (
+            "ich heiße hans müller",
+            [("ich", NO), ("heiße", BP), ("hans", IP), ("müller", IP)],
+            [("PERSON", "hans müller")],
+        ),
+        # people's names are capitalised: lower-case edge words go (a demonym, a verb) ...
+        (
+            "el venezolano Jaime Lusinchi dijo",
+            [("el", NO), ("venezolano", BP), ("Jaime", IP), ("Lusinchi", IP), ("dijo", IP)],
+            [("PERSON", "Jaime Lusinchi")],
+        ),
+        # ... except surname particles before a surname
+        ("asked de Gaulle", [("asked", NO), ("de", BP), ("Gaulle", IP)], [("PERSON", "de Gaulle")]),
+        (
+            "by Vincent van Gogh",
+            [("by", NO), ("Vincent", BP), ("van", IP), ("Gogh", IP)],
+            [("PERSON", "Vincent van Gogh")],
+        ),
+        (
+            "a play van William Shakespeare",
+            [("van", BP), ("William", IP), ("Shakespeare", IP)],
+            [("PERSON", "William Shakespeare")],
+        ),
+        # Capitalised words that are names, not function words
+        ("Ben Stiller", [("Ben", BP), ("Stiller", IP)], [("PERSON", "Ben Stiller")]),
+        ("in El Salvador", [("in", NO), ("El", BL), ("Salvador", IL)], [("LOCATION", "El Salvador")]),
+        ("to The Hague", [("to", NO), ("The", BL), ("Hague", IL)], [("LOCATION", "The Hague")]),
+        ("at MIT", [("at", NO), ("MIT", BO)], [("ORGANIZATION", "MIT")]),
+        # places and organisations lose articles and prepositions
+        ("in der Schweiz", [("in", BL), ("der", IL), ("Schweiz", IL)], [("LOCATION", "Schweiz")]),
+        ("a história da Índia", [("história", NO), ("da", BL), ("Índia", IL)], [("LOCATION", "Índia")]),
+        ("l'Italie est belle", [("l", BL), ("'", IL), ("Italie", IL), ("est", IL)], [("LOCATION", "Italie")]),
+        (
+            "joined the United Nations",
+            [("joined", NO), ("the", BO), ("United", IO), ("Nations", IO)],
+            [("ORGANIZATION", "United Nations")],
+        ),
+        # a name of only function words is no name
+        ("is and the", [("is", BP), ("and", IP), ("the", IP)], []),
+        # addresses and structured values keep their words
+        (
+            "the corner of Main St and 5th Ave",
+            [
+                ("the", BA),
+                ("corner", IA),
+                ("of", IA),
+                ("Main", IA),
+                ("St", IA),
+                ("and", IA),
+                ("5th", IA),
+                ("Ave", IA),
+            ],
+            [("ADDRESS", "the corner of Main St and 5th Ave")],
+        ),
+        (
+            "call (555) 010-0199.",
+            [
+                ("call", NO),
+                ("(", "B-PHONE_NUMBER"),
+                ("555", "I-PHONE_NUMBER"),
+                (")", "I-PHONE_NUMBER"),
+                ("010", "I-PHONE_NUMBER"),
+                ("-", "I-PHONE_NUMBER"),
+                ("0199", "I-PHONE_NUMBER"),
+                (".", "I-PHONE_NUMBER"),
+            ],
+            [("PHONE_NUMBER", "(555) 010-0199")],
+        ),  # fmt: skip
+    ],
+)
+def test_names_lose_function_words_at_their_edges(text, spec, expected) -> None:
+    assert _spans(text, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "expected"),
+    [
+        (
+            "Portland\nPart",
+            [("Portland", BL), ("Part", IL)],
+            [("LOCATION", "Portland"), ("LOCATION", "Part")],
+        ),
+        (
+            "Jane Doe\r\nBob Lee",
+            [("Jane", BP), ("Doe", IP), ("Bob", IP), ("Lee", IP)],
+            [("PERSON", "Jane Doe"), ("PERSON", "Bob Lee")],
+        ),
+        (
+            "Acme\u2028Corp",
+            [("Acme", BO), ("Corp", IO)],
+            [("ORGANIZATION", "Acme"), ("ORGANIZATION", "Corp")],
+        ),
+        # a postal block stays one span
+        (
+            "12 Main Street\nPortland, OR 97201",
+            [
+                ("12", BA),
+                ("Main", IA),
+                ("Street", IA),
+                ("Portland", IA),
+                (",", IA),
+                ("OR", IA),
+                ("97201", IA),
+            ],
+            [("ADDRESS", "12 Main Street\nPortland, OR 97201")],
+        ),
+    ],
+)
+def test_spans_never_cross_a_line_break_except_addresses(text, spec, expected) -> None:
+    assert _spans(text, spec) == expected
+
+
+def _all_person(text: str) -> list[tuple]:
+    """Every word of ``text`` tagged PERSON (B on the first), as a model that swallows the
+    coordinator would."""
+    words = text.split()
+    return [(w, BP if i == 0 else IP) for i, w in enumerate(words)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jane Doe and Bob Lee", ["Jane Doe", "Bob Lee"]),
+        ("Hans und Grete Müller", ["Hans", "Grete Müller"]),
+        ("Marie Dupont et Jean Martin", ["Marie Dupont", "Jean Martin"]),
+        ("Carlos García y Ana López", ["Carlos García", "Ana López"]),
+        ("Giulia Rossi e Marco Bianchi", ["Giulia Rossi", "Marco Bianchi"]),
+        ("Jan Smit en Piet Jansen", ["Jan Smit", "Piet Jansen"]),
+        ("Jan Kowalski i Anna Nowak", ["Jan Kowalski", "Anna Nowak"]),
+        ("Иван Петров и Анна Смирнова", ["Иван Петров", "Анна Смирнова"]),
+        ("Jane Doe & Bob Lee", ["Jane Doe", "Bob Lee"]),
+        ("JANE DOE AND BOB LEE", ["JANE DOE", "BOB LEE"]),
+        # capital single letters are initials, not "and"/"or"
+        ("John E Smith", ["John E Smith"]),
+        ("Anna I Petrova", ["Anna I Petrova"]),
+    ],
+)
+def test_coordinated_names_are_split(text, expected) -> None:
+    got = _spans(text, _all_person(text))
+    assert got == [("PERSON", e) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "expected"),
+    [
+        (
+            "Jane Doe, Bob Lee, Ann Smith",
+            [
+                ("Jane", BP),
+                ("Doe", IP),
+                (",", IP),
+                ("Bob", IP),
+                ("Lee", IP),
+                (",", IP),
+                ("Ann", IP),
+                ("Smith", IP),
+            ],
+            ["Jane Doe", "Bob Lee", "Ann Smith"],
+        ),
+        # CJK: 和 / と between names written without spaces
+        ("张伟和李娜", [("张", BP), ("伟", IP), ("和", IP), ("李", IP), ("娜", IP)], ["张伟", "李娜"]),
+        ("田中と鈴木", [("田", BP), ("中", IP), ("と", IP), ("鈴", IP), ("木", IP)], ["田中", "鈴木"]),
+    ],
+)
+def test_coordinated_names_split_at_commas_and_cjk_conjunctions(text, spec, expected) -> None:
+    assert _spans(text, spec) == [("PERSON", e) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("Procter & Gamble", [("Procter", BO), ("&", IO), ("Gamble", IO)]),
+        ("Marks and Spencer", [("Marks", BO), ("and", IO), ("Spencer", IO)]),
+        ("Bosnia and Herzegovina", [("Bosnia", BL), ("and", IL), ("Herzegovina", IL)]),
+    ],
+)
+def test_only_people_are_split_at_coordinators(text, spec) -> None:
+    assert [t for _, t in _spans(text, spec)] == [text]
+
+
+def test_score_is_the_mean_over_the_tokens_left_in_the_span() -> None:
+    text = "ich heiße Hans Müller"
+    spec = [("ich", NO), ("heiße", BP, 0.5), ("Hans", IP, 0.96), ("Müller", IP, 0.94)]
+    (span,) = _decode(text, spec)
+    assert span.score == pytest.approx(0.95)
+    # the trimmed verb's low confidence no longer pulls the name under the threshold
+    assert [text[s.start : s.end] for s in _decode(text, spec, {"default": 0.9})] == ["Hans Müller"]
+    assert _decode(text, spec, {"default": 0.96}) == []
+
+
+def test_a_words_pieces_of_another_label_count_with_their_probability_of_its_label() -> None:
+    text = "Meet Smithson"
+    other = lambda conf: (1 - conf) / (len(TAGS) - 1)  # noqa: E731 - the rest, spread evenly
+    spec = [("Meet", NO), ("Smith", BP, 0.9), ("##son", IL, 0.6)]
+    (span,) = _decode(text, spec, {"default": 0.4})
+    assert (span.label, span.start, span.end) == ("PERSON", 5, 13)
+    assert span.score == pytest.approx((0.9 + 2 * other(0.6)) / 2)
+    assert _decode(text, spec) == []  # an unsure word: under the default threshold 0.5
+    # more probability on the other label over the word: the word takes that label
+    spec = [("Meet", NO), ("Smith", BP, 0.6), ("##son", IL, 0.95)]
+    (span,) = _decode(text, spec, {"default": 0.4})
+    assert (span.label, span.start, span.end) == ("LOCATION", 5, 13)
+    assert span.score == pytest.approx((2 * other(0.6) + 0.95) / 2)
+
+
+_WORDISH = re.compile(r"\w")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_tags_give_ordered_disjoint_spans_on_word_boundaries(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    text = (
+        "Ask Jane O'Brien-Smith and Bob Lee,\nje m'appelle Marie Dupont à Paris-Nord; "
+        "ich heiße Hans Müller (Berlin) 张伟和李娜 call +1 (555) 010-0199 at jane.doe@example.com"
+    )
+    spec: list[tuple] = []
+    for m in re.finditer(r"\w+|[^\w\s]", text):
+        spec.append((m.group(), TAGS[int(rng.integers(len(TAGS)))], float(rng.uniform(0.3, 1.0))))
+    offsets, word_ids, probs = _tokens(text, spec)
+    spans = decode_spans(text, offsets, word_ids, probs, TAGS, {"default": 0.0})
+    bounds = WordIndex.of(text).bounds
+    prev_end = 0
+    for s in spans:
+        assert 0 <= prev_end <= s.start < s.end <= len(text)
+        prev_end = s.end
+        assert text[s.start : s.end] == text[s.start : s.end].strip()
+        for a, b in bounds:  # no word is cut
+            assert b <= s.start or a >= s.end or (s.start <= a and b <= s.end), (s, text[a:b])
+        if s.label in NAME_LABELS:
+            assert _WORDISH.match(text[s.start]) and _WORDISH.match(text[s.end - 1]) or text[s.end - 1] == "."
+        if s.label != "ADDRESS":
+            assert "\n" not in text[s.start : s.end]
+
+
+# --- the shipped model through the Guard ---------------------------------------------------
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+@pytest.fixture(scope="module")
+def shipped_guard():
+    from bastion import Guard
+
+    return Guard.default(models_dir=MODELS, on_model_error="raise", tasks=("pii",), threads=1)
+
+
+@pytest.mark.skipif(not (MODELS / "pii" / "model.onnx").is_file(), reason="shipped PII model missing")
+class TestShippedModel:
+    """The issue's examples through ``Guard`` with the shipped int8 model (default policy:
+    PERSON/ADDRESS redacted as ``[REDACTED_<LABEL>]``, LOCATION/ORGANIZATION allowed)."""
+
+    @pytest.mark.parametrize(
+        ("text", "redacted"),
+        [
+            ("Ask Jane Doe.", "Ask [REDACTED_PERSON]."),
+            ("Jane Doe and Bob Lee", "[REDACTED_PERSON] and [REDACTED_PERSON]"),
+            ("je m'appelle Marie Dupont", "je m'appelle [REDACTED_PERSON]"),
+            ("ich heiße Hans Müller", "ich heiße [REDACTED_PERSON]"),
+            ("me llamo Carlos García", "me llamo [REDACTED_PERSON]"),
+            ("mi chiamo Giulia Rossi", "mi chiamo [REDACTED_PERSON]"),
+            ("eu sou João Silva", "eu sou [REDACTED_PERSON]"),
+            ("ik heet Jan de Vries", "ik heet [REDACTED_PERSON]"),
+            ("Hans und Grete Müller", "[REDACTED_PERSON] und [REDACTED_PERSON]"),
+            ("Carlos García y Ana López", "[REDACTED_PERSON] y [REDACTED_PERSON]"),
+            ("Call Mr. John O'Brien-Smith tomorrow", "Call Mr. [REDACTED_PERSON] tomorrow"),
+            ("Talk to Jean-Luc Picard.", "Talk to [REDACTED_PERSON]."),
+            ("Ship to:\n12 Main Street\nPortland, OR 97201", "Ship to:\n[REDACTED_ADDRESS]"),
+        ],
+    )
+    def test_redacted_text(self, shipped_guard, text: str, redacted: str) -> None:
+        assert shipped_guard.check(text).redacted_text == redacted
+
+    def test_a_place_stops_at_the_line_break(self, shipped_guard) -> None:
+        text = "Meet me in Portland\nPart I starts now"
+        r = shipped_guard.check(text)
+        assert [(f.label, text[f.start : f.end]) for f in r.pii] == [("LOCATION", "Portland")]
+        assert r.redacted_text == text  # places are allowed by default
+
+    def test_two_people_on_two_lines_are_two_spans(self, shipped_guard) -> None:
+        text = "Please call Jane Doe\nBob Lee will join"
+        model = next(d for d in shipped_guard.detectors if d.kind == "model")
+        found = model.detect([text])[0]
+        assert [(f.label, text[f.start : f.end]) for f in found] == [
+            ("PERSON", "Jane Doe"),
+            ("PERSON", "Bob Lee"),
+        ]

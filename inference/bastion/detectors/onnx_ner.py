@@ -2,8 +2,10 @@
 
 Long texts are cut into overlapping windows; a token seen in several windows keeps the
 prediction of the window where it had the most context (farthest from a cut edge).
-Tags are decoded into spans snapped to whole words, scored by the mean token
-confidence, and mapped to end-exclusive character offsets of the text received.
+Tags are decoded into spans of whole words of the text received (names without the
+function words around them, no line breaks but in addresses, one span per coordinated
+name: :mod:`bastion.detectors.spans`), scored by the mean token confidence, as
+end-exclusive character offsets.
 
 The decoding helpers (:func:`sliding_windows`, :func:`merge_windows`,
 :func:`decode_spans`) are plain numpy so that training evaluates its checkpoints with
@@ -30,13 +32,11 @@ from bastion.detectors.onnx_common import (
     sliding_windows,
     softmax,
 )
+from bastion.detectors.spans import NAME_LABELS, WordIndex, joins_initial, split_span, trim
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
 
-# Trailing punctuation that tokenizers split off but annotators never include.
-_STRIP_END = ".,;:!?\"'`)]}>"
-_STRIP_START = "\"'`([{<"
 # Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -83,12 +83,23 @@ def decode_spans(
     tags: Sequence[str],
     thresholds: dict[str, float] | None = None,
 ) -> list[SpanPrediction]:
-    """BIO decoding of per-token ``probs`` into character spans of ``text``.
+    """BIO decoding of per-token ``probs`` into character spans of ``text``, in text order.
 
     ``I-X`` without a preceding ``X`` starts a span; ``B-X`` right after ``X`` starts a new
-    one only at a word boundary (a ``B`` on a word-piece continues its word). Spans are
-    widened to whole words, trimmed of surrounding punctuation, and dropped when their
-    mean token confidence is below ``thresholds[label]`` (else ``thresholds["default"]``).
+    one only at a word boundary (a ``B`` on a word-piece continues its word). Then, on the
+    words of ``text`` (:mod:`bastion.detectors.spans`):
+
+    * a span is widened to whole words; pieces of one word tagged with different labels
+      become one span of the label with the most probability over the word;
+    * spans are cut at line breaks (except ``ADDRESS``), and ``PERSON`` spans at
+      coordinators ("Jane Doe and Bob Lee" is two people);
+    * names (``PERSON``/``LOCATION``/``ORGANIZATION``) lose edge function words and verbs
+      ("je m'appelle Marie Dupont" gives "Marie Dupont"), every span its edge punctuation.
+
+    A span's score is the mean confidence in its label over the model tokens inside it:
+    the tag's probability for a token tagged with that label, else the token's
+    ``P(B-X) + P(I-X)``. A span under ``thresholds[label]`` (else
+    ``thresholds["default"]``), or with no model token left inside, is dropped.
 
     >>> tags = ["O", "B-PERSON", "I-PERSON"]
     >>> p = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])
@@ -102,46 +113,88 @@ def decode_spans(
         return []
     pred = probs.argmax(-1)
     conf = probs.max(-1)
-    raw: list[list] = []  # [label, first token, last token]
-    cur: list | None = None
+    tag_label = [t[2:] if t != "O" and len(t) >= 3 else None for t in tags]
+    raw: list[list[Any]] = []  # [label, first token, last token]
+    cur: list[Any] | None = None
     for i in range(n):
-        tag = tags[int(pred[i])]
-        if tag == "O" or len(tag) < 3:
+        label = tag_label[int(pred[i])]
+        if label is None:
             cur = None
             continue
-        bio, label = tag[0], tag[2:]
+        bio = tags[int(pred[i])][0]
         same_word = i > 0 and word_ids[i] is not None and word_ids[i] == word_ids[i - 1]
         if cur is not None and cur[0] == label and cur[2] == i - 1 and (bio == "I" or same_word):
             cur[2] = i
         else:
             cur = [label, i, i]
             raw.append(cur)
+    if not raw:
+        return []
+    index = WordIndex.of(text)
+    mass = _label_mass(probs, tags)
     out: list[SpanPrediction] = []
-    last_tok = -1
+    for label, start, end, toks in _word_groups(text, index, offsets, raw, mass):
+        for ps, pe in split_span(index, label, start, end):
+            cut = trim(index, label, ps, pe)
+            if cut is None:
+                continue
+            s, e = cut
+            inside = [i for i in toks if offsets[i][0] < e and offsets[i][1] > s]
+            if not inside:
+                continue
+            # A piece tagged with another label counts with its probability of this one:
+            # a word whose pieces disagree is an unsure word, and mostly not a name.
+            score = float(
+                np.mean([conf[i] if tag_label[int(pred[i])] == label else mass[label][i] for i in inside])
+            )
+            if score >= float(thresholds.get(label, default)):
+                out.append(SpanPrediction(label, s, e, score))
+    return out
+
+
+def _label_mass(probs: np.ndarray, tags: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per label, each token's ``P(B-X) + P(I-X)``."""
+    out: dict[str, np.ndarray] = {}
+    for k, t in enumerate(tags):
+        if t != "O" and len(t) >= 3:
+            out[t[2:]] = out.get(t[2:], 0) + probs[:, k]
+    return out
+
+
+def _word_groups(
+    text: str,
+    index: WordIndex,
+    offsets: Sequence[tuple[int, int]],
+    raw: Sequence[Sequence[Any]],
+    mass: Mapping[str, np.ndarray],
+) -> list[tuple[str, int, int, list[int]]]:
+    """Token runs widened to whole words; runs that then overlap (pieces of one word) merge
+    into one span whose label has the most probability over their tokens, and so do two
+    parts of a name around an untagged middle initial."""
+    groups: list[tuple[int, int, list[tuple[str, list[int]]]]] = []
     for label, a, b in raw:
-        score = float(conf[a : b + 1].mean())
-        # A name whose last word-piece was tagged O is still the whole word.
-        while a > 0 and word_ids[a] is not None and word_ids[a - 1] == word_ids[a] and a - 1 > last_tok:
-            a -= 1
-        while b + 1 < n and word_ids[b] is not None and word_ids[b + 1] == word_ids[b]:
-            b += 1
-        if a <= last_tok:
-            prev = out[-1] if out else None
-            if prev is not None and prev.label == label:
-                end = max(prev.end, offsets[b][1])
-                out[-1] = SpanPrediction(label, prev.start, end, max(prev.score, score))
-                last_tok = b
+        s = max(0, int(offsets[a][0]))
+        e = min(len(text), int(offsets[b][1]))
+        if e <= s:
             continue
-        start, end = int(offsets[a][0]), int(offsets[b][1])
-        start, end = max(0, start), min(len(text), end)
-        while start < end and (text[start].isspace() or text[start] in _STRIP_START):
-            start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in _STRIP_END):
-            end -= 1
-        if end <= start or score < float(thresholds.get(label, default)):
-            continue
-        out.append(SpanPrediction(label, start, end, score))
-        last_tok = b
+        s, e = index.expand(s, e)
+        run = (label, list(range(a, b + 1)))
+        if groups and (
+            s < groups[-1][1]
+            or (groups[-1][2][-1][0] == label and joins_initial(text, label, groups[-1][1], s))
+        ):
+            gs, ge, runs = groups[-1]
+            groups[-1] = (gs, max(ge, e), [*runs, run])
+        else:
+            groups.append((s, e, [run]))
+    out: list[tuple[str, int, int, list[int]]] = []
+    for s, e, runs in groups:
+        toks = sorted({i for _, ts in runs for i in ts})
+        labels = {lab for lab, _ in runs}
+        label = runs[0][0]
+        if len(labels) > 1:
+            label = max(sorted(labels), key=lambda lab: float(mass[lab][toks].sum()))
+        out.append((label, s, e, toks))
     return out
 
 
@@ -302,7 +355,7 @@ _NUMERIC_FORM = re.compile(r"[0-9+()\s./-]+")
 
 
 def plausible(label: str, value: str) -> bool:
-    """Structural checks on the model's structured-value spans.
+    """Structural checks on the model's spans.
 
     A model tags "number-looking" things by shape, so it would happily call a
     Luhn-invalid order id a card or a hash an IBAN. Where a value is written in digits, the
@@ -313,7 +366,11 @@ def plausible(label: str, value: str) -> bool:
     (False, True)
     >>> plausible("IBAN_CODE", "sha256 a1d5757966e8"), plausible("PHONE_NUMBER", "61677")
     (False, False)
+    >>> plausible("PERSON", "1982"), plausible("PERSON", "Ann")  # a name has letters
+    (False, True)
     """
+    if label in NAME_LABELS:
+        return any(ch.isalpha() for ch in value)
     numeric = _NUMERIC_FORM.fullmatch(value) is not None
     digits = digits_only(value)
     if label == "CREDIT_CARD":
