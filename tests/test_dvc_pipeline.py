@@ -29,8 +29,9 @@ SKIPPED_IMPORT_SITES = {
 }
 
 # params.yaml keys no stage reads: the ablation run is outside the pipeline (train_pii
-# --no-case-features overrides train_pii with it).
-UNUSED_PARAMS = {"train_pii.ablation"}
+# --no-case-features overrides train_pii with it), and so is the one-pass distillation
+# (distill / export_onepass, an experiment whose model does not ship).
+UNUSED_PARAMS = {"train_pii.ablation", "distill"}
 
 # Path arguments of the stage modules (values are files or folders the stage reads or writes).
 PATH_FLAGS = {"--data", "--out", "--art", "--card", "--model-dir", "--models-dir", "--report"}
