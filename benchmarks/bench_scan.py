@@ -132,7 +132,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--batch-size", type=int, default=256)
-    ap.add_argument("--guard", help="guard spec for load_guard (default: Guard.default())")
+    ap.add_argument("--guard", help="guard spec for Guard.from_spec (default: Guard.default())")
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--io-only", action="store_true", help="file handling alone, no-op detector")
     args = ap.parse_args()

@@ -348,3 +348,31 @@ def test_import_loads_nothing() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+# -- the Guard builder (bastion.config.shipped_parts) ------------------------------------------
+
+
+def test_default_guard_uses_the_onepass_model_when_shipped(built) -> None:
+    guard = Guard.default(built["root"] / "models", threads=1)
+    kinds = sorted(type(d).__name__ for d in guard.detectors)
+    assert kinds == ["OnePassInjectionDetector", "OnePassPIIDetector", "RegexPIIDetector"]
+    r = guard.check(CORPUS[0])
+    assert not r.degraded and r.injection_score is not None
+
+
+def test_default_guard_with_one_task_uses_the_separate_path(built) -> None:
+    # a one-task guard has no second head to share the pass with
+    guard = Guard.default(built["root"] / "models", tasks=("pii",))
+    assert not any(type(d).__name__.startswith("OnePass") for d in guard.detectors)
+
+
+def test_broken_onepass_falls_back_to_the_separate_models(built, tmp_path: Path, caplog) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(built["int8"], models / "onepass")
+    (models / "onepass" / "model.onnx").write_bytes(b"not a model")
+    guard = Guard.default(models)
+    assert not any(type(d).__name__.startswith("OnePass") for d in guard.detectors)
+    assert "one-pass model unusable" in caplog.text
+    with pytest.raises(ModelLoadError):
+        Guard.default(models, on_model_error="raise")

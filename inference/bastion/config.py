@@ -122,11 +122,29 @@ def shipped_parts(
             reasons.append(f"{sub} model unusable: {exc}")
             return None
 
+    pair = _onepass(root, opts, on_model_error) if wanted == {"pii", "injection"} else None
+    if pair is not None:
+        return GuardParts((*detectors, pair[1], pair[0]), policy, output_policy, tuple(reasons))
     if "pii" in wanted and (pii := model("onnx_pii")) is not None:
         detectors.append(pii)
     if "injection" in wanted:
         detectors.append(model("onnx_injection") or build_detector("heuristic_injection"))
     return GuardParts(tuple(detectors), policy, output_policy, tuple(reasons))
+
+
+def _onepass(root: Path, opts: dict[str, Any], on_model_error: str) -> tuple[Detector, Detector] | None:
+    """The one-pass model's (injection, pii) detectors when ``root/onepass`` holds one: one
+    encoder pass serves both tasks. A broken one only warns: the separate models still
+    cover both tasks, so the guard is not degraded."""
+    from bastion.detectors.onepass import load_onepass_detectors
+
+    try:
+        return load_onepass_detectors(root, **opts)
+    except ModelLoadError as exc:
+        if on_model_error == "raise":
+            raise
+        log.warning("bastion: one-pass model unusable, using the separate models: %s", exc)
+        return None
 
 
 def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:

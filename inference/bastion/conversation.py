@@ -257,10 +257,10 @@ def indirect_policy(guard: Guard, policy: Policy | None = None) -> Policy:
     base = policy or guard.policy
     if base.injection_threshold is not None:
         return base  # a fixed threshold set by the user applies to every role
-    for det in guard.detectors:
-        table = getattr(det, "thresholds", None) or {}
+    # a per-call policy may not be resolved against the models yet: the guard's own is
+    for table in (*base.model_thresholds.values(), *guard.policy.model_thresholds.values()):
         if INDIRECT_POINT in table:
-            return base.with_overrides({"injection_threshold": float(table[INDIRECT_POINT])})
+            return base.with_overrides({"injection_operating_point": INDIRECT_POINT})
     return base
 
 

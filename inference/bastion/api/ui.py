@@ -405,12 +405,10 @@ def ui_router(authorize: Authorize, state: Any) -> APIRouter:
             points: dict[str, dict[str, float]] = {}
             labels: set[str] = set()
             for det in g.detectors:
-                table = getattr(det, "thresholds", None)
                 if det.category == "injection":
                     for point in OPERATING_POINTS:
-                        default = table.get("default", 0.5) if isinstance(table, Mapping) else 0.5
-                        value = table.get(point, default) if isinstance(table, Mapping) else default
-                        points.setdefault(point, {})[det.name] = float(value)
+                        at = g.policy.with_overrides({"injection_operating_point": point})
+                        points.setdefault(point, {})[det.name] = at.injection_threshold_for(det.name)
                 else:
                     labels.update(str(x) for x in getattr(det, "labels", ()) or ())
             body |= {

@@ -33,26 +33,18 @@ def _blocklist(**kw: Any) -> Detector:
     return PhraseBlocklistDetector(**kw)
 
 
-def _shipped(sub: str, kw: dict[str, Any]) -> dict[str, Any]:
-    """Model detectors named in a config without a ``path`` use the shipped model, so
-    ``detectors: [pii_regex, onnx_pii, onnx_injection]`` works as the README lists it."""
-    if kw.get("path") is None:
-        from bastion.guard import default_models_dir
-
-        kw = {**kw, "path": default_models_dir() / sub}
-    return kw
-
-
+# The model detectors need a ``path``; a config that names them without one gets the shipped
+# folder from bastion.config, which owns where models live.
 def _onnx_injection(**kw: Any) -> Detector:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
 
-    return OnnxInjectionDetector.load(**_shipped("injection", kw))
+    return OnnxInjectionDetector.load(**kw)
 
 
 def _onnx_pii(**kw: Any) -> Detector:
     from bastion.detectors.onnx_ner import OnnxNERDetector
 
-    return OnnxNERDetector.load(**_shipped("pii", kw))
+    return OnnxNERDetector.load(**kw)
 
 
 FACTORIES: dict[str, Callable[..., Detector]] = {

@@ -9,6 +9,7 @@ bastion proxy --upstream https://api.openai.com/v1 --port 8080
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 from typing import Any
@@ -42,6 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bastion.api.serving import uvicorn_config
+    from bastion.config import GuardSpec
     from bastion.guard import Guard
     from bastion.proxy.app import ProxyConfig, create_proxy_app
 
@@ -58,10 +60,7 @@ def _run(args: argparse.Namespace) -> int:
         canary=args.canary,
     )
     settings = _settings(args)
-    guard_config = args.config
-
-    def factory() -> Guard:
-        return Guard.from_config(guard_config) if guard_config else Guard.default()
+    factory = functools.partial(Guard.from_spec, GuardSpec(config=args.config or None))
 
     app = create_proxy_app(config, settings=settings, guard_factory=factory)
     cfg = uvicorn_config(
