@@ -33,7 +33,7 @@ import pandas as pd
 from bastion_training.injection.attacks import Attack, compose_attack, template_split
 from bastion_training.injection.io import read_csv, read_json, read_jsonl, read_lines
 from bastion_training.injection.multilingual import PHRASES
-from bastion_training.injection.sources import COLUMNS, insert_attack
+from bastion_training.injection.sources import COLUMNS, data_row, frame, insert_attack
 
 log = logging.getLogger("bastion_training.injection.agent_sources")
 
@@ -95,21 +95,11 @@ def _ranked_split(keys: list[str], seed: int, n_held: int, n_val: int) -> dict[s
 
 
 def _r(text, label, source, family, group, split, lang="en") -> dict:
-    return {
-        "text": str(text),
-        "label": int(label),
-        "source": source,
-        "family": family,
-        "lang": lang,
-        "group": group,
-        "split": split,
-    }
+    return data_row(text, label, source, family, group, lang, split=split)
 
 
 def _df(rows: list[dict]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=OUT)
-    df = df[df["text"].str.strip().str.len() > 0]
-    return df.astype({"label": "int64"}).reset_index(drop=True)
+    return frame(rows, OUT)
 
 
 AttackFn = Callable[[random.Random, str], Attack]

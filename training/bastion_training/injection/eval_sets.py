@@ -33,7 +33,7 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 
 from bastion_training.injection.io import exists, read_csv, read_json, read_jsonl, read_lines
-from bastion_training.injection.sources import EvalSet, bipia_documents, frame, insert_attack
+from bastion_training.injection.sources import EvalSet, bipia_documents, data_row, frame, insert_attack
 
 log = logging.getLogger("bastion_training.injection.eval_sets")
 
@@ -60,17 +60,6 @@ LANG_CODES = {
     "Indonesian": "id",
     "Thai": "th",
 }
-
-
-def _row(text, label, source, family, group, lang="en") -> dict:
-    return {
-        "text": str(text),
-        "label": int(label),
-        "source": source,
-        "family": family,
-        "lang": lang,
-        "group": group,
-    }
 
 
 def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
@@ -149,7 +138,7 @@ def load_cyberseceval(root: Path) -> pd.DataFrame:
             lang = LANG_CODES.get(str(o.get("speaking_language", "English")), "other")
             fam = f"cse:{o.get('injection_type', '')}:{o.get('injection_variant', '')}"
             rows.append(
-                _row(o.get("user_input", ""), 1, "cyberseceval", fam, f"cse:{o.get('prompt_id')}", lang)
+                data_row(o.get("user_input", ""), 1, "cyberseceval", fam, f"cse:{o.get('prompt_id')}", lang)
             )
     return frame(rows)
 
@@ -162,7 +151,7 @@ def load_cyberseceval_system_prompts(root: Path) -> pd.DataFrame:
         for o in read_json(f) or []:
             lang = LANG_CODES.get(str(o.get("speaking_language", "English")), "other")
             rows.append(
-                _row(
+                data_row(
                     o.get("test_case_prompt", ""),
                     0,
                     "cyberseceval_system_prompts",
@@ -179,11 +168,11 @@ def load_cyberseceval_frr(root: Path) -> pd.DataFrame:
     base = root / "benign/CyberSecEval-FRR/CybersecurityBenchmarks/datasets/mitre_frr"
     rows = []
     for i, o in enumerate(read_json(base / "mitre_frr.json") or []):
-        rows.append(_row(o.get("mutated_prompt", ""), 0, "cyberseceval_frr", "frr:en", f"frr:en:{i}"))
+        rows.append(data_row(o.get("mutated_prompt", ""), 0, "cyberseceval_frr", "frr:en", f"frr:en:{i}"))
     for i, o in enumerate(read_json(base / "frr_multilingual_machine_translated.json") or []):
         lang = LANG_CODES.get(str(o.get("speaking_language", "")), "other")
         rows.append(
-            _row(
+            data_row(
                 o.get("mutated_prompt", ""),
                 0,
                 "cyberseceval_frr",
@@ -218,7 +207,7 @@ def load_injecagent_wrappers(root: Path) -> pd.DataFrame:
             if len(text) >= 2 and text[0] == text[-1] == '"':
                 text = text[1:-1]
             rows.append(
-                _row(
+                data_row(
                     text,
                     1,
                     "injecagent_wrappers",
@@ -240,7 +229,7 @@ def load_raccoon_attacks(root: Path) -> pd.DataFrame:
         if f.is_file():
             cat = f.parent.name
             rows.append(
-                _row(
+                data_row(
                     f.read_text(encoding="utf-8", errors="replace"),
                     1,
                     "raccoon_attacks",
@@ -258,7 +247,7 @@ def load_raccoon_system_prompts(root: Path) -> pd.DataFrame:
     rows = []
     for f in sorted(base.glob("GPTs*/*/system_prompt.md")) if base.exists() else []:
         rows.append(
-            _row(
+            data_row(
                 f.read_text(encoding="utf-8", errors="replace"),
                 0,
                 "raccoon_system_prompts",
@@ -277,7 +266,7 @@ def load_salesforce_leak_attacks(root: Path) -> pd.DataFrame:
         strategy = f.stem.split("strategy-")[-1]
         for i, t in enumerate(read_lines(f)):
             rows.append(
-                _row(
+                data_row(
                     t, 1, "salesforce_leak_attacks", f"extraction:salesforce:{strategy}", f"sf:{strategy}:{i}"
                 )
             )
@@ -324,7 +313,7 @@ def _promptmap_rows(root: Path, label: int) -> list[dict]:
             continue
         elif lab == label and rule.get("prompt"):
             src = "promptmap_attacks" if label else "promptmap_harmful"
-            rows.append(_row(rule["prompt"], lab, src, fam, f"promptmap:{f.stem}"))
+            rows.append(data_row(rule["prompt"], lab, src, fam, f"promptmap:{f.stem}"))
     return rows
 
 
@@ -345,7 +334,7 @@ def load_giskard(root: Path) -> pd.DataFrame:
         if group == "jailbreak":
             continue
         lang = str(r.get("language", "en")).strip().lower()[:2] or "en"
-        rows.append(_row(r.get("prompt", ""), 1, "giskard", f"giskard:{group}", f"giskard:{i}", lang))
+        rows.append(data_row(r.get("prompt", ""), 1, "giskard", f"giskard:{group}", f"giskard:{i}", lang))
     return frame(rows)
 
 
@@ -377,10 +366,10 @@ def load_wasp(root: Path) -> pd.DataFrame:
         if not goal:
             continue
         env = str(o.get("environment", "web"))
-        rows.append(_row(goal, 1, "wasp", f"wasp:{env}:bare", f"wasp:{i}"))
+        rows.append(data_row(goal, 1, "wasp", f"wasp:{env}:bare", f"wasp:{i}"))
         carrier = _WASP_CARRIERS.get(env, _WASP_CARRIERS["reddit"])
         text = carrier.format(user=f"user{1000 + 37 * i}", n=100 + i, goal=goal[0].upper() + goal[1:])
-        rows.append(_row(text, 1, "wasp", f"wasp:{env}:in_post", f"wasp:{i}"))
+        rows.append(data_row(text, 1, "wasp", f"wasp:{env}:in_post", f"wasp:{i}"))
     return frame(rows)
 
 
@@ -416,12 +405,12 @@ def load_tasktracker(root: Path, seed: int) -> pd.DataFrame:
     for i, trig in enumerate(read_lines(base / "saved_injections_test.txt")):
         task = SECONDARY_TASKS[i % len(SECONDARY_TASKS)]
         attack = f"{trig} {task}"
-        rows.append(_row(attack, 1, "tasktracker", "tasktracker:trigger", f"tt_trigger:{i}"))
+        rows.append(data_row(attack, 1, "tasktracker", "tasktracker:trigger", f"tt_trigger:{i}"))
         if docs:
             doc = docs[rng.randrange(len(docs))]
             pos = rng.choice(("start", "middle", "end"))
             rows.append(
-                _row(
+                data_row(
                     insert_attack(doc, attack, pos),
                     1,
                     "tasktracker",
@@ -430,7 +419,7 @@ def load_tasktracker(root: Path, seed: int) -> pd.DataFrame:
                 )
             )
     for i, t in enumerate(read_lines(base / "llm_adaptive_attacks.txt")):
-        rows.append(_row(t, 1, "tasktracker", "tasktracker:adaptive_suffix", f"tt_adaptive:{i}"))
+        rows.append(data_row(t, 1, "tasktracker", "tasktracker:adaptive_suffix", f"tt_adaptive:{i}"))
     return frame(rows)
 
 
@@ -527,12 +516,12 @@ def load_xsafety_hijack_leak(root: Path) -> pd.DataFrame:
             else:
                 skipped += 1
                 continue
-            rows.append(_row(t, label, "xsafety", fam, f"xsafety:gh:{i}", lang))
+            rows.append(data_row(t, label, "xsafety", fam, f"xsafety:gh:{i}", lang))
         f = _xsafety_file(root, code, "Prompt_Leaking")
         for i, t in enumerate(_xsafety_rows(f) if f else []):
             leak = i in XSAFETY_LEAK_ROWS
             fam = "xsafety:prompt_leaking_extraction" if leak else "xsafety:prompt_leaking_discussion"
-            rows.append(_row(t, int(leak), "xsafety", fam, f"xsafety:pl:{i}", lang))
+            rows.append(data_row(t, int(leak), "xsafety", fam, f"xsafety:pl:{i}", lang))
     if skipped:
         log.info(
             "xsafety: %d Goal_Hijacking translations without a checkable override phrase left out", skipped
@@ -547,7 +536,7 @@ def load_xsafety_harmful(root: Path) -> pd.DataFrame:
         for cat in XSAFETY_HARMFUL:
             f = _xsafety_file(root, code, cat)
             for i, t in enumerate(_xsafety_rows(f) if f else []):
-                rows.append(_row(t, 0, "xsafety", f"xsafety:{cat}", f"xsafety:{cat}:{i}", _lang(code)))
+                rows.append(data_row(t, 0, "xsafety", f"xsafety:{cat}", f"xsafety:{cat}:{i}", _lang(code)))
     return frame(rows)
 
 
@@ -560,7 +549,7 @@ def load_multijail(root: Path) -> pd.DataFrame:
         for lang in langs:
             if r.get(lang):
                 rows.append(
-                    _row(r[lang], 0, "multijail", "harmful_request:multijail", f"multijail:{rid}", lang)
+                    data_row(r[lang], 0, "multijail", "harmful_request:multijail", f"multijail:{rid}", lang)
                 )
     return frame(rows)
 
@@ -573,7 +562,7 @@ def _doc_passages(files: list[Path], source: str, family, lang) -> pd.DataFrame:
     for f in files:
         text = f.read_text(encoding="utf-8", errors="replace")
         for j, p in enumerate(passages(text)):
-            rows.append(_row(p, 0, source, family(f), f"{source}:{f.name}:{j}", lang(f)))
+            rows.append(data_row(p, 0, source, family(f), f"{source}:{f.name}:{j}", lang(f)))
     return frame(rows)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bastion_training.injection.sources import _bench, frame, read_json
+from bastion_training.injection.sources import _bench, data_row, frame, read_json
 from bastion_training.injection.synthetic import FILLERS
 
 # --------------------------------------------------------------------- benign, composed
@@ -195,12 +195,8 @@ def long_benign_prompts(seed: int, n: int) -> pd.DataFrame:
         if text in seen:
             continue
         seen.add(text)
-        rows.append(_r(text, 0, "synthetic_long_benign", "benign_long", f"longbenign:frame{fid}"))
+        rows.append(data_row(text, 0, "synthetic_long_benign", "benign_long", f"longbenign:frame{fid}"))
     return frame(rows)
-
-
-def _r(text: str, label: int, source: str, family: str, group: str, lang: str = "en") -> dict:
-    return {"text": text, "label": label, "source": source, "family": family, "group": group, "lang": lang}
 
 
 # --------------------------------------------------------------------- benign, documents
@@ -226,7 +222,7 @@ def xquad_passages(
                     continue
                 w = rng.choice(_READ_WRAPPERS)
                 text = w.format(doc=doc, q=q, ql=q[0].lower() + q[1:] if q else q)
-                rows.append(_r(text, 0, "xquad_passages", "benign_document", f"xquadctx:{a}:{p}", lang))
+                rows.append(data_row(text, 0, "xquad_passages", "benign_document", f"xquadctx:{a}:{p}", lang))
     return frame(rows)
 
 
@@ -234,7 +230,7 @@ def wrap_documents(docs: list[tuple[str, str]], source: str, seed: int) -> pd.Da
     """Benign documents (``(group, text)`` pairs) wrapped in an everyday request."""
     rng = random.Random(seed)
     rows = [
-        _r(rng.choice(_DOC_WRAPPERS).format(doc=doc), 0, source, "benign_document", group)
+        data_row(rng.choice(_DOC_WRAPPERS).format(doc=doc), 0, source, "benign_document", group)
         for group, doc in docs
     ]
     return frame(rows)
@@ -310,7 +306,7 @@ def persuasion_jailbreaks(seed: int, n: int) -> pd.DataFrame:
         if text in seen:
             continue
         seen.add(text)
-        rows.append(_r(text, 1, "synthetic_persuasion", "persuasion_jailbreak", f"persuasion:{i}"))
+        rows.append(data_row(text, 1, "synthetic_persuasion", "persuasion_jailbreak", f"persuasion:{i}"))
     return frame(rows)
 
 
@@ -375,5 +371,5 @@ def suffix_attacks(seed: int, n: int) -> pd.DataFrame:
         i = rng.randrange(len(reqs))
         req = reqs[i]
         text = f"{req[0].upper() + req[1:]} {adversarial_suffix(rng, rng.randint(12, 28))}"
-        rows.append(_r(text, 1, "synthetic_suffix", "adversarial_suffix", f"suffix:{i}"))
+        rows.append(data_row(text, 1, "synthetic_suffix", "adversarial_suffix", f"suffix:{i}"))
     return frame(rows)

