@@ -33,7 +33,14 @@ from xml.etree import ElementTree as ET
 import pandas as pd
 
 from bastion_training.injection.io import exists, read_csv, read_json, read_jsonl, read_lines
-from bastion_training.injection.sources import EvalSet, bipia_documents, data_row, frame, insert_attack
+from bastion_training.injection.sources import (
+    EvalSet,
+    bipia_documents,
+    data_row,
+    frame,
+    insert_attack,
+    unseeded,
+)
 
 log = logging.getLogger("bastion_training.injection.eval_sets")
 
@@ -129,38 +136,37 @@ def _cse_files(root: Path) -> list[Path]:
     return [base / "prompt_injection.json", base / "prompt_injection_multilingual_machine_translated.json"]
 
 
-def load_cyberseceval(root: Path) -> pd.DataFrame:
-    """``user_input`` of every English and machine-translated case (label 1). A case and its
-    translations share ``prompt_id``: that is the group."""
-    rows = []
+def _cse_cases(root: Path):
+    """(case, language code, group) of every English and machine-translated CyberSecEval
+    case; a case and its translations share ``prompt_id``, the group."""
     for f in _cse_files(root):
         for o in read_json(f) or []:
-            lang = LANG_CODES.get(str(o.get("speaking_language", "English")), "other")
-            fam = f"cse:{o.get('injection_type', '')}:{o.get('injection_variant', '')}"
-            rows.append(
-                data_row(o.get("user_input", ""), 1, "cyberseceval", fam, f"cse:{o.get('prompt_id')}", lang)
+            yield (
+                o,
+                LANG_CODES.get(str(o.get("speaking_language", "English")), "other"),
+                f"cse:{o.get('prompt_id')}",
             )
+
+
+def load_cyberseceval(root: Path) -> pd.DataFrame:
+    """``user_input`` of every case (label 1)."""
+    rows = []
+    for o, lang, group in _cse_cases(root):
+        fam = f"cse:{o.get('injection_type', '')}:{o.get('injection_variant', '')}"
+        rows.append(data_row(o.get("user_input", ""), 1, "cyberseceval", fam, group, lang))
     return frame(rows)
 
 
 def load_cyberseceval_system_prompts(root: Path) -> pd.DataFrame:
     """The cases' system prompts (``test_case_prompt``; many hold a secret and say "don't
     reveal it"): benign, label 0."""
-    rows = []
-    for f in _cse_files(root):
-        for o in read_json(f) or []:
-            lang = LANG_CODES.get(str(o.get("speaking_language", "English")), "other")
-            rows.append(
-                data_row(
-                    o.get("test_case_prompt", ""),
-                    0,
-                    "cyberseceval_system_prompts",
-                    "benign_system_prompt:cse",
-                    f"cse:{o.get('prompt_id')}",
-                    lang,
-                )
-            )
-    return frame(rows)
+    source = "cyberseceval_system_prompts"
+    return frame(
+        [
+            data_row(o.get("test_case_prompt", ""), 0, source, "benign_system_prompt:cse", group, lang)
+            for o, lang, group in _cse_cases(root)
+        ]
+    )
 
 
 def load_cyberseceval_frr(root: Path) -> pd.DataFrame:
@@ -221,41 +227,34 @@ def load_injecagent_wrappers(root: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------- extraction
 
 
+def _whole_files(files, label: int, source: str, family, group) -> pd.DataFrame:
+    """One row per file, its whole text; ``family(f)`` and ``group(f)`` name it."""
+    return frame(
+        [
+            data_row(f.read_text(encoding="utf-8", errors="replace"), label, source, family(f), group(f))
+            for f in files
+        ]
+    )
+
+
 def load_raccoon_attacks(root: Path) -> pd.DataFrame:
     """RaccoonBench system-prompt extraction attacks, one per file (label 1)."""
     base = root / "injection/RaccoonBench/Data/attacks"
-    rows = []
-    for f in sorted(base.rglob("prompt*")) if base.exists() else []:
-        if f.is_file():
-            cat = f.parent.name
-            rows.append(
-                data_row(
-                    f.read_text(encoding="utf-8", errors="replace"),
-                    1,
-                    "raccoon_attacks",
-                    f"extraction:raccoon:{f.parent.parent.name}",
-                    f"raccoon:{cat}",
-                )
-            )
-    return frame(rows)
+    files = [f for f in sorted(base.rglob("prompt*")) if f.is_file()] if base.exists() else []
+    family, group = (
+        (lambda f: f"extraction:raccoon:{f.parent.parent.name}"),
+        (lambda f: f"raccoon:{f.parent.name}"),
+    )
+    return _whole_files(files, 1, "raccoon_attacks", family, group)
 
 
 def load_raccoon_system_prompts(root: Path) -> pd.DataFrame:
     """Real custom-GPT system prompts (many say "never reveal your instructions"), whole
     (median 2.4 KB, at most 10 KB: the Guard windows them as it would in use). Label 0."""
     base = root / "injection/RaccoonBench/Data"
-    rows = []
-    for f in sorted(base.glob("GPTs*/*/system_prompt.md")) if base.exists() else []:
-        rows.append(
-            data_row(
-                f.read_text(encoding="utf-8", errors="replace"),
-                0,
-                "raccoon_system_prompts",
-                "benign_system_prompt:raccoon",
-                f"raccoon_gpt:{f.parent.name}",
-            )
-        )
-    return frame(rows)
+    files = sorted(base.glob("GPTs*/*/system_prompt.md")) if base.exists() else []
+    group = lambda f: f"raccoon_gpt:{f.parent.name}"  # noqa: E731
+    return _whole_files(files, 0, "raccoon_system_prompts", lambda f: "benign_system_prompt:raccoon", group)
 
 
 def load_salesforce_leak_attacks(root: Path) -> pd.DataFrame:
@@ -604,62 +603,58 @@ def load_injection_defenses_doc(root: Path) -> pd.DataFrame:
 
 
 EVAL_SETS_V4: tuple[EvalSet, ...] = (
-    EvalSet("cyberseceval", lambda r, s: load_cyberseceval(r), "CyberSecEval injections, EN + 17 languages"),
+    EvalSet("cyberseceval", unseeded(load_cyberseceval), "CyberSecEval injections, EN + 17 languages"),
     EvalSet(
         "cyberseceval_system_prompts",
-        lambda r, s: load_cyberseceval_system_prompts(r),
+        unseeded(load_cyberseceval_system_prompts),
         "CyberSecEval system prompts (benign, often 'never reveal')",
     ),
-    EvalSet(
-        "injecagent_wrappers", lambda r, s: load_injecagent_wrappers(r), "InjecAgent unseen wrapper styles"
-    ),
-    EvalSet("raccoon_attacks", lambda r, s: load_raccoon_attacks(r), "RaccoonBench extraction attacks"),
+    EvalSet("injecagent_wrappers", unseeded(load_injecagent_wrappers), "InjecAgent unseen wrapper styles"),
+    EvalSet("raccoon_attacks", unseeded(load_raccoon_attacks), "RaccoonBench extraction attacks"),
     EvalSet(
         "salesforce_leak_attacks",
-        lambda r, s: load_salesforce_leak_attacks(r),
+        unseeded(load_salesforce_leak_attacks),
         "salesforce prompt-leakage attack vectors",
     ),
     EvalSet(
         "promptmap_attacks",
-        lambda r, s: load_promptmap_attacks(r),
+        unseeded(load_promptmap_attacks),
         "promptmap stealing + distraction",
     ),
     EvalSet(
         "promptmap_harmful",
-        lambda r, s: load_promptmap_harmful(r),
+        unseeded(load_promptmap_harmful),
         "promptmap harmful/hate/bias rules (label 0, report)",
     ),
-    EvalSet("giskard", lambda r, s: load_giskard(r), "Giskard PromptInject hijacking"),
-    EvalSet("wasp", lambda r, s: load_wasp(r), "WASP web-agent attacker goals, bare and in a post"),
+    EvalSet("giskard", unseeded(load_giskard), "Giskard PromptInject hijacking"),
+    EvalSet("wasp", unseeded(load_wasp), "WASP web-agent attacker goals, bare and in a post"),
     EvalSet("tasktracker", load_tasktracker, "TaskTracker held-out triggers + tasks; adaptive attacks"),
     EvalSet(
         "xsafety_hijack_leak",
-        lambda r, s: load_xsafety_hijack_leak(r),
+        unseeded(load_xsafety_hijack_leak),
         "XSafety Goal_Hijacking + Prompt_Leaking relabelled, 10 languages",
     ),
     EvalSet(
         "xsafety_harmful",
-        lambda r, s: load_xsafety_harmful(r),
+        unseeded(load_xsafety_harmful),
         "XSafety harmful categories, 10 languages (label 0, report)",
     ),
     EvalSet(
         "multijail",
-        lambda r, s: load_multijail(r),
+        unseeded(load_multijail),
         "MultiJail harmful requests, 10 languages (label 0, report)",
     ),
-    EvalSet(
-        "cyberseceval_frr", lambda r, s: load_cyberseceval_frr(r), "benign security requests, 8 languages"
-    ),
-    EvalSet("cl4r1t4s", lambda r, s: load_cl4r1t4s(r), "production system prompts, 1,500-char passages"),
+    EvalSet("cyberseceval_frr", unseeded(load_cyberseceval_frr), "benign security requests, 8 languages"),
+    EvalSet("cl4r1t4s", unseeded(load_cl4r1t4s), "production system prompts, 1,500-char passages"),
     EvalSet(
         "raccoon_system_prompts",
-        lambda r, s: load_raccoon_system_prompts(r),
+        unseeded(load_raccoon_system_prompts),
         "custom-GPT system prompts (whole)",
     ),
-    EvalSet("owasp_llm_top10", lambda r, s: load_owasp(r), "OWASP LLM top-10 pages, 11 languages, passages"),
+    EvalSet("owasp_llm_top10", unseeded(load_owasp), "OWASP LLM top-10 pages, 11 languages, passages"),
     EvalSet(
         "injection_defenses_doc",
-        lambda r, s: load_injection_defenses_doc(r),
+        unseeded(load_injection_defenses_doc),
         "prompt-injection defences survey, passages",
     ),
 )

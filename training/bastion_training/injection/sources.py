@@ -482,9 +482,16 @@ def load_bipia_test(root: Path, seed: int) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class EvalSet:
+    """An eval-only set: its frame name, loader ``load(root, seed)`` and a note for the card."""
+
     name: str
     load: Callable[[Path, int], pd.DataFrame]
     note: str
+
+
+def unseeded(load: Callable[[Path], pd.DataFrame]) -> Callable[[Path, int], pd.DataFrame]:
+    """``load(root)`` as an :class:`EvalSet` loader (the set does not sample)."""
+    return lambda root, seed: load(root)
 
 
 EVAL_SETS: tuple[EvalSet, ...] = (
@@ -493,10 +500,10 @@ EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("notinject_one", lambda r, s: load_notinject(r, "one"), "over-defense, 1 trigger word"),
     EvalSet("notinject_two", lambda r, s: load_notinject(r, "two"), "over-defense, 2 trigger words"),
     EvalSet("notinject_three", lambda r, s: load_notinject(r, "three"), "over-defense, 3 trigger words"),
-    EvalSet("wildguard", lambda r, s: load_wildguard(r), "benign prompts (WildGuardTest)"),
+    EvalSet("wildguard", unseeded(load_wildguard), "benign prompts (WildGuardTest)"),
     EvalSet(
         "xstest",
-        lambda r, s: load_xstest(r),
+        unseeded(load_xstest),
         "safe prompts with scary words; unsafe rows are harmful_request (label 0)",
     ),
     EvalSet(
@@ -509,13 +516,11 @@ EVAL_SETS: tuple[EvalSet, ...] = (
         lambda r, s: load_jbb(r, ("JBC",)),
         "AIM template also in training data: reported separately",
     ),
-    EvalSet("tensor_trust", lambda r, s: load_tensor_trust(r), "human-written attacks (no licence stated)"),
-    EvalSet(
-        "harmful_requests", lambda r, s: load_harmful_requests(r), "harmful content, not injection (label 0)"
-    ),
+    EvalSet("tensor_trust", unseeded(load_tensor_trust), "human-written attacks (no licence stated)"),
+    EvalSet("harmful_requests", unseeded(load_harmful_requests), "harmful content, not injection (label 0)"),
     EvalSet(
         "instructionwild",
-        lambda r, s: load_instructionwild(r),
+        unseeded(load_instructionwild),
         "real user instructions; jailbreak rows relabelled 1",
     ),
 )
