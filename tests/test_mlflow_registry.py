@@ -1,4 +1,5 @@
-"""The evaluation stages register the shipped model folder in MLflow's model registry."""
+"""MLflow from the training side: registering a shipped model folder (the register stages) and
+an evaluation's run (log_report)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,32 @@ def test_register_model_folder_creates_versions(tmp_path, monkeypatch):
     assert mv.tags["bastion_version"] == "v2"
     run_files = {f.path for f in client.list_artifacts(mv.run_id, "model")}
     assert run_files == {"model/manifest.json", "model/model.onnx"}
+
+
+def test_log_report_logs_headline_metrics_and_the_report(tmp_path, monkeypatch):
+    from bastion_training.common import log_report
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "metrics.json").write_text("{}")
+    log_report("eval-test", {"model_version": "v1"}, {"f1": 0.5, "fpr:wildguard": 0.1, "ece": None}, report)
+    client = MlflowClient(tracking_uri=uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("eval-test").experiment_id])
+    assert run.data.metrics == {"f1": 0.5, "fpr_wildguard": 0.1}
+    assert run.data.params == {"model_version": "v1"}
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "report")] == ["report/metrics.json"]
+
+
+def test_log_report_never_fails_the_evaluation(tmp_path, monkeypatch, caplog):
+    from bastion_training.common import log_report
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)
+
+    # a metric value MLflow refuses: the run fails, the evaluation goes on
+    log_report("eval-test", {}, {"f1": "not a number"}, tmp_path)
+    assert "mlflow logging failed" in caplog.text

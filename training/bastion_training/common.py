@@ -82,6 +82,19 @@ def mlflow_run(
         yield mlflow
 
 
+def log_report(experiment: str, params: dict[str, Any], metrics: dict[str, Any], report_dir: Path) -> None:
+    """An evaluation's MLflow run: its headline ``metrics`` (None values left out, ``:`` in
+    names made ``_``) and the report folder. Registering the model is the register stages'
+    job; tracking never fails the evaluation, so an error here is only logged."""
+    try:
+        with mlflow_run(experiment, params) as mlf:
+            if mlf:
+                mlf.log_metrics({k.replace(":", "_"): v for k, v in metrics.items() if v is not None})
+                mlf.log_artifacts(str(report_dir), artifact_path="report")
+    except Exception as exc:  # MLflow raises many types (store, network, bad names)
+        log.warning("mlflow logging failed: %s", exc)
+
+
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():

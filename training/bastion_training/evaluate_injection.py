@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log
+from bastion_training.common import log, log_report
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params
 from bastion_training.metrics import roc_auc, threshold_at_fpr, tpr_at_fpr
 from bastion_training.timing import read_report, write_report
@@ -562,48 +562,37 @@ def target_table(
     return lines + [""]
 
 
-def per_language_table(results: dict[str, Any]) -> list[str]:
+def _breakdown_table(results: dict[str, Any], key: str, title: str, column: str, min_rows: int) -> list[str]:
+    """Recall on attacks / flag rate on label-0 rows per ``key`` entry (``by_lang``,
+    ``by_family``) of every set that has at least ``min_rows`` of them, for every system."""
     systems = list(results)
     main = results[systems[0]]["per_set"]
-    rows = [(n, lg) for n, r in main.items() for lg in (r.get("by_lang") or {})]
+    rows = [(n, k) for n, r in main.items() if len(r.get(key) or {}) >= min_rows for k in r[key]]
     if not rows:
         return []
     lines = [
-        "## Per language (recall on attacks / flag rate on label-0 rows, %)",
+        f"## {title} (recall on attacks / flag rate on label-0 rows, %)",
         "",
-        "| set | lang | n | attacks | " + " | ".join(systems) + " |",
+        f"| set | {column} | n | attacks | " + " | ".join(systems) + " |",
         "|---|---|---|---|" + "---|" * len(systems),
     ]
-    for n, lg in rows:
-        v = main[n]["by_lang"][lg]
+    for n, k in rows:
+        v = main[n][key][k]
         cells = []
         for s in systems:
-            w = ((results[s]["per_set"].get(n) or {}).get("by_lang") or {}).get(lg) or {}
-            cells.append(" / ".join(_fmt(w.get(k)) for k in ("tpr", "fpr") if k in w) or "–")
-        lines.append(f"| {n} | {lg} | {v['n']} | {v['positives']} | " + " | ".join(cells) + " |")
+            w = ((results[s]["per_set"].get(n) or {}).get(key) or {}).get(k) or {}
+            cells.append(" / ".join(_fmt(w.get(m)) for m in ("tpr", "fpr") if m in w) or "–")
+        lines.append(f"| {n} | {k} | {v['n']} | {v['positives']} | " + " | ".join(cells) + " |")
     return lines + [""]
+
+
+def per_language_table(results: dict[str, Any]) -> list[str]:
+    return _breakdown_table(results, "by_lang", "Per language", "lang", 1)
 
 
 def per_family_table(results: dict[str, Any]) -> list[str]:
-    systems = list(results)
-    main = results[systems[0]]["per_set"]
-    rows = [(n, f) for n, r in main.items() if len(r.get("by_family") or {}) > 1 for f in r["by_family"]]
-    if not rows:
-        return []
-    lines = [
-        "## Per family (recall on attacks / flag rate on label-0 rows, %)",
-        "",
-        "| set | family | n | attacks | " + " | ".join(systems) + " |",
-        "|---|---|---|---|" + "---|" * len(systems),
-    ]
-    for n, f in rows:
-        v = main[n]["by_family"][f]
-        cells = []
-        for s in systems:
-            w = ((results[s]["per_set"].get(n) or {}).get("by_family") or {}).get(f) or {}
-            cells.append(" / ".join(_fmt(w.get(k)) for k in ("tpr", "fpr") if k in w) or "–")
-        lines.append(f"| {n} | {f} | {v['n']} | {v['positives']} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    """Only sets with more than one family (one family is the set's own row)."""
+    return _breakdown_table(results, "by_family", "Per family", "family", 2)
 
 
 LATENCY_TEXT = (
@@ -1017,22 +1006,8 @@ def main(argv: list[str] | None = None) -> int:
     write_report(out_dir, {"meta": meta, "systems": clean, "obfuscation_recall": obf, "plots": files})
     md = markdown(results, obf, meta, history_rows(out_dir / "history"), previous, overrides)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
-    try:
-        import mlflow  # noqa: F401
-
-        from bastion_training.common import mlflow_run
-
-        with mlflow_run("injection-eval", {"model_version": manifest["version"]}) as mlf:
-            if mlf:
-                pg = clean[main_name]["piguard"]
-                mlf.log_metrics({k: v for k, v in pg.items() if v is not None})
-                mlf.log_metrics(
-                    {k.replace(":", "_"): v for k, v in clean[main_name]["targets"].items() if v is not None}
-                )
-                # registering the model folder is the register_injection stage's job
-                mlf.log_artifacts(str(out_dir), artifact_path="report")
-    except Exception as exc:  # tracking must never fail the evaluation
-        log.warning("mlflow logging failed: %s", exc)
+    headline = {**clean[main_name]["piguard"], **clean[main_name]["targets"]}
+    log_report("injection-eval", {"model_version": manifest["version"]}, headline, out_dir)
     print(md)
     return 0
 

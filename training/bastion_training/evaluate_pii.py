@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log
+from bastion_training.common import log, log_report
 from bastion_training.config import REPO_ROOT, datasets_root, load_params
 from bastion_training.spans import Span
 from bastion_training.timing import read_report, write_report
@@ -480,22 +480,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     md += markdown_issue13(results, args.lang_cap)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
-    try:
-        import mlflow  # noqa: F401
-
-        from bastion_training.common import mlflow_run
-
-        with mlflow_run("pii-eval", {"model_version": manifest["version"], "cap": args.cap}) as mlf:
-            if mlf:
-                first = next(iter(results.values()))
-                mlf.log_metrics(
-                    {f"f1_iou_{k}": v["iou"]["micro"]["f1"] for k, v in first["sets"].items()}
-                    | {f"texts_per_s_{i}": v for i, v in enumerate(throughput.values())}
-                )
-                # registering the model folder is the register_pii stage's job
-                mlf.log_artifacts(str(out_dir), artifact_path="report")
-    except Exception as exc:  # tracking must never fail the evaluation
-        log.warning("mlflow logging failed: %s", exc)
+    first = next(iter(results.values()))
+    headline = {f"f1_iou_{k}": v["iou"]["micro"]["f1"] for k, v in first["sets"].items()}
+    headline |= {f"texts_per_s_{i}": v for i, v in enumerate(throughput.values())}
+    log_report("pii-eval", {"model_version": manifest["version"], "cap": args.cap}, headline, out_dir)
     print(md)
     return 0
 
