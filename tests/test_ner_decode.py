@@ -339,7 +339,20 @@ BA, IA = "B-ADDRESS", "I-ADDRESS"
             [("Talk", NO), ("to", NO), ("Jean", NO), ("-", NO), ("Luc", BP), (".", NO)],
             [("PERSON", "Jean-Luc")],
         ),
-        # ... but a lower-case part after a hyphen is another word
+        # ... but a lower-case part after a hyphen is another word, and so is a label after a number
+        (
+            "Desk: 555-0100-Fax",
+            [
+                ("Desk", NO),
+                (":", NO),
+                ("555", "B-PHONE_NUMBER"),
+                ("-", "I-PHONE_NUMBER"),
+                ("0100", "I-PHONE_NUMBER"),
+                ("-", "I-PHONE_NUMBER"),
+                ("Fax", "B-PERSON"),
+            ],
+            [("PHONE_NUMBER", "555-0100"), ("PERSON", "Fax")],
+        ),  # fmt: skip
         (
             "a Paris-based firm",
             [("a", NO), ("Paris", BL), ("-", NO), ("based", NO), ("firm", NO)],
@@ -423,6 +436,15 @@ def test_spans_are_whole_words(text, spec, expected) -> None:
             [("ich", NO), ("heiße", BP), ("hans", IP), ("müller", IP)],
             [("PERSON", "hans müller")],
         ),
+        # ... but words that are also names stay there ("ben" is Dutch "am", and Ben)
+        (
+            "who played ben stone in it",
+            [("played", NO), ("ben", BP), ("stone", IP), ("in", IP)],
+            [("PERSON", "ben stone")],
+        ),
+        ("met li na", [("met", NO), ("li", BP), ("na", IP)], [("PERSON", "li na")]),
+        ("Met Li Na", [("Met", NO), ("Li", BP), ("Na", IP)], [("PERSON", "Li Na")]),
+        ("ik ben Jan Smit", [("ik", NO), ("ben", BP), ("Jan", IP), ("Smit", IP)], [("PERSON", "Jan Smit")]),
         # people's names are capitalised: lower-case edge words go (a demonym, a verb) ...
         (
             "el venezolano Jaime Lusinchi dijo",

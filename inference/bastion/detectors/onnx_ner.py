@@ -32,7 +32,15 @@ from bastion.detectors.onnx_common import (
     sliding_windows,
     softmax,
 )
-from bastion.detectors.spans import NAME_LABELS, WordIndex, joins_initial, split_span, trim
+from bastion.detectors.spans import (
+    LINE_BREAK,
+    MULTILINE_LABELS,
+    NAME_LABELS,
+    WordIndex,
+    joins_initial,
+    split_span,
+    trim,
+)
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
 from bastion.errors import InputError, ModelLoadError
 from bastion.types import PII, Finding
@@ -90,16 +98,17 @@ def decode_spans(
     words of ``text`` (:mod:`bastion.detectors.spans`):
 
     * a span is widened to whole words; pieces of one word tagged with different labels
-      become one span of the label with the most probability over the word;
+      become one span of the label with the most probability over them;
     * spans are cut at line breaks (except ``ADDRESS``), and ``PERSON`` spans at
       coordinators ("Jane Doe and Bob Lee" is two people);
     * names (``PERSON``/``LOCATION``/``ORGANIZATION``) lose edge function words and verbs
       ("je m'appelle Marie Dupont" gives "Marie Dupont"), every span its edge punctuation.
 
-    A span's score is the mean confidence in its label over the model tokens inside it:
-    the tag's probability for a token tagged with that label, else the token's
-    ``P(B-X) + P(I-X)``. A span under ``thresholds[label]`` (else
-    ``thresholds["default"]``), or with no model token left inside, is dropped.
+    A span's score is the mean tag probability of the model tokens inside it; a name's
+    pieces tagged with another label count with their ``P(B-X) + P(I-X)`` (an unsure
+    word), a structured value's are left out (a number split between look-alike labels).
+    A span under ``thresholds[label]`` (else ``thresholds["default"]``), or with no model
+    token left inside, is dropped.
 
     >>> tags = ["O", "B-PERSON", "I-PERSON"]
     >>> p = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.9, 0.05, 0.05]])
@@ -140,13 +149,18 @@ def decode_spans(
                 continue
             s, e = cut
             inside = [i for i in toks if offsets[i][0] < e and offsets[i][1] > s]
-            if not inside:
+            tagged = [i for i in inside if tag_label[int(pred[i])] == label]
+            if label in NAME_LABELS:
+                # a word whose pieces disagree is an unsure word, mostly not a name: its
+                # pieces of another label count with their probability of this one
+                own = np.array([tag_label[int(pred[i])] == label for i in inside])
+                score = float(np.mean(np.where(own, conf[inside], mass[label][inside])))
+            elif tagged:
+                # a number split between look-alike labels (phone, card) is still one
+                # value; the validators judge it, not the vote of its pieces
+                score = float(np.mean(conf[tagged]))
+            else:
                 continue
-            # A piece tagged with another label counts with its probability of this one:
-            # a word whose pieces disagree is an unsure word, and mostly not a name.
-            score = float(
-                np.mean([conf[i] if tag_label[int(pred[i])] == label else mass[label][i] for i in inside])
-            )
             if score >= float(thresholds.get(label, default)):
                 out.append(SpanPrediction(label, s, e, score))
     return out
@@ -168,34 +182,52 @@ def _word_groups(
     raw: Sequence[Sequence[Any]],
     mass: Mapping[str, np.ndarray],
 ) -> list[tuple[str, int, int, list[int]]]:
-    """Token runs widened to whole words; runs that then overlap (pieces of one word) merge
-    into one span whose label has the most probability over their tokens, and so do two
-    parts of a name around an untagged middle initial."""
+    """Token runs as whole-word spans ``(label, start, end, tokens)``.
+
+    Runs are cut at line breaks (except ``ADDRESS``) and widened to whole words; runs that
+    then overlap (the pieces of one word) merge into one span of the label with the most
+    probability over their tokens, and so do two parts of a name around an untagged
+    middle initial.
+    """
     groups: list[tuple[int, int, list[tuple[str, list[int]]]]] = []
     for label, a, b in raw:
-        s = max(0, int(offsets[a][0]))
-        e = min(len(text), int(offsets[b][1]))
-        if e <= s:
-            continue
-        s, e = index.expand(s, e)
-        run = (label, list(range(a, b + 1)))
-        if groups and (
-            s < groups[-1][1]
-            or (groups[-1][2][-1][0] == label and joins_initial(text, label, groups[-1][1], s))
-        ):
-            gs, ge, runs = groups[-1]
-            groups[-1] = (gs, max(ge, e), [*runs, run])
-        else:
-            groups.append((s, e, [run]))
+        for ts in _line_runs(text, offsets, label, a, b):
+            s = max(0, int(offsets[ts[0]][0]))
+            e = min(len(text), int(offsets[ts[-1]][1]))
+            if e <= s:
+                continue
+            s, e = index.expand(s, e)
+            if groups and (
+                s < groups[-1][1]
+                or (groups[-1][2][-1][0] == label and joins_initial(text, label, groups[-1][1], s))
+            ):
+                gs, ge, runs = groups[-1]
+                groups[-1] = (gs, max(ge, e), [*runs, (label, ts)])
+            else:
+                groups.append((s, e, [(label, ts)]))
     out: list[tuple[str, int, int, list[int]]] = []
     for s, e, runs in groups:
         toks = sorted({i for _, ts in runs for i in ts})
-        labels = {lab for lab, _ in runs}
+        labels = sorted({lab for lab, _ in runs})
         label = runs[0][0]
         if len(labels) > 1:
-            label = max(sorted(labels), key=lambda lab: float(mass[lab][toks].sum()))
+            label = max(labels, key=lambda lab: float(mass[lab][toks].sum()))
         out.append((label, s, e, toks))
     return out
+
+
+def _line_runs(text: str, offsets: Sequence[tuple[int, int]], label: str, a: int, b: int) -> list[list[int]]:
+    """Tokens ``a..b`` cut where a line break lies between two of them (one part for
+    ``ADDRESS``), so that a run on two lines votes on neither line's label."""
+    if label in MULTILINE_LABELS:
+        return [list(range(a, b + 1))]
+    parts = [[a]]
+    for i in range(a + 1, b + 1):
+        if LINE_BREAK.search(text, int(offsets[i - 1][1]), int(offsets[i][0])):
+            parts.append([i])
+        else:
+            parts[-1].append(i)
+    return parts
 
 
 class OnnxNERDetector:

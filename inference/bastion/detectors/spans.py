@@ -60,7 +60,7 @@ _HYPHENS = "-\u2010\u2011"
 _JOIN_CLASS = rf"{_APOS}\-\u2010\u2011."
 _WORD = re.compile(rf"[{_CJK}]|{_W}+(?:[{_JOIN_CLASS}]{_W}+)*")
 _JOINER = re.compile(rf"[{_JOIN_CLASS}]")
-_LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _ANY_LINE = re.compile("[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 # French/Italian/Catalan elided articles, pronouns and prepositions: "l'Italie", "m'appelle",
@@ -117,6 +117,9 @@ _LOWER_ONLY = _wordset(
     "m' l' d' un un' dell' all' nell' dall' sull' via tell ping met live "
     "west east north south central northern southern eastern western"
 )
+# Words of the table that are also given names or surnames ("Ben", "Per", "Mia", "Li Na",
+# "Ma", "Su"): in a span without capitals they stay.
+_GIVEN_NAMES = _wordset("ben bin per mia una cher caro cara til son gentile lieber mir ma su na al")
 # Particles of surnames ("Vincent van Gogh", "de Gaulle", "von der Leyen"): at the start of
 # a PERSON span they stay when one word follows them, the surname.
 _PARTICLES = _wordset("van von de da di do du del della der den dos das le la ter ten zu bin ibn al el af av")
@@ -125,8 +128,8 @@ _STOP = frozenset(w for ws in _NEVER_IN_NAMES.values() for w in ws.split())
 _COORDINATORS = _wordset("and or und oder sowie et ou y o e en i og och oraz и или 和 与 及 と や")
 _COORD_GAP = re.compile(r"[,;&+/|]")
 # Annotators leave out the punctuation around names; brackets stay when both are inside.
-_STRIP_END = ".,;:!?\"'`)]}>\u2019\u201d\u00bb"
-_STRIP_START = "\"'`([{<\u2018\u201c\u00ab"
+_STRIP_END = ".,;:!?\"'`)]}>\u2019\u201d\u00bb-\u2010\u2011\u2013\u2014"
+_STRIP_START = "\"'`([{<\u2018\u201c\u00ab-\u2010\u2011\u2013\u2014"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
 _CLOSERS = {o: c for c, o in _PAIRS.items()}
 _INITIALISM = re.compile(r"(?:\w{1,3}\.)+\w{1,3}")
@@ -148,12 +151,13 @@ class WordIndex:
 
         Apostrophes, dots and hyphens join letters into one word ("O'Brien", "U.S",
         "555-0100", "Jean-Luc"), except an elision ("l'", "m'", "dell'") or a possessive
-        "'s", which are words of their own, and a hyphen between a lower-case and a
-        Capitalised part ("Paris-based", "anti-Trump"), which separates them.
+        "'s", which are words of their own, and a hyphen between parts of different kinds
+        ("Paris-based", "anti-Trump", "966-Fax"), which separates them.
 
-        >>> t = "Ask O'Brien-Smith, l'Italie, Jane's 3.5 Paris-based 张伟"
-        >>> [t[a:b] for a, b in WordIndex.of(t).bounds]
-        ['Ask', "O'Brien-Smith", "l'", 'Italie', 'Jane', "'s", '3.5', 'Paris', 'based', '张', '伟']
+        >>> t = "Ask O'Brien-Smith, l'Italie, Jane's 3.5 Paris-based 555-0100-Fax 张伟"
+        >>> [t[a:b] for a, b in WordIndex.of(t).bounds]  # doctest: +NORMALIZE_WHITESPACE
+        ['Ask', "O'Brien-Smith", "l'", 'Italie', 'Jane', "'s", '3.5', 'Paris', 'based',
+         '555-0100', 'Fax', '张', '伟']
         """
         out: list[tuple[int, int]] = []
         for m in _WORD.finditer(text):
@@ -201,7 +205,7 @@ def _split_joined(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif ch in _APOS and chunk_start == word_start and left.casefold() in ELISIONS:
             out.append((word_start, j + 1))
             word_start = j + 1
-        elif ch in _HYPHENS and _capital_or_digit(left) != _capital_or_digit(right):
+        elif ch in _HYPHENS and not _hyphen_joins(left, right):
             out.append((word_start, j))
             word_start = j + 1
         chunk_start = j + 1
@@ -209,8 +213,16 @@ def _split_joined(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if b > a]
 
 
-def _capital_or_digit(chunk: str) -> bool:
-    return bool(chunk) and (chunk[0].isupper() or chunk[0].isdigit())
+def _hyphen_joins(left: str, right: str) -> bool:
+    """Parts of one kind join ("Jean-Luc", "555-0100", "e-mail"), and a capital part a
+    number ("COVID-19", "F-16"); "Paris-based", "anti-Trump", "966-Fax" are two words."""
+    kinds = (_kind(left), _kind(right))
+    return kinds[0] == kinds[1] or kinds == ("upper", "digit")
+
+
+def _kind(chunk: str) -> str:
+    c = chunk[:1]
+    return "digit" if c.isdigit() else "upper" if c.isupper() else "lower"
 
 
 def joins_initial(text: str, label: str, end: int, start: int) -> bool:
@@ -240,7 +252,7 @@ def split_span(index: WordIndex, label: str, start: int, end: int) -> list[tuple
     ['Portland', 'Part']
     """
     text = index.text
-    if label in MULTILINE_LABELS or _LINE_BREAK.search(text, start, end) is None:
+    if label in MULTILINE_LABELS or LINE_BREAK.search(text, start, end) is None:
         lines = [(start, end)]
     else:
         lines = [(start + m.start(), start + m.end()) for m in _ANY_LINE.finditer(text[start:end])]
@@ -330,18 +342,18 @@ def _strip_punctuation(index: WordIndex, start: int, end: int) -> tuple[int, int
 def _trim_name(index: WordIndex, label: str, start: int, end: int) -> tuple[int, int] | None:
     inner = index.inside(start, end)
     words = [index.text[a:b] for a, b in inner]
-    cased = label == "PERSON" and any(w[:1].isupper() for w in words)
+    has_capital = any(w[:1].isupper() for w in words)
+    lower_goes = label == "PERSON" and has_capital
+
+    def stop(w: str) -> bool:
+        # in uncased text "ben stone" or "li na" may be a name: case cannot tell
+        return (is_edge_stop(w) and (has_capital or w not in _GIVEN_NAMES)) or (lower_goes and w.islower())
+
     lo, hi = 0, len(words)
-    while hi > lo and (is_edge_stop(words[hi - 1]) or (cased and words[hi - 1].islower())):
+    while hi > lo and stop(words[hi - 1]):
         hi -= 1
-    while lo < hi:
-        w = words[lo]
-        if (is_edge_stop(w) or (cased and w.islower())) and not (
-            label == "PERSON" and _particles_then_surname(words, lo, hi)
-        ):
-            lo += 1
-        else:
-            break
+    while lo < hi and stop(words[lo]) and not (label == "PERSON" and _particles_then_surname(words, lo, hi)):
+        lo += 1
     if lo >= hi:
         return None
     s, e = inner[lo][0], inner[hi - 1][1]
