@@ -167,6 +167,21 @@ def _stop_reason(p: LoopParams, step: int, total: int, bad_evals: int, over_budg
     return "early stopping" if bad_evals >= p.patience else ""
 
 
+def finish_run(
+    out_dir: Path,
+    name: str,
+    summary: Mapping[str, Any],
+    result: FitResult,
+    temperature: Mapping[str, Any],
+    tracker: Any = None,
+) -> None:
+    """Write a run's summary (``out_dir/name``, the stage's metrics file) and its
+    ``timing.json``, and close its MLflow record (:func:`log_summary`)."""
+    write_json(out_dir / name, dict(summary))
+    write_timing(out_dir, result)
+    log_summary(tracker, name, summary, temperature)
+
+
 def log_summary(tracker: Any, name: str, summary: Mapping[str, Any], temperature: Mapping[str, Any]) -> None:
     """The end-of-run MLflow record: the best checkpoint's float metrics, the temperature
     fit and the summary file itself."""

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 from bastion.normalize import normalize
 
-from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything, write_json
+from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params, section, seed_of
 from bastion_training.encoders import resolve_base
-from bastion_training.loop import Evaluation, fit, log_summary, write_timing
+from bastion_training.loop import Evaluation, finish_run, fit
 from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
 
 
@@ -275,9 +275,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             "val_rows": int(len(y_val)),
             "steps": result.steps,
         }
-        write_json(out_dir / "calibration.json", summary)
-        write_timing(out_dir, result)
-        log_summary(mlf, "calibration.json", summary, temp)
+        finish_run(out_dir, "calibration.json", summary, result, temp, mlf)
     return summary
 
 

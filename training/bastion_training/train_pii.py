@@ -36,10 +36,10 @@ from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS, bio_tags
 from bastion.normalize import normalize
 
-from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything, write_json
+from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything
 from bastion_training.config import REPO_ROOT, TrainPIIParams, load_params, section, seed_of
 from bastion_training.encoders import is_cased, resolve_base
-from bastion_training.loop import Evaluation, fit, log_summary, write_timing
+from bastion_training.loop import Evaluation, finish_run, fit
 from bastion_training.metrics import temperature_report
 from bastion_training.spans import Span, span_scores
 
@@ -368,9 +368,7 @@ def train(
             "base_model": base_desc,
             "base_model_dir": str(base),
         }
-        write_json(out_dir / "val_metrics.json", summary)
-        write_timing(out_dir, result)
-        log_summary(mlf, "val_metrics.json", summary, temp)
+        finish_run(out_dir, "val_metrics.json", summary, result, temp, mlf)
     return summary
 
 

@@ -5,9 +5,9 @@ split → dedup → drop val rows that near-duplicate train rows → remove rows
 eval-only sets → augment train attacks. Augmentation comes last so an obfuscated copy of
 a leaked row can never survive its original's removal.
 
->>> frames, stats = build_injection_frames({"injection": {}}, Path("../shared/datasets"), seed=13)
->>> sorted(frames)[:2]
-['eval_bipia_test', 'eval_deepset_test']
+>>> frames, stats = build_injection_frames({"injection": {}}, Path("../shared/datasets"), seed=13)  # doctest: +SKIP
+>>> sorted(frames)[:2]                                                                            # doctest: +SKIP
+['eval_bipia_test', 'eval_cl4r1t4s']
 """
 
 from __future__ import annotations

@@ -15,27 +15,10 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .blocks import Template, TemplateBlocks
 
-
-@dataclass(frozen=True)
-class Template:
-    template_id: str
-    format: str
-    lang: str
-    text: str
-    stratum: str = ""  # split stratum override (templates_intl: "v3-<lang>"); "" = by format/language
-
-
-_BLOCKS: list[tuple[str, str, str, str]] = []  # (format, lang, separator, body)
-
-
-def _lines(fmt: str, lang: str, body: str) -> None:
-    _BLOCKS.append((fmt, lang, "\n", body))
-
-
-def _multi(fmt: str, lang: str, body: str) -> None:
-    _BLOCKS.append((fmt, lang, "\n%%\n", body))
+_BLOCKS = TemplateBlocks()
+_lines, _multi = _BLOCKS.lines, _BLOCKS.multi
 
 
 # ----------------------------------------------------------------------------- chat (en)
@@ -1289,33 +1272,11 @@ Registered in {COUNTRY}, company number {INT}
 )
 
 
-def _build() -> tuple[Template, ...]:
-    out: list[Template] = []
-    counters: dict[tuple[str, str], int] = {}
-    for fmt, lang, sep, body in _BLOCKS:
-        for text in body.strip("\n").split(sep):
-            if not text.strip():
-                continue
-            n = counters.get((lang, fmt), 0)
-            counters[(lang, fmt)] = n + 1
-            out.append(Template(f"{lang}-{fmt}-{n:03d}", fmt, lang, text))
-    return tuple(out)
-
-
-def _build_intl() -> tuple[Template, ...]:
+def _build_intl() -> list[Template]:
     from .templates_intl import INTL_BLOCKS, INTL_BLOCKS_B, INTL_BLOCKS_C
 
-    out: list[Template] = []
-    for tag, blocks in (("v3", INTL_BLOCKS), ("v3b", INTL_BLOCKS_B), ("v3c", INTL_BLOCKS_C)):
-        counters: dict[tuple[str, str], int] = {}
-        for fmt, lang, sep, body in blocks:
-            for text in body.strip("\n").split(sep):
-                if not text.strip():
-                    continue
-                n = counters.get((lang, fmt), 0)
-                counters[(lang, fmt)] = n + 1
-                out.append(Template(f"{lang}-{tag}{fmt}-{n:03d}", fmt, lang, text, stratum=f"{tag}-{lang}"))
-    return tuple(out)
+    batches = (("v3", INTL_BLOCKS), ("v3b", INTL_BLOCKS_B), ("v3c", INTL_BLOCKS_C))
+    return [t for tag, blocks in batches for t in blocks.templates(tag)]
 
 
-TEMPLATES: tuple[Template, ...] = _build() + _build_intl()
+TEMPLATES: tuple[Template, ...] = (*_BLOCKS.templates(), *_build_intl())

@@ -23,15 +23,10 @@ template between splits.
 
 from __future__ import annotations
 
-INTL_BLOCKS: list[tuple[str, str, str, str]] = []
+from .blocks import TemplateBlocks
 
-
-def _lines(fmt: str, lang: str, body: str) -> None:
-    INTL_BLOCKS.append((fmt, lang, "\n", body))
-
-
-def _multi(fmt: str, lang: str, body: str) -> None:
-    INTL_BLOCKS.append((fmt, lang, "\n%%\n", body))
+INTL_BLOCKS = TemplateBlocks()
+_lines, _multi = INTL_BLOCKS.lines, INTL_BLOCKS.multi
 
 
 # ----------------------------------------------------------------------------- German
@@ -583,15 +578,8 @@ CAPITALS: dict[str, tuple[tuple[str, str], ...]] = {
 # ----------------------------------------------------------------------------- second batch
 # Added after the first data build: their own strata ("v3b-<lang>"), so the first batch kept its
 # split assignment.
-INTL_BLOCKS_B: list[tuple[str, str, str, str]] = []
-
-
-def _lines_b(fmt: str, lang: str, body: str) -> None:
-    INTL_BLOCKS_B.append((fmt, lang, "\n", body))
-
-
-def _multi_b(fmt: str, lang: str, body: str) -> None:
-    INTL_BLOCKS_B.append((fmt, lang, "\n%%\n", body))
+INTL_BLOCKS_B = TemplateBlocks()
+_lines_b, _multi_b = INTL_BLOCKS_B.lines, INTL_BLOCKS_B.multi
 
 
 _lines_b(
@@ -806,11 +794,8 @@ Request-Id: {REQ_ID}  Idempotency-Key: {UUID}  X-RateLimit-Remaining: {INT}
 # ----------------------------------------------------------------------------- third batch
 # Addresses and e-mail addresses in the languages whose small first strata left them out of
 # train (ja addresses, pl e-mails...). Own strata ("v3c-<lang>").
-INTL_BLOCKS_C: list[tuple[str, str, str, str]] = []
-
-
-def _lines_c(fmt: str, lang: str, body: str) -> None:
-    INTL_BLOCKS_C.append((fmt, lang, "\n", body))
+INTL_BLOCKS_C = TemplateBlocks()
+_lines_c = INTL_BLOCKS_C.lines
 
 
 _lines_c(
