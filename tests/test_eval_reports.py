@@ -123,25 +123,29 @@ def test_naive_baseline_matches_luhn_invalid_cards():
     assert [f.label for f in found] == ["CREDIT_CARD"]
 
 
-def _system(acc: float) -> dict:
-    per_set = {
-        "wildguard": {"group": "benign", "n": 10, "positives": 0, "accuracy": acc, "fpr": 1 - acc},
-        "jbb": {"group": "malicious", "n": 10, "positives": 10, "accuracy": acc, "tpr": acc},
-        "bipia_test": {
-            "group": "malicious",
-            "n": 4,
-            "positives": 2,
-            "accuracy": 0.5,
-            "tpr": 1.0,
-            "fpr": 0.25,
-        },
-    }
+def _set(group: str, n: int, positives: int, **scores) -> dict:
+    return {"group": group, "n": n, "positives": positives, **scores}
+
+
+def _result(per_set: dict, tpr_at_1pct_fpr: float, **extra) -> dict:
+    """A system's result as evaluate_system writes it, around ``per_set``."""
+    pooled = {"auc": 0.9, "tpr_at_1pct_fpr": tpr_at_1pct_fpr}
     return {
         "per_set": per_set,
         "piguard": piguard_summary(per_set),
-        "pooled": {"auc": 0.9, "tpr_at_1pct_fpr": 0.4},
+        "pooled": pooled,
         "ms_per_text": 1.0,
+        **extra,
     }
+
+
+def _system(acc: float) -> dict:
+    per_set = {
+        "wildguard": _set("benign", 10, 0, accuracy=acc, fpr=1 - acc),
+        "jbb": _set("malicious", 10, 10, accuracy=acc, tpr=acc),
+        "bipia_test": _set("malicious", 4, 2, accuracy=0.5, tpr=1.0, fpr=0.25),
+    }
+    return _result(per_set, 0.4)
 
 
 def test_history_rows_compare_earlier_versions(tmp_path):
@@ -282,28 +286,10 @@ def _new_sets_system(cse_en: float, fpr_cl4: float) -> dict:
                 "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
             },
         },
-        "cl4r1t4s": {
-            "group": "benign_docs",
-            "n": 100,
-            "positives": 0,
-            "accuracy": 1 - fpr_cl4,
-            "fpr": fpr_cl4,
-        },
-        "instructionwild": {
-            "group": "benign_wild",
-            "n": 100,
-            "positives": 0,
-            "accuracy": 0.995,
-            "fpr": 0.005,
-        },
+        "cl4r1t4s": _set("benign_docs", 100, 0, accuracy=1 - fpr_cl4, fpr=fpr_cl4),
+        "instructionwild": _set("benign_wild", 100, 0, accuracy=0.995, fpr=0.005),
     }
-    return {
-        "per_set": per_set,
-        "piguard": piguard_summary(per_set),
-        "pooled": {"auc": 0.9, "tpr_at_1pct_fpr": 0.5},
-        "pooled_all": {"auc": 0.9, "tpr_at_1pct_fpr": 0.45, "ece": 0.12},
-        "ms_per_text": 1.0,
-    }
+    return _result(per_set, 0.5, pooled_all={"auc": 0.9, "tpr_at_1pct_fpr": 0.45, "ece": 0.12})
 
 
 def test_target_metrics_pool_by_language_and_family():

