@@ -23,6 +23,24 @@ TEXT = "Jane Doe lives at 12 Main St, card 4111 1111 1111 1111, Jane  Doe, Jane,
 # (findings, text, expected kept findings in start order)
 CASES = [
     pytest.param(
+        [F("PERSON", 0, 8), F("PERSON", 9, 16)],
+        "Jane Doe\nBob Lee",
+        [F("PERSON", 0, 8), F("PERSON", 9, 16)],
+        id="names-on-two-lines-stay-two",
+    ),
+    pytest.param(
+        [F("ADDRESS", 0, 11), F("ADDRESS", 12, 27)],
+        "12 Main St.\nSpringfield, IL",
+        [F("ADDRESS", 0, 27)],
+        id="address-joins-across-a-line",
+    ),
+    pytest.param(
+        [F("PERSON", 0, 4), F("PERSON", 5, 8)],
+        "Jane Doe",
+        [F("PERSON", 0, 8)],
+        id="model-pieces-split-by-a-space-join",
+    ),
+    pytest.param(
         [F("CREDIT_CARD", 0, 16, 0.6, "regex", True), F("PHONE_NUMBER", 0, 10, 0.99)],
         None,
         [F("CREDIT_CARD", 0, 16, 0.6, "regex", True)],

@@ -137,3 +137,21 @@ def test_token_budget_uses_the_counting_detectors():
     assert guard.check("one two three").action is Action.ALLOW
     with pytest.raises(InputError, match="max_tokens"):
         guard.check("one two three four")
+
+
+def test_label_threshold_below_the_shipped_models_cut_brings_a_span_back() -> None:
+    # the shipped NER scores this address ~0.75, under its calibrated ADDRESS cut (0.9): the
+    # detector must hand it to the Guard (floor 0) so the Policy, not the detector, decides
+    from bastion.config import default_models_dir
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+
+    text = "Send it to 5 Rue de la Paix"
+    ner = OnnxNERDetector.load(default_models_dir() / "pii", min_score=0.0)
+    spans = [(s.label, text[s.start : s.end], s.score) for s in ner.predict([text])[0]]
+    assert any(lab == "ADDRESS" and 0.7 < sc < 0.9 for lab, _, sc in spans), spans
+    assert not any(f.label == "ADDRESS" for f in Guard.default().check(text).pii)
+    low = Guard.default(policy=Policy(label_thresholds={"ADDRESS": 0.7})).check(text)
+    assert [(f.label, text[f.start : f.end]) for f in low.pii if f.label == "ADDRESS"] == [
+        ("ADDRESS", "5 Rue de la Paix")
+    ]
+    assert "Rue de la Paix" not in low.redacted_text

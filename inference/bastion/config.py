@@ -43,6 +43,9 @@ MODELS_ENV = "BASTION_MODELS_DIR"
 ON_MODEL_ERROR = ("degrade", "raise")
 # config name of each shipped model detector -> its folder under the models directory
 SHIPPED = {"onnx_pii": "pii", "onnx_injection": "injection"}
+# The NER keeps every span a Guard may want and the Policy applies the cuts (its defaults
+# are the manifest's), so label_thresholds can also go below a model's own cut.
+_FLOOR: dict[str, dict[str, Any]] = {"onnx_pii": {"min_score": 0.0}}
 
 
 def default_models_dir() -> Path:
@@ -114,7 +117,7 @@ def shipped_parts(
             reasons.append(f"{sub} model not found at {path}")
             return None
         try:
-            return build_detector(name, path=path, **opts)
+            return build_detector(name, path=path, **opts, **_FLOOR.get(name, {}))
         except ModelLoadError as exc:
             if on_model_error == "raise":
                 raise
@@ -201,7 +204,7 @@ def _detector(spec: Any, anchored: Callable[[Any], Any]) -> Detector:
         options["path"] = anchored(options["path"])
     elif spec["name"] in SHIPPED:
         options["path"] = default_models_dir() / SHIPPED[spec["name"]]
-    return build_detector(spec["name"], **options)
+    return build_detector(spec["name"], **{**_FLOOR.get(spec["name"], {}), **options})
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,10 @@ from collections.abc import Collection, Iterable
 
 from bastion.types import Finding
 
-_JOINABLE_GAP = {"", " ", "\t", "\n", "\u00a0"}
+_JOINABLE_GAP = {"", " ", "\t", "\u00a0"}
+# a line break ends a name or a place (a list of people, one per line, is many people);
+# only a postal address runs over lines
+_JOINABLE_GAP_ADDRESS = _JOINABLE_GAP | {"\n"}
 
 
 def _join_adjacent(
@@ -44,7 +47,12 @@ def _join_adjacent(
             and prev.label == f.label
             and f.start >= prev.start
             and f.start - prev.end <= 1
-            and (f.start <= prev.end or text is None or text[prev.end : f.start] in _JOINABLE_GAP)
+            and (
+                f.start <= prev.end
+                or text is None
+                or text[prev.end : f.start]
+                in (_JOINABLE_GAP_ADDRESS if f.label == "ADDRESS" else _JOINABLE_GAP)
+            )
         ):
             out[-1] = Finding(
                 prev.label,

@@ -42,7 +42,7 @@ from bastion.detectors.spans import (
     trim,
 )
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
-from bastion.errors import InputError, ModelLoadError
+from bastion.errors import ConfigError, InputError, ModelLoadError
 from bastion.types import PII, Finding
 
 # Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
@@ -253,6 +253,7 @@ class OnnxNERDetector:
         name: str = "pii_model",
         validate: bool = True,
         batch_invariant: bool = True,
+        min_score: float | None = None,
     ) -> None:
         tags = tuple(model.manifest.labels)
         if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
@@ -265,6 +266,13 @@ class OnnxNERDetector:
         self.name = name
         self.version = model.manifest.version
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5}
+        # None: drop spans under the manifest's per-label cut here (standalone use). A number:
+        # keep everything above that floor and let the Guard's Policy apply the cut, so a
+        # label_thresholds entry below the model's cut can bring a span back.
+        if min_score is not None and not 0.0 <= float(min_score) <= 1.0:
+            raise ConfigError(f"min_score must be in [0, 1], got {min_score!r}")
+        self.min_score = None if min_score is None else float(min_score)
+        self._cut = self.thresholds if self.min_score is None else {"default": self.min_score}
         self.batch_size = max(1, int(batch_size))
         self.batch_invariant = batch_invariant
         self.use_case = bool(model.manifest.extra.get("case_features", False))
@@ -287,11 +295,18 @@ class OnnxNERDetector:
         validate: bool = True,
         overlap: int | None = DEFAULT_OVERLAP,
         batch_invariant: bool = True,
+        min_score: float | None = None,
     ) -> OnnxNERDetector:
         """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
         (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
         model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap)
-        return cls(model, batch_size=batch_size, validate=validate, batch_invariant=batch_invariant)
+        return cls(
+            model,
+            batch_size=batch_size,
+            validate=validate,
+            batch_invariant=batch_invariant,
+            min_score=min_score,
+        )
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Content tokens per text (what a token budget is measured in)."""
@@ -332,14 +347,14 @@ class OnnxNERDetector:
     def predict(self, texts: Sequence[str]) -> list[list[SpanPrediction]]:
         """Decoded spans per text (offsets into the given texts)."""
         return [
-            decode_spans(t, enc.offsets, enc.word_ids, probs, self.tags, self.thresholds)
+            decode_spans(t, enc.offsets, enc.word_ids, probs, self.tags, self._cut)
             for t, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
         ]
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
         out: list[list[Finding]] = []
         for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True):
-            spans = decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self.thresholds)
+            spans = decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self._cut)
             windows = self._char_windows(enc)
             out.append(
                 [
