@@ -24,7 +24,7 @@ from bastion.detectors import build_detector  # noqa: E402
 from bastion.detectors.onnx_ner import OnnxNERDetector  # noqa: E402
 from bastion.errors import ModelLoadError  # noqa: E402
 from bastion.types import Finding  # noqa: E402
-from tiny_bert import tiny_bert_base  # noqa: E402
+from tiny_bert import tiny_bert_base, write_splits  # noqa: E402
 
 FIRST = ["John", "Mary", "Peter", "Anna", "Lucas", "Emma", "Oliver", "Sofia", "Henry", "Clara"]
 LAST = ["Smith", "Brown", "Miller", "Wilson", "Taylor", "Moore", "Clark", "Hall", "Young", "King"]
@@ -86,11 +86,8 @@ def tiny_ner(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from bastion_training.train_pii import train
 
     root = tmp_path_factory.mktemp("tiny_ner")
-    data = root / "data"
-    data.mkdir()
-    train_df, val_df = _frame(240, 1), _frame(40, 2)
-    train_df.to_parquet(data / "train.parquet")
-    val_df.to_parquet(data / "val.parquet")
+    train_df = _frame(240, 1)
+    data = write_splits(root, train_df, _frame(40, 2))
     base = tiny_bert_base(root / "base", train_df["text"].tolist())
     params = {
         "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", "3")),

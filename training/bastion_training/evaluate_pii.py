@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bastion.labels import NER_LABELS
 
 from bastion_training.common import log, log_report
 from bastion_training.config import REPO_ROOT, datasets_root, load_params
@@ -46,18 +47,8 @@ from bastion_training.timing import read_report, write_report
 # Which of our labels each set's annotation covers (set → labels scored there).
 SET_SCOPE: dict[str, tuple[str, ...] | None] = {
     "test": None,  # generator test split: every NER label
-    "eval_presidio": (
-        "PERSON",
-        "LOCATION",
-        "ADDRESS",
-        "ORGANIZATION",
-        "EMAIL_ADDRESS",
-        "PHONE_NUMBER",
-        "CREDIT_CARD",
-        "IBAN_CODE",
-        "US_SSN",
-        "IP_ADDRESS",
-    ),
+    # every NER label but the two presidio-research's annotation lacks
+    "eval_presidio": tuple(lb for lb in NER_LABELS if lb not in ("DATE_OF_BIRTH", "USERNAME")),
     "eval_wnut_test": ("PERSON", "LOCATION"),
     "eval_conll_test": ("PERSON", "LOCATION"),
     "eval_deid": ("PERSON", "LOCATION", "PHONE_NUMBER"),
