@@ -33,7 +33,7 @@ import pandas as pd
 from bastion_training.injection.attacks import Attack, compose_attack, template_split
 from bastion_training.injection.io import read_csv, read_json, read_jsonl, read_lines
 from bastion_training.injection.multilingual import PHRASES
-from bastion_training.injection.sources import COLUMNS, data_row, frame, insert_attack
+from bastion_training.injection.sources import COLUMNS, data_row, frame, insert_attack, lang_by_opening
 
 log = logging.getLogger("bastion_training.injection.agent_sources")
 
@@ -41,6 +41,8 @@ OUT = [*COLUMNS, "split"]
 
 IA = "injection/InjecAgent/data"
 TT = "injection/TaskTracker/task_tracker/dataset_creation/datasets"
+# the first word of each translated secondary task (Spanish otherwise; Arabic by script)
+_TT_OPENINGS = {"Bitte": "de", "Veuillez": "fr", "Rispondi": "it"}
 AD = "injection/agentdojo/src/agentdojo/data/suites"
 TRAIN_FILES: tuple[str, ...] = (
     f"{IA}/user_cases.jsonl",
@@ -481,18 +483,8 @@ def tasktracker_attacks(root: Path, seed: int, val_fraction: float) -> dict[str,
         if q:
             tasks.append((f"Answer this question: {q}", "en"))
     for line in read_lines(root / TT / "translated_secondary_tasks.txt"):
-        lang = (
-            "ar"
-            if re.search(r"[\u0600-\u06ff]", line)
-            else "de"
-            if line.startswith("Bitte")
-            else "fr"
-            if line.startswith("Veuillez")
-            else "it"
-            if line.startswith("Rispondi")
-            else "es"
-        )
-        tasks.append((line, lang))
+        arabic = re.search(r"[\u0600-\u06ff]", line)
+        tasks.append((line, "ar" if arabic else lang_by_opening(line, _TT_OPENINGS, "es")))
     rng = random.Random(f"{seed}:tasktracker")
     out: dict[str, list] = {"train": [], "val": []}
     for i, trig in enumerate(triggers):

@@ -52,6 +52,16 @@ def guess_en_de(text: str) -> str:
     return "de" if len(_GERMAN.findall(text)) >= 2 else "en"
 
 
+def lang_by_opening(text: str, openings: dict[str, str], default: str = "en") -> str:
+    """The language of the first opening word ``text`` starts with, else ``default`` (for
+    sources whose translations all begin with the same word in each language).
+
+    >>> lang_by_opening("Bitte antworte kurz.", {"Bitte": "de", "Veuillez": "fr"}, "es")
+    'de'
+    """
+    return next((lang for opening, lang in openings.items() if text.startswith(opening)), default)
+
+
 def data_row(text, label, source, family, group, lang="en", **extra) -> dict:
     """One row of :data:`COLUMNS` (plus ``extra`` columns, e.g. ``split``).
 
