@@ -497,7 +497,7 @@ def test_person_by_lang_pools_eval_sets_per_language():
         "eval_uner": pd.DataFrame({"text": ["Ana x", "Bob y"], "spans": gold, "lang": ["pt", "de"]}),
         "test": pd.DataFrame({"text": ["Ana x"], "spans": gold[:1], "lang": ["pt"]}),
     }
-    preds = {"eval_uner": [[(0, 3, "PERSON")], [(0, 2, "PERSON")]], "test": [[]]}
+    preds = {"eval_uner": [[("PERSON", 0, 3)], [("PERSON", 0, 2)]], "test": [[]]}
     out = person_by_lang(sets, preds)
     assert out["pt"]["f1"] == 1.0 and out["pt"]["n_texts"] == 1  # the generator split is not pooled
     assert out["de"]["f1"] == 1.0 and out["de"]["f1_exact"] == 0.0  # IoU 2/3 matches, exact does not
