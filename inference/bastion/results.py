@@ -313,6 +313,32 @@ def metric_labels(result: CheckResult) -> MetricLabels:
     )
 
 
+def span_attributes(results: Iterable[CheckResult]) -> dict[str, Any]:
+    """OpenTelemetry attributes of one guard call over ``results``: counts, label names,
+    the highest injection score and model versions; never text or offsets.
+
+    >>> span_attributes([CheckResult(Action.ALLOW, None, False, (), "hi", True)])["bastion.texts"]
+    1
+    """
+    results = list(results)
+    actions = Counter(r.action.value for r in results)
+    labels = Counter(f.label for r in results for f in r.pii)
+    scores = [r.injection_score for r in results if r.injection_score is not None]
+    attrs: dict[str, Any] = {
+        "bastion.texts": len(results),
+        "bastion.labels": sorted(labels),
+        "bastion.injection.flagged": sum(1 for r in results if r.is_injection),
+        "bastion.degraded": any(r.degraded for r in results),
+    }
+    attrs.update({f"bastion.action.{k}": v for k, v in actions.items()})
+    attrs.update({f"bastion.label.{k}": v for k, v in labels.items()})
+    if scores:
+        attrs["bastion.injection.max_score"] = float(max(scores))
+    if results:
+        attrs.update({f"bastion.model.{k}": v for k, v in results[0].model_versions.items()})
+    return attrs
+
+
 __all__ = [
     "ROW_COLUMNS",
     "MetricLabels",
@@ -328,5 +354,6 @@ __all__ = [
     "result_row",
     "row_columns",
     "severity_of",
+    "span_attributes",
     "summary_text",
 ]

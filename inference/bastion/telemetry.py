@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from bastion.errors import ConfigError
+from bastion.results import span_attributes
 from bastion.types import CheckResult
 
 
@@ -72,22 +72,8 @@ class Telemetry:
         """Set the attributes of one guard call on ``span`` (a no-op for ``None``)."""
         if span is None:
             return
-        actions = Counter(r.action.value for r in results)
-        labels = Counter(f.label for r in results for f in r.pii)
-        scores = [r.injection_score for r in results if r.injection_score is not None]
-        attrs: dict[str, Any] = {
-            "bastion.texts": len(results),
-            "bastion.labels": sorted(labels),
-            "bastion.injection.flagged": sum(1 for r in results if r.is_injection),
-            "bastion.degraded": any(r.degraded for r in results),
-            "bastion.latency_ms": round((time.perf_counter() - started) * 1000.0, 3),
-        }
-        attrs.update({f"bastion.action.{k}": v for k, v in actions.items()})
-        attrs.update({f"bastion.label.{k}": v for k, v in labels.items()})
-        if scores:
-            attrs["bastion.injection.max_score"] = float(max(scores))
-        if results:
-            attrs.update({f"bastion.model.{k}": v for k, v in results[0].model_versions.items()})
+        attrs = span_attributes(results)
+        attrs["bastion.latency_ms"] = round((time.perf_counter() - started) * 1000.0, 3)
         span.set_attributes(attrs)
 
 
