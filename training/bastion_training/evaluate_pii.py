@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from bastion.labels import NER_LABELS
 
-from bastion_training.common import log, log_report
+from bastion_training.common import log, log_report, render_template, text_lines
 from bastion_training.config import REPO_ROOT, datasets_root, load_params
 from bastion_training.spans import Span
 from bastion_training.timing import read_report, write_report
@@ -551,45 +551,25 @@ def markdown_issue13(results: dict[str, Any], lang_cap: int | None) -> str:
     systems = list(results)
     first = results[systems[0]]
     pbl = first.get("person_by_lang", {})
-    langs = sorted(k for k in pbl if "/" not in k)
-    lines = [
-        "",
-        f"## PERSON F1 per language (IoU ≥ 0.5 / exact; pooled over the sets that annotate people; "
-        f"≤ {lang_cap} rows per set and language; target ≥ {PERSON_F1_TARGET:.2f})",
-        "",
-        "| language | texts | PERSON support | " + " | ".join(systems) + " | meets target |",
-        "|---|---|---|" + "---|" * len(systems) + "---|",
-    ]
-    for lang in langs:
+    lang_rows = []
+    for lang in sorted(k for k in pbl if "/" not in k):
         row = pbl[lang]
         cells = []
         for s in systems:
             m = results[s].get("person_by_lang", {}).get(lang, {})
             cells.append(f"{_f(m.get('f1'))} / {_f(m.get('f1_exact'))}")
         ok = row.get("f1") is not None and row["f1"] >= PERSON_F1_TARGET
-        lines.append(
+        lang_rows.append(
             f"| {lang} | {row['n_texts']} | {row['support']} | "
             + " | ".join(cells)
             + f" | {'yes' if ok else 'no'} |"
         )
-    lines += ["", f"### PERSON per language and set ({systems[0]})", "", "| language / set | texts | support | P | R | F1 (IoU) | F1 (exact) |",
-              "|---|---|---|---|---|---|---|"]  # fmt: skip
-    for key in sorted(k for k in pbl if "/" in k):
-        m = pbl[key]
-        lines.append(
-            f"| {key} | {m['n_texts']} | {m['support']} | {_f(m['precision'])} | {_f(m['recall'])} | "
-            f"{_f(m['f1'])} | {_f(m['f1_exact'])} |"
-        )
-    lines += [
-        "",
-        "## False positives per 1,000 tokens, by label",
-        "",
-        "Benign prompts: CyberSecEval-FRR (eval-only; 750 English + 700 machine-translated benign security requests). "
-        "PII-free generator texts: the test split's hard-negative templates. Every detection counts.",
-        "",
-        "| system | set | texts | tokens | FP / 1k tokens | labels |",
-        "|---|---|---|---|---|---|",
+    set_rows = [
+        f"| {key} | {m['n_texts']} | {m['support']} | {_f(m['precision'])} | {_f(m['recall'])} | "
+        f"{_f(m['f1'])} | {_f(m['f1_exact'])} |"
+        for key, m in ((k, pbl[k]) for k in sorted(k for k in pbl if "/" in k))
     ]
+    fp_rows = []
     for s in systems:
         for key, name in (
             ("fp_benign_prompts", "benign prompts (FRR)"),
@@ -598,19 +578,29 @@ def markdown_issue13(results: dict[str, Any], lang_cap: int | None) -> str:
             m = results[s].get(key)
             if m:
                 labels = ", ".join(f"{k} {v}" for k, v in list(m.get("by_label", {}).items())[:6]) or "–"
-                lines.append(
+                fp_rows.append(
                     f"| {s} | {name} | {m['texts']} | {m['tokens']} | {_f(m['fp_per_1k_tokens'])} | {labels} |"
                 )
-    lines += ["", "## Texts changed by the default policy", "", "| system | texts | detections | changed | labels in changed texts |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    policy_rows = []
     for s in systems:
         for key, m in results[s].get("default_policy_changes", {}).items():
             labels = ", ".join(f"{k} {v}" for k, v in m["labels"].items()) or "–"
             name = f'"{PARIS}"' if key == "paris" else "Natural Questions (dev)"
-            lines.append(
+            policy_rows.append(
                 f"| {s} — {name} | {m['texts']} | {m['with_detections']} | {m['changed']} | {labels} |"
             )
-    return "\n".join(lines) + "\n"
+    text = render_template(
+        "pii_report_issue13.md",
+        lang_cap=lang_cap,
+        target=f"{PERSON_F1_TARGET:.2f}",
+        systems=" | ".join(systems),
+        rule="---|" * len(systems),
+        lang_rows=text_lines(lang_rows),
+        system=systems[0],
+        set_rows=text_lines(set_rows),
+        fp_rows=text_lines(fp_rows),
+    )
+    return text + text_lines(policy_rows)
 
 
 def _f(x: float | None) -> str:
@@ -639,102 +629,86 @@ def markdown(
     throughput: dict[str, float] | None = None,
     history: list[str] | None = None,
 ) -> str:
+    """``summary.md`` up to the issue-13 sections: ``templates/pii_report.md`` with the tables
+    filled, then one per-label table per set."""
     systems = list(results)
     first = results[systems[0]]
-    lines = [
-        "# PII detection — evaluation",
-        "",
-        f"NER model `models/pii` version `{version}` (int8 ONNX) + regex recognizers, run through `Guard`. "
-        f"Up to {cap} rows per set (seeded sample). Spans: end-exclusive character offsets; a prediction "
-        "matches when label and offsets are equal (exact) or label equal and IoU ≥ 0.5.",
-        "",
-        "## Micro F1 per set (IoU ≥ 0.5 / exact)",
-        "",
-        "| set | n | " + " | ".join(systems) + " |",
-        "|---|---|" + "---|" * len(systems),
-    ]
-    for set_name, row in first["sets"].items():
-        cells = [
+    f1_rows = [
+        f"| {set_name} | {row['n']} | "
+        + " | ".join(
             f"{_f(results[s]['sets'][set_name]['iou']['micro']['f1'])} / "
             f"{_f(results[s]['sets'][set_name]['exact']['micro']['f1'])}"
             for s in systems
-        ]
-        lines.append(f"| {set_name} | {row['n']} | " + " | ".join(cells) + " |")
+        )
+        + " |"
+        for set_name, row in first["sets"].items()
+    ]
+    earlier = ""
     if history:
         names = list(first["sets"])
-        lines += [
-            "",
-            f"## Against earlier shipped versions (micro F1, IoU ≥ 0.5, {systems[0]})",
-            "",
-            "| version | " + " | ".join(names) + " |",
-            "|---|" + "---|" * len(names),
-            *history,
+        current = (
             f"| {version} (this model) | "
             + " | ".join(_f(first["sets"][n]["iou"]["micro"]["f1"]) for n in names)
-            + " |",
-            "",
-            "The generator `test` split gained the newswire / prose / postal templates, so only the "
-            "eval-only sets compare like for like.",
-        ]
-    lines += [
-        "",
-        "## Micro F2 (IoU ≥ 0.5)",
-        "",
-        "| set | " + " | ".join(systems) + " |",
-        "|---|" + "---|" * len(systems),
-    ]
-    for set_name in first["sets"]:
-        lines.append(
-            f"| {set_name} | "
-            + " | ".join(_f(results[s]["sets"][set_name]["iou"]["micro"]["f2"]) for s in systems)
             + " |"
         )
-    lines += [
-        "",
-        "## Throughput and false positives",
-        "",
-        "| system | texts/s (all sets) | FP / 1k tokens, PII-free generator texts | FP / 1k tokens, benign prompts | "
-        "Luhn-invalid card hits |",
-        "|---|---|---|---|---|",
+        earlier = render_template(
+            "pii_report_history.md",
+            system=systems[0],
+            names=" | ".join(names),
+            rule="---|" * len(names),
+            rows=text_lines([*history, current]),
+        )
+    f2_rows = [
+        f"| {set_name} | "
+        + " | ".join(_f(results[s]["sets"][set_name]["iou"]["micro"]["f2"]) for s in systems)
+        + " |"
+        for set_name in first["sets"]
     ]
+    system_rows = []
     for s in systems:
         r = results[s]
-        lines.append(
+        system_rows.append(
             f"| {s} | {r['texts_per_s']:.1f} | {_f(r.get('fp_pii_free_generator', {}).get('fp_per_1k_tokens'))} | "
             f"{_f(r.get('fp_benign_prompts', {}).get('fp_per_1k_tokens'))} | {r['luhn_invalid']['credit_card_hits']} / {r['luhn_invalid']['texts']} |"
         )
+    speed = ""
     if throughput:
         ref = next((v for k, v in throughput.items() if k.startswith("presidio")), None)
-        lines += [
-            "",
-            "Throughput on the same texts (eval_presidio sample, batches of 16, best of 2 runs, one process):",
-            "",
-            "| system | texts/s | × Presidio |",
-            "|---|---|---|",
-        ]
-        for k, v in throughput.items():
-            lines.append(f"| {k} | {v:.1f} | {f'{v / ref:.2f}' if ref else '–'} |")
-    lines += ["", f"## Per label ({systems[0]}, IoU ≥ 0.5)", ""]
+        speed = render_template(
+            "pii_report_throughput.md",
+            rows="\n".join(
+                f"| {k} | {v:.1f} | {f'{v / ref:.2f}' if ref else '–'} |" for k, v in throughput.items()
+            ),
+        )
+    text = render_template(
+        "pii_report.md",
+        version=version,
+        cap=cap,
+        systems=" | ".join(systems),
+        rule="---|" * len(systems),
+        f1_rows=text_lines(f1_rows),
+        history=earlier,
+        f2_rows=text_lines(f2_rows),
+        system_rows=text_lines(system_rows),
+        throughput=speed,
+        system=systems[0],
+    )
     for set_name, row in first["sets"].items():
-        lines += [f"### {set_name}", "", "| label | P | R | F1 | support |", "|---|---|---|---|---|"]
-        for label, m in row["iou"].items():
-            lines.append(
-                f"| {label} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['tp'] + m['fn']} |"
-            )
-        lines.append("")
+        label_rows = [
+            f"| {label} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} | {m['tp'] + m['fn']} |"
+            for label, m in row["iou"].items()
+        ]
+        text += render_template("pii_report_labels.md", set=set_name, rows=text_lines(label_rows))
     cc = first.get("cards_ibans_test_split")
     if cc:
-        lines += [
-            "Cards and IBANs on the generator test split: "
-            + ", ".join(
-                f"{k} recall {_f(v['recall'])} (n={v['n']} valid values; {v['invalid_gold_excluded']} "
-                "checksum/length-invalid gold values excluded)"
-                for k, v in cc.items()
-                if v
-            ),
-            "",
-        ]
-    return "\n".join(lines) + "\n"
+        values = ", ".join(
+            f"{k} recall {_f(v['recall'])} (n={v['n']} valid values; {v['invalid_gold_excluded']} "
+            "checksum/length-invalid gold values excluded)"
+            for k, v in cc.items()
+            if v
+        )
+        text += render_template("pii_report_cards.md", values=values)
+    return text
 
 
 if __name__ == "__main__":
