@@ -259,6 +259,8 @@ class TrainInjectionParams(EncoderParams):
     patience: int = 2
     strict_fpr: float = 0.01
     default_max_fpr: float = 0.03
+    # append data/processed/injection/mined.parquet (a hard-negative mining round) to train
+    mined: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -159,6 +159,11 @@ def _frames(p: TrainInjectionParams, seed: int, data_dir: Path) -> tuple[pd.Data
     ``max_val_rows`` (fixed, seeded subsets)."""
     train_df = pd.read_parquet(data_dir / "train.parquet")
     val_df = pd.read_parquet(data_dir / "val.parquet")
+    if p.mined:
+        mined = pd.read_parquet(data_dir / "mined.parquet")
+        train_df = pd.concat(
+            [train_df, mined[train_df.columns.intersection(mined.columns)]], ignore_index=True
+        )
     if p.max_val_rows and len(val_df) > p.max_val_rows:
         # a fixed, seeded subset keeps periodic evaluation affordable; the export recalibrates
         # the operating points on the whole validation split through the int8 runtime
@@ -212,7 +217,10 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     log.info("train %d rows (%.1f%% positive), val %d rows", len(y_train), 100 * y_train.mean(), len(y_val))
 
     base, base_desc = resolve_base(p, params)
-    tok = AutoTokenizer.from_pretrained(base)
+    # a continued checkpoint keeps its own vocabulary (the trimmed e5 base is rebuilt whenever
+    # the train texts change, so its piece ids need not match an older checkpoint's)
+    init = p.init_checkpoint()
+    tok = AutoTokenizer.from_pretrained(init if init and (init / "tokenizer.json").exists() else base)
     model = _model(p, base)
     # Long documents carry their attack anywhere: training on the first window only would
     # label windows that hold no attack as injections (and teach "long = injection"). With

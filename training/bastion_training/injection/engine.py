@@ -35,6 +35,11 @@ from bastion_training.injection.negatives import (
     secrets_code_rows,
     system_prompt_rows,
 )
+from bastion_training.injection.sysprompts import (
+    long_system_prompt_rows,
+    prompt_talk_rows,
+    soft_extraction_rows,
+)
 
 log = logging.getLogger("bastion_training.injection.engine")
 
@@ -59,6 +64,11 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "system_prompts_composed": 2000,
     "roleplay_fiction": 250,
     "native_benign_per_lang": 80,
+    # v4 run 3: polite/indirect extraction (label 1), long defensive system prompts and
+    # benign talk about prompts (label 0); 0 keeps a build without them
+    "extraction_soft": 0,
+    "system_prompts_long": 0,
+    "prompt_talk": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -175,6 +185,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["system_prompts_composed"] = composed_system_prompt_rows(
         seed, int(e["system_prompts_composed"]), vf, _awesome_roles(root)
     )
+    parts["extraction_soft"] = soft_extraction_rows(seed, int(e["extraction_soft"]), vf)
+    parts["system_prompts_long"] = long_system_prompt_rows(seed, int(e["system_prompts_long"]), vf)
+    parts["prompt_talk"] = prompt_talk_rows(seed, int(e["prompt_talk"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
