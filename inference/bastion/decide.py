@@ -1,0 +1,134 @@
+"""What one text's findings come to under a policy: which PII is redacted or allowed, and
+the injection verdict. :class:`~bastion.pipeline.Pipeline` calls these once per text with
+the findings every detector (and the policy's deny terms) reported for it, in original
+offsets; nothing here depends on the other texts of the batch.
+
+>>> from bastion.policy import Policy
+>>> from bastion.types import Finding
+>>> person = Finding("PERSON", 8, 12, 0.9, "ner", PII)
+>>> city = Finding("LOCATION", 16, 21, 0.9, "ner", PII)
+>>> redacted, allowed = decide_pii("this is Jane in Paris", [person, city], Policy(), frozenset({"ner"}))
+>>> [(f.label, f.action.value, f.rule) for f in redacted + allowed]
+[('PERSON', 'redact', 'pii_action'), ('LOCATION', 'allow', 'label_actions.LOCATION')]
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bastion.merge import merge_findings
+from bastion.policy import DENY_DETECTOR, Policy
+from bastion.types import INJECTION, PII, Action, Finding
+
+
+class _Spans:
+    """Disjoint spans (sorted by start) with an O(log n) overlap test."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self._starts = [f.start for f in findings]
+        self._ends = [f.end for f in findings]
+
+    def overlaps(self, f: Finding) -> bool:
+        i = bisect.bisect_left(self._starts, f.end) - 1  # last span starting before f ends
+        return i >= 0 and self._ends[i] > f.start
+
+
+def finding_action(f: Finding, pol: Policy) -> Action:
+    """The label's action; a deny term's is never ``allow``."""
+    action = pol.action_for_label(f.label)
+    if f.detector == DENY_DETECTOR and action is Action.ALLOW:
+        return Action.REDACT  # a deny term is always redacted
+    return action
+
+
+def decide_pii(
+    text: str, found: Sequence[Finding], pol: Policy, joinable: frozenset[str]
+) -> tuple[list[Finding], list[Finding]]:
+    """The PII findings ``(redacted, allowed)``, merged and decided (``action``, ``rule``);
+    ``joinable`` names the detectors whose touching pieces merge into one span."""
+    detected = [
+        f
+        for f in found
+        if f.category == PII
+        and (
+            f.detector == DENY_DETECTOR  # deny terms skip thresholds and disabled labels
+            or (
+                f.label not in pol.disabled_labels and f.score >= pol.threshold_for_label(f.label, f.detector)
+            )
+        )
+    ]
+    # Allowed labels (LOCATION, ORGANIZATION by default) are merged apart from the rest:
+    # merging grows a winner over its losers, and an allowed winner must never swallow
+    # (and so leave in clear) a PERSON it overlapped.
+    hide = merge_findings(
+        [f for f in detected if finding_action(f, pol) is not Action.ALLOW], text, joinable=joinable
+    )
+    keep = merge_findings(
+        [f for f in detected if finding_action(f, pol) is Action.ALLOW], text, joinable=joinable
+    )
+    denied = _Spans(merge_findings([f for f in detected if f.detector == DENY_DETECTOR]))
+    redacted: list[Finding] = []
+    allowed = [f.decided(Action.ALLOW, pol.rule_for_label(f.label)) for f in keep]
+    for f in hide:
+        entry = None
+        if f.detector != DENY_DETECTOR and not denied.overlaps(f):
+            entry = pol.allow_entry(f.label, text[f.start : f.end])
+        if entry is not None:
+            allowed.append(f.decided(Action.ALLOW, entry.describe()))
+        else:
+            rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
+            redacted.append(f.decided(finding_action(f, pol), rule))
+    # an allowed span never overlaps a redacted one: the redaction wins
+    hidden = _Spans(redacted)
+    return redacted, [f for f in allowed if not hidden.overlaps(f)]
+
+
+@dataclass(frozen=True)
+class InjectionVerdict:
+    """The injection side of a result; ``score`` and ``threshold`` are ``None`` when no
+    injection detector ran."""
+
+    score: float | None
+    threshold: float | None  # the cut the top score was compared with ("0.990 of 0.994")
+    findings: tuple[Finding, ...]  # the top flagged finding, decided
+    flagged: bool  # over its cut and not on the injection allow list
+    allowed_by: str | None  # the injection allow-list entry that matched
+
+
+def injection_verdict(
+    text: str, found: Sequence[Finding], pol: Policy, thresholds: Mapping[str, float]
+) -> InjectionVerdict:
+    """Compare the injection findings with their detector's cut (``thresholds``: one per
+    injection detector that ran) and apply the injection allow list.
+
+    >>> from bastion.policy import Policy
+    >>> from bastion.types import Finding
+    >>> v = injection_verdict("hi", [Finding("INJECTION", 0, 2, 0.8, "m", INJECTION)], Policy(), {"m": 0.7})
+    >>> v.score, v.threshold, v.flagged, [f.action.value for f in v.findings]
+    (0.8, 0.7, True, ['block'])
+    """
+    inj = [f for f in found if f.category == INJECTION]
+    ran = bool(thresholds)
+    flagged = [f for f in inj if f.score >= thresholds.get(f.detector, 0.5)]
+    top = max(inj, key=lambda f: f.score, default=None)
+    cut = (
+        thresholds.get(top.detector, 0.5)
+        if top is not None
+        else (min(thresholds.values()) if thresholds else None)
+    )
+    entry = pol.injection_allow_entry(text) if flagged and pol.injection_allow_list else None
+    shown = sorted(flagged, key=lambda f: -f.score)[:1]
+    if entry is not None:
+        shown = [f.decided(Action.ALLOW, entry.describe()) for f in shown]
+        flagged = []
+    else:
+        shown = [f.decided(pol.injection_action, "injection_action") for f in shown]
+    return InjectionVerdict(
+        score=max((f.score for f in inj), default=0.0) if ran else None,
+        threshold=cut if ran else None,
+        findings=tuple(shown),
+        flagged=bool(flagged),
+        allowed_by=None if entry is None else entry.describe(),
+    )

@@ -1,0 +1,92 @@
+"""The async face of a :class:`~bastion.guard.Guard`: its checks run in a bounded worker
+pool, so an event loop never blocks on a model."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from bastion.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bastion.conversation import MessagesResult
+    from bastion.types import CheckResult
+
+
+class WorkerPool:
+    """A thread pool of at most ``max_workers`` threads, started on first use.
+
+    >>> pool = WorkerPool(1)
+    >>> asyncio.run(pool.run(len, "abc"))
+    3
+    >>> pool.close()
+    """
+
+    def __init__(self, max_workers: int) -> None:
+        if not 1 <= int(max_workers) <= 64:
+            raise ConfigError("max_workers must be between 1 and 64")
+        self._max_workers = int(max_workers)
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # bounded: concurrent callers queue here instead of oversubscribing the CPU
+                self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="bastion")
+            return self._executor
+
+    async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``func(*args, **kwargs)`` in the pool, awaited."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool(), functools.partial(func, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the threads (if they were started); the next :meth:`run` starts new ones."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+                self._executor = None
+
+
+class AsyncChecks:
+    """The ``a``-prefixed checks of :class:`~bastion.guard.Guard` (mixed into it): each runs
+    the sync check of the same name in the guard's :class:`WorkerPool` (``max_workers``).
+
+    >>> from bastion.guard import Guard
+    >>> g = Guard.default(tasks=("pii",))
+    >>> asyncio.run(g.acheck("mail jane@example.com")).action.value
+    'redact'
+    >>> g.close()
+    """
+
+    _workers: WorkerPool
+    # provided by Guard
+    check: Callable[..., CheckResult]
+    check_many: Callable[..., list]
+    check_output: Callable[..., CheckResult]
+    check_messages: Callable[..., MessagesResult]
+
+    async def acheck(self, text: str | bytes, **options: Any) -> CheckResult:
+        """:meth:`check` without blocking the event loop (runs in the guard's bounded pool)."""
+        return await self._workers.run(self.check, text, **options)
+
+    async def acheck_many(self, texts: Sequence[str | bytes], **options: Any) -> list:
+        """:meth:`check_many` without blocking the event loop."""
+        return await self._workers.run(self.check_many, texts, **options)
+
+    async def acheck_output(self, text: str | bytes, **options: Any) -> CheckResult:
+        """:meth:`check_output` without blocking the event loop."""
+        return await self._workers.run(self.check_output, text, **options)
+
+    async def acheck_messages(self, messages: Sequence[Mapping[str, Any]], **options: Any) -> MessagesResult:
+        """:meth:`check_messages` without blocking the event loop."""
+        return await self._workers.run(self.check_messages, messages, **options)
+
+    def close(self) -> None:
+        """Stop the async worker pool (if one was started)."""
+        self._workers.close()

@@ -1,0 +1,92 @@
+"""The alternate constructors of :class:`~bastion.guard.Guard`: thin doors onto
+:mod:`bastion.config`, which decides what a Guard is made of."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+from bastion.config import TASKS, GuardParts, GuardSpec, shipped_parts, yaml_parts
+from bastion.errors import ConfigError
+from bastion.policy import Policy
+
+if TYPE_CHECKING:
+    from bastion.guard import Guard
+
+
+class GuardBuilders:
+    """Mixed into :class:`~bastion.guard.Guard`: every door ends in :meth:`from_parts`."""
+
+    @classmethod
+    def default(
+        cls,
+        models_dir: str | os.PathLike[str] | None = None,
+        policy: Policy | None = None,
+        *,
+        on_model_error: str = "degrade",
+        threads: int | None = None,
+        tasks: Collection[str] = TASKS,
+    ) -> Guard:
+        """Shipped models when present, else regex + heuristics with ``degraded=True``.
+
+        ``on_model_error="raise"`` turns a missing or corrupt model (no manifest, sha256
+        mismatch, a graph that does not fit its manifest) into a :class:`~bastion.errors.ModelLoadError`
+        instead of a degraded fallback. ``tasks`` picks what
+        runs: ``("pii",)`` for PII-only scans (no injection model cost; ``injection_score``
+        is then ``None``), ``("injection",)`` for an injection-only screen. See
+        :func:`bastion.config.shipped_parts`.
+
+        >>> from bastion.guard import Guard
+        >>> Guard.default(tasks=("pii",)).check("mail jane@example.com").injection_score is None
+        True
+        """
+        parts = shipped_parts(models_dir, policy, on_model_error=on_model_error, threads=threads, tasks=tasks)
+        return cls.from_parts(parts)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str]) -> Guard:
+        """Build a Guard from a YAML file (the format: :func:`bastion.config.yaml_parts`)::
+
+        detectors:
+          - name: pii_regex
+            options: {regions: [US, GB, DE]}
+          - name: onnx_injection
+            options: {path: models/injection}
+        policy:
+          label_actions: {API_KEY: block}
+        """
+        return cls.from_parts(yaml_parts(path))
+
+    @classmethod
+    def from_spec(cls, spec: GuardSpec | str | os.PathLike[str] | None = None) -> Guard:
+        """Build the Guard a :class:`~bastion.config.GuardSpec` (or its string form:
+        ``"default"``, ``"tasks=pii"``, a YAML path, ``"module:function"``) names.
+
+        >>> from bastion.guard import Guard
+        >>> Guard.from_spec("tasks=pii").check("hi").injection_score is None
+        True
+        """
+        from bastion.guard import Guard  # guard.py imports this module
+
+        spec = GuardSpec.parse(spec)
+        if spec.config is not None:
+            return cls.from_config(spec.config)
+        if spec.factory is None:
+            return cls.default(spec.models_dir, tasks=spec.tasks or TASKS)
+        guard = spec.load_factory()()
+        if not isinstance(guard, Guard):
+            raise ConfigError(f"guard factory {spec.factory!r} returned {type(guard).__name__}, not a Guard")
+        return guard
+
+    @classmethod
+    def from_parts(cls, parts: GuardParts, **options: Any) -> Guard:
+        """A Guard of the detectors and policies :mod:`bastion.config` decided; ``options``
+        are the constructor's keyword options (``vault``, ``telemetry``, ``max_workers``)."""
+        return cls(
+            parts.detectors,
+            parts.policy,
+            output_policy=parts.output_policy,
+            degraded_reasons=parts.degraded_reasons,
+            **options,
+        )

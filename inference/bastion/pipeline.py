@@ -1,0 +1,234 @@
+"""The batch pipeline behind :meth:`Guard.check_many <bastion.guard.Guard.check_many>`.
+
+A batch is read (``str`` or UTF-8, at most ``policy.max_chars``), measured against
+``policy.max_tokens`` before any model runs, normalised, given to every detector at once
+(plus the policy's deny terms), and then each text is decided on its own
+(:mod:`bastion.decide`), so a text's result never depends on its batch-mates.
+
+>>> from bastion.detectors import build_detector
+>>> from bastion.policy import Policy
+>>> p = Pipeline.of([build_detector("pii_regex")])
+>>> pol = Policy()
+>>> [r.redacted_text for r in p.run(["card 4111 1111 1111 1111"], pol, build_operators(pol, None), None, "raise")]
+['card [REDACTED_CREDIT_CARD]']
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from bastion.decide import decide_pii, injection_verdict
+from bastion.detectors.base import CountsTokens, Detector, calibration, token_counters
+from bastion.errors import InputError
+from bastion.normalize import Normalized, normalize
+from bastion.policy import Policy
+from bastion.redact import Operator, Pseudonymize, Replace, Vault, build_operator, redact_with_tokens
+from bastion.types import INJECTION, Action, CheckResult, Finding
+
+ERRORS = ("raise", "return")
+
+# a policy's operators, built: (default operator, {label: operator})
+Operators = tuple[Operator, dict[str, Operator]]
+
+
+def coerce_text(value: Any) -> str:
+    """Accept ``str`` or UTF-8 ``bytes``; anything else is an :class:`InputError`."""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bytes | bytearray | memoryview):
+        try:
+            text = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"input is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+    else:
+        raise InputError(f"input must be str or UTF-8 bytes, got {type(value).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"input contains an unpaired surrogate at index {exc.start}") from None
+    return text
+
+
+def pseudonymises(policy: Policy) -> bool:
+    """Whether any of the policy's operators pseudonymises (and so needs a vault)."""
+    specs = [policy.default_operator, *policy.operators.values()]
+    return any(
+        (spec.get("type") if isinstance(spec, Mapping) else spec) in ("pseudonymize", "pseudonymise")
+        or isinstance(spec, Pseudonymize)
+        for spec in specs
+    )
+
+
+def build_operators(policy: Policy, vault: Vault | None) -> Operators:
+    """The policy's operators, pseudonymising into ``vault`` (``None``: a fresh one)."""
+    vault = vault if vault is not None else Vault()
+    default = build_operator(policy.default_operator, vault=vault)
+    return default, {k: build_operator(v, vault=vault) for k, v in policy.operators.items()}
+
+
+def read_texts(texts: Sequence[Any], max_chars: int, errors: str) -> tuple[list[str], dict[int, InputError]]:
+    """The texts as ``str`` and, with ``errors="return"``, the bad ones' errors by index
+    (their text is then ``""``); with ``errors="raise"`` the first bad one raises."""
+    failed: dict[int, InputError] = {}
+    originals: list[str] = []
+    for i, t in enumerate(texts):
+        try:
+            text = coerce_text(t)
+            if len(text) > max_chars:
+                raise InputError(
+                    f"text {i} has {len(text)} characters, over the cap of {max_chars} (policy.max_chars)"
+                )
+        except InputError as exc:
+            if errors == "raise":
+                raise
+            failed[i] = exc
+            text = ""
+        originals.append(text)
+    return originals, failed
+
+
+def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
+    out = []
+    for f in found:
+        s, e = n.to_original(f.start, f.end)
+        out.append(f if (s, e) == (f.start, f.end) else f.shifted(s, e))
+    return out
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A Guard's detectors and what follows from them, worked out once: the reasons the
+    Guard is degraded, the model versions, the detectors whose pieces merge
+    (``joinable``), the token counters (``max_tokens``) and the calibrated cut-offs."""
+
+    detectors: tuple[Detector, ...]
+    degraded_reasons: tuple[str, ...]
+    model_versions: Mapping[str, str]
+    joinable: frozenset[str]
+    token_counters: tuple[CountsTokens, ...]
+    calibration: Mapping[str, Mapping[str, float]]
+
+    @classmethod
+    def of(cls, detectors: Sequence[Detector], degraded_reasons: Sequence[str] = ()) -> Pipeline:
+        detectors = tuple(detectors)
+        reasons = [*degraded_reasons]
+        reasons += [f"{d.name}: fallback detector in use" for d in detectors if d.kind == "fallback"]
+        return cls(
+            detectors,
+            tuple(reasons),
+            MappingProxyType({d.name: d.version for d in detectors if d.kind == "model"}),
+            frozenset(d.name for d in detectors if d.kind == "model"),
+            token_counters(detectors),
+            calibration(detectors),
+        )
+
+    def run(
+        self, texts: Sequence[Any], pol: Policy, ops: Operators, vault: Vault | None, errors: str
+    ) -> list[CheckResult | InputError]:
+        """Check a batch under ``pol`` (already resolved); a bad text's place holds its
+        :class:`InputError` with ``errors="return"``."""
+        t0 = time.perf_counter()
+        originals, failed = read_texts(texts, pol.max_chars, errors)
+        norms = [normalize(t) for t in originals]
+        if pol.max_tokens is not None:
+            self._check_budget(norms, failed, pol.max_tokens, errors)
+        active = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
+        raw, thresholds = self._detect(norms, active, pol)
+        per_text_ms = (time.perf_counter() - t0) * 1000.0 / max(1, len(originals))
+        return [
+            failed[i]  # only with errors="return"
+            if i in failed
+            else self._result(originals[i], raw[i], pol, ops, thresholds, per_text_ms, vault)
+            for i in range(len(originals))
+        ]
+
+    def _check_budget(
+        self, norms: Sequence[Normalized], failed: dict[int, InputError], budget: int, errors: str
+    ) -> None:
+        """Refuse texts whose model token count is over ``policy.max_tokens``, before any
+        model runs (a text is checked whole or not at all)."""
+        todo = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
+        if not todo:
+            return
+        worst = [0] * len(norms)
+        for det in self.token_counters:
+            for i, n in zip(todo, det.count_tokens([norms[i].text for i in todo]), strict=True):
+                worst[i] = max(worst[i], int(n))
+        for i in todo:
+            if worst[i] > budget:
+                exc = InputError(
+                    f"text {i} has {worst[i]} model tokens, over the compute budget of {budget} "
+                    "(policy.max_tokens)"
+                )
+                if errors == "raise":
+                    raise exc
+                failed[i] = exc
+
+    def _detect(
+        self, norms: Sequence[Normalized], active: Sequence[int], pol: Policy
+    ) -> tuple[list[list[Finding]], dict[str, float]]:
+        """Every detector's findings (original offsets) per text, and the injection cut of
+        each injection detector."""
+        raw: list[list[Finding]] = [[] for _ in norms]
+        thresholds: dict[str, float] = {}
+        for det in self.detectors:
+            if det.category == INJECTION:
+                thresholds[det.name] = pol.injection_threshold_for(det.name)
+            if not active:
+                continue
+            batch = [norms[i].text for i in active]
+            results = det.detect(batch)
+            if len(results) != len(batch):
+                raise RuntimeError(
+                    f"detector {det.name} returned {len(results)} results for {len(batch)} texts"
+                )
+            for i, found in zip(active, results, strict=True):
+                raw[i] += _to_original(norms[i], found)
+        if pol.deny_terms:
+            # deny terms are matched on the normalised text like every detector, so a
+            # zero-width space or a homoglyph does not hide one
+            for i in active:
+                raw[i] += _to_original(norms[i], pol.deny_findings(norms[i].text))
+        return raw, thresholds
+
+    def _result(
+        self,
+        text: str,
+        found: list[Finding],
+        pol: Policy,
+        ops: Operators,
+        thresholds: Mapping[str, float],
+        latency_ms: float,
+        vault: Vault | None,
+    ) -> CheckResult:
+        redacted_pii, allowed_pii = decide_pii(text, found, pol, self.joinable)
+        inj = injection_verdict(text, found, pol, thresholds)
+        action = pol.injection_action if inj.flagged else Action.ALLOW
+        for f in redacted_pii:
+            if f.action is not None and f.action.severity > action.severity:
+                action = f.action
+        default_op, per_label = ops
+        redacted, tokens = (
+            redact_with_tokens(text, redacted_pii, per_label, default_op or Replace())
+            if redacted_pii
+            else (text, ())
+        )
+        return CheckResult(
+            action=action,
+            injection_score=inj.score,
+            is_injection=inj.flagged,
+            findings=inj.findings + tuple(sorted(redacted_pii + allowed_pii, key=lambda f: (f.start, f.end))),
+            redacted_text=redacted,
+            degraded=bool(self.degraded_reasons),
+            model_versions=self.model_versions,
+            latency_ms=latency_ms,
+            degraded_reasons=self.degraded_reasons,
+            pseudonyms=tokens,
+            injection_threshold=inj.threshold,
+            vault=vault if tokens else None,
+            injection_allowed_by=inj.allowed_by,
+        )
