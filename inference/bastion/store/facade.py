@@ -4,12 +4,10 @@ retention and erasure over one database."""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import OperationalError
 
@@ -39,31 +37,15 @@ from bastion.store.db import (
     vacuum_tables,
     write_tx,
 )
+from bastion.store.erasure import ERASED_TABLES, ErasureReceipt, erase_on
 from bastion.store.keys import audit_hmac_key, parse_vault_key
 from bastion.store.keys import vault_key as load_vault_key
 from bastion.store.migrate import HEAD, current, upgrade
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
-from bastion.store.schema import audit_events, consent_records, vault_entries
-from bastion.store.schema import pseudonyms as pseudonym_links
 from bastion.store.vault import PersistentVault
 from bastion.types import CheckResult
 
-
-@dataclass(frozen=True, slots=True)
-class ErasureReceipt:
-    """What :meth:`PrivacyStore.erase` removed. Audit rows are kept (the chain must
-    verify) but are unlinkable once the pseudonym link is gone; ``audit_events_unlinked``
-    counts them."""
-
-    user_found: bool
-    pseudonym_links: int
-    consent_records: int
-    vault_entries: int
-    audit_events_unlinked: int
-    event_id: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["ErasureReceipt", "PrivacyStore", "severity_of"]
 
 
 class PrivacyStore:
@@ -102,31 +84,15 @@ class PrivacyStore:
         clock: Clock = utcnow,
     ) -> None:
         self.url = parse_url(url if url is not None else default_url())
-        self._data_path: Path | None = sqlite_path(self.url)
-        self.engine = create_store_engine(self.url, create=migrate)
-        safe_url = self.url.render_as_string(hide_password=True)
-        try:
-            if migrate:
-                upgrade(self.engine)
-            else:
-                rev = current(self.engine)
-                if rev != HEAD:
-                    raise ConfigError(
-                        f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
-                        "run `bastion audit init` (or `bastion audit migrate`) with this URL first"
-                    )
-        except OperationalError as exc:
-            self.engine.dispose()
-            raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
+        data_path = sqlite_path(self.url)
+        self.engine = _open_engine(self.url, migrate)
         self._clock = clock
-        self.audit = AuditLog(self.engine, clock, key=self._hmac_key)
+        self._keys = _StoreKeys(
+            (audit_key, audit_key_file), (vault_key, vault_key_file), create_audit_key, data_path
+        )
+        self.audit = AuditLog(self.engine, clock, key=self._keys.audit)
         self.pseudonyms = Pseudonyms(self.engine, clock)
         self.consent = ConsentRegistry(self.engine, self.audit, self.pseudonyms, clock)
-        self._audit_key_arg = (audit_key, audit_key_file)
-        self._create_audit_key = create_audit_key
-        self._vault_key_arg = (vault_key, vault_key_file)
-        self._audit_key: bytes | None = None
-        self._vault_key: bytes | None = None
 
     # lifecycle
 
@@ -139,36 +105,11 @@ class PrivacyStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # keys, loaded on first use so that verify/stats/purge work without them
-
-    def _hmac_key(self) -> bytes:
-        if self._audit_key is None:
-            key, key_file = self._audit_key_arg
-            if key is not None:
-                key = key.encode() if isinstance(key, str) else bytes(key)
-                if len(key) < 16:
-                    raise ConfigError("the audit HMAC key must be at least 16 bytes")
-                self._audit_key = key
-            else:
-                self._audit_key = audit_hmac_key(
-                    key_file, data_path=self._data_path, create=self._create_audit_key
-                )
-        return self._audit_key
-
-    def _master_vault_key(self) -> bytes:
-        if self._vault_key is None:
-            key, key_file = self._vault_key_arg
-            if key is not None:
-                self._vault_key = parse_vault_key(key)
-            else:
-                self._vault_key = load_vault_key(key_file, data_path=self._data_path)
-        return self._vault_key
-
     def text_hmac(self, text: str | bytes) -> str:
         """Keyed HMAC-SHA256 of a text (``str`` or UTF-8 ``bytes``, as the Guard takes it):
         lets an auditor confirm "this exact text was checked" without the store ever
         holding the text."""
-        return text_fingerprint(self._hmac_key(), coerce_text(text))
+        return text_fingerprint(self._keys.audit(), coerce_text(text))
 
     # components
 
@@ -180,9 +121,7 @@ class PrivacyStore:
         if session is not None:
             scope = check_str("session", session, 255, optional=False) or ""
         owner = self.pseudonyms.get_or_create(user_id) if user_id is not None else ""
-        return PersistentVault(
-            self.engine, self._master_vault_key(), owner=owner, scope=scope, clock=self._clock
-        )
+        return PersistentVault(self.engine, self._keys.vault(), owner=owner, scope=scope, clock=self._clock)
 
     # audit shortcuts
 
@@ -249,33 +188,71 @@ class PrivacyStore:
         """
         user_id = check_user_id(user_id)
         with write_tx(self.engine) as conn:
-            pseudonym = Pseudonyms.get_on(conn, user_id)
-            vault_n = consent_n = link_n = audit_n = 0
-            if pseudonym is not None:
-                vault_n = PersistentVault.delete_owner_on(conn, pseudonym)
-                consent_n = ConsentRegistry.delete_on(conn, pseudonym)
-                link_n = Pseudonyms.delete_on(conn, user_id)
-                audit_n = int(
-                    conn.execute(
-                        select(func.count())
-                        .select_from(audit_events)
-                        .where(audit_events.c.user_pseudonym == pseudonym)
-                    ).scalar_one()
-                )
-            counts = {
-                "pseudonym_links": link_n,
-                "consent_records": consent_n,
-                "vault_entries": vault_n,
-                "audit_events_unlinked": audit_n,
-            }
-            ev = NewEvent(
-                "erasure",
-                "info",
-                user_pseudonym=pseudonym,
-                details={"user_found": pseudonym is not None, **counts},
-            )
-            logged = self.audit.append_on(conn, [ev])[0]
+            receipt = erase_on(conn, self.audit, user_id)
         checkpoint(self.engine)
         if vacuum:  # even for an unknown user: it may be the retry of an erase without vacuum
-            vacuum_tables(self.engine, (pseudonym_links.name, consent_records.name, vault_entries.name))
-        return ErasureReceipt(pseudonym is not None, link_n, consent_n, vault_n, audit_n, logged.id)
+            vacuum_tables(self.engine, ERASED_TABLES)
+        return receipt
+
+
+def _open_engine(url: URL, migrate: bool) -> Engine:
+    """The store's engine, its schema upgraded to the newest (or, with ``migrate=False``,
+    required to be there already)."""
+    engine = create_store_engine(url, create=migrate)
+    safe_url = url.render_as_string(hide_password=True)
+    try:
+        if migrate:
+            upgrade(engine)
+        else:
+            rev = current(engine)
+            if rev != HEAD:
+                raise ConfigError(
+                    f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
+                    "run `bastion audit init` (or `bastion audit migrate`) with this URL first"
+                )
+    except OperationalError as exc:
+        engine.dispose()
+        raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
+    return engine
+
+
+class _StoreKeys:
+    """The audit HMAC key and the vault master key, each loaded on first use so that
+    verify/stats/purge work without the vault key and reading works without either."""
+
+    def __init__(
+        self,
+        audit: tuple[bytes | str | None, str | os.PathLike[str] | None],
+        vault: tuple[bytes | str | None, str | os.PathLike[str] | None],
+        create_audit_key: bool,
+        data_path: Path | None,
+    ) -> None:
+        self._audit_arg = audit
+        self._vault_arg = vault
+        self._create_audit_key = create_audit_key
+        self._data_path = data_path
+        self._audit: bytes | None = None
+        self._vault: bytes | None = None
+
+    def audit(self) -> bytes:
+        if self._audit is None:
+            key, key_file = self._audit_arg
+            if key is not None:
+                key = key.encode() if isinstance(key, str) else bytes(key)
+                if len(key) < 16:
+                    raise ConfigError("the audit HMAC key must be at least 16 bytes")
+                self._audit = key
+            else:
+                self._audit = audit_hmac_key(
+                    key_file, data_path=self._data_path, create=self._create_audit_key
+                )
+        return self._audit
+
+    def vault(self) -> bytes:
+        if self._vault is None:
+            key, key_file = self._vault_arg
+            if key is not None:
+                self._vault = parse_vault_key(key)
+            else:
+                self._vault = load_vault_key(key_file, data_path=self._data_path)
+        return self._vault
