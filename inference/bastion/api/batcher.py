@@ -100,7 +100,7 @@ class ThreadPoolRunner:
     ) -> list[CheckResult]:
         if self.on_batch is not None:
             self.on_batch(len(texts))
-        large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
+        large = _is_large(_size(texts), self.large_request_chars)
         results = await anyio.to_thread.run_sync(
             partial(_check_group, self.guard, list(texts), policy, vault),
             limiter=self.large_limiter if large else self.limiter,
@@ -112,7 +112,7 @@ class ThreadPoolRunner:
 
     async def call(self, fn: Callable[[], T], size: int) -> T:
         """Run ``fn`` in a worker thread; ``size`` (characters) picks the lane."""
-        large = self.large_request_chars is not None and size > self.large_request_chars
+        large = _is_large(size, self.large_request_chars)
         return await anyio.to_thread.run_sync(fn, limiter=self.large_limiter if large else self.limiter)
 
     async def aclose(self) -> None:
@@ -121,6 +121,11 @@ class ThreadPoolRunner:
 
 def _size(texts: Sequence[str]) -> int:
     return sum(len(t) for t in texts)
+
+
+def _is_large(size: int, large_request_chars: int | None) -> bool:
+    """Whether work of ``size`` characters goes to the single-worker lane."""
+    return large_request_chars is not None and size > large_request_chars
 
 
 @dataclass
@@ -141,6 +146,28 @@ class _Lane:
         self.pending: deque[_Item] = deque()
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+
+    def take_batch(self, max_batch: int, max_chars: int | None) -> list[_Item]:
+        """The oldest text and the queued texts of its policy key that fit with it;
+        texts of other keys keep their place in the queue."""
+        pending = self.pending
+        first = pending.popleft()
+        batch = [first]
+        chars = len(first.text)
+        # only texts with the same policy can share a check_many call; others stay queued in order
+        keep: list[_Item] = []
+        while pending and len(batch) < max_batch:
+            item = pending.popleft()
+            if item.key != first.key:
+                keep.append(item)
+                continue
+            if max_chars is not None and chars + len(item.text) > max_chars:
+                keep.append(item)
+                break
+            batch.append(item)
+            chars += len(item.text)
+        pending.extendleft(reversed(keep))
+        return [i for i in batch if not i.future.done()]
 
 
 class MicroBatcher:
@@ -210,7 +237,7 @@ class MicroBatcher:
             raise RuntimeError("MicroBatcher is not running")
         loop = asyncio.get_running_loop()
         now = time.perf_counter()
-        large = self.large_request_chars is not None and _size(texts) > self.large_request_chars
+        large = _is_large(_size(texts), self.large_request_chars)
         lane = self._large if large else self._small
         items = [_Item(t, policy, policy_key, loop.create_future(), now, vault) for t in texts]
         lane.pending.extend(items)
@@ -231,29 +258,10 @@ class MicroBatcher:
         ``size`` over ``large_request_chars``)."""
         if not self._started or self._closed:
             raise RuntimeError("MicroBatcher is not running")
-        large = self.large_request_chars is not None and size > self.large_request_chars
+        large = _is_large(size, self.large_request_chars)
         if large not in self._call_limiters:
             self._call_limiters[large] = anyio.CapacityLimiter(1 if large else self.workers)
         return await anyio.to_thread.run_sync(fn, limiter=self._call_limiters[large])
-
-    def _take_batch(self, pending: deque[_Item]) -> list[_Item]:
-        first = pending.popleft()
-        batch = [first]
-        chars = len(first.text)
-        # only texts with the same policy can share a check_many call; others stay queued in order
-        keep: list[_Item] = []
-        while pending and len(batch) < self.max_batch:
-            item = pending.popleft()
-            if item.key != first.key:
-                keep.append(item)
-                continue
-            if self.max_chars is not None and chars + len(item.text) > self.max_chars:
-                keep.append(item)
-                break
-            batch.append(item)
-            chars += len(item.text)
-        pending.extendleft(reversed(keep))
-        return [i for i in batch if not i.future.done()]
 
     async def _worker(self, lane: _Lane) -> None:
         pending = lane.pending
@@ -269,7 +277,7 @@ class MicroBatcher:
                     await asyncio.sleep(delay)
             if not pending:
                 continue
-            batch = self._take_batch(pending)
+            batch = lane.take_batch(self.max_batch, self.max_chars)
             if not batch:
                 continue
             if self.on_batch is not None:
@@ -282,13 +290,7 @@ class MicroBatcher:
                 )
             except Exception as exc:
                 results = [exc] * len(batch)
-            for item, res in zip(batch, results, strict=True):
-                if item.future.done():
-                    continue  # the client went away
-                if isinstance(res, BaseException):
-                    item.future.set_exception(res)
-                else:
-                    item.future.set_result(res)
+            _settle(batch, results)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -304,3 +306,14 @@ class MicroBatcher:
                 item = lane.pending.popleft()
                 if not item.future.done():
                     item.future.cancel()
+
+
+def _settle(batch: list[_Item], results: Sequence[CheckResult | BaseException]) -> None:
+    """Hand each text its result (or error), unless its request was cancelled meanwhile."""
+    for item, res in zip(batch, results, strict=True):
+        if item.future.done():
+            continue  # the client went away
+        if isinstance(res, BaseException):
+            item.future.set_exception(res)
+        else:
+            item.future.set_result(res)
