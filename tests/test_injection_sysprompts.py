@@ -71,3 +71,43 @@ def test_sample_pool_keeps_small_sources_whole(sizes, cap, want):
     )
     got = sample_pool(pool, cap, 0)["source"].value_counts().to_dict()
     assert got == want
+
+
+def _frame(families: dict[str, int], label: int = 0) -> pd.DataFrame:
+    rows = [
+        {"text": f"{f} {i}", "label": label, "source": "s", "family": f, "split": "train", "lang": "en"}
+        for f, n in families.items()
+        for i in range(n)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("extra", "want_rows", "counted", "want_focus"),
+    [
+        ({}, 200 + 50 + 30, ["new", "also"], 80),  # every row
+        ({"mined": True}, 200 + 50 + 30 + 20, ["new", "also", "mined_hard_negative"], 100),
+        (
+            {"mined": True, "focus_families": ["new"], "replay_rows": 40},
+            50 + 20 + 40,
+            ["new", "mined_hard_negative"],
+            70,
+        ),
+        ({"focus_families": ["new", "also"], "replay_rows": 500}, 280, ["new", "also"], 80),
+    ],
+)
+def test_continuation_round_frames(tmp_path, extra, want_rows, counted, want_focus):
+    from bastion_training.config import TrainInjectionParams
+    from bastion_training.train_injection import _frames
+
+    _frame({"old": 200, "new": 50, "also": 30}).to_parquet(tmp_path / "train.parquet")
+    _frame({"old": 10}).to_parquet(tmp_path / "val.parquet")
+    mined = _frame({"mined_hard_negative": 20}).assign(score=0.9, group="g")
+    mined.to_parquet(tmp_path / "mined.parquet")
+    base = {"max_val_rows": 100, "batch_size": 4, "epochs": 1, "lr": 1e-4, "max_length": 32}
+    p = TrainInjectionParams.from_mapping({**base, **extra})
+    train, val = _frames(p, 0, tmp_path)
+    assert len(train) == want_rows and len(val) == 10
+    assert train["family"].isin(counted).sum() == want_focus
+    again, _ = _frames(p, 0, tmp_path)
+    pd.testing.assert_frame_equal(train, again)

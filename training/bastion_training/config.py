@@ -261,6 +261,10 @@ class TrainInjectionParams(EncoderParams):
     default_max_fpr: float = 0.03
     # append data/processed/injection/mined.parquet (a hard-negative mining round) to train
     mined: bool = False
+    # a continuation round (init_from) on a short budget: every row of these families (and
+    # the mined rows) plus a seeded replay sample of ``replay_rows`` of the rest; 0: all rows
+    focus_families: tuple[str, ...] = ()
+    replay_rows: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()

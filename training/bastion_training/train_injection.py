@@ -13,7 +13,6 @@ never read.
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ import numpy as np
 import pandas as pd
 from bastion.normalize import normalize
 
-from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything
-from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params, section, seed_of
+from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
+from bastion_training.config import REPO_ROOT, TrainInjectionParams, seed_of
 from bastion_training.encoders import resolve_base
 from bastion_training.loop import Evaluation, finish_run, fit
 from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
@@ -164,6 +163,11 @@ def _frames(p: TrainInjectionParams, seed: int, data_dir: Path) -> tuple[pd.Data
         train_df = pd.concat(
             [train_df, mined[train_df.columns.intersection(mined.columns)]], ignore_index=True
         )
+    if p.replay_rows:
+        focus = train_df["family"].isin([*p.focus_families, "mined_hard_negative"])
+        rest = train_df[~focus]
+        rest = rest.sample(n=min(len(rest), p.replay_rows), random_state=seed)
+        train_df = pd.concat([train_df[focus], rest]).sort_index()
     if p.max_val_rows and len(val_df) > p.max_val_rows:
         # a fixed, seeded subset keeps periodic evaluation affordable; the export recalibrates
         # the operating points on the whole validation split through the int8 runtime
@@ -283,8 +287,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             "val_rows": int(len(y_val)),
             "steps": result.steps,
         }
-        finish_run(out_dir, "calibration.json", summary, result, temp, mlf)
-    return summary
+        return finish_run(out_dir, "calibration.json", summary, result, temp, mlf)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -294,10 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO_ROOT / "artifacts/injection"))
     ap.add_argument("--base", default=None, help="override train_injection.base (minilm, e5, e5-full)")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    params = load_params(args.params)
-    if args.base:
-        params = {**params, "train_injection": {**section(params, "train_injection"), "base": args.base}}
+    params = load_train_params(args.params, "train_injection", args.base)
     summary = train(params, Path(args.data), Path(args.out))
     log.info("done: %s", summary)
     return 0
