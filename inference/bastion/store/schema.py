@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.schema import SchemaItem
 
 UTC = timezone.utc
 
@@ -52,6 +53,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
+
+
+def _serial_table(name: str, *columns: SchemaItem) -> Table:
+    """A table keyed by an ``id`` the database assigns: BIGINT on PostgreSQL, INTEGER on
+    SQLite, where only an INTEGER PRIMARY KEY autoincrements (it is the rowid)."""
+    serial = BigInteger().with_variant(Integer, "sqlite")
+    return Table(name, metadata, Column("id", serial, primary_key=True, autoincrement=True), *columns)
+
 
 # The chain: ids are assigned by the appender under the chain lock (never by a sequence),
 # so the id is known before the row MAC is computed and gaps mean deleted rows. ``prev_hash``
@@ -99,10 +108,8 @@ pseudonyms = Table(
     Column("created", UTCDateTime, nullable=False),
 )
 
-consent_records = Table(
+consent_records = _serial_table(
     "privacy_consent",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("user_pseudonym", String(64), nullable=False, index=True),
     Column("purpose", String(128), nullable=False),
     Column("granted", Boolean, nullable=False),
@@ -110,10 +117,8 @@ consent_records = Table(
     Column("ts", UTCDateTime, nullable=False),
 )
 
-vault_entries = Table(
+vault_entries = _serial_table(
     "privacy_vault",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("owner", String(64), nullable=False, index=True),
     Column("scope", String(255), nullable=False),
     Column("label", String(64), nullable=False),

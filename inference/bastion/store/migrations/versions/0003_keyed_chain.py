@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from bastion.store.migrations import append_only_0002
 
 revision = "0003"
 down_revision = "0002"
@@ -81,25 +82,6 @@ _SQLITE_TRIGGERS = {
     ),
 }
 
-# Schema 0002, restored by downgrade.
-_OLD_PG_FUNCTION = """
-CREATE FUNCTION bastion_audit_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('DELETE', 'TRUNCATE')
-     AND coalesce(current_setting('bastion.maintenance', true), '') = 'on' THEN
-    RETURN OLD;
-  END IF;
-  IF TG_OP = 'INSERT' AND TG_TABLE_NAME = 'audit_chain_anchor'
-     AND coalesce(current_setting('bastion.maintenance', true), '') = 'on' THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'bastion: % on % is refused: the audit trail is append-only', TG_OP, TG_TABLE_NAME
-    USING ERRCODE = 'insufficient_privilege';
-END
-$$
-"""
-_OLD_SQLITE_FLAG = "(SELECT active FROM audit_maintenance WHERE id = 1) IS NOT 1"
-
 
 def _legacy_head(bind: sa.Connection) -> dict[str, object]:
     """The head of a schema-0002 chain as 0002's verify saw it: starting at the newest
@@ -123,17 +105,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     pg = bind.dialect.name == "postgresql"
     head = _legacy_head(bind)
-    if pg:
-        op.execute("DROP TRIGGER audit_chain_anchor_insert ON audit_chain_anchor")
-        for table in ("audit_events", "audit_chain_anchor"):
-            op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
-            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
-        op.execute("DROP FUNCTION bastion_audit_guard()")
-    else:
-        op.execute("DROP TRIGGER audit_chain_anchor_insert")
-        for table in ("audit_events", "audit_chain_anchor"):
-            op.execute(f"DROP TRIGGER {table}_no_delete")
-            op.execute(f"DROP TRIGGER {table}_no_update")
+    append_only_0002.drop(pg)
+    if not pg:
         op.drop_table("audit_maintenance")
     op.drop_table("audit_chain_anchor")
 
@@ -213,36 +186,4 @@ def downgrade() -> None:
                 }
             ],
         )
-    if pg:
-        op.execute(_OLD_PG_FUNCTION)
-        for table in ("audit_events", "audit_chain_anchor"):
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION bastion_audit_guard()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION bastion_audit_guard()"
-            )
-        op.execute(
-            "CREATE TRIGGER audit_chain_anchor_insert BEFORE INSERT ON audit_chain_anchor "
-            "FOR EACH ROW EXECUTE FUNCTION bastion_audit_guard()"
-        )
-        return
-    op.execute(
-        "CREATE TABLE audit_maintenance (id INTEGER PRIMARY KEY CHECK (id = 1), active INTEGER NOT NULL)"
-    )
-    op.execute("INSERT INTO audit_maintenance (id, active) VALUES (1, 0)")
-    for table in ("audit_events", "audit_chain_anchor"):
-        op.execute(
-            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN "
-            f"SELECT RAISE(ABORT, 'bastion: UPDATE on {table} is refused: the audit trail is append-only'); END"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} WHEN {_OLD_SQLITE_FLAG} BEGIN "
-            f"SELECT RAISE(ABORT, 'bastion: DELETE on {table} is refused: the audit trail is append-only'); END"
-        )
-    op.execute(
-        f"CREATE TRIGGER audit_chain_anchor_insert BEFORE INSERT ON audit_chain_anchor WHEN {_OLD_SQLITE_FLAG} "
-        "BEGIN SELECT RAISE(ABORT, 'bastion: INSERT on audit_chain_anchor is refused outside retention'); END"
-    )
+    append_only_0002.create(pg)
