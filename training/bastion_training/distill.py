@@ -37,7 +37,6 @@ import argparse
 import dataclasses
 import hashlib
 import json
-import logging
 import math
 import re
 import shutil
@@ -57,7 +56,16 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import BertConfig, BertModel, BertPreTrainedModel
 
-from bastion_training.common import REPO_ROOT, base_model_path, load_params, log, seed_everything, write_json
+from bastion_training.common import (
+    REPO_ROOT,
+    base_model_path,
+    load_params,
+    log,
+    log_progress,
+    seed_everything,
+    write_json,
+)
+from bastion_training.ner_model import CaseEmbeddings
 
 # Train-role pool sources of the data builds; eval_* and val files are never read.
 DEFAULT_SOURCES = ("data/processed/injection/train.parquet", "data/processed/pii/train.parquet")
@@ -351,7 +359,7 @@ def load_windows(path: Path, key: str) -> list[Window] | None:
 # ----------------------------------------------------------------------------- student
 
 
-class OnePassStudent(BertPreTrainedModel):
+class OnePassStudent(CaseEmbeddings, BertPreTrainedModel):
     """A BERT encoder with a sequence head (``seq_logits``) and a token head (``token_logits``).
 
     Label sets live in the config (``seq_labels``, ``token_labels``), as does
@@ -373,18 +381,8 @@ class OnePassStudent(BertPreTrainedModel):
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.seq_classifier = nn.Linear(config.hidden_size, len(self.seq_labels))
         self.token_classifier = nn.Linear(config.hidden_size, len(self.token_labels))
-        self.use_case_features = bool(getattr(config, "use_case_features", False))
-        if self.use_case_features:
-            config.num_case_classes = int(getattr(config, "num_case_classes", NUM_CASE_CLASSES))
-            self.case_embeddings = nn.Embedding(config.num_case_classes, config.hidden_size)
+        self._add_case_embeddings(config)
         self.post_init()
-
-    def _init_weights(self, module: nn.Module) -> None:
-        # as in ner_model: a zero case embedding leaves the pretrained embeddings untouched
-        if module is getattr(self, "case_embeddings", None):
-            nn.init.zeros_(module.weight)
-            return
-        super()._init_weights(module)
 
     def forward(
         self,
@@ -393,9 +391,7 @@ class OnePassStudent(BertPreTrainedModel):
         case_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...] | None]:
-        embeds = self.bert.embeddings.word_embeddings(input_ids)
-        if self.use_case_features and case_ids is not None:
-            embeds = embeds + self.case_embeddings(case_ids)
+        embeds = self._case_embeds(input_ids, case_ids if self.use_case_features else None)
         out = self.bert(
             inputs_embeds=embeds, attention_mask=attention_mask, output_hidden_states=output_hidden_states
         )
@@ -797,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--params", default="params.yaml")
     ap.add_argument("--out", default=str(REPO_ROOT / "artifacts/onepass"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     summary = distill(load_params(args.params), Path(args.out))
     log.info(
         "distilled %d layers in %d steps: held-out seq KL %.4f -> %.4f, tok KL %.4f -> %.4f",

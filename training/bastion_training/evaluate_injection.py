@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log, log_report, render_template, text_lines
+from bastion_training.common import log, log_progress, log_report, render_template, table_columns, text_lines
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params
-from bastion_training.metrics import roc_auc, threshold_at_fpr, tpr_at_fpr
+from bastion_training.metrics import calibration_gaps, roc_auc, threshold_at_fpr, tpr_at_fpr
 from bastion_training.timing import read_report, write_report
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
@@ -125,13 +124,8 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
     if len(y) == 0:
         return None
-    idx = np.minimum((p * bins).astype(int), bins - 1)
-    ece = 0.0
-    for b in range(bins):
-        m = idx == b
-        if m.any():
-            ece += m.mean() * abs(y[m].mean() - p[m].mean())
-    return float(ece)
+    # positive-class reliability (metrics' ECE is top-label): the bins' shares of the rows
+    return float(sum((n / len(y)) * gap for n, gap in calibration_gaps(p, y, bins)))
 
 
 def load_eval_sets(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -581,8 +575,7 @@ def _breakdown_table(results: dict[str, Any], key: str, title: str, column: str,
         "injection_breakdown.md",
         title=title,
         column=column,
-        systems=" | ".join(systems),
-        rule="---|" * len(systems),
+        **table_columns(systems),
         rows="\n".join(lines),
     )
     return text.split("\n")
@@ -828,8 +821,7 @@ def markdown(
         targets=text_lines(target_table(results, meta, previous, target_overrides)),
         piguard_rows=text_lines(piguard_rows),
         history=earlier,
-        per_set_columns=" | ".join(f"{s} acc" for s in systems),
-        per_set_rule="---|" * len(systems),
+        **table_columns([f"{s} acc" for s in systems]),
         per_set_rows=text_lines(per_set_rows),
         obfuscation=text_lines(obfuscation),
     )
@@ -890,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.rewrite_summary:
         return rewrite_summary(Path(args.out))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     params = load_params(args.params)
     from bastion import Guard
     from bastion.detectors import build_detector

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 import pandas as pd
 from bastion.labels import NER_LABELS
 
-from bastion_training.common import log, log_report, render_template, text_lines
+from bastion_training.common import log, log_progress, log_report, render_template, table_columns, text_lines
 from bastion_training.config import REPO_ROOT, datasets_root, load_params
 from bastion_training.spans import Span
 from bastion_training.timing import read_report, write_report
@@ -360,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-presidio", action="store_true")
     ap.add_argument("--plots-only", action="store_true", help="redraw the plots from OUT/metrics.json")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     if args.plots_only:
         out = Path(args.out)
         log.info("wrote %s", plots(read_report(out), out))
@@ -593,8 +592,7 @@ def markdown_issue13(results: dict[str, Any], lang_cap: int | None) -> str:
         "pii_report_issue13.md",
         lang_cap=lang_cap,
         target=f"{PERSON_F1_TARGET:.2f}",
-        systems=" | ".join(systems),
-        rule="---|" * len(systems),
+        **table_columns(systems),
         lang_rows=text_lines(lang_rows),
         system=systems[0],
         set_rows=text_lines(set_rows),
@@ -654,8 +652,7 @@ def markdown(
         earlier = render_template(
             "pii_report_history.md",
             system=systems[0],
-            names=" | ".join(names),
-            rule="---|" * len(names),
+            **table_columns(names),
             rows=text_lines([*history, current]),
         )
     f2_rows = [
@@ -684,8 +681,7 @@ def markdown(
         "pii_report.md",
         version=version,
         cap=cap,
-        systems=" | ".join(systems),
-        rule="---|" * len(systems),
+        **table_columns(systems),
         f1_rows=text_lines(f1_rows),
         history=earlier,
         f2_rows=text_lines(f2_rows),

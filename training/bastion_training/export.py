@@ -9,7 +9,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log, sha256_file, write_json
+from bastion_training.common import log, log_progress, sha256_file, write_json
 from bastion_training.config import REPO_ROOT, ExportParams, TrainInjectionParams, load_params
 
 
@@ -117,20 +116,28 @@ def scaled_checkpoint(hf_dir: Path, out_dir: Path, temperature: float | None) ->
     return out_dir
 
 
+# what changes a separate model's decisions, besides its files
+DECISION_KEYS = ("labels", "tags", "max_length", "stride", "thresholds", "temperature")
+
+
 def write_model_folder(
-    out_dir: Path, onnx_path: Path, tokenizer_json: Path, manifest: dict[str, Any]
+    out_dir: Path,
+    onnx_path: Path,
+    tokenizer_json: Path,
+    manifest: dict[str, Any],
+    decision_keys: tuple[str, ...] = DECISION_KEYS,
 ) -> dict:
-    """Copy model + tokenizer into ``out_dir`` and write a manifest with their sha256."""
+    """Copy model + tokenizer into ``out_dir`` and write a manifest with their sha256.
+
+    Without its own ``version`` the manifest gets the date and a digest of the files and of
+    the manifest's ``decision_keys``: a recalibration of the same ONNX file is a new version.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
         shutil.copyfile(onnx_path, out_dir / "model.onnx")
     shutil.copyfile(tokenizer_json, out_dir / "tokenizer.json")
     files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
-    # The version hashes everything that changes a decision, not just the weights: a
-    # recalibration of the same ONNX file is a new version.
-    behaviour = {
-        k: manifest.get(k) for k in ("labels", "tags", "max_length", "stride", "thresholds", "temperature")
-    }
+    behaviour = {k: manifest.get(k) for k in decision_keys}
     digest = hashlib.sha256(json.dumps([files, behaviour], sort_keys=True).encode()).hexdigest()
     version = (
         manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + digest[:8]
@@ -250,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", default=str(REPO_ROOT / "models/injection"), help="runtime model folder to write"
     )
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     params = load_params(args.params)
     full = export_injection(params, Path(args.art), Path(args.out), REPO_ROOT / "data/processed/injection")
     log.info("wrote %s version %s", args.out, full["version"])

@@ -25,10 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
-import logging
-import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bastion_training.common import REPO_ROOT, load_params, log, sha256_file, write_json
+from bastion_training.common import REPO_ROOT, load_params, log, log_progress
+from bastion_training.export import write_model_folder
 
 SEQ_OUTPUT = "seq_logits"
 TOKEN_OUTPUT = "token_logits"
@@ -165,19 +163,7 @@ def write_onepass_folder(
     The version hashes the files and everything that changes a decision (heads with their
     labels and thresholds, windows): a recalibration is a new version.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if onnx_path.resolve() != (out_dir / "model.onnx").resolve():
-        shutil.copyfile(onnx_path, out_dir / "model.onnx")
-    shutil.copyfile(tokenizer_json, out_dir / "tokenizer.json")
-    files = {n: sha256_file(out_dir / n) for n in ("model.onnx", "tokenizer.json")}
-    behaviour = {k: manifest.get(k) for k in ("heads", "max_length", "stride")}
-    digest = hashlib.sha256(json.dumps([files, behaviour], sort_keys=True).encode()).hexdigest()
-    version = (
-        manifest.get("version") or dt.datetime.now(dt.timezone.utc).strftime("%Y.%m.%d") + "-" + digest[:8]
-    )
-    full = {**manifest, "version": version, "files": files}
-    write_json(out_dir / "manifest.json", full)
-    return full
+    return write_model_folder(out_dir, onnx_path, tokenizer_json, manifest, ("heads", "max_length", "stride"))
 
 
 def build_manifest(summary: dict[str, Any], quant: dict[str, Any], opset: int) -> dict[str, Any]:
@@ -374,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--injection-data", default=str(REPO_ROOT / "data/processed/injection"))
     ap.add_argument("--pii-data", default=str(REPO_ROOT / "data/processed/pii"))
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     names = sorted(VARIANTS) if args.variants == "all" else [v for v in args.variants.split(",") if v]
     full = export_onepass(
         load_params(args.params),

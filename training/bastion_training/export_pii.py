@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import logging
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from bastion.casefeatures import NUM_CASE_CLASSES
 from optimum.exporters.onnx.model_configs import BertOnnxConfig
 from optimum.utils.input_generators import DummyTextInputGenerator
 
-from bastion_training.common import log, write_json
+from bastion_training.common import log, log_progress, write_json
 from bastion_training.config import REPO_ROOT, LabelThresholdParams, TrainPIIParams, load_params, seed_of
 from bastion_training.export import fold_temperature, optimum_export, quantize_int8, write_model_folder
 from bastion_training.spans import Span, span_scores
@@ -303,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "--art", default=None, help="training output to export; default artifacts/pii (or pii_nocase)"
     )
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log_progress()
     suffix = "pii_nocase" if args.no_case_features else "pii"
     out = Path(args.out) if args.out else REPO_ROOT / "models" / suffix
     art = Path(args.art) if args.art else REPO_ROOT / "artifacts" / suffix

@@ -174,12 +174,14 @@ def finish_run(
     result: FitResult,
     temperature: Mapping[str, Any],
     tracker: Any = None,
-) -> None:
+) -> dict[str, Any]:
     """Write a run's summary (``out_dir/name``, the stage's metrics file) and its
-    ``timing.json``, and close its MLflow record (:func:`log_summary`)."""
+    ``timing.json``, and close its MLflow record (:func:`log_summary`); the summary is the
+    train stage's result."""
     write_json(out_dir / name, dict(summary))
     write_timing(out_dir, result)
     log_summary(tracker, name, summary, temperature)
+    return dict(summary)
 
 
 def log_summary(tracker: Any, name: str, summary: Mapping[str, Any], temperature: Mapping[str, Any]) -> None:

@@ -181,13 +181,24 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, bins: int = 10)
         return float("nan")
     conf = p.max(axis=1)
     correct = (p.argmax(axis=1) == y).astype(np.float64)
-    idx = np.minimum((conf * bins).astype(int), bins - 1)
-    total = 0.0
+    total = sum(n * gap for n, gap in calibration_gaps(conf, correct, bins))
+    return float(total / len(y))
+
+
+def calibration_gaps(score: np.ndarray, outcome: np.ndarray, bins: int = 10) -> list[tuple[int, float]]:
+    """Per non-empty equal-width ``score`` bin on [0, 1] (a score of 1 in the last): its size
+    and |mean ``outcome`` − mean ``score``|, the terms of an expected calibration error.
+
+    >>> calibration_gaps(np.array([0.05, 0.15, 0.95]), np.array([0.0, 1.0, 1.0]), bins=10)
+    [(1, 0.05), (1, 0.85), (1, 0.050000000000000044)]
+    """
+    idx = np.minimum((score * bins).astype(int), bins - 1)
+    gaps = []
     for b in range(bins):
         m = idx == b
         if m.any():
-            total += m.sum() * abs(correct[m].mean() - conf[m].mean())
-    return float(total / len(y))
+            gaps.append((int(m.sum()), float(abs(outcome[m].mean() - score[m].mean()))))
+    return gaps
 
 
 def temperature_report(logits: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, float]:

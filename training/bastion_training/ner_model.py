@@ -24,17 +24,17 @@ from torch import nn
 from transformers import BertConfig, BertForTokenClassification
 
 
-class CaseBertForTokenClassification(BertForTokenClassification):
-    """``BertForTokenClassification`` + ``nn.Embedding(NUM_CASE_CLASSES, hidden)`` on case ids."""
+class CaseEmbeddings:
+    """The case embedding of a BERT model with a ``case_ids`` input (this module's token
+    classifier and ``distill.OnePassStudent``): ``nn.Embedding(num_case_classes, hidden)``
+    added to the word embeddings when the config's ``use_case_features`` is set, kept at
+    zero by weight initialisation. A mixin, listed before the transformers base class."""
 
-    def __init__(self, config: BertConfig) -> None:
-        super().__init__(config)
+    def _add_case_embeddings(self, config: BertConfig) -> None:
         self.use_case_features = bool(getattr(config, "use_case_features", False))
         if self.use_case_features:
-            n = int(getattr(config, "num_case_classes", NUM_CASE_CLASSES))
-            config.num_case_classes = n
-            self.case_embeddings = nn.Embedding(n, config.hidden_size)
-            nn.init.zeros_(self.case_embeddings.weight)
+            config.num_case_classes = int(getattr(config, "num_case_classes", NUM_CASE_CLASSES))
+            self.case_embeddings = nn.Embedding(config.num_case_classes, config.hidden_size)
 
     def _init_weights(self, module: nn.Module) -> None:
         # Missing keys after from_pretrained(base) are re-initialised through here; the case
@@ -42,7 +42,25 @@ class CaseBertForTokenClassification(BertForTokenClassification):
         if module is getattr(self, "case_embeddings", None):
             nn.init.zeros_(module.weight)
             return
-        super()._init_weights(module)
+        super()._init_weights(module)  # type: ignore[misc]
+
+    def _case_embeds(self, input_ids: torch.Tensor, case_ids: torch.Tensor | None) -> torch.Tensor:
+        """The encoder's ``inputs_embeds``: word embeddings plus those of ``case_ids`` (if any)."""
+        embeds = self.bert.embeddings.word_embeddings(input_ids)  # type: ignore[attr-defined]
+        if case_ids is not None:
+            embeds = embeds + self.case_embeddings(case_ids)
+        return embeds
+
+
+class CaseBertForTokenClassification(CaseEmbeddings, BertForTokenClassification):
+    """``BertForTokenClassification`` + ``nn.Embedding(NUM_CASE_CLASSES, hidden)`` on case ids."""
+
+    def __init__(self, config: BertConfig) -> None:
+        super().__init__(config)
+        self._add_case_embeddings(config)
+        if self.use_case_features:
+            # the base class has already run its weight initialisation
+            nn.init.zeros_(self.case_embeddings.weight)
 
     def forward(
         self,
@@ -61,9 +79,7 @@ class CaseBertForTokenClassification(BertForTokenClassification):
                 labels=labels,
                 **kwargs,
             )
-        embeds = self.bert.embeddings.word_embeddings(input_ids)
-        if case_ids is not None:
-            embeds = embeds + self.case_embeddings(case_ids)
+        embeds = self._case_embeds(input_ids, case_ids)
         # BertEmbeddings adds position and token-type embeddings to inputs_embeds, so this
         # is exactly the stock model when the case embedding is zero.
         return super().forward(

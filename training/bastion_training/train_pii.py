@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,8 +35,8 @@ from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS, bio_tags
 from bastion.normalize import normalize
 
-from bastion_training.common import keep_encoder_layers, log, mlflow_run, seed_everything
-from bastion_training.config import REPO_ROOT, TrainPIIParams, load_params, section, seed_of
+from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
+from bastion_training.config import REPO_ROOT, TrainPIIParams, seed_of
 from bastion_training.encoders import is_cased, resolve_base
 from bastion_training.loop import Evaluation, finish_run, fit
 from bastion_training.metrics import temperature_report
@@ -368,8 +367,7 @@ def train(
             "base_model": base_desc,
             "base_model_dir": str(base),
         }
-        finish_run(out_dir, "val_metrics.json", summary, result, temp, mlf)
-    return summary
+        return finish_run(out_dir, "val_metrics.json", summary, result, temp, mlf)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,10 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--base", default=None, help="override train_pii.base (minilm, e5, e5-full)")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    params = load_params(args.params)
-    if args.base:
-        params = {**params, "train_pii": {**section(params, "train_pii"), "base": args.base}}
+    params = load_train_params(args.params, "train_pii", args.base)
     use_case = False if args.no_case_features else None
     if args.no_case_features:
         # The ablation's own overrides (a shorter budget), same data and seed.
