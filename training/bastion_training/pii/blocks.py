@@ -38,6 +38,15 @@ class TemplateBlocks(list[tuple[str, str, str, str]]):
     def multi(self, fmt: str, lang: str, body: str) -> None:
         self.append((fmt, lang, "\n%%\n", body))
 
+    def language(self, lang: str, *, chat: str, negative: str, email: str = "", form: str = "") -> None:
+        """A language's usual blocks in the order they are written: ``chat`` lines, multi-line
+        ``email`` or ``form`` templates, ``negative`` lines."""
+        self.lines("chat", lang, chat)
+        for fmt, body in (("email", email), ("form", form)):
+            if body:
+                self.multi(fmt, lang, body)
+        self.lines("negative", lang, negative)
+
     def templates(self, tag: str = "") -> list[Template]:
         """The templates, ids ``<lang>-<tag><format>-<n>``; a ``tag`` (a later batch) is also
         the batch's own split stratum ``<tag>-<lang>``, so adding it moves no earlier template."""

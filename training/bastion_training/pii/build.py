@@ -20,7 +20,7 @@ from bastion.errors import ConfigError
 from bastion_training.config import PIIDataParams
 
 from . import corpora, loaders
-from .corpora import CorpusFile
+from .corpora import CorpusFile, RowCap
 from .generator import generate_splits
 from .schema import COLUMNS, label_counts
 
@@ -210,14 +210,14 @@ def build_train_corpora(
             if not (root / spec.rel).is_file():
                 log.warning("train corpus %s missing at %s", key, root / spec.rel)
                 continue
-            frames.append(corpora.load_tagged(root, spec, "train", caps.get(key), seed))
+            frames.append(corpora.load_tagged(root, spec, "train", RowCap(caps.get(key), seed)))
     if (root / FACTRU_TRAIN).is_dir():
-        frames.append(corpora.load_factru(root, FACTRU_TRAIN, "train", caps.get("factru_dev"), seed))
+        frames.append(corpora.load_factru(root, FACTRU_TRAIN, "train", RowCap(caps.get("factru_dev"), seed)))
     else:
         log.warning("factRuEval devset missing at %s", root / FACTRU_TRAIN)
     val = pd.DataFrame(columns=list(COLUMNS))
     if (root / LENER_VAL.rel).is_file():
-        val = corpora.load_tagged(root, LENER_VAL, "val", caps.get("lener_dev_val"), seed)
+        val = corpora.load_tagged(root, LENER_VAL, "val", RowCap(caps.get("lener_dev_val"), seed))
     train = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
     return train, val
 
@@ -227,12 +227,11 @@ def build_eval_corpora(
 ) -> dict[str, pd.DataFrame]:
     """The multilingual eval-only frames in ``wanted`` (uniform seeded sample per file)."""
     out: dict[str, pd.DataFrame] = {}
+    cap = RowCap(cap_per_file, seed, prefer_entities=False)  # a uniform sample per file
     for key in wanted:
         if key == "eval_factru_test":
             if (root / FACTRU_EVAL).is_dir():
-                out[key] = corpora.load_factru(
-                    root, FACTRU_EVAL, key, cap_per_file, seed, prefer_entities=False
-                )
+                out[key] = corpora.load_factru(root, FACTRU_EVAL, key, cap)
             else:
                 log.warning("%s: skipped, missing %s", key, root / FACTRU_EVAL)
             continue
@@ -241,7 +240,7 @@ def build_eval_corpora(
             if not (root / spec.rel).is_file():
                 log.warning("%s: skipping missing %s", key, root / spec.rel)
                 continue
-            parts.append(corpora.load_tagged(root, spec, key, cap_per_file, seed, prefer_entities=False))
+            parts.append(corpora.load_tagged(root, spec, key, cap))
         if parts:
             out[key] = pd.concat(parts, ignore_index=True)
     return out

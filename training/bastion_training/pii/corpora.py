@@ -309,16 +309,22 @@ _FORMATS: dict[str, dict[str, Any]] = {
 }
 
 
-def load_tagged(
-    root: Path,
-    spec: CorpusFile,
-    split: str,
-    max_rows: int | None = None,
-    seed: int = 0,
-    prefer_entities: bool = True,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class RowCap:
+    """How much of a corpus a loader keeps: at most ``rows`` (None: all), a sample seeded by
+    ``seed`` and the file; for training (``prefer_entities``) two thirds with entities."""
+
+    rows: int | None = None
+    seed: int = 0
+    prefer_entities: bool = True
+
+    def apply(self, rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        return cap_rows(rows, self.rows, self.seed, key, self.prefer_entities)
+
+
+def load_tagged(root: Path, spec: CorpusFile, split: str, cap: RowCap = RowCap()) -> pd.DataFrame:
     """One tagged file as a span frame (``format`` = the corpus genre, ``template_id`` = the
-    sentence id). ``max_rows`` keeps a seeded sample, preferring sentences with entities two to
+    sentence id). ``cap`` keeps a seeded sample, preferring sentences with entities two to
     one so a capped corpus still teaches names rather than mostly O."""
     path = root / spec.rel
     label_map = CORPUS_LABELS[spec.corpus]
@@ -332,7 +338,7 @@ def load_tagged(
         spans, st = clean_spans(text, raw)
         stats.update(st)
         rows.append(_row(text, spans, spec.source, sent.sent_id, spec.corpus, split, spec.lang))
-    rows = cap_rows(rows, max_rows, seed, spec.rel, prefer_entities)
+    rows = cap.apply(rows, spec.rel)
     _log(spec.source, path, rows, stats, dropped)
     return make_frame(rows)
 
@@ -356,14 +362,7 @@ def cap_rows(
     return picked
 
 
-def load_factru(
-    root: Path,
-    rel_dir: str,
-    split: str,
-    max_rows: int | None = None,
-    seed: int = 0,
-    prefer_entities: bool = True,
-) -> pd.DataFrame:
+def load_factru(root: Path, rel_dir: str, split: str, cap: RowCap = RowCap()) -> pd.DataFrame:
     """factRuEval-2016 standoff: ``.tokens`` (id, offset, length, text; blank line = sentence
     end), ``.spans`` (id, type, offset, length, first token, n tokens), ``.objects`` (id, type,
     span ids). An object's extent is the union of its spans' tokens; one row per sentence, the
@@ -436,7 +435,7 @@ def load_factru(
             spans, st = clean_spans(text, raw)
             stats.update(st)
             rows.append(_row(text, spans, "factru", f"{stem.name}:{n}", "factru", split, "ru"))
-    rows = cap_rows(rows, max_rows, seed, rel_dir, prefer_entities)
+    rows = cap.apply(rows, rel_dir)
     _log("factru", folder, rows, stats, dropped)
     return make_frame(rows)
 

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -205,24 +205,18 @@ def load_conll(
 def load_presidio(path: Path, split: str = "eval_presidio") -> pd.DataFrame:
     """Presidio's ``synth_dataset_v2.json``: ``full_text`` + ``spans[{entity_type, entity_value,
     start_position, end_position}]``. ``template_id`` is kept so results can be grouped by it."""
-    records = _read_json(path)
     rows, stats, dropped = [], Counter(), Counter()
-    for record in records:
-        text = record.get("full_text") if isinstance(record, dict) else None
-        if not isinstance(text, str):
-            stats["bad_record"] += 1
-            continue
+    for _, record, text in _text_records(_read_json(path), "full_text", stats):
         raw = []
         for span in record.get("spans") or []:
-            kind = span.get("entity_type")
-            if kind not in LABEL_MAP["presidio"]:
-                dropped[str(kind)] += 1
+            label = _in_scope("presidio", span.get("entity_type"), dropped)
+            if label is None:
                 continue
             start, end = span.get("start_position"), span.get("end_position")
             if span.get("entity_value") is not None and _slice(text, start, end) != span["entity_value"]:
                 stats["value_mismatch"] += 1
                 continue
-            raw.append({"start": start, "end": end, "label": LABEL_MAP["presidio"][kind]})
+            raw.append({"start": start, "end": end, "label": label})
         spans, st = clean_spans(text, raw)
         stats.update(st)
         rows.append(_row(text, spans, "presidio", str(record.get("template_id")), "presidio", split))
@@ -254,11 +248,9 @@ def load_edge(paths: Iterable[Path], split: str = "eval_edge") -> pd.DataFrame:
                     continue
                 raw = []
                 for ent in entities:
-                    kind = ent.get("label") if isinstance(ent, dict) else None
-                    if kind not in LABEL_MAP["edge"]:
-                        dropped[str(kind)] += 1
-                        continue
-                    raw.append({**ent, "label": LABEL_MAP["edge"][kind]})
+                    label = _in_scope("edge", ent.get("label") if isinstance(ent, dict) else None, dropped)
+                    if label is not None:
+                        raw.append({**ent, "label": label})
                 spans, st = clean_spans(text, raw)
                 stats.update(st)
                 rows.append(_row(text, spans, source, str(record.get("id", n)), "transcript", split))
@@ -270,24 +262,18 @@ def load_pii_syn(path: Path, split: str = "eval_pii_syn") -> pd.DataFrame:
     """``pii_syn_nano_en.json``: ``{text, NER[{entity, label}]}`` without offsets. Each in-scope
     entity is located by exact search at word boundaries (every occurrence is labelled: a value
     repeated in the text is PII both times); entities that cannot be found are dropped and counted."""
-    records = _read_json(path)
     rows, stats, dropped = [], Counter(), Counter()
-    for n, record in enumerate(records):
-        text = record.get("text") if isinstance(record, dict) else None
-        if not isinstance(text, str):
-            stats["bad_record"] += 1
-            continue
+    for n, record, text in _text_records(_read_json(path), "text", stats):
         raw = []
         for ent in record.get("NER") or []:
-            kind, value = ent.get("label"), ent.get("entity")
-            if kind not in LABEL_MAP["pii_syn"]:
-                dropped[str(kind)] += 1
+            label, value = _in_scope("pii_syn", ent.get("label"), dropped), ent.get("entity")
+            if label is None:
                 continue
             found = _find_all(text, value) if isinstance(value, str) and value.strip() else []
             if not found:
                 stats["unlocatable"] += 1
                 continue
-            raw += [{"start": s, "end": e, "label": LABEL_MAP["pii_syn"][kind]} for s, e in found]
+            raw += [{"start": s, "end": e, "label": label} for s, e in found]
         spans, st = clean_spans(text, raw)
         stats.update(st)
         rows.append(_row(text, spans, "pii_syn", str(n), "sentence", split))
@@ -328,8 +314,8 @@ def load_deid(text_path: Path, phrase_path: Path, split: str = "eval_deid") -> p
             if key not in notes or not (start_s.isdigit() and end_s.isdigit()):
                 stats["bad_phrase_line"] += 1
                 continue
-            if kind not in LABEL_MAP["deid"]:
-                dropped[kind] += 1
+            label = _in_scope("deid", kind, dropped)
+            if label is None:
                 continue
             body, start, end = notes[key], int(start_s), int(end_s)
             if body[start:end] != value:
@@ -339,7 +325,8 @@ def load_deid(text_path: Path, phrase_path: Path, split: str = "eval_deid") -> p
                     continue
                 stats["reanchored"] += 1
                 start, end = near, near + len(value)
-            label = _deid_location_label(value) if kind == "Location" else LABEL_MAP["deid"][kind]
+            if kind == "Location":
+                label = _deid_location_label(value)
             phrases.setdefault(key, []).append({"start": start, "end": end, "label": label})
     rows = []
     for (pid, nid), body in notes.items():
@@ -363,6 +350,27 @@ def _row(text: str, spans: list[dict[str, Any]], source: str, template_id: str, 
         "split": split,
         "lang": "en",
     }
+
+
+def _text_records(records: list[Any], key: str, stats: Counter) -> Iterator[tuple[int, dict, str]]:
+    """``(index, record, text)`` of the JSON records that are objects with a string ``key``;
+    the others are counted as ``bad_record``."""
+    for n, record in enumerate(records):
+        text = record.get(key) if isinstance(record, dict) else None
+        if not isinstance(text, str):
+            stats["bad_record"] += 1
+            continue
+        yield n, record, text
+
+
+def _in_scope(source: str, kind: Any, dropped: Counter) -> str | None:
+    """The project label of ``source``'s entity ``kind``; None, counted in ``dropped``, for a
+    kind out of scope."""
+    labels = LABEL_MAP[source]
+    if kind not in labels:
+        dropped[str(kind)] += 1
+        return None
+    return labels[kind]
 
 
 def _read_json(path: Path) -> list[Any]:

@@ -26,14 +26,13 @@ from __future__ import annotations
 from .blocks import TemplateBlocks
 
 INTL_BLOCKS = TemplateBlocks()
-_lines, _multi = INTL_BLOCKS.lines, INTL_BLOCKS.multi
+_lines, _language = INTL_BLOCKS.lines, INTL_BLOCKS.language
 
 
 # ----------------------------------------------------------------------------- German
-_lines(
-    "chat",
+_language(
     "de",
-    """\
+    chat="""\
 Hallo, ich heiße {FULL_NAME} und komme aus {CITY}.
 ich heiße {FIRST_NAME} {LAST_NAME}, meine Kundennummer ist {INT}
 Mein Name ist {PERSON}, bitte rufen Sie mich unter {PHONE_NUMBER} zurück.
@@ -52,11 +51,7 @@ Geburtsdatum: {DATE_OF_BIRTH}, geboren in {CITY}
 Das neue Passwort für den Router lautet {PASSWORD_P}
 Mein Reisepass ({PASSPORT}) läuft im März ab, wo kann ich ihn verlängern?
 """,
-)
-_multi(
-    "email",
-    "de",
-    """\
+    email="""\
 Sehr geehrte Frau {LAST_NAME},
 
 anbei sende ich Ihnen die unterschriebenen Unterlagen zurück.
@@ -81,11 +76,7 @@ Absender: {FULL_NAME}, {ADDRESS}
 Empfänger: {FULL_NAME_2}, {ADDRESS_2}
 Betreff: Kündigung Mitgliedsnummer {INT}
 """,
-)
-_lines(
-    "negative",
-    "de",
-    """\
+    negative="""\
 Bitte die Rechnung, den Lieferschein und die Gutschrift bis Freitag im Ordner Buchhaltung ablegen.
 Die Besprechung zum Thema Datenschutz wurde auf {WEEKDAY} verschoben.
 Der Antrag auf Kurzarbeit muss bei der Agentur eingereicht werden, sagt die Abteilung Personal.
@@ -99,10 +90,9 @@ Sachbearbeitung: Abteilung Einkauf, Bearbeitungsstatus: offen, Priorität: hoch
 )
 
 # ----------------------------------------------------------------------------- French
-_lines(
-    "chat",
+_language(
     "fr",
-    """\
+    chat="""\
 Bonjour, je m'appelle {FULL_NAME} et j'habite à {CITY}.
 je m'appelle {FIRST_NAME} {LAST_NAME}, mon numéro de client est le {INT}
 Pouvez-vous me rappeler au {PHONE_NUMBER} ? Merci, {PERSON}
@@ -118,11 +108,7 @@ Né le {DATE_OF_BIRTH} à {CITY} ({LAND}).
 mon nouveau mot de passe est {PASSWORD_P}, ne le dis à personne
 Numéro de sécurité sociale : {NATIONAL_ID}
 """,
-)
-_multi(
-    "email",
-    "fr",
-    """\
+    email="""\
 Madame, Monsieur,
 
 Veuillez trouver ci-joint mon dossier de candidature.
@@ -142,11 +128,7 @@ Merci d'envoyer les échantillons à :
 Bien à vous,
 {FULL_NAME_3}
 """,
-)
-_lines(
-    "negative",
-    "fr",
-    """\
+    negative="""\
 Fichier, Édition, Affichage, Paramètres, Aide
 La Réunion de service est reportée à {WEEKDAY}, merci de prévenir l'Équipe.
 Le Conseil d'administration a validé le Budget de l'année {YEAR}.
@@ -156,10 +138,9 @@ Ajouter au panier, Passer la commande, Mot de passe oublié ?
 )
 
 # ----------------------------------------------------------------------------- Spanish
-_lines(
-    "chat",
+_language(
     "es",
-    """\
+    chat="""\
 Hola, me llamo {FULL_NAME} y vivo en {CITY}.
 me llamo {FIRST_NAME} {LAST_NAME} y quiero cambiar mi dirección
 Mi nombre es {PERSON}, mi teléfono es {PHONE_NUMBER}.
@@ -175,11 +156,7 @@ Nací el {DATE_OF_BIRTH} en {CITY}, {LAND}.
 mi contraseña nueva es {PASSWORD_P}
 Mi DNI es {NATIONAL_ID} y mi pasaporte {PASSPORT}.
 """,
-)
-_multi(
-    "email",
-    "es",
-    """\
+    email="""\
 Estimado Sr. {LAST_NAME}:
 
 Le adjunto el presupuesto solicitado.
@@ -190,11 +167,7 @@ Un saludo,
 {ADDRESS_BLOCK_2}
 Tel.: {PHONE_NUMBER_2}
 """,
-)
-_lines(
-    "negative",
-    "es",
-    """\
+    negative="""\
 Archivo, Editar, Ver, Configuración, Ayuda
 El Ayuntamiento publicará el Calendario de Recogida el próximo {WEEKDAY}.
 Pedido {ORDER_ID}: Estado: enviado, Fecha de entrega: {DATE}
@@ -203,10 +176,9 @@ Iniciar sesión, Registrarse, Olvidé mi contraseña
 )
 
 # ----------------------------------------------------------------------------- Italian
-_lines(
-    "chat",
+_language(
     "it",
-    """\
+    chat="""\
 Ciao, mi chiamo {FULL_NAME} e abito a {CITY}.
 mi chiamo {FIRST_NAME} {LAST_NAME}, il mio numero cliente è {INT}
 Sono {PERSON}, potete richiamarmi al {PHONE_NUMBER}?
@@ -220,11 +192,7 @@ Bonifico intestato a {FULL_NAME}, IBAN {IBAN_CODE}.
 Nato il {DATE_OF_BIRTH} a {CITY}, {LAND}.
 la mia nuova password è {PASSWORD_P}
 """,
-)
-_multi(
-    "email",
-    "it",
-    """\
+    email="""\
 Gentile {FULL_NAME},
 
 le confermiamo l'appuntamento di {WEEKDAY}.
@@ -234,11 +202,7 @@ Cordiali saluti
 {ORGANIZATION_2}
 {ADDRESS_BLOCK_2}
 """,
-)
-_lines(
-    "negative",
-    "it",
-    """\
+    negative="""\
 File, Modifica, Visualizza, Impostazioni, Aiuto
 Ordine {ORDER_ID}: Stato: spedito, Consegna prevista: {DATE}
 Il Consiglio comunale discuterà il Bilancio di previsione {YEAR}.
@@ -246,10 +210,9 @@ Il Consiglio comunale discuterà il Bilancio di previsione {YEAR}.
 )
 
 # ----------------------------------------------------------------------------- Portuguese
-_lines(
-    "chat",
+_language(
     "pt",
-    """\
+    chat="""\
 Olá, o meu nome é {FULL_NAME} e moro em {CITY}.
 Oi, me chamo {FIRST_NAME} {LAST_NAME}, preciso atualizar meu cadastro
 Sou {PERSON}, pode me ligar no {PHONE_NUMBER}?
@@ -263,11 +226,7 @@ Nasci em {DATE_OF_BIRTH} em {CITY}, {LAND}.
 minha senha nova é {PASSWORD_P}
 Meu CPF é {NATIONAL_ID}.
 """,
-)
-_multi(
-    "email",
-    "pt",
-    """\
+    email="""\
 Prezado(a) {FULL_NAME},
 
 segue em anexo o contrato assinado.
@@ -277,21 +236,16 @@ Atenciosamente,
 {ORGANIZATION_2}
 {ADDRESS_BLOCK_2}
 """,
-)
-_lines(
-    "negative",
-    "pt",
-    """\
+    negative="""\
 Arquivo, Editar, Exibir, Configurações, Ajuda
 Pedido {ORDER_ID}: Situação: em trânsito, Previsão de entrega: {DATE}
 """,
 )
 
 # ----------------------------------------------------------------------------- Dutch
-_lines(
-    "chat",
+_language(
     "nl",
-    """\
+    chat="""\
 Hoi, ik heet {FULL_NAME} en ik woon in {CITY}.
 ik heet {FIRST_NAME} {LAST_NAME} en ik wil mijn adres wijzigen
 Mijn naam is {PERSON}, u kunt mij bereiken op {PHONE_NUMBER}.
@@ -304,11 +258,7 @@ Geboren op {DATE_OF_BIRTH} in {CITY}.
 mijn nieuwe wachtwoord is {PASSWORD_P}
 Mijn BSN is {NATIONAL_ID}.
 """,
-)
-_multi(
-    "email",
-    "nl",
-    """\
+    email="""\
 Beste {FIRST_NAME},
 
 Kun je het pakket naar dit adres sturen?
@@ -319,21 +269,16 @@ Kun je het pakket naar dit adres sturen?
 Groeten,
 {FULL_NAME_3}
 """,
-)
-_lines(
-    "negative",
-    "nl",
-    """\
+    negative="""\
 Bestand, Bewerken, Beeld, Instellingen, Help
 Bestelling {ORDER_ID}: Status: verzonden, Verwachte levering: {DATE}
 """,
 )
 
 # ----------------------------------------------------------------------------- Polish
-_lines(
-    "chat",
+_language(
     "pl",
-    """\
+    chat="""\
 Dzień dobry, nazywam się {FULL_NAME} i mieszkam w {CITY}.
 nazywam się {FIRST_NAME} {LAST_NAME}, proszę o kontakt
 Jestem {PERSON}, proszę oddzwonić pod numer {PHONE_NUMBER}.
@@ -347,11 +292,7 @@ Urodziłem się {DATE_OF_BIRTH} w {CITY}.
 moje nowe hasło to {PASSWORD_P}
 Mój PESEL: {NATIONAL_ID}
 """,
-)
-_multi(
-    "email",
-    "pl",
-    """\
+    email="""\
 Szanowna Pani,
 
 w załączniku przesyłam podpisaną umowę.
@@ -362,21 +303,16 @@ Z poważaniem
 {ADDRESS_BLOCK_2}
 tel. {PHONE_NUMBER_2}
 """,
-)
-_lines(
-    "negative",
-    "pl",
-    """\
+    negative="""\
 Plik, Edycja, Widok, Ustawienia, Pomoc
 Zamówienie {ORDER_ID}: Status: wysłane, Data dostawy: {DATE}
 """,
 )
 
 # ----------------------------------------------------------------------------- Russian
-_lines(
-    "chat",
+_language(
     "ru",
-    """\
+    chat="""\
 Здравствуйте, меня зовут {FULL_NAME}, я живу в городе {CITY}.
 меня зовут {FIRST_NAME} {LAST_NAME}, хочу изменить адрес доставки
 Я {PERSON}, перезвоните мне, пожалуйста, по номеру {PHONE_NUMBER}.
@@ -390,11 +326,7 @@ _lines(
 мой новый пароль {PASSWORD_P}
 Серия и номер паспорта: {PASSPORT}
 """,
-)
-_multi(
-    "email",
-    "ru",
-    """\
+    email="""\
 Уважаемый {FULL_NAME}!
 
 Направляем вам подписанный экземпляр договора.
@@ -405,21 +337,16 @@ _multi(
 {ADDRESS_BLOCK_2}
 тел. {PHONE_NUMBER_2}
 """,
-)
-_lines(
-    "negative",
-    "ru",
-    """\
+    negative="""\
 Файл, Правка, Вид, Настройки, Справка
 Заказ {ORDER_ID}: статус: отправлен, дата доставки: {DATE}
 """,
 )
 
 # ----------------------------------------------------------------------------- Chinese
-_lines(
-    "chat",
+_language(
     "zh",
-    """\
+    chat="""\
 你好，我叫{FULL_NAME}，住在{CITY}。
 我是{PERSON}，请回电{PHONE_NUMBER}。
 请把发票发到我的邮箱{EMAIL_ADDRESS}。
@@ -432,11 +359,7 @@ _lines(
 收件人：{FULL_NAME}，电话：{PHONE_NUMBER}，地址：{ADDRESS}
 我的新密码是{PASSWORD_P}
 """,
-)
-_multi(
-    "form",
-    "zh",
-    """\
+    form="""\
 收货人：{FULL_NAME}
 手机：{PHONE_NUMBER}
 地址：
@@ -448,21 +371,16 @@ _multi(
 
 {ORGANIZATION_2}客服部
 """,
-)
-_lines(
-    "negative",
-    "zh",
-    """\
+    negative="""\
 文件、编辑、视图、设置、帮助
 订单{ORDER_ID}：状态：已发货，预计送达：{DATE}
 """,
 )
 
 # ----------------------------------------------------------------------------- Japanese
-_lines(
-    "chat",
+_language(
     "ja",
-    """\
+    chat="""\
 はじめまして、{FULL_NAME}と申します。{CITY}に住んでいます。
 私は{PERSON}です。{PHONE_NUMBER}までお電話ください。
 請求書は{EMAIL_ADDRESS}に送ってください。
@@ -474,11 +392,7 @@ _lines(
 お届け先：{FULL_NAME}、電話：{PHONE_NUMBER}、住所：{ADDRESS}
 新しいパスワードは{PASSWORD_P}です
 """,
-)
-_multi(
-    "form",
-    "ja",
-    """\
+    form="""\
 お名前：{FULL_NAME}
 電話番号：{PHONE_NUMBER}
 ご住所：
@@ -490,11 +404,7 @@ _multi(
 
 {ORGANIZATION_2}
 """,
-)
-_lines(
-    "negative",
-    "ja",
-    """\
+    negative="""\
 ファイル、編集、表示、設定、ヘルプ
 注文番号{ORDER_ID}：ステータス：発送済み、お届け予定日：{DATE}
 """,

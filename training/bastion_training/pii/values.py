@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -704,57 +705,50 @@ def company_name(rng: random.Random, ident: Identity, other: Identity) -> str:
     return f"{ident.last} {suffix}"
 
 
+# Institution names: patterns whose ``{fields}`` are drawn where they stand.
+_BANK_NAMES = ("First National Bank of {state}", "{city} Savings Bank", "Bank of {nation}", "{last} Trust",
+               "{last} Brothers", "{city} Credit Union", "Central Bank of {nation}", "{last} Bank",
+               "{coined} Bank", "Banco {last}", "{state} Community Bank", "{last} Private Bank AG")  # fmt: skip
+_UNIVERSITY_NAMES = ("University of {city}", "{city} State University", "{state} Institute of Technology",
+                     "{last} College", "{state} State University", "University of {state}",
+                     "Technical University of {city}", "{city} School of Economics", "{last} University",
+                     "Universidad de {city}", "{city} Business School")  # fmt: skip
+_HOSPITAL_NAMES = ("{city} General Hospital", "St. {saint}'s Hospital", "{last} Memorial Hospital",
+                   "{city} Children's Hospital", "{city} Medical Center", "University Hospital {city}",
+                   "{last} Clinic", "{state} Cancer Institute", "Royal {city} Infirmary")  # fmt: skip
+_NAME_FIELDS: dict[str, Callable[[random.Random, Identity], str]] = {
+    "city": world_city,
+    "state": lambda rng, ident: any_state(rng),
+    "nation": lambda rng, ident: rng.choice(NATIONS),
+    "saint": lambda rng, ident: rng.choice(_SAINTS),
+    "coined": lambda rng, ident: _coined(rng),
+    "last": lambda rng, ident: ident.last,
+}
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _institution(rng: random.Random, ident: Identity, patterns: tuple[str, ...]) -> str:
+    """One of ``patterns`` with its fields drawn. Every pattern is filled, in order, before one
+    is chosen: those are the draws the generated data was made with."""
+    filled = [
+        "".join(
+            part if k % 2 == 0 else _NAME_FIELDS[part](rng, ident) for k, part in enumerate(_FIELD.split(p))
+        )
+        for p in patterns
+    ]
+    return rng.choice(filled)
+
+
 def bank_name(rng: random.Random, ident: Identity) -> str:
-    return rng.choice(
-        [
-            f"First National Bank of {any_state(rng)}",
-            f"{world_city(rng, ident)} Savings Bank",
-            f"Bank of {rng.choice(NATIONS)}",
-            f"{ident.last} Trust",
-            f"{ident.last} Brothers",
-            f"{world_city(rng, ident)} Credit Union",
-            f"Central Bank of {rng.choice(NATIONS)}",
-            f"{ident.last} Bank",
-            f"{_coined(rng)} Bank",
-            f"Banco {ident.last}",
-            f"{any_state(rng)} Community Bank",
-            f"{ident.last} Private Bank AG",
-        ]
-    )
+    return _institution(rng, ident, _BANK_NAMES)
 
 
 def university_name(rng: random.Random, ident: Identity) -> str:
-    return rng.choice(
-        [
-            f"University of {world_city(rng, ident)}",
-            f"{world_city(rng, ident)} State University",
-            f"{any_state(rng)} Institute of Technology",
-            f"{ident.last} College",
-            f"{any_state(rng)} State University",
-            f"University of {any_state(rng)}",
-            f"Technical University of {world_city(rng, ident)}",
-            f"{world_city(rng, ident)} School of Economics",
-            f"{ident.last} University",
-            f"Universidad de {world_city(rng, ident)}",
-            f"{world_city(rng, ident)} Business School",
-        ]
-    )
+    return _institution(rng, ident, _UNIVERSITY_NAMES)
 
 
 def hospital_name(rng: random.Random, ident: Identity) -> str:
-    return rng.choice(
-        [
-            f"{world_city(rng, ident)} General Hospital",
-            f"St. {rng.choice(_SAINTS)}'s Hospital",
-            f"{ident.last} Memorial Hospital",
-            f"{world_city(rng, ident)} Children's Hospital",
-            f"{world_city(rng, ident)} Medical Center",
-            f"University Hospital {world_city(rng, ident)}",
-            f"{ident.last} Clinic",
-            f"{any_state(rng)} Cancer Institute",
-            f"Royal {world_city(rng, ident)} Infirmary",
-        ]
-    )
+    return _institution(rng, ident, _HOSPITAL_NAMES)
 
 
 def agency_name(rng: random.Random) -> str:
