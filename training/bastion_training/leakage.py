@@ -40,11 +40,17 @@ class LeakageConfig:
     Jaccard of ~0.42, well below ``threshold``, so few true near-duplicates are missed."""
 
     num_perm: int = 128
+    """MinHash permutations: the length of a text's signature."""
     bands: int = 32
+    """LSH bands the signature is cut into; rows sharing one band's values are candidates."""
     shingle: int = 5
+    """Characters per shingle of the canonical text."""
     threshold: float = 0.6
+    """Estimated Jaccard similarity from which a candidate pair is a near-duplicate."""
     seed: int = 1234
+    """Seed of the permutations (the data builds pass their own)."""
     max_chars: int = 20000
+    """Characters of a text that are shingled (long documents are compared on their start)."""
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:

