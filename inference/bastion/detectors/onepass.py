@@ -29,9 +29,6 @@ a fresh run would give.
 from __future__ import annotations
 
 import os
-import re
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,22 +37,26 @@ from typing import Any
 import numpy as np
 
 from bastion.casefeatures import case_ids
-from bastion.detectors.explanation import Explanation
+from bastion.detectors.onnx_classifier import injection_findings
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
-    KNOWN_INPUTS,
     OnnxTextModel,
-    sliding_windows,
+    char_ranges,
+    checked_texts,
+    graph_input_names,
     softmax,
+    text_windows,
+    without_surrogates,
 )
 from bastion.detectors.onnx_ner import (
     SpanPrediction,
+    bio_tags_ok,
     decode_spans,
     merge_windows,
-    model_explanation,
-    plausible,
+    pii_findings,
 )
-from bastion.errors import InputError, ModelLoadError
+from bastion.detectors.text_cache import TextCache
+from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, PII, Finding
 
@@ -68,7 +69,6 @@ TOKEN_OUTPUT = "token_logits"
 # cached token costs ~100 B of tag probabilities plus its tokenizer encoding).
 DEFAULT_CACHE_ENTRIES = 1024
 DEFAULT_CACHE_TOKENS = 1 << 17
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _parse_heads(folder: Path, extra: Mapping[str, Any]) -> dict[str, Head]:
             f"{folder}: injection head labels {heads['injection'].labels} lack {INJECTION_LABEL}"
         )
     tags = heads["pii"].labels
-    if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
+    if not bio_tags_ok(tags):
         raise ModelLoadError(f"{folder}: pii head labels must be 'O' then B-/I- tags, got {tags[:5]}")
     return heads
 
@@ -134,11 +134,11 @@ def _parse_heads(folder: Path, extra: Mapping[str, Any]) -> dict[str, Head]:
 class OnePassModel(OnnxTextModel):
     """One onnxruntime session serving both heads, with a per-text output cache.
 
-    The cache is an instance-level LRU keyed by the exact text, bounded by
-    ``cache_entries`` texts and ``cache_tokens`` tokens (the most recent text is kept even
-    when it alone is over the token bound, so the second detector still finds it);
-    ``cache_entries=0`` turns it off. A text being computed by one thread is waited for,
-    not recomputed, by another.
+    The cache is an instance-level :class:`~bastion.detectors.text_cache.TextCache`
+    bounded by ``cache_entries`` texts and ``cache_tokens`` tokens (the most recent text is
+    kept even when it alone is over the token bound, so the second detector still finds
+    it); ``cache_entries=0`` turns it off. A text being computed by one thread is waited
+    for, not recomputed, by another.
 
     >>> model = OnePassModel.load("models/onepass")  # doctest: +SKIP
     >>> injection, pii = model.detectors()  # doctest: +SKIP
@@ -158,35 +158,20 @@ class OnePassModel(OnnxTextModel):
     ) -> None:
         if cache_entries < 0 or cache_tokens < 0:
             raise ModelLoadError("cache bounds must be >= 0")
-        self._cache: OrderedDict[str, OnePassOutput] = OrderedDict()
-        self._cached_tokens = 0
-        self._inflight: dict[str, threading.Event] = {}
-        self._lock = threading.Lock()
         self.cache_entries = int(cache_entries)
         self.cache_tokens = int(cache_tokens)
+        self._cache: TextCache[OnePassOutput] = TextCache(
+            self.cache_entries, self.cache_tokens, lambda r: r.n_tokens
+        )
         # OnnxTextModel loads, verifies and calls _check_graph, which parses the heads.
         super().__init__(folder, threads=threads, verify=verify, overlap=overlap)
 
     @classmethod
-    def load(
-        cls,
-        folder: str | os.PathLike[str],
-        *,
-        threads: int | None = None,
-        verify: bool = True,
-        overlap: int | None = DEFAULT_OVERLAP,
-        cache_entries: int = DEFAULT_CACHE_ENTRIES,
-        cache_tokens: int = DEFAULT_CACHE_TOKENS,
-    ) -> OnePassModel:
-        """Load a one-pass folder; :class:`ModelLoadError` if it is missing or does not fit."""
-        return cls(
-            folder,
-            threads=threads,
-            verify=verify,
-            overlap=overlap,
-            cache_entries=cache_entries,
-            cache_tokens=cache_tokens,
-        )
+    def load(cls, folder: str | os.PathLike[str], **options: Any) -> OnePassModel:
+        """Load a one-pass folder with the constructor's keyword ``options`` (``threads``,
+        ``verify``, ``overlap``, ``cache_entries``, ``cache_tokens``); :class:`ModelLoadError`
+        if it is missing or does not fit."""
+        return cls(folder, **options)
 
     # loading checks ------------------------------------------------------------------
 
@@ -196,14 +181,7 @@ class OnePassModel(OnnxTextModel):
         inj, pii = self.heads["injection"], self.heads["pii"]
         self.use_case = bool(pii.extra.get("case_features", False))
         inputs = self.session.get_inputs()
-        names = {i.name for i in inputs}
-        missing = {"input_ids", "attention_mask"} - names
-        unknown = names - KNOWN_INPUTS
-        if missing or unknown:
-            raise ModelLoadError(
-                f"{where}: graph inputs {sorted(names)} do not fit the runtime "
-                f"(missing {sorted(missing)}, unknown {sorted(unknown)})"
-            )
+        names = graph_input_names(inputs, where)
         if self.use_case != ("case_ids" in names):
             raise ModelLoadError(
                 f"{where}: the pii head's case_features={self.use_case} but the graph "
@@ -254,9 +232,7 @@ class OnePassModel(OnnxTextModel):
         out = []
         for text, enc in zip(texts, encs, strict=True):
             cases = case_ids(text, enc.offsets, enc.word_ids) if self.use_case else None
-            windows = tuple(
-                (s, e) for s, e in sliding_windows(len(enc.ids), self.content_length, self.stride) if e > s
-            )
+            windows = tuple(text_windows(self, enc))
             seq_rows, parts = [], []
             for s, e in windows:
                 seq, tok = self._run_window(enc.ids[s:e], cases[s:e] if cases is not None else None)
@@ -271,73 +247,19 @@ class OnePassModel(OnnxTextModel):
 
     def outputs(self, texts: Sequence[str]) -> list[OnePassOutput]:
         """Per text, both heads' outputs: from the cache, else from one run of its windows."""
-        for t in texts:
-            if not isinstance(t, str):
-                raise InputError(f"the one-pass model expects str texts, got {type(t).__name__}")
-        # Same-length replacement, so offsets still index the caller's text.
-        clean = [_SURROGATE.sub("\ufffd", t) for t in texts]
-        if self.cache_entries == 0:
-            return self._compute(clean)
-        found: list[OnePassOutput | None] = [None] * len(clean)
-        mine: dict[str, threading.Event] = {}
-        waits: dict[str, threading.Event] = {}
-        with self._lock:
-            for i, t in enumerate(clean):
-                hit = self._cache.get(t)
-                if hit is not None:
-                    self._cache.move_to_end(t)
-                    found[i] = hit
-                elif t in self._inflight and t not in mine:
-                    waits[t] = self._inflight[t]
-                elif t not in mine:
-                    mine[t] = self._inflight[t] = threading.Event()
-        fresh: dict[str, OnePassOutput] = {}
-        todo = list(mine)
-        try:
-            if todo:
-                fresh = dict(zip(todo, self._compute(todo), strict=True))
-        finally:
-            with self._lock:
-                for t, r in fresh.items():
-                    self._store(t, r)
-                for t in todo:
-                    self._inflight.pop(t, None)
-                    mine[t].set()
-        for t, ev in waits.items():
-            ev.wait()
-            with self._lock:
-                hit = self._cache.get(t)
-            # the other thread failed, or its entry was already evicted: run it here
-            fresh[t] = hit if hit is not None else self._compute([t])[0]
-        return [r if r is not None else fresh[t] for r, t in zip(found, clean, strict=True)]
-
-    def _store(self, text: str, result: OnePassOutput) -> None:
-        """Insert under the lock, then evict least recently used entries over the bounds."""
-        old = self._cache.pop(text, None)
-        if old is not None:
-            self._cached_tokens -= max(1, old.n_tokens)
-        self._cache[text] = result
-        self._cached_tokens += max(1, result.n_tokens)
-        while len(self._cache) > 1 and (
-            len(self._cache) > self.cache_entries or self._cached_tokens > self.cache_tokens
-        ):
-            _, dropped = self._cache.popitem(last=False)
-            self._cached_tokens -= max(1, dropped.n_tokens)
+        return self._cache.get_many(checked_texts(texts, "the one-pass model"), self._compute)
 
     def clear_cache(self) -> None:
         """Forget every cached output (benchmarks use it to time cold passes)."""
-        with self._lock:
-            self._cache.clear()
-            self._cached_tokens = 0
+        self._cache.clear()
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Content tokens per text (what a token budget is measured in)."""
-        return [len(e.ids) for e in self.encode([_SURROGATE.sub("\ufffd", t) for t in texts])]
+        return [len(e.ids) for e in self.encode(without_surrogates(texts))]
 
     def char_windows(self, result: OnePassOutput) -> list[tuple[int, int]]:
         """The character range each window of ``result`` read."""
-        offs = result.encoding.offsets
-        return [(offs[s][0], offs[e - 1][1]) for s, e in result.windows]
+        return char_ranges(result.encoding, result.windows)
 
     def detectors(self) -> tuple[OnePassInjectionDetector, OnePassPIIDetector]:
         """The injection and PII detectors sharing this model (and its cache)."""
@@ -382,14 +304,7 @@ class OnePassInjectionDetector:
         return out
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        out: list[list[Finding]] = []
-        for score, s, e in self.scores(texts):
-            if score < 0:
-                out.append([])
-            else:
-                why = Explanation({"model": self.name, "window": f"[{s}:{e})"})
-                out.append([Finding(INJECTION_LABEL, s, e, score, self.name, INJECTION, explanation=why)])
-        return out
+        return injection_findings(self.name, self.scores(texts))
 
 
 class OnePassPIIDetector:
@@ -433,27 +348,18 @@ class OnePassPIIDetector:
         ]
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        out: list[list[Finding]] = []
-        for text, r in zip(texts, self.model.outputs(texts), strict=True):
-            enc = r.encoding
-            spans = decode_spans(text, enc.offsets, enc.word_ids, r.token_probs, self.tags, self.thresholds)
-            windows = self.model.char_windows(r)
-            out.append(
-                [
-                    Finding(
-                        s.label,
-                        s.start,
-                        s.end,
-                        round(s.score, 6),
-                        self.name,
-                        PII,
-                        explanation=model_explanation(self.name, windows, s.start, s.end),
-                    )
-                    for s in spans
-                    if not self.validate or plausible(s.label, text[s.start : s.end])
-                ]
+        return [
+            pii_findings(
+                self.name,
+                text,
+                decode_spans(
+                    text, r.encoding.offsets, r.encoding.word_ids, r.token_probs, self.tags, self.thresholds
+                ),
+                self.model.char_windows(r),
+                validate=self.validate,
             )
-        return out
+            for text, r in zip(texts, self.model.outputs(texts), strict=True)
+        ]
 
 
 def load_onepass_detectors(

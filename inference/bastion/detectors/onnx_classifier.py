@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import numpy as np
-
 from bastion.detectors.explanation import Explanation
-from bastion.detectors.onnx_common import DEFAULT_OVERLAP, OnnxTextModel, length_batches, softmax
+from bastion.detectors.onnx_common import (
+    DEFAULT_OVERLAP,
+    OnnxTextModel,
+    char_ranges,
+    text_windows,
+    window_probs,
+)
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, Finding
@@ -73,32 +77,42 @@ class OnnxInjectionDetector:
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(max window probability, char start, char end of that window) per text; -1 score if empty."""
         encs = self.model.encode(texts)
-        jobs: list[tuple[int, list[int], int, int]] = []
+        jobs: list[tuple[int, int, int]] = []  # (text, window's char start, char end)
+        rows: list[list[int]] = []
         for ti, enc in enumerate(encs):
-            ids, offs = enc.ids, enc.offsets
-            for s, e in self.model.windows(len(ids)):
-                if e > s:
-                    jobs.append((ti, ids[s:e], offs[s][0], offs[e - 1][1]))
+            ids, windows = enc.ids, text_windows(self.model, enc)
+            for (s, e), (cs, ce) in zip(windows, char_ranges(enc, windows), strict=True):
+                jobs.append((ti, cs, ce))
+                rows.append(ids[s:e])
         best: list[tuple[float, int, int]] = [(-1.0, 0, 0)] * len(texts)
-        size = 1 if self.batch_invariant else self.batch_size
-        for batch in length_batches([len(j[1]) for j in jobs], size):
-            chunk = [jobs[j] for j in batch]
-            if self.batch_invariant:
-                logits = np.stack(self.model.run_rows([c[1] for c in chunk]))
-            else:
-                logits = self.model.run(self.model.feeds([c[1] for c in chunk]))
-            probs = softmax(logits.astype(np.float64))[:, self._pos]
-            for (ti, _, cs, ce), p in zip(chunk, probs, strict=True):
+        runs = window_probs(
+            self.model, rows, batch_invariant=self.batch_invariant, batch_size=self.batch_size
+        )
+        for batch, probs in runs:
+            for j, p in zip(batch, probs[:, self._pos], strict=True):
+                ti, cs, ce = jobs[j]
                 if p > best[ti][0]:
                     best[ti] = (float(p), cs, ce)
         return best
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        out: list[list[Finding]] = []
-        for score, s, e in self.scores(texts):
-            if score < 0:
-                out.append([])
-            else:
-                why = Explanation({"model": self.name, "window": f"[{s}:{e})"})
-                out.append([Finding(INJECTION_LABEL, s, e, score, self.name, INJECTION, explanation=why)])
-        return out
+        return injection_findings(self.name, self.scores(texts))
+
+
+def injection_findings(name: str, scores: Sequence[tuple[float, int, int]]) -> list[list[Finding]]:
+    """Per text, one finding over the window that scored highest (none for an empty text,
+    scored -1), explained by that window.
+
+    >>> [(f.score, f.start, f.end, f.explanation["window"]) for f in injection_findings("m", [(0.9, 0, 12)])[0]]
+    [(0.9, 0, 12, '[0:12)')]
+    >>> injection_findings("m", [(-1.0, 0, 0)])
+    [[]]
+    """
+    out: list[list[Finding]] = []
+    for score, s, e in scores:
+        if score < 0:
+            out.append([])
+        else:
+            why = Explanation({"model": name, "window": f"[{s}:{e})"})
+            out.append([Finding(INJECTION_LABEL, s, e, score, name, INJECTION, explanation=why)])
+    return out

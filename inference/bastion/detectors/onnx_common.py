@@ -26,14 +26,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bastion.errors import ModelLoadError
+from bastion.errors import InputError, ModelLoadError
 
 # Inputs the runtime knows how to feed; a graph wanting anything else cannot be run.
 KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "case_ids"})
@@ -41,6 +42,8 @@ KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "case
 OUTPUT_RANK = {"text-classification": 2, "token-classification": 3}
 # Tokens shared by consecutive windows of a long text (see OnnxTextModel).
 DEFAULT_OVERLAP = 32
+# Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -121,40 +124,17 @@ class OnnxTextModel:
         verify: bool = True,
         overlap: int | None = None,
     ) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         self.folder = Path(folder)
         self.manifest = Manifest.load(self.folder)
         if "model.onnx" not in self.manifest.files or "tokenizer.json" not in self.manifest.files:
             raise ModelLoadError(f"manifest in {self.folder} must list model.onnx and tokenizer.json")
         if verify:
             verify_files(self.folder, self.manifest.files)
-        try:
-            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        except Exception as exc:  # tokenizers raises plain Exception subclasses
-            raise ModelLoadError(f"cannot load tokenizer in {self.folder}: {exc}") from exc
-        tok.no_truncation()
-        tok.no_padding()
-        self.tokenizer = tok
+        self.tokenizer = _load_tokenizer(self.folder)
         self.cls_id = self._special("[CLS]", "<s>")
         self.sep_id = self._special("[SEP]", "</s>")
         self.pad_id = self._special("[PAD]", "<pad>")
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            opts.intra_op_num_threads = int(threads)
-        opts.inter_op_num_threads = 1
-        # A Guard runs two sessions back to back. With spinning on, the idle session's
-        # threads keep busy-waiting while the other runs: on 2 cores both models were ~1.7x
-        # slower together than alone.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            self.session = ort.InferenceSession(
-                str(self.folder / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise ModelLoadError(f"onnxruntime cannot load {self.folder / 'model.onnx'}: {exc}") from exc
+        self.session = _open_session(self.folder / "model.onnx", threads)
         self.input_names = {i.name for i in self.session.get_inputs()}
         content = self.manifest.max_length - 2
         if content < 8 or not 0 < self.manifest.stride <= content:
@@ -175,14 +155,7 @@ class OnnxTextModel:
                 f"{self.folder}: unknown task {task!r} in manifest; known: {sorted(OUTPUT_RANK)}"
             )
         inputs = self.session.get_inputs()
-        names = {i.name for i in inputs}
-        missing = {"input_ids", "attention_mask"} - names
-        unknown = names - KNOWN_INPUTS
-        if missing or unknown:
-            raise ModelLoadError(
-                f"{where}: graph inputs {sorted(names)} do not fit the runtime "
-                f"(missing {sorted(missing)}, unknown {sorted(unknown)})"
-            )
+        names = graph_input_names(inputs, where)
         for i in inputs:
             if len(i.shape) != 2:
                 raise ModelLoadError(f"{where}: input {i.name} has rank {len(i.shape)}, expected 2")
@@ -265,6 +238,108 @@ class OnnxTextModel:
             one = {name: [values[i]] for name, values in (extra or {}).items()}
             out.append(self.run(self.feeds([row], one))[0])
         return out
+
+
+def _load_tokenizer(folder: Path) -> Any:
+    """The folder's ``tokenizer.json``, with truncation and padding off (windows and
+    :meth:`OnnxTextModel.feeds` do both)."""
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    except Exception as exc:  # tokenizers raises plain Exception subclasses
+        raise ModelLoadError(f"cannot load tokenizer in {folder}: {exc}") from exc
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def _open_session(path: Path, threads: int | None) -> Any:
+    """An onnxruntime CPU session on ``path`` using ``threads`` intra-op threads."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        opts.intra_op_num_threads = int(threads)
+    opts.inter_op_num_threads = 1
+    # A Guard runs two sessions back to back. With spinning on, the idle session's
+    # threads keep busy-waiting while the other runs: on 2 cores both models were ~1.7x
+    # slower together than alone.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelLoadError(f"onnxruntime cannot load {path}: {exc}") from exc
+
+
+def graph_input_names(inputs: Sequence[Any], where: Path) -> set[str]:
+    """The names of a graph's ``inputs``; :class:`ModelLoadError` unless the runtime feeds
+    every one of them and they include ``input_ids`` and ``attention_mask``."""
+    names = {i.name for i in inputs}
+    missing = {"input_ids", "attention_mask"} - names
+    unknown = names - KNOWN_INPUTS
+    if missing or unknown:
+        raise ModelLoadError(
+            f"{where}: graph inputs {sorted(names)} do not fit the runtime "
+            f"(missing {sorted(missing)}, unknown {sorted(unknown)})"
+        )
+    return names
+
+
+def checked_texts(texts: Sequence[str], who: str) -> list[str]:
+    """``texts`` ready for the tokenizer: :class:`InputError` for one that is not a ``str``,
+    lone surrogates replaced (same length, so offsets still index the caller's text)."""
+    for t in texts:
+        if not isinstance(t, str):
+            raise InputError(f"{who} expects str texts, got {type(t).__name__}")
+    return without_surrogates(texts)
+
+
+def without_surrogates(texts: Sequence[str]) -> list[str]:
+    r"""``texts`` with each lone surrogate replaced by U+FFFD.
+
+    >>> without_surrogates(["a\udcffb"]) == ["a\ufffdb"]
+    True
+    """
+    return [_SURROGATE.sub("\ufffd", t) for t in texts]
+
+
+def text_windows(model: OnnxTextModel, encoding: Any) -> list[tuple[int, int]]:
+    """The token windows ``[s, e)`` the model reads of one encoded text (none for an empty text)."""
+    return [(s, e) for s, e in model.windows(len(encoding.ids)) if e > s]
+
+
+def char_ranges(encoding: Any, windows: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The character range ``[start, end)`` each token window of ``encoding`` read."""
+    offs = encoding.offsets
+    return [(offs[s][0], offs[e - 1][1]) for s, e in windows]
+
+
+def window_probs(
+    model: OnnxTextModel,
+    rows: Sequence[Sequence[int]],
+    extra: dict[str, Sequence[Sequence[int]]] | None = None,
+    *,
+    batch_invariant: bool = True,
+    batch_size: int = 1,
+) -> Iterator[tuple[list[int], np.ndarray]]:
+    """Class probabilities of content-token window ``rows``, as ``(indices into rows,
+    probabilities)`` per run, shortest rows first.
+
+    ``batch_invariant``: each row runs alone (:meth:`OnnxTextModel.run_rows`); otherwise in
+    padded batches of up to ``batch_size`` rows of similar length (:func:`length_batches`),
+    the older way, kept to measure the difference.
+    """
+    width = 1 if batch_invariant else batch_size
+    for batch in length_batches([len(r) for r in rows], width):
+        chunk = [rows[j] for j in batch]
+        more = {name: [values[j] for j in batch] for name, values in extra.items()} if extra else None
+        if batch_invariant:
+            logits = np.stack(model.run_rows(chunk, more))
+        else:
+            logits = model.run(model.feeds(chunk, more))
+        yield batch, softmax(logits.astype(np.float64))
 
 
 def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:

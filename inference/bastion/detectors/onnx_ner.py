@@ -28,9 +28,12 @@ from bastion.detectors.explanation import Explanation
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
     OnnxTextModel,
-    length_batches,
+    char_ranges,
+    checked_texts,
     sliding_windows,
-    softmax,
+    text_windows,
+    window_probs,
+    without_surrogates,
 )
 from bastion.detectors.spans import (
     LINE_BREAK,
@@ -42,11 +45,20 @@ from bastion.detectors.spans import (
     trim,
 )
 from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
-from bastion.errors import ConfigError, InputError, ModelLoadError
+from bastion.errors import ConfigError, ModelLoadError
 from bastion.types import PII, Finding
 
-# Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+__all__ = [
+    "OnnxNERDetector",
+    "SpanPrediction",
+    "bio_tags_ok",
+    "decode_spans",
+    "merge_windows",
+    "model_explanation",
+    "pii_findings",
+    "plausible",
+    "sliding_windows",
+]
 
 
 @dataclass(frozen=True)
@@ -256,7 +268,7 @@ class OnnxNERDetector:
         min_score: float | None = None,
     ) -> None:
         tags = tuple(model.manifest.labels)
-        if not tags or tags[0] != "O" or any(t != "O" and t[:2] not in ("B-", "I-") for t in tags):
+        if not bio_tags_ok(tags):
             raise ModelLoadError(
                 f"{model.folder}: manifest labels must be 'O' then B-/I- tags, got {tags[:5]}"
             )
@@ -310,36 +322,33 @@ class OnnxNERDetector:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Content tokens per text (what a token budget is measured in)."""
-        return [len(e.ids) for e in self.model.encode([_SURROGATE.sub("\ufffd", t) for t in texts])]
+        return [len(e.ids) for e in self.model.encode(without_surrogates(texts))]
 
     def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
         """Per text: the tokenizer encoding and merged per-token tag probabilities."""
-        for t in texts:
-            if not isinstance(t, str):
-                raise InputError(f"{self.name} expects str texts, got {type(t).__name__}")
-        # Same length replacement, so offsets still index the caller's text.
-        texts = [_SURROGATE.sub("\ufffd", t) for t in texts]
+        texts = checked_texts(texts, self.name)
         encs = self.model.encode(texts)
-        size, stride = self.model.content_length, self.model.stride
-        jobs: list[tuple[int, int, int]] = []
+        jobs: list[tuple[int, int, int]] = []  # (text, first token, end token) per window
+        rows: list[list[int]] = []
         cases: list[list[int]] = []
         for ti, enc in enumerate(encs):
-            cases.append(case_ids(texts[ti], enc.offsets, enc.word_ids) if self.use_case else [])
-            for s, e in sliding_windows(len(enc.ids), size, stride):
-                if e > s:
-                    jobs.append((ti, s, e))
+            ids = enc.ids
+            text_cases = case_ids(texts[ti], enc.offsets, enc.word_ids) if self.use_case else []
+            for s, e in text_windows(self.model, enc):
+                jobs.append((ti, s, e))
+                rows.append(ids[s:e])
+                cases.append(text_cases[s:e])
         parts: list[list[tuple[int, int, np.ndarray]]] = [[] for _ in texts]
-        width = 1 if self.batch_invariant else self.batch_size
-        for batch in length_batches([e - s for _, s, e in jobs], width):
-            chunk = [jobs[j] for j in batch]
-            rows = [encs[ti].ids[s:e] for ti, s, e in chunk]
-            extra = {"case_ids": [cases[ti][s:e] for ti, s, e in chunk]} if self.use_case else None
-            if self.batch_invariant:
-                logits = np.stack(self.model.run_rows(rows, extra))
-            else:
-                logits = self.model.run(self.model.feeds(rows, extra))
-            probs = softmax(logits.astype(np.float64))
-            for (ti, s, e), p in zip(chunk, probs, strict=True):
+        runs = window_probs(
+            self.model,
+            rows,
+            {"case_ids": cases} if self.use_case else None,
+            batch_invariant=self.batch_invariant,
+            batch_size=self.batch_size,
+        )
+        for batch, probs in runs:
+            for j, p in zip(batch, probs, strict=True):
+                ti, s, e = jobs[j]
                 parts[ti].append((s, e, p[1 : e - s + 1]))
         n_tags = len(self.tags)
         return [(enc, merge_windows(len(enc.ids), n_tags, parts[i])) for i, enc in enumerate(encs)]
@@ -352,35 +361,56 @@ class OnnxNERDetector:
         ]
 
     def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        out: list[list[Finding]] = []
-        for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True):
-            spans = decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self._cut)
-            windows = self._char_windows(enc)
-            out.append(
-                [
-                    Finding(
-                        s.label,
-                        s.start,
-                        s.end,
-                        round(s.score, 6),
-                        self.name,
-                        PII,
-                        explanation=model_explanation(self.name, windows, s.start, s.end),
-                    )
-                    for s in spans
-                    if not self.validate or plausible(s.label, text[s.start : s.end])
-                ]
-            )
-        return out
-
-    def _char_windows(self, enc: Any) -> list[tuple[int, int]]:
-        """The character range each model window of ``enc`` read."""
-        offs = enc.offsets
         return [
-            (offs[s][0], offs[e - 1][1])
-            for s, e in sliding_windows(len(enc.ids), self.model.content_length, self.model.stride)
-            if e > s
+            pii_findings(
+                self.name,
+                text,
+                decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self._cut),
+                char_ranges(enc, text_windows(self.model, enc)),
+                validate=self.validate,
+            )
+            for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
         ]
+
+
+def bio_tags_ok(tags: Sequence[str]) -> bool:
+    """Whether ``tags`` are a tagger's: ``O`` first, then ``B-``/``I-`` tags.
+
+    >>> bio_tags_ok(["O", "B-PERSON", "I-PERSON"]), bio_tags_ok(["B-PERSON", "O"])
+    (True, False)
+    """
+    return bool(tags) and tags[0] == "O" and all(t == "O" or t[:2] in ("B-", "I-") for t in tags)
+
+
+def pii_findings(
+    name: str,
+    text: str,
+    spans: Sequence[SpanPrediction],
+    windows: Sequence[tuple[int, int]],
+    *,
+    validate: bool = True,
+) -> list[Finding]:
+    """The findings of decoded ``spans`` of ``text``, each explained by the model window
+    (character ranges ``windows``) that read it; with ``validate``, spans whose value
+    fails :func:`plausible` are dropped.
+
+    >>> spans = [SpanPrediction("PERSON", 3, 6, 0.9), SpanPrediction("CREDIT_CARD", 7, 11, 0.8)]
+    >>> [(f.label, f.start, f.end, f.explanation["window"]) for f in pii_findings("m", "Hi Ann 1234", spans, [(0, 11)])]
+    [('PERSON', 3, 6, '[0:11)')]
+    """
+    return [
+        Finding(
+            s.label,
+            s.start,
+            s.end,
+            round(s.score, 6),
+            name,
+            PII,
+            explanation=model_explanation(name, windows, s.start, s.end),
+        )
+        for s in spans
+        if not validate or plausible(s.label, text[s.start : s.end])
+    ]
 
 
 def model_explanation(
