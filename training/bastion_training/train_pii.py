@@ -135,6 +135,21 @@ def encode_docs(tokenizer, texts: Sequence[str]) -> list[Encoded]:
     ]
 
 
+def content_offsets(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token offsets without the leading whitespace a SentencePiece ``▁`` piece carries (e5's
+    " 4" covers the space), so a one-character word after a space is not outvoted by it.
+
+    >>> content_offsets("call 4 now", [(0, 4), (4, 6), (6, 10)])
+    [(0, 4), (5, 6), (7, 10)]
+    """
+    out = []
+    for a, b in offsets:
+        while a < b and text[a].isspace():
+            a += 1
+        out.append((a, b))
+    return out
+
+
 def build_windows(
     docs: Sequence[Doc], encs: Sequence[Encoded], tags: Sequence[str], size: int, stride: int
 ) -> list[tuple[list[int], list[int], list[int]]]:
@@ -144,7 +159,7 @@ def build_windows(
     for doc, enc in zip(docs, encs, strict=True):
         if not enc.ids:
             continue
-        labels = token_tags(enc.offsets, len(doc.text), doc.spans, tag_index)
+        labels = token_tags(content_offsets(doc.text, enc.offsets), len(doc.text), doc.spans, tag_index)
         for s, e in sliding_windows(len(enc.ids), size, stride):
             rows.append((enc.ids[s:e], enc.case[s:e], labels[s:e]))
     return rows
