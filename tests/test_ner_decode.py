@@ -235,6 +235,13 @@ def test_non_str_is_an_input_error() -> None:
         ("IP_ADDRESS", "10.0.0.300", False),
         ("IP_ADDRESS", "2001:db8::1", True),
         ("PERSON", "Jane Doe", True),
+        ("CREDIT_CARD", "D123-4567-8901", False),  # a driver licence, not a card
+        ("US_SSN", "A12-34-5678", False),
+        ("EMAIL_ADDRESS", "@", False),  # the model's stray tag inside a connection string
+        ("EMAIL_ADDRESS", "admin@db", False),  # no dotted domain
+        ("EMAIL_ADDRESS", "jane+tag@example.com", True),
+        ("EMAIL_ADDRESS", "jane dot doe at example dot com", True),  # spelled out
+        ("EMAIL_ADDRESS", "jane@@example.com", False),
     ],
 )
 def test_plausible_structured_values(label, value, keep):

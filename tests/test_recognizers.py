@@ -59,6 +59,7 @@ VALID = [
     ("PASSPORT", "Reisepass C01X00T47", "C01X00T47"),
     ("DRIVER_LICENSE", "driver's license D1234567", "D1234567"),
     ("DRIVER_LICENSE", "DL# S123-4567-8901", "S123-4567-8901"),
+    ("DRIVER_LICENSE", "driver licence D123-4567-8901", "D123-4567-8901"),  # issue 13 example
     ("MEDICAL_RECORD_NUMBER", "MRN 00123456", "00123456"),
     ("MEDICAL_RECORD_NUMBER", "medical record number: MR-4471209", "MR-4471209"),
     ("CRYPTO_ADDRESS", "send to 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"),

@@ -429,6 +429,7 @@ def model_explanation(
 
 
 _NUMERIC_FORM = re.compile(r"[0-9+()\s./-]+")
+_EMAIL_FORM = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 
 
 def plausible(label: str, value: str) -> bool:
@@ -445,11 +446,19 @@ def plausible(label: str, value: str) -> bool:
     (False, False)
     >>> plausible("PERSON", "1982"), plausible("PERSON", "Ann")  # a name has letters
     (False, True)
+    >>> plausible("CREDIT_CARD", "D123-4567-8901"), plausible("EMAIL_ADDRESS", "@")  # ids, stray marks
+    (False, False)
     """
     if label in NAME_LABELS:
         return any(ch.isalpha() for ch in value)
     numeric = _NUMERIC_FORM.fullmatch(value) is not None
     digits = digits_only(value)
+    if label == "EMAIL_ADDRESS":
+        # written with "@": a local part and a dotted domain; spelled out ("jane at x dot com"): words
+        return _EMAIL_FORM.fullmatch(value) is not None if "@" in value else any(c.isalpha() for c in value)
+    if label in ("CREDIT_CARD", "US_SSN") and digits and not numeric:
+        # letters mixed with digits are a licence, order or ticket id, not a card or SSN
+        return False
     if label == "CREDIT_CARD":
         return not numeric or (12 <= len(digits) <= 19 and luhn_ok(digits))
     if label == "IBAN_CODE":

@@ -58,7 +58,7 @@ _CTX_PASSPORT = (
     "pasaporte", "passaporto", "paspoort", "paspoortnummer",
 )  # fmt: skip
 _CTX_DL = (
-    "driver's license", "drivers license", "driver license", "driver's licence", "drivers licence",
+    "driver's license", "drivers license", "driver license", "driver licence", "driver's licence", "drivers licence",
     "driving licence", "driving license", "license number", "licence number", "license no", "licence no",
     "dl", "dl#", "dln", "führerschein", "permis de conduire", "carnet de conducir", "licencia de conducir",
 )  # fmt: skip
