@@ -49,17 +49,7 @@ def appends_per_s(url: str, total: int, writers: int) -> float:
     def work(s: PrivacyStore, w: int) -> None:
         start.wait()
         for i in range(per):
-            ev = _event(w * per + i)
-            s.audit.append(
-                ev.event_type,
-                severity=ev.severity,
-                user_pseudonym=ev.user_pseudonym,
-                labels=ev.labels,
-                action=ev.action,
-                text_hmac=ev.text_hmac,
-                request_id=ev.request_id,
-                details=ev.details,
-            )
+            s.audit.append_many([_event(w * per + i)])  # one event, one committed transaction
 
     threads = [threading.Thread(target=work, args=(s, w)) for w, s in enumerate(stores)]
     for t in threads:

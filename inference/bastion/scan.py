@@ -127,12 +127,9 @@ class ScanSummary:
         return done / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        counts = {name: getattr(self, name) for name in ("rows", "allowed", "redacted", "blocked", "errors")}
         return {
-            "rows": self.rows,
-            "allowed": self.allowed,
-            "redacted": self.redacted,
-            "blocked": self.blocked,
-            "errors": self.errors,
+            **counts,
             "seconds": round(self.seconds, 3),
             "rows_per_s": round(self.rows_per_s, 1),
             "output": self.output,
