@@ -14,8 +14,9 @@ import textwrap
 import threading
 import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,48 +31,55 @@ from bastion.api.settings import Settings
 from bastion.cli import main as cli_main
 from bastion.errors import ConfigError
 from bastion.policy import Policy
-from bastion.types import Finding
+from fastapi import FastAPI
+
+import conftest
+from conftest import CHECK_RESULT_KEYS
 
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
 NAME = "Jane Doe"
 
 
-class FakePII:
+class FakePII(conftest.FakePII):
     """Emails, 16-digit card numbers and one known name."""
 
-    name, category, version, kind = "fake_pii", "pii", "1", "rules"
-    _patterns = (
-        ("EMAIL_ADDRESS", re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")),
-        ("CREDIT_CARD", re.compile(r"\b(?:\d{4} ){3}\d{4}\b")),
-        ("PERSON", re.compile(r"Jane Doe")),
-    )
+    PATTERNS = {
+        "EMAIL_ADDRESS": r"[\w.+-]+@[\w-]+\.[\w.]+",
+        "CREDIT_CARD": r"\b(?:\d{4} ){3}\d{4}\b",
+        "PERSON": r"Jane Doe",
+    }
 
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        return [
-            [
-                Finding(label, m.start(), m.end(), 0.99, self.name)
-                for label, rx in self._patterns
-                for m in rx.finditer(t)
-            ]
-            for t in texts
-        ]
+    def __init__(self) -> None:
+        super().__init__(score=0.99)
 
 
-class FakeInjection:
-    name, category, version, kind = "fake_inj", "injection", "9.9", "model"
-    thresholds = {"default": 0.5, "strict": 0.9}
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        out = []
-        for t in texts:
-            score = 0.97 if "ignore previous instructions" in t.lower() else 0.02
-            out.append([Finding("INJECTION", 0, len(t), score, self.name, category="injection")])
-        return out
+class FakeInjection(conftest.FakeInjection):
+    def __init__(self) -> None:
+        super().__init__(
+            hit=0.97,
+            miss=0.02,
+            thresholds={"default": 0.5, "strict": 0.9},
+            trigger="ignore previous instructions",
+            version="9.9",
+        )
 
 
 def fake_guard() -> Guard:
     return Guard([FakePII(), FakeInjection()])
+
+
+def fake_app(key_store: KeyStore, settings: Settings | None = None, **parts: Any) -> FastAPI:
+    """The API over :func:`fake_guard` with the keys of ``key_store``, no rate limit unless
+    ``settings`` set one, and audit lines to a buffer nobody reads; ``parts`` (the privacy
+    store, the tracer) go to ``create_app`` as they are."""
+    return create_app(
+        guard=fake_guard(),
+        settings=settings or Settings(rate_limit=None),
+        key_store=key_store,
+        audit_stream=io.StringIO(),
+        **parts,
+    )
 
 
 class Server:
@@ -196,15 +204,7 @@ def test_check(server, body, action, labels):
     out = r.json()
     assert out["action"] == action
     assert sorted(p["label"] for p in out["pii"]) == labels
-    assert set(out) >= {
-        "action",
-        "injection",
-        "pii",
-        "redacted_text",
-        "degraded",
-        "model_versions",
-        "latency_ms",
-    }
+    assert set(out) >= CHECK_RESULT_KEYS
     assert r.headers["x-request-id"]
 
 

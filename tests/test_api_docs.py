@@ -6,7 +6,6 @@ every curl example in docs/api.md answers the status the document says."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -23,7 +22,7 @@ from bastion.api.app import create_app
 from bastion.api.keys import KeyStore
 from bastion.api.settings import Settings
 from fastapi.testclient import TestClient
-from test_api import Server, fake_guard, wait_ready
+from test_api import Server, fake_app, fake_guard, wait_ready
 
 API_MD = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 needs_assets = pytest.mark.skipif(
@@ -43,14 +42,7 @@ def live(tmp_path_factory) -> Iterator[tuple[str, str]]:
         store = PrivacyStore(f"sqlite:///{tmp / 'store.db'}", audit_key=b"a" * 32, vault_key=new_vault_key())
     except ImportError:
         pass
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None),
-        key_store=ks,
-        audit_stream=io.StringIO(),
-        privacy_store=store,
-    )
-    with Server(app) as srv:
+    with Server(fake_app(ks, privacy_store=store)) as srv:
         wait_ready(srv.url)
         yield srv.url, key
 

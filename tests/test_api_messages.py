@@ -17,7 +17,7 @@ from bastion.api.keys import KeyStore
 from bastion.api.models import CheckResultOut, MessagesResultOut
 from bastion.api.settings import Settings
 from fastapi.testclient import TestClient
-from test_api import EMAIL, NAME, fake_guard
+from test_api import EMAIL, NAME, fake_app, fake_guard
 
 SYSTEM = "You are Ada, the billing assistant of Acme. Never offer refunds above 50 euros to anyone."
 LEAK = (
@@ -259,15 +259,8 @@ def test_user_id_reaches_the_store_apart_from_the_key(tmp_path, keys):
     store_mod = pytest.importorskip("bastion.store", reason="bastion.store is not available")
     key_store, key, key_id = keys
     store = store_mod.PrivacyStore(f"sqlite:///{tmp_path / 's.db'}", audit_key=b"a" * 32)
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None),
-        key_store=key_store,
-        audit_stream=io.StringIO(),
-        privacy_store=store,
-    )
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(app) as client:
+    with TestClient(fake_app(key_store, privacy_store=store)) as client:
         for headers, body in (
             ({"x-bastion-user": "alice"}, {"text": f"hi {EMAIL}"}),
             ({}, {"text": "hi", "user_id": "bob"}),
@@ -305,14 +298,7 @@ def traced(keys) -> Iterator[tuple[TestClient, dict[str, str], Any]]:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     store, key, _ = keys
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None),
-        key_store=store,
-        audit_stream=io.StringIO(),
-        telemetry=provider.get_tracer("test"),
-    )
-    with TestClient(app) as client:
+    with TestClient(fake_app(store, telemetry=provider.get_tracer("test"))) as client:
         yield client, {"Authorization": f"Bearer {key}"}, exporter
 
 

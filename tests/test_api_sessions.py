@@ -5,7 +5,6 @@ erasure with the user, and a clear 422 on a server without a store."""
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -17,7 +16,7 @@ from bastion.api.keys import KeyStore
 from bastion.api.models import CheckResultOut, RestoreOut
 from bastion.api.settings import Settings
 from fastapi.testclient import TestClient
-from test_api import CARD, EMAIL, NAME, Server, fake_guard, wait_ready
+from test_api import CARD, EMAIL, NAME, Server, fake_app, fake_guard, wait_ready
 
 store_mod = pytest.importorskip("bastion.store", reason="bastion.store is not available")
 from bastion.api.sessions import SessionVaults  # noqa: E402  (needs the store's packages)
@@ -53,13 +52,7 @@ def keys(tmp_path_factory) -> tuple[KeyStore, str, str]:
 def api(request, tmp_path, keys) -> Iterator[tuple[TestClient, dict[str, str], dict[str, str], Any]]:
     ks, one, two = keys
     store = _store(tmp_path / "store.db")
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None, mode=request.param),
-        key_store=ks,
-        audit_stream=io.StringIO(),
-        privacy_store=store,
-    )
+    app = fake_app(ks, Settings(rate_limit=None, mode=request.param), privacy_store=store)
     with TestClient(app) as client:
         yield client, {"Authorization": f"Bearer {one}"}, {"Authorization": f"Bearer {two}"}, store
 
@@ -133,13 +126,8 @@ def test_sessions_are_separate_even_in_one_batch(tmp_path, keys, mode):
     groups texts by policy and vault), on a real server."""
     ks, one, _ = keys
     auth = {"Authorization": f"Bearer {one}"}
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None, mode=mode, batch_max_wait_ms=20),
-        key_store=ks,
-        audit_stream=io.StringIO(),
-        privacy_store=_store(tmp_path / "par.db"),
-    )
+    settings = Settings(rate_limit=None, mode=mode, batch_max_wait_ms=20)
+    app = fake_app(ks, settings, privacy_store=_store(tmp_path / "par.db"))
     people = [f"{NAME} {i}" for i in range(6)]
 
     async def go(url: str) -> list[httpx.Response]:
@@ -339,13 +327,7 @@ def test_session_ttl_setting(monkeypatch):
 def test_real_server_round_trip(tmp_path, keys):
     """The same flow through uvicorn on a loopback port."""
     ks, one, _ = keys
-    app = create_app(
-        guard=fake_guard(),
-        settings=Settings(rate_limit=None),
-        key_store=ks,
-        audit_stream=io.StringIO(),
-        privacy_store=_store(tmp_path / "srv.db"),
-    )
+    app = fake_app(ks, privacy_store=_store(tmp_path / "srv.db"))
     auth = {"Authorization": f"Bearer {one}", "X-Bastion-User": "alice"}
     with Server(app) as srv:
         wait_ready(srv.url)

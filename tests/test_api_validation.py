@@ -24,6 +24,8 @@ from bastion.redact import Mask
 from bastion.types import Finding
 from test_api import EMAIL, FakeInjection, FakePII, Server, fake_guard, wait_ready
 
+from conftest import FailingPII
+
 TEXT = f"mail {EMAIL} now"
 
 
@@ -159,19 +161,16 @@ def test_validation_errors_are_bounded(srv):
 # unexpected exceptions: JSON 500, no traceback, connection kept --------------------------------------
 
 
-class Exploding:
-    name, category, version, kind = "exploding", "pii", "1", "rules"
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        if any("boom" in t for t in texts):
-            raise ValueError("model at /opt/secret/models/pii.onnx is not a valid ONNX file")
-        return [[] for _ in texts]
+def exploding() -> FailingPII:
+    """Fails on "boom", with a message that names a file on the server."""
+    message = "model at /opt/secret/models/pii.onnx is not a valid ONNX file"
+    return FailingPII("boom", ValueError, message, name="exploding")
 
 
 @pytest.mark.parametrize("mode", ["batcher", "threadpool"])
 def test_unexpected_exception_is_a_json_500_without_traceback(mode):
     app = create_app(
-        guard=Guard([Exploding(), FakeInjection()]),
+        guard=Guard([exploding(), FakeInjection()]),
         settings=Settings(auth_enabled=False, rate_limit=None, mode=mode),
     )
     with Server(app) as s, httpx.Client(base_url=s.url) as c:

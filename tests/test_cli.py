@@ -14,6 +14,8 @@ import pytest
 from bastion import Vault, restore
 from bastion.cli import main
 
+from conftest import CHECK_RESULT_KEYS
+
 
 class _Stdin(io.TextIOWrapper):
     def isatty(self) -> bool:
@@ -61,15 +63,7 @@ def test_check_json_and_exit_status(capsys, config, text, code, action):
     assert (got, err) == (code, "")
     data = json.loads(out)
     assert data["action"] == action
-    assert set(data) >= {
-        "action",
-        "injection",
-        "pii",
-        "redacted_text",
-        "degraded",
-        "model_versions",
-        "latency_ms",
-    }
+    assert set(data) >= CHECK_RESULT_KEYS
     assert set(data["injection"]) == {"score", "threshold", "is_injection"}
 
 

@@ -10,7 +10,7 @@ from bastion import Action, ConfigError, Guard, InputError, Policy
 from bastion.detectors import FACTORIES
 from bastion.types import INJECTION
 
-from conftest import FakePII
+from conftest import CHECK_RESULT_KEYS, FakePII
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"
@@ -467,15 +467,7 @@ def test_check_output_redacts_plain_pii(fake_guard):
 
 def test_result_to_dict_shape(fake_guard):
     d = fake_guard.check("mail jane@example.com").to_dict()
-    assert set(d) >= {
-        "action",
-        "injection",
-        "pii",
-        "redacted_text",
-        "degraded",
-        "model_versions",
-        "latency_ms",
-    }
+    assert set(d) >= CHECK_RESULT_KEYS
     assert d["pii"][0] == {
         "label": EMAIL,
         "start": 5,

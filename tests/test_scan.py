@@ -17,6 +17,8 @@ from bastion.errors import ConfigError
 from bastion.scan import scan
 from bastion.types import Finding
 
+from conftest import FakeInjection
+
 EMAIL = "bob@example.org"
 
 
@@ -31,28 +33,9 @@ class FakeEmail:
         ]
 
 
-class FakeInjection:
-    name, category, version, kind = "fake_inj", "injection", "1", "model"
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        return [
-            [
-                Finding(
-                    "INJECTION",
-                    0,
-                    len(t),
-                    0.95 if "ignore all" in t.lower() else 0.05,
-                    self.name,
-                    "injection",
-                )
-            ]
-            for t in texts
-        ]
-
-
 def fake_guard() -> Guard:
     """Referenced as 'test_scan:fake_guard' by worker processes and Spark executors."""
-    return Guard([FakeEmail(), FakeInjection()])
+    return Guard([FakeEmail(), FakeInjection(hit=0.95, trigger="ignore all", version="1")])
 
 
 SPEC = "test_scan:fake_guard"

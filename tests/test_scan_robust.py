@@ -20,6 +20,8 @@ from bastion.errors import ConfigError
 from bastion.scan import scan
 from bastion.types import INJECTION, Finding
 
+from conftest import FailingPII
+
 SPEC = "test_scan_robust:linear_guard"
 
 
@@ -59,23 +61,13 @@ class KeywordInjection:
         ]
 
 
-class Boom:
-    """Fails the whole batch when any text contains BOOM (a detector bug on one input)."""
-
-    name, category, version, kind = "boom", "pii", "1", "rules"
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        if any("BOOM" in t for t in texts):
-            raise RuntimeError("detector choked")
-        return [[] for _ in texts]
-
-
 def linear_guard() -> Guard:
     return Guard([AtPII(), KeywordInjection()])
 
 
 def boom_guard() -> Guard:
-    return Guard([AtPII(), KeywordInjection(), Boom()])
+    # fails the whole batch when any text contains BOOM (a detector bug on one input)
+    return Guard([AtPII(), KeywordInjection(), FailingPII("BOOM", RuntimeError, "detector choked")])
 
 
 def read_output(path: Path) -> tuple[list[str], list[dict]]:
