@@ -23,12 +23,6 @@ TEXT = "Jane Doe lives at 12 Main St, card 4111 1111 1111 1111, Jane  Doe, Jane,
 # (findings, text, expected kept findings in start order)
 CASES = [
     pytest.param(
-        [F("PERSON", 0, 8), F("PERSON", 9, 16)],
-        "Jane Doe\nBob Lee",
-        [F("PERSON", 0, 8), F("PERSON", 9, 16)],
-        id="names-on-two-lines-stay-two",
-    ),
-    pytest.param(
         [F("ADDRESS", 0, 11), F("ADDRESS", 12, 27)],
         "12 Main St.\nSpringfield, IL",
         [F("ADDRESS", 0, 27)],
@@ -77,18 +71,6 @@ CASES = [
         id="identical-spans-detector-name-decides",
     ),
     pytest.param(
-        [F("PERSON", 0, 4), F("EMAIL_ADDRESS", 10, 20)],
-        None,
-        [F("PERSON", 0, 4), F("EMAIL_ADDRESS", 10, 20)],
-        id="disjoint-kept",
-    ),
-    pytest.param(
-        [F("PERSON", 0, 4, detector="a"), F("LOCATION", 4, 8, detector="b")],
-        None,
-        [F("PERSON", 0, 4, detector="a"), F("LOCATION", 4, 8, detector="b")],
-        id="touching-is-not-overlap",
-    ),
-    pytest.param(
         [F("LOCATION", 0, 10, 0.9), F("PERSON", 8, 20, 0.95), F("ADDRESS", 18, 30, 0.9)],
         None,
         [F("PERSON", 0, 30, 0.95)],
@@ -113,47 +95,9 @@ CASES = [
         id="joined-when-overlapping",
     ),
     pytest.param(
-        [F("PERSON", 56, 60), F("PERSON", 62, 65)],
-        TEXT,
-        [F("PERSON", 56, 60), F("PERSON", 62, 65)],
-        id="not-joined-across-two-spaces",
+        [F("PERSON", 0, 4), F("PERSON", 5, 8)], None, [F("PERSON", 0, 8)], id="no-text-joins-one-char-gap"
     ),
-    pytest.param(
-        [F("PERSON", 67, 71), F("PERSON", 72, 75)],
-        TEXT,
-        [F("PERSON", 67, 71), F("PERSON", 72, 75)],
-        id="not-joined-across-comma",
-    ),
-    pytest.param(
-        [F("PERSON", 0, 4, detector="a"), F("PERSON", 5, 8, detector="b")],
-        TEXT,
-        [F("PERSON", 0, 4, detector="a"), F("PERSON", 5, 8, detector="b")],
-        id="different-detectors-not-joined",
-    ),
-    pytest.param(
-        [F("PERSON", 0, 4), F("LOCATION", 5, 8)],
-        TEXT,
-        [F("PERSON", 0, 4), F("LOCATION", 5, 8)],
-        id="different-labels-not-joined",
-    ),
-    pytest.param(
-        [F("CREDIT_CARD", 35, 39, validated=True), F("CREDIT_CARD", 40, 44, validated=True)],
-        TEXT,
-        [F("CREDIT_CARD", 35, 39, validated=True), F("CREDIT_CARD", 40, 44, validated=True)],
-        id="validated-never-joined",
-    ),
-    pytest.param(
-        [F("PERSON", 0, 4), F("PERSON", 5, 8)],
-        None,
-        [F("PERSON", 0, 8)],
-        id="no-text-joins-one-char-gap",
-    ),
-    pytest.param(
-        [F("PERSON", 3, 3), F("PERSON", 5, 5, 1.0)],
-        None,
-        [],
-        id="empty-spans-dropped",
-    ),
+    pytest.param([F("PERSON", 3, 3), F("PERSON", 5, 5, 1.0)], None, [], id="empty-spans-dropped"),
     pytest.param(
         [F("PERSON", 0, 4, 0.4), F("PERSON", 5, 8, 0.4), F("ORGANIZATION", 0, 8, 0.5)],
         TEXT,
@@ -179,6 +123,34 @@ CASES = [
         id="no-joinable-partial-model-wins-but-covers-union",
     ),
 ]
+
+
+# (findings, text) that merge_findings keeps as they are: nothing to resolve or join
+UNCHANGED = [
+    pytest.param(
+        [F("PERSON", 0, 8), F("PERSON", 9, 16)], "Jane Doe\nBob Lee", id="names-on-two-lines-stay-two"
+    ),
+    pytest.param([F("PERSON", 0, 4), F("EMAIL_ADDRESS", 10, 20)], None, id="disjoint-kept"),
+    pytest.param(
+        [F("PERSON", 0, 4, detector="a"), F("LOCATION", 4, 8, detector="b")],
+        None,
+        id="touching-is-not-overlap",
+    ),
+    pytest.param([F("PERSON", 56, 60), F("PERSON", 62, 65)], TEXT, id="not-joined-across-two-spaces"),
+    pytest.param([F("PERSON", 67, 71), F("PERSON", 72, 75)], TEXT, id="not-joined-across-comma"),
+    pytest.param(
+        [F("PERSON", 0, 4, detector="a"), F("PERSON", 5, 8, detector="b")],
+        TEXT,
+        id="different-detectors-not-joined",
+    ),
+    pytest.param([F("PERSON", 0, 4), F("LOCATION", 5, 8)], TEXT, id="different-labels-not-joined"),
+    pytest.param(
+        [F("CREDIT_CARD", 35, 39, validated=True), F("CREDIT_CARD", 40, 44, validated=True)],
+        TEXT,
+        id="validated-never-joined",
+    ),
+]
+CASES += [pytest.param(*p.values, p.values[0], id=p.id) for p in UNCHANGED]
 
 
 @pytest.mark.parametrize(("findings", "text", "expected"), CASES)
