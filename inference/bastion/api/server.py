@@ -64,25 +64,15 @@ def _run(args: argparse.Namespace) -> int:
     from bastion.guard import Guard
 
     db_url, audit_store, notice = store_flags(args)
-    settings = Settings.from_env(
-        auth_enabled=False if args.no_auth else None,
+    settings = Settings.from_cli(
+        args,
         db_url=db_url,
         audit_store=audit_store,
-        rate_limit=args.rate_limit,
-        auth_failure_limit=args.auth_failure_limit,
-        redis_url=args.redis_url,
         mode=args.mode,
-        inference_threads=args.threads,
-        max_text_chars=args.max_text_chars,
-        max_body_bytes=args.max_body_bytes,
         large_request_chars=args.large_request_chars,
         session_ttl_s=args.session_ttl_s,
         otel=True if args.otel else None,
     )
-    for name in ("rate_limit", "auth_failure_limit"):
-        value = getattr(settings, name)
-        if value and value.lower() in ("none", "off", "0"):
-            settings = settings.with_(**{name: None})
     spec = GuardSpec(config=args.config or None)  # checked now, built when the app starts
     app = create_app(settings=settings, guard_factory=functools.partial(Guard.from_spec, spec))
     set_ui_enabled(app, ui_default(args.host) if args.ui is None else args.ui)

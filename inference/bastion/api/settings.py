@@ -8,10 +8,11 @@ trail and pseudonymisation sessions.
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypeVar
 
 from bastion.errors import ConfigError
 from bastion.home import LEGACY_STORE_URL_ENV, configured_audit_key, ensure_home, resolve_db_url
@@ -28,6 +29,14 @@ def default_db_url(explicit: str | None = None) -> str:
     if loc.is_default:
         ensure_home()
     return loc.url
+
+
+_T = TypeVar("_T", int, float)
+
+
+def _positive(default: _T) -> _T:
+    """A field that must be > 0 (``Settings.__post_init__`` checks every one)."""
+    return field(default=default, metadata={"positive": True})
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -63,30 +72,30 @@ class Settings:
     # 42.8 req/s at concurrency 32 (p50 733 ms) vs 29.1 (p50 1093 ms) for the thread pool,
     # and was level at concurrency 1; on the model-less degraded Guard the two were even.
     mode: str = "batcher"
-    batch_max_size: int = 32
+    batch_max_size: int = _positive(32)
     batch_max_wait_ms: float = 1.0
-    inference_threads: int = 1
-    max_body_bytes: int = 1_048_576
-    max_text_chars: int = 100_000
-    max_batch: int = 64
+    inference_threads: int = _positive(1)
+    max_body_bytes: int = _positive(1_048_576)
+    max_text_chars: int = _positive(100_000)
+    max_batch: int = _positive(64)
     # a request whose texts total more characters than this runs in its own lane (one
     # worker), so a few huge requests never queue small ones behind them
-    large_request_chars: int = 20_000
+    large_request_chars: int = _positive(20_000)
     # texts per check_many call are also bounded by their total size, so one batch stays short
-    batch_max_chars: int = 50_000
+    batch_max_chars: int = _positive(50_000)
     # failed authentications allowed per client IP before 429 (None: unlimited)
     auth_failure_limit: str | None = "30/minute"
     # connection timeouts (seconds): request head, request body, idle keep-alive
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
-    keep_alive_timeout_s: float = 5.0
-    max_header_bytes: int = 16_384
+    header_timeout_s: float = _positive(10.0)
+    body_timeout_s: float = _positive(30.0)
+    keep_alive_timeout_s: float = _positive(5.0)
+    max_header_bytes: int = _positive(16_384)
     audit_hmac_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     audit_store: bool = False
     store_url: str | None = None
     # pseudonymisation sessions (need the audit store and a vault key): absolute lifetime of a
     # session from its first stored value
-    session_ttl_s: float = 86_400.0
+    session_ttl_s: float = _positive(86_400.0)
     # OpenTelemetry spans around requests (attributes only, never text)
     otel: bool = False
     # /docs and /redoc from local assets (the fastapi-offline package)
@@ -95,23 +104,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}")
-        positive = (
-            "batch_max_size",
-            "inference_threads",
-            "max_body_bytes",
-            "max_text_chars",
-            "max_batch",
-            "large_request_chars",
-            "batch_max_chars",
-            "header_timeout_s",
-            "body_timeout_s",
-            "keep_alive_timeout_s",
-            "max_header_bytes",
-            "session_ttl_s",
-        )
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be positive")
+        for f in fields(self):
+            if f.metadata.get("positive") and not getattr(self, f.name) > 0:
+                raise ConfigError(f"{f.name} must be positive")
         if self.batch_max_wait_ms < 0:
             raise ConfigError("batch_max_wait_ms must be >= 0")
 
@@ -161,6 +156,35 @@ class Settings:
             values["audit_hmac_key"] = key
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @classmethod
+    def from_cli(cls, args: argparse.Namespace, **overrides: Any) -> Settings:
+        """:meth:`from_env` under the flags ``bastion serve`` and ``bastion proxy`` share
+        (``--no-auth``, ``--rate-limit``, ``--auth-failure-limit``, ``--redis-url``,
+        ``--threads``, ``--max-text-chars``, ``--max-body-bytes``) and the command's own
+        ``overrides``; a limit of ``none``, ``off`` or ``0`` (flag or environment) is no limit.
+
+        >>> flags = dict(no_auth=True, rate_limit="off", auth_failure_limit=None, redis_url=None)
+        >>> flags |= dict(threads=2, max_text_chars=None, max_body_bytes=None)
+        >>> s = Settings.from_cli(argparse.Namespace(**flags), db_url="sqlite://")
+        >>> s.auth_enabled, s.rate_limit, s.inference_threads
+        (False, None, 2)
+        """
+        settings = cls.from_env(
+            auth_enabled=False if args.no_auth else None,
+            rate_limit=args.rate_limit,
+            auth_failure_limit=args.auth_failure_limit,
+            redis_url=args.redis_url,
+            inference_threads=args.threads,
+            max_text_chars=args.max_text_chars,
+            max_body_bytes=args.max_body_bytes,
+            **overrides,
+        )
+        for name in ("rate_limit", "auth_failure_limit"):
+            value = getattr(settings, name)
+            if value and value.lower() in ("none", "off", "0"):
+                settings = settings.with_(**{name: None})
+        return settings
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

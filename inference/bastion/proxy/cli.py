@@ -20,25 +20,6 @@ from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
 log = logging.getLogger("bastion.proxy")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings.from_env(
-        auth_enabled=False if args.no_auth else None,
-        db_url=args.db,
-        rate_limit=args.rate_limit,
-        auth_failure_limit=args.auth_failure_limit,
-        redis_url=args.redis_url,
-        inference_threads=args.threads,
-        store_url=args.store_url,
-        max_text_chars=args.max_text_chars,
-        max_body_bytes=args.max_body_bytes,
-    )
-    for name in ("rate_limit", "auth_failure_limit"):
-        value = getattr(settings, name)
-        if value and value.lower() in ("none", "off", "0"):
-            settings = settings.with_(**{name: None})
-    return settings
-
-
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -59,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
         check_every=args.check_every,
         canary=args.canary,
     )
-    settings = _settings(args)
+    settings = Settings.from_cli(args, db_url=args.db, store_url=args.store_url)
     factory = functools.partial(Guard.from_spec, GuardSpec(config=args.config or None))
 
     app = create_proxy_app(config, settings=settings, guard_factory=factory)
