@@ -3,6 +3,8 @@ several apps, e.g. in tests, never collide)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -23,48 +25,42 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        r = self.registry
-        self.requests = Counter(
-            "bastion_http_requests",
-            "HTTP requests by route and status",
-            ["route", "method", "status"],
-            registry=r,
+        self.requests = self._counter(
+            "bastion_http_requests", "HTTP requests by route and status", ["route", "method", "status"]
         )
-        self.latency = Histogram(
+        self.latency = self._histogram(
             "bastion_http_request_duration_seconds",
             "HTTP request latency by route",
             ["route"],
-            buckets=_LATENCY_BUCKETS,
-            registry=r,
+            _LATENCY_BUCKETS,
         )
-        self.decisions = Counter("bastion_decisions", "Guard decisions by action", ["action"], registry=r)
-        self.findings = Counter(
-            "bastion_findings", "PII findings and injection verdicts by label", ["label"], registry=r
+        self.decisions = self._counter("bastion_decisions", "Guard decisions by action", ["action"])
+        self.findings = self._counter(
+            "bastion_findings", "PII findings and injection verdicts by label", ["label"]
         )
         # found is not redacted: LOCATION / ORGANIZATION (allowed by default) and allow-listed
         # values are counted in bastion_findings only
-        self.redactions = Counter(
-            "bastion_redactions",
-            "PII findings replaced in the redacted text, by label",
-            ["label"],
-            registry=r,
+        self.redactions = self._counter(
+            "bastion_redactions", "PII findings replaced in the redacted text, by label", ["label"]
         )
-        self.degraded = Counter(
-            "bastion_degraded_results", "Results produced by a degraded Guard", registry=r
+        self.degraded = self._counter("bastion_degraded_results", "Results produced by a degraded Guard")
+        self.rate_limited = self._counter("bastion_rate_limited", "Requests rejected by the rate limiter")
+        self.auth_failures = self._counter(
+            "bastion_auth_failures", "Requests with a missing, unknown or revoked API key"
         )
-        self.rate_limited = Counter(
-            "bastion_rate_limited", "Requests rejected by the rate limiter", registry=r
+        self.batch_size = self._histogram(
+            "bastion_inference_batch_size", "Texts per Guard.check_many call", (), (1, 2, 4, 8, 16, 32, 64)
         )
-        self.auth_failures = Counter(
-            "bastion_auth_failures", "Requests with a missing, unknown or revoked API key", registry=r
-        )
-        self.batch_size = Histogram(
-            "bastion_inference_batch_size",
-            "Texts per Guard.check_many call",
-            buckets=(1, 2, 4, 8, 16, 32, 64),
-            registry=r,
-        )
-        self.audit_errors = Counter("bastion_audit_store_errors", "Failed audit-store writes", registry=r)
+        self.audit_errors = self._counter("bastion_audit_store_errors", "Failed audit-store writes")
+
+    def _counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
+        """A counter on this app's registry (subclasses add their own with it too)."""
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def _histogram(
+        self, name: str, documentation: str, labels: Sequence[str], buckets: Sequence[float]
+    ) -> Histogram:
+        return Histogram(name, documentation, labels, buckets=buckets, registry=self.registry)
 
     def observe_result(self, result: CheckResult) -> None:
         m = metric_labels(result)

@@ -31,7 +31,6 @@ import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.api.audit_log import AuditLogger, Checked, record_checks
@@ -108,26 +107,20 @@ class _ProxyMetrics(Metrics):
 
     def __init__(self) -> None:
         super().__init__()
-        r = self.registry
-        self.upstream = Counter(
+        self.upstream = self._counter(
             "bastion_proxy_upstream_requests",
             "Upstream calls by HTTP status ('unreachable' / 'timeout' when none)",
             ["status"],
-            registry=r,
         )
-        self.blocked = Counter(
-            "bastion_proxy_blocked",
-            "Blocked requests by stage (input, output, stream)",
-            ["stage"],
-            registry=r,
+        self.blocked = self._counter(
+            "bastion_proxy_blocked", "Blocked requests by stage (input, output, stream)", ["stage"]
         )
-        self.chunks = Counter("bastion_proxy_stream_chunks", "SSE chunks sent to clients", registry=r)
-        self.guard_seconds = Histogram(
+        self.chunks = self._counter("bastion_proxy_stream_chunks", "SSE chunks sent to clients")
+        self.guard_seconds = self._histogram(
             "bastion_proxy_guard_seconds",
             "Guard time per stage (input, output, stream_step)",
             ["stage"],
-            buckets=_STAGE_BUCKETS,
-            registry=r,
+            _STAGE_BUCKETS,
         )
 
 
