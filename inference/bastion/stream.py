@@ -108,14 +108,17 @@ class StreamGuard:
         if self._done:  # blocked on the last step
             return events
         self._done = True
-        result = check_output(
+        return [*events, StreamEvent("end", "", self._whole(self._text))]
+
+    def _whole(self, text: str) -> CheckResult:
+        """The output check of ``text`` as one answer, canaries and system-prompt leaks included."""
+        return check_output(
             self.guard,
-            self._text,
+            text,
             system_prompt=self.system_prompt,
             canaries=self.canaries,
             leak_config=self.leak_config,
         )
-        return [*events, StreamEvent("end", "", result)]
 
     def _leaked(self) -> bool:
         if self.canaries and find_canaries(self._text, self.canaries):
@@ -133,13 +136,7 @@ class StreamGuard:
         if result.action is Action.BLOCK or self._leaked():
             self._done = True
             if result.action is not Action.BLOCK:
-                result = check_output(
-                    self.guard,
-                    text,
-                    system_prompt=self.system_prompt,
-                    canaries=self.canaries,
-                    leak_config=self.leak_config,
-                )
+                result = self._whole(text)
             return [StreamEvent("block", "", result)]
         # only what the policy redacts: allowed findings (LOCATION by default) stay in clear
         spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.redactions]
