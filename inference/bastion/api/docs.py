@@ -55,12 +55,12 @@ def add_offline_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> boo
     title = f"{app.title} API"
     # relative to the page, so the docs also work behind a reverse proxy that adds a prefix
     spec = "." + openapi_url if openapi_url.startswith("/") else openapi_url
+    page = {"openapi_url": spec, "title": title}  # both pages
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=spec,
-            title=title,
+            **page,
             swagger_js_url="./docs/static/swagger-ui-bundle.js",
             swagger_css_url="./docs/static/swagger-ui.css",
             swagger_favicon_url=_FAVICON,
@@ -71,8 +71,7 @@ def add_offline_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> boo
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
         return get_redoc_html(
-            openapi_url=spec,
-            title=title,
+            **page,
             redoc_js_url="./docs/static/redoc.standalone.js",
             redoc_favicon_url=_FAVICON,
             with_google_fonts=False,
