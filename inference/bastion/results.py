@@ -3,6 +3,7 @@
 - :func:`result_dict` / :func:`finding_dict`: the JSON dict the CLI prints and the HTTP API
   returns (``CheckResult.to_dict()`` / ``Finding.to_dict()`` delegate here);
 - :func:`redact_dict`: what ``bastion redact --json`` prints;
+- :func:`textless_dict`: the JSON dict without any text, for a block reason;
 - :func:`summary_text`: the human summary ``bastion check`` prints (offsets, never values);
 - :func:`result_row` / :func:`row_columns`: the result columns of ``bastion scan`` (prefixed
   ``bastion_``) and of the Spark integration (unprefixed);
@@ -25,9 +26,12 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.types import INJECTION, Action, CheckResult, Finding
+
+if TYPE_CHECKING:
+    from bastion.conversation import MessagesResult
 
 # the result columns of a scanned row, before any prefix
 ROW_COLUMNS = ("action", "injection_score", "pii", "redacted_text")
@@ -115,6 +119,24 @@ def redact_dict(result: CheckResult) -> dict[str, Any]:
     }
     if result.vault is not None and len(result.vault):
         out["vault"] = dict(result.vault.items())
+    return out
+
+
+def textless_dict(result: CheckResult | MessagesResult) -> dict[str, Any]:
+    """``result.to_dict()`` without the text: no ``redacted_text`` (for a
+    :class:`~bastion.conversation.MessagesResult`, in no message), only labels, scores and
+    offsets. For a block reason sent where the text must not be echoed back (the LiteLLM
+    guardrail's 400).
+
+    >>> sorted(textless_dict(CheckResult(Action.BLOCK, 0.99, True, (), "hi", False)))
+    ['action', 'degraded', 'degraded_reasons', 'injection', 'latency_ms', 'model_versions', 'pii']
+    """
+    if isinstance(result, CheckResult):
+        return {k: v for k, v in result_dict(result).items() if k != "redacted_text"}
+    out = result.to_dict()
+    for entry, message in zip(out["messages"], result.messages, strict=True):
+        if message.result is not None:
+            entry["result"] = textless_dict(message.result)
     return out
 
 
@@ -356,4 +378,5 @@ __all__ = [
     "severity_of",
     "span_attributes",
     "summary_text",
+    "textless_dict",
 ]

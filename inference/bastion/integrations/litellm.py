@@ -28,19 +28,8 @@ from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 
 from bastion.conversation import check_messages, check_output
+from bastion.results import textless_dict
 from bastion.types import Action
-
-
-def _summary(result: Any) -> dict[str, Any]:
-    d = result.to_dict()
-    # the block reason without any text: labels, scores, offsets
-    if "messages" in d:
-        for m in d["messages"]:
-            if m["result"] is not None:
-                m["result"].pop("redacted_text", None)
-    else:
-        d.pop("redacted_text", None)
-    return d
 
 
 class BastionGuardrail(CustomGuardrail):
@@ -75,7 +64,7 @@ class BastionGuardrail(CustomGuardrail):
         if result.action is Action.BLOCK:
             raise HTTPException(
                 status_code=400,
-                detail={"error": "bastion blocked the request", "bastion": _summary(result)},
+                detail={"error": "bastion blocked the request", "bastion": textless_dict(result)},
             )
         redacted = {
             m.index: m.result.redacted_text
@@ -103,7 +92,7 @@ class BastionGuardrail(CustomGuardrail):
             if r.action is Action.BLOCK:
                 raise HTTPException(
                     status_code=400,
-                    detail={"error": "bastion blocked the response", "bastion": _summary(r)},
+                    detail={"error": "bastion blocked the response", "bastion": textless_dict(r)},
                 )
             message.content = r.redacted_text
         return response
