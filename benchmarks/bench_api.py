@@ -65,9 +65,14 @@ def start_server(mode: str, threads: int, port: int, config: str | None) -> subp
     cmd += ["--mode", mode, "--threads", str(threads), "--log-level", "warning", "--no-access-log"]
     if config:
         cmd += ["--config", config]
+    return launch(cmd, port, ready_s=120, poll_s=0.1)
+
+
+def launch(cmd: list[str], port: int, *, ready_s: float, poll_s: float) -> subprocess.Popen:
+    """Start a server process on ``port`` (in-memory key database) and wait for ``/readyz``."""
     env = {**os.environ, "BASTION_DB_URL": "sqlite://"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + ready_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
@@ -76,7 +81,7 @@ def start_server(mode: str, threads: int, port: int, config: str | None) -> subp
                 return proc
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
+        time.sleep(poll_s)
     proc.terminate()
     raise RuntimeError("server did not become ready")
 
@@ -123,22 +128,7 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=
 
 def start_app_server(port: int, kw: dict, config: str | None) -> subprocess.Popen:
     code = _APP_SERVER.format(kw=kw, config=config, port=port)
-    env = {**os.environ, "BASTION_DB_URL": "sqlite://"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("server did not become ready")
+    return launch([sys.executable, "-c", code], port, ready_s=180, poll_s=0.2)
 
 
 async def small_latencies(

@@ -1,7 +1,7 @@
 """Heuristic injection detector vs the naive phrase blocklist on the eval-only sets.
 
     python benchmarks/bench_injection_rules.py [--datasets-root PATH] [--batch 64]
-    python benchmarks/bench_injection_rules.py --growth [--n 50000]
+    python benchmarks/bench_injection_rules.py --growth [--n 50000] [--shapes newlines,ignore]
 
 Every text goes through ``bastion.Guard([detector])`` so the numbers include the
 normalisation and policy that ship. Reports the flag rate per set: false-positive rate
@@ -10,9 +10,10 @@ on benign sets (NotInject, XSTest safe rows, deepset label 0) and recall on atta
 throughput in texts/s. These sets are eval-only: never tune rules on their rows.
 
 ``--growth`` instead times each detector on adversarial texts (newlines, digit runs,
-repeated keywords...) of n and 2n characters, calls interleaved, min of 3, and prints
-the ratio: ~2 is linear, ~4 quadratic (issue 11: 8,000 newlines took 8 s before the
-role-marker rules were made linear).
+repeated keywords...: the shapes ``tests/test_redos.py`` checks, or those ``--shapes``
+names) of n and 2n characters, calls interleaved, min of 3, and prints the ratio: ~2 is
+linear, ~4 quadratic (issue 11: 8,000 newlines took 8 s before the role-marker rules
+were made linear).
 
 Datasets root: ``$BASTION_DATASETS_ROOT``, else ``datasets_root`` in params.yaml, else
 ``../shared/datasets``; relative paths are relative to the repository root.
@@ -121,34 +122,23 @@ def flag_rate(guard: Guard, texts: Sequence[str], batch: int) -> tuple[float, fl
     return flagged / max(1, len(texts)), time.process_time() - t0
 
 
-GROWTH_SHAPES: dict[str, str] = {
-    "newlines": "\n",
-    "x+newlines": "x" + "\n" * 63,
-    "spaces": " ",
-    "digits": "7",
-    "digit-space": "1 ",
-    "at-dot": "@.",
-    "a": "a",
-    "base64ish": "QWxhZGRpbjpvcGVuIHNlc2FtZQ",
-    "brackets": "[",
-    "nl-bracket": "\n[",
-    "angle-space": "< ",
-    "ignore": "ignore ",
-    "system:": "system:",
-    "password=": "password= ",
-    "iban-head": "DE89 ",
-    "card-groups": "4111 ",
-    "phone-ish": "(415) 555-",
-}
+def redos_shapes() -> dict[str, str]:
+    """Name -> repeated unit: the adversarial shapes ``tests/test_redos.py`` holds every
+    runtime regex and detector to, so the benchmark times the same texts the test guards."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("test_redos", REPO_ROOT / "tests" / "test_redos.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.SHAPES)
 
 
-def growth_table(
-    fns: dict[str, Callable[[str], object]], n: int, shapes: dict[str, str] = GROWTH_SHAPES
-) -> None:
+def growth_table(fns: dict[str, Callable[[str], object]], n: int, shapes: dict[str, str]) -> None:
     """Print seconds at n and 2n characters and their ratio, per shape and detector."""
     import gc
 
-    print(f"{'shape':<14} {'detector':<10} {'t(n) ms':>9} {'t(2n) ms':>9} {'ratio':>6}   (n={n})")
+    print(f"{'shape':<20} {'detector':<10} {'t(n) ms':>9} {'t(2n) ms':>9} {'ratio':>6}   (n={n})")
     for shape, unit in shapes.items():
         small = (unit * (n // len(unit) + 1))[:n]
         big = (unit * (2 * n // len(unit) + 1))[: 2 * n]
@@ -164,7 +154,7 @@ def growth_table(
             finally:
                 gc.enable()
             ratio = best[1] / max(best[0], 1e-9)
-            print(f"{shape:<14} {name:<10} {best[0] * 1e3:>9.2f} {best[1] * 1e3:>9.2f} {ratio:>6.2f}")
+            print(f"{shape:<20} {name:<10} {best[0] * 1e3:>9.2f} {best[1] * 1e3:>9.2f} {ratio:>6.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -173,12 +163,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--growth", action="store_true", help="time growth on adversarial texts instead")
     ap.add_argument("--n", type=int, default=50_000, help="--growth: base text length")
+    ap.add_argument(
+        "--shapes", help="--growth: comma-separated shape names (default: all of tests/test_redos.py)"
+    )
     args = ap.parse_args(argv)
     if args.growth:
+        shapes = redos_shapes()
+        if args.shapes:
+            names = args.shapes.split(",")
+            unknown = [n for n in names if n not in shapes]
+            if unknown:
+                ap.error(f"unknown shape(s) {', '.join(unknown)}; see SHAPES in tests/test_redos.py")
+            shapes = {n: shapes[n] for n in names}
         heur, block = HeuristicInjectionDetector(), PhraseBlocklistDetector()
-        growth_table(
-            {"heuristic": lambda t: heur.detect([t]), "blocklist": lambda t: block.detect([t])}, args.n
-        )
+        fns = {"heuristic": lambda t: heur.detect([t]), "blocklist": lambda t: block.detect([t])}
+        growth_table(fns, args.n, shapes)
         return 0
 
     root = resolve_root(args.datasets_root)
