@@ -19,8 +19,7 @@ from bastion.errors import ConfigError, InputError
 from bastion.guard_async import AsyncChecks, WorkerPool
 from bastion.guard_build import GuardBuilders
 from bastion.guard_llm import LLMChecks
-from bastion.pipeline import ERRORS as ERRORS
-from bastion.pipeline import Operators, Pipeline, build_operators, pseudonymises
+from bastion.pipeline import ERRORS, Operators, Pipeline, build_operators, pseudonymises
 from bastion.pipeline import coerce_text as coerce_text  # imported from here by the CLI, API and store
 from bastion.policy import OUTPUT_POLICY, Policy
 from bastion.redact import Vault
