@@ -10,6 +10,7 @@ from bastion.detectors import FACTORIES, Detector, build_detector
 from bastion.detectors.blocklist import PHRASES, PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
 from bastion.types import INJECTION, Action
+from helpers_run import best_time
 
 
 @pytest.fixture(scope="module")
@@ -356,15 +357,8 @@ def test_role_markers_need_a_line_start_marker(det: HeuristicInjectionDetector, 
 def test_newline_runs_cost_about_as_much_as_prose(det: HeuristicInjectionDetector) -> None:
     # 8,000 newlines took 8 s (quadratic ^\s* under MULTILINE); compare with prose of the
     # same length rather than with a clock.
-    import time
-
     def cost(text: str) -> float:
-        best = float("inf")
-        for _ in range(3):
-            t0 = time.perf_counter()
-            det.detect([text])
-            best = min(best, time.perf_counter() - t0)
-        return best
+        return best_time(det.detect, [text], 3)
 
     n = 8000
     assert cost("x" + "\n" * n) < 5 * cost(("the quick brown fox. " * n)[: n + 1]) + 0.005

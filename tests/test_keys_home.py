@@ -11,6 +11,7 @@ import pytest
 from bastion import home
 from bastion.errors import ConfigError
 from bastion.fingerprint import hmac_hex, text_fingerprint
+from helpers_run import run_threads
 
 ENV = (
     "BASTION_HOME",
@@ -126,11 +127,7 @@ def test_concurrent_first_use_agrees_on_one_key(monkeypatch, tmp_path, capsys):
         barrier.wait()
         keys.append(home.load_audit_key(create=True))
 
-    threads = [threading.Thread(target=first_use) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(first_use, [()] * 8)
     assert len(keys) == 8 and len(set(keys)) == 1
     assert sorted(p.name for p in (tmp_path / "h").iterdir()) == ["audit.key"]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers_run import run_threads
 
 pytest.importorskip("torch")
 pytest.importorskip("onnxruntime.quantization")
@@ -289,11 +290,7 @@ def test_threads_share_one_pass_per_text(built) -> None:
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(inj if i % 2 else pii,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, [(inj if i % 2 else pii,) for i in range(8)])
     assert not errors
     assert all(r == want_scores for r in results if isinstance(r[0], tuple))
     assert counter.calls == _n_windows(model, texts)

@@ -25,8 +25,19 @@ from bastion_training.pii.schema import assert_valid_spans
 from bastion_training.pii.templates import TEMPLATES, Template
 from bastion_training.pii.templates_intl import CAPITALS
 from bastion_training.pii.values import Identity
+from helpers_run import record_opened
 
 NER3 = corpora.NER3
+
+# the smallest synthetic-PII build worth running, without the evaluation sets
+TINY_PII = {
+    "n_train": 20,
+    "n_val": 5,
+    "n_test": 5,
+    "pool_size": 40,
+    "locales": {"en_US": 1.0},
+    "eval_sets": [],
+}
 
 
 def _spans(text, spans):
@@ -281,27 +292,8 @@ def _fake_root(root: Path) -> tuple[set[str], set[str]]:
 
 def test_train_build_opens_no_eval_only_file(tmp_path, monkeypatch):
     train_files, eval_files = _fake_root(tmp_path)
-    opened: list[str] = []
-    real_open, real_path_open = builtins.open, Path.open
-
-    def spy_open(file, *a, **k):
-        opened.append(str(file))
-        return real_open(file, *a, **k)
-
-    def spy_path_open(self, *a, **k):
-        opened.append(str(self))
-        return real_path_open(self, *a, **k)
-
-    monkeypatch.setattr(builtins, "open", spy_open)
-    monkeypatch.setattr(Path, "open", spy_path_open)
-    params = {
-        "n_train": 20,
-        "n_val": 5,
-        "n_test": 5,
-        "pool_size": 40,
-        "locales": {"de_DE": 1.0},
-        "eval_sets": [],
-    }
+    opened = record_opened(monkeypatch, (builtins, "open"), (Path, "open"))
+    params = {**TINY_PII, "locales": {"de_DE": 1.0}}
     frames = build.build_pii_frames(params, tmp_path, seed=3)
     under_root = {p for p in opened if p.startswith(str(tmp_path))}
     assert under_root, "the spy saw no dataset file"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import re
-import time
 
 import pytest
 from bastion import Action, ConfigError, Guard, Policy
 from bastion.policy import ListEntry, compile_safe_regex
 from bastion.types import Finding
+from helpers_run import best_time
 
 from conftest import FakeInjection, FakePII
 
@@ -332,15 +332,6 @@ def test_ordinary_deny_regexes_are_accepted(pattern):
     assert compile_safe_regex(pattern, "deny_terms[0]", cap=256, budget=64, max_width=256)
 
 
-def _best_time(fn, text, tries=5):
-    best = float("inf")
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        fn(text)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 @pytest.mark.parametrize(
     ("pattern", "unit"),
     [
@@ -359,7 +350,7 @@ def test_deny_search_stays_linear(pattern, unit):
         ratios = []
         for _ in range(3):
             ratios.append(
-                _best_time(policy.deny_findings, big) / max(_best_time(policy.deny_findings, small), 1e-6)
+                best_time(policy.deny_findings, big, 5) / max(best_time(policy.deny_findings, small, 5), 1e-6)
             )
             if min(ratios) < 3.0:
                 break

@@ -13,6 +13,7 @@ from bastion.errors import ConfigError
 from bastion_training import prepare
 from bastion_training.config import ENV_DATASETS_ROOT, datasets_root, load_params
 from test_injection_data import make_root
+from test_pii_loaders import TINY_PII
 
 
 def _params(tmp_path: Path, **injection) -> Path:
@@ -125,21 +126,13 @@ def test_skip_injection_builds_pii_only_and_leaves_injection_files_alone(
     # not even imported: a None entry in sys.modules makes any import of it fail
     monkeypatch.setitem(sys.modules, "bastion_training.injection.build", None)
     p = tmp_path / "params.yaml"
-    pii = {
-        "n_train": 12,
-        "n_val": 4,
-        "n_test": 4,
-        "pool_size": 40,
-        "locales": {"en_US": 1.0},
-        "eval_sets": [],
-    }
-    p.write_text(yaml.safe_dump({"seed": 5, "pii": pii}), encoding="utf-8")
+    p.write_text(yaml.safe_dump({"seed": 5, "pii": TINY_PII}), encoding="utf-8")
     assert _run(tmp_path, p, "--skip-injection") == 0
     assert (inj / "train.parquet").read_bytes() == b"keep me"
     assert (tmp_path / "README.md").read_text(encoding="utf-8") == "card"
     out = tmp_path / "processed/pii"
     assert {q.stem for q in out.glob("*.parquet")} == {"train", "val", "test"}
-    assert len(pd.read_parquet(out / "train.parquet")) == 12
+    assert len(pd.read_parquet(out / "train.parquet")) == TINY_PII["n_train"]
     assert "Spans per file × language × label" in (out / "README.md").read_text(encoding="utf-8")
 
 

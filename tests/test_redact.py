@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 
 import pytest
 from bastion import ConfigError, Guard, Policy, Vault, restore
 from bastion.redact import Hash, Mask, Pseudonymize, Replace, build_operator, redact_text
 from bastion.types import Finding
+from helpers_run import run_threads
 
 
 @pytest.fixture
@@ -102,11 +102,7 @@ def test_vault_is_thread_safe():
     def work():
         tokens.extend(vault.token_for("PERSON", f"p{i}") for i in range(200))
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, [()] * 4)
     assert len(vault) == 200 and len(set(tokens)) == 200
 
 
