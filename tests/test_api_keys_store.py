@@ -14,11 +14,9 @@ from bastion.api.keys import KeyStore
 from bastion.errors import ConfigError
 from bastion.store import PrivacyStore, migrate
 from bastion.store.db import create_store_engine, parse_url
-from bastion.store.testing import backend_params, backend_url
+from helpers_store import url_fixture
 from sqlalchemy import DateTime, String, create_engine, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-
-BACKENDS = backend_params()
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +26,7 @@ def empty_home(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 def table_names(url: str) -> set[str]:

@@ -11,13 +11,12 @@ from bastion.errors import ConfigError, InputError
 from bastion.store import GENESIS, NewEvent, PrivacyStore
 from bastion.store.audit import AuditIntegrityError
 from bastion.store.schema import audit_events
-from bastion.store.testing import backend_params, backend_url
+from helpers_run import run_threads
+from helpers_store import bypass_triggers, url_fixture
 from sqlalchemy import create_engine, delete, update
 
 UTC = timezone.utc
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-BACKENDS = backend_params()
 
 
 class FakeClock:
@@ -34,10 +33,7 @@ class FakeClock:
             return t
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 @pytest.fixture
@@ -70,13 +66,7 @@ def tamper(url: str, stmt) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            else:
-                for (name,) in conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                ).all():
-                    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+            bypass_triggers(conn)
             conn.execute(stmt)
     finally:
         engine.dispose()
@@ -260,11 +250,7 @@ def test_concurrent_appends_keep_one_chain(url):
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=worker, args=(s, n)) for n, s in enumerate(stores)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(worker, [(s, n) for n, s in enumerate(stores)])
     try:
         assert errors == []
         events = list(stores[0].audit.events())

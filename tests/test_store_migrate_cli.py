@@ -13,11 +13,9 @@ from bastion.store import PrivacyStore, migrate
 from bastion.store.cli import parse_duration, parse_head, parse_when
 from bastion.store.db import create_store_engine, parse_url
 from bastion.store.schema import ALL_TABLES, audit_events
-from bastion.store.testing import backend_params, backend_url
+from helpers_store import url_fixture
 from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DBAPIError
-
-BACKENDS = backend_params()
 
 
 @pytest.fixture(autouse=True)
@@ -31,10 +29,7 @@ def audit_key(monkeypatch, tmp_path):
     monkeypatch.setenv("BASTION_HOME", str(tmp_path / "home"))
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 def tables(url: str) -> set[str]:

@@ -14,16 +14,16 @@ from bastion.errors import ConfigError, InputError
 from bastion.redact import Pseudonymize, redact_text
 from bastion.store import PrivacyStore, new_vault_key, register_metrics
 from bastion.store.schema import ALL_TABLES, vault_entries
-from bastion.store.testing import backend_params, backend_url
 from bastion.types import Finding
+from helpers_store import url_fixture
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from conftest import FakeInjection
+
 UTC = timezone.utc
 HMAC_KEY = b"audit-test-key-0123456789abcdef"
-
-BACKENDS = backend_params()
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +32,7 @@ def empty_home(monkeypatch, tmp_path):
     monkeypatch.setenv("BASTION_HOME", str(tmp_path / "bastion-home"))
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 @pytest.fixture
@@ -68,31 +65,12 @@ class FakeEmail:
         return out
 
 
-class FakeInjection:
-    """Injection detector stand-in: flags texts containing 'ignore previous'."""
-
-    name, category, version, kind = "fake_injection", "injection", "test", "rules"
-    thresholds = {"default": 0.5}
-
-    def detect(self, texts):
-        return [
-            [
-                Finding(
-                    "INJECTION",
-                    0,
-                    len(t),
-                    0.97 if "ignore previous" in t.lower() else 0.02,
-                    self.name,
-                    "injection",
-                )
-            ]
-            for t in texts
-        ]
-
-
 @pytest.fixture
 def guard():
-    return Guard([FakeEmail(), FakeInjection()], Policy())
+    injection = FakeInjection(
+        "fake_injection", "rules", hit=0.97, miss=0.02, thresholds={"default": 0.5}, version="test"
+    )
+    return Guard([FakeEmail(), injection], Policy())
 
 
 def all_rows_text(store: PrivacyStore) -> str:

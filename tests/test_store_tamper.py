@@ -20,7 +20,7 @@ from bastion.errors import ConfigError
 from bastion.store import GENESIS, PrivacyStore
 from bastion.store.audit import AuditIntegrityError, ChainHead, chain_key, read_head, row_hash
 from bastion.store.schema import audit_chain_head, audit_events
-from bastion.store.testing import backend_params, backend_url
+from helpers_store import bypass_triggers, url_fixture
 from sqlalchemy import Connection, create_engine, delete, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -32,10 +32,7 @@ ev = audit_events.c
 head_t = audit_chain_head.c
 
 
-@pytest.fixture(params=backend_params())
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 @pytest.fixture
@@ -57,14 +54,7 @@ def attack(url: str, fn: Callable[[Connection], None], *, ddl: bool) -> None:
     try:
         with engine.begin() as conn:
             if ddl:
-                if conn.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-                else:
-                    names = conn.exec_driver_sql(
-                        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-                    ).all()
-                    for (name,) in names:
-                        conn.exec_driver_sql(f"DROP TRIGGER {name}")
+                bypass_triggers(conn)
             fn(conn)
     finally:
         engine.dispose()

@@ -10,7 +10,7 @@ from bastion.store import GENESIS, PrivacyStore, migrate
 from bastion.store.audit import SEAL_EVENT, AuditIntegrityError, row_hash
 from bastion.store.db import create_store_engine
 from bastion.store.schema import audit_events
-from bastion.store.testing import backend_params, backend_url
+from helpers_store import bypass_triggers, url_fixture
 from sqlalchemy import delete, insert, inspect, select, text, update
 
 UTC = timezone.utc
@@ -19,10 +19,7 @@ KEY = b"upgrade-test-audit-key-012345678"
 ev = audit_events.c
 
 
-@pytest.fixture(params=backend_params())
-def url(request, tmp_path):
-    with backend_url(request.param, tmp_path) as u:
-        yield u
+url = url_fixture()
 
 
 def v1_row(rid: int, prev: str, **over) -> dict:
@@ -86,13 +83,7 @@ def make_0002_store(url: str, n: int = 8, purged: int = 3) -> list[dict]:
 
 def ddl(store: PrivacyStore, *stmts) -> None:
     with store.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        else:
-            for (name,) in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-            ).all():
-                conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        bypass_triggers(conn)
         for stmt in stmts:
             conn.execute(stmt)
 

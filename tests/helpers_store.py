@@ -1,0 +1,33 @@
+"""Helpers for the tests that run on the store's database (SQLite and, when configured,
+PostgreSQL). A module of its own, not conftest.py: importing ``bastion.store`` takes
+seconds, and most test runs never need it."""
+
+from __future__ import annotations
+
+import pytest
+from bastion.store.testing import backend_params, backend_url
+from sqlalchemy import Connection
+
+
+def url_fixture():
+    """A ``url`` fixture: a fresh, empty store per backend (a SQLite file in ``tmp_path``,
+    or a PostgreSQL schema dropped afterwards). A test module binds it to the fixture's
+    name: ``url = url_fixture()``."""
+
+    @pytest.fixture(params=backend_params())
+    def url(request, tmp_path):
+        with backend_url(request.param, tmp_path) as u:
+            yield u
+
+    return url
+
+
+def bypass_triggers(conn: Connection) -> None:
+    """Switch the audit trail's append-only triggers off for the rest of ``conn``'s
+    transaction, as someone with DDL rights can: PostgreSQL runs them only for the origin
+    replication role, SQLite loses them (dropped)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        return
+    for (name,) in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").all():
+        conn.exec_driver_sql(f"DROP TRIGGER {name}")
