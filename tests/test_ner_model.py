@@ -8,7 +8,6 @@ is enough to check that the whole chain keeps offsets, case features and labels 
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 from pathlib import Path
@@ -24,7 +23,7 @@ from bastion.detectors import build_detector  # noqa: E402
 from bastion.detectors.onnx_ner import OnnxNERDetector  # noqa: E402
 from bastion.errors import ModelLoadError  # noqa: E402
 from bastion.types import Finding  # noqa: E402
-from tiny_bert import tiny_bert_base, write_splits  # noqa: E402
+from tiny_bert import tiny_bert_base, train_and_export  # noqa: E402
 
 FIRST = ["John", "Mary", "Peter", "Anna", "Lucas", "Emma", "Oliver", "Sofia", "Henry", "Clara"]
 LAST = ["Smith", "Brown", "Miller", "Wilson", "Taylor", "Moore", "Clark", "Hall", "Young", "King"]
@@ -82,34 +81,10 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tiny_ner(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Train + export the tiny model once; returns the paths and the training summary."""
-    from bastion_training.export_pii import export_pii
-    from bastion_training.train_pii import train
-
+    settings = {"epochs": 12, "eval_every": 60, "min_score": 0.3, "opset": 17, "per_channel": True}
+    frames = (_frame(240, 1), _frame(40, 2))
     root = tmp_path_factory.mktemp("tiny_ner")
-    train_df = _frame(240, 1)
-    data = write_splits(root, train_df, _frame(40, 2))
-    base = tiny_bert_base(root / "base", train_df["text"].tolist())
-    params = {
-        "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", "3")),
-        "train_pii": {
-            "base_model_dir": str(base),
-            "max_length": 24,
-            "batch_size": 16,
-            "epochs": 12,
-            "lr": 3e-3,
-            "warmup": 0.05,
-            "eval_every": 60,
-            "patience": 50,
-            "threads": 1,
-            "track": False,
-            "min_score": 0.3,
-            "opset": 17,
-            "per_channel": True,
-        },
-    }
-    summary = train(params, data, root / "art", use_case_features=True)
-    manifest = export_pii(params, root / "art", root / "model", data)
-    return {"root": root, "model": root / "model", "summary": summary, "manifest": manifest}
+    return train_and_export(root, "pii", frames, settings, seed=3, use_case_features=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,10 @@ enough for the real training, export and runtime code to run in seconds.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 def tiny_bert_base(folder: Path, corpus: list[str], vocab_size: int = 300) -> Path:
@@ -39,3 +42,58 @@ def write_splits(folder: Path, train, val) -> Path:
     train.to_parquet(data / "train.parquet")
     val.to_parquet(data / "val.parquet")
     return data
+
+
+# a tiny run's training settings: short windows (a long text needs several), one thread,
+# no tracking, a patience longer than the run
+TINY_SETTINGS = {
+    "max_length": 24,
+    "batch_size": 16,
+    "lr": 3e-3,
+    "warmup": 0.05,
+    "patience": 50,
+    "threads": 1,
+    "track": False,
+}
+
+
+def _pipeline(task: str) -> tuple[str, Callable[..., dict], Callable[..., dict]]:
+    """The params section, training and export functions of ``task`` (injection or pii)."""
+    if task == "injection":
+        from bastion_training.export import export_injection
+        from bastion_training.train_injection import train
+
+        return "train_injection", train, export_injection
+    from bastion_training.export_pii import export_pii
+    from bastion_training.train_pii import train
+
+    return "train_pii", train, export_pii
+
+
+def train_and_export(
+    root: Path,
+    task: str,
+    frames: tuple[Any, Any],
+    settings: dict[str, Any],
+    *,
+    seed: int,
+    words: Sequence[str] = (),
+    params: dict[str, Any] | None = None,
+    **train_kw: Any,
+) -> dict[str, Any]:
+    """The training pipeline of ``task`` in ``root``: a tiny base whose vocabulary comes
+    from the texts of the training frame (and ``words``), then training and export on the
+    (train, val) ``frames``, with :data:`TINY_SETTINGS` + ``settings`` as the task's params
+    section, the other sections ``params``, and the seed ``$BASTION_TEST_TINY_SEED`` or
+    ``seed``. Returns the root, the model folder, the training summary and the manifest."""
+    section, train, export = _pipeline(task)
+    data = write_splits(root, *frames)
+    base = tiny_bert_base(root / "base", [*frames[0]["text"], *words])
+    full = {
+        **(params or {}),
+        "seed": int(os.environ.get("BASTION_TEST_TINY_SEED", str(seed))),
+        section: {"base_model_dir": str(base), **TINY_SETTINGS, **settings},
+    }
+    summary = train(full, data, root / "art", **train_kw)
+    manifest = export(full, root / "art", root / "model", data)
+    return {"root": root, "model": root / "model", "summary": summary, "manifest": manifest}
