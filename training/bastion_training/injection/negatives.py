@@ -246,7 +246,14 @@ def secrets_code_rows(seed: int, per_template: int = 60) -> pd.DataFrame:
             rows.append(
                 _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", splits[name])
             )
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"})
+    return rows_frame(rows, dedup=False)
+
+
+def rows_frame(rows: Sequence[dict], dedup: bool = True) -> pd.DataFrame:
+    """Generated rows as a frame with the engine's columns (label int64); ``dedup`` drops
+    repeated texts (a composed generator can draw the same text twice)."""
+    df = pd.DataFrame(rows, columns=OUT).astype({"label": "int64"})
+    return df.drop_duplicates("text") if dedup else df
 
 
 def _row(text, source, family, group, split, lang="en") -> dict:
@@ -356,7 +363,7 @@ def discussion_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame:
         rows.append(
             _row(t.replace("{q}", q), "synthetic_discussion", "attack_discussion", group, split, lang)
         )
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"})
+    return rows_frame(rows, dedup=False)
 
 
 # --------------------------------------------------------------------------- system prompts
@@ -420,7 +427,7 @@ def system_prompt_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame:
         group = f"sysprompt:{ri}"
         split = "val" if ri % 7 == seed % 7 and val_fraction > 0 else "train"
         rows.append(_row("\n".join(parts), "synthetic_system_prompt", "system_prompt_benign", group, split))
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"})
+    return rows_frame(rows, dedup=False)
 
 
 # --------------------------------------------------------------------------- role-play / fiction
@@ -471,7 +478,7 @@ def roleplay_fiction_rows(seed: int, n: int) -> pd.DataFrame:
                 lang,
             )
         )
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)
 
 
 # --------------------------------------------------------------------------- mining hook
@@ -548,7 +555,7 @@ def native_benign_rows(seed: int, per_lang: int, val_fraction: float) -> pd.Data
             rows.append(
                 _row(text, "synthetic_native_benign", "benign_native", f"native:{lang}:{split}", split, lang)
             )
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)
 
 
 # --------------------------------------------------------------------------- composed system prompts
@@ -758,4 +765,4 @@ def composed_system_prompt_rows(
         h = hashlib.blake2b(f"{seed}:{group}".encode(), digest_size=8).digest()
         split = "val" if int.from_bytes(h, "big") / 2**64 < val_fraction else "train"
         rows.append(_row(text, "synthetic_system_prompt", "system_prompt_benign", group, split, lang))
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)

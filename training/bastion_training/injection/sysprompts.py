@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from bastion_training.injection.negatives import OUT, _row
+from bastion_training.injection.negatives import _row, rows_frame
 
 # (pretexts, requests, suffixes) per language: a request is the extraction itself, pretexts
 # and suffixes are the social wrapping that made run 2 miss them.
@@ -359,7 +359,7 @@ def soft_extraction_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame
         split = _rank_split(f"soft:{lang}", i, len(reqs), seed, val_fraction)
         row = _row(text, "synthetic_extraction", "extraction_soft", f"soft:{lang}:{i}", split, lang)
         rows.append({**row, "label": 1})
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)
 
 
 # Benign requests that mention prompts, instructions and rules: developers writing system
@@ -426,7 +426,7 @@ def prompt_talk_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame:
         text = (r.choice(openers) + t) if lg == "en" else t
         split = _split(f"talk:{lg}:{i}", seed, val_fraction)
         rows.append(_row(text, "synthetic_prompt_talk", "prompt_talk_benign", f"talk:{lg}:{i}", split, lg))
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)
 
 
 # Long production-style system prompts: markdown sections of role, product facts, tools,
@@ -565,4 +565,4 @@ def long_system_prompt_rows(seed: int, n: int, val_fraction: float) -> pd.DataFr
                 lang,
             )
         )
-    return pd.DataFrame(rows, columns=OUT).astype({"label": "int64"}).drop_duplicates("text")
+    return rows_frame(rows)
