@@ -49,10 +49,11 @@ class Runner(Protocol):
 def _check_group(
     guard: Guard, texts: list[str], policy: Policy | None, vault: Vault | None = None
 ) -> list[CheckResult | BaseException]:
-    """One ``check_many``; if the batch fails (one bad text), retry text by text so the
-    failure stays with the text that caused it."""
+    """One ``check_many``: a bad text's :class:`InputError` comes back in its place
+    (``errors="return"``). Only a detector failure fails the whole batch; then the texts run
+    one by one, so the failure stays with the text that caused it."""
     try:
-        return list(guard.check_many(texts, policy=policy, vault=vault))
+        return list(guard.check_many(texts, policy=policy, vault=vault, errors="return"))
     except Exception:
         if len(texts) == 1:
             raise
