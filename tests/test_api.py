@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import helpers_guard
 import httpx
 import pytest
 import uvicorn
@@ -32,16 +33,14 @@ from bastion.cli import main as cli_main
 from bastion.errors import ConfigError
 from bastion.policy import Policy
 from fastapi import FastAPI
-
-import conftest
-from conftest import CHECK_RESULT_KEYS
+from helpers_guard import CHECK_RESULT_KEYS
 
 EMAIL = "jane.doe@example.com"
 CARD = "4111 1111 1111 1111"
 NAME = "Jane Doe"
 
 
-class FakePII(conftest.FakePII):
+class FakePII(helpers_guard.FakePII):
     """Emails, 16-digit card numbers and one known name."""
 
     PATTERNS = {
@@ -54,7 +53,7 @@ class FakePII(conftest.FakePII):
         super().__init__(score=0.99)
 
 
-class FakeInjection(conftest.FakeInjection):
+class FakeInjection(helpers_guard.FakeInjection):
     def __init__(self) -> None:
         super().__init__(
             hit=0.97,

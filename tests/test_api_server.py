@@ -25,6 +25,7 @@ import httpx
 import pytest
 from bastion.api import scrub
 from bastion.api.scrub import ScrubQueryFilter, has_key_param, scrub_query
+from helpers_run import best_time
 from test_api import wait_ready_proc
 
 _SCRIPT = textwrap.dedent(
@@ -243,15 +244,6 @@ def test_access_log_filter_scrubs_uvicorn_records():
 QUERY_SHAPES = ["a", "&", ";", "a&", "%5F", "bst_", "bst_a", "bst__", "api_key", "=", "a=&"]
 
 
-def _min_time(fn, arg: str, tries: int = 3) -> float:
-    best = float("inf")
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        fn(arg)
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 @pytest.mark.parametrize("unit", QUERY_SHAPES)
 @pytest.mark.parametrize("fn", [has_key_param, scrub_query], ids=["has_key_param", "scrub_query"])
 def test_query_scan_is_linear(fn, unit):
@@ -260,10 +252,10 @@ def test_query_scan_is_linear(fn, unit):
     gc.disable()
     try:
         # best of three: on a loaded machine one call can stall for a scheduler slice
-        t_big = _min_time(fn, big, tries=3)
+        t_big = best_time(fn, big, tries=3)
         if t_big < 0.005:
             return  # a quadratic scan of 8,000 characters is ~1 s, nowhere near this fast
-        t_small, t_big = _min_time(fn, small, tries=5), _min_time(fn, big, tries=5)
+        t_small, t_big = best_time(fn, small, tries=5), best_time(fn, big, tries=5)
     finally:
         gc.enable()
     assert t_big < 3.0 * t_small, f"{unit!r}: {t_small:.4f}s -> {t_big:.4f}s"

@@ -22,9 +22,8 @@ from bastion.api.settings import Settings
 from bastion.policy import Policy
 from bastion.redact import Mask
 from bastion.types import Finding
+from helpers_guard import FailingPII
 from test_api import EMAIL, FakeInjection, FakePII, Server, fake_guard, wait_ready
-
-from conftest import FailingPII
 
 TEXT = f"mail {EMAIL} now"
 

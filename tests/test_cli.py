@@ -13,8 +13,7 @@ import textwrap
 import pytest
 from bastion import Vault, restore
 from bastion.cli import main
-
-from conftest import CHECK_RESULT_KEYS
+from helpers_guard import CHECK_RESULT_KEYS
 
 
 class _Stdin(io.TextIOWrapper):

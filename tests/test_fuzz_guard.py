@@ -14,10 +14,9 @@ from __future__ import annotations
 import pytest
 from bastion import Guard, InputError
 from bastion.types import INJECTION, Action
+from helpers_guard import FakeInjection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import FakeInjection
 
 SETTINGS = settings(
     derandomize=True,

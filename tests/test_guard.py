@@ -9,8 +9,7 @@ import pytest
 from bastion import Action, ConfigError, Guard, InputError, Policy
 from bastion.detectors import FACTORIES
 from bastion.types import INJECTION
-
-from conftest import CHECK_RESULT_KEYS, FakePII
+from helpers_guard import CHECK_RESULT_KEYS, FakePII
 
 EMAIL = "EMAIL_ADDRESS"
 PHONE = "PHONE_NUMBER"

@@ -14,8 +14,7 @@ from bastion.config import GuardSpec, default_models_dir, parse_tasks, yaml_part
 from bastion.detectors import FACTORIES
 from bastion.scoring import cached_guard
 from bastion.types import Action
-
-from conftest import FakePII
+from helpers_guard import FakePII
 
 # ---------------------------------------------------------------------------- tasks
 

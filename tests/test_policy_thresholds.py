@@ -9,8 +9,7 @@ import pytest
 from bastion import ConfigError, Guard, InputError, Policy
 from bastion.detectors.base import Calibrated, CountsTokens, calibration, token_counters
 from bastion.types import PII, Action, Finding
-
-from conftest import FakeInjection, FakePII
+from helpers_guard import FakeInjection, FakePII
 
 
 class CalibratedPII:

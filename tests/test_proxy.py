@@ -30,8 +30,7 @@ from bastion.proxy.streaming import TokenRestorer, restore_arguments  # noqa: E4
 from bastion.redact import Vault  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.responses import JSONResponse, StreamingResponse  # noqa: E402
-
-from conftest import FakeInjection, FakePII  # noqa: E402
+from helpers_guard import FakeInjection, FakePII  # noqa: E402
 
 UPSTREAM_KEY = "sk-upstream-secret-0123456789"
 EMAIL = "jane.doe@example.com"

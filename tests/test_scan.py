@@ -16,8 +16,7 @@ from bastion.cli import main as cli_main
 from bastion.errors import ConfigError
 from bastion.scan import scan
 from bastion.types import Finding
-
-from conftest import FakeInjection
+from helpers_guard import FakeInjection
 
 EMAIL = "bob@example.org"
 

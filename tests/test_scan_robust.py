@@ -19,8 +19,7 @@ from bastion import Guard
 from bastion.errors import ConfigError
 from bastion.scan import scan
 from bastion.types import INJECTION, Finding
-
-from conftest import FailingPII
+from helpers_guard import FailingPII
 
 SPEC = "test_scan_robust:linear_guard"
 

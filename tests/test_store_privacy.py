@@ -15,12 +15,11 @@ from bastion.redact import Pseudonymize, redact_text
 from bastion.store import PrivacyStore, new_vault_key, register_metrics
 from bastion.store.schema import ALL_TABLES, vault_entries
 from bastion.types import Finding
+from helpers_guard import FakeInjection
 from helpers_store import url_fixture
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
-
-from conftest import FakeInjection
 
 UTC = timezone.utc
 HMAC_KEY = b"audit-test-key-0123456789abcdef"

@@ -20,8 +20,7 @@ from bastion.api.settings import Settings
 from bastion.errors import InputError
 from bastion.guard import Guard
 from fastapi.testclient import TestClient
-
-from conftest import FakeInjection, FakePII
+from helpers_guard import FakeInjection, FakePII
 
 store_mod = pytest.importorskip("bastion.store", reason="the store extra is not installed")
 

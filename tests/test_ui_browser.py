@@ -26,9 +26,8 @@ from bastion.api.app import create_app
 from bastion.api.keys import KeyStore
 from bastion.api.settings import Settings
 from bastion.guard import Guard
+from helpers_guard import FakeInjection
 from test_api import Server, wait_ready
-
-from conftest import FakeInjection
 
 webdriver = pytest.importorskip(
     "selenium.webdriver", reason="selenium is not installed (pip install selenium)"
