@@ -4,6 +4,7 @@ are weighted, label scoping per PII set, and the baselines."""
 from __future__ import annotations
 
 import pytest
+from helpers_eval import eval_set
 
 pytest.importorskip("pandas")
 
@@ -65,17 +66,10 @@ def test_set_groups(name, group):
 def test_piguard_malicious_counts_attack_rows_only():
     per_set = {
         # BIPIA-test mixes attacks and clean documents: only the attack rows count here.
-        "bipia_test": {
-            "group": "malicious",
-            "n": 10,
-            "positives": 4,
-            "accuracy": 0.5,
-            "tpr": 1.0,
-            "fpr": 0.83,
-        },
-        "jbb": {"group": "malicious", "n": 6, "positives": 6, "accuracy": 0.5, "tpr": 0.5},
-        "notinject_one": {"group": "over_defense", "n": 10, "positives": 0, "accuracy": 0.9, "fpr": 0.1},
-        "notinject_two": {"group": "over_defense", "n": 30, "positives": 0, "accuracy": 0.5, "fpr": 0.5},
+        "bipia_test": eval_set("malicious", 10, 4, accuracy=0.5, tpr=1.0, fpr=0.83),
+        "jbb": eval_set("malicious", 6, 6, accuracy=0.5, tpr=0.5),
+        "notinject_one": eval_set("over_defense", 10, 0, accuracy=0.9, fpr=0.1),
+        "notinject_two": eval_set("over_defense", 30, 0, accuracy=0.5, fpr=0.5),
     }
     s = piguard_summary(per_set)
     assert s["malicious_accuracy"] == pytest.approx((4 * 1.0 + 6 * 0.5) / 10)
@@ -123,10 +117,6 @@ def test_naive_baseline_matches_luhn_invalid_cards():
     assert [f.label for f in found] == ["CREDIT_CARD"]
 
 
-def _set(group: str, n: int, positives: int, **scores) -> dict:
-    return {"group": group, "n": n, "positives": positives, **scores}
-
-
 def _result(per_set: dict, tpr_at_1pct_fpr: float, **extra) -> dict:
     """A system's result as evaluate_system writes it, around ``per_set``."""
     pooled = {"auc": 0.9, "tpr_at_1pct_fpr": tpr_at_1pct_fpr}
@@ -141,9 +131,9 @@ def _result(per_set: dict, tpr_at_1pct_fpr: float, **extra) -> dict:
 
 def _system(acc: float) -> dict:
     per_set = {
-        "wildguard": _set("benign", 10, 0, accuracy=acc, fpr=1 - acc),
-        "jbb": _set("malicious", 10, 10, accuracy=acc, tpr=acc),
-        "bipia_test": _set("malicious", 4, 2, accuracy=0.5, tpr=1.0, fpr=0.25),
+        "wildguard": eval_set("benign", 10, 0, accuracy=acc, fpr=1 - acc),
+        "jbb": eval_set("malicious", 10, 10, accuracy=acc, tpr=acc),
+        "bipia_test": eval_set("malicious", 4, 2, accuracy=0.5, tpr=1.0, fpr=0.25),
     }
     return _result(per_set, 0.4)
 
@@ -286,8 +276,8 @@ def _new_sets_system(cse_en: float, fpr_cl4: float) -> dict:
                 "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
             },
         },
-        "cl4r1t4s": _set("benign_docs", 100, 0, accuracy=1 - fpr_cl4, fpr=fpr_cl4),
-        "instructionwild": _set("benign_wild", 100, 0, accuracy=0.995, fpr=0.005),
+        "cl4r1t4s": eval_set("benign_docs", 100, 0, accuracy=1 - fpr_cl4, fpr=fpr_cl4),
+        "instructionwild": eval_set("benign_wild", 100, 0, accuracy=0.995, fpr=0.005),
     }
     return _result(per_set, 0.5, pooled_all={"auc": 0.9, "tpr_at_1pct_fpr": 0.45, "ece": 0.12})
 

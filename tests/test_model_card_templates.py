@@ -16,6 +16,7 @@ pytest.importorskip("pandas")
 from bastion_training import evaluate_injection, evaluate_pii, model_card  # noqa: E402
 from bastion_training.pii import templates as pii_templates  # noqa: E402
 from bastion_training.pii.blocks import Template  # noqa: E402
+from helpers_eval import eval_set  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "data" / "cards"
 TEMPLATE_DIR = Path(model_card.__file__).parent / "templates"
@@ -90,18 +91,11 @@ def _per_set(scale: float) -> dict:
                 "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
             },
         },
-        "wildguard": {"group": "benign", "n": 50, "positives": 0, "accuracy": 0.98, "fpr": 0.02},
-        "jbb": {"group": "malicious", "n": 40, "positives": 40, "accuracy": 0.8 * scale, "tpr": 0.8 * scale},
-        "bipia_test": {
-            "group": "malicious",
-            "n": 20,
-            "positives": 10,
-            "accuracy": 0.75,
-            "tpr": 0.9,
-            "fpr": 0.4,
-        },
-        "notinject_one": {"group": "over_defense", "n": 10, "positives": 0, "accuracy": 0.9, "fpr": 0.1},
-        "cl4r1t4s": {"group": "benign_docs", "n": 100, "positives": 0, "accuracy": 0.99, "fpr": 0.01},
+        "wildguard": eval_set("benign", 50, 0, accuracy=0.98, fpr=0.02),
+        "jbb": eval_set("malicious", 40, 40, accuracy=0.8 * scale, tpr=0.8 * scale),
+        "bipia_test": eval_set("malicious", 20, 10, accuracy=0.75, tpr=0.9, fpr=0.4),
+        "notinject_one": eval_set("over_defense", 10, 0, accuracy=0.9, fpr=0.1),
+        "cl4r1t4s": eval_set("benign_docs", 100, 0, accuracy=0.99, fpr=0.01),
     }
 
 
