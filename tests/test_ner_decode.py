@@ -733,3 +733,26 @@ class TestShippedModel:
             ("PERSON", "Jane Doe"),
             ("PERSON", "Bob Lee"),
         ]
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "want"),
+    [
+        ("Ship to 12 Baker Street", "Baker Street", "12 Baker Street"),
+        ("my place is 4 Elm Road", "Elm Road", "4 Elm Road"),
+        ("Flat 2, 14 Mill Road", "Mill Road", "14 Mill Road"),
+        ("221B Baker St", "Baker St", "221B Baker St"),
+        ("Hauptstraße 5, 10115 Berlin", "Hauptstraße", "Hauptstraße 5"),
+        ("Kerkstraat 12a.", "Kerkstraat", "Kerkstraat 12a"),
+        ("in 1.5 Baker Street", "Baker Street", "Baker Street"),  # a decimal, not a number
+        ("room 3-12 Baker Street", "Baker Street", "Baker Street"),
+        ("Baker Street 2.5 km away", "Baker Street", "Baker Street"),
+        ("Baker Street", "Baker Street", "Baker Street"),
+    ],
+)
+def test_address_span_takes_its_house_number(text, span, want):
+    from bastion.detectors.onnx_ner import with_house_number
+
+    a = text.index(span)
+    s, e = with_house_number(text, a, a + len(span))
+    assert text[s:e] == want
