@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         "scope": {k: v for k, v in SET_SCOPE.items()},
         "throughput_eval_presidio": throughput,
     }
+    archive_previous(out_dir, manifest["version"])
     write_report(out_dir, report)
     plots(read_report(out_dir), out_dir)
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
@@ -603,6 +604,29 @@ def markdown_issue13(results: dict[str, Any], lang_cap: int | None) -> str:
 
 def _f(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
+
+
+def archive_previous(out_dir: Path, version: str) -> Path | None:
+    """Before a report for a new model version replaces ``metrics.json``, keep the old one as
+    ``history/<its version>.metrics.json`` (a row of the earlier-versions table).
+
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "metrics.json").write_text('{"model_version": "v1", "systems": {}}')
+    >>> archive_previous(d, "v2").name, archive_previous(d, "v2"), archive_previous(d, "v1")
+    ('v1.metrics.json', None, None)
+    """
+    try:
+        old = json.loads((out_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    old_version = old.get("model_version")
+    dest = out_dir / "history" / f"{old_version}.metrics.json"
+    if not old_version or old_version == version or dest.exists():
+        return None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return dest
 
 
 def history_rows(history_dir: Path, set_names: Sequence[str]) -> list[str]:
