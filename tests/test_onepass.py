@@ -373,3 +373,18 @@ def test_broken_onepass_falls_back_to_the_separate_models(built, tmp_path: Path,
     assert "one-pass model unusable" in caplog.text
     with pytest.raises(ModelLoadError):
         Guard.default(models, on_model_error="raise")
+
+
+def test_injection_evaluation_scores_a_onepass_folder_with_its_own_heads(built) -> None:
+    # evaluate_injection --model models/onepass must measure the student, not a separate model
+    from bastion_training.evaluate_injection import model_detectors
+
+    inj, pii, clear = model_detectors(built["int8"])
+    assert (type(inj).__name__, type(pii).__name__) == ("OnePassInjectionDetector", "OnePassPIIDetector")
+    direct, _ = OnePassModel.load(built["int8"]).detectors()
+    assert inj.detect([CORPUS[1]])[0][0].score == pytest.approx(
+        direct.detect([CORPUS[1]])[0][0].score, abs=1e-9
+    )
+    before = len(inj.model._cache)
+    clear()
+    assert before >= 1 and len(inj.model._cache) == 0
