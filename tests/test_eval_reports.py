@@ -4,7 +4,7 @@ are weighted, label scoping per PII set, and the baselines."""
 from __future__ import annotations
 
 import pytest
-from helpers_eval import eval_set
+from helpers_eval import attacks, eval_set, promptmap_attacks
 
 pytest.importorskip("pandas")
 
@@ -246,36 +246,12 @@ def test_expected_calibration_error(y, p, ece):
 
 
 def _new_sets_system(cse_en: float, fpr_cl4: float) -> dict:
+    cse_langs = {"en": attacks(10, cse_en), "de": attacks(10, 0.6), "hi": attacks(10, 0.4)}
+    raccoon = {"extraction:raccoon:singular_attacks": attacks(10, 0.9)}
     per_set = {
-        "cyberseceval": {
-            "group": "multilingual_injection",
-            "n": 30,
-            "positives": 30,
-            "accuracy": 0.7,
-            "tpr": 0.7,
-            "by_lang": {
-                "en": {"n": 10, "positives": 10, "tpr": cse_en},
-                "de": {"n": 10, "positives": 10, "tpr": 0.6},
-                "hi": {"n": 10, "positives": 10, "tpr": 0.4},
-            },
-        },
-        "raccoon_attacks": {
-            "group": "extraction",
-            "n": 10,
-            "positives": 10,
-            "tpr": 0.9,
-            "by_family": {"extraction:raccoon:singular_attacks": {"n": 10, "positives": 10, "tpr": 0.9}},
-        },
-        "promptmap_attacks": {
-            "group": "extraction",
-            "n": 20,
-            "positives": 20,
-            "tpr": 0.5,
-            "by_family": {
-                "extraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.6},
-                "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
-            },
-        },
+        "cyberseceval": eval_set("multilingual_injection", 30, 30, accuracy=0.7, tpr=0.7, by_lang=cse_langs),
+        "raccoon_attacks": eval_set("extraction", 10, 10, tpr=0.9, by_family=raccoon),
+        "promptmap_attacks": promptmap_attacks(),
         "cl4r1t4s": eval_set("benign_docs", 100, 0, accuracy=1 - fpr_cl4, fpr=fpr_cl4),
         "instructionwild": eval_set("benign_wild", 100, 0, accuracy=0.995, fpr=0.005),
     }

@@ -16,7 +16,7 @@ pytest.importorskip("pandas")
 from bastion_training import evaluate_injection, evaluate_pii, model_card  # noqa: E402
 from bastion_training.pii import templates as pii_templates  # noqa: E402
 from bastion_training.pii.blocks import Template  # noqa: E402
-from helpers_eval import eval_set  # noqa: E402
+from helpers_eval import attacks, eval_set, promptmap_attacks  # noqa: E402
 
 GOLDEN = Path(__file__).parent / "data" / "cards"
 TEMPLATE_DIR = Path(model_card.__file__).parent / "templates"
@@ -68,29 +68,12 @@ FIXED_TEMPLATES = (
 
 
 def _per_set(scale: float) -> dict:
+    langs = {"en": attacks(10, 0.9 * scale), "de": attacks(10, 0.6 * scale)}
     return {
-        "cyberseceval": {
-            "group": "multilingual_injection",
-            "n": 30,
-            "positives": 30,
-            "accuracy": 0.7 * scale,
-            "tpr": 0.7 * scale,
-            "by_lang": {
-                "en": {"n": 10, "positives": 10, "tpr": 0.9 * scale},
-                "de": {"n": 10, "positives": 10, "tpr": 0.6 * scale},
-            },
-        },
-        "promptmap_attacks": {
-            "group": "extraction",
-            "n": 20,
-            "positives": 20,
-            "accuracy": 0.5,
-            "tpr": 0.5,
-            "by_family": {
-                "extraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.6},
-                "distraction:promptmap": {"n": 10, "positives": 10, "tpr": 0.4},
-            },
-        },
+        "cyberseceval": eval_set(
+            "multilingual_injection", 30, 30, accuracy=0.7 * scale, tpr=0.7 * scale, by_lang=langs
+        ),
+        "promptmap_attacks": promptmap_attacks(accuracy=0.5),
         "wildguard": eval_set("benign", 50, 0, accuracy=0.98, fpr=0.02),
         "jbb": eval_set("malicious", 40, 40, accuracy=0.8 * scale, tpr=0.8 * scale),
         "bipia_test": eval_set("malicious", 20, 10, accuracy=0.75, tpr=0.9, fpr=0.4),
