@@ -32,11 +32,19 @@ machine noise hits them alike; each p50 is divided by the reference's p50.
   (default ``artifacts/onepass/variants`` when it exists; see ``export_onepass --variants``).
 
 Skips with a message, exit 0, when ``models/onepass`` (or the reference revision) is absent.
+
+``--json PATH`` (any mode) also writes the numbers the tables print to ``PATH``. In the
+one-pass mode the calls are keyed ``reference``, ``onepass_forward``, ``separate_guard``,
+``onepass_guard`` and ``onepass_guard[<variant>]`` under ``tokens.<n>.calls`` (each with
+its printed label, p50/p95 ms and p50 / reference), and ``tokens.<n>.vs_separate`` holds
+the one-pass Guards' p50 / separate Guard p50; a skip writes ``{"skipped": reason}``
+(``python -m bastion_training.report_onepass --latency PATH`` reads this file).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import subprocess
@@ -122,7 +130,7 @@ def mixed_texts(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def invariance(root: Path, threads: int | None, n_texts: int, rounds: int) -> None:
+def invariance(root: Path, threads: int | None, n_texts: int, rounds: int) -> dict:
     opts = {} if threads is None else {"threads": threads}
     texts = mixed_texts(n_texts)
     inj = OnnxInjectionDetector.load(root / "injection", **opts)
@@ -141,6 +149,7 @@ def invariance(root: Path, threads: int | None, n_texts: int, rounds: int) -> No
                 t0 = time.perf_counter()
                 det.detect(texts)
                 times.setdefault((model, name), []).append(time.perf_counter() - t0)
+    rows = []
     print("| model | path | texts/s | batch-of-1 / batched time | max score delta alone vs in batch |")
     print("|---|---|---|---|---|")
     for model, dets in paths.items():
@@ -156,6 +165,16 @@ def invariance(root: Path, threads: int | None, n_texts: int, rounds: int) -> No
                 alone = [det.token_probs([x])[0][1] for x in texts]
                 delta = max(float(np.abs(a - b).max()) for a, b in zip(together, alone, strict=True))
             print(f"| {model} | {name} | {len(texts) / t:.0f} | {ratio:.3f} | {delta:.4g} |")
+            rows.append(
+                {
+                    "model": model,
+                    "path": name,
+                    "texts_per_s": len(texts) / t,
+                    "time_ratio_to_batched": ratio,
+                    "max_score_delta": delta,
+                }
+            )
+    return {"mode": "invariance", "texts": len(texts), "rounds": rounds, "rows": rows}
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -194,25 +213,28 @@ def _one_forward(session, tokenizer, text: str, max_length: int = 256):
     return lambda: session.run(None, feeds)
 
 
+def _skipped(reason: str) -> dict:
+    print(f"skipped: {reason}")
+    return {"mode": "onepass", "skipped": reason}
+
+
 def onepass_ratios(
     root: Path, threads: int | None, reps: int, variants_dir: Path | None, rev: str = REFERENCE_REV
-) -> None:
-    """The one-pass mode (see the module docstring)."""
+) -> dict:
+    """The one-pass mode (see the module docstring); returns what it printed (``--json``)."""
     if not (root / "onepass" / "manifest.json").is_file():
-        print(
-            f"skipped: no one-pass model at {root / 'onepass'} (build one with python -m "
+        return _skipped(
+            f"no one-pass model at {root / 'onepass'} (build one with python -m "
             "bastion_training.distill and python -m bastion_training.export_onepass)"
         )
-        return
     from bastion.detectors.onepass import OnePassModel
     from tokenizers import Tokenizer
 
     blobs = {n: _git_blob(rev, f"models/injection/{n}") for n in ("model.onnx", "tokenizer.json")}
     if not all(blobs.values()):
-        print(
-            f"skipped: the reference model {rev}:models/injection/model.onnx is not in this clone's git history"
+        return _skipped(
+            f"the reference model {rev}:models/injection/model.onnx is not in this clone's git history"
         )
-        return
     opts = {} if threads is None else {"threads": threads}
     tmp = tempfile.TemporaryDirectory()
     ref_dir = Path(tmp.name)
@@ -231,10 +253,13 @@ def onepass_ratios(
         ]
     )
     folders = {"one-pass": root / "onepass"}
+    # the JSON's stable keys of the one-pass Guards (the printed names may change)
+    keys = {"one-pass": "onepass_guard"}
     if variants_dir is not None and variants_dir.is_dir():
         for sub in sorted(variants_dir.iterdir()):
             if (sub / "manifest.json").is_file():
                 folders[f"one-pass [{sub.name}]"] = sub
+                keys[f"one-pass [{sub.name}]"] = f"onepass_guard[{sub.name}]"
     onepass: dict[str, tuple[OnePassModel, Guard]] = {}
     for name, folder in folders.items():
         model = OnePassModel.load(folder, **opts)
@@ -247,6 +272,18 @@ def onepass_ratios(
         f"quantisation {main_model.manifest.extra.get('quantization')}"
     )
     print(f"reference: {rev}:models/injection/model.onnx, plain onnxruntime session, 2 threads\n")
+    out: dict = {
+        "mode": "onepass",
+        "reference": f"{rev}:models/injection/model.onnx",
+        "reps": reps,
+        "threads": threads,
+        "model": {
+            "version": main_model.manifest.version,
+            "layers": main_model.manifest.extra.get("layers"),
+            "quantization": main_model.manifest.extra.get("quantization"),
+        },
+        "tokens": {},
+    }
     print("| tokens | call | p50 ms | p95 ms | p50 / reference |\n|---|---|---|---|---|")
     for n in (64, 256):
         text = text_of_tokens(separate.detectors[2], n)  # the injection model's tokens, as issue 17 measured
@@ -259,6 +296,11 @@ def onepass_ratios(
         }
         for name, (_, guard) in onepass.items():
             calls[f"{name}: Guard.check"] = lambda g=guard, t=text: g.check(t)
+        call_keys = {
+            "reference: one forward (first injection model)": "reference",
+            "one-pass graph: one forward": "onepass_forward",
+            "separate models: Guard.check": "separate_guard",
+        } | {f"{name}: Guard.check": keys[name] for name in onepass}
         resets = {f"{name}: Guard.check": model.clear_cache for name, (model, _) in onepass.items()}
         times: dict[str, list[float]] = {k: [] for k in calls}
         names = list(calls)
@@ -272,16 +314,20 @@ def onepass_ratios(
                 calls[k]()
                 times[k].append((time.perf_counter() - t0) * 1000)
         ref = statistics.median(times[names[0]])
+        row: dict = {"calls": {}, "vs_separate": {}}
         for k in names:
             ts = sorted(times[k])
             p50, p95 = statistics.median(ts), ts[min(len(ts) - 1, int(0.95 * len(ts)))]
             print(f"| {n} | {k} | {p50:.2f} | {p95:.2f} | {p50 / ref:.2f}x |")
+            row["calls"][call_keys[k]] = {"call": k, "p50_ms": p50, "p95_ms": p95, "ratio": p50 / ref}
         sep = statistics.median(times["separate models: Guard.check"])
         for name in onepass:
-            print(
-                f"| {n} | {name} Guard.check / separate Guard.check | | | {statistics.median(times[f'{name}: Guard.check']) / sep:.2f}x |"
-            )
+            vs = statistics.median(times[f"{name}: Guard.check"]) / sep
+            print(f"| {n} | {name} Guard.check / separate Guard.check | | | {vs:.2f}x |")
+            row["vs_separate"][keys[name]] = vs
+        out["tokens"][str(n)] = row
     tmp.cleanup()
+    return out
 
 
 def main() -> None:
@@ -297,21 +343,22 @@ def main() -> None:
     )
     ap.add_argument("--texts", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", type=Path, default=None, help="also write the printed numbers to this file")
     args = ap.parse_args()
     root = Path(args.models_dir)
     if args.only == "invariance":
-        invariance(root, args.threads, args.texts, args.rounds)
+        _write_json(args.json, invariance(root, args.threads, args.texts, args.rounds))
         return
     if args.only == "onepass":
-        onepass_ratios(
-            root, args.threads, args.reps, Path(args.onepass_variants) if args.onepass_variants else None
-        )
+        variants = Path(args.onepass_variants) if args.onepass_variants else None
+        _write_json(args.json, onepass_ratios(root, args.threads, args.reps, variants))
         return
     opts = {} if args.threads is None else {"threads": args.threads}
     inj = build_detector("onnx_injection", path=root / "injection", **opts)
     guards = {"injection model only": Guard([inj])}
     full = Guard.default(root, threads=args.threads)
     guards[f"Guard.default() ({', '.join(d.name for d in full.detectors)})"] = full
+    out: dict = {"mode": "all", "latency": [], "throughput": []}
     print("| guard | tokens | p50 ms | p95 ms |\n|---|---|---|---|")
     for gname, g in guards.items():
         for n in (16, 64, 256, 1024):
@@ -319,6 +366,7 @@ def main() -> None:
             reps = args.reps if n <= 256 else max(10, args.reps // 5)
             p50, p95 = measure(lambda: g.check(t), reps)  # noqa: B023
             print(f"| {gname} | {n} | {p50:.2f} | {p95:.2f} |")
+            out["latency"].append({"guard": gname, "tokens": n, "p50_ms": p50, "p95_ms": p95})
     print("\n| guard | batch | tokens/text | texts/s |\n|---|---|---|---|")
     for gname, g in guards.items():
         for n in (16, 64):
@@ -331,6 +379,14 @@ def main() -> None:
                 g.check_many(batch)
             rate = rounds * len(batch) / (time.perf_counter() - t0)
             print(f"| {gname} | 64 | {n} | {rate:.0f} |")
+            out["throughput"].append({"guard": gname, "batch": 64, "tokens": n, "texts_per_s": rate})
+    _write_json(args.json, out)
+
+
+def _write_json(path: Path | None, data: dict) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
