@@ -21,8 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bastion.detectors.pii_regex import RegexPIIDetector  # noqa: E402
-from test_pii_regex import NEGATIVES, PEM, POSITIVES  # noqa: E402
-from test_recognizers import INVALID, VALID  # noqa: E402
+from test_pii_regex import ID_NEGATIVES, ID_POSITIVES, NEGATIVES, PEM, POSITIVES, unmark  # noqa: E402
 
 # name -> RegexPIIDetector keyword arguments
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -78,8 +77,8 @@ def _composed(rng: random.Random) -> str:
 
 def corpus() -> list[str]:
     rng = random.Random(14)
-    texts = [t for _, t, _ in POSITIVES] + [t for _, t in NEGATIVES]
-    texts += [t for _, t, _ in VALID] + [t for _, t in INVALID]
+    texts = [unmark(m)[0] for _, m in POSITIVES] + [t for _, t in NEGATIVES]
+    texts += [unmark(m)[0] for _, m in ID_POSITIVES] + [t for _, t in ID_NEGATIVES]
     texts += [_composed(rng) for _ in range(160)]
     texts += [
         "DE89370400440532013000GB82WEST12345698765432 and FR1420041010050500013M02606x",
