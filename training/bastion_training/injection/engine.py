@@ -35,6 +35,7 @@ from bastion_training.injection.negatives import (
     secrets_code_rows,
     system_prompt_rows,
 )
+from bastion_training.injection.negatives_prompt_talk import kind_counts, prompt_talk_hard_rows
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -69,6 +70,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "extraction_soft": 0,
     "system_prompts_long": 0,
     "prompt_talk": 0,
+    # v4 run 4: benign twins of the soft-extraction positives (talk about prompts, instructions,
+    # secrets and leaks in the 13 languages); run 3 without them flagged such talk as attack
+    "prompt_talk_hard": 1500,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -188,10 +192,12 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["extraction_soft"] = soft_extraction_rows(seed, int(e["extraction_soft"]), vf)
     parts["system_prompts_long"] = long_system_prompt_rows(seed, int(e["system_prompts_long"]), vf)
     parts["prompt_talk"] = prompt_talk_rows(seed, int(e["prompt_talk"]), vf)
+    parts["prompt_talk_hard"] = prompt_talk_hard_rows(seed, int(e["prompt_talk_hard"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
         stats[k] = v.groupby(["split", "label"]).size().to_dict() if len(v) else {}
+    stats["prompt_talk_hard_kinds"] = kind_counts(parts["prompt_talk_hard"])
     out = pd.concat([p for p in parts.values() if len(p)], ignore_index=True)
     crs = pd.concat(carrier_stats, ignore_index=True)
     # a leading blank line lets the table render inside prepare's "Other build steps" list
