@@ -40,23 +40,9 @@ BENIGN = [
     "translate good morning into french please",
 ]
 FILLER = [
-    "the",
-    "weather",
-    "report",
-    "says",
-    "rain",
-    "in",
-    "the",
-    "morning",
-    "and",
-    "sun",
-    "in",
-    "the",
-    "afternoon",
-    "with",
-    "light",
-    "wind",
-]
+    "the", "weather", "report", "says", "rain", "in", "the", "morning",
+    "and", "sun", "in", "the", "afternoon", "with", "light", "wind",
+]  # fmt: skip
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
