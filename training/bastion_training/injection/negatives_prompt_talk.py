@@ -27,7 +27,6 @@ so val phrasings are ones train never saw.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from typing import Any
 
@@ -35,7 +34,7 @@ import pandas as pd
 
 from bastion_training.injection.multilingual import PHRASES
 from bastion_training.injection.negatives import _row, rows_frame
-from bastion_training.injection.sysprompts import _SOFT
+from bastion_training.injection.sysprompts import _SOFT, _capitalise, _rank_split, _split
 
 FAMILY = "prompt_talk_hard"
 SOURCE = "synthetic_prompt_talk_hard"
@@ -868,27 +867,6 @@ _CLOSE: dict[str, tuple[str, ...]] = {
 # ("For a compliance audit,") only before a minimal-pair request that continues it
 _FULL_STOP = ".!?:。！？：।؟"
 _SENTENCE_END = ".!?。！？"
-
-
-def _split(key: str, seed: int, val_fraction: float) -> str:
-    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
-    return "val" if int.from_bytes(h, "big") / 2**64 < val_fraction else "train"
-
-
-def _rank_split(family: str, i: int, n: int, seed: int, val_fraction: float) -> str:
-    """By rank within ``family`` (one kind × language), so each has val and train items."""
-    if n < 2:
-        return "train"
-
-    def b(j: int) -> bytes:
-        return hashlib.blake2b(f"{seed}:{family}:{j}".encode(), digest_size=8).digest()
-
-    k = min(max(1, round(n * val_fraction)), n - 1)
-    return "val" if i in sorted(range(n), key=b)[:k] else "train"
-
-
-def _capitalise(s: str) -> str:
-    return s[:1].upper() + s[1:] if s else s
 
 
 def _bodies(lang: str, split: str, seed: int, val_fraction: float) -> list[str]:
