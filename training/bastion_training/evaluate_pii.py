@@ -340,6 +340,24 @@ def hard_negative_texts(test: pd.DataFrame) -> list[str]:
     return test[mask]["text"].astype(str).tolist()
 
 
+def evaluated_manifest(models_dir: Path) -> tuple[str, dict]:
+    """Which model's PII spans the main system reports, and its manifest: ``Guard.default``
+    takes the one-pass student's token head when ``models_dir/onepass`` holds one, so
+    that report belongs to the student's version, not the separate PII model's.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp())
+    >>> for sub, v in (("pii", "p1"), ("onepass", "o1")):
+    ...     _ = (d / sub).mkdir(), (d / sub / "manifest.json").write_text('{"version": "%s"}' % v)
+    >>> evaluated_manifest(d)
+    ('onepass', {'version': 'o1'})
+    """
+    for kind in ("onepass", "pii"):
+        path = models_dir / kind / "manifest.json"
+        if path.is_file():
+            return kind, json.loads(path.read_text())
+    raise FileNotFoundError(f"no PII model in {models_dir}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--params", default="params.yaml")
@@ -448,10 +466,11 @@ def main(argv: list[str] | None = None) -> int:
         },
         sets["eval_presidio"]["text"].astype(str).tolist() if "eval_presidio" in sets else [],
     )
-    manifest = json.loads((Path(args.models_dir) / "pii" / "manifest.json").read_text())
+    kind, manifest = evaluated_manifest(Path(args.models_dir))
     # timings (seconds, texts/s, throughput) go to timing.json, apart from the metrics
     report = {
         "model_version": manifest["version"],
+        "pii_model": kind,
         "cap": args.cap,
         "systems": results,
         "lang_cap": args.lang_cap,
