@@ -200,10 +200,15 @@ def _plain_session(path: Path, threads: int = 2):
 
 
 def _one_forward(session, tokenizer, text: str, max_length: int = 256):
-    """A closure running ONE forward of ``session`` on ``text`` ([CLS] text [SEP], truncated)."""
-    ids = [tokenizer.token_to_id("[CLS]")]
+    """A closure running ONE forward of ``session`` on ``text`` ([CLS] text [SEP], truncated;
+    <s> text </s> for a SentencePiece vocabulary such as e5's)."""
+
+    def special(*names: str) -> int:
+        return next(i for i in map(tokenizer.token_to_id, names) if i is not None)
+
+    ids = [special("[CLS]", "<s>")]
     ids += tokenizer.encode(text, add_special_tokens=False).ids[: max_length - 2]
-    ids.append(tokenizer.token_to_id("[SEP]"))
+    ids.append(special("[SEP]", "</s>"))
     arr = np.array([ids], dtype=np.int64)
     feeds = {"input_ids": arr, "attention_mask": np.ones_like(arr), "token_type_ids": np.zeros_like(arr)}
     names = {i.name for i in session.get_inputs()}
