@@ -831,6 +831,18 @@ def _teacher_note(c: Mapping[str, Any]) -> str:
     return f" **Check: {'; '.join(notes)}.**" if notes else ""
 
 
+def student_fields(s: Mapping[str, Any]) -> dict[str, Any]:
+    """The student's facts as the summary and card templates print them."""
+    return {
+        "version": s.get("version") or "–",
+        "layers": s.get("layers") or "–",
+        "width": s.get("hidden_size") or "–",
+        "parameters": _count(s.get("parameters"), s.get("embedding_parameters")),
+        "size_mb": f"{s['size_mb']:.1f}" if s.get("size_mb") else "–",
+        "quantization": quantization_text(s.get("quantization")),
+    }
+
+
 def summary_markdown(c: Mapping[str, Any], curve: str | None, long_text: str | None) -> str:
     """``summary.md`` from :func:`build`'s result."""
     s, v, tol = c["student"] or {}, c["verdict"], c["tolerance_points"]
@@ -852,12 +864,7 @@ def summary_markdown(c: Mapping[str, Any], curve: str | None, long_text: str | N
     points, inj_mean, pii_mean = c["_points"]
     return render_template(
         "onepass_summary.md",
-        version=s.get("version") or "–",
-        layers=s.get("layers") or "–",
-        width=s.get("hidden_size") or "–",
-        parameters=_count(s.get("parameters"), s.get("embedding_parameters")),
-        size_mb=f"{s['size_mb']:.1f}" if s.get("size_mb") else "–",
-        quantization=quantization_text(s.get("quantization")),
+        **student_fields(s),
         teacher_injection=(s.get("teachers") or {}).get("injection")
         or c["teacher_reports"]["injection"]
         or "–",
@@ -912,12 +919,7 @@ def card_markdown(c: Mapping[str, Any], summary: str, curve_link: str | None) ->
     sources = s.get("thresholds_source") or {}
     return render_template(
         "onepass_card.md",
-        version=s.get("version") or "–",
-        layers=s.get("layers") or "–",
-        width=s.get("hidden_size") or "–",
-        parameters=_count(s.get("parameters"), s.get("embedding_parameters")),
-        size_mb=f"{s['size_mb']:.1f}" if s.get("size_mb") else "–",
-        quantization=quantization_text(s.get("quantization")),
+        **student_fields(s),
         max_length=s.get("max_length") or "–",
         stride=s.get("stride") or "–",
         teacher_injection=(s.get("teachers") or {}).get("injection") or "–",
