@@ -97,9 +97,11 @@ async def drive(url: str, concurrency: int, n: int) -> tuple[float, list[float],
 
         async def worker() -> None:
             nonlocal errors
-            for _ in todo:
+            for i in todo:
                 t0 = time.perf_counter()
-                r = await client.post("/v1/check", json={"text": TEXT})
+                # a different text per request: a detector's output cache (the one-pass
+                # model keeps one) must not turn repeated requests into cache hits
+                r = await client.post("/v1/check", json={"text": f"{TEXT} (request {i})"})
                 lat.append(time.perf_counter() - t0)
                 if r.status_code != 200:
                     errors += 1
