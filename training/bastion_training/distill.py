@@ -295,16 +295,52 @@ class Teachers:
         rng: np.random.Generator,
         batch: int = 64,
     ) -> list[Window]:
-        """Student windows of ``texts`` with both teachers' targets."""
-        out: list[Window] = []
+        """Student windows of ``texts`` with both teachers' targets (a long text keeps
+        ``max_windows`` windows drawn with ``rng``)."""
+        per_text = self._targets(texts, content, stride, max_windows, lambda i, t: rng, batch)
+        return [w for windows in per_text for w in windows]
+
+    def targets_by_text(
+        self,
+        texts: Sequence[str],
+        *,
+        content: int,
+        stride: int,
+        max_windows: int,
+        seed: int,
+        batch: int = 64,
+    ) -> list[list[Window]]:
+        """Per text, its windows with both teachers' targets. The windows a long text keeps
+        are drawn with a generator seeded by ``seed`` and the text itself, so a text's
+        targets never depend on the texts around it: a cache keyed by text stays valid when
+        the pool changes (a data rebuild adds rows)."""
+
+        def rng_of(_: int, text: str) -> np.random.Generator:
+            return np.random.default_rng([seed, int(text_key(text)[:15], 16)])
+
+        return self._targets(texts, content, stride, max_windows, rng_of, batch)
+
+    def _targets(
+        self,
+        texts: Sequence[str],
+        content: int,
+        stride: int,
+        max_windows: int,
+        rng_of: Any,
+        batch: int,
+    ) -> list[list[Window]]:
+        out: list[list[Window]] = []
         t0 = time.monotonic()
         for start in range(0, len(texts), batch):
             chunk = list(texts[start : start + batch])
-            for text, (enc, probs) in zip(chunk, self.pii.token_probs(chunk), strict=True):
+            for j, (text, (enc, probs)) in enumerate(zip(chunk, self.pii.token_probs(chunk), strict=True)):
+                mine: list[Window] = []
+                out.append(mine)
                 windows = [(s, e) for s, e in sliding_windows(len(enc.ids), content, stride) if e > s]
                 if not windows:
                     continue
                 if len(windows) > max_windows:
+                    rng = rng_of(start + j, text)
                     windows = [
                         windows[i] for i in sorted(rng.choice(len(windows), max_windows, replace=False))
                     ]
@@ -316,7 +352,7 @@ class Teachers:
                 logp = np.log(np.clip(probs, _EPS, 1.0)).astype(np.float16)
                 ids = np.asarray(enc.ids, dtype=np.int32)
                 for (s, e), seq in zip(windows, self._seq_logits(text, enc, windows), strict=True):
-                    out.append(Window(ids[s:e], cases[s:e] if cases is not None else None, seq, logp[s:e]))
+                    mine.append(Window(ids[s:e], cases[s:e] if cases is not None else None, seq, logp[s:e]))
             if start // batch % 20 == 0:
                 log.info(
                     "teacher targets: %d/%d texts, %.0fs",
@@ -327,7 +363,24 @@ class Teachers:
         return out
 
 
-def save_windows(path: Path, windows: Sequence[Window], key: str) -> None:
+def text_key(text: str) -> str:
+    """A text's key in the target cache.
+
+    >>> text_key("abc")
+    'a9993e364706816aba3e25717850c26c9cd0d89d'
+    """
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def save_windows(
+    path: Path,
+    windows: Sequence[Window],
+    key: str,
+    owners: Sequence[int] | None = None,
+    texts: Sequence[str] = (),
+) -> None:
+    """``windows`` under ``key``; ``owners[i]`` (optional) indexes the entry of ``texts``
+    (text keys, see :func:`text_key`) that window ``i`` came from."""
     lengths = np.array([len(w.ids) for w in windows], dtype=np.int64)
     case = windows[0].case is not None if windows else False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -339,22 +392,54 @@ def save_windows(path: Path, windows: Sequence[Window], key: str) -> None:
         case=np.concatenate([w.case for w in windows]) if case else np.zeros(0, np.int8),
         seq=np.stack([w.seq for w in windows]) if windows else np.zeros((0, 0), np.float32),
         tok=np.concatenate([w.tok for w in windows]) if windows else np.zeros((0, 0), np.float16),
+        owners=np.asarray(owners if owners is not None else [], dtype=np.int64),
+        texts=np.asarray(list(texts), dtype="<U40"),
     )
 
 
 def load_windows(path: Path, key: str) -> list[Window] | None:
     """Windows saved by :func:`save_windows` under the same ``key``, else ``None``."""
+    found = _load(path, key)
+    return None if found is None else found[0]
+
+
+def _load(path: Path, key: str) -> tuple[list[Window], np.ndarray, np.ndarray] | None:
     if not path.is_file():
         return None
     with np.load(path) as z:
         if str(z["key"]) != key:
             return None
         lengths, ids, case, seq, tok = (z[k] for k in ("lengths", "ids", "case", "seq", "tok"))
+        owners = z["owners"] if "owners" in z.files else np.zeros(0, np.int64)
+        texts = z["texts"] if "texts" in z.files else np.zeros(0, "<U40")
     bounds = np.concatenate([[0], np.cumsum(lengths)])
-    return [
+    windows = [
         Window(ids[a:b], case[a:b] if len(case) else None, seq[i], tok[a:b])
         for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
     ]
+    return windows, owners, texts
+
+
+def save_target_cache(path: Path, key: str, by_text: dict[str, list[Window]]) -> None:
+    """Per-text teacher targets (text key → windows; a text with no window is kept too,
+    so it is not labelled again)."""
+    keys = list(by_text)
+    windows = [w for k in keys for w in by_text[k]]
+    owners = [i for i, k in enumerate(keys) for _ in by_text[k]]
+    save_windows(path, windows, key, owners, keys)
+
+
+def load_target_cache(path: Path, key: str) -> dict[str, list[Window]]:
+    """What :func:`save_target_cache` wrote under ``key``; empty when absent, made under
+    another key (other teachers or windows), or in the older flat format."""
+    found = _load(path, key)
+    if found is None or len(found[1]) != len(found[0]):
+        return {}
+    windows, owners, texts = found
+    out: dict[str, list[Window]] = {str(t): [] for t in texts}
+    for w, i in zip(windows, owners, strict=True):
+        out[str(texts[i])].append(w)
+    return out
 
 
 # ----------------------------------------------------------------------------- student
@@ -733,32 +818,46 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     perm = rng.permutation(len(texts))
     held_texts = [texts[i] for i in sorted(perm[:n_held])]
     train_texts = [texts[i] for i in sorted(perm[n_held:])]
+    # the cache is keyed by teachers and windowing, and holds targets per text: a changed
+    # pool (a data rebuild) labels only its new texts
     key = hashlib.sha256(
         json.dumps(
-            [teachers.fingerprint(), cfg.max_length, cfg.stride, cfg.max_windows_per_text, cfg.seed, texts],
-            ensure_ascii=False,
+            [
+                "per-text-v1",
+                teachers.fingerprint(),
+                cfg.max_length,
+                cfg.stride,
+                cfg.max_windows_per_text,
+                cfg.seed,
+            ]
         ).encode()
     ).hexdigest()
     cache = out_dir / "teacher_targets.npz"
-    both = load_windows(cache, key) if cfg.cache_targets else None
-    if both is None:
+    known = load_target_cache(cache, key) if cfg.cache_targets else {}
+    keys = {t: text_key(t) for t in texts}
+    todo = [t for t in texts if keys[t] not in known]
+    log.info(
+        "teacher targets: %d of %d pool texts cached, %d to label",
+        len(texts) - len(todo),
+        len(texts),
+        len(todo),
+    )
+    if todo:
         t0 = time.monotonic()
-        kw = {
-            "content": cfg.content,
-            "stride": cfg.stride,
-            "max_windows": cfg.max_windows_per_text,
-            "batch": cfg.teacher_batch,
-        }
-        held = teachers.targets(held_texts, rng=np.random.default_rng(cfg.seed + 1), **kw)
-        train = teachers.targets(train_texts, rng=np.random.default_rng(cfg.seed + 2), **kw)
-        log.info("teacher targets for %d windows in %.0fs", len(held) + len(train), time.monotonic() - t0)
+        labelled = teachers.targets_by_text(
+            todo,
+            content=cfg.content,
+            stride=cfg.stride,
+            max_windows=cfg.max_windows_per_text,
+            seed=cfg.seed,
+            batch=cfg.teacher_batch,
+        )
+        known.update({keys[t]: w for t, w in zip(todo, labelled, strict=True)})
+        log.info("teacher targets for %d texts in %.0fs", len(todo), time.monotonic() - t0)
         if cfg.cache_targets:
-            save_windows(cache, [*held, *train], key)
-            (out_dir / "teacher_targets.split.json").write_text(json.dumps({"heldout": len(held)}))
-    else:
-        n = json.loads((out_dir / "teacher_targets.split.json").read_text())["heldout"]
-        held, train = both[:n], both[n:]
-        log.info("teacher targets from %s (%d windows)", cache, len(both))
+            save_target_cache(cache, key, {keys[t]: known[keys[t]] for t in texts})
+    held = [w for t in held_texts for w in known[keys[t]]]
+    train = [w for t in train_texts for w in known[keys[t]]]
     init = _resolve(cfg.init_from) if cfg.init_from else Path(base_model_path(params))
     model, init_report = build_student(
         init, cfg.layers, teachers.seq_labels, teachers.tags, use_case_features=teachers.use_case
