@@ -140,11 +140,13 @@ async def small_latencies(
     errors = 0
     stop = time.perf_counter() + seconds
 
+    sent = iter(range(1 << 62))  # a different text per request: no output-cache hits
+
     async def worker() -> None:
         nonlocal errors
         while time.perf_counter() < stop:
             t0 = time.perf_counter()
-            r = await client.post("/v1/check", json={"text": TEXT})
+            r = await client.post("/v1/check", json={"text": f"{TEXT} (request {next(sent)})"})
             lat.append(time.perf_counter() - t0)
             errors += r.status_code != 200
 
@@ -261,9 +263,10 @@ async def overhead_run(args: argparse.Namespace) -> None:
             for t in texts:
                 (await a.post("/v1/check", json={"text": t})).raise_for_status()
 
-        for _ in range(args.requests):
-            await timed("check", lambda: a.post("/v1/check", json={"text": TEXT}))
-            await timed("check+otel", lambda: b.post("/v1/check", json={"text": TEXT}))
+        for i in range(args.requests):
+            # each call its own text, so an output cache (the one-pass model's) never answers
+            await timed("check", lambda i=i: a.post("/v1/check", json={"text": f"{TEXT} (a{i})"}))
+            await timed("check+otel", lambda i=i: b.post("/v1/check", json={"text": f"{TEXT} (b{i})"}))
             await timed("messages", lambda: a.post("/v1/check/messages", json=conversation))
             await timed("n x check", singles)
             exporter.clear()
