@@ -5,8 +5,9 @@ seconds, and most test runs never need it."""
 from __future__ import annotations
 
 import pytest
+from bastion.store.db import create_store_engine
 from bastion.store.testing import backend_params, backend_url
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 
 
 def url_fixture():
@@ -20,6 +21,15 @@ def url_fixture():
             yield u
 
     return url
+
+
+def table_names(url: str) -> set[str]:
+    """Every table in the database at ``url`` (the store's and any other)."""
+    engine = create_store_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
 
 
 def bypass_triggers(conn: Connection) -> None:

@@ -14,8 +14,8 @@ from bastion.api.keys import KeyStore
 from bastion.errors import ConfigError
 from bastion.store import PrivacyStore, migrate
 from bastion.store.db import create_store_engine, parse_url
-from helpers_store import url_fixture
-from sqlalchemy import DateTime, String, create_engine, inspect, text
+from helpers_store import table_names, url_fixture
+from sqlalchemy import DateTime, String, create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
@@ -27,14 +27,6 @@ def empty_home(monkeypatch, tmp_path):
 
 
 url = url_fixture()
-
-
-def table_names(url: str) -> set[str]:
-    engine = create_store_engine(url)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def test_keys_table_comes_from_migration_0004(url):

@@ -13,7 +13,7 @@ from bastion.store import PrivacyStore, migrate
 from bastion.store.cli import parse_duration, parse_head, parse_when
 from bastion.store.db import create_store_engine, parse_url
 from bastion.store.schema import ALL_TABLES, audit_events
-from helpers_store import url_fixture
+from helpers_store import table_names, url_fixture
 from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -33,11 +33,7 @@ url = url_fixture()
 
 
 def tables(url: str) -> set[str]:
-    engine = create_store_engine(url)
-    try:
-        return set(inspect(engine).get_table_names()) & set(ALL_TABLES)
-    finally:
-        engine.dispose()
+    return table_names(url) & set(ALL_TABLES)
 
 
 def test_upgrade_downgrade_upgrade(url):
