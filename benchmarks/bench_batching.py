@@ -26,6 +26,10 @@ entity) and the largest tag probability change; injection: the largest score cha
 how many decisions at the manifest's default threshold differ (also on the injection eval
 set ``data/processed/injection/eval_deepset_test.parquet`` when present).
 
+``--detectors`` adds the runtime detectors end to end (:func:`detector_level`): today's
+path vs the per-row graph batched, with a check that every text's findings in the batch
+equal its findings alone.
+
 Ratios within one run are what count: the loop interleaves every call so machine noise
 hits them alike. Run with ``nice`` on a shared machine; absolute times then mean little.
 """
@@ -262,6 +266,84 @@ def print_report(res: dict) -> None:
             print(f"  {w:12} {k:9} {shown}")
 
 
+def detector_level(folder: Path, threads: int, texts: Sequence[str], rounds: int, tmp: Path) -> dict:
+    """The runtime detectors end to end (tokenising, windows, decoding): today's graph with
+    each window alone vs the per-row graph in length-bucketed batches of 16 (the proposed
+    path, ``batch_invariant=False`` standing in for a manifest flag) and alone, on the
+    short texts in one ``detect`` call and on one 20 KB text."""
+    import shutil
+
+    import onnx
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+    from bastion_training.rowquant import row_quantize
+
+    row_dir = tmp / f"{folder.name}_row_folder"
+    row_dir.mkdir()
+    for f in ("manifest.json", "tokenizer.json"):
+        shutil.copy(folder / f, row_dir / f)
+    onnx.save(row_quantize(onnx.load(str(folder / "model.onnx"))), str(row_dir / "model.onnx"))
+    cls = (
+        OnnxNERDetector
+        if json.loads((folder / "manifest.json").read_text())["task"].startswith("token")
+        else OnnxInjectionDetector
+    )
+    dets = {
+        "today: int8, alone": cls.load(folder, threads=threads),
+        "row, batches of 16": cls.load(
+            row_dir, threads=threads, verify=False, batch_invariant=False, batch_size=16
+        ),
+        "row, alone": cls.load(row_dir, threads=threads, verify=False),
+    }
+    batched = dets["row, batches of 16"]
+    got = batched.detect(list(texts))
+    differ = sum(g != batched.detect([t])[0] for g, t in zip(got, texts, strict=True))
+    long = " ".join(texts)[:20000]
+    long_same = batched.detect([long, *texts[:16]])[0] == batched.detect([long])[0]
+    rows = []
+    for wl, inp in (("short texts", list(texts)), ("20 KB text", [long])):
+        wall: dict[str, list[float]] = {k: [] for k in dets}
+        cpu: dict[str, list[float]] = {k: [] for k in dets}
+        for _ in range(rounds):
+            for k, d in dets.items():
+                t0, c0 = time.perf_counter(), time.process_time()
+                d.detect(inp)
+                wall[k].append(time.perf_counter() - t0)
+                cpu[k].append(time.process_time() - c0)
+        w0, c0 = statistics.median(wall["today: int8, alone"]), statistics.median(cpu["today: int8, alone"])
+        for k in dets:
+            w, c = statistics.median(wall[k]), statistics.median(cpu[k])
+            rows.append(
+                {
+                    "workload": wl,
+                    "detector": k,
+                    "wall_s": w,
+                    "vs_today": w0 / w,
+                    "cpu_s": c,
+                    "vs_today_cpu": c0 / c,
+                }
+            )
+    return {
+        "model": folder.name,
+        "texts_differing_batched_vs_alone": differ,
+        "long_text_same_in_a_batch": long_same,
+        "rows": rows,
+    }
+
+
+def print_detectors(res: dict) -> None:
+    print(
+        f"\n## {res['model']} detector end to end: per-row graph batched vs each text alone: "
+        f"{res['texts_differing_batched_vs_alone']} texts' findings differ; 20 KB text the same in a "
+        f"batch: {res['long_text_same_in_a_batch']}"
+    )
+    for r in res["rows"]:
+        print(
+            f"  {r['workload']:11} {r['detector']:20} wall {r['wall_s']:7.3f}s x{r['vs_today']:.2f}  "
+            f"cpu {r['cpu_s']:7.3f}s x{r['vs_today_cpu']:.2f}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models-dir", default=str(REPO / "models"))
@@ -272,6 +354,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--datasets-root", default=None)
     ap.add_argument("--json", default=None)
+    ap.add_argument(
+        "--detectors",
+        action="store_true",
+        help="also time the runtime detectors end to end (see detector_level)",
+    )
     args = ap.parse_args()
     texts = presidio_texts(args.texts, Path(args.datasets_root) if args.datasets_root else None)
     print(
@@ -285,6 +372,10 @@ def main() -> None:
             )
             print_report(res)
             results.append(res)
+            if args.detectors:
+                det = detector_level(Path(args.models_dir) / m, args.threads, texts, args.rounds, Path(tmp))
+                print_detectors(det)
+                results.append(det)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
