@@ -1,7 +1,7 @@
 """Does batching pay, and can it be exact? Per-tensor vs per-row activation quantisation.
 
-    python benchmarks/bench_batching.py [--models-dir models] [--threads 2] [--texts 300]
-        [--windows 48] [--rounds 3] [--json PATH]
+    python benchmarks/bench_batching.py [--models-dir models] [--models pii injection]
+        [--threads 2] [--texts 300] [--windows 48] [--rounds 3] [--detectors] [--json PATH]
 
 The shipped int8 graphs quantise activations with one scale over the whole batch, so the
 runtime runs each window alone (issue 11). This measures, for each shipped model, on
@@ -16,8 +16,8 @@ Presidio's short texts (``synth_dataset_v2.json`` under the datasets root) and o
 * (d) ``row alone``: the per-row graph, a batch of one per text.
 
 Per row it prints throughput / (a) by wall time and by the process's CPU time (steadier
-on a shared machine) and the largest probability change of a text between
-its batch and being run alone through the same graph (0 = batch invariant). Then the
+on a shared machine) and the largest probability change of a text between its batch and
+being run alone through the same graph (0 = batch invariant). Then the
 quality of (d) and (a) against a float reference: the PII fp32 export
 (``artifacts/pii/onnx_fp32``) when present, else the int8 graph with dequantised weights
 and float activations (``rowquant.dequantised``; the only float form of the injection
