@@ -70,15 +70,8 @@ def row_quantize(model: onnx.ModelProto) -> onnx.ModelProto:
 
 def row_quantize_stats(model: onnx.ModelProto) -> tuple[onnx.ModelProto, RewriteStats]:
     """:func:`row_quantize` plus counts of what it rewrote (ValueError if it found nothing)."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out, inits, producer, consumers = _indexed_copy(model)
     graph = out.graph
-    inits = {t.name: t for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
     opset = next((o.version for o in out.opset_import if o.domain in ("", "ai.onnx")), 13)
 
     quantised: dict[str, tuple[str, str]] = {}  # float input -> (u8 row-quantised, row scales)
@@ -220,6 +213,25 @@ def _set_nodes(graph: onnx.GraphProto, nodes: list[onnx.NodeProto]) -> None:
     graph.node.extend(nodes)
 
 
+def _indexed_copy(
+    model: onnx.ModelProto,
+) -> tuple[
+    onnx.ModelProto, dict[str, onnx.TensorProto], dict[str, onnx.NodeProto], dict[str, list[onnx.NodeProto]]
+]:
+    """A copy of ``model`` with its initializers by name, each tensor's producer node and
+    each tensor's consumer nodes: what both rewrites walk the graph with."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    graph = out.graph
+    inits = {t.name: t for t in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    return out, inits, producer, consumers
+
+
 def _drop_unused_initializers(graph: onnx.GraphProto) -> None:
     used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
     keep = [t for t in graph.initializer if t.name in used]
@@ -231,15 +243,8 @@ def dequantised(model: onnx.ModelProto) -> onnx.ModelProto:
     """A float copy of dynamically quantised ``model``: every quantised matmul becomes a
     float ``MatMul`` on its dequantised weights (``(w - zp) * scale``). A reference without
     activation quantisation error, for a model whose float export is gone."""
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
+    out, inits, producer, consumers = _indexed_copy(model)
     graph = out.graph
-    inits = {t.name: t for t in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list[onnx.NodeProto]] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
     replace: dict[str, onnx.NodeProto] = {}
     drop: set[str] = set()
     extra: list[onnx.TensorProto] = []
