@@ -819,3 +819,118 @@ _lines_c(
 {CAPITAL_COUNTRY}的首都是{CAPITAL}。
 """,
 )
+
+
+# ----------------------------------------------------------------------------- fourth batch
+# Role nouns and capitalised common nouns (German capitalises every noun; titles and job names
+# elsewhere): the e5 model tagged "Der Professor", "Schüler", "Generalstäbler" as PERSON. Negatives
+# with no name at all, and positives where the role noun stands next to a name but stays outside
+# the span. Own strata ("v3d-<lang>").
+INTL_BLOCKS_D = TemplateBlocks()
+_lines_d = INTL_BLOCKS_D.lines
+
+
+_lines_d(
+    "negative",
+    "de",
+    """\
+Der Professor und der Schüler wurden in der Angelegenheit vernommen.
+Die Ärztin bespricht mit dem Patienten die Befunde und die Therapie.
+Der Vermieter hat dem Mieter die Nebenkostenabrechnung geschickt.
+Die Lehrerin gibt den Eltern die Zeugnisse am Elternabend.
+Der Hausmeister, die Sekretärin und der Abteilungsleiter waren im Urlaub.
+Der Kunde beschwert sich beim Kundendienst über die Lieferung.
+Der Bürgermeister eröffnet das Stadtfest, der Pfarrer hält eine Rede.
+Der Angeklagte schwieg, der Richter vertagte die Verhandlung.
+Die Bewerberin hat die Unterlagen an die Personalabteilung geschickt.
+Der Schiedsrichter zeigte dem Torwart die gelbe Karte.
+Sehr geehrte Damen und Herren, anbei die Unterlagen zur Sitzung.
+Der Generalstäbler brachte die Akte ins Kriegsministerium.
+Der Geschäftsführer und der Betriebsrat einigen sich auf einen Tarifvertrag.
+""",
+)
+_lines_d(
+    "chat",
+    "de",
+    """\
+Der Professor {FULL_NAME} hat die Prüfung auf {WEEKDAY} verschoben.
+Unser Vermieter, Herr {LAST_NAME}, will die Miete erhöhen.
+Die Ärztin {FULL_NAME} hat mir das Rezept geschickt.
+Der Kunde {FULL_NAME} aus {CITY} wartet noch auf die Lieferung.
+""",
+)
+_lines_d(
+    "negative",
+    "fr",
+    """\
+Le Directeur Général et le Président du Conseil ont signé l'accord.
+Le Professeur et l'Élève ont présenté le Projet au Jury.
+Le Médecin a reçu le Patient pour un Contrôle de routine.
+Le Locataire doit prévenir le Propriétaire trois mois avant le départ.
+Le Maire a inauguré la Médiathèque en présence du Préfet.
+""",
+)
+_lines_d(
+    "chat",
+    "fr",
+    """\
+Le professeur {FULL_NAME} a déplacé l'examen à {WEEKDAY}.
+Notre propriétaire, M. {LAST_NAME}, veut augmenter le loyer.
+""",
+)
+_lines_d(
+    "negative",
+    "es",
+    """\
+El Director General y el Presidente del Consejo firmaron el Acuerdo.
+El Profesor y el Alumno presentaron el Proyecto al Tribunal.
+El Médico atendió al Paciente en la Consulta de urgencias.
+El Inquilino debe avisar al Propietario con un mes de antelación.
+""",
+)
+_lines_d(
+    "chat",
+    "es",
+    """\
+La doctora {FULL_NAME} me mandó la receta ayer.
+Nuestro casero, el señor {LAST_NAME}, quiere subir el alquiler.
+""",
+)
+_lines_d(
+    "negative",
+    "it",
+    """\
+Il Direttore Generale e il Presidente del Consiglio hanno firmato l'Accordo.
+Il Professore e lo Studente hanno presentato il Progetto alla Commissione.
+Il Medico ha visitato il Paziente durante il Turno di notte.
+""",
+)
+_lines_d(
+    "negative",
+    "pt",
+    """\
+O Diretor Geral e o Presidente do Conselho assinaram o Acordo.
+O Professor e o Aluno apresentaram o Projeto à Banca.
+O Médico atendeu o Paciente no Pronto-Socorro.
+""",
+)
+_lines_d(
+    "negative",
+    "nl",
+    """\
+De Directeur en de Voorzitter van de Raad hebben het Akkoord getekend.
+De Docent en de Student presenteerden het Project aan de Commissie.
+De Huisarts verwijst de Patiënt door naar de Specialist.
+""",
+)
+_lines_d(
+    "negative",
+    "en",
+    """\
+The Chief Executive Officer and the Chairman of the Board signed the Agreement.
+The Professor and the Student presented the Project to the Committee.
+THE TENANT SHALL NOTIFY THE LANDLORD IN WRITING WITHIN THIRTY (30) DAYS.
+the doctor told the patient to come back next week for the results
+The Plaintiff and the Defendant agreed to settle before the Hearing.
+""",
+)
