@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from bastion.casefeatures import case_ids
-from bastion.detectors.onnx_classifier import injection_findings
+from bastion.detectors.onnx_classifier import injection_findings, injection_index
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
     OnnxTextModel,
@@ -46,19 +46,15 @@ from bastion.detectors.onnx_common import (
     graph_input_names,
     softmax,
     text_windows,
-    without_surrogates,
 )
 from bastion.detectors.onnx_ner import (
-    SpanPrediction,
-    bio_tags_ok,
-    decode_spans,
+    TaggerDetector,
     merge_windows,
-    pii_findings,
+    tag_labels,
 )
 from bastion.detectors.text_cache import TextCache
 from bastion.errors import ModelLoadError
-from bastion.labels import INJECTION_LABEL
-from bastion.types import INJECTION, PII, Finding
+from bastion.types import INJECTION, Finding
 
 ONEPASS_TYPE = "onepass"
 ONEPASS_DIR = "onepass"
@@ -121,13 +117,8 @@ def _parse_heads(folder: Path, extra: Mapping[str, Any]) -> dict[str, Head]:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelLoadError(f"{folder}/manifest.json: invalid head {key!r}: {exc}") from exc
-    if INJECTION_LABEL not in heads["injection"].labels:
-        raise ModelLoadError(
-            f"{folder}: injection head labels {heads['injection'].labels} lack {INJECTION_LABEL}"
-        )
-    tags = heads["pii"].labels
-    if not bio_tags_ok(tags):
-        raise ModelLoadError(f"{folder}: pii head labels must be 'O' then B-/I- tags, got {tags[:5]}")
+    injection_index(heads["injection"].labels, f"{folder}: injection head")
+    tag_labels(heads["pii"].labels, f"{folder}: pii head")
     return heads
 
 
@@ -180,16 +171,12 @@ class OnePassModel(OnnxTextModel):
         self.heads = _parse_heads(self.folder, self.manifest.extra)
         inj, pii = self.heads["injection"], self.heads["pii"]
         self.use_case = bool(pii.extra.get("case_features", False))
-        inputs = self.session.get_inputs()
-        names = graph_input_names(inputs, where)
+        names = graph_input_names(self.session.get_inputs(), where)
         if self.use_case != ("case_ids" in names):
             raise ModelLoadError(
                 f"{where}: the pii head's case_features={self.use_case} but the graph "
                 f"{'lacks' if self.use_case else 'takes'} case_ids"
             )
-        for i in inputs:
-            if len(i.shape) != 2:
-                raise ModelLoadError(f"{where}: input {i.name} has rank {len(i.shape)}, expected 2")
         outputs = {o.name: o for o in self.session.get_outputs()}
         for head, rank in ((inj, 2), (pii, 3)):
             out = outputs.get(head.output)
@@ -205,10 +192,7 @@ class OnePassModel(OnnxTextModel):
                     f"{where}: output {head.output} has {last} labels, the manifest lists {len(head.labels)}"
                 )
         self.output_names = [inj.output, pii.output]
-        try:
-            seq, tok = self._run_window([self.cls_id] * 3, [0] * 3 if self.use_case else None)
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelLoadError(f"{where}: probe inference failed: {exc}") from exc
+        seq, tok = self._probe(self.output_names)
         want_seq, want_tok = (len(inj.labels),), (5, len(pii.labels))
         if seq.shape != want_seq or tok.shape != want_tok or not np.issubdtype(seq.dtype, np.floating):
             raise ModelLoadError(
@@ -221,9 +205,7 @@ class OnePassModel(OnnxTextModel):
     def _run_window(self, row: Sequence[int], case: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
         """Both heads' logits for one window, run alone (batch invariance)."""
         feeds = self.feeds([row], {"case_ids": [case]} if case is not None else None)
-        seq, tok = self.session.run(
-            self.output_names, {k: v for k, v in feeds.items() if k in self.input_names}
-        )
+        seq, tok = self.run_outputs(feeds, self.output_names)
         return seq[0], tok[0]
 
     def _compute(self, texts: Sequence[str]) -> list[OnePassOutput]:
@@ -253,10 +235,6 @@ class OnePassModel(OnnxTextModel):
         """Forget every cached output (benchmarks use it to time cold passes)."""
         self._cache.clear()
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Content tokens per text (what a token budget is measured in)."""
-        return [len(e.ids) for e in self.encode(without_surrogates(texts))]
-
     def char_windows(self, result: OnePassOutput) -> list[tuple[int, int]]:
         """The character range each window of ``result`` read."""
         return char_ranges(result.encoding, result.windows)
@@ -285,7 +263,7 @@ class OnePassInjectionDetector:
         self.name = name
         self.version = f"{ONEPASS_TYPE}-{model.manifest.version}"
         self.thresholds = dict(head.thresholds) or {"default": 0.5, "strict": 0.5}
-        self._pos = head.labels.index(INJECTION_LABEL)
+        self._pos = injection_index(head.labels, f"{model.folder}: injection head")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.model.count_tokens(texts)
@@ -307,7 +285,7 @@ class OnePassInjectionDetector:
         return injection_findings(self.name, self.scores(texts))
 
 
-class OnePassPIIDetector:
+class OnePassPIIDetector(TaggerDetector):
     """The PII head of a :class:`OnePassModel`, as a drop-in for
     :class:`~bastion.detectors.onnx_ner.OnnxNERDetector` (same decoding, thresholds,
     structural validation and explanations).
@@ -317,8 +295,7 @@ class OnePassPIIDetector:
     [('PERSON', 8, 18)]
     """
 
-    category = PII
-    kind = "model"
+    model: OnePassModel
 
     def __init__(self, model: OnePassModel, *, name: str = "pii_model", validate: bool = True) -> None:
         head = model.heads["pii"]
@@ -328,38 +305,13 @@ class OnePassPIIDetector:
         self.version = f"{ONEPASS_TYPE}-{model.manifest.version}"
         self.tags = head.labels
         self.thresholds = dict(head.thresholds) or {"default": 0.5}
+        self._cut = self.thresholds
         self.use_case = model.use_case
-        self.labels = tuple(sorted({t[2:] for t in self.tags if t != "O"}))
+        self.labels = tag_labels(self.tags, f"{model.folder}: pii head")
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.model.count_tokens(texts)
-
-    def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
+    def token_probs(self, texts: Sequence[str]) -> list[tuple[Any, np.ndarray]]:
         """Per text: the tokenizer encoding and merged per-token tag probabilities."""
         return [(r.encoding, r.token_probs) for r in self.model.outputs(texts)]
-
-    def predict(self, texts: Sequence[str]) -> list[list[SpanPrediction]]:
-        """Decoded spans per text (offsets into the given texts)."""
-        return [
-            decode_spans(
-                t, r.encoding.offsets, r.encoding.word_ids, r.token_probs, self.tags, self.thresholds
-            )
-            for t, r in zip(texts, self.model.outputs(texts), strict=True)
-        ]
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        return [
-            pii_findings(
-                self.name,
-                text,
-                decode_spans(
-                    text, r.encoding.offsets, r.encoding.word_ids, r.token_probs, self.tags, self.thresholds
-                ),
-                self.model.char_windows(r),
-                validate=self.validate,
-            )
-            for text, r in zip(texts, self.model.outputs(texts), strict=True)
-        ]
 
 
 def load_onepass_detectors(

@@ -43,16 +43,13 @@ class OnnxInjectionDetector:
         name: str = "injection_model",
         batch_invariant: bool = True,
     ) -> None:
-        labels = model.manifest.labels
-        if INJECTION_LABEL not in labels:
-            raise ModelLoadError(f"{model.folder}: manifest labels {labels} lack {INJECTION_LABEL}")
+        self._pos = injection_index(model.manifest.labels, f"{model.folder}: manifest")
         self.model = model
         self.name = name
         self.version = model.manifest.version
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5, "strict": 0.5}
         self.batch_size = batch_size
         self.batch_invariant = batch_invariant
-        self._pos = labels.index(INJECTION_LABEL)
 
     @classmethod
     def load(
@@ -116,3 +113,15 @@ def injection_findings(name: str, scores: Sequence[tuple[float, int, int]]) -> l
             why = Explanation({"model": name, "window": f"[{s}:{e})"})
             out.append([Finding(INJECTION_LABEL, s, e, score, name, INJECTION, explanation=why)])
     return out
+
+
+def injection_index(labels: Sequence[str], where: str) -> int:
+    """The position of ``INJECTION`` in a classifier's ``labels``; :class:`ModelLoadError`
+    naming ``where`` (the folder and which label list) when it is not there.
+
+    >>> injection_index(("BENIGN", "INJECTION"), "m: manifest")
+    1
+    """
+    if INJECTION_LABEL not in labels:
+        raise ModelLoadError(f"{where} labels {labels} lack {INJECTION_LABEL}")
+    return labels.index(INJECTION_LABEL)

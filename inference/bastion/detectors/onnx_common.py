@@ -154,11 +154,7 @@ class OnnxTextModel:
             raise ModelLoadError(
                 f"{self.folder}: unknown task {task!r} in manifest; known: {sorted(OUTPUT_RANK)}"
             )
-        inputs = self.session.get_inputs()
-        names = graph_input_names(inputs, where)
-        for i in inputs:
-            if len(i.shape) != 2:
-                raise ModelLoadError(f"{where}: input {i.name} has rank {len(i.shape)}, expected 2")
+        graph_input_names(self.session.get_inputs(), where)
         outputs = self.session.get_outputs()
         rank = OUTPUT_RANK[task]
         n_labels = len(self.manifest.labels)
@@ -168,13 +164,7 @@ class OnnxTextModel:
         last = outputs[0].shape[-1]
         if isinstance(last, int) and last != n_labels:
             raise ModelLoadError(f"{where}: the graph has {last} labels, the manifest lists {n_labels}")
-        # Symbolic dims and dtypes are only known by running: one tiny probe window.
-        try:
-            probe = self.run_rows(
-                [[self.cls_id] * 3], {"case_ids": [[0] * 3]} if "case_ids" in names else None
-            )[0]
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelLoadError(f"{where}: probe inference failed: {exc}") from exc
+        probe = self._probe()[0]
         want = (n_labels,) if rank == 2 else (5, n_labels)
         if probe.shape != want or not np.issubdtype(probe.dtype, np.floating):
             raise ModelLoadError(
@@ -195,6 +185,10 @@ class OnnxTextModel:
 
     def encode(self, texts: Sequence[str]):
         return self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Content tokens per text (what a token budget is measured in)."""
+        return [len(e.ids) for e in self.encode(without_surrogates(texts))]
 
     def windows(self, n_tokens: int) -> list[tuple[int, int]]:
         """Token ranges [s, e) covering ``n_tokens`` content tokens."""
@@ -222,7 +216,25 @@ class OnnxTextModel:
         return feeds
 
     def run(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
-        return self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names})[0]
+        """The graph's first output for ``feeds``."""
+        return self.run_outputs(feeds)[0]
+
+    def run_outputs(
+        self, feeds: dict[str, np.ndarray], names: Sequence[str] | None = None
+    ) -> list[np.ndarray]:
+        """The graph's outputs ``names`` (``None``: all) for ``feeds``; feeds the graph does
+        not take (``token_type_ids`` on a model without them) are left out."""
+        return self.session.run(names, {k: v for k, v in feeds.items() if k in self.input_names})
+
+    def _probe(self, names: Sequence[str] | None = None) -> list[np.ndarray]:
+        """The outputs ``names`` (``None``: all) for one tiny window run at load, as
+        :class:`ModelLoadError` if the graph cannot run it: symbolic dims and dtypes are only
+        known by running."""
+        case = {"case_ids": [[0] * 3]} if "case_ids" in self.input_names else None
+        try:
+            return [out[0] for out in self.run_outputs(self.feeds([[self.cls_id] * 3], case), names)]
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelLoadError(f"{self.folder / 'model.onnx'}: probe inference failed: {exc}") from exc
 
     def run_rows(
         self, rows: Sequence[Sequence[int]], extra: dict[str, Sequence[Sequence[int]]] | None = None
@@ -275,7 +287,8 @@ def _open_session(path: Path, threads: int | None) -> Any:
 
 def graph_input_names(inputs: Sequence[Any], where: Path) -> set[str]:
     """The names of a graph's ``inputs``; :class:`ModelLoadError` unless the runtime feeds
-    every one of them and they include ``input_ids`` and ``attention_mask``."""
+    every one of them, they include ``input_ids`` and ``attention_mask`` and each is a
+    ``(batch, sequence)`` matrix."""
     names = {i.name for i in inputs}
     missing = {"input_ids", "attention_mask"} - names
     unknown = names - KNOWN_INPUTS
@@ -284,6 +297,9 @@ def graph_input_names(inputs: Sequence[Any], where: Path) -> set[str]:
             f"{where}: graph inputs {sorted(names)} do not fit the runtime "
             f"(missing {sorted(missing)}, unknown {sorted(unknown)})"
         )
+    for i in inputs:
+        if len(i.shape) != 2:
+            raise ModelLoadError(f"{where}: input {i.name} has rank {len(i.shape)}, expected 2")
     return names
 
 

@@ -33,7 +33,6 @@ from bastion.detectors.onnx_common import (
     sliding_windows,
     text_windows,
     window_probs,
-    without_surrogates,
 )
 from bastion.detectors.spans import (
     LINE_BREAK,
@@ -51,6 +50,7 @@ from bastion.types import PII, Finding
 __all__ = [
     "OnnxNERDetector",
     "SpanPrediction",
+    "TaggerDetector",
     "bio_tags_ok",
     "decode_spans",
     "merge_windows",
@@ -58,6 +58,7 @@ __all__ = [
     "pii_findings",
     "plausible",
     "sliding_windows",
+    "tag_labels",
 ]
 
 
@@ -242,7 +243,52 @@ def _line_runs(text: str, offsets: Sequence[tuple[int, int]], label: str, a: int
     return parts
 
 
-class OnnxNERDetector:
+class TaggerDetector:
+    """What the PII taggers share (:class:`OnnxNERDetector` and the one-pass model's PII
+    head): from :meth:`token_probs`, spans decoded under ``_cut`` and their findings, each
+    explained by the model window that read it.
+
+    >>> isinstance(OnnxNERDetector.load("models/pii"), TaggerDetector)  # doctest: +SKIP
+    True
+    """
+
+    category = PII
+    kind = "model"
+    model: OnnxTextModel
+    name: str
+    tags: tuple[str, ...]
+    validate: bool
+    _cut: dict[str, float]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Content tokens per text (what a token budget is measured in)."""
+        return self.model.count_tokens(texts)
+
+    def token_probs(self, texts: Sequence[str]) -> list[tuple[Any, np.ndarray]]:
+        """Per text: the tokenizer encoding and merged per-token tag probabilities."""
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> list[list[SpanPrediction]]:
+        """Decoded spans per text (offsets into the given texts)."""
+        return [
+            decode_spans(t, enc.offsets, enc.word_ids, probs, self.tags, self._cut)
+            for t, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
+        ]
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        return [
+            pii_findings(
+                self.name,
+                text,
+                decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self._cut),
+                char_ranges(enc, text_windows(self.model, enc)),
+                validate=self.validate,
+            )
+            for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
+        ]
+
+
+class OnnxNERDetector(TaggerDetector):
     """Finds names, addresses, organisations, ... with the shipped int8 NER model.
 
     Each window runs as its own batch of one (``batch_invariant=True``), so a text's spans
@@ -253,9 +299,6 @@ class OnnxNERDetector:
     >>> [(f.label, f.start, f.end) for f in det.detect(["Contact John Smith today"])[0]]  # doctest: +SKIP
     [('PERSON', 8, 18)]
     """
-
-    category = PII
-    kind = "model"
 
     def __init__(
         self,
@@ -268,10 +311,7 @@ class OnnxNERDetector:
         min_score: float | None = None,
     ) -> None:
         tags = tuple(model.manifest.labels)
-        if not bio_tags_ok(tags):
-            raise ModelLoadError(
-                f"{model.folder}: manifest labels must be 'O' then B-/I- tags, got {tags[:5]}"
-            )
+        self.labels = tag_labels(tags, f"{model.folder}: manifest")
         self.model = model
         self.validate = validate
         self.tags = tags
@@ -294,7 +334,6 @@ class OnnxNERDetector:
             raise ModelLoadError(
                 f"{model.folder}: the graph takes case_ids but the manifest lacks case_features"
             )
-        self.labels = tuple(sorted({t[2:] for t in tags if t != "O"}))
 
     @classmethod
     def load(
@@ -320,11 +359,7 @@ class OnnxNERDetector:
             min_score=min_score,
         )
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Content tokens per text (what a token budget is measured in)."""
-        return [len(e.ids) for e in self.model.encode(without_surrogates(texts))]
-
-    def token_probs(self, texts: Sequence[str]) -> list[tuple[object, np.ndarray]]:
+    def token_probs(self, texts: Sequence[str]) -> list[tuple[Any, np.ndarray]]:
         """Per text: the tokenizer encoding and merged per-token tag probabilities."""
         texts = checked_texts(texts, self.name)
         encs = self.model.encode(texts)
@@ -353,25 +388,6 @@ class OnnxNERDetector:
         n_tags = len(self.tags)
         return [(enc, merge_windows(len(enc.ids), n_tags, parts[i])) for i, enc in enumerate(encs)]
 
-    def predict(self, texts: Sequence[str]) -> list[list[SpanPrediction]]:
-        """Decoded spans per text (offsets into the given texts)."""
-        return [
-            decode_spans(t, enc.offsets, enc.word_ids, probs, self.tags, self._cut)
-            for t, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
-        ]
-
-    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
-        return [
-            pii_findings(
-                self.name,
-                text,
-                decode_spans(text, enc.offsets, enc.word_ids, probs, self.tags, self._cut),
-                char_ranges(enc, text_windows(self.model, enc)),
-                validate=self.validate,
-            )
-            for text, (enc, probs) in zip(texts, self.token_probs(texts), strict=True)
-        ]
-
 
 def bio_tags_ok(tags: Sequence[str]) -> bool:
     """Whether ``tags`` are a tagger's: ``O`` first, then ``B-``/``I-`` tags.
@@ -380,6 +396,18 @@ def bio_tags_ok(tags: Sequence[str]) -> bool:
     (True, False)
     """
     return bool(tags) and tags[0] == "O" and all(t == "O" or t[:2] in ("B-", "I-") for t in tags)
+
+
+def tag_labels(tags: Sequence[str], where: str) -> tuple[str, ...]:
+    """The entity labels of a tagger's ``tags``, sorted; :class:`ModelLoadError` naming
+    ``where`` (the folder and which label list) unless :func:`bio_tags_ok`.
+
+    >>> tag_labels(["O", "B-PERSON", "I-PERSON", "B-EMAIL_ADDRESS"], "m: manifest")
+    ('EMAIL_ADDRESS', 'PERSON')
+    """
+    if not bio_tags_ok(tags):
+        raise ModelLoadError(f"{where} labels must be 'O' then B-/I- tags, got {tuple(tags[:5])}")
+    return tuple(sorted({t[2:] for t in tags if t != "O"}))
 
 
 def pii_findings(
