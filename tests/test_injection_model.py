@@ -68,7 +68,14 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tiny_inj(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Train + export the tiny classifier once; returns paths, training summary and manifest."""
-    settings = {"epochs": 6, "eval_every": 40, "strict_fpr": 0.01, "default_max_fpr": 0.05}
+    # balance_within_source runs the per-row weighted loss (one balanced source: weights 1)
+    settings = {
+        "epochs": 6,
+        "eval_every": 40,
+        "strict_fpr": 0.01,
+        "default_max_fpr": 0.05,
+        "balance_within_source": True,
+    }
     frames = (_frame(320, 1), _frame(80, 2))
     export = {"opset": 17, "per_channel": True, "reduce_range": True}
     root = tmp_path_factory.mktemp("tiny_inj")

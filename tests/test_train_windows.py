@@ -82,3 +82,35 @@ def test_model_mode_is_restored_and_max_window_logits():
     logits, which = max_window_logits(m, _Tok(), [[1] * 20 + [7], [1] * 5], max_length=10, cap=8)
     assert logits[0, 1] > logits[0, 0] and logits[1, 1] < logits[1, 0]
     assert which[0] == len(text_windows(21, 8, 8)) - 1 and which[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("labels", "sources", "expected"),
+    [
+        # no sources: the global class weights (what CrossEntropyLoss(weight=...) used)
+        ([1, 0, 0, 0], None, [2.0, 2 / 3, 2 / 3, 2 / 3]),
+        # a 3:1 paired source: its total (4.0) split evenly between its labels
+        ([1, 1, 1, 0], ["bipia"] * 4, [2 / 3, 2 / 3, 2 / 3, 2.0]),
+        # one-label sources keep their class weights; the paired one is rebalanced inside
+        (
+            [1, 1, 0, 0, 1, 0],
+            ["a", "a", "b", "b", "c", "c"],
+            [1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+        ),
+        ([1, 1, 1, 0, 0, 0, 0, 0], ["p", "p", "p", "p", "n", "n", "n", "n"], None),
+    ],
+)
+def test_row_weights_balance_within_source(labels, sources, expected):
+    from bastion_training.train_injection import row_weights
+
+    y = np.array(labels)
+    w = row_weights(y, sources)
+    if expected is not None:
+        assert w.tolist() == pytest.approx(expected)
+    plain = row_weights(y)
+    # a source's total weight never moves, only its split between the labels
+    for s in set(sources or ["all"]):
+        m = np.array([True] * len(y)) if sources is None else np.array(sources) == s
+        assert w[m].sum() == pytest.approx(plain[m].sum())
+        if sources is not None and 0 < y[m].sum() < m.sum():
+            assert w[m & (y == 1)].sum() == pytest.approx(w[m & (y == 0)].sum())

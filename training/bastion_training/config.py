@@ -265,6 +265,10 @@ class TrainInjectionParams(EncoderParams):
     # the mined rows) plus a seeded replay sample of ``replay_rows`` of the rest; 0: all rows
     focus_families: tuple[str, ...] = ()
     replay_rows: int = 0
+    # weight rows so each source that has both labels gives them equal total weight: paired
+    # sources (BIPIA, SEP, InjecAgent: the same carriers with and without an attack) then
+    # cannot teach "this kind of document is an attack" from a 3:1 positive share
+    balance_within_source: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -13,6 +13,7 @@ never read.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,35 @@ def _train_inputs(model, tok, content: list[list[int]], size: int, cap: int, rng
     return chosen  # type: ignore[return-value]
 
 
+def row_weights(labels: np.ndarray, sources: Sequence[str] | None = None) -> np.ndarray:
+    """Per-row loss weights: the two classes weigh the same in total and, with ``sources``,
+    within every source that has both labels too (a one-label source keeps its class weight).
+
+    >>> row_weights(np.array([1, 1, 1, 0]), ["bipia", "bipia", "bipia", "bipia"]).round(3).tolist()
+    [0.667, 0.667, 0.667, 2.0]
+    >>> row_weights(np.array([1, 0, 0, 0])).round(3).tolist()
+    [2.0, 0.667, 0.667, 0.667]
+    """
+    y = np.asarray(labels).astype(int)
+    n = len(y)
+    pos = max(1, int(y.sum()))
+    neg = max(1, n - pos)
+    w = np.where(y == 1, n / (2 * pos), n / (2 * neg)).astype(np.float64)
+    if sources is None:
+        return w
+    src = np.asarray(sources, dtype=object)
+    for s in np.unique(src):
+        m = src == s
+        k = int(m.sum())
+        kp = int(y[m].sum())
+        if 0 < kp < k:
+            # the source keeps its total weight, split evenly between its two labels
+            total = w[m].sum()
+            w[m & (y == 1)] = total / (2 * kp)
+            w[m & (y == 0)] = total / (2 * (k - kp))
+    return w
+
+
 def _frames(p: TrainInjectionParams, seed: int, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The train and validation rows after ``family_caps``, ``max_train_rows`` and
     ``max_val_rows`` (fixed, seeded subsets)."""
@@ -234,10 +264,9 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     content = tok(train_texts, add_special_tokens=False, truncation=False)["input_ids"]
     size = p.max_length - tok.num_special_tokens_to_add(pair=False)
     val_content = tok(val_texts, add_special_tokens=False, truncation=False)["input_ids"]
-    pos = max(1, int(y_train.sum()))
-    neg = max(1, len(y_train) - pos)
-    weights = torch.tensor([len(y_train) / (2 * neg), len(y_train) / (2 * pos)], dtype=torch.float32)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    sources = train_df["source"].astype(str).tolist() if p.balance_within_source else None
+    weights = torch.tensor(row_weights(y_train, sources), dtype=torch.float32)
+    ce = torch.nn.CrossEntropyLoss(reduction="none")
     rng = np.random.default_rng(seed)
     hf_dir = out_dir / "hf"
 
@@ -246,7 +275,9 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         feats = tok.pad(
             {"input_ids": inputs, "attention_mask": [[1] * len(r) for r in inputs]}, return_tensors="pt"
         )
-        return loss_fn(model(**feats).logits, torch.tensor(y_train[batch]))
+        # a weighted mean, as CrossEntropyLoss(weight=...) takes it: sum(w * loss) / sum(w)
+        w = weights[batch]
+        return (ce(model(**feats).logits, torch.tensor(y_train[batch])) * w).sum() / w.sum()
 
     def evaluate() -> Evaluation:
         val_logits = max_window_logits(model, tok, val_content, p.max_length, mil_cap)[0]
