@@ -10,6 +10,7 @@ from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
     OnnxTextModel,
     char_ranges,
+    checked_texts,
     text_windows,
     window_probs,
 )
@@ -87,11 +88,11 @@ class OnnxInjectionDetector(ScoringDetector):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Content tokens per text (what a token budget is measured in)."""
-        return [len(e.ids) for e in self.model.encode(texts)]
+        return [len(e.ids) for e in self.model.encode(checked_texts(texts, self.name))]
 
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(max window probability, char start, char end of that window) per text; -1 score if empty."""
-        encs = self.model.encode(texts)
+        encs = self.model.encode(checked_texts(texts, self.name))
         jobs: list[tuple[int, int, int]] = []  # (text, window's char start, char end)
         rows: list[list[int]] = []
         for ti, enc in enumerate(encs):
