@@ -2,8 +2,9 @@
 ``chromium`` and ``chromium-driver``), against a live uvicorn server with a guard of the
 real regex PII recognizers and a fake injection model, and a privacy store on SQLite.
 
-Saves docs/img/ui_playground.png and docs/img/ui_dashboard.png (set
-BASTION_UI_SCREENSHOTS to another folder to keep the committed ones). Skips, with the
+Saves ui_playground.png and ui_dashboard.png under $BASTION_UI_SCREENSHOTS
+(``BASTION_UI_SCREENSHOTS=docs/img`` refreshes the committed ones), else in a temp folder so
+a test run never rewrites tracked files. Skips, with the
 reason, where selenium, chromium or chromedriver is missing; install them with
 ``apt-get install -y chromium chromium-driver`` and ``pip install selenium``.
 """
@@ -14,6 +15,7 @@ import io
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -45,7 +47,9 @@ pytestmark = pytest.mark.skipif(
     not (CHROMIUM and CHROMEDRIVER),
     reason="chromium / chromedriver not found (apt-get install -y chromium chromium-driver)",
 )
-SHOTS = Path(os.environ.get("BASTION_UI_SCREENSHOTS") or Path(__file__).resolve().parents[1] / "docs" / "img")
+SHOTS = Path(
+    os.environ.get("BASTION_UI_SCREENSHOTS") or Path(tempfile.gettempdir()) / "bastion-ui-screenshots"
+)
 AUDIT_KEY = b"u" * 32
 TEXT = (
     "Hi, I am Jane. Mail me at jane.doe@example.com and charge card 4111 1111 1111 1111.\n"
