@@ -6,7 +6,7 @@ import pytest
 from bastion.labels import bio_tags
 from bastion_training.train_pii import content_offsets, token_tags
 
-IDX = {t: i for i, t in enumerate(bio_tags(("PHONE_NUMBER", "PERSON")))}
+IDX = {t: i for i, t in enumerate(bio_tags(("PHONE_NUMBER", "PERSON", "ADDRESS")))}
 NAMES = {i: t for t, i in IDX.items()}
 
 
@@ -24,6 +24,33 @@ NAMES = {i: t for t, i in IDX.items()}
         # WordPiece offsets (no spaces) are unchanged
         ("Ask J Doe", [(0, 3), (4, 5), (6, 9)], [("PERSON", 4, 9)], ["O", "B-PERSON", "I-PERSON"]),
         ("a  b", [(0, 1), (1, 4)], [], ["O", "O"]),
+        # e5 writes "Apt. 965, WY" with lone "▁" pieces: inside a span they stay I- (emptied
+        # to O they split the address into three spans)
+        (
+            "at Apt. 965, WY 82664",
+            [
+                (0, 2),
+                (2, 5),
+                (5, 6),
+                (6, 7),
+                (7, 8),
+                (8, 11),
+                (11, 12),
+                (12, 13),
+                (13, 15),
+                (15, 18),
+                (18, 21),
+            ],
+            [("ADDRESS", 3, 21)],
+            ["O", "B-ADDRESS"] + ["I-ADDRESS"] * 9,
+        ),
+        # a lone "▁" just before a span is outside it
+        (
+            "to WY 1",
+            [(0, 2), (2, 3), (3, 5), (5, 7)],
+            [("ADDRESS", 3, 7)],
+            ["O", "O", "B-ADDRESS", "I-ADDRESS"],
+        ),
     ],
 )
 def test_token_tags_on_trimmed_offsets(text, offsets, spans, want):

@@ -139,14 +139,20 @@ def content_offsets(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple
     """Token offsets without the leading whitespace a SentencePiece ``▁`` piece carries (e5's
     " 4" covers the space), so a one-character word after a space is not outvoted by it.
 
+    A piece that is only whitespace (e5 writes "Apt. 965" as "▁Ap", "t", ".", "▁", "965") keeps
+    its offsets: emptied, it would be tagged O inside a span and split the span there.
+
     >>> content_offsets("call 4 now", [(0, 4), (4, 6), (6, 10)])
     [(0, 4), (5, 6), (7, 10)]
+    >>> content_offsets("Apt. 965", [(0, 3), (3, 4), (4, 5), (5, 8)])
+    [(0, 3), (3, 4), (4, 5), (5, 8)]
     """
     out = []
     for a, b in offsets:
-        while a < b and text[a].isspace():
-            a += 1
-        out.append((a, b))
+        c = a
+        while c < b and text[c].isspace():
+            c += 1
+        out.append((c, b) if c < b else (a, b))
     return out
 
 
