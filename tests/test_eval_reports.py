@@ -179,6 +179,26 @@ def test_measure_throughput_runs_every_guard_on_the_same_texts():
     assert measure_throughput({"a": a}, []) == {}
 
 
+class _LogGuard:
+    def __init__(self, name: str, log: list[str]) -> None:
+        self.name, self.log = name, log
+
+    def check_many(self, texts):
+        from types import SimpleNamespace
+
+        self.log.append(self.name)
+        return [SimpleNamespace(pii=()) for _ in texts]
+
+
+def test_measure_throughput_interleaves_the_guards_batch_by_batch():
+    log: list[str] = []
+    guards = {n: _LogGuard(n, log) for n in ("a", "b", "c")}
+    measure_throughput(guards, ["x"] * 48, repeats=1, batch=16)
+    timed = log[3 * 2 :]  # after each guard's warm-up (32 texts: two batches)
+    # one batch each per turn, and the guard that goes first rotates
+    assert timed == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
 def test_pii_markdown_reports_ratio_to_presidio():
     r = {
         "sets": {},
