@@ -26,7 +26,16 @@ from bastion.detectors.base import CountsTokens, Detector, calibration, token_co
 from bastion.errors import InputError
 from bastion.normalize import Normalized, normalize
 from bastion.policy import Policy
-from bastion.redact import Operator, Pseudonymize, Replace, Vault, build_operator, redact_with_tokens
+from bastion.policy_lists import DENY_DETECTOR
+from bastion.redact import (
+    Operator,
+    Pseudonymize,
+    Replace,
+    Vault,
+    build_operator,
+    placeholder_spans,
+    redact_with_tokens,
+)
 from bastion.types import INJECTION, Action, CheckResult, Finding
 
 ERRORS = ("raise", "return")
@@ -89,6 +98,14 @@ def read_texts(texts: Sequence[Any], max_chars: int, errors: str) -> tuple[list[
             text = ""
         originals.append(text)
     return originals, failed
+
+
+def _inside_any(f: Finding, holes: Sequence[tuple[int, int]]) -> bool:
+    """A PII finding wholly inside one of ``holes`` (pseudonym tokens; see
+    :func:`~bastion.redact.placeholder_spans`); deny terms and injection findings never are."""
+    if f.category != "pii" or f.detector == DENY_DETECTOR:
+        return False
+    return any(s <= f.start and f.end <= e for s, e in holes)
 
 
 def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
@@ -205,6 +222,9 @@ class Pipeline:
         latency_ms: float,
         vault: Vault | None,
     ) -> CheckResult:
+        holes = placeholder_spans(text) if "<" in text else []
+        if holes:
+            found = [f for f in found if not _inside_any(f, holes)]
         redacted_pii, allowed_pii = decide_pii(text, found, pol, self.joinable)
         inj = injection_verdict(text, found, pol, thresholds)
         action = pol.injection_action if inj.flagged else Action.ALLOW

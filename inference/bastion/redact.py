@@ -186,6 +186,22 @@ class Pseudonymize:
 _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
 
 
+def placeholder_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds pseudonym tokens of a known PII label (``<PERSON_1>``).
+
+    Such a token carries no personal data by construction, so a detector's finding inside
+    one is not PII: an LLM answer echoes the tokens the proxy sent, and a model that tags
+    ``PERSON_1`` as a USERNAME would redact the token before it can be restored. A token
+    of any other name (``<JANE_DOE_1>``) may hide a real value and is not exempt.
+
+    >>> placeholder_spans("hi <PERSON_1>, <EMAIL_ADDRESS_12> and <JANE_DOE_1>")
+    [(3, 13), (15, 33)]
+    """
+    from bastion.labels import ALL_PII_LABELS
+
+    return [m.span() for m in _TOKEN.finditer(text) if m.group(0)[1:-1].rsplit("_", 1)[0] in ALL_PII_LABELS]
+
+
 def restore(text: str, vault: Vault, tokens: Collection[str] | None = None) -> str:
     """Put pseudonymised values back.
 
