@@ -4,6 +4,9 @@ seconds, and most test runs never need it."""
 
 from __future__ import annotations
 
+import threading
+from datetime import datetime, timedelta
+
 import pytest
 from bastion.store.db import create_store_engine
 from bastion.store.testing import backend_params, backend_url
@@ -21,6 +24,22 @@ def url_fixture():
             yield u
 
     return url
+
+
+class FakeClock:
+    """A store clock the test moves by hand (``clock.now += ...``): each call returns the
+    current time, then moves it on by ``step`` (none by default: the time stands still)."""
+
+    def __init__(self, start: datetime, step: timedelta = timedelta(0)) -> None:
+        self.now = start
+        self.step = step
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            t = self.now
+            self.now += self.step
+            return t
 
 
 def table_names(url: str) -> set[str]:

@@ -12,25 +12,11 @@ from bastion.store import GENESIS, NewEvent, PrivacyStore
 from bastion.store.audit import AuditIntegrityError
 from bastion.store.schema import audit_events
 from helpers_run import run_threads
-from helpers_store import bypass_triggers, url_fixture
+from helpers_store import FakeClock, bypass_triggers, url_fixture
 from sqlalchemy import create_engine, delete, update
 
 UTC = timezone.utc
 T0 = datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-class FakeClock:
-    """Deterministic store clock: each call returns the current time, then moves on 1s."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            t = self.now
-            self.now += timedelta(seconds=1)
-            return t
 
 
 url = url_fixture()
@@ -38,7 +24,8 @@ url = url_fixture()
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    # deterministic: each event one second after the last
+    return FakeClock(T0, step=timedelta(seconds=1))
 
 
 @pytest.fixture
