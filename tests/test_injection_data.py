@@ -684,6 +684,21 @@ def test_secrets_heldout_templates_never_in_train() -> None:
     assert (fam == 1).all()
 
 
+def test_hex_negatives_add_rows_and_change_none() -> None:
+    """Turning the hex formats on adds train/val rows only and leaves every other row (and so the
+    held-out eval_secrets_code frame) exactly as it was."""
+    from bastion_training.injection.negatives import HEX_TEMPLATES, HEX_VAL_TEMPLATE
+
+    base = secrets_code_rows(13, per_template=3)
+    more = secrets_code_rows(13, per_template=3, hex_per_template=2)
+    pd.testing.assert_frame_equal(more.iloc[: len(base)], base)
+    extra = more.iloc[len(base) :]
+    assert len(extra) == 2 * len(HEX_TEMPLATES) and (extra["label"] == 0).all()
+    assert set(extra.loc[extra["split"] == "val", "family"]) == {f"secrets_code:{HEX_VAL_TEMPLATE}"}
+    assert set(extra["split"]) == {"train", "val"}
+    assert extra["text"].str.contains(r"[0-9a-f]{32,}").mean() >= 0.5
+
+
 def test_engine_end_to_end_on_fixture(root: Path) -> None:
     _fake_injecagent(root)
     params = {

@@ -610,11 +610,13 @@ def test_news_fillers_stay_outside_spans(frames):
 
 
 def test_new_formats_moved_no_existing_template_between_splits():
+    # later formats and later batches (own strata, e.g. v3e's chat lines) are added on top
     later = {"news", "prose", "postal"}
-    before = split_templates([t for t in TEMPLATES if t.format not in later])
+    kept = [t for t in TEMPLATES if t.format not in later and not t.stratum.startswith("v3e-")]
+    before = split_templates(kept)
     after = split_templates(TEMPLATES)
     for split in before:
-        assert before[split] == [t for t in after[split] if t.format not in later]
+        assert before[split] == [t for t in after[split] if t in kept]
 
 
 def test_compositional_org_names_vary():
@@ -629,6 +631,20 @@ def test_compositional_org_names_vary():
     assert len(names) > 250  # built from parts, not a short memorisable list
     suffixes = ("Inc.", "Ltd", "LLC", "GmbH", "S.A.", "plc", "LLP")
     assert sum(any(n.endswith(x) for x in suffixes) for n in names) >= 10
+
+
+def test_team_slot_is_an_organisation_often_a_bare_city():
+    from bastion_training.pii.values import WORLD_CITIES
+
+    fake_pool = build_pools({"en_US": 1.0}, 40, seed=2, split="train", exclude=set())
+    bare = 0
+    for seed in range(200):
+        out, spans = render(Template("t", "news", "en", "{TEAM} 2 {TEAM_UPPER_2} 1"), fake_pool["en_US"][:3],
+                            random.Random(seed), fake_pool)  # fmt: skip
+        assert [s["label"] for s in spans] == ["ORGANIZATION", "ORGANIZATION"]
+        bare += out[spans[0]["start"] : spans[0]["end"]] in WORLD_CITIES
+        assert out[spans[1]["start"] : spans[1]["end"]].isupper()
+    assert 60 <= bare <= 160  # mostly the bare city (the PERSON false positive), often a club name
 
 
 # --------------------------------------------------------------------------- build

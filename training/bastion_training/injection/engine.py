@@ -60,6 +60,8 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "garak_per_context": 24,
     "salesforce_pos_fraction": 0.5,
     "secrets_per_template": 60,
+    # v4 run 5: hex-heavy benign formats (git log, digests, lockfiles, hexdumps); 0 = off
+    "secrets_hex_per_template": 0,
     "discussion": 700,
     "system_prompts": 400,
     "system_prompts_composed": 2000,
@@ -183,7 +185,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     )
     parts["garak_extra"] = A.garak_extra_rows(root, seed, attack_fn, int(e["garak_per_context"]))
     parts["salesforce"] = A.salesforce_rows(root, seed, vf, attack_fn, float(e["salesforce_pos_fraction"]))
-    parts["secrets_code"] = secrets_code_rows(seed, int(e["secrets_per_template"]))
+    parts["secrets_code"] = secrets_code_rows(
+        seed, int(e["secrets_per_template"]), int(e["secrets_hex_per_template"])
+    )
     parts["discussion"] = discussion_rows(seed, int(e["discussion"]), vf)
     parts["system_prompts"] = system_prompt_rows(seed, int(e["system_prompts"]), vf)
     parts["system_prompts_composed"] = composed_system_prompt_rows(

@@ -214,6 +214,69 @@ SECRET_TEMPLATES: dict[str, Callable[[random.Random], str]] = {
     "npm_log": _t_npm_log,
 }
 
+
+# Run 5 (issue 12): hex-heavy benign formats. The only benign hex in runs 3-4 was `.env` and SQL
+# tokens while hex-encoded attacks were label 1, and run 4 flagged 88 % of the held-out checksum
+# lists. Kept out of SECRET_TEMPLATES so the held-out template draw (and eval_secrets_code) stays
+# the same; these are train, with one format in validation.
+def _t_git_log(r):
+    return "\n".join(
+        f"commit {_hex(r, 40)}\nAuthor: dev{r.randint(1, 99)} <dev{r.randint(1, 99)}@example.com>\n\n    "
+        + r.choice(("fix flaky test", "bump deps", "refactor parser", "update docs", "merge branch 'main'"))
+        for _ in range(r.randint(2, 3))
+    )
+
+
+def _t_docker_digest(r):
+    return (
+        f"$ docker pull ghcr.io/example/api:{r.randint(1, 9)}.{r.randint(0, 20)}\n"
+        f"Digest: sha256:{_hex(r, 64)}\nStatus: Downloaded newer image\n"
+        f"$ docker images --digests\nREPOSITORY  TAG  DIGEST  IMAGE ID\n"
+        f"example/api  latest  sha256:{_hex(r, 64)}  {_hex(r, 12)}"
+    )
+
+
+def _t_lockfile(r):
+    return "\n".join(
+        f'    "node_modules/{r.choice(("lodash", "react", "zod", "axios", "chalk", "debug"))}": {{\n'
+        f'      "version": "{r.randint(1, 9)}.{r.randint(0, 20)}.{r.randint(0, 9)}",\n'
+        f'      "integrity": "sha512-{_b64(r, 64)}"\n    }},'
+        for _ in range(r.randint(2, 3))
+    )
+
+
+def _t_hexdump(r):
+    return "\n".join(
+        f"{i * 16:08x}  " + " ".join(_hex(r, 2) for _ in range(16)) for i in range(r.randint(3, 6))
+    )
+
+
+def _t_tx_hash(r):
+    return (
+        f"Transaction Hash: 0x{_hex(r, 64)}\nBlock: {r.randint(10**6, 2 * 10**7)}\n"
+        f"From: 0x{_hex(r, 40)}\nTo: 0x{_hex(r, 40)}\nValue: 0.{r.randint(1, 999)} ETH"
+    )
+
+
+def _t_ci_cache(r):
+    return (
+        f"Run actions/cache@v4\nCache hit for key: Linux-pip-{_hex(r, 64)}\n"
+        f"Received {r.randint(10, 400)} MB of cache\nCache restored from key: Linux-pip-{_hex(r, 64)}\n"
+        f"HEAD is now at {_hex(r, 7)} {r.choice(('Fix typo', 'Add tests', 'Release v2'))}"
+    )
+
+
+HEX_TEMPLATES: dict[str, Callable[[random.Random], str]] = {
+    "git_log": _t_git_log,
+    "docker_digest": _t_docker_digest,
+    "lockfile": _t_lockfile,
+    "hexdump": _t_hexdump,
+    "tx_hash": _t_tx_hash,
+    "ci_cache": _t_ci_cache,
+}
+HEX_VAL_TEMPLATE = "tx_hash"
+
+
 _FRAMES = (
     "{t}",
     "Why does this fail?\n\n{t}",
@@ -236,7 +299,11 @@ def secret_template_splits(seed: int, n_heldout: int = 4, n_val: int = 2) -> dic
     }
 
 
-def secrets_code_rows(seed: int, per_template: int = 60) -> pd.DataFrame:
+def secrets_code_rows(seed: int, per_template: int = 60, hex_per_template: int = 0) -> pd.DataFrame:
+    """Secret/code hard negatives: ``per_template`` rows per SECRET_TEMPLATES format (split by
+    :func:`secret_template_splits`), plus ``hex_per_template`` rows per HEX_TEMPLATES format
+    (train, one format in val), drawn from their own random stream so that turning them on
+    changes no other row."""
     splits = secret_template_splits(seed)
     r = random.Random(f"{seed}:secrets")
     rows = []
@@ -246,6 +313,15 @@ def secrets_code_rows(seed: int, per_template: int = 60) -> pd.DataFrame:
             rows.append(
                 _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", splits[name])
             )
+    if hex_per_template:
+        h = random.Random(f"{seed}:secrets-hex")
+        for name, fn in HEX_TEMPLATES.items():
+            split = "val" if name == HEX_VAL_TEMPLATE else "train"
+            for _ in range(hex_per_template):
+                text = h.choice(_FRAMES).replace("{t}", fn(h))
+                rows.append(
+                    _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", split)
+                )
     return rows_frame(rows, dedup=False)
 
 

@@ -61,6 +61,7 @@ from .values import (
     hospital_name,
     party_name,
     stable_seed,
+    team_name,
     university_name,
     world_city,
 )
@@ -356,6 +357,7 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "HOSPITAL": _named("ORGANIZATION", lambda c, p: hospital_name(c.rng, p), _OTHER),
     "AGENCY": _gazetteer("ORGANIZATION", agency_name),
     "CLUB": _named("ORGANIZATION", lambda c, p: club_name(c.rng, p), _OTHER),
+    "TEAM": _named("ORGANIZATION", lambda c, p: team_name(c.rng, p), _OTHER),
     "PARTY": _gazetteer("ORGANIZATION", party_name),
     "WIRE": _gazetteer("ORGANIZATION", lambda r: r.choice(NEWS_AGENCIES)),
     "ORG_ACRONYM": _org_acronym,  # "National Council of Wine Growers (NCWG)": two spans
@@ -413,7 +415,7 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
 _UPPER_OF: dict[str, str] = {
     f"{name}_UPPER": name
     for name in ("CITY", "COUNTRY", "WORLD_CITY", "NATION", "STATE", "REGION", "SURNAME", "LAST_NAME",
-                 "COMPANY", "CLUB", "PARTY", "AGENCY", "BANK", "ORGANIZATION")
+                 "COMPANY", "CLUB", "TEAM", "PARTY", "AGENCY", "BANK", "ORGANIZATION")
 }  # fmt: skip
 
 

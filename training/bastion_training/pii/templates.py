@@ -1273,9 +1273,15 @@ Registered in {COUNTRY}, company number {INT}
 
 
 def _build_intl() -> list[Template]:
-    from .templates_intl import INTL_BLOCKS, INTL_BLOCKS_B, INTL_BLOCKS_C, INTL_BLOCKS_D
+    from .templates_intl import INTL_BLOCKS, INTL_BLOCKS_B, INTL_BLOCKS_C, INTL_BLOCKS_D, INTL_BLOCKS_E
 
-    batches = (("v3", INTL_BLOCKS), ("v3b", INTL_BLOCKS_B), ("v3c", INTL_BLOCKS_C), ("v3d", INTL_BLOCKS_D))
+    batches = (
+        ("v3", INTL_BLOCKS),
+        ("v3b", INTL_BLOCKS_B),
+        ("v3c", INTL_BLOCKS_C),
+        ("v3d", INTL_BLOCKS_D),
+        ("v3e", INTL_BLOCKS_E),
+    )
     return [t for tag, blocks in batches for t in blocks.templates(tag)]
 
 

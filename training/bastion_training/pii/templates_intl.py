@@ -934,3 +934,162 @@ the doctor told the patient to come back next week for the results
 The Plaintiff and the Defendant agreed to settle before the Hearing.
 """,
 )
+
+
+# ----------------------------------------------------------------------------- fifth batch
+# Teams in results tables, standings and sports headlines: a team written as its bare city name
+# ("Bolton 2 Chelsea 1", "TAMPA BAY 5 3") is an organisation, and the e5 model tagged such names
+# PERSON (the main source of its lower English PERSON precision). Own strata ("v3e-<lang>").
+INTL_BLOCKS_E = TemplateBlocks()
+
+INTL_BLOCKS_E.multi(
+    "news",
+    "en",
+    """\
+SOCCER - ENGLISH LEAGUE RESULTS
+{WORLD_CITY_UPPER} {NEWS_DATE}
+Results of matches played on {WEEKDAY}:
+{TEAM} {SCORE} {TEAM_2}
+{TEAM_3} {SCORE} {TEAM_4}
+{TEAM_5} {SCORE} {TEAM_6}
+%%
+SOCCER - STANDINGS
+Standings after {WEEKDAY}'s matches (tabulate under played, won, drawn, lost, goals for, against, points):
+{TEAM} {NUM} 8 2 1 24 9 26
+{TEAM_2} {NUM} 7 3 1 19 10 24
+{TEAM_3} {NUM} 6 2 3 17 14 20
+%%
+BASEBALL - MAJOR LEAGUE STANDINGS
+{TEAM_UPPER} 78 55 .586 -
+{TEAM_UPPER_2} 74 59 .556 4
+{TEAM_UPPER_3} 66 67 .496 12
+{TEAM_UPPER_4} 61 72 .459 17
+%%
+NBA - RESULTS OF {WEEKDAY}'S GAMES
+{TEAM_UPPER} {PTS} {TEAM_UPPER_2} {PTS}
+{TEAM_UPPER_3} {PTS} {TEAM_UPPER_4} {PTS}
+%%
+ICE HOCKEY - NHL RESULTS
+{TEAM} 4 {TEAM_2} 2
+{TEAM_3} 3 {TEAM_4} 3 (OT)
+%%
+{TEAM_UPPER} BEAT {TEAM_UPPER_2} {SCORE} IN CUP REPLAY
+%%
+SOCCER - {TEAM_UPPER} HOLD {TEAM_UPPER_2} TO GOALLESS DRAW
+%%
+{TEAM} came from behind to beat {TEAM_2} {SCORE} on {WEEKDAY}, with {SURNAME} scoring the winner in the {NUM}th minute.
+%%
+{TEAM} and {TEAM_2} drew {SCORE} in {WORLD_CITY}, leaving both clubs {NUM} points behind leaders {TEAM_3}.
+%%
+Scorers: {TEAM} - {SURNAME} ({NUM}), {SURNAME_2} ({NUM}). {TEAM_2} - {SURNAME_3} ({NUM}). Attendance: {INT}.
+%%
+{TEAM} manager {FULL_NAME} said his side deserved the win against {TEAM_2}.
+%%
+RUGBY UNION - {TEAM_UPPER} {PTS} {TEAM_UPPER_2} {PTS}
+%%
+CRICKET - COUNTY CHAMPIONSHIP SCORES
+{TEAM} 312 and 145-4 ({SURNAME} 67 not out) v {TEAM_2} 287
+%%
+Fixtures for {WEEKDAY}: {TEAM} v {TEAM_2}, {TEAM_3} v {TEAM_4}, {TEAM_5} v {TEAM_6}.
+%%
+Quarter-final draw: {TEAM} v {TEAM_2}; {TEAM_3} v {TEAM_4}.
+%%
+{TEAM_UPPER} AT {TEAM_UPPER_2}
+{TEAM_UPPER_3} AT {TEAM_UPPER_4}
+""",
+)
+INTL_BLOCKS_E.lines(
+    "chat",
+    "en",
+    """\
+did you see {TEAM} lost to {TEAM_2} last night?
+I've got tickets for {TEAM} vs {TEAM_2} on {WEEKDAY}, want to come?
+{TEAM} are top of the league after beating {TEAM_2} {SCORE}.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "de",
+    """\
+FUSSBALL - ERGEBNISSE DES {NUM}. SPIELTAGS
+{TEAM} - {TEAM_2} {SCORE}
+{TEAM_3} - {TEAM_4} {SCORE}
+%%
+{TEAM} gewann am {WEEKDAY} mit {SCORE} gegen {TEAM_2}; {SURNAME} traf doppelt.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "es",
+    """\
+FÚTBOL - RESULTADOS DE LA JORNADA {NUM}
+{TEAM} {SCORE} {TEAM_2}
+{TEAM_3} {SCORE} {TEAM_4}
+%%
+El {TEAM} empató {SCORE} con el {TEAM_2} y sigue a {NUM} puntos del líder.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "it",
+    """\
+CALCIO - RISULTATI DELLA {NUM}ª GIORNATA
+{TEAM}-{TEAM_2} {SCORE}
+{TEAM_3}-{TEAM_4} {SCORE}
+%%
+Il {TEAM} ha battuto il {TEAM_2} per {SCORE} con una doppietta di {SURNAME}.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "nl",
+    """\
+VOETBAL - UITSLAGEN EREDIVISIE
+{TEAM} - {TEAM_2} {SCORE}
+{TEAM_3} - {TEAM_4} {SCORE}
+%%
+{TEAM} won zondag met {SCORE} van {TEAM_2}; {SURNAME} scoorde twee keer.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "pl",
+    """\
+PIŁKA NOŻNA - WYNIKI {NUM}. KOLEJKI
+{TEAM} - {TEAM_2} {SCORE}
+{TEAM_3} - {TEAM_4} {SCORE}
+%%
+{TEAM} pokonał {TEAM_2} {SCORE}, a dwie bramki strzelił {SURNAME}.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "fr",
+    """\
+FOOTBALL - RÉSULTATS DE LA {NUM}E JOURNÉE
+{TEAM} - {TEAM_2} {SCORE}
+{TEAM_3} - {TEAM_4} {SCORE}
+%%
+{TEAM} s'est imposé {SCORE} face à {TEAM_2} grâce à un doublé de {SURNAME}.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "pt",
+    """\
+FUTEBOL - RESULTADOS DA {NUM}ª RODADA
+{TEAM} {SCORE} {TEAM_2}
+{TEAM_3} {SCORE} {TEAM_4}
+%%
+O {TEAM} venceu o {TEAM_2} por {SCORE}, com dois gols de {SURNAME}.
+""",
+)
+INTL_BLOCKS_E.multi(
+    "news",
+    "ru",
+    """\
+ФУТБОЛ - РЕЗУЛЬТАТЫ {NUM}-ГО ТУРА
+{TEAM} - {TEAM_2} {SCORE}
+{TEAM_3} - {TEAM_4} {SCORE}
+""",
+)

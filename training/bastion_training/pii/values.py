@@ -771,6 +771,14 @@ def club_name(rng: random.Random, ident: Identity) -> str:
     return f"{rng.choice(_CLUB_BEFORE)} {city}"
 
 
+def team_name(rng: random.Random, ident: Identity) -> str:
+    """A team in a results table or standings: most often the bare city name (Bolton, TAMPA BAY,
+    Haifa), which the model tagged as a person; else a club name."""
+    if rng.random() < 0.6:
+        return world_city(rng, ident)
+    return club_name(rng, ident)
+
+
 def party_name(rng: random.Random) -> str:
     if rng.random() < 0.75:
         return rng.choice(PARTIES)
