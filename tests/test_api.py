@@ -110,10 +110,11 @@ class Server:
 
 
 def wait_ready(url: str, timeout: float = 10) -> httpx.Response:
+    """``/readyz`` once the Guard has loaded (200) or failed to load (503, the error)."""
     deadline = time.monotonic() + timeout
     while True:
         r = httpx.get(url + "/readyz")
-        if r.status_code == 200 or time.monotonic() > deadline:
+        if r.json()["status"] != "starting" or time.monotonic() > deadline:
             return r
         time.sleep(0.02)
 
@@ -443,18 +444,25 @@ def test_readyz_503_while_loading_then_200():
         assert httpx.post(srv.url + "/v1/check", json={"text": "hi"}).json()["action"] == "allow"
 
 
-def test_readyz_reports_failed_load():
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        pytest.param("model file corrupt", "RuntimeError: model file corrupt", id="error-reported"),
+        pytest.param(
+            "cannot read /opt/secret/models/pii/model.onnx",
+            "RuntimeError: cannot read model.onnx",
+            id="server-paths-hidden",
+        ),
+    ],
+)
+def test_readyz_reports_failed_load(message, error):
     def broken() -> Guard:
-        raise RuntimeError("model file corrupt")
+        raise RuntimeError(message)
 
     app = create_app(settings=Settings(auth_enabled=False, rate_limit=None), guard_factory=broken)
     with Server(app) as srv:
-        deadline = time.monotonic() + 5
-        while (r := httpx.get(srv.url + "/readyz")).json()[
-            "status"
-        ] == "starting" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert r.status_code == 503 and "model file corrupt" in r.json()["error"]
+        r = wait_ready(srv.url)
+    assert r.status_code == 503 and r.json() == {"status": "failed", "error": error}
 
 
 # audit log privacy: the whole process output of a real server --------------------------------------
