@@ -270,6 +270,19 @@ def test_inputs_reach_the_text(tmp_path, monkeypatch):
     )
 
 
+def test_pii_card_describes_the_manifests_base(tmp_path, monkeypatch):
+    """A cased e5 manifest (case_features false) is not described as the uncased MiniLM with
+    case features, and the other way round."""
+    monkeypatch.setattr(pii_templates, "TEMPLATES", FIXED_TEMPLATES)
+    e5 = {**PII_MANIFEST, "case_features": False, "base_model": "intfloat/multilingual-e5-small"}
+    card = model_card.pii_card(_write_model(tmp_path / "a", e5, None), tmp_path / "a" / "report")
+    assert "intfloat/multilingual-e5-small fine-tuned" in card and "case_ids" not in card
+    assert "UNER train" in card and "English-centric" not in card
+    minilm = {**PII_MANIFEST, "case_features": True}
+    card = model_card.pii_card(_write_model(tmp_path / "b", minilm, None), tmp_path / "b" / "report")
+    assert "all-MiniLM-L6-v2 (uncased)" in card and "case_ids" in card and "UNER train" not in card
+
+
 def test_render_template_fills_every_field_or_fails():
     from bastion_training.common import render_template
 

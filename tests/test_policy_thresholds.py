@@ -138,22 +138,34 @@ def test_token_budget_uses_the_counting_detectors():
         guard.check("one two three four")
 
 
+# (text, its whole street address): short addresses that shipped models have scored between 0.3
+# and their calibrated ADDRESS cut (2026.12.01-d658e3e4: the first; -fc193b89: the second)
+_UNDER_CUT = (
+    ("Ship to 12 Baker Street", "12 Baker Street"),
+    ("try 12 Mill Lane maybe", "12 Mill Lane"),
+    ("I live near 12 Rose Gardens", "12 Rose Gardens"),
+)
+
+
 def test_label_threshold_below_the_shipped_models_cut_brings_a_span_back() -> None:
-    # the shipped NER scores this address under its calibrated ADDRESS cut: the detector must
-    # hand it to the Guard (floor 0) so the Policy, not the detector, decides
+    # the shipped NER scores one of these addresses under its calibrated ADDRESS cut: the detector
+    # must hand it to the Guard (floor 0) so the Policy, not the detector, decides
     from bastion.config import default_models_dir
     from bastion.detectors.onnx_ner import OnnxNERDetector
 
-    text = "Ship to 12 Baker Street"
     ner = OnnxNERDetector.load(default_models_dir() / "pii", min_score=0.0)
     cut = ner.model.manifest.thresholds["ADDRESS"]
-    scores = [s.score for s in ner.predict([text])[0] if s.label == "ADDRESS"]
-    assert scores and 0.3 < max(scores) < cut, (scores, cut)
+    found = []
+    for (text, street), spans in zip(_UNDER_CUT, ner.predict([t for t, _ in _UNDER_CUT]), strict=True):
+        scores = [s.score for s in spans if s.label == "ADDRESS" and text[s.start : s.end] == street]
+        if scores and 0.3 < max(scores) < cut:
+            found.append((text, street, max(scores)))
+    assert found, f"no address of the table scores between 0.3 and the cut {cut}: extend the table"
+    text, street, score = found[0]
     assert not any(f.label == "ADDRESS" for f in Guard.default().check(text).pii)
-    below = round(max(scores) - 0.05, 2)
+    below = round(score - 0.05, 2)
     low = Guard.default(policy=Policy(label_thresholds={"ADDRESS": below})).check(text)
-    # the house number travels with the street (onnx_ner.with_house_number)
     assert [(f.label, text[f.start : f.end]) for f in low.pii if f.label == "ADDRESS"] == [
-        ("ADDRESS", "12 Baker Street")
+        ("ADDRESS", street)
     ]
-    assert "Baker" not in low.redacted_text and "12" not in low.redacted_text
+    assert all(word not in low.redacted_text for word in street.split())

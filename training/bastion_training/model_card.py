@@ -83,8 +83,22 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
     if summary.exists():
         body = summary.read_text(encoding="utf-8").split("\n", 1)[1]
         sections += render_template("card_pii_evaluation.md", body=body.replace("\n## ", "\n### "))
+    # v4 models are cased (multilingual-e5-small, no case-feature input) and also trained on the
+    # train-role NER corpora; the MiniLM models before them take case features
+    cased = m.get("case_features") is False
     return render_template(
         "pii_card.md",
+        what_it_is=(
+            render_template("card_pii_what_cased.md", base_model=m.get("base_model", "a cased encoder"))
+            if cased
+            else render_template("card_pii_what_minilm.md")
+        ),
+        corpora=(
+            " and the train-role NER corpora (UNER train, GermEval dev, leNER-Br train, factRuEval dev, Europeana)"
+            if cased
+            else ""
+        ),
+        base_limit=render_template("card_pii_limit_cased.md" if cased else "card_pii_limit_minilm.md"),
         labels=", ".join(labels),
         max_length=m["max_length"],
         stride=m.get("stride"),
