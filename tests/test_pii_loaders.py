@@ -347,9 +347,9 @@ def test_native_templates_moved_no_earlier_template_between_splits():
     assert all(after[k] == v for k, v in before.items())
 
 
-@pytest.mark.parametrize("batch", ["v3b", "v3c"])
+@pytest.mark.parametrize("batch", ["v3b", "v3c", "v3d", "v3e", "v3f"])
 def test_later_batches_moved_no_earlier_template_between_splits(batch):
-    order = ["v3", "v3b", "v3c"]
+    order = ["v3", "v3b", "v3c", "v3d", "v3e", "v3f"]
     later = tuple(order[order.index(batch) :])
     earlier = tuple(t for t in TEMPLATES if t.stratum.split("-")[0] not in later)
     before = {t.template_id: s for s, ts in split_templates(earlier).items() for t in ts}

@@ -36,6 +36,11 @@ from bastion_training.injection.negatives import (
     system_prompt_rows,
 )
 from bastion_training.injection.negatives_prompt_talk import kind_counts, prompt_talk_hard_rows
+from bastion_training.injection.platform_prompts import (
+    documentation_extraction_rows,
+    platform_wrapper_rows,
+    secret_guard_rows,
+)
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -75,6 +80,11 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     # v4 run 4: benign twins of the soft-extraction positives (talk about prompts, instructions,
     # secrets and leaks in the 13 languages); run 3 without them flagged such talk as attack
     "prompt_talk_hard": 1500,
+    # v4 run 6: platform-wrapped custom assistants and short secret keepers (label 0),
+    # documentation-framed extraction and its twins (platform_prompts.py); 0 = off
+    "platform_prompts": 0,
+    "secret_guards": 0,
+    "doc_extraction": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -197,6 +207,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["system_prompts_long"] = long_system_prompt_rows(seed, int(e["system_prompts_long"]), vf)
     parts["prompt_talk"] = prompt_talk_rows(seed, int(e["prompt_talk"]), vf)
     parts["prompt_talk_hard"] = prompt_talk_hard_rows(seed, int(e["prompt_talk_hard"]), vf)
+    parts["platform_prompts"] = platform_wrapper_rows(seed, int(e["platform_prompts"]), vf, _awesome_roles(root))
+    parts["secret_guards"] = secret_guard_rows(seed, int(e["secret_guards"]), vf)
+    parts["doc_extraction"] = documentation_extraction_rows(seed, int(e["doc_extraction"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():

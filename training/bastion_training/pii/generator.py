@@ -30,6 +30,7 @@ from bastion.labels import NER_LABELS
 
 from bastion_training.config import PIIDataParams
 
+from .ru_names import CASES, ru_person
 from .schema import assert_valid_spans, make_frame
 from .templates import TEMPLATES, Template
 from .templates_intl import CAPITALS
@@ -123,6 +124,11 @@ def _ts(rng: random.Random) -> str:
     )
 
 
+_MEDS = ("Lasix", "Vancomycin", "Vanco", "Heparin", "Lopressor", "Fentanyl", "Propofol", "Insulin", "Amiodarone",
+         "Captopril", "Diltiazem", "Zosyn", "Ceftriaxone", "Metoprolol", "Coumadin", "Dilaudid", "Ativan",
+         "Tylenol", "Protonix", "Zofran", "Morphine", "Levophed", "Neo", "Kayexalate", "Digoxin", "Albuterol",
+         "Atrovent", "Solumedrol", "Flagyl", "Cipro", "Haldol", "Lactulose", "Colace", "Senna", "KCl",
+         "Mag sulfate", "Nitro", "Dopamine", "Precedex", "Versed")  # fmt: skip
 _PRODUCTS = ["Nimbus", "DataGrid Pro", "SyncBox", "Acme Router X2", "PixelPad", "CloudVault", "Orion CLI",
              "TaskFlow", "Quartz Watch", "EchoBuds", "Helix SDK", "Mango Pay", "Atlas Maps", "Zephyr Fan"]  # fmt: skip
 _COUNTRIES = ["Germany", "France", "Spain", "Italy", "Portugal", "Brazil", "India", "Canada", "Japan", "Kenya",
@@ -409,13 +415,24 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "NATIONALITY": _filler(lambda r: r.choice(NATIONALITIES)),
     "NUM": _filler(lambda r: str(r.randint(1, 40))),
     "PTS": _filler(lambda r: str(r.randint(60, 130))),
+    # clinical notes: drugs and ward/test abbreviations are not PII, in capitals or not
+    "MED": _filler(lambda r: r.choice(_MEDS)),
+    "MED_UPPER": _filler(lambda r: r.choice(_MEDS).upper()),
+    "DOSE": _filler(lambda r: r.choice([f"{r.choice([0.5, 1, 2, 5, 10, 20, 40, 80])} MG", f"{r.randint(1, 20)} UNITS",
+                                        f"{r.choice([250, 500, 1000])} ML", f"{r.randint(1, 10)} MCG/KG/MIN"])),
+    "VITALS": _filler(lambda r: f"HR {r.randint(55, 120)} BP {r.randint(90, 170)}/{r.randint(45, 95)} "
+                                f"RR {r.randint(12, 28)} SAT {r.randint(88, 100)}%"),
+    **{f"RU_NAME_{c.upper()}": _gazetteer("PERSON", lambda r, c=c: ru_person(r, c, with_first=True)) for c in CASES},
+    **{f"RU_SURNAME_{c.upper()}": _gazetteer("PERSON", lambda r, c=c: ru_person(r, c, with_first=False))
+       for c in CASES},
 }  # fmt: skip
 
 # "{X_UPPER}" writes slot X in capitals (datelines, headlines) and shares X's value within a text.
 _UPPER_OF: dict[str, str] = {
     f"{name}_UPPER": name
     for name in ("CITY", "COUNTRY", "WORLD_CITY", "NATION", "STATE", "REGION", "SURNAME", "LAST_NAME",
-                 "COMPANY", "CLUB", "TEAM", "PARTY", "AGENCY", "BANK", "ORGANIZATION")
+                 "COMPANY", "CLUB", "TEAM", "PARTY", "AGENCY", "BANK", "ORGANIZATION", "FULL_NAME",
+                 "FIRST_NAME", "HOSPITAL")
 }  # fmt: skip
 
 
@@ -438,7 +455,7 @@ _FILLER_SLOTS = frozenset(
     {"ORDER_ID", "UUID", "VERSION", "HASH", "EPOCH", "BAD_CARD", "DATE", "TIME", "TS", "REQ_ID", "AMOUNT", "INT",
      "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4",
      "NEWS_DATE", "YEAR", "DAY", "MONTH", "WEEKDAY", "SCORE", "SETS", "RACE_TIME", "PCT", "FIGURE", "NATIONALITY",
-     "NUM", "PTS", "USER_AGENT"}
+     "NUM", "PTS", "USER_AGENT", "MED", "MED_UPPER", "DOSE", "VITALS"}
 )  # fmt: skip
 
 

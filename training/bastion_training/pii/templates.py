@@ -1273,7 +1273,14 @@ Registered in {COUNTRY}, company number {INT}
 
 
 def _build_intl() -> list[Template]:
-    from .templates_intl import INTL_BLOCKS, INTL_BLOCKS_B, INTL_BLOCKS_C, INTL_BLOCKS_D, INTL_BLOCKS_E
+    from .templates_intl import (
+        INTL_BLOCKS,
+        INTL_BLOCKS_B,
+        INTL_BLOCKS_C,
+        INTL_BLOCKS_D,
+        INTL_BLOCKS_E,
+        INTL_BLOCKS_F,
+    )
 
     batches = (
         ("v3", INTL_BLOCKS),
@@ -1281,6 +1288,7 @@ def _build_intl() -> list[Template]:
         ("v3c", INTL_BLOCKS_C),
         ("v3d", INTL_BLOCKS_D),
         ("v3e", INTL_BLOCKS_E),
+        ("v3f", INTL_BLOCKS_F),
     )
     return [t for tag, blocks in batches for t in blocks.templates(tag)]
 

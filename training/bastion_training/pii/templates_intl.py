@@ -1093,3 +1093,119 @@ INTL_BLOCKS_E.multi(
 {TEAM_3} - {TEAM_4} {SCORE}
 """,
 )
+
+
+# ----------------------------------------------------------------------------- sixth batch
+# Clinical notes in capitals and shorthand: the shipped model tagged drug names and ward/test
+# abbreviations (LASIX, CCU, CT, AFEBRILE) as places. Written here from the conventions of
+# nursing notes (SOAP sections, vitals, drips); the people, dates and record numbers in them are
+# PII, the medicine is not. And Russian news that names people in oblique cases ("по словам
+# Смита", "с Петровой"), which it read as places or missed. Own strata ("v3f-<lang>").
+INTL_BLOCKS_F = TemplateBlocks()
+
+INTL_BLOCKS_F.multi(
+    "clinical_note",
+    "en",
+    """\
+NPN 7A-7P: PT IS A {NUM} YO MALE ADMITTED TO {HOSPITAL_UPPER} CCU {DATE} WITH CHF EXACERBATION.
+NEURO: A+OX3, MAE, FOLLOWS COMMANDS. CV: NSR 80S, NO ECTOPY. {VITALS}.
+RESP: LS CLEAR UPPER, DIMINISHED BASES. 2L NC. RENAL: {MED_UPPER} {DOSE} IV WITH GOOD RESPONSE.
+P: CONT TO MONITOR, CHECK K+ AND MG IN AM. DR. {SURNAME_UPPER} AWARE.
+%%
+O: AFEBRILE. {VITALS}. {MED_UPPER} GTT AT {DOSE}, WEANED TO OFF AT 1400.
+A: HEMODYNAMICALLY STABLE OFF PRESSORS. WIFE {FIRST_NAME_UPPER} IN TO VISIT, UPDATED BY DR {SURNAME_UPPER}.
+P: TRANSFER TO FLOOR IF STABLE. MRN {MRN}.
+%%
+Nursing progress note {DATE} {TIME}
+Pt {FULL_NAME}, MRN {MRN}. Afebrile, {VITALS}. Started on {MED} {DOSE} PO BID and {MED} PRN for pain.
+CXR this am: no new infiltrates. Abd soft, +BS, tolerating clear liquids. Foley draining clear yellow urine.
+Plan: OOB to chair, PT/OT consult, d/c planning with case mgmt. Son {FIRST_NAME} called, updated.
+%%
+RESP CARE NOTE: PT REMAINS ON PSV 10/5, FIO2 40%. ALBUTEROL/ATROVENT NEBS Q4H. SX FOR THICK TAN SPUTUM.
+ABG {DATE}: 7.38/42/88. RSBI 65. WILL ATTEMPT SBT IN AM PER DR. {LAST_NAME_UPPER}.
+%%
+MICU NURSING ADMIT NOTE
+{FULL_NAME_UPPER}, {NUM} YO F FROM {HOSPITAL_UPPER} ED. HX: COPD, DM2, HTN, AFIB ON COUMADIN.
+ID: TMAX 101.2, WBC 14. BLOOD CX SENT X2, STARTED ON {MED_UPPER} AND {MED_UPPER}.
+GI: NPO EXCEPT MEDS. PROTONIX IV. SKIN: STAGE II DECUB ON COCCYX, DUODERM APPLIED.
+SOCIAL: DAUGHTER {FIRST_NAME_UPPER} IS HCP, PHONE {PHONE_NUMBER}.
+%%
+Event: at {TIME} pt became tachy to 140s, AFib with RVR. {MED} {DOSE} IV x1 given with good effect, now rate
+controlled 90s. Dr {LAST_NAME} notified. EKG done. Lytes sent, K 3.2, repleted with KCl 40 meq PO.
+%%
+CCU NPN: HR 60-70 SB, NO VEA. BP STABLE ON {MED_UPPER} {DOSE}. CATH LAB {DATE}: 90% LAD, STENT PLACED.
+R GROIN SITE CDI, +DP/PT PULSES. HEPARIN OFF AT {TIME}. WILL RESUME DIET IN AM.
+%%
+Discharge summary — {HOSPITAL}
+Patient: {FULL_NAME} (DOB {DATE_OF_BIRTH}, MRN {MRN})
+Attending: Dr. {LAST_NAME_2}
+Diagnoses: community-acquired pneumonia; hyponatremia (resolved).
+Medications on discharge: {MED} {DOSE} daily, {MED} as needed, {MED} at night.
+Follow-up: PCP in 1 week, CXR in 6 weeks.
+%%
+S: "I FEEL BETTER TODAY." O: {VITALS}, LUNGS W/ SCATTERED CRACKLES. LE EDEMA 2+. I/O +500.
+A: VOLUME OVERLOADED. P: {MED_UPPER} {DOSE} IV BID, DAILY WEIGHTS, STRICT I&O, LOW NA DIET.
+%%
+Neuro: sedated on {MED} {DOSE}, opens eyes to voice, PERRLA. RASS -2. Pain controlled with {MED} prn.
+CV: ST 100s, no ectopy, MAP >65 on {MED}. Resp: vented AC 500x14, PEEP 8. GU: Foley, UO 40-60 cc/hr.
+Family meeting with {FULL_NAME} (husband) and Dr. {LAST_NAME_2} at {TIME}: goals of care discussed.
+""",
+)
+INTL_BLOCKS_F.lines(
+    "clinical_note",
+    "en",
+    """\
+PT TOLERATED {MED_UPPER} WELL, NO NAUSEA. AFEBRILE. CONT PLAN.
+{MED} held this am for SBP 85, Dr. {LAST_NAME} aware.
+K 3.4 REPLETED. MG 1.8 REPLETED. CT HEAD NEG. PLAN: NEURO CHECKS Q2H.
+pt seen by {FULL_NAME}, NP; {MED} increased to {DOSE}.
+CULTURES PENDING. CONT {MED_UPPER}/{MED_UPPER}. ID CONSULT TODAY.
+""",
+)
+INTL_BLOCKS_F.multi(
+    "news",
+    "ru",
+    """\
+По словам {RU_NAME_GEN}, переговоры продлятся до конца недели.
+%%
+{RU_NAME_NOM} заявил журналистам, что не собирается уходить в отставку.
+%%
+Встреча с {RU_SURNAME_INS} прошла в городе {CITY} в закрытом режиме.
+%%
+Письмо было адресовано {RU_NAME_DAT}, однако до адресата оно так и не дошло.
+%%
+Эксперты не согласны с {RU_SURNAME_INS}: рост цен, по их мнению, продолжится.
+%%
+Журналисты спросили {RU_SURNAME_ACC} о планах компании {ORGANIZATION} на следующий год.
+%%
+В интервью {RU_NAME_DAT} рассказали о новых санкциях.
+%%
+Сторонники {RU_SURNAME_GEN} вышли на улицы города {CITY} в субботу.
+%%
+Суд оправдал {RU_NAME_ACC}, сообщает агентство {WIRE}.
+%%
+О {RU_SURNAME_PREP} в Москве заговорили после выборов {YEAR} года.
+%%
+Между {RU_SURNAME_INS} и {RU_SURNAME_INS_2} давно идет спор о бюджете.
+%%
+Премию вручили {RU_NAME_DAT} за роман о послевоенном детстве.
+%%
+Как отметила {RU_NAME_NOM}, решение было принято единогласно.
+%%
+Пресс-секретарь {RU_SURNAME_GEN} отказался от комментариев.
+%%
+Фильм о {RU_NAME_PREP} выйдет в прокат весной.
+%%
+Тренер похвалил {RU_SURNAME_ACC} за игру в обороне.
+""",
+)
+INTL_BLOCKS_F.lines(
+    "chat",
+    "ru",
+    """\
+ты видел интервью с {RU_NAME_INS}? по-моему, он прав
+передай {RU_NAME_DAT}, что встреча переносится на четверг
+у {RU_SURNAME_GEN} сегодня день рождения, не забудь поздравить
+я написала {RU_SURNAME_DAT} письмо, но ответа пока нет
+""",
+)
