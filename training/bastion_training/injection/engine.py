@@ -207,7 +207,9 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["system_prompts_long"] = long_system_prompt_rows(seed, int(e["system_prompts_long"]), vf)
     parts["prompt_talk"] = prompt_talk_rows(seed, int(e["prompt_talk"]), vf)
     parts["prompt_talk_hard"] = prompt_talk_hard_rows(seed, int(e["prompt_talk_hard"]), vf)
-    parts["platform_prompts"] = platform_wrapper_rows(seed, int(e["platform_prompts"]), vf, _awesome_roles(root))
+    parts["platform_prompts"] = platform_wrapper_rows(
+        seed, int(e["platform_prompts"]), vf, _awesome_roles(root)
+    )
     parts["secret_guards"] = secret_guard_rows(seed, int(e["secret_guards"]), vf)
     parts["doc_extraction"] = documentation_extraction_rows(seed, int(e["doc_extraction"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
