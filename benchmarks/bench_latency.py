@@ -33,6 +33,14 @@ machine noise hits them alike; each p50 is divided by the reference's p50.
 
 Skips with a message, exit 0, when ``models/onepass`` (or the reference revision) is absent.
 
+    python benchmarks/bench_latency.py --only parallel [--injection DIR] [--reps 100]
+
+The two separate models one after the other (each session on every core: the Guard before
+``parallel_models``) against side by side (each on its share of the cores: what
+``Guard.default`` builds), full ``Guard.check`` at 64 and 256 tokens, interleaved with the
+reference forward below in one loop; p50s as ratios to it. ``--injection`` times another
+injection model folder with the shipped PII model.
+
 ``--json PATH`` (any mode) also writes the numbers the tables print to ``PATH``. In the
 one-pass mode the calls are keyed ``reference``, ``onepass_forward``, ``separate_guard``,
 ``onepass_guard`` and ``onepass_guard[<variant>]`` under ``tokens.<n>.calls`` (each with
@@ -335,12 +343,95 @@ def onepass_ratios(
     return out
 
 
+def _reference(rev: str, tmp: Path):
+    """(session, tokenizer) of the reference model at ``rev``, or ``None`` outside its history."""
+    from tokenizers import Tokenizer
+
+    blobs = {n: _git_blob(rev, f"models/injection/{n}") for n in ("model.onnx", "tokenizer.json")}
+    if not all(blobs.values()):
+        return None
+    for name, blob in blobs.items():
+        (tmp / name).write_bytes(blob)
+    tok = Tokenizer.from_file(str(tmp / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return _plain_session(tmp / "model.onnx"), tok
+
+
+def parallel_ratios(root: Path, injection: Path, reps: int, rev: str = REFERENCE_REV) -> dict:
+    """The parallel mode: full Guard.check with the two separate models one after the other
+    (each session on every core, the Guard before parallel_models) against side by side
+    (each on its share of the cores, what Guard.default builds), interleaved with the
+    reference forward in one loop; p50s as ratios to the reference."""
+    from bastion.config import available_cores
+
+    tmp = tempfile.TemporaryDirectory()
+    ref = _reference(rev, Path(tmp.name))
+    if ref is None:
+        return _skipped(
+            f"the reference model {rev}:models/injection/model.onnx is not in this clone's git history"
+        )
+    share = max(1, available_cores() // 2)
+    regex = build_detector("pii_regex")
+    guards = {
+        "sequential (all cores each)": Guard(
+            [regex, OnnxNERDetector.load(root / "pii"), OnnxInjectionDetector.load(injection)],
+            parallel_models=False,
+        ),
+        f"parallel ({share} thread(s) each)": Guard(
+            [
+                regex,
+                OnnxNERDetector.load(root / "pii", threads=share),
+                OnnxInjectionDetector.load(injection, threads=share),
+            ]
+        ),
+    }
+    inj = guards["sequential (all cores each)"].detectors[2]
+    print(
+        f"injection model {inj.version} ({injection}), PII model {guards['sequential (all cores each)'].detectors[1].version}"
+    )
+    print(f"reference: {rev}:models/injection/model.onnx, plain onnxruntime session, 2 threads\n")
+    print("| tokens | call | p50 ms | p50 / reference |\n|---|---|---|---|")
+    out: dict = {
+        "mode": "parallel",
+        "reference": f"{rev}:models/injection/model.onnx",
+        "reps": reps,
+        "tokens": {},
+    }
+    for n in (64, 256):
+        text = text_of_tokens(inj, n)
+        calls = {"reference: one forward": _one_forward(*ref, text)}
+        calls |= {f"Guard.check, {k}": (lambda g=g, t=text: g.check(t)) for k, g in guards.items()}
+        times: dict[str, list[float]] = {k: [] for k in calls}
+        names = list(calls)
+        for k in names:
+            calls[k]()
+        for rep in range(reps):
+            for k in names[rep % len(names) :] + names[: rep % len(names)]:
+                t0 = time.perf_counter()
+                calls[k]()
+                times[k].append((time.perf_counter() - t0) * 1000)
+        r = statistics.median(times[names[0]])
+        out["tokens"][str(n)] = {}
+        for k in names:
+            p50 = statistics.median(times[k])
+            print(f"| {n} | {k} | {p50:.2f} | {p50 / r:.2f}x |")
+            out["tokens"][str(n)][k] = {"p50_ms": p50, "ratio": p50 / r}
+    tmp.cleanup()
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--models-dir", default=str(Path(__file__).resolve().parents[1] / "models"))
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--reps", type=int, default=100)
-    ap.add_argument("--only", choices=["all", "invariance", "onepass"], default="all")
+    ap.add_argument("--only", choices=["all", "invariance", "onepass", "parallel"], default="all")
+    ap.add_argument(
+        "--injection",
+        default=None,
+        help="injection model folder for --only parallel (default: the shipped one)",
+    )
     ap.add_argument(
         "--onepass-variants",
         default=str(REPO / "artifacts" / "onepass" / "variants"),
@@ -353,6 +444,10 @@ def main() -> None:
     root = Path(args.models_dir)
     if args.only == "invariance":
         _write_json(args.json, invariance(root, args.threads, args.texts, args.rounds))
+        return
+    if args.only == "parallel":
+        injection = Path(args.injection) if args.injection else root / "injection"
+        _write_json(args.json, parallel_ratios(root, injection, args.reps))
         return
     if args.only == "onepass":
         variants = Path(args.onepass_variants) if args.onepass_variants else None

@@ -61,6 +61,18 @@ def default_models_dir() -> Path:
     return here.parent.parent / "models"
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one).
+
+    >>> available_cores() >= 1
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def parse_tasks(value: str | Collection[str]) -> tuple[str, ...]:
     """A task list from ``"pii,injection"`` or a sequence; a non-empty subset of :data:`TASKS`.
 
@@ -107,6 +119,11 @@ def shipped_parts(
     detectors: list[Detector] = [build_detector("pii_regex")] if "pii" in wanted else []
     reasons: list[str] = []
     opts: dict[str, Any] = {} if threads is None else {"threads": threads}
+    # Two separate models run side by side (Pipeline._detect): each gets its share of the
+    # cores, since two sessions each spreading over every core slow each other down
+    # (benchmarks/bench_latency.py --only parallel).
+    split = threads is None and wanted == {"pii", "injection"}
+    model_opts = {"threads": max(1, available_cores() // 2)} if split else opts
 
     def model(name: str) -> Detector | None:
         sub = SHIPPED[name]
@@ -117,7 +134,7 @@ def shipped_parts(
             reasons.append(f"{sub} model not found at {path}")
             return None
         try:
-            return build_detector(name, path=path, **opts, **_FLOOR.get(name, {}))
+            return build_detector(name, path=path, **model_opts, **_FLOOR.get(name, {}))
         except ModelLoadError as exc:
             if on_model_error == "raise":
                 raise

@@ -82,7 +82,8 @@ class GuardBuilders:
     @classmethod
     def from_parts(cls, parts: GuardParts, **options: Any) -> Guard:
         """A Guard of the detectors and policies :mod:`bastion.config` decided; ``options``
-        are the constructor's keyword options (``vault``, ``telemetry``, ``max_workers``)."""
+        are the constructor's keyword options (``vault``, ``telemetry``, ``max_workers``,
+        ``parallel_models``)."""
         return cls(
             parts.detectors,
             parts.policy,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -128,12 +129,17 @@ class Pipeline:
     joinable: frozenset[str]
     token_counters: tuple[CountsTokens, ...]
     calibration: Mapping[str, Mapping[str, float]]
+    # Runs the model detectors side by side when there are several (see _detect).
+    pool: ThreadPoolExecutor | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def of(cls, detectors: Sequence[Detector], degraded_reasons: Sequence[str] = ()) -> Pipeline:
+    def of(
+        cls, detectors: Sequence[Detector], degraded_reasons: Sequence[str] = (), *, parallel: bool = True
+    ) -> Pipeline:
         detectors = tuple(detectors)
         reasons = [*degraded_reasons]
         reasons += [f"{d.name}: fallback detector in use" for d in detectors if d.kind == "fallback"]
+        n_models = sum(d.kind == "model" for d in detectors)
         return cls(
             detectors,
             tuple(reasons),
@@ -141,6 +147,9 @@ class Pipeline:
             frozenset(d.name for d in detectors if d.kind == "model"),
             token_counters(detectors),
             calibration(detectors),
+            ThreadPoolExecutor(n_models, thread_name_prefix="bastion-model")
+            if parallel and n_models > 1
+            else None,
         )
 
     def run(
@@ -192,13 +201,22 @@ class Pipeline:
         each injection detector."""
         raw: list[list[Finding]] = [[] for _ in norms]
         thresholds: dict[str, float] = {}
-        for det in self.detectors:
+        batch = [norms[i].text for i in active]
+        # onnxruntime releases the GIL, so two model sessions (each with its share of the
+        # cores, see config.shipped_parts) finish sooner side by side than one after the
+        # other, and the rules run meanwhile in this thread. Results keep detector order.
+        outs: list[Future[list[list[Finding]]] | list[list[Finding]] | None] = [None] * len(self.detectors)
+        if active and self.pool is not None:
+            for k, det in enumerate(self.detectors):
+                if det.kind == "model":
+                    outs[k] = self.pool.submit(det.detect, batch)
+        for k, det in enumerate(self.detectors):
             if det.category == INJECTION:
                 thresholds[det.name] = pol.injection_threshold_for(det.name)
             if not active:
                 continue
-            batch = [norms[i].text for i in active]
-            results = det.detect(batch)
+            out = outs[k]
+            results = det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
             if len(results) != len(batch):
                 raise RuntimeError(
                     f"detector {det.name} returned {len(results)} results for {len(batch)} texts"
