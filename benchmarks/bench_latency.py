@@ -35,11 +35,13 @@ Skips with a message, exit 0, when ``models/onepass`` (or the reference revision
 
     python benchmarks/bench_latency.py --only parallel [--injection DIR] [--reps 100]
 
-The two separate models one after the other (each session on every core: the Guard before
-``parallel_models``) against side by side (each on its share of the cores: what
-``Guard.default`` builds), full ``Guard.check`` at 64 and 256 tokens, interleaved with the
-reference forward below in one loop; p50s as ratios to it. ``--injection`` times another
-injection model folder with the shipped PII model.
+How the shipped Guard spends the cores: the two models one after the other, each session on
+every core and one window at a time (the Guard before ``parallel_models`` and
+``workers``) against what ``Guard.default`` builds now (one thread per session, the two
+models side by side, windows of a model run at once), and the same for a PII-only Guard.
+Full ``check_many`` at 64 and 256 tokens (one text) and a batch of 32 texts of 64 tokens,
+interleaved with the reference forward below in one loop; p50s as ratios to it, and
+texts/s. ``--injection`` times another injection model folder with the shipped PII model.
 
 ``--json PATH`` (any mode) also writes the numbers the tables print to ``PATH``. In the
 one-pass mode the calls are keyed ``reference``, ``onepass_forward``, ``separate_guard``,
@@ -359,10 +361,7 @@ def _reference(rev: str, tmp: Path):
 
 
 def parallel_ratios(root: Path, injection: Path, reps: int, rev: str = REFERENCE_REV) -> dict:
-    """The parallel mode: full Guard.check with the two separate models one after the other
-    (each session on every core, the Guard before parallel_models) against side by side
-    (each on its share of the cores, what Guard.default builds), interleaved with the
-    reference forward in one loop; p50s as ratios to the reference."""
+    """The parallel mode (see the module docstring); returns what it printed (``--json``)."""
     from bastion.config import available_cores
 
     tmp = tempfile.TemporaryDirectory()
@@ -371,52 +370,66 @@ def parallel_ratios(root: Path, injection: Path, reps: int, rev: str = REFERENCE
         return _skipped(
             f"the reference model {rev}:models/injection/model.onnx is not in this clone's git history"
         )
-    share = max(1, available_cores() // 2)
+    half, cores = max(1, available_cores() // 2), available_cores()
     regex = build_detector("pii_regex")
-    guards = {
-        "sequential (all cores each)": Guard(
-            [regex, OnnxNERDetector.load(root / "pii"), OnnxInjectionDetector.load(injection)],
-            parallel_models=False,
-        ),
-        f"parallel ({share} thread(s) each)": Guard(
-            [
-                regex,
-                OnnxNERDetector.load(root / "pii", threads=share),
-                OnnxInjectionDetector.load(injection, threads=share),
-            ]
-        ),
-    }
-    inj = guards["sequential (all cores each)"].detectors[2]
-    print(
-        f"injection model {inj.version} ({injection}), PII model {guards['sequential (all cores each)'].detectors[1].version}"
+    old = {"threads": None}
+    new = {"threads": 1, "workers": half}
+    seq = Guard(
+        [regex, OnnxNERDetector.load(root / "pii", **old), OnnxInjectionDetector.load(injection, **old)],
+        parallel_models=False,
     )
+    par = Guard(
+        [regex, OnnxNERDetector.load(root / "pii", **new), OnnxInjectionDetector.load(injection, **new)]
+    )
+    pii_old = Guard([regex, OnnxNERDetector.load(root / "pii")])
+    pii_new = Guard([regex, OnnxNERDetector.load(root / "pii", threads=1, workers=cores)])
+    names = {
+        "both models, one after the other, every core each": seq,
+        f"both models side by side, 1 thread x {half} window(s) each": par,
+        "PII only, one window at a time on every core": pii_old,
+        f"PII only, 1 thread x {cores} windows at once": pii_new,
+    }
+    inj = seq.detectors[2]
+    print(f"injection model {inj.version} ({injection}), PII model {seq.detectors[1].version}")
     print(f"reference: {rev}:models/injection/model.onnx, plain onnxruntime session, 2 threads\n")
-    print("| tokens | call | p50 ms | p50 / reference |\n|---|---|---|---|")
+    print(
+        "| tokens | texts per call | Guard | p50 ms | p50 / reference | texts/s |\n|---|---|---|---|---|---|"
+    )
     out: dict = {
         "mode": "parallel",
         "reference": f"{rev}:models/injection/model.onnx",
         "reps": reps,
-        "tokens": {},
+        "rows": [],
     }
-    for n in (64, 256):
+    for n, batch in ((64, 1), (256, 1), (64, 32)):
         text = text_of_tokens(inj, n)
+        texts = [f"{text} {i}" for i in range(batch)]
         calls = {"reference: one forward": _one_forward(*ref, text)}
-        calls |= {f"Guard.check, {k}": (lambda g=g, t=text: g.check(t)) for k, g in guards.items()}
+        calls |= {k: (lambda g=g, t=texts: g.check_many(t)) for k, g in names.items()}
         times: dict[str, list[float]] = {k: [] for k in calls}
-        names = list(calls)
-        for k in names:
+        keys = list(calls)
+        for k in keys:
             calls[k]()
-        for rep in range(reps):
-            for k in names[rep % len(names) :] + names[: rep % len(names)]:
+        for rep in range(reps if batch == 1 else max(3, reps // 10)):
+            for k in keys[rep % len(keys) :] + keys[: rep % len(keys)]:
                 t0 = time.perf_counter()
                 calls[k]()
                 times[k].append((time.perf_counter() - t0) * 1000)
-        r = statistics.median(times[names[0]])
-        out["tokens"][str(n)] = {}
-        for k in names:
+        r = statistics.median(times[keys[0]])
+        for k in keys[1:]:
             p50 = statistics.median(times[k])
-            print(f"| {n} | {k} | {p50:.2f} | {p50 / r:.2f}x |")
-            out["tokens"][str(n)][k] = {"p50_ms": p50, "ratio": p50 / r}
+            rate = 1000 * batch / p50
+            print(f"| {n} | {batch} | {k} | {p50:.2f} | {p50 / r:.2f}x | {rate:.0f} |")
+            out["rows"].append(
+                {
+                    "tokens": n,
+                    "batch": batch,
+                    "guard": k,
+                    "p50_ms": p50,
+                    "ratio": p50 / r,
+                    "texts_per_s": rate,
+                }
+            )
     tmp.cleanup()
     return out
 

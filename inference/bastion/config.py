@@ -119,11 +119,16 @@ def shipped_parts(
     detectors: list[Detector] = [build_detector("pii_regex")] if "pii" in wanted else []
     reasons: list[str] = []
     opts: dict[str, Any] = {} if threads is None else {"threads": threads}
-    # Two separate models run side by side (Pipeline._detect): each gets its share of the
-    # cores, since two sessions each spreading over every core slow each other down
-    # (benchmarks/bench_latency.py --only parallel).
-    split = threads is None and wanted == {"pii", "injection"}
-    model_opts = {"threads": max(1, available_cores() // 2)} if split else opts
+    # By default every model session runs on one thread and several windows run at once
+    # (OnnxTextModel.workers), the two models side by side (Pipeline._detect) with half the
+    # cores each: on this project's 2-core CPU a second intra-op thread barely speeds up a
+    # 64-token window, while a second run beside it nearly doubles the work done
+    # (benchmarks/bench_latency.py --only parallel). An explicit ``threads`` keeps one run
+    # at a time on that many threads.
+    n_models = len(wanted & {"pii", "injection"})
+    model_opts = (
+        opts if threads is not None else {"threads": 1, "workers": max(1, available_cores() // n_models)}
+    )
 
     def model(name: str) -> Detector | None:
         sub = SHIPPED[name]

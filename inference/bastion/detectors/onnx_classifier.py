@@ -80,10 +80,11 @@ class OnnxInjectionDetector(ScoringDetector):
         verify: bool = True,
         overlap: int | None = DEFAULT_OVERLAP,
         batch_invariant: bool = True,
+        workers: int = 1,
     ) -> OnnxInjectionDetector:
         """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
         (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
-        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap)
+        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap, workers=workers)
         return cls(model, batch_size=batch_size, batch_invariant=batch_invariant)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -347,10 +347,11 @@ class OnnxNERDetector(TaggerDetector):
         overlap: int | None = DEFAULT_OVERLAP,
         batch_invariant: bool = True,
         min_score: float | None = None,
+        workers: int = 1,
     ) -> OnnxNERDetector:
         """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
         (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
-        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap)
+        model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap, workers=workers)
         return cls(
             model,
             batch_size=batch_size,
