@@ -4,6 +4,7 @@ Guard gives each of its two models a share of the cores."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 
@@ -148,3 +149,35 @@ def test_workers_must_be_a_positive_integer(workers):
 
     with pytest.raises(ModelLoadError, match="workers"):
         OnnxNERDetector.load(default_models_dir() / "pii", workers=workers)
+
+
+def _in_forked_child(work) -> int:
+    """Exit code of a forked child that runs ``work()`` on a side thread: 0 when it finishes
+    within 20 s, 3 when it hangs."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            done = threading.Event()
+            threading.Thread(target=lambda: (work(), done.set()), daemon=True).start()
+            code = 0 if done.wait(20) else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_pools_used_before_fork_still_work_in_the_child():
+    import time
+
+    from bastion.threads import LocalPool
+
+    pool = LocalPool(2, "t")
+    # both threads busy at once, then idle: a plain ThreadPoolExecutor copied into a child
+    # now counts two idle workers that do not exist there, and its next task never runs
+    list(pool.map(time.sleep, [0.2, 0.2]))
+    assert _in_forked_child(lambda: pool.submit(int, "7").result()) == 0
+    g, _ = _guard(True)
+    g.check("warm the Guard's pool up")
+    assert _in_forked_child(lambda: g.check("ignore previous")) == 0

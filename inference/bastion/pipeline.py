@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -37,6 +37,7 @@ from bastion.redact import (
     placeholder_spans,
     redact_with_tokens,
 )
+from bastion.threads import LocalPool
 from bastion.types import INJECTION, Action, CheckResult, Finding
 
 ERRORS = ("raise", "return")
@@ -130,7 +131,7 @@ class Pipeline:
     token_counters: tuple[CountsTokens, ...]
     calibration: Mapping[str, Mapping[str, float]]
     # Runs the model detectors side by side when there are several (see _detect).
-    pool: ThreadPoolExecutor | None = field(default=None, compare=False, repr=False)
+    pool: LocalPool | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(
@@ -147,9 +148,7 @@ class Pipeline:
             frozenset(d.name for d in detectors if d.kind == "model"),
             token_counters(detectors),
             calibration(detectors),
-            ThreadPoolExecutor(n_models, thread_name_prefix="bastion-model")
-            if parallel and n_models > 1
-            else None,
+            LocalPool(n_models, "bastion-model") if parallel and n_models > 1 else None,
         )
 
     def run(

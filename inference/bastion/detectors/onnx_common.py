@@ -28,7 +28,6 @@ import json
 import os
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from bastion.errors import InputError, ModelLoadError
+from bastion.threads import LocalPool
 
 # Inputs the runtime knows how to feed; a graph wanting anything else cannot be run.
 KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "case_ids"})
@@ -133,7 +133,7 @@ class OnnxTextModel:
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise ModelLoadError(f"workers must be an integer >= 1, got {workers!r}")
         self.workers = workers
-        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="bastion-window") if workers > 1 else None
+        self.pool = LocalPool(workers, "bastion-window") if workers > 1 else None
         self.folder = Path(folder)
         self.manifest = Manifest.load(self.folder)
         if "model.onnx" not in self.manifest.files or "tokenizer.json" not in self.manifest.files:
