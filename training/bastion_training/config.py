@@ -269,6 +269,10 @@ class TrainInjectionParams(EncoderParams):
     # sources (BIPIA, SEP, InjecAgent: the same carriers with and without an attack) then
     # cannot teach "this kind of document is an attack" from a 3:1 positive share
     balance_within_source: bool = False
+    # validation families left out when export picks the operating points: a generator family
+    # that fills much of validation but little of real traffic would otherwise set the
+    # default cut for everyone (run 6: its extraction family pulled the default to 0.05)
+    threshold_exclude_families: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -174,11 +174,43 @@ def indirect_rows(frame: pd.DataFrame) -> np.ndarray:
     return fam.str.startswith(INDIRECT_FAMILIES).to_numpy()
 
 
+def operating_points(
+    val: pd.DataFrame,
+    scores: np.ndarray,
+    *,
+    exclude: tuple[str, ...] = (),
+    target_fpr: float = 0.01,
+    default_max_fpr: float = 0.03,
+) -> dict[str, float]:
+    """Default / strict / indirect thresholds from validation scores, leaving out the rows
+    whose family is in ``exclude``.
+
+    >>> val = pd.DataFrame({"label": [0, 0, 1, 1], "family": ["a", "a", "a", "a"]})
+    >>> operating_points(val, np.array([0.1, 0.2, 0.8, 0.9]))["default"]
+    0.5
+    """
+    from bastion_training.metrics import calibrate_thresholds
+
+    y = val["label"].astype(int).to_numpy()
+    kept = ~val["family"].isin(exclude).to_numpy()
+    thresholds = calibrate_thresholds(
+        y[kept], scores[kept], target_fpr=target_fpr, default_max_fpr=default_max_fpr
+    )
+    # "indirect": the same rule on the validation rows that are documents and tool outputs
+    # (what bastion.conversation checks tool messages at), when both classes are there
+    indirect = indirect_rows(val) & kept
+    if indirect.any() and 0 < y[indirect].sum() < indirect.sum():
+        thresholds["indirect"] = calibrate_thresholds(
+            y[indirect], scores[indirect], target_fpr=target_fpr, default_max_fpr=default_max_fpr
+        )["default"]
+    return thresholds
+
+
 def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: Path) -> dict[str, Any]:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
     from bastion.normalize import normalize
 
-    from bastion_training.metrics import binary_metrics, calibrate_thresholds
+    from bastion_training.metrics import binary_metrics
 
     cal = json.loads((art_dir / "calibration.json").read_text())
     p = ExportParams.from_params(params)
@@ -223,20 +255,16 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
         # Operating points come from what ships: the int8 model through the runtime detector
         # (normalised text, sliding windows), on validation only. Training's own calibration
         # (fp32, truncated to one window) is kept for reference.
-        thresholds = calibrate_thresholds(
-            y, scores["int8"], target_fpr=tp.strict_fpr, default_max_fpr=tp.default_max_fpr
+        thresholds = operating_points(
+            val,
+            scores["int8"],
+            exclude=tp.threshold_exclude_families,
+            target_fpr=tp.strict_fpr,
+            default_max_fpr=tp.default_max_fpr,
         )
-        # "indirect": the same rule on the validation rows that are documents and tool outputs
-        # (what bastion.conversation checks tool messages at), when both classes are there
-        indirect = indirect_rows(val)
-        if indirect.any() and 0 < y[indirect].sum() < indirect.sum():
-            thresholds["indirect"] = calibrate_thresholds(
-                y[indirect],
-                scores["int8"][indirect],
-                target_fpr=tp.strict_fpr,
-                default_max_fpr=tp.default_max_fpr,
-            )["default"]
         manifest["thresholds"] = thresholds
+        if tp.threshold_exclude_families:
+            manifest["thresholds_exclude_families"] = list(tp.threshold_exclude_families)
         manifest["thresholds_training_fp32"] = cal["thresholds"]
         parity = {tag: binary_metrics(y, sc, thresholds["default"]) for tag, sc in scores.items()}
         parity["auc_delta"] = parity["int8"]["auc"] - parity["fp32"]["auc"]
