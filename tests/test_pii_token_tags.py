@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import pytest
 from bastion.labels import bio_tags
 from bastion_training.train_pii import content_offsets, token_tags
@@ -70,3 +72,41 @@ def test_content_offsets_never_inverts_a_range(text):
     offs = [(0, len(text))]
     ((a, b),) = content_offsets(text, offs)
     assert 0 <= a <= b == len(text)
+
+
+def _split_file(tmp_path) -> object:
+    import pandas as pd
+
+    rows = [
+        {"text": f"Ask Jane {i}", "spans": [{"start": 4, "end": 8, "label": "PERSON"}], "template_id": tid}
+        for i, tid in enumerate(
+            ["en-v3fclinical-001", "en-chat-002", None, "ru-v3fnews-004", "en-news-007"] * 4
+        )
+    ]
+    path = tmp_path / "train.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("patterns", "replay", "want_focus", "want_total"),
+    [
+        (("*-v3f*",), 3, 8, 11),  # 8 focus rows (two templates × 4) + 3 replayed of the 12 others
+        (("en-v3fclinical-*",), 100, 4, 20),  # replay larger than the rest: every row
+        (("nothing-*",), 5, 0, 5),
+        ((), 0, 0, 20),  # replay 0: not a continuation round, every row
+    ],
+)
+def test_load_docs_focus_and_replay(tmp_path, patterns, replay, want_focus, want_total) -> None:
+    from bastion_training.train_pii import load_docs
+
+    docs = load_docs(_split_file(tmp_path), seed=3, focus_templates=patterns, replay_rows=replay)
+    assert len(docs) == want_total
+    numbers = {int(d.text.rsplit(" ", 1)[1]) for d in docs}
+    ids = ["en-v3fclinical-001", "en-chat-002", "", "ru-v3fnews-004", "en-news-007"]
+    focus = {i for i in range(20) if any(fnmatch.fnmatchcase(ids[i % 5], pat) for pat in patterns)}
+    assert len(focus) == want_focus and focus <= numbers  # every focus row is in
+    assert all(d.spans == (("PERSON", 4, 8),) for d in docs)
+    # the same seed picks the same replay rows
+    again = load_docs(_split_file(tmp_path), seed=3, focus_templates=patterns, replay_rows=replay)
+    assert [d.text for d in again] == [d.text for d in docs]

@@ -318,6 +318,11 @@ class TrainPIIParams(EncoderParams):
     per_channel: bool = True
     reduce_range: bool = True
     parity_max_rows: int | None = None
+    # a continuation round (init_from): every train row whose template_id matches one of these
+    # fnmatch patterns, plus a seeded replay sample of ``replay_rows`` of the rest (real corpora
+    # included); 0 trains on every row
+    focus_templates: tuple[str, ...] = ()
+    replay_rows: int = 0
 
     def __post_init__(self) -> None:
         super().__post_init__()

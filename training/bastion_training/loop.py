@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from bastion_training.common import write_json
 from bastion_training.config import LoopParams
@@ -200,3 +201,20 @@ def write_timing(out_dir: Path, result: FitResult) -> None:
     write_json(
         out_dir / TIMING_FILE, {"train_seconds": round(result.seconds, 1), "stopped_by": result.stopped_by}
     )
+
+
+def focus_replay(frame: pd.DataFrame, focus: np.ndarray, replay_rows: int, seed: int) -> pd.DataFrame:
+    """A continuation round's rows: every ``focus`` row plus a seeded sample of ``replay_rows``
+    of the rest (so the checkpoint keeps seeing what it already learnt), in the original order;
+    ``replay_rows`` 0 keeps every row.
+
+    >>> df = pd.DataFrame({"x": range(6)})
+    >>> focus_replay(df, np.array([1, 0, 0, 0, 0, 1], bool), 2, seed=0)["x"].tolist()
+    [0, 3, 4, 5]
+    """
+    if not replay_rows:
+        return frame
+    focus = np.asarray(focus, dtype=bool)
+    rest = frame[~focus]
+    rest = rest.sample(n=min(len(rest), replay_rows), random_state=seed)
+    return pd.concat([frame[focus], rest]).sort_index()

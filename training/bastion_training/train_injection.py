@@ -24,7 +24,7 @@ from bastion.normalize import normalize
 from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, seed_of
 from bastion_training.encoders import resolve_base
-from bastion_training.loop import Evaluation, finish_run, fit
+from bastion_training.loop import Evaluation, finish_run, fit, focus_replay
 from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
 
 
@@ -193,11 +193,8 @@ def _frames(p: TrainInjectionParams, seed: int, data_dir: Path) -> tuple[pd.Data
         train_df = pd.concat(
             [train_df, mined[train_df.columns.intersection(mined.columns)]], ignore_index=True
         )
-    if p.replay_rows:
-        focus = train_df["family"].isin([*p.focus_families, "mined_hard_negative"])
-        rest = train_df[~focus]
-        rest = rest.sample(n=min(len(rest), p.replay_rows), random_state=seed)
-        train_df = pd.concat([train_df[focus], rest]).sort_index()
+    focus = train_df["family"].isin([*p.focus_families, "mined_hard_negative"]).to_numpy()
+    train_df = focus_replay(train_df, focus, p.replay_rows, seed)
     if p.max_val_rows and len(val_df) > p.max_val_rows:
         # a fixed, seeded subset keeps periodic evaluation affordable; the export recalibrates
         # the operating points on the whole validation split through the int8 runtime

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import fnmatch
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from bastion.normalize import normalize
 from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
 from bastion_training.config import REPO_ROOT, TrainPIIParams, seed_of
 from bastion_training.encoders import is_cased, resolve_base
-from bastion_training.loop import Evaluation, finish_run, fit
+from bastion_training.loop import Evaluation, finish_run, fit, focus_replay
 from bastion_training.metrics import temperature_report
 from bastion_training.spans import Span, span_scores
 
@@ -80,10 +81,25 @@ def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequenc
     return Doc(norm.text, tuple(sorted(out)))
 
 
-def load_docs(path: Path, max_rows: int | None = None, seed: int = 13) -> list[Doc]:
-    df = pd.read_parquet(path, columns=["text", "spans"])
+def load_docs(
+    path: Path,
+    max_rows: int | None = None,
+    seed: int = 13,
+    *,
+    focus_templates: Sequence[str] = (),
+    replay_rows: int = 0,
+) -> list[Doc]:
+    """The rows of one split as normalised docs: a seeded ``max_rows`` subset, or for a
+    continuation round every row of the ``focus_templates`` patterns plus ``replay_rows`` others."""
+    df = pd.read_parquet(path)
     if max_rows and len(df) > max_rows:
         df = df.sample(n=int(max_rows), random_state=seed)
+    if replay_rows:
+        ids = (
+            df["template_id"].fillna("").astype(str) if "template_id" in df else pd.Series("", index=df.index)
+        )
+        focus = ids.map(lambda t: any(fnmatch.fnmatchcase(t, pat) for pat in focus_templates)).to_numpy(bool)
+        df = focus_replay(df, focus, replay_rows, seed)
     return [normalise_doc(str(t), _as_spans(s)) for t, s in zip(df["text"], df["spans"], strict=True)]
 
 
@@ -314,7 +330,13 @@ def train(
     tags = bio_tags()
     size, stride = p.max_length - 2, p.window_stride
     thresholds = {"default": p.min_score}
-    train_docs = load_docs(data_dir / "train.parquet", p.max_train_rows, seed)
+    train_docs = load_docs(
+        data_dir / "train.parquet",
+        p.max_train_rows,
+        seed,
+        focus_templates=p.focus_templates,
+        replay_rows=p.replay_rows,
+    )
     val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
     base, base_desc = resolve_base(p, params)
     if use_case_features is None:
