@@ -11,6 +11,7 @@ from bastion_training.injection import platform_prompts as P
 from bastion_training.injection.engine import engine_frames
 from bastion_training.injection.multilingual import LANGS
 from bastion_training.injection.sysprompts import _split
+from helpers_engine import SMALL_ENGINE
 
 ROLES = [(f"awesome:{i}", f"I want you to act as role number {i}. Answer briefly.") for i in range(40)]
 
@@ -92,17 +93,7 @@ def test_deterministic_per_seed_and_empty_at_zero(fn, args):
 
 
 def test_engine_adds_the_families_only_when_asked(tmp_path: Path):
-    small = {
-        "carrier_pos": 4,
-        "carrier_neg": 4,
-        "secrets_per_template": 1,
-        "discussion": 2,
-        "system_prompts": 2,
-        "system_prompts_composed": 2,
-        "roleplay_fiction": 2,
-        "native_benign_per_lang": 1,
-        "prompt_talk_hard": 2,
-    }
+    small = {**SMALL_ENGINE, "prompt_talk_hard": 2}
     off, _ = engine_frames({"engine": small}, tmp_path, 13)
     on, stats = engine_frames(
         {"engine": {**small, "platform_prompts": 30, "secret_guards": 30, "doc_extraction": 30}}, tmp_path, 13

@@ -17,6 +17,7 @@ from bastion_training.injection.negatives_prompt_talk import (
     prompt_talk_hard_rows,
 )
 from bastion_training.injection.sysprompts import _SOFT, soft_extraction_rows
+from helpers_engine import SMALL_ENGINE
 
 N = 1500  # params.yaml's extraction_soft
 
@@ -113,16 +114,7 @@ def test_kind_counts_add_up(neg):
 
 
 def test_engine_builds_the_family_with_its_default_count(tmp_path: Path):
-    small = {
-        "carrier_pos": 4,
-        "carrier_neg": 4,
-        "secrets_per_template": 1,
-        "discussion": 2,
-        "system_prompts": 2,
-        "system_prompts_composed": 2,
-        "roleplay_fiction": 2,
-        "native_benign_per_lang": 1,
-    }
+    small = SMALL_ENGINE
     # an empty datasets root: only the generated parts, and no prompt_talk_hard key given
     df, stats = engine_frames({"engine": small}, tmp_path, 13)
     fam = df[df["family"] == FAMILY]
