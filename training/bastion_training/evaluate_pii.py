@@ -48,6 +48,8 @@ SET_SCOPE: dict[str, tuple[str, ...] | None] = {
     "test": None,  # generator test split: every NER label
     # every NER label but the two presidio-research's annotation lacks
     "eval_presidio": tuple(lb for lb in NER_LABELS if lb not in ("DATE_OF_BIRTH", "USERNAME")),
+    # the same rows with each postal address one ADDRESS span, as bastion defines the label
+    "eval_presidio_blocks": tuple(lb for lb in NER_LABELS if lb not in ("DATE_OF_BIRTH", "USERNAME")),
     "eval_wnut_test": ("PERSON", "LOCATION"),
     "eval_conll_test": ("PERSON", "LOCATION"),
     "eval_deid": ("PERSON", "LOCATION", "PHONE_NUMBER"),
@@ -63,6 +65,8 @@ SET_SCOPE: dict[str, tuple[str, ...] | None] = {
         "USERNAME",
     ),
 }
+# sets that repeat another set's rows under a different gold: left out of pooled figures
+SAME_ROWS: frozenset[str] = frozenset({"eval_presidio_blocks"})
 # Multilingual eval-only NER frames (issue 13): people, places, organisations; German LER also
 # annotates street names (ADDRESS).
 MULTILINGUAL_SETS: tuple[str, ...] = (
@@ -244,7 +248,7 @@ def person_by_lang(
     out: dict[str, dict[str, Any]] = {}
     for name, df in sets.items():
         scope = SET_SCOPE.get(name)
-        if name not in preds or (scope is not None and "PERSON" not in scope):
+        if name not in preds or name in SAME_ROWS or (scope is not None and "PERSON" not in scope):
             continue
         langs = df["lang"].astype(str).tolist() if "lang" in df else ["en"] * len(df)
         g = [[x for x in row if x[0] == "PERSON"] for row in gold_spans(df)]
@@ -426,12 +430,19 @@ def main(argv: list[str] | None = None) -> int:
         log.info("evaluating %s", sys_name)
         r: dict[str, Any] = {"sets": {}, "seconds": 0.0, "texts": 0}
         raw_preds: dict[str, list[list[Span]]] = {}
+        # sets that are the same rows under another gold (eval_presidio_blocks) are run once
+        runs: dict[tuple[str, ...], tuple[list[list[Span]], float]] = {}
         for set_name, df in sets.items():
             texts = df["text"].astype(str).tolist()
-            pred, secs = run_guard(guard, texts)
+            key = tuple(texts)
+            fresh = key not in runs
+            if fresh:
+                runs[key] = run_guard(guard, texts)
+            pred, secs = runs[key]
             raw_preds[set_name] = pred
-            r["seconds"] += secs
-            r["texts"] += len(texts)
+            if fresh:
+                r["seconds"] += secs
+                r["texts"] += len(texts)
             scope = SET_SCOPE[set_name]
             g = scoped(gold_spans(df), set_name, scope)
             p = scoped(pred, set_name, scope)

@@ -34,6 +34,11 @@ EVAL_SETS: dict[str, tuple[tuple[str, ...], Callable[[list[Path]], pd.DataFrame]
         ("pii/presidio-research/data/synth_dataset_v2.json",),
         lambda p: loaders.load_presidio(p[0]),
     ),
+    # the same texts, each postal address one ADDRESS span (bastion's label definition)
+    "eval_presidio_blocks": (
+        ("pii/presidio-research/data/synth_dataset_v2.json",),
+        lambda p: loaders.load_presidio(p[0], "eval_presidio_blocks", blocks=True),
+    ),
     "eval_wnut_test": (
         ("pii/emerging_entities_17/emerging.test.annotated",),
         lambda p: loaders.load_conll(p[0], "wnut17", "eval_wnut_test", "wnut17", "social"),

@@ -202,14 +202,54 @@ def load_conll(
 # --------------------------------------------------------------------------- JSON sets
 
 
-def load_presidio(path: Path, split: str = "eval_presidio") -> pd.DataFrame:
+# what may sit between two pieces of one postal address in presidio-research's text
+_ADDRESS_GAP = re.compile(r"[\s,.;:/-]*")
+
+
+def address_blocks(text: str, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join presidio-research's address pieces into one ADDRESS span per address.
+
+    Its generator labels a postal address piece by piece (building number, street and flat as
+    separate STREET_ADDRESS spans, the town as GPE, the postcode as ZIP_CODE), while bastion's
+    ADDRESS is the whole block (issue 13's label definition): an ADDRESS span absorbs the
+    ADDRESS, LOCATION and ``ZIP`` spans that follow it across nothing but spaces and
+    punctuation. A LOCATION that does not continue an address stays a LOCATION; postcodes
+    outside an address are dropped (out of scope).
+
+    >>> t = "Send it to 12 Elm Road, Apt 3, Leeds LS1 4AB today, not to Paris."
+    >>> sp = [{"start": 11, "end": 13, "label": "ADDRESS"}, {"start": 14, "end": 22, "label": "ADDRESS"},
+    ...       {"start": 24, "end": 29, "label": "ADDRESS"}, {"start": 31, "end": 36, "label": "LOCATION"},
+    ...       {"start": 37, "end": 44, "label": "ZIP"}, {"start": 59, "end": 64, "label": "LOCATION"}]
+    >>> [(t[x["start"] : x["end"]], x["label"]) for x in address_blocks(t, sp)]
+    [('12 Elm Road, Apt 3, Leeds LS1 4AB', 'ADDRESS'), ('Paris', 'LOCATION')]
+    """
+    out: list[dict[str, Any]] = []
+    for span in sorted(spans, key=lambda x: (x["start"], x["end"])):
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev["label"] == "ADDRESS"
+            and span["label"] in ("ADDRESS", "LOCATION", "ZIP")
+            and span["start"] >= prev["end"]
+            and _ADDRESS_GAP.fullmatch(text, prev["end"], span["start"])
+        ):
+            out[-1] = {**prev, "end": span["end"]}
+        else:
+            out.append(dict(span))
+    return [x for x in out if x["label"] != "ZIP"]
+
+
+def load_presidio(path: Path, split: str = "eval_presidio", *, blocks: bool = False) -> pd.DataFrame:
     """Presidio's ``synth_dataset_v2.json``: ``full_text`` + ``spans[{entity_type, entity_value,
-    start_position, end_position}]``. ``template_id`` is kept so results can be grouped by it."""
+    start_position, end_position}]``. ``template_id`` is kept so results can be grouped by it.
+    ``blocks``: one ADDRESS span per postal address (:func:`address_blocks`) instead of the
+    source's pieces."""
     rows, stats, dropped = [], Counter(), Counter()
     for _, record, text in _text_records(_read_json(path), "full_text", stats):
         raw = []
         for span in record.get("spans") or []:
-            label = _in_scope("presidio", span.get("entity_type"), dropped)
+            kind = span.get("entity_type")
+            label = "ZIP" if blocks and kind == "ZIP_CODE" else _in_scope("presidio", kind, dropped)
             if label is None:
                 continue
             start, end = span.get("start_position"), span.get("end_position")
@@ -217,6 +257,12 @@ def load_presidio(path: Path, split: str = "eval_presidio") -> pd.DataFrame:
                 stats["value_mismatch"] += 1
                 continue
             raw.append({"start": start, "end": end, "label": label})
+        if blocks:
+            n = len(raw)
+            raw = address_blocks(
+                text, [x for x in raw if isinstance(x["start"], int) and isinstance(x["end"], int)]
+            )
+            stats["address_pieces_joined"] += n - len(raw)
         spans, st = clean_spans(text, raw)
         stats.update(st)
         rows.append(_row(text, spans, "presidio", str(record.get("template_id")), "presidio", split))

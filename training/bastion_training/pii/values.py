@@ -371,6 +371,22 @@ def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any 
     )
 
 
+def stable_faker(locale: str) -> Faker:
+    """A Faker whose draws depend on its seed alone.
+
+    Faker's it_IT address provider builds its city list from a set, so its order (and the city
+    a seeded draw returns) changed with each process's string-hash seed: two builds of the
+    same params differed in 1.3 % of the PII train rows. Sorting that list in place keeps
+    every draw's index, so only the city at each index is now fixed.
+    """
+    fake = Faker(locale)
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if type(provider).__module__.startswith("faker.providers.address.it_") and isinstance(cities, list):
+            provider.cities = sorted(cities)
+    return fake
+
+
 def build_pools(
     locales: Mapping[str, float],
     size: int,
@@ -386,7 +402,7 @@ def build_pools(
     total = sum(locales.values()) or 1.0
     pools: dict[str, list[Identity]] = {}
     for locale, weight in locales.items():
-        fake = Faker(locale)
+        fake = stable_faker(locale)
         fake.seed_instance(stable_seed(seed, split, locale, "faker"))
         rng = random.Random(stable_seed(seed, split, locale, "rng"))
         want = max(min_per_locale, round(size * weight / total))
