@@ -118,6 +118,33 @@ def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
     return out
 
 
+def refuse_over_budget(
+    counters: Sequence[CountsTokens],
+    norms: Sequence[Normalized],
+    failed: dict[int, InputError],
+    budget: int,
+    errors: str,
+) -> None:
+    """Refuse texts whose model token count is over ``policy.max_tokens``, before any
+    model runs (a text is checked whole or not at all): raised, or put in ``failed``."""
+    todo = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
+    if not todo:
+        return
+    worst = [0] * len(norms)
+    for det in counters:
+        for i, n in zip(todo, det.count_tokens([norms[i].text for i in todo]), strict=True):
+            worst[i] = max(worst[i], int(n))
+    for i in todo:
+        if worst[i] > budget:
+            exc = InputError(
+                f"text {i} has {worst[i]} model tokens, over the compute budget of {budget} "
+                "(policy.max_tokens)"
+            )
+            if errors == "raise":
+                raise exc
+            failed[i] = exc
+
+
 @dataclass(frozen=True)
 class Pipeline:
     """A Guard's detectors and what follows from them, worked out once: the reasons the
@@ -160,7 +187,7 @@ class Pipeline:
         originals, failed = read_texts(texts, pol.max_chars, errors)
         norms = [normalize(t) for t in originals]
         if pol.max_tokens is not None:
-            self._check_budget(norms, failed, pol.max_tokens, errors)
+            refuse_over_budget(self.token_counters, norms, failed, pol.max_tokens, errors)
         active = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
         raw, thresholds = self._detect(norms, active, pol)
         per_text_ms = (time.perf_counter() - t0) * 1000.0 / max(1, len(originals))
@@ -170,28 +197,6 @@ class Pipeline:
             else self._result(originals[i], raw[i], pol, ops, thresholds, per_text_ms, vault)
             for i in range(len(originals))
         ]
-
-    def _check_budget(
-        self, norms: Sequence[Normalized], failed: dict[int, InputError], budget: int, errors: str
-    ) -> None:
-        """Refuse texts whose model token count is over ``policy.max_tokens``, before any
-        model runs (a text is checked whole or not at all)."""
-        todo = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
-        if not todo:
-            return
-        worst = [0] * len(norms)
-        for det in self.token_counters:
-            for i, n in zip(todo, det.count_tokens([norms[i].text for i in todo]), strict=True):
-                worst[i] = max(worst[i], int(n))
-        for i in todo:
-            if worst[i] > budget:
-                exc = InputError(
-                    f"text {i} has {worst[i]} model tokens, over the compute budget of {budget} "
-                    "(policy.max_tokens)"
-                )
-                if errors == "raise":
-                    raise exc
-                failed[i] = exc
 
     def _detect(
         self, norms: Sequence[Normalized], active: Sequence[int], pol: Policy

@@ -157,30 +157,9 @@ class OnnxTextModel:
         self._check_graph()
 
     def _check_graph(self) -> None:
-        """Refuse a graph that does not fit the manifest, before any request reaches it."""
-        where = self.folder / "model.onnx"
-        task = self.manifest.task
-        if task not in OUTPUT_RANK:
-            raise ModelLoadError(
-                f"{self.folder}: unknown task {task!r} in manifest; known: {sorted(OUTPUT_RANK)}"
-            )
-        graph_input_names(self.session.get_inputs(), where)
-        outputs = self.session.get_outputs()
-        rank = OUTPUT_RANK[task]
-        n_labels = len(self.manifest.labels)
-        if not outputs or len(outputs[0].shape) != rank:
-            got = len(outputs[0].shape) if outputs else 0
-            raise ModelLoadError(f"{where}: output rank {got}, a {task} model needs {rank}")
-        last = outputs[0].shape[-1]
-        if isinstance(last, int) and last != n_labels:
-            raise ModelLoadError(f"{where}: the graph has {last} labels, the manifest lists {n_labels}")
-        probe = self._probe()[0]
-        want = (n_labels,) if rank == 2 else (5, n_labels)
-        if probe.shape != want or not np.issubdtype(probe.dtype, np.floating):
-            raise ModelLoadError(
-                f"{where}: probe output {probe.dtype}{list(probe.shape)}, expected float{list(want)} "
-                f"for {n_labels} manifest labels"
-            )
+        """Refuse a graph that does not fit the manifest (:func:`check_graph`); a subclass
+        with other outputs checks its own."""
+        check_graph(self)
 
     def _special(self, *names: str) -> int:
         for n in names:
@@ -260,6 +239,33 @@ class OnnxTextModel:
             one = {name: [values[i]] for name, values in (extra or {}).items()}
             out.append(self.run(self.feeds([row], one))[0])
         return out
+
+
+def check_graph(model: OnnxTextModel) -> None:
+    """Refuse a graph that does not fit the manifest, before any request reaches it."""
+    where = model.folder / "model.onnx"
+    task = model.manifest.task
+    if task not in OUTPUT_RANK:
+        raise ModelLoadError(
+            f"{model.folder}: unknown task {task!r} in manifest; known: {sorted(OUTPUT_RANK)}"
+        )
+    graph_input_names(model.session.get_inputs(), where)
+    outputs = model.session.get_outputs()
+    rank = OUTPUT_RANK[task]
+    n_labels = len(model.manifest.labels)
+    if not outputs or len(outputs[0].shape) != rank:
+        got = len(outputs[0].shape) if outputs else 0
+        raise ModelLoadError(f"{where}: output rank {got}, a {task} model needs {rank}")
+    last = outputs[0].shape[-1]
+    if isinstance(last, int) and last != n_labels:
+        raise ModelLoadError(f"{where}: the graph has {last} labels, the manifest lists {n_labels}")
+    probe = model._probe()[0]
+    want = (n_labels,) if rank == 2 else (5, n_labels)
+    if probe.shape != want or not np.issubdtype(probe.dtype, np.floating):
+        raise ModelLoadError(
+            f"{where}: probe output {probe.dtype}{list(probe.shape)}, expected float{list(want)} "
+            f"for {n_labels} manifest labels"
+        )
 
 
 def _load_tokenizer(folder: Path) -> Any:
