@@ -449,13 +449,23 @@ def previous_version(history_dir: Path, current: str) -> tuple[str, dict[str, An
         data = json.loads(f.read_text(encoding="utf-8"))
         version = data.get("meta", {}).get("version", f.name.removesuffix(".metrics.json"))
         if version != current and data.get("systems"):
-            found.append(
-                (data.get("meta", {}).get("created", ""), version, next(iter(data["systems"].values())))
-            )
+            found.append((shipped_order(data), version, next(iter(data["systems"].values()))))
     if not found:
         return None
     _, version, r = sorted(found, key=lambda t: (t[0], t[1]))[-1]
     return version, r
+
+
+def shipped_order(data: dict[str, Any]) -> str:
+    """When a report's model was made (its manifest's ``created``, kept as ``meta.model_created``),
+    else when the report was: versions are date + hash, so two models of one day would
+    otherwise sort by their hashes.
+
+    >>> shipped_order({"meta": {"model_created": "2026-11-26T02:39:29+00:00", "created": "x"}})
+    '2026-11-26T02:39:29+00:00'
+    """
+    meta = data.get("meta", {})
+    return str(meta.get("model_created") or meta.get("created") or "")
 
 
 def archive_previous_report(out_dir: Path, version: str) -> Path | None:
@@ -782,11 +792,14 @@ def history_rows(history_dir: Path) -> list[str]:
 
     Kept so each retrain shows what changed against the model it replaces, on the same sets.
     """
-    rows = []
+    found = []
     for f in sorted(history_dir.glob("*.metrics.json")) if history_dir.exists() else []:
         data = json.loads(f.read_text(encoding="utf-8"))
-        rows.append(_version_row(data["meta"].get("version", f.name), next(iter(data["systems"].values()))))
-    return rows
+        version = data["meta"].get("version", f.name)
+        found.append(
+            (shipped_order(data), version, _version_row(version, next(iter(data["systems"].values()))))
+        )
+    return [row for *_, row in sorted(found, key=lambda t: (t[0], t[1]))]
 
 
 def _version_row(version: str, r: dict[str, Any]) -> str:
@@ -978,6 +991,7 @@ def main(argv: list[str] | None = None) -> int:
         results[main_name]["targets"]["latency_ratio"] = latency.get("ratio_default", latency["ratio"])
     meta = {
         "version": manifest["version"],
+        "model_created": manifest.get("created"),
         "thresholds": manifest.get("thresholds"),
         "tfidf_threshold": tfidf_thr,
         "caps": {"default": args.cap, "slow": slow_cap, "val": args.val_cap},
