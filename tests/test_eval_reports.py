@@ -345,6 +345,35 @@ def test_archive_and_previous_version(tmp_path):
     assert previous_version(tmp_path / "absent", "v2") is None
 
 
+@pytest.mark.parametrize(
+    ("stamps", "want"),
+    [
+        # same day: the hash of the later model sorts first as a string
+        (
+            {"2026.11.26-d3e8c7d4": "2026-11-26T01:12:37", "2026.11.26-1b691e82": "2026-11-26T02:39:29"},
+            "2026.11.26-1b691e82",
+        ),
+        (
+            {"2026.11.26-1b691e82": "2026-11-26T01:00:00", "2026.11.26-d3e8c7d4": "2026-11-26T02:00:00"},
+            "2026.11.26-d3e8c7d4",
+        ),
+    ],
+)
+def test_previous_version_follows_the_models_creation_time(tmp_path, stamps, want):
+    import json
+
+    hist = tmp_path / "history"
+    hist.mkdir()
+    for version, created in stamps.items():
+        meta = {"version": version, "model_created": created}
+        (hist / f"{version}.metrics.json").write_text(
+            json.dumps({"meta": meta, "systems": {"b": _system(0.5)}})
+        )
+    assert previous_version(hist, "2026.12.02-new")[0] == want
+    # the "earlier versions" table is in the same order, the latest last
+    assert history_rows(hist)[-1].startswith(f"| {want} |")
+
+
 def test_injection_card_embeds_summary_but_links_the_long_tables(tmp_path):
     import json
 
