@@ -365,7 +365,7 @@ def test_previous_version_follows_the_models_creation_time(tmp_path, stamps, wan
     hist = tmp_path / "history"
     hist.mkdir()
     for version, created in stamps.items():
-        meta = {"version": version, "model_created": created}
+        meta = {"version": version, "model_made_at": created}
         (hist / f"{version}.metrics.json").write_text(
             json.dumps({"meta": meta, "systems": {"b": _system(0.5)}})
         )

@@ -457,15 +457,15 @@ def previous_version(history_dir: Path, current: str) -> tuple[str, dict[str, An
 
 
 def shipped_order(data: dict[str, Any]) -> str:
-    """When a report's model was made (its manifest's ``created``, kept as ``meta.model_created``),
+    """When a report's model was made (its manifest's ``created``, kept as ``meta.model_made_at``),
     else when the report was: versions are date + hash, so two models of one day would
     otherwise sort by their hashes.
 
-    >>> shipped_order({"meta": {"model_created": "2026-11-26T02:39:29+00:00", "created": "x"}})
+    >>> shipped_order({"meta": {"model_made_at": "2026-11-26T02:39:29+00:00", "created": "x"}})
     '2026-11-26T02:39:29+00:00'
     """
     meta = data.get("meta", {})
-    return str(meta.get("model_created") or meta.get("created") or "")
+    return str(meta.get("model_made_at") or meta.get("created") or "")
 
 
 def archive_previous_report(out_dir: Path, version: str) -> Path | None:
@@ -991,7 +991,7 @@ def main(argv: list[str] | None = None) -> int:
         results[main_name]["targets"]["latency_ratio"] = latency.get("ratio_default", latency["ratio"])
     meta = {
         "version": manifest["version"],
-        "model_created": manifest.get("created"),
+        "model_made_at": manifest.get("created"),
         "thresholds": manifest.get("thresholds"),
         "tfidf_threshold": tfidf_thr,
         "caps": {"default": args.cap, "slow": slow_cap, "val": args.val_cap},
