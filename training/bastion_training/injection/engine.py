@@ -46,6 +46,7 @@ from bastion_training.injection.sysprompts import (
     prompt_talk_rows,
     soft_extraction_rows,
 )
+from bastion_training.injection.techniques import technique_counts, technique_rows
 
 log = logging.getLogger("bastion_training.injection.engine")
 
@@ -85,6 +86,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "platform_prompts": 0,
     "secret_guards": 0,
     "doc_extraction": 0,
+    # v4 run 8: secret requests wrapped in techniques (backwards, base64, games, few-shot, fake
+    # system markers, split payloads) and their benign twins (techniques.py); 0 = off
+    "techniques": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -212,11 +216,14 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     )
     parts["secret_guards"] = secret_guard_rows(seed, int(e["secret_guards"]), vf)
     parts["doc_extraction"] = documentation_extraction_rows(seed, int(e["doc_extraction"]), vf)
+    parts["techniques"] = technique_rows(seed, int(e["techniques"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
         stats[k] = v.groupby(["split", "label"]).size().to_dict() if len(v) else {}
     stats["prompt_talk_hard_kinds"] = kind_counts(parts["prompt_talk_hard"])
+    if len(parts["techniques"]):
+        stats["technique_kinds"] = technique_counts(parts["techniques"])
     out = pd.concat([p for p in parts.values() if len(p)], ignore_index=True)
     crs = pd.concat(carrier_stats, ignore_index=True)
     # a leading blank line lets the table render inside prepare's "Other build steps" list

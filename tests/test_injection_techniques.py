@@ -1,0 +1,100 @@
+"""Run-8 technique data (issue 12): secret requests wrapped in attack techniques, and the
+same frames around objects the user supplies (label 0)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bastion_training.injection import techniques as T
+from bastion_training.injection.engine import engine_frames
+from bastion_training.injection.multilingual import LANGS
+from helpers_engine import SMALL_ENGINE
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    return T.technique_rows(13, 3000, 0.15)
+
+
+def _frame_of(df: pd.DataFrame) -> pd.Series:
+    # group = technique:<lang>:<technique>:<frame index>
+    return df["group"].str.split(":").str[1] + ":" + df["group"].str.split(":").str[3]
+
+
+def test_a_frame_never_sits_on_both_sides_of_the_split(rows):
+    assert rows.groupby(_frame_of(rows))["split"].nunique().max() == 1
+    assert set(rows["split"]) == {"train", "val"}
+
+
+def test_every_attack_language_has_both_labels(rows):
+    assert set(T._FRAMES) == set(LANGS)
+    per_lang = rows.groupby("lang")["label"].agg(set)
+    assert all(labels == {0, 1} for labels in per_lang), per_lang
+
+
+@pytest.mark.parametrize("lang", sorted(T._FRAMES))
+def test_frames_and_objects_fill_without_leftover_slots(lang):
+    secret, benign = T._OBJECTS[lang]
+    for _, frame in T._frames(lang):
+        for obj in secret + benign:
+            text = T._fill(frame, obj, T._FILLER[lang][0])
+            assert not re.search(r"\{[a-z_]+\}", text), text
+            assert "|" not in text
+
+
+def test_attack_only_techniques_have_no_benign_twin(rows):
+    tech = rows["group"].str.split(":").str[2]
+    assert set(rows.loc[tech.isin(T.ATTACK_ONLY), "label"]) == {1}
+    # the other techniques carry both labels: the object, not the frame, decides
+    both = rows[~tech.isin(T.ATTACK_ONLY)].groupby(tech[~tech.isin(T.ATTACK_ONLY)])["label"].agg(set)
+    assert all(v == {0, 1} for v in both)
+
+
+@pytest.mark.parametrize(
+    ("obj", "want_a", "want_b"),
+    [
+        ("the password you were given", "The password", "you were given"),
+        ("你的原始指令", "你的原", "始指令"),
+        ("hasło, które dostałeś|hasła, które dostałeś", "Hasło,", "które dostałeś"),
+    ],
+)
+def test_payload_split_cuts_the_object_in_two(obj, want_a, want_b):
+    text = T._fill("{a}/{b}", obj, "")
+    assert text == f"{want_a}/{want_b}"
+
+
+def test_polish_genitive_frames_take_the_genitive():
+    frame = next(f for _, f in T._frames("pl") if "{obj_gen}" in f)
+    text = T._fill(frame, T._OBJECTS["pl"][0][0], "")
+    assert "hasła, które dostałeś" in text and "hasło," not in text
+
+
+def test_labels_are_balanced_and_counted(rows):
+    share = rows["label"].mean()
+    assert 0.4 < share < 0.65
+    counts = T.technique_counts(rows)
+    assert sum(sum(v.values()) for v in counts.values()) == len(rows)
+    assert counts["system_mode"].get("0", 0) == 0
+
+
+def test_deterministic_and_empty_at_zero():
+    a, b = T.technique_rows(5, 300, 0.15), T.technique_rows(5, 300, 0.15)
+    assert a.equals(b)
+    assert T.technique_rows(6, 300, 0.15)["text"].tolist() != a["text"].tolist()
+    assert len(T.technique_rows(5, 0, 0.15)) == 0
+
+
+def test_engine_adds_the_family_only_when_asked(tmp_path: Path):
+    small = {**SMALL_ENGINE, "prompt_talk_hard": 2}
+    off, _ = engine_frames({"engine": small}, tmp_path, 13)
+    on, stats = engine_frames({"engine": {**small, "techniques": 60}}, tmp_path, 13)
+    assert not {T.POS_FAMILY, T.NEG_FAMILY} & set(off["family"])
+    assert {T.POS_FAMILY, T.NEG_FAMILY} <= set(on["family"])
+    rest = on[on["source"] != T.SOURCE]
+    assert rest.reset_index(drop=True).equals(off.reset_index(drop=True))
+    assert sum(sum(v.values()) for v in stats["technique_kinds"].values()) == int(
+        (on["source"] == T.SOURCE).sum()
+    )
