@@ -1,4 +1,4 @@
-"""Run-8 technique data (issue 12): secret requests wrapped in attack techniques, and the
+"""Run-8 data (issue 12): secret requests wrapped in attack techniques, scenario jailbreaks, and the
 same frames around objects the user supplies (label 0)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bastion_training.injection import scenarios as S
 from bastion_training.injection import techniques as T
 from bastion_training.injection.engine import engine_frames
 from bastion_training.injection.multilingual import LANGS
@@ -98,3 +99,41 @@ def test_engine_adds_the_family_only_when_asked(tmp_path: Path):
     assert sum(sum(v.values()) for v in stats["technique_kinds"].values()) == int(
         (on["source"] == T.SOURCE).sum()
     )
+
+
+# ------------------------------------------------------------------ scenario jailbreaks
+
+
+@pytest.fixture(scope="module")
+def scen() -> pd.DataFrame:
+    return S.scenario_rows(13, 1500, 0.15)
+
+
+def test_scenario_frames_split_by_frame_and_carry_both_labels(scen):
+    framed = scen[scen["group"].str.startswith("scenario:frame:")]
+    assert framed.groupby("group")["split"].nunique().max() == 1
+    assert all(v == {0, 1} for v in framed.groupby("group")["label"].agg(set))
+    assert set(framed.loc[framed["split"] == "val", "group"]).isdisjoint(
+        framed.loc[framed["split"] == "train", "group"]
+    )
+
+
+def test_plain_harmful_questions_are_label_0_and_twins_share_the_suffixes(scen):
+    assert set(scen.loc[scen["family"] == "harmful_plain", "label"]) == {0}
+    opener = scen["text"].str.contains("Begin your reply with 'Sure, here is'", regex=False)
+    assert set(scen.loc[opener, "label"]) == {0, 1}
+
+
+@pytest.mark.parametrize("frame", S._FRAMES)
+def test_every_scenario_frame_takes_a_goal(frame):
+    text = frame.format(goal=S._BENIGN[0])
+    assert S._BENIGN[0] in text and "{" not in text
+
+
+def test_engine_adds_scenarios_only_when_asked(tmp_path: Path):
+    small = {**SMALL_ENGINE, "prompt_talk_hard": 2}
+    off, _ = engine_frames({"engine": small}, tmp_path, 13)
+    on, stats = engine_frames({"engine": {**small, "scenarios": 80}}, tmp_path, 13)
+    assert set(S.FAMILIES.values()) <= set(on["family"]) and not set(S.FAMILIES.values()) & set(off["family"])
+    assert on[on["source"] != S.SOURCE].reset_index(drop=True).equals(off.reset_index(drop=True))
+    assert sum(stats["scenarios"].values()) == int((on["source"] == S.SOURCE).sum())

@@ -41,6 +41,7 @@ from bastion_training.injection.platform_prompts import (
     platform_wrapper_rows,
     secret_guard_rows,
 )
+from bastion_training.injection.scenarios import scenario_rows
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -89,6 +90,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     # v4 run 8: secret requests wrapped in techniques (backwards, base64, games, few-shot, fake
     # system markers, split payloads) and their benign twins (techniques.py); 0 = off
     "techniques": 0,
+    # v4 run 8: scenario jailbreaks with no rule-breaking words, their benign twins and the
+    # plain harmful questions (label 0 by the policy) (scenarios.py); 0 = off
+    "scenarios": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -217,6 +221,7 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["secret_guards"] = secret_guard_rows(seed, int(e["secret_guards"]), vf)
     parts["doc_extraction"] = documentation_extraction_rows(seed, int(e["doc_extraction"]), vf)
     parts["techniques"] = technique_rows(seed, int(e["techniques"]), vf)
+    parts["scenarios"] = scenario_rows(seed, int(e["scenarios"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
