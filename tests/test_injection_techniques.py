@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from bastion_training.injection import scenarios as S
+from bastion_training.injection import security_docs as D
 from bastion_training.injection import techniques as T
 from bastion_training.injection.engine import engine_frames
 from bastion_training.injection.multilingual import LANGS
@@ -137,3 +138,31 @@ def test_engine_adds_scenarios_only_when_asked(tmp_path: Path):
     assert set(S.FAMILIES.values()) <= set(on["family"]) and not set(S.FAMILIES.values()) & set(off["family"])
     assert on[on["source"] != S.SOURCE].reset_index(drop=True).equals(off.reset_index(drop=True))
     assert sum(stats["scenarios"].values()) == int((on["source"] == S.SOURCE).sum())
+
+
+# ------------------------------------------------------------------ security write-ups
+
+
+@pytest.fixture(scope="module")
+def docs() -> pd.DataFrame:
+    return D.security_doc_rows(13, 400, 0.15)
+
+
+def test_security_docs_split_by_title_and_quote_their_attacks(docs):
+    assert docs.groupby("group")["split"].nunique().max() == 1
+    assert set(docs["split"]) == {"train", "val"}
+    neg = docs[docs["label"] == 0]
+    # every benign write-up shows at least one attack sentence, only as a quotation
+    assert neg["text"].str.contains(r"\"|```|> |`", regex=True).all()
+
+
+@pytest.mark.parametrize("directive", D._DIRECTIVES)
+def test_only_the_positive_twins_carry_a_directive(docs, directive):
+    tail = directive.split("}")[-1].strip()[:40]
+    has = docs["text"].str.contains(tail, regex=False)
+    assert set(docs.loc[has, "label"]) <= {1}
+
+
+def test_security_docs_are_long_and_a_quarter_positive(docs):
+    assert docs["text"].str.len().min() > 600
+    assert 0.2 < docs["label"].mean() < 0.3

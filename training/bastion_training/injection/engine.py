@@ -42,6 +42,7 @@ from bastion_training.injection.platform_prompts import (
     secret_guard_rows,
 )
 from bastion_training.injection.scenarios import scenario_rows
+from bastion_training.injection.security_docs import security_doc_rows
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -93,6 +94,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     # v4 run 8: scenario jailbreaks with no rule-breaking words, their benign twins and the
     # plain harmful questions (label 0 by the policy) (scenarios.py); 0 = off
     "scenarios": 0,
+    # v4 run 8: long write-ups about prompt injection that quote attacks (label 0) and the same
+    # documents with one unquoted directive to the reader AI (label 1) (security_docs.py); 0 = off
+    "security_docs": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -222,6 +226,7 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["doc_extraction"] = documentation_extraction_rows(seed, int(e["doc_extraction"]), vf)
     parts["techniques"] = technique_rows(seed, int(e["techniques"]), vf)
     parts["scenarios"] = scenario_rows(seed, int(e["scenarios"]), vf)
+    parts["security_docs"] = security_doc_rows(seed, int(e["security_docs"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
