@@ -339,15 +339,19 @@ def _capitalise(s: str) -> str:
     return s[:1].upper() + s[1:] if s else s
 
 
+def pick_lang(r: random.Random, langs: Sequence[str], en_weight: float) -> str:
+    """One of ``langs``, English ``en_weight`` times as likely as each other language."""
+    return r.choices(langs, [en_weight if lg == "en" else 1.0 for lg in langs])[0]
+
+
 def soft_extraction_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame:
     """Polite and indirect system-prompt extraction (label 1) in 13 languages: pretext x
     request x suffix, split by request template. English gets about a quarter."""
     r = random.Random(f"{seed}:soft-extraction")
     langs = sorted(_SOFT)
-    weights = [4.0 if lg == "en" else 1.0 for lg in langs]
     rows = []
     for _ in range(n):
-        lang = r.choices(langs, weights)[0]
+        lang = pick_lang(r, langs, 4.0)
         pre, reqs, suf = _SOFT[lang]
         i = r.randrange(len(reqs))
         req = reqs[i]

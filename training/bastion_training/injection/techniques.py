@@ -29,7 +29,7 @@ import random
 import pandas as pd
 
 from bastion_training.injection.negatives import _row, rows_frame
-from bastion_training.injection.sysprompts import _capitalise, _rank_split
+from bastion_training.injection.sysprompts import _capitalise, _rank_split, pick_lang
 
 POS_FAMILY = "technique_extraction"
 NEG_FAMILY = "technique_twin"
@@ -623,10 +623,9 @@ def technique_rows(seed: int, n: int, val_fraction: float) -> pd.DataFrame:
     languages, English weighted 3x. Split by frame within a language."""
     r = random.Random(f"{seed}:techniques")
     langs = sorted(_FRAMES)
-    weights = [3.0 if lg == "en" else 1.0 for lg in langs]
     rows = []
     for k in range(n):
-        lang = r.choices(langs, weights)[0]
+        lang = pick_lang(r, langs, 3.0)
         frames = _frames(lang)
         secret, benign = _OBJECTS[lang]
         want_attack = k % 2 == 0
