@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from bastion_training.injection import scenarios as S
 from bastion_training.injection import security_docs as D
+from bastion_training.injection import short_attacks as A
 from bastion_training.injection import techniques as T
 from bastion_training.injection.engine import engine_frames
 from bastion_training.injection.multilingual import LANGS
@@ -166,3 +167,39 @@ def test_only_the_positive_twins_carry_a_directive(docs, directive):
 def test_security_docs_are_long_and_a_quarter_positive(docs):
     assert docs["text"].str.len().min() > 600
     assert 0.2 < docs["label"].mean() < 0.3
+
+
+# ------------------------------------------------------------------ short attacks
+
+
+@pytest.fixture(scope="module")
+def short() -> pd.DataFrame:
+    return A.short_attack_rows(13, 1600, 0.15)
+
+
+def test_short_attacks_split_by_frame_and_both_labels_share_frames(short):
+    assert short.groupby("group")["split"].nunique().max() == 1
+    assert all(v == {0, 1} for v in short.groupby("group")["label"].agg(set))
+    assert set(short["split"]) == {"train", "val"}
+
+
+@pytest.mark.parametrize("name", A._NAMES)
+def test_generic_names_appear_on_both_sides(short, name):
+    personas = short[short["group"].str.startswith("short:persona:")]
+    has = personas["text"].str.contains(rf"\b{name}\b", regex=True)
+    assert set(personas.loc[has, "label"]) == {0, 1}
+
+
+@pytest.mark.parametrize("lang", sorted(A._PERSONA))
+def test_persona_frames_fill(lang):
+    frames, bad, good = A._PERSONA[lang]
+    for f in frames:
+        for d in bad + good:
+            assert "{" not in f.format(name="Max", desc=d)
+
+
+def test_inline_directives_only_in_attacks(short):
+    inline = short[short["group"].str.startswith("short:inline:")]
+    for d in A._DIRECTIVES:
+        has = inline["text"].str.lower().str.contains(d[:25].lower(), regex=False)
+        assert set(inline.loc[has, "label"]) <= {1}

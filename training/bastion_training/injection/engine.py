@@ -43,6 +43,7 @@ from bastion_training.injection.platform_prompts import (
 )
 from bastion_training.injection.scenarios import scenario_rows
 from bastion_training.injection.security_docs import security_doc_rows
+from bastion_training.injection.short_attacks import short_attack_rows
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -97,6 +98,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     # v4 run 8: long write-ups about prompt injection that quote attacks (label 0) and the same
     # documents with one unquoted directive to the reader AI (label 1) (security_docs.py); 0 = off
     "security_docs": 0,
+    # v4 run 8: one-line persona jailbreaks and directives after a harmless snippet, with
+    # twins (short_attacks.py); 0 = off
+    "short_attacks": 0,
 }
 
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
@@ -227,6 +231,7 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["techniques"] = technique_rows(seed, int(e["techniques"]), vf)
     parts["scenarios"] = scenario_rows(seed, int(e["scenarios"]), vf)
     parts["security_docs"] = security_doc_rows(seed, int(e["security_docs"]), vf)
+    parts["short_attacks"] = short_attack_rows(seed, int(e["short_attacks"]), vf)
     parts["roleplay_fiction"] = roleplay_fiction_rows(seed, int(e["roleplay_fiction"]))
     parts["native_benign"] = native_benign_rows(seed, int(e["native_benign_per_lang"]), vf)
     for k, v in parts.items():
