@@ -763,7 +763,7 @@ def train_student(
             history.append(
                 {
                     "step": step,
-                    "train_loss": float(loss),
+                    "train_loss": float(loss.detach()),
                     **kl,
                     **({"hidden_mse": float(hid)} if hid is not None else {}),
                 }
