@@ -253,3 +253,22 @@ def test_graph_that_does_not_fit_the_manifest_fails_at_load(tiny_inj: dict, tmp_
         OnnxInjectionDetector.load(folder, threads=1)
     with pytest.raises(ModelLoadError):
         Guard.default(models_dir=tmp_path, on_model_error="raise", tasks=("injection",))
+
+
+def test_recover_rebuilds_the_checkpoint_from_the_shipped_graph(tiny_inj: dict, tmp_path: Path) -> None:
+    """A fresh clone has only the int8 folder; the recovered checkpoint must be the trained
+    one up to int8 rounding (temperature unfolded), or continuing a run starts elsewhere."""
+    np = pytest.importorskip("numpy")
+    from bastion_training.recover import recover
+    from safetensors.numpy import load_file
+
+    report = recover(tiny_inj["model"], tmp_path / "hf", heads=2)
+    assert report["max_abs_prob_delta_vs_onnx"] < 0.05 and report["layers"] == 2
+    got = load_file(str(tmp_path / "hf" / "model.safetensors"))
+    want = load_file(str(tiny_inj["root"] / "art" / "hf" / "model.safetensors"))
+    want = {k: v for k, v in want.items() if "position_ids" not in k}
+    assert set(want) == set(got)
+    for name, w in want.items():
+        # 7-bit per-channel weights and 8-bit per-tensor embeddings: within one step of the range
+        assert np.abs(got[name] - w).max() <= np.abs(w).max() / 50 + 1e-6, name
+    assert (tmp_path / "hf" / "tokenizer.json").read_bytes() == (tiny_inj["model"] / "tokenizer.json").read_bytes()

@@ -252,3 +252,11 @@ def test_keep_encoder_layers_builds_a_shallower_student(tmp_path: Path, keep: in
     ids = torch.ones((1, 6), dtype=torch.long)
     out = again(input_ids=ids, attention_mask=ids, case_ids=torch.zeros_like(ids))
     assert out.logits.shape == (1, 6, len(bio_tags()))
+
+
+def test_recover_refuses_a_case_feature_graph(tiny_ner: dict, tmp_path: Path) -> None:
+    from bastion_training.recover import RecoverError, recover
+
+    with pytest.raises(RecoverError, match="case-feature"):
+        recover(tiny_ner["model"], tmp_path / "hf", heads=2)
+    assert not (tmp_path / "hf" / "model.safetensors").exists()
