@@ -108,11 +108,12 @@ def test_engine_adds_the_family_only_when_asked(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def scen() -> pd.DataFrame:
-    return S.scenario_rows(13, 1500, 0.15)
+    return S.scenario_rows(13, 3000, 0.15)
 
 
 def test_scenario_frames_split_by_frame_and_carry_both_labels(scen):
-    framed = scen[scen["group"].str.startswith("scenario:frame:")]
+    framed = scen[scen["group"].str.match(r"scenario:[a-z]{2}:frame:\d+$")]
+    assert len(framed) > 0.8 * len(scen)
     assert framed.groupby("group")["split"].nunique().max() == 1
     assert all(v == {0, 1} for v in framed.groupby("group")["label"].agg(set))
     assert set(framed.loc[framed["split"] == "val", "group"]).isdisjoint(
@@ -130,6 +131,75 @@ def test_plain_harmful_questions_are_label_0_and_twins_share_the_suffixes(scen):
 def test_every_scenario_frame_takes_a_goal(frame):
     text = frame.format(goal=S._BENIGN[0])
     assert S._BENIGN[0] in text and "{" not in text
+
+
+_MIN = {"frames": 8, "harmful": 12, "benign": 12, "plain": 3, "suffixes": 4}
+
+
+def test_scenarios_cover_the_thirteen_languages():
+    assert set(S._LANGS) == set(LANGS)
+
+
+@pytest.mark.parametrize("lang", sorted(S._LANGS))
+def test_every_scenario_language_has_enough_material(lang):
+    material = S._LANGS[lang]
+    for field, least in _MIN.items():
+        assert len(set(getattr(material, field))) >= least, (lang, field)
+    assert material.suffixes.count("") <= 2
+    assert any(s.strip() for s in material.suffixes)
+
+
+@pytest.mark.parametrize("lang", sorted(S._LANGS))
+def test_every_frame_takes_every_goal_of_its_language(lang):
+    material = S._LANGS[lang]
+    goals = material.harmful + material.benign
+    for goal in goals:
+        # a one-line description, not a sentence or a template
+        assert "\n" not in goal and "{" not in goal and "}" not in goal
+        assert goal == goal.strip() and goal[-1] not in ".?!。？！"
+        if lang in ("zh", "ja"):
+            assert " " not in goal
+    for template in material.frames + material.plain:
+        assert template.count("{goal}") == 1, template
+        if lang in ("zh", "ja"):
+            assert " " not in template
+        for goal in goals:
+            text = template.format(goal=goal)
+            assert goal in text and "{" not in text and "}" not in text
+
+
+def test_no_frame_or_goal_is_shared_between_languages():
+    seen: dict[str, str] = {}
+    for lang, material in S._LANGS.items():
+        for s in set(material.frames + material.harmful + material.benign + material.plain):
+            assert s not in seen, (s, seen.get(s), lang)
+            seen[s] = lang
+
+
+@pytest.mark.parametrize("lang", sorted(S._LANGS))
+def test_every_scenario_language_draws_both_labels_and_all_kinds(scen, lang):
+    mine = scen[scen["lang"] == lang]
+    assert set(mine["label"]) == {0, 1}
+    assert set(mine["family"]) == set(S.FAMILIES.values())
+    assert mine["group"].str.startswith(f"scenario:{lang}:").all()
+
+
+def test_scenario_groups_never_straddle_the_split_and_english_is_a_third(scen):
+    assert scen.groupby("group")["split"].nunique().max() == 1
+    assert set(scen["split"]) == {"train", "val"}
+    assert 0.2 <= (scen["lang"] == "en").mean() <= 0.45
+    # 45 / 40 / 15 % drawn; dropping repeated texts thins the plain questions most
+    kinds = scen["family"].value_counts(normalize=True)
+    assert 0.4 < kinds["jailbreak_scenario"] < 0.55 and 0.08 < kinds["harmful_plain"] < 0.2
+
+
+def test_a_rows_lang_is_the_language_of_its_text(scen):
+    # the goal inside each row comes from the lists of the row's own language
+    for lang, material in S._LANGS.items():
+        texts = scen.loc[scen["lang"] == lang, "text"]
+        goals = material.harmful + material.benign
+        assert texts.map(lambda t, goals=goals: any(g in t for g in goals)).all(), lang
+    assert scen["group"].str.split(":").str[1].eq(scen["lang"]).all()
 
 
 def test_engine_adds_scenarios_only_when_asked(tmp_path: Path):
