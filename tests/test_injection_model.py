@@ -271,4 +271,6 @@ def test_recover_rebuilds_the_checkpoint_from_the_shipped_graph(tiny_inj: dict, 
     for name, w in want.items():
         # 7-bit per-channel weights and 8-bit per-tensor embeddings: within one step of the range
         assert np.abs(got[name] - w).max() <= np.abs(w).max() / 50 + 1e-6, name
-    assert (tmp_path / "hf" / "tokenizer.json").read_bytes() == (tiny_inj["model"] / "tokenizer.json").read_bytes()
+    assert (tmp_path / "hf" / "tokenizer.json").read_bytes() == (
+        tiny_inj["model"] / "tokenizer.json"
+    ).read_bytes()

@@ -249,8 +249,14 @@ def short() -> pd.DataFrame:
 
 def test_short_attacks_split_by_frame_and_both_labels_share_frames(short):
     assert short.groupby("group")["split"].nunique().max() == 1
-    assert all(v == {0, 1} for v in short.groupby("group")["label"].agg(set))
+    personas = short[short["group"].str.startswith("short:persona:")]
+    assert all(v == {0, 1} for v in personas.groupby("group")["label"].agg(set))
     assert set(short["split"]) == {"train", "val"}
+    # inline groups are (language, snippet), about 160 of them: a bigger draw fills them all
+    inline = A.short_attack_rows(13, 6000, 0.15)
+    inline = inline[inline["group"].str.startswith("short:inline:")]
+    assert inline["group"].nunique() == sum(len(v[0]) for v in A._INLINE.values())
+    assert all(v == {0, 1} for v in inline.groupby("group")["label"].agg(set))
 
 
 @pytest.mark.parametrize("name", A._NAMES)
@@ -273,3 +279,60 @@ def test_inline_directives_only_in_attacks(short):
     for d in A._DIRECTIVES:
         has = inline["text"].str.lower().str.contains(d[:25].lower(), regex=False)
         assert set(inline.loc[has, "label"]) <= {1}
+
+
+@pytest.fixture(scope="module")
+def wide_inline() -> pd.DataFrame:
+    df = A.short_attack_rows(13, 3000, 0.15)
+    return df[df["group"].str.startswith("short:inline:")]
+
+
+def test_inline_english_is_the_original_lists():
+    assert A._INLINE["en"] == (A._SNIPPETS, A._JOINERS, A._DIRECTIVES, A._CONTINUATIONS)
+    assert set(A._INLINE) == set(LANGS)
+
+
+@pytest.mark.parametrize("lang", sorted(A._INLINE))
+def test_inline_language_has_enough_material(lang):
+    snippets, joiners, directives, continuations = A._INLINE[lang]
+    assert len(snippets) >= 10
+    assert len(joiners) >= 7 and "\n" in joiners
+    assert len(directives) >= 8
+    assert len(continuations) >= 10
+    for pool in (snippets, joiners, directives, continuations):
+        assert len(set(pool)) == len(pool)
+
+
+@pytest.mark.parametrize("part", [0, 2, 3], ids=["snippets", "directives", "continuations"])
+def test_inline_strings_belong_to_one_language(part):
+    seen: dict[str, str] = {}
+    for lang, pools in sorted(A._INLINE.items()):
+        for s in pools[part]:
+            assert s not in seen, (s, seen.get(s), lang)
+            seen[s] = lang
+
+
+@pytest.mark.parametrize("lang", sorted(A._INLINE))
+def test_every_inline_language_drawn_with_both_labels(wide_inline, lang):
+    rows = wide_inline[wide_inline["lang"] == lang]
+    assert set(rows["label"]) == {0, 1}
+    assert set(rows["split"]) == {"train", "val"}
+
+
+def test_inline_group_never_on_both_sides_and_lang_matches_group(wide_inline):
+    assert wide_inline.groupby("group")["split"].nunique().max() == 1
+    assert (wide_inline["group"].str.split(":").str[2] == wide_inline["lang"]).all()
+    assert set(wide_inline["lang"]) == set(A._INLINE)
+
+
+@pytest.mark.parametrize("lang", sorted(A._INLINE))
+def test_inline_directives_of_every_language_only_in_attacks(wide_inline, lang):
+    _, _, directives, continuations = A._INLINE[lang]
+    for d in directives:
+        # the first letter may be capitalised after a line break or separator
+        has = wide_inline["text"].str.contains(d[1:], regex=False)
+        assert set(wide_inline.loc[has, "label"]) <= {1}, d
+    attacks = wide_inline[(wide_inline["lang"] == lang) & (wide_inline["label"] == 1)]
+    assert attacks["text"].map(lambda t: any(t.endswith(d[1:]) for d in directives)).all()
+    benign = wide_inline[(wide_inline["lang"] == lang) & (wide_inline["label"] == 0)]
+    assert benign["text"].map(lambda t: any(t.endswith(c[1:]) for c in continuations)).all()
