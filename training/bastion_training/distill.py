@@ -771,7 +771,7 @@ def train_student(
             log.info(
                 "step %d loss %.4f held-out seq KL %.4f tok KL %.4f",
                 step,
-                float(loss),
+                float(loss.detach()),
                 kl["seq_kl"],
                 kl["tok_kl"],
             )
