@@ -110,3 +110,13 @@ def test_load_docs_focus_and_replay(tmp_path, patterns, replay, want_focus, want
     # the same seed picks the same replay rows
     again = load_docs(_split_file(tmp_path), seed=3, focus_templates=patterns, replay_rows=replay)
     assert [d.text for d in again] == [d.text for d in docs]
+
+
+@pytest.mark.parametrize(("replay", "want_total"), [(0, 12), (5, 5), (100, 12)])
+def test_load_docs_exclude_templates(tmp_path, replay, want_total) -> None:
+    from bastion_training.train_pii import load_docs
+
+    docs = load_docs(_split_file(tmp_path), seed=3, replay_rows=replay, exclude_templates=("*-v3f*",))
+    assert len(docs) == want_total
+    # rows 0 and 3 of every five carry the excluded templates: none of them may come back
+    assert all(int(d.text.rsplit(" ", 1)[1]) % 5 not in (0, 3) for d in docs)

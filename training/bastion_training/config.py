@@ -323,6 +323,8 @@ class TrainPIIParams(EncoderParams):
     # included); 0 trains on every row
     focus_templates: tuple[str, ...] = ()
     replay_rows: int = 0
+    # train rows whose template_id matches one of these patterns are left out (a control round)
+    exclude_templates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -88,18 +88,26 @@ def load_docs(
     *,
     focus_templates: Sequence[str] = (),
     replay_rows: int = 0,
+    exclude_templates: Sequence[str] = (),
 ) -> list[Doc]:
     """The rows of one split as normalised docs: a seeded ``max_rows`` subset, or for a
-    continuation round every row of the ``focus_templates`` patterns plus ``replay_rows`` others."""
+    continuation round every row of the ``focus_templates`` patterns plus ``replay_rows`` others.
+    Rows of the ``exclude_templates`` patterns are dropped first (a control round: the same
+    continuation without a template batch)."""
     df = pd.read_parquet(path)
     if max_rows and len(df) > max_rows:
         df = df.sample(n=int(max_rows), random_state=seed)
-    if replay_rows:
+
+    def matching(patterns: Sequence[str]) -> np.ndarray:
         ids = (
             df["template_id"].fillna("").astype(str) if "template_id" in df else pd.Series("", index=df.index)
         )
-        focus = ids.map(lambda t: any(fnmatch.fnmatchcase(t, pat) for pat in focus_templates)).to_numpy(bool)
-        df = focus_replay(df, focus, replay_rows, seed)
+        return ids.map(lambda t: any(fnmatch.fnmatchcase(t, pat) for pat in patterns)).to_numpy(bool)
+
+    if exclude_templates:
+        df = df[~matching(exclude_templates)]
+    if replay_rows:
+        df = focus_replay(df, matching(focus_templates), replay_rows, seed)
     return [normalise_doc(str(t), _as_spans(s)) for t, s in zip(df["text"], df["spans"], strict=True)]
 
 
@@ -336,6 +344,7 @@ def train(
         seed,
         focus_templates=p.focus_templates,
         replay_rows=p.replay_rows,
+        exclude_templates=p.exclude_templates,
     )
     val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
     base, base_desc = resolve_base(p, params)
