@@ -138,6 +138,53 @@ def test_pool_caps(tiny: dict, caps: dict, total: int | None, expected: int) -> 
     assert len(texts) == expected
 
 
+@pytest.mark.parametrize(("patterns", "cap"), [(("indirect_*",), 6), (("indirect_*", "tool_*"), 9), ((), 6)])
+def test_pool_focus_families_are_taken_first(tmp_path: Path, patterns: tuple, cap: int) -> None:
+    fams = ["indirect_bipia", "tool_output", "benign_chat", "benign_qa"] * 5
+    path = tmp_path / "train.parquet"
+    pd.DataFrame({"text": [f"row {i} {f}" for i, f in enumerate(fams)], "family": fams}).to_parquet(path)
+    texts = D.gather_pool([path], caps={"train": cap}, seed=2, focus_families=patterns)
+    assert len(texts) == cap
+    focus = [t for t in texts if any(t.split()[2].startswith(p[:-1]) for p in patterns)]
+    # every focus row fits under these caps, so each one is kept and the rest fill the cap
+    n_focus = sum(any(f.startswith(p[:-1]) for p in patterns) for f in fams)
+    assert len(focus) == min(cap, n_focus)
+    if not patterns:  # no focus: the seeded draw is the old one
+        assert texts == D.gather_pool([path], caps={"train": cap}, seed=2)
+
+
+def test_max_selection_keeps_the_teachers_top_window(tiny: dict) -> None:
+    t = D.Teachers(tiny["injection"], tiny["pii"], threads=1)
+    long = " ".join(CORPUS * 4)
+    every = t.targets([long], content=30, stride=22, max_windows=100, rng=np.random.default_rng(0))
+    assert len(every) > 4
+    margins = [t._margin(w.seq) for w in every]
+    top = every[int(np.argmax(margins))]
+    for seed in range(5):
+        kept = t.targets_by_text([long], content=30, stride=22, max_windows=3, seed=seed, selection="max")[0]
+        assert len(kept) == 3
+        assert any(w.ids.tolist() == top.ids.tolist() and np.allclose(w.seq, top.seq) for w in kept)
+        # every kept window carries the same targets as when all windows are kept
+        full = {tuple(w.ids.tolist()): w for w in every}
+        assert all(np.allclose(full[tuple(w.ids.tolist())].seq, w.seq) for w in kept)
+    # random selection drops the top window for some seeds (the case "max" is for)
+    dropped = [
+        not any(
+            w.ids.tolist() == top.ids.tolist()
+            for w in t.targets_by_text([long], content=30, stride=22, max_windows=3, seed=s)[0]
+        )
+        for s in range(12)
+    ]
+    assert any(dropped)
+
+
+def test_window_selection_and_focus_families_in_params(tiny: dict) -> None:
+    with pytest.raises(ConfigError, match="window_selection"):
+        D.DistillConfig.from_params(_params(tiny, window_selection="best"))
+    cfg = D.DistillConfig.from_params(_params(tiny, window_selection="max", focus_families=["indirect_*"]))
+    assert cfg.window_selection == "max" and cfg.focus_families == ("indirect_*",)
+
+
 def test_teacher_targets_are_the_runtime_teachers(tiny: dict) -> None:
     from bastion.detectors.onnx_common import softmax
 

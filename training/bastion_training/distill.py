@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fnmatch
 import hashlib
 import json
 import math
@@ -102,6 +103,13 @@ class DistillConfig:
     source_caps: dict[str, int] = dataclasses.field(default_factory=dict)
     pool_cap: int = 60000
     max_windows_per_text: int = 4
+    # "max": a long text keeps the window the injection teacher scores highest, plus random
+    # others (an attack planted in one window of a long document is otherwise dropped most
+    # of the time); "random": ``max_windows_per_text`` windows drawn at random
+    window_selection: str = "random"
+    # fnmatch patterns on a source's ``family`` column: those rows are taken before the
+    # others when a source is capped (agent and document families for the long-text case)
+    focus_families: tuple[str, ...] = ()
     heldout: float = 0.02
     teacher_batch: int = 64
     cache_targets: bool = True
@@ -137,9 +145,12 @@ class DistillConfig:
                 raw[key] = int(float(value)) if kind is int else kind(value) if kind else value
             except (TypeError, ValueError):
                 raise ConfigError(f"distill.{key} must be {fields[key].type}, got {value!r}") from None
-        if "sources" in raw:
-            raw["sources"] = tuple(raw["sources"])
+        for key in ("sources", "focus_families"):
+            if key in raw:
+                raw[key] = tuple(raw[key])
         cfg = cls(**raw)
+        if cfg.window_selection not in ("random", "max"):
+            raise ConfigError(f"distill.window_selection must be random or max, got {cfg.window_selection!r}")
         if cfg.max_length < 10 or not 0 <= cfg.overlap < cfg.max_length - 2:
             raise ConfigError(f"distill: bad max_length/overlap {cfg.max_length}/{cfg.overlap}")
         if cfg.layers < 1 or cfg.steps < 1 or cfg.batch_size < 1 or cfg.temperature <= 0:
@@ -170,6 +181,7 @@ def gather_pool(
     caps: dict[str, int] | None = None,
     total_cap: int | None = None,
     seed: int = 13,
+    focus_families: Sequence[str] = (),
 ) -> list[str]:
     """Unlabeled train-role texts for distillation: normalised (as the Guard's detectors
     see them), de-duplicated, in a seeded order.
@@ -178,7 +190,8 @@ def gather_pool(
     read (a listed one raises ``ValueError``: a held-out set must never leak into a
     student); rows with a ``split`` column other than ``train`` are dropped; a missing
     source is skipped (the PII data build may not have run). ``caps`` maps a file's stem or
-    path to a row cap.
+    path to a row cap; rows whose ``family`` matches a ``focus_families`` pattern are taken
+    first, so a cap trims the other rows.
 
     >>> gather_pool(["data/processed/injection/eval_jbb.parquet"])
     Traceback (most recent call last):
@@ -201,12 +214,17 @@ def gather_pool(
             log.info("pool source %s absent, skipped", p)
             continue
         cols = pq.read_schema(full).names
-        frame = pd.read_parquet(full, columns=[c for c in ("text", "split") if c in cols])
+        frame = pd.read_parquet(full, columns=[c for c in ("text", "split", "family") if c in cols])
         if "split" in frame.columns:
             frame = frame[frame["split"].astype(str) == "train"]
         texts = frame["text"].astype(str).tolist()
         cap = caps.get(str(p), caps.get(p.parent.name, caps.get(p.stem)))
         order = rng.permutation(len(texts))
+        if focus_families and "family" in frame.columns:
+            fam = frame["family"].astype(str).to_numpy()
+            hit = np.array([any(fnmatch.fnmatchcase(f, pat) for pat in focus_families) for f in fam], bool)
+            # a stable sort keeps the seeded order within the focus rows and within the rest
+            order = order[np.argsort(~hit[order], kind="stable")]
         kept = 0
         for i in order:
             if cap is not None and kept >= int(cap):
@@ -285,6 +303,11 @@ class Teachers:
             out.append(logits.astype(np.float32))
         return out
 
+    def _margin(self, logits: np.ndarray) -> float:
+        """The injection logit over the best other label: the window's ranking score."""
+        pos = self.seq_labels.index(INJECTION_LABEL)
+        return float(logits[pos] - np.delete(logits, pos).max())
+
     def targets(
         self,
         texts: Sequence[str],
@@ -294,10 +317,12 @@ class Teachers:
         max_windows: int,
         rng: np.random.Generator,
         batch: int = 64,
+        selection: str = "random",
     ) -> list[Window]:
         """Student windows of ``texts`` with both teachers' targets (a long text keeps
-        ``max_windows`` windows drawn with ``rng``)."""
-        per_text = self._targets(texts, content, stride, max_windows, lambda i, t: rng, batch)
+        ``max_windows`` windows drawn with ``rng``; with ``selection="max"`` one of them is
+        the window the injection teacher scores highest)."""
+        per_text = self._targets(texts, content, stride, max_windows, lambda i, t: rng, batch, selection)
         return [w for windows in per_text for w in windows]
 
     def targets_by_text(
@@ -309,6 +334,7 @@ class Teachers:
         max_windows: int,
         seed: int,
         batch: int = 64,
+        selection: str = "random",
     ) -> list[list[Window]]:
         """Per text, its windows with both teachers' targets. The windows a long text keeps
         are drawn with a generator seeded by ``seed`` and the text itself, so a text's
@@ -318,7 +344,7 @@ class Teachers:
         def rng_of(_: int, text: str) -> np.random.Generator:
             return np.random.default_rng([seed, int(text_key(text)[:15], 16)])
 
-        return self._targets(texts, content, stride, max_windows, rng_of, batch)
+        return self._targets(texts, content, stride, max_windows, rng_of, batch, selection)
 
     def _targets(
         self,
@@ -328,6 +354,7 @@ class Teachers:
         max_windows: int,
         rng_of: Any,
         batch: int,
+        selection: str = "random",
     ) -> list[list[Window]]:
         out: list[list[Window]] = []
         t0 = time.monotonic()
@@ -339,11 +366,18 @@ class Teachers:
                 windows = [(s, e) for s, e in sliding_windows(len(enc.ids), content, stride) if e > s]
                 if not windows:
                     continue
+                seqs: list[np.ndarray] | None = None
                 if len(windows) > max_windows:
                     rng = rng_of(start + j, text)
-                    windows = [
-                        windows[i] for i in sorted(rng.choice(len(windows), max_windows, replace=False))
-                    ]
+                    if selection == "max":
+                        seqs = self._seq_logits(text, enc, windows)
+                        top = int(np.argmax([self._margin(q) for q in seqs]))
+                        rest = [i for i in range(len(windows)) if i != top]
+                        keep = sorted([top, *rng.choice(rest, max_windows - 1, replace=False).tolist()])
+                        seqs = [seqs[i] for i in keep]
+                    else:
+                        keep = sorted(rng.choice(len(windows), max_windows, replace=False).tolist())
+                    windows = [windows[i] for i in keep]
                 cases = (
                     np.asarray(case_ids(text, enc.offsets, enc.word_ids), dtype=np.int8)
                     if self.use_case
@@ -351,7 +385,9 @@ class Teachers:
                 )
                 logp = np.log(np.clip(probs, _EPS, 1.0)).astype(np.float16)
                 ids = np.asarray(enc.ids, dtype=np.int32)
-                for (s, e), seq in zip(windows, self._seq_logits(text, enc, windows), strict=True):
+                if seqs is None:
+                    seqs = self._seq_logits(text, enc, windows)
+                for (s, e), seq in zip(windows, seqs, strict=True):
                     mine.append(Window(ids[s:e], cases[s:e] if cases is not None else None, seq, logp[s:e]))
             if start // batch % 20 == 0:
                 log.info(
@@ -765,7 +801,7 @@ def train_student(
                     "step": step,
                     "train_loss": float(loss.detach()),
                     **kl,
-                    **({"hidden_mse": float(hid)} if hid is not None else {}),
+                    **({"hidden_mse": float(hid.detach())} if hid is not None else {}),
                 }
             )
             log.info(
@@ -810,7 +846,13 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     torch.set_num_threads(max(1, cfg.threads))
     out_dir.mkdir(parents=True, exist_ok=True)
     teachers = Teachers(cfg.teachers["injection"], cfg.teachers["pii"], threads=cfg.threads)
-    texts = gather_pool(cfg.sources, caps=cfg.source_caps, total_cap=cfg.pool_cap, seed=cfg.seed)
+    texts = gather_pool(
+        cfg.sources,
+        caps=cfg.source_caps,
+        total_cap=cfg.pool_cap,
+        seed=cfg.seed,
+        focus_families=cfg.focus_families,
+    )
     if not texts:
         raise ValueError(f"empty distillation pool from {list(cfg.sources)}")
     rng = np.random.default_rng(cfg.seed)
@@ -829,6 +871,8 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
                 cfg.stride,
                 cfg.max_windows_per_text,
                 cfg.seed,
+                # "random" adds nothing, so caches made before the option stay valid
+                *([cfg.window_selection] if cfg.window_selection != "random" else []),
             ]
         ).encode()
     ).hexdigest()
@@ -851,6 +895,7 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
             max_windows=cfg.max_windows_per_text,
             seed=cfg.seed,
             batch=cfg.teacher_batch,
+            selection=cfg.window_selection,
         )
         known.update({keys[t]: w for t, w in zip(todo, labelled, strict=True)})
         log.info("teacher targets for %d texts in %.0fs", len(todo), time.monotonic() - t0)
