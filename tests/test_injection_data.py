@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from bastion.errors import ConfigError
 from bastion.normalize import normalize
 from bastion_training.injection import sources as S
 from bastion_training.injection.augment import AUGMENTERS, augment_text, homoglyph, zero_width
@@ -328,6 +329,44 @@ def test_bipia_val_uses_held_out_categories_and_documents(root: Path) -> None:
     train_pos = pos[pos["split"] == "train"]["text"]
     assert not any(doc in t for doc in val_docs for t in train_pos)
     assert ATTACK_TEST not in " ".join(df["text"])  # test attacks never reach train
+
+
+@pytest.mark.parametrize(("extra", "per_code_attack"), [({}, 28), ({"code": 3}, 1)])
+def test_bipia_code_rebalance(root: Path, extra: dict, per_code_attack: int) -> None:
+    base = {"val_fraction": 0.5, "bipia_clean_copies": 1}
+    cfg = settings(
+        {
+            "injection": {
+                **base,
+                "bipia_extra_clean_copies": extra,
+                "bipia_docs_per_code_attack": per_code_attack,
+            }
+        }
+    )
+    df = bipia_train_rows(root, cfg, seed=3)
+    ref = bipia_train_rows(root, settings({"injection": base}), seed=3)
+    code = df.loc[df["family"] == "bipia_clean:code", "text"]
+    ref_code = ref.loc[ref["family"] == "bipia_clean:code", "text"]
+    n_docs = len(ref_code) // 2  # each document raw and once wrapped
+    assert len(code) == n_docs * (2 + extra.get("code", 0))
+    # each extra copy asks about its document in another way: all new texts
+    assert code.nunique() - ref_code.nunique() == n_docs * extra.get("code", 0)
+    if extra:  # the extra copies ask code questions
+        assert (
+            code.str.contains("Why does this crash|fix the bug|traceback|Stack Overflow|snippet|faster").sum()
+            > 0
+        )
+    attacks = (df["label"] == 1).sum(), (ref["label"] == 1).sum()
+    assert attacks[0] < attacks[1] if per_code_attack < 28 else attacks[0] == attacks[1]
+    # the other tasks are untouched
+    for task in ("email", "table"):
+        fam = f"bipia_clean:{task}"
+        assert sorted(df.loc[df["family"] == fam, "text"]) == sorted(ref.loc[ref["family"] == fam, "text"])
+
+
+def test_bipia_extra_clean_copies_keys_are_checked() -> None:
+    with pytest.raises(ConfigError, match="bipia_extra_clean_copies"):
+        settings({"injection": {"bipia_extra_clean_copies": {"pdf": 2}}})
 
 
 @pytest.mark.parametrize("position", ["start", "middle", "end"])

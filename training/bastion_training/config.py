@@ -402,6 +402,10 @@ class InjectionDataParams(Section):
     suffix: int = 0
     generator_docs: Mapping[str, int] = _frozen({"train": 0, "val": 0})
     bipia_clean_copies: int = 0
+    # more wrapped copies of one task's clean documents (BIPIA has 50 code contexts and 50
+    # attacks per category: at 28 documents per attack, code attacks outnumbered clean code
+    # 14:1 and run 7 flagged 60 % of clean code contexts)
+    bipia_extra_clean_copies: Mapping[str, int] = _frozen({})
     leakage: LeakageParams = field(default_factory=LeakageParams)
     use_hub: bool = False
     hub: tuple[Mapping[str, Any], ...] = ()
@@ -411,6 +415,9 @@ class InjectionDataParams(Section):
         if not 0 < self.val_fraction < 1:
             raise ConfigError(f"injection.val_fraction must be in (0, 1), got {self.val_fraction}")
         check_keys("injection.generator_docs", self.generator_docs, ("train", "val"))
+        check_keys(
+            "injection.bipia_extra_clean_copies", self.bipia_extra_clean_copies, ("email", "table", "code")
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,6 +119,36 @@ def cap_sources(df: pd.DataFrame, sources: list[str], cap: int, seed: int) -> pd
     return pd.concat(parts, ignore_index=True) if parts else df
 
 
+# requests around a pasted code context (BIPIA's code task: a question with its code and error)
+_CODE_ASKS = (
+    "Why does this crash?\n\n{doc}",
+    "{doc}\n\nCan you fix the bug and explain the change?",
+    "I found this answer online. Is it correct?\n\n{doc}",
+    "Review this snippet for me:\n\n{doc}",
+    "{doc}\n\nWhat does the traceback mean?",
+    "Rewrite the fix below in idiomatic Python 3.\n\n{doc}",
+    "Explain this to a junior developer, step by step:\n\n{doc}",
+    "{doc}\n\nWould this also work on Windows?",
+    "Summarise the accepted answer in two sentences.\n\n{doc}",
+    "Add type hints and a docstring to the code in this thread:\n\n{doc}",
+    "{doc}\n\nIs there a faster way to do this?",
+    "My colleague pasted this from Stack Overflow. Any security concerns?\n\n{doc}",
+)
+_DOC_ASKS = (
+    "Summarise this for me:\n\n{doc}",
+    "{doc}\n\nWhat are the key points?",
+    "Turn this into three bullet points:\n\n{doc}",
+    "{doc}\n\nIs anything in here inconsistent?",
+    "Translate the following into plain English:\n\n{doc}",
+    "{doc}\n\nWhat should I reply?",
+)
+
+
+def _bucket_index(key: str, n: int) -> int:
+    """A stable index in ``range(n)`` for ``key`` (independent of PYTHONHASHSEED)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") % n
+
+
 def bipia_train_rows(
     root: Path,
     cfg: dict[str, Any],
@@ -161,6 +191,24 @@ def bipia_train_rows(
             )
         # the same clean documents inside everyday requests: a pasted e-mail or table with a
         # question around it is the common benign case, not a sign of injection
+        extra = int(dict(cfg.get("bipia_extra_clean_copies") or {}).get(task, 0))
+        for c in range(extra):
+            # extra copies ask about the document the way its readers do (a code question
+            # for a code context), each copy of a document with a different request
+            asks = _CODE_ASKS if task == "code" else _DOC_ASKS
+            for i, (doc, split) in enumerate(zip(docs, doc_split, strict=True)):
+                ask = asks[(_bucket_index(f"bipia-doc:{task}:{i}", len(asks)) + c) % len(asks)]
+                rows.append(
+                    {
+                        "text": ask.format(doc=doc),
+                        "label": 0,
+                        "source": "bipia_train",
+                        "family": f"bipia_clean:{task}",
+                        "lang": "en",
+                        "group": f"bipia-doc:{task}:{i}",
+                        "split": split,
+                    }
+                )
         for c in range(cfg["bipia_clean_copies"]):
             wrapped = wrap_documents(
                 [(f"bipia-doc:{task}:{i}", d) for i, d in enumerate(docs)],
