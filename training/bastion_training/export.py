@@ -284,10 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--out", default=str(REPO_ROOT / "models/injection"), help="runtime model folder to write"
     )
+    ap.add_argument(
+        "--data",
+        default=str(REPO_ROOT / "data/processed/injection"),
+        help="data build whose val.parquet sets the operating points (the one the run trained on)",
+    )
     args = ap.parse_args(argv)
     log_progress()
     params = load_params(args.params)
-    full = export_injection(params, Path(args.art), Path(args.out), REPO_ROOT / "data/processed/injection")
+    full = export_injection(params, Path(args.art), Path(args.out), Path(args.data))
     log.info("wrote %s version %s", args.out, full["version"])
     return 0
 
