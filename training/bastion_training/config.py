@@ -273,6 +273,9 @@ class TrainInjectionParams(EncoderParams):
     # that fills much of validation but little of real traffic would otherwise set the
     # default cut for everyone (run 6: its extraction family pulled the default to 0.05)
     threshold_exclude_families: tuple[str, ...] = ()
+    # export writes the int8 graph with per-row activation scales (bastion_training.rowquant):
+    # batch invariant, so the runtime batches short windows; calibrated on that graph
+    row_quant: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -293,6 +296,38 @@ class ExportParams(Section):
     opset: int = 17
     per_channel: bool = True
     reduce_range: bool = True  # 7-bit s8 weights: no u8xs8 saturation on CPUs without VNNI
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnePassExportParams(Section):
+    """``distill.export``: how export_onepass quantises and calibrates the one-pass graph.
+
+    ``weights`` s8|u8 (activations are always u8), ``const_b_only`` keeps the attention
+    products in fp32, ``calibrate`` chooses thresholds on the data builds' validation files,
+    ``parity_texts`` caps the held-out texts of the fp32/int8 parity, ``row_quant`` rewrites
+    the graph to per-row activation scales (batch invariant).
+
+    >>> OnePassExportParams.from_params({"distill": {"export": {"row_quant": True}}}).row_quant
+    True
+    """
+
+    SECTION: ClassVar[str] = "distill.export"
+    opset: int = 17
+    weights: Literal["s8", "u8"] = "s8"
+    per_channel: bool = True
+    reduce_range: bool = True
+    const_b_only: bool = False
+    calibrate: bool = True
+    parity_texts: int = 200
+    row_quant: bool = False
+
+    def __post_init__(self) -> None:
+        self._positive("opset", "parity_texts")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> OnePassExportParams:
+        # a subsection: distill.export, which DistillConfig leaves to this class
+        return cls.from_mapping(section(section(params, "distill"), "export"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -318,6 +353,8 @@ class TrainPIIParams(EncoderParams):
     per_channel: bool = True
     reduce_range: bool = True
     parity_max_rows: int | None = None
+    # per-row activation scales in the exported graph (see TrainInjectionParams.row_quant)
+    row_quant: bool = False
     # a continuation round (init_from): every train row whose template_id matches one of these
     # fnmatch patterns, plus a seeded replay sample of ``replay_rows`` of the rest (real corpora
     # included); 0 trains on every row

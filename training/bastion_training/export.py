@@ -118,6 +118,8 @@ def scaled_checkpoint(hf_dir: Path, out_dir: Path, temperature: float | None) ->
 
 # what changes a separate model's decisions, besides its files
 DECISION_KEYS = ("labels", "tags", "max_length", "stride", "thresholds", "temperature")
+# ... and a one-pass model's (its heads carry their labels and thresholds)
+ONEPASS_DECISION_KEYS = ("heads", "max_length", "stride")
 
 
 def write_model_folder(
@@ -145,6 +147,19 @@ def write_model_folder(
     full = {**manifest, "version": version, "files": files}
     write_json(out_dir / "manifest.json", full)
     return full
+
+
+def fp32_manifest(manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` for the fp32 folder a parity check stages beside the int8 one: version
+    ``fp32`` and without the int8 graph's ``batch_invariant`` claim, which the runtime probes
+    at load to a tolerance meant for integer GEMMs, not for float summation order.
+
+    >>> fp32_manifest({"name": "pii", "version": "x", "batch_invariant": True, "row_quant": {}})
+    {'name': 'pii', 'version': 'fp32'}
+    """
+    return {k: v for k, v in manifest.items() if k not in ("batch_invariant", "row_quant")} | {
+        "version": "fp32"
+    }
 
 
 # validation families that are documents or tool outputs (label 0 and label 1 alike)
@@ -240,9 +255,14 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             manifest["temperature"] = float(temperature)
             manifest["temperature_applied"] = "in graph: classifier weight and bias divided by T"
             manifest["calibration_val"] = cal.get("calibration_val")
+        if tp.row_quant:
+            from bastion_training.rowquant import row_quantize_export
+
+            # before parity and the operating points, so both are those of the graph that ships
+            manifest = row_quantize_export(int8, manifest)
         # Parity: the same runtime detector on the fp32 and the int8 model, validation only.
         fp32_dir = tmp_dir / "fp32"
-        write_model_folder(fp32_dir, fp32, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "fp32"})
+        write_model_folder(fp32_dir, fp32, art_dir / "hf" / "tokenizer.json", fp32_manifest(manifest))
         staged = tmp_dir / "int8"
         write_model_folder(staged, int8, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "int8"})
         val = pd.read_parquet(data_dir / "val.parquet")

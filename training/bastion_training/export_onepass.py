@@ -11,6 +11,9 @@ torch model in fp32, then quantised dynamically to int8 the way the shipped mode
 (optimum's u8/s8 preset: every MatMul including the attention products, the embedding
 Gathers; ``distill.export`` picks s8 or u8 weights, per-channel, 7-bit ``reduce_range``).
 
+``distill.export.row_quant`` rewrites the int8 graph to per-row activation scales
+(``bastion_training.rowquant``; manifest ``batch_invariant``) before parity and calibration.
+
 ``--variants`` also writes complete, loadable model folders under ``<art>/variants/<name>``
 for the quantisation settings in :data:`VARIANTS`, which ``benchmarks/bench_latency.py
 --only onepass --onepass-variants <art>/variants`` times side by side on this CPU.
@@ -36,7 +39,8 @@ import torch
 from torch import nn
 
 from bastion_training.common import REPO_ROOT, load_params, log, log_progress
-from bastion_training.export import write_model_folder
+from bastion_training.config import OnePassExportParams
+from bastion_training.export import ONEPASS_DECISION_KEYS, fp32_manifest, write_model_folder
 
 SEQ_OUTPUT = "seq_logits"
 TOKEN_OUTPUT = "token_logits"
@@ -163,7 +167,7 @@ def write_onepass_folder(
     The version hashes the files and everything that changes a decision (heads with their
     labels and thresholds, windows): a recalibration is a new version.
     """
-    return write_model_folder(out_dir, onnx_path, tokenizer_json, manifest, ("heads", "max_length", "stride"))
+    return write_model_folder(out_dir, onnx_path, tokenizer_json, manifest, ONEPASS_DECISION_KEYS)
 
 
 def build_manifest(summary: dict[str, Any], quant: dict[str, Any], opset: int) -> dict[str, Any]:
@@ -299,35 +303,35 @@ def export_onepass(
     """``art_dir/hf`` → ``out_dir`` (int8 graph, tokenizer, manifest); returns the manifest."""
     from bastion_training.distill import load_student
 
-    ex = dict((params.get("distill") or {}).get("export") or {})
-    opset = int(ex.get("opset", 17))
+    ex = OnePassExportParams.from_params(params)
     summary = json.loads((art_dir / "distill_summary.json").read_text(encoding="utf-8"))
     student = load_student(art_dir / "hf").eval()
     tok_json = art_dir / "hf" / "tokenizer.json"
-    fp32 = export_fp32(student, art_dir / "onnx_fp32" / "model.onnx", opset)
+    fp32 = export_fp32(student, art_dir / "onnx_fp32" / "model.onnx", ex.opset)
     chosen = {
-        "weights": str(ex.get("weights", "s8")),
-        "per_channel": bool(ex.get("per_channel", True)),
-        "reduce_range": bool(ex.get("reduce_range", True)),
-        "const_b_only": bool(ex.get("const_b_only", False)),
+        "weights": ex.weights,
+        "per_channel": ex.per_channel,
+        "reduce_range": ex.reduce_range,
+        "const_b_only": ex.const_b_only,
     }
-    manifest = build_manifest(summary, quant_description(**chosen), opset)
+    manifest = build_manifest(summary, quant_description(**chosen), ex.opset)
     held = art_dir / "heldout_texts.json"
-    texts = (
-        json.loads(held.read_text(encoding="utf-8"))[: int(ex.get("parity_texts", 200))]
-        if held.is_file()
-        else []
-    )
+    texts = json.loads(held.read_text(encoding="utf-8"))[: ex.parity_texts] if held.is_file() else []
     texts = texts or PROBE_TEXTS
+    if ex.row_quant:
+        from bastion_training.rowquant import mark_row_quantised, row_quantize_export, row_quantize_file
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         int8 = quantize(fp32, tmp_dir / "int8.onnx", **chosen)
+        if ex.row_quant:
+            # before parity and calibration, so both are those of the graph that ships
+            manifest = row_quantize_export(int8, manifest)
         staged = {"fp32": tmp_dir / "fp32", "int8": tmp_dir / "int8"}
-        write_onepass_folder(staged["fp32"], fp32, tok_json, {**manifest, "version": "fp32"})
+        write_onepass_folder(staged["fp32"], fp32, tok_json, fp32_manifest(manifest))
         write_onepass_folder(staged["int8"], int8, tok_json, {**manifest, "version": "int8"})
         manifest["parity_fp32_vs_int8"] = parity(staged, texts)
         log.info("parity fp32 vs int8: %s", manifest["parity_fp32_vs_int8"])
-        if ex.get("calibrate", True):
+        if ex.calibrate:
             for head, found in calibrate(staged["int8"], params, injection_data, pii_data).items():
                 manifest["heads"][head].update(found)
                 log.info("%s thresholds: %s", head, found["thresholds"])
@@ -337,12 +341,11 @@ def export_onepass(
                 raise ValueError(f"unknown quantisation variant {name!r}; known: {sorted(VARIANTS)}")
             spec = {"per_channel": True, "const_b_only": False, **VARIANTS[name]}
             q = quantize(fp32, tmp_dir / f"{name}.onnx", **spec)
-            write_onepass_folder(
-                art_dir / "variants" / name,
-                q,
-                tok_json,
-                {**manifest, "quantization": quant_description(**spec), "variant": name},
-            )
+            variant = {**manifest, "quantization": quant_description(**spec), "variant": name}
+            if ex.row_quant:
+                # the flag is probed at load: a variant must carry the rewrite it claims
+                variant = mark_row_quantised(variant, row_quantize_file(q, q))
+            write_onepass_folder(art_dir / "variants" / name, q, tok_json, variant)
             log.info("variant %s written to %s", name, art_dir / "variants" / name)
     return full
 

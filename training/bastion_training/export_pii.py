@@ -27,7 +27,13 @@ from optimum.utils.input_generators import DummyTextInputGenerator
 
 from bastion_training.common import log, log_progress, write_json
 from bastion_training.config import REPO_ROOT, LabelThresholdParams, TrainPIIParams, load_params, seed_of
-from bastion_training.export import fold_temperature, optimum_export, quantize_int8, write_model_folder
+from bastion_training.export import (
+    fold_temperature,
+    fp32_manifest,
+    optimum_export,
+    quantize_int8,
+    write_model_folder,
+)
 from bastion_training.spans import Span, span_scores
 from bastion_training.train_pii import load_docs
 
@@ -249,8 +255,13 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
         int8 = quantize_int8(fp32, tmp_dir / "model.onnx", p.per_channel, p.reduce_range)
+        if p.row_quant:
+            from bastion_training.rowquant import row_quantize_export
+
+            # before parity and the label thresholds, so both are those of the graph that ships
+            manifest = row_quantize_export(int8, manifest)
         folders = {"fp32": tmp_dir / "fp32", "int8": tmp_dir / "int8"}
-        write_model_folder(folders["fp32"], fp32, tok_json, {**manifest, "version": "fp32"})
+        write_model_folder(folders["fp32"], fp32, tok_json, fp32_manifest(manifest))
         write_model_folder(folders["int8"], int8, tok_json, {**manifest, "version": "int8"})
         docs = load_docs(data_dir / "val.parquet", p.parity_max_rows, seed)
         par = parity(folders, [d.text for d in docs], [d.spans for d in docs], p.threads)

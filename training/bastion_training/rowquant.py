@@ -25,6 +25,13 @@ extra pass over each matmul output plus the quantisation nodes, about 15% more C
 token than the fused per-tensor kernels; the graph is closer to the float model than the
 per-tensor one (same benchmark).
 
+Adopting it: :func:`convert_model_dir` turns a shipped model folder into a new one whose
+manifest says ``"batch_invariant": true`` (the runtime probes that claim at load and then
+batches short windows), also as ``python -m bastion_training.rowquant SRC OUT``; the exports
+apply :func:`row_quantize_export` to their int8 graph when ``train_injection.row_quant``,
+``train_pii.row_quant`` or ``distill.export.row_quant`` is set, before the operating points
+are chosen, so the thresholds are those of the graph that ships.
+
 Training-side only (needs ``onnx``); the runtime never imports this module.
 
 >>> import onnx
@@ -35,8 +42,16 @@ Training-side only (needs ``onnx``); the runtime never imports this module.
 
 from __future__ import annotations
 
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -278,3 +293,180 @@ def dequantised(model: onnx.ModelProto) -> onnx.ModelProto:
     _set_nodes(graph, _live(nodes, [o.name for o in graph.output]))
     _drop_unused_initializers(graph)
     return out
+
+
+# ----------------------------------------------------------------------------- adoption
+
+# What the row-quantised graph does differently, for the manifest's record.
+ROW_QUANT_SCHEME = (
+    "u8 activations with one symmetric scale per row (zero point 128), bastion_training.rowquant"
+)
+
+
+def row_quantize_file(src: Path, dst: Path) -> RewriteStats:
+    """Rewrite the graph at ``src`` (:func:`row_quantize_stats`) and save it to ``dst``
+    (which may be ``src``); ValueError if the result would still quantise any activation
+    per tensor.
+
+    >>> row_quantize_file(Path("int8.onnx"), Path("int8.onnx")).weight_matmuls  # doctest: +SKIP
+    36
+    """
+    out, stats = row_quantize_stats(onnx.load(str(src)))
+    # A DynamicQuantizeLinear that survives feeds something the rewrite does not know (a
+    # quantised Conv or Attention): its one scale would couple the rows again.
+    left = sorted({n.name or n.output[0] for n in out.graph.node if n.op_type == "DynamicQuantizeLinear"})
+    if left:
+        raise ValueError(f"{src}: per-tensor activation quantisation left after the rewrite at {left[:5]}")
+    onnx.checker.check_model(out)
+    onnx.save(out, str(dst))
+    return stats
+
+
+def mark_row_quantised(
+    manifest: dict[str, Any], stats: RewriteStats, *, source: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A copy of ``manifest`` for a graph :func:`row_quantize_file` rewrote: the
+    ``batch_invariant`` flag, a ``row_quant`` record (what was rewritten; with ``source``,
+    the manifest of the folder converted: its version and graph digest) and the scheme
+    added to ``quantization``. A conversion of a shipped folder is also noted in its
+    ``training`` runs, where the history of a model is read.
+
+    >>> m = mark_row_quantised({"quantization": "int8 dynamic"}, RewriteStats(6, 2, 4))
+    >>> m["batch_invariant"], m["row_quant"]["weight_matmuls"]
+    (True, 6)
+    """
+    out = copy.deepcopy(manifest)
+    record: dict[str, Any] = {"scheme": ROW_QUANT_SCHEME, **asdict(stats)}
+    quant = out.get("quantization")
+    if isinstance(quant, dict):
+        out["quantization"] = {**quant, "activations": "u8 per row (symmetric, zero point 128)"}
+    elif isinstance(quant, str):
+        out["quantization"] = f"{quant}; then per-row activation scales (bastion_training.rowquant)"
+    if source is not None:
+        when = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        record |= {
+            "converted": when,
+            "from_version": source.get("version"),
+            "from_model_sha256": (source.get("files") or {}).get("model.onnx"),
+        }
+        history = out.get("training")
+        if isinstance(history, dict) and isinstance(history.get("runs"), list):
+            history["runs"].append(
+                f"row_quant ({when[:10]}): version {source.get('version')} converted to per-row "
+                "activation scales (bastion_training.rowquant); weights and thresholds unchanged"
+            )
+    out["row_quant"] = record
+    out["batch_invariant"] = True
+    return out
+
+
+def row_quantize_export(graph: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """What an export does with ``row_quant`` set: rewrite its int8 ``graph`` in place and
+    return ``manifest`` marked (:func:`mark_row_quantised`); the export then stages,
+    calibrates and writes the folder as it does any graph.
+
+    >>> manifest = row_quantize_export(tmp / "model.onnx", manifest)  # doctest: +SKIP
+    """
+    return mark_row_quantised(manifest, row_quantize_file(graph, graph))
+
+
+def convert_model_dir(src: Path, out: Path, *, threads: int | None = 1) -> dict[str, Any]:
+    """Write a row-quantised copy of the model folder ``src`` (``model.onnx``,
+    ``tokenizer.json``, ``manifest.json``) to the new folder ``out``; returns its manifest.
+
+    The source files are checked against the manifest's digests first. The new manifest is
+    ``src``'s marked by :func:`mark_row_quantised`, with the files' new sha256 and a new
+    version derived as the export derives it (the date and a digest of the files and the
+    decision keys, :func:`bastion_training.export.write_model_folder`). The folder is built
+    beside ``out`` and loaded through the runtime (which probes the batch invariance)
+    before it is moved into place, so a folder that would not load is never left at
+    ``out``. Thresholds are kept: they were chosen on the per-tensor graph, which the
+    per-row one sits close to but does not equal (a re-export with ``row_quant`` chooses
+    them on the graph that ships). The model card (README.md) is not copied; it
+    describes the source version.
+
+    >>> convert_model_dir(Path("models/pii"), Path("/tmp/pii_row"))["batch_invariant"]  # doctest: +SKIP
+    True
+    """
+    from bastion.detectors.onnx_common import verify_files
+
+    from bastion_training.export import DECISION_KEYS, ONEPASS_DECISION_KEYS, write_model_folder
+
+    src, out = Path(src), Path(out)
+    manifest = json.loads((src / "manifest.json").read_text(encoding="utf-8"))
+    files = manifest.get("files") or {}
+    if set(files) != {"model.onnx", "tokenizer.json"}:
+        raise ValueError(
+            f"{src}: manifest must list exactly model.onnx and tokenizer.json, got {sorted(files)}"
+        )
+    if manifest.get("batch_invariant") is True:
+        raise ValueError(f"{src}: the manifest already says batch_invariant")
+    if out.resolve() == src.resolve():
+        raise ValueError("convert into a new folder: the source is what the version records it came from")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"{out} exists and is not an empty folder")
+    verify_files(src, files)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Beside ``out`` so the final move is a rename; a plain mkdir (not mkdtemp, whose 0700
+    # would ship an unreadable folder) and a fixed name, so a crashed run's leftover is reused.
+    stage = out.parent / f".{out.name}.partial"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    try:
+        stats = row_quantize_file(src / "model.onnx", stage / "model.onnx")
+        marked = mark_row_quantised(manifest, stats, source=manifest)
+        marked.pop("version", None)
+        marked.pop("files", None)
+        keys = ONEPASS_DECISION_KEYS if manifest.get("type") == "onepass" else DECISION_KEYS
+        full = write_model_folder(stage, stage / "model.onnx", src / "tokenizer.json", marked, keys)
+        _load_through_runtime(stage, manifest.get("type") == "onepass", threads)
+        if out.exists():
+            out.rmdir()
+        os.replace(stage, out)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage)
+    return full
+
+
+def _load_through_runtime(folder: Path, onepass: bool, threads: int | None) -> None:
+    """Load ``folder`` as the runtime will (graph checks, batch-invariance probe):
+    :class:`~bastion.errors.ModelLoadError` if it would be refused."""
+    if onepass:
+        from bastion.detectors.onepass import OnePassModel
+
+        OnePassModel(folder, threads=threads, cache_entries=0)
+    else:
+        from bastion.detectors.onnx_common import OnnxTextModel
+
+        OnnxTextModel(folder, threads=threads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bastion_training.rowquant SRC OUT``: :func:`convert_model_dir`."""
+    from bastion_training.common import log, log_progress
+
+    ap = argparse.ArgumentParser(
+        description="Convert a model folder to per-row activation quantisation (batch invariant)."
+    )
+    ap.add_argument("src", type=Path, help="model folder (model.onnx, tokenizer.json, manifest.json)")
+    ap.add_argument("out", type=Path, help="new folder to write (absent or empty)")
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads for the load check")
+    args = ap.parse_args(argv)
+    log_progress()
+    full = convert_model_dir(args.src, args.out, threads=args.threads)
+    rq = full["row_quant"]
+    log.info(
+        "wrote %s version %s (from %s): %d weight matmuls per row, %d activation matmuls in float",
+        args.out,
+        full["version"],
+        rq["from_version"],
+        rq["weight_matmuls"],
+        rq["float_matmuls"],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

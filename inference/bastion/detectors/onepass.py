@@ -15,8 +15,9 @@ A one-pass model folder (``models/onepass``) holds ``model.onnx``, ``tokenizer.j
 Top-level ``labels`` names the heads; each head carries its own label set and thresholds.
 
 :class:`OnePassModel` runs every window of a text (same windows for both heads, each window
-a batch of one, exactly as :mod:`bastion.detectors.onnx_common` explains) and keeps the
-result of each text in a small LRU cache. Its two detectors, :class:`OnePassInjectionDetector`
+a batch of one, exactly as :mod:`bastion.detectors.onnx_common` explains; short windows in
+padded batches when the manifest's ``batch_invariant`` holds) and keeps the result of each
+text in a small LRU cache. Its two detectors, :class:`OnePassInjectionDetector`
 and :class:`OnePassPIIDetector`, have the interfaces of
 :class:`~bastion.detectors.onnx_classifier.OnnxInjectionDetector` and
 :class:`~bastion.detectors.onnx_ner.OnnxNERDetector`, so a Guard takes them unchanged: when
@@ -46,6 +47,7 @@ from bastion.detectors.onnx_common import (
     graph_input_names,
     softmax,
     text_windows,
+    window_outputs,
 )
 from bastion.detectors.onnx_ner import (
     TaggerDetector,
@@ -64,6 +66,8 @@ TOKEN_OUTPUT = "token_logits"
 # cached token costs ~100 B of tag probabilities plus its tokenizer encoding).
 DEFAULT_CACHE_ENTRIES = 1024
 DEFAULT_CACHE_TOKENS = 1 << 17
+# Windows per padded batch on a batch-invariant graph (the separate PII detector's default).
+DEFAULT_BATCH_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,8 @@ class OnePassModel(OnnxTextModel):
     bounded by ``cache_entries`` texts and ``cache_tokens`` tokens (the most recent text is
     kept even when it alone is over the token bound, so the second detector still finds
     it); ``cache_entries=0`` turns it off. A text being computed by one thread is waited
-    for, not recomputed, by another.
+    for, not recomputed, by another. On a batch-invariant graph the windows of the texts
+    computed together share padded batches of up to ``batch_size`` windows.
 
     >>> model = OnePassModel.load("models/onepass")  # doctest: +SKIP
     >>> injection, pii = model.detectors()  # doctest: +SKIP
@@ -145,9 +150,13 @@ class OnePassModel(OnnxTextModel):
         overlap: int | None = DEFAULT_OVERLAP,
         cache_entries: int = DEFAULT_CACHE_ENTRIES,
         cache_tokens: int = DEFAULT_CACHE_TOKENS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         if cache_entries < 0 or cache_tokens < 0:
             raise ModelLoadError("cache bounds must be >= 0")
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ModelLoadError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        self.batch_size = batch_size
         self.cache_entries = int(cache_entries)
         self.cache_tokens = int(cache_tokens)
         self._cache: TextCache[OnePassOutput] = TextCache(
@@ -159,7 +168,7 @@ class OnePassModel(OnnxTextModel):
     @classmethod
     def load(cls, folder: str | os.PathLike[str], **options: Any) -> OnePassModel:
         """Load a one-pass folder with the constructor's keyword ``options`` (``threads``,
-        ``verify``, ``overlap``, ``cache_entries``, ``cache_tokens``); :class:`ModelLoadError`
+        ``verify``, ``overlap``, ``cache_entries``, ``cache_tokens``, ``batch_size``); :class:`ModelLoadError`
         if it is missing or does not fit."""
         return cls(folder, **options)
 
@@ -210,17 +219,35 @@ class OnePassModel(OnnxTextModel):
     def _compute(self, texts: Sequence[str]) -> list[OnePassOutput]:
         encs = self.encode(texts)
         n_tags = len(self.heads["pii"].labels)
+        rows: list[list[int]] = []
+        cases: list[list[int]] = []
+        jobs: list[tuple[int, int, int]] = []  # (text, first token, end token) per window
+        windows_of: list[tuple[tuple[int, int], ...]] = []
+        for ti, (text, enc) in enumerate(zip(texts, encs, strict=True)):
+            text_cases = case_ids(text, enc.offsets, enc.word_ids) if self.use_case else []
+            windows_of.append(tuple(text_windows(self, enc)))
+            for s, e in windows_of[-1]:
+                jobs.append((ti, s, e))
+                rows.append(enc.ids[s:e])
+                cases.append(text_cases[s:e])
+        seq_of: list[np.ndarray] = [np.empty(0)] * len(rows)
+        tok_of: list[np.ndarray] = [np.empty(0)] * len(rows)
+        extra = {"case_ids": cases} if self.use_case else None
+        for batch, (seq, tok) in window_outputs(
+            self, rows, extra, self.output_names, batch_size=self.batch_size
+        ):
+            for k, j in enumerate(batch):
+                _, s, e = jobs[j]
+                seq_of[j] = softmax(seq[k].astype(np.float64))
+                tok_of[j] = softmax(tok[k].astype(np.float64))[1 : e - s + 1]
         out = []
-        for text, enc in zip(texts, encs, strict=True):
-            cases = case_ids(text, enc.offsets, enc.word_ids) if self.use_case else None
-            windows = tuple(text_windows(self, enc))
-            seq_rows, parts = [], []
-            for s, e in windows:
-                seq, tok = self._run_window(enc.ids[s:e], cases[s:e] if cases is not None else None)
-                seq_rows.append(softmax(seq.astype(np.float64)))
-                parts.append((s, e, softmax(tok.astype(np.float64))[1 : e - s + 1]))
-            seq_probs = np.stack(seq_rows) if seq_rows else np.zeros((0, len(self.heads["injection"].labels)))
-            token_probs = merge_windows(len(enc.ids), n_tags, parts)
+        n_seq = len(self.heads["injection"].labels)
+        first = 0
+        for enc, windows in zip(encs, windows_of, strict=True):
+            mine = range(first, first + len(windows))
+            first += len(windows)
+            seq_probs = np.stack([seq_of[j] for j in mine]) if windows else np.zeros((0, n_seq))
+            token_probs = merge_windows(len(enc.ids), n_tags, [(*jobs[j][1:], tok_of[j]) for j in mine])
             seq_probs.flags.writeable = False
             token_probs.flags.writeable = False
             out.append(OnePassOutput(enc, windows, seq_probs, token_probs))

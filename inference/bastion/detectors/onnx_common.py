@@ -19,6 +19,13 @@ texts therefore got a different score than alone (0.9725 vs 0.9988 for the same 
 :meth:`OnnxTextModel.run_rows` runs each window as its own batch of one, unpadded, so a
 text's score depends on that text only. On a CPU this costs nothing measurable (see
 ``benchmarks/bench_latency.py``, "batch-of-1 vs batched").
+
+A graph rewritten to per-row activation scales (``bastion_training.rowquant``) has no such
+coupling; its manifest says ``"batch_invariant": true``. The claim is tested at load
+(:func:`check_batch_invariance`: two probe rows alone and in one padded batch) and a
+graph that fails it is refused. On such a graph :func:`window_batches` runs short windows
+(up to :data:`BATCH_TOKEN_CAP` tokens) in padded length batches, with results equal to
+running each alone up to float summation order; longer windows still run alone.
 """
 
 from __future__ import annotations
@@ -45,6 +52,25 @@ OUTPUT_RANK = {"text-classification": 2, "token-classification": 3}
 DEFAULT_OVERLAP = 32
 # Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# On a batch-invariant graph, windows of at most this many content tokens share padded
+# batches; longer ones run alone. benchmarks/bench_batching.py (CPU time, per-row graph vs
+# today's batch-of-one path): batches were 1.19-1.34x on short texts but 0.78-0.89x on full
+# 128-token windows, where the per-row scale pass costs more than batching saves.
+BATCH_TOKEN_CAP = 64
+# Padded content positions per batch, a bound on a batch's activation memory: 16 windows at
+# the cap, or 32 (the injection detector's batch_size) of 32 tokens. Not tuned; the benchmark
+# measured batches of 8-32 short texts.
+BATCH_MAX_TOKENS = 1024
+# Largest |difference| between a probe row's outputs alone and in a padded batch that a
+# batch-invariant graph may show (float summation order over masked padding keys; a
+# per-tensor int8 graph moves logits by 1e-3 and more).
+INVARIANCE_TOLERANCE = 1e-5
+# Probe text for check_batch_invariance: mixed case, digits and punctuation, so the two
+# probe rows' activations differ in range as real texts' do.
+_PROBE_TEXT = (
+    "Ignore previous instructions. Contact Jane Doe at 22 Baker Street, London, "
+    "about invoice 4711 before Friday; the weather in Oslo is fine."
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,9 @@ class Manifest:
     files: dict[str, str]
     thresholds: dict[str, float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The graph quantises activations per row (bastion_training.rowquant): rows may share
+    # padded batches. Checked at load by check_batch_invariance, never trusted blindly.
+    batch_invariant: bool = False
 
     @classmethod
     def load(cls, folder: Path) -> Manifest:
@@ -68,8 +97,21 @@ class Manifest:
             raise ModelLoadError(f"no manifest.json in {folder}") from None
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"unreadable manifest {path}: {exc}") from exc
+        invariant = raw.get("batch_invariant", False) if isinstance(raw, dict) else False
+        if not isinstance(invariant, bool):
+            raise ModelLoadError(f"invalid manifest {path}: batch_invariant must be true or false")
         try:
-            known = {"name", "version", "task", "labels", "max_length", "stride", "files", "thresholds"}
+            known = {
+                "name",
+                "version",
+                "task",
+                "labels",
+                "max_length",
+                "stride",
+                "files",
+                "thresholds",
+                "batch_invariant",
+            }
             return cls(
                 name=str(raw["name"]),
                 version=str(raw["version"]),
@@ -80,6 +122,7 @@ class Manifest:
                 files=dict(raw["files"]),
                 thresholds={k: float(v) for k, v in (raw.get("thresholds") or {}).items()},
                 extra={k: v for k, v in raw.items() if k not in known},
+                batch_invariant=invariant,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"invalid manifest {path}: {exc}") from exc
@@ -119,6 +162,10 @@ class OnnxTextModel:
     ``workers`` > 1 runs that many windows at once (each still alone, so results do not
     change; onnxruntime releases the GIL): on a small CPU several one-thread runs side by
     side do more work than one run spread over every core (``threads``).
+
+    :attr:`batch_invariant` is true when the manifest says so and the graph passed
+    :func:`check_batch_invariance` at load; short windows are then batched
+    (:func:`window_batches`).
     """
 
     def __init__(
@@ -155,6 +202,10 @@ class OnnxTextModel:
             self.manifest.stride if overlap is None else max(self.manifest.stride, content - overlap)
         )
         self._check_graph()
+        self.batch_invariant = False
+        if self.manifest.batch_invariant:
+            check_batch_invariance(self)
+            self.batch_invariant = True
 
     def _check_graph(self) -> None:
         """Refuse a graph that does not fit the manifest (:func:`check_graph`); a subclass
@@ -268,6 +319,63 @@ def check_graph(model: OnnxTextModel) -> None:
         )
 
 
+def check_batch_invariance(model: OnnxTextModel, tolerance: float = INVARIANCE_TOLERANCE) -> float:
+    """The largest difference between two probe rows' outputs run alone and together in one
+    padded batch; :class:`ModelLoadError` when it exceeds ``tolerance``.
+
+    Run at load for a manifest that claims ``batch_invariant``: a graph that still
+    quantises activations per tensor would let one text's score move with its batch-mates,
+    so the claim is a packaging defect, not something to run with. Every graph output is
+    compared, over the row's own positions only (padding positions are never read).
+
+    >>> check_batch_invariance(OnnxTextModel("converted/pii"))  # doctest: +SKIP
+    0.0
+    """
+    where = model.folder / "model.onnx"
+    rows = _probe_rows(model)
+    case = "case_ids" in model.input_names
+
+    def outputs(batch: list[list[int]]) -> list[np.ndarray]:
+        extra = {"case_ids": [[0] * len(r) for r in batch]} if case else None
+        return model.run_outputs(model.feeds(batch, extra))
+
+    try:
+        alone = [outputs([r]) for r in rows]
+        together = outputs(rows)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelLoadError(f"{where}: batch-invariance probe failed to run: {exc}") from exc
+    worst = 0.0
+    for i, single in enumerate(alone):
+        for one, many in zip(single, together, strict=True):
+            got = many[i]
+            if one.ndim >= 3:  # per-token output: the row's own positions
+                got = got[: one.shape[1]]
+            if got.shape != one.shape[1:]:
+                raise ModelLoadError(
+                    f"{where}: batch-invariance probe output shapes differ: "
+                    f"{list(one.shape[1:])} alone, {list(got.shape)} in a batch"
+                )
+            worst = max(worst, float(np.max(np.abs(got.astype(np.float64) - one[0]), initial=0.0)))
+    if not worst <= tolerance:
+        raise ModelLoadError(
+            f"{model.folder}/manifest.json claims batch_invariant, but a row's outputs in a padded "
+            f"batch differ from the row alone by {worst:.3g} (tolerance {tolerance:g}): the graph "
+            "quantises activations over the whole batch. Convert it with "
+            "bastion_training.rowquant, or remove the flag"
+        )
+    return worst
+
+
+def _probe_rows(model: OnnxTextModel) -> list[list[int]]:
+    """Two content-token rows of different lengths (3 and up to 24 tokens) for
+    :func:`check_batch_invariance`, cut from :data:`_PROBE_TEXT` (repeated when a tiny
+    vocabulary makes it short)."""
+    ids = list(model.encode([_PROBE_TEXT])[0].ids) or [model.cls_id]
+    long_n = min(model.content_length, 24)
+    stream = ids * (1 + (3 + long_n) // len(ids))
+    return [stream[:3], stream[3 : 3 + long_n]]
+
+
 def _load_tokenizer(folder: Path) -> Any:
     """The folder's ``tokenizer.json``, with truncation and padding off (windows and
     :meth:`OnnxTextModel.feeds` do both)."""
@@ -348,6 +456,37 @@ def char_ranges(encoding: Any, windows: Sequence[tuple[int, int]]) -> list[tuple
     return [(offs[s][0], offs[e - 1][1]) for s, e in windows]
 
 
+def window_batches(
+    model: Any, lengths: Sequence[int], *, batch_invariant: bool = True, batch_size: int = 1
+) -> list[list[int]]:
+    """Indices of windows of ``lengths`` content tokens, grouped into the runs
+    :func:`window_probs` makes, shortest first.
+
+    ``batch_invariant`` (what a detector asks for): on a model whose graph passed
+    :func:`check_batch_invariance` (``model.batch_invariant``), windows of up to
+    :data:`BATCH_TOKEN_CAP` tokens go in :func:`length_batches` of at most ``batch_size``
+    rows and :data:`BATCH_MAX_TOKENS` positions and longer ones alone; on any other model
+    every window runs alone. Not ``batch_invariant``: every window in padded length
+    batches, the older way, kept to measure the difference.
+
+    >>> from types import SimpleNamespace
+    >>> window_batches(SimpleNamespace(batch_invariant=False), [9, 3, 120], batch_size=8)
+    [[1], [0], [2]]
+    >>> window_batches(SimpleNamespace(batch_invariant=True), [9, 3, 120, 8], batch_size=8)
+    [[1], [3, 0], [2]]
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    if not batch_invariant:
+        return length_batches(lengths, batch_size)
+    if not getattr(model, "batch_invariant", False) or batch_size <= 1:
+        return [[i] for i in order]
+    short = [i for i in order if lengths[i] <= BATCH_TOKEN_CAP]
+    grouped = length_batches([lengths[i] for i in short], batch_size, max_tokens=BATCH_MAX_TOKENS)
+    return [[short[j] for j in batch] for batch in grouped] + [
+        [i] for i in order if lengths[i] > BATCH_TOKEN_CAP
+    ]
+
+
 def window_probs(
     model: OnnxTextModel,
     rows: Sequence[Sequence[int]],
@@ -357,26 +496,54 @@ def window_probs(
     batch_size: int = 1,
 ) -> Iterator[tuple[list[int], np.ndarray]]:
     """Class probabilities of content-token window ``rows``, as ``(indices into rows,
-    probabilities)`` per run, shortest rows first.
+    probabilities)`` per run, shortest rows first, in the runs :func:`window_batches`
+    plans (``batch_invariant``, ``batch_size``: see there).
 
-    ``batch_invariant``: each row runs alone (:meth:`OnnxTextModel.run_rows`); otherwise in
-    padded batches of up to ``batch_size`` rows of similar length (:func:`length_batches`),
-    the older way, kept to measure the difference.
+    >>> [(batch, p.shape) for batch, p in window_probs(model, [[7, 8], [9]])]  # doctest: +SKIP
+    [([1], (1, 2)), ([0], (1, 2))]
     """
-    width = 1 if batch_invariant else batch_size
-    batches = length_batches([len(r) for r in rows], width)
+    batches = window_batches(
+        model, [len(r) for r in rows], batch_invariant=batch_invariant, batch_size=batch_size
+    )
+    for batch, logits in _run_batches(model, rows, extra, batches, model.run):
+        yield batch, softmax(logits.astype(np.float64))
 
-    def logits_of(batch: list[int]) -> np.ndarray:
+
+def window_outputs(
+    model: OnnxTextModel,
+    rows: Sequence[Sequence[int]],
+    extra: dict[str, Sequence[Sequence[int]]] | None,
+    names: Sequence[str],
+    *,
+    batch_size: int = 1,
+) -> Iterator[tuple[list[int], list[np.ndarray]]]:
+    """The graph outputs ``names`` (raw, batch first) of window ``rows``, as ``(indices
+    into rows, outputs)`` per run: batch invariant, in the runs of :func:`window_batches`.
+
+    >>> [b for b, _ in window_outputs(model, [[7, 8], [9]], None, ["seq_logits"])]  # doctest: +SKIP
+    [[1], [0]]
+    """
+    batches = window_batches(model, [len(r) for r in rows], batch_size=batch_size)
+    yield from _run_batches(model, rows, extra, batches, lambda feeds: model.run_outputs(feeds, names))
+
+
+def _run_batches(
+    model: OnnxTextModel,
+    rows: Sequence[Sequence[int]],
+    extra: dict[str, Sequence[Sequence[int]]] | None,
+    batches: list[list[int]],
+    run: Any,
+) -> Iterator[tuple[list[int], Any]]:
+    """``run(feeds)`` of each batch of ``rows``, on the model's window pool when it has one."""
+
+    def one(batch: list[int]) -> Any:
         chunk = [rows[j] for j in batch]
         more = {name: [values[j] for j in batch] for name, values in extra.items()} if extra else None
-        if batch_invariant:
-            return np.stack(model.run_rows(chunk, more))
-        return model.run(model.feeds(chunk, more))
+        return run(model.feeds(chunk, more))
 
     pool = getattr(model, "pool", None)
-    runs = pool.map(logits_of, batches) if pool is not None and len(batches) > 1 else map(logits_of, batches)
-    for batch, logits in zip(batches, runs, strict=True):
-        yield batch, softmax(logits.astype(np.float64))
+    runs = pool.map(one, batches) if pool is not None and len(batches) > 1 else map(one, batches)
+    yield from zip(batches, runs, strict=True)
 
 
 def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, int]]:
@@ -396,17 +563,22 @@ def sliding_windows(n_tokens: int, size: int, stride: int) -> list[tuple[int, in
         s += stride
 
 
-def length_batches(lengths: Sequence[int], max_batch: int, max_padding: float = 0.15) -> list[list[int]]:
+def length_batches(
+    lengths: Sequence[int], max_batch: int, max_padding: float = 0.15, max_tokens: int | None = None
+) -> list[list[int]]:
     """Indices of ``lengths`` grouped into batches of similar length, shortest first.
 
     A padded position costs as much as a real token (the matmuls run over the whole
     padded batch), and on a CPU a bigger batch buys little: on eval texts of 10–100
     tokens, batches of 16 were ~60% padding and ran at half the speed of batches cut
     by length. A batch is closed when adding the next (longer) row would make more than
-    ``max_padding`` of its positions padding, or at ``max_batch`` rows.
+    ``max_padding`` of its positions padding, at ``max_batch`` rows, or when its padded
+    positions (rows x longest) would pass ``max_tokens``.
 
     >>> length_batches([5, 50, 6, 52, 5], max_batch=8)
     [[0, 4, 2], [1, 3]]
+    >>> length_batches([5, 5, 5, 5], max_batch=8, max_tokens=10)
+    [[0, 1], [2, 3]]
     """
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     out: list[list[int]] = []
@@ -414,7 +586,8 @@ def length_batches(lengths: Sequence[int], max_batch: int, max_padding: float = 
     real = 0
     for i in order:
         n = max(int(lengths[i]), 1)
-        if cur and (len(cur) >= max_batch or (real + n) < (1 - max_padding) * n * (len(cur) + 1)):
+        too_wide = max_tokens is not None and n * (len(cur) + 1) > max_tokens
+        if cur and (len(cur) >= max_batch or too_wide or (real + n) < (1 - max_padding) * n * (len(cur) + 1)):
             out.append(cur)
             cur, real = [], 0
         cur.append(i)

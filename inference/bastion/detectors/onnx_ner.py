@@ -292,8 +292,11 @@ class OnnxNERDetector(TaggerDetector):
     """Finds names, addresses, organisations, ... with the shipped int8 NER model.
 
     Each window runs as its own batch of one (``batch_invariant=True``), so a text's spans
-    and scores never depend on the other texts in the call; ``batch_invariant=False`` is
-    the older length-bucketed batching, kept to measure the difference.
+    and scores never depend on the other texts in the call; on a graph whose manifest says
+    ``batch_invariant`` (checked at load), short windows share padded batches of up to
+    ``batch_size`` with the same results (:func:`~bastion.detectors.onnx_common.window_batches`).
+    ``batch_invariant=False`` is the older length-bucketed batching on any graph, kept to
+    measure the difference.
 
     >>> det = OnnxNERDetector.load("models/pii")  # doctest: +SKIP
     >>> [(f.label, f.start, f.end) for f in det.detect(["Contact John Smith today"])[0]]  # doctest: +SKIP
