@@ -3,7 +3,9 @@
 Detectors see the normalised text: NFKC (full-width digits, ligatures, compatibility
 forms), invisible characters removed (zero-width, soft hyphen, bidi controls, Unicode
 tag characters used for "ASCII smuggling"), and common Cyrillic/Greek homoglyphs
-folded to Latin. Attackers use exactly these tricks to slip past detectors, and
+folded to Latin (``homoglyphs="all"``, every such letter, what the first models were
+trained with; ``"mixed"``, only in words that mix scripts or in a word of look-alikes
+inside Latin text, so Russian or Greek prose stays itself for a multilingual model). Attackers use exactly these tricks to slip past detectors, and
 users paste PII with full-width digits; normalising once here means every detector
 benefits. Findings are mapped back with :meth:`Normalized.to_original`, so offsets
 always point into the text the caller passed.
@@ -13,6 +15,10 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
+
+Homoglyphs = Literal["all", "mixed", "none"]
+HOMOGLYPH_MODES: tuple[str, ...] = ("all", "mixed", "none")
 
 _INVISIBLE = frozenset(
     [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x3164, 0xFEFF, 0xFFA0]
@@ -81,15 +87,26 @@ def _clusters(text: str):
         i = j
 
 
-def normalize(text: str, *, fold_homoglyphs: bool = True) -> Normalized:
+def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs = "all") -> Normalized:
     """Normalise ``text`` for detection and keep an offset map to the original.
+
+    ``homoglyphs``: ``"all"`` folds every Cyrillic/Greek look-alike letter to Latin, which
+    turns Russian or Greek prose into a mix of scripts no pretrained encoder knows ("Иван"
+    -> "Иbah"); ``"mixed"`` folds only where a spoof is plausible: in a word that also has
+    Latin letters, or in a word made only of look-alikes when the text is mostly Latin.
+    ``fold_homoglyphs=False`` is ``"none"``.
 
     >>> n = normalize("ｊａｎｅ\u200b@example.com")
     >>> n.text
     'jane@example.com'
     >>> n.to_original(0, 4)
     (0, 4)
+    >>> normalize("Ignоre Иван", homoglyphs="mixed").text  # Cyrillic о in a Latin word
+    'Ignore Иван'
     """
+    if homoglyphs not in HOMOGLYPH_MODES:
+        raise ValueError(f"homoglyphs must be one of {HOMOGLYPH_MODES}, got {homoglyphs!r}")
+    mode = homoglyphs if fold_homoglyphs else "none"
     if text.isascii():
         # The common case: NFKC, invisible-character removal and homoglyph folding are
         # all no-ops on ASCII, so skip building the map.
@@ -104,9 +121,46 @@ def normalize(text: str, *, fold_homoglyphs: bool = True) -> Normalized:
         for ch in piece:
             if ord(ch) in _INVISIBLE:
                 continue
-            if fold_homoglyphs:
+            if mode == "all":
                 ch = _HOMOGLYPHS.get(ch, ch)
             out.append(ch)
             starts.append(a)
             ends.append(b)
+    if mode == "mixed":
+        _fold_mixed(out)
     return Normalized(text, "".join(out), tuple(starts), tuple(ends))
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha() or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+
+
+def _in_word(ch: str) -> bool:
+    return ch.isalpha() or unicodedata.category(ch).startswith("M")
+
+
+def _fold_mixed(chars: list[str]) -> None:
+    """Fold look-alikes in place, word by word: in a word that has a Latin letter (the
+    classic spoof, "Ignоre" with a Cyrillic о), and in a word of look-alikes only when the
+    text has more Latin letters than folded-script ones (a spoofed word in English text).
+    Words of real Russian or Greek keep their letters."""
+    if not any(c in _HOMOGLYPHS for c in chars):
+        return
+    latin = sum(1 for c in chars if _is_latin(c))
+    other = sum(1 for c in chars if c.isalpha() and not _is_latin(c))
+    latin_text = latin > other
+    i, n = 0, len(chars)
+    while i < n:
+        if not _in_word(chars[i]):
+            i += 1
+            continue
+        j = i
+        while j < n and _in_word(chars[j]):
+            j += 1
+        word = chars[i:j]
+        if any(c in _HOMOGLYPHS for c in word):
+            letters = [c for c in word if c.isalpha()]
+            if any(_is_latin(c) for c in letters) or (latin_text and all(c in _HOMOGLYPHS for c in letters)):
+                for k in range(i, j):
+                    chars[k] = _HOMOGLYPHS.get(chars[k], chars[k])
+        i = j

@@ -205,7 +205,20 @@ class Pipeline:
         each injection detector."""
         raw: list[list[Finding]] = [[] for _ in norms]
         thresholds: dict[str, float] = {}
-        batch = [norms[i].text for i in active]
+        # A model sees text folded the way it was trained (its manifest's "homoglyphs"); the
+        # rules and older models see the default fold, which every Normalized here has.
+        views: dict[str, tuple[list[Normalized], list[str]]] = {}
+
+        def view(det: Detector) -> tuple[list[Normalized], list[str]]:
+            mode = getattr(det, "homoglyphs", "all")
+            if mode not in views:
+                ns = [
+                    norms[i] if mode == "all" else normalize(norms[i].original, homoglyphs=mode)
+                    for i in active
+                ]
+                views[mode] = (ns, [n.text for n in ns])
+            return views[mode]
+
         # onnxruntime releases the GIL, so two model sessions (each with its share of the
         # cores, see config.shipped_parts) finish sooner side by side than one after the
         # other, and the rules run meanwhile in this thread. Results keep detector order.
@@ -213,20 +226,21 @@ class Pipeline:
         if active and self.pool is not None:
             for k, det in enumerate(self.detectors):
                 if det.kind == "model":
-                    outs[k] = self.pool.submit(det.detect, batch)
+                    outs[k] = self.pool.submit(det.detect, view(det)[1])
         for k, det in enumerate(self.detectors):
             if det.category == INJECTION:
                 thresholds[det.name] = pol.injection_threshold_for(det.name)
             if not active:
                 continue
             out = outs[k]
+            seen, batch = view(det)
             results = det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
             if len(results) != len(batch):
                 raise RuntimeError(
                     f"detector {det.name} returned {len(results)} results for {len(batch)} texts"
                 )
-            for i, found in zip(active, results, strict=True):
-                raw[i] += _to_original(norms[i], found)
+            for i, norm, found in zip(active, seen, results, strict=True):
+                raw[i] += _to_original(norm, found)
         if pol.deny_terms:
             # deny terms are matched on the normalised text like every detector, so a
             # zero-width space or a homoglyph does not hide one

@@ -483,8 +483,8 @@ def _e5_full(params: dict[str, Any] | None = None) -> Path:
 
 
 def train_texts(data_root: Path | None = None) -> list[str]:
-    """The normalised train-split texts of both tasks (``data/processed``), the corpus the
-    shared trimmed e5 base keeps pieces for. Empty when the prepare stage has not run."""
+    """The normalised train-split texts of both tasks (``data/processed``), under both
+    homoglyph folds, the corpus the shared trimmed e5 base keeps pieces for. Empty when the prepare stage has not run."""
     import pandas as pd
     from bastion.normalize import normalize
 
@@ -493,7 +493,11 @@ def train_texts(data_root: Path | None = None) -> list[str]:
     for task in ("injection", "pii"):
         f = root / task / "train.parquet"
         if f.exists():
-            texts += [normalize(t).text for t in pd.read_parquet(f, columns=["text"])["text"].astype(str)]
+            for t in pd.read_parquet(f, columns=["text"])["text"].astype(str):
+                # pieces for both folds (train_*.homoglyphs): the Cyrillic and Greek words that
+                # "all" folds into mixed scripts stay whole under "mixed"
+                folded, kept = normalize(t).text, normalize(t, homoglyphs="mixed").text
+                texts += [folded] if kept == folded else [folded, kept]
     return texts
 
 

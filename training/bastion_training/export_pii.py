@@ -234,6 +234,8 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         "max_length": int(summary["max_length"]),
         "stride": int(summary["stride"]),
         "case_features": use_case,
+        # the fold the checkpoint was trained with; the Guard normalises its input the same way
+        "homoglyphs": summary.get("homoglyphs", "all"),
         "thresholds": summary.get("thresholds") or {"default": 0.5},
         "base_model": summary.get("base_model")
         if summary.get("base")
@@ -263,7 +265,7 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         folders = {"fp32": tmp_dir / "fp32", "int8": tmp_dir / "int8"}
         write_model_folder(folders["fp32"], fp32, tok_json, fp32_manifest(manifest))
         write_model_folder(folders["int8"], int8, tok_json, {**manifest, "version": "int8"})
-        docs = load_docs(data_dir / "val.parquet", p.parity_max_rows, seed)
+        docs = load_docs(data_dir / "val.parquet", p.parity_max_rows, seed, homoglyphs=manifest["homoglyphs"])
         par = parity(folders, [d.text for d in docs], [d.spans for d in docs], p.threads)
         log.info(
             "parity micro F1 fp32 %.4f int8 %.4f", par["fp32"]["micro"]["f1"], par["int8"]["micro"]["f1"]
@@ -280,7 +282,9 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         if cal.enabled:
             # Operating points per label from what ships (the int8 model through the runtime
             # detector), on validation only; parity above is at the training threshold.
-            all_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
+            all_docs = load_docs(
+                data_dir / "val.parquet", p.max_val_rows, seed, homoglyphs=manifest["homoglyphs"]
+            )
             thresholds, report = calibrate_label_thresholds(
                 folders["int8"],
                 all_docs,

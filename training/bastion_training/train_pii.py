@@ -34,7 +34,7 @@ from bastion.casefeatures import case_ids
 from bastion.detectors.onnx_ner import SpanPrediction, decode_spans, merge_windows, sliding_windows
 from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS, bio_tags
-from bastion.normalize import normalize
+from bastion.normalize import Homoglyphs, normalize
 
 from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
 from bastion_training.config import REPO_ROOT, TrainPIIParams, seed_of
@@ -60,13 +60,19 @@ def _as_spans(raw: Any) -> list[Mapping[str, Any]]:
     return [s for s in list(raw) if s is not None]
 
 
-def normalise_doc(text: str, spans: Iterable[Mapping[str, Any]], labels: Sequence[str] = NER_LABELS) -> Doc:
-    """Normalise ``text`` like the Guard and carry the gold spans over to the new offsets.
+def normalise_doc(
+    text: str,
+    spans: Iterable[Mapping[str, Any]],
+    labels: Sequence[str] = NER_LABELS,
+    homoglyphs: Homoglyphs = "all",
+) -> Doc:
+    """Normalise ``text`` like the Guard (``homoglyphs``: the model's fold, see
+    :func:`bastion.normalize.normalize`) and carry the gold spans over to the new offsets.
 
     >>> normalise_doc("Hi\u200b Ann", [{"start": 4, "end": 7, "label": "PERSON"}])
     Doc(text='Hi Ann', spans=(('PERSON', 3, 6),))
     """
-    norm = normalize(text)
+    norm = normalize(text, homoglyphs=homoglyphs)
     out: list[Span] = []
     for sp in spans:
         s, e, label = int(sp["start"]), int(sp["end"]), str(sp["label"])
@@ -89,6 +95,7 @@ def load_docs(
     focus_templates: Sequence[str] = (),
     replay_rows: int = 0,
     exclude_templates: Sequence[str] = (),
+    homoglyphs: Homoglyphs = "all",
 ) -> list[Doc]:
     """The rows of one split as normalised docs: a seeded ``max_rows`` subset, or for a
     continuation round every row of the ``focus_templates`` patterns plus ``replay_rows`` others.
@@ -108,7 +115,10 @@ def load_docs(
         df = df[~matching(exclude_templates)]
     if replay_rows:
         df = focus_replay(df, matching(focus_templates), replay_rows, seed)
-    return [normalise_doc(str(t), _as_spans(s)) for t, s in zip(df["text"], df["spans"], strict=True)]
+    return [
+        normalise_doc(str(t), _as_spans(s), homoglyphs=homoglyphs)
+        for t, s in zip(df["text"], df["spans"], strict=True)
+    ]
 
 
 def token_tags(
@@ -345,8 +355,9 @@ def train(
         focus_templates=p.focus_templates,
         replay_rows=p.replay_rows,
         exclude_templates=p.exclude_templates,
+        homoglyphs=p.homoglyphs,
     )
-    val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed)
+    val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed, homoglyphs=p.homoglyphs)
     base, base_desc = resolve_base(p, params)
     if use_case_features is None:
         cf = p.case_features
@@ -413,6 +424,7 @@ def train(
             "max_length": p.max_length,
             "stride": stride,
             "case_features": use_case_features,
+            "homoglyphs": p.homoglyphs,
             "thresholds": thresholds,
             "tags": list(tags),
             "train_docs": len(train_docs),

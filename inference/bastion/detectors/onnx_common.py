@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from bastion.errors import InputError, ModelLoadError
+from bastion.normalize import HOMOGLYPH_MODES
 from bastion.threads import LocalPool
 
 # Inputs the runtime knows how to feed; a graph wanting anything else cannot be run.
@@ -202,6 +203,14 @@ class OnnxTextModel:
             self.manifest.stride if overlap is None else max(self.manifest.stride, content - overlap)
         )
         self._check_graph()
+        # The homoglyph folding the model was trained with (bastion.normalize); the Guard
+        # gives it text normalised the same way. Manifests without the key predate it: "all".
+        self.homoglyphs = str(self.manifest.extra.get("homoglyphs", "all"))
+        if self.homoglyphs not in HOMOGLYPH_MODES:
+            raise ModelLoadError(
+                f"{self.folder}/manifest.json: homoglyphs must be one of {HOMOGLYPH_MODES}, "
+                f"got {self.homoglyphs!r}"
+            )
         self.batch_invariant = False
         if self.manifest.batch_invariant:
             check_batch_invariance(self)
