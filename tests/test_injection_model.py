@@ -75,6 +75,8 @@ def tiny_inj(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "strict_fpr": 0.01,
         "default_max_fpr": 0.05,
         "balance_within_source": True,
+        # the texts are ASCII, so the fold changes no input; the manifest must still carry it
+        "homoglyphs": "mixed",
     }
     frames = (_frame(320, 1), _frame(80, 2))
     export = {"opset": 17, "per_channel": True, "reduce_range": True}
@@ -93,6 +95,10 @@ def test_training_learns_the_toy_task(tiny_inj: dict) -> None:
     assert tiny_inj["summary"]["best"]["auc"] > 0.95
 
 
+def test_detector_reads_its_fold_from_the_manifest(tiny_det: OnnxInjectionDetector) -> None:
+    assert tiny_det.homoglyphs == "mixed"
+
+
 def test_run_time_is_kept_apart_from_the_metrics(tiny_inj: dict) -> None:
     art = tiny_inj["root"] / "art"
     assert json.loads((art / "calibration.json").read_text()) == tiny_inj["summary"]
@@ -106,6 +112,7 @@ def test_manifest_fields_and_parity(tiny_inj: dict) -> None:
     m = json.loads((tiny_inj["model"] / "manifest.json").read_text())
     assert m["labels"] == ["BENIGN", "INJECTION"]
     assert m["max_length"] == 24 and m["stride"] == 12
+    assert m["homoglyphs"] == "mixed" == tiny_inj["summary"]["homoglyphs"]
     assert set(m["files"]) >= {"model.onnx", "tokenizer.json"}
     th = m["thresholds"]
     assert 0.0 < th["default"] <= th["strict"] <= 1.0

@@ -110,6 +110,7 @@ def test_manifest_fields(tiny_ner: dict) -> None:
     assert m["name"] == "pii" and m["task"] == "token-classification"
     assert m["labels"][0] == "O" and "B-PERSON" in m["labels"] and "I-IP_ADDRESS" in m["labels"]
     assert m["case_features"] is True
+    assert m["homoglyphs"] == "all"  # train_pii.homoglyphs left at its default
     assert m["exporter"] == "optimum"
     assert m["max_length"] == 24 and m["stride"] == 11
     assert set(m["files"]) == {"model.onnx", "tokenizer.json"}

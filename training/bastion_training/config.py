@@ -225,10 +225,16 @@ class EncoderParams(LoopParams):
     max_length: int
     max_train_rows: int | None = None
     max_val_rows: int | None = None
+    # homoglyph folding of the texts it trains on and sees at run time (bastion.normalize;
+    # export writes it into the manifest, the Guard folds the model's input the same way):
+    # "all" turns Russian and Greek prose into mixed scripts, "mixed" folds plausible spoofs only
+    homoglyphs: Literal["all", "mixed"] = "all"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._positive("keep_layers", "max_length", "max_train_rows", "max_val_rows")
+        if self.homoglyphs not in ("all", "mixed"):
+            raise ConfigError(f"{self.SECTION}.homoglyphs must be 'all' or 'mixed', got {self.homoglyphs!r}")
 
     def init_checkpoint(self) -> Path | None:
         """The ``init_from`` folder, checked to hold a checkpoint; None to start from the base."""
@@ -355,10 +361,6 @@ class TrainPIIParams(EncoderParams):
     parity_max_rows: int | None = None
     # per-row activation scales in the exported graph (see TrainInjectionParams.row_quant)
     row_quant: bool = False
-    # homoglyph folding of the texts it trains on and sees at run time (bastion.normalize;
-    # the manifest carries it to the Guard): "all" folds Russian and Greek prose into mixed
-    # scripts, "mixed" only plausible spoofs
-    homoglyphs: Literal["all", "mixed"] = "all"
     # a continuation round (init_from): every train row whose template_id matches one of these
     # fnmatch patterns, plus a seeded replay sample of ``replay_rows`` of the rest (real corpora
     # included); 0 trains on every row
@@ -370,8 +372,6 @@ class TrainPIIParams(EncoderParams):
     def __post_init__(self) -> None:
         super().__post_init__()
         self._positive("stride", "o_weight", "parity_max_rows")
-        if self.homoglyphs not in ("all", "mixed"):
-            raise ConfigError(f"{self.SECTION}.homoglyphs must be 'all' or 'mixed', got {self.homoglyphs!r}")
         check_keys(f"{self.SECTION}.ablation", self.ablation, {f.name for f in dataclasses.fields(self)})
 
     def with_ablation(self) -> TrainPIIParams:

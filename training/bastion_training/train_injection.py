@@ -241,8 +241,8 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     seed_everything(seed, p.threads)
     train_df, val_df = _frames(p, seed, data_dir)
     # The runtime detector sees normalised text, so the model must be trained on it too.
-    train_texts = [normalize(t).text for t in train_df["text"].astype(str)]
-    val_texts = [normalize(t).text for t in val_df["text"].astype(str)]
+    train_texts = [normalize(t, homoglyphs=p.homoglyphs).text for t in train_df["text"].astype(str)]
+    val_texts = [normalize(t, homoglyphs=p.homoglyphs).text for t in val_df["text"].astype(str)]
     y_train = train_df["label"].astype(int).to_numpy()
     y_val = val_df["label"].astype(int).to_numpy()
     log.info("train %d rows (%.1f%% positive), val %d rows", len(y_train), 100 * y_train.mean(), len(y_val))
@@ -309,6 +309,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             "base": p.base,
             "base_model": base_desc,
             "max_length": p.max_length,
+            "homoglyphs": p.homoglyphs,
             "window_selection": p.window_selection,
             "max_windows": mil_cap,
             "train_rows": int(len(y_train)),

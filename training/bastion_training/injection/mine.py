@@ -47,6 +47,7 @@ def mine(
     model_dir: Path, params: dict, data_dir: Path, k: int, pool_cap: int, threshold: float | None
 ) -> pd.DataFrame:
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.normalize import normalize
 
     from bastion_training.injection.engine import mining_pool
     from bastion_training.injection.negatives import mine_hard_negatives
@@ -61,10 +62,12 @@ def mine(
     det = OnnxInjectionDetector.load(model_dir, batch_invariant=False)
     cut = det.thresholds.get("default", 0.5) if threshold is None else threshold
     t0 = time.time()
+    # the model reads text as the Guard gives it: normalised with the fold it was trained with
     texts = pool["text"].astype(str).tolist()
+    seen = [normalize(t, homoglyphs=det.homoglyphs).text for t in texts]
     scores = []
-    for i in range(0, len(texts), 256):
-        scores += [s for s, _, _ in det.scores(texts[i : i + 256])]
+    for i in range(0, len(seen), 256):
+        scores += [s for s, _, _ in det.scores(seen[i : i + 256])]
         if i % 2560 == 0:
             log.info("scored %d/%d (%.0fs)", i + 256, len(texts), time.time() - t0)
     hits = sum(s >= cut for s in scores)
