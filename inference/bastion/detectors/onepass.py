@@ -285,7 +285,7 @@ class OnePassInjectionDetector(ScoringDetector):
         self.model = model
         self.name = name
         self.version = f"{ONEPASS_TYPE}-{model.manifest.version}"
-        self.homoglyphs = model.homoglyphs
+        self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.thresholds = dict(head.thresholds) or {"default": 0.5, "strict": 0.5}
         self._pos = injection_index(head.labels, f"{model.folder}: injection head")
 
@@ -324,7 +324,7 @@ class OnePassPIIDetector(TaggerDetector):
         self.name = name
         self.validate = validate
         self.version = f"{ONEPASS_TYPE}-{model.manifest.version}"
-        self.homoglyphs = model.homoglyphs
+        self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.tags = head.labels
         self.thresholds = dict(head.thresholds) or {"default": 0.5}
         self._cut = self.thresholds

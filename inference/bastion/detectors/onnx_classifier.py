@@ -69,7 +69,7 @@ class OnnxInjectionDetector(ScoringDetector):
         self.model = model
         self.name = name
         self.version = model.manifest.version
-        self.homoglyphs = model.homoglyphs
+        self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5, "strict": 0.5}
         self.batch_size = batch_size
         self.batch_invariant = batch_invariant

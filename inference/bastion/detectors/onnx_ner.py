@@ -320,7 +320,7 @@ class OnnxNERDetector(TaggerDetector):
         self.tags = tags
         self.name = name
         self.version = model.manifest.version
-        self.homoglyphs = model.homoglyphs
+        self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5}
         # None: drop spans under the manifest's per-label cut here (standalone use). A number:
         # keep everything above that floor and let the Guard's Policy apply the cut, so a
