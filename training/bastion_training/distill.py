@@ -36,13 +36,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import json
 import math
 import re
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,9 @@ class DistillConfig:
     heldout: float = 0.02
     teacher_batch: int = 64
     cache_targets: bool = True
+    # homoglyph fold of the pool and of the student at run time (bastion.normalize); None: the
+    # PII teacher's, which it must equal (the per-token targets are on one tokenisation)
+    homoglyphs: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> DistillConfig:
@@ -155,6 +159,8 @@ class DistillConfig:
             raise ConfigError(f"distill: bad max_length/overlap {cfg.max_length}/{cfg.overlap}")
         if cfg.layers < 1 or cfg.steps < 1 or cfg.batch_size < 1 or cfg.temperature <= 0:
             raise ConfigError("distill: layers, steps, batch_size and temperature must be > 0")
+        if cfg.homoglyphs is not None and cfg.homoglyphs not in ("all", "mixed"):
+            raise ConfigError(f"distill.homoglyphs must be all or mixed, got {cfg.homoglyphs!r}")
         return cfg
 
     @property
@@ -182,9 +188,10 @@ def gather_pool(
     total_cap: int | None = None,
     seed: int = 13,
     focus_families: Sequence[str] = (),
+    homoglyphs: str = "all",
 ) -> list[str]:
     """Unlabeled train-role texts for distillation: normalised (as the Guard's detectors
-    see them), de-duplicated, in a seeded order.
+    see them, with the student's ``homoglyphs`` fold), de-duplicated, in a seeded order.
 
     Only files whose name does not start with ``eval_`` and is not a validation split are
     read (a listed one raises ``ValueError``: a held-out set must never leak into a
@@ -229,7 +236,7 @@ def gather_pool(
         for i in order:
             if cap is not None and kept >= int(cap):
                 break
-            t = normalize(_SURROGATE.sub("\ufffd", texts[i])).text
+            t = normalize(_SURROGATE.sub("\ufffd", texts[i]), homoglyphs=homoglyphs).text  # type: ignore[arg-type]
             if t.strip() and t not in seen:
                 seen.add(t)
                 out.append(t)
@@ -269,6 +276,10 @@ class Teachers:
         self.pii = OnnxNERDetector.load(self.pii_dir, threads=threads)
         self.tokenizer_json = self.pii_dir / "tokenizer.json"
         self.seq_labels = tuple(self.inj.model.manifest.labels)
+        # the pool is folded as the PII teacher was trained (its targets are per token of that
+        # text); an injection teacher with another fold re-reads each window in its own fold
+        self.homoglyphs = str(getattr(self.pii, "homoglyphs", "all"))
+        self.inj_homoglyphs = str(getattr(self.inj, "homoglyphs", "all"))
         self.tags = tuple(self.pii.tags)
         self.use_case = bool(self.pii.use_case)
         vi, vp = self.inj.model.tokenizer.get_vocab(), self.pii.model.tokenizer.get_vocab()
@@ -285,16 +296,25 @@ class Teachers:
             json.dumps([self.versions, sorted(self.pii.model.manifest.files.items())]).encode()
         ).hexdigest()[:16]
 
-    def _seq_logits(self, text: str, enc: Any, windows: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+    def _seq_logits(
+        self, text: str, enc: Any, windows: Sequence[tuple[int, int]], view: str | None = None
+    ) -> list[np.ndarray]:
+        """Injection teacher logits per window. ``view``: the same text in the injection
+        teacher's fold (folds map character to character, so the window offsets hold)."""
         inner = self.inj.model
-        if self.same_vocab and all(e - s <= inner.content_length for s, e in windows):
+        same_fold = self.inj_homoglyphs == self.homoglyphs
+        if same_fold and self.same_vocab and all(e - s <= inner.content_length for s, e in windows):
             return [
                 np.asarray(x, dtype=np.float32) for x in inner.run_rows([enc.ids[s:e] for s, e in windows])
             ]
         pos = self.seq_labels.index(INJECTION_LABEL)
         # one call for all windows of the text: the runtime scores each row alone, so batching
         # the call changes no score but saves the per-call overhead
-        spans = [text[enc.offsets[s][0] : enc.offsets[e - 1][1]] for s, e in windows]
+        source = view if not same_fold and view is not None and len(view) == len(text) else text
+        spans = [source[enc.offsets[s][0] : enc.offsets[e - 1][1]] for s, e in windows]
+        if not same_fold:
+            # exact from a view; without one, "all" still folds exactly what it would have
+            spans = [normalize(t, homoglyphs=self.inj_homoglyphs).text for t in spans]  # type: ignore[arg-type]
         out = []
         for p, *_ in self.inj.scores(spans):
             p = min(max(p, _EPS), 1 - _EPS)
@@ -318,11 +338,14 @@ class Teachers:
         rng: np.random.Generator,
         batch: int = 64,
         selection: str = "random",
+        views: Mapping[str, str] | None = None,
     ) -> list[Window]:
         """Student windows of ``texts`` with both teachers' targets (a long text keeps
         ``max_windows`` windows drawn with ``rng``; with ``selection="max"`` one of them is
         the window the injection teacher scores highest)."""
-        per_text = self._targets(texts, content, stride, max_windows, lambda i, t: rng, batch, selection)
+        per_text = self._targets(
+            texts, content, stride, max_windows, lambda i, t: rng, batch, selection, views
+        )
         return [w for windows in per_text for w in windows]
 
     def targets_by_text(
@@ -335,6 +358,7 @@ class Teachers:
         seed: int,
         batch: int = 64,
         selection: str = "random",
+        views: Mapping[str, str] | None = None,
     ) -> list[list[Window]]:
         """Per text, its windows with both teachers' targets. The windows a long text keeps
         are drawn with a generator seeded by ``seed`` and the text itself, so a text's
@@ -344,7 +368,7 @@ class Teachers:
         def rng_of(_: int, text: str) -> np.random.Generator:
             return np.random.default_rng([seed, int(text_key(text)[:15], 16)])
 
-        return self._targets(texts, content, stride, max_windows, rng_of, batch, selection)
+        return self._targets(texts, content, stride, max_windows, rng_of, batch, selection, views)
 
     def _targets(
         self,
@@ -355,8 +379,10 @@ class Teachers:
         rng_of: Any,
         batch: int,
         selection: str = "random",
+        views: Mapping[str, str] | None = None,
     ) -> list[list[Window]]:
         out: list[list[Window]] = []
+        views = views or {}
         t0 = time.monotonic()
         for start in range(0, len(texts), batch):
             chunk = list(texts[start : start + batch])
@@ -370,7 +396,7 @@ class Teachers:
                 if len(windows) > max_windows:
                     rng = rng_of(start + j, text)
                     if selection == "max":
-                        seqs = self._seq_logits(text, enc, windows)
+                        seqs = self._seq_logits(text, enc, windows, views.get(text))
                         top = int(np.argmax([self._margin(q) for q in seqs]))
                         rest = [i for i in range(len(windows)) if i != top]
                         keep = sorted([top, *rng.choice(rest, max_windows - 1, replace=False).tolist()])
@@ -386,7 +412,7 @@ class Teachers:
                 logp = np.log(np.clip(probs, _EPS, 1.0)).astype(np.float16)
                 ids = np.asarray(enc.ids, dtype=np.int32)
                 if seqs is None:
-                    seqs = self._seq_logits(text, enc, windows)
+                    seqs = self._seq_logits(text, enc, windows, views.get(text))
                 for (s, e), seq in zip(windows, seqs, strict=True):
                     mine.append(Window(ids[s:e], cases[s:e] if cases is not None else None, seq, logp[s:e]))
             if start // batch % 20 == 0:
@@ -846,13 +872,32 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     torch.set_num_threads(max(1, cfg.threads))
     out_dir.mkdir(parents=True, exist_ok=True)
     teachers = Teachers(cfg.teachers["injection"], cfg.teachers["pii"], threads=cfg.threads)
-    texts = gather_pool(
+    fold = cfg.homoglyphs or teachers.homoglyphs
+    if fold != teachers.homoglyphs:
+        raise ConfigError(
+            f"distill.homoglyphs {fold!r} differs from the PII teacher's fold {teachers.homoglyphs!r}: "
+            "the per-token targets must be on the text the student sees"
+        )
+    pool = functools.partial(
+        gather_pool,
         cfg.sources,
         caps=cfg.source_caps,
         total_cap=cfg.pool_cap,
         seed=cfg.seed,
         focus_families=cfg.focus_families,
     )
+    views: dict[str, str] = {}
+    if teachers.inj_homoglyphs == fold:
+        texts = pool(homoglyphs=fold)
+    else:
+        # the injection teacher reads another fold: keep each text unfolded once, then make
+        # the student's text and the injection teacher's view of it from that
+        texts = []
+        for raw in pool(homoglyphs="none"):
+            t = normalize(raw, homoglyphs=fold).text  # type: ignore[arg-type]
+            if t not in views:
+                views[t] = normalize(raw, homoglyphs=teachers.inj_homoglyphs).text  # type: ignore[arg-type]
+                texts.append(t)
     if not texts:
         raise ValueError(f"empty distillation pool from {list(cfg.sources)}")
     rng = np.random.default_rng(cfg.seed)
@@ -873,6 +918,12 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
                 cfg.seed,
                 # "random" adds nothing, so caches made before the option stay valid
                 *([cfg.window_selection] if cfg.window_selection != "random" else []),
+                # likewise "all" everywhere: the fold of every cache made before the option
+                *(
+                    [[fold, teachers.inj_homoglyphs]]
+                    if (fold, teachers.inj_homoglyphs) != ("all", "all")
+                    else []
+                ),
             ]
         ).encode()
     ).hexdigest()
@@ -896,6 +947,7 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
             seed=cfg.seed,
             batch=cfg.teacher_batch,
             selection=cfg.window_selection,
+            views=views,
         )
         known.update({keys[t]: w for t, w in zip(todo, labelled, strict=True)})
         log.info("teacher targets for %d texts in %.0fs", len(todo), time.monotonic() - t0)
@@ -926,6 +978,7 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         "seq_labels": list(teachers.seq_labels),
         "tags": list(teachers.tags),
         "case_features": teachers.use_case,
+        "homoglyphs": fold,
         "init": init_report,
         "teachers": {
             "injection": {

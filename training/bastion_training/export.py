@@ -119,7 +119,7 @@ def scaled_checkpoint(hf_dir: Path, out_dir: Path, temperature: float | None) ->
 # what changes a separate model's decisions, besides its files
 DECISION_KEYS = ("labels", "tags", "max_length", "stride", "thresholds", "temperature", "homoglyphs")
 # ... and a one-pass model's (its heads carry their labels and thresholds)
-ONEPASS_DECISION_KEYS = ("heads", "max_length", "stride")
+ONEPASS_DECISION_KEYS = ("heads", "max_length", "stride", "homoglyphs")
 
 
 def write_model_folder(

@@ -180,6 +180,8 @@ def build_manifest(summary: dict[str, Any], quant: dict[str, Any], opset: int) -
         "labels": ["injection", "pii"],
         "max_length": int(summary["max_length"]),
         "stride": int(summary["stride"]),
+        # the fold the student was distilled on; the Guard gives the graph text folded so
+        "homoglyphs": str(summary.get("homoglyphs", "all")),
         "heads": {
             "injection": {
                 "output": SEQ_OUTPUT,
