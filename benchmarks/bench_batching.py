@@ -268,34 +268,31 @@ def print_report(res: dict) -> None:
 
 def detector_level(folder: Path, threads: int, texts: Sequence[str], rounds: int, tmp: Path) -> dict:
     """The runtime detectors end to end (tokenising, windows, decoding): today's graph with
-    each window alone vs the per-row graph in length-bucketed batches of 16 (the proposed
-    path, ``batch_invariant=False`` standing in for a manifest flag) and alone, on the
-    short texts in one ``detect`` call and on one 20 KB text."""
+    each window alone vs the per-row graph as ``python -m bastion_training.rowquant`` ships
+    it (manifest ``batch_invariant``, probed at load; windows of up to 64 tokens in length
+    batches, longer ones alone) and the same graph without the flag (every window alone), on
+    the short texts in one ``detect`` call and on one 20 KB text."""
     import shutil
 
-    import onnx
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
     from bastion.detectors.onnx_ner import OnnxNERDetector
-    from bastion_training.rowquant import row_quantize
+    from bastion_training.rowquant import convert_model_dir
 
     row_dir = tmp / f"{folder.name}_row_folder"
-    row_dir.mkdir()
-    for f in ("manifest.json", "tokenizer.json"):
-        shutil.copy(folder / f, row_dir / f)
-    onnx.save(row_quantize(onnx.load(str(folder / "model.onnx"))), str(row_dir / "model.onnx"))
-    cls = (
-        OnnxNERDetector
-        if json.loads((folder / "manifest.json").read_text())["task"].startswith("token")
-        else OnnxInjectionDetector
-    )
+    convert_model_dir(folder, row_dir, threads=threads)
+    unflagged = tmp / f"{folder.name}_row_unflagged"
+    shutil.copytree(row_dir, unflagged)
+    manifest = json.loads((unflagged / "manifest.json").read_text())
+    manifest["batch_invariant"] = False
+    (unflagged / "manifest.json").write_text(json.dumps(manifest))
+    cls = OnnxNERDetector if manifest["task"].startswith("token") else OnnxInjectionDetector
     dets = {
         "today: int8, alone": cls.load(folder, threads=threads),
-        "row, batches of 16": cls.load(
-            row_dir, threads=threads, verify=False, batch_invariant=False, batch_size=16
-        ),
-        "row, alone": cls.load(row_dir, threads=threads, verify=False),
+        "row, batched (flag)": cls.load(row_dir, threads=threads),
+        "row, alone": cls.load(unflagged, threads=threads),
     }
-    batched = dets["row, batches of 16"]
+    batched = dets["row, batched (flag)"]
+    assert batched.model.batch_invariant, "the converted folder did not pass the load-time probe"
     got = batched.detect(list(texts))
     differ = sum(g != batched.detect([t])[0] for g, t in zip(got, texts, strict=True))
     long = " ".join(texts)[:20000]
