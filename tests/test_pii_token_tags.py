@@ -120,3 +120,58 @@ def test_load_docs_exclude_templates(tmp_path, replay, want_total) -> None:
     assert len(docs) == want_total
     # rows 0 and 3 of every five carry the excluded templates: none of them may come back
     assert all(int(d.text.rsplit(" ", 1)[1]) % 5 not in (0, 3) for d in docs)
+
+
+def _sourced_file(tmp_path) -> object:
+    import pandas as pd
+
+    rows = [
+        {
+            "text": f"Ask Jane {i}",
+            "spans": [{"label": "PERSON", "start": 4, "end": 8}],
+            "source": s,
+            "lang": g,
+        }
+        for i, (s, g) in enumerate(
+            [("synthetic", "en"), ("synthetic", "it"), ("wnut17", "en"), ("synthetic", "it")]
+        )
+    ]
+    path = tmp_path / "train.parquet"
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("upweight", "want"),
+    [
+        ({}, [0, 1, 2, 3]),
+        ({"wnut17": 1}, [0, 1, 2, 3, 2]),
+        ({"synthetic/it": 2}, [0, 1, 2, 3, 1, 3, 1, 3]),
+        ({"wnut17": 2, "synthetic/en": 1}, [0, 1, 2, 3, 2, 2, 0]),
+    ],
+)
+def test_load_docs_upweight(tmp_path, upweight, want) -> None:
+    from bastion_training.train_pii import load_docs
+
+    docs = load_docs(_sourced_file(tmp_path), upweight=upweight)
+    assert [int(d.text.rsplit(" ", 1)[1]) for d in docs] == want
+
+
+def test_load_docs_upweight_of_nothing_is_an_error(tmp_path) -> None:
+    from bastion_training.train_pii import load_docs
+
+    with pytest.raises(ValueError, match="wnut16"):
+        load_docs(_sourced_file(tmp_path), upweight={"wnut16": 1})
+
+
+@pytest.mark.parametrize("bad", [{"wnut17": 0}, {"wnut17": True}, {"wnut17": 1.5}, {"/": 1}, {"wnut17": -1}])
+def test_upweight_params_are_checked(bad) -> None:
+    from bastion.errors import ConfigError
+    from bastion_training.config import TrainPIIParams
+
+    loop = {"batch_size": 8, "epochs": 1, "lr": 1e-4}
+    assert dict(TrainPIIParams.from_params({"train_pii": {**loop, "upweight": {"wnut17": 2}}}).upweight) == {
+        "wnut17": 2
+    }
+    with pytest.raises(ConfigError, match="upweight"):
+        TrainPIIParams.from_params({"train_pii": {**loop, "upweight": bad}})

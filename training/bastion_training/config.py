@@ -368,10 +368,23 @@ class TrainPIIParams(EncoderParams):
     replay_rows: int = 0
     # train rows whose template_id matches one of these patterns are left out (a control round)
     exclude_templates: tuple[str, ...] = ()
+    # extra copies of a source's train rows ("wnut17": 1) or of one language of it
+    # ("synthetic/it": 2): weights the real corpora a continuation round should catch up on
+    upweight: Mapping[str, int] = _frozen({})
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._positive("stride", "o_weight", "parity_max_rows")
+        for key, copies in self.upweight.items():
+            if (
+                isinstance(copies, bool)
+                or not isinstance(copies, int)
+                or copies < 1
+                or not str(key).strip("/")
+            ):
+                raise ConfigError(
+                    f"{self.SECTION}.upweight: {key!r} needs a whole number of extra copies >= 1, got {copies!r}"
+                )
         check_keys(f"{self.SECTION}.ablation", self.ablation, {f.name for f in dataclasses.fields(self)})
 
     def with_ablation(self) -> TrainPIIParams:

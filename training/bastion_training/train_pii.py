@@ -96,11 +96,13 @@ def load_docs(
     replay_rows: int = 0,
     exclude_templates: Sequence[str] = (),
     homoglyphs: Homoglyphs = "all",
+    upweight: Mapping[str, int] | None = None,
 ) -> list[Doc]:
     """The rows of one split as normalised docs: a seeded ``max_rows`` subset, or for a
     continuation round every row of the ``focus_templates`` patterns plus ``replay_rows`` others.
     Rows of the ``exclude_templates`` patterns are dropped first (a control round: the same
-    continuation without a template batch)."""
+    continuation without a template batch); ``upweight`` then appends extra copies of the
+    rows of a source or a ``source/lang`` (:func:`upweight_rows`)."""
     df = pd.read_parquet(path)
     if max_rows and len(df) > max_rows:
         df = df.sample(n=int(max_rows), random_state=seed)
@@ -115,10 +117,33 @@ def load_docs(
         df = df[~matching(exclude_templates)]
     if replay_rows:
         df = focus_replay(df, matching(focus_templates), replay_rows, seed)
+    if upweight:
+        df = upweight_rows(df, upweight)
     return [
         normalise_doc(str(t), _as_spans(s), homoglyphs=homoglyphs)
         for t, s in zip(df["text"], df["spans"], strict=True)
     ]
+
+
+def upweight_rows(df: pd.DataFrame, upweight: Mapping[str, int]) -> pd.DataFrame:
+    """``df`` followed by ``n`` extra copies of the rows of each ``source`` or
+    ``source/lang`` key, in the mapping's order; a key that matches no row is an error
+    (a typo would silently train the plain mix).
+
+    >>> df = pd.DataFrame({"source": ["a", "b", "b"], "lang": ["en", "en", "de"], "x": [0, 1, 2]})
+    >>> upweight_rows(df, {"b/de": 2, "a": 1})["x"].tolist()
+    [0, 1, 2, 2, 2, 0]
+    """
+    parts = [df]
+    for key, copies in upweight.items():
+        source, _, lang = str(key).partition("/")
+        hit = df["source"].astype(str) == source if "source" in df else pd.Series(False, index=df.index)
+        if lang:
+            hit &= df["lang"].astype(str) == lang if "lang" in df else False
+        if not hit.any():
+            raise ValueError(f"train_pii.upweight: no train row of {key!r}")
+        parts += [df[hit]] * int(copies)
+    return pd.concat(parts, ignore_index=True)
 
 
 def token_tags(
@@ -356,6 +381,7 @@ def train(
         replay_rows=p.replay_rows,
         exclude_templates=p.exclude_templates,
         homoglyphs=p.homoglyphs,
+        upweight=p.upweight,
     )
     val_docs = load_docs(data_dir / "val.parquet", p.max_val_rows, seed, homoglyphs=p.homoglyphs)
     base, base_desc = resolve_base(p, params)
