@@ -101,7 +101,10 @@ def _pii_copy(tmp_path: Path, homoglyphs: object) -> Path:
     out = tmp_path / "pii"
     shutil.copytree(src, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    manifest["homoglyphs"] = homoglyphs
+    if homoglyphs is None:
+        manifest.pop("homoglyphs", None)
+    else:
+        manifest["homoglyphs"] = homoglyphs
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out
 
@@ -109,9 +112,21 @@ def _pii_copy(tmp_path: Path, homoglyphs: object) -> Path:
 def test_manifest_fold_reaches_the_detector(tmp_path):
     from bastion.detectors.onnx_ner import OnnxNERDetector
 
-    det = OnnxNERDetector.load(_pii_copy(tmp_path, "mixed"))
+    det = OnnxNERDetector.load(_pii_copy(tmp_path / "mixed", "mixed"))
     assert det.homoglyphs == "mixed"
-    assert OnnxNERDetector.load(REPO / "models" / "pii").homoglyphs == "all"  # key absent
+    assert OnnxNERDetector.load(_pii_copy(tmp_path / "absent", None)).homoglyphs == "all"  # older models
+
+
+def test_shipped_pii_model_reads_russian_as_russian():
+    """The shipped PII model (2026.12.02-) was trained with the mixed fold: a Russian name reaches
+    it in Cyrillic and comes back whole, while a spoofed Latin word is still folded."""
+    if not (REPO / "models" / "pii" / "manifest.json").exists():
+        pytest.skip("no shipped PII model here")
+    guard = Guard.default(tasks=("pii",))
+    text = "Меня зовут Иван Петров, напишите мне завтра."
+    assert [(f.label, text[f.start : f.end]) for f in guard.check(text).pii if f.label == "PERSON"] == [
+        ("PERSON", "Иван Петров")
+    ]
 
 
 def test_manifest_with_unknown_fold_is_refused(tmp_path):
