@@ -400,3 +400,29 @@ def test_injection_card_embeds_summary_but_links_the_long_tables(tmp_path):
     card = injection_card(model, report, tmp_path / "absent.md")
     assert "### Targets (issue 12)" in card and "### Per set" in card
     assert "| cyberseceval | hi |" not in card and "reports/injection/summary.md" in card
+
+
+def test_replace_throughput_rewrites_only_the_speed_of_the_same_version(tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    from bastion_training.evaluate_pii import replace_throughput
+
+    src = Path(__file__).resolve().parents[1] / "reports" / "pii"
+    for f in ("metrics.json", "timing.json"):
+        shutil.copy(src / f, tmp_path / f)
+    metrics_before = json.loads((tmp_path / "metrics.json").read_text())
+    version = metrics_before["model_version"]
+    speed = {
+        "bastion, both models + regex (Guard.default)": 50.0,
+        "bastion, PII only: NER + regex (Guard.default(tasks=('pii',)))": 300.0,
+        "presidio (spaCy sm)": 100.0,
+    }
+    with pytest.raises(SystemExit, match="reports"):
+        replace_throughput(tmp_path, "1999.01.01-00000000", speed)
+    md = replace_throughput(tmp_path, version, speed)
+    assert "| bastion, PII only: NER + regex (Guard.default(tasks=('pii',))) | 300.0 | 3.00 |" in md
+    assert json.loads((tmp_path / "timing.json").read_text())["throughput_eval_presidio"] == speed
+    assert json.loads((tmp_path / "metrics.json").read_text()) == metrics_before
+    assert (tmp_path / "summary.md").read_text() == md

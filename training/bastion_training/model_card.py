@@ -14,6 +14,15 @@ from pathlib import Path
 
 from bastion_training.common import REPO_ROOT, render_template
 
+# what the manifest's homoglyph fold means for a reader of the card (bastion.normalize)
+FOLD_LINES = {
+    "all": "- **Homoglyphs**: every Cyrillic/Greek look-alike letter is folded to Latin before the model\n"
+    "  (manifest `homoglyphs: all`), which also turns Russian and Greek prose into mixed scripts.",
+    "mixed": "- **Homoglyphs**: only plausible spoofs are folded to Latin before the model (a word mixing\n"
+    "  Latin with look-alikes, or look-alikes inside mostly-Latin text; manifest `homoglyphs: mixed`):\n"
+    "  Russian and Greek text reach it as written.",
+}
+
 
 def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     """The injection model's card: ``templates/injection_card.md`` with the manifest's numbers
@@ -89,7 +98,17 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
     return render_template(
         "pii_card.md",
         what_it_is=(
-            render_template("card_pii_what_cased.md", base_model=m.get("base_model", "a cased encoder"))
+            render_template(
+                "card_pii_what_cased.md",
+                base_model=m.get("base_model", "a cased encoder"),
+                quant_extra=(
+                    "; activations quantised per row, so a text scores the same alone or in a batch "
+                    "(`batch_invariant`, probed at load)"
+                    if m.get("batch_invariant")
+                    else ""
+                ),
+                fold_line=FOLD_LINES.get(str(m.get("homoglyphs", "all")), ""),
+            )
             if cased
             else render_template("card_pii_what_minilm.md")
         ),
