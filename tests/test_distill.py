@@ -496,3 +496,23 @@ def test_a_mixed_fold_student_exports_a_mixed_fold_folder(tiny: dict, tmp_path: 
     assert json.loads((out / "manifest.json").read_text())["homoglyphs"] == "mixed"
     inj, det = load_onepass_detectors(tmp_path / "models", threads=1)
     assert inj.homoglyphs == det.homoglyphs == "mixed"
+
+
+def test_a_student_from_another_vocabulary_is_refused_before_labelling(
+    tiny: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    other = tmp_path / "other_base"
+    shutil.copytree(tiny["base"], other)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["vocab_size"] -= 7  # e.g. a PII teacher recovered before the shipped model changed
+    (other / "config.json").write_text(json.dumps(cfg))
+
+    def no_teacher(*a, **k):
+        raise AssertionError("teacher targets must not be computed")
+
+    monkeypatch.setattr(D.Teachers, "targets_by_text", no_teacher)
+    with pytest.raises(ConfigError, match="vocabulary"):
+        D.distill(_params(tiny, init_from=str(other)), tmp_path / "art")
+    D.check_init_vocabulary(tiny["base"], tiny["pii"] / "tokenizer.json")  # the matching one passes

@@ -425,6 +425,26 @@ class Teachers:
         return out
 
 
+def check_init_vocabulary(init: Path, tokenizer_json: Path) -> None:
+    """``ConfigError`` unless the student's starting checkpoint ``init`` has the vocabulary of
+    the PII teacher's ``tokenizer_json`` (the student tokenises with it): the same size of
+    embedding table and, when ``init`` keeps its own ``tokenizer.json``, the same pieces."""
+    from tokenizers import Tokenizer
+
+    teacher = Tokenizer.from_file(str(tokenizer_json))
+    size = int(json.loads((init / "config.json").read_text(encoding="utf-8"))["vocab_size"])
+    own = init / "tokenizer.json"
+    same = size == teacher.get_vocab_size() and (
+        not own.is_file() or Tokenizer.from_file(str(own)).get_vocab() == teacher.get_vocab()
+    )
+    if not same:
+        raise ConfigError(
+            f"distill.init_from {init} has another vocabulary ({size} embeddings) than the PII teacher's "
+            f"{tokenizer_json} ({teacher.get_vocab_size()} pieces): start from that teacher's own checkpoint "
+            "(the recover_teachers stage rebuilds it from the shipped folder)"
+        )
+
+
 def text_key(text: str) -> str:
     """A text's key in the target cache.
 
@@ -872,6 +892,10 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
     torch.set_num_threads(max(1, cfg.threads))
     out_dir.mkdir(parents=True, exist_ok=True)
     teachers = Teachers(cfg.teachers["injection"], cfg.teachers["pii"], threads=cfg.threads)
+    init = _resolve(cfg.init_from) if cfg.init_from else Path(base_model_path(params))
+    # before hours of teacher targets: a student started from another vocabulary (a PII teacher
+    # recovered before the shipped model changed) would read every id as the wrong piece
+    check_init_vocabulary(init, teachers.tokenizer_json)
     fold = cfg.homoglyphs or teachers.homoglyphs
     if fold != teachers.homoglyphs:
         raise ConfigError(
@@ -955,7 +979,6 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
             save_target_cache(cache, key, {keys[t]: known[keys[t]] for t in texts})
     held = [w for t in held_texts for w in known[keys[t]]]
     train = [w for t in train_texts for w in known[keys[t]]]
-    init = _resolve(cfg.init_from) if cfg.init_from else Path(base_model_path(params))
     model, init_report = build_student(
         init, cfg.layers, teachers.seq_labels, teachers.tags, use_case_features=teachers.use_case
     )
