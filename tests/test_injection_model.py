@@ -262,6 +262,26 @@ def test_graph_that_does_not_fit_the_manifest_fails_at_load(tiny_inj: dict, tmp_
         Guard.default(models_dir=tmp_path, on_model_error="raise", tasks=("injection",))
 
 
+def test_recover_reads_a_per_row_graph_back(tiny_inj: dict, tmp_path: Path) -> None:
+    """The shipped models are per-row graphs (rowquant: MatMulIntegerToFloat, weight scales
+    kept divided by 127); recovering one must give the same weights as recovering the
+    per-tensor graph it was converted from, or no continuation can start from a clone."""
+    np = pytest.importorskip("numpy")
+    from bastion_training.recover import recover
+    from bastion_training.rowquant import convert_model_dir
+    from safetensors.numpy import load_file
+
+    convert_model_dir(tiny_inj["model"], tmp_path / "row")
+    report = recover(tmp_path / "row", tmp_path / "hf_row", heads=2)
+    assert report["max_abs_prob_delta_vs_onnx"] < 0.05
+    recover(tiny_inj["model"], tmp_path / "hf_tensor", heads=2)
+    row = load_file(str(tmp_path / "hf_row" / "model.safetensors"))
+    tensor = load_file(str(tmp_path / "hf_tensor" / "model.safetensors"))
+    assert set(row) == set(tensor), sorted(set(row) ^ set(tensor))
+    for name, w in tensor.items():
+        assert np.allclose(row[name], w, rtol=1e-6, atol=1e-7), name
+
+
 def test_recover_rebuilds_the_checkpoint_from_the_shipped_graph(tiny_inj: dict, tmp_path: Path) -> None:
     """A fresh clone has only the int8 folder; the recovered checkpoint must be the trained
     one up to int8 rounding (temperature unfolded), or continuing a run starts elsewhere."""

@@ -31,6 +31,8 @@ import numpy as np
 QUANT_SUFFIX = "_quantized"
 # ops between a MatMulInteger and the bias Add in optimum/onnxruntime's dynamic int8 graphs
 _PASS_THROUGH = {"Cast", "Mul"}
+# per-tensor graphs use MatMulInteger; per-row ones (rowquant) the contrib MatMulIntegerToFloat
+_INT_MATMULS = {"MatMulInteger", "MatMulIntegerToFloat"}
 
 
 class RecoverError(ValueError):
@@ -39,7 +41,10 @@ class RecoverError(ValueError):
 
 def _dequantise(inits: dict[str, np.ndarray], base: str) -> np.ndarray:
     q = inits[base + QUANT_SUFFIX].astype(np.float32)
-    scale = inits[base + "_scale"].astype(np.float32)
+    if base + "_scale" in inits:
+        scale = inits[base + "_scale"].astype(np.float32)
+    else:  # a per-row graph (rowquant) keeps the weight scale divided by 127
+        scale = inits[base + "_scale_rowquant"].astype(np.float32) * np.float32(127.0)
     zp = inits[base + "_zero_point"].astype(np.float32)
     # per-channel scales run along the output axis (the last one of a MatMul B operand)
     return (q - zp) * scale
@@ -85,7 +90,7 @@ def state_dict_from_onnx(path: str | Path) -> dict[str, np.ndarray]:
     state: dict[str, np.ndarray] = {}
     for name, value in inits.items():
         if name.startswith(("bert.", "classifier.")) and not name.endswith(
-            (QUANT_SUFFIX, "_scale", "_zero_point")
+            (QUANT_SUFFIX, "_scale", "_zero_point", "_scale_rowquant")
         ):
             if value.dtype != np.float32:
                 raise RecoverError(f"unexpected dtype {value.dtype} for {name}")
@@ -103,7 +108,7 @@ def state_dict_from_onnx(path: str | Path) -> dict[str, np.ndarray]:
         elif base.endswith(".weight_Transposed"):
             state[base[: -len("_Transposed")]] = w.T
         else:
-            matmuls = [n for n in consumers.get(name, []) if n.op_type == "MatMulInteger"]
+            matmuls = [n for n in consumers.get(name, []) if n.op_type in _INT_MATMULS]
             if len(matmuls) != 1:
                 raise RecoverError(f"{name}: expected one MatMulInteger consumer, found {len(matmuls)}")
             bias = _bias_name(matmuls[0].output[0], consumers, inits)

@@ -32,6 +32,8 @@ from bastion_training.config import PIIDataParams
 
 from .ru_names import CASES, ru_person
 from .schema import assert_valid_spans, make_frame
+from .slavic import CASES as SL_CASES
+from .slavic import declined_person, organisation, place
 from .templates import TEMPLATES, Template
 from .templates_intl import CAPITALS
 from .values import (
@@ -304,6 +306,12 @@ def _user_agent(rng: random.Random) -> str:
     ])  # fmt: skip
 
 
+def _gender(ident: Identity) -> str:
+    if ident.gender:
+        return ident.gender
+    return "f" if ident.first.endswith("a") else "m"
+
+
 def _capital(ctx: _Ctx, i: int, which: int) -> list[Segment]:
     """One true (capital, country) pair per text, chosen from the first identity so that
     ``{CAPITAL}`` and ``{CAPITAL_COUNTRY}`` agree without shared state."""
@@ -423,6 +431,15 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "VITALS": _filler(lambda r: f"HR {r.randint(55, 120)} BP {r.randint(90, 170)}/{r.randint(45, 95)} "
                                 f"RR {r.randint(12, 28)} SAT {r.randint(88, 100)}%"),
     **{f"RU_NAME_{c.upper()}": _gazetteer("PERSON", lambda r, c=c: ru_person(r, c, with_first=True)) for c in CASES},
+    # hr/sr/sk/cs: the identity's own name declined in the template's language
+    **{f"SL_NAME_{c.upper()}": _id_slot("PERSON", lambda ctx, p, c=c: declined_person(
+        p.first, p.last, _gender(p), ctx.lang, c, with_first=True)) for c in SL_CASES},
+    **{f"SL_SURNAME_{c.upper()}": _id_slot("PERSON", lambda ctx, p, c=c: declined_person(
+        p.first, p.last, _gender(p), ctx.lang, c, with_first=False)) for c in SL_CASES},
+    "PLACE": lambda ctx, i: place(ctx.rng, ctx.lang, 0),
+    "IN_PLACE": lambda ctx, i: place(ctx.rng, ctx.lang, 1),  # "u Zagrebu": the preposition is O
+    "FROM_PLACE": lambda ctx, i: place(ctx.rng, ctx.lang, 2),
+    "SL_ORG": lambda ctx, i: [(organisation(ctx.rng, ctx.lang), "ORGANIZATION")],
     **{f"RU_SURNAME_{c.upper()}": _gazetteer("PERSON", lambda r, c=c: ru_person(r, c, with_first=False))
        for c in CASES},
 }  # fmt: skip

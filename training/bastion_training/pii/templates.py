@@ -1280,6 +1280,7 @@ def _build_intl() -> list[Template]:
         INTL_BLOCKS_D,
         INTL_BLOCKS_E,
         INTL_BLOCKS_F,
+        INTL_BLOCKS_G,
     )
 
     batches = (
@@ -1289,6 +1290,7 @@ def _build_intl() -> list[Template]:
         ("v3d", INTL_BLOCKS_D),
         ("v3e", INTL_BLOCKS_E),
         ("v3f", INTL_BLOCKS_F),
+        ("v3g", INTL_BLOCKS_G),
     )
     return [t for tag, blocks in batches for t in blocks.templates(tag)]
 

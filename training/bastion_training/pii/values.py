@@ -29,13 +29,20 @@ import phonenumbers
 from bastion.detectors.validators import card_ok, iban_ok, ssn_ok
 from faker import Faker
 
+from . import slavic
+
 # Locale -> phone region and country name written in addresses.
 LOCALE_REGION: dict[str, str] = {
     "en_US": "US", "en_GB": "GB", "en_IN": "IN", "en_CA": "CA", "en_AU": "AU", "de_DE": "DE",
     "de_AT": "AT", "de_CH": "CH", "fr_FR": "FR", "fr_CH": "CH", "es_ES": "ES", "es_MX": "MX",
     "it_IT": "IT", "nl_NL": "NL", "nl_BE": "BE", "pt_BR": "BR", "pt_PT": "PT",
     "pl_PL": "PL", "ru_RU": "RU", "zh_CN": "CN", "ja_JP": "JP",
+    "hr_HR": "HR", "sr_RS": "RS", "sk_SK": "SK", "cs_CZ": "CZ",
 }  # fmt: skip
+
+# Faker has no Serbian locale: sr_RS draws from hr_HR and then takes Serbian names, cities and
+# phone numbers from the lists in ``slavic`` (Latin script, as Serbian news is written online).
+FAKER_LOCALE: dict[str, str] = {"sr_RS": "hr_HR"}
 
 # Country names as the identity's own language writes them ({LAND} in native templates).
 COUNTRY_NATIVE: dict[tuple[str, str], str] = {
@@ -43,6 +50,7 @@ COUNTRY_NATIVE: dict[tuple[str, str], str] = {
     ("FR", "fr"): "France", ("ES", "es"): "España", ("MX", "es"): "México", ("IT", "it"): "Italia",
     ("NL", "nl"): "Nederland", ("BE", "nl"): "België", ("BR", "pt"): "Brasil", ("PT", "pt"): "Portugal",
     ("PL", "pl"): "Polska", ("RU", "ru"): "Россия", ("CN", "zh"): "中国", ("JP", "ja"): "日本",
+    ("HR", "hr"): "Hrvatska", ("RS", "sr"): "Srbija", ("SK", "sk"): "Slovensko", ("CZ", "cs"): "Česko",
 }  # fmt: skip
 
 # Languages that write a full name family-name first with no space, and titles after it.
@@ -53,6 +61,7 @@ COUNTRY_NAME: dict[str, str] = {
     "DE": "Germany", "AT": "Austria", "CH": "Switzerland", "FR": "France", "ES": "Spain",
     "MX": "Mexico", "IT": "Italy", "NL": "Netherlands", "BE": "Belgium", "BR": "Brazil",
     "PT": "Portugal", "PL": "Polska", "RU": "Россия", "CN": "中国", "JP": "日本",
+    "HR": "Croatia", "RS": "Serbia", "SK": "Slovakia", "CZ": "Czech Republic",
 }  # fmt: skip
 
 # BBAN shapes for IBANs: (length, alphabet) pieces. Used when Faker's locale has no own IBAN.
@@ -60,6 +69,7 @@ _IBAN_SHAPES: dict[str, list[tuple[int, str]]] = {
     "DE": [(18, "d")], "AT": [(16, "d")], "CH": [(17, "d")], "FR": [(23, "d")], "ES": [(20, "d")],
     "IT": [(1, "A"), (22, "d")], "NL": [(4, "A"), (10, "d")], "BE": [(12, "d")], "PT": [(21, "d")],
     "GB": [(4, "A"), (14, "d")], "IE": [(4, "A"), (14, "d")], "PL": [(24, "d")], "LU": [(16, "d")],
+    "HR": [(17, "d")], "RS": [(18, "d")],
 }  # fmt: skip
 
 _TITLES = {
@@ -72,6 +82,10 @@ _TITLES = {
     "pt": ["Sr.", "Sra.", "Dr.", "Dra."],
     "pl": ["Pan", "Pani", "dr", "prof.", "mgr"],
     "ru": ["г-н", "г-жа", "д-р", "проф."],
+    "hr": ["g.", "gđa", "dr.", "prof."],
+    "sr": ["g.", "gđa", "dr", "prof."],
+    "sk": ["p.", "pani", "Ing.", "Mgr.", "MUDr."],
+    "cs": ["pan", "paní", "Ing.", "Mgr.", "MUDr."],
 }
 # Written after the name, outside the span ("王先生", "田中様").
 _TITLES_AFTER = {"zh": ["先生", "女士", "经理", "老师", "医生"], "ja": ["さん", "様", "氏", "先生", "部長"]}
@@ -86,6 +100,10 @@ _MONTHS = {
     "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
     "pl": "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia",
     "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "hr": "siječnja veljače ožujka travnja svibnja lipnja srpnja kolovoza rujna listopada studenoga prosinca",
+    "sr": "januara februara marta aprila maja juna jula avgusta septembra oktobra novembra decembra",
+    "sk": "januára februára marca apríla mája júna júla augusta septembra októbra novembra decembra",
+    "cs": "ledna února března dubna května června července srpna září října listopadu prosince",
 }
 
 _CARD_PREFIXES = [("4", 16), ("51", 16), ("53", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15),
@@ -143,6 +161,7 @@ class Identity:
     ipv4: str
     ipv6: str
     company: str
+    gender: str = ""  # "m"/"f" where the locale's names are drawn by gender, for declension
 
     @property
     def lang(self) -> str:
@@ -303,21 +322,30 @@ def _cjk_address(fake: Faker, rng: random.Random, region: str) -> tuple[str, str
     return street, city, postcode, (f"{city}{street}", postcode)
 
 
-def _names(fake: Faker, rng: random.Random, lang: str) -> tuple[str, str]:
-    # Polish and Russian surnames agree with the person's gender (Kowalski / Kowalska).
-    if lang in ("pl", "ru") and hasattr(fake, "first_name_male"):
+def _names(fake: Faker, rng: random.Random, lang: str) -> tuple[str, str, str]:
+    """(first, last, gender "m"/"f" or "" where not drawn)."""
+    # Polish, Russian, Slovak and Czech surnames agree with the person's gender (Kowalski /
+    # Kowalska, Novák / Nováková); Croatian and Serbian names are declined by it.
+    if lang in ("pl", "ru", "hr", "sk", "cs") and hasattr(fake, "first_name_male"):
         if rng.random() < 0.5:
-            return fake.first_name_male(), fake.last_name_male()
-        return fake.first_name_female(), fake.last_name_female()
-    return fake.first_name(), fake.last_name()
+            return fake.first_name_male(), fake.last_name_male(), "m"
+        return fake.first_name_female(), fake.last_name_female(), "f"
+    if lang == "sr":
+        return slavic.serbian_name(rng)
+    return fake.first_name(), fake.last_name(), ""
 
 
 def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any | None = None) -> Identity:
     region = LOCALE_REGION.get(locale, "US")
     lang = locale.split("_")[0]
-    first, last = _names(fake, rng, lang)
+    first, last, gender = _names(fake, rng, lang)
     company = fake.company()
     street, city, postcode = fake.street_address(), fake.city(), fake.postcode()
+    phone = fake.phone_number()
+    if lang == "sr":
+        city, postcode = slavic.serbian_city(rng)
+        street = f"{slavic.serbian_street(rng)} {rng.randint(1, 160)}{rng.choice(['', '', '', 'a', 'b'])}"
+        phone = slavic.serbian_phone(rng)
     cjk_lines: tuple[str, ...] = ()
     if region in ("CN", "JP"):
         street, city, postcode, cjk_lines = _cjk_address(fake, rng, region)
@@ -347,6 +375,8 @@ def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any 
         except AttributeError:
             state = ""
     address_lines = cjk_lines or tuple(line.strip() for line in fake.address().split("\n") if line.strip())
+    if lang == "sr":
+        address_lines = (street, f"{postcode} {city}")
     return Identity(
         locale=locale,
         first=first,
@@ -354,7 +384,7 @@ def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any 
         middle_initial=rng.choice(string.ascii_uppercase),
         email=email,
         username=user,
-        phones=_phone_variants(fake.phone_number(), region),
+        phones=_phone_variants(phone, region),
         dob=fake.date_of_birth(minimum_age=18, maximum_age=90),
         street=street,
         city=city,
@@ -368,6 +398,7 @@ def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any 
         ipv4=_make_ipv4(rng),
         ipv6=fake.ipv6(),
         company=company,
+        gender=gender,
     )
 
 
@@ -379,7 +410,7 @@ def stable_faker(locale: str) -> Faker:
     same params differed in 1.3 % of the PII train rows. Sorting that list in place keeps
     every draw's index, so only the city at each index is now fixed.
     """
-    fake = Faker(locale)
+    fake = Faker(FAKER_LOCALE.get(locale, locale))
     for provider in fake.get_providers():
         cities = getattr(provider, "cities", None)
         if type(provider).__module__.startswith("faker.providers.address.it_") and isinstance(cities, list):
@@ -501,6 +532,8 @@ def format_date(rng: random.Random, d: date, lang: str, us_order: bool) -> str:
         choices += [f"{d.day}. {month} {d.year}"]
     elif lang in ("pl", "ru"):
         choices += [f"{d.day} {month} {d.year}" + (" г." if lang == "ru" and rng.random() < 0.5 else "")]
+    elif lang in ("hr", "sr", "sk", "cs"):
+        choices += [f"{d.day}. {month} {d.year}" + ("." if lang in ("hr", "sr") else "")]
     else:
         choices += [
             f"{d.day} {'de ' if lang in ('es', 'pt') else ''}{month}{' de' if lang in ('es', 'pt') else ''} {d.year}"
