@@ -42,8 +42,9 @@ SCORE = 0.75
 # string (order and reference numbers) are phones only with a context word nearby.
 SCORE_WEAK = 0.45
 
-# A maximal stretch of phone characters, and the run of it one matcher call reads.
-_PHONE_REGION = re.compile(r"(?<![\w+(.\-])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])")
+# A maximal stretch of phone characters, and the run of it one matcher call reads. Digits
+# glued to a "/" are versions and path segments ("Chrome/96.0.1473.169", "/orders/4155550123").
+_PHONE_REGION = re.compile(r"(?<![\w+(.\-/])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])")
 _PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
 # Longest written phone number ("+44 (0) 20 7946 0958 " and a bit): a run that found no
 # number is re-read from this far before its end.
