@@ -212,7 +212,10 @@ NEGATIVES = [
     ("PHONE_NUMBER", "Date: 1978-04-13 12:20:39"),  # date + hour is not a phone
     ("PHONE_NUMBER", "Charge my card 4972174869351340 please"),  # Luhn-invalid 16 digits: > 15
     # a version or path number glued to "/" (user agents, URLs) is not a phone
-    ("PHONE_NUMBER", "user_agent=Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/96.0.1473.169 Safari/537.36"),
+    (
+        "PHONE_NUMBER",
+        "user_agent=Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/96.0.1473.169 Safari/537.36",
+    ),
     ("PHONE_NUMBER", "GET /api/v2/orders/4155550123 HTTP/1.1"),
     ("IP_ADDRESS", "See section 8.13.1.11."),
     ("US_SSN", "000-12-3456"),
