@@ -57,6 +57,20 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     )
 
 
+def _n_locales() -> int:
+    """Locales the generator draws identities from (params.yaml ``pii.locales``)."""
+    import yaml
+
+    path = REPO_ROOT / "params.yaml"
+    if path.is_file():
+        locales = (yaml.safe_load(path.read_text(encoding="utf-8")).get("pii") or {}).get("locales")
+        if locales:
+            return len(locales)
+    from bastion_training.pii.values import LOCALE_REGION
+
+    return len(LOCALE_REGION)
+
+
 def pii_card(model_dir: Path, report_dir: Path) -> str:
     """The PII model's card: ``templates/pii_card.md`` with the manifest's numbers, the
     generator's template counts and the sections the manifest and report have."""
@@ -117,7 +131,10 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
             if cased
             else ""
         ),
-        base_limit=render_template("card_pii_limit_cased.md" if cased else "card_pii_limit_minilm.md"),
+        base_limit=render_template(
+            "card_pii_limit_cased.md" if cased else "card_pii_limit_minilm.md",
+            n_langs=len({t.lang for t in TEMPLATES}),
+        ),
         labels=", ".join(labels),
         max_length=m["max_length"],
         stride=m.get("stride"),
@@ -125,6 +142,7 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
         n_templates=len(TEMPLATES),
         formats=", ".join(f"{k} {v}" for k, v in formats.most_common()),
         n_langs=len({t.lang for t in TEMPLATES}),
+        n_locales=_n_locales(),
         sections=sections,
     )
 
