@@ -164,7 +164,7 @@ def _write_model(folder: Path, manifest: dict, summary: str | None, pngs: tuple[
 def render(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The text ``name`` (a golden's stem) for the fixed inputs above."""
     monkeypatch.setattr(pii_templates, "TEMPLATES", FIXED_TEMPLATES)
-    monkeypatch.setattr(model_card, "_n_locales", lambda: 17)  # params.yaml's count moves with the build
+    monkeypatch.setattr(model_card, "_n_locales", lambda: "17")  # params.yaml's count moves with the build
     if name == "injection_card":
         model = _write_model(tmp_path, INJECTION_MANIFEST, INJECTION_SUMMARY, ("roc.png", "a.png"))
         (tmp_path / "data.md").write_text("card", encoding="utf-8")

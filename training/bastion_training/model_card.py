@@ -57,18 +57,18 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     )
 
 
-def _n_locales() -> int:
-    """Locales the generator draws identities from (params.yaml ``pii.locales``)."""
+def _n_locales() -> str:
+    """How many locales the generator draws identities from (params.yaml ``pii.locales``)."""
     import yaml
 
     path = REPO_ROOT / "params.yaml"
-    if path.is_file():
-        locales = (yaml.safe_load(path.read_text(encoding="utf-8")).get("pii") or {}).get("locales")
-        if locales:
-            return len(locales)
-    from bastion_training.pii.values import LOCALE_REGION
-
-    return len(LOCALE_REGION)
+    locales = (
+        (yaml.safe_load(path.read_text(encoding="utf-8")).get("pii") or {}).get("locales")
+        if path.is_file()
+        else None
+    )
+    # no generator import here: the injection stages render cards too and must not depend on it
+    return str(len(locales)) if locales else "several"
 
 
 def pii_card(model_dir: Path, report_dir: Path) -> str:
