@@ -96,16 +96,19 @@ def test_new_locales_draw_their_own_people(locale: str) -> None:
         assert all(p.country_native == "Srbija" for p in people)
 
 
-def test_v3g_templates_render_with_exact_spans() -> None:
-    """Every v3g template renders; spans are exact (the generator asserts it) and each
+@pytest.mark.parametrize(
+    ("tag", "langs"), [("v3g", {"hr", "sr", "sk", "cs", "en"}), ("v3h", {"hr", "sr", "sk", "cs"})]
+)
+def test_slavic_batches_render_with_exact_spans(tag: str, langs: set[str]) -> None:
+    """Every v3g/v3h template renders; spans are exact (the generator asserts it) and each
     declined-name slot gives one PERSON span without a preposition or a title in it."""
     locales = {"hr_HR": 1.0, "sr_RS": 1.0, "sk_SK": 1.0, "cs_CZ": 1.0, "en_US": 1.0}
     pools = v.build_pools(locales, 60, 3, "train", set())
-    batch = [t for t in TEMPLATES if t.stratum.startswith("v3g")]
-    assert {t.lang for t in batch} == {"hr", "sr", "sk", "cs", "en"}
+    batch = [t for t in TEMPLATES if t.stratum.startswith(f"{tag}-")]
+    assert {t.lang for t in batch} == langs
     cfg = {"locales": locales, "negative_frac": 0.2, "lower_frac": 0.0, "upper_frac": 0.0}
     df = g.generate_split("train", 400, batch, pools, cfg, 5)
-    assert set(df["lang"]) == {"hr", "sr", "sk", "cs", "en"}
+    assert set(df["lang"]) == langs
     for text, spans in zip(df["text"], df["spans"], strict=True):
         for s in spans:
             value = text[s["start"] : s["end"]]
@@ -126,12 +129,26 @@ def test_v3g_templates_render_with_exact_spans() -> None:
                 }
 
 
-def test_v3g_is_its_own_stratum_and_moved_no_earlier_template() -> None:
+@pytest.mark.parametrize("tag", ["v3g", "v3h"])
+def test_slavic_batch_is_its_own_stratum_and_moved_no_earlier_template(tag: str) -> None:
     splits = g.split_templates(TEMPLATES)
-    before = [t for t in TEMPLATES if not t.stratum.startswith("v3g")]
+    before = [t for t in TEMPLATES if not t.stratum.startswith(f"{tag}-")]
     assert g.split_templates(before) == {
-        name: [t for t in members if not t.stratum.startswith("v3g")] for name, members in splits.items()
+        name: [t for t in members if not t.stratum.startswith(f"{tag}-")] for name, members in splits.items()
     }
     for lang in ("hr", "sr", "sk", "cs"):
         counts = {name: sum(t.lang == lang for t in members) for name, members in splits.items()}
         assert counts["val"] >= 3 and counts["test"] >= 3 and counts["train"] >= 15
+
+
+def test_v3h_negatives_render_no_span() -> None:
+    """The v3h negatives (demonyms, months in the locative, table headers, ALL-CAPS notices)
+    are PII-free lines: rendered, they carry no span at all."""
+    locales = {"hr_HR": 1.0, "sr_RS": 1.0, "sk_SK": 1.0, "cs_CZ": 1.0}
+    pools = v.build_pools(locales, 30, 3, "train", set())
+    batch = [t for t in TEMPLATES if t.stratum.startswith("v3h-")]
+    assert sum(g.is_negative(t) for t in batch) >= 60
+    cfg = {"locales": locales, "negative_frac": 1.0, "lower_frac": 0.0, "upper_frac": 0.0}
+    df = g.generate_split("train", 200, batch, pools, cfg, 7)
+    assert len(df) and all(len(spans) == 0 for spans in df["spans"])
+    assert any("siječnju" in t for t in df["text"]) and any(t.isupper() for t in df["text"] if ":" in t)

@@ -1281,6 +1281,7 @@ def _build_intl() -> list[Template]:
         INTL_BLOCKS_E,
         INTL_BLOCKS_F,
         INTL_BLOCKS_G,
+        INTL_BLOCKS_H,
     )
 
     batches = (
@@ -1291,6 +1292,7 @@ def _build_intl() -> list[Template]:
         ("v3e", INTL_BLOCKS_E),
         ("v3f", INTL_BLOCKS_F),
         ("v3g", INTL_BLOCKS_G),
+        ("v3h", INTL_BLOCKS_H),
     )
     return [t for tag, blocks in batches for t in blocks.templates(tag)]
 

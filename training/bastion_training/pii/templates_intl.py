@@ -1569,3 +1569,133 @@ Please ship it to {STREET}, not to my old address.
 try {STREET} — the blue door next to the bakery
 """,
 )
+
+
+# ----------------------------------------------------------------------------- eighth batch
+# More Croatian, Serbian, Slovak and Czech lines (issue 13). The v3g test split showed the
+# errors that are left: demonyms ("Zagrepčani", "Nemci"), month names in the locative ("u
+# siječnju", "v januári"), table headers that name a field ("Ime i prezime | Datum"), school
+# subjects and holidays written with a capital, ALL-CAPS notices — none of them is PII, and
+# v3g had ~7 such train lines per language. Plus Slovak names in running text (UNER-sk PERSON
+# recall was 0.66). Present tense where a past participle would agree with the person's
+# gender. Own strata ("v3h-<lang>"), so no v3g template moves.
+INTL_BLOCKS_H = TemplateBlocks()
+
+INTL_BLOCKS_H.lines(
+    "negative",
+    "hr",
+    """\
+U siječnju i veljači računi za grijanje su najveći.
+Rok za prijavu je kraj ožujka, a rezultati stižu u svibnju.
+Godišnji odmor u srpnju i kolovozu već je popunjen.
+Nijemci, Talijani i Austrijanci čine većinu stranih gostiju.
+Zagrepčani i Splićani najviše se žale na gužve u prometu.
+Ime i prezime | Datum | Iznos | Napomena
+Rbr. | Naziv artikla | Jed. mjere | Količina | Cijena
+OBAVIJEST: BLAGAJNA NE RADI SUBOTOM I NEDJELJOM
+UPOZORENJE: NEOVLAŠTENIM OSOBAMA ULAZ ZABRANJEN
+Hrvatski jezik, Matematika, Engleski jezik, Tjelesna i zdravstvena kultura
+Božić, Uskrs i Nova godina su neradni dani.
+Sastanak je pomaknut na utorak, dnevni red ostaje isti.
+Prijava, Registracija, Zaboravljena lozinka, Odjava
+Dostava je besplatna za narudžbe iznad {AMOUNT}.
+Molimo zatvorite prozore prije odlaska iz ureda.
+Hvala na strpljenju, Vaš zahtjev je zaprimljen.
+""",
+)
+INTL_BLOCKS_H.lines(
+    "negative",
+    "sr",
+    """\
+U januaru i februaru računi za grejanje su najveći.
+Rok za prijavu je kraj marta, a rezultati stižu u maju.
+Godišnji odmor u julu i avgustu je već popunjen.
+Nemci, Italijani i Austrijanci čine većinu stranih gostiju.
+Beograđani i Novosađani se najviše žale na gužve u saobraćaju.
+Ime i prezime | Datum | Iznos | Napomena
+R. br. | Naziv artikla | Jedinica mere | Količina | Cena
+OBAVEŠTENJE: ŠALTER NE RADI SUBOTOM I NEDELJOM
+PAŽNJA: ULAZ ZABRANJEN NEOVLAŠĆENIM LICIMA
+Srpski jezik, Matematika, Engleski jezik, Fizičko i zdravstveno vaspitanje
+Božić, Vaskrs i Nova godina su neradni dani.
+Sastanak je pomeren za utorak, dnevni red ostaje isti.
+Prijava, Registracija, Zaboravljena lozinka, Odjava
+Isporuka je besplatna za porudžbine preko {AMOUNT}.
+Hvala na strpljenju, Vaš zahtev je primljen.
+""",
+)
+INTL_BLOCKS_H.lines(
+    "negative",
+    "sk",
+    """\
+V januári a februári sú účty za kúrenie najvyššie.
+Uzávierka prihlášok je koncom marca, výsledky budú v máji.
+Dovolenka v júli a auguste je už obsadená.
+Nemci, Taliani a Rakúšania tvoria väčšinu zahraničných hostí.
+Bratislavčania a Košičania sa najviac sťažujú na dopravné zápchy.
+Meno a priezvisko | Dátum | Suma | Poznámka
+P. č. | Názov položky | Merná jednotka | Množstvo | Cena
+OZNÁMENIE: POKLADŇA JE V SOBOTU A V NEDEĽU ZATVORENÁ
+POZOR: NEPOVOLANÝM VSTUP ZAKÁZANÝ
+Slovenský jazyk, Matematika, Anglický jazyk, Telesná a športová výchova
+Vianoce, Veľká noc a Nový rok sú dni pracovného pokoja.
+Porada sa presúva na utorok, program zostáva rovnaký.
+Prihlásenie, Registrácia, Zabudnuté heslo, Odhlásenie
+Doprava je zadarmo pri objednávke nad {AMOUNT}.
+Ďakujeme za trpezlivosť, Vaša žiadosť bola prijatá.
+""",
+)
+INTL_BLOCKS_H.lines(
+    "negative",
+    "cs",
+    """\
+V lednu a únoru jsou účty za topení nejvyšší.
+Uzávěrka přihlášek je koncem března, výsledky budou v květnu.
+Dovolená v červenci a srpnu je už obsazená.
+Němci, Italové a Rakušané tvoří většinu zahraničních hostů.
+Pražané a Brňané si nejvíc stěžují na dopravní zácpy.
+Jméno a příjmení | Datum | Částka | Poznámka
+Poř. č. | Název položky | Měrná jednotka | Množství | Cena
+OZNÁMENÍ: POKLADNA JE O VÍKENDU ZAVŘENÁ
+POZOR: NEPOVOLANÝM VSTUP ZAKÁZÁN
+Český jazyk, Matematika, Anglický jazyk, Tělesná výchova
+Vánoce, Velikonoce a Nový rok jsou státní svátky.
+Porada se přesouvá na úterý, program zůstává stejný.
+Přihlášení, Registrace, Zapomenuté heslo, Odhlášení
+Doprava je zdarma při objednávce nad {AMOUNT}.
+Děkujeme za trpělivost, Váš požadavek byl přijat.
+""",
+)
+INTL_BLOCKS_H.lines(
+    "chat",
+    "sk",
+    """\
+S {SL_NAME_INS} sa poznám ešte zo školy.
+Bez {SL_NAME_GEN} by sme ten projekt nestihli.
+Ďakujeme {SL_NAME_DAT} za pomoc pri organizácii.
+Kontaktná osoba: {FULL_NAME}, {EMAIL_ADDRESS}
+Meno: {FULL_NAME}, telefón: {PHONE_NUMBER}
+{FIRST_NAME}, pošli mi prosím tú prezentáciu ešte dnes.
+Zajtra mám stretnutie s {SL_SURNAME_INS} o rozpočte.
+Na recepcii čaká {FULL_NAME}, má dohodnutý termín o {TIME}.
+Za oddelenie podpisuje {FULL_NAME}, za vedenie {FULL_NAME_2}.
+Odovzdaj to prosím {SL_NAME_DAT_2}, sedí na druhom poschodí.
+""",
+)
+INTL_BLOCKS_H.multi(
+    "news",
+    "sk",
+    """\
+{FULL_NAME} kandiduje v budúcoročných voľbách za {SL_ORG}.
+%%
+Rozhovor s {SL_NAME_INS} prinášame v sobotňajšom vydaní.
+%%
+Podľa {SL_SURNAME_GEN} je návrh rozpočtu nereálny.
+%%
+Hosťom dnešnej relácie je {FULL_NAME}.
+%%
+Na margo výrokov {SL_SURNAME_GEN} sa opozícia vyjadrí v pondelok.
+%%
+Výstava diel {SL_NAME_GEN} potrvá {IN_PLACE} do konca mesiaca.
+""",
+)
