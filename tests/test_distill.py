@@ -516,3 +516,40 @@ def test_a_student_from_another_vocabulary_is_refused_before_labelling(
     with pytest.raises(ConfigError, match="vocabulary"):
         D.distill(_params(tiny, init_from=str(other)), tmp_path / "art")
     D.check_init_vocabulary(tiny["base"], tiny["pii"] / "tokenizer.json")  # the matching one passes
+
+
+def test_kl_terms_attack_weight_pulls_toward_attack_windows() -> None:
+    """With attack_weight, a mismatch on a window the teacher calls an attack costs more than
+    the same mismatch on a benign one; at 0 the term is the plain mean (= batchmean)."""
+    teacher = torch.tensor([[4.0, -4.0], [-4.0, 4.0]])  # window 0 benign, window 1 attack
+    batch = {"seq": teacher, "tok": torch.zeros(2, 3, 2), "content": torch.zeros(2, 3, dtype=torch.bool)}
+    wrong_on_attack = torch.tensor([[4.0, -4.0], [4.0, -4.0]])
+    wrong_on_benign = torch.tensor([[-4.0, 4.0], [-4.0, 4.0]])
+    tok = torch.zeros(2, 3, 2)
+    plain_a, _ = D.kl_terms(wrong_on_attack, tok, batch, 1.0)
+    plain_b, _ = D.kl_terms(wrong_on_benign, tok, batch, 1.0)
+    assert abs(float(plain_a) - float(plain_b)) < 1e-5
+    mean = torch.nn.functional.kl_div(
+        torch.log_softmax(wrong_on_attack, -1),
+        torch.log_softmax(teacher, -1),
+        log_target=True,
+        reduction="batchmean",
+    )
+    assert abs(float(plain_a) - float(mean)) < 1e-5
+    weighted_a, _ = D.kl_terms(wrong_on_attack, tok, batch, 1.0, attack_weight=4.0, attack_index=1)
+    weighted_b, _ = D.kl_terms(wrong_on_benign, tok, batch, 1.0, attack_weight=4.0, attack_index=1)
+    assert float(weighted_a) > float(plain_a) > float(weighted_b)
+
+
+@pytest.mark.parametrize("key", ["attack_weight", "seq_hard_weight"])
+def test_config_reads_the_attack_options(key: str) -> None:
+    cfg = D.DistillConfig.from_params({"distill": {key: "2.5"}})
+    assert getattr(cfg, key) == 2.5
+
+
+def test_attack_weighted_run_trains_on_the_cached_targets(tiny: dict, run: dict) -> None:
+    out = _seeded_with_first_run_targets(run, "art_attack")
+    params = _params(tiny, steps=4, eval_every=2, attack_weight=4.0, seq_hard_weight=0.5)
+    summary = D.distill(params, out)
+    assert summary["steps"] == 4 and summary["config"]["attack_weight"] == 4.0
+    assert all(np.isfinite(h["seq_kl"]) for h in summary["history"])

@@ -95,6 +95,12 @@ class DistillConfig:
     temperature: float = 2.0
     seq_weight: float = 1.0
     token_weight: float = 1.0
+    # c7 matched the teacher's sequence KL on average (0.11) yet scored an attack inside a benign
+    # document 0.05 where the teacher said 0.99: the rare hostile windows need more pull.
+    # attack_weight: a window's sequence KL counts 1 + attack_weight x the teacher's attack
+    # probability; seq_hard_weight: plus cross-entropy on the teacher's verdict (T = 1)
+    attack_weight: float = 0.0
+    seq_hard_weight: float = 0.0
     hidden_weight: float = 0.0
     hidden_teacher: str | None = None
     eval_every: int = 250
@@ -685,15 +691,29 @@ def collate(
 
 
 def kl_terms(
-    seq_logits: torch.Tensor, token_logits: torch.Tensor, batch: dict[str, torch.Tensor], temperature: float
+    seq_logits: torch.Tensor,
+    token_logits: torch.Tensor,
+    batch: dict[str, torch.Tensor],
+    temperature: float,
+    attack_weight: float = 0.0,
+    attack_index: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``T²·KL(teacher‖student)`` of the class distributions (mean over windows) and of the tag
     distributions (mean over content tokens). Teacher token targets are log-probabilities:
-    dividing them by ``T`` and renormalising is the tempered teacher distribution."""
+    dividing them by ``T`` and renormalising is the tempered teacher distribution.
+
+    With ``attack_weight`` > 0 the sequence term is a weighted mean, window ``i`` weighing
+    ``1 + attack_weight · p_teacher(attack_index | i)`` (untempered), so windows the teacher
+    calls attacks pull harder than the many easy benign ones."""
     t = float(temperature)
     s_seq = F.log_softmax(seq_logits / t, dim=-1)
     t_seq = F.log_softmax(batch["seq"] / t, dim=-1)
-    seq_kl = F.kl_div(s_seq, t_seq, log_target=True, reduction="batchmean") * t * t
+    per_window = F.kl_div(s_seq, t_seq, log_target=True, reduction="none").sum(-1) * t * t
+    if attack_weight > 0 and attack_index is not None:
+        w = 1.0 + attack_weight * F.softmax(batch["seq"], dim=-1)[:, attack_index]
+        seq_kl = (per_window * w).sum() / w.sum()
+    else:
+        seq_kl = per_window.mean()
     m = batch["content"]
     s_tok = F.log_softmax(token_logits[m] / t, dim=-1)
     t_tok = F.log_softmax(batch["tok"][m] / t, dim=-1)
@@ -800,6 +820,7 @@ def train_student(
     if not train:
         raise ValueError("no training windows: is the pool empty?")
     n_tags = len(model.token_labels)
+    attack_index = model.seq_labels.index(INJECTION_LABEL) if INJECTION_LABEL in model.seq_labels else None
     rng = np.random.default_rng(cfg.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup * cfg.steps), max(1, cfg.steps))
@@ -828,8 +849,10 @@ def train_student(
         seq, tok, states = model(
             b["input_ids"], b["attention_mask"], b["case_ids"], hidden_teacher is not None
         )
-        seq_kl, tok_kl = kl_terms(seq, tok, b, T)
+        seq_kl, tok_kl = kl_terms(seq, tok, b, T, cfg.attack_weight, attack_index)
         loss = cfg.seq_weight * seq_kl + cfg.token_weight * tok_kl
+        if cfg.seq_hard_weight > 0:
+            loss = loss + cfg.seq_hard_weight * F.cross_entropy(seq, b["seq"].argmax(dim=-1))
         hid = None
         if hidden_teacher is not None and cfg.hidden_weight > 0:
             hid = hidden_teacher.mse(states, b)
