@@ -553,3 +553,34 @@ def test_attack_weighted_run_trains_on_the_cached_targets(tiny: dict, run: dict)
     summary = D.distill(params, out)
     assert summary["steps"] == 4 and summary["config"]["attack_weight"] == 4.0
     assert all(np.isfinite(h["seq_kl"]) for h in summary["history"])
+    best = summary["best"]
+    # the checkpoint is chosen on the objective it was trained on, not the plain mean KL
+    assert best["score"] == D.heldout_score(best, D.DistillConfig.from_params(params))
+    assert best["score"] != D.heldout_score(best, D.DistillConfig())
+    assert all("attack_recall" in h and "seq_kl_weighted" in h for h in summary["history"] if "seq_kl" in h)
+
+
+def test_heldout_metrics_weigh_attack_windows_and_count_their_recall() -> None:
+    """evaluate_kl on a student that calls everything benign: the teacher's two attack windows
+    are missed (recall 0), and the weighted KL exceeds the plain mean because the misses are on
+    the windows that weigh 1 + w."""
+
+    class AllBenign(torch.nn.Module):
+        seq_labels = ["SAFE", "INJECTION"]
+        token_labels = ["O", "B-X"]
+
+        def forward(self, ids, mask, case, hidden=False):
+            n, k = ids.shape
+            return torch.tensor([[3.0, -3.0]] * n), torch.zeros(n, k, 2), ()
+
+    teacher = np.array([[4.0, -4.0], [-4.0, 4.0], [-3.0, 3.0], [3.0, -3.0]], dtype=np.float32)
+    windows = [
+        D.Window(ids=np.array([5, 6, 7]), seq=teacher[i], tok=np.zeros((3, 2), np.float32), case=None)
+        for i in range(4)
+    ]
+    m = D.evaluate_kl(AllBenign(), windows, (1, 2, 0), 2, 1.0, attack_weight=4.0, attack_index=1)
+    assert m["attack_recall"] == 0.0
+    assert m["seq_kl_weighted"] > m["seq_kl"] > 0
+    assert m["seq_ce"] > 1.0
+    plain = D.evaluate_kl(AllBenign(), windows, (1, 2, 0), 2, 1.0, attack_weight=0.0, attack_index=1)
+    assert abs(plain["seq_kl_weighted"] - plain["seq_kl"]) < 1e-5
