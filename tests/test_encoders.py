@@ -266,3 +266,22 @@ def test_registry_e5_is_trimmed_to_the_train_texts_and_rebuilt_when_they_change(
     texts.clear()
     with pytest.raises(FileNotFoundError, match="prepare"):
         base_dir("e5")
+
+
+@pytest.mark.parametrize("present", [(), ("injection",), ("pii",), ("injection", "pii")])
+def test_train_texts_needs_both_builds(tmp_path: Path, present: tuple[str, ...]) -> None:
+    """The shared trimmed base keeps the pieces of both tasks' text: a half-built corpus is an
+    error (a base trimmed to one task drops pieces the other needs), none at all is empty."""
+    import pandas as pd
+    from bastion_training.encoders import train_texts
+
+    for task in present:
+        (tmp_path / task).mkdir()
+        pd.DataFrame({"text": [f"{task} Ärger"]}).to_parquet(tmp_path / task / "train.parquet")
+    if len(present) == 1:
+        with pytest.raises(FileNotFoundError, match="both tasks"):
+            train_texts(tmp_path)
+    elif not present:
+        assert train_texts(tmp_path) == []
+    else:
+        assert sorted(train_texts(tmp_path)) == ["injection Ärger", "pii Ärger"]

@@ -484,20 +484,30 @@ def _e5_full(params: dict[str, Any] | None = None) -> Path:
 
 def train_texts(data_root: Path | None = None) -> list[str]:
     """The normalised train-split texts of both tasks (``data/processed``), under both
-    homoglyph folds, the corpus the shared trimmed e5 base keeps pieces for. Empty when the prepare stage has not run."""
+    homoglyph folds, the corpus the shared trimmed e5 base keeps pieces for. Empty when the
+    prepare stage has not run; a ``FileNotFoundError`` when only one task's build exists,
+    because a base trimmed to one task's text silently drops pieces the other model needs
+    (and the trimmed ids then differ between the two models)."""
     import pandas as pd
     from bastion.normalize import normalize
 
     root = data_root or REPO_ROOT / "data" / "processed"
+    files = {task: root / task / "train.parquet" for task in ("injection", "pii")}
+    missing = [task for task, f in files.items() if not f.exists()]
+    if len(missing) == len(files):
+        return []
+    if missing:
+        raise FileNotFoundError(
+            f"base e5 is trimmed to the train texts of both tasks; {root}/{missing[0]}/train.parquet "
+            "is missing (run the prepare stage for both, or use base e5-full)"
+        )
     texts: list[str] = []
-    for task in ("injection", "pii"):
-        f = root / task / "train.parquet"
-        if f.exists():
-            for t in pd.read_parquet(f, columns=["text"])["text"].astype(str):
-                # pieces for both folds (train_*.homoglyphs): the Cyrillic and Greek words that
-                # "all" folds into mixed scripts stay whole under "mixed"
-                folded, kept = normalize(t).text, normalize(t, homoglyphs="mixed").text
-                texts += [folded] if kept == folded else [folded, kept]
+    for f in files.values():
+        for t in pd.read_parquet(f, columns=["text"])["text"].astype(str):
+            # pieces for both folds (train_*.homoglyphs): the Cyrillic and Greek words that
+            # "all" folds into mixed scripts stay whole under "mixed"
+            folded, kept = normalize(t).text, normalize(t, homoglyphs="mixed").text
+            texts += [folded] if kept == folded else [folded, kept]
     return texts
 
 
