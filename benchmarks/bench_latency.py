@@ -242,7 +242,7 @@ def onepass_ratios(
             f"no one-pass model at {root / 'onepass'} (build one with python -m "
             "bastion_training.distill and python -m bastion_training.export_onepass)"
         )
-    from bastion.detectors.onepass import OnePassModel
+    from bastion.detectors.onepass import OnePassModel, with_cascade
     from tokenizers import Tokenizer
 
     blobs = {n: _git_blob(rev, f"models/injection/{n}") for n in ("model.onnx", "tokenizer.json")}
@@ -278,7 +278,8 @@ def onepass_ratios(
     onepass: dict[str, tuple[OnePassModel, Guard]] = {}
     for name, folder in folders.items():
         model = OnePassModel.load(folder, **opts)
-        inj, pii = model.detectors()
+        # with its cascade (when the manifest names one), as Guard.default runs it
+        inj, pii = with_cascade(model, root / "injection", **opts)
         onepass[name] = (model, Guard([regex, pii, inj]))
     main_model = onepass["one-pass"][0]
     one_session = _plain_session(root / "onepass" / "model.onnx")

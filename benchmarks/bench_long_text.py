@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bastion import Guard
 from bastion.detectors import build_detector
-from bastion.detectors.onepass import OnePassModel
+from bastion.detectors.onepass import OnePassModel, with_cascade
 from bastion.detectors.onnx_classifier import OnnxInjectionDetector
 from bastion.detectors.onnx_ner import OnnxNERDetector
 
@@ -119,7 +119,8 @@ def guards(root: Path, threads: int | None, onepass: Path | None = None) -> tupl
     folder = onepass or root / "onepass"
     if (folder / "manifest.json").is_file():
         model = OnePassModel.load(folder, **opts)
-        gs["onepass"] = Guard([build_detector("pii_regex"), *model.detectors()])
+        # with its cascade (when the manifest names one), as Guard.default runs it
+        gs["onepass"] = Guard([build_detector("pii_regex"), *with_cascade(model, root / "injection", **opts)])
         resets["onepass"] = model.clear_cache
     return gs, resets
 

@@ -311,7 +311,10 @@ class OnePassExportParams(Section):
     ``weights`` s8|u8 (activations are always u8), ``const_b_only`` keeps the attention
     products in fp32, ``calibrate`` chooses thresholds on the data builds' validation files,
     ``parity_texts`` caps the held-out texts of the fp32/int8 parity, ``row_quant`` rewrites
-    the graph to per-row activation scales (batch invariant).
+    the graph to per-row activation scales (batch invariant), ``cascade_recall`` (with
+    ``calibrate``; null: off) writes a cascade into the manifest: the student's ``escalate``
+    score passes that share of the validation attacks on to the separate injection classifier
+    (``bastion.detectors.cascade``).
 
     >>> OnePassExportParams.from_params({"distill": {"export": {"row_quant": True}}}).row_quant
     True
@@ -326,9 +329,12 @@ class OnePassExportParams(Section):
     calibrate: bool = True
     parity_texts: int = 200
     row_quant: bool = False
+    cascade_recall: float | None = None
 
     def __post_init__(self) -> None:
         self._positive("opset", "parity_texts")
+        if self.cascade_recall is not None and not 0.0 < self.cascade_recall <= 1.0:
+            raise ConfigError(f"distill.export.cascade_recall must be in (0, 1], got {self.cascade_recall}")
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> OnePassExportParams:

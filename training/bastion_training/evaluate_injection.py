@@ -611,21 +611,26 @@ def model_detectors(model_dir: Path, threads: int | None = None) -> tuple[Any, A
     """(injection detector, PII detector, clear-cache hook) for the model under test.
 
     A one-pass folder (``manifest.json`` of ``"type": "onepass"``) serves both heads from
-    one encoder, so its full check is that model plus the regex layer; a separate
+    one encoder, so its full check is that model plus the regex layer (plus the separate
+    classifier on the windows its ``cascade`` escalates, when the manifest names one); a separate
     injection model pairs with the shipped PII model, as ``Guard.default`` would. The hook
     empties the one-pass output cache, so a timing loop over one text measures inference,
     not a cache hit (a no-op for the separate models, which keep no cache). ``threads``:
     intra-op threads of each separate model's session (``None``: onnxruntime's default).
     """
     from bastion.detectors import build_detector
-    from bastion.detectors.onepass import ONEPASS_TYPE, OnePassModel
+    from bastion.detectors.onepass import ONEPASS_TYPE, OnePassModel, with_cascade
+    from bastion.guard import default_models_dir
 
     kind = json.loads((model_dir / "manifest.json").read_text()).get("type")
     if kind == ONEPASS_TYPE:
         model = OnePassModel.load(model_dir)
-        inj, pii = model.detectors()
+        # a cascade pairs with the classifier beside the folder, else the shipped one (what
+        # Guard.default pairs it with once the folder ships as models/onepass)
+        beside = model_dir.parent / "injection"
+        classifier = beside if (beside / "manifest.json").is_file() else default_models_dir() / "injection"
+        inj, pii = with_cascade(model, classifier, **({} if threads is None else {"threads": threads}))
         return inj, pii, model.clear_cache
-    from bastion.guard import default_models_dir
 
     opts = {} if threads is None else {"threads": threads}
     pii = build_detector("onnx_pii", path=default_models_dir() / "pii", **opts)

@@ -235,11 +235,49 @@ def parity(folders: dict[str, Path], texts: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def choose_escalate(
+    y: np.ndarray, scores: np.ndarray, recall: float, ceiling: float
+) -> dict[str, float | int]:
+    """The cascade's ``escalate``: the highest student score that still passes ``recall`` of
+    the validation attacks (``y == 1``) on to the classifier, capped at ``ceiling`` (the
+    classifier's lowest operating point, so the student alone never blocks), with what it
+    costs: the share of benign rows escalated.
+
+    >>> y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    >>> s = np.array([0.9, 0.8, 0.3, 0.05, 0.2, 0.04, 0.01, 0.0])
+    >>> choose_escalate(y, s, 1.0, 0.5)
+    {'escalate': 0.05, 'recall_target': 1.0, 'recall': 1.0, 'escalated_benign': 0.25, 'attacks': 4, 'benign': 4}
+    >>> choose_escalate(y, s, 0.75, 0.5)["escalate"], choose_escalate(y, s, 0.75, 0.25)["escalate"]
+    (0.3, 0.25)
+    """
+    pos = np.sort(scores[y == 1])
+    neg = scores[y == 0]
+    if len(pos) == 0:
+        raise ValueError("no attacks in the validation rows: cannot choose a cascade threshold")
+    # the k lowest-scored attacks may fall below escalate, k = floor((1 - recall) * n)
+    k = int(np.floor((1.0 - recall) * len(pos) + 1e-9))
+    escalate = float(min(pos[min(k, len(pos) - 1)], ceiling))
+    return {
+        "escalate": round(escalate, 6),
+        "recall_target": float(recall),
+        "recall": round(float((pos >= escalate).mean()), 6),
+        "escalated_benign": round(float((neg >= escalate).mean()) if len(neg) else 0.0, 6),
+        "attacks": int(len(pos)),
+        "benign": int(len(neg)),
+    }
+
+
 def calibrate(
-    folder: Path, params: dict[str, Any], injection_data: Path | None, pii_data: Path | None
+    folder: Path,
+    params: dict[str, Any],
+    injection_data: Path | None,
+    pii_data: Path | None,
+    teacher_thresholds: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Thresholds chosen on validation from ``folder``'s int8 graph through the runtime
-    detectors; a head whose validation file is absent is left out."""
+    detectors; a head whose validation file is absent is left out. With
+    ``distill.export.cascade_recall`` and the injection teacher's thresholds, the injection
+    head also gets a ``cascade`` (:func:`choose_escalate`)."""
     from bastion.detectors.onepass import OnePassModel
 
     model = OnePassModel.load(folder, cache_entries=0, threads=params.get("distill", {}).get("threads"))
@@ -268,6 +306,11 @@ def calibrate(
         if ind.any() and 0 < y[ind].sum() < ind.sum():
             th["indirect"] = calibrate_thresholds(y[ind], scores[ind], **kw)["default"]
         out["injection"] = {"thresholds": th, "thresholds_source": f"validation ({len(y)} rows of {val})"}
+        recall = OnePassExportParams.from_params(params).cascade_recall
+        teacher_th = (teacher_thresholds or {}).get("injection")
+        if recall is not None and teacher_th:
+            cascade = choose_escalate(y, scores, recall, min(teacher_th.values()))
+            out["injection"]["cascade"] = {**cascade, "source": f"validation ({len(y)} rows of {val})"}
     val = pii_data / "val.parquet" if pii_data else None
     if val is not None and val.is_file():
         from bastion_training.export_pii import choose_label_thresholds
@@ -334,7 +377,9 @@ def export_onepass(
         manifest["parity_fp32_vs_int8"] = parity(staged, texts)
         log.info("parity fp32 vs int8: %s", manifest["parity_fp32_vs_int8"])
         if ex.calibrate:
-            for head, found in calibrate(staged["int8"], params, injection_data, pii_data).items():
+            teacher_th = {k: dict(v["thresholds"]) for k, v in summary["teachers"].items()}
+            found_all = calibrate(staged["int8"], params, injection_data, pii_data, teacher_th)
+            for head, found in found_all.items():
                 manifest["heads"][head].update(found)
                 log.info("%s thresholds: %s", head, found["thresholds"])
         full = write_onepass_folder(out_dir, int8, tok_json, manifest)

@@ -55,7 +55,7 @@ from bastion.detectors.onnx_ner import (
     tag_labels,
 )
 from bastion.detectors.text_cache import TextCache
-from bastion.errors import ModelLoadError
+from bastion.errors import ConfigError, ModelLoadError
 
 ONEPASS_TYPE = "onepass"
 ONEPASS_DIR = "onepass"
@@ -292,17 +292,25 @@ class OnePassInjectionDetector(ScoringDetector):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.model.count_tokens(texts)
 
+    def window_scores(self, texts: Sequence[str]) -> list[list[tuple[float, int, int]]]:
+        """Per text, ``(probability, char start, char end)`` of every window, in order (the
+        first stage of a :class:`~bastion.detectors.cascade.CascadeInjectionDetector`)."""
+        out: list[list[tuple[float, int, int]]] = []
+        for r in self.model.outputs(texts):
+            probs = r.seq_probs[:, self._pos] if r.windows else []
+            ranges = self.model.char_windows(r) if r.windows else []
+            out.append([(float(p), cs, ce) for p, (cs, ce) in zip(probs, ranges, strict=True)])
+        return out
+
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(max window probability, char start, char end of that window) per text; -1 score if empty."""
         out: list[tuple[float, int, int]] = []
-        for r in self.model.outputs(texts):
-            if not r.windows:
-                out.append((-1.0, 0, 0))
-                continue
-            probs = r.seq_probs[:, self._pos]
-            best = int(np.argmax(probs))  # the first of equal maxima, like the separate model
-            cs, ce = self.model.char_windows(r)[best]
-            out.append((float(probs[best]), cs, ce))
+        for windows in self.window_scores(texts):
+            best = (-1.0, 0, 0)
+            for w in windows:  # the first of equal maxima, like the separate model
+                if w[0] > best[0]:
+                    best = w
+            out.append(best)
         return out
 
 
@@ -342,10 +350,17 @@ def load_onepass_detectors(
     threads: int | None = None,
     verify: bool = True,
     overlap: int | None = DEFAULT_OVERLAP,
-) -> tuple[OnePassInjectionDetector, OnePassPIIDetector] | None:
+    cascade: bool = True,
+) -> tuple[ScoringDetector, OnePassPIIDetector] | None:
     """The (injection, pii) detectors of ``models_dir/onepass``, or ``None`` when that folder
     has no manifest (the separate models are then the ones to use). A folder that is there
     but broken raises :class:`ModelLoadError`, like the separate models do.
+
+    When the injection head's manifest entry names a ``cascade`` (an ``escalate`` score chosen
+    on validation) and ``models_dir/injection`` holds the separate classifier, the injection
+    detector is a :class:`~bastion.detectors.cascade.CascadeInjectionDetector`: the student
+    screens every window and the classifier rescores the suspicious ones (``cascade=False``:
+    the student alone).
 
     >>> load_onepass_detectors("/nonexistent") is None
     True
@@ -353,4 +368,37 @@ def load_onepass_detectors(
     folder = Path(models_dir) / ONEPASS_DIR
     if not (folder / "manifest.json").is_file():
         return None
-    return OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap).detectors()
+    model = OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap)
+    second = Path(models_dir) / "injection" if cascade else None
+    return with_cascade(model, second, threads=threads, verify=verify, overlap=overlap)
+
+
+def with_cascade(
+    model: OnePassModel,
+    classifier_dir: str | os.PathLike[str] | None,
+    *,
+    threads: int | None = None,
+    verify: bool = True,
+    overlap: int | None = DEFAULT_OVERLAP,
+) -> tuple[ScoringDetector, OnePassPIIDetector]:
+    """``model``'s (injection, pii) detectors; the injection one is a
+    :class:`~bastion.detectors.cascade.CascadeInjectionDetector` over the classifier in
+    ``classifier_dir`` when the manifest names a ``cascade`` and that folder holds a model."""
+    injection, pii = model.detectors()
+    spec = model.heads["injection"].extra.get("cascade")
+    if not spec or classifier_dir is None or not (Path(classifier_dir) / "manifest.json").is_file():
+        return injection, pii
+    from bastion.detectors.cascade import CascadeInjectionDetector
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+
+    try:
+        escalate = float(spec["escalate"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(
+            f"{model.folder}: manifest cascade needs a numeric 'escalate': {spec!r}"
+        ) from exc
+    teacher = OnnxInjectionDetector.load(classifier_dir, threads=threads, verify=verify, overlap=overlap)
+    try:
+        return CascadeInjectionDetector(injection, teacher, escalate=escalate), pii
+    except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
+        raise ModelLoadError(f"{model.folder}: cascade does not fit {classifier_dir}: {exc}") from exc
