@@ -183,3 +183,26 @@ def summary_for(student, *, max_length: int, stride: int, teachers: dict | None 
         "tokenizer": "tiny",
         "steps": 0,
     }
+
+
+def exported_student(
+    root: Path, *, max_length: int, stride: int, variants: tuple[str, ...] = ()
+) -> tuple[Path, torch.nn.Module, Path, dict]:
+    """A tiny student trained on nothing, saved as a distill output (``root/art``) and exported
+    (no calibration) to ``root/models/onepass``: (base folder, student, art folder, manifest)."""
+    import json
+    import shutil
+
+    from bastion_training.export_onepass import export_onepass
+
+    base = tiny_base(root / "base")
+    student = tiny_student(base)
+    art = root / "art"
+    student.save_pretrained(art / "hf")
+    shutil.copyfile(base / "tokenizer.json", art / "hf" / "tokenizer.json")
+    (art / "distill_summary.json").write_text(
+        json.dumps(summary_for(student, max_length=max_length, stride=stride))
+    )
+    params = {"distill": {"export": {"calibrate": False}}}
+    manifest = export_onepass(params, art, root / "models" / "onepass", variants=list(variants))
+    return base, student, art, manifest

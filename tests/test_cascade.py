@@ -131,22 +131,14 @@ pytest.importorskip("torch")
 pytest.importorskip("onnxruntime.quantization")
 
 sys.path.insert(0, str(Path(__file__).parent))
-from onepass_tiny import CORPUS, summary_for, tiny_base, tiny_injection_teacher, tiny_student  # noqa: E402
+from onepass_tiny import CORPUS, exported_student, tiny_injection_teacher  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bastion_training.export_onepass import export_onepass
-
     root = tmp_path_factory.mktemp("cascade")
-    base = tiny_base(root / "base")
-    student = tiny_student(base)
-    art = root / "art"
-    student.save_pretrained(art / "hf")
-    shutil.copyfile(base / "tokenizer.json", art / "hf" / "tokenizer.json")
-    (art / "distill_summary.json").write_text(json.dumps(summary_for(student, max_length=32, stride=16)))
+    base, _, _, _ = exported_student(root, max_length=32, stride=16)
     out = root / "models"
-    export_onepass({"distill": {"export": {"calibrate": False}}}, art, out / "onepass")
     tiny_injection_teacher(out / "injection", base)
     return out
 

@@ -34,7 +34,7 @@ from bastion.errors import InputError, ModelLoadError  # noqa: E402
 from bastion.types import Finding  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from onepass_tiny import CORPUS, summary_for, tiny_base, tiny_student  # noqa: E402
+from onepass_tiny import CORPUS, exported_student  # noqa: E402
 
 MAX_LENGTH, STRIDE = 32, 16
 CONTENT = MAX_LENGTH - 2
@@ -44,19 +44,12 @@ LONG = " ".join(CORPUS)  # several windows of CONTENT tokens
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Tiny student → export_onepass (int8 to models/onepass, a u8u8 variant) + an fp32 folder."""
-    from bastion_training.export_onepass import export_onepass, write_onepass_folder
+    from bastion_training.export_onepass import write_onepass_folder
 
     root = tmp_path_factory.mktemp("onepass")
-    base = tiny_base(root / "base")
-    student = tiny_student(base)
-    art = root / "art"
-    student.save_pretrained(art / "hf")
-    shutil.copyfile(base / "tokenizer.json", art / "hf" / "tokenizer.json")
-    (art / "distill_summary.json").write_text(
-        json.dumps(summary_for(student, max_length=MAX_LENGTH, stride=STRIDE))
+    base, student, art, manifest = exported_student(
+        root, max_length=MAX_LENGTH, stride=STRIDE, variants=("u8u8",)
     )
-    params = {"distill": {"export": {"calibrate": False}}}
-    manifest = export_onepass(params, art, root / "models" / "onepass", variants=["u8u8"])
     fp32 = root / "fp32"
     write_onepass_folder(
         fp32, art / "onnx_fp32" / "model.onnx", base / "tokenizer.json", {**manifest, "version": None}
