@@ -295,7 +295,13 @@ def calibrate(
         frame = pd.read_parquet(val)
         y = frame["label"].astype(int).to_numpy()
         scores = np.array(
-            [max(s, 0.0) for s, _, _ in inj.scores([normalize(t).text for t in frame["text"].astype(str)])]
+            # in the fold the Guard gives the student at run time (its manifest's "homoglyphs")
+            [
+                max(s, 0.0)
+                for s, _, _ in inj.scores(
+                    [normalize(t, homoglyphs=inj.homoglyphs).text for t in frame["text"].astype(str)]
+                )
+            ]
         )
         kw = {
             "target_fpr": float(tp.get("strict_fpr", 0.01)),
