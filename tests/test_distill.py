@@ -584,3 +584,35 @@ def test_heldout_metrics_weigh_attack_windows_and_count_their_recall() -> None:
     assert m["seq_ce"] > 1.0
     plain = D.evaluate_kl(AllBenign(), windows, (1, 2, 0), 2, 1.0, attack_weight=0.0, attack_index=1)
     assert abs(plain["seq_kl_weighted"] - plain["seq_kl"]) < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("share", "cap", "n_focus"),
+    [(0.5, 8, 4), (0.25, 8, 2), (0.0, 8, 0), (1.0, 8, 8), (0.5, 18, 9), (0.9, 18, 10)],
+)
+def test_pool_focus_share_keeps_the_other_families(
+    tmp_path: Path, share: float, cap: int, n_focus: int
+) -> None:
+    # 10 focus rows and 10 others: the share of the cap goes to focus rows, the rest to the
+    # others, and focus rows past the share fill in only when the others run out
+    fams = ["indirect_bipia", "benign_chat"] * 10
+    path = tmp_path / "train.parquet"
+    pd.DataFrame({"text": [f"row {i} {f}" for i, f in enumerate(fams)], "family": fams}).to_parquet(path)
+    texts = D.gather_pool(
+        [path], caps={"train": cap}, seed=2, focus_families=("indirect_*",), focus_share=share
+    )
+    assert len(texts) == cap
+    assert sum("indirect" in t for t in texts) == n_focus
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"), [(0.3, True), ("0.3", True), (None, True), (1.5, False), ("x", False)]
+)
+def test_focus_share_in_params(tiny: dict, value: object, ok: bool) -> None:
+    params = _params(tiny, focus_share=value)
+    if ok:
+        cfg = D.DistillConfig.from_params(params)
+        assert cfg.focus_share == (None if value is None else float(value))
+    else:
+        with pytest.raises(ConfigError):
+            D.DistillConfig.from_params(params)

@@ -117,6 +117,10 @@ class DistillConfig:
     # fnmatch patterns on a source's ``family`` column: those rows are taken before the
     # others when a source is capped (agent and document families for the long-text case)
     focus_families: tuple[str, ...] = ()
+    # a share of a capped source kept for the focus rows (the rest go to the other families);
+    # None: focus rows first until the cap (c9's 10k injection cap took focus rows only, and
+    # its student missed chat jailbreaks and flagged secrets in code)
+    focus_share: float | None = None
     heldout: float = 0.02
     teacher_batch: int = 64
     cache_targets: bool = True
@@ -144,9 +148,11 @@ class DistillConfig:
         unknown = sorted(set(raw) - set(fields))
         if unknown:
             raise ConfigError(f"distill: unknown key(s) {unknown}")
-        kinds = {"int": int, "float": float, "bool": bool}
+        kinds = {"int": int, "float": float, "bool": bool, "float | None": float}
         for key, value in list(raw.items()):
             kind = kinds.get(str(fields[key].type))
+            if value is None and str(fields[key].type).endswith("| None"):
+                continue
             try:
                 if kind is bool and not isinstance(value, bool):
                     raise ValueError
@@ -165,6 +171,8 @@ class DistillConfig:
             raise ConfigError(f"distill: bad max_length/overlap {cfg.max_length}/{cfg.overlap}")
         if cfg.layers < 1 or cfg.steps < 1 or cfg.batch_size < 1 or cfg.temperature <= 0:
             raise ConfigError("distill: layers, steps, batch_size and temperature must be > 0")
+        if cfg.focus_share is not None and not 0.0 <= cfg.focus_share <= 1.0:
+            raise ConfigError(f"distill.focus_share must be in [0, 1], got {cfg.focus_share}")
         if cfg.homoglyphs is not None and cfg.homoglyphs not in ("all", "mixed"):
             raise ConfigError(f"distill.homoglyphs must be all or mixed, got {cfg.homoglyphs!r}")
         return cfg
@@ -194,6 +202,7 @@ def gather_pool(
     total_cap: int | None = None,
     seed: int = 13,
     focus_families: Sequence[str] = (),
+    focus_share: float | None = None,
     homoglyphs: str = "all",
 ) -> list[str]:
     """Unlabeled train-role texts for distillation: normalised (as the Guard's detectors
@@ -204,7 +213,9 @@ def gather_pool(
     student); rows with a ``split`` column other than ``train`` are dropped; a missing
     source is skipped (the PII data build may not have run). ``caps`` maps a file's stem or
     path to a row cap; rows whose ``family`` matches a ``focus_families`` pattern are taken
-    first, so a cap trims the other rows.
+    first, so a cap trims the other rows. With ``focus_share`` only that share of a capped
+    source's rows is taken first from the focus rows; the other rows fill the rest, and focus
+    rows past the share come last (when the other families run short).
 
     >>> gather_pool(["data/processed/injection/eval_jbb.parquet"])
     Traceback (most recent call last):
@@ -238,6 +249,10 @@ def gather_pool(
             hit = np.array([any(fnmatch.fnmatchcase(f, pat) for pat in focus_families) for f in fam], bool)
             # a stable sort keeps the seeded order within the focus rows and within the rest
             order = order[np.argsort(~hit[order], kind="stable")]
+            if focus_share is not None and cap is not None:
+                n_hit = int(hit.sum())
+                first = min(n_hit, int(round(float(focus_share) * int(cap))))
+                order = np.concatenate([order[:first], order[n_hit:], order[first:n_hit]])
         kept = 0
         for i in order:
             if cap is not None and kept >= int(cap):
@@ -993,6 +1008,7 @@ def distill(params: dict[str, Any], out_dir: Path) -> dict[str, Any]:
         total_cap=cfg.pool_cap,
         seed=cfg.seed,
         focus_families=cfg.focus_families,
+        focus_share=cfg.focus_share,
     )
     views: dict[str, str] = {}
     if teachers.inj_homoglyphs == fold:
