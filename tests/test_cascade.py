@@ -224,6 +224,11 @@ def test_export_writes_the_cascade_chosen_on_validation(models: Path, tmp_path: 
     assert 0.0 <= c["escalate"] <= 0.5
     assert c["recall"] >= 0.9 or c["escalate"] == 0.5  # capped at the classifier's default point
     assert c["attacks"] + c["benign"] == len(rows)
+    curve = found["injection"]["escalation_curve"]
+    assert 0.0 <= curve["auc"] <= 1.0 and len(curve["points"]) == 5
+    # more attacks passed on never costs fewer benign rows
+    shares = [p["escalated_benign"] for p in curve["points"]]
+    assert shares == sorted(shares)
     off = calibrate(models / "onepass", {}, inj_dir, None, {"injection": {"default": 0.5}})
     assert "cascade" not in off["injection"]
 

@@ -267,6 +267,31 @@ def choose_escalate(
     }
 
 
+CURVE_RECALLS = (0.90, 0.95, 0.97, 0.98, 0.99)
+
+
+def escalation_curve(
+    y: np.ndarray, scores: np.ndarray, recalls: tuple[float, ...] = CURVE_RECALLS
+) -> dict[str, Any]:
+    """How well the student's injection head screens for a cascade: its ROC AUC on the
+    validation rows and, for each share of attacks passed on, the ``escalate`` score and the
+    share of benign rows escalated with them (what the cascade then costs).
+
+    >>> y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    >>> s = np.array([0.9, 0.8, 0.3, 0.05, 0.2, 0.04, 0.01, 0.0])
+    >>> c = escalation_curve(y, s, (0.75, 1.0))
+    >>> c["auc"], [(p["recall_target"], p["escalate"], p["escalated_benign"]) for p in c["points"]]
+    (0.9375, [(0.75, 0.3, 0.0), (1.0, 0.05, 0.25)])
+    """
+    from bastion_training.metrics import roc_auc
+
+    points = []
+    for r in recalls:
+        c = choose_escalate(y, scores, r, 1.0)
+        points.append({k: c[k] for k in ("recall_target", "escalate", "recall", "escalated_benign")})
+    return {"auc": round(float(roc_auc(y, scores)), 6), "points": points}
+
+
 def calibrate(
     folder: Path,
     params: dict[str, Any],
@@ -311,7 +336,11 @@ def calibrate(
         ind = indirect_rows(frame)
         if ind.any() and 0 < y[ind].sum() < ind.sum():
             th["indirect"] = calibrate_thresholds(y[ind], scores[ind], **kw)["default"]
-        out["injection"] = {"thresholds": th, "thresholds_source": f"validation ({len(y)} rows of {val})"}
+        out["injection"] = {
+            "thresholds": th,
+            "thresholds_source": f"validation ({len(y)} rows of {val})",
+            "escalation_curve": escalation_curve(y, scores),
+        }
         recall = OnePassExportParams.from_params(params).cascade_recall
         teacher_th = (teacher_thresholds or {}).get("injection")
         if recall is not None and teacher_th:
