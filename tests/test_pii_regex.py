@@ -247,6 +247,12 @@ NEGATIVES = [
     ("IBAN_CODE", "XX89370400440532013000"),
     ("IBAN_CODE", "GB82WEST12345698765432X"),
     ("IP_ADDRESS", "version 1.2.3.4"),
+    # browser and package versions after a product token's slash
+    (
+        "IP_ADDRESS",
+        "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/124.0.0.0 Mobile Safari/537.36",
+    ),
+    ("IP_ADDRESS", "ua Edg/124.0.2478.51"),
     ("IP_ADDRESS", "v1.2.3.4"),
     ("IP_ADDRESS", "ver. 10.0.19041.1"),
     ("IP_ADDRESS", "build 1.2.3.4 shipped"),

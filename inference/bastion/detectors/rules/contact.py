@@ -104,9 +104,15 @@ _NOT_IP_BEFORE = re.compile(
     r"\s{0,3}[:#=]?\s{0,3}$"
 )
 
+# ... and right after a product token's slash they are versions in user agents and package
+# pins ("Chrome/124.0.0.0", "Edg/124.0.2478.51"); "http://" ends in "//", so URLs keep theirs
+_PRODUCT_SLASH = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,30}/$")
+
 
 def _not_a_version(text: str, start: int, end: int) -> tuple[int, int] | None:
-    return None if _NOT_IP_BEFORE.search(text, max(0, start - 24), start) else (start, end)
+    if _NOT_IP_BEFORE.search(text, max(0, start - 24), start):
+        return None
+    return None if _PRODUCT_SLASH.search(text, max(0, start - 32), start) else (start, end)
 
 
 def _ipv4_ok(value: str) -> bool:
