@@ -42,6 +42,7 @@ from bastion_training.injection.platform_prompts import (
     secret_guard_rows,
 )
 from bastion_training.injection.scenarios import scenario_rows
+from bastion_training.injection.secrets_bare import secrets_bare_rows
 from bastion_training.injection.security_docs import security_doc_rows
 from bastion_training.injection.short_attacks import short_attack_rows
 from bastion_training.injection.sysprompts import (
@@ -71,6 +72,9 @@ ENGINE_DEFAULTS: dict[str, Any] = {
     "secrets_per_template": 60,
     # v4 run 5: hex-heavy benign formats (git log, digests, lockfiles, hexdumps); 0 = off
     "secrets_hex_per_template": 0,
+    # issue 12: a random token alone or in a short frame ("my token is X", "sha256: X") in the
+    # 13 languages (secrets_bare.py); the shipped model blocks a bare 40-char token; 0 = off
+    "secrets_bare": 0,
     "discussion": 700,
     "system_prompts": 400,
     "system_prompts_composed": 2000,
@@ -214,6 +218,7 @@ def engine_frames(cfg: dict[str, Any], root: Path, seed: int) -> tuple[pd.DataFr
     parts["secrets_code"] = secrets_code_rows(
         seed, int(e["secrets_per_template"]), int(e["secrets_hex_per_template"])
     )
+    parts["secrets_bare"] = secrets_bare_rows(seed, int(e["secrets_bare"]), vf)
     parts["discussion"] = discussion_rows(seed, int(e["discussion"]), vf)
     parts["system_prompts"] = system_prompt_rows(seed, int(e["system_prompts"]), vf)
     parts["system_prompts_composed"] = composed_system_prompt_rows(
