@@ -357,6 +357,7 @@ _BASE_SLOTS: dict[str, Callable[[_Ctx, int], list[Segment]]] = {
     "MRN": _cond("MRN", _mrn),
     "BANK_ACCOUNT": _cond("BANK_ACCOUNT", _bank_account),
     "USER_AGENT": _filler(_user_agent),
+    "USER_AGENT_UPPER": _filler(lambda r: _user_agent(r).upper()),  # "(KHTML, LIKE GECKO)" in capitals
     "LOC": _loc,
     # Newswire and prose: surnames alone, real places, organisations built from parts.
     "SURNAME": _named("PERSON", lambda c, p: p.last),  # never joined with a neighbouring name
@@ -472,7 +473,7 @@ _FILLER_SLOTS = frozenset(
     {"ORDER_ID", "UUID", "VERSION", "HASH", "EPOCH", "BAD_CARD", "DATE", "TIME", "TS", "REQ_ID", "AMOUNT", "INT",
      "MS", "PORT", "STATUS", "PRODUCT", "SKU", "TRACKING", "HOST", "TICKET", "SECRET", "PASSWORD", "LAST4",
      "NEWS_DATE", "YEAR", "DAY", "MONTH", "WEEKDAY", "SCORE", "SETS", "RACE_TIME", "PCT", "FIGURE", "NATIONALITY",
-     "NUM", "PTS", "USER_AGENT", "MED", "MED_UPPER", "DOSE", "VITALS"}
+     "NUM", "PTS", "USER_AGENT", "USER_AGENT_UPPER", "MED", "MED_UPPER", "DOSE", "VITALS"}
 )  # fmt: skip
 
 
@@ -610,10 +611,15 @@ def generate_split(
     positives = [t for t in templates if not is_negative(t)]
     if not positives:
         raise ConfigError(f"split {split!r} has no templates with PII slots")
+    by_batch = dict(cfg.get("negative_batch_weights") or {})
+    neg_weights = [float(by_batch.get(t.stratum.split("-")[0], 1.0)) if t.stratum else 1.0 for t in negatives]
     rows = []
     for _ in range(n):
         pick_neg = negatives and rng.random() < cfg["negative_frac"]
-        template = rng.choice(negatives if pick_neg else positives)
+        if pick_neg and by_batch:
+            template = rng.choices(negatives, neg_weights)[0]
+        else:
+            template = rng.choice(negatives if pick_neg else positives)
         names, weights = _locales_for(template.lang, pools, cfg["locales"])
         people: list[Identity] = []
         while len(people) < 3:

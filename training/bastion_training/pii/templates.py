@@ -1283,6 +1283,7 @@ def _build_intl() -> list[Template]:
         INTL_BLOCKS_G,
         INTL_BLOCKS_H,
     )
+    from .templates_neg import INTL_BLOCKS_I
 
     batches = (
         ("v3", INTL_BLOCKS),
@@ -1293,6 +1294,7 @@ def _build_intl() -> list[Template]:
         ("v3f", INTL_BLOCKS_F),
         ("v3g", INTL_BLOCKS_G),
         ("v3h", INTL_BLOCKS_H),
+        ("v3i", INTL_BLOCKS_I),  # PII-free hard negatives in 11 languages (templates_neg.py)
     )
     return [t for tag, blocks in batches for t in blocks.templates(tag)]
 
