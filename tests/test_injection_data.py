@@ -738,6 +738,21 @@ def test_hex_negatives_add_rows_and_change_none() -> None:
     assert extra["text"].str.contains(r"[0-9a-f]{32,}").mean() >= 0.5
 
 
+@pytest.mark.parametrize(
+    ("opening", "lang"),
+    [
+        ("Bitte prüfe diese Konfiguration:", "de"),
+        ("Pouvez-vous relire ce fichier ?", "fr"),
+        ("Why does this fail?", "en"),
+    ],
+)
+def test_secrets_rows_carry_their_frame_language(opening: str, lang: str) -> None:
+    df = secrets_code_rows(13, per_template=20, hex_per_template=5)
+    framed = df[df["text"].str.startswith(opening)]
+    assert len(framed) > 0
+    assert set(framed["lang"]) == {lang}
+
+
 def test_engine_end_to_end_on_fixture(root: Path) -> None:
     _fake_injecagent(root)
     params = {

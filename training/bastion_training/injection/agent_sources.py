@@ -19,7 +19,6 @@ True
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import logging
 import random
@@ -33,7 +32,14 @@ import pandas as pd
 from bastion_training.injection.attacks import Attack, compose_attack, template_split
 from bastion_training.injection.io import read_csv, read_json, read_jsonl, read_lines
 from bastion_training.injection.multilingual import PHRASES
-from bastion_training.injection.sources import COLUMNS, data_row, frame, insert_attack, lang_by_opening
+from bastion_training.injection.sources import (
+    COLUMNS,
+    data_row,
+    frame,
+    hash_bucket,
+    insert_attack,
+    lang_by_opening,
+)
 
 log = logging.getLogger("bastion_training.injection.agent_sources")
 
@@ -72,14 +78,9 @@ TRAIN_FILES: tuple[str, ...] = (
 # ToolTalk data/{tooltalk,easy}/*.json, salesforce-prompt-leakage data/*/*_triplets_trunc_200.json
 
 
-def _bucket(key: str, seed: int) -> float:
-    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(h, "big") / 2**64
-
-
 def split_of(key: str, seed: int, val: float, heldout: float = 0.0) -> str:
     """Deterministic split of a group key: [0, heldout) held out, then val, then train."""
-    b = _bucket(key, seed)
+    b = hash_bucket(key, seed)
     if b < heldout:
         return "test_heldout"
     if b < heldout + val:
@@ -89,7 +90,7 @@ def split_of(key: str, seed: int, val: float, heldout: float = 0.0) -> str:
 
 def _ranked_split(keys: list[str], seed: int, n_held: int, n_val: int) -> dict[str, str]:
     """Exactly ``n_held`` / ``n_val`` keys held out / in val (small key sets need counts)."""
-    order = sorted(set(keys), key=lambda k: _bucket(k, seed))
+    order = sorted(set(keys), key=lambda k: hash_bucket(k, seed))
     return {
         k: "test_heldout" if i < n_held else "val" if i < n_held + n_val else "train"
         for i, k in enumerate(order)
@@ -488,7 +489,7 @@ def tasktracker_attacks(root: Path, seed: int, val_fraction: float) -> dict[str,
     rng = random.Random(f"{seed}:tasktracker")
     out: dict[str, list] = {"train": [], "val": []}
     for i, trig in enumerate(triggers):
-        split = "val" if _bucket(f"tt:{i}", seed) < val_fraction else "train"
+        split = "val" if hash_bucket(f"tt:{i}", seed) < val_fraction else "train"
         for _ in range(2):
             task, lang = rng.choice(tasks)
             out[split].append((f"{trig} {task}", lang, f"tt:trigger:{i}"))
@@ -516,7 +517,7 @@ def sep_tasktracker_rows(
             if r < 0.35 and probes:
                 pi = rng.randrange(len(probes))
                 if (
-                    "val" if _bucket(f"probe:{pi}", seed) < val_fraction else "train"
+                    "val" if hash_bucket(f"probe:{pi}", seed) < val_fraction else "train"
                 ) != split and split != "test_heldout":
                     continue
                 instr = probes[pi]["instruction"]

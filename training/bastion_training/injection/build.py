@@ -34,6 +34,7 @@ from bastion_training.injection.long_prompts import (
     wrap_documents,
     xquad_passages,
 )
+from bastion_training.injection.sources import hash_bucket
 from bastion_training.injection.synthetic import direct_injections, fill_templates, hard_negatives
 from bastion_training.leakage import LeakageConfig, canonical, find_leaks, remove_leaks
 
@@ -63,12 +64,6 @@ def settings(params: dict[str, Any]) -> dict[str, Any]:
     cfg = p.to_dict()
     cfg["engine"] = {**ENGINE_DEFAULTS, **cfg["engine"]}
     return cfg
-
-
-def _bucket(key: str, seed: int) -> float:
-    """Deterministic position of ``key`` in [0, 1), independent of row order and PYTHONHASHSEED."""
-    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(h, "big") / 2**64
 
 
 class _UnionFind:
@@ -103,7 +98,7 @@ def merge_near_duplicate_groups(df: pd.DataFrame, cfg: LeakageConfig) -> pd.Seri
 
 def assign_splits(df: pd.DataFrame, val_fraction: float, seed: int, force_train: set[str]) -> pd.Series:
     """Split by ``group``: every row of a group lands in the same split."""
-    buckets = {g: _bucket(g, seed) for g in df["group"].unique()}
+    buckets = {g: hash_bucket(g, seed) for g in df["group"].unique()}
     is_val = df["group"].map(buckets) < val_fraction
     is_val &= ~df["source"].isin(force_train)
     return pd.Series(np.where(is_val, "val", "train"), index=df.index)
@@ -174,7 +169,7 @@ def bipia_train_rows(
             stats.setdefault("bipia_train_docs_dropped_as_test_duplicates", {})[task] = len(dup)
         docs = [d for i, d in enumerate(docs) if i not in dup]
         doc_split = [
-            "val" if _bucket(f"bipia-doc:{task}:{i}", seed) < cfg["val_fraction"] else "train"
+            "val" if hash_bucket(f"bipia-doc:{task}:{i}", seed) < cfg["val_fraction"] else "train"
             for i in range(len(docs))
         ]
         for i, doc in enumerate(docs):

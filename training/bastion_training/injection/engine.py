@@ -15,7 +15,6 @@ xSID utterances and our own native sentences; each unit belongs to one split.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path
@@ -45,6 +44,7 @@ from bastion_training.injection.scenarios import scenario_rows
 from bastion_training.injection.secrets_bare import secrets_bare_rows
 from bastion_training.injection.security_docs import security_doc_rows
 from bastion_training.injection.short_attacks import short_attack_rows
+from bastion_training.injection.sources import hash_bucket
 from bastion_training.injection.sysprompts import (
     long_system_prompt_rows,
     prompt_talk_rows,
@@ -110,11 +110,6 @@ ENGINE_DEFAULTS: dict[str, Any] = {
 _SENT = re.compile(r"(?<=[.!?।؟])\s+|(?<=[。！？])")
 
 
-def _bucket(key: str, seed: int) -> float:
-    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(h, "big") / 2**64
-
-
 def _sentences(text: str, max_len: int = 300) -> list[str]:
     return [s.strip() for s in _SENT.split(str(text)) if 20 <= len(s.strip()) <= max_len]
 
@@ -123,7 +118,6 @@ def benign_units(root: Path, seed: int, val_fraction: float) -> dict[str, dict[s
     """split → language → benign sentences. The split of a unit is its source document's
     (xquad contexts use the same key and hash as build.assign_splits, so a context never
     sits on both sides)."""
-    from bastion_training.injection.build import _bucket as build_bucket
 
     out: dict[str, dict[str, list[str]]] = {"train": {}, "val": {}}
 
@@ -144,7 +138,7 @@ def benign_units(root: Path, seed: int, val_fraction: float) -> dict[str, dict[s
         data = read_json(root / f"benign/xquad/xquad.{lang}.json") or {}
         for a, art in enumerate(data.get("data", [])):
             for p, para in enumerate(art.get("paragraphs", [])):
-                split = "val" if build_bucket(f"xquadctx:{a}:{p}", seed) < val_fraction else "train"
+                split = "val" if hash_bucket(f"xquadctx:{a}:{p}", seed) < val_fraction else "train"
                 add(split, lang, _sentences(para.get("context", ""))[:3])
     xs = root / "benign/xsid/data/xSID-0.7"
     for lang in ("de", "it", "nl", "ja", "zh", "ar"):
@@ -152,10 +146,10 @@ def benign_units(root: Path, seed: int, val_fraction: float) -> dict[str, dict[s
             for line in read_lines(f):
                 if line.startswith("# text ="):
                     t = line.split("=", 1)[1].strip()
-                    add("val" if _bucket(f"xsidu:{t}", seed) < val_fraction else "train", lang, [t])
+                    add("val" if hash_bucket(f"xsidu:{t}", seed) < val_fraction else "train", lang, [t])
     for lang, p in PHRASES.items():
         for j, s in enumerate(p["benign"] + p["benign_imp"]):
-            add("val" if _bucket(f"own:{lang}:{j}", seed) < val_fraction else "train", lang, [s])
+            add("val" if hash_bucket(f"own:{lang}:{j}", seed) < val_fraction else "train", lang, [s])
     for split in out:
         for lang in out[split]:
             out[split][lang] = sorted(set(out[split][lang]))

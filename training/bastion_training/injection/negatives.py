@@ -277,15 +277,16 @@ HEX_TEMPLATES: dict[str, Callable[[random.Random], str]] = {
 HEX_VAL_TEMPLATE = "tx_hash"
 
 
+# (frame, language of the frame's words): the secret itself is language-neutral
 _FRAMES = (
-    "{t}",
-    "Why does this fail?\n\n{t}",
-    "Can you explain what this does?\n```\n{t}\n```",
-    "Tool output (read_file):\n{t}",
-    "Here is the log from last night's job:\n{t}\nAny idea what went wrong?",
-    "Bitte prüfe diese Konfiguration:\n{t}",
-    "Pouvez-vous relire ce fichier ?\n{t}",
-    "Mask the secrets in this snippet before I share it:\n{t}",
+    ("{t}", "en"),
+    ("Why does this fail?\n\n{t}", "en"),
+    ("Can you explain what this does?\n```\n{t}\n```", "en"),
+    ("Tool output (read_file):\n{t}", "en"),
+    ("Here is the log from last night's job:\n{t}\nAny idea what went wrong?", "en"),
+    ("Bitte prüfe diese Konfiguration:\n{t}", "de"),
+    ("Pouvez-vous relire ce fichier ?\n{t}", "fr"),
+    ("Mask the secrets in this snippet before I share it:\n{t}", "en"),
 )
 
 
@@ -309,18 +310,22 @@ def secrets_code_rows(seed: int, per_template: int = 60, hex_per_template: int =
     rows = []
     for name, fn in SECRET_TEMPLATES.items():
         for _ in range(per_template):
-            text = r.choice(_FRAMES).replace("{t}", fn(r))
+            frame, lang = r.choice(_FRAMES)
+            text = frame.replace("{t}", fn(r))
             rows.append(
-                _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", splits[name])
+                _row(
+                    text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", splits[name], lang
+                )
             )
     if hex_per_template:
         h = random.Random(f"{seed}:secrets-hex")
         for name, fn in HEX_TEMPLATES.items():
             split = "val" if name == HEX_VAL_TEMPLATE else "train"
             for _ in range(hex_per_template):
-                text = h.choice(_FRAMES).replace("{t}", fn(h))
+                frame, lang = h.choice(_FRAMES)
+                text = frame.replace("{t}", fn(h))
                 rows.append(
-                    _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", split)
+                    _row(text, "synthetic_secrets_code", f"secrets_code:{name}", f"sec:{name}", split, lang)
                 )
     return rows_frame(rows, dedup=False)
 

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -34,6 +35,13 @@ _GERMAN = re.compile(
     r"\b(ich|und|die|der|das|nicht|sie|ist|wie|für|mit|auf|ein|eine|bitte|vergiss|alle|was|wer|warum)\b|[äöüß]",
     re.IGNORECASE,
 )
+
+
+def hash_bucket(key: str, seed: int) -> float:
+    """Deterministic position of ``key`` in [0, 1), independent of row order and PYTHONHASHSEED:
+    every split in the injection build hashes its group keys through this one function."""
+    h = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(h, "big") / 2**64
 
 
 def frame(rows: list[dict], columns: list[str] = COLUMNS) -> pd.DataFrame:
