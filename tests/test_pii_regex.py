@@ -67,6 +67,13 @@ POSITIVES = [
     ("CREDIT_CARD", "jcb [[3530111333300000]]"),
     ("CREDIT_CARD", "diners [[30569309025904]]"),
     ("CREDIT_CARD", "mc [[2221000000000009]]"),
+    # Luhn-valid with a prefix the IIN table lacks (Faker's "JCB" 35xx, RuPay 81/82, Troy 9792),
+    # found only with a card word before it
+    ("CREDIT_CARD", "card number [[3598899323053410]] is lost"),
+    ("CREDIT_CARD", "What's your credit card? [[3522235032377454]]"),
+    ("CREDIT_CARD", "RuPay card [[8100 0000 0000 0002]]"),
+    ("CREDIT_CARD", "Meine Karte: [[9792 0000 0000 0003]]"),
+    ("CREDIT_CARD", "card [[1234567812345670]]"),
     ("IBAN_CODE", "iban [[DE89 3704 0044 0532 0130 00]] thanks"),
     ("IBAN_CODE", "to [[GB82WEST12345698765432]]."),
     ("IBAN_CODE", "[[FR1420041010050500013M02606]]"),
@@ -234,7 +241,12 @@ NEGATIVES = [
     ("CREDIT_CARD", "card 378282246310006"),
     ("CREDIT_CARD", "card 6011111111111118"),
     ("CREDIT_CARD", "card 3530111333300001"),
-    ("CREDIT_CARD", "card 1234567812345670"),  # Luhn-valid, no scheme
+    # Luhn-valid, in no scheme of the IIN table, and no card word before it
+    ("CREDIT_CARD", "id 1234567812345670"),
+    ("CREDIT_CARD", "order 3598899323053410 shipped"),
+    ("CREDIT_CARD", "card 3598899323053411"),  # unlisted prefix, Luhn-invalid
+    ("CREDIT_CARD", "card 359889932307"),  # unlisted, Luhn-valid, but 12 digits
+    ("CREDIT_CARD", "card 3598-8993 2305-3410"),  # unlisted, mixed separators
     ("CREDIT_CARD", "card 4111-1111 1111-1111"),  # mixed separators
     ("CREDIT_CARD", "id 41111111111111110"),  # Luhn-valid only as a prefix of a longer number
     ("CREDIT_CARD", "ref 4111111111111111abc"),

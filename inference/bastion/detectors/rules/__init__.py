@@ -30,6 +30,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     secrets.PASSWORD_ASSIGNMENT,
     personal.DATE_OF_BIRTH,
     payment.CREDIT_CARD,
+    payment.CREDIT_CARD_UNLISTED,
     payment.IBAN,
     *personal.US_SSN,
     contact.IPV4,
