@@ -67,6 +67,12 @@ POSITIVES = [
     ("CREDIT_CARD", "jcb [[3530111333300000]]"),
     ("CREDIT_CARD", "diners [[30569309025904]]"),
     ("CREDIT_CARD", "mc [[2221000000000009]]"),
+    # an address read out loud (speech-to-text), after a mail word
+    ("EMAIL_ADDRESS", "and email is [[pooja dot chatterjee at rediffmail dot co.in]] we can meet"),
+    ("EMAIL_ADDRESS", "you can email me on [[sanjay at yahoo dot com]]."),
+    ("EMAIL_ADDRESS", "email me at [[john dot smith at gmail dot com]] please"),
+    ("EMAIL_ADDRESS", "send mail to [[j_doe AT example.co.uk]]"),
+    ("EMAIL_ADDRESS", "my e-mail: [[ana underscore lima at empresa dot com dot br]]"),
     # Luhn-valid with a prefix the IIN table lacks (Faker's "JCB" 35xx, RuPay 81/82, Troy 9792),
     # found only with a card word before it
     ("CREDIT_CARD", "card number [[3598899323053410]] is lost"),
@@ -254,6 +260,11 @@ NEGATIVES = [
     ("CREDIT_CARD", "order ref 4943 6406 7294 8786 was shipped"),
     ("CREDIT_CARD", "order ref 4438-6638-3564-7715 was shipped"),
     ("CREDIT_CARD", "order ref 5054 2975 5760 4123 was shipped"),
+    # "at" + "dot" in ordinary speech, or no mail word before it
+    ("EMAIL_ADDRESS", "my email is broken, let's meet at home dot then"),
+    ("EMAIL_ADDRESS", "look at example dot com for the docs"),
+    ("EMAIL_ADDRESS", "email it when you are at the office dot"),
+    ("EMAIL_ADDRESS", "mail him at noon dot zero"),
     ("IBAN_CODE", "DE89 3704 0044 0532 0130 01"),
     ("IBAN_CODE", "DE8937040044053201300"),
     ("IBAN_CODE", "XX89370400440532013000"),

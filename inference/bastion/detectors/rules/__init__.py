@@ -22,6 +22,7 @@ from bastion.detectors.rules.phone import PHONE_LABEL
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
     contact.EMAIL,
+    contact.SPOKEN_EMAIL,
     contact.URL,
     contact.MAC,
     *secrets.API_KEYS,

@@ -45,6 +45,29 @@ EMAIL = Recognizer(
     validator=_local_part_ok, literals=("@",), trim=_not_in_conn_string,
 )  # fmt: skip
 
+# An address read out loud, as speech-to-text writes it ("priya dot nair at gmail dot com",
+# "j_doe at example.co.uk"): call and meeting transcripts carry them. "at" alone joins too
+# much ordinary speech ("meet at home"), so a mail word must stand just before it and the
+# domain must end in a known top-level domain. Separators are fixed words or single
+# characters and each repetition is bounded, so the match stays linear.
+_SPOKEN_SEP = r"(?: (?:dot|period|underscore|dash|hyphen) |[._\-])"
+_SPOKEN_TLD = (
+    "com|net|org|edu|gov|mil|info|biz|io|ai|app|dev|co|me|tv|us|uk|in|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|"
+    "pl|ru|ua|cz|sk|hr|rs|pt|br|mx|ar|cl|jp|cn|kr|tw|hk|sg|au|nz|ca|za|ng|ke|ie|eu"
+)
+_SPOKEN_EMAIL = re.compile(
+    r"(?i)(?<![\w.@\-])[a-z0-9]+(?:" + _SPOKEN_SEP + r"[a-z0-9]+){0,6}"
+    r" (?:at|@) "
+    r"[a-z0-9\-]+(?:(?: (?:dot|period) |\.)[a-z0-9\-]+){0,3}(?: (?:dot|period) |\.)(?:" + _SPOKEN_TLD + r")"
+    r"(?![\w\-]|\.[a-z])"
+)
+
+SPOKEN_EMAIL = Recognizer(
+    "spoken_email", "EMAIL_ADDRESS", _SPOKEN_EMAIL, 0.7,
+    ("email", "e-mail", "mail", "mail id", "courriel", "correo"),
+    context_required=True, literals=(" at ", " AT ", " At ", " @ "),
+)  # fmt: skip
+
 _URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
 _URL_TRAIL = ".,;:!?'\"*"
 
