@@ -56,6 +56,12 @@ POSITIVES = [
     ("PHONE_NUMBER", "Fax: [[345-899-3560x4587]]"),  # extension kept
     ("PHONE_NUMBER", "reach [[001-518-640-0854]]."),  # 00 international prefix
     ("PHONE_NUMBER", "call [[011 44 20 7946 0958]]"),  # US 011 prefix
+    # one slash after an area code is a phone, not a reading
+    ("PHONE_NUMBER", "Tel. [[030/12345678]]"),
+    ("PHONE_NUMBER", "Fax [[089/2180-2345]]"),
+    ("PHONE_NUMBER", "Tel. [[040/123-456]]"),
+    ("PHONE_NUMBER", "call [[415.555.0123]]"),
+    ("PHONE_NUMBER", "Home phone [[(201/324/1423]]"),
     ("US_SSN", "ssn [[078-05-1121]]"),
     ("US_SSN", "my social security number is [[078051121]]"),
     ("US_SSN", "SSN: [[536 22 1234]]"),
@@ -230,6 +236,18 @@ NEGATIVES = [
         "user_agent=Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/96.0.1473.169 Safari/537.36",
     ),
     ("PHONE_NUMBER", "GET /api/v2/orders/4155550123 HTTP/1.1"),
+    # clinical readings: blood gases, blood-pressure ranges, short ascending ranges
+    ("PHONE_NUMBER", "ABG 7.43/41/76/28 WITH O2 SAT 96%."),
+    ("PHONE_NUMBER", "sats drop to 91%. ABG 91/42/7.36/25/-1. Occ periods of SOB"),
+    ("PHONE_NUMBER", "CARDIAC: HR 71 AVP. BP 91-102/45-52. PAD 29->23"),
+    ("PHONE_NUMBER", "bp 133-179/50, conts to rec lopressor"),
+    ("PHONE_NUMBER", "SBP 130-160'S. BALLOON PUMP DC'D"),
+    ("PHONE_NUMBER", "spon tv 400 - 500 cc abg 7.38 47 72 95% "),
+    ("PHONE_NUMBER", "abg 79-45-7.38-28-0 cv-afib"),
+    ("PHONE_NUMBER", "SPUTUM. ABG 21-DEC-2021: 7.38/42/88 on 2L"),
+    ("PHONE_NUMBER", "bp stable off pressors 98/45 - 139/61 overnight"),
+    ("PHONE_NUMBER", "off neo since 1pm w/ SBP 92-123/ 50-60"),
+    ("PHONE_NUMBER", "remained 90 - 110ST, BP 90 - 100/30 - 40"),
     ("IP_ADDRESS", "See section 8.13.1.11."),
     ("US_SSN", "000-12-3456"),
     ("US_SSN", "666-12-3456"),

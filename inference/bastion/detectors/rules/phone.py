@@ -54,6 +54,17 @@ _PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
 _DATE_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])")
 _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
+# Clinical readings phonenumbers accepts as numbers: blood-pressure ranges "91-102/45-52"
+# and short ascending ranges "130-160" (two groups of at most three digits).
+# (no leading zero: that is a trunk prefix, "040/123-456"; spaces as charted: "90 - 100/30 - 40",
+# "98/45 - 139/61")
+_BP_N = r"[1-9][0-9]{1,2}"
+_BP_R = rf"{_BP_N}(?: ?- ?{_BP_N})?"
+_PRESSURE = re.compile(rf"{_BP_R} ?/ ?{_BP_R}|{_BP_N}/{_BP_N} ?- ?{_BP_N}/{_BP_N}")
+_SHORT_RANGE = re.compile(r"([1-9][0-9]{0,2})-([1-9][0-9]{0,2})")
+# a decimal with one digit before the point (blood gases "7.43/41/76/28", "7.38 47 72 95"): phone groups split
+# by dots are longer on both sides ("+33 6.12.34.56.78" never ends a group after the dot)
+_DECIMAL = re.compile(r"(?<![0-9.])[0-9]\.[0-9]{1,2}(?![0-9.])")
 _PHONE_EXTENSION = re.compile(r"[ \t]{0,2}(?:x|ext\.?|extension|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.I)
 
 
@@ -199,7 +210,9 @@ def _kept(text: str, spans: dict[tuple[int, int], bool], blocked: _Spans) -> lis
         value = text[s:e]
         n_digits = len(digits_only(value))
         # E.164 caps a number at 15 digits; longer digit strings are cards or ids.
-        if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value):
+        # "7.38/42/88": the run starts after a decimal point, so it is the rest of a reading
+        after_point = s >= 2 and text[s - 1] == "." and text[s - 2].isdigit()
+        if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value) or after_point or _is_reading(value):
             continue
         ext = _PHONE_EXTENSION.match(text, e)
         if ext is not None:
@@ -289,6 +302,13 @@ def _next_group(text: str, pos: int, end: int) -> int:
     """Start of the first digit group (with its "+"/"(" prefix) at or after ``pos``."""
     m = _PHONE_GROUP_START.search(text, pos, end)
     return end if m is None else m.start()
+
+
+def _is_reading(value: str) -> bool:
+    if _PRESSURE.fullmatch(value) or _DECIMAL.search(value):
+        return True
+    m = _SHORT_RANGE.fullmatch(value)
+    return m is not None and int(m.group(1)) < int(m.group(2))
 
 
 def _is_date(value: str) -> bool:
