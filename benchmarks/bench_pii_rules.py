@@ -442,6 +442,14 @@ IDENTIFIERS: dict[str, tuple] = {
     ),
     "FR_NIR": (_gen_fr_nir, ["NIR", "numéro de sécurité sociale", "n° INSEE"]),
     "ES_NIF": (_gen_es, ["DNI", "NIE:", "mi DNI es"]),
+    "BR_CPF": (
+        _checked(
+            lambda r: _digits(r, 10, "0123456789"),
+            _std("br.cpf"),
+            lambda n, r: n if r.random() < 0.4 else f"{n[:3]}.{n[3:6]}.{n[6:9]}-{n[9:]}",
+        ),
+        ["CPF", "CPF:", "meu CPF é"],
+    ),
     "IT_FISCAL_CODE": (_gen_it_cf, ["codice fiscale", "CF:", "il mio codice fiscale è"]),
     "NL_BSN": (
         _checked(lambda r: _digits(r, 8, "0123456789"), _std("nl.bsn"), lambda n, r: n),

@@ -144,6 +144,9 @@ ID_POSITIVES = [
     ("FR_NIR", "n° sécu [[1 84 12 76 451 089 46]]"),
     ("FR_NIR", "[[295109912611193]]"),  # the key is strong enough alone
     ("ES_NIF", "DNI [[12345678Z]]"),
+    ("BR_CPF", "Carlos Motta de Souza ([[090.118.467-53]]); Edson"),
+    ("BR_CPF", "meu CPF: [[111.444.777-35]]"),
+    ("BR_CPF", "CPF [[11144477735]]"),
     ("ES_NIF", "mi NIE es [[X1234567L]]"),
     ("ES_NIF", "NIE [[Y-1234567-X]]"),
     ("IT_FISCAL_CODE", "codice fiscale [[RSSMRA85T10A562S]]"),
@@ -346,6 +349,11 @@ ID_NEGATIVES = [
     ("DE_TAX_ID", "Steuer-ID 11111111111"),
     ("FR_NIR", "NIR 2 95 10 99 126 111 94"),
     ("ES_NIF", "DNI 12345678A"),
+    ("BR_CPF", "CPF 111.444.777-36"),  # second check digit wrong
+    ("BR_CPF", "CPF 111.444.777-45"),
+    ("BR_CPF", "id 111.111.111-11"),  # passes the checksum, never issued
+    ("BR_CPF", "ligue 11144477735"),  # eleven bare digits without the word
+    ("BR_CPF", "CPF 1111.444.777-35"),
     ("ES_NIF", "NIE X1234567A"),
     ("IT_FISCAL_CODE", "codice fiscale RSSMRA85T10A562T"),
     ("NL_BSN", "BSN 111222334"),

@@ -37,6 +37,7 @@ REGEX_ONLY_LABELS: tuple[str, ...] = (
     "IN_AADHAAR",
     "CA_SIN",
     "AU_TFN",
+    "BR_CPF",
     # banking and payment identifiers
     "US_ROUTING",
     "BANK_ACCOUNT",

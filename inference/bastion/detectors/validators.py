@@ -382,6 +382,17 @@ def nl_bsn_ok(value: str) -> bool:
     return len(digits_only(value)) == 9 and _stdnum_ok("nl.bsn", value)
 
 
+def br_cpf_ok(value: str) -> bool:
+    """Brazilian CPF: eleven digits, two mod-11 check digits, not all one digit.
+
+    >>> br_cpf_ok("111.444.777-35"), br_cpf_ok("111.444.777-36"), br_cpf_ok("111.111.111-11")
+    (True, False, False)
+    """
+    digits = digits_only(value)
+    # "111.111.111-11" passes both check digits; the Receita never issues one-digit CPFs
+    return len(digits) == 11 and len(set(digits)) > 1 and _stdnum_ok("br.cpf", value)
+
+
 def verhoeff_ok(value: str) -> bool:
     """Verhoeff check over the digits of ``value`` (separators ignored).
 

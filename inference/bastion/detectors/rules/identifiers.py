@@ -19,6 +19,7 @@ from bastion.detectors.validators import (
     aba_ok,
     au_tfn_ok,
     bic_ok,
+    br_cpf_ok,
     btc_address_ok,
     ca_sin_ok,
     de_tax_id_ok,
@@ -44,6 +45,7 @@ _CTX_BSN = ("bsn", "burgerservicenummer", "sofinummer", "sofi", "citizen service
 _CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार")
 _CTX_SIN = ("sin", "social insurance", "nas", "assurance sociale", "numéro d'assurance")
 _CTX_TFN = ("tfn", "tax file")
+_CTX_CPF = ("cpf", "c.p.f", "cadastro de pessoas", "inscrito no cpf", "portador do cpf")
 _CTX_ROUTING = ("routing", "aba", "rtn", "transit", "routing number", "routing no")
 # Phrases, not the bare word: "account" starts "Accountant", and a context word only has
 # to start a word. The recognizer wins over a phone reading of the same digits.
@@ -96,6 +98,10 @@ _AADHAAR = re.compile(r"[2-9](?<![\w\-.][2-9])[0-9]{3}([ \-]?)[0-9]{4}\1[0-9]{4}
 _CA_SIN = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{3}" + _R)
 _AU_TFN = re.compile(_D + r"[0-9]{2} ?[0-9]{3} ?[0-9]{2,3}" + _R)
 _ABA = re.compile(_D + r"[0-9]{8}" + _R)
+# the printed form "ddd.ddd.ddd-dd" is the CPF's own; eleven bare digits are as often a
+# Brazilian mobile number, so they are a CPF only next to the word
+_BR_CPF = re.compile(_D + r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}" + _R)
+_BR_CPF_BARE = re.compile(_D + r"[0-9]{10}" + _R)
 _BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,16}" + _R)
 _BIC = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{3}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")
 _PASSPORT = re.compile(r"[A-Z0-9](?<![A-Za-z0-9][A-Z0-9])[A-Z0-9]{5,8}(?![A-Za-z0-9])")
@@ -137,6 +143,8 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("in_aadhaar", "IN_AADHAAR", _AADHAAR, _S_ID_WITH_CONTEXT, _CTX_AADHAAR, aadhaar_ok, "verhoeff", True, True, shields_phones=True, needs_digit=True),
     Recognizer("ca_sin", "CA_SIN", _CA_SIN, _S_ID_WITH_CONTEXT, _CTX_SIN, ca_sin_ok, "luhn", True, True, shields_phones=True, needs_digit=True),
     Recognizer("au_tfn", "AU_TFN", _AU_TFN, _S_ID_WITH_CONTEXT, _CTX_TFN, au_tfn_ok, "au_tfn", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("br_cpf", "BR_CPF", _BR_CPF, 0.9, _CTX_CPF, br_cpf_ok, "br_cpf", True, shields_phones=True, needs_digit=True),
+    Recognizer("br_cpf_bare", "BR_CPF", _BR_CPF_BARE, _S_ID_WITH_CONTEXT, _CTX_CPF, br_cpf_ok, "br_cpf", True, True, shields_phones=True, needs_digit=True),
     Recognizer("us_routing", "US_ROUTING", _ABA, _S_ID_WITH_CONTEXT, _CTX_ROUTING, aba_ok, "aba", True, True, shields_phones=True, needs_digit=True),
     Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
