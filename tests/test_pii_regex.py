@@ -62,6 +62,8 @@ POSITIVES = [
     ("PHONE_NUMBER", "Tel. [[040/123-456]]"),
     ("PHONE_NUMBER", "call [[415.555.0123]]"),
     ("PHONE_NUMBER", "Home phone [[(201/324/1423]]"),
+    ("PHONE_NUMBER", "appelez le [[+33 6 12 34 56 78]]"),
+    ("PHONE_NUMBER", "call [[+1 212 859 1640]]"),
     ("US_SSN", "ssn [[078-05-1121]]"),
     ("US_SSN", "my social security number is [[078051121]]"),
     ("US_SSN", "SSN: [[536 22 1234]]"),
@@ -251,6 +253,9 @@ NEGATIVES = [
     ("PHONE_NUMBER", "bp stable off pressors 98/45 - 139/61 overnight"),
     ("PHONE_NUMBER", "off neo since 1pm w/ SBP 92-123/ 50-60"),
     ("PHONE_NUMBER", "remained 90 - 110ST, BP 90 - 100/30 - 40"),
+    # sports tables and scores
+    ("PHONE_NUMBER", "HARTFORD 12 7 6 77 76 30"),
+    ("PHONE_NUMBER", "Simon Parke of England 15-7 15-12 15-12"),
     ("IP_ADDRESS", "See section 8.13.1.11."),
     ("US_SSN", "000-12-3456"),
     ("US_SSN", "666-12-3456"),

@@ -307,6 +307,13 @@ def _next_group(text: str, pos: int, end: int) -> int:
 def _is_reading(value: str) -> bool:
     if _PRESSURE.fullmatch(value) or _DECIMAL.search(value):
         return True
+    # A lone digit inside a national number ("12 7 6 77 76 30", a league table row; "15-7
+    # 15-12", game scores): national formats group digits in twos to fours after the
+    # first group. International ones may not ("+33 6 12 34 56 78"), nor a "(0)" trunk.
+    if not value.lstrip("(").startswith(("+", "00")):
+        groups = _DIGIT_GROUPS.findall(value)
+        if any(len(g) == 1 and g != "0" for g in groups[1:]):
+            return True
     m = _SHORT_RANGE.fullmatch(value)
     return m is not None and int(m.group(1)) < int(m.group(2))
 
