@@ -22,9 +22,9 @@ from bastion.detectors.rules.phone import PHONE_LABEL
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
     contact.EMAIL,
-    contact.SPOKEN_EMAIL,
     contact.URL,
     contact.MAC,
+    contact.SPOKEN_EMAIL,
     *secrets.API_KEYS,
     secrets.JWT,
     secrets.PRIVATE_KEY,
