@@ -64,6 +64,11 @@ POSITIVES = [
     ("PHONE_NUMBER", "Home phone [[(201/324/1423]]"),
     ("PHONE_NUMBER", "appelez le [[+33 6 12 34 56 78]]"),
     ("PHONE_NUMBER", "call [[+1 212 859 1640]]"),
+    # read out loud in a transcript, after a phone word
+    ("PHONE_NUMBER", "dhruv joshi my phone number is [[seven nine six three eight six three nine six zero]] and"),
+    ("PHONE_NUMBER", "call me on [[double nine eight four one, two zero three four five]]"),
+    ("PHONE_NUMBER", "mobile: [[nine eight six three four two three four six one]]."),
+    ("PHONE_NUMBER", "my number is [[two zero one, five five five, oh one two three]]"),
     ("US_SSN", "ssn [[078-05-1121]]"),
     ("US_SSN", "my social security number is [[078051121]]"),
     ("US_SSN", "SSN: [[536 22 1234]]"),
@@ -253,6 +258,10 @@ NEGATIVES = [
     ("PHONE_NUMBER", "bp stable off pressors 98/45 - 139/61 overnight"),
     ("PHONE_NUMBER", "off neo since 1pm w/ SBP 92-123/ 50-60"),
     ("PHONE_NUMBER", "remained 90 - 110ST, BP 90 - 100/30 - 40"),
+    # digit words that are no valid number, or no phone word before them
+    ("PHONE_NUMBER", "my phone is one two three four five six seven"),
+    ("PHONE_NUMBER", "count: one two three four five six seven eight nine ten"),
+    ("PHONE_NUMBER", "she said nine eight six three four two three four six one"),
     # sports tables and scores
     ("PHONE_NUMBER", "HARTFORD 12 7 6 77 76 30"),
     ("PHONE_NUMBER", "Simon Parke of England 15-7 15-12 15-12"),

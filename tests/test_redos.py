@@ -84,6 +84,9 @@ SHAPES: dict[str, str] = {
     "angles": "<",
     "angle_space": "< ",
     "hashes": "#",
+    # transcripts: digit words, and "at"/"dot" chains after a mail and a phone word
+    "spoken_digits": "phone nine eight, ",
+    "spoken_dots": "email a dot b at c dot ",
     "nl_hash": "\n##",
     "nl_bracket": "\n[",
     "nl_system": "\nsystem",

@@ -2,7 +2,7 @@
 
 Each family is a :class:`~bastion.detectors.recognizers.Recognizer` defined in the
 module of its kind (:mod:`.contact`, :mod:`.secrets`, :mod:`.personal`,
-:mod:`.payment`, :mod:`.identifiers`, :mod:`.phone`). Adding a label means defining its
+:mod:`.payment`, :mod:`.identifiers`, :mod:`.phone`, :mod:`.spoken`). Adding a label means defining its
 recognizer there and listing it in :data:`RECOGNIZERS`; :data:`RULE_LABELS` and the
 detector follow.
 
@@ -17,7 +17,7 @@ the earlier one's explanation is kept, and the phone recognizer, built per detec
 from __future__ import annotations
 
 from bastion.detectors.recognizers import Recognizer
-from bastion.detectors.rules import contact, identifiers, payment, personal, secrets
+from bastion.detectors.rules import contact, identifiers, payment, personal, secrets, spoken
 from bastion.detectors.rules.phone import PHONE_LABEL
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
@@ -40,6 +40,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     *secrets.CLOUD_KEYS,
     secrets.CONN_STRING_PASSWORD,
     secrets.PROSE_PASSWORD,
+    spoken.SPOKEN_PHONE,
 )
 
 # Every label the rules can report, the phone recognizer's last.
