@@ -284,6 +284,23 @@ def test_pii_card_describes_the_manifests_base(tmp_path, monkeypatch):
     assert "all-MiniLM-L6-v2 (uncased)" in card and "case_ids" in card and "UNER train" not in card
 
 
+def test_pii_card_counts_the_data_the_model_trained_on(tmp_path, monkeypatch):
+    """The export's record of the generator wins over the generator as it is when the card is
+    rendered (templates added after the model shipped are not its training data)."""
+    monkeypatch.setattr(pii_templates, "TEMPLATES", FIXED_TEMPLATES)
+    monkeypatch.setattr(model_card, "_n_locales", lambda: "17")
+    record = {"n_templates": 983, "formats": {"chat": 900, "news": 83}, "n_langs": 15, "n_locales": "25"}
+    card = model_card.pii_card(
+        _write_model(tmp_path / "a", {**PII_MANIFEST, "training_data": record}, None),
+        tmp_path / "a" / "report",
+    )
+    assert "983 templates: chat 900, news 83" in card and "15 languages" in card and "25 locales" in card
+    now = model_card.generator_summary()
+    assert now["n_templates"] == len(FIXED_TEMPLATES) and now["n_locales"] == "17"
+    card = model_card.pii_card(_write_model(tmp_path / "b", PII_MANIFEST, None), tmp_path / "b" / "report")
+    assert f"{len(FIXED_TEMPLATES)} templates" in card
+
+
 def test_render_template_fills_every_field_or_fails():
     from bastion_training.common import render_template
 

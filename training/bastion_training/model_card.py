@@ -71,14 +71,28 @@ def _n_locales() -> str:
     return str(len(locales)) if locales else "several"
 
 
+def generator_summary() -> dict:
+    """The generator's template counts (total, per format, languages) and locales as they are
+    now: export_pii stores this in the manifest, so the card describes the data the model
+    trained on, not whatever the generator holds when the card is rendered later."""
+    from bastion_training.pii.templates import TEMPLATES
+
+    formats = Counter(t.format for t in TEMPLATES)
+    return {
+        "n_templates": len(TEMPLATES),
+        "formats": dict(formats.most_common()),
+        "n_langs": len({t.lang for t in TEMPLATES}),
+        "n_locales": _n_locales(),
+    }
+
+
 def pii_card(model_dir: Path, report_dir: Path) -> str:
     """The PII model's card: ``templates/pii_card.md`` with the manifest's numbers, the
     generator's template counts and the sections the manifest and report have."""
-    from bastion_training.pii.templates import TEMPLATES
-
     m = json.loads((model_dir / "manifest.json").read_text())
     labels = sorted({t.split("-", 1)[1] for t in m["labels"] if "-" in t})
-    formats = Counter(t.format for t in TEMPLATES)
+    # the export's record; a manifest from before it falls back to the generator as it is now
+    data = m.get("training_data") or generator_summary()
     sections = ""
     runs = (m.get("training") or {}).get("runs")
     if runs:
@@ -133,16 +147,16 @@ def pii_card(model_dir: Path, report_dir: Path) -> str:
         ),
         base_limit=render_template(
             "card_pii_limit_cased.md" if cased else "card_pii_limit_minilm.md",
-            n_langs=len({t.lang for t in TEMPLATES}),
+            n_langs=data["n_langs"],
         ),
         labels=", ".join(labels),
         max_length=m["max_length"],
         stride=m.get("stride"),
         version=m["version"],
-        n_templates=len(TEMPLATES),
-        formats=", ".join(f"{k} {v}" for k, v in formats.most_common()),
-        n_langs=len({t.lang for t in TEMPLATES}),
-        n_locales=_n_locales(),
+        n_templates=data["n_templates"],
+        formats=", ".join(f"{k} {v}" for k, v in data["formats"].items()),
+        n_langs=data["n_langs"],
+        n_locales=data["n_locales"],
         sections=sections,
     )
 
