@@ -65,7 +65,10 @@ POSITIVES = [
     ("PHONE_NUMBER", "appelez le [[+33 6 12 34 56 78]]"),
     ("PHONE_NUMBER", "call [[+1 212 859 1640]]"),
     # read out loud in a transcript, after a phone word
-    ("PHONE_NUMBER", "dhruv joshi my phone number is [[seven nine six three eight six three nine six zero]] and"),
+    (
+        "PHONE_NUMBER",
+        "dhruv joshi my phone number is [[seven nine six three eight six three nine six zero]] and",
+    ),
     ("PHONE_NUMBER", "call me on [[double nine eight four one, two zero three four five]]"),
     ("PHONE_NUMBER", "mobile: [[nine eight six three four two three four six one]]."),
     ("PHONE_NUMBER", "my number is [[two zero one, five five five, oh one two three]]"),
