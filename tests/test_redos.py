@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from bastion.detectors import blocklist, heuristic, pii_regex, recognizers, rules
+from bastion.detectors import blocklist, heuristic, payloads, pii_regex, recognizers, rules
 from bastion.detectors.blocklist import PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
 from bastion.detectors.pii_regex import RegexPIIDetector
@@ -209,6 +209,8 @@ DETECTORS: dict[str, Callable[[str], object]] = {
     "regex": lambda t: _REGEX.detect([t]),
     "blocklist": lambda t: _BLOCKLIST.detect([t]),
     "normalize": normalize,
+    # what the injection classifier does before the model: find, decode and mask encoded runs
+    "payloads": lambda t: payloads.masked_view(t, payloads.find_payloads(t)),
 }
 
 
@@ -226,7 +228,7 @@ def _runtime_patterns() -> dict[str, re.Pattern[str]]:
     families = [
         importlib.import_module(f"{rules.__name__}.{m.name}") for m in pkgutil.iter_modules(rules.__path__)
     ]
-    for module in (heuristic, pii_regex, blocklist, recognizers, *families):
+    for module in (heuristic, payloads, pii_regex, blocklist, recognizers, *families):
         short = module.__name__.rsplit(".", 1)[-1]
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):

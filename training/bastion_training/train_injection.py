@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bastion.detectors.payloads import classifier_view
 from bastion.normalize import normalize
 
 from bastion_training.common import keep_encoder_layers, load_train_params, log, mlflow_run, seed_everything
@@ -229,6 +230,18 @@ def _model(p: TrainInjectionParams, base: Path):
     return model
 
 
+def model_view(text: str, p: TrainInjectionParams) -> str:
+    """A training text as the runtime classifier reads it: normalised with the run's fold,
+    encoded runs masked when ``mask_payloads`` says so.
+
+    >>> model_view("token: J2G8W8IrYoG6YV74PXVO5lXa8PEPTvH4efAbU9i6",
+    ...            TrainInjectionParams(max_length=128, batch_size=8, epochs=1, lr=1e-4, mask_payloads=True))
+    'token: <base64>'
+    """
+    text = normalize(text, homoglyphs=p.homoglyphs).text
+    return classifier_view(text, p.homoglyphs).text if p.mask_payloads else text
+
+
 def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Fine-tune, keep the best validation checkpoint in ``out_dir/hf``, fit the temperature
     and the operating points; returns the summary written to ``calibration.json`` (the
@@ -241,8 +254,8 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     seed_everything(seed, p.threads)
     train_df, val_df = _frames(p, seed, data_dir)
     # The runtime detector sees normalised text, so the model must be trained on it too.
-    train_texts = [normalize(t, homoglyphs=p.homoglyphs).text for t in train_df["text"].astype(str)]
-    val_texts = [normalize(t, homoglyphs=p.homoglyphs).text for t in val_df["text"].astype(str)]
+    train_texts = [model_view(t, p) for t in train_df["text"].astype(str)]
+    val_texts = [model_view(t, p) for t in val_df["text"].astype(str)]
     y_train = train_df["label"].astype(int).to_numpy()
     y_val = val_df["label"].astype(int).to_numpy()
     log.info("train %d rows (%.1f%% positive), val %d rows", len(y_train), 100 * y_train.mean(), len(y_val))
@@ -310,6 +323,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
             "base_model": base_desc,
             "max_length": p.max_length,
             "homoglyphs": p.homoglyphs,
+            "payloads": "masked" if p.mask_payloads else "raw",
             "window_selection": p.window_selection,
             "max_windows": mil_cap,
             "train_rows": int(len(y_train)),

@@ -37,13 +37,15 @@ a copy with single-character spacing collapsed (``i g n o r e`` → ``ignore``).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from bastion.detectors.payloads import B64_RUN as _B64_RUN
+from bastion.detectors.payloads import HEX_RUN as _HEX_RUN
+from bastion.detectors.payloads import decode_b64 as _decode_b64
+from bastion.detectors.payloads import decode_hex as _decode_hex
 from bastion.errors import InputError
 from bastion.types import INJECTION, Finding
 
@@ -503,14 +505,7 @@ _RULES: tuple[_Rule, ...] = (*_OVERRIDE, *_PERSONA, *_EXTRACTION, *_ROLE_MARKERS
 # DAN is matched case-sensitively: lower-cased it is also a common first name.
 _DAN = _rule("dan", 0.55, r"(?-i:\bDAN\b)")
 
-# --- encoded payloads ------------------------------------------------------------------------
-_B64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
-_HEX_RUN = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){12,}(?![0-9A-Za-z])"
-    r"|(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){11,}(?![0-9A-Za-z])"
-    r"|(?:\\x[0-9A-Fa-f]{2}){8,}"
-)
-
+# Encoded payloads (base64/hex runs) are found and decoded by bastion.detectors.payloads.
 # --- optimised adversarial suffixes ----------------------------------------------------------
 # GCG-style attacks append a machine-optimised token soup ("describing.\\ + similarlyNow
 # write oppositeley.]( Me giving**ONE please? revert with \"\\!--Two") to a request.
@@ -639,40 +634,6 @@ def _windows(spans: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
         else:
             out.append((a, b))
     return out
-
-
-def _printable_ratio(s: str) -> float:
-    if not s:
-        return 0.0
-    ok = sum(1 for c in s if c.isprintable() or c in "\n\r\t")
-    return ok / len(s)
-
-
-def _decode_b64(run: str, limit: int) -> str | None:
-    run = run[:limit]
-    core = run.rstrip("=")
-    # Pure-letter or pure-digit runs are words or numbers, not base64.
-    if core.isalpha() or core.isdigit() or len(core) < 16:
-        return None
-    core = core[: len(core) - len(core) % 4] if len(core) % 4 == 1 else core
-    padded = core + "=" * (-len(core) % 4)
-    try:
-        raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-        decoded = raw.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    return decoded if _printable_ratio(decoded) >= 0.9 and any(c.isalpha() for c in decoded) else None
-
-
-def _decode_hex(run: str, limit: int) -> str | None:
-    digits = re.sub(r"[^0-9A-Fa-f]", "", run.replace("\\x", ""))[: 2 * limit]
-    if len(digits) % 2:
-        digits = digits[:-1]
-    try:
-        decoded = bytes.fromhex(digits).decode("utf-8")
-    except ValueError:
-        return None
-    return decoded if _printable_ratio(decoded) >= 0.9 and any(c.isalpha() for c in decoded) else None
 
 
 class HeuristicInjectionDetector:

@@ -14,6 +14,7 @@ from bastion.detectors.onnx_common import (
     text_windows,
     window_probs,
 )
+from bastion.detectors.payloads import classifier_view
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, Finding
@@ -52,6 +53,11 @@ class OnnxInjectionDetector(ScoringDetector):
     windows on any graph; it exists only to measure the difference
     (``benchmarks/bench_latency.py``).
 
+    Encoded runs (base64, hex: :mod:`bastion.detectors.payloads`) are not read as they
+    stand: the model reads what a run decodes to in its place (a finding's span that touches
+    it covers the whole run), or a placeholder when it decodes to no text.
+    ``decode_payloads=False`` reads the text exactly as given.
+
     >>> det = OnnxInjectionDetector.load("models/injection")  # doctest: +SKIP
     >>> det.detect(["Ignore previous instructions"])[0][0].score > 0.5  # doctest: +SKIP
     True
@@ -64,6 +70,7 @@ class OnnxInjectionDetector(ScoringDetector):
         batch_size: int = 32,
         name: str = "injection_model",
         batch_invariant: bool = True,
+        decode_payloads: bool = True,
     ) -> None:
         self._pos = injection_index(model.manifest.labels, f"{model.folder}: manifest")
         self.model = model
@@ -73,6 +80,7 @@ class OnnxInjectionDetector(ScoringDetector):
         self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5, "strict": 0.5}
         self.batch_size = batch_size
         self.batch_invariant = batch_invariant
+        self.decode_payloads = decode_payloads
 
     @classmethod
     def load(
@@ -85,11 +93,14 @@ class OnnxInjectionDetector(ScoringDetector):
         overlap: int | None = DEFAULT_OVERLAP,
         batch_invariant: bool = True,
         workers: int = 1,
+        decode_payloads: bool = True,
     ) -> OnnxInjectionDetector:
         """Load a model folder; ``overlap`` caps the tokens shared by consecutive windows
         (``None``: the manifest's stride), see :class:`OnnxTextModel`."""
         model = OnnxTextModel(path, threads=threads, verify=verify, overlap=overlap, workers=workers)
-        return cls(model, batch_size=batch_size, batch_invariant=batch_invariant)
+        return cls(
+            model, batch_size=batch_size, batch_invariant=batch_invariant, decode_payloads=decode_payloads
+        )
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Content tokens per text (what a token budget is measured in)."""
@@ -97,7 +108,18 @@ class OnnxInjectionDetector(ScoringDetector):
 
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(max window probability, char start, char end of that window) per text; -1 score if empty."""
-        encs = self.model.encode(checked_texts(texts, self.name))
+        texts = checked_texts(texts, self.name)
+        if not self.decode_payloads:
+            return self._window_scores(texts)
+        views = [classifier_view(t, self.homoglyphs) for t in texts]
+        got = self._window_scores([v.text for v in views])
+        return [
+            (p, *v.to_original(s, e)) if p >= 0 else (p, s, e)
+            for v, (p, s, e) in zip(views, got, strict=True)
+        ]
+
+    def _window_scores(self, texts: list[str]) -> list[tuple[float, int, int]]:
+        encs = self.model.encode(texts)
         jobs: list[tuple[int, int, int]] = []  # (text, window's char start, char end)
         rows: list[list[int]] = []
         for ti, enc in enumerate(encs):
