@@ -340,3 +340,17 @@ def test_an_opaque_token_is_read_as_the_placeholder(tiny_det: OnnxInjectionDetec
         start,
         end,
     )
+
+
+def test_guard_reports_an_encoded_attack_at_its_run(tiny_inj: dict, tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(tiny_inj["model"], models / "injection")
+    guard = Guard.default(models_dir=models, tasks=("injection",), threads=1)
+    # full-width digits and a zero-width space before the run: offsets go through both maps
+    payload = base64.b64encode(ENCODED_ATTACK.encode()).decode()
+    text = f"ｂｏｏｋ a table\u200b {payload}"
+    result = guard.check(text)
+    assert result.is_injection
+    (f,) = [f for f in result.findings if f.category == "injection"]
+    assert payload in text[f.start : f.end] and f.end == len(text)
+    assert guard.check(f"book a table {OPAQUE_TOKEN}").is_injection is False
