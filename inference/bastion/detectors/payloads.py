@@ -37,9 +37,10 @@ PLACEHOLDER = "<base64>"
 # left as written (an exfiltration link is judged by the words that ask for it).
 _URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>\"'`)\]]+")
 # Base64 wrapped over several lines (PEM, MIME) is one payload.
-_WRAP = re.compile(r"[ \t]*\r?\n[ \t]*")
+# (the lookbehind starts a match only at the first blank, so a scan over blanks stays linear)
+_WRAP = re.compile(r"(?<![ \t])[ \t]*\r?\n[ \t]*")
 # ... whose last line may be shorter than a run
-_TAIL = re.compile(r"[ \t]*\r?\n[ \t]*[A-Za-z0-9+/_-]{1,15}={0,2}(?![A-Za-z0-9+/=_-])")
+_TAIL = re.compile(r"(?<![ \t])[ \t]*\r?\n[ \t]*[A-Za-z0-9+/_-]{1,15}={0,2}(?![A-Za-z0-9+/=_-])")
 # A base64 run is masked only when it is long and mixes upper case, lower case and digits
 # the way encoded bytes do; words, numbers, snake_case names and paths of words stay.
 MIN_MASKED = 20
