@@ -24,6 +24,7 @@ from bastion_training.encoders import (  # noqa: E402
     is_cased,
     read_e5s1,
     resolve_base,
+    trim_like,
     trim_vocab,
 )
 from e5s1_tiny import random_tensors, tiny_vocab, write_e5s1  # noqa: E402
@@ -201,6 +202,25 @@ def test_trim_keeps_hidden_states_and_falls_back(tiny_e5: dict, tmp_path: Path) 
     assert small_tok.unk_token_id in ids
     assert set(ids) <= {small_tok.unk_token_id, small_tok.convert_tokens_to_ids("\u2581")}
     assert full_tok.unk_token_id not in full_tok("Привет")["input_ids"]
+
+
+def test_trim_like_reproduces_another_models_vocabulary(tiny_e5: dict, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    first = trim_vocab(tiny_e5["hf"], ["hello world", "Hallo Welt"], tmp_path / "first")
+    again = trim_like(tiny_e5["hf"], first / "tokenizer.json", tmp_path / "again")
+    a, b = (json.loads((d / "tokenizer.json").read_text())["model"]["vocab"] for d in (first, again))
+    assert a == b
+    wa, wb = (load_file(str(d / "model.safetensors")) for d in (first, again))
+    key = next(k for k in wa if k.endswith("word_embeddings.weight"))
+    np.testing.assert_array_equal(wa[key], wb[key])
+    # a piece the base never had cannot be reproduced: refused, not silently dropped
+    tok = json.loads((first / "tokenizer.json").read_text())
+    tok["model"]["vocab"].append(["\u2581notapiece_xyz", -20.0])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(tok))
+    with pytest.raises(ValueError, match="not in"):
+        trim_like(tiny_e5["hf"], bad, tmp_path / "bad")
 
 
 def test_trim_min_count_drops_rare_pieces(tiny_e5: dict, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,6 +95,36 @@ def tiny_det(tiny_inj: dict) -> OnnxInjectionDetector:
 
 def test_training_learns_the_toy_task(tiny_inj: dict) -> None:
     assert tiny_inj["summary"]["best"]["auc"] > 0.95
+
+
+def test_a_soup_is_validated_and_exported_on_its_own_numbers(tiny_inj: dict, tmp_path: Path) -> None:
+    """Weight averaging for the injection classifier: the soup of the trained checkpoint and a
+    perturbed copy is scored on validation itself (its own AUC, temperature, operating points),
+    and the export's manifest carries that record, not the ingredient's."""
+    from bastion_training.export import export_injection
+    from bastion_training.soup import calibrate_injection, soup
+    from safetensors.numpy import load_file, save_file
+
+    art = tiny_inj["root"] / "art"
+    noisy = tmp_path / "noisy"
+    shutil.copytree(art / "hf", noisy)
+    rng = np.random.default_rng(0)
+    state = load_file(str(noisy / "model.safetensors"))
+    state = {k: (v + rng.normal(0, 0.05, v.shape)).astype(v.dtype) for k, v in state.items()}
+    save_file(state, str(noisy / "model.safetensors"))
+    out = tmp_path / "soup"
+    soup([art / "hf", noisy], out, summary_from=art / "calibration.json")
+    before = json.loads((out / "calibration.json").read_text())
+    assert before["best"] == {} and before["soup_of"] == [str(art / "hf"), str(noisy)]
+    data = tiny_inj["root"] / "data"
+    summary = calibrate_injection(out, tiny_inj["params"], data)
+    assert summary == json.loads((out / "calibration.json").read_text())
+    assert summary["best"]["auc"] > 0.9 and summary["best"] != tiny_inj["summary"]["best"]
+    assert summary["temperature"] > 0 and 0 < summary["thresholds"]["default"] < 1
+    assert summary["homoglyphs"] == "mixed" and summary["soup_weights"] == [1.0, 1.0]
+    manifest = export_injection(tiny_inj["params"], out, tmp_path / "model", data)
+    assert manifest["validation"] == summary["best"]
+    assert OnnxInjectionDetector.load(tmp_path / "model", threads=1).homoglyphs == "mixed"
 
 
 def test_detector_reads_its_fold_from_the_manifest(tiny_det: OnnxInjectionDetector) -> None:

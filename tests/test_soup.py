@@ -57,3 +57,23 @@ def test_soup_refuses_different_tokenizers(tmp_path: Path) -> None:
     a, b = _ckpt(tmp_path / "a", 1.0), _ckpt(tmp_path / "b", 2.0, tokenizer='{"v": 2}')
     with pytest.raises(ValueError, match="tokenizers"):
         soup([a, b], tmp_path / "out")
+
+
+def test_soup_accepts_the_same_vocabulary_written_by_another_writer(tmp_path: Path) -> None:
+    # run 7 (recovered) and a run from a base trimmed like it: same pieces, one score printed
+    # with another digit, save_pretrained's own truncation block
+    one = {
+        "model": {"type": "Unigram", "vocab": [["<s>", 0.0], ["k", -7.471577644348144]]},
+        "truncation": None,
+    }
+    two = {
+        "truncation": {"max_length": 512, "strategy": "LongestFirst"},
+        "model": {"type": "Unigram", "vocab": [["<s>", 0.0], ["k", -7.4715776443481445]]},
+    }
+    a = _ckpt(tmp_path / "a", 1.0, tokenizer=json.dumps(one))
+    b = _ckpt(tmp_path / "b", 3.0, tokenizer=json.dumps(two, indent=2))
+    soup([a, b], tmp_path / "out")
+    three = {"model": {"type": "Unigram", "vocab": [["<s>", 0.0], ["q", -7.471577644348144]]}}
+    c = _ckpt(tmp_path / "c", 1.0, tokenizer=json.dumps(three))
+    with pytest.raises(ValueError, match="tokenizers"):
+        soup([a, c], tmp_path / "out2")

@@ -85,7 +85,8 @@ def train_and_export(
     from the texts of the training frame (and ``words``), then training and export on the
     (train, val) ``frames``, with :data:`TINY_SETTINGS` + ``settings`` as the task's params
     section, the other sections ``params``, and the seed ``$BASTION_TEST_TINY_SEED`` or
-    ``seed``. Returns the root, the model folder, the training summary and the manifest."""
+    ``seed``. Returns the root, the model folder, the training summary, the manifest and the
+    params it ran with."""
     section, train, export = _pipeline(task)
     data = write_splits(root, *frames)
     base = tiny_bert_base(root / "base", [*frames[0]["text"], *words])
@@ -96,4 +97,4 @@ def train_and_export(
     }
     summary = train(full, data, root / "art", **train_kw)
     manifest = export(full, root / "art", root / "model", data)
-    return {"root": root, "model": root / "model", "summary": summary, "manifest": manifest}
+    return {"root": root, "model": root / "model", "summary": summary, "manifest": manifest, "params": full}

@@ -439,6 +439,34 @@ def trim_vocab(hf_dir: str | Path, texts: Iterable[str], out_dir: str | Path, mi
     return out
 
 
+def trim_like(hf_dir: str | Path, tokenizer_file: str | Path, out_dir: str | Path) -> Path:
+    """Copy the BERT folder ``hf_dir`` keeping exactly the pieces of another trimmed model's
+    ``tokenizer_file``, so a new run from the base has the same vocabulary (ids, shapes) as that
+    model: weight averaging (:mod:`bastion_training.soup`) needs both in one id space, and a
+    base trimmed to today's train texts keeps a different piece set. Pieces the other model has
+    and ``hf_dir`` lacks are refused (they come from another base).
+
+    >>> trim_like("artifacts/bases/e5-full", "models/injection/tokenizer.json", "/tmp/e5-r7")  # doctest: +SKIP
+    """
+    hf_dir, out = Path(hf_dir), Path(out_dir)
+    full = json.loads((hf_dir / "tokenizer.json").read_text(encoding="utf-8"))["model"]["vocab"]
+    ref = json.loads(Path(tokenizer_file).read_text(encoding="utf-8"))["model"]["vocab"]
+    index = {piece: i for i, (piece, _score) in enumerate(full)}
+    missing = [piece for piece, _score in ref if piece not in index]
+    if missing:
+        raise ValueError(f"{tokenizer_file}: {len(missing)} pieces are not in {hf_dir} (e.g. {missing[0]!r})")
+    keep = [index[piece] for piece, _score in ref]
+    if keep != sorted(keep):
+        raise ValueError(f"{tokenizer_file}: pieces are not in the base's order, so ids would not line up")
+    if out.resolve() != hf_dir.resolve():
+        out.mkdir(parents=True, exist_ok=True)
+        for f in hf_dir.iterdir():
+            if f.is_file():
+                shutil.copyfile(f, out / f.name)
+    _trim_folder(out, out, keep)
+    return out
+
+
 def _trim_folder(src: Path, out: Path, keep: Sequence[int]) -> None:
     from safetensors.numpy import load_file
 

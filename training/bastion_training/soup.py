@@ -66,6 +66,30 @@ def average_state(
     return out
 
 
+def tokenizer_key(tok: dict) -> str:
+    """What must match for two checkpoints' ids to mean the same pieces: the tokenizer parsed
+    (whitespace and key order differ between writers), without padding/truncation settings
+    (``save_pretrained`` writes its own) and with Unigram scores to 6 decimals (a trimmed copy
+    rewrites a float32 score with one more digit; segmentation is the same).
+
+    >>> a = {"model": {"type": "Unigram", "vocab": [["a", -1.0000000001]]}, "truncation": None}
+    >>> b = {"truncation": {"max_length": 512}, "model": {"vocab": [["a", -1.0]], "type": "Unigram"}}
+    >>> tokenizer_key(a) == tokenizer_key(b)
+    True
+    >>> tokenizer_key(a) == tokenizer_key({"model": {"type": "Unigram", "vocab": [["b", -1.0]]}})
+    False
+    """
+    tok = {k: v for k, v in tok.items() if k not in ("padding", "truncation")}
+    model = tok.get("model")
+    if isinstance(model, dict) and isinstance(model.get("vocab"), list):
+        vocab = [
+            [p[0], round(float(p[1]), 6)] if isinstance(p, list) and len(p) == 2 else p
+            for p in model["vocab"]
+        ]
+        tok["model"] = {**model, "vocab": vocab}
+    return json.dumps(tok, sort_keys=True)
+
+
 def soup(
     checkpoints: Sequence[Path],
     out: Path,
@@ -74,16 +98,16 @@ def soup(
     temperature: float | None = None,
     summary_from: Path | None = None,
 ) -> dict:
-    """Write the averaged checkpoint to ``out/hf`` and ``out/val_metrics.json``; returns the
-    summary (``summary_from``'s training summary, re-marked as a soup)."""
+    """Write the averaged checkpoint to ``out/hf`` and its summary (``summary_from``'s training
+    summary, re-marked as a soup) as ``calibration.json`` when ``summary_from`` is an injection
+    run's (what ``export_injection`` reads), else ``val_metrics.json`` (``export_pii``); returns it."""
     from safetensors.numpy import load_file, save_file
 
     checkpoints = [Path(c) for c in checkpoints]
     if len(checkpoints) < 2:
         raise ValueError("a soup needs at least two checkpoints")
-    # compared parsed: the same vocabulary may be serialised with other whitespace or key order
     tokenizers = {
-        json.dumps(json.loads((c / "tokenizer.json").read_text(encoding="utf-8")), sort_keys=True)
+        tokenizer_key(json.loads((c / "tokenizer.json").read_text(encoding="utf-8")))
         for c in checkpoints
         if (c / "tokenizer.json").is_file()
     }
@@ -104,7 +128,52 @@ def soup(
         "soup_weights": list(weights) if weights is not None else [1.0] * len(checkpoints),
         "temperature": temperature,
     }
-    (out / "val_metrics.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    # export_injection reads calibration.json, export_pii val_metrics.json
+    name = (
+        "calibration.json"
+        if summary_from and Path(summary_from).name == "calibration.json"
+        else "val_metrics.json"
+    )
+    (out / name).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return summary
+
+
+def calibrate_injection(out: Path, params: dict, data_dir: Path) -> dict:
+    """Validate an injection soup as a training run validates its checkpoint: the max-window
+    logits of ``out/hf`` on the run's validation rows (same fold, payload view and cap), the
+    temperature fitted on them, the operating points on the scaled scores. Rewrites
+    ``out/calibration.json`` with the soup's own validation record, so the export and the
+    manifest carry numbers this checkpoint earned, not an ingredient's."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from bastion_training.config import TrainInjectionParams, seed_of
+    from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report, tpr_at_fpr
+    from bastion_training.train_injection import _frames, _softmax1, max_window_logits, model_view
+
+    p = TrainInjectionParams.from_params(params)
+    _, val_df = _frames(p, seed_of(params), data_dir)
+    tok = AutoTokenizer.from_pretrained(out / "hf")
+    model = AutoModelForSequenceClassification.from_pretrained(out / "hf")
+    texts = [model_view(t, p) for t in val_df["text"].astype(str)]
+    content = tok(texts, add_special_tokens=False, truncation=False)["input_ids"]
+    logits = max_window_logits(model, tok, content, p.max_length, p.windows_per_row)[0]
+    y = val_df["label"].astype(int).to_numpy()
+    best = binary_metrics(y, _softmax1(logits))
+    best["tpr_at_1pct_fpr"] = tpr_at_fpr(y, _softmax1(logits), 0.01)
+    temp = temperature_report(logits, y)
+    probs = _softmax1(logits, temp["temperature"])
+    path = out / "calibration.json"
+    summary = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    summary |= {
+        "best": best,
+        "temperature": temp["temperature"],
+        "calibration_val": temp,
+        "thresholds": calibrate_thresholds(
+            y, probs, target_fpr=p.strict_fpr, default_max_fpr=p.default_max_fpr
+        ),
+        "val_rows": int(len(y)),
+    }
+    path.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
 
 
@@ -116,7 +185,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--weights", type=float, nargs="*")
     ap.add_argument("--temperature", type=float, help="the soup's temperature (default: none)")
-    ap.add_argument("--summary-from", type=Path, help="a training summary (val_metrics.json) to carry over")
+    ap.add_argument(
+        "--summary-from",
+        type=Path,
+        help="a training summary (val_metrics.json / calibration.json) to carry over",
+    )
+    ap.add_argument(
+        "--validate-injection",
+        metavar="PARAMS",
+        type=Path,
+        help="injection soups: validate and calibrate on the validation rows of this params file",
+    )
+    ap.add_argument("--data", type=Path, default=Path("data/processed/injection"))
     args = ap.parse_args(argv)
     summary = soup(
         args.checkpoints,
@@ -125,7 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         temperature=args.temperature,
         summary_from=args.summary_from,
     )
-    print(json.dumps({k: summary[k] for k in ("soup_of", "soup_weights", "temperature")}, indent=2))
+    if args.validate_injection:
+        import yaml
+
+        params = yaml.safe_load(args.validate_injection.read_text(encoding="utf-8"))
+        summary = calibrate_injection(args.out, params, args.data)
+    print(
+        json.dumps({k: summary.get(k) for k in ("soup_of", "soup_weights", "temperature", "best")}, indent=2)
+    )
     return 0
 
 
