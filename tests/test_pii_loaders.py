@@ -510,6 +510,11 @@ def test_hard_negative_texts_excludes_positive_templates_without_spans():
     neg = next(t for t in TEMPLATES if is_negative(t))
     pos = next(t for t in TEMPLATES if "{PASSWORD_P}" in t.text)
     df = pd.DataFrame(
-        {"text": ["n", "p"], "spans": [[], []], "template_id": [neg.template_id, pos.template_id]}
+        {
+            "text": ["n", "p", "n", "m"],
+            "spans": [[], [], [], []],
+            "template_id": [neg.template_id, pos.template_id, neg.template_id, neg.template_id],
+        }
     )
-    assert hard_negative_texts(df) == ["n"]
+    # a slot-less template renders one text however often it is drawn: counted once
+    assert hard_negative_texts(df) == ["n", "m"]
