@@ -430,13 +430,7 @@ def trim_vocab(hf_dir: str | Path, texts: Iterable[str], out_dir: str | Path, mi
     """
     hf_dir, out = Path(hf_dir), Path(out_dir)
     keep = pieces_to_keep(hf_dir / "tokenizer.json", texts, min_count)
-    if out.resolve() != hf_dir.resolve():
-        out.mkdir(parents=True, exist_ok=True)
-        for f in hf_dir.iterdir():
-            if f.is_file():
-                shutil.copyfile(f, out / f.name)
-    _trim_folder(out, out, keep)
-    return out
+    return _copy_trimmed(hf_dir, out, keep)
 
 
 def trim_like(hf_dir: str | Path, tokenizer_file: str | Path, out_dir: str | Path) -> Path:
@@ -458,6 +452,11 @@ def trim_like(hf_dir: str | Path, tokenizer_file: str | Path, out_dir: str | Pat
     keep = [index[piece] for piece, _score in ref]
     if keep != sorted(keep):
         raise ValueError(f"{tokenizer_file}: pieces are not in the base's order, so ids would not line up")
+    return _copy_trimmed(hf_dir, out, keep)
+
+
+def _copy_trimmed(hf_dir: Path, out: Path, keep: Sequence[int]) -> Path:
+    """``hf_dir`` copied to ``out`` (in place when they are one folder), trimmed to ``keep``."""
     if out.resolve() != hf_dir.resolve():
         out.mkdir(parents=True, exist_ok=True)
         for f in hf_dir.iterdir():
