@@ -164,7 +164,7 @@ def _onepass(root: Path, opts: dict[str, Any], on_model_error: str) -> tuple[Det
     from bastion.detectors.onepass import load_onepass_detectors
 
     try:
-        return load_onepass_detectors(root, **opts)
+        return load_onepass_detectors(root, **opts, pii_min_score=_FLOOR["onnx_pii"]["min_score"])
     except ModelLoadError as exc:
         if on_model_error == "raise":
             raise

@@ -265,9 +265,12 @@ class OnePassModel(OnnxTextModel):
         """The character range each window of ``result`` read."""
         return char_ranges(result.encoding, result.windows)
 
-    def detectors(self) -> tuple[OnePassInjectionDetector, OnePassPIIDetector]:
-        """The injection and PII detectors sharing this model (and its cache)."""
-        return OnePassInjectionDetector(self), OnePassPIIDetector(self)
+    def detectors(
+        self, *, pii_min_score: float | None = None
+    ) -> tuple[OnePassInjectionDetector, OnePassPIIDetector]:
+        """The injection and PII detectors sharing this model (and its cache);
+        ``pii_min_score`` is the PII detector's ``min_score``."""
+        return OnePassInjectionDetector(self), OnePassPIIDetector(self, min_score=pii_min_score)
 
 
 class OnePassInjectionDetector(ScoringDetector):
@@ -326,7 +329,14 @@ class OnePassPIIDetector(TaggerDetector):
 
     model: OnePassModel
 
-    def __init__(self, model: OnePassModel, *, name: str = "pii_model", validate: bool = True) -> None:
+    def __init__(
+        self,
+        model: OnePassModel,
+        *,
+        name: str = "pii_model",
+        validate: bool = True,
+        min_score: float | None = None,
+    ) -> None:
         head = model.heads["pii"]
         self.model = model
         self.name = name
@@ -335,7 +345,12 @@ class OnePassPIIDetector(TaggerDetector):
         self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.tags = head.labels
         self.thresholds = dict(head.thresholds) or {"default": 0.5}
-        self._cut = self.thresholds
+        # as OnnxNERDetector: a number keeps every span above that floor and leaves the cut
+        # to the Guard's Policy, so the same tagger decodes the same spans either way
+        if min_score is not None and not 0.0 <= float(min_score) <= 1.0:
+            raise ConfigError(f"min_score must be in [0, 1], got {min_score!r}")
+        self.min_score = None if min_score is None else float(min_score)
+        self._cut = self.thresholds if self.min_score is None else {"default": self.min_score}
         self.use_case = model.use_case
         self.labels = tag_labels(self.tags, f"{model.folder}: pii head")
 
@@ -351,6 +366,7 @@ def load_onepass_detectors(
     verify: bool = True,
     overlap: int | None = DEFAULT_OVERLAP,
     cascade: bool = True,
+    pii_min_score: float | None = None,
 ) -> tuple[ScoringDetector, OnePassPIIDetector] | None:
     """The (injection, pii) detectors of ``models_dir/onepass``, or ``None`` when that folder
     has no manifest (the separate models are then the ones to use). A folder that is there
@@ -360,7 +376,7 @@ def load_onepass_detectors(
     on validation) and ``models_dir/injection`` holds the separate classifier, the injection
     detector is a :class:`~bastion.detectors.cascade.CascadeInjectionDetector`: the student
     screens every window and the classifier rescores the suspicious ones (``cascade=False``:
-    the student alone).
+    the student alone). ``pii_min_score``: see :class:`OnePassPIIDetector`.
 
     >>> load_onepass_detectors("/nonexistent") is None
     True
@@ -370,7 +386,9 @@ def load_onepass_detectors(
         return None
     model = OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap)
     second = Path(models_dir) / "injection" if cascade else None
-    return with_cascade(model, second, threads=threads, verify=verify, overlap=overlap)
+    return with_cascade(
+        model, second, threads=threads, verify=verify, overlap=overlap, pii_min_score=pii_min_score
+    )
 
 
 def with_cascade(
@@ -380,11 +398,12 @@ def with_cascade(
     threads: int | None = None,
     verify: bool = True,
     overlap: int | None = DEFAULT_OVERLAP,
+    pii_min_score: float | None = None,
 ) -> tuple[ScoringDetector, OnePassPIIDetector]:
     """``model``'s (injection, pii) detectors; the injection one is a
     :class:`~bastion.detectors.cascade.CascadeInjectionDetector` over the classifier in
     ``classifier_dir`` when the manifest names a ``cascade`` and that folder holds a model."""
-    injection, pii = model.detectors()
+    injection, pii = model.detectors(pii_min_score=pii_min_score)
     spec = model.heads["injection"].extra.get("cascade")
     if not spec or classifier_dir is None or not (Path(classifier_dir) / "manifest.json").is_file():
         return injection, pii

@@ -1,0 +1,210 @@
+"""The injection screen grafted onto the PII tagger (bastion_training.screen): the tagger's
+outputs stay exactly as shipped, the pooled features are what the runtime reads, and the
+built folder loads as a one-pass model whose injection side is a cascade."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("onnx")
+
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from bastion_training import screen  # noqa: E402
+from onepass_tiny import CORPUS, tiny_base, tiny_injection_teacher, tiny_pii_teacher  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("screen")
+    base = tiny_base(root / "base")
+    models = root / "models"
+    tiny_injection_teacher(models / "injection", base)
+    tiny_pii_teacher(models / "pii", base)
+    return models
+
+
+def _session(model: onnx.ModelProto) -> ort.InferenceSession:
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def _feeds(ids: list[list[int]]) -> dict[str, np.ndarray]:
+    width = max(len(r) for r in ids)
+    x = np.zeros((len(ids), width), np.int64)
+    mask = np.zeros_like(x)
+    for i, r in enumerate(ids):
+        x[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+    return {
+        "input_ids": x,
+        "attention_mask": mask,
+        "token_type_ids": np.zeros_like(x),
+        "case_ids": mask.copy(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("n_layers", "want"),
+    [(12, (1, 3, 5, 7, 9, 11)), (6, (1, 3, 5)), (2, (1,)), (1, (0,))],
+)
+def test_default_pool_layers_end_at_the_last_layer(n_layers: int, want: tuple[int, ...]) -> None:
+    assert screen.default_pool_layers(n_layers) == want
+
+
+def test_features_are_masked_means_and_leave_the_tagger_unchanged(models: Path) -> None:
+    base = onnx.load(str(models / "pii" / "model.onnx"))
+    names = screen.layer_outputs(base)
+    assert sorted(names) == [0, 1]
+    grafted, dim = screen.add_features(base, (0, 1))
+    assert dim == 32 * 3
+    # expose the layer outputs to compute the expected means by hand
+    probe = onnx.ModelProto()
+    probe.CopyFrom(grafted)
+    for name in names.values():
+        probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    rows = [[2, 5, 9, 11, 3], [2, 7, 3]]
+    feeds = _feeds(rows)
+    before = _session(base).run(["logits"], feeds)[0]
+    logits, feats, h0, h1 = _session(probe).run(["logits", screen.FEATURES, names[0], names[1]], feeds)
+    np.testing.assert_array_equal(logits, before)
+    for i, r in enumerate(rows):
+        n = len(r)
+        want = np.concatenate([h0[i, :n].mean(0), h1[i, :n].mean(0), h1[i, 0]])
+        np.testing.assert_allclose(feats[i], want, rtol=1e-5, atol=1e-5)
+    # padding never reaches a row's features
+    alone = _session(grafted).run([screen.FEATURES], _feeds([rows[1]]))[0][0]
+    np.testing.assert_allclose(feats[1], alone, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layers", [(), (0, 5)])
+def test_pool_layers_must_exist(models: Path, layers: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="pool layers"):
+        screen.add_features(onnx.load(str(models / "pii" / "model.onnx")), layers)
+
+
+def test_a_graph_without_encoder_layers_is_refused() -> None:
+    node = onnx.helper.make_node("Identity", ["x"], ["y"])
+    g = onnx.helper.make_graph(
+        [node],
+        "g",
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    with pytest.raises(ValueError, match="no encoder layer outputs"):
+        screen.layer_outputs(onnx.helper.make_model(g))
+
+
+def test_head_learns_soft_targets_and_the_graph_computes_what_numpy_does(models: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 96)).astype(np.float32) * 3 + 1
+    target = (1 / (1 + np.exp(-(X[:, 0] - X[:, 5])))).astype(np.float32)
+    head = screen.train_head(X, target, screen.ScreenParams(hidden=16, epochs=40, batch_size=64, lr=3e-3))
+    got = screen.head_scores(X, head)
+    assert np.corrcoef(got, target)[0, 1] > 0.95
+    grafted, _ = screen.add_features(onnx.load(str(models / "pii" / "model.onnx")), (0, 1))
+    full = screen.add_head(grafted, head)
+    feats, logits = _session(full).run([screen.FEATURES, screen.SEQ_OUTPUT], _feeds([[2, 5, 9, 3], [2, 3]]))
+    p = np.exp(logits[:, 1]) / np.exp(logits).sum(1)
+    np.testing.assert_allclose(p, screen.head_scores(feats, head), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [({"screen": {"bogus": 1}}, "unknown screen params"), ({"screen": {"hidden": 8, "x": 2}}, "unknown")],
+)
+def test_params_refuse_unknown_keys(raw: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        screen.ScreenParams.from_params(raw)
+
+
+def _data(folder: Path) -> Path:
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    attacks = [t for t in CORPUS if "Ignore" in t or "Disregard" in t or "DAN" in t]
+    benign = [t for t in CORPUS if t not in attacks]
+    rows = [
+        {"text": t + f" {i}", "label": int(t in attacks), "family": "x"} for i in range(6) for t in CORPUS
+    ]
+    pd.DataFrame(rows).to_parquet(folder / "train.parquet")
+    val = [{"text": t, "label": int(t in attacks), "family": "x"} for t in attacks + benign]
+    pd.DataFrame(val).to_parquet(folder / "val.parquet")
+    return folder
+
+
+def test_build_writes_a_one_pass_folder_whose_pii_side_is_the_tagger(models: Path, tmp_path: Path) -> None:
+    from bastion.detectors.cascade import CascadeInjectionDetector
+    from bastion.detectors.onepass import load_onepass_detectors
+    from bastion.detectors.onnx_ner import OnnxNERDetector
+
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    params = {"screen": {"hidden": 8, "epochs": 3, "batch_size": 8, "cascade_recall": 1.0}}
+    cache = tmp_path / "cache"
+    manifest = screen.build(
+        root / "pii", root / "injection", _data(tmp_path / "data"), root / "onepass", params, cache=cache
+    )
+    assert sorted(p.name for p in cache.iterdir()) == ["train.npz", "val.npz"]
+    inj_th = json.loads((root / "injection" / "manifest.json").read_text())["thresholds"]
+    cascade = manifest["heads"]["injection"]["cascade"]
+    assert 0.0 <= cascade["escalate"] <= min(inj_th.values())
+    assert manifest["heads"]["pii"]["output"] == "logits"
+    assert manifest["trunk"]["files"] == json.loads((root / "pii" / "manifest.json").read_text())["files"]
+
+    injection, pii = load_onepass_detectors(root, threads=1, pii_min_score=0.0)
+    assert isinstance(injection, CascadeInjectionDetector)
+    separate = OnnxNERDetector.load(root / "pii", threads=1, min_score=0.0)
+    texts = [*CORPUS, "Mary Brown and Peter Miller met in London and Paris. " * 3]
+    for (enc_a, a), (enc_b, b) in zip(pii.token_probs(texts), separate.token_probs(texts), strict=True):
+        assert enc_a.ids == enc_b.ids
+        np.testing.assert_array_equal(a, b)
+    assert [[(f.label, f.start, f.end) for f in fs] for fs in pii.detect(texts)] == [
+        [(f.label, f.start, f.end) for f in fs] for fs in separate.detect(texts)
+    ]
+    # a rebuild from the cached windows gives the same folder
+    again = screen.build(
+        root / "pii", root / "injection", tmp_path / "data", tmp_path / "again", params, cache=cache
+    )
+    assert again["heads"] == manifest["heads"]
+
+
+def test_default_guard_with_the_screen_finds_what_the_separate_models_find(
+    models: Path, tmp_path: Path
+) -> None:
+    from bastion import Guard
+    from bastion.detectors.onepass import OnePassPIIDetector
+
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    params = {"screen": {"hidden": 8, "epochs": 2, "batch_size": 8, "cascade_recall": 1.0}}
+    screen.build(root / "pii", root / "injection", _data(tmp_path / "data"), root / "onepass", params)
+    with_screen = Guard.default(root, threads=1)
+    pii = [d for d in with_screen.detectors if isinstance(d, OnePassPIIDetector)]
+    assert len(pii) == 1 and pii[0].min_score == 0.0  # the Guard's policy applies the cut, as for the tagger
+    shutil.rmtree(root / "onepass")
+    separate = Guard.default(root, threads=1)
+    texts = [*CORPUS, "mary brown and PETER MILLER met in london. " * 4]
+    for a, b in zip(with_screen.check_many(texts), separate.check_many(texts), strict=True):
+        assert [(f.label, f.start, f.end, f.score) for f in a.pii] == [
+            (f.label, f.start, f.end, f.score) for f in b.pii
+        ]
+        assert a.redacted_text == b.redacted_text
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_one_pass_pii_min_score_outside_0_1_is_refused(models: Path, tmp_path: Path, bad: float) -> None:
+    from bastion.detectors.onepass import OnePassModel, OnePassPIIDetector
+    from bastion.errors import ConfigError
+
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    params = {"screen": {"hidden": 8, "epochs": 1, "batch_size": 8, "cascade_recall": 1.0}}
+    screen.build(root / "pii", root / "injection", _data(tmp_path / "data"), root / "onepass", params)
+    with pytest.raises(ConfigError, match="min_score"):
+        OnePassPIIDetector(OnePassModel.load(root / "onepass", threads=1), min_score=bad)

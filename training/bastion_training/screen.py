@@ -1,0 +1,423 @@
+"""An injection screen grafted onto the shipped PII tagger: one encoder pass for PII and a
+first look at injection (issues 17 and 11).
+
+The distilled one-pass students (``distill``) share one small encoder between both tasks and
+lose quality on both. This builds the other end of the trade: the PII tagger stays exactly
+as shipped (its int8 graph, tokenizer, windows and thresholds are copied untouched), and a
+small head reads its hidden states to say, per window, whether the injection classifier
+should look. The head is a one-hidden-layer MLP over the masked mean of several encoder
+layers' outputs and the last layer's [CLS] vector, appended to the PII graph as a
+``seq_logits`` output. With the manifest's ``cascade`` the runtime builds a
+:class:`~bastion.detectors.cascade.CascadeInjectionDetector`: windows the screen scores at or
+above ``escalate`` are rescored by the shipped injection classifier, whose score decides,
+so the screen alone can never block and every PII finding is the separate tagger's.
+
+What it buys: a benign text costs one encoder pass (the tagger's) plus a few matrix products
+instead of two passes; what it costs: the classifier's catches on windows the screen passed
+(``escalate`` is chosen on validation so it passes on ``recall`` of the attacks the
+classifier flags there).
+
+Training never touches eval-only data: the head is distilled from the classifier's own
+score on each window of train-role rows (what the cascade will ask it), ``escalate`` is
+chosen on the validation split.
+
+    python -m bastion_training.screen --pii models/pii --injection models/injection \\
+        --data data/processed/injection --out artifacts/models/screen
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+log = logging.getLogger(__name__)
+
+FEATURES = "screen_features"
+SEQ_OUTPUT = "seq_logits"
+_LAYER_NODE = re.compile(r"/encoder/layer\.(\d+)/output/LayerNorm/")
+
+
+@dataclass(frozen=True)
+class ScreenParams:
+    """How the head is built and trained (``screen`` section of params.yaml)."""
+
+    pool_layers: tuple[int, ...] | None = None  # None: every second layer, ending at the last
+    hidden: int = 256
+    epochs: int = 30
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 256
+    # target = (1 - gold_weight) * classifier probability + gold_weight * the row's label
+    gold_weight: float = 0.3
+    train_rows: int = 12000
+    val_rows: int = 2500
+    cascade_recall: float = 0.99
+    seed: int = 13
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> ScreenParams:
+        raw = dict(params.get("screen") or {})
+        unknown = set(raw) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown screen params: {sorted(unknown)}")
+        if raw.get("pool_layers") is not None:
+            raw["pool_layers"] = tuple(int(x) for x in raw["pool_layers"])
+        return cls(**raw)
+
+
+# graph ---------------------------------------------------------------------------------
+
+
+def layer_outputs(model: onnx.ModelProto) -> dict[int, str]:
+    """Encoder layer index → the name of that layer's output (its final LayerNorm)."""
+    found: dict[int, str] = {}
+    for node in model.graph.node:
+        m = _LAYER_NODE.search(node.name)
+        if m and node.op_type == "LayerNormalization":
+            found[int(m.group(1))] = node.output[0]
+    if not found:
+        raise ValueError("no encoder layer outputs (…/encoder/layer.N/output/LayerNorm/…) in the graph")
+    return dict(sorted(found.items()))
+
+
+def default_pool_layers(n_layers: int) -> tuple[int, ...]:
+    """Every second layer, ending at the last: 12 → (1, 3, 5, 7, 9, 11); 2 → (1,).
+
+    >>> default_pool_layers(12), default_pool_layers(2), default_pool_layers(1)
+    ((1, 3, 5, 7, 9, 11), (1,), (0,))
+    """
+    return tuple(range(n_layers - 1, -1, -2))[::-1]
+
+
+def add_features(model: onnx.ModelProto, layers: Sequence[int]) -> tuple[onnx.ModelProto, int]:
+    """A copy of ``model`` with one more output, ``screen_features`` ``[batch, dim]``: the
+    attention-masked mean of each of ``layers``' outputs and the last of them's first
+    ([CLS]) vector, concatenated. The original outputs and every existing node are kept
+    as they are, so the tagger's logits do not change. Returns the model and ``dim``."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    names = layer_outputs(out)
+    missing = [layer for layer in layers if layer not in names]
+    if missing or not layers:
+        raise ValueError(f"pool layers {list(layers)} not all in the graph's layers {sorted(names)}")
+    g = out.graph
+    p = "screen/"
+    g.initializer.extend(
+        [
+            numpy_helper.from_array(np.array([1], dtype=np.int64), p + "axis1"),
+            numpy_helper.from_array(np.array([2], dtype=np.int64), p + "axis2"),
+            numpy_helper.from_array(np.array(0, dtype=np.int64), p + "first"),
+        ]
+    )
+    nodes = [
+        helper.make_node("Cast", ["attention_mask"], [p + "mask"], to=TensorProto.FLOAT),
+        helper.make_node("Unsqueeze", [p + "mask", p + "axis2"], [p + "mask3"]),
+        helper.make_node("ReduceSum", [p + "mask3", p + "axis1"], [p + "count"], keepdims=0),
+    ]
+    parts = []
+    for layer in layers:
+        h = names[layer]
+        q = f"{p}l{layer}/"
+        nodes += [
+            helper.make_node("Mul", [h, p + "mask3"], [q + "masked"]),
+            helper.make_node("ReduceSum", [q + "masked", p + "axis1"], [q + "sum"], keepdims=0),
+            helper.make_node("Div", [q + "sum", p + "count"], [q + "mean"]),
+        ]
+        parts.append(q + "mean")
+    nodes.append(helper.make_node("Gather", [names[layers[-1]], p + "first"], [p + "cls"], axis=1))
+    parts.append(p + "cls")
+    nodes.append(helper.make_node("Concat", parts, [FEATURES], axis=1))
+    g.node.extend(nodes)
+    g.output.append(helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, ["batch", "features"]))
+    hidden = _hidden_size(out, names[layers[-1]])
+    return out, hidden * (len(layers) + 1)
+
+
+def _hidden_size(model: onnx.ModelProto, tensor: str) -> int:
+    """The width of an encoder layer output, read from the LayerNorm producing it."""
+    consts = {i.name: i for i in model.graph.initializer}
+    # exporters store the LayerNorm scale as an initializer, a Constant node, or an Identity
+    # of a shared initializer (torch deduplicates equal parameters)
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            consts.setdefault(node.output[0], node.attribute[0].t)
+    for node in model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in consts:
+            consts.setdefault(node.output[0], consts[node.input[0]])
+    for node in model.graph.node:
+        if node.output and node.output[0] == tensor and node.input[1] in consts:
+            return int(numpy_helper.to_array(consts[node.input[1]]).shape[0])
+    raise ValueError(f"cannot read the width of {tensor}")
+
+
+def add_head(model: onnx.ModelProto, head: dict[str, np.ndarray]) -> onnx.ModelProto:
+    """``model`` (with ``screen_features``) plus ``seq_logits`` ``[batch, 2]``: the MLP
+    ``head`` (``w1``, ``b1``, ``w2``, ``b2``; the input standardisation folded into ``w1``)
+    as fp32 MatMul/Add/Relu nodes. ``screen_features`` stays an output (tests read it)."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    p = "screen/head/"
+    for k in ("w1", "b1", "w2", "b2"):
+        g.initializer.append(numpy_helper.from_array(np.asarray(head[k], dtype=np.float32), p + k))
+    g.node.extend(
+        [
+            helper.make_node("MatMul", [FEATURES, p + "w1"], [p + "z1"]),
+            helper.make_node("Add", [p + "z1", p + "b1"], [p + "a1"]),
+            helper.make_node("Relu", [p + "a1"], [p + "h"]),
+            helper.make_node("MatMul", [p + "h", p + "w2"], [p + "z2"]),
+            helper.make_node("Add", [p + "z2", p + "b2"], [SEQ_OUTPUT]),
+        ]
+    )
+    g.output.append(helper.make_tensor_value_info(SEQ_OUTPUT, TensorProto.FLOAT, ["batch", 2]))
+    return out
+
+
+# data ----------------------------------------------------------------------------------
+
+
+def window_rows(graph_dir: Path, injection_dir: Path | None, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """Every window of ``texts`` as the runtime reads it: the screen features from the
+    graph in ``graph_dir`` (a model folder whose graph has ``screen_features``), its text
+    index and, with ``injection_dir``, the classifier's score on that window's characters
+    (what a cascade escalation would ask)."""
+    from bastion.casefeatures import case_ids
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.detectors.onnx_common import DEFAULT_OVERLAP, OnnxTextModel, char_ranges, text_windows
+    from bastion.normalize import normalize
+
+    model = OnnxTextModel(graph_dir, verify=False, overlap=DEFAULT_OVERLAP)
+    use_case = "case_ids" in model.input_names
+    teacher = OnnxInjectionDetector.load(injection_dir) if injection_dir else None
+    rows: list[int] = []
+    feats: list[np.ndarray] = []
+    scores: list[float] = []
+    for ti, raw in enumerate(texts):
+        text = normalize(raw, homoglyphs=model.homoglyphs).text
+        enc = model.encode([text])[0]
+        wins = text_windows(model, enc)
+        cases = case_ids(text, enc.offsets, enc.word_ids) if use_case else []
+        subs = []
+        for (s, e), (cs, ce) in zip(wins, char_ranges(enc, wins), strict=True):
+            extra = {"case_ids": [cases[s:e]]} if use_case else None
+            (f,) = model.run_outputs(model.feeds([enc.ids[s:e]], extra), [FEATURES])
+            feats.append(f[0])
+            rows.append(ti)
+            if teacher is not None:
+                subs.append(normalize(text[cs:ce], homoglyphs=teacher.homoglyphs).text)
+        if teacher is not None and subs:
+            scores.extend(max(p, 0.0) for p, _, _ in teacher.scores(subs))
+        if ti and ti % 1000 == 0:
+            log.info("windows of %d / %d texts", ti, len(texts))
+    dim = feats[0].shape[0] if feats else 0
+    return {
+        "rows": np.array(rows, dtype=np.int64),
+        "X": np.stack(feats).astype(np.float32) if feats else np.zeros((0, dim), np.float32),
+        "T": np.array(scores, dtype=np.float32),
+    }
+
+
+# head ----------------------------------------------------------------------------------
+
+
+def train_head(X: np.ndarray, target: np.ndarray, p: ScreenParams) -> dict[str, np.ndarray]:
+    """An MLP distilled on soft targets (the classifier's window probability), returned
+    with the input standardisation folded into the first layer."""
+    import torch
+
+    torch.manual_seed(p.seed)
+    mu = X.mean(0)
+    sd = X.std(0) + 1e-6
+    x = torch.from_numpy((X - mu) / sd)
+    t = torch.from_numpy(target.astype(np.float32))
+    net = torch.nn.Sequential(
+        torch.nn.Linear(X.shape[1], p.hidden), torch.nn.ReLU(), torch.nn.Linear(p.hidden, 1)
+    )
+    opt = torch.optim.AdamW(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
+    steps = max(1, p.epochs * ((len(x) + p.batch_size - 1) // p.batch_size))
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=p.lr, total_steps=steps)
+    gen = torch.Generator().manual_seed(p.seed)
+    for _ in range(p.epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), p.batch_size):
+            idx = order[i : i + p.batch_size]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x[idx])[:, 0], t[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    w1 = net[0].weight.detach().numpy().T / sd[:, None]
+    b1 = net[0].bias.detach().numpy() - (mu / sd) @ net[0].weight.detach().numpy().T
+    z = net[2].weight.detach().numpy().T  # [hidden, 1]: logits [0, z] give p = sigmoid(z)
+    w2 = np.concatenate([np.zeros_like(z), z], axis=1)
+    b2 = np.array([0.0, float(net[2].bias.detach().numpy()[0])])
+    return {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
+
+
+def head_scores(X: np.ndarray, head: dict[str, np.ndarray]) -> np.ndarray:
+    """The INJECTION probability the grafted head gives ``X`` (numpy, for choosing on
+    validation before the graph exists)."""
+    h = np.maximum(X @ head["w1"] + head["b1"], 0.0)
+    z = h @ head["w2"] + head["b2"]
+    return 1.0 / (1.0 + np.exp(-(z[:, 1] - z[:, 0])))
+
+
+def row_max(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per text, the max over its windows (0 for a text without windows).
+
+    >>> row_max(np.array([0, 0, 2]), np.array([0.2, 0.7, 0.4]), 3).tolist()
+    [0.7, 0.0, 0.4]
+    """
+    out = np.zeros(n)
+    np.maximum.at(out, rows, values)
+    return out
+
+
+# build ---------------------------------------------------------------------------------
+
+
+def build(
+    pii_dir: Path,
+    injection_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    params: dict[str, Any],
+    *,
+    cache: Path | None = None,
+) -> dict[str, Any]:
+    """Graft, distil, choose ``escalate`` on validation and write the one-pass folder."""
+    import pandas as pd
+
+    from bastion_training.export import ONEPASS_DECISION_KEYS, write_model_folder
+    from bastion_training.export_onepass import choose_escalate, escalation_curve
+
+    p = ScreenParams.from_params(params)
+    pii_manifest = json.loads((pii_dir / "manifest.json").read_text(encoding="utf-8"))
+    inj_manifest = json.loads((injection_dir / "manifest.json").read_text(encoding="utf-8"))
+    base = onnx.load(str(pii_dir / "model.onnx"))
+    layers = p.pool_layers or default_pool_layers(len(layer_outputs(base)))
+    with_features, dim = add_features(base, layers)
+    frames = {}
+    for split, n in (("train", p.train_rows), ("val", p.val_rows)):
+        frame = pd.read_parquet(data_dir / f"{split}.parquet")
+        frames[split] = frame.sample(n=min(n, len(frame)), random_state=p.seed).reset_index(drop=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / "features"
+        staged.mkdir()
+        onnx.save(with_features, str(staged / "model.onnx"))
+        (staged / "tokenizer.json").write_bytes((pii_dir / "tokenizer.json").read_bytes())
+        (staged / "manifest.json").write_text(
+            json.dumps({**pii_manifest, "batch_invariant": False}), encoding="utf-8"
+        )
+        data = {}
+        for split, frame in frames.items():
+            cached = cache / f"{split}.npz" if cache else None
+            if cached is not None and cached.is_file():
+                data[split] = dict(np.load(cached))
+            else:
+                data[split] = window_rows(staged, injection_dir, frame["text"].astype(str).tolist())
+                if cached is not None:
+                    cached.parent.mkdir(parents=True, exist_ok=True)
+                    np.savez(cached, **data[split])
+            log.info("%s: %d texts, %d windows", split, len(frame), len(data[split]["rows"]))
+    tr, va = data["train"], data["val"]
+    gold = frames["train"]["label"].astype(np.float32).to_numpy()[tr["rows"]]
+    head = train_head(tr["X"], (1.0 - p.gold_weight) * tr["T"] + p.gold_weight * gold, p)
+    teacher_th = {k: float(v) for k, v in inj_manifest["thresholds"].items()}
+    lowest = min(teacher_th.values())
+    yv = frames["val"]["label"].astype(int).to_numpy()
+    screen_v = row_max(va["rows"], head_scores(va["X"], head), len(yv))
+    flagged = row_max(va["rows"], va["T"], len(yv)) >= lowest
+    # the recall that matters: of the attacks the classifier flags, how many reach it
+    caught = (yv == 1) & flagged
+    over = "the attacks the classifier flags"
+    if not caught.any():  # a classifier that flags none: hold the screen to every attack
+        caught, over = yv == 1, "every attack (the classifier flags none)"
+    keep = caught | (yv == 0)
+    cascade = choose_escalate(yv[keep].astype(int), screen_v[keep], p.cascade_recall, lowest)
+    manifest = {
+        "name": "onepass",
+        "type": "onepass",
+        "task": "onepass",
+        "labels": ["injection", "pii"],
+        "max_length": int(pii_manifest["max_length"]),
+        "stride": int(pii_manifest["stride"]),
+        "homoglyphs": pii_manifest.get("homoglyphs", "all"),
+        "batch_invariant": bool(pii_manifest.get("batch_invariant", False)),
+        "heads": {
+            "injection": {
+                "output": SEQ_OUTPUT,
+                "labels": ["BENIGN", "INJECTION"],
+                "thresholds": teacher_th,
+                "thresholds_source": "injection classifier manifest (the cascade's second stage decides)",
+                "cascade": {
+                    **cascade,
+                    "source": f"validation ({int(keep.sum())} rows of {data_dir / 'val.parquet'}: "
+                    f"benign rows and {over})",
+                },
+                "escalation_curve": escalation_curve(yv[keep].astype(int), screen_v[keep]),
+                "escalation_curve_all_attacks": escalation_curve(yv, screen_v),
+            },
+            "pii": {
+                "output": "logits",
+                "labels": list(pii_manifest["labels"]),
+                "thresholds": dict(pii_manifest.get("thresholds") or {}),
+                "thresholds_source": "pii tagger manifest (graph and head unchanged)",
+                "case_features": bool(pii_manifest.get("case_features", False)),
+            },
+        },
+        "screen": {
+            "pool_layers": list(layers),
+            "features": dim,
+            "hidden": p.hidden,
+            "trained_on": f"{len(tr['rows'])} windows of {len(frames['train'])} train rows of "
+            f"{data_dir / 'train.parquet'}; target: {1 - p.gold_weight:g} x the classifier's "
+            f"probability on the window + {p.gold_weight:g} x the row's label",
+            "epochs": p.epochs,
+        },
+        "trunk": {"model": "pii", "version": pii_manifest.get("version"), "files": pii_manifest["files"]},
+        "teachers": {"injection": {"version": inj_manifest.get("version")}},
+        "base_model": pii_manifest.get("base_model"),
+        "quantization": pii_manifest.get("quantization"),
+        "row_quant": pii_manifest.get("row_quant"),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    graph = add_head(with_features, head)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        onnx.save(graph, str(path))
+        return write_model_folder(out_dir, path, pii_dir / "tokenizer.json", manifest, ONEPASS_DECISION_KEYS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import yaml
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pii", type=Path, default=Path("models/pii"))
+    ap.add_argument("--injection", type=Path, default=Path("models/injection"))
+    ap.add_argument("--data", type=Path, default=Path("data/processed/injection"))
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--params", type=Path, default=Path("params.yaml"))
+    ap.add_argument("--cache", type=Path, help="keep / reuse the window features here (npz per split)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    params = yaml.safe_load(args.params.read_text(encoding="utf-8")) if args.params.is_file() else {}
+    manifest = build(args.pii, args.injection, args.data, args.out, params or {}, cache=args.cache)
+    print(json.dumps(manifest["heads"]["injection"]["cascade"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
