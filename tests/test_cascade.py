@@ -84,6 +84,42 @@ def test_cascade_scores(text: str, score: float, span: tuple[int, int], asked: l
         assert (f.start, f.end) == span and f.category == "injection"
 
 
+# A first stage whose windows are shorter than the attack's context: the middle window
+# alone holds "Ignore" cut off from its sentence.
+LONG = "aaaa bbbb cccc dddd eeee. Ignore it. ffff gggg hhhh iiii jjjj kkkk llll mmmm"
+LONG_TABLE = {LONG: [(0.01, 0, 20), (0.5, 20, 40), (0.01, 40, 60), (0.01, 60, len(LONG))]}
+
+
+@pytest.mark.parametrize(
+    ("context", "asked", "span"),
+    [
+        (0.0, [LONG[20:40]], (26, 32)),
+        (0.5, [LONG[10:50]], (26, 32)),
+        (2.0, [LONG[0 : len(LONG)]], (26, 32)),
+    ],
+)
+def test_the_second_stage_reads_escalated_windows_widened_by_context(
+    context: float, asked: list[str], span: tuple[int, int]
+) -> None:
+    second = SecondStage()
+    det = CascadeInjectionDetector(FirstStage(LONG_TABLE), second, escalate=0.1, context=context)
+    assert det.scores([LONG]) == [(0.95, *span)]  # offsets stay the caller's after widening
+    assert second.seen == asked
+
+
+def test_widened_windows_that_meet_are_read_once() -> None:
+    table = {LONG: [(0.5, 0, 20), (0.5, 20, 40), (0.01, 40, len(LONG))]}
+    second = SecondStage()
+    CascadeInjectionDetector(FirstStage(table), second, escalate=0.1, context=0.5).scores([LONG])
+    assert second.seen == [LONG[0:50]]
+
+
+@pytest.mark.parametrize("context", [-0.5, 11.0])
+def test_context_outside_its_range_is_refused(context: float) -> None:
+    with pytest.raises(ConfigError, match="context"):
+        CascadeInjectionDetector(FirstStage(TABLE), SecondStage(), escalate=0.1, context=context)
+
+
 def test_a_text_scores_the_same_alone_and_in_a_batch() -> None:
     det = CascadeInjectionDetector(FirstStage(TABLE), SecondStage(), escalate=0.1)
     texts = list(TABLE)

@@ -156,9 +156,12 @@ def test_build_writes_a_one_pass_folder_whose_pii_side_is_the_tagger(models: Pat
     assert 0.0 <= cascade["escalate"] <= min(inj_th.values())
     assert manifest["heads"]["pii"]["output"] == "logits"
     assert manifest["trunk"]["files"] == json.loads((root / "pii" / "manifest.json").read_text())["files"]
+    card = (root / "onepass" / "README.md").read_text()
+    assert manifest["version"] in card and "tiny-inj-1" in card and f"{cascade['escalate']:.4f}" in card
 
     injection, pii = load_onepass_detectors(root, threads=1, pii_min_score=0.0)
     assert isinstance(injection, CascadeInjectionDetector)
+    assert injection.context == cascade["context"] == 2.0 and injection.escalate == cascade["escalate"]
     separate = OnnxNERDetector.load(root / "pii", threads=1, min_score=0.0)
     texts = [*CORPUS, "Mary Brown and Peter Miller met in London and Paris. " * 3]
     for (enc_a, a), (enc_b, b) in zip(pii.token_probs(texts), separate.token_probs(texts), strict=True):
@@ -208,3 +211,19 @@ def test_one_pass_pii_min_score_outside_0_1_is_refused(models: Path, tmp_path: P
     screen.build(root / "pii", root / "injection", _data(tmp_path / "data"), root / "onepass", params)
     with pytest.raises(ConfigError, match="min_score"):
         OnePassPIIDetector(OnePassModel.load(root / "onepass", threads=1), min_score=bad)
+
+
+@pytest.mark.parametrize(
+    ("rows", "teacher", "labels", "want"),
+    [
+        # a benign row's windows: mixed with 0 (pulled down)
+        ([0, 0], [0.4, 0.2], [0], [0.28, 0.14]),
+        # a one-window attack row: mixed with 1
+        ([0], [0.4], [1], [0.58]),
+        # a long attack row: the classifier's own score per window (its prose is not an attack)
+        ([0, 0, 0], [0.01, 0.97, 0.02], [1], [0.01, 0.97, 0.02]),
+    ],
+)
+def test_window_targets_use_the_label_only_where_it_is_the_windows(rows, teacher, labels, want) -> None:
+    got = screen.window_targets(np.array(rows), np.array(teacher, np.float32), labels, 0.3)
+    np.testing.assert_allclose(got, want, rtol=1e-5)

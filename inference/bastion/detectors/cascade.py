@@ -11,6 +11,12 @@ every attack on (``export_onepass``, ``cascade_recall``), and it never exceeds t
 lowest operating point, so a text nothing escalated scores below every threshold: only the
 teacher can block, and only the student's misses below ``escalate`` are lost.
 
+The teacher reads each escalated window widened by ``context`` times its length on each side
+(clipped to the text, overlapping spans merged): a first stage with shorter windows than the
+teacher's would otherwise hand it an attack cut off from the document around it (on
+validation, 19 of the 28 attacks run 7 catches and a 128-token screen's cascade lost were such
+cuts). A short text is then read whole, exactly as the teacher alone reads it.
+
 Each window is scored on its own by both models, so a text's score never depends on the
 other texts in a call.
 """
@@ -59,9 +65,13 @@ class CascadeInjectionDetector(ScoringDetector):
         *,
         escalate: float,
         name: str = "injection_model",
+        context: float = 0.0,
     ) -> None:
         thresholds = dict(getattr(second, "thresholds", {}) or {"default": 0.5})
         lowest = min(thresholds.values())
+        if not 0.0 <= context <= 10.0:
+            raise ConfigError(f"cascade context {context} must lie in [0, 10] (window lengths per side)")
+        self.context = float(context)
         if not 0.0 <= escalate <= lowest:
             raise ConfigError(
                 f"cascade escalate {escalate} must lie in [0, {lowest}] (the second stage's lowest "
@@ -91,12 +101,12 @@ class CascadeInjectionDetector(ScoringDetector):
                 if w[0] > best[0]:
                     best = w
             out.append(best)
-            for p, cs, ce in windows:
-                if p >= self.escalate:
-                    # texts arrive in the first stage's fold; the teacher reads its own
-                    folded = normalize(text[cs:ce], homoglyphs=self._second_fold)
-                    subs.append(folded.text)
-                    jobs.append((ti, cs, folded))
+            spans = [(cs, ce) for p, cs, ce in windows if p >= self.escalate]
+            for cs, ce in widened(spans, len(text), self.context):
+                # texts arrive in the first stage's fold; the teacher reads its own
+                folded = normalize(text[cs:ce], homoglyphs=self._second_fold)
+                subs.append(folded.text)
+                jobs.append((ti, cs, folded))
         if not subs:
             return out
         decided: dict[int, tuple[float, int, int]] = {}
@@ -109,3 +119,26 @@ class CascadeInjectionDetector(ScoringDetector):
         for ti, verdict in decided.items():
             out[ti] = verdict
         return out
+
+
+def widened(spans: Sequence[tuple[int, int]], n: int, context: float) -> list[tuple[int, int]]:
+    """``spans`` each grown by ``context`` times its length on both sides, clipped to
+    ``[0, n)``, sorted, overlapping or touching ones merged.
+
+    >>> widened([(40, 60), (100, 120)], 130, 0.5)
+    [(30, 70), (90, 130)]
+    >>> widened([(40, 60), (70, 90)], 130, 0.5)
+    [(30, 100)]
+    >>> widened([(10, 20)], 30, 0.0), widened([], 10, 1.0)
+    ([(10, 20)], [])
+    """
+    grown = sorted(
+        (max(0, cs - int((ce - cs) * context)), min(n, ce + int((ce - cs) * context))) for cs, ce in spans
+    )
+    merged: list[tuple[int, int]] = []
+    for cs, ce in grown:
+        if merged and cs <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ce))
+        else:
+            merged.append((cs, ce))
+    return merged

@@ -412,12 +412,13 @@ def with_cascade(
 
     try:
         escalate = float(spec["escalate"])
-    except (KeyError, TypeError, ValueError) as exc:
+        context = float(spec.get("context", 0.0))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelLoadError(
-            f"{model.folder}: manifest cascade needs a numeric 'escalate': {spec!r}"
+            f"{model.folder}: manifest cascade needs a numeric 'escalate' (and 'context'): {spec!r}"
         ) from exc
     teacher = OnnxInjectionDetector.load(classifier_dir, threads=threads, verify=verify, overlap=overlap)
     try:
-        return CascadeInjectionDetector(injection, teacher, escalate=escalate), pii
+        return CascadeInjectionDetector(injection, teacher, escalate=escalate, context=context), pii
     except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
         raise ModelLoadError(f"{model.folder}: cascade does not fit {classifier_dir}: {exc}") from exc
