@@ -411,7 +411,8 @@ def build(
             "hidden": p.hidden,
             "trained_on": f"{len(tr['rows'])} windows of {len(frames['train'])} train rows of "
             f"{data_dir / 'train.parquet'}; target: {1 - p.gold_weight:g} x the classifier's "
-            f"probability on the window + {p.gold_weight:g} x the row's label",
+            f"probability on the window + {p.gold_weight:g} x the row's label on benign rows and "
+            "one-window rows; the classifier's probability alone on the windows of longer attack rows",
             "epochs": p.epochs,
         },
         "trunk": {"model": "pii", "version": pii_manifest.get("version"), "files": pii_manifest["files"]},
