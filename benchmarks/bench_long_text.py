@@ -118,9 +118,11 @@ def guards(root: Path, threads: int | None, onepass: Path | None = None) -> tupl
     gs, resets = {"old": old, "new": new}, {}
     folder = onepass or root / "onepass"
     if (folder / "manifest.json").is_file():
-        model = OnePassModel.load(folder, **opts)
-        # with its cascade (when the manifest names one), as Guard.default runs it
-        gs["onepass"] = Guard([build_detector("pii_regex"), *with_cascade(model, root / "injection", **opts)])
+        # as Guard.default runs it: one thread per session, all the cores' worth of windows at
+        # once, with its cascade when the manifest names one
+        one = opts or {"threads": 1, "workers": max(1, available_cores())}
+        model = OnePassModel.load(folder, **one)
+        gs["onepass"] = Guard([build_detector("pii_regex"), *with_cascade(model, root / "injection", **one)])
         resets["onepass"] = model.clear_cache
     return gs, resets
 

@@ -190,6 +190,13 @@ def test_default_guard_with_the_screen_finds_what_the_separate_models_find(
     with_screen = Guard.default(root, threads=1)
     pii = [d for d in with_screen.detectors if isinstance(d, OnePassPIIDetector)]
     assert len(pii) == 1 and pii[0].min_score == 0.0  # the Guard's policy applies the cut, as for the tagger
+    # threads=1 here: one run at a time; the default (threads=None) runs windows side by side
+    assert pii[0].model.workers == 1
+    from bastion.config import available_cores
+
+    default = Guard.default(root)
+    (model,) = {d.model for d in default.detectors if isinstance(d, OnePassPIIDetector)}
+    assert model.workers == max(1, available_cores())
     shutil.rmtree(root / "onepass")
     separate = Guard.default(root, threads=1)
     texts = [*CORPUS, "mary brown and PETER MILLER met in london. " * 4]

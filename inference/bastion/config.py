@@ -147,7 +147,9 @@ def shipped_parts(
             reasons.append(f"{sub} model unusable: {exc}")
             return None
 
-    pair = _onepass(root, opts, on_model_error) if wanted == {"pii", "injection"} else None
+    # a one-pass folder is one session serving both tasks: all the cores' worth of windows at once
+    onepass_opts = opts if threads is not None else {"threads": 1, "workers": max(1, available_cores())}
+    pair = _onepass(root, onepass_opts, on_model_error) if wanted == {"pii", "injection"} else None
     if pair is not None:
         return GuardParts((*detectors, pair[1], pair[0]), policy, output_policy, tuple(reasons))
     if "pii" in wanted and (pii := model("onnx_pii")) is not None:

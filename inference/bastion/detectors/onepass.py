@@ -151,6 +151,7 @@ class OnePassModel(OnnxTextModel):
         cache_entries: int = DEFAULT_CACHE_ENTRIES,
         cache_tokens: int = DEFAULT_CACHE_TOKENS,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        workers: int = 1,
     ) -> None:
         if cache_entries < 0 or cache_tokens < 0:
             raise ModelLoadError("cache bounds must be >= 0")
@@ -163,13 +164,14 @@ class OnePassModel(OnnxTextModel):
             self.cache_entries, self.cache_tokens, lambda r: r.n_tokens
         )
         # OnnxTextModel loads, verifies and calls _check_graph, which parses the heads.
-        super().__init__(folder, threads=threads, verify=verify, overlap=overlap)
+        super().__init__(folder, threads=threads, verify=verify, overlap=overlap, workers=workers)
 
     @classmethod
     def load(cls, folder: str | os.PathLike[str], **options: Any) -> OnePassModel:
         """Load a one-pass folder with the constructor's keyword ``options`` (``threads``,
-        ``verify``, ``overlap``, ``cache_entries``, ``cache_tokens``, ``batch_size``); :class:`ModelLoadError`
-        if it is missing or does not fit."""
+        ``verify``, ``overlap``, ``cache_entries``, ``cache_tokens``, ``batch_size``, ``workers``:
+        windows run at once, see :class:`~bastion.detectors.onnx_common.OnnxTextModel`);
+        :class:`ModelLoadError` if it is missing or does not fit."""
         return cls(folder, **options)
 
     # loading checks ------------------------------------------------------------------
@@ -367,6 +369,7 @@ def load_onepass_detectors(
     overlap: int | None = DEFAULT_OVERLAP,
     cascade: bool = True,
     pii_min_score: float | None = None,
+    workers: int = 1,
 ) -> tuple[ScoringDetector, OnePassPIIDetector] | None:
     """The (injection, pii) detectors of ``models_dir/onepass``, or ``None`` when that folder
     has no manifest (the separate models are then the ones to use). A folder that is there
@@ -384,10 +387,16 @@ def load_onepass_detectors(
     folder = Path(models_dir) / ONEPASS_DIR
     if not (folder / "manifest.json").is_file():
         return None
-    model = OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap)
+    model = OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap, workers=workers)
     second = Path(models_dir) / "injection" if cascade else None
     return with_cascade(
-        model, second, threads=threads, verify=verify, overlap=overlap, pii_min_score=pii_min_score
+        model,
+        second,
+        threads=threads,
+        verify=verify,
+        overlap=overlap,
+        pii_min_score=pii_min_score,
+        workers=workers,
     )
 
 
@@ -399,6 +408,7 @@ def with_cascade(
     verify: bool = True,
     overlap: int | None = DEFAULT_OVERLAP,
     pii_min_score: float | None = None,
+    workers: int = 1,
 ) -> tuple[ScoringDetector, OnePassPIIDetector]:
     """``model``'s (injection, pii) detectors; the injection one is a
     :class:`~bastion.detectors.cascade.CascadeInjectionDetector` over the classifier in
@@ -417,7 +427,9 @@ def with_cascade(
         raise ModelLoadError(
             f"{model.folder}: manifest cascade needs a numeric 'escalate' (and 'context'): {spec!r}"
         ) from exc
-    teacher = OnnxInjectionDetector.load(classifier_dir, threads=threads, verify=verify, overlap=overlap)
+    teacher = OnnxInjectionDetector.load(
+        classifier_dir, threads=threads, verify=verify, overlap=overlap, workers=workers
+    )
     try:
         return CascadeInjectionDetector(injection, teacher, escalate=escalate, context=context), pii
     except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
