@@ -260,11 +260,17 @@ def onepass_ratios(
     ref_tok.no_truncation()
     ref_tok.no_padding()
     regex = build_detector("pii_regex")
+    from bastion.config import available_cores
+
+    # as Guard.default builds each (without --threads): one thread per session, the separate
+    # models side by side with half the cores' windows each, a one-pass folder all of them
+    shipped = opts or {"threads": 1, "workers": max(1, available_cores() // 2)}
+    one = opts or {"threads": 1, "workers": max(1, available_cores())}
     separate = Guard(
         [
             regex,
-            OnnxNERDetector.load(root / "pii", **opts),
-            OnnxInjectionDetector.load(root / "injection", **opts),
+            OnnxNERDetector.load(root / "pii", **shipped),
+            OnnxInjectionDetector.load(root / "injection", **shipped),
         ]
     )
     folders = {"one-pass": root / "onepass"}
@@ -277,9 +283,9 @@ def onepass_ratios(
                 keys[f"one-pass [{sub.name}]"] = f"onepass_guard[{sub.name}]"
     onepass: dict[str, tuple[OnePassModel, Guard]] = {}
     for name, folder in folders.items():
-        model = OnePassModel.load(folder, **opts)
+        model = OnePassModel.load(folder, **one)
         # with its cascade (when the manifest names one), as Guard.default runs it
-        inj, pii = with_cascade(model, root / "injection", **opts)
+        inj, pii = with_cascade(model, root / "injection", **one)
         onepass[name] = (model, Guard([regex, pii, inj]))
     main_model = onepass["one-pass"][0]
     one_session = _plain_session(root / "onepass" / "model.onnx")

@@ -9,7 +9,8 @@ code, differing only in how the ONNX detectors window and batch:
   every token runs twice) and length-bucketed batches of 32 / 16 windows
   (``overlap=None, batch_invariant=False``), one model after the other
   (``parallel_models=False``), i.e. the runtime before this change;
-* ``new``: windows overlap by ``DEFAULT_OVERLAP`` (32) tokens, each window runs as its own
+* ``new``: windows overlap by ``DEFAULT_OVERLAP`` (32, injection) / ``TAGGER_OVERLAP`` (16, PII)
+  tokens, each window runs as its own
   unpadded batch of one, the sessions on one thread with several windows at once and the two
   models side by side (the library default, ``Guard.default``);
 * ``onepass`` (when ``<models-dir>/onepass`` or ``--onepass DIR`` holds a one-pass model):

@@ -177,6 +177,58 @@ def test_build_writes_a_one_pass_folder_whose_pii_side_is_the_tagger(models: Pat
     assert again["heads"] == manifest["heads"]
 
 
+@pytest.mark.parametrize(
+    ("found", "fits"),
+    [
+        ({"key": np.array("k1"), "rows": np.array([0, 1, 1, 2])}, True),
+        ({"key": np.array("other"), "rows": np.array([0, 1, 1, 2])}, False),
+        ({"rows": np.array([0, 1, 1, 2])}, True),  # written before digests: rows cover 3 texts
+        ({"rows": np.array([0, 1, 1, 2, 3])}, False),
+        ({"rows": np.array([], dtype=np.int64)}, False),
+    ],
+)
+def test_a_feature_cache_is_used_only_for_its_own_rows(found: dict, fits: bool) -> None:
+    assert screen.cache_fits(found, "k1", 3) is fits
+
+
+def test_texts_key_depends_on_text_and_order() -> None:
+    a = screen.texts_key(["x", "y"])
+    assert a == screen.texts_key(["x", "y"]) != screen.texts_key(["y", "x"]) != screen.texts_key(["xy"])
+
+
+def test_screened_rows_are_those_over_the_classifiers_whole_windows(models: Path) -> None:
+    long_text = " ".join(CORPUS)
+    texts = [*CORPUS[:3], long_text]
+    every, which = screen.screened_rows(texts, models / "injection", 0)
+    assert every.tolist() == [True] * 4 and which == "every row"
+    got, which = screen.screened_rows(texts, models / "injection", 1)
+    assert got.tolist() == [False, False, False, True] and which == "rows over 38 classifier tokens"
+
+
+def test_build_with_whole_windows_chooses_escalate_on_long_rows(models: Path, tmp_path: Path) -> None:
+    import pandas as pd
+    from bastion.detectors.onepass import load_onepass_detectors
+
+    root = tmp_path / "models"
+    shutil.copytree(models, root)
+    data = _data(tmp_path / "data")
+    val = pd.read_parquet(data / "val.parquet")
+    long_rows = pd.DataFrame(
+        [{"text": " ".join(CORPUS[i:] + CORPUS[:i]), "label": i % 2, "family": "x"} for i in range(6)]
+    )
+    pd.concat([val, long_rows]).to_parquet(data / "val.parquet")
+    params = {
+        "screen": {"hidden": 8, "epochs": 2, "batch_size": 8, "cascade_recall": 1.0, "whole_windows": 1}
+    }
+    manifest = screen.build(root / "pii", root / "injection", data, root / "onepass", params)
+    cascade = manifest["heads"]["injection"]["cascade"]
+    assert cascade["whole_windows"] == 1 and "rows over 38 classifier tokens" in cascade["source"]
+    assert cascade["benign"] + cascade["attacks"] <= len(long_rows)
+    assert "skips the screen" in (root / "onepass" / "README.md").read_text()
+    injection, _ = load_onepass_detectors(root, threads=1)
+    assert injection.whole_tokens == 38
+
+
 def test_default_guard_with_the_screen_finds_what_the_separate_models_find(
     models: Path, tmp_path: Path
 ) -> None:

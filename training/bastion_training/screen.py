@@ -67,6 +67,9 @@ class ScreenParams:
     train_rows: int = 12000
     val_rows: int = 2500
     cascade_recall: float = 0.99
+    # texts that fit this many classifier windows skip the screen (the classifier reads them
+    # whole); ``escalate`` is then chosen on the longer validation rows only, the ones it screens
+    whole_windows: int = 0
     seed: int = 13
 
     @classmethod
@@ -198,10 +201,10 @@ def window_rows(graph_dir: Path, injection_dir: Path | None, texts: Sequence[str
     (what a cascade escalation would ask)."""
     from bastion.casefeatures import case_ids
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector
-    from bastion.detectors.onnx_common import DEFAULT_OVERLAP, OnnxTextModel, char_ranges, text_windows
+    from bastion.detectors.onnx_common import TAGGER_OVERLAP, OnnxTextModel, char_ranges, text_windows
     from bastion.normalize import normalize
 
-    model = OnnxTextModel(graph_dir, verify=False, overlap=DEFAULT_OVERLAP)
+    model = OnnxTextModel(graph_dir, verify=False, overlap=TAGGER_OVERLAP)
     use_case = "case_ids" in model.input_names
     teacher = OnnxInjectionDetector.load(injection_dir) if injection_dir else None
     rows: list[int] = []
@@ -313,6 +316,41 @@ def row_max(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 # build ---------------------------------------------------------------------------------
 
 
+def texts_key(texts: Sequence[str]) -> str:
+    """A digest of ``texts`` in order: which rows a feature cache was computed on."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def cache_fits(found: dict[str, np.ndarray], key: str, n_texts: int) -> bool:
+    """Whether cached windows belong to these rows: by digest, or for a cache written before
+    digests were kept, by its row indices covering exactly ``n_texts`` texts."""
+    if "key" in found:
+        return str(found["key"]) == key
+    rows = found.get("rows")
+    return rows is not None and len(rows) > 0 and int(rows.max()) + 1 == n_texts and int(rows.min()) == 0
+
+
+def screened_rows(texts: Sequence[str], injection_dir: Path, whole_windows: int) -> tuple[np.ndarray, str]:
+    """Which of ``texts`` a cascade with ``whole_windows`` screens (the rest the classifier reads
+    whole), and a few words saying so: every text when ``whole_windows`` is 0, else those longer
+    than that many of the classifier's windows, counted in its own tokens as the runtime does."""
+    if whole_windows <= 0:
+        return np.ones(len(texts), dtype=bool), "every row"
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.normalize import normalize
+
+    teacher = OnnxInjectionDetector.load(injection_dir, verify=False)
+    bound = whole_windows * teacher.model.content_length
+    counts = teacher.count_tokens([normalize(t, homoglyphs=teacher.homoglyphs).text for t in texts])
+    return np.array([n > bound for n in counts], dtype=bool), f"rows over {bound} classifier tokens"
+
+
 def build(
     pii_dir: Path,
     injection_dir: Path,
@@ -335,8 +373,19 @@ def build(
     layers = p.pool_layers or default_pool_layers(len(layer_outputs(base)))
     with_features, dim = add_features(base, layers)
     frames = {}
+    which = "every row"
     for split, n in (("train", p.train_rows), ("val", p.val_rows)):
         frame = pd.read_parquet(data_dir / f"{split}.parquet")
+        if split == "val" and p.whole_windows:
+            # escalate is chosen on the rows the cascade screens: every long validation row,
+            # not the few a sample of all rows holds (its 99 % point then rests on 1-2 attacks)
+            long_rows, which = screened_rows(
+                frame["text"].astype(str).tolist(), injection_dir, p.whole_windows
+            )
+            if long_rows.any():
+                frame = frame[long_rows]
+            else:  # no validation row is long enough: hold the screen to every row
+                which = f"every row (none is {which[5:]})"
         frames[split] = frame.sample(n=min(n, len(frame)), random_state=p.seed).reset_index(drop=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "features"
@@ -349,10 +398,15 @@ def build(
         data = {}
         for split, frame in frames.items():
             cached = cache / f"{split}.npz" if cache else None
-            if cached is not None and cached.is_file():
-                data[split] = dict(np.load(cached))
+            texts = frame["text"].astype(str).tolist()
+            key = texts_key(texts)
+            found = dict(np.load(cached)) if cached is not None and cached.is_file() else None
+            if found is not None and cache_fits(found, key, len(texts)):
+                data[split] = found
             else:
-                data[split] = window_rows(staged, injection_dir, frame["text"].astype(str).tolist())
+                if found is not None:
+                    log.info("%s: cached windows are of other rows, recomputing", cached)
+                data[split] = {**window_rows(staged, injection_dir, texts), "key": np.array(key)}
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     np.savez(cached, **data[split])
@@ -372,6 +426,7 @@ def build(
     if not caught.any():  # a classifier that flags none: hold the screen to every attack
         caught, over = yv == 1, "every attack (the classifier flags none)"
     keep = caught | (yv == 0)
+    over = f"{which}: benign rows and {over}"
     cascade = choose_escalate(yv[keep].astype(int), screen_v[keep], p.cascade_recall, lowest)
     manifest = {
         "name": "onepass",
@@ -391,8 +446,8 @@ def build(
                 "cascade": {
                     **cascade,
                     "context": p.cascade_context,
-                    "source": f"validation ({int(keep.sum())} rows of {data_dir / 'val.parquet'}: "
-                    f"benign rows and {over})",
+                    "whole_windows": p.whole_windows,
+                    "source": f"validation ({int(keep.sum())} rows of {data_dir / 'val.parquet'}, {over})",
                 },
                 "escalation_curve": escalation_curve(yv[keep].astype(int), screen_v[keep]),
                 "escalation_curve_all_attacks": escalation_curve(yv, screen_v),
@@ -431,6 +486,17 @@ def build(
     return full
 
 
+def whole_note(cascade: dict[str, Any]) -> str:
+    n = int(cascade.get("whole_windows", 0))
+    if not n:
+        return ""
+    return (
+        f" A text that fits {n} of the classifier's windows skips the screen: the classifier reads it whole and"
+        " its verdict is the classifier's exactly (a short check costs one window per model either way, and"
+        " the two run side by side); the screen reads documents, where the time goes."
+    )
+
+
 def render_card(manifest: dict[str, Any]) -> str:
     """The folder's README: what the graph is, how the Guard uses it, how it was made."""
     inj, pii = manifest["heads"]["injection"], manifest["heads"]["pii"]
@@ -450,7 +516,7 @@ def render_card(manifest: dict[str, Any]) -> str:
   from the tagger exactly as without this folder; for injection it is a cascade. Every window the screen
   scores at or above `escalate` = {cascade["escalate"]:.4f} is scored again by the injection classifier
   (`{manifest["teachers"]["injection"]["version"]}`) on that window's characters widened by
-  {cascade.get("context", 0.0):g} window lengths on each side (a short text: all of it), and its score decides. The
+  {cascade.get("context", 0.0):g} window lengths on each side (a short text: all of it), and its score decides.{whole_note(cascade)} The
   screen alone never blocks: `escalate` lies below the classifier's lowest operating point and the
   operating points are the classifier's ({", ".join(f"{k} {v:.3f}" for k, v in inj["thresholds"].items())}).
 - **Cost and what it gives up**: a window the screen passes costs the tagger's pass plus a few matrix
@@ -460,7 +526,7 @@ def render_card(manifest: dict[str, Any]) -> str:
   {100 * cascade["escalated_benign"]:.1f} % of the benign rows with them.
 - **Training**: {sc["trained_on"]}; {sc["epochs"]} epochs. Only train-role rows; `escalate` on the
   validation split; no eval-only set was used.
-- **Windows**: {manifest["max_length"]} tokens (the tagger's), consecutive windows share 32 tokens.
+- **Windows**: {manifest["max_length"]} tokens (the tagger's), consecutive windows share 16 tokens.
 - **Labels**: injection BENIGN / INJECTION; PII {", ".join(t[2:] for t in pii["labels"] if t.startswith("B-"))}.
 - **Version**: `{manifest["version"]}`; sha256 of every file in `manifest.json`, verified at load.
 

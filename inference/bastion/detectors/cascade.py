@@ -17,6 +17,14 @@ teacher's would otherwise hand it an attack cut off from the document around it 
 validation, 19 of the 28 attacks run 7 catches and a 128-token screen's cascade lost were such
 cuts). A short text is then read whole, exactly as the teacher alone reads it.
 
+A text the teacher reads in at most ``whole_tokens`` of its tokens skips the screen: the teacher
+scores it whole, so its verdict is the teacher's exactly. A short check costs one window per
+model whichever way, and the two run side by side in a Guard, so screening it saves no time;
+it only loses the screen's misses (on validation and the eval sets those were short texts:
+CyberSecEval, promptmap). The screen is for documents, where the time goes. The teacher runs
+on the short texts before the first stage is asked for the long ones, so in a Guard it reads
+them while the PII side computes the shared pass.
+
 Each window is scored on its own by both models, so a text's score never depends on the
 other texts in a call.
 """
@@ -28,7 +36,10 @@ from typing import Protocol
 
 from bastion.detectors.onnx_classifier import ScoringDetector
 from bastion.errors import ConfigError
-from bastion.normalize import normalize
+from bastion.normalize import Normalized, normalize
+
+# (text index, char start of the teacher's read, its fold map back to the text)
+Job = tuple[int, int, Normalized]
 
 
 class WindowScorer(Protocol):
@@ -48,7 +59,8 @@ class CascadeInjectionDetector(ScoringDetector):
 
     A text's score is the teacher's best over its escalated windows (span: the teacher's best
     window inside them), else the first stage's best (below ``escalate``, so below every
-    threshold). Thresholds and operating points are the second stage's.
+    threshold). A text of at most ``whole_tokens`` teacher tokens is the teacher's alone.
+    Thresholds and operating points are the second stage's.
 
     >>> from bastion.detectors.onepass import load_onepass_detectors  # doctest: +SKIP
     >>> inj, pii = load_onepass_detectors("models")  # a cascade when the manifest names one  # doctest: +SKIP
@@ -66,12 +78,16 @@ class CascadeInjectionDetector(ScoringDetector):
         escalate: float,
         name: str = "injection_model",
         context: float = 0.0,
+        whole_tokens: int = 0,
     ) -> None:
         thresholds = dict(getattr(second, "thresholds", {}) or {"default": 0.5})
         lowest = min(thresholds.values())
         if not 0.0 <= context <= 10.0:
             raise ConfigError(f"cascade context {context} must lie in [0, 10] (window lengths per side)")
         self.context = float(context)
+        if isinstance(whole_tokens, bool) or not isinstance(whole_tokens, int) or whole_tokens < 0:
+            raise ConfigError(f"cascade whole_tokens must be an integer >= 0, got {whole_tokens!r}")
+        self.whole_tokens = whole_tokens
         if not 0.0 <= escalate <= lowest:
             raise ConfigError(
                 f"cascade escalate {escalate} must lie in [0, {lowest}] (the second stage's lowest "
@@ -92,33 +108,54 @@ class CascadeInjectionDetector(ScoringDetector):
 
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
         """(score, char start, char end) per text; -1 if empty. See the class docstring."""
-        out: list[tuple[float, int, int]] = []
+        out: list[tuple[float, int, int]] = [(-1.0, 0, 0)] * len(texts)
         subs: list[str] = []
-        jobs: list[tuple[int, int, object]] = []  # (text index, window char start, fold map)
-        for ti, (text, windows) in enumerate(zip(texts, self.first.window_scores(texts), strict=True)):
+        jobs: list[Job] = []
+        screened = list(range(len(texts)))
+        if self.whole_tokens:
+            counts = self.second.count_tokens(texts)
+            screened = [i for i, n in enumerate(counts) if n > self.whole_tokens]
+            for ti in (i for i, n in enumerate(counts) if 0 < n <= self.whole_tokens):
+                self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
+            # the teacher reads the short texts now, while the shared pass runs elsewhere
+            decided = self._decide(subs, jobs, {})
+            subs, jobs = [], []
+        else:
+            decided = {}
+        long_texts = [texts[i] for i in screened]
+        for ti, text, windows in zip(screened, long_texts, self.first.window_scores(long_texts), strict=True):
             best = (-1.0, 0, 0)
             for w in windows:
                 if w[0] > best[0]:
                     best = w
-            out.append(best)
+            out[ti] = best
             spans = [(cs, ce) for p, cs, ce in windows if p >= self.escalate]
             for cs, ce in widened(spans, len(text), self.context):
-                # texts arrive in the first stage's fold; the teacher reads its own
-                folded = normalize(text[cs:ce], homoglyphs=self._second_fold)
-                subs.append(folded.text)
-                jobs.append((ti, cs, folded))
-        if not subs:
-            return out
-        decided: dict[int, tuple[float, int, int]] = {}
-        for (ti, cs, folded), (p, s, e) in zip(jobs, self.second.scores(subs), strict=True):
-            if p < 0:
-                continue
-            s, e = folded.to_original(s, e)  # type: ignore[attr-defined]
-            if ti not in decided or p > decided[ti][0]:
-                decided[ti] = (p, cs + s, cs + e)
+                self._queue(text, ti, cs, ce, subs, jobs)
+        decided = self._decide(subs, jobs, decided)
         for ti, verdict in decided.items():
             out[ti] = verdict
         return out
+
+    def _queue(self, text: str, ti: int, cs: int, ce: int, subs: list[str], jobs: list[Job]) -> None:
+        # texts arrive in the first stage's fold; the teacher reads its own
+        folded = normalize(text[cs:ce], homoglyphs=self._second_fold)
+        subs.append(folded.text)
+        jobs.append((ti, cs, folded))
+
+    def _decide(
+        self, subs: list[str], jobs: list[Job], decided: dict[int, tuple[float, int, int]]
+    ) -> dict[int, tuple[float, int, int]]:
+        """The teacher's best window per text over ``subs``, merged into ``decided``."""
+        if not subs:
+            return decided
+        for (ti, cs, folded), (p, s, e) in zip(jobs, self.second.scores(subs), strict=True):
+            if p < 0:
+                continue
+            s, e = folded.to_original(s, e)
+            if ti not in decided or p > decided[ti][0]:
+                decided[ti] = (p, cs + s, cs + e)
+        return decided
 
 
 def widened(spans: Sequence[tuple[int, int]], n: int, context: float) -> list[tuple[int, int]]:

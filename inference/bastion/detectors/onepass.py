@@ -41,6 +41,7 @@ from bastion.casefeatures import case_ids
 from bastion.detectors.onnx_classifier import ScoringDetector, injection_index
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
+    TAGGER_OVERLAP,
     OnnxTextModel,
     char_ranges,
     checked_texts,
@@ -147,7 +148,7 @@ class OnePassModel(OnnxTextModel):
         *,
         threads: int | None = None,
         verify: bool = True,
-        overlap: int | None = DEFAULT_OVERLAP,
+        overlap: int | None = TAGGER_OVERLAP,
         cache_entries: int = DEFAULT_CACHE_ENTRIES,
         cache_tokens: int = DEFAULT_CACHE_TOKENS,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -366,7 +367,7 @@ def load_onepass_detectors(
     *,
     threads: int | None = None,
     verify: bool = True,
-    overlap: int | None = DEFAULT_OVERLAP,
+    overlap: int | None = TAGGER_OVERLAP,
     cascade: bool = True,
     pii_min_score: float | None = None,
     workers: int = 1,
@@ -378,8 +379,10 @@ def load_onepass_detectors(
     When the injection head's manifest entry names a ``cascade`` (an ``escalate`` score chosen
     on validation) and ``models_dir/injection`` holds the separate classifier, the injection
     detector is a :class:`~bastion.detectors.cascade.CascadeInjectionDetector`: the student
-    screens every window and the classifier rescores the suspicious ones (``cascade=False``:
-    the student alone). ``pii_min_score``: see :class:`OnePassPIIDetector`.
+    screens every window and the classifier rescores the suspicious ones; texts that fit the
+    cascade's ``whole_windows`` classifier windows are the classifier's alone (``cascade=False``:
+    the student alone). ``overlap``: the one-pass model's windows (a tagger's, 16 tokens); the
+    classifier keeps its own. ``pii_min_score``: see :class:`OnePassPIIDetector`.
 
     >>> load_onepass_detectors("/nonexistent") is None
     True
@@ -394,7 +397,6 @@ def load_onepass_detectors(
         second,
         threads=threads,
         verify=verify,
-        overlap=overlap,
         pii_min_score=pii_min_score,
         workers=workers,
     )
@@ -412,7 +414,8 @@ def with_cascade(
 ) -> tuple[ScoringDetector, OnePassPIIDetector]:
     """``model``'s (injection, pii) detectors; the injection one is a
     :class:`~bastion.detectors.cascade.CascadeInjectionDetector` over the classifier in
-    ``classifier_dir`` when the manifest names a ``cascade`` and that folder holds a model."""
+    ``classifier_dir`` when the manifest names a ``cascade`` and that folder holds a model
+    (loaded with ``threads``, ``verify``, ``overlap``: the classifier's, ``workers``)."""
     injection, pii = model.detectors(pii_min_score=pii_min_score)
     spec = model.heads["injection"].extra.get("cascade")
     if not spec or classifier_dir is None or not (Path(classifier_dir) / "manifest.json").is_file():
@@ -423,14 +426,25 @@ def with_cascade(
     try:
         escalate = float(spec["escalate"])
         context = float(spec.get("context", 0.0))
+        whole = spec.get("whole_windows", 0)
+        if isinstance(whole, bool) or not isinstance(whole, int) or whole < 0:
+            raise ValueError(f"whole_windows must be an integer >= 0, got {whole!r}")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelLoadError(
-            f"{model.folder}: manifest cascade needs a numeric 'escalate' (and 'context'): {spec!r}"
+            f"{model.folder}: manifest cascade needs a numeric 'escalate' (and 'context', "
+            f"'whole_windows'): {spec!r}"
         ) from exc
     teacher = OnnxInjectionDetector.load(
         classifier_dir, threads=threads, verify=verify, overlap=overlap, workers=workers
     )
     try:
-        return CascadeInjectionDetector(injection, teacher, escalate=escalate, context=context), pii
+        return CascadeInjectionDetector(
+            injection,
+            teacher,
+            escalate=escalate,
+            context=context,
+            # texts that fit this many of the classifier's windows skip the screen
+            whole_tokens=whole * teacher.model.content_length,
+        ), pii
     except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
         raise ModelLoadError(f"{model.folder}: cascade does not fit {classifier_dir}: {exc}") from exc

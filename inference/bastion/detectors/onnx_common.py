@@ -49,8 +49,13 @@ from bastion.threads import LocalPool
 KNOWN_INPUTS = frozenset({"input_ids", "attention_mask", "token_type_ids", "case_ids"})
 # Rank of the first output per task: (batch, labels) or (batch, sequence, labels).
 OUTPUT_RANK = {"text-classification": 2, "token-classification": 3}
-# Tokens shared by consecutive windows of a long text (see OnnxTextModel).
+# Tokens shared by consecutive windows of a long text (see OnnxTextModel): the classifiers'.
 DEFAULT_OVERLAP = 32
+# The taggers' (PII, and the one-pass model built on one): a token keeps the prediction of the
+# window where it is farthest from a cut, so 16 still gives it 8 tokens of context each side.
+# PII span F1 on 36 long documents of validation rows (6 KB each, 3,100 gold spans, the
+# shipped tagger): overlap 32 0.765, 16 0.769, 8 0.767, 0 0.746; 16 reads 13 % fewer tokens.
+TAGGER_OVERLAP = 16
 # Lone surrogates (from invalid UTF-8 decoded with surrogateescape) make tokenizers raise.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # On a batch-invariant graph, windows of at most this many content tokens share padded
@@ -158,7 +163,9 @@ class OnnxTextModel:
     half (every token of a long text ran twice); an overlap of 32 tokens still puts any
     span of up to 32 tokens wholly inside one window and gives every token at least 16
     tokens of context on each side, at 1.15x (injection) / 1.34x (PII) the work of one
-    pass instead of 2x. ``overlap=None`` keeps the manifest's stride.
+    pass instead of 2x; taggers default to :data:`TAGGER_OVERLAP` (16: 1.15x the work of
+    one pass, the same span F1 on long documents). ``overlap=None`` keeps the manifest's
+    stride.
 
     ``workers`` > 1 runs that many windows at once (each still alone, so results do not
     change; onnxruntime releases the GIL): on a small CPU several one-thread runs side by

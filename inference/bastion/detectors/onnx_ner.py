@@ -26,7 +26,7 @@ import numpy as np
 from bastion.casefeatures import case_ids
 from bastion.detectors.explanation import Explanation
 from bastion.detectors.onnx_common import (
-    DEFAULT_OVERLAP,
+    TAGGER_OVERLAP,
     OnnxTextModel,
     char_ranges,
     checked_texts,
@@ -348,7 +348,7 @@ class OnnxNERDetector(TaggerDetector):
         batch_size: int = 16,
         verify: bool = True,
         validate: bool = True,
-        overlap: int | None = DEFAULT_OVERLAP,
+        overlap: int | None = TAGGER_OVERLAP,
         batch_invariant: bool = True,
         min_score: float | None = None,
         workers: int = 1,
