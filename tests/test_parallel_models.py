@@ -96,23 +96,48 @@ def test_a_single_model_needs_no_pool():
 
 
 def _threads_of(guard: Guard) -> dict[str, tuple[int, int]]:
-    """(intra-op threads, windows run at once) of each model detector."""
-    return {
-        d.name: (d.model.session.get_session_options().intra_op_num_threads, d.model.workers)
-        for d in guard.detectors
-        if d.kind == "model"
-    }
+    """(intra-op threads, windows run at once) of each model detector (a cascade: of both stages)."""
+
+    def of(model) -> tuple[int, int]:
+        return model.session.get_session_options().intra_op_num_threads, model.workers
+
+    out = {}
+    for d in guard.detectors:
+        if d.kind != "model":
+            continue
+        if hasattr(d, "second"):  # CascadeInjectionDetector: the screen's model and the classifier's
+            out[d.name] = of(d.first.model)
+            out[f"{d.name} > classifier"] = of(d.second.model)
+        else:
+            out[d.name] = of(d.model)
+    return out
 
 
-def test_the_shipped_guard_shares_the_cores_between_its_models():
+def test_the_shipped_guard_shares_the_cores_between_its_models(tmp_path):
+    from bastion.guard import default_models_dir
+
     half, cores = max(1, available_cores() // 2), available_cores()
-    assert _threads_of(Guard.default(on_model_error="raise")) == {
+    shipped = default_models_dir()
+    separate = tmp_path / "models"
+    separate.mkdir()
+    for kind in ("pii", "injection"):
+        (separate / kind).symlink_to(shipped / kind, target_is_directory=True)
+    # the two separate models side by side, half the cores' windows each
+    assert _threads_of(Guard.default(separate, on_model_error="raise")) == {
         "pii_model": (1, half),
         "injection_model": (1, half),
     }
-    assert _threads_of(Guard.default(tasks=("pii",))) == {"pii_model": (1, cores)}
+    assert _threads_of(Guard.default(separate, tasks=("pii",))) == {"pii_model": (1, cores)}
     # an explicit thread count is kept, one window at a time
-    assert set(_threads_of(Guard.default(threads=3)).values()) == {(3, 1)}
+    assert set(_threads_of(Guard.default(separate, threads=3)).values()) == {(3, 1)}
+    if (shipped / "onepass" / "manifest.json").is_file():
+        # one shared pass with every core's windows; its cascade's classifier likewise (it runs
+        # beside the shared pass on short texts, after it on the escalated windows of long ones)
+        assert _threads_of(Guard.default(on_model_error="raise")) == {
+            "pii_model": (1, cores),
+            "injection_model": (1, cores),
+            "injection_model > classifier": (1, cores),
+        }
 
 
 LONG = " ".join(["Ann Lee met Bob Stone in Paris and wrote to ann.lee@example.com."] * 120)

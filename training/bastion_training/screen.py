@@ -22,7 +22,7 @@ score on each window of train-role rows (what the cascade will ask it), ``escala
 chosen on the validation split.
 
     python -m bastion_training.screen --pii models/pii --injection models/injection \\
-        --data data/processed/injection --out artifacts/models/screen
+        --data data/processed/injection --out models/onepass --cache artifacts/screen_cache
 """
 
 from __future__ import annotations
@@ -521,7 +521,7 @@ def render_card(manifest: dict[str, Any]) -> str:
   operating points are the classifier's ({", ".join(f"{k} {v:.3f}" for k, v in inj["thresholds"].items())}).
 - **Cost and what it gives up**: a window the screen passes costs the tagger's pass plus a few matrix
   products instead of two encoder passes; an attack the classifier would flag is lost only when the
-  screen scores all its windows below `escalate`. On validation ({cascade["source"]}) the screen passes
+  screen scores all its windows below `escalate`. On {cascade["source"]} the screen passes
   {100 * cascade["recall"]:.1f} % of the classifier's catches on and escalates
   {100 * cascade["escalated_benign"]:.1f} % of the benign rows with them.
 - **Training**: {sc["trained_on"]}; {sc["epochs"]} epochs. Only train-role rows; `escalate` on the
