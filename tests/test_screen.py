@@ -82,6 +82,28 @@ def test_features_are_masked_means_and_leave_the_tagger_unchanged(models: Path) 
     np.testing.assert_allclose(feats[1], alone, rtol=1e-5, atol=1e-5)
 
 
+def test_max_layers_add_the_masked_max_over_tokens(models: Path) -> None:
+    base = onnx.load(str(models / "pii" / "model.onnx"))
+    names = screen.layer_outputs(base)
+    grafted, dim = screen.add_features(base, (1,), max_layers=(0, 1))
+    assert dim == 32 * 4
+    probe = onnx.ModelProto()
+    probe.CopyFrom(grafted)
+    for name in names.values():
+        probe.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    rows = [[2, 5, 9, 11, 3], [2, 7, 3]]
+    feats, h0, h1 = _session(probe).run([screen.FEATURES, names[0], names[1]], _feeds(rows))
+    for i, r in enumerate(rows):
+        n = len(r)
+        want = np.concatenate([h1[i, :n].mean(0), h0[i, :n].max(0), h1[i, :n].max(0), h1[i, 0]])
+        np.testing.assert_allclose(feats[i], want, rtol=1e-5, atol=1e-5)
+    # the padded row's max ignores the padding: the same features as the row alone
+    alone = _session(grafted).run([screen.FEATURES], _feeds([rows[1]]))[0][0]
+    np.testing.assert_allclose(feats[1], alone, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="max layers"):
+        screen.add_features(base, (1,), max_layers=(4,))
+
+
 @pytest.mark.parametrize("layers", [(), (0, 5)])
 def test_pool_layers_must_exist(models: Path, layers: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="pool layers"):
@@ -189,6 +211,12 @@ def test_build_writes_a_one_pass_folder_whose_pii_side_is_the_tagger(models: Pat
 )
 def test_a_feature_cache_is_used_only_for_its_own_rows(found: dict, fits: bool) -> None:
     assert screen.cache_fits(found, "k1", 3) is fits
+
+
+@pytest.mark.parametrize(("width", "fits"), [(8, True), (6, False)])
+def test_a_feature_cache_of_other_features_is_not_used(width: int, fits: bool) -> None:
+    found = {"rows": np.array([0, 1, 2]), "X": np.zeros((3, width), np.float32)}
+    assert screen.cache_fits(found, "k1", 3, dim=8) is fits
 
 
 def test_texts_key_depends_on_text_and_order() -> None:

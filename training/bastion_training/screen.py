@@ -54,6 +54,9 @@ class ScreenParams:
     """How the head is built and trained (``screen`` section of params.yaml)."""
 
     pool_layers: tuple[int, ...] | None = None  # None: every second layer, ending at the last
+    # layers whose attention-masked max over tokens is a feature too: a mean over 128 tokens
+    # dilutes one attack sentence in a window of benign prose, a max keeps it
+    max_layers: tuple[int, ...] = ()
     hidden: int = 256
     epochs: int = 30
     lr: float = 1e-3
@@ -80,6 +83,7 @@ class ScreenParams:
             raise ValueError(f"unknown screen params: {sorted(unknown)}")
         if raw.get("pool_layers") is not None:
             raw["pool_layers"] = tuple(int(x) for x in raw["pool_layers"])
+        raw["max_layers"] = tuple(int(x) for x in raw.get("max_layers") or ())
         return cls(**raw)
 
 
@@ -107,17 +111,22 @@ def default_pool_layers(n_layers: int) -> tuple[int, ...]:
     return tuple(range(n_layers - 1, -1, -2))[::-1]
 
 
-def add_features(model: onnx.ModelProto, layers: Sequence[int]) -> tuple[onnx.ModelProto, int]:
+def add_features(
+    model: onnx.ModelProto, layers: Sequence[int], max_layers: Sequence[int] = ()
+) -> tuple[onnx.ModelProto, int]:
     """A copy of ``model`` with one more output, ``screen_features`` ``[batch, dim]``: the
-    attention-masked mean of each of ``layers``' outputs and the last of them's first
-    ([CLS]) vector, concatenated. The original outputs and every existing node are kept
-    as they are, so the tagger's logits do not change. Returns the model and ``dim``."""
+    attention-masked mean of each of ``layers``' outputs, the attention-masked max over tokens
+    of each of ``max_layers``', and the last of ``layers``' first ([CLS]) vector, concatenated.
+    The original outputs and every existing node are kept as they are, so the tagger's logits
+    do not change. Returns the model and ``dim``."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
     names = layer_outputs(out)
-    missing = [layer for layer in layers if layer not in names]
+    missing = [layer for layer in (*layers, *max_layers) if layer not in names]
     if missing or not layers:
-        raise ValueError(f"pool layers {list(layers)} not all in the graph's layers {sorted(names)}")
+        raise ValueError(
+            f"pool layers {list(layers)} / max layers {list(max_layers)} not all in the graph's layers {sorted(names)}"
+        )
     g = out.graph
     p = "screen/"
     g.initializer.extend(
@@ -125,6 +134,8 @@ def add_features(model: onnx.ModelProto, layers: Sequence[int]) -> tuple[onnx.Mo
             numpy_helper.from_array(np.array([1], dtype=np.int64), p + "axis1"),
             numpy_helper.from_array(np.array([2], dtype=np.int64), p + "axis2"),
             numpy_helper.from_array(np.array(0, dtype=np.int64), p + "first"),
+            numpy_helper.from_array(np.array(1.0, dtype=np.float32), p + "one"),
+            numpy_helper.from_array(np.array(1e4, dtype=np.float32), p + "big"),
         ]
     )
     nodes = [
@@ -142,13 +153,26 @@ def add_features(model: onnx.ModelProto, layers: Sequence[int]) -> tuple[onnx.Mo
             helper.make_node("Div", [q + "sum", p + "count"], [q + "mean"]),
         ]
         parts.append(q + "mean")
+    if max_layers:
+        # padding positions sit 1e4 below anything a LayerNorm output reaches
+        nodes += [
+            helper.make_node("Sub", [p + "one", p + "mask3"], [p + "pad3"]),
+            helper.make_node("Mul", [p + "pad3", p + "big"], [p + "penalty"]),
+        ]
+    for layer in max_layers:
+        q = f"{p}max{layer}/"
+        nodes += [
+            helper.make_node("Sub", [names[layer], p + "penalty"], [q + "masked"]),
+            helper.make_node("ReduceMax", [q + "masked"], [q + "max"], axes=[1], keepdims=0),
+        ]
+        parts.append(q + "max")
     nodes.append(helper.make_node("Gather", [names[layers[-1]], p + "first"], [p + "cls"], axis=1))
     parts.append(p + "cls")
     nodes.append(helper.make_node("Concat", parts, [FEATURES], axis=1))
     g.node.extend(nodes)
     g.output.append(helper.make_tensor_value_info(FEATURES, TensorProto.FLOAT, ["batch", "features"]))
     hidden = _hidden_size(out, names[layers[-1]])
-    return out, hidden * (len(layers) + 1)
+    return out, hidden * (len(layers) + len(max_layers) + 1)
 
 
 def _hidden_size(model: onnx.ModelProto, tensor: str) -> int:
@@ -327,9 +351,13 @@ def texts_key(texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def cache_fits(found: dict[str, np.ndarray], key: str, n_texts: int) -> bool:
-    """Whether cached windows belong to these rows: by digest, or for a cache written before
-    digests were kept, by its row indices covering exactly ``n_texts`` texts."""
+def cache_fits(found: dict[str, np.ndarray], key: str, n_texts: int, dim: int | None = None) -> bool:
+    """Whether cached windows belong to these rows and features: by digest, or for a cache
+    written before digests were kept, by its row indices covering exactly ``n_texts`` texts
+    and (given ``dim``) features of that width."""
+    X = found.get("X")
+    if dim is not None and (X is None or X.ndim != 2 or X.shape[1] != dim):
+        return False
     if "key" in found:
         return str(found["key"]) == key
     rows = found.get("rows")
@@ -362,6 +390,7 @@ def build(
 ) -> dict[str, Any]:
     """Graft, distil, choose ``escalate`` on validation and write the one-pass folder."""
     import pandas as pd
+    from bastion.detectors.onnx_common import TAGGER_OVERLAP
 
     from bastion_training.export import ONEPASS_DECISION_KEYS, write_model_folder
     from bastion_training.export_onepass import choose_escalate, escalation_curve
@@ -371,7 +400,7 @@ def build(
     inj_manifest = json.loads((injection_dir / "manifest.json").read_text(encoding="utf-8"))
     base = onnx.load(str(pii_dir / "model.onnx"))
     layers = p.pool_layers or default_pool_layers(len(layer_outputs(base)))
-    with_features, dim = add_features(base, layers)
+    with_features, dim = add_features(base, layers, p.max_layers)
     frames = {}
     which = "every row"
     for split, n in (("train", p.train_rows), ("val", p.val_rows)):
@@ -399,9 +428,10 @@ def build(
         for split, frame in frames.items():
             cached = cache / f"{split}.npz" if cache else None
             texts = frame["text"].astype(str).tolist()
-            key = texts_key(texts)
+            # the digest covers the rows and what was read of them (layers, windows)
+            key = texts_key([*texts, f"layers={layers} max={p.max_layers} overlap={TAGGER_OVERLAP}"])
             found = dict(np.load(cached)) if cached is not None and cached.is_file() else None
-            if found is not None and cache_fits(found, key, len(texts)):
+            if found is not None and cache_fits(found, key, len(texts), dim):
                 data[split] = found
             else:
                 if found is not None:
@@ -462,6 +492,7 @@ def build(
         },
         "screen": {
             "pool_layers": list(layers),
+            "max_layers": list(p.max_layers),
             "features": dim,
             "hidden": p.hidden,
             "trained_on": f"{len(tr['rows'])} windows of {len(frames['train'])} train rows of "
@@ -505,11 +536,12 @@ def render_card(manifest: dict[str, Any]) -> str:
         f"| {100 * p['recall_target']:.0f} % | {p['escalate']:.4f} | {100 * p['escalated_benign']:.1f} % |"
         for p in inj["escalation_curve"]["points"]
     )
+    maxed = f" the masked max over tokens of layers {sc['max_layers']}" if sc.get("max_layers") else ""
     return f"""# bastion one-pass model: the PII tagger with an injection screen
 
 - **What it is**: the shipped PII tagger's int8 ONNX graph (`{manifest["trunk"]["version"]}`, every node,
   weight and output as shipped; its `model.onnx` sha256 was `{manifest["trunk"]["files"]["model.onnx"]}`)
-  with a small head added on top: the attention-masked mean of encoder layers {sc["pool_layers"]} and the
+  with a small head added on top: the attention-masked mean of encoder layers {sc["pool_layers"]},{maxed} and the
   last one's [CLS] vector ({sc["features"]} features) feed a {sc["hidden"]}-unit ReLU layer and two logits
   (`seq_logits`, fp32). One encoder pass serves both: the tagger's `logits` and the screen's score.
 - **How `Guard.default` uses it** (when it sits in `models/onepass` beside `models/injection`): PII comes
