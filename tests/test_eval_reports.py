@@ -179,6 +179,36 @@ def test_measure_throughput_runs_every_guard_on_the_same_texts():
     assert measure_throughput({"a": a}, []) == {}
 
 
+def test_measure_throughput_empties_one_pass_caches_before_each_pass():
+    """A one-pass model answers a text it has seen from its cache; every timed pass must pay
+    for its encoder passes, so each pass starts with the caches of every one-pass model the
+    guard runs (the PII detector's, a cascade's first stage) empty."""
+    from types import SimpleNamespace
+
+    events: list[str] = []
+
+    class Model:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def clear_cache(self) -> None:
+            events.append(f"clear {self.name}")
+
+    class Guard(_CountingGuard):
+        detectors = (
+            SimpleNamespace(model=Model("pii")),
+            SimpleNamespace(first=SimpleNamespace(model=Model("screen")), second=object()),
+            SimpleNamespace(),  # a regex detector: no model
+        )
+
+        def check_many(self, texts):
+            events.append("run")
+            return super().check_many(texts)
+
+    measure_throughput({"g": Guard()}, ["x"] * 16, repeats=2, batch=16)
+    assert events == ["run"] + ["clear pii", "clear screen", "run"] * 2
+
+
 class _LogGuard:
     def __init__(self, name: str, log: list[str]) -> None:
         self.name, self.log = name, log

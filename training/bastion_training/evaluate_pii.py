@@ -602,11 +602,25 @@ def plots(metrics: dict[str, Any], out_dir: Path) -> list[str]:
     return [str(out_dir / f) for f in PLOT_FILES]
 
 
+def clear_output_caches(guard: Any) -> None:
+    """Empty the per-text output cache of every one-pass model ``guard`` runs (its PII
+    detector's and its cascade's first stage), so a timed pass over texts seen before pays
+    for its encoder passes: the evaluation itself and each earlier pass run the same texts,
+    and a cache hit costs nothing (a one-pass Guard measured 1.81x Presidio so, against
+    0.79x for the separate models)."""
+    for det in getattr(guard, "detectors", ()):
+        for holder in (det, getattr(det, "first", None)):
+            clear = getattr(getattr(holder, "model", None), "clear_cache", None)
+            if callable(clear):
+                clear()
+
+
 def measure_throughput(
     guards: dict[str, Any], texts: Sequence[str], repeats: int = 2, batch: int = 16
 ) -> dict[str, float]:
     """texts/s of each guard on the same texts in one process (best of ``repeats`` passes
-    after a warm-up), so the ratio to Presidio is measured, not estimated.
+    after a warm-up, output caches emptied before each pass: :func:`clear_output_caches`),
+    so the ratio to Presidio is measured, not estimated.
 
     The guards take turns batch by batch (the order rotating), so a slow minute on this
     shared CPU slows every guard alike: timed one after another, Presidio's own speed
@@ -620,6 +634,8 @@ def measure_throughput(
         run_guard(g, texts[:32])
     best = dict.fromkeys(names, float("inf"))
     for _ in range(repeats):
+        for g in live.values():
+            clear_output_caches(g)
         spent = dict.fromkeys(names, 0.0)
         for k, b in enumerate(range(0, len(texts), batch)):
             chunk = texts[b : b + batch]
