@@ -299,6 +299,28 @@ def test_manifest_whole_windows_gives_short_texts_the_classifiers_verdict(
     assert inj.scores([long_text]) == screened.scores([long_text])
 
 
+def test_whole_windows_scores_do_not_depend_on_the_batch(models: Path, tmp_path: Path) -> None:
+    """Short texts (the classifier's, read whole) and long ones (screened) in one call score
+    exactly as each alone, in any order: one client's texts never move another's verdict."""
+    from bastion.detectors.onepass import load_onepass_detectors
+
+    inj, _ = load_onepass_detectors(
+        _with_cascade(models, tmp_path, 0.05, whole_windows=1, context=1.0), threads=1
+    )
+    long_texts = [" ".join(CORPUS[i:] + CORPUS[:i]) for i in range(3)]
+    texts = [*CORPUS[:6], *long_texts, ""]
+    counts = inj.second.count_tokens(texts)
+    assert any(0 < n <= inj.whole_tokens for n in counts) and any(n > inj.whole_tokens for n in counts)
+    alone = []
+    for t in texts:
+        inj.first.model.clear_cache()
+        alone.append(inj.scores([t])[0])
+    inj.first.model.clear_cache()
+    assert inj.scores(texts) == alone
+    inj.first.model.clear_cache()
+    assert inj.scores(texts[::-1]) == alone[::-1]
+
+
 @pytest.mark.parametrize("whole", [-1, 0.5, "1"])
 def test_manifest_whole_windows_must_be_a_count(models: Path, tmp_path: Path, whole: object) -> None:
     from bastion.detectors.onepass import load_onepass_detectors
