@@ -346,6 +346,23 @@ def hard_negative_texts(test: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(test[mask]["text"].astype(str)))
 
 
+def model_line(kind: str, manifest: dict) -> str:
+    """The report's first words on what was evaluated: the separate tagger, or the one-pass
+    folder ``Guard.default`` takes instead (whose PII head is a tagger's graph, named by its
+    ``trunk`` version).
+
+    >>> model_line("pii", {"version": "p1"})
+    'NER model `models/pii` version `p1`'
+    >>> model_line("onepass", {"version": "o1", "trunk": {"model": "pii", "version": "p1"}})
+    'One-pass folder `models/onepass` version `o1` (its PII head: the tagger `p1`)'
+    """
+    if kind == "pii":
+        return f"NER model `models/pii` version `{manifest['version']}`"
+    trunk = (manifest.get("trunk") or {}).get("version")
+    head = f" (its PII head: the tagger `{trunk}`)" if trunk else ""
+    return f"One-pass folder `models/{kind}` version `{manifest['version']}`{head}"
+
+
 def evaluated_manifest(models_dir: Path) -> tuple[str, dict]:
     """Which model's PII spans the main system reports, and its manifest: ``Guard.default``
     takes the one-pass student's token head when ``models_dir/onepass`` holds one, so
@@ -492,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "model_version": manifest["version"],
         "pii_model": kind,
+        "model_line": model_line(kind, manifest),
         "cap": args.cap,
         "systems": results,
         "lang_cap": args.lang_cap,
@@ -507,7 +525,12 @@ def main(argv: list[str] | None = None) -> int:
     plots(read_report(out_dir), out_dir)
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
     md = markdown(
-        results, manifest["version"], args.cap, throughput, history_rows(out_dir / "history", first_sets)
+        results,
+        manifest["version"],
+        args.cap,
+        throughput,
+        history_rows(out_dir / "history", first_sets),
+        model=report["model_line"],
     )
     md += markdown_issue13(results, args.lang_cap)
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
@@ -544,7 +567,12 @@ def replace_throughput(out_dir: Path, version: str, throughput: dict[str, float]
     results = report["systems"]
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
     md = markdown(
-        results, version, report.get("cap"), throughput, history_rows(out_dir / "history", first_sets)
+        results,
+        version,
+        report.get("cap"),
+        throughput,
+        history_rows(out_dir / "history", first_sets),
+        model=report.get("model_line"),
     )
     md += markdown_issue13(results, report.get("lang_cap"))
     (out_dir / "summary.md").write_text(md, encoding="utf-8")
@@ -750,6 +778,8 @@ def markdown(
     cap: int | None,
     throughput: dict[str, float] | None = None,
     history: list[str] | None = None,
+    *,
+    model: str | None = None,
 ) -> str:
     """``summary.md`` up to the issue-13 sections: ``templates/pii_report.md`` with the tables
     filled, then one per-label table per set."""
@@ -803,7 +833,7 @@ def markdown(
         )
     text = render_template(
         "pii_report.md",
-        version=version,
+        model=model or f"NER model `models/pii` version `{version}`",
         cap=cap,
         **table_columns(systems),
         f1_rows=text_lines(f1_rows),
