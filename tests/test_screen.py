@@ -314,3 +314,22 @@ def test_one_pass_pii_min_score_outside_0_1_is_refused(models: Path, tmp_path: P
 def test_window_targets_use_the_label_only_where_it_is_the_windows(rows, teacher, labels, want) -> None:
     got = screen.window_targets(np.array(rows), np.array(teacher, np.float32), labels, 0.3)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_the_onepass_report_reads_a_screen_folders_depth_from_its_graph(models: Path, tmp_path: Path) -> None:
+    # a screen folder's manifest names its trunk by version only; the report's student line
+    # (layers, width) comes from the graph: 2 layers of width 32 in the tiny tagger
+    from bastion_training import report_onepass
+
+    folder = tmp_path / "screen"
+    folder.mkdir()
+    shutil.copy(models / "pii" / "model.onnx", folder / "model.onnx")
+    (folder / "manifest.json").write_text(json.dumps({"version": "s1", "quantization": "int8 dynamic"}))
+    assert report_onepass.graph_depth(folder / "model.onnx") == (2, 32)
+    info = report_onepass.student_info(folder / "manifest.json")
+    assert (info["layers"], info["hidden_size"]) == (2, 32)
+    assert report_onepass.quantization_text(info["quantization"]) == "int8 dynamic"
+    # a manifest that states them wins over the graph
+    (folder / "manifest.json").write_text(json.dumps({"version": "s1", "layers": 6, "hidden_size": 384}))
+    info = report_onepass.student_info(folder / "manifest.json")
+    assert (info["layers"], info["hidden_size"]) == (6, 384)

@@ -428,10 +428,17 @@ def _count(n: int | None, embeddings: int | None = None) -> str:
     return f"{size(n)} parameters{share}"
 
 
-def quantization_text(q: Mapping[str, Any] | None) -> str:
-    """``{"method": "dynamic", "activations": "u8", "weights": "s8", ...}`` in words."""
+def quantization_text(q: Mapping[str, Any] | str | None) -> str:
+    """``{"method": "dynamic", "activations": "u8", "weights": "s8", ...}`` in words; a
+    manifest that already words it (a screen folder copies its trunk's sentence) as it is.
+
+    >>> quantization_text("int8 dynamic")
+    'int8 dynamic'
+    """
     if not q:
         return "–"
+    if isinstance(q, str):
+        return q
     parts = [
         f"{q.get('method', '?')} int8",
         f"{q.get('activations', '?')} activations",
@@ -445,6 +452,21 @@ def quantization_text(q: Mapping[str, Any] | None) -> str:
     return ", ".join(parts)
 
 
+def graph_depth(graph: Path) -> tuple[int | None, int | None]:
+    """(encoder layers, width) of an exported encoder graph, read from its layers' output
+    LayerNorms; ``(None, None)`` when the graph has none."""
+    import onnx
+
+    from bastion_training.screen import _hidden_size, layer_outputs
+
+    model = onnx.load(str(graph), load_external_data=False)
+    try:
+        names = layer_outputs(model)
+    except ValueError:
+        return None, None
+    return len(names), _hidden_size(model, names[max(names)])
+
+
 def student_info(manifest_path: Path | None) -> dict[str, Any]:
     """The student's description from its manifest (and the graph beside it)."""
     if manifest_path is None or not manifest_path.is_file():
@@ -453,10 +475,14 @@ def student_info(manifest_path: Path | None) -> dict[str, Any]:
     graph = manifest_path.parent / "model.onnx"
     heads = m.get("heads") or {}
     counted = None if m.get("parameters") else onnx_parameters(graph)
+    layers, width = m.get("layers"), m.get("hidden_size")
+    if (layers is None or width is None) and graph.is_file():
+        # a screen folder's manifest describes its trunk by version only: read the graph
+        layers, width = layers or graph_depth(graph)[0], width or graph_depth(graph)[1]
     return {
         "version": m.get("version"),
-        "layers": m.get("layers"),
-        "hidden_size": m.get("hidden_size"),
+        "layers": layers,
+        "hidden_size": width,
         "max_length": m.get("max_length"),
         "stride": m.get("stride"),
         "quantization": m.get("quantization"),
@@ -589,7 +615,8 @@ def plot_curve(
                 label,
                 (p.latency_ratio, 100 * means[p.name]),
                 textcoords="offset points",
-                xytext=(5, 5),
+                # teachers below their star: a student as good sits right above it
+                xytext=(5, -12) if p.kind == "teachers" else (5, 5),
                 fontsize=7,
             )
         ax.axvline(0.6, linestyle="--", color="tab:green", linewidth=1, label="latency target 0.6×")
