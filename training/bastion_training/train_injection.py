@@ -26,7 +26,7 @@ from bastion_training.common import keep_encoder_layers, load_train_params, log,
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, seed_of
 from bastion_training.encoders import resolve_base
 from bastion_training.loop import Evaluation, finish_run, fit, focus_replay
-from bastion_training.metrics import binary_metrics, calibrate_thresholds, temperature_report
+from bastion_training.metrics import binary_metrics, by_origin, calibrate_thresholds, temperature_report
 
 
 def text_windows(
@@ -274,6 +274,7 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
     content = tok(train_texts, add_special_tokens=False, truncation=False)["input_ids"]
     size = p.max_length - tok.num_special_tokens_to_add(pair=False)
     val_content = tok(val_texts, add_special_tokens=False, truncation=False)["input_ids"]
+    val_sources = val_df["source"].astype(str).tolist() if "source" in val_df else [""] * len(val_df)
     sources = train_df["source"].astype(str).tolist() if p.balance_within_source else None
     weights = torch.tensor(row_weights(y_train, sources), dtype=torch.float32)
     ce = torch.nn.CrossEntropyLoss(reduction="none")
@@ -293,6 +294,8 @@ def train(params: dict[str, Any], data_dir: Path, out_dir: Path) -> dict[str, An
         val_logits = max_window_logits(model, tok, val_content, p.max_length, mil_cap)[0]
         probs = _softmax1(val_logits)
         m = binary_metrics(y_val, probs)
+        # logged beside the selection metric: the generator's own families share validation
+        m |= by_origin(y_val, probs, val_sources)
         return Evaluation((m["auc"], m["f1"]), m, m, (probs, val_logits))
 
     def save_best(ev: Evaluation) -> None:
