@@ -456,3 +456,24 @@ def test_replace_throughput_rewrites_only_the_speed_of_the_same_version(tmp_path
     assert json.loads((tmp_path / "timing.json").read_text())["throughput_eval_presidio"] == speed
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics_before
     assert (tmp_path / "summary.md").read_text() == md
+
+
+def test_replace_throughput_keeps_the_order_the_sets_ran_in(tmp_path):
+    import json
+    import shutil
+    from pathlib import Path
+
+    from bastion_training.evaluate_pii import replace_throughput
+
+    src = Path(__file__).resolve().parents[1] / "reports" / "pii"
+    for f in ("metrics.json", "timing.json"):
+        shutil.copy(src / f, tmp_path / f)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    first = next(iter(metrics["systems"].values()))
+    order = ["test", *sorted((k for k in first["sets"] if k != "test"), reverse=True)]
+    metrics["set_order"] = order
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics, sort_keys=True))
+    md = replace_throughput(tmp_path, metrics["model_version"], {"presidio (spaCy sm)": 100.0})
+    f1_table = md.split("## Micro F1 per set", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in f1_table.splitlines() if line.startswith("| ")][1:]
+    assert rows == order

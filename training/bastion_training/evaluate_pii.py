@@ -510,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_version": manifest["version"],
         "pii_model": kind,
         "model_line": model_line(kind, manifest),
+        # metrics.json is written with sorted keys: the order the sets were evaluated in, for rewrites
+        "set_order": list(next(iter(results.values()))["sets"]) if results else [],
         "cap": args.cap,
         "systems": results,
         "lang_cap": args.lang_cap,
@@ -555,6 +557,21 @@ def throughput_guards(full: Any, models_dir: str | Path, presidio: Any) -> dict[
     }
 
 
+def in_set_order(systems: dict[str, Any], order: Sequence[str]) -> dict[str, Any]:
+    """``systems`` with each one's ``sets`` in ``order`` (sets it does not name keep their
+    place after them): a report read back from its sorted JSON tables its sets as they ran.
+
+    >>> in_set_order({"a": {"sets": {"b": 1, "test": 2, "c": 3}}}, ["test", "c"])
+    {'a': {'sets': {'test': 2, 'c': 3, 'b': 1}}}
+    """
+    out = {}
+    for name, r in systems.items():
+        sets = r.get("sets") or {}
+        ordered = {k: sets[k] for k in order if k in sets} | {k: v for k, v in sets.items() if k not in order}
+        out[name] = {**r, "sets": ordered}
+    return out
+
+
 def replace_throughput(out_dir: Path, version: str, throughput: dict[str, float]) -> str:
     """Put a re-measured ``throughput`` into ``out_dir``'s report of model ``version`` and
     rewrite its summary; returns the summary. A report of another version is an error: its
@@ -564,7 +581,7 @@ def replace_throughput(out_dir: Path, version: str, throughput: dict[str, float]
         raise SystemExit(f"{out_dir} reports {report.get('model_version')!r}, the models are {version!r}")
     report["throughput_eval_presidio"] = throughput
     write_report(out_dir, report)
-    results = report["systems"]
+    results = in_set_order(report["systems"], report.get("set_order") or [])
     first_sets = list(next(iter(results.values()))["sets"]) if results else []
     md = markdown(
         results,
