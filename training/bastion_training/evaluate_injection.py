@@ -807,6 +807,31 @@ def history_rows(history_dir: Path) -> list[str]:
     return [row for *_, row in sorted(found, key=lambda t: (t[0], t[1]))]
 
 
+def model_line(manifest: dict) -> tuple[str, Any]:
+    """What the report evaluated and its operating points: the classifier folder, or the
+    one-pass folder ``Guard.default`` takes instead (its injection head a cascade whose
+    decisions, with a blend, use the blend's thresholds, else the classifier's).
+
+    >>> model_line({"version": "r7", "thresholds": {"default": 0.3}})
+    ('`models/injection` version `r7`', {'default': 0.3})
+    >>> cascade = {"blend": {"thresholds": {"default": 0.38}}}
+    >>> m = {"version": "o1", "heads": {"injection": {"cascade": cascade, "thresholds": {"default": 0.3}}},
+    ...      "teachers": {"injection": {"version": "r7"}}}
+    >>> model_line(m)
+    ('one-pass folder `models/onepass` version `o1` (injection: its screen and blend head with the classifier `r7`)', {'default': 0.38})
+    """
+    head = (manifest.get("heads") or {}).get("injection")
+    if not head:
+        return f"`models/injection` version `{manifest['version']}`", manifest.get("thresholds")
+    cascade = head.get("cascade") or {}
+    blend = cascade.get("blend")
+    teacher = ((manifest.get("teachers") or {}).get("injection") or {}).get("version")
+    parts = "its screen and blend head" if blend else "its screen"
+    line = f"one-pass folder `models/onepass` version `{manifest['version']}` (injection: {parts}"
+    line += f" with the classifier `{teacher}`)" if teacher else ")"
+    return line, (blend or {}).get("thresholds") or head.get("thresholds")
+
+
 def _version_row(version: str, r: dict[str, Any]) -> str:
     """A version's row of the "against earlier versions" table from its main system's result."""
     pg, per = r["piguard"], r["per_set"]
@@ -856,7 +881,7 @@ def markdown(
             obfuscation.append(f"| {s} | " + " | ".join(_fmt(row[k]) for k in kinds) + " |")
     text = render_template(
         "injection_report.md",
-        version=meta["version"],
+        model_line=meta.get("model_line") or f"`models/injection` version `{meta['version']}`",
         thresholds=meta["thresholds"],
         cap_default=meta["caps"]["default"] or "all",
         cap_slow=meta["caps"]["slow"],
@@ -994,10 +1019,12 @@ def main(argv: list[str] | None = None) -> int:
         r["targets"] = target_metrics(r)
     if latency:
         results[main_name]["targets"]["latency_ratio"] = latency.get("ratio_default", latency["ratio"])
+    line, thresholds = model_line(manifest)
     meta = {
         "version": manifest["version"],
+        "model_line": line,
         "model_made_at": manifest.get("created"),
-        "thresholds": manifest.get("thresholds"),
+        "thresholds": thresholds,
         "tfidf_threshold": tfidf_thr,
         "caps": {"default": args.cap, "slow": slow_cap, "val": args.val_cap},
         "sampling": "seeded (0), stratified by (lang, label), at least one row per stratum",

@@ -21,6 +21,15 @@ Training never touches eval-only data: the head is distilled from the classifier
 score on each window of train-role rows (what the cascade will ask it), ``escalate`` is
 chosen on the validation split.
 
+With ``screen.blend`` a second head on the same features (``blend_logits``) is trained on the
+row labels of the real-source train rows only (rows whose ``source`` is not our generator's,
+``metrics.GENERATED_SOURCE_PREFIXES``) and the cascade blends the classifier's score with it
+(:class:`bastion.detectors.cascade.Blend`): the weight is the one of ``blend_weights`` with the
+best TPR at 1 % FPR on the real-source validation rows, and each operating point (default,
+strict, indirect) is the cut at which the blend keeps the classifier's own validation FPR at
+that point. Both are chosen on row-level scores of every validation row: the classifier over
+the whole row (through its runtime detector), the head's max over the row's windows.
+
     python -m bastion_training.screen --pii models/pii --injection models/injection \\
         --data data/processed/injection --out models/onepass --cache artifacts/screen_cache
 """
@@ -46,6 +55,7 @@ log = logging.getLogger(__name__)
 
 FEATURES = "screen_features"
 SEQ_OUTPUT = "seq_logits"
+BLEND_OUTPUT = "blend_logits"
 _LAYER_NODE = re.compile(r"/encoder/layer\.(\d+)/output/LayerNorm/")
 
 
@@ -79,6 +89,15 @@ class ScreenParams:
     planted: int = 0
     planted_val: int = 0
     seed: int = 13
+    # a second head ("blend head") on the same features, trained on the row labels of the
+    # real-source train rows only, blended with the classifier's score in the cascade
+    blend: bool = False
+    # the head's weight in logit space: the one with the best TPR @1 % FPR on real-source
+    # validation rows (ties: the first)
+    blend_weights: tuple[float, ...] = (0.2, 0.3)
+    # the blend head's target: this x the row label + the rest x the classifier's window score
+    # (on windows whose label is the row's, as window_targets)
+    blend_gold_weight: float = 1.0
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ScreenParams:
@@ -89,7 +108,14 @@ class ScreenParams:
         if raw.get("pool_layers") is not None:
             raw["pool_layers"] = tuple(int(x) for x in raw["pool_layers"])
         raw["max_layers"] = tuple(int(x) for x in raw.get("max_layers") or ())
-        return cls(**raw)
+        if "blend_weights" in raw:
+            raw["blend_weights"] = tuple(float(x) for x in raw["blend_weights"] or ())
+        out = cls(**raw)
+        if not out.blend_weights or not all(0.0 <= w <= 1.0 for w in out.blend_weights):
+            raise ValueError(f"screen blend_weights must be weights in [0, 1], got {out.blend_weights}")
+        if not 0.0 <= out.blend_gold_weight <= 1.0:
+            raise ValueError(f"screen blend_gold_weight must lie in [0, 1], got {out.blend_gold_weight}")
+        return out
 
 
 # graph ---------------------------------------------------------------------------------
@@ -139,10 +165,16 @@ def add_features(
             numpy_helper.from_array(np.array([1], dtype=np.int64), p + "axis1"),
             numpy_helper.from_array(np.array([2], dtype=np.int64), p + "axis2"),
             numpy_helper.from_array(np.array(0, dtype=np.int64), p + "first"),
-            numpy_helper.from_array(np.array(1.0, dtype=np.float32), p + "one"),
-            numpy_helper.from_array(np.array(1e4, dtype=np.float32), p + "big"),
         ]
     )
+    if max_layers:
+        # only max pooling uses them: an unused initializer makes onnxruntime warn at every load
+        g.initializer.extend(
+            [
+                numpy_helper.from_array(np.array(1.0, dtype=np.float32), p + "one"),
+                numpy_helper.from_array(np.array(1e4, dtype=np.float32), p + "big"),
+            ]
+        )
     nodes = [
         helper.make_node("Cast", ["attention_mask"], [p + "mask"], to=TensorProto.FLOAT),
         helper.make_node("Unsqueeze", [p + "mask", p + "axis2"], [p + "mask3"]),
@@ -197,14 +229,21 @@ def _hidden_size(model: onnx.ModelProto, tensor: str) -> int:
     raise ValueError(f"cannot read the width of {tensor}")
 
 
-def add_head(model: onnx.ModelProto, head: dict[str, np.ndarray]) -> onnx.ModelProto:
-    """``model`` (with ``screen_features``) plus ``seq_logits`` ``[batch, 2]``: the MLP
+def add_head(
+    model: onnx.ModelProto,
+    head: dict[str, np.ndarray],
+    output: str = SEQ_OUTPUT,
+    prefix: str = "screen/head/",
+) -> onnx.ModelProto:
+    """``model`` (with ``screen_features``) plus ``output`` ``[batch, 2]`` (``seq_logits``;
+    the blend head is a second call with ``blend_logits`` and another ``prefix``): the MLP
     ``head`` (``w1``, ``b1``, ``w2``, ``b2``; the input standardisation folded into ``w1``)
-    as fp32 MatMul/Add/Relu nodes. ``screen_features`` stays an output (tests read it)."""
+    as fp32 MatMul/Add/Relu nodes whose names start with ``prefix``. ``screen_features``
+    stays an output (tests read it)."""
     out = onnx.ModelProto()
     out.CopyFrom(model)
     g = out.graph
-    p = "screen/head/"
+    p = prefix
     for k in ("w1", "b1", "w2", "b2"):
         g.initializer.append(numpy_helper.from_array(np.asarray(head[k], dtype=np.float32), p + k))
     g.node.extend(
@@ -213,10 +252,10 @@ def add_head(model: onnx.ModelProto, head: dict[str, np.ndarray]) -> onnx.ModelP
             helper.make_node("Add", [p + "z1", p + "b1"], [p + "a1"]),
             helper.make_node("Relu", [p + "a1"], [p + "h"]),
             helper.make_node("MatMul", [p + "h", p + "w2"], [p + "z2"]),
-            helper.make_node("Add", [p + "z2", p + "b2"], [SEQ_OUTPUT]),
+            helper.make_node("Add", [p + "z2", p + "b2"], [output]),
         ]
     )
-    g.output.append(helper.make_tensor_value_info(SEQ_OUTPUT, TensorProto.FLOAT, ["batch", 2]))
+    g.output.append(helper.make_tensor_value_info(output, TensorProto.FLOAT, ["batch", 2]))
     return out
 
 
@@ -397,6 +436,149 @@ def row_max(rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+# blend ---------------------------------------------------------------------------------
+
+
+def real_source(sources: Sequence[str] | None, n: int) -> np.ndarray:
+    """Mask of the ``n`` rows from other people's sources: a ``source`` that does not start
+    with one of our generator's prefixes (``metrics.GENERATED_SOURCE_PREFIXES``, the rule of
+    ``metrics.by_origin``). Without a source column every row counts as real.
+
+    >>> real_source(["bipia", "synthetic_x", "pii_generator_docs", "garak"], 4).tolist()
+    [True, False, False, True]
+    >>> real_source(None, 2).tolist()
+    [True, True]
+    """
+    from bastion_training.metrics import GENERATED_SOURCE_PREFIXES
+
+    if sources is None:
+        return np.ones(n, dtype=bool)
+    return np.array([not str(s).startswith(GENERATED_SOURCE_PREFIXES) for s in sources], dtype=bool)
+
+
+def train_blend_head(
+    X: np.ndarray,
+    rows: np.ndarray,
+    teacher: np.ndarray,
+    labels: Sequence[int],
+    real: np.ndarray,
+    p: ScreenParams,
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """The blend head: :func:`train_head` on the windows of the rows ``real`` keeps, with
+    :func:`window_targets` at ``p.blend_gold_weight`` (1.0: the row label on benign and
+    one-window rows, the classifier's window score on the other windows of long attack rows).
+    Returns the head and how many rows and windows it learnt from."""
+    keep = np.flatnonzero(real)
+    if not len(keep):
+        raise ValueError("no real-source train rows to train the blend head on")
+    remap = -np.ones(len(real), dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    wm = real[rows]
+    y = np.asarray(labels, dtype=int)[keep]
+    target = window_targets(remap[rows[wm]], teacher[wm], y, p.blend_gold_weight)
+    head = train_head(X[wm], target, p)
+    return head, {"rows": len(keep), "windows": int(wm.sum())}
+
+
+def blend_scores(classifier: np.ndarray, head: np.ndarray, weight: float) -> np.ndarray:
+    """:func:`bastion.detectors.cascade.blend_probability` per row (the runtime's own function).
+
+    >>> blend_scores(np.array([0.9, 0.1]), np.array([0.5, 0.9]), 0.5).round(4).tolist()
+    [0.75, 0.5]
+    """
+    from bastion.detectors.cascade import blend_probability
+
+    return np.array([blend_probability(c, h, weight) for c, h in zip(classifier, head, strict=True)])
+
+
+def choose_blend(
+    y: np.ndarray,
+    classifier: np.ndarray,
+    head: np.ndarray,
+    real: np.ndarray,
+    indirect: np.ndarray,
+    classifier_thresholds: dict[str, float],
+    weights: Sequence[float],
+    target_fpr: float = 0.01,
+) -> dict[str, Any]:
+    """The blend's weight and operating points, on row-level validation scores.
+
+    The weight: of ``weights``, the best TPR at ``target_fpr`` on the ``real`` rows (all rows
+    when those lack a class), the first of equals. Each operating point: the classifier's FPR
+    at its own threshold on the rows that point is for (``indirect`` rows for ``indirect``,
+    every row for the others), and the blend's cut with that FPR on the same rows
+    (``metrics.threshold_at_fpr``): the blend spends the classifier's false-positive budget.
+
+    >>> y = np.array([0, 0, 0, 0, 1, 1, 1, 1]); c = np.array([.1, .2, .6, .3, .7, .4, .9, .8])
+    >>> h = np.array([.1, .1, .1, .6, .9, .9, .9, .9])
+    >>> b = choose_blend(y, c, h, np.ones(8, bool), np.zeros(8, bool), {"default": .5}, (0.0, 0.5))
+    >>> b["weight"], b["matched_fpr"], b["at_operating_points"]["default"]
+    (0.5, {'default': 0.25}, {'classifier_tpr': 0.75, 'blend_tpr': 1.0, 'blend_fpr': 0.25})
+    """
+    from bastion_training.metrics import by_origin, threshold_at_fpr, tpr_at_fpr
+
+    y = np.asarray(y).astype(int)
+    real = np.asarray(real, dtype=bool)
+    sources = np.where(real, "real", "synthetic")
+    use_real = 0 < int(y[real].sum()) < int(real.sum())
+    tried: dict[str, dict[str, float]] = {}
+    best_w, best = None, -1.0
+    for w in weights:
+        b = blend_scores(classifier, head, w)
+        m = {k: round(v, 4) for k, v in by_origin(y, b, sources, target_fpr).items()}
+        m["tpr1_all"] = round(tpr_at_fpr(y, b, target_fpr), 4)
+        tried[f"{w:g}"] = m
+        score = m["tpr1_real"] if use_real else m["tpr1_all"]
+        if score > best:
+            best_w, best = float(w), score
+    assert best_w is not None
+    blended = blend_scores(classifier, head, best_w)
+    thresholds: dict[str, float] = {}
+    matched: dict[str, float] = {}
+    at_points: dict[str, dict[str, float]] = {}
+    for key, th in sorted(classifier_thresholds.items()):
+        rows = np.asarray(indirect, dtype=bool) if key == "indirect" else np.ones(len(y), dtype=bool)
+        neg, pos = rows & (y == 0), rows & (y == 1)
+        if not neg.any() or not pos.any():
+            rows, neg, pos = np.ones(len(y), dtype=bool), y == 0, y == 1
+        fpr = float((classifier[neg] >= th).mean())
+        cut = threshold_at_fpr(y[rows], blended[rows], fpr)
+        thresholds[key] = round(cut, 6)
+        matched[key] = round(fpr, 6)
+        at_points[key] = {
+            "classifier_tpr": round(float((classifier[pos] >= th).mean()), 4),
+            "blend_tpr": round(float((blended[pos] >= cut).mean()), 4),
+            "blend_fpr": round(float((blended[neg] >= cut).mean()), 4),
+        }
+    classifier_metrics = {k: round(v, 4) for k, v in by_origin(y, classifier, sources, target_fpr).items()}
+    return {
+        "weight": best_w,
+        "thresholds": thresholds,
+        "matched_fpr": matched,
+        "at_operating_points": at_points,
+        "weights_tried": tried,
+        "classifier_alone": classifier_metrics,
+        "chosen_by": f"TPR @{100 * target_fpr:g} % FPR on the "
+        + (
+            "real-source validation rows"
+            if use_real
+            else "validation rows (no real-source rows of both classes)"
+        ),
+    }
+
+
+def classifier_row_scores(injection_dir: Path, texts: Sequence[str], fold: str) -> np.ndarray:
+    """The classifier's score of each whole text through its runtime detector, read as the
+    cascade reads a text it reads whole: folded as the one-pass model's (``fold``), then as
+    the classifier's own; 0 for a text it gives no score."""
+    from bastion.detectors.onnx_classifier import OnnxInjectionDetector
+    from bastion.normalize import normalize
+
+    teacher = OnnxInjectionDetector.load(injection_dir)
+    views = [normalize(normalize(t, homoglyphs=fold).text, homoglyphs=teacher.homoglyphs).text for t in texts]
+    return np.array([max(p, 0.0) for p, _, _ in teacher.scores(views)], dtype=np.float32)
+
+
 # build ---------------------------------------------------------------------------------
 
 
@@ -448,7 +630,8 @@ def build(
     *,
     cache: Path | None = None,
 ) -> dict[str, Any]:
-    """Graft, distil, choose ``escalate`` on validation and write the one-pass folder."""
+    """Graft, distil, choose ``escalate`` on validation and write the one-pass folder (with
+    ``screen.blend``: train the blend head and choose its weight and operating points too)."""
     import pandas as pd
     from bastion.detectors.onnx_common import TAGGER_OVERLAP
 
@@ -484,6 +667,8 @@ def build(
     ):
         if n:
             frames[name] = planted_documents(full[split], n, seed)
+    if p.blend:  # every validation row, read as the runtime reads it (row-level scores)
+        frames["blend_val"] = full["val"].reset_index(drop=True)
     with tempfile.TemporaryDirectory() as tmp:
         staged = Path(tmp) / "features"
         staged.mkdir()
@@ -493,18 +678,30 @@ def build(
             json.dumps({**pii_manifest, "batch_invariant": False}), encoding="utf-8"
         )
         data = {}
+        fold = pii_manifest.get("homoglyphs", "all")
         for split, frame in frames.items():
             cached = cache / f"{split}.npz" if cache else None
             texts = frame["text"].astype(str).tolist()
-            # the digest covers the rows and what was read of them (layers, windows)
-            key = texts_key([*texts, f"layers={layers} max={p.max_layers} overlap={TAGGER_OVERLAP}"])
+            # the digest covers the rows and what was read of them (layers, windows; for the
+            # blend's validation rows also the classifier whose whole-row scores it keeps)
+            what = [f"layers={layers} max={p.max_layers} overlap={TAGGER_OVERLAP}"]
+            if split == "blend_val":
+                what.append(f"classifier={inj_manifest.get('version')} fold={fold}")
+            key = texts_key([*texts, *what])
             found = dict(np.load(cached)) if cached is not None and cached.is_file() else None
             if found is not None and cache_fits(found, key, len(texts), dim):
                 data[split] = found
             else:
                 if found is not None:
                     log.info("%s: cached windows are of other rows, recomputing", cached)
-                data[split] = {**window_rows(staged, injection_dir, texts), "key": np.array(key)}
+                if split == "blend_val":  # features per window, the classifier per whole row
+                    data[split] = {
+                        **window_rows(staged, None, texts),
+                        "R": classifier_row_scores(injection_dir, texts, fold),
+                        "key": np.array(key),
+                    }
+                else:
+                    data[split] = {**window_rows(staged, injection_dir, texts), "key": np.array(key)}
                 if cached is not None:
                     cached.parent.mkdir(parents=True, exist_ok=True)
                     np.savez(cached, **data[split])
@@ -532,7 +729,47 @@ def build(
         caught, over = yv == 1, "every attack (the classifier flags none)"
     keep = caught | (yv == 0)
     over = f"{which}: benign rows and {over}"
-    cascade = choose_escalate(yv[keep].astype(int), screen_v[keep], p.cascade_recall, lowest)
+    blend, blend_head = None, None
+    if p.blend:
+        from bastion_training.export import indirect_rows
+
+        train_frame, bv, fv = frames["train"], data["blend_val"], frames["blend_val"]
+        real_tr = real_source(
+            train_frame["source"].astype(str).tolist() if "source" in train_frame else None, len(train_frame)
+        )
+        blend_head, learnt = train_blend_head(
+            tr["X"], tr["rows"], tr["T"], train_frame["label"].astype(int).to_numpy(), real_tr, p
+        )
+        yb = fv["label"].astype(int).to_numpy()
+        head_b = row_max(bv["rows"], head_scores(bv["X"], blend_head), len(yb))
+        real_v = real_source(fv["source"].astype(str).tolist() if "source" in fv else None, len(fv))
+        chosen = choose_blend(
+            yb, bv["R"].astype(np.float64), head_b, real_v, indirect_rows(fv), teacher_th, p.blend_weights
+        )
+        blend = {
+            "output": BLEND_OUTPUT,
+            **chosen,
+            "head": {
+                **learnt,
+                "gold_weight": p.blend_gold_weight,
+                "trained_on": f"{learnt['windows']} windows of the {learnt['rows']} real-source rows (source "
+                "not our generator's) among the screen's train rows; target: "
+                + (
+                    "the row's label"
+                    if p.blend_gold_weight == 1.0
+                    else f"{p.blend_gold_weight:g} x the row's label + {1 - p.blend_gold_weight:g} x the "
+                    "classifier's probability"
+                )
+                + " on benign rows and one-window rows, the classifier's probability on the windows of longer "
+                "attack rows",
+            },
+            "source": f"validation ({len(yb)} rows of {data_dir / 'val.parquet'}, {int(real_v.sum())} "
+            "real-source): row-level scores, the classifier on the whole row, the head's max over its windows",
+        }
+        log.info("blend: weight %s, thresholds %s", blend["weight"], blend["thresholds"])
+    # escalate stays below every operating point in effect (the blend's when there is one)
+    cap = min([lowest, *(blend["thresholds"].values() if blend else ())])
+    cascade = choose_escalate(yv[keep].astype(int), screen_v[keep], p.cascade_recall, cap)
     planted_check = None
     if len(frames.get("planted_val", ())):
         pv, n_pv = data["planted_val"], len(frames["planted_val"])
@@ -564,6 +801,7 @@ def build(
                     "context": p.cascade_context,
                     "whole_windows": p.whole_windows,
                     "source": f"validation ({int(keep.sum())} rows of {data_dir / 'val.parquet'}, {over})",
+                    **({"blend": blend} if blend else {}),
                 },
                 "escalation_curve": escalation_curve(yv[keep].astype(int), screen_v[keep]),
                 "escalation_curve_all_attacks": escalation_curve(yv, screen_v),
@@ -602,6 +840,8 @@ def build(
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     graph = add_head(with_features, head)
+    if blend_head is not None:
+        graph = add_head(graph, blend_head, BLEND_OUTPUT, "screen/blend/")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.onnx"
         onnx.save(graph, str(path))
@@ -614,10 +854,37 @@ def whole_note(cascade: dict[str, Any]) -> str:
     n = int(cascade.get("whole_windows", 0))
     if not n:
         return ""
+    verdict = (
+        "its score is blended (below)" if cascade.get("blend") else "its verdict is the classifier's exactly"
+    )
     return (
         f" A text that fits {n} of the classifier's windows skips the screen: the classifier reads it whole and"
-        " its verdict is the classifier's exactly (a short check costs one window per model either way, and"
+        f" {verdict} (a short check costs one window per model either way, and"
         " the two run side by side); the screen reads documents, where the time goes."
+    )
+
+
+def blend_note(cascade: dict[str, Any]) -> str:
+    """The card's words on the cascade's blend (nothing without one).
+
+    >>> blend_note({"blend": {"weight": 0.3, "thresholds": {"default": 0.31}, "output": "blend_logits",
+    ...             "head": {"trained_on": "T"}, "chosen_by": "C", "matched_fpr": {"default": 0.029}}})[:60]
+    ' **Blend**: every score the classifier gives is blended with'
+    >>> blend_note({})
+    ''
+    """
+    b = cascade.get("blend")
+    if not b:
+        return ""
+    points = ", ".join(
+        f"{k} {v:.3f} (FPR {100 * b['matched_fpr'][k]:.1f} %)" for k, v in b["thresholds"].items()
+    )
+    return (
+        f" **Blend**: every score the classifier gives is blended with a second head on the same features"
+        f" (`{b['output']}`), `sigmoid({1 - b['weight']:g} logit(classifier) + {b['weight']:g} logit(head))`, the"
+        " head's best window over the characters the classifier read; the operating points are the blend's"
+        f" ({points}: the classifier's validation FPR at each of its own points). Head: {b['head']['trained_on']}."
+        f" Weight chosen by {b['chosen_by']}."
     )
 
 
@@ -658,8 +925,8 @@ def render_card(manifest: dict[str, Any]) -> str:
   scores at or above `escalate` = {cascade["escalate"]:.4f} is scored again by the injection classifier
   (`{manifest["teachers"]["injection"]["version"]}`) on that window's characters widened by
   {cascade.get("context", 0.0):g} window lengths on each side (a short text: all of it), and its score decides.{whole_note(cascade)} The
-  screen alone never blocks: `escalate` lies below the classifier's lowest operating point and the
-  operating points are the classifier's ({", ".join(f"{k} {v:.3f}" for k, v in inj["thresholds"].items())}).
+  screen alone never blocks: `escalate` lies below the lowest operating point and the
+  classifier's operating points are {", ".join(f"{k} {v:.3f}" for k, v in inj["thresholds"].items())}.{blend_note(cascade)}
 - **Cost and what it gives up**: a window the screen passes costs the tagger's pass plus a few matrix
   products instead of two encoder passes; an attack the classifier would flag is lost only when the
   screen scores all its windows below `escalate`. On {cascade["source"]} the screen passes

@@ -27,19 +27,119 @@ them while the PII side computes the shared pass.
 
 Each window is scored on its own by both models, so a text's score never depends on the
 other texts in a call.
+
+**Blend** (optional, manifest ``cascade.blend``): the one-pass graph can carry a second head
+(``blend_logits``), trained on the row labels of real-source train rows, whose score is a
+second opinion on whatever the teacher reads. With a :class:`Blend` the score of everything
+the teacher reads becomes ``sigmoid((1 - w) * logit(teacher) + w * logit(head))``, where
+``head`` is the blend head's best window among the first stage's windows that overlap the
+characters the teacher read, and the operating points are the blend's (chosen on validation so
+each keeps the teacher's validation FPR at its own point). Concretely:
+
+- a text the teacher reads whole (``whole_tokens``): the teacher's score on the text blended
+  with the head's max over all the text's windows (what the weight and thresholds were chosen
+  on: row-level scores of validation rows);
+- a longer text: per escalated (widened, merged) span, the teacher's best window in it blended
+  with the head's max over the windows overlapping that span; the text's score is the best
+  span's, its finding the teacher's best window in that span. The blend is local to what the
+  teacher read, so a head score far from any escalated window never combines with a teacher
+  score elsewhere in the document;
+- a longer text nothing escalated keeps the first stage's best (below ``escalate``, which must
+  lie below every blend threshold): only text the teacher read can block, as without a blend.
+
+A text whose first-stage pass has no window (nothing to tokenize) keeps the teacher's score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
 
 from bastion.detectors.onnx_classifier import ScoringDetector
 from bastion.errors import ConfigError
 from bastion.normalize import Normalized, normalize
 
-# (text index, char start of the teacher's read, its fold map back to the text)
-Job = tuple[int, int, Normalized]
+# (text index, char start and end of the teacher's read, its fold map back to the text)
+Job = tuple[int, int, int, Normalized]
+# (text index, read's char start, read's char end, teacher score, span start, span end)
+Read = tuple[int, int, int, float, int, int]
+
+# probabilities are clipped to [EPS, 1 - EPS] before the logit (a 0 or 1 would be infinite)
+BLEND_EPS = 1e-6
+
+
+def blend_probability(classifier: float, head: float, weight: float) -> float:
+    """``sigmoid((1 - weight) * logit(classifier) + weight * logit(head))``, each probability
+    clipped to ``[1e-6, 1 - 1e-6]`` first. Training chooses the weight and thresholds with
+    this same function (``bastion_training.screen``).
+
+    >>> round(blend_probability(0.9, 0.5, 0.3), 4), blend_probability(0.2, 0.7, 0.0)
+    (0.8232, 0.2)
+    >>> round(blend_probability(0.5, 0.99, 1.0), 4), round(blend_probability(0.1, 0.9, 0.5), 4)
+    (0.99, 0.5)
+    """
+    c = min(max(float(classifier), BLEND_EPS), 1.0 - BLEND_EPS)
+    h = min(max(float(head), BLEND_EPS), 1.0 - BLEND_EPS)
+    z = (1.0 - weight) * math.log(c / (1.0 - c)) + weight * math.log(h / (1.0 - h))
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How the cascade combines the teacher's score with the one-pass graph's blend head:
+    ``weight`` of the head in logit space and the operating points of the blended score.
+
+    >>> b = Blend.from_manifest({"weight": 0.3, "thresholds": {"default": 0.35, "strict": 0.6}})
+    >>> b.weight, dict(b.thresholds), round(b.combine(0.9, 0.5), 4)
+    (0.3, {'default': 0.35, 'strict': 0.6}, 0.8232)
+    """
+
+    weight: float
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        w = self.weight
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0.0 <= float(w) <= 1.0:
+            raise ConfigError(f"blend weight must be a number in [0, 1], got {w!r}")
+        if not self.thresholds:
+            raise ConfigError("a blend needs its operating points (thresholds)")
+        th: dict[str, float] = {}
+        for k, v in self.thresholds.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 < float(v) < 1.0:
+                raise ConfigError(f"blend threshold {k!r} must be a number in (0, 1), got {v!r}")
+            th[str(k)] = float(v)
+        object.__setattr__(self, "weight", float(w))
+        object.__setattr__(self, "thresholds", MappingProxyType(th))
+
+    @classmethod
+    def from_manifest(cls, spec: Mapping[str, Any]) -> Blend:
+        """From the manifest's ``cascade.blend`` (``weight``, ``thresholds``; other keys are
+        provenance); :class:`ConfigError` when it does not hold them."""
+        if (
+            not isinstance(spec, Mapping)
+            or "weight" not in spec
+            or not isinstance(spec.get("thresholds"), Mapping)
+        ):
+            raise ConfigError(f"cascade blend needs 'weight' and a 'thresholds' mapping, got {spec!r}")
+        return cls(spec["weight"], spec["thresholds"])
+
+    def combine(self, classifier: float, head: float) -> float:
+        """The blended probability (:func:`blend_probability` with this weight)."""
+        return blend_probability(classifier, head, self.weight)
+
+
+@dataclass(frozen=True)
+class BlendWindow:
+    """One first-stage window: the screen's probability, the blend head's, and the window's
+    characters ``[start, end)``."""
+
+    screen: float
+    head: float
+    start: int
+    end: int
 
 
 class WindowScorer(Protocol):
@@ -54,6 +154,12 @@ class WindowScorer(Protocol):
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
+class BlendWindowScorer(WindowScorer, Protocol):
+    """A first stage with a blend head: per text, every window's two scores."""
+
+    def blend_windows(self, texts: Sequence[str]) -> list[list[BlendWindow]]: ...
+
+
 class CascadeInjectionDetector(ScoringDetector):
     """``first`` screens, ``second`` decides on the windows scored ``>= escalate``.
 
@@ -61,6 +167,10 @@ class CascadeInjectionDetector(ScoringDetector):
     window inside them), else the first stage's best (below ``escalate``, so below every
     threshold). A text of at most ``whole_tokens`` teacher tokens is the teacher's alone.
     Thresholds and operating points are the second stage's.
+
+    With ``blend`` (a :class:`Blend`; ``first`` must then give :meth:`BlendWindowScorer.blend_windows`)
+    every score the teacher gives is blended with the first stage's blend head over the same
+    characters, and the thresholds are the blend's (see the module docstring).
 
     >>> from bastion.detectors.onepass import load_onepass_detectors  # doctest: +SKIP
     >>> inj, pii = load_onepass_detectors("models")  # a cascade when the manifest names one  # doctest: +SKIP
@@ -79,8 +189,15 @@ class CascadeInjectionDetector(ScoringDetector):
         name: str = "injection_model",
         context: float = 0.0,
         whole_tokens: int = 0,
+        blend: Blend | None = None,
     ) -> None:
-        thresholds = dict(getattr(second, "thresholds", {}) or {"default": 0.5})
+        if blend is not None and not callable(getattr(first, "blend_windows", None)):
+            raise ConfigError("a cascade blend needs a first stage with a blend head (blend_windows)")
+        thresholds = (
+            dict(blend.thresholds)
+            if blend is not None
+            else dict(getattr(second, "thresholds", {}) or {"default": 0.5})
+        )
         lowest = min(thresholds.values())
         if not 0.0 <= context <= 10.0:
             raise ConfigError(f"cascade context {context} must lie in [0, 10] (window lengths per side)")
@@ -90,13 +207,14 @@ class CascadeInjectionDetector(ScoringDetector):
         self.whole_tokens = whole_tokens
         if not 0.0 <= escalate <= lowest:
             raise ConfigError(
-                f"cascade escalate {escalate} must lie in [0, {lowest}] (the second stage's lowest "
-                "operating point): a text the first stage alone scored would otherwise be blocked "
-                "without the second stage's verdict"
+                f"cascade escalate {escalate} must lie in [0, {lowest}] (the "
+                f"{'blend' if blend is not None else 'second stage'}'s lowest operating point): a text "
+                "the first stage alone scored would otherwise be blocked without the second stage's verdict"
             )
         self.first = first
         self.second = second
         self.escalate = float(escalate)
+        self.blend = blend
         self.name = name
         self.thresholds = thresholds
         self.homoglyphs = first.homoglyphs
@@ -112,28 +230,36 @@ class CascadeInjectionDetector(ScoringDetector):
         subs: list[str] = []
         jobs: list[Job] = []
         screened = list(range(len(texts)))
+        reads: list[Read] = []
         if self.whole_tokens:
             counts = self.second.count_tokens(texts)
             screened = [i for i, n in enumerate(counts) if n > self.whole_tokens]
             for ti in (i for i, n in enumerate(counts) if 0 < n <= self.whole_tokens):
                 self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
             # the teacher reads the short texts now, while the shared pass runs elsewhere
-            decided = self._decide(subs, jobs, {})
+            reads = self._read(subs, jobs)
             subs, jobs = [], []
+        if self.blend is None:
+            long_texts = [texts[i] for i in screened]
+            windows_of = dict(zip(screened, self.first.window_scores(long_texts), strict=True))
+            head_of: dict[int, list[BlendWindow]] = {}
         else:
-            decided = {}
-        long_texts = [texts[i] for i in screened]
-        for ti, text, windows in zip(screened, long_texts, self.first.window_scores(long_texts), strict=True):
+            # one first-stage call for every text the teacher reads or the screen screens
+            asked = sorted({r[0] for r in reads} | set(screened))
+            head_of = dict(zip(asked, self.first.blend_windows([texts[i] for i in asked]), strict=True))
+            windows_of = {ti: [(w.screen, w.start, w.end) for w in head_of[ti]] for ti in screened}
+        for ti in screened:
+            windows = windows_of[ti]
             best = (-1.0, 0, 0)
             for w in windows:
                 if w[0] > best[0]:
                     best = w
             out[ti] = best
             spans = [(cs, ce) for p, cs, ce in windows if p >= self.escalate]
-            for cs, ce in widened(spans, len(text), self.context):
-                self._queue(text, ti, cs, ce, subs, jobs)
-        decided = self._decide(subs, jobs, decided)
-        for ti, verdict in decided.items():
+            for cs, ce in widened(spans, len(texts[ti]), self.context):
+                self._queue(texts[ti], ti, cs, ce, subs, jobs)
+        reads += self._read(subs, jobs)
+        for ti, verdict in self._decide(reads, head_of).items():
             out[ti] = verdict
         return out
 
@@ -141,20 +267,34 @@ class CascadeInjectionDetector(ScoringDetector):
         # texts arrive in the first stage's fold; the teacher reads its own
         folded = normalize(text[cs:ce], homoglyphs=self._second_fold)
         subs.append(folded.text)
-        jobs.append((ti, cs, folded))
+        jobs.append((ti, cs, ce, folded))
 
-    def _decide(
-        self, subs: list[str], jobs: list[Job], decided: dict[int, tuple[float, int, int]]
-    ) -> dict[int, tuple[float, int, int]]:
-        """The teacher's best window per text over ``subs``, merged into ``decided``."""
+    def _read(self, subs: list[str], jobs: list[Job]) -> list[Read]:
+        """The teacher's score of each of ``subs`` with its best window in the caller's
+        offsets; reads it gives no score (-1) are left out."""
         if not subs:
-            return decided
-        for (ti, cs, folded), (p, s, e) in zip(jobs, self.second.scores(subs), strict=True):
+            return []
+        reads: list[Read] = []
+        for (ti, cs, ce, folded), (p, s, e) in zip(jobs, self.second.scores(subs), strict=True):
             if p < 0:
                 continue
             s, e = folded.to_original(s, e)
+            reads.append((ti, cs, ce, p, cs + s, cs + e))
+        return reads
+
+    def _decide(
+        self, reads: Sequence[Read], head_of: Mapping[int, Sequence[BlendWindow]]
+    ) -> dict[int, tuple[float, int, int]]:
+        """Per text, the best read: the teacher's score, or with a blend the score blended
+        with the head's best window overlapping the read's characters."""
+        decided: dict[int, tuple[float, int, int]] = {}
+        for ti, cs, ce, p, s, e in reads:
+            if self.blend is not None:
+                heads = [w.head for w in head_of.get(ti, ()) if w.start < ce and w.end > cs]
+                if heads:
+                    p = self.blend.combine(p, max(heads))
             if ti not in decided or p > decided[ti][0]:
-                decided[ti] = (p, cs + s, cs + e)
+                decided[ti] = (p, s, e)
         return decided
 
 

@@ -13,6 +13,9 @@ A one-pass model folder (``models/onepass``) holds ``model.onnx``, ``tokenizer.j
                        "thresholds": {"default": 0.5, ...}, "case_features": true}}, ...}
 
 Top-level ``labels`` names the heads; each head carries its own label set and thresholds.
+A graph may carry one more output, a blend head ``[batch, 2]`` named by the injection head's
+``cascade.blend.output`` (see :mod:`bastion.detectors.cascade`): it is computed in the same
+pass and kept per window beside the sequence head's.
 
 :class:`OnePassModel` runs every window of a text (same windows for both heads, each window
 a batch of one, exactly as :mod:`bastion.detectors.onnx_common` explains; short windows in
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from bastion.casefeatures import case_ids
+from bastion.detectors.cascade import Blend, BlendWindow
 from bastion.detectors.onnx_classifier import ScoringDetector, injection_index
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
@@ -62,6 +66,7 @@ ONEPASS_TYPE = "onepass"
 ONEPASS_DIR = "onepass"
 SEQ_OUTPUT = "seq_logits"
 TOKEN_OUTPUT = "token_logits"
+BLEND_OUTPUT = "blend_logits"
 # Cache bounds: the Guard's two detect calls for one batch must find the first call's
 # outputs, so the cache holds a whole API-sized batch; the token bound caps memory (a
 # cached token costs ~100 B of tag probabilities plus its tokenizer encoding).
@@ -87,14 +92,16 @@ class OnePassOutput:
 
     ``windows`` are token ranges ``[s, e)``; ``seq_probs[i]`` is the class distribution of
     window ``i``; ``token_probs`` are merged per-token tag probabilities (see
-    :func:`~bastion.detectors.onnx_ner.merge_windows`). Arrays are read-only: they are
-    shared by every caller that hits the cache.
+    :func:`~bastion.detectors.onnx_ner.merge_windows`); ``blend_probs[i]`` the blend head's
+    class distribution of window ``i`` (``None`` when the graph has no blend head). Arrays
+    are read-only: they are shared by every caller that hits the cache.
     """
 
     encoding: Any
     windows: tuple[tuple[int, int], ...]
     seq_probs: np.ndarray
     token_probs: np.ndarray
+    blend_probs: np.ndarray | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -124,6 +131,17 @@ def _parse_heads(folder: Path, extra: Mapping[str, Any]) -> dict[str, Head]:
     injection_index(heads["injection"].labels, f"{folder}: injection head")
     tag_labels(heads["pii"].labels, f"{folder}: pii head")
     return heads
+
+
+def _blend_output(head: Head, where: Path) -> str | None:
+    """The blend head's output named by ``head``'s ``cascade.blend`` (``None`` without one)."""
+    cascade = head.extra.get("cascade")
+    blend = cascade.get("blend") if isinstance(cascade, Mapping) else None
+    if blend is None:
+        return None
+    if not isinstance(blend, Mapping):
+        raise ModelLoadError(f"{where}: the manifest's cascade blend must be a mapping, got {blend!r}")
+    return str(blend.get("output", BLEND_OUTPUT))
 
 
 class OnePassModel(OnnxTextModel):
@@ -203,12 +221,27 @@ class OnePassModel(OnnxTextModel):
                     f"{where}: output {head.output} has {last} labels, the manifest lists {len(head.labels)}"
                 )
         self.output_names = [inj.output, pii.output]
-        seq, tok = self._probe(self.output_names)
+        self.blend_output = _blend_output(inj, where)
+        if self.blend_output is not None:
+            out = outputs.get(self.blend_output)
+            if out is None or len(out.shape) != 2:
+                raise ModelLoadError(
+                    f"{where}: the manifest's cascade blend names output {self.blend_output!r}, the graph "
+                    f"has {'no such output' if out is None else f'one of rank {len(out.shape)}'} "
+                    f"(outputs {sorted(outputs)})"
+                )
+            self.output_names.append(self.blend_output)
+        seq, tok, *more = self._probe(self.output_names)
         want_seq, want_tok = (len(inj.labels),), (5, len(pii.labels))
         if seq.shape != want_seq or tok.shape != want_tok or not np.issubdtype(seq.dtype, np.floating):
             raise ModelLoadError(
                 f"{where}: probe outputs {seq.dtype}{list(seq.shape)} / {list(tok.shape)}, expected "
                 f"float{list(want_seq)} / {list(want_tok)} for the manifest's heads"
+            )
+        if more and (more[0].shape != want_seq or not np.issubdtype(more[0].dtype, np.floating)):
+            raise ModelLoadError(
+                f"{where}: probe output {self.blend_output} is {more[0].dtype}{list(more[0].shape)}, "
+                f"expected float{list(want_seq)} (the injection head's labels)"
             )
 
     # running -------------------------------------------------------------------------
@@ -216,7 +249,7 @@ class OnePassModel(OnnxTextModel):
     def _run_window(self, row: Sequence[int], case: Sequence[int] | None) -> tuple[np.ndarray, np.ndarray]:
         """Both heads' logits for one window, run alone (batch invariance)."""
         feeds = self.feeds([row], {"case_ids": [case]} if case is not None else None)
-        seq, tok = self.run_outputs(feeds, self.output_names)
+        seq, tok, *_ = self.run_outputs(feeds, self.output_names)
         return seq[0], tok[0]
 
     def _compute(self, texts: Sequence[str]) -> list[OnePassOutput]:
@@ -235,14 +268,17 @@ class OnePassModel(OnnxTextModel):
                 cases.append(text_cases[s:e])
         seq_of: list[np.ndarray] = [np.empty(0)] * len(rows)
         tok_of: list[np.ndarray] = [np.empty(0)] * len(rows)
+        blend_of: list[np.ndarray] = [np.empty(0)] * len(rows)
         extra = {"case_ids": cases} if self.use_case else None
-        for batch, (seq, tok) in window_outputs(
+        for batch, (seq, tok, *more) in window_outputs(
             self, rows, extra, self.output_names, batch_size=self.batch_size
         ):
             for k, j in enumerate(batch):
                 _, s, e = jobs[j]
                 seq_of[j] = softmax(seq[k].astype(np.float64))
                 tok_of[j] = softmax(tok[k].astype(np.float64))[1 : e - s + 1]
+                if more:
+                    blend_of[j] = softmax(more[0][k].astype(np.float64))
         out = []
         n_seq = len(self.heads["injection"].labels)
         first = 0
@@ -251,9 +287,13 @@ class OnePassModel(OnnxTextModel):
             first += len(windows)
             seq_probs = np.stack([seq_of[j] for j in mine]) if windows else np.zeros((0, n_seq))
             token_probs = merge_windows(len(enc.ids), n_tags, [(*jobs[j][1:], tok_of[j]) for j in mine])
+            blend_probs = None
+            if self.blend_output is not None:
+                blend_probs = np.stack([blend_of[j] for j in mine]) if windows else np.zeros((0, n_seq))
+                blend_probs.flags.writeable = False
             seq_probs.flags.writeable = False
             token_probs.flags.writeable = False
-            out.append(OnePassOutput(enc, windows, seq_probs, token_probs))
+            out.append(OnePassOutput(enc, windows, seq_probs, token_probs, blend_probs))
         return out
 
     def outputs(self, texts: Sequence[str]) -> list[OnePassOutput]:
@@ -306,6 +346,29 @@ class OnePassInjectionDetector(ScoringDetector):
             probs = r.seq_probs[:, self._pos] if r.windows else []
             ranges = self.model.char_windows(r) if r.windows else []
             out.append([(float(p), cs, ce) for p, (cs, ce) in zip(probs, ranges, strict=True)])
+        return out
+
+    def blend_windows(self, texts: Sequence[str]) -> list[list[BlendWindow]]:
+        """Per text, every window's screen and blend-head probabilities and characters, from
+        one pass (the first stage of a blended
+        :class:`~bastion.detectors.cascade.CascadeInjectionDetector`); :class:`ConfigError`
+        when the graph has no blend head."""
+        if self.model.blend_output is None:
+            raise ConfigError(f"{self.model.folder}: the graph has no blend head")
+        out: list[list[BlendWindow]] = []
+        for r in self.model.outputs(texts):
+            if not r.windows or r.blend_probs is None:
+                out.append([])
+                continue
+            ranges = self.model.char_windows(r)
+            out.append(
+                [
+                    BlendWindow(float(p), float(h), cs, ce)
+                    for p, h, (cs, ce) in zip(
+                        r.seq_probs[:, self._pos], r.blend_probs[:, self._pos], ranges, strict=True
+                    )
+                ]
+            )
         return out
 
     def scores(self, texts: Sequence[str]) -> list[tuple[float, int, int]]:
@@ -415,7 +478,9 @@ def with_cascade(
     """``model``'s (injection, pii) detectors; the injection one is a
     :class:`~bastion.detectors.cascade.CascadeInjectionDetector` over the classifier in
     ``classifier_dir`` when the manifest names a ``cascade`` and that folder holds a model
-    (loaded with ``threads``, ``verify``, ``overlap``: the classifier's, ``workers``)."""
+    (loaded with ``threads``, ``verify``, ``overlap``: the classifier's, ``workers``). A
+    ``cascade.blend`` (weight and thresholds) makes it blend the classifier's scores with the
+    graph's blend head (:class:`~bastion.detectors.cascade.Blend`)."""
     injection, pii = model.detectors(pii_min_score=pii_min_score)
     spec = model.heads["injection"].extra.get("cascade")
     if not spec or classifier_dir is None or not (Path(classifier_dir) / "manifest.json").is_file():
@@ -434,6 +499,10 @@ def with_cascade(
             f"{model.folder}: manifest cascade needs a numeric 'escalate' (and 'context', "
             f"'whole_windows'): {spec!r}"
         ) from exc
+    try:
+        blend = Blend.from_manifest(spec["blend"]) if spec.get("blend") is not None else None
+    except ConfigError as exc:
+        raise ModelLoadError(f"{model.folder}: manifest cascade blend: {exc}") from exc
     teacher = OnnxInjectionDetector.load(
         classifier_dir, threads=threads, verify=verify, overlap=overlap, workers=workers
     )
@@ -445,6 +514,7 @@ def with_cascade(
             context=context,
             # texts that fit this many of the classifier's windows skip the screen
             whole_tokens=whole * teacher.model.content_length,
+            blend=blend,
         ), pii
     except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
         raise ModelLoadError(f"{model.folder}: cascade does not fit {classifier_dir}: {exc}") from exc
