@@ -947,7 +947,7 @@ ROC AUC of the screen against the classifier's catches: {inj["escalation_curve"]
 |---|---|---|
 {curve}
 
-Measured quality and speed through `Guard`: `reports/onepass/README.md` (section "Screen").
+Measured quality and speed through `Guard`: `reports/onepass/README.md` (sections "Blend" and "Screen").
 """
 
 
