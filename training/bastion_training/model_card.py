@@ -34,6 +34,14 @@ PAYLOAD_LINES = {
 }
 
 
+ONEPASS_EVAL_NOTE = (
+    "\nThese are the numbers of `Guard.default`, which runs this classifier inside the one-pass "
+    "folder's cascade (`models/onepass`), each of its scores blended with the folder's blend head; "
+    "the thresholds quoted below are the blend's, not this manifest's. This classifier alone is the "
+    'report\'s "previous" column where its version is named there.\n'
+)
+
+
 def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     """The injection model's card: ``templates/injection_card.md`` with the manifest's numbers
     and the sections the inputs have (int8 parity, data card link, evaluation summary)."""
@@ -55,6 +63,10 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
         for long_table in ("\n## Per language", "\n## Per family"):
             if long_table in body:
                 body = body.split(long_table, 1)[0].rstrip() + render_template("card_long_tables.md")
+        if "one-pass folder" in body.lstrip().split("\n", 1)[0]:
+            # the report measures Guard.default, which reads this classifier through the
+            # one-pass folder's cascade: say so before its thresholds meet this manifest's
+            body = ONEPASS_EVAL_NOTE + body
         sections += render_template("card_injection_evaluation.md", body=body.replace("\n## ", "\n### "))
     base = str(m.get("base_model", ""))
     # the MiniLM models (uncased, English) came first; a manifest without base_model is one
