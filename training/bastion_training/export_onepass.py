@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -256,9 +257,11 @@ def choose_escalate(
         raise ValueError("no attacks in the validation rows: cannot choose a cascade threshold")
     # the k lowest-scored attacks may fall below escalate, k = floor((1 - recall) * n)
     k = int(np.floor((1.0 - recall) * len(pos) + 1e-9))
-    escalate = float(min(pos[min(k, len(pos) - 1)], ceiling))
+    # floored to 6 decimals (the manifest's precision): rounding up could put the lowest
+    # attack it must pass on just under the written threshold
+    escalate = math.floor(float(min(pos[min(k, len(pos) - 1)], ceiling)) * 1e6) / 1e6
     return {
-        "escalate": round(escalate, 6),
+        "escalate": escalate,
         "recall_target": float(recall),
         "recall": round(float((pos >= escalate).mean()), 6),
         "escalated_benign": round(float((neg >= escalate).mean()) if len(neg) else 0.0, 6),

@@ -98,6 +98,10 @@ class ScreenParams:
     # the blend head's target: this x the row label + the rest x the classifier's window score
     # (on windows whose label is the row's, as window_targets)
     blend_gold_weight: float = 1.0
+    # with a blend: short texts (read whole by the classifier) whose blend-head score is below
+    # short_escalate skip the classifier; short_escalate passes this share of the short
+    # validation attacks the blend flags on to it (None: every short text is read)
+    short_recall: float | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ScreenParams:
@@ -115,6 +119,11 @@ class ScreenParams:
             raise ValueError(f"screen blend_weights must be weights in [0, 1], got {out.blend_weights}")
         if not 0.0 <= out.blend_gold_weight <= 1.0:
             raise ValueError(f"screen blend_gold_weight must lie in [0, 1], got {out.blend_gold_weight}")
+        if out.short_recall is not None:
+            if not 0.0 < float(out.short_recall) <= 1.0:
+                raise ValueError(f"screen short_recall must lie in (0, 1], got {out.short_recall}")
+            if not (out.blend and out.whole_windows):
+                raise ValueError("screen short_recall needs blend: true and whole_windows > 0")
         return out
 
 
@@ -567,6 +576,47 @@ def choose_blend(
     }
 
 
+def choose_short_escalate(
+    y: np.ndarray,
+    classifier: np.ndarray,
+    head: np.ndarray,
+    short: np.ndarray,
+    blend: dict[str, Any],
+    recall: float,
+) -> dict[str, Any]:
+    """``short_escalate`` on the ``short`` validation rows (those the classifier reads whole):
+    :func:`~bastion_training.export_onepass.choose_escalate` over the head's row scores, the
+    attacks being the short attacks the blend flags at its lowest operating point, capped at
+    that point; plus the share of short rows (and of short benign rows) it clears.
+
+    >>> y = np.array([1, 1, 1, 0, 0, 0]); c = np.array([.9, .8, .1, .1, .2, .05])
+    >>> h = np.array([.9, .3, .1, .2, .01, .02])
+    >>> b = {"weight": 0.3, "thresholds": {"default": 0.5}}
+    >>> r = choose_short_escalate(y, c, h, np.ones(6, bool), b, 1.0)
+    >>> r["escalate"], r["attacks"], r["cleared_short"], r["cleared_short_benign"]
+    (0.3, 2, 0.666667, 1.0)
+    """
+    from bastion_training.export_onepass import choose_escalate
+
+    lowest = min(float(v) for v in blend["thresholds"].values())
+    short = np.asarray(short, dtype=bool)
+    blended = blend_scores(classifier, head, float(blend["weight"]))
+    flagged = short & (y == 1) & (blended >= lowest)
+    if not flagged.any():
+        raise ValueError("no short validation attack the blend flags: cannot choose short_escalate")
+    keep = flagged | (short & (y == 0))
+    chosen = choose_escalate(y[keep].astype(int), head[keep], recall, lowest)
+    e = chosen["escalate"]
+    return {
+        **chosen,
+        "cleared_short": round(float((head[short] < e).mean()), 6),
+        "cleared_short_benign": round(float((head[short & (y == 0)] < e).mean()), 6),
+        "short_rows": int(short.sum()),
+        "source": "short validation rows (read whole by the classifier): benign rows and the attacks the "
+        "blend flags at its lowest operating point; the blend head's max over each row's windows",
+    }
+
+
 def classifier_row_scores(injection_dir: Path, texts: Sequence[str], fold: str) -> np.ndarray:
     """The classifier's score of each whole text through its runtime detector, read as the
     cascade reads a text it reads whole: folded as the one-pass model's (``fold``), then as
@@ -730,6 +780,7 @@ def build(
     keep = caught | (yv == 0)
     over = f"{which}: benign rows and {over}"
     blend, blend_head = None, None
+    short_cascade: dict[str, Any] | None = None
     if p.blend:
         from bastion_training.export import indirect_rows
 
@@ -767,6 +818,13 @@ def build(
             "real-source): row-level scores, the classifier on the whole row, the head's max over its windows",
         }
         log.info("blend: weight %s, thresholds %s", blend["weight"], blend["thresholds"])
+        if p.short_recall is not None:
+            texts_v = fv["text"].astype(str).tolist()
+            long_v, _ = screened_rows(texts_v, injection_dir, p.whole_windows)
+            short_cascade = choose_short_escalate(
+                yb, bv["R"].astype(np.float64), head_b, ~long_v, blend, p.short_recall
+            )
+            log.info("short texts: %s", short_cascade)
     # escalate stays below every operating point in effect (the blend's when there is one)
     cap = min([lowest, *(blend["thresholds"].values() if blend else ())])
     cascade = choose_escalate(yv[keep].astype(int), screen_v[keep], p.cascade_recall, cap)
@@ -800,6 +858,11 @@ def build(
                     **cascade,
                     "context": p.cascade_context,
                     "whole_windows": p.whole_windows,
+                    **(
+                        {"short_escalate": short_cascade["escalate"], "short_screen": short_cascade}
+                        if short_cascade is not None
+                        else {}
+                    ),
                     "source": f"validation ({int(keep.sum())} rows of {data_dir / 'val.parquet'}, {over})",
                     **({"blend": blend} if blend else {}),
                 },
@@ -884,7 +947,29 @@ def blend_note(cascade: dict[str, Any]) -> str:
         f" (`{b['output']}`), `sigmoid({1 - b['weight']:g} logit(classifier) + {b['weight']:g} logit(head))`, the"
         " head's best window over the characters the classifier read; the operating points are the blend's"
         f" ({points}: the classifier's validation FPR at each of its own points). Head: {b['head']['trained_on']}."
-        f" Weight chosen by {b['chosen_by']}."
+        f" Weight chosen by {b['chosen_by']}." + short_note(cascade)
+    )
+
+
+def short_note(cascade: dict[str, Any]) -> str:
+    """The card's words on the short-text skip (nothing without one).
+
+    >>> short_note({"short_escalate": 0.0008, "short_screen": {"recall": 1.0, "attacks": 1142,
+    ...             "cleared_short_benign": 0.249, "short_rows": 6041}})[:59]
+    ' **Short texts**: a text the classifier would read whole is'
+    >>> short_note({})
+    ''
+    """
+    e = cascade.get("short_escalate")
+    info = cascade.get("short_screen") or {}
+    if e is None or not info:
+        return ""
+    return (
+        f" **Short texts**: a text the classifier would read whole is not read when the blend head scores"
+        f" every window of it below `short_escalate` = {e:.6f} (its score is then the head's, below every"
+        f" operating point); on the {info['short_rows']} short validation rows that passes"
+        f" {100 * info['recall']:.1f} % of the {info['attacks']} attacks the blend flags on to the classifier and"
+        f" spares it {100 * info['cleared_short_benign']:.1f} % of the benign ones."
     )
 
 

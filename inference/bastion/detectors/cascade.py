@@ -48,6 +48,16 @@ each keeps the teacher's validation FPR at its own point). Concretely:
   lie below every blend threshold): only text the teacher read can block, as without a blend.
 
 A text whose first-stage pass has no window (nothing to tokenize) keeps the teacher's score.
+
+**Short-text skip** (optional, manifest ``cascade.short_escalate``, needs a blend): a text the
+teacher would read whole is first given to the shared pass, and when the blend head scores
+every one of its windows below ``short_escalate`` the teacher does not read it at all; its
+score is the head's best (below every operating point, so it is not blocked). The head was
+trained on gold labels and ranks well enough for this where the screen alone did not (a screen
+over short texts lost short attacks): ``short_escalate`` is chosen on the short validation
+rows so the head passes nearly every attack the blend flags on to the teacher, and each text
+it clears saves the teacher's forward pass. The teacher then reads the rest after the shared
+pass rather than beside it.
 """
 
 from __future__ import annotations
@@ -190,6 +200,7 @@ class CascadeInjectionDetector(ScoringDetector):
         context: float = 0.0,
         whole_tokens: int = 0,
         blend: Blend | None = None,
+        short_escalate: float | None = None,
     ) -> None:
         if blend is not None and not callable(getattr(first, "blend_windows", None)):
             raise ConfigError("a cascade blend needs a first stage with a blend head (blend_windows)")
@@ -211,6 +222,22 @@ class CascadeInjectionDetector(ScoringDetector):
                 f"{'blend' if blend is not None else 'second stage'}'s lowest operating point): a text "
                 "the first stage alone scored would otherwise be blocked without the second stage's verdict"
             )
+        if short_escalate is not None:
+            if blend is None or not whole_tokens:
+                raise ConfigError(
+                    "cascade short_escalate needs a blend and whole_tokens > 0 (texts read whole)"
+                )
+            if (
+                isinstance(short_escalate, bool)
+                or not isinstance(short_escalate, (int, float))
+                or not 0.0 <= float(short_escalate) <= lowest
+            ):
+                raise ConfigError(
+                    f"cascade short_escalate {short_escalate!r} must lie in [0, {lowest}] (the blend's lowest "
+                    "operating point): a short text the head alone cleared could otherwise be one it should block"
+                )
+            short_escalate = float(short_escalate)
+        self.short_escalate = short_escalate
         self.first = first
         self.second = second
         self.escalate = float(escalate)
@@ -231,23 +258,33 @@ class CascadeInjectionDetector(ScoringDetector):
         jobs: list[Job] = []
         screened = list(range(len(texts)))
         reads: list[Read] = []
+        short: list[int] = []
         if self.whole_tokens:
             counts = self.second.count_tokens(texts)
             screened = [i for i, n in enumerate(counts) if n > self.whole_tokens]
-            for ti in (i for i, n in enumerate(counts) if 0 < n <= self.whole_tokens):
-                self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
-            # the teacher reads the short texts now, while the shared pass runs elsewhere
-            reads = self._read(subs, jobs)
-            subs, jobs = [], []
+            short = [i for i, n in enumerate(counts) if 0 < n <= self.whole_tokens]
+            if self.short_escalate is None:
+                for ti in short:
+                    self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
+                # the teacher reads the short texts now, while the shared pass runs elsewhere
+                reads = self._read(subs, jobs)
+                subs, jobs = [], []
+                short = []
         if self.blend is None:
             long_texts = [texts[i] for i in screened]
             windows_of = dict(zip(screened, self.first.window_scores(long_texts), strict=True))
             head_of: dict[int, list[BlendWindow]] = {}
         else:
             # one first-stage call for every text the teacher reads or the screen screens
-            asked = sorted({r[0] for r in reads} | set(screened))
+            asked = sorted({r[0] for r in reads} | set(screened) | set(short))
             head_of = dict(zip(asked, self.first.blend_windows([texts[i] for i in asked]), strict=True))
             windows_of = {ti: [(w.screen, w.start, w.end) for w in head_of[ti]] for ti in screened}
+        for ti in short:  # only with short_escalate: the head decides which the teacher reads
+            top = max(head_of[ti], key=lambda w: w.head, default=None)
+            if top is not None and top.head < float(self.short_escalate or 0.0):
+                out[ti] = (top.head, top.start, top.end)
+            else:
+                self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
         for ti in screened:
             windows = windows_of[ti]
             best = (-1.0, 0, 0)

@@ -515,6 +515,7 @@ def with_cascade(
             # texts that fit this many of the classifier's windows skip the screen
             whole_tokens=whole * teacher.model.content_length,
             blend=blend,
+            short_escalate=spec.get("short_escalate"),
         ), pii
     except ConfigError as exc:  # e.g. a classifier with lower operating points replaced it
         raise ModelLoadError(f"{model.folder}: cascade does not fit {classifier_dir}: {exc}") from exc
