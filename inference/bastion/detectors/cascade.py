@@ -56,8 +56,11 @@ score is the head's best (below every operating point, so it is not blocked). Th
 trained on gold labels and ranks well enough for this where the screen alone did not (a screen
 over short texts lost short attacks): ``short_escalate`` is chosen on the short validation
 rows so the head passes nearly every attack the blend flags on to the teacher, and each text
-it clears saves the teacher's forward pass. The teacher then reads the rest after the shared
-pass rather than beside it.
+it clears saves the teacher's forward pass. In a call with more than ``SPECULATE_TEXTS`` short
+texts the teacher then reads the rest after the shared pass rather than beside it (the saving
+is the point there). A single check still has the teacher read its text beside the shared
+pass, on the core the pass leaves idle, and drops that read when the head clears the text: its
+latency is what it was without the skip, and its verdict is the same either way.
 """
 
 from __future__ import annotations
@@ -76,6 +79,10 @@ from bastion.normalize import Normalized, normalize
 Job = tuple[int, int, int, Normalized]
 # (text index, read's char start, read's char end, teacher score, span start, span end)
 Read = tuple[int, int, int, float, int, int]
+
+# with the short-text skip, a call with at most this many short texts still has the teacher
+# read them beside the shared pass (a single check's latency); the head's verdict still decides
+SPECULATE_TEXTS = 1
 
 # probabilities are clipped to [EPS, 1 - EPS] before the logit (a 0 or 1 would be infinite)
 BLEND_EPS = 1e-6
@@ -263,12 +270,15 @@ class CascadeInjectionDetector(ScoringDetector):
             counts = self.second.count_tokens(texts)
             screened = [i for i, n in enumerate(counts) if n > self.whole_tokens]
             short = [i for i, n in enumerate(counts) if 0 < n <= self.whole_tokens]
-            if self.short_escalate is None:
+            # the teacher reads the short texts now, while the shared pass runs elsewhere: always
+            # without the skip, and with it for a call of few texts (a single check), where the
+            # otherwise idle core makes the read free in wall time; the head still decides then
+            if self.short_escalate is None or len(short) <= SPECULATE_TEXTS:
                 for ti in short:
                     self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
-                # the teacher reads the short texts now, while the shared pass runs elsewhere
                 reads = self._read(subs, jobs)
                 subs, jobs = [], []
+            if self.short_escalate is None:
                 short = []
         if self.blend is None:
             long_texts = [texts[i] for i in screened]
@@ -279,12 +289,17 @@ class CascadeInjectionDetector(ScoringDetector):
             asked = sorted({r[0] for r in reads} | set(screened) | set(short))
             head_of = dict(zip(asked, self.first.blend_windows([texts[i] for i in asked]), strict=True))
             windows_of = {ti: [(w.screen, w.start, w.end) for w in head_of[ti]] for ti in screened}
+        read_already = {r[0] for r in reads}
+        cleared: set[int] = set()
         for ti in short:  # only with short_escalate: the head decides which the teacher reads
             top = max(head_of[ti], key=lambda w: w.head, default=None)
             if top is not None and top.head < float(self.short_escalate or 0.0):
                 out[ti] = (top.head, top.start, top.end)
-            else:
+                cleared.add(ti)
+            elif ti not in read_already:
                 self._queue(texts[ti], ti, 0, len(texts[ti]), subs, jobs)
+        if cleared:  # a read made ahead of the head's verdict is dropped, so it never counts
+            reads = [r for r in reads if r[0] not in cleared]
         for ti in screened:
             windows = windows_of[ti]
             best = (-1.0, 0, 0)
