@@ -179,3 +179,84 @@ def test_run_unpacks_to_an_exportable_checkpoint(packed: dict, tmp_path: Path, t
         from bastion_training.ner_model import load
 
         assert load(out / "hf").config.num_labels == len(vm["tags"])
+
+
+def _first_run(packed: dict, root: Path, task: str) -> Path:
+    """A short run from the tiny base, unpacked: the checkpoint a continuation starts from."""
+    from bastion_training.gpu.trainer import main as train_main
+    from bastion_training.gpu.unpack import unpack_injection, unpack_pii
+
+    run = root / f"first_{task}"
+    argv = ["--task", task, "--pack", str(packed["pack"]), "--out", str(run), "--device", "cpu"]
+    argv += ["--max-length", "24", "--max-steps", "4", "--eval-every", "4", "--bs", "8", "--lr", "1e-3"]
+    assert train_main(argv) == 0
+    art = root / f"first_{task}_art"
+    if task == "injection":
+        unpack_injection(packed["params"], packed["pack"], run, art, packed["base"], packed["inj"])
+    else:
+        unpack_pii(packed["params"], packed["pack"], run, art, packed["base"], packed["pii"])
+    return art / "hf"
+
+
+@pytest.mark.parametrize("task", ["injection", "pii"])
+def test_continuation_pack_starts_from_the_checkpoint(packed: dict, tmp_path: Path, task: str) -> None:
+    """pack --init: the data in the checkpoint's own ids renumbered to the rows it uses, the
+    checkpoint (heads too) within int8 rounding; a run with lr 0 records step 0 and unpacks back
+    onto the checkpoint's full vocabulary, unused rows untouched."""
+    from bastion_training.gpu.pack import pack_init, pack_injection, pack_pii
+    from bastion_training.gpu.trainer import init_state, unpack_ids
+    from bastion_training.gpu.trainer import main as train_main
+    from bastion_training.gpu.unpack import _state
+    from safetensors.numpy import load_file
+
+    init = _first_run(packed, tmp_path, task)
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    if task == "injection":
+        pack_injection(packed["params"], packed["inj"], init, pack)
+        data, prefix = "data.npz", "train"
+    else:
+        pack_pii(packed["params"], packed["pii"], init, pack)
+        data, prefix = "pii_data.npz", "train"
+    before = [r.copy() for r in unpack_ids(np.load(pack / data), prefix)]
+    info = pack_init(init, pack)
+    rows = np.load(pack / "vocab_rows.npy")
+    after = unpack_ids(np.load(pack / data), prefix)
+    assert rows[:3].tolist() == [0, 1, 2] and info["rows"] == len(rows) < info["of"]
+    assert all(np.array_equal(rows[a], b) for a, b in zip(after, before, strict=True))
+    ref = load_file(str(init / "model.safetensors"))
+    state = init_state(pack)
+    word = "bert.embeddings.word_embeddings.weight"
+    assert set(state) == set(ref) and any(k.startswith("classifier.") for k in state)
+    for k, v in ref.items():
+        want = v[rows] if k == word else v
+        step = np.abs(want).max(axis=-1, keepdims=True) / 127 if want.ndim == 2 else 0
+        assert np.all(np.abs(state[k].numpy() - want) <= step / 2 + 1e-7), k
+
+    run = tmp_path / "cont"
+    argv = ["--task", task, "--pack", str(pack), "--out", str(run), "--device", "cpu", "--max-length", "24"]
+    argv += ["--max-steps", "2", "--eval-every", "2", "--bs", "8", "--lr", "0"]
+    assert train_main(argv) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["continued"] is True and [h["step"] for h in m["history"]] == [0, 2]
+    full = _state(pack, run, init)
+    assert set(ref) <= set(full)
+    unused = np.setdiff1d(np.arange(len(ref[word])), rows)
+    assert len(unused) and np.array_equal(full[word].numpy()[unused], ref[word][unused])
+    for k, v in ref.items():
+        step = np.abs(v).max(axis=-1, keepdims=True) / 127 if v.ndim == 2 else 0
+        assert np.all(np.abs(full[k].numpy() - v) <= step / 2 + 1e-6), k
+    with pytest.raises(ValueError, match="--base"):
+        _state(pack, run, None)
+    from bastion_training.gpu.unpack import unpack_injection, unpack_pii
+
+    art = tmp_path / "cont_art"
+    if task == "injection":
+        unpack_injection(packed["params"], pack, run, art, init, packed["inj"])
+        from transformers import BertForSequenceClassification as cls
+    else:
+        unpack_pii(packed["params"], pack, run, art, init, packed["pii"])
+        from bastion_training.ner_model import CaseBertForTokenClassification as cls
+    back = cls.from_pretrained(art / "hf").state_dict()
+    assert back[word].shape[0] == len(ref[word])
+    assert torch.equal(back[word][torch.from_numpy(unused)], torch.from_numpy(ref[word][unused]))

@@ -10,6 +10,16 @@
   (normalised, payloads as the run masks them, family caps applied), the labels, the per-row loss
   weights and which validation rows our generator wrote.
 - ``pii_data.npz`` + ``pii_tags.txt`` (PII): ``train_pii``'s windows (content ids, BIO tag ids).
+
+A continuation (``--init DIR``, one task): DIR is a fine-tuned HF checkpoint, usually a shipped model
+read back by ``bastion_training.recover``. The data is tokenised with DIR's own tokenizer and the
+pack holds ``init.npz`` instead of ``base.npz``: every tensor of DIR (heads included), 2-D ones as
+int8 rows with a float32 scale each, and only the word-embedding rows the packed data uses
+(``vocab_rows.npy``; the ids in the data files are renumbered to them), so a 12-layer checkpoint and
+its data fit the 64 MiB transfer. ``unpack`` puts the trained rows back into DIR's full table.
+
+    python -m bastion_training.recover models/injection artifacts/r7_rec/hf
+    python -m bastion_training.gpu.pack --task injection --init artifacts/r7_rec/hf --out .devrun
 """
 
 from __future__ import annotations
@@ -105,6 +115,78 @@ def pack_base(base: Path, out: Path, src: Path | None = None) -> dict[str, int]:
     return {k: int(v.nbytes) for k, v in packed.items()}
 
 
+def quantise_rows(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and their float32 scales (max |row| / 127; a zero row gets scale 1).
+
+    >>> q, s = quantise_rows(np.array([[0.5, -1.0], [0.0, 0.0]], dtype=np.float32))
+    >>> q.tolist(), s.tolist()
+    ([[64, -127], [0, 0]], [0.007874015718698502, 1.0])
+    """
+    w = np.asarray(w, dtype=np.float32)
+    scale = (np.abs(w).max(axis=1) / 127.0).astype(np.float32)
+    scale[scale == 0] = 1.0
+    return np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def data_files(out: Path) -> list[tuple[Path, tuple[str, ...]]]:
+    """The packed data files in ``out`` with the id-row prefixes each holds."""
+    found = []
+    for name in ("data.npz", "pii_data.npz"):
+        if (Path(out) / name).is_file():
+            found.append((Path(out) / name, ("train", "val")))
+    return found
+
+
+def pack_init(init: Path, out: Path) -> dict[str, int]:
+    """``init.npz``, ``base_config.json`` and ``vocab_rows.npy`` for a continuation from the HF
+    checkpoint ``init``, after the data files were packed with ``init``'s tokenizer: the data ids
+    are renumbered to the word-embedding rows they use (the special ids 0-2 keep theirs)."""
+    from safetensors.numpy import load_file
+
+    from bastion_training.gpu.trainer import CLS_ID, PAD_ID, SEP_ID, unpack_ids
+
+    init, out = Path(init), Path(out)
+    files = data_files(out)
+    if not files:
+        raise ValueError(f"{out}: pack the data before the init checkpoint")
+    loaded = {path: dict(np.load(path)) for path, _ in files}
+    used = {CLS_ID, PAD_ID, SEP_ID}
+    for path, prefixes in files:
+        for pre in prefixes:
+            for row in unpack_ids(loaded[path], pre):
+                used.update(np.unique(row).tolist())
+    rows = np.array(sorted(used), dtype=np.int64)
+    if rows[:3].tolist() != [0, 1, 2]:
+        raise ValueError("special ids 0-2 must stay in place")
+    remap = np.full(int(rows.max()) + 1, -1, dtype=np.int64)
+    remap[rows] = np.arange(len(rows))
+    for path, prefixes in files:
+        arrays = loaded[path]
+        for pre in prefixes:
+            ids = unpack_ids(arrays, pre)
+            arrays |= pack_ids([remap[r] for r in ids], pre)
+        np.savez_compressed(path, **arrays)
+    state = load_file(str(init / "model.safetensors"))
+    word = "bert.embeddings.word_embeddings.weight"
+    if word not in state:
+        raise ValueError(f"{init} is not a BERT checkpoint with transformers' names")
+    if int(rows.max()) >= len(state[word]):
+        raise ValueError(f"the packed data uses ids past {init}'s vocabulary: another tokenizer")
+    packed: dict[str, np.ndarray] = {}
+    for name, w in state.items():
+        w = w[rows] if name == word else w
+        if w.ndim == 2:
+            packed["q8:" + name], packed["s8:" + name] = quantise_rows(w)
+        else:
+            packed["f32:" + name] = w.astype(np.float32)
+    np.savez(out / "init.npz", **packed)
+    np.save(out / "vocab_rows.npy", rows)
+    cfg = json.loads((init / "config.json").read_text(encoding="utf-8"))
+    cfg["vocab_size"] = len(rows)
+    (out / "base_config.json").write_text(json.dumps(cfg, indent=2), encoding="utf-8")
+    return {"rows": len(rows), "of": len(state[word]), "bytes": int(sum(v.nbytes for v in packed.values()))}
+
+
 def pack_injection(params: dict[str, Any], data_dir: Path, base: Path, out: Path) -> dict[str, int]:
     """``data.npz``: the rows ``train_injection`` trains and validates on (all validation rows)."""
     import pandas as pd
@@ -177,15 +259,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--task", choices=["injection", "pii", "both"], default="both")
     ap.add_argument("--data", default=str(REPO_ROOT / "data/processed"), help="holds injection/ and pii/")
     ap.add_argument("--out", default=str(REPO_ROOT / ".devrun"))
+    ap.add_argument("--init", default=None, help="continue this HF checkpoint (one task; see above)")
     args = ap.parse_args(argv)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     params = load_train_params(args.params, "train_injection", None)
-    base = base_dir("e5", params)
-    log.info("base %s: %s", base, {k: v for k, v in pack_base(base, out).items() if v > 1_000_000})
+    if args.init and args.task == "both":
+        ap.error("--init continues one model: give --task injection or --task pii")
+    base = Path(args.init) if args.init else base_dir("e5", params)
+    if not args.init:
+        log.info("base %s: %s", base, {k: v for k, v in pack_base(base, out).items() if v > 1_000_000})
     if args.task in ("injection", "both"):
         log.info("injection rows %s", pack_injection(params, Path(args.data) / "injection", base, out))
     if args.task in ("pii", "both"):
         log.info("pii windows %s", pack_pii(params, Path(args.data) / "pii", base, out))
+    if args.init:
+        log.info("init %s: %s", base, pack_init(base, out))
+    total = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    log.info("pack %s: %.1f MB", out, total / 1e6)
     return 0
 
 

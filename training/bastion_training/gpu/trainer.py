@@ -11,6 +11,10 @@ them. PII follows ``train_pii`` (plain cross-entropy over content tokens) and ke
 validation span F1 (exact BIO spans of the validation windows). Output: int8 per-row deltas from the
 base (new heads and 1-D tensors in fp32) in files under 15 MB, ``metrics.json``, and for injection
 the best checkpoint's validation logits.
+
+A pack with ``init.npz`` (``pack --init``) continues that checkpoint, heads included; it is
+evaluated before the first step too, so a continuation that never beats its start keeps the start
+(step 0 in ``metrics.json``) and says so.
 """
 
 from __future__ import annotations
@@ -82,6 +86,26 @@ def base_state(pack: Path, cfg: dict) -> dict[str, torch.Tensor]:
         kind_name = "weight" if suffix == "w" else "bias"
         out[f"bert.encoder.layer.{int(layer[1:])}.{LAYER_NAMES[part]}.{kind_name}"] = arr
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in out.items()}
+
+
+def init_state(pack: Path) -> dict[str, torch.Tensor]:
+    """The checkpoint ``pack --init`` stored (``init.npz``: int8 rows + scales, float32 rest)."""
+    pk = np.load(Path(pack) / "init.npz")
+    out = {}
+    for key in pk.files:
+        kind, name = key.split(":", 1)
+        if kind == "q8":
+            out[name] = pk[key].astype(np.float32) * pk["s8:" + name][:, None]
+        elif kind == "f32":
+            out[name] = pk[key].astype(np.float32)
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in out.items()}
+
+
+def start_state(pack: Path, cfg: dict) -> tuple[dict[str, torch.Tensor], bool]:
+    """The weights a run starts from and whether they are a continuation's (``init.npz``)."""
+    if (Path(pack) / "init.npz").is_file():
+        return init_state(pack), True
+    return base_state(pack, cfg), False
 
 
 class Box(nn.Module):
@@ -426,12 +450,19 @@ def run(args) -> dict:
         train, y, val, vy = train[: args.subset], y[: args.subset], val[: args.subset], vy[: args.subset]
         if injection:
             w, vgen = w[: args.subset], vgen[: args.subset]
-    base = base_state(pack, cfg)
+    base, continued = start_state(pack, cfg)
     model = Bert(cfg, len(names))
+    if continued:
+        # a checkpoint may carry buffers the plain model lacks (position_ids); heads must fit
+        base = {k: v for k, v in base.items() if k in model.state_dict()}
     missing, unexpected = model.load_state_dict(base, strict=False)
-    new = {k for k in model.state_dict() if k.startswith(("classifier.", "bert.pooler."))}
+    new = (
+        set()
+        if continued
+        else {k for k in model.state_dict() if k.startswith(("classifier.", "bert.pooler."))}
+    )
     if set(missing) != new or unexpected:
-        raise ValueError(f"base does not fit the model: missing {missing}, unexpected {unexpected}")
+        raise ValueError(f"start weights do not fit the model: missing {missing}, unexpected {unexpected}")
     model.to(dev).train()
     size = int(args.max_length) - 2
     per_epoch = math.ceil(len(train) / args.bs)
@@ -455,6 +486,17 @@ def run(args) -> dict:
         m = span_f1(model, val, vy, names, dev, amp)
         return m, m["span_f1"], None
 
+    def record(m, sel, lg, loss_value):
+        nonlocal best, best_logits, best_state
+        m |= {"step": step, "epoch": step / per_epoch, "loss": loss_value, "t": time.time() - t0}
+        hist.append(m)
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}), flush=True)
+        if sel > best:
+            best, best_logits = sel, lg
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+    if continued:
+        record(*evaluate(), float("nan"))
     while not done:
         perm = rng.permutation(len(train))
         for s in range(0, len(perm), args.bs):
@@ -499,21 +541,7 @@ def run(args) -> dict:
                 sched_fn.total = max(sched_fn.warm + 1, min(sched_fn.total, fit))
                 print(f"step {per * 1000:.1f} ms; planned {planned}, total {sched_fn.total}", flush=True)
             if step % args.eval_every == 0 or step >= sched_fn.total:
-                m, sel, lg = evaluate()
-                m |= {
-                    "step": step,
-                    "epoch": step / per_epoch,
-                    "loss": float(loss.detach()),
-                    "t": time.time() - t0,
-                }
-                hist.append(m)
-                print(
-                    json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()}),
-                    flush=True,
-                )
-                if sel > best:
-                    best, best_logits = sel, lg
-                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+                record(*evaluate(), float(loss.detach()))
             if step >= sched_fn.total:
                 done = True
                 break
@@ -526,6 +554,7 @@ def run(args) -> dict:
         "history": hist,
         "best": max(hist, key=key),
         "selected_by": "tpr1_real + auc_real" if injection else "span_f1",
+        "continued": continued,
         "planned_steps": planned,
         "steps": step,
         "lr": args.lr,

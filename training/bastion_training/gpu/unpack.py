@@ -25,12 +25,38 @@ from bastion_training.common import load_train_params, log
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, TrainPIIParams, seed_of
 from bastion_training.encoders import BASE_DESCRIPTIONS, base_dir
 
+WORD = "bert.embeddings.word_embeddings.weight"
 
-def _state(pack: Path, run: Path) -> dict[str, Any]:
-    from bastion_training.gpu.trainer import base_state, load_deltas
+
+def _state(pack: Path, run: Path, base: Path | None = None) -> dict[str, Any]:
+    """The run's weights; for a continuation, in ``base``'s (the init checkpoint's) full vocabulary."""
+    from bastion_training.gpu.trainer import base_state, init_state, load_deltas
 
     cfg = json.loads((pack / "base_config.json").read_text(encoding="utf-8"))
-    return load_deltas(run, base_state(pack, cfg))
+    if not (pack / "init.npz").is_file():
+        return load_deltas(run, base_state(pack, cfg))
+    import torch
+    from safetensors.numpy import load_file
+
+    if base is None or not (Path(base) / "model.safetensors").is_file():
+        raise ValueError("a continuation's run unpacks onto its init checkpoint: pass it as --base")
+    state = load_deltas(run, init_state(pack))
+    full = {
+        k: torch.from_numpy(v.copy()) for k, v in load_file(str(Path(base) / "model.safetensors")).items()
+    }
+    rows = torch.from_numpy(np.load(pack / "vocab_rows.npy"))
+    for name, w in state.items():
+        if name == WORD:
+            full[name][rows] = w.to(full[name].dtype)
+        elif name in full:
+            full[name] = w
+    return full
+
+
+def _config(pack: Path, base: Path) -> dict[str, Any]:
+    """The run's model config: the init checkpoint's own (full vocabulary) for a continuation."""
+    src = Path(base) / "config.json" if (pack / "init.npz").is_file() else pack / "base_config.json"
+    return json.loads(src.read_text(encoding="utf-8"))
 
 
 def _run_note(run: Path) -> dict[str, Any]:
@@ -58,13 +84,14 @@ def unpack_injection(params: dict[str, Any], pack: Path, run: Path, out: Path, b
     from bastion_training.train_injection import _softmax1
 
     p = TrainInjectionParams.from_params(params)
-    cfg = json.loads((pack / "base_config.json").read_text(encoding="utf-8"))
+    cfg = _config(pack, base)
     config = BertConfig(**{k: v for k, v in cfg.items() if not k.startswith("bastion")})
     config.num_labels = 2
     config.id2label, config.label2id = {0: "BENIGN", 1: "INJECTION"}, {"BENIGN": 0, "INJECTION": 1}
     config.architectures = ["BertForSequenceClassification"]
     model = BertForSequenceClassification(config)
-    model.load_state_dict(_state(pack, run), strict=True)
+    state = _state(pack, run, base)
+    model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()}, strict=True)
     model.save_pretrained(out / "hf")
     AutoTokenizer.from_pretrained(base).save_pretrained(out / "hf")
     val = pd.read_parquet(data_dir / "val.parquet")
@@ -109,7 +136,8 @@ def unpack_pii(params: dict[str, Any], pack: Path, run: Path, out: Path, base: P
     seed = seed_of(params)
     tags = tuple((pack / "pii_tags.txt").read_text(encoding="utf-8").split("\n"))
     model = from_base(base, tags, use_case_features=False)
-    model.load_state_dict(_state(pack, run), strict=True)
+    state = _state(pack, run, base)
+    model.load_state_dict({k: v for k, v in state.items() if k in model.state_dict()}, strict=True)
     model.eval()
     model.save_pretrained(out / "hf")
     hf_tok = AutoTokenizer.from_pretrained(base)
