@@ -10,4 +10,12 @@ transformers checkpoint plus the calibration file that ``export`` / ``export_pii
     python -m bastion_training.gpu.pack --out .devrun
     python training/bastion_training/gpu/trainer.py --task injection --pack .devrun --out OUT   # GPU
     python -m bastion_training.gpu.unpack --task injection --pack .devrun --run OUT --out artifacts/inj_gpu
+
+Continuing a shipped model instead of starting from the base (``pack --init``, one task; the
+recovered run 7 with its data packs to 53.8 MB, the PII tagger m4s with its windows to 41.8 MB):
+
+    python -m bastion_training.recover models/injection artifacts/r7_rec/hf
+    python -m bastion_training.gpu.pack --task injection --init artifacts/r7_rec/hf --out .devrun
+    python training/bastion_training/gpu/trainer.py --task injection --pack .devrun --out OUT --lr 1e-5
+    python -m bastion_training.gpu.unpack --task injection --pack .devrun --run OUT --base artifacts/r7_rec/hf --out X
 """
