@@ -532,6 +532,18 @@ def run(args) -> dict:
             opt.step()
             sched.step()
             step += 1
+            if args.log_every and step % args.log_every == 0:
+                # a slow device (a CPU) shows it is moving between evaluations
+                print(
+                    json.dumps(
+                        {
+                            "step": step,
+                            "loss": round(float(loss.detach()), 4),
+                            "t": round(time.time() - t0, 1),
+                        }
+                    ),
+                    flush=True,
+                )
             if step == 20:
                 t_train = time.time()
             if step == 60 and not args.max_steps:
@@ -586,6 +598,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--cap", type=int, default=8, help="windows per long injection row")
     ap.add_argument("--device", default="cuda")
+    ap.add_argument(
+        "--log-every", type=int, default=100, help="print step, loss and time every N steps (0: off)"
+    )
     summary = run(ap.parse_args(argv))
     print("done", json.dumps(summary["best"]), flush=True)
     return 0
