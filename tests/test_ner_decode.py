@@ -317,6 +317,7 @@ NO, BP, IP = "O", "B-PERSON", "I-PERSON"
 BL, IL = "B-LOCATION", "I-LOCATION"
 BO, IO = "B-ORGANIZATION", "I-ORGANIZATION"
 BA, IA = "B-ADDRESS", "I-ADDRESS"
+BPH, IPH = "B-PHONE_NUMBER", "I-PHONE_NUMBER"
 
 
 @pytest.mark.parametrize(
@@ -379,6 +380,40 @@ BA, IA = "B-ADDRESS", "I-ADDRESS"
         ),
         # each CJK ideograph is a word: no widening across them
         ("见张伟", [("见", NO), ("张", BP), ("伟", IP)], [("PERSON", "张伟")]),
+        # kana too, so a phone number is not widened over the particle and copula around it
+        (
+            "電話は090-1234-5678です",
+            [
+                ("電話は", NO),
+                ("090", BPH),
+                ("-", IPH),
+                ("1234", IPH),
+                ("-", IPH),
+                ("5678", IPH),
+                ("です", NO),
+            ],
+            [("PHONE_NUMBER", "090-1234-5678")],
+        ),  # fmt: skip
+        (
+            "田中さんに",
+            [("田中", BP), ("さんに", NO)],
+            [("PERSON", "田中")],
+        ),
+        # a Hangul or Thai run ends where digits begin
+        (
+            "번호 010-1234-5678입니다",
+            [
+                ("번호", NO),
+                ("010", BPH),
+                ("-", IPH),
+                ("1234", IPH),
+                ("-", IPH),
+                ("5678", IPH),
+                ("입니다", NO),
+            ],
+            [("PHONE_NUMBER", "010-1234-5678")],
+        ),  # fmt: skip
+        ("โทร0812345678", [("โทร", NO), ("0812345678", BPH)], [("PHONE_NUMBER", "0812345678")]),
         # a middle initial the model left out joins the two parts of the name
         (
             "Juliusz A Kwiatkowski lives here",

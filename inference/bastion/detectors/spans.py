@@ -44,8 +44,23 @@ NAME_LABELS = frozenset({"PERSON", "LOCATION", "ORGANIZATION"})
 # Postal blocks are written over several lines and stay one span.
 MULTILINE_LABELS = frozenset({"ADDRESS"})
 
-# CJK ideographs: written without spaces, so each is its own word (as BERT tokenizers do).
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+# CJK ideographs and Japanese kana: written without spaces, so each is its own word (as BERT
+# tokenizers do for ideographs); otherwise "電話は090-1234-5678です" would make the particle
+# and the copula part of the phone number's word.
+_CJK = (
+    "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+)
+# Scripts written without spaces between words (Thai, Lao, Khmer, Myanmar) or whose particles
+# attach to the word before (Hangul): a run of one of them is a word, and where it meets
+# Latin letters or digits a word ends ("โทร0812345678", "010-1234-5678입니다").
+_RUNS = (
+    "\u0e00-\u0e7f",
+    "\u0e80-\u0eff",
+    "\u1780-\u17ff",
+    "\u1000-\u109f",
+    "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f",
+)
 # Combining marks and the letters/signs of abugidas that Python's \w leaves out
 # (accents written as combining characters, Devanagari..Sinhala, Thai, Lao vowel signs).
 _MARKS = (
@@ -54,11 +69,12 @@ _MARKS = (
     "\u0900-\u0963\u0966-\u0dff\u0e00-\u0e4e\u0e50-\u0e59\u0e80-\u0eff"
     "\u1ab0-\u1aff\u1dc0-\u1dff\u200c\u20d0-\u20ff\ufe00-\ufe0f\ufe20-\ufe2f"
 )
-_W = rf"(?:[^\W{_CJK}]|[{_MARKS}])"
+_NOT_RUNS = "".join(_RUNS)
+_W = rf"(?:[^\W{_CJK}{_NOT_RUNS}]|(?![{_NOT_RUNS}])[{_MARKS}])"
 _APOS = "'\u2019\u02bc"
 _HYPHENS = "-\u2010\u2011"
 _JOIN_CLASS = rf"{_APOS}\-\u2010\u2011."
-_WORD = re.compile(rf"[{_CJK}]|{_W}+(?:[{_JOIN_CLASS}]{_W}+)*")
+_WORD = re.compile(rf"[{_CJK}]|" + "".join(f"[{r}]+|" for r in _RUNS) + rf"{_W}+(?:[{_JOIN_CLASS}]{_W}+)*")
 _JOINER = re.compile(rf"[{_JOIN_CLASS}]")
 LINE_BREAK = re.compile("[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 _ANY_LINE = re.compile("[^\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
