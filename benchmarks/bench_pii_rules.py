@@ -429,6 +429,26 @@ def _gen_eth(rng: random.Random) -> tuple[str, str]:
     return "0x" + good, "0x" + bad
 
 
+def _gen_pesel(rng: random.Random) -> tuple[str, str]:
+    year = rng.randint(1930, 2015)
+    month = rng.randint(1, 12) + (20 if year >= 2000 else 0)
+    body = f"{year % 100:02d}{month:02d}{rng.randint(1, 28):02d}" + _digits(rng, 4, "0123456789")
+    pair = _complete(body, _std("pl.pesel"))
+    return pair if pair is not None else _gen_pesel(rng)
+
+
+# region codes of the register stdnum checks (Beijing, Shanghai, Shenzhen, Nanjing, Chengdu)
+_CN_REGIONS = ("110105", "310115", "440305", "320102", "510104")
+
+
+def _gen_cn_ric(rng: random.Random) -> tuple[str, str]:
+    body = (
+        f"{rng.choice(_CN_REGIONS)}{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    )
+    pair = _complete(body + _digits(rng, 3, "0123456789"), _std("cn.ric"), "0123456789X")
+    return pair if pair is not None else _gen_cn_ric(rng)
+
+
 # label -> (generator of (valid, invalid), context phrases, the recognizer's validator name)
 IDENTIFIERS: dict[str, tuple] = {
     "UK_NINO": (_gen_nino, ["National Insurance number", "NINO:", "my NI number is"]),
@@ -471,6 +491,8 @@ IDENTIFIERS: dict[str, tuple] = {
         ),
         ["TFN", "tax file number:", "my TFN is"],
     ),
+    "PL_PESEL": (_gen_pesel, ["PESEL", "nr PESEL:", "numer PESEL"]),
+    "CN_RIC": (_gen_cn_ric, ["身份证号", "公民身份号码：", "ID card"]),
     "US_ROUTING": (_gen_aba, ["routing number", "ABA", "RTN:"]),
     "SWIFT_BIC": (_gen_bic, ["SWIFT", "BIC:", "SWIFT/BIC code"]),
     "CRYPTO_ADDRESS": (_gen_btc, ["send BTC to", "wallet", "bitcoin address"]),

@@ -509,6 +509,7 @@ def test_spans_are_whole_words(text, spec, expected) -> None:
         ("Ben Stiller", [("Ben", BP), ("Stiller", IP)], [("PERSON", "Ben Stiller")]),
         ("in El Salvador", [("in", NO), ("El", BL), ("Salvador", IL)], [("LOCATION", "El Salvador")]),
         ("to The Hague", [("to", NO), ("The", BL), ("Hague", IL)], [("LOCATION", "The Hague")]),
+        ("moro em São Paulo", [("em", NO), ("São", BL), ("Paulo", IL)], [("LOCATION", "São Paulo")]),
         ("at MIT", [("at", NO), ("MIT", BO)], [("ORGANIZATION", "MIT")]),
         # places and organisations lose articles and prepositions
         ("in der Schweiz", [("in", BL), ("der", IL), ("Schweiz", IL)], [("LOCATION", "Schweiz")]),

@@ -202,6 +202,27 @@ ID_POSITIVES = [
     ("PASSWORD", "mi contraseña es [[gato1234]]"),
     ("PASSWORD", "la mia password è [[Roma2023]]"),
     ("PASSWORD", 'my password was "[[correct horse]]"'),
+    # the word for password as a label, or with a copula the prose rule does not know
+    ("PASSWORD", "Passwort: [[Sonnenblume77]]"),
+    ("PASSWORD", "mot de passe : [[Chat2024!]]"),
+    ("PASSWORD", "wachtwoord: [[Kat2024!]]"),
+    ("PASSWORD", "Мой пароль: [[Sonnenblume77]]"),
+    ("PASSWORD", "пароль — [[Sonnenblume77]]"),
+    ("PASSWORD", "Moje hasło to [[Kwiatek77]]."),
+    ("PASSWORD", "lösenordet är [[Katt2024!]]"),
+    ("PASSWORD", "密码是[[Abc12345]]"),
+    ("PASSWORD", "密码：[[Abc12345]]。"),
+    ("PASSWORD", "パスワードは[[Abc12345]]です"),
+    ("PASSWORD", "비밀번호는 [[Abc12345]]"),
+    ("PL_PESEL", "PESEL [[44051401359]]"),
+    ("PL_PESEL", "nr PESEL: [[02070803628]]"),
+    ("CN_RIC", "身份证号[[11010519491231002X]]，"),
+    ("CN_RIC", "ID card [[11010519491231002x]]"),
+    ("CN_RIC", "[[11010519491231002X]]"),  # region, date and mod 11-2 key: strong enough alone
+    ("PASSPORT", "паспорт [[4509 123456]]"),
+    ("PASSPORT", "Паспорт: [[45 09 123456]]"),
+    ("PASSPORT", "护照号码：[[E12345678]]"),
+    ("BANK_ACCOUNT", "wire $5,000 to account [[000123456789]]"),
 ]
 
 
@@ -405,6 +426,23 @@ ID_NEGATIVES = [
     ("PASSWORD", "mein Passwort ist falsch"),
     ("PASSWORD", "mon mot de passe est incorrect"),
     ("PASSWORD", "la contraseña es obligatoria"),
+    ("PASSWORD", "Passwort vergessen?"),
+    ("PASSWORD", "Passwort: falsch"),
+    ("PASSWORD", "Passwort: ********"),
+    ("PASSWORD", "Passwort: <ihr Passwort>"),
+    ("PASSWORD", "пароль: неверный"),
+    ("PASSWORD", "Passwort - bitte ändern"),
+    ("PASSWORD", "hasło to podstawa bezpieczeństwa"),
+    ("PASSWORD", "密码是什么？"),
+    ("PASSWORD", "パスワードを忘れた"),
+    ("PL_PESEL", "PESEL 44051401358"),  # check digit off by one
+    ("PL_PESEL", "PESEL 44053201353"),  # check digit right, but no 32nd day
+    ("PL_PESEL", "order 44051401359"),  # valid, but no context: eleven bare digits
+    ("CN_RIC", "身份证号110105194912310021"),  # wrong key
+    ("CN_RIC", "身份证号110105194913310021"),  # key right, but no 13th month
+    ("CN_RIC", "身份证号990105194912310023"),  # key and date right, but no region 99
+    ("PASSPORT", "паспорт выдан в 2015 году"),
+    ("BANK_ACCOUNT", "sign in to your account and track order 123456789"),
 ]
 
 
@@ -870,3 +908,21 @@ def test_query_string_secrets_after_a_cut_are_found(
 )
 def test_card_next_to_a_shorter_group_is_found(det: RegexPIIDetector, text: str, card: str) -> None:
     assert found(det, text, "CREDIT_CARD") == [card]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "value"),
+    [
+        ("паспорт 4509 123456", "PASSPORT", "4509 123456"),
+        ("Мой пароль: Sonnenblume77", "PASSWORD", "Sonnenblume77"),
+        ("ΑΦΜ και κωδικός: Kalimera2024", "PASSWORD", "Kalimera2024"),
+        ("p\u0430ssword: hunter2!x", "PASSWORD", "hunter2!x"),  # Cyrillic а in a Latin word: folded
+    ],
+)
+def test_guard_rules_read_cyrillic_and_greek_context_words(text: str, label: str, value: str) -> None:
+    """Through Guard the rules see normalised text: a full homoglyph fold would turn
+    "паспорт" into "пacпopt", which no context phrase matches."""
+    from bastion import Guard
+
+    res = Guard(detectors=[RegexPIIDetector()]).check(text)
+    assert [(f.label, text[f.start : f.end]) for f in res.findings] == [(label, value)]

@@ -38,6 +38,8 @@ REGEX_ONLY_LABELS: tuple[str, ...] = (
     "CA_SIN",
     "AU_TFN",
     "BR_CPF",
+    "PL_PESEL",
+    "CN_RIC",
     # banking and payment identifiers
     "US_ROUTING",
     "BANK_ACCOUNT",

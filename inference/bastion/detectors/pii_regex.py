@@ -73,6 +73,10 @@ class RegexPIIDetector:
     category = PII
     version = "2"
     kind = "rules"
+    # Fold look-alike letters only where a spoof is plausible (a Latin word with a Cyrillic
+    # "а"): the full fold turns Russian/Greek context words into mixed-script strings
+    # ("паспорт" -> "пacпopt") that no context phrase matches.
+    homoglyphs = "mixed"
 
     def __init__(
         self,

@@ -123,14 +123,14 @@ _NEVER_IN_NAMES: dict[str, str] = {
     "zh/ja": "和 与 及 或 是 叫 我 的 在 と や は が を に で の です",
 }
 # Words of the table that are names or parts of names when Capitalised ("Ben", "Van Morrison",
-# "El Salvador", "Li Na", "Son", "La Paz", "Per", "Cher", the river "Oder", initials "A.",
+# "El Salvador", "Li Na", "Son", "La Paz", "São Paulo", "Per", "Cher", the river "Oder", initials "A.",
 # "W."): these match only when written in lower case.
 _LOWER_ONLY = _wordset(
     "a an the i o e y w z и в с у к о я en et al el la le les los las lo il gli da de di do "
     "du del della dei degli das dos der den dem des die van von vom zu zum zur ben bin son na "
     "no nos nas os an am as em ao per su mi ma mon mes sei tra fra con sou sul sur dal au aux "
     "est tu te io caro cara gentile mia una uma hoi til mir im oder war sind bei lieber cher "
-    "m' l' d' un un' dell' all' nell' dall' sull' via tell ping met live "
+    "m' l' d' un un' dell' all' nell' dall' sull' via tell ping met live são "
     "west east north south central northern southern eastern western"
 )
 # Words of the table that are also given names or surnames ("Ben", "Per", "Mia", "Li Na",

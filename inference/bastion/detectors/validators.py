@@ -354,6 +354,26 @@ def fr_nir_ok(value: str) -> bool:
     return _stdnum_ok("fr.nir", value)
 
 
+def pl_pesel_ok(value: str) -> bool:
+    """Polish PESEL: eleven digits, the first six a birth date (the month carries the century),
+    a weighted mod-10 check digit.
+
+    >>> pl_pesel_ok("44051401359"), pl_pesel_ok("44051401358")
+    (True, False)
+    """
+    return _stdnum_ok("pl.pesel", value)
+
+
+def cn_ric_ok(value: str) -> bool:
+    """Chinese resident identity card number: a six-digit region code of the register, a birth
+    date, a sequence and an ISO 7064 mod 11-2 check character (0-9 or X).
+
+    >>> cn_ric_ok("11010519491231002X"), cn_ric_ok("110105194912310021")
+    (True, False)
+    """
+    return _stdnum_ok("cn.ric", value.upper())
+
+
 def es_nif_ok(value: str) -> bool:
     """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter), mod-23 letter.
 
@@ -647,6 +667,8 @@ VALIDATORS: MappingProxyType[str, Callable[[str], bool]] = MappingProxyType(
         "ssn": on_digits(ssn_ok),
         "de_tax_id": on_digits(de_tax_id_ok),
         "fr_nir": fr_nir_ok,
+        "pl_pesel": on_digits(pl_pesel_ok),
+        "cn_ric": cn_ric_ok,
         "es_nif": es_nif_ok,
         "it_fiscal_code": it_fiscal_code_ok,
         "nl_bsn": on_digits(nl_bsn_ok),
@@ -675,6 +697,8 @@ __all__ = [
     "es_nif_ok",
     "eth_address_ok",
     "fr_nir_ok",
+    "cn_ric_ok",
+    "pl_pesel_ok",
     "it_fiscal_code_ok",
     "keccak256",
     "looks_like_secret",

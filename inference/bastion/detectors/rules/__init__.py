@@ -40,6 +40,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     *secrets.CLOUD_KEYS,
     secrets.CONN_STRING_PASSWORD,
     secrets.PROSE_PASSWORD,
+    secrets.LABELLED_PASSWORD,
     spoken.SPOKEN_PHONE,
 )
 

@@ -22,6 +22,7 @@ from bastion.detectors.validators import (
     br_cpf_ok,
     btc_address_ok,
     ca_sin_ok,
+    cn_ric_ok,
     de_tax_id_ok,
     es_nif_ok,
     eth_address_ok,
@@ -30,6 +31,7 @@ from bastion.detectors.validators import (
     nhs_ok,
     nino_ok,
     nl_bsn_ok,
+    pl_pesel_ok,
 )
 
 _CTX_NINO = ("national insurance", "nino", "ni number", "ni no", "nat ins", "insurance number")
@@ -46,18 +48,25 @@ _CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार")
 _CTX_SIN = ("sin", "social insurance", "nas", "assurance sociale", "numéro d'assurance")
 _CTX_TFN = ("tfn", "tax file")
 _CTX_CPF = ("cpf", "c.p.f", "cadastro de pessoas", "inscrito no cpf", "portador do cpf")
+_CTX_PESEL = ("pesel", "numer pesel", "nr pesel")
+_CTX_CN_RIC = (
+    "身份证", "身份证号", "身份证号码", "公民身份号码", "居民身份证", "身份證", "id card", "resident identity",
+    "resident id", "chinese id",
+)  # fmt: skip
 _CTX_ROUTING = ("routing", "aba", "rtn", "transit", "routing number", "routing no")
 # Phrases, not the bare word: "account" starts "Accountant", and a context word only has
 # to start a word. The recognizer wins over a phone reading of the same digits.
 _CTX_ACCOUNT = (
     "account number", "account no", "account #", "account:", "account is", "acct", "a/c",
     "bank account", "checking account", "savings account", "kontonummer", "konto:", "konto-nr",
+    "to account", "into account", "from account", "routing and account",
     "numéro de compte", "número de cuenta", "numero di conto", "rekeningnummer",
 )  # fmt: skip
 _CTX_BIC = ("swift", "bic", "bank identifier", "swift code", "bic code", "swift/bic")
 _CTX_PASSPORT = (
     "passport", "passport no", "passport number", "reisepass", "pass-nr", "passnummer", "passeport",
-    "pasaporte", "passaporto", "paspoort", "paspoortnummer",
+    "pasaporte", "passaporto", "paspoort", "paspoortnummer", "passaporte", "paszport", "паспорт",
+    "паспорта", "паспортные данные", "pasaport", "护照", "護照", "パスポート", "旅券", "여권",
 )  # fmt: skip
 _CTX_DL = (
     "driver's license", "drivers license", "driver license", "driver licence", "driver's licence", "drivers licence",
@@ -102,9 +111,16 @@ _ABA = re.compile(_D + r"[0-9]{8}" + _R)
 # Brazilian mobile number, so they are a CPF only next to the word
 _BR_CPF = re.compile(_D + r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}" + _R)
 _BR_CPF_BARE = re.compile(_D + r"[0-9]{10}" + _R)
+_PL_PESEL = re.compile(_D + r"[0-9]{10}" + _R)
+# digits glued to Han characters ("身份证号11010519491231002X") still start a number
+_CN_RIC = re.compile(r"[1-9](?<![0-9A-Za-z\-.][1-9])[0-9]{16}[0-9Xx](?![0-9A-Za-z])")
 _BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,16}" + _R)
 _BIC = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{3}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")
-_PASSPORT = re.compile(r"[A-Z0-9](?<![A-Za-z0-9][A-Z0-9])[A-Z0-9]{5,8}(?![A-Za-z0-9])")
+# one token of 6-9 letters and digits (most countries), or the Russian internal passport's
+# series and number ("4509 123456", "45 09 123456")
+_PASSPORT = re.compile(
+    r"[A-Z0-9](?<![A-Za-z0-9][A-Z0-9])(?:[A-Z0-9]{5,8}|(?<=[0-9])[0-9] ?[0-9]{2} [0-9]{6})(?![A-Za-z0-9])"
+)
 _DRIVER_LICENSE = re.compile(
     r"[A-Z0-9](?<![A-Za-z0-9\-][A-Z0-9])"
     r"(?:(?<=[A-Z])[A-Z]{0,2}[0-9](?:[ \-]?[0-9]){3,13}|(?<=[0-9])(?:[ \-]?[0-9]){3,13})"
@@ -145,6 +161,8 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("au_tfn", "AU_TFN", _AU_TFN, _S_ID_WITH_CONTEXT, _CTX_TFN, au_tfn_ok, "au_tfn", True, True, shields_phones=True, needs_digit=True),
     Recognizer("br_cpf", "BR_CPF", _BR_CPF, 0.9, _CTX_CPF, br_cpf_ok, "br_cpf", True, shields_phones=True, needs_digit=True),
     Recognizer("br_cpf_bare", "BR_CPF", _BR_CPF_BARE, _S_ID_WITH_CONTEXT, _CTX_CPF, br_cpf_ok, "br_cpf", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("pl_pesel", "PL_PESEL", _PL_PESEL, _S_ID_WITH_CONTEXT, _CTX_PESEL, pl_pesel_ok, "pl_pesel", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("cn_ric", "CN_RIC", _CN_RIC, 0.9, _CTX_CN_RIC, cn_ric_ok, "cn_ric", True, shields_phones=True, needs_digit=True),
     Recognizer("us_routing", "US_ROUTING", _ABA, _S_ID_WITH_CONTEXT, _CTX_ROUTING, aba_ok, "aba", True, True, shields_phones=True, needs_digit=True),
     Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),

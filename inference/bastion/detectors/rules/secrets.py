@@ -228,3 +228,48 @@ def _prose_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 
 
 PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
+
+# The word for password in other languages as a label ("Passwort: X", "mot de passe : X",
+# "пароль — X", "hasło: X"; the English word is the assignment rule's) or with the copula the
+# prose rule does not know ("moje hasło to X", "lösenordet är X"), and in scripts written
+# without spaces the word and a particle right before an ASCII value ("密码是Abc12345",
+# "パスワードはAbc12345です", "비밀번호는 Abc12345"). Groups 1-4: the value, as in prose.
+_PW_WORDS = (
+    r"passwort|kennwort|mot[ \t]de[ \t]passe|contraseña|contrasena|clave|wachtwoord|senha|"
+    r"parola[ \t]d'ordine|пароль|hasło|haslo|şifre|sifre|şifrem|salasana|lösenord(?:et)?|losenord(?:et)?|"
+    r"adgangskode(?:n)?|passord(?:et)?|heslo|jelszó|jelszo|κωδικός|κωδικος|mật[ \t]khẩu|kata[ \t]sandi"
+)
+_PASSWORD_LABELLED = re.compile(
+    rf"(?i)(?<![^\W\d_])(?:{_PW_WORDS})"
+    r"(?:[ \t]{0,3}[:=：—–][ \t]{0,4}|[ \t]{1,3}(?:to|jest|är|er|je|это|—|–|-)[ \t]{1,3}(?:[:=][ \t]{0,3})?)"
+    r"(?:\"([^\"\n]{1,128})\"|'([^'\n]{1,128})'|«[ \t]?([^»\n]{1,128})»|([^\s\"'«]{1,128}))"
+    r"|(?:密码|密碼|口令|パスワード|비밀번호)[ \t]*(?:是|为|為|は|:|：|=|는|은)?[ \t]*([!-~]{1,128})"
+)
+_LABELLED_LITERALS = (
+    "passwort", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola", "пароль",
+    "hasło", "haslo", "şifre", "sifre", "salasana", "lösenord", "losenord", "adgangskode", "passord",
+    "heslo", "jelsz", "κωδικ", "mật khẩu", "kata sandi", "密码", "密碼", "口令", "パスワード", "비밀번호",
+)  # fmt: skip
+
+
+def _labelled_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+    low = text.lower()
+    if not any(k in low for k in _LABELLED_LITERALS):
+        return ()
+
+    def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
+        group = next(g for g in (1, 2, 3, 4, 5) if m.group(g) is not None)
+        s, e = m.span(group)
+        resume = m.end()
+        if group in (4, 5):
+            while e > s and text[e - 1] in ".,;:)]}":
+                e -= 1
+            resume = e
+        value = text[s:e]
+        ok = value.lower() not in _PROSE_STOP and looks_like_secret(value, quoted=group not in (4, 5))
+        return ([(s, e)] if ok else []), resume
+
+    return rescan(_PASSWORD_LABELLED, text, step)
+
+
+LABELLED_PASSWORD = Recognizer("password_labelled", "PASSWORD", None, 0.85, find=_labelled_passwords)
