@@ -552,10 +552,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.growth:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from bench_injection_rules import growth_table
+        from bench_injection_rules import growth_table, redos_shapes
 
         det = RegexPIIDetector()
-        growth_table({"regex": lambda t: det.detect([t])}, args.growth_n)
+        growth_table({"regex": lambda t: det.detect([t])}, args.growth_n, redos_shapes())
         return 0
 
     texts, gold = generate(args.n, args.seed)

@@ -222,6 +222,11 @@ ID_POSITIVES = [
     ("PASSPORT", "паспорт [[4509 123456]]"),
     ("PASSPORT", "Паспорт: [[45 09 123456]]"),
     ("PASSPORT", "护照号码：[[E12345678]]"),
+    # a CJK context word is glued to the word before it
+    ("PASSPORT", "我的护照号码是[[E12345678]]"),
+    ("PASSPORT", "私のパスポート番号は[[TK1234567]]です"),
+    ("PHONE_NUMBER", "我的电话是[[+86 139 1234 5678]]"),
+    ("PHONE_NUMBER", "電話は[[+81 90-1234-5678]]です"),
     ("BANK_ACCOUNT", "wire $5,000 to account [[000123456789]]"),
 ]
 
@@ -442,6 +447,7 @@ ID_NEGATIVES = [
     ("CN_RIC", "身份证号110105194913310021"),  # key right, but no 13th month
     ("CN_RIC", "身份证号990105194912310023"),  # key and date right, but no region 99
     ("PASSPORT", "паспорт выдан в 2015 году"),
+    ("PASSPORT", "我的号码是E12345678"),  # no passport word
     ("BANK_ACCOUNT", "sign in to your account and track order 123456789"),
 ]
 

@@ -49,13 +49,28 @@ Trim = Callable[[str, int, int], tuple[int, int] | None]
 Step = Callable[[re.Match[str]], tuple[Iterable[Span], int]]
 
 
+_NO_SPACE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
 def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     """Case-insensitive alternation of ``words`` anchored at a word start ("ssn#" and
     "phonenumber" count, "hotel" does not count as "tel"); None for no words."""
-    alts = sorted({re.escape(w).replace(r"\ ", r"\s+") for w in words}, key=len, reverse=True)
-    if not alts:
+    words = set(words)
+    if not words:
         return None
-    return re.compile(r"(?i)(?<![^\W\d_])(?:" + "|".join(alts) + ")")
+    # Chinese, Japanese and Korean write a context word glued to the word before it
+    # ("我的护照号码是..."), so a word in those scripts may start anywhere.
+    glued = {w for w in words if _NO_SPACE_SCRIPT.match(w)}
+
+    def alternation(ws: set[str]) -> str:
+        return "|".join(sorted({re.escape(w).replace(r"\ ", r"\s+") for w in ws}, key=len, reverse=True))
+
+    parts = []
+    if words - glued:
+        parts.append(r"(?<![^\W\d_])(?:" + alternation(words - glued) + ")")
+    if glued:
+        parts.append("(?:" + alternation(glued) + ")")
+    return re.compile("(?i)" + "|".join(parts))
 
 
 def rescan(regex: re.Pattern[str], text: str, step: Step) -> Iterator[Span]:

@@ -35,7 +35,8 @@ CONTEXT = (
     "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "dial",
     "my number", "number is", "reach me", "text me", "sms",
     "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
-    "portable", "móvil", "movil", "ph", "mob",
+    "portable", "móvil", "movil", "ph", "mob", "telefone", "celular", "komórka", "komorka", "tel.",
+    "телефон", "тел", "моб", "мобильный", "сотовый", "电话", "電話", "手机", "手機", "携帯", "전화", "휴대폰",
 )  # fmt: skip
 SCORE = 0.75
 # National numbers under 8 digits (street numbers, codes) or written as a bare digit
@@ -44,7 +45,12 @@ SCORE_WEAK = 0.45
 
 # A maximal stretch of phone characters, and the run of it one matcher call reads. Digits
 # glued to a "/" are versions and path segments ("Chrome/96.0.1473.169", "/orders/4155550123").
-_PHONE_REGION = re.compile(r"(?<![\w+(.\-/])[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])")
+# Not glued to a word ("abc123"), except a Chinese/Japanese/Korean one, written without a
+# space before the number ("电话是+86 139 1234 5678").
+_PHONE_REGION = re.compile(
+    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(.\-/])"
+    r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])"
+)
 _PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
 # Longest written phone number ("+44 (0) 20 7946 0958 " and a bit): a run that found no
 # number is re-read from this far before its end.
