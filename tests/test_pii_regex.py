@@ -195,6 +195,7 @@ ID_POSITIVES = [
     # connection strings: the password only, user and host stay readable
     ("PASSWORD", "postgres://admin:[[s3cretPW]]@db.example.com:5432/app"),
     ("PASSWORD", "mongodb+srv://bob:[[hunter2x]]@cluster0.mongodb.net/test"),
+    ("PASSWORD", "mysql://aroy:[[Admin@123]]@10.174.158.100:3306/app"),  # an "@" in the password
     # passwords in prose, several languages
     ("PASSWORD", "my new password is [[hunter2]]"),
     ("PASSWORD", "mein Passwort ist [[Sommer2024!]]"),

@@ -45,7 +45,9 @@ from bastion_training.timing import read_report, write_report
 
 # Which of our labels each set's annotation covers (set → labels scored there).
 SET_SCOPE: dict[str, tuple[str, ...] | None] = {
-    "test": None,  # generator test split: every NER label
+    # generator test split: every NER label (the generator does not annotate the regex-only
+    # labels, so a password the rules rightly find in a generated .env line is no error)
+    "test": NER_LABELS,
     # every NER label but the two presidio-research's annotation lacks
     "eval_presidio": tuple(lb for lb in NER_LABELS if lb not in ("DATE_OF_BIRTH", "USERNAME")),
     # the same rows with each postal address one ADDRESS span, as bastion defines the label

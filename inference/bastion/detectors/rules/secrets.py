@@ -168,11 +168,12 @@ def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 PASSWORD_ASSIGNMENT = Recognizer("password_assignment", "PASSWORD", None, 0.8, find=_assigned_passwords)
 
 # scheme://user:PASSWORD@host: the finding is the password only (user and host are kept,
-# so the text stays readable and the password is what leaks).
+# so the text stays readable and the password is what leaks). The host follows the LAST "@"
+# of the authority, as URL parsers read it: "u:Admin@123@10.0.0.5" has the password "Admin@123".
 _CONN_STRING = re.compile(
     r"(?i)(?<![A-Za-z0-9+.\-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|"
     r"sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]{2,12}|s?ftp|smtps?|ldaps?|nats|kafka)"
-    r"://[^\s:/@]{1,128}:([^\s@/]{1,256})@[A-Za-z0-9\[]"
+    r"://[^\s:/@]{1,128}:([^\s/]{1,256})@[A-Za-z0-9\[]"
 )
 CONN_STRING_PASSWORD = Recognizer(
     "connection_string_password",
