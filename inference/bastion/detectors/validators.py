@@ -269,6 +269,14 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# Placeholders written as "your password" in some language ("Ihr_Passwort", "votre-mot-de-passe",
+# "ваш_пароль"), and bracketed notes ("[entfernt]", "(siehe oben)").
+_PLACEHOLDER_OWNER = re.compile(
+    r"(?i)^(?:your|ihr|ihre|dein|deine|votre|ton|tu|su|seu|sua|uw|jouw|twoje|twój|twoj|ваш|твой|"
+    r"il[_\-]?tuo|la[_\-]?tua)[_\-.]"
+)
+
+
 def looks_like_secret(value: str, *, quoted: bool) -> bool:
     """Whether an assigned or stated value is plausibly a real secret: not a placeholder
     (``${PW}``, ``<password>``, ``xxxx``), not a word naming a secret, enough entropy;
@@ -279,6 +287,8 @@ def looks_like_secret(value: str, *, quoted: bool) -> bool:
     """
     v = value.strip()
     if len(v) < 6 or v.lower() in _PASSWORD_STOP or _PLACEHOLDER.match(v):
+        return False
+    if _PLACEHOLDER_OWNER.match(v) or v[0] in "[(":
         return False
     if len(set(v)) <= 2:
         return False
