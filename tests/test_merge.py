@@ -233,6 +233,18 @@ MODEL_VS_RULES = [
         [F("ADDRESS", 0, 35, 0.9, "ner")],
         id="model-beats-overlapping-rule-but-covers-it",
     ),
+    # a context-free phone reading inside a model's address is its postcode (a Brazilian CEP)
+    pytest.param(
+        [F("ADDRESS", 10, 70, 0.96, "ner"), F("PHONE_NUMBER", 61, 70, 0.75, "regex", True)],
+        [F("ADDRESS", 10, 70, 0.96, "ner")],
+        id="postcode-phone-inside-address-loses",
+    ),
+    # ... but a phone after its context word is a phone, whole address or not
+    pytest.param(
+        [F("ADDRESS", 10, 70, 0.96, "ner"), F("PHONE_NUMBER", 55, 70, 0.95, "regex", True)],
+        [F("PHONE_NUMBER", 10, 70, 0.95, "regex", True)],
+        id="context-phone-inside-address-wins-as-before",
+    ),
     pytest.param(
         [F("PERSON", 0, 10, 0.9, "ner"), F("PERSON", 0, 10, 0.6, "regex")],
         [F("PERSON", 0, 10, 0.6, "regex")],

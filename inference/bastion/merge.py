@@ -9,7 +9,9 @@ Rules, in order:
 2. When ``joinable`` names the model detectors, a model finding lying entirely inside a
    rule finding (regex + validator) is dropped: the model tagged part of a value the
    rules saw whole ("1952-11" of "1952-11-21", "Tr0ub4dor" of "Tr0ub4dor&3x", "jane" of
-   "jane+tag@example.com"), so the rule's label and span are the better answer.
+   "jane+tag@example.com"), so the rule's label and span are the better answer. The
+   other way round only for phones: a rule's phone reading without a context word inside
+   a model's ADDRESS is a postcode or house number, and the address stays.
 3. Overlapping findings are resolved greedily by priority: a validated finding
    (checksum, structural rule) beats an unvalidated one; then the higher score; then
    the longer span; then the earlier start, label and detector name (total order, so the
@@ -93,6 +95,34 @@ def _drop_contained_model(findings: list[Finding], joinable: Collection[str]) ->
     return out
 
 
+# A context-free phone reading (a context word lifts a phone to 0.95) that lies inside a
+# model's postal address is its postcode or house number ("01310-200", a Brazilian CEP):
+# validated, it would win and then grow over the whole address, labelled PHONE_NUMBER.
+_PHONE_IN_ADDRESS_MAX_SCORE = 0.9
+
+
+def _drop_phones_in_addresses(findings: list[Finding], joinable: Collection[str]) -> list[Finding]:
+    addresses = sorted((f.start, f.end) for f in findings if f.label == "ADDRESS" and f.detector in joinable)
+    if not addresses:
+        return findings
+    starts = [s for s, _ in addresses]
+
+    def inside(f: Finding) -> bool:
+        i = bisect.bisect_right(starts, f.start)
+        return i > 0 and addresses[i - 1][1] >= f.end
+
+    return [
+        f
+        for f in findings
+        if not (
+            f.label == "PHONE_NUMBER"
+            and f.detector not in joinable
+            and f.score < _PHONE_IN_ADDRESS_MAX_SCORE
+            and inside(f)
+        )
+    ]
+
+
 def _cover_losers(kept: list[Finding], losers: list[Finding]) -> list[Finding]:
     """Grow the (disjoint, start-sorted) kept findings over the uncovered parts of losers.
 
@@ -158,6 +188,7 @@ def merge_findings(
     items = _join_adjacent(items, text, joinable)
     if joinable is not None:
         items = _drop_contained_model(items, joinable)
+        items = _drop_phones_in_addresses(items, joinable)
     # Kept spans never overlap, so sorted by start they are also sorted by end: a new
     # candidate only needs checking against its two neighbours (O(n log n), not O(n²),
     # which matters for a megabyte of log lines with tens of thousands of findings).
