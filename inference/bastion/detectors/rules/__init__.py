@@ -25,6 +25,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     contact.URL,
     contact.MAC,
     contact.SPOKEN_EMAIL,
+    contact.OBFUSCATED_EMAIL,
     *secrets.API_KEYS,
     secrets.JWT,
     secrets.PRIVATE_KEY,

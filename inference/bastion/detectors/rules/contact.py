@@ -68,6 +68,24 @@ SPOKEN_EMAIL = Recognizer(
     context_required=True, literals=(" at ", " AT ", " At ", " @ "),
 )  # fmt: skip
 
+# An address written around spam harvesters: "jane [at] example [dot] com", "j.doe(at)uni-x(dot)de",
+# "jo {at} mail.example.org". Bracketed "at" and "dot" appear in nothing but such addresses,
+# so no mail word is needed; the domain still has to end in a known top-level domain.
+_OB_OPEN, _OB_CLOSE = r"[\[({<]", r"[\])}>]"
+_OBFUSCATED_EMAIL = re.compile(
+    r"(?i)(?<![\w.@\-])[a-z0-9][a-z0-9._+\-]{0,63}"
+    rf" ?{_OB_OPEN} ?(?:at|@) ?{_OB_CLOSE} ?"
+    rf"[a-z0-9\-]+(?:(?: ?{_OB_OPEN} ?(?:dot|\.) ?{_OB_CLOSE} ?|\.)[a-z0-9\-]+){{0,3}}"
+    rf"(?: ?{_OB_OPEN} ?(?:dot|\.) ?{_OB_CLOSE} ?|\.)(?:{_SPOKEN_TLD})"
+    r"(?![\w\-]|\.[a-z])"
+)
+
+OBFUSCATED_EMAIL = Recognizer(
+    "obfuscated_email", "EMAIL_ADDRESS", _OBFUSCATED_EMAIL, 0.85,
+    ("email", "e-mail", "mail", "contact", "courriel", "correo"),
+    literals=("at]", "at)", "at}", "at>", "at ]", "at )", "AT]", "AT)", "At]", "At)", "@]", "@)", "@ ]", "@ )"),
+)  # fmt: skip
+
 _URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
 _URL_TRAIL = ".,;:!?'\"*"
 

@@ -133,13 +133,13 @@ PRIVATE_KEY = Recognizer(
 
 # key = value assignments of secrets. Groups 1-3: the value, double-quoted, single-quoted, bare.
 _PASSWORD = re.compile(
-    r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|secret|api[_\-]?key|access[_\-]?key|"
+    r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\-]?key|access[_\-]?key|"
     r"auth[_\-]?token|access[_\-]?token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
     r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
 )
 _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
-_PASSWORD_HINTS = ("pass", "pwd", "secret", "key", "token")  # every keyword above contains one
+_PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token")  # every keyword above contains one
 
 
 def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
