@@ -35,7 +35,7 @@ CONTEXT = (
     "phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "dial",
     "my number", "number is", "reach me", "text me", "sms",
     "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
-    "portable", "móvil", "movil", "ph", "mob", "telefone", "celular", "komórka", "komorka", "tel.",
+    "portable", "móvil", "movil", "ph", "mob", "telefone", "celular", "komórka", "komorka",
     "телефон", "тел", "моб", "мобильный", "сотовый", "电话", "電話", "手机", "手機", "携帯", "전화", "휴대폰",
 )  # fmt: skip
 SCORE = 0.75
