@@ -636,10 +636,15 @@ def load_column(name: str, models_dir: Path) -> Column:
             unusable[task] = "; ".join(reasons)
     versions = {}
     for task in ("injection", "pii"):
+        # what the Guard runs (a one-pass folder, when there is one, serves both tasks)
+        running = guard.model_versions.get(f"{task}_model")
         manifest = models_dir / task / "manifest.json"
         if manifest.is_file():
             m = json.loads(manifest.read_text())
-            versions[task] = f"{m.get('version')} ({m.get('base_model', '?').split(' ')[0]})"
+            base = m.get("base_model", "?").split(" ")[0]
+            versions[task] = f"{running or m.get('version')} ({base})"
+        elif running:
+            versions[task] = running
     return Column(name, guard, unusable, versions)
 
 
