@@ -210,6 +210,8 @@ ID_POSITIVES = [
     ("EMAIL_ADDRESS", "[[j.doe(at)uni-hamburg(dot)de]]"),
     ("EMAIL_ADDRESS", "write to [[bob[@]example[.]com]]."),
     ("EMAIL_ADDRESS", "[[info [ at ] firma [ dot ] de]]"),
+    ("EMAIL_ADDRESS", "reach me: [[jane AT example DOT com]]"),
+    ("EMAIL_ADDRESS", "[[j.doe AT uni-hamburg DOT de]]"),
     ("PASSWORD", "Passwort: [[Sonnenblume77]]"),
     ("PASSWORD", "mot de passe : [[Chat2024!]]"),
     ("PASSWORD", "wachtwoord: [[Kat2024!]]"),
@@ -450,6 +452,9 @@ ID_NEGATIVES = [
     ("EMAIL_ADDRESS", "we meet at [at] the cafe"),
     ("EMAIL_ADDRESS", "see [at] section 2 (dot) com"),
     ("EMAIL_ADDRESS", "jane [at] example [dot] notatld"),
+    ("EMAIL_ADDRESS", "MEET AT HOME DOT COM"),  # shouting, not an address
+    ("EMAIL_ADDRESS", "look at google.com"),
+    ("EMAIL_ADDRESS", "version 2.0 at example.com"),
     ("PASSWORD", "Passwort: Ihr_Passwort"),
     ("PASSWORD", "mot de passe : votre_mot_de_passe"),
     ("PASSWORD", "пароль: ваш_пароль"),

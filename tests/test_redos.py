@@ -146,6 +146,8 @@ SHAPES: dict[str, str] = {
     "ob_at": "a [at] b [dot] ",
     "ob_at_glued": "a(at)",
     "ob_dots": "a [at] b(dot)",
+    "shout_at": "a AT b DOT ",
+    "shout_words": "aAT ",
     "pass_colon": "pass: ",
     "cjk_plus_digit": "是+8",
     "cjk_digits": "号1",

@@ -71,19 +71,24 @@ SPOKEN_EMAIL = Recognizer(
 # An address written around spam harvesters: "jane [at] example [dot] com", "j.doe(at)uni-x(dot)de",
 # "jo {at} mail.example.org". Bracketed "at" and "dot" appear in nothing but such addresses,
 # so no mail word is needed; the domain still has to end in a known top-level domain.
+# Also "jane AT example DOT com": the words in capitals between lower-case parts, which prose
+# does not write ("MEET AT HOME DOT COM" is shouting, not an address).
 _OB_OPEN, _OB_CLOSE = r"[\[({<]", r"[\])}>]"
+_OB_LOWER_PART = r"[a-zA-Z0-9\-]*[a-z0-9][a-zA-Z0-9\-]*"
 _OBFUSCATED_EMAIL = re.compile(
-    r"(?i)(?<![\w.@\-])[a-z0-9][a-z0-9._+\-]{0,63}"
-    rf" ?{_OB_OPEN} ?(?:at|@) ?{_OB_CLOSE} ?"
-    rf"[a-z0-9\-]+(?:(?: ?{_OB_OPEN} ?(?:dot|\.) ?{_OB_CLOSE} ?|\.)[a-z0-9\-]+){{0,3}}"
-    rf"(?: ?{_OB_OPEN} ?(?:dot|\.) ?{_OB_CLOSE} ?|\.)(?:{_SPOKEN_TLD})"
-    r"(?![\w\-]|\.[a-z])"
+    r"(?<![\w.@\-])(?:"
+    rf"[a-zA-Z0-9][a-zA-Z0-9._+\-]{{0,63}} ?{_OB_OPEN} ?(?i:at|@) ?{_OB_CLOSE} ?"
+    rf"[a-zA-Z0-9\-]+(?:(?: ?{_OB_OPEN} ?(?i:dot|\.) ?{_OB_CLOSE} ?|\.)[a-zA-Z0-9\-]+){{0,3}}"
+    rf"(?: ?{_OB_OPEN} ?(?i:dot|\.) ?{_OB_CLOSE} ?|\.)(?i:{_SPOKEN_TLD})"
+    rf"|(?=[a-zA-Z0-9._+\-]{{0,63}}[a-z0-9])[a-zA-Z0-9][a-zA-Z0-9._+\-]{{0,63}}"
+    rf" AT {_OB_LOWER_PART}(?: DOT {_OB_LOWER_PART}){{0,3}} DOT (?:{_SPOKEN_TLD})"
+    r")(?![\w\-]|\.[a-zA-Z])"
 )
 
 OBFUSCATED_EMAIL = Recognizer(
     "obfuscated_email", "EMAIL_ADDRESS", _OBFUSCATED_EMAIL, 0.85,
     ("email", "e-mail", "mail", "contact", "courriel", "correo"),
-    literals=("at]", "at)", "at}", "at>", "at ]", "at )", "AT]", "AT)", "At]", "At)", "@]", "@)", "@ ]", "@ )"),
+    literals=("at]", "at)", "at}", "at>", "at ]", "at )", "AT]", "AT)", "At]", "At)", "@]", "@)", "@ ]", "@ )", " AT "),
 )  # fmt: skip
 
 _URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
