@@ -237,6 +237,56 @@ ID_POSITIVES = [
     ("PHONE_NUMBER", "我的电话是[[+86 139 1234 5678]]"),
     ("PHONE_NUMBER", "電話は[[+81 90-1234-5678]]です"),
     ("BANK_ACCOUNT", "wire $5,000 to account [[000123456789]]"),
+    # serialised JSON, HTML and URL-encoded text: the value after an escape or an entity
+    ("CREDIT_CARD", '{"body": "Card:\\n[[4111111111111111]]"}'),
+    ("US_SSN", '{"body": "SSN:\\n[[536-22-1234]]"}'),
+    ("IBAN_CODE", '{"body": "IBAN:\\t[[DE89370400440532013000]]"}'),
+    ("API_KEY", '{"log": "creds:\\n[[AKIAIOSFODNN7EXAMPLE]]"}'),
+    ("IP_ADDRESS", '{"m": "from\\n[[10.1.2.3]]"}'),
+    ("EMAIL_ADDRESS", '{"body": "Contact:\\n[[jane.doe@example.com]]"}'),
+    ("EMAIL_ADDRESS", '{"msg": "Mail [[jos\\u00e9@example.com]]"}'),
+    ("EMAIL_ADDRESS", "mail [[jane&#64;example.com]] today"),
+    ("EMAIL_ADDRESS", "/reset?email=[[jane.doe%40example.com]]&next=%2Fhome"),
+    ("CREDIT_CARD", "<td>Card:&nbsp;[[4111&nbsp;1111&nbsp;1111&nbsp;1111]]</td>"),
+    ("IBAN_CODE", "<td>IBAN&nbsp;[[DE89&nbsp;3704&nbsp;0044&nbsp;0532&nbsp;0130&nbsp;00]]</td>"),
+    ("CREDIT_CARD", "msg=card%3A%20[[4111111111111111]]"),
+    # internationalised addresses
+    ("EMAIL_ADDRESS", "write [[josé.garcía@correo.es]] now"),
+    ("EMAIL_ADDRESS", "[[łukasz.nowak@poczta.pl]]"),
+    ("EMAIL_ADDRESS", "почта: [[ivan@почта.рф]]"),
+    ("EMAIL_ADDRESS", "邮箱[[jane@example.com]]"),
+    # field names as context words: snake_case, camelCase
+    ("US_SSN", '{"social_security_number": "[[536 22 1234]]"}'),
+    ("US_SSN", '{"socialSecurityNumber": "[[536 22 1234]]"}'),
+    ("BANK_ACCOUNT", "account_number,[[000123456789]]"),
+    ("DRIVER_LICENSE", "drivers_license=[[D1234567]]"),
+    ("MEDICAL_RECORD_NUMBER", '"medical_record_number": "[[00123456]]"'),
+    # French numbers with dots or dashes (not dates: a fourth group follows)
+    ("PHONE_NUMBER", "tel [[06.12.34.56.78]]"),
+    ("PHONE_NUMBER", "[[+33 6.12.34.56.78]]"),
+    ("PHONE_NUMBER", "tel [[06-12-34-56-78]]"),
+    # credentials in URLs, headers and key files
+    ("PASSWORD", "REDIS_URL=redis://:[[s3cretRedis9]]@cache:6379/0"),
+    ("PASSWORD", "use https://admin:[[Adm1nPass!]]@internal.example.com/api"),
+    ("PASSWORD", "mongodb://app:[[Zx9!kL2mQ]]@cluster0.example.net/db"),
+    ("PASSWORD", "Authorization: Basic [[YWRtaW46czNjcjN0UGFzcw==]]"),
+    ("API_KEY", "Authorization: Bearer [[8f14e45fceea167a5a36dedd4bea2543c8f2a1b7d9e0]]"),
+    ("PASSWORD", "GET /api?token=[[8f14e45fceea167a5a36dedd4bea2543c8f2a1b7d9e0]] HTTP/1.1"),
+    ("API_KEY", "aws_secret_access_key=[[wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY]]"),
+    (
+        "PRIVATE_KEY",
+        "key:\n[[-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB"
+        "\naFDrBz9vFqU4yxQb8S0c6ZHYFnW2oSUL1N1vMbwzFqK6b1TkW4sA5xg3xNhXzXfP]]\n...",
+    ),
+    (
+        "PRIVATE_KEY",
+        "[[-----BEGIN RSA PRIVATE KEY-----\r\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgHcTz6sE2I2yPB]]\r\n",
+    ),
+    (
+        "PRIVATE_KEY",
+        "[[-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGXt0ZABCAC7ZqVx9Yk2mLq3n8Rt5Wz1Hc4Jf7Pd0Ks2Ne6Tb9Ua3Vm8Xo1Yr4"
+        "\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----]]",
+    ),
 ]
 
 
@@ -433,6 +483,20 @@ ID_NEGATIVES = [
     ("API_KEY", "GOCSPX-short"),
     ("API_KEY", "SKATEBOARD0123456789abcdef0123456789ab"),
     ("API_KEY", "glpat-short"),
+    # escapes that decode to nothing worth a finding, and look-alikes of the new shapes
+    ("CREDIT_CARD", '{"body": "Card:\\n4111111111111112"}'),  # Luhn-invalid after an escape
+    ("IBAN_CODE", "IBAN&nbsp;DE89&nbsp;3704&nbsp;0044&nbsp;0532&nbsp;0130&nbsp;01"),  # mod-97 invalid
+    ("PHONE_NUMBER", "born 06.12.34 in Lyon"),  # a date with three groups stays a date
+    ("PASSWORD", "Authorization: Basic aGVsbG8gd29ybGQ="),  # base64 of "hello world": no user:password
+    ("PASSWORD", "Authorization: Basic not-base64!"),
+    ("PASSWORD", "the basic idea is simple"),
+    ("API_KEY", "Bearer of bad news, the bearer token is missing"),
+    ("PASSWORD", "max_tokens=512"),
+    ("PASSWORD", "https://example.com:8080/docs@v2"),
+    ("PASSWORD", "http://host:8080?email=jane@example.com"),
+    ("EMAIL_ADDRESS", "mongodb://app:Zx9!kL2mQ@cluster0.example.net/db"),
+    ("PRIVATE_KEY", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n"),  # the armour line alone
+    ("US_SSN", '{"social_security_number": "000 22 1234"}'),  # area 000 is never issued
     ("PASSWORD", "postgres://admin@db.example.com/app"),
     ("PASSWORD", "postgres://admin:@db.example.com/app"),
     ("PASSWORD", "my password is incorrect"),
@@ -556,11 +620,16 @@ def test_password_span_is_value_only(det: RegexPIIDetector) -> None:
             "a@example.com b@example.org",
             [("EMAIL_ADDRESS", "a@example.com"), ("EMAIL_ADDRESS", "b@example.org")],
         ),
-        # e-mail inside a URL: the e-mail wins (higher score) and covers the URL too,
-        # so no part of a detected span is left in clear.
+        # e-mail inside a URL: the URL is a container; the e-mail keeps its own span and
+        # the rest of the URL stays a URL, so no part of a detected span is left in clear
+        # and an allow-list entry for the e-mail cannot release the URL.
         (
             "https://x.example.com/?u=jo@example.com",
-            [("EMAIL_ADDRESS", "https://x.example.com/?u=jo@example.com")],
+            [("URL", "https://x.example.com/?u="), ("EMAIL_ADDRESS", "jo@example.com")],
+        ),
+        (
+            "use https://admin:Adm1nPass!@internal.example.com/api",
+            [("URL", "https://admin:"), ("PASSWORD", "Adm1nPass!"), ("URL", "@internal.example.com/api")],
         ),
         # An API key as a password value: reported once, as API_KEY.
         ("api_key=AKIAIOSFODNN7EXAMPLE", [("API_KEY", "AKIAIOSFODNN7EXAMPLE")]),

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from bastion import Action, ConfigError, Guard, Policy
+from bastion.detectors import build_detector
 from bastion.policy import ListEntry, compile_safe_regex
 from bastion.types import Finding
 from helpers_guard import FakeInjection, FakePII
@@ -381,3 +382,46 @@ def test_lists_from_yaml_config(tmp_path, fake_factories):
     bad.write_text("detectors: [fake_pii]\npolicy:\n  deny_terms: [{regex: '(a+)+'}]\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"deny_terms\[0\]: nested quantifiers"):
         Guard.from_config(bad)
+
+
+class _WideNames:
+    """A model-like detector whose PERSON span runs into the e-mail after the name."""
+
+    name, category, version, kind = "fake_ner", "pii", "1", "model"
+
+    def detect(self, texts):
+        return [
+            [Finding("PERSON", t.find("Jane"), t.find("Jane") + 13, 0.8, self.name)] if "Jane" in t else []
+            for t in texts
+        ]
+
+
+@pytest.mark.parametrize(
+    ("detectors", "text", "redacted"),
+    [
+        # the e-mail beats the overlapping PERSON and grows over it; the list entry judges
+        # the e-mail alone, so the name is redacted and the e-mail stays
+        (
+            lambda: [build_detector("pii_regex"), _WideNames()],
+            "Contact Jane Doe jane@example.com today",
+            "Contact [REDACTED_PERSON]@example.com today",
+        ),
+        # an e-mail inside a URL: the URL's other parts (a name, a phone) stay redacted
+        (
+            lambda: [build_detector("pii_regex")],
+            "lead: https://crm.io/c?name=Jane%20Doe&phone=+1-415-555-0132&email=jane@example.com",
+            "lead: [REDACTED_URL][REDACTED_PHONE_NUMBER][REDACTED_URL]jane@example.com",
+        ),
+        (
+            lambda: [build_detector("pii_regex")],
+            "visit https://tracker.evil.io/p?id=8842&u=jane@example.com",
+            "visit [REDACTED_URL]jane@example.com",
+        ),
+    ],
+)
+def test_the_allow_list_judges_a_finding_by_its_own_value(detectors, text, redacted):
+    policy = Policy(allow_list={"EMAIL_ADDRESS": ["*@example.com"]})
+    r = Guard(detectors(), policy).check(text)
+    assert r.redacted_text == redacted
+    # without the list the same text is redacted whole
+    assert "example.com" not in Guard(detectors()).check(text).redacted_text

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from bastion.detectors import blocklist, heuristic, payloads, pii_regex, recognizers, rules
+from bastion.detectors import blocklist, escapes, heuristic, payloads, pii_regex, recognizers, rules
 from bastion.detectors.blocklist import PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
 from bastion.detectors.pii_regex import RegexPIIDetector
@@ -163,6 +163,27 @@ SHAPES: dict[str, str] = {
     "azure_secret": "abc1Q~",
     "aws_secret_ctx": "aws_secret_access_key A/",
     "sk_hex": "SK0123",
+    # session 29: escaped text, credentials in URLs and headers, field-name context words
+    "json_escape": "\\n",
+    "json_unicode": "\\u00",
+    "json_backslashes": "\\",
+    "html_entity_num": "&#6",
+    "html_entity_name": "&nbsp",
+    "html_nbsp_digits": "4111&nbsp;",
+    "percent": "%4",
+    "percent_digits": "%201",
+    "basic_auth": "Basic ",
+    "basic_b64": "Basic QWxh",
+    "bearer": "Bearer ",
+    "https_creds": "https://a:",
+    "redis_empty_user": "redis://:",
+    "email_accented": "é@",
+    "email_cyrillic": "и@п.",
+    "snake_context": "social_security_",
+    "fr_phone_dots": "06.12.34.",
+    "pgp_begin": "-----BEGIN PGP PRIVATE KEY BLOCK-----\n",
+    "pem_blank_lines": "-----BEGIN RSA PRIVATE KEY-----\n\n",
+    "token_eq": "token=",
 }
 
 
@@ -243,7 +264,7 @@ def _runtime_patterns() -> dict[str, re.Pattern[str]]:
     families = [
         importlib.import_module(f"{rules.__name__}.{m.name}") for m in pkgutil.iter_modules(rules.__path__)
     ]
-    for module in (heuristic, payloads, pii_regex, blocklist, recognizers, *families):
+    for module in (heuristic, payloads, pii_regex, blocklist, recognizers, escapes, *families):
         short = module.__name__.rsplit(".", 1)[-1]
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):

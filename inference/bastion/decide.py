@@ -62,27 +62,50 @@ def decide_pii(
     # Allowed labels (LOCATION, ORGANIZATION by default) are merged apart from the rest:
     # merging grows a winner over its losers, and an allowed winner must never swallow
     # (and so leave in clear) a PERSON it overlapped.
-    hide = merge_findings(
-        [f for f in detected if finding_action(f, pol) is not Action.ALLOW], text, joinable=joinable
-    )
     keep = merge_findings(
         [f for f in detected if finding_action(f, pol) is Action.ALLOW], text, joinable=joinable
     )
     denied = _Spans(merge_findings([f for f in detected if f.detector == DENY_DETECTOR]))
-    redacted: list[Finding] = []
     allowed = [f.decided(Action.ALLOW, pol.rule_for_label(f.label)) for f in keep]
-    for f in hide:
-        entry = None
-        if f.detector != DENY_DETECTOR and not denied.overlaps(f):
-            entry = pol.allow_entry(f.label, text[f.start : f.end])
-        if entry is not None:
-            allowed.append(f.decided(Action.ALLOW, entry.describe()))
-        else:
-            rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
-            redacted.append(f.decided(finding_action(f, pol), rule))
+    hidden = [f for f in detected if finding_action(f, pol) is not Action.ALLOW]
+    redacted: list[Finding] = []
+    # The allow list judges a finding's own value, not what it grew over when it beat
+    # others ("*@example.com" must not release the URL an e-mail sat in, nor a name the
+    # e-mail's span overlapped): an allowed winner is taken out and the rest merged again.
+    taken_out: list[Finding] = []
+    while True:
+        hide = merge_findings(hidden, text, joinable=joinable)
+        cores = merge_findings(hidden, text, joinable=joinable, union=False) if pol.allow_list else hide
+        redacted, released, grown = [], [], []
+        for f, core in zip(hide, cores, strict=True):
+            entry = None
+            if f.detector != DENY_DETECTOR and not denied.overlaps(f):
+                entry = pol.allow_entry(f.label, text[core.start : core.end])
+            if entry is None:
+                rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
+                redacted.append(f.decided(finding_action(f, pol), rule))
+            elif (f.start, f.end) == (core.start, core.end):
+                released.append(f.decided(Action.ALLOW, entry.describe()))
+            else:
+                grown.append(core)
+                taken_out.append(core.decided(Action.ALLOW, entry.describe()))
+        if not grown:
+            break
+        hidden = [g for g in hidden if not any(_part_of(g, c) for c in grown)]
+    allowed += taken_out + released
     # an allowed span never overlaps a redacted one: the redaction wins
     hidden = _Spans(redacted)
     return redacted, [f for f in allowed if not hidden.overlaps(f)]
+
+
+def _part_of(piece: Finding, core: Finding) -> bool:
+    """``piece`` is ``core`` or one of the pieces joined into it."""
+    return (
+        piece.label == core.label
+        and piece.detector == core.detector
+        and core.start <= piece.start
+        and piece.end <= core.end
+    )
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bastion.detectors.escapes import decode_escapes
 from bastion.detectors.recognizers import ANY_DIGIT, DEFAULT_CONTEXT_WINDOW, Recognizer, custom_recognizer
 from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS
+from bastion.detectors.rules.contact import URL
 from bastion.detectors.rules.phone import (
     DEFAULT_MAX_PHONE_CALLS,
     DEFAULT_REGIONS,
@@ -40,7 +42,7 @@ from bastion.detectors.rules.phone import (
     phone_recognizer,
 )
 from bastion.errors import ConfigError, InputError
-from bastion.merge import merge_findings
+from bastion.merge import merge_split
 from bastion.types import PII, Finding
 
 # the built-in recognizers under their older name
@@ -135,6 +137,23 @@ class RegexPIIDetector:
         return out
 
     def _detect_one(self, text: str) -> list[Finding]:
+        decoded = decode_escapes(text)
+        if decoded is None:
+            return self._detect_plain(text)
+        # escaped text (JSON strings, HTML entities, %XX): read the decoded characters and
+        # map each finding back over the escapes it came from
+        out = []
+        for f in self._detect_plain(decoded.text):
+            if f.label == URL.label:
+                continue
+            start, end = decoded.to_original(f.start, f.end)
+            out.append(f if (start, end) == (f.start, f.end) else f.shifted(start, end))
+        # URLs as written: a decoded "%20" would end one at the space ("?name=Jane%20Doe")
+        if URL in self._active:
+            out += URL.scan(text, window=self.context_window, detector=self.name)
+        return _resolve(out, text)
+
+    def _detect_plain(self, text: str) -> list[Finding]:
         window = self.context_window
         words: set[str] = set()
         if window and self._gate is not None:
@@ -191,7 +210,7 @@ def _resolve(found: list[Finding], text: str) -> list[Finding]:
             if len(cluster) == 1:
                 out.append(cluster[0])
             elif cluster:
-                out += merge_findings(cluster, text, joinable=())
+                out += merge_split(cluster, text)
             cluster, reach = [], -1
         if f is not None:
             cluster.append(f)

@@ -62,8 +62,10 @@ def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     # ("我的护照号码是..."), so a word in those scripts may start anywhere.
     glued = {w for w in words if _NO_SPACE_SCRIPT.match(w)}
 
+    # the words of a phrase may also be joined as field names write them: "social_security_number",
+    # "socialSecurityNumber", "account-number"
     def alternation(ws: set[str]) -> str:
-        return "|".join(sorted({re.escape(w).replace(r"\ ", r"\s+") for w in ws}, key=len, reverse=True))
+        return "|".join(sorted({re.escape(w).replace(r"\ ", r"[\s_\-]*") for w in ws}, key=len, reverse=True))
 
     parts = []
     if words - glued:

@@ -178,6 +178,10 @@ class WordIndex:
         out: list[tuple[int, int]] = []
         for m in _WORD.finditer(text):
             start, end = m.span()
+            if text[start - 1 : start] == "\\" and 0 < (skip := _escape_tail(text, start)) < end - start:
+                # "\\nJane" in serialised JSON: the escape's letter is a word of its own
+                out.append((start, start + skip))
+                start += skip
             if _JOINER.search(text, start, end) is None:
                 out.append((start, end))
             else:
@@ -333,9 +337,31 @@ def trim(index: WordIndex, label: str, start: int, end: int) -> tuple[int, int] 
     >>> t[slice(*trim(WordIndex.of(t), "PHONE_NUMBER", 0, len(t)))]
     '(555) 010-0199'
     """
+    if start < end and (skip := _escape_tail(index.text, start)):
+        start += skip
     if label in NAME_LABELS:
         return _trim_name(index, label, start, end)
     return _strip_punctuation(index, start, end)
+
+
+def _escape_tail(text: str, pos: int) -> int:
+    """How many characters at ``pos`` are the rest of a JSON/C escape whose backslash is
+    just before it ("n" of "\\n", "u00e9" of "\\u00e9"); 0 when none. A model reading
+    serialised JSON tags "njane@example.com" after "\\n": the letter is not the value's."""
+    back = 0
+    while pos - back > 0 and text[pos - back - 1] == "\\":
+        back += 1
+    if back % 2 == 0:
+        return 0
+    ch = text[pos : pos + 1]
+    if ch in ("n", "r", "t", "b", "f"):
+        return 1
+    if ch == "u" and _HEX4.fullmatch(text, pos + 1, pos + 5):
+        return 5
+    return 0
+
+
+_HEX4 = re.compile("[0-9a-fA-F]{4}")
 
 
 def _strip_punctuation(index: WordIndex, start: int, end: int) -> tuple[int, int] | None:

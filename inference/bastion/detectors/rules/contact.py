@@ -15,21 +15,25 @@ from collections.abc import Iterator, Sequence
 from bastion.detectors.recognizers import Recognizer, Span
 from bastion.types import Finding
 
+# Letters and digits of an address: ASCII plus accented Latin, Greek and Cyrillic
+# ("josé.garcía@correo.es", "иван@почта.рф": internationalised addresses); not CJK, whose
+# text glues an address to the word before it ("邮箱jane@example.com").
+_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
+_L = _LETTERS + "0-9"
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+    rf"(?<![{_L}._%+\-])[{_L}][{_L}._%+\-]{{0,63}}@"
+    rf"(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_L}\-])"
 )
 # "scheme://user:" right before an e-mail match: it is the "PASSWORD@host" of a
 # connection string (the password recognizer's), not an address.
-_CONN_STRING_USER_BEFORE = re.compile(r"://[^\s:/@]{1,128}:$")
+# Also an "address" that starts inside the password ("://app:Zx9!kL2mQ@cluster0.example.net").
+_CONN_STRING_USER_BEFORE = re.compile(r"[^\s:/@]{0,128}:[^\s/@]{0,256}")
 
 
 def _not_in_conn_string(text: str, start: int, end: int) -> tuple[int, int] | None:
-    if (
-        start > 0
-        and text[start - 1] == ":"
-        and _CONN_STRING_USER_BEFORE.search(text, max(0, start - 160), start)
-    ):
+    # from the last "://" only, so a text of many addresses stays linear
+    scheme = text.rfind("://", max(0, start - 400), start)
+    if scheme >= 0 and _CONN_STRING_USER_BEFORE.fullmatch(text, scheme + 3, start):
         return None
     return start, end
 

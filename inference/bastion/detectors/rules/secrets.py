@@ -75,7 +75,7 @@ JWT = _key(
 # Keys of cloud vendors without a telling prefix, or inside a larger string.
 CLOUD_KEYS: tuple[Recognizer, ...] = (
     Recognizer(
-        "aws_secret_access_key", "API_KEY", re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+        "aws_secret_access_key", "API_KEY", re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
         0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True,
     ),
     _key("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", ("ccountKey=", "CCOUNTKEY="), group=1),
@@ -96,10 +96,13 @@ CLOUD_KEYS: tuple[Recognizer, ...] = (
     ),
 )  # fmt: skip
 
-_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY-----")
-_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----")
+# PEM ("RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", ...) and OpenPGP ("PGP PRIVATE KEY BLOCK") armour
+_PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY(?: BLOCK)?-----")
+_PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+# lines of base64 or "Header: value", and blank lines (real armour has a line break right
+# after the BEGIN line, and PGP a blank line before the body)
 _PEM_BODY = re.compile(
-    r"(?:[ \t]*(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,30}:[^\n]{0,200})[ \t]*\r?\n?){0,4096}"
+    r"(?:[ \t]*(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,30}:[^\n]{0,200})[ \t]*\r?\n?|[ \t]*\r?\n){0,4096}"
 )
 
 
@@ -128,13 +131,13 @@ def _private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
 # inside the base64 body must not knock the key out.
 PRIVATE_KEY = Recognizer(
     "private_key", "PRIVATE_KEY", None, 1.0, find=_private_keys, validator_name="pem_armour", validated=True,
-    literals=("PRIVATE KEY-----",),
+    literals=("PRIVATE KEY",),
 )  # fmt: skip
 
 # key = value assignments of secrets. Groups 1-3: the value, double-quoted, single-quoted, bare.
 _PASSWORD = re.compile(
     r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\-]?key|access[_\-]?key|"
-    r"auth[_\-]?token|access[_\-]?token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
+    r"auth[_\-]?token|access[_\-]?token|token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
     r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
 )
@@ -173,7 +176,12 @@ PASSWORD_ASSIGNMENT = Recognizer("password_assignment", "PASSWORD", None, 0.8, f
 _CONN_STRING = re.compile(
     r"(?i)(?<![A-Za-z0-9+.\-])(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|"
     r"sqlserver|oracle|cockroachdb|clickhouse|jdbc:[a-z]{2,12}|s?ftp|smtps?|ldaps?|nats|kafka)"
-    r"://[^\s:/@]{1,128}:([^\s/]{1,256})@[A-Za-z0-9\[]"
+    # the user may be empty: "redis://:PASSWORD@cache:6379"
+    r"://[^\s:/@]{0,128}:([^\s/]{1,256})@[A-Za-z0-9\[]"
+)
+# web URLs with credentials ("https://admin:PASSWORD@host"): their authority ends at "?" or "#"
+_URL_CREDENTIALS = re.compile(
+    r"(?i)(?<![A-Za-z0-9+.\-])(?:https?|wss?)://[^\s:/@?#]{0,128}:([^\s/?#@]{1,256})@[A-Za-z0-9\[]"
 )
 CONN_STRING_PASSWORD = Recognizer(
     "connection_string_password",
@@ -185,6 +193,9 @@ CONN_STRING_PASSWORD = Recognizer(
     literals=("://",),
     group=1,
 )
+URL_PASSWORD = Recognizer(
+    "url_credentials_password", "PASSWORD", _URL_CREDENTIALS, 0.95, (), validated=True, literals=("://",), group=1,
+)  # fmt: skip
 
 # Passwords in prose, several languages: "my new password is hunter2", "mein Passwort ist
 # ...", "mon mot de passe est ...", "mi contraseña es ...". Groups 1-4: the value.
@@ -274,3 +285,31 @@ def _labelled_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 
 
 LABELLED_PASSWORD = Recognizer("password_labelled", "PASSWORD", None, 0.85, find=_labelled_passwords)
+
+
+def _basic_ok(value: str) -> bool:
+    """HTTP Basic credentials: base64 of printable ``user:password`` with a password."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    user, sep, password = raw.partition(":")
+    return bool(sep) and bool(password) and raw.isprintable()
+
+
+# HTTP credentials as headers and logs carry them: "Authorization: Basic dXNlcjpwYXNz" (the
+# user and password in base64; the finding is the base64) and an opaque bearer token (a JWT
+# is the JWT rule's, validated, and wins).
+BASIC_AUTH = Recognizer(
+    "http_basic_credentials", "PASSWORD",
+    re.compile(r"(?i)(?<![A-Za-z0-9])basic[ \t]{1,4}([A-Za-z0-9+/]{6,1024}={0,2})(?![A-Za-z0-9+/=])"),
+    0.95, (), _basic_ok, "base64_user_password", True, literals=("asic", "ASIC"), group=1,
+)  # fmt: skip
+BEARER_TOKEN = Recognizer(
+    "bearer_token", "API_KEY",
+    re.compile(r"(?i)(?<![A-Za-z0-9])bearer[ \t]{1,4}([A-Za-z0-9._~+/\-]{16,2048}={0,2})(?![A-Za-z0-9._~+/=\-])"),
+    0.9, (), _mixed_key, "entropy", literals=("earer", "EARER"), group=1,
+)  # fmt: skip
