@@ -141,7 +141,7 @@ def test_bad_key_database_urls_are_one_line_config_errors(bad_url, message):
     assert "s3cret-pw" not in str(exc.value)
 
 
-@pytest.mark.parametrize("name", ["", "   ", "x" * 201])
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201, "evil\n0000deadbeef\tadmin", "a\x1bb"])
 def test_bad_key_names(name):
     ks = KeyStore("sqlite://")
     try:

@@ -341,3 +341,42 @@ def test_check_response_matches_documented_schema(api):
     client, auth, _ = api
     r = client.post("/v1/check", json={"text": f"mail {EMAIL}"}, headers=auth)
     assert CheckResultOut.model_validate(r.json()).action == "redact"
+
+
+def test_anthropic_system_as_a_list_of_blocks(api):
+    client, auth, _ = api
+    blocks = [{"type": "text", "text": SYSTEM, "cache_control": {"type": "ephemeral"}}]
+    body = {
+        "system": blocks,
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": LEAK}],
+    }
+    r = client.post("/v1/check/messages", json=body, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["action"] == "block"  # the answer repeats the system prompt given as blocks
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "1", "type": "function", "function": {"name": "send", "arguments": {"to": EMAIL}}}
+            ],
+        },  # fmt: skip
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "send", "arguments": json.dumps({"to": EMAIL})},
+        },
+        {"role": "user", "content": [{"type": "Text", "text": f"mail {EMAIL}"}]},
+    ],
+    ids=["object-arguments", "legacy-function-call", "unknown-part-type"],
+)
+def test_shapes_that_carry_text_are_checked_not_allowed_unread(api, message):
+    client, auth, _ = api
+    r = client.post("/v1/check/messages", json={"messages": [message]}, headers=auth)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["messages"] and out["action"] == "redact"

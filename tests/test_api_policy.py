@@ -421,3 +421,26 @@ def test_serve_audits_to_its_database(home, tmp_path, monkeypatch, capsys, argv,
     state.key_store.close()
     err = capsys.readouterr().err
     assert ("--store-url is deprecated" in err) is notice
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled"),
+    [("1", True), ("true", True), ("ON", True), ("0", False), ("off", False), ("", True)],
+)
+def test_bastion_auth_values(monkeypatch, home, value, enabled):
+    monkeypatch.setenv("BASTION_AUTH", value)
+    assert Settings.from_env().auth_enabled is enabled
+
+
+@pytest.mark.parametrize("value", ["enabled", "required", "2", "flase"])
+def test_an_unknown_yes_no_value_is_a_config_error_not_auth_off(monkeypatch, home, value):
+    # "BASTION_AUTH=enabled" used to mean: no API keys at all
+    monkeypatch.setenv("BASTION_AUTH", value)
+    with pytest.raises(ConfigError, match="BASTION_AUTH"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize("ttl", [float("inf"), float("nan"), 1e11])
+def test_session_ttl_is_bounded(ttl):
+    with pytest.raises(ConfigError):
+        Settings(session_ttl_s=ttl)

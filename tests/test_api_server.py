@@ -224,6 +224,13 @@ def test_query_key_detection_and_scrubbing(query, has_key, scrubbed):
     assert scrub_query(query) == scrubbed
 
 
+def test_a_key_pasted_into_the_path_is_scrubbed_too():
+    from bastion.api.scrub import scrub_target
+
+    assert scrub_target("/v1/check/bst_6b4107dd1743_secretsecret") == "/v1/check/REDACTED"
+    assert scrub_target("/v1/check?lang=en") == "/v1/check?lang=en"
+
+
 def test_access_log_filter_scrubs_uvicorn_records():
     record = logging.LogRecord(
         "uvicorn.access",

@@ -281,6 +281,40 @@ def test_failed_auth_is_rate_limited_per_ip(keys):
         assert "bastion_auth_failures_total 6.0" in a.get("/metrics").text
 
 
+def test_concurrent_bad_keys_do_not_outrun_the_failure_limit(keys):
+    # the failure count rises only after a key is looked at: without one lookup at a time per
+    # address, 40 parallel guesses all passed the "blocked?" test of a 5/minute limit
+    store, _ = keys
+    settings = Settings(rate_limit=None, auth_failure_limit="5/minute")
+    app = create_app(guard=fake_guard(), settings=settings, key_store=store)
+
+    async def burst(url: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, limits=httpx.Limits(max_connections=40)) as c:
+            rs = await asyncio.gather(
+                *[
+                    c.post(
+                        "/v1/check",
+                        json={"text": "hi"},
+                        headers={"Authorization": f"Bearer bst_dead{i:04d}_x"},
+                    )
+                    for i in range(40)
+                ]
+            )
+        return [r.status_code for r in rs]
+
+    with Server(app) as s:
+        codes = asyncio.run(burst(s.url))
+    assert codes.count(401) == 5 and codes.count(429) == 35
+
+
+def test_x_forwarded_for_is_ignored_unless_a_proxy_is_named(keys):
+    from bastion.api.serving import uvicorn_config
+
+    assert uvicorn_config(object(), Settings(auth_enabled=False)).proxy_headers is False
+    cfg = uvicorn_config(object(), Settings(auth_enabled=False, forwarded_allow_ips="10.0.0.1"))
+    assert cfg.proxy_headers is True and cfg.forwarded_allow_ips == "10.0.0.1"
+
+
 def test_valid_keys_do_not_use_the_failure_budget(keys):
     store, good = keys
     settings = Settings(rate_limit=None, auth_failure_limit="2/minute")

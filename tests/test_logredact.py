@@ -10,6 +10,7 @@ import uuid
 import bastion.logredact as logredact
 import pytest
 from bastion import Guard
+from bastion.detectors import build_detector
 from bastion.logredact import PLACEHOLDER, RedactingFilter, RedactingProcessor
 
 EMAIL = "jane@example.com"
@@ -89,10 +90,11 @@ def test_unprintable_object_does_not_break_logging(proc):
     assert out["event"] == "x" and out["obj"] == "<unprintable _Unprintable>"
 
 
-def test_keys_to_skip_apply_at_any_depth(guard):
+def test_keys_to_skip_apply_at_the_top_level_only(guard):
+    # the logging machinery sets top-level keys; a user's nested {"filename": ...} is data
     p = RedactingProcessor(guard, keys_to_skip={"request_id"})
     out = p(None, "info", {"event": EMAIL, "request_id": EMAIL, "ctx": {"request_id": EMAIL, "who": EMAIL}})
-    assert out == {"event": RED, "request_id": EMAIL, "ctx": {"request_id": EMAIL, "who": RED}}
+    assert out == {"event": RED, "request_id": EMAIL, "ctx": {"request_id": RED, "who": RED}}
 
 
 def test_positional_args_are_formatted_first(proc):
@@ -141,7 +143,17 @@ def test_huge_values_are_truncated_not_rejected(fakes):
 
     p = RedactingProcessor(Guard([fakes.PII()], Policy(max_chars=100)))
     out = p(None, "info", {"event": EMAIL + " " + "x" * 500})
-    assert out["event"].startswith(RED + " xxx") and "truncated 417 chars" in out["event"]
+    kept, _, note = out["event"].partition(" [bastion: truncated ")
+    assert kept.startswith(RED + " xxx") and note.endswith(" chars]")
+    assert len(kept) - len(RED) + len(EMAIL) <= 100
+
+
+def test_a_cut_backs_off_to_a_space_so_no_partial_value_stays(fakes):
+    from bastion import Policy
+
+    p = RedactingProcessor(Guard([build_detector("pii_regex")], Policy(max_chars=40)))
+    out = p(None, "info", {"msg": "x" * 20 + " contact jane.doe@example.com now"})
+    assert "jane" not in out["msg"] and out["msg"].startswith("x" * 20 + " contact")
 
 
 def test_lone_surrogates_are_replaced_not_rejected(proc):
@@ -324,3 +336,54 @@ def test_filter_with_real_regex_detector(need_regex):
     record = logging.makeLogRecord({"msg": "card %s", "args": ("4111 1111 1111 1111",)})
     RedactingFilter().filter(record)
     assert "4111 1111 1111 1111" not in record.getMessage()
+
+
+class _ReprOnly:
+    """str() says nothing; repr() (what structlog's renderers print) holds the e-mail."""
+
+    def __str__(self) -> str:
+        return "User#42"
+
+    def __repr__(self) -> str:
+        return f"User(email={EMAIL!r})"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        # a secret is a secret only with its key
+        ({"event": "login", "password": "hunter2x"}, {"event": "login", "password": "[REDACTED_PASSWORD]"}),
+        (
+            {"event": "x", "db": {"api_key": "9f8e7d6c5b4a3928"}},
+            {"event": "x", "db": {"api_key": "[REDACTED_PASSWORD]"}},
+        ),
+        # keys are data too; two keys redacted alike both stay
+        ({"event": "x", "users": {EMAIL: "active"}}, {"event": "x", "users": {RED: "active"}}),
+        (
+            {"event": "x", "users": {EMAIL: 1, "bob@example.org": 2}},
+            {"event": "x", "users": {RED: 1, RED + "#2": 2}},
+        ),
+        # the form a renderer prints
+        ({"event": "x", "user": _ReprOnly()}, {"event": "x", "user": f"User(email='{RED}')"}),
+        # a nested field that happens to share a skipped top-level key's name
+        ({"event": "x", "file": {"filename": EMAIL}}, {"event": "x", "file": {"filename": RED}}),
+    ],
+)
+def test_keys_values_with_keys_and_reprs(event, expected):
+    assert RedactingProcessor()(None, "info", event) == expected
+
+
+def test_one_value_over_the_token_budget_costs_that_value_not_the_event(fakes):
+    from bastion import Policy
+
+    # the token budget is the shipped tagger's (a fake detector has no tokenizer)
+    p = RedactingProcessor(Guard.default(tasks=("pii",), policy=Policy(max_tokens=16)))
+    out = p(None, "info", {"event": "call", "note": "word " * 50, "who": EMAIL})
+    assert out["event"] == "call" and out["who"] == RED and out["note"].startswith("[bastion: value withheld")
+
+
+def test_one_mapping_argument_formats_named_fields(proc):
+    out = proc(None, "info", {"event": "user %(email)s", "positional_args": ({"email": EMAIL},)})
+    assert out == {"event": f"user {RED}"}
+    out = proc(None, "info", {"event": "user %s", "positional_args": ({"email": EMAIL},)})
+    assert out == {"event": f"user {{'email': '{RED}'}}"}

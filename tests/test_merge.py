@@ -111,6 +111,25 @@ CASES = [
         id="loser-bridging-two-winners-fills-the-gap",
     ),
     pytest.param(
+        [
+            F("PHONE_NUMBER", 0, 11, 0.95, "regex", validated=True),
+            F("CREDIT_CARD", 12, 31, 1.0, "regex", validated=True),
+            F("PHONE_NUMBER", 0, 31, 0.77, "ner"),
+        ],
+        "030 1234567,5500-0000-0000-0004",
+        [
+            F("PHONE_NUMBER", 0, 11, 0.95, "regex", validated=True),
+            F("CREDIT_CARD", 12, 31, 1.0, "regex", validated=True),
+        ],
+        id="a-gap-of-separators-is-not-filled",
+    ),
+    pytest.param(
+        [F("A", 0, 3, 0.9), F("B", 8, 11, 0.9), F("C", 0, 11, 0.5)],
+        "abc, x ,def",
+        [F("A", 0, 8, 0.9), F("B", 8, 11, 0.9)],
+        id="a-gap-with-a-letter-is-filled",
+    ),
+    pytest.param(
         [F("A", 10, 20, 0.9), F("B", 0, 12, 0.5), F("C", 18, 40, 0.5), F("D", 40, 45, 0.4)],
         None,
         [F("A", 0, 40, 0.9), F("D", 40, 45, 0.4)],

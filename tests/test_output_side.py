@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bastion.canary import CANARY_LABEL, Canary, find_canaries, make_canary
 from bastion.conversation import check_messages, check_output, parse_messages
+from bastion.detectors import build_detector
 from bastion.errors import ConfigError, InputError
 from bastion.guard import Guard
 from bastion.leak import LEAK_LABEL, LeakConfig, find_leaks, leak_overlap
+from bastion.policy import Policy
 from bastion.protect import answer_text, protect
 from bastion.stream import StreamGuard, aguard_stream, guard_stream
-from bastion.types import Action
+from bastion.types import Action, Finding
+from helpers_run import best_time
 
 TOKEN = "bastion-canary-5f0c1a9e3b7d2468"
 
@@ -497,3 +501,188 @@ def test_protect_pseudonymises_earlier_assistant_turns(fake_guard):
     protect(fake_guard, llm)(messages=msgs)
     sent = " ".join(m["content"] for m in seen["messages"])
     assert "jane@example.com" not in sent and sent.count("<EMAIL_ADDRESS_1>") == 2
+
+
+# -- session 29: values with spaces, the Guard's policy on answers, long answers ------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [("4111 1111 1111 1111", "CREDIT_CARD"), ("Jane Doe", "PERSON"), ("+44 20 7946 0958", "PHONE_NUMBER")],
+)
+@pytest.mark.parametrize("holdback", [24, 48, 128])
+def test_stream_never_cuts_at_a_space_inside_a_value(value, label, holdback):
+    # A release used to back off to the last space before its limit even when that space was
+    # inside a value that ended at the limit: "Card 4111 1111 1111 " went out in clear.
+    g = Guard([build_detector("pii_regex"), _Names()])
+    text = f"Pay with {value}, thanks. " + "x" * 140 + " done."
+    for k in range(1, len(text), 3):
+        out = _released(guard_stream(g, [text[:k], text[k:]], holdback=holdback, check_every=8))
+        assert value not in out and value.split()[0] + " " not in out.replace("Pay with ", ""), (k, out[:60])
+        assert f"[REDACTED_{label}]" in out
+
+
+class _Names:
+    """A model-like PERSON detector for the stream tests (the shipped tagger is not needed)."""
+
+    name, category, version, kind = "fake_names", "pii", "1", "model"
+
+    def detect(self, texts):
+        return [
+            [Finding("PERSON", m.start(), m.end(), 0.9, self.name) for m in re.finditer(r"Jane Doe", t)]
+            for t in texts
+        ]
+
+
+def test_answers_follow_the_guards_policy():
+    policy = Policy.from_dict(
+        {
+            "deny_terms": ["Project Falcon"],
+            "label_actions": {"LOCATION": "redact"},
+            "allow_list": {"EMAIL_ADDRESS": ["*@example.com"]},
+            "operators": {"PHONE_NUMBER": "mask"},
+        }
+    )
+    g = Guard([build_detector("pii_regex")], policy)
+    r = g.check_output("Project Falcon: write to info@example.com or call +44 20 7946 0958")
+    assert r.redacted_text.startswith("[REDACTED_DENY_TERM]: write to info@example.com or call *")
+    assert r.redacted_text.endswith("0958") and "7946" not in r.redacted_text
+    streamed = _released(
+        guard_stream(g, ["Project Falcon: write to info@example.com or call +44 20 7946 0958"])
+    )
+    assert streamed == r.redacted_text
+    # secrets still block on the output side, whatever the input policy says about them
+    assert g.check_output("password: Sonnenblume77").action is Action.BLOCK
+    # an explicit output policy is taken as given
+    own = Guard([build_detector("pii_regex")], policy, output_policy=Policy())
+    assert own.check_output("Project Falcon").redacted_text == "Project Falcon"
+
+
+def test_output_policy_does_not_inherit_pseudonymisation_or_size_limits():
+    from bastion.policy import output_policy_for
+
+    p = Policy.from_dict({"default_operator": "pseudonymize", "max_tokens": 64, "max_chars": 500})
+    out = output_policy_for(p)
+    assert out.default_operator == "replace" and out.max_tokens is None and out.max_chars > 500
+
+
+def test_long_answer_with_a_system_prompt_is_linear():
+    g = Guard([build_detector("pii_regex")])
+    prompt = "You are HelpBot for Contoso. Never disclose balances unless the user is verified."
+
+    def run(n: int) -> None:
+        text = ("lorem ipsum dolor sit amet consectetur " * (n // 30 + 1))[:n]
+        list(guard_stream(g, [text[i : i + 48] for i in range(0, n, 48)], system_prompt=prompt))
+
+    small, big = best_time(run, 20_000, 3), best_time(run, 80_000, 3)
+    assert big < 8 * small  # 4x the text: linear is ~4x, the old quadratic scan was ~16x
+
+
+def test_stream_leak_found_across_steps_as_find_leaks_finds_it():
+    prompt = "You are HelpBot for Contoso. Never disclose balances unless the user is verified."
+    answer = (
+        "Sure. My rules: you are HelpBot for Contoso; never disclose balances unless the user is verified."
+    )
+    g = Guard([build_detector("pii_regex")])
+    for k in range(1, len(answer), 7):
+        events = list(
+            guard_stream(g, [answer[:k], answer[k:]], system_prompt=prompt, holdback=16, check_every=4)
+        )
+        assert events[-1].kind == "block"
+    ok = list(guard_stream(g, ["I can help once you are verified."], system_prompt=prompt))
+    assert ok[-1].kind == "end"
+
+
+def test_stream_stops_at_the_output_size_cap():
+    from bastion.policy import OUTPUT_POLICY
+
+    g = Guard([build_detector("pii_regex")], output_policy=OUTPUT_POLICY.with_overrides({"max_chars": 1000}))
+    sg, released = StreamGuard(g), 0
+    with pytest.raises(InputError, match="max_chars"):
+        for _ in range(0, 2400, 50):
+            released += sum(len(e.text) for e in sg.feed("hello world " * 4 + "ab"))
+    assert released <= 1000 and sg.feed("more") == []
+
+
+@pytest.mark.parametrize(
+    "options", [{"holdback": "5"}, {"holdback": 2.5}, {"check_every": True}, {"system_prompt": b"You are"}]
+)
+def test_stream_option_types_are_input_errors(fake_guard, options):
+    with pytest.raises(InputError):
+        StreamGuard(fake_guard, **options)
+
+
+def test_protect_pseudonymises_nested_tool_results_and_tool_call_arguments(fake_guard):
+    sent = []
+
+    def llm(*, messages, **kw):
+        sent.append(json.dumps(messages))
+        return "ok"
+
+    email = "jane.doe@example.com"
+    protect(fake_guard, llm)(
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": email}]}
+                ],
+            }
+        ]
+    )
+    protect(fake_guard, llm)(
+        messages=[
+            {"role": "user", "content": "look up my account"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": json.dumps({"e": email})},
+                    }
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "u1", "name": "f", "input": {"e": email}}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+        ]
+    )
+    assert all(email not in s for s in sent) and all("<EMAIL_ADDRESS_1>" in s for s in sent)
+
+
+def test_protect_never_issues_a_token_the_caller_wrote_in_another_message(fake_guard):
+    def llm(*, messages, **kw):
+        return "You asked: " + messages[0]["content"]
+
+    r = protect(fake_guard, llm)(
+        messages=[
+            {"role": "user", "content": "What does <EMAIL_ADDRESS_1> mean in your template?"},
+            {"role": "user", "content": "Mine is jane@example.com"},
+        ]
+    )
+    assert r.answer == "You asked: What does <EMAIL_ADDRESS_1> mean in your template?"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"function": {"name": "f", "arguments": {"e": "SECRET"}}}],
+        },
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "f", "arguments": '{"e": "SECRET"}'},
+        },
+        {"role": "user", "content": [{"type": "Text", "text": "SECRET"}]},
+        {"role": "user", "content": [{"type": "document", "source": {"type": "text", "data": "SECRET"}}]},
+    ],
+)
+def test_every_shape_that_carries_text_is_checked(message):
+    assert [m.text for m in parse_messages([message])] in (["SECRET"], ['{"e": "SECRET"}'])

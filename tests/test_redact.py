@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
-from bastion import ConfigError, Guard, Policy, Vault, restore
-from bastion.redact import Hash, Mask, Pseudonymize, Replace, build_operator, redact_text
+from bastion import ConfigError, Guard, InputError, Policy, Vault, restore
+from bastion.redact import Hash, Mask, Pseudonymize, Replace, build_operator, placeholder_spans, redact_text
 from bastion.types import Finding
 from helpers_run import run_threads
 
@@ -318,3 +319,58 @@ def test_operator_options_are_checked_eagerly(spec, message):
 def test_valid_hash_options(key, length):
     out = build_operator({"type": "hash", "key": key, "length": length})("x", "PERSON")
     assert len(out) == len("<PERSON:>") + length
+
+
+# -- session 29 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "leaked"),
+    [
+        ("card <PERSON_4111111111111111> exp 12/29", "4111111111111111"),
+        ("here: <CREDIT_CARD_4111111111111111>", "4111111111111111"),
+        ("call <PHONE_NUMBER_14155550123>", "14155550123"),
+    ],
+)
+def test_a_real_number_in_token_shape_is_still_redacted(text, leaked):
+    # a vault's token is a label and a small counter; a card or phone number is not one, so
+    # a finding inside it is not dropped as a finding inside a pseudonym token
+    g = Guard([_DigitRuns()])
+    assert leaked not in g.check(text).redacted_text
+    assert leaked not in g.check_output(text).redacted_text
+    assert g.check("hi <PERSON_12>").redacted_text == "hi <PERSON_12>"
+
+
+class _DigitRuns:
+    """A model-like detector that tags every run of two or more digits."""
+
+    name, category, version, kind = "fake_digits", "pii", "1", "model"
+
+    def detect(self, texts):
+        return [
+            [Finding("ID", m.start(), m.end(), 0.9, self.name) for m in re.finditer(r"[0-9]{2,}", t)]
+            for t in texts
+        ]
+
+
+def test_issued_tokens_stay_exempt():
+    assert placeholder_spans("hi <PERSON_1> and <EMAIL_ADDRESS_99999>") == [(3, 13), (18, 39)]
+    assert placeholder_spans("<PERSON_0> <PERSON_100000> <PERSON_01>") == []
+
+
+def test_restore_without_a_vault_and_with_a_bad_token_list():
+    assert restore("Use <PERSON_1> as a placeholder", None) == "Use <PERSON_1> as a placeholder"
+    v = Vault()
+    t = redact_text("mail jane@example.com", [Finding("EMAIL_ADDRESS", 5, 21, 1, "x")], Pseudonymize(v))
+    with pytest.raises(InputError):
+        restore(t, v, "<EMAIL_ADDRESS_1>")
+    assert restore(t, v, ["<EMAIL_ADDRESS_1>"]) == "mail jane@example.com"
+
+
+def test_replace_style_is_checked_and_hash_keys_stay_out_of_reprs():
+    with pytest.raises(ConfigError):
+        Policy(default_operator={"type": "replace", "style": "angel"})
+    p = Policy(default_operator={"type": "hash", "key": "topsecret-hmac-key"})
+    assert "topsecret" not in repr(p)
+    assert "topsecret" not in repr(build_operator({"type": "hash", "key": "topsecret-hmac-key"}))
+    assert p.to_dict()["default_operator"]["key"] == "topsecret-hmac-key"  # explicit export keeps it

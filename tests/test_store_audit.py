@@ -270,3 +270,20 @@ def test_events_filters(store):
     window = list(store.audit.events(T0 + timedelta(seconds=3), T0 + timedelta(seconds=5)))
     assert [e.id for e in window] == [4, 5]
     assert [e.id for e in store.audit.events(user_pseudonym="u_1")] == [2, 5, 8]
+
+
+def test_purge_drops_user_links_nothing_refers_to(store, clock):
+    from bastion import Guard
+    from bastion.detectors import build_detector
+
+    guard = Guard([build_detector("pii_regex")])
+    for user in ("alice@corp.example", "bob@corp.example"):
+        store.record_check(guard.check("hi"), user_id=user, text="hi")  # ts T0, T0+1s
+    store.consent.grant("bob@corp.example", "analytics", "v1")  # bob keeps a reason to be linked
+    clock.now = T0 + timedelta(days=40)
+    store.record_check(guard.check("hi"), user_id="carol@corp.example", text="hi")  # inside the window
+    store.purge(timedelta(days=30), now=T0 + timedelta(days=40))
+    assert store.pseudonyms.get("alice@corp.example") is None  # events purged, nothing else
+    assert store.pseudonyms.get("bob@corp.example") is not None  # a consent record remains
+    assert store.pseudonyms.get("carol@corp.example") is not None  # her event is recent
+    assert store.verify().ok

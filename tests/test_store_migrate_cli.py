@@ -233,12 +233,19 @@ def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "90", "d", "-1d", "1.5d", "9x"])
+@pytest.mark.parametrize("text", ["", "90", "d", "-1d", "1.5d", "9x", "99999999999d"])
 def test_parse_duration_rejects(text):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError):
         parse_duration(text)
+
+
+def test_parse_when_of_a_duration_past_year_one_is_a_usage_error():
+    import argparse
+
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_when("1000000d")
 
 
 def test_parse_when():

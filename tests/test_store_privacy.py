@@ -128,11 +128,28 @@ def test_consent_latest_record_wins_and_history_is_kept(store):
     assert store.verify().ok
 
 
-@pytest.mark.parametrize(("purpose", "version"), [("", "v1"), ("p", ""), (None, "v1"), ("p" * 129, "v1")])
+@pytest.mark.parametrize(
+    ("purpose", "version"),
+    [
+        ("", "v1"),
+        ("p", ""),
+        (None, "v1"),
+        ("p" * 129, "v1"),
+        # free text would sit in the audit chain, which erasure cannot reach
+        ("email jane.doe@example.com ok", "v1"),
+        ("analytics", "v1 for Jane Doe"),
+    ],
+)
 def test_bad_consent_arguments(store, purpose, version):
     with pytest.raises(InputError):
         store.consent.grant("alice", purpose, version)
     assert store.audit.count() == 0
+
+
+@pytest.mark.parametrize("user", ["", " ", "\t\n"])
+def test_blank_user_ids_are_refused(store, user):
+    with pytest.raises(InputError):
+        store.consent.grant(user, "analytics", "v1")
 
 
 # --- Guard results into the audit trail -------------------------------------------------------

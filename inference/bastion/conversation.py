@@ -119,6 +119,21 @@ def _part_text(part: Any) -> str | None:
         if not isinstance(text, str):
             raise InputError("a text part needs a string 'text'")
         return text
+    # any other part that carries text is read too: a type this parser does not know
+    # ("Text", a newer API's name) must not let its text through unchecked
+    if isinstance(part.get("text"), str):
+        return part["text"]
+    source = part.get("source")
+    # an Anthropic plain-text document block
+    if (
+        kind == "document"
+        and isinstance(source, Mapping)
+        and source.get("type") == "text"
+        and isinstance(source.get("data"), str)
+    ):
+        return source["data"]
+    if kind == "document" and part.get("content") is not None:
+        return "\n".join(_content_texts(part.get("content"))) or None
     return None
 
 
@@ -169,10 +184,14 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
                         own.append(text)
         else:
             own = _content_texts(content)
-        for call in msg.get("tool_calls") or ():
-            fn = call.get("function") if isinstance(call, Mapping) else None
-            if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str):
-                own.append(fn["arguments"])
+        calls = [c.get("function") if isinstance(c, Mapping) else None for c in msg.get("tool_calls") or ()]
+        calls.append(msg.get("function_call"))  # the legacy single call
+        for fn in calls:
+            args = fn.get("arguments") if isinstance(fn, Mapping) else None
+            if isinstance(args, str):
+                own.append(args)
+            elif isinstance(args, Mapping | list):  # sent as an object, not a JSON string
+                own.append(json.dumps(args, ensure_ascii=False))
         if own:
             out.append(ChatMessage(i, role, "\n".join(own)))
         out += [ChatMessage(i, "tool", t) for t in tool_parts]

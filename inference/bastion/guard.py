@@ -21,7 +21,7 @@ from bastion.guard_build import GuardBuilders
 from bastion.guard_llm import LLMChecks
 from bastion.pipeline import ERRORS, Operators, Pipeline, build_operators, pseudonymises
 from bastion.pipeline import coerce_text as coerce_text  # imported from here by the CLI, API and store
-from bastion.policy import OUTPUT_POLICY, Policy
+from bastion.policy import Policy, output_policy_for
 from bastion.redact import Vault
 from bastion.telemetry import Telemetry
 from bastion.types import INJECTION, CheckResult, Finding
@@ -62,7 +62,8 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         self.degraded_reasons: tuple[str, ...] = self._pipeline.degraded_reasons
         self.model_versions: Mapping[str, str] = self._pipeline.model_versions
         self.policy = self.resolve_policy(policy or Policy())
-        self.output_policy = self.resolve_policy(output_policy or OUTPUT_POLICY)
+        # unset: the input policy's PII decisions, secrets blocked (policy.output_policy_for)
+        self.output_policy = self.resolve_policy(output_policy or output_policy_for(policy or Policy()))
         # None: every call pseudonymises into a fresh vault of its own (result.vault), so one
         # caller's tokens can never restore another caller's values; a vault given here is
         # shared by every call on purpose.
@@ -147,6 +148,13 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         """
         if isinstance(texts, str | bytes):
             raise InputError("check_many takes a sequence of texts, not a single text")
+        if not isinstance(texts, Sequence):
+            try:
+                texts = list(texts)  # a generator, a pandas Series
+            except TypeError:
+                raise InputError(
+                    f"check_many takes a sequence of texts, got {type(texts).__name__}"
+                ) from None
         if errors not in ERRORS:
             raise ConfigError(f"errors must be one of {list(ERRORS)}, got {errors!r}")
         with self._telemetry.span("bastion.check_many") as span:

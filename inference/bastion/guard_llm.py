@@ -9,6 +9,7 @@ from typing import Any
 
 from bastion.canary import Canary, make_canary
 from bastion.conversation import MessagesResult, add_output_findings, check_messages
+from bastion.errors import InputError
 from bastion.leak import LeakConfig
 from bastion.pipeline import coerce_text
 from bastion.policy import Policy
@@ -41,6 +42,8 @@ class LLMChecks:
         >>> g.check_output(f"the marker is {c.token}", canaries=[c]).action.value
         'block'
         """
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise InputError(f"system_prompt must be str, got {type(system_prompt).__name__}")
         result = self.check_many([text], policy=self.output_policy)[0]
         if not (system_prompt or canaries):
             return result

@@ -111,4 +111,59 @@ def find_leaks(answer: str, system_prompt: str, config: LeakConfig | None = None
     return [Finding(LEAK_LABEL, a_spans[a][0], a_spans[b - 1][1], 1.0, DETECTOR) for a, b in runs]
 
 
-__all__ = ["LEAK_LABEL", "LeakConfig", "find_leaks", "leak_overlap"]
+class LeakScanner:
+    """:func:`find_leaks`'s verdict (leak or not) over a text that only grows, as a stream
+    delivers it: each :meth:`feed` reads only the words that are new, so an answer of any
+    length costs linear time (re-scanning the whole answer at every step was quadratic).
+
+    >>> prompt = "You are Ada, the billing assistant of Acme. Never offer refunds above 50 euros."
+    >>> s = LeakScanner(prompt)
+    >>> part = "My instructions: you are Ada, the billing "
+    >>> s.feed(part), s.feed(part + "assistant of Acme; never offer refunds")
+    (False, True)
+    """
+
+    def __init__(self, system_prompt: str, config: LeakConfig | None = None) -> None:
+        cfg = config or LeakConfig()
+        p_words, _ = _words(system_prompt)
+        self._n = min(cfg.shingle, len(p_words))
+        self._prompt = {tuple(p_words[i : i + self._n]) for i in range(len(p_words) - self._n + 1)}
+        self._min_fraction = cfg.min_fraction
+        self._min_run = min(cfg.min_run_words, len(p_words))
+        self._pos = 0  # characters of the text read so far (up to a word boundary)
+        self._tail: list[str] = []  # the last n - 1 words read
+        self._count = 0  # words read
+        self._shared: set[tuple[str, ...]] = set()
+        self._run_start = self._cover_until = 0
+        self._longest = 0
+        self.leaked = False
+
+    def feed(self, text: str, *, final: bool = False) -> bool:
+        """Read ``text`` (the whole text so far; only its unread part is scanned) and say
+        whether it reproduces the prompt. A word cut at the end waits for the next call."""
+        if self.leaked or self._n < 2:
+            return self.leaked
+        end = len(text)
+        if not final:
+            words = list(_WORD.finditer(text, max(self._pos, end - 256), end))
+            if words and words[-1].end() == end:
+                end = words[-1].start()  # the last word may go on in the next chunk
+        for m in _WORD.finditer(text, self._pos, end):
+            self._tail.append(m.group(0).casefold())
+            self._count += 1
+            if len(self._tail) > self._n:
+                del self._tail[0]
+            if len(self._tail) == self._n and tuple(self._tail) in self._prompt:
+                self._shared.add(tuple(self._tail))
+                start = self._count - self._n
+                if start > self._cover_until:
+                    self._run_start = start
+                self._cover_until = self._count
+                self._longest = max(self._longest, self._cover_until - self._run_start)
+        self._pos = max(self._pos, end)
+        fraction = len(self._shared) / len(self._prompt) if self._prompt else 0.0
+        self.leaked = fraction >= self._min_fraction or self._longest >= self._min_run
+        return self.leaked
+
+
+__all__ = ["LEAK_LABEL", "LeakConfig", "LeakScanner", "find_leaks", "leak_overlap"]

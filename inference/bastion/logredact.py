@@ -44,7 +44,7 @@ import logging
 import sys
 import threading
 import traceback
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from bastion.guard import Guard
@@ -130,8 +130,12 @@ class _Redactor:
         for t in texts:
             suffix = ""
             if len(t) > cap:
-                suffix = f" [bastion: truncated {len(t) - cap} chars]"
-                t = t[:cap]
+                # cut at a space when there is one near the cap, so the cut does not leave
+                # the start of a value ("jane.doe@ex") that no recognizer reads as one
+                cut = t.rfind(" ", cap - cap // 4, cap + 1)
+                cut = cut if cut > 0 else cap
+                suffix = f" [bastion: truncated {len(t) - cut} chars]"
+                t = t[:cut]
             try:
                 t.encode("utf-8")
             except UnicodeEncodeError:
@@ -140,11 +144,21 @@ class _Redactor:
                 t = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in t)
             prepared.append(t)
             suffixes.append(suffix)
-        results = guard.check_many(prepared)
-        return [r.redacted_text + s for r, s in zip(results, suffixes, strict=True)]
+        # one text the guard refuses (over a max_tokens budget) costs that text, not the event
+        results = guard.check_many(prepared, errors="return")
+        return [
+            r.redacted_text + s
+            if not isinstance(r, Exception)
+            else f"[bastion: value withheld, {type(r).__name__}]"
+            for r, s in zip(results, suffixes, strict=True)
+        ]
 
     # Two passes over the same traversal order: collect strings, then rebuild with the
     # redacted ones. One check_many call per event keeps the detectors batch-first.
+    # A string value under a string key is scanned as "key=value" (``password="hunter2"``
+    # is a password only with its key) and its redaction kept when the key came through
+    # unchanged; keys are scanned too (an e-mail as a dict key). Keys to skip apply at the
+    # top level only, where the logging machinery puts them.
     def _collect(self, value: Any, out: list[str], depth: int) -> None:
         if isinstance(value, str):
             out.append(value)
@@ -152,28 +166,50 @@ class _Redactor:
             return
         elif depth < _MAX_DEPTH and isinstance(value, Mapping):
             for k, v in value.items():
-                if not (isinstance(k, str) and k in self.keys_to_skip):
-                    self._collect(v, out, depth + 1)
+                if depth == 0 and isinstance(k, str) and k in self.keys_to_skip:
+                    continue
+                if isinstance(k, str):
+                    out.append(k)
+                    if isinstance(v, str):
+                        out.append(f"{k}={v}")
+                self._collect(v, out, depth + 1)
         elif depth < _MAX_DEPTH and isinstance(value, list | tuple | set | frozenset):
             for v in value:
                 self._collect(v, out, depth + 1)
         else:
-            # Other objects are rendered with str() by every renderer; scan that form.
+            # Renderers print other objects with repr() (structlog) or str() (a stdlib
+            # format string): scan both forms.
             out.append(_safe_str(value))
+            out.append(_safe_repr(value))
 
-    def _rebuild(self, value: Any, original: Iterable[str], redacted: Any, depth: int) -> Any:
+    def _rebuild(self, value: Any, original: Iterator[str], redacted: Iterator[str], depth: int) -> Any:
         if isinstance(value, str):
             next(original)
             return next(redacted)
         if isinstance(value, _PRIMITIVES):
             return value
         if depth < _MAX_DEPTH and isinstance(value, Mapping):
-            return {
-                k: v
-                if isinstance(k, str) and k in self.keys_to_skip
-                else self._rebuild(v, original, redacted, depth + 1)
-                for k, v in value.items()
-            }
+            out: dict[Any, Any] = {}
+            for k, v in value.items():
+                if depth == 0 and isinstance(k, str) and k in self.keys_to_skip:
+                    out[k] = v
+                    continue
+                key = k
+                paired = None
+                if isinstance(k, str):
+                    next(original)
+                    key = next(redacted)
+                    if isinstance(v, str):
+                        next(original)
+                        paired = next(redacted)
+                item = self._rebuild(v, original, redacted, depth + 1)
+                if paired is not None and isinstance(k, str) and paired.startswith(k + "="):
+                    item = paired[len(k) + 1 :]
+                n = 2
+                while key in out:  # two keys redacted alike: keep both entries
+                    key, n = f"{key}#{n}", n + 1
+                out[key] = item
+            return out
         if depth < _MAX_DEPTH and isinstance(value, list | tuple | set | frozenset):
             items = [self._rebuild(v, original, redacted, depth + 1) for v in value]
             if isinstance(value, list):
@@ -182,9 +218,13 @@ class _Redactor:
                 return tuple(items)
             return type(value)(items) if type(value) in (set, frozenset) else items
         before, after = next(original), next(redacted)
+        before_repr, after_repr = next(original), next(redacted)
         # Keep the object itself (and its type for the renderer) when nothing was found;
         # an object whose str() fails is replaced so the renderer does not fail on it.
-        return value if before == after and not before.startswith(_UNPRINTABLE) else after
+        if before == after and before_repr == after_repr and not before.startswith(_UNPRINTABLE):
+            return value
+        # the redacted str() when that form held the value, else the redacted repr()
+        return after if before != after or before.startswith(_UNPRINTABLE) else after_repr
 
     def redact_structure(self, value: Any) -> Any:
         texts: list[str] = []
@@ -200,14 +240,22 @@ def _safe_str(value: Any) -> str:
         return f"{_UNPRINTABLE}{type(value).__name__}>"
 
 
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:
+        return f"{_UNPRINTABLE}{type(value).__name__}>"
+
+
 class RedactingProcessor:
     """structlog processor that redacts PII in every string of the event dict.
 
     Nested dicts, lists, tuples and sets are walked; other objects are scanned through
     their ``str()`` and replaced by the redacted string only when something was found.
     ``positional_args`` are %-formatted into ``event`` first, and a raw ``exc_info`` is
-    formatted into a redacted ``exception`` string. Values under ``keys_to_skip`` (at any
-    depth) are left alone. structlog itself is not imported: any callable pipeline works.
+    formatted into a redacted ``exception`` string. Keys are redacted too, and a string value
+    is read with its key (``password="hunter2"``). Values under ``keys_to_skip`` (top-level
+    keys, where the logging machinery puts them) are left alone. structlog itself is not imported: any callable pipeline works.
 
     >>> RedactingProcessor()(None, "info", {"event": "user %s", "positional_args": ("jane@example.com",)})
     {'event': 'user [REDACTED_EMAIL_ADDRESS]'}
@@ -224,8 +272,11 @@ class RedactingProcessor:
             event = dict(event_dict)
             args = event.pop("positional_args", None)
             if args and isinstance(event.get("event"), str):
+                # one mapping argument is the mapping ("user %(email)s"), as stdlib logging reads it
+                if isinstance(args, tuple) and len(args) == 1 and isinstance(args[0], Mapping):
+                    args = args[0]
                 try:
-                    event["event"] = event["event"] % (args if isinstance(args, tuple) else (args,))
+                    event["event"] = event["event"] % (args if isinstance(args, tuple | Mapping) else (args,))
                 except (TypeError, ValueError, KeyError):
                     event["positional_args"] = args
             elif args is not None:

@@ -123,12 +123,15 @@ def _drop_phones_in_addresses(findings: list[Finding], joinable: Collection[str]
     ]
 
 
-def _cover_losers(kept: list[Finding], losers: list[Finding]) -> list[Finding]:
+def _cover_losers(kept: list[Finding], losers: list[Finding], text: str | None = None) -> list[Finding]:
     """Grow the (disjoint, start-sorted) kept findings over the uncovered parts of losers.
 
     A loser overlapping kept[i..j] hands its left overhang to kept[i], its right overhang
-    to kept[j], and the gaps between kept[i..j] to the finding left of each gap. Gap
-    fills are counted with a difference array, so many wide losers stay O(n log n).
+    to kept[j], and the gaps between kept[i..j] to the finding left of each gap, unless a
+    gap is only separators (no letter or digit: the "," between two cells of a CSV row the
+    model tagged as one span), which carries nothing to hide and would merge two values and
+    a column into one redaction. Gap fills are counted with a difference array, so many
+    wide losers stay O(n log n).
     """
     if not losers or not kept:
         return kept
@@ -153,7 +156,14 @@ def _cover_losers(kept: list[Finding], losers: list[Finding]) -> list[Finding]:
     prev_end = -1
     for k, f in enumerate(kept):
         running += fill[k]
-        end = max(new_end[k], starts[k + 1]) if running > 0 and k + 1 < n else new_end[k]
+        end = new_end[k]
+        if (
+            running > 0
+            and k + 1 < n
+            and starts[k + 1] > end
+            and (text is None or any(c.isalnum() for c in text[end : starts[k + 1]]))
+        ):
+            end = starts[k + 1]
         start = max(new_start[k], prev_end)
         if start != f.start or end != f.end:
             f = f.shifted(start, end)
@@ -202,7 +212,7 @@ def merge_findings(
             continue
         starts.insert(i, f.start)
         kept.insert(i, f)
-    return _cover_losers(kept, losers) if union else kept
+    return _cover_losers(kept, losers, text) if union else kept
 
 
 # Labels whose value is a container of other values: a URL carries e-mails, tokens and

@@ -200,6 +200,10 @@ class Policy(PolicyRules):
     def to_dict(self) -> dict[str, Any]:
         return to_config(self)
 
+    def __repr__(self) -> str:
+        # a logged policy must not give away the key of a hash operator
+        return f"Policy({_without_keys(to_config(self))!r})"
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Policy:
         """A policy from a config mapping (YAML ``policy:``); every error is a ConfigError.
@@ -216,6 +220,19 @@ class Policy(PolicyRules):
             raise ConfigError(f"invalid policy: {exc}") from exc
 
 
+def _without_keys(value: Any) -> Any:
+    """``value`` with every ``"key"`` of an operator spec shown as ``"***"``.
+
+    >>> _without_keys({"operators": {"EMAIL_ADDRESS": {"type": "hash", "key": "s3cret"}}})
+    {'operators': {'EMAIL_ADDRESS': {'type': 'hash', 'key': '***'}}}
+    """
+    if isinstance(value, Mapping):
+        return {k: "***" if k == "key" else _without_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_keys(v) for v in value]
+    return value
+
+
 # What an LLM answer is checked with: leaking a secret blocks, PII is redacted, and an
 # injection-looking answer (e.g. the model echoing an attack from a retrieved page) is
 # reported but, by default, only blocks when it is confident.
@@ -223,3 +240,38 @@ OUTPUT_POLICY = Policy(
     injection_operating_point="strict",
     label_actions=frozen({"API_KEY": Action.BLOCK, "PRIVATE_KEY": Action.BLOCK, "PASSWORD": Action.BLOCK}),
 )
+SECRET_LABELS = ("API_KEY", "PRIVATE_KEY", "PASSWORD")
+# What an answer takes from the input policy: what the app treats as sensitive or not
+# (deny terms "always redacted", allow lists, label actions, disabled labels, thresholds)
+# and how values are written. Not the size limits (an answer may be longer than any prompt
+# a server accepts) and not the injection settings (answers are judged at the strict point).
+_INHERITED = (
+    "pii_min_score", "label_thresholds", "label_actions", "disabled_labels", "default_operator",
+    "operators", "allow_list", "deny_terms", "deny_label", "model_thresholds",
+)  # fmt: skip
+
+
+def output_policy_for(policy: Policy) -> Policy:
+    """The policy LLM answers are checked with when none is configured: ``policy``'s
+    decisions about PII (deny terms, allow lists, label actions, disabled labels,
+    operators) with every secret label blocked and injection judged at the strict point.
+    Pseudonymisation is not inherited: a token made for a value the model wrote would be
+    restored to the value by ``protect``; such values are replaced instead.
+
+    >>> p = Policy.from_dict({"deny_terms": ["Project Falcon"], "label_actions": {"LOCATION": "redact"}})
+    >>> out = output_policy_for(p)
+    >>> out.action_for_label("LOCATION").value, out.action_for_label("PASSWORD").value, len(out.deny_terms)
+    ('redact', 'block', 1)
+    """
+    base = policy.to_dict()
+    merged = OUTPUT_POLICY.to_dict() | {k: base[k] for k in _INHERITED}
+    merged["label_actions"] = {**merged["label_actions"], **{label: "block" for label in SECRET_LABELS}}
+    pseudonymise = ("pseudonymize", "pseudonymise")
+
+    def plain(spec: Any) -> Any:
+        kind = spec.get("type") if isinstance(spec, Mapping) else spec
+        return "replace" if kind in pseudonymise else spec
+
+    merged["default_operator"] = plain(merged["default_operator"])
+    merged["operators"] = {k: plain(v) for k, v in merged["operators"].items()}
+    return Policy.from_dict(merged)

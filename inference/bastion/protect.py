@@ -26,9 +26,9 @@ passed through) or any callable taking ``messages``. Per call it:
 
 from __future__ import annotations
 
-import copy
 import functools
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ from bastion.canary import Canary
 from bastion.conversation import MessagesResult, check_messages, check_output
 from bastion.errors import InputError
 from bastion.leak import LeakConfig
-from bastion.redact import Vault, restore
+from bastion.redact import Vault, restore, tokens_in
 from bastion.types import Action, CheckResult
 
 if TYPE_CHECKING:
@@ -89,6 +89,10 @@ def _pseudonymise(
         for m in checked.messages
         if m.result is not None and m.checked_as in ("input", "indirect")  # checked with `policy`
     }
+
+    def text(value: str) -> str:
+        return guard.check(value, policy=policy, vault=vault).redacted_text
+
     out = []
     for i, msg in enumerate(messages):
         msg = dict(msg)
@@ -96,20 +100,63 @@ def _pseudonymise(
             content = msg.get("content")
             if isinstance(content, str) and i in done:
                 msg["content"] = done[i].redacted_text
-            elif isinstance(content, str):
-                msg["content"] = guard.check(content, policy=policy, vault=vault).redacted_text
-            elif isinstance(content, list):
-                parts = copy.deepcopy(content)
-                for part in parts:
-                    if isinstance(part, dict) and isinstance(part.get("text"), str):
-                        part["text"] = guard.check(part["text"], policy=policy, vault=vault).redacted_text
-                    elif isinstance(part, dict) and isinstance(part.get("content"), str):
-                        part["content"] = guard.check(
-                            part["content"], policy=policy, vault=vault
-                        ).redacted_text
-                msg["content"] = parts
+            elif content is not None:
+                msg["content"] = _rewrite(content, text)
+            # what the model itself sent to tools carries the user's values too
+            if isinstance(msg.get("tool_calls"), list):
+                msg["tool_calls"] = [_rewrite_call(c, text) for c in msg["tool_calls"]]
+            if isinstance(msg.get("function_call"), Mapping):
+                msg["function_call"] = _rewrite_call({"function": msg["function_call"]}, text)["function"]
         out.append(msg)
     return out
+
+
+def _rewrite(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
+    """``value`` (message content: a string, or parts and blocks nested in lists and dicts,
+    as OpenAI and Anthropic send them; an Anthropic ``tool_result`` holds a list of text
+    blocks) with every text checked and pseudonymised. Other fields (types, ids, image
+    data) stay as they are."""
+    if isinstance(value, str):
+        return text(value)
+    if depth > 16:
+        return value
+    if isinstance(value, list):
+        return [_rewrite(v, text, depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        part = dict(value)
+        for key in ("text", "content"):
+            if key in part and part[key] is not None:
+                part[key] = _rewrite(part[key], text, depth + 1)
+        if isinstance(part.get("input"), Mapping):  # an Anthropic tool_use block's arguments
+            part["input"] = _rewrite_values(part["input"], text)
+        return part
+    return value
+
+
+def _rewrite_values(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
+    """Every string inside a JSON-like value, pseudonymised (tool arguments)."""
+    if isinstance(value, str):
+        return text(value)
+    if depth > 16:
+        return value
+    if isinstance(value, Mapping):
+        return {k: _rewrite_values(v, text, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rewrite_values(v, text, depth + 1) for v in value]
+    return value
+
+
+def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
+    """An OpenAI ``tool_calls`` entry with its ``function.arguments`` pseudonymised."""
+    if not isinstance(call, Mapping) or not isinstance(call.get("function"), Mapping):
+        return call
+    function = dict(call["function"])
+    args = function.get("arguments")
+    if isinstance(args, str):
+        function["arguments"] = text(args)
+    elif isinstance(args, Mapping | list):
+        function["arguments"] = _rewrite_values(args, text)
+    return {**call, "function": function}
 
 
 class _Call:
@@ -129,6 +176,9 @@ class _Call:
         if messages is None:
             raise InputError("the protected call needs messages=[...]")
         vault = Vault()
+        # a token-shaped string the caller wrote anywhere in the call ("what does <PERSON_1>
+        # mean?") is never issued for a value, or restoring the answer would put the value there
+        vault.reserve(tokens_in(json.dumps(messages, default=str, ensure_ascii=False)))
         policy = self.guard.policy
         if self.pseudonymize:
             policy = policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})

@@ -24,10 +24,10 @@ import os
 import re
 import threading
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, InputError
 from bastion.types import Finding
 
 
@@ -38,6 +38,10 @@ class Operator(Protocol):
 @dataclass(frozen=True)
 class Replace:
     style: str = "bracket"
+
+    def __post_init__(self) -> None:
+        if self.style not in ("bracket", "angle"):
+            raise ConfigError(f"replace style must be 'bracket' or 'angle', got {self.style!r}")
 
     def __call__(self, value: str, label: str) -> str:
         return f"<{label}>" if self.style == "angle" else f"[REDACTED_{label}]"
@@ -98,7 +102,8 @@ class Hash:
     '<EMAIL_ADDRESS:544793c0>'
     """
 
-    key: bytes
+    # never in a repr: a logged policy must not give away the key that protects the hashes
+    key: bytes = field(repr=False)
     length: int = 16
 
     def __post_init__(self) -> None:
@@ -140,7 +145,14 @@ class Vault:
         self._by_value: dict[tuple[str, str], list[str]] = {}
         self._by_token: dict[str, str] = {}
         self._counts: dict[str, int] = {}
+        self._reserved: set[str] = set()
         self._lock = threading.Lock()
+
+    def reserve(self, tokens: Iterable[str]) -> None:
+        """Never issue these tokens (they occur in text the caller wrote, so a restore
+        would replace the caller's own words)."""
+        with self._lock:
+            self._reserved.update(tokens)
 
     def token_for(self, label: str, value: str, avoid: str = "") -> str:
         """The token for ``value``; never one that occurs in ``avoid``."""
@@ -150,7 +162,7 @@ class Vault:
                 if token not in avoid:
                     return token
             n = self._counts.get(label, 0) + 1
-            while f"<{label}_{n}>" in avoid:
+            while f"<{label}_{n}>" in avoid or f"<{label}_{n}>" in self._reserved:
                 n += 1
             self._counts[label] = n
             token = f"<{label}_{n}>"
@@ -184,6 +196,18 @@ class Pseudonymize:
 
 
 _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
+# What a vault issues: a label and a small counter. Only these are exempt from detection, so
+# a real number written in token shape ("<CREDIT_CARD_4111111111111111>") is still found.
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_[1-9][0-9]{0,4}>")
+
+
+def tokens_in(text: str) -> list[str]:
+    """Every pseudonym-shaped token in ``text`` (``<PERSON_1>``), issued or not.
+
+    >>> tokens_in("ask <PERSON_1> about <X_2>")
+    ['<PERSON_1>', '<X_2>']
+    """
+    return _TOKEN.findall(text)
 
 
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
@@ -196,13 +220,17 @@ def placeholder_spans(text: str) -> list[tuple[int, int]]:
 
     >>> placeholder_spans("hi <PERSON_1>, <EMAIL_ADDRESS_12> and <JANE_DOE_1>")
     [(3, 13), (15, 33)]
+    >>> placeholder_spans("card <CREDIT_CARD_4111111111111111>")
+    []
     """
     from bastion.labels import ALL_PII_LABELS
 
-    return [m.span() for m in _TOKEN.finditer(text) if m.group(0)[1:-1].rsplit("_", 1)[0] in ALL_PII_LABELS]
+    return [
+        m.span() for m in _PLACEHOLDER.finditer(text) if m.group(0)[1:-1].rsplit("_", 1)[0] in ALL_PII_LABELS
+    ]
 
 
-def restore(text: str, vault: Vault, tokens: Collection[str] | None = None) -> str:
+def restore(text: str, vault: Vault | None, tokens: Collection[str] | None = None) -> str:
     """Put pseudonymised values back.
 
     ``tokens`` limits it to the tokens issued for one text (``CheckResult.pseudonyms``):
@@ -213,6 +241,10 @@ def restore(text: str, vault: Vault, tokens: Collection[str] | None = None) -> s
     >>> t, restore(t, v)
     ('call <PERSON_1>', 'call Jane')
     """
+    if isinstance(tokens, str | bytes):
+        raise InputError("restore: tokens is a collection of tokens (CheckResult.pseudonyms), not one string")
+    if vault is None:
+        return text  # nothing was pseudonymised (CheckResult.vault is None then)
     allowed = None if tokens is None else frozenset(tokens)
 
     def put_back(m: re.Match[str]) -> str:

@@ -6,7 +6,8 @@ always seen whole before any of it is released, and a release never cuts through
 finding. A check runs once ``check_every`` new characters have arrived (not per token:
 each check is a model pass) and covers only the unreleased tail plus ``holdback``
 characters of context, so the cost stays flat however long the answer gets. Canaries and
-system-prompt leaks are looked for in the whole text so far (cheap, no model).
+system-prompt leaks are looked for in the whole text so far, each step reading only what
+is new (no model).
 
 Values longer than ``holdback`` (a long JWT, a PEM block) can be partly released before
 they are recognised; raise ``holdback`` if that matters more than latency.
@@ -29,15 +30,18 @@ from typing import TYPE_CHECKING
 from bastion.canary import Canary, find_canaries
 from bastion.conversation import check_output
 from bastion.errors import InputError
-from bastion.leak import LeakConfig, find_leaks
-from bastion.redact import Replace, redact_text
-from bastion.types import Action, CheckResult
+from bastion.leak import LeakConfig, LeakScanner
+from bastion.redact import redact_text
+from bastion.types import Action, CheckResult, Finding
 
 if TYPE_CHECKING:
     from bastion.guard import Guard
 
 DEFAULT_HOLDBACK = 128
 DEFAULT_CHECK_EVERY = 48
+# characters of already-scanned text a canary check reads again: a canary written out
+# (spaced, base64, hex) that straddles two steps is still seen whole
+CANARY_OVERLAP = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +73,11 @@ class StreamGuard:
         canaries: Sequence[Canary | str] = (),
         leak_config: LeakConfig | None = None,
     ) -> None:
-        if holdback < 1:
-            raise InputError("holdback must be at least 1 character")
-        if check_every < 1:
-            raise InputError("check_every must be at least 1 character")
+        for name, value in (("holdback", holdback), ("check_every", check_every)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a whole number of characters >= 1, got {value!r}")
+        if system_prompt is not None and not isinstance(system_prompt, str):
+            raise InputError(f"system_prompt must be str, got {type(system_prompt).__name__}")
         self.guard = guard
         self.holdback = holdback
         self.check_every = check_every
@@ -80,6 +85,11 @@ class StreamGuard:
         self.system_prompt = system_prompt
         self.canaries = tuple(canaries)
         self.leak_config = leak_config
+        # the output policy's operators, as check_output writes values ("mask" masks here too)
+        (self._default_op, self._label_ops), _ = guard._operators_for(guard.output_policy, None)
+        self._leak_scan = LeakScanner(system_prompt, leak_config) if system_prompt else None
+        self._canary_scanned = 0
+        self._max_chars = guard.output_policy.max_chars
         self._text = ""
         self._released = 0  # offset into the original text released so far
         self._done = False
@@ -94,6 +104,12 @@ class StreamGuard:
             return []
         if not isinstance(chunk, str):
             raise InputError(f"stream chunks must be str, got {type(chunk).__name__}")
+        if len(self._text) + len(chunk) > self._max_chars:
+            # checked before anything past the cap is released, as check_output would refuse it
+            self._done = True
+            raise InputError(
+                f"the answer passed {self._max_chars} characters (output policy max_chars); stream stopped"
+            )
         self._text += chunk
         # a model pass per token would cost ~10 ms each: check once enough new text is in
         if len(self._text) - self._checked < self.check_every:
@@ -120,10 +136,15 @@ class StreamGuard:
             leak_config=self.leak_config,
         )
 
-    def _leaked(self) -> bool:
-        if self.canaries and find_canaries(self._text, self.canaries):
-            return True
-        return bool(self.system_prompt and find_leaks(self._text, self.system_prompt, self.leak_config))
+    def _leaked(self, *, final: bool = False) -> bool:
+        # both read only what is new (plus an overlap for a canary split across steps), so
+        # a long answer costs linear time
+        if self.canaries:
+            start = max(0, self._canary_scanned - CANARY_OVERLAP)
+            self._canary_scanned = len(self._text)
+            if find_canaries(self._text[start:], self.canaries):
+                return True
+        return self._leak_scan is not None and self._leak_scan.feed(self._text, final=final)
 
     def _step(self, *, final: bool) -> list[StreamEvent]:
         text = self._text
@@ -133,33 +154,41 @@ class StreamGuard:
             return []
         ctx = max(0, self._released - self.holdback)
         result = self.guard.check_output(text[ctx:])
-        if result.action is Action.BLOCK or self._leaked():
+        if result.action is Action.BLOCK or self._leaked(final=final):
             self._done = True
             if result.action is not Action.BLOCK:
                 result = self._whole(text)
             return [StreamEvent("block", "", result)]
         # only what the policy redacts: allowed findings (LOCATION by default) stay in clear
         spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.redactions]
-        cut = limit
-        for f in spans:
-            if f.start < cut < f.end:
-                cut = f.start
+        cut = _outside(spans, limit)
         if not final:
-            # prefer to stop after whitespace so words are not split between events
+            # prefer to stop after whitespace so words are not split between events, but
+            # never at a space inside a value ("4111 1111 ...", "Jane Doe")
             ws = max(text.rfind(" ", self._released, cut), text.rfind("\n", self._released, cut))
             if ws >= self._released:
-                cut = ws + 1
+                cut = _outside(spans, ws + 1)
         if cut <= self._released:
             return []
+        # a finding that began in text already released (a later check read a longer value)
+        # still has its unreleased part redacted
         part = [
-            f.shifted(f.start - self._released, f.end - self._released)
+            f.shifted(max(f.start, self._released) - self._released, f.end - self._released)
             for f in spans
-            if f.start >= self._released and f.end <= cut
+            if f.end > self._released and f.end <= cut
         ]
         piece = text[self._released : cut]
-        out = redact_text(piece, part, Replace()) if part else piece
+        out = redact_text(piece, part, self._label_ops, self._default_op) if part else piece
         self._released = cut
         return [StreamEvent("text", out)]
+
+
+def _outside(spans: Sequence[Finding], cut: int) -> int:
+    """``cut`` moved left until it lies in no span (spans are disjoint)."""
+    for f in sorted(spans, key=lambda f: -f.start):
+        if f.start < cut < f.end:
+            cut = f.start
+    return cut
 
 
 def guard_stream(guard: Guard, chunks: Iterable[str], **options) -> Iterator[StreamEvent]:

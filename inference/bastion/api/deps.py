@@ -105,6 +105,7 @@ class BearerAuth:
         self.metrics, self.enabled, self.key_store = metrics, enabled, key_store
         self.limiter, self.failures = limiter, failures
         self.error, self.missing = error, missing
+        self._verifying = _LockPerKey()
 
     @classmethod
     def from_settings(
@@ -152,6 +153,16 @@ class BearerAuth:
         return key_id
 
     async def _key_id(self, request: Request, ip: str) -> str:
+        if self.failures is None:
+            return await self._verify(request, ip)
+        # one verification at a time per address: the failed-auth count is only raised after
+        # a key is looked at, so concurrent guesses would all pass the "blocked?" test first
+        # (100 parallel bad keys were all looked at under a 30/minute limit). A lookup takes
+        # about a millisecond, so an address's valid traffic hardly waits.
+        async with self._verifying.hold(ip):
+            return await self._verify(request, ip)
+
+    async def _verify(self, request: Request, ip: str) -> str:
         if self.failures is not None:
             blocked = await self.failures.blocked(ip)
             if blocked is not None:
@@ -183,6 +194,29 @@ class BearerAuth:
     def close(self) -> None:
         if self.key_store is not None:
             self.key_store.close()
+
+
+class _LockPerKey:
+    """An asyncio lock per key (a client address), dropped when nobody holds or waits for it,
+    so a stream of one-off addresses does not grow the table."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 # -- the app's state --------------------------------------------------------------------------------

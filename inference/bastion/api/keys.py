@@ -116,6 +116,9 @@ class KeyStore:
             raise ConfigError("a key needs a non-empty name")
         if len(name) > 200:
             raise ConfigError("a key name must be at most 200 characters")
+        if any(not c.isprintable() for c in name):
+            # a newline or tab would forge rows in `bastion keys list`
+            raise ConfigError("a key name must not contain control characters (newlines, tabs)")
         from bastion.store.db import write_tx
         from bastion.store.schema import api_keys
 

@@ -257,11 +257,29 @@ class BatchRequest(_Strict):
     session_id: SessionId | None = None
 
 
+class SystemBlock(BaseModel):
+    """One block of an Anthropic ``system`` list (``cache_control`` and other fields allowed)."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"] = "text"
+    text: str
+
+    @staticmethod
+    def join(system: str | list[SystemBlock] | None) -> str | None:
+        """The system prompt as one text."""
+        if system is None or isinstance(system, str):
+            return system
+        return "\n".join(b.text for b in system)
+
+
 class MessagesRequest(_Strict):
     """Body of ``POST /v1/check/messages``: a chat array in OpenAI or Anthropic shape."""
 
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
-    system: str | None = Field(default=None, description="Anthropic-style top-level system prompt")
+    system: str | list[SystemBlock] | None = Field(
+        default=None,
+        description="Anthropic-style top-level system prompt: a string or a list of text blocks",
+    )
     canaries: list[Annotated[str, Field(min_length=8, max_length=MAX_CANARY_CHARS, pattern=r"^\S+$")]] = (
         Field(
             default_factory=list,

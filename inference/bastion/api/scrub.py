@@ -68,9 +68,15 @@ def scrub_query(query: str) -> str:
 
 
 def scrub_target(target: str) -> str:
-    """A request target (``/path?query``) with key-like query values replaced."""
+    """A request target (``/path?query``) with key-like query values replaced, and a key
+    pasted into the path itself.
+
+    >>> scrub_target("/v1/check/bst_6b4107dd1743_s3cr3t?x=1&token=t")
+    '/v1/check/REDACTED?x=1&token=REDACTED'
+    """
     path, sep, query = target.partition("?")
-    return path + sep + scrub_query(query) if sep else target
+    path = _BASTION_KEY.sub("REDACTED", path)
+    return path + sep + scrub_query(query) if sep else path
 
 
 class ScrubQueryFilter(logging.Filter):
@@ -79,6 +85,6 @@ class ScrubQueryFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         # uvicorn.access: (client_addr, method, full_path, http_version, status_code)
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
             record.args = (*args[:2], scrub_target(args[2]), *args[3:])
         return True

@@ -72,6 +72,7 @@ def _run(args: argparse.Namespace) -> int:
         large_request_chars=args.large_request_chars,
         session_ttl_s=args.session_ttl_s,
         otel=True if args.otel else None,
+        forwarded_allow_ips=args.forwarded_allow_ips,
     )
     spec = GuardSpec(config=args.config or None)  # checked now, built when the app starts
     app = create_app(settings=settings, guard_factory=functools.partial(Guard.from_spec, spec))
@@ -79,6 +80,12 @@ def _run(args: argparse.Namespace) -> int:
     if notice:
         # after the app (and its store) opened: a failing start shows its one error line only
         print(notice, file=sys.stderr)
+    if not settings.auth_enabled:
+        print(
+            f"bastion serve: API keys are OFF (--no-auth or BASTION_AUTH=0): anyone who can reach "
+            f"{args.host}:{args.port} can call the API",
+            file=sys.stderr,
+        )
     config = uvicorn_config(
         app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
@@ -114,6 +121,11 @@ def add_parser(subparsers: Any) -> None:
         "(env BASTION_AUTH_FAILURE_LIMIT)",
     )
     p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        help="reverse proxies whose X-Forwarded-For gives the client address, comma-separated or '*' "
+        "(env BASTION_FORWARDED_ALLOW_IPS; default: the header is ignored)",
+    )
     p.add_argument("--mode", choices=MODES, help="how inference runs off the event loop (default: batcher)")
     p.add_argument("--threads", type=int, help="inference worker threads")
     p.add_argument("--max-text-chars", type=int, help="longest text accepted (default 100000)")

@@ -75,6 +75,11 @@ def uvicorn_config(app: Any, settings: Settings, **kwargs: Any) -> uvicorn.Confi
 
     ``kwargs`` go to ``uvicorn.Config`` (host, port, log_level, access_log, ...).
     """
+    # X-Forwarded-For only from the proxies the operator names: uvicorn's default believes
+    # any client on loopback, which can then pick the address its per-IP limits count under
+    kwargs.setdefault("proxy_headers", settings.forwarded_allow_ips is not None)
+    if settings.forwarded_allow_ips is not None:
+        kwargs.setdefault("forwarded_allow_ips", settings.forwarded_allow_ips)
     cfg = uvicorn.Config(
         app,
         http=timed_h11(settings.header_timeout_s),

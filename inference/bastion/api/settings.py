@@ -9,6 +9,7 @@ trail and pseudonymisation sessions.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -32,6 +33,7 @@ def default_db_url(explicit: str | None = None) -> str:
 
 
 _T = TypeVar("_T", int, float)
+MAX_SESSION_TTL_S = 10 * 365 * 86_400.0
 
 
 def _positive(default: _T) -> _T:
@@ -40,10 +42,16 @@ def _positive(default: _T) -> _T:
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
+    """A yes/no variable; unset or empty is ``default``. Anything else is a ConfigError: a
+    typo must not switch a protection off (``BASTION_AUTH=enabled`` once meant "no auth")."""
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
         return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"${name} must be one of 1/true/yes/on or 0/false/no/off, got {os.environ[name]!r}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,10 @@ class Settings:
     session_ttl_s: float = _positive(86_400.0)
     # OpenTelemetry spans around requests (attributes only, never text)
     otel: bool = False
+    # addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, "*"
+    # for any). None: the header is ignored, so a client cannot choose the address its
+    # per-IP limits are counted under
+    forwarded_allow_ips: str | None = None
     # /docs and /redoc from local assets (the fastapi-offline package)
     docs: bool = True
 
@@ -109,6 +121,12 @@ class Settings:
                 raise ConfigError(f"{f.name} must be positive")
         if self.batch_max_wait_ms < 0:
             raise ConfigError("batch_max_wait_ms must be >= 0")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number")
+        if self.session_ttl_s > MAX_SESSION_TTL_S:
+            raise ConfigError(f"session_ttl_s must be at most {MAX_SESSION_TTL_S:.0f} s (ten years)")
 
     @property
     def audit_store_url(self) -> str | None:
@@ -139,6 +157,7 @@ class Settings:
             "mode": env.get("BASTION_API_MODE", cls.mode),
             "audit_store": _env_bool(AUDIT_STORE_ENV, False) or bool(env.get(LEGACY_STORE_URL_ENV)),
             "otel": _env_bool("BASTION_OTEL", False),
+            "forwarded_allow_ips": env.get("BASTION_FORWARDED_ALLOW_IPS") or None,
         }
         for name, var in (
             ("header_timeout_s", "BASTION_HEADER_TIMEOUT_S"),

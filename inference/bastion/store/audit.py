@@ -478,7 +478,10 @@ class AuditLog(AuditReader):
         if not isinstance(older_than, timedelta) or older_than < timedelta(0):
             raise InputError("older_than must be a non-negative timedelta")
         now = _aware(now, "now") if now is not None else self._clock()
-        cutoff = now - older_than
+        try:
+            cutoff = now - older_than
+        except OverflowError:  # before year 1: no event is that old
+            cutoff = datetime.min.replace(tzinfo=now.tzinfo)
         key = self._chain_key()
         with write_tx(self._engine) as conn:
             return _purge_before(conn, cutoff, key, self._clock)

@@ -52,7 +52,10 @@ def parse_duration(text: str) -> timedelta:
     m = _DURATION.match(text)
     if not m:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: use e.g. 90d, 12h, 30m, 2w")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"duration {text!r} is too long") from None
 
 
 def parse_when(text: str) -> datetime:
@@ -64,7 +67,10 @@ def parse_when(text: str) -> datetime:
     from bastion.store.schema import UTC
 
     if _DURATION.match(text):
-        return datetime.now(UTC) - parse_duration(text)
+        try:
+            return datetime.now(UTC) - parse_duration(text)
+        except OverflowError:
+            raise argparse.ArgumentTypeError(f"duration {text!r} reaches before year 1") from None
     try:
         ts = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -7,12 +7,14 @@ is also an audit event (pseudonymous, no user id).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
+from bastion.errors import InputError
 from bastion.store.audit import AuditLog, Clock, NewEvent, _ts_text, check_str, utcnow
 from bastion.store.db import read_tx, write_tx
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
@@ -33,6 +35,9 @@ class ConsentRecord:
             "policy_version": self.policy_version,
             "ts": _ts_text(self.ts),
         }
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/\-]*")
 
 
 class ConsentRegistry:
@@ -63,6 +68,13 @@ class ConsentRegistry:
         user_id = check_user_id(user_id)
         purpose = check_str("purpose", purpose, 128, optional=False)  # type: ignore[assignment]
         policy_version = check_str("policy_version", policy_version, 64, optional=False)  # type: ignore[assignment]
+        # both are copied into the audit chain, which erasure cannot touch: identifiers only
+        # ("analytics", "marketing-email", "2026-01"), never free text that could name a person
+        for name, value in (("purpose", purpose), ("policy_version", policy_version)):
+            if not _IDENTIFIER.fullmatch(value):
+                raise InputError(
+                    f"{name} must be an identifier (letters, digits and _ . : / -), got {value!r}"
+                )
         with write_tx(self._engine) as conn:
             pseudonym = self._users.get_or_create_on(conn, user_id)
             ts = self._clock()

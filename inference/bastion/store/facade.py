@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_, delete, exists
 from sqlalchemy.engine.url import URL
 from sqlalchemy.exc import OperationalError
 
@@ -42,6 +42,7 @@ from bastion.store.keys import audit_hmac_key, parse_vault_key
 from bastion.store.keys import vault_key as load_vault_key
 from bastion.store.migrate import HEAD, current, upgrade
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
+from bastion.store.schema import audit_events, consent_records, pseudonyms, vault_entries
 from bastion.store.vault import PersistentVault
 from bastion.types import CheckResult
 
@@ -172,8 +173,22 @@ class PrivacyStore:
         return self.audit.stats(since, until)
 
     def purge(self, older_than: timedelta, *, now: datetime | None = None) -> PurgeReceipt:
-        """Retention: see :meth:`AuditLog.purge`."""
-        return self.audit.purge(older_than, now=now)
+        """Retention: see :meth:`AuditLog.purge`. Then the user-id links that nothing refers
+        to any more (no audit row, consent record or vault entry under the pseudonym) and that
+        are older than the cutoff are deleted too: the raw user id (often an e-mail address)
+        is personal data, and a link whose events retention removed serves no purpose."""
+        receipt = self.audit.purge(older_than, now=now)
+        cutoff = receipt.cutoff
+        p = pseudonyms.c.pseudonym
+        unused = and_(
+            pseudonyms.c.created < cutoff,
+            ~exists().where(audit_events.c.user_pseudonym == p),
+            ~exists().where(consent_records.c.user_pseudonym == p),
+            ~exists().where(vault_entries.c.owner == p),
+        )
+        with write_tx(self.engine) as conn:
+            conn.execute(delete(pseudonyms).where(unused))
+        return receipt
 
     def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:
         """Right to erasure: remove the user's pseudonym link, consent records and vault

@@ -19,7 +19,10 @@ from bastion.store.schema import pseudonyms
 
 
 def check_user_id(user_id: object) -> str:
-    return check_str("user_id", user_id, 255, optional=False)  # type: ignore[return-value]
+    value = check_str("user_id", user_id, 255, optional=False)
+    if not value.strip():  # type: ignore[union-attr]
+        raise InputError("user_id must not be blank")
+    return value  # type: ignore[return-value]
 
 
 def new_pseudonym() -> str:

@@ -42,6 +42,7 @@ from bastion.api.models import (
     MessagesResultOut,
     RestoreOut,
     RestoreRequest,
+    SystemBlock,
 )
 from bastion.conversation import check_messages, parse_messages
 from bastion.redact import Vault
@@ -192,17 +193,16 @@ async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONRes
     pieces = parse_messages(messages)
     cap = state.settings.max_text_chars
     validate_texts([p.text for p in pieces] or [""], cap)
-    if req.system is not None:
-        validate_texts([req.system], cap)
+    system = SystemBlock.join(req.system)
+    if system is not None:
+        validate_texts([system], cap)
     pol, _ = policy_for(state, req.policy)
     vault, _ = await vault_for(state, req.policy, pol, call.key_id, user, req.session_id)
     assert state.guard is not None and call.run is not None
     guard = state.guard
 
     def run_checks() -> Any:
-        return check_messages(
-            guard, messages, system=req.system, canaries=req.canaries, policy=pol, vault=vault
-        )
+        return check_messages(guard, messages, system=system, canaries=req.canaries, policy=pol, vault=vault)
 
     result = await call.run.call(run_checks, sum(len(p.text) for p in pieces))
     state.metrics.batch_size.observe(len(pieces))

@@ -58,9 +58,10 @@ _PHONE_TAIL = 28
 # Where the next run of a region may start: a digit group, or its "+" / "(" prefix.
 _PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
-# a date is not followed by a further group ("06.12.34.56.78" is a French phone number)
+# a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
+# "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
-    r"(?<![0-9])(?<![0-9][./\-])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])(?![./\-][0-9])"
+    r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])(?![./\-][0-9]{2}[./\-][0-9])"
 )
 _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
 # Clinical readings phonenumbers accepts as numbers: blood-pressure ranges "91-102/45-52"

@@ -99,10 +99,11 @@ CLOUD_KEYS: tuple[Recognizer, ...] = (
 # PEM ("RSA PRIVATE KEY", "OPENSSH PRIVATE KEY", ...) and OpenPGP ("PGP PRIVATE KEY BLOCK") armour
 _PEM_BEGIN = re.compile(r"-----BEGIN ((?:[A-Z0-9]+ ){0,3})PRIVATE KEY(?: BLOCK)?-----")
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
-# lines of base64 or "Header: value", and blank lines (real armour has a line break right
-# after the BEGIN line, and PGP a blank line before the body)
+# the rest of the BEGIN line, "Header: value" lines and blank lines (PGP has one before the
+# body), then lines of base64; a blank line after the base64 ends the block
 _PEM_BODY = re.compile(
-    r"(?:[ \t]*(?:[A-Za-z0-9+/=]{1,100}|[A-Za-z-]{1,30}:[^\n]{0,200})[ \t]*\r?\n?|[ \t]*\r?\n){0,4096}"
+    r"(?:[ \t]{0,8}(?:[A-Za-z-]{1,30}:[^\n]{0,200})?\r?\n){0,16}"
+    r"(?:[ \t]{0,8}[A-Za-z0-9+/=]{1,100}[ \t]{0,8}\r?\n?){0,4096}"
 )
 
 
