@@ -125,7 +125,13 @@ def create_app(
     # /ui (playground) and /ui/dashboard: static pages on the same JSON API and bearer auth
     app.include_router(ui_router(authorize, state))
     install_openapi(app, guard_routes.REQUEST_MODELS, guard_routes.BEARER_AUTH)
-    install_edge(app, state.metrics, (guard_routes.router, ops_routes.router), telemetry=state.telemetry)
+    install_edge(
+        app,
+        state.metrics,
+        (guard_routes.router, ops_routes.router),
+        telemetry=state.telemetry,
+        max_header_bytes=state.settings.max_header_bytes,
+    )
     return app
 
 

@@ -39,6 +39,15 @@ KEY_IN_URL = "API keys are not accepted in the URL; send 'Authorization: Bearer 
 ErrorBody = Callable[[int, str, str], dict[str, Any]]
 
 
+HEAD_TOO_LARGE = "request head too large"
+
+
+def _head_bytes(scope: dict[str, Any]) -> int:
+    """About the size of the request head as sent: the target and every header line."""
+    size = len(scope.get("raw_path") or scope.get("path", "").encode()) + len(scope.get("query_string", b""))
+    return size + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ()))
+
+
 def detail_body(status: int, message: str, request_id: str) -> dict[str, Any]:
     """The API's error body; a 5xx carries the request id (the only lead to the server log)."""
     return {"detail": message} | ({"request_id": request_id} if status >= 500 else {})
@@ -72,10 +81,12 @@ class Edge:
         routes: frozenset[str],
         telemetry: Telemetry | None = None,
         error_body: ErrorBody = detail_body,
+        max_header_bytes: int | None = None,
     ) -> None:
         self.app, self.metrics, self.routes = app, metrics, routes
         self.telemetry = telemetry or Telemetry.disabled()
         self.error_body = error_body
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -100,6 +111,11 @@ class Edge:
         # can quote request text
         with self.telemetry.span("bastion.http") as span:
             try:
+                if self.max_header_bytes is not None and _head_bytes(scope) > self.max_header_bytes:
+                    # the server's own limit only applies to a head that arrives in pieces
+                    status = 431
+                    await send_json(send_wrapper, 431, self.error_body(431, HEAD_TOO_LARGE, rid))
+                    return
                 query = scope.get("query_string", b"").decode("latin-1")
                 if query and has_key_param(query):
                     # servers log the scope's query string; the key must not end up there

@@ -499,7 +499,7 @@ def create_proxy_app(
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(router)
-    install_edge(app, metrics, (router,), error_body=error_body)
+    install_edge(app, metrics, (router,), error_body=error_body, max_header_bytes=settings.max_header_bytes)
     return app
 
 
