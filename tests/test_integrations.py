@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 
 import pytest
@@ -130,3 +131,80 @@ def test_litellm_post_call_on_a_real_model_response(litellm_guardrail):
     secret = litellm.completion(model="gpt-4o-mini", messages=msgs, mock_response="sk-abcdefghijklmnop1234")
     with pytest.raises(HTTPException):
         asyncio.run(g.async_post_call_success_hook({"messages": msgs}, None, secret))
+
+
+# -- session 29: every shape that carries text --------------------------------------------------
+
+SECRET = "sk-abcdefghijklmnop1234"
+
+
+def test_lcel_list_content_and_tool_calls(lc, fake_guard):
+    from langchain_core.messages import AIMessage, ChatMessage, HumanMessage
+
+    mod, _ = lc
+    out = mod.guard_input(fake_guard).invoke(
+        [HumanMessage(content=[{"type": "text", "text": "mail jane@example.com"}])]
+    )
+    assert out[0].content == [{"type": "text", "text": "mail [REDACTED_EMAIL_ADDRESS]"}]
+    with pytest.raises(BlockedError):  # a secret in the model's tool call
+        mod.guard_output(fake_guard).invoke(
+            AIMessage("", tool_calls=[{"name": "f", "args": {"k": SECRET}, "id": "t"}])
+        )
+    redacted = mod.guard_output(fake_guard).invoke(
+        AIMessage("", tool_calls=[{"name": "f", "args": {"to": "bob@corp.example"}, "id": "t"}])
+    )
+    assert redacted.tool_calls[0]["args"] == {"to": "[REDACTED_EMAIL_ADDRESS]"}
+    with pytest.raises(BlockedError):  # ...and in an earlier assistant turn of the input
+        mod.guard_input(fake_guard).invoke(
+            [HumanMessage("hi"), AIMessage("", tool_calls=[{"name": "f", "args": {"k": SECRET}, "id": "t"}])]
+        )
+    # a role LangChain spells differently is read as the user's, not refused
+    assert mod.guard_input(fake_guard).invoke([ChatMessage(role="human", content="jane@example.com")])[
+        0
+    ].content == ("[REDACTED_EMAIL_ADDRESS]")
+
+
+def test_litellm_list_content_tool_calls_and_bad_roles(litellm_guardrail):
+    from fastapi import HTTPException
+
+    litellm, g = litellm_guardrail
+    data = {"messages": [{"role": "user", "content": [{"type": "text", "text": "mail jane@example.com"}]}]}
+    out = asyncio.run(g.async_pre_call_hook(None, None, data, "acompletion"))
+    assert out["messages"][0]["content"] == [{"type": "text", "text": "mail [REDACTED_EMAIL_ADDRESS]"}]
+    with pytest.raises(HTTPException) as exc:
+        asyncio.run(
+            g.async_pre_call_hook(None, None, {"messages": [{"role": "bot", "content": "x"}]}, "acompletion")
+        )
+    assert exc.value.status_code == 400
+    call = {"id": "1", "type": "function", "function": {"name": "f", "arguments": json.dumps({"k": SECRET})}}
+    resp = litellm.ModelResponse(
+        choices=[{"message": {"role": "assistant", "content": None, "tool_calls": [call]}}]
+    )
+    with pytest.raises(HTTPException):
+        asyncio.run(g.async_post_call_success_hook({}, None, resp))
+
+
+def test_litellm_streams_are_guarded(litellm_guardrail):
+    from fastapi import HTTPException
+    from litellm.types.utils import ModelResponseStream
+
+    _, g = litellm_guardrail
+
+    async def stream(texts):
+        for t in texts:
+            yield ModelResponseStream(choices=[{"index": 0, "delta": {"content": t}}])
+
+    async def read(texts):
+        return "".join(
+            [
+                c.choices[0].delta.content or ""
+                async for c in g.async_post_call_streaming_iterator_hook(None, stream(texts), {})
+            ]
+        )
+
+    assert (
+        asyncio.run(read(["write to jane@exa", "mple.com ", "please"]))
+        == "write to [REDACTED_EMAIL_ADDRESS] please"
+    )
+    with pytest.raises(HTTPException):
+        asyncio.run(read(["the key is ", SECRET, " bye"]))

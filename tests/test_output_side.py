@@ -686,3 +686,18 @@ def test_protect_never_issues_a_token_the_caller_wrote_in_another_message(fake_g
 )
 def test_every_shape_that_carries_text_is_checked(message):
     assert [m.text for m in parse_messages([message])] in (["SECRET"], ['{"e": "SECRET"}'])
+
+
+def test_protect_pseudonymises_a_plain_text_document_block(fake_guard):
+    sent = []
+
+    def llm(*, messages, **kw):
+        sent.append(json.dumps(messages))
+        return "ok"
+
+    doc = {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": "mail jane@example.com"},
+    }
+    protect(fake_guard, llm)(messages=[{"role": "user", "content": [doc]}])
+    assert "jane@example.com" not in sent[-1] and "<EMAIL_ADDRESS_1>" in sent[-1]

@@ -71,6 +71,9 @@ class Upstream:
     chunk_chars: int = 3
     error: tuple[int, dict[str, Any]] | None = None
     tool_args: str | None = None
+    # more fields of the answer message, and more deltas streamed before the finish
+    extra_message: dict[str, Any] | None = None
+    extra_deltas: list[dict[str, Any]] | None = None
     seen: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
 
@@ -94,7 +97,11 @@ def fake_upstream(up: Upstream) -> FastAPI:
             choices = [
                 {
                     "index": i,
-                    "message": {**message, "content": f"{i}: {text}" if i else text},
+                    "message": {
+                        **message,
+                        "content": f"{i}: {text}" if i else text,
+                        **(up.extra_message or {}),
+                    },
                     "finish_reason": "stop",
                 }
                 for i in range(body.get("n", 1))
@@ -127,6 +134,8 @@ def fake_upstream(up: Upstream) -> FastAPI:
                     yield ev(
                         {"tool_calls": [{"index": 0, "function": {"arguments": up.tool_args[i : i + 4]}}]}
                     )
+            for delta in up.extra_deltas or ():
+                yield ev(delta)
             yield ev({}, "stop")
             yield b"data: [DONE]\n\n"
 
@@ -194,6 +203,7 @@ def proxy(upstream: tuple[Upstream, Served], served_proxy: tuple[Served, str, io
     # each test starts from the default behaviour of the shared upstream
     fresh = Upstream()
     up.answer, up.chunk_chars, up.error, up.tool_args = fresh.answer, fresh.chunk_chars, None, None
+    up.extra_message = up.extra_deltas = None
     up.seen.clear()
     served, key, audit = served_proxy
     return Proxy(served.url, key, audit, up)
@@ -588,3 +598,56 @@ def test_restore_arguments(args: str, expected: Any) -> None:
     v.token_for("PERSON", 'Jo "J" Doe')
     out = restore_arguments(args, v)
     assert (out if isinstance(expected, str) else json.loads(out)) == expected
+
+
+# -- session 29: answer fields besides content ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"refusal": f"I refuse, {SECRET}"},
+        {"reasoning_content": f"the key is {SECRET}"},
+        {"audio": {"id": "a1", "transcript": f"the key is {SECRET}"}},
+        {"function_call": {"name": "f", "arguments": json.dumps({"k": SECRET})}},
+    ],
+    ids=["refusal", "reasoning", "audio", "function_call"],
+)
+def test_every_text_of_a_whole_answer_is_checked(proxy: Proxy, extra: dict[str, Any]) -> None:
+    import openai
+
+    proxy.up.extra_message = extra
+    with pytest.raises(openai.BadRequestError) as exc:
+        proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
+    assert SECRET not in str(exc.value)
+
+
+def test_list_content_of_a_whole_answer(proxy: Proxy) -> None:
+    import httpx
+
+    # the upstream writes the pseudonym it was sent, and a new address of its own
+    proxy.up.extra_message = {
+        "content": [{"type": "text", "text": "write to <EMAIL_ADDRESS_1> or bob@corp.example"}]
+    }
+    auth = {"Authorization": f"Bearer {proxy.key}"}
+    r = httpx.post(
+        proxy.url + "/v1/chat/completions", json={"model": "m", "messages": _ask(PROMPT)}, headers=auth
+    )
+    part = r.json()["choices"][0]["message"]["content"][0]["text"]
+    assert part == f"write to {EMAIL} or [REDACTED_EMAIL_ADDRESS]"  # the user's own value restored
+
+
+def test_unchecked_delta_fields_are_not_relayed(proxy: Proxy) -> None:
+    proxy.up.extra_deltas = [
+        {"reasoning_content": f"the key is {SECRET}"},
+        {"refusal": f"no, {SECRET}"},
+        {"function_call": {"name": "f", "arguments": json.dumps({"k": SECRET})}},
+    ]
+    chunks = [
+        c.model_dump()
+        for c in proxy.client().chat.completions.create(model="m", messages=_ask("hi"), stream=True)
+    ]
+    assert SECRET not in json.dumps(chunks)
+    assert (
+        "".join(c["choices"][0]["delta"]["content"] or "" for c in chunks if c["choices"]) == "Hello hi. Bye."
+    )

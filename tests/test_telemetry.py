@@ -47,6 +47,14 @@ def test_off_by_default(fakes, tracer_and_spans):
     assert exporter.get_finished_spans() == () and not g._telemetry.enabled
 
 
+def test_the_shipped_guard_takes_the_telemetry_option(tracer_and_spans):
+    tracer, exporter = tracer_and_spans
+    g = Guard.default(tasks=("pii",), telemetry=tracer)
+    g.check("mail jane@example.com")
+    spans = exporter.get_finished_spans()
+    assert spans and "jane" not in str([dict(s.attributes) for s in spans])
+
+
 def test_options():
     assert Telemetry.from_option(True).enabled
     with pytest.raises(ConfigError):

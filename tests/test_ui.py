@@ -194,6 +194,9 @@ def test_dashboard_matches_store_stats(client):
         ("since=yesterday", "since must be an ISO 8601"),
         ("since=2026-02-01T00:00&until=2026-01-01T00:00", "since must be before until"),
         ("since=1900-01-01T00:00&until=2026-01-01T00:00", "over 3660 days"),
+        # valid ISO times whose arithmetic leaves the calendar: 422, not 500
+        ("until=0001-01-01T00:00:00", "too early"),
+        ("since=9999-12-31T23:59:59-01:00", "out of range"),
     ],
 )
 def test_dashboard_bad_period(client, query, message):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,12 @@ class GuardBuilders:
         on_model_error: str = "degrade",
         threads: int | None = None,
         tasks: Collection[str] = TASKS,
+        **options: Any,
     ) -> Guard:
         """Shipped models when present, else regex + heuristics with ``degraded=True``.
+
+        ``options`` are the constructor's (``telemetry=True``, ``vault``, ``max_workers``,
+        ``parallel_models``, ``output_policy``).
 
         ``on_model_error="raise"`` turns a missing or corrupt model (no manifest, sha256
         mismatch, a graph that does not fit its manifest) into a :class:`~bastion.errors.ModelLoadError`
@@ -42,7 +47,9 @@ class GuardBuilders:
         True
         """
         parts = shipped_parts(models_dir, policy, on_model_error=on_model_error, threads=threads, tasks=tasks)
-        return cls.from_parts(parts)
+        if "output_policy" in options:
+            parts = dataclasses.replace(parts, output_policy=options.pop("output_policy"))
+        return cls.from_parts(parts, **options)
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str]) -> Guard:

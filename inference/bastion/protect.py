@@ -101,7 +101,7 @@ def _pseudonymise(
             if isinstance(content, str) and i in done:
                 msg["content"] = done[i].redacted_text
             elif content is not None:
-                msg["content"] = _rewrite(content, text)
+                msg["content"] = rewrite_content(content, text)
             # what the model itself sent to tools carries the user's values too
             if isinstance(msg.get("tool_calls"), list):
                 msg["tool_calls"] = [_rewrite_call(c, text) for c in msg["tool_calls"]]
@@ -111,7 +111,7 @@ def _pseudonymise(
     return out
 
 
-def _rewrite(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
+def rewrite_content(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
     """``value`` (message content: a string, or parts and blocks nested in lists and dicts,
     as OpenAI and Anthropic send them; an Anthropic ``tool_result`` holds a list of text
     blocks) with every text checked and pseudonymised. Other fields (types, ids, image
@@ -121,28 +121,36 @@ def _rewrite(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
     if depth > 16:
         return value
     if isinstance(value, list):
-        return [_rewrite(v, text, depth + 1) for v in value]
+        return [rewrite_content(v, text, depth + 1) for v in value]
     if isinstance(value, Mapping):
         part = dict(value)
         for key in ("text", "content"):
             if key in part and part[key] is not None:
-                part[key] = _rewrite(part[key], text, depth + 1)
+                part[key] = rewrite_content(part[key], text, depth + 1)
         if isinstance(part.get("input"), Mapping):  # an Anthropic tool_use block's arguments
-            part["input"] = _rewrite_values(part["input"], text)
+            part["input"] = rewrite_values(part["input"], text)
+        source = part.get("source")
+        # an Anthropic plain-text document: check_messages reads its data, so it is rewritten too
+        if (
+            isinstance(source, Mapping)
+            and source.get("type") == "text"
+            and isinstance(source.get("data"), str)
+        ):
+            part["source"] = {**source, "data": text(source["data"])}
         return part
     return value
 
 
-def _rewrite_values(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
+def rewrite_values(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
     """Every string inside a JSON-like value, pseudonymised (tool arguments)."""
     if isinstance(value, str):
         return text(value)
     if depth > 16:
         return value
     if isinstance(value, Mapping):
-        return {k: _rewrite_values(v, text, depth + 1) for k, v in value.items()}
+        return {k: rewrite_values(v, text, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rewrite_values(v, text, depth + 1) for v in value]
+        return [rewrite_values(v, text, depth + 1) for v in value]
     return value
 
 
@@ -155,7 +163,7 @@ def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
     if isinstance(args, str):
         function["arguments"] = text(args)
     elif isinstance(args, Mapping | list):
-        function["arguments"] = _rewrite_values(args, text)
+        function["arguments"] = rewrite_values(args, text)
     return {**call, "function": function}
 
 

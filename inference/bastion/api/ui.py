@@ -91,7 +91,10 @@ def _parse_time(value: str, name: str) -> datetime:
     except ValueError:
         raise InputError(f"{name} must be an ISO 8601 date or time, got {value[:40]!r}") from None
     # a browser's datetime-local has no zone: the page shows and sends UTC
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    try:
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except OverflowError:  # "9999-12-31T23:59:59-01:00" is past year 9999 in UTC
+        raise InputError(f"{name} is out of range, got {value[:40]!r}") from None
 
 
 def parse_period(
@@ -106,7 +109,10 @@ def parse_period(
         key = period or "24h"
         if key not in PERIODS:
             raise InputError(f"period must be one of {', '.join(PERIODS)}, got {key[:20]!r}")
-        start = end - PERIODS[key]
+        try:
+            start = end - PERIODS[key]
+        except OverflowError:
+            raise InputError("until is too early for that period") from None
     if start >= end:
         raise InputError("the period is empty: since must be before until")
     if end - start > MAX_SPAN:

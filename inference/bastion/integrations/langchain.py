@@ -18,6 +18,7 @@ Needs ``langchain-core`` (``pip install 'bastion[langchain]'``); imported only h
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,10 @@ from langchain_core.prompt_values import ChatPromptValue, PromptValue, StringPro
 from langchain_core.runnables import RunnableLambda
 
 from bastion.canary import Canary
-from bastion.conversation import check_messages, check_output
+from bastion.conversation import ROLES, check_messages, check_output
 from bastion.errors import BlockedError, InputError
 from bastion.leak import LeakConfig
+from bastion.protect import rewrite_content, rewrite_values
 from bastion.types import Action
 
 if TYPE_CHECKING:
@@ -38,22 +40,39 @@ _ROLE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool",
 
 
 def _role(msg: BaseMessage) -> str:
-    if isinstance(msg, ChatMessage):
-        return msg.role
-    return _ROLE.get(msg.type, "user")
+    role = msg.role if isinstance(msg, ChatMessage) else msg.type
+    role = _ROLE.get(role, role)
+    # a role the checks do not know is read as the user's: checked, never trusted
+    return role if role in ROLES else "user"
+
+
+def _plain(m: BaseMessage) -> dict[str, Any]:
+    """The OpenAI-shaped message check_messages reads, tool calls included."""
+    out: dict[str, Any] = {"role": _role(m), "content": m.content}
+    calls = getattr(m, "tool_calls", None) or ()
+    if calls:
+        out["tool_calls"] = [
+            {"function": {"name": c.get("name"), "arguments": json.dumps(c.get("args"), ensure_ascii=False)}}
+            for c in calls
+        ]
+    return out
 
 
 def _check_messages(guard: Guard, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
-    plain = [{"role": _role(m), "content": m.content} for m in messages]
-    result = check_messages(guard, plain)
+    result = check_messages(guard, [_plain(m) for m in messages])
     if result.action is Action.BLOCK:
         raise BlockedError("bastion blocked the model input", result)
     # text per message index: trusted (system) messages pass through unchanged
     redacted = {m.index: m.result.redacted_text for m in result.messages if m.result is not None}
     out = []
     for i, m in enumerate(messages):
-        if i in redacted and isinstance(m.content, str) and not isinstance(m, SystemMessage | AIMessage):
-            m = m.model_copy(update={"content": redacted[i]})
+        if i in redacted and not isinstance(m, SystemMessage | AIMessage):
+            if isinstance(m.content, str):
+                m = m.model_copy(update={"content": redacted[i]})
+            else:  # a list of parts: each text part redacted on its own
+                m = m.model_copy(
+                    update={"content": rewrite_content(m.content, lambda t: guard.check(t).redacted_text)}
+                )
         out.append(m)
     return out
 
@@ -99,9 +118,22 @@ def guard_output(
         r = check_output(guard, text, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config)
         if r.action is Action.BLOCK:
             raise BlockedError("bastion blocked the model output", r)
-        if isinstance(value, BaseMessage):
-            return value.model_copy(update={"content": r.redacted_text})
-        return r.redacted_text
+        if not isinstance(value, BaseMessage):
+            return r.redacted_text
+        update: dict[str, Any] = {"content": r.redacted_text}
+        calls = getattr(value, "tool_calls", None) or ()
+        if calls:
+            # what the model sends to tools is output too: a secret there blocks, PII is redacted
+            def arg(t: str) -> str:
+                res = check_output(
+                    guard, t, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
+                )
+                if res.action is Action.BLOCK:
+                    raise BlockedError("bastion blocked the model output", res)
+                return res.redacted_text
+
+            update["tool_calls"] = [{**c, "args": rewrite_values(c.get("args") or {}, arg)} for c in calls]
+        return value.model_copy(update=update)
 
     return RunnableLambda(run, name="bastion_guard_output")
 

@@ -54,34 +54,64 @@ class Exchange:
         await self.state.record(self.request, self.key_id, items, self.t0)
 
 
+# answer fields that carry text besides ``content``: checked and restored like it
+_TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
+
+
 def guard_choices(
     steps: _Call, checked: Any, vault: Vault, system_prompt: str | None, choices: list[Any]
 ) -> tuple[Items, dict[str, Any] | None]:
-    """Check and restore every choice of a whole answer in place (content and tool-call
-    arguments); returns the audit items and the block error, if any."""
+    """Check and restore every text of every choice of a whole answer in place: content (a
+    string or text parts), refusal and reasoning text, the audio transcript, tool-call and
+    legacy function-call arguments; a choice's ``logprobs`` (the answer's tokens spelt out)
+    are dropped. Returns the audit items and the block error, if any."""
     items: Items = []
+
+    def text(value: str, n: int, arguments: bool = False) -> tuple[str | None, dict[str, Any] | None]:
+        r: ProtectedResponse = steps.after(value, checked, vault, system_prompt)
+        assert r.output is not None
+        items.append(("assistant", value, r.output))
+        if r.blocked:
+            return None, block_error(blocked_labels(r.output), "output", {"choice": n})
+        return (restore_arguments(r.output.redacted_text, vault) if arguments else r.answer), None
+
     for n, choice in enumerate(choices):
         message = choice.get("message") if isinstance(choice, dict) else None
         if not isinstance(message, dict):
             continue
+        choice.pop("logprobs", None)
         content = message.get("content")
         if isinstance(content, str):
-            r: ProtectedResponse = steps.after(content, checked, vault, system_prompt)
-            assert r.output is not None
-            items.append(("assistant", content, r.output))
-            if r.blocked:
-                return items, block_error(blocked_labels(r.output), "output", {"choice": n})
-            message["content"] = r.answer
-        for call in message.get("tool_calls") or ():
-            fn = call.get("function") if isinstance(call, dict) else None
+            message["content"], error = text(content, n)
+            if error is not None:
+                return items, error
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    part["text"], error = text(part["text"], n)
+                    if error is not None:
+                        return items, error
+        for key in _TEXT_FIELDS:
+            if isinstance(message.get(key), str):
+                message[key], error = text(message[key], n)
+                if error is not None:
+                    return items, error
+        audio = message.get("audio")
+        if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
+            audio["transcript"], error = text(audio["transcript"], n)
+            if error is not None:
+                return items, error
+        functions = [
+            call.get("function") if isinstance(call, dict) else None
+            for call in message.get("tool_calls") or ()
+        ]
+        functions.append(message.get("function_call"))
+        for fn in functions:
             if not (isinstance(fn, dict) and isinstance(fn.get("arguments"), str)):
                 continue
-            r = steps.after(fn["arguments"], checked, vault, system_prompt)
-            assert r.output is not None
-            items.append(("assistant", fn["arguments"], r.output))
-            if r.blocked:
-                return items, block_error(blocked_labels(r.output), "output", {"choice": n})
-            fn["arguments"] = restore_arguments(r.output.redacted_text, vault)
+            fn["arguments"], error = text(fn["arguments"], n, arguments=True)
+            if error is not None:
+                return items, error
     return items, None
 
 

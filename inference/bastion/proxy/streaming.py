@@ -138,8 +138,9 @@ class ChoiceStream:
 
 
 def blocked_labels(result: CheckResult) -> list[str]:
-    """The labels that explain a block: PII / leak labels found, plus ``INJECTION``."""
-    labels = {f.label for f in result.pii}
+    """The labels that explain a block: the PII / leak labels whose action blocks, plus
+    ``INJECTION`` (an SSN the policy only redacts is not why an answer was blocked)."""
+    labels = {f.label for f in result.pii if f.action is Action.BLOCK}
     if result.is_injection:
         labels.add("INJECTION")
     return sorted(labels)
@@ -194,7 +195,8 @@ def merge_chunk(
     incoming: dict[int, dict[str, Any]],
 ) -> None:
     """Fold one upstream chunk's choices into ``incoming`` (per choice index: content to
-    feed, other delta keys, finish reason), creating per-choice state as needed."""
+    feed, the role, finish reason, other choice fields but logprobs), creating per-choice
+    state as needed. Tool-call deltas are collected in the choice's state."""
     for ch in chunk.get("choices") or ():
         if not isinstance(ch, dict):
             continue
@@ -210,13 +212,15 @@ def merge_chunk(
                 slot["content"] += delta["content"]
             for call in delta.get("tool_calls") or ():
                 st.add_tool_delta(call)
-            for k, v in delta.items():
-                if k not in ("content", "tool_calls") and v is not None:
-                    slot["delta"][k] = v
+            # only the role passes as sent: any other delta field (refusal, reasoning_content,
+            # a legacy function_call, audio) is text no guard has read, so it is not relayed
+            if isinstance(delta.get("role"), str):
+                slot["delta"]["role"] = delta["role"]
         if ch.get("finish_reason") is not None:
             slot["finish_reason"] = ch["finish_reason"]
         for k, v in ch.items():
-            if k not in ("index", "delta", "finish_reason"):
+            # logprobs spell the answer's tokens out (an address the content redacts)
+            if k not in ("index", "delta", "finish_reason", "logprobs"):
                 slot["extra"][k] = v
 
 
