@@ -4,6 +4,7 @@ and the front ends that name a guard by its spec."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -207,3 +208,66 @@ def test_front_ends_do_not_import_the_scan_cli(module):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a typo must not drop a section silently ("polcy:" once meant: no policy at all)
+        ("polcy:\n  label_actions: {API_KEY: block}\ntasks: [pii]\n", "unknown keys ['polcy']"),
+        ("detectorz:\n  - pii_regex\n", "unknown keys ['detectorz']"),
+        ("on_model_error: raise\n", "unknown keys ['on_model_error']"),
+        ("detectors:\n  - name: pii_regex\n    option: {regions: [XX]}\n", "unknown keys ['option']"),
+        ("detectors: [pii_regex]\ntasks: [injection]\n", "with 'detectors' name each detector"),
+        # wrong types are config errors, not TypeErrors from deep inside
+        ("detectors:\n  - name: pii_regex\n    options: [1, 2]\n", "options must be a mapping"),
+        ("models_dir: 5\ntasks: [pii]\n", "'models_dir' must be a path"),
+        ("detectors:\n  - name: [a]\n", "needs a 'name'"),
+        ("detectors:\n  - name: heuristic_injection\n    options: {max_payloads: -1}\n", "bad options"),
+    ],
+)
+def test_yaml_mistakes_are_config_errors(tmp_path, text, message):
+    path = tmp_path / "guard.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        yaml_parts(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"thresholds": {"default": 5.0}}, "thresholds must be in [0, 1]"),
+        ({"thresholds": {"strict": -1}}, "thresholds must be in [0, 1]"),
+        ({"max_length": 4096, "stride": 2000}, "max_length 4096"),
+        ({"max_length": 128, "stride": 0}, "stride 0"),
+    ],
+)
+def test_a_manifest_out_of_range_is_a_model_load_error(tmp_path, change, message):
+    import json
+
+    from bastion.detectors.onnx_common import Manifest
+    from bastion.errors import ModelLoadError
+
+    raw = {"name": "m", "version": "1", "task": "text-classification", "labels": ["BENIGN", "INJECTION"]}
+    raw |= {"max_length": 128, "stride": 64, "files": {}, **change}
+    (tmp_path / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(ModelLoadError, match=re.escape(message)):
+        Manifest.load(tmp_path)
+
+
+def test_a_one_pass_folder_without_its_classifier_is_a_degraded_guard(tmp_path):
+    # the shipped one-pass screen sends suspicious windows to models/injection: alone it is
+    # a weaker guard, which has to say so
+    import shutil
+
+    src = default_models_dir()
+    if not (src / "onepass" / "manifest.json").is_file():
+        pytest.skip("no shipped one-pass folder")
+    for sub in ("onepass", "pii"):
+        shutil.copytree(src / sub, tmp_path / sub)
+    g = Guard.default(tmp_path)
+    assert g.degraded and "injection model not found" in g.degraded_reasons[0]
+    from bastion.errors import ModelLoadError
+
+    with pytest.raises(ModelLoadError):
+        Guard.default(tmp_path, on_model_error="raise")

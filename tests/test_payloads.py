@@ -143,3 +143,18 @@ def test_span_around_a_placeholder_covers_the_run() -> None:
     view = masked_view(text, find_payloads(text))
     assert view.to_original(0, len(view.text)) == (0, len(text))
     assert view.to_original(0, 6) == (0, 6)
+
+
+def test_nested_encodings_are_decoded_again() -> None:
+    import base64
+
+    def b64(s: str) -> str:
+        return base64.b64encode(s.encode()).decode()
+
+    # base64 of base64 of text reads as the text; of a random key, as the placeholder
+    assert classifier_view(b64(b64("Hello, how are you doing today my friend?"))).text == (
+        "Hello, how are you doing today my friend?"
+    )
+    assert (
+        classifier_view("run " + b64("J2G8W8IrYoG6YV74PXVO5lXa8PEPTvH4efAbU9i6")).text == f"run {PLACEHOLDER}"
+    )

@@ -265,6 +265,7 @@ ID_POSITIVES = [
     ("PHONE_NUMBER", "tel [[06.12.34.56.78]]"),
     ("PHONE_NUMBER", "[[+33 6.12.34.56.78]]"),
     ("PHONE_NUMBER", "tel [[06-12-34-56-78]]"),
+    ("PHONE_NUMBER", "tel [[01.02.03.04.05]]"),  # no date inside it either
     # credentials in URLs, headers and key files
     ("PASSWORD", "REDIS_URL=redis://:[[s3cretRedis9]]@cache:6379/0"),
     ("PASSWORD", "use https://admin:[[Adm1nPass!]]@internal.example.com/api"),

@@ -24,6 +24,7 @@ GuardSpec(config=None, models_dir=None, tasks=('pii',), factory=None)
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 from collections.abc import Callable, Collection, Mapping
@@ -151,12 +152,36 @@ def shipped_parts(
     onepass_opts = opts if threads is not None else {"threads": 1, "workers": max(1, available_cores())}
     pair = _onepass(root, onepass_opts, on_model_error) if wanted == {"pii", "injection"} else None
     if pair is not None:
+        from bastion.detectors.cascade import CascadeInjectionDetector
+
+        classifier = root / SHIPPED["onnx_injection"]
+        if (
+            not isinstance(pair[0], CascadeInjectionDetector)
+            and not (classifier / "manifest.json").is_file()
+            and _names_cascade(root / "onepass")
+        ):
+            # the one-pass screen was built to send suspicious windows to this classifier;
+            # alone it misses attacks the pair catches, which is a degraded guard
+            if on_model_error == "raise":
+                raise ModelLoadError(f"injection model not found: no manifest.json in {classifier}")
+            reasons.append(
+                f"injection model not found at {classifier}: the one-pass screen scores injection alone"
+            )
         return GuardParts((*detectors, pair[1], pair[0]), policy, output_policy, tuple(reasons))
     if "pii" in wanted and (pii := model("onnx_pii")) is not None:
         detectors.append(pii)
     if "injection" in wanted:
         detectors.append(model("onnx_injection") or build_detector("heuristic_injection"))
     return GuardParts(tuple(detectors), policy, output_policy, tuple(reasons))
+
+
+def _names_cascade(folder: Path) -> bool:
+    """Whether a one-pass folder's manifest sends windows on to the separate classifier."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return bool(manifest["heads"]["injection"].get("cascade"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _onepass(root: Path, opts: dict[str, Any], on_model_error: str) -> tuple[Detector, Detector] | None:
@@ -202,6 +227,15 @@ def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:
             return str(base / value)
         return value
 
+    # a typo must not drop a section ("polcy:" once meant: no policy, keys only redacted)
+    unknown = sorted(str(k) for k in raw if k not in _CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(f"config {path}: unknown keys {unknown}; known: {sorted(_CONFIG_KEYS)}")
+    if "detectors" in raw and ({"tasks", "models_dir"} & raw.keys()):
+        raise ConfigError(
+            f"config {path}: 'tasks' and 'models_dir' choose the shipped models; with 'detectors' "
+            "name each detector (and its options.path) instead"
+        )
     policy = Policy.from_dict(raw.get("policy"))
     output_policy = Policy.from_dict(raw["output_policy"]) if "output_policy" in raw else None
     specs = raw.get("detectors")
@@ -210,6 +244,8 @@ def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:
         if isinstance(tasks, str) or not isinstance(tasks, list | tuple):
             raise ConfigError(f"'tasks' must be a list such as [pii], got {tasks!r}")
         models = raw.get("models_dir")
+        if models is not None and not isinstance(models, str):
+            raise ConfigError(f"'models_dir' must be a path, got {models!r}")
         return shipped_parts(
             anchored(models) if models else None, policy, tasks=tasks, output_policy=output_policy
         )
@@ -218,11 +254,19 @@ def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:
     return GuardParts(tuple(_detector(spec, anchored) for spec in specs), policy, output_policy)
 
 
+_CONFIG_KEYS = frozenset({"detectors", "policy", "output_policy", "tasks", "models_dir"})
+
+
 def _detector(spec: Any, anchored: Callable[[Any], Any]) -> Detector:
     if isinstance(spec, str):
         spec = {"name": spec}
-    if not isinstance(spec, dict) or "name" not in spec:
-        raise ConfigError(f"invalid detector entry: {spec!r}")
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ConfigError(f"invalid detector entry (needs a 'name'): {spec!r}")
+    extra = sorted(str(k) for k in spec if k not in ("name", "options"))
+    if extra:
+        raise ConfigError(f"detector {spec['name']!r}: unknown keys {extra}; known: ['name', 'options']")
+    if spec.get("options") is not None and not isinstance(spec["options"], dict):
+        raise ConfigError(f"detector {spec['name']!r}: options must be a mapping, got {spec['options']!r}")
     options = dict(spec.get("options") or {})
     if options.get("path") is not None:
         options["path"] = anchored(options["path"])

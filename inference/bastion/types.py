@@ -75,7 +75,13 @@ class Finding:
         return self.end - self.start
 
     def shifted(self, start: int, end: int) -> Finding:
-        """The same finding moved to other offsets (used to map normalised → original text)."""
+        """The same finding moved to other offsets (used to map normalised → original text);
+        an explanation's ``window`` that named the old span names the new one."""
+        why = self.explanation
+        if isinstance(why, Mapping) and why.get("window") == f"[{self.start}:{self.end})":
+            from bastion.detectors.explanation import Explanation
+
+            why = Explanation({**why, "window": f"[{start}:{end})"})
         return Finding(
             self.label,
             start,
@@ -86,7 +92,7 @@ class Finding:
             self.validated,
             self.action,
             self.rule,
-            self.explanation,
+            why,
         )
 
     def decided(self, action: Action, rule: str) -> Finding:

@@ -62,13 +62,12 @@ def build_detector(name: str, **options: Any) -> Detector:
     >>> build_detector("pii_regex").name
     'regex'
     """
-    try:
-        factory = FACTORIES[name]
-    except KeyError:
-        raise ConfigError(f"unknown detector {name!r}; known: {', '.join(sorted(FACTORIES))}") from None
+    factory = FACTORIES.get(name) if isinstance(name, str) else None
+    if factory is None:
+        raise ConfigError(f"unknown detector {name!r}; known: {', '.join(sorted(FACTORIES))}")
     try:
         return factory(**options)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # an option of the wrong type or range
         raise ConfigError(f"bad options for detector {name!r}: {exc}") from exc
 
 

@@ -79,6 +79,10 @@ _PROBE_TEXT = (
 )
 
 
+# BERT-family position tables: a longer window is a packaging error
+MAX_POSITIONS = 512
+
+
 @dataclass(frozen=True)
 class Manifest:
     name: str
@@ -132,6 +136,20 @@ class Manifest:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelLoadError(f"invalid manifest {path}: {exc}") from exc
+
+    def __post_init__(self) -> None:
+        # checked here, where the folder is named: past this point a bad value would surface
+        # as a policy error about a setting the user never wrote
+        bad = {k: v for k, v in self.thresholds.items() if not 0.0 <= v <= 1.0}
+        if bad:
+            raise ModelLoadError(
+                f"invalid manifest of model {self.name!r}: thresholds must be in [0, 1], got {bad}"
+            )
+        if not 2 < self.max_length <= MAX_POSITIONS or not 0 < self.stride <= self.max_length:
+            raise ModelLoadError(
+                f"invalid manifest of model {self.name!r}: max_length {self.max_length} / stride {self.stride} "
+                f"(max_length must be 3..{MAX_POSITIONS}, stride 1..max_length)"
+            )
 
 
 def sha256_of(path: Path) -> str:
@@ -333,6 +351,19 @@ def check_graph(model: OnnxTextModel) -> None:
             f"{where}: probe output {probe.dtype}{list(probe.shape)}, expected float{list(want)} "
             f"for {n_labels} manifest labels"
         )
+    # a full window holding the tokenizer's last id: a tokenizer with more pieces than the
+    # graph's embedding rows, or a max_length past its position table, fails here, at load,
+    # not on the first request that reaches them
+    last_id = model.tokenizer.get_vocab_size() - 1
+    row = [last_id] * (model.manifest.max_length - 2)  # feeds adds [CLS] and [SEP]
+    case = {"case_ids": [[0] * len(row)]} if "case_ids" in model.input_names else None
+    try:
+        model.run_outputs(model.feeds([row], case), None)
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelLoadError(
+            f"{where}: a full window ({model.manifest.max_length} tokens, token id {last_id}) does not run: "
+            "the tokenizer, the manifest's max_length and the graph do not fit together"
+        ) from exc
 
 
 def check_batch_invariance(model: OnnxTextModel, tolerance: float = INVARIANCE_TOLERANCE) -> float:

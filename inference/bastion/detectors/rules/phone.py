@@ -61,7 +61,7 @@ _DIGIT_GROUPS = re.compile(r"[0-9]+")
 # a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
 # "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
-    r"(?<![0-9])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])(?![./\-][0-9]{2}[./\-][0-9])"
+    r"(?<![0-9])(?<![0-9][./\-])[0-9]{1,4}([./\-])[0-9]{1,2}\1[0-9]{2,4}(?![0-9])(?![./\-][0-9]{2}[./\-][0-9])"
 )
 _DATE_LIKE = re.compile(r"([0-9]{1,4})([./\-])([0-9]{1,2})\2([0-9]{2,4})")
 # Clinical readings phonenumbers accepts as numbers: blood-pressure ranges "91-102/45-52"
