@@ -3,13 +3,14 @@ retention and erasure over one database."""
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, exists
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bastion.errors import ConfigError, InputError
 from bastion.fingerprint import text_fingerprint
@@ -45,6 +46,8 @@ from bastion.store.pseudonyms import Pseudonyms, check_user_id
 from bastion.store.schema import audit_events, consent_records, pseudonyms, vault_entries
 from bastion.store.vault import PersistentVault
 from bastion.types import CheckResult
+
+log = logging.getLogger("bastion.store")
 
 __all__ = ["ErasureReceipt", "PrivacyStore", "severity_of"]
 
@@ -186,8 +189,17 @@ class PrivacyStore:
             ~exists().where(consent_records.c.user_pseudonym == p),
             ~exists().where(vault_entries.c.owner == p),
         )
-        with write_tx(self.engine) as conn:
-            conn.execute(delete(pseudonyms).where(unused))
+        try:
+            with write_tx(self.engine) as conn:
+                conn.execute(delete(pseudonyms).where(unused))
+        except DBAPIError as exc:
+            # a least-privilege role that may only append, verify and purge the trail keeps
+            # the links (the owner's next purge or an erase removes them); anything else is real
+            if getattr(exc.orig, "sqlstate", None) != "42501":
+                raise
+            log.warning(
+                "bastion: retention kept the user links: this role may not delete from privacy_pseudonyms"
+            )
         return receipt
 
     def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:
