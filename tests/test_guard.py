@@ -150,10 +150,18 @@ def test_non_text_is_an_input_error(fake_guard, value):
         fake_guard.check(value)
 
 
-@pytest.mark.parametrize("value", ["one string", b"bytes too"])
+@pytest.mark.parametrize("value", ["one string", b"bytes too", {"a": 1}, {"a", "b"}, None, 42])
 def test_check_many_rejects_a_single_text(fake_guard, value):
+    # results are positional: a mapping (its keys) or a set (no order) is refused too
     with pytest.raises(InputError, match="sequence"):
         fake_guard.check_many(value)
+
+
+def test_check_many_takes_any_ordered_iterable(fake_guard):
+    assert [r.redacted_text for r in fake_guard.check_many(t for t in ["hi", "mail a@b.example"])] == [
+        "hi",
+        "mail [REDACTED_EMAIL_ADDRESS]",
+    ]
 
 
 @pytest.mark.parametrize("data", [b"\xff\xfe", b"mail jane@example.com \xc3", b"\xed\xa0\x80", b"ok \x80 ok"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, Literal, overload
 
 from bastion.config import default_models_dir as default_models_dir  # older imports name it here
@@ -148,6 +149,9 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         """
         if isinstance(texts, str | bytes):
             raise InputError("check_many takes a sequence of texts, not a single text")
+        if isinstance(texts, Mapping | AbstractSet):
+            # results are positional: a mapping would be checked by its keys, a set in no order
+            raise InputError(f"check_many takes a sequence of texts, not a {type(texts).__name__}")
         if not isinstance(texts, Sequence):
             try:
                 texts = list(texts)  # a generator, a pandas Series
