@@ -632,6 +632,13 @@ def test_audit_store_missing_is_fine(monkeypatch):
 
 def test_keys_cli(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'k.db'}"
+    # a URL named with --db must be a store already: a typo once got a fresh store and a key
+    # the server, reading the real one, never accepts
+    for command in (["create", "--name", "svc"], ["list"]):
+        assert cli_main(["keys", "--db", db, *command]) == 1
+        assert "bastion audit init" in capsys.readouterr().err
+        assert not (tmp_path / "k.db").exists()
+    KeyStore(db).close()  # what bastion audit init --db leaves (the schema)
     assert cli_main(["keys", "--db", db, "create", "--name", "svc"]) == 0
     key = capsys.readouterr().out.strip()
     assert key.startswith("bst_")

@@ -73,6 +73,38 @@ def test_exit_codes(csv_in, args, code, stderr):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    "args, code, stderr",
+    [
+        (["--guard", "nonsense", "--workers", "2"], 2, "neither a config file"),
+        (["--guard", "no_such_module_x:f", "--workers", "2"], 2, "cannot import guard factory"),
+        (
+            ["--guard", "test_scan_cli:broken_guard", "--workers", "2"],
+            1,
+            "ModelLoadError: model file is corrupt",
+        ),
+        (["--guard", FAKE, "--input-format", "parquet"], 2, "cannot read"),
+    ],
+    ids=["spec", "import", "model", "wrong-format"],
+)
+def test_a_guard_or_input_that_fails_up_front_leaves_no_files_and_no_resume_hint(csv_in, args, code, stderr):
+    # with workers the Guard was once built only in the pool's initializer: one traceback per
+    # worker, exit 1, partial files left and a "rerun with --resume" that failed the same way
+    r = bastion("scan", str(csv_in), "-o", str(csv_in.parent / "o.csv"), *args)
+    assert r.returncode == code, r.stderr
+    assert stderr in r.stderr
+    assert "Traceback" not in r.stderr and "--resume" not in r.stderr
+    assert sorted(p.name for p in csv_in.parent.iterdir()) == ["in.csv"]
+
+
+def test_an_output_that_is_a_directory_is_a_usage_error_before_any_work(csv_in, tmp_path):
+    (tmp_path / "outdir").mkdir()
+    r = bastion("scan", str(csv_in), "-o", str(tmp_path / "outdir"), "--guard", FAKE)
+    assert r.returncode == 2, r.stderr
+    assert "is a directory" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "outdir"]
+
+
 def test_missing_input_is_a_usage_error(tmp_path):
     r = bastion("scan", str(tmp_path / "missing.csv"), "--guard", FAKE)
     assert r.returncode == 2 and "input file not found" in r.stderr

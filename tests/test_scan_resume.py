@@ -114,3 +114,53 @@ def test_resume_refuses_other_options_and_a_fresh_run_starts_over(tmp_path):
     # --resume with nothing to resume is just a run
     again = bastion_scan(str(inp), "-o", str(tmp_path / "o2.jsonl"), "--resume", "--json")
     assert again.returncode == 0 and json.loads(again.stdout)["rows"] == 95
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut"])
+def test_resume_refuses_temp_files_that_lost_what_the_progress_file_promises(tmp_path, damage):
+    # a missing .partial once made every "rerun with --resume" fail the same way, and a cut
+    # one would have been padded with zero bytes up to the checkpoint
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    write_input(inp)
+    assert (
+        bastion_scan(str(inp), "-o", str(out), "--batch-size", "10", crash=True).returncode == -signal.SIGKILL
+    )
+    partial = Path(f"{out}.partial")
+    if damage == "missing":
+        partial.unlink()
+    else:
+        partial.write_bytes(partial.read_bytes()[:-30])
+    r = bastion_scan(str(inp), "-o", str(out), "--resume")
+    assert r.returncode == 2 and "rerun without --resume" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert bastion_scan(str(inp), "-o", str(out)).returncode == 0
+
+
+def test_a_run_killed_between_the_final_renames_resumes_to_the_same_files(tmp_path, monkeypatch):
+    import bastion.scan as scan_mod
+
+    inp, ref, out = tmp_path / "in.jsonl", tmp_path / "ref.jsonl", tmp_path / "out.jsonl"
+    write_input(inp)
+    spec = "test_scan_resume:crashing_guard"
+    scan_mod.scan(inp, ref, guard_spec=spec, batch_size=10)
+    real_replace = os.replace
+    calls = []
+
+    def die_on_second(src, dst):
+        calls.append(src)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies here: errors file renamed, output not yet
+        real_replace(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(scan_mod.os, "replace", die_on_second)
+        with pytest.raises(KeyboardInterrupt):
+            scan_mod.scan(inp, out, guard_spec=spec, batch_size=10)
+    assert not out.exists() and Path(f"{out}.errors.jsonl").exists()
+    s = scan_mod.scan(inp, out, guard_spec=spec, batch_size=10, resume=True)
+    assert (s.rows, s.resumed, s.errors) == (95, 95, 2)
+    assert out.read_bytes() == ref.read_bytes()
+    assert Path(f"{out}.errors.jsonl").read_bytes() == Path(f"{ref}.errors.jsonl").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["in.jsonl", ref.name, f"{ref.name}.errors.jsonl", out.name, f"{out.name}.errors.jsonl"]
+    )

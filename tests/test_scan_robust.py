@@ -325,3 +325,27 @@ def test_redact_replaces_the_column_and_keeps_no_raw_copy(tmp_path):
     assert "raw" not in errors[0] and "text" not in errors[1]["record"]
     for p in (out, Path(f"{out}.errors.jsonl")):
         assert email.encode() not in p.read_bytes()
+
+
+@pytest.mark.parametrize("out_fmt", ["jsonl", "csv", "parquet"])
+def test_a_utf8_bom_before_a_jsonl_record_is_not_part_of_it(tmp_path, out_fmt):
+    # PowerShell's Out-File and Notepad start JSONL with a BOM; cat of two such files puts
+    # one mid-stream. The first record once went to the errors file, its keys missing
+    bom = b"\xef\xbb\xbf"
+    inp = tmp_path / "bom.jsonl"
+    inp.write_bytes(
+        bom + b'{"first": 1, "text": "bom first x@y.org"}\n{"text": "two"}\n' + bom + b'{"text": "3"}\n'
+    )
+    out = tmp_path / f"out.{out_fmt}"
+    s = scan(inp, out, guard_spec=SPEC)
+    cols, rows, errors = check_invariant(s, out)
+    assert errors == [] and len(rows) == 3 and "first" in cols
+    assert rows[0]["bastion_action"] == "redact"
+
+
+def test_jsonl_booleans_are_written_as_json_spells_them_in_csv(tmp_path):
+    inp = tmp_path / "b.jsonl"
+    inp.write_text('{"text": "a", "flag": true, "n": 1.5}\n{"text": "b", "flag": false, "n": 2}\n')
+    out = tmp_path / "out.csv"
+    _, rows, _ = check_invariant(scan(inp, out, guard_spec=SPEC), out)
+    assert [(r["flag"], r["n"]) for r in rows] == [("true", "1.5"), ("false", "2")]

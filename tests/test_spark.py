@@ -82,5 +82,8 @@ def test_output_schema_and_errors(spark):
     clash = spark.createDataFrame([("x", "y")], "text string, action string")
     with pytest.raises(ConfigError, match="already has result column"):
         output_schema(clash.schema)
+    upper = spark.createDataFrame([("x", "y")], "text string, Error string")  # Spark names ignore case
+    with pytest.raises(ConfigError, match="already has result column"):
+        output_schema(upper.schema)
     with pytest.raises(ConfigError, match="batch_size"):
         guard_scorer("text", batch_size=0)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from bastion.cli import main
@@ -250,7 +250,17 @@ def test_parse_when_of_a_duration_past_year_one_is_a_usage_error():
 
 def test_parse_when():
     assert parse_when("2026-01-01T10:00:00Z").utcoffset() == timedelta(0)
-    assert parse_when("2026-01-01T10:00:00+02:00").hour == 10
+    assert parse_when("2026-01-01T10:00:00+02:00") == datetime(2026, 1, 1, 8, tzinfo=timezone.utc)
+    assert parse_when("2026-01-01T10:00:00+02:00").utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_parse_when_outside_the_years_in_utc_is_a_usage_error(text):
+    import argparse
+
+    # the offset once applied only later, in the query: OverflowError and a traceback
+    with pytest.raises(argparse.ArgumentTypeError, match="outside years"):
+        parse_when(text)
     assert parse_when("2026-01-01").tzinfo is not None
 
 

@@ -27,6 +27,7 @@ there, and the result equals an uninterrupted run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -70,36 +71,54 @@ def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
 
 
 def _scored_batches(
-    batches: Iterator[list[Row]], column: str, guard_spec: str | None, workers: int
+    batches: Iterator[list[Row]], column: str, guard_spec: str | None, pool: Any, workers: int
 ) -> Iterator[tuple[list[Row], list[dict[str, Any] | str]]]:
-    """Batches with their scores, in input order; with workers > 1 a bounded window of
+    """Batches with their scores, in input order; with a worker pool a bounded window of
     batches is in flight so reading never runs far ahead of scoring."""
 
     def values(batch: list[Row]) -> list[Any]:
         return [r.record[column] for r in batch if r.error is None and r.record is not None]
 
-    if workers <= 1:
+    if pool is None:
         guard = cached_guard(guard_spec)
         for batch in batches:
             yield batch, score_values(guard, values(batch))
+        return
+    window: deque[tuple[list[Row], Any]] = deque()
+    for batch in batches:
+        window.append((batch, pool.submit(_score_in_worker, guard_spec, values(batch))))
+        if len(window) >= 2 * workers:
+            b, fut = window.popleft()
+            yield b, fut.result()
+    while window:
+        b, fut = window.popleft()
+        yield b, fut.result()
+
+
+@contextlib.contextmanager
+def _workers(workers: int, guard_spec: str | None) -> Iterator[Any]:
+    """None with one worker, else a pool of ``workers`` processes; either way the Guard is
+    built already, so a bad guard spec or config fails with its own message before any
+    output is created (a pool initializer that raised would only show as a
+    BrokenProcessPool, once per worker)."""
+    if workers <= 1:
+        cached_guard(guard_spec)
+        yield None
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn: forking a process that may hold ONNX sessions and threads is unsafe
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=cached_guard, initargs=(guard_spec,)
-    ) as pool:
-        window: deque[tuple[list[Row], Any]] = deque()
-        for batch in batches:
-            window.append((batch, pool.submit(_score_in_worker, guard_spec, values(batch))))
-            if len(window) >= 2 * workers:
-                b, fut = window.popleft()
-                yield b, fut.result()
-        while window:
-            b, fut = window.popleft()
-            yield b, fut.result()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pool.submit(_build_in_worker, guard_spec).result()
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _build_in_worker(spec: str | None) -> None:
+    cached_guard(spec)
 
 
 # the run ------------------------------------------------------------------------------------------------------
@@ -195,6 +214,7 @@ class _Run:
                 )
             self.state = _State(**saved["state"])
             self.resumed = True
+            self._check_resumable()
         else:
             for p in (self.partial, self.err_partial, self.progress):
                 p.unlink(missing_ok=True)
@@ -210,6 +230,31 @@ class _Run:
         else:
             self.out_fh = self._open(self.partial, self.state.out_bytes)
         self.err_fh = self._open(self.err_partial, self.state.err_bytes)
+
+    def _check_resumable(self) -> None:
+        """The temp files hold at least what the progress file says; else resuming would
+        pad a cut file with zeros or loop on a missing one."""
+        st = self.state
+        if not self.err_partial.exists():
+            if st.err_bytes == 0:
+                self.err_partial.touch()
+            elif self.errors_path.exists() and self.errors_path.stat().st_size == st.err_bytes:
+                # a run killed inside finish(), between its two renames: take the file back
+                os.replace(self.errors_path, self.err_partial)
+        done = self.out.is_file() and self.out.stat().st_size == st.out_bytes
+        if self.fmt != "parquet" and not self.partial.exists() and done:
+            os.replace(self.out, self.partial)  # killed after finish()'s last rename
+        needed = [(self.err_partial, st.err_bytes)]
+        if self.fmt == "parquet":
+            needed += [(self.parts / f"part-{i:07d}.parquet", 0) for i in range(st.parts)]
+        else:
+            needed.append((self.partial, st.out_bytes))
+        for path, size in needed:
+            if not path.is_file() or path.stat().st_size < size:
+                raise ConfigError(
+                    f"cannot resume: {path} is {'shorter than the progress file says' if path.is_file() else 'missing'}; "
+                    "rerun without --resume to start over"
+                )
 
     def _open(self, path: Path, size: int) -> IO[bytes]:
         if self.resumed:
@@ -373,6 +418,8 @@ def scan(
         raise ConfigError("output must not overwrite the input")
     if not out.parent.is_dir():
         raise ConfigError(f"output directory not found: {out.parent}")
+    if out.is_dir():
+        raise ConfigError(f"output {out} is a directory; name a file in it")
     names = result_names(prefix, redact)
     reserved = list(names.values())
 
@@ -382,96 +429,104 @@ def scan(
         source.columns, source.types = jsonl_columns(src)
         source.columns = [c for c in source.columns if c not in reserved]
     rows = read_rows(src, in_fmt, column, reserved, source, batch_size)
-    first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
+    try:
+        first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
+    except ValueError as exc:  # pyarrow's ArrowInvalid too: a CSV read as Parquet, say
+        raise ConfigError(f"cannot read {src} as {in_fmt}: {exc}") from exc
     if id_column and in_fmt != "jsonl" and id_column not in source.columns:
         raise ConfigError(f"id column {id_column!r} not in the input (columns: {', '.join(source.columns)})")
     rows = itertools.chain([first] if first is not None else [], rows)
 
-    if workers <= 1:
-        cached_guard(guard_spec)  # a bad guard spec or a missing model fails before any output
-    stat = src.stat()
-    fingerprint = {
-        "input": str(src.resolve()),
-        "size": stat.st_size,
-        "mtime_ns": stat.st_mtime_ns,
-        "input_format": in_fmt,
-        "format": out_fmt,
-        "column": column,
-        "id_column": id_column,
-        "redact": redact,
-        "prefix": prefix,
-        "guard": guard_spec,
-    }
-    run = _Run(out, out_fmt, fingerprint, resume)
-    st = run.state
-    resumed = st.rows
-    assert st.counts is not None and st.labels is not None
-    rows = itertools.islice(rows, resumed, None)
+    # a bad guard spec or a missing model fails here, before any output
+    with _workers(workers, guard_spec) as pool:
+        stat = src.stat()
+        fingerprint = {
+            "input": str(src.resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "input_format": in_fmt,
+            "format": out_fmt,
+            "column": column,
+            "id_column": id_column,
+            "redact": redact,
+            "prefix": prefix,
+            "guard": guard_spec,
+        }
+        run = _Run(out, out_fmt, fingerprint, resume)
+        st = run.state
+        resumed = st.rows
+        assert st.counts is not None and st.labels is not None
+        rows = itertools.islice(rows, resumed, None)
 
-    fields = list(source.columns) + list(names.values())
-    encoder: Any = None
-    layout: ParquetLayout | None = None
-    if out_fmt == "csv":
-        encoder = CsvEncoder(fields)
-        if not run.resumed:
-            run.write_out(encoder.header())
-    elif out_fmt == "parquet":
-        result = [(name, kind) for kind, name in names.items()]
-        layout = ParquetLayout.build(list(source.columns), source.types, result, column if redact else None)
-    run.checkpoint()
+        fields = list(source.columns) + list(names.values())
+        encoder: Any = None
+        layout: ParquetLayout | None = None
+        if out_fmt == "csv":
+            encoder = CsvEncoder(fields)
+            if not run.resumed:
+                run.write_out(encoder.header())
+        elif out_fmt == "parquet":
+            result = [(name, kind) for kind, name in names.items()]
+            layout = ParquetLayout.build(
+                list(source.columns), source.types, result, column if redact else None
+            )
+        run.checkpoint()
 
-    total = _total(src, in_fmt)
-    bar = _progress(total, in_fmt, progress)
-    if bar is not None:
-        bar.update(resumed if in_fmt == "parquet" else 0)
-    t0 = time.perf_counter()
-    try:
-        batches = _scored_batches(_batched(rows, batch_size), column, guard_spec, workers)
-        for batch, scores in batches:
-            errs: list[bytes] = []
-            good: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []
-            it = iter(scores)
-            for row in batch:
-                score = row.error if row.error is not None else next(it)
-                if isinstance(score, str):
-                    errs.append(_error_line(row, score, column, id_column, redact))
-                    continue
-                rec = dict(row.record or {})
-                if redact:
-                    rec[column] = score["redacted_text"]
-                for kind, name in names.items():
-                    rec[name] = score[kind]
-                good.append((row, rec, score))
-            written = _write_good(run, out_fmt, good, encoder, layout)
-            for (row, _, score), why in zip(good, written, strict=True):
-                if why is not None:
-                    errs.append(_error_line(row, why, column, id_column, redact))
-                    continue
-                st.counts[score["action"]] += 1
-                for f in score["pii"]:
-                    st.labels[f["label"]] = st.labels.get(f["label"], 0) + 1
-            run.write_errors(errs)
-            st.rows += len(batch)
-            run.checkpoint()
-            if bar is not None:
-                bar.update(len(batch) if in_fmt == "parquet" else source.bytes_read - bar.n)
-        run.finish(layout.schema if layout is not None else None)
-    finally:
-        run.close()
+        total = _total(src, in_fmt)
+        bar = _progress(total, in_fmt, progress)
         if bar is not None:
-            bar.close()
-    return ScanSummary(
-        rows=st.rows,
-        allowed=st.counts[Action.ALLOW.value],
-        redacted=st.counts[Action.REDACT.value],
-        blocked=st.counts[Action.BLOCK.value],
-        errors=st.errors,
-        seconds=time.perf_counter() - t0,
-        output=str(out),
-        errors_path=str(run.errors_path) if st.errors else None,
-        labels=tuple(Counter(st.labels).most_common()),
-        resumed=resumed,
-    )
+            bar.update(resumed if in_fmt == "parquet" else 0)
+        t0 = time.perf_counter()
+        try:
+            batches = _scored_batches(_batched(rows, batch_size), column, guard_spec, pool, workers)
+            for batch, scores in batches:
+                errs: list[bytes] = []
+                good: list[tuple[Row, dict[str, Any], dict[str, Any]]] = []
+                it = iter(scores)
+                for row in batch:
+                    score = row.error if row.error is not None else next(it)
+                    if isinstance(score, str):
+                        errs.append(_error_line(row, score, column, id_column, redact))
+                        continue
+                    rec = dict(row.record or {})
+                    if redact:
+                        rec[column] = score["redacted_text"]
+                    for kind, name in names.items():
+                        rec[name] = score[kind]
+                    good.append((row, rec, score))
+                written = _write_good(run, out_fmt, good, encoder, layout)
+                for (row, _, score), why in zip(good, written, strict=True):
+                    if why is not None:
+                        errs.append(_error_line(row, why, column, id_column, redact))
+                        continue
+                    st.counts[score["action"]] += 1
+                    for f in score["pii"]:
+                        st.labels[f["label"]] = st.labels.get(f["label"], 0) + 1
+                run.write_errors(errs)
+                st.rows += len(batch)
+                run.checkpoint()
+                if bar is not None:
+                    bar.update(len(batch) if in_fmt == "parquet" else source.bytes_read - bar.n)
+            run.finish(layout.schema if layout is not None else None)
+        except Exception as exc:
+            exc.add_note("finished batches are kept; rerun with --resume to continue")
+            raise
+        finally:
+            run.close()
+            if bar is not None:
+                bar.close()
+        return ScanSummary(
+            rows=st.rows,
+            allowed=st.counts[Action.ALLOW.value],
+            redacted=st.counts[Action.REDACT.value],
+            blocked=st.counts[Action.BLOCK.value],
+            errors=st.errors,
+            seconds=time.perf_counter() - t0,
+            output=str(out),
+            errors_path=str(run.errors_path) if st.errors else None,
+            labels=tuple(Counter(st.labels).most_common()),
+            resumed=resumed,
+        )
 
 
 def _write_good(
@@ -613,11 +668,9 @@ def _run(args: argparse.Namespace) -> int:
         print("bastion scan: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - a message and exit 1, never a traceback
-        print(
-            f"bastion scan: error: {type(exc).__name__}: {exc}\n"
-            "finished batches are kept; rerun with --resume to continue",
-            file=sys.stderr,
-        )
+        # the resume hint is a note scan() adds only once output exists to resume from
+        notes = "".join(f"\n{n}" for n in getattr(exc, "__notes__", ()))
+        print(f"bastion scan: error: {type(exc).__name__}: {exc}{notes}", file=sys.stderr)
         return EXIT_RUNTIME
     print(summary_table(summary), file=sys.stderr)
     if args.json:

@@ -200,6 +200,10 @@ def _csv_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source) -
 
 
 def _json_line(raw: bytes) -> tuple[Any, str | None]:
+    # Windows tools (PowerShell Out-File, Notepad) start a file with a BOM, and files
+    # concatenated with cat carry theirs mid-stream: a BOM is never part of a record
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     try:
         return json.loads(raw.decode("utf-8")), None
     except UnicodeDecodeError as exc:
@@ -374,6 +378,8 @@ def _csv_cell(v: Any) -> Any:
         return bytes(v).decode("utf-8", "surrogateescape")
     if isinstance(v, dict | list | tuple):
         return _clean(json.dumps(v, ensure_ascii=False, default=_json_default), raw_bytes=True)
+    if isinstance(v, bool):
+        return "true" if v else "false"  # as JSON wrote it, not Python's True
     return v
 
 

@@ -87,18 +87,25 @@ class KeyStore:
     (True, 'revoked')
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
         from bastion.home import default_db_path, ensure_home
         from bastion.store.db import create_store_engine, parse_url, sqlite_path
-        from bastion.store.migrate import upgrade
+        from bastion.store.migrate import HEAD, current, upgrade
 
         safe = parse_url(url).render_as_string(hide_password=True)
         path = sqlite_path(url)
         if path is not None and path.absolute() == default_db_path():
             ensure_home()  # the default location is created on first use, 0700
-        self.engine = create_store_engine(url)
+        self.engine = create_store_engine(url, create=migrate)
         try:
-            upgrade(self.engine)
+            if migrate:
+                upgrade(self.engine)
+            elif (rev := current(self.engine)) != HEAD:
+                # a typo in --db must not issue a key into a fresh store the server never reads
+                raise ConfigError(
+                    f"no bastion store at schema {HEAD} in {safe} (found {rev}): "
+                    "run `bastion audit init --db URL` with this URL first"
+                )
         except BastionError:
             self.engine.dispose()
             raise
@@ -202,7 +209,8 @@ def _run(args: argparse.Namespace) -> int:
     loc = resolve_db_url(args.db)
     if loc.is_default:
         ensure_home()
-    store = KeyStore(loc.url)
+    # like bastion audit: only the default store is created on first use
+    store = KeyStore(loc.url, migrate=loc.is_default)
     try:
         if args.keys_command == "create":
             rec, key = store.create(args.name)

@@ -34,7 +34,9 @@ def output_schema(input_schema: Any) -> Any:
     """
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
-    clash = [f for f in input_schema.fieldNames() if f in RESULT_FIELDS]
+    # Spark resolves names case-insensitively by default: an input "Error" column would make
+    # the scored frame's "error" ambiguous, unselectable and unwritable
+    clash = [f for f in input_schema.fieldNames() if f.lower() in RESULT_FIELDS]
     if clash:
         raise ConfigError(f"input already has result column(s) {', '.join(clash)}; rename or drop them first")
     return StructType(

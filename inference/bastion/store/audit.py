@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, String, delete, func, insert, select, type_coerce
 
 from bastion.errors import ConfigError, InputError
 from bastion.home import NO_AUDIT_KEY
@@ -274,6 +274,62 @@ def _prepare(ev: NewEvent, *, internal: bool = False) -> dict[str, Any]:
 
 
 def _to_event(row: Any) -> AuditEvent:
+    """The event a row holds; a row edited outside the library (not JSON, a text where a
+    timestamp belongs, bytes) is an :class:`AuditIntegrityError` naming its id."""
+    try:
+        event = _row_event(row)
+        # SQLite keeps whatever type was written: a BLOB severity or a text ts must not
+        # reach an export as bytes, or crash it
+        if not isinstance(event.id, int) or not isinstance(event.ts, datetime):
+            raise TypeError("id or ts has the wrong type")
+        for name in _TEXT_FIELDS:
+            if not isinstance(getattr(event, name), str | None):
+                raise TypeError(f"{name} is not text")
+        if not all(isinstance(x, str) for x in event.labels):
+            raise TypeError("labels are not strings")
+        json.dumps(event.to_dict())
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise AuditIntegrityError(
+            f"audit row {row.id} has malformed fields ({type(exc).__name__}: row edited); run bastion audit verify"
+        ) from None
+    return event
+
+
+_TEXT_FIELDS = ("user_pseudonym", "event_type", "severity", "action", "text_hmac", "request_id", "key_id")
+_TEXT_FIELDS += ("prev_hash", "hash")
+# ts as stored, parsed here: SQLAlchemy's SQLite processor raises while iterating on a
+# garbled value, which would end an export at that row instead of flagging it
+_READ_COLS = [type_coerce(c, String).label("ts") if c.name == "ts" else c for c in audit_events.c]
+
+
+def _read_ts(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # left as is: _to_event calls the row malformed
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+def raw_row(row: Any) -> dict[str, Any]:
+    """A row as stored, every value JSON-safe (bytes as ``{"hex": ...}``): what an export
+    writes for a row :func:`_to_event` refuses, so a damaged trail can still be read."""
+
+    def safe(v: Any) -> Any:
+        if v is None or isinstance(v, bool | int | float | str):
+            return v
+        if isinstance(v, bytes | bytearray | memoryview):
+            return {"hex": bytes(v).hex()}
+        if isinstance(v, datetime):
+            return ts_text(v) if v.tzinfo is not None else v.isoformat()
+        return repr(v)
+
+    return {k: safe(v) for k, v in row._d.items()}
+
+
+def _row_event(row: Any) -> AuditEvent:
     return AuditEvent(
         id=row.id,
         ts=row.ts,
@@ -323,17 +379,40 @@ class AuditReader:
         batch: int = 1000,
     ) -> Iterator[AuditEvent]:
         """Events in id order, optionally within ``[since, until)`` and for one pseudonym."""
-        query = select(audit_events).order_by(audit_events.c.id)
+        query = self._range(since, until)
+        if user_pseudonym is not None:
+            query = query.where(audit_events.c.user_pseudonym == user_pseudonym)
+        for row in self._rows(query, batch):
+            yield _to_event(row)
+
+    def export_records(
+        self, since: datetime | None = None, until: datetime | None = None, *, batch: int = 1000
+    ) -> Iterator[tuple[dict[str, Any], bool]]:
+        """``(record, ok)`` per event in id order, for an export: the event's
+        :meth:`AuditEvent.to_dict`, or for a row edited outside the library its raw stored
+        values under ``"malformed_row"`` (with ``ok`` False) — an auditor needs the export
+        of a damaged trail most, so one bad row must not end it."""
+        for row in self._rows(self._range(since, until), batch):
+            try:
+                yield _to_event(row).to_dict(), True
+            except AuditIntegrityError as exc:
+                raw = raw_row(row)
+                yield {"id": raw.get("id"), "malformed_row": raw, "error": str(exc)}, False
+
+    def _range(self, since: datetime | None, until: datetime | None) -> Any:
+        query = select(*_READ_COLS).order_by(audit_events.c.id)
         if since is not None:
             query = query.where(audit_events.c.ts >= _aware(since, "since"))
         if until is not None:
             query = query.where(audit_events.c.ts < _aware(until, "until"))
-        if user_pseudonym is not None:
-            query = query.where(audit_events.c.user_pseudonym == user_pseudonym)
+        return query
+
+    def _rows(self, query: Any, batch: int) -> Iterator[Any]:
         with read_tx(self._engine) as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-            for row in result:
-                yield _to_event(row)
+            for row in conn.execution_options(stream_results=True, yield_per=batch).execute(query):
+                d = dict(row._mapping)
+                d["ts"] = _read_ts(d["ts"])
+                yield _Row(d)
 
     def stats(self, since: datetime, until: datetime | None = None) -> SecurityStats:
         """Counts by event type and severity for events in ``[since, until)``."""
@@ -347,7 +426,11 @@ class AuditReader:
         )
         with read_tx(self._engine) as conn:
             rows = conn.execute(query).all()
-        by_pair = {(t, s): int(n) for t, s, n in rows}
+        # str(): a row edited to hold bytes must not make the counts unsortable
+        by_pair: dict[tuple[str, str], int] = {}
+        for t, s, n in rows:
+            key = (t if isinstance(t, str) else repr(t), s if isinstance(s, str) else repr(s))
+            by_pair[key] = by_pair.get(key, 0) + int(n)
         by_type: dict[str, int] = {}
         by_sev: dict[str, int] = {}
         for (t, s), n in by_pair.items():

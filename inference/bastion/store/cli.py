@@ -77,7 +77,10 @@ def parse_when(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"invalid date {text!r}: use YYYY-MM-DD, an ISO datetime, or 7d"
         ) from None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+    try:
+        return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is in year 0 in UTC
+        raise argparse.ArgumentTypeError(f"date {text!r} is outside years 1-9999 in UTC") from None
 
 
 def parse_head(text: str) -> tuple[int, str]:
@@ -216,9 +219,15 @@ def _print(obj: Any, out: TextIO | None = None) -> None:
     (out or sys.stdout).write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
+_MISSING_TABLE = re.compile(r"no such table|relation .* does not exist|undefinedtable", re.IGNORECASE)
+
+
 def _guarded(fn: Any) -> Any:
-    """A broken chain exits 3, like a block; every other BastionError is left to
-    :func:`bastion.cli.main`'s one-line ``error:`` message and exit 1."""
+    """A broken chain exits 3, like a block, and so does a store whose tables were dropped;
+    a file that is not a database (or cannot be read) is a one-line error and exit 1, as
+    is every other BastionError (:func:`bastion.cli.main`) — never a traceback."""
+    from sqlalchemy.exc import DatabaseError
+
     from bastion.store.audit import AuditIntegrityError
 
     def run(args: argparse.Namespace) -> int:
@@ -227,6 +236,15 @@ def _guarded(fn: Any) -> Any:
         except AuditIntegrityError as exc:
             print(f"bastion audit: {exc}", file=sys.stderr)
             return exitcodes.BLOCKED
+        except DatabaseError as exc:
+            why = str(exc.orig or exc).splitlines()[0]
+            if _MISSING_TABLE.search(f"{why} {type(exc.orig).__name__}"):
+                print(
+                    f"bastion audit: the store is damaged ({why}): the audit trail is broken", file=sys.stderr
+                )
+                return exitcodes.BLOCKED
+            print(f"bastion audit: error: cannot use the database: {why}", file=sys.stderr)
+            return exitcodes.ERROR
 
     return run
 
@@ -278,16 +296,26 @@ def _erase(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     with _open(args) as store:
         fh = open_private(args.out) if args.out else sys.stdout
-        n = 0
+        n, bad = 0, []
         try:
-            for ev in store.audit.events(args.since, args.until):
-                fh.write(json.dumps(ev.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n")
+            for record, ok in store.audit.export_records(args.since, args.until):
+                fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
                 n += 1
+                if not ok:
+                    bad.append(record["id"])
         finally:
             if fh is not sys.stdout:
                 fh.close()
     if args.out:
         print(f"exported {n} events to {args.out}", file=sys.stderr)
+    if bad:
+        shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+        print(
+            f"bastion audit: {len(bad)} row(s) were edited outside bastion and are exported as stored "
+            f"under malformed_row (ids {shown}); run bastion audit verify",
+            file=sys.stderr,
+        )
+        return exitcodes.BLOCKED
     return 0
 
 

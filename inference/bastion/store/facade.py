@@ -237,6 +237,9 @@ def _open_engine(url: URL, migrate: bool) -> Engine:
                     f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
                     "run `bastion audit init` (or `bastion audit migrate`) with this URL first"
                 )
+    except ConfigError:
+        engine.dispose()
+        raise
     except OperationalError as exc:
         engine.dispose()
         raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
