@@ -18,8 +18,10 @@ erase need the audit key (``$BASTION_AUDIT_HMAC_KEY``, ``$BASTION_AUDIT_HMAC_KEY
 or the home's ``audit.key``): the chain is MAC'd with it.
 
 Exit status: 0 ok; 1 runtime error (no store, no key, unreachable database); 2 usage
-error; 3 the trail is broken (verify, or a purge/seal/erase refused because of it).
-Export files are created 0600.
+error; 3 the trail is broken (verify, a purge/seal/erase refused because of it, a
+dropped audit table, or an export that met rows edited outside bastion: those are
+written as stored, under ``malformed_row``, and the export goes on). Export files are
+created 0600.
 """
 
 from __future__ import annotations
