@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from bastion.errors import ConfigError
@@ -31,26 +32,30 @@ class WorkerPool:
             raise ConfigError("max_workers must be between 1 and 64")
         self._max_workers = int(max_workers)
         self._executor: ThreadPoolExecutor | None = None
+        self._pid = -1
         self._lock = threading.Lock()
 
-    def _pool(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._executor is None:
-                # bounded: concurrent callers queue here instead of oversubscribing the CPU
+    def submit(self, func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """``func(*args, **kwargs)`` submitted to the pool (started here if need be)."""
+        with self._lock:  # submitted under the lock: a close() in between cannot shut it first
+            if self._executor is None or self._pid != os.getpid():
+                # bounded: concurrent callers queue here instead of oversubscribing the CPU.
+                # A forked child (gunicorn --preload) holds a copy of the parent's executor
+                # with no threads behind it: work submitted there would wait forever
                 self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="bastion")
-            return self._executor
+                self._pid = os.getpid()
+            return self._executor.submit(func, *args, **kwargs)
 
     async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``func(*args, **kwargs)`` in the pool, awaited."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), functools.partial(func, *args, **kwargs))
+        return await asyncio.wrap_future(self.submit(functools.partial(func, *args, **kwargs)))
 
     def close(self) -> None:
         """Stop the threads (if they were started); the next :meth:`run` starts new ones."""
         with self._lock:
-            if self._executor is not None:
+            if self._executor is not None and self._pid == os.getpid():
                 self._executor.shutdown(wait=False)
-                self._executor = None
+            self._executor = None
 
 
 class AsyncChecks:

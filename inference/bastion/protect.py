@@ -246,13 +246,12 @@ def protect(
 
         @functools.wraps(call)
         async def aguarded(**kwargs: Any) -> ProtectedResponse:
-            import asyncio
-
-            checked, vault, kwargs, sp = await asyncio.to_thread(steps.before, kwargs)
+            # in the guard's bounded pool (max_workers), like its acheck
+            checked, vault, kwargs, sp = await guard._workers.run(steps.before, kwargs)
             if checked.action is Action.BLOCK:
                 return ProtectedResponse(Action.BLOCK, None, checked, None, None)
             response = await call(**kwargs)
-            return await asyncio.to_thread(steps.after, response, checked, vault, sp)
+            return await guard._workers.run(steps.after, response, checked, vault, sp)
 
         return aguarded
 

@@ -91,8 +91,13 @@ class StreamGuard:
         self._canary_scanned = 0
         self._max_chars = guard.output_policy.max_chars
         self._text = ""
+        # chunks since the last check, joined only when a check is due: appending each
+        # chunk to one str copied the whole answer per chunk (quadratic in the chunk count)
+        self._pending: list[str] = []
+        self._length = 0
         self._released = 0  # offset into the original text released so far
         self._done = False
+        self._closed = False
 
     @property
     def released_chars(self) -> int:
@@ -100,25 +105,30 @@ class StreamGuard:
 
     def feed(self, chunk: str) -> list[StreamEvent]:
         """Add one chunk; returns the events it makes releasable (possibly none)."""
-        if self._done:
-            return []
         if not isinstance(chunk, str):
             raise InputError(f"stream chunks must be str, got {type(chunk).__name__}")
-        if len(self._text) + len(chunk) > self._max_chars:
+        if self._closed:
+            # after close() a caller still feeding has a bug worth hearing about: the text is dropped
+            raise InputError("feed() after close(): the stream has ended and this chunk is not released")
+        if self._done:
+            return []  # blocked or over its cap: the rest of the answer is never released
+        if self._length + len(chunk) > self._max_chars:
             # checked before anything past the cap is released, as check_output would refuse it
             self._done = True
             raise InputError(
                 f"the answer passed {self._max_chars} characters (output policy max_chars); stream stopped"
             )
-        self._text += chunk
+        self._pending.append(chunk)
+        self._length += len(chunk)
         # a model pass per token would cost ~10 ms each: check once enough new text is in
-        if len(self._text) - self._checked < self.check_every:
+        if self._length - self._checked < self.check_every:
             return []
         return self._step(final=False)
 
     def close(self) -> list[StreamEvent]:
         """End of stream: release the rest and report the whole answer's result."""
-        if self._done:
+        already, self._closed = self._closed, True
+        if self._done or already:
             return []
         events = self._step(final=True)
         if self._done:  # blocked on the last step
@@ -147,6 +157,9 @@ class StreamGuard:
         return self._leak_scan is not None and self._leak_scan.feed(self._text, final=final)
 
     def _step(self, *, final: bool) -> list[StreamEvent]:
+        if self._pending:
+            self._text += "".join(self._pending)
+            self._pending.clear()
         text = self._text
         self._checked = len(text)
         limit = len(text) if final else len(text) - self.holdback
@@ -204,16 +217,15 @@ def guard_stream(guard: Guard, chunks: Iterable[str], **options) -> Iterator[Str
 
 async def aguard_stream(guard: Guard, chunks: AsyncIterable[str], **options) -> AsyncIterator[StreamEvent]:
     """Guard an async stream (``async for``); model work runs off the event loop."""
-    import asyncio
-
     sg = StreamGuard(guard, **options)
+    # the guard's own bounded pool (max_workers), as its acheck uses
     async for chunk in chunks:
-        events = await asyncio.to_thread(sg.feed, chunk)
+        events = await guard._workers.run(sg.feed, chunk)
         for e in events:
             yield e
         if any(e.kind == "block" for e in events):
             return
-    for e in await asyncio.to_thread(sg.close):
+    for e in await guard._workers.run(sg.close):
         yield e
 
 

@@ -147,6 +147,7 @@ class _Lane:
         self.pending: deque[_Item] = deque()
         self.wake = asyncio.Event()
         self.tasks: list[asyncio.Task[None]] = []
+        self.running: list[_Item] = []  # the batch a worker is checking now
 
     def take_batch(self, max_batch: int, max_chars: int | None) -> list[_Item]:
         """The oldest text and the queued texts of its policy key that fit with it;
@@ -283,6 +284,7 @@ class MicroBatcher:
                 continue
             if self.on_batch is not None:
                 self.on_batch(len(batch))
+            lane.running = batch
             try:
                 results = await anyio.to_thread.run_sync(
                     partial(
@@ -291,11 +293,19 @@ class MicroBatcher:
                 )
             except Exception as exc:
                 results = [exc] * len(batch)
+            lane.running = []
             _settle(batch, results)
 
-    async def aclose(self) -> None:
+    async def aclose(self, drain_s: float = 30.0) -> None:
+        """Stop taking texts, answer the ones already taken (queued texts still go out in
+        batches, for up to ``drain_s`` seconds), then stop the workers. A text left
+        unchecked gets an error: a request must never wait forever on a closed batcher."""
         self._closed = True
         lanes = (self._small, self._large)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_s
+        while any(lane.pending or lane.running for lane in lanes) and loop.time() < deadline:
+            await asyncio.sleep(0.005)
         for lane in lanes:
             for t in lane.tasks:
                 t.cancel()
@@ -303,10 +313,14 @@ class MicroBatcher:
             for t in lane.tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
-            while lane.pending:
-                item = lane.pending.popleft()
+            left = [*lane.running, *lane.pending]
+            lane.running = []
+            lane.pending.clear()
+            for item in left:
                 if not item.future.done():
-                    item.future.cancel()
+                    item.future.set_exception(
+                        RuntimeError("the checker shut down before this text was checked")
+                    )
 
 
 def _settle(batch: list[_Item], results: Sequence[CheckResult | BaseException]) -> None:

@@ -43,7 +43,7 @@ from bastion.detectors.spans import (
     split_span,
     trim,
 )
-from bastion.detectors.validators import digits_only, iban_ok, luhn_ok, ssn_ok
+from bastion.detectors.validators import digits_only, iban_ok, is_decimal_number, luhn_ok, ssn_ok
 from bastion.errors import ConfigError, ModelLoadError
 from bastion.types import PII, Finding
 
@@ -519,7 +519,7 @@ def plausible(label: str, value: str) -> bool:
     if label == "US_SSN":
         return not numeric or (len(digits) == 9 and ssn_ok(digits))
     if label == "PHONE_NUMBER":
-        return not numeric or 7 <= len(digits) <= 15
+        return not numeric or (7 <= len(digits) <= 15 and not is_decimal_number(value))
     if label == "IP_ADDRESS":
         try:
             ipaddress.ip_address(value.strip("[]"))

@@ -67,6 +67,21 @@ def digits_only(value: str) -> str:
     return "".join(c for c in value if "0" <= c <= "9")
 
 
+# one decimal point and six or more digits after it, no trunk zero before it: coordinates
+# ("51.5073509"), metrics ("1.2109002677"), kernel timestamps ("18586.095074"). No numbering
+# plan writes a phone number as one short group, a dot and a long one
+_DECIMAL_NUMBER = re.compile(r"(?:0|[1-9][0-9]{0,4})\.[0-9]{6,}")
+
+
+def is_decimal_number(value: str) -> bool:
+    """A decimal written with a long fraction, which is never a phone number.
+
+    >>> is_decimal_number("51.5073509"), is_decimal_number("0475.123456"), is_decimal_number("555.1234")
+    (True, False, False)
+    """
+    return _DECIMAL_NUMBER.fullmatch(value) is not None
+
+
 def luhn_ok(value: str) -> bool:
     """Luhn (mod 10) check over the digits of ``value``; separators are ignored.
 
@@ -390,7 +405,7 @@ def es_nif_ok(value: str) -> bool:
     >>> es_nif_ok("12345678Z"), es_nif_ok("X1234567L"), es_nif_ok("12345678A")
     (True, True, False)
     """
-    v = value.replace(" ", "").replace("-", "").upper()
+    v = value.replace(" ", "").replace("-", "").replace(".", "").upper()
     return _stdnum_ok("es.dni", v) or _stdnum_ok("es.nie", v)
 
 
@@ -400,7 +415,7 @@ def it_fiscal_code_ok(value: str) -> bool:
     >>> it_fiscal_code_ok("RCCMNL83S18D969H"), it_fiscal_code_ok("RCCMNL83S18D969A")
     (True, False)
     """
-    return len(value.replace(" ", "")) == 16 and _stdnum_ok("it.codicefiscale", value)
+    return len(value.replace(" ", "")) == 16 and _stdnum_ok("it.codicefiscale", value.upper())
 
 
 def nl_bsn_ok(value: str) -> bool:

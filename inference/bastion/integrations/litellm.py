@@ -143,9 +143,9 @@ class BastionGuardrail(CustomGuardrail):
                 continue
             text = getattr(delta, "content", None) if delta is not None else None
             if isinstance(text, str) and text:
-                delta.content = self._released(await asyncio.to_thread(sg.feed, text))
+                delta.content = self._released(await self.guard._workers.run(sg.feed, text))
             yield chunk
-        tail = self._released(await asyncio.to_thread(sg.close))
+        tail = self._released(await self.guard._workers.run(sg.close))
         if arguments:
             await self._checked("".join(arguments))
         for chunk in held:

@@ -15,13 +15,15 @@ from collections.abc import Iterator, Sequence
 from bastion.detectors.recognizers import Recognizer, Span
 from bastion.types import Finding
 
+# (An apostrophe may sit inside a local part, "o'brien@corp.ie", never first: a quoted
+# "'jane@example.com'" starts after it.)
 # Letters and digits of an address: ASCII plus accented Latin, Greek and Cyrillic
 # ("josé.garcía@correo.es", "иван@почта.рф": internationalised addresses); not CJK, whose
 # text glues an address to the word before it ("邮箱jane@example.com").
 _LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 _L = _LETTERS + "0-9"
 _EMAIL = re.compile(
-    rf"(?<![{_L}._%+\-])[{_L}][{_L}._%+\-]{{0,63}}@"
+    rf"(?<![{_L}._%+\-])[{_L}][{_L}._%+\-']{{0,63}}@"
     rf"(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_L}\-])"
 )
 # "scheme://user:" right before an e-mail match: it is the "PASSWORD@host" of a
@@ -150,8 +152,11 @@ _IPV6 = re.compile(
 _NOT_IP_BEFORE = re.compile(
     r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate"
     r"|\bsection|\bsect?\.|\bchapter|\bch\.|\bclause|\barticle|\bart\.|\bfig(?:ure)?\.?|\btable|\bstep"
-    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§)"
+    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§"
+    r"|\b(?:up|down)grade[ds]?\s{1,3}to|\bbump(?:ed|s)?\s{1,3}to)"
     r"\s{0,3}[:#=]?\s{0,3}$"
+    # package pins: "foo==1.2.3.4", "foo>=1.2.3.4", "foo~=…" (not "@": "ssh root@10.0.0.5")
+    r"|[A-Za-z0-9_\]\-]\s{0,2}(?:===?|[<>!~]=|\^|~>?)\s{0,2}$"
 )
 
 # ... and right after a product token's slash they are versions in user agents and package

@@ -89,6 +89,11 @@ _D = r"[0-9](?<![\w\-.][0-9])"  # one digit, not glued to what precedes it
 _R = r"(?![\w\-]|\.[0-9])"
 
 _NINO = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?![A-Za-z0-9])")
+# Other ways people type them, next to their context word only: lower case ("ab 12 34 56 c"),
+# dashes; the printed DNI "12.345.678-Z", a letter after a space; a lower-case codice fiscale
+_NINO_TYPED = re.compile(
+    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][ \-]?[0-9]{2}[ \-]?[0-9]{2}[ \-]?[0-9]{2}[ \-]?[A-Da-d](?![A-Za-z0-9])"
+)
 _NHS = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{4}" + _R)
 _DE_TAX = re.compile(_D + r"[0-9] ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}" + _R)
 _FR_NIR = re.compile(
@@ -97,6 +102,14 @@ _FR_NIR = re.compile(
 )
 _ES_NIF = re.compile(
     r"[0-9XYZ](?<![\w\-][0-9XYZ])(?:(?<=[0-9])[0-9]{7}|(?<=[XYZ])-?[0-9]{7})-?[A-Z](?![\w\-])"
+)
+_ES_NIF_TYPED = re.compile(
+    r"[0-9XYZxyz](?<![\w\-.][0-9XYZxyz])"
+    r"(?:(?<=[0-9])[0-9](?:[0-9]{6}|\.[0-9]{3}\.[0-9]{3})|(?<=[XYZxyz])[ \-]?[0-9]{7})[ \-]?[A-Za-z](?![\w\-])"
+)
+_IT_CF_TYPED = re.compile(
+    r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z]{5}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPRSTa-ehlmprst]"
+    r"[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-Za-z][0-9LMNPQRSTUVlmnpqrstuv]{3}[A-Za-z](?![A-Za-z0-9])"
 )
 _IT_CF = re.compile(
     r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{5}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]"
@@ -127,6 +140,13 @@ _DRIVER_LICENSE = re.compile(
     r"(?![A-Za-z0-9]|-[0-9])"
     r"|[A-Z](?<![A-Za-z0-9\-][A-Z])[0-9]{3}-[0-9]{4}-[0-9]{4}(?:-[0-9]{1,3})?(?![A-Za-z0-9\-])"
 )
+# Licences outside the US, by their own shapes: the UK's 16 characters (surname, birth date,
+# initials, check digits: "MORGA753116SM9IJ", maybe a 2-digit issue number) and Germany's 11
+# ("B072RRE2I55")
+_DRIVER_LICENSE_INTL = re.compile(
+    r"[A-Z9](?<![A-Za-z0-9][A-Z9])[A-Z9]{4}[0-9][0-5][0-9]{4}[A-Z9]{2}[0-9][A-Z]{2}(?: ?[0-9]{2})?(?![A-Za-z0-9])"
+    r"|(?=[A-Z0-9]{0,10}[A-Z])[A-Z0-9](?<![A-Za-z0-9][A-Z0-9])[0-9]{2}[A-Z0-9]{6}[0-9][A-Z0-9](?![A-Za-z0-9])"
+)
 _MRN = re.compile(
     r"[A-Z0-9](?<![A-Za-z0-9\-][A-Z0-9])"
     r"(?:(?<=[A-Z])[A-Z]{0,2}-?[0-9]{5,10}|(?<=[0-9])[0-9]{4,9})(?![A-Za-z0-9]|-[0-9])"
@@ -136,6 +156,16 @@ _BTC = re.compile(
     r"(?:(?<=[13])[1-9A-HJ-NP-Za-km-z]{24,33}|(?<=[bB])[cC]1[02-9AC-HJ-NP-Zac-hj-np-z]{11,71})(?![A-Za-z0-9])"
 )
 _ETH = re.compile(r"0(?<![A-Za-z0-9]0)[xX][0-9A-Fa-f]{40}(?![A-Za-z0-9])")
+
+
+# "acct ... sv=2022-11-02": an ISO or European date next to an account word is still a date
+_DATE_SHAPE = re.compile(
+    r"(?:[12][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[1-9]|[12][0-9]|3[01])-(?:0[1-9]|1[0-2])-[12][0-9]{3})"
+)
+
+
+def _bank_account_ok(value: str) -> bool:
+    return _DATE_SHAPE.fullmatch(value) is None
 
 
 def _passport_ok(value: str) -> bool:
@@ -153,8 +183,11 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("uk_nhs", "UK_NHS", _NHS, _S_ID_WITH_CONTEXT, _CTX_NHS, nhs_ok, "nhs", True, True, shields_phones=True, needs_digit=True),
     Recognizer("de_tax_id", "DE_TAX_ID", _DE_TAX, _S_ID_WITH_CONTEXT, _CTX_DE_TAX, de_tax_id_ok, "de_tax_id", True, True, shields_phones=True, needs_digit=True),
     Recognizer("fr_nir", "FR_NIR", _FR_NIR, 0.85, _CTX_FR_NIR, fr_nir_ok, "fr_nir", True, shields_phones=True, needs_digit=True),
+    Recognizer("uk_nino_typed", "UK_NINO", _NINO_TYPED, 0.8, _CTX_NINO, nino_ok, "nino", True, True, needs_digit=True),
     Recognizer("es_nif", "ES_NIF", _ES_NIF, 0.85, _CTX_ES, es_nif_ok, "es_nif", True, needs_digit=True),
+    Recognizer("es_nif_typed", "ES_NIF", _ES_NIF_TYPED, 0.85, _CTX_ES, es_nif_ok, "es_nif", True, True, needs_digit=True),
     Recognizer("it_fiscal_code", "IT_FISCAL_CODE", _IT_CF, 0.95, _CTX_IT, it_fiscal_code_ok, "it_fiscal_code", True, needs_digit=True),
+    Recognizer("it_fiscal_code_typed", "IT_FISCAL_CODE", _IT_CF_TYPED, 0.95, _CTX_IT, it_fiscal_code_ok, "it_fiscal_code", True, True, needs_digit=True),
     Recognizer("nl_bsn", "NL_BSN", _NL_BSN, _S_ID_WITH_CONTEXT, _CTX_BSN, nl_bsn_ok, "nl_bsn", True, True, shields_phones=True, needs_digit=True),
     Recognizer("in_aadhaar", "IN_AADHAAR", _AADHAAR, _S_ID_WITH_CONTEXT, _CTX_AADHAAR, aadhaar_ok, "verhoeff", True, True, shields_phones=True, needs_digit=True),
     Recognizer("ca_sin", "CA_SIN", _CA_SIN, _S_ID_WITH_CONTEXT, _CTX_SIN, ca_sin_ok, "luhn", True, True, shields_phones=True, needs_digit=True),
@@ -164,10 +197,11 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("pl_pesel", "PL_PESEL", _PL_PESEL, _S_ID_WITH_CONTEXT, _CTX_PESEL, pl_pesel_ok, "pl_pesel", True, True, shields_phones=True, needs_digit=True),
     Recognizer("cn_ric", "CN_RIC", _CN_RIC, 0.9, _CTX_CN_RIC, cn_ric_ok, "cn_ric", True, shields_phones=True, needs_digit=True),
     Recognizer("us_routing", "US_ROUTING", _ABA, _S_ID_WITH_CONTEXT, _CTX_ROUTING, aba_ok, "aba", True, True, shields_phones=True, needs_digit=True),
-    Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, _bank_account_ok, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
     Recognizer("passport", "PASSPORT", _PASSPORT, 0.85, _CTX_PASSPORT, _passport_ok, None, False, True, shields_phones=True, needs_digit=True),
     Recognizer("us_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("medical_record_number", "MEDICAL_RECORD_NUMBER", _MRN, 0.8, _CTX_MRN, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("btc_address", "CRYPTO_ADDRESS", _BTC, 0.95, _CTX_CRYPTO, btc_address_ok, "btc", True, needs_digit=True),
     Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), needs_digit=True),

@@ -25,7 +25,8 @@ from bastion.types import Finding
 _DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
 
 
-def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] = card_ok) -> Iterator[Span]:
+def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
+    ok = ok or _listed_ok
     for m in _DIGIT_RUN.finditer(text):
         run = m.group()
         if len(run) - run.count(" ") - run.count("-") < 12:
@@ -35,8 +36,17 @@ def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] = car
 
 
 def _unlisted_ok(value: str) -> bool:
-    # 13-19 digits (a 12-digit Luhn pass is too common among order and phone numbers)
-    return 13 <= len(digits_only(value)) <= 19 and card_brand(value) is None and luhn_ok(value)
+    # 13-19 digits (a 12-digit Luhn pass is too common among order and phone numbers), or a
+    # 12-digit Maestro: one random 12-digit id in eighty passes its prefix and Luhn, so it
+    # is a card only next to a card word
+    n = len(digits_only(value))
+    if n == 12:
+        return card_ok(value)
+    return 13 <= n <= 19 and card_brand(value) is None and luhn_ok(value)
+
+
+def _listed_ok(value: str) -> bool:
+    return len(digits_only(value)) >= 13 and card_ok(value)
 
 
 def _unlisted_cards(text: str, taken: Sequence[Finding]) -> Iterator[Span]:

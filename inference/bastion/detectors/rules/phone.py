@@ -20,7 +20,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from bastion.detectors.recognizers import ANY_DIGIT, Recognizer, Span
-from bastion.detectors.validators import date_ok, digits_only
+from bastion.detectors.validators import date_ok, digits_only, is_decimal_number
 from bastion.errors import ConfigError
 from bastion.types import Finding
 
@@ -315,7 +315,7 @@ def _next_group(text: str, pos: int, end: int) -> int:
 
 
 def _is_reading(value: str) -> bool:
-    if _PRESSURE.fullmatch(value) or _DECIMAL.search(value):
+    if _PRESSURE.fullmatch(value) or _DECIMAL.search(value) or is_decimal_number(value):
         return True
     # A lone digit inside a national number ("12 7 6 77 76 30", a league table row; "15-7
     # 15-12", game scores): national formats group digits in twos to fours after the

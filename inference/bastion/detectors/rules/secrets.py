@@ -79,6 +79,15 @@ CLOUD_KEYS: tuple[Recognizer, ...] = (
         0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True,
     ),
     _key("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", ("ccountKey=", "CCOUNTKEY="), group=1),
+    # Service Bus / Event Hubs / IoT Hub connection strings, and a SAS token's signature
+    _key(
+        "azure_shared_access_key", r"(?i:SharedAccessKey)=([A-Za-z0-9+/]{40,88}={0,2})(?![A-Za-z0-9+/=])",
+        ("haredAccessKey=", "HAREDACCESSKEY=", "haredaccesskey="), group=1,
+    ),
+    _key(
+        "azure_sas_signature", r"(?<![A-Za-z0-9])sig=((?:[A-Za-z0-9+/]|%2[BbFf]){30,120}(?:=|%3[Dd]){0,2})(?![A-Za-z0-9%])",
+        ("sig=",), 0.9, group=1, validator=_mixed_secret,
+    ),
     _key(
         "azure_client_secret",
         r"(?<![A-Za-z0-9_~.\-])[A-Za-z0-9_~.\-]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31,34}(?![A-Za-z0-9_~.\-])", ("Q~",), 0.9,
@@ -146,6 +155,33 @@ _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
 _PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token")  # every keyword above contains one
 
 
+# A field named after a secret but holding something about it: "token_count: 1234567",
+# "pass_rate: 0.98", "password_expiry=90"
+_NOT_SECRET_SUFFIX = re.compile(
+    r"(?i)[_\-](?:count|counts|rate|ratio|id|ids|type|kind|len|length|limit|limits|size|min|max|ttl|expiry|"
+    r"expires|expiration|age|usage|used|total|budget|index|idx|num|number|name|label|field|hint|policy|reset|"
+    r"version|file|path|url|uri|endpoint|header|prefix|format|mode|enabled|required|changed|strength|score)"
+    r"[\"']?[ \t]{0,4}(?::=|=>|=|:)"
+)
+# a bare value written as code: a call or subscript ("token = create_access_token(user)",
+# "os.environ[...]"), an attribute chain ("settings.api_key"), or a variable assigned with
+# spaced "=" ("token = user_token"); a .env or YAML value is none of these
+# (used with fullmatch; the look-behinds keep a search linear too, as tests/test_redos.py checks)
+_ATTRIBUTE_CHAIN = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
+_SNAKE_NAME = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")
+_NUMBER = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
+
+
+def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
+    value = text[s:e]
+    if text[e : e + 1] in ("(", "["):
+        return True
+    if _ATTRIBUTE_CHAIN.fullmatch(value):
+        return True
+    spaced_assign = re.search(r"[ \t]=[ \t]", text[m.start() : s]) is not None
+    return spaced_assign and _SNAKE_NAME.fullmatch(value) is not None
+
+
 def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
     low = text.lower()
     if not any(k in low for k in _PASSWORD_HINTS):
@@ -155,6 +191,12 @@ def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
         group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
         s, e = m.span(group)
         resume = m.end()
+        if _NOT_SECRET_SUFFIX.search(text, m.start(), s):
+            return [], resume
+        if group == 3 and _code_value(text, m, s, e):
+            return [], resume
+        if group == 3 and _NUMBER.fullmatch(text, s, e) and "_" in text[m.start() : s].strip("_"):
+            return [], resume  # "token_id=98765432": a field's number; "password=12345678" stays
         if group == 3:
             # In a query string the value stops at the next "&name=", and the scan
             # resumes there: "&token=..." is the next assignment, not this value.

@@ -1,0 +1,99 @@
+"""Identifiers as people type them and numbers that only look like one (QA round s30):
+every row failed on the old rules: typed forms were missed, look-alikes were redacted or
+blocked."""
+
+from __future__ import annotations
+
+import pytest
+from bastion import Guard
+from bastion.detectors.pii_regex import RegexPIIDetector
+from bastion.types import Action
+
+SAS_KEY = "Xy9f3kQ2Lm8Pz1Rt6Vb4Nc7Hd0Js5Wq2Ea8Uo3Ig1K="
+
+
+@pytest.fixture(scope="module")
+def guard() -> Guard:
+    return Guard([RegexPIIDetector()])
+
+
+FOUND = [
+    # lower case and dashes, next to the context word (the validators already upper-case)
+    ("NI number: ab 12 34 56 c", "UK_NINO", "ab 12 34 56 c"),
+    ("NI number: AB-12-34-56-C", "UK_NINO", "AB-12-34-56-C"),
+    ("codice fiscale: rssmra85t10a562s", "IT_FISCAL_CODE", "rssmra85t10a562s"),
+    ("DNI 12345678z", "ES_NIF", "12345678z"),
+    ("DNI: 12.345.678-Z", "ES_NIF", "12.345.678-Z"),  # the printed DNI
+    ("DNI 12345678 Z", "ES_NIF", "12345678 Z"),
+    ("NIE X 1234567 L", "ES_NIF", "X 1234567 L"),
+    # licences outside the US, by their own shapes
+    ("driving licence number MORGA753116SM9IJ", "DRIVER_LICENSE", "MORGA753116SM9IJ"),
+    ("Führerschein: B072RRE2I55", "DRIVER_LICENSE", "B072RRE2I55"),
+    # Azure Service Bus / Event Hubs connection strings, and a SAS signature
+    (
+        "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + SAS_KEY,
+        "API_KEY",
+        SAS_KEY,
+    ),
+    ("https://a.blob.core.windows.net/c?sv=2022-11-02&sp=r&sig=Zx9%2Bk3Lm8Pz1Rt6Vb4Nc7Hd0Js5Wq2Ea8Uo3Ig1K%3D",
+     "API_KEY", "Zx9%2Bk3Lm8Pz1Rt6Vb4Nc7Hd0Js5Wq2Ea8Uo3Ig1K%3D"),
+    ("(email: o'brien@corp-mail.ie)", "EMAIL_ADDRESS", "o'brien@corp-mail.ie"),  # not "o'" left behind
+    ("'jane@example.com'", "EMAIL_ADDRESS", "jane@example.com"),
+    ("card 666010668190", "CREDIT_CARD", "666010668190"),  # a 12-digit Maestro, with the word
+    ("mysql://aroy:Admin@123@10.174.158.100:3306/app", "IP_ADDRESS", "10.174.158.100"),
+    ("ssh root@10.0.0.5", "IP_ADDRESS", "10.0.0.5"),
+    ("password=12345678", "PASSWORD", "12345678"),
+    ("DB_PASSWORD=super_secret_pw", "PASSWORD", "super_secret_pw"),
+    ("tel 0475.123456", "PHONE_NUMBER", "0475.123456"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "label", "value"), FOUND)
+def test_typed_forms_are_found_whole(guard, text, label, value):
+    hits = [(f.label, text[f.start : f.end]) for f in guard.check(text).pii]
+    assert (label, value) in hits, hits
+
+
+NOT_FOUND = [
+    # without the context word a lower-case form stays unread (too many look-alikes)
+    ("ab 12 34 56 c", None),
+    ("rssmra85t10a562s", None),
+    ("12.345.678-Z", None),
+    # metrics and generated code are not passwords
+    ("token_count: 1234567", "PASSWORD"),
+    ("pass_rate: 0.987654", "PASSWORD"),
+    ("token_id=98765432", "PASSWORD"),
+    ("password_expiry=90", "PASSWORD"),
+    ("token = create_access_token(user.id)", "PASSWORD"),
+    ("api_key = load_api_key()", "PASSWORD"),
+    ("api_key = settings.api_key", "PASSWORD"),
+    ("password = os.environ['DB_PASSWORD']", "PASSWORD"),
+    ("token = user_token", "PASSWORD"),
+    # decimals with long fractions are not phone numbers
+    ("Location: 51.5073509, -0.1277583", "PHONE_NUMBER"),
+    ("val_loss: 1.2109002677", "PHONE_NUMBER"),
+    ("[18586.095074] usb 1-1: new device", "PHONE_NUMBER"),
+    # a 12-digit Luhn pass with a Maestro prefix, no card word: an id
+    ("ref 666010668190;", "CREDIT_CARD"),
+    # versions, not hosts; a date, not an account
+    ("pip install foo==1.2.3.4", "IP_ADDRESS"),
+    ("requires bar>=10.0.0.1", "IP_ADDRESS"),
+    ("Upgrade to 1.2.3.4", "IP_ADDRESS"),
+    ("acct sv=2022-11-02", "BANK_ACCOUNT"),
+]
+
+
+@pytest.mark.parametrize(("text", "label"), NOT_FOUND)
+def test_look_alikes_are_not_found(guard, text, label):
+    hits = [(f.label, text[f.start : f.end]) for f in guard.check(text).pii]
+    assert [h for h in hits if label is None or h[0] == label] == [], hits
+
+
+def test_an_azure_connection_string_in_an_answer_is_blocked(guard):
+    text = "Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=" + SAS_KEY
+    assert guard.check_output(text).action is Action.BLOCK
+
+
+@pytest.mark.parametrize("text", ["token_count: 1234567", "pass_rate: 0.987654", "x = make_token()"])
+def test_metrics_and_code_in_an_answer_are_not_blocked(guard, text):
+    assert guard.check_output(text).action is Action.ALLOW
