@@ -264,6 +264,9 @@ def test_vault_avoid_keeps_one_value_restorable_from_all_its_tokens():
         ("+1 415-555-1234", "PHONE_NUMBER", "** ********1234"),
         ("078-05-1120", "US_SSN", "*******1120"),
         ("1234567", "PHONE_NUMBER", "****567"),  # never more than half
+        # counted in letters and digits: spaces once left a spaced IBAN 3 digits ("***4 32")
+        ("GB82 WEST 1234 5698 7654 32", "IBAN_CODE", "**** **** **** **** **54 32"),
+        ("555-1234", "PHONE_NUMBER", "*****234"),
     ],
 )
 def test_mask_default_keeps_nothing_of_names_and_last_4_of_numbers(value, label, expected):

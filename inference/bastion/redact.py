@@ -60,10 +60,13 @@ MASK_KEEP_LAST: dict[str, int] = {
 
 @dataclass(frozen=True)
 class Mask:
-    """Mask a value with ``char``; ``keep`` last characters stay (default: per label).
+    """Mask a value with ``char``; its last ``keep`` letters or digits stay (default: per
+    label), counted past spaces and separators, so a spaced IBAN keeps four digits too.
 
     >>> Mask()("Jane Doe", "PERSON"), Mask()("4111 1111 1111 1111", "CREDIT_CARD")
     ('**** ***', '**** **** **** 1111')
+    >>> Mask()("GB82 WEST 1234 5698 7654 32", "IBAN_CODE")
+    '**** **** **** **** **54 32'
     >>> Mask(keep=2, char="#")("555-1234", "PHONE_NUMBER")
     '######34'
     """
@@ -89,9 +92,14 @@ class Mask:
         return MASK_KEEP_LAST.get(label, 0) if self.keep is None else self.keep
 
     def __call__(self, value: str, label: str) -> str:
-        keep = max(0, min(self.keep_for(label), len(value) // 2))
-        head = "".join(self.char if not c.isspace() else c for c in value[: len(value) - keep])
-        return head + value[len(value) - keep :]
+        # at most half the value's letters and digits stay visible
+        keep = max(0, min(self.keep_for(label), sum(c.isalnum() for c in value) // 2))
+        cut = len(value)
+        while keep and cut:
+            cut -= 1
+            keep -= value[cut].isalnum()
+        head = "".join(self.char if not c.isspace() else c for c in value[:cut])
+        return head + value[cut:]
 
 
 @dataclass(frozen=True)

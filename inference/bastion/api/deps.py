@@ -237,6 +237,16 @@ class ServingState:
     guard: Guard | None = None
     error: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # called with the error when the Guard fails to load: the CLI stops the server (exit 1);
+    # an embedded app keeps answering 503 with /readyz "failed"
+    on_load_failure: Callable[[str], None] | None = None
+
+    def load_failed(self, error: str) -> None:
+        self.error = error
+        log.error("the guard failed to load: %s", error)
+        self.audit.event("guard_load_failed", error=error)
+        if self.on_load_failure is not None:
+            self.on_load_failure(error)
 
     @property
     def key_store(self) -> Any:
@@ -300,8 +310,7 @@ class AppState(ServingState):
         try:
             g = await anyio.to_thread.run_sync(self.guard_factory, abandon_on_cancel=True)
         except Exception as exc:
-            self.error = public_message(f"{type(exc).__name__}: {exc}")
-            self.audit.event("guard_load_failed", error=self.error)
+            self.load_failed(public_message(f"{type(exc).__name__}: {exc}"))
             return
         await self._serve(g)
         self.audit.event(

@@ -54,10 +54,9 @@ def ui_default(host: str) -> bool:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
 
     from bastion.api.app import create_app
-    from bastion.api.serving import uvicorn_config
+    from bastion.api.serving import run_until_loaded_or_failed, uvicorn_config
     from bastion.api.settings import Settings
     from bastion.api.ui import set_enabled as set_ui_enabled
     from bastion.config import GuardSpec
@@ -89,8 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     config = uvicorn_config(
         app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
-    uvicorn.Server(config).run()
-    return 0
+    return run_until_loaded_or_failed(app, config, "serve")
 
 
 def add_parser(subparsers: Any) -> None:

@@ -91,3 +91,27 @@ def uvicorn_config(app: Any, settings: Settings, **kwargs: Any) -> uvicorn.Confi
     if not any(isinstance(f, ScrubQueryFilter) for f in access.filters):
         access.addFilter(ScrubQueryFilter())
     return cfg
+
+
+def run_until_loaded_or_failed(app: Any, config: uvicorn.Config, command: str) -> int:
+    """Run the server; exit status 1 (with the error on stderr) if its Guard fails to load.
+
+    The Guard loads in the background so ``/readyz`` can say "starting"; a config typo or a
+    model that cannot load would otherwise leave a server up that answers 503 forever, which
+    a supervisor or a health check only ever reads as "not ready yet".
+    """
+    import sys
+
+    server = uvicorn.Server(config)
+    failed: list[str] = []
+
+    def on_failure(error: str) -> None:
+        failed.append(error)
+        server.should_exit = True
+
+    app.state.bastion.on_load_failure = on_failure
+    server.run()
+    if failed:
+        print(f"bastion {command}: error: the guard failed to load: {failed[0]}", file=sys.stderr)
+        return 1
+    return 0

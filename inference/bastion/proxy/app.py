@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bastion.api.audit_log import AuditLogger, Checked, record_checks
 from bastion.api.body import BodyError, read_body, reject_constant
-from bastion.api.deps import BearerAuth, ServingState, authorize, serving_app
+from bastion.api.deps import BearerAuth, ServingState, authorize, public_message, serving_app
 from bastion.api.edge import install_edge
 from bastion.api.metrics import CONTENT_TYPE_LATEST, Metrics
 from bastion.api.settings import Settings
@@ -152,8 +152,7 @@ class ProxyState(ServingState):
         try:
             self.guard = await anyio.to_thread.run_sync(self.guard_factory, abandon_on_cancel=True)
         except Exception as exc:
-            self.error = f"{type(exc).__name__}"
-            self.audit.event("guard_load_failed", error=self.error)
+            self.load_failed(public_message(f"{type(exc).__name__}: {exc}"))
             return
         self.audit.event(
             "ready", degraded=self.guard.degraded, model_versions=dict(self.guard.model_versions)

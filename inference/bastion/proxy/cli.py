@@ -12,6 +12,7 @@ import argparse
 import functools
 import logging
 import os
+import sys
 from typing import Any
 
 from bastion.api.settings import Settings
@@ -21,9 +22,8 @@ log = logging.getLogger("bastion.proxy")
 
 
 def _run(args: argparse.Namespace) -> int:
-    import uvicorn
 
-    from bastion.api.serving import uvicorn_config
+    from bastion.api.serving import run_until_loaded_or_failed, uvicorn_config
     from bastion.config import GuardSpec
     from bastion.guard import Guard
     from bastion.proxy.app import ProxyConfig, create_proxy_app
@@ -40,15 +40,20 @@ def _run(args: argparse.Namespace) -> int:
         check_every=args.check_every,
         canary=args.canary,
     )
-    settings = Settings.from_cli(args, db_url=args.db, store_url=args.store_url)
+    from bastion.api.server import store_flags
+
+    # one database for keys and the audit trail, as bastion serve: --store-url is its alias
+    db_url, audit_store, notice = store_flags(args)
+    settings = Settings.from_cli(args, db_url=db_url, audit_store=audit_store)
+    if notice:
+        print(notice.replace("bastion serve:", "bastion proxy:"), file=sys.stderr)
     factory = functools.partial(Guard.from_spec, GuardSpec(config=args.config or None))
 
     app = create_proxy_app(config, settings=settings, guard_factory=factory)
     cfg = uvicorn_config(
         app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )
-    uvicorn.Server(cfg).run()
-    return 0
+    return run_until_loaded_or_failed(app, cfg, "proxy")
 
 
 def _positive(value: str) -> int:
@@ -61,7 +66,7 @@ def _positive(value: str) -> int:
 def add_parser(subparsers: Any) -> None:
     """Register ``bastion proxy``."""
     p = subparsers.add_parser(
-        "proxy", help="OpenAI-compatible guard proxy in front of an LLM API (needs the 'api' extra and httpx)"
+        "proxy", help="OpenAI-compatible guard proxy in front of an LLM API (needs the 'proxy' extra)"
     )
     p.add_argument(
         "--upstream", required=True, help="upstream OpenAI base URL, e.g. https://api.openai.com/v1"
@@ -95,7 +100,17 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--canary", action="store_true", help="plant a fresh canary in each request's system prompt"
     )
-    p.add_argument("--db", help="API-key database URL (default: $BASTION_DB_URL or a SQLite file)")
+    p.add_argument(
+        "--db",
+        help="database URL for API keys and, with --audit-store, the audit trail "
+        "(default: $BASTION_DB_URL, else $BASTION_HOME/bastion.db)",
+    )
+    p.add_argument(
+        "--audit-store",
+        action="store_true",
+        help="record every checked request in the database's hash-chained audit trail (needs the "
+        "store extra and an audit key; env BASTION_AUDIT_STORE=1)",
+    )
     p.add_argument("--no-auth", action="store_true", help="no bastion API keys (local development only)")
     p.add_argument(
         "--rate-limit", help="per-key limit such as '600/minute', or 'none' (env BASTION_RATE_LIMIT)"
@@ -108,9 +123,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--threads", type=int, help="guard worker threads (default 1)")
     p.add_argument("--max-text-chars", type=int, help="longest message accepted (default 100000)")
     p.add_argument("--max-body-bytes", type=int, help="largest request body accepted (default 1 MiB)")
-    p.add_argument(
-        "--store-url", help="privacy store database URL for the audit trail (env BASTION_STORE_URL)"
-    )
+    p.add_argument("--store-url", metavar="URL", help="deprecated: the same as --db URL --audit-store")
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)
     p.set_defaults(func=_run)
