@@ -418,3 +418,11 @@ def test_summary_text_explains_and_never_quotes_redacted_values():
     text = summary_text(_result(), explain=True)
     assert "    why: validator=email  n=3" in text
     assert NAME not in text and EMAIL not in text
+
+
+def test_summary_text_explains_the_injection_verdict_by_its_window():
+    # --explain once said why for each PII finding and nothing about the injection verdict
+    text = summary_text(RESULTS["injection"], explain=True)
+    injection_line = text.splitlines().index("injection: INJECTION (score 0.970, threshold 0.500)")
+    assert text.splitlines()[injection_line + 1].startswith("    why: ")
+    assert "why" not in summary_text(RESULTS["injection"], explain=False)

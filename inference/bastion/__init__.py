@@ -9,7 +9,7 @@ True
 """
 
 from bastion.detectors import Detector, build_detector
-from bastion.errors import BastionError, ConfigError, InputError, ModelLoadError
+from bastion.errors import BastionError, BlockedError, ConfigError, InputError, ModelLoadError
 from bastion.guard import Guard
 from bastion.policy import Policy
 from bastion.redact import Vault, restore
@@ -32,6 +32,7 @@ def __getattr__(name: str) -> str:
 __all__ = [
     "Action",
     "BastionError",
+    "BlockedError",
     "CheckResult",
     "ConfigError",
     "Detector",

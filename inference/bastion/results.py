@@ -173,6 +173,11 @@ def summary_text(result: CheckResult, *, explain: bool = False) -> str:
         verdict = "INJECTION" if result.is_injection else "no injection"
         cut = "" if result.injection_threshold is None else f", threshold {result.injection_threshold:.3f}"
         lines.append(f"injection: {verdict} (score {result.injection_score:.3f}{cut})")
+        if explain:
+            # the window that scored highest: which part of a long text the verdict rests on
+            for f in result.findings:
+                if f.category == INJECTION:
+                    lines.append(f"    why: {explanation_line(f)}")
     pii = result.pii
     lines.append(f"pii: {len(pii)} finding{'s' if len(pii) != 1 else ''}")
     for f in pii:
