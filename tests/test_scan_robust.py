@@ -349,3 +349,34 @@ def test_jsonl_booleans_are_written_as_json_spells_them_in_csv(tmp_path):
     out = tmp_path / "out.csv"
     _, rows, _ = check_invariant(scan(inp, out, guard_spec=SPEC), out)
     assert [(r["flag"], r["n"]) for r in rows] == [("true", "1.5"), ("false", "2")]
+
+
+@pytest.mark.parametrize(
+    ("name", "delimiter", "sep"), [("in.csv", ";", ";"), ("in.tsv", None, "\t"), ("in.csv", "|", "|")]
+)
+def test_csv_with_another_delimiter_is_read_and_written_with_it(tmp_path, name, delimiter, sep):
+    # a European spreadsheet's ';' CSV once read as one column: "column 'text' not in"
+    inp = tmp_path / name
+    inp.write_text(f'id{sep}text\n1{sep}mail x@y.org\n2{sep}"a{sep}b"\n')
+    s = scan(inp, None, guard_spec=SPEC, delimiter=delimiter)
+    out = Path(s.output)
+    assert out.suffix == Path(name).suffix
+    lines = out.read_text().splitlines()
+    assert lines[0].split(sep)[:3] == ["id", "text", "bastion_action"]
+    assert lines[1].split(sep)[2] == "redact" and f'"a{sep}b"' in lines[2]
+    assert s.errors == 0 and s.rows == 2
+
+
+def test_a_semicolon_csv_read_with_commas_says_which_delimiter_to_pass(tmp_path):
+    inp = tmp_path / "in.csv"
+    inp.write_text("id;text\n1;hi\n")
+    with pytest.raises(ConfigError, match="--delimiter ';'"):
+        scan(inp, tmp_path / "o.csv", guard_spec=SPEC)
+
+
+@pytest.mark.parametrize("delimiter", ["", ";;", '"', "a", "\n"])
+def test_a_delimiter_that_cannot_separate_fields_is_refused(tmp_path, delimiter):
+    inp = tmp_path / "in.csv"
+    inp.write_text("text\nhi\n")
+    with pytest.raises(ConfigError, match="delimiter"):
+        scan(inp, tmp_path / "o.csv", guard_spec=SPEC, delimiter=delimiter)

@@ -57,7 +57,14 @@ from bastion.types import Action
 
 FORMATS = ("csv", "jsonl", "parquet")
 DEFAULT_PREFIX = "bastion_"
-_EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _PROGRESS_VERSION = 1
 
 
@@ -168,6 +175,8 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 def default_output(input_path: str | os.PathLike[str], fmt: str) -> Path:
     p = Path(input_path)
     ext = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}[fmt]
+    if fmt == "csv" and p.suffix.lower() == ".tsv":
+        ext = ".tsv"  # written with the input's tabs
     return p.with_name(f"{p.stem}.scanned{ext}")
 
 
@@ -389,6 +398,7 @@ def scan(
     id_column: str | None = None,
     prefix: str = DEFAULT_PREFIX,
     resume: bool = False,
+    delimiter: str | None = None,
 ) -> ScanSummary:
     """Score every record of a file; see the module docstring.
 
@@ -396,8 +406,16 @@ def scan(
     input's). ``guard_spec`` names the Guard (a :class:`bastion.config.GuardSpec` string;
     every worker process builds its own when ``workers > 1``). ``resume`` continues an
     interrupted run with the same input and options from its last complete batch.
+    ``delimiter``: the CSV field separator, of the input and a CSV output (default: tab
+    for a ``.tsv`` input, else a comma).
     """
     src = Path(input_path)
+    if delimiter is None:
+        delimiter = "\t" if src.suffix.lower() == ".tsv" else ","
+    if len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
+        raise ConfigError(
+            f"the delimiter must be one character, not a quote, letter, digit or newline: {delimiter!r}"
+        )
     if not src.is_file():
         raise ConfigError(f"input file not found: {src}")
     in_fmt = input_format or detect_format(src)
@@ -428,7 +446,7 @@ def scan(
         # CSV and Parquet need every column up front; JSONL keys may first appear anywhere
         source.columns, source.types = jsonl_columns(src)
         source.columns = [c for c in source.columns if c not in reserved]
-    rows = read_rows(src, in_fmt, column, reserved, source, batch_size)
+    rows = read_rows(src, in_fmt, column, reserved, source, batch_size, delimiter)
     try:
         first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
     except ValueError as exc:  # pyarrow's ArrowInvalid too: a CSV read as Parquet, say
@@ -450,6 +468,7 @@ def scan(
             "id_column": id_column,
             "redact": redact,
             "prefix": prefix,
+            "delimiter": delimiter,
             "guard": guard_spec,
         }
         run = _Run(out, out_fmt, fingerprint, resume)
@@ -462,7 +481,7 @@ def scan(
         encoder: Any = None
         layout: ParquetLayout | None = None
         if out_fmt == "csv":
-            encoder = CsvEncoder(fields)
+            encoder = CsvEncoder(fields, delimiter)
             if not run.resumed:
                 run.write_out(encoder.header())
         elif out_fmt == "parquet":
@@ -660,6 +679,7 @@ def _run(args: argparse.Namespace) -> int:
             id_column=args.id_column,
             prefix=args.prefix,
             resume=args.resume,
+            delimiter=args.delimiter,
         )
     except ConfigError as exc:
         print(f"bastion scan: {exc}", file=sys.stderr)
@@ -678,6 +698,10 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _delimiter(text: str) -> str:
+    return {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(text.lower(), text)
+
+
 def add_parser(subparsers: Any) -> None:
     """Register ``bastion scan``."""
     p = subparsers.add_parser(
@@ -689,8 +713,13 @@ def add_parser(subparsers: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", help="the file to scan (.csv, .jsonl/.ndjson, .parquet/.pq)")
+    p.add_argument("input", help="the file to scan (.csv/.tsv, .jsonl/.ndjson, .parquet/.pq)")
     p.add_argument("--column", default="text", help="the column holding the text to score (default: text)")
+    p.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="CSV field separator, for the input and a CSV output: ';', '|', 'tab' (default: tab for .tsv, else ',')",
+    )
     p.add_argument(
         "--output",
         "-o",

@@ -100,12 +100,14 @@ class _Lines:
         return item[1]
 
 
-def _csv_records(fh: IO[bytes], source: Source) -> Iterator[tuple[int, list[str] | None, str, str | None]]:
+def _csv_records(
+    fh: IO[bytes], source: Source, delimiter: str = ","
+) -> Iterator[tuple[int, list[str] | None, str, str | None]]:
     """(first line, fields or None, raw text, error) per record, header included."""
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
     lines = _Lines(fh, source)
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(lines, strict=True, delimiter=delimiter)
     width: int | None = None
     while True:
         lines.taken = []
@@ -120,7 +122,9 @@ def _csv_records(fh: IO[bytes], source: Source) -> Iterator[tuple[int, list[str]
                 return
             # the record's first line is the bad one; re-read from the line after it
             lines.pending.extendleft(reversed(taken[1:]))
-            reader = csv.reader(lines, strict=True)  # a fresh parser: no quote state left
+            reader = csv.reader(
+                lines, strict=True, delimiter=delimiter
+            )  # a fresh parser: no quote state left
             yield taken[0][0], None, taken[0][1], f"malformed CSV (unbalanced quote?): {exc}"
             continue
         if not fields and len(taken) == 1 and not taken[0][1].strip("\r\n"):
@@ -165,8 +169,10 @@ def unique_names(names: list[str]) -> list[str]:
     return out
 
 
-def _csv_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source) -> Iterator[Row]:
-    records = _csv_records(fh, source)
+def _csv_rows(
+    fh: IO[bytes], column: str, reserved: list[str], source: Source, delimiter: str = ","
+) -> Iterator[Row]:
+    records = _csv_records(fh, source, delimiter)
     first = next(records, None)
     if first is None:
         raise ConfigError("the CSV file is empty (no header line)")
@@ -174,7 +180,13 @@ def _csv_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source) -
         raise ConfigError(f"cannot parse the CSV header: {first[3]}")
     header = first[1]
     if column not in header:
-        raise ConfigError(f"column {column!r} not in the input (columns: {', '.join(header)})")
+        hint = ""
+        if len(header) == 1:
+            # one column holding the separators: a ';' (European spreadsheets) or tab file
+            seen = [d for d in (";", "\t", "|", ",") if d != delimiter and d in header[0]]
+            if seen:
+                hint = f"; the header holds {seen[0]!r}: pass --delimiter {seen[0]!r}"
+        raise ConfigError(f"column {column!r} not in the input (columns: {', '.join(header)}){hint}")
     names = unique_names(header)
     clash = [n for n in names if n in reserved]
     if clash:
@@ -310,7 +322,13 @@ def _parquet_rows(
 
 
 def read_rows(
-    path: Path, fmt: str, column: str, reserved: list[str], source: Source, batch_size: int
+    path: Path,
+    fmt: str,
+    column: str,
+    reserved: list[str],
+    source: Source,
+    batch_size: int,
+    delimiter: str = ",",
 ) -> Iterator[Row]:
     """Every record of ``path`` as a :class:`Row` (the header/schema is checked on the first
     ``next``: a missing column raises :class:`ConfigError` before any row is scored)."""
@@ -319,7 +337,7 @@ def read_rows(
         return
     with open(path, "rb") as fh:
         if fmt == "csv":
-            yield from _csv_rows(fh, column, reserved, source)
+            yield from _csv_rows(fh, column, reserved, source, delimiter)
         else:
             yield from _jsonl_rows(fh, column, reserved, source)
 
@@ -397,10 +415,10 @@ def _text_cell(v: Any) -> str | None:
 class CsvEncoder:
     """Encodes rows as CSV lines under a fixed header."""
 
-    def __init__(self, fields: list[str]) -> None:
+    def __init__(self, fields: list[str], delimiter: str = ",") -> None:
         self.fields = fields
         self._buf = io.StringIO()
-        self._w = csv.writer(self._buf)
+        self._w = csv.writer(self._buf, delimiter=delimiter)
 
     def header(self) -> bytes:
         return self._encode([_csv_cell(f) for f in self.fields])
