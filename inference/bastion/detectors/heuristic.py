@@ -44,6 +44,7 @@ from types import MappingProxyType
 
 from bastion.detectors.payloads import B64_RUN as _B64_RUN
 from bastion.detectors.payloads import HEX_RUN as _HEX_RUN
+from bastion.detectors.payloads import MAX_NESTING
 from bastion.detectors.payloads import decode_b64 as _decode_b64
 from bastion.detectors.payloads import decode_hex as _decode_hex
 from bastion.errors import InputError
@@ -676,9 +677,11 @@ class HeuristicInjectionDetector:
 
     def analyse(self, text: str) -> HeuristicVerdict:
         """Score one (normalised) text; ``score == 0`` means no signal at all."""
-        return self._analyse(text, decode=True)
+        return self._analyse(text, layers=MAX_NESTING)
 
-    def _analyse(self, text: str, *, decode: bool) -> HeuristicVerdict:
+    def _analyse(self, text: str, *, layers: int) -> HeuristicVerdict:
+        # ``layers``: how many more levels of encoding to decode (base64 of base64 ...), as
+        # the classifier's view does
         family_best: dict[str, float] = {}
         best = (0.0, 0, len(text))
 
@@ -719,9 +722,9 @@ class HeuristicInjectionDetector:
         if soup is not None:
             hit("adversarial_suffix", 0.6, *soup)
 
-        if decode and self.max_payloads:
+        if layers > 0 and self.max_payloads:
             for s, e, decoded in self._payloads(text):
-                inner = self._analyse(decoded, decode=False)
+                inner = self._analyse(decoded, layers=layers - 1)
                 if inner.score > 0.0:
                     hit("encoded", inner.score, s, e)
 
