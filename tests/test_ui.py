@@ -278,7 +278,49 @@ def test_svg_escapes_names():
     assert "<title>t &lt;x&gt;</title>" in svg
 
 
+def test_svg_of_a_label_with_control_characters_still_parses():
+    # the store takes any label text; a \x01 in one once made the whole chart invalid XML
+    import xml.etree.ElementTree as ET
+
+    svg = ui.svg_bars([("EVIL\x01\x1b[31m", 2), ("OK", 1)], "t\x00")
+    ET.fromstring(svg)
+    assert "\ufffd" in svg
+
+
 def test_svg_empty_states():
     assert "no data" in ui.svg_bars([], "t")
     assert "no checks" in ui.svg_series([{"start": "x", "checks": 0, "blocks": 0}], 60)
     assert "no scored" in ui.svg_histogram([{"from": 0.0, "to": 0.1, "count": 0}], 0)
+
+
+def _damaged_store(tmp_path, sql: str):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    clock = [NOW - timedelta(minutes=30)]
+    store = store_mod.PrivacyStore(url, audit_key=b"a" * 32, clock=lambda: clock[0])
+    for _ in range(6):
+        store.audit.append("pii", severity="low", labels=["EMAIL_ADDRESS"], action="redact")
+    store.close()
+    con = sqlite3.connect(tmp_path / "d.db")
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute(sql)
+    con.commit()
+    con.close()
+    return store_mod.PrivacyStore(url, audit_key=b"a" * 32)
+
+
+@pytest.mark.parametrize(
+    ("sql", "checks", "malformed"),
+    [
+        ("UPDATE audit_events SET labels = 'not json' WHERE id = 3", 5, 1),
+        ("DROP TABLE audit_events", 0, 0),
+    ],
+    ids=["edited-row", "dropped-table"],
+)
+def test_dashboard_of_a_damaged_trail_shows_it_broken_instead_of_failing(tmp_path, sql, checks, malformed):
+    # one edited row in the period once made the dashboard a bare HTTP 500
+    store = _damaged_store(tmp_path, sql)
+    d = ui.dashboard_data(store, NOW - timedelta(hours=1), NOW)
+    assert d["verify"]["ok"] is False and d["checks"] == checks and d["malformed_rows"] == malformed

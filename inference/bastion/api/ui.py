@@ -140,6 +140,7 @@ class _Tally:
     checks: int = 0
     events: int = 0
     truncated: bool = False
+    malformed: int = 0  # rows edited outside bastion: counted, not read
     by_action: Counter[str] = field(default_factory=Counter)
     by_check_severity: Counter[str] = field(default_factory=Counter)
     label_checks: Counter[str] = field(default_factory=Counter)
@@ -182,17 +183,35 @@ def dashboard_data(
     totals are the ones ``bastion audit stats`` prints; the rest comes from one walk over
     the period's events (at most ``max_events``; ``truncated`` says when it stopped).
     """
-    stats = store.stats(since, until)
+    from sqlalchemy.exc import DatabaseError
+
+    from bastion.store.audit import AuditIntegrityError, SecurityStats
+
     tally = _Tally(since, until, bucket_seconds(until - since))
-    for ev in store.audit.events(since, until):
-        if tally.events >= max_events:
-            tally.truncated = True
-            break
-        tally.add(ev)
+    damaged: str | None = None
+    try:
+        stats = store.stats(since, until)
+        # a damaged trail is when the board is needed most: an edited row is counted, not fatal
+        for ev in store.audit.walk(since, until):
+            if tally.events >= max_events:
+                tally.truncated = True
+                break
+            if isinstance(ev, AuditIntegrityError):
+                tally.events += 1
+                tally.malformed += 1
+                continue
+            tally.add(ev)
+    except DatabaseError as exc:  # a dropped table, a file that is no longer a database
+        damaged = str(exc.orig or exc).splitlines()[0]
+        stats = SecurityStats(since, until, 0)
     try:
         verify: dict[str, Any] = store.verify().to_dict()
     except BastionError as exc:  # no audit key on this server: the chain cannot be checked
         verify = {"ok": None, "reason": f"not checked: {exc}"}
+    except DatabaseError:
+        verify = {"ok": False, "reason": f"the store is damaged: {damaged or 'unreadable'}"}
+    if damaged is not None and verify.get("ok") is not False:
+        verify = {"ok": False, "reason": f"the store is damaged: {damaged}"}
     n_buckets = max(1, math.ceil((until - since).total_seconds() / tally.width))
     series = [
         {
@@ -219,6 +238,7 @@ def dashboard_data(
         "checks": tally.checks,
         "blocks": tally.by_action.get("block", 0),
         "events_walked": tally.events,
+        "malformed_rows": tally.malformed,
         "truncated": tally.truncated,
         "by_action": actions,
         "by_check_severity": dict(tally.by_check_severity),
@@ -254,8 +274,14 @@ def _iso(ts: datetime) -> str:
 # same numbers in tables.
 
 
+def _xml_text(text: str) -> str:
+    """``text`` escaped for SVG: control characters (a label the store took as written) are not
+    allowed in XML at all, and one made the whole chart fail to parse."""
+    return escape("".join(c if c.isprintable() or c == " " else "\ufffd" for c in str(text)))
+
+
 def _svg(width: int, height: int, title: str, body: Iterable[str]) -> str:
-    t = escape(title)
+    t = _xml_text(title)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
         f'class="chart" preserveAspectRatio="xMinYMin meet"><title>{t}</title>{"".join(body)}</svg>'
@@ -282,7 +308,7 @@ def svg_bars(items: list[tuple[str, int]], title: str, *, kind: str = "plain") -
         y = 6 + i * row
         w = round(bar_w * n / top, 1)
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="lbl">{escape(name[:18])}</text>'
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="lbl">{_xml_text(name[:18])}</text>'
             f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="{row - 8}" rx="2" class="{_cls(kind, name)}"/>'
             f'<text x="{label_w + w + 4}" y="{y + 15}" class="num">{n}</text>'
         )

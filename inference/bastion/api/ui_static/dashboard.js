@@ -5,6 +5,7 @@
 (function () {
   const { $, el, api, getKey, bindKeyInput, showError } = window.bastion;
   let seq = 0;
+  let asked = 0; // dashboard requests sent; only the newest may draw
 
   function fmt(n) { return Number(n).toLocaleString("en"); }
 
@@ -85,10 +86,14 @@
     try { path = query(); } catch (e) { showError(e.message); return; }
     $("#refresh").disabled = true;
     $("#status").textContent = "Loading\u2026";
+    const mine = ++asked;
     const r = await api(path);
+    // a slower answer for a period chosen earlier must not replace the newer one
+    if (mine !== asked) return;
     $("#refresh").disabled = false;
     $("#status").textContent = "";
-    if (!r.ok) { showError(r.message); return; }
+    if (!r.ok) { showError(r.message); $("#board").classList.add("stale"); return; }
+    $("#board").classList.remove("stale");
     try { render(r.data); } catch (e) { showError("The dashboard could not be drawn: " + e.message); }
   }
 

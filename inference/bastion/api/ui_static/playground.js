@@ -39,6 +39,7 @@
   const disabled = new Set();
   let last = null;          // {mode, text, messages}: re-run when a knob changes
   let busy = false;
+  let again = false; // a check was asked for while one ran
   let seq = 0;
 
   function labelClass(label) {
@@ -124,7 +125,9 @@
 
   async function check(ev) {
     if (ev) ev.preventDefault();
-    if (busy) return;
+    // a knob changed (or Ctrl+Enter) while a check runs: run again once it is done, so the
+    // result on screen always matches the controls
+    if (busy) { again = true; return; }
     showError("");
     const text = $("#text").value;
     const m = mode();
@@ -151,6 +154,9 @@
     busy = false;
     $("#check").disabled = false;
     $("#status").textContent = "";
+    const rerunNow = again;
+    again = false;
+    if (rerunNow) { check(); return; }
     if (!r.ok) { showError(r.message); return; }
     last = { mode: m, text, messages: req.messages };
     try {
@@ -160,7 +166,7 @@
     }
   }
 
-  function rerun() { if (last && !busy) check(); }
+  function rerun() { if (last || busy) check(); }
 
   // -- output --------------------------------------------------------------------------------
 
