@@ -133,13 +133,18 @@
     const m = mode();
     if (!text.trim()) { showError("Nothing to check: type or paste a text first."); $("#text").focus(); return; }
     if (config && config.auth && !getKey()) { showError("Enter an API key first (create one with `bastion keys create`)."); $("#key").focus(); return; }
-    if (config && codePoints(text) > config.max_text_chars) {
-      showError("The text has " + codePoints(text).toLocaleString("en") + " characters; this server checks at most " +
-        config.max_text_chars.toLocaleString("en") + " per text. Check a shorter part.");
-      return;
-    }
     let req;
     try { req = request(m, text); } catch (e) { showError(e.message); return; }
+    // the server's cap is per text: one prompt, or each message of a chat
+    const longest = req.messages
+      ? Math.max(0, ...req.messages.map((x) => (typeof x.content === "string" ? codePoints(x.content) : 0)))
+      : codePoints(text);
+    if (config && longest > config.max_text_chars) {
+      showError((req.messages ? "A message has " : "The text has ") + longest.toLocaleString("en") +
+        " characters; this server checks at most " + config.max_text_chars.toLocaleString("en") +
+        " per text. Check a shorter part.");
+      return;
+    }
     const size = new TextEncoder().encode(JSON.stringify(req.body)).length;
     if (config && size > config.max_body_bytes) {
       showError("The request would be " + fmtBytes(size) + "; this server accepts at most " + fmtBytes(config.max_body_bytes) + ".");
