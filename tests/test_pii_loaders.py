@@ -518,3 +518,21 @@ def test_hard_negative_texts_excludes_positive_templates_without_spans():
     )
     # a slot-less template renders one text however often it is drawn: counted once
     assert hard_negative_texts(df) == ["n", "m"]
+
+
+def test_train_rows_nearly_repeating_an_eval_row_are_removed_too():
+    # the exact guard kept "46. <an eval sentence>" in train (21 leNER-Br rows in the 12-04 build)
+    import pandas as pd
+
+    sentence = "A Primeira Câmara desta Corte, em acórdão constante da Relação 31/2000, ata 27/2000, decidiu"
+
+    def frame(texts, source):
+        return pd.DataFrame({"text": texts, "spans": [[] for _ in texts], "source": source})
+
+    frames = {
+        "train": frame([f"46. {sentence}", "Ana vive em Lisboa com a família desde 2010."], "lener_train"),
+        "eval_lener_test": frame([sentence], "lener_test"),
+    }
+    removed = build.drop_eval_duplicates(frames)
+    assert list(frames["train"]["text"]) == ["Ana vive em Lisboa com a família desde 2010."]
+    assert removed == {"train/lener_train": 1}

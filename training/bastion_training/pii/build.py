@@ -182,11 +182,16 @@ def _norm(text: str) -> str:
 
 
 def drop_eval_duplicates(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
-    """Remove train/val rows whose text (casefolded, whitespace collapsed) equals a row of any
-    eval-only frame built in the same run (leNER-Br repeats legal boilerplate across its own
-    train and test). Works on frames already loaded, so the train loaders still never open an
-    eval-only file. Returns rows removed per ``split/source``."""
-    seen = {_norm(t) for key, f in frames.items() if key.startswith("eval_") for t in f["text"].astype(str)}
+    """Remove train/val rows that repeat a row of any eval-only frame built in the same run,
+    exactly (casefolded, whitespace collapsed) or nearly (:func:`bastion_training.leakage.find_leaks`:
+    MinHash over character shingles, the injection build's guard). leNER-Br repeats legal
+    boilerplate across its own train and test, and a sentence numbered differently ("46. Essa
+    circunstância ...") is the same sentence. Works on frames already loaded, so the train
+    loaders still never open an eval-only file. Returns rows removed per ``split/source``."""
+    from bastion_training.leakage import find_leaks
+
+    refs = [t for key, f in frames.items() if key.startswith("eval_") for t in f["text"].astype(str)]
+    seen = set(map(_norm, refs))
     removed: dict[str, int] = {}
     if not seen:
         return removed
@@ -194,11 +199,18 @@ def drop_eval_duplicates(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
         if key not in frames:
             continue
         frame = frames[key]
-        dup = frame["text"].astype(str).map(_norm).isin(seen)
+        texts = frame["text"].astype(str)
+        dup = texts.map(_norm).isin(seen).to_numpy().copy()
+        pairs = find_leaks(texts.tolist(), refs)
+        if len(pairs):
+            dup[pairs["cand_idx"].to_numpy(dtype=int)] = True
         for source, n in frame[dup].groupby("source").size().items():
             removed[f"{key}/{source}"] = int(n)
         frames[key] = frame[~dup].reset_index(drop=True)
-    log.info("rows removed from train/val because an eval-only set has the same text: %s", removed or "none")
+    log.info(
+        "rows removed from train/val because an eval-only set has the same or a near text: %s",
+        removed or "none",
+    )
     return removed
 
 
