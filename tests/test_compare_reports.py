@@ -64,11 +64,25 @@ def test_pii_tables_read_micro_f1_in_points(tmp_path, capsys) -> None:
     assert load_report("pii", "new", b).sets["eval_wnut_test"] == pytest.approx(55.0)
 
 
-def test_set_missing_from_a_report_has_no_delta(tmp_path, capsys) -> None:
+def test_set_missing_from_a_report_has_no_delta_and_fails_the_gate(tmp_path, capsys) -> None:
     a = _injection(tmp_path / "a", {"wildguard": 0.80, "pair": 0.08}, 0.84)
     b = _injection(tmp_path / "b", {"wildguard": 0.80}, 0.84)
-    assert main(["injection", f"a={a}", f"b={b}", "--gate"]) == 0
+    assert main(["injection", f"a={a}", f"b={b}"]) == 0
     assert "| pair | 100 | 8.0 | – | – |" in capsys.readouterr().out
+    # a candidate that did not measure a set is not one that kept it (an emptied eval file
+    # once passed the gate untested)
+    assert main(["injection", f"a={a}", f"b={b}", "--gate"]) == 1
+    assert "pair: not measured" in capsys.readouterr().out
+
+
+def test_a_set_scored_on_other_rows_fails_the_gate(tmp_path, capsys) -> None:
+    a = _pii(tmp_path / "a", {"eval_presidio": 0.773}, 157)
+    b = _pii(tmp_path / "b", {"eval_presidio": 0.80}, 157)
+    metrics = json.loads((b / "metrics.json").read_text())
+    next(iter(metrics["systems"].values()))["sets"]["eval_presidio"]["n"] = 200
+    (b / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["pii", f"a={a}", f"b={b}", "--gate"]) == 1
+    assert "eval_presidio: 200 rows, the reference 600" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args", [["pii", "only=x"], ["pii", "a=x", "noequals"]])

@@ -237,6 +237,8 @@ def test_trim_min_count_drops_rare_pieces(tiny_e5: dict, tmp_path: Path) -> None
         (lambda b: b"XXXX" + b[4:], "not an E5S1"),
         (lambda b: b[:200], "truncated or corrupt"),
         (lambda b: b[:-100], "truncated or corrupt|runs past"),
+        # bytes flipped inside the weights still parse, as NaN/inf: once converted silently
+        (lambda b: b[: len(b) * 7 // 10] + b"\xff" * 64 + b[len(b) * 7 // 10 + 64 :], "non-finite weights"),
     ],
 )
 def test_bad_files_raise_a_clear_error(tiny_e5: dict, tmp_path: Path, mutate, match: str) -> None:

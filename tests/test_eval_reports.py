@@ -77,6 +77,15 @@ def test_piguard_malicious_counts_attack_rows_only():
     assert s["benign_accuracy"] is None
 
 
+def test_piguard_group_with_an_empty_set_is_not_measured():
+    # an emptied notinject_one (a damaged data copy) once left "NotInject accuracy: target met"
+    per_set = {
+        "notinject_one": eval_set("over_defense", 0, 0),
+        "notinject_two": eval_set("over_defense", 30, 0, accuracy=0.97, fpr=0.03),
+    }
+    assert piguard_summary(per_set)["notinject_accuracy"] is None
+
+
 def test_scoping_maps_aliases_and_drops_out_of_scope_labels():
     spans = [[("PERSON", 0, 4), ("ADDRESS", 5, 10), ("EMAIL_ADDRESS", 11, 20)]]
     out = scoped(spans, "eval_conll_test", ("PERSON", "LOCATION"))

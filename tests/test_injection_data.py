@@ -805,3 +805,48 @@ def test_mining_pool_only_train_groups_and_hook(root: Path) -> None:
     mined = mine_hard_negatives(pool["text"].tolist(), scores, k=2, exclude=frames["train"]["text"])
     assert len(mined) <= 2 and (mined["label"] == 0).all()
     assert not {canonical(t) for t in mined["text"]} & {canonical(t) for t in frames["train"]["text"]}
+
+
+# damaged copies of dataset files fail loudly and name the file (QA round s30) -----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reader", "message"),
+    [
+        ("a.json", "", "read_json", "not valid JSON"),
+        ("a.json", '{"prompt": "cut', "read_json", "not valid JSON"),
+        ("a.jsonl", "\n\n", "read_jsonl", "empty"),
+        ("a.csv", "", "read_csv", "no CSV header"),
+        # the last record of a cut file: read once as a whole row with a missing label
+        (
+            "a.csv",
+            "prompt,label\nHow do I kill a Python process?,safe\nWhy should purple carrots not be given visas to ent",
+            "read_csv",
+            "fewer fields",
+        ),
+    ],
+)
+def test_a_damaged_dataset_file_is_an_error_naming_it(tmp_path, name, content, reader, message):
+    from bastion_training.injection import io
+
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(io.DataFileError, match=message) as err:
+        out = getattr(io, reader)(path)
+        list(out) if out is not None else None
+    assert str(path) in str(err.value)
+
+
+def test_a_missing_file_is_still_a_skip(tmp_path):
+    from bastion_training.injection import io
+
+    assert io.read_csv(tmp_path / "nope.csv") == [] and list(io.read_jsonl(tmp_path / "nope.jsonl")) == []
+
+
+def test_a_source_whose_every_text_is_blank_is_an_error():
+    # a renamed column upstream ("prompt" -> "question") once emptied xstest without a word
+    from bastion_training.injection.sources import frame
+
+    rows = [{"text": "", "label": 0, "source": "xstest", "family": "f", "lang": "en", "group": "g"}] * 3
+    with pytest.raises(ValueError, match="renamed column"):
+        frame(rows)

@@ -62,3 +62,23 @@ def test_log_report_never_fails_the_evaluation(tmp_path, monkeypatch, caplog):
     # a metric value MLflow refuses: the run fails, the evaluation goes on
     log_report("eval-test", {}, {"f1": "not a number"}, tmp_path)
     assert "mlflow logging failed" in caplog.text
+
+
+def test_register_refuses_a_report_folder_without_metrics(tmp_path, monkeypatch):
+    # a typo in --report once registered a version without its evaluation, silently
+    from bastion_training.register import main
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "--model",
+                "injection",
+                "--report",
+                str(tmp_path / "no-such-report"),
+                "--out",
+                str(tmp_path / "r.json"),
+            ]
+        )
+    assert exc.value.code == 2 and not (tmp_path / "r.json").exists()

@@ -536,3 +536,29 @@ def test_train_rows_nearly_repeating_an_eval_row_are_removed_too():
     removed = build.drop_eval_duplicates(frames)
     assert list(frames["train"]["text"]) == ["Ana vive em Lisboa com a família desde 2010."]
     assert removed == {"train/lener_train": 1}
+
+
+def test_generated_birth_dates_do_not_depend_on_the_day_of_the_build(monkeypatch):
+    # Faker's date_of_birth counts back from today: the 12-04 and 12-05 builds of one seed
+    # differed in 66 texts ("05.02.1964" / "06.02.1964")
+    from datetime import datetime
+
+    import faker.providers.date_time as fdt
+    from bastion_training.pii.values import _date_of_birth
+    from faker import Faker
+
+    def draws():
+        fake = Faker("de_DE")
+        fake.seed_instance(7)
+        return [_date_of_birth(fake) for _ in range(20)]
+
+    today = draws()
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2031, 6, 15, tzinfo=tz)
+
+    monkeypatch.setattr(fdt, "datetime", Later)
+    assert draws() == today
+    assert all(1935 <= d.year <= 2008 for d in today)

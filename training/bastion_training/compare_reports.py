@@ -13,13 +13,16 @@ Each report is an ``evaluate_injection`` or ``evaluate_pii`` output folder (its
     python -m bastion_training.compare_reports pii shipped=reports/pii candidate=/tmp/pii --gate
 
 Injection sets compare by accuracy (%), PII sets by micro F1 at IoU >= 0.5 (x 100, so
-both read in points). Sets missing from a report are left out of that row's delta.
+both read in points). Sets missing from a report are left out of that row's delta, and
+with ``--gate`` a set the reference scores but the last report did not measure on as many
+rows (missing, empty, NaN) fails the gate like a drop.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,6 +110,29 @@ def drops(reports: Sequence[Report], max_drop: float) -> list[tuple[str, float]]
     return out
 
 
+def unmeasured(reports: Sequence[Report]) -> list[str]:
+    """Sets the reference scores that the last report did not measure on the same rows:
+    missing, empty, NaN, or scored on another number of rows. Each fails the gate: a
+    candidate with an empty eval set (a damaged data copy) once passed it untested.
+
+    >>> a = Report("a", {"x": 90.0, "y": 80.0, "z": 70.0}, {"x": 10, "y": 10, "z": 10}, {})
+    >>> b = Report("b", {"x": float("nan"), "z": 70.0}, {"x": 0, "z": 12}, {})
+    >>> unmeasured([a, b])
+    ['x: not measured (n 0)', 'y: not measured', 'z: 12 rows, the reference 10']
+    """
+    first, last = reports[0], reports[-1]
+    out = []
+    for k in first.sets:
+        if first.sizes.get(k, 1) == 0:
+            continue
+        score, n = last.sets.get(k), last.sizes.get(k)
+        if score is None or math.isnan(score) or n == 0:
+            out.append(f"{k}: not measured" + (f" (n {n})" if n is not None else ""))
+        elif n is not None and k in first.sizes and n != first.sizes[k]:
+            out.append(f"{k}: {n} rows, the reference {first.sizes[k]}")
+    return out
+
+
 def markdown(task: str, reports: Sequence[Report], max_drop: float) -> str:
     """The headline table, the per-set table with the last-minus-first delta, and a count."""
     names = [r.name for r in reports]
@@ -155,7 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     bad = drops(reports, args.max_drop)
     if bad:
         sys.stdout.write("\ndrops: " + ", ".join(f"{k} {d:+.1f}" for k, d in bad) + "\n")
-    return 1 if args.gate and bad else 0
+    missing = unmeasured(reports)
+    if missing:
+        sys.stdout.write("\nnot compared on the same rows: " + "; ".join(missing) + "\n")
+    return 1 if args.gate and (bad or missing) else 0
 
 
 if __name__ == "__main__":

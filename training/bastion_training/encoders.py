@@ -112,9 +112,15 @@ def read_e5s1(path: str | Path) -> E5S1:
     if len(buf) < 48 or bytes(buf[:4]) != MAGIC:
         raise E5FormatError(f"{path}: not an E5S1 file")
     try:
-        return _parse(buf)
-    except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
+        model = _parse(buf)
+    except (struct.error, ValueError, IndexError, UnicodeDecodeError, OverflowError, MemoryError) as exc:
         raise E5FormatError(f"{path}: truncated or corrupt E5S1 file ({exc})") from exc
+    # flipped bytes inside a tensor still parse: they decode to NaN/inf weights that would
+    # train into a NaN model without a word
+    bad = [name for name, arr in model.tensors.items() if not np.isfinite(arr).all()]
+    if bad:
+        raise E5FormatError(f"{path}: corrupt E5S1 file (non-finite weights in {', '.join(sorted(bad)[:5])})")
+    return model
 
 
 def _parse(buf: memoryview) -> E5S1:

@@ -215,9 +215,10 @@ def piguard_summary(per_set: dict[str, Any]) -> dict[str, float | None]:
     its clean documents; their false positives show in the per-set table)."""
 
     def weighted(group: str, key: str, weight: str) -> float | None:
-        rows = [
-            (r[key], r[weight]) for r in per_set.values() if r["group"] == group and key in r and r[weight]
-        ]
+        members = [r for r in per_set.values() if r["group"] == group]
+        if any(not r.get("n") for r in members):
+            return None  # a set of the group came out empty (a damaged copy): not measured, not met
+        rows = [(r[key], r[weight]) for r in members if key in r and r[weight]]
         n = sum(w for _, w in rows)
         return sum(v * w for v, w in rows) / n if n else None
 

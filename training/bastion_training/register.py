@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     model_dir = Path(args.model_dir) if args.model_dir else REPO_ROOT / "models" / args.model
     report = Path(args.report) if args.report else REPO_ROOT / "reports" / args.model
+    if args.report and not (report / "metrics.json").is_file():
+        # a typo here registered a version without its evaluation, and said nothing
+        ap.error(f"--report {report}: no metrics.json there (an evaluate_{args.model} output folder)")
     out = Path(args.out) if args.out else REPO_ROOT / "artifacts" / "registry" / f"{args.model}.json"
     receipt = register(args.model, model_dir, report, args.tracking_uri)
     out.parent.mkdir(parents=True, exist_ok=True)

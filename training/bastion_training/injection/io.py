@@ -1,7 +1,9 @@
 """Tolerant readers for the file formats of the shared datasets.
 
 Every reader returns Python objects and logs (never raises) when a file is missing, so a
-partial datasets folder still yields a partial build.
+partial datasets folder still yields a partial build. A file that is there but holds no
+records, is not valid JSON, or whose CSV was cut short is a :class:`DataFileError` naming
+it: that is a damaged copy, and building from it would silently shrink (or empty) a set.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ log = logging.getLogger("bastion_training.injection.io")
 _BAD_ESCAPE = re.compile(r'\\(?!["\\/bfnrtu])')
 
 
+class DataFileError(ValueError):
+    """A dataset file that exists but cannot be read as what it should hold."""
+
+
 def exists(path: Path) -> bool:
     if not path.exists():
         log.warning("missing dataset file %s: skipped", path)
@@ -30,7 +36,10 @@ def exists(path: Path) -> bool:
 def read_json(path: Path) -> Any:
     if not exists(path):
         return None
-    return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise DataFileError(f"{path}: not valid JSON ({exc}); an empty or cut copy?") from None
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -38,6 +47,8 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     if not exists(path):
         return
     text = path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        raise DataFileError(f"{path}: the file is empty")
     buf = ""
     bad = 0
     for line in text.splitlines():
@@ -70,7 +81,20 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
     # some prompts exceed csv's default 128 KiB field limit
     csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        return list(csv.DictReader(fh, delimiter=delimiter))
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        rows = list(reader)
+        header = reader.fieldnames
+    if header is None:
+        raise DataFileError(f"{path}: the file is empty (no CSV header)")
+    # a row with fewer fields than the header gets None values: the last row of a cut file
+    # ("... visas to ent"), read as a whole record with a missing label
+    short = [i for i, r in enumerate(rows) if None in r.values()]
+    if short:
+        raise DataFileError(
+            f"{path}: {len(short)} record(s) with fewer fields than the header (first at record "
+            f"{short[0] + 1}): a cut or damaged copy"
+        )
+    return rows
 
 
 def read_lines(path: Path) -> list[str]:

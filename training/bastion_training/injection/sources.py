@@ -50,7 +50,14 @@ def frame(rows: list[dict], columns: list[str] = COLUMNS) -> pd.DataFrame:
     if df.empty:
         return df.astype({"label": "int64"})
     df["text"] = df["text"].astype(str)
-    df = df[df["text"].str.strip().str.len() > 0].reset_index(drop=True)
+    keep = df["text"].str.strip().str.len() > 0
+    if not keep.any():
+        # every text blank: the loader read a column the file does not have (renamed upstream)
+        source = df["source"].iloc[0] if "source" in df else "?"
+        raise ValueError(
+            f"source {source!r}: every one of its {len(df)} rows has an empty text (a renamed column?)"
+        )
+    df = df[keep].reset_index(drop=True)
     df["label"] = df["label"].astype("int64")
     return df
 

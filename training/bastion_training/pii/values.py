@@ -22,7 +22,7 @@ import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
@@ -335,6 +335,19 @@ def _names(fake: Faker, rng: random.Random, lang: str) -> tuple[str, str, str]:
     return fake.first_name(), fake.last_name(), ""
 
 
+# Faker's date_of_birth counts back from today: the same seed built other texts on another
+# day (05.02.1964 one day, 06.02.1964 the next). Ages count back from a fixed day instead,
+# drawn the same way (Faker's own generator, one draw).
+_DOB_REFERENCE = date(2026, 1, 1)
+
+
+def _date_of_birth(fake: Any, minimum_age: int = 18, maximum_age: int = 90) -> date:
+    start = _DOB_REFERENCE.replace(year=_DOB_REFERENCE.year - (maximum_age + 1))
+    end = _DOB_REFERENCE.replace(year=_DOB_REFERENCE.year - minimum_age)
+    dob = fake.date_time_ad(start_datetime=start, end_datetime=end).date()
+    return dob if dob != start else dob + timedelta(days=1)
+
+
 def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any | None = None) -> Identity:
     region = LOCALE_REGION.get(locale, "US")
     lang = locale.split("_")[0]
@@ -385,7 +398,7 @@ def make_identity(fake: Faker, rng: random.Random, locale: str, gazetteers: Any 
         email=email,
         username=user,
         phones=_phone_variants(phone, region),
-        dob=fake.date_of_birth(minimum_age=18, maximum_age=90),
+        dob=_date_of_birth(fake),
         street=street,
         city=city,
         postcode=postcode,
