@@ -850,3 +850,11 @@ def test_a_source_whose_every_text_is_blank_is_an_error():
     rows = [{"text": "", "label": 0, "source": "xstest", "family": "f", "lang": "en", "group": "g"}] * 3
     with pytest.raises(ValueError, match="renamed column"):
         frame(rows)
+
+
+def test_a_manifest_cut_short_is_an_error_naming_it(tmp_path):
+    from bastion_training.common import read_json
+
+    (tmp_path / "manifest.json").write_text('{"version": "x",\n')
+    with pytest.raises(ValueError, match=r"manifest\.json: not valid JSON"):
+        read_json(tmp_path / "manifest.json")

@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bastion_training.common import log, log_progress, log_report, render_template, table_columns, text_lines
+from bastion_training.common import (
+    log,
+    log_progress,
+    log_report,
+    read_json,
+    render_template,
+    table_columns,
+    text_lines,
+)
 from bastion_training.config import REPO_ROOT, TrainInjectionParams, load_params
 from bastion_training.metrics import calibration_gaps, roc_auc, threshold_at_fpr, tpr_at_fpr
 from bastion_training.timing import read_report, write_report
@@ -966,7 +974,7 @@ def main(argv: list[str] | None = None) -> int:
     # The shipped int8 model through the same Guard class and thresholds the runtime uses;
     # PII detectors are left out so the latency column compares injection detectors only.
     model_guard = Guard([model_detectors(Path(args.model))[0]])
-    manifest = json.loads((Path(args.model) / "manifest.json").read_text())
+    manifest = read_json(Path(args.model) / "manifest.json")
     main_name = "bastion int8 (Guard)"
     systems: dict[str, Any] = {main_name: guard_scorer(model_guard)}
     tfidf_thr, slow = None, set()

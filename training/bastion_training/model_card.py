@@ -12,7 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from bastion_training.common import REPO_ROOT, render_template
+from bastion_training.common import REPO_ROOT, read_json, render_template
 
 # what the manifest's homoglyph fold means for a reader of the card (bastion.normalize)
 FOLD_LINES = {
@@ -45,7 +45,7 @@ ONEPASS_EVAL_NOTE = (
 def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     """The injection model's card: ``templates/injection_card.md`` with the manifest's numbers
     and the sections the inputs have (int8 parity, data card link, evaluation summary)."""
-    m = json.loads((model_dir / "manifest.json").read_text())
+    m = read_json(model_dir / "manifest.json")
     th = m.get("thresholds", {})
     sections = ""
     par = m.get("parity_fp32_vs_int8")
@@ -131,7 +131,7 @@ def generator_summary() -> dict:
 def pii_card(model_dir: Path, report_dir: Path) -> str:
     """The PII model's card: ``templates/pii_card.md`` with the manifest's numbers, the
     generator's template counts and the sections the manifest and report have."""
-    m = json.loads((model_dir / "manifest.json").read_text())
+    m = read_json(model_dir / "manifest.json")
     labels = sorted({t.split("-", 1)[1] for t in m["labels"] if "-" in t})
     # the export's record; a manifest from before it falls back to the generator as it is now
     data = m.get("training_data") or generator_summary()

@@ -105,6 +105,9 @@ def load_deepset(root: Path, split: str = "train") -> pd.DataFrame:
         log.warning("deepset %s parquet missing under %s: skipped", split, root)
         return frame([])
     df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    missing = {"text", "label"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{files[0].parent}: no column(s) {sorted(missing)} (have {list(df.columns)})")
     rows = []
     for i, (text, label) in enumerate(zip(df["text"], df["label"], strict=True)):
         fam = "direct" if int(label) == 1 else "benign_query"
