@@ -45,6 +45,10 @@ FOUND = [
     ("password=12345678", "PASSWORD", "12345678"),
     ("DB_PASSWORD=super_secret_pw", "PASSWORD", "super_secret_pw"),
     ("tel 0475.123456", "PHONE_NUMBER", "0475.123456"),
+    # vendor prefixes in prose, not only in KEY=value lines
+    ("my token is hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678", "API_KEY", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678"),
+    ("app token xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef", "API_KEY",
+     "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"),
 ]  # fmt: skip
 
 
@@ -80,6 +84,7 @@ NOT_FOUND = [
     ("requires bar>=10.0.0.1", "IP_ADDRESS"),
     ("Upgrade to 1.2.3.4", "IP_ADDRESS"),
     ("acct sv=2022-11-02", "BANK_ACCOUNT"),
+    ("from huggingface_hub import hf_hub_download", "API_KEY"),
 ]
 
 

@@ -56,7 +56,11 @@ API_KEYS: tuple[Recognizer, ...] = (
         "github_token", rf"(?<![{_A}_])(?:gh[pousr]_[{_A}]{{36,251}}|github_pat_[{_A}_]{{22,244}})(?![{_A}_])",
         ("gh", "github_pat_"),
     ),
-    _key("slack_token", rf"(?<![{_A}])xox[baprs]-[{_A}]+(?:-[{_A}]+){{1,6}}(?![{_A}\-])", ("xox",), validator=_mixed_key),
+    _key(
+        "slack_token", rf"(?<![{_A}])(?:xox[baprs]|xapp)-[{_A}]+(?:-[{_A}]+){{1,6}}(?![{_A}\-])", ("xox", "xapp-"),
+        validator=_mixed_key,
+    ),
+    _key("huggingface_token", rf"(?<![{_A}_])hf_[{_A}]{{30,40}}(?![{_A}_])", ("hf_",), validator=_mixed_key),
     _key("stripe_key", rf"(?<![{_A}_])(?:sk|rk)_live_[{_A}]{{16,247}}(?![{_A}])", ("_live_",)),
     _key("anthropic_key", rf"(?<![{_A}_\-])sk-ant-[{_A}_\-]{{20,200}}(?![{_A}_\-])", ("sk-ant-",), validator=_mixed_key),
     _key(
