@@ -71,7 +71,8 @@ def decide_pii(
     redacted: list[Finding] = []
     # The allow list judges a finding's own value, not what it grew over when it beat
     # others ("*@example.com" must not release the URL an e-mail sat in, nor a name the
-    # e-mail's span overlapped): an allowed winner is taken out and the rest merged again.
+    # e-mail's span overlapped), nor what it swallowed whole (a name inside an allow-listed
+    # address): an allowed winner is taken out and the rest merged again.
     taken_out: list[Finding] = []
     while True:
         hide = merge_findings(hidden, text, joinable=joinable)
@@ -84,7 +85,9 @@ def decide_pii(
             if entry is None:
                 rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
                 redacted.append(f.decided(finding_action(f, pol), rule))
-            elif (f.start, f.end) == (core.start, core.end):
+            elif (f.start, f.end) == (core.start, core.end) and not any(
+                h.start < f.end and f.start < h.end and not _part_of(h, core) for h in hidden
+            ):
                 released.append(f.decided(Action.ALLOW, entry.describe()))
             else:
                 grown.append(core)

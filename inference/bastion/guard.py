@@ -164,8 +164,17 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         with self._telemetry.span("bastion.check_many") as span:
             t0 = time.perf_counter()
             pol = self.policy if policy is None else self.resolve_policy(policy)
+            per_text = None
+            if vault is None and self.vault is None and pseudonymises(pol):
+                # each text its own fresh vault, as each check() call gets: one shared by the
+                # batch numbered row 2's e-mail <EMAIL_ADDRESS_2>, and restore(answer,
+                # result.vault) could then put row 1's value into row 2's answer
+                def per_text() -> tuple[Operators, Vault]:
+                    own = Vault()
+                    return build_operators(pol, own), own
+
             ops, vault = self._operators_for(pol, vault)
-            results = self._pipeline.run(texts, pol, ops, vault, errors)
+            results = self._pipeline.run(texts, pol, ops, vault, errors, per_text)
             self._telemetry.record(span, [r for r in results if isinstance(r, CheckResult)], t0)
         return results
 

@@ -16,7 +16,7 @@ A batch is read (``str`` or UTF-8, at most ``policy.max_chars``), measured again
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -179,10 +179,18 @@ class Pipeline:
         )
 
     def run(
-        self, texts: Sequence[Any], pol: Policy, ops: Operators, vault: Vault | None, errors: str
+        self,
+        texts: Sequence[Any],
+        pol: Policy,
+        ops: Operators,
+        vault: Vault | None,
+        errors: str,
+        per_text: Callable[[], tuple[Operators, Vault]] | None = None,
     ) -> list[CheckResult | InputError]:
         """Check a batch under ``pol`` (already resolved); a bad text's place holds its
-        :class:`InputError` with ``errors="return"``."""
+        :class:`InputError` with ``errors="return"``. ``per_text``: operators and a vault
+        of each text's own (a pseudonymising call without a shared vault), so a text's
+        tokens never depend on the batch it came in."""
         t0 = time.perf_counter()
         originals, failed = read_texts(texts, pol.max_chars, errors)
         norms = [normalize(t) for t in originals]
@@ -191,12 +199,14 @@ class Pipeline:
         active = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
         raw, thresholds = self._detect(norms, active, pol)
         per_text_ms = (time.perf_counter() - t0) * 1000.0 / max(1, len(originals))
-        return [
-            failed[i]  # only with errors="return"
-            if i in failed
-            else self._result(originals[i], raw[i], pol, ops, thresholds, per_text_ms, vault)
-            for i in range(len(originals))
-        ]
+        out: list[CheckResult | InputError] = []
+        for i in range(len(originals)):
+            if i in failed:
+                out.append(failed[i])  # only with errors="return"
+                continue
+            row_ops, row_vault = per_text() if per_text is not None else (ops, vault)
+            out.append(self._result(originals[i], raw[i], pol, row_ops, thresholds, per_text_ms, row_vault))
+        return out
 
     def _detect(
         self, norms: Sequence[Normalized], active: Sequence[int], pol: Policy

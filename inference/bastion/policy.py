@@ -246,15 +246,17 @@ SECRET_LABELS = ("API_KEY", "PRIVATE_KEY", "PASSWORD")
 # and how values are written. Not the size limits (an answer may be longer than any prompt
 # a server accepts) and not the injection settings (answers are judged at the strict point).
 _INHERITED = (
-    "pii_min_score", "label_thresholds", "label_actions", "disabled_labels", "default_operator",
+    "pii_min_score", "pii_action", "label_thresholds", "label_actions", "disabled_labels", "default_operator",
     "operators", "allow_list", "deny_terms", "deny_label", "model_thresholds",
 )  # fmt: skip
 
 
 def output_policy_for(policy: Policy) -> Policy:
     """The policy LLM answers are checked with when none is configured: ``policy``'s
-    decisions about PII (deny terms, allow lists, label actions, disabled labels,
-    operators) with every secret label blocked and injection judged at the strict point.
+    decisions about PII (deny terms, allow lists, label actions and ``pii_action``, disabled
+    labels, thresholds, operators) with every secret label on and blocked (at most the
+    default cut, whatever the input policy disabled or raised) and injection judged at the
+    strict point.
     Pseudonymisation is not inherited: a token made for a value the model wrote would be
     restored to the value by ``protect``; such values are replaced instead.
 
@@ -266,6 +268,17 @@ def output_policy_for(policy: Policy) -> Policy:
     base = policy.to_dict()
     merged = OUTPUT_POLICY.to_dict() | {k: base[k] for k in _INHERITED}
     merged["label_actions"] = {**merged["label_actions"], **{label: "block" for label in SECRET_LABELS}}
+    # "every secret blocked" must hold whatever the input policy tuned: a secret label it
+    # disabled, or raised the cut of (pii_min_score 0.9 left "password=hunter22" in answers),
+    # is back on at the default cut
+    merged["disabled_labels"] = [x for x in merged["disabled_labels"] if x not in SECRET_LABELS]
+    merged["label_thresholds"] = {
+        **merged["label_thresholds"],
+        **{
+            label: min(Policy.pii_min_score, merged["label_thresholds"].get(label, 1.0))
+            for label in SECRET_LABELS
+        },
+    }
     pseudonymise = ("pseudonymize", "pseudonymise")
 
     def plain(spec: Any) -> Any:

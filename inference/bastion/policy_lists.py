@@ -8,6 +8,7 @@ in :mod:`bastion.policy`'s docstring.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -51,14 +52,6 @@ _FORBIDDEN = {
 def _fold(value: str) -> str:
     """Case-folded, whitespace runs collapsed: how exact and glob entries compare."""
     return " ".join(value.casefold().split())
-
-
-def _lower_same_length(text: str) -> str:
-    """Lower-cased text with the same offsets (a few characters lower-case to two)."""
-    low = text.lower()
-    if len(low) != len(text):
-        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return low
 
 
 def _glob_match(pattern: str, value: str) -> bool:
@@ -253,7 +246,7 @@ def find_deny_terms(entries: Sequence[ListEntry], default_label: str, text: str)
     if not entries or not text:
         return []
     out: list[Finding] = []
-    low: str | None = None
+    folded: tuple[str, list[int] | None] | None = None
     for entry in entries:
         label = entry.label or default_label
         spans: list[tuple[int, int]] = []
@@ -261,24 +254,55 @@ def find_deny_terms(entries: Sequence[ListEntry], default_label: str, text: str)
             assert entry.pattern is not None
             spans = [m.span() for m in entry.pattern.finditer(text) if m.end() > m.start()]
         else:
-            if low is None:
-                low = _lower_same_length(text)
-            spans = _find_terms(low, _lower_same_length(entry.value.strip()))
+            if folded is None:
+                folded = _folded(text)
+            spans = _find_terms(*folded, _term_pattern(entry.value))
         out += [Finding(label, s, e, 1.0, DENY_DETECTOR, PII, True, None, entry.name) for s, e in spans]
     return out
 
 
-def _find_terms(low: str, term: str) -> list[tuple[int, int]]:
-    """Whole-word occurrences of ``term`` in ``low`` (both lower-cased): a term that
-    starts or ends with a letter or digit must not continue a word there."""
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """``text`` case-folded (``Straße`` and ``STRASSE`` both read ``strasse``), with each
+    folded character's offset in ``text`` (None: the same offsets, for ASCII)."""
+    if text.isascii():
+        return text.lower(), None
+    out: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        f = c.casefold()
+        out.append(f)
+        where.extend([i] * len(f))
+    return "".join(out), where
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    """A deny term as the text is read: normalised like it (NFKC, no invisible characters,
+    homoglyphs folded), case-folded, and any run of whitespace in it matching any run in the
+    text ("Project\nFalcon", a double space), as the allow list compares entries."""
+    from bastion.normalize import normalize
+
+    words = normalize(term).text.casefold().split()
+    if not words:
+        return None
+    return re.compile(r"\s+".join(map(re.escape, words)))
+
+
+def _find_terms(
+    folded: str, where: list[int] | None, pattern: re.Pattern[str] | None
+) -> list[tuple[int, int]]:
+    """Whole-word occurrences of ``pattern`` in the ``folded`` text, as offsets into the
+    text: a term that starts or ends with a letter or digit must not continue a word there."""
+    if pattern is None:
+        return []
     spans = []
-    n, m = len(low), len(term)
-    pos = low.find(term)
-    while pos >= 0:
-        end = pos + m
-        left_ok = not term[0].isalnum() or pos == 0 or not low[pos - 1].isalnum()
-        right_ok = not term[-1].isalnum() or end == n or not low[end].isalnum()
+    n = len(folded)
+    pos = 0
+    while (m := pattern.search(folded, pos)) is not None:
+        s, e = m.span()
+        left_ok = not folded[s].isalnum() or s == 0 or not folded[s - 1].isalnum()
+        right_ok = not folded[e - 1].isalnum() or e == n or not folded[e].isalnum()
         if left_ok and right_ok:
-            spans.append((pos, end))
-        pos = low.find(term, pos + 1)
+            spans.append((s, e) if where is None else (where[s], where[e - 1] + 1))
+        pos = s + 1
     return spans

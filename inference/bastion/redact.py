@@ -284,6 +284,8 @@ def build_operator(spec: Any, *, vault: Vault | None = None) -> Operator:
             key = opts.pop("key", None)
             return Hash(key=hmac_key_from_env() if key is None else key, **opts)
         if kind in ("pseudonymize", "pseudonymise"):
+            if opts:  # it takes none: a misspelt option must not pass as configured
+                raise ConfigError(f"operator {kind!r} takes no options, got {sorted(map(str, opts))}")
             return Pseudonymize(vault if vault is not None else Vault())
     except TypeError as exc:
         raise ConfigError(f"bad options for operator {kind!r}: {exc}") from exc

@@ -22,7 +22,9 @@ from bastion.types import Finding
 # run is not capped: a cap cut "card card card" mid-card and the scan resumed after the
 # cut, so the cards on either side of it were lost. Groups are digits between single
 # separators (no ambiguity), so the match stays linear.
-_DIGIT_RUN = re.compile(r"(?<![\w\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
+# An underscore may come before it: "card_4111111111111111", "<CREDIT_CARD_4111...>" (a
+# field or token name glued to the number) still hold a card.
+_DIGIT_RUN = re.compile(r"(?<![^\W_]|[\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
 
 
 def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
