@@ -244,8 +244,12 @@ async def overhead_run(args: argparse.Namespace) -> None:
     traced = create_app(
         guard=guard, settings=settings, audit_stream=io.StringIO(), telemetry=provider.get_tracer("bench")
     )
-    texts = [f"{TEXT} ({i})" for i in range(args.messages)]
-    conversation = {"messages": [{"role": "user", "content": t} for t in texts]}
+
+    def texts_of(i: int, side: str) -> list[str]:
+        # the messages and the single checks each get their own texts every iteration: the
+        # same conversation again was answered from the one-pass model's per-text cache
+        return [f"{TEXT} ({side}{i}.{j})" for j in range(args.messages)]
+
     times: dict[str, list[float]] = {k: [] for k in ("check", "check+otel", "messages", "n x check")}
     async with (
         plain.router.lifespan_context(plain),
@@ -259,16 +263,17 @@ async def overhead_run(args: argparse.Namespace) -> None:
             await fn()
             times[name].append(time.perf_counter() - t0)
 
-        async def singles() -> None:
-            for t in texts:
+        async def singles(i: int) -> None:
+            for t in texts_of(i, "s"):
                 (await a.post("/v1/check", json={"text": t})).raise_for_status()
 
         for i in range(args.requests):
             # each call its own text, so an output cache (the one-pass model's) never answers
             await timed("check", lambda i=i: a.post("/v1/check", json={"text": f"{TEXT} (a{i})"}))
             await timed("check+otel", lambda i=i: b.post("/v1/check", json={"text": f"{TEXT} (b{i})"}))
-            await timed("messages", lambda: a.post("/v1/check/messages", json=conversation))
-            await timed("n x check", singles)
+            conversation = {"messages": [{"role": "user", "content": t} for t in texts_of(i, "m")]}
+            await timed("messages", lambda c=conversation: a.post("/v1/check/messages", json=c))
+            await timed("n x check", lambda i=i: singles(i))
             exporter.clear()
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     print(f"\n{'call':<14}{'p50 ms':>9}{'p90 ms':>9}")

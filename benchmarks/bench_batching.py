@@ -364,6 +364,12 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for m in args.models:
+            manifest = json.loads((Path(args.models_dir) / m / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("row_quant"):
+                # this bench compares a dynamically quantised graph with its row-quantised
+                # form; a shipped graph that is row-quantised already has nothing to compare
+                print(f"{m}: skipped, the graph is row-quantised already (manifest row_quant)")
+                continue
             res = bench_model(
                 Path(args.models_dir) / m, args.threads, texts, args.windows, args.rounds, Path(tmp)
             )

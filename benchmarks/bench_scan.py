@@ -46,14 +46,15 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
         texts = []
         for i in range(start, min(rows, start + chunk)):
             name = rng.choice(NAMES)
-            texts.append(
-                rng.choice(TEMPLATES).format(
-                    topic=rng.choice(TOPICS),
-                    name=name,
-                    email=name.lower().replace(" ", ".") + f"{i}@example.com",
-                    lang=rng.choice(LANGS),
-                )
+            text = rng.choice(TEMPLATES).format(
+                topic=rng.choice(TOPICS),
+                name=name,
+                email=name.lower().replace(" ", ".") + f"{i}@example.com",
+                lang=rng.choice(LANGS),
             )
+            # every row distinct, as real data: repeats would be answered from a one-pass
+            # model's per-text cache (2,000 rows held 360 distinct texts; rows/s 1.8x too high)
+            texts.append(f"{text} (ticket {i})")
         table = pa.table({"id": pa.array(range(start, start + len(texts)), pa.int64()), "text": texts})
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)

@@ -80,6 +80,19 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         threshold applies."""
         return policy.with_model_defaults(self._pipeline.calibration)
 
+    def clear_cache(self) -> None:
+        """Forget the per-text results a one-pass model keeps (its two detectors read one
+        encoder pass through it): to drop texts from memory, or before a timed call so a
+        benchmark measures a check, not a cache hit.
+
+        >>> Guard([]).clear_cache()
+        """
+        for det in self.detectors:
+            for holder in (det, getattr(det, "first", None)):
+                clear = getattr(getattr(holder, "model", None), "clear_cache", None)
+                if callable(clear):
+                    clear()
+
     @property
     def degraded(self) -> bool:
         return bool(self.degraded_reasons)
