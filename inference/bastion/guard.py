@@ -85,7 +85,8 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         encoder pass through it): to drop texts from memory, or before a timed call so a
         benchmark measures a check, not a cache hit.
 
-        >>> Guard([]).clear_cache()
+        >>> from bastion.detectors import build_detector
+        >>> Guard([build_detector("pii_regex")]).clear_cache()  # no one-pass model: nothing to do
         """
         for det in self.detectors:
             for holder in (det, getattr(det, "first", None)):
