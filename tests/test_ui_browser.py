@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -303,6 +304,7 @@ def test_bad_input_shows_a_message(browser, live, setup, expected):
         "\U0001f600\U0001f600 mail x.y@example.com now",  # astral characters: 2 UTF-16 units each
         "caf\u00e9 \u200bmail\u200b: x.y@example.com",  # combining-free accents and zero-width spaces
         "\uff4d\uff41\uff49\uff4c x.y@example.com \u0645\u0631\u062d\u0628\u0627",  # full-width, RTL
+        "Note \u202e x.y@example.com is mine",  # a right-to-left override before the address
     ],
 )
 def test_highlights_use_code_point_offsets(browser, live, text):
@@ -318,8 +320,15 @@ def test_highlights_use_code_point_offsets(browser, live, text):
     assert _q(d, "#error").text == ""
     email = "x.y@example.com"
     assert _marks(d)["EMAIL_ADDRESS"] == (email, text.index(email), text.index(email) + len(email))
-    # the highlighted copy is the original text, character for character
-    assert d.execute_script("return document.querySelector('#single .highlighted').textContent") == text
+    # the highlighted copy is the original text, character for character, except that format
+    # characters (zero-width, bidi controls) show as visible markers: a U+202E once displayed
+    # a highlighted address reversed
+    shown = re.sub(
+        "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]",
+        lambda m: f"\u27e8U+{ord(m.group()):04X}\u27e9",
+        text,
+    )
+    assert d.execute_script("return document.querySelector('#single .highlighted').textContent") == shown
 
 
 def test_chat_transcript(browser, live):

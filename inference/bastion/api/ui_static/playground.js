@@ -162,7 +162,9 @@
     const rerunNow = again;
     again = false;
     if (rerunNow) { check(); return; }
-    if (!r.ok) { showError(r.message); return; }
+    // a result left on screen after a failed check belongs to the one before: dim it
+    if (!r.ok) { showError(r.message); $("#results").classList.add("stale"); return; }
+    $("#results").classList.remove("stale");
     last = { mode: m, text, messages: req.messages };
     try {
       render(m, text, req.messages, r.data, rtt);
@@ -192,6 +194,14 @@
     $("#finding-detail").textContent = "\u201c" + mark.textContent + "\u201d: " + cover.map(describe).join(" | ");
   }
 
+  // Format characters (bidi overrides, zero-width) shown as visible markers in what a reviewer
+  // reads: a U+202E once displayed a highlighted address reversed. Applied per segment, after
+  // the code-point offsets have been cut, so highlighting stays where the server put it.
+  const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+  function visible(seg) {
+    return seg.replace(INVISIBLE, (c) => "\u27E8U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27E9");
+  }
+
   function highlight(text, findings) {
     const cps = Array.from(text);
     const fs = findings.filter((f) => f.start >= 0 && f.end > f.start && f.end <= cps.length).slice(0, MAX_MARKS);
@@ -206,7 +216,7 @@
       const a = points[i], b = points[i + 1];
       while (k < starts.length && starts[k].start <= a) open.push(starts[k++]);
       open = open.filter((f) => f.end > a);
-      const seg = cps.slice(a, b).join("");
+      const seg = visible(cps.slice(a, b).join(""));
       const cover = open.filter((f) => f.start <= a && f.end >= b);
       if (!cover.length) { box.append(seg); continue; }
       const top = cover.reduce((x, y) => (y.score > x.score ? y : x));
@@ -234,7 +244,7 @@
     for (const f of findings.slice(0, MAX_MARKS)) {
       tbody.append(el("tr", { "data-label": f.label },
         el("td", {}, el("span", { class: "chip " + labelClass(f.label), text: f.label })),
-        el("td", { text: cps.slice(f.start, f.end).join("") }),
+        el("td", { text: visible(cps.slice(f.start, f.end).join("")) }),
         el("td", { class: "n", text: f.start + "\u2013" + f.end }),
         el("td", { class: "n", text: Number(f.score).toFixed(2) }),
         el("td", { text: f.detector }),
@@ -311,6 +321,11 @@
     const findings = r.pii || [];
     for (const f of findings) if (!knownLabels.has(f.label)) { knownLabels.add(f.label); opts.newLabels = true; }
     box.append(el("h3", { text: findings.length ? "Findings in the original text (" + findings.length + ")" : "No personal data or secrets found" }));
+    if (findings.length > MAX_MARKS) {
+      // past the cap the text below is not clean, just not marked
+      box.append(el("p", { class: "hint", text: "Showing the first " + MAX_MARKS.toLocaleString("en") + " of " +
+        findings.length.toLocaleString("en") + " findings; later ones are neither highlighted nor listed (the redacted text covers all)." }));
+    }
     if (text !== null) {
       if (findings.length) box.append(legend(findings));
       box.append(highlight(text, findings));
