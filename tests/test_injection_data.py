@@ -858,3 +858,16 @@ def test_a_manifest_cut_short_is_an_error_naming_it(tmp_path):
     (tmp_path / "manifest.json").write_text('{"version": "x",\n')
     with pytest.raises(ValueError, match=r"manifest\.json: not valid JSON"):
         read_json(tmp_path / "manifest.json")
+
+
+def test_invalid_utf8_in_a_dataset_file_is_replaced_with_a_warning_naming_it(tmp_path, caplog):
+    import logging
+
+    from bastion_training.injection import io
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"prompt,label\ncaf\xe9 \xff ok,safe\n")
+    with caplog.at_level(logging.WARNING, logger="bastion_training.injection.io"):
+        rows = io.read_csv(path)
+    assert rows == [{"prompt": "caf\ufffd \ufffd ok", "label": "safe"}]
+    assert f"{path}: 2 invalid UTF-8" in caplog.text

@@ -9,6 +9,7 @@ it: that is a damaged copy, and building from it would silently shrink (or empty
 from __future__ import annotations
 
 import csv
+import io
 import json
 import logging
 import re
@@ -26,6 +27,19 @@ class DataFileError(ValueError):
     """A dataset file that exists but cannot be read as what it should hold."""
 
 
+def read_text(path: Path) -> str:
+    """The file as UTF-8; invalid bytes become U+FFFD, with a warning naming the file and
+    how many (they were replaced silently before, in train and eval data alike)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+        log.warning("%s: %d invalid UTF-8 sequence(s) replaced by U+FFFD", path, bad)
+        return text
+
+
 def exists(path: Path) -> bool:
     if not path.exists():
         log.warning("missing dataset file %s: skipped", path)
@@ -37,7 +51,7 @@ def read_json(path: Path) -> Any:
     if not exists(path):
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return json.loads(read_text(path))
     except (json.JSONDecodeError, RecursionError) as exc:
         raise DataFileError(f"{path}: not valid JSON ({exc}); an empty or cut copy?") from None
 
@@ -46,7 +60,7 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Yield one object per line; lines that need it are repaired, irreparable ones logged."""
     if not exists(path):
         return
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text(path)
     if not text.strip():
         raise DataFileError(f"{path}: the file is empty")
     buf = ""
@@ -80,7 +94,7 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
         return []
     # some prompts exceed csv's default 128 KiB field limit
     csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+    with io.StringIO(read_text(path), newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
         rows = list(reader)
         header = reader.fieldnames
@@ -100,6 +114,4 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
 def read_lines(path: Path) -> list[str]:
     if not exists(path):
         return []
-    return [
-        ln.strip() for ln in path.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()
-    ]
+    return [ln.strip() for ln in read_text(path).splitlines() if ln.strip()]
