@@ -49,6 +49,13 @@ FOUND = [
     ("my token is hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678", "API_KEY", "hf_AbCdEfGhIjKlMnOpQrStUvWxYz12345678"),
     ("app token xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef", "API_KEY",
      "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"),
+    # s31: IBANs grouped by dashes, as online-banking exports print them
+    ("IBAN DE89-3704-0044-0532-0130-00 bitte", "IBAN_CODE", "DE89-3704-0044-0532-0130-00"),
+    ("to GB82-WEST-1234-5698-7654-32.", "IBAN_CODE", "GB82-WEST-1234-5698-7654-32"),
+    # s31: a password written right after the word, no "is" or ":" between
+    ("my password Hunter2024! works", "PASSWORD", "Hunter2024!"),
+    ("Passwort Xk9#mPq2rT, danke", "PASSWORD", "Xk9#mPq2rT"),
+    ("pwd S3cure_Pass", "PASSWORD", "S3cure_Pass"),
 ]  # fmt: skip
 
 
@@ -85,6 +92,16 @@ NOT_FOUND = [
     ("Upgrade to 1.2.3.4", "IP_ADDRESS"),
     ("acct sv=2022-11-02", "BANK_ACCOUNT"),
     ("from huggingface_hub import hf_hub_download", "API_KEY"),
+    # s31: a dashed IBAN with a wrong check digit, or mixed separators, is not one
+    ("IBAN DE89-3704-0044-0532-0130-01", "IBAN_CODE"),
+    ("IBAN DE89 3704-0044-0532-0130-00", "IBAN_CODE"),
+    # s31: words after "password" that are prose, a label with a number, a path
+    ("reset your password tomorrow", "PASSWORD"),
+    ("the Password Reset-2024 campaign", "PASSWORD"),
+    ("Password Manager-v2 released", "PASSWORD"),
+    ("password protected", "PASSWORD"),
+    ("pwd /home/User/Projects2", "PASSWORD"),
+    ("password 12345678 is weak", "PASSWORD"),
 ]
 
 

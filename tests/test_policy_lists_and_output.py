@@ -27,6 +27,10 @@ def guard() -> Guard:
         ("ｆｉｎａｎｃｅ", "finance team", "[REDACTED_DENY_TERM] team"),
         ("ﬁnance", "finance team", "[REDACTED_DENY_TERM] team"),
         ("Falcon", "Falconry", "Falconry"),  # whole words only
+        # "İ" case-folds to "i" plus a combining dot: the dot must not stop the match (s31)
+        ("İstanbul", "ISTANBUL office", "[REDACTED_DENY_TERM] office"),
+        ("istanbul", "İstanbul office", "[REDACTED_DENY_TERM] office"),
+        ("İstanbul", "an İstanbul office", "an [REDACTED_DENY_TERM] office"),
     ],
 )
 def test_deny_terms_match_as_the_docs_say(guard, term, text, redacted):

@@ -261,6 +261,12 @@ def find_deny_terms(entries: Sequence[ListEntry], default_label: str, text: str)
     return out
 
 
+def _casefold(text: str) -> str:
+    # "İ" (Turkish capital dotted I) case-folds to "i" plus a combining dot, so "İstanbul"
+    # would never match "ISTANBUL" or "istanbul"; the dot carries no case.
+    return text.casefold().replace("i\u0307", "i")
+
+
 def _folded(text: str) -> tuple[str, list[int] | None]:
     """``text`` case-folded (``Straße`` and ``STRASSE`` both read ``strasse``), with each
     folded character's offset in ``text`` (None: the same offsets, for ASCII)."""
@@ -269,7 +275,7 @@ def _folded(text: str) -> tuple[str, list[int] | None]:
     out: list[str] = []
     where: list[int] = []
     for i, c in enumerate(text):
-        f = c.casefold()
+        f = _casefold(c)
         out.append(f)
         where.extend([i] * len(f))
     return "".join(out), where
@@ -282,7 +288,7 @@ def _term_pattern(term: str) -> re.Pattern[str] | None:
     text ("Project\nFalcon", a double space), as the allow list compares entries."""
     from bastion.normalize import normalize
 
-    words = normalize(term).text.casefold().split()
+    words = _casefold(normalize(term).text).split()
     if not words:
         return None
     return re.compile(r"\s+".join(map(re.escape, words)))

@@ -143,12 +143,14 @@ _IBAN_LETTERS = str.maketrans({c: str(ord(c) - ord("A") + 10) for c in "ABCDEFGH
 def iban_ok(value: str) -> bool:
     """ISO 13616 check: known country, that country's length, alphanumeric BBAN, mod-97 == 1.
 
-    Single spaces between groups are allowed; case is ignored.
+    Single spaces or dashes between groups are allowed; case is ignored.
 
     >>> iban_ok("GB82 WEST 1234 5698 7654 32"), iban_ok("GB82 WEST 1234 5698 7654 33")
     (True, False)
+    >>> iban_ok("GB82-WEST-1234-5698-7654-32")
+    True
     """
-    compact = value.replace(" ", "").upper()
+    compact = value.replace(" ", "").replace("-", "").upper()
     if len(compact) < 5 or not compact.isascii() or not compact.isalnum():
         return False
     expected = IBAN_LENGTHS.get(compact[:2])

@@ -45,6 +45,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     secrets.BEARER_TOKEN,
     secrets.PROSE_PASSWORD,
     secrets.LABELLED_PASSWORD,
+    secrets.BARE_PASSWORD,
     spoken.SPOKEN_PHONE,
 )
 

@@ -144,7 +144,7 @@ CREDIT_CARD_UNLISTED = Recognizer(
     needs_digit=True, after=True,
 )  # fmt: skip
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 
 
 def _ibans(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
@@ -160,7 +160,7 @@ def _ibans(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 
 
 # The same shape without the left boundary: the next IBAN of a glued chain.
-_IBAN_AT = re.compile(r"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}")
+_IBAN_AT = re.compile(r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 _MAX_IBAN_CHAIN = 8
 
 
@@ -198,17 +198,24 @@ def _iban_chain(text: str, start: int) -> list[tuple[int, int]]:
 
 def _iban_end(run: str, expected: int) -> int | None:
     """Offset in ``run`` just after its ``expected``-th alphanumeric character, when the
-    spacing is the printed 4-character grouping (or none).
+    spacing is the printed 4-character grouping (or none), by spaces or by dashes (online
+    banking exports write "DE89-3704-..."), one separator throughout.
 
     Slicing, not a character loop: the scan tries a candidate at every "CCdd" after a
-    space, so this runs up to once per five characters of hostile input.
+    separator, so this runs up to once per five characters of hostile input.
     """
-    if len(run) >= expected and " " not in run[:expected]:
+    head = run[:expected]
+    if len(head) == expected and " " not in head and "-" not in head:
         return expected
+    sep = run[4:5]
+    if sep not in (" ", "-"):
+        return None
     spaces = (expected - 1) // 4
     end = expected + spaces
     head = run[:end]
-    if len(head) < end or head.count(" ") != spaces or head[4::5].strip(" "):
+    if len(head) < end or head.count(sep) != spaces or head[4::5].strip(sep):
+        return None
+    if ("-" if sep == " " else " ") in head:
         return None
     return end
 

@@ -288,6 +288,54 @@ def _prose_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 
 PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
 
+# The word then the value with nothing between ("password Hunter2024!", "new pw: none" is the
+# assignment rule's): without a copula the value must look like a chosen password, not a word
+# that follows "password" in a sentence: 8+ characters mixing three of lower case, upper case,
+# digits and symbols ("Password Reset-2024 campaign" and "password manager" stay prose).
+_PASSWORD_BARE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:password|passwort|kennwort|passwd|pwd)[ \t]{1,3}([^\s\"'«:=]{8,128})"
+)
+
+
+def _label_number(value: str) -> bool:
+    """ "Reset-2024", "Manager-v2": a word and a year or version, not a chosen password."""
+    i = max(value.rfind(c) for c in "-_.")
+    if i <= 0:
+        return False
+    head, tail = value[:i], value[i + 1 :]
+    if tail[:1] in ("v", "V"):
+        tail = tail[1:]
+    return head.isascii() and head.isalpha() and tail.isdigit() and len(tail) <= 4
+
+
+def _strong(value: str) -> bool:
+    classes = (
+        any(c.islower() for c in value),
+        any(c.isupper() for c in value),
+        any(c.isdigit() for c in value),
+        any(not c.isalnum() for c in value),
+    )
+    return sum(classes) >= 3 and classes[2] and "/" not in value and not _label_number(value)
+
+
+def _bare_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+    low = text.lower()
+    if "pass" not in low and "kennwort" not in low and "pwd" not in low:
+        return ()
+
+    def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
+        s, e = m.span(1)
+        while e > s and text[e - 1] in ".,;)]}":
+            e -= 1
+        value = text[s:e]
+        ok = len(value) >= 8 and _strong(value) and looks_like_secret(value, quoted=False)
+        return ([(s, e)] if ok else []), e
+
+    return rescan(_PASSWORD_BARE, text, step)
+
+
+BARE_PASSWORD = Recognizer("password_bare", "PASSWORD", None, 0.8, find=_bare_passwords)
+
 # The word for password in other languages as a label ("Passwort: X", "mot de passe : X",
 # "пароль — X", "hasło: X"; the English word is the assignment rule's) or with the copula the
 # prose rule does not know ("moje hasło to X", "lösenordet är X"), and in scripts written
