@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import pickle
 import uuid
 
 import bastion.logredact as logredact
@@ -15,6 +16,7 @@ from bastion.logredact import PLACEHOLDER, RedactingFilter, RedactingProcessor
 
 EMAIL = "jane@example.com"
 RED = "[REDACTED_EMAIL_ADDRESS]"
+FakePII_EMAIL = r"[a-z]+@example\.com"
 
 
 @pytest.fixture
@@ -301,10 +303,24 @@ def test_filter_redacts_extra_attributes(logger_and_stream):
 
 def test_filter_is_idempotent_across_handlers(guard, fakes):
     pii = fakes.PII()
-    f1, f2 = RedactingFilter(Guard([pii])), RedactingFilter(Guard([pii]))
+    shared = Guard([pii])
+    f1, f2 = RedactingFilter(shared), RedactingFilter(shared)
     record = logging.makeLogRecord({"msg": f"mail {EMAIL}"})
     assert f1.filter(record) and f2.filter(record)
     assert record.msg == f"mail {RED}" and len(pii.calls) == 1
+
+
+def test_a_second_filter_with_another_guard_still_redacts(fakes):
+    # s31: a regex filter on the console marked the record done, and the model filter on the
+    # audit handler skipped it, so the name only the model finds reached the audit file
+    weak = fakes.PII(patterns={"EMAIL_ADDRESS": FakePII_EMAIL})
+    strong = fakes.PII(name="fake_ner", patterns={"PERSON": r"Jane Doe"})
+    record = logging.makeLogRecord({"msg": f"refund for Jane Doe, {EMAIL}"})
+    console, audit = RedactingFilter(Guard([weak])), RedactingFilter(Guard([strong]))
+    console.filter(record)
+    audit.filter(record)
+    pickle.loads(pickle.dumps(record))  # a multiprocessing QueueHandler pickles it
+    assert record.msg == f"refund for [REDACTED_PERSON], {RED}"
 
 
 def test_filter_bad_format_args_do_not_crash(logger_and_stream):
@@ -387,3 +403,168 @@ def test_one_mapping_argument_formats_named_fields(proc):
     assert out == {"event": f"user {RED}"}
     out = proc(None, "info", {"event": "user %s", "positional_args": ({"email": EMAIL},)})
     assert out == {"event": f"user {{'email': '{RED}'}}"}
+
+
+# ------------------------------------------------------------------ QA round s31
+
+
+def _bridge(structlog, pre_chain, stream):
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=pre_chain,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        # an int is a number as the renderer prints it: a card or phone logged as an int
+        ({"event": "pay", "card": 4111111111111111}, {"event": "pay", "card": "[REDACTED_CREDIT_CARD]"}),
+        (
+            {"event": "pay", "p": {"card_number": 4111111111111111}},
+            {"event": "pay", "p": {"card_number": "[REDACTED_CREDIT_CARD]"}},
+        ),
+        (
+            {"event": "pay", "order": 4111111111111112},
+            {"event": "pay", "order": 4111111111111112},
+        ),  # Luhn-invalid: kept, an int
+        ({"event": "pay", "n": 3, "status": 200}, {"event": "pay", "n": 3, "status": 200}),
+        # bytes are read as text: the placeholder does not swallow the "b'"
+        ({"event": "x", "raw": b"to jane@example.com"}, {"event": "x", "raw": f"to {RED}"}),
+    ],
+)
+def test_ints_and_bytes_are_read(need_regex, event, expected):
+    assert RedactingProcessor()(None, "info", event) == expected
+
+
+def test_reading_a_value_with_its_key_never_undoes_its_own_redaction(fakes):
+    # s31: a model found "Müller" alone but not in "event=Müller updated", and the key=value
+    # reading won: the name was logged in clear. Each reading's findings now add up.
+    alone_only = fakes.PII(name="ner", patterns={"PERSON": r"^[A-Z]\w+(?= updated)"})
+    keyed = fakes.PII(name="rules", patterns={"PASSWORD": r"(?<=pw=).+"})
+    proc = RedactingProcessor(Guard([alone_only, keyed]))
+    assert proc(None, "info", {"event": "Müller updated"}) == {"event": "[REDACTED_PERSON] updated"}
+    assert proc(None, "info", {"event": "x", "pw": "hunter22"}) == {"event": "x", "pw": "[REDACTED_PASSWORD]"}
+    out = proc(None, "info", {"event": "x", "pw": "Alice updated"})  # both readings find something
+    assert out["pw"] == "[REDACTED_PASSWORD]"  # the key's password span covers the name
+
+
+def test_processor_after_the_renderer_redacts_the_line(need_regex):
+    structlog = pytest.importorskip("structlog")
+    out = io.StringIO()
+    log = structlog.wrap_logger(
+        structlog.PrintLogger(out), processors=[structlog.processors.JSONRenderer(), RedactingProcessor()]
+    )
+    log.info("hi", email=EMAIL)  # raised AttributeError into the app before s31
+    assert EMAIL not in out.getvalue() and RED in out.getvalue()
+
+
+def test_processor_redacts_the_record_for_processors_after_it(proc):
+    # s31: ExtraAdder after the processor read the raw record's extra= fields
+    structlog = pytest.importorskip("structlog")
+    stream = io.StringIO()
+    log = logging.getLogger("bastion-test.extra-after")
+    log.handlers = [
+        _bridge(structlog, [structlog.stdlib.add_log_level, proc, structlog.stdlib.ExtraAdder()], stream)
+    ]
+    log.propagate = False
+    log.warning("signup", extra={"user": EMAIL})
+    log.handlers = []
+    assert EMAIL not in stream.getvalue() and json.loads(stream.getvalue())["user"] == RED
+
+
+def test_a_failing_processor_inside_processor_formatter_prints_nothing_raw(capsys):
+    # s31: the failure path dropped `_record`; ProcessorFormatter then raised KeyError and
+    # logging's handleError printed the raw message and args to stderr
+    structlog = pytest.importorskip("structlog")
+    stream = io.StringIO()
+    broken = RedactingProcessor(Guard([_Boom()]))
+    log = logging.getLogger("bastion-test.boom-bridge")
+    log.handlers = [
+        _bridge(structlog, [structlog.stdlib.add_log_level, broken, structlog.stdlib.ExtraAdder()], stream)
+    ]
+    log.propagate = False
+    log.error("user %s failed", EMAIL, extra={"who": EMAIL})
+    log.handlers = []
+    err = capsys.readouterr().err
+    assert EMAIL not in stream.getvalue() + err and "Logging error" not in err
+    assert json.loads(stream.getvalue())["event"] == PLACEHOLDER
+
+
+def test_a_filter_keeps_structlogs_event_dict_a_dict(need_regex):
+    # s31: with wrap_for_formatter the record's msg is the event dict; the filter made it a
+    # str and ProcessorFormatter failed on every line (nothing written)
+    structlog = pytest.importorskip("structlog")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(processors=[structlog.processors.JSONRenderer()])
+    )
+    handler.addFilter(RedactingFilter())
+    std = logging.getLogger("bastion-test.wrapped")
+    std.handlers, std.propagate = [handler], False
+    log = structlog.wrap_logger(
+        std,
+        processors=[structlog.stdlib.add_log_level, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.stdlib.BoundLogger,
+    )
+    log.warning("signup", email=EMAIL, n=3)
+    std.handlers = []
+    line = json.loads(stream.getvalue())
+    assert line["email"] == RED and line["n"] == 3 and line["event"] == "signup"
+
+
+def test_redacted_placeholders_are_not_redacted_again(fakes):
+    # s31: a model tagged the "REDACTED_PERSON" inside a placeholder as a username
+    tagger = fakes.PII(name="ner", patterns={"USERNAME": r"REDACTED_PERSON", "PERSON": r"Jane Doe"})
+    g = Guard([tagger])
+    once = g.check("refund for Jane Doe done").redacted_text
+    assert once == "refund for [REDACTED_PERSON] done"
+    assert g.check(once).redacted_text == once
+    assert g.check("refund for <PERSON> done").redacted_text == "refund for <PERSON> done"
+
+
+class _LoggingDetector:
+    name, category, version, kind = "chatty", "pii", "1", "rules"
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def detect(self, texts):
+        logging.getLogger("bastion-test.chatty").warning("scanning %d texts: %s", len(texts), texts)
+        return self.inner.detect(texts)
+
+
+def test_a_detector_that_logs_does_not_recurse_or_leak(fakes):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter(Guard([_LoggingDetector(fakes.PII())])))
+    root = logging.getLogger("bastion-test")
+    old = root.handlers, root.propagate
+    root.handlers, root.propagate = [handler], False
+    try:
+        logging.getLogger("bastion-test.app").warning("hello %s", EMAIL)
+    finally:
+        root.handlers, root.propagate = old
+    lines = stream.getvalue().splitlines()
+    assert EMAIL not in stream.getvalue()
+    assert lines[-1] == f"hello {RED}" and len(lines) == 2, lines  # the detector's line, withheld
+
+
+def test_underscore_extras_are_redacted(guard):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s %(user)s %(_priv)s"))
+    handler.addFilter(RedactingFilter(guard))
+    log = logging.getLogger("bastion-test.underscore")
+    log.handlers, log.propagate = [handler], False
+    log.warning("x", extra={"user": EMAIL, "_priv": EMAIL})
+    log.handlers = []
+    assert stream.getvalue() == f"x {RED} {RED}\n"

@@ -207,6 +207,10 @@ _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
 # What a vault issues: a label and a small counter. Only these are exempt from detection, so
 # a real number written in token shape ("<CREDIT_CARD_4111111111111111>") is still found.
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_[1-9][0-9]{0,4}>")
+# What ``replace`` writes ("[REDACTED_PERSON]", "<PERSON>"): redacted text read again (a log
+# line redacted by a structlog processor and then by a logging filter, an app that logs
+# ``result.redacted_text``) must keep its placeholders, not have the model tag one as a name.
+_REPLACED = re.compile(r"\[REDACTED_([A-Z][A-Z0-9_]*)\]|<([A-Z][A-Z0-9_]*)>")
 
 
 def tokens_in(text: str) -> list[str]:
@@ -219,7 +223,8 @@ def tokens_in(text: str) -> list[str]:
 
 
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
-    """Where ``text`` holds pseudonym tokens of a known PII label (``<PERSON_1>``).
+    """Where ``text`` holds pseudonym tokens (``<PERSON_1>``) or ``replace`` placeholders
+    (``[REDACTED_PERSON]``, ``<PERSON>``) of a known PII label.
 
     Such a token carries no personal data by construction, so a detector's finding inside
     one is not PII: an LLM answer echoes the tokens the proxy sent, and a model that tags
@@ -230,12 +235,16 @@ def placeholder_spans(text: str) -> list[tuple[int, int]]:
     [(3, 13), (15, 33)]
     >>> placeholder_spans("card <CREDIT_CARD_4111111111111111>")
     []
+    >>> placeholder_spans("for [REDACTED_PERSON] and [REDACTED_JANE]")
+    [(4, 21)]
     """
     from bastion.labels import ALL_PII_LABELS
 
-    return [
+    spans = [
         m.span() for m in _PLACEHOLDER.finditer(text) if m.group(0)[1:-1].rsplit("_", 1)[0] in ALL_PII_LABELS
     ]
+    spans += [m.span() for m in _REPLACED.finditer(text) if (m.group(1) or m.group(2)) in ALL_PII_LABELS]
+    return sorted(spans)
 
 
 def restore(text: str, vault: Vault | None, tokens: Collection[str] | None = None) -> str:
