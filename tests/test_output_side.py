@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import json
 import re
 import threading
@@ -413,6 +414,70 @@ def test_protect_with_the_real_openai_client(fake_guard, fake_openai_server):
     assert _FakeOpenAI.requests[0]["messages"][0]["content"] == "write to <EMAIL_ADDRESS_1>"
     assert r.answer == "You said: write to jane@example.com"
     assert r.response.choices[0].message.content == "You said: write to <EMAIL_ADDRESS_1>"
+
+
+def _tool_answer(arguments):
+    return {
+        "choices": [
+            {
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "send", "arguments": arguments}}
+                    ],
+                }
+            }
+        ]
+    }
+
+
+def test_protect_blocks_a_secret_in_the_answers_tool_call(fake_guard):
+    # s31: only the answer's content was checked; a key in the arguments came back "allow"
+    r = protect(fake_guard, lambda **kw: _tool_answer('{"key": "sk-abcdefghijklmnopqrstu"}'))(
+        messages=[{"role": "user", "content": "hi"}]
+    )
+    assert r.blocked and r.answer is None and r.tool_calls == ()
+
+
+def test_protect_restores_and_redacts_the_answers_tool_call_arguments(fake_guard):
+    r = protect(
+        fake_guard, lambda **kw: _tool_answer('{"to": "<EMAIL_ADDRESS_1>", "cc": "bob@corp.example"}')
+    )(messages=[{"role": "user", "content": "mail jane@example.com"}])
+    (call,) = r.tool_calls
+    assert (call.id, call.name) == ("c1", "send") and r.action is Action.REDACT
+    assert json.loads(call.arguments) == {"to": "jane@example.com", "cc": "[REDACTED_EMAIL_ADDRESS]"}
+
+
+def test_protect_reads_anthropic_shaped_answers(fake_guard):
+    answer = {
+        "content": [
+            {"type": "text", "text": "Mailing <EMAIL_ADDRESS_1> now"},
+            {"type": "tool_use", "id": "t1", "name": "send", "input": {"to": "<EMAIL_ADDRESS_1>"}},
+        ]
+    }
+    r = protect(fake_guard, lambda **kw: answer)(
+        messages=[{"role": "user", "content": "mail jane@example.com"}]
+    )
+    assert r.answer == "Mailing jane@example.com now"
+    assert json.loads(r.tool_calls[0].arguments) == {"to": "jane@example.com"}
+
+
+def test_protect_wraps_the_async_openai_client(fake_guard, fake_openai_server):
+    # s31: openai's decorator hides the coroutine function; protect() made a sync wrapper
+    openai = pytest.importorskip("openai")
+
+    async def run():
+        client = openai.AsyncOpenAI(base_url=fake_openai_server, api_key="test", max_retries=0)
+        create = protect(fake_guard, client.chat.completions.create)
+        assert inspect.iscoroutinefunction(create)
+        return await create(
+            model="gpt-test", messages=[{"role": "user", "content": "write to jane@example.com"}]
+        )
+
+    r = asyncio.run(run())
+    assert _FakeOpenAI.requests[0]["messages"][0]["content"] == "write to <EMAIL_ADDRESS_1>"
+    assert r.answer == "You said: write to jane@example.com"
 
 
 # -- Guard methods and async ------------------------------------------------------------------------

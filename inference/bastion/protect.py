@@ -10,8 +10,15 @@ passed through) or any callable taking ``messages``. Per call it:
    so the model provider never sees the values;
 3. calls the model with the pseudonymised messages;
 4. checks the answer as output: secrets, PII, strict injection point, canaries and
-   system-prompt leaks; a block withholds the answer;
-5. restores the pseudonyms in the answer, so the user reads their own values back.
+   system-prompt leaks, in its text and in the arguments of every tool call it makes; a
+   block withholds the answer;
+5. restores the pseudonyms in the answer, so the user reads their own values back. The
+   tool calls to run are ``ProtectedResponse.tool_calls`` (checked, new PII redacted,
+   pseudonyms restored), not the raw ``response``'s.
+
+Answers in the OpenAI shape (``choices[0].message``: content, ``tool_calls``, the legacy
+``function_call``), the Anthropic shape (``content`` blocks: ``text`` and ``tool_use``) and
+plain strings are read.
 
 >>> from bastion import Guard
 >>> g = Guard.default(tasks=("pii",))
@@ -37,7 +44,7 @@ from bastion.canary import Canary
 from bastion.conversation import MessagesResult, check_messages, check_output
 from bastion.errors import InputError
 from bastion.leak import LeakConfig
-from bastion.redact import Vault, restore, tokens_in
+from bastion.redact import Vault, restore, restore_arguments, tokens_in
 from bastion.types import Action, CheckResult
 
 if TYPE_CHECKING:
@@ -48,12 +55,24 @@ _PSEUDONYMISED_ROLES = ("user", "tool", "function", "assistant")
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call of the answer, checked as output: ``arguments`` (a JSON string when the
+    model wrote JSON) with new PII redacted and pseudonyms restored; ``check`` the check."""
+
+    id: str | None
+    name: str | None
+    arguments: str
+    check: CheckResult
+
+
+@dataclass(frozen=True, slots=True)
 class ProtectedResponse:
     """The guarded outcome of one LLM call.
 
     ``answer`` is the checked, restored answer text (``None`` when the input or the
-    output was blocked); ``response`` is what the wrapped call returned (``None`` when
-    the call was not made); ``input`` / ``output`` are the two checks.
+    output was blocked); ``tool_calls`` the answer's tool calls, checked and restored (run
+    these, not the ones in ``response``); ``response`` is what the wrapped call returned
+    (``None`` when the call was not made); ``input`` / ``output`` are the two checks.
     """
 
     action: Action
@@ -61,23 +80,68 @@ class ProtectedResponse:
     input: MessagesResult
     output: CheckResult | None
     response: Any = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
     @property
     def blocked(self) -> bool:
         return self.action is Action.BLOCK
 
 
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
 def answer_text(response: Any) -> str:
-    """The answer text of an OpenAI-style response object or dict, or a plain string."""
+    """The answer text of an OpenAI- or Anthropic-style response object or dict, or a plain
+    string.
+
+    >>> answer_text({"choices": [{"message": {"content": "hi"}}]})
+    'hi'
+    >>> answer_text({"content": [{"type": "text", "text": "hi"}, {"type": "tool_use", "input": {}}]})
+    'hi'
+    """
+    return _answer(response)[0]
+
+
+def _answer(response: Any) -> tuple[str, list[tuple[str | None, str | None, str]]]:
+    """The answer text and its tool calls ``(id, name, arguments as a string)``."""
     if isinstance(response, str):
-        return response
+        return response, []
+    calls: list[tuple[str | None, str | None, str]] = []
+    choices = _get(response, "choices")
+    blocks = _get(response, "content") if choices is None else None
+    if choices is None and isinstance(blocks, list):
+        # Anthropic Messages: text blocks and tool_use blocks (arguments as a dict)
+        texts = []
+        for block in blocks:
+            kind = _get(block, "type")
+            if kind == "text" and isinstance(_get(block, "text"), str):
+                texts.append(_get(block, "text"))
+            elif kind == "tool_use":
+                args = _get(block, "input")
+                calls.append((_get(block, "id"), _get(block, "name"), _as_arguments(args)))
+        return "\n".join(texts), calls
     try:
-        choice = response["choices"][0] if isinstance(response, Mapping) else response.choices[0]
-        message = choice["message"] if isinstance(choice, Mapping) else choice.message
-        content = message["content"] if isinstance(message, Mapping) else message.content
+        message = _get(choices[0], "message")
+        content = _get(message, "content") if message is not None else None
+        if message is None:
+            raise KeyError("message")
     except (AttributeError, IndexError, KeyError, TypeError) as exc:
         raise InputError(f"cannot find the answer text in a {type(response).__name__} response") from exc
-    return content or ""
+    for call in _get(message, "tool_calls") or ():
+        fn = _get(call, "function")
+        if fn is not None:
+            calls.append((_get(call, "id"), _get(fn, "name"), _as_arguments(_get(fn, "arguments"))))
+    fn = _get(message, "function_call")
+    if fn is not None:
+        calls.append((None, _get(fn, "name"), _as_arguments(_get(fn, "arguments"))))
+    return (content if isinstance(content, str) else "") or "", calls
+
+
+def _as_arguments(args: Any) -> str:
+    if isinstance(args, str):
+        return args
+    return json.dumps(args if args is not None else {}, ensure_ascii=False, default=str)
 
 
 def _pseudonymise(
@@ -212,18 +276,33 @@ class _Call:
         return result, vault, kwargs, "\n".join(system_texts) or None
 
     def after(self, response: Any, checked: MessagesResult, vault: Vault, system_prompt: str | None):
-        text = answer_text(response)
-        out = check_output(
-            self.guard,
-            text,
-            system_prompt=system_prompt,
-            canaries=self.canaries,
-            leak_config=self.leak_config,
-        )
+        text, calls = _answer(response)
+
+        def output(value: str) -> CheckResult:
+            return check_output(
+                self.guard,
+                value,
+                system_prompt=system_prompt,
+                canaries=self.canaries,
+                leak_config=self.leak_config,
+            )
+
+        out = output(text)
         if out.action is Action.BLOCK:
             return ProtectedResponse(Action.BLOCK, None, checked, out, response)
         action = max((checked.action, out.action), key=lambda a: a.severity)
-        return ProtectedResponse(action, restore(out.redacted_text, vault), checked, out, response)
+        tool_calls = []
+        for call_id, name, arguments in calls:
+            # what the app will run: a secret there blocks like one in the text, and the
+            # arguments hold the model's placeholders, restored here
+            r = output(arguments)
+            if r.action is Action.BLOCK:
+                return ProtectedResponse(Action.BLOCK, None, checked, r, response)
+            action = max((action, r.action), key=lambda a: a.severity)
+            tool_calls.append(ToolCall(call_id, name, restore_arguments(r.redacted_text, vault), r))
+        return ProtectedResponse(
+            action, restore(out.redacted_text, vault), checked, out, response, tuple(tool_calls)
+        )
 
 
 def protect(
@@ -242,7 +321,9 @@ def protect(
     """
     steps = _Call(guard, system, canaries, leak_config, pseudonymize)
 
-    if inspect.iscoroutinefunction(call):
+    # unwrapped: a client's decorators (openai's ``required_args``) hide an ``async def``
+    # behind a plain function
+    if inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(inspect.unwrap(call)):
 
         @functools.wraps(call)
         async def aguarded(**kwargs: Any) -> ProtectedResponse:
@@ -262,6 +343,9 @@ def protect(
             return ProtectedResponse(Action.BLOCK, None, checked, None, None)
         response = call(**kwargs)
         if isinstance(response, Awaitable):
+            close = getattr(response, "close", None)
+            if callable(close):
+                close()  # no "coroutine was never awaited" warning on top of the error
             raise InputError("the wrapped call returned an awaitable: pass an async function instead")
         return steps.after(response, checked, vault, sp)
 
@@ -271,4 +355,4 @@ def protect(
 # the steps of one guarded call, for wrappers that drive them themselves (bastion.proxy)
 Protector = _Call
 
-__all__ = ["ProtectedResponse", "Protector", "answer_text", "protect"]
+__all__ = ["ProtectedResponse", "Protector", "ToolCall", "answer_text", "protect"]

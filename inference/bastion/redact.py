@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import json
 import os
 import re
 import threading
@@ -272,6 +273,32 @@ def restore(text: str, vault: Vault | None, tokens: Collection[str] | None = Non
         return token if value is None else value
 
     return _TOKEN.sub(put_back, text)
+
+
+def restore_arguments(text: str, vault: Vault) -> str:
+    """Restore pseudonyms inside tool-call arguments, JSON-aware when they are JSON (a
+    restored value with a quote or backslash must not break the JSON).
+
+    >>> import json
+    >>> v = Vault(); t = v.token_for("PERSON", 'Jo "JJ" Doe')
+    >>> json.loads(restore_arguments('{"to": "<PERSON_1>"}', v))["to"]
+    'Jo "JJ" Doe'
+    """
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return restore(text, vault)
+
+    def walk(o: Any) -> Any:
+        if isinstance(o, str):
+            return restore(o, vault)
+        if isinstance(o, list):
+            return [walk(x) for x in o]
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        return o
+
+    return json.dumps(walk(obj), ensure_ascii=False)
 
 
 def build_operator(spec: Any, *, vault: Vault | None = None) -> Operator:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.canary import Canary
-from bastion.redact import Vault, restore
+from bastion.redact import Vault, restore, restore_arguments
 from bastion.stream import StreamEvent, StreamGuard
 from bastion.types import Action, CheckResult
 
@@ -50,31 +50,6 @@ class TokenRestorer:
     def close(self) -> str:
         out, self._pending = restore(self._pending, self.vault), ""
         return out
-
-
-def restore_arguments(text: str, vault: Vault) -> str:
-    """Restore pseudonyms inside tool-call arguments, JSON-aware when they are JSON (a
-    restored value with a quote or backslash must not break the JSON).
-
-    >>> v = Vault(); t = v.token_for("PERSON", 'Jo "JJ" Doe')
-    >>> json.loads(restore_arguments('{"to": "<PERSON_1>"}', v))["to"]
-    'Jo "JJ" Doe'
-    """
-    try:
-        obj = json.loads(text)
-    except ValueError:
-        return restore(text, vault)
-
-    def walk(o: Any) -> Any:
-        if isinstance(o, str):
-            return restore(o, vault)
-        if isinstance(o, list):
-            return [walk(x) for x in o]
-        if isinstance(o, dict):
-            return {k: walk(v) for k, v in o.items()}
-        return o
-
-    return json.dumps(walk(obj), ensure_ascii=False)
 
 
 @dataclass
