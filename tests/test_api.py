@@ -249,6 +249,8 @@ def test_concurrent_requests_get_their_own_results(server):
         (b'{"text": 123}', 422, "text: Input should be a valid string"),
         (b'{"txt": "a"}', 422, "text: Field required"),
         (b'{"text": "a", "extra": 1}', 422, "extra: Extra inputs are not permitted"),
+        # s31: an unknown key that is not a field name is the caller's text: not echoed
+        (b'{"text": "a", "zed.quokka@example.net": 1}', 422, "<field>: Extra inputs are not permitted"),
         (b'["text"]', 422, "invalid request"),
         (b'{"text": null}', 422, "valid string"),
         (b'{"text": "a", "policy": "strict"}', 422, "policy"),
@@ -582,7 +584,8 @@ def test_audit_store_is_called_when_configured(monkeypatch):
     result = fake_guard().check(f"x {EMAIL}")
     assert audit.record(request_id="r1", key_id="k1", text="t", result=result)
     assert calls == [
-        ("sqlite://", "redact", {"user_id": "k1", "text": "t", "request_id": "r1", "key_id": "k1"})
+        # without a user the key stands in as "key <id>", which no user id can be (s31)
+        ("sqlite://", "redact", {"user_id": "key k1", "text": "t", "request_id": "r1", "key_id": "k1"})
     ]
 
 

@@ -228,6 +228,9 @@ def test_readyz_is_json(proc):
         ("lang=en&page=2", False, "lang=en&page=2"),
         ("keyboard=1", False, "keyboard=1"),
         ("", False, ""),
+        # s31: a key with its underscores percent-encoded, or other letters escaped
+        ("q=bst%5F0a1b%5Fsecretvalue", True, "q=REDACTED"),
+        ("q=%62st_0a1b_secretvalue&x=1", True, "REDACTED"),
     ],
 )
 def test_query_key_detection_and_scrubbing(query, has_key, scrubbed):
@@ -240,6 +243,7 @@ def test_a_key_pasted_into_the_path_is_scrubbed_too():
 
     assert scrub_target("/v1/check/bst_6b4107dd1743_secretsecret") == "/v1/check/REDACTED"
     assert scrub_target("/v1/check?lang=en") == "/v1/check?lang=en"
+    assert scrub_target("/v1/check/%62st_6b4107dd1743_secretsecret") == "REDACTED"
 
 
 def test_access_log_filter_scrubs_uvicorn_records():

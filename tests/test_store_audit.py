@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from bastion.errors import ConfigError, InputError
@@ -287,3 +288,8 @@ def test_purge_drops_user_links_nothing_refers_to(store, clock):
     assert store.pseudonyms.get("bob@corp.example") is not None  # a consent record remains
     assert store.pseudonyms.get("carol@corp.example") is not None  # her event is recent
     assert store.verify().ok
+    db = store.engine.url.database
+    if store.engine.dialect.name == "sqlite" and db not in (None, "", ":memory:"):
+        # s31: the purged link's page stayed in the -wal file (erase() checkpointed, purge not)
+        files = (Path(db), Path(f"{db}-wal"))
+        assert not any(b"alice@corp.example" in p.read_bytes() for p in files if p.exists())

@@ -25,6 +25,7 @@ from typing import IO, Any
 import anyio.to_thread
 import structlog
 
+from bastion.api.models import subject
 from bastion.errors import ConfigError
 from bastion.fingerprint import hmac_hex, text_fingerprint
 from bastion.results import audit_fields
@@ -197,12 +198,12 @@ class AuditLogger:
     ) -> bool:
         """Blocking store write (call it from a worker thread); ``False`` when it failed.
 
-        ``user_id`` is the end user; without one the key id stands in for the user, as
-        before ``X-Bastion-User`` existed.
+        ``user_id`` is the end user; without one the key stands in for the user (as
+        :func:`~bastion.api.models.subject` names it).
         """
         if self.store is None:
             return True
-        user = user_id if user_id is not None else key_id
+        user = subject(user_id, key_id)
         try:
             self.store.record_check(result, user_id=user, text=text, request_id=request_id, key_id=key_id)
         except Exception as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from typing import Any, Generic, TypeVar
 
 from fastapi import HTTPException, Request
@@ -108,6 +109,17 @@ def _error(status: int, detail: str) -> HTTPException:
     return HTTPException(status_code=status, detail=detail)
 
 
+# a location part shown as written only when it reads as a field name or an index: an
+# unknown key is the caller's own text ({"jane@example.com": 1}) and can be personal data
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+
+
+def _loc_part(part: object) -> str:
+    if isinstance(part, int) or (isinstance(part, str) and _FIELD_NAME.fullmatch(part)):
+        return clip(part)
+    return "<field>"
+
+
 def parse_json(body: bytes, model: type[M]) -> M:
     """``body`` as strict JSON validated by ``model``; an :class:`HTTPException` 400 (not
     UTF-8 / not JSON) or 422 (out of range, nested too deeply, or invalid for ``model``,
@@ -138,7 +150,7 @@ def parse_json(body: bytes, model: type[M]) -> M:
         # locations and messages can hold caller-chosen keys and values: clip them, and list a
         # bounded number of errors
         parts = [
-            f"{'.'.join(clip(p) for p in e['loc']) or 'body'}: {clip(e['msg'], 200)}"
+            f"{'.'.join(_loc_part(p) for p in e['loc']) or 'body'}: {clip(e['msg'], 200)}"
             for e in errors[:MAX_ERRORS_SHOWN]
         ]
         if len(errors) > MAX_ERRORS_SHOWN:

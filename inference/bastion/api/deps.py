@@ -32,7 +32,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from bastion.api.audit_log import AuditLogger
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
 from bastion.api.metrics import Metrics
-from bastion.api.models import USER_ID_PATTERN, PolicyOverride
+from bastion.api.models import USER_ID_PATTERN, PolicyOverride, subject
 from bastion.api.ratelimit import RateLimiter
 from bastion.api.sessions import SessionVaults
 from bastion.api.settings import Settings, default_db_url
@@ -481,7 +481,7 @@ async def vault_for(
         return None, ""
     if not _policy_pseudonymizes(effective):
         return None, ""
-    vault = await anyio.to_thread.run_sync(state.sessions.vault, key_id, user_id or key_id, session_id)
+    vault = await anyio.to_thread.run_sync(state.sessions.vault, key_id, subject(user_id, key_id), session_id)
     return vault, f"|vault:{vault.owner}/{vault.scope}"
 
 

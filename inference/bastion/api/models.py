@@ -27,6 +27,21 @@ from bastion.conversation import ROLES
 # user ids arrive from other systems (emails, UUIDs, "tenant/user"); the store pseudonymises
 # them, but they must stay short and printable so they can never carry a prompt
 USER_ID_PATTERN = r"^[A-Za-z0-9._@:+/=-]{1,128}$"
+
+
+def subject(user_id: str | None, key_id: str | None) -> str | None:
+    """Whom a request's audit rows and sessions belong to: the end user, or without one the
+    API key as ``"key <id>"`` (a space no user id can hold, so a user named like a key id
+    is not that key's user-less traffic, and erasing such a user leaves the key's rows).
+
+    >>> subject("jane", "k1"), subject(None, "k1"), subject(None, None)
+    ('jane', 'key k1', None)
+    """
+    if user_id is not None:
+        return user_id
+    return None if key_id is None else f"key {key_id}"
+
+
 MAX_MESSAGES = 256
 MAX_PARTS = 64
 MAX_CANARIES = 32

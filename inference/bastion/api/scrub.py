@@ -36,7 +36,7 @@ KEY_PARAMS = frozenset(
 # a parameter without "=" cannot hold one starting inside it either.
 _PARAM = re.compile(r"(?:^|(?<=[&;]))(?P<name>[^&=;]*)=(?P<value>[^&;]*)")
 # a bastion key anywhere in a query string, under any parameter name
-_BASTION_KEY = re.compile(r"bst_[A-Za-z0-9]+_[A-Za-z0-9_\-%]+")
+_BASTION_KEY = re.compile(r"bst(?:_|%5[Ff])[A-Za-z0-9]+(?:_|%5[Ff])[A-Za-z0-9_\-%]+")
 
 
 def _is_key_param(name: str) -> bool:
@@ -49,7 +49,7 @@ def has_key_param(query: str) -> bool:
     >>> has_key_param("a=1&api_key=bst_x_y"), has_key_param("q=hello")
     (True, False)
     """
-    if _BASTION_KEY.search(query):
+    if _BASTION_KEY.search(query) or _BASTION_KEY.search(unquote_plus(query)):
         return True
     return any(_is_key_param(m.group("name")) for m in _PARAM.finditer(query))
 
@@ -64,7 +64,9 @@ def scrub_query(query: str) -> str:
     def sub(m: re.Match[str]) -> str:
         return f"{m.group('name')}=REDACTED" if _is_key_param(m.group("name")) else m.group(0)
 
-    return _BASTION_KEY.sub("REDACTED", _PARAM.sub(sub, query))
+    scrubbed = _BASTION_KEY.sub("REDACTED", _PARAM.sub(sub, query))
+    # a key spelt with other percent-escapes ("%62st_..."): the whole query goes
+    return "REDACTED" if _BASTION_KEY.search(unquote_plus(scrubbed)) else scrubbed
 
 
 def scrub_target(target: str) -> str:
@@ -76,6 +78,8 @@ def scrub_target(target: str) -> str:
     """
     path, sep, query = target.partition("?")
     path = _BASTION_KEY.sub("REDACTED", path)
+    if _BASTION_KEY.search(unquote_plus(path)):
+        path = "REDACTED"
     return path + sep + scrub_query(query) if sep else path
 
 

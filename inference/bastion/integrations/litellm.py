@@ -9,12 +9,40 @@ In the LiteLLM proxy's ``config.yaml``::
           mode: [pre_call, post_call]
           default_on: true
 
-``pre_call`` checks the request messages by role (user: direct injection; tool:
-indirect; assistant: as output) and rewrites user/tool messages with PII redacted;
-``post_call`` checks the answer as output (content and tool-call arguments) and redacts it
-in place, for whole answers and for streams (held back and released as they pass). A block raises an
-HTTP 400 in LiteLLM's guardrail style (``{"error": ..., "bastion": {...}}``) with the
-labels and scores, never the text.
+``pre_call`` checks what the request sends the model, by role (user: direct injection;
+tool: indirect; assistant: as output, so a secret blocks) and rewrites every message but
+system/developer ones with PII redacted by the input policy: earlier assistant turns and
+their tool-call arguments too, as :func:`bastion.protect.protect` does (a client sends back
+the answers it got). It reads
+
+- chat ``messages`` (OpenAI or Anthropic shape);
+- a text-completion (or image) ``prompt``: a string or a list of strings, each checked as
+  the user's; a prompt of token ids cannot be read and is refused (HTTP 400);
+- a Responses API ``input``: a string (the user's), or a list of items: messages by their
+  role, ``function_call`` / ``custom_tool_call`` arguments as the assistant's,
+  ``function_call_output`` / ``custom_tool_call_output`` as tool output, ``reasoning``
+  summaries as the assistant's. Items of other types (``item_reference``, the provider's
+  built-in tool calls) carry no text bastion reads and pass as they are.
+
+Embedding, moderation and speech requests are not checked (their ``input`` goes to no chat
+model); neither are other request shapes (audio files, rerank documents).
+
+``post_call`` checks the answer as output and redacts it in place: a chat answer's content,
+tool-call and function-call arguments; a text completion's ``choices[].text``; a Responses
+API answer's ``output`` (message text, function-call arguments, reasoning summaries). Other
+answers (embeddings, images, Anthropic ``/v1/messages``) pass unchecked.
+
+Streams (LiteLLM runs no post_call hook for them): each choice's text goes through its own
+:class:`~bastion.stream.StreamGuard` (held back until it can no longer change a decision,
+redacted; a block ends the stream with an HTTP 400). Tool-call deltas are held per call
+until the choice ends, each call's arguments checked whole and sent redacted in one chunk.
+What a choice still holds is sent before its ``finish_reason`` chunk, and usage chunks
+(``stream_options.include_usage``) come last. A stream item that is not a chat or
+text-completion chunk (Responses API events, Anthropic SSE bytes) cannot be checked and
+ends the stream with an HTTP 400 before it is sent: ask those endpoints without ``stream``.
+
+A block raises an HTTP 400 in LiteLLM's guardrail style (``{"error": ..., "bastion": {...}}``)
+with the labels and scores, never the text.
 
 Needs ``litellm`` (its proxy extra for running the proxy); imported only here.
 """
@@ -22,19 +50,135 @@ Needs ``litellm`` (its proxy extra for running the proxy); imported only here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import copy
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
+from litellm.types.utils import Delta, StreamingChoices, TextChoices
 
 from bastion.conversation import check_messages, check_output
 from bastion.errors import InputError
-from bastion.protect import rewrite_content
+from bastion.protect import rewrite_content, rewrite_values
 from bastion.results import textless_dict
 from bastion.stream import StreamGuard
 from bastion.types import Action
+
+# call types whose ``input`` is not a prompt to a chat model: left unchecked (documented)
+_UNCHECKED_CALLS = ("embedding", "moderation", "speech")
+# Responses API input items bastion reads: type -> (role it is checked as, fields with text)
+_ITEMS: dict[str, tuple[str | None, tuple[str, ...]]] = {
+    "message": (None, ("content",)),  # the item's own role
+    "function_call": ("assistant", ("arguments",)),
+    "custom_tool_call": ("assistant", ("input",)),
+    "function_call_output": ("tool", ("output",)),
+    "custom_tool_call_output": ("tool", ("output",)),
+    "reasoning": ("assistant", ("summary", "content")),
+}
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _set(obj: Any, key: str, value: Any) -> None:
+    if isinstance(obj, dict):
+        obj[key] = value
+    else:
+        setattr(obj, key, value)
+
+
+def _bad_request(error: str, result: Any = None) -> HTTPException:
+    detail: dict[str, Any] = {"error": error}
+    if result is not None:
+        detail["bastion"] = textless_dict(result)
+    return HTTPException(status_code=400, detail=detail)
+
+
+def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
+    """An OpenAI ``tool_calls`` entry (or legacy ``function_call``, wrapped) with its
+    ``function.arguments`` rewritten."""
+    if not isinstance(call, Mapping) or not isinstance(call.get("function"), Mapping):
+        return call
+    function = dict(call["function"])
+    args = function.get("arguments")
+    if isinstance(args, str):
+        function["arguments"] = text(args)
+    elif isinstance(args, Mapping | list):
+        function["arguments"] = rewrite_values(args, text)
+    return {**call, "function": function}
+
+
+def _rewrite_message(msg: Mapping[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
+    """A chat message with its content and tool-call arguments rewritten."""
+    out = dict(msg)
+    if out.get("content") is not None:
+        out["content"] = rewrite_content(out["content"], text)
+    if isinstance(out.get("tool_calls"), list):
+        out["tool_calls"] = [_rewrite_call(c, text) for c in out["tool_calls"]]
+    if isinstance(out.get("function_call"), Mapping):
+        out["function_call"] = _rewrite_call({"function": out["function_call"]}, text)["function"]
+    return out
+
+
+def _item_message(item: Any, i: int) -> dict[str, Any] | None:
+    """The chat message a Responses API input item is checked as (None: not read)."""
+    if not isinstance(item, Mapping):
+        raise InputError(f"input item {i} must be an object")
+    kind = item.get("type", "message" if "role" in item else None)
+    if kind not in _ITEMS:
+        return None
+    role, fields = _ITEMS[kind]
+    parts: list[Any] = []
+    for name in fields:
+        value = item.get(name)
+        if isinstance(value, str):
+            parts.append({"type": "text", "text": value})
+        elif isinstance(value, Mapping | list):
+            if name in ("arguments", "input"):  # arguments sent as an object
+                parts.append({"type": "text", "text": str(value)})
+            else:
+                parts += value if isinstance(value, list) else [value]
+    if kind == "message":
+        return {"role": item.get("role"), "content": item.get("content")}
+    return {"role": role, "content": parts}
+
+
+def _rewrite_item(item: Mapping[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
+    kind = item.get("type", "message" if "role" in item else None)
+    out = dict(item)
+    for name in _ITEMS[kind][1]:
+        value = out.get(name)
+        if value is None:
+            continue
+        if name in ("arguments", "input") and not isinstance(value, str):
+            out[name] = rewrite_values(value, text)
+        else:
+            out[name] = rewrite_content(value, text)
+    return out
+
+
+@dataclass
+class _Call:
+    """A streamed tool call (or legacy function call), held until its choice ends."""
+
+    first: Any  # the first delta of it: id, type, name
+    name: str | None = None
+    id: str | None = None
+    arguments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Choice:
+    """What the stream hook keeps per choice index."""
+
+    guard: StreamGuard
+    template: Any = None  # the latest chunk that carried this choice
+    calls: dict[Any, _Call] = field(default_factory=dict)
+    function_call: _Call | None = None
 
 
 class BastionGuardrail(CustomGuardrail):
@@ -59,114 +203,283 @@ class BastionGuardrail(CustomGuardrail):
             self._guard = Guard.default()
         return self._guard
 
+    # -- requests ---------------------------------------------------------------------------
+
     async def async_pre_call_hook(
         self, user_api_key_dict: Any, cache: Any, data: dict, call_type: Any
     ) -> dict:
-        messages = data.get("messages")
-        if not messages or not self.should_run_guardrail(data, GuardrailEventHooks.pre_call):
+        if not self.should_run_guardrail(data, GuardrailEventHooks.pre_call):
             return data
+        call = str(getattr(call_type, "value", call_type) or "")
         try:
-            result = await asyncio.to_thread(check_messages, self.guard, messages)
+            if data.get("messages"):
+                data["messages"] = await asyncio.to_thread(self._guarded_messages, data["messages"])
+            elif data.get("prompt") is not None:
+                data["prompt"] = await asyncio.to_thread(self._guarded_prompt, data["prompt"], "prompt")
+            elif data.get("input") is not None and not any(k in call for k in _UNCHECKED_CALLS):
+                value = data["input"]
+                if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+                    data["input"] = await asyncio.to_thread(self._guarded_items, value)
+                else:
+                    data["input"] = await asyncio.to_thread(self._guarded_prompt, value, "input")
         except InputError as exc:  # a bad message shape is the client's error, not a 500
-            raise HTTPException(status_code=400, detail={"error": f"bastion: {exc}"}) from None
-        if result.action is Action.BLOCK:
-            raise HTTPException(
-                status_code=400,
-                detail={"error": "bastion blocked the request", "bastion": textless_dict(result)},
-            )
-        redacted = {
-            m.index: m.result.redacted_text
-            for m in result.messages
-            if m.result is not None and m.checked_as in ("input", "indirect")
-        }
-        new = []
-        for i, msg in enumerate(messages):
-            if i in redacted and isinstance(msg.get("content"), str):
-                msg = {**msg, "content": redacted[i]}
-            elif i in redacted and msg.get("content") is not None:  # a list of parts
-                content = await asyncio.to_thread(
-                    rewrite_content, msg["content"], lambda t: self.guard.check(t).redacted_text
-                )
-                msg = {**msg, "content": content}
-            new.append(msg)
-        data["messages"] = new
+            raise _bad_request(f"bastion: {exc}") from None
         return data
+
+    def _check(self, messages: Sequence[Mapping[str, Any]]) -> Callable[[str], str]:
+        """Check ``messages`` (HTTP 400 on a block) and return the rewrite that redacts a
+        text of them with the input policy (the checks' own results reused)."""
+        result = check_messages(self.guard, messages)
+        if result.action is Action.BLOCK:
+            raise _bad_request("bastion blocked the request", result)
+        pieces = {}
+        for m in result.messages:  # a whole user/tool text, checked with the input policy
+            msg = messages[m.index]
+            if m.result is not None and m.checked_as in ("input", "indirect"):
+                if isinstance(msg.get("content"), str):
+                    pieces[msg["content"]] = m.result.redacted_text
+        return _Redactor(self.guard, pieces)
+
+    def _guarded_messages(self, messages: Any) -> list[Any]:
+        redact = self._check(messages)
+        keep = ("system", "developer")
+        return redact.run(lambda text: [m if m.get("role") in keep else _rewrite_message(m, text) for m in messages])
+
+    def _guarded_prompt(self, prompt: Any, name: str) -> Any:
+        texts = [prompt] if isinstance(prompt, str) else prompt
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            raise InputError(f"{name} must be a string or a list of strings (token ids cannot be checked)")
+        redact = self._check([{"role": "user", "content": t} for t in texts])
+        out = redact.run(lambda text: [text(t) for t in texts])
+        return out[0] if isinstance(prompt, str) else out
+
+    def _guarded_items(self, items: list[Any]) -> list[Any]:
+        read = [(i, _item_message(item, i)) for i, item in enumerate(items)]
+        read = [(i, m) for i, m in read if m is not None]
+        redact = self._check([m for _, m in read])
+        keep = {i for i, m in read if m["role"] in ("system", "developer")}
+        todo = {i for i, _ in read} - keep
+        return redact.run(
+            lambda text: [_rewrite_item(it, text) if i in todo else it for i, it in enumerate(items)]
+        )
+
+    # -- whole answers ----------------------------------------------------------------------
 
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
         if not self.should_run_guardrail(data, GuardrailEventHooks.post_call):
             return response
-        choices = getattr(response, "choices", None) or []
-        for choice in choices:
-            message = getattr(choice, "message", None)
-            content = getattr(message, "content", None)
-            if isinstance(content, str):
-                message.content = await self._checked(content)
-            # what the model sends to tools is output too
-            for call in getattr(message, "tool_calls", None) or ():
-                fn = getattr(call, "function", None)
-                if isinstance(getattr(fn, "arguments", None), str):
-                    fn.arguments = await self._checked(fn.arguments)
+        choices = _get(response, "choices")
+        for choice in choices or ():
+            message = _get(choice, "message")
+            if message is not None:
+                await self._checked_fields(message, ("content",))
+                # what the model sends to tools is output too
+                for call in _get(message, "tool_calls") or ():
+                    await self._checked_fields(_get(call, "function"), ("arguments",))
+                await self._checked_fields(_get(message, "function_call"), ("arguments",))
+            else:  # a text completion
+                await self._checked_fields(choice, ("text",))
+        if choices is None:  # a Responses API answer
+            for item in _get(response, "output") or ():
+                await self._checked_fields(item, ("content", "summary", "arguments", "input"))
         return response
 
-    async def _checked(self, text: str) -> str:
-        r = await asyncio.to_thread(check_output, self.guard, text)
+    async def _checked_fields(self, obj: Any, names: tuple[str, ...]) -> None:
+        """Each of ``obj``'s fields in ``names`` checked as output and redacted in place: a
+        string, or a list of parts (dicts or objects) with a ``text``."""
+        if obj is None:
+            return
+        for name in names:
+            value = _get(obj, name)
+            if isinstance(value, str):
+                _set(obj, name, await self._checked(value))
+            elif isinstance(value, list):
+                for part in value:
+                    await self._checked_fields(part, ("text",))
+
+    def _checked_sync(self, text: str) -> str:
+        r = check_output(self.guard, text)
         if r.action is Action.BLOCK:
-            raise HTTPException(
-                status_code=400, detail={"error": "bastion blocked the response", "bastion": textless_dict(r)}
-            )
+            raise _bad_request("bastion blocked the response", r)
         return r.redacted_text
+
+    async def _checked(self, text: str) -> str:
+        return await asyncio.to_thread(self._checked_sync, text)
+
+    # -- streams ----------------------------------------------------------------------------
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict
     ) -> AsyncIterator[Any]:
-        """Streamed answers (LiteLLM runs no post_call hook for them): the first choice's
-        content goes through :class:`~bastion.stream.StreamGuard` (held back until it can no
-        longer change a decision, redacted, a block ends the stream with an HTTP 400);
-        tool-call chunks are held until the end and released only when their arguments
-        pass as a whole."""
+        """Streamed answers: see the module docstring."""
         if not self.should_run_guardrail(request_data, GuardrailEventHooks.post_call):
             async for item in response:
                 yield item
             return
-        sg = StreamGuard(self.guard)
-        held: list[Any] = []
-        arguments: list[str] = []
-        last = None
+        states: dict[Any, _Choice] = {}
+        trailing: list[Any] = []  # chunks with no choice (usage): sent last
         async for chunk in response:
-            last = chunk
-            choices = getattr(chunk, "choices", None) or []
-            delta = getattr(choices[0], "delta", None) if choices else None
-            calls = getattr(delta, "tool_calls", None) if delta is not None else None
-            if calls:
-                held.append(chunk)
-                arguments += [getattr(getattr(c, "function", None), "arguments", None) or "" for c in calls]
+            choices = getattr(chunk, "choices", None)
+            if not isinstance(choices, list):
+                raise _bad_request(
+                    f"bastion cannot check a {type(chunk).__name__} stream; ask without stream"
+                )
+            if not choices:
+                trailing.append(chunk)
                 continue
-            text = getattr(delta, "content", None) if delta is not None else None
+            finishing = []
+            for choice in choices:
+                state = states.get(choice.index)
+                if state is None:
+                    state = states[choice.index] = _Choice(StreamGuard(self.guard))
+                state.template = chunk
+                await self._feed(state, choice)
+                if getattr(choice, "finish_reason", None):
+                    finishing.append(choice)
+            if not finishing:
+                yield chunk
+                continue
+            reasons = [c.finish_reason for c in finishing]
+            for c in finishing:
+                c.finish_reason = None
+            # a chunk that only says "finished" is sent after the held text, as it is
+            only_finish = len(finishing) == len(choices) and not any(_has_text(c) for c in choices)
+            if not only_finish:
+                yield chunk
+            for c, reason in zip(finishing, reasons, strict=True):
+                for out in await self._flush(states.pop(c.index), c.index):
+                    yield out
+                if not only_finish:
+                    yield self._chunk(chunk, c, finish_reason=reason)
+            if only_finish:
+                for c, reason in zip(finishing, reasons, strict=True):
+                    c.finish_reason = reason
+                yield chunk
+        for index, state in states.items():  # choices that never said they finished
+            for out in await self._flush(state, index):
+                yield out
+        for chunk in trailing:
+            yield chunk
+
+    async def _feed(self, state: _Choice, choice: Any) -> None:
+        """One choice of a chunk: its text replaced by what the guard releases, its tool
+        calls taken out and held."""
+        delta = getattr(choice, "delta", None)
+        if delta is None:  # a text completion
+            text = getattr(choice, "text", None)
             if isinstance(text, str) and text:
-                delta.content = self._released(await self.guard._workers.run(sg.feed, text))
-            yield chunk
-        tail = self._released(await self.guard._workers.run(sg.close))
-        if arguments:
-            await self._checked("".join(arguments))
-        for chunk in held:
-            yield chunk
-        if tail and last is not None:
-            final = last.model_copy(deep=True) if hasattr(last, "model_copy") else last
-            choices = getattr(final, "choices", None) or []
-            if choices and getattr(choices[0], "delta", None) is not None:
-                choices[0].delta.content = tail
-                choices[0].delta.tool_calls = None
-                yield final
+                choice.text = await self._released(state.guard.feed, text)
+            return
+        for call in getattr(delta, "tool_calls", None) or ():
+            key = getattr(call, "index", None)
+            if not isinstance(key, int):  # no index: the call with this id, else the latest
+                key = getattr(call, "id", None) or next(reversed(state.calls), 0)
+            _add(state.calls.setdefault(key, _Call(call)), call)
+        if getattr(delta, "tool_calls", None):
+            delta.tool_calls = None
+        fc = getattr(delta, "function_call", None)
+        if fc is not None:
+            if state.function_call is None:
+                state.function_call = _Call(fc)
+            _add(state.function_call, fc)
+            delta.function_call = None
+        text = getattr(delta, "content", None)
+        if isinstance(text, str) and text:
+            delta.content = await self._released(state.guard.feed, text)
+
+    async def _flush(self, state: _Choice, index: Any) -> list[Any]:
+        """The end of one choice: its held text tail, then each held call with its
+        arguments checked whole and redacted (chunks without a finish_reason)."""
+        out = []
+        tail = await self._released(state.guard.close)
+        chat = getattr(state.template.choices[0], "delta", None) is not None
+        if tail and chat:
+            out.append(self._chunk(state.template, StreamingChoices(index=index, delta=Delta(content=tail))))
+        elif tail:
+            out.append(self._chunk(state.template, TextChoices(index=index, text=tail)))
+        for key, call in state.calls.items():
+            arguments = await self._checked("".join(call.arguments))
+            tool_call = {
+                "index": key if isinstance(key, int) else 0,
+                "id": call.id,
+                "type": getattr(call.first, "type", None) or "function",
+                "function": {"name": call.name, "arguments": arguments},
+            }
+            delta = Delta(tool_calls=[tool_call])
+            out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
+        if state.function_call is not None:
+            fc = state.function_call
+            arguments = await self._checked("".join(fc.arguments))
+            delta = Delta(function_call={"name": fc.name, "arguments": arguments})
+            out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
+        return out
 
     @staticmethod
-    def _released(events: list[Any]) -> str:
+    def _chunk(template: Any, choice: Any, finish_reason: str | None = None) -> Any:
+        """A copy of ``template`` carrying only ``choice`` (a fresh one with no text when
+        ``finish_reason`` is given) and no usage."""
+        out = copy.deepcopy(template)
+        if finish_reason is not None:
+            if getattr(choice, "delta", None) is not None:
+                choice = StreamingChoices(index=choice.index, delta=Delta(), finish_reason=finish_reason)
+            else:
+                choice = TextChoices(index=choice.index, text="", finish_reason=finish_reason)
+        out.choices = [choice]
+        if getattr(out, "usage", None) is not None:
+            try:
+                del out.usage
+            except AttributeError:
+                out.usage = None
+        return out
+
+    async def _released(self, step: Callable[..., list[Any]], *args: str) -> str:
+        try:
+            events = await self.guard._workers.run(step, *args)
+        except InputError as exc:  # over the output policy's max_chars
+            raise _bad_request(f"bastion: {exc}") from None
         for e in events:
             if e.kind == "block":
-                raise HTTPException(
-                    status_code=400,
-                    detail={"error": "bastion blocked the response", "bastion": textless_dict(e.result)},
-                )
+                raise _bad_request("bastion blocked the response", e.result)
         return "".join(e.text for e in events if e.kind == "text")
+
+
+class _Redactor:
+    """Rewrites texts with the input policy, the checks batched: ``run(build)`` calls
+    ``build(text)`` once to collect the texts, checks the new ones in one batch, then
+    builds again with the redacted texts."""
+
+    def __init__(self, guard: Any, known: dict[str, str]) -> None:
+        self.guard, self.known = guard, known
+
+    def run(self, build: Callable[[Callable[[str], str]], Any]) -> Any:
+        wanted: list[str] = []
+
+        def collect(text: str) -> str:
+            if text not in self.known:
+                wanted.append(text)
+            return text
+
+        build(collect)
+        new = list(dict.fromkeys(wanted))
+        if new:
+            results = self.guard.check_many(new)
+            self.known.update((t, r.redacted_text) for t, r in zip(new, results, strict=True))
+        return build(self.known.__getitem__)
+
+
+def _add(call: _Call, delta: Any) -> None:
+    fn = getattr(delta, "function", None) or delta  # a tool call, or a legacy function call
+    call.id = call.id or getattr(delta, "id", None)
+    call.name = call.name or getattr(fn, "name", None)
+    args = getattr(fn, "arguments", None)
+    if isinstance(args, str):
+        call.arguments.append(args)
+
+
+def _has_text(choice: Any) -> bool:
+    delta = getattr(choice, "delta", None)
+    text = getattr(delta, "content", None) if delta is not None else getattr(choice, "text", None)
+    return bool(text)
 
 
 __all__ = ["BastionGuardrail"]

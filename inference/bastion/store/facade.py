@@ -200,6 +200,8 @@ class PrivacyStore:
             log.warning(
                 "bastion: retention kept the user links: this role may not delete from privacy_pseudonyms"
             )
+        # as erase(): the deleted rows' pages (raw user ids) must not linger in the -wal file
+        checkpoint(self.engine)
         return receipt
 
     def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:

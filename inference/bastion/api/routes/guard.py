@@ -43,6 +43,7 @@ from bastion.api.models import (
     RestoreOut,
     RestoreRequest,
     SystemBlock,
+    subject,
 )
 from bastion.conversation import check_messages, parse_messages
 from bastion.redact import Vault
@@ -239,7 +240,7 @@ async def restore_route(call: ApiCall, req: RestoreBody) -> JSONResponse:
     (text,) = validate_texts([req.text], state.settings.max_text_chars)
     sessions = state.sessions
     out = await anyio.to_thread.run_sync(
-        sessions.restore, key_id, user or key_id, req.session_id, text, req.tokens
+        sessions.restore, key_id, subject(user, key_id), req.session_id, text, req.tokens
     )
     if out is None:
         raise http_error(404, "unknown or expired session for this API key and user")
