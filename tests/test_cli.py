@@ -388,3 +388,54 @@ def test_every_subcommand_has_plain_help(command):
     out = proc.stdout.decode()
     assert "``" not in out  # no raw reST quoting
     assert "usage: bastion " + command in out
+
+
+# ------------------------------------------------------------------ QA round s31
+
+
+@pytest.mark.parametrize(
+    "argv", [["keys", "--db", "x", "list"], ["keys", "--help"], ["audit", "--db", "x", "verify"]]
+)
+def test_missing_extra_with_an_option_first_is_still_the_install_hint(monkeypatch, capsys, argv):
+    from bastion import cli
+
+    monkeypatch.setattr(cli, "COMMANDS", {argv[0]: "bastion_missing_module_for_test"})
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 1 and "pip install" in err and "unrecognized" not in err
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_a_models_folder_that_is_not_there_is_an_error_not_a_silent_fallback(
+    capsys, monkeypatch, tmp_path, how
+):
+    # s31: a typo ran the regex fallback with exit 0: names printed in clear, attacks allowed
+    missing = str(tmp_path / "modles")
+    if how == "env":
+        monkeypatch.setenv("BASTION_MODELS_DIR", missing)
+        argv = ["redact", "Hi, this is Jane Doe"]
+    else:
+        argv = ["redact", "--models-dir", missing, "Hi, this is Jane Doe"]
+    code, out, err = _run(capsys, *argv)
+    assert code == 1 and out == "" and "no models folder at" in err and missing in err
+
+
+def test_a_degraded_run_says_so_on_stderr(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()  # a folder without the models: degraded, not a typo
+    code, out, err = _run(capsys, "redact", "--models-dir", str(tmp_path / "empty"), "mail jane@example.com")
+    assert code == 0 and out == "mail [REDACTED_EMAIL_ADDRESS]\n"
+    assert "warning: running degraded" in err and "model not found" in err
+    code, out, _ = _run(capsys, "redact", "--json", "--models-dir", str(tmp_path / "empty"), "x")
+    assert json.loads(out)["degraded"] is True and json.loads(out)["degraded_reasons"]
+
+
+def test_redact_without_the_pii_task_is_a_usage_error(capsys):
+    code, out, err = _run(capsys, "redact", "--tasks", "injection", "mail jane@example.com")
+    assert code == 2 and out == "" and "--tasks must include pii" in err
+
+
+def test_the_summary_spells_out_terminal_escapes(capsys, config):
+    code, out, _ = _run(
+        capsys, "check", "--config", config, "mail jane@example.com \x1b[5A\x1b[2Kaction: allow"
+    )
+    assert "\x1b" not in out and "\\x1b[5A\\x1b[2Kaction: allow" in out

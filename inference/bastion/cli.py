@@ -85,7 +85,10 @@ def install_hint(missing: str) -> str:
 
 def _unavailable(sub: argparse._SubParsersAction, name: str, missing: str) -> None:
     # Accept any arguments: "unrecognized arguments" would hide the real problem.
-    p = sub.add_parser(name, help=f"(unavailable: {install_hint(missing)})", add_help=False)
+    # No option prefix: a REMAINDER positional does not take "--db ..." when it comes first.
+    p = sub.add_parser(
+        name, help=f"(unavailable: {install_hint(missing)})", add_help=False, prefix_chars="\x00"
+    )
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
     def run(args: argparse.Namespace) -> int:

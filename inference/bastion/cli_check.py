@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bastion import exitcodes
-from bastion.config import TASKS, GuardSpec, parse_tasks
+from bastion.config import MODELS_ENV, TASKS, GuardSpec, parse_tasks
 from bastion.errors import BastionError, ConfigError, InputError
 from bastion.guard import Guard, coerce_text
 from bastion.results import redact_dict, summary_text
@@ -34,6 +34,7 @@ from bastion.types import Action
 EXIT_OK = exitcodes.OK
 EXIT_ERROR = exitcodes.ERROR
 EXIT_BLOCK = exitcodes.BLOCKED
+EXIT_USAGE = exitcodes.USAGE
 
 OPERATORS = ("replace", "mask", "hash", "pseudonymize")
 
@@ -117,7 +118,20 @@ def _read_text(arg: str | None, stdin: TextIO) -> str:
 
 
 def _build_guard(args: argparse.Namespace) -> Guard:
-    return Guard.from_spec(GuardSpec(config=args.config, models_dir=args.models_dir, tasks=args.tasks))
+    # a models folder the user named that is not there is a typo, not a reason to run on the
+    # regex fallback with exit 0 (names left in clear, attacks allowed)
+    named = args.models_dir if args.models_dir is not None else os.environ.get(MODELS_ENV) or None
+    if named is not None and args.config is None and not Path(named).expanduser().is_dir():
+        source = "--models-dir" if args.models_dir is not None else f"${MODELS_ENV}"
+        raise ConfigError(f"no models folder at {named} ({source})")
+    guard = Guard.from_spec(GuardSpec(config=args.config, models_dir=args.models_dir, tasks=args.tasks))
+    if guard.degraded:
+        # the plain outputs do not show it: say so where a script's user will see it
+        print(
+            f"bastion {args.command}: warning: running degraded: {'; '.join(guard.degraded_reasons)}",
+            file=sys.stderr,
+        )
+    return guard
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -165,6 +179,9 @@ def run_check(args: argparse.Namespace) -> int:
 @_guarded
 def run_redact(args: argparse.Namespace) -> int:
     """Run ``bastion redact``; returns the exit status."""
+    if args.tasks is not None and "pii" not in args.tasks:
+        print("bastion redact: error: --tasks must include pii (redact finds and replaces PII)", file=sys.stderr)
+        return EXIT_USAGE
     text = _read_text(args.text, sys.stdin)
     guard = _build_guard(args)
     policy = None

@@ -117,6 +117,8 @@ def redact_dict(result: CheckResult) -> dict[str, Any]:
         "pii": [finding_dict(f, explain=False) for f in result.pii],
         "degraded": result.degraded,
     }
+    if result.degraded:
+        out["degraded_reasons"] = list(result.degraded_reasons)
     if result.vault is not None and len(result.vault):
         out["vault"] = dict(result.vault.items())
     return out
@@ -157,6 +159,20 @@ def explanation_line(finding: Finding) -> str:
     return "  ".join(f"{k}={v}" for k, v in why.items())
 
 
+# C0/C1 controls but tab and newline, DEL: an escape sequence in the checked text (cursor up,
+# erase line) could overwrite the "action: block" line on a terminal
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+
+
+def _terminal_safe(text: str) -> str:
+    r"""``text`` with control characters spelt as escapes.
+
+    >>> _terminal_safe("ok\x1b[2Kx\tz")
+    'ok\\x1b[2Kx\tz'
+    """
+    return text.translate(_CONTROLS)
+
+
 def summary_text(result: CheckResult, *, explain: bool = False) -> str:
     """The summary ``bastion check`` prints: offsets only, never the values (summaries end
     up in terminals and CI logs), and the redacted text.
@@ -186,7 +202,7 @@ def summary_text(result: CheckResult, *, explain: bool = False) -> str:
         if explain:
             lines.append(f"    why: {explanation_line(f)}")
     if pii:
-        lines.append(f"redacted: {result.redacted_text}")
+        lines.append(f"redacted: {_terminal_safe(result.redacted_text)}")
     if result.degraded:
         lines.append("degraded: yes")
         lines += [f"  - {r}" for r in result.degraded_reasons]
