@@ -180,7 +180,9 @@ def run_check(args: argparse.Namespace) -> int:
 def run_redact(args: argparse.Namespace) -> int:
     """Run ``bastion redact``; returns the exit status."""
     if args.tasks is not None and "pii" not in args.tasks:
-        print("bastion redact: error: --tasks must include pii (redact finds and replaces PII)", file=sys.stderr)
+        print(
+            "bastion redact: error: --tasks must include pii (redact finds and replaces PII)", file=sys.stderr
+        )
         return EXIT_USAGE
     text = _read_text(args.text, sys.stdin)
     guard = _build_guard(args)
