@@ -137,7 +137,7 @@ def test_exc_info_false_is_dropped(proc):
 def test_internal_error_gives_placeholder_not_raw(fakes):
     p = RedactingProcessor(Guard([_Boom()]))
     out = p(None, "info", {"event": f"mail {EMAIL}", "level": "info", "user": EMAIL})
-    assert out == {"event": PLACEHOLDER, "redaction_error": "RuntimeError", "level": "info"}
+    assert out == {"event": PLACEHOLDER, "redaction_error": "DetectorError", "level": "info"}
 
 
 def test_huge_values_are_truncated_not_rejected(fakes):
@@ -334,7 +334,7 @@ def test_filter_internal_error_gives_placeholder():
     f = RedactingFilter(Guard([_Boom()]))
     record = logging.makeLogRecord({"msg": "mail %s", "args": (EMAIL,), "user": EMAIL})
     assert f.filter(record) is True
-    assert record.getMessage() == f"{PLACEHOLDER} (RuntimeError)"
+    assert record.getMessage() == f"{PLACEHOLDER} (DetectorError)"
     assert record.user is None and record.exc_info is None
 
 

@@ -39,7 +39,7 @@ def test_a_deny_term_inside_a_token_is_still_redacted() -> None:
 def test_round_trip_through_an_answer_that_echoes_the_tokens() -> None:
     # what the proxy does: pseudonymise the prompt, check the echoed answer, restore it
     vault = Vault()
-    guard = Guard([FakePII(patterns={"PERSON": r"Jane Doe"}), TOKENISH])
+    guard = Guard([FakePII(name="names", patterns={"PERSON": r"Jane Doe"}), TOKENISH])
     sent = guard.check(
         "my name is Jane Doe", policy=Policy.from_dict({"default_operator": "pseudonymize"}), vault=vault
     )

@@ -7,7 +7,16 @@ import re
 
 import pytest
 from bastion import ConfigError, Guard, InputError, Policy, Vault, restore
-from bastion.redact import Hash, Mask, Pseudonymize, Replace, build_operator, placeholder_spans, redact_text
+from bastion.redact import (
+    Hash,
+    Mask,
+    Pseudonymize,
+    Replace,
+    build_operator,
+    placeholder_spans,
+    redact_text,
+    redact_with_tokens,
+)
 from bastion.types import Finding
 from helpers_run import run_threads
 
@@ -159,10 +168,14 @@ def test_redact_text_label_mapping_and_default():
     assert redact_text(text, findings, {}) == "[REDACTED_X] [REDACTED_Y] [REDACTED_Z]"
 
 
-def test_redact_text_skips_overlapping_leftovers_and_keeps_rest():
+def test_redact_text_merges_overlapping_findings_and_keeps_rest():
+    # s31: the second span's tail ("67") was left in clear; overlapping spans now merge
     text = "0123456789"
     out = redact_text(text, [Finding("A", 2, 6, 1, "t"), Finding("B", 4, 8, 1, "t")], Replace(style="angle"))
-    assert out == "01<A>6789"
+    assert out == "01<A>89"
+    card = "card 4111111111111111 end"
+    spans = [Finding("CREDIT_CARD", 5, 12, 1, "t"), Finding("CREDIT_CARD", 9, 21, 1, "t")]
+    assert redact_text(card, spans, Replace()) == "card [REDACTED_CREDIT_CARD] end"
     assert redact_text(text, [], Replace()) == text
 
 
@@ -377,3 +390,49 @@ def test_replace_style_is_checked_and_hash_keys_stay_out_of_reprs():
     assert "topsecret" not in repr(p)
     assert "topsecret" not in repr(build_operator({"type": "hash", "key": "topsecret-hmac-key"}))
     assert p.to_dict()["default_operator"]["key"] == "topsecret-hmac-key"  # explicit export keeps it
+
+
+# ------------------------------------------------------------------ QA round s31
+
+
+def test_a_result_restores_only_its_own_tokens_from_a_shared_vault():
+    from bastion import Guard, Policy
+    from bastion.detectors import build_detector
+
+    shared = Vault()
+    g = Guard(
+        [build_detector("pii_regex")], Policy.from_dict({"default_operator": "pseudonymize"}), vault=shared
+    )
+    g.check("I am alice, mail alice@secret.com")  # <EMAIL_ADDRESS_1>
+    b = g.check("my mail is bob@x.com; what is <EMAIL_ADDRESS_1>?")
+    answer = "Bob, <EMAIL_ADDRESS_1> is an address; yours is <EMAIL_ADDRESS_2>"
+    assert b.restore(answer) == "Bob, <EMAIL_ADDRESS_1> is an address; yours is bob@x.com"
+
+
+def test_a_printed_vault_restores():
+    from bastion.redact import restore
+
+    mapping = {"<PERSON_1>": "Jane Doe", "<EMAIL_ADDRESS_1>": "jane@example.com"}
+    assert restore("hi <PERSON_1> <EMAIL_ADDRESS_1>", mapping) == "hi Jane Doe jane@example.com"
+    v = Vault.from_items(mapping)
+    assert v.token_for("PERSON", "Jane Doe") == "<PERSON_1>" and v.token_for("PERSON", "Bob") == "<PERSON_2>"
+    with pytest.raises(InputError):
+        Vault.from_items({"PERSON_1": "x"})
+    with pytest.raises(InputError, match="restore needs a Vault"):
+        restore("<PERSON_1>", ["<PERSON_1>"])
+
+
+def test_pseudonymize_takes_the_tokens_present_once_per_text():
+    # s31: every new token searched the whole text (52 s for 77k e-mails in 1 MB); the set of
+    # tokens present is now computed once per text and handed to the vault
+    calls = []
+
+    class Counting(Vault):
+        def token_for(self, label, value, avoid=""):
+            calls.append(type(avoid))
+            return super().token_for(label, value, avoid)
+
+    text = " ".join(f"u{i}@ex.com" for i in range(50)) + " <EMAIL_ADDRESS_1>"
+    spans = [Finding("EMAIL_ADDRESS", m.start(), m.end(), 1, "t") for m in re.finditer(r"u\d+@ex\.com", text)]
+    out, issued = redact_with_tokens(text, spans, Pseudonymize(Counting()))
+    assert set(calls) == {frozenset} and "<EMAIL_ADDRESS_1>" not in issued and len(issued) == 50

@@ -600,3 +600,21 @@ def test_metrics_report_store_down(store):
         conn.execute(text("ALTER TABLE audit_events RENAME TO audit_events_gone"))
     out = generate_latest(reg).decode()
     assert "bastion_audit_store_up 0.0" in out and "bastion_audit_events{" not in out
+
+
+def test_the_persistent_vault_never_issues_a_token_the_text_or_a_reservation_holds(store):
+    # s31: it ignored `avoid` and `reserve()`: a placeholder the user wrote was reused for a
+    # real value and restore overwrote the user's own words
+    from bastion import Guard, Policy, restore
+    from bastion.detectors import build_detector
+
+    v = store.vault("alice", session="s1")
+    g = Guard([build_detector("pii_regex")], Policy.from_dict({"default_operator": "pseudonymize"}))
+    text = "the template uses <EMAIL_ADDRESS_1>; my mail is jane@example.com"
+    r = g.check(text, vault=v)
+    assert r.redacted_text == "the template uses <EMAIL_ADDRESS_1>; my mail is <EMAIL_ADDRESS_2>"
+    assert restore(r.redacted_text, v, r.pseudonyms) == text
+    v.reserve(["<EMAIL_ADDRESS_3>"])
+    assert v.token_for("EMAIL_ADDRESS", "x@y.com") == "<EMAIL_ADDRESS_4>"  # 3 reserved
+    assert v.token_for("EMAIL_ADDRESS", "z@y.com") == "<EMAIL_ADDRESS_5>"  # the gap is not reused
+    assert v.token_for("EMAIL_ADDRESS", "jane@example.com") == "<EMAIL_ADDRESS_2>"

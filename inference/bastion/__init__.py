@@ -9,7 +9,7 @@ True
 """
 
 from bastion.detectors import Detector, build_detector
-from bastion.errors import BastionError, BlockedError, ConfigError, InputError, ModelLoadError
+from bastion.errors import BastionError, BlockedError, ConfigError, DetectorError, InputError, ModelLoadError
 from bastion.guard import Guard
 from bastion.policy import Policy
 from bastion.redact import Vault, restore
@@ -38,6 +38,7 @@ __all__ = [
     "Detector",
     "Finding",
     "Guard",
+    "DetectorError",
     "InputError",
     "ModelLoadError",
     "Policy",

@@ -54,7 +54,7 @@ def default_models_dir() -> Path:
     copy (wheel installs), else the repository's ``models/`` (editable installs)."""
     env = os.environ.get(MODELS_ENV)
     if env:
-        return Path(env)
+        return Path(env).expanduser()
     here = Path(__file__).resolve().parent
     for cand in (here / "_models", here.parent.parent / "models"):
         if cand.is_dir():
@@ -137,6 +137,7 @@ def shipped_parts(
         if not (path / "manifest.json").is_file():
             if on_model_error == "raise":
                 raise ModelLoadError(f"{sub} model not found: no manifest.json in {path}")
+            log.warning("bastion: %s model not found at %s, running degraded", sub, path)
             reasons.append(f"{sub} model not found at {path}")
             return None
         try:
@@ -165,8 +166,12 @@ def shipped_parts(
             if on_model_error == "raise":
                 raise ModelLoadError(f"injection model not found: no manifest.json in {classifier}")
             reasons.append(
-                f"injection model not found at {classifier}: the one-pass screen scores injection alone"
+                f"injection model not found at {classifier}: the one-pass screen scores injection "
+                "alone, with the heuristic beside it"
             )
+            log.warning("bastion: %s", reasons[-1])
+            # the screen alone missed attacks the plain no-model fallback catches
+            detectors.append(build_detector("heuristic_injection"))
         return GuardParts((*detectors, pair[1], pair[0]), policy, output_policy, tuple(reasons))
     if "pii" in wanted and (pii := model("onnx_pii")) is not None:
         detectors.append(pii)

@@ -78,6 +78,10 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         defaults (what a ``check(..., policy=p)`` call applies; see
         :meth:`Policy.with_model_defaults`): from here on the policy alone says which
         threshold applies."""
+        if not isinstance(policy, Policy):
+            raise ConfigError(
+                f"policy must be a Policy, not a {type(policy).__name__} (Policy.from_dict reads a mapping)"
+            )
         return policy.with_model_defaults(self._pipeline.calibration)
 
     def clear_cache(self) -> None:

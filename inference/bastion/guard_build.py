@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,16 @@ class GuardBuilders:
             return cls.from_config(spec.config)
         if spec.factory is None:
             return cls.default(spec.models_dir, tasks=spec.tasks or TASKS)
-        guard = spec.load_factory()()
+        factory = spec.load_factory()
+        try:
+            inspect.signature(factory).bind()
+        except TypeError as exc:
+            raise ConfigError(
+                f"guard factory {spec.factory!r} cannot be called without arguments: {exc}"
+            ) from None
+        except ValueError:
+            pass  # no signature to read (a builtin): call it and see
+        guard = factory()
         if not isinstance(guard, Guard):
             raise ConfigError(f"guard factory {spec.factory!r} returned {type(guard).__name__}, not a Guard")
         return guard

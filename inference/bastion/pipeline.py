@@ -15,6 +15,7 @@ A batch is read (``str`` or UTF-8, at most ``policy.max_chars``), measured again
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -24,7 +25,7 @@ from typing import Any
 
 from bastion.decide import decide_pii, injection_verdict
 from bastion.detectors.base import CountsTokens, Detector, calibration, token_counters
-from bastion.errors import InputError
+from bastion.errors import BastionError, ConfigError, DetectorError, InputError
 from bastion.normalize import Normalized, normalize
 from bastion.policy import Policy
 from bastion.policy_lists import DENY_DETECTOR
@@ -102,6 +103,68 @@ def read_texts(texts: Sequence[Any], max_chars: int, errors: str) -> tuple[list[
     return originals, failed
 
 
+_KINDS = ("model", "rules", "fallback")
+_CATEGORIES = ("pii", INJECTION)
+
+
+def _check_detectors(detectors: Sequence[Any]) -> None:
+    """Refuse what would otherwise fail later or, worse, be silently ignored: a category
+    typo ("PII") dropped every finding, a kind typo hid a fallback from ``degraded``."""
+    names: set[str] = set()
+    for n, det in enumerate(detectors):
+        if not isinstance(det, Detector):
+            hint = f": pass build_detector({det!r})" if isinstance(det, str) else ""
+            raise ConfigError(
+                f"detector {n} is a {type(det).__name__}, not a detector (name, category, version, kind, "
+                f"detect(texts)){hint}"
+            )
+        if det.category not in _CATEGORIES:
+            raise ConfigError(
+                f"detector {det.name!r}: category must be 'pii' or 'injection', got {det.category!r}"
+            )
+        if det.kind not in _KINDS:
+            raise ConfigError(
+                f"detector {det.name!r}: kind must be one of {', '.join(_KINDS)}, got {det.kind!r}"
+            )
+        if det.name in names:
+            raise ConfigError(
+                f"two detectors are named {det.name!r}: versions, thresholds and merging go by name"
+            )
+        names.add(det.name)
+
+
+def _checked_output(det: Detector, batch: Sequence[str], results: Any) -> list[list[Finding]]:
+    """``results`` as the contract says, or a :class:`DetectorError` naming the detector:
+    one list of findings per text, offsets inside the text, a real score in [0, 1] (a NaN
+    score compared false against every cut and let an attack through)."""
+    name = det.name
+    if not isinstance(results, Sequence) or isinstance(results, str | bytes):
+        raise DetectorError(f"detector {name} returned a {type(results).__name__}, not one list per text")
+    if len(results) != len(batch):
+        raise DetectorError(f"detector {name} returned {len(results)} results for {len(batch)} texts")
+    for row, text in zip(results, batch, strict=True):
+        if not isinstance(row, Sequence) or isinstance(row, str | bytes):
+            raise DetectorError(f"detector {name} returned a {type(row).__name__} for a text, not a list")
+        n = len(text)
+        for f in row:
+            if not isinstance(f, Finding):
+                raise DetectorError(f"detector {name} returned a {type(f).__name__}, not a Finding")
+            if not (isinstance(f.start, int) and isinstance(f.end, int) and 0 <= f.start <= f.end <= n):
+                raise DetectorError(
+                    f"detector {name}: {f.label} at [{f.start}:{f.end}) is not inside the text (length {n})"
+                )
+            score = f.score
+            if (
+                isinstance(score, bool)
+                or not isinstance(score, int | float)
+                or not (math.isfinite(score) and 0.0 <= score <= 1.0)
+            ):
+                raise DetectorError(f"detector {name}: {f.label} score {score!r} is not a number in [0, 1]")
+            if f.category not in _CATEGORIES:
+                raise DetectorError(f"detector {name}: {f.label} has category {f.category!r}")
+    return list(results)
+
+
 def _inside_any(f: Finding, holes: Sequence[tuple[int, int]]) -> bool:
     """A PII finding wholly inside one of ``holes`` (pseudonym tokens; see
     :func:`~bastion.redact.placeholder_spans`); deny terms and injection findings never are."""
@@ -165,6 +228,7 @@ class Pipeline:
         cls, detectors: Sequence[Detector], degraded_reasons: Sequence[str] = (), *, parallel: bool = True
     ) -> Pipeline:
         detectors = tuple(detectors)
+        _check_detectors(detectors)
         reasons = [*degraded_reasons]
         reasons += [f"{d.name}: fallback detector in use" for d in detectors if d.kind == "fallback"]
         n_models = sum(d.kind == "model" for d in detectors)
@@ -244,11 +308,16 @@ class Pipeline:
                 continue
             out = outs[k]
             seen, batch = view(det)
-            results = det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
-            if len(results) != len(batch):
-                raise RuntimeError(
-                    f"detector {det.name} returned {len(results)} results for {len(batch)} texts"
+            try:
+                results = (
+                    det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
                 )
+            except BastionError:
+                raise
+            except Exception as exc:
+                # the type only: a detector's message may quote the text it was given
+                raise DetectorError(f"detector {det.name} failed: {type(exc).__name__}") from exc
+            results = _checked_output(det, batch, results)
             for i, norm, found in zip(active, seen, results, strict=True):
                 raw[i] += _to_original(norm, found)
         if pol.deny_terms:

@@ -163,8 +163,31 @@ class Vault:
         with self._lock:
             self._reserved.update(tokens)
 
-    def token_for(self, label: str, value: str, avoid: str = "") -> str:
-        """The token for ``value``; never one that occurs in ``avoid``."""
+    @classmethod
+    def from_items(cls, items: Mapping[str, str] | Iterable[tuple[str, str]]) -> Vault:
+        """A vault holding these token → value pairs (what ``dict(vault.items())`` and
+        ``bastion redact --json``'s ``"vault"`` hold), to restore an answer later.
+
+        >>> restore("hi <PERSON_1>", Vault.from_items({"<PERSON_1>": "Jane Doe"}))
+        'hi Jane Doe'
+        """
+        vault = cls()
+        pairs = items.items() if isinstance(items, Mapping) else items
+        for token, value in pairs:
+            m = _ISSUED.fullmatch(token) if isinstance(token, str) else None
+            if m is None or not isinstance(value, str):
+                raise InputError(
+                    f"a vault entry is a token like '<PERSON_1>' and a string value, got {token!r}"
+                )
+            label, n = m.group(1), int(m.group(2))
+            vault._by_value.setdefault((label, value), []).append(token)
+            vault._by_token[token] = value
+            vault._counts[label] = max(vault._counts.get(label, 0), n)
+        return vault
+
+    def token_for(self, label: str, value: str, avoid: str | Collection[str] = "") -> str:
+        """The token for ``value``; never one that occurs in ``avoid`` (a text, or the set
+        of tokens in it: :func:`tokens_in`)."""
         with self._lock:
             tokens = self._by_value.setdefault((label, value), [])
             for token in tokens:
@@ -196,15 +219,17 @@ class Pseudonymize:
     def __call__(self, value: str, label: str) -> str:
         return self.vault.token_for(label, value)
 
-    def token_in(self, text: str, value: str, label: str) -> str:
+    def token_in(self, text: str, value: str, label: str, present: Collection[str] | None = None) -> str:
         """The token for ``value`` inside ``text``: one that does not already occur in it
-        (when the vault supports ``avoid``; the persistent vault may not yet)."""
+        (when the vault supports ``avoid``). ``present``: the tokens in ``text``, when the
+        caller has them (a search of the whole text per value was quadratic)."""
         if "avoid" in inspect.signature(self.vault.token_for).parameters:
-            return self.vault.token_for(label, value, avoid=text)
+            return self.vault.token_for(label, value, avoid=text if present is None else present)
         return self.vault.token_for(label, value)
 
 
 _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
+_ISSUED = re.compile(r"<([A-Z][A-Z0-9_]*)_([1-9][0-9]*)>")
 # What a vault issues: a label and a small counter. Only these are exempt from detection, so
 # a real number written in token shape ("<CREDIT_CARD_4111111111111111>") is still found.
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*_[1-9][0-9]{0,4}>")
@@ -248,12 +273,14 @@ def placeholder_spans(text: str) -> list[tuple[int, int]]:
     return sorted(spans)
 
 
-def restore(text: str, vault: Vault | None, tokens: Collection[str] | None = None) -> str:
+def restore(text: str, vault: Vault | Mapping[str, str] | None, tokens: Collection[str] | None = None) -> str:
     """Put pseudonymised values back.
 
     ``tokens`` limits it to the tokens issued for one text (``CheckResult.pseudonyms``):
     token-shaped strings that were already in that text, or were issued for someone
-    else's text in a shared vault, then stay as they are.
+    else's text in a shared vault, then stay as they are. With a vault shared between
+    callers, always pass them (``result.restore(answer)`` does). ``vault`` may also be the
+    token → value mapping ``dict(vault.items())`` (``bastion redact --json`` prints it).
 
     >>> v = Vault(); t = redact_text("call Jane", [Finding("PERSON", 5, 9, 1, "x")], Pseudonymize(v))
     >>> t, restore(t, v)
@@ -263,6 +290,10 @@ def restore(text: str, vault: Vault | None, tokens: Collection[str] | None = Non
         raise InputError("restore: tokens is a collection of tokens (CheckResult.pseudonyms), not one string")
     if vault is None:
         return text  # nothing was pseudonymised (CheckResult.vault is None then)
+    if isinstance(vault, Mapping):
+        vault = Vault.from_items(vault)
+    elif not callable(getattr(vault, "value_for", None)):
+        raise InputError(f"restore needs a Vault or a token -> value mapping, not a {type(vault).__name__}")
     allowed = None if tokens is None else frozenset(tokens)
 
     def put_back(m: re.Match[str]) -> str:
@@ -334,12 +365,27 @@ def redact_text(
     operator: Operator | Mapping[str, Operator],
     default: Operator | None = None,
 ) -> str:
-    """Replace every finding's span in ``text`` (spans must not overlap; merge first).
+    """Replace every finding's span in ``text`` (overlapping spans are merged into the
+    earlier one's label).
 
     ``operator`` is one operator for all labels, or a label → operator mapping with
     ``default`` for the rest.
     """
     return redact_with_tokens(text, findings, operator, default)[0]
+
+
+def _disjoint(findings: Iterable[Finding]) -> list[Finding]:
+    """Start-sorted findings, overlapping ones merged into the earlier one: redacting only
+    the first of two overlapping spans left the other's tail in clear (the Guard merges
+    first; a caller of :func:`redact_text` may not)."""
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if out and f.start < out[-1].end:
+            if f.end > out[-1].end:
+                out[-1] = out[-1].shifted(out[-1].start, f.end)
+            continue
+        out.append(f)
+    return out
 
 
 def redact_with_tokens(
@@ -359,17 +405,18 @@ def redact_with_tokens(
     """
     pieces: list[str] = []
     issued: list[str] = []
+    present: frozenset[str] | None = None
     pos = 0
-    for f in sorted(findings, key=lambda f: f.start):
-        if f.start < pos:
-            continue  # overlapping leftovers: the earlier span already covers it
+    for f in _disjoint(findings):
         op = operator.get(f.label, default) if isinstance(operator, Mapping) else operator
         if op is None:
             op = Replace()
         pieces.append(text[pos : f.start])
         value = text[f.start : f.end]
         if isinstance(op, Pseudonymize):
-            token = op.token_in(text, value, f.label)
+            if present is None:
+                present = frozenset(tokens_in(text))
+            token = op.token_in(text, value, f.label, present)
             issued.append(token)
             pieces.append(token)
         else:

@@ -164,6 +164,21 @@ class CheckResult:
         """
         return tuple(f for f in self.pii if f.action is not Action.ALLOW)
 
+    def restore(self, answer: str) -> str:
+        """``answer`` with this text's pseudonyms put back, and only this text's: a token
+        another caller's text got in a shared vault stays a token.
+
+        >>> from bastion import Guard, Policy
+        >>> from bastion.detectors import build_detector
+        >>> g = Guard([build_detector("pii_regex")], Policy(default_operator="pseudonymize"))
+        >>> r = g.check("mail jane@example.com")
+        >>> r.redacted_text, r.restore("Sent to <EMAIL_ADDRESS_1>, not <EMAIL_ADDRESS_2>.")
+        ('mail <EMAIL_ADDRESS_1>', 'Sent to jane@example.com, not <EMAIL_ADDRESS_2>.')
+        """
+        from bastion.redact import restore
+
+        return restore(answer, self.vault, self.pseudonyms)
+
     def to_dict(self, *, explain: bool = False) -> dict[str, Any]:
         """JSON-safe dict; the shape the CLI prints and the HTTP API returns
         (:func:`bastion.results.result_dict`, where every other shape of a result lives too).

@@ -22,7 +22,7 @@ the answers it got). It reads
   role, ``function_call`` / ``custom_tool_call`` arguments as the assistant's,
   ``function_call_output`` / ``custom_tool_call_output`` as tool output, ``reasoning``
   summaries as the assistant's. Items of other types (``item_reference``, the provider's
-  built-in tool calls) carry no text bastion reads and pass as they are.
+  built-in tool calls such as ``mcp_call``) are not read and pass as they are, text included.
 
 Embedding, moderation and speech requests are not checked (their ``input`` goes to no chat
 model); neither are other request shapes (audio files, rerank documents).
@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,11 +125,17 @@ def _rewrite_message(msg: Mapping[str, Any], text: Callable[[str], str]) -> dict
     return out
 
 
+def _item_kind(item: Mapping[str, Any]) -> Any:
+    return item.get("type") or ("message" if "role" in item else None)
+
+
 def _item_message(item: Any, i: int) -> dict[str, Any] | None:
     """The chat message a Responses API input item is checked as (None: not read)."""
     if not isinstance(item, Mapping):
         raise InputError(f"input item {i} must be an object")
-    kind = item.get("type", "message" if "role" in item else None)
+    kind = _item_kind(item)
+    if kind == "message":
+        return {"role": item.get("role"), "content": item.get("content")}
     if kind not in _ITEMS:
         return None
     role, fields = _ITEMS[kind]
@@ -137,20 +144,18 @@ def _item_message(item: Any, i: int) -> dict[str, Any] | None:
         value = item.get(name)
         if isinstance(value, str):
             parts.append({"type": "text", "text": value})
-        elif isinstance(value, Mapping | list):
-            if name in ("arguments", "input"):  # arguments sent as an object
-                parts.append({"type": "text", "text": str(value)})
-            else:
-                parts += value if isinstance(value, list) else [value]
-    if kind == "message":
-        return {"role": item.get("role"), "content": item.get("content")}
+        elif name in ("arguments", "input") and value is not None:  # arguments sent as an object
+            parts.append({"type": "text", "text": json.dumps(value, ensure_ascii=False, default=str)})
+        elif isinstance(value, list):
+            parts += value
+        elif isinstance(value, Mapping):
+            parts.append(value)
     return {"role": role, "content": parts}
 
 
 def _rewrite_item(item: Mapping[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
-    kind = item.get("type", "message" if "role" in item else None)
     out = dict(item)
-    for name in _ITEMS[kind][1]:
+    for name in _ITEMS[_item_kind(item)][1]:
         value = out.get(name)
         if value is None:
             continue
@@ -226,7 +231,7 @@ class BastionGuardrail(CustomGuardrail):
             raise _bad_request(f"bastion: {exc}") from None
         return data
 
-    def _check(self, messages: Sequence[Mapping[str, Any]]) -> Callable[[str], str]:
+    def _check(self, messages: Sequence[Mapping[str, Any]]) -> _Redactor:
         """Check ``messages`` (HTTP 400 on a block) and return the rewrite that redacts a
         text of them with the input policy (the checks' own results reused)."""
         result = check_messages(self.guard, messages)
@@ -235,15 +240,19 @@ class BastionGuardrail(CustomGuardrail):
         pieces = {}
         for m in result.messages:  # a whole user/tool text, checked with the input policy
             msg = messages[m.index]
-            if m.result is not None and m.checked_as in ("input", "indirect"):
-                if isinstance(msg.get("content"), str):
-                    pieces[msg["content"]] = m.result.redacted_text
+            whole = isinstance(msg.get("content"), str) and not (
+                msg.get("tool_calls") or msg.get("function_call")
+            )
+            if m.result is not None and m.checked_as in ("input", "indirect") and whole:
+                pieces[msg["content"]] = m.result.redacted_text
         return _Redactor(self.guard, pieces)
 
     def _guarded_messages(self, messages: Any) -> list[Any]:
         redact = self._check(messages)
         keep = ("system", "developer")
-        return redact.run(lambda text: [m if m.get("role") in keep else _rewrite_message(m, text) for m in messages])
+        return redact.run(
+            lambda text: [m if m.get("role") in keep else _rewrite_message(m, text) for m in messages]
+        )
 
     def _guarded_prompt(self, prompt: Any, name: str) -> Any:
         texts = [prompt] if isinstance(prompt, str) else prompt
@@ -279,7 +288,7 @@ class BastionGuardrail(CustomGuardrail):
                 await self._checked_fields(_get(message, "function_call"), ("arguments",))
             else:  # a text completion
                 await self._checked_fields(choice, ("text",))
-        if choices is None:  # a Responses API answer
+        if _get(response, "object") == "response":  # a Responses API answer
             for item in _get(response, "output") or ():
                 await self._checked_fields(item, ("content", "summary", "arguments", "input"))
         return response
@@ -294,8 +303,11 @@ class BastionGuardrail(CustomGuardrail):
             if isinstance(value, str):
                 _set(obj, name, await self._checked(value))
             elif isinstance(value, list):
-                for part in value:
-                    await self._checked_fields(part, ("text",))
+                for i, part in enumerate(value):
+                    if isinstance(part, str):
+                        value[i] = await self._checked(part)
+                    else:
+                        await self._checked_fields(part, ("text",))
 
     def _checked_sync(self, text: str) -> str:
         r = check_output(self.guard, text)
@@ -327,17 +339,18 @@ class BastionGuardrail(CustomGuardrail):
             if not choices:
                 trailing.append(chunk)
                 continue
-            finishing = []
+            finishing, emptied = [], 0
             for choice in choices:
                 state = states.get(choice.index)
                 if state is None:
                     state = states[choice.index] = _Choice(StreamGuard(self.guard))
                 state.template = chunk
-                await self._feed(state, choice)
+                emptied += await self._feed(state, choice)
                 if getattr(choice, "finish_reason", None):
                     finishing.append(choice)
             if not finishing:
-                yield chunk
+                if emptied < len(choices):  # a chunk of held tool-call deltas only is not sent
+                    yield chunk
                 continue
             reasons = [c.finish_reason for c in finishing]
             for c in finishing:
@@ -361,24 +374,26 @@ class BastionGuardrail(CustomGuardrail):
         for chunk in trailing:
             yield chunk
 
-    async def _feed(self, state: _Choice, choice: Any) -> None:
+    async def _feed(self, state: _Choice, choice: Any) -> bool:
         """One choice of a chunk: its text replaced by what the guard releases, its tool
-        calls taken out and held."""
+        calls taken out and held. True when nothing but held calls was in it."""
         delta = getattr(choice, "delta", None)
         if delta is None:  # a text completion
             text = getattr(choice, "text", None)
             if isinstance(text, str) and text:
                 choice.text = await self._released(state.guard.feed, text)
-            return
+            return False
         for call in getattr(delta, "tool_calls", None) or ():
             key = getattr(call, "index", None)
             if not isinstance(key, int):  # no index: the call with this id, else the latest
                 key = getattr(call, "id", None) or next(reversed(state.calls), 0)
             _add(state.calls.setdefault(key, _Call(call)), call)
-        if getattr(delta, "tool_calls", None):
+        held = bool(getattr(delta, "tool_calls", None))
+        if held:
             delta.tool_calls = None
         fc = getattr(delta, "function_call", None)
         if fc is not None:
+            held = True
             if state.function_call is None:
                 state.function_call = _Call(fc)
             _add(state.function_call, fc)
@@ -386,6 +401,8 @@ class BastionGuardrail(CustomGuardrail):
         text = getattr(delta, "content", None)
         if isinstance(text, str) and text:
             delta.content = await self._released(state.guard.feed, text)
+        others = ("content", "role", "reasoning_content", "thinking_blocks", "audio")
+        return held and not any(getattr(delta, name, None) for name in others)
 
     async def _flush(self, state: _Choice, index: Any) -> list[Any]:
         """The end of one choice: its held text tail, then each held call with its
@@ -397,10 +414,11 @@ class BastionGuardrail(CustomGuardrail):
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=Delta(content=tail))))
         elif tail:
             out.append(self._chunk(state.template, TextChoices(index=index, text=tail)))
-        for key, call in state.calls.items():
-            arguments = await self._checked("".join(call.arguments))
+        for pos, (key, call) in enumerate(state.calls.items()):
+            arguments = "".join(call.arguments)
+            arguments = await self._checked(arguments) if arguments else arguments
             tool_call = {
-                "index": key if isinstance(key, int) else 0,
+                "index": key if isinstance(key, int) else pos,
                 "id": call.id,
                 "type": getattr(call.first, "type", None) or "function",
                 "function": {"name": call.name, "arguments": arguments},
@@ -409,7 +427,8 @@ class BastionGuardrail(CustomGuardrail):
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
         if state.function_call is not None:
             fc = state.function_call
-            arguments = await self._checked("".join(fc.arguments))
+            arguments = "".join(fc.arguments)
+            arguments = await self._checked(arguments) if arguments else arguments
             delta = Delta(function_call={"name": fc.name, "arguments": arguments})
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
         return out
@@ -418,7 +437,8 @@ class BastionGuardrail(CustomGuardrail):
     def _chunk(template: Any, choice: Any, finish_reason: str | None = None) -> Any:
         """A copy of ``template`` carrying only ``choice`` (a fresh one with no text when
         ``finish_reason`` is given) and no usage."""
-        out = copy.deepcopy(template)
+        # shallow: the choices are replaced and the usage dropped on the copy only
+        out = template.model_copy() if hasattr(template, "model_copy") else copy.copy(template)
         if finish_reason is not None:
             if getattr(choice, "delta", None) is not None:
                 choice = StreamingChoices(index=choice.index, delta=Delta(), finish_reason=finish_reason)
@@ -477,9 +497,11 @@ def _add(call: _Call, delta: Any) -> None:
 
 
 def _has_text(choice: Any) -> bool:
+    """Whether a choice says more than that it finished (text, or the role of a first chunk)."""
     delta = getattr(choice, "delta", None)
-    text = getattr(delta, "content", None) if delta is not None else getattr(choice, "text", None)
-    return bool(text)
+    if delta is None:
+        return bool(getattr(choice, "text", None))
+    return bool(getattr(delta, "content", None) or getattr(delta, "role", None))
 
 
 __all__ = ["BastionGuardrail"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections.abc import Collection
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -65,11 +66,18 @@ class PersistentVault(Vault):
     def _aad(self, label: str, token: str) -> bytes:
         return frame(self.owner, self.scope, label, token)
 
+    def _issued(self, conn: Connection, token: str) -> bool:
+        query = select(vault_entries.c.token).where(*self._where(), vault_entries.c.token == token)
+        return conn.execute(query.limit(1)).first() is not None
+
     def _where(self) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
         return (vault_entries.c.owner == self.owner, vault_entries.c.scope == self.scope)
 
-    def token_for(self, label: str, value: str) -> str:
-        """The scope's token for this value (the same value always gets the same token)."""
+    def token_for(self, label: str, value: str, avoid: str | Collection[str] = "") -> str:
+        """The scope's token for this value (the same value always gets the same token). A
+        new token is never one that occurs in ``avoid`` (the text being redacted, or the
+        tokens in it) or that :meth:`reserve` named, so a placeholder the user wrote is not
+        restored into a value; a value that already has a token keeps it."""
         if not isinstance(label, str) or not _LABEL.fullmatch(label):
             raise InputError(
                 f"vault labels must match [A-Z][A-Z0-9_]* (restore() relies on it), got {label!r}"
@@ -98,6 +106,11 @@ class PersistentVault(Vault):
                 .where(*self._where(), vault_entries.c.label == label)
             ).scalar_one()
             token = f"<{label}_{n + 1}>"
+            # numbers skipped for the text or the reservations leave gaps: the count is then
+            # only where the search starts, and a number already issued is skipped too
+            while token in avoid or token in self._reserved or self._issued(conn, token):
+                n += 1
+                token = f"<{label}_{n + 1}>"
             nonce = os.urandom(12)
             ciphertext = self._aead.encrypt(nonce, value.encode("utf-8"), self._aad(label, token))
             conn.execute(
