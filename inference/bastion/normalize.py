@@ -103,6 +103,8 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     (0, 4)
     >>> normalize("Ignоre Иван", homoglyphs="mixed").text  # Cyrillic о in a Latin word
     'Ignore Иван'
+    >>> normalize("رقم ٠٥٠١٢٣٤٥٦٧").text  # other scripts' digits read as 0-9
+    'رقم 0501234567'
     """
     if homoglyphs not in HOMOGLYPH_MODES:
         raise ValueError(f"homoglyphs must be one of {HOMOGLYPH_MODES}, got {homoglyphs!r}")
@@ -123,6 +125,10 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
                 continue
             if mode == "all":
                 ch = _HOMOGLYPHS.get(ch, ch)
+            if ch.isdecimal() and not ch.isascii():
+                # Arabic-Indic, Devanagari, ... digits (NFKC keeps them): every recognizer
+                # reads [0-9], and a phone number in them leaked
+                ch = str(unicodedata.decimal(ch))
             out.append(ch)
             starts.append(a)
             ends.append(b)

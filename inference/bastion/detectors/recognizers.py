@@ -52,6 +52,10 @@ Step = Callable[[re.Match[str]], tuple[Iterable[Span], int]]
 _NO_SPACE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
+# how far after a checksum-valid number its naming word may come
+AFTER_WINDOW = 24
+
+
 def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     """Case-insensitive alternation of ``words`` anchored at a word start ("ssn#" and
     "phonenumber" count, "hotel" does not count as "tel"); None for no words."""
@@ -154,6 +158,13 @@ class Recognizer:
             last = m
         return None if last is None else last.group()
 
+    def context_after(self, text: str, end: int, window: int = AFTER_WINDOW) -> str | None:
+        """The context word closest after ``end`` within ``window`` characters, if any."""
+        if self._context_re is None or window <= 0:
+            return None
+        m = self._context_re.search(text, end, end + window)
+        return None if m is None else m.group()
+
     def may_match(self, text: str, window: int, has_digit: bool, words: Set[str]) -> bool:
         """The cheap gate: a digit (``needs_digit``), one of the ``literals``, and for a
         ``context_required`` recognizer one of its :attr:`context_literals` among
@@ -215,6 +226,10 @@ class Recognizer:
             if self.validator is not None and not self.validator(text[s:e]):
                 continue
             word = self.context_word(text, s, window)
+            if word is None and self.context_required and self.validated:
+                # a checksum-valid number named after it ("44051401359 to mój PESEL",
+                # "12345678Z (DNI)"): the checksum keeps chance matches rare
+                word = self.context_after(text, e, min(window, AFTER_WINDOW))
             if self.context_required and word is None:
                 continue
             score = base + CONTEXT_BOOST if word is not None and not self.context_required else base

@@ -144,8 +144,9 @@ _STOP = frozenset(w for ws in _NEVER_IN_NAMES.values() for w in ws.split())
 _COORDINATORS = _wordset("and or und oder sowie et ou y o e en i og och oraz и или 和 与 及 と や")
 _COORD_GAP = re.compile(r"[,;&+/|]")
 # Annotators leave out the punctuation around names; brackets stay when both are inside.
-_STRIP_END = ".,;:!?\"'`)]}>\u2019\u201d\u00bb-\u2010\u2011\u2013\u2014"
-_STRIP_START = "\"'`([{<\u2018\u201c\u00ab-\u2010\u2011\u2013\u2014"
+# A separator before a value ("電話：03-...", ", służbowy") is not part of it either.
+_STRIP_END = ".,;:!?\"'`)]}>\u2019\u201d\u00bb-\u2010\u2011\u2013\u2014\u3001\u3002\uff0c\uff1a\uff1b"
+_STRIP_START = ".,;:!?\"'`([{<\u2018\u201c\u00ab-\u2010\u2011\u2013\u2014\u3001\u3002\uff0c\uff1a\uff1b"
 _PAIRS = {")": "(", "]": "[", "}": "{", ">": "<"}
 _CLOSERS = {o: c for c, o in _PAIRS.items()}
 _INITIALISM = re.compile(r"(?:\w{1,3}\.)+\w{1,3}")

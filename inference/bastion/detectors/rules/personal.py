@@ -50,12 +50,25 @@ _MONTHS: MappingProxyType[str, int] = MappingProxyType(
         **dict.fromkeys(["october", "oct", "oktober", "okt", "octobre", "octubre", "ottobre"], 10),
         **dict.fromkeys(["november", "nov", "novembre", "noviembre"], 11),
         **dict.fromkeys(["december", "dec", "dezember", "dez", "décembre", "decembre", "déc", "diciembre", "dicembre"], 12),
+        # Portuguese, and Polish and Russian in the genitive a date takes ("12 marca 1985")
+        **dict.fromkeys(["janeiro", "stycznia", "января"], 1),
+        **dict.fromkeys(["fevereiro", "lutego", "февраля"], 2),
+        **dict.fromkeys(["março", "marco", "marca", "марта"], 3),
+        **dict.fromkeys(["kwietnia", "апреля"], 4),
+        **dict.fromkeys(["maio", "maja", "мая"], 5),
+        **dict.fromkeys(["junho", "czerwca", "июня"], 6),
+        **dict.fromkeys(["julho", "lipca", "июля"], 7),
+        **dict.fromkeys(["sierpnia", "августа"], 8),
+        **dict.fromkeys(["setembro", "września", "wrzesnia", "сентября"], 9),
+        **dict.fromkeys(["outubro", "października", "pazdziernika", "октября"], 10),
+        **dict.fromkeys(["novembro", "listopada", "ноября"], 11),
+        **dict.fromkeys(["dezembro", "grudnia", "декабря"], 12),
     }
 )  # fmt: skip
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _MONTH_INITIALS = "".join(sorted({m[0] for m in _MONTHS} | {m[0].upper() for m in _MONTHS}))
 # Calendar dates as people write them, in scan order: numeric with the day or the month
-# first (a, b), ISO, and with the month's name (mon) in six languages.
+# first (a, b), ISO, with the month's name (mon) in nine languages, and the CJK form.
 _DATE_FORMATS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p)
     for p in (
@@ -66,6 +79,8 @@ _DATE_FORMATS: tuple[re.Pattern[str], ...] = tuple(
         rf"(?=[{_MONTH_INITIALS}])(?P<mon>{_MONTH_ALT})\.?,?[ \t]{{1,3}}(?:de[ \t]+)?(?P<y>[0-9]{{4}})(?![0-9])",
         rf"(?i)(?<![A-Za-z])(?=[{_MONTH_INITIALS}])(?P<mon>{_MONTH_ALT})\.?[ \t]{{1,3}}(?P<d>[0-9]{{1,2}})"
         rf"(?:st|nd|rd|th)?,?[ \t]{{1,3}}(?P<y>[0-9]{{4}})(?![0-9])",
+        # Chinese and Japanese: 1985年3月12日
+        r"(?<![0-9])(?P<y>[0-9]{4})[ \t]?年[ \t]?(?P<m>[0-9]{1,2})[ \t]?月[ \t]?(?P<d>[0-9]{1,2})[ \t]?日",
     )
 )
 
@@ -91,6 +106,9 @@ DATE_OF_BIRTH = Recognizer(
         "date of birth", "geb.", "geboren", "geburtsdatum", "geburtstag", "né le", "née le",
         "né", "née", "date de naissance", "naissance", "fecha de nacimiento", "nacimiento",
         "nacido", "nacida", "data di nascita", "nato", "nata", "geboortedatum", "geboren op",
+        "data urodzenia", "urodz", "ur.", "дата рождения", "рожд", "родился", "родилась", "д.р.",
+        "data de nascimento", "nascimento", "nascido", "nascida", "nasceu",
+        "出生", "生日", "生年月日", "誕生日",
     ),
     find=_dates, context_required=True, needs_digit=True,
 )  # fmt: skip

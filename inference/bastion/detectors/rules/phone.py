@@ -25,6 +25,11 @@ from bastion.errors import ConfigError
 from bastion.types import Finding
 
 DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "CA", "AU")
+# More countries of the languages the PII model covers (national formats such as PL
+# "22 123 45 67" or RU "8 800 555-35-35" were read only when another plan fit). Their plans
+# also fit many 9-11 digit ids (a SIN, a TFN, an invalid SSN), so with the default regions a
+# number only these read is a phone next to a context word ("Telefon", "mój numer", "тел").
+CONTEXT_REGIONS: tuple[str, ...] = ("PL", "RU", "PT", "CN", "JP")
 # phonenumbers' matcher is pure Python (~0.1 ms a call); this caps the calls per text so
 # a megabyte of phone-shaped digits stays well under a second. Real texts need one call
 # per phone number.
@@ -37,6 +42,9 @@ CONTEXT = (
     "whatsapp", "handy", "telefon", "téléphone", "teléfono", "telefono", "telefoon",
     "portable", "móvil", "movil", "ph", "mob", "telefone", "celular", "komórka", "komorka",
     "телефон", "тел", "моб", "мобильный", "сотовый", "电话", "電話", "手机", "手機", "携帯", "전화", "휴대폰",
+    "tél", "tfno", "kom.", "cel.", "mój numer", "moj numer", "numer telefonu", "мой номер", "номер телефона",
+    "meine nummer", "mon numéro", "mi número", "il mio numero", "mijn nummer", "meu número",
+    "zadzwoń", "zadzwon", "dzwoń", "позвоните", "звоните", "llámame", "llamame", "chiamami", "appelez", "bel me",
 )  # fmt: skip
 SCORE = 0.75
 # National numbers under 8 digits (street numbers, codes) or written as a bare digit
@@ -47,8 +55,10 @@ SCORE_WEAK = 0.45
 # glued to a "/" are versions and path segments ("Chrome/96.0.1473.169", "/orders/4155550123").
 # Not glued to a word ("abc123"), except a Chinese/Japanese/Korean one, written without a
 # space before the number ("电话是+86 139 1234 5678").
+# After a dot only when no digit comes before it: "1.2.3" and decimals are not read, a word's
+# abbreviation dot ("Tel.0171 1234567", "Mob.0171-...") is.
 _PHONE_REGION = re.compile(
-    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(.\-/])"
+    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(\-/])(?<![0-9]\.)(?<!^\.)(?<!\s\.)"
     r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])"
 )
 _PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
@@ -58,6 +68,9 @@ _PHONE_TAIL = 28
 # Where the next run of a region may start: a digit group, or its "+" / "(" prefix.
 _PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
+# the last group of a run after whitespace, and how many times a run is re-read without one
+_LAST_GROUP = re.compile(r"(?<![ \t\u00a0])[ \t\u00a0]+[0-9]+\)?$")
+_MAX_TRIMS = 2
 # a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
 # "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
@@ -93,8 +106,10 @@ def phone_recognizer(
 ) -> Recognizer:
     """The phone recognizer for ``regions`` (numbers in ``+CC`` form are found regardless),
     with at most ``max_calls`` matcher calls per text (None: no cap)."""
+    regions = check_regions(regions)
+    weak = tuple(r for r in CONTEXT_REGIONS if r not in regions) if regions == DEFAULT_REGIONS else ()
     return Recognizer(
-        "phone", PHONE_LABEL, None, SCORE, CONTEXT, find=PhoneFinder(check_regions(regions), max_calls),
+        "phone", PHONE_LABEL, None, SCORE, CONTEXT, find=PhoneFinder(regions, max_calls, weak),
         validator_name="phonenumbers", validated=True, after=True,
     )  # fmt: skip
 
@@ -106,12 +121,16 @@ class PhoneFinder:
     regions whose numbering plan fits a piece's digits are asked.
     """
 
-    __slots__ = ("regions", "max_calls", "_plans")
+    __slots__ = ("regions", "max_calls", "weak_regions", "_plans")
 
-    def __init__(self, regions: Sequence[str], max_calls: int | None) -> None:
+    def __init__(
+        self, regions: Sequence[str], max_calls: int | None, weak_regions: Sequence[str] = ()
+    ) -> None:
         self.regions = tuple(regions)
         self.max_calls = max_calls
-        self._plans = {r: _NumberingPlan(r) for r in self.regions}
+        # read after the others; a number only they read scores as weak (needs context)
+        self.weak_regions = frozenset(weak_regions)
+        self._plans = {r: _NumberingPlan(r) for r in (*self.regions, *weak_regions)}
 
     def __call__(self, text: str, taken: Sequence[Finding]) -> list[Span]:
         if not ANY_DIGIT.search(text):
@@ -124,9 +143,10 @@ class PhoneFinder:
         spans = self._read(_mask(text, [*blocked, *dates]))
         return _kept(text, spans, _Spans(blocked))
 
-    def _read(self, masked: str) -> dict[tuple[int, int], bool]:
-        """Every number the matcher finds, span -> written in national format."""
-        spans: dict[tuple[int, int], bool] = {}
+    def _read(self, masked: str) -> dict[tuple[int, int], tuple[bool, bool]]:
+        """Every number the matcher finds, span -> (written in national format, read only
+        by a context region)."""
+        spans: dict[tuple[int, int], tuple[bool, bool]] = {}
         budget = self.max_calls
         for m in _PHONE_REGION.finditer(masked):
             # A region longer than one run is read in runs of at most _PHONE_RUN's
@@ -158,7 +178,12 @@ class PhoneFinder:
         return spans
 
     def _phones_in_run(
-        self, run: str, base: int, spans: dict[tuple[int, int], bool], budget: int | None
+        self,
+        run: str,
+        base: int,
+        spans: dict[tuple[int, int], tuple[bool, bool]],
+        budget: int | None,
+        depth: int = 0,
     ) -> tuple[int, int | None]:
         """Phone numbers in one run, added to ``spans``; returns the end of the last one
         found (``-1`` if none) and the remaining matcher-call budget."""
@@ -182,12 +207,23 @@ class PhoneFinder:
                 last_end = max(last_end, key[1])
                 if key not in spans:
                     raw = pm.raw_string.lstrip("(")
-                    spans[key] = not raw.startswith(("+", "00", "011"))
+                    national = not raw.startswith(("+", "00", "011"))
+                    spans[key] = (national, national and region in self.weak_regions)
                     covered += len(digits_only(pm.raw_string))
             # Once every digit of the run belongs to a number, other regions can only
             # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
             if covered >= len(digits):
                 break
+        if last_end < 0 and depth < _MAX_TRIMS:
+            # The matcher reads "415-555-0132 123" as one 13-digit candidate and rejects
+            # it: read the run again without its last space-separated group, when what is
+            # left is written like a phone number (a "+", brackets or dashes; plain digit
+            # groups are as often a card or an order number cut short).
+            cut = _LAST_GROUP.search(run)
+            if cut is not None:
+                head = run[: cut.start()]
+                if head.startswith("+") or "(" in head or "-" in head:
+                    return self._phones_in_run(head, base, spans, budget, depth + 1)
         return last_end, budget
 
     def _regions_for(self, run: str, digits: str) -> list[str]:
@@ -213,10 +249,10 @@ class PhoneFinder:
         return [region for region, plan in self._plans.items() if plan.plausible(digits)]
 
 
-def _kept(text: str, spans: dict[tuple[int, int], bool], blocked: _Spans) -> list[Span]:
+def _kept(text: str, spans: dict[tuple[int, int], tuple[bool, bool]], blocked: _Spans) -> list[Span]:
     """The numbers worth reporting, with a trailing extension and their score."""
     out: list[Span] = []
-    for (s, e), national in spans.items():
+    for (s, e), (national, context_region) in spans.items():
         value = text[s:e]
         n_digits = len(digits_only(value))
         # E.164 caps a number at 15 digits; longer digit strings are cards or ids.
@@ -227,7 +263,7 @@ def _kept(text: str, spans: dict[tuple[int, int], bool], blocked: _Spans) -> lis
         ext = _PHONE_EXTENSION.match(text, e)
         if ext is not None:
             e = ext.end()
-        weak = national and (n_digits < 8 or value.isdigit())
+        weak = context_region or (national and (n_digits < 8 or value.isdigit()))
         out.append((s, e, SCORE_WEAK if weak else SCORE))
     return out
 
