@@ -270,13 +270,15 @@ def test_user_id_reaches_the_store_apart_from_the_key(tmp_path, keys):
             route = "/v1/check/messages" if "messages" in body else "/v1/check"
             assert client.post(route, json=body, headers={**auth, **headers}).status_code == 200
     events = list(store.audit.events())
-    alice, bob, as_key = (store.pseudonyms.get(u) for u in ("alice", "bob", key_id))
+    alice, bob, as_key = (store.pseudonyms.get(u) for u in ("alice", "bob", f"key {key_id}"))
     assert [(e.user_pseudonym, e.key_id) for e in events] == [
         (alice, key_id),
         (bob, key_id),
-        (as_key, key_id),  # no user named: the key id stands in for the user, as before
+        # no user named: the key stands in as "key <id>", which no user id can be
+        (as_key, key_id),
         (alice, key_id),
     ]
+    assert store.pseudonyms.get(key_id) is None  # a user named like the key id is someone else
     assert len({alice, bob, as_key}) == 3 and all(p.startswith("u_") for p in (alice, bob, as_key))
     assert store.erase("alice").audit_events_unlinked == 2
     store.close()

@@ -112,10 +112,15 @@ def _error(status: int, detail: str) -> HTTPException:
 # a location part shown as written only when it reads as a field name or an index: an
 # unknown key is the caller's own text ({"jane@example.com": 1}) and can be personal data
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]{0,63}")
+# what pydantic itself puts in a location: a validator or type tag of a union member
+# ("function-after[_no_surrogates(), constrained-str]", "list[str]")
+_TYPE_TAG = re.compile(r"[a-z][a-z\-]*\[[^\n]{0,200}\]")
 
 
 def _loc_part(part: object) -> str:
-    if isinstance(part, int) or (isinstance(part, str) and _FIELD_NAME.fullmatch(part)):
+    if isinstance(part, int) or (
+        isinstance(part, str) and (_FIELD_NAME.fullmatch(part) or _TYPE_TAG.fullmatch(part))
+    ):
         return clip(part)
     return "<field>"
 
