@@ -301,3 +301,39 @@ def test_models_dir_env_expands_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("BASTION_MODELS_DIR", "~/models")
     assert default_models_dir() == tmp_path / "models"
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        (
+            {"label_actions": {"API_KYE": "block"}},
+            "'API_KYE', which no detector of this guard reports; did you mean 'API_KEY'",
+        ),
+        ({"disabled_labels": ["EMAIL"]}, "did you mean 'EMAIL_ADDRESS'"),
+        ({"operators": {"CREDITCARD": "mask"}}, "did you mean 'CREDIT_CARD'"),
+    ],
+)
+def test_a_label_typo_in_a_policy_is_refused(policy, message):
+    # s31: a typo left the setting without effect (API keys redacted, not blocked)
+    from bastion import Policy
+    from bastion.detectors import build_detector
+    from bastion.errors import ConfigError
+
+    g = Guard([build_detector("pii_regex")])
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        g.check("x", policy=Policy.from_dict(policy))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Guard([build_detector("pii_regex")], Policy.from_dict(policy))
+
+
+def test_known_labels_the_guard_does_not_report_and_deny_labels_are_accepted():
+    from bastion import Policy
+    from bastion.detectors import build_detector
+
+    g = Guard([build_detector("pii_regex")])  # no model: PERSON is still a label people configure
+    pol = {
+        "label_actions": {"PERSON": "allow", "CODENAME": "block"},
+        "deny_terms": [{"exact": "Falcon", "label": "CODENAME"}],
+    }
+    assert g.check("Falcon", policy=Policy.from_dict(pol)).action.value == "block"

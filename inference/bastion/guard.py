@@ -82,6 +82,7 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
             raise ConfigError(
                 f"policy must be a Policy, not a {type(policy).__name__} (Policy.from_dict reads a mapping)"
             )
+        _check_policy_labels(policy, self.detectors)
         return policy.with_model_defaults(self._pipeline.calibration)
 
     def clear_cache(self) -> None:
@@ -209,3 +210,37 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         if pol is self.output_policy:
             return self._output_operators, None
         return build_operators(pol, None), None
+
+
+def _check_policy_labels(policy: Policy, detectors: tuple[Detector, ...]) -> None:
+    """A label the policy names that no detector can report is a typo (``API_KYE: block``
+    left API keys redacted, ``disabled_labels: [EMAIL]`` disabled nothing): refuse it, with
+    the closest label. Known labels are every built-in one, the detectors' own and the deny
+    terms'; a PII detector that does not list its labels turns the check off."""
+    pii = [d for d in detectors if d.category == "pii"]
+    if any(not getattr(d, "labels", None) for d in pii):
+        return
+    from bastion.labels import ALL_PII_LABELS
+
+    known = {*ALL_PII_LABELS, "*"}
+    for d in pii:
+        known.update(str(x) for x in d.labels)  # type: ignore[attr-defined]
+    known.update(e.label for e in policy.deny_terms if getattr(e, "label", None))
+    known.add(getattr(policy, "deny_label", "DENY_TERM"))
+    fields = {
+        "label_actions": policy.label_actions,
+        "disabled_labels": policy.disabled_labels,
+        "label_thresholds": policy.label_thresholds,
+        "operators": policy.operators,
+        "allow_list": policy.allow_list,
+    }
+    for name, labels in fields.items():
+        for label in labels:
+            if label not in known:
+                import difflib
+
+                close = difflib.get_close_matches(label, sorted(known - {"*"}), n=1, cutoff=0.5)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ConfigError(
+                    f"policy {name} names {label!r}, which no detector of this guard reports{hint}"
+                )
