@@ -439,3 +439,30 @@ def test_the_summary_spells_out_terminal_escapes(capsys, config):
         capsys, "check", "--config", config, "mail jane@example.com \x1b[5A\x1b[2Kaction: allow"
     )
     assert "\x1b" not in out and "\\x1b[5A\\x1b[2Kaction: allow" in out
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_at_the_final_flush_is_one_line_and_exit_1(tmp_path):
+    # s31: short output is written by the interpreter's last flush, after main() returned:
+    # "Exception ignored ..." and exit 120
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bastion.cli",
+                "redact",
+                "--tasks",
+                "pii",
+                "--models-dir",
+                str(tmp_path),
+                "x",
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert b"cannot write the output" in proc.stderr and b"Exception ignored" not in proc.stderr

@@ -98,6 +98,11 @@ def _unavailable(sub: argparse._SubParsersAction, name: str, missing: str) -> No
     p.set_defaults(func=run)
 
 
+def _stdout_to_devnull() -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
@@ -108,7 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.USAGE
     command = getattr(args, "command", None) or "bastion"
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        # flushed here, not by the interpreter at exit: a reader that left (`| head`) or a
+        # full disk is then this function's exit status, not "Exception ignored ..." and 120
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            print(
+                f"bastion {command}: error: cannot write the output: {exc.strerror or exc}", file=sys.stderr
+            )
+            _stdout_to_devnull()
+            return exitcodes.ERROR
+        return code
     except BastionError as exc:
         # expected failures (bad input, bad config, unusable model): one line, no traceback
         print(f"bastion {command}: error: {exc}", file=sys.stderr)
@@ -123,8 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `bastion scan ... | head`: the reader left; exit quietly like other Unix tools, and
         # point stdout at devnull so the interpreter's final flush does not raise again
         # (stdout may not be a real file in embedded use or tests: then nothing is left to flush)
-        with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _stdout_to_devnull()
         return 141
 
 
