@@ -337,3 +337,17 @@ def test_known_labels_the_guard_does_not_report_and_deny_labels_are_accepted():
         "deny_terms": [{"exact": "Falcon", "label": "CODENAME"}],
     }
     assert g.check("Falcon", policy=Policy.from_dict(pol)).action.value == "block"
+
+
+def test_option_mistakes_are_config_errors_with_the_value(tmp_path):
+    from bastion import Policy
+    from bastion.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"must be in \[0, 1\], got -0.1"):
+        Policy.from_dict({"pii_min_score": -0.1})
+    with pytest.raises(ConfigError, match="a config is a YAML file's path, not a dict"):
+        Guard.from_config({"detectors": ["pii_regex"]})
+    toml = tmp_path / "g.toml"
+    toml.write_text('detectors = ["pii_regex"]\n')
+    with pytest.raises(ConfigError, match="TOML does not"):
+        Guard.from_config(toml)

@@ -219,12 +219,17 @@ def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:
     """
     import yaml
 
+    if not isinstance(path, str | os.PathLike):
+        raise ConfigError(
+            f"a config is a YAML file's path, not a {type(path).__name__} "
+            "(for a mapping: Guard.from_parts(...), Policy.from_dict(...))"
+        )
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"config {path} must be a mapping")
+        raise ConfigError(f"config {path} must be a YAML mapping (JSON works too; TOML does not)")
     base = Path(path).resolve().parent
 
     def anchored(value: Any) -> Any:

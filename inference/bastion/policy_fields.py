@@ -54,7 +54,7 @@ def _score(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"invalid policy: {what} must be a number in [0, 1], got {value!r}")
     if not 0.0 <= float(value) <= 1.0:  # NaN fails too
-        raise ConfigError(f"{what} must be in [0, 1]")
+        raise ConfigError(f"invalid policy: {what} must be in [0, 1], got {value!r}")
     return float(value)
 
 

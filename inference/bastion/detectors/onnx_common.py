@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from bastion.errors import InputError, ModelLoadError
+from bastion.errors import ConfigError, InputError, ModelLoadError
 from bastion.normalize import HOMOGLYPH_MODES
 from bastion.threads import LocalPool
 
@@ -203,8 +203,11 @@ class OnnxTextModel:
         overlap: int | None = None,
         workers: int = 1,
     ) -> None:
+        # option mistakes are configuration errors, not a broken model
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise ModelLoadError(f"workers must be an integer >= 1, got {workers!r}")
+            raise ConfigError(f"workers must be an integer >= 1, got {workers!r}")
+        if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+            raise ConfigError(f"threads must be an integer >= 1, got {threads!r}")
         self.workers = workers
         self.pool = LocalPool(workers, "bastion-window") if workers > 1 else None
         self.folder = Path(folder)
