@@ -43,7 +43,7 @@ def _inj(score):
             lambda ts: [[{"label": "PERSON", "start": 0, "end": 5}] for _ in ts],
             "returned a dict, not a Finding",
         ),
-        (lambda ts: [[Finding("PERSON", 0.5, 3.7, 0.9, "custom")] for _ in ts], "is not inside the text"),
+        (lambda ts: [[Finding("PERSON", 0.5, 3.7, 0.9, "custom")] for _ in ts], "are not integers"),
         (lambda ts: [[Finding("PERSON", 0, 5, "0.9", "custom")] for _ in ts], "is not a number in [0, 1]"),
         (lambda ts: [[Finding("PERSON", 6, 500, 0.9, "custom")] for _ in ts], "is not inside the text"),
         (lambda ts: [[Finding("PERSON", 0, 2, 0.9, "custom", category="PII")] for _ in ts], "category 'PII'"),
@@ -90,3 +90,12 @@ def test_a_misconfigured_detector_is_refused_at_construction(detectors, message)
 def test_a_good_custom_detector_still_works():
     g = Guard([Custom(lambda ts: [[Finding("PERSON", 0, 2, 0.9, "custom")] for _ in ts])], Policy())
     assert g.check("Jo here").redacted_text == "[REDACTED_PERSON] here"
+
+
+def test_numpy_scalars_are_numbers():
+    # s31 verify R2: the first boundary check refused np.int64 offsets and np.float32 scores
+    np = pytest.importorskip("numpy")
+    det = Custom(
+        lambda ts: [[Finding("PERSON", np.int64(0), np.int64(2), np.float32(0.9), "custom")] for _ in ts]
+    )
+    assert Guard([det]).check("Jo here").redacted_text == "[REDACTED_PERSON] here"

@@ -67,6 +67,18 @@ def test_input_redacts_earlier_assistant_turns(fake_guard):
     assert turns[1].content == f"Your mail {MAIL} is on file"  # the caller's messages are not changed
 
 
+def test_input_redacts_a_summed_stream_kept_in_the_history(fake_guard):
+    # s31 verify R3: an AIMessageChunk (what summing streamed chunks gives) was read as a
+    # user turn: its tool-call arguments went on raw and its content got their JSON appended
+    chunk = AIMessageChunk(
+        content=f"sending to {MAIL}",
+        tool_call_chunks=[tool_call_chunk(name="send", args=json.dumps({"to": MAIL}), id="c1", index=0)],
+    )
+    out = lc.guard_input(fake_guard).invoke([HumanMessage("hi"), chunk, HumanMessage("ok")])
+    assert out[1].content == f"sending to {RED}" and out[1].tool_calls[0]["args"] == {"to": RED}
+    assert MAIL not in repr(out)
+
+
 def test_input_checks_every_copy_of_earlier_tool_calls(fake_guard):
     """A secret the model once sent to a tool blocks, wherever the call is kept."""
     raw = {"id": "r1", "type": "function", "function": {"name": "f", "arguments": json.dumps({"k": SECRET})}}

@@ -101,6 +101,9 @@ NOT_FOUND = [
     ("Password Manager-v2 released", "PASSWORD"),
     ("password protected", "PASSWORD"),
     ("pwd /home/User/Projects2", "PASSWORD"),
+    ("Password Manager2024 extension", "PASSWORD"),
+    ("password AES256-GCM encrypted at rest", "PASSWORD"),
+    ("password iOS17-compatible", "PASSWORD"),
     ("password 12345678 is weak", "PASSWORD"),
 ]
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
 
@@ -149,14 +150,19 @@ def _checked_output(det: Detector, batch: Sequence[str], results: Any) -> list[l
         for f in row:
             if not isinstance(f, Finding):
                 raise DetectorError(f"detector {name} returned a {type(f).__name__}, not a Finding")
-            if not (isinstance(f.start, int) and isinstance(f.end, int) and 0 <= f.start <= f.end <= n):
+            # numbers.* so numpy scalars (np.int64 offsets, np.float32 scores) pass as before
+            if not (isinstance(f.start, Integral) and isinstance(f.end, Integral)):
+                raise DetectorError(
+                    f"detector {name}: {f.label} offsets {f.start!r}, {f.end!r} are not integers"
+                )
+            if not 0 <= f.start <= f.end <= n:
                 raise DetectorError(
                     f"detector {name}: {f.label} at [{f.start}:{f.end}) is not inside the text (length {n})"
                 )
             score = f.score
             if (
                 isinstance(score, bool)
-                or not isinstance(score, int | float)
+                or not isinstance(score, Real)
                 or not (math.isfinite(score) and 0.0 <= score <= 1.0)
             ):
                 raise DetectorError(f"detector {name}: {f.label} score {score!r} is not a number in [0, 1]")

@@ -61,6 +61,9 @@ Text = Callable[[str], str]
 
 def _role(msg: BaseMessage) -> str:
     role = msg.role if isinstance(msg, ChatMessage) else msg.type
+    if role.endswith("MessageChunk"):
+        # a summed stream kept in the history ("AIMessageChunk"): the role of its message
+        role = role[: -len("MessageChunk")].lower()
     role = _ROLE.get(role, role)
     # a role the checks do not know is read as the user's: checked, never trusted
     return role if role in ROLES else "user"

@@ -290,8 +290,9 @@ PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_p
 
 # The word then the value with nothing between ("password Hunter2024!", "new pw: none" is the
 # assignment rule's): without a copula the value must look like a chosen password, not a word
-# that follows "password" in a sentence: 8+ characters mixing three of lower case, upper case,
-# digits and symbols ("Password Reset-2024 campaign" and "password manager" stay prose).
+# that follows "password" in a sentence: 8+ characters with lower and upper case, a digit and
+# a symbol, no hyphenated word ("Password Reset-2024 campaign", "password Manager2024
+# extension", "password AES256-GCM", "password iOS17-compatible" stay prose).
 _PASSWORD_BARE = re.compile(
     r"(?i)(?<![^\W\d_])(?:password|passwort|kennwort|passwd|pwd)[ \t]{1,3}([^\s\"'«:=]{8,128})"
 )
@@ -315,7 +316,8 @@ def _strong(value: str) -> bool:
         any(c.isdigit() for c in value),
         any(not c.isalnum() for c in value),
     )
-    return sum(classes) >= 3 and classes[2] and "/" not in value and not _label_number(value)
+    hyphenated_word = any(len(p) >= 4 and p.isalpha() and p.islower() for p in value.split("-")[1:])
+    return all(classes) and "/" not in value and not hyphenated_word and not _label_number(value)
 
 
 def _bare_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
