@@ -439,6 +439,10 @@ def test_the_summary_spells_out_terminal_escapes(capsys, config):
         capsys, "check", "--config", config, "mail jane@example.com \x1b[5A\x1b[2Kaction: allow"
     )
     assert "\x1b" not in out and "\\x1b[5A\\x1b[2Kaction: allow" in out
+    code, out, _ = _run(
+        capsys, "check", "--config", config, "mail jane@example.com \u202ewolla :noitca\u2028x"
+    )
+    assert "\u202e" not in out and "\u2028" not in out and "\\u202e" in out
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -466,3 +470,18 @@ def test_a_full_disk_at_the_final_flush_is_one_line_and_exit_1(tmp_path):
         )
     assert proc.returncode == 1, proc.stderr
     assert b"cannot write the output" in proc.stderr and b"Exception ignored" not in proc.stderr
+
+
+def test_scan_with_a_models_folder_that_is_not_there_fails_before_writing(tmp_path):
+    # s31 verify G1: the CLI check covered check/redact only; scan ran the regex fallback
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps({"text": "Hi, this is Jane Doe"}) + "\n")
+    env = {**os.environ, "BASTION_MODELS_DIR": str(tmp_path / "modles")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bastion.cli", "scan", str(inp), "-o", str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode != 0 and b"no models folder at" in proc.stderr
+    assert not (tmp_path / "out.jsonl").exists()

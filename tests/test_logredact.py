@@ -287,7 +287,7 @@ def test_filter_sets_record_fields(guard):
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "who: %s", (EMAIL,), sys.exc_info())
     record.stack_info = f"Stack (most recent call last):\n  user={EMAIL}"
     assert RedactingFilter(guard).filter(record) is True
-    assert record.msg == f"who: {RED}" and record.args is None and record.exc_info is None
+    assert record.msg == f"who: {RED}" and not record.args and record.exc_info is None
     assert EMAIL not in record.exc_text and RED in record.exc_text
     assert EMAIL not in record.stack_info
     assert record.getMessage() == f"who: {RED}"
@@ -568,3 +568,18 @@ def test_underscore_extras_are_redacted(guard):
     log.warning("x", extra={"user": EMAIL, "_priv": EMAIL})
     log.handlers = []
     assert stream.getvalue() == f"x {RED} {RED}\n"
+
+
+def test_the_redaction_mark_is_not_an_extra(proc):
+    # s31 verify R4: the mark was an attribute of the record, and ExtraAdder after the
+    # processor printed it on every line
+    structlog = pytest.importorskip("structlog")
+    stream = io.StringIO()
+    log = logging.getLogger("bastion-test.mark")
+    log.handlers = [
+        _bridge(structlog, [structlog.stdlib.add_log_level, proc, structlog.stdlib.ExtraAdder()], stream)
+    ]
+    log.propagate = False
+    log.warning("hello %s", EMAIL, extra={"user": "x"})
+    log.handlers = []
+    assert json.loads(stream.getvalue()) == {"event": f"hello {RED}", "level": "warning", "user": "x"}

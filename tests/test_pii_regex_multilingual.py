@@ -26,13 +26,16 @@ FOUND = [
     ("Телефон: 8 (912) 345-67-89", "PHONE_NUMBER", "8 (912) 345-67-89"),
     # digits of other scripts read as 0-9, offsets in the text as written
     ("मेरा फोन नंबर ९८७६५ ४३२१० है।", "PHONE_NUMBER", "९८७६५ ४३२१०"),
+    ("رقم الجوال ٠٥٠١٢٣٤٥٦٧ والإيميل", "PHONE_NUMBER", "٠٥٠١٢٣٤٥٦٧"),  # a Saudi mobile, with its word
     # a phone followed by another number
     ("call 415-555-0132 123", "PHONE_NUMBER", "415-555-0132"),
     ("call +1 (415) 555-0132  123", "PHONE_NUMBER", "+1 (415) 555-0132"),
     # the Chinese resident id in its printed groups
     ("身份证号码：110105 19491231 002X", "CN_RIC", "110105 19491231 002X"),
+    ("身份证：110105-19491231-002X", "CN_RIC", "110105-19491231-002X"),
     # a checksum-valid id named after it
     ("44051401359 to mój PESEL", "PL_PESEL", "44051401359"),
+    ("111222333 (BSN)", "NL_BSN", "111222333"),
     # dates of birth in pl / ru / pt / zh / ja
     ("Data urodzenia: 12 marca 1985", "DATE_OF_BIRTH", "12 marca 1985"),
     ("Дата рождения: 12 марта 1985", "DATE_OF_BIRTH", "12 марта 1985"),
@@ -50,6 +53,10 @@ NOT_FOUND = [
     ("44051401358 to mój PESEL", "PL_PESEL"),  # checksum-invalid
     ("身份证号码：110105 19491231 0021", "CN_RIC"),
     ("ref 44051401359 ok", "PL_PESEL"),  # no word before or after
+    # the word after belongs to the next clause or field (s31 verify R5)
+    ("Order 111222333 shipped; BSN not needed", "NL_BSN"),
+    ("111222333 BSN not needed", "NL_BSN"),
+    ("Kundennummer: 39170342364 Steuer-ID: 12345", "DE_TAX_ID"),
 ]
 
 

@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import os
 from collections.abc import Collection
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bastion.config import TASKS, GuardParts, GuardSpec, shipped_parts, yaml_parts
@@ -81,6 +82,7 @@ class GuardBuilders:
         if spec.config is not None:
             return cls.from_config(spec.config)
         if spec.factory is None:
+            _check_named_models_dir(spec.models_dir)
             return cls.default(spec.models_dir, tasks=spec.tasks or TASKS)
         factory = spec.load_factory()
         try:
@@ -108,3 +110,16 @@ class GuardBuilders:
             degraded_reasons=parts.degraded_reasons,
             **options,
         )
+
+
+def _check_named_models_dir(models_dir: str | os.PathLike[str] | None) -> None:
+    """A models folder someone named (``models_dir``, ``$BASTION_MODELS_DIR``) that is not
+    there is a typo: the commands built from a spec (check, redact, scan, serve, proxy) would
+    otherwise run on the regex fallback, names in clear and attacks allowed, and exit 0. A
+    folder that exists without the models still degrades, visibly (``degraded_reasons``)."""
+    from bastion.config import MODELS_ENV
+
+    named = models_dir if models_dir is not None else os.environ.get(MODELS_ENV) or None
+    if named is not None and not Path(named).expanduser().is_dir():
+        source = "models_dir" if models_dir is not None else f"${MODELS_ENV}"
+        raise ConfigError(f"no models folder at {named} ({source})")

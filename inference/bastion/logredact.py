@@ -91,10 +91,9 @@ _RECORD_ATTRS: frozenset[str] = frozenset(
     }
 )  # fmt: skip
 
-_MARK = "_bastion_redacted"
 # Attributes on a record that are the logging machinery's, not ``extra=`` data: structlog's
 # ProcessorFormatter meta keys and this module's mark. Any other ``_name`` extra is data.
-_META_ATTRS: frozenset[str] = frozenset({"_record", "_from_structlog", "_logger", "_name", _MARK})
+_META_ATTRS: frozenset[str] = frozenset({"_record", "_from_structlog", "_logger", "_name"})
 _MAX_DEPTH = 12
 _PRIMITIVES = (bool, float, type(None))
 # Integers this small hold no identifier (a card, phone, account or SSN has 6+ digits),
@@ -422,13 +421,28 @@ def _redact_record_once(redactor: _Redactor, record: logging.LogRecord) -> None:
     or the processor before it). A record another guard redacted is redacted again: a
     regex-only filter on the console must not let a model filter on the audit file skip."""
     guard = redactor.guard
-    done = getattr(record, _MARK, None)
-    # ids, not the guards: a record may be pickled (a multiprocessing QueueHandler)
-    seen = done if isinstance(done, tuple) else ()
+    seen = record.args.guards if isinstance(record.args, _Redacted) else ()
     if id(guard) in seen:
         return
     _redact_record(redactor, record)
-    setattr(record, _MARK, (*seen, id(guard)))
+    record.args = _Redacted((*seen, id(guard)))
+
+
+class _Redacted(tuple):
+    """The empty ``args`` of a redacted record, naming the guards (by id: a record may be
+    pickled by a multiprocessing QueueHandler) that redacted it. In ``args``, not an
+    attribute of its own: every attribute a record gains is an ``extra`` to structlog's
+    ExtraAdder, and the mark then showed on every line."""
+
+    guards: tuple[int, ...]
+
+    def __new__(cls, guards: tuple[int, ...] = ()) -> _Redacted:
+        obj = super().__new__(cls)
+        obj.guards = tuple(guards)
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Redacted, (self.guards,))
 
 
 def _redact_record(redactor: _Redactor, record: logging.LogRecord) -> None:
@@ -488,14 +502,14 @@ class RedactingFilter(logging.Filter):
             record.msg = f"{PLACEHOLDER} (logged during redaction by {record.name})"
             record.args = None
             record.exc_info = record.exc_text = record.stack_info = None
-            setattr(record, _MARK, ())
+            record.args = _Redacted()
             return True
         _BUSY.active = True
         try:
             _redact_record_once(self._redactor, record)
         except Exception as exc:
             _defuse(record, exc)
-            setattr(record, _MARK, ())
+            record.args = _Redacted()
         finally:
             _BUSY.active = False
         return True

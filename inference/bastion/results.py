@@ -162,6 +162,11 @@ def explanation_line(finding: Finding) -> str:
 # C0/C1 controls but tab and newline, DEL: an escape sequence in the checked text (cursor up,
 # erase line) could overwrite the "action: block" line on a terminal
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (0x09, 0x0A)}
+# and what reorders or breaks the line without being a control: bidi overrides and
+# isolates, the line and paragraph separators
+_CONTROLS |= {
+    c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
+}
 
 
 def _terminal_safe(text: str) -> str:

@@ -54,6 +54,10 @@ _NO_SPACE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\u
 
 # how far after a checksum-valid number its naming word may come
 AFTER_WINDOW = 24
+# a word after the number in another clause names something else
+_CLAUSE_BREAKS = frozenset(".;:\n,|=")
+# words that may follow the naming word in the same clause ("... to mój PESEL ok")
+_NAMING_TAIL = frozenset(("ok", "is", "ist", "est", "es", "to", "jest", "number", "nummer", "numer", "no"))
 
 
 def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -159,11 +163,25 @@ class Recognizer:
         return None if last is None else last.group()
 
     def context_after(self, text: str, end: int, window: int = AFTER_WINDOW) -> str | None:
-        """The context word closest after ``end`` within ``window`` characters, if any."""
+        """The context word right after ``end`` within ``window`` characters, in the same
+        clause, naming this value ("44051401359 to mój PESEL", "... (Steuer-ID)"), not
+        labelling the next field ("Kundennummer: 39170342364 Steuer-ID: ...") or opening
+        the next sentence ("Order 111222333 shipped; BSN not needed")."""
         if self._context_re is None or window <= 0:
             return None
         m = self._context_re.search(text, end, end + window)
-        return None if m is None else m.group()
+        if m is None or any(c in _CLAUSE_BREAKS for c in text[end : m.start()]):
+            return None
+        rest = text[m.end() : m.end() + 24].lstrip(" \t")
+        if rest[:1] in (":", "=", "：") or rest[:1].isdigit():
+            return None
+        if rest[:1].isalpha() and rest.split(maxsplit=1)[0].isalpha():
+            # the word goes on into a longer term ("PESEL-Nummer"), or a sentence follows
+            # ("BSN not needed"): only a word at the end of its clause names the value
+            tail = text[m.end() : m.end() + 1]
+            if not tail.isspace() or rest.split(maxsplit=1)[0].lower() not in _NAMING_TAIL:
+                return None
+        return m.group()
 
     def may_match(self, text: str, window: int, has_digit: bool, words: Set[str]) -> bool:
         """The cheap gate: a digit (``needs_digit``), one of the ``literals``, and for a

@@ -398,7 +398,7 @@ def cn_ric_ok(value: str) -> bool:
     >>> cn_ric_ok("11010519491231002X"), cn_ric_ok("110105194912310021")
     (True, False)
     """
-    return _stdnum_ok("cn.ric", value.replace(" ", "").upper())
+    return _stdnum_ok("cn.ric", value.replace(" ", "").replace("-", "").upper())
 
 
 def es_nif_ok(value: str) -> bool:

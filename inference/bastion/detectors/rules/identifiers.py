@@ -126,9 +126,9 @@ _BR_CPF = re.compile(_D + r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}" + _R)
 _BR_CPF_BARE = re.compile(_D + r"[0-9]{10}" + _R)
 _PL_PESEL = re.compile(_D + r"[0-9]{10}" + _R)
 # digits glued to Han characters ("身份证号11010519491231002X") still start a number
-# bare, or printed in 6-8-4 groups ("110105 19491231 002X")
+# bare, or printed in 6-8-4 groups ("110105 19491231 002X", "110105-19491231-002X")
 _CN_RIC = re.compile(
-    r"[1-9](?<![0-9A-Za-z\-.][1-9])(?:[0-9]{16}|[0-9]{5} [0-9]{8} [0-9]{3})[0-9Xx](?![0-9A-Za-z])"
+    r"[1-9](?<![0-9A-Za-z\-.][1-9])(?:[0-9]{16}|[0-9]{5}([ \-])[0-9]{8}\1[0-9]{3})[0-9Xx](?![0-9A-Za-z])"
 )
 _BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,16}" + _R)
 _BIC = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{3}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")

@@ -29,7 +29,7 @@ DEFAULT_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "I
 # "22 123 45 67" or RU "8 800 555-35-35" were read only when another plan fit). Their plans
 # also fit many 9-11 digit ids (a SIN, a TFN, an invalid SSN), so with the default regions a
 # number only these read is a phone next to a context word ("Telefon", "mój numer", "тел").
-CONTEXT_REGIONS: tuple[str, ...] = ("PL", "RU", "PT", "CN", "JP")
+CONTEXT_REGIONS: tuple[str, ...] = ("PL", "RU", "PT", "CN", "JP", "SA", "AE", "EG")
 # phonenumbers' matcher is pure Python (~0.1 ms a call); this caps the calls per text so
 # a megabyte of phone-shaped digits stays well under a second. Real texts need one call
 # per phone number.
@@ -45,6 +45,7 @@ CONTEXT = (
     "tél", "tfno", "kom.", "cel.", "mój numer", "moj numer", "numer telefonu", "мой номер", "номер телефона",
     "meine nummer", "mon numéro", "mi número", "il mio numero", "mijn nummer", "meu número",
     "zadzwoń", "zadzwon", "dzwoń", "позвоните", "звоните", "llámame", "llamame", "chiamami", "appelez", "bel me",
+    "هاتف", "الهاتف", "جوال", "الجوال", "موبايل", "الموبايل", "اتصل", "फोन", "मोबाइल",
 )  # fmt: skip
 SCORE = 0.75
 # National numbers under 8 digits (street numbers, codes) or written as a bare digit
