@@ -94,3 +94,21 @@ def test_homoglyph_folding_can_be_disabled():
 def test_non_latin_words_keep_their_length():
     text = "\u041f\u0440\u0438\u0432\u0435\u0442 \u03ba\u03cc\u03c3\u03bc\u03b5"
     assert len(normalize(text).text) == len(text)
+
+
+def test_json_escaped_letters_are_read_as_letters():
+    # s31 qa_proxy H2: a tool result dumped with ensure_ascii reached the upstream as
+    # "<PERSON_1>\\u00e9 Garc\\u00eda": the detectors saw half a name
+    import json
+
+    from bastion import Guard
+    from helpers_guard import FakePII
+
+    text = json.dumps({"customer": "José García", "quote": '"hi"', "emoji": "\U0001f600"})
+    g = Guard([FakePII(name="names", patterns={"PERSON": "José García"})])
+    r = g.check(text)
+    assert json.loads(r.redacted_text)["customer"] == "[REDACTED_PERSON]"
+    assert [text[f.start : f.end] for f in r.pii] == ["Jos\\u00e9 Garc\\u00eda"]
+    assert (
+        normalize("a \\u0022 b \\ud83d\\ude00").text == "a \\u0022 b \\ud83d\\ude00"
+    )  # not letters: as written

@@ -252,6 +252,25 @@ def test_earlier_turns_are_pseudonymised_too(proxy: Proxy) -> None:
     assert r.choices[0].message.content == "Hello thanks, and to me?. Bye."
 
 
+def test_every_restored_text_of_an_earlier_answer_is_pseudonymised_again(proxy: Proxy) -> None:
+    # s31 qa_proxy H1: the proxy restores refusal and reasoning texts into an answer; sent
+    # back in the history they reached the upstream raw
+    history = [
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "content": None,
+            "refusal": f"I will not email {EMAIL} for {NAME}.",
+            "reasoning_content": f"{NAME} asked about {EMAIL}",
+            "function_call": {"name": "send", "arguments": json.dumps({"to": EMAIL})},
+        },
+        {"role": "user", "content": "ok"},
+    ]
+    proxy.client().chat.completions.create(model="m", messages=history, extra_body={})
+    sent = json.dumps(proxy.up.seen[-1][1], ensure_ascii=False)
+    assert EMAIL not in sent and NAME not in sent
+
+
 def test_blocked_request_is_an_openai_400_with_labels_and_never_reaches_upstream(proxy: Proxy) -> None:
     with pytest.raises(openai.BadRequestError) as err:
         proxy.client().chat.completions.create(

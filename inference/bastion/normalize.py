@@ -87,6 +87,42 @@ def _clusters(text: str):
         i = j
 
 
+def _escaped_letter(text: str, i: int) -> str | None:
+    """The letter a JSON / Python ``\\uXXXX`` escape at ``i`` stands for, when it is one (a
+    tool result dumped with ``ensure_ascii`` spells "José" as ``Jos\\u00e9``: the detectors
+    would see half a name). Other escapes (quotes, controls, surrogates) stay as written."""
+    if not text.startswith("\\u", i) or i + 6 > len(text):
+        return None
+    digits = text[i + 2 : i + 6]
+    if not all(c in "0123456789abcdefABCDEF" for c in digits):
+        return None
+    ch = chr(int(digits, 16))
+    return ch if ord(ch) >= 0x80 and unicodedata.category(ch)[0] in "LM" else None
+
+
+def _escapes_and_clusters(text: str):
+    """:func:`_clusters`, with each escaped letter one cluster of its six characters."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "\\" and _escaped_letter(text, i) is not None:
+            yield i, i + 6
+            i += 6
+            continue
+        j = i + 1
+        while j < n and unicodedata.combining(text[j]):
+            j += 1
+        yield i, j
+        i = j
+
+
+def _unescaped(text: str, a: int, b: int) -> str:
+    if b - a == 6 and text[a] == "\\":
+        letter = _escaped_letter(text, a)
+        if letter is not None:
+            return letter
+    return text[a:b]
+
+
 def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs = "all") -> Normalized:
     """Normalise ``text`` for detection and keep an offset map to the original.
 
@@ -105,21 +141,25 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     'Ignore Иван'
     >>> normalize("رقم ٠٥٠١٢٣٤٥٦٧").text  # other scripts' digits read as 0-9
     'رقم 0501234567'
+    >>> n = normalize('{"name": "Jos\\\\u00e9 Garc\\\\u00eda"}')  # JSON-escaped letters read as letters
+    >>> n.text, n.to_original(10, 21)
+    ('{"name": "José García"}', (10, 31))
     """
     if homoglyphs not in HOMOGLYPH_MODES:
         raise ValueError(f"homoglyphs must be one of {HOMOGLYPH_MODES}, got {homoglyphs!r}")
     mode = homoglyphs if fold_homoglyphs else "none"
-    if text.isascii():
+    escaped = "\\u" in text
+    if text.isascii() and not escaped:
         # The common case: NFKC, invisible-character removal and homoglyph folding are
         # all no-ops on ASCII, so skip building the map.
         return Normalized(text, text, (), ())
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for a, b in _clusters(text):
+    for a, b in _escapes_and_clusters(text) if escaped else _clusters(text):
         if b - a == 1 and ord(text[a]) in _INVISIBLE:
             continue
-        piece = unicodedata.normalize("NFKC", text[a:b])
+        piece = unicodedata.normalize("NFKC", _unescaped(text, a, b))
         for ch in piece:
             if ord(ch) in _INVISIBLE:
                 continue

@@ -52,7 +52,7 @@ from bastion.proxy.errors import (
     upstream_error,
     upstream_failed,
 )
-from bastion.proxy.relay import Exchange, Items, Relay, guard_choices
+from bastion.proxy.relay import TEXT_FIELDS, Exchange, Items, Relay, guard_choices
 from bastion.proxy.streaming import block_error, blocked_labels
 from bastion.redact import Vault
 from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
@@ -268,10 +268,19 @@ def _pseudonymise_history(guard: Guard, messages: list[Any], vault: Vault) -> li
                 slots += [
                     (p, "text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
                 ]
+            # the other texts of an answer the proxy restored (relay.TEXT_FIELDS): a
+            # refusal or reasoning that names the user went back to the provider raw
+            slots += [(msg, key) for key in TEXT_FIELDS if isinstance(msg.get(key), str)]
+            audio = msg.get("audio")
+            if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
+                slots.append((audio, "transcript"))
             for call in msg.get("tool_calls") or ():
                 fn = call.get("function") if isinstance(call, dict) else None
                 if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                     slots.append((fn, "arguments"))
+            fn = msg.get("function_call")
+            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                slots.append((fn, "arguments"))
         out.append(msg)
     if slots:
         policy = guard.policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})

@@ -54,8 +54,10 @@ class Exchange:
         await self.state.record(self.request, self.key_id, items, self.t0)
 
 
-# answer fields that carry text besides ``content``: checked and restored like it
-_TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
+# answer fields that carry text besides ``content``: checked and restored like it (and
+# pseudonymised again when the client sends the answer back)
+TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
+_TEXT_FIELDS = TEXT_FIELDS
 
 
 def guard_choices(
