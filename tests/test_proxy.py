@@ -74,6 +74,8 @@ class Upstream:
     # more fields of the answer message, and more deltas streamed before the finish
     extra_message: dict[str, Any] | None = None
     extra_deltas: list[dict[str, Any]] | None = None
+    # the stream closes after the content: no finish_reason, no [DONE]
+    truncate: bool = False
     seen: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
 
 
@@ -122,6 +124,8 @@ def fake_upstream(up: Upstream) -> FastAPI:
             yield ev({"role": "assistant", "content": ""})
             for i in range(0, len(text), up.chunk_chars):
                 yield ev({"content": text[i : i + up.chunk_chars]})
+            if up.truncate:
+                return
             if up.tool_args is not None:
                 head = {
                     "index": 0,
@@ -361,6 +365,27 @@ def test_a_client_leaving_mid_stream_is_harmless(proxy: Proxy) -> None:
     proxy.up.answer = Upstream().answer
     r2 = proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
     assert r2.choices[0].message.content == "Hello hi. Bye."
+
+
+def test_a_stream_the_upstream_cuts_short_ends_with_an_error(proxy: Proxy) -> None:
+    # s31 qa_proxy M3: EOF before [DONE] with no finish_reason was relayed as a normal end
+    import openai
+
+    proxy.up.truncate = True
+    try:
+        with pytest.raises(openai.APIError, match="upstream stream broke"):
+            for _ in proxy.client().chat.completions.create(
+                model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+            ):
+                pass
+    finally:
+        proxy.up.truncate = False
+    chunks = list(
+        proxy.client().chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+    )
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"  # a whole one: no error
 
 
 def test_stream_block_mid_stream_ends_with_an_error_and_never_sends_the_secret(proxy: Proxy) -> None:

@@ -194,6 +194,10 @@ class Relay:
         self.states: dict[int, ChoiceStream] = {}
         self.items: Items = []
         self.template: dict[str, Any] = {}
+        # the upstream closed before "[DONE]" with an answer unfinished: a truncated answer,
+        # which the client must not take for a complete one
+        self.cut_short = False
+        self.finish_seen: set[int] = set()
 
     def _new_choice(self) -> ChoiceStream:
         ex = self.ex
@@ -235,6 +239,9 @@ class Relay:
                 for event in await self._step(incoming, passthrough, done):
                     yield event
             self._answers()
+            if self.cut_short:
+                error = upstream_failed("upstream stream broke (ended before [DONE])", "upstream_unreachable")
+                yield sse(error.body())
             yield DONE
         except _Stop as stop:
             for event in stop.events:
@@ -252,6 +259,8 @@ class Relay:
         """Fold queued upstream events into ``incoming`` / ``passthrough``; true at the end."""
         for data in batch:
             if data is _END or (isinstance(data, str) and data.strip() == "[DONE]"):
+                if data is _END:
+                    self.cut_short = not self.states or not self.finish_seen >= set(self.states)
                 return True
             if isinstance(data, Exception):
                 error = upstream_failed(
@@ -271,6 +280,11 @@ class Relay:
                 passthrough.append(chunk)  # e.g. the usage chunk of stream_options
                 continue
             merge_chunk(chunk, self.states, self._new_choice, incoming)
+            for choice in chunk["choices"]:
+                if isinstance(choice, dict) and choice.get("finish_reason") is not None:
+                    self.finish_seen.add(
+                        choice.get("index", 0) if isinstance(choice.get("index"), int) else 0
+                    )
         return False
 
     async def _step(
