@@ -477,6 +477,15 @@ def test_upstream_auth_errors_never_show_the_proxy_key(proxy: Proxy) -> None:
     with pytest.raises(openai.BadRequestError) as err4:
         proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
     assert UPSTREAM_KEY not in json.dumps(err4.value.body)
+    # s31 qa_proxy L2: a quota error quoting the key masked passed through
+    masked = f"{UPSTREAM_KEY[:8]}****{UPSTREAM_KEY[-4:]}"
+    proxy.up.error = (
+        429,
+        {"error": {"message": f"Quota exceeded for key {masked}.", "type": "x", "code": None}},
+    )
+    with pytest.raises(openai.RateLimitError) as err429:
+        proxy.client().chat.completions.create(model="m", messages=_ask("hi"))
+    assert masked not in json.dumps(err429.value.body) and "[REDACTED]" in json.dumps(err429.value.body)
 
 
 def test_unreachable_upstream_is_a_502(fakes: Any) -> None:

@@ -8,6 +8,7 @@ so the ``openai`` client raises its usual exceptions.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +61,9 @@ def upstream_failed(message: str, code: str, status: int = 502) -> ProxyError:
     return ProxyError(status, message, code=code, type_="upstream_error")
 
 
+_MASKED_KEY = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{2,16}\*{3,}[A-Za-z0-9_\-]{0,8}")
+
+
 def upstream_error(resp_status: int, raw: bytes, upstream_key: str | None) -> JSONResponse:
     """An upstream error passed on with its status, in the OpenAI shape.
 
@@ -75,6 +79,8 @@ def upstream_error(resp_status: int, raw: bytes, upstream_key: str | None) -> JS
     text = raw.decode("utf-8", "replace")
     if upstream_key:
         text = text.replace(upstream_key, "[REDACTED]")
+    # providers quote a key masked ("sk-upstr****1234") in quota and rate-limit errors too
+    text = _MASKED_KEY.sub("[REDACTED]", text)
     try:
         body = json.loads(text)
     except ValueError:
