@@ -704,3 +704,23 @@ def test_unchecked_delta_fields_are_not_relayed(proxy: Proxy) -> None:
     assert (
         "".join(c["choices"][0]["delta"]["content"] or "" for c in chunks if c["choices"]) == "Hello hi. Bye."
     )
+
+
+def test_paths_the_proxy_does_not_serve_say_what_it_serves(proxy: Proxy) -> None:
+    # s31 qa_proxy L3: a bare "Not Found" for /v1/embeddings and /v1/responses
+    import httpx
+
+    for method, path in (("POST", "/v1/embeddings"), ("POST", "/v1/responses"), ("GET", "/v1/models/m")):
+        r = httpx.request(method, proxy.url + path, headers={"Authorization": f"Bearer {proxy.key}"}, json={})
+        assert r.status_code == 404 and "is not proxied" in r.json()["error"]["message"], r.text
+
+
+def test_a_predicted_output_is_pseudonymised_like_the_messages(proxy: Proxy) -> None:
+    # s31 qa_proxy L1: prediction.content (the document being edited) went upstream raw
+    proxy.client().chat.completions.create(
+        model="m",
+        messages=_ask(f"fix the typo in my note to {EMAIL}"),
+        extra_body={"prediction": {"type": "content", "content": f"Dear {NAME}, write to {EMAIL}."}},
+    )
+    sent = proxy.up.seen[-1][1]
+    assert sent["prediction"]["content"] == "Dear <PERSON_1>, write to <EMAIL_ADDRESS_1>."

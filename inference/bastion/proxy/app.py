@@ -290,6 +290,24 @@ def _pseudonymise_history(guard: Guard, messages: list[Any], vault: Vault) -> li
     return out
 
 
+def _pseudonymise_prediction(guard: Guard, prediction: dict[str, Any], vault: Vault) -> dict[str, Any]:
+    """A Predicted Outputs ``prediction`` with its content pseudonymised into ``vault``: it
+    is usually the document the user is editing, whose values the messages no longer carry."""
+    policy = guard.policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
+    content = prediction.get("content")
+    if isinstance(content, str):
+        return {**prediction, "content": guard.check(content, policy=policy, vault=vault).redacted_text}
+    if isinstance(content, list):
+        parts = [
+            {**p, "text": guard.check(p["text"], policy=policy, vault=vault).redacted_text}
+            if isinstance(p, dict) and isinstance(p.get("text"), str)
+            else p
+            for p in content
+        ]
+        return {**prediction, "content": parts}
+    return prediction
+
+
 def _input_block(checked: MessagesResult) -> dict[str, Any]:
     labels: set[str] = set()
     where = []
@@ -358,6 +376,10 @@ async def chat_completions(request: Request, key_id: KeyId, state: State) -> Res
     checked, vault, outgoing, system_prompt = await state.off_loop(steps.before, plain)
     if checked.action is not Action.BLOCK:
         outgoing["messages"] = await state.off_loop(_pseudonymise_history, guard, outgoing["messages"], vault)
+        if isinstance(outgoing.get("prediction"), dict):
+            outgoing["prediction"] = await state.off_loop(
+                _pseudonymise_prediction, guard, outgoing["prediction"], vault
+            )
     state.metrics.guard_seconds.labels("input").observe(time.perf_counter() - tg)
     await state.record(request, key_id, _input_items(messages, checked), t0)
     if checked.action is Action.BLOCK:
@@ -463,7 +485,14 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc.status_code, ProxyError(exc.status_code, str(exc.detail)).body())
+    message = str(exc.detail)
+    if exc.status_code in (404, 405):
+        # "/v1/embeddings", "/v1/responses": say what is served, not a bare "Not Found"
+        message = (
+            f"{request.method} {request.url.path} is not proxied: bastion proxy serves POST {ROUTE} "
+            "(guarded) and GET /v1/models"
+        )
+    return error_response(exc.status_code, ProxyError(exc.status_code, message, code="not_proxied").body())
 
 
 def create_proxy_app(
