@@ -485,3 +485,28 @@ def test_scan_with_a_models_folder_that_is_not_there_fails_before_writing(tmp_pa
     )
     assert proc.returncode != 0 and b"no models folder at" in proc.stderr
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_redact_from_stdin_is_byte_for_byte(capsys, config, monkeypatch):
+    # s31 qa_cli L3: a final newline the input did not have was added
+    _stdin(monkeypatch, b"mail a@b.example\tend")
+    code, out, _ = _run(capsys, "redact", "--config", config)
+    assert code == 0 and out == "mail [REDACTED_EMAIL_ADDRESS]\tend"
+
+
+def test_a_closed_stdin_or_stdout_is_one_line(capsys, config, monkeypatch):
+    # s31 qa_cli L2: `<&-` / `>&-` gave an AttributeError traceback
+    monkeypatch.setattr(sys, "stdin", None)
+    code, _, err = _run(capsys, "redact", "--config", config)
+    assert code == 1 and "stdin is closed" in err
+    monkeypatch.setattr(sys, "stdout", None)
+    code = main(["redact", "--config", config, "x"])
+    assert code == 1 and "stdout is closed" in capsys.readouterr().err
+
+
+def test_a_file_name_argument_gets_a_note(capsys, config, tmp_path):
+    # s31 qa_cli L8: `bastion redact notes.txt` redacted the name, silently
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mail a@b.example")
+    code, out, err = _run(capsys, "redact", "--config", config, str(notes))
+    assert code == 0 and out == f"{notes}\n" and f"bastion ... < {notes}" in err

@@ -351,3 +351,26 @@ def test_option_mistakes_are_config_errors_with_the_value(tmp_path):
     toml.write_text('detectors = ["pii_regex"]\n')
     with pytest.raises(ConfigError, match="TOML does not"):
         Guard.from_config(toml)
+
+
+def test_config_mistakes_name_the_fix(tmp_path):
+    # s31 qa_config L1 L2 L6 M7
+    import json as _json
+
+    from bastion import Policy
+    from bastion.detectors import build_detector
+    from bastion.detectors.onnx_common import Manifest
+    from bastion.errors import ConfigError, ModelLoadError
+
+    with pytest.raises(ConfigError, match=r"pii_acton \(did you mean pii_action\?\)"):
+        Policy.from_dict({"pii_acton": "block"})
+    with pytest.raises(ConfigError, match=r"did you mean 'regions'\?\); options: regions"):
+        build_detector("pii_regex", region=["US"])
+    with pytest.raises(ConfigError, match="takes a list of detectors"):
+        Guard(build_detector("pii_regex"))
+    (tmp_path / "manifest.json").write_text(_json.dumps({"name": "m", "version": "1", "task": "ner"}))
+    with pytest.raises(ModelLoadError, match="missing field 'labels'"):
+        Manifest.load(tmp_path)
+    (tmp_path / "manifest.json").write_text(_json.dumps({"max_length": 127.9}))
+    with pytest.raises(ModelLoadError, match="max_length must be an integer"):
+        Manifest.load(tmp_path)

@@ -117,7 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # flushed here, not by the interpreter at exit: a reader that left (`| head`) or a
         # full disk is then this function's exit status, not "Exception ignored ..." and 120
         try:
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -136,13 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exitcodes.ERROR
     except KeyboardInterrupt:
         print(f"bastion {command}: interrupted", file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
     except BrokenPipeError:
         # `bastion scan ... | head`: the reader left; exit quietly like other Unix tools, and
         # point stdout at devnull so the interpreter's final flush does not raise again
         # (stdout may not be a real file in embedded use or tests: then nothing is left to flush)
         _stdout_to_devnull()
-        return 141
+        return exitcodes.BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -227,9 +227,11 @@ def yaml_parts(path: str | os.PathLike[str]) -> GuardParts:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        # one line: the YAML parser's message spans several, with "<unicode string>" for the file
+        detail = " ".join(str(exc).replace('"<unicode string>"', "the file").split())
+        raise ConfigError(f"cannot read config {path}: {detail}") from exc
     if not isinstance(raw, dict):
-        raise ConfigError(f"config {path} must be a YAML mapping (JSON works too; TOML does not)")
+        raise ConfigError(f"config {path} must be a mapping (a YAML file; JSON works too, TOML does not)")
     base = Path(path).resolve().parent
 
     def anchored(value: Any) -> Any:

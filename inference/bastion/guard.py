@@ -10,7 +10,7 @@ batch a check runs) with :mod:`bastion.decide` (what one text's findings come to
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, Literal, overload
 
@@ -55,6 +55,10 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         max_workers: int = 2,
         parallel_models: bool = True,
     ) -> None:
+        if isinstance(detectors, Detector | str | bytes) or not isinstance(detectors, Iterable):
+            raise ConfigError(
+                f"a Guard takes a list of detectors, not a {type(detectors).__name__}: Guard([d])"
+            )
         if not detectors:
             raise ConfigError("a Guard needs at least one detector")
         self._workers = WorkerPool(max_workers)

@@ -93,7 +93,8 @@ def read_texts(texts: Sequence[Any], max_chars: int, errors: str) -> tuple[list[
             text = coerce_text(t)
             if len(text) > max_chars:
                 raise InputError(
-                    f"text {i} has {len(text)} characters, over the cap of {max_chars} (policy.max_chars)"
+                    f"{'the text' if len(texts) == 1 else f'text {i}'} has {len(text)} characters, over the "
+                    f"cap of {max_chars} (policy.max_chars; a config's policy: sets it)"
                 )
         except InputError as exc:
             if errors == "raise":

@@ -195,7 +195,13 @@ def fields_from_config(data: Any, known: Collection[str]) -> dict[str, Any]:
     data = dict(data or {})
     unknown = set(data) - set(known)
     if unknown:
-        raise ConfigError(f"unknown policy keys: {', '.join(sorted(map(str, unknown)))}")
+        import difflib
+
+        hints = []
+        for key in sorted(map(str, unknown)):
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+        raise ConfigError(f"unknown policy keys: {', '.join(hints)}; known: {', '.join(sorted(known))}")
     for key in ("label_actions", "label_thresholds", "operators", "allow_list", "model_thresholds"):
         if key in data and not isinstance(data[key], Mapping):
             raise ConfigError(f"policy {key} must be a mapping of label to value")

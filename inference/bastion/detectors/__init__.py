@@ -68,7 +68,32 @@ def build_detector(name: str, **options: Any) -> Detector:
     try:
         return factory(**options)
     except (TypeError, ValueError) as exc:  # an option of the wrong type or range
-        raise ConfigError(f"bad options for detector {name!r}: {exc}") from exc
+        raise ConfigError(f"bad options for detector {name!r}: {exc}{_options_hint(exc, options)}") from exc
+
+
+def _options_hint(exc: Exception, options: dict[str, Any]) -> str:
+    """The options a detector takes, when one given is not among them ("region" for
+    "regions"): Python's "unexpected keyword argument" names only the wrong one. The callee
+    is the one the message names ("RegexPIIDetector.__init__()"), imported by now."""
+    import difflib
+    import inspect
+    import re
+    import sys
+
+    m = re.match(r"(\w+)\.(\w+)\(\) got an unexpected keyword argument '(\w+)'", str(exc))
+    if m is None:
+        return ""
+    owner, method, wrong = m.groups()
+    for name, module in list(sys.modules.items()):
+        cls = getattr(module, owner, None) if name.startswith("bastion.detectors") else None
+        if isinstance(cls, type) and callable(getattr(cls, method, None)):
+            params = inspect.signature(getattr(cls, method)).parameters
+            names = [
+                n for n, p in params.items() if n not in ("self", "cls") and p.kind is not p.VAR_POSITIONAL
+            ]
+            close = difflib.get_close_matches(wrong, names, n=1, cutoff=0.6)
+            return (f" (did you mean {close[0]!r}?)" if close else "") + f"; options: {', '.join(names)}"
+    return ""
 
 
 __all__ = ["Detector", "DetectorKind", "FACTORIES", "build_detector"]

@@ -110,6 +110,11 @@ class Manifest:
         invariant = raw.get("batch_invariant", False) if isinstance(raw, dict) else False
         if not isinstance(invariant, bool):
             raise ModelLoadError(f"invalid manifest {path}: batch_invariant must be true or false")
+        for key in ("max_length", "stride"):
+            value = raw.get(key) if isinstance(raw, dict) else None
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                # 127.9 was read as 127 without a word
+                raise ModelLoadError(f"invalid manifest {path}: {key} must be an integer, got {value!r}")
         try:
             known = {
                 "name",
@@ -134,7 +139,9 @@ class Manifest:
                 extra={k: v for k, v in raw.items() if k not in known},
                 batch_invariant=invariant,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise ModelLoadError(f"invalid manifest {path}: missing field {exc}") from exc
+        except (TypeError, ValueError) as exc:
             raise ModelLoadError(f"invalid manifest {path}: {exc}") from exc
 
     def __post_init__(self) -> None:
