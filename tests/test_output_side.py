@@ -816,3 +816,30 @@ def test_async_stream_and_protect_run_in_the_guards_bounded_pool():
     asyncio.run(main())
     assert active[1] == 1  # asyncio.to_thread once ran six at once past max_workers=1
     g.close()
+
+
+def test_a_token_longer_than_the_holdback_is_never_released():
+    # s31 qa_output H1: a 391-character JWT in 20-character chunks went out whole (no
+    # window saw all three parts), and the stream then ended with a block result but no
+    # block event
+    claims = {"sub": "1234567890", "name": "Jane Doe", "scope": "admin " * 30, "iat": 1516239022}
+    head = base64.urlsafe_b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()).decode().rstrip("=")
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    jwt = f"{head}.{body}.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    text = "Your token: " + jwt + " - keep it safe."
+    guard = Guard([build_detector("pii_regex")])
+    chunks = [text[i : i + 20] for i in range(0, len(text), 20)]
+    events = list(guard_stream(guard, chunks))
+    released = "".join(e.text for e in events if e.kind == "text")
+    assert len(jwt) > 300 and events[-1].kind == "block" and head not in released
+    # offsets into the answer as far as it had come, not into the last window
+    assert any(
+        f.start == text.index(head) and jwt.startswith(text[f.start : f.end]) for f in events[-1].result.pii
+    )
+
+
+def test_ordinary_text_still_streams_in_pieces(fake_guard):
+    text = "word " * 200
+    events = list(guard_stream(fake_guard, [text[i : i + 20] for i in range(0, len(text), 20)], holdback=64))
+    texts = [e.text for e in events if e.kind == "text"]
+    assert len(texts) > 5 and "".join(texts) == text and events[-1].kind == "end"

@@ -9,8 +9,11 @@ characters of context, so the cost stays flat however long the answer gets. Cana
 system-prompt leaks are looked for in the whole text so far, each step reading only what
 is new (no model).
 
-Values longer than ``holdback`` (a long JWT, a PEM block) can be partly released before
-they are recognised; raise ``holdback`` if that matters more than latency.
+A value longer than ``holdback`` written without spaces (a long JWT, an API key, base64) is
+held back whole until it ends (up to 16 KiB), and the whole answer is checked before its
+last part is released, so a block at the end still stops the stream. A value longer than
+``holdback`` with spaces or newlines in it (a PEM block) can be partly released before it is
+recognised; raise ``holdback`` if that matters more than latency.
 
 >>> from bastion import Guard
 >>> g = Guard.default(tasks=("pii",))
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
 
 DEFAULT_HOLDBACK = 128
 DEFAULT_CHECK_EVERY = 48
+# how much of one unbroken run (no space or newline) is held back waiting for its end
+MAX_WORD_HOLD = 16_384
 # characters of already-scanned text a canary check reads again: a canary written out
 # (spaced, base64, hex) that straddles two steps is still seen whole
 CANARY_OVERLAP = 2048
@@ -126,15 +131,24 @@ class StreamGuard:
         return self._step(final=False)
 
     def close(self) -> list[StreamEvent]:
-        """End of stream: release the rest and report the whole answer's result."""
+        """End of stream: check the whole answer, then release the rest (or block)."""
         already, self._closed = self._closed, True
         if self._done or already:
             return []
+        if self._pending:
+            self._text += "".join(self._pending)
+            self._pending.clear()
+        # the whole answer first: what the windowed checks could not see (a value longer than
+        # a window) blocks here, before the rest is released, with offsets into the answer
+        whole = self._whole(self._text)
+        if whole.action is Action.BLOCK:
+            self._done = True
+            return [StreamEvent("block", "", whole)]
         events = self._step(final=True)
         if self._done:  # blocked on the last step
             return events
         self._done = True
-        return [*events, StreamEvent("end", "", self._whole(self._text))]
+        return [*events, StreamEvent("end", "", whole)]
 
     def _whole(self, text: str) -> CheckResult:
         """The output check of ``text`` as one answer, canaries and system-prompt leaks included."""
@@ -169,9 +183,10 @@ class StreamGuard:
         result = self.guard.check_output(text[ctx:])
         if result.action is Action.BLOCK or self._leaked(final=final):
             self._done = True
-            if result.action is not Action.BLOCK:
-                result = self._whole(text)
-            return [StreamEvent("block", "", result)]
+            # the whole answer's result, so the findings' offsets are the answer's (the
+            # window's result has offsets into the window)
+            whole = self._whole(text)
+            return [StreamEvent("block", "", whole if whole.action is Action.BLOCK else result)]
         # only what the policy redacts: allowed findings (LOCATION by default) stay in clear
         spans = [f.shifted(f.start + ctx, f.end + ctx) for f in result.redactions]
         cut = _outside(spans, limit)
@@ -181,6 +196,10 @@ class StreamGuard:
             ws = max(text.rfind(" ", self._released, cut), text.rfind("\n", self._released, cut))
             if ws >= self._released:
                 cut = _outside(spans, ws + 1)
+            elif not text[cut : cut + 1].isspace() and len(text) - self._released <= MAX_WORD_HOLD:
+                # one unbroken run longer than the holdback (a JWT, a key, base64): hold it
+                # until it ends, so a check sees it whole before any of it goes out
+                return []
         if cut <= self._released:
             return []
         # a finding that began in text already released (a later check read a longer value)
