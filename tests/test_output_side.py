@@ -122,8 +122,45 @@ def test_leak_threshold_is_configurable():
 
 
 def test_short_system_prompt_whole_copy():
-    assert find_leaks("ok: Reply only in French", "Reply only in French.")
-    assert find_leaks("I reply in French when asked", "Reply only in French.") == []
+    # a prompt under six words is not looked for by default (s31 qa_output: "Be concise.",
+    # "Think step by step." blocked ordinary answers); a config can ask for it
+    assert find_leaks("ok: Reply only in French", "Reply only in French.") == []
+    assert find_leaks("Please be concise.", "Be concise.") == []
+    short = LeakConfig(min_prompt_words=2)
+    assert find_leaks("ok: Reply only in French", "Reply only in French.", short)
+    assert find_leaks("I reply in French when asked", "Reply only in French.", short) == []
+    assert find_leaks("ok: you are Ada, the billing bot of Acme", "You are Ada, the billing bot of Acme.")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Y\u200bou are A\u200bda, the billing assistant of Acme. Never offer refunds above 50 euros.",
+        "ＹＯＵ ＡＲＥ ＡＤＡ, ＴＨＥ ＢＩＬＬＩＮＧ ＡＳＳＩＳＴＡＮＴ ＯＦ ＡＣＭＥ",
+        "you_are_ada_the_billing_assistant_of_acme_never_offer_refunds",
+    ],
+)
+def test_a_leak_written_to_dodge_the_word_match_is_found(answer):
+    # s31 qa_output H3: zero-width characters, full-width text and underscores hid a leak
+    prompt = "You are Ada, the billing assistant of Acme. Never offer refunds above 50 euros."
+    assert find_leaks(answer, prompt)
+
+
+@pytest.mark.parametrize(
+    "dodge",
+    [
+        lambda t: t.upper(),
+        lambda t: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in t),  # full-width
+        lambda t: "-".join(t),
+        lambda t: ". ".join(t),
+        lambda t: t.replace("a", "\u0430"),  # Cyrillic a
+        lambda t: "the code is " + t.rsplit("-", 1)[1],  # the random part alone
+    ],
+)
+def test_a_canary_written_to_dodge_the_search_is_found(dodge):
+    # s31 qa_output H2
+    c = make_canary()
+    assert find_canaries(f"sure: {dodge(c.token)} ok", [c])
 
 
 # -- conversations ------------------------------------------------------------------------------

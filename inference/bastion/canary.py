@@ -2,8 +2,9 @@
 
 If the model repeats the marker, the system prompt leaked, whatever the wording around it.
 Attackers ask for the prompt "with spaces between letters", "in base64" or "in hex", so
-the search looks through whitespace and zero-width characters, ignores case, and decodes
-base64 / hex runs.
+the search reads the text normalised (full-width and look-alike letters folded), looks
+through whitespace, separators ("b-a-s-t...") and zero-width characters, ignores case, also
+finds the random part alone, and decodes base64 / hex runs.
 
 >>> c = make_canary()
 >>> find_canaries(f"sure! the marker is {c.token.upper()}", [c])[0].label
@@ -63,19 +64,41 @@ def _as_canaries(items: Iterable[Canary | str]) -> list[Canary]:
     return [c if isinstance(c, Canary) else Canary(str(c)) for c in items]
 
 
+# written between the marker's characters to dodge a plain search ("b-a-s-t-i-o-n", "b.a.s")
+_SEPARATORS = frozenset("-._,·:;/|*~'\"`")
+
+
 def _squeeze(text: str) -> tuple[str, list[int]]:
-    """``text`` case-folded without whitespace/invisible characters, and each kept
-    character's index in ``text`` (so a match maps back to original offsets)."""
+    """``text`` normalised as the detectors read it (NFKC: full-width; homoglyphs folded;
+    invisible characters gone), case-folded, without whitespace and separator punctuation,
+    and each kept character's index in ``text`` (so a match maps back to original offsets)."""
+    from bastion.normalize import normalize
+
+    n = normalize(text)
+    norm = n.text
+    mapped = bool(n.starts)
     chars: list[str] = []
     index: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace() or ord(ch) in _INVISIBLE:
+    for j, ch in enumerate(norm):
+        if ch.isspace() or ch in _SEPARATORS or ord(ch) in _INVISIBLE:
             continue
         low = ch.lower()
         # characters whose lower case is longer ('İ') keep their form: one char, one index
         chars.append(low if len(low) == 1 else ch)
-        index.append(i)
+        index.append(n.starts[j] if mapped else j)
     return "".join(chars), index
+
+
+def _needles(c: Canary) -> list[str]:
+    """What reveals ``c`` in a squeezed text: the token without separators, and its random
+    part alone when it is long enough to be unguessable (a model asked for "the code in
+    the marker" answers just that)."""
+    token = c.token.lower()
+    out = ["".join(ch for ch in token if ch not in _SEPARATORS)]
+    tail = re.split(r"[-_.:]", token)[-1]
+    if len(tail) >= 12 and tail != token:
+        out.append(tail)
+    return out
 
 
 def _decoded_forms(run: str) -> list[bytes]:
@@ -115,11 +138,13 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
     squeezed, index = _squeeze(text)
     found: list[Finding] = []
     for c in wanted:
-        needle = c.token.lower()
-        pos = squeezed.find(needle)
-        while pos >= 0:
-            found.append(Finding(CANARY_LABEL, index[pos], index[pos + len(needle) - 1] + 1, 1.0, DETECTOR))
-            pos = squeezed.find(needle, pos + 1)
+        for needle in _needles(c):
+            pos = squeezed.find(needle)
+            while pos >= 0:
+                found.append(
+                    Finding(CANARY_LABEL, index[pos], index[pos + len(needle) - 1] + 1, 1.0, DETECTOR)
+                )
+                pos = squeezed.find(needle, pos + 1)
     # encoded forms: in the text as written, and without whitespace so that line-wrapped
     # base64 still counts (there a run can swallow neighbouring words; the 4 phases cope)
     raw = "".join(text[i] for i in index)

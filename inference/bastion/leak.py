@@ -28,7 +28,8 @@ from bastion.types import Finding
 LEAK_LABEL = "SYSTEM_PROMPT_LEAK"
 DETECTOR = "prompt_leak"
 
-_WORD = re.compile(r"\w+")
+# letters and digits: an underscore joins words the way a space does ("you_are_ada")
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,9 @@ class LeakConfig:
     shingle: int = 5
     min_fraction: float = 0.25
     min_run_words: int = 12
+    # a prompt this short ("Be concise.", "Respond in English.") holds nothing to leak and
+    # its words turn up in ordinary answers: it is not looked for
+    min_prompt_words: int = 6
 
     def __post_init__(self) -> None:
         if not 2 <= self.shingle <= 32:
@@ -50,13 +54,23 @@ class LeakConfig:
             raise ConfigError("leak min_fraction must be in (0, 1]")
         if self.min_run_words < self.shingle:
             raise ConfigError("leak min_run_words must be at least the shingle size")
+        if self.min_prompt_words < 1:
+            raise ConfigError("leak min_prompt_words must be at least 1")
 
 
-def _words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+def _words(text: str, start: int = 0, end: int | None = None) -> tuple[list[str], list[tuple[int, int]]]:
+    """The words of ``text[start:end]`` as the detectors read text (NFKC: full-width letters;
+    zero-width characters gone; look-alike letters folded), case-folded, with their spans in
+    ``text``: "Y\u200bou are Ada" and "Ｙｏｕ ａｒｅ Ａｄａ" read as the prompt's words."""
+    from bastion.normalize import normalize
+
+    seg = text[start:end]
+    n = normalize(seg)
     words, spans = [], []
-    for m in _WORD.finditer(text):
+    for m in _WORD.finditer(n.text):
+        s, e = n.to_original(m.start(), m.end())
         words.append(m.group(0).casefold())
-        spans.append((m.start(), m.end()))
+        spans.append((start + s, start + e))
     return words, spans
 
 
@@ -77,6 +91,8 @@ def find_leaks(answer: str, system_prompt: str, config: LeakConfig | None = None
     """Spans of ``answer`` that reproduce ``system_prompt`` (empty when below the thresholds)."""
     cfg = config or LeakConfig()
     p_words, _ = _words(system_prompt)
+    if len(p_words) < cfg.min_prompt_words:
+        return []
     a_words, a_spans = _words(answer)
     # short prompts: shingles as long as the prompt, so one shared common word never counts
     n = min(cfg.shingle, len(p_words))
@@ -126,7 +142,7 @@ class LeakScanner:
     def __init__(self, system_prompt: str, config: LeakConfig | None = None) -> None:
         cfg = config or LeakConfig()
         p_words, _ = _words(system_prompt)
-        self._n = min(cfg.shingle, len(p_words))
+        self._n = min(cfg.shingle, len(p_words)) if len(p_words) >= cfg.min_prompt_words else 0
         self._prompt = {tuple(p_words[i : i + self._n]) for i in range(len(p_words) - self._n + 1)}
         self._min_fraction = cfg.min_fraction
         self._min_run = min(cfg.min_run_words, len(p_words))
@@ -148,8 +164,8 @@ class LeakScanner:
             words = list(_WORD.finditer(text, max(self._pos, end - 256), end))
             if words and words[-1].end() == end:
                 end = words[-1].start()  # the last word may go on in the next chunk
-        for m in _WORD.finditer(text, self._pos, end):
-            self._tail.append(m.group(0).casefold())
+        for word in _words(text, self._pos, end)[0]:
+            self._tail.append(word)
             self._count += 1
             if len(self._tail) > self._n:
                 del self._tail[0]
