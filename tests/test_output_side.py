@@ -880,3 +880,43 @@ def test_ordinary_text_still_streams_in_pieces(fake_guard):
     events = list(guard_stream(fake_guard, [text[i : i + 20] for i in range(0, len(text), 20)], holdback=64))
     texts = [e.text for e in events if e.kind == "text"]
     assert len(texts) > 5 and "".join(texts) == text and events[-1].kind == "end"
+
+
+SK_PROJ = "sk-abcdefghijklmnopqrstuvwx1234"
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"type": "thinking", "thinking": f"the key is {SK_PROJ}", "signature": "x"},
+        {"type": "refusal", "refusal": f"no, the key is {SK_PROJ}"},
+        {"type": "server_tool_use", "id": "s", "name": "web_search", "input": {"query": SK_PROJ}},
+    ],
+)
+def test_every_part_of_an_assistant_turn_is_read(fake_guard, part):
+    # s31 qa_output H4: thinking, refusal and server_tool_use parts were skipped unread
+    r = check_messages(fake_guard, [{"role": "assistant", "content": [part]}])
+    assert r.action is Action.BLOCK
+
+
+@pytest.mark.parametrize("tool_calls", [{"function": {"arguments": SK_PROJ}}, SK_PROJ, 5])
+def test_tool_calls_that_are_not_a_list_are_refused(fake_guard, tool_calls):
+    with pytest.raises(InputError, match="tool_calls must be a list"):
+        check_messages(fake_guard, [{"role": "assistant", "content": "", "tool_calls": tool_calls}])
+
+
+def test_a_system_of_text_blocks_and_deep_documents(fake_guard):
+    blocks = [
+        {
+            "type": "text",
+            "text": "You are Ada, the billing assistant of Acme. Never offer refunds above 50 euros.",
+        }
+    ]
+    leak = "you are Ada, the billing assistant of Acme; never offer refunds above 50 euros"
+    r = check_messages(fake_guard, [{"role": "assistant", "content": leak}], system=blocks)
+    assert r.action is Action.BLOCK
+    part: dict = {"type": "text", "text": "x"}
+    for _ in range(40):
+        part = {"type": "document", "content": [part]}
+    with pytest.raises(InputError, match="nested"):
+        check_messages(fake_guard, [{"role": "user", "content": [part]}])

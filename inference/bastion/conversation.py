@@ -107,7 +107,10 @@ class MessagesResult:
 # -- parsing -------------------------------------------------------------------------------
 
 
-def _part_text(part: Any) -> str | None:
+_MAX_PART_DEPTH = 16
+
+
+def _part_text(part: Any, depth: int = 0) -> str | None:
     """Text of one content part (OpenAI ``text``, Anthropic ``text``); images etc. → None."""
     if isinstance(part, str):
         return part
@@ -120,9 +123,11 @@ def _part_text(part: Any) -> str | None:
             raise InputError("a text part needs a string 'text'")
         return text
     # any other part that carries text is read too: a type this parser does not know
-    # ("Text", a newer API's name) must not let its text through unchecked
-    if isinstance(part.get("text"), str):
-        return part["text"]
+    # ("Text", a newer API's name) must not let its text through unchecked; an Anthropic
+    # thinking block and an OpenAI refusal part are the model's own words
+    for key in ("text", "thinking", "refusal"):
+        if isinstance(part.get(key), str):
+            return part[key]
     source = part.get("source")
     # an Anthropic plain-text document block
     if (
@@ -133,17 +138,19 @@ def _part_text(part: Any) -> str | None:
     ):
         return source["data"]
     if kind == "document" and part.get("content") is not None:
-        return "\n".join(_content_texts(part.get("content"))) or None
+        if depth >= _MAX_PART_DEPTH:
+            raise InputError(f"content parts are nested more than {_MAX_PART_DEPTH} levels deep")
+        return "\n".join(_content_texts(part.get("content"), depth + 1)) or None
     return None
 
 
-def _content_texts(content: Any) -> list[str]:
+def _content_texts(content: Any, depth: int = 0) -> list[str]:
     if content is None:
         return []
     if isinstance(content, str):
         return [content]
     if isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
-        return [t for t in (_part_text(p) for p in content) if t is not None]
+        return [t for t in (_part_text(p, depth) for p in content) if t is not None]
     raise InputError(f"message content must be a string or a list of parts, got {type(content).__name__}")
 
 
@@ -176,15 +183,22 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
             for part in content:
                 if isinstance(part, Mapping) and part.get("type") == "tool_result":
                     tool_parts += _content_texts(part.get("content"))
-                elif isinstance(part, Mapping) and part.get("type") == "tool_use":
-                    own.append(json.dumps(part.get("input"), ensure_ascii=False))
+                elif isinstance(part, Mapping) and str(part.get("type", "")).endswith("tool_use"):
+                    # tool_use, and the provider-run server_tool_use / mcp_tool_use
+                    own.append(json.dumps(part.get("input"), ensure_ascii=False, default=str))
                 else:
                     text = _part_text(part)
                     if text is not None:
                         own.append(text)
         else:
             own = _content_texts(content)
-        calls = [c.get("function") if isinstance(c, Mapping) else None for c in msg.get("tool_calls") or ()]
+        tool_calls = msg.get("tool_calls")
+        if tool_calls is not None and (
+            isinstance(tool_calls, str | bytes | Mapping) or not isinstance(tool_calls, Sequence)
+        ):
+            # a dict or a string was skipped unread (a secret in its arguments passed)
+            raise InputError(f"message {i}: tool_calls must be a list, got {type(tool_calls).__name__}")
+        calls = [c.get("function") if isinstance(c, Mapping) else None for c in tool_calls or ()]
         calls.append(msg.get("function_call"))  # the legacy single call
         for fn in calls:
             args = fn.get("arguments") if isinstance(fn, Mapping) else None
@@ -287,7 +301,7 @@ def check_messages(
     guard: Guard,
     messages: Sequence[Mapping[str, Any]],
     *,
-    system: str | None = None,
+    system: str | Sequence[Any] | None = None,
     canaries: Sequence[Canary | str] = (),
     leak_config: LeakConfig | None = None,
     policy: Policy | None = None,
@@ -297,6 +311,9 @@ def check_messages(
     Anthropic-style top-level system prompt, if any. ``policy`` / ``vault`` apply to the
     user and tool messages (e.g. a pseudonymising policy with a per-call vault)."""
     pieces = parse_messages(messages)
+    if system is not None and not isinstance(system, str):
+        # Anthropic's top-level system may be a list of text blocks
+        system = "\n".join(_content_texts(system))
     system_texts = [system] if system else []
     system_texts += [p.text for p in pieces if p.checked_as == "trusted"]
     system_prompt = "\n".join(system_texts) or None
