@@ -104,6 +104,13 @@ NOT_FOUND = [
     ("Password Manager2024 extension", "PASSWORD"),
     ("password AES256-GCM encrypted at rest", "PASSWORD"),
     ("password iOS17-compatible", "PASSWORD"),
+    # s31 qa_output: code and docs in answers
+    ("client = OpenAI(api_key=api_key)", "PASSWORD"),
+    ("connect(password=db_password, user=user)", "PASSWORD"),
+    (
+        "A PEM key looks like -----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY----- in a file.",
+        "PRIVATE_KEY",
+    ),
     ("password 12345678 is weak", "PASSWORD"),
 ]
 

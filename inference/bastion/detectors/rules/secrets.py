@@ -127,6 +127,12 @@ def _private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
         end_m = None if no_more_end else _PEM_END.search(text, m.end())
         if end_m is not None:
             end = end_m.end()
+            body = text[m.end() : end_m.start()]
+            if sum(c.isalnum() or c in "+/=" for c in body) < 32:
+                # "-----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----" in prose or docs:
+                # the armour around no key material is no key
+                pos = end
+                continue
         else:
             # A truncated block still leaks key material: cover the armour body.
             no_more_end = True
@@ -180,6 +186,8 @@ def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     value = text[s:e]
     if text[e : e + 1] in ("(", "["):
         return True
+    if text[e : e + 1] in (",", ")") and _SNAKE_NAME.fullmatch(value):
+        return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
     if _ATTRIBUTE_CHAIN.fullmatch(value):
         return True
     spaced_assign = re.search(r"[ \t]=[ \t]", text[m.start() : s]) is not None
