@@ -52,6 +52,10 @@ FOUND = [
     # s31: IBANs grouped by dashes, as online-banking exports print them
     ("IBAN DE89-3704-0044-0532-0130-00 bitte", "IBAN_CODE", "DE89-3704-0044-0532-0130-00"),
     ("to GB82-WEST-1234-5698-7654-32.", "IBAN_CODE", "GB82-WEST-1234-5698-7654-32"),
+    # s31: GitHub's "token" authorization scheme, as headers land in logs
+    ("Authorization: token 8f3a9c2e7b1d4f6a0e5c9b2d7a1f3e8c", "API_KEY", "8f3a9c2e7b1d4f6a0e5c9b2d7a1f3e8c"),
+    ("{'authorization': 'token ghp_0123456789abcdefghijklmnopqrstuvwxyz'}", "API_KEY",
+     "ghp_0123456789abcdefghijklmnopqrstuvwxyz"),
     # s31: a password written right after the word, no "is" or ":" between
     ("my password Hunter2024! works", "PASSWORD", "Hunter2024!"),
     ("Passwort Xk9#mPq2rT, danke", "PASSWORD", "Xk9#mPq2rT"),

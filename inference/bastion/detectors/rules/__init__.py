@@ -43,6 +43,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     secrets.URL_PASSWORD,
     secrets.BASIC_AUTH,
     secrets.BEARER_TOKEN,
+    secrets.TOKEN_AUTH,
     secrets.PROSE_PASSWORD,
     secrets.LABELLED_PASSWORD,
     secrets.BARE_PASSWORD,

@@ -413,6 +413,15 @@ BASIC_AUTH = Recognizer(
     re.compile(r"(?i)(?<![A-Za-z0-9])basic[ \t]{1,4}([A-Za-z0-9+/]{6,1024}={0,2})(?![A-Za-z0-9+/=])"),
     0.95, (), _basic_ok, "base64_user_password", True, literals=("asic", "ASIC"), group=1,
 )  # fmt: skip
+# "Authorization: token <token>" (GitHub's scheme, OAuth hex tokens in logs)
+TOKEN_AUTH = Recognizer(
+    "token_authorization", "API_KEY",
+    re.compile(
+        r"(?i)(?<![A-Za-z0-9])authorization[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?token[ \t]{1,4}"
+        r"([A-Za-z0-9._~+/\-]{16,2048}={0,2})(?![A-Za-z0-9._~+/=\-])"
+    ),
+    0.9, (), _mixed_key, "entropy", literals=("uthorization", "UTHORIZATION"), group=1,
+)  # fmt: skip
 BEARER_TOKEN = Recognizer(
     "bearer_token", "API_KEY",
     re.compile(r"(?i)(?<![A-Za-z0-9])bearer[ \t]{1,4}([A-Za-z0-9._~+/\-]{16,2048}={0,2})(?![A-Za-z0-9._~+/=\-])"),
