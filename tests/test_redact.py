@@ -436,3 +436,9 @@ def test_pseudonymize_takes_the_tokens_present_once_per_text():
     spans = [Finding("EMAIL_ADDRESS", m.start(), m.end(), 1, "t") for m in re.finditer(r"u\d+@ex\.com", text)]
     out, issued = redact_with_tokens(text, spans, Pseudonymize(Counting()))
     assert set(calls) == {frozenset} and "<EMAIL_ADDRESS_1>" not in issued and len(issued) == 50
+
+
+def test_a_combining_mark_is_no_mask_char():
+    # s31 qa_redact L3: it stacked on the character before it, masking nothing visibly
+    with pytest.raises(ConfigError, match="visible character"):
+        Mask(char="\u0301")

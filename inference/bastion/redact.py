@@ -24,6 +24,7 @@ import json
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -82,7 +83,8 @@ class Mask:
             raise ConfigError(f"mask keep must be a whole number >= 0, got {self.keep!r}")
         if not isinstance(self.char, str) or len(self.char) != 1:
             raise ConfigError(f"mask char must be exactly one character, got {self.char!r}")
-        if not self.char.isprintable() or self.char.isspace():
+        if not self.char.isprintable() or self.char.isspace() or unicodedata.combining(self.char):
+            # a combining mark would stack on the character before it: nothing visible
             raise ConfigError(f"mask char must be a visible character, got {self.char!r}")
         try:
             self.char.encode("utf-8")
