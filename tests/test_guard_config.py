@@ -374,3 +374,22 @@ def test_config_mistakes_name_the_fix(tmp_path):
     (tmp_path / "manifest.json").write_text(_json.dumps({"max_length": 127.9}))
     with pytest.raises(ModelLoadError, match="max_length must be an integer"):
         Manifest.load(tmp_path)
+
+
+def test_a_model_thresholds_typo_is_refused(fakes):
+    # s31 qa_config M4: a detector or cut-off name one letter off left the default in force
+    from bastion import Policy
+    from bastion.errors import ConfigError
+
+    g = Guard([fakes.Injection(name="injection_model", thresholds={"default": 0.5, "strict": 0.8})])
+    with pytest.raises(ConfigError, match="did you mean the detector 'injection_model'"):
+        g.check("x", policy=Policy(model_thresholds={"injection_modle": {"default": 0.9}}))
+    with pytest.raises(ConfigError, match="did you mean 'default'"):
+        g.check("x", policy=Policy(model_thresholds={"injection_model": {"defualt": 0.9}}))
+    assert (
+        g.check(
+            "x", policy=Policy(model_thresholds={"injection_model": {"default": 0.9}})
+        ).injection_threshold
+        == 0.9
+    )
+    g.check("x", policy=Policy(model_thresholds={"another_guards_model": {"default": 0.9}}))  # not ours: kept

@@ -87,6 +87,7 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
                 f"policy must be a Policy, not a {type(policy).__name__} (Policy.from_dict reads a mapping)"
             )
         _check_policy_labels(policy, self.detectors)
+        _check_model_thresholds(policy, self._pipeline.calibration)
         return policy.with_model_defaults(self._pipeline.calibration)
 
     def clear_cache(self) -> None:
@@ -248,3 +249,30 @@ def _check_policy_labels(policy: Policy, detectors: tuple[Detector, ...]) -> Non
                 raise ConfigError(
                     f"policy {name} names {label!r}, which no detector of this guard reports{hint}"
                 )
+
+
+def _check_model_thresholds(policy: Policy, calibration: Mapping[str, Mapping[str, float]]) -> None:
+    """A ``model_thresholds`` name one letter off a detector of this guard, or a cut-off name
+    one letter off one of its own (``injection_modle``, ``defualt``), is a typo that left
+    the default cut in force: refuse it. A name far from every detector may be meant for
+    another guard sharing the policy, and stays."""
+    import difflib
+
+    for name, cuts in policy.model_thresholds.items():
+        if name not in calibration:
+            close = difflib.get_close_matches(name, list(calibration), n=1, cutoff=0.8)
+            if close:
+                raise ConfigError(
+                    f"policy model_thresholds names {name!r}; did you mean the detector {close[0]!r}?"
+                )
+            continue
+        known = {"default", "strict", *calibration[name]}
+        for cut in cuts:
+            if cut not in known:
+                # a label the model has no calibrated cut for is a fine key; one letter off
+                # a known one is not
+                close = difflib.get_close_matches(cut, sorted(known), n=1, cutoff=0.75)
+                if close:
+                    raise ConfigError(
+                        f"policy model_thresholds.{name} names {cut!r}; did you mean {close[0]!r}?"
+                    )
