@@ -82,6 +82,9 @@ def test_other_scripts_digits_map_one_to_one():
         ("電話：03-1234-5678", (2, 15), "03-1234-5678"),  # a full-width colon before the value
         ("Mój numer: 512 345 678", (9, 22), "512 345 678"),
         ("służbowy, +48 22 123 45 67", (8, 26), "+48 22 123 45 67"),
+        # a word the model ran on into after the digits (s31 verify, multilingual L1)
+        ("512 345 678, służbowy", (0, 21), "512 345 678"),
+        ("five five five one two", (0, 22), "five five five one two"),  # spelt out: kept
     ],
 )
 def test_a_model_span_does_not_keep_the_separator_before_it(text, span, kept):

@@ -342,7 +342,31 @@ def trim(index: WordIndex, label: str, start: int, end: int) -> tuple[int, int] 
         start += skip
     if label in NAME_LABELS:
         return _trim_name(index, label, start, end)
-    return _strip_punctuation(index, start, end)
+    span = _strip_punctuation(index, start, end)
+    if span is not None and label in _NUMBER_LABELS:
+        span = _trim_wordy_tail(index, *span)
+    return span
+
+
+# labels whose value ends in a digit (or a closing bracket): a word the model ran on into
+# ("512 345 678, służbowy") is not part of the number
+_NUMBER_LABELS = frozenset({"PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"})
+
+
+def _trim_wordy_tail(index: WordIndex, start: int, end: int) -> tuple[int, int] | None:
+    """``start, end`` without the words after the number's last digit."""
+    text = index.text
+    cut = end
+    while cut > start and not (text[cut - 1].isdigit() or text[cut - 1] in ")]"):
+        cut -= 1
+    if cut in (end, start):
+        return start, end  # ends in a digit, or has none at all (a number spelt out in words)
+    # only whole words of letters go: "+44 20 7946 0958 ext" keeps nothing after the digits,
+    # an IBAN ending in letters is not cut ("...GB82WEST" has no space before its letters)
+    tail = text[cut:end]
+    if not any(c.isspace() or c in ",;" for c in tail):
+        return start, end
+    return _strip_punctuation(index, start, cut)
 
 
 def _escape_tail(text: str, pos: int) -> int:
