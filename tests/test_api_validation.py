@@ -403,7 +403,9 @@ def test_microbatcher_bounds_characters_per_batch():
 )
 @pytest.mark.parametrize(
     "server_budget, override, status",
-    [(100, 50, 200), (100, 100, 200), (100, 101, 422), (100, None, 422), (None, 10**6, 200), (None, 0, 422)],
+    # null is "the server's" (s31: every override field defaults to null in the schema), so it
+    # lifts nothing and is no error
+    [(100, 50, 200), (100, 100, 200), (100, 101, 422), (100, None, 200), (None, 10**6, 200), (None, 0, 422)],
 )
 def test_max_tokens_override_cannot_lift_the_server_budget(server_budget, override, status):
     guard = Guard([FakePII(), FakeInjection()], Policy(max_tokens=server_budget))
@@ -411,3 +413,35 @@ def test_max_tokens_override_cannot_lift_the_server_budget(server_budget, overri
     with Server(app) as s:
         r = httpx.post(s.url + "/v1/check", json={"text": "hi", "policy": {"max_tokens": override}})
     assert r.status_code == status, r.text
+
+
+def test_the_schemas_defaults_sent_back_override_nothing():
+    # s31 qa_httpapi M2: a generated client sending the defaults /openapi.json showed got a 422
+    # (max_chars 1000000) or turned a blocking server's pii_action back to redact
+    from bastion.api.models import PolicyOverride
+
+    guard = Guard([FakePII(), FakeInjection()], Policy(pii_action="block"))
+    app = create_app(guard=guard, settings=Settings(auth_enabled=False, rate_limit=None))
+    defaults = {k: f.default for k, f in PolicyOverride.model_fields.items()}
+    assert set(defaults.values()) == {None}
+    with Server(app) as s:
+        schema = httpx.get(s.url + "/openapi.json").json()
+        r = httpx.post(s.url + "/v1/check", json={"text": "mail a@b.example", "policy": defaults})
+    assert r.status_code == 200 and r.json()["action"] == "block", r.text
+    shown = schema["components"]["schemas"]["PolicyOverride"]["properties"]
+    assert all(p.get("default") is None for p in shown.values())
+
+
+def test_duplicate_keys_and_user_headers_are_refused():
+    # s31 qa_httpapi M1 M3: the last duplicate key won, the first of two user headers won
+    guard = Guard([FakePII(), FakeInjection()])
+    app = create_app(guard=guard, settings=Settings(auth_enabled=False, rate_limit=None))
+    with Server(app) as s:
+        r = httpx.post(s.url + "/v1/check", content=b'{"text": "a@b.example", "text": "hi"}')
+        assert r.status_code == 422 and "appears twice" in r.json()["detail"]
+        r = httpx.post(
+            s.url + "/v1/check",
+            json={"text": "hi"},
+            headers=[("x-bastion-user", "alice"), ("x-bastion-user", "bob")],
+        )
+        assert r.status_code == 422 and "given 2 times" in r.json()["detail"]

@@ -92,6 +92,18 @@ def _bounded_int(digits: str) -> int:
     return int(digits)
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # {"text": "<PII>", "text": "hi"}: a gateway in front that reads the first value would
+    # see another request than the one checked here (the last wins in Python)
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            shown = repr(key) if _FIELD_NAME.fullmatch(key) else "a key"
+            raise _OutOfRange(f"{shown} appears twice in one object")
+        out[key] = value
+    return out
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -135,6 +147,7 @@ def parse_json(body: bytes, model: type[M]) -> M:
             parse_constant=reject_constant,
             parse_int=_bounded_int,
             parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
         )
     except UnicodeDecodeError as exc:
         raise _error(400, f"request body is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None

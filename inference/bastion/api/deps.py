@@ -393,7 +393,11 @@ ReadyRunner = Annotated[Runner, Depends(ready_runner)]
 
 def user_for(request: Request, body_user: str | None) -> str | None:
     """The end user: ``X-Bastion-User`` or the body's ``user_id`` (they must agree)."""
-    header = request.headers.get(USER_HEADER)
+    values = request.headers.getlist(USER_HEADER)
+    if len(values) > 1:
+        # a gateway appending the real user after one the client sent: refuse, never pick
+        raise http_error(422, f"the {USER_HEADER} header is given {len(values)} times")
+    header = values[0] if values else None
     if header is not None and not _USER_ID.match(header):
         raise http_error(
             422, f"invalid {USER_HEADER} header: 1-128 characters of A-Z a-z 0-9 . _ @ : + / = -"
@@ -424,7 +428,7 @@ def policy_for(state: AppState, override: PolicyOverride | None) -> tuple[Policy
     if not overrides:
         return None, ""
     cap = state.settings.max_text_chars
-    if "max_chars" in overrides and override.max_chars > cap:
+    if "max_chars" in overrides and override.max_chars is not None and override.max_chars > cap:
         raise http_error(
             422, f"invalid policy override: max_chars {override.max_chars} is over the server's cap of {cap}"
         )
@@ -435,11 +439,10 @@ def policy_for(state: AppState, override: PolicyOverride | None) -> tuple[Policy
             f"invalid policy override: max_tokens {override.max_tokens} is over the server's budget "
             f"of {server_tokens}",
         )
-    if "max_tokens" in overrides and override.max_tokens is None and server_tokens is not None:
-        raise http_error(422, "invalid policy override: max_tokens cannot lift the server's budget")
+    # (a null max_tokens is dropped as "the server's" by overrides(): it cannot lift the budget)
     # build the operators now, so a spec the server cannot honour (e.g. hash without any
     # key configured) is a 422 here, not an error inside the batch it would share
-    for spec in (override.default_operator, *override.operators.values()):
+    for spec in override.operator_specs():
         build_operator(spec.model_dump(exclude_unset=True))
     assert state.guard is not None
     try:

@@ -201,30 +201,34 @@ class PolicyOverride(_Strict):
     'block'
     """
 
+    # Every field defaults to null, meaning "the server's": a generated client (or Swagger's
+    # "Try it out") that sends the defaults it was shown must not override anything.
     injection_threshold: Score | None = None
-    injection_operating_point: Literal["default", "strict", "indirect"] = "default"
-    injection_action: ActionName = "block"
-    pii_min_score: Score = 0.5
-    label_thresholds: dict[Label, Score] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
-    pii_action: ActionName = "redact"
-    label_actions: dict[Label, ActionName] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
-    disabled_labels: list[Label] = Field(default_factory=list, max_length=MAX_OVERRIDE_ENTRIES)
-    default_operator: OperatorSpec = ReplaceOperator(type="replace")
-    operators: dict[Label, OperatorSpec] = Field(default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES)
+    injection_operating_point: Literal["default", "strict", "indirect"] | None = None
+    injection_action: ActionName | None = None
+    pii_min_score: Score | None = None
+    label_thresholds: dict[Label, Score] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
+    pii_action: ActionName | None = None
+    label_actions: dict[Label, ActionName] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
+    disabled_labels: list[Label] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
+    default_operator: OperatorSpec | None = None
+    operators: dict[Label, OperatorSpec] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
     # checked against the server's Settings.max_text_chars when the request is handled
-    max_chars: int = Field(1_000_000, ge=1, le=10**9)
+    max_chars: int | None = Field(None, ge=1, le=10**9)
     # compute budget per text in model tokens (Policy.max_tokens); never above the server's own
     max_tokens: int | None = Field(None, ge=1, le=10**9)
     # each list, when set, replaces the server's list of that name (like every field here)
-    allow_list: dict[AllowLabel, list[ListEntrySpec]] = Field(
-        default_factory=dict, max_length=MAX_OVERRIDE_ENTRIES
-    )
-    deny_terms: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
-    injection_allow_list: list[ListEntrySpec] = Field(default_factory=list, max_length=MAX_LIST_ENTRIES)
+    allow_list: dict[AllowLabel, list[ListEntrySpec]] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
+    deny_terms: list[ListEntrySpec] | None = Field(None, max_length=MAX_LIST_ENTRIES)
+    injection_allow_list: list[ListEntrySpec] | None = Field(None, max_length=MAX_LIST_ENTRIES)
 
     @model_validator(mode="after")
     def _bounded_lists(self) -> PolicyOverride:
-        n = sum(map(len, self.allow_list.values())) + len(self.deny_terms) + len(self.injection_allow_list)
+        n = (
+            sum(map(len, (self.allow_list or {}).values()))
+            + len(self.deny_terms or ())
+            + len(self.injection_allow_list or ())
+        )
         if n > MAX_LIST_ENTRIES:
             raise ValueError(
                 f"allow_list, deny_terms and injection_allow_list hold {n} entries together, "
@@ -234,20 +238,23 @@ class PolicyOverride(_Strict):
 
     def overrides(self) -> dict[str, Any]:
         """Only the fields the request set, as plain JSON values for ``Policy.with_overrides``."""
-        out = self.model_dump(mode="json", exclude_unset=True)
+        # null is "the server's": dropped like an unset field
+        out = self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
         # a mapping entry keeps only the key the caller sent (Policy checks there is one)
         for key in ("deny_terms", "injection_allow_list"):
             if key in out:
                 out[key] = [_entry(e) for e in getattr(self, key)]
-        if "allow_list" in out:
+        if "allow_list" in out and self.allow_list is not None:
             out["allow_list"] = {k: [_entry(e) for e in v] for k, v in self.allow_list.items()}
         return out
 
+    def operator_specs(self) -> list[Any]:
+        """The operator specs this override sets."""
+        specs = [self.default_operator] if self.default_operator is not None else []
+        return specs + list((self.operators or {}).values())
+
     def pseudonymizes(self) -> bool:
-        return any(
-            isinstance(spec, PseudonymizeOperator)
-            for spec in (self.default_operator, *self.operators.values())
-        )
+        return any(isinstance(spec, PseudonymizeOperator) for spec in self.operator_specs())
 
 
 def _entry(spec: str | ListEntryIn) -> Any:
