@@ -125,15 +125,42 @@ def _token_like(run: str) -> bool:
         and any(c.isdigit() for c in core)
         and any(c.isupper() for c in core)
         and any(c.islower() for c in core)
+        and not _words_joined(core)
     )
 
 
-def find_payloads(text: str, *, max_payloads: int = 8, max_decoded_chars: int = 4096) -> list[Payload]:
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]{2,}")
+
+
+def _wordish(part: str) -> bool:
+    # a word as written: lower case, Capitalised or a short acronym; not random mixed case
+    return part.isalpha() and (part.islower() or part.istitle() or (part.isupper() and len(part) <= 5))
+
+
+def _words_joined(core: str) -> bool:
+    """Words joined into one token, a slug or CamelCase ("Ignore-all-previous-instructions-2-me",
+    "IgnoreAllPreviousInstructions2Me"): text to read, not encoded bytes to mask."""
+    parts = [p for p in re.split(r"[-_.]", core) if p]
+    # most of the characters in alphabetic parts ("sk-proj-<key>" is mostly the key)
+    if len(parts) >= 3 and sum(len(p) for p in parts if _wordish(p)) >= 0.6 * len(core):
+        return True
+    words = _CAMEL_WORD.findall(core)
+    vowels = sum(c in "aeiouAEIOU" for w in words for c in w)
+    letters = sum(len(w) for w in words)
+    # three or more words covering most of it, with the vowels of words (base64 letters are
+    # about one in five vowels)
+    return len(words) >= 3 and letters >= 0.7 * len(core) and vowels >= 0.3 * letters
+
+
+def find_payloads(
+    text: str, *, max_payloads: int | None = None, max_decoded_chars: int | None = None
+) -> list[Payload]:
     """Encoded runs of ``text`` in order: every hex run, and every base64 run that decodes
     to text or looks like encoded bytes (:data:`MIN_MASKED`+ chars mixing upper case,
-    lower case and digits). At most ``max_payloads`` are decoded (the rest are still
-    returned, undecoded), each to at most ``max_decoded_chars``, so a text of many tokens
-    costs a bounded amount of decoding.
+    lower case and digits). Every run is decoded whole by default: decoding is linear in the
+    text, which ``max_chars`` already bounds, and a cap was an evasion (eight harmless runs
+    first, or an attack after the first 4 KB of one blob, left the attack unread).
+    ``max_payloads`` / ``max_decoded_chars`` still bound it for a caller that wants them.
 
     >>> [(p.kind, p.decoded) for p in find_payloads("key J2G8W8IrYoG6YV74PXVO5lXa8PEPTvH4efAbU9i6")]
     [('base64', None)]
@@ -143,24 +170,25 @@ def find_payloads(text: str, *, max_payloads: int = 8, max_decoded_chars: int = 
     []
     """
     found: list[Payload] = []
-    budget = max_payloads
+    budget = max_payloads if max_payloads is not None else len(text) + 1
+    cap = max_decoded_chars if max_decoded_chars is not None else len(text) + 1
     links = [m.span() for m in _URL.finditer(text)] if "://" in text else []
     hexes = [m.span() for m in HEX_RUN.finditer(text)]
     for s, e in hexes:
         if _inside(s, e, links):
             continue
-        decoded = decode_hex(text[s:e], 2 * max_decoded_chars) if budget > 0 else None
+        decoded = decode_hex(text[s:e], 2 * cap) if budget > 0 else None
         budget -= decoded is not None
-        found.append(Payload(s, e, "hex", decoded[:max_decoded_chars] if decoded else None))
+        found.append(Payload(s, e, "hex", decoded[:cap] if decoded else None))
     for s, e in _b64_blocks(text):
         if _inside(s, e, hexes) or _inside(s, e, links):
             continue
         run = re.sub(r"\s", "", text[s:e])
-        decoded = decode_b64(run, 2 * max_decoded_chars) if budget > 0 else None
+        decoded = decode_b64(run, 2 * cap) if budget > 0 else None
         if decoded is None and not _token_like(run):
             continue
         budget -= decoded is not None
-        found.append(Payload(s, e, "base64", decoded[:max_decoded_chars] if decoded else None))
+        found.append(Payload(s, e, "base64", decoded[:cap] if decoded else None))
     found.sort(key=lambda p: p.start)
     return found
 
