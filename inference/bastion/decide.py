@@ -138,21 +138,25 @@ def injection_verdict(
     inj = [f for f in found if f.category == INJECTION]
     ran = bool(thresholds)
     flagged = [f for f in inj if f.score >= thresholds.get(f.detector, 0.5)]
-    top = max(inj, key=lambda f: f.score, default=None)
+    # the reported score and cut are one detector's, so they agree with the verdict: with
+    # several injection detectors (a model and the heuristic) the flagged one with the
+    # widest margin, else the one closest to its cut (a model's 0.97 against its 0.995 must
+    # not sit beside a flag another detector raised)
+    top = max(flagged or inj, key=lambda f: f.score - thresholds.get(f.detector, 0.5), default=None)
     cut = (
         thresholds.get(top.detector, 0.5)
         if top is not None
         else (min(thresholds.values()) if thresholds else None)
     )
     entry = pol.injection_allow_entry(text) if flagged and pol.injection_allow_list else None
-    shown = sorted(flagged, key=lambda f: -f.score)[:1]
+    shown = [top] if flagged and top is not None else []
     if entry is not None:
         shown = [f.decided(Action.ALLOW, entry.describe()) for f in shown]
         flagged = []
     else:
         shown = [f.decided(pol.injection_action, "injection_action") for f in shown]
     return InjectionVerdict(
-        score=max((f.score for f in inj), default=0.0) if ran else None,
+        score=(top.score if top is not None else 0.0) if ran else None,
         threshold=cut if ran else None,
         findings=tuple(shown),
         flagged=bool(flagged),
