@@ -354,10 +354,14 @@ class Pipeline:
             if f.action is not None and f.action.severity > action.severity:
                 action = f.action
         default_op, per_label = ops
+        spans = list(redacted_pii)
+        if inj.flagged and pol.injection_action is Action.REDACT:
+            # "redact" for an injection means its window goes, always as a plain placeholder
+            # (a pseudonym would be restored into the answer, attack and all)
+            spans += [f for f in inj.findings if f.end > f.start]
+            per_label = {**per_label, **{f.label: Replace() for f in inj.findings}}
         redacted, tokens = (
-            redact_with_tokens(text, redacted_pii, per_label, default_op or Replace())
-            if redacted_pii
-            else (text, ())
+            redact_with_tokens(text, spans, per_label, default_op or Replace()) if spans else (text, ())
         )
         return CheckResult(
             action=action,
