@@ -63,7 +63,9 @@ def test_check_json_and_exit_status(capsys, config, text, code, action):
     data = json.loads(out)
     assert data["action"] == action
     assert set(data) >= CHECK_RESULT_KEYS
-    assert set(data["injection"]) == {"score", "threshold", "is_injection"}
+    # "span": the flagged window (s31), only on a flagged text
+    flagged = {"span"} if data["injection"]["is_injection"] else set()
+    assert set(data["injection"]) == {"score", "threshold", "is_injection"} | flagged
 
 
 def test_check_json_findings(capsys, config):

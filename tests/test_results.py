@@ -148,7 +148,8 @@ def test_result_dict_is_json_and_to_dict(name, explain):
     ("name", "injection"),
     [
         ("no_injection_detector", {"score": None, "threshold": None, "is_injection": False}),
-        ("injection", {"score": 0.97, "threshold": 0.5, "is_injection": True}),
+        # the flagged window, so a long document says where (s31 qa_injux M3)
+        ("injection", {"score": 0.97, "threshold": 0.5, "is_injection": True, "span": [0, len(TEXT)]}),
         (
             "allow_listed",
             {

@@ -93,6 +93,12 @@ def result_dict(result: CheckResult, *, explain: bool = False) -> dict[str, Any]
     if result.injection_allowed_by is not None:
         # only when policy.injection_allow_list matched, like a finding's action/rule
         injection["allowed_by"] = result.injection_allowed_by
+    flagged = [f for f in result.findings if f.category == "injection"]
+    if flagged:
+        # which part of a long document was flagged (the summary showed it; JSON did not)
+        injection["span"] = [flagged[0].start, flagged[0].end]
+        if explain and flagged[0].explanation:
+            injection["explanation"] = dict(flagged[0].explanation)
     return {
         "action": result.action.value,
         "injection": injection,

@@ -357,6 +357,14 @@ class InjectionOut(_Out):
         description="the `injection_allow_list` entry that matched the text (then `is_injection` is "
         "false whatever the score); absent otherwise",
     )
+    span: list[int] | None = Field(
+        default=None,
+        description="`[start, end)` of the window that scored highest, when the text is flagged "
+        "(end-exclusive character offsets into the text); absent otherwise",
+    )
+    explanation: dict[str, Any] | None = Field(
+        default=None, description="with `explain`: why the window scored as it did; absent otherwise"
+    )
 
 
 class CheckResultOut(_Out):
