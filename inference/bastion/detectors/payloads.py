@@ -270,8 +270,12 @@ def classifier_view(text: str, homoglyphs: Homoglyphs = "all", _depth: int = 0) 
     for p in find_payloads(text):
         if p.decoded:
             inner = normalize(p.decoded, homoglyphs=homoglyphs).text
-            if _depth < MAX_NESTING:
+            if _depth + 1 < MAX_NESTING:
                 inner = classifier_view(inner, homoglyphs, _depth + 1).text
+            else:
+                # the deepest layer read: what is still encoded in it is the placeholder, not
+                # raw base64 the model would read as it stands
+                inner = masked_view(inner, [replace(q, decoded=None) for q in find_payloads(inner)]).text
             p = replace(p, decoded=inner)
         payloads.append(p)
     return masked_view(text, payloads)
