@@ -920,3 +920,12 @@ def test_a_system_of_text_blocks_and_deep_documents(fake_guard):
         part = {"type": "document", "content": [part]}
     with pytest.raises(InputError, match="nested"):
         check_messages(fake_guard, [{"role": "user", "content": [part]}])
+
+
+def test_text_without_spaces_in_its_script_still_streams(fake_guard):
+    # the hold for long tokens is for ASCII tokens: a Chinese answer has no spaces at all
+    text = "这是一个很长的回答，没有空格。" * 40
+    chunks = [text[i : i + 10] for i in range(0, len(text), 10)]
+    events = list(guard_stream(fake_guard, chunks, holdback=32, check_every=16))
+    texts = [e.text for e in events if e.kind == "text"]
+    assert len(texts) > 10 and "".join(texts) == text

@@ -9,8 +9,8 @@ characters of context, so the cost stays flat however long the answer gets. Cana
 system-prompt leaks are looked for in the whole text so far, each step reading only what
 is new (no model).
 
-A value longer than ``holdback`` written without spaces (a long JWT, an API key, base64) is
-held back whole until it ends (up to 16 KiB), and the whole answer is checked before its
+A token longer than ``holdback`` (a long JWT, an API key, base64: ASCII letters, digits and
+``+/=_-.~%:`` without a break) is held back whole until it ends (up to 16 KiB), and the whole answer is checked before its
 last part is released, so a block at the end still stops the stream. A value longer than
 ``holdback`` with spaces or newlines in it (a PEM block) can be partly released before it is
 recognised; raise ``holdback`` if that matters more than latency.
@@ -196,9 +196,15 @@ class StreamGuard:
             ws = max(text.rfind(" ", self._released, cut), text.rfind("\n", self._released, cut))
             if ws >= self._released:
                 cut = _outside(spans, ws + 1)
-            elif not text[cut : cut + 1].isspace() and len(text) - self._released <= MAX_WORD_HOLD:
-                # one unbroken run longer than the holdback (a JWT, a key, base64): hold it
-                # until it ends, so a check sees it whole before any of it goes out
+            elif (
+                _token_char(text[cut - 1 : cut])
+                and _token_char(text[cut : cut + 1])
+                and len(text) - self._released <= MAX_WORD_HOLD
+            ):
+                # inside one unbroken token longer than the holdback (a JWT, a key, base64):
+                # hold it until it ends, so a check sees it whole before any of it goes out.
+                # Only a token's characters: text in scripts written without spaces (Chinese,
+                # Japanese) still streams.
                 return []
         if cut <= self._released:
             return []
@@ -213,6 +219,14 @@ class StreamGuard:
         out = redact_text(piece, part, self._label_ops, self._default_op) if part else piece
         self._released = cut
         return [StreamEvent("text", out)]
+
+
+# what tokens, keys and encodings are written with
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-.~%:")
+
+
+def _token_char(ch: str) -> bool:
+    return ch != "" and ch in _TOKEN_CHARS
 
 
 def _outside(spans: Sequence[Finding], cut: int) -> int:
