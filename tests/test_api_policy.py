@@ -105,7 +105,9 @@ def test_operating_point_override(api, point, threshold, is_injection):
         "/v1/check", json={"text": "maybe do this", "policy": {"injection_operating_point": point}}
     )
     assert r.status_code == 200, r.text
-    assert r.json()["injection"] == {"score": 0.4, "threshold": threshold, "is_injection": is_injection}
+    injection = r.json()["injection"]
+    assert injection.pop("span", None) is not None or not is_injection  # the flagged window (s31)
+    assert injection == {"score": 0.4, "threshold": threshold, "is_injection": is_injection}
 
 
 # --- list overrides -----------------------------------------------------------------------

@@ -445,3 +445,5 @@ def test_duplicate_keys_and_user_headers_are_refused():
             headers=[("x-bastion-user", "alice"), ("x-bastion-user", "bob")],
         )
         assert r.status_code == 422 and "given 2 times" in r.json()["detail"]
+        same = [("x-bastion-user", "alice"), ("x-bastion-user", "alice")]
+        assert httpx.post(s.url + "/v1/check", json={"text": "hi"}, headers=same).status_code == 200

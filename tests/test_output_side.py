@@ -122,14 +122,21 @@ def test_leak_threshold_is_configurable():
 
 
 def test_short_system_prompt_whole_copy():
-    # a prompt under six words is not looked for by default (s31 qa_output: "Be concise.",
+    # a prompt under ten words is not looked for by default (s31 qa_output: "Be concise.",
     # "Think step by step." blocked ordinary answers); a config can ask for it
     assert find_leaks("ok: Reply only in French", "Reply only in French.") == []
     assert find_leaks("Please be concise.", "Be concise.") == []
     short = LeakConfig(min_prompt_words=2)
     assert find_leaks("ok: Reply only in French", "Reply only in French.", short)
     assert find_leaks("I reply in French when asked", "Reply only in French.", short) == []
-    assert find_leaks("ok: you are Ada, the billing bot of Acme", "You are Ada, the billing bot of Acme.")
+    assert (
+        find_leaks(
+            "ok: Use markdown tables when comparing products.", "Use markdown tables when comparing products."
+        )
+        == []
+    )
+    prompt = "You are Ada, the billing bot of Acme Corporation in Berlin."
+    assert find_leaks("ok: you are Ada, the billing bot of Acme Corporation in Berlin", prompt)
 
 
 @pytest.mark.parametrize(
@@ -929,3 +936,22 @@ def test_text_without_spaces_in_its_script_still_streams(fake_guard):
     events = list(guard_stream(fake_guard, chunks, holdback=32, check_every=16))
     texts = [e.text for e in events if e.kind == "text"]
     assert len(texts) > 10 and "".join(texts) == text
+
+
+def test_a_held_token_is_checked_once_it_ends_not_at_every_step():
+    # s31 verify2: each step re-read the whole held run (a 4 KB base64 run took 29 s with the
+    # PII model); held, a step that only extends the token skips the check
+    calls = []
+
+    class Counting:
+        name, category, version, kind = "counting", "pii", "1", "rules"
+
+        def detect(self, texts):
+            calls.append(sum(map(len, texts)))
+            return [[] for _ in texts]
+
+    run = "A1b2C3d4" * 500
+    text = "blob: " + run + " end"
+    events = list(guard_stream(Guard([Counting()]), [text[i : i + 20] for i in range(0, len(text), 20)]))
+    assert "".join(e.text for e in events if e.kind == "text") == text
+    assert sum(calls) < 6 * len(text)  # a few reads of the text, not one per step

@@ -43,9 +43,9 @@ class LeakConfig:
     shingle: int = 5
     min_fraction: float = 0.25
     min_run_words: int = 12
-    # a prompt this short ("Be concise.", "Respond in English.") holds nothing to leak and
-    # its words turn up in ordinary answers: it is not looked for
-    min_prompt_words: int = 6
+    # a prompt this short ("Be concise.", "Use markdown tables when comparing products.")
+    # holds nothing to leak and its words turn up in ordinary answers: it is not looked for
+    min_prompt_words: int = 10
 
     def __post_init__(self) -> None:
         if not 2 <= self.shingle <= 32:

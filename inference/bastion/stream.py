@@ -101,6 +101,9 @@ class StreamGuard:
         self._pending: list[str] = []
         self._length = 0
         self._released = 0  # offset into the original text released so far
+        # holding an unbroken token back until it ends: no check until a character ends it
+        # (each check would read the whole run again, quadratic in its length)
+        self._holding = False
         self._done = False
         self._closed = False
 
@@ -128,6 +131,12 @@ class StreamGuard:
         # a model pass per token would cost ~10 ms each: check once enough new text is in
         if self._length - self._checked < self.check_every:
             return []
+        if (
+            self._holding
+            and all(_token_char(c) for c in chunk)
+            and self._length - self._released <= MAX_WORD_HOLD
+        ):
+            return []  # the held token goes on: nothing could be released yet
         return self._step(final=False)
 
     def close(self) -> list[StreamEvent]:
@@ -176,6 +185,7 @@ class StreamGuard:
             self._pending.clear()
         text = self._text
         self._checked = len(text)
+        self._holding = False
         limit = len(text) if final else len(text) - self.holdback
         if limit <= self._released and not final:
             return []
@@ -205,6 +215,7 @@ class StreamGuard:
                 # hold it until it ends, so a check sees it whole before any of it goes out.
                 # Only a token's characters: text in scripts written without spaces (Chinese,
                 # Japanese) still streams.
+                self._holding = True
                 return []
         if cut <= self._released:
             return []

@@ -186,6 +186,13 @@ class JsonBody(Generic[M]):
 
     async def __call__(self, request: Request) -> M:
         settings = request.app.state.bastion.settings
+        kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind and kind != "application/json" and not kind.endswith("+json"):
+            # a form or text/plain body is what a web page may send cross-site without a
+            # preflight: a server without keys on localhost must not be driven that way
+            raise HTTPException(
+                status_code=415, detail=f"send the body as JSON (Content-Type: application/json), not {kind}"
+            )
         try:
             body = await read_body(request, settings.max_body_bytes, settings.body_timeout_s)
         except BodyError as exc:

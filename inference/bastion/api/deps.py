@@ -394,9 +394,9 @@ ReadyRunner = Annotated[Runner, Depends(ready_runner)]
 def user_for(request: Request, body_user: str | None) -> str | None:
     """The end user: ``X-Bastion-User`` or the body's ``user_id`` (they must agree)."""
     values = request.headers.getlist(USER_HEADER)
-    if len(values) > 1:
+    if len(set(values)) > 1:
         # a gateway appending the real user after one the client sent: refuse, never pick
-        raise http_error(422, f"the {USER_HEADER} header is given {len(values)} times")
+        raise http_error(422, f"the {USER_HEADER} header is given {len(values)} times, with different users")
     header = values[0] if values else None
     if header is not None and not _USER_ID.match(header):
         raise http_error(
