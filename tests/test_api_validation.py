@@ -447,3 +447,25 @@ def test_duplicate_keys_and_user_headers_are_refused():
         assert r.status_code == 422 and "given 2 times" in r.json()["detail"]
         same = [("x-bastion-user", "alice"), ("x-bastion-user", "alice")]
         assert httpx.post(s.url + "/v1/check", json={"text": "hi"}, headers=same).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("application/json; charset=utf-8", 200),
+        ("application/vnd.api+json", 200),
+        (None, 200),  # no header: read as JSON
+    ],
+)
+def test_a_body_that_is_not_json_by_its_type_is_refused(content_type, status):
+    # s31 qa_httpapi L3: the three types a web page can send cross-site without a preflight
+    app = create_app(
+        guard=Guard([FakePII(), FakeInjection()]), settings=Settings(auth_enabled=False, rate_limit=None)
+    )
+    headers = {"content-type": content_type} if content_type else {}
+    with Server(app) as s:
+        r = httpx.post(s.url + "/v1/check", content=b'{"text": "hi"}', headers=headers)
+    assert r.status_code == status, r.text
