@@ -955,3 +955,22 @@ def test_a_held_token_is_checked_once_it_ends_not_at_every_step():
     events = list(guard_stream(Guard([Counting()]), [text[i : i + 20] for i in range(0, len(text), 20)]))
     assert "".join(e.text for e in events if e.kind == "text") == text
     assert sum(calls) < 6 * len(text)  # a few reads of the text, not one per step
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        lambda t: "".join(f"&#{ord(ch)};" for ch in t),  # HTML entities
+        lambda t: "".join(f"%{ord(ch):02x}" for ch in t),  # URL encoding
+        lambda t: "".join(f"\\u{ord(ch):04x}" for ch in t),  # JSON / Python escapes
+        lambda t: "".join(f"\\x{ord(ch):02x}" for ch in t),
+        lambda t: " ".join(f"0x{ord(ch):02x}" for ch in t),  # bytes as hex literals
+    ],
+)
+def test_a_canary_written_with_escapes_is_found(escape):
+    # s31 verify2: HTML entities, %XX, \\u, \\x and 0x escapes still hid a canary
+    c = make_canary()
+    text = f"here: {escape(c.token)} ok"
+    (f,) = find_canaries(text, [c])
+    assert escape(c.token) in text[f.start : f.end]
+    assert find_canaries("ordinary &amp; text with %20 and 0x1f and \\u00e9", [c]) == []

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from bastion import canary, leak
 from bastion.detectors import blocklist, escapes, heuristic, payloads, pii_regex, recognizers, rules
 from bastion.detectors.blocklist import PhraseBlocklistDetector
 from bastion.detectors.heuristic import HeuristicInjectionDetector
@@ -264,7 +265,7 @@ def _runtime_patterns() -> dict[str, re.Pattern[str]]:
     families = [
         importlib.import_module(f"{rules.__name__}.{m.name}") for m in pkgutil.iter_modules(rules.__path__)
     ]
-    for module in (heuristic, payloads, pii_regex, blocklist, recognizers, escapes, *families):
+    for module in (heuristic, payloads, pii_regex, blocklist, recognizers, escapes, canary, leak, *families):
         short = module.__name__.rsplit(".", 1)[-1]
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):

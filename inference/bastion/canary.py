@@ -169,6 +169,31 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
                 out[-1] = Finding(CANARY_LABEL, out[-1].start, f.end, 1.0, DETECTOR)
             continue
         out.append(f)
+    if not out and _ESCAPED.search(text):
+        # written with escapes: HTML entities ("&#98;&#97;..."), %XX, \uXXXX / \xXX, 0xNN
+        # bytes. The decoded copy has other offsets, so the finding covers the escaped run.
+        for m in _ESCAPED_RUN.finditer(text):
+            decoded = _unescaped(m.group(0))
+            if decoded != m.group(0) and find_canaries(decoded, wanted):
+                out.append(Finding(CANARY_LABEL, m.start(), m.end(), 1.0, DETECTOR))
+    return out
+
+
+_ESCAPED = re.compile(r"&#|&[a-z]{2,6};|%[0-9A-Fa-f]{2}|\\[ux][0-9A-Fa-f]|0x[0-9A-Fa-f]{2}")
+# a run of escapes and what they are mixed with (no whitespace between them), bounded
+_ESCAPED_RUN = re.compile(
+    r"(?:&#x?[0-9A-Fa-f]{1,6};|&[a-z]{2,6};|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2}|0x[0-9A-Fa-f]{2}[ ,]{0,2}|[A-Za-z0-9._\-])+"
+)
+
+
+def _unescaped(run: str) -> str:
+    import html
+    from urllib.parse import unquote
+
+    out = html.unescape(unquote(run))
+    out = re.sub(r"\\u([0-9A-Fa-f]{4})", lambda m: chr(int(m.group(1), 16)), out)
+    out = re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), out)
+    out = re.sub(r"0x([0-9A-Fa-f]{2})[ ,]{0,2}", lambda m: chr(int(m.group(1), 16)), out)
     return out
 
 
