@@ -469,3 +469,14 @@ def test_a_body_that_is_not_json_by_its_type_is_refused(content_type, status):
     with Server(app) as s:
         r = httpx.post(s.url + "/v1/check", content=b'{"text": "hi"}', headers=headers)
     assert r.status_code == status, r.text
+
+
+def test_health_routes_answer_head():
+    # s31 qa_httpapi L2: HEAD /healthz and /readyz were 405
+    app = create_app(
+        guard=Guard([FakePII(), FakeInjection()]), settings=Settings(auth_enabled=False, rate_limit=None)
+    )
+    with Server(app) as s:
+        for path in ("/healthz", "/readyz"):
+            r = httpx.head(s.url + path)
+            assert r.status_code == 200 and r.content == b"", (path, r.status_code)

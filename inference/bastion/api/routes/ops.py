@@ -13,14 +13,16 @@ from bastion.api.models import HealthOut, ReadyOut
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz", response_model=HealthOut)
+# HEAD too: load balancers and uptime checks probe with it
+@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=HealthOut)
 async def healthz() -> dict[str, str]:
     """Liveness: the process answers."""
     return {"status": "ok"}
 
 
-@router.get(
+@router.api_route(
     "/readyz",
+    methods=["GET", "HEAD"],
     response_model=ReadyOut,
     responses={503: {"model": ReadyOut, "description": "starting, or the Guard failed to load"}},
 )
