@@ -480,3 +480,15 @@ def test_health_routes_answer_head():
         for path in ("/healthz", "/readyz"):
             r = httpx.head(s.url + path)
             assert r.status_code == 200 and r.content == b"", (path, r.status_code)
+
+
+def test_a_trailing_slash_is_a_json_404_not_a_redirect():
+    # s31 qa_httpapi L1: an empty 307 whose Location came from the client's Host header
+    app = create_app(
+        guard=Guard([FakePII(), FakeInjection()]), settings=Settings(auth_enabled=False, rate_limit=None)
+    )
+    with Server(app) as s:
+        r = httpx.post(s.url + "/v1/check/", json={"text": "hi"}, headers={"host": "evil.example"})
+    assert r.status_code == 404 and "location" not in r.headers and r.json()["detail"]
+    with Server(app) as s:
+        assert httpx.get(s.url + "/ui/").status_code == 200  # the playground answers both ways

@@ -355,6 +355,9 @@ def serving_app(state: ServingState, *, title: str, description: str) -> FastAPI
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # "/v1/check/" is a 404 like any unknown path: the redirect Starlette sends instead
+        # is an empty 307 whose Location is built from the client's Host header
+        redirect_slashes=False,
     )
     app.state.bastion = state
     return app

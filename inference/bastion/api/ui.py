@@ -412,6 +412,11 @@ def ui_router(authorize: Authorize, state: Any) -> APIRouter:
     async def playground() -> Response:
         return _asset("playground.html")
 
+    # the app does not redirect slashes: "/ui/" is served itself
+    @router.get("/")
+    async def playground_slash() -> Response:
+        return _asset("playground.html")
+
     @router.get("/dashboard")
     async def dashboard() -> Response:
         return _asset("dashboard.html")
