@@ -60,6 +60,20 @@ FOUND = [
     ("my password Hunter2024! works", "PASSWORD", "Hunter2024!"),
     ("Passwort Xk9#mPq2rT, danke", "PASSWORD", "Xk9#mPq2rT"),
     ("pwd S3cure_Pass", "PASSWORD", "S3cure_Pass"),
+    # s32: session cookies and CSRF tokens in logged headers are credentials
+    ("Cookie: sessionid=8f3a9c2e7b1d4f6a0e5c9b2d; csrftoken=Zx9k3Lm8Pz1Rt6Vb4Nc7", "PASSWORD", "8f3a9c2e7b1d4f6a0e5c9b2d"),
+    ("Cookie: sessionid=8f3a9c2e7b1d4f6a0e5c9b2d; csrftoken=Zx9k3Lm8Pz1Rt6Vb4Nc7", "PASSWORD", "Zx9k3Lm8Pz1Rt6Vb4Nc7"),
+    ("GET /a session_id=4f3a2c1e-9b8d-4c7a-a1b2-3c4d5e6f7a8b user=jo", "PASSWORD",
+     "4f3a2c1e-9b8d-4c7a-a1b2-3c4d5e6f7a8b"),
+    ("Set-Cookie: PHPSESSID=el4ukv0kqbvoirg7nkp4dncpk3; path=/", "PASSWORD", "el4ukv0kqbvoirg7nkp4dncpk3"),
+    ("refresh_token: 1//0gXyZ9aBcDeF-Gh2IjKlMnOp", "PASSWORD", "1//0gXyZ9aBcDeF-Gh2IjKlMnOp"),
+    # s32: a card glued to an e-mail address (columns pasted without their separator)
+    ("jane@example.com4111111111111111", "CREDIT_CARD", "4111111111111111"),
+    ("jane@example.com4111111111111111", "EMAIL_ADDRESS", "jane@example.com"),
+    # s32: two glued addresses are one finding, the second's domain is not left behind
+    ("mail jane@example.combob@example.org now", "EMAIL_ADDRESS", "jane@example.combob@example.org"),
+    # s32: an office number under a contact-block label
+    ("Biuro: 22 123 45 67", "PHONE_NUMBER", "22 123 45 67"),
 ]  # fmt: skip
 
 
@@ -116,6 +130,16 @@ NOT_FOUND = [
         "PRIVATE_KEY",
     ),
     ("password 12345678 is weak", "PASSWORD"),
+    # s32: session words that hold no credential
+    ("session_id=12345678", "PASSWORD"),
+    ("session: expired", "PASSWORD"),
+    ("session_timeout=3600", "PASSWORD"),
+    ("session = create_session(user)", "PASSWORD"),
+    ("AccountSid: AC0123456789abcdef0123456789abcdef", "PASSWORD"),
+    ("Session: Q3 planning review", "PASSWORD"),
+    # s32: a Luhn-invalid number glued to an address is no card; digits after a TLD only from 13 on
+    ("jane@example.com4111111111111112", "CREDIT_CARD"),
+    ("x@ex.com123", "EMAIL_ADDRESS"),
 ]
 
 

@@ -24,8 +24,10 @@ _LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u0
 _L = _LETTERS + "0-9"
 _EMAIL = re.compile(
     rf"(?<![{_L}._%+\-])[{_L}][{_L}._%+\-']{{0,63}}@"
-    rf"(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_L}\-])"
+    rf"(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_LETTERS}\-]|[0-9]{{1,12}}(?![0-9]))"
 )
+# (A top-level domain never ends in digits: 13 or more right after one are another number
+# glued to the address, "jane@example.com4111111111111111", and the address ends before them.)
 # "scheme://user:" right before an e-mail match: it is the "PASSWORD@host" of a
 # connection string (the password recognizer's), not an address.
 # Also an "address" that starts inside the password ("://app:Zx9!kL2mQ@cluster0.example.net").
@@ -40,6 +42,23 @@ def _not_in_conn_string(text: str, start: int, end: int) -> tuple[int, int] | No
     return start, end
 
 
+# Two addresses glued together ("jane@example.combob@example.org", a list that lost its
+# separators): where the first ends is unknowable, so the finding runs on to the end of
+# the second address rather than leaving its domain behind.
+_GLUED_DOMAIN = re.compile(
+    rf"@(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_L}\-])"
+)
+
+
+def _email_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    span = _not_in_conn_string(text, start, end)
+    if span is not None and text[end : end + 1] == "@":
+        glued = _GLUED_DOMAIN.match(text, end)
+        if glued is not None:
+            return start, glued.end()
+    return span
+
+
 def _local_part_ok(value: str) -> bool:
     local = value.split("@", 1)[0]
     return ".." not in local and not local.endswith(".")
@@ -48,7 +67,7 @@ def _local_part_ok(value: str) -> bool:
 EMAIL = Recognizer(
     "email", "EMAIL_ADDRESS", _EMAIL, 0.9,
     ("email", "e-mail", "mail", "contact", "courriel", "correo"),
-    validator=_local_part_ok, literals=("@",), trim=_not_in_conn_string,
+    validator=_local_part_ok, literals=("@",), trim=_email_span,
 )  # fmt: skip
 
 # An address read out loud, as speech-to-text writes it ("priya dot nair at gmail dot com",

@@ -27,6 +27,14 @@ from bastion.types import Finding
 _DIGIT_RUN = re.compile(r"(?<![^\W_]|[\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
 
 
+# A card glued to the end of an e-mail address or host ("jane@example.com4111111111111111",
+# two CSV columns pasted without their separator): no top-level domain ends in digits, so
+# the digits after the domain's letters are a number of their own.
+_GLUED_TO_DOMAIN = re.compile(
+    r"@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,7}\.[A-Za-z]{2,24}([0-9]{13,19})(?![\w\-]|\.[0-9])"
+)
+
+
 def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
     ok = ok or _listed_ok
     for m in _DIGIT_RUN.finditer(text):
@@ -35,6 +43,10 @@ def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | Non
             continue
         for s, e in _cards_in_run(run, ok):
             yield m.start() + s, m.start() + e
+    if "@" in text:
+        for m in _GLUED_TO_DOMAIN.finditer(text):
+            if ok(m.group(1)):
+                yield m.span(1)
 
 
 def _unlisted_ok(value: str) -> bool:

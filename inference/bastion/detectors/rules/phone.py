@@ -46,6 +46,9 @@ CONTEXT = (
     "meine nummer", "mon numéro", "mi número", "il mio numero", "mijn nummer", "meu número",
     "zadzwoń", "zadzwon", "dzwoń", "позвоните", "звоните", "llámame", "llamame", "chiamami", "appelez", "bel me",
     "هاتف", "الهاتف", "جوال", "الجوال", "موبايل", "الموبايل", "اتصل", "फोन", "मोबाइल",
+    # contact-block labels in front of an office number ("Biuro: 22 123 45 67")
+    "hotline", "biuro", "sekretariat", "centrala", "infolinia", "büro", "oficina", "ufficio", "kantoor",
+    "escritório", "офис", "приёмная", "приемная",
 )  # fmt: skip
 SCORE = 0.75
 # National numbers under 8 digits (street numbers, codes) or written as a bare digit

@@ -155,14 +155,22 @@ PRIVATE_KEY = Recognizer(
 )  # fmt: skip
 
 # key = value assignments of secrets. Groups 1-3: the value, double-quoted, single-quoted, bare.
+# Session cookies and CSRF tokens are bearer credentials too (OWASP's logging cheat sheet:
+# session ids are never logged in clear); "session_id" is one, where "token_id" is a field's id.
+_SECRET_KEYWORDS = (
+    r"(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\-]?key|access[_\-]?key|"
+    r"auth[_\-]?token|access[_\-]?token|refresh[_\-]?token|token|client[_\-]?secret|private[_\-]?key|"
+    r"session[_\-]?(?:id|token|key)|sessionid|session|sessid|phpsessid|jsessionid|sid|"
+    r"csrf[_\-]?token|csrftoken|xsrf[_\-]?token|csrf|xsrf)"
+)
+_SECRET_KEYWORD = re.compile(r"(?i)" + _SECRET_KEYWORDS)
 _PASSWORD = re.compile(
-    r"(?i)(?<![a-z0-9])(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\-]?key|access[_\-]?key|"
-    r"auth[_\-]?token|access[_\-]?token|token|client[_\-]?secret|private[_\-]?key)(?:[_\-][a-z0-9]{1,16}){0,3}"
+    r"(?i)(?<![a-z0-9])" + _SECRET_KEYWORDS + r"(?:[_\-][a-z0-9]{1,16}){0,3}"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
     r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
 )
 _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
-_PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token")  # every keyword above contains one
+_PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token", "sess", "sid", "srf")  # every keyword contains one
 
 
 # A field named after a secret but holding something about it: "token_count: 1234567",
@@ -203,7 +211,8 @@ def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
         group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
         s, e = m.span(group)
         resume = m.end()
-        if _NOT_SECRET_SUFFIX.search(text, m.start(), s):
+        keyword = _SECRET_KEYWORD.match(text, m.start())
+        if _NOT_SECRET_SUFFIX.search(text, keyword.end() if keyword else m.start(), s):
             return [], resume
         if group == 3 and _code_value(text, m, s, e):
             return [], resume
