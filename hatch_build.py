@@ -2,7 +2,7 @@
 
 The wheel force-includes ``models/`` as ``bastion/_models`` so a wheel install works
 offline; an editable install already reads the repository's ``models/`` (see
-``bastion.guard.default_models_dir``), and copying 33 MB there would only leave a stale
+``bastion.guard.default_models_dir``), and copying 170 MB there would only leave a stale
 duplicate behind after the next model update. Hatchling uses ``force_include_editable``
 instead of ``force-include`` when it is non-empty, so it gets the one small file an
 editable install does want.

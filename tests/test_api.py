@@ -461,10 +461,18 @@ def test_readyz_reports_failed_load(message, error):
     def broken() -> Guard:
         raise RuntimeError(message)
 
-    app = create_app(settings=Settings(auth_enabled=False, rate_limit=None), guard_factory=broken)
+    audit = io.StringIO()
+    app = create_app(
+        settings=Settings(auth_enabled=False, rate_limit=None), guard_factory=broken, audit_stream=audit
+    )
     with Server(app) as srv:
         r = wait_ready(srv.url)
     assert r.status_code == 503 and r.json() == {"status": "failed", "error": error}
+    # s32 qa_docs L7: the audit event of a failed load is an error, not info
+    (event,) = [
+        d for d in map(json.loads, audit.getvalue().splitlines()) if d["event"] == "guard_load_failed"
+    ]
+    assert event["level"] == "error"
 
 
 # audit log privacy: the whole process output of a real server --------------------------------------

@@ -446,3 +446,53 @@ def test_an_unknown_yes_no_value_is_a_config_error_not_auth_off(monkeypatch, hom
 def test_session_ttl_is_bounded(ttl):
     with pytest.raises(ConfigError):
         Settings(session_ttl_s=ttl)
+
+
+class ExplainedInjection(Injection):
+    """Says why, as the shipped classifier does (the window and its score)."""
+
+    def detect(self, texts: Sequence[str]) -> list[list[Finding]]:
+        return [
+            [
+                Finding(
+                    f.label, f.start, f.end, f.score, f.detector, f.category, explanation={"window": [0, 9]}
+                )
+            ]
+            for (f,) in super().detect(texts)
+        ]
+
+
+@pytest.mark.parametrize("route", ["/v1/check", "/v1/check/batch", "/v1/check/messages"])
+def test_explain_adds_explanations_only_when_asked(route):
+    # s32 qa_docs M2: docs/api.md promised injection.explanation "with explain", but the
+    # request refused the field and the route never passed it on
+    app = create_app(
+        guard=Guard([FakePII(), ExplainedInjection()]),
+        settings=Settings(auth_enabled=False, rate_limit=None),
+        audit_stream=io.StringIO(),
+    )
+    body: dict[str, Any] = (
+        {"texts": [ATTACK]}
+        if route.endswith("batch")
+        else {"messages": [{"role": "user", "content": ATTACK}]}
+        if route.endswith("messages")
+        else {"text": ATTACK}
+    )
+
+    def injection(out: dict[str, Any]) -> dict[str, Any]:
+        result = (
+            out["results"][0]
+            if "results" in out
+            else out["messages"][0]["result"]
+            if "messages" in out
+            else out
+        )
+        CheckResultOut.model_validate(result)
+        return result["injection"]
+
+    with TestClient(app) as client:
+        plain = client.post(route, json=body)
+        asked = client.post(route, json={**body, "explain": True})
+    assert plain.status_code == asked.status_code == 200, (plain.text, asked.text)
+    assert "explanation" not in injection(plain.json())
+    assert injection(asked.json())["explanation"] == {"window": [0, 9]}

@@ -257,11 +257,12 @@ def test_assistant_leaking_system_prompt_or_canary_blocks(fake_guard):
     r = check_messages(fake_guard, msgs, canaries=[c])
     out = r.messages[-1].result
     assert r.action is Action.BLOCK and {f.label for f in out.pii} == {LEAK_LABEL}
+    assert {f.rule for f in out.pii} == {"system_prompt"}  # s32 qa_docs L1: the rule names what decided
     assert "one-time code" not in out.redacted_text
     hidden = "the code word: " + _zw(c.token)
     r = check_messages(fake_guard, [msgs[0], {"role": "assistant", "content": hidden}], canaries=[c])
     res = r.messages[-1].result
-    assert r.action is Action.BLOCK and res.pii[0].label == CANARY_LABEL
+    assert r.action is Action.BLOCK and res.pii[0].label == CANARY_LABEL and res.pii[0].rule == "canaries"
     assert c.token[:10] not in res.redacted_text.replace("\u200b", "")
 
 

@@ -425,3 +425,18 @@ def test_the_allow_list_judges_a_finding_by_its_own_value(detectors, text, redac
     assert r.redacted_text == redacted
     # without the list the same text is redacted whole
     assert "example.com" not in Guard(detectors()).check(text).redacted_text
+
+
+def test_an_allow_listed_value_two_detectors_found_is_reported_once():
+    # s32 qa_docs L2: the regex and the model both found the address; it was taken out of
+    # the redactions once per detector and reported (and audited) twice
+    model = FakePII("pii_model", patterns={"EMAIL_ADDRESS": r"jane\.doe@example\.com", "PERSON": "Jane Doe"})
+    g = Guard(
+        [build_detector("pii_regex"), model], Policy.from_dict({"allow_list": {"*": ["*@example.com"]}})
+    )
+    r = g.check("Jane Doe on Project Falcon, mail jane.doe@example.com")
+    assert [(f.label, f.start, f.end, f.action.value) for f in r.pii] == [
+        ("PERSON", 0, 8, "redact"),
+        ("EMAIL_ADDRESS", 33, 53, "allow"),
+    ]
+    assert r.redacted_text == "[REDACTED_PERSON] on Project Falcon, mail jane.doe@example.com"

@@ -724,3 +724,22 @@ def test_a_predicted_output_is_pseudonymised_like_the_messages(proxy: Proxy) -> 
     )
     sent = proxy.up.seen[-1][1]
     assert sent["prediction"]["content"] == "Dear <PERSON_1>, write to <EMAIL_ADDRESS_1>."
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_audit_lines_number_messages_by_their_position(proxy: Proxy, stream: bool) -> None:
+    # s32 qa_docs L3: the audit numbered only the checked texts (the system message skipped,
+    # the answer counted from 0 again), so "index" matched neither the request nor the error body
+    messages = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "hello there"},
+        {"role": "assistant", "content": "Hi!"},
+        {"role": "user", "content": "and again"},
+    ]
+    before = len(proxy.audit.getvalue())
+    r = proxy.client().chat.completions.create(model="m", messages=messages, stream=stream)
+    if stream:
+        "".join(c.choices[0].delta.content or "" for c in r if c.choices)
+    lines = [json.loads(x) for x in proxy.audit.getvalue()[before:].splitlines()]
+    checks = [(d["role"], d["index"]) for d in lines if d.get("event") == "check"]
+    assert checks == [("user", 1), ("assistant", 2), ("user", 3), ("assistant", 4)]

@@ -70,14 +70,23 @@ EXTRAS: dict[str, str] = {
 }
 
 
-def install_hint(missing: str) -> str:
+# A command whose extra holds all it needs, whichever package is found missing first:
+# `bastion proxy` without uvicorn should not send the user to [api], then to [proxy].
+COMMAND_EXTRAS: dict[str, str] = {"proxy": "proxy"}
+
+
+def install_hint(missing: str, command: str | None = None) -> str:
     """The one line a user needs when an optional dependency is missing.
 
     >>> install_hint("uvicorn")
     "needs the 'uvicorn' package: pip install 'bastion[api]'"
+    >>> install_hint("uvicorn", "proxy")
+    "needs the 'uvicorn' package: pip install 'bastion[proxy]'"
     """
     top = missing.split(".")[0]
     extra = EXTRAS.get(top)
+    if extra is not None and command in COMMAND_EXTRAS:
+        extra = COMMAND_EXTRAS[command]
     if extra is None:
         return f"needs the '{top}' package: pip install {top}"
     return f"needs the '{top}' package: pip install 'bastion[{extra}]'"
@@ -87,12 +96,12 @@ def _unavailable(sub: argparse._SubParsersAction, name: str, missing: str) -> No
     # Accept any arguments: "unrecognized arguments" would hide the real problem.
     # No option prefix: a REMAINDER positional does not take "--db ..." when it comes first.
     p = sub.add_parser(
-        name, help=f"(unavailable: {install_hint(missing)})", add_help=False, prefix_chars="\x00"
+        name, help=f"(unavailable: {install_hint(missing, name)})", add_help=False, prefix_chars="\x00"
     )
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
     def run(args: argparse.Namespace) -> int:
-        print(f"bastion {name}: {install_hint(missing)}", file=sys.stderr)
+        print(f"bastion {name}: {install_hint(missing, name)}", file=sys.stderr)
         return exitcodes.ERROR
 
     p.set_defaults(func=run)
@@ -133,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bastion {command}: error: {exc}", file=sys.stderr)
         return exitcodes.ERROR
     except ModuleNotFoundError as exc:
-        print(f"bastion {command}: {install_hint(exc.name or str(exc))}", file=sys.stderr)
+        print(f"bastion {command}: {install_hint(exc.name or str(exc), command)}", file=sys.stderr)
         return exitcodes.ERROR
     except KeyboardInterrupt:
         print(f"bastion {command}: interrupted", file=sys.stderr)

@@ -256,8 +256,10 @@ def add_output_findings(
         if f.action is Action.ALLOW and not any(f.start < s.end and s.start < f.end for s in spans)
     )
     inj = tuple(f for f in result.findings if f.category != "pii")
+    # the rule names what decided, as policy findings do: the canaries or the system prompt passed in
+    rules = {CANARY_LABEL: "canaries", LEAK_LABEL: "system_prompt"}
     leaks = tuple(
-        dataclasses.replace(f, action=Action.BLOCK) if f.label in (CANARY_LABEL, LEAK_LABEL) else f
+        dataclasses.replace(f, action=Action.BLOCK, rule=rules[f.label]) if f.label in rules else f
         for f in spans
     )
     return dataclasses.replace(

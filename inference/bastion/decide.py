@@ -95,7 +95,13 @@ def decide_pii(
         if not grown:
             break
         hidden = [g for g in hidden if not any(_part_of(g, c) for c in grown)]
-    allowed += taken_out + released
+    # one value found by two detectors (the regex and the model) is taken out once per
+    # detector: report it once, as the redacted side does, or audit counts double
+    seen: set[tuple[str, int, int]] = set()
+    for f in taken_out + released:
+        if (f.label, f.start, f.end) not in seen:
+            seen.add((f.label, f.start, f.end))
+            allowed.append(f)
     # an allowed span never overlaps a redacted one: the redaction wins
     hidden = _Spans(redacted)
     return redacted, [f for f in allowed if not hidden.overlaps(f)]

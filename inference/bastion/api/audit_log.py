@@ -145,8 +145,8 @@ class AuditLogger:
             )
         return audit
 
-    def event(self, name: str, **fields: Any) -> None:
-        self.logger.info(name, **fields)
+    def event(self, name: str, *, level: str = "info", **fields: Any) -> None:
+        getattr(self.logger, level)(name, **fields)
 
     def user_hmac(self, user_id: str | None) -> str | None:
         """A keyed fingerprint of an end user's id for log lines (never the id itself)."""

@@ -244,7 +244,7 @@ class ServingState:
     def load_failed(self, error: str) -> None:
         self.error = error
         log.error("the guard failed to load: %s", error)
-        self.audit.event("guard_load_failed", error=error)
+        self.audit.event("guard_load_failed", level="error", error=error)
         if self.on_load_failure is not None:
             self.on_load_failure(error)
 

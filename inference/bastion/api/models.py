@@ -268,6 +268,10 @@ class CheckRequest(_Strict):
     policy: PolicyOverride | None = Field(default=None, description="Policy field overrides for this request")
     user_id: UserId | None = None
     session_id: SessionId | None = None
+    explain: bool = Field(
+        default=False,
+        description="add each finding's `explanation` and `injection.explanation` (why it scored)",
+    )
 
 
 class BatchRequest(_Strict):
@@ -277,6 +281,10 @@ class BatchRequest(_Strict):
     policy: PolicyOverride | None = None
     user_id: UserId | None = None
     session_id: SessionId | None = None
+    explain: bool = Field(
+        default=False,
+        description="add each finding's `explanation` and `injection.explanation` (why it scored)",
+    )
 
 
 class SystemBlock(BaseModel):
@@ -314,6 +322,10 @@ class MessagesRequest(_Strict):
     )
     user_id: UserId | None = None
     session_id: SessionId | None = None
+    explain: bool = Field(
+        default=False,
+        description="add each finding's `explanation` and `injection.explanation` (why it scored)",
+    )
 
 
 # -- responses ---------------------------------------------------------------------------------
@@ -343,6 +355,11 @@ class FindingOut(_Out):
         default=None,
         description="the policy entry that decided, e.g. `label_actions.LOCATION`, `pii_action`, "
         "`allow_list.ORGANIZATION[0] exact 'Acme'`, `deny_terms[0]`",
+    )
+    explanation: dict[str, Any] | str | None = Field(
+        default=None,
+        description="with `explain`: why the detector reported it (validator, context word, "
+        "model score); absent otherwise",
     )
 
 

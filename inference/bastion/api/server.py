@@ -2,7 +2,7 @@
 
 bastion keys create --name my-service        # prints the key once
 bastion serve --host 127.0.0.1 --port 8000
-curl -H "Authorization: Bearer $KEY" -d '{"text": "hi"}' localhost:8000/v1/check
+curl -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"text": "hi"}' localhost:8000/v1/check
 """
 
 from __future__ import annotations

@@ -204,7 +204,7 @@ class ProxyState(ServingState):
         await record_checks(
             self.audit,
             self.metrics,
-            [Checked(text, result, i, role) for i, (role, text, result) in enumerate(items)],
+            [Checked(text, result, i, role) for role, text, result, i in items],
             request_id=request.state.request_id,
             key_id=key_id,
             route=ROUTE,
@@ -359,7 +359,9 @@ def _checked_body(state: ProxyState, body: dict[str, Any]) -> tuple[list[Any], b
 
 def _input_items(messages: list[Any], checked: MessagesResult) -> Items:
     pieces = parse_messages(messages)
-    return [(m.role, p.text, m.result) for p, m in zip(pieces, checked.messages, strict=True) if m.result]
+    return [
+        (m.role, p.text, m.result, m.index) for p, m in zip(pieces, checked.messages, strict=True) if m.result
+    ]
 
 
 @router.post(ROUTE)
@@ -387,7 +389,7 @@ async def chat_completions(request: Request, key_id: KeyId, state: State) -> Res
         return error_response(400, _input_block(checked))
     if canary is not None:
         outgoing["messages"] = _with_canary(outgoing["messages"], canary)
-    ex = Exchange(state, request, key_id, steps, vault, system_prompt, t0)
+    ex = Exchange(state, request, key_id, steps, vault, system_prompt, t0, len(messages))
     if stream:
         outgoing["stream"] = True
         return await _stream(ex, outgoing)
@@ -407,7 +409,9 @@ async def _answer(ex: Exchange, checked: MessagesResult, outgoing: dict[str, Any
     except (ValueError, KeyError, TypeError, AssertionError):
         raise upstream_failed("upstream answered 200 without a chat completion", "bad_upstream") from None
     tg = time.perf_counter()
-    items, error = await state.off_loop(guard_choices, ex.steps, checked, ex.vault, ex.system_prompt, choices)
+    items, error = await state.off_loop(
+        guard_choices, ex.steps, checked, ex.vault, ex.system_prompt, choices, ex.n_messages
+    )
     state.metrics.guard_seconds.labels("output").observe(time.perf_counter() - tg)
     await ex.record(items)
     if error is not None:

@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from bastion.proxy.app import ProxyState
 
 # (role, text, result) of each checked text, for the audit
-Items = list[tuple[str, str, CheckResult]]
+# (role, text, result, index): a request's message at its position in ``messages``; an
+# answer's choice n after a request of m messages at m + n, where the answer would go
+Items = list[tuple[str, str, CheckResult, int]]
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Exchange:
     vault: Vault
     system_prompt: str | None
     t0: float
+    n_messages: int = 0  # the request's: answers are numbered after them in the audit
 
     async def record(self, items: Items) -> None:
         await self.state.record(self.request, self.key_id, items, self.t0)
@@ -61,18 +64,19 @@ _TEXT_FIELDS = TEXT_FIELDS
 
 
 def guard_choices(
-    steps: _Call, checked: Any, vault: Vault, system_prompt: str | None, choices: list[Any]
+    steps: _Call, checked: Any, vault: Vault, system_prompt: str | None, choices: list[Any], first: int = 0
 ) -> tuple[Items, dict[str, Any] | None]:
     """Check and restore every text of every choice of a whole answer in place: content (a
     string or text parts), refusal and reasoning text, the audio transcript, tool-call and
     legacy function-call arguments; a choice's ``logprobs`` (the answer's tokens spelt out)
-    are dropped. Returns the audit items and the block error, if any."""
+    are dropped. Returns the audit items (choice n numbered ``first + n``) and the block
+    error, if any."""
     items: Items = []
 
     def text(value: str, n: int, arguments: bool = False) -> tuple[str | None, dict[str, Any] | None]:
         r: ProtectedResponse = steps.after(value, checked, vault, system_prompt)
         assert r.output is not None
-        items.append(("assistant", value, r.output))
+        items.append(("assistant", value, r.output, first + n))
         if r.blocked:
             return None, block_error(blocked_labels(r.output), "output", {"choice": n})
         return (restore_arguments(r.output.redacted_text, vault) if arguments else r.answer), None
@@ -221,7 +225,9 @@ class Relay:
 
     def _answers(self) -> None:
         self.items += [
-            ("assistant", st.answer, st.result) for st in self.states.values() if st.result is not None
+            ("assistant", st.answer, st.result, self.ex.n_messages + n)
+            for n, st in self.states.items()
+            if st.result is not None
         ]
 
     async def events(self) -> AsyncIterator[bytes]:

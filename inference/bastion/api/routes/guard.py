@@ -82,10 +82,10 @@ def _documents(body: type[Any]) -> dict[str, Any]:
     return {"openapi_extra": {**request_body(body), **_SECURED}}
 
 
-def public_result(result: CheckResult, vault: Vault | None) -> dict[str, Any]:
-    """A result as the API returns it: no server paths in ``degraded_reasons``, and the
-    issued ``pseudonyms`` when the request had a session vault."""
-    d = result_dict(result)
+def public_result(result: CheckResult, vault: Vault | None, *, explain: bool = False) -> dict[str, Any]:
+    """A result as the API returns it: no server paths in ``degraded_reasons``, the
+    issued ``pseudonyms`` when the request had a session vault, explanations if asked."""
+    d = result_dict(result, explain=explain)
     if d["degraded_reasons"]:
         d["degraded_reasons"] = [public_message(r) for r in d["degraded_reasons"]]
     if vault is not None:
@@ -125,7 +125,7 @@ class Call:
             ],
             user,
         )
-        return [public_result(r, vault) for r in results]
+        return [public_result(r, vault, explain=req.explain) for r in results]
 
     async def record(self, checked: list[Checked], user: str | None) -> None:
         """Metrics and audit for the checked texts (and their results for the request's span)."""
@@ -217,7 +217,7 @@ async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONRes
     out = result.to_dict()
     for d, m in zip(out["messages"], result.messages, strict=True):
         if m.result is not None:
-            d["result"] = public_result(m.result, vault)
+            d["result"] = public_result(m.result, vault, explain=req.explain)
     return JSONResponse(out)
 
 
