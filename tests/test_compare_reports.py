@@ -96,3 +96,13 @@ def test_missing_report_is_a_clear_error(tmp_path) -> None:
     a = _pii(tmp_path / "a", {"x": 0.5}, 1)
     with pytest.raises(SystemExit, match="metrics.json not found"):
         main(["pii", f"a={a}", f"b={tmp_path / 'nope'}"])
+
+
+def test_an_archived_metrics_file_compares_like_a_folder(tmp_path, capsys) -> None:
+    # s32 qa_pipeline L4: the evaluate stages archive versions as history/<version>.metrics.json
+    a = _pii(tmp_path / "a", {"eval_presidio": 0.773}, 157)
+    archived = tmp_path / "history" / "2026.12.03-a12dca11.metrics.json"
+    archived.parent.mkdir()
+    archived.write_text((a / "metrics.json").read_text())
+    assert main(["pii", f"prev={archived}", f"shipped={a}", "--gate"]) == 0
+    assert "| eval_presidio | 600 | 77.3 | 77.3 | +0.0 |" in capsys.readouterr().out

@@ -344,3 +344,10 @@ def test_injection_card_describes_the_manifests_base(tmp_path):
         _write_model(tmp_path / "b", INJECTION_MANIFEST, None), tmp_path / "b" / "report", tmp_path / "x"
     )
     assert "all-MiniLM-L6-v2" in minilm and "English-centric" in minilm and "`payloads: raw`" in minilm
+
+
+def test_the_manifest_counts_the_locales_of_the_run_params():
+    # s32 qa_pipeline L3: export_pii --params exp.yaml recorded the repository's locale count
+    from bastion_training.model_card import generator_summary
+
+    assert generator_summary({"pii": {"locales": {"de_DE": 1.0, "fr_FR": 1.0}}})["n_locales"] == "2"

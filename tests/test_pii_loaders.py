@@ -328,6 +328,38 @@ def test_train_rows_repeating_an_eval_row_are_removed():
     assert len(frames["eval_lener_test"]) == 2
 
 
+def test_train_rows_repeating_an_eval_row_outside_the_reported_sample_are_removed(tmp_path):
+    # s32 qa_pipeline L1: the guard compared train rows with the capped eval sample only, so a
+    # train row equal to a WikiNEuRal test row outside the 2,000 sampled stayed in train
+    import pandas as pd
+
+    def frame(texts, source):
+        return pd.DataFrame({"text": texts, "spans": [[] for _ in texts], "source": source})
+
+    frames = {
+        "train": frame(["Ana vive em Lisboa", "unique"], "lener_train"),
+        "eval_wikineural": frame(["sampled row"], "wikineural"),
+    }
+    whole = {"eval_wikineural": frame(["sampled row", "Ana vive em Lisboa"], "wikineural")}
+    removed = build.drop_eval_duplicates(frames, whole)
+    assert list(frames["train"]["text"]) == ["unique"] and removed == {"train/lener_train": 1}
+    assert list(frames["eval_wikineural"]["text"]) == ["sampled row"]  # the report keeps its sample
+
+    # and the build hands the guard the whole files behind a capped sample
+    _fake_root(tmp_path)
+    calls, real = [], build.build_eval_corpora
+
+    def spy(wanted, root, seed, cap):
+        calls.append((list(wanted), cap))
+        return real(wanted, root, seed, cap)
+
+    params = {**TINY_PII, "locales": {"de_DE": 1.0}, "eval_sets": ["eval_lener_test"], "eval_cap_per_file": 1}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "build_eval_corpora", spy)
+        build.build_pii_frames(params, tmp_path, seed=3)
+    assert calls == [(["eval_lener_test"], 1), (["eval_lener_test"], None)]
+
+
 # --------------------------------------------------------------------------- splits and templates
 
 

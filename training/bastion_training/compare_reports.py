@@ -6,7 +6,8 @@ tables that decision reads (markdown), and with ``--gate`` exits 1 when any set 
 last report drops below the first by more than ``--max-drop`` points.
 
 Each report is an ``evaluate_injection`` or ``evaluate_pii`` output folder (its
-``metrics.json``); name them ``name=folder``, the reference first::
+``metrics.json``) or a metrics file (``reports/pii/history/<version>.metrics.json``); name
+them ``name=folder``, the reference first::
 
     python -m bastion_training.compare_reports injection shipped=reports/injection \\
         candidate=artifacts/reports/run8
@@ -56,8 +57,9 @@ def _system(metrics: Mapping[str, Any], task: str) -> Mapping[str, Any]:
 
 
 def load_report(task: str, name: str, folder: Path) -> Report:
-    """The scores of ``folder/metrics.json`` for ``task`` (``injection`` or ``pii``)."""
-    path = folder / "metrics.json"
+    """The scores of ``folder/metrics.json`` for ``task`` (``injection`` or ``pii``); ``folder``
+    may also be a metrics file itself (an archived ``history/<version>.metrics.json``)."""
+    path = folder if folder.suffix == ".json" else folder / "metrics.json"
     if not path.is_file():
         raise SystemExit(f"{name}: {path} not found")
     system = _system(json.loads(path.read_text(encoding="utf-8")), task)

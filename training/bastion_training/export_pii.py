@@ -250,7 +250,7 @@ def export_pii(params: dict[str, Any], art_dir: Path, out_dir: Path, data_dir: P
         manifest["temperature"] = float(temperature)
         manifest["temperature_applied"] = "in graph: tagging head weight and bias divided by T"
         manifest["calibration_val"] = summary.get("calibration_val")
-    manifest["training_data"] = generator_summary()
+    manifest["training_data"] = generator_summary(params)  # the run's --params, not the repository's
     if p.history and p.init_from:
         # how the checkpoint came to be when it continues earlier runs (train_pii.init_from); a
         # run from the base model must not ship a manifest describing continued runs

@@ -99,21 +99,20 @@ def injection_card(model_dir: Path, report_dir: Path, data_card: Path) -> str:
     )
 
 
-def _n_locales() -> str:
-    """How many locales the generator draws identities from (params.yaml ``pii.locales``)."""
+def _n_locales(params: dict | None = None) -> str:
+    """How many locales the generator draws identities from (``pii.locales`` of ``params``,
+    the run's own; else of the repository's params.yaml)."""
     import yaml
 
     path = REPO_ROOT / "params.yaml"
-    locales = (
-        (yaml.safe_load(path.read_text(encoding="utf-8")).get("pii") or {}).get("locales")
-        if path.is_file()
-        else None
-    )
+    if params is None:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    locales = ((params or {}).get("pii") or {}).get("locales")
     # no generator import here: the injection stages render cards too and must not depend on it
     return str(len(locales)) if locales else "several"
 
 
-def generator_summary() -> dict:
+def generator_summary(params: dict | None = None) -> dict:
     """The generator's template counts (total, per format, languages) and locales as they are
     now: export_pii stores this in the manifest, so the card describes the data the model
     trained on, not whatever the generator holds when the card is rendered later."""
@@ -124,7 +123,7 @@ def generator_summary() -> dict:
         "n_templates": len(TEMPLATES),
         "formats": dict(formats.most_common()),
         "n_langs": len({t.lang for t in TEMPLATES}),
-        "n_locales": _n_locales(),
+        "n_locales": _n_locales() if params is None else _n_locales(params),
     }
 
 

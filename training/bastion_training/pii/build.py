@@ -181,16 +181,22 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def drop_eval_duplicates(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+def drop_eval_duplicates(
+    frames: dict[str, pd.DataFrame], references: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, int]:
     """Remove train/val rows that repeat a row of any eval-only frame built in the same run,
     exactly (casefolded, whitespace collapsed) or nearly (:func:`bastion_training.leakage.find_leaks`:
     MinHash over character shingles, the injection build's guard). leNER-Br repeats legal
     boilerplate across its own train and test, and a sentence numbered differently ("46. Essa
     circunstância ...") is the same sentence. Works on frames already loaded, so the train
-    loaders still never open an eval-only file. Returns rows removed per ``split/source``."""
+    loaders still never open an eval-only file. ``references``: more eval-only frames to compare
+    with (the uncapped files behind a capped eval sample). Returns rows removed per ``split/source``."""
     from bastion_training.leakage import find_leaks
 
-    refs = [t for key, f in frames.items() if key.startswith("eval_") for t in f["text"].astype(str)]
+    pools = [*frames.items(), *(references or {}).items()]
+    refs = list(
+        dict.fromkeys(t for key, f in pools if key.startswith("eval_") for t in f["text"].astype(str))
+    )
     seen = set(map(_norm, refs))
     removed: dict[str, int] = {}
     if not seen:
@@ -317,9 +323,11 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
     unknown = set(wanted) - set(known)
     if unknown:
         raise ConfigError(f"pii.eval_sets: unknown {sorted(unknown)}; known: {sorted(known)}")
-    frames.update(
-        build_eval_corpora([k for k in wanted if k in EVAL_MULTILINGUAL], root, seed, p.eval_cap_per_file)
-    )
+    multilingual = [k for k in wanted if k in EVAL_MULTILINGUAL]
+    frames.update(build_eval_corpora(multilingual, root, seed, p.eval_cap_per_file))
+    # The leakage guard compares train rows with whole eval files, not the sample reported:
+    # a train sentence repeating a WikiNEuRal test row outside the 2,000 sampled is a leak too.
+    whole = build_eval_corpora(multilingual, root, seed, None) if p.eval_cap_per_file is not None else {}
     for key in (k for k in wanted if k in EVAL_SETS):
         rels, load = EVAL_SETS[key]
         paths = [root / rel for rel in rels]
@@ -335,7 +343,7 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
         else:
             frames[key] = load(paths)
 
-    drop_eval_duplicates(frames)
+    drop_eval_duplicates(frames, whole)
     for key, frame in frames.items():
         assert list(frame.columns) == list(COLUMNS), key
         log.info("pii frame %s: %d rows, spans %s", key, len(frame), dict(label_counts(frame)))
