@@ -41,6 +41,11 @@ SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         (f"data:image/png;base64,{PNG}", "base64", None),
         (f"md5 {MD5}", "hex", None),
         (f"sha256:{SHA256}", "hex", None),
+        # s32 qa_secrets M7: "0x" hashes and payloads, a bech32m address, an odd-length digit run
+        (f"tx 0x{SHA256}", "hex", None),
+        (f"run 0x{HEX} now", "hex", ATTACK),
+        ("bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297", "base64", None),
+        ("pi = 3.14159265358979323846264338327950288", "hex", None),
     ],
 )
 def test_encoded_runs_are_found_and_decoded_when_they_hold_text(text, kind, decoded) -> None:

@@ -74,6 +74,11 @@ FOUND = [
     ("mail jane@example.combob@example.org now", "EMAIL_ADDRESS", "jane@example.combob@example.org"),
     # s32: an office number under a contact-block label
     ("Biuro: 22 123 45 67", "PHONE_NUMBER", "22 123 45 67"),
+    # s32 qa_secrets: "DL" still reads a licence-length number; a card printed with dots
+    ("DL# D1234567", "DRIVER_LICENSE", "D1234567"),
+    ("DL: 123456789", "DRIVER_LICENSE", "123456789"),
+    ("card 4111.1111.1111.1111", "CREDIT_CARD", "4111.1111.1111.1111"),
+    ("BIC DEUTDEFF", "SWIFT_BIC", "DEUTDEFF"),
 ]  # fmt: skip
 
 
@@ -140,6 +145,13 @@ NOT_FOUND = [
     # s32: a Luhn-invalid number glued to an address is no card; digits after a TLD only from 13 on
     ("jane@example.com4111111111111112", "CREDIT_CARD"),
     ("x@ex.com123", "EMAIL_ADDRESS"),
+    # s32 qa_secrets L1/L2/L4: a flight code, "download", status words next to SWIFT/BIC, dotted non-cards
+    ("Flight DL 1234 departs JFK at 10:30", "DRIVER_LICENSE"),
+    ("Size: 2.4 GB, dl 3500 times this week", "DRIVER_LICENSE"),
+    ("SWIFT transfer status: ACCEPTED", "SWIFT_BIC"),
+    ("The BIC code field: REQUIRED", "SWIFT_BIC"),
+    ("card 4111.1111.1111.1112", "CREDIT_CARD"),
+    ("4111.1111.1111.1111.5", "CREDIT_CARD"),
 ]
 
 

@@ -20,12 +20,18 @@ import binascii
 import re
 from dataclasses import dataclass, replace
 
+from bastion.detectors.validators import btc_address_ok
 from bastion.normalize import Homoglyphs, Normalized, normalize
 
 # Run boundaries exclude every base64 character, so a run is matched whole or not at all.
 B64_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
 HEX_RUN = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}){12,}(?![0-9A-Za-z])"
+    # an odd-length run too (a digit string of 35 decimals is no text either); decoding drops the last digit
+    r"|(?<![0-9A-Za-z])[0-9A-Fa-f]{25,}(?![0-9A-Za-z])"
+    # "0x"-prefixed, as hashes, keys and addresses are written in code and on chains (the
+    # "x" is a letter, so the first form never matched them)
+    r"|(?<![0-9A-Za-z])0[xX][0-9A-Fa-f]{24,}(?![0-9A-Za-z])"
     r"|(?<![0-9A-Za-z])[0-9A-Fa-f]{2}(?:[ :][0-9A-Fa-f]{2}){11,}(?![0-9A-Za-z])"
     r"|(?:\\x[0-9A-Fa-f]{2}){8,}"
 )
@@ -104,6 +110,8 @@ def decode_hex(run: str, limit: int) -> str | None:
     >>> decode_hex("d41d8cd98f00b204e9800998ecf8427e", 100) is None
     True
     """
+    if run[:2] in ("0x", "0X"):
+        run = run[2:]
     digits = re.sub(r"[^0-9A-Fa-f]", "", run.replace("\\x", ""))[: 2 * limit]
     if len(digits) % 2:
         digits = digits[:-1]
@@ -185,8 +193,8 @@ def find_payloads(
             continue
         run = re.sub(r"\s", "", text[s:e])
         decoded = decode_b64(run, 2 * cap) if budget > 0 else None
-        if decoded is None and not _token_like(run):
-            continue
+        if decoded is None and not (_token_like(run) or btc_address_ok(run)):
+            continue  # (a bech32 address is lower case and digits only, yet noise to the classifier)
         budget -= decoded is not None
         found.append(Payload(s, e, "base64", decoded[:cap] if decoded else None))
     found.sort(key=lambda p: p.start)

@@ -500,7 +500,17 @@ def bic_ok(value: str) -> bool:
     >>> bic_ok("DEUTDEFF"), bic_ok("DEUTDEFF500"), bic_ok("DEUTXXFF")
     (True, True, False)
     """
-    return value.isupper() and _stdnum_ok("bic", value)
+    return value.isupper() and value not in _BIC_WORDS and _stdnum_ok("bic", value)
+
+
+# Upper-case words that pass the BIC shape and country check, as status fields and headers
+# print them next to "SWIFT"/"BIC" ("SWIFT transfer status: ACCEPTED"): a bank code is an
+# abbreviation, never one of these.
+_BIC_WORDS = frozenset(
+    "ACCEPTED ACTIVITY ATTACHED BENEFICIARY BUSINESS CHECKING CUSTOMER DECLINED DISABLED DOMESTIC FINISHED "
+    "LANGUAGE MESSAGES MODIFIED ORIGINAL OVERSEAS PROVIDED REGISTER REQUIRED RESOLVED REVERSED SENDERID "
+    "SETTINGS TERMINAL TRANSACTION UPLOADED USERNAME VERIFIED WARNINGS".split()
+)
 
 
 def mod97_ok(value: str) -> bool:

@@ -71,8 +71,17 @@ _CTX_PASSPORT = (
 _CTX_DL = (
     "driver's license", "drivers license", "driver license", "driver licence", "driver's licence", "drivers licence",
     "driving licence", "driving license", "license number", "licence number", "license no", "licence no",
-    "dl", "dl#", "dln", "führerschein", "permis de conduire", "carnet de conducir", "licencia de conducir",
+    "führerschein", "permis de conduire", "carnet de conducir", "licencia de conducir",
 )  # fmt: skip
+# "DL" alone is also an airline code and "download" ("Flight DL 1234", "dl 3500 times"): next to
+# it only a number of licence length (6+ characters) is read as one.
+_CTX_DL_SHORT = ("dl", "dl#", "dln")
+
+
+def _licence_length(value: str) -> bool:
+    return sum(c.isalnum() for c in value) >= 6
+
+
 _CTX_MRN = (
     "mrn", "medical record", "medical record number", "patient id", "patient number", "patient no",
     "chart number", "hospital number", "record number", "health record", "patientennummer",
@@ -204,7 +213,8 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
     Recognizer("passport", "PASSPORT", _PASSPORT, 0.85, _CTX_PASSPORT, _passport_ok, None, False, True, shields_phones=True, needs_digit=True),
     Recognizer("us_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
-    Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("us_driver_license_dl", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL_SHORT, _licence_length, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL + _CTX_DL_SHORT, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("medical_record_number", "MEDICAL_RECORD_NUMBER", _MRN, 0.8, _CTX_MRN, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("btc_address", "CRYPTO_ADDRESS", _BTC, 0.95, _CTX_CRYPTO, btc_address_ok, "btc", True, needs_digit=True),
     Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), needs_digit=True),

@@ -35,6 +35,11 @@ _GLUED_TO_DOMAIN = re.compile(
 )
 
 
+# Four groups of four joined by dots ("4111.1111.1111.1111", as some forms and exports print
+# them); only this grouping, so decimals, versions and addresses are never read as cards.
+_DOTTED_CARD = re.compile(r"[0-9](?<![\w.\-][0-9])[0-9]{3}(?:\.[0-9]{4}){3}(?![\w\-]|\.[0-9])")
+
+
 def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
     ok = ok or _listed_ok
     for m in _DIGIT_RUN.finditer(text):
@@ -47,6 +52,10 @@ def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | Non
         for m in _GLUED_TO_DOMAIN.finditer(text):
             if ok(m.group(1)):
                 yield m.span(1)
+    if "." in text:
+        for m in _DOTTED_CARD.finditer(text):
+            if ok(m.group().replace(".", " ")):  # the checks read spaces and dashes as separators
+                yield m.span()
 
 
 def _unlisted_ok(value: str) -> bool:
