@@ -507,9 +507,37 @@ def bic_ok(value: str) -> bool:
 # print them next to "SWIFT"/"BIC" ("SWIFT transfer status: ACCEPTED"): a bank code is an
 # abbreviation, never one of these.
 _BIC_WORDS = frozenset(
-    "ACCEPTED ACTIVITY ATTACHED BENEFICIARY BUSINESS CHECKING CUSTOMER DECLINED DISABLED DOMESTIC FINISHED "
-    "LANGUAGE MESSAGES MODIFIED ORIGINAL OVERSEAS PROVIDED REGISTER REQUIRED RESOLVED REVERSED SENDERID "
-    "SETTINGS TERMINAL TRANSACTION UPLOADED USERNAME VERIFIED WARNINGS".split()
+    [
+        "ACCEPTED",
+        "ACTIVITY",
+        "ATTACHED",
+        "BENEFICIARY",
+        "BUSINESS",
+        "CHECKING",
+        "CUSTOMER",
+        "DECLINED",
+        "DISABLED",
+        "DOMESTIC",
+        "FINISHED",
+        "LANGUAGE",
+        "MESSAGES",
+        "MODIFIED",
+        "ORIGINAL",
+        "OVERSEAS",
+        "PROVIDED",
+        "REGISTER",
+        "REQUIRED",
+        "RESOLVED",
+        "REVERSED",
+        "SENDERID",
+        "SETTINGS",
+        "TERMINAL",
+        "TRANSACTION",
+        "UPLOADED",
+        "USERNAME",
+        "VERIFIED",
+        "WARNINGS",
+    ]
 )
 
 
