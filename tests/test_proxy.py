@@ -740,6 +740,14 @@ def test_audit_lines_number_messages_by_their_position(proxy: Proxy, stream: boo
     r = proxy.client().chat.completions.create(model="m", messages=messages, stream=stream)
     if stream:
         "".join(c.choices[0].delta.content or "" for c in r if c.choices)
-    lines = [json.loads(x) for x in proxy.audit.getvalue()[before:].splitlines()]
-    checks = [(d["role"], d["index"]) for d in lines if d.get("event") == "check"]
-    assert checks == [("user", 1), ("assistant", 2), ("user", 3), ("assistant", 4)]
+    want = [("user", 1), ("assistant", 2), ("user", 3), ("assistant", 4)]
+    deadline = (
+        time.monotonic() + 5
+    )  # a stream's answer is recorded as its relay ends, just after the client's read
+    while True:
+        lines = [json.loads(x) for x in proxy.audit.getvalue()[before:].splitlines()]
+        checks = [(d["role"], d["index"]) for d in lines if d.get("event") == "check"]
+        if checks == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert checks == want

@@ -442,3 +442,43 @@ def test_a_combining_mark_is_no_mask_char():
     # s31 qa_redact L3: it stacked on the character before it, masking nothing visibly
     with pytest.raises(ConfigError, match="visible character"):
         Mask(char="\u0301")
+
+
+# ------------------------------------------------------------------ QA round s32
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "&lt;PERSON_1&gt;",  # an HTML answer
+        "\\u003cPERSON_1\\u003e",  # JSON with escaped brackets
+        "\\<PERSON_1\\>",  # Markdown-escaped
+        "<Person_1>",
+        "< PERSON_1 >",
+        "PERSON_1",  # the brackets dropped
+    ],
+)
+def test_a_token_the_llm_rewrote_is_restored(written):
+    # s31 Left: restore read only the exact "<PERSON_1>", so a rewritten token reached the user
+    v = Vault()
+    assert v.token_for("PERSON", "Jane Doe") == "<PERSON_1>"
+    assert restore(f"Dear {written}, thanks.", v) == "Dear Jane Doe, thanks."
+    assert restore(f"Dear {written}, thanks.", v, tokens=["<PERSON_2>"]) == f"Dear {written}, thanks."
+
+
+@pytest.mark.parametrize("text", ["MY_PERSON_1 x", "PERSON_12", "x_PERSON_1", "PERSON_1x", "<PERSON_01>"])
+def test_token_like_words_that_are_not_the_token_stay(text):
+    v = Vault()
+    v.token_for("PERSON", "Jane Doe")
+    assert restore(text, v) == text
+
+
+@pytest.mark.parametrize("literal", ["<person_1>", "PERSON_1", "&lt;PERSON_1&gt;"])
+def test_a_literal_in_a_rewritten_form_is_never_issued(literal):
+    # restore reads these as <PERSON_1>; issuing that token for a value would turn the
+    # literal into the value on the way back
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    text = f"Jane wrote {literal} here"
+    r = guard.check(text)
+    assert "<PERSON_1>" not in r.pseudonyms
+    assert r.restore(r.redacted_text) == text

@@ -231,6 +231,12 @@ class Pseudonymize:
 
 
 _TOKEN = re.compile(r"<[A-Z][A-Z0-9_]*_\d+>")
+# A token as written back by an LLM: escaped for HTML, JSON or Markdown, another case, a space
+# inside the brackets (group 1); or without its brackets, upper case only (group 2).
+_TOKEN_WRITTEN = re.compile(
+    r"(?:<|&lt;|\\u003[cC]|\\<) ?([A-Za-z][A-Za-z0-9_]{0,63}_[0-9]{1,9}) ?(?:>|&gt;|\\u003[eE]|\\>)"
+    r"|(?<![\w<;\\])([A-Z][A-Z0-9_]{0,63}_[1-9][0-9]{0,8})(?![\w>&\\])"
+)
 _ISSUED = re.compile(r"<([A-Z][A-Z0-9_]*)_([1-9][0-9]*)>")
 # What a vault issues: a label and a small counter. Only these are exempt from detection, so
 # a real number written in token shape ("<CREDIT_CARD_4111111111111111>") is still found.
@@ -244,10 +250,14 @@ _REPLACED = re.compile(r"\[REDACTED_([A-Z][A-Z0-9_]*)\]|<([A-Z][A-Z0-9_]*)>")
 def tokens_in(text: str) -> list[str]:
     """Every pseudonym-shaped token in ``text`` (``<PERSON_1>``), issued or not.
 
-    >>> tokens_in("ask <PERSON_1> about <X_2>")
-    ['<PERSON_1>', '<X_2>']
+    Tokens written another way that :func:`restore` reads (``&lt;person_1&gt;``, ``PERSON_1``)
+    are listed as the token they would restore as, so a vault never issues one of them for
+    a value: restoring would put the value where the text had the literal.
+
+    >>> tokens_in("ask <PERSON_1> about <X_2> and person_3 or &lt;Person_4&gt;")
+    ['<PERSON_1>', '<X_2>', '<PERSON_4>']
     """
-    return _TOKEN.findall(text)
+    return ["<" + (m.group(1) or m.group(2)).upper() + ">" for m in _TOKEN_WRITTEN.finditer(text)]
 
 
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
@@ -284,9 +294,13 @@ def restore(text: str, vault: Vault | Mapping[str, str] | None, tokens: Collecti
     callers, always pass them (``result.restore(answer)`` does). ``vault`` may also be the
     token → value mapping ``dict(vault.items())`` (``bastion redact --json`` prints it).
 
+    A token as an LLM may rewrite it is restored too: HTML-escaped (``&lt;PERSON_1&gt;``),
+    JSON- or Markdown-escaped (``\\u003cPERSON_1\\u003e``, ``\\<PERSON_1\\>``), another case
+    (``<Person_1>``), spaced inside its brackets, or without them (``PERSON_1``).
+
     >>> v = Vault(); t = redact_text("call Jane", [Finding("PERSON", 5, 9, 1, "x")], Pseudonymize(v))
-    >>> t, restore(t, v)
-    ('call <PERSON_1>', 'call Jane')
+    >>> t, restore(t, v), restore("hi &lt;Person_1&gt; and PERSON_1", v)
+    ('call <PERSON_1>', 'call Jane', 'hi Jane and Jane')
     """
     if isinstance(tokens, str | bytes):
         raise InputError("restore: tokens is a collection of tokens (CheckResult.pseudonyms), not one string")
@@ -299,13 +313,13 @@ def restore(text: str, vault: Vault | Mapping[str, str] | None, tokens: Collecti
     allowed = None if tokens is None else frozenset(tokens)
 
     def put_back(m: re.Match[str]) -> str:
-        token = m.group(0)
+        token = "<" + (m.group(1) or m.group(2)).upper() + ">"
         if allowed is not None and token not in allowed:
-            return token
+            return m.group(0)
         value = vault.value_for(token)
-        return token if value is None else value
+        return m.group(0) if value is None else value
 
-    return _TOKEN.sub(put_back, text)
+    return _TOKEN_WRITTEN.sub(put_back, text)
 
 
 def restore_arguments(text: str, vault: Vault) -> str:

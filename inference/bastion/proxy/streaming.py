@@ -12,6 +12,8 @@ they are collected whole, checked and restored when the choice finishes.
 >>> r = TokenRestorer(v)
 >>> r.feed("Dear <PERS"), r.feed("ON_1>, hello"), r.close()
 ('Dear ', 'Jane Doe, hello', '')
+>>> r.feed("Dear &lt;Person_1&g"), r.feed("t; and PERSON"), r.feed("_1 too"), r.close()
+('Dear ', 'Jane Doe and ', 'Jane Doe too', '')
 """
 
 from __future__ import annotations
@@ -27,8 +29,14 @@ from bastion.redact import Vault, restore, restore_arguments
 from bastion.stream import StreamEvent, StreamGuard
 from bastion.types import Action, CheckResult
 
-# the start of a pseudonym token (see bastion.redact._TOKEN) with no closing ">" yet
-_PARTIAL_TOKEN = re.compile(r"<(?:[A-Z][A-Z0-9_]*)?$")
+# the start of a pseudonym token with no end yet, in every form restore() reads
+# (bastion.redact._TOKEN_WRITTEN): "<PERS", "&lt;Person_1&g", "\u003cPERSON_1\u00", or an
+# upper-case word at the end that may still become a bare "PERSON_1"
+_PARTIAL_TOKEN = re.compile(
+    r"(?:<|&(?:l(?:t;?)?)?|\\(?:<|u(?:0(?:0(?:3[cC]?)?)?)?)?) ?[A-Za-z0-9_]{0,80} ?"
+    r"(?:&(?:g(?:t)?)?|\\(?:u(?:0(?:0(?:3[eE]?)?)?)?)?)?$"
+    r"|(?<![\w<;\\])[A-Z][A-Z0-9_]{0,80}$"
+)
 # longer than any token a vault makes (label up to 64 chars + "_" + counter)
 MAX_TOKEN_CHARS = 96
 
