@@ -79,6 +79,12 @@ FOUND = [
     ("DL: 123456789", "DRIVER_LICENSE", "123456789"),
     ("card 4111.1111.1111.1111", "CREDIT_CARD", "4111.1111.1111.1111"),
     ("BIC DEUTDEFF", "SWIFT_BIC", "DEUTDEFF"),
+    # s32 qa_fuzz H1: two numbers side by side, one space between (neither was found)
+    ("call me at +1 415 555 2671 412 555 2199", "PHONE_NUMBER", "+1 415 555 2671"),
+    ("call me at +1 415 555 2671 412 555 2199", "PHONE_NUMBER", "412 555 2199"),
+    ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "020 7946 0958"),
+    ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "07911 123456"),
+    ("mobile 0171 1234567 0172 7654321", "PHONE_NUMBER", "0172 7654321"),
 ]  # fmt: skip
 
 
@@ -152,6 +158,10 @@ NOT_FOUND = [
     ("The BIC code field: REQUIRED", "SWIFT_BIC"),
     ("card 4111.1111.1111.1112", "CREDIT_CARD"),
     ("4111.1111.1111.1111.5", "CREDIT_CARD"),
+    # s32: cutting a run at a space finds no phone in card or order digits
+    ("4111 1111 1111 1112", "PHONE_NUMBER"),
+    ("order 1234 5678 9012 3456", "PHONE_NUMBER"),
+    ("ref 12345678 87654321", "PHONE_NUMBER"),
 ]
 
 

@@ -72,9 +72,9 @@ _PHONE_TAIL = 28
 # Where the next run of a region may start: a digit group, or its "+" / "(" prefix.
 _PHONE_GROUP_START = re.compile(r"[+(]{1,2}[0-9]|(?<![0-9])[0-9]")
 _DIGIT_GROUPS = re.compile(r"[0-9]+")
-# the last group of a run after whitespace, and how many times a run is re-read without one
-_LAST_GROUP = re.compile(r"(?<![ \t\u00a0])[ \t\u00a0]+[0-9]+\)?$")
-_MAX_TRIMS = 2
+# the spaces a run that held no number is cut at, and how many of the last ones are tried
+_GAP = re.compile(r"[ \t\u00a0]+")
+_MAX_CUTS = 6
 # a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
 # "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
@@ -169,6 +169,8 @@ class PhoneFinder:
                     if found_end < 0 and len(singles) > 2:
                         # rejected as a list of single digits: a number may follow the list
                         nxt = piece.start() + singles[-1]
+                    elif found_end > pos and found_end < piece.end():
+                        nxt = found_end  # a number cut from the head of the run: read the rest
                     elif piece.end() >= region_end:
                         break
                     elif found_end > pos:
@@ -218,16 +220,30 @@ class PhoneFinder:
             # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
             if covered >= len(digits):
                 break
-        if last_end < 0 and depth < _MAX_TRIMS:
-            # The matcher reads "415-555-0132 123" as one 13-digit candidate and rejects
-            # it: read the run again without its last space-separated group, when what is
-            # left is written like a phone number (a "+", brackets or dashes; plain digit
-            # groups are as often a card or an order number cut short).
-            cut = _LAST_GROUP.search(run)
-            if cut is not None:
-                head = run[: cut.start()]
-                if head.startswith("+") or "(" in head or "-" in head:
-                    return self._phones_in_run(head, base, spans, budget, depth + 1)
+        if last_end < 0 and depth == 0:
+            # The matcher reads "415-555-0132 123" or two numbers side by side ("+1 415 555
+            # 2671 412 555 0199", "020 7946 0958 07700 900123") as one candidate and rejects
+            # it: read the run again cut at a space, longest head first. A head is a number
+            # when it is written like one (a "+", brackets or dashes) or when what follows
+            # the cut is a number too; plain digit groups alone are as often a card or an
+            # order number cut short. The caller's scan resumes after the head found.
+            gaps = [g for g in _GAP.finditer(run) if len(digits_only(run[: g.start()])) >= 6]
+            for gap in reversed(gaps[-_MAX_CUTS:]):
+                head, tail = run[: gap.start()], run[gap.end() :]
+                phone_like = head.startswith("+") or "(" in head or "-" in head
+                if not phone_like:
+                    if len(digits_only(tail)) < 6:
+                        continue
+                    tail_end, budget = self._phones_in_run(tail, 0, {}, budget, depth + 1)
+                    if tail_end != len(tail):
+                        continue
+                found = dict(spans)
+                head_end, budget = self._phones_in_run(head, base, found, budget, depth + 1)
+                if head_end == base + len(head):
+                    spans.update(found)
+                    return head_end, budget
+                if budget is not None and budget <= 0:
+                    break
         return last_end, budget
 
     def _regions_for(self, run: str, digits: str) -> list[str]:

@@ -9,6 +9,7 @@ Password findings cover the value only, so the text around it stays readable.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -19,7 +20,8 @@ from bastion.types import Finding
 _CTX_KEY = ("key", "token", "secret", "api", "credential", "auth", "bearer")
 _CTX_AWS_SECRET = (
     "aws_secret_access_key", "aws secret", "secret access key", "secret_access_key", "aws_secret",
-    "secretaccesskey", "aws secret key",
+    "secretaccesskey", "aws secret key", "secret", "geheimschlüssel", "clé secrète", "clave secreta",
+    "chave secreta", "chiave segreta",
 )  # fmt: skip
 _AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA")
 
@@ -48,12 +50,32 @@ def _key(name: str, pattern: str, literals: tuple[str, ...], score: float = 0.95
 
 
 _A = r"A-Za-z0-9"
+
+
+def _openai_key(value: str) -> bool:
+    """A generated key after "sk-", not a slug or a CSS class ("sk-learn-pipelines-2024",
+    "sk-circle-bounce-delay-12"): real keys carry one long random segment (legacy 48
+    characters, the body after "proj-" / "svcacct-" / "or-v1-" 32 and more); words
+    joined by hyphens are all short."""
+    return _mixed_key(value) and any(
+        len(seg) >= 16
+        and shannon_entropy(seg) >= 3.0
+        and (
+            (any(c.isdigit() for c in seg) and any(c.isalpha() for c in seg))
+            or (any(c.isupper() for c in seg) and any(c.islower() for c in seg))
+        )
+        for seg in value[3:].split("-")
+    )
+
+
 # Vendor keys with a fixed prefix, in scan order. The generic "sk-" reading scores lower:
-# other vendors use the prefix too.
+# other vendors use the prefix too. Lengths are capped far above today's keys (sk-proj-
+# keys are ~164 characters and grow): with the look-ahead a key longer than the cap is
+# dropped whole, so the cap is a sanity bound, not the vendor's length.
 API_KEYS: tuple[Recognizer, ...] = (
     _key("aws_access_key_id", rf"(?<![{_A}])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}(?![{_A}])", _AWS_PREFIXES),
     _key(
-        "github_token", rf"(?<![{_A}_])(?:gh[pousr]_[{_A}]{{36,251}}|github_pat_[{_A}_]{{22,244}})(?![{_A}_])",
+        "github_token", rf"(?<![{_A}_])(?:gh[pousr]_[{_A}]{{36,1024}}|github_pat_[{_A}_]{{22,1024}})(?![{_A}_])",
         ("gh", "github_pat_"),
     ),
     _key(
@@ -61,11 +83,28 @@ API_KEYS: tuple[Recognizer, ...] = (
         validator=_mixed_key,
     ),
     _key("huggingface_token", rf"(?<![{_A}_])hf_[{_A}]{{30,40}}(?![{_A}_])", ("hf_",), validator=_mixed_key),
-    _key("stripe_key", rf"(?<![{_A}_])(?:sk|rk)_live_[{_A}]{{16,247}}(?![{_A}])", ("_live_",)),
-    _key("anthropic_key", rf"(?<![{_A}_\-])sk-ant-[{_A}_\-]{{20,200}}(?![{_A}_\-])", ("sk-ant-",), validator=_mixed_key),
+    _key("stripe_key", rf"(?<![{_A}_])(?:sk|rk)_live_[{_A}]{{16,1024}}(?![{_A}])", ("_live_",)),
+    # A test-mode key still reads and writes the account's test data; docs placeholders
+    # ("sk_test_xxxxxxxxxxxxxxxx") have no digit and stay out.
     _key(
-        "openai_style_key", rf"(?<![{_A}_\-])sk-(?!ant-)[{_A}_\-]{{20,200}}(?![{_A}_\-])", ("sk-",), 0.85,
+        "stripe_test_key", rf"(?<![{_A}_])(?:sk|rk)_test_[{_A}]{{16,1024}}(?![{_A}])", ("_test_",),
         validator=_mixed_key,
+    ),
+    # Stripe (and Svix) webhook signing secrets: whoever holds one can forge events
+    _key(
+        "webhook_signing_secret", rf"(?<![{_A}_])whsec_[{_A}+/]{{24,128}}={{0,2}}(?![{_A}+/=])", ("whsec_",),
+        validator=_mixed_key,
+    ),
+    _key("npm_token", rf"(?<![{_A}_])npm_[{_A}]{{30,40}}(?![{_A}])", ("npm_",), validator=_mixed_key),
+    # PyPI upload tokens are macaroons: "pypi-" and the base64 of their fixed header
+    _key("pypi_token", r"(?<![A-Za-z0-9_\-])pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,1024}(?![A-Za-z0-9_\-])", ("pypi-",)),
+    _key(
+        "anthropic_key", rf"(?<![{_A}_\-])sk-ant-[{_A}_\-]{{20,1024}}(?![{_A}_\-])", ("sk-ant-",),
+        validator=_mixed_key,
+    ),
+    _key(
+        "openai_style_key", rf"(?<![{_A}_\-])sk-(?!ant-)[{_A}_\-]{{20,1024}}(?![{_A}_\-])", ("sk-",), 0.85,
+        validator=_openai_key,
     ),
     _key("google_api_key", r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])", ("AIza",)),
 )  # fmt: skip
@@ -76,13 +115,139 @@ JWT = _key(
     ("eyJ",), validator=jwt_ok, validator_name="jwt", validated=True,
 )  # fmt: skip
 
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# the secret's field name spelled out, which may stand farther away than the context window
+# (a Markdown table header two rows up, a comment line between the key and its value)
+_AWS_SECRET_NAME = re.compile(r"(?i)secret[_ \-]?access[_ \-]?key")
+_AWS_NEAR = 200
+
+
+def _near(positions: Sequence[int], at: int, before: int, after: int) -> bool:
+    """Whether a sorted position lies in ``[at - before, at + after]``."""
+    i = bisect.bisect_left(positions, at - before)
+    return i < len(positions) and positions[i] <= at + after
+
+
+def _aws_secrets_near_key_id(text: str, taken: Sequence[Finding]) -> Iterator[Span]:
+    # A found access key id is the strongest context its secret can have: the two are
+    # handed out, pasted and leaked together, and redacting only the (non-secret) id
+    # would send the secret on.
+    ids = sorted(
+        f.start
+        for f in taken
+        if f.label == "API_KEY" and f.end - f.start == 20 and text[f.start : f.start + 4] in _AWS_PREFIXES
+    )
+    names = [m.end() for m in _AWS_SECRET_NAME.finditer(text)]
+    if not ids and not names:
+        return
+    for m in _AWS_SECRET.finditer(text):
+        s = m.start()
+        if _near(ids, s, _AWS_NEAR, _AWS_NEAR) or _near(names, s, _AWS_NEAR, 0):
+            yield m.span()
+
+
+_HEX32 = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32}(?![A-Za-z0-9])")
+_TWILIO_SID = re.compile(r"(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])")
+# "auth token" and the token, at most a separator or a quote between
+_AUTH_TOKEN_BEFORE = re.compile(r"(?i)(?<![a-z])auth[ _\-]?token[\"']?[ \t]{0,4}[:=]?[ \t]{0,4}[\"']?$")
+
+
+def _twilio_auth_tokens(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    # A Twilio auth token is 32 lower-case hex digits, like an MD5 or a git-ish id; next to
+    # an account SID (Twilio's quick start passes the two together) or right after "auth
+    # token" it is the token.
+    sids = [m.start() for m in _TWILIO_SID.finditer(text)]
+    for m in _HEX32.finditer(text):
+        s = m.start()
+        if _near(sids, s, 100, 100) or _AUTH_TOKEN_BEFORE.search(text[max(0, s - 24) : s]):
+            yield m.span()
+
+
+def _hex_entropy(value: str) -> bool:
+    return shannon_entropy(value) >= 3.0
+
+
+# Incoming-webhook URLs carry their credential in the path: whoever holds one posts to the
+# channel. Validated, so the API key wins over the URL reading of the same span (with URLs
+# allowed by policy, the webhook must still be caught). Docs placeholders
+# (".../T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX") fail the entropy check of the token.
+_WEBHOOK = re.compile(
+    r"(?<![A-Za-z0-9.\-])(?:https?://)?(?:hooks\.slack\.com/(?:services|workflows|triggers)/T[A-Z0-9]{6,12}"
+    r"(?:/[A-Za-z0-9]{6,24}){1,2}/[A-Za-z0-9]{20,48}"
+    r"|(?:ptb\.|canary\.)?discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/[0-9]{15,21}/[A-Za-z0-9_\-]{60,100})"
+    r"(?![A-Za-z0-9_\-])"
+)
+
+
+def _webhook_ok(value: str) -> bool:
+    token = value.rsplit("/", 1)[-1]
+    return _mixed_key(token) or _mixed_secret(token)
+
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def _wif_ok(value: str) -> bool:
+    """A Bitcoin private key in Wallet Import Format: Base58Check of 0x80, the 32-byte key
+    and, for a compressed key, 0x01.
+
+    >>> _wif_ok("5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"), _wif_ok("5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTK")
+    (True, False)
+    """
+    import hashlib
+
+    n = 0
+    for c in value:
+        i = _B58.find(c)
+        if i < 0:
+            return False
+        n = n * 58 + i
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    if not (len(raw) == 37 or (len(raw) == 38 and raw[33] == 1)) or raw[0] != 0x80:
+        return False
+    return hashlib.sha256(hashlib.sha256(raw[:-4]).digest()).digest()[:4] == raw[-4:]
+
+
+_HEX_KEY = re.compile(r"(?<![A-Za-z0-9])(?:0x)?[0-9a-fA-F]{64}(?![A-Za-z0-9])")
+# "private key" close before a 64-hex run: a wallet key (Ethereum, raw secp256k1/ed25519);
+# a digest of the key or an address ("the sha256 fingerprint of the private key is ...",
+# "the hash of the private key is ...") names itself in the same window
+_HEX_KEY_NAME = re.compile(r"(?i)(?<![a-z])priv(?:ate)?[ _\-]?key")
+_DIGEST_WORD = re.compile(
+    r"(?i)(?<![a-z])(?:fingerprints?|hash(?:es|ed)?|sha|digests?|checksums?|public|address(?:es)?)(?![a-z])"
+)
+
+
+def _hex_private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    for m in _HEX_KEY.finditer(text):
+        s = m.start()
+        before = text[max(0, s - 48) : s]
+        names = list(_HEX_KEY_NAME.finditer(before))
+        if names and _DIGEST_WORD.search(before) is None and _hex_entropy(m.group()):
+            yield m.span()
+
+
 # Keys of cloud vendors without a telling prefix, or inside a larger string.
 CLOUD_KEYS: tuple[Recognizer, ...] = (
     Recognizer(
-        "aws_secret_access_key", "API_KEY", re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+        "aws_secret_access_key", "API_KEY", _AWS_SECRET,
         0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True,
     ),
-    _key("azure_storage_key", r"(?i:AccountKey)=([A-Za-z0-9+/]{86}==)", ("ccountKey=", "CCOUNTKEY="), group=1),
+    Recognizer(
+        "aws_secret_near_key_id", "API_KEY", None, 0.9, (), _mixed_secret, "entropy",
+        find=_aws_secrets_near_key_id, after=True,
+        literals=(*_AWS_PREFIXES, "ecret", "ECRET"),
+    ),
+    # AccountKey= in a connection string; --account-key on the az command line; the env and
+    # config names the SDKs read (AZURE_STORAGE_KEY, account_key, "AccountKey": ...)
+    _key(
+        "azure_storage_key",
+        r"(?i:AccountKey=|--account-key(?:[ \t]{1,4}|=)[\"']?"
+        r"|(?<![a-z])(?:account|storage(?:[_\-]?account)?)[_\-]?key[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?)"
+        r"([A-Za-z0-9+/]{86}==)(?![A-Za-z0-9+/=])",
+        ("ccountKey", "CCOUNTKEY", "ccount-key", "ccount_key", "CCOUNT_KEY", "ccountkey", "torage_key", "TORAGE_KEY",
+         "torage-key", "torageKey", "torageKEY", "toragekey", "TORAGEKEY"), group=1,
+    ),
     # Service Bus / Event Hubs / IoT Hub connection strings, and a SAS token's signature
     _key(
         "azure_shared_access_key", r"(?i:SharedAccessKey)=([A-Za-z0-9+/]{40,88}={0,2})(?![A-Za-z0-9+/=])",
@@ -99,6 +264,10 @@ CLOUD_KEYS: tuple[Recognizer, ...] = (
     _key("gcp_oauth_client_secret", r"(?<![A-Za-z0-9_\-])GOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])", ("GOCSPX-",)),
     _key("gcp_access_token", r"(?<![A-Za-z0-9_\-.])ya29\.[0-9A-Za-z_\-]{20,2048}(?![A-Za-z0-9_\-])", ("ya29.",)),
     _key("twilio_api_key", r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])", ("SK",), 0.9),
+    Recognizer(
+        "twilio_auth_token", "API_KEY", None, 0.9, _CTX_KEY, _hex_entropy, "entropy", find=_twilio_auth_tokens,
+        literals=("AC", "uth", "UTH"),
+    ),
     _key(
         "sendgrid_api_key", r"(?<![A-Za-z0-9_\-.])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
         ("SG.",),
@@ -106,6 +275,19 @@ CLOUD_KEYS: tuple[Recognizer, ...] = (
     _key(
         "gitlab_token", r"(?<![A-Za-z0-9_\-])gl(?:pat|dt|rt|ptt|soat|cbt|ft)-[0-9A-Za-z_\-]{20,64}(?![A-Za-z0-9_\-])",
         ("gl",),
+    ),
+    _key(
+        "webhook_url", _WEBHOOK.pattern, ("hooks.slack.com", "/webhooks/"), validator=_webhook_ok,
+        validator_name="entropy", validated=True,
+    ),
+    # Wallet keys: a WIF string is checksummed (so validated, no context needed); a bare
+    # 64-hex key needs "private key" just before it
+    Recognizer(
+        "bitcoin_wif_key", "PRIVATE_KEY", re.compile(r"(?<![A-Za-z0-9])[5KL][1-9A-HJ-NP-Za-km-z]{50,51}(?![A-Za-z0-9])"),
+        1.0, (), _wif_ok, "base58check", True,
+    ),
+    Recognizer(
+        "hex_private_key", "PRIVATE_KEY", None, 0.9, find=_hex_private_keys, literals=("rivate", "RIVATE", "riv", "RIV"),
     ),
 )  # fmt: skip
 
@@ -120,7 +302,39 @@ _PEM_BODY = re.compile(
 )
 
 
+# A PEM key base64-encoded once more, as kubeconfig ("client-key-data") and Kubernetes
+# Secrets ("tls.key", "ssh-privatekey") store it: "LS0tLS1CRUdJTi" is base64 of "-----BEGIN",
+# and the decoded head says whether a private key follows (not a certificate).
+_PEM_B64 = re.compile(r"(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,65536}={0,2}(?![A-Za-z0-9+/=])")
+_B64_LINE = re.compile(r"\r?\n[ \t]{0,16}([A-Za-z0-9+/]{1,100}={0,2})(?![A-Za-z0-9+/=])")
+
+
+def _pem_b64_keys(text: str) -> Iterator[Span]:
+    import base64
+    import binascii
+
+    for m in _PEM_B64.finditer(text):
+        head = m.group()[:80]
+        try:
+            decoded = base64.b64decode(head[: len(head) // 4 * 4]).decode("ascii", "replace")
+        except (binascii.Error, ValueError):
+            continue
+        if not _PEM_BEGIN.match(decoded):
+            continue
+        # wrapped output (base64 at 64 or 76 columns): full-width lines, then a shorter last one
+        end, width = m.end(), m.end() - m.start()
+        while width in (64, 76) and (line := _B64_LINE.match(text, end)) is not None:
+            end = line.end()
+            if line.end(1) - line.start(1) != width:
+                break
+        yield m.start(), end
+
+
 def _private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    if "LS0tLS1CRUdJTi" in text:
+        yield from _pem_b64_keys(text)
+    if "PRIVATE KEY" not in text:
+        return
     pos = 0
     no_more_end = False
     while (m := _PEM_BEGIN.search(text, pos)) is not None:
@@ -151,10 +365,10 @@ def _private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
 # inside the base64 body must not knock the key out.
 PRIVATE_KEY = Recognizer(
     "private_key", "PRIVATE_KEY", None, 1.0, find=_private_keys, validator_name="pem_armour", validated=True,
-    literals=("PRIVATE KEY",),
+    literals=("PRIVATE KEY", "LS0tLS1CRUdJTi"),
 )  # fmt: skip
 
-# key = value assignments of secrets. Groups 1-3: the value, double-quoted, single-quoted, bare.
+# key = value assignments of secrets. Groups 1-4: the value, double-quoted, single-quoted, bare, braced.
 # Session cookies and CSRF tokens are bearer credentials too (OWASP's logging cheat sheet:
 # session ids are never logged in clear); "session_id" is one, where "token_id" is a field's id.
 _SECRET_KEYWORDS = (
@@ -164,13 +378,52 @@ _SECRET_KEYWORDS = (
     r"csrf[_\-]?token|csrftoken|xsrf[_\-]?token|csrf|xsrf)"
 )
 _SECRET_KEYWORD = re.compile(r"(?i)" + _SECRET_KEYWORDS)
+# The keyword may also end a camelCase or glued name ("dbPassword", "githubToken",
+# "PGPASSWORD", "ADMINPASS"): after a lower-case letter or digit when it starts with a
+# capital, after a capital when it is written in capitals; _glued_key decides the rest.
+# The braced value is ADO.NET quoting ("Password={a;b}"), which may hold ";".
 _PASSWORD = re.compile(
-    r"(?i)(?<![a-z0-9])" + _SECRET_KEYWORDS + r"(?:[_\-][a-z0-9]{1,16}){0,3}"
+    r"(?i)(?:(?<![a-z0-9])|(?-i:(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z])))"
+    + _SECRET_KEYWORDS
+    + r"(?:[_\-][a-z0-9]{1,16}){0,3}"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
-    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
+    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256})|\{([^{}\s\"]{1,256})\})"
 )
 _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
 _PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token", "sess", "sid", "srf")  # every keyword contains one
+
+# Keywords that may end a glued name. Session ids, "sid" and CSRF words stay separate words:
+# "AccountSid" (Twilio's public account id), "userSid" (a Windows SID) hold no secret.
+_GLUED_KEYWORD = re.compile(
+    r"(?i)password|passwd|passphrase|pwd|pass|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|"
+    r"access[_\-]?token|refresh[_\-]?token|token|client[_\-]?secret|private[_\-]?key"
+)
+# Heads of glued names that are words or fields, not the owner of a secret: "bypass",
+# "compass", "nextPageToken" (a pagination cursor), "maxToken", "forgotPassword: '/forgot'"
+_NOT_SECRET_HEAD = frozenset(
+    (
+        "by", "com", "encom", "sur", "tres", "over", "under", "page", "nextpage", "prevpage", "next", "prev",
+        "previous", "continuation", "cancellation", "sync", "resume", "cursor", "max", "min", "num", "total",
+        "input", "output", "completion", "prompt", "cache", "cached", "reasoning", "forgot", "reset", "change",
+        "show", "hide", "toggle", "has", "is", "no", "require", "requires", "validate", "verify", "check",
+        "use", "enable", "disable", "allow", "with", "without", "skip",
+    )
+)  # fmt: skip
+
+
+def _glued_key(text: str, start: int, keyword: str) -> bool:
+    """Whether ``keyword``, glued to the letters before it, ends a name that holds a secret."""
+    if not _GLUED_KEYWORD.fullmatch(keyword):
+        return False
+    i = start
+    while i > max(0, start - 32) and text[i - 1].isalnum():
+        i -= 1
+    head = text[i:start]
+    if head.lower() in _NOT_SECRET_HEAD:
+        return False
+    if keyword.isupper():
+        return head.isupper()  # PGPASSWORD, ADMINPASS (not "XPASSWORD" in "XPassword")
+    return keyword[:1].isupper()  # dbPassword, githubToken, DBPassword
 
 
 # A field named after a secret but holding something about it: "token_count: 1234567",
@@ -188,12 +441,50 @@ _NOT_SECRET_SUFFIX = re.compile(
 _ATTRIBUTE_CHAIN = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _SNAKE_NAME = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")
 _NUMBER = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
+# "{token}", "{secrets.token_hex(16)}", "{pw!r}": an f-string or format field, not a braced value
+_FORMAT_FIELD = re.compile(r"(?<![\w.])[A-Za-z_][\w.]{0,127}(?:[!:(\[]|$)")
+_CALLEE = re.compile(r"(?<![\w.$])[A-Za-z_$][\w.$]{0,127}")
+# A bare value runs to whitespace (a password generator's "(", ",", ";", "<" and "'" are
+# part of it) but stops where the next "name=" of a query, a connection string or an
+# argument list begins.
+_BARE_RUN = re.compile(r"[^\s\"]{1,256}")
+_ASSIGN_NEXT = re.compile(r"[;,&](?=[ \t]?[A-Za-z_][\w.\-]{0,64}[ \t]?[=:])")
+# what may stand before the key on its line for a .env / shell / Dockerfile / YAML line
+_LINE_HEAD = re.compile(
+    r"[ \t]{0,16}(?:(?:export|ENV|env|set|SET|setx)[ \t]{1,4}|-[ \t]{1,4})?[\"']?[\w.\-]{0,64}"
+)
+_TEMPLATE_START = ("$(", "${", "`", "%(", "{{", "<%")
+# after a quoted value, the next "... quote" is still this value when the quote was no
+# closing one: JSON's "Xk9\"pL2" reads Xk9"pL2 once unescaped
+_QUOTED_TAIL = re.compile(r"[^\"\n]{1,256}\"(?![^\s,;:}\])])")
+_AFTER_CLOSING_QUOTE = frozenset(" \t\r\n,;:}])+.")
+# a quoted value that is a UI text about the secret ("New password", "Enter your API key")
+_LABEL_WORD = re.compile(
+    r"(?i)(?<![^\W\d_])(?:password|passwort|passphrase|pass|pwd|key|token|secret|pin|code|kennwort|"
+    r"mot de passe|contraseña|senha|wachtwoord|hasło|пароль)"
+)
+
+
+def _label_text(value: str) -> bool:
+    words = value.split()
+    return (
+        len(words) >= 2
+        and all(w.rstrip("?!.:…").isalpha() for w in words)
+        and _LABEL_WORD.search(value) is not None
+    )
+
+
+def _call_like(run: str, at: int) -> bool:
+    """Whether ``run``, with "(" or "[" at ``at``, is a call or subscript ("get_pw()",
+    "os.getenv(", "tokens[0]", "make(a,"), not a password holding a bracket ("Pa(ss)w0rd")."""
+    if not _CALLEE.fullmatch(run, 0, at):
+        return False
+    tail = run[at:].rstrip(".;")
+    return len(tail) <= 1 or tail[-1] in ")]" or "," in tail or "'" in tail
 
 
 def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     value = text[s:e]
-    if text[e : e + 1] in ("(", "["):
-        return True
     if text[e : e + 1] in (",", ")") and _SNAKE_NAME.fullmatch(value):
         return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
     if _ATTRIBUTE_CHAIN.fullmatch(value):
@@ -202,23 +493,76 @@ def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     return spaced_assign and _SNAKE_NAME.fullmatch(value) is not None
 
 
-def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
+def _at_line_start(text: str, start: int) -> bool:
+    lo = max(0, start - 96)
+    nl = text.rfind("\n", lo, start)
+    if nl < 0 and lo > 0:
+        return False
+    return _LINE_HEAD.fullmatch(text, nl + 1, start) is not None
+
+
+def _bare_end(text: str, m: re.Match[str], s: int, e: int) -> int | None:
+    """Where a bare value ends, or None for code. The regex stops the value at the first
+    of ``,;<>(){}[]'``, which password generators emit ("Pa(ss)w0rd!", "Tr0ub;4dor"): the
+    piece left was too short to report, or reported half the password. A .env, shell,
+    Dockerfile or YAML line holds the whole run to whitespace."""
+    stop = text[e : e + 1]
+    run = _BARE_RUN.match(text, s)
+    end = run.end() if run is not None else e
+    cut = _ASSIGN_NEXT.search(text, e, end)
+    if cut is not None:
+        end = cut.start()
+    whole = text[s:end]
+    if stop in ("(", "[") and _call_like(whole, e - s):
+        return None
+    if not stop or stop.isspace() or end <= e + 1 or whole.startswith(_TEMPLATE_START):
+        return e
+    while end > e and text[end - 1] in ".,;":
+        end -= 1
+    if _at_line_start(text, m.start()):
+        return end
+    # elsewhere (a "docker run -e" flag, prose) only across the separators a password
+    # generator emits, and not over markup or a next assignment or variable
+    mid_line_ok = stop in ",;({['" and not any(c in whole for c in "=$<>")
+    return end if mid_line_ok else e
+
+
+def _keyword_assignments(text: str) -> Iterable[Span]:
     low = text.lower()
     if not any(k in low for k in _PASSWORD_HINTS):
         return ()
 
     def step(m: re.Match[str]) -> tuple[Iterable[Span], int]:
-        group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+        kw = _SECRET_KEYWORD.match(text, m.start())
+        kw_end = kw.end() if kw else m.start()
+        glued = m.start() > 0 and text[m.start() - 1].isalnum()
+        if glued and not _glued_key(text, m.start(), text[m.start() : kw_end]):
+            return [], m.start() + 1
+        group = next(g for g in (1, 2, 3, 4) if m.group(g) is not None)
         s, e = m.span(group)
         resume = m.end()
-        keyword = _SECRET_KEYWORD.match(text, m.start())
-        if _NOT_SECRET_SUFFIX.search(text, keyword.end() if keyword else m.start(), s):
+        if _NOT_SECRET_SUFFIX.search(text, kw_end, s):
             return [], resume
+        if group == 4:
+            # "Password={a;b}" (ADO.NET quoting), not an f-string or format field
+            # ("token={token}", "secret={secrets.token_hex(16)}", "pw={pw!r}")
+            braced_ok = text[m.start() : s - 1].rstrip(" \t").endswith("=") and not _FORMAT_FIELD.match(
+                text, s, e
+            )
+            if not braced_ok:
+                return [], resume
         if group == 3 and _code_value(text, m, s, e):
             return [], resume
-        if group == 3 and _NUMBER.fullmatch(text, s, e) and "_" in text[m.start() : s].strip("_"):
-            return [], resume  # "token_id=98765432": a field's number; "password=12345678" stays
+        if group == 3 and _NUMBER.fullmatch(text, s, e):
+            # "token_id=98765432", "numToken: 12345678": a field's number; "password=12345678" stays
+            named = "_" in text[m.start() : s].strip("_")
+            if named or (glued and not text[m.start() : kw_end].lower().startswith(("pass", "pwd"))):
+                return [], resume
         if group == 3:
+            end = _bare_end(text, m, s, e)
+            if end is None:
+                return [], resume
+            e = resume = end
             # In a query string the value stops at the next "&name=", and the scan
             # resumes there: "&token=..." is the next assignment, not this value.
             cut = _QUERY_NEXT.search(text, s, e)
@@ -226,10 +570,107 @@ def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
                 e = resume = cut.start()
             if text[e - 1 : e] == "." and e > s:
                 e -= 1
-        ok = looks_like_secret(text[s:e], quoted=group != 3)
+        after = text[e + 1 : e + 2]
+        if group == 1 and after and after not in _AFTER_CLOSING_QUOTE:
+            tail = _QUOTED_TAIL.match(text, e + 1)
+            if tail is not None:
+                e, resume = tail.end() - 1, tail.end()
+        value = text[s:e]
+        quoted = group != 3
+        ok = looks_like_secret(value, quoted=quoted) and not (quoted and _label_text(value))
         return ([(s, e)] if ok else []), resume
 
     return rescan(_PASSWORD, text, step)
+
+
+# XML and HTML configuration: "<password>X</password>" (Maven settings.xml, Spring),
+# "<add key="ApiKey" value="X"/>" (.NET appSettings), "<property name="password" value="X"/>".
+# The element or key name must end with a secret keyword (_SECRET_NAME).
+_XML_ELEMENT = re.compile(r"<([A-Za-z][\w.:\-]{0,63})>([^<>\n]{1,256})</([A-Za-z][\w.:\-]{0,63})>")
+_XML_KEY_VALUE = re.compile(
+    r"(?i)(?<![\w\-])(?:key|name)[ \t]{0,4}=[ \t]{0,4}[\"']([A-Za-z][\w.:\-]{0,63})[\"'][ \t\r\n]{1,16}"
+    r"value[ \t]{0,4}=[ \t]{0,4}[\"']([^\"'\n]{1,256})[\"']"
+)
+_SECRET_NAME = re.compile(
+    r"(?i)(?:^|(?<=[_.:\-])|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    r"(?:password|passwd|passphrase|pwd|secret|api[_\-]?key|access[_\-]?key|auth[_\-]?token|access[_\-]?token|"
+    r"refresh[_\-]?token|token|client[_\-]?secret|private[_\-]?key|secret[_\-]?key)$"
+)
+
+
+def _xml_value_ok(name: str, value: str) -> bool:
+    if any(c.isspace() for c in value) or value.startswith(_TEMPLATE_START):
+        return False
+    if name.lower().endswith("token"):
+        # "<token>understanding</token>" is a word of a tokenised text, not a credential
+        return _mixed_key(value)
+    return looks_like_secret(value, quoted=False)
+
+
+def _xml_secrets(text: str) -> Iterator[Span]:
+    if "</" in text:
+        for m in _XML_ELEMENT.finditer(text):
+            name = m.group(1)
+            if name == m.group(3) and _SECRET_NAME.search(name) and _xml_value_ok(name, m.group(2)):
+                yield m.span(2)
+    if "alue" in text or "ALUE" in text:
+        for m in _XML_KEY_VALUE.finditer(text):
+            name, value = m.group(1), m.group(2)
+            if _SECRET_NAME.search(name) and _xml_value_ok(name, value):
+                yield m.span(2)
+
+
+# Credentials on a command line and in HTTP client calls: "curl -u user:PW", "docker login
+# -p PW", "mysql -pPW" (the password glued: "-p db" prompts and names a database),
+# "sshpass -p PW", "redis-cli -a PW", "requests.get(url, auth=('user', 'PW'))". The scan after
+# the command stops at a pipe or a next command, so "docker login ... && docker run -p
+# 8080:80" is no password.
+_CLI_PASSWORD = re.compile(
+    r"(?<![\w\-])(?:(?:curl|wget|http|https|xh)(?=[ \t])[^\n;&|]{0,120}?[ \t](?:-u|--user|-a|--auth)(?:[ \t]{1,4}|=)"
+    r"[\"']?[^\s:\"']{0,128}:([^\s\"']{1,256})"
+    r"|(?:(?:docker|podman|buildah|skopeo|nerdctl|helm(?:[ \t]{1,4}registry)?)[ \t]{1,4}login|sshpass)(?=[ \t])"
+    r"[^\n;&|]{0,120}?[ \t](?:-p[ \t]{0,4}|--password(?:[ \t]{1,4}|=))[\"']?([^\s\"']{1,256})"
+    r"|(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)(?=[ \t])[^\n;&|]{0,120}?"
+    r"[ \t]-p[\"']?([^\s\"'\-][^\s\"']{0,255})"
+    r"|redis-cli(?=[ \t])[^\n;&|]{0,120}?[ \t]-a[ \t]{1,4}[\"']?([^\s\"']{1,256}))"
+)
+_AUTH_PAIR = re.compile(
+    r"(?:(?<![\w.])auth[ \t]{0,4}=[ \t]{0,4}[(\[]|(?<![\w.])(?:HTTPBasicAuth|HTTPDigestAuth|BasicAuth)\()"
+    r"[ \t]{0,4}(?:login[ \t]{0,4}=[ \t]{0,4})?[\"'][^\"'\n]{0,128}[\"'][ \t]{0,4},[ \t]{0,4}"
+    r"(?:password[ \t]{0,4}=[ \t]{0,4})?[\"']([^\"'\n]{1,256})[\"']"
+)
+_CLI_LITERALS = ("curl", "wget", "http", "xh ", "login", "sshpass", "mysql", "mariadb", "redis-cli")
+
+
+def _command_line_passwords(text: str) -> Iterator[Span]:
+    if any(k in text for k in _CLI_LITERALS):
+        for m in _CLI_PASSWORD.finditer(text):
+            group = next(g for g in (1, 2, 3, 4) if m.group(g) is not None)
+            s, e = m.span(group)
+            while e > s and text[e - 1] in ".,;)":
+                e -= 1
+            value = text[s:e]
+            if _cli_password_ok(value) and looks_like_secret(value, quoted=False):
+                yield s, e
+    if "uth" in text:
+        for m in _AUTH_PAIR.finditer(text):
+            if _cli_password_ok(m.group(1)):
+                yield m.span(1)
+
+
+def _cli_password_ok(value: str) -> bool:
+    # GitHub's documented "curl -u $TOKEN:x-oauth-basic" puts the token in the user part
+    return (
+        not value.startswith(_TEMPLATE_START)
+        and value.lower() != "x-oauth-basic"
+        and _conn_password_ok(value)
+    )
+
+
+def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    yield from _keyword_assignments(text)
+    yield from _xml_secrets(text)
+    yield from _command_line_passwords(text)
 
 
 PASSWORD_ASSIGNMENT = Recognizer("password_assignment", "PASSWORD", None, 0.8, find=_assigned_passwords)
@@ -247,31 +688,54 @@ _CONN_STRING = re.compile(
 _URL_CREDENTIALS = re.compile(
     r"(?i)(?<![A-Za-z0-9+.\-])(?:https?|wss?)://[^\s:/@?#]{0,128}:([^\s/?#@]{1,256})@[A-Za-z0-9\[]"
 )
+
+
+def _conn_password_ok(value: str) -> bool:
+    """A password in a connection string, not the placeholder of a documented one:
+    "user:password@", "<password>", "${DB_PASSWORD}", "{password}" (an f-string),
+    "USER:PASSWORD@HOST", "mypassword", "YOUR_DB_PASSWORD". The value is delimited by ":"
+    and "@", so it reads as quoted."""
+    if value[:1] == "{" and value[-1:] == "}":
+        return False
+    letters = value.replace("_", "").replace("-", "")
+    if letters.isalpha() and any(k in value.lower() for k in ("pass", "pwd", "secret", "token", "key")):
+        return False
+    return looks_like_secret(value, quoted=True)
+
+
 CONN_STRING_PASSWORD = Recognizer(
     "connection_string_password",
     "PASSWORD",
     _CONN_STRING,
     0.95,
     (),
+    validator=_conn_password_ok,
     validated=True,
     literals=("://",),
     group=1,
 )
 URL_PASSWORD = Recognizer(
-    "url_credentials_password", "PASSWORD", _URL_CREDENTIALS, 0.95, (), validated=True, literals=("://",), group=1,
+    "url_credentials_password", "PASSWORD", _URL_CREDENTIALS, 0.95, (), validator=_conn_password_ok,
+    validated=True, literals=("://",), group=1,
 )  # fmt: skip
 
 # Passwords in prose, several languages: "my new password is hunter2", "mein Passwort ist
 # ...", "mon mot de passe est ...", "mi contraseña es ...". Groups 1-4: the value.
+# A short qualifier may stand between the word and the copula ("the password for the admin
+# account is X", "a senha do wifi é X"); it stays in the clause (no ".", ":", quote).
 _PASSWORD_PROSE = re.compile(
-    r"(?i)(?<![^\W\d_])(?:password|passcode|passwort|kennwort|mot[ \t]de[ \t]passe|contraseña|contrasena|"
-    r"clave|wachtwoord|senha|parola[ \t]d'ordine)"
+    r"(?i)(?<![^\W\d_])(?:password|passphrase|pass[ \t]phrase|passcode|pw|pin[ \t]code|passwort|kennwort|"
+    r"mot[ \t]de[ \t]passe|contraseña|contrasena|clave|wachtwoord|senha|parola[ \t]d'ordine)"
+    r"(?:[ \t]{1,3}(?:for|of|to|on|do|da|das|dos|del|de|du|des|von|vom|für|voor|van|per|para|pour|di|della|dla)"
+    r"[ \t][^\n.!?:;=\"'«]{0,40}?)?"
     r"(?:[ \t]{1,3}(?:is|was|ist|war|lautet|est|était|etait|es|era|è|é|e|is[ \t]now|now|jetzt|nu|ora|"
     r"will[ \t]be|sera|será|sarà)){1,2}"
     r"[ \t]{0,3}[:=]?[ \t]{1,4}"
     r"(?:\"([^\"\n]{1,128})\"|'([^'\n]{1,128})'|«[ \t]?([^»\n]{1,128})»|([^\s\"'«]{1,128}))"
 )
-_PROSE_LITERALS = ("pass", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola")
+_PROSE_LITERALS = (
+    "pass", "pw", "pin code", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola",
+)  # fmt: skip
 # Words that follow "the password is" in a sentence about a password, not a password.
 _PROSE_STOP = frozenset(
     (
@@ -297,10 +761,21 @@ def _prose_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
                 e -= 1
             resume = e
         value = text[s:e]
-        ok = value.lower() not in _PROSE_STOP and looks_like_secret(value, quoted=group != 4)
+        ok = (
+            value.lower() not in _PROSE_STOP
+            and looks_like_secret(value, quoted=group != 4)
+            and not (group == 4 and _hyphenated_words(value))
+        )
         return ([(s, e)] if ok else []), resume
 
     return rescan(_PASSWORD_PROSE, text, step)
+
+
+def _hyphenated_words(value: str) -> bool:
+    """ "auto-generated", "TOTP-based": a compound word after "the password ... is", where a
+    passphrase ("correct-horse-battery-staple") joins three words or more."""
+    parts = value.split("-")
+    return len(parts) == 2 and all(p.isalpha() for p in parts)
 
 
 PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
