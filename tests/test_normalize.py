@@ -25,6 +25,9 @@ CASES = [
     pytest.param("\u4e2d\u6587 \u65e5\u672c", "\u4e2d\u6587 \u65e5\u672c", id="cjk-unchanged"),
     pytest.param("\ufe0fheart\u2764\ufe0f", "heart\u2764", id="variation-selectors"),
     pytest.param("\u200b\u200b", "", id="only-invisible"),
+    # s32: between a digit and a letter it stood for a space; inside a number it is deleted
+    pytest.param("1111\u200bthanks card\u200b4111", "1111 thanks card 4111", id="invisible-digit-letter"),
+    pytest.param("41\u200b11 ig\u200bnore", "4111 ignore", id="invisible-inside-a-token"),
 ]
 
 

@@ -85,6 +85,13 @@ FOUND = [
     ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "020 7946 0958"),
     ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "07911 123456"),
     ("mobile 0171 1234567 0172 7654321", "PHONE_NUMBER", "0172 7654321"),
+    # s32 qa_fuzz H2: one invisible character in or after a card hid it
+    ("my card 4111 1111\u200b1111 1111 thanks", "CREDIT_CARD", "4111 1111\u200b1111 1111"),
+    ("card 4111 1111\xad1111 1111", "CREDIT_CARD", "4111 1111\xad1111 1111"),
+    ("my card 4111 1111 1111 1111\u200bthanks", "CREDIT_CARD", "4111 1111 1111 1111"),
+    ("my card 4111-1111\u200b1111-1111 thanks", "CREDIT_CARD", "4111-1111\u200b1111-1111"),
+    ("my card 4111 11111111 1111 thanks", "CREDIT_CARD", "4111 11111111 1111"),
+    ("IBAN GB82 WEST\u200b1234 5698 7654 32 thanks", "IBAN_CODE", "GB82 WEST\u200b1234 5698 7654 32"),
 ]  # fmt: skip
 
 
@@ -162,6 +169,7 @@ NOT_FOUND = [
     ("4111 1111 1111 1112", "PHONE_NUMBER"),
     ("order 1234 5678 9012 3456", "PHONE_NUMBER"),
     ("ref 12345678 87654321", "PHONE_NUMBER"),
+    ("my card 4111 11111111 1112 thanks", "CREDIT_CARD"),  # irregular grouping, Luhn fails
 ]
 
 

@@ -158,6 +158,18 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     ends: list[int] = []
     for a, b in _escapes_and_clusters(text) if escaped else _clusters(text):
         if b - a == 1 and ord(text[a]) in _INVISIBLE:
+            # Between a digit and a letter it stood for a space ("4111 1111 1111 1111\u200bthanks"):
+            # deleting it glued the number to the word, and no recognizer read either.
+            # Inside a word or a number it is deleted ("ig\u200bnore" reads "ignore").
+            after = text[b : b + 1]
+            if (
+                out
+                and after
+                and (out[-1].isdigit() and after.isalpha() or out[-1].isalpha() and after.isdigit())
+            ):
+                out.append(" ")
+                starts.append(a)
+                ends.append(b)
             continue
         piece = unicodedata.normalize("NFKC", _unescaped(text, a, b))
         for ch in piece:
