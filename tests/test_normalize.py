@@ -46,7 +46,10 @@ def test_every_normalised_char_maps_to_original_that_produces_it(text, expected)
     for i, ch in enumerate(n.text):
         s, e = n.to_original(i, i + 1)
         assert 0 <= s < e <= len(text)
-        assert ch in normalize(text[s:e]).text
+        # (an invisible character between a digit and a letter reads as a space only there)
+        assert ch in normalize(text[s:e]).text or (
+            ch == " " and normalize(text[max(0, s - 1) : e + 1]).text[1:2] == " "
+        )
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES)
