@@ -138,3 +138,33 @@ def test_findings_with_explanations_pickle() -> None:
     g = pickle.loads(pickle.dumps(f))
     assert g == f and g.explanation == f.explanation
     assert dict(g.explanation)["validator"] == "luhn"
+
+
+class _WindowedNames:
+    """A model-like detector that reports "Jane Doe" and, as the NER model does, the window
+    it read: the whole (normalised) text it was given."""
+
+    name, category, version, kind = "fake_ner", "pii", "1", "model"
+
+    def detect(self, texts):
+        out = []
+        for t in texts:
+            i = t.find("Jane Doe")
+            why = {"model": self.name, "window": f"[0:{len(t)})"}
+            out.append([] if i < 0 else [Finding("PERSON", i, i + 8, 0.9, self.name, explanation=why)])
+        return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u3371 " * 20 + "My name is Jane Doe",
+        "Jos\\u00e9 Garc\\u00eda met Jane Doe",
+        "\ufb01 " * 5 + "Jane Doe",
+    ],
+)
+def test_an_explanation_window_is_in_original_offsets(text) -> None:
+    # s32 qa_fuzz M1: the window stayed in normalised offsets ("[0:99)" in a 59-character text)
+    (f,) = Guard([_WindowedNames()]).check(text).findings
+    assert text[f.start : f.end] == "Jane Doe"
+    assert f.explanation["window"] == f"[0:{len(text)})"

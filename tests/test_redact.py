@@ -482,3 +482,25 @@ def test_a_literal_in_a_rewritten_form_is_never_issued(literal):
     r = guard.check(text)
     assert "<PERSON_1>" not in r.pseudonyms
     assert r.restore(r.redacted_text) == text
+
+
+@pytest.mark.parametrize("answer", [None, 5, ["<PERSON_1>"]])
+def test_restore_of_a_non_text_is_an_input_error(answer):
+    # s32 qa_fuzz L1: a TypeError from re, or None handed back when there was no vault
+    guard = Guard([_Names()], Policy(default_operator="pseudonymize"))
+    r = guard.check("Jane wrote")
+    with pytest.raises(InputError):
+        r.restore(answer)
+    with pytest.raises(InputError):
+        Guard([_Names()]).check("hi").restore(answer)
+    assert r.restore(b"<PERSON_1> wrote") == "Jane wrote"  # UTF-8 bytes, as check() takes them
+
+
+def test_a_vault_that_is_not_one_is_an_input_error():
+    with pytest.raises(InputError, match="vault must be a Vault"):
+        Guard([_Names()], Policy(default_operator="pseudonymize")).check("Jane", vault={})
+
+
+def test_two_checks_of_one_text_compare_equal():
+    g = Guard([_Names()])
+    assert g.check("Jane wrote") == g.check("Jane wrote")  # latency is not part of the verdict

@@ -185,6 +185,9 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
                 ) from None
         if errors not in ERRORS:
             raise ConfigError(f"errors must be one of {list(ERRORS)}, got {errors!r}")
+        if vault is not None and not callable(getattr(vault, "token_for", None)):
+            # caught here, not when a pseudonymising policy first needs it (an AttributeError then)
+            raise InputError(f"vault must be a Vault (token_for / value_for), not a {type(vault).__name__}")
         with self._telemetry.span("bastion.check_many") as span:
             t0 = time.perf_counter()
             pol = self.policy if policy is None else self.resolve_policy(policy)

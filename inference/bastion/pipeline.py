@@ -15,7 +15,9 @@ A batch is read (``str`` or UTF-8, at most ``policy.max_chars``), measured again
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -180,11 +182,25 @@ def _inside_any(f: Finding, holes: Sequence[tuple[int, int]]) -> bool:
     return any(s <= f.start and f.end <= e for s, e in holes)
 
 
+_WINDOW = re.compile(r"\[([0-9]{1,12}):([0-9]{1,12})\)")
+
+
 def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
     out = []
     for f in found:
         s, e = n.to_original(f.start, f.end)
-        out.append(f if (s, e) == (f.start, f.end) else f.shifted(s, e))
+        g = f if (s, e) == (f.start, f.end) else f.shifted(s, e)
+        # an explanation's window is an offset pair too (the model's window, wider than
+        # the span): in the normalised text it pointed past the end of the original
+        why = g.explanation
+        m = _WINDOW.fullmatch(why.get("window", "")) if isinstance(why, Mapping) else None
+        if m is not None and not n.identity:
+            ws, we = n.to_original(int(m.group(1)), int(m.group(2)))
+            if f"[{ws}:{we})" != m.group(0):
+                from bastion.detectors.explanation import Explanation
+
+                g = dataclasses.replace(g, explanation=Explanation({**why, "window": f"[{ws}:{we})"}))
+        out.append(g)
     return out
 
 

@@ -304,6 +304,12 @@ def restore(text: str, vault: Vault | Mapping[str, str] | None, tokens: Collecti
     """
     if isinstance(tokens, str | bytes):
         raise InputError("restore: tokens is a collection of tokens (CheckResult.pseudonyms), not one string")
+    if isinstance(text, bytes | bytearray | memoryview):
+        from bastion.pipeline import coerce_text
+
+        text = coerce_text(text)
+    elif not isinstance(text, str):
+        raise InputError(f"restore: the answer must be str or UTF-8 bytes, got {type(text).__name__}")
     if vault is None:
         return text  # nothing was pseudonymised (CheckResult.vault is None then)
     if isinstance(vault, Mapping):
