@@ -109,6 +109,19 @@ class DbLocation:
         return self.source == "default"
 
 
+def _masked(url: str) -> str:
+    """``url`` with its password hidden (``bastion.store.urls.safe_url``, which also reads
+    query parameters, when the store extra is installed: bastion.store imports this module,
+    and a base install has no SQLAlchemy)."""
+    try:
+        from bastion.store.urls import safe_url
+    except ImportError:
+        import re
+
+        return re.sub(r"(//[^:/@]{0,256}:)[^@]{0,1024}@", r"\1***@", url)
+    return safe_url(url)
+
+
 def resolve_db_url(explicit: str | None = None) -> DbLocation:
     """The one database URL for keys, audit, consent and vault: ``explicit`` (a ``--db``
     flag), else ``$BASTION_DB_URL``, else the deprecated ``$BASTION_STORE_URL`` (with a
@@ -127,7 +140,7 @@ def resolve_db_url(explicit: str | None = None) -> DbLocation:
     if legacy is not None:
         if db_url is not None and db_url != legacy:
             raise ConfigError(
-                f"{LEGACY_STORE_URL_ENV} ({legacy!r}) and {DB_URL_ENV} ({db_url!r}) differ: API keys, "
+                f"{LEGACY_STORE_URL_ENV} ({_masked(legacy)}) and {DB_URL_ENV} ({_masked(db_url)}) differ: API keys, "
                 f"audit trail and vault now share one database; set {DB_URL_ENV} only"
             )
         if db_url is None:

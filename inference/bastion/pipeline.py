@@ -193,7 +193,8 @@ def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
         # an explanation's window is an offset pair too (the model's window, wider than
         # the span): in the normalised text it pointed past the end of the original
         why = g.explanation
-        m = _WINDOW.fullmatch(why.get("window", "")) if isinstance(why, Mapping) else None
+        window = why.get("window") if isinstance(why, Mapping) else None
+        m = _WINDOW.fullmatch(window) if isinstance(window, str) else None
         if m is not None and not n.identity:
             ws, we = n.to_original(int(m.group(1)), int(m.group(2)))
             if f"[{ws}:{we})" != m.group(0):

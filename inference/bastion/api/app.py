@@ -53,6 +53,15 @@ async def _input_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": public_message(str(exc))}, status_code=422)
 
 
+USER_ERASED = "the user was erased while this request ran; retry (the retry starts a new session vault)"
+
+
+async def _user_erased(request: Request, exc: Exception) -> JSONResponse:
+    # an erasure of the request's user committed between handing out its session vault and
+    # storing a value: a conflict with that erasure, not a bad request; a retry succeeds
+    return JSONResponse({"detail": USER_ERASED}, status_code=409)
+
+
 async def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": public_message(f"invalid policy override: {exc}")}, status_code=422)
 
@@ -118,6 +127,11 @@ def create_app(
     )
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ConfigError, _config_error)
+    if state.sessions is not None:
+        # only a store-backed session vault raises it (and only then is bastion.store there)
+        from bastion.store.vault import UserErasedError
+
+        app.add_exception_handler(UserErasedError, _user_erased)
     app.include_router(guard_routes.router)
     app.include_router(ops_routes.router)
     if settings.docs:

@@ -16,20 +16,28 @@ store's own, so with the same audit key a log line and its audit row carry the s
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-import anyio.to_thread
 import structlog
 
+from bastion.api.edge import store_call
 from bastion.api.models import subject
 from bastion.errors import ConfigError
 from bastion.fingerprint import hmac_hex, text_fingerprint
 from bastion.results import audit_fields
 from bastion.types import CheckResult
+
+try:
+    # stdlib only, but inside bastion.store, whose package needs the store extra; imported
+    # now, so that a store stubbed or swapped later still gets its URL masked
+    from bastion.store import urls as _urls
+except ImportError:  # no store extra: there is no store URL to show either
+    _urls = None  # type: ignore[assignment]
 
 log = logging.getLogger("bastion.api")
 
@@ -54,49 +62,27 @@ def user_fingerprint(key: bytes, user_id: str) -> str:
     return hmac_hex(key, "user", user_id)[:32]
 
 
-def safe_url(url: str) -> str:
-    """``url`` with its password hidden, for messages.
-
-    >>> safe_url("postgresql://app:s3cret@db:5432/bastion")
-    'postgresql://app:***@db:5432/bastion'
-    """
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        # not a URL SQLAlchemy parses (or no SQLAlchemy): cut any userinfo instead
-        scheme, sep, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if sep and "@" in rest else url
-
-
-def _password(url: str) -> str | None:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).password or None
-    except Exception:
-        return None
-
-
 def _load_store(url: str) -> Any | None:
     try:
         from bastion.store import PrivacyStore  # type: ignore[attr-defined]
     except ImportError:
         log.info("bastion.store is not installed; audit events go to the log only")
         return None
-    shown = safe_url(url)
+    shown = _urls.safe_url(url)
     try:
-        store = PrivacyStore(url)
+        # serving: statement and lock timeouts, so a stalled database cannot hang requests
+        # (a stand-in PrivacyStore, as tests and embedders use, may not take the option)
+        serving = {"serving": True} if "serving" in inspect.signature(PrivacyStore).parameters else {}
+        store = PrivacyStore(url, **serving)
         # fail at startup, not on every request, when e.g. the store's HMAC key is missing
         store.text_hmac("")
     except Exception as exc:
-        # the message may quote the URL (a parse error does): never its password; and no
-        # chained exception, whose traceback would carry the URL again
+        # the message may quote the URL (a driver's may): never its password, in the
+        # userinfo or a query parameter; and no chained exception, whose traceback would
+        # carry the URL again
         detail = str(exc).replace(url, shown)
-        password = _password(url)
-        if password:
-            detail = detail.replace(password, "***")
+        for secret in _urls.url_secrets(url):
+            detail = detail.replace(secret, _urls.MASK)
         raise ConfigError(f"audit store at {shown} is unusable: {detail}") from None
     return store
 
@@ -261,6 +247,13 @@ async def record_checks(
             for c in checked
         )
 
-    failed = await anyio.to_thread.run_sync(write)
+    try:
+        failed = await store_call(write)
+    except TimeoutError:
+        # fail-open like any failed audit write: the request is answered, the rows are
+        # counted as failed (the abandoned thread may still write them once the database
+        # answers; verify then shows them)
+        audit.logger.error("audit_store_error", request_id=request_id, error="TimeoutError")
+        failed = len(checked)
     if failed:
         metrics.audit_errors.inc(failed)

@@ -31,6 +31,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 
 from bastion.api.audit_log import AuditLogger
 from bastion.api.batcher import MicroBatcher, Runner, ThreadPoolRunner
+from bastion.api.edge import DATABASE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER_S, store_call
 from bastion.api.metrics import Metrics
 from bastion.api.models import USER_ID_PATTERN, PolicyOverride, subject
 from bastion.api.ratelimit import RateLimiter
@@ -122,7 +123,7 @@ class BearerAuth:
         if settings.auth_enabled and key_store is None:
             from bastion.api.keys import KeyStore
 
-            key_store = KeyStore(settings.db_url or default_db_url())
+            key_store = KeyStore(settings.db_url or default_db_url(), serving=True)
         limiter = failures = None
         if settings.rate_limit:
             limiter = RateLimiter(settings.rate_limit, settings.redis_url, namespace=namespace)
@@ -173,7 +174,15 @@ class BearerAuth:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise await self._failed(ip, 401, self.missing)
-        verdict = await anyio.to_thread.run_sync(self.key_store.verify, token.strip())
+        try:
+            verdict = await store_call(self.key_store.verify, token.strip())
+        except TimeoutError:
+            raise self.error(
+                503,
+                DATABASE_UNAVAILABLE,
+                {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+                "service_unavailable",
+            ) from None
         if verdict.status == "unknown":
             raise await self._failed(ip, 401, "unknown API key")
         if verdict.status == "revoked":
@@ -487,7 +496,10 @@ async def vault_for(
         return None, ""
     if not _policy_pseudonymizes(effective):
         return None, ""
-    vault = await anyio.to_thread.run_sync(state.sessions.vault, key_id, subject(user_id, key_id), session_id)
+    try:
+        vault = await store_call(state.sessions.vault, key_id, subject(user_id, key_id), session_id)
+    except TimeoutError:
+        raise http_error(503, DATABASE_UNAVAILABLE, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}) from None
     return vault, f"|vault:{vault.owner}/{vault.scope}"
 
 

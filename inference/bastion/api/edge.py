@@ -2,8 +2,10 @@
 
 It gives each request an id (``X-Request-Id`` when the client sent a safe one), refuses API
 keys in the URL (and scrubs them from the scope the access log reads), logs a client that
-disconnected before its request was read as one line, answers any unexpected exception with
-a JSON 500 that carries no traceback (the connection stays usable), counts every request in
+disconnected before its request was read as one line, answers a database or Redis that is
+down or timed out with a 503 and ``Retry-After`` (the client may retry; it is no bug) and
+any other unexpected exception with a JSON 500 that carries no traceback (the connection
+stays usable), counts every request in
 bounded-label metrics and, when telemetry is on, opens one span per request with attributes
 only (route, status, action and label counts, never text). Errors come in the app's own
 shape (``error_body``): ``{"detail": ...}`` for the API, OpenAI's for the proxy.
@@ -17,11 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.requests import ClientDisconnect
 
 from bastion.api.metrics import Metrics
@@ -40,6 +45,50 @@ ErrorBody = Callable[[int, str, str], dict[str, Any]]
 
 
 HEAD_TOO_LARGE = "request head too large"
+DATABASE_UNAVAILABLE = "the database is unavailable (unreachable or timed out); retry later"
+REDIS_UNAVAILABLE = "the rate-limit store (Redis) is unavailable (unreachable or timed out); retry later"
+UNAVAILABLE_RETRY_AFTER_S = 1
+# Seconds a request waits on a database call before it answers 503. The server-side
+# statement timeout cannot fire on a PostgreSQL server that is frozen (or behind a network
+# that stopped answering), and TCP keepalives are answered by a frozen host's kernel: this
+# bound is the client's own. Longer than the connect and pool timeouts (10 s), so those
+# report first when they apply; the abandoned worker thread ends when the database answers.
+STORE_DEADLINE_S = 15.0
+
+
+async def store_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` (blocking database I/O) in a worker thread; :class:`TimeoutError`
+    after :data:`STORE_DEADLINE_S` (the thread is abandoned, not stopped)."""
+    with anyio.fail_after(STORE_DEADLINE_S):
+        return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """The 503 detail when ``exc`` says the database or Redis is down, unreachable or timed
+    out (a connection refused or lost, a connect, statement, lock or pool timeout), else
+    ``None``. Only modules already imported are consulted: an app without the store or
+    Redis never raises their errors, and must not pay for importing them.
+
+    >>> unavailable(ValueError("x")) is None
+    True
+    """
+    sa = sys.modules.get("sqlalchemy.exc")
+    if sa is not None:
+        # OperationalError: connect failures, lost connections, and PostgreSQL's statement
+        # and lock timeouts (SQLSTATE 57014 / 55P03); TimeoutError: no pooled connection
+        # came free within the pool timeout
+        if isinstance(exc, (sa.OperationalError, sa.TimeoutError)):
+            return DATABASE_UNAVAILABLE
+        if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+            return DATABASE_UNAVAILABLE
+    redis_exc = sys.modules.get("redis.exceptions")
+    if redis_exc is not None and isinstance(exc, (redis_exc.ConnectionError, redis_exc.TimeoutError)):
+        return REDIS_UNAVAILABLE
+    limits_errors = sys.modules.get("limits.errors")
+    storage_error = getattr(limits_errors, "StorageError", None)
+    if storage_error is not None and isinstance(exc, storage_error):
+        return REDIS_UNAVAILABLE
+    return None
 
 
 def _head_bytes(scope: dict[str, Any]) -> int:
@@ -53,9 +102,15 @@ def detail_body(status: int, message: str, request_id: str) -> dict[str, Any]:
     return {"detail": message} | ({"request_id": request_id} if status >= 500 else {})
 
 
-async def send_json(send: Any, status: int, body: dict[str, Any]) -> None:
+async def send_json(
+    send: Any, status: int, body: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     payload = json.dumps(body).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *headers,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload, "more_body": False})
 
@@ -127,10 +182,19 @@ class Edge:
                 status = 499  # nginx's code for "client closed request"; nothing is sent
                 log.warning("client disconnected before its request was read (request %s)", rid)
             except Exception as exc:
-                # the type only: messages and tracebacks can carry request text
-                log.error("unhandled %s in request %s on %s", type(exc).__name__, rid, scope.get("path", ""))
+                # the type only: messages and tracebacks can carry request text (and a
+                # driver's message, bind parameters)
+                down = unavailable(exc)
+                path = scope.get("path", "")
+                if down is not None:
+                    log.error("%s in request %s on %s: answered 503", type(exc).__name__, rid, path)
+                else:
+                    log.error("unhandled %s in request %s on %s", type(exc).__name__, rid, path)
                 if started:
                     reraise = exc
+                elif down is not None:
+                    retry = [(b"retry-after", str(UNAVAILABLE_RETRY_AFTER_S).encode())]
+                    await send_json(send_wrapper, 503, self.error_body(503, down, rid), retry)
                 else:
                     await send_json(send_wrapper, 500, self.error_body(500, "internal server error", rid))
             finally:
@@ -181,7 +245,9 @@ def span_attributes(
 
 
 __all__ = [
+    "DATABASE_UNAVAILABLE",
     "KEY_IN_URL",
+    "REDIS_UNAVAILABLE",
     "Edge",
     "ErrorBody",
     "detail_body",
@@ -189,4 +255,6 @@ __all__ = [
     "request_id",
     "send_json",
     "span_attributes",
+    "store_call",
+    "unavailable",
 ]

@@ -87,16 +87,18 @@ class KeyStore:
     (True, 'revoked')
     """
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, serving: bool = False) -> None:
         from bastion.home import default_db_path, ensure_home
-        from bastion.store.db import create_store_engine, parse_url, sqlite_path
+        from bastion.store.db import create_store_engine, sqlite_path
         from bastion.store.migrate import HEAD, current, upgrade
+        from bastion.store.urls import safe_url
 
-        safe = parse_url(url).render_as_string(hide_password=True)
+        safe = safe_url(url)
         path = sqlite_path(url)
         if path is not None and path.absolute() == default_db_path():
             ensure_home()  # the default location is created on first use, 0700
-        self.engine = create_store_engine(url, create=migrate)
+        # serving: the server's key lookups get statement timeouts (create_store_engine)
+        self.engine = create_store_engine(url, create=migrate, serving=serving)
         try:
             if migrate:
                 upgrade(self.engine)

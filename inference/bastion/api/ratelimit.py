@@ -19,9 +19,13 @@ from dataclasses import dataclass
 
 from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import ConfigurationError
 from limits.storage import storage_from_string
 
 from bastion.errors import ConfigError
+
+# Seconds a Redis command or connect may take before it fails (and the request gets 503).
+REDIS_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,25 @@ class RateLimiter:
         self.namespace = namespace
         if storage_url:
             uri = storage_url if storage_url.startswith("async+") else f"async+{storage_url}"
-            # redis-py's asyncio client is already a dependency; coredis is not
-            self.storage = storage_from_string(uri, implementation="redispy")
+            try:
+                # redis-py's asyncio client is already a dependency; coredis is not. Without
+                # socket timeouts a Redis that stops answering hangs every request (the
+                # URL's own ?socket_timeout= wins: redis-py lets it override these)
+                self.storage = storage_from_string(
+                    uri,
+                    implementation="redispy",
+                    socket_timeout=REDIS_TIMEOUT_S,
+                    socket_connect_timeout=REDIS_TIMEOUT_S,
+                )
+            except (ConfigurationError, ValueError) as exc:
+                from bastion.store.urls import safe_url
+
+                # the kind of error only: limits' and redis-py's messages quote the whole URL
+                raise ConfigError(
+                    f"invalid Redis URL {safe_url(storage_url)}: {type(exc).__name__} "
+                    "(expected redis://[:PASSWORD@]HOST:PORT/DB, rediss://, redis+unix:// or "
+                    "redis+sentinel://)"
+                ) from None
         else:
             self.storage = storage_from_string("async+memory://")
         self.limiter = MovingWindowRateLimiter(self.storage)

@@ -30,8 +30,10 @@ def store_flags(args: argparse.Namespace) -> tuple[str | None, bool | None, str 
     if not args.store_url:
         return db, audit, None
     if db and db != args.store_url:
+        from bastion.store.urls import safe_url
+
         raise ConfigError(
-            f"--store-url ({args.store_url}) and --db ({db}) differ: API keys, audit trail and "
+            f"--store-url ({safe_url(args.store_url)}) and --db ({safe_url(db)}) differ: API keys, audit trail and "
             "sessions share one database now; use --db URL --audit-store"
         )
     return args.store_url, True, STORE_URL_DEPRECATED
@@ -100,7 +102,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--db",
         help="database URL for API keys and, with --audit-store, the audit trail and sessions "
-        "(default: $BASTION_DB_URL, else $BASTION_HOME/bastion.db)",
+        "(default: $BASTION_DB_URL, else $BASTION_HOME/bastion.db); command lines are visible to "
+        "every local user, so give a password through BASTION_DB_URL or PGPASSFILE instead",
     )
     p.add_argument(
         "--audit-store",
@@ -118,7 +121,11 @@ def add_parser(subparsers: Any) -> None:
         help="failed authentications allowed per client IP, e.g. '30/minute' (the default), or 'none' "
         "(env BASTION_AUTH_FAILURE_LIMIT)",
     )
-    p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
+    p.add_argument(
+        "--redis-url",
+        help="share rate-limit budgets through Redis (env BASTION_REDIS_URL: prefer it when the URL "
+        "holds a password, which a command line shows to every local user)",
+    )
     p.add_argument(
         "--forwarded-allow-ips",
         help="reverse proxies whose X-Forwarded-For gives the client address, comma-separated or '*' "

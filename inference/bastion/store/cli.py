@@ -4,7 +4,7 @@
     bastion audit verify [--db URL] [--expect-head ID:MAC]
     bastion audit seal
     bastion audit stats --since 7d
-    bastion audit purge --older-than 90d
+    bastion audit purge --older-than 90d [--vacuum]
     bastion audit erase USER_ID [--vacuum]
     bastion audit export --since 2026-01-01 [--until 2026-02-01] [--out FILE]
     bastion audit migrate [--to REVISION | --down-to REVISION]
@@ -15,7 +15,9 @@ That default store is created and migrated on first use, and its audit key gener
 ``$BASTION_HOME/audit.key`` (0600); a store named with ``--db`` or ``$BASTION_DB_URL`` must
 be set up first with ``bastion audit init`` (or ``migrate``). verify, seal, purge and
 erase need the audit key (``$BASTION_AUDIT_HMAC_KEY``, ``$BASTION_AUDIT_HMAC_KEY_FILE``
-or the home's ``audit.key``): the chain is MAC'd with it.
+or the home's ``audit.key``): the chain is MAC'd with it. On PostgreSQL deleted rows stay
+in the table files until VACUUM: ``--vacuum`` (as the tables' owner) rewrites the tables a
+purge or erase deleted user ids from.
 
 Exit status: 0 ok; 1 runtime error (no store, no key, unreachable database); 2 usage
 error; 3 the trail is broken (verify, a purge/seal/erase refused because of it, a
@@ -144,6 +146,12 @@ def add_parser(subparsers: Any) -> None:
 
     s = sub.add_parser("purge", parents=[common], help="retention: delete events older than a duration")
     s.add_argument("--older-than", type=parse_duration, required=True, help="e.g. 90d")
+    s.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="then VACUUM (FULL, ANALYZE) privacy_pseudonyms, so PostgreSQL heap pages no longer hold "
+        "the purged user ids",
+    )
     s.set_defaults(func=_purge)
 
     s = sub.add_parser("erase", parents=[common], help="right to erasure for one user id")
@@ -151,7 +159,8 @@ def add_parser(subparsers: Any) -> None:
     s.add_argument(
         "--vacuum",
         action="store_true",
-        help="then VACUUM (FULL) the affected tables, so PostgreSQL heap pages no longer hold the user id",
+        help="then VACUUM (FULL, ANALYZE) the affected tables, so PostgreSQL heap pages no longer hold "
+        "the user id",
     )
     s.set_defaults(func=_erase)
 
@@ -283,7 +292,7 @@ def _stats(args: argparse.Namespace) -> int:
 @_guarded
 def _purge(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        _print(store.purge(args.older_than).to_dict())
+        _print(store.purge(args.older_than, vacuum=args.vacuum).to_dict())
     return 0
 
 
@@ -344,10 +353,11 @@ def _init(args: argparse.Namespace) -> int:
     from bastion import home
     from bastion.store import migrate
     from bastion.store.audit import chain_key, key_id_of, read_head
-    from bastion.store.db import create_store_engine, parse_url, read_tx, sqlite_path
+    from bastion.store.db import create_store_engine, read_tx, sqlite_path
+    from bastion.store.urls import safe_url
 
     loc = _location(args)
-    safe = parse_url(loc.url).render_as_string(hide_password=True)
+    safe = safe_url(loc.url)
     engine = create_store_engine(loc.url)
     try:
         with _database_errors(loc.url):
@@ -399,10 +409,9 @@ def _database_errors(url: str) -> Iterator[None]:
     """Turn "cannot connect" driver errors into one-line :class:`ConfigError` messages."""
     from sqlalchemy.exc import OperationalError
 
-    from bastion.store.db import parse_url
+    from bastion.store.urls import safe_url
 
     try:
         yield
     except OperationalError as exc:
-        safe = parse_url(url).render_as_string(hide_password=True)
-        raise ConfigError(f"cannot use database {safe}: {exc.orig or exc}") from None
+        raise ConfigError(f"cannot use database {safe_url(url)}: {exc.orig or exc}") from None

@@ -7,7 +7,12 @@ SQLite and PostgreSQL need different tools for the same two guarantees:
   PostgreSQL ``pg_advisory_xact_lock`` (released automatically at commit or rollback);
 - removing personal data for good after an erasure: SQLite ``secure_delete`` plus a WAL
   checkpoint; PostgreSQL keeps deleted tuples in heap pages until VACUUM, so
-  :func:`vacuum_tables` rewrites the affected tables (``VACUUM (FULL)``).
+  :func:`vacuum_tables` rewrites the affected tables (``VACUUM (FULL, ANALYZE)``; the
+  raw-id columns keep no planner statistics at all: migration 0005).
+
+A PostgreSQL server that stops answering must not hang a request forever: connections
+get a connect timeout, TCP keepalives and a pool timeout, and engines that serve requests
+also a statement and lock timeout (:func:`create_store_engine`).
 
 There is deliberately no "maintenance mode": schema 0002 had one, and anyone who could
 write to the database could switch it on. The audit triggers now only check the chain
@@ -30,6 +35,7 @@ from sqlalchemy.pool import StaticPool
 from bastion.errors import ConfigError
 from bastion.home import DB_URL_ENV as DB_URL_ENV  # the one URL variable
 from bastion.home import ensure_home, resolve_db_url
+from bastion.store.urls import safe_url
 
 # pg_advisory_xact_lock key that serialises audit appends ("bastion" in ASCII).
 AUDIT_LOCK_KEY = 0x62617374696F6E
@@ -37,6 +43,24 @@ AUDIT_LOCK_KEY = 0x62617374696F6E
 VAULT_LOCK_CLASS = 0x7661756C
 
 _READONLY = "bastion_readonly"
+
+# libpq connection parameters every PostgreSQL engine gets unless its URL sets them
+# (``?connect_timeout=30``): without them a server that stops answering (frozen, or a
+# network drop without a reset) leaves connect and every query waiting forever.
+PG_CONNECT_DEFAULTS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+# Seconds a request waits for a pooled connection before giving up (SQLAlchemy's default).
+POOL_TIMEOUT_S = 10
+# For engines that serve requests (the API, the proxy): the server cancels a statement
+# that runs longer, or waits longer for a lock. Not for the CLI: a purge or export of a
+# large trail may legitimately run longer, and its operator is there to interrupt it.
+SERVING_STATEMENT_TIMEOUT_MS = 30_000
+SERVING_LOCK_TIMEOUT_MS = 10_000
 
 
 def default_url() -> str:
@@ -54,8 +78,13 @@ def parse_url(url: str | URL) -> URL:
     one the ``store`` extra installs) instead of SQLAlchemy's psycopg2 default."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"invalid database URL {url!r}: {exc}") from None
+    except (ArgumentError, ValueError) as exc:
+        # ValueError: a port that is not a number, a broken IPv6 literal. The exception's
+        # own message may quote the URL, so only its kind is shown.
+        raise ConfigError(
+            f"invalid database URL {safe_url(url)}: {type(exc).__name__} (check the host, port and "
+            "escaping: special characters in a password must be %-encoded)"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -71,10 +100,16 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def create_store_engine(url: str | URL, *, create: bool = True) -> Engine:
+def create_store_engine(url: str | URL, *, create: bool = True, serving: bool = False) -> Engine:
     """An engine configured for the store's locking and maintenance rules. With
     ``create=False`` a missing SQLite file is a :class:`ConfigError` instead of a new,
     empty database.
+
+    On PostgreSQL every engine gets :data:`PG_CONNECT_DEFAULTS` and a pool timeout, and
+    with ``serving=True`` (the API's and the proxy's engines) also a statement timeout and
+    a lock timeout (:data:`SERVING_STATEMENT_TIMEOUT_MS`, :data:`SERVING_LOCK_TIMEOUT_MS`).
+    The URL's own query parameters win: ``?connect_timeout=30``,
+    ``?options=-c statement_timeout=0``.
 
     >>> create_store_engine("sqlite://").dialect.name
     'sqlite'
@@ -83,11 +118,36 @@ def create_store_engine(url: str | URL, *, create: bool = True) -> Engine:
     try:
         if parsed.get_backend_name() == "sqlite":
             return _sqlite_engine(parsed, create)
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            pool_timeout=POOL_TIMEOUT_S,
+            connect_args=pg_connect_args(parsed, serving=serving),
+        )
     except (ArgumentError, NoSuchModuleError) as exc:
-        raise ConfigError(
-            f"cannot open database {parsed.render_as_string(hide_password=True)}: {exc}"
-        ) from None
+        raise ConfigError(f"cannot open database {safe_url(parsed)}: {exc}") from None
+
+
+def pg_connect_args(url: URL, *, serving: bool = False) -> dict[str, object]:
+    """The libpq parameters a PostgreSQL engine adds to its URL's (see
+    :func:`create_store_engine`). SQLAlchemy lets ``connect_args`` override the URL's query,
+    so only what the URL leaves unset is returned, and the timeouts go in front of the URL's
+    own ``options`` (a later ``-c`` wins).
+
+    >>> "connect_timeout" in pg_connect_args(parse_url("postgresql://h/db?connect_timeout=3"))
+    False
+    >>> pg_connect_args(parse_url("postgresql://h/db?options=-csearch_path%3Dx"), serving=True)["options"]
+    '-c statement_timeout=30000 -c lock_timeout=10000 -csearch_path=x'
+    """
+    args: dict[str, object] = {k: v for k, v in PG_CONNECT_DEFAULTS.items() if k not in url.query}
+    if serving:
+        own = url.query.get("options")
+        own = " ".join(own) if isinstance(own, tuple) else own
+        timeouts = (
+            f"-c statement_timeout={SERVING_STATEMENT_TIMEOUT_MS} -c lock_timeout={SERVING_LOCK_TIMEOUT_MS}"
+        )
+        args["options"] = f"{timeouts} {own}" if own else timeouts
+    return args
 
 
 def _sqlite_engine(url: URL, create: bool) -> Engine:
@@ -102,7 +162,7 @@ def _sqlite_engine(url: URL, create: bool) -> Engine:
             raise ConfigError(f"directory of SQLite database {path} does not exist")
         if not path.exists() and not create:
             raise ConfigError(
-                f"no SQLite database at {path}: run `bastion audit init --db {url.render_as_string()}` "
+                f"no SQLite database at {path}: run `bastion audit init --db {safe_url(url)}` "
                 "to create it (or check the path)"
             )
         if not path.exists():
@@ -178,14 +238,20 @@ def checkpoint(engine: Engine) -> None:
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def vacuum_tables(engine: Engine, tables: tuple[str, ...]) -> None:
-    """Physically remove deleted rows: PostgreSQL ``VACUUM (FULL)`` on ``tables`` (the
-    table is rewritten into new files; it holds an ACCESS EXCLUSIVE lock while it runs,
-    and the old tuples may survive in WAL segments until they are recycled); SQLite
-    ``VACUUM`` of the whole file (``secure_delete`` already zeroes freed cells)."""
+def vacuum_tables(engine: Engine, tables: tuple[str, ...], *, what: str = "erasure") -> None:
+    """Physically remove deleted rows: PostgreSQL ``VACUUM (FULL, ANALYZE)`` on ``tables``
+    (the table is rewritten into new files; it holds an ACCESS EXCLUSIVE lock while it
+    runs, and the old tuples may survive in WAL segments until they are recycled; ANALYZE
+    rebuilds the planner statistics, which VACUUM (FULL) alone leaves holding sampled
+    values of deleted rows); SQLite ``VACUUM`` of the whole file (``secure_delete``
+    already zeroes freed cells). ``what`` names the committed change in error messages."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            # a rewrite of a large table may take longer than a serving engine's timeouts;
+            # SET (not SET LOCAL: autocommit) lasts until the connection is reset below
+            conn.exec_driver_sql("SET statement_timeout = 0")
+            conn.exec_driver_sql("SET lock_timeout = 0")
             # A non-owner's VACUUM is only a WARNING and skips the table: check first.
             not_owned = [
                 table
@@ -198,19 +264,27 @@ def vacuum_tables(engine: Engine, tables: tuple[str, ...]) -> None:
                     {"t": table},
                 ).scalar()
             ]
-            if not_owned:
-                raise ConfigError(
-                    f"the erasure is committed, but this role does not own {', '.join(not_owned)}: "
-                    f"run VACUUM (FULL) {', '.join(tables)} as the owner (or erase --vacuum as the owner)"
-                )
-            for table in tables:
-                try:
-                    conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
-                except DBAPIError as exc:
+            try:
+                if not_owned:
                     raise ConfigError(
-                        f"the erasure is committed, but VACUUM (FULL) {table} failed ({exc.orig}): "
-                        f"run it as the table's owner: VACUUM (FULL) {', '.join(tables)}"
-                    ) from None
+                        f"the {what} is committed, but this role does not own {', '.join(not_owned)}: "
+                        f"run VACUUM (FULL, ANALYZE) {', '.join(tables)} as the owner "
+                        f"(or the same command with --vacuum as the owner)"
+                    )
+                for table in tables:
+                    try:
+                        conn.exec_driver_sql(f'VACUUM (FULL, ANALYZE) "{table}"')
+                    except DBAPIError as exc:
+                        raise ConfigError(
+                            f"the {what} is committed, but VACUUM (FULL, ANALYZE) {table} failed "
+                            f"({exc.orig}): run it as the table's owner: "
+                            f"VACUUM (FULL, ANALYZE) {', '.join(tables)}"
+                        ) from None
+            finally:
+                # the pooled connection goes back with the engine's own timeouts
+                with suppress(DBAPIError):
+                    conn.exec_driver_sql("RESET statement_timeout")
+                    conn.exec_driver_sql("RESET lock_timeout")
         return
     if engine.url.database in (None, "", ":memory:"):
         return

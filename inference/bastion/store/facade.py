@@ -44,6 +44,7 @@ from bastion.store.keys import vault_key as load_vault_key
 from bastion.store.migrate import HEAD, current, upgrade
 from bastion.store.pseudonyms import Pseudonyms, check_user_id
 from bastion.store.schema import audit_events, consent_records, pseudonyms, vault_entries
+from bastion.store.urls import safe_url
 from bastion.store.vault import PersistentVault
 from bastion.types import CheckResult
 
@@ -64,6 +65,10 @@ class PrivacyStore:
     keys the text fingerprints and, through a derived subkey, the audit chain's MACs, so
     every audit write and :meth:`verify` need it (reading events and stats do not);
     the vault key from ``vault_key``/``vault_key_file``/``$BASTION_VAULT_KEY``/``$BASTION_VAULT_KEY_FILE``.
+
+    ``serving=True`` (a store behind the API or the proxy) adds PostgreSQL statement and
+    lock timeouts, so a request never waits on the database forever (see
+    :func:`bastion.store.db.create_store_engine`).
 
     >>> import tempfile, os
     >>> from bastion import Action, CheckResult
@@ -86,10 +91,11 @@ class PrivacyStore:
         vault_key_file: str | os.PathLike[str] | None = None,
         create_audit_key: bool = False,
         clock: Clock = utcnow,
+        serving: bool = False,
     ) -> None:
         self.url = parse_url(url if url is not None else default_url())
         data_path = sqlite_path(self.url)
-        self.engine = _open_engine(self.url, migrate)
+        self.engine = _open_engine(self.url, migrate, serving)
         self._clock = clock
         self._keys = _StoreKeys(
             (audit_key, audit_key_file), (vault_key, vault_key_file), create_audit_key, data_path
@@ -175,11 +181,18 @@ class PrivacyStore:
     def stats(self, since: datetime, until: datetime | None = None) -> SecurityStats:
         return self.audit.stats(since, until)
 
-    def purge(self, older_than: timedelta, *, now: datetime | None = None) -> PurgeReceipt:
+    def purge(
+        self, older_than: timedelta, *, now: datetime | None = None, vacuum: bool = False
+    ) -> PurgeReceipt:
         """Retention: see :meth:`AuditLog.purge`. Then the user-id links that nothing refers
         to any more (no audit row, consent record or vault entry under the pseudonym) and that
         are older than the cutoff are deleted too: the raw user id (often an e-mail address)
-        is personal data, and a link whose events retention removed serves no purpose."""
+        is personal data, and a link whose events retention removed serves no purpose.
+
+        On PostgreSQL the deleted links stay readable in heap pages until VACUUM reuses
+        them: ``vacuum=True`` rewrites ``privacy_pseudonyms`` as :meth:`erase` does (same
+        lock, same need to own the table).
+        """
         receipt = self.audit.purge(older_than, now=now)
         cutoff = receipt.cutoff
         p = pseudonyms.c.pseudonym
@@ -202,6 +215,8 @@ class PrivacyStore:
             )
         # as erase(): the deleted rows' pages (raw user ids) must not linger in the -wal file
         checkpoint(self.engine)
+        if vacuum:
+            vacuum_tables(self.engine, (pseudonyms.name,), what="purge")
         return receipt
 
     def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:
@@ -210,8 +225,9 @@ class PrivacyStore:
 
         On PostgreSQL a DELETE only marks tuples dead: the user id stays readable in the
         table's heap pages (and in WAL) until VACUUM reuses them. ``vacuum=True`` then runs
-        ``VACUUM (FULL)`` on the three affected tables, which rewrites them and takes an
-        ACCESS EXCLUSIVE lock on each while it runs (run it off-peak, or batch erasures).
+        ``VACUUM (FULL, ANALYZE)`` on the three affected tables, which rewrites them (and
+        their planner statistics) and takes an ACCESS EXCLUSIVE lock on each while it runs
+        (run it off-peak, or batch erasures).
         On SQLite ``secure_delete`` already zeroes the freed cells; ``vacuum=True`` also
         runs ``VACUUM``.
         """
@@ -224,11 +240,11 @@ class PrivacyStore:
         return receipt
 
 
-def _open_engine(url: URL, migrate: bool) -> Engine:
+def _open_engine(url: URL, migrate: bool, serving: bool = False) -> Engine:
     """The store's engine, its schema upgraded to the newest (or, with ``migrate=False``,
     required to be there already)."""
-    engine = create_store_engine(url, create=migrate)
-    safe_url = url.render_as_string(hide_password=True)
+    engine = create_store_engine(url, create=migrate, serving=serving)
+    shown = safe_url(url)
     try:
         if migrate:
             upgrade(engine)
@@ -236,7 +252,7 @@ def _open_engine(url: URL, migrate: bool) -> Engine:
             rev = current(engine)
             if rev != HEAD:
                 raise ConfigError(
-                    f"no bastion store at schema {HEAD} in {safe_url} (found {rev}): "
+                    f"no bastion store at schema {HEAD} in {shown} (found {rev}): "
                     "run `bastion audit init` (or `bastion audit migrate`) with this URL first"
                 )
     except ConfigError:
@@ -244,7 +260,7 @@ def _open_engine(url: URL, migrate: bool) -> Engine:
         raise
     except OperationalError as exc:
         engine.dispose()
-        raise ConfigError(f"cannot use database {safe_url}: {exc.orig or exc}") from None
+        raise ConfigError(f"cannot use database {shown}: {exc.orig or exc}") from None
     return engine
 
 

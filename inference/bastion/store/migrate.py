@@ -3,7 +3,7 @@
 >>> import tempfile, os
 >>> url = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "m.db")
 >>> upgrade(url); current(url)
-'0004'
+'0005'
 >>> downgrade(url, "base"); current(url) is None
 True
 """
@@ -19,7 +19,7 @@ from bastion.store.db import AUDIT_LOCK_KEY, create_store_engine, is_postgres
 
 # Own version table, so the store can share a database with other alembic-managed apps.
 VERSION_TABLE = "bastion_store_version"
-HEAD = "0004"
+HEAD = "0005"
 _SCRIPTS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -31,6 +31,10 @@ def _run(target: str | URL | Engine, fn_name: str, rev: str) -> None:
     try:
         with engine.begin() as conn:
             if is_postgres(conn):
+                # A serving engine's statement and lock timeouts must not cut a migration
+                # short, nor the wait of a worker whose neighbour is migrating.
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 # Several workers starting at once must not race on CREATE TABLE.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
             cfg = Config()

@@ -35,6 +35,12 @@ _LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 MAX_VALUE_CHARS = 65536
 
 
+class UserErasedError(InputError):
+    """The vault's user was erased after the vault was handed out (an erasure that ran while
+    a request pseudonymised): nothing is stored for them. Get a new vault and retry; the
+    API answers 409."""
+
+
 class PersistentVault(Vault):
     """Token ↔ value store in the database, scoped to one owner (a user pseudonym) and
     one scope (e.g. a session id). Get one from :meth:`PrivacyStore.vault`.
@@ -96,7 +102,7 @@ class PersistentVault(Vault):
                 key = zlib.crc32(f"{self.owner}\x00{self.scope}".encode()) - 2**31
                 conn.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": VAULT_LOCK_CLASS, "b": key})
             if self.owner and not self._owner_exists(conn):
-                raise InputError("this vault's user has been erased; get a new vault from the store")
+                raise UserErasedError("this vault's user has been erased; get a new vault from the store")
             token = conn.execute(query).scalar()
             if token is not None:
                 return token
