@@ -496,3 +496,19 @@ def test_explain_adds_explanations_only_when_asked(route):
     assert plain.status_code == asked.status_code == 200, (plain.text, asked.text)
     assert "explanation" not in injection(plain.json())
     assert injection(asked.json())["explanation"] == {"window": [0, 9]}
+
+
+@pytest.mark.parametrize("route", ["/v1/check", "/v1/check/messages"])
+def test_the_audit_line_names_the_policy_fields_a_request_overrode(api, route):
+    # s31 Left: a key could weaken the policy per request and the audit did not say so
+    client, buf = api
+    body: dict[str, Any] = (
+        {"messages": [{"role": "user", "content": TEXT}]} if route.endswith("messages") else {"text": TEXT}
+    )
+    assert client.post(route, json=body).status_code == 200
+    override = {"label_actions": {"PERSON": "allow"}, "allow_list": {"PERSON": [NAME]}}
+    assert client.post(route, json={**body, "policy": override}).status_code == 200
+    plain, weakened = _audit_lines(buf)
+    assert "policy_overrides" not in plain
+    assert weakened["policy_overrides"] == ["allow_list", "label_actions"]
+    assert NAME not in buf.getvalue()  # names of fields, never their values

@@ -150,8 +150,10 @@ class AuditLogger:
         index: int | None = None,
         user_id: str | None = None,
         role: str | None = None,
+        overrides: Sequence[str] = (),
     ) -> None:
-        """Log one checked text (the store write is :meth:`record`)."""
+        """Log one checked text (the store write is :meth:`record`); ``overrides``: the
+        policy fields the request overrode (names only: an allow-list entry may be PII)."""
         fields: dict[str, Any] = {
             "request_id": request_id,
             "key_id": key_id,
@@ -167,6 +169,9 @@ class AuditLogger:
             fields["user_hmac"] = self.user_hmac(user_id)
         if role is not None:
             fields["role"] = role
+        if overrides:
+            # a key may weaken the server's policy per request: the line says when one did
+            fields["policy_overrides"] = sorted(overrides)
         self.logger.info("check", **fields)
 
     def close(self) -> None:
@@ -220,6 +225,7 @@ async def record_checks(
     route: str,
     latency_ms: float,
     user_id: str | None = None,
+    overrides: Sequence[str] = (),
 ) -> None:
     """Metrics, one audit log line per checked text, and (with a store) the audit rows,
     written from a worker thread; failed store writes are counted in ``metrics.audit_errors``."""
@@ -235,6 +241,7 @@ async def record_checks(
             index=c.index,
             user_id=user_id,
             role=c.role,
+            overrides=overrides,
         )
     if audit.store is None or not checked:
         return

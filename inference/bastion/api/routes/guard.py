@@ -9,6 +9,7 @@ event loop, and records metrics and audit events for each checked text.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -40,6 +41,7 @@ from bastion.api.models import (
     ErrorOut,
     MessagesRequest,
     MessagesResultOut,
+    PolicyOverride,
     RestoreOut,
     RestoreRequest,
     SystemBlock,
@@ -80,6 +82,11 @@ router = APIRouter(tags=["guard"], responses=ERRORS)
 def _documents(body: type[Any]) -> dict[str, Any]:
     """``openapi_extra`` of a /v1 route: its body's schema and bearer auth."""
     return {"openapi_extra": {**request_body(body), **_SECURED}}
+
+
+def overridden(policy: PolicyOverride | None) -> list[str]:
+    """The policy fields a request set (names, not values)."""
+    return [] if policy is None else sorted(policy.model_dump(exclude_none=True))
 
 
 def public_result(result: CheckResult, vault: Vault | None, *, explain: bool = False) -> dict[str, Any]:
@@ -124,11 +131,13 @@ class Call:
                 for i, (t, r) in enumerate(zip(texts, results, strict=True))
             ],
             user,
+            overridden(req.policy),
         )
         return [public_result(r, vault, explain=req.explain) for r in results]
 
-    async def record(self, checked: list[Checked], user: str | None) -> None:
-        """Metrics and audit for the checked texts (and their results for the request's span)."""
+    async def record(self, checked: list[Checked], user: str | None, overrides: Sequence[str] = ()) -> None:
+        """Metrics and audit for the checked texts (and their results for the request's span);
+        ``overrides``: the policy fields the request set."""
         request = self.request
         request.state.results = [c.result for c in checked]
         await record_checks(
@@ -140,6 +149,7 @@ class Call:
             route=request.scope["route"].path,
             latency_ms=(time.perf_counter() - request.state.t0) * 1000.0,
             user_id=user,
+            overrides=overrides,
         )
 
 
@@ -213,7 +223,7 @@ async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONRes
         for p, m in zip(pieces, result.messages, strict=True)
         if m.result is not None
     ]
-    await call.record(checked, user)
+    await call.record(checked, user, overridden(req.policy))
     out = result.to_dict()
     for d, m in zip(out["messages"], result.messages, strict=True):
         if m.result is not None:
