@@ -428,6 +428,28 @@ def test_redis_limit_shared_by_two_instances(keys):
 # readiness ------------------------------------------------------------------------------------------
 
 
+def test_503s_while_loading_do_not_use_up_the_rate_limit(keys):
+    # s31 Left: every 503 during the model load counted against the key's budget
+    store, good, _ = keys
+    release = threading.Event()
+
+    def slow_factory() -> Guard:
+        release.wait(10)
+        return fake_guard()
+
+    app = create_app(settings=Settings(rate_limit="2/minute"), key_store=store, guard_factory=slow_factory)
+    auth = {"Authorization": f"Bearer {good}"}
+    with Server(app) as srv:
+        for _ in range(3):
+            assert httpx.post(srv.url + "/v1/check", json={"text": "hi"}, headers=auth).status_code == 503
+        release.set()
+        wait_ready(srv.url)
+        codes = [
+            httpx.post(srv.url + "/v1/check", json={"text": "hi"}, headers=auth).status_code for _ in range(3)
+        ]
+    assert codes == [200, 200, 429]
+
+
 def test_readyz_503_while_loading_then_200():
     release = threading.Event()
 

@@ -157,7 +157,9 @@ def _call(request: Request, key_id: KeyId, state: State) -> Call:
     return Call(request, state, key_id)
 
 
-def _checking_call(request: Request, key_id: KeyId, run: ReadyRunner, state: State) -> Call:
+def _checking_call(request: Request, run: ReadyRunner, key_id: KeyId, state: State) -> Call:
+    # readiness first: a 503 while the models load must not use up the key's rate limit
+    # (FastAPI solves dependencies in parameter order)
     return Call(request, state, key_id, run)
 
 
