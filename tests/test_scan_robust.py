@@ -265,7 +265,7 @@ def test_extra_fields_duplicate_headers_and_an_action_column(tmp_path):
         ("o.parquet", None, b"PAR1"),
         ("o.csv", None, b"text,"),
         ("o.parquet", "jsonl", b'{"text"'),
-        ("o.data", None, b'{"text"'),
+        ("o.data", "jsonl", b'{"text"'),
     ],
 )
 def test_format_follows_the_output_extension(tmp_path, output, fmt, magic):
@@ -274,6 +274,14 @@ def test_format_follows_the_output_extension(tmp_path, output, fmt, magic):
     out = tmp_path / output
     scan(inp, out, fmt=fmt, guard_spec=SPEC)
     assert out.read_bytes().startswith(magic)
+
+
+def test_an_output_extension_that_names_no_format_needs_format(tmp_path):
+    # s32 L1: it once fell back to the input's format (CSV into o.json, JSONL into .xlsx)
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"text": "hi"}\n')
+    with pytest.raises(ConfigError, match="pass --format"):
+        scan(inp, tmp_path / "o.data", guard_spec=SPEC)
 
 
 def test_result_column_collisions(tmp_path):

@@ -16,7 +16,8 @@ the parsed ``record`` or, when the record could not be parsed, its ``raw`` text.
 The output is written to ``OUT.partial`` (Parquet: parts in ``OUT.parts/``) and renamed
 when complete, so an interrupted run never leaves a truncated file at ``OUT``. After each
 batch ``OUT.progress.json`` records how far the run got; ``resume=True`` continues from
-there, and the result equals an uninterrupted run.
+there, and the result equals an uninterrupted run. ``OUT.lock`` keeps a second run off the
+same output while one is running.
 
     bastion scan prompts.csv --column text --output scored.csv --workers 2
 
@@ -32,7 +33,9 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -47,13 +50,15 @@ from bastion.scan_io import (
     ParquetLayout,
     Row,
     Source,
+    check_encoding,
     jsonl_columns,
     jsonl_line,
     read_rows,
     serialise,
+    shown,
 )
 from bastion.scoring import cached_guard, score_values
-from bastion.types import Action
+from bastion.types import PII, Action
 
 FORMATS = ("csv", "jsonl", "parquet")
 DEFAULT_PREFIX = "bastion_"
@@ -66,10 +71,58 @@ _EXTENSIONS = {
     ".pq": "parquet",
 }
 _PROGRESS_VERSION = 1
+# JSONL has no header: a --column that none of the first this-many records has is taken
+# for a typo (the usage error CSV and Parquet give), not turned into one error row per line
+_COLUMN_PEEK = 100
+
+
+class _Terminated(BaseException):  # noqa: N818 - named like KeyboardInterrupt, its sibling
+    """SIGTERM (kill, docker stop, Kubernetes, Slurm) during ``bastion scan``. A
+    BaseException like KeyboardInterrupt, so the run stops the same way: workers stopped,
+    finished batches kept for ``--resume``."""
 
 
 def _score_in_worker(spec: str | None, values: list[Any]) -> list[dict[str, Any] | str]:
     return score_values(cached_guard(spec), values)
+
+
+def _worker_init(parent: int) -> None:
+    """Make a pool worker die with the scan: a parent killed by a signal it cannot catch
+    (SIGKILL, the OOM killer) would otherwise leave every worker running with its models
+    loaded, reparented to init."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+        watch = False
+    except (OSError, AttributeError, TypeError):  # not Linux: poll instead
+        watch = True
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    if watch:
+
+        def poll() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=poll, name="bastion-scan-parent-watch", daemon=True).start()
+
+
+def _has_pii(guard: Any) -> bool:
+    return any(getattr(d, "category", None) == PII for d in guard.detectors)
+
+
+def _stop_workers(pool: Any) -> None:
+    """Kill the pool's processes now: on Ctrl-C or SIGTERM a clean shutdown would wait for
+    every batch in flight, possibly longer than the grace period before SIGKILL. (``_processes``
+    is private, hence getattr: without it the clean shutdown still runs, only slower.)"""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            proc.terminate()
 
 
 def _batched(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -103,29 +156,46 @@ def _scored_batches(
 
 
 @contextlib.contextmanager
-def _workers(workers: int, guard_spec: str | None) -> Iterator[Any]:
+def _workers(workers: int, guard_spec: str | None, redact: bool) -> Iterator[Any]:
     """None with one worker, else a pool of ``workers`` processes; either way the Guard is
     built already, so a bad guard spec or config fails with its own message before any
     output is created (a pool initializer that raised would only show as a
     BrokenProcessPool, once per worker)."""
     if workers <= 1:
-        cached_guard(guard_spec)
+        _check_redact(_has_pii(cached_guard(guard_spec)), redact)
         yield None
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # spawn: forking a process that may hold ONNX sessions and threads is unsafe
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+    )
     try:
-        pool.submit(_build_in_worker, guard_spec).result()
+        _check_redact(pool.submit(_build_in_worker, guard_spec).result(), redact)
         yield pool
+    except BaseException:
+        _stop_workers(pool)
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _build_in_worker(spec: str | None) -> None:
-    cached_guard(spec)
+def _build_in_worker(spec: str | None) -> bool:
+    return _has_pii(cached_guard(spec))
+
+
+def _check_redact(has_pii: bool, redact: bool) -> None:
+    # without a PII detector --redact would write every text raw into a file that looks
+    # redacted (bastion_redacted_text dropped)
+    if redact and not has_pii:
+        raise ConfigError(
+            "--redact needs a PII detector, and this guard has none (every text would stay unredacted)"
+        )
 
 
 # the run ------------------------------------------------------------------------------------------------------
@@ -315,7 +385,13 @@ class _Run:
             assert self.out_fh is not None
             self.out_fh.flush()
             os.fsync(self.out_fh.fileno())
+            # the lock should make this impossible; if it failed (a lock file deleted by
+            # hand, a file system without locks), never publish another run's file
+            mine = os.fstat(self.out_fh.fileno())
+            now = self.partial.stat() if self.partial.exists() else None
             self.out_fh.close()
+            if now is None or (now.st_dev, now.st_ino) != (mine.st_dev, mine.st_ino):
+                raise RuntimeError(f"{self.partial} was replaced by another process; not publishing it")
         self.err_fh.flush()
         os.fsync(self.err_fh.fileno())
         self.err_fh.close()
@@ -354,6 +430,64 @@ class _Run:
                 writer.write_table(pa.concat_tables(pending))
 
 
+@contextlib.contextmanager
+def _output_lock(out: Path) -> Iterator[None]:
+    """Hold ``OUT.lock`` (an exclusive flock) for the whole run: two runs on one output
+    would share its fixed temp names, and the first to finish would publish the other's
+    unfinished file. Also tells ``--resume`` that the earlier run is really gone. The
+    kernel drops the lock when the process dies, however it dies."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; runs are not guarded against each other
+        yield
+        return
+    path = Path(f"{out}.lock")
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ConfigError(
+                f"another scan is writing {out} (it holds {path}); wait for it, or write to another output"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # the holder before us unlinks the file before it unlocks: if we locked that old
+        # file, the path is someone else's by now, so start over on the current one
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())  # for a person looking at who holds it
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)
+
+
+def _sidecars(out: Path) -> list[Path]:
+    """Every file a run on ``out`` writes or deletes."""
+    suffixes = ("", ".partial", ".errors.jsonl", ".errors.jsonl.partial", ".progress.json", ".parts", ".lock")
+    return [Path(f"{out}{suffix}") for suffix in suffixes]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # b does not exist (yet)
+        return False
+
+
 def _where(row: Row, id_value: Any, has_id: bool) -> str:
     bits = [f"row {row.number}"]
     if row.line is not None:
@@ -370,17 +504,55 @@ def _error_line(row: Row, reason: str, column: str, id_column: str | None, redac
         rec["id"] = id_value
     rec["error"] = reason
     rec["message"] = f"{_where(row, id_value, bool(id_column))}: {reason}"
-    if row.record is not None:
+    if row.record is not None and not (redact and column not in row.record):
         # with --redact the raw text never leaves the input file, not even for a bad row
         rec["record"] = {k: v for k, v in row.record.items() if not (redact and k == column)}
-    elif not redact:
+    elif row.record is None and not redact:
         rec["raw"] = row.raw
+    # (a record without the scanned column, with --redact: its text may be under another
+    # key, a typo of --column, so none of it is copied)
     try:
         return jsonl_line(rec)
     except (ValueError, TypeError, RecursionError):
         rec.pop("record", None)
         rec["message"] += " (the record itself could not be written)"
         return jsonl_line(rec)
+
+
+def _output_format(out: Path) -> str:
+    fmt = _EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        # as for the input: a guess would write, say, CSV into out.json or JSONL into .xlsx
+        hint = " (JSON Lines is written as .jsonl)" if out.suffix.lower() == ".json" else ""
+        raise ConfigError(
+            f"cannot tell the output format of {out} from its extension{hint}; "
+            f"pass --format ({', '.join(FORMATS)}) or use .csv/.tsv, .jsonl/.ndjson, .parquet/.pq"
+        )
+    return fmt
+
+
+def _check_not_the_input(src: Path, out: Path) -> None:
+    """The run writes, renames over and deletes the output and its sidecar files: none of
+    them may be the input (rescanning ``r.errors.jsonl`` to ``-o r`` once deleted it)."""
+    if _same_file(src, out):
+        raise ConfigError("output must not overwrite the input")
+    for side in _sidecars(out)[1:]:
+        if _same_file(src, side) or side.resolve() in src.resolve().parents:
+            raise ConfigError(f"output must not overwrite the input: the run writes or deletes {side}")
+
+
+def _check_jsonl_column(head: list[Row], column: str) -> None:
+    """JSONL's stand-in for a header check: refuse a column none of the first records has
+    (a typo, or the default ``text``), instead of one error row, with a raw copy of the
+    record, per line. Rows that are no JSON object prove nothing either way."""
+    objects = [r.record for r in head if r.record is not None]
+    if objects and not any(column in r for r in objects):
+        keys = list(dict.fromkeys(k for r in objects for k in r))
+        more = ", ..." if len(keys) > 20 else ""
+        raise ConfigError(
+            f"column {column!r} not in the input (none of the first {len(head)} records has it; "
+            f"keys: {shown(keys[:20]) or 'none'}{more})"
+        )
 
 
 def scan(
@@ -402,24 +574,28 @@ def scan(
 ) -> ScanSummary:
     """Score every record of a file; see the module docstring.
 
-    ``fmt`` is the output format (default: from the output's extension, else the
-    input's). ``guard_spec`` names the Guard (a :class:`bastion.config.GuardSpec` string;
-    every worker process builds its own when ``workers > 1``). ``resume`` continues an
-    interrupted run with the same input and options from its last complete batch.
-    ``delimiter``: the CSV field separator, of the input and a CSV output (default: tab
-    for a ``.tsv`` input, else a comma).
+    ``fmt`` is the output format (default: from the output's extension, which must be a
+    known one; the input's format without an output). ``guard_spec`` names the Guard (a
+    :class:`bastion.config.GuardSpec` string; every worker process builds its own when
+    ``workers > 1``, so a script that uses workers needs an ``if __name__ == "__main__":``
+    guard). ``resume`` continues an interrupted run with the same input and options from
+    its last complete batch. ``delimiter``: the CSV field separator, of the input and a CSV
+    output (default: each file's own extension decides, tab for ``.tsv``, else a comma).
+    A second run on an output that a running scan holds raises :class:`ConfigError`.
     """
     src = Path(input_path)
-    if delimiter is None:
-        delimiter = "\t" if src.suffix.lower() == ".tsv" else ","
-    if len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum()):
         raise ConfigError(
             f"the delimiter must be one character, not a quote, letter, digit or newline: {delimiter!r}"
         )
+    if src.is_dir():
+        raise ConfigError(f"input {src} is a directory; scan one file in it (e.g. one part-*.parquet)")
     if not src.is_file():
         raise ConfigError(f"input file not found: {src}")
+    if output is not None and Path(output).is_dir():
+        raise ConfigError(f"output {output} is a directory; name a file in it")
     in_fmt = input_format or detect_format(src)
-    out_fmt = fmt or (_EXTENSIONS.get(Path(output).suffix.lower()) if output is not None else None) or in_fmt
+    out_fmt = fmt or (_output_format(Path(output)) if output is not None else in_fmt)
     for f in (in_fmt, out_fmt):
         if f not in FORMATS:
             raise ConfigError(f"unknown format {f!r}; known: {', '.join(FORMATS)}")
@@ -432,32 +608,42 @@ def scan(
             "--id-column must not be the scanned column with --redact (it would copy the raw text)"
         )
     out = Path(output) if output is not None else default_output(src, out_fmt)
-    if out.resolve() == src.resolve():
-        raise ConfigError("output must not overwrite the input")
+    _check_not_the_input(src, out)
     if not out.parent.is_dir():
         raise ConfigError(f"output directory not found: {out.parent}")
-    if out.is_dir():
-        raise ConfigError(f"output {out} is a directory; name a file in it")
+    # each file's own extension picks its separator: -o x.tsv from a .csv writes tabs
+    in_delimiter = delimiter or ("\t" if src.suffix.lower() == ".tsv" else ",")
+    out_delimiter = delimiter or ("\t" if out.suffix.lower() == ".tsv" else ",")
     names = result_names(prefix, redact)
     reserved = list(names.values())
+    if in_fmt != "parquet":
+        check_encoding(src)
 
+    # the run reads the input as it is now, up to this size: lines appended meanwhile are
+    # left for the next run (see _lines), and the fingerprint describes what was read
+    stat = src.stat()
+    limit = stat.st_size if in_fmt != "parquet" else None
     source = Source()
     if in_fmt == "jsonl" and out_fmt != "jsonl":
         # CSV and Parquet need every column up front; JSONL keys may first appear anywhere
-        source.columns, source.types = jsonl_columns(src)
+        source.columns, source.types = jsonl_columns(src, limit)
         source.columns = [c for c in source.columns if c not in reserved]
-    rows = read_rows(src, in_fmt, column, reserved, source, batch_size, delimiter)
+    rows = read_rows(src, in_fmt, column, reserved, source, batch_size, in_delimiter, limit)
     try:
         first = next(rows, None)  # reads the header/schema: a wrong --column fails here, before any output
     except ValueError as exc:  # pyarrow's ArrowInvalid too: a CSV read as Parquet, say
         raise ConfigError(f"cannot read {src} as {in_fmt}: {exc}") from exc
-    if id_column and in_fmt != "jsonl" and id_column not in source.columns:
-        raise ConfigError(f"id column {id_column!r} not in the input (columns: {', '.join(source.columns)})")
-    rows = itertools.chain([first] if first is not None else [], rows)
+    if id_column and in_fmt != "jsonl" and source.columns and id_column not in source.columns:
+        raise ConfigError(f"id column {id_column!r} not in the input (columns: {shown(source.columns)})")
+    head = [first] if first is not None else []
+    if in_fmt == "jsonl" and head:
+        head += itertools.islice(rows, _COLUMN_PEEK - 1)
+        _check_jsonl_column(head, column)
+    rows = itertools.chain(head, rows)
 
-    # a bad guard spec or a missing model fails here, before any output
-    with _workers(workers, guard_spec) as pool:
-        stat = src.stat()
+    # a bad guard spec or a missing model fails here, before any output; so does a second
+    # run on the same output, before it touches the first one's files
+    with _output_lock(out), _workers(workers, guard_spec, redact) as pool:
         fingerprint = {
             "input": str(src.resolve()),
             "size": stat.st_size,
@@ -468,7 +654,8 @@ def scan(
             "id_column": id_column,
             "redact": redact,
             "prefix": prefix,
-            "delimiter": delimiter,
+            "delimiter": in_delimiter,
+            "output_delimiter": out_delimiter,
             "guard": guard_spec,
         }
         run = _Run(out, out_fmt, fingerprint, resume)
@@ -481,7 +668,7 @@ def scan(
         encoder: Any = None
         layout: ParquetLayout | None = None
         if out_fmt == "csv":
-            encoder = CsvEncoder(fields, delimiter)
+            encoder = CsvEncoder(fields, out_delimiter)
             if not run.resumed:
                 run.write_out(encoder.header())
         elif out_fmt == "parquet":
@@ -491,7 +678,7 @@ def scan(
             )
         run.checkpoint()
 
-        total = _total(src, in_fmt)
+        total = _total(src, in_fmt, stat.st_size)
         bar = _progress(total, in_fmt, progress)
         if bar is not None:
             bar.update(resumed if in_fmt == "parquet" else 0)
@@ -585,12 +772,12 @@ def _write_good(
     return why
 
 
-def _total(src: Path, in_fmt: str) -> int | None:
+def _total(src: Path, in_fmt: str, size: int) -> int | None:
     if in_fmt == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(src).metadata.num_rows
-    return src.stat().st_size  # CSV/JSONL: progress in bytes read
+    return size  # CSV/JSONL: progress in bytes read, up to the size at the start
 
 
 def _progress(total: int | None, in_fmt: str, wanted: bool | None) -> Any:
@@ -651,8 +838,10 @@ exit codes:
   0  the run completed (also when rows were blocked or went to the errors file)
   1  runtime error (model failed to load, I/O error, worker crashed); the finished
      batches are kept: rerun with --resume to continue
-  2  usage error (bad option, missing file or column, bad guard spec)
+  2  usage error (bad option, missing file or column, bad guard spec, --redact with
+     no PII detector, another scan already writing OUTPUT)
   130  interrupted (Ctrl-C); rerun with --resume to continue
+  143  terminated (SIGTERM: kill, docker stop, Kubernetes); rerun with --resume to continue
   (3, "blocked", is used by bastion check, not by scan)
 """
 
@@ -664,6 +853,41 @@ def _run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     guard_spec = args.guard or args.config or (f"tasks={args.tasks}" if args.tasks else None)
+    with _sigterm_stops_the_run():
+        return _scan_cli(args, guard_spec)
+
+
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_run() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` in the main thread, so the run stops as on
+    Ctrl-C: workers stopped, the resume hint printed. Its default action would kill this
+    process alone, at once, silently, leaving the worker processes to the kernel."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        # a second SIGTERM while shutting down kills at once, as the default would
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise _Terminated
+
+    old = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _printable(text: str) -> str:
+    """A message for the terminal: control characters (from a file's header, a path)
+    escaped, so data cannot retitle, recolour or clear the user's terminal."""
+    return "".join(c if c == "\n" or c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _scan_cli(args: argparse.Namespace, guard_spec: str | None) -> int:
     try:
         summary = scan(
             args.input,
@@ -682,17 +906,20 @@ def _run(args: argparse.Namespace) -> int:
             delimiter=args.delimiter,
         )
     except ConfigError as exc:
-        print(f"bastion scan: {exc}", file=sys.stderr)
+        print(_printable(f"bastion scan: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("bastion scan: interrupted; rerun with --resume to continue", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("bastion scan: terminated (SIGTERM); rerun with --resume to continue", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as exc:  # noqa: BLE001 - a message and exit 1, never a traceback
         # the resume hint is a note scan() adds only once output exists to resume from
         notes = "".join(f"\n{n}" for n in getattr(exc, "__notes__", ()))
-        print(f"bastion scan: error: {type(exc).__name__}: {exc}{notes}", file=sys.stderr)
+        print(_printable(f"bastion scan: error: {type(exc).__name__}: {exc}{notes}"), file=sys.stderr)
         return EXIT_RUNTIME
-    print(summary_table(summary), file=sys.stderr)
+    print(_printable(summary_table(summary)), file=sys.stderr)
     if args.json:
         print(json.dumps(summary.to_dict()))
     return EXIT_OK
@@ -718,7 +945,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--delimiter",
         type=_delimiter,
-        help="CSV field separator, for the input and a CSV output: ';', '|', 'tab' (default: tab for .tsv, else ',')",
+        help="CSV field separator, for the input and a CSV output: ';', '|', 'tab' "
+        "(default: from each file's extension, tab for .tsv, else ',')",
     )
     p.add_argument(
         "--output",
@@ -728,7 +956,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--format",
         choices=FORMATS,
-        help="output format (default: from --output's extension, else the input's)",
+        help="output format (default: from --output's extension, which must be a known one; "
+        "without --output the input's)",
     )
     p.add_argument(
         "--input-format", choices=FORMATS, help="input format (default: from the input's extension)"

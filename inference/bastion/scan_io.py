@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -57,6 +58,52 @@ class Source:
     bytes_read: int = 0
 
 
+def _lines(fh: IO[bytes], limit: int | None) -> Iterator[bytes]:
+    """The file's lines, but no byte past ``limit``: the run reads the input as it was when
+    it started, so lines a live writer appends meanwhile are not half-read (their keys
+    unknown to the JSONL pre-pass) and ``--resume``'s size check means what it says."""
+    if limit is None:
+        yield from fh
+        return
+    left = limit
+    for raw in fh:
+        if left <= 0:
+            return
+        if len(raw) > left:
+            raw = raw[:left]
+        left -= len(raw)
+        yield raw
+
+
+# UTF-32 first: its little-endian mark starts with UTF-16's
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 LE"),
+    (b"\x00\x00\xfe\xff", "UTF-32 BE"),
+    (b"\xff\xfe", "UTF-16 LE"),
+    (b"\xfe\xff", "UTF-16 BE"),
+)
+
+
+def check_encoding(path: Path) -> None:
+    """Refuse a CSV/JSONL file that starts with a UTF-16/32 byte-order mark (Excel's
+    "Unicode text", PowerShell 5's default): read as UTF-8 it would only give a garbled
+    header or an error row per line."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            raise ConfigError(
+                f"{path} is not UTF-8: it starts with a {name} byte-order mark; "
+                f"convert it first (e.g. iconv -f {name.split()[0]} -t UTF-8)"
+            )
+
+
+def shown(names: list[str]) -> str:
+    """Column names for a message: repr() escapes control characters, so a header cannot
+    retitle or recolour the terminal, and shows where a name starts and ends."""
+    return ", ".join(map(repr, names))
+
+
 # reading: CSV -------------------------------------------------------------------------------
 
 
@@ -68,15 +115,15 @@ class _Lines:
     """Feeds csv.reader one physical line at a time and remembers which lines the current
     record used, so a malformed record can be pushed back and re-read from its 2nd line."""
 
-    def __init__(self, fh: IO[bytes], source: Source) -> None:
-        self._it = self._decoded(fh, source)
+    def __init__(self, fh: IO[bytes], source: Source, limit: int | None = None) -> None:
+        self._it = self._decoded(fh, source, limit)
         self.pending: deque[tuple[int, str]] = deque()
         self.taken: list[tuple[int, str]] = []
 
     @staticmethod
-    def _decoded(fh: IO[bytes], source: Source) -> Iterator[tuple[int, str]]:
+    def _decoded(fh: IO[bytes], source: Source, limit: int | None) -> Iterator[tuple[int, str]]:
         n = 0
-        for raw in fh:
+        for raw in _lines(fh, limit):
             source.bytes_read += len(raw)
             # surrogateescape keeps invalid bytes: the scored column rejects them, other
             # columns are written back byte for byte
@@ -101,12 +148,12 @@ class _Lines:
 
 
 def _csv_records(
-    fh: IO[bytes], source: Source, delimiter: str = ","
+    fh: IO[bytes], source: Source, delimiter: str = ",", limit: int | None = None
 ) -> Iterator[tuple[int, list[str] | None, str, str | None]]:
     """(first line, fields or None, raw text, error) per record, header included."""
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
-    lines = _Lines(fh, source)
+    lines = _Lines(fh, source, limit)
     reader = csv.reader(lines, strict=True, delimiter=delimiter)
     width: int | None = None
     while True:
@@ -170,12 +217,19 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def _csv_rows(
-    fh: IO[bytes], column: str, reserved: list[str], source: Source, delimiter: str = ","
+    fh: IO[bytes],
+    column: str,
+    reserved: list[str],
+    source: Source,
+    delimiter: str = ",",
+    limit: int | None = None,
 ) -> Iterator[Row]:
-    records = _csv_records(fh, source, delimiter)
+    records = _csv_records(fh, source, delimiter, limit)
     first = next(records, None)
     if first is None:
-        raise ConfigError("the CSV file is empty (no header line)")
+        # an empty table exported as a 0-byte file is no usage error: no rows, like an
+        # empty JSONL or Parquet file
+        return
     if first[1] is None:
         raise ConfigError(f"cannot parse the CSV header: {first[3]}")
     header = first[1]
@@ -186,11 +240,11 @@ def _csv_rows(
             seen = [d for d in (";", "\t", "|", ",") if d != delimiter and d in header[0]]
             if seen:
                 hint = f"; the header holds {seen[0]!r}: pass --delimiter {seen[0]!r}"
-        raise ConfigError(f"column {column!r} not in the input (columns: {', '.join(header)}){hint}")
+        raise ConfigError(f"column {column!r} not in the input (columns: {shown(header)}){hint}")
     names = unique_names(header)
     clash = [n for n in names if n in reserved]
     if clash:
-        raise ConfigError(f"input column(s) {', '.join(clash)} collide with result columns; pass --prefix")
+        raise ConfigError(f"input column(s) {shown(clash)} collide with result columns; pass --prefix")
     source.columns.extend(names)
     for n, (line, fields, raw, error) in enumerate(records, start=1):
         if fields is None:
@@ -226,10 +280,12 @@ def _json_line(raw: bytes) -> tuple[Any, str | None]:
         return None, f"line is not valid JSON: {getattr(exc, 'msg', exc)}"
 
 
-def _jsonl_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source) -> Iterator[Row]:
+def _jsonl_rows(
+    fh: IO[bytes], column: str, reserved: list[str], source: Source, limit: int | None = None
+) -> Iterator[Row]:
     seen = set(source.columns)
     n = 0
-    for line_no, raw in enumerate(fh, start=1):
+    for line_no, raw in enumerate(_lines(fh, limit), start=1):
         source.bytes_read += len(raw)
         if not raw.strip():
             continue  # a blank line is not a record
@@ -255,14 +311,15 @@ def _jsonl_rows(fh: IO[bytes], column: str, reserved: list[str], source: Source)
         yield Row(n, line_no, obj, error=None if column in obj else f"column {column!r} is missing")
 
 
-def jsonl_columns(path: Path) -> tuple[list[str], dict[str, Any]]:
+def jsonl_columns(path: Path, limit: int | None = None) -> tuple[list[str], dict[str, Any]]:
     """Pre-pass for CSV/Parquet output from JSONL: every top-level key in first-seen order,
-    and the Arrow type of each key that holds only numbers or only booleans."""
+    and the Arrow type of each key that holds only numbers or only booleans. ``limit``:
+    read no byte past it, as the main pass will not."""
     import pyarrow as pa
 
     columns: dict[str, set[str]] = {}
     with open(path, "rb") as fh:
-        for raw in fh:
+        for raw in _lines(fh, limit):
             if not raw.strip():
                 continue
             obj, error = _json_line(raw)
@@ -306,12 +363,12 @@ def _parquet_rows(
     pf = pq.ParquetFile(path)
     names = pf.schema_arrow.names
     if column not in names:
-        raise ConfigError(f"column {column!r} not in the input (columns: {', '.join(names)})")
+        raise ConfigError(f"column {column!r} not in the input (columns: {shown(names)})")
     if len(set(names)) != len(names):
         raise ConfigError("the Parquet file has duplicate column names; rename them first")
     clash = [n for n in names if n in reserved]
     if clash:
-        raise ConfigError(f"input column(s) {', '.join(clash)} collide with result columns; pass --prefix")
+        raise ConfigError(f"input column(s) {shown(clash)} collide with result columns; pass --prefix")
     source.columns.extend(names)
     source.types = {f.name: f.type for f in pf.schema_arrow}
     n = 0
@@ -329,17 +386,19 @@ def read_rows(
     source: Source,
     batch_size: int,
     delimiter: str = ",",
+    limit: int | None = None,
 ) -> Iterator[Row]:
     """Every record of ``path`` as a :class:`Row` (the header/schema is checked on the first
-    ``next``: a missing column raises :class:`ConfigError` before any row is scored)."""
+    ``next``: a missing column raises :class:`ConfigError` before any row is scored).
+    ``limit``: CSV/JSONL are read up to this byte offset only."""
     if fmt == "parquet":
         yield from _parquet_rows(path, column, reserved, source, batch_size)
         return
     with open(path, "rb") as fh:
         if fmt == "csv":
-            yield from _csv_rows(fh, column, reserved, source, delimiter)
+            yield from _csv_rows(fh, column, reserved, source, delimiter, limit)
         else:
-            yield from _jsonl_rows(fh, column, reserved, source)
+            yield from _jsonl_rows(fh, column, reserved, source, limit)
 
 
 # writing ------------------------------------------------------------------------------------
@@ -375,14 +434,32 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
+def _finite(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _finite(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_finite(x) for x in v]
+    return v
+
+
 def jsonl_line(record: dict[str, Any]) -> bytes:
-    """One JSON line, valid UTF-8. Lone surrogates are kept as ``\\uXXXX`` escapes, so
-    nothing is lost (only lines that need it are ASCII-escaped)."""
-    text = json.dumps(record, ensure_ascii=False, default=_json_default)
+    """One JSON line, valid UTF-8 and strict JSON. Lone surrogates are kept as ``\\uXXXX``
+    escapes, so nothing is lost (only lines that need it are ASCII-escaped). NaN and
+    infinities become null: Python would write bare ``NaN``/``Infinity`` tokens, which JSON
+    has no syntax for and strict parsers (JavaScript, Go, serde, BigQuery) reject."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, default=_json_default, allow_nan=False)
+    except ValueError:
+        # the rare line with a non-finite float pays for a second pass, the others do not
+        record = _finite(record)
+        text = json.dumps(record, ensure_ascii=False, default=_json_default, allow_nan=False)
     try:
         return (text + "\n").encode("utf-8")
     except UnicodeEncodeError:
-        return (json.dumps(record, ensure_ascii=True, default=_json_default) + "\n").encode("ascii")
+        text = json.dumps(record, ensure_ascii=True, default=_json_default, allow_nan=False)
+        return (text + "\n").encode("ascii")
 
 
 def _csv_cell(v: Any) -> Any:
