@@ -798,7 +798,11 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--models-dir", default="models", help="the 'after' models (default: models)")
+    ap.add_argument(
+        "--models-dir",
+        default=str(REPO / "models"),
+        help="the 'after' models (default: the repository's models/)",
+    )
     ap.add_argument("--out", help="also write the markdown report here")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -809,11 +813,22 @@ def main(argv: list[str] | None = None) -> int:
             extract_model(commit, name, before_dir)
         columns = [load_column("before", before_dir), load_column("after", Path(args.models_dir))]
         results = {c.name: [run(c, ex) for ex in EXAMPLES] for c in columns}
-    text = report(columns, results, commits, args.models_dir, time.perf_counter() - t0)
+    shown = Path(args.models_dir).resolve()
+    shown = shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown  # "models" in the report
+    text = report(columns, results, commits, str(shown), time.perf_counter() - t0)
     sys.stdout.write(text)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
+    # a check that checked nothing (models missing) or an example that fails is a failed run
+    after = columns[1]
+    verdicts = [failures(ex, r, after) for ex, r in zip(EXAMPLES, results[after.name], strict=True)]
+    if after.unusable or any(v is None or v for v in verdicts):
+        print(
+            f"issue_examples: the 'after' column misses expectations or models ({args.models_dir})",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

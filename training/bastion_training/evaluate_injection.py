@@ -743,10 +743,14 @@ def obfuscation_recall(run, attacks: list[str], seed: int) -> dict[str, float]:
     return out
 
 
-def single_latency(run, text: str, n: int = 30) -> float:
+def single_latency(run, text: str, n: int = 30, clear: Callable[[], Any] = lambda: None) -> float:
+    """Median ms of one text through ``run``; ``clear`` empties a model's output cache before
+    each timed call (outside the timer): the one-pass model answered the repeated probe from
+    its cache, 5.2 ms where inference takes ~13 ms (s32 qa_bench M2)."""
     run([text])
     ts = []
     for _ in range(n):
+        clear()
         t0 = time.perf_counter()
         run([text])
         ts.append(time.perf_counter() - t0)
@@ -973,7 +977,8 @@ def main(argv: list[str] | None = None) -> int:
     val = pd.read_parquet(val_p) if val_p.exists() else None
     # The shipped int8 model through the same Guard class and thresholds the runtime uses;
     # PII detectors are left out so the latency column compares injection detectors only.
-    model_guard = Guard([model_detectors(Path(args.model))[0]])
+    model_inj, _, clear_model = model_detectors(Path(args.model))
+    model_guard = Guard([model_inj])
     manifest = read_json(Path(args.model) / "manifest.json")
     main_name = "bastion int8 (Guard)"
     systems: dict[str, Any] = {main_name: guard_scorer(model_guard)}
@@ -1004,7 +1009,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         cap = min(slow_cap, args.cap or slow_cap) if name in slow else args.cap
         results[name] = evaluate_system(run, sets, cap)
-        results[name]["ms_single"] = single_latency(run, probe, 10 if name in slow else 30)
+        results[name]["ms_single"] = single_latency(
+            run, probe, 10 if name in slow else 30, clear_model if name == main_name else lambda: None
+        )
         try:
             if args.no_obfuscation:
                 raise ImportError("--no-obfuscation")
