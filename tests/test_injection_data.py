@@ -489,6 +489,12 @@ def test_hub_loader_local_save_to_disk_and_parquet(tmp_path: Path) -> None:
     )
     assert len(both) == 2
 
+    # s32 qa_pipeline L5: one local file as the name, and a misspelt key is an error, not a skip
+    one = load_hub_set({"name": str(tmp_path / "x.parquet"), "text": "prompt", "label": "y"})
+    assert one["label"].tolist() == [0, 1]
+    with pytest.raises(ValueError, match="unknown keys"):
+        load_hub_sets([{**spec, "data_file": "typo"}])
+
 
 # --------------------------------------------------------------------------- data engine v4
 

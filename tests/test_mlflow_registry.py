@@ -82,3 +82,28 @@ def test_register_refuses_a_report_folder_without_metrics(tmp_path, monkeypatch)
             ]
         )
     assert exc.value.code == 2 and not (tmp_path / "r.json").exists()
+
+
+def test_a_report_of_another_model_version_is_tagged_as_such(tmp_path, monkeypatch):
+    # s32 qa_pipeline M2: the one-pass folder's report was filed as the classifier's own
+    from bastion_training.register import register
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.chdir(tmp_path)
+    folder, report = tmp_path / "model", tmp_path / "report"
+    folder.mkdir()
+    report.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"version": "2026.12.02-classifier"}))
+    (folder / "model.onnx").write_bytes(b"\0onnx")
+    (report / "metrics.json").write_text(json.dumps({"meta": {"version": "2026.12.04-onepass"}}))
+    receipt = register("injection", folder, report, uri=uri)
+    assert receipt["report_measures"] == "2026.12.04-onepass"
+    mv = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version(
+        "bastion-injection", receipt["registry_version"]
+    )
+    assert mv.tags["report_measures"] == "2026.12.04-onepass"
+    (report / "metrics.json").write_text(json.dumps({"meta": {"version": "2026.12.02-classifier"}}))
+    (folder / "model.onnx").write_bytes(b"\0onnx2")
+    (folder / "manifest.json").write_text(json.dumps({"version": "2026.12.02-classifier", "n": 2}))
+    assert "report_measures" not in register("injection", folder, report, uri=uri)

@@ -38,7 +38,18 @@ def _load(spec: dict[str, Any]):
         ds = datasets.load_from_disk(str(path))
         return ds[split] if isinstance(ds, datasets.DatasetDict) else ds
     kwargs = {k: spec[k] for k in ("data_files", "data_dir", "revision", "cache_dir") if k in spec}
+    builder = _FILE_BUILDERS.get(path.suffix.lower()) if path.is_file() else None
+    if builder is not None:
+        # one local file: the builder of its format reads it ("name: data/extra.parquet")
+        return datasets.load_dataset(builder, data_files=str(path), split=split)
     return datasets.load_dataset(str(name), spec.get("config"), split=split, **kwargs)
+
+
+_FILE_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "json"}
+SPEC_KEYS = frozenset(
+    ("name", "split", "config", "data_files", "data_dir", "revision", "cache_dir", "text", "label", "label_value",
+     "family", "lang", "source")
+)  # fmt: skip
 
 
 def load_hub_set(spec: dict[str, Any]) -> pd.DataFrame:
@@ -51,6 +62,9 @@ def load_hub_set(spec: dict[str, Any]) -> pd.DataFrame:
     """
     if "name" not in spec:
         raise ValueError(f"hub spec needs a 'name': {spec}")
+    unknown = sorted(set(spec) - SPEC_KEYS)
+    if unknown:
+        raise ValueError(f"hub spec {spec['name']}: unknown keys {unknown} (known: {sorted(SPEC_KEYS)})")
     ds = _load(spec)
     text_col = spec.get("text", "text")
     label_col = spec.get("label", "label")
@@ -79,8 +93,14 @@ def load_hub_sets(specs: list[dict[str, Any]]) -> pd.DataFrame:
     """Every configured hub set, concatenated; a failing set is logged and skipped."""
     parts = []
     for spec in specs:
+        unknown = sorted(set(spec) - SPEC_KEYS) if isinstance(spec, dict) else None
+        if unknown or not isinstance(spec, dict):
+            # a typo in params.yaml ("data_file") is the user's to fix, not a set to skip
+            raise ValueError(
+                f"injection.hub entry {spec!r}: unknown keys {unknown} (known: {sorted(SPEC_KEYS)})"
+            )
         try:
             parts.append(load_hub_set(spec))
         except Exception as exc:  # network, auth, missing column: the offline build must go on
-            log.warning("hub set %s skipped: %s", spec.get("name"), exc)
+            log.warning("hub set %s SKIPPED, its rows are not in this build: %s", spec.get("name"), exc)
     return pd.concat(parts, ignore_index=True) if parts else frame([])

@@ -32,6 +32,21 @@ def tracking_uri(explicit: str | None = None) -> str:
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{REPO_ROOT / 'mlflow.db'}"
 
 
+def report_model_version(report_dir: Path | None) -> str | None:
+    """The model version an evaluation report measured (``meta.version`` of an injection
+    report, ``model_version`` of a PII one), or None.
+
+    >>> report_model_version(None) is None
+    True
+    """
+    path = None if report_dir is None else report_dir / "metrics.json"
+    if path is None or not path.is_file():
+        return None
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    found = (metrics.get("meta") or {}).get("version") or metrics.get("model_version")
+    return None if found is None else str(found)
+
+
 def _existing_version(client: Any, name: str, manifest_sha: str) -> str | None:
     try:
         versions = client.search_model_versions(f"name='{name}'")
@@ -65,6 +80,14 @@ def register(
     uri = tracking_uri(uri)
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     receipt: dict[str, Any] = {"name": name, "bastion_version": version, "manifest_sha256": manifest_sha}
+    measured = report_model_version(report_dir)
+    if measured is not None and measured != version:
+        # the evaluations measure what Guard.default runs (the one-pass folder around this
+        # model): the registry says so instead of filing those numbers as this folder's own
+        log.warning(
+            "%s: the report measures %s, not %s; attached with a report_measures tag", name, measured, version
+        )
+        receipt["report_measures"] = measured
     existing = _existing_version(client, name, manifest_sha)
     if existing is not None:
         log.info("%s %s is already registry version %s", name, version, existing)
@@ -77,6 +100,8 @@ def register(
         reg = register_model_folder(mlf, model_dir, name, version)
         run_id = mlf.active_run().info.run_id
     client.set_model_version_tag(name, reg, "manifest_sha256", manifest_sha)
+    if "report_measures" in receipt:
+        client.set_model_version_tag(name, reg, "report_measures", receipt["report_measures"])
     log.info("registered %s version %s (%s)", name, reg, version)
     return {**receipt, "registry_version": reg, "run_id": run_id, "reused": False}
 
