@@ -27,7 +27,8 @@ FOLD_LINES = {
 # model's input this way, the manifest says whether training did too
 PAYLOAD_LINES = {
     "raw": "- **Encoded runs**: the Guard replaces a base64/hex run with its decoded text, or with `<base64>`\n"
-    "  when it decodes to none; this model was trained on the runs as written (manifest `payloads: raw`).\n",
+    "  when it decodes to none; this model was trained on the runs as written (manifest `payloads: raw`,\n"
+    "  or no `payloads` key: models exported before the option).\n",
     "masked": "- **Encoded runs**: the Guard replaces a base64/hex run with its decoded text, or with `<base64>`\n"
     "  when it decodes to none, and the model was trained on text read the same way (manifest\n"
     "  `payloads: masked`).\n",
