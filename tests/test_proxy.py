@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("httpx")
+httpx = pytest.importorskip("httpx")
 openai = pytest.importorskip("openai")
 uvicorn = pytest.importorskip("uvicorn")
 
@@ -446,6 +446,43 @@ def test_no_auth_mode_still_applies_rate_limits(upstream: tuple[Upstream, Served
         with pytest.raises(openai.RateLimitError) as err:
             client.chat.completions.create(model="m", messages=_ask("hi"))
         assert err.value.code == "rate_limit_exceeded"
+    finally:
+        served.stop()
+
+
+def test_503s_while_loading_do_not_use_up_the_rate_limit(
+    upstream: tuple[Upstream, Served], fakes: Any
+) -> None:
+    # s32: the key's budget was spent on 503s while the models loaded
+    up, up_served = upstream
+    up.error, up.tool_args = None, None
+    release = threading.Event()
+
+    def slow() -> Guard:
+        release.wait(10)
+        return _guard(fakes)
+
+    app = create_proxy_app(
+        ProxyConfig(up_served.url + "/v1", upstream_key=UPSTREAM_KEY),
+        settings=Settings(auth_enabled=False, rate_limit="2/minute"),
+        guard_factory=slow,
+        audit_stream=io.StringIO(),
+    )
+    served = Served(app)
+    try:
+        client = openai.OpenAI(base_url=served.url + "/v1", api_key="anything", max_retries=0)
+        for _ in range(3):
+            with pytest.raises(openai.InternalServerError) as err:
+                client.chat.completions.create(model="m", messages=_ask("hi"))
+            assert err.value.status_code == 503
+        release.set()
+        deadline = time.monotonic() + 10
+        while httpx.get(served.url + "/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(2):
+            client.chat.completions.create(model="m", messages=_ask("hi"))
+        with pytest.raises(openai.RateLimitError):
+            client.chat.completions.create(model="m", messages=_ask("hi"))
     finally:
         served.stop()
 

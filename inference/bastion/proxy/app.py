@@ -220,6 +220,15 @@ State = Annotated[ProxyState, Depends(_state)]
 KeyId = Annotated[str | None, Depends(authorize)]
 
 
+def _ready(request: Request) -> Guard:
+    return _state(request).ready_guard()
+
+
+# Before KeyId in a route's parameters (FastAPI solves them in order): a 503 while the
+# models load must not use up the key's rate limit.
+ReadyGuard = Annotated[Guard, Depends(_ready)]
+
+
 async def _read_json(request: Request, settings: Settings) -> dict[str, Any]:
     """The request body as a JSON object, refusing bodies over ``max_body_bytes`` (also
     while reading: a chunked body has no length to trust) or slower than ``body_timeout_s``."""
@@ -365,10 +374,9 @@ def _input_items(messages: list[Any], checked: MessagesResult) -> Items:
 
 
 @router.post(ROUTE)
-async def chat_completions(request: Request, key_id: KeyId, state: State) -> Response:
+async def chat_completions(request: Request, guard: ReadyGuard, key_id: KeyId, state: State) -> Response:
     """OpenAI chat completions, guarded both ways (JSON or SSE with ``"stream": true``)."""
     t0 = request.state.t0
-    guard = state.ready_guard()
     body = await _read_json(request, state.settings)
     messages, stream = _checked_body(state, body)
     canary = make_canary() if state.config.canary else None
