@@ -341,3 +341,33 @@ def test_real_server_round_trip(tmp_path, keys):
             headers=auth,
         )
         assert back.json()["text"] == TEXT
+
+
+def test_a_restore_that_the_database_does_not_answer_is_a_503(api, monkeypatch):
+    # s32 qa_pg H3: /v1/restore waited on a frozen database for as long as it was frozen
+    import threading
+
+    from bastion.api import edge
+
+    client, one, _, _ = api
+    assert (
+        client.post(
+            "/v1/redact", json={"text": TEXT, "policy": PSEUDO, "session_id": "s9"}, headers=one
+        ).status_code
+        == 200
+    )
+    sessions = client.app.state.bastion.sessions
+    thaw = threading.Event()
+    real = sessions.restore
+
+    def frozen(*args, **kwargs):
+        thaw.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(edge, "STORE_DEADLINE_S", 0.3)
+    monkeypatch.setattr(sessions, "restore", frozen)
+    try:
+        r = _restore(client, one, "s9", "Dear <PERSON_1>")
+        assert r.status_code == 503 and r.headers["retry-after"] == "1", r.text
+    finally:
+        thaw.set()

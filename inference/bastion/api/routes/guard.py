@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
@@ -33,6 +32,7 @@ from bastion.api.deps import (
     vault_for,
 )
 from bastion.api.docs import request_body
+from bastion.api.edge import DATABASE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER_S, store_call
 from bastion.api.models import (
     BatchRequest,
     BatchResultOut,
@@ -251,9 +251,13 @@ async def restore_route(call: ApiCall, req: RestoreBody) -> JSONResponse:
         )
     (text,) = validate_texts([req.text], state.settings.max_text_chars)
     sessions = state.sessions
-    out = await anyio.to_thread.run_sync(
-        sessions.restore, key_id, subject(user, key_id), req.session_id, text, req.tokens
-    )
+    try:
+        # with the client-side deadline of every store call: a frozen database answers 503
+        out = await store_call(
+            sessions.restore, key_id, subject(user, key_id), req.session_id, text, req.tokens
+        )
+    except TimeoutError:
+        raise http_error(503, DATABASE_UNAVAILABLE, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}) from None
     if out is None:
         raise http_error(404, "unknown or expired session for this API key and user")
     state.audit.event(
