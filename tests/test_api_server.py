@@ -130,7 +130,7 @@ def _closed_within(s: socket.socket, seconds: float, trickle: bytes = b"") -> fl
 
 def test_slow_request_head_is_closed(proc):
     with proc.connect() as s:
-        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n")
+        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         took = _closed_within(s, 6 * TIMEOUT_S, trickle=b"X-a: b\r\n")
     assert took is not None, "a request head trickling in was never timed out"
 
@@ -139,7 +139,7 @@ def test_a_large_head_sent_in_one_write_gets_431(proc):
     # the documented 16 KiB limit: uvicorn's own only bounds a head that arrives in pieces
     with proc.connect() as s:
         pad = b"x" * 60_000
-        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nX-Pad: " + pad + b"\r\nContent-Length: 2\r\n\r\n{}")
+        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + pad + b"\r\nContent-Length: 2\r\n\r\n{}")
         reply = s.recv(4096)
     assert reply.startswith(b"HTTP/1.1 431")
     ok = httpx.post(proc.url + "/v1/check", json={"text": "hi"}, headers={"X-Pad": "y" * 1000})
@@ -155,7 +155,7 @@ def test_idle_connection_without_a_request_is_closed(proc):
 def test_slow_body_gets_408_and_is_closed(proc):
     with proc.connect() as s:
         s.sendall(
-            b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         )
         s.sendall(b'{"text": "')
         s.settimeout(6 * TIMEOUT_S)
@@ -173,7 +173,7 @@ def test_slow_body_gets_408_and_is_closed(proc):
 def test_client_disconnect_logs_one_line(proc):
     proc.new_output(0)
     with proc.connect() as s:
-        s.sendall(b'POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"text": ')
+        s.sendall(b'POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n{"text": ')
         time.sleep(0.2)
     out = proc.new_output(0.5)
     assert "Traceback" not in out and "Exception in ASGI application" not in out, out

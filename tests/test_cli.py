@@ -514,23 +514,22 @@ def test_a_file_name_argument_gets_a_note(capsys, config, tmp_path):
     assert code == 0 and out == f"{notes}\n" and f"bastion ... < {notes}" in err
 
 
-def test_the_proxy_names_its_own_extra_whichever_package_is_missing(monkeypatch, capsys):
+def test_the_proxy_names_its_own_extra_whichever_package_is_missing():
     # s32 qa_docs L6: `bastion proxy` without uvicorn said "pip install 'bastion[api]'", and
-    # after that install, "pip install 'bastion[proxy]'"
-    import builtins
-
-    from bastion import cli
-
-    real_import = builtins.__import__
-
-    def no_uvicorn(name, *args, **kwargs):
-        if name.split(".")[0] == "uvicorn":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return real_import(name, *args, **kwargs)
-
-    for mod in [m for m in sys.modules if m == "uvicorn" or m.startswith(("uvicorn.", "bastion.proxy"))]:
-        monkeypatch.delitem(sys.modules, mod)
-    monkeypatch.setattr(builtins, "__import__", no_uvicorn)
-    code = cli.main(["proxy", "--upstream", "http://127.0.0.1:9"])
-    err = capsys.readouterr().err
-    assert code == 1 and "pip install 'bastion[proxy]'" in err, err
+    # after that install, "pip install 'bastion[proxy]'". A fresh interpreter, so no module
+    # already imported by other tests holds uvicorn.
+    code = textwrap.dedent(
+        """
+        import builtins, sys
+        real = builtins.__import__
+        def no_uvicorn(name, *args, **kwargs):
+            if name.split(".")[0] == "uvicorn":
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return real(name, *args, **kwargs)
+        builtins.__import__ = no_uvicorn
+        from bastion.cli import main
+        sys.exit(main(["proxy", "--upstream", "http://127.0.0.1:9"]))
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "pip install 'bastion[proxy]'" in proc.stderr, proc.stderr

@@ -18,8 +18,10 @@ middleware in :mod:`bastion.api.edge`; this module only assembles them.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from fastapi import FastAPI, Request
@@ -28,7 +30,7 @@ from fastapi.responses import JSONResponse
 from bastion.api.audit_log import AuditLogger
 from bastion.api.deps import AppState, BearerAuth, authorize, public_message, serving_app
 from bastion.api.docs import add_offline_docs, install_openapi
-from bastion.api.edge import install_edge
+from bastion.api.edge import install_edge, send_json
 from bastion.api.metrics import Metrics
 from bastion.api.models import (
     MAX_LIST_ENTRIES,
@@ -64,6 +66,68 @@ async def _user_erased(request: Request, exc: Exception) -> JSONResponse:
 
 async def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": public_message(f"invalid policy override: {exc}")}, status_code=422)
+
+
+ALLOWED_HOSTS_ENV = "BASTION_ALLOWED_HOSTS"
+BAD_HOST = (
+    "this Host is not accepted: a server without API keys answers only localhost, 127.0.0.1 or "
+    "[::1] on a loopback address (a guard against DNS rebinding); behind a reverse proxy, name its "
+    f"Host in ${ALLOWED_HOSTS_ENV}"
+)
+
+
+def _loopback(value: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(value.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def host_name(header: str) -> str:
+    """The name part of a ``Host`` header: no port, no IPv6 brackets, lower case.
+
+    >>> host_name("[::1]:8000"), host_name("LocalHost:1"), host_name("127.0.0.1")
+    ('::1', 'localhost', '127.0.0.1')
+    """
+    h = header.strip().lower()
+    if h.startswith("["):
+        return h[1 : h.find("]")] if "]" in h else h
+    return h.rsplit(":", 1)[0] if h.count(":") == 1 else h
+
+
+def allowed_hosts_from_env() -> frozenset[str] | None:
+    """``$BASTION_ALLOWED_HOSTS``: extra Host names (comma-separated) a loopback server without
+    keys accepts; ``*`` turns the check off (``None``)."""
+    names = [host_name(x) for x in os.environ.get(ALLOWED_HOSTS_ENV, "").split(",") if x.strip()]
+    return None if "*" in names else frozenset(names)
+
+
+class LoopbackHostCheck:
+    """ASGI middleware: on a connection to a loopback address, a ``Host`` other than a loopback
+    IP, ``localhost`` or one of ``extra`` gets a JSON 400 (s32 qa_ui M2).
+
+    A page on attacker.example whose DNS name re-resolves to 127.0.0.1 is same-origin with
+    itself, so it can send JSON and read the answers; only the Host header it sends still
+    names the attacker's domain. The check keys on the connection's local address rather than
+    the bind address (which an app does not see): a 0.0.0.0 server reached through loopback
+    is the same target, and a test client's made-up server name is not an address."""
+
+    def __init__(self, app: Any, extra: frozenset[str] = frozenset()) -> None:
+        self.app, self.extra = app, extra
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        server = scope.get("server") if scope["type"] == "http" else None
+        if server and isinstance(server[0], str) and _loopback(server[0]):
+            # no Host at all is no browser (every browser sends one): nothing to rebind
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), None)
+            if host is not None:
+                name = host_name(host)
+                if not (name == "localhost" or _loopback(name) or name in self.extra):
+                    await send_json(send, 400, {"detail": BAD_HOST})
+                    return
+        await self.app(scope, receive, send)
 
 
 def _state(
@@ -105,6 +169,7 @@ def create_app(
     audit_stream: IO[str] | None = None,
     privacy_store: Any = None,
     telemetry: Any = None,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """Build the API app.
 
@@ -116,6 +181,9 @@ def create_app(
     (default: one opened on ``settings.audit_store_url``, i.e. ``settings.db_url`` when
     ``settings.audit_store`` is on). ``telemetry``: ``True`` or an
     OpenTelemetry tracer for one span per request (default: ``settings.otel``).
+    ``allowed_hosts``: with auth off, the Host names besides localhost and loopback IPs that a
+    request arriving on a loopback address may carry (``["*"]``: any); default
+    ``$BASTION_ALLOWED_HOSTS``.
     """
     settings = settings or Settings()
     state = _state(settings, guard, guard_factory, key_store, audit_stream, privacy_store, telemetry)
@@ -139,6 +207,15 @@ def create_app(
     # /ui (playground) and /ui/dashboard: static pages on the same JSON API and bearer auth
     app.include_router(ui_router(authorize, state))
     install_openapi(app, guard_routes.REQUEST_MODELS, guard_routes.BEARER_AUTH)
+    hosts = (
+        allowed_hosts_from_env() if allowed_hosts is None else frozenset(host_name(h) for h in allowed_hosts)
+    )
+    if not settings.auth_enabled and hosts is not None and "*" not in hosts:
+        # only without keys: with them a rebinding page has no key to send (the UI keeps it in
+        # the 127.0.0.1 origin's storage), while a reverse proxy on the same host forwarding
+        # its public Host to a loopback-bound server is an ordinary production setup
+        app.add_middleware(LoopbackHostCheck, extra=hosts)
+    # added last, so outermost: the 400 above gets a request id and is counted
     install_edge(
         app,
         state.metrics,

@@ -25,6 +25,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 log = logging.getLogger("bastion.api")
@@ -33,6 +34,29 @@ STATIC_PATH = "/docs/static"
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js")
 # a blank favicon: the defaults point at fastapi.tiangolo.com
 _FAVICON = "data:,"
+# The pages share their origin with /ui, which keeps the API key in sessionStorage, and
+# Swagger UI has an "Authorize" key box: no other site may frame them (s32 qa_ui L1). The
+# CSP stops at framing, plugins and <base>: FastAPI's pages start Swagger UI and ReDoc with
+# an inline script, which a script-src would refuse.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class _NoSniffFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Any) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _locked(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(PAGE_HEADERS)
+    return page
 
 
 def asset_dir() -> Path | None:
@@ -59,25 +83,29 @@ def add_offline_docs(app: FastAPI, *, openapi_url: str = "/openapi.json") -> boo
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            **page,
-            swagger_js_url="./docs/static/swagger-ui-bundle.js",
-            swagger_css_url="./docs/static/swagger-ui.css",
-            swagger_favicon_url=_FAVICON,
-            # the default validator badge calls validator.swagger.io
-            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+        return _locked(
+            get_swagger_ui_html(
+                **page,
+                swagger_js_url="./docs/static/swagger-ui-bundle.js",
+                swagger_css_url="./docs/static/swagger-ui.css",
+                swagger_favicon_url=_FAVICON,
+                # the default validator badge calls validator.swagger.io
+                swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+            )
         )
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            **page,
-            redoc_js_url="./docs/static/redoc.standalone.js",
-            redoc_favicon_url=_FAVICON,
-            with_google_fonts=False,
+        return _locked(
+            get_redoc_html(
+                **page,
+                redoc_js_url="./docs/static/redoc.standalone.js",
+                redoc_favicon_url=_FAVICON,
+                with_google_fonts=False,
+            )
         )
 
-    app.mount(STATIC_PATH, StaticFiles(directory=folder), name="docs-static")
+    app.mount(STATIC_PATH, _NoSniffFiles(directory=folder), name="docs-static")
     return True
 
 
@@ -130,6 +158,7 @@ def hoist_defs(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, 
 
 __all__ = [
     "ASSETS",
+    "PAGE_HEADERS",
     "REF",
     "STATIC_PATH",
     "add_offline_docs",

@@ -389,6 +389,15 @@ def _asset(name: str) -> Response:
     return Response((STATIC_DIR / name).read_bytes(), media_type=media, headers=dict(SECURITY_HEADERS))
 
 
+def _relative_redirect(location: str, request: Request) -> Response:
+    query = request.url.query
+    # 308 rather than 301, which lets a client turn a POST into a GET
+    return Response(
+        status_code=308,
+        headers={"Location": location + (f"?{query}" if query else ""), **SECURITY_HEADERS},
+    )
+
+
 def set_enabled(app: FastAPI, enabled: bool) -> None:
     """Turn the ``/ui`` pages on or off on an app built by ``create_app`` (``bastion serve
     --ui/--no-ui``); off, every ``/ui`` path answers 404."""
@@ -412,14 +421,21 @@ def ui_router(authorize: Authorize, state: Any) -> APIRouter:
     async def playground() -> Response:
         return _asset("playground.html")
 
-    # the app does not redirect slashes: "/ui/" is served itself
+    # The app does not redirect slashes by itself (its redirect would build an absolute URL
+    # from the client's Host header). Served as is, "/ui/" broke every relative URL of the
+    # page (s32 qa_ui M1), so the two slash forms redirect, with a Location relative to the
+    # request: no Host is read and a reverse proxy's path prefix is kept.
     @router.get("/")
-    async def playground_slash() -> Response:
-        return _asset("playground.html")
+    async def playground_slash(request: Request) -> Response:
+        return _relative_redirect("../ui", request)
 
     @router.get("/dashboard")
     async def dashboard() -> Response:
         return _asset("dashboard.html")
+
+    @router.get("/dashboard/")
+    async def dashboard_slash(request: Request) -> Response:
+        return _relative_redirect("../dashboard", request)
 
     @router.get("/static/{name}")
     async def static(name: str) -> Response:

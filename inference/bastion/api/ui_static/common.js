@@ -89,11 +89,23 @@
   window.addEventListener("error", (ev) => showError("Something went wrong in this page: " + (ev.message || "unknown error")));
   window.addEventListener("unhandledrejection", (ev) => showError("Something went wrong in this page: " + ((ev.reason && ev.reason.message) || ev.reason)));
 
+  // Format characters (bidi overrides, zero-width) shown as visible markers in what a reviewer
+  // reads: a U+202E once displayed a highlighted address reversed. The playground applies it
+  // per segment, after the code-point offsets have been cut, so highlighting stays where the
+  // server put it. With `controls`, control characters too (the dashboard's store labels,
+  // where a line break or a bell is never meant as layout).
+  const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+  const INVISIBLE_OR_CONTROL = /[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+  function visible(seg, controls) {
+    return String(seg).replace(controls ? INVISIBLE_OR_CONTROL : INVISIBLE,
+      (c) => "\u27E8U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27E9");
+  }
+
   function fmtBytes(n) {
     if (n >= 1048576) return (n / 1048576).toFixed(1) + " MiB";
     if (n >= 1024) return (n / 1024).toFixed(0) + " KiB";
     return n + " bytes";
   }
 
-  window.bastion = { $, el, api, getKey, setKey, bindKeyInput, showError, fmtBytes, root };
+  window.bastion = { $, el, api, getKey, setKey, bindKeyInput, showError, fmtBytes, visible, root };
 })();

@@ -3,7 +3,7 @@
    are parsed as XML and imported, never run as HTML. */
 "use strict";
 (function () {
-  const { $, el, api, getKey, bindKeyInput, showError } = window.bastion;
+  const { $, el, api, getKey, bindKeyInput, showError, visible } = window.bastion;
   let seq = 0;
   let asked = 0; // dashboard requests sent; only the newest may draw
 
@@ -40,7 +40,8 @@
     if (!entries.length) { tbody.append(el("tr", {}, el("td", { class: "muted", text: "none in this period", colSpan: 3 }))); return; }
     for (const cells of entries) {
       const tr = el("tr", { "data-key": cells[0] });
-      cells.forEach((c, i) => tr.append(el("td", { class: i ? "n" : "", text: i ? fmt(c) : c })));
+      // names come from the store as written: a U+202E once turned a row around
+      cells.forEach((c, i) => tr.append(el("td", { class: i ? "n" : "", text: i ? fmt(c) : visible(c, true) })));
       tbody.append(tr);
     }
   }
@@ -106,7 +107,11 @@
     $("#period-form").addEventListener("submit", load);
     api("ui/api/config").then((r) => {
       if (r.ok && !r.data.store) showError("This server has no privacy store, so there is nothing to show: start bastion serve with --audit-store.");
-      else if (r.ok && r.data.auth && !getKey()) $("#key").focus();
+      else if (r.ok && r.data.auth && !getKey()) {
+        // as the playground does: a focused, empty key field alone did not say what was missing
+        showError("Enter an API key first (create one with `bastion keys create`), then press Show.");
+        $("#key").focus();
+      }
       else load();
     });
   });

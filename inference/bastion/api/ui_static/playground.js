@@ -3,8 +3,17 @@
    only ever inserted with textContent, never parsed as HTML. */
 "use strict";
 (function () {
-  const { $, el, api, getKey, bindKeyInput, showError, fmtBytes } = window.bastion;
+  const { $, el, api, getKey, bindKeyInput, showError, fmtBytes, visible } = window.bastion;
   const PALETTE = 10;
+  // Ten colours for some forty labels must repeat, so the labels that most often sit side by
+  // side in one text get fixed colours of their own (hashed, PERSON and ORGANIZATION once
+  // shared one); the rest are hashed, and the legend and tooltips name every label.
+  const FIXED_COLOURS = {
+    EMAIL_ADDRESS: 0, PERSON: 1, LOCATION: 2, CREDIT_CARD: 3, ORGANIZATION: 4,
+    PHONE_NUMBER: 5, URL: 6, IP_ADDRESS: 7, API_KEY: 8, DATE_OF_BIRTH: 9,
+  };
+  const CONFIG_RETRY_MS = 2000;
+  const CONFIG_RETRY_SLOW_MS = 10000;
   const MAX_MARKS = 5000;
   const EXPLAIN = {
     EMAIL_ADDRESS: "an e-mail address",
@@ -41,8 +50,10 @@
   let busy = false;
   let again = false; // a check was asked for while one ran
   let seq = 0;
+  let configTries = 0;
 
   function labelClass(label) {
+    if (Object.prototype.hasOwnProperty.call(FIXED_COLOURS, label)) return "lc" + FIXED_COLOURS[label];
     let h = 0;
     for (const c of label) h = (h * 31 + c.codePointAt(0)) >>> 0;
     return "lc" + (h % PALETTE);
@@ -70,10 +81,19 @@
 
   // -- config, labels, limits ----------------------------------------------------------------
 
+  // While the server loads its models the config has no labels or thresholds, and a page
+  // opened then (the documented flow: start bastion serve, open /ui) kept that empty config
+  // for good: ask again until the models are ready, and say why the knobs are missing.
   async function loadConfig() {
     const r = await api("ui/api/config");
     if (!r.ok) { showError("Could not read this server's settings. " + r.message); return; }
     config = r.data;
+    const loading = config.ready === false;
+    $("#server-state").textContent = loading
+      ? "The server is still loading its models: checks answer 503 until it is ready. The labels and the " +
+        "operating points' thresholds appear here by themselves when it is."
+      : "";
+    if (loading) setTimeout(loadConfig, ++configTries <= 30 ? CONFIG_RETRY_MS : CONFIG_RETRY_SLOW_MS);
     if (!config.auth) {
       $("#key-hint").textContent = "Authentication is off on this server: no key is needed.";
     }
@@ -87,7 +107,11 @@
   function renderLabels() {
     const box = $("#labels");
     box.replaceChildren();
-    if (!knownLabels.size) { box.append(el("span", { class: "muted", text: "labels appear here after a check" })); return; }
+    if (!knownLabels.size) {
+      const why = config && config.ready === false ? "models loading\u2026 the labels appear when they are ready" : "labels appear here after a check";
+      box.append(el("span", { class: "muted", text: why }));
+      return;
+    }
     for (const label of [...knownLabels].sort()) {
       const cb = el("input", { type: "checkbox", checked: !disabled.has(label), value: label, "data-label": label });
       cb.addEventListener("change", () => { cb.checked ? disabled.delete(label) : disabled.add(label); rerun(); });
@@ -117,6 +141,43 @@
     return msgs;
   }
 
+  const TEXT_PARTS = ["text", "input_text", "output_text"];
+
+  // The text the server checked for one message, built as bastion.conversation.parse_messages
+  // builds it (text parts and tool-call arguments joined with "\n"), since the findings'
+  // offsets point into that text; null where the page cannot rebuild it exactly (tool_use
+  // inputs and object arguments are re-serialised by Python, documents nest).
+  function messageText(msg) {
+    if (!msg || typeof msg !== "object") return null;
+    const own = [];
+    const c = msg.content;
+    if (typeof c === "string") own.push(c);
+    else if (Array.isArray(c)) {
+      for (const p of c) {
+        if (typeof p === "string") { own.push(p); continue; }
+        if (!p || typeof p !== "object") return null;
+        const kind = String(p.type || "");
+        if (kind === "tool_result" || kind.endsWith("tool_use") || kind === "document") return null;
+        if (TEXT_PARTS.includes(kind)) {
+          if (typeof p.text !== "string") return null;
+          own.push(p.text);
+          continue;
+        }
+        const t = ["text", "thinking", "refusal"].map((k) => p[k]).find((v) => typeof v === "string");
+        if (t !== undefined) own.push(t); // parts without text (images) are skipped there too
+      }
+    } else if (c !== null && c !== undefined) return null;
+    const calls = Array.isArray(msg.tool_calls) ? msg.tool_calls.map((x) => (x && typeof x === "object" ? x.function : null)) : [];
+    if (msg.tool_calls !== undefined && msg.tool_calls !== null && !Array.isArray(msg.tool_calls)) return null;
+    calls.push(msg.function_call);
+    for (const fn of calls) {
+      const args = fn && typeof fn === "object" ? fn.arguments : undefined;
+      if (typeof args === "string") own.push(args);
+      else if (args && typeof args === "object") return null;
+    }
+    return own.join("\n");
+  }
+
   function request(m, text) {
     if (m === "input") return { path: "v1/check", body: { text, policy: policy() } };
     const messages = m === "output" ? [{ role: "assistant", content: text }] : parseChat(text);
@@ -137,7 +198,7 @@
     try { req = request(m, text); } catch (e) { showError(e.message); return; }
     // the server's cap is per text: one prompt, or each message of a chat
     const longest = req.messages
-      ? Math.max(0, ...req.messages.map((x) => (typeof x.content === "string" ? codePoints(x.content) : 0)))
+      ? Math.max(0, ...req.messages.map((x) => { const t = messageText(x); return t === null ? 0 : codePoints(t); }))
       : codePoints(text);
     if (config && longest > config.max_text_chars) {
       showError((req.messages ? "A message has " : "The text has ") + longest.toLocaleString("en") +
@@ -194,14 +255,6 @@
     $("#finding-detail").textContent = "\u201c" + mark.textContent + "\u201d: " + cover.map(describe).join(" | ");
   }
 
-  // Format characters (bidi overrides, zero-width) shown as visible markers in what a reviewer
-  // reads: a U+202E once displayed a highlighted address reversed. Applied per segment, after
-  // the code-point offsets have been cut, so highlighting stays where the server put it.
-  const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-  function visible(seg) {
-    return seg.replace(INVISIBLE, (c) => "\u27E8U+" + c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "\u27E9");
-  }
-
   function highlight(text, findings) {
     const cps = Array.from(text);
     const fs = findings.filter((f) => f.start >= 0 && f.end > f.start && f.end <= cps.length).slice(0, MAX_MARKS);
@@ -255,7 +308,29 @@
       tbody));
   }
 
-  function meter(inj) {
+  // The caption of a threshold (about 7 px a character at .75rem) and the share of the bar it
+  // covers: thresholds a few hundredths apart (default 0.38, indirect 0.40) printed their
+  // captions over each other, so a caption that would overlap one before it goes a row up.
+  function captionRows(marks) {
+    const main = document.querySelector("main");
+    const barPx = Math.max(200, (main ? main.clientWidth : 800) - 80);
+    const rows = [];
+    for (const m of marks) {
+      const w = (m.caption.length * 7 + 10) / barPx;
+      const from = m.right ? m.thr - w : m.thr;
+      const to = m.right ? m.thr : m.thr + w;
+      let row = rows.findIndex((spans) => spans.every(([a, b]) => to <= a || from >= b));
+      if (row < 0) { rows.push([]); row = rows.length - 1; }
+      rows[row].push([from, to]);
+      m.row = row;
+    }
+    return rows.length;
+  }
+
+  // `checkedAs` is how the server checked this text (input, indirect, output): a tool result is
+  // checked at the indirect point and an answer with the output policy whatever the knob says,
+  // so the solid marker and the note follow the threshold the response reports it applied.
+  function meter(inj, checkedAs) {
     const wrap = el("div", { class: "panel injection" });
     const score = inj.score;
     const title = el("h3", {}, "Injection score ", el("span", { class: "inj-score", text: score === null ? "n/a" : score.toFixed(2) }));
@@ -267,35 +342,53 @@
     fill.style.width = (Math.max(0, Math.min(1, score)) * 100).toFixed(1) + "%";
     bar.append(fill);
     const points = (config && config.operating_points) || {};
-    const current = $("#op").value;
-    const drawn = new Set();
+    const knob = $("#op").value;
+    const applied = inj.threshold === null || inj.threshold === undefined ? null : Number(inj.threshold);
+    const key = (x) => x.toFixed(4);
+    const pointThr = {};
     // one marker per threshold: operating points that share one are named together
     const byThr = new Map();
     for (const [op, table] of Object.entries(points)) {
       const values = Object.values(table);
       if (!values.length) continue;
       const thr = Math.min(...values);
-      const k = thr.toFixed(4);
-      if (!byThr.has(k)) byThr.set(k, { thr, ops: [] });
-      byThr.get(k).ops.push(op);
+      pointThr[op] = thr;
+      if (!byThr.has(key(thr))) byThr.set(key(thr), { thr, ops: [] });
+      byThr.get(key(thr)).ops.push(op);
     }
-    for (const { thr, ops } of byThr.values()) {
-      const mark = el("div", { class: "mark" + (ops.includes(current) ? " current" : "") + (thr > 0.8 ? " right" : ""), "data-op": ops.join(" "), "data-threshold": thr },
-        el("span", { text: ops.join("/") + " " + thr.toFixed(2) }));
-      mark.style.left = (thr * 100).toFixed(1) + "%";
-      bar.append(mark);
-      drawn.add(thr.toFixed(4));
+    const marks = [...byThr.values()].map(({ thr, ops }) => ({
+      thr, op: ops.join(" "), caption: ops.join("/") + " " + thr.toFixed(2),
+      current: applied === null ? ops.includes(knob) : key(thr) === key(applied),
+    }));
+    if (applied !== null && !byThr.has(key(applied))) {
+      marks.push({ thr: applied, op: "threshold", caption: "threshold " + applied.toFixed(2), current: true });
     }
-    if (inj.threshold !== null && inj.threshold !== undefined && !drawn.has(Number(inj.threshold).toFixed(4))) {
-      const mark = el("div", { class: "mark current", "data-op": "threshold", "data-threshold": inj.threshold }, el("span", { text: "threshold " + Number(inj.threshold).toFixed(2) }));
-      mark.style.left = (inj.threshold * 100).toFixed(1) + "%";
+    marks.sort((a, b) => a.thr - b.thr);
+    for (const m of marks) m.right = m.thr > 0.8;
+    const rows = Math.min(4, captionRows(marks));
+    if (rows > 1) bar.classList.add("rows" + rows);
+    for (const m of marks) {
+      const mark = el("div", {
+        class: "mark" + (m.current ? " current" : "") + (m.right ? " right" : "") + (m.row ? " row" + Math.min(3, m.row) : ""),
+        "data-op": m.op, "data-threshold": m.thr,
+      }, el("span", { text: m.caption }));
+      mark.style.left = (m.thr * 100).toFixed(1) + "%";
       bar.append(mark);
     }
     wrap.append(bar);
     let note = inj.is_injection ? "Flagged as a prompt injection" : "Below the threshold";
-    if (inj.threshold !== null && inj.threshold !== undefined) note += " (threshold " + Number(inj.threshold).toFixed(2) + " at operating point \u201c" + current + "\u201d)";
+    if (applied !== null) {
+      note += " (threshold " + applied.toFixed(2);
+      // name the point only where its threshold is the one applied (a fixed injection_threshold
+      // in the server's policy overrides every point)
+      const named = checkedAs === "indirect" ? ["indirect", knob] : [knob];
+      const point = named.find((op) => op in pointThr && key(pointThr[op]) === key(applied));
+      if (checkedAs === "output") note += " of the server's output policy, which checks model answers";
+      else if (point) note += " at operating point \u201c" + point + "\u201d" + (checkedAs === "indirect" && point === "indirect" ? ", used for tool results" : "");
+      note += ")";
+    }
     if (inj.allowed_by) note += "; allowed by " + inj.allowed_by;
-    wrap.append(el("p", { class: "hint inj-note", text: note + "." }));
+    wrap.append(el("p", { class: "hint inj-note", "data-checked-as": checkedAs || "input", text: note + "." }));
     return wrap;
   }
 
@@ -314,11 +407,13 @@
     }
   }
 
-  function resultView(text, r, opts) {
+  function resultView(text, r, opts, checkedAs) {
     const box = el("div", { class: "result" });
     if (opts && opts.badge) box.append(el("p", {}, "Action: ", badge(r.action)));
-    box.append(meter(r.injection));
+    box.append(meter(r.injection, checkedAs));
     const findings = r.pii || [];
+    // a rebuilt text that the offsets do not fit is not the one the server checked
+    if (text !== null) { const n = codePoints(text); if (findings.some((f) => f.end > n)) text = null; }
     for (const f of findings) if (!knownLabels.has(f.label)) { knownLabels.add(f.label); opts.newLabels = true; }
     box.append(el("h3", { text: findings.length ? "Findings in the original text (" + findings.length + ")" : "No personal data or secrets found" }));
     if (findings.length > MAX_MARKS) {
@@ -361,7 +456,7 @@
     meta.replaceChildren();
     let first = data;
     if (m === "input") {
-      single.append(resultView(text, data, opts));
+      single.append(resultView(text, data, opts, "input"));
       single.hidden = false; chat.hidden = true;
     } else {
       const perIndex = {};
@@ -369,10 +464,12 @@
       first = null;
       for (const msg of data.messages) {
         const src = messages[msg.index];
-        const own = src && typeof src.content === "string" && perIndex[msg.index] === 1 ? src.content : null;
+        // one piece per message: its text is the message's own (a message split into pieces,
+        // such as a user turn carrying tool results, has offsets into each piece)
+        const own = perIndex[msg.index] === 1 ? messageText(src) : null;
         const art = el("article", { class: "msg", "data-index": msg.index, "data-role": msg.role },
           el("h3", {}, "#" + msg.index + " " + msg.role + " \u2014 checked as " + msg.checked_as + " ", msg.result ? badge(msg.result.action) : ""));
-        if (msg.result) { art.append(resultView(own, msg.result, opts)); first = first || msg.result; }
+        if (msg.result) { art.append(resultView(own, msg.result, opts, msg.checked_as)); first = first || msg.result; }
         else art.append(el("p", { class: "hint", text: "Trusted (system or developer message): not checked." }));
         (m === "output" ? single : chat).append(art);
       }
