@@ -139,7 +139,11 @@ def test_a_large_head_sent_in_one_write_gets_431(proc):
     # the documented 16 KiB limit: uvicorn's own only bounds a head that arrives in pieces
     with proc.connect() as s:
         pad = b"x" * 60_000
-        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: " + pad + b"\r\nContent-Length: 2\r\n\r\n{}")
+        s.sendall(
+            b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: "
+            + pad
+            + b"\r\nContent-Length: 2\r\n\r\n{}"
+        )
         reply = s.recv(4096)
     assert reply.startswith(b"HTTP/1.1 431")
     ok = httpx.post(proc.url + "/v1/check", json={"text": "hi"}, headers={"X-Pad": "y" * 1000})
