@@ -123,6 +123,24 @@ def _unescaped(text: str, a: int, b: int) -> str:
     return text[a:b]
 
 
+def _ends_digit_group(out: list[str]) -> bool:
+    """Whether the normalised text so far ends in a token of three or more digits only
+    (a number's group, not the tail of a key that mixes letters and digits)."""
+    n = i = 0
+    while i < len(out):
+        ch = out[-1 - i]
+        if ch.isdigit():
+            n += 1
+        elif ch == "-" and n and i + 1 < len(out) and out[-2 - i].isdigit():
+            pass  # a dashed number ("4111-1111-1111-1111") is still digits only
+        elif ch.isalpha() or ch in "_-+/=":
+            return False
+        else:
+            break
+        i += 1
+    return n >= 3
+
+
 def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs = "all") -> Normalized:
     """Normalise ``text`` for detection and keep an offset map to the original.
 
@@ -158,15 +176,13 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     ends: list[int] = []
     for a, b in _escapes_and_clusters(text) if escaped else _clusters(text):
         if b - a == 1 and ord(text[a]) in _INVISIBLE:
-            # Between a digit and a letter it stood for a space ("4111 1111 1111 1111\u200bthanks"):
-            # deleting it glued the number to the word, and no recognizer read either.
-            # Inside a word or a number it is deleted ("ig\u200bnore" reads "ignore").
+            # After a group of digits and before a letter it stood for a space ("4111 1111 1111
+            # 1111\u200bthanks"): deleting it glued the number to the word, and no recognizer
+            # read either. Anywhere else it is deleted: inside a word ("ig\u200bnore" reads
+            # "ignore") and inside a mixed token, where a space would cut a key or password in
+            # two ("sk-proj-aB3dE5fG7hJ9\u200bkL1m...", "AKIAVOMPZOM7\u200bWBBR6QMW").
             after = text[b : b + 1]
-            if (
-                out
-                and after
-                and (out[-1].isdigit() and after.isalpha() or out[-1].isalpha() and after.isdigit())
-            ):
+            if after.isalpha() and _ends_digit_group(out):
                 out.append(" ")
                 starts.append(a)
                 ends.append(b)

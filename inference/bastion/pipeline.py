@@ -192,12 +192,13 @@ def _to_original(n: Normalized, found: Sequence[Finding]) -> list[Finding]:
         g = f if (s, e) == (f.start, f.end) else f.shifted(s, e)
         # an explanation's window is an offset pair too (the model's window, wider than
         # the span): in the normalised text it pointed past the end of the original
-        why = g.explanation
+        # (read from the detector's own finding: shifted() already renamed a window equal to the span)
+        why = f.explanation
         window = why.get("window") if isinstance(why, Mapping) else None
         m = _WINDOW.fullmatch(window) if isinstance(window, str) else None
         if m is not None and not n.identity:
             ws, we = n.to_original(int(m.group(1)), int(m.group(2)))
-            if f"[{ws}:{we})" != m.group(0):
+            if g.explanation is None or g.explanation.get("window") != f"[{ws}:{we})":
                 from bastion.detectors.explanation import Explanation
 
                 g = dataclasses.replace(g, explanation=Explanation({**why, "window": f"[{ws}:{we})"}))
