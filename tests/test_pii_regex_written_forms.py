@@ -85,6 +85,10 @@ FOUND = [
     ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "020 7946 0958"),
     ("my number is 020 7946 0958 07911 123456", "PHONE_NUMBER", "07911 123456"),
     ("mobile 0171 1234567 0172 7654321", "PHONE_NUMBER", "0172 7654321"),
+    # s32 qa_verify: three numbers in a row
+    ("call 415 555 2671 415 555 2199 415 555 2123", "PHONE_NUMBER", "415 555 2671"),
+    ("call 415 555 2671 415 555 2199 415 555 2123", "PHONE_NUMBER", "415 555 2199"),
+    ("call 415 555 2671 415 555 2199 415 555 2123", "PHONE_NUMBER", "415 555 2123"),
     # s32 qa_fuzz H2: one invisible character in or after a card hid it
     ("my card 4111 1111\u200b1111 1111 thanks", "CREDIT_CARD", "4111 1111\u200b1111 1111"),
     ("card 4111 1111\xad1111 1111", "CREDIT_CARD", "4111 1111\xad1111 1111"),

@@ -121,6 +121,9 @@ FOUND = [
     ("private key 5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ", "PRIVATE_KEY",
      "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ"),
     (LONG_PROJ, "API_KEY", LONG_PROJ),
+    # verify round R2: a real weak password made of secret words, in a connection string
+    ("postgres://admin:supersecretkey@prod-db.internal:5432/app", "PASSWORD", "supersecretkey"),
+    ("mysql://root:rootpassword@10.0.3.7:3306/shop", "PASSWORD", "rootpassword"),
 ]  # fmt: skip
 
 
@@ -219,6 +222,23 @@ NOT_FOUND = [
     ('class="sk-circle-bounce-animation-delay-12"', "API_KEY"),
     ("sk-2024-roadmap-planning-notes", "API_KEY"),
     ("sk-classifier-v2-20240501-final-build", "API_KEY"),
+    # verify round R2-R6: placeholders, "...Token" ids that grant nothing, code, prose, digests
+    ("postgres://app:my-secret-key@db/x", "PASSWORD"),
+    ("redis://:yourpassword@localhost", "PASSWORD"),
+    ('"ClientToken": "550e8400-e29b-41d4-a716-446655440000"', "PASSWORD"),
+    ('"ClientRequestToken": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"', "PASSWORD"),
+    ('"NextContinuationToken": "1w41l63U0xa8q7smH50vCxyTQqdxo69O3EmK28Bi5PcROI4wI/EyIJg=="', "PASSWORD"),
+    ("PaginationToken: eyJvZmZzZXQiOjUwfQ", "PASSWORD"),
+    ("IdempotencyToken: req-2024-05-01-0001", "PASSWORD"),
+    ('"DeviceToken": "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"', "PASSWORD"),
+    ("OLDPWD=/home/alice/src", "PASSWORD"),
+    ('let token = env::var("TOKEN")?;', "PASSWORD"),
+    ('let api_key = std::env::var("OPENAI_API_KEY").expect("x");', "PASSWORD"),
+    ('token = encode({"sub": user_id}, key)', "PASSWORD"),
+    ("The password for Wi-Fi is WPA2-protected, so ask the front desk.", "PASSWORD"),
+    ("The transaction was signed with the private key; tx "
+     "5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060", "PRIVATE_KEY"),
+    ("Account ACea68ef786e4d3cea27d26934b484e73c uploaded media md5=5d41402abc4b2a76b9719d911017c592", "API_KEY"),
 ]  # fmt: skip
 
 

@@ -75,6 +75,9 @@ _DIGIT_GROUPS = re.compile(r"[0-9]+")
 # the spaces a run that held no number is cut at, and how many of the last ones are tried
 _GAP = re.compile(r"[ \t\u00a0]+")
 _MAX_CUTS = 6
+# how deep a cut run is cut again: a tail of two numbers is read as its first number and
+# the rest; each level tries at most _MAX_CUTS cuts, and the matcher budget bounds them all
+_MAX_SPLIT_DEPTH = 2
 # a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
 # "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
@@ -220,7 +223,7 @@ class PhoneFinder:
             # re-read the same digits; skipping them keeps a phone at ~1 matcher call.
             if covered >= len(digits):
                 break
-        if last_end < 0 and depth == 0:
+        if last_end < 0 and depth < _MAX_SPLIT_DEPTH:
             # The matcher reads "415-555-0132 123" or two numbers side by side ("+1 415 555
             # 2671 412 555 0199", "020 7946 0958 07700 900123") as one candidate and rejects
             # it: read the run again cut at a space, longest head first. A head is a number
@@ -234,8 +237,11 @@ class PhoneFinder:
                 if not phone_like:
                     if len(digits_only(tail)) < 6:
                         continue
-                    tail_end, budget = self._phones_in_run(tail, 0, {}, budget, depth + 1)
-                    if tail_end != len(tail):
+                    # the tail must start with a number (itself maybe followed by more:
+                    # three numbers in a row, "415 555 2671 415 555 0199 415 555 0123")
+                    after: dict[tuple[int, int], tuple[bool, bool]] = {}
+                    _, budget = self._phones_in_run(tail, 0, after, budget, depth + 1)
+                    if not any(start == 0 for start, _ in after):
                         continue
                 found = dict(spans)
                 head_end, budget = self._phones_in_run(head, base, found, budget, depth + 1)

@@ -152,6 +152,11 @@ _TWILIO_SID = re.compile(r"(?<![A-Za-z0-9])AC[0-9a-f]{32}(?![A-Za-z0-9])")
 _AUTH_TOKEN_BEFORE = re.compile(r"(?i)(?<![a-z])auth[ _\-]?token[\"']?[ \t]{0,4}[:=]?[ \t]{0,4}[\"']?$")
 
 
+_DIGEST_BEFORE = re.compile(
+    r"(?i)(?:md5|sha1?|etag|hash|checksum|digest)[\"']?[ \t]{0,2}[:=][ \t]{0,2}[\"']?$"
+)
+
+
 def _twilio_auth_tokens(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
     # A Twilio auth token is 32 lower-case hex digits, like an MD5 or a git-ish id; next to
     # an account SID (Twilio's quick start passes the two together) or right after "auth
@@ -159,8 +164,10 @@ def _twilio_auth_tokens(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
     sids = [m.start() for m in _TWILIO_SID.finditer(text)]
     for m in _HEX32.finditer(text):
         s = m.start()
-        if _near(sids, s, 100, 100) or _AUTH_TOKEN_BEFORE.search(text[max(0, s - 24) : s]):
+        if _AUTH_TOKEN_BEFORE.search(text[max(0, s - 24) : s]):
             yield m.span()
+        elif _near(sids, s, 100, 100) and not _DIGEST_BEFORE.search(text[max(0, s - 12) : s]):
+            yield m.span()  # (not a digest named as one: "md5=5d41...", "etag: ...")
 
 
 def _hex_entropy(value: str) -> bool:
@@ -214,7 +221,8 @@ _HEX_KEY = re.compile(r"(?<![A-Za-z0-9])(?:0x)?[0-9a-fA-F]{64}(?![A-Za-z0-9])")
 # "the hash of the private key is ...") names itself in the same window
 _HEX_KEY_NAME = re.compile(r"(?i)(?<![a-z])priv(?:ate)?[ _\-]?key")
 _DIGEST_WORD = re.compile(
-    r"(?i)(?<![a-z])(?:fingerprints?|hash(?:es|ed)?|sha|digests?|checksums?|public|address(?:es)?)(?![a-z])"
+    r"(?i)(?<![a-z])(?:fingerprints?|hash(?:es|ed)?|sha|digests?|checksums?|public|address(?:es)?|"
+    r"tx|txid|transactions?|signed|signatures?)(?![a-z])"
 )
 
 
@@ -407,6 +415,9 @@ _NOT_SECRET_HEAD = frozenset(
         "input", "output", "completion", "prompt", "cache", "cached", "reasoning", "forgot", "reset", "change",
         "show", "hide", "toggle", "has", "is", "no", "require", "requires", "validate", "verify", "check",
         "use", "enable", "disable", "allow", "with", "without", "skip",
+        # identifiers named "...Token" that grant nothing: idempotency, paging and device ids
+        "client", "clientrequest", "idempotency", "pagination", "nextcontinuation", "continuationpage",
+        "nextpagination", "device", "push", "request", "old", "csrfmiddleware",
     )
 )  # fmt: skip
 
@@ -443,7 +454,7 @@ _SNAKE_NAME = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")
 _NUMBER = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
 # "{token}", "{secrets.token_hex(16)}", "{pw!r}": an f-string or format field, not a braced value
 _FORMAT_FIELD = re.compile(r"(?<![\w.])[A-Za-z_][\w.]{0,127}(?:[!:(\[]|$)")
-_CALLEE = re.compile(r"(?<![\w.$])[A-Za-z_$][\w.$]{0,127}")
+_CALLEE = re.compile(r"(?<![\w.$:])[A-Za-z_$][\w.$]{0,127}(?:::[A-Za-z_][\w]{0,63}){0,6}")
 # A bare value runs to whitespace (a password generator's "(", ",", ";", "<" and "'" are
 # part of it) but stops where the next "name=" of a query, a connection string or an
 # argument list begins.
@@ -480,7 +491,8 @@ def _call_like(run: str, at: int) -> bool:
     if not _CALLEE.fullmatch(run, 0, at):
         return False
     tail = run[at:].rstrip(".;")
-    return len(tail) <= 1 or tail[-1] in ")]" or "," in tail or "'" in tail
+    # "encode({", "var(\"TOKEN\")?": an argument list or literal opens; a password's "(" is mid-run
+    return len(tail) <= 1 or tail[-1] in ")]?" or "," in tail or "'" in tail or tail[1:2] in ('"', "{", "[")
 
 
 def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
@@ -697,10 +709,24 @@ def _conn_password_ok(value: str) -> bool:
     and "@", so it reads as quoted."""
     if value[:1] == "{" and value[-1:] == "}":
         return False
-    letters = value.replace("_", "").replace("-", "")
-    if letters.isalpha() and any(k in value.lower() for k in ("pass", "pwd", "secret", "token", "key")):
+    # a placeholder names the slot ("password", "YOUR_DB_PASSWORD", "my-secret-key"); a real
+    # weak password may hold the same words ("supersecretkey", "rootpassword") and is reported
+    words = [w for w in re.split(r"[_\-]", value.lower()) if w]
+    if (
+        value.replace("_", "").replace("-", "").isalpha()
+        and words
+        and all(w in _PLACEHOLDER_WORDS for w in words)
+    ):
         return False
     return looks_like_secret(value, quoted=True)
+
+
+# the words a documented connection string's password slot is written with
+_PLACEHOLDER_WORDS = frozenset(
+    ("password", "passwd", "pass", "pwd", "pw", "secret", "token", "key", "your", "my", "the", "db", "database",
+     "user", "admin", "app", "redis", "postgres", "mysql", "mongo", "here", "goes", "example", "changeme", "xxx",
+     "api", "auth", "access", "strong", "new", "old", "some", "a")
+)  # fmt: skip
 
 
 CONN_STRING_PASSWORD = Recognizer(
@@ -775,7 +801,10 @@ def _hyphenated_words(value: str) -> bool:
     """ "auto-generated", "TOTP-based": a compound word after "the password ... is", where a
     passphrase ("correct-horse-battery-staple") joins three words or more."""
     parts = value.split("-")
-    return len(parts) == 2 and all(p.isalpha() for p in parts)
+    if len(parts) == 2 and all(p.isalpha() for p in parts):
+        return True
+    # "WPA2-protected", "AES256-encrypted": a name and a participle describe the password
+    return len(parts) == 2 and parts[1].islower() and parts[1].isalpha() and parts[1].endswith(("ed", "ing"))
 
 
 PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
