@@ -15,6 +15,7 @@ import io
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bastion import exitcodes
 from bastion.errors import BastionError
@@ -31,8 +32,24 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser: text left unquoted after ``check``/``redact`` ends up as
+    "unrecognized arguments", which says nothing about quoting."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments" in message and self._text_command:
+            message += " (put the text in quotes, or pipe it on stdin)"
+        super().error(message)
+
+    _text_command = False
+
+
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bastion", description="Prompt-injection and PII guard.")
+    parser = _Parser(prog="bastion", description="Prompt-injection and PII guard.")
+    parser._text_command = bool(argv) and argv[0] in ("check", "redact")
+    from bastion import __version__
+
+    parser.add_argument("--version", action="version", version=f"bastion {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = argv[0] if argv and argv[0] in COMMANDS else None
     seen: set[str] = set()

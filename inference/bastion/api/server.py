@@ -55,6 +55,31 @@ def ui_default(host: str) -> bool:
         return False
 
 
+def no_keys_notice(settings: Any, command: str) -> str | None:
+    """The stderr line for a server with API keys on and no active key in its database
+    (every /v1 request would get 401 "unknown API key" and nothing would say why: a key
+    made under another BASTION_HOME, or none made yet); None otherwise."""
+    if not settings.auth_enabled:
+        return None
+    from bastion.api.keys import KeyStore
+    from bastion.api.settings import default_db_url
+    from bastion.store.urls import safe_url
+
+    url = settings.db_url or default_db_url()
+    try:
+        store = KeyStore(url)
+        active = [k for k in store.list() if not k.revoked]
+        store.engine.dispose()
+    except Exception:  # the server's own start reports an unusable database
+        return None
+    if active:
+        return None
+    return (
+        f"bastion {command}: no active API key in {safe_url(url)}: every /v1 request will get 401; "
+        "create one with `bastion keys create --name NAME` (same BASTION_HOME or --db)"
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
 
     from bastion.api.app import create_app
@@ -81,6 +106,9 @@ def _run(args: argparse.Namespace) -> int:
     if notice:
         # after the app (and its store) opened: a failing start shows its one error line only
         print(notice, file=sys.stderr)
+    no_keys = no_keys_notice(settings, "serve")
+    if no_keys:
+        print(no_keys, file=sys.stderr)
     if not settings.auth_enabled:
         print(
             f"bastion serve: API keys are OFF (--no-auth or BASTION_AUTH=0): anyone who can reach "

@@ -110,7 +110,20 @@ def run_until_loaded_or_failed(app: Any, config: uvicorn.Config, command: str) -
         server.should_exit = True
 
     app.state.bastion.on_load_failure = on_failure
-    server.run()
+    try:
+        server.run()
+    except SystemExit as exc:
+        # uvicorn exits 3 (its STARTUP_FAILURE) when it cannot listen: in bastion's table 3
+        # means "blocked" or "broken audit trail", so a supervisor would misread it
+        if exc.code in (0, None):
+            return 0
+        print(
+            f"bastion {command}: error: could not start listening on {config.host}:{config.port} "
+            "(see the line above: the port in use, or an address this machine does not have); "
+            "choose another --host/--port",
+            file=sys.stderr,
+        )
+        return 1
     if failed:
         print(f"bastion {command}: error: the guard failed to load: {failed[0]}", file=sys.stderr)
         return 1

@@ -55,7 +55,8 @@ _CARD_BRANDS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...
     ("maestro", (("50", "50"), ("56", "58"), ("60", "69")), frozenset(range(12, 20))),
 )
 
-_SSN_SAMPLES = frozenset({"123456789", "078051120", "219099999"})  # published/advertised, never issued
+SSN_SAMPLES = frozenset({"123456789", "078051120", "219099999"})  # published/advertised, never issued
+_SSN_SAMPLES = SSN_SAMPLES
 
 
 def digits_only(value: str) -> str:

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
         check_every=args.check_every,
         canary=args.canary,
     )
-    from bastion.api.server import store_flags
+    from bastion.api.server import no_keys_notice, store_flags
 
     # one database for keys and the audit trail, as bastion serve: --store-url is its alias
     db_url, audit_store, notice = store_flags(args)
@@ -50,6 +50,9 @@ def _run(args: argparse.Namespace) -> int:
     factory = functools.partial(Guard.from_spec, GuardSpec(config=args.config or None))
 
     app = create_proxy_app(config, settings=settings, guard_factory=factory)
+    no_keys = no_keys_notice(settings, "proxy")
+    if no_keys:
+        print(no_keys, file=sys.stderr)
     cfg = uvicorn_config(
         app, settings, host=args.host, port=args.port, log_level=args.log_level, access_log=args.access_log
     )

@@ -20,7 +20,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from bastion.detectors.recognizers import ANY_DIGIT, Recognizer, Span
-from bastion.detectors.validators import date_ok, digits_only, is_decimal_number
+from bastion.detectors.validators import SSN_SAMPLES, date_ok, digits_only, is_decimal_number
 from bastion.errors import ConfigError
 from bastion.types import Finding
 
@@ -275,6 +275,9 @@ class PhoneFinder:
         return [region for region, plan in self._plans.items() if plan.plausible(digits)]
 
 
+_SSN_SHAPE = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
+
+
 def _kept(text: str, spans: dict[tuple[int, int], tuple[bool, bool]], blocked: _Spans) -> list[Span]:
     """The numbers worth reporting, with a trailing extension and their score."""
     out: list[Span] = []
@@ -286,6 +289,8 @@ def _kept(text: str, spans: dict[tuple[int, int], tuple[bool, bool]], blocked: _
         after_point = s >= 2 and text[s - 1] == "." and text[s - 2].isdigit()
         if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value) or after_point or _is_reading(value):
             continue
+        if _SSN_SHAPE.fullmatch(value) and digits_only(value) in SSN_SAMPLES:
+            continue  # a published sample SSN (078-05-1120) the SSN rules skip is no phone either
         ext = _PHONE_EXTENSION.match(text, e)
         if ext is not None:
             e = ext.end()
