@@ -237,7 +237,21 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 
 def _token_char(ch: str) -> bool:
-    return ch != "" and ch in _TOKEN_CHARS
+    """Whether ``ch`` may be part of a token, as the detectors will read it: a full-width or
+    look-alike letter and an invisible character inside a JWT are part of it too (an
+    ASCII-only test released most of such a token before the block)."""
+    if ch == "":
+        return False
+    if ch in _TOKEN_CHARS:
+        return True
+    if ch.isascii():
+        return False
+    from bastion.normalize import _INVISIBLE, normalize
+
+    if ord(ch) in _INVISIBLE:
+        return True
+    folded = normalize(ch).text
+    return folded != "" and all(c in _TOKEN_CHARS for c in folded)
 
 
 def _outside(spans: Sequence[Finding], cut: int) -> int:

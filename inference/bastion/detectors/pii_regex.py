@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bastion.detectors.escapes import decode_escapes
+from bastion.normalize import Normalized
 from bastion.detectors.recognizers import ANY_DIGIT, DEFAULT_CONTEXT_WINDOW, Recognizer, custom_recognizer
 from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS
 from bastion.detectors.rules.contact import URL
@@ -138,18 +139,22 @@ class RegexPIIDetector:
 
     def _detect_one(self, text: str) -> list[Finding]:
         decoded = decode_escapes(text)
-        if decoded is None:
+        base = text if decoded is None else decoded.text
+        folded = rule_view(base)
+        if decoded is None and folded is None:
             return self._detect_plain(text)
-        # escaped text (JSON strings, HTML entities, %XX): read the decoded characters and
-        # map each finding back over the escapes it came from
+        # escaped text (JSON strings, HTML entities, %XX): read the decoded characters, as
+        # the rules' view writes them, and map each finding back over what it came from
         out = []
-        for f in self._detect_plain(decoded.text):
-            if f.label == URL.label:
+        for f in self._detect_plain(base if folded is None else folded.text):
+            if decoded is not None and f.label == URL.label:
                 continue
-            start, end = decoded.to_original(f.start, f.end)
+            start, end = (f.start, f.end) if folded is None else folded.to_original(f.start, f.end)
+            if decoded is not None:
+                start, end = decoded.to_original(start, end)
             out.append(f if (start, end) == (f.start, f.end) else f.shifted(start, end))
         # URLs as written: a decoded "%20" would end one at the space ("?name=Jane%20Doe")
-        if URL in self._active:
+        if decoded is not None and URL in self._active:
             out += URL.scan(text, window=self.context_window, detector=self.name)
         return _resolve(out, text)
 
@@ -167,6 +172,72 @@ class RegexPIIDetector:
                     text, window=window, detector=self.name, taken=found if rec.after else ()
                 )
         return _resolve([f for f in found if f.label in self.labels], text)
+
+
+# Dashes a number is printed with besides "-": the non-breaking hyphen LLMs print inside
+# numbers (U+2011), hyphen, figure/en/em dashes, the minus sign, small and full-width forms.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+_MARK_CATEGORIES = frozenset(("Mn", "Me", "Mc"))
+# Markdown emphasis underscores at a word's edge ("_4111 1111 1111 1111_", "_jane@x.org_"):
+# the rules treat "_" as part of a word, so the value inside was never read
+_EMPHASIS = re.compile(r"(?:(?<=[\s(\[{\"'*])|^)_+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9.])_+(?=[\s)\]}\"'*.,;:!?]|$)")
+
+
+def rule_view(text: str) -> Normalized | None:
+    """The text the rules read, or None when it is ``text`` itself: what the shared
+    normalisation leaves for the models, made plain for patterns of ASCII digits, "-" and
+    words. Combining marks on ASCII letters and digits are dropped (strike-through
+    "4\u0336", keycap "4\ufe0f\u20e3", one accent on a key's letter); Unicode dashes read as "-";
+    invisible characters and other scripts' digits that escapes decoded after the
+    normalisation are read as it reads them; emphasis underscores read as spaces. Each
+    character maps back to the span it came from (a dropped mark widens its base's).
+
+    >>> v = rule_view("card 4\u03361\u03361\u03361\u0336\u20111111")
+    >>> v.text, v.to_original(5, 14)
+    ('card 4111-1111', (5, 18))
+    >>> rule_view("plain ascii") is None, rule_view("_4111 1111_").text
+    (True, ' 4111 1111 ')
+    """
+    emphasis = "_" in text and _EMPHASIS.search(text) is not None
+    if text.isascii() and not emphasis:
+        return None
+    import unicodedata
+
+    from bastion.normalize import _INVISIBLE, _ends_digit_group
+
+    blank = {i for m in _EMPHASIS.finditer(text) for i in range(*m.span())} if emphasis else set()
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    changed = bool(blank)
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            out.append(" " if i in blank else ch)
+        elif ord(ch) in _INVISIBLE:
+            changed = True
+            if text[i + 1 : i + 2].isalpha() and _ends_digit_group(out):
+                out.append(" ")
+            else:
+                if ends:
+                    ends[-1] = i + 1
+                continue
+        elif unicodedata.category(ch) in _MARK_CATEGORIES and out and out[-1].isascii() and out[-1].isalnum():
+            changed = True
+            ends[-1] = i + 1
+            continue
+        elif ch in _DASHES:
+            changed = True
+            out.append("-")
+        elif ch.isdecimal():
+            changed = True
+            out.append(str(unicodedata.decimal(ch)))
+        else:
+            out.append(ch)
+        starts.append(i)
+        ends.append(i + 1)
+    if not changed:
+        return None
+    return Normalized(text, "".join(out), tuple(starts), tuple(ends))
 
 
 def _known_labels(labels: Sequence[str] | str | None) -> Sequence[str]:

@@ -24,7 +24,10 @@ from bastion.types import Finding
 # separators (no ambiguity), so the match stays linear.
 # An underscore may come before it: "card_4111111111111111", "<CREDIT_CARD_4111...>" (a
 # field or token name glued to the number) still hold a card.
-_DIGIT_RUN = re.compile(r"(?<![^\W_]|[\-.])[0-9]{1,19}(?:[ \-][0-9]{1,19})*(?![\w\-]|\.[0-9])")
+# Not glued to a word of a script that spaces its words; Chinese, Japanese, Thai or Arabic
+# text runs straight into a number ("我的信用卡号是4111111111111111谢谢").
+_WORD = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_DIGIT_RUN = re.compile(rf"(?<![{_WORD}]|[\-.])[0-9]{{1,19}}(?:[ \-][0-9]{{1,19}})*(?![{_WORD}_\-]|\.[0-9])")
 
 
 # A card glued to the end of an e-mail address or host ("jane@example.com4111111111111111",

@@ -17,12 +17,16 @@ from bastion.detectors.recognizers import CONTEXT_BOOST, Recognizer, Span
 from bastion.detectors.validators import date_ok, ssn_ok
 from bastion.types import Finding
 
+# letters and digits of the scripts that put spaces between words (Latin, Greek, Cyrillic)
+_WORD = "A-Za-z0-9_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
 _CTX_SSN = ("ssn", "ssns", "social security", "social sec", "ss#", "ss #", "ssid", "ss number")
 
 
 def _ssn(name: str, pattern: str, score: float, **kw: bool) -> Recognizer:
-    # not glued to a word, a longer number, a date or a version on either side
-    regex = re.compile(r"(?<![\w\-.])" + pattern + r"(?![\w\-]|\.[0-9])")
+    # not glued to a word, a longer number, a date or a version on either side; a word of
+    # a script written without spaces (Chinese, Japanese, Thai, Arabic run-ons) may touch
+    # it: "社会保障番号536-22-1847です" is how the number is written there
+    regex = re.compile(rf"(?<![{_WORD}\-.])" + pattern + rf"(?![{_WORD}\-]|\.[0-9])")
     return Recognizer(
         name, "US_SSN", regex, score, _CTX_SSN, ssn_ok, "ssn", shields_phones=True, needs_digit=True, **kw
     )
