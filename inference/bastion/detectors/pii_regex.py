@@ -31,7 +31,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bastion.detectors.escapes import decode_escapes
-from bastion.normalize import Normalized
 from bastion.detectors.recognizers import ANY_DIGIT, DEFAULT_CONTEXT_WINDOW, Recognizer, custom_recognizer
 from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS
 from bastion.detectors.rules.contact import URL
@@ -44,6 +43,7 @@ from bastion.detectors.rules.phone import (
 )
 from bastion.errors import ConfigError, InputError
 from bastion.merge import merge_split
+from bastion.normalize import Normalized
 from bastion.types import PII, Finding
 
 # the built-in recognizers under their older name
@@ -180,7 +180,9 @@ _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0
 _MARK_CATEGORIES = frozenset(("Mn", "Me", "Mc"))
 # Markdown emphasis underscores at a word's edge ("_4111 1111 1111 1111_", "_jane@x.org_"):
 # the rules treat "_" as part of a word, so the value inside was never read
-_EMPHASIS = re.compile(r"(?:(?<=[\s(\[{\"'*])|^)_+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9.])_+(?=[\s)\]}\"'*.,;:!?]|$)")
+_EMPHASIS = re.compile(
+    r"(?:(?<=[\s(\[{\"'*])|^)_+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9.])_+(?=[\s)\]}\"'*.,;:!?]|$)"
+)
 
 
 def rule_view(text: str) -> Normalized | None:
