@@ -124,6 +124,18 @@ FOUND = [
     # verify round R2: a real weak password made of secret words, in a connection string
     ("postgres://admin:supersecretkey@prod-db.internal:5432/app", "PASSWORD", "supersecretkey"),
     ("mysql://root:rootpassword@10.0.3.7:3306/shop", "PASSWORD", "rootpassword"),
+    # verify round 2: default passwords in connection strings; secret names with id-like heads;
+    # a wallet key next to "transaction"; passwords with a participle
+    ("postgres://postgres:postgres@db.prod.internal/app", "PASSWORD", "postgres"),
+    ("mongodb://admin:admin@mongo.prod/x", "PASSWORD", "admin"),
+    ("postgres://u:changeme@db/x", "PASSWORD", "changeme"),
+    ('"clientPassword": "Xk9pL2vQz7"', "PASSWORD", "Xk9pL2vQz7"),
+    ("OLDPASSWORD=Xk9pL2vQz7", "PASSWORD", "Xk9pL2vQz7"),
+    ('"clientApiKey": "f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj"', "PASSWORD", "f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj"),
+    ('"clientToken": "f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj"', "PASSWORD", "f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj"),
+    ("Use this private key to sign the transaction: " + ETH_KEY, "PRIVATE_KEY", ETH_KEY),
+    ("my password is Summer2024-loving", "PASSWORD", "Summer2024-loving"),
+    ("my password is P4ssw0rd-protected", "PASSWORD", "P4ssw0rd-protected"),
 ]  # fmt: skip
 
 
@@ -239,6 +251,8 @@ NOT_FOUND = [
     ("The transaction was signed with the private key; tx "
      "5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060", "PRIVATE_KEY"),
     ("Account ACea68ef786e4d3cea27d26934b484e73c uploaded media md5=5d41402abc4b2a76b9719d911017c592", "API_KEY"),
+    ("postgres://user:****@db/x", "PASSWORD"),
+    ("mongodb+srv://<username>:<password>@cluster0.mongodb.net/", "PASSWORD"),
 ]  # fmt: skip
 
 

@@ -125,6 +125,10 @@ def _port(url: str) -> str:
         "[::1]:{port}",
         "127.0.0.2:{port}",
         "[::ffff:127.0.0.1]",
+        # s32 verify round 2: the same names written otherwise
+        "localhost.:{port}",
+        "app.localhost:{port}",
+        "0.0.0.0:{port}",
     ],
 )
 def test_loopback_hosts_are_accepted(noauth, host):

@@ -124,21 +124,49 @@ def _unescaped(text: str, a: int, b: int) -> str:
 
 
 def _ends_digit_group(out: list[str]) -> bool:
-    """Whether the normalised text so far ends in a token of three or more digits only
-    (a number's group, not the tail of a key that mixes letters and digits)."""
+    """Whether the normalised text so far ends in a token of two or more digits only (a
+    number's group, "1111", "00", "192.168.1.23"; not the tail of a key that mixes letters
+    and digits, "AKIAVOMPZOM7")."""
     n = i = 0
     while i < len(out):
         ch = out[-1 - i]
         if ch.isdigit():
             n += 1
-        elif ch == "-" and n and i + 1 < len(out) and out[-2 - i].isdigit():
-            pass  # a dashed number ("4111-1111-1111-1111") is still digits only
-        elif ch.isalpha() or ch in "_-+/=":
+        elif ch in "-." and n and i + 1 < len(out) and out[-2 - i].isdigit():
+            pass  # a dashed or dotted number ("4111-1111", "192.168.1.23") is still digits only
+        elif ch.isalpha() or ch in "_-+/=.":
             return False
         else:
             break
         i += 1
-    return n >= 3
+    return n >= 2
+
+
+def _ends_word(out: list[str]) -> bool:
+    """Whether the normalised text so far ends in a word of letters only ("card", not "Xk9")."""
+    n = 0
+    for ch in reversed(out):
+        if ch.isalpha():
+            n += 1
+        elif ch.isdigit() or ch in "_-+/=":
+            return False
+        else:
+            break
+    return n >= 2
+
+
+def _number_digits(text: str, at: int) -> int:
+    """Digits of the number written from ``at`` (groups joined by single spaces, dashes or
+    dots): a card or a phone has six and more, the digits of a password rarely do."""
+    n, i = 0, at
+    while i < len(text) and i - at < 64:
+        ch = text[i]
+        if ch.isdigit():
+            n += 1
+        elif not (ch in " -." and i + 1 < len(text) and text[i + 1].isdigit()):
+            break
+        i += 1
+    return n
 
 
 def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs = "all") -> Normalized:
@@ -182,7 +210,9 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
             # "ignore") and inside a mixed token, where a space would cut a key or password in
             # two ("sk-proj-aB3dE5fG7hJ9\u200bkL1m...", "AKIAVOMPZOM7\u200bWBBR6QMW").
             after = text[b : b + 1]
-            if after.isalpha() and _ends_digit_group(out):
+            if (after.isalpha() and _ends_digit_group(out)) or (
+                after.isdigit() and _ends_word(out) and _number_digits(text, b) >= 6
+            ):
                 out.append(" ")
                 starts.append(a)
                 ends.append(b)

@@ -123,8 +123,10 @@ class LoopbackHostCheck:
             # no Host at all is no browser (every browser sends one): nothing to rebind
             host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), None)
             if host is not None:
-                name = host_name(host)
-                if not (name == "localhost" or _loopback(name) or name in self.extra):
+                name = host_name(host).rstrip(".")  # "localhost." is the same name
+                # *.localhost resolves to loopback by RFC 6761; 0.0.0.0 reaches this machine
+                local = name == "localhost" or name.endswith(".localhost") or name == "0.0.0.0"
+                if not (local or _loopback(name) or name in self.extra):
                     await send_json(send, 400, {"detail": BAD_HOST})
                     return
         await self.app(scope, receive, send)

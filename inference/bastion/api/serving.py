@@ -112,6 +112,9 @@ def run_until_loaded_or_failed(app: Any, config: uvicorn.Config, command: str) -
     app.state.bastion.on_load_failure = on_failure
     try:
         server.run()
+    except OverflowError as exc:  # a port over 65535 fails in the socket call, not in uvicorn
+        print(f"bastion {command}: error: cannot listen on port {config.port}: {exc}", file=sys.stderr)
+        return 1
     except SystemExit as exc:
         # uvicorn exits 3 (its STARTUP_FAILURE) when it cannot listen: in bastion's table 3
         # means "blocked" or "broken audit trail", so a supervisor would misread it

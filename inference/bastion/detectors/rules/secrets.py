@@ -221,8 +221,12 @@ _HEX_KEY = re.compile(r"(?<![A-Za-z0-9])(?:0x)?[0-9a-fA-F]{64}(?![A-Za-z0-9])")
 # "the hash of the private key is ...") names itself in the same window
 _HEX_KEY_NAME = re.compile(r"(?i)(?<![a-z])priv(?:ate)?[ _\-]?key")
 _DIGEST_WORD = re.compile(
-    r"(?i)(?<![a-z])(?:fingerprints?|hash(?:es|ed)?|sha|digests?|checksums?|public|address(?:es)?|"
-    r"tx|txid|transactions?|signed|signatures?)(?![a-z])"
+    r"(?i)(?<![a-z])(?:fingerprints?|hash(?:es|ed)?|sha|digests?|checksums?|public|address(?:es)?)(?![a-z])"
+)
+
+
+_TX_BEFORE = re.compile(
+    r"(?i)(?<![a-z])(?:tx|txid|tx hash|transaction hash|tx id)[ \t]{0,2}[:=#]?[ \t]{0,2}$"
 )
 
 
@@ -232,6 +236,8 @@ def _hex_private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
         before = text[max(0, s - 48) : s]
         names = list(_HEX_KEY_NAME.finditer(before))
         if names and _DIGEST_WORD.search(before) is None and _hex_entropy(m.group()):
+            if _TX_BEFORE.search(before):
+                continue  # "... signed with the private key; tx 5c50...": the hash named just before it
             yield m.span()
 
 
@@ -415,11 +421,30 @@ _NOT_SECRET_HEAD = frozenset(
         "input", "output", "completion", "prompt", "cache", "cached", "reasoning", "forgot", "reset", "change",
         "show", "hide", "toggle", "has", "is", "no", "require", "requires", "validate", "verify", "check",
         "use", "enable", "disable", "allow", "with", "without", "skip",
-        # identifiers named "...Token" that grant nothing: idempotency, paging and device ids
-        "client", "clientrequest", "idempotency", "pagination", "nextcontinuation", "continuationpage",
-        "nextpagination", "device", "push", "request", "old", "csrfmiddleware",
     )
 )  # fmt: skip
+# Heads that make a glued "...Token" (only) an identifier that grants nothing: idempotency
+# and paging ids (AWS ClientRequestToken, NextContinuationToken); and OLDPWD, a shell's path.
+_NOT_SECRET_HEAD_FOR = {
+    "token": frozenset(
+        ("clientrequest", "idempotency", "pagination", "nextcontinuation", "continuation", "nextpagination",
+         "csrfmiddleware")
+    ),
+    "pwd": frozenset(("old",)),
+}  # fmt: skip
+
+
+# A UUID or a run of hex: the value of an id-like "...Token" (client, device, push)
+_ID_TOKEN = re.compile(
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9a-f]{32,128}"
+)
+
+
+def _id_token_name(text: str, start: int, kw_end: int) -> bool:
+    i = start
+    while i > max(0, start - 16) and text[i - 1].isalnum():
+        i -= 1
+    return text[start:kw_end].lower() == "token" and text[i:start].lower() in ("client", "device", "push")
 
 
 def _glued_key(text: str, start: int, keyword: str) -> bool:
@@ -430,7 +455,7 @@ def _glued_key(text: str, start: int, keyword: str) -> bool:
     while i > max(0, start - 32) and text[i - 1].isalnum():
         i -= 1
     head = text[i:start]
-    if head.lower() in _NOT_SECRET_HEAD:
+    if head.lower() in _NOT_SECRET_HEAD or head.lower() in _NOT_SECRET_HEAD_FOR.get(keyword.lower(), ()):
         return False
     if keyword.isupper():
         return head.isupper()  # PGPASSWORD, ADMINPASS (not "XPASSWORD" in "XPassword")
@@ -555,6 +580,8 @@ def _keyword_assignments(text: str) -> Iterable[Span]:
         resume = m.end()
         if _NOT_SECRET_SUFFIX.search(text, kw_end, s):
             return [], resume
+        if glued and _ID_TOKEN.fullmatch(text, s, e) and _id_token_name(text, m.start(), kw_end):
+            return [], resume  # EC2's ClientToken (a UUID), an APNs DeviceToken (hex): ids, not keys
         if group == 4:
             # "Password={a;b}" (ADO.NET quoting), not an f-string or format field
             # ("token={token}", "secret={secrets.token_hex(16)}", "pw={pw!r}")
@@ -709,24 +736,22 @@ def _conn_password_ok(value: str) -> bool:
     and "@", so it reads as quoted."""
     if value[:1] == "{" and value[-1:] == "}":
         return False
-    # a placeholder names the slot ("password", "YOUR_DB_PASSWORD", "my-secret-key"); a real
-    # weak password may hold the same words ("supersecretkey", "rootpassword") and is reported
-    words = [w for w in re.split(r"[_\-]", value.lower()) if w]
-    if (
-        value.replace("_", "").replace("-", "").isalpha()
-        and words
-        and all(w in _PLACEHOLDER_WORDS for w in words)
-    ):
+    # a placeholder names the slot ("password", "YOUR_DB_PASSWORD", "mypassword",
+    # "my-secret-key"); a real weak password is reported, even one made of such words
+    # ("supersecretkey", "rootpassword") or a default ("postgres", "admin", "changeme")
+    if _SLOT.fullmatch(value):
         return False
-    return looks_like_secret(value, quoted=True)
+    # masked ("****", "xxxx") or templated ("<pw>", "${PW}", "%(pw)s", "$PW") values hold none;
+    # any other value between "user:" and "@host" is the password, however short or plain
+    # ("postgres", "admin", "mysql" are the defaults that leak most)
+    return not (len(set(value)) <= 2 or value[:1] in "<$%{[" or len(value) < 3)
 
 
-# the words a documented connection string's password slot is written with
-_PLACEHOLDER_WORDS = frozenset(
-    ("password", "passwd", "pass", "pwd", "pw", "secret", "token", "key", "your", "my", "the", "db", "database",
-     "user", "admin", "app", "redis", "postgres", "mysql", "mongo", "here", "goes", "example", "changeme", "xxx",
-     "api", "auth", "access", "strong", "new", "old", "some", "a")
-)  # fmt: skip
+# how a documented connection string names its password slot
+_SLOT = re.compile(
+    r"(?i)(?:(?:your|my|the|db|database|new|some|api|auth|access|user|app|redis|strong|secret)[_\-]?){0,3}"
+    r"(?:password|passwd|pass|pwd|pw|secret|token|key)(?:[_\-]?(?:here|goes[_\-]?here))?"
+)
 
 
 CONN_STRING_PASSWORD = Recognizer(
@@ -803,8 +828,16 @@ def _hyphenated_words(value: str) -> bool:
     parts = value.split("-")
     if len(parts) == 2 and all(p.isalpha() for p in parts):
         return True
-    # "WPA2-protected", "AES256-encrypted": a name and a participle describe the password
-    return len(parts) == 2 and parts[1].islower() and parts[1].isalpha() and parts[1].endswith(("ed", "ing"))
+    # "WPA2-protected", "AES256-encrypted": an upper-case name and a participle describe the
+    # password ("Summer2024-loving", "P4ssw0rd-protected" are passwords)
+    return (
+        len(parts) == 2
+        and re.fullmatch(r"[A-Z0-9]{2,12}", parts[0]) is not None
+        and any(c.isalpha() for c in parts[0])
+        and parts[1].islower()
+        and parts[1].isalpha()
+        and parts[1].endswith(("ed", "ing"))
+    )
 
 
 PROSE_PASSWORD = Recognizer("password_in_prose", "PASSWORD", None, 0.85, find=_prose_passwords)
