@@ -53,6 +53,11 @@ FOUND = [
     ('{"card": "4111\\u200b1111\\u200b1111\\u200b1111"}', "CREDIT_CARD"),
     ("card &#x664;&#x661;&#x661;&#x661; &#x661;&#x661;&#x661;&#x661; 1111 1111", "CREDIT_CARD"),
     ("card 4111&#8209;1111&#8209;1111&#8209;1111", "CREDIT_CARD"),
+    # tabs and double spaces between the groups (tables, spreadsheet copy-paste)
+    ("My card is 4111\t1111\t1111\t1111", "CREDIT_CARD"),
+    ('{"card": "4111\\t1111\\t1111\\t1111"}', "CREDIT_CARD"),
+    ("card 4111  1111  1111  1111", "CREDIT_CARD"),
+    ("My SSN is 536  22  1847", "US_SSN"),
 ]
 
 
@@ -80,6 +85,8 @@ NOT_FOUND = [
     "snake_case_4111_name",
     "The 2010\u20132015 range, pages 12\u201314",
     "ssn 536-22-1847x",
+    "Total:  1234   5678",
+    "x\t1\t2",
 ]
 
 

@@ -185,6 +185,21 @@ _EMPHASIS = re.compile(
 )
 
 
+# Two or three spaces or tabs between digits: groups of a number pasted from a table
+_DIGIT_GAP = re.compile(r"(?<=[0-9])(?:\t[ \t]{0,2}| [ \t]{1,2})(?=[0-9])")
+
+
+def _between_digits(text: str, i: int) -> bool:
+    """Whether the run of spaces and tabs around ``i`` has a digit on both sides (at most 3 long)."""
+    a = i
+    while a > 0 and text[a - 1] in " \t" and i - a < 3:
+        a -= 1
+    b = i + 1
+    while b < len(text) and text[b] in " \t" and b - i < 3:
+        b += 1
+    return a > 0 and text[a - 1].isdigit() and b < len(text) and text[b].isdigit()
+
+
 def rule_view(text: str) -> Normalized | None:
     """The text the rules read, or None when it is ``text`` itself: what the shared
     normalisation leaves for the models, made plain for patterns of ASCII digits, "-" and
@@ -201,7 +216,8 @@ def rule_view(text: str) -> Normalized | None:
     (True, ' 4111 1111 ')
     """
     emphasis = "_" in text and _EMPHASIS.search(text) is not None
-    if text.isascii() and not emphasis:
+    gaps = _DIGIT_GAP.search(text) is not None
+    if text.isascii() and not emphasis and not gaps:
         return None
     import unicodedata
 
@@ -213,7 +229,13 @@ def rule_view(text: str) -> Normalized | None:
     ends: list[int] = []
     changed = bool(blank)
     for i, ch in enumerate(text):
+        if gaps and ch in " \t" and out and out[-1] in " \t" and out[-1] != "" and _between_digits(text, i):
+            ends[-1] = i + 1  # a second space (or tab) of a gap inside a number: one separator
+            changed = True
+            continue
         if ch.isascii():
+            if ch == "\t" and gaps and _between_digits(text, i):
+                ch, changed = " ", True  # a tab between digit groups (spreadsheet copy-paste)
             out.append(" " if i in blank else ch)
         elif ord(ch) in _INVISIBLE:
             changed = True
