@@ -58,6 +58,8 @@ FOUND = [
     ('{"card": "4111\\t1111\\t1111\\t1111"}', "CREDIT_CARD"),
     ("card 4111  1111  1111  1111", "CREDIT_CARD"),
     ("My SSN is 536  22  1847", "US_SSN"),
+    # an IBAN whose first group is longer than four (mod-97 decides)
+    ("IBAN DE8937 0400 4405 3201 3000", "IBAN_CODE"),
 ]
 
 
@@ -87,6 +89,7 @@ NOT_FOUND = [
     "ssn 536-22-1847x",
     "Total:  1234   5678",
     "x\t1\t2",
+    "DE8937 0400 4405 3201 3001",
 ]
 
 

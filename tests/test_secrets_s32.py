@@ -136,6 +136,10 @@ FOUND = [
     ("Use this private key to sign the transaction: " + ETH_KEY, "PRIVATE_KEY", ETH_KEY),
     ("my password is Summer2024-loving", "PASSWORD", "Summer2024-loving"),
     ("my password is P4ssw0rd-protected", "PASSWORD", "P4ssw0rd-protected"),
+    # all lower case, glued to the word for what the secret opens (INI / PHP configs)
+    ("dbpassword=Xk9pL2vQz7", "PASSWORD", "Xk9pL2vQz7"),
+    ("adminpassword = Xk9pL2vQz7", "PASSWORD", "Xk9pL2vQz7"),
+    ("githubtoken=f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj", "PASSWORD", "f3Kz9Qm2Lp8Xw1Vn7Rt4Ys6Bc0Dh5Gj"),
 ]  # fmt: skip
 
 
@@ -252,6 +256,10 @@ NOT_FOUND = [
      "5c504ed432cb51138bcf09aa5e8a410dd4a1e204ef84bfed1be16dfba1b22060", "PRIVATE_KEY"),
     ("Account ACea68ef786e4d3cea27d26934b484e73c uploaded media md5=5d41402abc4b2a76b9719d911017c592", "API_KEY"),
     ("postgres://user:****@db/x", "PASSWORD"),
+    ("bypass=Xk9pL2vQz7aa", "PASSWORD"),
+    ("compass: Xk9pL2vQz7a", "PASSWORD"),
+    ("dbpassword = get_password()", "PASSWORD"),
+    ("apikey = settings.apikey", "PASSWORD"),
     ("mongodb+srv://<username>:<password>@cluster0.mongodb.net/", "PASSWORD"),
 ]  # fmt: skip
 

@@ -30,6 +30,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     secrets.JWT,
     secrets.PRIVATE_KEY,
     secrets.PASSWORD_ASSIGNMENT,
+    secrets.OWNER_PASSWORD,
     personal.DATE_OF_BIRTH,
     payment.CREDIT_CARD,
     payment.CREDIT_CARD_UNLISTED,

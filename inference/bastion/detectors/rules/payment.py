@@ -240,7 +240,8 @@ def _iban_end(run: str, expected: int) -> int | None:
         return expected
     sep = run[4:5]
     if sep not in (" ", "-"):
-        return None
+        # "DE8937 0400 ...": a first group longer than four, spaces elsewhere
+        return _irregular_end(run, expected) if " " in run[: expected + 8] else None
     spaces = (expected - 1) // 4
     end = expected + spaces
     head = run[:end]

@@ -712,6 +712,31 @@ def _assigned_passwords(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
     yield from _command_line_passwords(text)
 
 
+# All lower case and glued to the word for what it opens ("dbpassword=", "smtppass: ...",
+# with "_" the assignment pattern reads it,
+# "githubtoken=", as INI and PHP configs write them): the keyword pattern above cannot start
+# inside a lower-case word, and "bypass" / "compass" must not be read, so the owner words are
+# listed.
+_OWNER_ASSIGNMENT = re.compile(
+    r"(?<![A-Za-z0-9_])(?:db|admin|root|mysql|pg|postgres|mongo|redis|smtp|mail|ftp|sftp|ldap|github|gitlab|api|"
+    r"app|user|vault|aws|gcp|azure|stripe|slack|twilio|openai|jwt|oauth|bot|service|master|rabbitmq|amqp|wifi|proxy)"
+    r"(?:password|passwd|pass|pwd|secret|token|apikey|key)[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
+    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256}))"
+)
+
+
+def _owner_assignments(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
+    for m in _OWNER_ASSIGNMENT.finditer(text):
+        group = 1 if m.group(1) is not None else 2 if m.group(2) is not None else 3
+        s, e = m.span(group)
+        if group == 3 and _code_value(text, m, s, e):
+            continue  # "dbpassword = get_password()", "apikey = settings.apikey"
+        if looks_like_secret(text[s:e], quoted=group != 3):
+            yield s, e
+
+
+OWNER_PASSWORD = Recognizer("password_owner_assignment", "PASSWORD", None, 0.8, find=_owner_assignments)
+
 PASSWORD_ASSIGNMENT = Recognizer("password_assignment", "PASSWORD", None, 0.8, find=_assigned_passwords)
 
 # scheme://user:PASSWORD@host: the finding is the password only (user and host are kept,
