@@ -78,6 +78,8 @@ _MAX_CUTS = 6
 # how deep a cut run is cut again: a tail of two numbers is read as its first number and
 # the rest; each level tries at most _MAX_CUTS cuts, and the matcher budget bounds them all
 _MAX_SPLIT_DEPTH = 2
+# the most digits one written number holds: 15 (E.164), a "(0)" trunk and a split "00" prefix
+_MAX_HEAD_DIGITS = 17
 # a date is not followed by two more groups ("06.12.34.56.78" is a French phone number; in
 # "01.02.03.04" the date reading still masks it)
 _DATE_IN_TEXT = re.compile(
@@ -230,18 +232,21 @@ class PhoneFinder:
             # when it is written like one (a "+", brackets or dashes) or when what follows
             # the cut is a number too; plain digit groups alone are as often a card or an
             # order number cut short. The caller's scan resumes after the head found.
-            gaps = [g for g in _GAP.finditer(run) if len(digits_only(run[: g.start()])) >= 6]
+            # A head holds one number at most (E.164: 15 digits, and a "(0)" trunk and a
+            # country code written apart); the numbers after it are read by the next scan.
+            gaps = [
+                g for g in _GAP.finditer(run) if 6 <= len(digits_only(run[: g.start()])) <= _MAX_HEAD_DIGITS
+            ]
             for gap in reversed(gaps[-_MAX_CUTS:]):
                 head, tail = run[: gap.start()], run[gap.end() :]
                 phone_like = head.startswith("+") or "(" in head or "-" in head
                 if not phone_like:
                     if len(digits_only(tail)) < 6:
                         continue
-                    # the tail must start with a number (itself maybe followed by more:
-                    # three numbers in a row, "415 555 2671 415 555 0199 415 555 0123")
-                    after: dict[tuple[int, int], tuple[bool, bool]] = {}
-                    _, budget = self._phones_in_run(tail, 0, after, budget, depth + 1)
-                    if not any(start == 0 for start, _ in after):
+                    # the tail must start with a number, itself maybe followed by more
+                    # ("415 555 2671 415 555 0199 415 555 0123 415 555 0144")
+                    starts, budget = self._starts_with_number(tail, budget)
+                    if not starts:
                         continue
                 found = dict(spans)
                 head_end, budget = self._phones_in_run(head, base, found, budget, depth + 1)
@@ -251,6 +256,21 @@ class PhoneFinder:
                 if budget is not None and budget <= 0:
                     break
         return last_end, budget
+
+    def _starts_with_number(self, run: str, budget: int | None) -> tuple[bool, int | None]:
+        """Whether ``run`` begins with a whole number: its longest head of phone length
+        (cut at a space, or all of it) that the matcher reads entire."""
+        cuts = [g.start() for g in _GAP.finditer(run)] + [len(run)]
+        heads = [c for c in cuts if 6 <= len(digits_only(run[:c])) <= _MAX_HEAD_DIGITS]
+        for cut in reversed(heads[-_MAX_CUTS:]):
+            found: dict[tuple[int, int], tuple[bool, bool]] = {}
+            # no cutting inside: a head that is not one number is not this number
+            _, budget = self._phones_in_run(run[:cut], 0, found, budget, _MAX_SPLIT_DEPTH)
+            if (0, cut) in found:
+                return True, budget
+            if budget is not None and budget <= 0:
+                break
+        return False, budget
 
     def _regions_for(self, run: str, digits: str) -> list[str]:
         """The configured regions in which ``digits`` could be one national number.

@@ -233,9 +233,12 @@ _TX_BEFORE = re.compile(
 def _hex_private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
     for m in _HEX_KEY.finditer(text):
         s = m.start()
-        before = text[max(0, s - 48) : s]
+        # the name may stand a clause before the key ("the private key, which you must never
+        # share, is ..."); a digest word counts from a few words before the name on
+        before = text[max(0, s - 120) : s]
         names = list(_HEX_KEY_NAME.finditer(before))
-        if names and _DIGEST_WORD.search(before) is None and _hex_entropy(m.group()):
+        near = before[max(0, names[-1].start() - 32) :] if names else before
+        if names and _DIGEST_WORD.search(near) is None and _hex_entropy(m.group()):
             if _TX_BEFORE.search(before):
                 continue  # "... signed with the private key; tx 5c50...": the hash named just before it
             yield m.span()
@@ -401,7 +404,9 @@ _PASSWORD = re.compile(
     + _SECRET_KEYWORDS
     + r"(?:[_\-][a-z0-9]{1,16}){0,3}"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)[ \t]{0,4}"
-    r"(?:\"([^\"\n]{1,256})\"|'([^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256})|\{([^{}\s\"]{1,256})\})"
+    # a single-quoted value may hold an escaped quote (a Python repr: 'Tr0ub\\'4dor')
+    r"(?:\"([^\"\n]{1,256})\"|'((?:[^'\\\n]|\\[^\n]){1,256}|[^'\n]{1,256})'|([^\s\"',;<>(){}\[\]]{1,256})"
+    r"|\{([^{}\s\"]{1,256})\})"
 )
 _QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
 _PASSWORD_HINTS = ("pass", "pw", "secret", "key", "token", "sess", "sid", "srf")  # every keyword contains one
@@ -626,6 +631,17 @@ def _keyword_assignments(text: str) -> Iterable[Span]:
 # "<add key="ApiKey" value="X"/>" (.NET appSettings), "<property name="password" value="X"/>".
 # The element or key name must end with a secret keyword (_SECRET_NAME).
 _XML_ELEMENT = re.compile(r"<([A-Za-z][\w.:\-]{0,63})>([^<>\n]{1,256})</([A-Za-z][\w.:\-]{0,63})>")
+# "<password><![CDATA[PW]]></password>"
+_XML_CDATA = re.compile(
+    r"<([A-Za-z][\w.:\-]{0,63})><!\[CDATA\[([^\n]{1,256}?)\]\]></([A-Za-z][\w.:\-]{0,63})>"
+)
+# an element named by an attribute: Android's '<string name="api_key">X</string>', Spring's
+# '<entry key="db.password">X</entry>'
+_XML_NAMED_ELEMENT = re.compile(
+    r"<([A-Za-z][\w.:\-]{0,63})[ \t]{1,4}(?:[\w:\-]{1,32}[ \t]{0,2}=[ \t]{0,2}[\"'][^\"'<>\n]{0,64}[\"'][ \t]{1,4}){0,3}"
+    r"(?:name|key|id)[ \t]{0,2}=[ \t]{0,2}[\"']([A-Za-z][\w.:\-]{0,63})[\"'][^<>\n]{0,128}>"
+    r"(?:<!\[CDATA\[([^\n]{1,256}?)\]\]>|([^<>\n]{1,256}))</([A-Za-z][\w.:\-]{0,63})>"
+)
 _XML_KEY_VALUE = re.compile(
     r"(?i)(?<![\w\-])(?:key|name)[ \t]{0,4}=[ \t]{0,4}[\"']([A-Za-z][\w.:\-]{0,63})[\"'][ \t\r\n]{1,16}"
     r"value[ \t]{0,4}=[ \t]{0,4}[\"']([^\"'\n]{1,256})[\"']"
@@ -652,6 +668,19 @@ def _xml_secrets(text: str) -> Iterator[Span]:
             name = m.group(1)
             if name == m.group(3) and _SECRET_NAME.search(name) and _xml_value_ok(name, m.group(2)):
                 yield m.span(2)
+        if "CDATA" in text:
+            for m in _XML_CDATA.finditer(text):
+                name = m.group(1)
+                if name == m.group(3) and _SECRET_NAME.search(name) and _xml_value_ok(name, m.group(2)):
+                    yield m.span(2)
+        for m in _XML_NAMED_ELEMENT.finditer(text):
+            name, value_group = m.group(2), 3 if m.group(3) is not None else 4
+            if (
+                m.group(1) == m.group(5)
+                and _SECRET_NAME.search(name)
+                and _xml_value_ok(name, m.group(value_group))
+            ):
+                yield m.span(value_group)
     if "alue" in text or "ALUE" in text:
         for m in _XML_KEY_VALUE.finditer(text):
             name, value = m.group(1), m.group(2)
@@ -671,20 +700,41 @@ _CLI_PASSWORD = re.compile(
     r"[^\n;&|]{0,120}?[ \t](?:-p[ \t]{0,4}|--password(?:[ \t]{1,4}|=))[\"']?([^\s\"']{1,256})"
     r"|(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump)(?=[ \t])[^\n;&|]{0,120}?"
     r"[ \t]-p[\"']?([^\s\"'\-][^\s\"']{0,255})"
-    r"|redis-cli(?=[ \t])[^\n;&|]{0,120}?[ \t]-a[ \t]{1,4}[\"']?([^\s\"']{1,256}))"
+    r"|redis-cli(?=[ \t])[^\n;&|]{0,120}?[ \t]-a[ \t]{1,4}[\"']?([^\s\"']{1,256})"
+    # the MongoDB shells and tools, OpenShift / Azure / Cloud Foundry / Argo CD logins: "-p PW"
+    r"|(?:mongosh|mongo|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop|mongofiles"
+    r"|(?:oc|az|cf|argocd)[ \t]{1,4}login)(?=[ \t])[^\n;&|]{0,160}?[ \t](?:-p|--password)(?:[ \t]{1,4}|=)"
+    r"[\"']?([^\s\"'\-][^\s\"']{0,255})"
+    # SQL Server's sqlcmd / bcp / osql: "-P PW" (capital; "-p" prints statistics)
+    r"|(?:sqlcmd|bcp|osql|isql)(?=[ \t])[^\n;&|]{0,160}?[ \t]-P[ \t]{0,4}[\"']?([^\s\"'\-][^\s\"']{0,255})"
+    # "lftp -u user,PW", "smbclient -U user%PW" (also rpcclient, smbget, smbmap)
+    r"|lftp(?=[ \t])[^\n;&|]{0,160}?[ \t](?:-u|--user)[ \t]{1,4}[\"']?[^\s,\"']{1,128},([^\s\"']{1,256})"
+    r"|(?:smbclient|rpcclient|smbget|smbmap|smbcacls)(?=[ \t])[^\n;&|]{0,160}?[ \t](?:-U|--user(?:name)?)"
+    r"(?:[ \t]{1,4}|=)[\"']?[^\s%\"']{1,128}%([^\s\"']{1,256})"
+    # Windows "net use Z: \\srv\share PW /user:NAME" (or after /user:NAME); "*" prompts; the
+    # escapes decoder may have read the "\\" as one backslash
+    r"|(?i:net[ \t]{1,4}use)(?=[ \t])[^\n;&|]{0,80}?[ \t]\\\\?[^\s]{1,200}"
+    r"(?:[ \t]{1,4}/(?i:u|user):[^\s]{1,128})?[ \t]{1,4}([^\s/*\"'][^\s\"']{0,255})"
+    # any command's "--password PW" (the "=" form is a keyword assignment)
+    r"|(?<![\w\-])--(?:password|passwd|db-password|admin-password)[ \t]{1,4}[\"']?([^\s\"'\-][^\s\"']{0,255}))"
 )
+# the auth classes are usually written with their module: "requests.auth.HTTPBasicAuth(",
+# "aiohttp.BasicAuth(", "httpx.BasicAuth(username=..., password=...)"
 _AUTH_PAIR = re.compile(
-    r"(?:(?<![\w.])auth[ \t]{0,4}=[ \t]{0,4}[(\[]|(?<![\w.])(?:HTTPBasicAuth|HTTPDigestAuth|BasicAuth)\()"
-    r"[ \t]{0,4}(?:login[ \t]{0,4}=[ \t]{0,4})?[\"'][^\"'\n]{0,128}[\"'][ \t]{0,4},[ \t]{0,4}"
+    r"(?:(?<![\w.])auth[ \t]{0,4}=[ \t]{0,4}[(\[]|(?<!\w)(?:HTTPBasicAuth|HTTPDigestAuth|HTTPProxyAuth|BasicAuth|DigestAuth)\()"
+    r"[ \t]{0,4}(?:(?:login|username|user)[ \t]{0,4}=[ \t]{0,4})?[\"'][^\"'\n]{0,128}[\"'][ \t]{0,4},[ \t]{0,4}"
     r"(?:password[ \t]{0,4}=[ \t]{0,4})?[\"']([^\"'\n]{1,256})[\"']"
 )
-_CLI_LITERALS = ("curl", "wget", "http", "xh ", "login", "sshpass", "mysql", "mariadb", "redis-cli")
+_CLI_LITERALS = (
+    "curl", "wget", "http", "xh ", "login", "sshpass", "mysql", "mariadb", "redis-cli", "mongo", "sqlcmd", "bcp",
+    "osql", "isql", "lftp", "smb", "rpcclient", "--pass", "--db-pass", "--admin-pass", " use", " USE", " Use",
+)  # fmt: skip
 
 
 def _command_line_passwords(text: str) -> Iterator[Span]:
     if any(k in text for k in _CLI_LITERALS):
         for m in _CLI_PASSWORD.finditer(text):
-            group = next(g for g in (1, 2, 3, 4) if m.group(g) is not None)
+            group = next(g for g in range(1, _CLI_PASSWORD.groups + 1) if m.group(g) is not None)
             s, e = m.span(group)
             while e > s and text[e - 1] in ".,;)":
                 e -= 1
