@@ -324,3 +324,26 @@ def test_dashboard_of_a_damaged_trail_shows_it_broken_instead_of_failing(tmp_pat
     store = _damaged_store(tmp_path, sql)
     d = ui.dashboard_data(store, NOW - timedelta(hours=1), NOW)
     assert d["verify"]["ok"] is False and d["checks"] == checks and d["malformed_rows"] == malformed
+
+
+def _refused(*_a, **_k):
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+
+def test_a_database_outage_is_no_damaged_trail(tmp_path, monkeypatch):
+    # a PostgreSQL server down was once shown as "the store is damaged: connection refused"
+    from sqlalchemy.exc import OperationalError
+
+    store = store_mod.PrivacyStore(f"sqlite:///{tmp_path / 'o.db'}", audit_key=b"a" * 32)
+    monkeypatch.setattr(store, "stats", _refused)
+    with pytest.raises(OperationalError):
+        ui.dashboard_data(store, NOW - timedelta(hours=1), NOW)
+
+
+def test_the_dashboard_api_answers_503_when_the_database_is_down(client, monkeypatch):
+    monkeypatch.setattr(client.store, "stats", _refused)
+    r = client.c.get("/ui/api/dashboard?period=1h", headers=client.auth)
+    assert r.status_code == 503 and "unavailable" in r.json()["detail"], r.text
+    assert r.headers["retry-after"]

@@ -29,10 +29,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
+from bastion.api.edge import DATABASE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER_S, store_call, unavailable
 from bastion.errors import BastionError, InputError
 
 log = logging.getLogger("bastion.api")
@@ -174,6 +174,16 @@ class _Tally:
             self.scored += 1
 
 
+def _outage(exc: BaseException) -> bool:
+    """Whether a database error says the database is down or busy (connection refused or
+    lost, a timeout, SQLite's "database is locked"), not that its tables are damaged. SQLite
+    reports a dropped table as an OperationalError too ("no such table")."""
+    if unavailable(exc) is None:
+        return False
+    message = str(getattr(exc, "orig", None) or exc)
+    return not message.startswith(("no such table", "no such column"))
+
+
 def dashboard_data(
     store: Any, since: datetime, until: datetime, *, max_events: int = MAX_EVENTS
 ) -> dict[str, Any]:
@@ -202,13 +212,17 @@ def dashboard_data(
                 continue
             tally.add(ev)
     except DatabaseError as exc:  # a dropped table, a file that is no longer a database
+        if _outage(exc):
+            raise  # the API answers 503 with Retry-After: a database down is not a damaged trail
         damaged = str(exc.orig or exc).splitlines()[0]
         stats = SecurityStats(since, until, 0)
     try:
         verify: dict[str, Any] = store.verify().to_dict()
     except BastionError as exc:  # no audit key on this server: the chain cannot be checked
         verify = {"ok": None, "reason": f"not checked: {exc}"}
-    except DatabaseError:
+    except DatabaseError as exc:
+        if _outage(exc):
+            raise
         verify = {"ok": False, "reason": f"the store is damaged: {damaged or 'unreadable'}"}
     if damaged is not None and verify.get("ok") is not False:
         verify = {"ok": False, "reason": f"the store is damaged: {damaged}"}
@@ -493,7 +507,15 @@ def ui_router(authorize: Authorize, state: Any) -> APIRouter:
             start, end = parse_period(period, since, until, now=_next_second(datetime.now(UTC)))
         except InputError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from None
-        data = await anyio.to_thread.run_sync(dashboard_data, store, start, end)
+        # the store's deadline: a frozen database answers 503, not a request that never ends
+        try:
+            data = await store_call(dashboard_data, store, start, end)
+        except TimeoutError:
+            raise HTTPException(
+                status_code=503,
+                detail=DATABASE_UNAVAILABLE,
+                headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+            ) from None
         return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
     return router
