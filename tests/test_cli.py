@@ -209,7 +209,8 @@ def test_no_text_on_a_terminal_is_an_error(capsys, config, monkeypatch):
 
     monkeypatch.setattr(sys, "stdin", Tty(io.BytesIO(b""), encoding="utf-8"))
     code, _, err = _run(capsys, "check", "--config", config)
-    assert code == 1 and "no text given" in err
+    # a usage error, as argparse's own: 2 (it was 1, the status of a failed check)
+    assert code == 2 and "no text given" in err
 
 
 def test_no_command_prints_help(capsys):
@@ -500,7 +501,7 @@ def test_a_closed_stdin_or_stdout_is_one_line(capsys, config, monkeypatch):
     # s31 qa_cli L2: `<&-` / `>&-` gave an AttributeError traceback
     monkeypatch.setattr(sys, "stdin", None)
     code, _, err = _run(capsys, "redact", "--config", config)
-    assert code == 1 and "stdin is closed" in err
+    assert code == 2 and "stdin is closed" in err  # no text given: a usage error
     monkeypatch.setattr(sys, "stdout", None)
     code = main(["redact", "--config", config, "x"])
     assert code == 1 and "stdout is closed" in capsys.readouterr().err

@@ -102,6 +102,10 @@ def _tasks(value: str) -> tuple[str, ...]:
         ) from None
 
 
+class _UsageError(InputError):
+    """A command line missing what it needs: exit status 2, as argparse's own usage errors."""
+
+
 def _read_text(arg: str | None, stdin: TextIO | None) -> str:
     if arg is not None and arg != "-":
         if len(arg) < 4096 and "\n" not in arg and os.path.isfile(arg):
@@ -117,9 +121,9 @@ def _read_text(arg: str | None, stdin: TextIO | None) -> str:
         except UnicodeEncodeError:
             return coerce_text(arg)
     if stdin is None:
-        raise InputError("no text given and stdin is closed: pass TEXT")
+        raise _UsageError("no text given and stdin is closed: pass TEXT")
     if arg is None and stdin.isatty():
-        raise InputError("no text given: pass TEXT, or pipe it on stdin (use '-' to read a terminal)")
+        raise _UsageError("no text given: pass TEXT, or pipe it on stdin (use '-' to read a terminal)")
     buffer = getattr(stdin, "buffer", None)
     data = buffer.read() if buffer is not None else stdin.read()
     return coerce_text(data)
@@ -159,11 +163,14 @@ def _write(stream: TextIO | None, text: str) -> None:
 
 
 def _guarded(func):
-    """Turn deliberate errors into a one-line message and exit status 1."""
+    """Turn deliberate errors into a one-line message and exit status 1 (2 for usage)."""
 
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return func(args)
+        except _UsageError as exc:
+            print(f"bastion {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         except BastionError as exc:
             print(f"bastion {args.command}: error: {exc}", file=sys.stderr)
             return EXIT_ERROR
