@@ -18,6 +18,7 @@ import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bastion.labels import SECRET_LABELS
 from bastion.merge import merge_findings
 from bastion.policy import DENY_DETECTOR, Policy
 from bastion.types import INJECTION, PII, Action, Finding
@@ -86,7 +87,7 @@ def decide_pii(
                 rule = f.rule if f.detector == DENY_DETECTOR and f.rule else pol.rule_for_label(f.label)
                 redacted.append(f.decided(finding_action(f, pol), rule))
             elif (f.start, f.end) == (core.start, core.end) and not any(
-                h.start < f.end and f.start < h.end and not _part_of(h, core) for h in hidden
+                h.start < f.end and f.start < h.end and not _inside(h, core, text) for h in hidden
             ):
                 released.append(f.decided(Action.ALLOW, entry.describe()))
             else:
@@ -94,7 +95,7 @@ def decide_pii(
                 taken_out.append(core.decided(Action.ALLOW, entry.describe()))
         if not grown:
             break
-        hidden = [g for g in hidden if not any(_part_of(g, c) for c in grown)]
+        hidden = [g for g in hidden if not any(_inside(g, c, text) for c in grown)]
     # one value found by two detectors (the regex and the model) is taken out once per
     # detector: report it once, as the redacted side does, or audit counts double
     seen: set[tuple[str, int, int]] = set()
@@ -105,6 +106,25 @@ def decide_pii(
     # an allowed span never overlaps a redacted one: the redaction wins
     hidden = _Spans(redacted)
     return redacted, [f for f in allowed if not hidden.overlaps(f)]
+
+
+def _inside(piece: Finding, core: Finding, text: str) -> bool:
+    """``piece`` goes with the allowed ``core``: one of its own pieces, or another
+    detector's reading of a fragment of the same one-word value (the model's "example.com"
+    or USERNAME inside an allow-listed "jane@example.com", which redacted alone would leave
+    "jane@[REDACTED_EMAIL_ADDRESS]"). A core with a space in it holds separate words, and a
+    name inside an allowed postal address stays redacted; a secret or a deny term inside
+    any value always does."""
+    if _part_of(piece, core):
+        return True
+    return (
+        piece.detector != core.detector
+        and piece.detector != DENY_DETECTOR
+        and piece.label not in SECRET_LABELS
+        and core.start <= piece.start
+        and piece.end <= core.end
+        and not any(c.isspace() for c in text[core.start : core.end])
+    )
 
 
 def _part_of(piece: Finding, core: Finding) -> bool:
