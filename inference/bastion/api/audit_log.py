@@ -186,17 +186,26 @@ class AuditLogger:
         text: str,
         result: CheckResult,
         user_id: str | None = None,
+        overrides: Sequence[str] = (),
     ) -> bool:
         """Blocking store write (call it from a worker thread); ``False`` when it failed.
 
         ``user_id`` is the end user; without one the key stands in for the user (as
-        :func:`~bastion.api.models.subject` names it).
+        :func:`~bastion.api.models.subject` names it). ``overrides``: the policy fields the
+        request overrode, recorded in the row.
         """
         if self.store is None:
             return True
         user = subject(user_id, key_id)
         try:
-            self.store.record_check(result, user_id=user, text=text, request_id=request_id, key_id=key_id)
+            self.store.record_check(
+                result,
+                user_id=user,
+                text=text,
+                request_id=request_id,
+                key_id=key_id,
+                policy_overrides=overrides,
+            )
         except Exception as exc:
             # the message is the exception type only: driver errors can echo parameters (the text)
             self.logger.error("audit_store_error", request_id=request_id, error=type(exc).__name__)
@@ -249,7 +258,12 @@ async def record_checks(
     def write() -> int:
         return sum(
             not audit.record(
-                request_id=request_id, key_id=key_id, text=c.text, result=c.result, user_id=user_id
+                request_id=request_id,
+                key_id=key_id,
+                text=c.text,
+                result=c.result,
+                user_id=user_id,
+                overrides=overrides,
             )
             for c in checked
         )

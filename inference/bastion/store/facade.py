@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -144,15 +145,20 @@ class PrivacyStore:
         request_id: str | None = None,
         key_id: str | None = None,
         event_type: str | None = None,
+        policy_overrides: Sequence[str] = (),
     ) -> AuditEvent:
         """Log a Guard result: labels and counts, action, severity, HMAC of the text.
 
-        ``event_type`` defaults to ``injection`` / ``pii`` / ``clean``.
+        ``event_type`` defaults to ``injection`` / ``pii`` / ``clean``. ``policy_overrides``
+        names the policy fields the request overrode (the API's ``policy``): they go into
+        the chained row, so a request that weakened the policy is on the tamper-evident record.
         """
         if not isinstance(result, CheckResult):
             raise InputError(f"result must be a CheckResult, got {type(result).__name__}")
         text_mac = self.text_hmac(text)
         details = audit_details(result)
+        if policy_overrides:
+            details["policy_overrides"] = sorted({str(name) for name in policy_overrides})
         with write_tx(self.engine) as conn:
             pseudonym = (
                 None if user_id is None else self.pseudonyms.get_or_create_on(conn, check_user_id(user_id))
