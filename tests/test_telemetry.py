@@ -59,3 +59,54 @@ def test_options():
     assert Telemetry.from_option(True).enabled
     with pytest.raises(ConfigError):
         Telemetry.from_option("yes please")
+
+
+class _Quoting:
+    """A detector whose error quotes its input, as third-party code often does."""
+
+    name, category, version, kind, labels = "boom", "pii", "1", "rules", ("EMAIL_ADDRESS",)
+
+    def detect(self, texts):
+        raise ValueError(f"cannot parse {texts[0]!r}")
+
+
+def test_a_failing_detector_leaves_only_the_error_type_on_the_span(tracer_and_spans):
+    # s33 qa_telemetry H2: the span recorded the chained traceback, which quoted the text
+    from bastion.errors import BastionError
+
+    tracer, exporter = tracer_and_spans
+    g = Guard([_Quoting()], telemetry=tracer)
+    with pytest.raises(BastionError):
+        g.check("my ssn is 123-45-6789 and mail jane.doe@example.com")
+    (span,) = exporter.get_finished_spans()
+    dumped = repr(dict(span.attributes)) + repr([dict(e.attributes or {}) for e in span.events])
+    dumped += repr(span.status.description)
+    assert "123-45-6789" not in dumped and "jane.doe" not in dumped, dumped
+    assert span.attributes["error.type"] == "DetectorError" and not span.status.is_ok
+
+
+def test_the_framework_records_no_request_span_with_the_raw_url(monkeypatch):
+    # s33 qa_telemetry H1: FastAPI's native OpenTelemetry exported ?api_key=... and paths as sent
+    import io
+
+    from bastion.api.app import create_app
+    from bastion.api.settings import Settings
+    from fastapi.testclient import TestClient
+    from helpers_guard import FakePII
+    from opentelemetry import trace
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider, raising=False)
+    app = create_app(
+        guard=Guard([FakePII()]),
+        settings=Settings(auth_enabled=False, rate_limit=None),
+        audit_stream=io.StringIO(),
+    )
+    with TestClient(app) as c:
+        c.post("/v1/check?api_key=bst_abcdef123456_TOPSECRETKEYVALUE", json={"text": "hi"})
+        c.post("/v1/check/jane.doe@example.com?ssn=078-05-1120", json={"text": "hi"})
+    dumped = repr([dict(s.attributes or {}) for s in exporter.get_finished_spans()])
+    assert "TOPSECRET" not in dumped and "jane.doe" not in dumped and "078-05" not in dumped, dumped

@@ -64,8 +64,18 @@ class Telemetry:
         if self._tracer is None:
             yield None
             return
-        with self._tracer.start_as_current_span(name) as span:
-            yield span
+        # OpenTelemetry records an escaping exception with its whole chained traceback,
+        # and a detector's original error may quote the text it was given: the span gets
+        # the error type only.
+        with self._tracer.start_as_current_span(name, record_exception=False, set_status_on_exception=False) as span:
+            try:
+                yield span
+            except BaseException as exc:
+                from opentelemetry.trace import Status, StatusCode
+
+                span.set_attribute("error.type", type(exc).__name__)
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
 
     @staticmethod
     def record(span: Any, results: Sequence[CheckResult], started: float) -> None:

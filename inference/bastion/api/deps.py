@@ -367,9 +367,23 @@ def serving_app(state: ServingState, *, title: str, description: str) -> FastAPI
         # "/v1/check/" is a 404 like any unknown path: the redirect Starlette sends instead
         # is an empty 307 whose Location is built from the client's Host header
         redirect_slashes=False,
+        **_no_framework_telemetry(),
     )
     app.state.bastion = state
     return app
+
+
+def _no_framework_telemetry() -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry (0.16x; on whenever a global provider is set) puts each
+    request's raw path and query in its server span, and validation errors' messages in its
+    logs: API keys the server refuses in URLs, PII in paths. ``bastion.http`` (the Edge
+    middleware) is the request span, with scrubbed attributes only. Older FastAPI versions
+    have no such option and no such spans."""
+    import inspect
+
+    if "telemetry" in inspect.signature(FastAPI).parameters:
+        return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    return {}
 
 
 def app_state(request: Request) -> AppState:
