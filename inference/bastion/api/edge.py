@@ -30,7 +30,7 @@ import anyio.to_thread
 from starlette.requests import ClientDisconnect
 
 from bastion.api.metrics import Metrics
-from bastion.api.scrub import has_key_param, scrub_query
+from bastion.api.scrub import has_key_param, log_target, scrub_query
 from bastion.telemetry import Telemetry
 from bastion.types import CheckResult
 
@@ -185,7 +185,7 @@ class Edge:
                 # the type only: messages and tracebacks can carry request text (and a
                 # driver's message, bind parameters)
                 down = unavailable(exc)
-                path = scope.get("path", "")
+                path = log_target(scope.get("path", ""))
                 if down is not None:
                     log.error("%s in request %s on %s: answered 503", type(exc).__name__, rid, path)
                 else:

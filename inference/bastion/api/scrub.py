@@ -83,12 +83,52 @@ def scrub_target(target: str) -> str:
     return path + sep + scrub_query(query) if sep else path
 
 
+# The only query parameters the server reads (the dashboard's period); every other value,
+# and every path segment that is not a plain name, is the client's mistake and may be PII
+# ("/v1/check/jane.doe@example.com?ssn=078-05-1120", "?openai_key=sk-...").
+LOGGED_PARAMS = frozenset({"period", "since", "until"})
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
+
+
+def log_target(target: str) -> str:
+    """What a log line shows of a request target: :func:`scrub_target`, then the values of
+    parameters the server does not read, and path segments that are not plain names, as
+    ``REDACTED``.
+
+    >>> log_target("/v1/check/jane.doe@example.com?ssn=078-05-1120&period=1h")
+    '/v1/check/REDACTED?ssn=REDACTED&period=1h'
+    >>> log_target("/ui/static/app.js"), log_target("/v1/check?078-05-1120")
+    ('/ui/static/app.js', '/v1/check?REDACTED')
+    """
+    path, sep, query = scrub_target(target).partition("?")
+    segments = path.split("/")
+    path = "/".join(
+        seg
+        if not seg or seg == "REDACTED" or (_PLAIN_SEGMENT.fullmatch(seg) and "@" not in seg)
+        else "REDACTED"
+        for seg in segments
+    )
+    if not sep:
+        return path
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group("name")
+        return m.group(0) if unquote_plus(name).strip().lower() in LOGGED_PARAMS else f"{name}=REDACTED"
+
+    # a bare "?078-05-1120" has no name to keep
+    query = "&".join(
+        part if "=" in part or not part else "REDACTED" for part in _PARAM.sub(sub, query).split("&")
+    )
+    return path + sep + query
+
+
 class ScrubQueryFilter(logging.Filter):
-    """Rewrites uvicorn access-log records so a key sent as ``?api_key=`` is never logged."""
+    """Rewrites uvicorn access-log records so a key sent as ``?api_key=`` (or PII pasted into
+    a URL) is never logged: see :func:`log_target`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         # uvicorn.access: (client_addr, method, full_path, http_version, status_code)
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], scrub_target(args[2]), *args[3:])
+            record.args = (*args[:2], log_target(args[2]), *args[3:])
         return True
