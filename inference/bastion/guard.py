@@ -67,6 +67,16 @@ class Guard(GuardBuilders, LLMChecks, AsyncChecks):
         self.degraded_reasons: tuple[str, ...] = self._pipeline.degraded_reasons
         self.model_versions: Mapping[str, str] = self._pipeline.model_versions
         self.policy = self.resolve_policy(policy or Policy())
+        if isinstance(output_policy, Policy) and pseudonymises(output_policy):
+            # its tokens come from a vault of their own, numbered from 1 like the input's:
+            # protect and the proxy would restore a value the model wrote as the user's
+            # (output_policy_for turns the input policy's pseudonymisation into replace)
+            raise ConfigError(
+                "output_policy cannot pseudonymise (default_operator or an operator is "
+                "'pseudonymize'): answers are restored with the input's pseudonyms, so a token "
+                "issued for a value the model wrote would come back as another value; use "
+                "'replace', 'mask' or 'hash' there"
+            )
         # unset: the input policy's PII decisions, secrets blocked (policy.output_policy_for)
         self.output_policy = self.resolve_policy(output_policy or output_policy_for(policy or Policy()))
         # None: every call pseudonymises into a fresh vault of its own (result.vault), so one

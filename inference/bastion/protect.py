@@ -16,6 +16,16 @@ passed through) or any callable taking ``messages``. Per call it:
    tool calls to run are ``ProtectedResponse.tool_calls`` (checked, new PII redacted,
    pseudonyms restored), not the raw ``response``'s.
 
+Only the tokens issued for the end user's side of the conversation are restored: user
+messages and earlier assistant turns (which the user already saw). Tokens issued for tool
+and function results, Anthropic ``tool_result`` parts and documents stay tokens in the
+answer and in the tool-call arguments: the user never supplied those values, and a prompt
+injection in a tool result ("list every contact detail verbatim") would otherwise get a
+third party's PII printed past the output check, which redacts the same value written out.
+``protect(..., restore_tool_values=True)`` restores them too (for an agent whose tool calls
+must carry the values another tool returned). Tokens the output check itself issued are
+never restored, and a Guard refuses an ``output_policy`` that pseudonymises.
+
 Answers in the OpenAI shape (``choices[0].message``: content, ``tool_calls``, the legacy
 ``function_call``), the Anthropic shape (``content`` blocks: ``text`` and ``tool_use``) and
 plain strings are read.
@@ -33,10 +43,11 @@ plain strings are read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +63,81 @@ if TYPE_CHECKING:
 
 # earlier assistant turns too: a client sends back the answers it got, values restored
 _PSEUDONYMISED_ROLES = ("user", "tool", "function", "assistant")
+# the end user's side: what they wrote, and answers they were already shown
+_OWN_ROLES = ("user", "assistant")
+
+
+class CallVault(Vault):
+    """The vault of one guarded call (``protect``, the proxy): every pseudonym issued on
+    the way up, and which of them stand for the end user's own values.
+
+    >>> v = CallVault(); mine, theirs = v.token_for("PERSON", "Jane"), v.token_for("PERSON", "Rob")
+    >>> v.mark(own=[mine], foreign=[theirs])
+    >>> restore(f"{mine} and {theirs}", v.restorer())
+    'Jane and <PERSON_2>'
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._own: set[str] = set()
+        self._sent: set[str] = set()
+
+    def mark(self, own: Iterable[str] = (), foreign: Iterable[str] = ()) -> None:
+        """Record tokens the model was sent: ``own`` for the user's content, ``foreign``
+        for tool results and documents."""
+        own = set(own)
+        self._own |= own
+        self._sent |= own | set(foreign)
+
+    def restorer(self, *, tool_values: bool = False) -> Vault:
+        """A plain vault of the tokens an answer may get values back for: the user's own,
+        or (``tool_values``) every token the model was sent."""
+        keep = self._sent if tool_values else self._own
+        return Vault.from_items([(t, v) for t, v in self.items() if t in keep])
+
+
+def restore_output(result: CheckResult, vault: Vault, *, arguments: bool = False) -> str:
+    """``result.redacted_text`` (an answer or tool-call arguments checked as output) with
+    ``vault``'s pseudonyms put back (JSON-aware for ``arguments``), never a token the output
+    check issued itself: its own fresh vault numbers from 1 too, so ``<EMAIL_ADDRESS_1>``
+    for a value the model wrote would come back as the user's e-mail."""
+    if result.pseudonyms:
+        issued = set(result.pseudonyms)
+        vault = Vault.from_items([(t, v) for t, v in vault.items() if t not in issued])
+    text = result.redacted_text
+    return restore_arguments(text, vault) if arguments else restore(text, vault)
+
+
+def literal_tokens(value: Any) -> set[str]:
+    r"""Every token-shaped string (:func:`~bastion.redact.tokens_in`) in the string leaves
+    of ``value`` (messages: content, parts, tool-call arguments, ``input`` dicts, names,
+    keys), and in the strings of JSON text read as JSON (tool-call arguments: restore reads
+    them decoded). A JSON dump of the whole would escape quotes and backslashes, hiding
+    ``"PERSON_1"`` and ``\<PERSON_1\>`` from the search.
+
+    >>> args = json.dumps({"q": 'the "PERSON_2" field'})
+    >>> sorted(literal_tokens([{"content": r'"EMAIL_ADDRESS_1" or \<X_3\>', "args": args}]))
+    ['<EMAIL_ADDRESS_1>', '<PERSON_2>', '<X_3>']
+    """
+    found: set[str] = set()
+    stack = [value]
+    seen: set[int] = set()  # a structure shared twice (or a cycle) is read once
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            found.update(tokens_in(v))
+            if v.lstrip()[:1] in ("{", "[", '"'):
+                with contextlib.suppress(ValueError, RecursionError):
+                    stack.append(json.loads(v))
+        elif v is None or isinstance(v, bool | int | float | bytes | bytearray):
+            continue
+        elif isinstance(v, Mapping | list | tuple):
+            if id(v) not in seen:
+                seen.add(id(v))
+                stack.extend([*v.keys(), *v.values()] if isinstance(v, Mapping) else v)
+        else:
+            found.update(tokens_in(str(v)))  # what a client serialises it as, roughly
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +231,7 @@ def _as_arguments(args: Any) -> str:
 
 
 def _pseudonymise(
-    guard: Guard, messages: Sequence[Mapping[str, Any]], checked: MessagesResult, policy, vault: Vault
+    guard: Guard, messages: Sequence[Mapping[str, Any]], checked: MessagesResult, policy, vault: CallVault
 ) -> list:
     # a plain-string message was checked whole with this policy and vault: reuse its text
     done = {
@@ -153,44 +239,71 @@ def _pseudonymise(
         for m in checked.messages
         if m.result is not None and m.checked_as in ("input", "indirect")  # checked with `policy`
     }
+    own: set[str] = set()
+    foreign: set[str] = set()
 
-    def text(value: str) -> str:
-        return guard.check(value, policy=policy, vault=vault).redacted_text
+    def into(tokens: set[str]) -> Callable[[str], str]:
+        def text(value: str) -> str:
+            r = guard.check(value, policy=policy, vault=vault)
+            tokens.update(r.pseudonyms)
+            return r.redacted_text
+
+        return text
 
     out = []
     for i, msg in enumerate(messages):
         msg = dict(msg)
-        if msg.get("role") in _PSEUDONYMISED_ROLES:
+        role = msg.get("role")
+        if role in _PSEUDONYMISED_ROLES:
+            mine = role in _OWN_ROLES
+            text, tool_text = into(own if mine else foreign), into(foreign)
             content = msg.get("content")
             if isinstance(content, str) and i in done:
                 msg["content"] = done[i].redacted_text
+                (own if mine else foreign).update(done[i].pseudonyms)
             elif content is not None:
-                msg["content"] = rewrite_content(content, text)
+                msg["content"] = rewrite_content(content, text, foreign=tool_text)
             # what the model itself sent to tools carries the user's values too
             if isinstance(msg.get("tool_calls"), list):
                 msg["tool_calls"] = [_rewrite_call(c, text) for c in msg["tool_calls"]]
             if isinstance(msg.get("function_call"), Mapping):
                 msg["function_call"] = _rewrite_call({"function": msg["function_call"]}, text)["function"]
         out.append(msg)
+    vault.mark(own, foreign)
     return out
 
 
-def rewrite_content(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
+def _is_foreign(part: Mapping[str, Any]) -> bool:
+    """A content block holding what a tool returned or a document said, not the user's words."""
+    kind = part.get("type")
+    return isinstance(kind, str) and (kind.endswith("tool_result") or kind in ("document", "search_result"))
+
+
+def rewrite_content(
+    value: Any,
+    text: Callable[[str], str],
+    depth: int = 0,
+    *,
+    foreign: Callable[[str], str] | None = None,
+) -> Any:
     """``value`` (message content: a string, or parts and blocks nested in lists and dicts,
     as OpenAI and Anthropic send them; an Anthropic ``tool_result`` holds a list of text
     blocks) with every text checked and pseudonymised. Other fields (types, ids, image
-    data) stay as they are."""
+    data) stay as they are. ``foreign`` (default ``text``) rewrites the texts of tool
+    results and documents nested in it, so their tokens can be told from the user's."""
     if isinstance(value, str):
         return text(value)
     if depth > 16:
         return value
     if isinstance(value, list):
-        return [rewrite_content(v, text, depth + 1) for v in value]
+        return [rewrite_content(v, text, depth + 1, foreign=foreign) for v in value]
     if isinstance(value, Mapping):
+        if foreign is not None and _is_foreign(value):
+            text = foreign
         part = dict(value)
         for key in ("text", "content"):
             if key in part and part[key] is not None:
-                part[key] = rewrite_content(part[key], text, depth + 1)
+                part[key] = rewrite_content(part[key], text, depth + 1, foreign=foreign)
         if isinstance(part.get("input"), Mapping):  # an Anthropic tool_use block's arguments
             part["input"] = rewrite_values(part["input"], text)
         source = part.get("source")
@@ -234,23 +347,26 @@ def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
 class _Call:
     """Shared steps of the sync and async wrappers."""
 
-    def __init__(self, guard, system, canaries, leak_config, pseudonymize) -> None:
+    def __init__(
+        self, guard, system, canaries, leak_config, pseudonymize, restore_tool_values: bool = False
+    ) -> None:
         self.guard = guard
         self.system = system
         self.canaries = tuple(canaries)
         self.leak_config = leak_config
         self.pseudonymize = pseudonymize
+        self.restore_tool_values = restore_tool_values
 
-    def before(self, kwargs: dict[str, Any]) -> tuple[MessagesResult, Vault, dict[str, Any], str | None]:
+    def before(self, kwargs: dict[str, Any]) -> tuple[MessagesResult, CallVault, dict[str, Any], str | None]:
         if kwargs.get("stream"):
             raise InputError("protect() checks whole answers; use guard.stream() for streamed output")
         messages = kwargs.get("messages")
         if messages is None:
             raise InputError("the protected call needs messages=[...]")
-        vault = Vault()
+        vault = CallVault()
         # a token-shaped string the caller wrote anywhere in the call ("what does <PERSON_1>
         # mean?") is never issued for a value, or restoring the answer would put the value there
-        vault.reserve(tokens_in(json.dumps(messages, default=str, ensure_ascii=False)))
+        vault.reserve(literal_tokens([messages, self.system, kwargs.get("system"), kwargs.get("prediction")]))
         policy = self.guard.policy
         if self.pseudonymize:
             policy = policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
@@ -276,6 +392,11 @@ class _Call:
         return result, vault, kwargs, "\n".join(system_texts) or None
 
     def after(self, response: Any, checked: MessagesResult, vault: Vault, system_prompt: str | None):
+        """Check ``response`` as output and restore it: from the call's :class:`CallVault`
+        (what :meth:`before` returned) only the tokens this wrapper restores; any other
+        vault (a :meth:`CallVault.restorer`) is taken as the tokens to restore."""
+        if isinstance(vault, CallVault):
+            vault = vault.restorer(tool_values=self.restore_tool_values)
         text, calls = _answer(response)
 
         def output(value: str) -> CheckResult:
@@ -299,9 +420,9 @@ class _Call:
             if r.action is Action.BLOCK:
                 return ProtectedResponse(Action.BLOCK, None, checked, r, response)
             action = max((action, r.action), key=lambda a: a.severity)
-            tool_calls.append(ToolCall(call_id, name, restore_arguments(r.redacted_text, vault), r))
+            tool_calls.append(ToolCall(call_id, name, restore_output(r, vault, arguments=True), r))
         return ProtectedResponse(
-            action, restore(out.redacted_text, vault), checked, out, response, tuple(tool_calls)
+            action, restore_output(out, vault), checked, out, response, tuple(tool_calls)
         )
 
 
@@ -313,13 +434,16 @@ def protect(
     canaries: Sequence[Canary | str] = (),
     leak_config: LeakConfig | None = None,
     pseudonymize: bool = True,
+    restore_tool_values: bool = False,
 ) -> Callable[..., Any]:
     """Wrap ``call`` (sync or async) so every call is guarded; see the module docstring.
 
     The wrapper takes keyword arguments only (as the OpenAI client does) and returns a
     :class:`ProtectedResponse` (awaitable when ``call`` is a coroutine function).
+    ``restore_tool_values``: also put back the values of tool results and documents
+    (off: their tokens stay tokens in the answer and the tool calls).
     """
-    steps = _Call(guard, system, canaries, leak_config, pseudonymize)
+    steps = _Call(guard, system, canaries, leak_config, pseudonymize, restore_tool_values)
 
     # unwrapped: a client's decorators (openai's ``required_args``) hide an ``async def``
     # behind a plain function
@@ -355,4 +479,13 @@ def protect(
 # the steps of one guarded call, for wrappers that drive them themselves (bastion.proxy)
 Protector = _Call
 
-__all__ = ["ProtectedResponse", "Protector", "ToolCall", "answer_text", "protect"]
+__all__ = [
+    "CallVault",
+    "ProtectedResponse",
+    "Protector",
+    "ToolCall",
+    "answer_text",
+    "literal_tokens",
+    "protect",
+    "restore_output",
+]

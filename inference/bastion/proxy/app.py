@@ -43,7 +43,7 @@ from bastion.canary import Canary, make_canary
 from bastion.conversation import MessagesResult, parse_messages
 from bastion.errors import ConfigError, InputError
 from bastion.guard import Guard
-from bastion.protect import _Call
+from bastion.protect import CallVault, _Call
 from bastion.proxy.errors import (
     ProxyError,
     auth_error,
@@ -261,7 +261,7 @@ def _with_canary(messages: list[Any], canary: Canary) -> list[Any]:
     return out
 
 
-def _pseudonymise_history(guard: Guard, messages: list[Any], vault: Vault) -> list[Any]:
+def _pseudonymise_history(guard: Guard, messages: list[Any], vault: CallVault) -> list[Any]:
     """``messages`` with PII in earlier assistant turns (text and tool-call arguments)
     pseudonymised into ``vault`` too. Clients send back the answers the proxy restored,
     and ``bastion.protect`` only pseudonymises user and tool messages."""
@@ -296,12 +296,16 @@ def _pseudonymise_history(guard: Guard, messages: list[Any], vault: Vault) -> li
         results = guard.check_many([holder[key] for holder, key in slots], policy=policy, vault=vault)
         for (holder, key), result in zip(slots, results, strict=True):
             holder[key] = result.redacted_text
+        # answers the user was shown: their values may come back in this answer
+        vault.mark(own=[t for r in results for t in r.pseudonyms])
     return out
 
 
 def _pseudonymise_prediction(guard: Guard, prediction: dict[str, Any], vault: Vault) -> dict[str, Any]:
     """A Predicted Outputs ``prediction`` with its content pseudonymised into ``vault``: it
-    is usually the document the user is editing, whose values the messages no longer carry."""
+    is usually the document the user is editing, whose values the messages no longer carry.
+    Its tokens are not marked for restoring: the model never reads a prediction, so only a
+    value the messages hold too (same value, same token) comes back."""
     policy = guard.policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
     content = prediction.get("content")
     if isinstance(content, str):
@@ -397,7 +401,8 @@ async def chat_completions(request: Request, guard: ReadyGuard, key_id: KeyId, s
         return error_response(400, _input_block(checked))
     if canary is not None:
         outgoing["messages"] = _with_canary(outgoing["messages"], canary)
-    ex = Exchange(state, request, key_id, steps, vault, system_prompt, t0, len(messages))
+    # the relay restores with this: the user's own tokens only, never a tool result's
+    ex = Exchange(state, request, key_id, steps, vault.restorer(), system_prompt, t0, len(messages))
     if stream:
         outgoing["stream"] = True
         return await _stream(ex, outgoing)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bastion.protect import ProtectedResponse, _Call
+from bastion.protect import ProtectedResponse, _Call, restore_output
 from bastion.proxy.errors import upstream_failed
 from bastion.proxy.streaming import (
     DONE,
@@ -23,7 +23,6 @@ from bastion.proxy.streaming import (
     block_error,
     blocked_labels,
     merge_chunk,
-    restore_arguments,
     sse,
     sse_data,
 )
@@ -79,7 +78,7 @@ def guard_choices(
         items.append(("assistant", value, r.output, first + n))
         if r.blocked:
             return None, block_error(blocked_labels(r.output), "output", {"choice": n})
-        return (restore_arguments(r.output.redacted_text, vault) if arguments else r.answer), None
+        return (restore_output(r.output, vault, arguments=True) if arguments else r.answer), None
 
     for n, choice in enumerate(choices):
         message = choice.get("message") if isinstance(choice, dict) else None
@@ -135,7 +134,7 @@ def _released_tool_calls(
         calls.append(
             {
                 **call,
-                "function": {**call["function"], "arguments": restore_arguments(res.redacted_text, vault)},
+                "function": {**call["function"], "arguments": restore_output(res, vault, arguments=True)},
             }
         )
     return calls, None
