@@ -68,6 +68,22 @@ async def _config_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": public_message(f"invalid policy override: {exc}")}, status_code=422)
 
 
+VAULT_KEY_FAILED = (
+    "pseudonymisation sessions are unavailable: the server's vault key does not decrypt its "
+    "session store (a server configuration fault, see the server log)"
+)
+
+
+async def _vault_key_error(request: Request, exc: Exception) -> JSONResponse:
+    # the server's key, not the request, is wrong: a 4xx would blame the client and leave the
+    # operator nothing in the log (s33 qa_pseudo M3); no Retry-After, as only a restart with
+    # the right key helps
+    rid = getattr(request.state, "request_id", None)
+    log.error("vault key error in request %s on %s: %s", rid, request.url.path, exc)
+    body = {"detail": VAULT_KEY_FAILED} | ({"request_id": rid} if rid else {})
+    return JSONResponse(body, status_code=503)
+
+
 ALLOWED_HOSTS_ENV = "BASTION_ALLOWED_HOSTS"
 BAD_HOST = (
     "this Host is not accepted: a server without API keys answers only localhost, 127.0.0.1 or "
@@ -199,9 +215,11 @@ def create_app(
     app.add_exception_handler(ConfigError, _config_error)
     if state.sessions is not None:
         # only a store-backed session vault raises it (and only then is bastion.store there)
-        from bastion.store.vault import UserErasedError
+        from bastion.store.vault import UserErasedError, VaultKeyError
 
         app.add_exception_handler(UserErasedError, _user_erased)
+        # a ConfigError subclass: without its own handler it would read "invalid policy override"
+        app.add_exception_handler(VaultKeyError, _vault_key_error)
     app.include_router(guard_routes.router)
     app.include_router(ops_routes.router)
     if settings.docs:

@@ -102,6 +102,13 @@ def _run(args: argparse.Namespace) -> int:
     )
     spec = GuardSpec(config=args.config or None)  # checked now, built when the app starts
     app = create_app(settings=settings, guard_factory=functools.partial(Guard.from_spec, spec))
+    sessions = app.state.bastion.sessions
+    if sessions is not None and sessions.key_error is not None:
+        # a vault key that is set but malformed, unreadable or not the one the store was
+        # written with: serving would turn every session into errors (or, before the key
+        # check, mix entries under two keys), so it is a startup error like a bad --rate-limit
+        sessions.store.close()
+        raise ConfigError(f"{sessions.key_error}; pseudonymisation sessions cannot start")
     set_ui_enabled(app, ui_default(args.host) if args.ui is None else args.ui)
     if notice:
         # after the app (and its store) opened: a failing start shows its one error line only
