@@ -14,7 +14,17 @@ CASES = [
     pytest.param("a\u200bb\u200cc\u200dd\u2060e\ufeff", "abcde", id="zero-width"),
     pytest.param("soft\u00adhyphen", "softhyphen", id="soft-hyphen"),
     pytest.param("\u202eevil\u202c \u2066x\u2069", "evil x", id="bidi"),
-    pytest.param("hi\U000e0069\U000e0067\U000e006e", "hi", id="tag-chars"),
+    # tag characters read as the ASCII they shadow ("ASCII smuggling", s33 qa_injpre H1), a
+    # hidden run as words of its own; the tags of an emoji flag stay invisible
+    pytest.param("hi\U000e0069\U000e0067\U000e006e", "hi ign", id="tag-chars"),
+    pytest.param(
+        "go \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f!",
+        "go \U0001f3f4!",
+        id="tag-flag",
+    ),
+    pytest.param(
+        "I\u0332g\u0332n\u0332o\u0332r\u0332e\u0332 1\ufe0f\u20e3", "Ignore 1", id="decorating-marks"
+    ),
     pytest.param("\u0440\u0430\u0443\u0440\u0430l", "paypal", id="cyrillic-homoglyphs"),
     pytest.param("\u0391\u0392\u0395 \u03bf\u03c1", "ABE op", id="greek-homoglyphs"),
     pytest.param("cafe\u0301", "caf\u00e9", id="combining-composes"),

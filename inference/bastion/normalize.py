@@ -1,8 +1,9 @@
 """Text normalisation with an offset map back to the original string.
 
 Detectors see the normalised text: NFKC (full-width digits, ligatures, compatibility
-forms), invisible characters removed (zero-width, soft hyphen, bidi controls, Unicode
-tag characters used for "ASCII smuggling"), and common Cyrillic/Greek homoglyphs
+forms), invisible characters removed (zero-width, soft hyphen, bidi controls), Unicode
+tag characters read as the ASCII they shadow ("ASCII smuggling"), decorating combining
+marks (underline, strike-through, keycap) dropped from letters and digits, and common Cyrillic/Greek homoglyphs
 folded to Latin (``homoglyphs="all"``, every such letter, what the first models were
 trained with; ``"mixed"``, only in words that mix scripts or in a word of look-alikes
 inside Latin text, so Russian or Greek prose stays itself for a multilingual model). Attackers use exactly these tricks to slip past detectors, and
@@ -13,6 +14,7 @@ always point into the text the caller passed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -27,7 +29,22 @@ _INVISIBLE = frozenset(
     + list(range(0x2060, 0x2065))  # word joiner, invisible operators
     + list(range(0x2066, 0x206A))  # bidi isolates
     + list(range(0xFE00, 0xFE10))  # variation selectors
-    + list(range(0xE0000, 0xE0080))  # tag characters
+    + list(range(0xE0000, 0xE0080))  # tag characters (the printable ones are read, see below)
+)
+# Tag characters U+E0020-U+E007E shadow printable ASCII one for one and render as nothing:
+# "ASCII smuggling" hides an instruction in them that LLMs read. Deleting them hid it from
+# the detectors only, so they read as the letters they shadow, except in an emoji tag
+# sequence (the flags of England, Scotland, Wales: U+1F3F4, tag letters, U+E007F).
+_TAG_ASCII = range(0xE0020, 0xE007F)
+_TAG_FLAG = "\U0001f3f4"
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{2,}")
+# Combining marks that decorate rather than spell (underline, overline, strike-through and
+# slash overlays, enclosing keycap, circle and square): "I\u0332g\u0332n\u0332o\u0332r\u0332e\u0332"
+# reads "Ignore" to any reader. No language spells with them, and NFKC leaves them.
+_DECORATION = frozenset(
+    [0x0305, 0x0331, 0x0332, 0x0333, 0x033F, 0x0334, 0x0335, 0x0336, 0x0337, 0x0338, 0x20D2, 0x20D3]
+    + list(range(0x20DD, 0x20E1))
+    + [0x20E3]
 )
 
 # Cyrillic and Greek letters that render like Latin ones. Only unambiguous look-alikes:
@@ -142,6 +159,27 @@ def _ends_digit_group(out: list[str]) -> bool:
     return n >= 2
 
 
+_LAST_RUN = re.compile(r"(?<![0-9])[0-9]{13,19}$")
+_LAST_TWO_GROUPS = re.compile(r"(?<![0-9])([0-9]{2,6})([ \-.])([0-9]{2,6})$")
+
+
+def _group_separator(out: list[str]) -> str | None:
+    """The separator an invisible character between digits stands for: the one the number
+    already uses when the group it ends is as long as the one before ("4111 1111\u200b1111"
+    reads "4111 1111 1111"), a space after a whole Luhn-valid card number written without
+    separators (its CVV or expiry follows); None inside a group ("41\u200b11" reads "4111")."""
+    tail = "".join(out[-20:])
+    run = _LAST_RUN.search(tail)
+    if run is not None:
+        from bastion.detectors.validators import luhn_ok
+
+        return " " if luhn_ok(run.group()) else None
+    m = _LAST_TWO_GROUPS.search(tail)
+    if m is None or len(m.group(1)) != len(m.group(3)):
+        return None
+    return m.group(2)
+
+
 def _ends_word(out: list[str]) -> bool:
     """Whether the normalised text so far ends in a word of letters only ("card", not "Xk9")."""
     n = 0
@@ -202,7 +240,26 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    flag_tags = _flag_tags(text) if _TAG_FLAG in text else frozenset()
+    # a hidden message is a run of tags glued to the visible text: it reads as words of its
+    # own, so "jane@example.com" + tags stays the address it was
+    tag_runs = [m.span() for m in _TAG_RUN.finditer(text)] if max(text) >= "\U000e0000" else []
+    run_starts = {s for s, _ in tag_runs}
+    run_ends = {e for _, e in tag_runs}
     for a, b in _escapes_and_clusters(text) if escaped else _clusters(text):
+        if a in run_ends and text[a].isalnum() and a not in flag_tags:
+            out.append(" ")
+            starts.append(a - 1)
+            ends.append(a)
+        if b - a == 1 and ord(text[a]) in _TAG_ASCII and a not in flag_tags:
+            if a in run_starts and out and out[-1].isalnum():
+                out.append(" ")
+                starts.append(a)
+                ends.append(b)
+            out.append(chr(ord(text[a]) - 0xE0000))
+            starts.append(a)
+            ends.append(b)
+            continue
         if b - a == 1 and ord(text[a]) in _INVISIBLE:
             # After a group of digits and before a letter it stood for a space ("4111 1111 1111
             # 1111\u200bthanks"): deleting it glued the number to the word, and no recognizer
@@ -216,10 +273,17 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
                 out.append(" ")
                 starts.append(a)
                 ends.append(b)
+            elif after.isdigit() and out and out[-1].isdigit() and (sep := _group_separator(out)) is not None:
+                out.append(sep)  # "4111 1111 1111 1111\u200b123": the card, then its CVV
+                starts.append(a)
+                ends.append(b)
             continue
         piece = unicodedata.normalize("NFKC", _unescaped(text, a, b))
         for ch in piece:
             if ord(ch) in _INVISIBLE:
+                continue
+            if ord(ch) in _DECORATION and out and out[-1].isascii() and out[-1].isalnum():
+                ends[-1] = b
                 continue
             if mode == "all":
                 ch = _HOMOGLYPHS.get(ch, ch)
@@ -233,6 +297,19 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     if mode == "mixed":
         _fold_mixed(out)
     return Normalized(text, "".join(out), tuple(starts), tuple(ends))
+
+
+def _flag_tags(text: str) -> frozenset[int]:
+    """Positions of the tag characters that spell an emoji flag after U+1F3F4."""
+    at: set[int] = set()
+    i = text.find(_TAG_FLAG)
+    while i >= 0:
+        j = i + 1
+        while j < len(text) and 0xE0000 <= ord(text[j]) <= 0xE007F:
+            at.add(j)
+            j += 1
+        i = text.find(_TAG_FLAG, j)
+    return frozenset(at)
 
 
 def _is_latin(ch: str) -> bool:

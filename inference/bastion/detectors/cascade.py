@@ -72,6 +72,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from bastion.detectors.onnx_classifier import ScoringDetector
+from bastion.detectors.payloads import find_payloads
 from bastion.errors import ConfigError
 from bastion.normalize import Normalized, normalize
 
@@ -291,9 +292,11 @@ class CascadeInjectionDetector(ScoringDetector):
             windows_of = {ti: [(w.screen, w.start, w.end) for w in head_of[ti]] for ti in screened}
         read_already = {r[0] for r in reads}
         cleared: set[int] = set()
+        payloads = {ti: find_payloads(texts[ti]) for ti in (*short, *screened)}
         for ti in short:  # only with short_escalate: the head decides which the teacher reads
             top = max(head_of[ti], key=lambda w: w.head, default=None)
-            if top is not None and top.head < float(self.short_escalate or 0.0):
+            decoded = any(p.decoded for p in payloads[ti])
+            if top is not None and top.head < float(self.short_escalate or 0.0) and not decoded:
                 out[ti] = (top.head, top.start, top.end)
                 cleared.add(ti)
             elif ti not in read_already:
@@ -308,7 +311,13 @@ class CascadeInjectionDetector(ScoringDetector):
                     best = w
             out[ti] = best
             spans = [(cs, ce) for p, cs, ce in windows if p >= self.escalate]
-            for cs, ce in widened(spans, len(texts[ti]), self.context):
+            # The first stage reads encoded runs as written and the teacher reads them
+            # decoded: a run that decodes to text goes to the teacher whatever the screen
+            # made of its encoding (a long hexdump of an attack screened at 0.01), and a
+            # span is grown to whole runs, as a run cut mid-way decodes to nothing.
+            runs = [(p.start, p.end) for p in payloads[ti]]
+            spans += [(p.start, p.end) for p in payloads[ti] if p.decoded]
+            for cs, ce in snapped(widened(spans, len(texts[ti]), self.context), runs):
                 self._queue(texts[ti], ti, cs, ce, subs, jobs)
         reads += self._read(subs, jobs)
         for ti, verdict in self._decide(reads, head_of).items():
@@ -348,6 +357,29 @@ class CascadeInjectionDetector(ScoringDetector):
             if ti not in decided or p > decided[ti][0]:
                 decided[ti] = (p, s, e)
         return decided
+
+
+def snapped(spans: Sequence[tuple[int, int]], runs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted merged ``spans``, each grown to cover every run it cuts.
+
+    >>> snapped([(10, 20), (40, 50)], [(15, 30), (45, 48)])
+    [(10, 30), (40, 50)]
+    >>> snapped([(0, 5), (8, 12)], [(4, 9)])
+    [(0, 12)]
+    """
+    grown = []
+    for cs, ce in spans:
+        for rs, re_ in runs:
+            if rs < ce and re_ > cs:
+                cs, ce = min(cs, rs), max(ce, re_)
+        grown.append((cs, ce))
+    merged: list[tuple[int, int]] = []
+    for cs, ce in sorted(grown):
+        if merged and cs <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ce))
+        else:
+            merged.append((cs, ce))
+    return merged
 
 
 def widened(spans: Sequence[tuple[int, int]], n: int, context: float) -> list[tuple[int, int]]:
