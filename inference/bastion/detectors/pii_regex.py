@@ -221,7 +221,7 @@ def rule_view(text: str) -> Normalized | None:
         return None
     import unicodedata
 
-    from bastion.normalize import _INVISIBLE, _ends_digit_group
+    from bastion.normalize import _INVISIBLE, _ends_digit_group, _group_separator
 
     blank = {i for m in _EMPHASIS.finditer(text) for i in range(*m.span())} if emphasis else set()
     out: list[str] = []
@@ -241,6 +241,8 @@ def rule_view(text: str) -> Normalized | None:
             changed = True
             if text[i + 1 : i + 2].isalpha() and _ends_digit_group(out):
                 out.append(" ")
+            elif text[i + 1 : i + 2].isdigit() and (sep := _group_separator(out)) is not None:
+                out.append(sep)  # "4111 1111 1111 1111\u200b123": the card's own separator
             else:
                 if ends:
                     ends[-1] = i + 1
