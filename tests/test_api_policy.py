@@ -196,7 +196,7 @@ BAD_LISTS = [
     ({"injection_allow_list": [{"glob": "a*"}]}, "glob entries are not allowed here"),
     ({"deny_terms": [{"exact": "a", "regex": "b"}]}, "one of exact/glob/regex/sha256"),
     ({"deny_terms": [{}]}, "one of exact/glob/regex/sha256"),
-    ({"deny_terms": [{"exact": "a", "label": "CODENAME"}]}, "label: Extra inputs are not permitted"),
+    ({"deny_terms": [{"exact": "a", "label": "CODENAME"}]}, "deny_terms.0: 'label' is not allowed"),
     ({"deny_terms": ["x" * 257]}, "at most 256 characters"),
     ({"deny_terms": [""]}, "at least 1 character"),
     ({"allow_list": {"person": ["x"]}}, "upper-case"),

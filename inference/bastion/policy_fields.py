@@ -19,7 +19,16 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from bastion.errors import ConfigError
-from bastion.policy_lists import ANY_LABEL, MAX_INJECTION_SUBJECT, MAX_LIST_ENTRIES, ListEntry, check_label
+from bastion.policy_lists import (
+    ALLOW_WORK_BUDGET,
+    ANY_LABEL,
+    DENY_WORK_BUDGET,
+    INJECTION_WORK_BUDGET,
+    MAX_INJECTION_SUBJECT,
+    MAX_LIST_ENTRIES,
+    ListEntry,
+    check_label,
+)
 from bastion.redact import Vault, build_operator
 from bastion.types import Action
 
@@ -156,6 +165,14 @@ def _check_limits(p: Policy) -> None:
             raise ConfigError(f"{key} must be positive")
 
 
+def deny_entries(entries: Any) -> tuple[ListEntry, ...]:
+    """``deny_terms`` entries parsed and checked, each named by its place (``deny_terms[2]``)."""
+    return tuple(
+        ListEntry.parse(e, f"deny_terms[{i}]", kinds=("exact", "regex"), with_label=True, deny=True)
+        for i, e in enumerate(_as_sequence(entries, "deny_terms"))
+    )
+
+
 def _lists(p: Policy) -> dict[str, Any]:
     deny_label = check_label(p.deny_label, "deny_label")
     allow: dict[str, tuple[ListEntry, ...]] = {}
@@ -166,23 +183,43 @@ def _lists(p: Policy) -> dict[str, Any]:
             ListEntry.parse(e, f"allow_list.{label}[{i}]")
             for i, e in enumerate(_as_sequence(entries, f"allow_list.{label}"))
         )
+    deny = deny_entries(p.deny_terms)
+    injection = tuple(
+        ListEntry.parse(
+            e,
+            f"injection_allow_list[{i}]",
+            kinds=("exact", "sha256", "regex"),
+            subject_cap=MAX_INJECTION_SUBJECT,
+        )
+        for i, e in enumerate(_as_sequence(p.injection_allow_list, "injection_allow_list"))
+    )
+    # Each regex alone is bounded, but a list of them multiplies the work (64 deny regexes
+    # took 21 s on one 100 KB request): their sum has a budget too (policy docstring).
+    _within_budget("deny_terms", _work(deny), DENY_WORK_BUDGET, "at each position of a text")
+    star = _work(allow.get(ANY_LABEL, ()))
+    worst = max((_work(v) for k, v in allow.items() if k != ANY_LABEL), default=0)
+    _within_budget(
+        "allow_list", star + worst, ALLOW_WORK_BUDGET, "on each finding (a label's and '*' entries)"
+    )
+    _within_budget("injection_allow_list", _work(injection), INJECTION_WORK_BUDGET, "on each text")
     return {
         "deny_label": deny_label,
         "allow_list": frozen(allow),
-        "deny_terms": tuple(
-            ListEntry.parse(e, f"deny_terms[{i}]", kinds=("exact", "regex"), with_label=True, deny=True)
-            for i, e in enumerate(_as_sequence(p.deny_terms, "deny_terms"))
-        ),
-        "injection_allow_list": tuple(
-            ListEntry.parse(
-                e,
-                f"injection_allow_list[{i}]",
-                kinds=("exact", "sha256", "regex"),
-                subject_cap=MAX_INJECTION_SUBJECT,
-            )
-            for i, e in enumerate(_as_sequence(p.injection_allow_list, "injection_allow_list"))
-        ),
+        "deny_terms": deny,
+        "injection_allow_list": injection,
     }
+
+
+def _work(entries: Sequence[ListEntry]) -> int:
+    return sum(e.work for e in entries)
+
+
+def _within_budget(where: str, work: int, budget: int, per: str) -> None:
+    if work > budget:
+        raise ConfigError(
+            f"policy {where}: the regexes together may take about {work} steps {per}, over the budget "
+            f"of {budget}; use fewer regexes or tighter quantifiers ({{1,20}} rather than {{1,200}} or +)"
+        )
 
 
 def fields_from_config(data: Any, known: Collection[str]) -> dict[str, Any]:

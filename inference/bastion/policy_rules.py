@@ -76,11 +76,15 @@ class PolicyRules:
 
     def deny_findings(self, text: str) -> list[Finding]:
         r"""Every deny-term occurrence in ``text``: score 1.0, ``validated`` (they win
-        overlaps), ``detector="deny_terms"``, ``rule`` naming the entry.
+        overlaps), ``detector="deny_terms"``, ``rule`` naming the entry. ``text`` is read as
+        the regex rules read it (escapes decoded, marks on Latin letters and digits dropped,
+        Unicode dashes as ``-``, emphasis underscores as spaces); offsets are into ``text``.
 
         >>> from bastion.policy import Policy
         >>> p = Policy(deny_terms=("Project Falcon", {"regex": r"FALCON-\d{4}", "label": "CODENAME"}))
         >>> [(f.label, f.start, f.end, f.rule) for f in p.deny_findings("project falcon / falcon-0042")]
         [('DENY_TERM', 0, 14, 'deny_terms[0]'), ('CODENAME', 17, 28, 'deny_terms[1]')]
+        >>> [(f.start, f.end) for f in p.deny_findings("code F\u0336ALCON\u20110042")]
+        [(5, 17)]
         """
         return find_deny_terms(self.deny_terms, self.deny_label, text)

@@ -19,7 +19,17 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from bastion.api.sessions import SESSION_ID_PATTERN
 from bastion.conversation import ROLES
@@ -54,6 +64,9 @@ MAX_HASH_KEY_CHARS = 256
 # allow / deny / injection-allow entries a request may add, in all its lists together
 MAX_LIST_ENTRIES = 64
 MAX_ENTRY_CHARS = 256
+# of which regexes: each one is bounded, and the policy bounds their sum (DENY_WORK_BUDGET...),
+# but a request has no business sending the server dozens to compile and run
+MAX_OVERRIDE_REGEXES = 8
 
 UserId = Annotated[
     str, Field(pattern=USER_ID_PATTERN, description="the end user (pseudonymised in the audit)")
@@ -190,12 +203,46 @@ class ListEntryIn(_Strict):
     sha256: EntryText | None = None
 
 
-ListEntrySpec = EntryText | ListEntryIn
+def _entry_checks(value: Any) -> Any:
+    # clear messages for what pydantic would report in its own terms ("Extra inputs are not
+    # permitted", "unable to parse raw data as a unicode string")
+    if isinstance(value, Mapping) and "label" in value:
+        raise PydanticCustomError(
+            "entry_label",
+            "'label' is not allowed on a list entry in a request: a deny term a request adds is "
+            "labelled with the server's deny_label (DENY_TERM by default; see docs/api.md)",
+        )
+    texts = [value] if isinstance(value, str) else list(value.values()) if isinstance(value, Mapping) else []
+    if any(isinstance(t, str) and any("\ud800" <= c <= "\udfff" for c in t) for t in texts):
+        raise PydanticCustomError("entry_surrogate", "the entry contains an unpaired surrogate")
+    return value
+
+
+def _entry_form(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "text"
+    return "entry" if isinstance(value, Mapping | ListEntryIn) else None
+
+
+# a string is an exact entry (or glob), a mapping one of the keyed forms: only the form sent is
+# validated, so an error names what is wrong with it rather than why it is not the other form
+ListEntrySpec = Annotated[
+    Annotated[EntryText, Tag("text")] | Annotated[ListEntryIn, Tag("entry")],
+    Discriminator(
+        _entry_form,
+        custom_error_type="list_entry",
+        custom_error_message="an entry is a string or a mapping with one of exact/glob/regex/sha256",
+    ),
+    BeforeValidator(_entry_checks),
+]
 AllowLabel = Annotated[str, Field(pattern=r"^(?:\*|[A-Za-z][A-Za-z0-9_]{0,63})$")]
 
 
 class PolicyOverride(_Strict):
     """Per-request policy overrides (a bounded subset of :class:`~bastion.policy.Policy`).
+    ``label_actions``, ``label_thresholds``, ``operators`` and ``allow_list`` merge into the
+    server's key by key (an empty one changes nothing), ``deny_terms`` add to the server's,
+    and every other field replaces the server's value; see docs/api.md.
 
     >>> PolicyOverride.model_validate({"pii_action": "block"}).pii_action
     'block'
@@ -217,7 +264,8 @@ class PolicyOverride(_Strict):
     max_chars: int | None = Field(None, ge=1, le=10**9)
     # compute budget per text in model tokens (Policy.max_tokens); never above the server's own
     max_tokens: int | None = Field(None, ge=1, le=10**9)
-    # each list, when set, replaces the server's list of that name (like every field here)
+    # allow_list merges per label into the server's (as the other mappings do), deny_terms add
+    # to the server's, injection_allow_list and disabled_labels replace (Policy.with_overrides)
     allow_list: dict[AllowLabel, list[ListEntrySpec]] | None = Field(None, max_length=MAX_OVERRIDE_ENTRIES)
     deny_terms: list[ListEntrySpec] | None = Field(None, max_length=MAX_LIST_ENTRIES)
     injection_allow_list: list[ListEntrySpec] | None = Field(None, max_length=MAX_LIST_ENTRIES)
@@ -234,12 +282,26 @@ class PolicyOverride(_Strict):
                 f"allow_list, deny_terms and injection_allow_list hold {n} entries together, "
                 f"over the limit of {MAX_LIST_ENTRIES}"
             )
+        entries = [
+            *(e for v in (self.allow_list or {}).values() for e in v),
+            *(self.deny_terms or ()),
+            *(self.injection_allow_list or ()),
+        ]
+        regexes = sum(isinstance(e, ListEntryIn) and e.regex is not None for e in entries)
+        if regexes > MAX_OVERRIDE_REGEXES:
+            raise ValueError(
+                f"allow_list, deny_terms and injection_allow_list hold {regexes} regexes together, "
+                f"over the limit of {MAX_OVERRIDE_REGEXES} a request"
+            )
         return self
 
     def overrides(self) -> dict[str, Any]:
         """Only the fields the request set, as plain JSON values for ``Policy.with_overrides``."""
         # null is "the server's": dropped like an unset field
         out = self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+        # so is an empty mapping: merged per key it changes nothing (an empty label_actions
+        # used to drop every server label action)
+        out = {k: v for k, v in out.items() if not (isinstance(v, Mapping) and not v)}
         # a mapping entry keeps only the key the caller sent (Policy checks there is one)
         for key in ("deny_terms", "injection_allow_list"):
             if key in out:
@@ -448,6 +510,7 @@ __all__ = [
     "MAX_LIST_ENTRIES",
     "MAX_MASK_KEEP",
     "MAX_OVERRIDE_ENTRIES",
+    "MAX_OVERRIDE_REGEXES",
     "MAX_CANARY_CHARS",
     "MAX_MESSAGES",
     "USER_ID_PATTERN",

@@ -283,24 +283,54 @@ CUSTOM_MAX_WIDTH = 256
 CUSTOM_BUDGET = 64
 
 
+# global inline flags, which Python accepts only at the very start of a pattern
+_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+
+
+def _bounded(pattern: str) -> str:
+    """``pattern`` between the no-letter-or-digit look-arounds, its leading global flags
+    (``(?i)``) kept at the front, where they still apply to all of it; a ``(?x)`` comment
+    is closed by a line break before the group ends."""
+    flags = ""
+    while (m := _GLOBAL_FLAGS.match(pattern)) is not None:
+        flags += m.group(1)
+        pattern = pattern[m.end() :]
+    tail = "\n" if "x" in flags else ""
+    head = f"(?{flags})" if flags else ""
+    return rf"{head}(?<![A-Za-z0-9])(?:{pattern}{tail})(?![A-Za-z0-9])"
+
+
 def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Recognizer:
     r"""A recognizer from a config entry; any problem is a ConfigError naming ``where``.
 
-    Keys: ``name``, ``label`` (UPPER_SNAKE), ``regex`` (bounded, no nested quantifiers,
-    no backreferences or lookarounds), ``score`` (default 0.8), ``context`` (words),
-    ``context_required`` (default false), ``validator`` (a name in
-    :data:`~bastion.detectors.validators.VALIDATORS`), ``boundary`` (default true: the
-    match may not be glued to letters or digits on either side).
+    Keys: ``name``, ``label`` (UPPER_SNAKE; not ``DENY_TERM``, the policy's deny terms'
+    label), ``regex`` (bounded, no nested quantifiers, no backreferences or lookarounds),
+    ``score`` (default 0.8), ``context`` (words), ``context_required`` (default false),
+    ``validator`` (a name in :data:`~bastion.detectors.validators.VALIDATORS`),
+    ``boundary`` (default true: the match may not be glued to letters or digits on either
+    side).
+
+    The regex matches as written, so it is case-sensitive (``EMP-\d{6}`` misses
+    ``emp-123456``) unless it starts with global flags such as ``(?i)`` (``(?x)`` for a
+    verbose pattern): they apply to the whole pattern. List regexes in a policy, by
+    contrast, always ignore case. The ``score`` must reach the policy's cut for the label
+    or nothing is reported: with the default ``pii_min_score`` of 0.5, a recognizer of
+    score 0.4 reports nothing unless the policy gives its label a lower cut
+    (``label_thresholds: {EMPLOYEE_ID: 0.4}``); the policy is not known here, so this is
+    not checked. A policy with another ``deny_label`` should not use that label here either:
+    findings under it would read like deny terms but obey thresholds and allow lists.
 
     >>> r = custom_recognizer({"name": "employee_id", "label": "EMPLOYEE_ID", "regex": r"EMP-\d{6}"})
     >>> [(f.label, f.start, f.end) for f in r.scan("badge EMP-004211 ok")]
     [('EMPLOYEE_ID', 6, 16)]
+    >>> [f.start for f in custom_recognizer({"name": "e", "label": "E", "regex": r"(?i)emp-\d{6}"}).scan("id EMP-004211")]
+    [3]
     >>> custom_recognizer({"name": "x", "label": "X", "regex": "(a+)+"}, "custom[1]")
     Traceback (most recent call last):
     ...
     bastion.errors.ConfigError: pii_regex custom[1] (x): nested quantifiers are not allowed (catastrophic backtracking)
     """
-    from bastion.policy import compile_safe_regex
+    from bastion.policy import DENY_LABEL, compile_safe_regex
 
     if not isinstance(spec, Mapping):
         raise ConfigError(
@@ -316,6 +346,13 @@ def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Reco
     label = spec.get("label")
     if not isinstance(label, str) or not _LABEL_RE.fullmatch(label):
         raise ConfigError(f"pii_regex {where}: label must be UPPER_SNAKE_CASE, got {label!r}")
+    if label == DENY_LABEL:
+        # its findings would read [REDACTED_DENY_TERM] yet, unlike deny terms, obey
+        # thresholds, disabled_labels and the allow list
+        raise ConfigError(
+            f"pii_regex {where}: label {DENY_LABEL} is reserved for the policy's deny_terms; "
+            "list the pattern there ({regex: ...}) or pick another label"
+        )
     pattern = spec.get("regex")
     compile_safe_regex(
         pattern, f"pii_regex {where}", cap=CUSTOM_MAX_WIDTH, budget=CUSTOM_BUDGET, max_width=CUSTOM_MAX_WIDTH
@@ -324,7 +361,10 @@ def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Reco
     if not isinstance(boundary, bool):
         raise ConfigError(f"pii_regex {where}: boundary must be true or false")
     # compile_safe_regex checked the shape case-insensitively; the recognizer matches as written.
-    regex = re.compile(rf"(?<![A-Za-z0-9])(?:{pattern})(?![A-Za-z0-9])" if boundary else pattern)
+    try:
+        regex = re.compile(_bounded(pattern) if boundary else pattern)
+    except re.error as exc:
+        raise ConfigError(f"pii_regex {where}: invalid regex inside the word boundaries: {exc.msg}") from None
     score = spec.get("score", 0.8)
     if isinstance(score, bool) or not isinstance(score, int | float) or not 0.0 <= score <= 1.0:
         raise ConfigError(f"pii_regex {where}: score must be a number in [0, 1], got {score!r}")
