@@ -615,7 +615,11 @@ def test_audit_store_is_called_when_configured(monkeypatch):
     assert audit.record(request_id="r1", key_id="k1", text="t", result=result)
     assert calls == [
         # without a user the key stands in as "key <id>", which no user id can be (s31)
-        ("sqlite://", "redact", {"user_id": "key k1", "text": "t", "request_id": "r1", "key_id": "k1"})
+        (
+            "sqlite://",
+            "redact",
+            {"user_id": "key k1", "text": "t", "request_id": "r1", "key_id": "k1", "policy_overrides": ()},
+        )
     ]
 
 

@@ -107,6 +107,20 @@ def test_guard_verdicts_do_not_depend_on_the_batch() -> None:
     single = [guard.check(t) for t in texts]
     many = guard.check_many(texts)
     reversed_many = guard.check_many(texts[::-1])[::-1]
+
+    # scores agree up to float summation order (a padded batch of windows sums in another
+    # order, ~1e-8); the cross-call cache used to hide that by replaying the single checks
+    def same(x, y) -> bool:
+        return (
+            (x.action, len(x.findings)) == (y.action, len(y.findings))
+            and all(
+                (f.label, f.start, f.end, f.action) == (g.label, g.start, g.end, g.action)
+                and f.score == pytest.approx(g.score, abs=1e-6)
+                for f, g in zip(x.findings, y.findings, strict=True)
+            )
+            and (x.injection_score is None) == (y.injection_score is None)
+            and (x.injection_score is None or x.injection_score == pytest.approx(y.injection_score, abs=1e-6))
+        )
+
     for s, m, r in zip(single, many, reversed_many, strict=True):
-        assert (s.action, s.injection_score, s.findings) == (m.action, m.injection_score, m.findings)
-        assert (s.action, s.injection_score, s.findings) == (r.action, r.injection_score, r.findings)
+        assert same(s, m) and same(s, r), (s, m, r)

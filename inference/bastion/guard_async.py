@@ -9,13 +9,15 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bastion.errors import ConfigError
 
 if TYPE_CHECKING:
     from bastion.conversation import MessagesResult
     from bastion.types import CheckResult
+
+_A = TypeVar("_A", bound="AsyncChecks")
 
 
 class WorkerPool:
@@ -62,11 +64,17 @@ class AsyncChecks:
     """The ``a``-prefixed checks of :class:`~bastion.guard.Guard` (mixed into it): each runs
     the sync check of the same name in the guard's :class:`WorkerPool` (``max_workers``).
 
+    A guard is also a context manager, sync or async, that closes it on the way out (it
+    stays usable after: the next async check starts a new pool).
+
     >>> from bastion.guard import Guard
     >>> g = Guard.default(tasks=("pii",))
     >>> asyncio.run(g.acheck("mail jane@example.com")).action.value
     'redact'
     >>> g.close()
+    >>> with Guard.default(tasks=("pii",)) as g:
+    ...     asyncio.run(g.acheck("mail jane@example.com")).action.value
+    'redact'
     """
 
     _workers: WorkerPool
@@ -95,3 +103,15 @@ class AsyncChecks:
     def close(self) -> None:
         """Stop the async worker pool (if one was started)."""
         self._workers.close()
+
+    def __enter__(self: _A) -> _A:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self: _A) -> _A:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()

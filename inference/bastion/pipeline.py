@@ -318,36 +318,46 @@ class Pipeline:
                 views[mode] = (ns, [n.text for n in ns])
             return views[mode]
 
+        import contextvars
+
+        from bastion.detectors.text_cache import call_scope
+
         # onnxruntime releases the GIL, so two model sessions (each with its share of the
         # cores, see config.shipped_parts) finish sooner side by side than one after the
         # other, and the rules run meanwhile in this thread. Results keep detector order.
+        # The one-pass model's two detectors share its outputs within this call only (its
+        # scope, which each pool task sees through its own copy of this context): a cache
+        # shared across calls would let one caller time another's texts.
         outs: list[Future[list[list[Finding]]] | list[list[Finding]] | None] = [None] * len(self.detectors)
-        if active and self.pool is not None:
+        with call_scope():
+            if active and self.pool is not None:
+                for k, det in enumerate(self.detectors):
+                    if det.kind == "model":
+                        ctx = contextvars.copy_context()
+                        outs[k] = self.pool.submit(ctx.run, det.detect, view(det)[1])
             for k, det in enumerate(self.detectors):
-                if det.kind == "model":
-                    outs[k] = self.pool.submit(det.detect, view(det)[1])
-        for k, det in enumerate(self.detectors):
-            if det.category == INJECTION:
-                thresholds[det.name] = pol.injection_threshold_for(det.name)
-            if not active:
-                continue
-            out = outs[k]
-            seen, batch = view(det)
-            try:
-                results = (
-                    det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
-                )
-            except BastionError:
-                raise
-            except Exception as exc:
-                # the type only: a detector's message may quote the text it was given
-                raise DetectorError(f"detector {det.name} failed: {type(exc).__name__}") from exc
-            results = _checked_output(det, batch, results)
-            for i, norm, found in zip(active, seen, results, strict=True):
-                raw[i] += _to_original(norm, found)
+                if det.category == INJECTION:
+                    thresholds[det.name] = pol.injection_threshold_for(det.name)
+                if not active:
+                    continue
+                out = outs[k]
+                seen, batch = view(det)
+                try:
+                    results = (
+                        det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
+                    )
+                except BastionError:
+                    raise
+                except Exception as exc:
+                    # the type only: a detector's message may quote the text it was given
+                    raise DetectorError(f"detector {det.name} failed: {type(exc).__name__}") from exc
+                results = _checked_output(det, batch, results)
+                for i, norm, found in zip(active, seen, results, strict=True):
+                    raw[i] += _to_original(norm, found)
         if pol.deny_terms:
-            # deny terms are matched on the normalised text like every detector, so a
-            # zero-width space or a homoglyph does not hide one
+            # on the normalised text like every detector (a zero-width space or a homoglyph
+            # does not hide a term), read further as the regex rules read it (deny_findings):
+            # a struck-through or U+2011-hyphenated term the rules would catch must not leak
             for i in active:
                 raw[i] += _to_original(norms[i], pol.deny_findings(norms[i].text))
         return raw, thresholds

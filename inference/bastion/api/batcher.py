@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 import anyio
 import anyio.to_thread
 
+from bastion.errors import InputError
 from bastion.guard import Guard
 from bastion.policy import Policy
 from bastion.redact import Vault
@@ -251,9 +252,31 @@ class MicroBatcher:
                 i.future.cancel()  # queued texts of a cancelled request are skipped
             raise
         for r in done:
+            if isinstance(r, InputError):
+                raise await self._worded_alone(texts, done, policy, vault, r)
             if isinstance(r, BaseException):
                 raise r
         return list(done)  # type: ignore[arg-type]
+
+    async def _worded_alone(
+        self,
+        texts: Sequence[str],
+        done: Sequence[Any],
+        policy: Policy | None,
+        vault: Vault | None,
+        error: InputError,
+    ) -> BaseException:
+        """The request's first input error as a check of its own texts words it.
+
+        The batch worded it by the text's place among other requests' texts ("text 9" for a
+        one-text request), which points the client at the wrong text and tells it how many
+        others were queued. Only the bad texts are checked again, every other place blank: a
+        text's error depends on that text alone, blanks run no model, so this costs the input
+        checks of the bad texts and gives the message the request alone would get.
+        """
+        probe = [t if isinstance(r, InputError) else "" for t, r in zip(texts, done, strict=True)]
+        worded = await anyio.to_thread.run_sync(partial(_check_group, self.guard, probe, policy, vault))
+        return next((r for r in worded if isinstance(r, BaseException)), error)
 
     async def call(self, fn: Callable[[], T], size: int) -> T:
         """Run ``fn`` in a worker thread, at most ``workers`` at a time (one at a time for
