@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion.detectors import Detector, build_detector
+from bastion.detectors.onnx_common import has_manifest
 from bastion.errors import ConfigError, ModelLoadError
 from bastion.policy import Policy
 
@@ -134,13 +135,13 @@ def shipped_parts(
     def model(name: str) -> Detector | None:
         sub = SHIPPED[name]
         path = root / sub
-        if not (path / "manifest.json").is_file():
-            if on_model_error == "raise":
-                raise ModelLoadError(f"{sub} model not found: no manifest.json in {path}")
-            log.warning("bastion: %s model not found at %s, running degraded", sub, path)
-            reasons.append(f"{sub} model not found at {path}")
-            return None
         try:
+            if not has_manifest(path):
+                if on_model_error == "raise":
+                    raise ModelLoadError(f"{sub} model not found: no manifest.json in {path}")
+                log.warning("bastion: %s model not found at %s, running degraded", sub, path)
+                reasons.append(f"{sub} model not found at {path}")
+                return None
             return build_detector(name, path=path, **model_opts, **_FLOOR.get(name, {}))
         except ModelLoadError as exc:
             if on_model_error == "raise":
@@ -158,7 +159,7 @@ def shipped_parts(
         classifier = root / SHIPPED["onnx_injection"]
         if (
             not isinstance(pair[0], CascadeInjectionDetector)
-            and not (classifier / "manifest.json").is_file()
+            and not _has_manifest_quietly(classifier)
             and _names_cascade(root / "onepass")
         ):
             # the one-pass screen was built to send suspicious windows to this classifier;
@@ -178,6 +179,15 @@ def shipped_parts(
     if "injection" in wanted:
         detectors.append(model("onnx_injection") or build_detector("heuristic_injection"))
     return GuardParts(tuple(detectors), policy, output_policy, tuple(reasons))
+
+
+def _has_manifest_quietly(folder: Path) -> bool:
+    """:func:`has_manifest`, an unreadable folder counting as none (the one-pass loader has
+    already read it by then; this only decides the degraded reason)."""
+    try:
+        return has_manifest(folder)
+    except ModelLoadError:
+        return False
 
 
 def _names_cascade(folder: Path) -> bool:

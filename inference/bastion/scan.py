@@ -116,6 +116,17 @@ def _has_pii(guard: Any) -> bool:
     return any(getattr(d, "category", None) == PII for d in guard.detectors)
 
 
+def _guard_state(guard: Any) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """What the summary reports of a guard: whether it has a PII detector, why it runs
+    degraded (a model missing or unusable) and the model versions it runs."""
+    versions = getattr(guard, "model_versions", None) or {}
+    return (
+        _has_pii(guard),
+        tuple(getattr(guard, "degraded_reasons", ()) or ()),
+        tuple(sorted((str(k), str(v)) for k, v in versions.items())),
+    )
+
+
 def _stop_workers(pool: Any) -> None:
     """Kill the pool's processes now: on Ctrl-C or SIGTERM a clean shutdown would wait for
     every batch in flight, possibly longer than the grace period before SIGKILL. (``_processes``
@@ -156,14 +167,15 @@ def _scored_batches(
 
 
 @contextlib.contextmanager
-def _workers(workers: int, guard_spec: str | None, redact: bool) -> Iterator[Any]:
-    """None with one worker, else a pool of ``workers`` processes; either way the Guard is
-    built already, so a bad guard spec or config fails with its own message before any
-    output is created (a pool initializer that raised would only show as a
-    BrokenProcessPool, once per worker)."""
+def _workers(workers: int, guard_spec: str | None, redact: bool) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """(None with one worker, else a pool of ``workers`` processes; the guard's
+    :func:`_guard_state`). Either way the Guard is built already, so a bad guard spec or
+    config fails with its own message before any output is created (a pool initializer
+    that raised would only show as a BrokenProcessPool, once per worker)."""
     if workers <= 1:
-        _check_redact(_has_pii(cached_guard(guard_spec)), redact)
-        yield None
+        state = _guard_state(cached_guard(guard_spec))
+        _check_redact(state[0], redact)
+        yield None, state
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -176,8 +188,9 @@ def _workers(workers: int, guard_spec: str | None, redact: bool) -> Iterator[Any
         initargs=(os.getpid(),),
     )
     try:
-        _check_redact(pool.submit(_build_in_worker, guard_spec).result(), redact)
-        yield pool
+        state = pool.submit(_build_in_worker, guard_spec).result()
+        _check_redact(state[0], redact)
+        yield pool, state
     except BaseException:
         _stop_workers(pool)
         raise
@@ -185,8 +198,8 @@ def _workers(workers: int, guard_spec: str | None, redact: bool) -> Iterator[Any
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _build_in_worker(spec: str | None) -> bool:
-    return _has_pii(cached_guard(spec))
+def _build_in_worker(spec: str | None) -> tuple[bool, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    return _guard_state(cached_guard(spec))
 
 
 def _check_redact(has_pii: bool, redact: bool) -> None:
@@ -216,6 +229,14 @@ class ScanSummary:
     errors_path: str | None
     labels: tuple[tuple[str, int], ...] = ()  # PII label counts, most frequent first
     resumed: int = 0
+    # why this run's guard ran degraded (a model missing or unusable: names left in clear,
+    # attacks judged by the heuristic); empty when it ran the models it was meant to
+    degraded_reasons: tuple[str, ...] = ()
+    model_versions: tuple[tuple[str, str], ...] = ()  # (detector, version) of this run's guard
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.degraded_reasons)
 
     @property
     def rows_per_s(self) -> float:
@@ -232,6 +253,9 @@ class ScanSummary:
             "errors_path": self.errors_path,
             "labels": dict(self.labels),
             "resumed": self.resumed,
+            "degraded": self.degraded,
+            "degraded_reasons": list(self.degraded_reasons),
+            "model_versions": dict(self.model_versions),
         }
 
 
@@ -643,7 +667,7 @@ def scan(
 
     # a bad guard spec or a missing model fails here, before any output; so does a second
     # run on the same output, before it touches the first one's files
-    with _output_lock(out), _workers(workers, guard_spec, redact) as pool:
+    with _output_lock(out), _workers(workers, guard_spec, redact) as (pool, guard_state):
         fingerprint = {
             "input": str(src.resolve()),
             "size": stat.st_size,
@@ -732,6 +756,8 @@ def scan(
             errors_path=str(run.errors_path) if st.errors else None,
             labels=tuple(Counter(st.labels).most_common()),
             resumed=resumed,
+            degraded_reasons=guard_state[1],
+            model_versions=guard_state[2],
         )
 
 
@@ -818,6 +844,8 @@ def summary_table(s: ScanSummary, top: int = 5) -> str:
         f"top labels  {labels}",
         f"output      {s.output}",
     ]
+    if s.degraded:
+        lines.append(f"degraded    yes: {'; '.join(s.degraded_reasons)}")
     return "\n".join(lines)
 
 
@@ -835,7 +863,8 @@ output columns:
   error, message, and the record or raw line; never the raw text with --redact).
 
 exit codes:
-  0  the run completed (also when rows were blocked or went to the errors file)
+  0  the run completed (also when rows were blocked or went to the errors file, and
+     when the guard ran degraded: the summary says so, with "degraded" in --json)
   1  runtime error (model failed to load, I/O error, worker crashed); the finished
      batches are kept: rerun with --resume to continue
   2  usage error (bad option, missing file or column, bad guard spec, --redact with
@@ -919,6 +948,12 @@ def _scan_cli(args: argparse.Namespace, guard_spec: str | None) -> int:
         notes = "".join(f"\n{n}" for n in getattr(exc, "__notes__", ()))
         print(_printable(f"bastion scan: error: {type(exc).__name__}: {exc}{notes}"), file=sys.stderr)
         return EXIT_RUNTIME
+    if summary.degraded:
+        # as bastion check and redact say it: the rows alone do not show it
+        print(
+            _printable(f"bastion scan: warning: running degraded: {'; '.join(summary.degraded_reasons)}"),
+            file=sys.stderr,
+        )
     print(_printable(summary_table(summary)), file=sys.stderr)
     if args.json:
         print(json.dumps(summary.to_dict()))

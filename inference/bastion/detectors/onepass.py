@@ -20,18 +20,22 @@ pass and kept per window beside the sequence head's.
 :class:`OnePassModel` runs every window of a text (same windows for both heads, each window
 a batch of one, exactly as :mod:`bastion.detectors.onnx_common` explains; short windows in
 padded batches when the manifest's ``batch_invariant`` holds) and keeps the result of each
-text in a small LRU cache. Its two detectors, :class:`OnePassInjectionDetector`
-and :class:`OnePassPIIDetector`, have the interfaces of
+text for the rest of the call that computed it. Its two detectors,
+:class:`OnePassInjectionDetector` and :class:`OnePassPIIDetector`, have the interfaces of
 :class:`~bastion.detectors.onnx_classifier.OnnxInjectionDetector` and
 :class:`~bastion.detectors.onnx_ner.OnnxNERDetector`, so a Guard takes them unchanged: when
-it calls ``pii.detect(texts)`` and then ``injection.detect(texts)``, the second call is
-served from the cache and the encoder runs once per text. Caching never changes a result:
-a text's outputs depend on that text only (batch invariance), so a cached output is the one
+one of its checks calls ``pii.detect(texts)`` and ``injection.detect(texts)`` (side by side),
+one of them computes each text and the other finds it, so the encoder runs once per text.
+Nothing is kept across checks (:mod:`bastion.detectors.text_cache` says why: a hit would
+show another caller's text in one's own latency). Caching never changes a result: a
+text's outputs depend on that text only (batch invariance), so a cached output is the one
 a fresh run would give.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,34 +46,40 @@ import numpy as np
 
 from bastion.casefeatures import case_ids
 from bastion.detectors.cascade import Blend, BlendWindow
-from bastion.detectors.onnx_classifier import ScoringDetector, injection_index
+from bastion.detectors.onnx_classifier import INDEX_FIELD, ScoringDetector, injection_index, operating_points
 from bastion.detectors.onnx_common import (
     DEFAULT_OVERLAP,
     TAGGER_OVERLAP,
     OnnxTextModel,
     char_ranges,
+    check_vocabulary,
     checked_texts,
     graph_input_names,
+    has_manifest,
     softmax,
     text_windows,
+    thresholds_field,
     window_outputs,
 )
 from bastion.detectors.onnx_ner import (
     TaggerDetector,
     merge_windows,
     tag_labels,
+    tag_thresholds,
 )
 from bastion.detectors.text_cache import TextCache
 from bastion.errors import ConfigError, ModelLoadError
+
+log = logging.getLogger("bastion")
 
 ONEPASS_TYPE = "onepass"
 ONEPASS_DIR = "onepass"
 SEQ_OUTPUT = "seq_logits"
 TOKEN_OUTPUT = "token_logits"
 BLEND_OUTPUT = "blend_logits"
-# Cache bounds: the Guard's two detect calls for one batch must find the first call's
-# outputs, so the cache holds a whole API-sized batch; the token bound caps memory (a
-# cached token costs ~100 B of tag probabilities plus its tokenizer encoding).
+# Cache bounds, over all calls in flight: the Guard's two detect calls for one batch must
+# find the first call's outputs, so the cache holds a whole API-sized batch; the token bound
+# caps memory (a cached token costs ~100 B of tag probabilities plus its tokenizer encoding).
 DEFAULT_CACHE_ENTRIES = 1024
 DEFAULT_CACHE_TOKENS = 1 << 17
 # Windows per padded batch on a batch-invariant graph (the separate PII detector's default).
@@ -94,7 +104,7 @@ class OnePassOutput:
     window ``i``; ``token_probs`` are merged per-token tag probabilities (see
     :func:`~bastion.detectors.onnx_ner.merge_windows`); ``blend_probs[i]`` the blend head's
     class distribution of window ``i`` (``None`` when the graph has no blend head). Arrays
-    are read-only: they are shared by every caller that hits the cache.
+    are read-only: both detectors of a call read the same ones from the cache.
     """
 
     encoding: Any
@@ -119,17 +129,29 @@ def _parse_heads(folder: Path, extra: Mapping[str, Any]) -> dict[str, Head]:
     heads: dict[str, Head] = {}
     for key, default_output in (("injection", SEQ_OUTPUT), ("pii", TOKEN_OUTPUT)):
         h = raw[key]
+        where = f"{folder}/manifest.json: heads.{key}"
         try:
+            labels = h["labels"]
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                raise TypeError(f"labels must be a list of strings, got {labels!r:.200}")
             heads[key] = Head(
                 output=str(h.get("output", default_output)),
-                labels=tuple(str(x) for x in h["labels"]),
-                thresholds={k: float(v) for k, v in (h.get("thresholds") or {}).items()},
+                labels=tuple(labels),
+                # checked here, naming the manifest: past this point a bad value surfaced as
+                # "invalid policy" about a model_thresholds setting the user never wrote
+                thresholds=thresholds_field(h.get("thresholds"), f"{where}.thresholds"),
                 extra={k: v for k, v in h.items() if k not in ("output", "labels", "thresholds")},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelLoadError(f"{folder}/manifest.json: invalid head {key!r}: {exc}") from exc
-    injection_index(heads["injection"].labels, f"{folder}: injection head")
-    tag_labels(heads["pii"].labels, f"{folder}: pii head")
+    inj, pii = heads["injection"], heads["pii"]
+    injection_index(inj.labels, f"{folder}/manifest.json: heads.injection", inj.extra.get(INDEX_FIELD))
+    operating_points(inj.thresholds, f"{folder}/manifest.json: heads.injection.thresholds")
+    tag_thresholds(
+        pii.thresholds,
+        tag_labels(pii.labels, f"{folder}/manifest.json: heads.pii"),
+        f"{folder}/manifest.json: heads.pii.thresholds",
+    )
     return heads
 
 
@@ -150,9 +172,12 @@ class OnePassModel(OnnxTextModel):
     The cache is an instance-level :class:`~bastion.detectors.text_cache.TextCache`
     bounded by ``cache_entries`` texts and ``cache_tokens`` tokens (the most recent text is
     kept even when it alone is over the token bound, so the second detector still finds
-    it); ``cache_entries=0`` turns it off. A text being computed by one thread is waited
-    for, not recomputed, by another. On a batch-invariant graph the windows of the texts
-    computed together share padded batches of up to ``batch_size`` windows.
+    it); ``cache_entries=0`` turns it off. An entry lives only while the call that made it
+    runs (a :func:`~bastion.detectors.text_cache.call_scope`, which a Guard check opens):
+    a check's cost never depends on what other callers sent. Within a call, a text being
+    computed by one thread is waited for, not recomputed, by another. On a batch-invariant
+    graph the windows of the texts computed together share padded batches of up to
+    ``batch_size`` windows.
 
     >>> model = OnePassModel.load("models/onepass")  # doctest: +SKIP
     >>> injection, pii = model.detectors()  # doctest: +SKIP
@@ -243,6 +268,18 @@ class OnePassModel(OnnxTextModel):
                 f"{where}: probe output {self.blend_output} is {more[0].dtype}{list(more[0].shape)}, "
                 f"expected float{list(want_seq)} (the injection head's labels)"
             )
+        check_vocabulary(self)
+        trunk = self.manifest.extra.get("trunk")
+        recorded = trunk.get("files") if isinstance(trunk, Mapping) else None
+        tok = recorded.get("tokenizer.json") if isinstance(recorded, Mapping) else None
+        if isinstance(tok, str) and tok.lower() != self.manifest.files.get("tokenizer.json"):
+            # the student reads its trunk's ids: a rebuild that copied another tokenizer and
+            # rehashed it passes the file check, not this one
+            raise ModelLoadError(
+                f"{self.folder}/tokenizer.json is not the tokenizer of the model this one was built "
+                f"from (manifest trunk.files records {tok[:12]}…, files lists "
+                f"{self.manifest.files.get('tokenizer.json', '')[:12]}…)"
+            )
 
     # running -------------------------------------------------------------------------
 
@@ -297,11 +334,13 @@ class OnePassModel(OnnxTextModel):
         return out
 
     def outputs(self, texts: Sequence[str]) -> list[OnePassOutput]:
-        """Per text, both heads' outputs: from the cache, else from one run of its windows."""
+        """Per text, both heads' outputs: from this call's cache, else from one run of its
+        windows."""
         return self._cache.get_many(checked_texts(texts, "the one-pass model"), self._compute)
 
     def clear_cache(self) -> None:
-        """Forget every cached output (benchmarks use it to time cold passes)."""
+        """Forget every cached output. Nothing outlives a call any more, so a check after
+        another one is already cold; benchmarks still call it before timed passes."""
         self._cache.clear()
 
     def char_windows(self, result: OnePassOutput) -> list[tuple[int, int]]:
@@ -333,7 +372,9 @@ class OnePassInjectionDetector(ScoringDetector):
         self.version = f"{ONEPASS_TYPE}-{model.manifest.version}"
         self.homoglyphs = getattr(model, "homoglyphs", "all")
         self.thresholds = dict(head.thresholds) or {"default": 0.5, "strict": 0.5}
-        self._pos = injection_index(head.labels, f"{model.folder}: injection head")
+        self._pos = injection_index(
+            head.labels, f"{model.folder}/manifest.json: heads.injection", head.extra.get(INDEX_FIELD)
+        )
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.model.count_tokens(texts)
@@ -451,9 +492,11 @@ def load_onepass_detectors(
     True
     """
     folder = Path(models_dir) / ONEPASS_DIR
-    if not (folder / "manifest.json").is_file():
+    if not has_manifest(folder):
         return None
     model = OnePassModel.load(folder, threads=threads, verify=verify, overlap=overlap, workers=workers)
+    for why in stale_teachers(model, models_dir):
+        log.warning("bastion: %s", why)
     second = Path(models_dir) / "injection" if cascade else None
     return with_cascade(
         model,
@@ -463,6 +506,55 @@ def load_onepass_detectors(
         pii_min_score=pii_min_score,
         workers=workers,
     )
+
+
+def stale_teachers(model: OnePassModel, models_dir: str | os.PathLike[str]) -> list[str]:
+    """Why ``model`` may be stale beside the separate models in ``models_dir``: its manifest
+    records the injection classifier it was distilled from and calibrated against
+    (``teachers.injection.version``: the cascade's screen and blend cuts were chosen for
+    it) and the PII model it was built on (``trunk``), and a folder rebuilt there since
+    no longer matches. A mismatch loads, but the one-pass model then answers for models
+    that are no longer the ones shipped beside it. An unreadable manifest is left to the
+    loaders to report.
+
+    >>> stale_teachers(OnePassModel.load("models/onepass"), "models")  # doctest: +SKIP
+    []
+    """
+    root = Path(models_dir)
+    out: list[str] = []
+    teachers = model.manifest.extra.get("teachers")
+    teacher = teachers.get("injection") if isinstance(teachers, Mapping) else None
+    recorded = teacher.get("version") if isinstance(teacher, Mapping) else None
+    current = _manifest_fields(root / "injection")
+    if recorded is not None and current is not None and current.get("version") != recorded:
+        out.append(
+            f"{model.folder} was built for injection classifier {recorded}, but {root / 'injection'} "
+            f"holds {current.get('version')}: its screen and blend thresholds were chosen for the "
+            "other one; rebuild the one-pass model (or restore that classifier)"
+        )
+    trunk = model.manifest.extra.get("trunk")
+    pii = _manifest_fields(root / "pii")
+    if isinstance(trunk, Mapping) and pii is not None:
+        files = trunk.get("files")
+        mine = {k: str(v).lower() for k, v in files.items()} if isinstance(files, Mapping) else None
+        theirs = pii.get("files")
+        theirs = {k: str(v).lower() for k, v in theirs.items()} if isinstance(theirs, Mapping) else None
+        if trunk.get("version") != pii.get("version") or (mine is not None and mine != theirs):
+            out.append(
+                f"{model.folder} was built on PII model {trunk.get('version')}, but {root / 'pii'} holds "
+                f"{pii.get('version')}: the one-pass model answers PII with the old one; rebuild it "
+                "(or remove it to use the separate models)"
+            )
+    return out
+
+
+def _manifest_fields(folder: Path) -> Mapping[str, Any] | None:
+    """The JSON object in ``folder/manifest.json``, or None when there is none to read."""
+    try:
+        raw = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return raw if isinstance(raw, Mapping) else None
 
 
 def with_cascade(
@@ -483,7 +575,7 @@ def with_cascade(
     graph's blend head (:class:`~bastion.detectors.cascade.Blend`)."""
     injection, pii = model.detectors(pii_min_score=pii_min_score)
     spec = model.heads["injection"].extra.get("cascade")
-    if not spec or classifier_dir is None or not (Path(classifier_dir) / "manifest.json").is_file():
+    if not spec or classifier_dir is None or not has_manifest(classifier_dir):
         return injection, pii
     from bastion.detectors.cascade import CascadeInjectionDetector
     from bastion.detectors.onnx_classifier import OnnxInjectionDetector

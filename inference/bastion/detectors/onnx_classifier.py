@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bastion.detectors.explanation import Explanation
 from bastion.detectors.onnx_common import (
@@ -18,6 +18,11 @@ from bastion.detectors.payloads import classifier_view
 from bastion.errors import ModelLoadError
 from bastion.labels import INJECTION_LABEL
 from bastion.types import INJECTION, Finding
+
+# The label list every exported injection classifier has (bastion_training.export), in
+# output order; and the manifest field that names the attack class of any other order.
+CLASSIFIER_LABELS = ("BENIGN", INJECTION_LABEL)
+INDEX_FIELD = "injection_index"
 
 
 class ScoringDetector:
@@ -72,12 +77,15 @@ class OnnxInjectionDetector(ScoringDetector):
         batch_invariant: bool = True,
         decode_payloads: bool = True,
     ) -> None:
-        self._pos = injection_index(model.manifest.labels, f"{model.folder}: manifest")
+        where = f"{model.folder}/manifest.json"
+        self._pos = injection_index(
+            model.manifest.labels, f"{where}:", model.manifest.extra.get(INDEX_FIELD, None)
+        )
         self.model = model
         self.name = name
         self.version = model.manifest.version
         self.homoglyphs = getattr(model, "homoglyphs", "all")
-        self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5, "strict": 0.5}
+        self.thresholds = operating_points(model.manifest.thresholds, f"{where}: thresholds")
         self.batch_size = batch_size
         self.batch_invariant = batch_invariant
         self.decode_payloads = decode_payloads
@@ -158,13 +166,60 @@ def injection_findings(name: str, scores: Sequence[tuple[float, int, int]]) -> l
     return out
 
 
-def injection_index(labels: Sequence[str], where: str) -> int:
+def injection_index(labels: Sequence[str], where: str, explicit: object = None) -> int:
     """The position of ``INJECTION`` in a classifier's ``labels``; :class:`ModelLoadError`
     naming ``where`` (the folder and which label list) when it is not there.
 
+    Every exported classifier has :data:`CLASSIFIER_LABELS` (class 1 is the attack), and
+    the label list is not tied to the graph by any hash: a list edited to
+    ``["INJECTION", "BENIGN"]`` made the runtime read the benign probability as the attack
+    score. So any other list is refused unless the manifest also names the attack class's
+    output index (``explicit``, the manifest's ``injection_index``), which must agree.
+
     >>> injection_index(("BENIGN", "INJECTION"), "m: manifest")
     1
+    >>> injection_index(("INJECTION", "BENIGN"), "m: manifest", explicit=0)
+    0
     """
+    labels = tuple(labels)
+    if len(set(labels)) != len(labels):
+        raise ModelLoadError(f"{where} labels {labels} are not distinct")
     if INJECTION_LABEL not in labels:
         raise ModelLoadError(f"{where} labels {labels} lack {INJECTION_LABEL}")
-    return labels.index(INJECTION_LABEL)
+    pos = labels.index(INJECTION_LABEL)
+    if explicit is None:
+        if labels != CLASSIFIER_LABELS:
+            raise ModelLoadError(
+                f"{where} labels {labels}: an injection classifier's labels are {CLASSIFIER_LABELS} in "
+                f"that order (the graph's class {CLASSIFIER_LABELS.index(INJECTION_LABEL)} is the attack); "
+                f"a model with another order must name its attack class with {INDEX_FIELD!r}"
+            )
+        return pos
+    if isinstance(explicit, bool) or not isinstance(explicit, int) or explicit != pos:
+        raise ModelLoadError(
+            f"{where} {INDEX_FIELD} {explicit!r} does not point at {INJECTION_LABEL} in labels {labels}"
+        )
+    return pos
+
+
+def operating_points(thresholds: Mapping[str, float], where: str) -> dict[str, float]:
+    """An injection classifier's ``thresholds`` (operating point -> score cut), checked:
+    ``default`` present, every cut strictly between 0 and 1 (0 flags every text, 1 none),
+    ``strict`` not below ``default``. :class:`ModelLoadError` naming ``where`` (the
+    manifest and field) otherwise: a manifest without ``default`` once ran at 0.5 instead of
+    its calibrated cut without a word.
+
+    >>> operating_points({"default": 0.34, "strict": 0.62}, "m")
+    {'default': 0.34, 'strict': 0.62}
+    """
+    if "default" not in thresholds:
+        raise ModelLoadError(f"{where} must include 'default', got {dict(thresholds)}")
+    bad = {k: v for k, v in thresholds.items() if not 0.0 < v < 1.0}
+    if bad:
+        raise ModelLoadError(f"{where}: an operating point must be strictly between 0 and 1, got {bad}")
+    if thresholds.get("strict", 1.0) < thresholds["default"]:
+        raise ModelLoadError(
+            f"{where}: strict ({thresholds['strict']}) is below default ({thresholds['default']}); "
+            "strict, the low-false-positive point, is the higher cut"
+        )
+    return dict(thresholds)

@@ -30,18 +30,21 @@ running each alone up to float summation order; longer windows still run alone.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bastion.errors import ConfigError, InputError, ModelLoadError
+from bastion.errors import ConfigError, DetectorError, InputError, ModelLoadError
 from bastion.normalize import HOMOGLYPH_MODES
 from bastion.threads import LocalPool
 
@@ -81,6 +84,20 @@ _PROBE_TEXT = (
 
 # BERT-family position tables: a longer window is a packaging error
 MAX_POSITIONS = 512
+# A listed file bigger than this is refused before it is hashed: an ONNX graph is one
+# protobuf message, which cannot pass 2 GiB, and hashing an 8 GiB file took 39 s.
+MAX_FILE_BYTES = 2 << 30
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# What bastion_training.export hashes into an exported manifest's version
+# ("2026.12.03-a12dca11": the date, then 8 hex digits of sha256 over the files and these
+# fields): the current tuple, the one of exports before "homoglyphs" was recorded, and the
+# one-pass model's. Kept in step with bastion_training.export (tests/test_model_integrity_s33.py).
+DECISION_KEYS = ("labels", "tags", "max_length", "stride", "thresholds", "temperature", "homoglyphs")
+LEGACY_DECISION_KEYS = ("labels", "tags", "max_length", "stride", "thresholds", "temperature")
+ONEPASS_DECISION_KEYS = ("heads", "max_length", "stride", "homoglyphs")
+_EXPORTED_VERSION = re.compile(r"\d{4}\.\d\d\.\d\d-([0-9a-f]{8})")
+
+log = logging.getLogger("bastion")
 
 
 @dataclass(frozen=True)
@@ -107,42 +124,61 @@ class Manifest:
             raise ModelLoadError(f"no manifest.json in {folder}") from None
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"unreadable manifest {path}: {exc}") from exc
-        invariant = raw.get("batch_invariant", False) if isinstance(raw, dict) else False
+        if not isinstance(raw, dict):
+            raise ModelLoadError(f"invalid manifest {path}: must be a JSON object, got {type(raw).__name__}")
+        invariant = raw.get("batch_invariant", False)
         if not isinstance(invariant, bool):
             raise ModelLoadError(f"invalid manifest {path}: batch_invariant must be true or false")
         for key in ("max_length", "stride"):
-            value = raw.get(key) if isinstance(raw, dict) else None
+            value = raw.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 # 127.9 was read as 127 without a word
                 raise ModelLoadError(f"invalid manifest {path}: {key} must be an integer, got {value!r}")
+        for key in ("name", "version", "task", "labels", "max_length", "files"):
+            if key not in raw:
+                raise ModelLoadError(f"invalid manifest {path}: missing field {key!r}")
+        version = raw["version"]
+        if not isinstance(version, str) or not version.strip():
+            # model_versions and audit records report it: None or {} there means nothing
+            raise ModelLoadError(
+                f"invalid manifest {path}: version must be a non-empty string, got {version!r}"
+            )
+        known = {
+            "name",
+            "version",
+            "task",
+            "labels",
+            "max_length",
+            "stride",
+            "files",
+            "thresholds",
+            "batch_invariant",
+        }
         try:
-            known = {
-                "name",
-                "version",
-                "task",
-                "labels",
-                "max_length",
-                "stride",
-                "files",
-                "thresholds",
-                "batch_invariant",
-            }
-            return cls(
+            manifest = cls(
                 name=str(raw["name"]),
-                version=str(raw["version"]),
+                version=version,
                 task=str(raw["task"]),
-                labels=tuple(raw["labels"]),
+                labels=_labels_field(raw["labels"], path),
                 max_length=int(raw["max_length"]),
                 stride=int(raw.get("stride", int(raw["max_length"]) // 2)),
-                files=dict(raw["files"]),
-                thresholds={k: float(v) for k, v in (raw.get("thresholds") or {}).items()},
+                files=_files_field(raw["files"], path),
+                thresholds=thresholds_field(raw.get("thresholds"), f"{path}: thresholds"),
                 extra={k: v for k, v in raw.items() if k not in known},
                 batch_invariant=invariant,
             )
-        except KeyError as exc:
-            raise ModelLoadError(f"invalid manifest {path}: missing field {exc}") from exc
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError) as exc:  # "max_length": null
             raise ModelLoadError(f"invalid manifest {path}: {exc}") from exc
+        if exported_digest_ok(raw) is False:
+            # not refused: a hand edit of a decision field may be deliberate, but the version
+            # that model_versions and audit records carry then describes another model
+            log.warning(
+                "bastion: %s was edited after export: its version %s no longer matches its files "
+                "and decision fields (labels, thresholds, max_length, ...); give it a new version",
+                path,
+                version,
+            )
+        return manifest
 
     def __post_init__(self) -> None:
         # checked here, where the folder is named: past this point a bad value would surface
@@ -168,13 +204,135 @@ def sha256_of(path: Path) -> str:
 
 
 def verify_files(folder: Path, files: dict[str, str]) -> None:
+    """:class:`ModelLoadError` unless every file ``files`` names is a regular file in
+    ``folder`` (not past :data:`MAX_FILE_BYTES`) with that sha256; an unreadable one is a
+    ModelLoadError too, never a raw :class:`OSError`."""
+    folder = Path(folder)
     for name, expected in files.items():
-        p = folder / name
-        if not p.is_file():
-            raise ModelLoadError(f"{p} is listed in the manifest but missing")
-        actual = sha256_of(p)
-        if actual != expected:
-            raise ModelLoadError(f"sha256 mismatch for {p}: manifest {expected[:12]}…, file {actual[:12]}…")
+        p = folder / plain_file_name(name, folder / "manifest.json")
+        size = _listed_file_size(p)
+        if size > MAX_FILE_BYTES:
+            raise ModelLoadError(
+                f"{p} is {size:,} bytes, more than any model file can be ({MAX_FILE_BYTES:,}): not the listed file"
+            )
+        try:
+            actual = sha256_of(p)
+        except OSError as exc:
+            raise ModelLoadError(f"cannot read {p}: {exc.strerror or exc}") from exc
+        if not isinstance(expected, str) or actual != expected.lower():
+            shown_digest = expected[:12] if isinstance(expected, str) else repr(expected)
+            raise ModelLoadError(f"sha256 mismatch for {p}: manifest {shown_digest}…, file {actual[:12]}…")
+
+
+def _listed_file_size(p: Path) -> int:
+    """The size of listed file ``p``; :class:`ModelLoadError` saying what is wrong when it is
+    not a readable regular file (a directory, a device, a broken or looping link)."""
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        if p.is_symlink():
+            raise ModelLoadError(f"{p} is listed in the manifest but is a broken link") from None
+        raise ModelLoadError(f"{p} is listed in the manifest but missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ModelLoadError(f"{p} is listed in the manifest but is a link loop") from exc
+        raise ModelLoadError(f"cannot read {p}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise ModelLoadError(f"{p} is listed in the manifest but is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelLoadError(f"{p} is listed in the manifest but is not a regular file (a device or pipe)")
+    return st.st_size
+
+
+def has_manifest(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` holds a ``manifest.json``. A folder that cannot be read (EACCES:
+    copied with a restrictive umask, owned by another service user) is a
+    :class:`ModelLoadError`: the model is there but unusable, not absent, and
+    ``Path.is_file`` would raise a raw PermissionError."""
+    try:
+        return (Path(folder) / "manifest.json").is_file()
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read {folder}: {exc.strerror or exc}") from exc
+
+
+def plain_file_name(name: Any, where: Path | str) -> str:
+    """``name`` when it names a file inside the model folder; :class:`ModelLoadError` for
+    a path (``/etc/passwd``, ``../pii/model.onnx``): a manifest lists its own folder's
+    files, and hashing any file the process can read would leak its digest in the error."""
+    if (
+        not isinstance(name, str)
+        or name in ("", ".", "..")
+        or any(c in name for c in "/\\\x00")
+        or os.path.isabs(name)
+    ):
+        raise ModelLoadError(
+            f"invalid manifest {where}: files must name files in the model folder, got {name!r}"
+        )
+    return name
+
+
+def _labels_field(value: Any, path: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise ModelLoadError(f"invalid manifest {path}: labels must be a list of strings, got {value!r:.200}")
+    dup = sorted({x for x in value if value.count(x) > 1})
+    if dup:
+        # a second "B-EMAIL_ADDRESS" silently renamed the class before it
+        raise ModelLoadError(f"invalid manifest {path}: labels must be distinct, {dup} appear twice")
+    return tuple(value)
+
+
+def _files_field(value: Any, path: Path) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ModelLoadError(
+            f"invalid manifest {path}: files must map file names to sha256 digests, got {type(value).__name__}"
+        )
+    out: dict[str, str] = {}
+    for name, digest in value.items():
+        plain_file_name(name, path)
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise ModelLoadError(
+                f"invalid manifest {path}: files[{name!r}] must be a sha256 digest (64 hex digits), "
+                f"got {digest!r:.80}"
+            )
+        out[name] = digest.lower()
+    return out
+
+
+def thresholds_field(value: Any, where: str) -> dict[str, float]:
+    """A manifest's ``thresholds`` (``where`` names the file and field) as label -> float;
+    :class:`ModelLoadError` unless a mapping of names to numbers in [0, 1]."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ModelLoadError(f"{where} must be a mapping of label to number, got {type(value).__name__}")
+    out: dict[str, float] = {}
+    for k, v in value.items():
+        if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, int | float):
+            # a string "0.5" was read as a number, a list crashed with AttributeError
+            raise ModelLoadError(f"{where} must map label names to numbers, got {k!r}: {v!r:.80}")
+        if not 0.0 <= float(v) <= 1.0:
+            raise ModelLoadError(f"{where} must be in [0, 1], got {{{k!r}: {v!r}}}")
+        out[k] = float(v)
+    return out
+
+
+def exported_digest_ok(raw: Mapping[str, Any]) -> bool | None:
+    """Whether an exported manifest's version still matches its content (the digest
+    ``bastion_training.export.write_model_folder`` puts in it); ``None`` for a version that
+    is not of that form (hand-written, a test's), which carries no digest to check.
+
+    >>> exported_digest_ok({"version": "tiny-1"}) is None
+    True
+    """
+    m = _EXPORTED_VERSION.fullmatch(str(raw.get("version", "")))
+    if m is None:
+        return None
+    for keys in (DECISION_KEYS, LEGACY_DECISION_KEYS, ONEPASS_DECISION_KEYS):
+        behaviour = {k: raw.get(k) for k in keys}
+        blob = json.dumps([raw.get("files"), behaviour], sort_keys=True).encode()
+        if hashlib.sha256(blob).hexdigest().startswith(m.group(1)):
+            return True
+    return False
 
 
 class OnnxTextModel:
@@ -307,8 +465,25 @@ class OnnxTextModel:
         self, feeds: dict[str, np.ndarray], names: Sequence[str] | None = None
     ) -> list[np.ndarray]:
         """The graph's outputs ``names`` (``None``: all) for ``feeds``; feeds the graph does
-        not take (``token_type_ids`` on a model without them) are left out."""
-        return self.session.run(names, {k: v for k, v in feeds.items() if k in self.input_names})
+        not take (``token_type_ids`` on a model without them) are left out. A runtime
+        failure (out of memory, a kernel error) is a :class:`DetectorError` with the
+        runtime's own message: the Guard's wrapper names only the exception type, since a
+        detector's message may quote its text, and "RuntimeException" alone says nothing."""
+        try:
+            return self.session.run(names, {k: v for k, v in feeds.items() if k in self.input_names})
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise DetectorError(
+                f"model {self.manifest.name!r} failed in onnxruntime: {runtime_message(exc)}"
+            ) from exc
+
+    def _run_quiet(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """:meth:`run_outputs` with the runtime's own error log off, for load-time probes
+        that may fail by design (onnxruntime would print a red line before the clean error)."""
+        import onnxruntime as ort
+
+        opts = ort.RunOptions()
+        opts.log_severity_level = 4
+        return self.session.run(None, {k: v for k, v in feeds.items() if k in self.input_names}, opts)
 
     def _probe(self, names: Sequence[str] | None = None) -> list[np.ndarray]:
         """The outputs ``names`` (``None``: all) for one tiny window run at load, as
@@ -361,19 +536,50 @@ def check_graph(model: OnnxTextModel) -> None:
             f"{where}: probe output {probe.dtype}{list(probe.shape)}, expected float{list(want)} "
             f"for {n_labels} manifest labels"
         )
-    # a full window holding the tokenizer's last id: a tokenizer with more pieces than the
-    # graph's embedding rows, or a max_length past its position table, fails here, at load,
-    # not on the first request that reaches them
-    last_id = model.tokenizer.get_vocab_size() - 1
-    row = [last_id] * (model.manifest.max_length - 2)  # feeds adds [CLS] and [SEP]
+    check_vocabulary(model)
+
+
+def check_vocabulary(model: OnnxTextModel) -> None:
+    """:class:`ModelLoadError` unless the tokenizer's ids are exactly the graph's embedding
+    rows. A full window of the tokenizer's last id must run: a tokenizer with more pieces
+    than the graph has rows, or a max_length past its position table, fails here, at load,
+    not on the first request that reaches them. And the id after it must not: a graph that
+    takes it has rows the tokenizer never produces, i.e. the tokenizer is another model's
+    with a smaller vocabulary, whose ids point at other words (in the one-pass folder that
+    silently turned injection detection off)."""
+    where = model.folder / "model.onnx"
+    vocab = model.tokenizer.get_vocab_size()
+    row = [vocab - 1] * (model.manifest.max_length - 2)  # feeds adds [CLS] and [SEP]
     case = {"case_ids": [[0] * len(row)]} if "case_ids" in model.input_names else None
     try:
-        model.run_outputs(model.feeds([row], case), None)
+        model._run_quiet(model.feeds([row], case))
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelLoadError(
-            f"{where}: a full window ({model.manifest.max_length} tokens, token id {last_id}) does not run: "
+            f"{where}: a full window ({model.manifest.max_length} tokens, token id {vocab - 1}) does not run: "
             "the tokenizer, the manifest's max_length and the graph do not fit together"
         ) from exc
+    past = [vocab] * 3
+    try:
+        model._run_quiet(model.feeds([past], {"case_ids": [[0] * 3]} if case else None))
+    except Exception:  # noqa: BLE001 - the expected outcome: no embedding row for that id
+        return
+    raise ModelLoadError(
+        f"{where}: the graph has embedding rows past the tokenizer's {vocab:,} pieces: "
+        f"{model.folder / 'tokenizer.json'} is another model's tokenizer (a smaller vocabulary "
+        "maps text to the wrong ids)"
+    )
+
+
+def runtime_message(exc: BaseException) -> str:
+    """``exc``'s type and the first line of its message, cut to 300 characters, a
+    Gather index (a token id of the text) masked.
+
+    >>> runtime_message(RuntimeError("idx=82565 must be within [-61298,61297]\\nmore"))
+    'RuntimeError: idx=… must be within [-61298,61297]'
+    """
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = re.sub(r"idx=-?\d+", "idx=…", text)[:300]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def check_batch_invariance(model: OnnxTextModel, tolerance: float = INVARIANCE_TOLERANCE) -> float:

@@ -45,6 +45,7 @@ from bastion.detectors.spans import (
 )
 from bastion.detectors.validators import digits_only, iban_ok, is_decimal_number, luhn_ok, ssn_ok
 from bastion.errors import ConfigError, ModelLoadError
+from bastion.labels import NER_LABELS, bio_tags
 from bastion.types import PII, Finding
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "plausible",
     "sliding_windows",
     "tag_labels",
+    "tag_thresholds",
 ]
 
 
@@ -314,14 +316,17 @@ class OnnxNERDetector(TaggerDetector):
         min_score: float | None = None,
     ) -> None:
         tags = tuple(model.manifest.labels)
-        self.labels = tag_labels(tags, f"{model.folder}: manifest")
+        where = f"{model.folder}/manifest.json"
+        self.labels = tag_labels(tags, f"{where}:")
         self.model = model
         self.validate = validate
         self.tags = tags
         self.name = name
         self.version = model.manifest.version
         self.homoglyphs = getattr(model, "homoglyphs", "all")
-        self.thresholds = dict(model.manifest.thresholds) or {"default": 0.5}
+        self.thresholds = tag_thresholds(model.manifest.thresholds, self.labels, f"{where}: thresholds") or {
+            "default": 0.5
+        }
         # None: drop spans under the manifest's per-label cut here (standalone use). A number:
         # keep everything above that floor and let the Guard's Policy apply the cut, so a
         # label_thresholds entry below the model's cut can bring a span back.
@@ -405,14 +410,48 @@ def bio_tags_ok(tags: Sequence[str]) -> bool:
 
 def tag_labels(tags: Sequence[str], where: str) -> tuple[str, ...]:
     """The entity labels of a tagger's ``tags``, sorted; :class:`ModelLoadError` naming
-    ``where`` (the folder and which label list) unless :func:`bio_tags_ok`.
+    ``where`` (the folder and which label list) unless they are what training writes:
+    ``O``, then ``B-X``, ``I-X`` for each label ``X`` of :data:`~bastion.labels.NER_LABELS`
+    the model tags, in that order. Nothing ties the manifest's list to the graph's outputs,
+    so an edited list (PERSON and LOCATION swapped, a label twice, an unknown one) would
+    rename what the model finds; the fixed order refuses it.
 
-    >>> tag_labels(["O", "B-PERSON", "I-PERSON", "B-EMAIL_ADDRESS"], "m: manifest")
+    >>> tag_labels(["O", "B-PERSON", "I-PERSON", "B-EMAIL_ADDRESS", "I-EMAIL_ADDRESS"], "m: manifest")
     ('EMAIL_ADDRESS', 'PERSON')
     """
+    tags = tuple(tags)
     if not bio_tags_ok(tags):
-        raise ModelLoadError(f"{where} labels must be 'O' then B-/I- tags, got {tuple(tags[:5])}")
-    return tuple(sorted({t[2:] for t in tags if t != "O"}))
+        raise ModelLoadError(f"{where} labels must be 'O' then B-/I- tags, got {tags[:5]}")
+    if len(set(tags)) != len(tags):
+        dup = sorted({t for t in tags if tags.count(t) > 1})
+        raise ModelLoadError(f"{where} labels must be distinct, {dup} appear twice")
+    entities = [t[2:] for t in tags if t.startswith("B-")]
+    unknown = [e for e in entities if e not in NER_LABELS]
+    if unknown:
+        raise ModelLoadError(f"{where} labels {unknown} are not PII labels the runtime knows ({NER_LABELS})")
+    order = sorted(entities, key=NER_LABELS.index)
+    if tags != bio_tags(tuple(order)):
+        raise ModelLoadError(
+            f"{where} labels must be 'O' then B-X, I-X per label in the order of bastion.labels.NER_LABELS, "
+            f"as training writes them: expected {bio_tags(tuple(order))}, got {tags}"
+        )
+    return tuple(sorted(entities))
+
+
+def tag_thresholds(thresholds: Mapping[str, float], labels: Sequence[str], where: str) -> dict[str, float]:
+    """A tagger's ``thresholds``, checked: keys are ``default`` or one of its entity
+    ``labels`` (a misspelt ``PERSN`` was ignored, leaving PERSON at the default cut);
+    :class:`ModelLoadError` naming ``where`` (the manifest and field) otherwise.
+
+    >>> tag_thresholds({"default": 0.5, "PERSON": 0.85}, ("PERSON",), "m")
+    {'default': 0.5, 'PERSON': 0.85}
+    """
+    unknown = sorted(k for k in thresholds if k != "default" and k not in labels)
+    if unknown:
+        raise ModelLoadError(
+            f"{where} name labels the model does not tag: {unknown} (its labels: {list(labels)})"
+        )
+    return dict(thresholds)
 
 
 def pii_findings(
