@@ -134,3 +134,17 @@ def test_a_payload_that_decodes_to_text_reaches_the_teacher_whatever_the_screen_
 def test_snapped_grows_spans_to_whole_runs():
     assert snapped([(10, 20)], [(15, 40)]) == [(10, 40)]
     assert snapped([(10, 20)], [(30, 40)]) == [(10, 20)]
+
+
+def test_the_char_cap_bounds_the_normalised_text_too():
+    # s33 qa_injpre M5: one U+FDFA is 18 letters after NFKC, so max_chars let 18x the work through
+    from bastion import Guard, Policy
+    from bastion.errors import InputError
+    from helpers_guard import FakePII
+
+    g = Guard([FakePII()], Policy(max_chars=100))
+    with pytest.raises(InputError, match="once normalised"):
+        g.check("\ufdfa" * 20)
+    assert g.check("\u2026" * 60).action.value == "allow"  # ellipses: three dots each, under 2x
+    out = g.check_many(["fine", "\ufdfa" * 20], errors="return")
+    assert out[0].action.value == "allow" and isinstance(out[1], InputError) and "text 1" in str(out[1])

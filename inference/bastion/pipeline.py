@@ -107,6 +107,32 @@ def read_texts(texts: Sequence[Any], max_chars: int, errors: str) -> tuple[list[
     return originals, failed
 
 
+# NFKC writes some characters as many ("\ufdfa" is 18 letters, "…" three dots): the cap
+# bounds the work on what the detectors read too, with room for ordinary ellipses and
+# ligatures
+EXPANSION_ALLOWANCE = 2
+
+
+def refuse_expanded(
+    norms: Sequence[Normalized], failed: dict[int, InputError], max_chars: int, errors: str
+) -> None:
+    """Refuse a text whose normalised form is over ``EXPANSION_ALLOWANCE`` x ``max_chars``
+    (20,000 "\ufdfa" once took 185 s under a cap meant to bound it), as :func:`read_texts`
+    refuses a long text: raised, or recorded in ``failed``."""
+    cap = EXPANSION_ALLOWANCE * max_chars
+    for i, n in enumerate(norms):
+        if i in failed or len(n.text) <= cap:
+            continue
+        exc = InputError(
+            f"{'the text' if len(norms) == 1 else f'text {i}'} reads as {len(n.text)} characters once "
+            f"normalised (NFKC expands some characters), over {EXPANSION_ALLOWANCE} x the cap of "
+            f"{max_chars} (policy.max_chars)"
+        )
+        if errors == "raise":
+            raise exc
+        failed[i] = exc
+
+
 _KINDS = ("model", "rules", "fallback")
 _CATEGORIES = ("pii", INJECTION)
 
@@ -283,6 +309,7 @@ class Pipeline:
         t0 = time.perf_counter()
         originals, failed = read_texts(texts, pol.max_chars, errors)
         norms = [normalize(t) for t in originals]
+        refuse_expanded(norms, failed, pol.max_chars, errors)
         if pol.max_tokens is not None:
             refuse_over_budget(self.token_counters, norms, failed, pol.max_tokens, errors)
         active = [i for i, n in enumerate(norms) if i not in failed and n.text.strip()]
