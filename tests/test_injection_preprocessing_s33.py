@@ -148,3 +148,35 @@ def test_the_char_cap_bounds_the_normalised_text_too():
     assert g.check("\u2026" * 60).action.value == "allow"  # ellipses: three dots each, under 2x
     out = g.check_many(["fine", "\ufdfa" * 20], errors="return")
     assert out[0].action.value == "allow" and isinstance(out[1], InputError) and "text 1" in str(out[1])
+
+
+@pytest.mark.parametrize("mark", ["\u0336", "\u0332"])
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("4111 1111 1111 1111", "CREDIT_CARD"),
+        ("jane.doe@example.com", "EMAIL_ADDRESS"),
+        ("219-09-9998", "US_SSN"),
+        ("10.1.2.3", "IP_ADDRESS"),
+    ],
+)
+def test_a_value_struck_through_whole_separators_included_is_found(mark, value, label):
+    # s33 qa_docs H1: marks were dropped only after letters and digits, so a struck "-", "@",
+    # "." or space broke the value for every recognizer
+    from bastion import Guard
+    from bastion.detectors import build_detector
+
+    text = "see " + "".join(c + mark for c in value)
+    r = Guard([build_detector("pii_regex")]).check(text)
+    assert [f.label for f in r.pii] == [label], r.pii
+    assert r.pii[0].start == 4 and r.pii[0].end >= len(text) - 1
+
+
+def test_the_api_refuses_a_text_that_expands_past_its_cap():
+    from bastion.api.deps import validate_texts
+    from fastapi import HTTPException
+
+    with pytest.raises(HTTPException) as err:
+        validate_texts(["\ufdfa" * 200], 1000)
+    assert err.value.status_code == 413 and "once normalised" in err.value.detail
+    assert validate_texts(["\u2026" * 600], 1000) == ["\u2026" * 600]

@@ -282,7 +282,8 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
         for ch in piece:
             if ord(ch) in _INVISIBLE:
                 continue
-            if ord(ch) in _DECORATION and out and out[-1].isascii() and out[-1].isalnum():
+            # after any ASCII character: strike-through generators mark spaces, "-", "@" and "." too
+            if ord(ch) in _DECORATION and out and out[-1].isascii():
                 ends[-1] = b
                 continue
             if mode == "all":

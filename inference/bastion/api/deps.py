@@ -434,12 +434,26 @@ def user_for(request: Request, body_user: str | None) -> str | None:
 
 
 def validate_texts(texts: list[str], cap: int) -> list[str]:
-    """``texts`` as the Guard takes them; 413 for one over ``cap`` characters."""
+    """``texts`` as the Guard takes them; 413 for one over ``cap`` characters, or over
+    ``EXPANSION_ALLOWANCE`` x ``cap`` once NFKC has expanded it (the Guard's own cap is its
+    policy's, 1,000,000 by default: 100,000 U+FDFA would be 1.8 M characters of model work)."""
+    import unicodedata
+
+    from bastion.pipeline import EXPANSION_ALLOWANCE
+
     out = []
     for i, t in enumerate(texts):
+        where = "text" if len(texts) == 1 else f"texts[{i}]"
         if len(t) > cap:
-            where = "text" if len(texts) == 1 else f"texts[{i}]"
             raise http_error(413, f"{where} has {len(t)} characters, over the limit of {cap}")
+        if isinstance(t, str) and not t.isascii():
+            n = len(unicodedata.normalize("NFKC", t))
+            if n > EXPANSION_ALLOWANCE * cap:
+                raise http_error(
+                    413,
+                    f"{where} reads as {n} characters once normalised (NFKC expands some characters), "
+                    f"over {EXPANSION_ALLOWANCE} x the limit of {cap}",
+                )
         out.append(coerce_text(t))
     return out
 

@@ -200,6 +200,29 @@ def _between_digits(text: str, i: int) -> bool:
     return a > 0 and text[a - 1].isdigit() and b < len(text) and text[b].isdigit()
 
 
+# the longest digit group a number is printed in (cards, IBANs, SSNs: 2-6)
+_MAX_PRINTED_GROUP = 6
+
+
+def _cell_break(text: str, i: int) -> bool:
+    """Whether the tab at ``i`` ends a table cell rather than a digit group: a number of 7+
+    digits on either side is a whole value ("1\t44051401359\tKraków", a TSV row's id and
+    PESEL), and folding the tab would join two cells and shift the row's columns."""
+    a = i
+    while a > 0 and text[a - 1] in " \t" and i - a < 3:
+        a -= 1
+    b = i + 1
+    while b < len(text) and text[b] in " \t" and b - i < 3:
+        b += 1
+    left = 0
+    while left <= _MAX_PRINTED_GROUP and a - left > 0 and text[a - left - 1].isdigit():
+        left += 1
+    right = 0
+    while right <= _MAX_PRINTED_GROUP and b + right < len(text) and text[b + right].isdigit():
+        right += 1
+    return left > _MAX_PRINTED_GROUP or right > _MAX_PRINTED_GROUP
+
+
 def rule_view(text: str) -> Normalized | None:
     """The text the rules read, or None when it is ``text`` itself: what the shared
     normalisation leaves for the models, made plain for patterns of ASCII digits, "-" and
@@ -221,7 +244,7 @@ def rule_view(text: str) -> Normalized | None:
         return None
     import unicodedata
 
-    from bastion.normalize import _INVISIBLE, _ends_digit_group, _group_separator
+    from bastion.normalize import _DECORATION, _INVISIBLE, _ends_digit_group, _group_separator
 
     blank = {i for m in _EMPHASIS.finditer(text) for i in range(*m.span())} if emphasis else set()
     out: list[str] = []
@@ -234,7 +257,7 @@ def rule_view(text: str) -> Normalized | None:
             changed = True
             continue
         if ch.isascii():
-            if ch == "\t" and gaps and _between_digits(text, i):
+            if ch == "\t" and gaps and _between_digits(text, i) and not _cell_break(text, i):
                 ch, changed = " ", True  # a tab between digit groups (spreadsheet copy-paste)
             out.append(" " if i in blank else ch)
         elif ord(ch) in _INVISIBLE:
@@ -247,7 +270,12 @@ def rule_view(text: str) -> Normalized | None:
                 if ends:
                     ends[-1] = i + 1
                 continue
-        elif unicodedata.category(ch) in _MARK_CATEGORIES and out and out[-1].isascii() and out[-1].isalnum():
+        elif (
+            unicodedata.category(ch) in _MARK_CATEGORIES
+            and out
+            and out[-1].isascii()
+            and (out[-1].isalnum() or ord(ch) in _DECORATION)
+        ):
             changed = True
             ends[-1] = i + 1
             continue
