@@ -277,6 +277,11 @@ def test_access_log_filter_scrubs_uvicorn_records():
         ("/ui/api/dashboard?period=1h", "/ui/api/dashboard?period=1h"),
         ("/ui/static/app.js", "/ui/static/app.js"),
         ("/v1/check/123456789", "/v1/check/REDACTED"),
+        # key-shaped segments (s33 qa_verify N5)
+        ("/v1/sk-proj-abcdefghijklmnop1234", "/v1/REDACTED"),
+        ("/v1/check/ghp_0123456789abcdefGHIJKLmnopqrstUVWXyz01", "/v1/check/REDACTED"),
+        ("/v1/check/AKIAVOMPZOM7WBBR6QMW", "/v1/check/REDACTED"),
+        ("/ui/static/playground.html", "/ui/static/playground.html"),
     ],
 )
 def test_the_access_log_shows_no_pii_pasted_into_a_url(target, logged):

@@ -180,3 +180,30 @@ def test_the_api_refuses_a_text_that_expands_past_its_cap():
         validate_texts(["\ufdfa" * 200], 1000)
     assert err.value.status_code == 413 and "once normalised" in err.value.detail
     assert validate_texts(["\u2026" * 600], 1000) == ["\u2026" * 600]
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "\U0001f3f4",  # the black flag alone
+        "\U0001f3f4"
+        + "".join(chr(0xE0000 + ord(c)) for c in "gbeng")
+        + "\U000e007f",  # England, then the text
+        "\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in "gbeng"),  # no cancel tag
+    ],
+    ids=["flag", "england-flag", "no-cancel"],
+)
+def test_a_flag_in_front_does_not_hide_a_smuggled_text(prefix):
+    # s33 qa_verify N1: every tag after U+1F3F4 was taken for the flag's
+    tags = "".join(chr(0xE0000 + ord(c)) for c in A0)
+    assert "previous instructions" in normalize("go " + prefix + tags).text
+
+
+def test_the_heuristic_reads_a_long_text_with_a_soup_suffix():
+    # s33 qa_verify N2: offsets of the tail's tokens were counted twice past 12,000 characters
+    from bastion.detectors.heuristic import HeuristicInjectionDetector
+
+    soup = " ".join(["x}]{;!@", "zq#%^&*", "]][[;;", "~~!!@@", "((**&&", "^^%%$$", "@@!!~~"] * 8)
+    text = "ordinary words " * 1000 + soup
+    (findings,) = HeuristicInjectionDetector().detect([text])
+    assert all(0 <= f.start < f.end <= len(text) for f in findings)

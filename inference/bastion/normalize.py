@@ -300,16 +300,27 @@ def normalize(text: str, *, fold_homoglyphs: bool = True, homoglyphs: Homoglyphs
     return Normalized(text, "".join(out), tuple(starts), tuple(ends))
 
 
+_FLAG_TAG_MAX = 7  # a subdivision code ("gbeng", "usca") is at most 6 tag letters, then the cancel tag
+
+
 def _flag_tags(text: str) -> frozenset[int]:
-    """Positions of the tag characters that spell an emoji flag after U+1F3F4."""
+    """Positions of the tag characters that spell an emoji flag after U+1F3F4: at most
+    :data:`_FLAG_TAG_MAX` lower-case letters and digits up to and including the cancel tag
+    U+E007F. Anything else after the flag (a run without the cancel tag, a longer one, other
+    characters) is no flag and reads as ASCII: a flag in front must not hide a smuggled text."""
     at: set[int] = set()
     i = text.find(_TAG_FLAG)
     while i >= 0:
         j = i + 1
-        while j < len(text) and 0xE0000 <= ord(text[j]) <= 0xE007F:
-            at.add(j)
+        while (
+            j < len(text)
+            and j - i <= _FLAG_TAG_MAX
+            and (0xE0061 <= ord(text[j]) <= 0xE007A or 0xE0030 <= ord(text[j]) <= 0xE0039)
+        ):
             j += 1
-        i = text.find(_TAG_FLAG, j)
+        if j < len(text) and ord(text[j]) == 0xE007F and j > i + 1:
+            at.update(range(i + 1, j + 1))
+        i = text.find(_TAG_FLAG, i + 1)
     return frozenset(at)
 
 

@@ -90,6 +90,17 @@ LOGGED_PARAMS = frozenset({"period", "since", "until"})
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
 
 
+def _plain(segment: str) -> bool:
+    """A path segment that reads as a name ("check", "app.js"), not a value a client pasted
+    (an e-mail, a number, a key: "sk-proj-...", "ghp_...", "AKIA...": long and digit-laden)."""
+    if not _PLAIN_SEGMENT.fullmatch(segment) or "@" in segment:
+        return False
+    if len(segment) > 24 or sum(c.isdigit() for c in segment) > 3:
+        return False
+    # a long name is written in lower case ("playground.html"); upper case that long is an id
+    return len(segment) < 16 or not any(c.isupper() for c in segment)
+
+
 def log_target(target: str) -> str:
     """What a log line shows of a request target: :func:`scrub_target`, then the values of
     parameters the server does not read, and path segments that are not plain names, as
@@ -99,15 +110,12 @@ def log_target(target: str) -> str:
     '/v1/check/REDACTED?ssn=REDACTED&period=1h'
     >>> log_target("/ui/static/app.js"), log_target("/v1/check?078-05-1120")
     ('/ui/static/app.js', '/v1/check?REDACTED')
+    >>> log_target("/v1/sk-proj-abcdefghijklmnop1234/AKIAVOMPZOM7WBBR6QMW")
+    '/v1/REDACTED/REDACTED'
     """
     path, sep, query = scrub_target(target).partition("?")
     segments = path.split("/")
-    path = "/".join(
-        seg
-        if not seg or seg == "REDACTED" or (_PLAIN_SEGMENT.fullmatch(seg) and "@" not in seg)
-        else "REDACTED"
-        for seg in segments
-    )
+    path = "/".join(seg if not seg or seg == "REDACTED" or _plain(seg) else "REDACTED" for seg in segments)
     if not sep:
         return path
 

@@ -555,7 +555,8 @@ def _adversarial_suffix(text: str) -> tuple[int, int] | None:
         return None
     # Suffixes sit at the end; only the tail is tokenised so huge texts stay cheap.
     base = max(0, len(text) - _SUFFIX_MAX_CHARS)
-    toks = [(base + m.start(), base + m.end(), _weird_token(m.group())) for m in _TOKEN.finditer(text, base)]
+    # (finditer's pos keeps offsets into the whole text: adding base put them past its end)
+    toks = [(m.start(), m.end(), _weird_token(m.group())) for m in _TOKEN.finditer(text, base)]
     toks = toks[-_SUFFIX_MAX_TOKENS:]
     if len(toks) < _SUFFIX_WINDOW // 2:
         return None
