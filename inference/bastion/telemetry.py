@@ -67,7 +67,9 @@ class Telemetry:
         # OpenTelemetry records an escaping exception with its whole chained traceback,
         # and a detector's original error may quote the text it was given: the span gets
         # the error type only.
-        with self._tracer.start_as_current_span(name, record_exception=False, set_status_on_exception=False) as span:
+        with self._tracer.start_as_current_span(
+            name, record_exception=False, set_status_on_exception=False
+        ) as span:
             try:
                 yield span
             except BaseException as exc:
