@@ -26,9 +26,11 @@ never after the whole match: what was cut off may start the next value.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bastion.detectors.explanation import Explanation
@@ -102,6 +104,156 @@ def rescan(regex: re.Pattern[str], text: str, step: Step) -> Iterator[Span]:
         pos = max(resume, m.start() + 1)
         if pos > len(text):
             return
+
+
+# --- context for the rows of a table and the items of a list --------------------------------
+#
+# In a pasted table (CSV, TSV, Markdown) the word that names a value is its column's header,
+# lines above it; in a list ("PESEL: a, b, c, d") it is the label before the first item. Only
+# the header of the value's own column counts, in a block of lines with the same number of
+# cells, so a header never names another column or another table.
+
+# the delimiters a table's lines are cut at: the first a value's row holds
+_CELL_DELIMS = ("\t", "|", ";", ",")
+_CELL_SPECIAL = re.compile(r'[\t|;,"]')
+# a longer line is no table row (and the search for a row's bounds stays bounded)
+_MAX_ROW = 4096
+# a header cell is a name, not a sentence
+_MAX_HEADER_CELL = 64
+# the lines at the head of a block that may be its header: a sentence with the same number
+# of commas may come before the real header ("Here they are, as asked:\nname,pesel")
+_MAX_HEADER_LINES = 4
+# what may stand between two items of a list
+_LIST_SEP = re.compile(r"[ \t]{0,2}[,;][ \t]{0,2}")
+_SHAPE = str.maketrans(dict.fromkeys("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "x"))
+
+
+class _Rows:
+    """The lines of one text read as table rows, on demand and memoised: only the blocks
+    that hold a value are read, each line once, so the work stays linear in the text."""
+
+    __slots__ = ("text", "_cuts", "_top", "_head")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._cuts: dict[int, dict[str, tuple[int, ...]]] = {}
+        self._top: dict[tuple[int, str, int], int] = {}
+        self._head: dict[tuple[int, str, int], tuple[tuple[int, int], ...]] = {}
+
+    def line(self, pos: int) -> tuple[int, int] | None:
+        """The bounds of the line that holds ``pos`` (a "\r" before its "\n" left out),
+        None for a line longer than :data:`_MAX_ROW`."""
+        t = self.text
+        lo = max(0, pos - _MAX_ROW)
+        a = t.rfind("\n", lo, pos) + 1
+        if a == 0 and lo > 0:
+            return None
+        b = t.find("\n", pos, pos + _MAX_ROW)
+        if b < 0:
+            if pos + _MAX_ROW < len(t):
+                return None
+            b = len(t)
+        return a, b - 1 if b > a and t[b - 1] == "\r" else b
+
+    def cuts(self, a: int, b: int) -> dict[str, tuple[int, ...]]:
+        """Offsets of each delimiter in the line ``[a, b)``; a comma, semicolon or tab
+        inside double quotes belongs to a CSV cell, a pipe does not (Markdown has no quoting)."""
+        got = self._cuts.get(a)
+        if got is None:
+            found: dict[str, list[int]] = {d: [] for d in _CELL_DELIMS}
+            quoted = False
+            for m in _CELL_SPECIAL.finditer(self.text, a, b):
+                ch = m.group()
+                if ch == '"':
+                    quoted = not quoted
+                elif ch == "|" or not quoted:
+                    found[ch].append(m.start())
+            got = self._cuts[a] = {d: tuple(v) for d, v in found.items()}
+        return got
+
+    def top(self, a: int, delim: str, count: int) -> int:
+        """Start of the first line of the block of lines with ``count`` ``delim`` cuts
+        that ends with the line starting at ``a``."""
+        path = []
+        cur = a
+        while True:
+            known = self._top.get((cur, delim, count))
+            if known is not None:
+                top = known
+                break
+            path.append(cur)
+            prev = self.line(cur - 1) if cur > 0 else None
+            if prev is None or len(self.cuts(*prev)[delim]) != count:
+                top = cur
+                break
+            cur = prev[0]
+        for p in path:
+            self._top[(p, delim, count)] = top
+        return top
+
+    def head(self, top: int, delim: str, count: int) -> tuple[tuple[int, int], ...]:
+        """The lines that may be the header of the block starting at ``top``: its leading
+        digit-free lines, or its first line (a header may hold a digit: "address2")."""
+        key = (top, delim, count)
+        got = self._head.get(key)
+        if got is not None:
+            return got
+        head: list[tuple[int, int]] = []
+        pos = top
+        for _ in range(2 * _MAX_HEADER_LINES):
+            bounds = self.line(pos)
+            if bounds is None or len(self.cuts(*bounds)[delim]) != count:
+                break
+            line = self.text[bounds[0] : bounds[1]]
+            # a Markdown rule row ("|---|:--:|") is neither header nor data
+            if not ("-" in line and not line.strip(" \t|:+-")):
+                digit = ANY_DIGIT.search(line) is not None
+                if head and digit:
+                    break
+                head.append(bounds)
+                if digit or len(head) == _MAX_HEADER_LINES:
+                    break
+            nxt = self.text.find("\n", bounds[1])
+            if nxt < 0:
+                break
+            pos = nxt + 1
+        got = self._head[key] = tuple(head)
+        return got
+
+
+@lru_cache(maxsize=8)
+def _rows(text: str) -> _Rows:
+    return _Rows(text)
+
+
+def header_cells(text: str, start: int, end: int) -> list[str]:
+    """The header cells of the table column that holds ``text[start:end]``, nearest first
+    (empty when the value is not in a table row, or sits in a header line itself)."""
+    if "\n" not in text:
+        return []
+    rows = _rows(text)
+    bounds = rows.line(start)
+    if bounds is None or end > bounds[1]:
+        return []
+    cuts_by = rows.cuts(*bounds)
+    delim = next((d for d in _CELL_DELIMS if cuts_by[d]), "")
+    if not delim:
+        return []
+    cuts = cuts_by[delim]
+    col = bisect.bisect_left(cuts, start)
+    if col < len(cuts) and cuts[col] < end:
+        return []  # the value spans two cells
+    top = rows.top(bounds[0], delim, len(cuts))
+    cells = []
+    for a, b in reversed(rows.head(top, delim, len(cuts))):
+        if a >= bounds[0]:
+            continue
+        hcuts = rows.cuts(a, b)[delim]
+        cell = text[a if col == 0 else hcuts[col - 1] + 1 : hcuts[col] if col < len(hcuts) else b]
+        cell = cell.strip(" \t\"'*`")
+        if 0 < len(cell) <= _MAX_HEADER_CELL:
+            cells.append(cell)
+    return cells
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +335,17 @@ class Recognizer:
                 return None
         return m.group()
 
+    def context_in_header(self, text: str, start: int, end: int) -> str | None:
+        """The context word in the header of the table column that holds the value
+        ("name,pesel\\nAnna,44051401359": every row, not only the first, within reach)."""
+        if self._context_re is None:
+            return None
+        for cell in header_cells(text, start, end):
+            m = self._context_re.search(cell)
+            if m is not None:
+                return m.group()
+        return None
+
     def may_match(self, text: str, window: int, has_digit: bool, words: Set[str]) -> bool:
         """The cheap gate: a digit (``needs_digit``), one of the ``literals``, and for a
         ``context_required`` recognizer one of its :attr:`context_literals` among
@@ -238,18 +401,41 @@ class Recognizer:
         if self.find is None and self.regex is not None and self.regex.search(text) is None:
             return []
         out = []
+        # a list of values after one label: the last item's word, where it ended, its shape
+        listed_word: str | None = None
+        listed_end, listed_shape = -1, ""
         for cand in self.candidates(text, taken):
             s, e = cand[0], cand[1]
             base = self.score if len(cand) < 3 else cand[2]  # type: ignore[misc]
+            listed = False
+            if self.context_required and listed_word is not None:
+                shape = text[s:e].translate(_SHAPE)
+                listed = (
+                    listed_end <= s
+                    and shape == listed_shape
+                    and _LIST_SEP.fullmatch(text, listed_end, s) is not None
+                )
+                if listed:
+                    listed_end = e  # an invalid item does not end the list
+                else:
+                    listed_word = None
             if self.validator is not None and not self.validator(text[s:e]):
                 continue
             word = self.context_word(text, s, window)
-            if word is None and self.context_required and self.validated:
-                # a checksum-valid number named after it ("44051401359 to mój PESEL",
-                # "12345678Z (DNI)"): the checksum keeps chance matches rare
-                word = self.context_after(text, e, min(window, AFTER_WINDOW))
-            if self.context_required and word is None:
-                continue
+            if word is None and self.context_required and window > 0:
+                if listed:
+                    word = listed_word
+                elif self.validated:
+                    # a checksum-valid number named after it ("44051401359 to mój PESEL",
+                    # "12345678Z (DNI)"): the checksum keeps chance matches rare
+                    word = self.context_after(text, e, min(window, AFTER_WINDOW))
+                if word is None:
+                    word = self.context_in_header(text, s, e)
+            if self.context_required:
+                if word is None:
+                    continue
+                if not listed:
+                    listed_word, listed_end, listed_shape = word, e, text[s:e].translate(_SHAPE)
             score = base + CONTEXT_BOOST if word is not None and not self.context_required else base
             score = min(1.0, round(score, 4))
             out.append(

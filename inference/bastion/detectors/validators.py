@@ -472,10 +472,11 @@ def ca_sin_ok(value: str) -> bool:
 def au_tfn_ok(value: str) -> bool:
     """Australian Tax File Number: eight or nine digits, weighted mod-11 check.
 
-    >>> au_tfn_ok("123 456 782"), au_tfn_ok("123 456 783")
-    (True, False)
+    >>> au_tfn_ok("123 456 782"), au_tfn_ok("123-456-782"), au_tfn_ok("123 456 783")
+    (True, True, False)
     """
-    return _stdnum_ok("au.tfn", value)
+    # python-stdnum strips only spaces; "123-456-782" is how forms print it too
+    return _stdnum_ok("au.tfn", value.replace("-", " "))
 
 
 def aba_ok(value: str) -> bool:
@@ -501,7 +502,22 @@ def bic_ok(value: str) -> bool:
     >>> bic_ok("DEUTDEFF"), bic_ok("DEUTDEFF500"), bic_ok("DEUTXXFF")
     (True, True, False)
     """
-    return value.isupper() and value not in _BIC_WORDS and _stdnum_ok("bic", value)
+    return (
+        value.isupper()
+        and value not in _BIC_WORDS
+        and not _bic_word_shape(value)
+        and _stdnum_ok("bic", value)
+    )
+
+
+# English inflections that end a letters-only candidate ("ASSIGNED", "ARRIVING", "HOLDINGS",
+# "BRANCHES"): a bank's location or branch code spells them by chance only, and every
+# upper-case English word of the BIC's length passes the country check one time in three
+_BIC_WORD_ENDINGS = ("ED", "ING", "INGS", "ERS", "HES", "IES", "TION", "TIONS", "MENT", "MENTS", "NESS")
+
+
+def _bic_word_shape(value: str) -> bool:
+    return value.isalpha() and value.endswith(_BIC_WORD_ENDINGS)
 
 
 # Upper-case words that pass the BIC shape and country check, as status fields and headers

@@ -24,9 +24,11 @@ from bastion.detectors.validators import (
     ca_sin_ok,
     cn_ric_ok,
     de_tax_id_ok,
+    digits_only,
     es_nif_ok,
     eth_address_ok,
     fr_nir_ok,
+    iban_ok,
     it_fiscal_code_ok,
     nhs_ok,
     nino_ok,
@@ -61,7 +63,16 @@ _CTX_ACCOUNT = (
     "bank account", "checking account", "savings account", "kontonummer", "konto:", "konto-nr",
     "to account", "into account", "from account", "routing and account",
     "numéro de compte", "número de cuenta", "numero di conto", "rekeningnummer",
+    # Polish, Russian and Portuguese, as phrases: "rachunek" alone is also a bill, "счёт" an
+    # invoice, "conta" a sum
+    "numer konta", "nr konta", "numer rachunku", "nr rachunku", "rachunek bankowy", "konto bankowe",
+    "na konto", "na rachunek", "номер счёта", "номер счета", "расчётный счёт", "расчетный счет",
+    "лицевой счёт", "лицевой счет", "счёт получателя", "счет получателя", "р/с", "р/сч", "л/с",
+    "número da conta", "numero da conta", "nº da conta", "conta corrente", "conta bancária",
+    "conta bancaria", "conta poupança",
 )  # fmt: skip
+# a checksum-valid NRB needs less: any Polish account word
+_CTX_NRB = (*_CTX_ACCOUNT, "konto", "konta", "rachunek", "rachunku", "nrb", "przelew", "przelewu", "bank")
 _CTX_BIC = ("swift", "bic", "bank identifier", "swift code", "bic code", "swift/bic")
 _CTX_PASSPORT = (
     "passport", "passport no", "passport number", "reisepass", "pass-nr", "passnummer", "passeport",
@@ -89,12 +100,22 @@ _CTX_MRN = (
 _CTX_CRYPTO = ("bitcoin", "btc", "wallet", "ethereum", "eth", "address", "send", "crypto")
 
 
-# Digit-run boundaries shared by the numeric identifiers: no word character, dash or dot
-# glued on either side (so a number inside a longer number, a version or a date is not
-# read). The left check sits after the first character (a two-character look-behind):
-# a pattern that starts with a character class lets the regex engine skip ahead to the
-# next candidate character instead of testing a look-behind at every position.
-_D = r"[0-9](?<![\w\-.][0-9])"  # one digit, not glued to what precedes it
+# Digit-run boundaries shared by the numeric identifiers: no word character or dash glued
+# on either side, and no dot that continues a number (so a number inside a longer number,
+# a version, a decimal or a date is not read). A dot after a letter is an abbreviation's
+# ("Card No.4111...", "Nr.", "nr."), as phone._PHONE_REGION reads it: the number starts
+# there. The left check sits after the first character (a short look-behind): a pattern
+# that starts with a character class lets the regex engine skip ahead to the next
+# candidate character instead of testing a look-behind at every position.
+
+
+def _first(cls: str, glued: str = r"\w\-") -> str:
+    """One character of ``cls`` that starts a number: not glued to ``glued``, nor to a dot
+    after a digit (a decimal, a version), a space or the start (".5")."""
+    return rf"{cls}(?<![{glued}]{cls})(?<![0-9\s]\.{cls})(?<!^\.{cls})"
+
+
+_D = _first("[0-9]")  # one digit, not glued to what precedes it
 _R = r"(?![\w\-]|\.[0-9])"
 
 _NINO = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?![A-Za-z0-9])")
@@ -104,17 +125,19 @@ _NINO_TYPED = re.compile(
     r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z][ \-]?[0-9]{2}[ \-]?[0-9]{2}[ \-]?[0-9]{2}[ \-]?[A-Da-d](?![A-Za-z0-9])"
 )
 _NHS = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{4}" + _R)
-_DE_TAX = re.compile(_D + r"[0-9] ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}" + _R)
+# "36 574 261 809" as the Bundeszentralamt prints it, or "365 742 618 09" in threes
+_DE_TAX = re.compile(_D + r"[0-9](?: ?[0-9]{3} ?[0-9]{3} ?[0-9]{3}|[0-9] [0-9]{3} [0-9]{3} [0-9]{2})" + _R)
 _FR_NIR = re.compile(
-    r"[12](?<![\w\-.][12]) ?[0-9]{2} ?(?:0[1-9]|1[0-2]|[2-9][0-9]) ?(?:[0-9]{2}|2[AB]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"
+    _first("[12]")
+    + r" ?[0-9]{2} ?(?:0[1-9]|1[0-2]|[2-9][0-9]) ?(?:[0-9]{2}|2[AB]) ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}"
     + _R
 )
 _ES_NIF = re.compile(
     r"[0-9XYZ](?<![\w\-][0-9XYZ])(?:(?<=[0-9])[0-9]{7}|(?<=[XYZ])-?[0-9]{7})-?[A-Z](?![\w\-])"
 )
 _ES_NIF_TYPED = re.compile(
-    r"[0-9XYZxyz](?<![\w\-.][0-9XYZxyz])"
-    r"(?:(?<=[0-9])[0-9](?:[0-9]{6}|\.[0-9]{3}\.[0-9]{3})|(?<=[XYZxyz])[ \-]?[0-9]{7})[ \-]?[A-Za-z](?![\w\-])"
+    _first("[0-9XYZxyz]")
+    + r"(?:(?<=[0-9])[0-9](?:[0-9]{6}|\.[0-9]{3}\.[0-9]{3})|(?<=[XYZxyz])[ \-]?[0-9]{7})[ \-]?[A-Za-z](?![\w\-])"
 )
 _IT_CF_TYPED = re.compile(
     r"[A-Za-z](?<![A-Za-z0-9][A-Za-z])[A-Za-z]{5}[0-9LMNPQRSTUVlmnpqrstuv]{2}[A-EHLMPRSTa-ehlmprst]"
@@ -124,22 +147,31 @@ _IT_CF = re.compile(
     r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{5}[0-9LMNPQRSTUV]{2}[A-EHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]"
     r"(?![A-Za-z0-9])"
 )
-_NL_BSN = re.compile(_D + r"(?:[0-9]{3}\.?[0-9]{2}\.?[0-9]{3}|[0-9]{2} [0-9]{3} [0-9]{3})" + _R)
-_AADHAAR = re.compile(r"[2-9](?<![\w\-.][2-9])[0-9]{3}([ \-]?)[0-9]{4}\1[0-9]{4}" + _R)
+# "111222333", "1112.22.333", "111 222 333", and "111.222.333" (which a phone reading took)
+_NL_BSN = re.compile(
+    _D + r"(?:[0-9]{3}\.?[0-9]{2}\.?[0-9]{3}|[0-9]{2} [0-9]{3} [0-9]{3}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})" + _R
+)
+_AADHAAR = re.compile(_first("[2-9]") + r"[0-9]{3}([ \-]?)[0-9]{4}\1[0-9]{4}" + _R)
 _CA_SIN = re.compile(_D + r"[0-9]{2}([ \-]?)[0-9]{3}\1[0-9]{3}" + _R)
-_AU_TFN = re.compile(_D + r"[0-9]{2} ?[0-9]{3} ?[0-9]{2,3}" + _R)
+# spaces anywhere ("123 456 782", "123 456782"), or dashes between all three groups
+_AU_TFN = re.compile(_D + r"[0-9]{2}(?: ?[0-9]{3} ?|-[0-9]{3}-)[0-9]{2,3}" + _R)
 _ABA = re.compile(_D + r"[0-9]{8}" + _R)
 # the printed form "ddd.ddd.ddd-dd" is the CPF's own; eleven bare digits are as often a
-# Brazilian mobile number, so they are a CPF only next to the word
+# Brazilian mobile number, so they are a CPF only next to the word, as are the forms that
+# drop the dots ("111444777-35", as systems and forms print it; "111 444 777 35")
 _BR_CPF = re.compile(_D + r"[0-9]{2}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}" + _R)
-_BR_CPF_BARE = re.compile(_D + r"[0-9]{10}" + _R)
+_BR_CPF_BARE = re.compile(_D + r"(?:[0-9]{10}|[0-9]{8}-[0-9]{2}|[0-9]{2} [0-9]{3} [0-9]{3} [0-9]{2})" + _R)
 _PL_PESEL = re.compile(_D + r"[0-9]{10}" + _R)
 # digits glued to Han characters ("身份证号11010519491231002X") still start a number
 # bare, or printed in 6-8-4 groups ("110105 19491231 002X", "110105-19491231-002X")
 _CN_RIC = re.compile(
-    r"[1-9](?<![0-9A-Za-z\-.][1-9])(?:[0-9]{16}|[0-9]{5}([ \-])[0-9]{8}\1[0-9]{3})[0-9Xx](?![0-9A-Za-z])"
+    _first("[1-9]", r"0-9A-Za-z\-") + r"(?:[0-9]{16}|[0-9]{5}([ \-])[0-9]{8}\1[0-9]{3})[0-9Xx](?![0-9A-Za-z])"
 )
-_BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,16}" + _R)
+# 6 to 26 digits: up to the Polish NRB (26) and the Russian account (20), which are
+# written whole, often in groups ("61 1090 1014 0000 0712 1981 2874")
+_BANK_ACCOUNT = re.compile(_D + r"(?:[ \-]?[0-9]){5,25}" + _R)
+# the Polish NRB as printed: 2 check digits and six groups of four, or 26 digits
+_PL_NRB = re.compile(_D + r"[0-9](?:( ?)[0-9]{4}(?:\1[0-9]{4}){5})" + _R)
 _BIC = re.compile(r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]{3}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![A-Za-z0-9])")
 # one token of 6-9 letters and digits (most countries), or the Russian internal passport's
 # series and number ("4509 123456", "45 09 123456")
@@ -181,7 +213,42 @@ def _bank_account_ok(value: str) -> bool:
 
 
 def _passport_ok(value: str) -> bool:
-    return sum(c.isdigit() for c in value) >= 5
+    # Numbers of 5+ digits, or (after the passport word, which this recognizer requires
+    # before the value) 8-9 letters and digits: Dutch and German passports use letters at
+    # most positions ("NXC3K1PL5", "CFGH2JK7L"); a word with a digit is rarely that long
+    digits = sum(c.isdigit() for c in value)
+    return digits >= 5 or (len(value) >= 8 and 0 < digits < len(value))
+
+
+def _nrb_ok(value: str) -> bool:
+    # an NRB is the Polish IBAN without its "PL": the same mod-97 check
+    return iban_ok("PL" + digits_only(value))
+
+
+# A part or serial number of the NINO's shape ("Part no. EG444390B"): a NINO has no checksum,
+# so after these words the shape alone is not one (its own words still make it one).
+_PART_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:part|serial|sku|model|item|product|p/n|s/n)(?:[\s_\-]{0,2}(?:number|no|nr|#))?\.?"
+    r"[\s:#=]{0,3}$"
+)
+
+
+def _not_a_part_number(text: str, start: int, end: int) -> tuple[int, int] | None:
+    return None if _PART_BEFORE.search(text, max(0, start - 24), start) else (start, end)
+
+
+# A 40-hex value in one case has no EIP-55 checksum: after a hash word it is a digest (SHA-1,
+# RIPEMD-160), not an address. A mixed-case (checksummed) one is an address anywhere.
+_HASH_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:hash|sha-?1|sha|digest|checksum|commit|fingerprint|ripemd-?160)[\s:#=]{0,3}$"
+)
+
+
+def _not_a_digest(text: str, start: int, end: int) -> tuple[int, int] | None:
+    hexpart = text[start + 2 : end]
+    if hexpart != hexpart.lower() and hexpart != hexpart.upper():
+        return start, end
+    return None if _HASH_BEFORE.search(text, max(0, start - 24), start) else (start, end)
 
 
 # A checksum-valid number right after its own context word ("Aadhaar 6524 6141 6388")
@@ -191,7 +258,7 @@ _S_ID_WITH_CONTEXT = 0.96
 
 
 IDENTIFIERS: tuple[Recognizer, ...] = (
-    Recognizer("uk_nino", "UK_NINO", _NINO, 0.8, _CTX_NINO, nino_ok, "nino", True, needs_digit=True),
+    Recognizer("uk_nino", "UK_NINO", _NINO, 0.8, _CTX_NINO, nino_ok, "nino", True, trim=_not_a_part_number, needs_digit=True),
     Recognizer("uk_nhs", "UK_NHS", _NHS, _S_ID_WITH_CONTEXT, _CTX_NHS, nhs_ok, "nhs", True, True, shields_phones=True, needs_digit=True),
     Recognizer("de_tax_id", "DE_TAX_ID", _DE_TAX, _S_ID_WITH_CONTEXT, _CTX_DE_TAX, de_tax_id_ok, "de_tax_id", True, True, shields_phones=True, needs_digit=True),
     Recognizer("fr_nir", "FR_NIR", _FR_NIR, 0.85, _CTX_FR_NIR, fr_nir_ok, "fr_nir", True, shields_phones=True, needs_digit=True),
@@ -209,6 +276,7 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("pl_pesel", "PL_PESEL", _PL_PESEL, _S_ID_WITH_CONTEXT, _CTX_PESEL, pl_pesel_ok, "pl_pesel", True, True, shields_phones=True, needs_digit=True),
     Recognizer("cn_ric", "CN_RIC", _CN_RIC, 0.9, _CTX_CN_RIC, cn_ric_ok, "cn_ric", True, shields_phones=True, needs_digit=True),
     Recognizer("us_routing", "US_ROUTING", _ABA, _S_ID_WITH_CONTEXT, _CTX_ROUTING, aba_ok, "aba", True, True, shields_phones=True, needs_digit=True),
+    Recognizer("pl_nrb", "BANK_ACCOUNT", _PL_NRB, _S_ID_WITH_CONTEXT, _CTX_NRB, _nrb_ok, "nrb", True, True, shields_phones=True, needs_digit=True),
     Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, _bank_account_ok, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
     Recognizer("passport", "PASSPORT", _PASSPORT, 0.85, _CTX_PASSPORT, _passport_ok, None, False, True, shields_phones=True, needs_digit=True),
@@ -217,5 +285,5 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL + _CTX_DL_SHORT, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("medical_record_number", "MEDICAL_RECORD_NUMBER", _MRN, 0.8, _CTX_MRN, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("btc_address", "CRYPTO_ADDRESS", _BTC, 0.95, _CTX_CRYPTO, btc_address_ok, "btc", True, needs_digit=True),
-    Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), needs_digit=True),
+    Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), trim=_not_a_digest, needs_digit=True),
 )  # fmt: skip

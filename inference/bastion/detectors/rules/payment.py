@@ -26,8 +26,11 @@ from bastion.types import Finding
 # field or token name glued to the number) still hold a card.
 # Not glued to a word of a script that spaces its words; Chinese, Japanese, Thai or Arabic
 # text runs straight into a number ("我的信用卡号是4111111111111111谢谢").
+# A dot before it continues a decimal or a version only after a digit, a space or the start:
+# after a letter it ends an abbreviation ("Card No.4111...", "Karten-Nr.4111...").
 _WORD = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
-_DIGIT_RUN = re.compile(rf"(?<![{_WORD}]|[\-.])[0-9]{{1,19}}(?:[ \-][0-9]{{1,19}})*(?![{_WORD}_\-]|\.[0-9])")
+_NOT_AFTER = rf"(?<![{_WORD}\-])(?<![0-9\s]\.)(?<!^\.)"
+_DIGIT_RUN = re.compile(_NOT_AFTER + rf"[0-9]{{1,19}}(?:[ \-][0-9]{{1,19}})*(?![{_WORD}_\-]|\.[0-9])")
 
 
 # A card glued to the end of an e-mail address or host ("jane@example.com4111111111111111",
@@ -40,10 +43,28 @@ _GLUED_TO_DOMAIN = re.compile(
 
 # Four groups of four joined by dots ("4111.1111.1111.1111", as some forms and exports print
 # them); only this grouping, so decimals, versions and addresses are never read as cards.
-_DOTTED_CARD = re.compile(r"[0-9](?<![\w.\-][0-9])[0-9]{3}(?:\.[0-9]{4}){3}(?![\w\-]|\.[0-9])")
+_DOTTED_CARD = re.compile(
+    r"[0-9](?<![\w\-][0-9])(?<![0-9\s]\.[0-9])(?<!^\.[0-9])[0-9]{3}(?:\.[0-9]{4}){3}(?![\w\-]|\.[0-9])"
+)
 
 
-def _cards(text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
+# A phone's IMEI is Luhn-checked and most start with 35 (a JCB prefix): after its word a
+# 15-digit Luhn pass is the device's number, not a card.
+_IMEI_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:imei|meid)(?:[\s_\-]{0,2}(?:number|no|nr|#))?\.?[\s:#=]{0,3}$"
+)
+
+
+def _cards(text: str, taken: Sequence[Finding], ok: Callable[[str], bool] | None = None) -> Iterator[Span]:
+    imei = "mei" in text.lower()
+    for s, e in _card_spans(text, taken, ok):
+        if not (imei and _IMEI_BEFORE.search(text, max(0, s - 24), s)):
+            yield s, e
+
+
+def _card_spans(
+    text: str, _taken: Sequence[Finding], ok: Callable[[str], bool] | None = None
+) -> Iterator[Span]:
     ok = ok or _listed_ok
     for m in _DIGIT_RUN.finditer(text):
         run = m.group()
@@ -175,7 +196,9 @@ CREDIT_CARD_UNLISTED = Recognizer(
     needs_digit=True, after=True,
 )  # fmt: skip
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
+# a space after an upper-case country code is how some print it ("DE 89 3704 0044 ..."); the
+# grouping check reads the rest as irregular spacing
+_IBAN = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{2}|[A-Z]{2} )[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 
 
 def _ibans(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
@@ -191,7 +214,7 @@ def _ibans(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
 
 
 # The same shape without the left boundary: the next IBAN of a glued chain.
-_IBAN_AT = re.compile(r"[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
+_IBAN_AT = re.compile(r"(?:[A-Za-z]{2}|[A-Z]{2} )[0-9]{2}(?:[ \-]?[A-Za-z0-9]){11,30}")
 _MAX_IBAN_CHAIN = 8
 
 

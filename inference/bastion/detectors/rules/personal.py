@@ -25,8 +25,10 @@ _CTX_SSN = ("ssn", "ssns", "social security", "social sec", "ss#", "ss #", "ssid
 def _ssn(name: str, pattern: str, score: float, **kw: bool) -> Recognizer:
     # not glued to a word, a longer number, a date or a version on either side; a word of
     # a script written without spaces (Chinese, Japanese, Thai, Arabic run-ons) may touch
-    # it: "社会保障番号536-22-1847です" is how the number is written there
-    regex = re.compile(rf"(?<![{_WORD}\-.])" + pattern + rf"(?![{_WORD}\-]|\.[0-9])")
+    # it: "社会保障番号536-22-1847です" is how the number is written there. A dot before it
+    # is a decimal's or a version's after a digit, a space or the start, an abbreviation's
+    # after a letter ("Social security no.219-09-9998")
+    regex = re.compile(rf"(?<![{_WORD}\-])(?<![0-9\s]\.)(?<!^\.)" + pattern + rf"(?![{_WORD}\-]|\.[0-9])")
     return Recognizer(
         name, "US_SSN", regex, score, _CTX_SSN, ssn_ok, "ssn", shields_phones=True, needs_digit=True, **kw
     )

@@ -20,6 +20,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from bastion.detectors.recognizers import ANY_DIGIT, Recognizer, Span
+from bastion.detectors.rules.contact import _NOT_IP_BEFORE
 from bastion.detectors.validators import SSN_SAMPLES, date_ok, digits_only, is_decimal_number
 from bastion.errors import ConfigError
 from bastion.types import Finding
@@ -97,6 +98,29 @@ _SHORT_RANGE = re.compile(r"([1-9][0-9]{0,2})-([1-9][0-9]{0,2})")
 # a decimal with one digit before the point (blood gases "7.43/41/76/28", "7.38 47 72 95"): phone groups split
 # by dots are longer on both sides ("+33 6.12.34.56.78" never ends a group after the dot)
 _DECIMAL = re.compile(r"(?<![0-9.])[0-9]\.[0-9]{1,2}(?![0-9.])")
+# A GUID's leading digits are no phone ("08460086-38da-..." read as "08460086-38"): GUIDs are
+# masked out like dates.
+_GUID = re.compile(
+    r"[0-9A-Fa-f](?<![0-9A-Za-z\-][0-9A-Fa-f])[0-9A-Fa-f]{7}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"
+    r"-[0-9A-Fa-f]{12}(?![0-9A-Za-z\-])"
+)
+# Four or more dot-separated groups are a version ("Chrome 124.0.6367.91", "upgraded to
+# 8.17.119.967") when one group is a single digit, which no dotted national format prints
+# except the NANP trunk "1.800.555.0199", or when a version word comes before them.
+_NANP_DOTTED = re.compile(r"1\.[0-9]{3}\.[0-9]{3}\.[0-9]{4}")
+# how far a dotted token is followed out from a phone candidate inside it
+_VERSION_REACH = 24
+# Reference numbers: after one of these words, a national number printed in groups of one
+# length is read as a phone only with a phone word near ("order 744-896-710", "Case number
+# 74488-39810", "FedEx tracking 0663 2581 1478"); a phone's own grouping ("order
+# 345-899-3560") still reads.
+_REFERENCE_BEFORE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:order|case|ticket|ref|reference|invoice|tracking|booking|confirmation|claim|shipment"
+    r"|parcel|waybill|awb|sku|serial|item)(?:[\s_\-]{0,2}(?:number|num|no|nr|id))?\.?[\s:#=]{0,3}$"
+)
+# Five digits, a dash and five more, not starting with 0 (a trunk prefix) or 6-9 (an Indian
+# mobile, "98765-43210"): a case or reference number's shape, no default region's grouping.
+_FIVE_FIVE = re.compile(r"[1-5][0-9]{4}-[0-9]{5}")
 _PHONE_EXTENSION = re.compile(r"[ \t]{0,2}(?:x|ext\.?|extension|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.I)
 
 
@@ -148,6 +172,8 @@ class PhoneFinder:
         # date are masked out, so they neither reach the (slow) matcher, nor glue
         # neighbouring numbers into one run, nor get read as a phone ("2015-12-22 04").
         dates = [m.span() for m in _DATE_IN_TEXT.finditer(text) if _is_date(m.group())]
+        if "-" in text:
+            dates += [m.span() for m in _GUID.finditer(text)]
         blocked = [(f.start, f.end) for f in taken]
         spans = self._read(_mask(text, [*blocked, *dates]))
         return _kept(text, spans, _Spans(blocked))
@@ -309,12 +335,22 @@ def _kept(text: str, spans: dict[tuple[int, int], tuple[bool, bool]], blocked: _
         after_point = s >= 2 and text[s - 1] == "." and text[s - 2].isdigit()
         if n_digits > 15 or blocked.overlaps(s, e) or _is_date(value) or after_point or _is_reading(value):
             continue
+        if "." in value and _is_version(text, s, e):
+            continue
         if _SSN_SHAPE.fullmatch(value) and digits_only(value) in SSN_SAMPLES:
             continue  # a published sample SSN (078-05-1120) the SSN rules skip is no phone either
         ext = _PHONE_EXTENSION.match(text, e)
         if ext is not None:
             e = ext.end()
-        weak = context_region or (national and (n_digits < 8 or value.isdigit()))
+        weak = context_region or (
+            national
+            and (
+                n_digits < 8
+                or value.isdigit()
+                or _FIVE_FIVE.fullmatch(value) is not None
+                or (_even_groups(value) and _REFERENCE_BEFORE.search(text, max(0, s - 40), s) is not None)
+            )
+        )
         out.append((s, e, SCORE_WEAK if weak else SCORE))
     return out
 
@@ -399,6 +435,31 @@ def _next_group(text: str, pos: int, end: int) -> int:
     """Start of the first digit group (with its "+"/"(" prefix) at or after ``pos``."""
     m = _PHONE_GROUP_START.search(text, pos, end)
     return end if m is None else m.start()
+
+
+def _even_groups(value: str) -> bool:
+    groups = _DIGIT_GROUPS.findall(value)
+    return len(groups) >= 2 and len({len(g) for g in groups}) == 1
+
+
+def _is_version(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies in a dotted version number (see :data:`_NANP_DOTTED`)."""
+    a, b = start, end
+    while a > start - _VERSION_REACH and a > 0 and (text[a - 1].isdigit() or text[a - 1] == "."):
+        a -= 1
+    while b < end + _VERSION_REACH and b < len(text) and (text[b].isdigit() or text[b] == "."):
+        b += 1
+    raw = text[a:b]
+    token = raw.strip(".")
+    a += len(raw) - len(raw.lstrip("."))
+    groups = token.split(".")
+    if len(groups) < 4 or not all(g.isascii() and g.isdigit() for g in groups):
+        return False
+    if _NANP_DOTTED.fullmatch(token) is not None:
+        return False
+    if any(len(g) == 1 for g in groups):
+        return True
+    return _NOT_IP_BEFORE.search(text, max(0, a - 24), a) is not None
 
 
 def _is_reading(value: str) -> bool:
