@@ -9,7 +9,7 @@ so a long hexdump of an attack never reached the teacher."""
 from __future__ import annotations
 
 import base64
-import os
+import random
 from collections.abc import Sequence
 
 import pytest
@@ -54,8 +54,9 @@ def test_a_payload_that_is_text_with_a_flaw_is_read_decoded(raw, encode):
 
 @pytest.mark.parametrize("n", [24, 48, 96])
 def test_random_bytes_are_still_no_text(n):
+    rng = random.Random(n)  # seeded: a run without a digit is not masked (0.2 % of them), by design
     for _ in range(20):
-        raw = os.urandom(n)
+        raw = rng.randbytes(n)
         assert bytes_text(raw) is None or bytes_text(raw) == raw.decode("utf-8", "replace")
         assert _view("img " + _b64(raw)) == "img <base64>"
 
@@ -207,3 +208,19 @@ def test_the_heuristic_reads_a_long_text_with_a_soup_suffix():
     text = "ordinary words " * 1000 + soup
     (findings,) = HeuristicInjectionDetector().detect([text])
     assert all(0 <= f.start < f.end <= len(text) for f in findings)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        A0.encode("utf-32"),
+        A0.encode("utf-32-le"),
+        b"\x00".join(w.encode() for w in A0.split()),
+    ],
+    ids=["utf-32", "utf-32-le", "nul-between-words"],
+)
+def test_utf32_and_nul_separated_payloads_are_read(raw):
+    # s33 qa_verify N3
+    text = bytes_text(raw)
+    assert text is not None and "previous instructions" in text
+    assert "previous instructions" in _view("Ref: " + _b64(raw))

@@ -94,6 +94,9 @@ def bytes_text(raw: bytes) -> str | None:
     >>> bytes_text(bytes(range(256))) is None
     True
     """
+    if raw.count(0) >= 0.6 * len(raw):
+        # UTF-32 (or NULs between every letter): the text is what is left without them
+        raw = raw.replace(b"\x00", b"").removeprefix(b"\xff\xfe").removeprefix(b"\xfe\xff")
     head = raw[: 2 * (min(len(raw), 64) // 2)]
     odd, even = head[1::2], head[::2]
     bom = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
@@ -103,7 +106,8 @@ def bytes_text(raw: bytes) -> str | None:
             raw = raw[:-2]
         decoded = raw.decode("utf-16-be" if big else "utf-16-le", errors="replace").lstrip("\ufeff")
     else:
-        raw = raw.strip(b"\x00")
+        # NUL padding goes; NULs between the words read as the spaces they stand for
+        raw = re.sub(rb"\x00+", b" ", raw.strip(b"\x00"))
         try:
             decoded = raw.decode("utf-8")
         except UnicodeDecodeError:
