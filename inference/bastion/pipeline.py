@@ -251,7 +251,8 @@ def refuse_over_budget(
     for i in todo:
         if worst[i] > budget:
             exc = InputError(
-                f"text {i} has {worst[i]} model tokens, over the compute budget of {budget} "
+                f"{'the text' if len(norms) == 1 else f'text {i}'} has {worst[i]} model tokens, over the "
+                f"compute budget of {budget} "
                 "(policy.max_tokens)"
             )
             if errors == "raise":
