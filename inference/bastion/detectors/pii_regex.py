@@ -31,7 +31,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bastion.detectors.escapes import decode_escapes
-from bastion.detectors.recognizers import ANY_DIGIT, DEFAULT_CONTEXT_WINDOW, Recognizer, custom_recognizer
+from bastion.detectors.recognizers import (
+    ANY_DIGIT,
+    DEFAULT_CONTEXT_WINDOW,
+    Recognizer,
+    _Rows,
+    custom_recognizer,
+)
 from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS
 from bastion.detectors.rules.contact import URL
 from bastion.detectors.rules.phone import (
@@ -166,10 +172,12 @@ class RegexPIIDetector:
                 words |= self._gate_closure[w]
         has_digit = ANY_DIGIT.search(text) is not None
         found: list[Finding] = []
+        # the table lines' memo, shared by the recognizers for this call only
+        rows = _Rows(text)
         for rec in self._active:
             if rec.may_match(text, window, has_digit, words):
                 found += rec.findings(
-                    text, window=window, detector=self.name, taken=found if rec.after else ()
+                    text, window=window, detector=self.name, taken=found if rec.after else (), rows=rows
                 )
         return _resolve([f for f in found if f.label in self.labels], text)
 

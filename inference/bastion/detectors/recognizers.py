@@ -30,7 +30,6 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from bastion.detectors.explanation import Explanation
@@ -125,6 +124,7 @@ _MAX_HEADER_CELL = 64
 _MAX_HEADER_LINES = 4
 # what may stand between two items of a list
 _LIST_SEP = re.compile(r"[ \t]{0,2}[,;][ \t]{0,2}")
+_LETTER = re.compile(r"[^\W\d_]")
 _SHAPE = str.maketrans(dict.fromkeys("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "x"))
 
 
@@ -186,10 +186,22 @@ class _Rows:
             if prev is None or len(self.cuts(*prev)[delim]) != count:
                 top = cur
                 break
+            # a header line (letters, no digit) under a row with digits starts a new table:
+            # two tables with no blank line between them ("name,bsn ... product,stock")
+            if self._is_header_like(cur) and ANY_DIGIT.search(self.text, prev[0], prev[1]) is not None:
+                top = cur
+                break
             cur = prev[0]
         for p in path:
             self._top[(p, delim, count)] = top
         return top
+
+    def _is_header_like(self, a: int) -> bool:
+        """Whether the line starting at ``a`` holds a letter and no digit."""
+        bounds = self.line(a)
+        if bounds is None:
+            return False
+        return ANY_DIGIT.search(self.text, *bounds) is None and _LETTER.search(self.text, *bounds) is not None
 
     def head(self, top: int, delim: str, count: int) -> tuple[tuple[int, int], ...]:
         """The lines that may be the header of the block starting at ``top``: its leading
@@ -221,28 +233,33 @@ class _Rows:
         return got
 
 
-@lru_cache(maxsize=8)
-def _rows(text: str) -> _Rows:
-    return _Rows(text)
-
-
-def header_cells(text: str, start: int, end: int) -> list[str]:
+def header_cells(text: str, start: int, end: int, rows: _Rows | None = None) -> list[str]:
     """The header cells of the table column that holds ``text[start:end]``, nearest first
-    (empty when the value is not in a table row, or sits in a header line itself)."""
+    (empty when the value is not in a table row, or sits in a header line itself).
+
+    ``rows``: the memo of this text's lines, built by the caller for one call and dropped
+    after it (no text, PII included, outlives the call that read it)."""
+    return table_column(text, start, end, rows)[1]
+
+
+def table_column(text: str, start: int, end: int, rows: _Rows | None = None) -> tuple[int, list[str]]:
+    """Where the table that holds ``text[start:end]`` starts, and :func:`header_cells`;
+    (-1, []) when the value is not in a table row."""
     if "\n" not in text:
-        return []
-    rows = _rows(text)
+        return -1, []
+    if rows is None or rows.text is not text:
+        rows = _Rows(text)
     bounds = rows.line(start)
     if bounds is None or end > bounds[1]:
-        return []
+        return -1, []
     cuts_by = rows.cuts(*bounds)
     delim = next((d for d in _CELL_DELIMS if cuts_by[d]), "")
     if not delim:
-        return []
+        return -1, []
     cuts = cuts_by[delim]
     col = bisect.bisect_left(cuts, start)
     if col < len(cuts) and cuts[col] < end:
-        return []  # the value spans two cells
+        return -1, []  # the value spans two cells
     top = rows.top(bounds[0], delim, len(cuts))
     cells = []
     for a, b in reversed(rows.head(top, delim, len(cuts))):
@@ -253,7 +270,134 @@ def header_cells(text: str, start: int, end: int) -> list[str]:
         cell = cell.strip(" \t\"'*`")
         if 0 < len(cell) <= _MAX_HEADER_CELL:
             cells.append(cell)
-    return cells
+    return (top, cells) if cells else (-1, [])
+
+
+# --- which header names a column -------------------------------------------------------
+#
+# A header names a column only by whole tokens: the cell is cut at "_", "-", ".", spaces and
+# camelCase, and a context phrase must be the whole cell, the whole cell plus an id word
+# ("pesel_number", "BSN-nummer"), or its end ("customer_sin", "ABA/Routing"). A word that only
+# starts a token ("dl_kbps", "sinr_db", "RecordNumber", "nas_events", "transit_ms") names
+# nothing: in a header it would label every row of the column, not one value near it.
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_TOKEN = re.compile(r"#|[^\W\d_]+|[0-9]+")
+# words after an identifier's name that keep it the identifier's name
+_ID_WORDS = frozenset(
+    ("number", "num", "no", "nr", "nro", "id", "#", "nummer", "numer", "numero", "número", "numéro", "n")
+)
+# context words too generic for a header: prose only ("uid" is any user id, "patient_id" a
+# hospital's own key, "ssid" a Wi-Fi network)
+_HEADER_NEVER = frozenset(("uid", "patient", "ssid", "dl", "dl#", "transit", "send", "address", "wallet"))
+# short or ambiguous words that name a column only as the whole cell ("NAS", not "nas_iops")
+_HEADER_WHOLE = frozenset(
+    (
+        "nas", "aba", "rtn", "tin", "cf", "c.f", "nie", "nif", "nir", "insee", "steuer",
+        "sofi", "documento", "identidad", "fiscale", "bank", "konto", "konta", "rachunek",
+        "rachunku", "przelew", "przelewu", "eth", "btc", "crypto", "bitcoin", "birth", "born",
+        "nato", "nata", "né", "née", "nacido", "nacida", "nascido", "nascida", "urodz", "ur.",
+    )
+)  # fmt: skip
+
+
+def _tokens(cell: str) -> tuple[str, ...]:
+    """The words of a header cell, case-folded: "passportNo" -> ("passport", "no")."""
+    return tuple(_TOKEN.findall(_CAMEL.sub(" ", cell).casefold()))
+
+
+def _with_id(*bases: str, ids: Iterable[str] = _ID_WORDS) -> list[tuple[tuple[str, ...], bool]]:
+    """Each base, as the whole cell, and each base + id word, as the cell's end."""
+    out: list[tuple[tuple[str, ...], bool]] = []
+    for base in bases:
+        t = _tokens(base)
+        out.append((t, False))
+        out += [((*t, i), True) for i in ids]
+    return out
+
+
+_NUMBER_WORDS = ("number", "num", "no", "nr", "#")
+# The labels without a checksum: every value of the right length in a named column is a
+# finding, so the header must name the identifier itself, not a field about it
+# ("passport_expiry", "acct_balance", "record_number", "dl_bytes"). (tokens, as the cell's end?)
+_STRICT_HEADERS: dict[str, list[tuple[tuple[str, ...], bool]]] = {
+    "PASSPORT": _with_id(
+        "passport", "reisepass", "passeport", "pasaporte", "passaporto", "paspoort", "passaporte",
+        "paszport", "паспорт", "pasaport",
+    )
+    + _with_id("paspoortnummer", "passnummer", "passportnumber", ids=())
+    + [(("pass", "nr"), True), (("pass", "nummer"), True)],
+    "DRIVER_LICENSE": _with_id(
+        "driver's license", "drivers license", "driver license", "driver licence", "driver's licence",
+        "drivers licence", "driving licence", "driving license", "führerschein", "permis de conduire",
+        "carnet de conducir", "licencia de conducir",
+    )
+    + [(("license", i), True) for i in _NUMBER_WORDS]
+    + [(("licence", i), True) for i in _NUMBER_WORDS]
+    + [(("dl", i), True) for i in _NUMBER_WORDS]
+    + [(("dln",), True), (("führerscheinnummer",), True)],
+    "MEDICAL_RECORD_NUMBER": _with_id("mrn", "medical record")
+    + [((*b, i), True) for b in (("patient",), ("chart",), ("hospital",), ("health", "record")) for i in (*_NUMBER_WORDS, "id")]
+    + [(("patientennummer",), True)],
+    "BANK_ACCOUNT": [((*b, i), True) for b in (("account",), ("acct",), ("konto",)) for i in (*_NUMBER_WORDS, "nummer")]
+    + _with_id("bank account", "checking account", "savings account", ids=_NUMBER_WORDS)
+    + [
+        (_tokens(w), True)
+        for w in (
+            "kontonummer", "rekeningnummer", "numéro de compte", "número de cuenta", "numero di conto",
+            "numer konta", "nr konta", "numer rachunku", "nr rachunku", "número da conta", "numero da conta",
+        )
+    ],
+}  # fmt: skip
+# the recognizers held to :data:`_STRICT_HEADERS` (a checksum-valid NRB takes any Polish account word)
+_STRICT_RECOGNIZERS = frozenset(
+    (
+        "passport",
+        "us_driver_license",
+        "us_driver_license_dl",
+        "intl_driver_license",
+        "medical_record_number",
+        "bank_account",
+    )
+)
+
+
+def _header_phrases(
+    name: str, label: str, context: Iterable[str]
+) -> tuple[tuple[tuple[str, ...], bool], ...]:
+    """(tokens, as the cell's end?) for each way a header may name this recognizer's column."""
+    if name in _STRICT_RECOGNIZERS and label in _STRICT_HEADERS:
+        return tuple(_STRICT_HEADERS[label])
+    out: list[tuple[tuple[str, ...], bool]] = []
+    for word in context:
+        low = word.casefold()
+        t = _tokens(low)
+        if not t or low in _HEADER_NEVER or _NO_SPACE_SCRIPT.match(word):
+            continue
+        if low in _HEADER_WHOLE:
+            out.append((t, False))
+        else:
+            out += [(t, True)] + [((*t, i), True) for i in _ID_WORDS]
+    return tuple(dict.fromkeys(out))
+
+
+def header_names(
+    cell: str, phrases: Sequence[tuple[tuple[str, ...], bool]], glued: Iterable[str] = ()
+) -> bool:
+    """Whether the header ``cell`` names a column by one of ``phrases`` (trailing numbers,
+    as in "sin_2024", left out) or holds one of the ``glued`` words (scripts without spaces).
+
+    >>> p = _header_phrases("x", "X", ("sin",))
+    >>> [header_names(c, p) for c in ("SIN", "sin_number", "customer_sin", "sinr_db", "since_epoch")]
+    [True, True, True, False, False]
+    """
+    t = _tokens(cell)
+    while t and t[-1].isdigit():
+        t = t[:-1]
+    for p, tail in phrases:
+        if t == p or (tail and len(t) > len(p) and t[-len(p) :] == p):
+            return True
+    return any(w in cell for w in glued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +438,11 @@ class Recognizer:
     _context_re: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
     # the first word of each context phrase, lower-cased: what the cheap gate looks for
     context_literals: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+    # how a table header may name this recognizer's column (:func:`header_names`)
+    _header: tuple[tuple[tuple[str, ...], bool], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+    _header_glued: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if (self.regex is None) == (self.find is None):
@@ -304,6 +453,8 @@ class Recognizer:
             raise ConfigError(f"recognizer {self.name!r}: context_required needs context words")
         object.__setattr__(self, "_context_re", context_pattern(self.context))
         object.__setattr__(self, "context_literals", frozenset(w.lower().split()[0] for w in self.context))
+        object.__setattr__(self, "_header", _header_phrases(self.name, self.label, self.context))
+        object.__setattr__(self, "_header_glued", tuple(w for w in self.context if _NO_SPACE_SCRIPT.match(w)))
 
     def context_word(self, text: str, start: int, window: int = DEFAULT_CONTEXT_WINDOW) -> str | None:
         """The context word closest before ``start`` within ``window`` characters, if any."""
@@ -312,6 +463,21 @@ class Recognizer:
         last = None
         for m in self._context_re.finditer(text, max(0, start - window), start):
             last = m
+        return None if last is None else last.group()
+
+    def _word_above_table(self, text: str, start: int, end: int, window: int, rows: _Rows) -> str | None:
+        """:meth:`context_word` for a value in a table row: a word in the table's other
+        lines (its header, the rows above) does not name it, its column's header does
+        (:meth:`context_in_header`); one above the table or on the value's own line still does."""
+        top, cells = table_column(text, start, end, rows)
+        if not cells:
+            return self.context_word(text, start, window)
+        assert self._context_re is not None
+        line_start = text.rfind("\n", 0, start) + 1
+        last = None
+        for m in self._context_re.finditer(text, max(0, start - window), start):
+            if m.start() < top or m.start() >= line_start:
+                last = m
         return None if last is None else last.group()
 
     def context_after(self, text: str, end: int, window: int = AFTER_WINDOW) -> str | None:
@@ -335,15 +501,15 @@ class Recognizer:
                 return None
         return m.group()
 
-    def context_in_header(self, text: str, start: int, end: int) -> str | None:
-        """The context word in the header of the table column that holds the value
-        ("name,pesel\\nAnna,44051401359": every row, not only the first, within reach)."""
-        if self._context_re is None:
+    def context_in_header(self, text: str, start: int, end: int, rows: _Rows | None = None) -> str | None:
+        """The header cell that names the table column holding the value
+        ("name,pesel\\nAnna,44051401359": every row, not only the first, within reach);
+        only whole words of the header count (:func:`header_names`)."""
+        if not self._header and not self._header_glued:
             return None
-        for cell in header_cells(text, start, end):
-            m = self._context_re.search(cell)
-            if m is not None:
-                return m.group()
+        for cell in header_cells(text, start, end, rows):
+            if header_names(cell, self._header, self._header_glued):
+                return cell
         return None
 
     def may_match(self, text: str, window: int, has_digit: bool, words: Set[str]) -> bool:
@@ -395,11 +561,20 @@ class Recognizer:
         return self.findings(text, window=window, detector=detector, taken=taken)
 
     def findings(
-        self, text: str, *, window: int, detector: str, taken: Sequence[Finding] = ()
+        self,
+        text: str,
+        *,
+        window: int,
+        detector: str,
+        taken: Sequence[Finding] = (),
+        rows: _Rows | None = None,
     ) -> list[Finding]:
-        """:meth:`scan` without the cheap gate (the caller has checked :meth:`may_match`)."""
+        """:meth:`scan` without the cheap gate (the caller has checked :meth:`may_match`).
+        ``rows``: the caller's memo of ``text``'s table lines, for this one call."""
         if self.find is None and self.regex is not None and self.regex.search(text) is None:
             return []
+        if rows is None or rows.text is not text:
+            rows = _Rows(text)
         out = []
         # a list of values after one label: the last item's word, where it ended, its shape
         listed_word: str | None = None
@@ -407,7 +582,7 @@ class Recognizer:
         for cand in self.candidates(text, taken):
             s, e = cand[0], cand[1]
             base = self.score if len(cand) < 3 else cand[2]  # type: ignore[misc]
-            listed = False
+            listed = from_header = False
             if self.context_required and listed_word is not None:
                 shape = text[s:e].translate(_SHAPE)
                 listed = (
@@ -415,6 +590,10 @@ class Recognizer:
                     and shape == listed_shape
                     and _LIST_SEP.fullmatch(text, listed_end, s) is not None
                 )
+                # a table row's cells are no list: a column never takes the word of the
+                # column beside it ("name,sin,employee_id")
+                if listed and header_cells(text, s, e, rows):
+                    listed = False
                 if listed:
                     listed_end = e  # an invalid item does not end the list
                 else:
@@ -422,6 +601,8 @@ class Recognizer:
             if self.validator is not None and not self.validator(text[s:e]):
                 continue
             word = self.context_word(text, s, window)
+            if word is not None and self.context_required and "\n" in text[max(0, s - window) : s]:
+                word = self._word_above_table(text, s, e, window, rows)
             if word is None and self.context_required and window > 0:
                 if listed:
                     word = listed_word
@@ -430,11 +611,14 @@ class Recognizer:
                     # "12345678Z (DNI)"): the checksum keeps chance matches rare
                     word = self.context_after(text, e, min(window, AFTER_WINDOW))
                 if word is None:
-                    word = self.context_in_header(text, s, e)
+                    word = self.context_in_header(text, s, e, rows)
+                    from_header = word is not None
             if self.context_required:
                 if word is None:
                     continue
-                if not listed:
+                if from_header:
+                    listed_word = None  # a header names its column, not the cells beside it
+                elif not listed:
                     listed_word, listed_end, listed_shape = word, e, text[s:e].translate(_SHAPE)
             score = base + CONTEXT_BOOST if word is not None and not self.context_required else base
             score = min(1.0, round(score, 4))

@@ -457,6 +457,10 @@ def _is_version(text: str, start: int, end: int) -> bool:
         return False
     if _NANP_DOTTED.fullmatch(token) is not None:
         return False
+    # a version never starts with a leading zero: "0033.6.12.34.56.78", "0032.2.555.12.12"
+    # are international (00) or trunk (0) dialling
+    if len(groups[0]) >= 2 and groups[0][0] == "0":
+        return False
     if any(len(g) == 1 for g in groups):
         return True
     return _NOT_IP_BEFORE.search(text, max(0, a - 24), a) is not None
