@@ -446,3 +446,13 @@ def test_the_key_check_env_helper_sees_either_variable(tmp_path, monkeypatch):
     assert not _key_configured(store)
     monkeypatch.setenv("BASTION_VAULT_KEY_FILE", os.devnull)
     assert _key_configured(store)
+
+
+@pytest.mark.parametrize("written", ["EMAIL_ADDRESS_1", "<email_address_1>", " <EMAIL_ADDRESS_1> "])
+def test_a_tokens_filter_entry_reads_as_restore_reads_tokens(written):
+    # s33 qa_verify N7: a bare or lower-case entry was accepted and matched nothing
+    from bastion.redact import Vault, restore_counts
+
+    v = Vault.from_items({"<EMAIL_ADDRESS_1>": "a@b.co", "<PERSON_1>": "Jane"})
+    out = restore_counts("mail <EMAIL_ADDRESS_1> from <PERSON_1>", v, tokens=[written])
+    assert (out.text, out.restored, out.unknown) == ("mail a@b.co from <PERSON_1>", 1, 0)

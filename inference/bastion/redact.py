@@ -343,7 +343,9 @@ def restore_counts(
         vault = Vault.from_items(vault)
     elif not callable(getattr(vault, "value_for", None)):
         raise InputError(f"restore needs a Vault or a token -> value mapping, not a {type(vault).__name__}")
-    allowed = None if tokens is None else frozenset(tokens)
+    # a filter entry written as restore reads tokens ("PERSON_1", "<person_1>") names the
+    # same token: matched as written, it matched nothing (s33 qa_verify N7)
+    allowed = None if tokens is None else frozenset(_as_token(t) for t in tokens)
     found: list[tuple[re.Match[str], str]] = []
     for m in _TOKEN_WRITTEN.finditer(text):
         token = "<" + (m.group(1) or m.group(2)).upper() + ">"
@@ -360,6 +362,11 @@ def restore_counts(
             restored += 1
     pieces.append(text[pos:])
     return RestoreCounts("".join(pieces), restored, len(found) - restored)
+
+
+def _as_token(written: str) -> str:
+    m = _TOKEN_WRITTEN.fullmatch(written.strip()) if isinstance(written, str) else None
+    return "<" + (m.group(1) or m.group(2)).upper() + ">" if m else written
 
 
 def _values_for(vault: Any, tokens: set[str]) -> dict[str, str]:
