@@ -12,8 +12,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from bastion.labels import SECRET_LABELS
 from bastion.policy_lists import ANY_LABEL, MAX_INJECTION_SUBJECT, ListEntry, find_deny_terms
 from bastion.types import Action, Finding
+
+# Labels a "*" pattern entry never releases: credentials, and numbers with a checksum or a
+# national-id structure, which a pattern written for other values can match by accident.
+GUARDED_FROM_PATTERNS = frozenset(
+    (
+        *SECRET_LABELS,
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "US_SSN",
+        "UK_NINO",
+        "UK_NHS",
+        "DE_TAX_ID",
+        "FR_NIR",
+        "ES_NIF",
+        "IT_FISCAL_CODE",
+        "NL_BSN",
+        "IN_AADHAAR",
+        "CA_SIN",
+        "AU_TFN",
+        "BR_CPF",
+        "PL_PESEL",
+        "CN_RIC",
+        "US_ROUTING",
+        "BANK_ACCOUNT",
+        "PASSPORT",
+        "DRIVER_LICENSE",
+        "MEDICAL_RECORD_NUMBER",
+    )
+)
 
 
 class PolicyRules:
@@ -60,9 +90,14 @@ class PolicyRules:
         return self.operators.get(label, self.default_operator)
 
     def allow_entry(self, label: str, value: str) -> ListEntry | None:
-        """The first allow-list entry (the label's, then ``"*"``) matching ``value``."""
+        """The first allow-list entry (the label's, then ``"*"``) matching ``value``. A
+        pattern under ``"*"`` (glob or regex) does not release a secret or a checksummed
+        number: ``"*@example.com"``, written for e-mails, matched a card glued to one
+        (``4111111111111111@example.com``); an exact value or the label's own list does."""
         for key in (label, ANY_LABEL):
             for entry in self.allow_list.get(key, ()):
+                if key == ANY_LABEL and entry.kind != "exact" and label in GUARDED_FROM_PATTERNS:
+                    continue
                 if entry.matches(value):
                     return entry
         return None
