@@ -212,23 +212,57 @@ def _between_digits(text: str, i: int) -> bool:
 _MAX_PRINTED_GROUP = 6
 
 
-def _cell_break(text: str, i: int) -> bool:
-    """Whether the tab at ``i`` ends a table cell rather than a digit group: a number of 7+
-    digits on either side is a whole value ("1\t44051401359\tKraków", a TSV row's id and
-    PESEL), and folding the tab would join two cells and shift the row's columns."""
+# the longest run of digit groups and gaps a grouped number spans (19 digits, 8 gaps of 3)
+_MAX_GROUPED_RUN = 48
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for k, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if k % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _groups_of_one_number(text: str, i: int) -> bool:
+    """Whether the gap at ``i`` sits inside the digit groups of one printed number: the run of
+    digit groups around it (split by gaps of 1-3 spaces or tabs) is grouped as a card
+    (4-4-4-4, 4-6-5: 13-19 digits passing Luhn), an IBAN's body ("DE89\\t3704\\t..."), an SSN
+    (3-2-4) or a phone (3-3-4 / 1-3-3-4, "+" and a country code, or a trunk "0" start).
+    Other digit cells of a TSV row ("41\\t19984\\t304653") or of a space-aligned table
+    ("0    41  19984") are separate values, not one number."""
     a = i
-    while a > 0 and text[a - 1] in " \t" and i - a < 3:
+    while a > 0 and (text[a - 1].isdigit() or (text[a - 1] in " \t" and _between_digits(text, a - 1))):
         a -= 1
-    b = i + 1
-    while b < len(text) and text[b] in " \t" and b - i < 3:
+        if i - a > _MAX_GROUPED_RUN:
+            return False
+    b = i
+    while b < len(text) and (text[b].isdigit() or (text[b] in " \t" and _between_digits(text, b))):
         b += 1
-    left = 0
-    while left <= _MAX_PRINTED_GROUP and a - left > 0 and text[a - left - 1].isdigit():
-        left += 1
-    right = 0
-    while right <= _MAX_PRINTED_GROUP and b + right < len(text) and text[b + right].isdigit():
-        right += 1
-    return left > _MAX_PRINTED_GROUP or right > _MAX_PRINTED_GROUP
+        if b - a > _MAX_GROUPED_RUN:
+            return False
+    groups = re.findall(r"[0-9]+", text[a:b])
+    sizes = [len(g) for g in groups]
+    digits = "".join(groups)
+    if len(groups) < 2 or max(sizes) > _MAX_PRINTED_GROUP:
+        return False
+    before = text[max(0, a - 2) : a]
+    if (
+        13 <= len(digits) <= 19
+        and _luhn(digits)
+        and (
+            (sizes[0] == 4 and all(n == 4 for n in sizes[1:-1]) and sizes[-1] <= 4)
+            or sizes in ([4, 6, 5], [4, 6, 4])
+        )
+    ):
+        return True  # a card
+    if len(before) == 2 and before.isalpha() and before.isupper() and sizes[0] == 2 and len(groups) >= 3:
+        return all(n == 4 for n in sizes[1:-1]) and sizes[-1] <= 4  # an IBAN's digits
+    if sizes in ([3, 2, 4], [3, 3, 4], [1, 3, 3, 4]):
+        return True  # an SSN, a North American phone
+    if before[-1:] == "+":
+        return 8 <= len(digits) <= 15  # an international phone
+    return digits[0] == "0" and sizes[0] >= 2 and min(sizes) >= 2 and 9 <= len(digits) <= 12
 
 
 def rule_view(text: str) -> Normalized | None:
@@ -260,12 +294,20 @@ def rule_view(text: str) -> Normalized | None:
     ends: list[int] = []
     changed = bool(blank)
     for i, ch in enumerate(text):
-        if gaps and ch in " \t" and out and out[-1] in " \t" and out[-1] != "" and _between_digits(text, i):
+        if (
+            gaps
+            and ch in " \t"
+            and out
+            and out[-1] in " \t"
+            and out[-1] != ""
+            and _between_digits(text, i)
+            and _groups_of_one_number(text, i)
+        ):
             ends[-1] = i + 1  # a second space (or tab) of a gap inside a number: one separator
             changed = True
             continue
         if ch.isascii():
-            if ch == "\t" and gaps and _between_digits(text, i) and not _cell_break(text, i):
+            if ch == "\t" and gaps and _between_digits(text, i) and _groups_of_one_number(text, i):
                 ch, changed = " ", True  # a tab between digit groups (spreadsheet copy-paste)
             out.append(" " if i in blank else ch)
         elif ord(ch) in _INVISIBLE:

@@ -125,6 +125,12 @@ _MAX_HEADER_LINES = 4
 # what may stand between two items of a list
 _LIST_SEP = re.compile(r"[ \t]{0,2}[,;][ \t]{0,2}")
 _LETTER = re.compile(r"[^\W\d_]")
+# a SQL client's rule or border line ("-------+------", "+----+----+", "|---|:--:|"): neither
+# header nor data, and no end of the table around it
+_RULE_LINE = re.compile(r"[-=+|: \t]*[-=][-=+|: \t]*")
+# a space-aligned table (a pandas print): cells cut at two or more spaces
+_ALIGNED_CELL = re.compile(r"\S+(?: \S+)*")
+_ALIGNED_DELIMS = re.compile(r"[\t|;,]")
 _SHAPE = str.maketrans(dict.fromkeys("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", "x"))
 
 
@@ -132,13 +138,14 @@ class _Rows:
     """The lines of one text read as table rows, on demand and memoised: only the blocks
     that hold a value are read, each line once, so the work stays linear in the text."""
 
-    __slots__ = ("text", "_cuts", "_top", "_head")
+    __slots__ = ("text", "_cuts", "_top", "_head", "_cells")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._cuts: dict[int, dict[str, tuple[int, ...]]] = {}
         self._top: dict[tuple[int, str, int], int] = {}
         self._head: dict[tuple[int, str, int], tuple[tuple[int, int], ...]] = {}
+        self._cells: dict[int, tuple[tuple[int, int], ...] | None] = {}
 
     def line(self, pos: int) -> tuple[int, int] | None:
         """The bounds of the line that holds ``pos`` (a "\r" before its "\n" left out),
@@ -171,6 +178,22 @@ class _Rows:
             got = self._cuts[a] = {d: tuple(v) for d, v in found.items()}
         return got
 
+    def count(self, a: int, b: int, delim: str) -> int:
+        """The cell count of the line ``[a, b)``: its ``delim`` cuts, less trailing empty cells
+        (Excel pads a TSV header with tabs, a CSV row may end in a comma)."""
+        cuts = self.cuts(a, b)[delim]
+        n = len(cuts)
+        while n and not self.text[cuts[n - 1] + 1 : cuts[n] if n < len(cuts) else b].strip(" \t\r"):
+            n -= 1
+        return n
+
+    def _skipped(self, a: int, b: int, delim: str) -> bool:
+        """Whether a line inside a block is neither header nor row: a rule or border line,
+        or one of empty cells (",,,")."""
+        return self.is_rule(a, b) or (
+            bool(self.cuts(a, b)[delim]) and not self.text[a:b].strip(delim + " \t\r")
+        )
+
     def top(self, a: int, delim: str, count: int) -> int:
         """Start of the first line of the block of lines with ``count`` ``delim`` cuts
         that ends with the line starting at ``a``."""
@@ -183,7 +206,13 @@ class _Rows:
                 break
             path.append(cur)
             prev = self.line(cur - 1) if cur > 0 else None
-            if prev is None or len(self.cuts(*prev)[delim]) != count:
+            if prev is not None and self._skipped(*prev, delim):
+                # a psql rule or mysql border between the header and the rows, a row of
+                # empty cells: read past it
+                prev = self.line(prev[0] - 1) if prev[0] > 0 else None
+                if prev is not None and self._skipped(*prev, delim):
+                    prev = None
+            if prev is None or self.count(*prev, delim) != count:
                 top = cur
                 break
             # a header line (letters, no digit) under a row with digits starts a new table:
@@ -195,6 +224,54 @@ class _Rows:
         for p in path:
             self._top[(p, delim, count)] = top
         return top
+
+    def is_rule(self, a: int, b: int) -> bool:
+        """Whether the line ``[a, b)`` is a table's rule or border line (only "-=+|:" and
+        spaces, with a dash and a "+" or "|")."""
+        if _RULE_LINE.fullmatch(self.text, a, b) is None:
+            return False
+        line = self.text[a:b]
+        return "+" in line or "|" in line
+
+    def aligned(self, a: int, b: int) -> tuple[tuple[int, int], ...] | None:
+        """The cells of a space-aligned line ``[a, b)`` (cut at 2+ spaces), None when the
+        line holds a delimiter or fewer than two cells."""
+        if a in self._cells:
+            return self._cells[a]
+        got: tuple[tuple[int, int], ...] | None = None
+        if _ALIGNED_DELIMS.search(self.text, a, b) is None:
+            cells = tuple(m.span() for m in _ALIGNED_CELL.finditer(self.text, a, b))
+            got = cells if len(cells) >= 2 else None
+        self._cells[a] = got
+        return got
+
+    def aligned_header(self, a: int, count: int) -> tuple[int, int] | None:
+        """The header line of the space-aligned block (a pandas print) whose row of
+        ``count`` cells starts at ``a``: the digit-free line of ``count`` or ``count - 1``
+        cells (the index column has no name) above the block's rows, or None."""
+        path = []
+        cur = a
+        while True:
+            known = self._top.get((cur, "  ", count))
+            if known is not None:
+                top = known
+                break
+            path.append(cur)
+            prev = self.line(cur - 1) if cur > 0 else None
+            cells = None if prev is None else self.aligned(*prev)
+            if cells is None or len(cells) != count or ANY_DIGIT.search(self.text, *prev) is None:
+                top = cur
+                break
+            cur = prev[0]
+        for p in path:
+            self._top[(p, "  ", count)] = top
+        prev = self.line(top - 1) if top > 0 else None
+        if prev is None:
+            return None
+        cells = self.aligned(*prev)
+        if cells is None or len(cells) not in (count, count - 1) or not self._is_header_like(prev[0]):
+            return None
+        return prev
 
     def _is_header_like(self, a: int) -> bool:
         """Whether the line starting at ``a`` holds a letter and no digit."""
@@ -214,11 +291,15 @@ class _Rows:
         pos = top
         for _ in range(2 * _MAX_HEADER_LINES):
             bounds = self.line(pos)
-            if bounds is None or len(self.cuts(*bounds)[delim]) != count:
+            if bounds is None:
                 break
             line = self.text[bounds[0] : bounds[1]]
-            # a Markdown rule row ("|---|:--:|") is neither header nor data
-            if not ("-" in line and not line.strip(" \t|:+-")):
+            # a Markdown, psql or mysql rule row ("|---|:--:|") is neither header nor data
+            if self._skipped(*bounds, delim):
+                pass
+            elif self.count(*bounds, delim) != count:
+                break
+            elif not ("-" in line and not line.strip(" \t|:+-")):
                 digit = ANY_DIGIT.search(line) is not None
                 if head and digit:
                     break
@@ -255,14 +336,17 @@ def table_column(text: str, start: int, end: int, rows: _Rows | None = None) -> 
     cuts_by = rows.cuts(*bounds)
     delim = next((d for d in _CELL_DELIMS if cuts_by[d]), "")
     if not delim:
-        return -1, []
+        return _aligned_column(rows, bounds, start, end)
     cuts = cuts_by[delim]
     col = bisect.bisect_left(cuts, start)
     if col < len(cuts) and cuts[col] < end:
         return -1, []  # the value spans two cells
-    top = rows.top(bounds[0], delim, len(cuts))
+    count = rows.count(*bounds, delim)
+    if not count:
+        return -1, []  # one cell and trailing delimiters ("501933501,"): no table row
+    top = rows.top(bounds[0], delim, count)
     cells = []
-    for a, b in reversed(rows.head(top, delim, len(cuts))):
+    for a, b in reversed(rows.head(top, delim, count)):
         if a >= bounds[0]:
             continue
         hcuts = rows.cuts(a, b)[delim]
@@ -271,6 +355,26 @@ def table_column(text: str, start: int, end: int, rows: _Rows | None = None) -> 
         if 0 < len(cell) <= _MAX_HEADER_CELL:
             cells.append(cell)
     return (top, cells) if cells else (-1, [])
+
+
+def _aligned_column(rows: _Rows, bounds: tuple[int, int], start: int, end: int) -> tuple[int, list[str]]:
+    """:func:`table_column` for a space-aligned table (a pandas print): the header cell
+    above the value's cell, by character offset."""
+    cells = rows.aligned(*bounds)
+    if cells is None:
+        return -1, []
+    mine = next((c for c in cells if c[0] <= start and end <= c[1]), None)
+    if mine is None:
+        return -1, []
+    header = rows.aligned_header(bounds[0], len(cells))
+    if header is None:
+        return -1, []
+    a, b = mine[0] - bounds[0], mine[1] - bounds[0]
+    over = [h for h in rows.aligned(*header) or () if h[0] - header[0] < b and a < h[1] - header[0]]
+    if len(over) != 1:
+        return -1, []
+    cell = rows.text[over[0][0] : over[0][1]].strip(" \t\"'*`")
+    return (header[0], [cell]) if 0 < len(cell) <= _MAX_HEADER_CELL else (-1, [])
 
 
 # --- which header names a column -------------------------------------------------------

@@ -72,10 +72,17 @@ def _card_spans(
         if n < 12:
             continue
         found = _cards_in_run(run, ok)
-        if not found and 13 <= n <= 19 and ok(run) and len(set(run) & {" ", "-"}) == 1:
+        if (
+            not found
+            and 13 <= n <= 19
+            and ok(run)
+            and len(set(run) & {" ", "-"}) == 1
+            and min(map(len, re.split("[ -]", run))) <= 6
+        ):
             # grouped as no scheme prints ("4111 11111111 1111": an invisible separator
             # deleted by normalisation, a typo): the whole run is the card when IIN and Luhn pass,
-            # as a compact number would be
+            # as a compact number would be; two long numbers side by side ("656198382 893778392",
+            # the cells of a space-aligned table) are no card
             found = [(0, len(run))]
         for s, e in found:
             yield m.start() + s, m.start() + e
