@@ -360,6 +360,26 @@ def test_no_classifier_beside_it_keeps_the_student(models: Path, tmp_path: Path)
     assert isinstance(inj, OnePassInjectionDetector)
 
 
+def test_broken_classifier_keeps_the_one_pass_screen(models: Path, tmp_path: Path, caplog) -> None:
+    """A classifier folder whose manifest lists a missing graph threw away the healthy one-pass
+    model too (s33 qa_models L5), unlike a folder without a manifest: both keep the screen now."""
+    from bastion import Guard
+    from bastion.errors import ModelLoadError
+
+    dst = _with_cascade(models, tmp_path, 0.2)
+    (dst / "injection" / "model.onnx").unlink()
+    with pytest.raises(ModelLoadError, match="missing"):
+        Guard.default(dst, on_model_error="raise")
+    guard = Guard.default(dst, threads=1)
+    kinds = {type(d).__name__ for d in guard.detectors}
+    assert {"OnePassInjectionDetector", "OnePassPIIDetector"} <= kinds
+    assert "CascadeInjectionDetector" not in kinds
+    assert any(getattr(d, "kind", "") == "fallback" for d in guard.detectors)
+    r = guard.check(CORPUS[0])
+    assert r.degraded and any("injection model unusable" in why for why in r.degraded_reasons)
+    assert "one-pass model unusable" not in caplog.text
+
+
 @pytest.mark.parametrize("recall", [0.0, 1.5, -1])
 def test_export_refuses_a_recall_outside_0_1(recall: float) -> None:
     from bastion_training.config import OnePassExportParams

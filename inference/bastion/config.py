@@ -152,12 +152,14 @@ def shipped_parts(
 
     # a one-pass folder is one session serving both tasks: all the cores' worth of windows at once
     onepass_opts = opts if threads is not None else {"threads": 1, "workers": max(1, available_cores())}
-    pair = _onepass(root, onepass_opts, on_model_error) if wanted == {"pii", "injection"} else None
+    pair = _onepass(root, onepass_opts, on_model_error, reasons) if wanted == {"pii", "injection"} else None
     if pair is not None:
         from bastion.detectors.cascade import CascadeInjectionDetector
 
         classifier = root / SHIPPED["onnx_injection"]
-        if (
+        if reasons and reasons[-1].startswith(_SCREEN_ALONE):
+            detectors.append(build_detector("heuristic_injection"))
+        elif (
             not isinstance(pair[0], CascadeInjectionDetector)
             and not _has_manifest_quietly(classifier)
             and _names_cascade(root / "onepass")
@@ -199,14 +201,36 @@ def _names_cascade(folder: Path) -> bool:
         return False
 
 
-def _onepass(root: Path, opts: dict[str, Any], on_model_error: str) -> tuple[Detector, Detector] | None:
+_SCREEN_ALONE = "injection model unusable"
+
+
+def _onepass(
+    root: Path, opts: dict[str, Any], on_model_error: str, reasons: list[str]
+) -> tuple[Detector, Detector] | None:
     """The one-pass model's (injection, pii) detectors when ``root/onepass`` holds one: one
     encoder pass serves both tasks. A broken one only warns: the separate models still
-    cover both tasks, so the guard is not degraded."""
-    from bastion.detectors.onepass import load_onepass_detectors
+    cover both tasks, so the guard is not degraded. A broken cascade classifier
+    (``root/injection``) keeps the healthy one-pass model, its screen scoring injection
+    alone: that is degraded, and the reason is appended to ``reasons``."""
+    from bastion.detectors.onepass import CascadeClassifierError, load_onepass_detectors
 
+    floor = _FLOOR["onnx_pii"]["min_score"]
     try:
-        return load_onepass_detectors(root, **opts, pii_min_score=_FLOOR["onnx_pii"]["min_score"])
+        return load_onepass_detectors(root, **opts, pii_min_score=floor)
+    except CascadeClassifierError as exc:
+        if on_model_error == "raise":
+            raise
+        try:
+            pair = load_onepass_detectors(root, **opts, pii_min_score=floor, cascade=False)
+        except ModelLoadError as again:
+            log.warning("bastion: one-pass model unusable, using the separate models: %s", again)
+            return None
+        reasons.append(
+            f"{_SCREEN_ALONE}: {exc}: the one-pass screen scores injection alone, "
+            "with the heuristic beside it"
+        )
+        log.warning("bastion: %s", reasons[-1])
+        return pair
     except ModelLoadError as exc:
         if on_model_error == "raise":
             raise

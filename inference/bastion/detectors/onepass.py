@@ -466,6 +466,11 @@ class OnePassPIIDetector(TaggerDetector):
         return [(r.encoding, r.token_probs) for r in self.model.outputs(texts)]
 
 
+class CascadeClassifierError(ModelLoadError):
+    """The separate classifier a one-pass cascade rescores with is unusable; the one-pass
+    model itself loaded, so a caller can keep its screen (``cascade=False``)."""
+
+
 def load_onepass_detectors(
     models_dir: str | os.PathLike[str],
     *,
@@ -595,9 +600,12 @@ def with_cascade(
         blend = Blend.from_manifest(spec["blend"]) if spec.get("blend") is not None else None
     except ConfigError as exc:
         raise ModelLoadError(f"{model.folder}: manifest cascade blend: {exc}") from exc
-    teacher = OnnxInjectionDetector.load(
-        classifier_dir, threads=threads, verify=verify, overlap=overlap, workers=workers
-    )
+    try:
+        teacher = OnnxInjectionDetector.load(
+            classifier_dir, threads=threads, verify=verify, overlap=overlap, workers=workers
+        )
+    except ModelLoadError as exc:
+        raise CascadeClassifierError(str(exc)) from exc
     try:
         return CascadeInjectionDetector(
             injection,
