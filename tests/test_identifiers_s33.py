@@ -220,8 +220,8 @@ def test_a_table_row_with_a_wrong_check_digit_is_not_found():
         "pesel,name,order\n" + "".join(f"x,{n},{v}\n" for n, v in zip(NAMES, PESELS * 2, strict=False)),
         # a row with another number of cells is another table
         "name,pesel\n" + "".join(f"{n},x,{v}\n" for n, v in zip(NAMES, PESELS * 2, strict=False)),
-        # a blank line ends the table
-        "name,pesel\n\n" + "".join(f"{n} {n},{v}\n" for n, v in zip(NAMES, PESELS * 2, strict=False)),
+        # a blank line after a table's rows ends the table
+        "name,pesel\nAnna,x\n\n" + "".join(f"{n} {n},{v}\n" for n, v in zip(NAMES, PESELS * 2, strict=False)),
         # a table without its header row
         "".join(f"{n},{v},Kraków\n" for n, v in zip(NAMES * 2, PESELS * 2, strict=False)),
     ],

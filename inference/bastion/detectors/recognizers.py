@@ -212,6 +212,8 @@ class _Rows:
                 prev = self.line(prev[0] - 1) if prev[0] > 0 else None
                 if prev is not None and self._skipped(*prev, delim):
                     prev = None
+            elif prev is not None and self.count(*prev, delim) != count:
+                prev = self._past_gap(cur, prev, delim, count)
             if prev is None or self.count(*prev, delim) != count:
                 top = cur
                 break
@@ -224,6 +226,26 @@ class _Rows:
         for p in path:
             self._top[(p, delim, count)] = top
         return top
+
+    def _past_gap(self, cur: int, gap: tuple[int, int], delim: str, count: int) -> tuple[int, int] | None:
+        """The line above ``gap`` (the line over the row at ``cur`` whose cell count differs)
+        when ``gap`` is one a table holds without ending: a blank line under its header
+        (only right above a data row, with a digit-free header over it), or a summary or
+        section line of fewer cells between data rows ("TOTAL,,", "Region B"). Else ``gap``:
+        a blank line over a header still ends a table, and so does a line over a header."""
+        if self._is_header_like(cur) or ANY_DIGIT.search(self.text, *self.line(cur) or (0, 0)) is None:
+            return gap
+        above = self.line(gap[0] - 1) if gap[0] > 0 else None
+        if above is None or self.count(*above, delim) != count:
+            return gap
+        blank = not self.text[gap[0] : gap[1]].strip()
+        if blank:
+            # only a header of no rows of its own: a blank line after rows ends their table
+            header_only = self._is_header_like(above[0]) and self.top(above[0], delim, count) == above[0]
+            return above if header_only else gap
+        if self.count(*gap, delim) < count and ANY_DIGIT.search(self.text, *above) is not None:
+            return above
+        return gap
 
     def is_rule(self, a: int, b: int) -> bool:
         """Whether the line ``[a, b)`` is a table's rule or border line (only "-=+|:" and
@@ -336,10 +358,27 @@ def table_column(text: str, start: int, end: int, rows: _Rows | None = None) -> 
     if bounds is None or end > bounds[1]:
         return -1, []
     cuts_by = rows.cuts(*bounds)
-    delim = next((d for d in _CELL_DELIMS if cuts_by[d]), "")
-    if not delim:
+    delims = [d for d in _CELL_DELIMS if cuts_by[d]]
+    if not delims:
         return _aligned_column(rows, bounds, start, end)
-    cuts = cuts_by[delim]
+    first = _column_by(rows, bounds, start, end, delims[0])
+    if len(delims) == 1 or any(ANY_DIGIT.search(c) is None for c in first[1]):
+        return first
+    for delim in delims[1:]:
+        # a "|" or ";" inside a CSV cell ("a|b"): the delimiter is the one whose block has a
+        # header (a cell with no digit) over the column
+        found = _column_by(rows, bounds, start, end, delim)
+        if any(ANY_DIGIT.search(c) is None for c in found[1]):
+            return found
+    return first
+
+
+def _column_by(
+    rows: _Rows, bounds: tuple[int, int], start: int, end: int, delim: str
+) -> tuple[int, list[str]]:
+    """:func:`table_column` with the row cut at ``delim``."""
+    text = rows.text
+    cuts = rows.cuts(*bounds)[delim]
     col = bisect.bisect_left(cuts, start)
     if col < len(cuts) and cuts[col] < end:
         return -1, []  # the value spans two cells
@@ -348,15 +387,33 @@ def table_column(text: str, start: int, end: int, rows: _Rows | None = None) -> 
         return -1, []  # one cell and trailing delimiters ("501933501,"): no table row
     top = rows.top(bounds[0], delim, count)
     cells = []
-    for a, b in reversed(rows.head(top, delim, count)):
-        if a >= bounds[0]:
-            continue
-        hcuts = rows.cuts(a, b)[delim]
-        cell = text[a if col == 0 else hcuts[col - 1] + 1 : hcuts[col] if col < len(hcuts) else b]
-        cell = cell.strip(" \t\"'*`")
-        if 0 < len(cell) <= _MAX_HEADER_CELL:
+    head = rows.head(top, delim, count)
+    for a, b in reversed(head):
+        if a < bounds[0] and (cell := _cell(rows, a, b, delim, col)):
             cells.append(cell)
+    if top > 0 and all(ANY_DIGIT.search(text, a, b) is not None for a, b in head):
+        # a header with one cell fewer (R's write.table: the row names have none, so the
+        # header aligns from the right) or one more (a column left empty) than the rows
+        above = rows.line(top - 1)
+        if above is not None and rows._is_header_like(above[0]):
+            n = rows.count(*above, delim)
+            # (a shorter header only over rows that open with a row number: R's "1","2",...)
+            first = text[bounds[0] : cuts[0]].strip(' \t"') if cuts else ""
+            shift = 1 if n == count - 1 and first.isdigit() else 0 if n == count + 1 else None
+            if shift is not None and col >= shift and (cell := _cell(rows, *above, delim, col - shift)):
+                return above[0], [*cells, cell]
     return (top, cells) if cells else (-1, [])
+
+
+def _cell(rows: _Rows, a: int, b: int, delim: str, col: int) -> str:
+    """Cell ``col`` of the header line ``[a, b)`` cut at ``delim``, stripped; "" when it is
+    missing or too long to be a name."""
+    hcuts = rows.cuts(a, b)[delim]
+    if col > len(hcuts):
+        return ""
+    cell = rows.text[a if col == 0 else hcuts[col - 1] + 1 : hcuts[col] if col < len(hcuts) else b]
+    cell = cell.strip(" \t\"'*`")
+    return cell if 0 < len(cell) <= _MAX_HEADER_CELL else ""
 
 
 def _aligned_column(rows: _Rows, bounds: tuple[int, int], start: int, end: int) -> tuple[int, list[str]]:
