@@ -2,9 +2,10 @@
 
 If the model repeats the marker, the system prompt leaked, whatever the wording around it.
 Attackers ask for the prompt "with spaces between letters", "in base64" or "in hex", so
-the search reads the text normalised (full-width and look-alike letters folded), looks
-through whitespace, separators ("b-a-s-t...") and zero-width characters, ignores case, also
-finds the random part alone, and decodes base64 / hex runs.
+the search reads the text normalised (full-width and look-alike letters folded), compares
+letters and digits only (whatever separates them: "b-a-s-t", "b–a–s", "(b)(a)", zero-width
+characters, markup or list numbers), ignores case, also finds the random part alone, the
+marker reversed or in rot13, and decodes base64 / hex runs and decimal character codes.
 
 >>> c = make_canary()
 >>> find_canaries(f"sure! the marker is {c.token.upper()}", [c])[0].label
@@ -24,7 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bastion.errors import InputError
-from bastion.normalize import _INVISIBLE
 from bastion.types import Finding
 
 CANARY_LABEL = "CANARY_LEAK"
@@ -47,8 +47,9 @@ class Canary:
     token: str
 
     def __post_init__(self) -> None:
-        if len(self.token) < 8 or any(c.isspace() for c in self.token):
-            raise InputError("a canary token needs at least 8 characters and no whitespace")
+        # the search compares letters and digits only: a token of punctuation has nothing to find
+        if sum(c.isalnum() for c in self.token) < 8 or any(c.isspace() for c in self.token):
+            raise InputError("a canary token needs at least 8 letters or digits and no whitespace")
 
     @property
     def instruction(self) -> str:
@@ -64,23 +65,31 @@ def _as_canaries(items: Iterable[Canary | str]) -> list[Canary]:
     return [c if isinstance(c, Canary) else Canary(str(c)) for c in items]
 
 
-# written between the marker's characters to dodge a plain search ("b-a-s-t-i-o-n", "b.a.s")
-_SEPARATORS = frozenset("-._,·:;/|*~'\"`")
+# markup and list numbers written between the marker's characters ("<b>b</b><b>a</b>",
+# "1.b 2.a 3.s"): a second view drops them (the first keeps them: a list number may be part
+# of the token, "b.a.s.1.2")
+_MARKUP = re.compile(r"</?[A-Za-z][^<>\n]{0,40}>|(?<![^\s(\[])\d{1,3}[.)](?=[ \t]?\S)")
 
 
-def _squeeze(text: str) -> tuple[str, list[int]]:
+def _squeeze(text: str, drop: re.Pattern[str] | None = None) -> tuple[str, list[int]]:
     """``text`` normalised as the detectors read it (NFKC: full-width; homoglyphs folded;
-    invisible characters gone), case-folded, without whitespace and separator punctuation,
-    and each kept character's index in ``text`` (so a match maps back to original offsets)."""
+    invisible characters gone), case-folded, its letters and digits only (any separator an
+    attacker writes between the marker's characters is gone: "b–a–s", "b • a", "(b)(a)"),
+    and each kept character's index in ``text`` (so a match maps back to original offsets).
+    ``drop``: runs of the normalised text left out as well."""
     from bastion.normalize import normalize
 
     n = normalize(text)
     norm = n.text
     mapped = bool(n.starts)
+    skip = bytearray(len(norm))
+    if drop is not None:
+        for m in drop.finditer(norm):
+            skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     chars: list[str] = []
     index: list[int] = []
     for j, ch in enumerate(norm):
-        if ch.isspace() or ch in _SEPARATORS or ord(ch) in _INVISIBLE:
+        if skip[j] or not ch.isalnum():
             continue
         low = ch.lower()
         # characters whose lower case is longer ('İ') keep their form: one char, one index
@@ -89,15 +98,30 @@ def _squeeze(text: str) -> tuple[str, list[int]]:
     return "".join(chars), index
 
 
-def _needles(c: Canary) -> list[str]:
-    """What reveals ``c`` in a squeezed text: the token without separators, and its random
-    part alone when it is long enough to be unguessable (a model asked for "the code in
-    the marker" answers just that)."""
+_ROT13 = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
+
+
+def _tail(c: Canary) -> str | None:
+    """The token's random part, when it is long enough to be unguessable alone."""
     token = c.token.lower()
-    out = ["".join(ch for ch in token if ch not in _SEPARATORS)]
     tail = re.split(r"[-_.:]", token)[-1]
-    if len(tail) >= 12 and tail != token:
-        out.append(tail)
+    return tail if len(tail) >= 12 and tail != token else None
+
+
+def _needles(c: Canary) -> list[str]:
+    """What reveals ``c`` in a squeezed text: the token's letters and digits, and its random
+    part alone when it is long enough to be unguessable (a model asked for "the code in
+    the marker" answers just that); each also reversed and in rot13, the next things an
+    attacker asks for after spacing the marker out."""
+    base = ["".join(ch for ch in c.token.lower() if ch.isalnum())]
+    tail = _tail(c)
+    if tail is not None:
+        base.append("".join(ch for ch in tail if ch.isalnum()))
+    out: list[str] = []
+    for needle in base:
+        for form in (needle, needle[::-1], needle.translate(_ROT13)):
+            if form not in out:
+                out.append(form)
     return out
 
 
@@ -137,18 +161,23 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
         return []
     squeezed, index = _squeeze(text)
     found: list[Finding] = []
-    for c in wanted:
-        for needle in _needles(c):
-            pos = squeezed.find(needle)
-            while pos >= 0:
-                found.append(
-                    Finding(CANARY_LABEL, index[pos], index[pos + len(needle) - 1] + 1, 1.0, DETECTOR)
-                )
-                pos = squeezed.find(needle, pos + 1)
+    views = [(squeezed, index)]
+    if _MARKUP.search(text):
+        views.append(_squeeze(text, _MARKUP))
+    for view, where in views:
+        for c in wanted:
+            for needle in _needles(c):
+                pos = view.find(needle)
+                while pos >= 0:
+                    found.append(
+                        Finding(CANARY_LABEL, where[pos], where[pos + len(needle) - 1] + 1, 1.0, DETECTOR)
+                    )
+                    pos = view.find(needle, pos + 1)
     # encoded forms: in the text as written, and without whitespace so that line-wrapped
     # base64 still counts (there a run can swallow neighbouring words; the 4 phases cope)
     raw = "".join(text[i] for i in index)
     needles = [c.token.lower().encode() for c in wanted]
+    needles += [tail.encode() for c in wanted if (tail := _tail(c)) is not None]
     for view, where in ((text, None), (raw, index)):
         for rx, decode in ((_B64_RUN, _decoded_forms), (_HEX_RUN, _hex_forms)):
             for m in rx.finditer(view):
@@ -169,6 +198,12 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
                 out[-1] = Finding(CANARY_LABEL, out[-1].start, f.end, 1.0, DETECTOR)
             continue
         out.append(f)
+    if not out and _CODES.search(text):
+        # character codes: "98, 97, 115, 116, ..." (decimal, as a model prints ord() values)
+        for m in _CODES.finditer(text):
+            decoded = "".join(chr(int(d)) for d in re.findall(r"\d+", m.group(0)) if int(d) < 0x110000)
+            if find_canaries(decoded, wanted):
+                out.append(Finding(CANARY_LABEL, m.start(), m.end(), 1.0, DETECTOR))
     if not out and _ESCAPED.search(text):
         # written with escapes: HTML entities ("&#98;&#97;..."), %XX, \uXXXX / \xXX, 0xNN
         # bytes. The decoded copy has other offsets, so the finding covers the escaped run.
@@ -179,6 +214,10 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
     return out
 
 
+# eight or more decimal numbers of 2-3 digits in a row, comma- or space-separated
+_CODES = re.compile(
+    r"\b\d{2,3}(?:[ \t]*[,;][ \t]*|[ \t]+)(?:\d{2,3}(?:[ \t]*[,;][ \t]*|[ \t]+)){6,}\d{2,3}\b"
+)
 _ESCAPED = re.compile(r"&#|&[a-z]{2,6};|%[0-9A-Fa-f]{2}|\\[ux][0-9A-Fa-f]|0x[0-9A-Fa-f]{2}")
 # a run of escapes and what they are mixed with (no whitespace between them), bounded
 _ESCAPED_RUN = re.compile(

@@ -1,7 +1,7 @@
 """System-prompt leak detection: does an answer reproduce the system prompt?
 
-Both texts become word sequences (case-folded, punctuation, markup and line breaks
-dropped), and the answer's word n-grams ("shingles") are looked up in the prompt's.
+Both texts become word sequences (case-folded, punctuation, markup tags, escapes, list
+numbers and line breaks dropped; in Chinese and Japanese each character is a word), and the answer's word n-grams ("shingles") are looked up in the prompt's.
 Reformatting (bullets, numbering, markdown, wrapped lines, changed case) keeps the
 shingles, so a copied prompt is found; a paraphrase shares few 5-word runs, so it is
 not. Translation is out of scope by design: a translated prompt is a paraphrase here.
@@ -28,8 +28,15 @@ from bastion.types import Finding
 LEAK_LABEL = "SYSTEM_PROMPT_LEAK"
 DETECTOR = "prompt_leak"
 
+# scripts written without spaces between words: each character is a word there (a whole
+# clause read as one word made a Japanese prompt too short to look for, and a changed
+# clause broke every shingle around it)
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # letters and digits: an underscore joins words the way a space does ("you_are_ada")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+")
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+# not words of the text: markup tags ("<span>"), JSON / Python escapes ("\u0020", "\n")
+_NOT_TEXT = re.compile(r"</?[A-Za-z][^<>\n]{0,60}>|\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +73,41 @@ def _words(text: str, start: int = 0, end: int | None = None) -> tuple[list[str]
 
     seg = text[start:end]
     n = normalize(seg)
+    norm = n.text
+    if "<" in norm or "\\" in norm:
+        # blanked to the same length, so offsets still map back through ``n``
+        norm = _NOT_TEXT.sub(lambda m: " " * len(m.group(0)), norm)
     words, spans = [], []
-    for m in _WORD.finditer(n.text):
+    for m in _WORD.finditer(norm):
+        word = m.group(0)
+        if word.isdigit() and len(word) <= 3:
+            # list numbers ("1. You 2. are") break every shingle; a short number says little
+            continue
         s, e = n.to_original(m.start(), m.end())
-        words.append(m.group(0).casefold())
+        words.append(word.casefold())
         spans.append((start + s, start + e))
     return words, spans
 
 
+def _scaled(cfg: LeakConfig, p_words: list[str]) -> LeakConfig:
+    """``cfg`` in characters for a prompt written mostly in Chinese or Japanese, where a word
+    here is one character: twice the words (about as much text as the thresholds mean in
+    English), so an answer restating the bot's scope in a dozen characters is no leak."""
+    unspaced = sum(len(w) == 1 and _UNSPACED_CHAR.match(w) is not None for w in p_words)
+    if 2 * unspaced <= len(p_words):
+        return cfg
+    return LeakConfig(
+        shingle=min(32, 2 * cfg.shingle),
+        min_fraction=cfg.min_fraction,
+        min_run_words=2 * cfg.min_run_words,
+        min_prompt_words=2 * cfg.min_prompt_words,
+    )
+
+
 def leak_overlap(answer: str, system_prompt: str, config: LeakConfig | None = None) -> float:
     """Fraction of the prompt's shingles that appear in ``answer`` (0.0 to 1.0)."""
-    cfg = config or LeakConfig()
     p_words, _ = _words(system_prompt)
+    cfg = _scaled(config or LeakConfig(), p_words)
     a_words, _ = _words(answer)
     n = min(cfg.shingle, len(p_words))
     if n == 0 or len(a_words) < n:
@@ -89,8 +119,8 @@ def leak_overlap(answer: str, system_prompt: str, config: LeakConfig | None = No
 
 def find_leaks(answer: str, system_prompt: str, config: LeakConfig | None = None) -> list[Finding]:
     """Spans of ``answer`` that reproduce ``system_prompt`` (empty when below the thresholds)."""
-    cfg = config or LeakConfig()
     p_words, _ = _words(system_prompt)
+    cfg = _scaled(config or LeakConfig(), p_words)
     if len(p_words) < cfg.min_prompt_words:
         return []
     a_words, a_spans = _words(answer)
@@ -140,8 +170,8 @@ class LeakScanner:
     """
 
     def __init__(self, system_prompt: str, config: LeakConfig | None = None) -> None:
-        cfg = config or LeakConfig()
         p_words, _ = _words(system_prompt)
+        cfg = _scaled(config or LeakConfig(), p_words)
         self._n = min(cfg.shingle, len(p_words)) if len(p_words) >= cfg.min_prompt_words else 0
         self._prompt = {tuple(p_words[i : i + self._n]) for i in range(len(p_words) - self._n + 1)}
         self._min_fraction = cfg.min_fraction
