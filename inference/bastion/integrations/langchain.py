@@ -11,12 +11,15 @@ their text, their ``tool_calls`` / ``invalid_tool_calls`` arguments and the raw 
 output (secrets block, PII redacted, strict injection point; optional canaries and
 system-prompt leak) and returns the same type. Content that is a list of blocks stays a
 list: text blocks are rewritten in place, the arguments in ``tool_use`` blocks are checked
-like tool-call arguments, and other blocks (``thinking``, images) pass unchanged. Every
-copy of the tool-call arguments is checked as output: ``tool_calls``,
-``invalid_tool_calls`` (malformed JSON, checked as a string), ``additional_kwargs``
-(``tool_calls`` / ``function_call``) and, for an ``AIMessageChunk``, ``tool_call_chunks``
-(rebuilt from the redacted arguments, so adding chunks later does not bring the originals
-back).
+like tool-call arguments, the model's other words (``thinking`` and ``reasoning`` blocks,
+reasoning ``summary`` texts, refusals) are checked like text and rewritten in place, and
+blocks without text (images, redacted thinking) pass unchanged. A thinking block whose
+text is redacted no longer matches its signature. ``additional_kwargs`` ``reasoning_content``,
+``refusal`` and ``reasoning`` are checked the same way. Every copy of the tool calls' names
+and arguments is checked as output: ``tool_calls``, ``invalid_tool_calls`` (malformed JSON,
+checked as a string), ``additional_kwargs`` (``tool_calls`` / ``function_call``) and, for an
+``AIMessageChunk``, ``tool_call_chunks`` (rebuilt from the redacted calls, so adding chunks
+later does not bring the originals back).
 
 ``guard_output`` checks whole answers: in ``chain.stream()`` it collects the model's
 chunks and yields one chunk once the model has finished (a secret split across chunks is
@@ -110,15 +113,38 @@ def _raw_call(call: Any, text: Text) -> Any:
     return {**call, "function": function}
 
 
-def _rewrite_blocks(content: Any, text: Text) -> Any:
+def _answer_words(block: dict[str, Any], text: Text) -> dict[str, Any]:
+    """``block`` with the model's words that are not its ``text`` rewritten in place:
+    reasoning (Anthropic ``thinking``, LangChain ``reasoning``, OpenAI ``summary`` parts),
+    a refusal, and a tool call's name and string arguments (an OpenAI ``function_call``)."""
+    for key in ("thinking", "reasoning", "refusal", "name", "arguments"):
+        if isinstance(block.get(key), str):
+            block[key] = text(block[key])
+    if isinstance(block.get("summary"), list):
+        block["summary"] = rewrite_content(block["summary"], text)
+    return block
+
+
+def _call_name(call: Any, text: Text) -> Any:
+    """An OpenAI-style ``tool_calls`` entry with its ``function.name`` rewritten."""
+    fn = call.get("function") if isinstance(call, Mapping) else None
+    if not (isinstance(fn, Mapping) and isinstance(fn.get("name"), str)):
+        return call
+    return {**call, "function": {**fn, "name": text(fn["name"])}}
+
+
+def _rewrite_blocks(content: Any, text: Text, answer: bool = False) -> Any:
     """Message content with every text and every tool-call argument rewritten; a list
-    stays a list, and blocks without text (thinking, images) stay as they are."""
+    stays a list. Reasoning, refusals and tool names too for an ``answer``; blocks without
+    text (images, redacted thinking) stay as they are."""
     if not isinstance(content, list):
         return rewrite_content(content, text)
     out = []
     for block in content:
         block = rewrite_content(block, text)  # text, nested content, tool_use input, documents
         if isinstance(block, dict):
+            if answer:
+                block = _answer_words(block, text)
             # a streamed tool_use block's arguments, and LangChain's own tool-call blocks
             if isinstance(block.get("partial_json"), str):
                 block["partial_json"] = text(block["partial_json"])
@@ -169,15 +195,25 @@ def _chunks(m: AIMessageChunk, calls: list[dict], invalid: list[dict]) -> list[d
     ]
 
 
-def _rewrite_message(m: BaseMessage, text: Text) -> BaseMessage:
+def _rewrite_message(m: BaseMessage, text: Text, answer: bool = False) -> BaseMessage:
     """``m`` with its content and every copy of its tool-call arguments rewritten by
-    ``text`` (which may raise to block)."""
-    update: dict[str, Any] = {"content": _rewrite_blocks(m.content, text)}
+    ``text`` (which may raise to block). For an ``answer`` (the model's output) its
+    reasoning, refusal and tool-call names too: earlier turns sent back keep them as they
+    are, as a changed thinking block no longer matches its signature."""
+    update: dict[str, Any] = {"content": _rewrite_blocks(m.content, text, answer)}
+
+    def named(c: Any) -> dict[str, Any]:
+        c = dict(c)
+        if answer and isinstance(c.get("name"), str):
+            c["name"] = text(c["name"])
+        return c
+
     calls = [
-        {**c, "args": rewrite_values(c.get("args") or {}, text)} for c in getattr(m, "tool_calls", None) or ()
+        {**named(c), "args": rewrite_values(c.get("args") or {}, text)}
+        for c in getattr(m, "tool_calls", None) or ()
     ]
     invalid = [
-        {**c, "args": text(c["args"])} if isinstance(c.get("args"), str) else dict(c)
+        {**named(c), "args": text(c["args"])} if isinstance(c.get("args"), str) else named(c)
         for c in getattr(m, "invalid_tool_calls", None) or ()
     ]
     if calls:
@@ -185,6 +221,14 @@ def _rewrite_message(m: BaseMessage, text: Text) -> BaseMessage:
     if invalid:
         update["invalid_tool_calls"] = invalid
     kwargs = m.additional_kwargs or {}
+    new = dict(kwargs)
+    if answer:
+        for key in ("reasoning_content", "refusal", "reasoning"):
+            value = kwargs.get(key)
+            if isinstance(value, str):
+                new[key] = text(value)
+            elif isinstance(value, Mapping):  # an OpenAI reasoning item: summary parts
+                new[key] = _answer_words(rewrite_content(value, text), text)
     if kwargs.get("tool_calls") or kwargs.get("function_call"):
         # the provider's raw copy: the rewritten arguments of the same call where the id
         # matches, otherwise its own arguments rewritten
@@ -196,18 +240,20 @@ def _rewrite_message(m: BaseMessage, text: Text) -> BaseMessage:
         def raw(c: Any) -> Any:
             fn = c.get("function") if isinstance(c, Mapping) else None
             if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str) and c.get("id") in done:
-                return {**c, "function": {**fn, "arguments": done[c["id"]]}}
-            return _raw_call(c, text)
+                c = {**c, "function": {**fn, "arguments": done[c["id"]]}}
+            else:
+                c = _raw_call(c, text)
+            return _call_name(c, text) if answer else c
 
-        new = dict(kwargs)
         if isinstance(kwargs.get("tool_calls"), list):
             new["tool_calls"] = [raw(c) for c in kwargs["tool_calls"]]
         elif kwargs.get("tool_calls") is not None:
             del new["tool_calls"]  # a shape not read here: dropped, never passed on unchecked
         if isinstance(kwargs.get("function_call"), Mapping):
-            new["function_call"] = _raw_call({"function": kwargs["function_call"]}, text)["function"]
+            new["function_call"] = raw({"function": kwargs["function_call"]})["function"]
         elif kwargs.get("function_call") is not None:
             del new["function_call"]
+    if new != kwargs:
         update["additional_kwargs"] = new
     if isinstance(m, AIMessageChunk) and m.tool_call_chunks:
         update["tool_call_chunks"] = _chunks(m, calls, invalid)
@@ -311,7 +357,15 @@ def guard_output(
             texts = _texts(value.content)
             if len(texts) > 1:  # a secret or a leak split across text blocks blocks too
                 check("".join(texts))
-        return _rewrite_message(value, checked)
+        # a name or arguments repeated in each copy of a call: one model pass each
+        seen: dict[str, str] = {}
+
+        def once(text: str) -> str:
+            if text not in seen:
+                seen[text] = checked(text)
+            return seen[text]
+
+        return _rewrite_message(value, once, answer=True)
 
     return RunnableLambda(run, name="bastion_guard_output")
 

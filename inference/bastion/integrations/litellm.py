@@ -28,15 +28,20 @@ Embedding, moderation and speech requests are not checked (their ``input`` goes 
 model); neither are other request shapes (audio files, rerank documents).
 
 ``post_call`` checks the answer as output and redacts it in place: a chat answer's content,
-tool-call and function-call arguments; a text completion's ``choices[].text``; a Responses
-API answer's ``output`` (message text, function-call arguments, reasoning summaries). Other
-answers (embeddings, images, Anthropic ``/v1/messages``) pass unchecked.
+``refusal``, ``reasoning_content``, ``thinking_blocks`` text, reasoning-item summaries, audio
+``transcript``, and tool-call and function-call names and arguments; a text completion's
+``choices[].text``; a Responses API answer's ``output`` (message text and refusals,
+function-call names and arguments, reasoning summaries). Other answers (embeddings, images,
+Anthropic ``/v1/messages``) pass unchecked. Redacted thinking (encrypted) cannot be read and
+passes; a thinking block whose text is redacted no longer matches its signature.
 
-Streams (LiteLLM runs no post_call hook for them): each choice's text goes through its own
-:class:`~bastion.stream.StreamGuard` (held back until it can no longer change a decision,
-redacted; a block ends the stream with an HTTP 400). Tool-call deltas are held per call
-until the choice ends, each call's arguments checked whole and sent redacted in one chunk.
-What a choice still holds is sent before its ``finish_reason`` chunk, and usage chunks
+Streams (LiteLLM runs no post_call hook for them): each text field of each choice (content,
+``reasoning_content``, ``refusal``, thinking-block text, audio ``transcript``) goes through
+its own :class:`~bastion.stream.StreamGuard` (held back until it can no longer change a
+decision, redacted; a block ends the stream with an HTTP 400). The reasoning still held is
+sent when the answer's content begins. Tool-call deltas are held per call until the choice
+ends, each call's name and arguments checked whole and sent redacted in one chunk. What a
+choice still holds is sent before its ``finish_reason`` chunk, and usage chunks
 (``stream_options.include_usage``) come last. A stream item that is not a chat or
 text-completion chunk (Responses API events, Anthropic SSE bytes) cannot be checked and
 ends the stream with an HTTP 400 before it is sent: ask those endpoints without ``stream``.
@@ -79,6 +84,10 @@ _ITEMS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "custom_tool_call_output": ("tool", ("output",)),
     "reasoning": ("assistant", ("summary", "content")),
 }
+# a chat answer's text fields, as the proxy reads them (content and relay.TEXT_FIELDS)
+_TEXT_FIELDS = ("content", "refusal", "reasoning_content", "reasoning")
+# what makes a delta more than held tool calls or a bare finish
+_DELTA_FIELDS = ("content", "role", "reasoning_content", "refusal", "thinking_blocks", "audio")
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -184,6 +193,11 @@ class _Choice:
     template: Any = None  # the latest chunk that carried this choice
     calls: dict[Any, _Call] = field(default_factory=dict)
     function_call: _Call | None = None
+    # the other text fields' guards, by field: reasoning_content, refusal, thinking, transcript
+    texts: dict[str, StreamGuard] = field(default_factory=dict)
+    # thinking blocks that repeat reasoning_content take its released text (and its tail)
+    mirror: bool = False
+    audio_id: Any = None  # the audio the streamed transcript belongs to
 
 
 class BastionGuardrail(CustomGuardrail):
@@ -281,33 +295,40 @@ class BastionGuardrail(CustomGuardrail):
         for choice in choices or ():
             message = _get(choice, "message")
             if message is not None:
-                await self._checked_fields(message, ("content",))
-                # what the model sends to tools is output too
+                await self._checked_fields(message, _TEXT_FIELDS)
+                # redacted_thinking blocks hold encrypted data: nothing to read
+                for block in _get(message, "thinking_blocks") or ():
+                    await self._checked_fields(block, ("thinking",))
+                for item in _get(message, "reasoning_items") or ():
+                    await self._checked_fields(item, ("summary",))
+                await self._checked_fields(_get(message, "audio"), ("transcript",))
+                # what the model sends to tools is output too, the names included
                 for call in _get(message, "tool_calls") or ():
-                    await self._checked_fields(_get(call, "function"), ("arguments",))
-                await self._checked_fields(_get(message, "function_call"), ("arguments",))
+                    await self._checked_fields(_get(call, "function"), ("name", "arguments"))
+                    await self._checked_fields(_get(call, "custom"), ("name", "input"))
+                await self._checked_fields(_get(message, "function_call"), ("name", "arguments"))
             else:  # a text completion
                 await self._checked_fields(choice, ("text",))
         if _get(response, "object") == "response":  # a Responses API answer
             for item in _get(response, "output") or ():
-                await self._checked_fields(item, ("content", "summary", "arguments", "input"))
+                await self._checked_fields(item, ("content", "summary", "name", "arguments", "input"))
         return response
 
     async def _checked_fields(self, obj: Any, names: tuple[str, ...]) -> None:
         """Each of ``obj``'s fields in ``names`` checked as output and redacted in place: a
-        string, or a list of parts (dicts or objects) with a ``text``."""
+        string, or a list of parts (dicts or objects) with a ``text`` or a ``refusal``."""
         if obj is None:
             return
         for name in names:
             value = _get(obj, name)
-            if isinstance(value, str):
+            if isinstance(value, str) and value:
                 _set(obj, name, await self._checked(value))
             elif isinstance(value, list):
                 for i, part in enumerate(value):
                     if isinstance(part, str):
-                        value[i] = await self._checked(part)
+                        value[i] = await self._checked(part) if part else part
                     else:
-                        await self._checked_fields(part, ("text",))
+                        await self._checked_fields(part, ("text", "refusal"))
 
     def _checked_sync(self, text: str) -> str:
         r = check_output(self.guard, text)
@@ -398,30 +419,106 @@ class BastionGuardrail(CustomGuardrail):
                 state.function_call = _Call(fc)
             _add(state.function_call, fc)
             delta.function_call = None
+        await self._feed_texts(state, delta)
         text = getattr(delta, "content", None)
         if isinstance(text, str) and text:
+            await self._end_reasoning(state, delta)
             delta.content = await self._released(state.guard.feed, text)
-        others = ("content", "role", "reasoning_content", "thinking_blocks", "audio")
-        return held and not any(getattr(delta, name, None) for name in others)
+        return held and not any(getattr(delta, name, None) for name in _DELTA_FIELDS)
+
+    async def _feed_texts(self, state: _Choice, delta: Any) -> None:
+        """A delta's text fields other than content, each replaced by what its own guard
+        releases."""
+        reasoning = getattr(delta, "reasoning_content", None)
+        blocks = getattr(delta, "thinking_blocks", None)
+        blocks = blocks if isinstance(blocks, list) else []
+        thinking = [b for b in blocks if _thinking(b)]
+        # LiteLLM's Anthropic stream sends each thinking fragment twice (reasoning_content
+        # and a thinking block): checked once, so both carry the same released text
+        mirror = len(thinking) == 1 and thinking[0]["thinking"] == reasoning
+        for name in ("reasoning_content", "refusal"):
+            text = getattr(delta, name, None)
+            if isinstance(text, str) and text:
+                setattr(delta, name, await self._stream(state, name, text))
+        if thinking:
+            state.mirror = state.mirror or mirror
+            out = []
+            for b in blocks:
+                if _thinking(b):
+                    released = (
+                        delta.reasoning_content
+                        if mirror
+                        else await self._stream(state, "thinking", b["thinking"])
+                    )
+                    b = {**b, "thinking": released}
+                out.append(b)
+            delta.thinking_blocks = out
+        audio = getattr(delta, "audio", None)
+        transcript = _get(audio, "transcript")
+        if isinstance(transcript, str) and transcript:
+            state.audio_id = _get(audio, "id") or state.audio_id
+            _set(audio, "transcript", await self._stream(state, "transcript", transcript))
+
+    async def _stream(self, state: _Choice, name: str, text: str) -> str:
+        guard = state.texts.get(name)
+        if guard is None:
+            guard = state.texts[name] = StreamGuard(self.guard)
+        return await self._released(guard.feed, text)
+
+    async def _close(self, state: _Choice, name: str) -> str:
+        guard = state.texts.pop(name, None)
+        return await self._released(guard.close) if guard is not None else ""
+
+    async def _reasoning_tail(self, state: _Choice) -> tuple[str, list[dict[str, Any]]]:
+        """What the reasoning guards still hold: the reasoning_content tail and the thinking
+        blocks to send it in."""
+        reasoning = await self._close(state, "reasoning_content")
+        thinking = await self._close(state, "thinking")
+        texts = (reasoning if state.mirror else "", thinking)
+        return reasoning, [{"type": "thinking", "thinking": t} for t in texts if t]
+
+    async def _end_reasoning(self, state: _Choice, delta: Any) -> None:
+        """The answer's content has begun: the reasoning still held goes out first, in the
+        same delta (a later reasoning fragment starts a new guard)."""
+        reasoning, blocks = await self._reasoning_tail(state)
+        if reasoning:
+            delta.reasoning_content = (getattr(delta, "reasoning_content", None) or "") + reasoning
+        if blocks:
+            delta.thinking_blocks = [*(getattr(delta, "thinking_blocks", None) or ()), *blocks]
 
     async def _flush(self, state: _Choice, index: Any) -> list[Any]:
-        """The end of one choice: its held text tail, then each held call with its
-        arguments checked whole and redacted (chunks without a finish_reason)."""
+        """The end of one choice: its held reasoning, content, refusal and transcript tails,
+        then each held call with its name and arguments checked whole and redacted (chunks
+        without a finish_reason)."""
         out = []
-        tail = await self._released(state.guard.close)
         chat = getattr(state.template.choices[0], "delta", None) is not None
+        reasoning, blocks = await self._reasoning_tail(state)
+        if reasoning or blocks:
+            delta = Delta(reasoning_content=reasoning or None, thinking_blocks=blocks or None)
+            out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
+        tail = await self._released(state.guard.close)
         if tail and chat:
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=Delta(content=tail))))
         elif tail:
             out.append(self._chunk(state.template, TextChoices(index=index, text=tail)))
+        refusal = await self._close(state, "refusal")
+        if refusal:
+            out.append(
+                self._chunk(state.template, StreamingChoices(index=index, delta=Delta(refusal=refusal)))
+            )
+        transcript = await self._close(state, "transcript")
+        if transcript:
+            delta = Delta(audio={"id": state.audio_id, "transcript": transcript})
+            out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
         for pos, (key, call) in enumerate(state.calls.items()):
             arguments = "".join(call.arguments)
             arguments = await self._checked(arguments) if arguments else arguments
+            name = await self._checked(call.name) if call.name else call.name
             tool_call = {
                 "index": key if isinstance(key, int) else pos,
                 "id": call.id,
                 "type": getattr(call.first, "type", None) or "function",
-                "function": {"name": call.name, "arguments": arguments},
+                "function": {"name": name, "arguments": arguments},
             }
             delta = Delta(tool_calls=[tool_call])
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
@@ -429,7 +526,8 @@ class BastionGuardrail(CustomGuardrail):
             fc = state.function_call
             arguments = "".join(fc.arguments)
             arguments = await self._checked(arguments) if arguments else arguments
-            delta = Delta(function_call={"name": fc.name, "arguments": arguments})
+            name = await self._checked(fc.name) if fc.name else fc.name
+            delta = Delta(function_call={"name": name, "arguments": arguments})
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
         return out
 
@@ -501,7 +599,12 @@ def _has_text(choice: Any) -> bool:
     delta = getattr(choice, "delta", None)
     if delta is None:
         return bool(getattr(choice, "text", None))
-    return bool(getattr(delta, "content", None) or getattr(delta, "role", None))
+    return any(getattr(delta, name, None) for name in _DELTA_FIELDS)
+
+
+def _thinking(block: Any) -> bool:
+    """Whether a thinking block carries text (not a signature-only or redacted one)."""
+    return isinstance(block, Mapping) and isinstance(block.get("thinking"), str) and bool(block["thinking"])
 
 
 __all__ = ["BastionGuardrail"]
