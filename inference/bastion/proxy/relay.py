@@ -67,17 +67,22 @@ def guard_choices(
 ) -> tuple[Items, dict[str, Any] | None]:
     """Check and restore every text of every choice of a whole answer in place: content (a
     string or text parts), refusal and reasoning text, the audio transcript, tool-call and
-    legacy function-call arguments; a choice's ``logprobs`` (the answer's tokens spelt out)
-    are dropped. Returns the audit items (choice n numbered ``first + n``) and the block
-    error, if any."""
+    legacy function-call names and arguments; a choice's ``logprobs`` (the answer's tokens
+    spelt out) are dropped. A function name blocks or is redacted as arguments are, and
+    gets no pseudonym back (see :mod:`bastion.protect`). Returns the audit items (choice n
+    numbered ``first + n``) and the block error, if any."""
     items: Items = []
 
-    def text(value: str, n: int, arguments: bool = False) -> tuple[str | None, dict[str, Any] | None]:
+    def text(
+        value: str, n: int, arguments: bool = False, name: bool = False
+    ) -> tuple[str | None, dict[str, Any] | None]:
         r: ProtectedResponse = steps.after(value, checked, vault, system_prompt)
         assert r.output is not None
         items.append(("assistant", value, r.output, first + n))
         if r.blocked:
             return None, block_error(blocked_labels(r.output), "output", {"choice": n})
+        if name:
+            return r.output.redacted_text, None
         return (restore_output(r.output, vault, arguments=True) if arguments else r.answer), None
 
     for n, choice in enumerate(choices):
@@ -112,31 +117,39 @@ def guard_choices(
         ]
         functions.append(message.get("function_call"))
         for fn in functions:
-            if not (isinstance(fn, dict) and isinstance(fn.get("arguments"), str)):
+            if not isinstance(fn, dict):
                 continue
-            fn["arguments"], error = text(fn["arguments"], n, arguments=True)
-            if error is not None:
-                return items, error
+            if isinstance(fn.get("name"), str) and fn["name"]:
+                fn["name"], error = text(fn["name"], n, name=True)
+                if error is not None:
+                    return items, error
+            if isinstance(fn.get("arguments"), str):
+                fn["arguments"], error = text(fn["arguments"], n, arguments=True)
+                if error is not None:
+                    return items, error
     return items, None
 
 
 def _released_tool_calls(
     st: ChoiceStream, vault: Vault, steps: _Call, system_prompt: str | None, idx: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """A finished choice's tool calls, each checked whole as output and restored; or the block."""
+    """A finished choice's tool calls, each checked whole as output and restored; or the
+    block. The function name is checked too (a secret in it blocks) and never restored."""
     calls = []
     for call in (st.tool_calls[k] for k in sorted(st.tool_calls)):
-        args = call["function"]["arguments"]
-        res = steps.guard.check_output(args, system_prompt=system_prompt, canaries=steps.canaries)
-        if res.action is Action.BLOCK:
-            st.result = res
-            return [], block_error(blocked_labels(res), "stream", {"choice": idx})
-        calls.append(
-            {
-                **call,
-                "function": {**call["function"], "arguments": restore_output(res, vault, arguments=True)},
-            }
-        )
+        function = dict(call["function"])
+        name = function.get("name")
+        texts = [(name, True)] if isinstance(name, str) and name else []
+        for value, is_name in [*texts, (function["arguments"], False)]:
+            res = steps.guard.check_output(value, system_prompt=system_prompt, canaries=steps.canaries)
+            if res.action is Action.BLOCK:
+                st.result = res
+                return [], block_error(blocked_labels(res), "stream", {"choice": idx})
+            if is_name:
+                function["name"] = res.redacted_text
+            else:
+                function["arguments"] = restore_output(res, vault, arguments=True)
+        calls.append({**call, "function": function})
     return calls, None
 
 

@@ -4,8 +4,10 @@ Each choice of a streamed answer gets a :class:`~bastion.stream.StreamGuard` (ho
 release, redaction, block) and a :class:`TokenRestorer` that puts the request's pseudonyms
 back into the released text. A release may end inside a ``<PERSON_1>`` token (the guard cuts
 on whitespace or at its hold-back limit, not on tokens), so the restorer keeps an
-unfinished token back until its ``>`` arrives. Tool-call arguments are never streamed:
-they are collected whole, checked and restored when the choice finishes.
+unfinished token back until its ``>`` arrives. A token inside a URL stays a token
+(:func:`bastion.protect.restore_outside_urls`), also where the URL began in an earlier
+release. Tool-call arguments are never streamed: they are collected whole, checked and
+restored when the choice finishes.
 
 >>> from bastion.redact import Vault
 >>> v = Vault(); tok = v.token_for("PERSON", "Jane Doe")
@@ -14,6 +16,8 @@ they are collected whole, checked and restored when the choice finishes.
 ('Dear ', 'Jane Doe, hello', '')
 >>> r.feed("Dear &lt;Person_1&g"), r.feed("t; and PERSON"), r.feed("_1 too"), r.close()
 ('Dear ', 'Jane Doe and ', 'Jane Doe too', '')
+>>> r.feed("see /"), r.feed("/x.example/?q=<PERSON_1> or <PERSON_1>"), r.close()
+('see /', '/x.example/?q=<PERSON_1> or Jane Doe', '')
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bastion.canary import Canary
-from bastion.redact import Vault, restore, restore_arguments
+from bastion.protect import restore_outside_urls, url_context
+from bastion.redact import Vault, restore_arguments
 from bastion.stream import StreamEvent, StreamGuard
 from bastion.types import Action, CheckResult
 
@@ -47,16 +52,24 @@ class TokenRestorer:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self._pending = ""
+        # the end of what was released: a URL open there (or its start cut in two) holds
+        # the tokens of the next release
+        self._before = ""
 
     def feed(self, text: str) -> str:
         buf = self._pending + text
         m = _PARTIAL_TOKEN.search(buf)
         cut = m.start() if m is not None and len(buf) - m.start() <= MAX_TOKEN_CHARS else len(buf)
         self._pending = buf[cut:]
-        return restore(buf[:cut], self.vault)
+        return self._release(buf[:cut])
 
     def close(self) -> str:
-        out, self._pending = restore(self._pending, self.vault), ""
+        out, self._pending = self._release(self._pending), ""
+        return out
+
+    def _release(self, text: str) -> str:
+        out = restore_outside_urls(text, self.vault, before=self._before)
+        self._before = url_context(self._before + text)
         return out
 
 
