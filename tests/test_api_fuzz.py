@@ -166,7 +166,7 @@ def client() -> Iterator[TestClient]:
         ),
     )
     mp = pytest.MonkeyPatch()
-    mp.setenv("BASTION_HMAC_KEY", "fuzz-key")  # so a hash operator without its own key works
+    mp.setenv("BASTION_HMAC_KEY", "fuzz-key-0123456")  # so a hash operator without its own key works
     try:
         with TestClient(app, raise_server_exceptions=False) as c:
             yield c

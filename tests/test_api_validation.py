@@ -114,7 +114,7 @@ def test_bad_policy_overrides_are_client_errors_and_keep_the_connection(srv, pol
         # the library's default mask, whatever it keeps of an e-mail address
         ({"default_operator": "mask"}, f"mail {Mask()(EMAIL, 'EMAIL_ADDRESS')} now"),
         ({"default_operator": {"type": "replace", "style": "angle"}}, "mail <EMAIL_ADDRESS> now"),
-        ({"operators": {"EMAIL_ADDRESS": {"type": "hash", "key": "k1", "length": 8}}}, None),
+        ({"operators": {"EMAIL_ADDRESS": {"type": "hash", "key": "k1" * 8, "length": 8}}}, None),
         (
             {"max_chars": 2000, "label_actions": {"EMAIL_ADDRESS": "block"}},
             "mail [REDACTED_EMAIL_ADDRESS] now",

@@ -170,7 +170,7 @@ def test_redact_operators(capsys, config, operator, expected):
 
 
 def test_redact_hash_with_env_key(capsys, config, monkeypatch):
-    monkeypatch.setenv("BASTION_HMAC_KEY", "test-key")
+    monkeypatch.setenv("BASTION_HMAC_KEY", "test-key-0123456")
     code, out, _ = _run(capsys, "redact", "--config", config, "--operator", "hash", "mail jane@example.com")
     assert code == 0 and out.startswith("mail <EMAIL_ADDRESS:") and "jane" not in out
 

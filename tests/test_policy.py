@@ -70,7 +70,10 @@ def test_from_dict(data, check):
         ({"disabled_labels": ["URL", 3]}, "label 3"),
         ({"operators": {"PERSON": {"type": "mask", "keep": -1}}}, "operators.PERSON: mask keep"),
         ({"operators": {"PERSON": {"type": "mask", "char": "##"}}}, "mask char must be exactly one"),
-        ({"default_operator": {"type": "hash", "key": "k", "length": 99}}, "default_operator: hash length"),
+        (
+            {"default_operator": {"type": "hash", "key": "k" * 16, "length": 99}},
+            "default_operator: hash length",
+        ),
         ({"default_operator": {"type": "hash", "key": ""}}, "hash key must be a non-empty"),
         ({"default_operator": "explode"}, "unknown operator 'explode'"),
         ({"max_tokens": 0}, "max_tokens must be positive"),

@@ -52,15 +52,15 @@ def test_hash_needs_a_key(no_env_key):
 
 
 def test_hash_key_from_env(monkeypatch):
-    monkeypatch.setenv("BASTION_HMAC_KEY", "k1")
+    monkeypatch.setenv("BASTION_HMAC_KEY", "k1" * 8)
     a = build_operator("hash")("jane@example.com", "EMAIL_ADDRESS")
-    monkeypatch.setenv("BASTION_HMAC_KEY", "k2")
+    monkeypatch.setenv("BASTION_HMAC_KEY", "k2" * 8)
     b = build_operator("hash")("jane@example.com", "EMAIL_ADDRESS")
     assert a.startswith("<EMAIL_ADDRESS:") and a != b
 
 
 def test_hash_is_keyed_deterministic_and_label_bound(no_env_key):
-    op = build_operator({"type": "hash", "key": "s3cret", "length": 12})
+    op = build_operator({"type": "hash", "key": "s3cret-hmac-key-1", "length": 12})
     h = op("555-1234", "PHONE_NUMBER")
     assert h == op("555-1234", "PHONE_NUMBER")
     assert len(h) == len("<PHONE_NUMBER:>") + 12
@@ -68,7 +68,7 @@ def test_hash_is_keyed_deterministic_and_label_bound(no_env_key):
     assert h[-13:-1] != op("555-1234", "US_SSN")[-13:-1]
     # Not a bare digest: an attacker cannot recompute it without the key.
     assert hashlib.sha256(b"555-1234").hexdigest()[:12] not in h
-    assert Hash(key=b"other")("555-1234", "PHONE_NUMBER") != h
+    assert Hash(key=b"other-hmac-key-01")("555-1234", "PHONE_NUMBER") != h
 
 
 def test_mask_keeps_last_n_via_spec():
@@ -318,10 +318,10 @@ def test_guard_masks_a_whole_name():
         ({"type": "hash", "key": ""}, "hash key must be a non-empty"),
         ({"type": "hash", "key": b""}, "hash key must be a non-empty"),
         ({"type": "hash", "key": 123}, "hash key must be a non-empty"),
-        ({"type": "hash", "key": "k", "length": 0}, "hash length must be a whole number in 1..64"),
-        ({"type": "hash", "key": "k", "length": 65}, "hash length"),
-        ({"type": "hash", "key": "k", "length": True}, "hash length"),
-        ({"type": "hash", "key": "k", "length": "8"}, "hash length"),
+        ({"type": "hash", "key": "k" * 16, "length": 0}, "hash length must be a whole number in 1..64"),
+        ({"type": "hash", "key": "k" * 16, "length": 65}, "hash length"),
+        ({"type": "hash", "key": "k" * 16, "length": True}, "hash length"),
+        ({"type": "hash", "key": "k" * 16, "length": "8"}, "hash length"),
     ],
 )
 def test_operator_options_are_checked_eagerly(spec, message):
@@ -331,7 +331,7 @@ def test_operator_options_are_checked_eagerly(spec, message):
         Policy.from_dict({"operators": {"PERSON": spec}})
 
 
-@pytest.mark.parametrize(("key", "length"), [("k", 1), (b"k", 64), ("ключ", 16)])
+@pytest.mark.parametrize(("key", "length"), [("k" * 16, 1), (b"k" * 16, 64), ("ключ" * 2, 16)])
 def test_valid_hash_options(key, length):
     out = build_operator({"type": "hash", "key": key, "length": length})("x", "PERSON")
     assert len(out) == len("<PERSON:>") + length

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from bastion.cli import main
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, InputError
 from bastion.store import PrivacyStore, migrate
 from bastion.store.cli import parse_duration, parse_head, parse_when
 from bastion.store.db import create_store_engine, parse_url
 from bastion.store.schema import ALL_TABLES, audit_events
 from helpers_store import table_names, url_fixture
-from sqlalchemy import inspect, text, update
+from sqlalchemy import insert, inspect, text, update
 from sqlalchemy.exc import DBAPIError
 
 
@@ -42,14 +42,19 @@ def test_upgrade_downgrade_upgrade(url):
     migrate.upgrade(url)
     assert migrate.current(url) == migrate.HEAD and tables(url) == store_tables
 
-    # 0001 has the tables but not the triggers: UPDATE goes through
     with PrivacyStore(url) as s:
         s.audit.append("before-downgrade")
-    migrate.downgrade(url, "0001")
+    # s34 H1: a keyed chain has no 0001/0002 form; dropping the store is still possible
+    with pytest.raises(InputError, match="keyed"):
+        migrate.downgrade(url, "0001")
+    migrate.downgrade(url, "base")
+    migrate.upgrade(url, "0001")
+    # 0001 has the tables but not the triggers: UPDATE goes through
     assert migrate.current(url) == "0001"
     engine = create_store_engine(url)
     with engine.begin() as conn:
-        conn.execute(update(audit_events).values(severity="low"))
+        conn.execute(insert(audit_events).values(_v1_row()))
+        assert conn.execute(update(audit_events).values(severity="low")).rowcount == 1
     engine.dispose()
 
     migrate.downgrade(url, "base")
@@ -63,6 +68,19 @@ def test_upgrade_downgrade_upgrade(url):
         assert s.verify().ok and s.audit.count() == 1
         with pytest.raises(DBAPIError, match="refused"), s.engine.begin() as conn:
             conn.execute(update(audit_events).values(severity="low"))
+
+
+def _v1_row() -> dict:
+    return {
+        "id": 1,
+        "ts": datetime(2025, 6, 1, tzinfo=timezone.utc),
+        "event_type": "check",
+        "severity": "high",
+        "labels": "[]",
+        "details": "{}",
+        "prev_hash": "0" * 64,
+        "hash": "0" * 64,
+    }
 
 
 def test_store_without_schema_is_a_config_error(url):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from bastion.errors import InputError
 from bastion.store import GENESIS, PrivacyStore, migrate
 from bastion.store.audit import SEAL_EVENT, AuditIntegrityError, row_hash
 from bastion.store.db import create_store_engine
@@ -97,6 +98,10 @@ def test_upgrade_keeps_the_rows_and_the_first_keyed_write_seals_them(url):
         report = s.verify()
         assert not report.ok and "not sealed" in report.reason and report.checked == 5
 
+        # s34 H1: no ordinary write seals (it would vouch for hashes anyone can recompute)
+        with pytest.raises(AuditIntegrityError, match="bastion audit seal"):
+            s.audit.append("after")
+        assert s.seal() == 9
         after = s.audit.append("after")
         events = list(s.audit.events())
         seal = events[-2]
@@ -147,6 +152,7 @@ def test_empty_0002_store_upgrades_like_a_new_one(url):
 def test_legacy_rows_are_protected_once_sealed(url, tamper, bad_id, reason):
     rows = make_0002_store(url)
     with PrivacyStore(url, audit_key=KEY) as s:
+        s.seal()
         s.audit.append("after")
         assert s.verify().ok
         if tamper == "rechain":
@@ -169,6 +175,8 @@ def test_a_broken_legacy_chain_is_not_sealed(url):
     with PrivacyStore(url, audit_key=KEY) as s:
         ddl(s, update(audit_events).where(ev.id == 5).values(action="allow"))
         with pytest.raises(AuditIntegrityError, match="does not verify"):
+            s.seal()
+        with pytest.raises(AuditIntegrityError, match="bastion audit seal"):
             s.audit.append("after")
         report = s.verify()
         assert (report.ok, report.first_bad_id) == (False, 5)
@@ -178,6 +186,7 @@ def test_a_broken_legacy_chain_is_not_sealed(url):
 def test_purging_legacy_rows_after_the_seal(url):
     make_0002_store(url)
     with PrivacyStore(url, audit_key=KEY) as s:
+        s.seal()
         s.audit.append("after")
         receipt = s.purge(timedelta(days=1), now=T0 + timedelta(days=1, seconds=6))
         assert receipt.deleted == 2 and receipt.first_remaining_id == 6  # legacy rows 4, 5
@@ -187,9 +196,8 @@ def test_purging_legacy_rows_after_the_seal(url):
 
 
 def test_downgrade_to_0002_restores_its_schema(url):
-    with PrivacyStore(url, audit_key=KEY) as s:
-        s.audit.append("x")
-        s.purge(timedelta(0), now=datetime.now(UTC) + timedelta(days=1))
+    make_0002_store(url, n=2, purged=1)
+    PrivacyStore(url, audit_key=KEY).close()  # upgraded, never written with the key
     migrate.downgrade(url, "0002")
     engine = create_store_engine(url)
     try:
@@ -203,3 +211,8 @@ def test_downgrade_to_0002_restores_its_schema(url):
         engine.dispose()
     migrate.upgrade(url)
     assert migrate.current(url) == migrate.HEAD
+    with PrivacyStore(url, audit_key=KEY) as s:
+        s.seal()
+    # s34 H1: a keyed chain has no 0002 form (its rows would verify with unkeyed hashes only)
+    with pytest.raises(InputError, match="keyed"):
+        migrate.downgrade(url, "0002")

@@ -33,6 +33,7 @@ from pydantic_core import PydanticCustomError
 
 from bastion.api.sessions import SESSION_ID_PATTERN
 from bastion.conversation import ROLES
+from bastion.redact import MIN_HASH_KEY_BYTES
 
 # user ids arrive from other systems (emails, UUIDs, "tenant/user"); the store pseudonymises
 # them, but they must stay short and printable so they can never carry a prompt
@@ -125,6 +126,13 @@ def _no_surrogates(value: str) -> str:
     return value
 
 
+def _hash_key(value: str) -> str:
+    # bytes, as bastion.redact.Hash counts them: a guessable key makes the hashes reversible
+    if len(value.encode("utf-8", "surrogatepass")) < MIN_HASH_KEY_BYTES:
+        raise ValueError(f"must be at least {MIN_HASH_KEY_BYTES} bytes (a random secret)")
+    return value
+
+
 def _visible_char(value: str) -> str:
     # also refuses lone surrogates (Cs), which cannot be encoded into the response
     if unicodedata.category(value) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
@@ -169,7 +177,12 @@ class HashOperator(_Strict):
 
     type: Literal["hash"]
     key: (
-        Annotated[str, Field(min_length=1, max_length=MAX_HASH_KEY_CHARS), AfterValidator(_no_surrogates)]
+        Annotated[
+            str,
+            Field(min_length=1, max_length=MAX_HASH_KEY_CHARS),
+            AfterValidator(_no_surrogates),
+            AfterValidator(_hash_key),
+        ]
         | None
     ) = None
     length: int = Field(16, ge=8, le=64)

@@ -168,13 +168,17 @@ class AuditEvent:
 class PurgeReceipt:
     """What a retention purge removed and where the chain now starts: ``anchor_hash`` is
     the MAC of the last removed row (the first remaining row links to it), ``event_id``
-    the MAC'd ``retention_purge`` receipt that vouches for the new start."""
+    the MAC'd ``retention_purge`` receipt that vouches for the new start. ``wal_cleared``
+    is False when :meth:`PrivacyStore.purge` could not truncate SQLite's -wal file (a
+    reader held an old snapshot), which may then still hold the deleted rows."""
 
     cutoff: datetime
     deleted: int
     first_remaining_id: int | None
     anchor_hash: str | None
     event_id: int | None
+    # set by PrivacyStore.purge after the commit (the checkpoint cannot run inside it)
+    wal_cleared: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -183,6 +187,7 @@ class PurgeReceipt:
             "first_remaining_id": self.first_remaining_id,
             "anchor_hash": self.anchor_hash,
             "event_id": self.event_id,
+            "wal_cleared": self.wal_cleared,
         }
 
 
@@ -527,16 +532,29 @@ class AuditLog(AuditReader):
 
     def seal(self) -> int | None:
         """Seal a chain written before keyed MACs (schema 0002): verify its unkeyed rows,
-        then append a MAC'd ``audit_chain_sealed`` event that pins them. Any keyed write
-        does this first anyway; returns the seal event's id, or None when there was
-        nothing to seal."""
+        then append a MAC'd ``audit_chain_sealed`` event that pins them. Returns the seal
+        event's id, or None when there was nothing to seal (see :meth:`seal_event`)."""
+        event = self.seal_event()
+        return None if event is None else event.id
+
+    def seal_event(self) -> AuditEvent | None:
+        """:meth:`seal`, returning the seal event itself: its ``details["checked"]`` is the
+        number of unauthenticated legacy rows it vouches for.
+
+        Only an operator's explicit call seals (appends and purges refuse an unsealed
+        chain that has rows): the unkeyed hashes can be recomputed by anyone who can write
+        the database, so sealing vouches for whatever the rows say now."""
         key = self._chain_key()
         with write_tx(self._engine) as conn:
-            before = read_head(conn)
-            head = _writable_head(conn, key, self._clock)
-            if before is not None and not before.sealed and head.last_id > before.last_id:
-                return head.last_id
-            return None
+            head = read_head(conn)
+            if head is None:
+                raise AuditIntegrityError(
+                    "the audit chain head record is missing: run `bastion audit verify`"
+                )
+            if head.sealed or _is_new_chain(head):
+                return None
+            events, _ = _seal_on(conn, head, key, self._clock)
+            return events[0]
 
     # integrity
 
@@ -585,23 +603,39 @@ class AuditLog(AuditReader):
 # --- writing the chain, inside a write transaction --------------------------------------
 
 
+def _is_new_chain(head: ChainHead) -> bool:
+    return (head.start_id, head.start_prev, head.last_id) == (1, GENESIS, 0)
+
+
 def _writable_head(conn: Connection, key: bytes, clock: Clock) -> ChainHead:
-    """The head to extend: verified against ``key``, an unkeyed chain sealed first."""
+    """The head to extend, verified against ``key``. An unsealed head is only taken as is
+    for a new, empty chain: for one with rows, sealing would vouch for unkeyed hashes that
+    anyone able to write the database can recompute (a keyed chain rewritten as "legacy"
+    would be laundered by the next request), so that is left to ``bastion audit seal``."""
     head = read_head(conn)
     if head is None:
         raise AuditIntegrityError("the audit chain head record is missing: run `bastion audit verify`")
     if not head.sealed:
-        return _seal_on(conn, head, key, clock)
+        if _is_new_chain(head):
+            return replace(head, key_id=key_id_of(key))  # the first append MACs the head
+        raise AuditIntegrityError(
+            f"the audit chain is not sealed (legacy rows through id {head.legacy_through}, written before "
+            "keyed MACs, schema 0002): writes are refused until an operator runs `bastion audit "
+            "seal` with the audit key. If this store never ran a bastion older than schema 0003, do "
+            "not seal: the head was rewritten to look unkeyed (check with `bastion audit verify "
+            "--expect-head ID:MAC`)"
+        )
     problem = head_problem(head, key)
     if problem is not None:
         raise AuditIntegrityError(f"refusing to extend the audit chain: {problem}")
     return head
 
 
-def _seal_on(conn: Connection, head: ChainHead, key: bytes, clock: Clock) -> ChainHead:
+def _seal_on(
+    conn: Connection, head: ChainHead, key: bytes, clock: Clock
+) -> tuple[list[AuditEvent], ChainHead]:
+    """Verify an unsealed, non-empty chain's unkeyed rows and append the MAC'd seal event."""
     kid = key_id_of(key)
-    if (head.start_id, head.start_prev, head.last_id) == (1, GENESIS, 0):
-        return replace(head, key_id=kid)  # a new chain: the first append MACs the head
     scan = scan_chain(conn, head, None)
     if scan.reason is None and (scan.last_id or head.start_id - 1, scan.last_mac or head.start_prev) != (
         head.last_id,
@@ -621,7 +655,7 @@ def _seal_on(conn: Connection, head: ChainHead, key: bytes, clock: Clock) -> Cha
         "checked": scan.checked,
     }
     ev = _prepare(NewEvent(SEAL_EVENT, details=details), internal=True)
-    return _extend(conn, replace(head, key_id=kid), [ev], key, clock)[1]
+    return _extend(conn, replace(head, key_id=kid), [ev], key, clock)
 
 
 def _extend(

@@ -369,7 +369,8 @@ def _verify_unsealed(
         head,
         None,
         "the chain was written before keyed MACs (schema 0002) and is not sealed yet: "
-        "run `bastion audit seal` with the audit key",
+        "run `bastion audit seal` with the audit key (only for a store upgraded from schema "
+        "0002: a keyed chain never reads as unsealed, so otherwise the head was rewritten)",
         scan.checked,
     )
 

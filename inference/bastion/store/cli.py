@@ -6,6 +6,7 @@
     bastion audit stats --since 7d
     bastion audit purge --older-than 90d [--vacuum]
     bastion audit erase USER_ID [--vacuum]
+    bastion audit erase --stdin [--vacuum] < ids.txt    (one id per line: keeps ids off the command line)
     bastion audit export --since 2026-01-01 [--until 2026-02-01] [--out FILE]
     bastion audit migrate [--to REVISION | --down-to REVISION]
 
@@ -22,8 +23,10 @@ purge or erase deleted user ids from.
 Exit status: 0 ok; 1 runtime error (no store, no key, unreachable database); 2 usage
 error; 3 the trail is broken (verify, a purge/seal/erase refused because of it, a
 dropped audit table, or an export that met rows edited outside bastion: those are
-written as stored, under ``malformed_row``, and the export goes on). Export files are
-created 0600.
+written as stored, under ``malformed_row``, and the export goes on); 4 an erase or purge
+was committed but SQLite's -wal file could not be truncated (a reader held an old
+snapshot), so it may still hold the deleted rows: run it again once the reader is gone.
+Export files are created 0600.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from bastion import exitcodes
-from bastion.errors import ConfigError
+from bastion.errors import ConfigError, InputError
 from bastion.home import DbLocation
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -155,7 +158,14 @@ def add_parser(subparsers: Any) -> None:
     s.set_defaults(func=_purge)
 
     s = sub.add_parser("erase", parents=[common], help="right to erasure for one user id")
-    s.add_argument("user_id")
+    # --stdin: the id is often an e-mail address, and any local user can read a command line
+    ids = s.add_mutually_exclusive_group(required=True)
+    ids.add_argument("user_id", nargs="?", default=None)
+    ids.add_argument(
+        "--stdin",
+        action="store_true",
+        help="read the user ids from stdin, one per line (keeps them out of ps and shell history)",
+    )
     s.add_argument(
         "--vacuum",
         action="store_true",
@@ -276,8 +286,18 @@ def _verify(args: argparse.Namespace) -> int:
 @_guarded
 def _seal(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        event_id = store.seal()
-    _print({"sealed": event_id is not None, "event_id": event_id})
+        event = store.audit.seal_event()
+    if event is None:
+        _print({"sealed": False, "event_id": None})
+        return 0
+    n = int(event.details["checked"])
+    _print({"sealed": True, "event_id": event.id, "legacy_rows": n})
+    print(
+        f"bastion audit: sealed {n} legacy row(s) through id {event.details['legacy_through']} "
+        f"(last hash {event.details['legacy_last_hash']}) that carried only unkeyed hashes: the seal "
+        "vouches for them as they are now",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -289,18 +309,48 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wal_status(cleared: bool, what: str) -> int:
+    if cleared:
+        return exitcodes.OK
+    print(
+        f"bastion audit: warning: the {what} is committed, but the SQLite -wal file could not be "
+        "truncated (a reader holds an old snapshot) and may still hold the deleted rows: run the "
+        "same command again (or with --vacuum) once the reader is gone",
+        file=sys.stderr,
+    )
+    return exitcodes.INCOMPLETE
+
+
 @_guarded
 def _purge(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        _print(store.purge(args.older_than, vacuum=args.vacuum).to_dict())
-    return 0
+        receipt = store.purge(args.older_than, vacuum=args.vacuum)
+    _print(receipt.to_dict())
+    return _wal_status(receipt.wal_cleared, "purge")
 
 
 @_guarded
 def _erase(args: argparse.Namespace) -> int:
+    from bastion.store.pseudonyms import check_user_id
+
+    if not args.stdin:
+        with _open(args) as store:
+            receipt = store.erase(args.user_id, vacuum=args.vacuum)
+        _print(receipt.to_dict())
+        return _wal_status(receipt.wal_cleared, "erasure")
+    # one id per line, as written (blank lines skipped); all checked before any is erased
+    user_ids = [check_user_id(u) for line in sys.stdin if (u := line.rstrip("\r\n")).strip()]
+    if not user_ids:
+        raise InputError("--stdin: no user ids on stdin (one per line)")
+    receipts = []
     with _open(args) as store:
-        _print(store.erase(args.user_id, vacuum=args.vacuum).to_dict())
-    return 0
+        for i, user_id in enumerate(user_ids):
+            # --vacuum once, after the last: each rewrite locks the tables
+            receipts.append(store.erase(user_id, vacuum=args.vacuum and i == len(user_ids) - 1))
+    # in input order; a receipt never names the user id
+    _print([r.to_dict() for r in receipts])
+    # each erase truncates the whole WAL, so the last one's outcome covers all of them
+    return _wal_status(receipts[-1].wal_cleared, "erasure")
 
 
 @_guarded

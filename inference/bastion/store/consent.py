@@ -57,6 +57,21 @@ class ConsentRegistry:
         self._audit = audit
         self._users = users
         self._clock = clock
+        self._pii: Any = None  # the regex PII detector, built on the first consent change
+
+    def _pii_labels(self, value: str) -> list[str]:
+        """Labels the regex recognizers find in ``value``. Those, not a digit-run rule:
+        their checksums (Luhn, SSN areas, phone numbering plans, IBAN mod-97) refuse an SSN,
+        a card, a phone number, an e-mail address or an IBAN while a compact date such as
+        ``20260115`` stays a valid policy version. Imported here: it costs about 0.4 s, and
+        most store users never record consent. Names are not caught (that needs the NER
+        model): the identifier rule and the docs are what keep those out."""
+        if self._pii is None:
+            from bastion.detectors.pii_regex import RegexPIIDetector
+
+            self._pii = RegexPIIDetector()
+        # a policy URL (no query string: the identifier rule has no ? & =) names no one
+        return sorted({f.label for f in self._pii.detect([value])[0] if f.label != "URL"})
 
     def grant(self, user_id: str, purpose: str, policy_version: str) -> ConsentRecord:
         return self._record(user_id, purpose, policy_version, True)
@@ -74,6 +89,13 @@ class ConsentRegistry:
             if not _IDENTIFIER.fullmatch(value):
                 raise InputError(
                     f"{name} must be an identifier (letters, digits and _ . : / -), got {value!r}"
+                )
+            found = self._pii_labels(value)
+            if found:
+                # the value itself is not repeated: it is the personal data being refused
+                raise InputError(
+                    f"{name} looks like personal data ({', '.join(found)}): it is kept in the audit "
+                    "chain after an erasure, so use a plain identifier such as 'analytics' or '2026-01'"
                 )
         with write_tx(self._engine) as conn:
             pseudonym = self._users.get_or_create_on(conn, user_id)

@@ -22,6 +22,7 @@ head's counters, and the chain's MACs need a key the database never sees.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -61,6 +62,11 @@ POOL_TIMEOUT_S = 10
 # large trail may legitimately run longer, and its operator is there to interrupt it.
 SERVING_STATEMENT_TIMEOUT_MS = 30_000
 SERVING_LOCK_TIMEOUT_MS = 10_000
+# How long a SQLite statement waits for a lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long :func:`checkpoint` waits for readers of an older snapshot by default (the
+# busy timeout's length: what a single checkpoint used to wait).
+CHECKPOINT_WAIT_S = 30.0
 
 
 def default_url() -> str:
@@ -178,7 +184,7 @@ def _sqlite_engine(url: URL, create: bool) -> Engine:
         # read the same chain tail).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         # Erasure must not leave the deleted user id or pseudonym in free pages.
         cur.execute("PRAGMA secure_delete = ON")
@@ -223,28 +229,52 @@ def read_tx(engine: Engine, *, snapshot: bool = False) -> Iterator[Connection]:
             yield conn
 
 
-def checkpoint(engine: Engine) -> None:
+def checkpoint(engine: Engine, *, wait_s: float = CHECKPOINT_WAIT_S) -> bool:
     """SQLite: copy the WAL into the database and truncate it, so pages that held erased
-    rows do not linger in the -wal file. Best effort: a busy reader only delays it."""
+    rows do not linger in the -wal file. Returns whether the WAL was cleared: a reader
+    that keeps an older snapshot open blocks the truncation, so it is retried with
+    back-off for about ``wait_s`` seconds, and False means the -wal file may still hold
+    deleted rows (re-run the erasure or purge, or ``VACUUM``, once the reader is gone).
+    Always True on PostgreSQL and in-memory SQLite (no WAL file of ours)."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        return
+        return True
     import sqlite3
 
+    deadline = time.monotonic() + max(0.0, wait_s)
+    delay = 0.05
     with engine.connect() as conn:
         # On the raw connection: through SQLAlchemy it would run inside BEGIN IMMEDIATE,
         # and a checkpoint cannot run inside a transaction.
         raw = conn.connection.driver_connection
-        with suppress(sqlite3.Error):
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                # the busy handler waits for readers inside one attempt; bound it by what is left
+                raw.execute(f"PRAGMA busy_timeout = {max(0, int(left * 1000))}")
+                try:
+                    row = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                except sqlite3.Error:
+                    row = None  # locked by another connection's statement: as busy
+                # (busy, frames in the WAL, frames checkpointed); -1 frames: not in WAL mode
+                if row is not None and row[0] == 0 and row[1] == row[2]:
+                    return True
+                if time.monotonic() + delay > deadline:
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+        finally:
+            with suppress(sqlite3.Error):
+                raw.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
-def vacuum_tables(engine: Engine, tables: tuple[str, ...], *, what: str = "erasure") -> None:
+def vacuum_tables(engine: Engine, tables: tuple[str, ...], *, what: str = "erasure") -> bool:
     """Physically remove deleted rows: PostgreSQL ``VACUUM (FULL, ANALYZE)`` on ``tables``
     (the table is rewritten into new files; it holds an ACCESS EXCLUSIVE lock while it
     runs, and the old tuples may survive in WAL segments until they are recycled; ANALYZE
     rebuilds the planner statistics, which VACUUM (FULL) alone leaves holding sampled
     values of deleted rows); SQLite ``VACUUM`` of the whole file (``secure_delete``
-    already zeroes freed cells). ``what`` names the committed change in error messages."""
+    already zeroes freed cells), then :func:`checkpoint`, whose outcome it returns (True
+    on PostgreSQL). ``what`` names the committed change in error messages."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -285,10 +315,10 @@ def vacuum_tables(engine: Engine, tables: tuple[str, ...], *, what: str = "erasu
                 with suppress(DBAPIError):
                     conn.exec_driver_sql("RESET statement_timeout")
                     conn.exec_driver_sql("RESET lock_timeout")
-        return
+        return True
     if engine.url.database in (None, "", ":memory:"):
-        return
+        return True
     with engine.connect() as conn:
         # Like checkpoint(): VACUUM cannot run inside the BEGIN IMMEDIATE the engine issues.
         conn.connection.driver_connection.execute("VACUUM")
-    checkpoint(engine)
+    return checkpoint(engine)

@@ -22,7 +22,9 @@ ERASED_TABLES = (pseudonym_links.name, consent_records.name, vault_entries.name)
 class ErasureReceipt:
     """What :meth:`PrivacyStore.erase` removed. Audit rows are kept (the chain must
     verify) but are unlinkable once the pseudonym link is gone; ``audit_events_unlinked``
-    counts them."""
+    counts them. ``wal_cleared`` is False when SQLite's -wal file could not be truncated
+    afterwards (a reader held an old snapshot): it may still hold the deleted rows, so run
+    the erasure again (or ``--vacuum``) once the reader is gone."""
 
     user_found: bool
     pseudonym_links: int
@@ -30,6 +32,8 @@ class ErasureReceipt:
     vault_entries: int
     audit_events_unlinked: int
     event_id: int
+    # set by PrivacyStore.erase after the commit (the checkpoint cannot run inside it)
+    wal_cleared: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -220,10 +221,10 @@ class PrivacyStore:
                 "bastion: retention kept the user links: this role may not delete from privacy_pseudonyms"
             )
         # as erase(): the deleted rows' pages (raw user ids) must not linger in the -wal file
-        checkpoint(self.engine)
+        cleared = checkpoint(self.engine)
         if vacuum:
-            vacuum_tables(self.engine, (pseudonyms.name,), what="purge")
-        return receipt
+            cleared = vacuum_tables(self.engine, (pseudonyms.name,), what="purge")
+        return replace(receipt, wal_cleared=cleared)
 
     def erase(self, user_id: str, *, vacuum: bool = False) -> ErasureReceipt:
         """Right to erasure: remove the user's pseudonym link, consent records and vault
@@ -234,16 +235,18 @@ class PrivacyStore:
         ``VACUUM (FULL, ANALYZE)`` on the three affected tables, which rewrites them (and
         their planner statistics) and takes an ACCESS EXCLUSIVE lock on each while it runs
         (run it off-peak, or batch erasures).
-        On SQLite ``secure_delete`` already zeroes the freed cells; ``vacuum=True`` also
-        runs ``VACUUM``.
+        On SQLite ``secure_delete`` already zeroes the freed cells and the WAL is
+        checkpointed; the receipt's ``wal_cleared`` is False when a reader holding an old
+        snapshot kept the -wal file (and the deleted rows in it) from being truncated.
+        ``vacuum=True`` also runs ``VACUUM``.
         """
         user_id = check_user_id(user_id)
         with write_tx(self.engine) as conn:
             receipt = erase_on(conn, self.audit, user_id)
-        checkpoint(self.engine)
+        cleared = checkpoint(self.engine)
         if vacuum:  # even for an unknown user: it may be the retry of an erase without vacuum
-            vacuum_tables(self.engine, ERASED_TABLES)
-        return receipt
+            cleared = vacuum_tables(self.engine, ERASED_TABLES)
+        return replace(receipt, wal_cleared=cleared)
 
 
 def _open_engine(url: URL, migrate: bool, serving: bool = False) -> Engine:

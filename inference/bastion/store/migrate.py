@@ -11,10 +11,12 @@ True
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine.url import URL
 
+from bastion.errors import InputError
 from bastion.store.db import AUDIT_LOCK_KEY, create_store_engine, is_postgres
 
 # Own version table, so the store can share a database with other alembic-managed apps.
@@ -40,10 +42,36 @@ def _run(target: str | URL | Engine, fn_name: str, rev: str) -> None:
             cfg = Config()
             cfg.set_main_option("script_location", str(_SCRIPTS))
             cfg.attributes["connection"] = conn
+            if fn_name == "downgrade":
+                _refuse_unkeying(conn, cfg, rev)
             getattr(command, fn_name)(cfg, rev)
     finally:
         if engine is not target:
             engine.dispose()
+
+
+def _refuse_unkeying(conn: Connection, cfg: Any, rev: str) -> None:
+    """A keyed chain has no schema 0001/0002 form: going there would leave rows whose only
+    check is an unkeyed hash anyone can recompute, and the upgrade back would take them as
+    legacy rows to seal. ``base`` (dropping every table) stays possible: an empty store is
+    what ``verify --expect-head`` exists to catch."""
+    from alembic.script import ScriptDirectory
+
+    from bastion.store.audit_chain import read_head
+
+    now = current_on(conn)
+    if now is None:
+        return
+    undone = {r.revision for r in ScriptDirectory.from_config(cfg).iterate_revisions(now, rev)}
+    if "0003" not in undone or "0001" in undone:
+        return
+    head = read_head(conn)
+    if head is not None and head.sealed:
+        raise InputError(
+            f"refusing to downgrade to {rev}: the audit chain is keyed (MAC'd with the audit key) and "
+            "schema 0001/0002 have no keyed form; export it (bastion audit export) and drop the store "
+            "with --down-to base instead"
+        )
 
 
 def upgrade(url: str | URL | Engine, rev: str = "head") -> None:
@@ -52,7 +80,8 @@ def upgrade(url: str | URL | Engine, rev: str = "head") -> None:
 
 
 def downgrade(url: str | URL | Engine, rev: str) -> None:
-    """Take the store schema down to ``rev`` (``"base"`` drops every store table)."""
+    """Take the store schema down to ``rev`` (``"base"`` drops every store table). A
+    keyed audit chain cannot go below 0003 other than to ``base``: :class:`InputError`."""
     _run(url, "downgrade", rev)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bastion.errors import ConfigError, InputError
 from bastion.redact import Vault
 from bastion.store.audit import Clock, check_str, utcnow
-from bastion.store.db import VAULT_LOCK_CLASS, is_postgres, read_tx, write_tx
+from bastion.store.db import VAULT_LOCK_CLASS, checkpoint, is_postgres, read_tx, write_tx
 from bastion.store.keys import derive, frame, hmac_hex
 from bastion.store.schema import pseudonyms, vault_entries
 
@@ -46,6 +46,9 @@ MAX_VALUE_CHARS = 65536
 _NUMBER = re.compile(r"_([0-9]+)>$")
 # token IN (...) lists per query: under SQLite's oldest bound-parameter limit (999)
 _LOOKUP_BATCH = 500
+# How long an expiry waits for SQLite readers before leaving the -wal file to the next
+# checkpoint: it may run inside a request, which must not stall behind a long export.
+EXPIRE_CHECKPOINT_WAIT_S = 1.0
 
 # The key-check row: owner "" and a scope no vault of the API or of PrivacyStore.vault
 # uses, and a lookup that is not 64 hex digits, so it can never meet a real entry's HMAC.
@@ -341,7 +344,7 @@ class PersistentVault(Vault):
         )
         return {str(k): int(v) for k, v in json.loads(raw).items()}
 
-    def expire(self, *, started_before: datetime | None = None) -> int:
+    def expire(self, *, started_before: datetime | None = None, checkpoint_wal: bool = True) -> int:
         """Delete this scope's entries (as :meth:`erase`) but remember, per label, the
         highest token number they had, so a value stored in the scope later gets a new
         number: a stale ``<PERSON_1>`` then stays unknown instead of restoring to another
@@ -350,7 +353,18 @@ class PersistentVault(Vault):
 
         ``started_before``: only if the scope's oldest entry is that old, decided under the
         scope's lock, so two callers that both saw a session expired do not delete the fresh
-        session the first one started."""
+        session the first one started.
+
+        ``checkpoint_wal``: afterwards truncate SQLite's -wal file, which otherwise keeps the
+        deleted ciphertexts (with everything needed to decrypt them but the vault key)
+        until later writes overwrite them. A sweep over many sessions passes False and
+        calls :func:`bastion.store.db.checkpoint` once at the end."""
+        n = self._expire(started_before)
+        if n and checkpoint_wal:
+            checkpoint(self._engine, wait_s=EXPIRE_CHECKPOINT_WAIT_S)
+        return n
+
+    def _expire(self, started_before: datetime | None) -> int:
         c = vault_entries.c
         lookup = self._floors_lookup()
         with write_tx(self._engine) as conn:
@@ -417,9 +431,13 @@ class PersistentVault(Vault):
             )
 
     def erase(self) -> int:
-        """Delete every entry of this scope; returns how many."""
+        """Delete every entry of this scope, and truncate SQLite's -wal file so the deleted
+        ciphertexts do not stay there (as :meth:`PrivacyStore.erase`); returns how many."""
         with write_tx(self._engine) as conn:
-            return conn.execute(delete(vault_entries).where(*self._where())).rowcount
+            n = int(conn.execute(delete(vault_entries).where(*self._where())).rowcount)
+        if n:
+            checkpoint(self._engine)
+        return n
 
     @staticmethod
     def delete_owner_on(conn: Connection, owner: str) -> int:
