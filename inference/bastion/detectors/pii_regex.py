@@ -151,15 +151,24 @@ class RegexPIIDetector:
             return self._detect_plain(text)
         # escaped text (JSON strings, HTML entities, %XX): read the decoded characters, as
         # the rules' view writes them, and map each finding back over what it came from
+        view = base if folded is None else folded.text
+        found = [f for f in self._detect_plain(view) if decoded is None or f.label != URL.label]
+        if decoded is not None and URL in self._active:
+            # URLs as written: a decoded "%20" would end one at the space ("?name=Jane%20Doe").
+            # A URL whose scheme or leading "//" only decoding writes ("https:\/\/evil.com",
+            # "https&#58;//evil.com", "\/\/evil.com") is read in the decoded view, as a whole
+            # container (the plain pass above split it around what it holds).
+            found += [
+                f
+                for f in URL.scan(view, window=self.context_window, detector=self.name)
+                if _DECODED_URL_START.match(view, f.start)
+            ]
         out = []
-        for f in self._detect_plain(base if folded is None else folded.text):
-            if decoded is not None and f.label == URL.label:
-                continue
+        for f in found:
             start, end = (f.start, f.end) if folded is None else folded.to_original(f.start, f.end)
             if decoded is not None:
                 start, end = decoded.to_original(start, end)
             out.append(f if (start, end) == (f.start, f.end) else f.shifted(start, end))
-        # URLs as written: a decoded "%20" would end one at the space ("?name=Jane%20Doe")
         if decoded is not None and URL in self._active:
             out += URL.scan(text, window=self.context_window, detector=self.name)
         return _resolve(out, text)
@@ -180,6 +189,11 @@ class RegexPIIDetector:
                     text, window=window, detector=self.name, taken=found if rec.after else (), rows=rows
                 )
         return _resolve([f for f in found if f.label in self.labels], text)
+
+
+# how a URL read in the decoded view starts for it to count: a scheme or a protocol-relative
+# "//" ("www." ones are read as written)
+_DECODED_URL_START = re.compile(r"(?i)https?:|[\\/]")
 
 
 # Dashes a number is printed with besides "-": the non-breaking hyphen LLMs print inside

@@ -116,7 +116,31 @@ OBFUSCATED_EMAIL = Recognizer(
     literals=("at]", "at)", "at}", "at>", "at ]", "at )", "AT]", "AT)", "At]", "At)", "@]", "@)", "@ ]", "@ )", " AT "),
 )  # fmt: skip
 
-_URL = re.compile(r"(?i)(?<![\w@.\-/])(?:https?://|www\.)[^\s<>\"'`{}|\\^]{2,2048}")
+# What a URL runs over once its start is found. After a scheme written with a backslash
+# ("https:\\evil.com\p.png?d=...") browsers read every "\" as "/" (WHATWG URL parsing),
+# so the path and query there go on past backslashes.
+_URL_CHARS = r"[^\s<>\"'`{}|\\^]"
+_URL_CHARS_BS = r"[^\s<>\"'`{}|^]"
+# a host after a bare "//": dotted labels ending in a TLD-like run of letters, or an IPv4
+# address ("// TODO", "a // b" and "//server/share" have none)
+_URL_HOST = r"(?:(?:[^\W_][\w\-]{0,62}\.){1,8}[^\W\d_]{2,24}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![\w\-])"
+# Browsers and Markdown renderers also load URLs that do not start "http(s)://" as
+# written, and an injected answer uses them to carry data out in a query:
+# "https:/evil.com", "https:\\evil.com", and protocol-relative "//evil.com/...". A bare
+# "//" is read where a page loads it (a Markdown link or image target, an HTML
+# attribute, CSS url(...)), or after a space or quote when a path, query or port
+# follows the host: a "// comment" or integer division has neither.
+# (The look-ahead lets the engine skip to the few characters a URL can start with.)
+_URL = re.compile(
+    r"(?i)(?=[hw/\\])(?:"
+    r"(?<![\w@.\-/])(?:https?:/{1,8}(?![\\/])|www\.)" + _URL_CHARS + r"{2,2048}"
+    r"|(?<![\w@.\-/])https?:(?=/{0,7}\\)[\\/]{1,8}(?![\\/])" + _URL_CHARS_BS + r"{2,2048}"
+    r"|(?:(?<=[(=])|(?<=[(=][\"'])|(?<=\(<)|(?<==[ \t][\"']))"
+    r"(?://" + _URL_HOST + _URL_CHARS + r"{0,2048}"
+    r"|(?=[\\/]?\\)[\\/]{2}" + _URL_HOST + _URL_CHARS_BS + r"{0,2048})"
+    r"|(?<![^\s\"'])//" + _URL_HOST + r"(?=[/?#]|:[0-9])" + _URL_CHARS + r"{0,2048}"
+    r")"
+)
 _URL_TRAIL = ".,;:!?'\"*"
 
 
@@ -133,7 +157,7 @@ def _url_trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def _url_host_ok(value: str) -> bool:
-    host = re.sub(r"(?i)^(?:https?://)?", "", value).split("/", 1)[0].split("?", 1)[0]
+    host = re.split(r"[/\\?]", re.sub(r"(?i)^(?:https?:)?[\\/]*", "", value), maxsplit=1)[0]
     host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
         return False
@@ -142,7 +166,7 @@ def _url_host_ok(value: str) -> bool:
 
 URL = Recognizer(
     "url", "URL", _URL, 0.6, ("url", "link", "website", "site", "visit", "href", "page"),
-    validator=_url_host_ok, literals=("://", "www.", "WWW."), trim=_url_trim,
+    validator=_url_host_ok, literals=("//", ":/", ":\\", "\\\\", "/\\", "\\/", "www.", "WWW."), trim=_url_trim,
 )  # fmt: skip
 
 _MAC = re.compile(

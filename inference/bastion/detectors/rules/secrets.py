@@ -482,6 +482,15 @@ _NOT_SECRET_SUFFIX = re.compile(
 _ATTRIBUTE_CHAIN = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+")
 _SNAKE_NAME = re.compile(r"(?<![a-z0-9_])[a-z_][a-z0-9]*(?:_[a-z0-9]+)+")
 _NUMBER = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
+# An UPPER_SNAKE constant or environment-variable name passed as the value
+# ("OpenAI(api_key=OPENAI_API_KEY)", "password = DB_PASSWORD"): letters only, so a
+# capitalised password with digits ("HUNTER_2") is still read. A name that ends in a
+# secret word ("API_KEY", "STRIPE_SECRET_KEY", "PGPASSWORD") is one wherever it stands:
+# no one's secret is spelled that way.
+_CAPS_CONSTANT = re.compile(r"(?<![A-Za-z0-9_])[A-Z]{1,64}(?:_[A-Z]{1,64}){1,8}")
+_CAPS_SECRET_NAME = re.compile(
+    r"(?<![A-Za-z0-9_])(?:[A-Z][A-Z0-9]{0,63}_){0,8}[A-Z]{0,32}(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|PASS)"
+)
 # "{token}", "{secrets.token_hex(16)}", "{pw!r}": an f-string or format field, not a braced value
 _FORMAT_FIELD = re.compile(r"(?<![\w.])[A-Za-z_][\w.]{0,127}(?:[!:(\[]|$)")
 _CALLEE = re.compile(r"(?<![\w.$:])[A-Za-z_$][\w.$]{0,127}(?:::[A-Za-z_][\w]{0,63}){0,6}")
@@ -531,7 +540,16 @@ def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
         return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
     if _ATTRIBUTE_CHAIN.fullmatch(value):
         return True
+    after = text[e : e + 1]
+    # the name is the whole value: an argument, a statement's end, a line's end
+    alone = not after or after in "),;}]" or after.isspace()
+    if alone and _CAPS_SECRET_NAME.fullmatch(value):
+        return True  # "api_key=OPENAI_API_KEY", "stripe.api_key = STRIPE_SECRET_KEY"
+    if after in (",", ")") and _CAPS_CONSTANT.fullmatch(value):
+        return True  # a keyword argument passing a constant: "connect(password=DB_PASS_VALUE)"
     spaced_assign = re.search(r"[ \t]=[ \t]", text[m.start() : s]) is not None
+    if spaced_assign and alone and _CAPS_CONSTANT.fullmatch(value):
+        return True  # "password = DEFAULT_ADMIN_PASS_VALUE;"
     return spaced_assign and _SNAKE_NAME.fullmatch(value) is not None
 
 
