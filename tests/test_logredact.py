@@ -536,6 +536,7 @@ class _LoggingDetector:
 
     def __init__(self, inner):
         self.inner = inner
+        self.name = inner.name  # it passes on the inner detector's findings, which carry its name
 
     def detect(self, texts):
         logging.getLogger("bastion-test.chatty").warning("scanning %d texts: %s", len(texts), texts)

@@ -38,7 +38,7 @@ def client(tmp_path) -> Iterator[SimpleNamespace]:
     store = store_mod.PrivacyStore(f"sqlite:///{tmp_path / 'store.db'}", audit_key=b"a" * 32)
     app = create_app(
         guard=_guard(),
-        settings=Settings(rate_limit=None, audit_hmac_key=b"a" * 32),
+        settings=Settings(rate_limit=None, audit_hmac_key=b"a" * 32, dashboard_all_keys=True),
         key_store=keys,
         audit_stream=io.StringIO(),
         privacy_store=store,

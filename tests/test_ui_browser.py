@@ -73,7 +73,9 @@ def live(tmp_path_factory) -> Iterator[SimpleNamespace]:
     store = store_mod.PrivacyStore(f"sqlite:///{tmp / 'store.db'}", audit_key=AUDIT_KEY)
     app = create_app(
         guard=_guard(),
-        settings=Settings(rate_limit=None, audit_hmac_key=AUDIT_KEY, max_text_chars=100_000),
+        settings=Settings(
+            rate_limit=None, audit_hmac_key=AUDIT_KEY, max_text_chars=100_000, dashboard_all_keys=True
+        ),
         key_store=keys,
         audit_stream=io.StringIO(),
         privacy_store=store,

@@ -304,7 +304,7 @@ def live(sel, tmp_path_factory) -> Iterator[SimpleNamespace]:
     store = sel.store.PrivacyStore(f"sqlite:///{tmp / 'store.db'}", audit_key=AUDIT_KEY)
     app = create_app(
         guard=_guard(sel),
-        settings=Settings(rate_limit=None, audit_hmac_key=AUDIT_KEY),
+        settings=Settings(rate_limit=None, audit_hmac_key=AUDIT_KEY, dashboard_all_keys=True),
         key_store=keys,
         audit_stream=io.StringIO(),
         privacy_store=store,

@@ -28,10 +28,10 @@ from typing import Any
 
 from bastion.decide import decide_pii, injection_verdict
 from bastion.detectors.base import CountsTokens, Detector, calibration, token_counters
-from bastion.errors import BastionError, ConfigError, DetectorError, InputError
+from bastion.errors import ConfigError, DetectorError, InputError, ModelLoadError
 from bastion.normalize import Normalized, normalize
 from bastion.policy import Policy
-from bastion.policy_lists import DENY_DETECTOR
+from bastion.policy_lists import DENY_DETECTOR, check_label
 from bastion.redact import (
     Operator,
     Pseudonymize,
@@ -148,6 +148,19 @@ def _check_detectors(detectors: Sequence[Any]) -> None:
                 f"detector {n} is a {type(det).__name__}, not a detector (name, category, version, kind, "
                 f"detect(texts)){hint}"
             )
+        if not isinstance(det.name, str) or not det.name:
+            raise ConfigError(f"detector {n}: name must be a non-empty string, got {det.name!r}")
+        if det.name == DENY_DETECTOR:
+            # the policy's deny terms go by this name: past thresholds, disabled_labels,
+            # the allow list and label_actions, and so would this detector's findings
+            raise ConfigError(
+                f"detector {n}: the name {DENY_DETECTOR!r} is reserved for the policy's deny_terms"
+            )
+        if det.version is not None and not isinstance(det.version, str):
+            # it is reported as is (model_versions, /readyz)
+            raise ConfigError(
+                f"detector {det.name!r}: version must be a string or None, got {type(det.version).__name__}"
+            )
         if det.category not in _CATEGORIES:
             raise ConfigError(
                 f"detector {det.name!r}: category must be 'pii' or 'injection', got {det.category!r}"
@@ -166,7 +179,11 @@ def _check_detectors(detectors: Sequence[Any]) -> None:
 def _checked_output(det: Detector, batch: Sequence[str], results: Any) -> list[list[Finding]]:
     """``results`` as the contract says, or a :class:`DetectorError` naming the detector:
     one list of findings per text, offsets inside the text, a real score in [0, 1] (a NaN
-    score compared false against every cut and let an attack through)."""
+    score compared false against every cut and let an attack through), and the detector's
+    own name, category and a policy-style label in each finding: cuts, thresholds and
+    exemptions are looked up by ``f.detector`` (another name silently got the 0.5 default),
+    the verdict by ``f.category``, and a placeholder is built from ``f.label`` (a
+    ``<person_1>`` token could never be restored)."""
     name = det.name
     if not isinstance(results, Sequence) or isinstance(results, str | bytes):
         raise DetectorError(f"detector {name} returned a {type(results).__name__}, not one list per text")
@@ -179,8 +196,31 @@ def _checked_output(det: Detector, batch: Sequence[str], results: Any) -> list[l
         for f in row:
             if not isinstance(f, Finding):
                 raise DetectorError(f"detector {name} returned a {type(f).__name__}, not a Finding")
-            # numbers.* so numpy scalars (np.int64 offsets, np.float32 scores) pass as before
-            if not (isinstance(f.start, Integral) and isinstance(f.end, Integral)):
+            try:
+                check_label(f.label, f"detector {name}")
+            except ConfigError:
+                # not the label itself: a broken detector may have put the text there
+                raise DetectorError(
+                    f"detector {name} returned a label that is not upper-case letters, digits and _ "
+                    "(at most 64), as policy labels are"
+                ) from None
+            if f.detector != name:
+                raise DetectorError(
+                    f"detector {name}: its {f.label} finding names another detector (Finding.detector "
+                    "must be the detector's name: the policy's cuts and thresholds go by it)"
+                )
+            if f.category != det.category:
+                raise DetectorError(
+                    f"detector {name} (category {det.category}): {f.label} has category {f.category!r}"
+                )
+            # numbers.* so numpy scalars (np.int64 offsets, np.float32 scores) pass as before;
+            # bool is an Integral too, and False/True are no offsets
+            if not (
+                isinstance(f.start, Integral)
+                and isinstance(f.end, Integral)
+                and not isinstance(f.start, bool)
+                and not isinstance(f.end, bool)
+            ):
                 raise DetectorError(
                     f"detector {name}: {f.label} offsets {f.start!r}, {f.end!r} are not integers"
                 )
@@ -195,8 +235,6 @@ def _checked_output(det: Detector, batch: Sequence[str], results: Any) -> list[l
                 or not (math.isfinite(score) and 0.0 <= score <= 1.0)
             ):
                 raise DetectorError(f"detector {name}: {f.label} score {score!r} is not a number in [0, 1]")
-            if f.category not in _CATEGORIES:
-                raise DetectorError(f"detector {name}: {f.label} has category {f.category!r}")
     return list(results)
 
 
@@ -334,16 +372,18 @@ class Pipeline:
         thresholds: dict[str, float] = {}
         # A model sees text folded the way it was trained (its manifest's "homoglyphs"); the
         # rules and older models see the default fold, which every Normalized here has.
-        views: dict[str, tuple[list[Normalized], list[str]]] = {}
+        views: dict[str, tuple[list[Normalized], tuple[str, ...]]] = {}
 
-        def view(det: Detector) -> tuple[list[Normalized], list[str]]:
+        def view(det: Detector) -> tuple[list[Normalized], tuple[str, ...]]:
             mode = getattr(det, "homoglyphs", "all")
             if mode not in views:
                 ns = [
                     norms[i] if mode == "all" else normalize(norms[i].original, homoglyphs=mode)
                     for i in active
                 ]
-                views[mode] = (ns, [n.text for n in ns])
+                # a tuple: a detector that cleaned its texts in place would blind every
+                # detector after it (the shipped models read the same batch)
+                views[mode] = (ns, tuple(n.text for n in ns))
             return views[mode]
 
         import contextvars
@@ -374,10 +414,13 @@ class Pipeline:
                     results = (
                         det.detect(batch) if out is None else out.result() if isinstance(out, Future) else out
                     )
-                except BastionError:
+                except (DetectorError, ModelLoadError):
                     raise
                 except Exception as exc:
-                    # the type only: a detector's message may quote the text it was given
+                    # the type only: a detector's message may quote the text it was given. A
+                    # bastion error too: an InputError or ConfigError raised inside detect()
+                    # is the server's fault, not the caller's (the API answered 422 "invalid
+                    # policy override" with the text in it)
                     raise DetectorError(f"detector {det.name} failed: {type(exc).__name__}") from exc
                 results = _checked_output(det, batch, results)
                 for i, norm, found in zip(active, seen, results, strict=True):

@@ -171,7 +171,17 @@ class BearerAuth:
                     f"too many failed authentications from this address; retry in {blocked.retry_after_s}s",
                     blocked.retry_after_s,
                 )
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        given = request.headers.getlist("authorization")
+        if len(given) > 1:
+            # a gateway appending its own credential after the client's: refuse, never pick
+            # one (the first one once won, and was charged and audited)
+            raise self.error(
+                400,
+                f"the Authorization header is given {len(given)} times; send exactly one",
+                {},
+                "invalid_request_error",
+            )
+        scheme, _, token = (given[0] if given else "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise await self._failed(ip, 401, self.missing)
         try:

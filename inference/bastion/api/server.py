@@ -1,7 +1,7 @@
 """``bastion serve``: run the HTTP API with uvicorn.
 
 bastion keys create --name my-service        # prints the key once
-bastion serve --host 127.0.0.1 --port 8000
+bastion serve --host 127.0.0.1 --port 8000      # --guard mymodule:make_guard for custom detectors
 curl -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d '{"text": "hi"}' localhost:8000/v1/check
 """
 
@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion.api.settings import MODES
 from bastion.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bastion.config import GuardSpec
 
 STORE_URL_DEPRECATED = "bastion serve: --store-url is deprecated: use --db URL --audit-store (one database)"
 
@@ -37,6 +40,33 @@ def store_flags(args: argparse.Namespace) -> tuple[str | None, bool | None, str 
             "sessions share one database now; use --db URL --audit-store"
         )
     return args.store_url, True, STORE_URL_DEPRECATED
+
+
+GUARD_HELP = (
+    "the guard as `bastion scan --guard` takes it: a YAML path, 'module:function' returning a Guard "
+    "(how custom detectors are served), 'tasks=pii' or 'default'"
+)
+
+
+def guard_spec(args: argparse.Namespace) -> GuardSpec:
+    """The :class:`~bastion.config.GuardSpec` of ``--guard SPEC`` (parsed as ``scan`` parses
+    it) or ``--config PATH`` (a YAML path only).
+
+    >>> guard_spec(argparse.Namespace(guard="mymodule:make_guard", config=None)).factory
+    'mymodule:make_guard'
+    """
+    from bastion.config import GuardSpec
+
+    if getattr(args, "guard", None):
+        return GuardSpec.parse(args.guard)
+    return GuardSpec(config=args.config or None)
+
+
+def add_guard_flags(p: Any) -> None:
+    """``--config PATH`` or ``--guard SPEC`` (one of them), for ``serve`` and ``proxy``."""
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
+    which.add_argument("--guard", metavar="SPEC", help=GUARD_HELP)
 
 
 def ui_default(host: str) -> bool:
@@ -86,7 +116,6 @@ def _run(args: argparse.Namespace) -> int:
     from bastion.api.serving import run_until_loaded_or_failed, uvicorn_config
     from bastion.api.settings import Settings
     from bastion.api.ui import set_enabled as set_ui_enabled
-    from bastion.config import GuardSpec
     from bastion.guard import Guard
 
     db_url, audit_store, notice = store_flags(args)
@@ -99,8 +128,9 @@ def _run(args: argparse.Namespace) -> int:
         session_ttl_s=args.session_ttl_s,
         otel=True if args.otel else None,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        dashboard_all_keys=True if args.dashboard_all_keys else None,
     )
-    spec = GuardSpec(config=args.config or None)  # checked now, built when the app starts
+    spec = guard_spec(args)  # checked now, built when the app starts
     app = create_app(settings=settings, guard_factory=functools.partial(Guard.from_spec, spec))
     sessions = app.state.bastion.sessions
     if sessions is not None and sessions.key_error is not None:
@@ -133,7 +163,7 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("serve", help="run the HTTP API (needs the 'api' extra)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
+    add_guard_flags(p)
     p.add_argument(
         "--db",
         help="database URL for API keys and, with --audit-store, the audit trail and sessions "
@@ -193,6 +223,12 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="the browser playground at /ui and dashboard at /ui/dashboard (default: on when --host "
         "is a loopback address, off otherwise)",
+    )
+    p.add_argument(
+        "--dashboard-all-keys",
+        action="store_true",
+        help="the dashboard shows every key's audit rows and the chain check to any API key "
+        "(one tenant per server only; default: each key sees its own rows; env BASTION_DASHBOARD_ALL_KEYS=1)",
     )
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=True)

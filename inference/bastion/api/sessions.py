@@ -61,6 +61,8 @@ _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 # how long an expired session's numbering floors are kept (at least one time to live)
 FLOORS_KEEP = timedelta(days=365)
 _VAULT_KEY_ENVS = ("BASTION_VAULT_KEY", "BASTION_VAULT_KEY_FILE")
+# the owner a restore for an unknown user looks under: matches no vault entry
+_NO_OWNER = "u_none"
 
 
 def _key_configured(store: Any) -> bool:
@@ -190,13 +192,11 @@ class SessionVaults:
         """
         probe = self._usable()
         scope = self.scope(key_id, session_id)
-        if user_id is None:
-            owner = ""
-        else:
-            # a lookup only: a restore must not create a pseudonym for a user never seen
-            owner = self.store.pseudonyms.get(user_id)
-            if owner is None:
-                return None
+        # a lookup only: a restore must not create a pseudonym for a user never seen. Such a
+        # user goes on under an owner no pseudonym can be (they are "u_" + hex): the same
+        # queries as a known user's, so the time of the 404 does not tell another key
+        # whether anyone ever sent this user id (s34 L4)
+        owner = "" if user_id is None else self.store.pseudonyms.get(user_id) or _NO_OWNER
         v = probe.for_scope(owner, scope)
         if self._expired(owner, scope):
             v.expire(started_before=self._clock() - self.ttl)

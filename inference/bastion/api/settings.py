@@ -112,6 +112,9 @@ class Settings:
     forwarded_allow_ips: str | None = None
     # /docs and /redoc from local assets (the fastapi-offline package)
     docs: bool = True
+    # /ui/api/dashboard shows every key's rows and the chain's verify report to any key: only
+    # for a server of one tenant (by default each key sees its own rows)
+    dashboard_all_keys: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -158,6 +161,7 @@ class Settings:
             "audit_store": _env_bool(AUDIT_STORE_ENV, False) or bool(env.get(LEGACY_STORE_URL_ENV)),
             "otel": _env_bool("BASTION_OTEL", False),
             "forwarded_allow_ips": env.get("BASTION_FORWARDED_ALLOW_IPS") or None,
+            "dashboard_all_keys": _env_bool("BASTION_DASHBOARD_ALL_KEYS", False),
         }
         for name, var in (
             ("header_timeout_s", "BASTION_HEADER_TIMEOUT_S"),

@@ -17,8 +17,14 @@ def _pii_regex(**kw: Any) -> Detector:
     """Options: ``regions``, ``labels``, ``context_window``, ``max_phone_calls`` and
     ``custom`` (a list of recognizers, see :func:`bastion.detectors.recognizers.custom_recognizer`)."""
     from bastion.detectors.pii_regex import RegexPIIDetector
+    from bastion.detectors.recognizers import check_custom_count, check_custom_work
 
-    return RegexPIIDetector(**kw)
+    custom = kw.get("custom")
+    check_custom_count(custom)
+    detector = RegexPIIDetector(**kw)
+    if custom:  # every entry accepted by now
+        check_custom_work(custom)
+    return detector
 
 
 def _heuristic_injection(**kw: Any) -> Detector:

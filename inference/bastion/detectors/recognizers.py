@@ -814,6 +814,11 @@ _LABEL_RE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 # most about MAX_WIDTH x BUDGET steps: bounded match length, few alternatives.
 CUSTOM_MAX_WIDTH = 256
 CUSTOM_BUDGET = 64
+# Paths alone let '\W{1,8}\W{1,8}\W{239}!' through (64 paths, ~15,600 steps a position: 7 s
+# on 20,000 characters), so the steps are budgeted too, as the policy's deny terms are: each
+# regex, and a detector's custom regexes together, within DENY_WORK_BUDGET a position. Past
+# that the number of recognizers is capped as well: each is a pass of its own over every text.
+MAX_CUSTOM_RECOGNIZERS = 64
 
 
 # global inline flags, which Python accepts only at the very start of a pattern
@@ -864,18 +869,21 @@ def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Reco
     bastion.errors.ConfigError: pii_regex custom[1] (x): nested quantifiers are not allowed (catastrophic backtracking)
     """
     from bastion.policy import DENY_LABEL, compile_safe_regex
+    from bastion.policy_lists import DENY_WORK_BUDGET, regex_steps
 
     if not isinstance(spec, Mapping):
         raise ConfigError(
             f"pii_regex {where}: a custom recognizer must be a mapping, got {type(spec).__name__}"
         )
     name = spec.get("name")
+    # first: a misspelled "name" key is a bad key, not a missing name
+    unknown = sorted(map(str, set(spec) - _CUSTOM_KEYS))
+    if unknown:
+        named = f"{where} ({name})" if isinstance(name, str) and _NAME_RE.fullmatch(name) else where
+        raise ConfigError(f"pii_regex {named}: unknown keys {unknown}; known: {sorted(_CUSTOM_KEYS)}")
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise ConfigError(f"pii_regex {where}: name must be lower_snake_case, got {name!r}")
     where = f"{where} ({name})"
-    unknown = sorted(set(spec) - _CUSTOM_KEYS)
-    if unknown:
-        raise ConfigError(f"pii_regex {where}: unknown keys {unknown}; known: {sorted(_CUSTOM_KEYS)}")
     label = spec.get("label")
     if not isinstance(label, str) or not _LABEL_RE.fullmatch(label):
         raise ConfigError(f"pii_regex {where}: label must be UPPER_SNAKE_CASE, got {label!r}")
@@ -886,10 +894,22 @@ def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Reco
             f"pii_regex {where}: label {DENY_LABEL} is reserved for the policy's deny_terms; "
             "list the pattern there ({regex: ...}) or pick another label"
         )
+    if label == "INJECTION":
+        # the injection detectors' label: a PII finding rendered [REDACTED_INJECTION] would
+        # read like an injection verdict
+        raise ConfigError(f"pii_regex {where}: label INJECTION is reserved for injection findings")
     pattern = spec.get("regex")
     compile_safe_regex(
         pattern, f"pii_regex {where}", cap=CUSTOM_MAX_WIDTH, budget=CUSTOM_BUDGET, max_width=CUSTOM_MAX_WIDTH
     )
+    # counted at CUSTOM_MAX_WIDTH, the longest match compile_safe_regex lets through (no
+    # repeat is longer), as the deny terms are at their MAX_DENY_WIDTH of the same 256
+    steps = regex_steps(pattern, CUSTOM_MAX_WIDTH)
+    if steps > DENY_WORK_BUDGET:
+        raise ConfigError(
+            f"pii_regex {where}: regex may take about {steps} steps at each position of a text, over the "
+            f"budget of {DENY_WORK_BUDGET}; use fewer or shorter ranges ({{1,8}}), or a literal prefix"
+        )
     boundary = spec.get("boundary", True)
     if not isinstance(boundary, bool):
         raise ConfigError(f"pii_regex {where}: boundary must be true or false")
@@ -930,12 +950,45 @@ def custom_recognizer(spec: Mapping[str, Any], where: str = "custom[0]") -> Reco
     )
 
 
+def check_custom_count(custom: Any) -> None:
+    """A ConfigError when ``custom`` (a ``pii_regex`` detector's list) holds more than
+    :data:`MAX_CUSTOM_RECOGNIZERS`; checked before any entry is compiled."""
+    if (
+        isinstance(custom, Sequence)
+        and not isinstance(custom, str | bytes)
+        and len(custom) > MAX_CUSTOM_RECOGNIZERS
+    ):
+        raise ConfigError(
+            f"pii_regex custom: {len(custom)} recognizers, over the limit of {MAX_CUSTOM_RECOGNIZERS} "
+            "(each is a pass of its own over every text); merge patterns of one label with |"
+        )
+
+
+def check_custom_work(custom: Sequence[Mapping[str, Any]]) -> None:
+    """A ConfigError when ``custom``'s regexes (each already accepted by
+    :func:`custom_recognizer`) together may take more than the deny terms' budget of steps
+    at one position of a text (``DENY_WORK_BUDGET``): they all run over every text, so one
+    detector's work adds up as a deny list's does."""
+    from bastion.policy_lists import DENY_WORK_BUDGET, regex_steps
+
+    total = sum(regex_steps(spec["regex"], CUSTOM_MAX_WIDTH) for spec in custom)
+    if total > DENY_WORK_BUDGET:
+        raise ConfigError(
+            f"pii_regex custom: the {len(custom)} regexes together may take about {total} steps at each "
+            f"position of a text, over the budget of {DENY_WORK_BUDGET}; use fewer or cheaper ones "
+            "(a literal prefix such as EMP-\\d{6} costs about 12)"
+        )
+
+
 __all__ = [
     "ANY_DIGIT",
+    "MAX_CUSTOM_RECOGNIZERS",
     "CONTEXT_BOOST",
     "DEFAULT_CONTEXT_WINDOW",
     "Recognizer",
     "context_pattern",
     "rescan",
     "custom_recognizer",
+    "check_custom_count",
+    "check_custom_work",
 ]

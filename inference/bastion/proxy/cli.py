@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+from bastion.api.server import add_guard_flags
 from bastion.api.settings import Settings
 from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
 
@@ -24,7 +25,6 @@ log = logging.getLogger("bastion.proxy")
 def _run(args: argparse.Namespace) -> int:
 
     from bastion.api.serving import run_until_loaded_or_failed, uvicorn_config
-    from bastion.config import GuardSpec
     from bastion.guard import Guard
     from bastion.proxy.app import ProxyConfig, create_proxy_app
 
@@ -40,14 +40,14 @@ def _run(args: argparse.Namespace) -> int:
         check_every=args.check_every,
         canary=args.canary,
     )
-    from bastion.api.server import no_keys_notice, store_flags
+    from bastion.api.server import guard_spec, no_keys_notice, store_flags
 
     # one database for keys and the audit trail, as bastion serve: --store-url is its alias
     db_url, audit_store, notice = store_flags(args)
     settings = Settings.from_cli(args, db_url=db_url, audit_store=audit_store)
     if notice:
         print(notice.replace("bastion serve:", "bastion proxy:"), file=sys.stderr)
-    factory = functools.partial(Guard.from_spec, GuardSpec(config=args.config or None))
+    factory = functools.partial(Guard.from_spec, guard_spec(args))
 
     app = create_proxy_app(config, settings=settings, guard_factory=factory)
     no_keys = no_keys_notice(settings, "proxy")
@@ -87,7 +87,7 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--config", help="Guard YAML config (default: shipped models, degraded if missing)")
+    add_guard_flags(p)
     p.add_argument(
         "--holdback",
         type=_positive,

@@ -47,6 +47,7 @@ from bastion.api.models import (
     SystemBlock,
     subject,
 )
+from bastion.api.sessions import Restored
 from bastion.conversation import check_messages, parse_messages
 from bastion.redact import Vault
 from bastion.results import result_dict
@@ -258,11 +259,13 @@ async def restore_route(call: ApiCall, req: RestoreBody) -> JSONResponse:
         )
     except TimeoutError:
         raise http_error(503, DATABASE_UNAVAILABLE, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}) from None
+    request_id = call.request.state.request_id
+    await _record_restore(state, key_id, user, request_id, out, len(text))
     if out is None:
         raise http_error(404, "unknown or expired session for this API key and user")
     state.audit.event(
         "restore",
-        request_id=call.request.state.request_id,
+        request_id=request_id,
         key_id=key_id,
         user_hmac=state.audit.user_hmac(user),
         restored=out.restored,
@@ -270,6 +273,35 @@ async def restore_route(call: ApiCall, req: RestoreBody) -> JSONResponse:
         length=len(text),
     )
     return JSONResponse({"text": out.text, "restored": out.restored, "unknown": out.unknown})
+
+
+async def _record_restore(
+    state: AppState, key_id: str | None, user: str | None, request_id: str, out: Restored | None, length: int
+) -> None:
+    """A ``restore`` row in the audit trail, refused ones (404) too: putting pseudonymised
+    values back discloses personal data again, and a key probing sessions not its own must
+    leave a trace. Fail-open like the check rows (counted in ``audit_errors``)."""
+    store = state.audit.store
+    if store is None:
+        return
+    details: dict[str, Any] = {"outcome": "restored" if out is not None else "not_found", "length": length}
+    if out is not None:
+        details |= {"restored": out.restored, "unknown": out.unknown}
+    who = subject(user, key_id)
+
+    def write() -> None:
+        # a lookup only, as the restore itself: a refused restore must not create a pseudonym
+        pseudonym = store.pseudonyms.get(who) if who is not None else None
+        store.audit.append(
+            "restore", user_pseudonym=pseudonym, request_id=request_id, key_id=key_id, details=details
+        )
+
+    try:
+        await store_call(write)
+    except Exception as exc:
+        # the type only: a driver's message can echo parameters
+        state.audit.logger.error("audit_store_error", request_id=request_id, error=type(exc).__name__)
+        state.metrics.audit_errors.inc()
 
 
 __all__ = ["BEARER_AUTH", "ERRORS", "REQUEST_MODELS", "Call", "public_result", "router"]
