@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bastion.errors import ConfigError
 
 from bastion_training.common import (
     log,
@@ -894,6 +895,7 @@ def markdown(
             obfuscation.append(f"| {s} | " + " | ".join(_fmt(row[k]) for k in kinds) + " |")
     text = render_template(
         "injection_report.md",
+        errata="".join(f"{note}\n\n" for note in report_errata(meta)),
         model_line=meta.get("model_line") or f"`models/injection` version `{meta['version']}`",
         thresholds=meta["thresholds"],
         cap_default=meta["caps"]["default"] or "all",
@@ -908,9 +910,88 @@ def markdown(
     return text + text_lines([*per_language_table(results), *per_family_table(results)])
 
 
+def report_errata(meta: dict[str, Any]) -> list[str]:
+    """Hand-written corrections of a report (``meta["errata"]``, paragraphs printed under the
+    PIGuard table). They live in metrics.json so that ``--rewrite-summary`` keeps them; a new
+    evaluation starts without them, its figures measured afresh."""
+    errata = meta.get("errata") or []
+    if not isinstance(errata, list) or not all(isinstance(n, str) and n.strip() for n in errata):
+        raise ConfigError(f"metrics.json meta.errata must be a list of non-empty strings, got {errata!r}")
+    return errata
+
+
+def summary_table(summary: Path, header: str, section: str = "") -> tuple[list[str], list[str]]:
+    """(header cells, first cell of each row) of the first table in ``summary`` whose header
+    line starts with ``header``, below the line starting with ``section``; empty when none.
+
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "summary.md"
+    >>> _ = p.write_text("| system | a |\\n|---|---|\\n| m | 1 |\\n| c | 2 |\\n\\n## B\\n\\n| system | z |\\n| k | 3 |\\n")
+    >>> summary_table(p, "| system |"), summary_table(p, "| system |", "## B")
+    ((['system', 'a'], ['m', 'c']), (['system', 'z'], ['k']))
+    """
+    if not summary.exists():
+        return [], []
+    cells: list[str] = []
+    rows: list[str] = []
+    below = not section
+    for line in summary.read_text(encoding="utf-8").splitlines():
+        if not below:
+            below = line.startswith(section)
+        elif not cells and line.startswith(header):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        elif cells and not line.startswith("|"):
+            break
+        elif cells:
+            first = line.split("|")[1].strip()
+            if first.strip("-"):
+                rows.append(first)
+    return cells, rows
+
+
+def report_order(meta: dict[str, Any], summary: Path) -> dict[str, list[str]]:
+    """The order of the report's systems, eval sets and obfuscation kinds: ``meta``'s
+    ``system_order``/``set_order``/``obfuscation_order``, else read from the ``summary`` they
+    were first written in (a report whose metrics.json predates those keys)."""
+    _, systems = summary_table(summary, "| system | NotInject")
+    _, sets = summary_table(summary, "| set | group | n |")
+    kinds, _ = summary_table(summary, "| system |", "## Recall under obfuscation")
+    return {
+        "systems": list(meta.get("system_order") or systems),
+        "sets": list(meta.get("set_order") or sets),
+        "obfuscation": list(meta.get("obfuscation_order") or kinds[1:]),
+    }
+
+
+def _ordered(table: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    """``table`` with the keys of ``order`` first, in that order; the rest after, as they were."""
+    return {k: table[k] for k in order if k in table} | {k: v for k, v in table.items() if k not in order}
+
+
+def in_report_order(data: dict[str, Any], order: dict[str, list[str]]) -> dict[str, Any]:
+    """``data`` with its systems, each system's eval sets and the obfuscation kinds in ``order``
+    (:func:`report_order`): metrics.json is written with sorted keys, the report tables them
+    in the order they were evaluated."""
+    out = dict(data)
+    out["systems"] = {
+        name: {**r, "per_set": _ordered(r.get("per_set") or {}, order["sets"])}
+        for name, r in _ordered(data.get("systems") or {}, order["systems"]).items()
+    }
+    out["obfuscation_recall"] = {
+        name: _ordered(row, order["obfuscation"])
+        for name, row in _ordered(data.get("obfuscation_recall") or {}, order["systems"]).items()
+    }
+    return out
+
+
 def rewrite_summary(out_dir: Path) -> int:
     data = read_report(out_dir)
+    data = in_report_order(data, report_order(data["meta"], out_dir / "summary.md"))
     meta = data["meta"]
+    first = next(iter(data["systems"].values()), {})
+    meta["system_order"] = list(data["systems"])
+    meta["set_order"] = list(first.get("per_set") or {})
+    meta["obfuscation_order"] = list(next(iter(data["obfuscation_recall"].values()), {}))
     for r in data["systems"].values():
         r["piguard"] = piguard_summary(r["per_set"])
         r["targets"] = {
@@ -1047,6 +1128,10 @@ def main(argv: list[str] | None = None) -> int:
         "latency": latency,
         "target_overrides": overrides,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        # metrics.json is written with sorted keys: the order the tables had, for rewrites
+        "system_order": list(results),
+        "set_order": list(results[main_name]["per_set"]),
+        "obfuscation_order": list(next(iter(obf.values()), {})),
     }
     archived = archive_previous_report(out_dir, manifest["version"])
     if archived:

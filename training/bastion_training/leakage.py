@@ -192,6 +192,37 @@ def find_leaks(
     return out[cols].reset_index(drop=True)
 
 
+class _UnionFind:
+    def __init__(self, items: list[str]) -> None:
+        self.parent = {x: x for x in items}
+
+    def find(self, x: str) -> str:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def merge_near_duplicate_groups(df: pd.DataFrame, cfg: LeakageConfig) -> pd.Series:
+    """Groups joined whenever two of their rows are (near-)duplicates.
+
+    GPTFuzz and in-the-wild share ~70 jailbreakchat templates under different ids;
+    without this, one copy could sit in train and its twin in val. Used by the injection
+    build and the PII generator's template split.
+    """
+    pairs = find_leaks(df["text"].tolist(), df["text"].tolist(), cfg)
+    groups = df["group"].tolist()
+    uf = _UnionFind(sorted(set(groups)))
+    for a, b in zip(pairs["cand_idx"], pairs["ref_idx"], strict=True):
+        uf.union(groups[a], groups[b])
+    return pd.Series([uf.find(g) for g in groups], index=df.index)
+
+
 @dataclass(frozen=True)
 class LeakageResult:
     """The cleaned train/val rows plus what was removed and why."""

@@ -115,12 +115,33 @@ def _span_counts(df: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
+def pii_repeats_md(stats: dict[str, Any] | None) -> str:
+    """The PII build's removed repeats (``build_pii_frames`` ``stats``) as a card section."""
+    rows = []
+    for stat_key, repeats in (
+        ("eval_repeats_removed", "eval-only row"),
+        ("train_repeats_removed", "train row"),
+    ):
+        for key, n in sorted((stats or {}).get(stat_key, {}).items()):
+            split, _, rest = key.partition("/")
+            # the eval guard counts per split/source, the train guard per split/source/kind
+            source, kind = (
+                rest.rsplit("/", 1) if stat_key == "train_repeats_removed" else (rest, "exact or near")
+            )
+            rows.append({"split": split, "source": source, "kind": kind, "repeats": repeats, "rows": n})
+    return (
+        "Rows removed because they repeat (exact or near: the injection build's MinHash guard) an eval-only row "
+        "(train/val) or a train row (val/test):\n\n" + _md(pd.DataFrame(rows))
+    )
+
+
 def data_card(
     inj: dict[str, pd.DataFrame],
     inj_stats: dict[str, Any],
     pii: dict[str, pd.DataFrame],
     pii_note: str,
     root: Path,
+    pii_stats: dict[str, Any] | None = None,
 ) -> str:
     """The generated data/README.md."""
     out = [
@@ -191,12 +212,13 @@ def data_card(
             allp = pd.concat(list(pii.values()), ignore_index=True)
             out.append("\n### Rows per source × split × language\n")
             out.append(_md(allp.groupby(["split", "source", "lang"]).size().rename("rows").reset_index()))
+        out.append("\n### Repeats removed\n\n" + pii_repeats_md(pii_stats))
     else:
         out.append(pii_note + "\n")
     return "".join(out)
 
 
-def pii_card(pii: dict[str, pd.DataFrame], root: Path) -> str:
+def pii_card(pii: dict[str, pd.DataFrame], root: Path, stats: dict[str, Any] | None = None) -> str:
     """Counts of a PII-only build (``--skip-injection``): rows and spans per frame, source,
     language and label."""
     allp = pd.concat([df.assign(file=name) for name, df in pii.items()], ignore_index=True)
@@ -209,20 +231,25 @@ def pii_card(pii: dict[str, pd.DataFrame], root: Path) -> str:
             _md(allp.groupby(["file", "source", "lang"]).size().rename("rows").reset_index()),
             "\n\n## Spans per file × language × label\n\n",
             _md(spans.groupby(["file", "lang", "label"]).size().rename("spans").reset_index()),
+            "\n## Repeats removed\n\n",
+            pii_repeats_md(stats),
             "\n",
         ]
     )
 
 
-def build_pii(params: dict[str, Any], root: Path, seed: int) -> tuple[dict[str, pd.DataFrame], str]:
-    """Call the teammate's PII builder if it is installed; say why not otherwise."""
+def build_pii(
+    params: dict[str, Any], root: Path, seed: int, stats: dict[str, Any] | None = None
+) -> tuple[dict[str, pd.DataFrame], str]:
+    """Call the teammate's PII builder if it is installed; say why not otherwise. ``stats``
+    receives its removed-row counts (``build_pii_frames``)."""
     try:
         from bastion_training.pii.build import build_pii_frames
     except ImportError as exc:
         note = f"PII builder not available ({exc}); no PII frames written."
         log.warning(note)
         return {}, note
-    return build_pii_frames(params, root, seed), ""
+    return build_pii_frames(params, root, seed, stats), ""
 
 
 def build_injection(
@@ -257,12 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     root = datasets_root(params)
     out = Path(args.out)
     t0 = time.time()
+    pii_stats: dict[str, Any] = {}
     if args.skip_injection:
-        pii, note = build_pii(params, root, seed)
+        pii, note = build_pii(params, root, seed, pii_stats)
         for name, df in pii.items():
             write_parquet_atomic(df, out / "pii" / f"{name}.parquet")
         if pii:
-            write_text_atomic(pii_card(pii, root), out / "pii" / "README.md")
+            write_text_atomic(pii_card(pii, root, pii_stats), out / "pii" / "README.md")
         log.info("PII frames written in %.1fs (injection skipped)", time.time() - t0)
         return 0
     try:
@@ -275,10 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     log.info("injection frames written in %.1fs", time.time() - t0)
     print(split_label_summary(inj).to_string(index=False))
 
-    pii, note = ({}, "PII skipped (--skip-pii).") if args.skip_pii else build_pii(params, root, seed)
+    pii, note = (
+        ({}, "PII skipped (--skip-pii).") if args.skip_pii else build_pii(params, root, seed, pii_stats)
+    )
     for name, df in pii.items():
         write_parquet_atomic(df, out / "pii" / f"{name}.parquet")
-    write_text_atomic(data_card(inj, inj_stats, pii, note, root), Path(args.card))
+    write_text_atomic(data_card(inj, inj_stats, pii, note, root, pii_stats), Path(args.card))
     log.info("prepare done in %.1fs", time.time() - t0)
     return 0
 

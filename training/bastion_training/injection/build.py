@@ -36,7 +36,13 @@ from bastion_training.injection.long_prompts import (
 )
 from bastion_training.injection.sources import hash_bucket
 from bastion_training.injection.synthetic import direct_injections, fill_templates, hard_negatives
-from bastion_training.leakage import LeakageConfig, canonical, find_leaks, remove_leaks
+from bastion_training.leakage import (
+    LeakageConfig,
+    canonical,
+    find_leaks,
+    merge_near_duplicate_groups,
+    remove_leaks,
+)
 
 log = logging.getLogger("bastion_training.injection.build")
 
@@ -64,36 +70,6 @@ def settings(params: dict[str, Any]) -> dict[str, Any]:
     cfg = p.to_dict()
     cfg["engine"] = {**ENGINE_DEFAULTS, **cfg["engine"]}
     return cfg
-
-
-class _UnionFind:
-    def __init__(self, items: list[str]) -> None:
-        self.parent = {x: x for x in items}
-
-    def find(self, x: str) -> str:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
-def merge_near_duplicate_groups(df: pd.DataFrame, cfg: LeakageConfig) -> pd.Series:
-    """Groups joined whenever two of their rows are (near-)duplicates.
-
-    GPTFuzz and in-the-wild share ~70 jailbreakchat templates under different ids;
-    without this, one copy could sit in train and its twin in val.
-    """
-    pairs = find_leaks(df["text"].tolist(), df["text"].tolist(), cfg)
-    groups = df["group"].tolist()
-    uf = _UnionFind(sorted(set(groups)))
-    for a, b in zip(pairs["cand_idx"], pairs["ref_idx"], strict=True):
-        uf.union(groups[a], groups[b])
-    return pd.Series([uf.find(g) for g in groups], index=df.index)
 
 
 def assign_splits(df: pd.DataFrame, val_fraction: float, seed: int, force_train: set[str]) -> pd.Series:
@@ -300,7 +276,7 @@ def build_injection_frames(
     if cfg["use_hub"]:
         from bastion_training.hub import load_hub_sets
 
-        parts.append(load_hub_sets(cfg["hub"]))
+        parts.append(load_hub_sets(cfg["hub"], skip_failed=False))
     parts.append(hard_negatives(seed, cfg["hard_negatives_per_template"]))
     parts.append(direct_injections(seed, cfg["direct_per_template"]))
     if cfg["long_benign"]:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from bastion.errors import ConfigError
 
@@ -220,6 +221,38 @@ def drop_eval_duplicates(
     return removed
 
 
+def drop_train_repeats(frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Remove ``val``/``test`` rows that repeat a ``train`` row, exactly or nearly
+    (:func:`bastion_training.leakage.find_leaks`, the guard of :func:`drop_eval_duplicates`).
+    Validation picks thresholds, temperature and checkpoint, and the generator test split is
+    reported: a row the model trained on flatters both. leNER-Br repeats its boilerplate across
+    train and dev, and template twins in two languages render the same sentence. Returns rows
+    removed per ``split/source/kind`` (kind ``exact`` or ``near``; a row with both is exact)."""
+    from bastion_training.leakage import find_leaks
+
+    removed: dict[str, int] = {}
+    if "train" not in frames or not len(frames["train"]):
+        return removed
+    train_texts = frames["train"]["text"].astype(str).tolist()
+    for key in ("val", "test"):
+        if key not in frames or not len(frames[key]):
+            continue
+        frame = frames[key]
+        pairs = find_leaks(frame["text"].astype(str).tolist(), train_texts)
+        if not len(pairs):
+            continue
+        first = pairs.sort_values("kind").drop_duplicates("cand_idx")  # "exact" sorts before "near"
+        rows = first["cand_idx"].to_numpy(dtype=int)
+        hit = frame.iloc[rows].assign(kind=first["kind"].to_numpy())
+        for (source, k), n in hit.groupby(["source", "kind"]).size().items():
+            removed[f"{key}/{source}/{k}"] = int(n)
+        keep = np.ones(len(frame), dtype=bool)
+        keep[rows] = False
+        frames[key] = frame[keep].reset_index(drop=True)
+    log.info("val/test rows removed because a train row has the same or a near text: %s", removed or "none")
+    return removed
+
+
 def build_train_corpora(
     corpus_caps: Mapping[str, int], root: Path, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -269,7 +302,9 @@ def build_eval_corpora(
     return out
 
 
-def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) -> dict[str, pd.DataFrame]:
+def build_pii_frames(
+    params: Mapping[str, Any] | None, root: Path, seed: int, stats: dict[str, Any] | None = None
+) -> dict[str, pd.DataFrame]:
     """All PII frames in the unified schema (``schema.COLUMNS``), keyed ``train``, ``val``,
     ``test`` (synthetic, split by template and identity; ``train`` adds WNUT-17 train) and the
     eval-only sets ``eval_*``. A missing source file is skipped with a warning (its frame is
@@ -282,6 +317,10 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
     ``CORPUS_CAPS``), ``gazetteers`` (German LER values in de identities),
     ``eval_cap_per_file`` (uniform sample per multilingual eval file) and ``eval_sets``
     (``eval_*`` keys to build; default all).
+
+    ``stats``, when given, receives the rows removed for the data card: ``eval_repeats_removed``
+    (train/val rows repeating an eval-only row) and ``train_repeats_removed`` (val/test rows
+    repeating a train row), each ``{"split/source[/kind]": rows}``.
     """
     raw = dict(params or {})
     if isinstance(raw.get("pii"), Mapping):  # tolerate being handed the whole params.yaml
@@ -343,7 +382,11 @@ def build_pii_frames(params: Mapping[str, Any] | None, root: Path, seed: int) ->
         else:
             frames[key] = load(paths)
 
-    drop_eval_duplicates(frames, whole)
+    eval_repeats = drop_eval_duplicates(frames, whole)
+    train_repeats = drop_train_repeats(frames)
+    if stats is not None:
+        stats["eval_repeats_removed"] = eval_repeats
+        stats["train_repeats_removed"] = train_repeats
     for key, frame in frames.items():
         assert list(frame.columns) == list(COLUMNS), key
         log.info("pii frame %s: %d rows, spans %s", key, len(frame), dict(label_counts(frame)))

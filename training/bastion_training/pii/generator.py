@@ -2,8 +2,9 @@
 records every span while writing it (never by searching the output).
 
 Splits are disjoint twice over: by template (70/15/15 by template-id hash, stratified by format,
-language and positive/negative) and by identity (each split draws from its own pool, filtered so
-no name, email, username, phone, card, IBAN, SSN, IP or street is shared).
+language and positive/negative; templates with the same or nearly the same text share a split)
+and by identity (each split draws from its own pool, filtered so no name, email, username, phone,
+card, IBAN, SSN, IP or street is shared).
 
 Example:
     >>> frames = generate_splits({"n_train": 20, "n_val": 5, "n_test": 5, "pool_size": 60}, seed=1)
@@ -29,6 +30,7 @@ from bastion.errors import ConfigError
 from bastion.labels import NER_LABELS
 
 from bastion_training.config import PIIDataParams
+from bastion_training.leakage import LeakageConfig, canonical, merge_near_duplicate_groups
 
 from .ru_names import CASES, ru_person
 from .schema import assert_valid_spans, make_frame
@@ -499,12 +501,58 @@ def check_templates(templates: Sequence[Template] = TEMPLATES) -> None:
 _LATER_FORMATS = frozenset({"news", "prose", "postal"})
 
 
+# A template whose text without slots is shorter than this is mostly slots: its bare text
+# ("{PERSON}, {CITY}." -> ", .") says nothing about which other template it resembles.
+_TWIN_MIN_CHARS = 8
+
+
+def template_twins(templates: Sequence[Template]) -> dict[str, str]:
+    """Template id -> id of its twin group: templates whose text without slots is the same or
+    nearly the same (case and whitespace folded; the injection build's MinHash near-duplicate
+    groups) share the group of their smallest id. Croatian/Serbian lines written under different
+    ids render into near-identical rows. Slot names are left out: in a short template they
+    would make "{CAPITAL} é a capital de {CAPITAL_COUNTRY}." a twin of its rewordings."""
+    texts, ids = [], []
+    for t in templates:
+        bare = _SLOT.sub(" ", t.text)
+        if len(canonical(bare)) >= _TWIN_MIN_CHARS:
+            texts.append(bare)
+            ids.append(t.template_id)
+    roots = merge_near_duplicate_groups(pd.DataFrame({"text": texts, "group": ids}), LeakageConfig())
+    twins = {t.template_id: t.template_id for t in templates}
+    twins.update(zip(ids, roots, strict=True))
+    return twins
+
+
 def split_templates(
     templates: Sequence[Template] = TEMPLATES, fractions: Sequence[float] = (0.7, 0.15, 0.15)
 ) -> dict[str, list[Template]]:
     """Assign every template to one split by the hash of its id, stratified by
     (format for English | language otherwise, negative or not). Independent of the seed, so the
-    same template never moves between splits from one run to the next."""
+    same template never moves between splits from one run to the next. Twins
+    (:func:`template_twins`) then join the split of the group's first template in ``templates``
+    (the oldest: batches are appended), so a later batch never moves an earlier template; a
+    template without a twin keeps its hashed split."""
+    by_hash = _split_by_id(templates, fractions)
+    where = {t.template_id: split for split, ts in by_hash.items() for t in ts}
+    position = {t.template_id: i for i, t in enumerate(templates)}
+    members: dict[str, list[str]] = {}
+    for tid, root in template_twins(templates).items():
+        members.setdefault(root, []).append(tid)
+    final = dict(where)
+    for tids in members.values():
+        final.update(dict.fromkeys(tids, where[min(tids, key=position.__getitem__)]))
+    # a split keeps its hashed order (the generator draws by position); templates joining a twin
+    # come after it
+    return {
+        split: [t for other in (split, *(s for s in SPLITS if s != split)) for t in by_hash[other]
+                if final[t.template_id] == split]
+        for split in SPLITS
+    }  # fmt: skip
+
+
+def _split_by_id(templates: Sequence[Template], fractions: Sequence[float]) -> dict[str, list[Template]]:
+    """The split each template's id hashes to, within its stratum."""
     groups: dict[tuple[str, bool], list[Template]] = {}
     for t in templates:
         if t.stratum:

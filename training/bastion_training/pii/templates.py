@@ -1,6 +1,8 @@
-"""The generator's own templates, written for it from general knowledge: none is derived from
-any eval set (the newswire, prose and postal blocks included; no eval text, template or gazetteer
-was opened to write them). A slot is ``{NAME}`` or ``{NAME_2}`` (a second person/identity),
+"""The generator's own templates, written for it from general knowledge; no eval text, template
+or gazetteer is copied into them. Not every batch is independent of the eval sets, though: the
+v3e and v3f batches were written after counting earlier models' errors on eval-only sets
+(CoNLL-2003 test, the deid notes, UNER ru), and a few lines repeated CoNLL-2003 and deid wording
+until 2026-12-05 (reworded; tests/test_training_honesty_s34.py keeps it so). A slot is ``{NAME}`` or ``{NAME_2}`` (a second person/identity),
 ``{NAME_UPPER}`` writes a slot in capitals; anything else in braces (JSON, code) is literal text.
 A template with no labelled slot is a hard negative. Slots are defined in ``generator.SLOTS``.
 
@@ -983,7 +985,7 @@ Shares in {COMPANY} fell {PCT} on {WEEKDAY} after the group cut its profit forec
 %%
 TENNIS - RESULTS IN {WORLD_CITY_UPPER}
 {WORLD_CITY_UPPER} {NEWS_DATE}
-Results of second-round matches on {WEEKDAY} (prefix number denotes seeding):
+Second round, {WEEKDAY} (seeds marked by a leading number):
 1 - {SURNAME} ({NATION}) beat {SURNAME_2} ({NATION_2}) {SETS}
 {SURNAME_3} ({NATION_3}) beat {SURNAME_4} ({NATION_4}) {SETS}
 %%
@@ -1007,7 +1009,7 @@ The {COMPANY} chairman {FULL_NAME} told shareholders in {WORLD_CITY} that the co
 %%
 {NATION}'s central bank left interest rates unchanged on {WEEKDAY}, and governor {FULL_NAME} said inflation of {PCT} was within the target range.
 %%
-Heavy fighting was reported in the {REGION} region of {NATION} on {WEEKDAY}, a spokesman for the {AGENCY} in {WORLD_CITY} said.
+Heavy fighting was reported in the {REGION} region of {NATION} on {WEEKDAY}, according to a {AGENCY} official in {WORLD_CITY}.
 %%
 Police in {WORLD_CITY} said on {WEEKDAY} they had arrested {NUM} people after clashes outside the {NATION_2} embassy.
 %%
@@ -1109,7 +1111,7 @@ Quarterly Earnings Beat Forecasts; Dividend Raised To {AMOUNT} Per Share
 %%
 FINAL SCORE: {SCORE} - MATCH REPORT TO FOLLOW
 %%
-Standings (tabulate under played, won, drawn, lost, goals for, against, points):
+League table (columns: P W D L F A Pts):
 {NUM} {NUM} {NUM} {NUM} {NUM} {NUM} {PTS}
 """,
 )
@@ -1192,7 +1194,7 @@ _multi(
 %%
 After the accident she was taken to {HOSPITAL}, where doctors said her condition was stable.
 %%
-{COMPANY} has agreed to acquire {COMPANY_2}, the two firms said in a joint statement on {WEEKDAY}.
+{COMPANY} will buy {COMPANY_2}, the two firms said in a joint statement on {WEEKDAY}.
 %%
 The report was prepared by the {ORG_ACRONYM} and published with support from {AGENCY}.
 %%
@@ -1206,7 +1208,7 @@ The study, led by researchers at {UNIVERSITY} and {HOSPITAL}, followed {INT} pat
 %%
 The {PARTY} has called for an inquiry into the contract awarded to {COMPANY}.
 %%
-Please send the signed contract to our lawyers at {COMPANY} by the end of the week.
+Please send the signed contract to our lawyers at {COMPANY} before Friday.
 %%
 The {ORG_ACRONYM} warned that prices would keep rising. A spokesperson for the group declined to comment.
 %%
