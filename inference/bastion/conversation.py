@@ -5,9 +5,17 @@ message by its role:
 
 - ``system``: trusted; not flagged, but remembered so answers can be checked for leaks;
 - ``user``: direct injection and PII, with the guard's policy;
-- ``tool`` (OpenAI ``tool``/``function`` messages, Anthropic ``tool_result`` parts):
-  indirect injection, at the ``indirect`` operating point when the model has one;
+- ``tool`` (OpenAI ``tool``/``function`` messages; Anthropic ``tool_result``, other
+  ``*_tool_result`` (MCP, web fetch, web search, code execution) and ``search_result``
+  parts): indirect injection, at the ``indirect`` operating point when the model has one;
 - ``assistant``: as output (secrets block, strict injection point, canaries, prompt leak).
+
+Offsets in a result are end-exclusive character offsets into the piece's
+:attr:`ChatMessage.checked_text` (``parse_messages(messages)[k]`` for ``r.messages[k]``):
+the message's string content itself, or its parts' texts joined by ``"\n"`` in document
+order (images and files left out); for an assistant turn then its ``refusal``,
+``reasoning_content``, ``reasoning`` and ``audio.transcript``, its tool calls' arguments
+and custom-tool inputs, and last the tool-call names.
 
 >>> from bastion import Guard
 >>> g = Guard.default(tasks=("pii",))
@@ -47,6 +55,9 @@ CHECKED_AS = {
 }
 INDIRECT_POINT = "indirect"
 MAX_MESSAGES = 10_000
+# an assistant message's text fields besides ``content`` (OpenAI refusals, the reasoning
+# text of DeepSeek / OpenRouter / vLLM): the model's own words, checked as output
+ANSWER_TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +83,12 @@ class ChatMessage:
 
     @property
     def checked_text(self) -> str:
-        """What :func:`check_messages` checks: the text, and for output the tool-call names
-        after it (offsets into ``text`` stay valid). A name is output an app logs, shows and
-        sends back, so a secret in it blocks as one in the arguments does."""
+        """What :func:`check_messages` checks, and what its result's offsets and
+        ``redacted_text`` are of: the text, and for output the tool-call names after it, one
+        per line. A finding in ``text`` has the same offsets in both; one in a name lies past
+        ``len(text)``, so slice ``checked_text``, never ``text``, with a result's offsets. A
+        name is output an app logs, shows and sends back, so a secret in it blocks as one in
+        the arguments does."""
         if self.checked_as != "output" or not self.names:
             return self.text
         return "\n".join(t for t in (self.text, *self.names) if t)
@@ -82,7 +96,8 @@ class ChatMessage:
 
 @dataclass(frozen=True, slots=True)
 class MessageResult:
-    """The verdict for one message; ``result`` is ``None`` for trusted (system) messages."""
+    """The verdict for one message; ``result`` is ``None`` for trusted (system) messages.
+    Its offsets are into the matching piece's :attr:`ChatMessage.checked_text`."""
 
     index: int
     role: str
@@ -121,6 +136,44 @@ class MessagesResult:
 
 
 _MAX_PART_DEPTH = 16
+# parts that hold no text to check (documented as skipped): images, files, audio, and
+# Anthropic's encrypted thinking
+_MEDIA_PARTS = frozenset(
+    {
+        "image",
+        "image_url",
+        "input_image",
+        "input_audio",
+        "audio",
+        "file",
+        "input_file",
+        "redacted_thinking",
+        "container_upload",
+    }
+)
+# string fields of a part that name or describe it rather than say something
+_META_FIELDS = frozenset(
+    {
+        "type",
+        "id",
+        "name",
+        "signature",
+        "media_type",
+        "mime_type",
+        "source_type",
+        "format",
+        "detail",
+        "url",
+        "status",
+    }
+)
+
+
+def _is_tool_output(kind: Any) -> bool:
+    """An Anthropic block holding what a tool or a search returned (``tool_result``,
+    ``mcp_tool_result``, ``web_fetch_tool_result``, ``bash_code_execution_tool_result``, ...,
+    and the ``search_result`` blocks a RAG app passes): indirect content."""
+    return isinstance(kind, str) and (kind.endswith("tool_result") or kind == "search_result")
 
 
 def _part_text(part: Any, depth: int = 0) -> str | None:
@@ -135,10 +188,14 @@ def _part_text(part: Any, depth: int = 0) -> str | None:
         if not isinstance(text, str):
             raise InputError("a text part needs a string 'text'")
         return text
+    if _is_tool_output(kind):
+        # one nested in a tool_result's content (a search_result), read whole
+        return _joined(_block_texts(part, depth))
     # any other part that carries text is read too: a type this parser does not know
     # ("Text", a newer API's name) must not let its text through unchecked; an Anthropic
-    # thinking block and an OpenAI refusal part are the model's own words
-    for key in ("text", "thinking", "refusal"):
+    # thinking block, an OpenAI refusal part and a LangChain reasoning block are the
+    # model's own words
+    for key in ("text", "thinking", "refusal", "reasoning"):
         if isinstance(part.get(key), str):
             return part[key]
     source = part.get("source")
@@ -154,7 +211,67 @@ def _part_text(part: Any, depth: int = 0) -> str | None:
         if depth >= _MAX_PART_DEPTH:
             raise InputError(f"content parts are nested more than {_MAX_PART_DEPTH} levels deep")
         return "\n".join(_content_texts(part.get("content"), depth + 1)) or None
+    if kind in _MEDIA_PARTS:
+        return None
+    # an unknown block read as a tool's output is (title, content, stdout, ...)
+    texts = _block_texts(part, depth)
+    if texts:
+        return _joined(texts)
+    _refuse_unread(part)
     return None
+
+
+def _refuse_unread(part: Mapping[str, Any]) -> None:
+    """Text in a field this parser does not read would pass unchecked, and the message
+    could be missing from the result with nothing to say so: refuse it."""
+    unread = sorted(
+        str(k)
+        for k, v in part.items()
+        if isinstance(v, str) and v and k not in _META_FIELDS and not str(k).endswith("_id")
+    )
+    if unread:
+        raise InputError(
+            f"a content part of type {part.get('type')!r} has text bastion does not read "
+            f"({', '.join(unread)}); send that text as a 'text' part"
+        )
+
+
+def _joined(texts: list[str]) -> str:
+    return "\n".join(t for t in texts if t)
+
+
+def _nested_texts(value: Any, depth: int = 0) -> list[str]:
+    """Every text in a tool output's ``content``: a string, a list of blocks or one block."""
+    if depth >= _MAX_PART_DEPTH:
+        raise InputError(f"content parts are nested more than {_MAX_PART_DEPTH} levels deep")
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [t for v in value for t in _nested_texts(v, depth + 1)]
+    if not isinstance(value, Mapping):
+        return []  # None, a return code, a flag
+    kind = value.get("type")
+    if kind in ("text", "input_text", "output_text", "document") or kind in _MEDIA_PARTS:
+        text = _part_text(value, depth + 1)
+        return [] if text is None else [text]
+    return _block_texts(value, depth + 1)
+
+
+def _block_texts(block: Mapping[str, Any], depth: int) -> list[str]:
+    """The texts of one block of a tool's output, as the Anthropic API nests them:
+    ``title``, ``context`` (a document's), ``text``, ``stdout`` / ``stderr``, ``output``; a
+    ``source`` that is a name (a search result's) or a plain-text document; then ``content`` (:func:`_nested_texts`). Ids, URLs,
+    return codes and encrypted content are not text to check."""
+    keys = ("title", "context", "text", "stdout", "stderr", "output")
+    out = [block[k] for k in keys if isinstance(block.get(k), str)]
+    source = block.get("source")
+    if isinstance(source, str):
+        out.append(source)
+    elif isinstance(source, Mapping) and source.get("type") == "text" and isinstance(source.get("data"), str):
+        out.append(source["data"])
+    elif isinstance(source, Mapping) and source.get("type") == "content":
+        out += _nested_texts(source.get("content"), depth + 1)
+    return out + _nested_texts(block.get("content"), depth + 1)
 
 
 def _content_texts(content: Any, depth: int = 0) -> list[str]:
@@ -167,12 +284,52 @@ def _content_texts(content: Any, depth: int = 0) -> list[str]:
     raise InputError(f"message content must be a string or a list of parts, got {type(content).__name__}")
 
 
+def _object(value: Any, what: str, i: int) -> Mapping[str, Any] | None:
+    """``value`` if it is an object or absent; anything else would be skipped unread."""
+    if value is None or isinstance(value, Mapping):
+        return value
+    raise InputError(f"message {i}: {what} must be an object, got {type(value).__name__}")
+
+
+def _call_texts(msg: Mapping[str, Any], i: int, own: list[str], names: list[str]) -> None:
+    """The arguments (``own``) and names of an assistant message's tool calls: ``function``
+    calls, OpenAI ``custom`` tool calls (free-text ``input``) and the legacy ``function_call``."""
+    tool_calls = msg.get("tool_calls")
+    if tool_calls is not None and (
+        isinstance(tool_calls, str | bytes | Mapping) or not isinstance(tool_calls, Sequence)
+    ):
+        # a dict or a string was skipped unread (a secret in its arguments passed)
+        raise InputError(f"message {i}: tool_calls must be a list, got {type(tool_calls).__name__}")
+    calls: list[Mapping[str, Any] | None] = []
+    for c in tool_calls or ():
+        if not isinstance(c, Mapping):
+            raise InputError(f"message {i}: each tool call must be an object, got {type(c).__name__}")
+        calls += [
+            _object(c.get("function"), "a tool call's function", i),
+            _object(c.get("custom"), "a custom tool call", i),
+        ]
+    calls.append(_object(msg.get("function_call"), "function_call", i))  # the legacy single call
+    for fn in calls:
+        if fn is None:
+            continue
+        if isinstance(fn.get("name"), str) and fn["name"]:
+            names.append(fn["name"])
+        for key in ("arguments", "input"):  # a function's arguments, a custom tool's input
+            args = fn.get(key)
+            if isinstance(args, str):
+                own.append(args)
+            elif isinstance(args, Mapping | list):  # sent as an object, not a JSON string
+                own.append(json.dumps(args, ensure_ascii=False))
+
+
 def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
     """Flatten OpenAI / Anthropic chat arrays into :class:`ChatMessage` pieces.
 
-    Anthropic ``tool_result`` parts inside a user message become ``tool`` pieces, and
-    ``tool_use`` parts / OpenAI ``tool_calls`` arguments are checked as assistant output,
-    with the function names (:attr:`ChatMessage.checked_text`).
+    Anthropic tool outputs (``tool_result``, ``mcp_tool_result``, ``web_fetch_tool_result``,
+    code execution results, ``search_result``) inside a message become ``tool`` pieces;
+    ``tool_use`` parts / OpenAI ``tool_calls`` arguments and an assistant's refusal,
+    reasoning text and audio transcript are checked as assistant output, with the function
+    names (:attr:`ChatMessage.checked_text`).
 
     >>> [(m.role, m.text) for m in parse_messages([{"role": "user", "content": [
     ...     {"type": "text", "text": "see result"},
@@ -196,9 +353,16 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
         tool_parts: list[str] = []
         if isinstance(content, Sequence) and not isinstance(content, str | bytes | bytearray):
             for part in content:
-                if isinstance(part, Mapping) and part.get("type") == "tool_result":
+                kind = part.get("type") if isinstance(part, Mapping) else None
+                if kind == "tool_result":
                     tool_parts += _content_texts(part.get("content"))
-                elif isinstance(part, Mapping) and str(part.get("type", "")).endswith("tool_use"):
+                elif _is_tool_output(kind):
+                    texts = _block_texts(part, 0)
+                    if not texts:
+                        _refuse_unread(part)
+                    # one piece per block, even an empty one: the message is in the result
+                    tool_parts.append(_joined(texts))
+                elif isinstance(kind, str) and kind.endswith("tool_use"):
                     # tool_use, and the provider-run server_tool_use / mcp_tool_use
                     if isinstance(part.get("name"), str) and part["name"]:
                         names.append(part["name"])
@@ -209,24 +373,12 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
                         own.append(text)
         else:
             own = _content_texts(content)
-        tool_calls = msg.get("tool_calls")
-        if tool_calls is not None and (
-            isinstance(tool_calls, str | bytes | Mapping) or not isinstance(tool_calls, Sequence)
-        ):
-            # a dict or a string was skipped unread (a secret in its arguments passed)
-            raise InputError(f"message {i}: tool_calls must be a list, got {type(tool_calls).__name__}")
-        calls = [c.get("function") if isinstance(c, Mapping) else None for c in tool_calls or ()]
-        calls.append(msg.get("function_call"))  # the legacy single call
-        for fn in calls:
-            if not isinstance(fn, Mapping):
-                continue
-            if isinstance(fn.get("name"), str) and fn["name"]:
-                names.append(fn["name"])
-            args = fn.get("arguments")
-            if isinstance(args, str):
-                own.append(args)
-            elif isinstance(args, Mapping | list):  # sent as an object, not a JSON string
-                own.append(json.dumps(args, ensure_ascii=False))
+        if role == "assistant":
+            own += [msg[k] for k in ANSWER_TEXT_FIELDS if isinstance(msg.get(k), str)]
+            audio = msg.get("audio")
+            if isinstance(audio, Mapping) and isinstance(audio.get("transcript"), str):
+                own.append(audio["transcript"])
+        _call_texts(msg, i, own, names)
         if own or names:
             out.append(ChatMessage(i, role, "\n".join(own), tuple(names)))
         out += [ChatMessage(i, "tool", t) for t in tool_parts]
@@ -358,6 +510,7 @@ def check_messages(
 
 
 __all__ = [
+    "ANSWER_TEXT_FIELDS",
     "ChatMessage",
     "MessageResult",
     "MessagesResult",

@@ -15,6 +15,10 @@ last part is released, so a block at the end still stops the stream. A value lon
 ``holdback`` with spaces or newlines in it (a PEM block) can be partly released before it is
 recognised; raise ``holdback`` if that matters more than latency.
 
+A surrogate pair cut between two chunks (a JavaScript upstream slicing UTF-16 strings) is
+joined back into its one character, and offsets count it as one; a lone surrogate left at
+the end is refused as :meth:`Guard.check_output` refuses it (``InputError``).
+
 >>> from bastion import Guard
 >>> g = Guard.default(tasks=("pii",))
 >>> events = list(guard_stream(g, ["mail me at jane.d", "oe@example.com please"], holdback=32))
@@ -26,12 +30,13 @@ recognised; raise ``holdback`` if that matters more than latency.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bastion.canary import Canary, find_canaries
-from bastion.conversation import check_output
+from bastion.conversation import add_output_findings
 from bastion.errors import InputError
 from bastion.leak import LeakConfig, LeakScanner
 from bastion.redact import redact_text
@@ -47,6 +52,7 @@ MAX_WORD_HOLD = 16_384
 # characters of already-scanned text a canary check reads again: a canary written out
 # (spaced, base64, hex) that straddles two steps is still seen whole
 CANARY_OVERLAP = 2048
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,11 @@ class StreamGuard:
         # chunk to one str copied the whole answer per chunk (quadratic in the chunk count)
         self._pending: list[str] = []
         self._length = 0
+        # a high surrogate ending the last chunk: its low half may start the next one
+        self._carry = ""
+        # guard.check_output of the text from its start, while the text is that long: one
+        # big chunk is checked once, not again by close() (the answer only ever grows)
+        self._base: tuple[int, CheckResult] | None = None
         self._released = 0  # offset into the original text released so far
         # holding an unbroken token back until it ends: no check until a character ends it
         # (each check would read the whole run again, quadratic in its length)
@@ -120,6 +131,7 @@ class StreamGuard:
             raise InputError("feed() after close(): the stream has ended and this chunk is not released")
         if self._done:
             return []  # blocked or over its cap: the rest of the answer is never released
+        chunk = self._paired(chunk)
         if self._length + len(chunk) > self._max_chars:
             # checked before anything past the cap is released, as check_output would refuse it
             self._done = True
@@ -144,6 +156,11 @@ class StreamGuard:
         already, self._closed = self._closed, True
         if self._done or already:
             return []
+        if self._carry:
+            # a high surrogate no low half followed: the checks refuse it as check_output does
+            self._pending.append(self._carry)
+            self._length += 1
+            self._carry = ""
         if self._pending:
             self._text += "".join(self._pending)
             self._pending.clear()
@@ -159,10 +176,32 @@ class StreamGuard:
         self._done = True
         return [*events, StreamEvent("end", "", whole)]
 
+    def _paired(self, chunk: str) -> str:
+        """``chunk`` after the held-back high surrogate, with split surrogate pairs joined
+        (``"\\ud83d" + "\\ude00"`` stays two lone halves in a Python string, which the
+        detectors refuse); a trailing high surrogate is held for the next chunk."""
+        if self._carry:
+            chunk, self._carry = self._carry + chunk, ""
+        if not _SURROGATE.search(chunk):
+            return chunk
+        if "\ud800" <= chunk[-1] <= "\udbff":
+            chunk, self._carry = chunk[:-1], chunk[-1]
+        return chunk.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+    def _from_start(self, text: str) -> CheckResult:
+        """``guard.check_output(text)``, reused while ``text`` is what was checked last."""
+        if self._base is None or self._base[0] != len(text):
+            self._base = (len(text), self.guard.check_output(text))
+        return self._base[1]
+
     def _whole(self, text: str) -> CheckResult:
-        """The output check of ``text`` as one answer, canaries and system-prompt leaks included."""
-        return check_output(
-            self.guard,
+        """The output check of ``text`` as one answer, canaries and system-prompt leaks
+        included (what ``guard.check_output(text, system_prompt=..., canaries=...)`` gives)."""
+        result = self._from_start(text)
+        if not (self.system_prompt or self.canaries):
+            return result
+        return add_output_findings(
+            result,
             text,
             system_prompt=self.system_prompt,
             canaries=self.canaries,
@@ -190,7 +229,7 @@ class StreamGuard:
         if limit <= self._released and not final:
             return []
         ctx = max(0, self._released - self.holdback)
-        result = self.guard.check_output(text[ctx:])
+        result = self._from_start(text) if ctx == 0 else self.guard.check_output(text[ctx:])
         if result.action is Action.BLOCK or self._leaked(final=final):
             self._done = True
             # the whole answer's result, so the findings' offsets are the answer's (the

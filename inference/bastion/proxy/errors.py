@@ -26,13 +26,23 @@ class ProxyError(Exception):
         code: str | None = None,
         type_: str = "invalid_request_error",
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.type = status, message, code, type_
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})  # more fields of the error object (``stage``)
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.type, "param": None, "code": self.code}}
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": None,
+                "code": self.code,
+                **self.extra,
+            }
+        }
 
     def response(self) -> JSONResponse:
         return error_response(self.status, self.body(), self.headers)
@@ -59,6 +69,27 @@ def auth_error(status: int, message: str, headers: Mapping[str, str], code: str)
 def upstream_failed(message: str, code: str, status: int = 502) -> ProxyError:
     """The upstream could not be reached, timed out, or answered what is no chat completion."""
     return ProxyError(status, message, code=code, type_="upstream_error")
+
+
+def answer_unchecked(reason: str, stage: str, *, too_long: bool) -> ProxyError:
+    """The upstream's answer could not be checked: longer than the output policy's
+    ``max_chars``, or not text the guard reads (a lone surrogate). A 502, since the request
+    was fine: a 400 would tell the client its own request was wrong."""
+    if too_long:
+        return ProxyError(
+            502,
+            f"upstream answer too long to check: {reason}",
+            code="answer_too_long",
+            type_="upstream_error",
+            extra={"stage": stage},
+        )
+    return ProxyError(
+        502,
+        f"upstream answer could not be checked: {reason}",
+        code="bad_upstream",
+        type_="upstream_error",
+        extra={"stage": stage},
+    )
 
 
 _MASKED_KEY = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]{2,16}\*{3,}[A-Za-z0-9_\-]{0,8}")
@@ -92,4 +123,12 @@ def upstream_error(resp_status: int, raw: bytes, upstream_key: str | None) -> JS
     return error_response(resp_status, body)
 
 
-__all__ = ["ProxyError", "auth_error", "error_body", "error_response", "upstream_error", "upstream_failed"]
+__all__ = [
+    "ProxyError",
+    "answer_unchecked",
+    "auth_error",
+    "error_body",
+    "error_response",
+    "upstream_error",
+    "upstream_failed",
+]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bastion.conversation import ANSWER_TEXT_FIELDS
+from bastion.errors import InputError
 from bastion.protect import ProtectedResponse, _Call, restore_output
-from bastion.proxy.errors import upstream_failed
+from bastion.proxy.errors import ProxyError, answer_unchecked, upstream_failed
 from bastion.proxy.streaming import (
     DONE,
     ChoiceStream,
@@ -57,8 +59,8 @@ class Exchange:
 
 
 # answer fields that carry text besides ``content``: checked and restored like it (and
-# pseudonymised again when the client sends the answer back)
-TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
+# pseudonymised again when the client sends the answer back); check_messages reads the same
+TEXT_FIELDS = ANSWER_TEXT_FIELDS
 _TEXT_FIELDS = TEXT_FIELDS
 
 
@@ -76,7 +78,12 @@ def guard_choices(
     def text(
         value: str, n: int, arguments: bool = False, name: bool = False
     ) -> tuple[str | None, dict[str, Any] | None]:
-        r: ProtectedResponse = steps.after(value, checked, vault, system_prompt)
+        try:
+            r: ProtectedResponse = steps.after(value, checked, vault, system_prompt)
+        except InputError as exc:
+            # the upstream's text, not the client's request: a 502 (see answer_unchecked)
+            cap = steps.guard.output_policy.max_chars
+            raise answer_unchecked(str(exc), "output", too_long=len(value) > cap) from None
         assert r.output is not None
         items.append(("assistant", value, r.output, first + n))
         if r.blocked:
@@ -271,6 +278,14 @@ class Relay:
             await self.resp.aclose()
             await self.ex.record(self.items)
 
+    def _unchecked(self, exc: InputError) -> ProxyError:
+        cap = self.ex.steps.guard.output_policy.max_chars
+        # what reached the guard so far: the answers and the tool-call arguments collected
+        texts = [st.answer for st in self.states.values()] + [
+            call["function"]["arguments"] for st in self.states.values() for call in st.tool_calls.values()
+        ]
+        return answer_unchecked(str(exc), "stream", too_long=any(len(t) > cap for t in texts))
+
     def _take(
         self, batch: list[Any], incoming: dict[int, dict[str, Any]], passthrough: list[dict[str, Any]]
     ) -> bool:
@@ -321,9 +336,15 @@ class Relay:
         out: list[bytes] = []
         if incoming:
             tg = time.perf_counter()
-            choices, blocked = await ex.state.off_loop(
-                step_choices, self.states, incoming, ex.vault, ex.steps, ex.system_prompt
-            )
+            try:
+                choices, blocked = await ex.state.off_loop(
+                    step_choices, self.states, incoming, ex.vault, ex.steps, ex.system_prompt
+                )
+            except InputError as exc:
+                # an answer over the output policy's max_chars, or text the guard refuses:
+                # end the stream as a block does, never by dropping the connection
+                self._answers()
+                raise _Stop(sse(self._unchecked(exc).body()), DONE) from None
             metrics.guard_seconds.labels("stream_step").observe(time.perf_counter() - tg)
             if blocked is not None:
                 metrics.blocked.labels("stream").inc()
