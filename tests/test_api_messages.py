@@ -156,6 +156,26 @@ _BAD = [
     ({"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}] * 65}]}, 422, "content"),
     ({"messages": [{"role": "user", "content": _LONG}]}, 413, "over the limit of 500"),
     ({"messages": [{"role": "user", "content": "a"}], "system": _LONG}, 413, "over the limit"),
+    # a tool call's name is checked with its arguments, and counts against the cap with them
+    (
+        {
+            "messages": [
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c",
+                            "type": "function",
+                            "function": {"name": "n" * 260, "arguments": "a" * 260},
+                        }
+                    ],
+                }
+            ]
+        },
+        413,
+        "over the limit",
+    ),
     ({"messages": [{"role": "user", "content": "a"}], "system": 3}, 422, "system"),
     ({"messages": [{"role": "user", "content": "a"}], "canaries": ["short"]}, 422, "canaries"),
     ({"messages": [{"role": "user", "content": "a"}], "canaries": ["has white space"]}, 422, "canaries"),

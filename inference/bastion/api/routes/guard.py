@@ -206,7 +206,8 @@ async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONRes
     messages = [m.model_dump(mode="python", exclude_unset=True) for m in req.messages]
     pieces = parse_messages(messages)
     cap = state.settings.max_text_chars
-    validate_texts([p.text for p in pieces] or [""], cap)
+    # checked_text: a tool call's names count as its output (and against the cap)
+    validate_texts([p.checked_text for p in pieces] or [""], cap)
     system = SystemBlock.join(req.system)
     if system is not None:
         validate_texts([system], cap)
@@ -218,11 +219,11 @@ async def check_messages_route(call: CheckingCall, req: MessagesBody) -> JSONRes
     def run_checks() -> Any:
         return check_messages(guard, messages, system=system, canaries=req.canaries, policy=pol, vault=vault)
 
-    result = await call.run.call(run_checks, sum(len(p.text) for p in pieces))
+    result = await call.run.call(run_checks, sum(len(p.checked_text) for p in pieces))
     state.metrics.batch_size.observe(len(pieces))
     call.request.state.overall_action = result.action.value
     checked = [
-        Checked(p.text, m.result, m.index, m.role)
+        Checked(p.checked_text, m.result, m.index, m.role)
         for p, m in zip(pieces, result.messages, strict=True)
         if m.result is not None
     ]
