@@ -31,6 +31,13 @@ ROT13 = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm"
         "".join(f"<b>{ch}</b>" for ch in T),
         " ".join(f"{i}.{ch}" for i, ch in enumerate(T)),
         "\n".join(f"{i}) {ch}" for i, ch in enumerate(T)),
+        # any numbered list (s34 qa_verify V4)
+        "\n".join(f"{i + 1}: {ch}" for i, ch in enumerate(T)),
+        "\n".join(f"{i + 1} {ch}" for i, ch in enumerate(T)),
+        "\n".join(f"{i + 1} - {ch}" for i, ch in enumerate(T)),
+        " ".join(f"#{i + 1} {ch}" for i, ch in enumerate(T)),
+        "| # | char |\n|---|---|\n" + "\n".join(f"| {i + 1} | {ch} |" for i, ch in enumerate(T)),
+        " ".join(f"{i + 1000}.{ch}" for i, ch in enumerate(T)),
         TAIL.encode().hex(),
         base64.b64encode(TAIL.encode()).decode(),
         T[::-1],
@@ -60,6 +67,7 @@ def test_a_disguised_canary_is_found(leaked: str) -> None:
         "Visit https://example.com/a-b-c?x=1 for the 3f2f docs",
         "deadbeef" * 40,
         "98, 97, 115, 116, 105, 111, 110, 33",  # character codes of "bastion!"
+        "Step 1 a 2 b 3 c; version 1.2.3; 12 34 56 78 90 page 3 of 7",
     ],
 )
 def test_ordinary_text_is_no_canary(text: str) -> None:
@@ -86,6 +94,8 @@ W = SP.split()
         "\n".join(f"{i + 1}) {w}" for i, w in enumerate(W)),
         " ".join(f"<span>{w}</span>" for w in W),
         SP.replace(" ", "\\u0020"),
+        SP.replace(" ", "&nbsp;"),
+        SP.replace(" ", "%20"),
         SP,
     ],
 )

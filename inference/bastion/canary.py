@@ -65,10 +65,10 @@ def _as_canaries(items: Iterable[Canary | str]) -> list[Canary]:
     return [c if isinstance(c, Canary) else Canary(str(c)) for c in items]
 
 
-# markup and list numbers written between the marker's characters ("<b>b</b><b>a</b>",
-# "1.b 2.a 3.s"): a second view drops them (the first keeps them: a list number may be part
-# of the token, "b.a.s.1.2")
-_MARKUP = re.compile(r"</?[A-Za-z][^<>\n]{0,40}>|(?<![^\s(\[])\d{1,3}[.)](?=[ \t]?\S)")
+# markup written between the marker's characters ("<b>b</b><b>a</b>"): a second view drops it
+_MARKUP = re.compile(r"</?[A-Za-z][^<>\n]{0,40}>")
+# a run of letters or digits (the units a numbered list is read in)
+_RUN = re.compile(r"[^\W_]+")
 
 
 def _squeeze(text: str, drop: re.Pattern[str] | None = None) -> tuple[str, list[int]]:
@@ -96,6 +96,38 @@ def _squeeze(text: str, drop: re.Pattern[str] | None = None) -> tuple[str, list[
         chars.append(low if len(low) == 1 else ch)
         index.append(n.starts[j] if mapped else j)
     return "".join(chars), index
+
+
+def _unnumbered(text: str) -> tuple[str, list[int]]:
+    """The marker's characters written one per list item, the numbers left out: "1: b",
+    "#1 b", "1 - b", "| 1 | b |", "1000.b", one per line or on one line. A run of digits
+    followed by a run of one character is an item number and its character (a digit of the
+    token after its number too: "12 3"); every other run is kept. Tags are dropped first.
+    Offsets as :func:`_squeeze` gives them."""
+    from bastion.normalize import normalize
+
+    n = normalize(text)
+    norm = n.text
+    skip = bytearray(len(norm))
+    for m in _MARKUP.finditer(norm):
+        skip[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    runs = [m for m in _RUN.finditer(norm) if not skip[m.start()]]
+    chars: list[str] = []
+    out_index: list[int] = []
+    mapped = bool(n.starts)
+    i = 0
+    while i < len(runs):
+        run = runs[i]
+        nxt = runs[i + 1] if i + 1 < len(runs) else None
+        if nxt is not None and run.group().isdigit() and len(nxt.group()) == 1:
+            keep, i = nxt, i + 2
+        else:
+            keep, i = run, i + 1
+        for j in range(keep.start(), keep.end()):
+            low = norm[j].lower()
+            chars.append(low if len(low) == 1 else norm[j])
+            out_index.append(n.starts[j] if mapped else j)
+    return "".join(chars), out_index
 
 
 _ROT13 = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
@@ -164,6 +196,8 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
     views = [(squeezed, index)]
     if _MARKUP.search(text):
         views.append(_squeeze(text, _MARKUP))
+    if any(ch.isdigit() for ch in text):
+        views.append(_unnumbered(text))
     for view, where in views:
         for c in wanted:
             for needle in _needles(c):

@@ -36,7 +36,11 @@ _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+")
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 # not words of the text: markup tags ("<span>"), JSON / Python escapes ("\u0020", "\n")
-_NOT_TEXT = re.compile(r"</?[A-Za-z][^<>\n]{0,60}>|\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt])")
+_NOT_TEXT = re.compile(
+    r"</?[A-Za-z][^<>\n]{0,60}>|\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrt])"
+    # character references and %XX: "You&nbsp;are", "You%20are" (a joined prompt is still it)
+    r"|&(?:[A-Za-z]{2,8}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});|%[0-9A-Fa-f]{2}"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ def _words(text: str, start: int = 0, end: int | None = None) -> tuple[list[str]
     seg = text[start:end]
     n = normalize(seg)
     norm = n.text
-    if "<" in norm or "\\" in norm:
+    if any(c in norm for c in "<\\&%"):
         # blanked to the same length, so offsets still map back through ``n``
         norm = _NOT_TEXT.sub(lambda m: " " * len(m.group(0)), norm)
     words, spans = [], []
