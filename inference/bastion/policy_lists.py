@@ -119,13 +119,27 @@ def _regex_work(items: Any, cap: int) -> tuple[int, int]:
     the product, though its path count alone looks small. Shapes are checked by
     :func:`_regex_cost` first."""
     paths, steps = 1, 0
+    # the last item when it was a repeat of one character class: (its choices, the class)
+    run: tuple[int, Any] | None = None
     for op, av in items:
+        if op == _sre_c.LITERAL and run is not None and not _class_has(run[1], av):
+            # a character the run before it cannot read ("[a-z.]{1,64}@corp"): each path
+            # fails at it in one test, and at most one run length (ending at the first such
+            # character) goes on, so the run's choices stop multiplying what follows
+            steps = min(steps + paths, _WORK_CAP)
+            paths = max(1, paths // run[0])
+            run = None
+            continue
+        run = None
         if op in _REPEATS:
             lo, hi, sub = av
             top = cap if hi == _sre_c.MAXREPEAT else min(hi, cap)
             choices = max(1, top - lo + 1)
             # greedy or lazy, every length is tried once: the longest run read, then each choice
             p, s = choices, max(1, top) * _regex_work(sub, cap)[1] + choices
+            sub = list(sub)
+            if len(sub) == 1 and sub[0][0] in (_sre_c.IN, _sre_c.LITERAL, _sre_c.NOT_LITERAL):
+                run = (choices, sub[0])
         elif op == _sre_c.SUBPATTERN:
             p, s = _regex_work(av[-1], cap)
         elif op == getattr(_sre_c, "ATOMIC_GROUP", None):
@@ -138,6 +152,40 @@ def _regex_work(items: Any, cap: int) -> tuple[int, int]:
         steps = min(steps + paths * s, _WORK_CAP)
         paths = min(paths * p, _WORK_CAP)
     return paths, steps
+
+
+def _class_has(item: Any, code: int) -> bool:
+    """Whether the one-character item ``item`` (LITERAL, NOT_LITERAL or an IN class, as
+    parsed case-insensitively) may read the character ``code``; True when unsure."""
+    op, av = item
+    chars = {chr(code), chr(code).lower(), chr(code).upper()}
+    if op == _sre_c.LITERAL:
+        return bool(chars & {chr(av), chr(av).lower(), chr(av).upper()})
+    if op == _sre_c.NOT_LITERAL:
+        return not chars <= {chr(av), chr(av).lower(), chr(av).upper()}
+    negate, hit = False, False
+    for sop, sav in av:
+        if sop == _sre_c.NEGATE:
+            negate = True
+        elif sop == _sre_c.LITERAL:
+            hit |= any(ord(c) == sav for c in chars)
+        elif sop == _sre_c.RANGE:
+            hit |= any(sav[0] <= ord(c) <= sav[1] for c in chars)
+        elif sop == _sre_c.CATEGORY:
+            probe = {
+                _sre_c.CATEGORY_DIGIT: r"\d",
+                _sre_c.CATEGORY_NOT_DIGIT: r"\D",
+                _sre_c.CATEGORY_SPACE: r"\s",
+                _sre_c.CATEGORY_NOT_SPACE: r"\S",
+                _sre_c.CATEGORY_WORD: r"\w",
+                _sre_c.CATEGORY_NOT_WORD: r"\W",
+            }.get(sav)
+            if probe is None:
+                return True
+            hit |= any(re.fullmatch(probe, c) is not None for c in chars)
+        else:
+            return True
+    return hit != negate
 
 
 def regex_steps(pattern: str, cap: int) -> int:
