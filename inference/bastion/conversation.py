@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,14 @@ MAX_MESSAGES = 10_000
 # an assistant message's text fields besides ``content`` (OpenAI refusals, the reasoning
 # text of DeepSeek / OpenRouter / vLLM): the model's own words, checked as output
 ANSWER_TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
+# the text fields of a tool call: a function's arguments, a custom tool's free-text input
+_CALL_TEXT_FIELDS = ("arguments", "input")
+# the text fields of a block of a tool's output, in the order they are read (then its
+# source and content): search_result, mcp / web_fetch / code-execution results
+TOOL_OUTPUT_FIELDS = ("title", "context", "text", "stdout", "stderr", "output")
+_TEXT_KINDS = ("text", "input_text", "output_text")
+# rewrites one text (pseudonymises it): see rewrite_content
+Rewrite = Callable[[str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,28 +184,48 @@ def _is_tool_output(kind: Any) -> bool:
     return isinstance(kind, str) and (kind.endswith("tool_result") or kind == "search_result")
 
 
-def _part_text(part: Any, depth: int = 0) -> str | None:
-    """Text of one content part (OpenAI ``text``, Anthropic ``text``); images etc. → None."""
+def _replaced(part: Mapping[str, Any], fn: Rewrite | None, **texts: str) -> Any:
+    """``part`` with these text fields rewritten by ``fn`` (``part`` itself without one)."""
+    return part if fn is None else {**part, **{k: fn(v) for k, v in texts.items()}}
+
+
+def _leaf(text: str, fn: Rewrite | None) -> str:
+    return text if fn is None else fn(text)
+
+
+def _walk_part(
+    part: Any, depth: int = 0, fn: Rewrite | None = None, foreign: Rewrite | None = None
+) -> tuple[Any, str | None]:
+    """One content part (OpenAI ``text``, Anthropic ``text``, ...): the part with every text
+    the parser reads rewritten by ``fn`` (the part itself without ``fn``), and that text
+    (``None`` for images etc.). ``foreign`` replaces ``fn`` inside tool outputs and
+    documents. Reading and rewriting share this walk, so a text that is checked is also the
+    one pseudonymised."""
     if isinstance(part, str):
-        return part
+        return _leaf(part, fn), part
     if not isinstance(part, Mapping):
         raise InputError(f"a content part must be a string or an object, got {type(part).__name__}")
     kind = part.get("type")
-    if kind in ("text", "input_text", "output_text"):
+    if kind in _TEXT_KINDS:
         text = part.get("text")
         if not isinstance(text, str):
             raise InputError("a text part needs a string 'text'")
-        return text
+        return _replaced(part, fn, text=text), text
     if _is_tool_output(kind):
         # one nested in a tool_result's content (a search_result), read whole
-        return _joined(_block_texts(part, depth))
+        new, texts = _walk_block(part, depth, foreign or fn, foreign)
+        return new, _joined(texts)
+    if kind == "document" and foreign is not None:
+        fn = foreign
     # any other part that carries text is read too: a type this parser does not know
     # ("Text", a newer API's name) must not let its text through unchecked; an Anthropic
     # thinking block, an OpenAI refusal part and a LangChain reasoning block are the
     # model's own words
     for key in ("text", "thinking", "refusal", "reasoning"):
         if isinstance(part.get(key), str):
-            return part[key]
+            # a signed block (Anthropic thinking) is refused by the provider once changed
+            signed = key == "thinking" or "signature" in part
+            return (part if signed else _replaced(part, fn, **{key: part[key]})), part[key]
     source = part.get("source")
     # an Anthropic plain-text document block
     if (
@@ -206,19 +234,27 @@ def _part_text(part: Any, depth: int = 0) -> str | None:
         and source.get("type") == "text"
         and isinstance(source.get("data"), str)
     ):
-        return source["data"]
+        data = source["data"]
+        return (part if fn is None else {**part, "source": _replaced(source, fn, data=data)}), data
     if kind == "document" and part.get("content") is not None:
         if depth >= _MAX_PART_DEPTH:
             raise InputError(f"content parts are nested more than {_MAX_PART_DEPTH} levels deep")
-        return "\n".join(_content_texts(part.get("content"), depth + 1)) or None
+        new, texts = _walk_content(part.get("content"), depth + 1, fn, foreign)
+        return (part if fn is None else {**part, "content": new}), "\n".join(texts) or None
     if kind in _MEDIA_PARTS:
-        return None
+        return part, None
     # an unknown block read as a tool's output is (title, content, stdout, ...)
-    texts = _block_texts(part, depth)
+    new, texts = _walk_block(part, depth, fn, foreign)
     if texts:
-        return _joined(texts)
-    _refuse_unread(part)
-    return None
+        return new, _joined(texts)
+    if fn is None:  # a rewrite follows the parse that refused it
+        _refuse_unread(part)
+    return part, None
+
+
+def _part_text(part: Any, depth: int = 0) -> str | None:
+    """Text of one content part (OpenAI ``text``, Anthropic ``text``); images etc. → None."""
+    return _walk_part(part, depth)[1]
 
 
 def _refuse_unread(part: Mapping[str, Any]) -> None:
@@ -240,48 +276,173 @@ def _joined(texts: list[str]) -> str:
     return "\n".join(t for t in texts if t)
 
 
-def _nested_texts(value: Any, depth: int = 0) -> list[str]:
-    """Every text in a tool output's ``content``: a string, a list of blocks or one block."""
+def _walk_nested(
+    value: Any, depth: int, fn: Rewrite | None, foreign: Rewrite | None
+) -> tuple[Any, list[str]]:
+    """Every text in a tool output's ``content`` (a string, a list of blocks or one block),
+    and the content rewritten (see :func:`_walk_part`)."""
     if depth >= _MAX_PART_DEPTH:
         raise InputError(f"content parts are nested more than {_MAX_PART_DEPTH} levels deep")
     if isinstance(value, str):
-        return [value]
+        return _leaf(value, fn), [value]
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
-        return [t for v in value for t in _nested_texts(v, depth + 1)]
+        walked = [_walk_nested(v, depth + 1, fn, foreign) for v in value]
+        return (value if fn is None else [n for n, _ in walked]), [t for _, ts in walked for t in ts]
     if not isinstance(value, Mapping):
-        return []  # None, a return code, a flag
+        return value, []  # None, a return code, a flag
     kind = value.get("type")
-    if kind in ("text", "input_text", "output_text", "document") or kind in _MEDIA_PARTS:
-        text = _part_text(value, depth + 1)
-        return [] if text is None else [text]
-    return _block_texts(value, depth + 1)
+    if kind in (*_TEXT_KINDS, "document") or kind in _MEDIA_PARTS:
+        new, text = _walk_part(value, depth + 1, fn, foreign)
+        return new, [] if text is None else [text]
+    return _walk_block(value, depth + 1, fn, foreign)
+
+
+def _walk_block(
+    block: Mapping[str, Any], depth: int, fn: Rewrite | None, foreign: Rewrite | None
+) -> tuple[Any, list[str]]:
+    """The texts of one block of a tool's output, as the Anthropic API nests them
+    (:data:`TOOL_OUTPUT_FIELDS`; a ``source`` that is a name (a search result's), a
+    plain-text document or content; then ``content``, :func:`_walk_nested`), and the block
+    rewritten. Ids, URLs, return codes and encrypted content are not text to check."""
+    texts: list[str] = []
+    changed: dict[str, Any] = {}
+    for key in TOOL_OUTPUT_FIELDS:
+        if isinstance(block.get(key), str):
+            texts.append(block[key])
+            changed[key] = _leaf(block[key], fn)
+    source = block.get("source")
+    if isinstance(source, str):
+        texts.append(source)
+        changed["source"] = _leaf(source, fn)
+    elif isinstance(source, Mapping) and source.get("type") == "text" and isinstance(source.get("data"), str):
+        texts.append(source["data"])
+        changed["source"] = _replaced(source, fn, data=source["data"])
+    elif isinstance(source, Mapping) and source.get("type") == "content":
+        new, more = _walk_nested(source.get("content"), depth + 1, fn, foreign)
+        texts += more
+        if "content" in source:
+            changed["source"] = {**source, "content": new}
+    new, more = _walk_nested(block.get("content"), depth + 1, fn, foreign)
+    if "content" in block:
+        changed["content"] = new
+    return (block if fn is None else {**block, **changed}), texts + more
 
 
 def _block_texts(block: Mapping[str, Any], depth: int) -> list[str]:
-    """The texts of one block of a tool's output, as the Anthropic API nests them:
-    ``title``, ``context`` (a document's), ``text``, ``stdout`` / ``stderr``, ``output``; a
-    ``source`` that is a name (a search result's) or a plain-text document; then ``content`` (:func:`_nested_texts`). Ids, URLs,
-    return codes and encrypted content are not text to check."""
-    keys = ("title", "context", "text", "stdout", "stderr", "output")
-    out = [block[k] for k in keys if isinstance(block.get(k), str)]
-    source = block.get("source")
-    if isinstance(source, str):
-        out.append(source)
-    elif isinstance(source, Mapping) and source.get("type") == "text" and isinstance(source.get("data"), str):
-        out.append(source["data"])
-    elif isinstance(source, Mapping) and source.get("type") == "content":
-        out += _nested_texts(source.get("content"), depth + 1)
-    return out + _nested_texts(block.get("content"), depth + 1)
+    return _walk_block(block, depth, None, None)[1]
+
+
+def _walk_content(
+    content: Any, depth: int = 0, fn: Rewrite | None = None, foreign: Rewrite | None = None
+) -> tuple[Any, list[str]]:
+    if content is None:
+        return None, []
+    if isinstance(content, str):
+        return _leaf(content, fn), [content]
+    if isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
+        walked = [_walk_part(p, depth, fn, foreign) for p in content]
+        return (content if fn is None else [n for n, _ in walked]), [t for _, t in walked if t is not None]
+    raise InputError(f"message content must be a string or a list of parts, got {type(content).__name__}")
 
 
 def _content_texts(content: Any, depth: int = 0) -> list[str]:
-    if content is None:
-        return []
-    if isinstance(content, str):
-        return [content]
-    if isinstance(content, Sequence) and not isinstance(content, bytes | bytearray):
-        return [t for t in (_part_text(p, depth) for p in content) if t is not None]
-    raise InputError(f"message content must be a string or a list of parts, got {type(content).__name__}")
+    return _walk_content(content, depth)[1]
+
+
+def _part_kind(part: Any) -> str:
+    """How a message's content part is read: ``tool_result`` (its content, as tool output),
+    ``tool_output`` (another tool-output block), ``tool_use`` (a call's input) or ``part``."""
+    kind = part.get("type") if isinstance(part, Mapping) else None
+    if kind == "tool_result":
+        return "tool_result"
+    if _is_tool_output(kind):
+        return "tool_output"
+    if isinstance(kind, str) and kind.endswith("tool_use"):
+        # tool_use, and the provider-run server_tool_use / mcp_tool_use
+        return "tool_use"
+    return "part"
+
+
+def rewrite_values(value: Any, text: Rewrite, depth: int = 0) -> Any:
+    """Every string inside a JSON-like value, rewritten (tool arguments); keys are kept."""
+    if isinstance(value, str):
+        return text(value)
+    if depth > _MAX_PART_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {k: rewrite_values(v, text, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rewrite_values(v, text, depth + 1) for v in value]
+    return value
+
+
+def _rewrite_part(part: Any, fn: Rewrite, foreign: Rewrite | None) -> Any:
+    kind = _part_kind(part)
+    if kind == "tool_result":
+        if "content" not in part:
+            return part
+        return {**part, "content": _walk_content(part["content"], 0, foreign or fn, foreign)[0]}
+    if kind == "tool_output":
+        return _walk_block(part, 0, foreign or fn, foreign)[0]
+    if kind == "tool_use":
+        return {**part, "input": rewrite_values(part["input"], fn)} if "input" in part else part
+    return _walk_part(part, 0, fn, foreign)[0]
+
+
+def rewrite_content(value: Any, text: Rewrite, *, foreign: Rewrite | None = None) -> Any:
+    """``value`` (a message's content: a string, a list of parts, or one part) with every
+    text :func:`parse_messages` reads from it rewritten by ``text``, and nothing else:
+    types, ids, URLs, images, encrypted content and signed thinking stay as they are.
+    ``foreign`` (default ``text``) rewrites the texts of tool outputs and documents, so
+    their tokens can be told from the user's.
+
+    >>> code = {"type": "bash_code_execution_tool_result", "tool_use_id": "t1",
+    ...         "content": {"stdout": "jane", "return_code": 0}}
+    >>> rewrite_content([{"type": "text", "text": "hi"}, code], str.upper)[1]["content"]
+    {'stdout': 'JANE', 'return_code': 0}
+    """
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return _rewrite_part(value, text, foreign)
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return [_rewrite_part(p, text, foreign) for p in value]
+    return value
+
+
+def rewrite_message_texts(msg: Mapping[str, Any], text: Rewrite) -> dict[str, Any]:
+    """``msg`` with the texts :func:`parse_messages` reads outside its content rewritten by
+    ``text``: an assistant's :data:`ANSWER_TEXT_FIELDS` and ``audio.transcript``, and the
+    arguments of its ``function`` tool calls, the ``input`` of its ``custom`` ones and the
+    legacy ``function_call``'s. Names and ids stay: an app maps a call back by them."""
+    out = dict(msg)
+    if msg.get("role") == "assistant":
+        out.update((k, text(msg[k])) for k in ANSWER_TEXT_FIELDS if isinstance(msg.get(k), str))
+        audio = msg.get("audio")
+        if isinstance(audio, Mapping) and isinstance(audio.get("transcript"), str):
+            out["audio"] = {**audio, "transcript": text(audio["transcript"])}
+
+    def call(fn: Any) -> Any:
+        if not isinstance(fn, Mapping):
+            return fn
+        new = dict(fn)
+        for key in _CALL_TEXT_FIELDS:
+            if isinstance(fn.get(key), str):
+                new[key] = text(fn[key])
+            elif isinstance(fn.get(key), Mapping | list):  # sent as an object, not a JSON string
+                new[key] = rewrite_values(fn[key], text)
+        return new
+
+    if isinstance(msg.get("tool_calls"), list):
+        out["tool_calls"] = [
+            {**c, **{k: call(c[k]) for k in ("function", "custom") if k in c}}
+            if isinstance(c, Mapping)
+            else c
+            for c in msg["tool_calls"]
+        ]
+    if isinstance(msg.get("function_call"), Mapping):
+        out["function_call"] = call(msg["function_call"])
+    return out
 
 
 def _object(value: Any, what: str, i: int) -> Mapping[str, Any] | None:
@@ -314,7 +475,7 @@ def _call_texts(msg: Mapping[str, Any], i: int, own: list[str], names: list[str]
             continue
         if isinstance(fn.get("name"), str) and fn["name"]:
             names.append(fn["name"])
-        for key in ("arguments", "input"):  # a function's arguments, a custom tool's input
+        for key in _CALL_TEXT_FIELDS:
             args = fn.get(key)
             if isinstance(args, str):
                 own.append(args)
@@ -353,17 +514,16 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
         tool_parts: list[str] = []
         if isinstance(content, Sequence) and not isinstance(content, str | bytes | bytearray):
             for part in content:
-                kind = part.get("type") if isinstance(part, Mapping) else None
+                kind = _part_kind(part)
                 if kind == "tool_result":
                     tool_parts += _content_texts(part.get("content"))
-                elif _is_tool_output(kind):
+                elif kind == "tool_output":
                     texts = _block_texts(part, 0)
                     if not texts:
                         _refuse_unread(part)
                     # one piece per block, even an empty one: the message is in the result
                     tool_parts.append(_joined(texts))
-                elif isinstance(kind, str) and kind.endswith("tool_use"):
-                    # tool_use, and the provider-run server_tool_use / mcp_tool_use
+                elif kind == "tool_use":
                     if isinstance(part.get("name"), str) and part["name"]:
                         names.append(part["name"])
                     own.append(json.dumps(part.get("input"), ensure_ascii=False, default=str))
@@ -511,6 +671,7 @@ def check_messages(
 
 __all__ = [
     "ANSWER_TEXT_FIELDS",
+    "TOOL_OUTPUT_FIELDS",
     "ChatMessage",
     "MessageResult",
     "MessagesResult",
@@ -519,4 +680,7 @@ __all__ = [
     "check_output",
     "indirect_policy",
     "parse_messages",
+    "rewrite_content",
+    "rewrite_message_texts",
+    "rewrite_values",
 ]

@@ -68,7 +68,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bastion.canary import Canary
-from bastion.conversation import MessagesResult, _content_texts, check_messages, check_output
+from bastion.conversation import (
+    MessagesResult,
+    _content_texts,
+    check_messages,
+    check_output,
+    rewrite_content,
+    rewrite_message_texts,
+    rewrite_values,
+)
 from bastion.errors import InputError
 from bastion.leak import LeakConfig
 from bastion.redact import _TOKEN_WRITTEN, Vault, restore, tokens_in
@@ -377,85 +385,13 @@ def _pseudonymise(
                 (own if mine else foreign).update(done[i].pseudonyms)
             elif content is not None:
                 msg["content"] = rewrite_content(content, text, foreign=tool_text)
-            # what the model itself sent to tools carries the user's values too
-            if isinstance(msg.get("tool_calls"), list):
-                msg["tool_calls"] = [_rewrite_call(c, text) for c in msg["tool_calls"]]
-            if isinstance(msg.get("function_call"), Mapping):
-                msg["function_call"] = _rewrite_call({"function": msg["function_call"]}, text)["function"]
+            # what the model itself sent to tools carries the user's values too, and so do
+            # an earlier answer's refusal, reasoning and transcript: every text check_messages
+            # read, or a value it reported went upstream raw
+            msg = rewrite_message_texts(msg, text)
         out.append(msg)
     vault.mark(own, foreign)
     return out
-
-
-def _is_foreign(part: Mapping[str, Any]) -> bool:
-    """A content block holding what a tool returned or a document said, not the user's words."""
-    kind = part.get("type")
-    return isinstance(kind, str) and (kind.endswith("tool_result") or kind in ("document", "search_result"))
-
-
-def rewrite_content(
-    value: Any,
-    text: Callable[[str], str],
-    depth: int = 0,
-    *,
-    foreign: Callable[[str], str] | None = None,
-) -> Any:
-    """``value`` (message content: a string, or parts and blocks nested in lists and dicts,
-    as OpenAI and Anthropic send them; an Anthropic ``tool_result`` holds a list of text
-    blocks) with every text checked and pseudonymised. Other fields (types, ids, image
-    data) stay as they are. ``foreign`` (default ``text``) rewrites the texts of tool
-    results and documents nested in it, so their tokens can be told from the user's."""
-    if isinstance(value, str):
-        return text(value)
-    if depth > 16:
-        return value
-    if isinstance(value, list):
-        return [rewrite_content(v, text, depth + 1, foreign=foreign) for v in value]
-    if isinstance(value, Mapping):
-        if foreign is not None and _is_foreign(value):
-            text = foreign
-        part = dict(value)
-        for key in ("text", "content"):
-            if key in part and part[key] is not None:
-                part[key] = rewrite_content(part[key], text, depth + 1, foreign=foreign)
-        if isinstance(part.get("input"), Mapping):  # an Anthropic tool_use block's arguments
-            part["input"] = rewrite_values(part["input"], text)
-        source = part.get("source")
-        # an Anthropic plain-text document: check_messages reads its data, so it is rewritten too
-        if (
-            isinstance(source, Mapping)
-            and source.get("type") == "text"
-            and isinstance(source.get("data"), str)
-        ):
-            part["source"] = {**source, "data": text(source["data"])}
-        return part
-    return value
-
-
-def rewrite_values(value: Any, text: Callable[[str], str], depth: int = 0) -> Any:
-    """Every string inside a JSON-like value, pseudonymised (tool arguments)."""
-    if isinstance(value, str):
-        return text(value)
-    if depth > 16:
-        return value
-    if isinstance(value, Mapping):
-        return {k: rewrite_values(v, text, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [rewrite_values(v, text, depth + 1) for v in value]
-    return value
-
-
-def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
-    """An OpenAI ``tool_calls`` entry with its ``function.arguments`` pseudonymised."""
-    if not isinstance(call, Mapping) or not isinstance(call.get("function"), Mapping):
-        return call
-    function = dict(call["function"])
-    args = function.get("arguments")
-    if isinstance(args, str):
-        function["arguments"] = text(args)
-    elif isinstance(args, Mapping | list):
-        function["arguments"] = rewrite_values(args, text)
-    return {**call, "function": function}
 
 
 class _Call:
@@ -614,6 +550,8 @@ __all__ = [
     "protect",
     "restore_output",
     "restore_outside_urls",
+    "rewrite_content",
+    "rewrite_values",
     "url_context",
     "url_spans",
 ]

@@ -84,11 +84,19 @@ class _Open(BaseModel):
 
 class ContentPart(_Open):
     """One part of a message's content (OpenAI ``text``/``image_url``, Anthropic ``text``/
-    ``tool_use``/``tool_result``, ...); only text-bearing parts are checked."""
+    ``tool_use``/``tool_result``, ...); only text-bearing parts are checked. ``content`` is
+    a string, a list of blocks, or one block (a ``web_fetch_tool_result``'s fetched document,
+    a code-execution result with its ``stdout``), of at most ``MAX_PARTS`` fields; blocks
+    nested more than 16 levels deep are refused when the message is read."""
 
     type: str = Field(max_length=64)
     text: str | None = None
-    content: str | Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTS)] | None = None
+    content: (
+        str
+        | Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTS)]
+        | Annotated[dict[str, Any], Field(max_length=MAX_PARTS)]
+        | None
+    ) = None
 
 
 class ChatMessageIn(_Open):

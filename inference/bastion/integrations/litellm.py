@@ -182,7 +182,8 @@ class _Call:
     first: Any  # the first delta of it: id, type, name
     name: str | None = None
     id: str | None = None
-    arguments: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)  # or a custom tool call's input, in pieces
+    custom: bool = False  # an OpenAI custom tool call: ``custom.input``, not ``function.arguments``
 
 
 @dataclass
@@ -514,11 +515,12 @@ class BastionGuardrail(CustomGuardrail):
             arguments = "".join(call.arguments)
             arguments = await self._checked(arguments) if arguments else arguments
             name = await self._checked(call.name) if call.name else call.name
+            kind, field_name = ("custom", "input") if call.custom else ("function", "arguments")
             tool_call = {
                 "index": key if isinstance(key, int) else pos,
                 "id": call.id,
-                "type": getattr(call.first, "type", None) or "function",
-                "function": {"name": name, "arguments": arguments},
+                "type": getattr(call.first, "type", None) or kind,
+                kind: {"name": name, field_name: arguments},
             }
             delta = Delta(tool_calls=[tool_call])
             out.append(self._chunk(state.template, StreamingChoices(index=index, delta=delta)))
@@ -586,10 +588,13 @@ class _Redactor:
 
 
 def _add(call: _Call, delta: Any) -> None:
-    fn = getattr(delta, "function", None) or delta  # a tool call, or a legacy function call
-    call.id = call.id or getattr(delta, "id", None)
-    call.name = call.name or getattr(fn, "name", None)
-    args = getattr(fn, "arguments", None)
+    custom = _get(delta, "custom")
+    # a custom tool call's name and input, a tool call's function, or a legacy function call
+    fn = custom or _get(delta, "function") or delta
+    call.custom = call.custom or custom is not None
+    call.id = call.id or _get(delta, "id")
+    call.name = call.name or _get(fn, "name")
+    args = _get(fn, "input" if custom is not None else "arguments")
     if isinstance(args, str):
         call.arguments.append(args)
 

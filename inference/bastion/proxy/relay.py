@@ -69,9 +69,9 @@ def guard_choices(
 ) -> tuple[Items, dict[str, Any] | None]:
     """Check and restore every text of every choice of a whole answer in place: content (a
     string or text parts), refusal and reasoning text, the audio transcript, tool-call and
-    legacy function-call names and arguments; a choice's ``logprobs`` (the answer's tokens
-    spelt out) are dropped. A function name blocks or is redacted as arguments are, and
-    gets no pseudonym back (see :mod:`bastion.protect`). Returns the audit items (choice n
+    legacy function-call names and arguments, custom tool calls' names and input; a
+    choice's ``logprobs`` (the answer's tokens spelt out) are dropped. A function name
+    blocks or is redacted as arguments are, and gets no pseudonym back (see :mod:`bastion.protect`). Returns the audit items (choice n
     numbered ``first + n``) and the block error, if any."""
     items: Items = []
 
@@ -118,20 +118,25 @@ def guard_choices(
             audio["transcript"], error = text(audio["transcript"], n)
             if error is not None:
                 return items, error
+        # (call, its text field): function calls, OpenAI custom tool calls (free-text input,
+        # output as check_messages reads it) and the legacy function_call
         functions = [
-            call.get("function") if isinstance(call, dict) else None
+            (call.get(kind), key)
             for call in message.get("tool_calls") or ()
+            if isinstance(call, dict)
+            for kind, key in (("function", "arguments"), ("custom", "input"))
         ]
-        functions.append(message.get("function_call"))
-        for fn in functions:
+        functions.append((message.get("function_call"), "arguments"))
+        for fn, key in functions:
             if not isinstance(fn, dict):
                 continue
             if isinstance(fn.get("name"), str) and fn["name"]:
                 fn["name"], error = text(fn["name"], n, name=True)
                 if error is not None:
                     return items, error
-            if isinstance(fn.get("arguments"), str):
-                fn["arguments"], error = text(fn["arguments"], n, arguments=True)
+            if isinstance(fn.get(key), str):
+                # a custom input is free text: restored as text, not re-serialised as JSON
+                fn[key], error = text(fn[key], n, arguments=key == "arguments")
                 if error is not None:
                     return items, error
     return items, None
