@@ -177,7 +177,11 @@ _MAC = re.compile(
 
 def _mac_ok(value: str) -> bool:
     # "1234.5678.9012" is more often a number than a Cisco-style MAC
-    return "." not in value or any(c in "abcdefABCDEF" for c in value)
+    if "." in value and not any(c in "abcdefABCDEF" for c in value):
+        return False
+    # all zeros (no address: psutil, ip link) and all ones (the broadcast address) name no device
+    hexdigits = {c.lower() for c in value if c not in ":-."}
+    return hexdigits != {"0"} and hexdigits != {"f"}
 
 
 MAC = Recognizer(
@@ -192,14 +196,31 @@ _IPV6 = re.compile(
     r"(?:%[A-Za-z0-9_.]{1,16})?(?![\w:])"
 )
 # Dotted quads right after these words are versions or document numbering, not hosts.
+# "version" and "revision" also as part of a name ("__version__ = '1.1.1.2'", "--patch_revision=",
+# "Standards-Version: to 4.6.0.1"); the value may be quoted.
 _NOT_IP_BEFORE = re.compile(
-    r"(?i)(?:\bv|\bver\.?|\bversion|\brelease|\brel\.?|\bbuild|\brev(?:ision)?|\bfirmware|\bfw|\bupdate"
+    r"(?i)(?:\bv|\bver\.?|(?<![A-Za-z0-9])version(?:__)?(?:\s{0,3}:?\s{1,3}to)?|\brelease|\brel\.?|\bbuild"
+    r"|(?<![A-Za-z0-9])rev(?:ision)?|\bfirmware|\bfw|\bupdate"
     r"|\bsection|\bsect?\.|\bchapter|\bch\.|\bclause|\barticle|\bart\.|\bfig(?:ure)?\.?|\btable|\bstep"
-    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§"
+    r"|\bitem|\bpart|\brule|\bparagraph|\bpara\.?|§|\bchanges\s{1,3}(?:in|since|for)|\bbuild-deps?\s{1,3}to"
     r"|\b(?:up|down)grade[ds]?\s{1,3}to|\bbump(?:ed|s)?\s{1,3}to)"
-    r"\s{0,3}[:#=]?\s{0,3}$"
-    # package pins: "foo==1.2.3.4", "foo>=1.2.3.4", "foo~=…" (not "@": "ssh root@10.0.0.5")
-    r"|[A-Za-z0-9_\]\-]\s{0,2}(?:===?|[<>!~]=|\^|~>?)\s{0,2}$"
+    r"\s{0,3}[:#=]?\s{0,3}['\"]?$"
+    # package pins: "foo==1.2.3.4", "foo>=1.2.3.4", "foo~=…", "<5.0,>=3.7.4.1", "(>= 1.2.99.2)"
+    # (not "@": "ssh root@10.0.0.5")
+    r"|[A-Za-z0-9_\]\-,(]\s{0,2}(?:===?|[<>!~]=|\^|~>?)\s{0,2}$"
+)
+# "Update from 1.2.99.2 to 1.2.99.4", "Bump foo from 1.2.3.4 to 1.2.3.5": both quads are versions;
+# "connection from 10.0.0.1 to 10.0.0.2" has no update verb and keeps its hosts.
+_QUAD = r"(?:[0-9]{1,3}\.){3}[0-9]{1,3}"
+_VERSION_STEP = re.compile(
+    r"(?i)\b(?:update[ds]?|(?:up|down)grade[ds]?|bump(?:ed|s)?)\s{1,3}(?:[\w.\-]{1,40}\s{1,3})?from\s{1,3}"
+    rf"({_QUAD})\s{{1,3}}to\s{{1,3}}({_QUAD})(?![\w\-]|\.[0-9])"
+)
+# a changelog heading: a release and its date in brackets ("0.2.7.1 (2013-10-22)",
+# "Changes in 1.2.7.3 (13 Apr 2013)")
+_RELEASE_DATE_AFTER = re.compile(
+    r"\s{0,3}[(\[]\s{0,2}(?:[12][0-9]{3}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}\s[A-Za-z]{3,9}\.?,?\s[12][0-9]{3}"
+    r"|[A-Za-z]{3,9}\.?\s[0-9]{1,2},?\s[12][0-9]{3})\s{0,2}[)\]]"
 )
 
 # ... and right after a product token's slash they are versions in user agents and package
@@ -208,27 +229,60 @@ _PRODUCT_SLASH = re.compile(r"[A-Za-z][A-Za-z0-9_\-]{0,30}/$")
 
 
 def _not_a_version(text: str, start: int, end: int) -> tuple[int, int] | None:
-    if _NOT_IP_BEFORE.search(text, max(0, start - 24), start):
+    if _NOT_IP_BEFORE.search(text, max(0, start - 24), start) or _RELEASE_DATE_AFTER.match(text, end):
         return None
+    for m in _VERSION_STEP.finditer(text, max(0, start - 80), min(len(text), end + 24)):
+        if start in (m.start(1), m.start(2)):
+            return None
     return None if _PRODUCT_SLASH.search(text, max(0, start - 32), start) else (start, end)
+
+
+# Addresses no host is reached at, so they identify no one: "this network" (0.0.0.0/8,
+# "bind to 0.0.0.0"), loopback (127.0.0.0/8), and netmasks (255.x with contiguous bits, the
+# broadcast 255.255.255.255 among them). The documentation ranges (RFC 5737) stay: tests and
+# examples use them as the stand-in for a real address.
+_NO_HOST_V4 = (ipaddress.IPv4Network("0.0.0.0/8"), ipaddress.IPv4Network("127.0.0.0/8"))
+
+
+def _ipv4_names_no_host(addr: ipaddress.IPv4Address) -> bool:
+    """Whether ``addr`` is a "this network", loopback or netmask address (see :data:`_NO_HOST_V4`).
+
+    >>> [_ipv4_names_no_host(ipaddress.IPv4Address(a)) for a in ("127.0.0.1", "255.255.255.0", "255.1.2.3", "10.0.0.1")]
+    [True, True, False, False]
+    """
+    if any(addr in net for net in _NO_HOST_V4):
+        return True
+    host_bits = ~int(addr) & 0xFFFFFFFF
+    return int(addr) >= 0xFF000000 and host_bits & (host_bits + 1) == 0
 
 
 def _ipv4_ok(value: str) -> bool:
     try:
-        ipaddress.IPv4Address(value)
+        addr = ipaddress.IPv4Address(value)
     except ValueError:
         return False
-    return True
+    return not _ipv4_names_no_host(addr)
+
+
+# A subscript's slice ("segments[::2]", "a[1::3]", "rows[b::2]"): right after a name or a
+# closing bracket, "[" indexes; an address in brackets follows "//", a space or a quote.
+_SUBSCRIPT_BEFORE = re.compile(r"[\w)\]]\[")
+# "::2", "1::3": a slice step, not an address; "::1" (loopback) is written so and is one
+_SHORT_V6 = re.compile(r"[0-9]{0,2}::[0-9]{1,2}")
 
 
 def _ipv6_candidates(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
     if "::" in text or text.count(":") >= 7:
-        yield from (m.span() for m in _IPV6.finditer(text))
+        for m in _IPV6.finditer(text):
+            if m.start() < 2 or _SUBSCRIPT_BEFORE.match(text, m.start() - 2) is None:
+                yield m.span()
 
 
 def _ipv6_ok(value: str) -> bool:
     if not any("0" <= c <= "9" for c in value):
         return False  # "::", "dead::beef", "Foo::Bar" read as code, not addresses
+    if value != "::1" and _SHORT_V6.fullmatch(value):
+        return False
     try:
         ipaddress.IPv6Address(value)
     except ValueError:

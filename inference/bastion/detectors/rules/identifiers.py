@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from bastion.detectors.recognizers import Recognizer
+from bastion.detectors.recognizers import DEFAULT_CONTEXT_WINDOW, Recognizer, Trim, context_pattern
 from bastion.detectors.validators import (
     aadhaar_ok,
     aba_ok,
@@ -91,6 +91,48 @@ _CTX_DL_SHORT = ("dl", "dl#", "dln")
 
 def _licence_length(value: str) -> bool:
     return sum(c.isalnum() for c in value) >= 6
+
+
+# Context words only have to start a word, so a licence word can be the start of another
+# word or a piece of a path: "license no" in "license notice", "dl" in "woe32dll", "dlopen",
+# "dl.acm.org", ".../spaces/DL/pages/14091402", "libelf/dl-hash.h". Such a word names nothing.
+_ABBREVIATION_ENDS = ("no", "dl", "dln")
+_PATH_BEFORE = "./\\"
+_URL_REACH = 256
+
+
+def _stray_word(text: str, start: int, end: int) -> bool:
+    word = text[start:end].lower()
+    nxt = text[end : end + 1]
+    if word.endswith(_ABBREVIATION_ENDS) and nxt.isalpha():
+        return True
+    if not word.startswith("dl"):
+        return False
+    before = text[start - 1 : start]
+    if before.isdigit() or (before != "" and before in _PATH_BEFORE):
+        return True
+    if nxt != "" and nxt in _PATH_BEFORE + "-" and text[end + 1 : end + 2].isalpha():
+        return True
+    # the URL the word sits in, looked for a bounded way back (a text without spaces stays linear)
+    reach = max(0, start - _URL_REACH)
+    token_start = max(text.rfind(" ", reach, start), text.rfind("\n", reach, start), reach - 1) + 1
+    return "://" in text[token_start:start]
+
+
+def _dl_words_named(words: tuple[str, ...]) -> Trim:
+    """A trim that drops a licence number whose only context words before it (within the
+    default window) are stray (:func:`_stray_word`); with none at all, the column header
+    or a list may still name it, so it is kept for the recognizer to judge."""
+    pattern = context_pattern(words)
+    assert pattern is not None
+
+    def trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+        found = list(pattern.finditer(text, max(0, start - DEFAULT_CONTEXT_WINDOW), start))
+        if found and all(_stray_word(text, m.start(), m.end()) for m in found):
+            return None
+        return start, end
+
+    return trim
 
 
 _CTX_MRN = (
@@ -280,9 +322,9 @@ IDENTIFIERS: tuple[Recognizer, ...] = (
     Recognizer("bank_account", "BANK_ACCOUNT", _BANK_ACCOUNT, 0.75, _CTX_ACCOUNT, _bank_account_ok, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("swift_bic", "SWIFT_BIC", _BIC, _S_ID_WITH_CONTEXT, _CTX_BIC, bic_ok, "bic", True, True),
     Recognizer("passport", "PASSPORT", _PASSPORT, 0.85, _CTX_PASSPORT, _passport_ok, None, False, True, shields_phones=True, needs_digit=True),
-    Recognizer("us_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL, context_required=True, shields_phones=True, needs_digit=True),
-    Recognizer("us_driver_license_dl", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL_SHORT, _licence_length, context_required=True, shields_phones=True, needs_digit=True),
-    Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL + _CTX_DL_SHORT, context_required=True, shields_phones=True, needs_digit=True),
+    Recognizer("us_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL, context_required=True, trim=_dl_words_named(_CTX_DL), shields_phones=True, needs_digit=True),
+    Recognizer("us_driver_license_dl", "DRIVER_LICENSE", _DRIVER_LICENSE, 0.8, _CTX_DL_SHORT, _licence_length, context_required=True, trim=_dl_words_named(_CTX_DL_SHORT), shields_phones=True, needs_digit=True),
+    Recognizer("intl_driver_license", "DRIVER_LICENSE", _DRIVER_LICENSE_INTL, 0.8, _CTX_DL + _CTX_DL_SHORT, context_required=True, trim=_dl_words_named(_CTX_DL + _CTX_DL_SHORT), shields_phones=True, needs_digit=True),
     Recognizer("medical_record_number", "MEDICAL_RECORD_NUMBER", _MRN, 0.8, _CTX_MRN, context_required=True, shields_phones=True, needs_digit=True),
     Recognizer("btc_address", "CRYPTO_ADDRESS", _BTC, 0.95, _CTX_CRYPTO, btc_address_ok, "btc", True, needs_digit=True),
     Recognizer("eth_address", "CRYPTO_ADDRESS", _ETH, 0.9, _CTX_CRYPTO, eth_address_ok, "eth", True, literals=("0x", "0X"), trim=_not_a_digest, needs_digit=True),

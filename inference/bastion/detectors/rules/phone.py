@@ -62,8 +62,10 @@ SCORE_WEAK = 0.45
 # space before the number ("电话是+86 139 1234 5678").
 # After a dot only when no digit comes before it: "1.2.3" and decimals are not read, a word's
 # abbreviation dot ("Tel.0171 1234567", "Mob.0171-...") is.
+# Not after a digit and a colon: what follows is the rest of a clock time or a ratio
+# ("11:43:41 2011 -0500", "07:50:05.002566387"), while "Tel:+44 ..." still reads.
 _PHONE_REGION = re.compile(
-    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(\-/])(?<![0-9]\.)(?<!^\.)(?<!\s\.)"
+    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(\-/])(?<![0-9]\.)(?<!^\.)(?<!\s\.)(?<![0-9]:)"
     r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])"
 )
 _PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
@@ -104,6 +106,32 @@ _GUID = re.compile(
     r"[0-9A-Fa-f](?<![0-9A-Za-z\-][0-9A-Fa-f])[0-9A-Fa-f]{7}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}"
     r"-[0-9A-Fa-f]{12}(?![0-9A-Za-z\-])"
 )
+# A clock time, and in its seconds form the year and UTC offset `git log` and `date` print
+# after it ("Wed Feb 2 11:43:41 2011 -0500", "2026-06-09T07:50:05.002566387Z"): masked like
+# dates, or the seconds, year and offset ("41 2011 -0500") read as one national number.
+_CLOCK_TIME = re.compile(
+    r"(?<![0-9])[0-9]{1,2}:[0-5][0-9]"
+    r"(?::[0-5][0-9](?:[.,][0-9]{1,9})?(?:[ \t]{1,2}[12][0-9]{3})?(?:[ \t]{1,2}[+-](?:0[0-9]|1[0-4])[0-5][0-9])?)?"
+    r"(?![0-9])"
+)
+# A US ZIP+4 code after a state's postal abbreviation or before "USA" ("Boston, MA 02110-1301",
+# the FSF address in every GPL header): five digits, a dash and four is also a German
+# trunk-prefixed number ("02151-1234"), so only these neighbours make it a postal code.
+_US_STATE = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC"
+    "|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|GU|VI|AS|MP"
+)
+_ZIP_PLUS_4 = re.compile(
+    rf"(?<![A-Za-z])(?:{_US_STATE}),?[ \t]{{1,3}}[0-9]{{5}}-[0-9]{{4}}(?![0-9\-])"
+    r"|(?<![0-9\-])[0-9]{5}-[0-9]{4}(?=,?[ \t]{1,3}(?:USA|U\.S\.A|United States)(?![A-Za-z]))"
+)
+# One decimal point in a digit group ("16900.540", "0.922/0.938", "FAR 252.227-7013", "641.85"):
+# a number, a ratio or a clause, when the fraction is one to three digits or the whole part
+# is a lone zero. A trunk zero before the point ("0171.1234567") is a phone's own grouping;
+# longer fractions are left to is_decimal_number, which knows the plans' lengths.
+_ONE_POINT = re.compile(r"(?<![0-9.])([0-9]+)\.([0-9]+)(?![0-9]|\.[0-9])")
+# digit groups a tab or three or more spaces apart are table columns ("373   251   FB")
+_TABLE_GAP = re.compile(r"[0-9](?:[ \u00a0]{0,2}\t|[ \u00a0]{3})")
 # Four or more dot-separated groups are a version ("Chrome 124.0.6367.91", "upgraded to
 # 8.17.119.967") when one group is a single digit, which no dotted national format prints
 # except the NANP trunk "1.800.555.0199", or when a version word comes before them.
@@ -172,8 +200,11 @@ class PhoneFinder:
         # date are masked out, so they neither reach the (slow) matcher, nor glue
         # neighbouring numbers into one run, nor get read as a phone ("2015-12-22 04").
         dates = [m.span() for m in _DATE_IN_TEXT.finditer(text) if _is_date(m.group())]
+        if ":" in text:
+            dates += [m.span() for m in _CLOCK_TIME.finditer(text)]
         if "-" in text:
             dates += [m.span() for m in _GUID.finditer(text)]
+            dates += [m.span() for m in _ZIP_PLUS_4.finditer(text)]
         blocked = [(f.start, f.end) for f in taken]
         spans = self._read(_mask(text, [*blocked, *dates]))
         return _kept(text, spans, _Spans(blocked))
@@ -469,6 +500,8 @@ def _is_version(text: str, start: int, end: int) -> bool:
 def _is_reading(value: str) -> bool:
     if _PRESSURE.fullmatch(value) or _DECIMAL.search(value) or is_decimal_number(value):
         return True
+    if _TABLE_GAP.search(value) or (not value.startswith("+") and _has_decimal(value)):
+        return True
     # A lone digit inside a national number ("12 7 6 77 76 30", a league table row; "15-7
     # 15-12", game scores): national formats group digits in twos to fours after the
     # first group. International ones may not ("+33 6 12 34 56 78"), nor a "(0)" trunk.
@@ -478,6 +511,16 @@ def _is_reading(value: str) -> bool:
             return True
     m = _SHORT_RANGE.fullmatch(value)
     return m is not None and int(m.group(1)) < int(m.group(2))
+
+
+def _has_decimal(value: str) -> bool:
+    for m in _ONE_POINT.finditer(value):
+        whole, fraction = m.group(1), m.group(2)
+        if len(whole) > 1 and whole[0] == "0":
+            continue  # a trunk prefix
+        if whole == "0" or len(fraction) <= 3:
+            return True
+    return False
 
 
 def _is_date(value: str) -> bool:
