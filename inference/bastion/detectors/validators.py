@@ -282,8 +282,10 @@ _PASSWORD_STOP = frozenset(
     }
 )  # values that name a secret rather than being one
 
+# (LiteLLM's config reads "os.environ/NAME", other configs "env:NAME": the variable's name)
 _PLACEHOLDER = re.compile(
-    r"^(?:\$\{?\w+\}?|\{\{.*\}\}|<[^>]*>|%\(?\w*\)?s|\*+|x+|\.+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)$"
+    r"^(?:\$\{?\w+\}?|\{\{.*\}\}|<[^>]*>|%\(?\w*\)?s|\*+|x+|\.+|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+"
+    r"|os\.environ/[A-Za-z_]\w*|env:[A-Z_][A-Z0-9_]*|\{[A-Za-z_][\w.]*(?:\[[^\]{}]*\])?(?:![rsa])?\})$"
 )
 
 
@@ -295,16 +297,75 @@ _PLACEHOLDER_OWNER = re.compile(
 )
 
 
+# A vendor's key prefix or an auth scheme before the part that would be the secret: a docs
+# placeholder keeps the prefix ("sk-xxxx...", "sk-your-key-here", "Bearer <your-key>")
+_KEY_PREFIX = re.compile(
+    r"(?:sk-(?:ant-(?:api\d\d-)?|proj-|svcacct-|or-v1-)?|sk_(?:live|test)_|[pr]k_(?:live|test)_|gh[pousr]_|"
+    r"github_pat_|glpat-|xox[abpr]-|hf_|npm_|AIza|(?i:bearer|token|basic)[ \t]+)"
+)
+# Values that say no key is needed or that the key is a stand-in: what local servers (LM
+# Studio, vLLM, llama.cpp, Ollama) and tests document ("not-needed", "sk-no-key-required",
+# "fake-key"). "changeme" stays a password: it is the default people leave in place.
+_DUMMY = re.compile(
+    r"(?i)(?:(?:not|no|none)[-_ ]?(?:(?:api|a)[-_ ]?)?(?:key[-_ ]?)?(?:needed|required|used|set)"
+    r"|no[-_](?:key|token|auth|secret|password)"
+    r"|(?:my[-_])?(?:dummy|fake|placeholder|unused|ignored|anything|sample|example|test)"
+    r"(?:[-_](?:api[-_]?|client[-_]?)?(?:key|token|secret|password))?)"
+)
+# AWS's published example credentials ("AKIAIOSFODNN7EXAMPLE", ".../bPxRfiCYEXAMPLEKEY") end in
+# the word; a random key body spelling it is beyond chance (the rules still want the text
+# around it to call it an example: tests and fixtures use the pair as a stand-in for a real key)
+_AWS_EXAMPLE = re.compile(r"A[A-Z0-9]{3}[A-Z0-9]{9}EXAMPLE|[A-Za-z0-9/+]{20,40}EXAMPLEKEY")
+
+
+def documented_example_key(value: str) -> bool:
+    """Whether ``value`` is one of AWS's documented example credentials.
+
+    >>> documented_example_key("AKIAIOSFODNN7EXAMPLE"), documented_example_key("AKIA2E0A8F3B244C9986")
+    (True, False)
+    """
+    return _AWS_EXAMPLE.fullmatch(value) is not None
+
+
+def _placeholder_key(value: str) -> bool:
+    """A docs placeholder behind a vendor prefix or an auth scheme: masked ("sk-xxxx",
+    "sk-...."), templated ("Bearer <your-key>"), words only ("sk-your-key-here",
+    "sk-no-key-required"), or too short to be the vendor's key ("sk-1234")."""
+    m = _KEY_PREFIX.match(value)
+    if m is None or m.end() == len(value):
+        return False
+    rest = value[m.end() :]
+    if "..." in rest or "…" in rest:
+        return True  # elided: "sk-...xyz123"
+    if _PLACEHOLDER.match(rest) or _PLACEHOLDER_OWNER.match(rest) or rest.rstrip(".…") == "":
+        return True
+    masked = sum(rest.count(c) for c in "xX*0.…")
+    if masked * 4 >= len(rest) * 3:
+        return True
+    # real keys carry a random body; a spelled-out slot ("your-key-here") has no digit
+    if re.fullmatch(r"[A-Za-z]+(?:[-_][A-Za-z]+)*", rest) and (rest.islower() or "-" in rest or "_" in rest):
+        return True
+    return len(rest) < 8 and not any(c in rest for c in "!@#$%^&*+=")
+
+
 def looks_like_secret(value: str, *, quoted: bool) -> bool:
     """Whether an assigned or stated value is plausibly a real secret: not a placeholder
-    (``${PW}``, ``<password>``, ``xxxx``), not a word naming a secret, enough entropy;
-    unquoted letters-only values under 12 characters read as prose ("Password: Incorrect").
+    (``${PW}``, ``<password>``, ``xxxx``, ``sk-xxxx``, ``not-needed``), not a word naming a
+    secret, enough entropy; unquoted letters-only values under 12 characters read as prose
+    ("Password: Incorrect").
 
     >>> looks_like_secret("hunter2!", quoted=False), looks_like_secret("incorrect", quoted=False)
     (True, False)
+    >>> looks_like_secret("sk-your-key-here", quoted=False), looks_like_secret("not-needed", quoted=True)
+    (False, False)
     """
     v = value.strip()
     if len(v) < 6 or v.lower() in _PASSWORD_STOP or _PLACEHOLDER.match(v):
+        return False
+    if _DUMMY.fullmatch(v) or _placeholder_key(v):
+        return False
+    # masked but for a few characters ("xxxxxxxxxxxx1234", "****abcd", "glpat_***") or cut off
+    if sum(v.count(c) for c in "xX*•") * 4 >= len(v) * 3 or "***" in v or v.endswith(("...", "…")):
         return False
     if _PLACEHOLDER_OWNER.match(v) or v[0] in "[(":
         return False

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from bastion.detectors.recognizers import Recognizer, Span, rescan
-from bastion.detectors.validators import jwt_ok, looks_like_secret, shannon_entropy
+from bastion.detectors.validators import documented_example_key, jwt_ok, looks_like_secret, shannon_entropy
 from bastion.types import Finding
 
 _CTX_KEY = ("key", "token", "secret", "api", "credential", "auth", "bearer")
@@ -31,6 +31,24 @@ def _mixed_key(value: str) -> bool:
     return (
         any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and shannon_entropy(value) >= 3.0
     )
+
+
+_EXAMPLE_WORD = re.compile(
+    r"(?i)(?<![a-z0-9_./@])(?:examples?|samples?|documented|documentation|docs|dummy|placeholder|fake)(?![a-z0-9_]|\.[a-z])"
+)
+
+
+def _documented_example(text: str, s: int, e: int) -> bool:
+    """AWS's published example key ("AKIAIOSFODNN7EXAMPLE") where the text around it says it
+    is an example (docs, botocore's example files): no one's credential."""
+    return documented_example_key(text[s:e]) and (
+        _EXAMPLE_WORD.search(text, max(0, s - 100), s) is not None
+        or _EXAMPLE_WORD.search(text, e, e + 60) is not None
+    )
+
+
+def _unless_example(text: str, s: int, e: int) -> Span | None:
+    return None if _documented_example(text, s, e) else (s, e)
 
 
 def _mixed_secret(value: str) -> bool:
@@ -73,7 +91,11 @@ def _openai_key(value: str) -> bool:
 # keys are ~164 characters and grow): with the look-ahead a key longer than the cap is
 # dropped whole, so the cap is a sanity bound, not the vendor's length.
 API_KEYS: tuple[Recognizer, ...] = (
-    _key("aws_access_key_id", rf"(?<![{_A}])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}(?![{_A}])", _AWS_PREFIXES),
+    # (AWS's documented example ids, "AKIAIOSFODNN7EXAMPLE", are in every SDK's docs)
+    _key(
+        "aws_access_key_id", rf"(?<![{_A}])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}(?![{_A}])", _AWS_PREFIXES,
+        trim=_unless_example,
+    ),
     _key(
         "github_token", rf"(?<![{_A}_])(?:gh[pousr]_[{_A}]{{36,1024}}|github_pat_[{_A}_]{{22,1024}})(?![{_A}_])",
         ("gh", "github_pat_"),
@@ -142,7 +164,9 @@ def _aws_secrets_near_key_id(text: str, taken: Sequence[Finding]) -> Iterator[Sp
         return
     for m in _AWS_SECRET.finditer(text):
         s = m.start()
-        if _near(ids, s, _AWS_NEAR, _AWS_NEAR) or _near(names, s, _AWS_NEAR, 0):
+        if (_near(ids, s, _AWS_NEAR, _AWS_NEAR) or _near(names, s, _AWS_NEAR, 0)) and not _documented_example(
+            text, s, m.end()
+        ):
             yield m.span()
 
 
@@ -248,7 +272,7 @@ def _hex_private_keys(text: str, _taken: Sequence[Finding]) -> Iterator[Span]:
 CLOUD_KEYS: tuple[Recognizer, ...] = (
     Recognizer(
         "aws_secret_access_key", "API_KEY", _AWS_SECRET,
-        0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True,
+        0.95, _CTX_AWS_SECRET, _mixed_secret, "entropy", False, True, trim=_unless_example,
     ),
     Recognizer(
         "aws_secret_near_key_id", "API_KEY", None, 0.9, (), _mixed_secret, "entropy",
@@ -428,6 +452,18 @@ _NOT_SECRET_HEAD = frozenset(
         "use", "enable", "disable", "allow", "with", "without", "skip",
     )
 )  # fmt: skip
+# The same, as the word before "_token" / "-token" ("input_token": "NextToken" in botocore's
+# paginators, "start_token:end_token" a slice, "pad_token"): a field, not an owner. Words
+# that head a real secret ("reset_token", "verify_token", "new_password") are not here.
+_SNAKE_NOT_SECRET_HEAD = frozenset(
+    (
+        "page", "nextpage", "prevpage", "next", "prev", "previous", "continuation", "cursor", "sync", "resume",
+        "max", "min", "num", "total", "count", "per", "input", "output", "completion", "prompt", "cache", "cached",
+        "reasoning", "start", "end", "begin", "stop", "first", "last", "pad", "unk", "bos", "eos", "sep", "cls",
+        "mask", "special", "word", "char", "show", "hide", "toggle", "has", "is", "no", "use", "with", "without",
+        "skip", "by", "enable", "disable", "allow", "require", "requires",
+    )
+)  # fmt: skip
 # Heads that make a glued "...Token" (only) an identifier that grants nothing: idempotency
 # and paging ids (AWS ClientRequestToken, NextContinuationToken); and OLDPWD, a shell's path.
 _NOT_SECRET_HEAD_FOR = {
@@ -472,7 +508,10 @@ def _glued_key(text: str, start: int, keyword: str) -> bool:
 _NOT_SECRET_SUFFIX = re.compile(
     r"(?i)[_\-](?:count|counts|rate|ratio|id|ids|type|kind|len|length|limit|limits|size|min|max|ttl|expiry|"
     r"expires|expiration|age|usage|used|total|budget|index|idx|num|number|name|label|field|hint|policy|reset|"
-    r"version|file|path|url|uri|endpoint|header|prefix|format|mode|enabled|required|changed|strength|score)"
+    r"version|file|path|url|uri|endpoint|header|prefix|format|mode|enabled|required|changed|strength|score|"
+    # the text of a token, where it sits, the name of the variable or class that holds one
+    r"str|text|string|offset|offsets|pos|position|span|env|var|class|pattern|regex|template|map|mapping|"
+    r"source|attrs|user)"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)"
 )
 # a bare value written as code: a call or subscript ("token = create_access_token(user)",
@@ -490,10 +529,22 @@ _NUMBER = re.compile(r"(?<![0-9.])[0-9]+(?:\.[0-9]+)?")
 _CAPS_CONSTANT = re.compile(r"(?<![A-Za-z0-9_])[A-Z]{1,64}(?:_[A-Z]{1,64}){1,8}")
 _CAPS_SECRET_NAME = re.compile(
     r"(?<![A-Za-z0-9_])(?:[A-Z][A-Z0-9]{0,63}_){0,8}[A-Z]{0,32}(?:KEY|SECRET|TOKEN|PASSWORD|PASSWD|PWD|PASS)"
+    r"(?:_(?:ID|NAME|ENV|VAR|FILE|PATH|ARN|HERE|GOES_HERE))?"
 )
 # "{token}", "{secrets.token_hex(16)}", "{pw!r}": an f-string or format field, not a braced value
 _FORMAT_FIELD = re.compile(r"(?<![\w.])[A-Za-z_][\w.]{0,127}(?:[!:(\[]|$)")
-_CALLEE = re.compile(r"(?<![\w.$:])[A-Za-z_$][\w.$]{0,127}(?:::[A-Za-z_][\w]{0,63}){0,6}")
+# (optional chaining counts: "req.headers.authorization?.split(")
+_CALLEE = re.compile(
+    r"(?<![\w.$:])[A-Za-z_$][\w.$]{0,127}(?:\?\.[A-Za-z_$][\w.$]{0,127}){0,8}(?:::[A-Za-z_][\w]{0,63}){0,6}"
+)
+# after the callee: a subscript or call and attribute access ("sentences[i].end",
+# "uuid4().hex"), an argument that is a name cut by a space ("Final[int | None]",
+# "_token(auth if ...)"), the quote that opens an argument ("ClassVar[Optional[\"A\"]]"), or a
+# keyword argument ("boto3.Session(profile_name=\"x\")")
+_MEMBER_TAIL = re.compile(r"[(\[][^\s()\[\]]{0,64}[)\]](?:\??\.[A-Za-z_$][\w$]{0,64}(?:\(\))?)+[;:,]?")
+_OPEN_TAIL = re.compile(r"(?:[(\[]\*{0,2}(?:[A-Za-z_$][\w.$]{0,127})?){1,4}|\([A-Za-z_]\w{0,63}=")
+# what follows a run cut inside an open call: a quote (an argument's string) or an operator
+_OPEN_NEXT = re.compile(r"[\"']|[ \t]{1,4}(?:\||or\b|and\b|if\b|else\b|for\b|in\b|is\b|\?\?|&&|[-+*/%<>=!:])")
 # A bare value runs to whitespace (a password generator's "(", ",", ";", "<" and "'" are
 # part of it) but stops where the next "name=" of a query, a connection string or an
 # argument list begins.
@@ -524,33 +575,247 @@ def _label_text(value: str) -> bool:
     )
 
 
-def _call_like(run: str, at: int) -> bool:
+def _call_like(run: str, at: int, after: str = "") -> bool:
     """Whether ``run``, with "(" or "[" at ``at``, is a call or subscript ("get_pw()",
     "os.getenv(", "tokens[0]", "make(a,"), not a password holding a bracket ("Pa(ss)w0rd")."""
     if not _CALLEE.fullmatch(run, 0, at):
         return False
-    tail = run[at:].rstrip(".;")
+    tail = run[at:].rstrip(".;:")
     # "encode({", "var(\"TOKEN\")?": an argument list or literal opens; a password's "(" is mid-run
-    return len(tail) <= 1 or tail[-1] in ")]?" or "," in tail or "'" in tail or tail[1:2] in ('"', "{", "[")
+    if len(tail) <= 1 or tail[-1] in ")]?" or "," in tail or "'" in tail or tail[1:2] in ('"', "{", "["):
+        return True
+    if _MEMBER_TAIL.fullmatch(tail):
+        return True
+    # a bracket left open is code where a string argument or an operator follows ("Pa(ssword"
+    # alone at the end of a line stays a password)
+    return _OPEN_TAIL.fullmatch(tail) is not None and _OPEN_NEXT.match(after) is not None
+
+
+_HUMP = re.compile(r"[A-Z]{1,8}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def _camel_name(value: str) -> bool:
+    """ "hashedPassword", "UserAPIKeyAuth", "_SecretColumn", "Ed25519PrivateKey": a name with
+    a capital after a lower-case letter or digit, made of words (each with a vowel), acronyms
+    and numbers. A generated token ("pcXhUQwiL3") or a leet password ("P4ssW0rd") has humps
+    that are no words."""
+    v = value.lstrip("_")
+    if not (v[:1].isalpha() and v.isascii() and v.isalnum()):
+        return False
+    if not any((a.islower() or a.isdigit()) and b.isupper() for a, b in zip(v, v[1:], strict=False)):
+        return False
+    humps = _HUMP.findall(v)
+    if sum(map(len, humps)) != len(v):
+        return False
+    return all(
+        h.isdigit() or h.isupper() or (len(h) >= 2 and any(c in "aeiouy" for c in h.lower())) for h in humps
+    )
+
+
+def _squash(value: str) -> str:
+    return value.lower().replace("_", "").replace("-", "")
+
+
+# after a name passed as the value: the end of an argument, element or statement, or an
+# operator ("api_key=api_key or \"\"", "{t: t_bytes for ...}", "token: Tok | None = None")
+_CODE_NEXT = re.compile(
+    r"[ \t]{0,4}(?:[,)}\]]|;|\|\||&&|\?\?|\|[ \t]|=[ \t])|[ \t]{1,4}(?:or|and|if|else|for)[ \t]"
+)
+# Sphinx roles and RST literals ("Pass :meth:`peek`", ":class:`Session`", "``?api_key=AIza...``")
+_SPHINX_ROLE = re.compile(r":?[a-z]{2,12}:`")
+
+
+def _name_start(text: str, start: int) -> int:
+    i = start
+    while i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_-") and start - i < 96:
+        i -= 1
+    return i
+
+
+def _name_end(text: str, start: int) -> int:
+    i = start
+    while i < len(text) and (text[i].isalnum() or text[i] in "_-") and i - start < 96:
+        i += 1
+    return i
+
+
+def _continues_call(text: str, start: int) -> bool:
+    """Whether the key at ``start`` is a keyword argument of a call: after "(" or ", " on its
+    line, or first on a continuation line (the line above ends with "(" or ",")."""
+    head = text[max(0, _name_start(text, start) - 8) : _name_start(text, start)].rstrip(" \t")
+    if head.endswith(("(", ",")):
+        return True
+    nl = text.rfind("\n", max(0, start - 96), start)
+    if nl <= 0 or text[nl + 1 : start].strip(" \t"):
+        return False
+    prev = text[max(0, nl - 256) : nl].rstrip(" \t\r")
+    return prev.endswith(("(", ","))
 
 
 def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     value = text[s:e]
     if text[e : e + 1] in (",", ")") and _SNAKE_NAME.fullmatch(value):
         return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
-    if _ATTRIBUTE_CHAIN.fullmatch(value):
+    if _ATTRIBUTE_CHAIN.fullmatch(value.rstrip(":")) or _SPHINX_ROLE.match(value) or "``" in value:
         return True
+    between = text[m.start() : s]
+    colon = "=" not in between  # "name: value", an annotation or an object's property
+    snake = _SNAKE_NAME.fullmatch(value) is not None
+    camel = not snake and _camel_name(value)
+    spaced = re.search(r"[ \t]=[ \t]", between) is not None
+    nxt = _CODE_NEXT.match(text, e)
+    # (not "Password=abc_def;" in an ADO.NET connection string)
+    if (
+        (snake or camel)
+        and nxt
+        and (colon or spaced or (text[nxt.end() - 1] != ";" and (snake or text[e] in ",)")))
+    ):
+        # "{\"password\": new_password}", "password: hashedPassword,", "token: EventLoopToken | None"
+        return True
+    if snake or camel:
+        # a name spelled after the key ("gemini_api_key", "hashedPassword", "refresh_token:
+        # refresh_token"): nobody's secret is spelled so; a .env line's snake value may be one
+        kw = _SECRET_KEYWORD.match(text, m.start())
+        word = _squash(kw.group()) if kw else ""
+        named = _squash(value.lstrip("_"))
+        same = named == _squash(text[_name_start(text, m.start()) : _name_end(text, m.start())])
+        env_line = snake and not colon and not spaced and _at_line_start(text, m.start())
+        if same or (word and named.endswith(word) and not env_line):
+            return True
+        if camel and colon and word and word in named and value.replace("_", "").isalpha():
+            return True  # an annotation naming its type: "session: AgentSession"
+        if (
+            snake
+            and not colon
+            and not spaced
+            and not text[e : e + 1].strip()
+            and _continues_call(text, m.start())
+        ):
+            return True  # the last keyword argument of a call split over lines, or after others
     after = text[e : e + 1]
     # the name is the whole value: an argument, a statement's end, a line's end
     alone = not after or after in "),;}]" or after.isspace()
+    # a .env / shell / Dockerfile assignment ("export DB_PASSWORD=SUPER_SECRET") or a YAML /
+    # prose "key: VALUE" line holds a literal: there a capitalised value is the password
+    # (s34 qa_verify V9); in code (a call, a spaced "=", an object) it is a name
+    literal_line = (not spaced and not colon and _at_line_start(text, m.start())) or (
+        colon and (not after or after in "\r\n")
+    )
     if alone and _CAPS_SECRET_NAME.fullmatch(value):
-        return True  # "api_key=OPENAI_API_KEY", "stripe.api_key = STRIPE_SECRET_KEY"
+        if not literal_line:
+            return True  # "api_key=OPENAI_API_KEY)", "stripe.api_key = STRIPE_SECRET_KEY"
+        kw = _SECRET_KEYWORD.match(text, m.start())
+        if kw and _squash(kw.group()) in _squash(value):
+            return True  # a line naming the variable that holds it: "api_key: OPENAI_API_KEY"
     if after in (",", ")") and _CAPS_CONSTANT.fullmatch(value):
         return True  # a keyword argument passing a constant: "connect(password=DB_PASS_VALUE)"
     spaced_assign = re.search(r"[ \t]=[ \t]", text[m.start() : s]) is not None
     if spaced_assign and alone and _CAPS_CONSTANT.fullmatch(value):
         return True  # "password = DEFAULT_ADMIN_PASS_VALUE;"
     return spaced_assign and _SNAKE_NAME.fullmatch(value) is not None
+
+
+# A quoted annotation (a forward reference): "UserAPIKeyAuth", "SparkSession | None"
+_TYPE_REF = re.compile(
+    r"_{0,2}[A-Z][\w.]{0,127}(?:\[[\w., \[\]|]{0,128}\])?(?:[ \t]{0,2}\|[ \t]{0,2}[A-Za-z_][\w.]{0,127}){0,4}"
+)
+_CSS_PSEUDO = re.compile(
+    r":?(?:not|is|where|has|hover|focus|focus-within|focus-visible|active|visited|link|empty|before|after|"
+    r"first-child|last-child|nth-child|nth-of-type|first-of-type|last-of-type|only-child|disabled|enabled|"
+    r"checked|placeholder|placeholder-shown|root|target|invalid|valid|selection|marker)(?![\w\-])"
+)
+_URL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,15}://")
+# "pkg.module:function", an entry point; "tests/test_auth.py::test_login", a test id
+_ENTRY_POINT = re.compile(r"[A-Za-z_]\w{0,63}(?:\.[A-Za-z_]\w{0,63}){1,8}:[A-Za-z_][\w.]{0,127}")
+_TEST_ID = re.compile(r"[\w./\-]{1,200}\.(?:py|js|ts|go|rb|rs|java)(?:::[^\s]{1,200})?")
+# a word or two ("Continuation", "PEM-encoded", "admitted-subject") then more words in lower
+# case: a description ("page_token: Continuation token from a previous call.")
+_PROSE_VALUE = re.compile(r"[A-Za-z]{2,64}(?:-[A-Za-z]{2,64})?")
+_PROSE_NEXT = re.compile(r"[ \t]{1,4}[a-z]{2,}")
+_IDENT_VALUE = re.compile(r"[a-z][a-z0-9]{0,63}(?:[_\-]{1,2}[a-z0-9]{1,64}){1,8}")
+_SESSION_NAMES = frozenset(("session", "session_id", "sessionid"))
+_PREFIX_WORD = re.compile(r"[A-Za-z]{2,16}[-_]")
+
+
+def _token_start(text: str, at: int) -> int:
+    i = at
+    while i > max(0, at - 256) and not text[i - 1].isspace() and text[i - 1] not in "\"'`":
+        i -= 1
+    return i
+
+
+def _session_id(value: str) -> bool:
+    """A session id worth redacting: long and random after a word prefix ("chat-42",
+    "sess-789", "session-4f855da00427" name a conversation; a cookie's id is 20+ random)."""
+    m = _PREFIX_WORD.match(value)
+    body = value[m.end() :] if m else value
+    return len(body) >= 16 and any(c.isdigit() for c in body) and shannon_entropy(body) >= 3.0
+
+
+def _described(text: str, m: re.Match[str], kw_end: int, s: int, e: int, group: int) -> bool:
+    """Whether the value of a key named after a secret is plainly not one: a field about
+    tokens, the key's own name, an environment variable's name, a type, a conversation's
+    session id, a CSS selector, a URL, an entry point, a test id or a description."""
+    start = m.start()
+    value = text[s:e]
+    between = text[kw_end:s]
+    if _documented_example(text, s, e):
+        return True
+    if text[_token_start(text, start) : start].startswith("arn:"):
+        return True  # "arn:aws:secretsmanager:...:secret:Name-a1b2c3", the resource type
+    if start > 0 and text[start - 1] in "_-":
+        head_end = start - 1
+        i = head_end
+        while i > max(0, head_end - 32) and text[i - 1].isalnum():
+            i -= 1
+        head = text[i:head_end].lower()
+        kw = text[start:kw_end].lower()
+        if head in _SNAKE_NOT_SECRET_HEAD or head in _NOT_SECRET_HEAD_FOR.get(kw, ()):
+            return True
+    name = text[_name_start(text, start) : _name_end(text, start)]
+    if _squash(value) == _squash(name):
+        return True  # an enum member: ID_TOKEN_INVALID_RESPONSE = "IdTokenInvalidResponse"
+    quoted = group in (1, 2)
+    if quoted and _IDENT_VALUE.fullmatch(value):
+        squashed, named = _squash(value), _squash(name)
+        if named.endswith(squashed) or squashed.endswith(named):
+            return True  # GATEWAY_SECRET = "gateway_secret", "refresh_token": "hf_oauth__refresh_token"
+    if quoted and value.startswith(_TEMPLATE_START):
+        return True  # a JavaScript template: api_key="${key || 'YOUR_KEY'}"
+    if quoted and _CAPS_SECRET_NAME.fullmatch(value):
+        return True  # the name of the variable that holds it: SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
+    if (
+        quoted
+        and "=" not in between
+        and text[start - 1 : start] not in ('"', "'")
+        and _TYPE_REF.fullmatch(value)
+        and re.match(r"[ \t]{0,4}[,)\]=]", text[e + 1 : e + 6])
+    ):
+        return True  # a forward reference: "user_api_key_dict: \"UserAPIKeyAuth\","
+    if text[start : _name_end(text, start)].lower().replace("-", "_") in _SESSION_NAMES and not _session_id(
+        value
+    ):
+        lo = max(0, start - 256)  # (bounded: a long line of ids must stay linear)
+        line = text[max(lo, text.rfind("\n", lo, start) + 1) : start].lower()
+        if "cookie" not in line:
+            return True  # a conversation or trace id: "session_id": "chat-42"
+    if between == ":" and _CSS_PSEUDO.match(value):
+        return True  # ".special-token:not(:empty)", ".multi-token:hover::after"
+    if _URL_VALUE.match(value):
+        return True  # a link target; credentials in a URL are the URL rules'
+    if group == 3:
+        if _ENTRY_POINT.fullmatch(value):
+            return True
+        if text[start:kw_end] == "PASS" and (_TEST_ID.fullmatch(value) or "::" in value):
+            return True  # a test runner's status line: "PASS: tests/test_auth.py::test_login"
+        if _PROSE_VALUE.fullmatch(value) and _PROSE_NEXT.match(text, e):
+            return True
+        if value.endswith(("...", "…")) and len(value.rstrip(".…")) <= 8:
+            return True  # a truncated example: "AIza...", "sk-ant-..."
+        if re.match(r"[rRfFbBuU]{1,2}['\"]", value):
+            return True  # a Python string with a prefix: rf'(?:[{_punct}]+)'
+
+    return False
 
 
 def _at_line_start(text: str, start: int) -> bool:
@@ -573,7 +838,7 @@ def _bare_end(text: str, m: re.Match[str], s: int, e: int) -> int | None:
     if cut is not None:
         end = cut.start()
     whole = text[s:end]
-    if stop in ("(", "[") and _call_like(whole, e - s):
+    if stop in ("(", "[") and _call_like(whole, e - s, text[end : end + 8]):
         return None
     if not stop or stop.isspace() or end <= e + 1 or whole.startswith(_TEMPLATE_START):
         return e
@@ -639,7 +904,11 @@ def _keyword_assignments(text: str) -> Iterable[Span]:
                 e, resume = tail.end() - 1, tail.end()
         value = text[s:e]
         quoted = group != 3
-        ok = looks_like_secret(value, quoted=quoted) and not (quoted and _label_text(value))
+        ok = (
+            looks_like_secret(value, quoted=quoted)
+            and not (quoted and _label_text(value))
+            and not _described(text, m, kw_end, s, e, group)
+        )
         return ([(s, e)] if ok else []), resume
 
     return rescan(_PASSWORD, text, step)
