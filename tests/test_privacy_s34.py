@@ -429,3 +429,30 @@ def test_erase_stdin_usage(tmp_path, capsys, monkeypatch, argv, stdin, rc):
         assert run(capsys, *argv, "--db", url)[0] == rc
     with PrivacyStore(url, audit_key=KEY, migrate=False) as s:
         assert s.pseudonyms.get("alice") is not None  # nothing erased before the bad id was seen
+
+
+def test_a_server_on_an_unsealed_chain_refuses_to_start(url):
+    """Writes refuse an unsealed chain, so a server on one would fail every audit write and
+    only log it per request: it says so once, at start, instead."""
+    from bastion.api.app import create_app
+    from bastion.api.settings import Settings
+    from bastion.errors import ConfigError
+
+    with keyed_store_with_evidence(url) as s:
+        assert s.audit.unsealed_rows() == 0
+        n = launder_as_legacy(s)
+        assert s.audit.unsealed_rows() == n
+        with pytest.raises(ConfigError, match="bastion audit seal"):
+            create_app(settings=Settings(auth_enabled=False, rate_limit=None), privacy_store=s)
+        s.seal()
+        assert s.audit.unsealed_rows() == 0
+        create_app(settings=Settings(auth_enabled=False, rate_limit=None), privacy_store=s)
+
+
+def test_a_new_store_needs_no_seal_to_serve(url):
+    from bastion.api.app import create_app
+    from bastion.api.settings import Settings
+
+    with PrivacyStore(url, audit_key=KEY) as s:
+        assert s.audit.unsealed_rows() == 0
+        create_app(settings=Settings(auth_enabled=False, rate_limit=None), privacy_store=s)

@@ -371,6 +371,16 @@ class AuditReader:
             return None, GENESIS
         return (head.last_id or None), head.last_mac
 
+    def unsealed_rows(self) -> int:
+        """How many rows an unsealed head (a chain written before keyed MACs) holds; 0 for a
+        sealed or a new, empty chain. Writes refuse such a chain until ``bastion audit seal``,
+        so a server checks this when it starts rather than failing every audit write."""
+        with read_tx(self._engine) as conn:
+            head = read_head(conn)
+        if head is None or head.sealed or _is_new_chain(head):
+            return 0
+        return max(1, head.last_id - head.start_id + 1)
+
     def count(self) -> int:
         with read_tx(self._engine) as conn:
             return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
