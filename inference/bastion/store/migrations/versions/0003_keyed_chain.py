@@ -14,8 +14,10 @@ unkeyed SHA-256 anyone could recompute. From here on:
   forward. Raising the start to allow a DELETE is possible with plain DML, but the head
   MAC and the missing receipt give it away.
 
-Existing rows stay as they are (unkeyed v1 hashes) up to ``legacy_through``; the first
-write with the key verifies them and seals them with a MAC'd ``audit_chain_sealed`` event.
+Existing rows stay as they are (unkeyed v1 hashes) up to ``legacy_through``; writes refuse
+such a chain until an operator runs ``bastion audit seal`` with the key, which verifies them
+and seals them with a MAC'd ``audit_chain_sealed`` event (an implicit seal on the first write
+vouched for whatever the rows said then, a forgery included).
 
 Revision ID: 0003
 Revises: 0002
