@@ -63,6 +63,10 @@ _CALL_TEXT_FIELDS = ("arguments", "input")
 # the text fields of a block of a tool's output, in the order they are read (then its
 # source and content): search_result, mcp / web_fetch / code-execution results
 TOOL_OUTPUT_FIELDS = ("title", "context", "text", "stdout", "stderr", "output")
+# ... then the fields that hold a list of lines, each line read (a string too): the edited
+# file of a text-editor code-execution ``str_replace`` result (``lines``; ``old_lines`` /
+# ``new_lines`` are counts there, read only if a tool sends text in them)
+TOOL_OUTPUT_LINE_FIELDS = ("lines", "old_lines", "new_lines")
 _TEXT_KINDS = ("text", "input_text", "output_text")
 # rewrites one text (pseudonymises it): see rewrite_content
 Rewrite = Callable[[str], str]
@@ -301,15 +305,24 @@ def _walk_block(
     block: Mapping[str, Any], depth: int, fn: Rewrite | None, foreign: Rewrite | None
 ) -> tuple[Any, list[str]]:
     """The texts of one block of a tool's output, as the Anthropic API nests them
-    (:data:`TOOL_OUTPUT_FIELDS`; a ``source`` that is a name (a search result's), a
-    plain-text document or content; then ``content``, :func:`_walk_nested`), and the block
-    rewritten. Ids, URLs, return codes and encrypted content are not text to check."""
+    (:data:`TOOL_OUTPUT_FIELDS`, then each line of :data:`TOOL_OUTPUT_LINE_FIELDS`; a
+    ``source`` that is a name (a search result's), a plain-text document or content; then
+    ``content``, :func:`_walk_nested`), and the block rewritten. Ids, URLs, return codes and
+    encrypted content are not text to check."""
     texts: list[str] = []
     changed: dict[str, Any] = {}
     for key in TOOL_OUTPUT_FIELDS:
         if isinstance(block.get(key), str):
             texts.append(block[key])
             changed[key] = _leaf(block[key], fn)
+    for key in TOOL_OUTPUT_LINE_FIELDS:
+        lines = block.get(key)
+        if isinstance(lines, str):
+            texts.append(lines)
+            changed[key] = _leaf(lines, fn)
+        elif isinstance(lines, list):
+            texts += [line for line in lines if isinstance(line, str)]
+            changed[key] = [_leaf(line, fn) if isinstance(line, str) else line for line in lines]
     source = block.get("source")
     if isinstance(source, str):
         texts.append(source)
@@ -516,7 +529,9 @@ def parse_messages(messages: Sequence[Mapping[str, Any]]) -> list[ChatMessage]:
             for part in content:
                 kind = _part_kind(part)
                 if kind == "tool_result":
-                    tool_parts += _content_texts(part.get("content"))
+                    # at least one piece, even an empty one: a result whose blocks hold no
+                    # text this parser reads is still in the result, never silently gone
+                    tool_parts += _content_texts(part.get("content")) or [""]
                 elif kind == "tool_output":
                     texts = _block_texts(part, 0)
                     if not texts:
@@ -672,6 +687,7 @@ def check_messages(
 __all__ = [
     "ANSWER_TEXT_FIELDS",
     "TOOL_OUTPUT_FIELDS",
+    "TOOL_OUTPUT_LINE_FIELDS",
     "ChatMessage",
     "MessageResult",
     "MessagesResult",

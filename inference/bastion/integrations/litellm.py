@@ -11,8 +11,9 @@ In the LiteLLM proxy's ``config.yaml``::
 
 ``pre_call`` checks what the request sends the model, by role (user: direct injection;
 tool: indirect; assistant: as output, so a secret blocks) and rewrites every message but
-system/developer ones with PII redacted by the input policy: earlier assistant turns and
-their tool-call arguments too, as :func:`bastion.protect.protect` does (a client sends back
+system/developer ones with PII redacted by the input policy: earlier assistant turns too
+(their refusal, reasoning, audio transcript, tool-call arguments and custom tool-call input,
+every text the check reads), as :func:`bastion.protect.protect` does (a client sends back
 the answers it got). It reads
 
 - chat ``messages`` (OpenAI or Anthropic shape);
@@ -33,15 +34,20 @@ model); neither are other request shapes (audio files, rerank documents).
 ``choices[].text``; a Responses API answer's ``output`` (message text and refusals,
 function-call names and arguments, reasoning summaries). Other answers (embeddings, images,
 Anthropic ``/v1/messages``) pass unchecked. Redacted thinking (encrypted) cannot be read and
-passes; a thinking block whose text is redacted no longer matches its signature.
+passes; a thinking block whose text is redacted no longer matches its signature. The strings
+in the ``provider_specific_fields`` of the answer, a choice and its message are checked and
+redacted too, and ``logprobs`` (the answer's tokens spelt out, a redacted value among them)
+are dropped.
 
 Streams (LiteLLM runs no post_call hook for them): each text field of each choice (content,
 ``reasoning_content``, ``refusal``, thinking-block text, audio ``transcript``) goes through
 its own :class:`~bastion.stream.StreamGuard` (held back until it can no longer change a
 decision, redacted; a block ends the stream with an HTTP 400). The reasoning still held is
 sent when the answer's content begins. Tool-call deltas are held per call until the choice
-ends, each call's name and arguments checked whole and sent redacted in one chunk. What a
-choice still holds is sent before its ``finish_reason`` chunk, and usage chunks
+ends, each call's name and arguments checked whole and sent redacted in one chunk. Each
+choice's ``logprobs`` are dropped, and a chunk's ``provider_specific_fields`` strings checked
+chunk by chunk (no guard spans them: a secret split across two chunks there is not caught).
+What a choice still holds is sent before its ``finish_reason`` chunk, and usage chunks
 (``stream_options.include_usage``) come last. A stream item that is not a chat or
 text-completion chunk (Responses API events, Anthropic SSE bytes) cannot be checked and
 ends the stream with an HTTP 400 before it is sent: ask those endpoints without ``stream``.
@@ -66,7 +72,7 @@ from litellm.integrations.custom_guardrail import CustomGuardrail
 from litellm.types.guardrails import GuardrailEventHooks
 from litellm.types.utils import Delta, StreamingChoices, TextChoices
 
-from bastion.conversation import check_messages, check_output
+from bastion.conversation import check_messages, check_output, rewrite_message_texts
 from bastion.errors import InputError
 from bastion.protect import rewrite_content, rewrite_values
 from bastion.results import textless_dict
@@ -88,6 +94,8 @@ _ITEMS: dict[str, tuple[str | None, tuple[str, ...]]] = {
 _TEXT_FIELDS = ("content", "refusal", "reasoning_content", "reasoning")
 # what makes a delta more than held tool calls or a bare finish
 _DELTA_FIELDS = ("content", "role", "reasoning_content", "refusal", "thinking_blocks", "audio")
+# how deep the strings of ``provider_specific_fields`` are read one by one (below: as JSON)
+_MAX_FIELD_DEPTH = 8
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -108,30 +116,14 @@ def _bad_request(error: str, result: Any = None) -> HTTPException:
     return HTTPException(status_code=400, detail=detail)
 
 
-def _rewrite_call(call: Any, text: Callable[[str], str]) -> Any:
-    """An OpenAI ``tool_calls`` entry (or legacy ``function_call``, wrapped) with its
-    ``function.arguments`` rewritten."""
-    if not isinstance(call, Mapping) or not isinstance(call.get("function"), Mapping):
-        return call
-    function = dict(call["function"])
-    args = function.get("arguments")
-    if isinstance(args, str):
-        function["arguments"] = text(args)
-    elif isinstance(args, Mapping | list):
-        function["arguments"] = rewrite_values(args, text)
-    return {**call, "function": function}
-
-
 def _rewrite_message(msg: Mapping[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
-    """A chat message with its content and tool-call arguments rewritten."""
+    """A chat message with every text check_messages reads rewritten: its content, and an
+    earlier answer's refusal, reasoning, audio transcript, tool-call arguments and custom
+    tool-call input (:func:`~bastion.conversation.rewrite_message_texts`)."""
     out = dict(msg)
     if out.get("content") is not None:
         out["content"] = rewrite_content(out["content"], text)
-    if isinstance(out.get("tool_calls"), list):
-        out["tool_calls"] = [_rewrite_call(c, text) for c in out["tool_calls"]]
-    if isinstance(out.get("function_call"), Mapping):
-        out["function_call"] = _rewrite_call({"function": out["function_call"]}, text)["function"]
-    return out
+    return rewrite_message_texts(out, text)
 
 
 def _item_kind(item: Mapping[str, Any]) -> Any:
@@ -292,10 +284,15 @@ class BastionGuardrail(CustomGuardrail):
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
         if not self.should_run_guardrail(data, GuardrailEventHooks.post_call):
             return response
+        await self._checked_provider_fields(response)
         choices = _get(response, "choices")
         for choice in choices or ():
+            # the answer's tokens spelt out: a value redacted below would stay in them
+            _drop(choice, "logprobs")
+            await self._checked_provider_fields(choice)
             message = _get(choice, "message")
             if message is not None:
+                await self._checked_provider_fields(message)
                 await self._checked_fields(message, _TEXT_FIELDS)
                 # redacted_thinking blocks hold encrypted data: nothing to read
                 for block in _get(message, "thinking_blocks") or ():
@@ -312,8 +309,35 @@ class BastionGuardrail(CustomGuardrail):
                 await self._checked_fields(choice, ("text",))
         if _get(response, "object") == "response":  # a Responses API answer
             for item in _get(response, "output") or ():
+                for part in _get(item, "content") or ():
+                    if not isinstance(part, str):
+                        _drop(part, "logprobs")  # output_text's tokens, as a choice's above
                 await self._checked_fields(item, ("content", "summary", "name", "arguments", "input"))
         return response
+
+    async def _checked_provider_fields(self, obj: Any) -> None:
+        """``obj``'s ``provider_specific_fields`` (where LiteLLM puts what a provider sends
+        besides the OpenAI fields, reasoning included): every string in it checked as output
+        and redacted in place."""
+        fields = _get(obj, "provider_specific_fields")
+        if fields:
+            _set(obj, "provider_specific_fields", await self._checked_values(fields, 0))
+
+    async def _checked_values(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return await self._checked(value) if value else value
+        if hasattr(value, "model_dump"):
+            value = value.model_dump()
+        if not isinstance(value, Mapping | list | tuple):
+            return value  # a number, a flag
+        if depth >= _MAX_FIELD_DEPTH:
+            # deeper than anyone nests text: read whole, and dropped if anything in it is
+            # redacted (a secret blocks)
+            dumped = json.dumps(value, ensure_ascii=False, default=str)
+            return value if await self._checked(dumped) == dumped else None
+        if isinstance(value, Mapping):
+            return {k: await self._checked_values(v, depth + 1) for k, v in value.items()}
+        return [await self._checked_values(v, depth + 1) for v in value]
 
     async def _checked_fields(self, obj: Any, names: tuple[str, ...]) -> None:
         """Each of ``obj``'s fields in ``names`` checked as output and redacted in place: a
@@ -358,6 +382,7 @@ class BastionGuardrail(CustomGuardrail):
                 raise _bad_request(
                     f"bastion cannot check a {type(chunk).__name__} stream; ask without stream"
                 )
+            await self._checked_provider_fields(chunk)
             if not choices:
                 trailing.append(chunk)
                 continue
@@ -399,12 +424,17 @@ class BastionGuardrail(CustomGuardrail):
     async def _feed(self, state: _Choice, choice: Any) -> bool:
         """One choice of a chunk: its text replaced by what the guard releases, its tool
         calls taken out and held. True when nothing but held calls was in it."""
+        # the tokens spelt out would carry what the guard holds back or redacts
+        _drop(choice, "logprobs")
+        await self._checked_provider_fields(choice)
         delta = getattr(choice, "delta", None)
         if delta is None:  # a text completion
             text = getattr(choice, "text", None)
             if isinstance(text, str) and text:
                 choice.text = await self._released(state.guard.feed, text)
             return False
+        # a fragment's provider fields are checked on their own: no guard spans chunks
+        await self._checked_provider_fields(delta)
         for call in getattr(delta, "tool_calls", None) or ():
             key = getattr(call, "index", None)
             if not isinstance(key, int):  # no index: the call with this id, else the latest
@@ -585,6 +615,17 @@ class _Redactor:
             results = self.guard.check_many(new)
             self.known.update((t, r.redacted_text) for t, r in zip(new, results, strict=True))
         return build(self.known.__getitem__)
+
+
+def _drop(obj: Any, key: str) -> None:
+    """``obj`` without ``key`` (a dict's key, or a LiteLLM object's attribute)."""
+    if isinstance(obj, dict):
+        obj.pop(key, None)
+    elif getattr(obj, key, None) is not None:
+        try:
+            delattr(obj, key)
+        except AttributeError:
+            setattr(obj, key, None)
 
 
 def _add(call: _Call, delta: Any) -> None:

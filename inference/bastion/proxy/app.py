@@ -18,7 +18,6 @@ usual exceptions. API keys, rate limits, metrics and audit events are those of
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import time
@@ -43,7 +42,7 @@ from bastion.canary import Canary, make_canary
 from bastion.conversation import MessagesResult, parse_messages
 from bastion.errors import ConfigError, InputError
 from bastion.guard import Guard
-from bastion.protect import CallVault, _Call
+from bastion.protect import _Call
 from bastion.proxy.errors import (
     ProxyError,
     auth_error,
@@ -52,7 +51,7 @@ from bastion.proxy.errors import (
     upstream_error,
     upstream_failed,
 )
-from bastion.proxy.relay import TEXT_FIELDS, Exchange, Items, Relay, guard_choices
+from bastion.proxy.relay import Exchange, Items, Relay, guard_choices
 from bastion.proxy.streaming import block_error, blocked_labels
 from bastion.redact import Vault
 from bastion.stream import DEFAULT_CHECK_EVERY, DEFAULT_HOLDBACK
@@ -261,46 +260,6 @@ def _with_canary(messages: list[Any], canary: Canary) -> list[Any]:
     return out
 
 
-def _pseudonymise_history(guard: Guard, messages: list[Any], vault: CallVault) -> list[Any]:
-    """``messages`` with PII in earlier assistant turns (text and tool-call arguments)
-    pseudonymised into ``vault`` too. Clients send back the answers the proxy restored,
-    and ``bastion.protect`` only pseudonymises user and tool messages."""
-    slots: list[tuple[dict[str, Any], str]] = []  # (object holding the text, key)
-    out = []
-    for msg in messages:
-        if isinstance(msg, dict) and msg.get("role") == "assistant":
-            msg = copy.deepcopy(msg)
-            content = msg.get("content")
-            if isinstance(content, str):
-                slots.append((msg, "content"))
-            elif isinstance(content, list):
-                slots += [
-                    (p, "text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)
-                ]
-            # the other texts of an answer the proxy restored (relay.TEXT_FIELDS): a
-            # refusal or reasoning that names the user went back to the provider raw
-            slots += [(msg, key) for key in TEXT_FIELDS if isinstance(msg.get(key), str)]
-            audio = msg.get("audio")
-            if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
-                slots.append((audio, "transcript"))
-            for call in msg.get("tool_calls") or ():
-                fn = call.get("function") if isinstance(call, dict) else None
-                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                    slots.append((fn, "arguments"))
-            fn = msg.get("function_call")
-            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                slots.append((fn, "arguments"))
-        out.append(msg)
-    if slots:
-        policy = guard.policy.with_overrides({"default_operator": "pseudonymize", "operators": {}})
-        results = guard.check_many([holder[key] for holder, key in slots], policy=policy, vault=vault)
-        for (holder, key), result in zip(slots, results, strict=True):
-            holder[key] = result.redacted_text
-        # answers the user was shown: their values may come back in this answer
-        vault.mark(own=[t for r in results for t in r.pseudonyms])
-    return out
-
-
 def _pseudonymise_prediction(guard: Guard, prediction: dict[str, Any], vault: Vault) -> dict[str, Any]:
     """A Predicted Outputs ``prediction`` with its content pseudonymised into ``vault``: it
     is usually the document the user is editing, whose values the messages no longer carry.
@@ -390,12 +349,12 @@ async def chat_completions(request: Request, guard: ReadyGuard, key_id: KeyId, s
     plain = {k: v for k, v in body.items() if k != "stream"}
     tg = time.perf_counter()
     checked, vault, outgoing, system_prompt = await state.off_loop(steps.before, plain)
-    if checked.action is not Action.BLOCK:
-        outgoing["messages"] = await state.off_loop(_pseudonymise_history, guard, outgoing["messages"], vault)
-        if isinstance(outgoing.get("prediction"), dict):
-            outgoing["prediction"] = await state.off_loop(
-                _pseudonymise_prediction, guard, outgoing["prediction"], vault
-            )
+    # steps.before already pseudonymised every text check_messages read, the earlier
+    # assistant turns the client sends back included; a prediction is no message
+    if checked.action is not Action.BLOCK and isinstance(outgoing.get("prediction"), dict):
+        outgoing["prediction"] = await state.off_loop(
+            _pseudonymise_prediction, guard, outgoing["prediction"], vault
+        )
     state.metrics.guard_seconds.labels("input").observe(time.perf_counter() - tg)
     await state.record(request, key_id, _input_items(messages, checked), t0)
     if checked.action is Action.BLOCK:

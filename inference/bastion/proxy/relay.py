@@ -21,6 +21,7 @@ from bastion.protect import ProtectedResponse, _Call, restore_output
 from bastion.proxy.errors import ProxyError, answer_unchecked, upstream_failed
 from bastion.proxy.streaming import (
     DONE,
+    TOOL_CALL_FIELDS,
     ChoiceStream,
     block_error,
     blocked_labels,
@@ -146,22 +147,27 @@ def _released_tool_calls(
     st: ChoiceStream, vault: Vault, steps: _Call, system_prompt: str | None, idx: int
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A finished choice's tool calls, each checked whole as output and restored; or the
-    block. The function name is checked too (a secret in it blocks) and never restored."""
+    block. A function's arguments are restored as JSON, a custom tool call's input as text.
+    The name is checked too (a secret in it blocks) and never restored."""
     calls = []
     for call in (st.tool_calls[k] for k in sorted(st.tool_calls)):
-        function = dict(call["function"])
-        name = function.get("name")
-        texts = [(name, True)] if isinstance(name, str) and name else []
-        for value, is_name in [*texts, (function["arguments"], False)]:
-            res = steps.guard.check_output(value, system_prompt=system_prompt, canaries=steps.canaries)
-            if res.action is Action.BLOCK:
-                st.result = res
-                return [], block_error(blocked_labels(res), "stream", {"choice": idx})
-            if is_name:
-                function["name"] = res.redacted_text
-            else:
-                function["arguments"] = restore_output(res, vault, arguments=True)
-        calls.append({**call, "function": function})
+        out = dict(call)
+        for kind, key in TOOL_CALL_FIELDS:
+            if not isinstance(call.get(kind), dict):
+                continue
+            fn = out[kind] = dict(call[kind])
+            name = fn.get("name")
+            texts = [(name, True)] if isinstance(name, str) and name else []
+            for value, is_name in [*texts, (fn[key], False)]:
+                res = steps.guard.check_output(value, system_prompt=system_prompt, canaries=steps.canaries)
+                if res.action is Action.BLOCK:
+                    st.result = res
+                    return [], block_error(blocked_labels(res), "stream", {"choice": idx})
+                if is_name:
+                    fn["name"] = res.redacted_text
+                else:
+                    fn[key] = restore_output(res, vault, arguments=key == "arguments")
+        calls.append(out)
     return calls, None
 
 
@@ -287,7 +293,11 @@ class Relay:
         cap = self.ex.steps.guard.output_policy.max_chars
         # what reached the guard so far: the answers and the tool-call arguments collected
         texts = [st.answer for st in self.states.values()] + [
-            call["function"]["arguments"] for st in self.states.values() for call in st.tool_calls.values()
+            call[kind][key]
+            for st in self.states.values()
+            for call in st.tool_calls.values()
+            for kind, key in TOOL_CALL_FIELDS
+            if isinstance(call.get(kind), dict)
         ]
         return answer_unchecked(str(exc), "stream", too_long=any(len(t) > cap for t in texts))
 

@@ -6,8 +6,8 @@ back into the released text. A release may end inside a ``<PERSON_1>`` token (th
 on whitespace or at its hold-back limit, not on tokens), so the restorer keeps an
 unfinished token back until its ``>`` arrives. A token inside a URL stays a token
 (:func:`bastion.protect.restore_outside_urls`), also where the URL began in an earlier
-release. Tool-call arguments are never streamed: they are collected whole, checked and
-restored when the choice finishes.
+release. Tool-call arguments (and custom tool calls' input) are never streamed: they are
+collected whole, checked and restored when the choice finishes.
 
 >>> from bastion.redact import Vault
 >>> v = Vault(); tok = v.token_for("PERSON", "Jane Doe")
@@ -44,6 +44,9 @@ _PARTIAL_TOKEN = re.compile(
 )
 # longer than any token a vault makes (label up to 64 chars + "_" + counter)
 MAX_TOKEN_CHARS = 96
+# a streamed tool call's part and its text: a function's arguments (JSON), an OpenAI custom
+# tool call's free-text input (dropped unread, the call arrived empty)
+TOOL_CALL_FIELDS = (("function", "arguments"), ("custom", "input"))
 
 
 class TokenRestorer:
@@ -101,21 +104,30 @@ class ChoiceStream:
         return cls(sg, TokenRestorer(vault))
 
     def add_tool_delta(self, delta: Any) -> None:
-        """Merge one streamed ``tool_calls`` delta entry (arguments arrive in pieces)."""
+        """Merge one streamed ``tool_calls`` delta entry (arguments, or a custom tool call's
+        free-text ``input``, arrive in pieces)."""
         if not isinstance(delta, dict):
             return
         idx = delta.get("index", 0)
         idx = idx if isinstance(idx, int) else 0
-        call = self.tool_calls.setdefault(idx, {"index": idx, "function": {"arguments": ""}})
+        call = self.tool_calls.get(idx)
+        if call is None:
+            custom = delta.get("type") == "custom" or isinstance(delta.get("custom"), dict)
+            kind, key = TOOL_CALL_FIELDS[1] if custom else TOOL_CALL_FIELDS[0]
+            call = self.tool_calls[idx] = {"index": idx, kind: {key: ""}}
         for key in ("id", "type"):
             if delta.get(key) is not None:
                 call[key] = delta[key]
-        fn = delta.get("function")
-        if isinstance(fn, dict):
-            if fn.get("name") is not None:
-                call["function"]["name"] = fn["name"]
-            if isinstance(fn.get("arguments"), str):
-                call["function"]["arguments"] += fn["arguments"]
+        for kind, key in TOOL_CALL_FIELDS:
+            piece = delta.get(kind)
+            if isinstance(piece, dict):
+                if kind == "custom" and call.get("function") == {"arguments": ""}:
+                    del call["function"]  # a head that did not say its type: it was custom
+                held = call.setdefault(kind, {key: ""})
+                if piece.get("name") is not None:
+                    held["name"] = piece["name"]
+                if isinstance(piece.get(key), str):
+                    held[key] += piece[key]
 
     def released(self, events: list[StreamEvent]) -> tuple[str, CheckResult | None]:
         """Text released by ``events`` (pseudonyms restored) and the block result, if any."""
@@ -227,6 +239,7 @@ def is_block(result: CheckResult | None) -> bool:
 __all__ = [
     "DONE",
     "MAX_TOKEN_CHARS",
+    "TOOL_CALL_FIELDS",
     "ChoiceStream",
     "TokenRestorer",
     "block_error",
