@@ -508,3 +508,23 @@ def test_langchain_drops_the_logprobs_of_an_answer() -> None:
     assert got.content == f"mail {RED}" and "logprobs" not in got.response_metadata
     with pytest.raises(BlockedError):
         guard_output(_guard()).invoke(AIMessage(content=f"key {SECRET}", response_metadata=meta))
+
+
+def test_a_tool_error_message_is_read_and_pseudonymised():
+    """A text-editor code-execution error block's error_message was never read (s34)."""
+    from bastion.conversation import parse_messages, rewrite_content
+
+    block = {
+        "type": "text_editor_code_execution_tool_result",
+        "tool_use_id": "t",
+        "content": {
+            "type": "text_editor_code_execution_tool_result_error",
+            "error_code": "unavailable",
+            "error_message": "mail jane.doe@acme.com",
+        },
+    }
+    pieces = parse_messages([{"role": "user", "content": [block]}])
+    assert [(p.role, p.text) for p in pieces] == [("tool", "mail jane.doe@acme.com")]
+    out = rewrite_content([block], lambda t: t.replace("jane.doe@acme.com", "<EMAIL_ADDRESS_1>"))
+    assert out[0]["content"]["error_message"] == "mail <EMAIL_ADDRESS_1>"
+    assert out[0]["content"]["error_code"] == "unavailable"

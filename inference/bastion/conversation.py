@@ -62,7 +62,7 @@ ANSWER_TEXT_FIELDS = ("refusal", "reasoning_content", "reasoning")
 _CALL_TEXT_FIELDS = ("arguments", "input")
 # the text fields of a block of a tool's output, in the order they are read (then its
 # source and content): search_result, mcp / web_fetch / code-execution results
-TOOL_OUTPUT_FIELDS = ("title", "context", "text", "stdout", "stderr", "output")
+TOOL_OUTPUT_FIELDS = ("title", "context", "text", "stdout", "stderr", "output", "error_message")
 # ... then the fields that hold a list of lines, each line read (a string too): the edited
 # file of a text-editor code-execution ``str_replace`` result (``lines``; ``old_lines`` /
 # ``new_lines`` are counts there, read only if a tool sends text in them)
