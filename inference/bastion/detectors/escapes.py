@@ -29,10 +29,11 @@ from dataclasses import dataclass
 from html.entities import html5
 
 # JSON / C string escapes, HTML character references and percent-encoded bytes, each
-# bounded, so the scan is linear.
+# bounded but for a numeric reference's leading zeros, which HTML takes in any number
+# ("&#x000002f;" is "/"); they are one unambiguous run, so the scan stays linear.
 _ESCAPE = re.compile(
     r"\\(?:u[0-9a-fA-F]{4}|[nrtbf\"/\\])"
-    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
+    r"|&(?:#0*[1-9][0-9]{0,6}|#[xX]0*[1-9a-fA-F][0-9a-fA-F]{0,5}|[A-Za-z][A-Za-z0-9]{1,31});"
     r"|%[0-9A-Fa-f]{2}"
 )
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}

@@ -27,7 +27,8 @@ them backtrack catastrophically (``tests/test_redos.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bastion.detectors.escapes import decode_escapes
@@ -39,7 +40,7 @@ from bastion.detectors.recognizers import (
     custom_recognizer,
 )
 from bastion.detectors.rules import RECOGNIZERS, RULE_LABELS
-from bastion.detectors.rules.contact import URL
+from bastion.detectors.rules.contact import URL, URL_SCHEME
 from bastion.detectors.rules.phone import (
     DEFAULT_MAX_PHONE_CALLS,
     DEFAULT_REGIONS,
@@ -147,17 +148,28 @@ class RegexPIIDetector:
         decoded = decode_escapes(text)
         base = text if decoded is None else decoded.text
         folded = rule_view(base)
-        if decoded is None and folded is None:
+        view = base if folded is None else folded.text
+        glued = _split_glued_abbreviations(view)
+        if decoded is None and folded is None and glued is None:
             return self._detect_plain(text)
         # escaped text (JSON strings, HTML entities, %XX): read the decoded characters, as
         # the rules' view writes them, and map each finding back over what it came from
-        view = base if folded is None else folded.text
         found = [f for f in self._detect_plain(view) if decoded is None or f.label != URL.label]
+        if glued is not None:
+            # "No4111...", "TEL03-...": the number is read again with the abbreviation set
+            # apart; only what starts at such a number is taken from that reading, since the
+            # view as written is what a password ("password: No12345678") is read in
+            split, numbers = glued
+            found += [
+                f.shifted(*split.to_original(f.start, f.end))
+                for f in self._detect_plain(split.text)
+                if f.start in numbers and f.label != URL.label
+            ]
         if decoded is not None and URL in self._active:
             # URLs as written: a decoded "%20" would end one at the space ("?name=Jane%20Doe").
             # A URL whose scheme or leading "//" only decoding writes ("https:\/\/evil.com",
-            # "https&#58;//evil.com", "\/\/evil.com") is read in the decoded view, as a whole
-            # container (the plain pass above split it around what it holds).
+            # "https&#58;//evil.com", "\/\/evil.com", "/&#9;/evil.com") is read in the decoded
+            # view, as a whole container (the plain pass above split it around what it holds).
             found += [
                 f
                 for f in URL.scan(view, window=self.context_window, detector=self.name)
@@ -191,14 +203,66 @@ class RegexPIIDetector:
         return _resolve([f for f in found if f.label in self.labels], text)
 
 
-# how a URL read in the decoded view starts for it to count: a scheme or a protocol-relative
-# "//" ("www." ones are read as written)
-_DECODED_URL_START = re.compile(r"(?i)https?:|[\\/]")
+# how a URL read in the decoded view starts for it to count: a scheme (browsers drop a tab or
+# newline inside it, "ht&#9;tps:") or a protocol-relative "//" ("www." ones are read as written)
+_DECODED_URL_START = re.compile(rf"(?i){URL_SCHEME}|[\\/]")
+
+# An abbreviation glued to the number it introduces: "No4111...", "Nr12345", "nº12345678Z",
+# "Tel+44...", and what NFKC makes of "№", "℡" and "℻" ("No", "TEL", "FAX"). Every number
+# rule refuses a number right after a letter, so the number is read once more with the
+# abbreviation apart.
+# (The first look-ahead lets the engine skip to the letters such an abbreviation starts with.)
+_GLUED_ABBREVIATION = re.compile(r"(?=[NnTtFf])(?<![A-Za-z0-9_])(?i:n[or]|n[º°]|tel|fax)(?=\+?[0-9])")
+
+
+def _split_glued_abbreviations(view: str) -> tuple[Normalized, frozenset[int]] | None:
+    """``view`` with a space between each glued abbreviation and its number, and where those
+    numbers start in it; None when it has none.
+
+    >>> split, numbers = _split_glued_abbreviations("card No4111")
+    >>> split.text, sorted(numbers), split.to_original(8, 12)
+    ('card No 4111', [8], (7, 11))
+    """
+    cuts = [m.end() for m in _GLUED_ABBREVIATION.finditer(view)]
+    if not cuts:
+        return None
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    numbers: set[int] = set()
+    pos = 0
+    for cut in [*cuts, len(view)]:
+        out.append(view[pos:cut])
+        starts.extend(range(pos, cut))
+        ends.extend(range(pos + 1, cut + 1))
+        if cut < len(view):
+            # the space stands for the abbreviation's last character: it is never a value's edge
+            out.append(" ")
+            starts.append(cut - 1)
+            ends.append(cut)
+            numbers.add(len(starts))
+        pos = cut
+    return Normalized(view, "".join(out), tuple(starts), tuple(ends)), frozenset(numbers)
 
 
 # Dashes a number is printed with besides "-": the non-breaking hyphen LLMs print inside
-# numbers (U+2011), hyphen, figure/en/em dashes, the minus sign, small and full-width forms.
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+# numbers (U+2011), hyphen, figure/en/em dashes, the minus sign, small and full-width forms,
+# the hyphen bullet, the modifier and heavy minus, two- and three-em dashes, vertical forms.
+_DASHES = frozenset(
+    "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043\u02d7\u2796\u2e3a\u2e3b\ufe31\ufe32"
+)
+# Marks read as "-" only between two digits, where they separate a number's groups: the
+# katakana long-vowel mark a Japanese IME types for "-" ("090ー1234ー5678"; NFKC turns the
+# half-width U+FF70 into it) and the middle dots ("03・1234・5678", "·", "‧", "∙", "⋅"),
+# which inside words are letters or punctuation of their own ("カード", "l·l").
+_DIGIT_DASHES = frozenset("\u30fc\uff70\u30fb\uff65\u00b7\u2027\u2219\u22c5\u30a0")
+# Full stops read as "." between ASCII letters or digits, and before an ASCII label after an
+# "@": the ideographic full stop (a Japanese IME types it for ".", and UTS #46 reads it as
+# the label dot: "jane@example。com", "192。168。1。23"), its half-width form (NFKC makes it
+# U+3002) and the full-width one. The Arabic decimal separator U+066B between digits
+# ("١٩٢٫١٦٨٫١٫٢٣"); not the thousands separator U+066C, which groups prices.
+_FULL_STOPS = frozenset("\u3002\uff61\uff0e")
+_ARABIC_DECIMAL = "\u066b"
 _MARK_CATEGORIES = frozenset(("Mn", "Me", "Mc"))
 # Markdown emphasis underscores at a word's edge ("_4111 1111 1111 1111_", "_jane@x.org_"):
 # the rules treat "_" as part of a word, so the value inside was never read
@@ -279,11 +343,50 @@ def _groups_of_one_number(text: str, i: int) -> bool:
     return digits[0] == "0" and sizes[0] >= 2 and min(sizes) >= 2 and 9 <= len(digits) <= 12
 
 
+def _between(text: str, i: int, test: Callable[[str], bool]) -> bool:
+    """Whether the characters right before and after ``i`` both pass ``test``."""
+    return 0 < i < len(text) - 1 and test(text[i - 1]) and test(text[i + 1])
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isdecimal() or (ch.isascii() and ch.isalpha())
+
+
+# how far back a full stop looks for the "@" of the address it may be inside
+_LABEL_REACH = 64
+
+
+def _reads_as_dot(text: str, i: int) -> bool:
+    """Whether the full stop at ``i`` is a dot of a number, a host or an address (see
+    :data:`_FULL_STOPS`): digits on both sides; ASCII letters or digits on both sides in a
+    token with no "." yet ("jane@example。com"; in "jane@example.com。Thanks" it ends the
+    sentence); an ASCII label after it and one label of an address's domain before it
+    ("jane@例え。jp"). A full stop ending a Chinese or Japanese sentence has none of these."""
+    if _between(text, i, str.isdecimal):
+        return True
+    if not (0 < i < len(text) - 1 and _ascii_alnum(text[i + 1]) and text[i - 1].isalnum()):
+        return False
+    a = i
+    while a > 0 and i - a < _LABEL_REACH and not text[a - 1].isspace():
+        a -= 1
+    token = text[a:i]
+    if "." in token:
+        return False
+    if _ascii_alnum(text[i - 1]):
+        return True
+    at = token.rfind("@")
+    return at >= 0 and all(
+        c.isalnum() or c == "-" or unicodedata.category(c) in _MARK_CATEGORIES for c in token[at + 1 :]
+    )
+
+
 def rule_view(text: str) -> Normalized | None:
     """The text the rules read, or None when it is ``text`` itself: what the shared
     normalisation leaves for the models, made plain for patterns of ASCII digits, "-" and
     words. Combining marks on ASCII letters and digits are dropped (strike-through
-    "4\u0336", keycap "4\ufe0f\u20e3", one accent on a key's letter); Unicode dashes read as "-";
+    "4\u0336", keycap "4\ufe0f\u20e3", one accent on a key's letter); Unicode dashes read as "-",
+    and between digits so do the katakana long-vowel mark and middle dots (:data:`_DIGIT_DASHES`);
+    ideographic and Arabic decimal full stops read as "." where they are one (:data:`_FULL_STOPS`);
     invisible characters and other scripts' digits that escapes decoded after the
     normalisation are read as it reads them; emphasis underscores read as spaces. Each
     character maps back to the span it came from (a dropped mark widens its base's).
@@ -298,8 +401,6 @@ def rule_view(text: str) -> Normalized | None:
     gaps = _DIGIT_GAP.search(text) is not None
     if text.isascii() and not emphasis and not gaps:
         return None
-    import unicodedata
-
     from bastion.normalize import _DECORATION, _INVISIBLE, _ends_digit_group, _group_separator
 
     blank = {i for m in _EMPHASIS.finditer(text) for i in range(*m.span())} if emphasis else set()
@@ -343,9 +444,14 @@ def rule_view(text: str) -> Normalized | None:
             changed = True
             ends[-1] = i + 1
             continue
-        elif ch in _DASHES:
+        elif ch in _DASHES or (ch in _DIGIT_DASHES and _between(text, i, str.isdecimal)):
             changed = True
             out.append("-")
+        elif (ch in _FULL_STOPS and _reads_as_dot(text, i)) or (
+            ch == _ARABIC_DECIMAL and _between(text, i, str.isdecimal)
+        ):
+            changed = True
+            out.append(".")
         elif ch.isdecimal():
             changed = True
             out.append(str(unicodedata.decimal(ch)))

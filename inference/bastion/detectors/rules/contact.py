@@ -13,18 +13,46 @@ import re
 from collections.abc import Iterator, Sequence
 
 from bastion.detectors.recognizers import Recognizer, Span
+from bastion.detectors.rules.payment import _WORD
 from bastion.types import Finding
 
 # (An apostrophe may sit inside a local part, "o'brien@corp.ie", never first: a quoted
 # "'jane@example.com'" starts after it.)
 # Letters and digits of an address: ASCII plus accented Latin, Greek and Cyrillic
-# ("josé.garcía@correo.es", "иван@почта.рф": internationalised addresses); not CJK, whose
-# text glues an address to the word before it ("邮箱jane@example.com").
+# ("josé.garcía@correo.es", "иван@почта.рф": internationalised addresses).
 _LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
 _L = _LETTERS + "0-9"
+# Combining marks a word is spelt with in scripts that write vowels as signs (Devanagari and
+# the other Indic scripts, whose blocks are taken whole but for the danda, Thai, Lao,
+# Myanmar, Khmer), Arabic and Hebrew points, accents, kana voicing marks: Python's \w has no
+# marks, so "ตัวอย่าง" or "उदाहरण" was cut at its first vowel sign.
+_MARKS = (
+    "\u0300-\u036f\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+    "\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0900-\u0963\u0966-\u0dff\u0e31\u0e34-\u0e3a"
+    "\u0e47-\u0e4e\u0eb1\u0eb4-\u0ebc\u0ec8-\u0ecd\u102b-\u103e\u1056-\u109d\u17b4-\u17d3\u17dd\u3099\u309a"
+)
+# A local part is also Arabic, Persian or Indic ("علي@مثال.مصر"), scripts that space their
+# words. Chinese, Japanese, Korean, Thai, Lao, Myanmar and Khmer text glues an address to the
+# word before it ("邮箱jane@example.com"), so a local part in those scripts is read only
+# when it stands right before the "@", at most 24 of its characters ("张伟@公司.中国").
+_LOCAL = (
+    _L + "\u0300-\u036f\u0610-\u061a\u0620-\u065f\u066e-\u06d3\u06d5-\u06dc\u06df-\u06e8\u06ea-\u06ed"
+    "\u06fa-\u06fc\u0750-\u077f\u0900-\u0963\u0966-\u0dff"
+)
+_UNSPACED = (
+    "\u3041-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+    "\u0e01-\u0e4e\u0e81-\u0ecd\u1000-\u103f\u1050-\u109d\u1780-\u17d3"
+)
+# A domain's labels are letters, digits and marks of any script (IDN: "公司.中国",
+# "ตัวอย่าง.ไทย", "شركة.السعودية"); a top-level domain is Latin, Greek or Cyrillic letters, or
+# letters of another script only ("中国", "ไทย", "भारत"), so "jane@example.com谢谢" ends at ".com".
+_DOMAIN_CHAR = rf"(?:[^\W_]|[{_MARKS}])"
+_DOMAIN_LABEL = rf"(?:{_DOMAIN_CHAR}(?:(?:{_DOMAIN_CHAR}|-){{0,61}}{_DOMAIN_CHAR})?\.)"
+_IDN_TLD = rf"[^\W\d_{_LETTERS}](?:[^\W\d_{_LETTERS}]|[{_MARKS}]){{1,23}}(?![{_L}\-])"
 _EMAIL = re.compile(
-    rf"(?<![{_L}._%+\-])[{_L}][{_L}._%+\-']{{0,63}}@"
-    rf"(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_LETTERS}\-]|[0-9]{{1,12}}(?![0-9]))"
+    rf"(?:(?<![{_LOCAL}._%+\-])[{_LOCAL}][{_LOCAL}._%+\-']{{0,63}}|[{_UNSPACED}]{{1,24}})@"
+    rf"{_DOMAIN_LABEL}{{1,8}}"
+    rf"(?:[{_LETTERS}]{{2,24}}(?![{_LETTERS}\-]|[0-9]{{1,12}}(?![0-9]))|{_IDN_TLD})"
 )
 # (A top-level domain never ends in digits: 13 or more right after one are another number
 # glued to the address, "jane@example.com4111111111111111", and the address ends before them.)
@@ -45,9 +73,7 @@ def _not_in_conn_string(text: str, start: int, end: int) -> tuple[int, int] | No
 # Two addresses glued together ("jane@example.combob@example.org", a list that lost its
 # separators): where the first ends is unknowable, so the finding runs on to the end of
 # the second address rather than leaving its domain behind.
-_GLUED_DOMAIN = re.compile(
-    rf"@(?:[{_L}](?:[{_L}\-]{{0,61}}[{_L}])?\.){{1,8}}[{_LETTERS}]{{2,24}}(?![{_L}\-])"
-)
+_GLUED_DOMAIN = re.compile(rf"@{_DOMAIN_LABEL}{{1,8}}(?:[{_LETTERS}]{{2,24}}(?![{_L}\-])|{_IDN_TLD})")
 
 
 def _email_span(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -124,21 +150,30 @@ _URL_CHARS_BS = r"[^\s<>\"'`{}|^]"
 # a host after a bare "//": dotted labels ending in a TLD-like run of letters, or an IPv4
 # address ("// TODO", "a // b" and "//server/share" have none)
 _URL_HOST = r"(?:(?:[^\W_][\w\-]{0,62}\.){1,8}[^\W\d_]{2,24}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![\w\-])"
+# Browsers drop every ASCII tab and newline from a URL before reading it (WHATWG), and an
+# HTML attribute value holds them literally or as "&#9;", "&Tab;", "&NewLine;" (read in the
+# decoded view): "h\ttps://evil.com", "/\n/evil.com" load as written without them.
+_TW = r"[\t\n\r]{0,4}"
+# a web scheme as a page reads it (case-insensitive where used)
+URL_SCHEME = rf"h{_TW}t{_TW}t{_TW}p{_TW}(?:s{_TW})?:"
 # Browsers and Markdown renderers also load URLs that do not start "http(s)://" as
 # written, and an injected answer uses them to carry data out in a query:
-# "https:/evil.com", "https:\\evil.com", and protocol-relative "//evil.com/...". A bare
-# "//" is read where a page loads it (a Markdown link or image target, an HTML
-# attribute, CSS url(...)), or after a space or quote when a path, query or port
-# follows the host: a "// comment" or integer division has neither.
+# "https:/evil.com", "https:\\evil.com", "http:evil.com" (a scheme other than the page's
+# reads the host right after the colon), and protocol-relative "//evil.com/...". A bare
+# "//", or a scheme with no slash, is read where a page loads it (a Markdown link or image
+# target, an HTML attribute, CSS url(...)), or after a space or quote when a path, query or
+# port follows the host: a "// comment", integer division or "ratio http:2" has neither.
 # (The look-ahead lets the engine skip to the few characters a URL can start with.)
 _URL = re.compile(
     r"(?i)(?=[hw/\\])(?:"
     r"(?<![\w@.\-/])(?:https?:/{1,8}(?![\\/])|www\.)" + _URL_CHARS + r"{2,2048}"
     r"|(?<![\w@.\-/])https?:(?=/{0,7}\\)[\\/]{1,8}(?![\\/])" + _URL_CHARS_BS + r"{2,2048}"
     r"|(?:(?<=[(=])|(?<=[(=][\"'])|(?<=\(<)|(?<==[ \t][\"']))"
-    r"(?://" + _URL_HOST + _URL_CHARS + r"{0,2048}"
-    r"|(?=[\\/]?\\)[\\/]{2}" + _URL_HOST + _URL_CHARS_BS + r"{0,2048})"
+    r"(?:/" + _TW + "/" + _URL_HOST + _URL_CHARS + r"{0,2048}"
+    r"|(?=[\\/]?\\)[\\/]{2}" + _URL_HOST + _URL_CHARS_BS + r"{0,2048}"
+    r"|" + URL_SCHEME + _TW + r"(?:/" + _TW + r"){0,8}" + _URL_HOST + _URL_CHARS + r"{0,2048})"
     r"|(?<![^\s\"'])//" + _URL_HOST + r"(?=[/?#]|:[0-9])" + _URL_CHARS + r"{0,2048}"
+    r"|(?<![^\s\"'<])https?:" + _URL_HOST + r"(?=[/?#]|:[0-9])" + _URL_CHARS + r"{0,2048}"
     r")"
 )
 _URL_TRAIL = ".,;:!?'\"*"
@@ -157,6 +192,7 @@ def _url_trim(text: str, s: int, e: int) -> tuple[int, int]:
 
 
 def _url_host_ok(value: str) -> bool:
+    value = value.translate(_NO_TAB)
     host = re.split(r"[/\\?]", re.sub(r"(?i)^(?:https?:)?[\\/]*", "", value), maxsplit=1)[0]
     host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     if "." not in host.strip(".") and not host.startswith("[") and host != "localhost":
@@ -164,9 +200,13 @@ def _url_host_ok(value: str) -> bool:
     return not (value.lower().startswith("www.") and host.count(".") < 2)
 
 
+_NO_TAB = str.maketrans("", "", "\t\n\r")
+
+# ("tp:", "ps:": a scheme with no slash; a tab or newline: one inside the scheme or the "//")
 URL = Recognizer(
     "url", "URL", _URL, 0.6, ("url", "link", "website", "site", "visit", "href", "page"),
-    validator=_url_host_ok, literals=("//", ":/", ":\\", "\\\\", "/\\", "\\/", "www.", "WWW."), trim=_url_trim,
+    validator=_url_host_ok, trim=_url_trim,
+    literals=("//", ":/", ":\\", "\\\\", "/\\", "\\/", "www.", "WWW.", "tp:", "ps:", "TP:", "PS:", "\t", "\n", "\r"),
 )  # fmt: skip
 
 _MAC = re.compile(
@@ -190,10 +230,12 @@ MAC = Recognizer(
 )  # fmt: skip
 
 _CTX_IP = ("ip", "ipv4", "ipv6", "address", "addr", "host", "server", "client", "from", "gateway")
-_IPV4 = re.compile(r"(?<![\w.\-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![\w\-]|\.[0-9])")
+# Not glued to a word of a script that spaces its words (the cards' boundary, ``payment._WORD``):
+# Chinese, Japanese or Thai text runs straight into an address ("IPアドレスは10.0.0.5です").
+_IPV4 = re.compile(rf"(?<![{_WORD}_.\-])(?:[0-9]{{1,3}}\.){{3}}[0-9]{{1,3}}(?![{_WORD}_\-]|\.[0-9])")
 _IPV6 = re.compile(
-    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{1,4})?"
-    r"(?:%[A-Za-z0-9_.]{1,16})?(?![\w:])"
+    rf"(?<![{_WORD}_:.])(?:[0-9A-Fa-f]{{0,4}}:){{2,7}}(?:(?:[0-9]{{1,3}}\.){{3}}[0-9]{{1,3}}|[0-9A-Fa-f]{{1,4}})?"
+    rf"(?:%[A-Za-z0-9_.]{{1,16}})?(?![{_WORD}_:])"
 )
 # Dotted quads right after these words are versions or document numbering, not hosts.
 # "version" and "revision" also as part of a name ("__version__ = '1.1.1.2'", "--patch_revision=",

@@ -21,6 +21,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 
 from bastion.detectors.recognizers import ANY_DIGIT, Recognizer, Span
 from bastion.detectors.rules.contact import _NOT_IP_BEFORE
+from bastion.detectors.rules.payment import _WORD
 from bastion.detectors.validators import SSN_SAMPLES, date_ok, digits_only, is_decimal_number
 from bastion.errors import ConfigError
 from bastion.types import Finding
@@ -58,14 +59,15 @@ SCORE_WEAK = 0.45
 
 # A maximal stretch of phone characters, and the run of it one matcher call reads. Digits
 # glued to a "/" are versions and path segments ("Chrome/96.0.1473.169", "/orders/4155550123").
-# Not glued to a word ("abc123"), except a Chinese/Japanese/Korean one, written without a
-# space before the number ("电话是+86 139 1234 5678").
+# Not glued to a word of a script that spaces its words ("abc123"; the cards' boundary,
+# ``payment._WORD``): Chinese, Japanese, Thai text runs into the number ("电话是+86 139 1234 5678",
+# "โทร+66812345678ครับ"), and so does Arabic after a one-letter prefix or a fast typist ("جوال0501234567").
 # After a dot only when no digit comes before it: "1.2.3" and decimals are not read, a word's
 # abbreviation dot ("Tel.0171 1234567", "Mob.0171-...") is.
 # Not after a digit and a colon: what follows is the rest of a clock time or a ratio
 # ("11:43:41 2011 -0500", "07:50:05.002566387"), while "Tel:+44 ..." still reads.
 _PHONE_REGION = re.compile(
-    r"(?<![^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]|[+(\-/])(?<![0-9]\.)(?<!^\.)(?<!\s\.)(?<![0-9]:)"
+    rf"(?<![{_WORD}_+(\-/])(?<![0-9]\.)(?<!^\.)(?<!\s\.)(?<![0-9]:)"
     r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,}[0-9]\)?(?![0-9])"
 )
 _PHONE_RUN = re.compile(r"[+(]{0,2}[0-9][0-9 \t\u00a0().\-/]{4,60}[0-9]\)?(?![0-9])")
