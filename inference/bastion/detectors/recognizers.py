@@ -50,7 +50,10 @@ Trim = Callable[[str, int, int], tuple[int, int] | None]
 Step = Callable[[re.Match[str]], tuple[Iterable[Span], int]]
 
 
-_NO_SPACE_SCRIPT = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_NO_SPACE_SCRIPT = re.compile(
+    "[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+)
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f]")
 
 
 # how far after a checksum-valid number its naming word may come
@@ -67,9 +70,11 @@ def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     words = set(words)
     if not words:
         return None
-    # Chinese, Japanese and Korean write a context word glued to the word before it
-    # ("我的护照号码是..."), so a word in those scripts may start anywhere.
+    # Chinese, Japanese, Korean and Thai write a context word glued to the word before it
+    # ("我的护照号码是...", "โอนเข้าบัญชี"), so a word in those scripts may start anywhere.
     glued = {w for w in words if _NO_SPACE_SCRIPT.match(w)}
+    # Arabic glues "and", "with", "for" to the next word ("ورقم الحساب", "برقم جواز السفر")
+    prefixed = {w for w in words if _ARABIC_SCRIPT.match(w)}
 
     # the words of a phrase may also be joined as field names write them: "social_security_number",
     # "socialSecurityNumber", "account-number"
@@ -77,8 +82,10 @@ def context_pattern(words: Iterable[str]) -> re.Pattern[str] | None:
         return "|".join(sorted({re.escape(w).replace(r"\ ", r"[\s_\-]*") for w in ws}, key=len, reverse=True))
 
     parts = []
-    if words - glued:
-        parts.append(r"(?<![^\W\d_])(?:" + alternation(words - glued) + ")")
+    if words - glued - prefixed:
+        parts.append(r"(?<![^\W\d_])(?:" + alternation(words - glued - prefixed) + ")")
+    if prefixed:
+        parts.append(r"(?<![^\W\d_])[وفبلك]?(?:" + alternation(prefixed) + ")")
     if glued:
         parts.append("(?:" + alternation(glued) + ")")
     return re.compile("(?i)" + "|".join(parts))

@@ -46,7 +46,7 @@ _CTX_FR_NIR = ("nir", "sécurité sociale", "securite sociale", "insee", "numér
 _CTX_ES = ("dni", "nie", "nif", "documento", "identidad", "d.n.i")
 _CTX_IT = ("codice fiscale", "cf", "c.f", "fiscale", "tax code")
 _CTX_BSN = ("bsn", "burgerservicenummer", "sofinummer", "sofi", "citizen service")
-_CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार")
+_CTX_AADHAAR = ("aadhaar", "aadhar", "adhaar", "uidai", "uid", "आधार", "আধার")
 _CTX_SIN = ("sin", "social insurance", "nas", "assurance sociale", "numéro d'assurance")
 _CTX_TFN = ("tfn", "tax file")
 _CTX_CPF = ("cpf", "c.p.f", "cadastro de pessoas", "inscrito no cpf", "portador do cpf")
@@ -70,6 +70,17 @@ _CTX_ACCOUNT = (
     "лицевой счёт", "лицевой счет", "счёт получателя", "счет получателя", "р/с", "р/сч", "л/с",
     "número da conta", "numero da conta", "nº da conta", "conta corrente", "conta bancária",
     "conta bancaria", "conta poupança",
+    # Arabic, Persian, Urdu, Hindi, Bengali, Thai, Turkish, Indonesian/Malay, Vietnamese, Korean;
+    # phrases again where the bare word means something else: Hindi "खाता" is also "eats",
+    # Bengali "হিসাব" a sum, Arabic "حساب" any account or a calculation
+    "رقم الحساب", "رقم حساب", "الحساب البنكي", "حساب بنكي", "الحساب المصرفي", "حساب مصرفي",
+    "شماره حساب", "شمارهٔ حساب", "شماره\u200cی حساب", "شمارهی حساب", "حساب بانکی", "اکاؤنٹ نمبر",
+    "खाता सं", "खाता नं", "खाता नम्बर", "खाता क्रमांक", "बैंक खाता", "खाते में", "अकाउंट नंबर",
+    "अकाउंट नं", "एकाउंट नंबर", "অ্যাকাউন্ট নম্বর", "অ্যাকাউন্ট নং", "একাউন্ট নম্বর", "হিসাব নম্বর",
+    "হিসাব নং", "ব্যাংক অ্যাকাউন্ট", "ব্যাংক হিসাব", "เลขที่บัญชี", "เลขบัญชี", "หมายเลขบัญชี",
+    "บัญชีเลขที่", "บัญชีธนาคาร", "เข้าบัญชี", "hesap numara", "hesap no", "banka hesab",
+    "nomor rekening", "no rekening", "no. rekening", "no rek", "no. rek", "rekening bank",
+    "ke rekening", "nombor akaun", "no akaun", "số tài khoản", "tài khoản ngân hàng", "stk", "계좌",
 )  # fmt: skip
 # a checksum-valid NRB needs less: any Polish account word
 _CTX_NRB = (*_CTX_ACCOUNT, "konto", "konta", "rachunek", "rachunku", "nrb", "przelew", "przelewu", "bank")
@@ -78,11 +89,18 @@ _CTX_PASSPORT = (
     "passport", "passport no", "passport number", "reisepass", "pass-nr", "passnummer", "passeport",
     "pasaporte", "passaporto", "paspoort", "paspoortnummer", "passaporte", "paszport", "паспорт",
     "паспорта", "паспортные данные", "pasaport", "护照", "護照", "パスポート", "旅券", "여권",
+    "جواز السفر", "جواز سفر", "رقم الجواز", "گذرنامه", "پاسپورت", "پاسپورٹ", "पासपोर्ट", "পাসপোর্ট",
+    "หนังสือเดินทาง", "พาสปอร์ต", "paspor", "hộ chiếu",
 )  # fmt: skip
 _CTX_DL = (
     "driver's license", "drivers license", "driver license", "driver licence", "driver's licence", "drivers licence",
     "driving licence", "driving license", "license number", "licence number", "license no", "licence no",
     "führerschein", "permis de conduire", "carnet de conducir", "licencia de conducir",
+    # Persian "گواهینامه" alone is any certificate
+    "رخصة القيادة", "رخصة قيادة", "رخصة السياقة", "رقم الرخصة", "گواهینامه رانندگی", "گواهی\u200cنامه رانندگی",
+    "گواهی نامه رانندگی", "ड्राइविंग लाइसेंस", "ड्राइविंग लाइसेन्स", "चालक अनुज्ञप्ति", "ড্রাইভিং লাইসেন্স",
+    "ใบขับขี่", "ใบอนุญาตขับรถ", "ใบอนุญาตขับขี่", "ehliyet", "sürücü belgesi", "surucu belgesi",
+    "surat izin mengemudi", "nomor sim", "giấy phép lái xe", "bằng lái", "gplx", "운전면허", "면허번호",
 )  # fmt: skip
 # "DL" alone is also an airline code and "download" ("Flight DL 1234", "dl 3500 times"): next to
 # it only a number of licence length (6+ characters) is read as one.
@@ -138,6 +156,15 @@ def _dl_words_named(words: tuple[str, ...]) -> Trim:
 _CTX_MRN = (
     "mrn", "medical record", "medical record number", "patient id", "patient number", "patient no",
     "chart number", "hospital number", "record number", "health record", "patientennummer",
+    "رقم الملف الطبي", "الملف الطبي", "رقم المريض", "السجل الطبي", "شماره پرونده", "پرونده پزشکی",
+    "मरीज आईडी", "मरीज़ आईडी", "मरीज संख्या", "मेडिकल रिकॉर्ड", "রোগীর আইডি", "মেডিকেল রেকর্ড",
+    "hasta numarası", "hasta numarasi", "protokol numarası", "rekam medis", "mã bệnh nhân",
+    "mã số bệnh nhân", "hồ sơ bệnh án", "환자번호", "의무기록번호", "병록번호", "เวชระเบียน",
+    "เลขประจำตัวผู้ป่วย",
+    # the same with "ำ" as NFKC writes it (U+0E4D U+0E32), which is how the Guard's view has it
+    "เลขประจ\u0e4d\u0e32ตัวผู้ป่วย",
+    # Turkish "Hasta No:" only with its colon: Spanish "hasta no" is "until ... not"
+    "hasta no:",
 )  # fmt: skip
 _CTX_CRYPTO = ("bitcoin", "btc", "wallet", "ethereum", "eth", "address", "send", "crypto")
 

@@ -198,6 +198,8 @@ CREDIT_CARD_UNLISTED = Recognizer(
     (
         "credit card", "debit card", "card number", "card no", "card", "cc", "karte", "carte", "tarjeta",
         "carta", "cartão", "kaart", "karta", "карта", "カード", "卡",
+        # Arabic, Persian, Hindi, Bengali, Thai (s34 qa_scripts H5: RuPay 81xx cards passed)
+        "بطاقة", "البطاقة", "کارت", "कार्ड", "কার্ড", "บัตร",
     ),
     find=_unlisted_cards, validator_name="luhn", validated=True, context_required=True, shields_phones=True,
     needs_digit=True, after=True,

@@ -1262,18 +1262,29 @@ BARE_PASSWORD = Recognizer("password_bare", "PASSWORD", None, 0.8, find=_bare_pa
 _PW_WORDS = (
     r"passwort|kennwort|mot[ \t]de[ \t]passe|contraseña|contrasena|clave|wachtwoord|senha|"
     r"parola[ \t]d'ordine|пароль|hasło|haslo|şifre|sifre|şifrem|salasana|lösenord(?:et)?|losenord(?:et)?|"
-    r"adgangskode(?:n)?|passord(?:et)?|heslo|jelszó|jelszo|κωδικός|κωδικος|mật[ \t]khẩu|kata[ \t]sandi"
+    r"adgangskode(?:n)?|passord(?:et)?|heslo|jelszó|jelszo|κωδικός|κωδικος|mật[ \t]khẩu|kata[ \t]sandi|"
+    # Turkish with its suffixes, Vietnamese typed without its marks
+    r"şifreniz|sifreniz|şifresi|sifresi|parola|parolanız|parolaniz|mat[ \t]khau|"
+    # Arabic (with "and" glued on: "اسم المستخدم: ali وكلمة المرور: X"), Persian (the ZWNJ
+    # inside a word is typed or not) and Urdu
+    r"و?(?:كلمة|كلمه)[ \t](?:ال)?(?:مرور|سر)|و?(?:ال)?رقم[ \t](?:ال)?سري|و?(?:ال)?رمز[ \t](?:ال)?(?:مرور|سري)|"
+    r"و?(?:ال)?باسوو?رد|رمز[ \t\u200c]?(?:عبور|ورود)|گذرواژه|(?:کلمه|كلمه)(?:[\u200c]?ی)?[ \t]عبور|پسورد|"
+    r"پاس[ \t]?ورڈ|"
+    # Hindi, Bengali (য় composed or as NFKC writes it, U+09AF U+09BC)
+    r"पासवर्ड|पास[ \t]वर्ड|कूटशब्द|गुप्त[ \t]शब्द|पासकोड|পাস[ \t]?ও(?:\u09df|\u09af\u09bc)ার্ড"
 )
 _PASSWORD_LABELLED = re.compile(
     rf"(?i)(?<![^\W\d_])(?:{_PW_WORDS})"
-    r"(?:[ \t]{0,3}[:=：—–][ \t]{0,4}|[ \t]{1,3}(?:to|jest|är|er|je|это|—|–|-)[ \t]{1,3}(?:[:=][ \t]{0,3})?)"
+    r"(?:[ \t]{0,3}[:=：—–][ \t]{0,4}|[ \t]{1,3}(?:to|jest|är|er|je|это|هي|—|–|-)[ \t]{1,3}(?:[:=][ \t]{0,3})?)"
     r"(?:\"([^\"\n]{1,128})\"|'([^'\n]{1,128})'|«[ \t]?([^»\n]{1,128})»|([^\s\"'«]{1,128}))"
-    r"|(?:密码|密碼|口令|パスワード|비밀번호)[ \t]*(?:是|为|為|は|:|：|=|는|은)?[ \t]*([!-~]{1,128})"
+    r"|(?:密码|密碼|口令|パスワード|비밀번호|패스워드|รหัสผ่าน|พาสเวิร์ด)[ \t]*(?:是|为|為|は|:|：|=|는|은|คือ)?[ \t]*([!-~]{1,128})"
 )
 _LABELLED_LITERALS = (
     "passwort", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola", "пароль",
     "hasło", "haslo", "şifre", "sifre", "salasana", "lösenord", "losenord", "adgangskode", "passord",
     "heslo", "jelsz", "κωδικ", "mật khẩu", "kata sandi", "密码", "密碼", "口令", "パスワード", "비밀번호",
+    "mat khau", "كلمة", "كلمه", "سري", "رمز", "باسو", "باسورد", "گذرواژه", "کلمه", "پسورد", "پاس", "पासवर्ड",
+    "पास वर्ड", "कूटशब्द", "गुप्त शब्द", "पासकोड", "পাসও", "পাস ও", "패스워드", "รหัสผ่าน", "พาสเวิร์ด",
 )  # fmt: skip
 
 
