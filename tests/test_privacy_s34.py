@@ -444,6 +444,15 @@ def test_a_server_on_an_unsealed_chain_refuses_to_start(url):
         assert s.audit.unsealed_rows() == n
         with pytest.raises(ConfigError, match="bastion audit seal"):
             create_app(settings=Settings(auth_enabled=False, rate_limit=None), privacy_store=s)
+        # the proxy writes the same audit rows: it refuses too (s34 qa_docs M2)
+        from bastion.proxy.app import ProxyConfig, create_proxy_app
+
+        with pytest.raises(ConfigError, match="bastion audit seal"):
+            create_proxy_app(
+                ProxyConfig(upstream="http://127.0.0.1:9"),
+                settings=Settings(auth_enabled=False, rate_limit=None),
+                privacy_store=s,
+            )
         s.seal()
         assert s.audit.unsealed_rows() == 0
         create_app(settings=Settings(auth_enabled=False, rate_limit=None), privacy_store=s)

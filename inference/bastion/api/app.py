@@ -159,12 +159,6 @@ def _state(
 ) -> AppState:
     metrics = Metrics()
     audit = AuditLogger.from_settings(settings, stream=audit_stream, store=privacy_store)
-    if audit.store is not None and (legacy := audit.store.audit.unsealed_rows()):
-        # every audit write would fail (they refuse an unsealed chain): say so once, now
-        raise ConfigError(
-            f"the audit trail holds {legacy} rows written before keyed MACs (schema 0002) and is not "
-            "sealed: run `bastion audit seal` with the audit key, then start the server again"
-        )
     sessions = None
     if audit.store is not None:
         try:

@@ -123,6 +123,13 @@ class AuditLogger:
         """The audit logger of an app: ``settings.audit_hmac_key``, and ``store`` or one
         opened on ``settings.audit_store_url`` (none when that is unset)."""
         audit = cls(settings.audit_hmac_key, stream=stream, store=store, store_url=settings.audit_store_url)
+        if audit.store is not None and (legacy := audit.store.audit.unsealed_rows()):
+            # every audit write would fail (they refuse an unsealed chain) and only be logged
+            # per request: the server and the proxy say so once, when they start
+            raise ConfigError(
+                f"the audit trail holds {legacy} rows written before keyed MACs (schema 0002) and is "
+                "not sealed: run `bastion audit seal` with the audit key, then start again"
+            )
         if audit.store is not None and audit.store.text_hmac("") != fingerprint(settings.audit_hmac_key, ""):
             # e.g. Settings() built by hand with its random key: both still work, apart
             log.warning(
