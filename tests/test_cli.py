@@ -584,3 +584,40 @@ def test_a_server_with_no_keys_says_so(tmp_path):
     KeyStore(url).create("app")
     assert no_keys_notice(Settings(db_url=url), "serve") is None
     assert no_keys_notice(Settings(db_url=url, auth_enabled=False), "serve") is None
+
+
+# ------------------------------------------------------------------ QA round s34 (qa_docs)
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        ([], "audit trail: init, verify, seal, stats, purge, erase, export, migrate"),
+        (["audit"], "`bastion audit`: init, verify, seal, stats, purge, erase, export, migrate."),
+        (["audit"], "right to erasure for a user id (or many with --stdin)"),
+        (
+            ["scan"],
+            "a YAML path, 'module:function' returning a Guard (custom detectors), 'tasks=pii' or 'default'",
+        ),
+        (["redact"], "'hash' needs BASTION_HMAC_KEY (a random secret of at least 16 bytes)"),
+        (["proxy"], "per client IP (default '30/minute'), or 'none' (env BASTION_AUTH_FAILURE_LIMIT)"),
+        (["proxy"], "a trail written before schema 0003 must be sealed first (bastion audit seal)"),
+    ],
+    ids=[
+        "bastion",
+        "audit-seal",
+        "audit-erase",
+        "scan-guard",
+        "redact-hash-key",
+        "proxy-auth-env",
+        "proxy-seal",
+    ],
+)
+def test_help_texts_name_what_the_commands_take(capsys, monkeypatch, argv, wanted):
+    # s34 qa_docs L5-L7: the lists lacked seal, erase said "one user id", scan --guard
+    # undersold itself, the hash key's 16 bytes and the proxy's env variable were unsaid
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--help"])
+    assert exit_.value.code == 0
+    assert wanted in " ".join(capsys.readouterr().out.split())

@@ -454,6 +454,9 @@ def test_a_stream_the_guard_cannot_check_ends_with_an_error_event(
     error = events[-2]["error"]
     assert (error["code"], error["type"], error["stage"]) == (code, "upstream_error", "stream")
     assert "\ud83d" not in _content(events)
+    if code == "answer_too_long":  # the output policy's cap, not the input policy's
+        cap = "over the cap of 300 (output_policy.max_chars; a config's output_policy: sets it)"
+        assert cap in error["message"]
 
 
 def test_a_too_long_answer_is_a_502_not_the_clients_fault(capped_proxy: Any) -> None:
@@ -461,4 +464,9 @@ def test_a_too_long_answer_is_a_502_not_the_clients_fault(capped_proxy: Any) -> 
     error = json.loads(raw)["error"]
     assert status == 502  # before: 400 invalid_request_error
     assert (error["code"], error["type"], error["stage"]) == ("answer_too_long", "upstream_error", "output")
-    assert error["message"].startswith("upstream answer too long to check")
+    # before: "...over the cap of 300 (policy.max_chars; a config's policy: sets it)", a knob
+    # that does not set the answers' cap
+    assert error["message"] == (
+        "upstream answer too long to check: 840 characters, over the cap of 300 "
+        "(output_policy.max_chars; a config's output_policy: sets it)"
+    )

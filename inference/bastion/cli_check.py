@@ -69,7 +69,8 @@ def add_parser(subparsers: Any) -> None:
         choices=OPERATORS,
         default=None,
         help="how to replace each value (default: the policy's, 'replace'); "
-        "'hash' needs BASTION_HMAC_KEY; 'pseudonymize' with --json also prints the vault to restore",
+        "'hash' needs BASTION_HMAC_KEY (a random secret of at least 16 bytes); "
+        "'pseudonymize' with --json also prints the vault to restore",
     )
     redact.set_defaults(func=run_redact)
 

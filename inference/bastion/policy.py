@@ -32,10 +32,24 @@ each paying for what follows its choices, ``*``/``+`` counted as the subject cap
 :data:`ALLOW_WORK_BUDGET` (65,536) on each finding for the allow list (a label's entries
 plus ``"*"``'s), at most :data:`INJECTION_WORK_BUDGET` (4,194,304) on each text for the
 injection allow list. A policy over one is a ConfigError when it is made (for a request's
-override, a 422). ``FALCON-\\d{4}`` costs 13 steps, ``\\b[A-Z]{2,10}-\\d{3,6}\\b`` about 200,
-``[a-z.]{1,64}@example\\.com`` about 1,000, and ``[a-z.]+@[a-z]+\\.com`` about 460,000, too many
-(``[a-z.]{1,64}@[a-z]{1,64}\\.com``: about 30,000). Exact terms are plain substring searches,
-linear in the text.
+override, a 422). A character that the run before it cannot read (the ``@`` after ``[a-z.]+``,
+the ``-`` after ``[A-Z]{2,10}``) ends that run's choices, so runs around it add up; runs that read
+the same characters multiply. So ``FALCON-\\d{4}`` costs 13 steps, ``\\b[A-Z]{2,10}-\\d{3,6}\\b``
+47, ``[a-z.]{1,64}@example\\.com`` 204 and ``[a-z.]+@[a-z]+\\.com`` 1,540, while
+``[a-z.]+[a-z]+@example\\.com`` (two runs over the same letters) costs about 200,000, too many
+for the allow list (``*``/``+`` counted as 256 characters, the allow list's subject cap):
+
+>>> from bastion.policy_lists import regex_steps
+>>> [regex_steps(p, MAX_ALLOW_SUBJECT) for p in (r"FALCON-\\d{4}", r"\\b[A-Z]{2,10}-\\d{3,6}\\b",
+...     r"[a-z.]{1,64}@example\\.com", r"[a-z.]+@[a-z]+\\.com", r"[a-z.]+[a-z]+@example\\.com")]
+[13, 47, 204, 1540, 200192]
+>>> Policy.from_dict({"allow_list": {"EMAIL": [{"regex": r"[a-z.]+[a-z]+@example\\.com"}]}})
+... # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+bastion.errors.ConfigError: policy allow_list: ... about 200192 steps ..., over the budget of 65536; ...
+
+Exact terms are plain substring searches, linear in the text.
 
 Regexes match case-insensitively, like exact terms. Deny terms, exact and regex, are
 matched on the text as the regex rules read it (``RegexPIIDetector``: escapes decoded,

@@ -1008,7 +1008,11 @@ def add_parser(subparsers: Any) -> None:
         "--resume restarts from the last complete batch",
     )
     p.add_argument("--config", help="Guard YAML config (default: the shipped models)")
-    p.add_argument("--guard", help="advanced: 'module:function' returning a Guard")
+    p.add_argument(
+        "--guard",
+        help="the guard as Guard.from_spec takes it: a YAML path, 'module:function' returning a Guard "
+        "(custom detectors), 'tasks=pii' or 'default'",
+    )
     p.add_argument(
         "--tasks",
         help="default guard only: 'pii' for PII-only scans (no injection model), 'injection', or both",

@@ -1019,6 +1019,10 @@ def render_card(manifest: dict[str, Any]) -> str:
   {100 * cascade["escalated_benign"]:.1f} % of the benign rows with them.
 - **Training**: {sc["trained_on"]}; {sc["epochs"]} epochs. Only train-role rows; `escalate` on the
   validation split; no eval-only set was used.{planted_note(sc.get("planted_validation"))}
+- **How independent the eval-only numbers are**: no eval-only set is trained on, and `escalate`,
+  `short_escalate` and the blend's weight and cuts come from validation; but which folder ships is
+  decided on the eval-only sets, so its eval numbers read slightly optimistic, as the injection
+  model's do (`models/injection/README.md`).
 - **Windows**: {manifest["max_length"]} tokens (the tagger's), consecutive windows share 16 tokens.
 - **Labels**: injection BENIGN / INJECTION; PII {", ".join(t[2:] for t in pii["labels"] if t.startswith("B-"))}.
 - **Version**: `{manifest["version"]}`; sha256 of every file in `manifest.json`, verified at load.

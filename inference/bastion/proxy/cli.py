@@ -112,7 +112,8 @@ def add_parser(subparsers: Any) -> None:
         "--audit-store",
         action="store_true",
         help="record every checked request in the database's hash-chained audit trail (needs the "
-        "store extra and an audit key; env BASTION_AUDIT_STORE=1)",
+        "store extra and an audit key; env BASTION_AUDIT_STORE=1); a trail written before schema "
+        "0003 must be sealed first (bastion audit seal)",
     )
     p.add_argument("--no-auth", action="store_true", help="no bastion API keys (local development only)")
     p.add_argument(
@@ -120,7 +121,8 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--auth-failure-limit",
-        help="failed authentications allowed per client IP (default '30/minute'), or 'none'",
+        help="failed authentications allowed per client IP (default '30/minute'), or 'none' "
+        "(env BASTION_AUTH_FAILURE_LIMIT)",
     )
     p.add_argument("--redis-url", help="share rate-limit budgets through Redis (env BASTION_REDIS_URL)")
     p.add_argument("--threads", type=int, help="guard worker threads (default 1)")

@@ -71,14 +71,18 @@ def upstream_failed(message: str, code: str, status: int = 502) -> ProxyError:
     return ProxyError(status, message, code=code, type_="upstream_error")
 
 
-def answer_unchecked(reason: str, stage: str, *, too_long: bool) -> ProxyError:
-    """The upstream's answer could not be checked: longer than the output policy's
-    ``max_chars``, or not text the guard reads (a lone surrogate). A 502, since the request
-    was fine: a 400 would tell the client its own request was wrong."""
-    if too_long:
+def answer_unchecked(reason: str, stage: str, *, length: int, cap: int) -> ProxyError:
+    """The upstream's answer could not be checked: ``length`` characters, longer than the
+    output policy's ``max_chars`` (``cap``), or not text the guard reads (a lone surrogate,
+    ``reason``). A 502, since the request was fine: a 400 would tell the client its own
+    request was wrong."""
+    if length > cap:
+        # the guard's reason names policy.max_chars, the request-side cap: an answer is
+        # capped by the output policy's, which a config's policy: does not set
         return ProxyError(
             502,
-            f"upstream answer too long to check: {reason}",
+            f"upstream answer too long to check: {length} characters, over the cap of {cap} "
+            "(output_policy.max_chars; a config's output_policy: sets it)",
             code="answer_too_long",
             type_="upstream_error",
             extra={"stage": stage},

@@ -84,7 +84,7 @@ def guard_choices(
         except InputError as exc:
             # the upstream's text, not the client's request: a 502 (see answer_unchecked)
             cap = steps.guard.output_policy.max_chars
-            raise answer_unchecked(str(exc), "output", too_long=len(value) > cap) from None
+            raise answer_unchecked(str(exc), "output", length=len(value), cap=cap) from None
         assert r.output is not None
         items.append(("assistant", value, r.output, first + n))
         if r.blocked:
@@ -299,7 +299,7 @@ class Relay:
             for kind, key in TOOL_CALL_FIELDS
             if isinstance(call.get(kind), dict)
         ]
-        return answer_unchecked(str(exc), "stream", too_long=any(len(t) > cap for t in texts))
+        return answer_unchecked(str(exc), "stream", length=max(map(len, texts), default=0), cap=cap)
 
     def _take(
         self, batch: list[Any], incoming: dict[int, dict[str, Any]], passthrough: list[dict[str, Any]]

@@ -1,4 +1,4 @@
-"""``bastion audit``: init, verify, stats, purge, erase, export, migrate.
+"""``bastion audit``: init, verify, seal, stats, purge, erase, export, migrate.
 
     bastion audit init [--db URL]
     bastion audit verify [--db URL] [--expect-head ID:MAC]
@@ -113,7 +113,7 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "audit",
         parents=[common],
-        help="audit trail: verify, stats, purge, erase, export",
+        help="audit trail: init, verify, seal, stats, purge, erase, export, migrate",
         # the module docstring is reST (for the API docs); a terminal wants plain backticks
         description=(__doc__ or "").replace("``", "`"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -157,7 +157,9 @@ def add_parser(subparsers: Any) -> None:
     )
     s.set_defaults(func=_purge)
 
-    s = sub.add_parser("erase", parents=[common], help="right to erasure for one user id")
+    s = sub.add_parser(
+        "erase", parents=[common], help="right to erasure for a user id (or many with --stdin)"
+    )
     # --stdin: the id is often an e-mail address, and any local user can read a command line
     ids = s.add_mutually_exclusive_group(required=True)
     ids.add_argument("user_id", nargs="?", default=None)
