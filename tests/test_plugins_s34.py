@@ -278,6 +278,21 @@ def test_an_ordinary_custom_regex_fits_the_budget(regex):
     custom_recognizer(_spec(regex))
 
 
+@pytest.mark.parametrize(
+    ("regex", "low"),
+    [
+        # case-insensitive matching folds these: the run may read them, so they end nothing
+        # (s34 qa_verify2 M1: "İ" lowers to two characters and crashed the estimate; M2)
+        (r"[a-z]{1,8}İ", 32),
+        (r"[a-z]{1,64}ſ", 256),
+        (r"[a-z]{1,64}\u212a", 256),
+    ],
+)
+def test_the_estimate_does_not_trust_folded_characters(regex, low):
+    assert regex_steps(regex, 256) >= low
+    custom_recognizer(_spec(regex))
+
+
 def test_a_slow_custom_regex_in_a_yaml_config_is_a_config_error(tmp_path: Path):
     path = tmp_path / "redos.yaml"
     path.write_text(

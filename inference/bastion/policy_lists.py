@@ -158,7 +158,13 @@ def _class_has(item: Any, code: int) -> bool:
     """Whether the one-character item ``item`` (LITERAL, NOT_LITERAL or an IN class, as
     parsed case-insensitively) may read the character ``code``; True when unsure."""
     op, av = item
+    if code > 127 or chr(code) in "sSkK":
+        # case-insensitive matching folds these across scripts ("ſ" reads as "s", the Kelvin
+        # sign as "k", "İ" lowers to two characters): assume the run may read it
+        return True
     chars = {chr(code), chr(code).lower(), chr(code).upper()}
+    if op in (_sre_c.LITERAL, _sre_c.NOT_LITERAL) and (av > 127 or chr(av) in "sSkK"):
+        return True
     if op == _sre_c.LITERAL:
         return bool(chars & {chr(av), chr(av).lower(), chr(av).upper()})
     if op == _sre_c.NOT_LITERAL:
