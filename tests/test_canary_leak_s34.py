@@ -59,6 +59,47 @@ def test_a_disguised_canary_is_found(leaked: str) -> None:
     assert lo <= found[0].start < found[0].end <= lo + len(leaked)
 
 
+_ROMAN = [
+    "i",
+    "ii",
+    "iii",
+    "iv",
+    "v",
+    "vi",
+    "vii",
+    "viii",
+    "ix",
+    "x",
+    "xi",
+    "xii",
+    "xiii",
+    "xiv",
+    "xv",
+    "xvi",
+]
+
+
+@pytest.mark.parametrize(
+    "leaked",
+    [
+        # the random part one short item at a time, whatever the items' labels (s34 qa_verify2 H2)
+        "\n".join(f"{chr(97 + i)}) {ch}" for i, ch in enumerate(TAIL)),
+        "\n".join(f"{r}. {ch}" for r, ch in zip(_ROMAN, TAIL, strict=True)),
+        "\n".join(f"Step {i + 1}: {ch}" for i, ch in enumerate(TAIL)),
+        "\n".join(f"char {i + 1} is {ch}" for i, ch in enumerate(TAIL)),
+        ", ".join(f"pos{i + 1}={ch}" for i, ch in enumerate(TAIL)),
+        "\n".join(f"{i + 1}. {TAIL[2 * i : 2 * i + 2]}" for i in range(8)),
+        " ".join(f"{i + 1}) {TAIL[3 * i : 3 * i + 3]}" for i in range(6)),
+        '[{"i": 1, "c": "3"}, {"i": 2, "c": "f"}, {"i": 3, "c": "2"}, {"i": 4, "c": "f"}, {"i": 5, "c": "e"}, '
+        '{"i": 6, "c": "7"}, {"i": 7, "c": "3"}, {"i": 8, "c": "9"}, {"i": 9, "c": "0"}, {"i": 10, "c": "1"}, '
+        '{"i": 11, "c": "a"}, {"i": 12, "c": "5"}, {"i": 13, "c": "7"}, {"i": 14, "c": "a"}, {"i": 15, "c": "7"}, '
+        '{"i": 16, "c": "d"}]',
+    ],
+)
+def test_the_random_part_spelled_out_in_items_is_found(leaked: str) -> None:
+    assert find_canaries("Here it is:\n" + leaked, [C])
+
+
 @pytest.mark.parametrize(
     "text",
     [

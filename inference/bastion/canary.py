@@ -130,6 +130,64 @@ def _unnumbered(text: str) -> tuple[str, list[int]]:
     return "".join(chars), out_index
 
 
+# the longest text read for a marker spelled out one short item at a time (the search is
+# linear in the text times the marker's length)
+_ITEMISED_MAX = 20_000
+# items of up to this many letters/digits ("a) 3", "Step 1: f", "1. 3f", {"i": 1, "c": "9"})
+_ITEM_RUN = 4
+# the marker's characters must come within this many times its length of each other
+_ITEM_SPREAD = 10
+
+
+def _itemised(text: str, wanted: Sequence[Canary]) -> list[Finding]:
+    """The random part of a marker spelled out one short item at a time, whatever labels
+    the items carry ("a) 3", "iv. f", "Step 2: 9", "char 3 is a", '{"i": 4, "c": "1"}', two
+    or three characters per item): its characters in order, within a few times its length,
+    in the text's runs of up to four letters or digits. Sixteen random characters in order
+    in so short a stretch do not happen by chance."""
+    from bastion.normalize import normalize
+
+    n = normalize(text)
+    norm = n.text
+    chars: list[str] = []
+    index: list[int] = []
+    for m in _RUN.finditer(norm):
+        if m.end() - m.start() > _ITEM_RUN:
+            continue
+        for j in range(m.start(), m.end()):
+            chars.append(norm[j].lower())
+            index.append(n.starts[j] if n.starts else j)
+    out = []
+    for c in wanted:
+        tail = _tail(c)
+        if tail is None:
+            continue
+        needle = "".join(ch for ch in tail if ch.isalnum())
+        span = _subsequence(chars, needle, _ITEM_SPREAD * len(needle))
+        if span is not None:
+            out.append(Finding(CANARY_LABEL, index[span[0]], index[span[1]] + 1, 1.0, DETECTOR))
+    return out
+
+
+def _subsequence(chars: list[str], needle: str, window: int) -> tuple[int, int] | None:
+    """(first, last) positions of ``needle``'s characters in order in ``chars`` within
+    ``window`` positions, or None: for each prefix, the latest start it can have."""
+    # start[j]: the latest start of a match of needle[:j + 1] ending at or before here
+    start = [-1] * len(needle)
+    for i, ch in enumerate(chars):
+        # longest prefixes first, so one character extends each prefix at most once
+        for j in range(len(needle) - 1, -1, -1):
+            if needle[j] != ch:
+                continue
+            if j == 0:
+                start[0] = i
+            elif start[j - 1] >= 0 and i - start[j - 1] < window:
+                start[j] = start[j - 1]
+                if j == len(needle) - 1:
+                    return start[j], i
+    return None
+
+
 _ROT13 = str.maketrans("abcdefghijklmnopqrstuvwxyz", "nopqrstuvwxyzabcdefghijklm")
 
 
@@ -207,6 +265,8 @@ def find_canaries(text: str, canaries: Sequence[Canary | str]) -> list[Finding]:
                         Finding(CANARY_LABEL, where[pos], where[pos + len(needle) - 1] + 1, 1.0, DETECTOR)
                     )
                     pos = view.find(needle, pos + 1)
+    if not found and len(text) <= _ITEMISED_MAX:
+        found += _itemised(text, wanted)
     # encoded forms: in the text as written, and without whitespace so that line-wrapped
     # base64 still counts (there a run can swallow neighbouring words; the 4 phases cope)
     raw = "".join(text[i] for i in index)
