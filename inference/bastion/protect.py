@@ -132,8 +132,11 @@ _SLASH = r"(?:/|\\(?!<|>|u003[ce])|&#0{0,4}47;?|&#x0{0,4}2f;?|&sol;|%2f)"
 # It starts at any letter or digit not inside a word (after "-", "." or "_" too, so
 # "-evil.com/" and a stream's tail cut inside a long host still start one).
 _BARE_HOST = (
-    r"(?<![^\W_])(?:(?:[^\W_][\w\-]{0,62}\.){1,8}[^\W\d_]{2,24}|(?:[0-9]{1,3}\.){3}[0-9]{1,3})"
-    r"(?:[/?=&#]|:[0-9])"
+    # the dots IDNA reads as "." too; a punycode TLD; an FQDN's trailing dot; localhost and
+    # a bracketed IPv6 with a port or path (s34 qa_verify2 H3)
+    r"(?<![^\W_])(?:(?:[^\W_][\w\-]{0,62}[.\u3002\uff0e\uff61]){1,8}(?:[^\W\d_]{2,24}|xn--[a-z0-9\-]{1,59})"
+    r"[.\u3002\uff0e\uff61]?|(?:[0-9]{1,3}\.){3}[0-9]{1,3}|localhost|\[[0-9a-f:.]{2,45}\])"
+    r"(?:[/\\?=&#]|:[0-9/])"
 )
 # Where a URL starts: two slashes (also a protocol-relative "//host" or "\\host"), a web
 # scheme whose colon may be encoded, then one slash ("https:/host" loads as "https://host"),
