@@ -409,3 +409,55 @@ def test_a_number_glued_to_text_without_spaces_is_read(text: str, label: str, va
 )
 def test_a_number_glued_to_a_spaced_word_or_grouped_price_is_not_read(text: str) -> None:
     assert _found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "value"),
+    [
+        # abbreviations glued to a number, the nearest variants (s34 qa_verify2 H4)
+        ("CardNo4111111111111111", "CREDIT_CARD", "4111111111111111"),
+        ("AcctNo4111111111111111", "CREDIT_CARD", "4111111111111111"),
+        ("card Nro4111111111111111 thanks", "CREDIT_CARD", "4111111111111111"),
+        ("Num4111111111111111", "CREDIT_CARD", "4111111111111111"),
+        ("Mob07700900123", "PHONE_NUMBER", "07700900123"),
+        ("Ph+14155550123", "PHONE_NUMBER", "+14155550123"),
+        ("Tfn+46701234567", "PHONE_NUMBER", "+46701234567"),
+        ("SSN536-22-8471", "US_SSN", "536-22-8471"),
+    ],
+)
+def test_a_number_glued_to_a_longer_label_is_read(text, label, value):
+    from bastion.detectors.pii_regex import RegexPIIDetector
+
+    found = [(f.label, text[f.start : f.end]) for f in RegexPIIDetector().detect([text])[0] if f.score >= 0.5]
+    assert (label, value) in found
+
+
+@pytest.mark.parametrize(
+    "text", ["pH7 solution", "NO2 levels", "Tel1 line", "Card1 is red", "Num2 and Num3", "version No2"]
+)
+def test_short_numbers_after_such_labels_stay_text(text):
+    from bastion.detectors.pii_regex import RegexPIIDetector
+
+    assert not [f for f in RegexPIIDetector().detect([text])[0] if f.score >= 0.5]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("カード 4111〜1111〜1111〜1111", "CREDIT_CARD"),
+        ("電話 090～1234～5678", "PHONE_NUMBER"),
+        ("SSN 536〜22〜8471", "US_SSN"),
+    ],
+)
+def test_wave_dashes_between_digit_groups(text, label):
+    # s34 qa_verify2 M3: 〜 and ～ let cards, phones and SSNs through
+    from bastion.detectors.pii_regex import RegexPIIDetector
+
+    assert label in {f.label for f in RegexPIIDetector().detect([text])[0] if f.score >= 0.5}
+
+
+@pytest.mark.parametrize("text", ["営業時間 9〜17時", "価格 1000～2000円"])
+def test_wave_dashes_in_ranges_stay_text(text):
+    from bastion.detectors.pii_regex import RegexPIIDetector
+
+    assert not [f for f in RegexPIIDetector().detect([text])[0] if f.score >= 0.5]

@@ -212,7 +212,13 @@ _DECODED_URL_START = re.compile(rf"(?i){URL_SCHEME}|[\\/]")
 # rule refuses a number right after a letter, so the number is read once more with the
 # abbreviation apart.
 # (The first look-ahead lets the engine skip to the letters such an abbreviation starts with.)
-_GLUED_ABBREVIATION = re.compile(r"(?=[NnTtFf])(?<![A-Za-z0-9_])(?i:n[or]|n[º°]|tel|fax)(?=\+?[0-9])")
+_GLUED_ABBREVIATION = re.compile(
+    r"(?<![A-Za-z0-9_])(?i:n[or]|n[º°]|tel|fax)(?=\+?[0-9])"
+    # glued to the word it abbreviates ("CardNo4111...", "AcctNo..."), and longer labels
+    # before a long number only ("Mob07700900123", "SSN123-45-6789"; not "pH7", "NO2")
+    r"|(?<=[a-z])N[or](?=\+?[0-9])"
+    r"|(?<![A-Za-z0-9_])(?i:nro|num|mob|ph|tfn|tlf|fon|ssn|acct|card)(?=\+?[0-9]{6}|[0-9]{3}-[0-9]{2}-)"
+)
 
 
 def _split_glued_abbreviations(view: str) -> tuple[Normalized, frozenset[int]] | None:
@@ -255,7 +261,8 @@ _DASHES = frozenset(
 # katakana long-vowel mark a Japanese IME types for "-" ("090ー1234ー5678"; NFKC turns the
 # half-width U+FF70 into it) and the middle dots ("03・1234・5678", "·", "‧", "∙", "⋅"),
 # which inside words are letters or punctuation of their own ("カード", "l·l").
-_DIGIT_DASHES = frozenset("\u30fc\uff70\u30fb\uff65\u00b7\u2027\u2219\u22c5\u30a0")
+# the wave dashes too ("090〜1234〜5678", "4111～1111～..."; s34 qa_verify2 M3)
+_DIGIT_DASHES = frozenset("\u30fc\uff70\u30fb\uff65\u00b7\u2027\u2219\u22c5\u30a0\u301c\uff5e")
 # Full stops read as "." between ASCII letters or digits, and before an ASCII label after an
 # "@": the ideographic full stop (a Japanese IME types it for ".", and UTS #46 reads it as
 # the label dot: "jane@example。com", "192。168。1。23"), its half-width form (NFKC makes it
