@@ -345,7 +345,12 @@ def _placeholder_key(value: str) -> bool:
     # real keys carry a random body; a spelled-out slot ("your-key-here") has no digit
     if re.fullmatch(r"[A-Za-z]+(?:[-_][A-Za-z]+)*", rest) and (rest.islower() or "-" in rest or "_" in rest):
         return True
-    return len(rest) < 8 and not any(c in rest for c in "!@#$%^&*+=")
+    # (a body of 6+ with upper and lower case and a digit, "sk-7Hq9Lm2", was generated: a key
+    # cut short or a test key, still someone's; "sk-1234", "sk-abc123", "sk-uj6F" are stand-ins)
+    mixed = (
+        any(c.isupper() for c in rest) and any(c.islower() for c in rest) and any(c.isdigit() for c in rest)
+    )
+    return len(rest) < 8 and not (mixed and len(rest) >= 6) and not any(c in rest for c in "!@#$%^&*+=")
 
 
 def looks_like_secret(value: str, *, quoted: bool) -> bool:
@@ -378,7 +383,9 @@ def looks_like_secret(value: str, *, quoted: bool) -> bool:
         # Prose ("Password: Incorrect") is letters only; real unquoted secrets carry a
         # digit or a symbol, or are long passphrases.
         has_other = any(not c.isalpha() for c in v)
-        if not has_other and len(v) < 12:
+        # (capitalised words glued together, "TigerCoffee", "PurpleMaple", are no prose word:
+        # a password made of words)
+        if not has_other and len(v) < 12 and not re.fullmatch(r"(?:[A-Z][a-z]{2,}){2,}", v):
             return False
     return True
 

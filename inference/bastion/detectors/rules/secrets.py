@@ -61,6 +61,27 @@ def _mixed_secret(value: str) -> bool:
     )
 
 
+# symbols a password generator or a person adds to a password
+_PW_SYMBOLS = frozenset("!@#$%^&*+=?~")
+
+
+def _credential_shaped(value: str) -> bool:
+    """A generated key (``_mixed_secret``, or 16+ letters and digits with entropy) or a
+    password with letters, a digit and a symbol ("Rd9$kLm2pQ", "MyP@ssw0rd!"): what no
+    field name, type or variable looks like."""
+    if any(c.isspace() or c in "[]|" for c in value) or re.search(r"[A-Za-z_]\w*\.[A-Za-z_]", value):
+        return False  # an expression: "StreamDescription.Shards[-1].ShardId"
+    return (
+        _mixed_secret(value)
+        or (len(value) >= 16 and _mixed_key(value))
+        or (
+            any(c.isdigit() for c in value)
+            and any(c.isalpha() for c in value)
+            and any(c in _PW_SYMBOLS for c in value)
+        )
+    )
+
+
 def _key(name: str, pattern: str, literals: tuple[str, ...], score: float = 0.95, **kw: object) -> Recognizer:
     """An API_KEY recognizer; ``literals``, one of which must occur, skip the scan for
     the vast majority of texts."""
@@ -454,14 +475,21 @@ _NOT_SECRET_HEAD = frozenset(
 )  # fmt: skip
 # The same, as the word before "_token" / "-token" ("input_token": "NextToken" in botocore's
 # paginators, "start_token:end_token" a slice, "pad_token"): a field, not an owner. Words
-# that head a real secret ("reset_token", "verify_token", "new_password") are not here.
+# that head a real secret ("reset_token", "verify_token", "new_password") are not here. Only
+# before "token": "CACHE_PASSWORD", "INPUT_PASSWORD" (GitHub Actions' env form of an input),
+# "cursor_api_key", "first_password" hold secrets.
 _SNAKE_NOT_SECRET_HEAD = frozenset(
     (
         "page", "nextpage", "prevpage", "next", "prev", "previous", "continuation", "cursor", "sync", "resume",
-        "max", "min", "num", "total", "count", "per", "input", "output", "completion", "prompt", "cache", "cached",
-        "reasoning", "start", "end", "begin", "stop", "first", "last", "pad", "unk", "bos", "eos", "sep", "cls",
-        "mask", "special", "word", "char", "show", "hide", "toggle", "has", "is", "no", "use", "with", "without",
-        "skip", "by", "enable", "disable", "allow", "require", "requires",
+        "input", "output", "completion", "prompt", "cache", "cached", "reasoning", "start", "end", "begin",
+        "stop", "first", "last", "pad", "unk", "bos", "eos", "sep", "cls", "mask", "special", "word", "char",
+    )
+)  # fmt: skip
+# Counts, limits and switches about any secret: "max_session", "has_password", "use_auth_token"
+_SNAKE_QUALIFIER_HEAD = frozenset(
+    (
+        "max", "min", "num", "total", "count", "per", "show", "hide", "toggle", "has", "is", "no", "use", "with",
+        "without", "skip", "by", "enable", "disable", "allow", "require", "requires",
     )
 )  # fmt: skip
 # Heads that make a glued "...Token" (only) an identifier that grants nothing: idempotency
@@ -508,10 +536,16 @@ def _glued_key(text: str, start: int, keyword: str) -> bool:
 _NOT_SECRET_SUFFIX = re.compile(
     r"(?i)[_\-](?:count|counts|rate|ratio|id|ids|type|kind|len|length|limit|limits|size|min|max|ttl|expiry|"
     r"expires|expiration|age|usage|used|total|budget|index|idx|num|number|name|label|field|hint|policy|reset|"
-    r"version|file|path|url|uri|endpoint|header|prefix|format|mode|enabled|required|changed|strength|score|"
-    # the text of a token, where it sits, the name of the variable or class that holds one
-    r"str|text|string|offset|offsets|pos|position|span|env|var|class|pattern|regex|template|map|mapping|"
-    r"source|attrs|user)"
+    r"version|file|path|url|uri|endpoint|header|prefix|format|mode|enabled|required|changed|strength|score)"
+    r"[\"']?[ \t]{0,4}(?::=|=>|=|:)"
+)
+# The text of a token, where it sits, the name of the variable or class that holds one
+# ("'token_str': 'fashion'", "token_offset=12"): these name the secret itself too
+# ("--secret-string=", AWS CLI's; "password_text:", "token_str ="), so a value shaped like a
+# credential is still read
+_NOT_SECRET_SUFFIX_WEAK = re.compile(
+    r"(?i)[_\-](?:str|text|string|offset|offsets|pos|position|span|env|var|class|pattern|regex|template|map|"
+    r"mapping|source|attrs|user)"
     r"[\"']?[ \t]{0,4}(?::=|=>|=|:)"
 )
 # a bare value written as code: a call or subscript ("token = create_access_token(user)",
@@ -587,10 +621,19 @@ def _call_like(run: str, at: int, after: str = "") -> bool:
     if _MEMBER_TAIL.fullmatch(tail):
         return True
     # a bracket left open is code where a string argument or an operator follows ("Pa(ssword"
-    # alone at the end of a line stays a password)
-    return _OPEN_TAIL.fullmatch(tail) is not None and _OPEN_NEXT.match(after) is not None
+    # alone at the end of a line stays a password), after a callee spelled in words: a
+    # generated password's "Xk9?.q(Lm7 - keep it" or "Qz7[Lm2 | store it" is none
+    return (
+        _OPEN_TAIL.fullmatch(tail) is not None
+        and _OPEN_NEXT.match(after) is not None
+        and all(
+            _WORDY_NAME.fullmatch(part) or _camel_name(part) for part in re.split(r"\?\.|\.|::", run[:at])
+        )
+    )
 
 
+# a name part in words: "os", "get_pw", "Final", "ClassVar", "SecretStr", "_MLFLOW_AUTH_TOKEN", "b64encode"
+_WORDY_NAME = re.compile(r"[_$]{0,2}(?:[a-z][a-z0-9_]*|[A-Z][a-z]{2,}[A-Za-z0-9_]*|[A-Z][A-Z0-9_]+)")
 _HUMP = re.compile(r"[A-Z]{1,8}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
@@ -619,7 +662,7 @@ def _squash(value: str) -> str:
 # after a name passed as the value: the end of an argument, element or statement, or an
 # operator ("api_key=api_key or \"\"", "{t: t_bytes for ...}", "token: Tok | None = None")
 _CODE_NEXT = re.compile(
-    r"[ \t]{0,4}(?:[,)}\]]|;|\|\||&&|\?\?|\|[ \t]|=[ \t])|[ \t]{1,4}(?:or|and|if|else|for)[ \t]"
+    r"[ \t]{0,4}(?:[,)}\]]|;|\|\||&&|\?\?|\|[ \t]|=[ \t])|[ \t]{1,4}(?:or|and|if|else|for|\+)[ \t]"
 )
 # Sphinx roles and RST literals ("Pass :meth:`peek`", ":class:`Session`", "``?api_key=AIza...``")
 _SPHINX_ROLE = re.compile(r":?[a-z]{2,12}:`")
@@ -643,8 +686,16 @@ def _continues_call(text: str, start: int) -> bool:
     """Whether the key at ``start`` is a keyword argument of a call: after "(" or ", " on its
     line, or first on a continuation line (the line above ends with "(" or ",")."""
     head = text[max(0, _name_start(text, start) - 8) : _name_start(text, start)].rstrip(" \t")
-    if head.endswith(("(", ",")):
+    if head.endswith("("):
         return True
+    if head.endswith(","):
+        # (a log's "user=admin, password=..." is a list of fields, not arguments; an
+        # indented line of "name=value, ..." continues a call opened above)
+        line = _line_head(text, start)
+        return (
+            line.count("(") > line.count(")")
+            or re.match(r"[ \t]{1,64}[\w.\[\]()]{1,128}[,=]", line) is not None
+        )
     nl = text.rfind("\n", max(0, start - 96), start)
     if nl <= 0 or text[nl + 1 : start].strip(" \t"):
         return False
@@ -652,23 +703,122 @@ def _continues_call(text: str, start: int) -> bool:
     return prev.endswith(("(", ","))
 
 
+# after a variable's name where it is assigned, called, indexed or its attribute read
+_DECLARED_NEXT = re.compile(r"[ \t]?(?:=(?!=)|:=|\(|\[|\.[A-Za-z_])")
+_DECLARED_BEFORE = re.compile(r"(?:\b(?:def|const|let|var|for|as|import)[ \t]|[(\[])$")
+
+
+def _used_elsewhere(text: str, s: int, e: int) -> bool:
+    """Whether the identifier at ``text[s:e]`` is also declared or used as a variable nearby
+    ("token_2 = load()", "f(token_2)", "token_2.strip()"): a name, however it is spelled. A
+    password that is only repeated ("... use SunnyDay2024 to log in") stays a password."""
+    name = text[s:e]
+    lo, hi = max(0, s - 2048), min(len(text), e + 2048)  # (bounded: many values stay linear)
+    at = text.find(name, lo, hi)
+    while at >= 0:
+        end = at + len(name)
+        before, after = text[at - 1 : at], text[end : end + 1]
+        if (
+            at != s
+            and not (before.isalnum() or before in "_$")
+            and not (after.isalnum() or after in "_$")
+            and (
+                _DECLARED_NEXT.match(text, end) is not None
+                or _DECLARED_BEFORE.search(text[max(0, at - 8) : at]) is not None
+            )
+        ):
+            return True
+        at = text.find(name, at + 1, hi)
+    return False
+
+
+# after a name: a union, a default or the end of a generic ("token: Tok | None = None")
+_ANNOTATION_NEXT = re.compile(r"[ \t]{0,2}(?:\|[ \t]|=[ \t]|\]|\[)")
+
+
+def _line_head(text: str, start: int) -> str:
+    lo = max(0, start - 256)  # (bounded: a long line must stay linear)
+    return text[max(lo, text.rfind("\n", lo, start) + 1) : start]
+
+
+def _literal_name(text: str, m: re.Match[str], s: int, e: int, colon: bool) -> bool:
+    """Whether a bare value spelled like a name (snake_case or camelCase) is a literal: a
+    password with a number ("SunnyDay2024", "correct_horse_7", unless it ends in the key's
+    word, "Ed25519PrivateKey"), or capitalised words outside an annotation ("PurpleMonkey",
+    "AdminPassword"; "session: AgentSession" and "token: Tok | None" are types). A name
+    declared or used nearby is a variable whatever its spelling."""
+    value = text[s:e]
+    named = _squash(value.lstrip("_"))
+    key = _squash(text[_name_start(text, m.start()) : _name_end(text, m.start())])
+    # (the key's own name, numbered too: "dep_token=dep_token0")
+    if named.rstrip("0123456789") == key:
+        return False
+    if _used_elsewhere(text, s, e):
+        return False
+    if any(c.isdigit() for c in value):
+        # ("secret_access_key=s3_secret_access_key", "private_key: PKCS7PrivateKeyTypes",
+        # "scheme = x9_63_scheme + (3, )" are names)
+        kw = _SECRET_KEYWORD.match(text, m.start())
+        return not (
+            (kw and named.endswith(_squash(kw.group())))
+            or named.endswith(key)
+            or (colon and _type_name(value))
+            or re.match(r"[ \t]{1,4}\+[ \t]", text[e : e + 6]) is not None
+        )
+    if text[m.start() - 1 : m.start()] in ('"', "'"):
+        return False  # a quoted key and a bare name: a dict in code ("token-classification": TokenClassifier)
+    if value.lstrip("_")[:1].isupper():
+        annotation = (
+            re.search(r"(?<![\w.])(?:def|lambda)[ \t]", _line_head(text, m.start())) is not None
+            or _ANNOTATION_NEXT.match(text, e) is not None
+            or (colon and _type_name(value))
+        )
+        return not annotation
+    return False
+
+
+def _open_bracket(text: str, start: int) -> bool:
+    """Whether the key at ``start`` stands inside a bracket opened on its line or above (an
+    argument list, a literal): "f(a=1, token=tok)", not a log's "user=admin, password=..."."""
+    head = _line_head(text, _name_start(text, start))
+    if sum(head.count(c) for c in "([{") > sum(head.count(c) for c in ")]}"):
+        return True
+    if head and not head.strip(" \t"):
+        return True  # first on an indented line: "    aws_session_token=session_token,"
+    return _continues_call(text, start)
+
+
 def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     value = text[s:e]
-    if text[e : e + 1] in (",", ")") and _SNAKE_NAME.fullmatch(value):
-        return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
     if _ATTRIBUTE_CHAIN.fullmatch(value.rstrip(":")) or _SPHINX_ROLE.match(value) or "``" in value:
         return True
     between = text[m.start() : s]
     colon = "=" not in between  # "name: value", an annotation or an object's property
     snake = _SNAKE_NAME.fullmatch(value) is not None
-    camel = not snake and _camel_name(value)
+    camel = not snake and (_camel_name(value) or _type_name(value))
+    if (snake or camel) and _literal_name(text, m, s, e, colon):
+        snake = camel = False
+    if camel and colon and value.lstrip("_")[:1].isupper() and _type_name(value):
+        return True  # an annotation: "access_token: SecretStr", "session: AgentSession"
     spaced = re.search(r"[ \t]=[ \t]", between) is not None
+    if spaced and _line_head(text, _name_start(text, m.start())).rstrip(" \t").endswith(","):
+        return True  # a target of tuple unpacking: "host, port, secret_key = s3_connection"
+    # "user=admin, password=blue_sky" in a log is no argument list
+    call = colon or spaced or _open_bracket(text, m.start())
+    if text[e : e + 1] in (",", ")") and snake and call:
+        return True  # a keyword argument passing a variable: "OpenAI(api_key=api_key)"
     nxt = _CODE_NEXT.match(text, e)
+    operator = nxt is not None and text[nxt.end() - 1] not in ",)}];"
     # (not "Password=abc_def;" in an ADO.NET connection string)
     if (
         (snake or camel)
         and nxt
-        and (colon or spaced or (text[nxt.end() - 1] != ";" and (snake or text[e] in ",)")))
+        and (
+            colon
+            or spaced
+            or operator
+            or (call and text[nxt.end() - 1] != ";" and (snake or text[e] in ",)"))
+        )
     ):
         # "{\"password\": new_password}", "password: hashedPassword,", "token: EventLoopToken | None"
         return True
@@ -678,7 +828,9 @@ def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
         kw = _SECRET_KEYWORD.match(text, m.start())
         word = _squash(kw.group()) if kw else ""
         named = _squash(value.lstrip("_"))
-        same = named == _squash(text[_name_start(text, m.start()) : _name_end(text, m.start())])
+        same = named.rstrip("0123456789") == _squash(
+            text[_name_start(text, m.start()) : _name_end(text, m.start())]
+        )
         env_line = snake and not colon and not spaced and _at_line_start(text, m.start())
         if same or (word and named.endswith(word) and not env_line):
             return True
@@ -712,7 +864,82 @@ def _code_value(text: str, m: re.Match[str], s: int, e: int) -> bool:
     spaced_assign = re.search(r"[ \t]=[ \t]", text[m.start() : s]) is not None
     if spaced_assign and alone and _CAPS_CONSTANT.fullmatch(value):
         return True  # "password = DEFAULT_ADMIN_PASS_VALUE;"
-    return spaced_assign and _SNAKE_NAME.fullmatch(value) is not None
+    return spaced_assign and snake
+
+
+# The last word of a class's name ("UserAPIKeyAuth", "ClientSession", "BaseSettingsSource"):
+# a capitalised value after "token:" / "password:" that ends otherwise ("BananaWinter",
+# "PurpleMonkey", "AdminPassword") is a password made of words
+_TYPE_WORDS = frozenset(
+    (
+        "auth", "client", "session", "token", "key", "source", "settings", "config", "configuration",
+        "credentials", "credential", "provider", "manager", "context", "type", "str", "handler", "store", "info",
+        "data", "model", "request", "response", "factory", "service", "connection", "pool", "engine", "backend",
+        "callback", "protocol", "base", "dict", "header", "headers", "params", "options", "spec", "schema",
+        "field", "object", "id", "result", "error", "exception", "state", "class", "interface", "adapter",
+        "wrapper", "builder", "loader", "reader", "writer", "parser", "encoder", "decoder", "signer", "verifier",
+        "generator", "policy", "strategy", "mixin", "meta", "entry", "record", "item", "list", "map", "mapping",
+        "tuple", "union", "optional", "callable", "iterator", "sequence", "cache", "repository", "account",
+        "user", "identity", "principal", "certificate", "cert", "signature", "digest", "cipher", "bytes",
+        "string", "text", "value", "input", "output", "payload", "message", "event", "task", "stream", "buffer",
+        "file", "path", "url", "endpoint", "router", "view", "form", "template", "node", "query", "filter",
+        "resolver", "middleware", "transport", "server", "agent", "tool", "plugin", "env", "variable", "var",
+        "param", "arg", "args", "enum", "kind", "mode", "status", "scope", "role", "permission", "grant",
+        "claims", "limiter", "secret",
+    )
+)  # fmt: skip
+_TYPE_BUILTINS = frozenset(
+    ("None", "str", "int", "float", "bool", "bytes", "Any", "dict", "list", "tuple", "object")
+)
+
+
+def _type_name(value: str) -> bool:
+    """A class's name: capitalised words (a word, an acronym or a number each) that end in a
+    word classes end in ("UserAPIKeyAuth", "_AzureApiKeyT", "Ed25519PrivateKey",
+    "proto.Expression" with its module)."""
+    # ("LiteLLM_AutoRouterSession": words joined by "_" too)
+    v = value.rsplit(".", 1)[-1].lstrip("_").replace("_", "")
+    if not v[:1].isupper():
+        return False
+    humps = _HUMP.findall(v)
+    if not humps or sum(map(len, humps)) != len(v):
+        return False
+    if len(humps) == 1:
+        return "." in value and v.isalpha()  # "proto.Expression"
+    # (an acronym may follow the word: "TemporaryCredentialsOSS", "_AzureApiKeyT"; a number
+    # ends a password: "SecretApiKey99")
+    while len(humps) > 1 and humps[-1].isupper():
+        humps.pop()
+    last = humps[-1].lower()
+    if not (last in _TYPE_WORDS or last.removesuffix("s") in _TYPE_WORDS):
+        return False
+    # the words before the last one are words ("SecretStr": "Str" is the last)
+    return len(humps) > 1 and _camel_name("".join(humps[:-1]) + "X")
+
+
+def _type_expr(value: str) -> bool:
+    """A quoted annotation: class names, generics and unions ("SparkSession | None",
+    "Optional[UserAPIKeyAuth]")."""
+    names = re.findall(r"[A-Za-z_][\w.]*", value)
+    if not names or not all(n in _TYPE_BUILTINS or _type_name(n) or _pascal_word(n) for n in names):
+        return False
+    # a union or a generic of names ("Token[Span | None]") is a type whatever the names end in
+    return any(_type_name(n) for n in names) or (len(names) > 1 and any(c in value for c in "|["))
+
+
+def _pascal_word(name: str) -> bool:
+    v = name.rsplit(".", 1)[-1].lstrip("_")
+    return v[:1].isupper() and v.isalpha() and v.isascii()
+
+
+def _python_line(text: str, start: int) -> bool:
+    """Whether the key at ``start`` reads as a Python parameter or attribute: on a "def" or
+    "lambda" line, a snake_case name, or first on an indented line."""
+    head = _line_head(text, _name_start(text, start))
+    if re.search(r"(?<![\w.])(?:def|lambda)[ \t]", head):
+        return True
+    name = text[_name_start(text, start) : _name_end(text, start)]
+    return ("_" in name and name.islower()) or (head != "" and not head.strip(" \t"))
 
 
 # A quoted annotation (a forward reference): "UserAPIKeyAuth", "SparkSession | None"
@@ -722,7 +949,7 @@ _TYPE_REF = re.compile(
 _CSS_PSEUDO = re.compile(
     r":?(?:not|is|where|has|hover|focus|focus-within|focus-visible|active|visited|link|empty|before|after|"
     r"first-child|last-child|nth-child|nth-of-type|first-of-type|last-of-type|only-child|disabled|enabled|"
-    r"checked|placeholder|placeholder-shown|root|target|invalid|valid|selection|marker)(?![\w\-])"
+    r"checked|placeholder|placeholder-shown|root|target|invalid|valid|selection|marker)(?![\w\-@!#$%&*+=?~])"
 )
 _URL_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{1,15}://")
 # "pkg.module:function", an entry point; "tests/test_auth.py::test_login", a test id
@@ -731,7 +958,12 @@ _TEST_ID = re.compile(r"[\w./\-]{1,200}\.(?:py|js|ts|go|rb|rs|java)(?:::[^\s]{1,
 # a word or two ("Continuation", "PEM-encoded", "admitted-subject") then more words in lower
 # case: a description ("page_token: Continuation token from a previous call.")
 _PROSE_VALUE = re.compile(r"[A-Za-z]{2,64}(?:-[A-Za-z]{2,64})?")
-_PROSE_NEXT = re.compile(r"[ \t]{1,4}[a-z]{2,}")
+# (not a preposition or conjunction: "password: purple-elephant for the admin account" names
+# what the password opens; not the next key of a log line: "apiKey=DragonMaple ip=10.1.2.3")
+_PROSE_NEXT = re.compile(
+    r"[ \t]{1,4}(?!(?:for|to|on|in|at|of|and|or|but|then|if|is|was|from|with|please|keep|use)(?![a-z]))"
+    r"[A-Za-z][a-z]{1,}(?![\w\-]{0,64}[=:])|[ \t]{1,4}[A-Z]{2,8}[ \t]{1,4}[a-z]{2,}"
+)
 _IDENT_VALUE = re.compile(r"[a-z][a-z0-9]{0,63}(?:[_\-]{1,2}[a-z0-9]{1,64}){1,8}")
 _SESSION_NAMES = frozenset(("session", "session_id", "sessionid"))
 _PREFIX_WORD = re.compile(r"[A-Za-z]{2,16}[-_]")
@@ -744,12 +976,24 @@ def _token_start(text: str, at: int) -> int:
     return i
 
 
+def _mixed_case_digit(value: str) -> bool:
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
 def _session_id(value: str) -> bool:
     """A session id worth redacting: long and random after a word prefix ("chat-42",
     "sess-789", "session-4f855da00427" name a conversation; a cookie's id is 20+ random)."""
     m = _PREFIX_WORD.match(value)
     body = value[m.end() :] if m else value
-    return len(body) >= 16 and any(c.isdigit() for c in body) and shannon_entropy(body) >= 3.0
+    if len(body) >= 16 and any(c.isdigit() for c in body) and shannon_entropy(body) >= 3.0:
+        return True
+    # a shorter id without a word prefix in mixed case ("Xk3m9Pq2Lz7") was generated as a
+    # cookie's; a conversation id is a counter or lower-case hex
+    return m is None and len(body) >= 8 and _mixed_case_digit(body)
 
 
 def _described(text: str, m: re.Match[str], kw_end: int, s: int, e: int, group: int) -> bool:
@@ -761,8 +1005,11 @@ def _described(text: str, m: re.Match[str], kw_end: int, s: int, e: int, group: 
     between = text[kw_end:s]
     if _documented_example(text, s, e):
         return True
-    if text[_token_start(text, start) : start].startswith("arn:"):
+    token_head = text[_token_start(text, start) : start]
+    if token_head.startswith("arn:"):
         return True  # "arn:aws:secretsmanager:...:secret:Name-a1b2c3", the resource type
+    if token_head.endswith(".svg?") and "codecov.io/" in token_head:
+        return True  # a coverage badge's public graph token: "codecov.io/.../badge.svg?token=GU63K7WDBE"
     if start > 0 and text[start - 1] in "_-":
         head_end = start - 1
         i = head_end
@@ -770,26 +1017,48 @@ def _described(text: str, m: re.Match[str], kw_end: int, s: int, e: int, group: 
             i -= 1
         head = text[i:head_end].lower()
         kw = text[start:kw_end].lower()
-        if head in _SNAKE_NOT_SECRET_HEAD or head in _NOT_SECRET_HEAD_FOR.get(kw, ()):
+        if head in _SNAKE_QUALIFIER_HEAD:
+            return True
+        # a paging or model field never holds "a8Fk2LmQ9zR4tW7p" ("SYNC_TOKEN=..."), but its
+        # cursor may be base64 of JSON ("next_page_token": "eyJpbmRleCI6IDExfQ==")
+        field = (kw == "token" and head in _SNAKE_NOT_SECRET_HEAD) or head in _NOT_SECRET_HEAD_FOR.get(kw, ())
+        if field and (not _credential_shaped(value) or (value.startswith("eyJ") and "." not in value)):
             return True
     name = text[_name_start(text, start) : _name_end(text, start)]
+    password_key = text[start:kw_end].lower() in ("password", "passwd", "pwd", "pass", "pw", "passphrase")
     if _squash(value) == _squash(name):
         return True  # an enum member: ID_TOKEN_INVALID_RESPONSE = "IdTokenInvalidResponse"
     quoted = group in (1, 2)
     if quoted and _IDENT_VALUE.fullmatch(value):
         squashed, named = _squash(value), _squash(name)
-        if named.endswith(squashed) or squashed.endswith(named):
+        # (after a bare "password" such a value is a password made of words:
+        # "password": "super-secret-password", password="changeme_password"; after "token" or
+        # "api_key" it names a variable: "token": "azure_ad_token", api_key="my-azure-api-key")
+        if named.endswith(squashed) or (
+            squashed.endswith(named) and not (password_key and named == "password")
+        ):
             return True  # GATEWAY_SECRET = "gateway_secret", "refresh_token": "hf_oauth__refresh_token"
+    if (
+        quoted
+        and re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", value)
+        and _squash(value).endswith(_squash(name))
+    ):
+        return True  # an environment variable's name: "vault_secret_namespace": "HCP_VAULT_SECRET_NAMESPACE"
     if quoted and value.startswith(_TEMPLATE_START):
         return True  # a JavaScript template: api_key="${key || 'YOUR_KEY'}"
-    if quoted and _CAPS_SECRET_NAME.fullmatch(value):
-        return True  # the name of the variable that holds it: SECRET_KEY = "AWS_SECRET_ACCESS_KEY"
+    if quoted and _CAPS_SECRET_NAME.fullmatch(value) and "_" in value and not re.search(r"[0-9]{3}", value):
+        # the name of the variable that holds it: SECRET_KEY = "AWS_SECRET_ACCESS_KEY"; a
+        # word in capitals ("TOPSECRET", "SUPERSECRET") or one with a number
+        # ("ADMIN123_PASS") is the password
+        return True
     if (
         quoted
         and "=" not in between
         and text[start - 1 : start] not in ('"', "'")
         and _TYPE_REF.fullmatch(value)
         and re.match(r"[ \t]{0,4}[,)\]=]", text[e + 1 : e + 6])
+        and _type_expr(value)
+        and (_python_line(text, start) or any(c in value for c in "|[."))
     ):
         return True  # a forward reference: "user_api_key_dict: \"UserAPIKeyAuth\","
     if text[start : _name_end(text, start)].lower().replace("-", "_") in _SESSION_NAMES and not _session_id(
@@ -799,12 +1068,12 @@ def _described(text: str, m: re.Match[str], kw_end: int, s: int, e: int, group: 
         line = text[max(lo, text.rfind("\n", lo, start) + 1) : start].lower()
         if "cookie" not in line:
             return True  # a conversation or trace id: "session_id": "chat-42"
-    if between == ":" and _CSS_PSEUDO.match(value):
+    if between == ":" and not password_key and _CSS_PSEUDO.match(value):
         return True  # ".special-token:not(:empty)", ".multi-token:hover::after"
     if _URL_VALUE.match(value):
         return True  # a link target; credentials in a URL are the URL rules'
     if group == 3:
-        if _ENTRY_POINT.fullmatch(value):
+        if _ENTRY_POINT.fullmatch(value) and not password_key:
             return True
         if text[start:kw_end] == "PASS" and (_TEST_ID.fullmatch(value) or "::" in value):
             return True  # a test runner's status line: "PASS: tests/test_auth.py::test_login"
@@ -867,6 +1136,8 @@ def _keyword_assignments(text: str) -> Iterable[Span]:
         s, e = m.span(group)
         resume = m.end()
         if _NOT_SECRET_SUFFIX.search(text, kw_end, s):
+            return [], resume
+        if _NOT_SECRET_SUFFIX_WEAK.search(text, kw_end, s) and not _credential_shaped(text[s:e]):
             return [], resume
         if glued and _ID_TOKEN.fullmatch(text, s, e) and _id_token_name(text, m.start(), kw_end):
             return [], resume  # EC2's ClientToken (a UUID), an APNs DeviceToken (hex): ids, not keys
