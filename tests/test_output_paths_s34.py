@@ -537,3 +537,23 @@ def test_a_tool_error_message_is_read_and_pseudonymised():
     out = rewrite_content([block], lambda t: t.replace("jane.doe@acme.com", "<EMAIL_ADDRESS_1>"))
     assert out[0]["content"]["error_message"] == "mail <EMAIL_ADDRESS_1>"
     assert out[0]["content"]["error_code"] == "unavailable"
+
+
+def test_litellm_checks_url_citations(gr: Any) -> None:
+    """A web-search citation's title and URL are rendered as a link: output too."""
+    from fastapi import HTTPException
+    from litellm import ModelResponse
+
+    def answer(title: str, url: str) -> Any:
+        note = {
+            "type": "url_citation",
+            "url_citation": {"title": title, "url": url, "start_index": 0, "end_index": 2},
+        }
+        message = {"role": "assistant", "content": "ok", "annotations": [note]}
+        return ModelResponse(choices=[{"message": message, "finish_reason": "stop", "index": 0}])
+
+    out = _dump(_post_call(gr, answer(f"by {MAIL}", "https://docs.example/page")))
+    cite = out["choices"][0]["message"]["annotations"][0]["url_citation"]
+    assert MAIL not in json.dumps(cite) and cite["start_index"] == 0  # before: the address passed
+    with pytest.raises(HTTPException):
+        _post_call(gr, answer(f"key {SECRET}", "https://docs.example/page"))

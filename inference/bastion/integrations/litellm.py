@@ -297,6 +297,9 @@ class BastionGuardrail(CustomGuardrail):
                 # redacted_thinking blocks hold encrypted data: nothing to read
                 for block in _get(message, "thinking_blocks") or ():
                     await self._checked_fields(block, ("thinking",))
+                # web-search citations: a client renders their title and URL as a link
+                for note in _get(message, "annotations") or ():
+                    await self._checked_fields(_get(note, "url_citation"), ("title", "url"))
                 for item in _get(message, "reasoning_items") or ():
                     await self._checked_fields(item, ("summary",))
                 await self._checked_fields(_get(message, "audio"), ("transcript",))
