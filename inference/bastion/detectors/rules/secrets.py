@@ -434,7 +434,7 @@ PRIVATE_KEY = Recognizer(
 # Session cookies and CSRF tokens are bearer credentials too (OWASP's logging cheat sheet:
 # session ids are never logged in clear); "session_id" is one, where "token_id" is a field's id.
 _SECRET_KEYWORDS = (
-    r"(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\-]?key|access[_\-]?key|"
+    r"(?:password|passwd|passphrase|pwd|pass|pw|secret|api[_\- ]?key|access[_\-]?key|"
     r"auth[_\-]?token|access[_\-]?token|refresh[_\-]?token|token|client[_\-]?secret|private[_\-]?key|"
     r"session[_\-]?(?:id|token|key)|sessionid|session|sessid|phpsessid|jsessionid|sid|"
     r"csrf[_\-]?token|csrftoken|xsrf[_\-]?token|csrf|xsrf)"
@@ -1404,12 +1404,15 @@ URL_PASSWORD = Recognizer(
 )  # fmt: skip
 
 # Passwords in prose, several languages: "my new password is hunter2", "mein Passwort ist
-# ...", "mon mot de passe est ...", "mi contraseña es ...". Groups 1-4: the value.
+# ...", "mon mot de passe est ...", "mi contraseña es ...", and in English the other secrets
+# people paste into a chat ("the api key is X", "the client secret is X", "the token is X").
+# A bare "key" is left out: "the key is Enter" names a keyboard key. Groups 1-4: the value.
 # A short qualifier may stand between the word and the copula ("the password for the admin
 # account is X", "a senha do wifi é X"); it stays in the clause (no ".", ":", quote).
 _PASSWORD_PROSE = re.compile(
     r"(?i)(?<![^\W\d_])(?:password|passphrase|pass[ \t]phrase|passcode|pw|pin[ \t]code|passwort|kennwort|"
-    r"mot[ \t]de[ \t]passe|contraseña|contrasena|clave|wachtwoord|senha|parola[ \t]d'ordine)"
+    r"mot[ \t]de[ \t]passe|contraseña|contrasena|clave|wachtwoord|senha|parola[ \t]d'ordine|"
+    r"(?:api|access|secret)[ \t]key|secret|token)"
     r"(?:[ \t]{1,3}(?:for|of|to|on|do|da|das|dos|del|de|du|des|von|vom|für|voor|van|per|para|pour|di|della|dla)"
     r"[ \t][^\n.!?:;=\"'«]{0,40}?)?"
     r"(?:[ \t]{1,3}(?:is|was|ist|war|lautet|est|était|etait|es|era|è|é|e|is[ \t]now|now|jetzt|nu|ora|"
@@ -1419,7 +1422,31 @@ _PASSWORD_PROSE = re.compile(
 )
 _PROSE_LITERALS = (
     "pass", "pw", "pin code", "kennwort", "mot de passe", "contrase", "clave", "wachtwoord", "senha", "parola",
+    " key", "secret", "token",
 )  # fmt: skip
+_PROSE_KEY_WORDS = ("api", "access", "secret", "token")
+# what follows "the token is" in a sentence about a key or token, not the key
+_KEY_DESCRIPTIONS = frozenset(
+    (
+        "httponly", "samesite", "jwt", "jwe", "jws", "uuid", "uuidv4", "hmac", "sha256", "rs256", "hs256",
+        "base64", "base64url", "hex", "ascii", "utf-8", "pkce", "oauth", "oauth2", "oidc", "saml",
+    )
+)  # fmt: skip
+_DESCRIPTION_SUFFIX = re.compile(r"(?i)-(?:encoded|signed|based|only|scoped|bound|safe|protected)$")
+
+
+def _describes_a_key(value: str) -> bool:
+    """Whether ``value`` after "the token is" describes the key rather than being it: a
+    lower-case word ("deliberately", "cached"), a format or flag ("HttpOnly", "JWT"), or a
+    hyphenated property ("base64url-encoded"). A key or token is generated, not chosen."""
+    word = value.rstrip(".,;")
+    return (
+        (word.isalpha() and word.islower())
+        or word.lower() in _KEY_DESCRIPTIONS
+        or _DESCRIPTION_SUFFIX.search(word) is not None
+    )
+
+
 # Words that follow "the password is" in a sentence about a password, not a password.
 _PROSE_STOP = frozenset(
     (
@@ -1449,6 +1476,9 @@ def _prose_passwords(text: str, _taken: Sequence[Finding]) -> Iterable[Span]:
             value.lower() not in _PROSE_STOP
             and looks_like_secret(value, quoted=group != 4)
             and not (group == 4 and _hyphenated_words(value))
+            # a key or token is generated, not chosen: a lower-case word after "the token is"
+            # describes it ("deliberately", "cached")
+            and not (m.group(0).lower().startswith(_PROSE_KEY_WORDS) and _describes_a_key(value))
         )
         return ([(s, e)] if ok else []), resume
 
